@@ -1,0 +1,72 @@
+"""The composition root: the only module that knows every part."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from server import db
+from server.domain.accounts import Accounts
+from server.domain.booking import Booking
+from server.domain.cases import Cases
+from server.domain.links import Links
+from server.domain.notifications import Outbox, Sender, senders_from
+from server.http import admin_api, auth_api, cases_api, party_api, sessions_api  # noqa: F401 - routes
+from server.http import middlewares, pages
+from server.http.routes import api
+from server.http.services import SERVICES, Services
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Sender] | None = None) -> Services:
+    maker = db.make_sessionmaker(engine)
+    return Services(
+        settings=settings,
+        accounts=Accounts(maker, settings),
+        cases=Cases(maker),
+        booking=Booking(maker, settings),
+        links=Links(maker, settings),
+        outbox=Outbox(maker, settings, senders if senders is not None else senders_from(settings)),
+    )
+
+
+def create_app(
+    settings: Settings, *, migrate: bool = True, run_outbox: bool = True,
+    senders: dict[str, Sender] | None = None,
+) -> web.Application:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = db.make_engine(settings.resolved_database_url)
+    services = make_services(settings, engine, senders)
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[middlewares.errors, middlewares.security_headers, middlewares.authentication, middlewares.csrf],
+    )
+    app[SERVICES] = services
+    app[pages.ENGINE] = engine
+
+    async def database(app: web.Application) -> AsyncIterator[None]:
+        if migrate:
+            await db.upgrade(engine)
+        yield
+        await engine.dispose()
+
+    async def outbox_loop(app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(services.outbox.run(stop)) if run_outbox else None
+        yield
+        stop.set()
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=10)
+
+    app.cleanup_ctx.extend([database, outbox_loop])
+    api.install(app)
+    pages.install(app)
+    return app

@@ -1,0 +1,181 @@
+"""The `mediate` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import ssl
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from server import db
+from server.app import create_app, make_services
+from server.domain.principal import SYSTEM
+from server.errors import DomainError
+from server.http.services import Services
+from server.settings import Settings, SettingsError
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env()
+    return settings.with_overrides(
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        data_dir=Path(args.data_dir) if getattr(args, "data_dir", None) else None,
+    )
+
+
+def with_services(settings: Settings, work: Callable[[Services], Awaitable[Any]]) -> Any:
+    async def run() -> Any:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = db.make_engine(settings.resolved_database_url)
+        try:
+            await db.upgrade(engine)
+            return await work(make_services(settings, engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    password = with_services(settings, lambda s: s.accounts.ensure_first_admin())
+    ssl_context = None
+    scheme = "http"
+    if args.cert or args.key:
+        if not (args.cert and args.key):
+            print("give both --cert and --key", file=sys.stderr)
+            return 2
+        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ssl_context.load_cert_chain(args.cert, args.key)
+        scheme = "https"
+    url = settings.base_url if settings.public_url else f"{scheme}://{'localhost' if settings.host in ('127.0.0.1', '0.0.0.0', '::') else settings.host}:{settings.port}"
+    print(f"mediate is running at {url}/ (data in {settings.data_dir.resolve()})", flush=True)
+    if password:
+        secret = settings.data_dir / "initial-admin-password.txt"
+        secret.write_text(password + "\n")
+        secret.chmod(0o600)
+        print(f"First start: log in at {url}/login as 'admin' with password {password}", flush=True)
+        print(f"(also saved in {secret.resolve()}; create organisations and mediators on the admin page)", flush=True)
+    app = create_app(settings, migrate=False)
+    web.run_app(app, host=settings.host, port=settings.port, ssl_context=ssl_context, print=None, access_log=None)
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db.upgrade_blocking(settings.resolved_database_url)
+    print("database is up to date")
+    return 0
+
+
+def cmd_org_add(args: argparse.Namespace) -> int:
+    org = with_services(settings_from(args), lambda s: s.accounts.create_organisation(SYSTEM, args.name, args.kind, args.timezone))
+    print(f"created organisation {org.name} ({org.kind})")
+    print(org.id)
+    return 0
+
+
+def cmd_org_list(args: argparse.Namespace) -> int:
+    for org in with_services(settings_from(args), lambda s: s.accounts.list_organisations(SYSTEM)):
+        print(f"{org.id}\t{org.kind}\t{org.name}")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    password = args.password
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        password = getpass.getpass("password for the new account: ")
+    user = with_services(
+        settings_from(args),
+        lambda s: s.accounts.create_user(
+            SYSTEM, username=args.username, display_name=args.display_name or args.username, password=password,
+            role=args.role, organisation_id=args.org, timezone=args.timezone, email=args.email, phone=args.phone,
+        ),
+    )
+    print(f"created {user.role} {user.username}")
+    print(user.id)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from server.bench import api as bench_api
+
+    if args.what == "api":
+        return bench_api.main(settings_from(args), clients=args.clients, seconds=args.seconds)
+    print(f"unknown benchmark {args.what!r}", file=sys.stderr)
+    return 2
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="mediate", description="Online video mediation server")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="where the database and recordings live (MEDIATE_DATA_DIR, default ./data)")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", parents=[common], help="run the server")
+    serve.add_argument("--host", help="address to listen on (MEDIATE_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (MEDIATE_PORT, default 8080)")
+    serve.add_argument("--cert", help="TLS certificate chain (PEM) for HTTPS")
+    serve.add_argument("--key", help="TLS private key (PEM)")
+    serve.set_defaults(func=cmd_serve)
+
+    dbp = sub.add_parser("db", help="database")
+    dbsub = dbp.add_subparsers(dest="db_command", required=True)
+    up = dbsub.add_parser("upgrade", parents=[common], help="apply pending migrations")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    org = sub.add_parser("org", help="organisations")
+    orgsub = org.add_subparsers(dest="org_command", required=True)
+    add = orgsub.add_parser("add", parents=[common], help="create an organisation; prints its id last")
+    add.add_argument("--name", required=True)
+    add.add_argument("--kind", required=True, choices=["committee", "centre", "court"])
+    add.add_argument("--timezone")
+    add.set_defaults(func=cmd_org_add)
+    lst = orgsub.add_parser("list", parents=[common], help="list organisations")
+    lst.set_defaults(func=cmd_org_list)
+
+    user = sub.add_parser("user", help="staff accounts")
+    usersub = user.add_subparsers(dest="user_command", required=True)
+    uadd = usersub.add_parser("add", parents=[common], help="create a staff account; prints its id last")
+    uadd.add_argument("--username", required=True)
+    uadd.add_argument("--role", required=True, choices=["mediator", "judge", "admin"])
+    uadd.add_argument("--org", help="organisation id (required for mediators and judges)")
+    uadd.add_argument("--display-name")
+    uadd.add_argument("--password", help="the password (or --password-stdin, or asked for)")
+    uadd.add_argument("--password-stdin", action="store_true")
+    uadd.add_argument("--timezone")
+    uadd.add_argument("--email")
+    uadd.add_argument("--phone")
+    uadd.set_defaults(func=cmd_user_add)
+
+    bench = sub.add_parser("bench", parents=[common], help="print performance figures")
+    bench.add_argument("what", choices=["api"])
+    bench.add_argument("--clients", type=int, default=50)
+    bench.add_argument("--seconds", type=float, default=10.0)
+    bench.set_defaults(func=cmd_bench)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (DomainError, SettingsError) as exc:
+        print(f"mediate: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

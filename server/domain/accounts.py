@@ -1,0 +1,286 @@
+"""Organisations, staff accounts, logins and the browser sessions behind cookies."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.domain.principal import SYSTEM, PartyPrincipal, Principal, Staff, require_admin, require_staff
+from server.domain.vocabulary import ORGANISATION_KINDS, STAFF_ROLES
+from server.errors import Conflict, FieldError, InvalidCredentials, InvalidInput, NotFound, TooManyAttempts
+from server.models import (
+    AuthSession,
+    AvailabilityRule,
+    LoginFailure,
+    MediationSession,
+    Organisation,
+    Party,
+    PartyLink,
+    User,
+    utcnow,
+)
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Monday to Friday, 08:30 to 17:30: a committee's office hours, so that a new mediator can be
+# booked at once; they change it on their availability page.
+DEFAULT_WEEKLY = tuple((day, 8 * 60 + 30, 17 * 60 + 30) for day in range(5))
+MIN_PASSWORD_LENGTH = 10
+
+
+def token_hash(token: str) -> str:
+    """Tokens carry 256 random bits, so a plain SHA-256 is enough: nothing to brute-force."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_timezone(name: str, field: str = "timezone") -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"unknown time zone {name!r}", [FieldError(field, "not an IANA time zone name")]
+        ) from None
+    return name
+
+
+@dataclass(frozen=True)
+class Login:
+    token: str
+    csrf_token: str
+    user: User
+
+
+@dataclass(frozen=True)
+class BrowserSession:
+    principal: Principal
+    csrf_token: str
+
+
+class Accounts:
+    def __init__(self, maker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+        self._maker = maker
+        self._settings = settings
+        self._hasher = PasswordHasher()
+
+    # -- organisations and users ---------------------------------------------------------
+
+    async def create_organisation(
+        self, principal: Principal | None, name: str, kind: str, timezone: str | None = None
+    ) -> Organisation:
+        require_admin(principal)
+        if kind not in ORGANISATION_KINDS:
+            raise InvalidInput("unknown organisation kind", [FieldError("kind", "not one of " + ", ".join(ORGANISATION_KINDS))])
+        tz = check_timezone(timezone or self._settings.default_timezone)
+        async with self._maker() as db, db.begin():
+            if await db.scalar(select(Organisation.id).where(Organisation.name == name)):
+                raise Conflict(f"an organisation named {name!r} exists already")
+            org = Organisation(name=name, kind=kind, timezone=tz)
+            db.add(org)
+        return org
+
+    async def list_organisations(self, principal: Principal | None) -> list[Organisation]:
+        require_admin(principal)
+        async with self._maker() as db:
+            return list(await db.scalars(select(Organisation).order_by(Organisation.name)))
+
+    async def create_user(
+        self,
+        principal: Principal | None,
+        *,
+        username: str,
+        display_name: str,
+        password: str,
+        role: str,
+        organisation_id: str | None,
+        timezone: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+    ) -> User:
+        require_admin(principal)
+        if role not in STAFF_ROLES:
+            raise InvalidInput("unknown role", [FieldError("role", "not one of " + ", ".join(STAFF_ROLES))])
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise InvalidInput(
+                "password too short",
+                [FieldError("password", f"at least {MIN_PASSWORD_LENGTH} characters")],
+            )
+        if role != "admin" and not organisation_id:
+            raise InvalidInput(
+                "mediators and judges belong to an organisation",
+                [FieldError("organisation_id", "required for this role")],
+            )
+        async with self._maker() as db, db.begin():
+            org = None
+            if organisation_id:
+                org = await db.get(Organisation, organisation_id)
+                if org is None:
+                    raise InvalidInput("no such organisation", [FieldError("organisation_id", "not found")])
+                if role == "judge" and org.kind != "court":
+                    raise InvalidInput("judges belong to a court", [FieldError("organisation_id", "not a court")])
+            tz = check_timezone(timezone or (org.timezone if org else self._settings.default_timezone))
+            if await db.scalar(select(User.id).where(User.username == username)):
+                raise Conflict(f"the username {username!r} is taken")
+            user = User(
+                organisation_id=organisation_id,
+                username=username,
+                display_name=display_name,
+                role=role,
+                password_hash=self._hasher.hash(password),
+                timezone=tz,
+                email=email,
+                phone=phone,
+                availability_timezone=tz,
+            )
+            db.add(user)
+            await db.flush()
+            if role == "mediator":
+                db.add_all(
+                    AvailabilityRule(user_id=user.id, weekday=d, start_minute=s, end_minute=e)
+                    for d, s, e in DEFAULT_WEEKLY
+                )
+        return user
+
+    async def list_users(self, principal: Principal | None) -> list[User]:
+        require_admin(principal)
+        async with self._maker() as db:
+            return list(await db.scalars(select(User).order_by(User.username)))
+
+    async def list_mediators(self, principal: Principal | None) -> list[User]:
+        staff = require_staff(principal, "mediator")
+        async with self._maker() as db:
+            return list(
+                await db.scalars(
+                    select(User)
+                    .where(User.organisation_id == staff.organisation_id, User.role == "mediator", User.is_active)
+                    .order_by(User.display_name)
+                )
+            )
+
+    async def organisation_of(self, user: User) -> Organisation | None:
+        if user.organisation_id is None:
+            return None
+        async with self._maker() as db:
+            return await db.get(Organisation, user.organisation_id)
+
+    async def get_user(self, user_id: str) -> User:
+        async with self._maker() as db:
+            user = await db.get(User, user_id)
+        if user is None:
+            raise NotFound("no such user")
+        return user
+
+    async def ensure_first_admin(self) -> str | None:
+        """On a fresh install, create `admin` with a random password and return the password.
+
+        Returns None when any account exists: the password is shown only once.
+        """
+        async with self._maker() as db:
+            if await db.scalar(select(func.count()).select_from(User)):
+                return None
+        password = secrets.token_urlsafe(12)
+        await self.create_user(
+            SYSTEM, username="admin", display_name="Administrator", password=password,
+            role="admin", organisation_id=None,
+        )
+        return password
+
+    # -- logging in ------------------------------------------------------------------------
+
+    async def login(self, username: str, password: str, remote: str) -> Login:
+        now = utcnow()
+        window = timedelta(seconds=self._settings.login_window_seconds)
+        async with self._maker() as db, db.begin():
+            failures = list(
+                await db.scalars(
+                    select(LoginFailure.at)
+                    .where(LoginFailure.username == username, LoginFailure.at > now - window)
+                    .order_by(LoginFailure.at)
+                )
+            )
+            if len(failures) >= self._settings.login_max_failures:
+                retry = int((failures[0] + window - now).total_seconds()) + 1
+                raise TooManyAttempts("too many failed logins; wait and try again", retry_after=retry)
+            user = await db.scalar(select(User).where(User.username == username))
+            if user is None or not user.is_active or not self._verify(user.password_hash, password):
+                db.add(LoginFailure(username=username, remote=remote[:64], at=now))
+                raise InvalidCredentials("wrong username or password")
+            await db.execute(delete(LoginFailure).where(LoginFailure.username == username))
+            if self._hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = self._hasher.hash(password)
+            token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+            db.add(
+                AuthSession(
+                    token_hash=token_hash(token), kind="staff", user_id=user.id, csrf_token=csrf,
+                    expires_at=now + timedelta(hours=self._settings.staff_session_hours),
+                )
+            )
+        log.info("staff login", extra={"user_id": user.id})
+        return Login(token=token, csrf_token=csrf, user=user)
+
+    def _verify(self, stored: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    async def logout(self, token: str) -> None:
+        async with self._maker() as db, db.begin():
+            row = await db.scalar(select(AuthSession).where(AuthSession.token_hash == token_hash(token)))
+            if row is not None and row.revoked_at is None:
+                row.revoked_at = utcnow()
+
+    async def resolve(self, token: str) -> BrowserSession | None:
+        """The principal behind a cookie, or None if it is unknown, expired or revoked.
+
+        A party's session also ends when their link is revoked or the session cancelled.
+        """
+        now = utcnow()
+        async with self._maker() as db:
+            row = await db.scalar(select(AuthSession).where(AuthSession.token_hash == token_hash(token)))
+            if row is None or row.revoked_at is not None or row.expires_at <= now:
+                return None
+            if row.kind == "staff" and row.user_id:
+                user = await db.get(User, row.user_id)
+                if user is None or not user.is_active:
+                    return None
+                staff = Staff(user.id, user.organisation_id, user.role, user.display_name, user.timezone)
+                return BrowserSession(staff, row.csrf_token)
+            if row.kind == "party" and row.party_id and row.link_id and row.case_id and row.session_id:
+                link = await db.get(PartyLink, row.link_id)
+                session = await db.get(MediationSession, row.session_id)
+                party = await db.get(Party, row.party_id)
+                if link is None or link.revoked_at is not None or link.expires_at <= now:
+                    return None
+                if session is None or session.status == "cancelled" or party is None:
+                    return None
+                return BrowserSession(
+                    PartyPrincipal(party.id, row.case_id, row.session_id, party.name), row.csrf_token
+                )
+        return None
+
+
+def minutes_text(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def parse_minutes(text: str, field: str) -> int:
+    try:
+        hours, minutes = text.split(":")
+        value = int(hours) * 60 + int(minutes)
+        if not (0 <= int(minutes) < 60 and 0 <= value <= 24 * 60):
+            raise ValueError
+        return value
+    except ValueError:
+        raise InvalidInput("bad time of day", [FieldError(field, "expected HH:MM between 00:00 and 24:00")]) from None
+
+

@@ -1,0 +1,441 @@
+"""Booking: availability, conflicts and the life of a session (book, reschedule, cancel).
+
+Times are UTC inside; availability is written in the mediator's own zone so that "09:00 to
+17:00" stays 09:00 to 17:00 across a DST change. A mediator is never double-booked: the
+conflict check and the insert happen under a lock on the mediator's row (PostgreSQL) and a
+per-mediator asyncio lock (the embedded SQLite deployment is a single process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.domain import history, links, notifications
+from server.domain.accounts import check_timezone, minutes_text, parse_minutes
+from server.domain.cases import case_for_staff
+from server.domain.principal import Principal, PartyPrincipal, Staff, require_party, require_staff
+from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
+from server.models import (
+    AvailabilityException,
+    AvailabilityRule,
+    Case,
+    MediationSession,
+    Organisation,
+    Party,
+    PartyLink,
+    User,
+    utcnow,
+)
+from server.settings import Settings
+
+MIN_DURATION, MAX_DURATION = 15, 8 * 60
+MAX_AHEAD = timedelta(days=366)
+
+
+@dataclass(frozen=True)
+class WeeklyWindow:
+    weekday: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Availability:
+    timezone: str
+    weekly: list[WeeklyWindow]
+    exceptions: list[AvailabilityException]
+
+
+@dataclass(frozen=True)
+class SessionView:
+    session: MediationSession
+    case: Case
+    mediator: User
+    parties: list[Party]
+    links: list[PartyLink]
+
+
+@dataclass(frozen=True)
+class Booked:
+    view: SessionView
+    issued: list[links.IssuedLink]
+
+
+def free_windows(availability: Availability, day: date) -> list[tuple[int, int]]:
+    """The minutes of `day` (local) when the mediator can be booked, exceptions applied."""
+    windows = [(w.start, w.end) for w in availability.weekly if w.weekday == day.weekday()]
+    for exc in availability.exceptions:
+        if exc.day != day:
+            continue
+        start = 0 if exc.start_minute is None else exc.start_minute
+        end = 24 * 60 if exc.end_minute is None else exc.end_minute
+        if exc.available:
+            windows.append((start, end))
+        else:
+            cut: list[tuple[int, int]] = []
+            for a, b in windows:
+                if b <= start or a >= end:
+                    cut.append((a, b))
+                else:
+                    if a < start:
+                        cut.append((a, start))
+                    if b > end:
+                        cut.append((end, b))
+            windows = cut
+    return sorted(windows)
+
+
+def within_availability(availability: Availability, starts: datetime, ends: datetime) -> bool:
+    zone = ZoneInfo(availability.timezone)
+    local_start, local_end = starts.astimezone(zone), ends.astimezone(zone)
+    if local_end.date() != local_start.date() and local_end.timetz() != time(0, tzinfo=local_end.tzinfo):
+        return False
+    start_min = local_start.hour * 60 + local_start.minute
+    end_min = start_min + int((ends - starts).total_seconds() // 60)
+    # Merge touching windows so that 09:00-12:00 plus an extra 12:00-14:00 covers 11:00-13:00.
+    merged: list[list[int]] = []
+    for a, b in free_windows(availability, local_start.date()):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return any(a <= start_min and end_min <= b for a, b in merged)
+
+
+def parse_start(value: datetime, zone_name: str) -> datetime:
+    """An aware time is taken as given; a naive one is wall time in the booking's zone."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=ZoneInfo(zone_name))
+    return value
+
+
+class Booking:
+    def __init__(self, maker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+        self._maker = maker
+        self._settings = settings
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    # -- availability ----------------------------------------------------------------------
+
+    async def _availability(self, db: AsyncSession, user: User) -> Availability:
+        rules = await db.scalars(
+            select(AvailabilityRule).where(AvailabilityRule.user_id == user.id)
+            .order_by(AvailabilityRule.weekday, AvailabilityRule.start_minute)
+        )
+        exceptions = await db.scalars(
+            select(AvailabilityException).where(AvailabilityException.user_id == user.id)
+            .order_by(AvailabilityException.day)
+        )
+        weekly = [WeeklyWindow(r.weekday, r.start_minute, r.end_minute) for r in rules]
+        return Availability(user.availability_timezone, weekly, list(exceptions))
+
+    async def _colleague(self, db: AsyncSession, principal: Principal | None, user_id: str, *, write: bool) -> User:
+        """Mediators of one organisation can see each other's availability; only the mediator edits it."""
+        staff = require_staff(principal)
+        user = await db.get(User, user_id)
+        if user is None:
+            raise NotFound("no such user")
+        if staff.user_id == user.id:
+            return user
+        if write or staff.role != "mediator" or user.organisation_id != staff.organisation_id:
+            raise Forbidden("this is another person's availability")
+        return user
+
+    async def get_availability(self, principal: Principal | None, user_id: str) -> Availability:
+        async with self._maker() as db:
+            user = await self._colleague(db, principal, user_id, write=False)
+            return await self._availability(db, user)
+
+    async def set_weekly(
+        self, principal: Principal | None, user_id: str, timezone: str, weekly: list[dict[str, object]]
+    ) -> Availability:
+        check_timezone(timezone)
+        windows = []
+        for i, item in enumerate(weekly):
+            day = item.get("weekday")
+            if not isinstance(day, int) or not 0 <= day <= 6:
+                raise InvalidInput("bad weekday", [FieldError(f"weekly.{i}.weekday", "0 (Monday) to 6 (Sunday)")])
+            start = parse_minutes(str(item.get("start")), f"weekly.{i}.start")
+            end = parse_minutes(str(item.get("end")), f"weekly.{i}.end")
+            if end <= start:
+                raise InvalidInput("window ends before it starts", [FieldError(f"weekly.{i}.end", "must be after start")])
+            windows.append(WeeklyWindow(day, start, end))
+        async with self._maker() as db, db.begin():
+            user = await self._colleague(db, principal, user_id, write=True)
+            user.availability_timezone = timezone
+            await db.execute(delete(AvailabilityRule).where(AvailabilityRule.user_id == user.id))
+            db.add_all(AvailabilityRule(user_id=user.id, weekday=w.weekday, start_minute=w.start, end_minute=w.end) for w in windows)
+        return await self.get_availability(principal, user_id)
+
+    async def add_exception(
+        self, principal: Principal | None, user_id: str, *, day: date, start: str | None, end: str | None,
+        available: bool, reason: str,
+    ) -> AvailabilityException:
+        if (start is None) != (end is None):
+            raise InvalidInput("give both start and end, or neither for the whole day", [FieldError("end", "missing")])
+        start_min = parse_minutes(start, "start") if start is not None else None
+        end_min = parse_minutes(end, "end") if end is not None else None
+        if start_min is not None and end_min is not None and end_min <= start_min:
+            raise InvalidInput("ends before it starts", [FieldError("end", "must be after start")])
+        async with self._maker() as db, db.begin():
+            user = await self._colleague(db, principal, user_id, write=True)
+            exc = AvailabilityException(
+                user_id=user.id, day=day, start_minute=start_min, end_minute=end_min, available=available, reason=reason
+            )
+            db.add(exc)
+        return exc
+
+    async def delete_exception(self, principal: Principal | None, user_id: str, exception_id: str) -> None:
+        async with self._maker() as db, db.begin():
+            user = await self._colleague(db, principal, user_id, write=True)
+            exc = await db.get(AvailabilityException, exception_id)
+            if exc is None or exc.user_id != user.id:
+                raise NotFound("no such exception")
+            await db.delete(exc)
+
+    # -- sessions --------------------------------------------------------------------------
+
+    async def _check_slot(
+        self, db: AsyncSession, mediator: User, starts: datetime, ends: datetime, ignore: str | None = None
+    ) -> None:
+        now = utcnow()
+        if starts <= now:
+            raise InvalidInput("that time has passed", [FieldError("starts_at", "must be in the future")])
+        if starts - now > MAX_AHEAD:
+            raise InvalidInput("too far ahead", [FieldError("starts_at", "at most a year ahead")])
+        if not within_availability(await self._availability(db, mediator), starts, ends):
+            raise InvalidInput(
+                "the mediator is not available then",
+                [FieldError("starts_at", f"outside {mediator.display_name}'s availability ({mediator.availability_timezone})")],
+            )
+        buffer = timedelta(minutes=self._settings.booking_buffer_minutes)
+        # Lock the mediator's row so two processes cannot both find the slot free (PostgreSQL).
+        await db.execute(select(User.id).where(User.id == mediator.id).with_for_update())
+        query = (
+            select(MediationSession, Case.case_number)
+            .join(Case, Case.id == MediationSession.case_id)
+            .where(
+                MediationSession.mediator_id == mediator.id,
+                MediationSession.status != "cancelled",
+                MediationSession.starts_at < ends + buffer,
+                MediationSession.ends_at > starts - buffer,
+            )
+        )
+        if ignore:
+            query = query.where(MediationSession.id != ignore)
+        clash = (await db.execute(query.limit(1))).first()
+        if clash is not None:
+            other, number = clash
+            raise Conflict(
+                f"{mediator.display_name} has another session then (with {self._settings.booking_buffer_minutes} minutes between sessions)",
+                conflict={
+                    "session_id": other.id, "case_number": number,
+                    "starts_at": iso(other.starts_at), "ends_at": iso(other.ends_at),
+                },
+            )
+
+    async def _context(self, db: AsyncSession, session: MediationSession) -> notifications.Context:
+        case = await db.get(Case, session.case_id)
+        mediator = await db.get(User, session.mediator_id)
+        assert case is not None and mediator is not None
+        organisation = await db.get(Organisation, case.organisation_id)
+        assert organisation is not None
+        return notifications.Context(case, session, organisation, mediator)
+
+    async def _parties(self, db: AsyncSession, case_id: str) -> list[Party]:
+        return list(await db.scalars(select(Party).where(Party.case_id == case_id).order_by(Party.created_at)))
+
+    async def _view(self, db: AsyncSession, session: MediationSession) -> SessionView:
+        ctx = await self._context(db, session)
+        parties = await self._parties(db, session.case_id)
+        party_links = list(await db.scalars(select(PartyLink).where(PartyLink.session_id == session.id).order_by(PartyLink.created_at)))
+        return SessionView(session, ctx.case, ctx.mediator, parties, party_links)
+
+    def _span(self, starts_at: datetime, duration_minutes: int, timezone: str) -> tuple[datetime, datetime]:
+        check_timezone(timezone)
+        if not MIN_DURATION <= duration_minutes <= MAX_DURATION:
+            raise InvalidInput("bad duration", [FieldError("duration_minutes", f"{MIN_DURATION} to {MAX_DURATION} minutes")])
+        starts = parse_start(starts_at, timezone).astimezone(ZoneInfo("UTC"))
+        return starts, starts + timedelta(minutes=duration_minutes)
+
+    async def book(
+        self, principal: Principal | None, case_id: str, *, starts_at: datetime, duration_minutes: int,
+        timezone: str, mediator_id: str | None = None,
+    ) -> Booked:
+        starts, ends = self._span(starts_at, duration_minutes, timezone)
+        async with self._maker() as db:
+            staff, case = await case_for_staff(db, principal, case_id)
+            mediator = await db.get(User, mediator_id or case.mediator_id)
+            if mediator is None or mediator.role != "mediator" or mediator.organisation_id != staff.organisation_id:
+                raise InvalidInput("no such mediator here", [FieldError("mediator_id", "not a mediator of your organisation")])
+        if case.status != "open":
+            raise InvalidState("this case is closed")
+        async with self._locks[mediator.id], self._maker() as db, db.begin():
+            parties = await self._parties(db, case.id)
+            if not parties:
+                raise InvalidState("add the parties before booking a session")
+            await self._check_slot(db, mediator, starts, ends)
+            session = MediationSession(
+                case_id=case.id, mediator_id=mediator.id, starts_at=starts, ends_at=ends, timezone=timezone,
+                ical_uid=f"{uuid.uuid4()}@mediate", sequence=0, updated_at=utcnow(),
+            )
+            db.add(session)
+            await db.flush()
+            history.record(db, case.id, staff, "session_booked", session_id=session.id, starts_at=iso(starts), ends_at=iso(ends), timezone=timezone, mediator=mediator.display_name)
+            ctx = await self._context(db, session)
+            issued = []
+            for party in parties:
+                link = await links.issue(db, self._settings, staff, session, party)
+                notifications.enqueue(db, "invitation", ctx, party, link.url)
+                issued.append(link)
+            view = await self._view(db, session)
+        return Booked(view, issued)
+
+    async def _session_for_staff(self, db: AsyncSession, principal: Principal | None, session_id: str) -> tuple[Staff, MediationSession]:
+        require_staff(principal)
+        session = await db.get(MediationSession, session_id)
+        if session is None:
+            raise NotFound("no such session")
+        staff, _ = await case_for_staff(db, principal, session.case_id)
+        return staff, session
+
+    async def get(self, principal: Principal | None, session_id: str) -> SessionView:
+        async with self._maker() as db:
+            _, session = await self._session_for_staff(db, principal, session_id)
+            return await self._view(db, session)
+
+    async def reschedule(
+        self, principal: Principal | None, session_id: str, *, starts_at: datetime,
+        duration_minutes: int | None = None, timezone: str | None = None, reason: str = "",
+    ) -> SessionView:
+        async with self._maker() as db:
+            _, current = await self._session_for_staff(db, principal, session_id)
+        zone = timezone or current.timezone
+        minutes = duration_minutes or int((current.ends_at - current.starts_at).total_seconds() // 60)
+        starts, ends = self._span(starts_at, minutes, zone)
+        async with self._locks[current.mediator_id], self._maker() as db, db.begin():
+            staff, session = await self._session_for_staff(db, principal, session_id)
+            if session.status != "scheduled":
+                raise InvalidState(f"a {session.status} session cannot be rescheduled")
+            mediator = await db.get(User, session.mediator_id)
+            assert mediator is not None
+            await self._check_slot(db, mediator, starts, ends, ignore=session.id)
+            before = (iso(session.starts_at), iso(session.ends_at))
+            session.starts_at, session.ends_at, session.timezone = starts, ends, zone
+            session.sequence += 1
+            session.updated_at = utcnow()
+            await links.move_expiry(db, self._settings, session)
+            history.record(
+                db, session.case_id, staff, "session_rescheduled", session_id=session.id, reason=reason,
+                previous_starts_at=before[0], previous_ends_at=before[1], starts_at=iso(starts), ends_at=iso(ends), timezone=zone,
+            )
+            ctx = await self._context(db, session)
+            for party in await self._parties(db, session.case_id):
+                notifications.enqueue(db, "reschedule", ctx, party, None)
+            return await self._view(db, session)
+
+    async def cancel(self, principal: Principal | None, session_id: str, reason: str = "") -> SessionView:
+        async with self._maker() as db, db.begin():
+            staff, session = await self._session_for_staff(db, principal, session_id)
+            if session.status != "scheduled":
+                raise InvalidState(f"the session is {session.status} already")
+            session.status = "cancelled"
+            session.cancel_reason = reason or None
+            session.sequence += 1
+            session.updated_at = utcnow()
+            await links.revoke_for(db, staff, session, None, reason="session_cancelled")
+            history.record(db, session.case_id, staff, "session_cancelled", session_id=session.id, reason=reason)
+            ctx = await self._context(db, session)
+            for party in await self._parties(db, session.case_id):
+                notifications.enqueue(db, "cancellation", ctx, party, None)
+            return await self._view(db, session)
+
+    async def reissue_link(self, principal: Principal | None, session_id: str, party_id: str) -> links.IssuedLink:
+        async with self._maker() as db, db.begin():
+            staff, session = await self._session_for_staff(db, principal, session_id)
+            if session.status != "scheduled":
+                raise InvalidState("links are issued only for scheduled sessions")
+            party = await db.get(Party, party_id)
+            if party is None or party.case_id != session.case_id:
+                raise NotFound("no such party in this session")
+            issued = await links.issue(db, self._settings, staff, session, party)
+            notifications.enqueue(db, "link_reissued", await self._context(db, session), party, issued.url)
+            return issued
+
+    async def revoke_link(self, principal: Principal | None, session_id: str, party_id: str) -> None:
+        async with self._maker() as db, db.begin():
+            staff, session = await self._session_for_staff(db, principal, session_id)
+            party = await db.get(Party, party_id)
+            if party is None or party.case_id != session.case_id:
+                raise NotFound("no such party in this session")
+            if not await links.revoke_for(db, staff, session, party.id, reason="revoked_by_mediator"):
+                raise InvalidState("this party has no active link")
+
+    async def upcoming(self, principal: Principal | None, start: datetime, end: datetime, mediator_id: str | None = None) -> list[SessionView]:
+        staff = require_staff(principal)
+        if staff.role != "mediator":
+            return []
+        async with self._maker() as db:
+            query = (
+                select(MediationSession)
+                .join(Case, Case.id == MediationSession.case_id)
+                .where(
+                    Case.organisation_id == staff.organisation_id,
+                    MediationSession.mediator_id == (mediator_id or staff.user_id),
+                    MediationSession.ends_at > start,
+                    MediationSession.starts_at < end,
+                )
+                .order_by(MediationSession.starts_at)
+            )
+            return [await self._view(db, s) for s in await db.scalars(query)]
+
+    async def sessions_of_case(self, principal: Principal | None, case_id: str) -> list[SessionView]:
+        async with self._maker() as db:
+            await case_for_staff(db, principal, case_id)
+            query = select(MediationSession).where(MediationSession.case_id == case_id).order_by(MediationSession.starts_at)
+            return [await self._view(db, s) for s in await db.scalars(query)]
+
+    async def for_party(self, principal: Principal | None) -> tuple[PartyPrincipal, SessionView, Organisation]:
+        party = require_party(principal)
+        async with self._maker() as db:
+            session = await db.get(MediationSession, party.session_id)
+            if session is None:
+                raise NotFound("no such session")
+            view = await self._view(db, session)
+            organisation = await db.get(Organisation, view.case.organisation_id)
+            assert organisation is not None
+            return party, view, organisation
+
+    async def invitation_for(self, principal: Principal | None, session_id: str, party_id: str) -> tuple[SessionView, Party, Organisation]:
+        """What an .ics file needs; for the case's staff or for the party themself."""
+        async with self._maker() as db:
+            if isinstance(principal, PartyPrincipal):
+                if principal.session_id != session_id or principal.party_id != party_id:
+                    raise Forbidden("this is another party's invitation")
+                session = await db.get(MediationSession, session_id)
+            else:
+                _, session = await self._session_for_staff(db, principal, session_id)
+            if session is None:
+                raise NotFound("no such session")
+            party = await db.get(Party, party_id)
+            if party is None or party.case_id != session.case_id:
+                raise NotFound("no such party in this session")
+            view = await self._view(db, session)
+            organisation = await db.get(Organisation, view.case.organisation_id)
+            assert organisation is not None
+            return view, party, organisation
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(ZoneInfo("UTC")).isoformat().replace("+00:00", "Z")
+
+
+__all__ = ["Booking", "Booked", "SessionView", "Availability", "iso", "minutes_text"]

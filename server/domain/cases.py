@@ -1,0 +1,182 @@
+"""Cases and their parties."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.domain import history
+from server.domain.principal import Principal, Staff, require_staff
+from server.domain.vocabulary import DISPUTE_TYPES, PARTY_ROLES, REPRESENTATIVE_ROLES
+from server.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from server.models import Case, CaseEvent, Organisation, OutboxMessage, Party, User
+
+PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,20}$")
+# Resident identity card (GB 11643): 17 digits and a check character; other documents
+# (passports, Hong Kong/Macao/Taiwan permits) are letters and digits.
+ID_NUMBER = re.compile(r"^[0-9A-Za-z]{6,32}$")
+MAX_AMOUNT = Decimal("1000000000000")
+
+
+def mask_id_number(value: str | None) -> str | None:
+    if not value:
+        return None
+    keep = 4 if len(value) > 10 else 2
+    return value[:keep] + "*" * (len(value) - 2 * keep) + value[-keep:]
+
+
+def parse_amount(text: str | None) -> int | None:
+    """Yuan as written by a person ("12000", "12000.50") to fen."""
+    if text is None or text == "":
+        return None
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise InvalidInput("bad amount", [FieldError("amount_in_dispute", "a number of yuan, like 12000.50")]) from None
+    if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
+        raise InvalidInput(
+            "bad amount", [FieldError("amount_in_dispute", "zero or more yuan with at most two decimals")]
+        )
+    return int(amount * 100)
+
+
+def format_amount(fen: int | None) -> str | None:
+    return None if fen is None else f"{Decimal(fen) / 100:.2f}"
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case: Case
+    mediator: User
+    parties: list[Party]
+    organisation: Organisation | None = None
+
+
+async def case_for_staff(db: AsyncSession, principal: Principal | None, case_id: str) -> tuple[Staff, Case]:
+    """The case if this staff member may work on it.
+
+    Mediators see the cases of their own organisation. Judges see a case only once it is
+    submitted to their court for confirmation (a later issue), so none yet; admins manage
+    accounts, not disputes.
+    """
+    staff = require_staff(principal)
+    case = await db.get(Case, case_id)
+    if case is None:
+        raise NotFound("no such case")
+    if staff.role != "mediator" or case.organisation_id != staff.organisation_id:
+        raise Forbidden("this case belongs to another organisation")
+    return staff, case
+
+
+class Cases:
+    def __init__(self, maker: async_sessionmaker[AsyncSession]) -> None:
+        self._maker = maker
+
+    async def open_case(
+        self, principal: Principal | None, *, case_number: str, dispute_type: str, summary: str,
+        amount_in_dispute: str | None = None, mediator_id: str | None = None,
+    ) -> CaseView:
+        staff = require_staff(principal, "mediator")
+        if dispute_type not in DISPUTE_TYPES:
+            raise InvalidInput("unknown dispute type", [FieldError("dispute_type", "not one of " + ", ".join(DISPUTE_TYPES))])
+        amount = parse_amount(amount_in_dispute)
+        async with self._maker() as db, db.begin():
+            mediator = await self._mediator(db, staff, mediator_id or staff.user_id)
+            exists = await db.scalar(
+                select(Case.id).where(Case.organisation_id == staff.organisation_id, Case.case_number == case_number)
+            )
+            if exists:
+                raise Conflict(f"case number {case_number} is already used in this organisation", case_id=exists)
+            assert staff.organisation_id is not None
+            case = Case(
+                organisation_id=staff.organisation_id, case_number=case_number, dispute_type=dispute_type,
+                summary=summary, amount_fen=amount, mediator_id=mediator.id, created_by=staff.user_id,
+            )
+            db.add(case)
+            await db.flush()
+            history.record(db, case.id, staff, "case_opened", case_number=case_number, dispute_type=dispute_type)
+        return CaseView(case, mediator, [])
+
+    async def _mediator(self, db: AsyncSession, staff: Staff, mediator_id: str) -> User:
+        mediator = await db.get(User, mediator_id)
+        if mediator is None or mediator.role != "mediator" or mediator.organisation_id != staff.organisation_id:
+            raise InvalidInput("no such mediator here", [FieldError("mediator_id", "not a mediator of your organisation")])
+        return mediator
+
+    async def list_cases(self, principal: Principal | None) -> list[CaseView]:
+        staff = require_staff(principal)
+        if staff.role != "mediator":
+            return []
+        async with self._maker() as db:
+            rows = (
+                await db.execute(
+                    select(Case, User)
+                    .join(User, User.id == Case.mediator_id)
+                    .where(Case.organisation_id == staff.organisation_id)
+                    .order_by(Case.created_at.desc())
+                )
+            ).all()
+            return [CaseView(case, mediator, []) for case, mediator in rows]
+
+    async def get(self, principal: Principal | None, case_id: str) -> CaseView:
+        async with self._maker() as db:
+            _, case = await case_for_staff(db, principal, case_id)
+            mediator = await db.get(User, case.mediator_id)
+            assert mediator is not None
+            parties = list(await db.scalars(select(Party).where(Party.case_id == case.id).order_by(Party.created_at)))
+            return CaseView(case, mediator, parties, await db.get(Organisation, case.organisation_id))
+
+    async def add_party(
+        self, principal: Principal | None, case_id: str, *, role: str, name: str, phone: str,
+        email: str | None = None, id_number: str | None = None, represents_party_id: str | None = None,
+    ) -> Party:
+        if role not in PARTY_ROLES:
+            raise InvalidInput("unknown party role", [FieldError("role", "not one of " + ", ".join(PARTY_ROLES))])
+        if not PHONE.match(phone):
+            raise InvalidInput("bad phone number", [FieldError("phone", "digits, spaces or dashes, optionally starting with +")])
+        if id_number and not ID_NUMBER.match(id_number):
+            raise InvalidInput("bad ID number", [FieldError("id_number", "6 to 32 letters or digits")])
+        async with self._maker() as db, db.begin():
+            staff, case = await case_for_staff(db, principal, case_id)
+            if represents_party_id:
+                represented = await db.get(Party, represents_party_id)
+                if represented is None or represented.case_id != case.id:
+                    raise InvalidInput("no such party in this case", [FieldError("represents_party_id", "not a party of this case")])
+            elif role in REPRESENTATIVE_ROLES:
+                raise InvalidInput(
+                    f"an {role} acts for a party", [FieldError("represents_party_id", f"required for an {role}")]
+                )
+            party = Party(
+                case_id=case.id, role=role, name=name, phone=phone, email=email or None,
+                id_number=id_number.upper() if id_number else None, represents_party_id=represents_party_id,
+            )
+            db.add(party)
+            await db.flush()
+            history.record(db, case.id, staff, "party_added", party_id=party.id, role=role, name=name)
+        return party
+
+    async def reveal_id_number(self, principal: Principal | None, party_id: str) -> Party:
+        """The full ID number, for the case's own mediators; each look is kept in the history."""
+        async with self._maker() as db, db.begin():
+            party = await db.get(Party, party_id)
+            if party is None:
+                raise NotFound("no such party")
+            staff, case = await case_for_staff(db, principal, party.case_id)
+            history.record(db, case.id, staff, "identity_viewed", party_id=party.id)
+            return party
+
+    async def history(self, principal: Principal | None, case_id: str) -> list[CaseEvent]:
+        async with self._maker() as db:
+            await case_for_staff(db, principal, case_id)
+            return list(await db.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
+
+    async def outbox(self, principal: Principal | None, case_id: str) -> list[OutboxMessage]:
+        async with self._maker() as db:
+            await case_for_staff(db, principal, case_id)
+            return list(
+                await db.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case_id).order_by(OutboxMessage.id.desc()))
+            )

@@ -1,0 +1,20 @@
+"""The case history: one row per change, written in the same transaction as the change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.domain.principal import Principal, actor_of
+from server.models import CaseEvent, utcnow
+
+
+def record(db: AsyncSession, case_id: str, principal: Principal | None, kind: str, **data: Any) -> None:
+    actor_kind, actor_id, actor_name = actor_of(principal)
+    db.add(
+        CaseEvent(
+            case_id=case_id, at=utcnow(), actor_kind=actor_kind, actor_id=actor_id,
+            actor_name=actor_name, kind=kind, data=data,
+        )
+    )

@@ -1,0 +1,71 @@
+"""Logging in and out, and who am I."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from aiohttp import web
+
+from server.domain.principal import PartyPrincipal, Staff
+from server.domain.vocabulary import DISPUTE_TYPES, ORGANISATION_KINDS, PARTY_ROLES, STAFF_ROLES
+from server.errors import NotAuthenticated
+from server.http import views
+from server.http.middlewares import COOKIE, CSRF, principal_of
+from server.http.routes import api
+from server.http.schemas import LoginIn
+from server.http.services import services
+
+ZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix/", "right/")))
+
+
+def set_cookie(response: web.StreamResponse, request: web.Request, token: str, max_age: int) -> None:
+    response.set_cookie(
+        COOKIE, token, httponly=True, samesite="Lax", path="/", max_age=max_age,
+        secure=services(request).settings.cookie_secure,
+    )
+
+
+@api.route("POST", "/auth/login", summary="Log in as staff", body=LoginIn, tag="auth", auth="none")
+async def login(request: web.Request, body: LoginIn) -> web.StreamResponse:
+    svc = services(request)
+    done = await svc.accounts.login(body.username, body.password, request.remote or "")
+    org = await svc.accounts.organisation_of(done.user)
+    response = web.json_response({"user": views.user(done.user, org), "csrf_token": done.csrf_token})
+    set_cookie(response, request, done.token, svc.settings.staff_session_hours * 3600)
+    return response
+
+
+@api.route("POST", "/auth/logout", summary="Log out", status=204, tag="auth", auth="none")
+async def logout(request: web.Request) -> web.StreamResponse:
+    token = request.cookies.get(COOKIE)
+    if token:
+        await services(request).accounts.logout(token)
+    response = web.Response(status=204)
+    response.del_cookie(COOKIE, path="/")
+    return response
+
+
+@api.route("GET", "/auth/me", summary="The logged-in staff member or party", tag="auth")
+async def me(request: web.Request) -> web.StreamResponse:
+    principal = principal_of(request)
+    if isinstance(principal, Staff):
+        user = await services(request).accounts.get_user(principal.user_id)
+        org = await services(request).accounts.organisation_of(user)
+        return web.json_response({"kind": "staff", "user": views.user(user, org), "csrf_token": request[CSRF]})
+    if isinstance(principal, PartyPrincipal):
+        return web.json_response(
+            {"kind": "party", "party_id": principal.party_id, "case_id": principal.case_id,
+             "session_id": principal.session_id, "csrf_token": request[CSRF]}
+        )
+    raise NotAuthenticated("not logged in")
+
+
+@api.route("GET", "/meta", summary="Lists to choose from", tag="meta", auth="none")
+async def meta(request: web.Request) -> web.StreamResponse:
+    return web.json_response(
+        {
+            "dispute_types": list(DISPUTE_TYPES), "party_roles": list(PARTY_ROLES),
+            "organisation_kinds": list(ORGANISATION_KINDS), "staff_roles": list(STAFF_ROLES),
+            "default_timezone": services(request).settings.default_timezone, "timezones": ZONES,
+        }
+    )

@@ -1,0 +1,31 @@
+"""The domain services an app holds, reachable from handlers through one typed key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from server.domain.accounts import Accounts
+from server.domain.booking import Booking
+from server.domain.cases import Cases
+from server.domain.links import Links
+from server.domain.notifications import Outbox
+from server.settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    accounts: Accounts
+    cases: Cases
+    booking: Booking
+    links: Links
+    outbox: Outbox
+
+
+SERVICES: web.AppKey[Services] = web.AppKey("services", Services)
+
+
+def services(request: web.Request) -> Services:
+    return request.app[SERVICES]

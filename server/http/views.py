@@ -1,0 +1,124 @@
+"""What the API answers: plain dicts shaped from domain objects, one function per shape."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from server.domain.accounts import minutes_text
+from server.domain.booking import Availability, SessionView, iso
+from server.domain.cases import CaseView, format_amount, mask_id_number
+from server.domain.links import IssuedLink
+from server.models import CaseEvent, Organisation, OutboxMessage, Party, User, utcnow
+
+
+def local(value: datetime, zone: str) -> str:
+    return value.astimezone(ZoneInfo(zone)).isoformat()
+
+
+def organisation(org: Organisation | None) -> dict[str, Any] | None:
+    if org is None:
+        return None
+    return {"id": org.id, "name": org.name, "kind": org.kind, "timezone": org.timezone}
+
+
+def user(u: User, org: Organisation | None = None) -> dict[str, Any]:
+    return {
+        "id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
+        "organisation": organisation(org) if org else ({"id": u.organisation_id} if u.organisation_id else None),
+        "timezone": u.timezone, "email": u.email, "phone": u.phone,
+    }
+
+
+def party(p: Party) -> dict[str, Any]:
+    return {
+        "id": p.id, "role": p.role, "name": p.name, "phone": p.phone, "email": p.email,
+        "id_number_masked": mask_id_number(p.id_number), "represents_party_id": p.represents_party_id,
+    }
+
+
+def link_status(view: SessionView, party_id: str) -> tuple[str, str | None]:
+    mine = [link for link in view.links if link.party_id == party_id]
+    if not mine:
+        return "none", None
+    latest = mine[-1]
+    if latest.revoked_at is not None:
+        return "revoked", iso(latest.expires_at)
+    if latest.expires_at <= utcnow():
+        return "expired", iso(latest.expires_at)
+    return "active", iso(latest.expires_at)
+
+
+def session(view: SessionView, viewer_zone: str) -> dict[str, Any]:
+    s = view.session
+    parties = []
+    for p in view.parties:
+        status, expires = link_status(view, p.id)
+        parties.append({"party_id": p.id, "name": p.name, "role": p.role, "link_status": status, "link_expires_at": expires})
+    return {
+        "id": s.id, "case_id": s.case_id, "case_number": view.case.case_number,
+        "mediator": {"id": view.mediator.id, "display_name": view.mediator.display_name},
+        "starts_at": iso(s.starts_at), "ends_at": iso(s.ends_at), "timezone": s.timezone,
+        "viewer_timezone": viewer_zone,
+        "starts_at_local": local(s.starts_at, viewer_zone), "ends_at_local": local(s.ends_at, viewer_zone),
+        "duration_minutes": int((s.ends_at - s.starts_at).total_seconds() // 60),
+        "status": s.status, "sequence": s.sequence, "cancel_reason": s.cancel_reason, "parties": parties,
+    }
+
+
+def issued_link(link: IssuedLink) -> dict[str, Any]:
+    return {"party_id": link.party.id, "party_name": link.party.name, "role": link.party.role, "url": link.url,
+            "expires_at": iso(link.link.expires_at)}
+
+
+def case_summary(view: CaseView, next_session: dict[str, Any] | None = None) -> dict[str, Any]:
+    c = view.case
+    return {
+        "id": c.id, "case_number": c.case_number, "dispute_type": c.dispute_type, "summary": c.summary,
+        "status": c.status, "amount_in_dispute": format_amount(c.amount_fen),
+        "mediator": {"id": view.mediator.id, "display_name": view.mediator.display_name},
+        "created_at": iso(c.created_at), "next_session": next_session,
+    }
+
+
+def case(view: CaseView, sessions: list[SessionView], viewer_zone: str) -> dict[str, Any]:
+    org = view.organisation
+    assert org is not None
+    shaped = [session(s, viewer_zone) for s in sessions]
+    upcoming = [s for s, v in zip(shaped, sessions) if v.session.status == "scheduled" and v.session.ends_at > utcnow()]
+    return {
+        **case_summary(view, upcoming[0] if upcoming else None),
+        "organisation": {"id": org.id, "name": org.name},
+        "parties": [party(p) for p in view.parties],
+        "sessions": shaped,
+    }
+
+
+def event(e: CaseEvent) -> dict[str, Any]:
+    return {"at": iso(e.at), "actor_kind": e.actor_kind, "actor_name": e.actor_name, "kind": e.kind, "data": e.data}
+
+
+def outbox(m: OutboxMessage) -> dict[str, Any]:
+    return {
+        "id": m.id, "kind": m.kind, "channel": m.channel, "recipient": m.recipient, "subject": m.subject,
+        "body": m.body, "status": m.status, "attempts": m.attempts, "last_error": m.last_error,
+        "created_at": iso(m.created_at), "sent_at": iso(m.sent_at) if m.sent_at else None,
+        "party_id": m.party_id, "session_id": m.session_id,
+    }
+
+
+def availability(a: Availability) -> dict[str, Any]:
+    return {
+        "timezone": a.timezone,
+        "weekly": [{"weekday": w.weekday, "start": minutes_text(w.start), "end": minutes_text(w.end)} for w in a.weekly],
+        "exceptions": [
+            {
+                "id": e.id, "date": e.day.isoformat(),
+                "start": minutes_text(e.start_minute) if e.start_minute is not None else None,
+                "end": minutes_text(e.end_minute) if e.end_minute is not None else None,
+                "available": e.available, "reason": e.reason,
+            }
+            for e in a.exceptions
+        ],
+    }

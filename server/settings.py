@@ -1,0 +1,126 @@
+"""The one place where the environment is read.
+
+Every command and the app itself take a `Settings`; nothing else calls `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the server cannot run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = field(default_factory=lambda: Path("data"))
+    database_url: str | None = None
+    # The address people reach the server at; party links are built from it.
+    public_url: str | None = None
+    default_timezone: str = DEFAULT_TIMEZONE
+    # Minutes kept free between two sessions of one mediator.
+    booking_buffer_minutes: int = 15
+    # How long after a session ends its party links stay usable (for late joiners, the .ics).
+    link_grace_minutes: int = 120
+    staff_session_hours: int = 12
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    max_body_bytes: int = 256 * 1024
+    # Notifications: "record" keeps messages in the outbox only (the default, so a mediator
+    # can pass links on by phone or WeChat); "smtp" also e-mails; SMS goes to the gateway.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "mediate@localhost"
+    smtp_starttls: bool = False
+    sms_gateway: str = "spool"
+    outbox_poll_seconds: float = 5.0
+    cookie_secure: bool = False
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'mediate.sqlite3').resolve()}"
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "localhost" if self.host in ("0.0.0.0", "127.0.0.1", "::") else self.host
+        return f"http://{host}:{self.port}"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+
+        def text(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        def integer(name: str, default: int) -> int:
+            raw = text(name)
+            if raw is None:
+                return default
+            try:
+                return int(raw)
+            except ValueError as exc:
+                raise SettingsError(f"{name} must be a whole number, not {raw!r}") from exc
+
+        def boolean(name: str, default: bool) -> bool:
+            raw = text(name)
+            if raw is None:
+                return default
+            return raw.lower() in ("1", "true", "yes", "on")
+
+        timezone = text("MEDIATE_TIMEZONE") or DEFAULT_TIMEZONE
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(f"MEDIATE_TIMEZONE {timezone!r} is not an IANA time zone") from exc
+        database_url = text("MEDIATE_DATABASE_URL")
+        return cls(
+            host=text("MEDIATE_HOST") or cls.host,
+            port=integer("MEDIATE_PORT", cls.port),
+            data_dir=Path(text("MEDIATE_DATA_DIR") or "data"),
+            database_url=normalise_database_url(database_url) if database_url else None,
+            public_url=text("MEDIATE_PUBLIC_URL"),
+            default_timezone=timezone,
+            booking_buffer_minutes=integer("MEDIATE_BOOKING_BUFFER_MINUTES", 15),
+            link_grace_minutes=integer("MEDIATE_LINK_GRACE_MINUTES", 120),
+            staff_session_hours=integer("MEDIATE_STAFF_SESSION_HOURS", 12),
+            login_max_failures=integer("MEDIATE_LOGIN_MAX_FAILURES", 5),
+            login_window_seconds=integer("MEDIATE_LOGIN_WINDOW_SECONDS", 900),
+            max_body_bytes=integer("MEDIATE_MAX_BODY_BYTES", 256 * 1024),
+            smtp_host=text("MEDIATE_SMTP_HOST"),
+            smtp_port=integer("MEDIATE_SMTP_PORT", 25),
+            smtp_username=text("MEDIATE_SMTP_USERNAME"),
+            smtp_password=text("MEDIATE_SMTP_PASSWORD"),
+            smtp_from=text("MEDIATE_SMTP_FROM") or "mediate@localhost",
+            smtp_starttls=boolean("MEDIATE_SMTP_STARTTLS", False),
+            sms_gateway=text("MEDIATE_SMS_GATEWAY") or "spool",
+            outbox_poll_seconds=float(text("MEDIATE_OUTBOX_POLL_SECONDS") or 5.0),
+            cookie_secure=boolean("MEDIATE_COOKIE_SECURE", False),
+        )
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs operators write (postgres://, postgresql://) and pick the async driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    return url

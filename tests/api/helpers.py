@@ -1,0 +1,42 @@
+"""Small builders the API tests share."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tests.conftest import Actor
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def next_weekday_at(hour: int, minute: int = 0, days_ahead: int = 2, zone: ZoneInfo = SHANGHAI) -> datetime:
+    """A Monday-to-Friday wall time at least `days_ahead` days from now, in `zone`."""
+    day = datetime.now(zone) + timedelta(days=days_ahead)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day.replace(hour=hour, minute=minute, second=0, microsecond=0)
+
+
+async def open_case(mediator: Actor, number: str = "（2026）朝调字第12号", parties: int = 2) -> dict[str, Any]:
+    case = await mediator.call(
+        "POST", "/api/v1/cases",
+        {"case_number": number, "dispute_type": "wages", "summary": "拖欠工资三个月", "amount_in_dispute": "12000.50"},
+        expect=201,
+    )
+    people = [("applicant", "张三", "13800000001", "110101199003071234"), ("respondent", "李四", "13900000002", None)]
+    for role, name, phone, id_number in people[:parties]:
+        body: dict[str, Any] = {"role": role, "name": name, "phone": phone}
+        if id_number:
+            body["id_number"] = id_number
+        await mediator.call("POST", f"/api/v1/cases/{case['id']}/parties", body, expect=201)
+    return await mediator.call("GET", f"/api/v1/cases/{case['id']}")
+
+
+async def book(mediator: Actor, case_id: str, starts: datetime, minutes: int = 60, zone: str = "Asia/Shanghai", expect: int = 201) -> Any:
+    return await mediator.call(
+        "POST", f"/api/v1/cases/{case_id}/sessions",
+        {"starts_at": starts.isoformat(), "duration_minutes": minutes, "timezone": zone},
+        expect=expect,
+    )

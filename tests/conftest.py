@@ -1,0 +1,172 @@
+"""Fixtures shared by the whole suite.
+
+Every API test runs against a real aiohttp server and a real database: SQLite always, and
+PostgreSQL as well when MEDIATE_TEST_DATABASE_URL names one (CI does). Each test gets a
+fresh database copied from a migrated template, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from server import db
+from server.app import create_app
+from server.domain.principal import SYSTEM
+from server.http.services import SERVICES, Services
+from server.settings import Settings, normalise_database_url
+
+PASSWORD = "Correct-Horse-9"
+PG_URL = os.environ.get("MEDIATE_TEST_DATABASE_URL", "").strip()
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    db.upgrade_blocking(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+async def _pg_admin(sql: str) -> None:
+    url = make_url(normalise_database_url(PG_URL))
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+def _pg_url_for(name: str) -> str:
+    return make_url(normalise_database_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    if not PG_URL:
+        pytest.fail("PostgreSQL backend asked for but MEDIATE_TEST_DATABASE_URL is not set")
+    name = f"mediate_tpl_{os.getpid()}"
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}"'))
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    db.upgrade_blocking(_pg_url_for(name))
+    yield name
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        target = tmp_path / "mediate.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        yield f"sqlite+aiosqlite:///{target}"
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"mediate_t_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield _pg_url_for(name)
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data", database_url=database_url, public_url="http://mediate.test",
+        login_max_failures=5, outbox_poll_seconds=0.2,
+    )
+
+
+@dataclass
+class Actor:
+    """A browser: its own cookie jar, and the CSRF token of its session once logged in."""
+
+    client: TestClient
+    csrf: str | None = None
+    user: dict[str, Any] | None = None
+
+    def _headers(self, headers: dict[str, str] | None) -> dict[str, str]:
+        out = dict(headers or {})
+        if self.csrf:
+            out.setdefault("X-CSRF-Token", self.csrf)
+        return out
+
+    async def request(self, method: str, path: str, json: Any = None, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        return await self.client.request(method, path, json=json, headers=self._headers(headers), **kw)
+
+    async def call(self, method: str, path: str, json: Any = None, expect: int = 200) -> Any:
+        response = await self.request(method, path, json=json)
+        body = await response.json() if response.content_type == "application/json" else await response.text()
+        assert response.status == expect, f"{method} {path}: {response.status} {body}"
+        return body
+
+    async def login(self, username: str, password: str = PASSWORD) -> Actor:
+        body = await self.call("POST", "/api/v1/auth/login", {"username": username, "password": password})
+        self.csrf, self.user = body["csrf_token"], body["user"]
+        return self
+
+    async def open_link(self, url: str) -> Any:
+        path = url.split("mediate.test", 1)[1]
+        response = await self.client.get(path, allow_redirects=False)
+        if response.status == 303:
+            me = await self.call("GET", "/api/v1/auth/me")
+            self.csrf = me["csrf_token"]
+        return response
+
+
+@dataclass
+class World:
+    """Two committees, a court, and their staff; `actor()` opens another browser."""
+
+    app: web.Application
+    services: Services
+    server: Any
+    make_client: Any
+    org_a: Any
+    org_b: Any
+    court: Any
+    ids: dict[str, str]
+
+    async def actor(self) -> Actor:
+        return Actor(await self.make_client(self.server))
+
+    async def staff(self, username: str) -> Actor:
+        return await (await self.actor()).login(username)
+
+
+@pytest.fixture
+async def world(settings: Settings, aiohttp_server: Any, aiohttp_client: Any) -> AsyncIterator[World]:
+    app = create_app(settings, migrate=False, run_outbox=False)
+    server = await aiohttp_server(app)
+    services = app[SERVICES]
+    acc = services.accounts
+    org_a = await acc.create_organisation(SYSTEM, "朝阳区人民调解委员会", "committee")
+    org_b = await acc.create_organisation(SYSTEM, "海淀区矛盾纠纷多元化解中心", "centre")
+    court = await acc.create_organisation(SYSTEM, "朝阳区人民法院", "court")
+    ids = {}
+    for username, role, org, name in [
+        ("admin1", "admin", None, "管理员"),
+        ("liu", "mediator", org_a, "刘调解员"),
+        ("wang", "mediator", org_a, "王调解员"),
+        ("zhao", "mediator", org_b, "赵调解员"),
+        ("judge1", "judge", court, "陈法官"),
+    ]:
+        user = await acc.create_user(
+            SYSTEM, username=username, display_name=name, password=PASSWORD, role=role,
+            organisation_id=org.id if org else None,
+        )
+        ids[username] = user.id
+    yield World(app, services, server, aiohttp_client, org_a, org_b, court, ids)
+

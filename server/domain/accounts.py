@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
@@ -70,7 +71,10 @@ class Accounts:
     def __init__(self, maker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
         self._maker = maker
         self._settings = settings
+        # Argon2id with the library's defaults (RFC 9106 second recommendation); hashing runs
+        # in a thread so that a login never stalls the event loop that carries live media.
         self._hasher = PasswordHasher()
+        self._dummy_hash: str | None = None
 
     # -- organisations and users ---------------------------------------------------------
 
@@ -135,7 +139,7 @@ class Accounts:
                 username=username,
                 display_name=display_name,
                 role=role,
-                password_hash=self._hasher.hash(password),
+                password_hash=await asyncio.to_thread(self._hasher.hash, password),
                 timezone=tz,
                 email=email,
                 phone=phone,
@@ -211,21 +215,34 @@ class Accounts:
                 retry = int((failures[0] + window - now).total_seconds()) + 1
                 raise TooManyAttempts("too many failed logins; wait and try again", retry_after=retry)
             user = await db.scalar(select(User).where(User.username == username))
-            if user is None or not user.is_active or not self._verify(user.password_hash, password):
-                db.add(LoginFailure(username=username, remote=remote[:64], at=now))
-                raise InvalidCredentials("wrong username or password")
-            await db.execute(delete(LoginFailure).where(LoginFailure.username == username))
-            if self._hasher.check_needs_rehash(user.password_hash):
-                user.password_hash = self._hasher.hash(password)
-            token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-            db.add(
-                AuthSession(
-                    token_hash=token_hash(token), kind="staff", user_id=user.id, csrf_token=csrf,
-                    expires_at=now + timedelta(hours=self._settings.staff_session_hours),
+            # Verify against a dummy hash for unknown users so timing does not reveal accounts.
+            stored = user.password_hash if user is not None else await self._dummy()
+            valid = await asyncio.to_thread(self._verify, stored, password)
+            if user is None or not user.is_active or not valid:
+                user = None
+            else:
+                await db.execute(delete(LoginFailure).where(LoginFailure.username == username))
+                if self._hasher.check_needs_rehash(user.password_hash):
+                    user.password_hash = self._hasher.hash(password)
+                token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+                db.add(
+                    AuthSession(
+                        token_hash=token_hash(token), kind="staff", user_id=user.id, csrf_token=csrf,
+                        expires_at=now + timedelta(hours=self._settings.staff_session_hours),
+                    )
                 )
-            )
+        if user is None:
+            # Written in its own transaction: the failure must count even though we refuse.
+            async with self._maker() as db, db.begin():
+                db.add(LoginFailure(username=username, remote=remote[:64], at=now))
+            raise InvalidCredentials("wrong username or password")
         log.info("staff login", extra={"user_id": user.id})
         return Login(token=token, csrf_token=csrf, user=user)
+
+    async def _dummy(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = await asyncio.to_thread(self._hasher.hash, secrets.token_hex(16))
+        return self._dummy_hash
 
     def _verify(self, stored: str, password: str) -> bool:
         try:

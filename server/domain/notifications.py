@@ -289,18 +289,14 @@ class Outbox:
             ctx = Context(case, session, organisation, mediator)
             key = f"{kind}:{session.id}:{session.starts_at.isoformat()}"
             async with self._maker() as db:
-                parties = list(
-                    await db.scalars(
-                        select(Party).where(Party.case_id == case.id).order_by(Party.created_at)
-                    )
-                )
-                for party in parties:
-                    try:
-                        async with db.begin():
-                            enqueue(db, kind, ctx, party, None, dedupe_key=f"{key}:{party.id}")
-                        queued += 1
-                    except IntegrityError:
-                        await db.rollback()
+                parties = list(await db.scalars(select(Party).where(Party.case_id == case.id).order_by(Party.created_at)))
+            for party in parties:
+                try:
+                    async with self._maker() as db, db.begin():
+                        enqueue(db, kind, ctx, party, None, dedupe_key=f"{key}:{party.id}")
+                    queued += 1
+                except IntegrityError:
+                    pass  # queued already, by this or another process
         return queued
 
     async def run(self, stop: asyncio.Event) -> None:

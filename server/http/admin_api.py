@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.http import views
-from server.http.middlewares import principal_of
+from server.http.context import principal_of
 from server.http.routes import api
 from server.http.schemas import AvailabilityIn, ExceptionIn, OrganisationIn, UserIn
 from server.http.services import services

@@ -14,7 +14,9 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from server.errors import FieldError, InvalidInput
+from server.domain.principal import PartyPrincipal, Staff
+from server.errors import FieldError, Forbidden, InvalidInput, NotAuthenticated
+from server.http.context import principal_of
 
 Handler = Callable[..., Awaitable[web.StreamResponse]]
 
@@ -29,7 +31,7 @@ class Route:
     query: type[BaseModel] | None = None
     status: int = 200
     tags: list[str] = field(default_factory=list)
-    auth: str = "staff"  # staff | party | none
+    auth: str = "staff"  # staff | party | any (either) | none
     produces: str = "application/json"
 
 
@@ -143,6 +145,15 @@ def _error_statuses(route: Route) -> dict[str, str]:
 
 def _wrap(route: Route) -> Handler:
     async def handler(request: web.Request) -> web.StreamResponse:
+        # Who is asking comes before what they sent: an anonymous caller learns nothing
+        # about a route's fields.
+        principal = principal_of(request)
+        if route.auth != "none" and principal is None:
+            raise NotAuthenticated("please log in" if route.auth == "staff" else "open the link you were sent to continue")
+        if route.auth == "staff" and isinstance(principal, PartyPrincipal):
+            raise Forbidden("this is for mediation staff only")
+        if route.auth == "party" and isinstance(principal, Staff):
+            raise Forbidden("this is for parties who opened their link")
         kwargs: dict[str, Any] = {}
         if route.body is not None:
             kwargs["body"] = await parse_body(request, route.body)

@@ -10,7 +10,8 @@ from server.domain.principal import PartyPrincipal, Staff
 from server.domain.vocabulary import DISPUTE_TYPES, ORGANISATION_KINDS, PARTY_ROLES, STAFF_ROLES
 from server.errors import NotAuthenticated
 from server.http import views
-from server.http.middlewares import COOKIE, CSRF, principal_of
+from server.http.context import CSRF, principal_of
+from server.http.middlewares import COOKIE
 from server.http.routes import api
 from server.http.schemas import LoginIn
 from server.http.services import services
@@ -45,7 +46,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     return response
 
 
-@api.route("GET", "/auth/me", summary="The logged-in staff member or party", tag="auth")
+@api.route("GET", "/auth/me", summary="The logged-in staff member or party", tag="auth", auth="any")
 async def me(request: web.Request) -> web.StreamResponse:
     principal = principal_of(request)
     if isinstance(principal, Staff):

@@ -7,7 +7,7 @@ from aiohttp import web
 from server.domain.accounts import check_timezone
 from server.domain.principal import Staff
 from server.http import views
-from server.http.middlewares import principal_of
+from server.http.context import principal_of
 from server.http.routes import api
 from server.http.schemas import CaseIn, PartyIn, ZoneQuery
 from server.http.services import services

@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from server.domain.principal import Principal
 from server.errors import (
     Conflict,
     DomainError,
@@ -22,13 +21,12 @@ from server.errors import (
     TooManyAttempts,
 )
 from server.http.api import MalformedJson
+from server.http.context import CSRF, PRINCIPAL
 from server.http.services import SERVICES
 
 log = logging.getLogger(__name__)
 
 COOKIE = "mediate_session"
-PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)  # type: ignore[arg-type]
-CSRF: web.RequestKey[str] = web.RequestKey("csrf", str)
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -44,11 +42,6 @@ STATUS: list[tuple[type[DomainError], int]] = [
     (TooManyAttempts, 429),
 ]
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
-
-
-def principal_of(request: web.Request) -> Principal | None:
-    value: Principal | None = request.get(PRINCIPAL)
-    return value
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:

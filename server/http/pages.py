@@ -12,7 +12,7 @@ from server.domain.principal import PartyPrincipal, Staff
 from server.errors import Gone, NotFound
 from server.http.api import Handler
 from server.http.auth_api import set_cookie
-from server.http.middlewares import principal_of
+from server.http.context import principal_of
 from server.http.routes import api
 from server.http.services import services
 

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from server.domain.booking import iso
 from server.domain.principal import require_party
-from server.http.middlewares import principal_of
+from server.http.context import principal_of
 from server.http.routes import api
 from server.http.services import services
 from server.http.sessions_api import ics_response

@@ -11,7 +11,7 @@ from server.domain.calendar import Invitation, build_ics
 from server.errors import FieldError, InvalidInput
 from server.http import views
 from server.http.cases_api import viewer_zone
-from server.http.middlewares import principal_of
+from server.http.context import principal_of
 from server.http.routes import api
 from server.http.schemas import CancelIn, RangeQuery, RescheduleIn, SessionIn, ZoneQuery
 from server.http.services import services

@@ -1,0 +1,185 @@
+"""Every API route, tried as every kind of caller.
+
+The table must name every registered route: a new route without a row fails this test, so
+nobody adds an endpoint without deciding who may call it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from server.http.routes import api
+from tests.api.helpers import book, next_weekday_at, open_case
+from tests.conftest import Actor, World
+
+ACTORS = ("anonymous", "party", "other_org_mediator", "judge", "admin", "own_mediator")
+counter = itertools.count()
+
+
+@dataclass
+class Scene:
+    world: World
+    liu: Actor
+    case: dict[str, Any]
+    session: dict[str, Any]
+    links: list[dict[str, Any]]
+
+    async def fresh_session(self) -> dict[str, Any]:
+        """A session of its own, for calls that end or change it."""
+        n = next(counter)
+        starts = next_weekday_at(8, 30, days_ahead=4 + n // 8) + timedelta(minutes=60 * (n % 8))
+        return (await book(self.liu, self.case["id"], starts, minutes=30))["session"]
+
+    async def fresh_exception(self) -> str:
+        me = self.world.ids["liu"]
+        body = {"date": "2030-01-0%d" % (1 + next(counter) % 9), "available": False}
+        return str((await self.liu.call("POST", f"/api/v1/users/{me}/availability/exceptions", body, expect=201))["id"])
+
+
+Call = Callable[[Scene], Awaitable[tuple[str, Any]]]
+
+
+def simple(path: str, body: Any = None) -> Call:
+    async def build(scene: Scene) -> tuple[str, Any]:
+        ids = {
+            "case_id": scene.case["id"], "session_id": scene.session["id"],
+            "party_id": scene.case["parties"][0]["id"], "other_party_id": scene.case["parties"][1]["id"],
+            "user_id": scene.world.ids["liu"],
+        }
+        payload = body(scene) if callable(body) else body
+        return path.format(**ids), payload
+
+    return build
+
+
+def with_fresh_session(path: str, body: Any = None) -> Call:
+    async def build(scene: Scene) -> tuple[str, Any]:
+        session = await scene.fresh_session()
+        payload = body(scene) if callable(body) else body
+        return path.format(session_id=session["id"], party_id=scene.case["parties"][1]["id"]), payload
+
+    return build
+
+
+def with_revocable_link(path: str) -> Call:
+    async def build(scene: Scene) -> tuple[str, Any]:
+        session = await scene.fresh_session()
+        return path.format(session_id=session["id"], party_id=scene.case["parties"][1]["id"]), None
+
+    return build
+
+
+def with_exception(path: str) -> Call:
+    async def build(scene: Scene) -> tuple[str, Any]:
+        return path.format(user_id=scene.world.ids["liu"], exception_id=await scene.fresh_exception()), None
+
+    return build
+
+
+def unique_org(_: Scene) -> dict[str, Any]:
+    return {"name": f"调解委员会{next(counter)}", "kind": "committee"}
+
+
+def unique_user(scene: Scene) -> dict[str, Any]:
+    return {"username": f"mediator{next(counter)}", "display_name": "新调解员", "password": "Long-enough-9",
+            "role": "mediator", "organisation_id": scene.world.org_a.id}
+
+
+def unique_case(_: Scene) -> dict[str, Any]:
+    return {"case_number": f"M-{next(counter)}", "dispute_type": "other", "summary": "摘要"}
+
+
+def new_booking(_: Scene) -> dict[str, Any]:
+    n = next(counter)
+    starts = next_weekday_at(8, 30, days_ahead=30 + n // 8) + timedelta(minutes=60 * (n % 8))
+    return {"starts_at": starts.isoformat(), "duration_minutes": 30, "timezone": "Asia/Shanghai"}
+
+
+def new_time(_: Scene) -> dict[str, Any]:
+    return {"starts_at": new_booking(_)["starts_at"]}
+
+
+WEEKLY = {"timezone": "Asia/Shanghai", "weekly": [{"weekday": d, "start": "08:30", "end": "17:30"} for d in range(5)]}
+PARTY = {"role": "respondent", "name": "王五", "phone": "13700000003"}
+#                      anonymous, party, other-org mediator, judge, admin, own mediator
+STAFF_ONLY_CASE = (401, 403, 403, 403, 403, 200)
+TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
+    "GET /organisations": (simple("/api/v1/organisations"), (401, 403, 403, 403, 200, 403)),
+    "POST /organisations": (simple("/api/v1/organisations", unique_org), (401, 403, 403, 403, 201, 403)),
+    "GET /users": (simple("/api/v1/users"), (401, 403, 403, 403, 200, 403)),
+    "POST /users": (simple("/api/v1/users", unique_user), (401, 403, 403, 403, 201, 403)),
+    "GET /mediators": (simple("/api/v1/mediators"), (401, 403, 200, 403, 403, 200)),
+    "GET /users/{user_id}/availability": (simple("/api/v1/users/{user_id}/availability"), (401, 403, 403, 403, 403, 200)),
+    "PUT /users/{user_id}/availability": (simple("/api/v1/users/{user_id}/availability", WEEKLY), (401, 403, 403, 403, 403, 200)),
+    "POST /users/{user_id}/availability/exceptions": (
+        simple("/api/v1/users/{user_id}/availability/exceptions", {"date": "2031-02-03", "available": False}),
+        (401, 403, 403, 403, 403, 201),
+    ),
+    "DELETE /users/{user_id}/availability/exceptions/{exception_id}": (
+        with_exception("/api/v1/users/{user_id}/availability/exceptions/{exception_id}"), (401, 403, 403, 403, 403, 204)
+    ),
+    "GET /cases": (simple("/api/v1/cases"), (401, 403, 200, 200, 200, 200)),
+    "POST /cases": (simple("/api/v1/cases", unique_case), (401, 403, 201, 403, 403, 201)),
+    "GET /cases/{case_id}": (simple("/api/v1/cases/{case_id}"), STAFF_ONLY_CASE),
+    "POST /cases/{case_id}/parties": (simple("/api/v1/cases/{case_id}/parties", PARTY), (401, 403, 403, 403, 403, 201)),
+    "GET /parties/{party_id}/identity": (simple("/api/v1/parties/{party_id}/identity"), STAFF_ONLY_CASE),
+    "GET /cases/{case_id}/history": (simple("/api/v1/cases/{case_id}/history"), STAFF_ONLY_CASE),
+    "GET /cases/{case_id}/outbox": (simple("/api/v1/cases/{case_id}/outbox"), STAFF_ONLY_CASE),
+    "POST /cases/{case_id}/sessions": (simple("/api/v1/cases/{case_id}/sessions", new_booking), (401, 403, 403, 403, 403, 201)),
+    "GET /sessions": (simple("/api/v1/sessions"), (401, 403, 200, 200, 200, 200)),
+    "GET /sessions/{session_id}": (simple("/api/v1/sessions/{session_id}"), STAFF_ONLY_CASE),
+    "POST /sessions/{session_id}/reschedule": (
+        with_fresh_session("/api/v1/sessions/{session_id}/reschedule", new_time), (401, 403, 403, 403, 403, 200)
+    ),
+    "POST /sessions/{session_id}/cancel": (with_fresh_session("/api/v1/sessions/{session_id}/cancel", {}), STAFF_ONLY_CASE),
+    "POST /sessions/{session_id}/links/{party_id}": (
+        with_fresh_session("/api/v1/sessions/{session_id}/links/{party_id}"), (401, 403, 403, 403, 403, 201)
+    ),
+    "DELETE /sessions/{session_id}/links/{party_id}": (
+        with_revocable_link("/api/v1/sessions/{session_id}/links/{party_id}"), (401, 403, 403, 403, 403, 204)
+    ),
+    "GET /sessions/{session_id}/parties/{party_id}/calendar.ics": (
+        # The party asks for the *other* party's invitation.
+        simple("/api/v1/sessions/{session_id}/parties/{other_party_id}/calendar.ics"), STAFF_ONLY_CASE
+    ),
+    "GET /party/me": (simple("/api/v1/party/me"), (401, 200, 403, 403, 403, 403)),
+    "GET /party/calendar.ics": (simple("/api/v1/party/calendar.ics"), (401, 200, 403, 403, 403, 403)),
+    "GET /meta": (simple("/api/v1/meta"), (200, 200, 200, 200, 200, 200)),
+    "GET /auth/me": (simple("/api/v1/auth/me"), (401, 200, 200, 200, 200, 200)),
+    "POST /auth/login": (simple("/api/v1/auth/login", lambda _: {"username": f"nobody{next(counter)}", "password": "x"}), (401,) * 6),
+}
+# Logging out ends the caller's own session whoever they are; tests/api/test_auth.py covers it.
+EXEMPT = {"POST /auth/logout"}
+
+
+async def test_every_route_answers_every_kind_of_caller_as_the_table_says(world: World) -> None:
+    registered = {f"{r.method} {r.path}" for r in api.routes}
+    assert registered - EXEMPT == set(TABLE), "every route needs a row in the authorisation table"
+
+    liu = await world.staff("liu")
+    case = await open_case(liu, "AUTH-1")
+    booked = await book(liu, case["id"], next_weekday_at(9))
+    case = await liu.call("GET", f"/api/v1/cases/{case['id']}")
+    scene = Scene(world, liu, case, booked["session"], booked["links"])
+    party = await world.actor()
+    await party.open_link(booked["links"][0]["url"])
+    actors = {
+        "anonymous": await world.actor(), "party": party, "other_org_mediator": await world.staff("zhao"),
+        "judge": await world.staff("judge1"), "admin": await world.staff("admin1"), "own_mediator": liu,
+    }
+    failures = []
+    for key, (build, expected) in TABLE.items():
+        method = key.split(" ", 1)[0]
+        for actor_name, status in zip(ACTORS, expected, strict=True):
+            path, body = await build(scene)
+            response = await actors[actor_name].request(method, path, body)
+            text = await response.text()
+            if response.status != status:
+                failures.append(f"{key} as {actor_name}: {response.status} (expected {status}) {text[:120]}")
+            elif actor_name not in ("own_mediator", "party") and case["case_number"] in text:
+                failures.append(f"{key} as {actor_name} leaked case AUTH-1: {text[:120]}")
+    assert not failures, "\n".join(failures)

@@ -1,0 +1,1 @@
+"""`mediate bench ...`: figures printed for people, never asserted in tests."""

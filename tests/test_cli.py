@@ -1,0 +1,89 @@
+"""The `mediate` command as an operator uses it."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def mediate(*args: str, data_dir: Path, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIATE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args, "--data-dir", str(data_dir)],
+        capture_output=True, text=True, input=stdin, env=env, check=check, timeout=120,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_organisations_and_users_are_created_from_the_command_line(tmp_path: Path) -> None:
+    org = mediate("org", "add", "--name", "东城区人民调解委员会", "--kind", "committee", data_dir=tmp_path)
+    org_id = org.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"[0-9a-f-]{36}", org_id)
+    listed = mediate("org", "list", data_dir=tmp_path).stdout
+    assert org_id in listed and "东城区人民调解委员会" in listed
+    user = mediate("user", "add", "--username", "li", "--role", "mediator", "--org", org_id,
+                   "--display-name", "李调解员", "--password-stdin", data_dir=tmp_path, stdin="Long-enough-password\n")
+    assert "created mediator li" in user.stdout
+    duplicate = mediate("user", "add", "--username", "li", "--role", "mediator", "--org", org_id,
+                        "--password", "Long-enough-password", data_dir=tmp_path, check=False)
+    assert duplicate.returncode == 1 and "taken" in duplicate.stderr
+    judge_at_committee = mediate("user", "add", "--username", "judge", "--role", "judge", "--org", org_id,
+                                 "--password", "Long-enough-password", data_dir=tmp_path, check=False)
+    assert judge_at_committee.returncode == 1 and "court" in judge_at_committee.stderr
+
+
+def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
+    assert "up to date" in mediate("db", "upgrade", data_dir=tmp_path).stdout
+    assert "up to date" in mediate("db", "upgrade", data_dir=tmp_path).stdout
+    assert (tmp_path / "mediate.sqlite3").exists()
+
+
+def test_first_serve_prints_the_url_and_a_one_time_admin_password(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIATE_")}
+    env["MEDIATE_PORT"] = str(port)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 60
+        assert process.stdout is not None
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            lines.append(line)
+            if "First start" in line:
+                break
+        output = "".join(lines)
+        assert f"http://localhost:{port}/" in output
+        password = re.search(r"as 'admin' with password (\S+)", output)
+        assert password, output
+        secret = tmp_path / "initial-admin-password.txt"
+        assert secret.read_text().strip() == password.group(1)
+        assert secret.stat().st_mode & 0o777 == 0o600
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("the server did not answer /healthz")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -273,15 +273,23 @@ class Accounts:
                 staff = Staff(user.id, user.organisation_id, user.role, user.display_name, user.timezone)
                 return BrowserSession(staff, row.csrf_token)
             if row.kind == "party" and row.party_id and row.link_id and row.case_id and row.session_id:
-                link = await db.get(PartyLink, row.link_id)
-                session = await db.get(MediationSession, row.session_id)
-                party = await db.get(Party, row.party_id)
-                if link is None or link.revoked_at is not None or link.expires_at <= now:
-                    return None
-                if session is None or session.status == "cancelled" or party is None:
+                found = (
+                    await db.execute(
+                        select(Party.name)
+                        .join(PartyLink, PartyLink.id == row.link_id)
+                        .join(MediationSession, MediationSession.id == row.session_id)
+                        .where(
+                            Party.id == row.party_id,
+                            PartyLink.revoked_at.is_(None),
+                            PartyLink.expires_at > now,
+                            MediationSession.status != "cancelled",
+                        )
+                    )
+                ).first()
+                if found is None:
                     return None
                 return BrowserSession(
-                    PartyPrincipal(party.id, row.case_id, row.session_id, party.name), row.csrf_token
+                    PartyPrincipal(row.party_id, row.case_id, row.session_id, found.name), row.csrf_token
                 )
         return None
 

@@ -19,7 +19,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import aiosmtplib
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 WEEKDAYS_ZH = "一二三四五六日"
 MAX_ATTEMPTS = 5
+SENDING_TIMEOUT = timedelta(minutes=5)
 
 
 def local_time_text(when: datetime, zone_name: str) -> str:
@@ -237,23 +238,45 @@ class Outbox:
         return len(ids)
 
     async def _deliver_one(self, message_id: int, now: datetime) -> None:
+        """Claim, send outside any transaction (a slow SMTP server must not hold the database), record."""
         async with self._maker() as db, db.begin():
-            message = await db.get(OutboxMessage, message_id, with_for_update=True)
-            if message is None or message.status != "pending":
-                return
-            sender = self._senders.get(message.channel, RecordOnlySender())
-            message.attempts += 1
-            try:
-                message.status = await sender.send(message)
-                message.sent_at = utcnow()
-                message.last_error = None
-            except DeliveryError as exc:
-                message.last_error = str(exc)[:500]
-                if message.attempts >= MAX_ATTEMPTS:
-                    message.status = "failed"
-                else:
-                    message.next_attempt_at = now + timedelta(seconds=30 * 2**message.attempts)
-                log.warning("notification %s not delivered: %s", message.id, exc)
+            claimed = await db.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
+                .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now + SENDING_TIMEOUT)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return  # another process took it
+            message = await db.get(OutboxMessage, message_id)
+            assert message is not None
+        sender = self._senders.get(message.channel, RecordOnlySender())
+        try:
+            status, error = await sender.send(message), None
+        except DeliveryError as exc:
+            status, error = "pending", str(exc)[:500]
+            log.warning("notification %s not delivered: %s", message_id, exc)
+        async with self._maker() as db, db.begin():
+            stored = await db.get(OutboxMessage, message_id)
+            assert stored is not None
+            stored.last_error = error
+            if error is None:
+                stored.status, stored.sent_at, stored.next_attempt_at = status, utcnow(), None
+            elif stored.attempts >= MAX_ATTEMPTS:
+                stored.status = "failed"
+            else:
+                stored.status = "pending"
+                stored.next_attempt_at = now + timedelta(seconds=30 * 2**stored.attempts)
+
+    async def release_stuck(self, now: datetime | None = None) -> int:
+        """Messages left "sending" by a crash go back to the queue once their claim runs out."""
+        now = now or utcnow()
+        async with self._maker() as db, db.begin():
+            result = await db.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == "sending", OutboxMessage.next_attempt_at <= now)
+                .values(status="pending")
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def queue_reminders(self, now: datetime | None = None) -> int:
         """Queue the 24-hour and 15-minute reminders that are due. Safe to run often.
@@ -303,6 +326,7 @@ class Outbox:
         """The background loop started by the app."""
         while not stop.is_set():
             try:
+                await self.release_stuck()
                 await self.queue_reminders()
                 await self.deliver_pending()
             except Exception:  # noqa: BLE001 - the loop must outlive one bad round

@@ -79,10 +79,15 @@ async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
         raise
 
 
+# Paths that never look at who is asking: opening a link makes a new session whatever the
+# browser held before, and static files and health checks are public.
+ANONYMOUS_PREFIXES = ("/j/", "/static/", "/healthz")
+
+
 @web.middleware
 async def authentication(request: web.Request, handler: Any) -> web.StreamResponse:
     token = request.cookies.get(COOKIE)
-    if token and len(token) <= 200:
+    if token and len(token) <= 200 and not request.path.startswith(ANONYMOUS_PREFIXES):
         session = await request.app[SERVICES].accounts.resolve(token)
         if session is not None:
             request[PRINCIPAL] = session.principal

@@ -16,8 +16,7 @@ from server.domain.booking import Booking
 from server.domain.cases import Cases
 from server.domain.links import Links
 from server.domain.notifications import Outbox, Sender, senders_from
-from server.http import admin_api, auth_api, cases_api, party_api, sessions_api  # noqa: F401 - routes
-from server.http import middlewares, pages
+from server.http import admin_api, auth_api, cases_api, middlewares, pages, party_api, sessions_api  # noqa: F401 - routes
 from server.http.routes import api
 from server.http.services import SERVICES, Services
 from server.settings import Settings
@@ -38,7 +37,10 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
 
 
 def create_app(
-    settings: Settings, *, migrate: bool = True, run_outbox: bool = True,
+    settings: Settings,
+    *,
+    migrate: bool = True,
+    run_outbox: bool = True,
     senders: dict[str, Sender] | None = None,
 ) -> web.Application:
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -56,7 +56,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ssl_context.load_cert_chain(args.cert, args.key)
         scheme = "https"
-    url = settings.base_url if settings.public_url else f"{scheme}://{'localhost' if settings.host in ('127.0.0.1', '0.0.0.0', '::') else settings.host}:{settings.port}"
+    url = (
+        settings.base_url
+        if settings.public_url
+        else f"{scheme}://{'localhost' if settings.host in ('127.0.0.1', '0.0.0.0', '::') else settings.host}:{settings.port}"
+    )
     print(f"mediate is running at {url}/ (data in {settings.data_dir.resolve()})", flush=True)
     if password:
         secret = settings.data_dir / "initial-admin-password.txt"
@@ -78,7 +82,9 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_org_add(args: argparse.Namespace) -> int:
-    org = with_services(settings_from(args), lambda s: s.accounts.create_organisation(SYSTEM, args.name, args.kind, args.timezone))
+    org = with_services(
+        settings_from(args), lambda s: s.accounts.create_organisation(SYSTEM, args.name, args.kind, args.timezone)
+    )
     print(f"created organisation {org.name} ({org.kind})")
     print(org.id)
     return 0
@@ -99,8 +105,15 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     user = with_services(
         settings_from(args),
         lambda s: s.accounts.create_user(
-            SYSTEM, username=args.username, display_name=args.display_name or args.username, password=password,
-            role=args.role, organisation_id=args.org, timezone=args.timezone, email=args.email, phone=args.phone,
+            SYSTEM,
+            username=args.username,
+            display_name=args.display_name or args.username,
+            password=password,
+            role=args.role,
+            organisation_id=args.org,
+            timezone=args.timezone,
+            email=args.email,
+            phone=args.phone,
         ),
     )
     print(f"created {user.role} {user.username}")

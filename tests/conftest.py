@@ -84,8 +84,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
-        data_dir=tmp_path / "data", database_url=database_url, public_url="http://mediate.test",
-        login_max_failures=5, outbox_poll_seconds=0.2,
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        public_url="http://mediate.test",
+        login_max_failures=5,
+        outbox_poll_seconds=0.2,
     )
 
 
@@ -164,9 +167,12 @@ async def world(settings: Settings, aiohttp_server: Any, aiohttp_client: Any) ->
         ("judge1", "judge", court, "陈法官"),
     ]:
         user = await acc.create_user(
-            SYSTEM, username=username, display_name=name, password=PASSWORD, role=role,
+            SYSTEM,
+            username=username,
+            display_name=name,
+            password=PASSWORD,
+            role=role,
             organisation_id=org.id if org else None,
         )
         ids[username] = user.id
     yield World(app, services, server, aiohttp_client, org_a, org_b, court, ids)
-

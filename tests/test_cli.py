@@ -18,7 +18,12 @@ def mediate(*args: str, data_dir: Path, stdin: str | None = None, check: bool = 
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIATE_")}
     return subprocess.run(
         [sys.executable, "-m", "server.cli", *args, "--data-dir", str(data_dir)],
-        capture_output=True, text=True, input=stdin, env=env, check=check, timeout=120,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env=env,
+        check=check,
+        timeout=120,
     )
 
 
@@ -34,14 +39,51 @@ def test_organisations_and_users_are_created_from_the_command_line(tmp_path: Pat
     assert re.fullmatch(r"[0-9a-f-]{36}", org_id)
     listed = mediate("org", "list", data_dir=tmp_path).stdout
     assert org_id in listed and "东城区人民调解委员会" in listed
-    user = mediate("user", "add", "--username", "li", "--role", "mediator", "--org", org_id,
-                   "--display-name", "李调解员", "--password-stdin", data_dir=tmp_path, stdin="Long-enough-password\n")
+    user = mediate(
+        "user",
+        "add",
+        "--username",
+        "li",
+        "--role",
+        "mediator",
+        "--org",
+        org_id,
+        "--display-name",
+        "李调解员",
+        "--password-stdin",
+        data_dir=tmp_path,
+        stdin="Long-enough-password\n",
+    )
     assert "created mediator li" in user.stdout
-    duplicate = mediate("user", "add", "--username", "li", "--role", "mediator", "--org", org_id,
-                        "--password", "Long-enough-password", data_dir=tmp_path, check=False)
+    duplicate = mediate(
+        "user",
+        "add",
+        "--username",
+        "li",
+        "--role",
+        "mediator",
+        "--org",
+        org_id,
+        "--password",
+        "Long-enough-password",
+        data_dir=tmp_path,
+        check=False,
+    )
     assert duplicate.returncode == 1 and "taken" in duplicate.stderr
-    judge_at_committee = mediate("user", "add", "--username", "judge", "--role", "judge", "--org", org_id,
-                                 "--password", "Long-enough-password", data_dir=tmp_path, check=False)
+    judge_at_committee = mediate(
+        "user",
+        "add",
+        "--username",
+        "judge",
+        "--role",
+        "judge",
+        "--org",
+        org_id,
+        "--password",
+        "Long-enough-password",
+        data_dir=tmp_path,
+        check=False,
+    )
     assert judge_at_committee.returncode == 1 and "court" in judge_at_committee.stderr
 
 
@@ -57,7 +99,10 @@ def test_first_serve_prints_the_url_and_a_one_time_admin_password(tmp_path: Path
     env["MEDIATE_PORT"] = str(port)
     process = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--data-dir", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
     try:
         lines = []

@@ -44,9 +44,13 @@ class Result:
 
     def row(self) -> str:
         lat = sorted(self.latencies)
-        p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")  # noqa: E731
+
+        def ms(q: float) -> float:
+            return lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")
+
         rps = len(lat) / self.seconds if self.seconds else 0
-        return f"{self.name:<22}{len(lat):>9}{self.errors:>8}{rps:>10.1f}{p(0.5):>9.1f}{p(0.99):>9.1f}{(statistics.mean(lat) * 1000 if lat else 0):>9.1f}"
+        mean = statistics.mean(lat) * 1000 if lat else 0
+        return f"{self.name:<22}{len(lat):>9}{self.errors:>8}{rps:>10.1f}{ms(0.5):>9.1f}{ms(0.99):>9.1f}{mean:>9.1f}"
 
 
 async def prepare(settings: Settings, clients: int) -> list[str]:
@@ -81,10 +85,16 @@ async def booking_client(base: str, username: str, seconds: float, out: Result, 
         every_day = {"timezone": "Asia/Shanghai", "weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]}
         async with session.put(f"{base}/api/v1/users/{me}/availability", json=every_day, headers=headers) as r:
             r.raise_for_status()
-        async with session.post(f"{base}/api/v1/cases", json={"case_number": f"BENCH-{username}", "dispute_type": "wages", "summary": "基准"}, headers=headers) as r:
+        async with session.post(
+            f"{base}/api/v1/cases",
+            json={"case_number": f"BENCH-{username}", "dispute_type": "wages", "summary": "基准"},
+            headers=headers,
+        ) as r:
             case_id = (await r.json())["id"]
         for role, phone in (("applicant", "13800000001"), ("respondent", "13900000002")):
-            async with session.post(f"{base}/api/v1/cases/{case_id}/parties", json={"role": role, "name": role, "phone": phone}, headers=headers) as r:
+            async with session.post(
+                f"{base}/api/v1/cases/{case_id}/parties", json={"role": role, "name": role, "phone": phone}, headers=headers
+            ) as r:
                 r.raise_for_status()
         slot = datetime.now(SHANGHAI).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
         end = time.perf_counter() + seconds
@@ -127,11 +137,18 @@ def free_port() -> int:
 async def run(settings: Settings, clients: int, seconds: float) -> list[Result]:
     usernames = await prepare(settings, clients)
     port = free_port()
-    env = dict(os.environ, MEDIATE_PORT=str(port), MEDIATE_HOST="127.0.0.1", MEDIATE_DATA_DIR=str(settings.data_dir),
-               MEDIATE_PUBLIC_URL=f"http://127.0.0.1:{port}")
+    env = dict(
+        os.environ,
+        MEDIATE_PORT=str(port),
+        MEDIATE_HOST="127.0.0.1",
+        MEDIATE_DATA_DIR=str(settings.data_dir),
+        MEDIATE_PUBLIC_URL=f"http://127.0.0.1:{port}",
+    )
     if settings.database_url:
         env["MEDIATE_DATABASE_URL"] = settings.database_url
-    server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server.cli", "serve", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as probe:
@@ -151,7 +168,7 @@ async def run(settings: Settings, clients: int, seconds: float) -> list[Result]:
         return [opening, booking]
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        await asyncio.wait_for(server.wait(), timeout=30)
 
 
 def main(settings: Settings, clients: int = 50, seconds: float = 10.0) -> int:

@@ -48,9 +48,7 @@ def check_timezone(name: str, field: str = "timezone") -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(
-            f"unknown time zone {name!r}", [FieldError(field, "not an IANA time zone name")]
-        ) from None
+        raise InvalidInput(f"unknown time zone {name!r}", [FieldError(field, "not an IANA time zone name")]) from None
     return name
 
 
@@ -149,8 +147,7 @@ class Accounts:
             await db.flush()
             if role == "mediator":
                 db.add_all(
-                    AvailabilityRule(user_id=user.id, weekday=d, start_minute=s, end_minute=e)
-                    for d, s, e in DEFAULT_WEEKLY
+                    AvailabilityRule(user_id=user.id, weekday=d, start_minute=s, end_minute=e) for d, s, e in DEFAULT_WEEKLY
                 )
         return user
 
@@ -193,8 +190,12 @@ class Accounts:
                 return None
         password = secrets.token_urlsafe(12)
         await self.create_user(
-            SYSTEM, username="admin", display_name="Administrator", password=password,
-            role="admin", organisation_id=None,
+            SYSTEM,
+            username="admin",
+            display_name="Administrator",
+            password=password,
+            role="admin",
+            organisation_id=None,
         )
         return password
 
@@ -227,7 +228,10 @@ class Accounts:
                 token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
                 db.add(
                     AuthSession(
-                        token_hash=token_hash(token), kind="staff", user_id=user.id, csrf_token=csrf,
+                        token_hash=token_hash(token),
+                        kind="staff",
+                        user_id=user.id,
+                        csrf_token=csrf,
                         expires_at=now + timedelta(hours=self._settings.staff_session_hours),
                     )
                 )
@@ -288,9 +292,7 @@ class Accounts:
                 ).first()
                 if found is None:
                     return None
-                return BrowserSession(
-                    PartyPrincipal(row.party_id, row.case_id, row.session_id, found.name), row.csrf_token
-                )
+                return BrowserSession(PartyPrincipal(row.party_id, row.case_id, row.session_id, found.name), row.csrf_token)
         return None
 
 
@@ -307,5 +309,3 @@ def parse_minutes(text: str, field: str) -> int:
         return value
     except ValueError:
         raise InvalidInput("bad time of day", [FieldError(field, "expected HH:MM between 00:00 and 24:00")]) from None
-
-

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.domain import history, links, notifications
 from server.domain.accounts import check_timezone, minutes_text, parse_minutes
 from server.domain.cases import case_for_staff
-from server.domain.principal import Principal, PartyPrincipal, Staff, require_party, require_staff
+from server.domain.principal import PartyPrincipal, Principal, Staff, require_party, require_staff
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
 from server.models import (
     AvailabilityException,
@@ -127,12 +127,12 @@ class Booking:
 
     async def _availability(self, db: AsyncSession, user: User) -> Availability:
         rules = await db.scalars(
-            select(AvailabilityRule).where(AvailabilityRule.user_id == user.id)
+            select(AvailabilityRule)
+            .where(AvailabilityRule.user_id == user.id)
             .order_by(AvailabilityRule.weekday, AvailabilityRule.start_minute)
         )
         exceptions = await db.scalars(
-            select(AvailabilityException).where(AvailabilityException.user_id == user.id)
-            .order_by(AvailabilityException.day)
+            select(AvailabilityException).where(AvailabilityException.user_id == user.id).order_by(AvailabilityException.day)
         )
         weekly = [WeeklyWindow(r.weekday, r.start_minute, r.end_minute) for r in rules]
         return Availability(user.availability_timezone, weekly, list(exceptions))
@@ -172,12 +172,21 @@ class Booking:
             user = await self._colleague(db, principal, user_id, write=True)
             user.availability_timezone = timezone
             await db.execute(delete(AvailabilityRule).where(AvailabilityRule.user_id == user.id))
-            db.add_all(AvailabilityRule(user_id=user.id, weekday=w.weekday, start_minute=w.start, end_minute=w.end) for w in windows)
+            db.add_all(
+                AvailabilityRule(user_id=user.id, weekday=w.weekday, start_minute=w.start, end_minute=w.end) for w in windows
+            )
         return await self.get_availability(principal, user_id)
 
     async def add_exception(
-        self, principal: Principal | None, user_id: str, *, day: date, start: str | None, end: str | None,
-        available: bool, reason: str,
+        self,
+        principal: Principal | None,
+        user_id: str,
+        *,
+        day: date,
+        start: str | None,
+        end: str | None,
+        available: bool,
+        reason: str,
     ) -> AvailabilityException:
         if (start is None) != (end is None):
             raise InvalidInput("give both start and end, or neither for the whole day", [FieldError("end", "missing")])
@@ -237,8 +246,10 @@ class Booking:
             raise Conflict(
                 f"{mediator.display_name} has another session then (with {self._settings.booking_buffer_minutes} minutes between sessions)",
                 conflict={
-                    "session_id": other.id, "case_number": number,
-                    "starts_at": iso(other.starts_at), "ends_at": iso(other.ends_at),
+                    "session_id": other.id,
+                    "case_number": number,
+                    "starts_at": iso(other.starts_at),
+                    "ends_at": iso(other.ends_at),
                 },
             )
 
@@ -256,7 +267,9 @@ class Booking:
     async def _view(self, db: AsyncSession, session: MediationSession) -> SessionView:
         ctx = await self._context(db, session)
         parties = await self._parties(db, session.case_id)
-        party_links = list(await db.scalars(select(PartyLink).where(PartyLink.session_id == session.id).order_by(PartyLink.created_at)))
+        party_links = list(
+            await db.scalars(select(PartyLink).where(PartyLink.session_id == session.id).order_by(PartyLink.created_at))
+        )
         return SessionView(session, ctx.case, ctx.mediator, parties, party_links)
 
     def _span(self, starts_at: datetime, duration_minutes: int, timezone: str) -> tuple[datetime, datetime]:
@@ -267,8 +280,14 @@ class Booking:
         return starts, starts + timedelta(minutes=duration_minutes)
 
     async def book(
-        self, principal: Principal | None, case_id: str, *, starts_at: datetime, duration_minutes: int,
-        timezone: str, mediator_id: str | None = None,
+        self,
+        principal: Principal | None,
+        case_id: str,
+        *,
+        starts_at: datetime,
+        duration_minutes: int,
+        timezone: str,
+        mediator_id: str | None = None,
     ) -> Booked:
         starts, ends = self._span(starts_at, duration_minutes, timezone)
         async with self._maker() as db:
@@ -284,12 +303,28 @@ class Booking:
                 raise InvalidState("add the parties before booking a session")
             await self._check_slot(db, mediator, starts, ends)
             session = MediationSession(
-                case_id=case.id, mediator_id=mediator.id, starts_at=starts, ends_at=ends, timezone=timezone,
-                ical_uid=f"{uuid.uuid4()}@mediate", sequence=0, updated_at=utcnow(),
+                case_id=case.id,
+                mediator_id=mediator.id,
+                starts_at=starts,
+                ends_at=ends,
+                timezone=timezone,
+                ical_uid=f"{uuid.uuid4()}@mediate",
+                sequence=0,
+                updated_at=utcnow(),
             )
             db.add(session)
             await db.flush()
-            history.record(db, case.id, staff, "session_booked", session_id=session.id, starts_at=iso(starts), ends_at=iso(ends), timezone=timezone, mediator=mediator.display_name)
+            history.record(
+                db,
+                case.id,
+                staff,
+                "session_booked",
+                session_id=session.id,
+                starts_at=iso(starts),
+                ends_at=iso(ends),
+                timezone=timezone,
+                mediator=mediator.display_name,
+            )
             ctx = await self._context(db, session)
             issued = []
             for party in parties:
@@ -299,7 +334,9 @@ class Booking:
             view = await self._view(db, session)
         return Booked(view, issued)
 
-    async def _session_for_staff(self, db: AsyncSession, principal: Principal | None, session_id: str) -> tuple[Staff, MediationSession]:
+    async def _session_for_staff(
+        self, db: AsyncSession, principal: Principal | None, session_id: str
+    ) -> tuple[Staff, MediationSession]:
         require_staff(principal)
         session = await db.get(MediationSession, session_id)
         if session is None:
@@ -313,8 +350,14 @@ class Booking:
             return await self._view(db, session)
 
     async def reschedule(
-        self, principal: Principal | None, session_id: str, *, starts_at: datetime,
-        duration_minutes: int | None = None, timezone: str | None = None, reason: str = "",
+        self,
+        principal: Principal | None,
+        session_id: str,
+        *,
+        starts_at: datetime,
+        duration_minutes: int | None = None,
+        timezone: str | None = None,
+        reason: str = "",
     ) -> SessionView:
         async with self._maker() as db:
             _, current = await self._session_for_staff(db, principal, session_id)
@@ -334,8 +377,17 @@ class Booking:
             session.updated_at = utcnow()
             await links.move_expiry(db, self._settings, session)
             history.record(
-                db, session.case_id, staff, "session_rescheduled", session_id=session.id, reason=reason,
-                previous_starts_at=before[0], previous_ends_at=before[1], starts_at=iso(starts), ends_at=iso(ends), timezone=zone,
+                db,
+                session.case_id,
+                staff,
+                "session_rescheduled",
+                session_id=session.id,
+                reason=reason,
+                previous_starts_at=before[0],
+                previous_ends_at=before[1],
+                starts_at=iso(starts),
+                ends_at=iso(ends),
+                timezone=zone,
             )
             ctx = await self._context(db, session)
             for party in await self._parties(db, session.case_id):
@@ -379,7 +431,9 @@ class Booking:
             if not await links.revoke_for(db, staff, session, party.id, reason="revoked_by_mediator"):
                 raise InvalidState("this party has no active link")
 
-    async def upcoming(self, principal: Principal | None, start: datetime, end: datetime, mediator_id: str | None = None) -> list[SessionView]:
+    async def upcoming(
+        self, principal: Principal | None, start: datetime, end: datetime, mediator_id: str | None = None
+    ) -> list[SessionView]:
         staff = require_staff(principal)
         if staff.role != "mediator":
             return []
@@ -414,7 +468,9 @@ class Booking:
             assert organisation is not None
             return party, view, organisation
 
-    async def invitation_for(self, principal: Principal | None, session_id: str, party_id: str) -> tuple[SessionView, Party, Organisation]:
+    async def invitation_for(
+        self, principal: Principal | None, session_id: str, party_id: str
+    ) -> tuple[SessionView, Party, Organisation]:
         """What an .ics file needs; for the case's staff or for the party themself."""
         async with self._maker() as db:
             if isinstance(principal, PartyPrincipal):
@@ -438,4 +494,4 @@ def iso(value: datetime) -> str:
     return value.astimezone(ZoneInfo("UTC")).isoformat().replace("+00:00", "Z")
 
 
-__all__ = ["Booking", "Booked", "SessionView", "Availability", "iso", "minutes_text"]
+__all__ = ["Availability", "Booked", "Booking", "SessionView", "iso", "minutes_text"]

@@ -71,5 +71,5 @@ def build_ics(invitation: Invitation, now: datetime | None = None) -> bytes:
         event.add_component(alarm)
     cal.add_component(event)
     cal.add_missing_timezones()
-    return cal.to_ical()
-
+    ical: bytes = cal.to_ical()
+    return ical

@@ -38,9 +38,7 @@ def parse_amount(text: str | None) -> int | None:
     except InvalidOperation:
         raise InvalidInput("bad amount", [FieldError("amount_in_dispute", "a number of yuan, like 12000.50")]) from None
     if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput(
-            "bad amount", [FieldError("amount_in_dispute", "zero or more yuan with at most two decimals")]
-        )
+        raise InvalidInput("bad amount", [FieldError("amount_in_dispute", "zero or more yuan with at most two decimals")])
     return int(amount * 100)
 
 
@@ -77,8 +75,14 @@ class Cases:
         self._maker = maker
 
     async def open_case(
-        self, principal: Principal | None, *, case_number: str, dispute_type: str, summary: str,
-        amount_in_dispute: str | None = None, mediator_id: str | None = None,
+        self,
+        principal: Principal | None,
+        *,
+        case_number: str,
+        dispute_type: str,
+        summary: str,
+        amount_in_dispute: str | None = None,
+        mediator_id: str | None = None,
     ) -> CaseView:
         staff = require_staff(principal, "mediator")
         if dispute_type not in DISPUTE_TYPES:
@@ -93,8 +97,13 @@ class Cases:
                 raise Conflict(f"case number {case_number} is already used in this organisation", case_id=exists)
             assert staff.organisation_id is not None
             case = Case(
-                organisation_id=staff.organisation_id, case_number=case_number, dispute_type=dispute_type,
-                summary=summary, amount_fen=amount, mediator_id=mediator.id, created_by=staff.user_id,
+                organisation_id=staff.organisation_id,
+                case_number=case_number,
+                dispute_type=dispute_type,
+                summary=summary,
+                amount_fen=amount,
+                mediator_id=mediator.id,
+                created_by=staff.user_id,
             )
             db.add(case)
             await db.flush()
@@ -131,8 +140,16 @@ class Cases:
             return CaseView(case, mediator, parties, await db.get(Organisation, case.organisation_id))
 
     async def add_party(
-        self, principal: Principal | None, case_id: str, *, role: str, name: str, phone: str,
-        email: str | None = None, id_number: str | None = None, represents_party_id: str | None = None,
+        self,
+        principal: Principal | None,
+        case_id: str,
+        *,
+        role: str,
+        name: str,
+        phone: str,
+        email: str | None = None,
+        id_number: str | None = None,
+        represents_party_id: str | None = None,
     ) -> Party:
         if role not in PARTY_ROLES:
             raise InvalidInput("unknown party role", [FieldError("role", "not one of " + ", ".join(PARTY_ROLES))])
@@ -145,14 +162,19 @@ class Cases:
             if represents_party_id:
                 represented = await db.get(Party, represents_party_id)
                 if represented is None or represented.case_id != case.id:
-                    raise InvalidInput("no such party in this case", [FieldError("represents_party_id", "not a party of this case")])
+                    raise InvalidInput(
+                        "no such party in this case", [FieldError("represents_party_id", "not a party of this case")]
+                    )
             elif role in REPRESENTATIVE_ROLES:
-                raise InvalidInput(
-                    f"an {role} acts for a party", [FieldError("represents_party_id", f"required for an {role}")]
-                )
+                raise InvalidInput(f"an {role} acts for a party", [FieldError("represents_party_id", f"required for an {role}")])
             party = Party(
-                case_id=case.id, role=role, name=name, phone=phone, email=email or None,
-                id_number=id_number.upper() if id_number else None, represents_party_id=represents_party_id,
+                case_id=case.id,
+                role=role,
+                name=name,
+                phone=phone,
+                email=email or None,
+                id_number=id_number.upper() if id_number else None,
+                represents_party_id=represents_party_id,
             )
             db.add(party)
             await db.flush()

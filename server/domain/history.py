@@ -14,7 +14,12 @@ def record(db: AsyncSession, case_id: str, principal: Principal | None, kind: st
     actor_kind, actor_id, actor_name = actor_of(principal)
     db.add(
         CaseEvent(
-            case_id=case_id, at=utcnow(), actor_kind=actor_kind, actor_id=actor_id,
-            actor_name=actor_name, kind=kind, data=data,
+            case_id=case_id,
+            at=utcnow(),
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            actor_name=actor_name,
+            kind=kind,
+            data=data,
         )
     )

@@ -38,7 +38,6 @@ class OpenedLink:
     session: MediationSession
 
 
-
 def link_url(settings: Settings, token: str) -> str:
     return f"{settings.base_url}/j/{token}"
 
@@ -51,7 +50,9 @@ async def issue(
     token = secrets.token_urlsafe(TOKEN_BYTES)
     _, actor_id, _ = actor_of(principal)
     link = PartyLink(
-        party_id=party.id, session_id=session.id, token_hash=token_hash(token),
+        party_id=party.id,
+        session_id=session.id,
+        token_hash=token_hash(token),
         issued_by=actor_id if principal is not None else None,
         expires_at=session.ends_at + timedelta(minutes=settings.link_grace_minutes),
     )
@@ -62,8 +63,13 @@ async def issue(
 
 
 async def revoke_for(
-    db: AsyncSession, principal: Principal | None, session: MediationSession, party_id: str | None,
-    *, reason: str, log: bool = True,
+    db: AsyncSession,
+    principal: Principal | None,
+    session: MediationSession,
+    party_id: str | None,
+    *,
+    reason: str,
+    log: bool = True,
 ) -> int:
     """Revoke live links (of one party, or all of a session) and end the browser sessions they opened."""
     now = utcnow()
@@ -75,7 +81,9 @@ async def revoke_for(
         link.revoked_at = now
         link.revoked_reason = reason
         if log:
-            history.record(db, session.case_id, principal, "link_revoked", party_id=link.party_id, session_id=session.id, reason=reason)
+            history.record(
+                db, session.case_id, principal, "link_revoked", party_id=link.party_id, session_id=session.id, reason=reason
+            )
     if links:
         await db.execute(
             update(AuthSession)
@@ -92,7 +100,9 @@ async def move_expiry(db: AsyncSession, settings: Settings, session: MediationSe
         update(PartyLink).where(PartyLink.session_id == session.id, PartyLink.revoked_at.is_(None)).values(expires_at=expires)
     )
     await db.execute(
-        update(AuthSession).where(AuthSession.session_id == session.id, AuthSession.revoked_at.is_(None)).values(expires_at=expires)
+        update(AuthSession)
+        .where(AuthSession.session_id == session.id, AuthSession.revoked_at.is_(None))
+        .values(expires_at=expires)
     )
 
 
@@ -122,8 +132,13 @@ class Links:
             cookie = secrets.token_urlsafe(TOKEN_BYTES)
             db.add(
                 AuthSession(
-                    token_hash=token_hash(cookie), kind="party", party_id=party.id, case_id=session.case_id,
-                    session_id=session.id, link_id=link.id, csrf_token=secrets.token_urlsafe(32),
+                    token_hash=token_hash(cookie),
+                    kind="party",
+                    party_id=party.id,
+                    case_id=session.case_id,
+                    session_id=session.id,
+                    link_id=link.id,
+                    csrf_token=secrets.token_urlsafe(32),
                     expires_at=link.expires_at,
                 )
             )

@@ -58,7 +58,9 @@ def compose(kind: str, ctx: Context, party: Party, url: str | None) -> tuple[str
     when_en = local_time_text_en(ctx.session.starts_at, ctx.session.timezone)
     org, number, mediator = ctx.organisation.name, ctx.case.case_number, ctx.mediator.display_name
     link_zh = f"请在开始前用手机或电脑浏览器打开您的专属链接进入：{url}" if url else "请使用之前收到的专属链接进入。"
-    link_en = f"Open your personal link in a phone or computer browser: {url}" if url else "Use the personal link you received earlier."
+    link_en = (
+        f"Open your personal link in a phone or computer browser: {url}" if url else "Use the personal link you received earlier."
+    )
     texts = {
         "invitation": (
             f"视频调解通知：{number}",
@@ -105,9 +107,17 @@ def enqueue(
     channels = [("sms", party.phone)] + ([("email", party.email)] if party.email else [])
     for channel, recipient in channels:
         message = OutboxMessage(
-            case_id=ctx.case.id, session_id=ctx.session.id, party_id=party.id, kind=kind,
-            channel=channel, recipient=recipient, subject=subject, body=body, status="pending",
-            dedupe_key=f"{dedupe_key}:{channel}" if dedupe_key else None, created_at=utcnow(),
+            case_id=ctx.case.id,
+            session_id=ctx.session.id,
+            party_id=party.id,
+            kind=kind,
+            channel=channel,
+            recipient=recipient,
+            subject=subject,
+            body=body,
+            status="pending",
+            dedupe_key=f"{dedupe_key}:{channel}" if dedupe_key else None,
+            created_at=utcnow(),
         )
         db.add(message)
         messages.append(message)
@@ -211,9 +221,7 @@ def senders_from(settings: Settings) -> dict[str, Sender]:
 
 
 class Outbox:
-    def __init__(
-        self, maker: async_sessionmaker[AsyncSession], settings: Settings, senders: dict[str, Sender]
-    ) -> None:
+    def __init__(self, maker: async_sessionmaker[AsyncSession], settings: Settings, senders: dict[str, Sender]) -> None:
         self._maker = maker
         self._settings = settings
         self._senders = senders
@@ -329,11 +337,9 @@ class Outbox:
                 await self.release_stuck()
                 await self.queue_reminders()
                 await self.deliver_pending()
-            except Exception:  # noqa: BLE001 - the loop must outlive one bad round
+            except Exception:
                 log.exception("outbox round failed")
             try:
                 await asyncio.wait_for(stop.wait(), timeout=self._settings.outbox_poll_seconds)
             except TimeoutError:
                 pass
-
-

@@ -243,9 +243,7 @@ def _inclusion_length(index: int, size: int) -> int:
     return inner + (index >> inner).bit_count()
 
 
-def verify_inclusion(
-    leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
-) -> None:
+def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> None:
     """Check that ``leaf_hash`` is leaf ``index`` of the tree of ``size`` with ``root``."""
     _check_hash("leaf hash", leaf_hash)
     _check_hash("root hash", root)
@@ -255,10 +253,7 @@ def verify_inclusion(
         raise ProofError(f"leaf index {index} is outside a tree of size {size}")
     want = _inclusion_length(index, size)
     if len(proof) != want:
-        raise ProofError(
-            f"inclusion proof has {len(proof)} hashes, expected {want} "
-            f"for index {index} in size {size}"
-        )
+        raise ProofError(f"inclusion proof has {len(proof)} hashes, expected {want} for index {index} in size {size}")
     fn, sn, r = index, size - 1, leaf_hash  # steps 2-3
     for p in proof:  # step 4
         if sn == 0:
@@ -276,10 +271,7 @@ def verify_inclusion(
     if sn != 0:  # step 5
         raise ProofError("inclusion proof is shorter than the path to the root")
     if r != root:
-        raise ProofError(
-            f"inclusion proof gives root {r.hex()}, expected {root.hex()} "
-            f"(index {index}, size {size})"
-        )
+        raise ProofError(f"inclusion proof gives root {r.hex()}, expected {root.hex()} (index {index}, size {size})")
 
 
 def _consistency_length(size1: int, size2: int) -> int:
@@ -288,9 +280,7 @@ def _consistency_length(size1: int, size2: int) -> int:
     return _inclusion_length(node, ((size2 - 1) >> shift) + 1) + (1 if node else 0)
 
 
-def verify_consistency(
-    size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes
-) -> None:
+def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes) -> None:
     """Check that the tree of ``size2``/``root2`` extends the one of ``size1``/``root1``.
 
     RFC 9162 defines proofs for 0 < size1 < size2; for size1 == size2 the proof
@@ -315,10 +305,7 @@ def verify_consistency(
         raise ProofError(f"consistency proof {size1} -> {size2} is empty")
     want = _consistency_length(size1, size2)
     if len(proof) != want:
-        raise ProofError(
-            f"consistency proof has {len(proof)} hashes, expected {want} "
-            f"for sizes {size1} -> {size2}"
-        )
+        raise ProofError(f"consistency proof has {len(proof)} hashes, expected {want} for sizes {size1} -> {size2}")
     path = list(proof)
     if size1 & (size1 - 1) == 0:  # step 2: exact power of two
         path.insert(0, root1)

@@ -58,19 +58,33 @@ async def put_availability(request: web.Request, body: AvailabilityIn) -> web.St
     return web.json_response(views.availability(a))
 
 
-@api.route("POST", "/users/{user_id}/availability/exceptions", summary="Add a day off or extra hours", body=ExceptionIn, status=201, tag="booking")
+@api.route(
+    "POST",
+    "/users/{user_id}/availability/exceptions",
+    summary="Add a day off or extra hours",
+    body=ExceptionIn,
+    status=201,
+    tag="booking",
+)
 async def add_exception(request: web.Request, body: ExceptionIn) -> web.StreamResponse:
     booking = services(request).booking
     user_id = request.match_info["user_id"]
     exc = await booking.add_exception(
-        principal_of(request), user_id, day=body.date, start=body.start, end=body.end,
-        available=body.available, reason=body.reason,
+        principal_of(request),
+        user_id,
+        day=body.date,
+        start=body.start,
+        end=body.end,
+        available=body.available,
+        reason=body.reason,
     )
     shaped = views.availability(await booking.get_availability(principal_of(request), user_id))
     return web.json_response(next(e for e in shaped["exceptions"] if e["id"] == exc.id), status=201)
 
 
-@api.route("DELETE", "/users/{user_id}/availability/exceptions/{exception_id}", summary="Remove an exception", status=204, tag="booking")
+@api.route(
+    "DELETE", "/users/{user_id}/availability/exceptions/{exception_id}", summary="Remove an exception", status=204, tag="booking"
+)
 async def delete_exception(request: web.Request) -> web.StreamResponse:
     await services(request).booking.delete_exception(
         principal_of(request), request.match_info["user_id"], request.match_info["exception_id"]

@@ -49,14 +49,20 @@ class ApiRouter:
         self.routes: list[Route] = []
 
     def route(
-        self, method: str, path: str, *, summary: str, body: type[BaseModel] | None = None,
-        query: type[BaseModel] | None = None, status: int = 200, tag: str = "", auth: str = "staff",
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        status: int = 200,
+        tag: str = "",
+        auth: str = "staff",
         produces: str = "application/json",
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.routes.append(
-                Route(method, path, handler, summary, body, query, status, [tag] if tag else [], auth, produces)
-            )
+            self.routes.append(Route(method, path, handler, summary, body, query, status, [tag] if tag else [], auth, produces))
             return handler
 
         return register
@@ -85,8 +91,7 @@ class ApiRouter:
             if route.produces != "application/json":
                 op["responses"][str(route.status)]["content"] = {route.produces: {}}
             params = [
-                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                for name in _path_params(route.path)
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in _path_params(route.path)
             ]
             if route.query is not None:
                 for name, info in route.query.model_fields.items():
@@ -96,7 +101,10 @@ class ApiRouter:
             if route.body is not None:
                 op["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref(route.body)}}}
             for status, text in _error_statuses(route).items():
-                op["responses"][status] = {"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                op["responses"][status] = {
+                    "description": text,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                }
             if route.auth != "none":
                 op["security"] = [{"cookie": []}]
             paths.setdefault(self.prefix + route.path, {})[route.method.lower()] = op
@@ -110,7 +118,13 @@ class ApiRouter:
                     "properties": {
                         "code": {"type": "string"},
                         "message": {"type": "string"},
-                        "fields": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "reason": {"type": "string"}}}},
+                        "fields": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
+                            },
+                        },
                     },
                 }
             },

@@ -21,7 +21,12 @@ ZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith
 
 def set_cookie(response: web.StreamResponse, request: web.Request, token: str, max_age: int) -> None:
     response.set_cookie(
-        COOKIE, token, httponly=True, samesite="Lax", path="/", max_age=max_age,
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="Lax",
+        path="/",
+        max_age=max_age,
         secure=services(request).settings.cookie_secure,
     )
 
@@ -55,8 +60,13 @@ async def me(request: web.Request) -> web.StreamResponse:
         return web.json_response({"kind": "staff", "user": views.user(user, org), "csrf_token": request[CSRF]})
     if isinstance(principal, PartyPrincipal):
         return web.json_response(
-            {"kind": "party", "party_id": principal.party_id, "case_id": principal.case_id,
-             "session_id": principal.session_id, "csrf_token": request[CSRF]}
+            {
+                "kind": "party",
+                "party_id": principal.party_id,
+                "case_id": principal.case_id,
+                "session_id": principal.session_id,
+                "csrf_token": request[CSRF],
+            }
         )
     raise NotAuthenticated("not logged in")
 
@@ -65,8 +75,11 @@ async def me(request: web.Request) -> web.StreamResponse:
 async def meta(request: web.Request) -> web.StreamResponse:
     return web.json_response(
         {
-            "dispute_types": list(DISPUTE_TYPES), "party_roles": list(PARTY_ROLES),
-            "organisation_kinds": list(ORGANISATION_KINDS), "staff_roles": list(STAFF_ROLES),
-            "default_timezone": services(request).settings.default_timezone, "timezones": ZONES,
+            "dispute_types": list(DISPUTE_TYPES),
+            "party_roles": list(PARTY_ROLES),
+            "organisation_kinds": list(ORGANISATION_KINDS),
+            "staff_roles": list(STAFF_ROLES),
+            "default_timezone": services(request).settings.default_timezone,
+            "timezones": ZONES,
         }
     )

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from server.errors import (
     Conflict,
@@ -56,7 +57,7 @@ def status_of(error: DomainError) -> int:
 
 
 @web.middleware
-async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except DomainError as exc:
@@ -70,7 +71,11 @@ async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
         if not request.path.startswith("/api/") or exc.status < 400:
             raise
         code = HTTP_CODES.get(exc.status, "http_error")
-        message = exc.reason if exc.status != 413 else f"the request is larger than {request.app[SERVICES].settings.max_body_bytes} bytes"
+        message = (
+            exc.reason
+            if exc.status != 413
+            else f"the request is larger than {request.app[SERVICES].settings.max_body_bytes} bytes"
+        )
         return web.json_response(error_body(code, message), status=exc.status)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
@@ -85,7 +90,7 @@ ANONYMOUS_PREFIXES = ("/j/", "/static/", "/healthz")
 
 
 @web.middleware
-async def authentication(request: web.Request, handler: Any) -> web.StreamResponse:
+async def authentication(request: web.Request, handler: Handler) -> web.StreamResponse:
     token = request.cookies.get(COOKIE)
     if token and len(token) <= 200 and not request.path.startswith(ANONYMOUS_PREFIXES):
         session = await request.app[SERVICES].accounts.resolve(token)
@@ -96,7 +101,7 @@ async def authentication(request: web.Request, handler: Any) -> web.StreamRespon
 
 
 @web.middleware
-async def csrf(request: web.Request, handler: Any) -> web.StreamResponse:
+async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     """State-changing API calls need the session's CSRF token and, if sent, a same-site Origin.
 
     The cookie is SameSite=Lax already; the token closes what Lax leaves open (same-site
@@ -110,14 +115,12 @@ async def csrf(request: web.Request, handler: Any) -> web.StreamResponse:
         if expected is not None:
             given = request.headers.get(CSRF_HEADER, "")
             if not hmac.compare_digest(given.encode(), expected.encode()):
-                return web.json_response(
-                    error_body("csrf_failed", f"missing or wrong {CSRF_HEADER} header"), status=403
-                )
+                return web.json_response(error_body("csrf_failed", f"missing or wrong {CSRF_HEADER} header"), status=403)
     return await handler(request)
 
 
 @web.middleware
-async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     response = await handler(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")

@@ -15,19 +15,38 @@ from server.http.auth_api import set_cookie
 from server.http.context import principal_of
 from server.http.routes import api
 from server.http.services import services
-
-VERSION = "1.0.0"
 from server.models import utcnow
 
+VERSION = "1.0.0"
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 ENGINE: web.AppKey[AsyncEngine] = web.AppKey("engine", AsyncEngine)
 PAGES = {"/login": "login.html", "/mediator": "mediator.html", "/admin": "admin.html", "/party": "party.html"}
 
 LINK_ERRORS = {
-    "not_found": ("链接无效", "This link is not valid", "请检查短信中的链接是否完整，或联系您的调解员重新发送。", "Check that the whole link was opened, or ask your mediator to send it again."),
-    "revoked": ("链接已失效", "This link was withdrawn", "调解员已经收回此链接，请使用最新收到的链接，或联系调解员。", "Your mediator withdrew this link. Use the newest link you received, or contact the mediator."),
-    "expired": ("链接已过期", "This link has expired", "此次调解已经结束。如需再次调解，请联系调解员。", "This session is over. Contact your mediator if you need another session."),
-    "cancelled": ("调解已取消", "This session was cancelled", "此次视频调解已取消，请留意调解员的新通知。", "This video mediation was cancelled. Watch for a new message from your mediator."),
+    "not_found": (
+        "链接无效",
+        "This link is not valid",
+        "请检查短信中的链接是否完整，或联系您的调解员重新发送。",
+        "Check that the whole link was opened, or ask your mediator to send it again.",
+    ),
+    "revoked": (
+        "链接已失效",
+        "This link was withdrawn",
+        "调解员已经收回此链接，请使用最新收到的链接，或联系调解员。",
+        "Your mediator withdrew this link. Use the newest link you received, or contact the mediator.",
+    ),
+    "expired": (
+        "链接已过期",
+        "This link has expired",
+        "此次调解已经结束。如需再次调解，请联系调解员。",
+        "This session is over. Contact your mediator if you need another session.",
+    ),
+    "cancelled": (
+        "调解已取消",
+        "This session was cancelled",
+        "此次视频调解已取消，请留意调解员的新通知。",
+        "This video mediation was cancelled. Watch for a new message from your mediator.",
+    ),
 }
 
 
@@ -79,7 +98,7 @@ async def healthz(request: web.Request) -> web.StreamResponse:
     try:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any database failure means not healthy
+    except Exception as exc:
         return web.json_response({"status": "unavailable", "database": str(exc)[:200]}, status=503)
     return web.json_response({"status": "ok", "database": "ok"})
 
@@ -105,5 +124,3 @@ def _page_handler(name: str) -> Handler:
         return page(name)
 
     return handler
-
-

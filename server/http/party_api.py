@@ -23,13 +23,21 @@ async def party_me(request: web.Request) -> web.StreamResponse:
             "party": {"id": party.id, "name": party.name, "role": party.role},
             "organisation": {"name": org.name},
             "mediator": {"display_name": view.mediator.display_name},
-            "session": {"id": s.id, "starts_at": iso(s.starts_at), "ends_at": iso(s.ends_at), "timezone": s.timezone, "status": s.status},
+            "session": {
+                "id": s.id,
+                "starts_at": iso(s.starts_at),
+                "ends_at": iso(s.ends_at),
+                "timezone": s.timezone,
+                "status": s.status,
+            },
             "calendar_url": "/api/v1/party/calendar.ics",
         }
     )
 
 
-@api.route("GET", "/party/calendar.ics", summary="The party's calendar invitation", tag="party", auth="party", produces="text/calendar")
+@api.route(
+    "GET", "/party/calendar.ics", summary="The party's calendar invitation", tag="party", auth="party", produces="text/calendar"
+)
 async def party_calendar(request: web.Request) -> web.StreamResponse:
     me = require_party(principal_of(request))
     return await ics_response(request, me.session_id, me.party_id)

@@ -18,11 +18,22 @@ from server.http.services import services
 from server.models import utcnow
 
 
-@api.route("POST", "/cases/{case_id}/sessions", summary="Book a video session; issues each party's link", body=SessionIn, status=201, tag="booking")
+@api.route(
+    "POST",
+    "/cases/{case_id}/sessions",
+    summary="Book a video session; issues each party's link",
+    body=SessionIn,
+    status=201,
+    tag="booking",
+)
 async def book_session(request: web.Request, body: SessionIn) -> web.StreamResponse:
     booked = await services(request).booking.book(
-        principal_of(request), request.match_info["case_id"], starts_at=body.starts_at,
-        duration_minutes=body.duration_minutes, timezone=body.timezone, mediator_id=body.mediator_id,
+        principal_of(request),
+        request.match_info["case_id"],
+        starts_at=body.starts_at,
+        duration_minutes=body.duration_minutes,
+        timezone=body.timezone,
+        mediator_id=body.mediator_id,
     )
     return web.json_response(
         {"session": views.session(booked.view, viewer_zone(request)), "links": [views.issued_link(i) for i in booked.issued]},
@@ -48,22 +59,40 @@ async def get_session(request: web.Request, query: ZoneQuery) -> web.StreamRespo
     return web.json_response(views.session(view, viewer_zone(request, query.tz)))
 
 
-@api.route("POST", "/sessions/{session_id}/reschedule", summary="Move a session (same links, same calendar UID)", body=RescheduleIn, tag="booking")
+@api.route(
+    "POST",
+    "/sessions/{session_id}/reschedule",
+    summary="Move a session (same links, same calendar UID)",
+    body=RescheduleIn,
+    tag="booking",
+)
 async def reschedule_session(request: web.Request, body: RescheduleIn) -> web.StreamResponse:
     view = await services(request).booking.reschedule(
-        principal_of(request), request.match_info["session_id"], starts_at=body.starts_at,
-        duration_minutes=body.duration_minutes, timezone=body.timezone, reason=body.reason,
+        principal_of(request),
+        request.match_info["session_id"],
+        starts_at=body.starts_at,
+        duration_minutes=body.duration_minutes,
+        timezone=body.timezone,
+        reason=body.reason,
     )
     return web.json_response({"session": views.session(view, viewer_zone(request)), "links": []})
 
 
-@api.route("POST", "/sessions/{session_id}/cancel", summary="Cancel a session; its links stop working", body=CancelIn, tag="booking")
+@api.route(
+    "POST", "/sessions/{session_id}/cancel", summary="Cancel a session; its links stop working", body=CancelIn, tag="booking"
+)
 async def cancel_session(request: web.Request, body: CancelIn) -> web.StreamResponse:
     view = await services(request).booking.cancel(principal_of(request), request.match_info["session_id"], body.reason)
     return web.json_response(views.session(view, viewer_zone(request)))
 
 
-@api.route("POST", "/sessions/{session_id}/links/{party_id}", summary="Issue a new link (the old one stops working)", status=201, tag="links")
+@api.route(
+    "POST",
+    "/sessions/{session_id}/links/{party_id}",
+    summary="Issue a new link (the old one stops working)",
+    status=201,
+    tag="links",
+)
 async def reissue_link(request: web.Request) -> web.StreamResponse:
     issued = await services(request).booking.reissue_link(
         principal_of(request), request.match_info["session_id"], request.match_info["party_id"]
@@ -73,7 +102,9 @@ async def reissue_link(request: web.Request) -> web.StreamResponse:
 
 @api.route("DELETE", "/sessions/{session_id}/links/{party_id}", summary="Revoke a party's link", status=204, tag="links")
 async def revoke_link(request: web.Request) -> web.StreamResponse:
-    await services(request).booking.revoke_link(principal_of(request), request.match_info["session_id"], request.match_info["party_id"])
+    await services(request).booking.revoke_link(
+        principal_of(request), request.match_info["session_id"], request.match_info["party_id"]
+    )
     return web.Response(status=204)
 
 
@@ -81,19 +112,34 @@ async def ics_response(request: web.Request, session_id: str, party_id: str) -> 
     view, party, org = await services(request).booking.invitation_for(principal_of(request), session_id, party_id)
     body = build_ics(
         Invitation(
-            session=view.session, case_number=view.case.case_number, organisation=org.name,
-            mediator=view.mediator.display_name, attendee_name=party.name, attendee_email=party.email,
+            session=view.session,
+            case_number=view.case.case_number,
+            organisation=org.name,
+            mediator=view.mediator.display_name,
+            attendee_name=party.name,
+            attendee_email=party.email,
             join_hint="请用短信或邮件中的专属链接进入 Join with the personal link in your message: "
-            + services(request).settings.base_url + "/party",
+            + services(request).settings.base_url
+            + "/party",
         )
     )
     return web.Response(
-        body=body, content_type="text/calendar", charset="utf-8",
-        headers={"Content-Disposition": "attachment; filename=\"mediation.ics\"; filename*=UTF-8''"
-                 + quote(f"mediation-{view.case.case_number}.ics")},
+        body=body,
+        content_type="text/calendar",
+        charset="utf-8",
+        headers={
+            "Content-Disposition": "attachment; filename=\"mediation.ics\"; filename*=UTF-8''"
+            + quote(f"mediation-{view.case.case_number}.ics")
+        },
     )
 
 
-@api.route("GET", "/sessions/{session_id}/parties/{party_id}/calendar.ics", summary="A party's calendar invitation", tag="links", produces="text/calendar")
+@api.route(
+    "GET",
+    "/sessions/{session_id}/parties/{party_id}/calendar.ics",
+    summary="A party's calendar invitation",
+    tag="links",
+    produces="text/calendar",
+)
 async def staff_calendar(request: web.Request) -> web.StreamResponse:
     return await ics_response(request, request.match_info["session_id"], request.match_info["party_id"])

@@ -25,16 +25,26 @@ def organisation(org: Organisation | None) -> dict[str, Any] | None:
 
 def user(u: User, org: Organisation | None = None) -> dict[str, Any]:
     return {
-        "id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
+        "id": u.id,
+        "username": u.username,
+        "display_name": u.display_name,
+        "role": u.role,
         "organisation": organisation(org) if org else ({"id": u.organisation_id} if u.organisation_id else None),
-        "timezone": u.timezone, "email": u.email, "phone": u.phone,
+        "timezone": u.timezone,
+        "email": u.email,
+        "phone": u.phone,
     }
 
 
 def party(p: Party) -> dict[str, Any]:
     return {
-        "id": p.id, "role": p.role, "name": p.name, "phone": p.phone, "email": p.email,
-        "id_number_masked": mask_id_number(p.id_number), "represents_party_id": p.represents_party_id,
+        "id": p.id,
+        "role": p.role,
+        "name": p.name,
+        "phone": p.phone,
+        "email": p.email,
+        "id_number_masked": mask_id_number(p.id_number),
+        "represents_party_id": p.represents_party_id,
     }
 
 
@@ -57,28 +67,46 @@ def session(view: SessionView, viewer_zone: str) -> dict[str, Any]:
         status, expires = link_status(view, p.id)
         parties.append({"party_id": p.id, "name": p.name, "role": p.role, "link_status": status, "link_expires_at": expires})
     return {
-        "id": s.id, "case_id": s.case_id, "case_number": view.case.case_number,
+        "id": s.id,
+        "case_id": s.case_id,
+        "case_number": view.case.case_number,
         "mediator": {"id": view.mediator.id, "display_name": view.mediator.display_name},
-        "starts_at": iso(s.starts_at), "ends_at": iso(s.ends_at), "timezone": s.timezone,
+        "starts_at": iso(s.starts_at),
+        "ends_at": iso(s.ends_at),
+        "timezone": s.timezone,
         "viewer_timezone": viewer_zone,
-        "starts_at_local": local(s.starts_at, viewer_zone), "ends_at_local": local(s.ends_at, viewer_zone),
+        "starts_at_local": local(s.starts_at, viewer_zone),
+        "ends_at_local": local(s.ends_at, viewer_zone),
         "duration_minutes": int((s.ends_at - s.starts_at).total_seconds() // 60),
-        "status": s.status, "sequence": s.sequence, "cancel_reason": s.cancel_reason, "parties": parties,
+        "status": s.status,
+        "sequence": s.sequence,
+        "cancel_reason": s.cancel_reason,
+        "parties": parties,
     }
 
 
 def issued_link(link: IssuedLink) -> dict[str, Any]:
-    return {"party_id": link.party.id, "party_name": link.party.name, "role": link.party.role, "url": link.url,
-            "expires_at": iso(link.link.expires_at)}
+    return {
+        "party_id": link.party.id,
+        "party_name": link.party.name,
+        "role": link.party.role,
+        "url": link.url,
+        "expires_at": iso(link.link.expires_at),
+    }
 
 
 def case_summary(view: CaseView, next_session: dict[str, Any] | None = None) -> dict[str, Any]:
     c = view.case
     return {
-        "id": c.id, "case_number": c.case_number, "dispute_type": c.dispute_type, "summary": c.summary,
-        "status": c.status, "amount_in_dispute": format_amount(c.amount_fen),
+        "id": c.id,
+        "case_number": c.case_number,
+        "dispute_type": c.dispute_type,
+        "summary": c.summary,
+        "status": c.status,
+        "amount_in_dispute": format_amount(c.amount_fen),
         "mediator": {"id": view.mediator.id, "display_name": view.mediator.display_name},
-        "created_at": iso(c.created_at), "next_session": next_session,
+        "created_at": iso(c.created_at),
+        "next_session": next_session,
     }
 
 
@@ -86,7 +114,9 @@ def case(view: CaseView, sessions: list[SessionView], viewer_zone: str) -> dict[
     org = view.organisation
     assert org is not None
     shaped = [session(s, viewer_zone) for s in sessions]
-    upcoming = [s for s, v in zip(shaped, sessions) if v.session.status == "scheduled" and v.session.ends_at > utcnow()]
+    upcoming = [
+        s for s, v in zip(shaped, sessions, strict=False) if v.session.status == "scheduled" and v.session.ends_at > utcnow()
+    ]
     return {
         **case_summary(view, upcoming[0] if upcoming else None),
         "organisation": {"id": org.id, "name": org.name},
@@ -101,10 +131,19 @@ def event(e: CaseEvent) -> dict[str, Any]:
 
 def outbox(m: OutboxMessage) -> dict[str, Any]:
     return {
-        "id": m.id, "kind": m.kind, "channel": m.channel, "recipient": m.recipient, "subject": m.subject,
-        "body": m.body, "status": m.status, "attempts": m.attempts, "last_error": m.last_error,
-        "created_at": iso(m.created_at), "sent_at": iso(m.sent_at) if m.sent_at else None,
-        "party_id": m.party_id, "session_id": m.session_id,
+        "id": m.id,
+        "kind": m.kind,
+        "channel": m.channel,
+        "recipient": m.recipient,
+        "subject": m.subject,
+        "body": m.body,
+        "status": m.status,
+        "attempts": m.attempts,
+        "last_error": m.last_error,
+        "created_at": iso(m.created_at),
+        "sent_at": iso(m.sent_at) if m.sent_at else None,
+        "party_id": m.party_id,
+        "session_id": m.session_id,
     }
 
 
@@ -114,10 +153,12 @@ def availability(a: Availability) -> dict[str, Any]:
         "weekly": [{"weekday": w.weekday, "start": minutes_text(w.start), "end": minutes_text(w.end)} for w in a.weekly],
         "exceptions": [
             {
-                "id": e.id, "date": e.day.isoformat(),
+                "id": e.id,
+                "date": e.day.isoformat(),
                 "start": minutes_text(e.start_minute) if e.start_minute is not None else None,
                 "end": minutes_text(e.end_minute) if e.end_minute is not None else None,
-                "available": e.available, "reason": e.reason,
+                "available": e.available,
+                "reason": e.reason,
             }
             for e in a.exceptions
         ],

@@ -21,7 +21,8 @@ def next_weekday_at(hour: int, minute: int = 0, days_ahead: int = 2, zone: ZoneI
 
 async def open_case(mediator: Actor, number: str = "（2026）朝调字第12号", parties: int = 2) -> dict[str, Any]:
     case = await mediator.call(
-        "POST", "/api/v1/cases",
+        "POST",
+        "/api/v1/cases",
         {"case_number": number, "dispute_type": "wages", "summary": "拖欠工资三个月", "amount_in_dispute": "12000.50"},
         expect=201,
     )
@@ -34,9 +35,12 @@ async def open_case(mediator: Actor, number: str = "（2026）朝调字第12号"
     return await mediator.call("GET", f"/api/v1/cases/{case['id']}")
 
 
-async def book(mediator: Actor, case_id: str, starts: datetime, minutes: int = 60, zone: str = "Asia/Shanghai", expect: int = 201) -> Any:
+async def book(
+    mediator: Actor, case_id: str, starts: datetime, minutes: int = 60, zone: str = "Asia/Shanghai", expect: int = 201
+) -> Any:
     return await mediator.call(
-        "POST", f"/api/v1/cases/{case_id}/sessions",
+        "POST",
+        f"/api/v1/cases/{case_id}/sessions",
         {"starts_at": starts.isoformat(), "duration_minutes": minutes, "timezone": zone},
         expect=expect,
     )

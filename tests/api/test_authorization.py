@@ -36,7 +36,7 @@ class Scene:
 
     async def fresh_exception(self) -> str:
         me = self.world.ids["liu"]
-        body = {"date": "2030-01-0%d" % (1 + next(counter) % 9), "available": False}
+        body = {"date": f"2030-01-0{1 + next(counter) % 9}", "available": False}
         return str((await self.liu.call("POST", f"/api/v1/users/{me}/availability/exceptions", body, expect=201))["id"])
 
 
@@ -46,8 +46,10 @@ Call = Callable[[Scene], Awaitable[tuple[str, Any]]]
 def simple(path: str, body: Any = None) -> Call:
     async def build(scene: Scene) -> tuple[str, Any]:
         ids = {
-            "case_id": scene.case["id"], "session_id": scene.session["id"],
-            "party_id": scene.case["parties"][0]["id"], "other_party_id": scene.case["parties"][1]["id"],
+            "case_id": scene.case["id"],
+            "session_id": scene.session["id"],
+            "party_id": scene.case["parties"][0]["id"],
+            "other_party_id": scene.case["parties"][1]["id"],
             "user_id": scene.world.ids["liu"],
         }
         payload = body(scene) if callable(body) else body
@@ -85,8 +87,13 @@ def unique_org(_: Scene) -> dict[str, Any]:
 
 
 def unique_user(scene: Scene) -> dict[str, Any]:
-    return {"username": f"mediator{next(counter)}", "display_name": "新调解员", "password": "Long-enough-9",
-            "role": "mediator", "organisation_id": scene.world.org_a.id}
+    return {
+        "username": f"mediator{next(counter)}",
+        "display_name": "新调解员",
+        "password": "Long-enough-9",
+        "role": "mediator",
+        "organisation_id": scene.world.org_a.id,
+    }
 
 
 def unique_case(_: Scene) -> dict[str, Any]:
@@ -120,7 +127,8 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         (401, 403, 403, 403, 403, 201),
     ),
     "DELETE /users/{user_id}/availability/exceptions/{exception_id}": (
-        with_exception("/api/v1/users/{user_id}/availability/exceptions/{exception_id}"), (401, 403, 403, 403, 403, 204)
+        with_exception("/api/v1/users/{user_id}/availability/exceptions/{exception_id}"),
+        (401, 403, 403, 403, 403, 204),
     ),
     "GET /cases": (simple("/api/v1/cases"), (401, 403, 200, 200, 200, 200)),
     "POST /cases": (simple("/api/v1/cases", unique_case), (401, 403, 201, 403, 403, 201)),
@@ -133,24 +141,31 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
     "GET /sessions": (simple("/api/v1/sessions"), (401, 403, 200, 200, 200, 200)),
     "GET /sessions/{session_id}": (simple("/api/v1/sessions/{session_id}"), STAFF_ONLY_CASE),
     "POST /sessions/{session_id}/reschedule": (
-        with_fresh_session("/api/v1/sessions/{session_id}/reschedule", new_time), (401, 403, 403, 403, 403, 200)
+        with_fresh_session("/api/v1/sessions/{session_id}/reschedule", new_time),
+        (401, 403, 403, 403, 403, 200),
     ),
     "POST /sessions/{session_id}/cancel": (with_fresh_session("/api/v1/sessions/{session_id}/cancel", {}), STAFF_ONLY_CASE),
     "POST /sessions/{session_id}/links/{party_id}": (
-        with_fresh_session("/api/v1/sessions/{session_id}/links/{party_id}"), (401, 403, 403, 403, 403, 201)
+        with_fresh_session("/api/v1/sessions/{session_id}/links/{party_id}"),
+        (401, 403, 403, 403, 403, 201),
     ),
     "DELETE /sessions/{session_id}/links/{party_id}": (
-        with_revocable_link("/api/v1/sessions/{session_id}/links/{party_id}"), (401, 403, 403, 403, 403, 204)
+        with_revocable_link("/api/v1/sessions/{session_id}/links/{party_id}"),
+        (401, 403, 403, 403, 403, 204),
     ),
     "GET /sessions/{session_id}/parties/{party_id}/calendar.ics": (
         # The party asks for the *other* party's invitation.
-        simple("/api/v1/sessions/{session_id}/parties/{other_party_id}/calendar.ics"), STAFF_ONLY_CASE
+        simple("/api/v1/sessions/{session_id}/parties/{other_party_id}/calendar.ics"),
+        STAFF_ONLY_CASE,
     ),
     "GET /party/me": (simple("/api/v1/party/me"), (401, 200, 403, 403, 403, 403)),
     "GET /party/calendar.ics": (simple("/api/v1/party/calendar.ics"), (401, 200, 403, 403, 403, 403)),
     "GET /meta": (simple("/api/v1/meta"), (200, 200, 200, 200, 200, 200)),
     "GET /auth/me": (simple("/api/v1/auth/me"), (401, 200, 200, 200, 200, 200)),
-    "POST /auth/login": (simple("/api/v1/auth/login", lambda _: {"username": f"nobody{next(counter)}", "password": "x"}), (401,) * 6),
+    "POST /auth/login": (
+        simple("/api/v1/auth/login", lambda _: {"username": f"nobody{next(counter)}", "password": "x"}),
+        (401,) * 6,
+    ),
 }
 # Logging out ends the caller's own session whoever they are; tests/api/test_auth.py covers it.
 EXEMPT = {"POST /auth/logout"}
@@ -168,8 +183,12 @@ async def test_every_route_answers_every_kind_of_caller_as_the_table_says(world:
     party = await world.actor()
     await party.open_link(booked["links"][0]["url"])
     actors = {
-        "anonymous": await world.actor(), "party": party, "other_org_mediator": await world.staff("zhao"),
-        "judge": await world.staff("judge1"), "admin": await world.staff("admin1"), "own_mediator": liu,
+        "anonymous": await world.actor(),
+        "party": party,
+        "other_org_mediator": await world.staff("zhao"),
+        "judge": await world.staff("judge1"),
+        "admin": await world.staff("admin1"),
+        "own_mediator": liu,
     }
     failures = []
     for key, (build, expected) in TABLE.items():

@@ -63,9 +63,14 @@ async def test_concurrent_bookings_of_one_slot_give_exactly_one_session(world: W
     cases = [await open_case(liu, f"R-{i}") for i in range(6)]
     starts = next_weekday_at(14)
     answers = await asyncio.gather(
-        *(liu.request("POST", f"/api/v1/cases/{c['id']}/sessions",
-                      {"starts_at": starts.isoformat(), "duration_minutes": 60, "timezone": "Asia/Shanghai"})
-          for c in cases)
+        *(
+            liu.request(
+                "POST",
+                f"/api/v1/cases/{c['id']}/sessions",
+                {"starts_at": starts.isoformat(), "duration_minutes": 60, "timezone": "Asia/Shanghai"},
+            )
+            for c in cases
+        )
     )
     assert sorted(a.status for a in answers) == [201] + [409] * 5
 
@@ -91,14 +96,22 @@ async def test_availability_exceptions_block_and_open_days(world: World) -> None
     me = world.ids["liu"]
     case = await open_case(liu)
     day = next_weekday_at(10)
-    await liu.call("POST", f"/api/v1/users/{me}/availability/exceptions",
-                   {"date": day.date().isoformat(), "available": False, "reason": "年假"}, expect=201)
+    await liu.call(
+        "POST",
+        f"/api/v1/users/{me}/availability/exceptions",
+        {"date": day.date().isoformat(), "available": False, "reason": "年假"},
+        expect=201,
+    )
     await book(liu, case["id"], day, expect=422)
     saturday = day
     while saturday.weekday() != 5:
         saturday += timedelta(days=1)
-    await liu.call("POST", f"/api/v1/users/{me}/availability/exceptions",
-                   {"date": saturday.date().isoformat(), "start": "09:00", "end": "12:00", "available": True}, expect=201)
+    await liu.call(
+        "POST",
+        f"/api/v1/users/{me}/availability/exceptions",
+        {"date": saturday.date().isoformat(), "start": "09:00", "end": "12:00", "available": True},
+        expect=201,
+    )
     await book(liu, case["id"], saturday)
 
 
@@ -109,8 +122,11 @@ async def test_weekly_availability_follows_the_mediators_zone_across_dst(world: 
 
     liu = await world.staff("liu")
     me = world.ids["liu"]
-    await liu.call("PUT", f"/api/v1/users/{me}/availability",
-                   {"timezone": "Europe/Berlin", "weekly": [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(7)]})
+    await liu.call(
+        "PUT",
+        f"/api/v1/users/{me}/availability",
+        {"timezone": "Europe/Berlin", "weekly": [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(7)]},
+    )
     case = await open_case(liu)
     berlin = ZoneInfo("Europe/Berlin")
     year = datetime.now(berlin).year + 1
@@ -129,8 +145,11 @@ async def test_reschedule_moves_the_session_and_keeps_the_calendar_uid(world: Wo
     ics_path = f"/api/v1/sessions/{session['id']}/parties/{party_id}/calendar.ics"
     before = Calendar.from_ical(await (await liu.request("GET", ics_path)).read()).walk("VEVENT")[0]
     new_start = next_weekday_at(15, days_ahead=3)
-    moved = (await liu.call("POST", f"/api/v1/sessions/{session['id']}/reschedule",
-                            {"starts_at": new_start.isoformat(), "reason": "当事人请求"}))["session"]
+    moved = (
+        await liu.call(
+            "POST", f"/api/v1/sessions/{session['id']}/reschedule", {"starts_at": new_start.isoformat(), "reason": "当事人请求"}
+        )
+    )["session"]
     assert moved["starts_at_local"].startswith(new_start.isoformat()[:19])
     after = Calendar.from_ical(await (await liu.request("GET", ics_path)).read()).walk("VEVENT")[0]
     assert str(after["UID"]) == str(before["UID"])
@@ -154,7 +173,11 @@ async def test_cancel_revokes_links_and_sends_a_cancelling_calendar(world: World
     await liu.call("POST", f"/api/v1/sessions/{session['id']}/cancel", {"reason": "已和解"})
     assert (await party.request("GET", "/api/v1/party/me")).status == 401, "the open party page stops working"
     assert (await (await world.actor()).open_link(url)).status == 410
-    ics = Calendar.from_ical(await (await liu.request("GET", f"/api/v1/sessions/{session['id']}/parties/{booked['links'][0]['party_id']}/calendar.ics")).read())
+    ics = Calendar.from_ical(
+        await (
+            await liu.request("GET", f"/api/v1/sessions/{session['id']}/parties/{booked['links'][0]['party_id']}/calendar.ics")
+        ).read()
+    )
     assert str(ics["METHOD"]) == "CANCEL"
     assert str(ics.walk("VEVENT")[0]["STATUS"]) == "CANCELLED"
     kinds = [e["kind"] for e in (await liu.call("GET", f"/api/v1/cases/{case['id']}/history"))["items"]]

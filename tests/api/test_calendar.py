@@ -34,8 +34,11 @@ async def test_times_are_shown_in_the_viewers_zone_with_and_without_dst(world: W
 async def test_a_session_booked_in_a_dst_zone_keeps_its_wall_time(world: World) -> None:
     liu = await world.staff("liu")
     me = world.ids["liu"]
-    await liu.call("PUT", f"/api/v1/users/{me}/availability",
-                   {"timezone": "Europe/Berlin", "weekly": [{"weekday": d, "start": "08:00", "end": "18:00"} for d in range(7)]})
+    await liu.call(
+        "PUT",
+        f"/api/v1/users/{me}/availability",
+        {"timezone": "Europe/Berlin", "weekly": [{"weekday": d, "start": "08:00", "end": "18:00"} for d in range(7)]},
+    )
     case = await open_case(liu)
     year = datetime.now(ZoneInfo("UTC")).year + 1
     # A naive time is wall time in the booking's zone: 10:00 Berlin on the day after the
@@ -43,8 +46,10 @@ async def test_a_session_booked_in_a_dst_zone_keeps_its_wall_time(world: World) 
     march_change = max(datetime(year, 3, d) for d in range(25, 32) if datetime(year, 3, d).weekday() == 6)
     for day, utc_hour in ((march_change - timedelta(days=1), 9), (march_change + timedelta(days=1), 8)):
         answer = await liu.call(
-            "POST", f"/api/v1/cases/{case['id']}/sessions",
-            {"starts_at": day.replace(hour=10).isoformat(), "duration_minutes": 60, "timezone": "Europe/Berlin"}, expect=201,
+            "POST",
+            f"/api/v1/cases/{case['id']}/sessions",
+            {"starts_at": day.replace(hour=10).isoformat(), "duration_minutes": 60, "timezone": "Europe/Berlin"},
+            expect=201,
         )
         assert answer["session"]["starts_at"] == f"{day.date()}T{utc_hour:02d}:00:00Z"
 

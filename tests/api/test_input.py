@@ -9,7 +9,9 @@ from tests.conftest import World
 async def test_malformed_json_is_a_400_naming_the_body(world: World) -> None:
     liu = await world.staff("liu")
     response = await liu.client.post(
-        "/api/v1/cases", data=b'{"case_number": "X",', headers={"Content-Type": "application/json", "X-CSRF-Token": liu.csrf or ""}
+        "/api/v1/cases",
+        data=b'{"case_number": "X",',
+        headers={"Content-Type": "application/json", "X-CSRF-Token": liu.csrf or ""},
     )
     body = await response.json()
     assert response.status == 400 and body["error"]["code"] == "malformed_json"
@@ -92,7 +94,9 @@ async def test_unknown_ids_are_404_and_unknown_routes_answer_json(world: World) 
 async def test_a_duplicate_case_number_is_a_conflict_within_one_organisation_only(world: World) -> None:
     liu, zhao = await world.staff("liu"), await world.staff("zhao")
     await open_case(liu, "DUP-1", parties=0)
-    answer = await liu.call("POST", "/api/v1/cases", {"case_number": "DUP-1", "dispute_type": "wages", "summary": "s"}, expect=409)
+    answer = await liu.call(
+        "POST", "/api/v1/cases", {"case_number": "DUP-1", "dispute_type": "wages", "summary": "s"}, expect=409
+    )
     assert answer["error"]["code"] == "conflict"
     await open_case(zhao, "DUP-1", parties=0)
 
@@ -104,7 +108,9 @@ async def test_cancelled_sessions_cannot_be_rescheduled_or_cancelled_again(world
     await liu.call("POST", f"/api/v1/sessions/{session['id']}/cancel", {})
     again = await liu.call("POST", f"/api/v1/sessions/{session['id']}/cancel", {}, expect=409)
     assert again["error"]["code"] == "invalid_state"
-    moved = await liu.call("POST", f"/api/v1/sessions/{session['id']}/reschedule", {"starts_at": next_weekday_at(11).isoformat()}, expect=409)
+    moved = await liu.call(
+        "POST", f"/api/v1/sessions/{session['id']}/reschedule", {"starts_at": next_weekday_at(11).isoformat()}, expect=409
+    )
     assert moved["error"]["code"] == "invalid_state"
 
 

@@ -97,7 +97,9 @@ async def test_a_party_cannot_read_another_case_or_staff_routes(world: World) ->
     party = await world.actor()
     await party.open_link(booked_mine["links"][0]["url"])
     for path in (
-        f"/api/v1/cases/{other['id']}", f"/api/v1/cases/{mine['id']}", "/api/v1/cases",
+        f"/api/v1/cases/{other['id']}",
+        f"/api/v1/cases/{mine['id']}",
+        "/api/v1/cases",
         f"/api/v1/sessions/{booked_other['session']['id']}",
         f"/api/v1/cases/{other['id']}/outbox",
         f"/api/v1/sessions/{booked_other['session']['id']}/parties/{booked_other['links'][0]['party_id']}/calendar.ics",

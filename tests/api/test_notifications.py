@@ -44,9 +44,15 @@ async def outbox_with(world: World, **senders: Any) -> Outbox:
 async def test_invitations_are_emailed_through_smtp(world: World, smtp_server: tuple[Inbox, int]) -> None:
     inbox, port = smtp_server
     liu = await world.staff("liu")
-    case = await liu.call("POST", "/api/v1/cases", {"case_number": "MAIL-1", "dispute_type": "loans", "summary": "借款"}, expect=201)
-    await liu.call("POST", f"/api/v1/cases/{case['id']}/parties",
-                   {"role": "applicant", "name": "张三", "phone": "13800000001", "email": "zhangsan@example.cn"}, expect=201)
+    case = await liu.call(
+        "POST", "/api/v1/cases", {"case_number": "MAIL-1", "dispute_type": "loans", "summary": "借款"}, expect=201
+    )
+    await liu.call(
+        "POST",
+        f"/api/v1/cases/{case['id']}/parties",
+        {"role": "applicant", "name": "张三", "phone": "13800000001", "email": "zhangsan@example.cn"},
+        expect=201,
+    )
     booked = await book(liu, case["id"], next_weekday_at(10))
     settings = world.services.settings.with_overrides(smtp_host="127.0.0.1", smtp_port=port)
     outbox = Outbox(world.services.links._maker, settings, {"email": SmtpSender(settings), "sms": _Recorder()})
@@ -133,4 +139,3 @@ async def test_the_background_loop_delivers_without_being_asked(world: World, tm
         stop.set()
         await task
     assert items and all(m["status"] == "recorded" for m in items)
-

@@ -34,26 +34,23 @@ from server.evidence.note import (
 PETER_SKEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
 PETER_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
 ENOCH_VKEY = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop"
-TEXT = ("If you think cryptography is the answer to your problem,\n"
-        "then you don't know what your problem is.\n")
-PETER_SIG = ("\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZ"
-             "SNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n")
-ENOCH_SIG = ("\u2014 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovT"
-             "G01oOTGwnWLox33WWd1RvMc+QQ=\n")
+TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
+PETER_SIG = "\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
+ENOCH_SIG = "\u2014 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n"
 
 # Source: github.com/transparency-dev/formats, note/note_cosigv1_test.go
 # (TestCoSigV1NewVerifier, TestCosignatureTimestamp): a native type-0x04 witness key,
 # a type-0x01 key, and a real cosignature whose embedded timestamp is 1727964367.
 REMORA_COSIG_VKEY = "remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2"
 TEST_VKEY = "TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6"
-REAL_COSIG = ("ZGhGuQAAAABm/qTPeyKXD+R2rzyQsxPiP8mXum7qq/iF0u4vanlqJyocWODBt97w9uL+8qT7S5gx"
-              "EHWWOworDcFiEBYJXORmnFBOBA==")
+REAL_COSIG = "ZGhGuQAAAABm/qTPeyKXD+R2rzyQsxPiP8mXum7qq/iF0u4vanlqJyocWODBt97w9uL+8qT7S5gxEHWWOworDcFiEBYJXORmnFBOBA=="
 
 # Source: github.com/C2SP/C2SP, tlog-checkpoint.md and tlog-cosignature.md (examples).
-SPEC_CHECKPOINT = ("example.com/behind-the-sofa\n20852163\n"
-                   "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n")
-SPEC_COSIG_LINE = ("\u2014 witness.example.com/w1 jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcr"
-                   "tPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==\n")
+SPEC_CHECKPOINT = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
+SPEC_COSIG_LINE = (
+    "\u2014 witness.example.com/w1 jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcr"
+    "tPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==\n"
+)
 
 
 def peter() -> Verifier:
@@ -92,8 +89,10 @@ def test_mangled_verifier_keys_are_rejected() -> None:
     for i in range(len(b)):
         with pytest.raises(KeyFormatError):
             Verifier.from_vkey(b[:i] + chr(ord(b[i]) + 1) + b[i + 1 :])
-    for bad in ("PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY==",
-                "PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"):
+    for bad in (
+        "PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY==",
+        "PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+    ):
         with pytest.raises(KeyFormatError):
             Verifier.from_vkey(bad)
 
@@ -124,8 +123,7 @@ def test_open_go_note() -> None:
     assert [s.name for s in sigs] == ["PeterNeumann", "EnochRoot"]
 
 
-@given(st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=200)
-       .map(lambda s: s + "\n"))
+@given(st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=200).map(lambda s: s + "\n"))
 @settings(max_examples=50, deadline=None)
 def test_sign_open_round_trip(text: str) -> None:
     signer = Signer.generate("example.com/log")
@@ -160,18 +158,21 @@ def test_tampered_text_or_signature_is_rejected() -> None:
         open_note(TEXT + "\n" + ENOCH_SIG + flipped, [peter(), Verifier.from_vkey(ENOCH_VKEY)])
 
 
-@pytest.mark.parametrize("note", [  # Go's TestOpen badMsgs, plus a few more.
-    TEXT,
-    TEXT + "\n",
-    TEXT + "\n" + PETER_SIG[:-1],
-    "\x01" + TEXT + "\n" + PETER_SIG,
-    TEXT + "\n" + PETER_SIG.replace("PeterNeumann", "Bad Name"),
-    TEXT + "\n" + PETER_SIG + "Unexpected line.\n",
-    TEXT + "\n" + PETER_SIG.replace("\u2014", "-"),
-    TEXT + "\n" + PETER_SIG.replace("x08go", "x08g!"),
-    TEXT + "\n" + "\u2014 PeterNeumann AAAA\n",
-    TEXT + "\n" + PETER_SIG * 101,
-])
+@pytest.mark.parametrize(
+    "note",
+    [  # Go's TestOpen badMsgs, plus a few more.
+        TEXT,
+        TEXT + "\n",
+        TEXT + "\n" + PETER_SIG[:-1],
+        "\x01" + TEXT + "\n" + PETER_SIG,
+        TEXT + "\n" + PETER_SIG.replace("PeterNeumann", "Bad Name"),
+        TEXT + "\n" + PETER_SIG + "Unexpected line.\n",
+        TEXT + "\n" + PETER_SIG.replace("\u2014", "-"),
+        TEXT + "\n" + PETER_SIG.replace("x08go", "x08g!"),
+        TEXT + "\n" + "\u2014 PeterNeumann AAAA\n",
+        TEXT + "\n" + PETER_SIG * 101,
+    ],
+)
 def test_malformed_notes(note: str) -> None:
     with pytest.raises(MalformedNoteError):
         open_note(note, [peter()])
@@ -203,8 +204,11 @@ def test_checkpoint_round_trip() -> None:
     assert Checkpoint.parse(ext.format()) == ext
 
 
-@given(st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1),
-       st.integers(0, 2**64 - 1), st.binary(min_size=32, max_size=32))
+@given(
+    st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1),
+    st.integers(0, 2**64 - 1),
+    st.binary(min_size=32, max_size=32),
+)
 @settings(max_examples=100, deadline=None)
 def test_checkpoint_round_trip_property(origin: str, size: int, root: bytes) -> None:
     cp = Checkpoint(origin, size, root)
@@ -214,26 +218,29 @@ def test_checkpoint_round_trip_property(origin: str, size: int, root: bytes) -> 
 ROOT_B64 = "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I="
 
 
-@pytest.mark.parametrize("text", [
-    "example.com/log\n5\n",  # missing root line
-    "example.com/log\n",
-    "",
-    f"example.com/log\n5\n{ROOT_B64}",  # no final newline
-    f"\n5\n{ROOT_B64}\n",  # empty origin
-    f"example.com/log\nfive\n{ROOT_B64}\n",
-    f"example.com/log\n-5\n{ROOT_B64}\n",
-    f"example.com/log\n+5\n{ROOT_B64}\n",
-    f"example.com/log\n05\n{ROOT_B64}\n",
-    f"example.com/log\n 5\n{ROOT_B64}\n",
-    f"example.com/log\n\u0665\n{ROOT_B64}\n",  # non-ASCII digit
-    f"example.com/log\n{2**64}\n{ROOT_B64}\n",
-    "example.com/log\n5\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I\n",  # no padding
-    "example.com/log\n5\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jx\n",  # 30 bytes
-    f"example.com/log\n5\n{base64.b64encode(bytes(33)).decode()}\n",
-    "example.com/log\n5\nnot*base64*at*all*really*not*base64*at*all=\n",
-    f"example.com/log\n5\n{ROOT_B64}\n\n",  # empty extension line
-    f"example.com/log\n5\n{ROOT_B64}\n\n\u2014 sig AAAA\n",  # a signed note, not a body
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "example.com/log\n5\n",  # missing root line
+        "example.com/log\n",
+        "",
+        f"example.com/log\n5\n{ROOT_B64}",  # no final newline
+        f"\n5\n{ROOT_B64}\n",  # empty origin
+        f"example.com/log\nfive\n{ROOT_B64}\n",
+        f"example.com/log\n-5\n{ROOT_B64}\n",
+        f"example.com/log\n+5\n{ROOT_B64}\n",
+        f"example.com/log\n05\n{ROOT_B64}\n",
+        f"example.com/log\n 5\n{ROOT_B64}\n",
+        f"example.com/log\n\u0665\n{ROOT_B64}\n",  # non-ASCII digit
+        f"example.com/log\n{2**64}\n{ROOT_B64}\n",
+        "example.com/log\n5\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I\n",  # no padding
+        "example.com/log\n5\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jx\n",  # 30 bytes
+        f"example.com/log\n5\n{base64.b64encode(bytes(33)).decode()}\n",
+        "example.com/log\n5\nnot*base64*at*all*really*not*base64*at*all=\n",
+        f"example.com/log\n5\n{ROOT_B64}\n\n",  # empty extension line
+        f"example.com/log\n5\n{ROOT_B64}\n\n\u2014 sig AAAA\n",  # a signed note, not a body
+    ],
+)
 def test_malformed_checkpoints(text: str) -> None:
     with pytest.raises(CheckpointError):
         Checkpoint.parse(text)

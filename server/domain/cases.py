@@ -13,7 +13,7 @@ from server.domain import history
 from server.domain.principal import Principal, Staff, require_staff
 from server.domain.vocabulary import DISPUTE_TYPES, PARTY_ROLES, REPRESENTATIVE_ROLES
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from server.models import Case, CaseEvent, Organisation, OutboxMessage, Party, User
+from server.models import Case, CaseEvent, MediationSession, Organisation, OutboxMessage, Party, User, utcnow
 
 PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,20}$")
 # Resident identity card (GB 11643): 17 digits and a check character; other documents
@@ -52,6 +52,7 @@ class CaseView:
     mediator: User
     parties: list[Party]
     organisation: Organisation | None = None
+    next_session: MediationSession | None = None
 
 
 async def case_for_staff(db: AsyncSession, principal: Principal | None, case_id: str) -> tuple[Staff, Case]:
@@ -129,7 +130,19 @@ class Cases:
                     .order_by(Case.created_at.desc())
                 )
             ).all()
-            return [CaseView(case, mediator, []) for case, mediator in rows]
+            upcoming = await db.scalars(
+                select(MediationSession)
+                .join(Case, Case.id == MediationSession.case_id)
+                .where(
+                    Case.organisation_id == staff.organisation_id,
+                    MediationSession.status == "scheduled",
+                    MediationSession.ends_at > utcnow(),
+                )
+                .order_by(MediationSession.starts_at.desc())
+            )
+            # Ordered latest first, so the earliest upcoming session of each case is kept.
+            nearest = {s.case_id: s for s in upcoming}
+            return [CaseView(case, mediator, [], next_session=nearest.get(case.id)) for case, mediator in rows]
 
     async def get(self, principal: Principal | None, case_id: str) -> CaseView:
         async with self._maker() as db:

@@ -25,7 +25,8 @@ def viewer_zone(request: web.Request, asked: str | None = None) -> str:
 @api.route("GET", "/cases", summary="Cases of my organisation", tag="cases")
 async def list_cases(request: web.Request) -> web.StreamResponse:
     cases = await services(request).cases.list_cases(principal_of(request))
-    return web.json_response({"items": [views.case_summary(c) for c in cases]})
+    zone = viewer_zone(request)
+    return web.json_response({"items": [views.case_summary(c, viewer_zone=zone) for c in cases]})
 
 
 @api.route("POST", "/cases", summary="Open a case", body=CaseIn, status=201, tag="cases")

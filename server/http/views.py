@@ -10,7 +10,7 @@ from server.domain.accounts import minutes_text
 from server.domain.booking import Availability, SessionView, iso
 from server.domain.cases import CaseView, format_amount, mask_id_number
 from server.domain.links import IssuedLink
-from server.models import CaseEvent, Organisation, OutboxMessage, Party, User, utcnow
+from server.models import CaseEvent, MediationSession, Organisation, OutboxMessage, Party, User, utcnow
 
 
 def local(value: datetime, zone: str) -> str:
@@ -95,8 +95,17 @@ def issued_link(link: IssuedLink) -> dict[str, Any]:
     }
 
 
-def case_summary(view: CaseView, next_session: dict[str, Any] | None = None) -> dict[str, Any]:
+def session_brief(s: MediationSession, viewer_zone: str) -> dict[str, Any]:
+    return {
+        "id": s.id, "starts_at": iso(s.starts_at), "ends_at": iso(s.ends_at), "timezone": s.timezone,
+        "starts_at_local": local(s.starts_at, viewer_zone), "ends_at_local": local(s.ends_at, viewer_zone), "status": s.status,
+    }
+
+
+def case_summary(view: CaseView, next_session: dict[str, Any] | None = None, viewer_zone: str = "UTC") -> dict[str, Any]:
     c = view.case
+    if next_session is None and view.next_session is not None:
+        next_session = session_brief(view.next_session, viewer_zone)
     return {
         "id": c.id,
         "case_number": c.case_number,

@@ -182,5 +182,9 @@ async def test_cancel_revokes_links_and_sends_a_cancelling_calendar(world: World
     assert str(ics.walk("VEVENT")[0]["STATUS"]) == "CANCELLED"
     kinds = [e["kind"] for e in (await liu.call("GET", f"/api/v1/cases/{case['id']}/history"))["items"]]
     assert "session_cancelled" in kinds and kinds.count("link_revoked") == 2
+    listed = (await liu.call("GET", "/api/v1/cases"))["items"]
+    assert listed[0]["next_session"] is None, "a cancelled session is not the next one"
     # A cancelled slot is free again.
-    await book(liu, case["id"], next_weekday_at(10))
+    again = (await book(liu, case["id"], next_weekday_at(10)))["session"]
+    listed = (await liu.call("GET", "/api/v1/cases"))["items"]
+    assert listed[0]["next_session"]["id"] == again["id"]

@@ -1,0 +1,284 @@
+"""Fixtures for the browser tests: the real server in a subprocess and Debian's chromium.
+
+The server is started with the `mediate` console script on a free port with a fresh data
+directory; an organisation and a mediator are created beforehand with the CLI. Chromium is
+driven through Playwright's Python package, using the system browser (never a download).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+
+ORG_NAME = "朝阳区人民调解委员会"
+MEDIATOR_USERNAME = "liu"
+MEDIATOR_PASSWORD = "Correct-Horse-9"
+MEDIATOR_NAME = "刘调解员"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
+
+NO_BROWSER = (
+    "Debian's chromium is needed for the browser tests but was not found (looked for `chromium` "
+    "on PATH and /usr/bin/chromium). Run the README's test command, `bash scripts/test`, which "
+    "installs chromium and a Chinese font if missing and then runs pytest."
+)
+
+
+@dataclass(frozen=True)
+class Server:
+    base_url: str
+    data_dir: Path
+    organisation_id: str
+    mediator_id: str
+    organisation_name: str = ORG_NAME
+    username: str = MEDIATOR_USERNAME
+    password: str = MEDIATOR_PASSWORD
+    mediator_name: str = MEDIATOR_NAME
+
+
+def mediate_command() -> list[str]:
+    """The `mediate` script of the interpreter running the tests, else the one on PATH."""
+    beside = Path(sys.executable).with_name("mediate")
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("mediate")
+    if found:
+        return [found]
+    return [sys.executable, "-m", "server.cli"]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_env(data_dir: Path, base_url: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIATE_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    if base_url:
+        # Party links are built from the public URL; keep them on the address the browser uses.
+        env["MEDIATE_PUBLIC_URL"] = base_url
+    return env
+
+
+def cli(*args: str, data_dir: Path) -> str:
+    done = subprocess.run(
+        [*mediate_command(), *args, "--data-dir", str(data_dir)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        env=server_env(data_dir),
+    )
+    assert done.returncode == 0, f"mediate {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def last_line(text: str) -> str:
+    return [line for line in text.splitlines() if line.strip()][-1].strip()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("mediate-data")
+    org_id = last_line(cli("org", "add", "--name", ORG_NAME, "--kind", "committee", data_dir=data_dir))
+    mediator_id = last_line(
+        cli(
+            "user",
+            "add",
+            "--username",
+            MEDIATOR_USERNAME,
+            "--password",
+            MEDIATOR_PASSWORD,
+            "--role",
+            "mediator",
+            "--display-name",
+            MEDIATOR_NAME,
+            "--org",
+            org_id,
+            data_dir=data_dir,
+        )
+    )
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log_path = data_dir / "server.log"
+    log = log_path.open("w")
+    proc = subprocess.Popen(
+        [*mediate_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=REPO,
+        env=server_env(data_dir, base_url),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the server exited early (code {proc.returncode}):\n{log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as res:
+                    if res.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the server did not answer /healthz within 60 s:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        yield Server(base_url=base_url, data_dir=data_dir, organisation_id=org_id, mediator_id=mediator_id)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+        log.close()
+
+
+def chromium_path() -> str | None:
+    found = shutil.which("chromium")
+    if found:
+        return found
+    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+
+
+class MissingBrowser:
+    """Stands in for the browser when it cannot be started: the first use fails the test.
+
+    (Failing inside the test, not in the fixture, reports a FAILED test rather than a
+    setup error, and never a skip.)
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __getattr__(self, name: str) -> Any:
+        pytest.fail(self.reason, pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    executable = chromium_path()
+    if executable is None:
+        yield MissingBrowser(NO_BROWSER)
+        return
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - depends on the environment
+        yield MissingBrowser(
+            "Playwright's Python package is missing. Run the README's test command, "
+            "`bash scripts/test`, which installs the test dependencies."
+        )
+        return
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def session_day() -> date:
+    """The next weekday at least two days ahead, in Shanghai (inside default availability)."""
+    day = datetime.now(SHANGHAI).date() + timedelta(days=2)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+_counter = iter(range(1, 10_000))
+
+
+def unique_case_number(prefix: str) -> str:
+    return f"（2026）京朝调字第{prefix}{os.getpid() % 1000:03d}{next(_counter):03d}号"
+
+
+@dataclass(frozen=True)
+class Booked:
+    case_id: str
+    case_number: str
+    session_id: str
+    links: list[dict[str, Any]]
+
+
+def book_through_api(browser: Any, server: Server, prefix: str, hour: int) -> Booked:
+    """Create a case with two parties and book a session, using the JSON API (not the UI)."""
+    context = browser.new_context(base_url=server.base_url)
+    try:
+        req = context.request
+        res = req.post("/api/v1/auth/login", data={"username": MEDIATOR_USERNAME, "password": MEDIATOR_PASSWORD})
+        assert res.status == 200, res.text()
+        headers = {"X-CSRF-Token": res.json()["csrf_token"]}
+
+        def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+            r = req.post(f"/api/v1{path}", data=body, headers=headers)
+            assert r.status == 201, f"POST {path}: {r.status} {r.text()}"
+            return dict(r.json())
+
+        number = unique_case_number(prefix)
+        case = post("/cases", {"case_number": number, "dispute_type": "neighbours", "summary": "楼上漏水，协商赔偿。"})
+        post(f"/cases/{case['id']}/parties", {"role": "applicant", "name": "王阿姨", "phone": "13800000011"})
+        post(f"/cases/{case['id']}/parties", {"role": "respondent", "name": "赵先生", "phone": "13800000012"})
+        starts = f"{session_day().isoformat()}T{hour:02d}:00:00+08:00"
+        booked = post(
+            f"/cases/{case['id']}/sessions",
+            {"starts_at": starts, "duration_minutes": 60, "timezone": "Asia/Shanghai"},
+        )
+        return Booked(case_id=case["id"], case_number=number, session_id=booked["session"]["id"], links=booked["links"])
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def booking_day() -> date:
+    return session_day()
+
+
+@pytest.fixture
+def new_case_number() -> Any:
+    return unique_case_number
+
+
+@pytest.fixture
+def book_via_api(browser: Any, server: Server) -> Any:
+    """Book a session for a new two-party case through the API; returns a `Booked`."""
+
+    def book(prefix: str, hour: int) -> Booked:
+        return book_through_api(browser, server, prefix, hour)
+
+    return book

@@ -1,0 +1,185 @@
+// The only module that talks to the server. JSON in, JSON out, cookies on the same origin,
+// and the CSRF token (from /auth/me or the login answer) on every state-changing request.
+
+const BASE = '/api/v1';
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+let csrfToken = null;
+let redirectOn401 = false;
+
+export class ApiError extends Error {
+  constructor(status, code, message, fields = [], details = {}) {
+    super(message || code);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.fields = Array.isArray(fields) ? fields : [];
+    this.details = details || {};
+    this.retryAfter = null;
+    this.redirecting = false;
+  }
+}
+
+export function setCsrfToken(token) {
+  csrfToken = token || null;
+}
+
+/** Staff pages: a 401 sends the browser to the login page, then back here. */
+export function redirectToLoginOn401(on = true) {
+  redirectOn401 = on;
+}
+
+export function loginUrl(next = location.pathname + location.search + location.hash) {
+  return `/login?next=${encodeURIComponent(next)}`;
+}
+
+async function readBody(res) {
+  const text = await res.text();
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { _text: text };
+  }
+}
+
+/**
+ * Call the API. `path` is relative to /api/v1. Resolves with the decoded JSON (null for 204),
+ * rejects with an ApiError (status 0 and code "network_error" when the server is unreachable).
+ */
+export async function request(method, path, { body, query, csrfRetry = true } = {}) {
+  let url = BASE + path;
+  if (query) {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v != null && v !== '') params.set(k, v);
+    const qs = params.toString();
+    if (qs) url += `?${qs}`;
+  }
+  const headers = { Accept: 'application/json' };
+  const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  if (UNSAFE.has(method) && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+
+  let res;
+  try {
+    res = await fetch(url, init);
+  } catch (e) {
+    throw new ApiError(0, 'network_error', (e && e.message) || 'Network error');
+  }
+  if (res.status === 204) return null;
+  const data = await readBody(res);
+  if (res.ok) return data;
+
+  const e = (data && typeof data.error === 'object' && data.error) || {};
+  const err = new ApiError(
+    res.status,
+    e.code || `http_${res.status}`,
+    e.message || (data && data._text) || res.statusText,
+    e.fields,
+    e,
+  );
+  const retryAfter = e.retry_after ?? res.headers.get('Retry-After');
+  if (retryAfter != null && retryAfter !== '') err.retryAfter = Number(retryAfter);
+
+  // A stale CSRF token (e.g. after logging in from another tab): refresh it once and retry.
+  if (res.status === 403 && csrfRetry && UNSAFE.has(method) && /csrf/i.test(err.code + ' ' + err.message)) {
+    try {
+      await me();
+      return await request(method, path, { body, query, csrfRetry: false });
+    } catch (retryErr) {
+      if (retryErr instanceof ApiError) throw retryErr;
+    }
+  }
+  if (res.status === 401 && redirectOn401 && !path.startsWith('/auth/login')) {
+    err.redirecting = true;
+    location.assign(loginUrl());
+  }
+  throw err;
+}
+
+const get = (path, query) => request('GET', path, { query });
+const post = (path, body = {}) => request('POST', path, { body });
+const put = (path, body) => request('PUT', path, { body });
+const del = (path) => request('DELETE', path);
+const id = (v) => encodeURIComponent(v);
+
+// ------------------------------------------------------------------ auth
+
+/** GET /auth/me; remembers the CSRF token. */
+export async function me() {
+  const data = await get('/auth/me');
+  if (data && data.csrf_token) setCsrfToken(data.csrf_token);
+  return data;
+}
+
+export async function login(username, password) {
+  const data = await post('/auth/login', { username, password });
+  if (data && data.csrf_token) setCsrfToken(data.csrf_token);
+  return data;
+}
+
+export async function logout() {
+  try {
+    await post('/auth/logout');
+  } finally {
+    setCsrfToken(null);
+  }
+}
+
+// ------------------------------------------------------------------ meta
+
+let metaPromise = null;
+export function meta() {
+  if (!metaPromise) {
+    metaPromise = get('/meta').catch((e) => {
+      metaPromise = null;
+      throw e;
+    });
+  }
+  return metaPromise;
+}
+
+// ------------------------------------------------------------------ admin
+
+export const listOrganisations = () => get('/organisations');
+export const createOrganisation = (body) => post('/organisations', body);
+export const listUsers = () => get('/users');
+export const createUser = (body) => post('/users', body);
+
+// ------------------------------------------------------------------ mediators & availability
+
+export const listMediators = () => get('/mediators');
+export const getAvailability = (userId) => get(`/users/${id(userId)}/availability`);
+export const putAvailability = (userId, body) => put(`/users/${id(userId)}/availability`, body);
+export const addAvailabilityException = (userId, body) =>
+  post(`/users/${id(userId)}/availability/exceptions`, body);
+export const deleteAvailabilityException = (userId, exceptionId) =>
+  del(`/users/${id(userId)}/availability/exceptions/${id(exceptionId)}`);
+
+// ------------------------------------------------------------------ cases
+
+export const listCases = () => get('/cases');
+export const createCase = (body) => post('/cases', body);
+export const getCase = (caseId) => get(`/cases/${id(caseId)}`);
+export const addParty = (caseId, body) => post(`/cases/${id(caseId)}/parties`, body);
+export const caseHistory = (caseId) => get(`/cases/${id(caseId)}/history`);
+export const caseOutbox = (caseId) => get(`/cases/${id(caseId)}/outbox`);
+
+// ------------------------------------------------------------------ sessions
+
+export const bookSession = (caseId, body) => post(`/cases/${id(caseId)}/sessions`, body);
+export const listSessions = (from, to) => get('/sessions', { from, to });
+export const getSession = (sessionId) => get(`/sessions/${id(sessionId)}`);
+export const rescheduleSession = (sessionId, body) => post(`/sessions/${id(sessionId)}/reschedule`, body);
+export const cancelSession = (sessionId, body = {}) => post(`/sessions/${id(sessionId)}/cancel`, body);
+export const issueLink = (sessionId, partyId) => post(`/sessions/${id(sessionId)}/links/${id(partyId)}`);
+export const revokeLink = (sessionId, partyId) => del(`/sessions/${id(sessionId)}/links/${id(partyId)}`);
+export const partyCalendarUrl = (sessionId, partyId) =>
+  `${BASE}/sessions/${id(sessionId)}/parties/${id(partyId)}/calendar.ics`;
+
+// ------------------------------------------------------------------ party
+
+export const partyMe = () => get('/party/me');

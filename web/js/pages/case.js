@@ -1,0 +1,791 @@
+// /cases/<id>: one case — details, parties, booking and managing sessions and party links,
+// the notification outbox and the case history.
+
+import * as api from '../api.js';
+import {
+  t,
+  tv,
+  fmtDateTime,
+  fmtShortDateTime,
+  fmtTime,
+  fmtAmount,
+  tzName,
+  tzOptionLabel,
+} from '../i18n.js';
+import { addDays, dateIn, timeIn, todayIn, localToIso, isValidTimeZone, browserTimeZone, weekdayOf } from '../time.js';
+import {
+  h,
+  replace,
+  field,
+  optionsFrom,
+  errorMessage,
+  showFormErrors,
+  clearFormErrors,
+  setFieldError,
+  formMessage,
+  whileSubmitting,
+  toast,
+  copyButton,
+  confirmDialog,
+  rerenderOnLangChange,
+  initStaffPage,
+  staffHeader,
+  skipLink,
+  section,
+  badge,
+  emptyState,
+  loadingState,
+  errorState,
+} from '../ui.js';
+
+const app = document.getElementById('app');
+const DURATIONS = [30, 60, 90, 120];
+
+const caseId = decodeURIComponent((location.pathname.match(/^\/cases\/([^/]+)/) || [])[1] || '');
+
+const state = {
+  user: null,
+  tz: 'Asia/Shanghai',
+  meta: null,
+  kase: null,
+  loadError: null,
+  mediators: [],
+  outbox: { status: 'loading', items: [], error: null },
+  history: { status: 'loading', items: [], error: null },
+  booked: null, // {session, links} right after booking
+  issued: new Map(), // `${sessionId}:${partyId}` → link answer of a re-issue
+  rescheduling: new Set(), // session ids whose reschedule form is open
+};
+
+const linkKey = (sid, pid) => `${sid}:${pid}`;
+
+// ------------------------------------------------------------------ loading
+
+async function loadCase() {
+  try {
+    state.kase = await api.getCase(caseId);
+    state.loadError = null;
+  } catch (err) {
+    state.loadError = err;
+  }
+}
+
+async function loadOutbox() {
+  try {
+    const data = await api.caseOutbox(caseId);
+    state.outbox = { status: 'ready', items: data.items || [], error: null };
+  } catch (err) {
+    state.outbox = { status: 'error', items: [], error: err };
+  }
+  renderOutbox();
+}
+
+async function loadHistory() {
+  try {
+    const data = await api.caseHistory(caseId);
+    state.history = { status: 'ready', items: data.items || [], error: null };
+  } catch (err) {
+    state.history = { status: 'error', items: [], error: err };
+  }
+  renderHistory();
+}
+
+/** After a change: fetch the case again and refresh what depends on it. */
+async function refresh() {
+  await loadCase();
+  renderDetails();
+  renderParties();
+  renderSessions();
+  loadOutbox();
+  loadHistory();
+}
+
+// ------------------------------------------------------------------ helpers
+
+function timezoneOptions(selected) {
+  const zones = [...((state.meta && state.meta.timezones) || [])];
+  if (selected && !zones.includes(selected)) zones.unshift(selected);
+  if (!zones.length) zones.push('Asia/Shanghai');
+  return zones.map((z) => ({ value: z, label: tzOptionLabel(z) }));
+}
+
+function durationOptions(current) {
+  const list = [...DURATIONS];
+  if (current && !list.includes(current)) list.push(current);
+  return list.sort((a, b) => a - b).map((n) => ({ value: String(n), label: t('duration.minutes', { n }) }));
+}
+
+function partyName(id) {
+  const p = ((state.kase && state.kase.parties) || []).find((x) => x.id === id);
+  return p ? p.name : '';
+}
+
+/** Next working day at least one day ahead, in `tz`: a sensible default for booking. */
+function defaultBookingDate(tz) {
+  let d = addDays(todayIn(tz), 1);
+  while (weekdayOf(d) >= 5) d = addDays(d, 1);
+  return d;
+}
+
+/** Field names in API errors → names of our controls. */
+function mapSessionFields(err) {
+  const map = { starts_at: 'time', duration_minutes: 'duration_minutes', timezone: 'timezone', mediator_id: 'mediator_id' };
+  return {
+    ...err,
+    status: err.status,
+    code: err.code,
+    message: err.message,
+    fields: (err.fields || []).map((f) => ({ ...f, field: map[String(f.field).split('.').pop()] || f.field })),
+  };
+}
+
+function conflictMessage(err) {
+  const c = err.details && err.details.conflict;
+  if (!c) return t('book.conflict_generic');
+  return t('book.conflict', {
+    case: c.case_number || '?',
+    start: c.starts_at ? fmtDateTime(c.starts_at, state.tz) : '?',
+    end: c.ends_at ? fmtTime(c.ends_at, state.tz) : '?',
+  });
+}
+
+/** Show a booking/rescheduling error on its form. */
+function showSessionError(form, err) {
+  if (err.status === 409 && err.code === 'conflict') {
+    showFormErrors(form, { fields: [] }, conflictMessage(err));
+    form.querySelector('.form-message').dataset.testid = 'booking-conflict';
+    return;
+  }
+  if (err.fields && err.fields.length) {
+    showFormErrors(form, mapSessionFields(err), err.status === 422 ? t('error.invalid_input') : undefined);
+    return;
+  }
+  showFormErrors(form, err);
+}
+
+/** Date, time, duration and zone controls shared by the booking and rescheduling forms. */
+function whenFields(prefix, { date, time, duration, tz }) {
+  return [
+    field({ label: t('book.date'), name: 'date', type: 'date', required: true, idPrefix: prefix, value: date, attrs: { min: todayIn(tz) } }),
+    field({ label: t('book.time'), name: 'time', type: 'time', required: true, idPrefix: prefix, value: time, attrs: { step: 300 } }),
+    field({ label: t('book.duration'), name: 'duration_minutes', kind: 'select', idPrefix: prefix, options: durationOptions(duration), value: String(duration) }),
+    field({ label: t('book.timezone'), name: 'timezone', kind: 'select', idPrefix: prefix, options: timezoneOptions(tz), value: tz, className: 'tz-field' }),
+  ];
+}
+
+/** Read and check the when-fields; returns {starts_at, duration_minutes, timezone} or null. */
+function readWhen(form) {
+  const f = form.elements;
+  let bad = false;
+  if (!f.date.value) bad = setFieldError(form, 'date', t('error.field.required')) || bad;
+  if (!f.time.value) bad = setFieldError(form, 'time', t('error.field.required')) || bad;
+  if (bad) {
+    formMessage(form, t('error.invalid_input'));
+    form.querySelector('[aria-invalid="true"]').focus();
+    return null;
+  }
+  const tz = f.timezone.value;
+  return { starts_at: localToIso(f.date.value, f.time.value, tz), duration_minutes: Number(f.duration_minutes.value), timezone: tz };
+}
+
+// ------------------------------------------------------------------ details
+
+function renderDetails() {
+  const host = document.getElementById('details-body');
+  const title = document.getElementById('case-title');
+  const k = state.kase;
+  if (!host || !k) return;
+  if (title) replace(title, t('case.title', { number: k.case_number }), ' ', badge(tv('status', k.status), `status-${k.status}`));
+  document.title = `${t('case.title', { number: k.case_number })} · ${t('app.name')}`;
+  const row = (label, value, testid) => (value ? [h('dt', null, label), h('dd', { dataset: testid ? { testid } : undefined }, value)] : null);
+  replace(
+    host,
+    h(
+      'dl',
+      { class: 'details' },
+      row(t('case.number'), k.case_number, 'case-number'),
+      row(t('case.type'), tv('dispute', k.dispute_type)),
+      row(t('case.status'), tv('status', k.status)),
+      row(t('case.amount'), k.amount_in_dispute ? fmtAmount(k.amount_in_dispute) : null),
+      row(t('case.mediator'), k.mediator && k.mediator.display_name),
+      row(t('case.organisation'), k.organisation && k.organisation.name),
+      row(t('case.created'), k.created_at ? fmtDateTime(k.created_at, state.tz) : null),
+      row(t('case.summary'), k.summary),
+    ),
+  );
+}
+
+// ------------------------------------------------------------------ parties
+
+function renderParties() {
+  const host = document.getElementById('parties-body');
+  const k = state.kase;
+  if (!host || !k) return;
+  const parties = k.parties || [];
+  replace(
+    host,
+    parties.length
+      ? h(
+          'ul',
+          { class: 'party-list', dataset: { testid: 'party-list' } },
+          parties.map((p) =>
+            h(
+              'li',
+              { class: 'party-item' },
+              h('p', { class: 'party-line' }, h('strong', null, p.name), ' ', badge(tv('partyrole', p.role), `role-${p.role}`)),
+              h(
+                'p',
+                { class: 'muted' },
+                [
+                  p.phone,
+                  p.email,
+                  p.id_number_masked ? `${t('party.id_number')} ${p.id_number_masked}` : null,
+                  p.represents_party_id ? t('party.represents.value', { name: partyName(p.represents_party_id) }) : null,
+                ]
+                  .filter(Boolean)
+                  .join(' · '),
+              ),
+            ),
+          ),
+        )
+      : emptyState(t('parties.empty')),
+  );
+  // Keep the "represents" choices in step with the list.
+  const sel = document.getElementById('ap-represents_party_id');
+  if (sel) {
+    const keep = sel.value;
+    replace(sel, h('option', { value: '' }, t('party.represents.none')), parties.map((p) => h('option', { value: p.id }, t('paren', { a: p.name, b: tv('partyrole', p.role) }))));
+    sel.value = keep;
+  }
+  const hint = document.getElementById('book-no-parties');
+  if (hint) hint.hidden = parties.length > 0;
+}
+
+function addPartyForm() {
+  const roles = (state.meta && state.meta.party_roles) || ['applicant', 'respondent', 'agent', 'interpreter'];
+  const form = h(
+    'form',
+    { id: 'add-party-form', class: 'grid-form', novalidate: true },
+    h('div', { class: 'form-message', role: 'alert', hidden: true }),
+    field({ label: t('party.role'), name: 'role', kind: 'select', required: true, idPrefix: 'ap', placeholder: t('common.select'), options: optionsFrom(roles, 'partyrole') }),
+    field({ label: t('party.name'), name: 'name', required: true, idPrefix: 'ap', attrs: { maxlength: 100, autocomplete: 'off' } }),
+    field({ label: t('party.phone'), name: 'phone', type: 'tel', required: true, idPrefix: 'ap', attrs: { maxlength: 32, inputmode: 'tel', autocomplete: 'off' } }),
+    field({ label: t('party.email'), name: 'email', type: 'email', optional: true, idPrefix: 'ap', attrs: { maxlength: 254, autocomplete: 'off' } }),
+    field({ label: t('party.id_number'), name: 'id_number', optional: true, idPrefix: 'ap', hint: t('party.id_number.hint'), attrs: { maxlength: 32, autocomplete: 'off', spellcheck: 'false' } }),
+    field({
+      label: t('party.represents'),
+      name: 'represents_party_id',
+      kind: 'select',
+      optional: true,
+      idPrefix: 'ap',
+      options: [{ value: '', label: t('party.represents.none') }, ...((state.kase && state.kase.parties) || []).map((p) => ({ value: p.id, label: t('paren', { a: p.name, b: tv('partyrole', p.role) }) }))],
+    }),
+    h('div', { class: 'actions wide' }, h('button', { type: 'submit', class: 'primary' }, t('party.add.submit'))),
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearFormErrors(form);
+    const f = form.elements;
+    const body = { role: f.role.value, name: f.name.value.trim(), phone: f.phone.value.trim() };
+    let bad = false;
+    for (const k of ['role', 'name', 'phone']) if (!body[k]) bad = setFieldError(form, k, t('error.field.required')) || bad;
+    if (bad) {
+      formMessage(form, t('error.invalid_input'));
+      form.querySelector('[aria-invalid="true"]').focus();
+      return;
+    }
+    const email = f.email.value.trim();
+    const idNumber = f.id_number.value.trim();
+    if (email) body.email = email;
+    if (idNumber) body.id_number = idNumber;
+    if (f.represents_party_id.value) body.represents_party_id = f.represents_party_id.value;
+    await whileSubmitting(form, async () => {
+      try {
+        const party = await api.addParty(caseId, body);
+        form.reset();
+        toast(t('party.added', { name: party.name }));
+        await refresh();
+        f.role.focus();
+      } catch (err) {
+        showFormErrors(form, err);
+      }
+    });
+  });
+  return form;
+}
+
+// ------------------------------------------------------------------ sessions
+
+function bookingForm() {
+  const k = state.kase;
+  const tz = state.tz;
+  const mediators = state.mediators || [];
+  const form = h(
+    'form',
+    { id: 'book-form', class: 'grid-form', novalidate: true },
+    h('div', { class: 'form-message', role: 'alert', hidden: true }),
+    h('p', { id: 'book-no-parties', class: 'notice info wide', hidden: ((k && k.parties) || []).length > 0 }, t('book.no_parties')),
+    whenFields('bk', { date: defaultBookingDate(tz), time: '10:00', duration: 60, tz }),
+    mediators.length > 1
+      ? field({
+          label: t('book.mediator'),
+          name: 'mediator_id',
+          kind: 'select',
+          idPrefix: 'bk',
+          options: mediators.map((m) => ({ value: m.id, label: m.display_name })),
+          value: (k && k.mediator && k.mediator.id) || state.user.id,
+        })
+      : null,
+    h('div', { class: 'actions wide' }, h('button', { type: 'submit', class: 'primary' }, t('book.submit'))),
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearFormErrors(form);
+    const when = readWhen(form);
+    if (!when) return;
+    const body = { ...when };
+    const m = form.elements.mediator_id;
+    if (m && m.value) body.mediator_id = m.value;
+    await whileSubmitting(form, async () => {
+      try {
+        state.booked = await api.bookSession(caseId, body);
+        await refresh();
+        const panel = document.getElementById('booked-panel');
+        if (panel) {
+          panel.scrollIntoView({ block: 'nearest' });
+          panel.querySelector('h3').focus();
+        }
+      } catch (err) {
+        showSessionError(form, err);
+      }
+    });
+  });
+  return form;
+}
+
+/** A party link with its Copy button (data-testid party-link / copy-link). */
+function linkBox(link) {
+  const name = link.party_name || partyName(link.party_id);
+  const code = h('code', { class: 'link-text', dataset: { testid: 'party-link' }, tabindex: '0' }, link.url);
+  return h(
+    'div',
+    { class: 'link-box' },
+    h('p', { class: 'link-label' }, t('link.label', { name, role: tv('partyrole', link.role) })),
+    h(
+      'div',
+      { class: 'link-row' },
+      code,
+      copyButton({ sourceEl: code, getText: () => link.url, testid: 'copy-link', ariaLabel: t('link.copy_label', { name }), className: 'primary' }),
+    ),
+  );
+}
+
+function bookedPanel() {
+  const b = state.booked;
+  if (!b) return null;
+  const links = b.links || [];
+  return h(
+    'div',
+    { id: 'booked-panel', class: 'booked-panel', dataset: { testid: 'booked-panel' } },
+    h('h3', { tabindex: '-1' }, t('book.success')),
+    h('p', { class: 'muted' }, fmtDateTime(b.session.starts_at, state.tz), ' – ', fmtTime(b.session.ends_at, state.tz)),
+    h('p', { class: 'warning-note' }, t('link.warning')),
+    links.length ? links.map(linkBox) : emptyState(t('book.links.none')),
+    h(
+      'div',
+      { class: 'actions' },
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          onclick: () => {
+            state.booked = null;
+            renderSessions();
+            document.getElementById('bk-date')?.focus();
+          },
+        },
+        t('book.dismiss'),
+      ),
+    ),
+  );
+}
+
+function rescheduleForm(s) {
+  const tz = s.timezone || state.tz;
+  const start = new Date(s.starts_at);
+  const duration = s.duration_minutes || Math.round((new Date(s.ends_at) - start) / 60000);
+  const prefix = `rs-${s.id}`;
+  const form = h(
+    'form',
+    { class: 'grid-form reschedule-form', novalidate: true, 'aria-label': t('session.reschedule.title') },
+    h('h4', { class: 'wide' }, t('session.reschedule.title')),
+    h('div', { class: 'form-message', role: 'alert', hidden: true }),
+    whenFields(prefix, { date: dateIn(start, tz), time: timeIn(start, tz), duration, tz }),
+    field({ label: t('session.reschedule.reason'), name: 'reason', optional: true, idPrefix: prefix, className: 'wide', attrs: { maxlength: 500 } }),
+    h(
+      'div',
+      { class: 'actions wide' },
+      h('button', { type: 'submit', class: 'primary' }, t('session.reschedule.submit')),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          onclick: () => {
+            state.rescheduling.delete(s.id);
+            renderSessions();
+            document.querySelector(`[data-reschedule="${CSS.escape(s.id)}"]`)?.focus();
+          },
+        },
+        t('common.cancel'),
+      ),
+    ),
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearFormErrors(form);
+    const when = readWhen(form);
+    if (!when) return;
+    const reason = form.elements.reason.value.trim();
+    await whileSubmitting(form, async () => {
+      try {
+        await api.rescheduleSession(s.id, { ...when, ...(reason ? { reason } : {}) });
+        state.rescheduling.delete(s.id);
+        toast(t('session.rescheduled'));
+        await refresh();
+      } catch (err) {
+        showSessionError(form, err);
+      }
+    });
+  });
+  return form;
+}
+
+async function onCancelSession(s) {
+  const res = await confirmDialog({
+    title: t('session.cancel.title'),
+    message: `${fmtDateTime(s.starts_at, state.tz)}. ${t('session.cancel.message')}`,
+    confirmLabel: t('session.cancel.submit'),
+    cancelLabel: t('session.cancel.keep'),
+    danger: true,
+    input: { label: t('session.cancel.reason'), name: 'reason' },
+  });
+  if (!res.ok) return;
+  try {
+    await api.cancelSession(s.id, res.value ? { reason: res.value } : {});
+    // Links of a cancelled session no longer work: stop showing them.
+    for (const key of [...state.issued.keys()]) if (key.startsWith(`${s.id}:`)) state.issued.delete(key);
+    if (state.booked && state.booked.session.id === s.id) state.booked = null;
+    toast(t('session.cancelled'));
+    await refresh();
+  } catch (err) {
+    toast(errorMessage(err), 'error', 7000);
+  }
+}
+
+async function onReissue(s, p, button) {
+  button.disabled = true;
+  try {
+    const link = await api.issueLink(s.id, p.party_id);
+    state.issued.set(linkKey(s.id, p.party_id), link);
+    if (state.booked && state.booked.session.id === s.id) {
+      state.booked.links = (state.booked.links || []).filter((l) => l.party_id !== p.party_id);
+    }
+    toast(t('link.issued', { name: p.name }));
+    await refresh();
+    document.querySelector(`[data-party-row="${CSS.escape(linkKey(s.id, p.party_id))}"] [data-testid="copy-link"]`)?.focus();
+  } catch (err) {
+    button.disabled = false;
+    toast(errorMessage(err), 'error', 7000);
+  }
+}
+
+async function onRevoke(s, p) {
+  const res = await confirmDialog({
+    title: t('link.revoke.title', { name: p.name }),
+    message: t('link.revoke.message', { name: p.name }),
+    confirmLabel: t('link.revoke'),
+    danger: true,
+  });
+  if (!res.ok) return;
+  try {
+    await api.revokeLink(s.id, p.party_id);
+    state.issued.delete(linkKey(s.id, p.party_id));
+    if (state.booked && state.booked.session.id === s.id) {
+      state.booked.links = (state.booked.links || []).filter((l) => l.party_id !== p.party_id);
+    }
+    toast(t('link.revoked', { name: p.name }));
+    await refresh();
+  } catch (err) {
+    toast(errorMessage(err), 'error', 7000);
+  }
+}
+
+function sessionCard(s) {
+  const scheduled = s.status === 'scheduled';
+  const past = new Date(s.ends_at) <= new Date();
+  const differentZone = s.timezone && s.timezone !== state.tz;
+  const statusKind = scheduled ? (past ? 'muted' : 'ok') : 'warn';
+  return h(
+    'article',
+    { class: ['session-card', !scheduled && 'cancelled'], dataset: { testid: 'session-card', sessionId: s.id } },
+    h(
+      'header',
+      { class: 'session-head' },
+      h('h3', null, fmtDateTime(s.starts_at, state.tz), '–', fmtTime(s.ends_at, state.tz)),
+      badge(tv('status', s.status), statusKind),
+    ),
+    differentZone
+      ? h('p', { class: 'muted' }, t('session.local_note', { time: fmtDateTime(s.starts_at, s.timezone), tz: tzName(s.timezone, new Date(s.starts_at)) }))
+      : null,
+    h('p', { class: 'muted' }, t('session.mediator', { name: (s.mediator && s.mediator.display_name) || '' })),
+    s.cancel_reason ? h('p', { class: 'muted' }, `${t('session.cancel.reason')}：${s.cancel_reason}`) : null,
+    scheduled && !past
+      ? h(
+          'div',
+          { class: 'actions' },
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'secondary',
+              'aria-expanded': String(state.rescheduling.has(s.id)),
+              dataset: { reschedule: s.id },
+              onclick: () => {
+                if (state.rescheduling.has(s.id)) state.rescheduling.delete(s.id);
+                else state.rescheduling.add(s.id);
+                renderSessions();
+                const f = document.getElementById(`rs-${s.id}-date`);
+                if (f) f.focus();
+              },
+            },
+            t('session.reschedule'),
+          ),
+          h('button', { type: 'button', class: 'danger-outline', onclick: () => onCancelSession(s) }, t('session.cancel')),
+        )
+      : null,
+    state.rescheduling.has(s.id) && scheduled ? rescheduleForm(s) : null,
+    h(
+      'ul',
+      { class: 'party-links' },
+      (s.parties || []).map((p) => {
+        const issued = state.issued.get(linkKey(s.id, p.party_id));
+        const statusKind2 = { active: 'ok', revoked: 'warn', expired: 'muted', none: 'muted' }[p.link_status] || 'muted';
+        return h(
+          'li',
+          { class: 'party-link-row', dataset: { partyRow: linkKey(s.id, p.party_id) } },
+          h(
+            'div',
+            { class: 'party-link-head' },
+            h('strong', null, p.name),
+            h('span', { class: 'muted' }, tv('partyrole', p.role)),
+            badge(tv('linkstatus', p.link_status), statusKind2),
+            p.link_status === 'active' && p.link_expires_at ? h('span', { class: 'muted small' }, t('link.expires', { time: fmtDateTime(p.link_expires_at, state.tz) })) : null,
+          ),
+          h(
+            'div',
+            { class: 'actions' },
+            scheduled && !past
+              ? h('button', { type: 'button', class: 'secondary small-btn', onclick: (ev) => onReissue(s, p, ev.currentTarget) }, t('link.reissue'))
+              : null,
+            scheduled && p.link_status === 'active'
+              ? h('button', { type: 'button', class: 'danger-outline small-btn', onclick: () => onRevoke(s, p) }, t('link.revoke'))
+              : null,
+            h(
+              'a',
+              { class: 'button secondary small-btn', href: api.partyCalendarUrl(s.id, p.party_id), download: `mediation-${s.case_number || ''}.ics`, 'aria-label': t('link.ics.label', { name: p.name }) },
+              t('link.ics'),
+            ),
+          ),
+          issued && scheduled ? linkBox(issued) : null,
+        );
+      }),
+    ),
+  );
+}
+
+function renderSessions() {
+  const host = document.getElementById('sessions-body');
+  const k = state.kase;
+  if (!host || !k) return;
+  const sessions = [...(k.sessions || [])].sort((a, b) => b.starts_at.localeCompare(a.starts_at));
+  // Upcoming first (soonest first), then past and cancelled (latest first).
+  const now = new Date().toISOString();
+  const upcoming = sessions.filter((s) => s.status === 'scheduled' && s.ends_at > now).reverse();
+  const rest = sessions.filter((s) => !(s.status === 'scheduled' && s.ends_at > now));
+  replace(
+    host,
+    bookedPanel(),
+    sessions.length ? h('div', { class: 'session-list' }, [...upcoming, ...rest].map(sessionCard)) : emptyState(t('sessions.empty')),
+  );
+}
+
+// ------------------------------------------------------------------ outbox & history
+
+function renderOutbox() {
+  const host = document.getElementById('outbox-body');
+  if (!host) return;
+  const o = state.outbox;
+  if (o.status === 'loading') return replace(host, loadingState());
+  if (o.status === 'error') return replace(host, errorState(o.error, loadOutbox));
+  if (!o.items.length) return replace(host, h('p', { class: 'muted' }, t('outbox.intro')), emptyState(t('outbox.empty')));
+  const items = [...o.items].sort((a, b) => (b.created_at || '').localeCompare(a.created_at || ''));
+  replace(
+    host,
+    h('p', { class: 'muted' }, t('outbox.intro')),
+    h(
+      'ul',
+      { class: 'outbox' },
+      items.map((m) => {
+        const body = h('pre', { class: 'msg-body' }, m.body || '');
+        return h(
+          'li',
+          { class: 'msg' },
+          h(
+            'div',
+            { class: 'msg-head' },
+            badge(tv('channel', m.channel), 'muted'),
+            h('span', { class: 'msg-to' }, t('outbox.to', { to: [partyName(m.party_id), m.recipient].filter(Boolean).join(' ') })),
+            badge(tv('outboxstatus', m.status), m.status === 'sent' ? 'ok' : m.status === 'failed' ? 'warn' : 'muted'),
+            h('span', { class: 'muted small' }, m.sent_at && m.status === 'sent' ? t('outbox.sent', { time: fmtDateTime(m.sent_at, state.tz) }) : t('outbox.created', { time: fmtDateTime(m.created_at, state.tz) })),
+          ),
+          m.subject ? h('p', { class: 'msg-subject' }, m.subject) : null,
+          body,
+          h('div', { class: 'actions' }, copyButton({ label: t('outbox.copy'), sourceEl: body, getText: () => m.body || '', testid: 'copy-message' })),
+        );
+      }),
+    ),
+  );
+}
+
+const DATE_KEYS = /(^at$|_at$|^starts|^ends)/;
+const SKIP_KEYS = new Set(['id', 'token', 'url', 'party_id', 'name', 'role', 'starts_at', 'ends_at', 'timezone', 'mediator', 'case_number']);
+
+/** A short, readable line from an event's data (party, time, reason…). */
+function describeData(e) {
+  const data = e.data;
+  if (!data || typeof data !== 'object') return '';
+  const out = [];
+  const who = data.name || data.party_name || (data.party_id ? partyName(data.party_id) : '');
+  if (who) out.push(data.role ? t('paren', { a: who, b: tv('partyrole', data.role) }) : who);
+  if (data.starts_at && !Number.isNaN(Date.parse(data.starts_at))) {
+    out.push(data.ends_at ? `${fmtDateTime(data.starts_at, state.tz)}–${fmtTime(data.ends_at, state.tz)}` : fmtDateTime(data.starts_at, state.tz));
+  }
+  if (data.timezone && data.timezone !== state.tz) out.push(tzName(data.timezone));
+  if (data.mediator && data.mediator !== e.actor_name) out.push(data.mediator);
+  for (const [k, v] of Object.entries(data)) {
+    if (v == null || v === '' || typeof v === 'object' || SKIP_KEYS.has(k) || k.endsWith('_id')) continue;
+    let text = String(v);
+    if (k === 'dispute_type') text = tv('dispute', v);
+    else if (k === 'status') text = tv('status', v);
+    else if (k === 'duration_minutes') text = t('duration.minutes', { n: v });
+    else if (DATE_KEYS.test(k) && typeof v === 'string' && !Number.isNaN(Date.parse(v))) text = fmtDateTime(v, state.tz);
+    out.push(text);
+  }
+  return out.join(' · ');
+}
+
+function renderHistory() {
+  const host = document.getElementById('history-body');
+  if (!host) return;
+  const hs = state.history;
+  if (hs.status === 'loading') return replace(host, loadingState());
+  if (hs.status === 'error') return replace(host, errorState(hs.error, loadHistory));
+  if (!hs.items.length) return replace(host, emptyState(t('history.empty')));
+  const items = [...hs.items].sort((a, b) => (b.at || '').localeCompare(a.at || ''));
+  replace(
+    host,
+    h(
+      'ol',
+      { class: 'history' },
+      items.map((e) =>
+        h(
+          'li',
+          null,
+          h('time', { datetime: e.at }, fmtShortDateTime(e.at, state.tz)),
+          h('span', { class: 'history-kind' }, tv('history', e.kind)),
+          h('span', { class: 'muted' }, [e.actor_name || tv('actor', e.actor_kind), describeData(e)].filter(Boolean).join(' · ')),
+        ),
+      ),
+    ),
+  );
+}
+
+// ------------------------------------------------------------------ page
+
+function render() {
+  if (state.loadError) {
+    document.title = t('app.name');
+    const notFound = state.loadError.status === 404 || state.loadError.status === 403;
+    replace(
+      app,
+      skipLink(),
+      staffHeader(state.user),
+      h(
+        'main',
+        { id: 'main', class: 'container' },
+        h('p', null, h('a', { href: '/mediator', class: 'back' }, `‹ ${t('case.back')}`)),
+        notFound
+          ? h('div', { class: 'card' }, h('p', null, t('case.not_found')))
+          : errorState(state.loadError, async () => {
+              await loadCase();
+              render();
+            }),
+      ),
+    );
+    return;
+  }
+  replace(
+    app,
+    skipLink(),
+    staffHeader(state.user),
+    h(
+      'main',
+      { id: 'main', class: 'container' },
+      h('p', null, h('a', { href: '/mediator', class: 'back' }, `‹ ${t('case.back')}`)),
+      h('h1', { id: 'case-title' }),
+      h(
+        'div',
+        { class: 'two-col' },
+        section('details', t('case.details'), h('div', { id: 'details-body' })),
+        section('parties', t('parties.title'), h('div', { id: 'parties-body' }), h('h3', null, t('party.add.title')), addPartyForm()),
+      ),
+      section('sessions', t('sessions.title'), h('h3', null, t('book.title')), bookingForm(), h('div', { id: 'sessions-body', class: 'sessions-body' })),
+      h(
+        'div',
+        { class: 'two-col' },
+        section('outbox', t('outbox.title'), h('div', { id: 'outbox-body' })),
+        section('history', t('history.title'), h('div', { id: 'history-body' })),
+      ),
+    ),
+  );
+  renderDetails();
+  renderParties();
+  renderSessions();
+  renderOutbox();
+  renderHistory();
+}
+
+async function main() {
+  const me = await initStaffPage();
+  state.user = me.user;
+  state.tz = isValidTimeZone(me.user.timezone) ? me.user.timezone : browserTimeZone();
+  const [meta, mediators] = await Promise.all([
+    api.meta().catch(() => null),
+    api.listMediators().then((d) => d.items || []).catch(() => []),
+    loadCase(),
+  ]);
+  state.meta = meta;
+  state.mediators = mediators;
+  render();
+  rerenderOnLangChange(app, render);
+  if (!state.loadError) {
+    loadOutbox();
+    loadHistory();
+  }
+}
+
+main().catch((err) => {
+  replace(app, h('main', { id: 'main', class: 'container' }, errorState(err, () => location.reload())));
+});

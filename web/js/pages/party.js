@@ -1,0 +1,185 @@
+// /party: what a party sees after opening their personal link. Large, plain, phone first.
+
+import * as api from '../api.js';
+import { t, tv, langSwitchButton, fmtPartyDateTime, fmtCountdown } from '../i18n.js';
+import { h, replace, rerenderOnLangChange } from '../ui.js';
+
+const app = document.getElementById('app');
+const REFRESH_MS = 5 * 60 * 1000;
+
+const state = { data: null, error: null, loading: true };
+let ticker = null;
+let lastRefresh = 0;
+
+function phase(now = Date.now()) {
+  const s = state.data && state.data.session;
+  if (!s) return null;
+  if (s.status === 'cancelled') return 'cancelled';
+  if (now < Date.parse(s.starts_at)) return 'before';
+  if (now < Date.parse(s.ends_at)) return 'started';
+  return 'ended';
+}
+
+/** [label, value]: "距离调解开始还有" and "2天 3小时 15分 08秒", or a single status line. */
+function countdownParts(now = Date.now()) {
+  const p = phase(now);
+  if (p === 'before') return [t('party.countdown.before'), fmtCountdown(Date.parse(state.data.session.starts_at) - now)];
+  if (p === 'started') return [t('party.countdown.started')];
+  if (p === 'ended') return [t('party.countdown.ended')];
+  if (p === 'cancelled') return [t('party.countdown.cancelled')];
+  return [''];
+}
+
+function fillCountdown(el) {
+  const [label, value] = countdownParts();
+  if (value === undefined) {
+    replace(el, h('span', { class: 'cd-label' }, label));
+    return;
+  }
+  const valueEl = el.querySelector('.cd-value');
+  if (valueEl && el.querySelector('.cd-label').textContent === label) {
+    valueEl.textContent = value;
+    return;
+  }
+  // A space between the two so the text reads as one sentence to screen readers and tests.
+  replace(el, h('span', { class: 'cd-label' }, label), ' ', h('span', { class: 'cd-value' }, value));
+}
+
+function fillCountdownEl(el) {
+  fillCountdown(el);
+  return el;
+}
+
+function tick() {
+  const el = document.querySelector('[data-testid="countdown"]');
+  if (!el) return;
+  const p = phase();
+  if (el.dataset.phase !== p) {
+    render(); // the phase changed (e.g. the session started): redraw the card
+    return;
+  }
+  fillCountdown(el);
+}
+
+function startTicker() {
+  if (ticker) clearInterval(ticker);
+  ticker = setInterval(tick, 1000);
+}
+
+function header() {
+  return h(
+    'header',
+    { class: 'party-header' },
+    h('p', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '调'), t('party.page.title')),
+    langSwitchButton({ className: 'lang-switch big' }),
+  );
+}
+
+function errorView() {
+  const err = state.error;
+  const network = err && err.status === 0;
+  return h(
+    'div',
+    { class: 'party-card error-card', role: 'alert' },
+    h('h1', null, t('party.error.title')),
+    h('p', { class: 'lead' }, network ? t('party.error.network') : t('party.error.link')),
+    network ? h('button', { type: 'button', class: 'primary big', onclick: () => load() }, t('common.retry')) : null,
+  );
+}
+
+function infoRow(label, value, testid) {
+  return h('div', { class: 'info-row' }, h('dt', null, label), h('dd', { dataset: testid ? { testid } : undefined }, value));
+}
+
+function prepareList() {
+  const items = ['id', 'evidence', 'quiet', 'battery', 'network', 'earphones'];
+  return h(
+    'section',
+    { class: 'party-card prepare', 'aria-labelledby': 'prepare-title' },
+    h('h2', { id: 'prepare-title' }, t('party.prepare.title')),
+    h(
+      'ul',
+      { class: 'prepare-list', dataset: { testid: 'prepare-list' } },
+      items.map((key) => h('li', { dataset: { item: key } }, t(`party.prepare.${key}`))),
+    ),
+  );
+}
+
+function mainView() {
+  const d = state.data;
+  const s = d.session;
+  const p = phase();
+  const minutes = Math.round((Date.parse(s.ends_at) - Date.parse(s.starts_at)) / 60000);
+  return [
+    h('h1', { class: 'greeting' }, t('party.greeting', { name: d.party.name })),
+    p === 'cancelled'
+      ? h('div', { class: 'notice cancelled-notice', role: 'alert', dataset: { testid: 'cancelled-notice' } }, t('party.cancelled.notice'))
+      : h('p', { class: 'lead' }, t('party.intro')),
+    h(
+      'section',
+      { class: ['party-card', 'main-card', `phase-${p}`], 'aria-labelledby': 'when-title' },
+      fillCountdownEl(h('p', { class: ['countdown', `countdown-${p}`], role: 'timer', 'aria-live': 'off', dataset: { testid: 'countdown', phase: p } })),
+      h('h2', { id: 'when-title', class: 'label' }, t('party.when')),
+      h('p', { class: ['when', p === 'cancelled' && 'struck'], dataset: { testid: 'session-time' } }, fmtPartyDateTime(s.starts_at, s.timezone)),
+      minutes > 0 ? h('p', { class: 'muted' }, t('party.duration', { n: minutes })) : null,
+      h(
+        'dl',
+        { class: 'info' },
+        infoRow(t('party.org'), d.organisation.name, 'organisation'),
+        infoRow(t('party.case'), d.case.case_number, 'case-number'),
+        infoRow(t('party.type'), tv('dispute', d.case.dispute_type), 'dispute-type'),
+        infoRow(t('party.mediator'), d.mediator.display_name, 'mediator-name'),
+        infoRow(t('party.your_role'), tv('partyrole', d.party.role), 'party-role'),
+      ),
+      p === 'before' || p === 'started' ? h('p', { class: 'join-hint' }, t('party.join_hint')) : null,
+      p === 'before' && d.calendar_url
+        ? h(
+            'div',
+            { class: 'calendar' },
+            h('a', { class: 'button primary big block', href: d.calendar_url, download: 'mediation.ics', dataset: { testid: 'add-to-calendar' } }, t('party.calendar')),
+            h('p', { class: 'hint' }, t('party.calendar.hint')),
+          )
+        : null,
+    ),
+    p === 'before' || p === 'started' ? prepareList() : null,
+    h('p', { class: 'help' }, t('party.help')),
+  ];
+}
+
+function render() {
+  document.title = t('party.page.title');
+  let body;
+  if (state.loading && !state.data) body = h('p', { class: 'loading', role: 'status' }, t('common.loading'));
+  else if (state.error && !state.data) body = errorView();
+  else body = mainView();
+  const focused = document.activeElement && document.activeElement.dataset && document.activeElement.dataset.testid;
+  replace(app, header(), h('main', { id: 'main', class: 'party-main' }, body));
+  if (focused) app.querySelector(`[data-testid="${focused}"]`)?.focus();
+}
+
+async function load() {
+  state.loading = true;
+  lastRefresh = Date.now();
+  if (!state.data) render();
+  try {
+    state.data = await api.partyMe();
+    state.error = null;
+  } catch (err) {
+    state.error = err;
+    // A revoked or expired link: stop showing old details.
+    if (err.status && err.status !== 0) state.data = null;
+  }
+  state.loading = false;
+  render();
+  if (state.data) startTicker();
+}
+
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible' && Date.now() - lastRefresh > 60 * 1000) load();
+});
+setInterval(() => {
+  if (document.visibilityState === 'visible') load();
+}, REFRESH_MS);
+
+rerenderOnLangChange(app, render);
+load();

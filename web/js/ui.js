@@ -1,0 +1,470 @@
+// Small DOM helpers shared by the pages: element building (text only, never raw HTML),
+// form fields and their errors, toasts, copying, dialogs and the staff page header.
+
+import * as api from './api.js';
+import { ApiError } from './api.js';
+import { langSwitchButton, t, tv, onLangChange } from './i18n.js';
+
+const ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Escape text for HTML. (The pages build DOM nodes instead; this is for the odd string.) */
+export function esc(value) {
+  return String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+/**
+ * Build an element. Strings among `children` become text nodes, so user data is never parsed
+ * as HTML. Attributes: `class`, `text`, `dataset`, `style` (object), `on<event>` functions,
+ * `value`/`checked` as properties, booleans as presence.
+ */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  append(el, children);
+  if (attrs) {
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v == null || v === false) continue;
+      if (k === 'class') el.className = Array.isArray(v) ? v.filter(Boolean).join(' ') : v;
+      else if (k === 'text') el.textContent = v;
+      else if (k === 'dataset') Object.assign(el.dataset, v);
+      else if (k === 'style' && typeof v === 'object') Object.assign(el.style, v);
+      else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2).toLowerCase(), v);
+      else if (k === 'value') el.value = v;
+      else if (k === 'checked') el.checked = Boolean(v);
+      else el.setAttribute(k, v === true ? '' : String(v));
+    }
+  }
+  return el;
+}
+
+export function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c == null || c === false || c === true) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+/** Replace the children of `el`. */
+export function replace(el, ...children) {
+  el.replaceChildren();
+  return append(el, children);
+}
+
+let uid = 0;
+export const nextId = (prefix = 'f') => `${prefix}-${++uid}`;
+
+/**
+ * A labelled form control. kind: 'input' (default), 'select', 'textarea'.
+ * options for select: [{value, label}]. Returns the wrapper; the control has `name`.
+ */
+export function field({
+  label,
+  name,
+  kind = 'input',
+  type = 'text',
+  required = false,
+  optional = false,
+  hint,
+  options = [],
+  placeholder,
+  value,
+  attrs = {},
+  idPrefix = 'f',
+  className,
+}) {
+  const id = `${idPrefix}-${name}`;
+  const hintId = hint ? `${id}-hint` : null;
+  let control;
+  if (kind === 'select') {
+    control = h(
+      'select',
+      { id, name, required, 'aria-describedby': hintId, ...attrs },
+      placeholder != null ? h('option', { value: '' }, placeholder) : null,
+      options.map((o) => h('option', { value: o.value }, o.label)),
+    );
+    if (value != null) control.value = value;
+  } else if (kind === 'textarea') {
+    control = h('textarea', { id, name, required, rows: 3, placeholder, 'aria-describedby': hintId, ...attrs });
+    if (value != null) control.value = value;
+  } else {
+    control = h('input', { id, name, type, required, placeholder, 'aria-describedby': hintId, ...attrs });
+    if (value != null) control.value = value;
+  }
+  return h(
+    'div',
+    { class: ['field', className] },
+    h(
+      'label',
+      { for: id },
+      label,
+      optional ? h('span', { class: 'optional' }, ` ${t('common.optional')}`) : null,
+    ),
+    control,
+    hint ? h('p', { class: 'hint', id: hintId }, hint) : null,
+  );
+}
+
+/** Options for a <select> from a list of values and a translation prefix. */
+export function optionsFrom(values, prefix) {
+  return (values || []).map((v) => ({ value: v, label: prefix ? tv(prefix, v) : v }));
+}
+
+/** The message to show for an error from the API (in the current language). */
+export function errorMessage(err) {
+  if (!(err instanceof ApiError)) return t('error.generic', { message: (err && err.message) || String(err) });
+  if (err.status === 0) return t('error.network');
+  const known = {
+    forbidden: 'error.forbidden',
+    not_found: 'error.not_found',
+    invalid_state: 'error.invalid_state',
+    gone: 'error.gone',
+  };
+  if (known[err.code]) return t(known[err.code]);
+  if (err.status >= 500) return t('error.server');
+  if (err.status === 403) return t('error.forbidden');
+  if (err.status === 404) return t('error.not_found');
+  if (err.code === 'invalid_input' && err.fields.length) return t('error.invalid_input');
+  return t('error.generic', { message: err.message || err.code });
+}
+
+function findControl(form, fieldName) {
+  const names = [fieldName, String(fieldName).split(/[.[\]]/).filter(Boolean).pop()];
+  for (const n of names) {
+    const el = form.querySelector(`[name="${CSS.escape(n)}"]`);
+    if (el) return el;
+  }
+  return null;
+}
+
+export function clearFormErrors(form) {
+  form.querySelectorAll('.field-error').forEach((e) => e.remove());
+  form.querySelectorAll('[aria-invalid]').forEach((e) => {
+    e.removeAttribute('aria-invalid');
+    const ids = (e.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && !x.endsWith('-err'));
+    if (ids.length) e.setAttribute('aria-describedby', ids.join(' '));
+    else e.removeAttribute('aria-describedby');
+  });
+  const msg = form.querySelector('.form-message');
+  if (msg) {
+    msg.textContent = '';
+    msg.hidden = true;
+    msg.className = 'form-message';
+  }
+}
+
+/** Mark one control as invalid with a message under it. */
+export function setFieldError(form, name, reason) {
+  const control = findControl(form, name);
+  if (!control) return false;
+  control.setAttribute('aria-invalid', 'true');
+  const errId = `${control.id || nextId('c')}-err`;
+  const describedBy = (control.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+  if (!describedBy.includes(errId)) describedBy.push(errId);
+  control.setAttribute('aria-describedby', describedBy.join(' '));
+  const wrapper = control.closest('.field') || control.parentElement;
+  wrapper.append(h('p', { class: 'field-error', id: errId }, reason));
+  return true;
+}
+
+/** Show a message at the top of a form (role=alert). kind: 'error' | 'success' | 'info'. */
+export function formMessage(form, text, kind = 'error') {
+  let msg = form.querySelector('.form-message');
+  if (!msg) {
+    msg = h('div', { class: 'form-message', role: 'alert' });
+    form.prepend(msg);
+  }
+  msg.className = `form-message ${kind}`;
+  msg.textContent = text;
+  msg.hidden = !text;
+}
+
+/** Show an API error on a form: per-field messages from `fields`, a summary at the top. */
+export function showFormErrors(form, err, summary) {
+  clearFormErrors(form);
+  const unmatched = [];
+  for (const f of (err && err.fields) || []) {
+    if (!setFieldError(form, f.field, f.reason)) unmatched.push(f.reason);
+  }
+  const text = [summary || errorMessage(err), ...unmatched].filter(Boolean).join(' ');
+  formMessage(form, text, 'error');
+  const first = form.querySelector('[aria-invalid="true"]');
+  if (first) first.focus();
+}
+
+/** Disable a form's submit button while `fn` runs. */
+export async function whileSubmitting(form, fn, busyLabel = t('common.submitting')) {
+  const button = form.querySelector('button[type="submit"]');
+  const label = button ? button.textContent : '';
+  if (button) {
+    button.disabled = true;
+    button.textContent = busyLabel;
+  }
+  form.setAttribute('aria-busy', 'true');
+  try {
+    return await fn();
+  } finally {
+    form.removeAttribute('aria-busy');
+    if (button && button.isConnected) {
+      button.disabled = false;
+      button.textContent = label;
+    }
+  }
+}
+
+// ------------------------------------------------------------------ toasts
+
+function toastRegion() {
+  let region = document.getElementById('toasts');
+  if (!region) {
+    region = h('div', { id: 'toasts', class: 'toasts', role: 'status', 'aria-live': 'polite' });
+    document.body.append(region);
+  }
+  return region;
+}
+
+export function toast(text, kind = 'success', ms = 4000) {
+  const el = h('div', { class: `toast ${kind}` }, text);
+  toastRegion().append(el);
+  setTimeout(() => el.remove(), ms);
+}
+
+// ------------------------------------------------------------------ copying
+
+function selectText(el) {
+  if (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement) {
+    el.focus();
+    el.select();
+    return;
+  }
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const sel = window.getSelection();
+  sel.removeAllRanges();
+  sel.addRange(range);
+}
+
+/**
+ * Copy `text` to the clipboard. If the Clipboard API is unavailable or refused, select the
+ * text in `sourceEl` so the user can copy it by hand. Resolves true when copied.
+ */
+export async function copyText(text, sourceEl) {
+  try {
+    if (navigator.clipboard && window.isSecureContext !== false) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    /* fall through */
+  }
+  if (sourceEl) {
+    selectText(sourceEl);
+    try {
+      if (document.execCommand && document.execCommand('copy')) return true;
+    } catch {
+      /* ignore */
+    }
+  }
+  return false;
+}
+
+/** A copy button for the text of `sourceEl` (or `getText()`). */
+export function copyButton({ label = t('common.copy'), ariaLabel, getText, sourceEl, testid, className = 'secondary' }) {
+  const b = h('button', { type: 'button', class: ['copy', className], 'aria-label': ariaLabel, dataset: testid ? { testid } : undefined }, label);
+  b.addEventListener('click', async () => {
+    const el = typeof sourceEl === 'function' ? sourceEl() : sourceEl;
+    const text = getText ? getText() : el ? el.textContent : '';
+    const ok = await copyText(text, el);
+    if (ok) {
+      b.textContent = t('common.copied');
+      b.classList.add('done');
+      toast(t('common.copied'));
+      setTimeout(() => {
+        if (b.isConnected) {
+          b.textContent = label;
+          b.classList.remove('done');
+        }
+      }, 2000);
+    } else {
+      if (el) selectText(el);
+      toast(t('common.copy_failed'), 'info', 7000);
+    }
+  });
+  return b;
+}
+
+// ------------------------------------------------------------------ dialogs
+
+/**
+ * A modal confirmation (native <dialog>: focus is trapped, Esc cancels).
+ * With `input`, resolves `{ok, value}` else `{ok}`.
+ */
+export function confirmDialog({ title, message, confirmLabel = t('common.confirm'), cancelLabel = t('common.cancel'), danger = false, input }) {
+  return new Promise((resolve) => {
+    const titleId = nextId('dlg');
+    const inputEl = input ? h('input', { id: `${titleId}-in`, name: input.name || 'value', type: 'text', maxlength: 500 }) : null;
+    const form = h(
+      'form',
+      { method: 'dialog' },
+      h('h2', { id: titleId }, title),
+      message ? h('p', null, message) : null,
+      input
+        ? h('div', { class: 'field' }, h('label', { for: inputEl.id }, input.label, h('span', { class: 'optional' }, ` ${t('common.optional')}`)), inputEl)
+        : null,
+      h(
+        'div',
+        { class: 'actions' },
+        h('button', { type: 'submit', value: 'ok', class: danger ? 'danger' : 'primary' }, confirmLabel),
+        h('button', { type: 'submit', value: 'cancel', class: 'secondary', formnovalidate: true }, cancelLabel),
+      ),
+    );
+    const dlg = h('dialog', { class: 'dialog', 'aria-labelledby': titleId }, form);
+    document.body.append(dlg);
+    dlg.addEventListener('close', () => {
+      const ok = dlg.returnValue === 'ok';
+      const value = inputEl ? inputEl.value.trim() : undefined;
+      dlg.remove();
+      resolve(input ? { ok, value } : { ok });
+    });
+    dlg.showModal();
+    (inputEl || form.querySelector('button')).focus();
+  });
+}
+
+// ------------------------------------------------------------------ re-rendering
+
+/** Remember what the user typed in `root` so a re-render (e.g. language switch) keeps it. */
+export function snapshotInputs(root) {
+  const snap = new Map();
+  root.querySelectorAll('input, select, textarea').forEach((el) => {
+    if (!el.id || el.type === 'password') return;
+    snap.set(el.id, el.type === 'checkbox' || el.type === 'radio' ? { checked: el.checked } : { value: el.value });
+  });
+  return snap;
+}
+
+export function restoreInputs(root, snap) {
+  for (const [id, v] of snap) {
+    const el = root.querySelector(`#${CSS.escape(id)}`);
+    if (!el) continue;
+    if ('checked' in v) el.checked = v.checked;
+    else if (el.tagName !== 'SELECT' || [...el.options].some((o) => o.value === v.value)) el.value = v.value;
+  }
+}
+
+/** Run `render` on language change, keeping typed values and focus where possible. */
+export function rerenderOnLangChange(root, render) {
+  onLangChange(() => {
+    const snap = snapshotInputs(root);
+    const focusedId = document.activeElement && document.activeElement.id;
+    const focusedTestId = document.activeElement && document.activeElement.dataset && document.activeElement.dataset.testid;
+    render();
+    restoreInputs(root, snap);
+    const again =
+      (focusedId && document.getElementById(focusedId)) ||
+      (focusedTestId && root.querySelector(`[data-testid="${focusedTestId}"]`));
+    if (again) again.focus();
+  });
+}
+
+// ------------------------------------------------------------------ staff pages
+
+/**
+ * Fetch /auth/me for a staff page. Not logged in (401) → the API module redirects to /login.
+ * A party cookie is not a staff login either. Resolves with the staff `me`, or never.
+ */
+export async function initStaffPage() {
+  api.redirectToLoginOn401(true);
+  let me;
+  try {
+    me = await api.me();
+  } catch (err) {
+    if (err.redirecting) return new Promise(() => {});
+    throw err;
+  }
+  if (!me || me.kind !== 'staff') {
+    location.assign(api.loginUrl());
+    return new Promise(() => {});
+  }
+  return me;
+}
+
+/** Where a staff user belongs after logging in. */
+export function homeFor(user) {
+  return user && user.role === 'admin' ? '/admin' : '/mediator';
+}
+
+/** The header shared by staff pages. */
+export function staffHeader(user, { title } = {}) {
+  const logout = h('button', { type: 'button', class: 'secondary small-btn', dataset: { testid: 'logout' } }, t('common.logout'));
+  logout.addEventListener('click', async () => {
+    logout.disabled = true;
+    try {
+      await api.logout();
+    } catch {
+      /* logged out anyway as far as we are concerned */
+    }
+    location.assign('/login');
+  });
+  return h(
+    'header',
+    { class: 'site-header' },
+    h(
+      'div',
+      { class: 'header-inner' },
+      h('a', { class: 'brand', href: homeFor(user) }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '调'), t('app.name')),
+      title ? h('span', { class: 'header-title' }, title) : null,
+      h(
+        'div',
+        { class: 'header-user' },
+        h(
+          'span',
+          { class: 'who' },
+          h('strong', { dataset: { testid: 'user-name' } }, user.display_name || user.username),
+          h('span', { class: 'muted' }, [tv('role', user.role), user.organisation && user.organisation.name].filter(Boolean).join(' · ')),
+        ),
+        langSwitchButton(),
+        logout,
+      ),
+    ),
+  );
+}
+
+export function skipLink() {
+  return h('a', { class: 'skip-link', href: '#main' }, t('app.skip'));
+}
+
+/** A section with a heading. */
+export function section(id, title, ...children) {
+  const hid = `${id}-title`;
+  return h('section', { id, class: 'card', 'aria-labelledby': hid }, h('h2', { id: hid }, title), ...children);
+}
+
+export function badge(text, kind = '') {
+  return h('span', { class: ['badge', kind] }, text);
+}
+
+export function emptyState(text) {
+  return h('p', { class: 'empty' }, text);
+}
+
+export function loadingState() {
+  return h('p', { class: 'loading', role: 'status' }, t('common.loading'));
+}
+
+export function errorState(err, onRetry) {
+  return h(
+    'div',
+    { class: 'error-box', role: 'alert' },
+    h('p', null, t('error.load', { message: errorMessage(err) })),
+    onRetry ? h('button', { type: 'button', class: 'secondary', onclick: onRetry }, t('common.retry')) : null,
+  );
+}
+
+/** Parse an amount typed by a person into "12000.00", or null if empty; throws on nonsense. */
+export function normaliseAmount(raw) {
+  const s = String(raw || '').trim().replace(/[,，\s¥￥元]/g, '');
+  if (!s) return null;
+  const m = /^(\d{1,13})(?:\.(\d{1,2}))?$/.exec(s);
+  if (!m) throw new RangeError('amount');
+  return `${m[1].replace(/^0+(?=\d)/, '')}.${(m[2] || '').padEnd(2, '0')}`;
+}

@@ -14,9 +14,11 @@ from server import db
 from server.domain.accounts import Accounts
 from server.domain.booking import Booking
 from server.domain.cases import Cases
+from server.domain.keyring import Keyring
+from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox, Sender, senders_from
-from server.http import admin_api, auth_api, cases_api, middlewares, pages, party_api, sessions_api  # noqa: F401 - routes
+from server.http import admin_api, auth_api, cases_api, log_api, middlewares, pages, party_api, sessions_api  # noqa: F401 - routes
 from server.http.routes import api
 from server.http.services import SERVICES, Services
 from server.settings import Settings
@@ -26,13 +28,16 @@ log = logging.getLogger(__name__)
 
 def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Sender] | None = None) -> Services:
     maker = db.make_sessionmaker(engine)
+    keyring = Keyring.open(settings.data_dir, settings.default_log_origin)
+    ledger = Ledger(maker, keyring, engine.dialect.name, settings.ledger_interval_seconds)
     return Services(
         settings=settings,
         accounts=Accounts(maker, settings),
-        cases=Cases(maker),
+        cases=Cases(maker, ledger),
         booking=Booking(maker, settings),
         links=Links(maker, settings),
         outbox=Outbox(maker, settings, senders if senders is not None else senders_from(settings)),
+        ledger=ledger,
     )
 
 
@@ -40,7 +45,7 @@ def create_app(
     settings: Settings,
     *,
     migrate: bool = True,
-    run_outbox: bool = True,
+    run_background: bool = True,
     senders: dict[str, Sender] | None = None,
 ) -> web.Application:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -56,19 +61,33 @@ def create_app(
     async def database(app: web.Application) -> AsyncIterator[None]:
         if migrate:
             await db.upgrade(engine)
+        await services.ledger.publish_platform_keys()
         yield
         await engine.dispose()
 
+    async def ledger_loop(app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(services.ledger.run(stop)) if run_background else None
+        yield
+        stop.set()
+        if task is not None:
+            await asyncio.wait_for(task, timeout=10)
+        # Whatever was accepted is sequenced before the process ends (and on the next start
+        # if this one is killed instead).
+        with contextlib.suppress(Exception):
+            await services.ledger.settle()
+
     async def outbox_loop(app: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        task = asyncio.create_task(services.outbox.run(stop)) if run_outbox else None
+        task = asyncio.create_task(services.outbox.run(stop)) if run_background else None
         yield
         stop.set()
         if task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=10)
 
-    app.cleanup_ctx.extend([database, outbox_loop])
+    app.cleanup_ctx.extend([database, ledger_loop, outbox_loop])
     api.install(app)
     pages.install(app)
+    log_api.install(app)
     return app

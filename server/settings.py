@@ -45,6 +45,9 @@ class Settings:
     sms_gateway: str = "spool"
     outbox_poll_seconds: float = 5.0
     cookie_secure: bool = False
+    # The evidence log's name (C2SP checkpoint origin), fixed at first start; default: host + "/log".
+    log_origin: str | None = None
+    ledger_interval_seconds: float = 0.5
 
     @property
     def resolved_database_url(self) -> str:
@@ -58,6 +61,14 @@ class Settings:
             return self.public_url.rstrip("/")
         host = "localhost" if self.host in ("0.0.0.0", "127.0.0.1", "::") else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def default_log_origin(self) -> str:
+        if self.log_origin:
+            return self.log_origin
+        from urllib.parse import urlsplit
+
+        return f"{urlsplit(self.base_url).netloc}/log"
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
@@ -113,6 +124,8 @@ class Settings:
             sms_gateway=text("MEDIATE_SMS_GATEWAY") or "spool",
             outbox_poll_seconds=float(text("MEDIATE_OUTBOX_POLL_SECONDS") or 5.0),
             cookie_secure=boolean("MEDIATE_COOKIE_SECURE", False),
+            log_origin=text("MEDIATE_LOG_ORIGIN"),
+            ledger_interval_seconds=float(text("MEDIATE_LEDGER_INTERVAL_SECONDS") or 0.5),
         )
 
 

@@ -151,7 +151,7 @@ class World:
 
 @pytest.fixture
 async def world(settings: Settings, aiohttp_server: Any, aiohttp_client: Any) -> AsyncIterator[World]:
-    app = create_app(settings, migrate=False, run_outbox=False)
+    app = create_app(settings, migrate=False, run_background=False)
     server = await aiohttp_server(app)
     services = app[SERVICES]
     acc = services.accounts

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
+from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, require_staff
 from server.domain.vocabulary import DISPUTE_TYPES, PARTY_ROLES, REPRESENTATIVE_ROLES
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
@@ -72,8 +73,9 @@ async def case_for_staff(db: AsyncSession, principal: Principal | None, case_id:
 
 
 class Cases:
-    def __init__(self, maker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, maker: async_sessionmaker[AsyncSession], ledger: Ledger) -> None:
         self._maker = maker
+        self._ledger = ledger
 
     async def open_case(
         self,
@@ -109,6 +111,19 @@ class Cases:
             db.add(case)
             await db.flush()
             history.record(db, case.id, staff, "case_opened", case_number=case_number, dispute_type=dispute_type)
+            organisation = await db.get(Organisation, case.organisation_id)
+            assert organisation is not None
+            # The case's first evidence record: names and numbers go in the body, never the log.
+            await self._ledger.append_platform(
+                db, type="case_opened", case=case.id,
+                actor={"kind": "staff", "id": staff.user_id, "role": staff.role},
+                data={
+                    "case_number": case_number, "dispute_type": dispute_type, "summary": summary,
+                    "amount_in_dispute": format_amount(amount), "organisation": organisation.name,
+                    "mediator": mediator.display_name, "opened_by": staff.display_name,
+                },
+                public={"dispute_type": dispute_type},
+            )
         return CaseView(case, mediator, [])
 
     async def _mediator(self, db: AsyncSession, staff: Staff, mediator_id: str) -> User:

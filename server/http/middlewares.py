@@ -86,7 +86,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 # Paths that never look at who is asking: opening a link makes a new session whatever the
 # browser held before, and static files and health checks are public.
-ANONYMOUS_PREFIXES = ("/j/", "/static/", "/healthz")
+ANONYMOUS_PREFIXES = ("/j/", "/static/", "/healthz", "/log/", "/.well-known/")
 
 
 @web.middleware

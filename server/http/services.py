@@ -9,6 +9,7 @@ from aiohttp import web
 from server.domain.accounts import Accounts
 from server.domain.booking import Booking
 from server.domain.cases import Cases
+from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox
 from server.settings import Settings
@@ -22,6 +23,7 @@ class Services:
     booking: Booking
     links: Links
     outbox: Outbox
+    ledger: Ledger
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

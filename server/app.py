@@ -14,11 +14,13 @@ from server import db
 from server.domain.accounts import Accounts
 from server.domain.booking import Booking
 from server.domain.cases import Cases
+from server.domain.evidence import Evidence
+from server.domain.keybinding import KeyBinding
 from server.domain.keyring import Keyring
 from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox, Sender, senders_from
-from server.http import admin_api, auth_api, cases_api, log_api, middlewares, pages, party_api, sessions_api  # noqa: F401 - routes
+from server.http import admin_api, auth_api, cases_api, evidence_api, log_api, middlewares, pages, party_api, sessions_api  # noqa: F401 - routes
 from server.http.routes import api
 from server.http.services import SERVICES, Services
 from server.settings import Settings
@@ -38,6 +40,8 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         links=Links(maker, settings),
         outbox=Outbox(maker, settings, senders if senders is not None else senders_from(settings)),
         ledger=ledger,
+        keys=KeyBinding(maker, ledger),
+        evidence=Evidence(maker, ledger),
     )
 
 

@@ -227,6 +227,12 @@ class Cases:
     async def outbox(self, principal: Principal | None, case_id: str) -> list[OutboxMessage]:
         async with self._maker() as db:
             await case_for_staff(db, principal, case_id)
-            return list(
+            messages = list(
                 await db.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case_id).order_by(OutboxMessage.id.desc()))
             )
+            for message in messages:
+                if message.kind == "otp":
+                    # A one-time code proves the party holds their phone; staff must never see it.
+                    db.expunge(message)
+                    message.body = "（验证码短信，内容不向工作人员显示 / one-time code, hidden from staff）"
+            return messages

@@ -9,6 +9,8 @@ from aiohttp import web
 from server.domain.accounts import Accounts
 from server.domain.booking import Booking
 from server.domain.cases import Cases
+from server.domain.evidence import Evidence
+from server.domain.keybinding import KeyBinding
 from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox
@@ -24,6 +26,8 @@ class Services:
     links: Links
     outbox: Outbox
     ledger: Ledger
+    keys: KeyBinding
+    evidence: Evidence
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

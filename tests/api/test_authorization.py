@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from server.evidence.records import DeviceKey, b64
 from server.http.routes import api
 from tests.api.helpers import book, next_weekday_at, open_case
 from tests.conftest import Actor, World
@@ -80,6 +81,10 @@ def with_exception(path: str) -> Call:
         return path.format(user_id=scene.world.ids["liu"], exception_id=await scene.fresh_exception()), None
 
     return build
+
+
+def device_spki() -> str:
+    return b64(DeviceKey.generate({"kind": "party", "id": "x"}).info.spki)
 
 
 def unique_org(_: Scene) -> dict[str, Any]:
@@ -161,6 +166,16 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
     "GET /party/me": (simple("/api/v1/party/me"), (401, 200, 403, 403, 403, 403)),
     "GET /party/calendar.ics": (simple("/api/v1/party/calendar.ics"), (401, 200, 403, 403, 403, 403)),
     "GET /meta": (simple("/api/v1/meta"), (200, 200, 200, 200, 200, 200)),
+    "POST /party/keys/device": (simple("/api/v1/party/keys/device", lambda _: {"spki": device_spki()}), (401, 201, 403, 403, 403, 403)),
+    "POST /party/keys/device/{challenge}": (
+        simple("/api/v1/party/keys/device/unknown-challenge", {"code": "123456", "signature": "AAAA"}), (401, 404, 403, 403, 403, 403)
+    ),
+    "POST /cases/{case_id}/identity-checks": (
+        simple("/api/v1/cases/{case_id}/identity-checks", lambda s: {"party_id": s.case["parties"][0]["id"], "method": "id_card_on_video", "result": "confirmed"}),
+        (401, 403, 403, 403, 403, 201),
+    ),
+    "GET /cases/{case_id}/evidence": (simple("/api/v1/cases/{case_id}/evidence"), STAFF_ONLY_CASE),
+    "POST /cases/{case_id}/evidence/bundle": (simple("/api/v1/cases/{case_id}/evidence/bundle"), STAFF_ONLY_CASE),
     "GET /auth/me": (simple("/api/v1/auth/me"), (401, 200, 200, 200, 200, 200)),
     "POST /auth/login": (
         simple("/api/v1/auth/login", lambda _: {"username": f"nobody{next(counter)}", "password": "x"}),
@@ -196,7 +211,7 @@ async def test_every_route_answers_every_kind_of_caller_as_the_table_says(world:
         for actor_name, status in zip(ACTORS, expected, strict=True):
             path, body = await build(scene)
             response = await actors[actor_name].request(method, path, body)
-            text = await response.text()
+            text = (await response.read()).decode("utf-8", "replace")
             if response.status != status:
                 failures.append(f"{key} as {actor_name}: {response.status} (expected {status}) {text[:120]}")
             elif actor_name not in ("own_mediator", "party") and case["case_number"] in text:

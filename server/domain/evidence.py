@@ -1,0 +1,153 @@
+"""A case's evidence: identity checks, the list of its records, and the exported bundle."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.domain import history
+from server.domain.cases import case_for_staff
+from server.domain.ledger import Ledger
+from server.domain.principal import Principal, Staff, System, require_staff
+from server.errors import FieldError, Forbidden, InvalidInput, NotFound
+from server.evidence import bundle
+from server.evidence.records import Claim, Record, body_hash, make_body, sha256_hex, timestamp
+from server.models import Case, EvidencePending, LogEntry, Party
+
+IDENTITY_METHODS = ("id_card_on_video", "face_to_face", "document_upload", "phone_callback")
+IDENTITY_RESULTS = ("confirmed", "not_confirmed")
+
+
+@dataclass(frozen=True)
+class RecordSummary:
+    seq: int
+    type: str
+    time: str
+    actor: dict[str, str]
+    index: int | None  # None while pending (not yet sequenced)
+
+
+@dataclass(frozen=True)
+class Exported:
+    data: bytes
+    filename: str
+    manifest_hash: str
+    records: int
+    size: int
+
+
+class Evidence:
+    def __init__(self, maker: async_sessionmaker[AsyncSession], ledger: Ledger, witnesses: list[dict[str, str]] | None = None) -> None:
+        self._maker = maker
+        self._ledger = ledger
+        self._witnesses = witnesses or []
+
+    async def _case(self, db: AsyncSession, principal: Principal | None, case_id: str) -> tuple[Principal, Case]:
+        """The case's own mediators, or the command line (an operator exporting for a court)."""
+        if isinstance(principal, System):
+            case = await db.get(Case, case_id)
+            if case is None:
+                raise NotFound("no such case")
+            return principal, case
+        return await case_for_staff(db, principal, case_id)
+
+    async def check_identity(
+        self, principal: Principal | None, case_id: str, *, party_id: str, method: str, result: str, note_text: str = ""
+    ) -> int:
+        """The mediator records how they checked a party's identity; logged as `identity_checked`."""
+        if method not in IDENTITY_METHODS:
+            raise InvalidInput("unknown method", [FieldError("method", "one of " + ", ".join(IDENTITY_METHODS))])
+        if result not in IDENTITY_RESULTS:
+            raise InvalidInput("unknown result", [FieldError("result", "one of " + ", ".join(IDENTITY_RESULTS))])
+        async with self._maker() as db, db.begin():
+            staff, case = await case_for_staff(db, principal, case_id)
+            party = await db.get(Party, party_id)
+            if party is None or party.case_id != case.id:
+                raise InvalidInput("no such party in this case", [FieldError("party_id", "not a party of this case")])
+            appended = await self._ledger.append_platform(
+                db, type="identity_checked", case=case.id, actor={"kind": "staff", "id": staff.user_id, "role": staff.role},
+                data={"party": party.name, "party_role": party.role, "checked_by": staff.display_name, "method": method,
+                      "result": result, "note": note_text},
+                public={"subject": {"kind": "party", "id": party.id}, "method": method, "result": result},
+            )
+            history.record(db, case.id, staff, "identity_checked", party_id=party.id, method=method, result=result)
+            return appended.record.seq
+
+    async def records(self, principal: Principal | None, case_id: str) -> list[RecordSummary]:
+        async with self._maker() as db:
+            await self._case(db, principal, case_id)
+            logged = await db.execute(select(LogEntry.idx, LogEntry.entry).where(LogEntry.case_id == case_id))
+            pending = await db.scalars(select(EvidencePending.entry).where(EvidencePending.case_id == case_id))
+            out = [(Record.from_entry(e), i) for i, e in logged] + [(Record.from_entry(e), None) for e in pending]
+        return sorted(
+            (RecordSummary(r.seq, r.claim.type, r.claim.time, r.claim.actor, index) for r, index in out), key=lambda s: s.seq
+        )
+
+    async def export(self, principal: Principal | None, case_id: str, *, consistency_from: list[int] | None = None) -> Exported:
+        """Write the case's bundle (FORMAT.md), after logging an `export` record carrying its manifest."""
+        if principal is not None and not isinstance(principal, System):
+            staff = require_staff(principal)
+            if staff.role not in ("mediator", "judge"):
+                raise Forbidden("exports are for the case's mediators and, later, its court")
+        await self._ledger.settle()
+        async with self._maker() as db, db.begin():
+            _, case = await self._case(db, principal, case_id)
+            entries = await self._ledger.case_entries(db, case.id)
+            bodies_by_hash = await self._ledger.bodies(db, case.id)
+            keys = await self._ledger.keys_for_case(db, case.id)
+            export_body = make_body({"exported_by": _who(principal), "case_number": case.case_number})
+            contents = bundle.BundleContents(
+                case=case.id, log=self._ledger.origin, created=timestamp(),
+                entries=[e.entry for e in entries],
+                bodies=_bodies_by_seq(entries, bodies_by_hash) | {len(entries) + 1: export_body},
+                keys=keys, checkpoint="", proofs={}, witnesses=list(self._witnesses),
+            )
+            manifest_hash = sha256_hex(bundle.manifest_for(contents))
+            actor = {"kind": "platform", "id": "platform"}
+            if isinstance(principal, Staff):
+                actor = {"kind": "staff", "id": principal.user_id, "role": principal.role}
+            claim = Claim(self._ledger.origin, "export", case.id, actor, body_hash(export_body), {"manifest_hash": manifest_hash})
+            await self._ledger.append(db, claim, [self._ledger.keyring.signer("platform").sign(claim.statement)], export_body)
+            if isinstance(principal, Staff):
+                history.record(db, case.id, principal, "evidence_exported", manifest_hash=manifest_hash)
+        row = await self._ledger.settle()
+        assert row is not None
+        async with self._maker() as db:
+            entries = await self._ledger.case_entries(db, case_id)
+        contents.entries = [e.entry for e in entries]
+        contents.checkpoint = await self._ledger.checkpoint_text(row) or row.note
+        contents.proofs = {
+            "size": row.size,
+            "records": [
+                {"seq": e.seq, "index": e.idx, "proof": [h.hex() for h in await self._ledger.inclusion_proof(e.idx, row.size)]}
+                for e in entries
+            ],
+            "consistency": [await self._consistency(m, row.size) for m in (consistency_from or []) if 0 < m <= row.size],
+        }
+        out = io.BytesIO()
+        written_hash = bundle.write_bundle(out, contents)
+        assert written_hash == manifest_hash, "the manifest changed between logging and writing"
+        return Exported(out.getvalue(), f"evidence-{case_id}.zip", manifest_hash, len(entries), row.size)
+
+    async def _consistency(self, size1: int, size2: int) -> dict[str, Any]:
+        async with self._maker() as db:
+            root1 = await self._ledger.root(db, size1)
+        proof = await self._ledger.consistency_proof(size1, size2)
+        return {"from_size": size1, "from_root": root1.hex(), "proof": [h.hex() for h in proof]}
+
+
+def _bodies_by_seq(entries: list[LogEntry], bodies: dict[str, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    return {e.seq: bodies[e.claim_hash] for e in entries if e.claim_hash in bodies}
+
+
+def _who(principal: Principal | None) -> str:
+    if isinstance(principal, Staff):
+        return principal.display_name
+    if isinstance(principal, System):
+        return principal.name
+    return "unknown"
+

@@ -1,0 +1,73 @@
+"""Evidence over the API: binding a party's key, identity checks, records and the bundle."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aiohttp import web
+from pydantic import StringConstraints
+
+from server.evidence.records import b64
+from server.http.context import principal_of
+from server.http.routes import api
+from server.http.schemas import Input
+from server.http.services import services
+
+B64 = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=r"^[A-Za-z0-9+/=]+$")]
+
+
+class DeviceKeyIn(Input):
+    spki: B64
+
+
+class DeviceKeyFinishIn(Input):
+    code: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+    signature: B64
+
+
+class IdentityCheckIn(Input):
+    party_id: str
+    method: str
+    result: str
+    note: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+@api.route("POST", "/party/keys/device", summary="Start binding a device key: texts a one-time code", body=DeviceKeyIn, status=201, tag="evidence", auth="party")
+async def start_device_key(request: web.Request, body: DeviceKeyIn) -> web.StreamResponse:
+    started = await services(request).keys.start_device_key(principal_of(request), body.spki)
+    return web.json_response(
+        {"challenge": started.challenge, "claim": started.claim, "statement": b64(started.statement),
+         "sent_to": started.sent_to, "expires_at": started.expires_at},
+        status=201,
+    )
+
+
+@api.route("POST", "/party/keys/device/{challenge}", summary="Finish binding: the code and the key's signature of the statement", body=DeviceKeyFinishIn, status=201, tag="evidence", auth="party")
+async def finish_device_key(request: web.Request, body: DeviceKeyFinishIn) -> web.StreamResponse:
+    info = await services(request).keys.finish_device_key(principal_of(request), request.match_info["challenge"], body.code, body.signature)
+    return web.json_response({"key_id": info.id, "alg": info.alg}, status=201)
+
+
+@api.route("POST", "/cases/{case_id}/identity-checks", summary="Record how a party's identity was checked", body=IdentityCheckIn, status=201, tag="evidence")
+async def identity_check(request: web.Request, body: IdentityCheckIn) -> web.StreamResponse:
+    seq = await services(request).evidence.check_identity(
+        principal_of(request), request.match_info["case_id"], party_id=body.party_id, method=body.method, result=body.result, note_text=body.note
+    )
+    return web.json_response({"seq": seq}, status=201)
+
+
+@api.route("GET", "/cases/{case_id}/evidence", summary="The case's evidence records and where they are in the log", tag="evidence")
+async def case_records(request: web.Request) -> web.StreamResponse:
+    found = await services(request).evidence.records(principal_of(request), request.match_info["case_id"])
+    return web.json_response(
+        {"items": [{"seq": r.seq, "type": r.type, "time": r.time, "actor": r.actor, "log_index": r.index} for r in found]}
+    )
+
+
+@api.route("POST", "/cases/{case_id}/evidence/bundle", summary="Export the case's evidence bundle (.zip); logged as an export record", status=200, tag="evidence", produces="application/zip")
+async def export_bundle(request: web.Request) -> web.StreamResponse:
+    exported = await services(request).evidence.export(principal_of(request), request.match_info["case_id"])
+    return web.Response(
+        body=exported.data, content_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{exported.filename}"', "X-Manifest-SHA256": exported.manifest_hash},
+    )

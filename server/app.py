@@ -20,12 +20,17 @@ from server.domain.keyring import Keyring
 from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox, Sender, senders_from
-from server.http import admin_api, auth_api, cases_api, evidence_api, log_api, middlewares, pages, party_api, sessions_api  # noqa: F401 - routes
+from server.http import admin_api, auth_api, cases_api, evidence_api, log_api, middlewares, pages, party_api, sessions_api, witness_api  # noqa: F401 - routes
 from server.http.routes import api
 from server.http.services import SERVICES, Services
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def witness_entry(vkey: str) -> dict[str, str]:
+    """How a bundle names a configured witness (FORMAT.md, witnesses.json)."""
+    return {"name": vkey.split("+", 1)[0], "vkey": vkey}
 
 
 def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Sender] | None = None) -> Services:
@@ -41,7 +46,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         outbox=Outbox(maker, settings, senders if senders is not None else senders_from(settings)),
         ledger=ledger,
         keys=KeyBinding(maker, ledger),
-        evidence=Evidence(maker, ledger),
+        evidence=Evidence(maker, ledger, [witness_entry(vkey) for vkey in settings.witnesses]),
     )
 
 
@@ -94,4 +99,5 @@ def create_app(
     api.install(app)
     pages.install(app)
     log_api.install(app)
+    witness_api.install(app, list(settings.witnesses))
     return app

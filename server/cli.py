@@ -16,6 +16,7 @@ from aiohttp import web
 
 from server import db
 from server.app import create_app, make_services
+from server.domain.keyring import Keyring
 from server.domain.principal import SYSTEM
 from server.errors import DomainError
 from server.http.services import Services
@@ -121,11 +122,47 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    async def work(s: Services) -> Any:
+        case_id = await s.cases.find_id(args.case)
+        return await s.evidence.export(SYSTEM, case_id, consistency_from=args.consistency_from)
+
+    exported = with_services(settings_from(args), work)
+    out = Path(args.out or exported.filename)
+    out.write_bytes(exported.data)
+    print(f"wrote {out} ({exported.records} records, log size {exported.size}, manifest {exported.manifest_hash[:16]}…)")
+    print(f"check it offline: mediate verify {out}")
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    ring = Keyring.open(settings.data_dir, settings.default_log_origin)
+    if args.keys_command == "rotate":
+        info = ring.rotate(args.purpose)
+        print(f"new {args.purpose} key {info.id}; restart the server to use it (old keys stay published)")
+    for key in ring.infos():
+        until = key.valid_until or "now"
+        print(f"{key.purpose:<9} {key.id}  {key.valid_from} .. {until}")
+    print(f"log origin: {ring.origin}\nlog vkey:   {ring.vkey()}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from server.demo import run_demo
+
+    return run_demo(settings_from(args), Path(args.out))
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from server.bench import api as bench_api
 
     if args.what == "api":
         return bench_api.main(settings_from(args), clients=args.clients, seconds=args.seconds)
+    if args.what == "ledger":
+        from server.bench import ledger as bench_ledger
+
+        return bench_ledger.main(settings_from(args), records=args.records, postgres=args.postgres)
     print(f"unknown benchmark {args.what!r}", file=sys.stderr)
     return 2
 
@@ -172,8 +209,30 @@ def parser() -> argparse.ArgumentParser:
     uadd.add_argument("--phone")
     uadd.set_defaults(func=cmd_user_add)
 
+    export = sub.add_parser("export", parents=[common], help="write a case's evidence bundle (.zip)")
+    export.add_argument("case", help="case id, or case number if unique")
+    export.add_argument("--out", help="file to write (default evidence-<case id>.zip)")
+    export.add_argument("--consistency-from", type=int, action="append", help="add a consistency proof from this earlier log size")
+    export.set_defaults(func=cmd_export)
+
+    sub.add_parser("witness", help="cosign the evidence log's checkpoints as a witness (mediate witness --help)")
+    sub.add_parser("verify", help="check an evidence bundle offline: mediate verify BUNDLE.zip [--trusted-key ...] [--checkpoint FILE] [--lang en]")
+
+    keys = sub.add_parser("keys", help="the platform's signing keys")
+    keysub = keys.add_subparsers(dest="keys_command", required=True)
+    keysub.add_parser("list", parents=[common], help="list every platform key ever used").set_defaults(func=cmd_keys)
+    rotate = keysub.add_parser("rotate", parents=[common], help="start a new key; the old one stays published")
+    rotate.add_argument("--purpose", required=True, choices=["log", "platform", "recorder"])
+    rotate.set_defaults(func=cmd_keys)
+
+    demo = sub.add_parser("demo", parents=[common], help="create a complete sample case and export its bundle")
+    demo.add_argument("--out", required=True, help="folder for the bundle")
+    demo.set_defaults(func=cmd_demo)
+
     bench = sub.add_parser("bench", parents=[common], help="print performance figures")
-    bench.add_argument("what", choices=["api"])
+    bench.add_argument("what", choices=["api", "ledger"])
+    bench.add_argument("--records", type=int, default=5000, help="ledger: how many records to append")
+    bench.add_argument("--postgres", help="ledger: also measure on this PostgreSQL server (a throwaway database is made)")
     bench.add_argument("--clients", type=int, default=50)
     bench.add_argument("--seconds", type=float, default=10.0)
     bench.set_defaults(func=cmd_bench)
@@ -182,6 +241,17 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["witness"]:
+        # A witness runs on a court's or notary's machine and has its own options.
+        from server import witness
+
+        return witness.main(argv[1:])
+    if argv[:1] == ["verify"]:
+        # The verifier has its own options and depends on nothing but the package.
+        from server.evidence import verify
+
+        return verify.main(argv[1:])
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))

@@ -48,6 +48,8 @@ class Settings:
     # The evidence log's name (C2SP checkpoint origin), fixed at first start; default: host + "/log".
     log_origin: str | None = None
     ledger_interval_seconds: float = 0.5
+    # Witness vkeys (C2SP tlog-cosignature, type 0x04) whose cosignatures POST /log/cosignature accepts.
+    witnesses: tuple[str, ...] = ()
 
     @property
     def resolved_database_url(self) -> str:
@@ -126,6 +128,7 @@ class Settings:
             cookie_secure=boolean("MEDIATE_COOKIE_SECURE", False),
             log_origin=text("MEDIATE_LOG_ORIGIN"),
             ledger_interval_seconds=float(text("MEDIATE_LEDGER_INTERVAL_SECONDS") or 0.5),
+            witnesses=tuple(k.strip() for k in (text("MEDIATE_WITNESSES") or "").split(",") if k.strip()),
         )
 
 

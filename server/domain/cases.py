@@ -209,6 +209,16 @@ class Cases:
             history.record(db, case.id, staff, "party_added", party_id=party.id, role=role, name=name)
         return party
 
+    async def find_id(self, reference: str) -> str:
+        """A case by id, or by case number when only one organisation uses it (command line)."""
+        async with self._maker() as db:
+            if await db.get(Case, reference) is not None:
+                return reference
+            ids = list(await db.scalars(select(Case.id).where(Case.case_number == reference)))
+        if len(ids) == 1:
+            return ids[0]
+        raise NotFound("no such case" if not ids else "several organisations use this case number; give the case id")
+
     async def reveal_id_number(self, principal: Principal | None, party_id: str) -> Party:
         """The full ID number, for the case's own mediators; each look is kept in the history."""
         async with self._maker() as db, db.begin():

@@ -91,6 +91,10 @@ class Ledger:
         self._interval = interval
         self._sequencing = asyncio.Lock()
         self.wake = asyncio.Event()
+        self._queue: asyncio.Queue[tuple[Claim, list[dict[str, str]], dict[str, object] | None, KeyInfo | None, asyncio.Future[Appended]]] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        # The platform's own keys, from the keyring: no database lookup to check their signatures.
+        self._platform_keys = {info.id: info for info in keyring.infos()}
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -127,10 +131,9 @@ class Ledger:
         if body is not None and body_hash(body) != claim.body_hash:
             raise InvalidInput("the body does not match the claim's body_hash", [FieldError("body", "hash mismatch")])
         claim_hash = sha256_hex(claim.statement)
-        replayed = await db.scalar(select(LogEntry.idx).where(LogEntry.claim_hash == claim_hash)) is not None or (
-            await db.scalar(select(EvidencePending.id).where(EvidencePending.claim_hash == claim_hash)) is not None
-        )
-        if replayed:
+        # A replay of a logged claim is caught here; of a pending one, by the pending table's
+        # unique claim_hash when the transaction flushes.
+        if await db.scalar(select(LogEntry.idx).where(LogEntry.claim_hash == claim_hash)) is not None:
             raise Conflict("this claim was recorded already (replay refused)", reason="replayed")
         await self._check_signatures(db, claim, sigs, new_key, user_verified)
 
@@ -145,9 +148,61 @@ class Ledger:
             db.add(EvidenceBody(claim_hash=claim_hash, case_id=claim.case, body=body))
         if new_key is not None:
             db.add(key_row(new_key, claim.case))
-        await db.flush()
+        try:
+            await db.flush()
+        except IntegrityError:
+            # The caller's transaction is spoilt either way, so no savepoint: nothing is written.
+            raise Conflict("this claim was recorded already (replay refused)", reason="replayed") from None
         self.wake.set()
         return Appended(record, claim_hash)
+
+    async def submit(
+        self, claim: Claim, sigs: list[dict[str, str]], body: dict[str, object] | None, *, new_key: KeyInfo | None = None,
+    ) -> Appended:
+        """Append outside any caller transaction, sharing one transaction with concurrent submitters.
+
+        For records that stand alone (consents, signatures, segment manifests): a single writer
+        takes whatever has queued and appends it in one transaction (group commit), so many
+        sessions recording at once cost one commit, not one each. A submission that fails its
+        checks fails alone; the others in its batch are written.
+        """
+        future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
+        await self._queue.put((claim, sigs, body, new_key, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_batches())
+        return await future
+
+    async def _write_batches(self) -> None:
+        while not self._queue.empty():
+            batch = [self._queue.get_nowait() for _ in range(min(self._queue.qsize(), 500))]
+            outcomes: list[tuple[asyncio.Future[Appended], Appended | Exception]] = []
+            seen: set[str] = set()
+            try:
+                async with self._maker() as db, db.begin():
+                    for claim, sigs, body, new_key, future in batch:
+                        digest = sha256_hex(claim.statement)
+                        if digest in seen:
+                            outcomes.append((future, Conflict("this claim was recorded already (replay refused)", reason="replayed")))
+                            continue
+                        seen.add(digest)
+                        try:
+                            # `append` makes every check before it writes, so a refused record
+                            # leaves the batch's transaction clean.
+                            outcomes.append((future, await self.append(db, claim, sigs, body, new_key=new_key)))
+                        except (InvalidInput, Conflict) as exc:
+                            outcomes.append((future, exc))
+            except Exception as exc:  # noqa: BLE001 - nothing of the batch was written: every waiter hears why
+                log.exception("ledger batch of %d failed", len(batch))
+                for *_, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            # Only now, after the commit, is a record really accepted.
+            for future, outcome in outcomes:
+                if isinstance(outcome, Exception):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
 
     async def append_platform(
         self, db: AsyncSession, *, type: str, case: str, actor: dict[str, str], data: dict[str, object],
@@ -209,6 +264,8 @@ class Ledger:
     async def _key_for(self, db: AsyncSession, claim: Claim, key_id: str, new_key: KeyInfo | None) -> KeyInfo | None:
         if new_key is not None and key_id == new_key.id:
             return new_key
+        if key_id in self._platform_keys:
+            return self._platform_keys[key_id]
         row = await db.get(EvidenceKey, key_id)
         if row is None:
             return None

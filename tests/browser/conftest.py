@@ -185,7 +185,7 @@ class MissingBrowser:
         pytest.fail(self.reason, pytrace=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     executable = chromium_path()
     if executable is None:

@@ -20,7 +20,18 @@ from server.domain.keyring import Keyring
 from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox, Sender, senders_from
-from server.http import admin_api, auth_api, cases_api, evidence_api, log_api, middlewares, pages, party_api, sessions_api, witness_api  # noqa: F401 - routes
+from server.http import (  # noqa: F401 - routes
+    admin_api,
+    auth_api,
+    cases_api,
+    evidence_api,
+    log_api,
+    middlewares,
+    pages,
+    party_api,
+    sessions_api,
+    witness_api,
+)
 from server.http.routes import api
 from server.http.services import SERVICES, Services
 from server.settings import Settings

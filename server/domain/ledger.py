@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, func, insert, select, text, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain.keyring import Keyring
-from server.errors import Conflict, FieldError, InvalidInput
+from server.errors import Conflict, DomainError, FieldError, InvalidInput
 from server.evidence import merkle, note
 from server.evidence.records import (
     Claim,
@@ -61,6 +63,15 @@ USER_VERIFIED_TYPES = frozenset({"consent", "signature", "confirmation_decided",
 
 
 @dataclass(frozen=True)
+class Submission:
+    claim: Claim
+    sigs: list[dict[str, str]]
+    body: dict[str, object] | None
+    new_key: KeyInfo | None = None
+    user_verified: bool = False
+
+
+@dataclass(frozen=True)
 class Appended:
     record: Record
     claim_hash: str
@@ -91,7 +102,7 @@ class Ledger:
         self._interval = interval
         self._sequencing = asyncio.Lock()
         self.wake = asyncio.Event()
-        self._queue: asyncio.Queue[tuple[Claim, list[dict[str, str]], dict[str, object] | None, KeyInfo | None, asyncio.Future[Appended]]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[Submission, asyncio.Future[Appended]]] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         # The platform's own keys, from the keyring: no database lookup to check their signatures.
         self._platform_keys = {info.id: info for info in keyring.infos()}
@@ -122,87 +133,60 @@ class Ledger:
         *, new_key: KeyInfo | None = None, user_verified: bool = False,
     ) -> Appended:
         """Check a signed claim and store it as the case's next record (pending), in `db`'s transaction."""
-        if claim.log != self.origin:
-            raise InvalidInput("this claim is for another log", [FieldError("claim.log", f"expected {self.origin}")])
-        try:
-            Claim.from_json(claim.to_json())
-        except RecordError as exc:
-            raise InvalidInput(f"malformed claim: {exc}", [FieldError("claim", str(exc))]) from None
-        if body is not None and body_hash(body) != claim.body_hash:
-            raise InvalidInput("the body does not match the claim's body_hash", [FieldError("body", "hash mismatch")])
-        claim_hash = sha256_hex(claim.statement)
-        # A replay of a logged claim is caught here; of a pending one, by the pending table's
-        # unique claim_hash when the transaction flushes.
-        if await db.scalar(select(LogEntry.idx).where(LogEntry.claim_hash == claim_hash)) is not None:
-            raise Conflict("this claim was recorded already (replay refused)", reason="replayed")
-        await self._check_signatures(db, claim, sigs, new_key, user_verified)
+        [outcome] = await self.append_many(db, [Submission(claim, sigs, body, new_key, user_verified)])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
-        chain = await self._lock_chain(db, claim.case)
-        record = Record(claim, chain.last_seq + 1, chain.last_entry_hash or None, sigs)
-        entry = record.entry
-        if len(entry) > MAX_ENTRY_BYTES:
-            raise InvalidInput("the record is too large", [FieldError("claim", f"at most {MAX_ENTRY_BYTES} bytes")])
-        chain.last_seq, chain.last_entry_hash = record.seq, entry_hash(entry)
-        db.add(EvidencePending(case_id=claim.case, seq=record.seq, type=claim.type, claim_hash=claim_hash, entry=entry))
-        if body is not None:
-            db.add(EvidenceBody(claim_hash=claim_hash, case_id=claim.case, body=body))
-        if new_key is not None:
-            db.add(key_row(new_key, claim.case))
-        try:
-            await db.flush()
-        except IntegrityError:
-            # The caller's transaction is spoilt either way, so no savepoint: nothing is written.
-            raise Conflict("this claim was recorded already (replay refused)", reason="replayed") from None
-        self.wake.set()
-        return Appended(record, claim_hash)
+    async def append_many(self, db: AsyncSession, items: list[Submission]) -> list[Appended | DomainError]:
+        """Check and store several records in `db`'s transaction with a fixed number of statements.
 
-    async def submit(
-        self, claim: Claim, sigs: list[dict[str, str]], body: dict[str, object] | None, *, new_key: KeyInfo | None = None,
-    ) -> Appended:
-        """Append outside any caller transaction, sharing one transaction with concurrent submitters.
-
-        For records that stand alone (consents, signatures, segment manifests): a single writer
-        takes whatever has queued and appends it in one transaction (group commit), so many
-        sessions recording at once cost one commit, not one each. A submission that fails its
-        checks fails alone; the others in its batch are written.
+        Each record is checked on its own: a refused one gets its error in the result list and
+        nothing of it is written, the others go ahead. The checks all come before any write.
         """
-        future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
-        await self._queue.put((claim, sigs, body, new_key, future))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_batches())
-        return await future
-
-    async def _write_batches(self) -> None:
-        while not self._queue.empty():
-            batch = [self._queue.get_nowait() for _ in range(min(self._queue.qsize(), 500))]
-            outcomes: list[tuple[asyncio.Future[Appended], Appended | Exception]] = []
-            seen: set[str] = set()
+        outcomes: list[Appended | DomainError | None] = [None] * len(items)
+        hashes = [sha256_hex(item.claim.statement) for item in items]
+        # Replays: of a logged claim, of a pending one, or twice in this batch.
+        seen: set[str] = set()
+        for column in (LogEntry.claim_hash, EvidencePending.claim_hash):
+            seen |= set(await db.scalars(select(column).where(column.in_(set(hashes)))))
+        keys = await self._prefetch_keys(db, items)
+        for i, (item, digest) in enumerate(zip(items, hashes, strict=True)):
             try:
-                async with self._maker() as db, db.begin():
-                    for claim, sigs, body, new_key, future in batch:
-                        digest = sha256_hex(claim.statement)
-                        if digest in seen:
-                            outcomes.append((future, Conflict("this claim was recorded already (replay refused)", reason="replayed")))
-                            continue
-                        seen.add(digest)
-                        try:
-                            # `append` makes every check before it writes, so a refused record
-                            # leaves the batch's transaction clean.
-                            outcomes.append((future, await self.append(db, claim, sigs, body, new_key=new_key)))
-                        except (InvalidInput, Conflict) as exc:
-                            outcomes.append((future, exc))
-            except Exception as exc:  # noqa: BLE001 - nothing of the batch was written: every waiter hears why
-                log.exception("ledger batch of %d failed", len(batch))
-                for *_, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+                if digest in seen:
+                    raise Conflict("this claim was recorded already (replay refused)", reason="replayed")
+                seen.add(digest)
+                self._check(item, keys)
+            except (InvalidInput, Conflict) as exc:
+                outcomes[i] = exc
+        accepted = [i for i, o in enumerate(outcomes) if o is None]
+        if not accepted:
+            return [o for o in outcomes if o is not None]
+        chains = await self._lock_chains(db, {items[i].claim.case for i in accepted})
+        pending, bodies, new_keys = [], [], []
+        for i in accepted:
+            item, chain = items[i], chains[items[i].claim.case]
+            record = Record(item.claim, chain.last_seq + 1, chain.last_entry_hash or None, item.sigs)
+            entry = record.entry
+            if len(entry) > MAX_ENTRY_BYTES:
+                outcomes[i] = InvalidInput("the record is too large", [FieldError("claim", f"at most {MAX_ENTRY_BYTES} bytes")])
                 continue
-            # Only now, after the commit, is a record really accepted.
-            for future, outcome in outcomes:
-                if isinstance(outcome, Exception):
-                    future.set_exception(outcome)
-                else:
-                    future.set_result(outcome)
+            chain.last_seq, chain.last_entry_hash = record.seq, entry_hash(entry)
+            pending.append({"case_id": item.claim.case, "seq": record.seq, "type": item.claim.type,
+                            "claim_hash": hashes[i], "entry": entry, "accepted_at": utcnow()})
+            if item.body is not None:
+                bodies.append({"claim_hash": hashes[i], "case_id": item.claim.case, "body": item.body})
+            if item.new_key is not None:
+                new_keys.append(key_row(item.new_key, item.claim.case))
+            outcomes[i] = Appended(record, hashes[i])
+        if pending:
+            await db.execute(insert(EvidencePending), pending)
+        if bodies:
+            await db.execute(insert(EvidenceBody), bodies)
+        db.add_all(new_keys)
+        await db.flush()
+        self.wake.set()
+        return [o for o in outcomes if o is not None]
 
     async def append_platform(
         self, db: AsyncSession, *, type: str, case: str, actor: dict[str, str], data: dict[str, object],
@@ -214,27 +198,80 @@ class Ledger:
         sig = self.keyring.signer("platform").sign(claim.statement)
         return await self.append(db, claim, [sig], body)
 
-    async def _lock_chain(self, db: AsyncSession, case_id: str) -> EvidenceChain:
-        chain = await db.scalar(select(EvidenceChain).where(EvidenceChain.case_id == case_id).with_for_update())
-        if chain is not None:
-            return chain
-        try:
-            async with db.begin_nested():
-                db.add(EvidenceChain(case_id=case_id, last_seq=0, last_entry_hash=""))
-        except IntegrityError:
-            pass  # another process started this case's chain at the same moment
-        chain = await db.scalar(select(EvidenceChain).where(EvidenceChain.case_id == case_id).with_for_update())
-        assert chain is not None
-        return chain
+    async def submit(
+        self, claim: Claim, sigs: list[dict[str, str]], body: dict[str, object] | None, *, new_key: KeyInfo | None = None,
+    ) -> Appended:
+        """Append outside any caller transaction, sharing one transaction with concurrent submitters.
 
-    async def _check_signatures(
-        self, db: AsyncSession, claim: Claim, sigs: list[dict[str, str]], new_key: KeyInfo | None, user_verified: bool
-    ) -> None:
-        """Every signature must verify; people sign only with keys bound to them in this case.
+        For records that stand alone (consents, signatures, segment manifests): a single writer
+        takes whatever has queued and appends it with `append_many` in one transaction (group
+        commit), so many sessions recording at once cost one commit, not one each. A refused
+        submission fails alone; the others in its batch are written.
+        """
+        future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
+        await self._queue.put((Submission(claim, sigs, body, new_key), future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_batches())
+        return await future
+
+    async def _write_batches(self) -> None:
+        while not self._queue.empty():
+            batch = [self._queue.get_nowait() for _ in range(min(self._queue.qsize(), 1000))]
+            try:
+                async with self._maker() as db, db.begin():
+                    outcomes = await self.append_many(db, [item for item, _ in batch])
+            except Exception as exc:
+                log.exception("ledger batch of %d failed", len(batch))
+                for _, future in batch:
+                    future.set_exception(exc)
+                continue
+            # Only now, after the commit, is a record really accepted.
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+
+    async def _lock_chains(self, db: AsyncSession, case_ids: set[str]) -> dict[str, EvidenceChain]:
+        """Lock the chains of these cases (creating the missing ones) for this transaction."""
+        query = select(EvidenceChain).where(EvidenceChain.case_id.in_(case_ids)).with_for_update()
+        chains = {c.case_id: c for c in await db.scalars(query)}
+        missing = case_ids - set(chains)
+        if missing:
+            rows = [{"case_id": c, "last_seq": 0, "last_entry_hash": ""} for c in sorted(missing)]
+            # Another process may start the same chain at the same moment: skip, then lock theirs.
+            dialect_insert = pg_insert if self._dialect == "postgresql" else sqlite_insert
+            await db.execute(dialect_insert(EvidenceChain).values(rows).on_conflict_do_nothing())
+            chains = {c.case_id: c for c in await db.scalars(query.execution_options(populate_existing=True))}
+        return chains
+
+    async def _prefetch_keys(self, db: AsyncSession, items: list[Submission]) -> dict[str, tuple[KeyInfo, str | None]]:
+        """Every key the batch's signatures name, with the case a person's key is bound for.
+
+        The platform's keys come from memory; people's from one query.
+        """
+        keys: dict[str, tuple[KeyInfo, str | None]] = {k: (info, None) for k, info in self._platform_keys.items()}
+        wanted = {sig.get("key", "") for item in items for sig in item.sigs} - set(keys)
+        if wanted:
+            for row in await db.scalars(select(EvidenceKey).where(EvidenceKey.id.in_(wanted))):
+                keys[row.id] = (key_info(row), row.case_id)
+        return keys
+
+    def _check(self, item: Submission, keys: dict[str, tuple[KeyInfo, str | None]]) -> None:
+        """Form, origin, body and signatures. People sign only with keys bound to them in this case.
 
         A `key_bound` record is signed by the new key itself (proof of possession) and
         co-signed by the platform, which vouches that the holder proved who they are.
         """
+        claim, sigs = item.claim, item.sigs
+        if claim.log != self.origin:
+            raise InvalidInput("this claim is for another log", [FieldError("claim.log", f"expected {self.origin}")])
+        try:
+            Claim.from_json(claim.to_json())
+        except RecordError as exc:
+            raise InvalidInput(f"malformed claim: {exc}", [FieldError("claim", str(exc))]) from None
+        if item.body is not None and body_hash(item.body) != claim.body_hash:
+            raise InvalidInput("the body does not match the claim's body_hash", [FieldError("body", "hash mismatch")])
         if not sigs:
             raise InvalidInput("a record needs at least one signature", [FieldError("sigs", "empty")])
         when = parse_time(claim.time)
@@ -242,8 +279,15 @@ class Ledger:
             raise InvalidInput("the claim's time is not now", [FieldError("claim.time", "more than 10 minutes off")])
         statement = claim.statement
         kinds: set[str] = set()
+        new_key = item.new_key
         for i, sig in enumerate(sigs):
-            key = await self._key_for(db, claim, sig.get("key", ""), new_key)
+            key: KeyInfo | None = None
+            if new_key is not None and sig.get("key") == new_key.id:
+                key = new_key
+            elif sig.get("key", "") in keys:
+                known, bound_case = keys[sig.get("key", "")]
+                if known.holder["kind"] == "platform" or bound_case == claim.case:
+                    key = known
             if key is None:
                 raise InvalidInput("unknown signing key", [FieldError(f"sigs.{i}.key", "not bound to this case")])
             if key.purpose != "person" and not key.valid_at(when):
@@ -251,7 +295,7 @@ class Ledger:
             if key.purpose == "person" and (key.holder["kind"], key.holder["id"]) != (claim.actor["kind"], claim.actor["id"]):
                 raise InvalidInput("this key belongs to someone else", [FieldError(f"sigs.{i}.key", "not the actor's key")])
             try:
-                verify_signature(sig, key, statement, user_verified=user_verified or claim.type in USER_VERIFIED_TYPES)
+                verify_signature(sig, key, statement, user_verified=item.user_verified or claim.type in USER_VERIFIED_TYPES)
             except SignatureError as exc:
                 raise InvalidInput(f"signature rejected: {exc}", [FieldError(f"sigs.{i}", str(exc))]) from None
             kinds.add("new" if new_key is not None and key.id == new_key.id else key.purpose)
@@ -260,18 +304,6 @@ class Ledger:
                 raise InvalidInput("a key_bound record names the key it binds", [FieldError("claim.public.key", "missing")])
             if not {"new", "platform"} <= kinds:
                 raise InvalidInput("a key binding is signed by the new key and the platform", [FieldError("sigs", "need both")])
-
-    async def _key_for(self, db: AsyncSession, claim: Claim, key_id: str, new_key: KeyInfo | None) -> KeyInfo | None:
-        if new_key is not None and key_id == new_key.id:
-            return new_key
-        if key_id in self._platform_keys:
-            return self._platform_keys[key_id]
-        row = await db.get(EvidenceKey, key_id)
-        if row is None:
-            return None
-        if row.holder_kind != "platform" and row.case_id != claim.case:
-            return None
-        return key_info(row)
 
     # -- sequencing and checkpoints -------------------------------------------------------------
 
@@ -352,12 +384,13 @@ class Ledger:
     async def run(self, stop: asyncio.Event) -> None:
         """The background sequencer: a round whenever records arrive, and at least every interval."""
         while not stop.is_set():
+            # Cleared before the round, so that appends arriving during it wake the next one.
+            self.wake.clear()
             try:
                 await self.sequence()
                 await self.checkpoint()
-            except Exception:  # noqa: BLE001 - the loop must outlive one bad round; the round rolled back
+            except Exception:
                 log.exception("ledger round failed")
-            self.wake.clear()
             waiter = asyncio.ensure_future(self.wake.wait())
             stopper = asyncio.ensure_future(stop.wait())
             await asyncio.wait({waiter, stopper}, timeout=self._interval, return_when=asyncio.FIRST_COMPLETED)

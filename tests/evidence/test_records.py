@@ -35,9 +35,10 @@ def test_canonical_json_is_rfc8785() -> None:
 
 
 def test_a_record_round_trips_through_its_entry_bytes() -> None:
-    c = claim()
+    c = claim(public={"é": ["z", 1.5, None], "a\u20ac": {"y": True}})
     platform = Ed25519Signer.generate("platform")
     record = Record(c, 1, None, [platform.sign(c.statement)])
+    assert record.entry == canonical(record.to_json()), "the spliced entry is exactly the JCS form"
     again = Record.from_entry(record.entry)
     assert again.entry == record.entry and again.claim.statement == c.statement
     second = Record(claim(), 2, entry_hash(record.entry), [])

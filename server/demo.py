@@ -95,13 +95,17 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
         said.append("the mediator recorded both identity checks (ID card shown on video)")
 
         exported = await services.evidence.export(mediator, case_id)
-        out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / exported.filename
-        path.write_bytes(exported.data)
+        await asyncio.to_thread(_write, path, exported.data)
         said.append(f"exported {exported.records} records (log size {exported.size}) to {path}")
         return path, said
     finally:
         await engine.dispose()
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 def run_demo(settings: Settings, out_dir: Path) -> int:

@@ -56,7 +56,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         links=Links(maker, settings),
         outbox=Outbox(maker, settings, senders if senders is not None else senders_from(settings)),
         ledger=ledger,
-        keys=KeyBinding(maker, ledger),
+        keys=KeyBinding(maker, ledger, settings),
         evidence=Evidence(maker, ledger, [witness_entry(vkey) for vkey in settings.witnesses]),
     )
 

@@ -72,6 +72,21 @@ class Settings:
 
         return f"{urlsplit(self.base_url).netloc}/log"
 
+    @property
+    def webauthn_origin(self) -> str:
+        """The origin browsers report in WebAuthn ceremonies: the public URL's scheme, host and port."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def webauthn_rp_id(self) -> str:
+        """The relying party id: the public host name (WebAuthn §5.1.2, an effective domain)."""
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.base_url).hostname or "localhost"
+
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
 

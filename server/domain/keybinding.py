@@ -11,21 +11,37 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
 from server.domain.ledger import Ledger
-from server.domain.principal import Principal, require_party
+from server.domain.principal import PartyPrincipal, Principal, require_party
 from server.errors import FieldError, Gone, InvalidInput, NotFound, TooManyAttempts
-from server.evidence.records import Claim, KeyInfo, body_hash, key_id, make_body, timestamp, unb64
-from server.models import EvidenceChallenge, OutboxMessage, Party, utcnow
+from server.evidence import webauthn
+from server.evidence.records import (
+    Claim,
+    KeyInfo,
+    SignatureError,
+    b64url,
+    body_hash,
+    key_id,
+    make_body,
+    sha256,
+    timestamp,
+    unb64,
+    unb64url,
+)
+from server.models import EvidenceChallenge, EvidenceKey, OutboxMessage, Party, utcnow
+from server.settings import Settings
 
 CODE_TTL = timedelta(minutes=10)
 MAX_CODE_ATTEMPTS = 5
@@ -49,10 +65,77 @@ class BindingStarted:
     expires_at: str
 
 
+def _open_challenge(row: EvidenceChallenge | None, party_id: str, purpose: str) -> EvidenceChallenge:
+    if row is None or row.subject_id != party_id or row.purpose != purpose:
+        raise NotFound("no such key binding; start again")
+    if row.used_at is not None or row.expires_at <= utcnow():
+        raise Gone("this code has expired or was used; ask for a new one", reason="expired")
+    if row.attempts >= MAX_CODE_ATTEMPTS:
+        raise TooManyAttempts("too many wrong codes; ask for a new one", retry_after=0)
+    return row
+
+
+def _wrong_code(row: EvidenceChallenge, challenge: str, code: str) -> int | None:
+    """None if the code is right; else counts the try and says how many are left."""
+    assert row.code_hash is not None
+    if hmac.compare_digest(row.code_hash, code_hash(challenge, code.strip())):
+        return None
+    row.attempts += 1
+    return MAX_CODE_ATTEMPTS - row.attempts
+
+
+def _refuse_code(tries_left: int) -> InvalidInput:
+    return InvalidInput("wrong code", [FieldError("code", f"wrong code; {tries_left} tries left")])
+
+
 class KeyBinding:
-    def __init__(self, maker: async_sessionmaker[AsyncSession], ledger: Ledger) -> None:
+    def __init__(self, maker: async_sessionmaker[AsyncSession], ledger: Ledger, settings: Settings) -> None:
         self._maker = maker
         self._ledger = ledger
+        self._settings = settings
+
+    async def _start(
+        self, db: AsyncSession, me: PartyPrincipal, purpose: str, data: dict[str, Any]
+    ) -> tuple[Party, str, datetime]:
+        """A challenge for this party, and a one-time code texted to their phone on file."""
+        party = await db.get(Party, me.party_id)
+        assert party is not None
+        challenge = secrets.token_urlsafe(24)
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        expires = utcnow() + CODE_TTL
+        db.add(
+            EvidenceChallenge(
+                nonce=challenge, purpose=purpose, subject_kind="party", subject_id=party.id, case_id=party.case_id,
+                code_hash=code_hash(challenge, code), data=data, expires_at=expires,
+            )
+        )
+        db.add(
+            OutboxMessage(
+                case_id=party.case_id, session_id=me.session_id, party_id=party.id, kind="otp", channel="sms",
+                recipient=party.phone, subject="验证码",
+                body=f"【在线调解】您的验证码是{code}，10分钟内有效，用于确认本人签名密钥。请勿告诉任何人，包括调解员。"
+                f" Your code is {code} (valid 10 minutes). Tell no one, not even the mediator.",
+                status="pending", created_at=utcnow(),
+            )
+        )
+        return party, challenge, expires
+
+    def _binding_claim(self, party: Party, info: KeyInfo, method: str) -> tuple[Claim, dict[str, Any]]:
+        body = make_body({"name": party.name, "phone": mask_phone(party.phone), "method": method, "key": info.id})
+        holder = {"kind": "party", "id": party.id, "role": party.role}
+        claim = Claim(self._ledger.origin, "key_bound", party.case_id, holder, body_hash(body), {"key": info.to_json(), "method": method})
+        return claim, body
+
+    async def _bind(
+        self, db: AsyncSession, me: PartyPrincipal, row: EvidenceChallenge, claim: Claim, body: dict[str, Any],
+        info: KeyInfo, own_sig: dict[str, str], method: str,
+    ) -> None:
+        platform_sig = self._ledger.keyring.signer("platform").sign(claim.statement)
+        appended = await self._ledger.append(db, claim, [own_sig, platform_sig], body, new_key=info, user_verified=info.alg == "webauthn")
+        row.used_at = utcnow()
+        history.record(db, claim.case, me, "key_bound", key_id=info.id, method=method, seq=appended.record.seq)
+
+    # -- device keys (WebCrypto P-256, non-extractable, in IndexedDB) --------------------------
 
     async def start_device_key(self, principal: Principal | None, spki_b64: str) -> BindingStarted:
         """Prepare the binding statement for a browser-made P-256 key and text the party a code."""
@@ -69,28 +152,8 @@ class KeyBinding:
             assert party is not None
             holder = {"kind": "party", "id": party.id, "role": party.role}
             info = KeyInfo(key_id(spki), "es256", spki, "person", holder, timestamp())
-            body = make_body({"name": party.name, "phone": mask_phone(party.phone), "method": "sms_otp", "key": info.id})
-            claim = Claim(self._ledger.origin, "key_bound", party.case_id, holder, body_hash(body),
-                          {"key": info.to_json(), "method": "sms_otp"})
-            challenge = secrets.token_urlsafe(24)
-            code = f"{secrets.randbelow(1_000_000):06d}"
-            expires = utcnow() + CODE_TTL
-            db.add(
-                EvidenceChallenge(
-                    nonce=challenge, purpose="key_bound", subject_kind="party", subject_id=party.id, case_id=party.case_id,
-                    code_hash=code_hash(challenge, code), data={"claim": claim.to_json(), "key": info.to_json(), "body": body},
-                    expires_at=expires,
-                )
-            )
-            db.add(
-                OutboxMessage(
-                    case_id=party.case_id, session_id=me.session_id, party_id=party.id, kind="otp", channel="sms",
-                    recipient=party.phone, subject="验证码",
-                    body=f"【在线调解】您的验证码是{code}，10分钟内有效，用于确认本人签名密钥。请勿告诉任何人，包括调解员。"
-                    f" Your code is {code} (valid 10 minutes). Tell no one, not even the mediator.",
-                    status="pending", created_at=utcnow(),
-                )
-            )
+            claim, body = self._binding_claim(party, info, "sms_otp")
+            party, challenge, expires = await self._start(db, me, "key_bound", {"claim": claim.to_json(), "key": info.to_json(), "body": body})
         return BindingStarted(challenge, claim.to_json(), claim.statement, mask_phone(party.phone), expires.isoformat())
 
     async def finish_device_key(self, principal: Principal | None, challenge: str, code: str, signature_b64: str) -> KeyInfo:
@@ -98,26 +161,94 @@ class KeyBinding:
         me = require_party(principal)
         tries_left: int | None = None
         async with self._maker() as db, db.begin():
-            row = await db.get(EvidenceChallenge, challenge, with_for_update=True)
-            if row is None or row.subject_id != me.party_id or row.purpose != "key_bound":
-                raise NotFound("no such key binding; start again")
-            if row.used_at is not None or row.expires_at <= utcnow():
-                raise Gone("this code has expired or was used; ask for a new one", reason="expired")
-            if row.attempts >= MAX_CODE_ATTEMPTS:
-                raise TooManyAttempts("too many wrong codes; ask for a new one", retry_after=0)
-            assert row.data is not None and row.code_hash is not None
-            if not hmac.compare_digest(row.code_hash, code_hash(challenge, code.strip())):
-                # The transaction commits the count; the refusal is raised after it.
-                row.attempts += 1
-                tries_left = MAX_CODE_ATTEMPTS - row.attempts
-            else:
+            row = _open_challenge(await db.get(EvidenceChallenge, challenge, with_for_update=True), me.party_id, "key_bound")
+            assert row.data is not None
+            # A wrong code is counted by this transaction's commit; the refusal comes after it.
+            tries_left = _wrong_code(row, challenge, code)
+            if tries_left is None:
                 claim = Claim.from_json(row.data["claim"])
                 info = KeyInfo.from_json(row.data["key"])
-                device_sig = {"key": info.id, "alg": "es256", "sig": signature_b64}
-                platform_sig = self._ledger.keyring.signer("platform").sign(claim.statement)
-                appended = await self._ledger.append(db, claim, [device_sig, platform_sig], row.data["body"], new_key=info)
-                row.used_at = utcnow()
-                history.record(db, claim.case, me, "key_bound", key_id=info.id, method="sms_otp", seq=appended.record.seq)
+                own = {"key": info.id, "alg": "es256", "sig": signature_b64}
+                await self._bind(db, me, row, claim, row.data["body"], info, own, "sms_otp")
         if tries_left is not None:
-            raise InvalidInput("wrong code", [FieldError("code", f"wrong code; {tries_left} tries left")])
+            raise _refuse_code(tries_left)
+        return info
+
+    # -- passkeys (WebAuthn) ----------------------------------------------------------------------
+
+    async def start_passkey(self, principal: Principal | None) -> tuple[str, dict[str, Any], str, str]:
+        """Registration options for a new passkey, and a code to the party's phone.
+
+        Returns (challenge, creation options, masked phone, expiry).
+        """
+        me = require_party(principal)
+        registration = secrets.token_bytes(32)
+        async with self._maker() as db, db.begin():
+            party = await db.get(Party, me.party_id)
+            assert party is not None
+            options = webauthn.registration_options(
+                rp_id=self._settings.webauthn_rp_id, rp_name="在线调解 mediate", user_id=party.id.encode(),
+                user_name=mask_phone(party.phone), display_name=party.name, challenge=registration, require_uv=True,
+            )
+            party, challenge, expires = await self._start(db, me, "passkey", {"stage": "register", "registration": b64url(registration)})
+        return challenge, json.loads(options), mask_phone(party.phone), expires.isoformat()
+
+    async def register_passkey(
+        self, principal: Principal | None, challenge: str, code: str, credential: dict[str, Any]
+    ) -> tuple[bytes, dict[str, Any], dict[str, Any]]:
+        """Check the code and the new passkey; return the binding statement for it to sign.
+
+        Returns (statement, claim, assertion options whose challenge is the statement's hash).
+        """
+        me = require_party(principal)
+        tries_left: int | None = None
+        async with self._maker() as db, db.begin():
+            row = _open_challenge(await db.get(EvidenceChallenge, challenge, with_for_update=True), me.party_id, "passkey")
+            assert row.data is not None
+            if row.data.get("stage") != "register":
+                raise Gone("this passkey is registered already; sign the binding", reason="stage")
+            tries_left = _wrong_code(row, challenge, code)
+            if tries_left is None:
+                party = await db.get(Party, me.party_id)
+                assert party is not None
+                holder = {"kind": "party", "id": party.id, "role": party.role}
+                try:
+                    info = webauthn.verify_registration(
+                        credential, challenge=unb64url(row.data["registration"]), origin=self._settings.webauthn_origin,
+                        rp_id=self._settings.webauthn_rp_id, require_uv=True, holder=holder, valid_from=timestamp(),
+                    )
+                except SignatureError as exc:
+                    raise InvalidInput(f"passkey not accepted: {exc}", [FieldError("credential", str(exc))]) from None
+                claim, body = self._binding_claim(party, info, "sms_otp+passkey")
+                row.data = {"stage": "sign", "claim": claim.to_json(), "key": info.to_json(), "body": body}
+        if tries_left is not None:
+            raise _refuse_code(tries_left)
+        assert info.webauthn is not None
+        options = webauthn.assertion_options(
+            rp_id=self._settings.webauthn_rp_id, challenge=sha256(claim.statement),
+            credential_ids=[unb64url(info.webauthn["credential_id"])], require_uv=True,
+        )
+        return claim.statement, claim.to_json(), json.loads(options)
+
+    async def bind_passkey(self, principal: Principal | None, challenge: str, assertion: dict[str, Any]) -> KeyInfo:
+        """The passkey signs its own binding (proof of possession); the platform co-signs; logged."""
+        me = require_party(principal)
+        async with self._maker() as db, db.begin():
+            row = _open_challenge(await db.get(EvidenceChallenge, challenge, with_for_update=True), me.party_id, "passkey")
+            assert row.data is not None
+            if row.data.get("stage") != "sign":
+                raise InvalidInput("register the passkey first", [FieldError("credential", "not registered yet")])
+            claim = Claim.from_json(row.data["claim"])
+            info = KeyInfo.from_json(row.data["key"])
+            try:
+                count = webauthn.verify_assertion(
+                    assertion, key=info, challenge_hash=sha256(claim.statement),
+                    current_sign_count=int((info.webauthn or {}).get("sign_count", 0)), require_uv=True,
+                )
+                own = webauthn.sig_from_assertion(assertion, info)
+            except SignatureError as exc:
+                raise InvalidInput(f"signature rejected: {exc}", [FieldError("credential", str(exc))]) from None
+            await self._bind(db, me, row, claim, row.data["body"], info, own, "sms_otp+passkey")
+            if count:
+                await db.execute(update(EvidenceKey).where(EvidenceKey.id == info.id).values(sign_count=count))
         return info

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aiohttp import web
 from pydantic import StringConstraints
@@ -25,6 +25,15 @@ class DeviceKeyFinishIn(Input):
     signature: B64
 
 
+class PasskeyRegisterIn(Input):
+    code: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+    credential: dict[str, Any]
+
+
+class PasskeyBindIn(Input):
+    credential: dict[str, Any]
+
+
 class IdentityCheckIn(Input):
     party_id: str
     method: str
@@ -45,6 +54,26 @@ async def start_device_key(request: web.Request, body: DeviceKeyIn) -> web.Strea
 @api.route("POST", "/party/keys/device/{challenge}", summary="Finish binding: the code and the key's signature of the statement", body=DeviceKeyFinishIn, status=201, tag="evidence", auth="party")
 async def finish_device_key(request: web.Request, body: DeviceKeyFinishIn) -> web.StreamResponse:
     info = await services(request).keys.finish_device_key(principal_of(request), request.match_info["challenge"], body.code, body.signature)
+    return web.json_response({"key_id": info.id, "alg": info.alg}, status=201)
+
+
+@api.route("POST", "/party/keys/passkey", summary="Start binding a passkey: registration options, and a one-time code by SMS", status=201, tag="evidence", auth="party")
+async def start_passkey(request: web.Request) -> web.StreamResponse:
+    challenge, options, sent_to, expires = await services(request).keys.start_passkey(principal_of(request))
+    return web.json_response({"challenge": challenge, "options": options, "sent_to": sent_to, "expires_at": expires}, status=201)
+
+
+@api.route("POST", "/party/keys/passkey/{challenge}/register", summary="The code and the new passkey; answers the binding statement to sign", body=PasskeyRegisterIn, tag="evidence", auth="party")
+async def register_passkey(request: web.Request, body: PasskeyRegisterIn) -> web.StreamResponse:
+    statement, claim, options = await services(request).keys.register_passkey(
+        principal_of(request), request.match_info["challenge"], body.code, body.credential
+    )
+    return web.json_response({"statement": b64(statement), "claim": claim, "options": options})
+
+
+@api.route("POST", "/party/keys/passkey/{challenge}/bind", summary="The passkey's signature of its binding statement", body=PasskeyBindIn, status=201, tag="evidence", auth="party")
+async def bind_passkey(request: web.Request, body: PasskeyBindIn) -> web.StreamResponse:
+    info = await services(request).keys.bind_passkey(principal_of(request), request.match_info["challenge"], body.credential)
     return web.json_response({"key_id": info.id, "alg": info.alg}, status=201)
 
 

@@ -9,7 +9,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from server.evidence.records import DeviceKey, Record, b64, unb64
+from hashlib import sha256
+
+from server.evidence.records import DeviceKey, Record, b64, unb64, unb64url
 from server.models import EvidenceChallenge, OutboxMessage, utcnow
 from tests.api.helpers import book, next_weekday_at, open_case
 from tests.conftest import Actor, World
@@ -103,3 +105,40 @@ async def test_identity_checks_are_logged_and_the_case_exports_as_a_bundle(world
 
     assert last.claim.public["manifest_hash"] == sha256(zipfile.ZipFile(io.BytesIO(data)).read("manifest.json")).hexdigest()
     assert response.headers["X-Manifest-SHA256"] == last.claim.public["manifest_hash"]
+
+
+async def test_a_party_binds_a_passkey_after_proving_their_phone(world: World) -> None:
+    from tests.evidence.test_webauthn import SoftAuthenticator
+
+    liu, party, case, _ = await party_of(world)
+    settings = world.services.settings
+    passkey = SoftAuthenticator("es256")
+    started = await party.call("POST", "/api/v1/party/keys/passkey", expect=201)
+    assert started["options"]["rp"]["id"] == "mediate.test"
+    challenge = unb64url(started["options"]["challenge"])
+    path = f"/api/v1/party/keys/passkey/{started['challenge']}"
+    credential = passkey.register(challenge, rp_id=settings.webauthn_rp_id, origin=settings.webauthn_origin)
+    # A passkey made for another site is refused, and so is a wrong code.
+    elsewhere = SoftAuthenticator("es256").register(challenge, rp_id="evil.example", origin="https://evil.example")
+    await party.call("POST", f"{path}/register", {"code": await latest_code(world), "credential": elsewhere}, expect=422)
+    await party.call("POST", f"{path}/register", {"code": "000000" if await latest_code(world) != "000000" else "111111", "credential": credential}, expect=422)
+    signing = await party.call("POST", f"{path}/register", {"code": await latest_code(world), "credential": credential})
+    statement = unb64(signing["statement"])
+    assert unb64url(signing["options"]["challenge"]) == sha256(statement).digest()
+    wrong = passkey.sign(sha256(b"something else").digest(), rp_id=settings.webauthn_rp_id, origin=settings.webauthn_origin)
+    await party.call("POST", f"{path}/bind", {"credential": wrong}, expect=422)
+    assertion = passkey.sign(sha256(statement).digest(), rp_id=settings.webauthn_rp_id, origin=settings.webauthn_origin)
+    bound = await party.call("POST", f"{path}/bind", {"credential": assertion}, expect=201)
+    assert bound["alg"] == "webauthn"
+    await party.call("POST", f"{path}/bind", {"credential": assertion}, expect=410)
+    await world.services.ledger.settle()
+    records = (await liu.call("GET", f"/api/v1/cases/{case['id']}/evidence"))["items"]
+    assert [r["type"] for r in records] == ["case_opened", "key_bound"]
+    response = await liu.request("POST", f"/api/v1/cases/{case['id']}/evidence/bundle")
+    bundle_path = world.services.settings.data_dir / "passkey-case.zip"
+    bundle_path.write_bytes(await response.read())
+    from server.evidence.verify import verify_bundle, render
+
+    report = verify_bundle(bundle_path)
+    assert report.ok, render(report, "en")
+    assert "passkey" in render(report, "en").lower()

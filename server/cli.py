@@ -212,11 +212,16 @@ def parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", parents=[common], help="write a case's evidence bundle (.zip)")
     export.add_argument("case", help="case id, or case number if unique")
     export.add_argument("--out", help="file to write (default evidence-<case id>.zip)")
-    export.add_argument("--consistency-from", type=int, action="append", help="add a consistency proof from this earlier log size")
+    export.add_argument(
+        "--consistency-from", type=int, action="append", help="add a consistency proof from this earlier log size"
+    )
     export.set_defaults(func=cmd_export)
 
     sub.add_parser("witness", help="cosign the evidence log's checkpoints as a witness (mediate witness --help)")
-    sub.add_parser("verify", help="check an evidence bundle offline: mediate verify BUNDLE.zip [--trusted-key ...] [--checkpoint FILE] [--lang en]")
+    sub.add_parser(
+        "verify",
+        help="check an evidence bundle offline: mediate verify BUNDLE.zip [--trusted-key ...] [--checkpoint FILE] [--lang en]",
+    )
 
     keys = sub.add_parser("keys", help="the platform's signing keys")
     keysub = keys.add_subparsers(dest="keys_command", required=True)

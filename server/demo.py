@@ -36,7 +36,9 @@ async def _latest_code(services: Services, party_id: str) -> str:
     async with services.links._maker() as session:
         body = (
             await session.scalars(
-                select(OutboxMessage.body).where(OutboxMessage.kind == "otp", OutboxMessage.party_id == party_id).order_by(OutboxMessage.id.desc())
+                select(OutboxMessage.body)
+                .where(OutboxMessage.kind == "otp", OutboxMessage.party_id == party_id)
+                .order_by(OutboxMessage.id.desc())
             )
         ).first()
     assert body is not None
@@ -69,17 +71,26 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
         said.append(f"organisation {org.name}, mediator 周调解员 (login demo_{tag} / {password})")
 
         view = await services.cases.open_case(
-            mediator, case_number=f"（2026）示调字第{tag}号", dispute_type="wages",
-            summary="申请人在被申请人处工作三个月，被拖欠工资12000元。", amount_in_dispute="12000.00",
+            mediator,
+            case_number=f"（2026）示调字第{tag}号",
+            dispute_type="wages",
+            summary="申请人在被申请人处工作三个月，被拖欠工资12000元。",
+            amount_in_dispute="12000.00",
         )
         case_id = view.case.id
-        applicant = await services.cases.add_party(mediator, case_id, role="applicant", name="张三", phone="13800000001", id_number="110101199003071234")
+        applicant = await services.cases.add_party(
+            mediator, case_id, role="applicant", name="张三", phone="13800000001", id_number="110101199003071234"
+        )
         respondent = await services.cases.add_party(mediator, case_id, role="respondent", name="李四", phone="13900000002")
         said.append(f"case {view.case.case_number}: 张三 (applicant) v 李四 (respondent), 12000.00 yuan of wages")
 
         zone = ZoneInfo("Asia/Shanghai")
-        booked = await services.booking.book(mediator, case_id, starts_at=_next_weekday_10am(zone), duration_minutes=60, timezone="Asia/Shanghai")
-        said.append(f"session booked for {booked.view.session.starts_at.astimezone(zone):%Y-%m-%d %H:%M} Beijing time; a personal link for each party")
+        booked = await services.booking.book(
+            mediator, case_id, starts_at=_next_weekday_10am(zone), duration_minutes=60, timezone="Asia/Shanghai"
+        )
+        said.append(
+            f"session booked for {booked.view.session.starts_at.astimezone(zone):%Y-%m-%d %H:%M} Beijing time; a personal link for each party"
+        )
 
         for issued in booked.issued:
             opened = await services.links.open(issued.url.rsplit("/j/", 1)[1])
@@ -88,10 +99,14 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
             started = await services.keys.start_device_key(party, b64(key.info.spki))
             code = await _latest_code(services, issued.party.id)
             await services.keys.finish_device_key(party, started.challenge, code, key.sign(started.statement)["sig"])
-            said.append(f"{issued.party.name} opened their link, proved their phone with a one-time code and bound signing key {key.info.id[:12]}…")
+            said.append(
+                f"{issued.party.name} opened their link, proved their phone with a one-time code and bound signing key {key.info.id[:12]}…"
+            )
 
         for party in (applicant, respondent):
-            await services.evidence.check_identity(mediator, case_id, party_id=party.id, method="id_card_on_video", result="confirmed")
+            await services.evidence.check_identity(
+                mediator, case_id, party_id=party.id, method="id_card_on_video", result="confirmed"
+            )
         said.append("the mediator recorded both identity checks (ID card shown on video)")
 
         exported = await services.evidence.export(mediator, case_id)
@@ -117,4 +132,3 @@ def run_demo(settings: Settings, out_dir: Path) -> int:
 
     print(f"\nChecking it offline (mediate verify {path}):\n")
     return verify.main([str(path)])
-

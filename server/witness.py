@@ -557,7 +557,7 @@ async def _round(session: aiohttp.ClientSession, base_urls: Sequence[str], state
         except WitnessError as exc:
             log.warning("%s: round failed, will retry: %s", url, exc)
             results.append(exc)
-        except Exception as exc:  # a daemon outlives one bad round; the state was not advanced
+        except Exception as exc:
             log.exception("%s: round failed unexpectedly, will retry", url)
             results.append(exc)
     return results

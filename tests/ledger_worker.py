@@ -27,8 +27,12 @@ async def main(data_dir: str, url: str, cases: int, records: int, crash: bool, s
     async def one(case: int, n: int) -> None:
         async with ledger._maker() as session, session.begin():
             await ledger.append_platform(
-                session, type="identity_checked", case=f"case-{case}", actor={"kind": "platform", "id": "platform"},
-                data={"worker": os.getpid(), "n": n}, public={"method": "test"},
+                session,
+                type="identity_checked",
+                case=f"case-{case}",
+                actor={"kind": "platform", "id": "platform"},
+                data={"worker": os.getpid(), "n": n},
+                public={"method": "test"},
             )
 
     await asyncio.gather(*(one(c, n) for n in range(records) for c in range(cases)))

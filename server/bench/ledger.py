@@ -48,13 +48,24 @@ async def appends(settings: Settings, records: int, concurrency: int = 50, group
             i = queue.get_nowait()
             if grouped:
                 body = make_body({"i": i})
-                claim = Claim(ledger.origin, "identity_checked", f"bench-case-{i % 200}", {"kind": "platform", "id": "bench"}, body_hash(body), {"method": "bench"})
+                claim = Claim(
+                    ledger.origin,
+                    "identity_checked",
+                    f"bench-case-{i % 200}",
+                    {"kind": "platform", "id": "bench"},
+                    body_hash(body),
+                    {"method": "bench"},
+                )
                 await ledger.submit(claim, [platform.sign(claim.statement)], body)
                 continue
             async with ledger._maker() as session, session.begin():
                 await ledger.append_platform(
-                    session, type="identity_checked", case=f"bench-case-{i % 200}",
-                    actor={"kind": "platform", "id": "bench"}, data={"i": i}, public={"method": "bench"},
+                    session,
+                    type="identity_checked",
+                    case=f"bench-case-{i % 200}",
+                    actor={"kind": "platform", "id": "bench"},
+                    data={"i": i},
+                    public={"method": "bench"},
                 )
 
     started = time.perf_counter()
@@ -115,7 +126,9 @@ def main(settings: Settings, records: int = 5000, postgres: str | None = None, p
             rows.append((f"PostgreSQL, {how}", asyncio.run(postgres_appends(postgres, records, grouped))))
     print(f"{'database, appends':<26}{'appends/s':>11}{'accepted/s':>12}{'checkpoint ms':>15}{'proof ms (db)':>15}")
     for name, r in rows:
-        print(f"{name:<26}{r['appends_per_s']:>11.0f}{r['accept_per_s']:>12.0f}{r['checkpoint_latency_ms']:>15.1f}{r['db_proof_ms']:>15.3f}")
+        print(
+            f"{name:<26}{r['appends_per_s']:>11.0f}{r['accept_per_s']:>12.0f}{r['checkpoint_latency_ms']:>15.1f}{r['db_proof_ms']:>15.3f}"
+        )
     print("(own txn: each append in its own transaction, as a request that also changes a case does;")
     print(" grouped: Ledger.submit, concurrent appends share one transaction (group commit);")
     print(" appends/s counts until a signed checkpoint covers every record; checkpoint ms: after the last append)")
@@ -123,8 +136,10 @@ def main(settings: Settings, records: int = 5000, postgres: str | None = None, p
     from server.evidence import bench as proof_bench
 
     proofs = proof_bench.run(n=proof_entries, samples=10_000)
-    print(f"inclusion proof at {proof_entries:,} entries: {proofs['proof_ms']:.4f} ms to build, "
-          f"{proofs['verify_ms']:.4f} ms to verify (tree built in {proofs['build_s']:.1f} s)")
+    print(
+        f"inclusion proof at {proof_entries:,} entries: {proofs['proof_ms']:.4f} ms to build, "
+        f"{proofs['verify_ms']:.4f} ms to verify (tree built in {proofs['build_s']:.1f} s)"
+    )
     try:
         from server.evidence import bench_verify
     except ImportError:

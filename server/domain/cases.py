@@ -115,12 +115,18 @@ class Cases:
             assert organisation is not None
             # The case's first evidence record: names and numbers go in the body, never the log.
             await self._ledger.append_platform(
-                db, type="case_opened", case=case.id,
+                db,
+                type="case_opened",
+                case=case.id,
                 actor={"kind": "staff", "id": staff.user_id, "role": staff.role},
                 data={
-                    "case_number": case_number, "dispute_type": dispute_type, "summary": summary,
-                    "amount_in_dispute": format_amount(amount), "organisation": organisation.name,
-                    "mediator": mediator.display_name, "opened_by": staff.display_name,
+                    "case_number": case_number,
+                    "dispute_type": dispute_type,
+                    "summary": summary,
+                    "amount_in_dispute": format_amount(amount),
+                    "organisation": organisation.name,
+                    "mediator": mediator.display_name,
+                    "opened_by": staff.display_name,
                 },
                 public={"dispute_type": dispute_type},
             )

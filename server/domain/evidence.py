@@ -41,7 +41,9 @@ class Exported:
 
 
 class Evidence:
-    def __init__(self, maker: async_sessionmaker[AsyncSession], ledger: Ledger, witnesses: list[dict[str, str]] | None = None) -> None:
+    def __init__(
+        self, maker: async_sessionmaker[AsyncSession], ledger: Ledger, witnesses: list[dict[str, str]] | None = None
+    ) -> None:
         self._maker = maker
         self._ledger = ledger
         self._witnesses = witnesses or []
@@ -69,9 +71,18 @@ class Evidence:
             if party is None or party.case_id != case.id:
                 raise InvalidInput("no such party in this case", [FieldError("party_id", "not a party of this case")])
             appended = await self._ledger.append_platform(
-                db, type="identity_checked", case=case.id, actor={"kind": "staff", "id": staff.user_id, "role": staff.role},
-                data={"party": party.name, "party_role": party.role, "checked_by": staff.display_name, "method": method,
-                      "result": result, "note": note_text},
+                db,
+                type="identity_checked",
+                case=case.id,
+                actor={"kind": "staff", "id": staff.user_id, "role": staff.role},
+                data={
+                    "party": party.name,
+                    "party_role": party.role,
+                    "checked_by": staff.display_name,
+                    "method": method,
+                    "result": result,
+                    "note": note_text,
+                },
                 public={"subject": {"kind": "party", "id": party.id}, "method": method, "result": result},
             )
             history.record(db, case.id, staff, "identity_checked", party_id=party.id, method=method, result=result)
@@ -101,10 +112,15 @@ class Evidence:
             keys = await self._ledger.keys_for_case(db, case.id)
             export_body = make_body({"exported_by": _who(principal), "case_number": case.case_number})
             contents = bundle.BundleContents(
-                case=case.id, log=self._ledger.origin, created=timestamp(),
+                case=case.id,
+                log=self._ledger.origin,
+                created=timestamp(),
                 entries=[e.entry for e in entries],
                 bodies=_bodies_by_seq(entries, bodies_by_hash) | {len(entries) + 1: export_body},
-                keys=keys, checkpoint="", proofs={}, witnesses=list(self._witnesses),
+                keys=keys,
+                checkpoint="",
+                proofs={},
+                witnesses=list(self._witnesses),
             )
             manifest_hash = sha256_hex(bundle.manifest_for(contents))
             actor = {"kind": "platform", "id": "platform"}
@@ -150,4 +166,3 @@ def _who(principal: Principal | None) -> str:
     if isinstance(principal, System):
         return principal.name
     return "unknown"
-

@@ -105,17 +105,29 @@ class KeyBinding:
         expires = utcnow() + CODE_TTL
         db.add(
             EvidenceChallenge(
-                nonce=challenge, purpose=purpose, subject_kind="party", subject_id=party.id, case_id=party.case_id,
-                code_hash=code_hash(challenge, code), data=data, expires_at=expires,
+                nonce=challenge,
+                purpose=purpose,
+                subject_kind="party",
+                subject_id=party.id,
+                case_id=party.case_id,
+                code_hash=code_hash(challenge, code),
+                data=data,
+                expires_at=expires,
             )
         )
         db.add(
             OutboxMessage(
-                case_id=party.case_id, session_id=me.session_id, party_id=party.id, kind="otp", channel="sms",
-                recipient=party.phone, subject="验证码",
+                case_id=party.case_id,
+                session_id=me.session_id,
+                party_id=party.id,
+                kind="otp",
+                channel="sms",
+                recipient=party.phone,
+                subject="验证码",
                 body=f"【在线调解】您的验证码是{code}，10分钟内有效，用于确认本人签名密钥。请勿告诉任何人，包括调解员。"
                 f" Your code is {code} (valid 10 minutes). Tell no one, not even the mediator.",
-                status="pending", created_at=utcnow(),
+                status="pending",
+                created_at=utcnow(),
             )
         )
         return party, challenge, expires
@@ -123,15 +135,26 @@ class KeyBinding:
     def _binding_claim(self, party: Party, info: KeyInfo, method: str) -> tuple[Claim, dict[str, Any]]:
         body = make_body({"name": party.name, "phone": mask_phone(party.phone), "method": method, "key": info.id})
         holder = {"kind": "party", "id": party.id, "role": party.role}
-        claim = Claim(self._ledger.origin, "key_bound", party.case_id, holder, body_hash(body), {"key": info.to_json(), "method": method})
+        claim = Claim(
+            self._ledger.origin, "key_bound", party.case_id, holder, body_hash(body), {"key": info.to_json(), "method": method}
+        )
         return claim, body
 
     async def _bind(
-        self, db: AsyncSession, me: PartyPrincipal, row: EvidenceChallenge, claim: Claim, body: dict[str, Any],
-        info: KeyInfo, own_sig: dict[str, str], method: str,
+        self,
+        db: AsyncSession,
+        me: PartyPrincipal,
+        row: EvidenceChallenge,
+        claim: Claim,
+        body: dict[str, Any],
+        info: KeyInfo,
+        own_sig: dict[str, str],
+        method: str,
     ) -> None:
         platform_sig = self._ledger.keyring.signer("platform").sign(claim.statement)
-        appended = await self._ledger.append(db, claim, [own_sig, platform_sig], body, new_key=info, user_verified=info.alg == "webauthn")
+        appended = await self._ledger.append(
+            db, claim, [own_sig, platform_sig], body, new_key=info, user_verified=info.alg == "webauthn"
+        )
         row.used_at = utcnow()
         history.record(db, claim.case, me, "key_bound", key_id=info.id, method=method, seq=appended.record.seq)
 
@@ -153,7 +176,9 @@ class KeyBinding:
             holder = {"kind": "party", "id": party.id, "role": party.role}
             info = KeyInfo(key_id(spki), "es256", spki, "person", holder, timestamp())
             claim, body = self._binding_claim(party, info, "sms_otp")
-            party, challenge, expires = await self._start(db, me, "key_bound", {"claim": claim.to_json(), "key": info.to_json(), "body": body})
+            party, challenge, expires = await self._start(
+                db, me, "key_bound", {"claim": claim.to_json(), "key": info.to_json(), "body": body}
+            )
         return BindingStarted(challenge, claim.to_json(), claim.statement, mask_phone(party.phone), expires.isoformat())
 
     async def finish_device_key(self, principal: Principal | None, challenge: str, code: str, signature_b64: str) -> KeyInfo:
@@ -187,10 +212,17 @@ class KeyBinding:
             party = await db.get(Party, me.party_id)
             assert party is not None
             options = webauthn.registration_options(
-                rp_id=self._settings.webauthn_rp_id, rp_name="在线调解 mediate", user_id=party.id.encode(),
-                user_name=mask_phone(party.phone), display_name=party.name, challenge=registration, require_uv=True,
+                rp_id=self._settings.webauthn_rp_id,
+                rp_name="在线调解 mediate",
+                user_id=party.id.encode(),
+                user_name=mask_phone(party.phone),
+                display_name=party.name,
+                challenge=registration,
+                require_uv=True,
             )
-            party, challenge, expires = await self._start(db, me, "passkey", {"stage": "register", "registration": b64url(registration)})
+            party, challenge, expires = await self._start(
+                db, me, "passkey", {"stage": "register", "registration": b64url(registration)}
+            )
         return challenge, json.loads(options), mask_phone(party.phone), expires.isoformat()
 
     async def register_passkey(
@@ -214,8 +246,13 @@ class KeyBinding:
                 holder = {"kind": "party", "id": party.id, "role": party.role}
                 try:
                     info = webauthn.verify_registration(
-                        credential, challenge=unb64url(row.data["registration"]), origin=self._settings.webauthn_origin,
-                        rp_id=self._settings.webauthn_rp_id, require_uv=True, holder=holder, valid_from=timestamp(),
+                        credential,
+                        challenge=unb64url(row.data["registration"]),
+                        origin=self._settings.webauthn_origin,
+                        rp_id=self._settings.webauthn_rp_id,
+                        require_uv=True,
+                        holder=holder,
+                        valid_from=timestamp(),
                     )
                 except SignatureError as exc:
                     raise InvalidInput(f"passkey not accepted: {exc}", [FieldError("credential", str(exc))]) from None
@@ -225,8 +262,10 @@ class KeyBinding:
             raise _refuse_code(tries_left)
         assert info.webauthn is not None
         options = webauthn.assertion_options(
-            rp_id=self._settings.webauthn_rp_id, challenge=sha256(claim.statement),
-            credential_ids=[unb64url(info.webauthn["credential_id"])], require_uv=True,
+            rp_id=self._settings.webauthn_rp_id,
+            challenge=sha256(claim.statement),
+            credential_ids=[unb64url(info.webauthn["credential_id"])],
+            require_uv=True,
         )
         return claim.statement, claim.to_json(), json.loads(options)
 
@@ -242,8 +281,11 @@ class KeyBinding:
             info = KeyInfo.from_json(row.data["key"])
             try:
                 count = webauthn.verify_assertion(
-                    assertion, key=info, challenge_hash=sha256(claim.statement),
-                    current_sign_count=int((info.webauthn or {}).get("sign_count", 0)), require_uv=True,
+                    assertion,
+                    key=info,
+                    challenge_hash=sha256(claim.statement),
+                    current_sign_count=int((info.webauthn or {}).get("sign_count", 0)),
+                    require_uv=True,
                 )
                 own = webauthn.sig_from_assertion(assertion, info)
             except SignatureError as exc:

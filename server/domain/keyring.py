@@ -41,8 +41,13 @@ class PlatformKey:
     def info(self) -> KeyInfo:
         spki = spki_of(self.private.public_key())
         return KeyInfo(
-            key_id(spki), "ed25519", spki, self.purpose, {"kind": "platform", "id": self.purpose},
-            self.valid_from, self.valid_until,
+            key_id(spki),
+            "ed25519",
+            spki,
+            self.purpose,
+            {"kind": "platform", "id": self.purpose},
+            self.valid_from,
+            self.valid_until,
         )
 
     def signer(self) -> Ed25519Signer:
@@ -74,10 +79,7 @@ class Keyring:
     def _read(cls, path: Path) -> Keyring:
         try:
             data = json.loads(path.read_text())
-            keys = [
-                PlatformKey(k["purpose"], unb64(k["seed"]), k["valid_from"], k.get("valid_until"))
-                for k in data["keys"]
-            ]
+            keys = [PlatformKey(k["purpose"], unb64(k["seed"]), k["valid_from"], k.get("valid_until")) for k in data["keys"]]
             return cls(path, str(data["origin"]), keys)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise KeyringError(f"cannot read the keyring {path}: {exc}") from exc
@@ -86,7 +88,13 @@ class Keyring:
         payload = {
             "origin": self.origin,
             "keys": [
-                {"purpose": k.purpose, "seed": b64(k.seed), "valid_from": k.valid_from, "valid_until": k.valid_until, "id": k.info().id}
+                {
+                    "purpose": k.purpose,
+                    "seed": b64(k.seed),
+                    "valid_from": k.valid_from,
+                    "valid_until": k.valid_until,
+                    "id": k.info().id,
+                }
                 for k in self.keys
             ],
         }
@@ -134,13 +142,16 @@ class Keyring:
         """Close the current key's validity and start a new one. The log key's origin stays."""
         now = timestamp(when)
         old = self.current(purpose)
-        self.keys = [
-            PlatformKey(k.purpose, k.seed, k.valid_from, now) if k is old else k for k in self.keys
-        ] + [PlatformKey(purpose, secrets.token_bytes(32), now, None)]
+        self.keys = [PlatformKey(k.purpose, k.seed, k.valid_from, now) if k is old else k for k in self.keys] + [
+            PlatformKey(purpose, secrets.token_bytes(32), now, None)
+        ]
         self._write()
         return self.current(purpose).info()
 
     def public_document(self) -> dict[str, Any]:
         """What `/.well-known/mediate-keys.json` and every bundle publish."""
         vkeys = [v.vkey() for v in self.note_verifiers()]
-        return {"log": {"origin": self.origin, "vkey": self.vkey(), "all_vkeys": vkeys}, "keys": [k.to_json() for k in self.infos()]}
+        return {
+            "log": {"origin": self.origin, "vkey": self.vkey(), "all_vkeys": vkeys},
+            "keys": [k.to_json() for k in self.infos()],
+        }

@@ -79,9 +79,17 @@ class Appended:
 
 def key_row(info: KeyInfo, case_id: str | None = None) -> EvidenceKey:
     return EvidenceKey(
-        id=info.id, alg=info.alg, purpose=info.purpose, spki=info.spki, holder_kind=info.holder["kind"],
-        holder_id=info.holder["id"], holder_role=info.holder.get("role"), case_id=case_id,
-        valid_from=info.valid_from, valid_until=info.valid_until, webauthn=info.webauthn,
+        id=info.id,
+        alg=info.alg,
+        purpose=info.purpose,
+        spki=info.spki,
+        holder_kind=info.holder["kind"],
+        holder_id=info.holder["id"],
+        holder_role=info.holder.get("role"),
+        case_id=case_id,
+        valid_from=info.valid_from,
+        valid_until=info.valid_until,
+        webauthn=info.webauthn,
         sign_count=int((info.webauthn or {}).get("sign_count", 0)),
     )
 
@@ -129,8 +137,14 @@ class Ledger:
     # -- appending -----------------------------------------------------------------------------
 
     async def append(
-        self, db: AsyncSession, claim: Claim, sigs: list[dict[str, str]], body: dict[str, object] | None,
-        *, new_key: KeyInfo | None = None, user_verified: bool = False,
+        self,
+        db: AsyncSession,
+        claim: Claim,
+        sigs: list[dict[str, str]],
+        body: dict[str, object] | None,
+        *,
+        new_key: KeyInfo | None = None,
+        user_verified: bool = False,
     ) -> Appended:
         """Check a signed claim and store it as the case's next record (pending), in `db`'s transaction."""
         [outcome] = await self.append_many(db, [Submission(claim, sigs, body, new_key, user_verified)])
@@ -172,8 +186,16 @@ class Ledger:
                 outcomes[i] = InvalidInput("the record is too large", [FieldError("claim", f"at most {MAX_ENTRY_BYTES} bytes")])
                 continue
             chain.last_seq, chain.last_entry_hash = record.seq, entry_hash(entry)
-            pending.append({"case_id": item.claim.case, "seq": record.seq, "type": item.claim.type,
-                            "claim_hash": hashes[i], "entry": entry, "accepted_at": utcnow()})
+            pending.append(
+                {
+                    "case_id": item.claim.case,
+                    "seq": record.seq,
+                    "type": item.claim.type,
+                    "claim_hash": hashes[i],
+                    "entry": entry,
+                    "accepted_at": utcnow(),
+                }
+            )
             if item.body is not None:
                 bodies.append({"claim_hash": hashes[i], "case_id": item.claim.case, "body": item.body})
             if item.new_key is not None:
@@ -189,7 +211,13 @@ class Ledger:
         return [o for o in outcomes if o is not None]
 
     async def append_platform(
-        self, db: AsyncSession, *, type: str, case: str, actor: dict[str, str], data: dict[str, object],
+        self,
+        db: AsyncSession,
+        *,
+        type: str,
+        case: str,
+        actor: dict[str, str],
+        data: dict[str, object],
         public: dict[str, object] | None = None,
     ) -> Appended:
         """A record the platform itself vouches for (signed with the platform key)."""
@@ -199,7 +227,12 @@ class Ledger:
         return await self.append(db, claim, [sig], body)
 
     async def submit(
-        self, claim: Claim, sigs: list[dict[str, str]], body: dict[str, object] | None, *, new_key: KeyInfo | None = None,
+        self,
+        claim: Claim,
+        sigs: list[dict[str, str]],
+        body: dict[str, object] | None,
+        *,
+        new_key: KeyInfo | None = None,
     ) -> Appended:
         """Append outside any caller transaction, sharing one transaction with concurrent submitters.
 
@@ -316,7 +349,9 @@ class Ledger:
         found: dict[tuple[int, int], bytes] = {}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            rows = await db.execute(select(LogNode.level, LogNode.idx, LogNode.hash).where(tuple_(LogNode.level, LogNode.idx).in_(chunk)))
+            rows = await db.execute(
+                select(LogNode.level, LogNode.idx, LogNode.hash).where(tuple_(LogNode.level, LogNode.idx).in_(chunk))
+            )
             found.update({(r.level, r.idx): r.hash for r in rows})
         return found
 
@@ -336,8 +371,15 @@ class Ledger:
             for offset, row in enumerate(pending):
                 index = size + offset
                 entries.append(
-                    {"idx": index, "case_id": row.case_id, "seq": row.seq, "type": row.type,
-                     "claim_hash": row.claim_hash, "entry": row.entry, "sequenced_at": now}
+                    {
+                        "idx": index,
+                        "case_id": row.case_id,
+                        "seq": row.seq,
+                        "type": row.type,
+                        "claim_hash": row.claim_hash,
+                        "entry": row.entry,
+                        "sequenced_at": now,
+                    }
                 )
                 level, i, h = 0, index, merkle.leaf_hash(row.entry)
                 new_nodes[(0, i)] = h
@@ -411,7 +453,9 @@ class Ledger:
         if row is None:
             return None
         async with self._maker() as db:
-            lines = list(await db.scalars(select(LogCosignature.line).where(LogCosignature.size == row.size).order_by(LogCosignature.id)))
+            lines = list(
+                await db.scalars(select(LogCosignature.line).where(LogCosignature.size == row.size).order_by(LogCosignature.id))
+            )
         return row.note + "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
     async def inclusion_proof(self, index: int, size: int) -> list[bytes]:
@@ -435,7 +479,9 @@ class Ledger:
             if (size >> level) < first + tile.width:
                 return None
             rows = await db.execute(
-                select(LogNode.hash).where(LogNode.level == level, LogNode.idx >= first, LogNode.idx < first + tile.width).order_by(LogNode.idx)
+                select(LogNode.hash)
+                .where(LogNode.level == level, LogNode.idx >= first, LogNode.idx < first + tile.width)
+                .order_by(LogNode.idx)
             )
             hashes = [r.hash for r in rows]
         return b"".join(hashes) if len(hashes) == tile.width else None

@@ -27,9 +27,20 @@ GENESIS = None  # `prev` of a case's first record
 # The types written today, and those that later issues add (FORMAT.md, "Record types").
 RECORD_TYPES = frozenset(
     {
-        "case_opened", "key_bound", "identity_checked", "checkpoint_witnessed",
-        "consent", "consent_withdrawn", "segment_manifest", "agreement_version", "signature",
-        "confirmation_applied", "confirmation_decided", "export", "recording_interrupted", "recording_deleted",
+        "case_opened",
+        "key_bound",
+        "identity_checked",
+        "checkpoint_witnessed",
+        "consent",
+        "consent_withdrawn",
+        "segment_manifest",
+        "agreement_version",
+        "signature",
+        "confirmation_applied",
+        "confirmation_decided",
+        "export",
+        "recording_interrupted",
+        "recording_deleted",
     }
 )
 ACTOR_KINDS = frozenset({"party", "staff", "platform", "recorder"})
@@ -124,8 +135,13 @@ class KeyInfo:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "id": self.id, "alg": self.alg, "spki": b64(self.spki), "purpose": self.purpose,
-            "holder": dict(self.holder), "valid_from": self.valid_from, "valid_until": self.valid_until,
+            "id": self.id,
+            "alg": self.alg,
+            "spki": b64(self.spki),
+            "purpose": self.purpose,
+            "holder": dict(self.holder),
+            "valid_from": self.valid_from,
+            "valid_until": self.valid_until,
         }
         if self.webauthn is not None:
             out["webauthn"] = dict(self.webauthn)
@@ -137,8 +153,12 @@ class KeyInfo:
             raise RecordError("a key must be an object")
         try:
             info = cls(
-                id=str(data["id"]), alg=str(data["alg"]), spki=unb64(str(data["spki"])), purpose=str(data["purpose"]),
-                holder={str(k): str(v) for k, v in dict(data["holder"]).items()}, valid_from=str(data["valid_from"]),
+                id=str(data["id"]),
+                alg=str(data["alg"]),
+                spki=unb64(str(data["spki"])),
+                purpose=str(data["purpose"]),
+                holder={str(k): str(v) for k, v in dict(data["holder"]).items()},
+                valid_from=str(data["valid_from"]),
                 valid_until=None if data.get("valid_until") is None else str(data["valid_until"]),
                 webauthn={str(k): str(v) for k, v in dict(data["webauthn"]).items()} if data.get("webauthn") else None,
             )
@@ -154,7 +174,11 @@ class KeyInfo:
         key = serialization.load_der_public_key(self.spki)
         if self.alg == "ed25519" and isinstance(key, ed25519.Ed25519PublicKey):
             return key
-        if self.alg in ("es256", "webauthn") and isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+        if (
+            self.alg in ("es256", "webauthn")
+            and isinstance(key, ec.EllipticCurvePublicKey)
+            and isinstance(key.curve, ec.SECP256R1)
+        ):
             return key
         if self.alg == "webauthn" and isinstance(key, ed25519.Ed25519PublicKey):
             return key
@@ -230,8 +254,15 @@ class Claim:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "v": VERSION, "log": self.log, "type": self.type, "case": self.case, "time": self.time,
-            "actor": dict(self.actor), "body_hash": self.body_hash, "public": self.public, "nonce": self.nonce,
+            "v": VERSION,
+            "log": self.log,
+            "type": self.type,
+            "case": self.case,
+            "time": self.time,
+            "actor": dict(self.actor),
+            "body_hash": self.body_hash,
+            "public": self.public,
+            "nonce": self.nonce,
         }
 
     @property
@@ -270,8 +301,14 @@ class Claim:
             if not isinstance(data[name], str) or not data[name]:
                 raise RecordError(f"claim {name} must be a non-empty string")
         return cls(
-            log=data["log"], type=data["type"], case=data["case"], actor={str(k): str(v) for k, v in actor.items()},
-            body_hash=body, public=data["public"], time=data["time"], nonce=nonce,
+            log=data["log"],
+            type=data["type"],
+            case=data["case"],
+            actor={str(k): str(v) for k, v in actor.items()},
+            body_hash=body,
+            public=data["public"],
+            time=data["time"],
+            nonce=nonce,
         )
 
 
@@ -294,8 +331,19 @@ class Record:
         `canonical(self.to_json())` (a test holds the two equal) without serialising the claim twice.
         """
         return b"".join(
-            (b'{"claim":', self.claim.statement, b',"prev":', canonical(self.prev), b',"seq":', str(self.seq).encode(),
-             b',"sigs":', canonical(self.sigs), b',"v":', str(VERSION).encode(), b"}")
+            (
+                b'{"claim":',
+                self.claim.statement,
+                b',"prev":',
+                canonical(self.prev),
+                b',"seq":',
+                str(self.seq).encode(),
+                b',"sigs":',
+                canonical(self.sigs),
+                b',"v":',
+                str(VERSION).encode(),
+                b"}",
+            )
         )
 
     @classmethod

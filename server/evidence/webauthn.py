@@ -105,7 +105,7 @@ def cose_public_key(cose: bytes) -> PublicKey:
         raise ValueError("not a COSE key (not a CBOR map)")
     try:
         decoded = decode_credential_public_key(cose)
-    except Exception as exc:  # the decoder raises KeyError, TypeError, cbor2 errors, …
+    except Exception as exc:
         raise ValueError(f"not a COSE key: {exc!r}") from exc
     if isinstance(decoded, DecodedEC2PublicKey):
         if decoded.alg != COSEAlgorithmIdentifier.ECDSA_SHA_256 or decoded.crv != COSECRV.P256:

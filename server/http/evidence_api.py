@@ -41,29 +41,66 @@ class IdentityCheckIn(Input):
     note: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
-@api.route("POST", "/party/keys/device", summary="Start binding a device key: texts a one-time code", body=DeviceKeyIn, status=201, tag="evidence", auth="party")
+@api.route(
+    "POST",
+    "/party/keys/device",
+    summary="Start binding a device key: texts a one-time code",
+    body=DeviceKeyIn,
+    status=201,
+    tag="evidence",
+    auth="party",
+)
 async def start_device_key(request: web.Request, body: DeviceKeyIn) -> web.StreamResponse:
     started = await services(request).keys.start_device_key(principal_of(request), body.spki)
     return web.json_response(
-        {"challenge": started.challenge, "claim": started.claim, "statement": b64(started.statement),
-         "sent_to": started.sent_to, "expires_at": started.expires_at},
+        {
+            "challenge": started.challenge,
+            "claim": started.claim,
+            "statement": b64(started.statement),
+            "sent_to": started.sent_to,
+            "expires_at": started.expires_at,
+        },
         status=201,
     )
 
 
-@api.route("POST", "/party/keys/device/{challenge}", summary="Finish binding: the code and the key's signature of the statement", body=DeviceKeyFinishIn, status=201, tag="evidence", auth="party")
+@api.route(
+    "POST",
+    "/party/keys/device/{challenge}",
+    summary="Finish binding: the code and the key's signature of the statement",
+    body=DeviceKeyFinishIn,
+    status=201,
+    tag="evidence",
+    auth="party",
+)
 async def finish_device_key(request: web.Request, body: DeviceKeyFinishIn) -> web.StreamResponse:
-    info = await services(request).keys.finish_device_key(principal_of(request), request.match_info["challenge"], body.code, body.signature)
+    info = await services(request).keys.finish_device_key(
+        principal_of(request), request.match_info["challenge"], body.code, body.signature
+    )
     return web.json_response({"key_id": info.id, "alg": info.alg}, status=201)
 
 
-@api.route("POST", "/party/keys/passkey", summary="Start binding a passkey: registration options, and a one-time code by SMS", status=201, tag="evidence", auth="party")
+@api.route(
+    "POST",
+    "/party/keys/passkey",
+    summary="Start binding a passkey: registration options, and a one-time code by SMS",
+    status=201,
+    tag="evidence",
+    auth="party",
+)
 async def start_passkey(request: web.Request) -> web.StreamResponse:
     challenge, options, sent_to, expires = await services(request).keys.start_passkey(principal_of(request))
     return web.json_response({"challenge": challenge, "options": options, "sent_to": sent_to, "expires_at": expires}, status=201)
 
 
-@api.route("POST", "/party/keys/passkey/{challenge}/register", summary="The code and the new passkey; answers the binding statement to sign", body=PasskeyRegisterIn, tag="evidence", auth="party")
+@api.route(
+    "POST",
+    "/party/keys/passkey/{challenge}/register",
+    summary="The code and the new passkey; answers the binding statement to sign",
+    body=PasskeyRegisterIn,
+    tag="evidence",
+    auth="party",
+)
 async def register_passkey(request: web.Request, body: PasskeyRegisterIn) -> web.StreamResponse:
     statement, claim, options = await services(request).keys.register_passkey(
         principal_of(request), request.match_info["challenge"], body.code, body.credential
@@ -71,21 +108,43 @@ async def register_passkey(request: web.Request, body: PasskeyRegisterIn) -> web
     return web.json_response({"statement": b64(statement), "claim": claim, "options": options})
 
 
-@api.route("POST", "/party/keys/passkey/{challenge}/bind", summary="The passkey's signature of its binding statement", body=PasskeyBindIn, status=201, tag="evidence", auth="party")
+@api.route(
+    "POST",
+    "/party/keys/passkey/{challenge}/bind",
+    summary="The passkey's signature of its binding statement",
+    body=PasskeyBindIn,
+    status=201,
+    tag="evidence",
+    auth="party",
+)
 async def bind_passkey(request: web.Request, body: PasskeyBindIn) -> web.StreamResponse:
     info = await services(request).keys.bind_passkey(principal_of(request), request.match_info["challenge"], body.credential)
     return web.json_response({"key_id": info.id, "alg": info.alg}, status=201)
 
 
-@api.route("POST", "/cases/{case_id}/identity-checks", summary="Record how a party's identity was checked", body=IdentityCheckIn, status=201, tag="evidence")
+@api.route(
+    "POST",
+    "/cases/{case_id}/identity-checks",
+    summary="Record how a party's identity was checked",
+    body=IdentityCheckIn,
+    status=201,
+    tag="evidence",
+)
 async def identity_check(request: web.Request, body: IdentityCheckIn) -> web.StreamResponse:
     seq = await services(request).evidence.check_identity(
-        principal_of(request), request.match_info["case_id"], party_id=body.party_id, method=body.method, result=body.result, note_text=body.note
+        principal_of(request),
+        request.match_info["case_id"],
+        party_id=body.party_id,
+        method=body.method,
+        result=body.result,
+        note_text=body.note,
     )
     return web.json_response({"seq": seq}, status=201)
 
 
-@api.route("GET", "/cases/{case_id}/evidence", summary="The case's evidence records and where they are in the log", tag="evidence")
+@api.route(
+    "GET", "/cases/{case_id}/evidence", summary="The case's evidence records and where they are in the log", tag="evidence"
+)
 async def case_records(request: web.Request) -> web.StreamResponse:
     found = await services(request).evidence.records(principal_of(request), request.match_info["case_id"])
     return web.json_response(
@@ -93,10 +152,21 @@ async def case_records(request: web.Request) -> web.StreamResponse:
     )
 
 
-@api.route("POST", "/cases/{case_id}/evidence/bundle", summary="Export the case's evidence bundle (.zip); logged as an export record", status=200, tag="evidence", produces="application/zip")
+@api.route(
+    "POST",
+    "/cases/{case_id}/evidence/bundle",
+    summary="Export the case's evidence bundle (.zip); logged as an export record",
+    status=200,
+    tag="evidence",
+    produces="application/zip",
+)
 async def export_bundle(request: web.Request) -> web.StreamResponse:
     exported = await services(request).evidence.export(principal_of(request), request.match_info["case_id"])
     return web.Response(
-        body=exported.data, content_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{exported.filename}"', "X-Manifest-SHA256": exported.manifest_hash},
+        body=exported.data,
+        content_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{exported.filename}"',
+            "X-Manifest-SHA256": exported.manifest_hash,
+        },
     )

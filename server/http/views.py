@@ -97,8 +97,13 @@ def issued_link(link: IssuedLink) -> dict[str, Any]:
 
 def session_brief(s: MediationSession, viewer_zone: str) -> dict[str, Any]:
     return {
-        "id": s.id, "starts_at": iso(s.starts_at), "ends_at": iso(s.ends_at), "timezone": s.timezone,
-        "starts_at_local": local(s.starts_at, viewer_zone), "ends_at_local": local(s.ends_at, viewer_zone), "status": s.status,
+        "id": s.id,
+        "starts_at": iso(s.starts_at),
+        "ends_at": iso(s.ends_at),
+        "timezone": s.timezone,
+        "starts_at_local": local(s.starts_at, viewer_zone),
+        "ends_at_local": local(s.ends_at, viewer_zone),
+        "status": s.status,
     }
 
 

@@ -166,19 +166,28 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
     "GET /party/me": (simple("/api/v1/party/me"), (401, 200, 403, 403, 403, 403)),
     "GET /party/calendar.ics": (simple("/api/v1/party/calendar.ics"), (401, 200, 403, 403, 403, 403)),
     "GET /meta": (simple("/api/v1/meta"), (200, 200, 200, 200, 200, 200)),
-    "POST /party/keys/device": (simple("/api/v1/party/keys/device", lambda _: {"spki": device_spki()}), (401, 201, 403, 403, 403, 403)),
+    "POST /party/keys/device": (
+        simple("/api/v1/party/keys/device", lambda _: {"spki": device_spki()}),
+        (401, 201, 403, 403, 403, 403),
+    ),
     "POST /party/keys/device/{challenge}": (
-        simple("/api/v1/party/keys/device/unknown-challenge", {"code": "123456", "signature": "AAAA"}), (401, 404, 403, 403, 403, 403)
+        simple("/api/v1/party/keys/device/unknown-challenge", {"code": "123456", "signature": "AAAA"}),
+        (401, 404, 403, 403, 403, 403),
     ),
     "POST /party/keys/passkey": (simple("/api/v1/party/keys/passkey"), (401, 201, 403, 403, 403, 403)),
     "POST /party/keys/passkey/{challenge}/register": (
-        simple("/api/v1/party/keys/passkey/unknown/register", {"code": "123456", "credential": {}}), (401, 404, 403, 403, 403, 403)
+        simple("/api/v1/party/keys/passkey/unknown/register", {"code": "123456", "credential": {}}),
+        (401, 404, 403, 403, 403, 403),
     ),
     "POST /party/keys/passkey/{challenge}/bind": (
-        simple("/api/v1/party/keys/passkey/unknown/bind", {"credential": {}}), (401, 404, 403, 403, 403, 403)
+        simple("/api/v1/party/keys/passkey/unknown/bind", {"credential": {}}),
+        (401, 404, 403, 403, 403, 403),
     ),
     "POST /cases/{case_id}/identity-checks": (
-        simple("/api/v1/cases/{case_id}/identity-checks", lambda s: {"party_id": s.case["parties"][0]["id"], "method": "id_card_on_video", "result": "confirmed"}),
+        simple(
+            "/api/v1/cases/{case_id}/identity-checks",
+            lambda s: {"party_id": s.case["parties"][0]["id"], "method": "id_card_on_video", "result": "confirmed"},
+        ),
         (401, 403, 403, 403, 403, 201),
     ),
     "GET /cases/{case_id}/evidence": (simple("/api/v1/cases/{case_id}/evidence"), STAFF_ONLY_CASE),

@@ -5,11 +5,10 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import timedelta
+from hashlib import sha256
 from typing import Any
 
 from sqlalchemy import select, update
-
-from hashlib import sha256
 
 from server.evidence.records import DeviceKey, Record, b64, unb64, unb64url
 from server.models import EvidenceChallenge, OutboxMessage, utcnow
@@ -29,7 +28,9 @@ async def party_of(world: World) -> tuple[Actor, Actor, dict[str, Any], dict[str
 async def latest_code(world: World) -> str:
     """What the SMS gateway would deliver: the outbox keeps the message for the sender."""
     async with world.services.links._maker() as db:
-        body = (await db.scalars(select(OutboxMessage.body).where(OutboxMessage.kind == "otp").order_by(OutboxMessage.id.desc()))).first()
+        body = (
+            await db.scalars(select(OutboxMessage.body).where(OutboxMessage.kind == "otp").order_by(OutboxMessage.id.desc()))
+        ).first()
     assert body is not None
     return next(word for word in body.replace("，", " ").replace("是", " ").split() if word.isdigit() and len(word) == 6)
 
@@ -43,12 +44,19 @@ async def test_a_party_binds_a_device_key_after_proving_their_phone(world: World
     assert started["claim"]["type"] == "key_bound" and started["claim"]["public"]["key"]["id"] == key.info.id
     code = await latest_code(world)
     bound = await party.call(
-        "POST", f"/api/v1/party/keys/device/{started['challenge']}",
-        {"code": code, "signature": key.sign(statement)["sig"]}, expect=201,
+        "POST",
+        f"/api/v1/party/keys/device/{started['challenge']}",
+        {"code": code, "signature": key.sign(statement)["sig"]},
+        expect=201,
     )
     assert bound["key_id"] == key.info.id
     # The code is single-use.
-    again = await party.call("POST", f"/api/v1/party/keys/device/{started['challenge']}", {"code": code, "signature": key.sign(statement)["sig"]}, expect=410)
+    again = await party.call(
+        "POST",
+        f"/api/v1/party/keys/device/{started['challenge']}",
+        {"code": code, "signature": key.sign(statement)["sig"]},
+        expect=410,
+    )
     assert again["error"]["code"] == "gone"
     await world.services.ledger.settle()
     records = (await liu.call("GET", f"/api/v1/cases/{case['id']}/evidence"))["items"]
@@ -66,19 +74,40 @@ async def test_wrong_codes_bad_signatures_and_expired_codes_bind_nothing(world: 
     started = await party.call("POST", "/api/v1/party/keys/device", {"spki": b64(key.info.spki)}, expect=201)
     path = f"/api/v1/party/keys/device/{started['challenge']}"
     good_sig = key.sign(unb64(started["statement"]))["sig"]
-    wrong = await party.call("POST", path, {"code": "000000" if await latest_code(world) != "000000" else "111111", "signature": good_sig}, expect=422)
+    wrong = await party.call(
+        "POST", path, {"code": "000000" if await latest_code(world) != "000000" else "111111", "signature": good_sig}, expect=422
+    )
     assert "4 tries left" in wrong["error"]["fields"][0]["reason"]
     other_key = DeviceKey.generate({"kind": "party", "id": "x"})
-    forged = await party.call("POST", path, {"code": await latest_code(world), "signature": other_key.sign(unb64(started["statement"]))["sig"]}, expect=422)
+    forged = await party.call(
+        "POST",
+        path,
+        {"code": await latest_code(world), "signature": other_key.sign(unb64(started["statement"]))["sig"]},
+        expect=422,
+    )
     assert "signature" in forged["error"]["message"]
     for _ in range(4):
-        await party.call("POST", path, {"code": "999999" if await latest_code(world) != "999999" else "888888", "signature": good_sig}, expect=422)
+        await party.call(
+            "POST",
+            path,
+            {"code": "999999" if await latest_code(world) != "999999" else "888888", "signature": good_sig},
+            expect=422,
+        )
     locked = await party.call("POST", path, {"code": await latest_code(world), "signature": good_sig}, expect=429)
     assert locked["error"]["code"] == "too_many_attempts"
     second = await party.call("POST", "/api/v1/party/keys/device", {"spki": b64(key.info.spki)}, expect=201)
     async with world.services.links._maker() as db, db.begin():
-        await db.execute(update(EvidenceChallenge).where(EvidenceChallenge.nonce == second["challenge"]).values(expires_at=utcnow() - timedelta(seconds=1)))
-    await party.call("POST", f"/api/v1/party/keys/device/{second['challenge']}", {"code": await latest_code(world), "signature": good_sig}, expect=410)
+        await db.execute(
+            update(EvidenceChallenge)
+            .where(EvidenceChallenge.nonce == second["challenge"])
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    await party.call(
+        "POST",
+        f"/api/v1/party/keys/device/{second['challenge']}",
+        {"code": await latest_code(world), "signature": good_sig},
+        expect=410,
+    )
     not_a_key = await party.call("POST", "/api/v1/party/keys/device", {"spki": b64(b"not a key")}, expect=422)
     assert not_a_key["error"]["fields"][0]["field"] == "spki"
     await world.services.ledger.settle()
@@ -88,9 +117,18 @@ async def test_wrong_codes_bad_signatures_and_expired_codes_bind_nothing(world: 
 async def test_identity_checks_are_logged_and_the_case_exports_as_a_bundle(world: World) -> None:
     liu, _, case, _ = await party_of(world)
     party_id = case["parties"][0]["id"]
-    await liu.call("POST", f"/api/v1/cases/{case['id']}/identity-checks",
-                   {"party_id": party_id, "method": "id_card_on_video", "result": "confirmed", "note": "身份证与本人一致"}, expect=201)
-    bad = await liu.call("POST", f"/api/v1/cases/{case['id']}/identity-checks", {"party_id": party_id, "method": "guess", "result": "confirmed"}, expect=422)
+    await liu.call(
+        "POST",
+        f"/api/v1/cases/{case['id']}/identity-checks",
+        {"party_id": party_id, "method": "id_card_on_video", "result": "confirmed", "note": "身份证与本人一致"},
+        expect=201,
+    )
+    bad = await liu.call(
+        "POST",
+        f"/api/v1/cases/{case['id']}/identity-checks",
+        {"party_id": party_id, "method": "guess", "result": "confirmed"},
+        expect=422,
+    )
     assert bad["error"]["fields"][0]["field"] == "method"
     response = await liu.request("POST", f"/api/v1/cases/{case['id']}/evidence/bundle")
     assert response.status == 200 and response.content_type == "application/zip"
@@ -121,7 +159,12 @@ async def test_a_party_binds_a_passkey_after_proving_their_phone(world: World) -
     # A passkey made for another site is refused, and so is a wrong code.
     elsewhere = SoftAuthenticator("es256").register(challenge, rp_id="evil.example", origin="https://evil.example")
     await party.call("POST", f"{path}/register", {"code": await latest_code(world), "credential": elsewhere}, expect=422)
-    await party.call("POST", f"{path}/register", {"code": "000000" if await latest_code(world) != "000000" else "111111", "credential": credential}, expect=422)
+    await party.call(
+        "POST",
+        f"{path}/register",
+        {"code": "000000" if await latest_code(world) != "000000" else "111111", "credential": credential},
+        expect=422,
+    )
     signing = await party.call("POST", f"{path}/register", {"code": await latest_code(world), "credential": credential})
     statement = unb64(signing["statement"])
     assert unb64url(signing["options"]["challenge"]) == sha256(statement).digest()
@@ -137,7 +180,7 @@ async def test_a_party_binds_a_passkey_after_proving_their_phone(world: World) -
     response = await liu.request("POST", f"/api/v1/cases/{case['id']}/evidence/bundle")
     bundle_path = world.services.settings.data_dir / "passkey-case.zip"
     bundle_path.write_bytes(await response.read())
-    from server.evidence.verify import verify_bundle, render
+    from server.evidence.verify import render, verify_bundle
 
     report = verify_bundle(bundle_path)
     assert report.ok, render(report, "en")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import struct
 import subprocess
@@ -20,6 +21,8 @@ from server.evidence.records import Claim, DeviceKey, KeyInfo, Record, body_hash
 from server.models import EvidenceBody, EvidencePending, LogEntry
 from tests.api.helpers import open_case
 from tests.conftest import World
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 async def read_log(world: World, size: int | None = None) -> tuple[note.Checkpoint, list[bytes]]:
@@ -70,7 +73,13 @@ async def test_a_tiles_client_can_rebuild_the_tree_and_check_the_checkpoint(worl
     for batch in range(3):
         async with ledger._maker() as db, db.begin():
             for i in range(110):
-                await ledger.append_platform(db, type="identity_checked", case=f"c{i % 7}", actor={"kind": "platform", "id": "p"}, data={"i": i, "b": batch})
+                await ledger.append_platform(
+                    db,
+                    type="identity_checked",
+                    case=f"c{i % 7}",
+                    actor={"kind": "platform", "id": "p"},
+                    data={"i": i, "b": batch},
+                )
         await ledger.settle()
     checkpoint, entries = await read_log(world)
     assert checkpoint.size == 330
@@ -95,7 +104,9 @@ async def test_concurrent_appends_keep_every_case_chain_whole(world: World) -> N
 
     async def append(case: int, n: int) -> None:
         async with ledger._maker() as db, db.begin():
-            await ledger.append_platform(db, type="identity_checked", case=f"case-{case}", actor={"kind": "platform", "id": "p"}, data={"n": n})
+            await ledger.append_platform(
+                db, type="identity_checked", case=f"case-{case}", actor={"kind": "platform", "id": "p"}, data={"n": n}
+            )
 
     await asyncio.gather(*(append(c, n) for n in range(15) for c in range(12)))
     stop.set()
@@ -110,7 +121,7 @@ async def test_concurrent_appends_keep_every_case_chain_whole(world: World) -> N
     for case, records in chains.items():
         records.sort(key=lambda r: r.seq)
         assert [r.seq for r in records] == list(range(1, 16)), case
-        for before, after in zip(records, records[1:], strict=False):
+        for before, after in itertools.pairwise(records):
             assert after.prev == entry_hash(before.entry)
 
 
@@ -119,7 +130,12 @@ async def test_the_log_tables_refuse_updates_and_deletes(world: World) -> None:
     async with ledger._maker() as db, db.begin():
         await ledger.append_platform(db, type="identity_checked", case="c", actor={"kind": "platform", "id": "p"}, data={})
     await ledger.settle()
-    for statement in ("UPDATE log_entries SET type = 'forged'", "DELETE FROM log_entries", "DELETE FROM log_nodes", "UPDATE log_checkpoints SET note = ''"):
+    for statement in (
+        "UPDATE log_entries SET type = 'forged'",
+        "DELETE FROM log_entries",
+        "DELETE FROM log_nodes",
+        "UPDATE log_checkpoints SET note = ''",
+    ):
         with pytest.raises(DBAPIError, match="append-only"):
             async with ledger._maker() as db, db.begin():
                 await db.execute(text(statement))
@@ -133,8 +149,13 @@ async def test_replays_foreign_claims_and_bad_signatures_are_refused_and_write_n
     body = make_body({"who": "张三"})
 
     def claim(**kw: object) -> Claim:
-        values: dict[str, object] = {"log": ledger.origin, "type": "identity_checked", "case": "case-x",
-                                     "actor": {"kind": "platform", "id": "p"}, "body_hash": body_hash(body)}
+        values: dict[str, object] = {
+            "log": ledger.origin,
+            "type": "identity_checked",
+            "case": "case-x",
+            "actor": {"kind": "platform", "id": "p"},
+            "body_hash": body_hash(body),
+        }
         values.update(kw)
         return Claim(**values)  # type: ignore[arg-type]
 
@@ -171,8 +192,14 @@ async def test_a_bound_key_signs_only_for_its_holder(world: World) -> None:
     platform = ledger.keyring.signer("platform")
     key = DeviceKey.generate({"kind": "party", "id": "party-a", "role": "applicant"})
     body = make_body({"phone": "13800000001", "method": "sms_otp"})
-    binding = Claim(ledger.origin, "key_bound", "case-k", {"kind": "party", "id": "party-a", "role": "applicant"},
-                    body_hash(body), {"key": key.info.to_json(), "method": "sms_otp"})
+    binding = Claim(
+        ledger.origin,
+        "key_bound",
+        "case-k",
+        {"kind": "party", "id": "party-a", "role": "applicant"},
+        body_hash(body),
+        {"key": key.info.to_json(), "method": "sms_otp"},
+    )
     with pytest.raises(InvalidInput, match="new key and the platform"):
         async with ledger._maker() as db, db.begin():
             await ledger.append(db, binding, [key.sign(binding.statement)], body, new_key=key.info)
@@ -193,9 +220,12 @@ async def test_a_bound_key_signs_only_for_its_holder(world: World) -> None:
 
 def run_worker(world: World, *args: str) -> subprocess.CompletedProcess[str]:
     settings = world.services.settings
-    return subprocess.run(
+    return subprocess.run(  # noqa: PLW1510 - the caller reads the return code
         [sys.executable, "-m", "tests.ledger_worker", str(settings.data_dir), settings.resolved_database_url, *args],
-        capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO_ROOT,
         env={k: v for k, v in os.environ.items() if not k.startswith("MEDIATE_")},
     )
 
@@ -213,23 +243,37 @@ async def test_a_crash_between_accepting_and_checkpointing_loses_nothing(world: 
     assert merkle.root_from_leaves([merkle.leaf_hash(e) for e in entries]) == checkpoint.root_hash
     # The chains go on where the crashed process left them.
     async with world.services.ledger._maker() as db, db.begin():
-        appended = await world.services.ledger.append_platform(db, type="identity_checked", case="case-0", actor={"kind": "platform", "id": "p"}, data={})
+        appended = await world.services.ledger.append_platform(
+            db, type="identity_checked", case="case-0", actor={"kind": "platform", "id": "p"}, data={}
+        )
     assert appended.record.seq == 5
 
 
 @pytest.mark.skipif(not os.environ.get("MEDIATE_TEST_DATABASE_URL"), reason="needs PostgreSQL (MEDIATE_TEST_DATABASE_URL)")
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_two_processes_append_to_one_postgresql_log(world: World) -> None:
+    root = REPO_ROOT
     workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.ledger_worker", str(world.services.settings.data_dir),
-             world.services.settings.resolved_database_url, "6", "25", "--sequence"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2],
+        subprocess.Popen(  # noqa: ASYNC220 - the workers must be separate processes
+            [
+                sys.executable,
+                "-m",
+                "tests.ledger_worker",
+                str(world.services.settings.data_dir),
+                world.services.settings.resolved_database_url,
+                "6",
+                "25",
+                "--sequence",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=root,
         )
         for _ in range(2)
     ]
     for worker in workers:
-        out, err = worker.communicate(timeout=300)
+        _, err = worker.communicate(timeout=300)
         assert worker.returncode == 0, err
     await world.services.ledger.settle()
     checkpoint, entries = await read_log(world)

@@ -23,8 +23,11 @@ from server.evidence.records import (
 def claim(**changes: object) -> Claim:
     body = make_body({"name": "张三", "phone": "13800000001"})
     values: dict[str, object] = {
-        "log": "mediate.test/log", "type": "consent", "case": "case-1",
-        "actor": {"kind": "party", "id": "p1", "role": "applicant"}, "body_hash": body_hash(body),
+        "log": "mediate.test/log",
+        "type": "consent",
+        "case": "case-1",
+        "actor": {"kind": "party", "id": "p1", "role": "applicant"},
+        "body_hash": body_hash(body),
     }
     values.update(changes)
     return Claim(**values)  # type: ignore[arg-type]

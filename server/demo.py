@@ -103,9 +103,9 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
                 f"{issued.party.name} opened their link, proved their phone with a one-time code and bound signing key {key.info.id[:12]}…"
             )
 
-        for party in (applicant, respondent):
+        for checked in (applicant, respondent):
             await services.evidence.check_identity(
-                mediator, case_id, party_id=party.id, method="id_card_on_video", result="confirmed"
+                mediator, case_id, party_id=checked.id, method="id_card_on_video", result="confirmed"
             )
         said.append("the mediator recorded both identity checks (ID card shown on video)")
 

@@ -30,6 +30,7 @@ from server.domain.keyring import Keyring
 from server.errors import Conflict, DomainError, FieldError, InvalidInput
 from server.evidence import merkle, note
 from server.evidence.records import (
+    USER_VERIFIED_TYPES,
     Claim,
     KeyInfo,
     Record,
@@ -58,8 +59,6 @@ log = logging.getLogger(__name__)
 
 MAX_ENTRY_BYTES = 60_000  # entry bundles length-prefix entries with a uint16 (C2SP tlog-tiles)
 SEQUENCER_LOCK = 0x6D656469  # "medi": the PostgreSQL advisory lock of the one sequencer
-# Record types whose signer must have verified the user (WebAuthn UV flag), not just presence.
-USER_VERIFIED_TYPES = frozenset({"consent", "signature", "confirmation_decided", "confirmation_applied"})
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,9 @@ RECORD_TYPES = frozenset(
         "recording_deleted",
     }
 )
+# Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:
+# what a person agrees to or signs (Electronic Signature Law art. 13: the signer's sole control).
+USER_VERIFIED_TYPES = frozenset({"consent", "signature", "confirmation_decided", "confirmation_applied"})
 ACTOR_KINDS = frozenset({"party", "staff", "platform", "recorder"})
 KEY_ALGS = frozenset({"ed25519", "es256", "webauthn"})
 KEY_PURPOSES = frozenset({"log", "platform", "recorder", "person"})

@@ -125,7 +125,9 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     async def work(s: Services) -> Any:
         case_id = await s.cases.find_id(args.case)
-        return await s.evidence.export(SYSTEM, case_id, consistency_from=args.consistency_from)
+        return await s.evidence.export(
+            SYSTEM, case_id, consistency_from=args.consistency_from, witness_wait=args.wait_for_witnesses
+        )
 
     exported = with_services(settings_from(args), work)
     out = Path(args.out or exported.filename)
@@ -214,6 +216,13 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--out", help="file to write (default evidence-<case id>.zip)")
     export.add_argument(
         "--consistency-from", type=int, action="append", help="add a consistency proof from this earlier log size"
+    )
+    export.add_argument(
+        "--wait-for-witnesses",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="with a server running and witnesses configured, wait this long for a cosigned checkpoint",
     )
     export.set_defaults(func=cmd_export)
 

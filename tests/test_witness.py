@@ -413,3 +413,42 @@ async def test_a_partial_tile_the_log_no_longer_serves_is_read_from_the_full_til
         assert await witness.fetch_tiles(s, prefix, {old_edge}) == {old_edge: tree.read_tile(old_edge)}
         with pytest.raises(witness.WitnessError, match="404"):  # the right edge has no full tile yet
             await witness.fetch_tiles(s, prefix, {merkle.TileAddress(0, 1, 44)})
+
+
+async def test_an_export_waits_for_a_witness_and_the_bundle_carries_its_cosignature(
+    settings: Settings, aiohttp_server: Any, tmp_path: Path
+) -> None:
+    from server.domain.principal import SYSTEM
+    from server.evidence.verify import render, verify_bundle
+
+    state_path = tmp_path / "witness" / "state.json"
+    state = witness.WitnessState.open(state_path, "court.example/witness")
+    vkey = state.vkey
+    configured = settings.with_overrides(witnesses=(vkey,))
+    app = create_app(configured, migrate=False, run_background=False)
+    server = await aiohttp_server(app)
+    services = app[SERVICES]
+    org = await services.accounts.create_organisation(SYSTEM, "见证测试调解委员会", "committee")
+    await services.accounts.create_user(
+        SYSTEM, username="wit", display_name="吴调解员", password="Long-enough-9", role="mediator", organisation_id=org.id
+    )
+    login = await services.accounts.login("wit", "Long-enough-9", "test")
+    mediator = (await services.accounts.resolve(login.token)).principal  # type: ignore[union-attr]
+    case = await services.cases.open_case(mediator, case_number="W-1", dispute_type="loans", summary="借款")
+    stop = asyncio.Event()
+    url = str(server.make_url("")).rstrip("/")
+    runner = asyncio.create_task(witness.run_witness([url], state_path, 0.2, stop))
+    try:
+        exported = await services.evidence.export(mediator, case.case.id, witness_wait=15)
+    finally:
+        stop.set()
+        await runner
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(exported.data)
+    report = verify_bundle(path, trusted_witness_keys=[vkey])
+    assert report.ok, render(report, "en")
+    assert "court.example/witness" in render(report, "en")
+    # Without waiting, the bundle has no cosignature and a trusted witness is missing from it.
+    bare = tmp_path / "bare.zip"
+    bare.write_bytes((await services.evidence.export(mediator, case.case.id)).data)
+    assert not verify_bundle(bare, trusted_witness_keys=[vkey]).ok

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from server.domain.principal import Principal, Staff, System, require_staff
 from server.errors import FieldError, Forbidden, InvalidInput, NotFound
 from server.evidence import bundle
 from server.evidence.records import Claim, Record, body_hash, make_body, sha256_hex, timestamp
-from server.models import Case, EvidencePending, LogEntry, Party
+from server.models import Case, EvidencePending, LogCheckpoint, LogEntry, Party
 
 IDENTITY_METHODS = ("id_card_on_video", "face_to_face", "document_upload", "phone_callback")
 IDENTITY_RESULTS = ("confirmed", "not_confirmed")
@@ -98,8 +99,20 @@ class Evidence:
             (RecordSummary(r.seq, r.claim.type, r.claim.time, r.claim.actor, index) for r, index in out), key=lambda s: s.seq
         )
 
-    async def export(self, principal: Principal | None, case_id: str, *, consistency_from: list[int] | None = None) -> Exported:
-        """Write the case's bundle (FORMAT.md), after logging an `export` record carrying its manifest."""
+    async def export(
+        self,
+        principal: Principal | None,
+        case_id: str,
+        *,
+        consistency_from: list[int] | None = None,
+        witness_wait: float = 0.0,
+    ) -> Exported:
+        """Write the case's bundle (FORMAT.md), after logging an `export` record carrying its manifest.
+
+        The newest checkpoint has no witness cosignature yet. With witnesses configured,
+        `witness_wait` seconds are allowed for one to cosign a checkpoint that covers the case,
+        so that the bundle carries it; otherwise the bundle has the platform's signature alone.
+        """
         if principal is not None and not isinstance(principal, System):
             staff = require_staff(principal)
             if staff.role not in ("mediator", "judge"):
@@ -122,7 +135,7 @@ class Evidence:
                 proofs={},
                 witnesses=list(self._witnesses),
             )
-            manifest_hash = sha256_hex(bundle.manifest_for(contents))
+            manifest_hash = sha256_hex(bundle.manifest_for(contents, export_appended=False))
             actor = {"kind": "platform", "id": "platform"}
             if isinstance(principal, Staff):
                 actor = {"kind": "staff", "id": principal.user_id, "role": principal.role}
@@ -132,6 +145,8 @@ class Evidence:
                 history.record(db, case.id, principal, "evidence_exported", manifest_hash=manifest_hash)
         row = await self._ledger.settle()
         assert row is not None
+        if self._witnesses and witness_wait > 0:
+            row = await self._wait_for_witness(row, witness_wait)
         async with self._maker() as db:
             entries = await self._ledger.case_entries(db, case_id)
         contents.entries = [e.entry for e in entries]
@@ -148,6 +163,16 @@ class Evidence:
         written_hash = bundle.write_bundle(out, contents)
         assert written_hash == manifest_hash, "the manifest changed between logging and writing"
         return Exported(out.getvalue(), f"evidence-{case_id}.zip", manifest_hash, len(entries), row.size)
+
+    async def _wait_for_witness(self, row: LogCheckpoint, seconds: float) -> LogCheckpoint:
+        deadline = asyncio.get_running_loop().time() + seconds
+        while True:
+            cosigned = await self._ledger.cosigned_checkpoint(row.size)
+            if cosigned is not None:
+                return cosigned
+            if asyncio.get_running_loop().time() >= deadline:
+                return row
+            await asyncio.sleep(0.2)
 
     async def _consistency(self, size1: int, size2: int) -> dict[str, Any]:
         async with self._maker() as db:

@@ -446,6 +446,16 @@ class Ledger:
         async with self._maker() as db:
             return await db.scalar(select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1))
 
+    async def cosigned_checkpoint(self, min_size: int) -> LogCheckpoint | None:
+        """The newest checkpoint covering `min_size` entries that a witness has cosigned."""
+        async with self._maker() as db:
+            return await db.scalar(
+                select(LogCheckpoint)
+                .where(LogCheckpoint.size >= min_size, LogCheckpoint.size.in_(select(LogCosignature.size)))
+                .order_by(LogCheckpoint.size.desc())
+                .limit(1)
+            )
+
     async def checkpoint_text(self, row: LogCheckpoint | None = None) -> str | None:
         """The newest checkpoint with every witness cosignature gathered for it."""
         row = row or await self.latest_checkpoint_row()

@@ -106,14 +106,16 @@ def _is_export(entry: bytes) -> bool:
         return False
 
 
-def logged_files(contents: BundleContents) -> dict[str, bytes]:
+def logged_files(contents: BundleContents, *, export_appended: bool = True) -> dict[str, bytes]:
     """The files the manifest lists: all but the self-proving ones and a trailing export record.
 
     The export record carries the manifest's hash, so the manifest cannot list it; that record
     proves itself through the log instead.
     """
     entries = contents.entries
-    if entries and _is_export(entries[-1]):
+    # Before the exporter appends the bundle's own export record (`export_appended=False`), a
+    # trailing export record is an earlier export's and belongs in the manifest.
+    if export_appended and entries and _is_export(entries[-1]):
         entries = entries[:-1]
     files = {README: readme(contents).encode(), KEYS: canonical({"keys": [k.to_json() for k in contents.keys]})}
     for seq, entry in enumerate(entries, 1):
@@ -128,9 +130,9 @@ def logged_files(contents: BundleContents) -> dict[str, bytes]:
     return files
 
 
-def manifest_for(contents: BundleContents) -> bytes:
+def manifest_for(contents: BundleContents, *, export_appended: bool = True) -> bytes:
     """Canonical manifest.json; its SHA-256 is what the case's `export` record carries."""
-    files = {name: sha256_hex(data) for name, data in logged_files(contents).items()}
+    files = {name: sha256_hex(data) for name, data in logged_files(contents, export_appended=export_appended).items()}
     return canonical({"format": FORMAT, "case": contents.case, "log": contents.log, "created": contents.created, "files": files})
 
 

@@ -185,3 +185,19 @@ async def test_a_party_binds_a_passkey_after_proving_their_phone(world: World) -
     report = verify_bundle(bundle_path)
     assert report.ok, render(report, "en")
     assert "passkey" in render(report, "en").lower()
+
+
+async def test_a_case_exported_twice_gives_two_bundles_that_both_verify(world: World) -> None:
+    from server.evidence.verify import render, verify_bundle
+
+    liu, _, case, _ = await party_of(world)
+    for n in (1, 2):
+        response = await liu.request("POST", f"/api/v1/cases/{case['id']}/evidence/bundle")
+        assert response.status == 200
+        path = world.services.settings.data_dir / f"export-{n}.zip"
+        path.write_bytes(await response.read())
+        report = verify_bundle(path)
+        assert report.ok, render(report, "en")
+    # The second bundle holds the first export's record too: both exports are logged acts.
+    records = (await liu.call("GET", f"/api/v1/cases/{case['id']}/evidence"))["items"]
+    assert [r["type"] for r in records].count("export") == 2

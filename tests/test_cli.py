@@ -90,7 +90,9 @@ def test_organisations_and_users_are_created_from_the_command_line(tmp_path: Pat
 def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
     assert "up to date" in mediate("db", "upgrade", data_dir=tmp_path).stdout
     assert "up to date" in mediate("db", "upgrade", data_dir=tmp_path).stdout
-    assert (tmp_path / "mediate.sqlite3").exists()
+    database = tmp_path / "mediate.sqlite3"
+    assert database.exists()
+    assert database.stat().st_mode & 0o077 == 0, "the database holds personal data: private to its owner"
 
 
 def test_first_serve_prints_the_url_and_a_one_time_admin_password(tmp_path: Path) -> None:

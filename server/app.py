@@ -20,6 +20,7 @@ from server.domain.keyring import Keyring
 from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox, Sender, senders_from
+from server.domain.staffkeys import StaffKeys
 from server.http import (  # noqa: F401 - routes
     admin_api,
     auth_api,
@@ -30,6 +31,7 @@ from server.http import (  # noqa: F401 - routes
     pages,
     party_api,
     sessions_api,
+    staffkeys_api,
     witness_api,
 )
 from server.http.routes import api
@@ -58,6 +60,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         ledger=ledger,
         keys=KeyBinding(maker, ledger, settings),
         evidence=Evidence(maker, ledger, [witness_entry(vkey) for vkey in settings.witnesses]),
+        staff_keys=StaffKeys(maker, ledger, settings),
     )
 
 

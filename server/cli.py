@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import getpass
 import logging
+import os
 import ssl
 import sys
 from collections.abc import Awaitable, Callable

@@ -381,3 +381,14 @@ class EvidenceChallenge(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column()
+
+
+class EvidenceKeyCase(Base):
+    """A further case a person's key is bound for (staff use one key across their cases).
+
+    The binding itself is the case's `key_bound` record; this row lets the server find it.
+    """
+
+    __tablename__ = "evidence_key_cases"
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -47,6 +47,7 @@ from server.models import (
     EvidenceBody,
     EvidenceChain,
     EvidenceKey,
+    EvidenceKeyCase,
     EvidencePending,
     LogCheckpoint,
     LogCosignature,
@@ -198,13 +199,23 @@ class Ledger:
             if item.body is not None:
                 bodies.append({"claim_hash": hashes[i], "case_id": item.claim.case, "body": item.body})
             if item.new_key is not None:
-                new_keys.append(key_row(item.new_key, item.claim.case))
+                new_keys.append(item)
             outcomes[i] = Appended(record, hashes[i])
         if pending:
             await db.execute(insert(EvidencePending), pending)
         if bodies:
             await db.execute(insert(EvidenceBody), bodies)
-        db.add_all(new_keys)
+        if new_keys:
+            registered = set(
+                await db.scalars(select(EvidenceKey.id).where(EvidenceKey.id.in_([i.new_key.id for i in new_keys if i.new_key])))
+            )
+            for item in new_keys:
+                assert item.new_key is not None
+                if item.new_key.id in registered:
+                    # A key registered on a staff account: this case joins the ones it serves.
+                    db.add(EvidenceKeyCase(key_id=item.new_key.id, case_id=item.claim.case))
+                else:
+                    db.add(key_row(item.new_key, item.claim.case))
         await db.flush()
         self.wake.set()
         return [o for o in outcomes if o is not None]
@@ -277,19 +288,22 @@ class Ledger:
             chains = {c.case_id: c for c in await db.scalars(query.execution_options(populate_existing=True))}
         return chains
 
-    async def _prefetch_keys(self, db: AsyncSession, items: list[Submission]) -> dict[str, tuple[KeyInfo, str | None]]:
-        """Every key the batch's signatures name, with the case a person's key is bound for.
+    async def _prefetch_keys(self, db: AsyncSession, items: list[Submission]) -> dict[str, tuple[KeyInfo, set[str]]]:
+        """Every key the batch's signatures name, with the cases a person's key is bound for.
 
-        The platform's keys come from memory; people's from one query.
+        The platform's keys come from memory; people's from two queries.
         """
-        keys: dict[str, tuple[KeyInfo, str | None]] = {k: (info, None) for k, info in self._platform_keys.items()}
+        keys: dict[str, tuple[KeyInfo, set[str]]] = {k: (info, set()) for k, info in self._platform_keys.items()}
         wanted = {sig.get("key", "") for item in items for sig in item.sigs} - set(keys)
         if wanted:
             for row in await db.scalars(select(EvidenceKey).where(EvidenceKey.id.in_(wanted))):
-                keys[row.id] = (key_info(row), row.case_id)
+                keys[row.id] = (key_info(row), {row.case_id} if row.case_id else set())
+            for binding in await db.scalars(select(EvidenceKeyCase).where(EvidenceKeyCase.key_id.in_(wanted))):
+                if binding.key_id in keys:
+                    keys[binding.key_id][1].add(binding.case_id)
         return keys
 
-    def _check(self, item: Submission, keys: dict[str, tuple[KeyInfo, str | None]]) -> None:
+    def _check(self, item: Submission, keys: dict[str, tuple[KeyInfo, set[str]]]) -> None:
         """Form, origin, body and signatures. People sign only with keys bound to them in this case.
 
         A `key_bound` record is signed by the new key itself (proof of possession) and
@@ -317,8 +331,8 @@ class Ledger:
             if new_key is not None and sig.get("key") == new_key.id:
                 key = new_key
             elif sig.get("key", "") in keys:
-                known, bound_case = keys[sig.get("key", "")]
-                if known.holder["kind"] == "platform" or bound_case == claim.case:
+                known, bound_cases = keys[sig.get("key", "")]
+                if known.holder["kind"] == "platform" or claim.case in bound_cases:
                     key = known
             if key is None:
                 raise InvalidInput("unknown signing key", [FieldError(f"sigs.{i}.key", "not bound to this case")])

@@ -14,6 +14,7 @@ from server.domain.keybinding import KeyBinding
 from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox
+from server.domain.staffkeys import StaffKeys
 from server.settings import Settings
 
 
@@ -28,6 +29,7 @@ class Services:
     ledger: Ledger
     keys: KeyBinding
     evidence: Evidence
+    staff_keys: StaffKeys
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

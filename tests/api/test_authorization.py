@@ -76,6 +76,17 @@ def with_revocable_link(path: str) -> Call:
     return build
 
 
+def with_liu_key(path: str, body: Any = None) -> Call:
+    """A fresh device key on the own mediator's account, not yet bound to the case."""
+
+    async def build(scene: Scene) -> tuple[str, Any]:
+        key = await scene.liu.call("POST", "/api/v1/me/keys/device", {"spki": device_spki()}, expect=201)
+        payload = body(scene, key["key_id"]) if callable(body) else body
+        return path.format(case_id=scene.case["id"], key_id=key["key_id"]), payload
+
+    return build
+
+
 def with_exception(path: str) -> Call:
     async def build(scene: Scene) -> tuple[str, Any]:
         return path.format(user_id=scene.world.ids["liu"], exception_id=await scene.fresh_exception()), None
@@ -191,6 +202,25 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         (401, 403, 403, 403, 403, 201),
     ),
     "GET /cases/{case_id}/evidence": (simple("/api/v1/cases/{case_id}/evidence"), STAFF_ONLY_CASE),
+    "GET /me/keys": (simple("/api/v1/me/keys"), (401, 403, 200, 200, 200, 200)),
+    "POST /me/keys/device": (simple("/api/v1/me/keys/device", lambda _: {"spki": device_spki()}), (401, 403, 201, 201, 403, 201)),
+    "POST /me/keys/passkey": (simple("/api/v1/me/keys/passkey"), (401, 403, 201, 201, 403, 201)),
+    "POST /me/keys/passkey/{challenge}": (
+        simple("/api/v1/me/keys/passkey/unknown", {"credential": {}}),
+        (401, 403, 404, 404, 403, 404),
+    ),
+    "POST /cases/{case_id}/keys/{key_id}/bind": (
+        with_liu_key("/api/v1/cases/{case_id}/keys/{key_id}/bind"),
+        (401, 403, 403, 403, 403, 201),
+    ),
+    "POST /cases/{case_id}/identity-checks/signed": (
+        with_liu_key(
+            "/api/v1/cases/{case_id}/identity-checks/signed",
+            lambda s, k: {"key_id": k, "party_id": s.case["parties"][0]["id"], "method": "face_to_face", "result": "confirmed"},
+        ),
+        (401, 403, 403, 403, 403, 201),
+    ),
+    "POST /signatures/{challenge}": (simple("/api/v1/signatures/unknown", {"signature": "AAAA"}), (401, 403, 404, 404, 403, 404)),
     "POST /cases/{case_id}/evidence/bundle": (simple("/api/v1/cases/{case_id}/evidence/bundle"), STAFF_ONLY_CASE),
     "GET /auth/me": (simple("/api/v1/auth/me"), (401, 200, 200, 200, 200, 200)),
     "POST /auth/login": (

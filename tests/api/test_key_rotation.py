@@ -36,7 +36,11 @@ async def test_after_rotating_the_log_and_platform_keys_old_and_new_evidence_ver
         assert restarted.ledger.keyring.vkey() != old_log_vkey
         async with restarted.ledger._maker() as session, session.begin():
             await restarted.ledger.append_platform(
-                session, type="identity_checked", case=case["id"], actor={"kind": "platform", "id": "platform"}, data={"after": "rotation"}
+                session,
+                type="identity_checked",
+                case=case["id"],
+                actor={"kind": "platform", "id": "platform"},
+                data={"after": "rotation"},
             )
         # The retired platform key signs nothing new.
         body = make_body({"late": True})

@@ -52,6 +52,9 @@ const state = {
   mediators: [],
   outbox: { status: 'loading', items: [], error: null },
   history: { status: 'loading', items: [], error: null },
+  evidence: { status: 'loading', items: [], error: null },
+  exported: null, // {filename, manifestHash} of the last export
+  csrf: null,
   booked: null, // {session, links} right after booking
   issued: new Map(), // `${sessionId}:${partyId}` → link answer of a re-issue
   rescheduling: new Set(), // session ids whose reschedule form is open
@@ -98,6 +101,7 @@ async function refresh() {
   renderSessions();
   loadOutbox();
   loadHistory();
+  loadEvidence();
 }
 
 // ------------------------------------------------------------------ helpers
@@ -256,6 +260,12 @@ function renderParties() {
     const keep = sel.value;
     replace(sel, h('option', { value: '' }, t('party.represents.none')), parties.map((p) => h('option', { value: p.id }, t('paren', { a: p.name, b: tv('partyrole', p.role) }))));
     sel.value = keep;
+  }
+  const icSel = document.getElementById('ic-party_id');
+  if (icSel) {
+    const keep = icSel.value;
+    replace(icSel, h('option', { value: '' }, t('common.select')), parties.map((p) => h('option', { value: p.id }, t('paren', { a: p.name, b: tv('partyrole', p.role) }))));
+    icSel.value = keep;
   }
   const hint = document.getElementById('book-no-parties');
   if (hint) hint.hidden = parties.length > 0;
@@ -712,6 +722,249 @@ function renderHistory() {
   );
 }
 
+// ------------------------------------------------------------------ evidence
+
+const ID_METHODS = ['id_card_on_video', 'face_to_face', 'document_upload', 'phone_callback'];
+const ID_RESULTS = ['confirmed', 'not_confirmed'];
+const EVIDENCE_POLL_MS = 1500;
+const EVIDENCE_POLL_MAX = 20;
+
+let evidencePollTimer = null;
+let evidencePolls = 0;
+
+async function loadEvidence({ poll = false } = {}) {
+  if (!poll) evidencePolls = 0;
+  try {
+    const data = await api.request('GET', `/cases/${encodeURIComponent(caseId)}/evidence`);
+    state.evidence = { status: 'ready', items: (data && data.items) || [], error: null };
+  } catch (err) {
+    if (!poll || state.evidence.status !== 'ready') state.evidence = { status: 'error', items: [], error: err };
+  }
+  renderEvidence();
+  // Records usually reach the log within a second: look again until every one has its index.
+  clearTimeout(evidencePollTimer);
+  if (state.evidence.items.some((r) => r.log_index == null) && evidencePolls < EVIDENCE_POLL_MAX) {
+    evidencePolls += 1;
+    evidencePollTimer = setTimeout(() => loadEvidence({ poll: true }), EVIDENCE_POLL_MS);
+  }
+}
+
+/** Who made a record: the party's name, the current user's name, else their role. */
+function evidenceActor(actor) {
+  if (!actor) return '';
+  if (actor.kind === 'party') {
+    const name = partyName(actor.id);
+    const role = actor.role ? tv('partyrole', actor.role) : '';
+    return name ? (role ? t('paren', { a: name, b: role }) : name) : role || tv('actor', 'party');
+  }
+  if (actor.kind === 'staff') {
+    const u = state.user;
+    if (u && actor.id === u.id) return t('evidence.actor.you', { name: u.display_name || u.username });
+    if (state.kase && state.kase.mediator && state.kase.mediator.id === actor.id) return state.kase.mediator.display_name;
+    return actor.role ? tv('role', actor.role) : tv('actor', 'staff');
+  }
+  if (actor.kind === 'platform') return t('evidence.actor.platform');
+  return tv('evidence.actor', actor.kind);
+}
+
+function renderEvidence() {
+  const host = document.getElementById('evidence-body');
+  if (!host) return;
+  const ev = state.evidence;
+  if (ev.status === 'loading') return replace(host, loadingState());
+  if (ev.status === 'error') return replace(host, errorState(ev.error, () => loadEvidence()));
+  if (!ev.items.length) return replace(host, emptyState(t('evidence.empty')));
+  const items = [...ev.items].sort((a, b) => b.seq - a.seq);
+  replace(
+    host,
+    h(
+      'ol',
+      { class: 'evidence-list', dataset: { testid: 'evidence-list' } },
+      items.map((r) =>
+        h(
+          'li',
+          { class: 'evidence-item', dataset: { testid: 'evidence-record', type: r.type, seq: String(r.seq) } },
+          h('span', { class: 'evidence-seq' }, t('evidence.seq', { seq: r.seq })),
+          h('span', { class: 'evidence-type' }, tv('evidence.type', r.type)),
+          r.time ? h('time', { class: 'evidence-time', datetime: r.time }, fmtShortDateTime(r.time, state.tz)) : null,
+          h('span', { class: 'evidence-actor muted' }, evidenceActor(r.actor)),
+          r.log_index != null
+            ? badge(t('evidence.logged', { index: r.log_index }), 'ok')
+            : h('span', { class: 'badge muted', role: 'status' }, t('evidence.pending')),
+        ),
+      ),
+    ),
+  );
+}
+
+function identityCheckForm() {
+  const parties = (state.kase && state.kase.parties) || [];
+  const form = h(
+    'form',
+    { id: 'idcheck-form', class: 'grid-form', novalidate: true, 'aria-labelledby': 'idcheck-title' },
+    h('h3', { id: 'idcheck-title', class: 'wide' }, t('idcheck.title')),
+    h('div', { class: 'form-message', role: 'alert', hidden: true }),
+    field({
+      label: t('idcheck.party'),
+      name: 'party_id',
+      kind: 'select',
+      required: true,
+      idPrefix: 'ic',
+      placeholder: t('common.select'),
+      options: parties.map((p) => ({ value: p.id, label: t('paren', { a: p.name, b: tv('partyrole', p.role) }) })),
+    }),
+    field({ label: t('idcheck.method'), name: 'method', kind: 'select', required: true, idPrefix: 'ic', options: optionsFrom(ID_METHODS, 'idmethod'), value: ID_METHODS[0] }),
+    field({ label: t('idcheck.result'), name: 'result', kind: 'select', required: true, idPrefix: 'ic', options: optionsFrom(ID_RESULTS, 'idresult'), value: ID_RESULTS[0] }),
+    field({ label: t('idcheck.note'), name: 'note', optional: true, idPrefix: 'ic', attrs: { maxlength: 500, autocomplete: 'off' } }),
+    h('div', { class: 'actions wide' }, h('button', { type: 'submit', class: 'primary', dataset: { testid: 'idcheck-submit' } }, t('idcheck.submit'))),
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearFormErrors(form);
+    const f = form.elements;
+    if (!f.party_id.value) {
+      setFieldError(form, 'party_id', parties.length ? t('error.field.required') : t('idcheck.no_parties'));
+      formMessage(form, t('error.invalid_input'));
+      f.party_id.focus();
+      return;
+    }
+    const body = { party_id: f.party_id.value, method: f.method.value, result: f.result.value };
+    const note = f.note.value.trim();
+    if (note) body.note = note;
+    await whileSubmitting(form, async () => {
+      try {
+        await api.request('POST', `/cases/${encodeURIComponent(caseId)}/identity-checks`, { body });
+        const name = partyName(body.party_id);
+        f.note.value = '';
+        formMessage(form, t('idcheck.done', { name }), 'success');
+        toast(t('idcheck.done', { name }));
+        await loadEvidence();
+        loadHistory();
+      } catch (err) {
+        showFormErrors(form, err);
+      }
+    });
+  });
+  return form;
+}
+
+/** The file name from a Content-Disposition header, if any. */
+function dispositionName(header) {
+  const m = /filename\*=UTF-8''([^;]+)|filename="?([^";]+)"?/i.exec(header || '');
+  if (!m) return null;
+  try {
+    return m[1] ? decodeURIComponent(m[1]) : m[2];
+  } catch {
+    return m[2] || null;
+  }
+}
+
+/** POST for a file (api.js speaks JSON only): the body as a Blob, the file name and the manifest hash. */
+async function postForFile(path, retry = true) {
+  const headers = { Accept: 'application/zip, application/json' };
+  if (state.csrf) headers['X-CSRF-Token'] = state.csrf;
+  let res;
+  try {
+    res = await fetch(`/api/v1${path}`, { method: 'POST', headers, credentials: 'same-origin', cache: 'no-store' });
+  } catch (e) {
+    throw new api.ApiError(0, 'network_error', (e && e.message) || 'Network error');
+  }
+  if (!res.ok) {
+    let e = {};
+    try {
+      const data = await res.json();
+      e = (data && data.error) || {};
+    } catch {
+      /* not JSON */
+    }
+    if (res.status === 403 && retry && /csrf/i.test(`${e.code || ''} ${e.message || ''}`)) {
+      const me = await api.me();
+      state.csrf = (me && me.csrf_token) || state.csrf;
+      return postForFile(path, false);
+    }
+    throw new api.ApiError(res.status, e.code || `http_${res.status}`, e.message || res.statusText, e.fields, e);
+  }
+  return {
+    blob: await res.blob(),
+    filename: dispositionName(res.headers.get('Content-Disposition')) || `evidence-${caseId}.zip`,
+    manifestHash: res.headers.get('X-Manifest-SHA256') || '',
+  };
+}
+
+function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: filename, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+function renderExportResult() {
+  const host = document.getElementById('export-result');
+  if (!host) return;
+  const x = state.exported;
+  if (!x) return replace(host);
+  replace(
+    host,
+    h('p', { class: 'notice ok-notice', role: 'status' }, t('export.done', { file: x.filename })),
+    x.manifestHash
+      ? h(
+          'p',
+          { class: 'manifest-line' },
+          t('export.hash'),
+          h('code', { class: 'manifest-hash', dataset: { testid: 'manifest-hash' } }, x.manifestHash),
+        )
+      : null,
+  );
+}
+
+async function onExport(button) {
+  const label = button.textContent;
+  button.disabled = true;
+  button.textContent = t('export.busy');
+  try {
+    const file = await postForFile(`/cases/${encodeURIComponent(caseId)}/evidence/bundle`);
+    saveBlob(file.blob, file.filename);
+    state.exported = { filename: file.filename, manifestHash: file.manifestHash };
+    renderExportResult();
+    loadEvidence();
+    loadHistory();
+  } catch (err) {
+    toast(t('export.failed', { message: errorMessage(err) }), 'error', 7000);
+  } finally {
+    if (button.isConnected) {
+      button.disabled = false;
+      button.textContent = label;
+    }
+  }
+}
+
+function evidenceSection() {
+  const exportButton = h('button', { type: 'button', class: 'primary', dataset: { testid: 'export-bundle' } }, t('export.button'));
+  exportButton.addEventListener('click', () => onExport(exportButton));
+  return section(
+    'evidence',
+    t('evidence.title'),
+    h('p', { class: 'muted' }, t('evidence.intro')),
+    h(
+      'div',
+      { class: 'evidence-toolbar' },
+      h('button', { type: 'button', class: 'secondary small-btn', onclick: () => loadEvidence(), dataset: { testid: 'evidence-refresh' } }, t('evidence.refresh')),
+    ),
+    h('div', { id: 'evidence-body', 'aria-live': 'polite' }),
+    identityCheckForm(),
+    h(
+      'div',
+      { class: 'export-box' },
+      h('h3', null, t('export.button')),
+      h('p', null, t('evidence.bundle.why')),
+      h('div', { class: 'actions' }, exportButton),
+      h('div', { id: 'export-result' }),
+    ),
+  );
+}
+
 // ------------------------------------------------------------------ page
 
 function render() {
@@ -758,6 +1011,7 @@ function render() {
         section('outbox', t('outbox.title'), h('div', { id: 'outbox-body' })),
         section('history', t('history.title'), h('div', { id: 'history-body' })),
       ),
+      evidenceSection(),
     ),
   );
   renderDetails();
@@ -765,11 +1019,14 @@ function render() {
   renderSessions();
   renderOutbox();
   renderHistory();
+  renderEvidence();
+  renderExportResult();
 }
 
 async function main() {
   const me = await initStaffPage();
   state.user = me.user;
+  state.csrf = me.csrf_token || null;
   state.tz = isValidTimeZone(me.user.timezone) ? me.user.timezone : browserTimeZone();
   const [meta, mediators] = await Promise.all([
     api.meta().catch(() => null),
@@ -783,6 +1040,7 @@ async function main() {
   if (!state.loadError) {
     loadOutbox();
     loadHistory();
+    loadEvidence();
   }
 }
 

@@ -58,6 +58,10 @@ from server.models import (
 
 log = logging.getLogger(__name__)
 
+# After a wake-up the sequencer waits this long, so that a busy log is sequenced in few rounds
+# (each round is a transaction competing with appends) while staying well within a second.
+GATHER_SECONDS = 0.25
+PARALLEL_CHECKS = 32  # from this many records in one batch, check them in two threads
 MAX_ENTRY_BYTES = 60_000  # entry bundles length-prefix entries with a uint16 (C2SP tlog-tiles)
 SEQUENCER_LOCK = 0x6D656469  # "medi": the PostgreSQL advisory lock of the one sequencer
 
@@ -165,13 +169,22 @@ class Ledger:
         for column in (LogEntry.claim_hash, EvidencePending.claim_hash):
             seen |= set(await db.scalars(select(column).where(column.in_(set(hashes)))))
         keys = await self._prefetch_keys(db, items)
-        for i, (item, digest) in enumerate(zip(items, hashes, strict=True)):
-            try:
-                if digest in seen:
-                    raise Conflict("this claim was recorded already (replay refused)", reason="replayed")
+        to_check = []
+        for i, digest in enumerate(hashes):
+            if digest in seen:
+                outcomes[i] = Conflict("this claim was recorded already (replay refused)", reason="replayed")
+            else:
                 seen.add(digest)
-                self._check(item, keys)
-            except (InvalidInput, Conflict) as exc:
+                to_check.append(i)
+        if len(to_check) >= PARALLEL_CHECKS:
+            # Signature checks release the GIL: two threads use both cores, and the event loop
+            # (which carries live sessions) is not held up by a large batch.
+            halves = [to_check[::2], to_check[1::2]]
+            for found in await asyncio.gather(*(asyncio.to_thread(self._check_many, items, half, keys) for half in halves)):
+                for i, exc in found:
+                    outcomes[i] = exc
+        else:
+            for i, exc in self._check_many(items, to_check, keys):
                 outcomes[i] = exc
         accepted = [i for i, o in enumerate(outcomes) if o is None]
         if not accepted:
@@ -302,6 +315,17 @@ class Ledger:
                 if binding.key_id in keys:
                     keys[binding.key_id][1].add(binding.case_id)
         return keys
+
+    def _check_many(
+        self, items: list[Submission], indexes: list[int], keys: dict[str, tuple[KeyInfo, set[str]]]
+    ) -> list[tuple[int, DomainError]]:
+        refused: list[tuple[int, DomainError]] = []
+        for i in indexes:
+            try:
+                self._check(items[i], keys)
+            except (InvalidInput, Conflict) as exc:
+                refused.append((i, exc))
+        return refused
 
     def _check(self, item: Submission, keys: dict[str, tuple[KeyInfo, set[str]]]) -> None:
         """Form, origin, body and signatures. People sign only with keys bound to them in this case.
@@ -452,7 +476,7 @@ class Ledger:
             waiter.cancel()
             stopper.cancel()
             if self.wake.is_set() and not stop.is_set():
-                await asyncio.sleep(0.05)  # gather a few appends into one round
+                await asyncio.sleep(GATHER_SECONDS)  # gather appends into fewer, larger rounds
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -448,7 +448,14 @@ async def test_an_export_waits_for_a_witness_and_the_bundle_carries_its_cosignat
     report = verify_bundle(path, trusted_witness_keys=[vkey])
     assert report.ok, render(report, "en")
     assert "court.example/witness" in render(report, "en")
+    # The case's chain now says which log state a witness vouched for; later bundles carry it.
+    records = await services.evidence.records(mediator, case.case.id)
+    witnessed = [r for r in records if r.type == "checkpoint_witnessed"]
+    assert len(witnessed) == 1
     # Without waiting, the bundle has no cosignature and a trusted witness is missing from it.
     bare = tmp_path / "bare.zip"
     bare.write_bytes((await services.evidence.export(mediator, case.case.id)).data)
     assert not verify_bundle(bare, trusted_witness_keys=[vkey]).ok
+    later = verify_bundle(bare)
+    assert later.ok, render(later, "en")
+    assert "checkpoint_witnessed" in render(later, "en")

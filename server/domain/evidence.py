@@ -162,7 +162,25 @@ class Evidence:
         out = io.BytesIO()
         written_hash = bundle.write_bundle(out, contents)
         assert written_hash == manifest_hash, "the manifest changed between logging and writing"
+        await self._note_witnesses(case_id, row, contents.checkpoint)
         return Exported(out.getvalue(), f"evidence-{case_id}.zip", manifest_hash, len(entries), row.size)
+
+    async def _note_witnesses(self, case_id: str, row: LogCheckpoint, checkpoint: str) -> None:
+        """Record in the case's own chain that a witness vouched for a log state holding it.
+
+        Written when a bundle carries cosignatures, not when a cosignature arrives: a record
+        per cosignature would grow the log, which the witness would then cosign again.
+        """
+        lines = [line for line in checkpoint.split("\n\n", 1)[-1].splitlines() if line.startswith("\u2014 ")]
+        witnesses = sorted({line[2:].rsplit(" ", 1)[0] for line in lines} - {self._ledger.origin})
+        if not witnesses:
+            return
+        async with self._maker() as db, db.begin():
+            await self._ledger.append_platform(
+                db, type="checkpoint_witnessed", case=case_id, actor={"kind": "platform", "id": "platform"},
+                data={"checkpoint": checkpoint},
+                public={"size": row.size, "root": row.root, "witness": witnesses},
+            )
 
     async def _wait_for_witness(self, row: LogCheckpoint, seconds: float) -> LogCheckpoint:
         deadline = asyncio.get_running_loop().time() + seconds

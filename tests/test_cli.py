@@ -122,6 +122,8 @@ def test_first_serve_prints_the_url_and_a_one_time_admin_password(tmp_path: Path
         secret = tmp_path / "initial-admin-password.txt"
         assert secret.read_text().strip() == password.group(1)
         assert secret.stat().st_mode & 0o777 == 0o600
+        keyring = tmp_path / "keys" / "keyring.json"
+        assert keyring.stat().st_mode & 0o777 == 0o600, "the platform's private keys are readable by their owner only"
         for _ in range(100):
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:

@@ -37,6 +37,8 @@ from server.http import (  # noqa: F401 - routes
 from server.http.routes import api
 from server.http.services import SERVICES, Services
 from server.settings import Settings
+from signaling.namespace import attach as attach_signaling
+from signaling.rooms import MemoryRooms
 
 log = logging.getLogger(__name__)
 
@@ -114,4 +116,6 @@ def create_app(
     pages.install(app)
     log_api.install(app)
     witness_api.install(app, list(settings.witnesses))
+    # Live signalling (Socket.IO at /socket.io/, namespace /live); rooms in this process for now.
+    attach_signaling(app, services, MemoryRooms())
     return app

@@ -1,0 +1,104 @@
+"""The shapes of what clients send on ``/live``, and of the acks they get back.
+
+Every client→server payload is validated here, in one place, before any handler
+sees it: unknown fields are refused, strings and lists are bounded, so that a
+malformed or oversized message costs its sender an error ack and nothing else.
+``ack_error`` is the one mapping from an exception to an error ack (the
+Socket.IO twin of ``server.http.middlewares.errors``). See ``PROTOCOL.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+from server.errors import DomainError, InvalidInput, InvalidState
+from signaling.routing import RoutingError
+
+MAX_ID = 64
+MAX_CHAT = 2000
+MAX_LIST = 20
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID, pattern=r"^[A-Za-z0-9_.:-]+$")]
+ChatText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CHAT)]
+
+
+class Payload(BaseModel):
+    """A client→server payload: exactly the declared fields, each within its bounds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class ConnectAuth(Payload):
+    """The ``auth`` object of the connection. Staff name the session; a party's link already does."""
+
+    session_id: Id | None = None
+
+
+class Target(Payload):
+    """``admit``, ``hold``, ``remove``: the participant acted upon."""
+
+    participant_id: Id
+
+
+class Chat(Payload):
+    text: ChatText
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("a chat message needs some text")
+        return text
+
+
+class CaucusStart(Payload):
+    caucus_id: Id
+    member_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_LIST)]
+
+
+class CaucusEnd(Payload):
+    caucus_id: Id
+
+
+class AudioOnly(Payload):
+    on: bool
+
+
+# -- acks ----------------------------------------------------------------------------------------
+
+
+def ack_ok(**data: Any) -> dict[str, Any]:
+    return {"ok": True, **data}
+
+
+def _error(code: str, message: str, fields: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields is not None:
+        error["fields"] = fields
+    return {"ok": False, "error": error}
+
+
+def ack_error(exc: BaseException) -> dict[str, Any]:
+    """The error ack for anything a handler raised. Never a traceback, never the offending input.
+
+    - ``DomainError`` keeps its own code (``forbidden``, ``not_found``, ``invalid_input`` …);
+    - ``RoutingError`` (a transition the session's rules refuse) is ``invalid_state``;
+    - ``ValidationError`` (a payload of the wrong shape or size) is ``invalid_input`` with
+      the offending fields, described without echoing their values;
+    - anything else is a bug (the caller logs it with its traceback): ``internal_error``.
+    """
+    if isinstance(exc, InvalidInput):
+        return _error(exc.code, exc.message, [{"field": f.field, "reason": f.reason} for f in exc.fields])
+    if isinstance(exc, DomainError):
+        return _error(exc.code, exc.message)
+    if isinstance(exc, RoutingError):
+        return _error(InvalidState.code, str(exc))
+    if isinstance(exc, ValidationError):
+        fields = [
+            {"field": ".".join(str(part) for part in e["loc"]) or "payload", "reason": e["msg"]}
+            for e in exc.errors(include_url=False, include_input=False, include_context=False)
+        ]
+        return _error(InvalidInput.code, "the payload is not valid", fields)
+    return _error("internal_error", "something went wrong on the server")

@@ -1,0 +1,410 @@
+"""The ``/live`` Socket.IO namespace: the only module of the signalling layer that knows Socket.IO.
+
+It turns connections and events into calls on the room registry (:mod:`signaling.rooms`) and
+the routing rule (:mod:`signaling.routing`), and their results into events and acks. Who may
+do what is checked here against the sender's role and state; what reaches whom is decided by
+:mod:`signaling.routing` alone. Every event answers with an ack (``messages.ack_ok`` or
+``messages.ack_error``); no payload, however malformed, raises out of a handler. The
+protocol is written down in ``PROTOCOL.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from http.cookies import CookieError, SimpleCookie
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import socketio
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+from socketio.exceptions import ConnectionRefusedError
+
+from server.domain.booking import SessionView
+from server.domain.principal import PartyPrincipal, Staff
+from server.errors import DomainError, Forbidden, Gone, InvalidInput, InvalidState, NotAuthenticated, NotFound
+from server.http.services import Services
+from signaling.messages import AudioOnly, CaucusEnd, CaucusStart, Chat, ConnectAuth, Target, ack_error, ack_ok
+from signaling.rooms import ChatMessage, Member, Room, Rooms, Seat, participants_view
+from signaling.routing import MAIN_ROOM, ROLES, Role, RoutingError, chat_receivers
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "/live"
+COOKIE = "mediate_session"
+MAX_TOKEN = 200
+#: How long the welcome ``participants`` waits for Socket.IO to finish the handshake.
+WELCOME_TIMEOUT = 5.0
+
+Handler = Callable[[str, Seat, Any], Awaitable[dict[str, Any]]]
+
+
+def session_cookie(environ: dict[str, Any]) -> str | None:
+    """The ``mediate_session`` cookie of the handshake request, if present and plausible."""
+    cookie = SimpleCookie()
+    try:
+        cookie.load(environ.get("HTTP_COOKIE", ""))
+    except CookieError:
+        return None
+    morsel = cookie.get(COOKIE)
+    if morsel is None or not morsel.value or len(morsel.value) > MAX_TOKEN:
+        return None
+    return morsel.value
+
+
+def require_host(room: Room, seat: Seat) -> None:
+    if seat.participant_id != room.host_id:
+        raise Forbidden("only the mediator hosting the session may do this")
+
+
+def require_other(room: Room, seat: Seat, participant_id: str) -> None:
+    """The target of a host action: a known participant other than the host."""
+    if room.state.get(participant_id) is None:
+        raise NotFound(f"no participant {participant_id!r} in this session")
+    if participant_id == seat.participant_id:
+        raise InvalidInput("the host cannot do this to themself")
+
+
+class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    def __init__(self, services: Services, rooms: Rooms, namespace: str = NAMESPACE) -> None:
+        super().__init__(namespace)
+        self.services = services
+        self.rooms = rooms
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._events: dict[str, tuple[type[BaseModel], Handler]] = {
+            "admit": (Target, self._admit),
+            "hold": (Target, self._hold),
+            "remove": (Target, self._remove),
+            "chat": (Chat, self._chat),
+            "caucus_start": (CaucusStart, self._caucus_start),
+            "caucus_end": (CaucusEnd, self._caucus_end),
+            "audio_only": (AudioOnly, self._audio_only),
+        }
+
+    # -- dispatch ------------------------------------------------------------------------------
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        """Connect and disconnect go to their handlers; every other event through ``_dispatch``."""
+        if event in ("connect", "disconnect") and self._from_server(event, args):
+            return await super().trigger_event(event, *args)
+        return await self._dispatch(event, args[0], args[1:])
+
+    def _from_server(self, event: str, args: tuple[Any, ...]) -> bool:
+        """Whether a connect/disconnect comes from Socket.IO itself rather than from a client.
+
+        python-socketio also dispatches a client's ordinary EVENT packet named "connect" or
+        "disconnect" to these handlers. Genuine ones run while the connection is not (yet, or
+        any more) fully connected, and a genuine connect carries the real aiohttp request.
+        """
+        if self.server.manager.is_connected(args[0], self.namespace):
+            return False
+        if event == "connect":
+            return len(args) >= 2 and isinstance(args[1], dict) and isinstance(args[1].get("aiohttp.request"), web.BaseRequest)
+        return True
+
+    async def _dispatch(self, event: str, sid: str, data: tuple[Any, ...]) -> dict[str, Any]:
+        seat: Seat | None = None
+        try:
+            entry = self._events.get(event)
+            if entry is None:
+                raise InvalidInput("unknown event")
+            if len(data) != 1:
+                raise InvalidInput("send exactly one object as the payload")
+            seat = await self.rooms.locate(sid)
+            if seat is None:
+                raise NotAuthenticated("this connection is not in a session")
+            model, handler = entry
+            return await handler(sid, seat, model.model_validate(data[0]))
+        except (DomainError, RoutingError, ValidationError) as exc:
+            if seat is not None:
+                log.info(
+                    "session %s: %s refused for %s: %s", seat.session_id, event[:32], seat.participant_id, type(exc).__name__
+                )
+            return ack_error(exc)
+        except Exception as exc:
+            log.exception("session %s: %s failed", seat.session_id if seat else "-", event[:32])
+            return ack_error(exc)
+
+    # -- connection ----------------------------------------------------------------------------
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        try:
+            view, member = await self._identify(environ, auth)
+            seat, replaced = await self._seat(sid, view, member)
+        except DomainError as exc:
+            log.info("/live connection refused: %s", exc.code)
+            raise ConnectionRefusedError(exc.message, {"code": exc.code}) from None
+        except RoutingError as exc:
+            log.info("/live connection refused: %s", exc)
+            raise ConnectionRefusedError(str(exc), {"code": InvalidState.code}) from None
+        except ValidationError:
+            raise ConnectionRefusedError("auth must be an object {session_id}", {"code": InvalidInput.code}) from None
+        except Exception:
+            log.exception("/live connection failed")
+            raise ConnectionRefusedError("the server could not open the session", {"code": "internal_error"}) from None
+        log.info("session %s: %s connected as %s", seat.session_id, seat.participant_id, member.role)
+        if replaced is not None:
+            # The newer connection wins (PROTOCOL.md, "One connection per participant").
+            log.info("session %s: %s replaced an older connection", seat.session_id, seat.participant_id)
+            await self.emit("replaced", {"message": "you joined from another window or device"}, to=replaced)
+            await self.disconnect(replaced)
+        room = await self.rooms.get(seat.session_id)
+        if room is not None:
+            await self._broadcast(room, skip=sid)
+        task = asyncio.create_task(self._welcome(sid, seat))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _identify(self, environ: dict[str, Any], auth: Any) -> tuple[SessionView, Member]:
+        token = session_cookie(environ)
+        browser = await self.services.accounts.resolve(token) if token else None
+        if browser is None:
+            raise NotAuthenticated("open your link or log in first")
+        wanted = ConnectAuth.model_validate(auth if auth is not None else {})
+        principal = browser.principal
+        if isinstance(principal, PartyPrincipal):
+            if wanted.session_id is not None and wanted.session_id != principal.session_id:
+                raise Forbidden("your link is for another session")
+            _, view, _ = await self.services.booking.for_party(principal)
+            party = next((p for p in view.parties if p.id == principal.party_id), None)
+            if party is None or party.role not in ROLES:
+                raise Forbidden("your link does not name a party of this case")
+            member = Member(party.id, party.name, cast(Role, party.role), "party")
+        elif isinstance(principal, Staff):
+            if wanted.session_id is None:
+                raise InvalidInput("staff must name the session: auth={session_id}")
+            view = await self.services.booking.get(principal, wanted.session_id)
+            if principal.user_id != view.session.mediator_id:
+                raise Forbidden("only the session's mediator may join it")
+            member = Member(principal.user_id, principal.display_name, "mediator", "staff")
+        else:
+            raise Forbidden("this is for the session's mediator and parties")
+        if view.session.status == "cancelled":
+            raise Gone("this session was cancelled")
+        return view, member
+
+    async def _seat(self, sid: str, view: SessionView, member: Member) -> tuple[Seat, str | None]:
+        """Give ``member`` their place, bound to this connection; return the connection it replaces."""
+        session_id = view.session.id
+        await self.rooms.open(session_id, view.session.mediator_id, view.mediator.display_name)
+        replaced: str | None = None
+
+        def seat(room: Room) -> Room:
+            nonlocal replaced
+            state, pid = room.state, member.id
+            current = state.get(pid)
+            if current is None:
+                state = state.join(pid, member.role)
+                if pid == room.host_id or room.admit_automatically:
+                    state = state.admit(pid)
+            elif current.state == "removed":
+                raise Forbidden("you were removed from this session")
+            elif current.state == "reconnecting":
+                state = state.reconnected(pid)
+            replaced = room.connections.get(pid)
+            return room.with_member(member).with_state(state).bind(pid, sid)
+
+        await self.rooms.update(session_id, seat)
+        return Seat(session_id, member.id), replaced
+
+    async def _welcome(self, sid: str, seat: Seat) -> None:
+        """Send the newcomer their first ``participants`` once the handshake is complete.
+
+        Socket.IO sends its CONNECT answer only after ``on_connect`` returns; an event emitted
+        before that would reach a client that is not yet listening on the namespace.
+        """
+        manager = self.server.manager
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WELCOME_TIMEOUT
+        while not manager.is_connected(sid, self.namespace):
+            if loop.time() > deadline:
+                return
+            await asyncio.sleep(0.01)
+        room = await self.rooms.get(seat.session_id)
+        if room is not None and room.connections.get(seat.participant_id) == sid:
+            await self.emit("participants", participants_view(room, seat.participant_id), to=sid)
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        """A dropped participant keeps their place; an admitted one becomes *reconnecting*."""
+        seat = await self.rooms.locate(sid)
+        if seat is None:
+            return  # replaced, removed or refused: nothing to undo
+
+        def leave(room: Room) -> Room:
+            if room.connections.get(seat.participant_id) != sid:
+                return room
+            state = room.state
+            current = state.get(seat.participant_id)
+            if current is not None and current.state == "admitted":
+                state = state.reconnecting(seat.participant_id)
+            return room.unbind(seat.participant_id).with_state(state)
+
+        _, room = await self.rooms.update(seat.session_id, leave)
+        log.info("session %s: %s disconnected", seat.session_id, seat.participant_id)
+        await self._broadcast(room)
+
+    # -- host actions --------------------------------------------------------------------------
+
+    async def _admit(self, sid: str, seat: Seat, payload: Target) -> dict[str, Any]:
+        pid = payload.participant_id
+
+        def admit(room: Room) -> Room:
+            require_host(room, seat)
+            require_other(room, seat, pid)
+            if not room.is_online(pid):
+                raise InvalidState(f"{pid!r} is not connected")
+            return room.with_state(room.state.admit(pid))
+
+        _, room = await self.rooms.update(seat.session_id, admit)
+        log.info("session %s: %s admitted %s", seat.session_id, seat.participant_id, pid)
+        await self._send(room, pid, "admitted", {})
+        await self._broadcast(room)
+        return ack_ok()
+
+    async def _hold(self, sid: str, seat: Seat, payload: Target) -> dict[str, Any]:
+        pid = payload.participant_id
+
+        def hold(room: Room) -> Room:
+            require_host(room, seat)
+            require_other(room, seat, pid)
+            return room.with_state(room.state.hold(pid))
+
+        _, room = await self.rooms.update(seat.session_id, hold)
+        log.info("session %s: %s put %s on hold", seat.session_id, seat.participant_id, pid)
+        await self._send(room, pid, "held", {})
+        await self._broadcast(room)
+        return ack_ok()
+
+    async def _remove(self, sid: str, seat: Seat, payload: Target) -> dict[str, Any]:
+        pid = payload.participant_id
+
+        def remove(room: Room) -> Room:
+            require_host(room, seat)
+            require_other(room, seat, pid)
+            return room.with_state(room.state.remove(pid)).unbind(pid)
+
+        before, room = await self.rooms.update(seat.session_id, remove)
+        log.info("session %s: %s removed %s", seat.session_id, seat.participant_id, pid)
+        gone = before.connections.get(pid)
+        if gone is not None:
+            await self.emit("removed", {"message": "the mediator removed you from the session"}, to=gone)
+            await self.disconnect(gone)
+        await self._broadcast(room)
+        return ack_ok()
+
+    async def _caucus_start(self, sid: str, seat: Seat, payload: CaucusStart) -> dict[str, Any]:
+        def start(room: Room) -> Room:
+            require_host(room, seat)
+            return room.with_state(room.state.start_caucus(payload.caucus_id, seat.participant_id, payload.member_ids))
+
+        _, room = await self.rooms.update(seat.session_id, start)
+        log.info("session %s: caucus %s started by %s", seat.session_id, payload.caucus_id, seat.participant_id)
+        for p in room.state.participants:
+            if p.room == MAIN_ROOM and p.state == "admitted":
+                await self._send(room, p.id, "caucus_notice", {"active": True})
+        await self._broadcast(room)
+        return ack_ok()
+
+    async def _caucus_end(self, sid: str, seat: Seat, payload: CaucusEnd) -> dict[str, Any]:
+        def end(room: Room) -> Room:
+            require_host(room, seat)
+            return room.with_state(room.state.end_caucus(payload.caucus_id))
+
+        before, room = await self.rooms.update(seat.session_id, end)
+        log.info("session %s: caucus %s ended by %s", seat.session_id, payload.caucus_id, seat.participant_id)
+        for p in before.state.participants:
+            if p.room == MAIN_ROOM and p.state == "admitted":
+                await self._send(room, p.id, "caucus_notice", {"active": False})
+        await self._broadcast(room)
+        return ack_ok()
+
+    # -- anyone in the room --------------------------------------------------------------------
+
+    async def _chat(self, sid: str, seat: Seat, payload: Chat) -> dict[str, Any]:
+        room = await self.rooms.get(seat.session_id)
+        me = room.state.get(seat.participant_id) if room is not None else None
+        if room is None or me is None or me.state != "admitted":
+            raise Forbidden("only admitted participants may chat")
+        # Who gets it is the routing rule's decision alone, taken on one snapshot of the room.
+        recipients = chat_receivers(room.state, me.id)
+        message = ChatMessage(
+            id=uuid.uuid4().hex,
+            session_id=seat.session_id,
+            sender_id=me.id,
+            sender_name=room.name_of(me.id),
+            room=me.room,
+            text=payload.text,
+            sent_at=datetime.now(UTC),
+            recipients=recipients,
+        )
+        await self.rooms.add_chat(message)
+        event = {
+            "id": message.id,
+            "sender_id": message.sender_id,
+            "sender_name": message.sender_name,
+            "text": message.text,
+            "sent_at": message.sent_at.isoformat(),
+        }
+        for pid in sorted(recipients):
+            await self._send(room, pid, "chat", event)
+        log.info("session %s: chat %s from %s to %d participant(s)", seat.session_id, message.id, me.id, len(recipients))
+        return ack_ok(id=message.id, sent_at=event["sent_at"])
+
+    async def _audio_only(self, sid: str, seat: Seat, payload: AudioOnly) -> dict[str, Any]:
+        def switch(room: Room) -> Room:
+            return room.with_state(room.state.set_audio_only(seat.participant_id, payload.on))
+
+        _, room = await self.rooms.update(seat.session_id, switch)
+        log.info("session %s: %s audio-only %s", seat.session_id, seat.participant_id, payload.on)
+        await self._broadcast(room)
+        return ack_ok(audio_only=payload.on)
+
+    # -- delivery ------------------------------------------------------------------------------
+
+    async def _send(self, room: Room, participant_id: str, event: str, data: dict[str, Any]) -> None:
+        connection = room.connections.get(participant_id)
+        if connection is not None:
+            await self.emit(event, data, to=connection)
+
+    async def _broadcast(self, room: Room, skip: str | None = None) -> None:
+        """Send each connected participant the ``participants`` view they may see."""
+        for pid, connection in room.connections.items():
+            if connection != skip:
+                await self.emit("participants", participants_view(room, pid), to=connection)
+
+
+def allowed_origins(services: Services) -> list[str] | None:
+    """The origins whose pages may open ``/live``: the public URL's, or (unset) the Host's.
+
+    ``None`` makes python-engineio compare ``Origin`` with the request's own scheme and Host,
+    i.e. same origin only. An empty list would not mean that: it refuses every request that
+    carries an ``Origin``, which every browser WebSocket handshake does.
+    """
+    public = services.settings.public_url
+    if not public:
+        return None
+    parts = urlsplit(public)
+    return [f"{parts.scheme}://{parts.netloc}"]
+
+
+def attach(app: web.Application, services: Services, rooms: Rooms) -> socketio.AsyncServer:
+    """Create the Socket.IO server, serve ``/live`` from ``rooms``, and attach it to ``app``.
+
+    Browsers do not apply CORS to WebSockets, so the handshake's ``Origin`` is checked here
+    (same origin only); clients that send no ``Origin`` (not browsers) still need the session
+    cookie. 64 KiB caps one message; a chat message is at most 2000 characters.
+    """
+    server = socketio.AsyncServer(
+        async_mode="aiohttp",
+        cors_allowed_origins=allowed_origins(services),
+        max_http_buffer_size=64 * 1024,
+        logger=False,
+        engineio_logger=False,
+    )
+    server.register_namespace(LiveNamespace(services, rooms))
+    server.attach(app)
+    return server

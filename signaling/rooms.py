@@ -1,0 +1,210 @@
+"""Live rooms: one per mediation session, as the signalling layer keeps them.
+
+A :class:`Room` holds the routing state (:class:`signaling.routing.RoomState`),
+who each participant is (name, role), which connection currently speaks for
+each participant, and the session's own switches. It is immutable; the
+registry replaces it whole, so a change either happens entirely or not at all.
+
+:class:`Rooms` is the registry's contract. :class:`MemoryRooms` keeps rooms in
+this process, which is enough while one process serves all live sessions. A
+Redis implementation (for several processes behind ``AsyncRedisManager``)
+will implement the same interface: ``update`` as a WATCH/MULTI transaction on
+the room's key, ``locate`` as a hash from connection id to seat.
+
+Nothing here knows Socket.IO: a "connection id" is an opaque string.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Literal
+
+from signaling.routing import MAIN_ROOM, Participant, Role, RoomState
+
+#: How many chat messages a room keeps in memory; older ones are dropped (see ``ChatMessage``).
+CHAT_HISTORY_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Member:
+    """Who a participant is, beyond what routing needs: shown to others in participant lists."""
+
+    id: str
+    name: str
+    role: Role
+    kind: Literal["staff", "party"]
+
+
+@dataclass(frozen=True)
+class Seat:
+    """Where a connection sits: which session, as which participant."""
+
+    session_id: str
+    participant_id: str
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One chat message as delivered. ``recipients`` is fixed when it is sent, by the routing rule.
+
+    Kept with the room so that a later history view can show each person exactly what they
+    were sent, never more.
+    """
+
+    id: str
+    session_id: str
+    sender_id: str
+    sender_name: str
+    room: str
+    text: str
+    sent_at: datetime
+    recipients: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Room:
+    session_id: str
+    host_id: str
+    host_name: str
+    state: RoomState = field(default_factory=RoomState)
+    members: Mapping[str, Member] = field(default_factory=dict)
+    #: participant id → the one connection that currently speaks for them.
+    connections: Mapping[str, str] = field(default_factory=dict)
+    #: Admit parties as they arrive instead of holding them in the waiting room.
+    admit_automatically: bool = False
+
+    def with_state(self, state: RoomState) -> Room:
+        return replace(self, state=state)
+
+    def with_member(self, member: Member) -> Room:
+        return replace(self, members={**self.members, member.id: member})
+
+    def bind(self, participant_id: str, connection_id: str) -> Room:
+        return replace(self, connections={**self.connections, participant_id: connection_id})
+
+    def unbind(self, participant_id: str) -> Room:
+        return replace(self, connections={k: v for k, v in self.connections.items() if k != participant_id})
+
+    def name_of(self, participant_id: str) -> str:
+        member = self.members.get(participant_id)
+        return member.name if member is not None else ""
+
+    def is_online(self, participant_id: str) -> bool:
+        return participant_id in self.connections
+
+
+class Rooms(abc.ABC):
+    """The registry of live rooms."""
+
+    @abc.abstractmethod
+    async def open(self, session_id: str, host_id: str, host_name: str) -> Room:
+        """The session's room, created empty on first use."""
+
+    @abc.abstractmethod
+    async def get(self, session_id: str) -> Room | None: ...
+
+    @abc.abstractmethod
+    async def update(self, session_id: str, change: Callable[[Room], Room]) -> tuple[Room, Room]:
+        """Apply ``change`` atomically; return (before, after). If ``change`` raises, nothing changes."""
+
+    @abc.abstractmethod
+    async def locate(self, connection_id: str) -> Seat | None:
+        """The seat a connection currently holds, if it is bound to one."""
+
+    @abc.abstractmethod
+    async def add_chat(self, message: ChatMessage) -> None: ...
+
+    @abc.abstractmethod
+    async def chat_history(self, session_id: str) -> list[ChatMessage]: ...
+
+
+class MemoryRooms(Rooms):
+    """Rooms in this process's memory; lost on restart.
+
+    ``update`` calls ``change`` without yielding to the event loop, so concurrent updates of
+    one room are serialised for free.
+    """
+
+    def __init__(self) -> None:
+        self._rooms: dict[str, Room] = {}
+        self._seats: dict[str, Seat] = {}
+        # Persistence goes here: the chat of a session belongs with its record (the case
+        # history, under the ledger), written through by a domain service when a message is
+        # added. Until that exists it lives and dies with the process.
+        self._chat: dict[str, list[ChatMessage]] = {}
+
+    async def open(self, session_id: str, host_id: str, host_name: str) -> Room:
+        room = self._rooms.get(session_id)
+        if room is None:
+            room = self._rooms[session_id] = Room(session_id, host_id, host_name)
+        return room
+
+    async def get(self, session_id: str) -> Room | None:
+        return self._rooms.get(session_id)
+
+    async def update(self, session_id: str, change: Callable[[Room], Room]) -> tuple[Room, Room]:
+        before = self._rooms[session_id]
+        after = change(before)
+        self._rooms[session_id] = after
+        for pid, cid in before.connections.items():
+            if after.connections.get(pid) != cid:
+                self._seats.pop(cid, None)
+        for pid, cid in after.connections.items():
+            self._seats[cid] = Seat(session_id, pid)
+        return before, after
+
+    async def locate(self, connection_id: str) -> Seat | None:
+        return self._seats.get(connection_id)
+
+    async def add_chat(self, message: ChatMessage) -> None:
+        history = self._chat.setdefault(message.session_id, [])
+        history.append(message)
+        del history[:-CHAT_HISTORY_LIMIT]
+
+    async def chat_history(self, session_id: str) -> list[ChatMessage]:
+        return list(self._chat.get(session_id, ()))
+
+
+PRIVATE_TALK_NOTICE = "a private talk is under way"
+
+
+def participants_view(room: Room, participant_id: str) -> dict[str, object]:
+    """What ``participant_id`` may see of the room (the ``participants`` event of PROTOCOL.md).
+
+    - The host sees everyone, with state, whereabouts and presence: they run the session.
+    - Someone not admitted (waiting, held, reconnecting) sees only themself and the host's name.
+    - An admitted participant sees the admitted participants of the room they are in, and,
+      while others are in a caucus, only that a private talk is under way — not who or where.
+    """
+    state = room.state
+    me = state.require(participant_id)
+
+    def entry(p: Participant, full: bool = False) -> dict[str, object]:
+        out: dict[str, object] = {"id": p.id, "name": room.name_of(p.id), "role": p.role, "host": p.id == room.host_id}
+        if full:
+            out |= {
+                "state": p.state,
+                "in_caucus": p.room != MAIN_ROOM,
+                "online": room.is_online(p.id),
+                "audio_only": p.audio_only,
+            }
+        return out
+
+    private_talk = False
+    if participant_id == room.host_id:
+        visible = [entry(p, full=True) for p in state.participants if p.state != "removed"]
+    elif me.state != "admitted":
+        visible = [entry(me)]
+    else:
+        visible = [entry(p) for p in state.participants if p.state == "admitted" and p.room == me.room]
+        private_talk = any(participant_id not in c.occupants for c in state.caucuses)
+    return {
+        "self": {"id": me.id, "state": me.state, "in_caucus": me.room != MAIN_ROOM, "audio_only": me.audio_only},
+        "host": {"id": room.host_id, "name": room.host_name},
+        "participants": visible,
+        "private_talk": private_talk,
+        "notice": PRIVATE_TALK_NOTICE if private_talk else None,
+    }

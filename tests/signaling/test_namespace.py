@@ -1,0 +1,440 @@
+"""The /live namespace, driven by real Socket.IO clients against a real server.
+
+Cast: mediator 刘 (liu) hosts; 张三 is the applicant, 李四 the respondent, each joining from
+their own link in their own browser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import socketio
+from aiohttp.test_utils import TestClient
+
+from tests.api.helpers import book, next_weekday_at, open_case
+from tests.conftest import Actor, World
+
+NS = "/live"
+EVENTS = ("participants", "admitted", "held", "removed", "chat", "caucus_notice", "replaced")
+
+
+def session_cookie(client: TestClient[Any, Any]) -> str:
+    for morsel in client.session.cookie_jar:
+        if morsel.key == "mediate_session":
+            return morsel.value
+    raise AssertionError("no mediate_session cookie")
+
+
+async def eventually(check: Callable[[], bool], within: float = 3.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+@dataclass
+class Peer:
+    """One browser tab on /live: a real Socket.IO client that records what it receives."""
+
+    name: str
+    sio: socketio.AsyncClient = field(default_factory=lambda: socketio.AsyncClient(reconnection=False))
+    got: dict[str, list[Any]] = field(default_factory=dict)
+    refusal: Any = None
+    disconnected: bool = False
+
+    def __post_init__(self) -> None:
+        for event in EVENTS:
+            self.sio.on(event, self._recorder(event), namespace=NS)
+        self.sio.on("connect_error", self._refused, namespace=NS)
+        self.sio.on("disconnect", self._gone, namespace=NS)
+
+    def _recorder(self, event: str) -> Callable[[Any], None]:
+        def record(data: Any) -> None:
+            self.got.setdefault(event, []).append(data)
+
+        return record
+
+    def _refused(self, data: Any) -> None:
+        self.refusal = data
+
+    def _gone(self, *_: Any) -> None:
+        self.disconnected = True
+
+    def of(self, event: str) -> list[Any]:
+        return self.got.get(event, [])
+
+    @property
+    def view(self) -> dict[str, Any]:
+        views = self.of("participants")
+        assert views, f"{self.name} has no participants view yet"
+        return views[-1]  # type: ignore[no-any-return]
+
+    async def call(self, event: str, data: Any = None) -> dict[str, Any]:
+        ack = await self.sio.call(event, data, namespace=NS, timeout=5)
+        assert isinstance(ack, dict)
+        return ack
+
+    async def barrier(self) -> None:
+        """A round trip: everything the server sent this peer before it is now received."""
+        await self.call("ping", {})
+
+    async def wait(self, event: str, count: int = 1) -> Any:
+        await eventually(lambda: len(self.of(event)) >= count)
+        return self.of(event)[count - 1]
+
+
+@dataclass
+class Meeting:
+    world: World
+    url: str
+    session_id: str
+    liu: Actor
+    links: dict[str, dict[str, Any]]
+    peers: list[Peer] = field(default_factory=list)
+
+    async def browser_for(self, role: str) -> Actor:
+        actor = await self.world.actor()
+        response = await actor.open_link(self.links[role]["url"])
+        assert response.status == 303
+        return actor
+
+    async def join(self, name: str, actor: Actor, auth: dict[str, Any] | None = None, *, origin: str | None = None) -> Peer:
+        """Connect as ``actor``'s browser and wait for the welcome ``participants``."""
+        peer = Peer(name)
+        self.peers.append(peer)
+        await peer.sio.connect(
+            self.url,
+            headers={"Cookie": f"mediate_session={session_cookie(actor.client)}", **({"Origin": origin} if origin else {})},
+            auth=auth,
+            namespaces=[NS],
+            transports=["websocket"],
+            wait_timeout=5,
+        )
+        await peer.wait("participants")
+        return peer
+
+    async def host(self) -> Peer:
+        return await self.join("刘", self.liu, {"session_id": self.session_id})
+
+    async def party(self, role: str) -> Peer:
+        return await self.join(role, await self.browser_for(role))
+
+    async def everyone_admitted(self) -> tuple[Peer, Peer, Peer]:
+        host, applicant, respondent = await self.host(), await self.party("applicant"), await self.party("respondent")
+        for role in ("applicant", "respondent"):
+            assert (await host.call("admit", {"participant_id": self.links[role]["party_id"]})) == {"ok": True}
+        await applicant.wait("admitted")
+        await respondent.wait("admitted")
+        return host, applicant, respondent
+
+    def id(self, role: str) -> str:
+        return str(self.links[role]["party_id"])
+
+
+@pytest.fixture
+async def meeting(world: World) -> AsyncIterator[Meeting]:
+    liu = await world.staff("liu")
+    case = await open_case(liu)
+    booked = await book(liu, case["id"], next_weekday_at(10))
+    links = {link["role"]: link for link in booked["links"]}
+    m = Meeting(world, str(world.server.make_url("")), booked["session"]["id"], liu, links)
+    yield m
+    for peer in m.peers:
+        if peer.sio.connected:
+            await peer.sio.disconnect()
+
+
+def names(view: dict[str, Any]) -> list[str]:
+    return sorted(p["name"] for p in view["participants"])
+
+
+# -- waiting room and admission ------------------------------------------------------------------
+
+
+async def test_a_party_lands_in_the_waiting_room_and_sees_only_themself_and_the_host(meeting: Meeting) -> None:
+    host = await meeting.host()
+    applicant = await meeting.party("applicant")
+    view = applicant.view
+    assert view["self"] == {"id": meeting.id("applicant"), "state": "waiting", "in_caucus": False, "audio_only": False}
+    assert names(view) == ["张三"]
+    assert view["host"]["name"] == "刘调解员"
+    await eventually(lambda: "张三" in names(host.view))
+    entry = next(p for p in host.view["participants"] if p["name"] == "张三")
+    assert entry["state"] == "waiting" and entry["online"] is True and entry["role"] == "applicant"
+
+
+async def test_a_waiting_party_receives_no_chat_and_may_not_send_any(meeting: Meeting) -> None:
+    host = await meeting.host()
+    applicant = await meeting.party("applicant")
+    await host.call("admit", {"participant_id": meeting.id("applicant")})
+    await applicant.wait("admitted")
+    respondent = await meeting.party("respondent")
+    assert (await host.call("chat", {"text": "张三，请讲"}))["ok"] is True
+    await applicant.wait("chat")
+    await respondent.barrier()
+    assert respondent.of("chat") == []
+    refused = await respondent.call("chat", {"text": "我在等"})
+    assert refused["ok"] is False and refused["error"]["code"] == "forbidden"
+    await applicant.barrier()
+    assert len(applicant.of("chat")) == 1
+
+
+async def test_the_mediator_admits_both_and_chat_reaches_the_other_admitted_only(meeting: Meeting) -> None:
+    host, applicant, respondent = await meeting.everyone_admitted()
+    await eventually(lambda: len(applicant.view["participants"]) == 3)
+    assert names(applicant.view) == sorted(["张三", "李四", "刘调解员"])
+    ack = await applicant.call("chat", {"text": "我要求支付拖欠的工资"})
+    assert ack["ok"] is True and ack["id"]
+    first_host = await host.wait("chat")
+    first_resp = await respondent.wait("chat")
+    assert first_host["text"] == first_resp["text"] == "我要求支付拖欠的工资"
+    assert first_host["sender_id"] == meeting.id("applicant") and first_host["sender_name"] == "张三"
+    await applicant.barrier()
+    assert applicant.of("chat") == [], "nobody is sent their own message"
+
+
+# -- caucus (背对背调解) -----------------------------------------------------------------------------
+
+
+async def test_in_a_caucus_with_the_applicant_the_respondent_gets_no_chat_only_a_notice(meeting: Meeting) -> None:
+    host, applicant, respondent = await meeting.everyone_admitted()
+    ack = await host.call("caucus_start", {"caucus_id": "c1", "member_ids": [meeting.id("applicant")]})
+    assert ack == {"ok": True}
+    assert await respondent.wait("caucus_notice") == {"active": True}
+    await eventually(lambda: respondent.view["private_talk"] is True)
+    assert respondent.view["notice"] == "a private talk is under way"
+    assert names(respondent.view) == ["李四"], "the respondent does not see who is in the caucus"
+    await eventually(lambda: applicant.view["self"]["in_caucus"] is True)
+    assert applicant.of("caucus_notice") == []
+
+    await applicant.call("chat", {"text": "其实八千元我也可以接受"})
+    await host.call("chat", {"text": "明白，我不会告诉对方"})
+    assert (await host.wait("chat"))["text"] == "其实八千元我也可以接受"
+    assert (await applicant.wait("chat"))["text"] == "明白，我不会告诉对方"
+    said = await respondent.call("chat", {"text": "有人吗？"})
+    assert said["ok"] is True
+    await respondent.barrier()
+    await host.barrier()
+    await applicant.barrier()
+    assert respondent.of("chat") == []
+    assert [m["text"] for m in host.of("chat")] == ["其实八千元我也可以接受"]
+    assert [m["text"] for m in applicant.of("chat")] == ["明白，我不会告诉对方"]
+
+    assert (await host.call("caucus_end", {"caucus_id": "c1"})) == {"ok": True}
+    assert await respondent.wait("caucus_notice", 2) == {"active": False}
+    await applicant.call("chat", {"text": "我们继续"})
+    assert (await respondent.wait("chat"))["text"] == "我们继续"
+    assert (await host.wait("chat", 2))["text"] == "我们继续"
+
+
+# -- authorisation -----------------------------------------------------------------------------------
+
+
+HOST_ONLY: list[tuple[str, Callable[[Meeting], dict[str, Any]]]] = [
+    ("admit", lambda m: {"participant_id": m.id("respondent")}),
+    ("hold", lambda m: {"participant_id": m.id("respondent")}),
+    ("remove", lambda m: {"participant_id": m.id("respondent")}),
+    ("caucus_start", lambda m: {"caucus_id": "c1", "member_ids": [m.id("applicant")]}),
+    ("caucus_end", lambda m: {"caucus_id": "c1"}),
+]
+
+
+async def test_host_only_events_are_forbidden_to_parties_admitted_or_waiting(meeting: Meeting) -> None:
+    host = await meeting.host()
+    applicant = await meeting.party("applicant")
+    await host.call("admit", {"participant_id": meeting.id("applicant")})
+    await applicant.wait("admitted")
+    respondent = await meeting.party("respondent")
+    await host.barrier()
+    before = host.view
+    for sender in (applicant, respondent):  # admitted, then waiting
+        for event, payload in HOST_ONLY:
+            ack = await sender.call(event, payload(meeting))
+            assert ack["ok"] is False and ack["error"]["code"] == "forbidden", (sender.name, event, ack)
+    # Also against the host, and with the waiting party trying to let themself in.
+    assert (await respondent.call("admit", {"participant_id": meeting.id("respondent")}))["error"]["code"] == "forbidden"
+    assert (await applicant.call("remove", {"participant_id": host.view["self"]["id"]}))["error"]["code"] == "forbidden"
+    await host.barrier()
+    assert host.view == before, "nothing changed"
+    assert respondent.view["self"]["state"] == "waiting"
+    assert respondent.of("admitted") == [] and applicant.of("removed") == []
+
+
+async def test_an_anonymous_connection_is_refused(meeting: Meeting) -> None:
+    peer = Peer("anonymous")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await peer.sio.connect(meeting.url, namespaces=[NS], transports=["websocket"], wait_timeout=5)
+    assert peer.refusal["data"]["code"] == "not_authenticated"
+    forged = Peer("forged")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await forged.sio.connect(
+            meeting.url,
+            headers={"Cookie": "mediate_session=" + "x" * 43},
+            namespaces=[NS],
+            transports=["websocket"],
+            wait_timeout=5,
+        )
+
+
+async def test_a_mediator_of_another_organisation_or_a_colleague_is_refused(meeting: Meeting) -> None:
+    for username, message in (
+        ("zhao", "this case belongs to another organisation"),
+        ("wang", "only the session's mediator may join it"),
+    ):
+        other = await meeting.world.staff(username)
+        peer = Peer(username)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await peer.sio.connect(
+                meeting.url,
+                headers={"Cookie": f"mediate_session={session_cookie(other.client)}"},
+                auth={"session_id": meeting.session_id},
+                namespaces=[NS],
+                transports=["websocket"],
+                wait_timeout=5,
+            )
+        assert peer.refusal == {"message": message, "data": {"code": "forbidden"}}
+
+
+async def test_staff_must_name_the_session(meeting: Meeting) -> None:
+    peer = Peer("liu")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await peer.sio.connect(
+            meeting.url,
+            headers={"Cookie": f"mediate_session={session_cookie(meeting.liu.client)}"},
+            namespaces=[NS],
+            transports=["websocket"],
+            wait_timeout=5,
+        )
+    assert peer.refusal["data"]["code"] == "invalid_input"
+
+
+async def test_a_cross_site_page_cannot_open_the_socket(meeting: Meeting) -> None:
+    peer = Peer("evil")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await peer.sio.connect(
+            meeting.url,
+            headers={"Cookie": f"mediate_session={session_cookie(meeting.liu.client)}", "Origin": "https://evil.example"},
+            auth={"session_id": meeting.session_id},
+            namespaces=[NS],
+            transports=["websocket"],
+            wait_timeout=5,
+        )
+    # The public URL's origin (a page of ours), or no Origin at all (not a browser), is let in.
+    good = await meeting.join("liu", meeting.liu, {"session_id": meeting.session_id}, origin="http://mediate.test")
+    assert good.view["self"]["state"] == "admitted"
+
+
+# -- robustness --------------------------------------------------------------------------------------
+
+
+async def test_malformed_and_oversized_payloads_get_error_acks_and_the_room_survives(meeting: Meeting) -> None:
+    host, applicant, respondent = await meeting.everyone_admitted()
+    bad: list[tuple[str, Any]] = [
+        ("chat", {"text": "x" * 2001}),
+        ("chat", {"text": "   "}),
+        ("chat", {"text": 42}),
+        ("chat", {"text": "hi", "to": meeting.id("respondent")}),
+        ("chat", "just a string"),
+        ("chat", [1, 2, 3]),
+        ("chat", {}),
+        ("admit", {"participant_id": "p" * 65}),
+        ("admit", {"participant_id": "../../etc"}),
+        ("caucus_start", {"caucus_id": "c1", "member_ids": [f"p{i}" for i in range(21)]}),
+        ("caucus_start", {"caucus_id": "c1", "member_ids": "not-a-list"}),
+        ("audio_only", {"on": "yes"}),
+        ("no_such_event", {}),
+    ]
+    for event, payload in bad:
+        for sender in (applicant, host):
+            ack = await sender.call(event, payload)
+            assert ack["ok"] is False and ack["error"]["code"] in ("invalid_input", "forbidden"), (event, payload, ack)
+            assert "x" * 100 not in str(ack), "the offending input is not echoed"
+    for event in ("chat", "admit"):
+        ack = await applicant.call(event)  # no payload at all
+        assert ack["error"]["code"] == "invalid_input"
+    # python-socketio would hand a client's events named like lifecycle events to those handlers.
+    for event, payload in (("disconnect", "client disconnect"), ("connect", {"HTTP_COOKIE": "mediate_session=x"})):
+        ack = await respondent.call(event, payload)
+        assert ack["ok"] is False and ack["error"]["code"] == "invalid_input", (event, ack)
+    await host.barrier()
+    assert all(p["state"] == "admitted" and p["online"] for p in host.view["participants"])
+    oversized = await host.call("chat", {"text": "x" * 2001})
+    assert oversized["error"]["fields"][0]["field"] == "text"
+    unknown = await host.call("admit", {"participant_id": "nobody"})
+    assert unknown["error"]["code"] == "not_found"
+    wrong_state = await host.call("caucus_end", {"caucus_id": "c9"})
+    assert wrong_state["error"]["code"] == "invalid_state"
+    await applicant.call("chat", {"text": "还在吗"})
+    assert (await respondent.wait("chat"))["text"] == "还在吗"
+    assert applicant.sio.connected and host.sio.connected and respondent.sio.connected
+
+
+async def test_a_frame_beyond_64k_drops_only_that_connection(meeting: Meeting) -> None:
+    host, applicant, respondent = await meeting.everyone_admitted()
+    with pytest.raises((socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError)):
+        await applicant.sio.call("chat", {"text": "x" * 70_000}, namespace=NS, timeout=2)
+    await eventually(lambda: applicant.disconnected)
+    await host.call("chat", {"text": "张三掉线了"})
+    assert (await respondent.wait("chat"))["text"] == "张三掉线了"
+    await eventually(lambda: any(p["state"] == "reconnecting" for p in host.view["participants"]))
+
+
+# -- presence -----------------------------------------------------------------------------------------
+
+
+async def test_a_second_connection_with_the_same_link_replaces_the_first(meeting: Meeting) -> None:
+    host, applicant, respondent = await meeting.everyone_admitted()
+    browser = await meeting.browser_for("applicant")
+    second = await meeting.join("张三 again", browser)
+    await applicant.wait("replaced")
+    await eventually(lambda: applicant.disconnected)
+    assert second.view["self"]["state"] == "admitted", "the newer connection keeps the place"
+    await respondent.call("chat", {"text": "你好"})
+    assert (await second.wait("chat"))["text"] == "你好"
+    await host.barrier()
+    entries = [p for p in host.view["participants"] if p["name"] == "张三"]
+    assert len(entries) == 1 and entries[0]["online"] is True
+
+
+async def test_a_dropped_participant_keeps_their_place_and_comes_back_admitted(meeting: Meeting) -> None:
+    host, applicant, respondent = await meeting.everyone_admitted()
+    await respondent.sio.disconnect()
+    await eventually(
+        lambda: any(p["name"] == "李四" and p["state"] == "reconnecting" and not p["online"] for p in host.view["participants"])
+    )
+    await applicant.call("chat", {"text": "他走了吗"})
+    await host.wait("chat")
+    again = await meeting.party("respondent")
+    assert again.view["self"]["state"] == "admitted"
+    assert again.of("chat") == [], "nothing said while away is replayed to a reconnecting participant"
+
+
+async def test_hold_and_remove(meeting: Meeting) -> None:
+    host, applicant, respondent = await meeting.everyone_admitted()
+    assert (await host.call("hold", {"participant_id": meeting.id("respondent")})) == {"ok": True}
+    await respondent.wait("held")
+    await applicant.call("chat", {"text": "趁他不在"})
+    await host.wait("chat")
+    await respondent.barrier()
+    assert respondent.of("chat") == []
+    assert respondent.view["self"]["state"] == "held" and names(respondent.view) == ["李四"]
+    assert (await host.call("remove", {"participant_id": meeting.id("respondent")})) == {"ok": True}
+    await respondent.wait("removed")
+    await eventually(lambda: respondent.disconnected)
+    peer = Peer("李四 again")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await peer.sio.connect(
+            meeting.url,
+            headers={"Cookie": f"mediate_session={session_cookie((await meeting.browser_for('respondent')).client)}"},
+            namespaces=[NS],
+            transports=["websocket"],
+            wait_timeout=5,
+        )
+    assert peer.refusal["data"]["code"] == "forbidden"
+    assert (await host.call("admit", {"participant_id": meeting.id("respondent")}))["error"]["code"] == "invalid_state"

@@ -265,12 +265,26 @@ class Booking:
         return list(await db.scalars(select(Party).where(Party.case_id == case_id).order_by(Party.created_at)))
 
     async def _view(self, db: AsyncSession, session: MediationSession) -> SessionView:
-        ctx = await self._context(db, session)
-        parties = await self._parties(db, session.case_id)
-        party_links = list(
-            await db.scalars(select(PartyLink).where(PartyLink.session_id == session.id).order_by(PartyLink.created_at))
-        )
-        return SessionView(session, ctx.case, ctx.mediator, parties, party_links)
+        [view] = await self._views(db, [session])
+        return view
+
+    async def _views(self, db: AsyncSession, sessions: list[MediationSession]) -> list[SessionView]:
+        """Views of many sessions with one query per table, not per session (the dashboard lists dozens)."""
+        if not sessions:
+            return []
+        case_ids = {s.case_id for s in sessions}
+        cases = {c.id: c for c in await db.scalars(select(Case).where(Case.id.in_(case_ids)))}
+        mediators = {u.id: u for u in await db.scalars(select(User).where(User.id.in_({s.mediator_id for s in sessions})))}
+        parties: dict[str, list[Party]] = {case_id: [] for case_id in case_ids}
+        for party in await db.scalars(select(Party).where(Party.case_id.in_(case_ids)).order_by(Party.created_at)):
+            parties[party.case_id].append(party)
+        links: dict[str, list[PartyLink]] = {s.id: [] for s in sessions}
+        query = select(PartyLink).where(PartyLink.session_id.in_(links)).order_by(PartyLink.created_at)
+        for link in await db.scalars(query):
+            links[link.session_id].append(link)
+        return [
+            SessionView(s, cases[s.case_id], mediators[s.mediator_id], parties[s.case_id], links[s.id]) for s in sessions
+        ]
 
     def _span(self, starts_at: datetime, duration_minutes: int, timezone: str) -> tuple[datetime, datetime]:
         check_timezone(timezone)
@@ -449,13 +463,13 @@ class Booking:
                 )
                 .order_by(MediationSession.starts_at)
             )
-            return [await self._view(db, s) for s in await db.scalars(query)]
+            return await self._views(db, list(await db.scalars(query)))
 
     async def sessions_of_case(self, principal: Principal | None, case_id: str) -> list[SessionView]:
         async with self._maker() as db:
             await case_for_staff(db, principal, case_id)
             query = select(MediationSession).where(MediationSession.case_id == case_id).order_by(MediationSession.starts_at)
-            return [await self._view(db, s) for s in await db.scalars(query)]
+            return await self._views(db, list(await db.scalars(query)))
 
     async def for_party(self, principal: Principal | None) -> tuple[PartyPrincipal, SessionView, Organisation]:
         party = require_party(principal)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -107,10 +108,9 @@ def session_brief(s: MediationSession, viewer_zone: str) -> dict[str, Any]:
     }
 
 
-def case_summary(view: CaseView, next_session: dict[str, Any] | None = None, viewer_zone: str = "UTC") -> dict[str, Any]:
+def case_summary(view: CaseView, viewer_zone: str = "UTC") -> dict[str, Any]:
     c = view.case
-    if next_session is None and view.next_session is not None:
-        next_session = session_brief(view.next_session, viewer_zone)
+    next_session = session_brief(view.next_session, viewer_zone) if view.next_session is not None else None
     return {
         "id": c.id,
         "case_number": c.case_number,
@@ -127,15 +127,13 @@ def case_summary(view: CaseView, next_session: dict[str, Any] | None = None, vie
 def case(view: CaseView, sessions: list[SessionView], viewer_zone: str) -> dict[str, Any]:
     org = view.organisation
     assert org is not None
-    shaped = [session(s, viewer_zone) for s in sessions]
-    upcoming = [
-        s for s, v in zip(shaped, sessions, strict=False) if v.session.status == "scheduled" and v.session.ends_at > utcnow()
-    ]
+    upcoming = [v.session for v in sessions if v.session.status == "scheduled" and v.session.ends_at > utcnow()]
+    nearest = min(upcoming, key=lambda s: s.starts_at, default=None)
     return {
-        **case_summary(view, upcoming[0] if upcoming else None),
+        **case_summary(replace(view, next_session=nearest), viewer_zone),
         "organisation": {"id": org.id, "name": org.name},
         "parties": [party(p) for p in view.parties],
-        "sessions": shaped,
+        "sessions": [session(s, viewer_zone) for s in sessions],
     }
 
 

@@ -88,6 +88,53 @@ def _refuse_code(tries_left: int) -> InvalidInput:
     return InvalidInput("wrong code", [FieldError("code", f"wrong code; {tries_left} tries left")])
 
 
+def device_key_info(spki_b64: str, holder: dict[str, str]) -> KeyInfo:
+    """A browser-made WebCrypto key (ECDSA P-256, non-extractable) as a person's KeyInfo."""
+    try:
+        spki = unb64(spki_b64)
+        public = serialization.load_der_public_key(spki)
+    except ValueError:
+        raise InvalidInput("not a public key", [FieldError("spki", "base64 SubjectPublicKeyInfo DER")]) from None
+    if not isinstance(public, ec.EllipticCurvePublicKey) or not isinstance(public.curve, ec.SECP256R1):
+        raise InvalidInput("device keys are ECDSA P-256", [FieldError("spki", "not a P-256 key")])
+    return KeyInfo(key_id(spki), "es256", spki, "person", holder, timestamp())
+
+
+def new_passkey_info(settings: Settings, credential: dict[str, Any], registration: str, holder: dict[str, str]) -> KeyInfo:
+    """Check a passkey registration made for our registration challenge (b64url)."""
+    try:
+        return webauthn.verify_registration(
+            credential,
+            challenge=unb64url(registration),
+            origin=settings.webauthn_origin,
+            rp_id=settings.webauthn_rp_id,
+            require_uv=True,
+            holder=holder,
+            valid_from=timestamp(),
+        )
+    except SignatureError as exc:
+        raise InvalidInput(f"passkey not accepted: {exc}", [FieldError("credential", str(exc))]) from None
+
+
+async def passkey_signature(
+    db: AsyncSession, credential: dict[str, Any], info: KeyInfo, statement: bytes
+) -> tuple[dict[str, str], int]:
+    """The record's signature from a passkey assertion over `statement`, and the new signature counter.
+
+    The counter to beat is the stored one (updated after every use), so that a cloned
+    authenticator shows (WebAuthn §6.1.1); a key not stored yet starts from its registration.
+    """
+    stored = await db.get(EvidenceKey, info.id)
+    current = stored.sign_count if stored is not None else int((info.webauthn or {}).get("sign_count", 0))
+    try:
+        count = webauthn.verify_assertion(
+            credential, key=info, challenge_hash=sha256(statement), current_sign_count=current, require_uv=True
+        )
+        return webauthn.sig_from_assertion(credential, info), count
+    except SignatureError as exc:
+        raise InvalidInput(f"signature rejected: {exc}", [FieldError("credential", str(exc))]) from None
+
+
 class KeyBinding:
     def __init__(self, maker: async_sessionmaker[AsyncSession], ledger: Ledger, settings: Settings) -> None:
         self._maker = maker
@@ -163,18 +210,10 @@ class KeyBinding:
     async def start_device_key(self, principal: Principal | None, spki_b64: str) -> BindingStarted:
         """Prepare the binding statement for a browser-made P-256 key and text the party a code."""
         me = require_party(principal)
-        try:
-            spki = unb64(spki_b64)
-            public = serialization.load_der_public_key(spki)
-        except ValueError:
-            raise InvalidInput("not a public key", [FieldError("spki", "base64 SubjectPublicKeyInfo DER")]) from None
-        if not isinstance(public, ec.EllipticCurvePublicKey) or not isinstance(public.curve, ec.SECP256R1):
-            raise InvalidInput("device keys are ECDSA P-256", [FieldError("spki", "not a P-256 key")])
         async with self._maker() as db, db.begin():
             party = await db.get(Party, me.party_id)
             assert party is not None
-            holder = {"kind": "party", "id": party.id, "role": party.role}
-            info = KeyInfo(key_id(spki), "es256", spki, "person", holder, timestamp())
+            info = device_key_info(spki_b64, {"kind": "party", "id": party.id, "role": party.role})
             claim, body = self._binding_claim(party, info, "sms_otp")
             party, challenge, expires = await self._start(
                 db, me, "key_bound", {"claim": claim.to_json(), "key": info.to_json(), "body": body}
@@ -244,18 +283,7 @@ class KeyBinding:
                 party = await db.get(Party, me.party_id)
                 assert party is not None
                 holder = {"kind": "party", "id": party.id, "role": party.role}
-                try:
-                    info = webauthn.verify_registration(
-                        credential,
-                        challenge=unb64url(row.data["registration"]),
-                        origin=self._settings.webauthn_origin,
-                        rp_id=self._settings.webauthn_rp_id,
-                        require_uv=True,
-                        holder=holder,
-                        valid_from=timestamp(),
-                    )
-                except SignatureError as exc:
-                    raise InvalidInput(f"passkey not accepted: {exc}", [FieldError("credential", str(exc))]) from None
+                info = new_passkey_info(self._settings, credential, row.data["registration"], holder)
                 claim, body = self._binding_claim(party, info, "sms_otp+passkey")
                 row.data = {"stage": "sign", "claim": claim.to_json(), "key": info.to_json(), "body": body}
         if tries_left is not None:
@@ -279,17 +307,7 @@ class KeyBinding:
                 raise InvalidInput("register the passkey first", [FieldError("credential", "not registered yet")])
             claim = Claim.from_json(row.data["claim"])
             info = KeyInfo.from_json(row.data["key"])
-            try:
-                count = webauthn.verify_assertion(
-                    assertion,
-                    key=info,
-                    challenge_hash=sha256(claim.statement),
-                    current_sign_count=int((info.webauthn or {}).get("sign_count", 0)),
-                    require_uv=True,
-                )
-                own = webauthn.sig_from_assertion(assertion, info)
-            except SignatureError as exc:
-                raise InvalidInput(f"signature rejected: {exc}", [FieldError("credential", str(exc))]) from None
+            own, count = await passkey_signature(db, assertion, info, claim.statement)
             await self._bind(db, me, row, claim, row.data["body"], info, own, "sms_otp+passkey")
             if count:
                 await db.execute(update(EvidenceKey).where(EvidenceKey.id == info.id).values(sign_count=count))

@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
 from server.domain.cases import case_for_staff
 from server.domain.evidence import IDENTITY_METHODS, IDENTITY_RESULTS
+from server.domain.keybinding import device_key_info, new_passkey_info, passkey_signature
 from server.domain.ledger import Ledger, key_info, key_row
 from server.domain.principal import Principal, Staff, require_staff
 from server.errors import Conflict, FieldError, Gone, InvalidInput, NotFound
@@ -31,14 +30,10 @@ from server.evidence import webauthn
 from server.evidence.records import (
     Claim,
     KeyInfo,
-    SignatureError,
     b64url,
     body_hash,
-    key_id,
     make_body,
     sha256,
-    timestamp,
-    unb64,
     unb64url,
 )
 from server.models import EvidenceChallenge, EvidenceKey, EvidenceKeyCase, Party, utcnow
@@ -85,15 +80,9 @@ class StaffKeys:
 
     async def register_device_key(self, principal: Principal | None, spki_b64: str) -> KeyInfo:
         staff = require_staff(principal, "mediator", "judge")
-        try:
-            spki = unb64(spki_b64)
-            public = serialization.load_der_public_key(spki)
-        except ValueError:
-            raise InvalidInput("not a public key", [FieldError("spki", "base64 SubjectPublicKeyInfo DER")]) from None
-        if not isinstance(public, ec.EllipticCurvePublicKey) or not isinstance(public.curve, ec.SECP256R1):
-            raise InvalidInput("device keys are ECDSA P-256", [FieldError("spki", "not a P-256 key")])
+        info = device_key_info(spki_b64, self._holder(staff))
         async with self._maker() as db, db.begin():
-            return await self._store(db, KeyInfo(key_id(spki), "es256", spki, "person", self._holder(staff), timestamp()))
+            return await self._store(db, info)
 
     async def start_passkey(self, principal: Principal | None) -> tuple[str, dict[str, Any]]:
         staff = require_staff(principal, "mediator", "judge")
@@ -126,18 +115,7 @@ class StaffKeys:
         async with self._maker() as db, db.begin():
             row = await self._challenge(db, staff, challenge, "staff_passkey")
             assert row.data is not None
-            try:
-                info = webauthn.verify_registration(
-                    credential,
-                    challenge=unb64url(row.data["registration"]),
-                    origin=self._settings.webauthn_origin,
-                    rp_id=self._settings.webauthn_rp_id,
-                    require_uv=True,
-                    holder=self._holder(staff),
-                    valid_from=timestamp(),
-                )
-            except SignatureError as exc:
-                raise InvalidInput(f"passkey not accepted: {exc}", [FieldError("credential", str(exc))]) from None
+            info = new_passkey_info(self._settings, credential, row.data["registration"], self._holder(staff))
             row.used_at = utcnow()
             return await self._store(db, info)
 
@@ -257,17 +235,7 @@ class StaffKeys:
             if info.alg == "webauthn":
                 if credential is None:
                     raise InvalidInput("sign with your passkey", [FieldError("credential", "required for a passkey")])
-                try:
-                    count = webauthn.verify_assertion(
-                        credential,
-                        key=info,
-                        challenge_hash=sha256(claim.statement),
-                        current_sign_count=int((info.webauthn or {}).get("sign_count", 0)),
-                        require_uv=True,
-                    )
-                    own = webauthn.sig_from_assertion(credential, info)
-                except SignatureError as exc:
-                    raise InvalidInput(f"signature rejected: {exc}", [FieldError("credential", str(exc))]) from None
+                own, count = await passkey_signature(db, credential, info, claim.statement)
             else:
                 if signature is None:
                     raise InvalidInput("sign with your device key", [FieldError("signature", "required")])

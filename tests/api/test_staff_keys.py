@@ -97,3 +97,28 @@ async def test_the_same_staff_key_serves_two_cases_and_a_passkey_works_too(world
         path.write_bytes(await response.read())
         report = verify_bundle(path)
         assert report.ok, render(report, "en")
+
+
+async def test_a_passkey_whose_counter_goes_back_is_refused(world: World) -> None:
+    """The counter to beat is the one stored after the last use, not the one at registration."""
+    liu = await world.staff("liu")
+    settings = world.services.settings
+    case = await open_case(liu, "C-1")
+    passkey = SoftAuthenticator("es256")
+    started = await liu.call("POST", "/api/v1/me/keys/passkey", expect=201)
+    credential = passkey.register(unb64url(started["options"]["challenge"]), rp_id=settings.webauthn_rp_id, origin=settings.webauthn_origin)
+    key = await liu.call("POST", f"/api/v1/me/keys/passkey/{started['challenge']}", {"credential": credential}, expect=201)
+
+    def signed(statement_b64: str, count: int | None = None) -> dict[str, object]:
+        digest = sha256(unb64(statement_b64)).digest()
+        return passkey.sign(digest, rp_id=settings.webauthn_rp_id, origin=settings.webauthn_origin, count=count)
+
+    binding = await liu.call("POST", f"/api/v1/cases/{case['id']}/keys/{key['key_id']}/bind", expect=201)
+    await liu.call("POST", f"/api/v1/signatures/{binding['challenge']}", {"credential": signed(binding["statement"])}, expect=201)
+    check = {"key_id": key["key_id"], "party_id": case["parties"][0]["id"], "method": "face_to_face", "result": "confirmed"}
+    first = await liu.call("POST", f"/api/v1/cases/{case['id']}/identity-checks/signed", check, expect=201)
+    await liu.call("POST", f"/api/v1/signatures/{first['challenge']}", {"credential": signed(first["statement"])}, expect=201)
+    # A clone of the authenticator, still at the counter of its first use.
+    second = await liu.call("POST", f"/api/v1/cases/{case['id']}/identity-checks/signed", check, expect=201)
+    cloned = await liu.call("POST", f"/api/v1/signatures/{second['challenge']}", {"credential": signed(second["statement"], count=1)}, expect=422)
+    assert "count" in cloned["error"]["message"].lower() or "counter" in cloned["error"]["message"].lower()

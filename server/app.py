@@ -37,6 +37,7 @@ from server.http import (  # noqa: F401 - routes
 from server.http.routes import api
 from server.http.services import SERVICES, Services
 from server.settings import Settings
+from signaling.media import MediaServer
 from signaling.namespace import attach as attach_signaling
 from signaling.rooms import MemoryRooms
 
@@ -117,5 +118,6 @@ def create_app(
     log_api.install(app)
     witness_api.install(app, list(settings.witnesses))
     # Live signalling (Socket.IO at /socket.io/, namespace /live); rooms in this process for now.
-    attach_signaling(app, services, MemoryRooms())
+    media = MediaServer(list(settings.ice_servers), loopback=settings.media_loopback)
+    attach_signaling(app, services, MemoryRooms(), media)
     return app

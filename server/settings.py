@@ -5,9 +5,11 @@ Every command and the app itself take a `Settings`; nothing else calls `os.envir
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -50,6 +52,12 @@ class Settings:
     ledger_interval_seconds: float = 0.5
     # Witness vkeys (C2SP tlog-cosignature, type 0x04) whose cosignatures POST /log/cosignature accepts.
     witnesses: tuple[str, ...] = ()
+    # STUN/TURN servers, as browsers take them (RTCIceServer), given to browsers and to aiortc.
+    ice_servers: tuple[dict[str, Any], ...] = ()
+    # Offer 127.0.0.1 as a media candidate (tests, and a browser on the server's own machine).
+    media_loopback: bool = False
+    # How long a dropped participant keeps their place (room or caucus) before re-admission is needed.
+    reconnect_grace_seconds: float = 60.0
 
     @property
     def resolved_database_url(self) -> str:
@@ -144,7 +152,39 @@ class Settings:
             log_origin=text("MEDIATE_LOG_ORIGIN"),
             ledger_interval_seconds=float(text("MEDIATE_LEDGER_INTERVAL_SECONDS") or 0.5),
             witnesses=tuple(k.strip() for k in (text("MEDIATE_WITNESSES") or "").split(",") if k.strip()),
+            ice_servers=parse_ice_servers(text("MEDIATE_ICE_SERVERS")),
+            media_loopback=boolean("MEDIATE_MEDIA_LOOPBACK", False),
+            reconnect_grace_seconds=float(text("MEDIATE_RECONNECT_GRACE_SECONDS") or 60.0),
         )
+
+
+def parse_ice_servers(raw: str | None) -> tuple[dict[str, Any], ...]:
+    """``MEDIATE_ICE_SERVERS``: a JSON list of RTCIceServer objects, or a comma-separated list of URLs.
+
+    ``[{"urls": "stun:stun.example.cn:3478"}, {"urls": ["turn:turn.example.cn:3478?transport=udp"],
+    "username": "mediate", "credential": "..."}]``, or simply ``stun:host:3478,stun:other:3478``.
+    """
+    if raw is None:
+        return ()
+    if not raw.startswith("["):
+        return tuple({"urls": url.strip()} for url in raw.split(",") if url.strip())
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"MEDIATE_ICE_SERVERS is not valid JSON: {exc}") from exc
+    servers: list[dict[str, Any]] = []
+    for entry in parsed if isinstance(parsed, list) else [None]:
+        if not isinstance(entry, dict) or not entry.get("urls"):
+            raise SettingsError('MEDIATE_ICE_SERVERS must be a list of {"urls": ..., "username"?, "credential"?}')
+        urls = entry["urls"] if isinstance(entry["urls"], list) else [entry["urls"]]
+        if not all(isinstance(u, str) and u.split(":", 1)[0] in ("stun", "stuns", "turn", "turns") for u in urls):
+            raise SettingsError(f"MEDIATE_ICE_SERVERS: {urls!r} are not stun:/turn: URLs")
+        server: dict[str, Any] = {"urls": urls}
+        for key in ("username", "credential"):
+            if entry.get(key) is not None:
+                server[key] = str(entry[key])
+        servers.append(server)
+    return tuple(servers)
 
 
 def normalise_database_url(url: str) -> str:

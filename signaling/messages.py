@@ -9,7 +9,7 @@ Socket.IO twin of ``server.http.middlewares.errors``). See ``PROTOCOL.md``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
@@ -19,6 +19,8 @@ from signaling.routing import RoutingError
 MAX_ID = 64
 MAX_CHAT = 2000
 MAX_LIST = 20
+#: An SDP answer for a dozen m-lines is 6–10 KB; anything near this is not an answer.
+MAX_SDP = 32 * 1024
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID, pattern=r"^[A-Za-z0-9_.:-]+$")]
 ChatText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CHAT)]
@@ -64,6 +66,53 @@ class CaucusEnd(Payload):
 
 class AudioOnly(Payload):
     on: bool
+
+
+Kind = Literal["audio", "video", "screen"]
+DeviceState = Literal["ok", "off", "denied", "missing"]
+
+
+class Empty(Payload):
+    """``end``: nothing to say but the event itself."""
+
+
+class MediaStart(Payload):
+    """Start (or restart) one's peer connection: what the device check left on."""
+
+    audio: bool
+    video: bool
+
+
+class MediaAnswer(Payload):
+    revision: Annotated[int, Field(ge=1, le=1_000_000)]
+    sdp: Annotated[str, StringConstraints(min_length=10, max_length=MAX_SDP)]
+
+
+class Publish(Payload):
+    """Switch one's own microphone, camera or screen share on or off."""
+
+    kind: Kind
+    on: bool
+
+
+class Mute(Payload):
+    """The host switches off one kind of another participant's tracks (never on)."""
+
+    participant_id: Id
+    kind: Kind
+
+
+class Hand(Payload):
+    up: bool
+
+
+class Lock(Payload):
+    on: bool
+
+
+class DeviceStatus(Payload):
+    camera: DeviceState
+    microphone: DeviceState
 
 
 # -- acks ----------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, cast
@@ -28,7 +29,21 @@ from server.domain.booking import SessionView
 from server.domain.principal import PartyPrincipal, Staff
 from server.errors import DomainError, Forbidden, Gone, InvalidInput, InvalidState, NotAuthenticated, NotFound
 from server.http.services import Services
-from signaling.messages import AudioOnly, CaucusEnd, CaucusStart, Chat, ConnectAuth, Target, ack_error, ack_ok
+from signaling.media import MediaError, MediaServer
+from signaling.media_events import MediaEvents
+from signaling.messages import (
+    AudioOnly,
+    CaucusEnd,
+    CaucusStart,
+    Chat,
+    ConnectAuth,
+    Empty,
+    Hand,
+    Lock,
+    Target,
+    ack_error,
+    ack_ok,
+)
 from signaling.rooms import ChatMessage, Member, Room, Rooms, Seat, participants_view
 from signaling.routing import MAIN_ROOM, ROLES, Role, RoutingError, chat_receivers
 
@@ -69,12 +84,17 @@ def require_other(room: Room, seat: Seat, participant_id: str) -> None:
         raise InvalidInput("the host cannot do this to themself")
 
 
-class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
-    def __init__(self, services: Services, rooms: Rooms, namespace: str = NAMESPACE) -> None:
+class LiveNamespace(MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
+    def __init__(self, services: Services, rooms: Rooms, media: MediaServer, namespace: str = NAMESPACE) -> None:
         super().__init__(namespace)
         self.services = services
         self.rooms = rooms
+        self.media = media
+        self.grace_seconds = services.settings.reconnect_grace_seconds
         self._tasks: set[asyncio.Task[None]] = set()
+        self._expiries: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        #: Who each connection is, for the case history (principal of the handshake).
+        self._principals: dict[str, Staff | PartyPrincipal] = {}
         self._events: dict[str, tuple[type[BaseModel], Handler]] = {
             "admit": (Target, self._admit),
             "hold": (Target, self._hold),
@@ -83,6 +103,10 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             "caucus_start": (CaucusStart, self._caucus_start),
             "caucus_end": (CaucusEnd, self._caucus_end),
             "audio_only": (AudioOnly, self._audio_only),
+            "hand": (Hand, self._hand),
+            "lock": (Lock, self._lock),
+            "end": (Empty, self._end),
+            **self.media_events(),
         }
 
     # -- dispatch ------------------------------------------------------------------------------
@@ -119,7 +143,7 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 raise NotAuthenticated("this connection is not in a session")
             model, handler = entry
             return await handler(sid, seat, model.model_validate(data[0]))
-        except (DomainError, RoutingError, ValidationError) as exc:
+        except (DomainError, RoutingError, ValidationError, MediaError) as exc:
             if seat is not None:
                 log.info(
                     "session %s: %s refused for %s: %s", seat.session_id, event[:32], seat.participant_id, type(exc).__name__
@@ -133,8 +157,9 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         try:
-            view, member = await self._identify(environ, auth)
+            view, member, principal = await self._identify(environ, auth)
             seat, replaced = await self._seat(sid, view, member)
+            self._principals[sid] = principal
         except DomainError as exc:
             log.info("/live connection refused: %s", exc.code)
             raise ConnectionRefusedError(exc.message, {"code": exc.code}) from None
@@ -159,7 +184,7 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _identify(self, environ: dict[str, Any], auth: Any) -> tuple[SessionView, Member]:
+    async def _identify(self, environ: dict[str, Any], auth: Any) -> tuple[SessionView, Member, Staff | PartyPrincipal]:
         token = session_cookie(environ)
         browser = await self.services.accounts.resolve(token) if token else None
         if browser is None:
@@ -185,7 +210,9 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise Forbidden("this is for the session's mediator and parties")
         if view.session.status == "cancelled":
             raise Gone("this session was cancelled")
-        return view, member
+        if view.session.status == "ended":
+            raise Gone("the mediator has ended this session")
+        return view, member, principal
 
     async def _seat(self, sid: str, view: SessionView, member: Member) -> tuple[Seat, str | None]:
         """Give ``member`` their place, bound to this connection; return the connection it replaces."""
@@ -197,7 +224,11 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             nonlocal replaced
             state, pid = room.state, member.id
             current = state.get(pid)
+            if room.ended:
+                raise Gone("the mediator has ended this session")
             if current is None:
+                if room.locked and pid != room.host_id:
+                    raise Forbidden("the mediator has locked the room; please call them")
                 state = state.join(pid, member.role)
                 if pid == room.host_id or room.admit_automatically:
                     state = state.admit(pid)
@@ -208,7 +239,8 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             replaced = room.connections.get(pid)
             return room.with_member(member).with_state(state).bind(pid, sid)
 
-        await self.rooms.update(session_id, seat)
+        await self._update(session_id, seat)
+        self._cancel_expiry(session_id, member.id)
         return Seat(session_id, member.id), replaced
 
     async def _welcome(self, sid: str, seat: Seat) -> None:
@@ -229,7 +261,8 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self.emit("participants", participants_view(room, seat.participant_id), to=sid)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
-        """A dropped participant keeps their place; an admitted one becomes *reconnecting*."""
+        """A dropped participant keeps their place for the grace period; an admitted one is *reconnecting*."""
+        self._principals.pop(sid, None)
         seat = await self.rooms.locate(sid)
         if seat is None:
             return  # replaced, removed or refused: nothing to undo
@@ -243,9 +276,79 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 state = state.reconnecting(seat.participant_id)
             return room.unbind(seat.participant_id).with_state(state)
 
-        _, room = await self.rooms.update(seat.session_id, leave)
+        _, room = await self._update(seat.session_id, leave)
         log.info("session %s: %s disconnected", seat.session_id, seat.participant_id)
+        if not room.is_online(seat.participant_id):
+            await self._close_media(seat.session_id, seat.participant_id)
+            self._schedule_expiry(seat.session_id, seat.participant_id)
         await self._broadcast(room)
+
+    # -- grace period --------------------------------------------------------------------------
+
+    def _schedule_expiry(self, session_id: str, participant_id: str) -> None:
+        self._cancel_expiry(session_id, participant_id)
+        loop = asyncio.get_running_loop()
+        self._expiries[(session_id, participant_id)] = loop.call_later(
+            self.grace_seconds, lambda: self._spawn(self._expire(session_id, participant_id))
+        )
+
+    def _cancel_expiry(self, session_id: str, participant_id: str) -> None:
+        handle = self._expiries.pop((session_id, participant_id), None)
+        if handle is not None:
+            handle.cancel()
+
+    async def _expire(self, session_id: str, participant_id: str) -> None:
+        """Grace period over: a participant still away goes back to the waiting room."""
+        self._expiries.pop((session_id, participant_id), None)
+        expired = False
+
+        def expire(room: Room) -> Room:
+            nonlocal expired
+            current = room.state.get(participant_id)
+            if room.is_online(participant_id) or current is None or current.state != "reconnecting":
+                return room
+            expired = True
+            return room.with_state(room.state.expire(participant_id))
+
+        if await self.rooms.get(session_id) is None:
+            return
+        before, room = await self._update(session_id, expire)
+        if expired:
+            log.info("session %s: %s did not come back within %ss", session_id, participant_id, self.grace_seconds)
+            await self._notify_caucus_changes(before, room)
+            await self._broadcast(room)
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("/live background work failed")
+
+        task = asyncio.ensure_future(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- state changes -------------------------------------------------------------------------
+
+    async def _update(self, session_id: str, change: Callable[[Room], Room]) -> tuple[Room, Room]:
+        """Change the room and let the media follow: routing is re-evaluated on every change."""
+        before, after = await self.rooms.update(session_id, change)
+        media = self.media.get(session_id)
+        if media is not None and after.state is not before.state:
+            media.update(after.state)
+        return before, after
+
+    async def _notify_caucus_changes(self, before: Room, after: Room) -> None:
+        """Tell those left in the main room when a private talk starts or ends."""
+        was = {c.id for c in before.state.caucuses}
+        now = {c.id for c in after.state.caucuses}
+        if was == now:
+            return
+        active = bool(now)
+        for p in after.state.participants:
+            if p.room == MAIN_ROOM and p.state == "admitted" and not any(p.id in c.occupants for c in before.state.caucuses):
+                await self._send(after, p.id, "caucus_notice", {"active": active})
 
     # -- host actions --------------------------------------------------------------------------
 
@@ -259,7 +362,7 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 raise InvalidState(f"{pid!r} is not connected")
             return room.with_state(room.state.admit(pid))
 
-        _, room = await self.rooms.update(seat.session_id, admit)
+        _, room = await self._update(seat.session_id, admit)
         log.info("session %s: %s admitted %s", seat.session_id, seat.participant_id, pid)
         await self._send(room, pid, "admitted", {})
         await self._broadcast(room)
@@ -273,7 +376,7 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             require_other(room, seat, pid)
             return room.with_state(room.state.hold(pid))
 
-        _, room = await self.rooms.update(seat.session_id, hold)
+        _, room = await self._update(seat.session_id, hold)
         log.info("session %s: %s put %s on hold", seat.session_id, seat.participant_id, pid)
         await self._send(room, pid, "held", {})
         await self._broadcast(room)
@@ -287,8 +390,10 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             require_other(room, seat, pid)
             return room.with_state(room.state.remove(pid)).unbind(pid)
 
-        before, room = await self.rooms.update(seat.session_id, remove)
+        before, room = await self._update(seat.session_id, remove)
         log.info("session %s: %s removed %s", seat.session_id, seat.participant_id, pid)
+        await self._close_media(seat.session_id, pid)
+        await self._history(sid, seat, "participant_removed", participant_id=pid, name=room.name_of(pid))
         gone = before.connections.get(pid)
         if gone is not None:
             await self.emit("removed", {"message": "the mediator removed you from the session"}, to=gone)
@@ -301,11 +406,18 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             require_host(room, seat)
             return room.with_state(room.state.start_caucus(payload.caucus_id, seat.participant_id, payload.member_ids))
 
-        _, room = await self.rooms.update(seat.session_id, start)
+        before, room = await self._update(seat.session_id, start)
         log.info("session %s: caucus %s started by %s", seat.session_id, payload.caucus_id, seat.participant_id)
-        for p in room.state.participants:
-            if p.room == MAIN_ROOM and p.state == "admitted":
-                await self._send(room, p.id, "caucus_notice", {"active": True})
+        caucus = room.state.caucus(payload.caucus_id)
+        members = sorted(caucus.member_ids) if caucus is not None else []
+        await self._history(
+            sid,
+            seat,
+            "caucus_started",
+            caucus_id=payload.caucus_id,
+            members=[{"id": m, "name": room.name_of(m)} for m in members],
+        )
+        await self._notify_caucus_changes(before, room)
         await self._broadcast(room)
         return ack_ok()
 
@@ -314,12 +426,45 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             require_host(room, seat)
             return room.with_state(room.state.end_caucus(payload.caucus_id))
 
-        before, room = await self.rooms.update(seat.session_id, end)
+        before, room = await self._update(seat.session_id, end)
         log.info("session %s: caucus %s ended by %s", seat.session_id, payload.caucus_id, seat.participant_id)
-        for p in before.state.participants:
-            if p.room == MAIN_ROOM and p.state == "admitted":
-                await self._send(room, p.id, "caucus_notice", {"active": False})
+        await self._history(sid, seat, "caucus_ended", caucus_id=payload.caucus_id)
+        await self._notify_caucus_changes(before, room)
         await self._broadcast(room)
+        return ack_ok()
+
+    async def _history(self, sid: str, seat: Seat, kind: str, **data: Any) -> None:
+        """Log a host action in the case history; the live session goes on if the database is away."""
+        try:
+            await self.services.booking.record_live(self._principals.get(sid), seat.session_id, kind, **data)
+        except Exception:
+            log.exception("session %s: could not write %s to the case history", seat.session_id, kind)
+
+    async def _lock(self, sid: str, seat: Seat, payload: Lock) -> dict[str, Any]:
+        def lock(room: Room) -> Room:
+            require_host(room, seat)
+            return replace(room, locked=payload.on)
+
+        _, room = await self._update(seat.session_id, lock)
+        log.info("session %s: room locked=%s by %s", seat.session_id, payload.on, seat.participant_id)
+        await self._broadcast(room)
+        return ack_ok(locked=payload.on)
+
+    async def _end(self, sid: str, seat: Seat, payload: Empty) -> dict[str, Any]:
+        """The host ends the session for everyone: all are told, disconnected, and no one may come back."""
+        room = await self.rooms.get(seat.session_id)
+        if room is None:
+            raise NotFound("no such room")
+        require_host(room, seat)
+        await self.services.booking.end(self._principals.get(sid), seat.session_id)
+        before, room = await self._update(seat.session_id, lambda r: replace(r, ended=True))
+        log.info("session %s: ended by %s", seat.session_id, seat.participant_id)
+        for connection in before.connections.values():
+            await self.emit("ended", {"message": "the mediator has ended the session"}, to=connection)
+        await self.media.close_room(seat.session_id)
+        for connection in before.connections.values():
+            if connection != sid:
+                await self.disconnect(connection)
         return ack_ok()
 
     # -- anyone in the room --------------------------------------------------------------------
@@ -354,11 +499,23 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         log.info("session %s: chat %s from %s to %d participant(s)", seat.session_id, message.id, me.id, len(recipients))
         return ack_ok(id=message.id, sent_at=event["sent_at"])
 
+    async def _hand(self, sid: str, seat: Seat, payload: Hand) -> dict[str, Any]:
+        def hand(room: Room) -> Room:
+            me = room.state.get(seat.participant_id)
+            if me is None or me.state != "admitted":
+                raise Forbidden("only admitted participants may raise a hand")
+            hands = room.hands | {me.id} if payload.up else room.hands - {me.id}
+            return replace(room, hands=frozenset(hands))
+
+        _, room = await self._update(seat.session_id, hand)
+        await self._broadcast(room)
+        return ack_ok(up=payload.up)
+
     async def _audio_only(self, sid: str, seat: Seat, payload: AudioOnly) -> dict[str, Any]:
         def switch(room: Room) -> Room:
             return room.with_state(room.state.set_audio_only(seat.participant_id, payload.on))
 
-        _, room = await self.rooms.update(seat.session_id, switch)
+        _, room = await self._update(seat.session_id, switch)
         log.info("session %s: %s audio-only %s", seat.session_id, seat.participant_id, payload.on)
         await self._broadcast(room)
         return ack_ok(audio_only=payload.on)
@@ -391,7 +548,7 @@ def allowed_origins(services: Services) -> list[str] | None:
     return [f"{parts.scheme}://{parts.netloc}"]
 
 
-def attach(app: web.Application, services: Services, rooms: Rooms) -> socketio.AsyncServer:
+def attach(app: web.Application, services: Services, rooms: Rooms, media: MediaServer) -> socketio.AsyncServer:
     """Create the Socket.IO server, serve ``/live`` from ``rooms``, and attach it to ``app``.
 
     Browsers do not apply CORS to WebSockets, so the handshake's ``Origin`` is checked here
@@ -405,6 +562,14 @@ def attach(app: web.Application, services: Services, rooms: Rooms) -> socketio.A
         logger=False,
         engineio_logger=False,
     )
-    server.register_namespace(LiveNamespace(services, rooms))
+    namespace = LiveNamespace(services, rooms, media)
+    server.register_namespace(namespace)
     server.attach(app)
+
+    async def media_lifetime(app: web.Application) -> AsyncIterator[None]:
+        namespace.start_quality_reports()
+        yield
+        await namespace.close()
+
+    app.cleanup_ctx.append(media_lifetime)
     return server

@@ -75,6 +75,14 @@ class Room:
     connections: Mapping[str, str] = field(default_factory=dict)
     #: Admit parties as they arrive instead of holding them in the waiting room.
     admit_automatically: bool = False
+    #: Locked by the host: nobody new may join, not even the waiting room.
+    locked: bool = False
+    #: Ended by the host: the room refuses every connection from now on.
+    ended: bool = False
+    #: Participants with a raised hand.
+    hands: frozenset[str] = frozenset()
+    #: What each participant's device check reported (camera, microphone: ok/off/denied/missing).
+    devices: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def with_state(self, state: RoomState) -> Room:
         return replace(self, state=state)
@@ -183,13 +191,21 @@ def participants_view(room: Room, participant_id: str) -> dict[str, object]:
     me = state.require(participant_id)
 
     def entry(p: Participant, full: bool = False) -> dict[str, object]:
-        out: dict[str, object] = {"id": p.id, "name": room.name_of(p.id), "role": p.role, "host": p.id == room.host_id}
+        out: dict[str, object] = {
+            "id": p.id,
+            "name": room.name_of(p.id),
+            "role": p.role,
+            "host": p.id == room.host_id,
+            "sending": sorted(p.sending),
+            "hand": p.id in room.hands,
+        }
         if full:
             out |= {
                 "state": p.state,
                 "in_caucus": p.room != MAIN_ROOM,
                 "online": room.is_online(p.id),
                 "audio_only": p.audio_only,
+                "device": dict(room.devices.get(p.id, {})),
             }
         return out
 
@@ -202,9 +218,17 @@ def participants_view(room: Room, participant_id: str) -> dict[str, object]:
         visible = [entry(p) for p in state.participants if p.state == "admitted" and p.room == me.room]
         private_talk = any(participant_id not in c.occupants for c in state.caucuses)
     return {
-        "self": {"id": me.id, "state": me.state, "in_caucus": me.room != MAIN_ROOM, "audio_only": me.audio_only},
+        "self": {
+            "id": me.id,
+            "state": me.state,
+            "in_caucus": me.room != MAIN_ROOM,
+            "audio_only": me.audio_only,
+            "sending": sorted(me.sending),
+            "hand": me.id in room.hands,
+        },
         "host": {"id": room.host_id, "name": room.host_name},
         "participants": visible,
         "private_talk": private_talk,
         "notice": PRIVATE_TALK_NOTICE if private_talk else None,
+        "locked": room.locked,
     }

@@ -24,6 +24,10 @@ Media or chat flows from a sender to a receiver only if **all** of these hold:
 5. For video and screen-share tracks only: the receiver has not switched to
    audio-only. Audio-only changes what a participant *receives*, never what
    they send, and never affects chat.
+6. The sender is *sending* that kind of track: their microphone is not muted
+   (by themself or by the host), their camera is on, and for a screen share,
+   they are sharing. A muted participant's client may still send packets; the
+   server does not forward them, so the host's "mute" holds against any client.
 
 A recorder is a participant bound to exactly one room for its whole life. The
 ordinary recorder is bound to ``"main"`` and so records the joint session only;
@@ -99,8 +103,12 @@ class Participant:
     state: ParticipantState = "waiting"
     room: str = MAIN_ROOM
     audio_only: bool = False
+    #: The kinds of track the participant currently sends (rule 6). No screen share until asked.
+    sending: frozenset[str] = frozenset({"audio", "video"})
 
     def __post_init__(self) -> None:
+        if not self.sending <= KINDS:
+            raise RoutingError(f"unknown track kinds {sorted(self.sending - KINDS)} for {self.id!r}")
         if not self.id:
             raise RoutingError("participant id must be non-empty")
         if self.role not in ROLES:
@@ -269,6 +277,39 @@ class RoomState:
             raise RoutingError(f"{participant_id!r} was removed")
         return self._with(replace(p, audio_only=audio_only))
 
+    def set_sending(self, participant_id: str, kind: TrackKind, on: bool) -> RoomState:
+        """Switch one kind of the participant's tracks on or off (mute, camera, screen share)."""
+        p = self.require(participant_id)
+        if kind not in KINDS:
+            raise RoutingError(f"unknown track kind {kind!r}")
+        sending = p.sending | {kind} if on else p.sending - {kind}
+        return self._with(replace(p, sending=frozenset(sending)))
+
+    def expire(self, participant_id: str) -> RoomState:
+        """A reconnecting participant did not come back in time: they leave the room for the waiting room.
+
+        They lose their place in a caucus (a caucus they hosted ends; one left with no member
+        ends too) and must be admitted again when they return.
+        """
+        p = self.require(participant_id)
+        if p.state != "reconnecting":
+            raise RoutingError(f"{participant_id!r} is {p.state}, not reconnecting")
+        state = self
+        caucus = self.caucus(p.room)
+        if caucus is not None:
+            members = caucus.member_ids - {participant_id}
+            if caucus.host_id == participant_id or not members:
+                state = state.end_caucus(caucus.id)
+            else:
+                kept = tuple(c for c in state.caucuses if c.id != caucus.id)
+                shrunk = Caucus(caucus.id, caucus.host_id, frozenset(members))
+                state = RoomState(
+                    tuple(replace(q, room=MAIN_ROOM) if q.id == participant_id else q for q in state.participants),
+                    (*kept, shrunk),
+                )
+        p = state.require(participant_id)
+        return state._with(replace(p, state="waiting", room=MAIN_ROOM))
+
     # -- transitions: recording -----------------------------------------------
 
     def attach_recorder(
@@ -369,6 +410,8 @@ def _may_communicate(state: RoomState, sender_id: str, receiver_id: str) -> bool
 def flows(state: RoomState, track: Track, receiver_id: str) -> bool:
     """Whether the server forwards ``track`` to ``receiver_id``."""
     if not _may_communicate(state, track.sender_id, receiver_id):
+        return False
+    if track.kind not in state.require(track.sender_id).sending:
         return False
     receiver = state.require(receiver_id)
     return not (track.kind in VISUAL_KINDS and receiver.audio_only)

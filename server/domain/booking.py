@@ -13,6 +13,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
@@ -282,9 +283,7 @@ class Booking:
         query = select(PartyLink).where(PartyLink.session_id.in_(links)).order_by(PartyLink.created_at)
         for link in await db.scalars(query):
             links[link.session_id].append(link)
-        return [
-            SessionView(s, cases[s.case_id], mediators[s.mediator_id], parties[s.case_id], links[s.id]) for s in sessions
-        ]
+        return [SessionView(s, cases[s.case_id], mediators[s.mediator_id], parties[s.case_id], links[s.id]) for s in sessions]
 
     def _span(self, starts_at: datetime, duration_minutes: int, timezone: str) -> tuple[datetime, datetime]:
         check_timezone(timezone)
@@ -422,6 +421,27 @@ class Booking:
             ctx = await self._context(db, session)
             for party in await self._parties(db, session.case_id):
                 notifications.enqueue(db, "cancellation", ctx, party, None)
+            return await self._view(db, session)
+
+    async def record_live(self, principal: Principal | None, session_id: str, kind: str, **data: Any) -> None:
+        """Write what happened in the live session (a caucus began, someone was removed) to the case history.
+
+        Times and who, never content: the history is shown to both sides later, and what was
+        said in a caucus is confidential (人民调解法 art. 15).
+        """
+        async with self._maker() as db, db.begin():
+            staff, session = await self._session_for_staff(db, principal, session_id)
+            history.record(db, session.case_id, staff, kind, session_id=session.id, **data)
+
+    async def end(self, principal: Principal | None, session_id: str) -> SessionView:
+        """The mediator ends the live session: it is over, and its links no longer let anyone in."""
+        async with self._maker() as db, db.begin():
+            staff, session = await self._session_for_staff(db, principal, session_id)
+            if session.status != "scheduled":
+                raise InvalidState(f"the session is {session.status} already")
+            session.status = "ended"
+            session.updated_at = utcnow()
+            history.record(db, session.case_id, staff, "session_ended", session_id=session.id)
             return await self._view(db, session)
 
     async def reissue_link(self, principal: Principal | None, session_id: str, party_id: str) -> links.IssuedLink:

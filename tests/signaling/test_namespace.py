@@ -161,7 +161,14 @@ async def test_a_party_lands_in_the_waiting_room_and_sees_only_themself_and_the_
     host = await meeting.host()
     applicant = await meeting.party("applicant")
     view = applicant.view
-    assert view["self"] == {"id": meeting.id("applicant"), "state": "waiting", "in_caucus": False, "audio_only": False}
+    assert view["self"] == {
+        "id": meeting.id("applicant"),
+        "state": "waiting",
+        "in_caucus": False,
+        "audio_only": False,
+        "sending": ["audio", "video"],
+        "hand": False,
+    }
     assert names(view) == ["张三"]
     assert view["host"]["name"] == "刘调解员"
     await eventually(lambda: "张三" in names(host.view))

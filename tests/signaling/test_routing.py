@@ -31,7 +31,7 @@ HUMANS = ("med", "app", "app_agent", "resp", "interp")
 
 
 def session() -> RoomState:
-    """Everyone admitted to the joint room, recorder attached to it."""
+    """Everyone admitted to the joint room, sharing camera, microphone and screen; recorder attached."""
     state = RoomState()
     for pid, role in [
         ("med", "mediator"),
@@ -40,7 +40,7 @@ def session() -> RoomState:
         ("resp", "respondent"),
         ("interp", "interpreter"),
     ]:
-        state = state.join(pid, role).admit(pid)  # type: ignore[arg-type]
+        state = state.join(pid, role).admit(pid).set_sending(pid, "screen", True)  # type: ignore[arg-type]
     return state.attach_recorder("rec")
 
 
@@ -493,3 +493,58 @@ def test_no_flow_ever_crosses_rooms_or_touches_a_non_admitted_participant(
         state = new_state
         model.apply(op)
         _assert_rule_holds(state, model)
+
+
+# -- what a participant sends (rule 6) -------------------------------------------------------
+
+
+def test_a_newcomer_sends_camera_and_microphone_but_no_screen_until_they_share() -> None:
+    state = RoomState().join("med", "mediator").admit("med").join("app", "applicant").admit("app")
+    assert hears(state, "app", "med", "audio") and hears(state, "app", "med", "video")
+    assert not hears(state, "app", "med", "screen")
+    assert hears(state.set_sending("app", "screen", True), "app", "med", "screen")
+
+
+def test_a_muted_microphone_reaches_nobody_while_the_camera_still_does() -> None:
+    state = session().set_sending("resp", "audio", False)
+    assert receivers(state, Track("resp", "audio")) == frozenset()
+    assert receivers(state, Track("resp", "video")) == (set(HUMANS) | {"rec"}) - {"resp"}
+    assert chat_reaches(state, "resp", "app"), "muting is about media, not chat"
+    assert hears(state.set_sending("resp", "audio", True), "resp", "app")
+
+
+def test_an_unknown_track_kind_cannot_be_switched() -> None:
+    with pytest.raises(RoutingError):
+        session().set_sending("app", "smell", True)  # type: ignore[arg-type]
+
+
+# -- reconnection grace period -----------------------------------------------------------------
+
+
+def test_a_participant_who_does_not_come_back_in_time_waits_to_be_admitted_again() -> None:
+    state = session().reconnecting("resp").expire("resp")
+    resp = state.require("resp")
+    assert (resp.state, resp.room) == ("waiting", MAIN_ROOM)
+    assert not hears(state, "app", "resp") and not hears(state, "resp", "app")
+    assert hears(state.admit("resp"), "app", "resp")
+
+
+def test_a_caucus_member_who_expires_leaves_the_caucus_and_the_others_stay_in_it() -> None:
+    state = applicant_caucus().reconnecting("app_agent").expire("app_agent")
+    caucus = state.caucus("c1")
+    assert caucus is not None and caucus.member_ids == {"app"}
+    assert state.require("app_agent").room == MAIN_ROOM
+    assert hears(state, "app", "med") and not hears(state, "app", "resp")
+
+
+def test_the_caucus_ends_when_its_host_or_its_last_member_expires() -> None:
+    host_gone = applicant_caucus().reconnecting("med").expire("med")
+    assert host_gone.caucuses == ()
+    assert {p.room for p in host_gone.participants} == {MAIN_ROOM}
+    lone = session().start_caucus("c2", "med", {"resp"}).reconnecting("resp").expire("resp")
+    assert lone.caucuses == () and hears(lone, "med", "app")
+
+
+def test_only_a_reconnecting_participant_can_expire() -> None:
+    with pytest.raises(RoutingError):
+        session().expire("app")

@@ -1,0 +1,492 @@
+"""The media room: one aiortc peer connection per participant, forwarding encoded frames.
+
+Each participant has exactly one ``RTCPeerConnection`` with the server. The server is always
+the offerer (so there is never glare): its first offer carries three receive-only m-lines
+the participant publishes on (``audio``, ``video``, ``screen``), and every later offer adds
+a send-only m-line per track the participant has come to receive. A participant answers
+each offer; one negotiation is in flight per peer at a time, and changes that arrive
+meanwhile are folded into the next offer.
+
+Frames are never decoded: a :class:`Publication` takes the complete encoded frames a
+receiver hands to its decoder (``aiortc_hooks.tap_receiver``) and pushes them to one
+:class:`Subscription` per receiver, a track whose ``recv`` yields ``av.Packet`` objects that
+aiortc packetises as they are. Whether a subscription is *open* is decided by
+:func:`signaling.routing.flows` alone, re-evaluated on every change of the room's state;
+a closed subscription is sent nothing (no RTP packet at all), whatever the publisher sends.
+m-lines are never removed: a subscription that stops flowing is closed, not renegotiated,
+so a caucus starts and ends without an offer/answer round trip.
+
+Video is VP8 and audio Opus only (the codecs browsers offer by default, and what WebM
+holds for the recorder). A subscriber's video starts at a keyframe: on opening, the
+subscription drops frames until one arrives and asks the publisher for it (RTCP PLI);
+a subscriber's own PLI/FIR is passed upstream the same way, coalesced to at most one PLI
+per publisher every 0.3 s (deferred, never dropped — ``MEDIA_FORWARDING.md``).
+
+aiortc has no ICE restart (aiortc issue #211). When a transport fails while the socket
+lives, the participant starts a fresh peer connection (``start`` again), which replaces the
+old one; subscriptions at others are keyed by (participant, kind), so they keep flowing
+from the new publication without renegotiating anyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import av
+from aiortc import MediaStreamTrack, RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError
+from aiortc.rtcrtpreceiver import RTCRtpReceiver
+from aiortc.rtcrtpsender import RTCRtpSender
+from aiortc.rtcrtptransceiver import RTCRtpTransceiver
+
+from signaling import aiortc_hooks
+from signaling.routing import RoomState, Track, TrackKind, flows
+
+log = logging.getLogger(__name__)
+
+PUBLISHED_KINDS: tuple[TrackKind, ...] = ("audio", "video", "screen")
+#: How many frames may wait for a slow subscriber before it is resynchronised on a keyframe.
+QUEUE_FRAMES = {"audio": 100, "video": 60}
+#: At most one upstream PLI per publication per this many seconds (later ones are deferred).
+PLI_INTERVAL = 0.3
+#: A subscription re-asks for a keyframe if none came this long after it opened.
+KEYFRAME_RETRY = 1.0
+
+OfferSender = Callable[[dict[str, Any]], Awaitable[None]]
+FailureHandler = Callable[[], Awaitable[None]]
+Quality = Literal["good", "fair", "poor", "unknown"]
+
+
+class MediaError(Exception):
+    """A media request that cannot be carried out; mapped to an error ack at the edge."""
+
+    code = "invalid_state"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+def media_kind(kind: TrackKind) -> str:
+    """The WebRTC kind of a track: a screen share is video."""
+    return "audio" if kind == "audio" else "video"
+
+
+def vp8_is_keyframe(data: bytes) -> bool:
+    """RFC 6386 §9.1: bit 0 of the frame tag is 0 on a key frame, which carries start code 9d 01 2a."""
+    return len(data) >= 6 and (data[0] & 1) == 0 and data[3:6] == b"\x9d\x01\x2a"
+
+
+def prefer(transceiver: RTCRtpTransceiver, kind: str) -> None:
+    """VP8 for video and Opus for audio only: what we can forward, key-detect and record."""
+    wanted = "video/VP8" if kind == "video" else "audio/opus"
+    codecs = [c for c in RTCRtpSender.getCapabilities(kind).codecs if c.mimeType in (wanted, "video/rtx")]
+    transceiver.setCodecPreferences(codecs)
+
+
+class Subscription(MediaStreamTrack):
+    """What one receiver gets of one published track: encoded frames, while routing allows.
+
+    Keyed by (publisher, kind), it outlives any one publication: when the publisher
+    reconnects, the new publication feeds the same subscription, and timestamps are rebased
+    so that they keep increasing for the receiver's decoder.
+    """
+
+    def __init__(self, publisher_id: str, receiver_id: str, kind: TrackKind) -> None:
+        super().__init__()
+        self.kind = media_kind(kind)
+        self.publisher_id = publisher_id
+        self.receiver_id = receiver_id
+        self.track_kind: TrackKind = kind
+        self.is_open = False
+        self.frames_sent = 0
+        self.dropped = 0
+        self.transceiver: RTCRtpTransceiver | None = None
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(QUEUE_FRAMES[self.kind])
+        self._waiting_for_key = self.kind == "video"
+        self._source: object = None
+        self._offset = 0
+        self._last_pts = -1
+        self._opened_at = 0.0
+        self.on_need_keyframe: Callable[[], None] | None = None
+
+    def open(self, is_open: bool) -> None:
+        if is_open == self.is_open:
+            return
+        self.is_open = is_open
+        if is_open:
+            self._opened_at = time.monotonic()
+            if self.kind == "video":
+                self._waiting_for_key = True
+                self._ask_keyframe()
+        else:
+            while not self._queue.empty():  # nothing queued before closing may leave afterwards
+                self._queue.get_nowait()
+
+    def _ask_keyframe(self) -> None:
+        if self.on_need_keyframe is not None:
+            self.on_need_keyframe()
+
+    def push(self, source: object, clock_rate: int, timestamp: int, data: bytes) -> None:
+        if not self.is_open:
+            return
+        if self._waiting_for_key:
+            if not vp8_is_keyframe(data):
+                self.dropped += 1
+                if time.monotonic() - self._opened_at > KEYFRAME_RETRY:
+                    self._opened_at = time.monotonic()
+                    self._ask_keyframe()
+                return
+            self._waiting_for_key = False
+        if source is not self._source:
+            # A new publication (the publisher reconnected): continue the timeline.
+            step = clock_rate // 30 if self.kind == "video" else clock_rate // 50
+            self._offset = (self._last_pts + step - timestamp) if self._last_pts >= 0 else 0
+            self._source = source
+        packet = av.Packet(data)
+        packet.pts = max(timestamp + self._offset, self._last_pts + 1)
+        packet.time_base = fractions.Fraction(1, clock_rate)
+        self._last_pts = packet.pts
+        try:
+            self._queue.put_nowait(packet)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            if self.kind == "video":  # a slow receiver: start again from the next keyframe
+                while not self._queue.empty():
+                    self._queue.get_nowait()
+                self._waiting_for_key = True
+                self._opened_at = time.monotonic()
+                self._ask_keyframe()
+
+    async def recv(self) -> Any:
+        if self.readyState != "live":
+            raise MediaStreamError
+        packet = await self._queue.get()
+        self.frames_sent += 1
+        return packet
+
+
+class Publication:
+    """One track a participant sends to the server, fanned out to its open subscriptions."""
+
+    def __init__(self, publisher_id: str, kind: TrackKind, receiver: RTCRtpReceiver) -> None:
+        self.publisher_id = publisher_id
+        self.kind = kind
+        self.receiver = receiver
+        self.subscriptions: list[Subscription] = []
+        self.frames_in = 0
+        self.keyframes = 0
+        self.plis = 0
+        self._last_pli = 0.0
+        self._pli_pending = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        aiortc_hooks.tap_receiver(receiver, self._on_frame)
+
+    def _on_frame(self, codec: Any, frame: Any) -> None:
+        self.frames_in += 1
+        data: bytes = frame.data
+        if self.kind != "audio" and vp8_is_keyframe(data):
+            self.keyframes += 1
+        for subscription in self.subscriptions:
+            subscription.push(self, codec.clockRate, frame.timestamp, data)
+
+    def request_keyframe(self) -> None:
+        if self.kind == "audio" or self._pli_pending:
+            return
+        self._pli_pending = True
+        wait = max(0.0, self._last_pli + PLI_INTERVAL - time.monotonic())
+        asyncio.get_running_loop().call_later(wait, self._send_pli)
+
+    def _send_pli(self) -> None:
+        self._pli_pending = False
+        self._last_pli = time.monotonic()
+        self.plis += 1
+        task = asyncio.ensure_future(self._pli())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _pli(self) -> None:
+        try:
+            await aiortc_hooks.request_keyframe(self.receiver)
+        except Exception:  # a closing transport: the next request will do
+            log.debug("PLI to %s failed", self.publisher_id, exc_info=True)
+
+
+@dataclass
+class Peer:
+    """A participant's one peer connection with the server."""
+
+    participant_id: str
+    pc: RTCPeerConnection
+    send_offer: OfferSender
+    on_failed: FailureHandler | None = None
+    publish: dict[TrackKind, RTCRtpTransceiver] = field(default_factory=dict)
+    subscriptions: dict[tuple[str, TrackKind], Subscription] = field(default_factory=dict)
+    revision: int = 0
+    awaiting: int | None = None
+    dirty: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    closed: bool = False
+    stats: dict[str, float] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        """The offer's map from m-line to meaning, for the client (mids are assigned by then)."""
+        return {
+            "publish": {kind: t.mid for kind, t in self.publish.items()},
+            "tracks": [
+                {"mid": s.transceiver.mid, "participant_id": s.publisher_id, "kind": s.track_kind}
+                for s in self.subscriptions.values()
+                if s.transceiver is not None
+            ],
+        }
+
+
+class MediaRoom:
+    """The media of one mediation session: peers, publications and who receives what."""
+
+    def __init__(self, session_id: str, configuration: RTCConfiguration) -> None:
+        self.session_id = session_id
+        self.configuration = configuration
+        self.state = RoomState()
+        self.peers: dict[str, Peer] = {}
+        self.publications: dict[tuple[str, TrackKind], Publication] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- peers -------------------------------------------------------------------------------
+
+    async def start(
+        self, participant_id: str, state: RoomState, send_offer: OfferSender, on_failed: FailureHandler | None = None
+    ) -> Peer:
+        """A fresh peer for ``participant_id`` (replacing any older one) and its first offer."""
+        await self.close_peer(participant_id)
+        self.state = state
+        pc = RTCPeerConnection(self.configuration)
+        peer = Peer(participant_id, pc, send_offer, on_failed)
+        self.peers[participant_id] = peer
+        for kind in PUBLISHED_KINDS:
+            transceiver = pc.addTransceiver(media_kind(kind), direction="recvonly")
+            prefer(transceiver, media_kind(kind))
+            peer.publish[kind] = transceiver
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            for kind, transceiver in peer.publish.items():
+                if transceiver.receiver.track is track:
+                    self._publish(peer, kind, transceiver.receiver)
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if pc.connectionState == "failed" and not peer.closed and self.peers.get(participant_id) is peer:
+                log.info("session %s: media transport of %s failed", self.session_id, participant_id)
+                if peer.on_failed is not None:
+                    await peer.on_failed()
+
+        self._reconcile(renegotiate=False)
+        await self.negotiate(peer)
+        return peer
+
+    def _publish(self, peer: Peer, kind: TrackKind, receiver: RTCRtpReceiver) -> None:
+        self.publications[(peer.participant_id, kind)] = Publication(peer.participant_id, kind, receiver)
+        log.info("session %s: %s publishes %s", self.session_id, peer.participant_id, kind)
+        self._reconcile()
+
+    async def negotiate(self, peer: Peer) -> None:
+        """Send ``peer`` a new offer, or note that one is due once the pending answer is in."""
+        async with peer.lock:
+            if peer.closed:
+                return
+            if peer.awaiting is not None:
+                peer.dirty = True
+                return
+            peer.dirty = False
+            await peer.pc.setLocalDescription(await peer.pc.createOffer())
+            peer.revision += 1
+            peer.awaiting = peer.revision
+            offer = {"revision": peer.revision, "sdp": peer.pc.localDescription.sdp, **peer.describe()}
+        await peer.send_offer(offer)
+
+    async def answer(self, participant_id: str, revision: int, sdp: str) -> None:
+        peer = self.peers.get(participant_id)
+        if peer is None:
+            raise MediaError("start media first", "invalid_state")
+        async with peer.lock:
+            if peer.awaiting != revision:
+                raise MediaError(f"no offer {revision} is waiting for an answer (now {peer.awaiting})", "invalid_state")
+            try:
+                await peer.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+            except Exception as exc:  # noqa: BLE001 - aiortc raises ValueError and several of its own errors for bad SDP
+                log.info("session %s: answer of %s refused: %s", self.session_id, participant_id, type(exc).__name__)
+                raise MediaError("the answer is not a valid SDP answer to the offer", "invalid_input") from None
+            peer.awaiting = None
+            again = peer.dirty
+        if again:
+            await self.negotiate(peer)
+
+    async def close_peer(self, participant_id: str) -> None:
+        """Close a participant's peer. What others subscribed to of theirs stays, closed, for their return."""
+        peer = self.peers.pop(participant_id, None)
+        if peer is None:
+            return
+        peer.closed = True
+        for kind in PUBLISHED_KINDS:
+            self.publications.pop((participant_id, kind), None)
+        for publication in self.publications.values():
+            publication.subscriptions = [s for s in publication.subscriptions if s.receiver_id != participant_id]
+        for subscription in peer.subscriptions.values():
+            subscription.open(False)
+            subscription.stop()
+        self._reconcile()
+        await peer.pc.close()
+
+    async def close(self) -> None:
+        for participant_id in list(self.peers):
+            await self.close_peer(participant_id)
+
+    # -- routing -----------------------------------------------------------------------------
+
+    def update(self, state: RoomState) -> None:
+        """The room's state changed: open and close subscriptions (and add m-lines) to match."""
+        self.state = state
+        self._reconcile()
+
+    def _reconcile(self, renegotiate: bool = True) -> None:
+        due: list[Peer] = []
+        for (publisher_id, kind), publication in self.publications.items():
+            track = Track(publisher_id, kind)
+            for peer in self.peers.values():
+                should = flows(self.state, track, peer.participant_id)
+                subscription = peer.subscriptions.get((publisher_id, kind))
+                if subscription is None:
+                    if not should:
+                        continue
+                    subscription = Subscription(publisher_id, peer.participant_id, kind)
+                    subscription.on_need_keyframe = publication.request_keyframe
+                    transceiver = peer.pc.addTransceiver(subscription, direction="sendonly")
+                    prefer(transceiver, subscription.kind)
+                    subscription.transceiver = transceiver
+                    aiortc_hooks.on_keyframe_request(transceiver.sender, publication.request_keyframe)
+                    peer.subscriptions[(publisher_id, kind)] = subscription
+                    publication.subscriptions.append(subscription)
+                    if peer not in due:
+                        due.append(peer)
+                elif subscription not in publication.subscriptions:
+                    # The publisher is back with a new publication: start again from a keyframe.
+                    publication.subscriptions.append(subscription)
+                    subscription.on_need_keyframe = publication.request_keyframe
+                    if subscription.transceiver is not None:
+                        aiortc_hooks.on_keyframe_request(subscription.transceiver.sender, publication.request_keyframe)
+                    subscription.open(False)
+                subscription.open(should)
+        # Subscriptions whose publisher is not publishing at the moment stay closed.
+        for peer in self.peers.values():
+            for key, subscription in peer.subscriptions.items():
+                if key not in self.publications:
+                    subscription.open(False)
+        if renegotiate:
+            for peer in due:
+                self._spawn(self.negotiate(peer))
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("session %s: media negotiation failed", self.session_id)
+
+        task = asyncio.ensure_future(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- quality -----------------------------------------------------------------------------
+
+    async def quality(self) -> dict[str, dict[str, Any]]:
+        """Per participant: what RTCP says of their link (loss both ways, round-trip time)."""
+        out: dict[str, dict[str, Any]] = {}
+        for participant_id, peer in list(self.peers.items()):
+            try:
+                report = await peer.pc.getStats()
+            except Exception:  # noqa: BLE001 - a peer closing meanwhile has no report; skip it
+                continue
+            out[participant_id] = assess(peer, report)
+        return out
+
+
+def assess(peer: Peer, report: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn one ``getStats`` report into loss since the last look, RTT and a plain level."""
+    received = lost = 0
+    rtts: list[float] = []
+    remote_loss: list[float] = []
+    for stat in report.values():
+        if stat.type == "inbound-rtp":
+            received += stat.packetsReceived
+            lost += max(0, stat.packetsLost)
+        elif stat.type == "remote-inbound-rtp":
+            rtts.append(stat.roundTripTime)
+            remote_loss.append(stat.fractionLost)
+    d_received = received - peer.stats.get("received", 0)
+    d_lost = lost - peer.stats.get("lost", 0)
+    peer.stats.update(received=received, lost=lost)
+    upstream = d_lost / (d_received + d_lost) if d_received + d_lost > 0 else None
+    downstream = max(remote_loss) if remote_loss else None
+    rtt = max(rtts) if rtts else None
+    losses = [x for x in (upstream, downstream) if x is not None]
+    level: Quality
+    if not losses and rtt is None:
+        level = "unknown"
+    else:
+        loss = max(losses, default=0.0)
+        if loss < 0.02 and (rtt or 0) < 0.3:
+            level = "good"
+        elif loss < 0.08 and (rtt or 0) < 0.8:
+            level = "fair"
+        else:
+            level = "poor"
+    return {
+        "level": level,
+        "upstream_loss": None if upstream is None else round(upstream, 3),
+        "downstream_loss": None if downstream is None else round(downstream, 3),
+        "rtt_ms": None if rtt is None else round(rtt * 1000),
+    }
+
+
+class MediaServer:
+    """All media rooms of this process."""
+
+    def __init__(self, ice_servers: list[dict[str, Any]], *, loopback: bool = False) -> None:
+        if loopback:
+            aiortc_hooks.allow_loopback_ice()
+        self.ice_servers = ice_servers
+        # max-bundle: with aiortc's default ("balanced"), video m-lines added after the first are
+        # bound to that first video transport, which BUNDLE then discards: they never connect.
+        self.configuration = RTCConfiguration(
+            bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
+            iceServers=[
+                RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential")) for s in ice_servers
+            ],
+        )
+        self.rooms: dict[str, MediaRoom] = {}
+
+    def room(self, session_id: str) -> MediaRoom:
+        room = self.rooms.get(session_id)
+        if room is None:
+            room = self.rooms[session_id] = MediaRoom(session_id, self.configuration)
+        return room
+
+    def get(self, session_id: str) -> MediaRoom | None:
+        return self.rooms.get(session_id)
+
+    async def close_room(self, session_id: str) -> None:
+        room = self.rooms.pop(session_id, None)
+        if room is not None:
+            await room.close()
+
+    async def close(self) -> None:
+        for session_id in list(self.rooms):
+            await self.close_room(session_id)

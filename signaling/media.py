@@ -45,6 +45,7 @@ from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 
+from server.errors import InvalidInput, InvalidState
 from signaling import aiortc_hooks
 from signaling.routing import RoomState, Track, TrackKind, flows
 
@@ -61,17 +62,6 @@ KEYFRAME_RETRY = 1.0
 OfferSender = Callable[[dict[str, Any]], Awaitable[None]]
 FailureHandler = Callable[[], Awaitable[None]]
 Quality = Literal["good", "fair", "poor", "unknown"]
-
-
-class MediaError(Exception):
-    """A media request that cannot be carried out; mapped to an error ack at the edge."""
-
-    code = "invalid_state"
-
-    def __init__(self, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        if code is not None:
-            self.code = code
 
 
 def media_kind(kind: TrackKind) -> str:
@@ -315,15 +305,15 @@ class MediaRoom:
     async def answer(self, participant_id: str, revision: int, sdp: str) -> None:
         peer = self.peers.get(participant_id)
         if peer is None:
-            raise MediaError("start media first", "invalid_state")
+            raise InvalidState("start media first")
         async with peer.lock:
             if peer.awaiting != revision:
-                raise MediaError(f"no offer {revision} is waiting for an answer (now {peer.awaiting})", "invalid_state")
+                raise InvalidState(f"no offer {revision} is waiting for an answer (now {peer.awaiting})")
             try:
                 await peer.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
             except Exception as exc:  # noqa: BLE001 - aiortc raises ValueError and several of its own errors for bad SDP
                 log.info("session %s: answer of %s refused: %s", self.session_id, participant_id, type(exc).__name__)
-                raise MediaError("the answer is not a valid SDP answer to the offer", "invalid_input") from None
+                raise InvalidInput("the answer is not a valid SDP answer to the offer") from None
             peer.awaiting = None
             again = peer.dirty
         if again:
@@ -428,8 +418,10 @@ def assess(peer: Peer, report: Mapping[str, Any]) -> dict[str, Any]:
             received += stat.packetsReceived
             lost += max(0, stat.packetsLost)
         elif stat.type == "remote-inbound-rtp":
-            rtts.append(stat.roundTripTime)
-            remote_loss.append(stat.fractionLost)
+            if stat.roundTripTime is not None:
+                rtts.append(stat.roundTripTime)
+            if stat.fractionLost is not None:
+                remote_loss.append(stat.fractionLost)
     d_received = received - peer.stats.get("received", 0)
     d_lost = lost - peer.stats.get("lost", 0)
     peer.stats.update(received=received, lost=lost)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from server.errors import Forbidden, InvalidState
-from signaling.media import MediaError, MediaServer
+from signaling.media import MediaServer
 from signaling.messages import DeviceStatus, MediaAnswer, MediaStart, Mute, Publish, ack_ok
 from signaling.rooms import Room, Rooms, Seat
 
@@ -79,7 +79,7 @@ class MediaEvents:
     async def _media_answer(self, sid: str, seat: Seat, payload: MediaAnswer) -> dict[str, Any]:
         media = self.media.get(seat.session_id)
         if media is None:
-            raise MediaError("start media first", "invalid_state")
+            raise InvalidState("start media first")
         await media.answer(seat.participant_id, payload.revision, payload.sdp)
         return ack_ok(revision=payload.revision)
 

@@ -29,7 +29,7 @@ from server.domain.booking import SessionView
 from server.domain.principal import PartyPrincipal, Staff
 from server.errors import DomainError, Forbidden, Gone, InvalidInput, InvalidState, NotAuthenticated, NotFound
 from server.http.services import Services
-from signaling.media import MediaError, MediaServer
+from signaling.media import MediaServer
 from signaling.media_events import MediaEvents
 from signaling.messages import (
     AudioOnly,
@@ -143,7 +143,7 @@ class LiveNamespace(MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
                 raise NotAuthenticated("this connection is not in a session")
             model, handler = entry
             return await handler(sid, seat, model.model_validate(data[0]))
-        except (DomainError, RoutingError, ValidationError, MediaError) as exc:
+        except (DomainError, RoutingError, ValidationError) as exc:
             if seat is not None:
                 log.info(
                     "session %s: %s refused for %s: %s", seat.session_id, event[:32], seat.participant_id, type(exc).__name__

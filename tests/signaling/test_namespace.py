@@ -6,148 +6,13 @@ their own link in their own browser.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import socketio
-from aiohttp.test_utils import TestClient
 
-from tests.api.helpers import book, next_weekday_at, open_case
-from tests.conftest import Actor, World
-
-NS = "/live"
-EVENTS = ("participants", "admitted", "held", "removed", "chat", "caucus_notice", "replaced")
-
-
-def session_cookie(client: TestClient[Any, Any]) -> str:
-    for morsel in client.session.cookie_jar:
-        if morsel.key == "mediate_session":
-            return morsel.value
-    raise AssertionError("no mediate_session cookie")
-
-
-async def eventually(check: Callable[[], bool], within: float = 3.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
-
-
-@dataclass
-class Peer:
-    """One browser tab on /live: a real Socket.IO client that records what it receives."""
-
-    name: str
-    sio: socketio.AsyncClient = field(default_factory=lambda: socketio.AsyncClient(reconnection=False))
-    got: dict[str, list[Any]] = field(default_factory=dict)
-    refusal: Any = None
-    disconnected: bool = False
-
-    def __post_init__(self) -> None:
-        for event in EVENTS:
-            self.sio.on(event, self._recorder(event), namespace=NS)
-        self.sio.on("connect_error", self._refused, namespace=NS)
-        self.sio.on("disconnect", self._gone, namespace=NS)
-
-    def _recorder(self, event: str) -> Callable[[Any], None]:
-        def record(data: Any) -> None:
-            self.got.setdefault(event, []).append(data)
-
-        return record
-
-    def _refused(self, data: Any) -> None:
-        self.refusal = data
-
-    def _gone(self, *_: Any) -> None:
-        self.disconnected = True
-
-    def of(self, event: str) -> list[Any]:
-        return self.got.get(event, [])
-
-    @property
-    def view(self) -> dict[str, Any]:
-        views = self.of("participants")
-        assert views, f"{self.name} has no participants view yet"
-        return views[-1]  # type: ignore[no-any-return]
-
-    async def call(self, event: str, data: Any = None) -> dict[str, Any]:
-        ack = await self.sio.call(event, data, namespace=NS, timeout=5)
-        assert isinstance(ack, dict)
-        return ack
-
-    async def barrier(self) -> None:
-        """A round trip: everything the server sent this peer before it is now received."""
-        await self.call("ping", {})
-
-    async def wait(self, event: str, count: int = 1) -> Any:
-        await eventually(lambda: len(self.of(event)) >= count)
-        return self.of(event)[count - 1]
-
-
-@dataclass
-class Meeting:
-    world: World
-    url: str
-    session_id: str
-    liu: Actor
-    links: dict[str, dict[str, Any]]
-    peers: list[Peer] = field(default_factory=list)
-
-    async def browser_for(self, role: str) -> Actor:
-        actor = await self.world.actor()
-        response = await actor.open_link(self.links[role]["url"])
-        assert response.status == 303
-        return actor
-
-    async def join(self, name: str, actor: Actor, auth: dict[str, Any] | None = None, *, origin: str | None = None) -> Peer:
-        """Connect as ``actor``'s browser and wait for the welcome ``participants``."""
-        peer = Peer(name)
-        self.peers.append(peer)
-        await peer.sio.connect(
-            self.url,
-            headers={"Cookie": f"mediate_session={session_cookie(actor.client)}", **({"Origin": origin} if origin else {})},
-            auth=auth,
-            namespaces=[NS],
-            transports=["websocket"],
-            wait_timeout=5,
-        )
-        await peer.wait("participants")
-        return peer
-
-    async def host(self) -> Peer:
-        return await self.join("刘", self.liu, {"session_id": self.session_id})
-
-    async def party(self, role: str) -> Peer:
-        return await self.join(role, await self.browser_for(role))
-
-    async def everyone_admitted(self) -> tuple[Peer, Peer, Peer]:
-        host, applicant, respondent = await self.host(), await self.party("applicant"), await self.party("respondent")
-        for role in ("applicant", "respondent"):
-            assert (await host.call("admit", {"participant_id": self.links[role]["party_id"]})) == {"ok": True}
-        await applicant.wait("admitted")
-        await respondent.wait("admitted")
-        return host, applicant, respondent
-
-    def id(self, role: str) -> str:
-        return str(self.links[role]["party_id"])
-
-
-@pytest.fixture
-async def meeting(world: World) -> AsyncIterator[Meeting]:
-    liu = await world.staff("liu")
-    case = await open_case(liu)
-    booked = await book(liu, case["id"], next_weekday_at(10))
-    links = {link["role"]: link for link in booked["links"]}
-    m = Meeting(world, str(world.server.make_url("")), booked["session"]["id"], liu, links)
-    yield m
-    for peer in m.peers:
-        if peer.sio.connected:
-            await peer.sio.disconnect()
+from tests.signaling.live import NS, Meeting, Peer, eventually, session_cookie
 
 
 def names(view: dict[str, Any]) -> list[str]:
@@ -249,6 +114,9 @@ HOST_ONLY: list[tuple[str, Callable[[Meeting], dict[str, Any]]]] = [
     ("remove", lambda m: {"participant_id": m.id("respondent")}),
     ("caucus_start", lambda m: {"caucus_id": "c1", "member_ids": [m.id("applicant")]}),
     ("caucus_end", lambda m: {"caucus_id": "c1"}),
+    ("mute", lambda m: {"participant_id": m.id("respondent"), "kind": "audio"}),
+    ("lock", lambda m: {"on": True}),
+    ("end", lambda m: {}),
 ]
 
 
@@ -445,3 +313,89 @@ async def test_hold_and_remove(meeting: Meeting) -> None:
         )
     assert peer.refusal["data"]["code"] == "forbidden"
     assert (await host.call("admit", {"participant_id": meeting.id("respondent")}))["error"]["code"] == "invalid_state"
+
+
+# -- room controls -------------------------------------------------------------------------------
+
+
+async def test_a_locked_room_refuses_newcomers_but_not_those_already_known(meeting: Meeting) -> None:
+    host = await meeting.host()
+    applicant = await meeting.party("applicant")
+    assert (await host.call("lock", {"on": True})) == {"ok": True, "locked": True}
+    await eventually(lambda: host.view["locked"] is True)
+    newcomer = Peer("李四")
+    actor = await meeting.browser_for("respondent")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await newcomer.sio.connect(
+            meeting.url,
+            headers={"Cookie": f"mediate_session={session_cookie(actor.client)}"},
+            namespaces=[NS],
+            transports=["websocket"],
+            wait_timeout=5,
+        )
+    assert newcomer.refusal["data"]["code"] == "forbidden" and "locked" in newcomer.refusal["message"]
+    await applicant.sio.disconnect()
+    again = await meeting.party("applicant")
+    assert again.view["self"]["state"] == "waiting"
+    assert (await host.call("lock", {"on": False}))["locked"] is False
+    assert (await meeting.party("respondent")).view["self"]["state"] == "waiting"
+
+
+async def test_a_raised_hand_is_seen_by_the_room_and_a_waiting_party_cannot_raise_one(meeting: Meeting) -> None:
+    host, applicant, respondent = await meeting.everyone_admitted()
+    assert (await applicant.call("hand", {"up": True})) == {"ok": True, "up": True}
+    await eventually(lambda: any(p["hand"] for p in host.view["participants"] if p["id"] == meeting.id("applicant")))
+    await eventually(lambda: any(p["hand"] for p in respondent.view["participants"] if p["id"] == meeting.id("applicant")))
+    await applicant.call("hand", {"up": False})
+    await eventually(lambda: not any(p["hand"] for p in host.view["participants"]))
+    await host.call("hold", {"participant_id": meeting.id("respondent")})
+    refused = await respondent.call("hand", {"up": True})
+    assert refused["ok"] is False and refused["error"]["code"] == "forbidden"
+    refused = await respondent.call("publish", {"kind": "screen", "on": True})
+    assert refused["ok"] is False and refused["error"]["code"] == "forbidden"
+
+
+async def test_the_host_sees_what_each_device_check_found(meeting: Meeting) -> None:
+    host = await meeting.host()
+    applicant = await meeting.party("applicant")
+    assert (await applicant.call("device", {"camera": "denied", "microphone": "ok"})) == {"ok": True}
+    entry = lambda: next(p for p in host.view["participants"] if p["id"] == meeting.id("applicant"))  # noqa: E731
+    await eventually(lambda: entry()["device"] == {"camera": "denied", "microphone": "ok"})
+    bad = await applicant.call("device", {"camera": "broken", "microphone": "ok"})
+    assert bad["ok"] is False and bad["error"]["code"] == "invalid_input"
+    assert "device" not in applicant.view["participants"][0], "only the host sees device reports"
+
+
+async def test_ending_the_session_tells_everyone_and_lets_nobody_back(meeting: Meeting) -> None:
+    host, applicant, respondent = await meeting.everyone_admitted()
+    assert (await host.call("end", {})) == {"ok": True}
+    for peer in (applicant, respondent):
+        assert (await peer.wait("ended"))["message"]
+        await eventually(lambda p=peer: p.disconnected)  # type: ignore[misc]
+    actor = await meeting.browser_for("applicant")
+    late = Peer("张三 late")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await late.sio.connect(
+            meeting.url,
+            headers={"Cookie": f"mediate_session={session_cookie(actor.client)}"},
+            namespaces=[NS],
+            transports=["websocket"],
+            wait_timeout=5,
+        )
+    assert late.refusal["data"]["code"] == "gone"
+    session = await meeting.liu.call("GET", f"/api/v1/sessions/{meeting.session_id}")
+    assert session["status"] == "ended"
+
+
+async def test_caucus_start_and_end_are_in_the_case_history_with_who_but_no_content(meeting: Meeting) -> None:
+    host, applicant, _ = await meeting.everyone_admitted()
+    await host.call("caucus_start", {"caucus_id": "c1", "member_ids": [meeting.id("applicant")]})
+    await applicant.call("chat", {"text": "我的底线是八千元"})
+    await host.call("caucus_end", {"caucus_id": "c1"})
+    session = await meeting.liu.call("GET", f"/api/v1/sessions/{meeting.session_id}")
+    history = await meeting.liu.call("GET", f"/api/v1/cases/{session['case_id']}/history")
+    events = [e for e in history["items"] if e["kind"].startswith("caucus_")]
+    assert [e["kind"] for e in events] == ["caucus_started", "caucus_ended"]
+    assert events[0]["data"]["members"] == [{"id": meeting.id("applicant"), "name": "张三"}]
+    assert events[0]["actor_name"] == "刘调解员" and events[0]["at"] <= events[1]["at"]
+    assert "八千" not in str(history), "caucus content never reaches the history"

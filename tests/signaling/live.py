@@ -1,0 +1,147 @@
+"""Test helpers for /live: a browser tab as a real Socket.IO client, and a booked meeting to join."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import socketio
+from aiohttp.test_utils import TestClient
+
+from tests.conftest import Actor, World
+
+NS = "/live"
+EVENTS = (
+    "participants",
+    "admitted",
+    "held",
+    "removed",
+    "chat",
+    "caucus_notice",
+    "replaced",
+    "muted",
+    "ended",
+    "quality",
+    "media_failed",
+)
+
+
+def session_cookie(client: TestClient[Any, Any]) -> str:
+    for morsel in client.session.cookie_jar:
+        if morsel.key == "mediate_session":
+            return morsel.value
+    raise AssertionError("no mediate_session cookie")
+
+
+async def eventually(check: Callable[[], bool], within: float = 3.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+@dataclass
+class Peer:
+    """One browser tab on /live: a real Socket.IO client that records what it receives."""
+
+    name: str
+    sio: socketio.AsyncClient = field(default_factory=lambda: socketio.AsyncClient(reconnection=False))
+    got: dict[str, list[Any]] = field(default_factory=dict)
+    refusal: Any = None
+    disconnected: bool = False
+
+    def __post_init__(self) -> None:
+        for event in EVENTS:
+            self.sio.on(event, self._recorder(event), namespace=NS)
+        self.sio.on("connect_error", self._refused, namespace=NS)
+        self.sio.on("disconnect", self._gone, namespace=NS)
+
+    def _recorder(self, event: str) -> Callable[[Any], None]:
+        def record(data: Any) -> None:
+            self.got.setdefault(event, []).append(data)
+
+        return record
+
+    def _refused(self, data: Any) -> None:
+        self.refusal = data
+
+    def _gone(self, *_: Any) -> None:
+        self.disconnected = True
+
+    def of(self, event: str) -> list[Any]:
+        return self.got.get(event, [])
+
+    @property
+    def view(self) -> dict[str, Any]:
+        views = self.of("participants")
+        assert views, f"{self.name} has no participants view yet"
+        return views[-1]  # type: ignore[no-any-return]
+
+    async def call(self, event: str, data: Any = None) -> dict[str, Any]:
+        ack = await self.sio.call(event, data, namespace=NS, timeout=5)
+        assert isinstance(ack, dict)
+        return ack
+
+    async def barrier(self) -> None:
+        """A round trip: everything the server sent this peer before it is now received."""
+        await self.call("ping", {})
+
+    async def wait(self, event: str, count: int = 1) -> Any:
+        await eventually(lambda: len(self.of(event)) >= count)
+        return self.of(event)[count - 1]
+
+
+@dataclass
+class Meeting:
+    world: World
+    url: str
+    session_id: str
+    liu: Actor
+    links: dict[str, dict[str, Any]]
+    peers: list[Peer] = field(default_factory=list)
+
+    async def browser_for(self, role: str) -> Actor:
+        actor = await self.world.actor()
+        response = await actor.open_link(self.links[role]["url"])
+        assert response.status == 303
+        return actor
+
+    async def join(self, name: str, actor: Actor, auth: dict[str, Any] | None = None, *, origin: str | None = None) -> Peer:
+        """Connect as ``actor``'s browser and wait for the welcome ``participants``."""
+        peer = Peer(name)
+        self.peers.append(peer)
+        await peer.sio.connect(
+            self.url,
+            headers={"Cookie": f"mediate_session={session_cookie(actor.client)}", **({"Origin": origin} if origin else {})},
+            auth=auth,
+            namespaces=[NS],
+            transports=["websocket"],
+            wait_timeout=5,
+        )
+        await peer.wait("participants")
+        return peer
+
+    async def host(self) -> Peer:
+        return await self.join("刘", self.liu, {"session_id": self.session_id})
+
+    async def party(self, role: str) -> Peer:
+        return await self.join(role, await self.browser_for(role))
+
+    async def everyone_admitted(self) -> tuple[Peer, Peer, Peer]:
+        host, applicant, respondent = await self.host(), await self.party("applicant"), await self.party("respondent")
+        for role in ("applicant", "respondent"):
+            assert (await host.call("admit", {"participant_id": self.links[role]["party_id"]})) == {"ok": True}
+        await applicant.wait("admitted")
+        await respondent.wait("admitted")
+        return host, applicant, respondent
+
+    def id(self, role: str) -> str:
+        return str(self.links[role]["party_id"])
+
+    @property
+    def host_id(self) -> str:
+        return self.world.ids["liu"]

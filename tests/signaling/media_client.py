@@ -1,0 +1,137 @@
+"""A participant's media, played by a real aiortc peer over loopback: what a browser tab would do.
+
+It answers the server's offers on ``/live`` (attaching a camera and a microphone to the
+m-lines the offer marks for publishing), decodes everything it receives, and counts, per
+(publisher, kind), the RTP packets and the decoded frames that arrived. The camera is a
+small synthetic VP8 picture (160x120) so that several peers fit in one test process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fractions
+from collections import Counter
+from typing import Any
+
+import av
+from aiortc import (
+    AudioStreamTrack,
+    MediaStreamTrack,
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCSessionDescription,
+    VideoStreamTrack,
+)
+
+from tests.signaling.live import NS, Peer
+
+Key = tuple[str, str]  # (publisher id, kind)
+
+
+class SmallCamera(VideoStreamTrack):
+    """A 160x120 picture whose brightness changes with every frame."""
+
+    async def recv(self) -> av.VideoFrame:
+        pts, time_base = await self.next_timestamp()
+        frame = av.VideoFrame(width=160, height=120, format="yuv420p")
+        shade = (pts // 3000) % 200
+        for i, plane in enumerate(frame.planes):
+            plane.update(bytes([shade if i == 0 else 128]) * plane.buffer_size)
+        frame.pts, frame.time_base = pts, fractions.Fraction(time_base.numerator, time_base.denominator)
+        return frame
+
+
+class MediaClient:
+    def __init__(self, peer: Peer, *, audio: bool = True, video: bool = True) -> None:
+        self.peer = peer
+        self.audio, self.video = audio, video
+        self.pc: RTCPeerConnection | None = None
+        self.offers: list[dict[str, Any]] = []
+        self.answers: list[dict[str, Any]] = []
+        self.mids: dict[str, Key] = {}
+        self.frames: Counter[Key] = Counter()
+        self.sources: list[MediaStreamTrack] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._consumers: dict[str, asyncio.Task[Any]] = {}
+        peer.sio.on("media_offer", self._on_offer, namespace=NS)
+
+    async def start(self) -> dict[str, Any]:
+        return await self.peer.call("media_start", {"audio": self.audio, "video": self.video})
+
+    def _on_offer(self, offer: dict[str, Any]) -> None:
+        # Answer in a task: a handler that awaits an ack would block the client's read loop.
+        task = asyncio.ensure_future(self._answer(offer))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _answer(self, offer: dict[str, Any]) -> None:
+        self.offers.append(offer)
+        if offer["revision"] == 1:  # a fresh peer connection on the server: start afresh too
+            await self.close_pc()
+            self.sources = [AudioStreamTrack(), SmallCamera()]  # aiortc ends a track with its sender
+            self.pc = RTCPeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+            self.pc.on("track", self._on_track)
+        pc = self.pc
+        assert pc is not None
+        for t in offer["tracks"]:
+            self.mids[t["mid"]] = (t["participant_id"], t["kind"])
+        await pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], "offer"))
+        publish = offer["publish"]
+        for transceiver in pc.getTransceivers():
+            if transceiver.mid == publish["audio"] and transceiver.sender.track is None:
+                transceiver.sender.replaceTrack(self.sources[0])
+            elif transceiver.mid == publish["video"] and transceiver.sender.track is None:
+                transceiver.sender.replaceTrack(self.sources[1])
+            if transceiver.mid in publish.values():
+                transceiver.direction = "sendonly"
+        await pc.setLocalDescription(await pc.createAnswer())
+        ack = await self.peer.call("media_answer", {"revision": offer["revision"], "sdp": pc.localDescription.sdp})
+        self.answers.append(ack)
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        assert self.pc is not None
+        mid = next(t.mid for t in self.pc.getTransceivers() if t.receiver.track is track)
+        assert mid is not None
+        self._consumers[mid] = asyncio.ensure_future(self._consume(mid, track))
+
+    async def _consume(self, mid: str, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(Exception):
+            while True:
+                await track.recv()
+                key = self.mids.get(mid)
+                if key is not None:
+                    self.frames[key] += 1
+
+    async def packets(self) -> Counter[Key]:
+        """RTP packets received so far, per (publisher, kind), from the receivers' own statistics."""
+        counts: Counter[Key] = Counter()
+        if self.pc is None:
+            return counts
+        for transceiver in self.pc.getTransceivers():
+            key = self.mids.get(transceiver.mid or "")
+            if key is None:
+                continue
+            report = await transceiver.receiver.getStats()
+            counts[key] += sum(s.packetsReceived for s in report.values() if s.type == "inbound-rtp")
+        return counts
+
+    def from_(self, publisher_id: str) -> int:
+        """Decoded frames (audio and video) received from one publisher."""
+        return sum(n for (pid, _), n in self.frames.items() if pid == publisher_id)
+
+    async def close_pc(self) -> None:
+        for task in self._consumers.values():
+            task.cancel()
+        self._consumers.clear()
+        for source in self.sources:
+            source.stop()
+        if self.pc is not None:
+            await self.pc.close()
+            self.pc = None
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await self.close_pc()

@@ -1,0 +1,260 @@
+"""Media through the server: real aiortc peers on loopback, real Socket.IO, the real app.
+
+Cast as in test_namespace: mediator 刘 hosts; 张三 (applicant) and 李四 (respondent) join from
+their links. Each runs a MediaClient that publishes a camera and a microphone and counts, per
+publisher, the RTP packets and decoded frames it receives. "Receives nothing" is checked by
+counting packets over a window in which the same sender is seen arriving elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server.settings import Settings
+from tests.signaling.live import Meeting, Peer, eventually
+from tests.signaling.media_client import MediaClient
+
+WITHIN = 15.0
+#: How long a "nothing arrives" window lasts; the sender is seen reaching others meanwhile.
+QUIET = 1.5
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, sqlite_template: str) -> Iterator[str]:
+    """Media does not touch the database beyond joining: SQLite only, to keep the suite quick."""
+    import shutil
+
+    target = tmp_path / "mediate.sqlite3"
+    shutil.copy(sqlite_template, target)
+    yield f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return replace(settings, media_loopback=True, reconnect_grace_seconds=2.0)
+
+
+class Trio:
+    def __init__(self, meeting: Meeting) -> None:
+        self.meeting = meeting
+        self.clients: dict[str, MediaClient] = {}
+
+    async def join(self, who: str, peer: Peer, **kw: Any) -> MediaClient:
+        client = MediaClient(peer, **kw)
+        self.clients[who] = client
+        assert (await client.start()) == {"ok": True}
+        return client
+
+    async def close(self) -> None:
+        for client in self.clients.values():
+            await client.close()
+
+
+@pytest.fixture
+async def trio(meeting: Meeting) -> AsyncIterator[Trio]:
+    t = Trio(meeting)
+    yield t
+    await t.close()
+
+
+async def frames_flow(receiver: MediaClient, publisher_id: str, kinds: tuple[str, ...] = ("audio", "video")) -> None:
+    """Decoded frames of every kind keep arriving at ``receiver`` from ``publisher_id``."""
+    start = {k: receiver.frames[(publisher_id, k)] for k in kinds}
+    await eventually(lambda: all(receiver.frames[(publisher_id, k)] > start[k] + 5 for k in kinds), within=WITHIN)
+
+
+async def quiet(receiver: MediaClient, publishers: list[str], witness: MediaClient, witness_of: str) -> None:
+    """Over a window in which ``witness`` keeps receiving from ``witness_of``, ``receiver`` gets no
+    RTP packet and no frame from any of ``publishers``."""
+    await frames_flow(witness, witness_of)
+    packets, frames = await receiver.packets(), receiver.frames.copy()
+    seen = witness.from_(witness_of)
+    await asyncio.sleep(QUIET)
+    after_packets = await receiver.packets()
+    for pid in publishers:
+        for kind in ("audio", "video", "screen"):
+            assert after_packets[(pid, kind)] == packets[(pid, kind)], f"{kind} RTP from {pid} leaked"
+            assert receiver.frames[(pid, kind)] == frames[(pid, kind)], f"{kind} frames from {pid} leaked"
+    assert witness.from_(witness_of) > seen + 10, "the sender was not sending meanwhile; the window proves nothing"
+
+
+async def everyone(meeting: Meeting, trio: Trio) -> tuple[MediaClient, MediaClient, MediaClient]:
+    host, applicant, respondent = await meeting.everyone_admitted()
+    return await trio.join("host", host), await trio.join("applicant", applicant), await trio.join("respondent", respondent)
+
+
+# -- joint session ---------------------------------------------------------------------------
+
+
+async def test_what_each_participant_sends_reaches_the_other_two_through_the_server(meeting: Meeting, trio: Trio) -> None:
+    host, applicant, respondent = await everyone(meeting, trio)
+    a, r, m = meeting.id("applicant"), meeting.id("respondent"), meeting.host_id
+    await frames_flow(host, a)
+    await frames_flow(respondent, a)
+    await frames_flow(applicant, r)
+    await frames_flow(host, r)
+    await frames_flow(applicant, m)
+    await frames_flow(respondent, m)
+    assert all(ack == {"ok": True, "revision": n} for n, ack in enumerate(host.answers, 1))
+
+
+async def test_a_party_in_the_waiting_room_receives_nothing_and_is_heard_by_nobody(meeting: Meeting, trio: Trio) -> None:
+    host_peer = await meeting.host()
+    applicant_peer = await meeting.party("applicant")
+    await host_peer.call("admit", {"participant_id": meeting.id("applicant")})
+    await applicant_peer.wait("admitted")
+    waiting_peer = await meeting.party("respondent")
+    host = await trio.join("host", host_peer)
+    applicant = await trio.join("applicant", applicant_peer)
+    waiting = await trio.join("respondent", waiting_peer)
+    a, r, m = meeting.id("applicant"), meeting.id("respondent"), meeting.host_id
+    await quiet(waiting, [a, m], witness=host, witness_of=a)
+    assert sum(waiting.frames.values()) == 0 and sum((await waiting.packets()).values()) == 0
+    await quiet(host, [r], witness=host, witness_of=a)
+    await quiet(applicant, [r], witness=applicant, witness_of=m)
+    # Admitted, they see and hear the others, and are seen and heard.
+    assert (await host_peer.call("admit", {"participant_id": r}))["ok"] is True
+    await frames_flow(waiting, a)
+    await frames_flow(waiting, m)
+    await frames_flow(applicant, r)
+
+
+# -- caucus ----------------------------------------------------------------------------------
+
+
+async def test_in_a_caucus_with_the_applicant_the_respondent_gets_no_frame_and_no_packet_of_it(
+    meeting: Meeting, trio: Trio
+) -> None:
+    host, applicant, respondent = await everyone(meeting, trio)
+    a, r, m = meeting.id("applicant"), meeting.id("respondent"), meeting.host_id
+    await frames_flow(respondent, a)
+    await frames_flow(respondent, m)
+    ack = await host.peer.call("caucus_start", {"caucus_id": "c1", "member_ids": [a]})
+    assert ack == {"ok": True}
+    await respondent.peer.wait("caucus_notice")
+    # Host and applicant go on hearing each other in private...
+    await frames_flow(host, a)
+    await frames_flow(applicant, m)
+    # ...and nothing of either reaches the respondent, nor anything of the respondent them.
+    await quiet(respondent, [a, m], witness=host, witness_of=a)
+    await quiet(applicant, [r], witness=applicant, witness_of=m)
+    await quiet(host, [r], witness=host, witness_of=a)
+    assert (await host.peer.call("caucus_end", {"caucus_id": "c1"})) == {"ok": True}
+    await frames_flow(respondent, a)
+    await frames_flow(respondent, m)
+    await frames_flow(applicant, r)
+
+
+# -- switches ---------------------------------------------------------------------------------
+
+
+async def test_the_mediator_mutes_a_party_and_the_server_stops_forwarding_their_audio(meeting: Meeting, trio: Trio) -> None:
+    host, applicant, respondent = await everyone(meeting, trio)
+    a = meeting.id("applicant")
+    await frames_flow(respondent, a)
+    assert (await host.peer.call("mute", {"participant_id": a, "kind": "audio"})) == {"ok": True}
+    muted = await applicant.peer.wait("muted")
+    assert muted["kind"] == "audio"
+    # The applicant's client keeps sending; the server forwards their video only.
+    before = respondent.frames[(a, "audio")]
+    await frames_flow(respondent, a, ("video",))
+    await frames_flow(respondent, a, ("video",))
+    assert respondent.frames[(a, "audio")] <= before + 2  # at most what was already on its way
+    refused = await applicant.peer.call("mute", {"participant_id": meeting.host_id, "kind": "audio"})
+    assert refused["ok"] is False and refused["error"]["code"] == "forbidden"
+    assert (await applicant.peer.call("publish", {"kind": "audio", "on": True}))["ok"] is True
+    await frames_flow(respondent, a, ("audio",))
+
+
+async def test_audio_only_stops_video_to_that_participant_but_not_from_them(meeting: Meeting, trio: Trio) -> None:
+    _host, applicant, respondent = await everyone(meeting, trio)
+    a, r = meeting.id("applicant"), meeting.id("respondent")
+    await frames_flow(respondent, a)
+    assert (await respondent.peer.call("audio_only", {"on": True}))["ok"] is True
+    await asyncio.sleep(0.3)
+    packets = await respondent.packets()
+    await frames_flow(respondent, a, ("audio",))
+    await asyncio.sleep(QUIET)
+    assert (await respondent.packets())[(a, "video")] == packets[(a, "video")]
+    await frames_flow(applicant, r, ("video",))
+
+
+# -- bad input ---------------------------------------------------------------------------------
+
+
+async def test_bad_answers_are_refused_and_the_media_goes_on(meeting: Meeting, trio: Trio) -> None:
+    host, _applicant, respondent = await everyone(meeting, trio)
+    a = meeting.id("applicant")
+    await frames_flow(respondent, a)
+    for payload, code in [
+        ({"revision": 1, "sdp": "v=0\r\nnot really sdp"}, "invalid_state"),  # revision 1 was answered already
+        ({"revision": 99, "sdp": "v=0\r\n" * 3}, "invalid_state"),
+        ({"revision": 1, "sdp": "x" * (33 * 1024)}, "invalid_input"),
+        ({"revision": "1", "sdp": "v=0"}, "invalid_input"),
+        ({"revision": 1}, "invalid_input"),
+    ]:
+        ack = await respondent.peer.call("media_answer", payload)
+        assert ack["ok"] is False and ack["error"]["code"] == code, payload
+    for event, payload in [("publish", {"kind": "smell", "on": True}), ("mute", {"participant_id": a, "kind": "audio"})]:
+        ack = await respondent.peer.call(event, payload)
+        assert ack["ok"] is False
+    await frames_flow(respondent, a)
+    await frames_flow(host, meeting.id("respondent"))
+
+
+async def test_media_answer_before_media_start_is_refused(meeting: Meeting) -> None:
+    host = await meeting.host()
+    ack = await host.call("media_answer", {"revision": 1, "sdp": "v=0\r\n" * 3})
+    assert ack["ok"] is False and ack["error"]["code"] == "invalid_state"
+
+
+# -- reconnection ------------------------------------------------------------------------------
+
+
+async def test_a_party_who_drops_and_returns_within_the_grace_period_is_back_in_the_caucus(meeting: Meeting, trio: Trio) -> None:
+    host, applicant, respondent = await everyone(meeting, trio)
+    a, m = meeting.id("applicant"), meeting.host_id
+    await host.peer.call("caucus_start", {"caucus_id": "c1", "member_ids": [a]})
+    await frames_flow(applicant, m)
+    await applicant.peer.sio.disconnect()
+    await applicant.close()
+    await eventually(lambda: any(p["id"] == a and p["state"] == "reconnecting" for p in host.peer.view["participants"]))
+    back_peer = await meeting.party("applicant")
+    assert back_peer.view["self"]["state"] == "admitted" and back_peer.view["self"]["in_caucus"] is True
+    back = await trio.join("applicant", back_peer)
+    await frames_flow(back, m)
+    await frames_flow(host, a)
+    await quiet(respondent, [a, m], witness=host, witness_of=a)
+
+
+async def test_a_party_who_returns_after_the_grace_period_waits_to_be_admitted_again(meeting: Meeting, trio: Trio) -> None:
+    host, applicant, _respondent = await everyone(meeting, trio)
+    a = meeting.id("applicant")
+    await applicant.peer.sio.disconnect()
+    await applicant.close()
+    await eventually(lambda: any(p["id"] == a and p["state"] == "waiting" for p in host.peer.view["participants"]), within=6)
+    back_peer = await meeting.party("applicant")
+    assert back_peer.view["self"]["state"] == "waiting"
+    back = await trio.join("applicant", back_peer)
+    await quiet(back, [meeting.host_id, meeting.id("respondent")], witness=host, witness_of=meeting.id("respondent"))
+    await host.peer.call("admit", {"participant_id": a})
+    await frames_flow(back, meeting.host_id)
+
+
+async def test_a_fresh_media_start_replaces_a_failed_peer_without_disturbing_the_others(meeting: Meeting, trio: Trio) -> None:
+    """aiortc has no ICE restart: a participant whose transport failed starts a new peer connection."""
+    _host, applicant, respondent = await everyone(meeting, trio)
+    a = meeting.id("applicant")
+    await frames_flow(respondent, a)
+    revisions = len(respondent.offers)
+    assert (await applicant.start()) == {"ok": True}
+    await eventually(lambda: applicant.offers[-1]["revision"] == 1 and len(applicant.answers) >= 2)
+    await frames_flow(respondent, a)
+    await frames_flow(applicant, meeting.id("respondent"))
+    assert len(respondent.offers) == revisions, "the others were not renegotiated"

@@ -166,6 +166,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from server.bench import ledger as bench_ledger
 
         return bench_ledger.main(settings_from(args), records=args.records, postgres=args.postgres)
+    if args.what == "media":
+        from server.bench import media as bench_media
+
+        return bench_media.main(settings_from(args), sessions=args.sessions, seconds=args.seconds)
     print(f"unknown benchmark {args.what!r}", file=sys.stderr)
     return 2
 
@@ -245,7 +249,8 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     bench = sub.add_parser("bench", parents=[common], help="print performance figures")
-    bench.add_argument("what", choices=["api", "ledger"])
+    bench.add_argument("what", choices=["api", "ledger", "media"])
+    bench.add_argument("--sessions", type=int, default=12, help="media: most concurrent 3-person sessions to try")
     bench.add_argument("--records", type=int, default=5000, help="ledger: how many records to append")
     bench.add_argument("--postgres", help="ledger: also measure on this PostgreSQL server (a throwaway database is made)")
     bench.add_argument("--clients", type=int, default=50)
@@ -259,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     # readable by the account that runs it and nobody else.
     os.umask(0o077)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # aioice logs every ICE candidate pair check at INFO: dozens of lines per participant.
+    for noisy in ("aioice", "aiortc"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["witness"]:
         # A witness runs on a court's or notary's machine and has its own options.

@@ -107,6 +107,8 @@ class Hand(Payload):
 
 
 class Lock(Payload):
+    """``lock`` and ``admit_automatically``: a switch of the room."""
+
     on: bool
 
 

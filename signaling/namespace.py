@@ -105,6 +105,7 @@ class LiveNamespace(MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
             "audio_only": (AudioOnly, self._audio_only),
             "hand": (Hand, self._hand),
             "lock": (Lock, self._lock),
+            "admit_automatically": (Lock, self._admit_automatically),
             "end": (Empty, self._end),
             **self.media_events(),
         }
@@ -449,6 +450,17 @@ class LiveNamespace(MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
         log.info("session %s: room locked=%s by %s", seat.session_id, payload.on, seat.participant_id)
         await self._broadcast(room)
         return ack_ok(locked=payload.on)
+
+    async def _admit_automatically(self, sid: str, seat: Seat, payload: Lock) -> dict[str, Any]:
+        """Let parties who arrive from now on straight in (those already waiting still need admitting)."""
+
+        def switch(room: Room) -> Room:
+            require_host(room, seat)
+            return replace(room, admit_automatically=payload.on)
+
+        _, room = await self._update(seat.session_id, switch)
+        await self._broadcast(room)
+        return ack_ok(admit_automatically=payload.on)
 
     async def _end(self, sid: str, seat: Seat, payload: Empty) -> dict[str, Any]:
         """The host ends the session for everyone: all are told, disconnected, and no one may come back."""

@@ -231,4 +231,5 @@ def participants_view(room: Room, participant_id: str) -> dict[str, object]:
         "private_talk": private_talk,
         "notice": PRIVATE_TALK_NOTICE if private_talk else None,
         "locked": room.locked,
+        "admit_automatically": room.admit_automatically,
     }

@@ -116,6 +116,7 @@ HOST_ONLY: list[tuple[str, Callable[[Meeting], dict[str, Any]]]] = [
     ("caucus_end", lambda m: {"caucus_id": "c1"}),
     ("mute", lambda m: {"participant_id": m.id("respondent"), "kind": "audio"}),
     ("lock", lambda m: {"on": True}),
+    ("admit_automatically", lambda m: {"on": True}),
     ("end", lambda m: {}),
 ]
 
@@ -399,3 +400,12 @@ async def test_caucus_start_and_end_are_in_the_case_history_with_who_but_no_cont
     assert events[0]["data"]["members"] == [{"id": meeting.id("applicant"), "name": "张三"}]
     assert events[0]["actor_name"] == "刘调解员" and events[0]["at"] <= events[1]["at"]
     assert "八千" not in str(history), "caucus content never reaches the history"
+
+
+async def test_with_admit_automatically_on_a_party_arriving_is_admitted_at_once(meeting: Meeting) -> None:
+    host = await meeting.host()
+    assert (await host.call("admit_automatically", {"on": True})) == {"ok": True, "admit_automatically": True}
+    applicant = await meeting.party("applicant")
+    assert applicant.view["self"]["state"] == "admitted"
+    assert (await host.call("admit_automatically", {"on": False}))["admit_automatically"] is False
+    assert (await meeting.party("respondent")).view["self"]["state"] == "waiting"

@@ -345,7 +345,8 @@ async def forwarding_cost(
 
 async def concurrent_sessions(
     base: str, sessions: list[Booked], cpu: ServerCpu, media: tuple[list[bytes], list[bytes]], window: float
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
+    """(server cores, load generator cores, share of video frames delivered)."""
     peers: list[LoadPeer] = []
     for booked in sessions:
         host = LoadPeer(base, booked.mediator_cookie, {"session_id": booked.session_id}, *media)
@@ -359,12 +360,14 @@ async def concurrent_sessions(
     await asyncio.gather(*(p.start_media() for p in peers))
     await asyncio.sleep(3.0)
     before = [p.video_frames() for p in peers]
+    own, started = time.process_time(), time.perf_counter()
     cores = await cpu.cores(window)
+    generator = (time.process_time() - own) / (time.perf_counter() - started)
     received = sum(p.video_frames() - b for p, b in zip(peers, before, strict=True))
     expected = len(peers) * 2 * FPS * window  # each receives two video streams
     for peer in peers:
         await peer.close()
-    return cores, received / expected
+    return cores, generator, received / expected
 
 
 async def signaling_round_trips(base: str, sessions: list[Booked], rounds: int = 20) -> tuple[list[float], list[float]]:
@@ -447,9 +450,10 @@ async def run(settings: Settings, max_sessions: int, window: float) -> None:
         pool = await book_sessions(base, usernames[2], sum(counts), 2)
         for count in counts:
             batch, pool = pool[:count], pool[count:]
-            cores, delivered = await concurrent_sessions(base, batch, cpu, media, window)
+            cores, generator, delivered = await concurrent_sessions(base, batch, cpu, media, window)
             print(
-                f"     {count:>2} sessions ({count * 3} peers): server {cores:.2f} cores, video frames delivered {delivered * 100:.1f}%"
+                f"     {count:>2} sessions ({count * 3} peers): server {cores:.2f} cores, load generator {generator:.2f} cores, "
+                f"video frames delivered {delivered * 100:.1f}%"
             )
             if delivered < 0.95:
                 break

@@ -166,8 +166,11 @@ def parse_ice_servers(raw: str | None) -> tuple[dict[str, Any], ...]:
     """
     if raw is None:
         return ()
-    if not raw.startswith("["):
-        return tuple({"urls": url.strip()} for url in raw.split(",") if url.strip())
+    if not raw.startswith(("[", "{")):
+        urls = [url.strip() for url in raw.split(",") if url.strip()]
+        if not all(url.split(":", 1)[0] in ("stun", "stuns", "turn", "turns") for url in urls):
+            raise SettingsError(f"MEDIATE_ICE_SERVERS: {urls!r} are not stun:/turn: URLs")
+        return tuple({"urls": url} for url in urls)
     try:
         parsed = json.loads(raw)
     except json.JSONDecodeError as exc:

@@ -37,7 +37,12 @@ def database_url(tmp_path: Path, sqlite_template: str) -> Iterator[str]:
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return replace(settings, media_loopback=True, reconnect_grace_seconds=2.0)
+    return replace(
+        settings,
+        media_loopback=True,
+        reconnect_grace_seconds=2.0,
+        ice_servers=({"urls": ["stun:stun.invalid:3478"]},),
+    )
 
 
 class Trio:
@@ -258,3 +263,24 @@ async def test_a_fresh_media_start_replaces_a_failed_peer_without_disturbing_the
     await frames_flow(respondent, a)
     await frames_flow(applicant, meeting.id("respondent"))
     assert len(respondent.offers) == revisions, "the others were not renegotiated"
+
+
+# -- configuration and quality -------------------------------------------------------------------
+
+
+async def test_the_configured_ice_servers_reach_the_client_with_every_offer(meeting: Meeting, trio: Trio) -> None:
+    host = await trio.join("host", await meeting.host())
+    await eventually(lambda: len(host.offers) >= 1, within=WITHIN)
+    assert host.offers[0]["ice_servers"] == [{"urls": ["stun:stun.invalid:3478"]}]
+    assert set(host.offers[0]["publish"]) == {"audio", "video", "screen"}
+
+
+async def test_the_mediator_is_told_each_participants_connection_quality(meeting: Meeting, trio: Trio) -> None:
+    host, applicant, respondent = await everyone(meeting, trio)
+    await frames_flow(host, meeting.id("applicant"))
+    report = await host.peer.wait("quality")
+    await eventually(lambda: len(host.peer.of("quality")[-1]["participants"]) == 3, within=8)
+    levels = {pid: q["level"] for pid, q in host.peer.of("quality")[-1]["participants"].items()}
+    assert set(levels) == {meeting.host_id, meeting.id("applicant"), meeting.id("respondent")}
+    assert all(level in ("good", "fair") for level in levels.values()), levels  # loopback loses nothing
+    assert report is not None and applicant.peer.of("quality") == [] and respondent.peer.of("quality") == []

@@ -14,6 +14,7 @@ from server import db
 from server.domain.accounts import Accounts
 from server.domain.booking import Booking
 from server.domain.cases import Cases
+from server.domain.chat import ChatLog
 from server.domain.evidence import Evidence
 from server.domain.keybinding import KeyBinding
 from server.domain.keyring import Keyring
@@ -64,6 +65,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         keys=KeyBinding(maker, ledger, settings),
         evidence=Evidence(maker, ledger, [witness_entry(vkey) for vkey in settings.witnesses]),
         staff_keys=StaffKeys(maker, ledger, settings),
+        chat=ChatLog(maker),
     )
 
 

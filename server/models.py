@@ -242,6 +242,24 @@ class CaseEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class ChatLine(Base):
+    """One chat message of a live session, with exactly who it was delivered to.
+
+    Kept with the session's record: a later view shows each person what they were sent, never
+    more (a caucus's messages were delivered to its occupants only).
+    """
+
+    __tablename__ = "chat_messages"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("mediation_sessions.id"), index=True)
+    sender_id: Mapped[str] = mapped_column(String(36))
+    sender_name: Mapped[str] = mapped_column(String(100))
+    room: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column()
+    recipients: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 class OutboxMessage(Base):
     """A notification to a party or staff member, kept whether or not a sender delivered it."""
 

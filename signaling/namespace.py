@@ -498,6 +498,17 @@ class LiveNamespace(MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
             sent_at=datetime.now(UTC),
             recipients=recipients,
         )
+        # Kept before it is delivered, so that what the session's record shows is what was sent.
+        await self.services.chat.keep(
+            id=message.id,
+            session_id=message.session_id,
+            sender_id=message.sender_id,
+            sender_name=message.sender_name,
+            room=message.room,
+            text=message.text,
+            sent_at=message.sent_at,
+            recipients=message.recipients,
+        )
         await self.rooms.add_chat(message)
         event = {
             "id": message.id,

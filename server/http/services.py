@@ -9,6 +9,7 @@ from aiohttp import web
 from server.domain.accounts import Accounts
 from server.domain.booking import Booking
 from server.domain.cases import Cases
+from server.domain.chat import ChatLog
 from server.domain.evidence import Evidence
 from server.domain.keybinding import KeyBinding
 from server.domain.ledger import Ledger
@@ -30,6 +31,7 @@ class Services:
     keys: KeyBinding
     evidence: Evidence
     staff_keys: StaffKeys
+    chat: ChatLog
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

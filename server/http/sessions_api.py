@@ -60,6 +60,14 @@ async def get_session(request: web.Request, query: ZoneQuery) -> web.StreamRespo
 
 
 @api.route(
+    "GET", "/sessions/{session_id}/chat", summary="The session's chat, each line with who it reached", tag="live", auth="any"
+)
+async def session_chat(request: web.Request) -> web.StreamResponse:
+    lines = await services(request).chat.of_session(principal_of(request), request.match_info["session_id"])
+    return web.json_response({"items": [views.chat_line(line) for line in lines]})
+
+
+@api.route(
     "POST",
     "/sessions/{session_id}/reschedule",
     summary="Move a session (same links, same calendar UID)",

@@ -11,7 +11,7 @@ from server.domain.accounts import minutes_text
 from server.domain.booking import Availability, SessionView, iso
 from server.domain.cases import CaseView, format_amount, mask_id_number
 from server.domain.links import IssuedLink
-from server.models import CaseEvent, MediationSession, Organisation, OutboxMessage, Party, User, utcnow
+from server.models import CaseEvent, ChatLine, MediationSession, Organisation, OutboxMessage, Party, User, utcnow
 
 
 def local(value: datetime, zone: str) -> str:
@@ -139,6 +139,18 @@ def case(view: CaseView, sessions: list[SessionView], viewer_zone: str) -> dict[
 
 def event(e: CaseEvent) -> dict[str, Any]:
     return {"at": iso(e.at), "actor_kind": e.actor_kind, "actor_name": e.actor_name, "kind": e.kind, "data": e.data}
+
+
+def chat_line(line: ChatLine) -> dict[str, Any]:
+    return {
+        "id": line.id,
+        "sender_id": line.sender_id,
+        "sender_name": line.sender_name,
+        "in_caucus": line.room != "main",
+        "text": line.text,
+        "sent_at": iso(line.sent_at),
+        "recipients": list(line.recipients.get("ids", [])),
+    }
 
 
 def outbox(m: OutboxMessage) -> dict[str, Any]:

@@ -174,6 +174,7 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         simple("/api/v1/sessions/{session_id}/parties/{other_party_id}/calendar.ics"),
         STAFF_ONLY_CASE,
     ),
+    "GET /sessions/{session_id}/chat": (simple("/api/v1/sessions/{session_id}/chat"), (401, 200, 403, 403, 403, 200)),
     "GET /party/me": (simple("/api/v1/party/me"), (401, 200, 403, 403, 403, 403)),
     "GET /party/calendar.ics": (simple("/api/v1/party/calendar.ics"), (401, 200, 403, 403, 403, 403)),
     "GET /meta": (simple("/api/v1/meta"), (200, 200, 200, 200, 200, 200)),

@@ -409,3 +409,17 @@ async def test_with_admit_automatically_on_a_party_arriving_is_admitted_at_once(
     assert applicant.view["self"]["state"] == "admitted"
     assert (await host.call("admit_automatically", {"on": False}))["admit_automatically"] is False
     assert (await meeting.party("respondent")).view["self"]["state"] == "waiting"
+
+
+async def test_the_chat_is_kept_with_the_session_and_each_side_sees_only_what_reached_them(meeting: Meeting) -> None:
+    host, applicant, _respondent = await meeting.everyone_admitted()
+    await applicant.call("chat", {"text": "大家好"})
+    await host.call("caucus_start", {"caucus_id": "c1", "member_ids": [meeting.id("applicant")]})
+    await applicant.call("chat", {"text": "我的底线是八千元"})
+    await host.call("caucus_end", {"caucus_id": "c1"})
+    everything = await meeting.liu.call("GET", f"/api/v1/sessions/{meeting.session_id}/chat")
+    assert [(m["text"], m["in_caucus"]) for m in everything["items"]] == [("大家好", False), ("我的底线是八千元", True)]
+    assert everything["items"][1]["recipients"] == [meeting.host_id]
+    li = await meeting.browser_for("respondent")
+    seen_by_respondent = await li.call("GET", f"/api/v1/sessions/{meeting.session_id}/chat")
+    assert [m["text"] for m in seen_by_respondent["items"]] == ["大家好"]

@@ -139,9 +139,7 @@ class MemoryRooms(Rooms):
     def __init__(self) -> None:
         self._rooms: dict[str, Room] = {}
         self._seats: dict[str, Seat] = {}
-        # Persistence goes here: the chat of a session belongs with its record (the case
-        # history, under the ledger), written through by a domain service when a message is
-        # added. Until that exists it lives and dies with the process.
+        # The live copy; the session's record is server.domain.chat.ChatLog, written first.
         self._chat: dict[str, list[ChatMessage]] = {}
 
     async def open(self, session_id: str, host_id: str, host_name: str) -> Room:

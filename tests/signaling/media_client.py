@@ -90,6 +90,15 @@ class MediaClient:
         ack = await self.peer.call("media_answer", {"revision": offer["revision"], "sdp": pc.localDescription.sdp})
         self.answers.append(ack)
 
+    def attach_screen(self) -> None:
+        """Put a picture on the screen-share m-line (no renegotiation: it was answered sendonly)."""
+        assert self.pc is not None and self.offers
+        mid = self.offers[0]["publish"]["screen"]
+        transceiver = next(t for t in self.pc.getTransceivers() if t.mid == mid)
+        screen = SmallCamera()
+        self.sources.append(screen)
+        transceiver.sender.replaceTrack(screen)
+
     def _on_track(self, track: MediaStreamTrack) -> None:
         assert self.pc is not None
         mid = next(t.mid for t in self.pc.getTransceivers() if t.receiver.track is track)

@@ -190,6 +190,22 @@ async def test_audio_only_stops_video_to_that_participant_but_not_from_them(meet
     await frames_flow(applicant, r, ("video",))
 
 
+async def test_a_shared_screen_reaches_the_others_only_once_the_sharer_says_so(meeting: Meeting, trio: Trio) -> None:
+    host, applicant, respondent = await everyone(meeting, trio)
+    a = meeting.id("applicant")
+    await frames_flow(respondent, a)
+    applicant.attach_screen()  # the client sends, but has not announced the share
+    await asyncio.sleep(QUIET)
+    assert respondent.frames[(a, "screen")] == 0 and host.frames[(a, "screen")] == 0
+    assert (await applicant.peer.call("publish", {"kind": "screen", "on": True})) == {"ok": True, "kind": "screen", "on": True}
+    await frames_flow(respondent, a, ("screen",))
+    await frames_flow(host, a, ("screen", "video"))  # a second video track, beside the camera
+    assert (await host.peer.call("mute", {"participant_id": a, "kind": "screen"})) == {"ok": True}
+    stopped = respondent.frames[(a, "screen")]
+    await asyncio.sleep(QUIET)
+    assert respondent.frames[(a, "screen")] <= stopped + 2
+
+
 # -- bad input ---------------------------------------------------------------------------------
 
 

@@ -182,7 +182,7 @@ def participants_view(room: Room, participant_id: str) -> dict[str, object]:
 
     - The host sees everyone, with state, whereabouts and presence: they run the session.
     - Someone not admitted (waiting, held, reconnecting) sees only themself and the host's name.
-    - An admitted participant sees the admitted participants of the room they are in, and,
+    - An admitted participant sees the admitted (and reconnecting) participants of the room they are in, and,
       while others are in a caucus, only that a private talk is under way — not who or where.
     """
     state = room.state
@@ -213,7 +213,12 @@ def participants_view(room: Room, participant_id: str) -> dict[str, object]:
     elif me.state != "admitted":
         visible = [entry(me)]
     else:
-        visible = [entry(p) for p in state.participants if p.state == "admitted" and p.room == me.room]
+        # Someone whose connection dropped stays on screen as "reconnecting" for the grace period.
+        visible = [
+            entry(p) | {"reconnecting": p.state == "reconnecting"}
+            for p in state.participants
+            if p.state in ("admitted", "reconnecting") and p.room == me.room
+        ]
         private_talk = any(participant_id not in c.occupants for c in state.caucuses)
     return {
         "self": {

@@ -246,6 +246,7 @@ async def test_a_party_who_drops_and_returns_within_the_grace_period_is_back_in_
     await applicant.peer.sio.disconnect()
     await applicant.close()
     await eventually(lambda: any(p["id"] == a and p["state"] == "reconnecting" for p in host.peer.view["participants"]))
+    assert all(p["id"] != a for p in respondent.peer.view["participants"]), "the other side does not see into the caucus"
     back_peer = await meeting.party("applicant")
     assert back_peer.view["self"]["state"] == "admitted" and back_peer.view["self"]["in_caucus"] is True
     back = await trio.join("applicant", back_peer)
@@ -255,11 +256,13 @@ async def test_a_party_who_drops_and_returns_within_the_grace_period_is_back_in_
 
 
 async def test_a_party_who_returns_after_the_grace_period_waits_to_be_admitted_again(meeting: Meeting, trio: Trio) -> None:
-    host, applicant, _respondent = await everyone(meeting, trio)
+    host, applicant, respondent = await everyone(meeting, trio)
     a = meeting.id("applicant")
     await applicant.peer.sio.disconnect()
     await applicant.close()
+    await eventually(lambda: any(p["id"] == a and p["reconnecting"] for p in respondent.peer.view["participants"]))
     await eventually(lambda: any(p["id"] == a and p["state"] == "waiting" for p in host.peer.view["participants"]), within=6)
+    await eventually(lambda: all(p["id"] != a for p in respondent.peer.view["participants"]))
     back_peer = await meeting.party("applicant")
     assert back_peer.view["self"]["state"] == "waiting"
     back = await trio.join("applicant", back_peer)

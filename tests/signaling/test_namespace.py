@@ -208,6 +208,33 @@ async def test_a_cross_site_page_cannot_open_the_socket(meeting: Meeting) -> Non
 
 # -- robustness --------------------------------------------------------------------------------------
 
+GARBAGE: list[Any] = [None, "x", 7, [1], {"surprise": 1}, {"on": "yes", "kind": 3, "participant_id": ["a"]}]
+
+
+async def test_every_event_refuses_garbage_from_admitted_and_waiting_parties_and_the_host(meeting: Meeting) -> None:
+    """Each registered event, with payloads of the wrong shape, from everyone: an error ack, nothing else."""
+    from signaling.namespace import LiveNamespace
+
+    host = await meeting.host()
+    applicant = await meeting.party("applicant")
+    await host.call("admit", {"participant_id": meeting.id("applicant")})
+    await applicant.wait("admitted")
+    waiting = await meeting.party("respondent")
+    events = sorted(LiveNamespace(meeting.world.services, None, None)._events)  # type: ignore[arg-type]
+    assert {"media_start", "media_answer", "publish", "mute", "hand", "lock", "end", "device"} <= set(events)
+    for event in events:
+        for sender in (applicant, waiting, host):
+            for payload in GARBAGE:
+                ack = await sender.call(event, payload)
+                if event == "end" and payload == {"surprise": 1}:
+                    assert ack["error"]["code"] == "invalid_input"
+                assert ack["ok"] is False and ack["error"]["code"] in ("invalid_input", "forbidden"), (event, payload, ack)
+    await host.barrier()
+    states = {p["id"]: (p["state"], p["online"]) for p in host.view["participants"]}
+    assert states[meeting.id("applicant")] == ("admitted", True) and states[meeting.id("respondent")] == ("waiting", True)
+    assert host.view["locked"] is False
+    assert (await applicant.call("chat", {"text": "还在吗"}))["ok"] is True
+
 
 async def test_malformed_and_oversized_payloads_get_error_acks_and_the_room_survives(meeting: Meeting) -> None:
     host, applicant, respondent = await meeting.everyone_admitted()

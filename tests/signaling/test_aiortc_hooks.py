@@ -42,13 +42,14 @@ def test_receivers_hand_complete_frames_to_a_queue_on_the_event_loop() -> None:
     assert {"data", "timestamp"} <= set(inspect.signature(JitterFrame).parameters)
 
 
-def test_a_fresh_receiver_has_the_attributes_the_tap_replaces() -> None:
+async def test_a_fresh_receiver_has_the_attributes_the_tap_replaces() -> None:
     pc = RTCPeerConnection()
     receiver = pc.addTransceiver("video", direction="recvonly").receiver
     assert getattr(receiver, aiortc_hooks.RX_THREAD_ATTR) is None
     assert hasattr(getattr(receiver, aiortc_hooks.RX_QUEUE_ATTR), "put")
     aiortc_hooks.tap_receiver(receiver, lambda codec, frame: None)
     assert isinstance(getattr(receiver, aiortc_hooks.RX_QUEUE_ATTR), aiortc_hooks._TapQueue)
+    await pc.close()
 
 
 def test_senders_pass_anything_but_a_frame_to_the_packetiser() -> None:

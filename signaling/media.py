@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -72,6 +73,12 @@ def media_kind(kind: TrackKind) -> str:
 def vp8_is_keyframe(data: bytes) -> bool:
     """RFC 6386 §9.1: bit 0 of the frame tag is 0 on a key frame, which carries start code 9d 01 2a."""
     return len(data) >= 6 and (data[0] & 1) == 0 and data[3:6] == b"\x9d\x01\x2a"
+
+
+@functools.cache
+def time_base(clock_rate: int) -> fractions.Fraction:
+    """1/clock rate, made once per rate (a Fraction per frame showed up in profiles)."""
+    return fractions.Fraction(1, clock_rate)
 
 
 def prefer(transceiver: RTCRtpTransceiver, kind: str) -> None:
@@ -142,7 +149,7 @@ class Subscription(MediaStreamTrack):
             self._source = source
         packet = av.Packet(data)
         packet.pts = max(timestamp + self._offset, self._last_pts + 1)
-        packet.time_base = fractions.Fraction(1, clock_rate)
+        packet.time_base = time_base(clock_rate)
         self._last_pts = packet.pts
         try:
             self._queue.put_nowait(packet)

@@ -235,4 +235,13 @@ def participants_view(room: Room, participant_id: str) -> dict[str, object]:
         "notice": PRIVATE_TALK_NOTICE if private_talk else None,
         "locked": room.locked,
         "admit_automatically": room.admit_automatically,
+        "caucus": hosted_caucus(room, participant_id),
     }
+
+
+def hosted_caucus(room: Room, participant_id: str) -> dict[str, object] | None:
+    """For the host in a caucus: its id and members (so that a reloaded page can still end it)."""
+    if participant_id != room.host_id:
+        return None
+    caucus = next((c for c in room.state.caucuses if c.host_id == participant_id), None)
+    return None if caucus is None else {"id": caucus.id, "member_ids": sorted(caucus.member_ids)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy import text
@@ -92,6 +93,14 @@ async def case_page(request: web.Request) -> web.StreamResponse:
     return page("case.html")
 
 
+async def live_page(request: web.Request) -> web.StreamResponse:
+    """The mediator's live room. Staff only; whether this mediator hosts the session is checked
+    by the API and by the /live namespace when the page connects (PROTOCOL.md, "Connecting")."""
+    if not isinstance(principal_of(request), Staff):
+        raise web.HTTPFound(f"/login?next={quote(request.path)}")
+    return page("live.html")
+
+
 async def healthz(request: web.Request) -> web.StreamResponse:
     """200 when the server is up and its database answers."""
     engine = request.app[ENGINE]
@@ -112,6 +121,7 @@ def install(app: web.Application) -> None:
     for path, name in PAGES.items():
         app.router.add_get(path, _page_handler(name))
     app.router.add_get("/cases/{case_id}", case_page)
+    app.router.add_get("/live/{session_id}", live_page)
     app.router.add_get("/j/{token}", open_link)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/v1/openapi.json", openapi)

@@ -36,3 +36,18 @@ async def test_pages_are_served_and_home_sends_people_where_they_belong(world: W
         assert response.status == 200 and response.content_type == "text/html", path
     traversal = await anonymous.client.get("/static/../server/settings.py")
     assert traversal.status in (403, 404)
+
+
+async def test_the_live_room_page_is_for_staff_and_loads_socketio_from_node_modules(world: World) -> None:
+    anonymous = await world.actor()
+    response = await anonymous.client.get("/live/some-session", allow_redirects=False)
+    assert response.status == 302 and response.headers["Location"] == "/login?next=/live/some-session"
+    liu = await world.staff("liu")
+    page = await liu.client.get("/live/some-session")
+    assert page.status == 200 and page.content_type == "text/html"
+    html = await page.text()
+    assert '"socket.io-client": "/static/node_modules/socket.io-client/dist/socket.io.esm.min.js"' in html
+    # Served from web/node_modules (scripts/serve and scripts/test run `npm ci` in web/).
+    module = await anonymous.client.get("/static/node_modules/socket.io-client/dist/socket.io.esm.min.js")
+    assert module.status == 200
+    assert "export{" in await module.text()

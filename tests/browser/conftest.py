@@ -42,6 +42,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
+    # The live-session tests reach the server's media peer on 127.0.0.1 (MEASUREMENTS.md).
+    "--allow-loopback-in-peer-connection",
 ]
 
 NO_BROWSER = (
@@ -132,12 +134,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     base_url = f"http://127.0.0.1:{port}"
     log_path = data_dir / "server.log"
     log = log_path.open("w")
+    # The server's media peer offers 127.0.0.1 as a candidate, so browsers here can reach it.
+    env = {**server_env(data_dir, base_url), "MEDIATE_MEDIA_LOOPBACK": "1"}
     proc = subprocess.Popen(
         [*mediate_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=REPO,
-        env=server_env(data_dir, base_url),
+        env=env,
     )
     try:
         deadline = time.monotonic() + 60

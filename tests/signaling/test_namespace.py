@@ -419,7 +419,10 @@ async def test_caucus_start_and_end_are_in_the_case_history_with_who_but_no_cont
     host, applicant, _ = await meeting.everyone_admitted()
     await host.call("caucus_start", {"caucus_id": "c1", "member_ids": [meeting.id("applicant")]})
     await applicant.call("chat", {"text": "我的底线是八千元"})
+    await eventually(lambda: host.view["caucus"] == {"id": "c1", "member_ids": [meeting.id("applicant")]})
+    assert applicant.view["caucus"] is None, "only the host is told the caucus's id"
     await host.call("caucus_end", {"caucus_id": "c1"})
+    await eventually(lambda: host.view["caucus"] is None)
     session = await meeting.liu.call("GET", f"/api/v1/sessions/{meeting.session_id}")
     history = await meeting.liu.call("GET", f"/api/v1/cases/{session['case_id']}/history")
     events = [e for e in history["items"] if e["kind"].startswith("caucus_")]

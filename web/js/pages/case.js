@@ -37,6 +37,7 @@ import {
   loadingState,
   errorState,
 } from '../ui.js';
+import '../live-i18n.js';
 
 const app = document.getElementById('app');
 const DURATIONS = [30, 60, 90, 120];
@@ -555,6 +556,7 @@ function sessionCard(s) {
       ? h(
           'div',
           { class: 'actions' },
+          h('a', { class: 'button primary', href: `/live/${encodeURIComponent(s.id)}`, dataset: { testid: 'join-live' } }, t('live.join.staff')),
           h(
             'button',
             {

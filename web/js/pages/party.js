@@ -5,11 +5,13 @@ import { ApiError } from '../api.js';
 import { t, tv, langSwitchButton, fmtPartyDateTime, fmtCountdown } from '../i18n.js';
 import { getOrCreateDeviceKey, signWithDeviceKey, passkeysAvailable, createPasskey, signWithPasskey, b64Decode } from '../keys.js';
 import { h, replace, rerenderOnLangChange } from '../ui.js';
+import '../live-i18n.js';
+import { PartyLive } from '../partylive.js';
 
 const app = document.getElementById('app');
 const REFRESH_MS = 5 * 60 * 1000;
 
-const state = { data: null, error: null, loading: true };
+const state = { data: null, error: null, loading: true, live: null };
 let ticker = null;
 let lastRefresh = 0;
 
@@ -71,7 +73,7 @@ function startTicker() {
 function header() {
   return h(
     'header',
-    { class: 'party-header' },
+    { class: ['party-header', state.live && 'wide'] },
     h('p', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '调'), t('party.page.title')),
     langSwitchButton({ className: 'lang-switch big' }),
   );
@@ -404,6 +406,25 @@ function renderKeyCard() {
   if (el) el.replaceWith(keyCard());
 }
 
+/** The way into the live session: a device check, then the waiting room. */
+function joinCard() {
+  return h(
+    'section',
+    { class: 'party-card join-card', 'aria-labelledby': 'join-title' },
+    h('h2', { id: 'join-title', class: 'sr-only' }, t('live.title')),
+    h('button', { type: 'button', class: 'primary big block join-button', onclick: enterLive, dataset: { testid: 'join-live' } }, t('live.join')),
+    h('p', { class: 'hint' }, t('live.join.hint')),
+  );
+}
+
+function enterLive() {
+  if (state.live) return;
+  state.live = new PartyLive(state.data);
+  render();
+  window.scrollTo(0, 0);
+  state.live.start();
+}
+
 function mainView() {
   const d = state.data;
   const s = d.session;
@@ -440,6 +461,7 @@ function mainView() {
           )
         : null,
     ),
+    p === 'before' || p === 'started' ? joinCard() : null,
     p !== 'cancelled' ? keyCard() : null,
     p === 'before' || p === 'started' ? prepareList() : null,
     h('p', { class: 'help' }, t('party.help')),
@@ -448,6 +470,13 @@ function mainView() {
 
 function render() {
   document.title = t('party.page.title');
+  if (state.live) {
+    // The live session keeps its own elements (videos must not restart): only the header is redrawn.
+    const main = app.querySelector('main.live-wrap');
+    if (main && main.contains(state.live.el)) app.querySelector('.party-header')?.replaceWith(header());
+    else replace(app, header(), h('main', { id: 'main', class: 'party-main live-wrap' }, state.live.el));
+    return;
+  }
   let body;
   if (state.loading && !state.data) body = h('p', { class: 'loading', role: 'status' }, t('common.loading'));
   else if (state.error && !state.data) body = errorView();

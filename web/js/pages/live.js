@@ -1,0 +1,417 @@
+// /live/<session id>: the mediator hosts a live video session — the waiting room (admit, hold,
+// remove, with each person's device check and connection quality), everyone's video, per-person
+// mute and stop-video, private talk (caucus, 背对背调解), chat, lock and end.
+
+import * as api from '../api.js';
+import { t, tv, fmtDateTime, fmtTime } from '../i18n.js';
+import '../live-i18n.js';
+import { RoomUI, patch, roleLabel } from '../room.js';
+import { MediaSession, openDevices } from '../rtc.js';
+import { Signaling } from '../signaling.js';
+import { h, replace, toast, confirmDialog, initStaffPage, staffHeader, skipLink, errorState, rerenderOnLangChange } from '../ui.js';
+
+const app = document.getElementById('app');
+const sessionId = decodeURIComponent((location.pathname.match(/^\/live\/([^/]+)/) || [])[1] || '');
+
+const state = {
+  user: null,
+  tz: 'Asia/Shanghai',
+  session: null,
+  view: null,
+  phase: 'room', // room | ended | replaced | refused | left
+  refusal: null,
+  pick: new Set(), // participants chosen for a private talk
+  busy: new Set(),
+};
+
+let signaling = null;
+let media = null;
+let room = null;
+const panels = {};
+
+// ------------------------------------------------------------------ helpers
+
+/** The caucus the host is in, as the server's view names it (survives a reload). */
+function caucusId() {
+  return state.view && state.view.caucus ? state.view.caucus.id : null;
+}
+
+function rememberCaucus(id) {
+  state.caucusMemory = id;
+}
+
+const others = () => (state.view ? state.view.participants.filter((p) => p.id !== state.view.self.id) : []);
+
+/** A host action on the signalling connection, with its button busy meanwhile and errors shown. */
+async function act(key, work, done) {
+  if (state.busy.has(key)) return;
+  state.busy.add(key);
+  renderPanels();
+  try {
+    await work();
+    if (done) toast(done);
+  } catch (err) {
+    toast(t('live.error', { message: err.message || err.code }), 'error', 6000);
+  } finally {
+    state.busy.delete(key);
+    renderPanels();
+  }
+}
+
+function actionButton(label, key, work, { kind = 'secondary', testid, done, disabled = false } = {}) {
+  return h(
+    'button',
+    { type: 'button', class: [kind, 'small-btn'], disabled: disabled || state.busy.has(key), onclick: () => act(key, work, done), dataset: testid ? { testid } : undefined },
+    label,
+  );
+}
+
+async function removePerson(p) {
+  const res = await confirmDialog({
+    title: t('host.remove.title', { name: p.name }),
+    message: t('host.remove.text', { name: p.name }),
+    confirmLabel: t('host.remove'),
+    danger: true,
+  });
+  if (res.ok) await act(`remove:${p.id}`, () => signaling.call('remove', { participant_id: p.id }));
+}
+
+function deviceLine(p) {
+  const d = p.device || {};
+  if (!d.camera && !d.microphone) return t('host.device.none');
+  return t('host.device', { camera: tv('host.device', d.camera), microphone: tv('host.device', d.microphone) });
+}
+
+// ------------------------------------------------------------------ panels
+
+function roomPanel() {
+  const v = state.view;
+  const locked = Boolean(v && v.locked);
+  return [
+    h('h2', { id: 'room-panel-title' }, t('host.room')),
+    locked ? h('p', { class: 'notice', role: 'status' }, t('host.locked')) : null,
+    h(
+      'div',
+      { class: 'actions' },
+      h(
+        'button',
+        {
+          type: 'button',
+          class: ['secondary', 'small-btn'],
+          'aria-pressed': String(locked),
+          disabled: !v || state.busy.has('lock'),
+          dataset: { testid: 'lock' },
+          onclick: () => act('lock', () => signaling.call('lock', { on: !locked })),
+        },
+        locked ? t('host.unlock') : t('host.lock'),
+      ),
+      h('button', { type: 'button', class: 'danger small-btn', disabled: !v, dataset: { testid: 'end-session' }, onclick: endSession }, t('host.end')),
+    ),
+  ];
+}
+
+function waitingPanel() {
+  const waiting = others().filter((p) => p.state === 'waiting' || p.state === 'held');
+  return [
+    h('h2', { id: 'waiting-panel-title' }, t('host.waiting'), waiting.length ? h('span', { class: 'count' }, ` (${waiting.length})`) : null),
+    waiting.length
+      ? h(
+          'ul',
+          { class: 'waiting-list', dataset: { testid: 'waiting-list' } },
+          waiting.map((p) => {
+            const q = state.quality && state.quality[p.id];
+            return h(
+              'li',
+              { class: 'waiting-person', dataset: { participantId: p.id } },
+              h(
+                'p',
+                { class: 'person-line' },
+                h('strong', null, p.name),
+                h('span', { class: 'badge' }, roleLabel(p)),
+                h('span', { class: ['badge', p.online === false ? 'muted' : 'warn'] }, room.personStatus(p)),
+              ),
+              h('p', { class: 'muted small', dataset: { testid: 'device-line' } }, deviceLine(p)),
+              h('p', { class: 'muted small', dataset: { testid: 'quality-line' } }, q ? t('live.quality.label', { level: tv('live.quality', q.level) }) : t('host.quality.none')),
+              h(
+                'div',
+                { class: 'actions' },
+                actionButton(t('host.admit'), `admit:${p.id}`, () => signaling.call('admit', { participant_id: p.id }), {
+                  kind: 'primary',
+                  testid: 'admit',
+                  disabled: p.online === false,
+                  done: t('host.admitted', { name: p.name }),
+                }),
+                h('button', { type: 'button', class: 'danger-outline small-btn', onclick: () => removePerson(p) }, t('host.remove')),
+              ),
+            );
+          }),
+        )
+      : h('p', { class: 'muted' }, t('host.waiting.empty')),
+  ];
+}
+
+function caucusPanel() {
+  const v = state.view;
+  if (!v) return [h('h2', { id: 'caucus-panel-title' }, t('host.caucus'))];
+  if (v.self.in_caucus) {
+    const inIt = others().filter((p) => p.in_caucus && p.state !== 'removed');
+    const id = caucusId() || state.caucusMemory;
+    return [
+      h('h2', { id: 'caucus-panel-title' }, t('host.caucus')),
+      h('p', { class: 'notice', role: 'status', dataset: { testid: 'caucus-active' } }, t('host.caucus.active', { names: inIt.map((p) => p.name).join('、') })),
+      id
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'primary block',
+              disabled: state.busy.has('caucus'),
+              dataset: { testid: 'caucus-end', caucusId: id },
+              onclick: () =>
+                act('caucus', async () => {
+                  await signaling.call('caucus_end', { caucus_id: id });
+                  rememberCaucus(null);
+                }),
+            },
+            t('host.caucus.end'),
+          )
+        : h('p', { class: 'error-box' }, t('host.caucus.lost')),
+    ];
+  }
+  const candidates = others().filter((p) => p.state === 'admitted' && !p.in_caucus && p.online !== false);
+  for (const id of [...state.pick]) if (!candidates.some((p) => p.id === id)) state.pick.delete(id);
+  const start = async () => {
+    if (!state.pick.size) {
+      toast(t('host.caucus.none'), 'error');
+      return;
+    }
+    const id = `c${Date.now()}`;
+    await act('caucus', async () => {
+      await signaling.call('caucus_start', { caucus_id: id, member_ids: [...state.pick] });
+      rememberCaucus(id);
+      state.pick.clear();
+    });
+  };
+  return [
+    h('h2', { id: 'caucus-panel-title' }, t('host.caucus')),
+    h('p', { class: 'muted small' }, t('host.caucus.intro')),
+    candidates.length
+      ? h(
+          'fieldset',
+          { class: 'caucus-pick' },
+          h('legend', { class: 'sr-only' }, t('host.caucus')),
+          candidates.map((p) => {
+            const picked = state.pick.has(p.id);
+            // data-picked makes the choice part of the markup, so that a redraw notices it.
+            const box = h('input', { type: 'checkbox', id: `pick-${p.id}`, checked: picked, dataset: { testid: 'caucus-pick', participantId: p.id, picked: String(picked) } });
+            box.addEventListener('change', () => {
+              if (box.checked) state.pick.add(p.id);
+              else state.pick.delete(p.id);
+              box.dataset.picked = String(box.checked);
+            });
+            return h('div', { class: 'field check' }, box, h('label', { for: box.id }, `${p.name} · ${roleLabel(p)}`));
+          }),
+        )
+      : h('p', { class: 'muted' }, t('host.caucus.nobody')),
+    h('button', { type: 'button', class: 'primary block', disabled: !candidates.length || state.busy.has('caucus'), dataset: { testid: 'caucus-start' }, onclick: start }, t('host.caucus.start')),
+  ];
+}
+
+function renderPanels() {
+  if (!room) return;
+  patch(panels.room, roomPanel());
+  patch(panels.waiting, waitingPanel());
+  patch(panels.caucus, caucusPanel());
+  room.renderPeople();
+}
+
+/** Buttons beside a person in the room (the list under the videos). */
+function personActions(p) {
+  if (p.state !== 'admitted' && p.state !== 'reconnecting') return null;
+  const sending = p.sending || [];
+  return h(
+    'div',
+    { class: 'actions person-actions' },
+    actionButton(t('host.mute'), `mute:${p.id}:audio`, () => signaling.call('mute', { participant_id: p.id, kind: 'audio' }), {
+      testid: 'mute-audio',
+      disabled: !sending.includes('audio'),
+    }),
+    actionButton(t('host.stop_video'), `mute:${p.id}:video`, () => signaling.call('mute', { participant_id: p.id, kind: 'video' }), {
+      testid: 'mute-video',
+      disabled: !sending.includes('video'),
+    }),
+    actionButton(t('host.hold'), `hold:${p.id}`, () => signaling.call('hold', { participant_id: p.id }), { testid: 'hold', disabled: p.state !== 'admitted' }),
+    h('button', { type: 'button', class: 'danger-outline small-btn', dataset: { testid: 'remove' }, onclick: () => removePerson(p) }, t('host.remove')),
+  );
+}
+
+// ------------------------------------------------------------------ session
+
+async function endSession() {
+  const res = await confirmDialog({ title: t('host.end.title'), message: t('host.end.text'), confirmLabel: t('host.end.ok'), danger: true });
+  if (!res.ok) return;
+  await act('end', async () => {
+    await signaling.call('end', {});
+    finish('ended');
+  });
+}
+
+async function leave() {
+  const res = await confirmDialog({
+    title: t('live.leave.confirm.title'),
+    confirmLabel: t('live.leave.confirm.ok'),
+    cancelLabel: t('live.leave.confirm.stay'),
+    danger: true,
+  });
+  if (res.ok) finish('left');
+}
+
+function finish(phase) {
+  if (state.phase !== 'room') return;
+  state.phase = phase;
+  if (media) media.close();
+  if (signaling) signaling.close();
+  render();
+  app.querySelector('h1[tabindex="-1"]')?.focus();
+}
+
+async function openMedia() {
+  const found = await openDevices({ audio: true, video: true });
+  media.useStream(found.stream, { micOn: found.microphone === 'ok', cameraOn: found.camera === 'ok' });
+  const problems = [];
+  if (found.camera !== 'ok') problems.push(`${t('check.camera')} ${t(`check.status.${found.camera}`)}`);
+  if (found.microphone !== 'ok') problems.push(`${t('check.microphone')} ${t(`check.status.${found.microphone}`)}`);
+  if (problems.length) toast(t('host.devices.failed', { problem: problems.join('，') }), 'error', 9000);
+}
+
+function connect() {
+  signaling = new Signaling({ sessionId });
+  media = new MediaSession(signaling, {
+    onRemote: () => room && room.renderTiles(),
+    onReset: () => room && room.renderTiles(),
+    onLocal: () => {
+      if (!room) return;
+      room.renderControls();
+      room.renderTiles();
+      room.renderBanners();
+    },
+    onError: (err) => console.warn('media negotiation failed', err),
+  });
+  panels.room = h('section', { class: 'live-panel host-panel', 'aria-labelledby': 'room-panel-title', dataset: { testid: 'room-panel' } });
+  panels.waiting = h('section', { class: 'live-panel host-panel waiting-panel', 'aria-labelledby': 'waiting-panel-title', dataset: { testid: 'waiting-panel' } });
+  panels.caucus = h('section', { class: 'live-panel host-panel', 'aria-labelledby': 'caucus-panel-title', dataset: { testid: 'caucus-panel' } });
+  room = new RoomUI({
+    signaling,
+    media,
+    host: true,
+    selfName: state.user.display_name || state.user.username,
+    personActions,
+    peopleFilter: (p, v) => p.id === v.self.id || p.state === 'admitted' || p.state === 'reconnecting',
+    sidePanels: [panels.room, panels.waiting, panels.caucus],
+    onLeave: leave,
+  });
+  const devices = openMedia();
+  let started = false;
+  signaling.on('participants', async (view) => {
+    state.view = view;
+    room.setView(view);
+    renderPanels();
+    if (!started) {
+      started = true;
+      await devices;
+      media.start().catch((err) => console.warn('could not start media', err));
+    }
+  });
+  signaling.on('quality', ({ participants }) => {
+    state.quality = participants || {};
+    room.setQuality(state.quality);
+    renderPanels();
+  });
+  signaling.on('chat', (msg) => room.addChat(msg));
+  signaling.on('connect', () => room.setConnection('connected'));
+  signaling.on('disconnect', ({ willReconnect }) => {
+    if (willReconnect) room.setConnection('reconnecting');
+  });
+  signaling.on('refused', ({ code }) => {
+    state.refusal = code;
+    finish('refused');
+  });
+  signaling.on('ended', () => finish('ended'));
+  signaling.on('replaced', () => finish('replaced'));
+  signaling.connect();
+}
+
+// ------------------------------------------------------------------ page
+
+function headerLine() {
+  const s = state.session;
+  return [
+    h('p', null, h('a', { href: s ? `/cases/${encodeURIComponent(s.case_id)}` : '/mediator', class: 'back' }, `‹ ${t('host.back')}`)),
+    h(
+      'div',
+      { class: 'live-title' },
+      h('h1', { tabindex: '-1' }, t('host.title', { number: s ? s.case_number : '' })),
+      s ? h('p', { class: 'muted' }, fmtDateTime(s.starts_at, state.tz), '–', fmtTime(s.ends_at, state.tz)) : null,
+    ),
+  ];
+}
+
+function endView() {
+  const key = state.phase;
+  let text = t(`${key}.text`);
+  if (key === 'refused') {
+    const code = state.refusal;
+    text = ['not_authenticated', 'forbidden', 'gone', 'not_found', 'network_error'].includes(code) ? t(`refused.${code}`) : t('refused.other');
+  }
+  return h(
+    'section',
+    { class: ['card', 'end-card', `end-${key}`], dataset: { testid: `live-${key}` } },
+    h('h2', null, t(`${key}.title`)),
+    h('p', { role: 'alert' }, text),
+    key === 'left' || key === 'replaced' ? h('button', { type: 'button', class: 'primary', onclick: () => location.reload() }, key === 'replaced' ? t('replaced.here') : t('live.rejoin')) : null,
+  );
+}
+
+function render() {
+  document.title = `${t('host.title', { number: state.session ? state.session.case_number : '' })} · ${t('app.name')}`;
+  const main = app.querySelector('main.live-page');
+  if (state.phase === 'room' && room && main && main.contains(room.el)) {
+    // Keep the room's elements (videos must not restart): redraw the header and panels only.
+    app.querySelector('.site-header')?.replaceWith(staffHeader(state.user));
+    replace(main.querySelector('.live-head'), headerLine());
+    renderPanels();
+    return;
+  }
+  replace(
+    app,
+    skipLink(),
+    staffHeader(state.user),
+    h(
+      'main',
+      { id: 'main', class: 'container live-page' },
+      h('div', { class: 'live-head' }, headerLine()),
+      state.phase === 'room' && room ? room.el : endView(),
+    ),
+  );
+  if (state.phase === 'room') renderPanels();
+}
+
+async function main() {
+  const me = await initStaffPage();
+  state.user = me.user;
+  state.tz = me.user.timezone || 'Asia/Shanghai';
+  try {
+    state.session = await api.getSession(sessionId);
+  } catch (err) {
+    replace(app, skipLink(), staffHeader(state.user), h('main', { id: 'main', class: 'container' }, errorState(err, () => location.reload())));
+    return;
+  }
+  state.caucusMemory = caucusId();
+  connect();
+  render();
+  rerenderOnLangChange(app, render);
+}
+
+main().catch((err) => {
+  replace(app, h('main', { id: 'main', class: 'container' }, errorState(err, () => location.reload())));
+});

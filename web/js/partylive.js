@@ -1,0 +1,241 @@
+// A party's way into the live session, from the /party page: device check, waiting room,
+// the room itself, and what is shown when it ends (ended, removed, replaced, refused, left).
+
+import { t, onLangChange } from './i18n.js';
+import './live-i18n.js';
+import { DeviceCheck } from './devicecheck.js';
+import { RoomUI } from './room.js';
+import { MediaSession, reportStatus } from './rtc.js';
+import { Signaling } from './signaling.js';
+import { h, replace, toast, confirmDialog } from './ui.js';
+
+const TERMINAL = new Set(['ended', 'removed', 'replaced', 'refused', 'left']);
+
+export class PartyLive {
+  /** data: the /party/me answer (party, mediator, session). */
+  constructor(data) {
+    this.data = data;
+    this.el = h('div', { class: 'live-host', dataset: { testid: 'party-live' } });
+    this.phase = 'check';
+    this.view = null;
+    this.room = null;
+    this.checkDone = false;
+    this.refusal = null;
+    this.reconnecting = false;
+    this.checkHost = h('div', { class: 'check-host' });
+    this.waitVideo = h('video', { autoplay: true, playsinline: true, muted: true, class: 'preview mirrored', dataset: { testid: 'wait-preview' } });
+    this.waitVideo.muted = true;
+    this.signaling = new Signaling();
+    this.media = new MediaSession(this.signaling, {
+      onRemote: () => this.room && this.room.renderTiles(),
+      onReset: () => this.room && this.room.renderTiles(),
+      onLocal: () => this.localChanged(),
+      onError: (err) => console.warn('media negotiation failed', err),
+    });
+    this.check = new DeviceCheck(this.checkHost, { onDone: (found) => this.checked(found), connectingText: t('check.connecting') });
+    this.listen();
+    this.offLang = onLangChange(() => this.render());
+  }
+
+  start() {
+    this.signaling.connect();
+    this.render();
+    this.check.run();
+    this.el.querySelector('h1[tabindex="-1"]')?.focus();
+    return this;
+  }
+
+  listen() {
+    const s = this.signaling;
+    s.on('connect', () => {
+      this.reconnecting = false;
+      this.check.setConnecting('');
+      if (this.room) this.room.setConnection('connected');
+      if (this.phase === 'waiting' || this.phase === 'held') this.render();
+    });
+    s.on('disconnect', ({ willReconnect }) => {
+      if (!willReconnect || TERMINAL.has(this.phase)) return;
+      this.reconnecting = true;
+      if (this.room) this.room.setConnection('reconnecting');
+      if (this.phase === 'waiting' || this.phase === 'held') this.render();
+    });
+    s.on('refused', ({ code }) => {
+      if (TERMINAL.has(this.phase)) return;
+      this.refusal = code;
+      this.finish('refused');
+    });
+    s.on('participants', (view) => {
+      this.view = view;
+      if (this.room) this.room.setView(view);
+      if (this.checkDone) this.follow();
+    });
+    s.on('admitted', () => {
+      if (this.checkDone) toast(t('live.admitted'));
+    });
+    s.on('held', () => {
+      if (this.checkDone) this.go('held');
+    });
+    s.on('chat', (msg) => this.ensureRoom().addChat(msg));
+    s.on('caucus_notice', ({ active }) => this.room && this.room.setCaucusNotice(active));
+    s.on('muted', ({ kind }) => {
+      this.media.mutedByHost(kind).catch(() => {});
+      toast(t(`live.muted.${kind}`), 'info', 7000);
+    });
+    for (const event of ['ended', 'removed', 'replaced']) s.on(event, () => this.finish(event));
+  }
+
+  /** The device check is done: report it, start media, and go where our state says. */
+  async checked({ stream, camera, microphone, audioOnly }) {
+    this.media.useStream(stream, { micOn: microphone === 'ok', cameraOn: camera === 'ok' });
+    this.checkDone = true;
+    this.audioOnlyWanted = audioOnly;
+    this.checkResult = { camera, microphone };
+    this.go('waiting');
+    await this.whenSeated();
+    if (TERMINAL.has(this.phase)) return;
+    try {
+      await this.signaling.call('device', { camera: reportStatus(camera), microphone: reportStatus(microphone) });
+      if (audioOnly) await this.media.setAudioOnly(true);
+      await this.media.start();
+    } catch (err) {
+      console.warn('could not start media', err);
+    }
+    this.follow();
+  }
+
+  /** Resolves once connected and told our state (the first `participants`). */
+  whenSeated() {
+    if (this.view && this.signaling.connected) return Promise.resolve();
+    return new Promise((resolve) => {
+      const off = this.signaling.on('participants', () => {
+        off();
+        resolve();
+      });
+      const offEnd = this.signaling.on('refused', () => {
+        offEnd();
+        resolve();
+      });
+    });
+  }
+
+  follow() {
+    if (TERMINAL.has(this.phase) || !this.view) return;
+    const state = this.view.self.state;
+    if (state === 'admitted') this.go('room');
+    else if (state === 'held') this.go('held');
+    else if (state === 'waiting') this.go('waiting');
+  }
+
+  ensureRoom() {
+    if (!this.room) {
+      this.room = new RoomUI({
+        signaling: this.signaling,
+        media: this.media,
+        host: false,
+        selfName: this.data.party.name,
+        onLeave: () => this.leave(),
+      });
+      if (this.view) this.room.setView(this.view);
+      if (this.reconnecting) this.room.setConnection('reconnecting');
+    }
+    return this.room;
+  }
+
+  go(phase) {
+    if (this.phase === phase) return;
+    this.phase = phase;
+    if (phase === 'room') this.ensureRoom();
+    this.render();
+    this.el.querySelector('h1[tabindex="-1"]')?.focus();
+  }
+
+  finish(phase) {
+    this.check.release();
+    this.media.close();
+    this.signaling.close();
+    this.go(phase);
+  }
+
+  async leave() {
+    const res = await confirmDialog({
+      title: t('live.leave.confirm.title'),
+      message: t('live.leave.confirm.text'),
+      confirmLabel: t('live.leave.confirm.ok'),
+      cancelLabel: t('live.leave.confirm.stay'),
+      danger: true,
+    });
+    if (res.ok) this.finish('left');
+  }
+
+  localChanged() {
+    if (this.room) {
+      this.room.renderControls();
+      this.room.renderTiles();
+      this.room.renderBanners();
+    }
+    if (this.phase === 'waiting' || this.phase === 'held') this.attachWaitPreview();
+  }
+
+  attachWaitPreview() {
+    const track = this.media.localVideoTrack();
+    const current = this.waitVideo.srcObject && this.waitVideo.srcObject.getVideoTracks()[0];
+    if (current === (track || undefined)) return;
+    this.waitVideo.srcObject = track ? new MediaStream([track]) : null;
+    if (track) this.waitVideo.play().catch(() => {});
+  }
+
+  waitingView(held) {
+    const mediator = (this.view && this.view.host && this.view.host.name) || (this.data.mediator && this.data.mediator.display_name) || '';
+    this.attachWaitPreview();
+    const leave = h('button', { type: 'button', class: 'secondary big block', onclick: () => this.leave(), dataset: { testid: 'wait-leave' } }, t('live.leave'));
+    return h(
+      'section',
+      { class: 'party-card waiting-card', 'aria-labelledby': 'wait-title', dataset: { testid: held ? 'held-room' : 'waiting-room' } },
+      this.reconnecting ? h('p', { class: 'live-banner warn', role: 'status' }, t('live.reconnecting.self')) : null,
+      h('div', { class: 'wait-spinner', 'aria-hidden': 'true' }),
+      h('h1', { id: 'wait-title', tabindex: '-1' }, held ? t('held.title') : t('wait.title')),
+      h('p', { class: 'lead', role: 'status' }, held ? t('held.text') : t('wait.text')),
+      mediator ? h('p', { class: 'wait-mediator' }, t('wait.mediator', { name: mediator })) : null,
+      h(
+        'figure',
+        { class: ['wait-preview', !this.media.localVideoTrack() && 'empty'] },
+        this.waitVideo,
+        h('figcaption', null, t('wait.preview')),
+      ),
+      h('p', { class: 'muted' }, t('wait.tips')),
+      leave,
+    );
+  }
+
+  endView() {
+    const key = this.phase;
+    let text = t(`${key}.text`);
+    if (key === 'refused') {
+      const code = this.refusal;
+      text = ['not_authenticated', 'forbidden', 'gone', 'not_found', 'network_error'].includes(code) ? t(`refused.${code}`) : t('refused.other');
+    }
+    const again =
+      key === 'left' || key === 'replaced' || (key === 'refused' && (this.refusal === 'network_error' || this.refusal === 'internal_error'))
+        ? h('button', { type: 'button', class: 'primary big block', onclick: () => location.reload(), dataset: { testid: 'rejoin' } }, key === 'replaced' ? t('replaced.here') : t('live.rejoin'))
+        : null;
+    return h(
+      'section',
+      { class: ['party-card', 'end-card', `end-${key}`], 'aria-labelledby': 'end-title', dataset: { testid: `live-${key}` } },
+      h('h1', { id: 'end-title', tabindex: '-1' }, t(`${key}.title`)),
+      h('p', { class: 'lead', role: 'alert' }, text),
+      again,
+    );
+  }
+
+  render() {
+    let body;
+    if (this.phase === 'check') body = this.checkHost;
+    else if (this.phase === 'waiting' || this.phase === 'held') body = this.waitingView(this.phase === 'held');
+    else if (this.phase === 'room') body = this.room.el;
+    else body = this.endView();
+    this.el.classList.toggle('in-room', this.phase === 'room');
+    replace(this.el, body);
+    if (this.phase === 'check') this.check.render();
+    if (this.phase === 'room') this.room.resume();
+  }
+}

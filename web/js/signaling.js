@@ -1,0 +1,132 @@
+// The live session's signalling: the only module that knows Socket.IO (signaling/PROTOCOL.md).
+//
+// One connection to the namespace /live per page. The session cookie authenticates; staff name
+// the session in `auth`. Every client→server event goes through `call`, which resolves with the
+// server's ack ({ok: true, …}) or rejects with a SignalingError carrying the ack's error code.
+// Socket.IO reconnects by itself after a network loss; listeners of 'reconnect' are told so
+// that media can be started again (the server closes a participant's peer when the socket drops).
+
+import { io } from 'socket.io-client';
+
+const NAMESPACE = '/live';
+const ACK_TIMEOUT_MS = 10_000;
+
+export class SignalingError extends Error {
+  constructor(code, message, fields = []) {
+    super(message || code);
+    this.name = 'SignalingError';
+    this.code = code;
+    this.fields = fields;
+  }
+}
+
+/**
+ * Connection lifecycle events emitted besides the protocol's own:
+ * - 'connect' {first: bool}: the namespace is joined (first time or again after a loss);
+ * - 'reconnect': joined again after a loss (after 'connect');
+ * - 'disconnect' {reason, willReconnect}: the connection is gone;
+ * - 'reconnecting' {attempt}: Socket.IO is trying again;
+ * - 'refused' {code, message}: the server refused the connection (no automatic retry).
+ */
+export class Signaling {
+  constructor({ sessionId = null } = {}) {
+    this.listeners = new Map();
+    this.connectedOnce = false;
+    this.closed = false;
+    this.socket = io(NAMESPACE, {
+      // WebSocket first; long-polling if a proxy refuses WebSockets.
+      transports: ['websocket', 'polling'],
+      tryAllTransports: true,
+      withCredentials: true,
+      auth: sessionId ? { session_id: sessionId } : {},
+      reconnection: true,
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 5000,
+      timeout: 10_000,
+      autoConnect: false,
+    });
+    const s = this.socket;
+    s.on('connect', () => {
+      const first = !this.connectedOnce;
+      this.connectedOnce = true;
+      this.emitLocal('connect', { first });
+      if (!first) this.emitLocal('reconnect', {});
+    });
+    s.on('disconnect', (reason) => {
+      // "io server disconnect" (removed, replaced, ended) and "io client disconnect" are final.
+      const willReconnect = !this.closed && reason !== 'io server disconnect' && reason !== 'io client disconnect';
+      this.emitLocal('disconnect', { reason, willReconnect });
+    });
+    s.on('connect_error', (err) => {
+      const data = err && err.data;
+      if (data && data.code) {
+        // The server refused us (not authenticated, removed, locked, ended…): Socket.IO does not retry.
+        this.emitLocal('refused', { code: data.code, message: err.message });
+      } else if (!s.active) {
+        this.emitLocal('refused', { code: 'network_error', message: (err && err.message) || 'connection failed' });
+      }
+    });
+    s.io.on('reconnect_attempt', (attempt) => this.emitLocal('reconnecting', { attempt }));
+    s.onAny((event, payload) => this.emitLocal(event, payload));
+  }
+
+  /** Open the connection (listeners should be in place first). */
+  connect() {
+    this.closed = false;
+    this.socket.connect();
+    return this;
+  }
+
+  get connected() {
+    return this.socket.connected;
+  }
+
+  /** Subscribe to a server event or a lifecycle event; returns an unsubscribe function. */
+  on(event, fn) {
+    let set = this.listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(event, set);
+    }
+    set.add(fn);
+    return () => set.delete(fn);
+  }
+
+  emitLocal(event, payload) {
+    for (const fn of [...(this.listeners.get(event) || [])]) {
+      try {
+        fn(payload);
+      } catch (err) {
+        console.error(`listener of ${event} failed`, err);
+      }
+    }
+  }
+
+  /**
+   * Send `event` with exactly one payload object and wait for its ack.
+   * Resolves with the ack when ok; rejects with SignalingError otherwise ('disconnected' when
+   * there is no connection, 'timeout' when no ack came).
+   */
+  async call(event, payload = {}, timeoutMs = ACK_TIMEOUT_MS) {
+    if (!this.socket.connected) throw new SignalingError('disconnected', 'not connected');
+    let ack;
+    try {
+      ack = await this.socket.timeout(timeoutMs).emitWithAck(event, payload);
+    } catch {
+      throw new SignalingError('timeout', `no answer to ${event}`);
+    }
+    if (ack && ack.ok) return ack;
+    const e = (ack && ack.error) || {};
+    throw new SignalingError(e.code || 'internal_error', e.message, e.fields || []);
+  }
+
+  /** Close for good (leaving the session, or after removed/replaced/ended). */
+  close() {
+    this.closed = true;
+    this.socket.disconnect();
+  }
+}
+
+export function connectLive(options) {
+  return new Signaling(options);
+}

@@ -169,7 +169,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "media":
         from server.bench import media as bench_media
 
-        return bench_media.main(settings_from(args), sessions=args.sessions, seconds=args.seconds)
+        return bench_media.main(settings_from(args), sessions=args.sessions, seconds=args.seconds, kbps=args.kbps)
     print(f"unknown benchmark {args.what!r}", file=sys.stderr)
     return 2
 
@@ -251,6 +251,7 @@ def parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", parents=[common], help="print performance figures")
     bench.add_argument("what", choices=["api", "ledger", "media"])
     bench.add_argument("--sessions", type=int, default=12, help="media: most concurrent 3-person sessions to try")
+    bench.add_argument("--kbps", type=int, default=1000, help="media: video bitrate of each publisher")
     bench.add_argument("--records", type=int, default=5000, help="ledger: how many records to append")
     bench.add_argument("--postgres", help="ledger: also measure on this PostgreSQL server (a throwaway database is made)")
     bench.add_argument("--clients", type=int, default=50)

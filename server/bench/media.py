@@ -51,14 +51,16 @@ ROLES = ("applicant", "respondent", "applicant", "respondent")
 # -- pre-encoded media ---------------------------------------------------------------------------
 
 
-def encode_video(seconds: int = 2) -> list[bytes]:
-    """VP8 frames of 640x480 at about 1 Mbit/s; the first is a keyframe, and the loop restarts there.
+def encode_video(kbps: int = 1000, seconds: int = 2) -> list[bytes]:
+    """VP8 frames of 640x480 at about ``kbps``; the first is a keyframe, and the loop restarts there.
 
-    A moving gradient with a band of noise across the top: noise everywhere would need 16 Mbit/s.
+    A moving gradient with a band of noise across the top (30 rows for 1 Mbit/s): noise everywhere
+    would need 16 Mbit/s, a plain picture only 0.2.
     """
+    rows = max(0, min(480, round(30 * kbps / 1000)))
     codec = av.CodecContext.create("libvpx", "w")
     codec.width, codec.height, codec.pix_fmt = 640, 480, "yuv420p"
-    codec.bit_rate = 1_000_000
+    codec.bit_rate = kbps * 1000
     codec.framerate = fractions.Fraction(FPS, 1)
     codec.time_base = fractions.Fraction(1, FPS)
     codec.gop_size = 10_000
@@ -68,7 +70,7 @@ def encode_video(seconds: int = 2) -> list[bytes]:
         frame = av.VideoFrame(width=640, height=480, format="yuv420p")
         luma = frame.planes[0]
         picture = bytearray(bytes((x + i * 4) % 256 for x in range(luma.line_size)) * (luma.buffer_size // luma.line_size))
-        picture[: 30 * luma.line_size] = os.urandom(30 * luma.line_size)
+        picture[: rows * luma.line_size] = os.urandom(rows * luma.line_size)
         luma.update(bytes(picture))
         for chroma in frame.planes[1:]:
             chroma.update(bytes([128]) * chroma.buffer_size)
@@ -401,7 +403,7 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-async def run(settings: Settings, max_sessions: int, window: float) -> None:
+async def run(settings: Settings, max_sessions: int, window: float, kbps: int) -> None:
     usernames = await prepare(settings, 4)
     port = free_port()
     env = dict(
@@ -426,9 +428,9 @@ async def run(settings: Settings, max_sessions: int, window: float) -> None:
                             break
                 await asyncio.sleep(0.1)
         cpu = ServerCpu(server.pid)
-        media = (encode_video(), encode_audio())
-        kbps = sum(len(f) for f in media[0]) * 8 / (len(media[0]) / FPS) / 1000
-        print(f"publisher: 640x480 VP8 at {kbps:.0f} kbit/s + Opus, pre-encoded; peers in this process, server in its own")
+        media = (encode_video(kbps), encode_audio())
+        real = sum(len(f) for f in media[0]) * 8 / (len(media[0]) / FPS) / 1000
+        print(f"publisher: 640x480 VP8 at {real:.0f} kbit/s + Opus, pre-encoded; peers in this process, server in its own")
 
         joins = await book_sessions(base, usernames[0], 5, 2)
         times = [await join_to_first_frame(base, b, media) for b in joins]
@@ -470,11 +472,11 @@ async def run(settings: Settings, max_sessions: int, window: float) -> None:
         await asyncio.wait_for(server.wait(), timeout=30)
 
 
-def main(settings: Settings, sessions: int = 12, seconds: float = 5.0) -> int:
+def main(settings: Settings, sessions: int = 12, seconds: float = 5.0, kbps: int = 1000) -> int:
     with tempfile.TemporaryDirectory(prefix="mediate-bench-media-") as tmp:
         settings = replace(settings, data_dir=Path(tmp), database_url=None)
         print(
             f"mediate bench media: up to {sessions} concurrent sessions, {seconds:.0f} s per measurement, {os.cpu_count()} cores"
         )
-        asyncio.run(run(settings, sessions, seconds))
+        asyncio.run(run(settings, sessions, seconds, kbps))
     return 0

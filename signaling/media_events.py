@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from server.errors import Forbidden, InvalidState
+from server.errors import Forbidden, InvalidState, TooManyAttempts
 from signaling.media import MediaServer
 from signaling.messages import DeviceStatus, MediaAnswer, MediaStart, Mute, Publish, ack_ok
 from signaling.rooms import Room, Rooms, Seat
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds between two connection-quality reports to the host.
 QUALITY_INTERVAL = 3.0
+#: A new peer connection costs the server ICE gathering and DTLS: at most one per participant this often.
+RESTART_INTERVAL = 1.0
 
 Handler = Callable[[str, Seat, Any], Awaitable[dict[str, Any]]]
 
@@ -38,6 +41,7 @@ class MediaEvents:
     rooms: Rooms
     media: MediaServer
     _quality_task: asyncio.Task[None] | None = None
+    _started_at: dict[tuple[str, str], float]
 
     if TYPE_CHECKING:  # provided by LiveNamespace and socketio.AsyncNamespace
 
@@ -57,6 +61,11 @@ class MediaEvents:
 
     async def _media_start(self, sid: str, seat: Seat, payload: MediaStart) -> dict[str, Any]:
         """Open (or re-open: the "ICE restart" aiortc lacks) this participant's peer connection."""
+        key = (seat.session_id, seat.participant_id)
+        now = time.monotonic()
+        if now - self._started_at.get(key, -RESTART_INTERVAL) < RESTART_INTERVAL:
+            raise TooManyAttempts("media was started a moment ago; wait a second", retry_after=1)
+        self._started_at[key] = now
 
         def sending(room: Room) -> Room:
             state = room.state.set_sending(seat.participant_id, "audio", payload.audio)

@@ -93,6 +93,8 @@ class LiveNamespace(MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
         self.grace_seconds = services.settings.reconnect_grace_seconds
         self._tasks: set[asyncio.Task[None]] = set()
         self._expiries: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        #: When each participant last started media (MediaEvents refuses restarts in a loop).
+        self._started_at: dict[tuple[str, str], float] = {}
         #: Who each connection is, for the case history (principal of the handshake).
         self._principals: dict[str, Staff | PartyPrincipal] = {}
         self._events: dict[str, tuple[type[BaseModel], Handler]] = {

@@ -229,6 +229,15 @@ async def test_bad_answers_are_refused_and_the_media_goes_on(meeting: Meeting, t
     await frames_flow(host, meeting.id("respondent"))
 
 
+async def test_media_start_in_a_loop_is_refused_and_costs_the_server_one_peer(meeting: Meeting, trio: Trio) -> None:
+    host = await trio.join("host", await meeting.host())
+    acks = [await host.peer.call("media_start", {"audio": True, "video": True}) for _ in range(5)]
+    assert all(a["ok"] is False and a["error"]["code"] == "too_many_attempts" for a in acks)
+    await eventually(lambda: len(host.offers) >= 1, within=WITHIN)
+    await asyncio.sleep(0.3)
+    assert [o["revision"] for o in host.offers] == [1], "one peer connection, one offer"
+
+
 async def test_media_answer_before_media_start_is_refused(meeting: Meeting) -> None:
     host = await meeting.host()
     ack = await host.call("media_answer", {"revision": 1, "sdp": "v=0\r\n" * 3})
@@ -277,7 +286,11 @@ async def test_a_fresh_media_start_replaces_a_failed_peer_without_disturbing_the
     a = meeting.id("applicant")
     await frames_flow(respondent, a)
     revisions = len(respondent.offers)
-    assert (await applicant.start()) == {"ok": True}
+    hasty = await applicant.start()
+    if hasty["ok"] is False:  # within a second of the first start: refused, nothing changed
+        assert hasty["error"]["code"] == "too_many_attempts"
+        await asyncio.sleep(1.0)
+        assert (await applicant.start()) == {"ok": True}
     await eventually(lambda: applicant.offers[-1]["revision"] == 1 and len(applicant.answers) >= 2)
     await frames_flow(respondent, a)
     await frames_flow(applicant, meeting.id("respondent"))

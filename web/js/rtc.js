@@ -155,7 +155,14 @@ export class MediaSession {
   async start() {
     this.started = true;
     const s = this.sending;
-    await this.signaling.call('media_start', { audio: s.audio, video: s.video });
+    try {
+      await this.signaling.call('media_start', { audio: s.audio, video: s.video });
+    } catch (err) {
+      // The server takes at most one media_start a second per participant (PROTOCOL.md).
+      if (err.code !== 'too_many_attempts') throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await this.signaling.call('media_start', { audio: s.audio, video: s.video });
+    }
     // A screen share survives a restart only if we say so again (media_start resets it).
     if (this.screen) await this.publish('screen', true).catch(() => {});
   }

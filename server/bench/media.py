@@ -9,7 +9,8 @@ receiver tap the server uses). So the server is measured, not the load generator
 Figures, printed (never asserted):
   1. join → first remote frame: a party connects with the room admitting automatically, sends
      media_start, and waits for the first complete frame of the mediator's video (median of 5);
-  2. server CPU for one publisher and 0, 1, 2, 4 subscribers: cores per extra subscriber;
+  2. server CPU for one publisher and 0, 1, 2, 4 subscribers: cores per extra subscriber, and
+     per forwarded video stream and per forwarded audio stream;
   3. concurrent 3-person sessions (everyone publishes and receives the two others): server
      cores, and the share of published video frames that reached their subscribers;
   4. signaling: ack round trip p50/p99 with 200 clients connected (100 sessions x 2 parties).
@@ -324,15 +325,26 @@ async def join_to_first_frame(base: str, booked: Booked, media: tuple[list[bytes
 
 
 async def forwarding_cost(
-    base: str, booked: Booked, cpu: ServerCpu, media: tuple[list[bytes], list[bytes]], window: float
+    base: str,
+    booked: Booked,
+    cpu: ServerCpu,
+    media: tuple[list[bytes], list[bytes]],
+    window: float,
+    forwarded: tuple[str, ...] = ("audio", "video"),
+    steps: tuple[int, ...] = (0, 1, 2, 4),
 ) -> list[tuple[int, float]]:
+    """Server cores with one publisher and growing numbers of subscribers.
+
+    The publisher always sends audio and video (so receiving costs the same); only the kinds in
+    ``forwarded`` are switched on for forwarding, which isolates the cost per forwarded kind.
+    """
     host = LoadPeer(base, booked.mediator_cookie, {"session_id": booked.session_id}, *media)
     await host.connect()
     await host.call("admit_automatically", {"on": True})
-    await host.start_media()
+    await host.call("media_start", {"audio": "audio" in forwarded, "video": "video" in forwarded})
     rows = []
     subscribers: list[LoadPeer] = []
-    for target in (0, 1, 2, 4):
+    for target in steps:
         while len(subscribers) < target:
             peer = LoadPeer(base, booked.party_cookies[len(subscribers)], None, *media, publish=False)
             await peer.connect()
@@ -404,7 +416,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def run(settings: Settings, max_sessions: int, window: float, kbps: int) -> None:
-    usernames = await prepare(settings, 4)
+    usernames = await prepare(settings, 6)
     port = free_port()
     env = dict(
         os.environ,
@@ -446,6 +458,12 @@ async def run(settings: Settings, max_sessions: int, window: float, kbps: int) -
             print(f"     {subs} subscriber(s): {cores:.3f} cores")
         extra = (rows[-1][1] - rows[1][1]) / (rows[-1][0] - rows[1][0])
         print(f"     per extra subscriber (1 -> 4): {extra:.4f} cores; receiving one publisher: {rows[0][1]:.3f} cores")
+        for kind in ("video", "audio"):
+            (only,) = await book_sessions(base, usernames[4 if kind == "video" else 5], 1, 4)
+            split = await forwarding_cost(base, only, cpu, media, window, (kind,), (0, 4))
+            print(
+                f"     per forwarded {kind} stream (0 -> 4 subscribers, {kind} only): {(split[1][1] - split[0][1]) / 4:.4f} cores"
+            )
 
         print("3. concurrent 3-person sessions (everyone publishes, receives the other two):")
         counts = list(range(2, max_sessions + 1, 2))

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 #: Seconds between two connection-quality reports to the host.
 QUALITY_INTERVAL = 3.0
-#: A new peer connection costs the server ICE gathering and DTLS: at most one per participant this often.
+#: A new peer connection costs the server ICE gathering and DTLS: at most one per connection this often.
 RESTART_INTERVAL = 1.0
 
 Handler = Callable[[str, Seat, Any], Awaitable[dict[str, Any]]]
@@ -41,7 +41,7 @@ class MediaEvents:
     rooms: Rooms
     media: MediaServer
     _quality_task: asyncio.Task[None] | None = None
-    _started_at: dict[tuple[str, str], float]
+    _started_at: dict[str, float]
 
     if TYPE_CHECKING:  # provided by LiveNamespace and socketio.AsyncNamespace
 
@@ -61,11 +61,11 @@ class MediaEvents:
 
     async def _media_start(self, sid: str, seat: Seat, payload: MediaStart) -> dict[str, Any]:
         """Open (or re-open: the "ICE restart" aiortc lacks) this participant's peer connection."""
-        key = (seat.session_id, seat.participant_id)
+        # Per connection: a loop on one socket is refused; a reconnection starts afresh.
         now = time.monotonic()
-        if now - self._started_at.get(key, -RESTART_INTERVAL) < RESTART_INTERVAL:
+        if now - self._started_at.get(sid, -RESTART_INTERVAL) < RESTART_INTERVAL:
             raise TooManyAttempts("media was started a moment ago; wait a second", retry_after=1)
-        self._started_at[key] = now
+        self._started_at[sid] = now
 
         def sending(room: Room) -> Room:
             state = room.state.set_sending(seat.participant_id, "audio", payload.audio)

@@ -93,8 +93,8 @@ class LiveNamespace(MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
         self.grace_seconds = services.settings.reconnect_grace_seconds
         self._tasks: set[asyncio.Task[None]] = set()
         self._expiries: dict[tuple[str, str], asyncio.TimerHandle] = {}
-        #: When each participant last started media (MediaEvents refuses restarts in a loop).
-        self._started_at: dict[tuple[str, str], float] = {}
+        #: When each connection last started media (MediaEvents refuses restarts in a loop).
+        self._started_at: dict[str, float] = {}
         #: Who each connection is, for the case history (principal of the handshake).
         self._principals: dict[str, Staff | PartyPrincipal] = {}
         self._events: dict[str, tuple[type[BaseModel], Handler]] = {
@@ -266,6 +266,7 @@ class LiveNamespace(MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         """A dropped participant keeps their place for the grace period; an admitted one is *reconnecting*."""
         self._principals.pop(sid, None)
+        self._started_at.pop(sid, None)
         seat = await self.rooms.locate(sid)
         if seat is None:
             return  # replaced, removed or refused: nothing to undo

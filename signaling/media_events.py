@@ -133,9 +133,12 @@ class MediaEvents:
         return ack_ok()
 
     async def _close_media(self, session_id: str, participant_id: str) -> None:
+        """Close a participant's peer; the session's media room goes when its last peer does."""
         media = self.media.get(session_id)
         if media is not None:
             await media.close_peer(participant_id)
+            if not media.peers:
+                await self.media.close_room(session_id)
 
     # -- quality -------------------------------------------------------------------------------
 

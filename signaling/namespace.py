@@ -50,6 +50,8 @@ from signaling.routing import MAIN_ROOM, ROLES, Role, RoutingError, chat_receive
 log = logging.getLogger(__name__)
 
 NAMESPACE = "/live"
+#: The process's media server, for whoever needs it beside the namespace (tests, the recorder).
+MEDIA: web.AppKey[MediaServer] = web.AppKey("media", MediaServer)
 COOKIE = "mediate_session"
 MAX_TOKEN = 200
 #: How long the welcome ``participants`` waits for Socket.IO to finish the handshake.
@@ -590,6 +592,7 @@ def attach(app: web.Application, services: Services, rooms: Rooms, media: MediaS
     )
     namespace = LiveNamespace(services, rooms, media)
     server.register_namespace(namespace)
+    app[MEDIA] = media
     server.attach(app)
 
     async def media_lifetime(app: web.Application) -> AsyncIterator[None]:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from server.settings import Settings
+from signaling.namespace import MEDIA
 from tests.signaling.live import Meeting, Peer, eventually
 from tests.signaling.media_client import MediaClient
 
@@ -316,3 +317,14 @@ async def test_the_mediator_is_told_each_participants_connection_quality(meeting
     assert set(levels) == {meeting.host_id, meeting.id("applicant"), meeting.id("respondent")}
     assert all(level in ("good", "fair") for level in levels.values()), levels  # loopback loses nothing
     assert report is not None and applicant.peer.of("quality") == [] and respondent.peer.of("quality") == []
+
+
+async def test_when_everyone_has_left_the_server_keeps_no_media_for_the_session(meeting: Meeting, trio: Trio) -> None:
+    host, applicant, respondent = await everyone(meeting, trio)
+    await frames_flow(respondent, meeting.id("applicant"))
+    server = meeting.world.app[MEDIA]
+    assert meeting.session_id in server.rooms
+    for client in (host, applicant, respondent):
+        await client.peer.sio.disconnect()
+        await client.close()
+    await eventually(lambda: meeting.session_id not in server.rooms)

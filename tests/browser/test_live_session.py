@@ -333,7 +333,19 @@ def test_refused_camera_is_explained_and_reported_to_the_mediator(browser: Any, 
     party.screenshot(path=str(artifacts / "live-party-room-phone-360.png"), full_page=True)
     assert party.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
+    # With "let parties straight in" ticked, the applicant arrives in the room without waiting.
+    mediator.get_by_test_id("admit-automatically").check()
+    mediator.locator('[data-testid="admit-automatically"][data-on="true"]').wait_for()
+    a_link = next(link for link in booked.links if link["role"] == "applicant")
+    a_context, applicant, a_errors = open_device_check(browser, server, a_link["url"], PHONE)
+    applicant.locator('[data-testid="camera-status"][data-status="ok"]').wait_for()
+    applicant.get_by_test_id("device-continue").click()
+    applicant.get_by_test_id("live-room").wait_for()
+    assert_playing(applicant, server.mediator_id, "applicant let straight in")
+
     m_errors.check()
     errors.check()
+    a_errors.check()
+    a_context.close()
     m_context.close()
     context.close()

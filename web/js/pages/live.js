@@ -87,6 +87,7 @@ function deviceLine(p) {
 function roomPanel() {
   const v = state.view;
   const locked = Boolean(v && v.locked);
+  const auto = Boolean(v && v.admit_automatically);
   return [
     h('h2', { id: 'room-panel-title' }, t('host.room')),
     locked ? h('p', { class: 'notice', role: 'status' }, t('host.locked')) : null,
@@ -106,6 +107,20 @@ function roomPanel() {
         locked ? t('host.unlock') : t('host.lock'),
       ),
       h('button', { type: 'button', class: 'danger small-btn', disabled: !v, dataset: { testid: 'end-session' }, onclick: endSession }, t('host.end')),
+    ),
+    h(
+      'div',
+      { class: 'field check' },
+      h('input', {
+        type: 'checkbox',
+        id: 'admit-automatically',
+        checked: auto,
+        disabled: !v || state.busy.has('auto'),
+        // data-on makes the switch part of the markup, so that a redraw notices it.
+        dataset: { testid: 'admit-automatically', on: String(auto) },
+        onchange: (e) => act('auto', () => signaling.call('admit_automatically', { on: e.target.checked })),
+      }),
+      h('label', { for: 'admit-automatically' }, t('host.auto')),
     ),
   ];
 }

@@ -167,9 +167,7 @@ def parse_ice_servers(raw: str | None) -> tuple[dict[str, Any], ...]:
     if raw is None:
         return ()
     if not raw.startswith(("[", "{")):
-        urls = [url.strip() for url in raw.split(",") if url.strip()]
-        if not all(url.split(":", 1)[0] in ("stun", "stuns", "turn", "turns") for url in urls):
-            raise SettingsError(f"MEDIATE_ICE_SERVERS: {urls!r} are not stun:/turn: URLs")
+        urls = ice_urls([url.strip() for url in raw.split(",") if url.strip()])
         return tuple({"urls": url} for url in urls)
     try:
         parsed = json.loads(raw)
@@ -179,9 +177,7 @@ def parse_ice_servers(raw: str | None) -> tuple[dict[str, Any], ...]:
     for entry in parsed if isinstance(parsed, list) else [None]:
         if not isinstance(entry, dict) or not entry.get("urls"):
             raise SettingsError('MEDIATE_ICE_SERVERS must be a list of {"urls": ..., "username"?, "credential"?}')
-        urls = entry["urls"] if isinstance(entry["urls"], list) else [entry["urls"]]
-        if not all(isinstance(u, str) and u.split(":", 1)[0] in ("stun", "stuns", "turn", "turns") for u in urls):
-            raise SettingsError(f"MEDIATE_ICE_SERVERS: {urls!r} are not stun:/turn: URLs")
+        urls = ice_urls(entry["urls"] if isinstance(entry["urls"], list) else [entry["urls"]])
         server: dict[str, Any] = {"urls": urls}
         for key in ("username", "credential"):
             if entry.get(key) is not None:
@@ -198,3 +194,10 @@ def normalise_database_url(url: str) -> str:
     if url.startswith("sqlite:///"):
         return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
     return url
+
+
+def ice_urls(urls: list[Any]) -> list[str]:
+    """The URLs as given, if every one is a STUN or TURN URL (RFC 7064, RFC 7065)."""
+    if not all(isinstance(u, str) and u.split(":", 1)[0] in ("stun", "stuns", "turn", "turns") for u in urls):
+        raise SettingsError(f"MEDIATE_ICE_SERVERS: {urls!r} are not stun:/turn: URLs")
+    return list(urls)

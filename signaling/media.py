@@ -48,6 +48,7 @@ from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 
 from server.errors import InvalidInput, InvalidState
 from signaling import aiortc_hooks
+from signaling.background import Background
 from signaling.routing import RoomState, Track, TrackKind, flows
 
 log = logging.getLogger(__name__)
@@ -122,12 +123,15 @@ class Subscription(MediaStreamTrack):
             self._opened_at = time.monotonic()
             if self.kind == "video":
                 self._waiting_for_key = True
-                self._ask_keyframe()
+                self.ask_keyframe()
         else:
-            while not self._queue.empty():  # nothing queued before closing may leave afterwards
-                self._queue.get_nowait()
+            self._drain()  # nothing queued before closing may leave afterwards
 
-    def _ask_keyframe(self) -> None:
+    def _drain(self) -> None:
+        while not self._queue.empty():
+            self._queue.get_nowait()
+
+    def ask_keyframe(self) -> None:
         if self.on_need_keyframe is not None:
             self.on_need_keyframe()
 
@@ -139,7 +143,7 @@ class Subscription(MediaStreamTrack):
                 self.dropped += 1
                 if time.monotonic() - self._opened_at > KEYFRAME_RETRY:
                     self._opened_at = time.monotonic()
-                    self._ask_keyframe()
+                    self.ask_keyframe()
                 return
             self._waiting_for_key = False
         if source is not self._source:
@@ -156,11 +160,10 @@ class Subscription(MediaStreamTrack):
         except asyncio.QueueFull:
             self.dropped += 1
             if self.kind == "video":  # a slow receiver: start again from the next keyframe
-                while not self._queue.empty():
-                    self._queue.get_nowait()
+                self._drain()
                 self._waiting_for_key = True
                 self._opened_at = time.monotonic()
-                self._ask_keyframe()
+                self.ask_keyframe()
 
     async def recv(self) -> Any:
         if self.readyState != "live":
@@ -179,20 +182,16 @@ class Publication:
         self.receiver = receiver
         self.subscriptions: list[Subscription] = []
         self.frames_in = 0
-        self.keyframes = 0
         self.plis = 0
         self._last_pli = 0.0
         self._pli_pending = False
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._background = Background(log, f"keyframe request to {publisher_id}")
         aiortc_hooks.tap_receiver(receiver, self._on_frame)
 
     def _on_frame(self, codec: Any, frame: Any) -> None:
         self.frames_in += 1
-        data: bytes = frame.data
-        if self.kind != "audio" and vp8_is_keyframe(data):
-            self.keyframes += 1
         for subscription in self.subscriptions:
-            subscription.push(self, codec.clockRate, frame.timestamp, data)
+            subscription.push(self, codec.clockRate, frame.timestamp, frame.data)
 
     def request_keyframe(self) -> None:
         if self.kind == "audio" or self._pli_pending:
@@ -205,9 +204,7 @@ class Publication:
         self._pli_pending = False
         self._last_pli = time.monotonic()
         self.plis += 1
-        task = asyncio.ensure_future(self._pli())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._background.spawn(self._pli())
 
     async def _pli(self) -> None:
         try:
@@ -254,7 +251,7 @@ class MediaRoom:
         self.state = RoomState()
         self.peers: dict[str, Peer] = {}
         self.publications: dict[tuple[str, TrackKind], Publication] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._background = Background(log, f"session {session_id}: media negotiation")
 
     # -- peers -------------------------------------------------------------------------------
 
@@ -364,21 +361,18 @@ class MediaRoom:
                     if not should:
                         continue
                     subscription = Subscription(publisher_id, peer.participant_id, kind)
-                    subscription.on_need_keyframe = publication.request_keyframe
                     transceiver = peer.pc.addTransceiver(subscription, direction="sendonly")
                     prefer(transceiver, subscription.kind)
                     subscription.transceiver = transceiver
-                    aiortc_hooks.on_keyframe_request(transceiver.sender, publication.request_keyframe)
+                    # The subscriber's PLI/FIR goes to whichever publication feeds it at the time.
+                    aiortc_hooks.on_keyframe_request(transceiver.sender, subscription.ask_keyframe)
                     peer.subscriptions[(publisher_id, kind)] = subscription
-                    publication.subscriptions.append(subscription)
                     if peer not in due:
                         due.append(peer)
-                elif subscription not in publication.subscriptions:
-                    # The publisher is back with a new publication: start again from a keyframe.
+                if subscription not in publication.subscriptions:
+                    # New, or the publisher is back with a new publication: start from a keyframe.
                     publication.subscriptions.append(subscription)
                     subscription.on_need_keyframe = publication.request_keyframe
-                    if subscription.transceiver is not None:
-                        aiortc_hooks.on_keyframe_request(subscription.transceiver.sender, publication.request_keyframe)
                     subscription.open(False)
                 subscription.open(should)
         # Subscriptions whose publisher is not publishing at the moment stay closed.
@@ -388,18 +382,7 @@ class MediaRoom:
                     subscription.open(False)
         if renegotiate:
             for peer in due:
-                self._spawn(self.negotiate(peer))
-
-    def _spawn(self, work: Awaitable[None]) -> None:
-        async def run() -> None:
-            try:
-                await work
-            except Exception:
-                log.exception("session %s: media negotiation failed", self.session_id)
-
-        task = asyncio.ensure_future(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+                self._background.spawn(self.negotiate(peer))
 
     # -- quality -----------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from server.errors import Forbidden, InvalidState, TooManyAttempts
 from signaling.media import MediaServer
 from signaling.messages import DeviceStatus, MediaAnswer, MediaStart, Mute, Publish, ack_ok
-from signaling.rooms import Room, Rooms, Seat
+from signaling.rooms import Room, Rooms, Seat, require_host, require_other
 
 if TYPE_CHECKING:
     from server.http.services import Services
@@ -31,6 +31,7 @@ QUALITY_INTERVAL = 3.0
 #: A new peer connection costs the server ICE gathering and DTLS: at most one per connection this often.
 RESTART_INTERVAL = 1.0
 
+#: An event handler: (connection id, seat, validated payload) -> ack. Shared with the namespace.
 Handler = Callable[[str, Seat, Any], Awaitable[dict[str, Any]]]
 
 
@@ -109,10 +110,8 @@ class MediaEvents:
         pid = payload.participant_id
 
         def mute(room: Room) -> Room:
-            if seat.participant_id != room.host_id:
-                raise Forbidden("only the mediator hosting the session may do this")
-            if room.state.get(pid) is None or pid == seat.participant_id:
-                raise InvalidState(f"{pid!r} is not another participant of this session")
+            require_host(room, seat)
+            require_other(room, seat, pid)
             return room.with_state(room.state.set_sending(pid, payload.kind, False))
 
         _, room = await self._update(seat.session_id, mute)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from http.cookies import CookieError, SimpleCookie
@@ -29,8 +29,9 @@ from server.domain.booking import SessionView
 from server.domain.principal import PartyPrincipal, Staff
 from server.errors import DomainError, Forbidden, Gone, InvalidInput, InvalidState, NotAuthenticated, NotFound
 from server.http.services import Services
+from signaling.background import Background
 from signaling.media import MediaServer
-from signaling.media_events import MediaEvents
+from signaling.media_events import Handler, MediaEvents
 from signaling.messages import (
     AudioOnly,
     CaucusEnd,
@@ -44,7 +45,7 @@ from signaling.messages import (
     ack_error,
     ack_ok,
 )
-from signaling.rooms import ChatMessage, Member, Room, Rooms, Seat, participants_view
+from signaling.rooms import Member, Room, Rooms, Seat, participants_view, require_host, require_other
 from signaling.routing import MAIN_ROOM, ROLES, Role, RoutingError, chat_receivers
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,6 @@ COOKIE = "mediate_session"
 MAX_TOKEN = 200
 #: How long the welcome ``participants`` waits for Socket.IO to finish the handshake.
 WELCOME_TIMEOUT = 5.0
-
-Handler = Callable[[str, Seat, Any], Awaitable[dict[str, Any]]]
 
 
 def session_cookie(environ: dict[str, Any]) -> str | None:
@@ -73,19 +72,6 @@ def session_cookie(environ: dict[str, Any]) -> str | None:
     return morsel.value
 
 
-def require_host(room: Room, seat: Seat) -> None:
-    if seat.participant_id != room.host_id:
-        raise Forbidden("only the mediator hosting the session may do this")
-
-
-def require_other(room: Room, seat: Seat, participant_id: str) -> None:
-    """The target of a host action: a known participant other than the host."""
-    if room.state.get(participant_id) is None:
-        raise NotFound(f"no participant {participant_id!r} in this session")
-    if participant_id == seat.participant_id:
-        raise InvalidInput("the host cannot do this to themself")
-
-
 class LiveNamespace(MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
     def __init__(self, services: Services, rooms: Rooms, media: MediaServer, namespace: str = NAMESPACE) -> None:
         super().__init__(namespace)
@@ -93,7 +79,7 @@ class LiveNamespace(MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
         self.rooms = rooms
         self.media = media
         self.grace_seconds = services.settings.reconnect_grace_seconds
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._background = Background(log, "/live background work")
         self._expiries: dict[tuple[str, str], asyncio.TimerHandle] = {}
         #: When each connection last started media (MediaEvents refuses restarts in a loop).
         self._started_at: dict[str, float] = {}
@@ -185,9 +171,7 @@ class LiveNamespace(MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
         room = await self.rooms.get(seat.session_id)
         if room is not None:
             await self._broadcast(room, skip=sid)
-        task = asyncio.create_task(self._welcome(sid, seat))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._background.spawn(self._welcome(sid, seat))
 
     async def _identify(self, environ: dict[str, Any], auth: Any) -> tuple[SessionView, Member, Staff | PartyPrincipal]:
         token = session_cookie(environ)
@@ -295,7 +279,7 @@ class LiveNamespace(MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
         self._cancel_expiry(session_id, participant_id)
         loop = asyncio.get_running_loop()
         self._expiries[(session_id, participant_id)] = loop.call_later(
-            self.grace_seconds, lambda: self._spawn(self._expire(session_id, participant_id))
+            self.grace_seconds, lambda: self._background.spawn(self._expire(session_id, participant_id))
         )
 
     def _cancel_expiry(self, session_id: str, participant_id: str) -> None:
@@ -323,17 +307,6 @@ class LiveNamespace(MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
             log.info("session %s: %s did not come back within %ss", session_id, participant_id, self.grace_seconds)
             await self._notify_caucus_changes(before, room)
             await self._broadcast(room)
-
-    def _spawn(self, work: Awaitable[None]) -> None:
-        async def run() -> None:
-            try:
-                await work
-            except Exception:
-                log.exception("/live background work failed")
-
-        task = asyncio.ensure_future(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     # -- state changes -------------------------------------------------------------------------
 
@@ -493,39 +466,29 @@ class LiveNamespace(MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
             raise Forbidden("only admitted participants may chat")
         # Who gets it is the routing rule's decision alone, taken on one snapshot of the room.
         recipients = chat_receivers(room.state, me.id)
-        message = ChatMessage(
-            id=uuid.uuid4().hex,
+        message_id, sent_at = uuid.uuid4().hex, datetime.now(UTC)
+        # Kept before it is delivered, so that what the session's record shows is what was sent.
+        await self.services.chat.keep(
+            id=message_id,
             session_id=seat.session_id,
             sender_id=me.id,
             sender_name=room.name_of(me.id),
             room=me.room,
             text=payload.text,
-            sent_at=datetime.now(UTC),
+            sent_at=sent_at,
             recipients=recipients,
         )
-        # Kept before it is delivered, so that what the session's record shows is what was sent.
-        await self.services.chat.keep(
-            id=message.id,
-            session_id=message.session_id,
-            sender_id=message.sender_id,
-            sender_name=message.sender_name,
-            room=message.room,
-            text=message.text,
-            sent_at=message.sent_at,
-            recipients=message.recipients,
-        )
-        await self.rooms.add_chat(message)
         event = {
-            "id": message.id,
-            "sender_id": message.sender_id,
-            "sender_name": message.sender_name,
-            "text": message.text,
-            "sent_at": message.sent_at.isoformat(),
+            "id": message_id,
+            "sender_id": me.id,
+            "sender_name": room.name_of(me.id),
+            "text": payload.text,
+            "sent_at": sent_at.isoformat(),
         }
         for pid in sorted(recipients):
             await self._send(room, pid, "chat", event)
-        log.info("session %s: chat %s from %s to %d participant(s)", seat.session_id, message.id, me.id, len(recipients))
-        return ack_ok(id=message.id, sent_at=event["sent_at"])
+        log.info("session %s: chat %s from %s to %d participant(s)", seat.session_id, message_id, me.id, len(recipients))
+        return ack_ok(id=message_id, sent_at=event["sent_at"])
 
     async def _hand(self, sid: str, seat: Seat, payload: Hand) -> dict[str, Any]:
         def hand(room: Room) -> Room:

@@ -19,13 +19,10 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import Literal
 
+from server.errors import Forbidden, InvalidInput, NotFound
 from signaling.routing import MAIN_ROOM, Participant, Role, RoomState
-
-#: How many chat messages a room keeps in memory; older ones are dropped (see ``ChatMessage``).
-CHAT_HISTORY_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -44,24 +41,6 @@ class Seat:
 
     session_id: str
     participant_id: str
-
-
-@dataclass(frozen=True)
-class ChatMessage:
-    """One chat message as delivered. ``recipients`` is fixed when it is sent, by the routing rule.
-
-    Kept with the room so that a later history view can show each person exactly what they
-    were sent, never more.
-    """
-
-    id: str
-    session_id: str
-    sender_id: str
-    sender_name: str
-    room: str
-    text: str
-    sent_at: datetime
-    recipients: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -122,12 +101,6 @@ class Rooms(abc.ABC):
     async def locate(self, connection_id: str) -> Seat | None:
         """The seat a connection currently holds, if it is bound to one."""
 
-    @abc.abstractmethod
-    async def add_chat(self, message: ChatMessage) -> None: ...
-
-    @abc.abstractmethod
-    async def chat_history(self, session_id: str) -> list[ChatMessage]: ...
-
 
 class MemoryRooms(Rooms):
     """Rooms in this process's memory; lost on restart.
@@ -139,8 +112,6 @@ class MemoryRooms(Rooms):
     def __init__(self) -> None:
         self._rooms: dict[str, Room] = {}
         self._seats: dict[str, Seat] = {}
-        # The live copy; the session's record is server.domain.chat.ChatLog, written first.
-        self._chat: dict[str, list[ChatMessage]] = {}
 
     async def open(self, session_id: str, host_id: str, host_name: str) -> Room:
         room = self._rooms.get(session_id)
@@ -165,13 +136,18 @@ class MemoryRooms(Rooms):
     async def locate(self, connection_id: str) -> Seat | None:
         return self._seats.get(connection_id)
 
-    async def add_chat(self, message: ChatMessage) -> None:
-        history = self._chat.setdefault(message.session_id, [])
-        history.append(message)
-        del history[:-CHAT_HISTORY_LIMIT]
 
-    async def chat_history(self, session_id: str) -> list[ChatMessage]:
-        return list(self._chat.get(session_id, ()))
+def require_host(room: Room, seat: Seat) -> None:
+    if seat.participant_id != room.host_id:
+        raise Forbidden("only the mediator hosting the session may do this")
+
+
+def require_other(room: Room, seat: Seat, participant_id: str) -> None:
+    """The target of a host action: a known participant other than the host."""
+    if room.state.get(participant_id) is None:
+        raise NotFound(f"no participant {participant_id!r} in this session")
+    if participant_id == seat.participant_id:
+        raise InvalidInput("the host cannot do this to themself")
 
 
 PRIVATE_TALK_NOTICE = "a private talk is under way"

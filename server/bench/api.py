@@ -12,6 +12,7 @@ Each booking client works for its own mediator, so no request fails on a conflic
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import statistics
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -76,26 +78,39 @@ async def login(session: aiohttp.ClientSession, base: str, username: str) -> str
         return str((await r.json())["csrf_token"])
 
 
+#: Parties of a benchmark case, in order: a case may have several on each side.
+PARTY_ROLES = ("applicant", "respondent", "applicant", "respondent")
+
+
+async def open_bookable_case(
+    session: aiohttp.ClientSession, base: str, username: str, case_number: str, parties: int = 2
+) -> tuple[dict[str, str], str]:
+    """Log in as ``username``, make them bookable around the clock, open a case with ``parties`` parties.
+
+    Returns the CSRF headers of the login and the case id.
+    """
+    csrf = await login(session, base, username)
+    headers = {"X-CSRF-Token": csrf}
+    async with session.get(f"{base}/api/v1/auth/me") as r:
+        me = (await r.json())["user"]["id"]
+    every_day = {"timezone": "Asia/Shanghai", "weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]}
+    async with session.put(f"{base}/api/v1/users/{me}/availability", json=every_day, headers=headers) as r:
+        r.raise_for_status()
+    async with session.post(
+        f"{base}/api/v1/cases", json={"case_number": case_number, "dispute_type": "wages", "summary": "基准"}, headers=headers
+    ) as r:
+        case_id = str((await r.json())["id"])
+    for i in range(parties):
+        party = {"role": PARTY_ROLES[i], "name": f"当事人{i}", "phone": f"1380000{i:04d}"}
+        async with session.post(f"{base}/api/v1/cases/{case_id}/parties", json=party, headers=headers) as r:
+            if r.status >= 400:
+                raise RuntimeError(f"adding a party failed: {r.status} {await r.text()}")
+    return headers, case_id
+
+
 async def booking_client(base: str, username: str, seconds: float, out: Result, links: list[str]) -> None:
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-        csrf = await login(session, base, username)
-        headers = {"X-CSRF-Token": csrf}
-        async with session.get(f"{base}/api/v1/auth/me") as r:
-            me = (await r.json())["user"]["id"]
-        every_day = {"timezone": "Asia/Shanghai", "weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]}
-        async with session.put(f"{base}/api/v1/users/{me}/availability", json=every_day, headers=headers) as r:
-            r.raise_for_status()
-        async with session.post(
-            f"{base}/api/v1/cases",
-            json={"case_number": f"BENCH-{username}", "dispute_type": "wages", "summary": "基准"},
-            headers=headers,
-        ) as r:
-            case_id = (await r.json())["id"]
-        for role, phone in (("applicant", "13800000001"), ("respondent", "13900000002")):
-            async with session.post(
-                f"{base}/api/v1/cases/{case_id}/parties", json={"role": role, "name": role, "phone": phone}, headers=headers
-            ) as r:
-                r.raise_for_status()
+        headers, case_id = await open_bookable_case(session, base, username, f"BENCH-{username}")
         slot = datetime.now(SHANGHAI).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
         end = time.perf_counter() + seconds
         while time.perf_counter() < end:
@@ -134,8 +149,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def run(settings: Settings, clients: int, seconds: float) -> list[Result]:
-    usernames = await prepare(settings, clients)
+@contextlib.asynccontextmanager
+async def serving(settings: Settings, **extra_env: str) -> AsyncIterator[tuple[str, int]]:
+    """A real `mediate serve` in its own process on a free port; yields (base URL, pid) once it answers."""
     port = free_port()
     env = dict(
         os.environ,
@@ -143,6 +159,7 @@ async def run(settings: Settings, clients: int, seconds: float) -> list[Result]:
         MEDIATE_HOST="127.0.0.1",
         MEDIATE_DATA_DIR=str(settings.data_dir),
         MEDIATE_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        **extra_env,
     )
     if settings.database_url:
         env["MEDIATE_DATABASE_URL"] = settings.database_url
@@ -153,22 +170,26 @@ async def run(settings: Settings, clients: int, seconds: float) -> list[Result]:
     try:
         async with aiohttp.ClientSession() as probe:
             for _ in range(300):
-                try:
+                with contextlib.suppress(aiohttp.ClientError):
                     async with probe.get(f"{base}/healthz") as r:
                         if r.status == 200:
                             break
-                except aiohttp.ClientError:
-                    pass
                 await asyncio.sleep(0.1)
+        yield base, server.pid
+    finally:
+        server.terminate()
+        await asyncio.wait_for(server.wait(), timeout=30)
+
+
+async def run(settings: Settings, clients: int, seconds: float) -> list[Result]:
+    usernames = await prepare(settings, clients)
+    async with serving(settings) as (base, _):
         booking = Result("book a session", [], 0, seconds)
         links: list[str] = []
         await asyncio.gather(*(booking_client(base, u, seconds, booking, links) for u in usernames))
         opening = Result("open party link", [], 0, seconds)
         await asyncio.gather(*(link_client(base, links[i::clients] or links, seconds, opening) for i in range(clients)))
         return [opening, booking]
-    finally:
-        server.terminate()
-        await asyncio.wait_for(server.wait(), timeout=30)
 
 
 def main(settings: Settings, clients: int = 50, seconds: float = 10.0) -> int:

@@ -23,8 +23,6 @@ import contextlib
 import fractions
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -39,14 +37,12 @@ import socketio
 from aiortc import MediaStreamTrack, RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.codecs.opus import OpusEncoder
 
-from server.bench.api import PASSWORD, SHANGHAI, free_port, prepare
+from server.bench.api import SHANGHAI, open_bookable_case, prepare, serving
 from server.settings import Settings
 from signaling import aiortc_hooks
 
 NS = "/live"
 FPS = 30
-#: Several applicants and respondents: a case may have more than one on each side.
-ROLES = ("applicant", "respondent", "applicant", "respondent")
 
 
 # -- pre-encoded media ---------------------------------------------------------------------------
@@ -247,24 +243,7 @@ async def cookie_of(session: aiohttp.ClientSession) -> str:
 async def book_sessions(base: str, username: str, count: int, parties: int) -> list[Booked]:
     """``count`` sessions of one mediator, an hour apart, each with ``parties`` parties and their links opened."""
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-        async with session.post(f"{base}/api/v1/auth/login", json={"username": username, "password": PASSWORD}) as r:
-            headers = {"X-CSRF-Token": (await r.json())["csrf_token"]}
-        async with session.get(f"{base}/api/v1/auth/me") as r:
-            me = (await r.json())["user"]["id"]
-        every_day = {"timezone": "Asia/Shanghai", "weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]}
-        async with session.put(f"{base}/api/v1/users/{me}/availability", json=every_day, headers=headers) as r:
-            r.raise_for_status()
-        async with session.post(
-            f"{base}/api/v1/cases",
-            json={"case_number": f"MEDIA-{username}", "dispute_type": "wages", "summary": "基准"},
-            headers=headers,
-        ) as r:
-            case_id = (await r.json())["id"]
-        for i in range(parties):
-            party = {"role": ROLES[i], "name": f"当事人{i}", "phone": f"1380000{i:04d}"}
-            async with session.post(f"{base}/api/v1/cases/{case_id}/parties", json=party, headers=headers) as r:
-                if r.status >= 400:
-                    raise RuntimeError(f"adding a party failed: {r.status} {await r.text()}")
+        headers, case_id = await open_bookable_case(session, base, username, f"MEDIA-{username}", parties)
         mediator_cookie = await cookie_of(session)
         slot = datetime.now(SHANGHAI).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
         booked = []
@@ -417,29 +396,9 @@ def pct(values: list[float], q: float) -> float:
 
 async def run(settings: Settings, max_sessions: int, window: float, kbps: int) -> None:
     usernames = await prepare(settings, 6)
-    port = free_port()
-    env = dict(
-        os.environ,
-        MEDIATE_PORT=str(port),
-        MEDIATE_HOST="127.0.0.1",
-        MEDIATE_DATA_DIR=str(settings.data_dir),
-        MEDIATE_PUBLIC_URL=f"http://127.0.0.1:{port}",
-        MEDIATE_MEDIA_LOOPBACK="1",
-    )
-    server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server.cli", "serve", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
     aiortc_hooks.allow_loopback_ice()
-    try:
-        async with aiohttp.ClientSession() as probe:
-            for _ in range(300):
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with probe.get(f"{base}/healthz") as r:
-                        if r.status == 200:
-                            break
-                await asyncio.sleep(0.1)
-        cpu = ServerCpu(server.pid)
+    async with serving(settings, MEDIATE_MEDIA_LOOPBACK="1") as (base, pid):
+        cpu = ServerCpu(pid)
         media = (encode_video(kbps), encode_audio())
         real = sum(len(f) for f in media[0]) * 8 / (len(media[0]) / FPS) / 1000
         print(f"publisher: 640x480 VP8 at {real:.0f} kbit/s + Opus, pre-encoded; peers in this process, server in its own")
@@ -485,9 +444,6 @@ async def run(settings: Settings, max_sessions: int, window: float, kbps: int) -
             f"p50 {pct(alone, 0.5) * 1000:.1f} ms, p99 {pct(alone, 0.99) * 1000:.1f} ms; all 200 sending at once "
             f"p50 {pct(together, 0.5) * 1000:.1f} ms, p99 {pct(together, 0.99) * 1000:.1f} ms ({len(together)} acks)"
         )
-    finally:
-        server.terminate()
-        await asyncio.wait_for(server.wait(), timeout=30)
 
 
 def main(settings: Settings, sessions: int = 12, seconds: float = 5.0, kbps: int = 1000) -> int:

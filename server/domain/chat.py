@@ -56,14 +56,15 @@ class ChatLog:
             session = await db.get(MediationSession, session_id)
             if session is None:
                 raise NotFound("no such session")
-            lines = list(
-                (await db.scalars(select(ChatLine).where(ChatLine.session_id == session_id).order_by(ChatLine.sent_at))).all()
-            )
             if isinstance(principal, PartyPrincipal):
                 if principal.session_id != session_id:
                     raise Forbidden("your link is for another session")
-                me = principal.party_id
-                return [line for line in lines if line.sender_id == me or me in line.recipients.get("ids", [])]
-            require_staff(principal)
-            await case_for_staff(db, principal, session.case_id)
-            return lines
+            else:
+                require_staff(principal)
+                await case_for_staff(db, principal, session.case_id)
+            query = select(ChatLine).where(ChatLine.session_id == session_id).order_by(ChatLine.sent_at)
+            lines = list((await db.scalars(query)).all())
+        if isinstance(principal, PartyPrincipal):
+            me = principal.party_id
+            return [line for line in lines if line.sender_id == me or me in line.recipients.get("ids", [])]
+        return lines

@@ -217,9 +217,16 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def session_day() -> date:
-    """The next weekday at least two days ahead, in Shanghai (inside default availability)."""
+def session_day(later: int = 0) -> date:
+    """The next weekday at least two days ahead, in Shanghai (inside default availability).
+
+    ``later`` moves it that many days on (to the next weekday), so that each test module books
+    on a day of its own and no session clashes with another module's.
+    """
     day = datetime.now(SHANGHAI).date() + timedelta(days=2)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    day += timedelta(days=later)
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return day
@@ -240,8 +247,23 @@ class Booked:
     links: list[dict[str, Any]]
 
 
-def book_through_api(browser: Any, server: Server, prefix: str, hour: int) -> Booked:
-    """Create a case with two parties and book a session, using the JSON API (not the UI)."""
+NEIGHBOURS = ("neighbours", "楼上漏水，协商赔偿。", (("王阿姨", "13800000011"), ("赵先生", "13800000012")))
+
+
+def book_through_api(
+    browser: Any,
+    server: Server,
+    prefix: str,
+    hour: int,
+    *,
+    day: date | None = None,
+    dispute: tuple[str, str, tuple[tuple[str, str], tuple[str, str]]] = NEIGHBOURS,
+) -> Booked:
+    """Create a case with an applicant and a respondent and book a session, through the JSON API (not the UI).
+
+    ``dispute`` is (dispute type, summary, ((applicant name, phone), (respondent name, phone))).
+    """
+    dispute_type, summary, ((applicant, a_phone), (respondent, r_phone)) = dispute
     context = browser.new_context(base_url=server.base_url)
     try:
         req = context.request
@@ -255,10 +277,10 @@ def book_through_api(browser: Any, server: Server, prefix: str, hour: int) -> Bo
             return dict(r.json())
 
         number = unique_case_number(prefix)
-        case = post("/cases", {"case_number": number, "dispute_type": "neighbours", "summary": "楼上漏水，协商赔偿。"})
-        post(f"/cases/{case['id']}/parties", {"role": "applicant", "name": "王阿姨", "phone": "13800000011"})
-        post(f"/cases/{case['id']}/parties", {"role": "respondent", "name": "赵先生", "phone": "13800000012"})
-        starts = f"{session_day().isoformat()}T{hour:02d}:00:00+08:00"
+        case = post("/cases", {"case_number": number, "dispute_type": dispute_type, "summary": summary})
+        post(f"/cases/{case['id']}/parties", {"role": "applicant", "name": applicant, "phone": a_phone})
+        post(f"/cases/{case['id']}/parties", {"role": "respondent", "name": respondent, "phone": r_phone})
+        starts = f"{(day or session_day()).isoformat()}T{hour:02d}:00:00+08:00"
         booked = post(
             f"/cases/{case['id']}/sessions",
             {"starts_at": starts, "duration_minutes": 60, "timezone": "Asia/Shanghai"},

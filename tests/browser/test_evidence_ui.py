@@ -14,13 +14,12 @@ import subprocess
 import sys
 import time
 import zipfile
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import MEDIATOR_PASSWORD, MEDIATOR_USERNAME, Booked, session_day, unique_case_number
+from tests.browser.conftest import Booked, book_through_api, session_day
 from tests.browser.test_booking_flow import DESKTOP, PHONE, PageErrors, log_in, new_context, open_party_page
 
 pytestmark = pytest.mark.browser
@@ -29,34 +28,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def book_evidence_case(browser: Any, server: Any) -> Booked:
-    """A two-party case with a session, booked through the API on the weekday after the one the
-    booking tests use (so their sessions never clash with this one)."""
-    day = session_day() + timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    context = browser.new_context(base_url=server.base_url)
-    try:
-        req = context.request
-        res = req.post("/api/v1/auth/login", data={"username": MEDIATOR_USERNAME, "password": MEDIATOR_PASSWORD})
-        assert res.status == 200, res.text()
-        headers = {"X-CSRF-Token": res.json()["csrf_token"]}
-
-        def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
-            r = req.post(f"/api/v1{path}", data=body, headers=headers)
-            assert r.status == 201, f"POST {path}: {r.status} {r.text()}"
-            return dict(r.json())
-
-        number = unique_case_number("EV")
-        case = post("/cases", {"case_number": number, "dispute_type": "neighbours", "summary": "楼上漏水，协商赔偿。"})
-        post(f"/cases/{case['id']}/parties", {"role": "applicant", "name": "王阿姨", "phone": "13800000011"})
-        post(f"/cases/{case['id']}/parties", {"role": "respondent", "name": "赵先生", "phone": "13800000012"})
-        booked = post(
-            f"/cases/{case['id']}/sessions",
-            {"starts_at": f"{day.isoformat()}T11:00:00+08:00", "duration_minutes": 60, "timezone": "Asia/Shanghai"},
-        )
-        return Booked(case_id=case["id"], case_number=number, session_id=booked["session"]["id"], links=booked["links"])
-    finally:
-        context.close()
+    """A two-party case with a session, on the weekday after the one the booking tests use."""
+    return book_through_api(browser, server, "EV", 11, day=session_day(later=1))
 
 
 def latest_code(server: Any, party_id: str, *, newer_than: int = 0, timeout_s: float = 10.0) -> tuple[int, str]:

@@ -12,13 +12,12 @@ Run with: python -m pytest tests/browser -k live -q
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Booked, Server, session_day, unique_case_number
+from tests.browser.conftest import Booked, Server, book_through_api, session_day
 from tests.browser.test_booking_flow import DESKTOP, PHONE, PageErrors, log_in, new_context
 
 pytestmark = pytest.mark.browser
@@ -30,42 +29,13 @@ QUALITY = re.compile(r"网络：(好|一般|差)")
 STALL_MS = 10_000
 
 
-def live_day() -> date:
-    """A weekday three days after the booking tests' day, so that no other test's session clashes."""
-    day = session_day() + timedelta(days=3)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
+#: A wage dispute between 张三 and 李四 (the names the assertions look for).
+WAGES = ("wages", "拖欠两个月工资，双方同意视频调解。", (("张三", "13800000021"), ("李四", "13800000022")))
 
 
 def book_live_case(browser: Any, server: Server, hour: int) -> Booked:
-    context = browser.new_context(base_url=server.base_url)
-    try:
-        req = context.request
-        res = req.post("/api/v1/auth/login", data={"username": server.username, "password": server.password})
-        assert res.status == 200, res.text()
-        headers = {"X-CSRF-Token": res.json()["csrf_token"]}
-
-        def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
-            r = req.post(f"/api/v1{path}", data=body, headers=headers)
-            assert r.status == 201, f"POST {path}: {r.status} {r.text()}"
-            return dict(r.json())
-
-        number = unique_case_number("LV")
-        case = post("/cases", {"case_number": number, "dispute_type": "wages", "summary": "拖欠两个月工资，双方同意视频调解。"})
-        post(f"/cases/{case['id']}/parties", {"role": "applicant", "name": "张三", "phone": "13800000021"})
-        post(f"/cases/{case['id']}/parties", {"role": "respondent", "name": "李四", "phone": "13800000022"})
-        booked = post(
-            f"/cases/{case['id']}/sessions",
-            {
-                "starts_at": f"{live_day().isoformat()}T{hour:02d}:00:00+08:00",
-                "duration_minutes": 60,
-                "timezone": "Asia/Shanghai",
-            },
-        )
-        return Booked(case_id=case["id"], case_number=number, session_id=booked["session"]["id"], links=booked["links"])
-    finally:
-        context.close()
+    """A session three weekdays after the booking tests' day, so that no other test's session clashes."""
+    return book_through_api(browser, server, "LV", hour, day=session_day(later=3), dispute=WAGES)
 
 
 FRAMES = """(pid) => {

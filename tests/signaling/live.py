@@ -125,6 +125,23 @@ class Meeting:
         await peer.wait("participants")
         return peer
 
+    async def refused(
+        self, name: str, cookie: str | None, auth: dict[str, Any] | None = None, *, origin: str | None = None
+    ) -> Any:
+        """Try to connect with this cookie (or none); the connection must be refused. Returns the refusal."""
+        peer = Peer(name)
+        headers = {
+            **({"Cookie": f"mediate_session={cookie}"} if cookie is not None else {}),
+            **({"Origin": origin} if origin else {}),
+        }
+        try:
+            await peer.sio.connect(
+                self.url, headers=headers, auth=auth, namespaces=[NS], transports=["websocket"], wait_timeout=5
+            )
+        except socketio.exceptions.ConnectionError:
+            return peer.refusal
+        raise AssertionError(f"{name} was let in")
+
     async def host(self) -> Peer:
         return await self.join("刘", self.liu, {"session_id": self.session_id})
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import socketio
 
-from tests.signaling.live import NS, Meeting, Peer, eventually, session_cookie
+from tests.signaling.live import NS, Meeting, eventually, session_cookie
 
 
 def names(view: dict[str, Any]) -> list[str]:
@@ -143,19 +143,9 @@ async def test_host_only_events_are_forbidden_to_parties_admitted_or_waiting(mee
 
 
 async def test_an_anonymous_connection_is_refused(meeting: Meeting) -> None:
-    peer = Peer("anonymous")
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        await peer.sio.connect(meeting.url, namespaces=[NS], transports=["websocket"], wait_timeout=5)
-    assert peer.refusal["data"]["code"] == "not_authenticated"
-    forged = Peer("forged")
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        await forged.sio.connect(
-            meeting.url,
-            headers={"Cookie": "mediate_session=" + "x" * 43},
-            namespaces=[NS],
-            transports=["websocket"],
-            wait_timeout=5,
-        )
+    refusal = await meeting.refused("anonymous", None)
+    assert refusal["data"]["code"] == "not_authenticated"
+    await meeting.refused("forged", "x" * 43)
 
 
 async def test_a_mediator_of_another_organisation_or_a_colleague_is_refused(meeting: Meeting) -> None:
@@ -164,43 +154,19 @@ async def test_a_mediator_of_another_organisation_or_a_colleague_is_refused(meet
         ("wang", "only the session's mediator may join it"),
     ):
         other = await meeting.world.staff(username)
-        peer = Peer(username)
-        with pytest.raises(socketio.exceptions.ConnectionError):
-            await peer.sio.connect(
-                meeting.url,
-                headers={"Cookie": f"mediate_session={session_cookie(other.client)}"},
-                auth={"session_id": meeting.session_id},
-                namespaces=[NS],
-                transports=["websocket"],
-                wait_timeout=5,
-            )
-        assert peer.refusal == {"message": message, "data": {"code": "forbidden"}}
+        refusal = await meeting.refused(username, session_cookie(other.client), {"session_id": meeting.session_id})
+        assert refusal == {"message": message, "data": {"code": "forbidden"}}
 
 
 async def test_staff_must_name_the_session(meeting: Meeting) -> None:
-    peer = Peer("liu")
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        await peer.sio.connect(
-            meeting.url,
-            headers={"Cookie": f"mediate_session={session_cookie(meeting.liu.client)}"},
-            namespaces=[NS],
-            transports=["websocket"],
-            wait_timeout=5,
-        )
-    assert peer.refusal["data"]["code"] == "invalid_input"
+    refusal = await meeting.refused("liu", session_cookie(meeting.liu.client))
+    assert refusal["data"]["code"] == "invalid_input"
 
 
 async def test_a_cross_site_page_cannot_open_the_socket(meeting: Meeting) -> None:
-    peer = Peer("evil")
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        await peer.sio.connect(
-            meeting.url,
-            headers={"Cookie": f"mediate_session={session_cookie(meeting.liu.client)}", "Origin": "https://evil.example"},
-            auth={"session_id": meeting.session_id},
-            namespaces=[NS],
-            transports=["websocket"],
-            wait_timeout=5,
-        )
+    await meeting.refused(
+        "evil", session_cookie(meeting.liu.client), {"session_id": meeting.session_id}, origin="https://evil.example"
+    )
     # The public URL's origin (a page of ours), or no Origin at all (not a browser), is let in.
     good = await meeting.join("liu", meeting.liu, {"session_id": meeting.session_id}, origin="http://mediate.test")
     assert good.view["self"]["state"] == "admitted"
@@ -330,16 +296,8 @@ async def test_hold_and_remove(meeting: Meeting) -> None:
     assert (await host.call("remove", {"participant_id": meeting.id("respondent")})) == {"ok": True}
     await respondent.wait("removed")
     await eventually(lambda: respondent.disconnected)
-    peer = Peer("李四 again")
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        await peer.sio.connect(
-            meeting.url,
-            headers={"Cookie": f"mediate_session={session_cookie((await meeting.browser_for('respondent')).client)}"},
-            namespaces=[NS],
-            transports=["websocket"],
-            wait_timeout=5,
-        )
-    assert peer.refusal["data"]["code"] == "forbidden"
+    refusal = await meeting.refused("李四 again", session_cookie((await meeting.browser_for("respondent")).client))
+    assert refusal["data"]["code"] == "forbidden"
     assert (await host.call("admit", {"participant_id": meeting.id("respondent")}))["error"]["code"] == "invalid_state"
 
 
@@ -351,17 +309,9 @@ async def test_a_locked_room_refuses_newcomers_but_not_those_already_known(meeti
     applicant = await meeting.party("applicant")
     assert (await host.call("lock", {"on": True})) == {"ok": True, "locked": True}
     await eventually(lambda: host.view["locked"] is True)
-    newcomer = Peer("李四")
     actor = await meeting.browser_for("respondent")
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        await newcomer.sio.connect(
-            meeting.url,
-            headers={"Cookie": f"mediate_session={session_cookie(actor.client)}"},
-            namespaces=[NS],
-            transports=["websocket"],
-            wait_timeout=5,
-        )
-    assert newcomer.refusal["data"]["code"] == "forbidden" and "locked" in newcomer.refusal["message"]
+    refusal = await meeting.refused("李四", session_cookie(actor.client))
+    assert refusal["data"]["code"] == "forbidden" and "locked" in refusal["message"]
     await applicant.sio.disconnect()
     again = await meeting.party("applicant")
     assert again.view["self"]["state"] == "waiting"
@@ -401,16 +351,8 @@ async def test_ending_the_session_tells_everyone_and_lets_nobody_back(meeting: M
         assert (await peer.wait("ended"))["message"]
         await eventually(lambda p=peer: p.disconnected)  # type: ignore[misc]
     actor = await meeting.browser_for("applicant")
-    late = Peer("张三 late")
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        await late.sio.connect(
-            meeting.url,
-            headers={"Cookie": f"mediate_session={session_cookie(actor.client)}"},
-            namespaces=[NS],
-            transports=["websocket"],
-            wait_timeout=5,
-        )
-    assert late.refusal["data"]["code"] == "gone"
+    refusal = await meeting.refused("张三 late", session_cookie(actor.client))
+    assert refusal["data"]["code"] == "gone"
     session = await meeting.liu.call("GET", f"/api/v1/sessions/{meeting.session_id}")
     assert session["status"] == "ended"
 

@@ -10,17 +10,21 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from recordings.crypto import MasterKey
+from recordings.storage import LocalStorage
 from server import db
 from server.domain.accounts import Accounts
 from server.domain.booking import Booking
 from server.domain.cases import Cases
 from server.domain.chat import ChatLog
+from server.domain.consent import Consents
 from server.domain.evidence import Evidence
 from server.domain.keybinding import KeyBinding
 from server.domain.keyring import Keyring
 from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox, Sender, senders_from
+from server.domain.recordings import Recordings
 from server.domain.staffkeys import StaffKeys
 from server.http import (  # noqa: F401 - routes
     admin_api,
@@ -66,6 +70,13 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         evidence=Evidence(maker, ledger, [witness_entry(vkey) for vkey in settings.witnesses]),
         staff_keys=StaffKeys(maker, ledger, settings),
         chat=ChatLog(maker),
+        consents=Consents(maker, ledger, settings),
+        recordings=Recordings(
+            maker,
+            ledger,
+            LocalStorage(settings.resolved_recordings_dir),
+            MasterKey.load(settings.recording_key, settings.data_dir),
+        ),
     )
 
 
@@ -90,6 +101,8 @@ def create_app(
         if migrate:
             await db.upgrade(engine)
         await services.ledger.publish_platform_keys()
+        # A recording that was running when the server stopped is marked interrupted, and says where.
+        await services.recordings.recover()
         yield
         await engine.dispose()
 

@@ -58,6 +58,17 @@ class Settings:
     media_loopback: bool = False
     # How long a dropped participant keeps their place (room or caucus) before re-admission is needed.
     reconnect_grace_seconds: float = 60.0
+    # Where sealed recording segments are kept (default: <data_dir>/recordings).
+    recordings_dir: Path | None = None
+    # The master key that wraps each recording's data key (base64 of 32 bytes). Unset: a key
+    # file made in the data directory on first start (keep it with the backups of that directory).
+    recording_key: str | None = None
+    # Length of a recorded segment; a video segment is cut on the first key frame after it.
+    segment_seconds: float = 4.0
+
+    @property
+    def resolved_recordings_dir(self) -> Path:
+        return self.recordings_dir or self.data_dir / "recordings"
 
     @property
     def resolved_database_url(self) -> str:
@@ -155,6 +166,9 @@ class Settings:
             ice_servers=parse_ice_servers(text("MEDIATE_ICE_SERVERS")),
             media_loopback=boolean("MEDIATE_MEDIA_LOOPBACK", False),
             reconnect_grace_seconds=float(text("MEDIATE_RECONNECT_GRACE_SECONDS") or 60.0),
+            recordings_dir=Path(recordings) if (recordings := text("MEDIATE_RECORDINGS_DIR")) else None,
+            recording_key=text("MEDIATE_RECORDING_KEY"),
+            segment_seconds=float(text("MEDIATE_SEGMENT_SECONDS") or 4.0),
         )
 
 

@@ -37,7 +37,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import av
 from aiortc import MediaStreamTrack, RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
@@ -64,6 +64,13 @@ KEYFRAME_RETRY = 1.0
 OfferSender = Callable[[dict[str, Any]], Awaitable[None]]
 FailureHandler = Callable[[], Awaitable[None]]
 Quality = Literal["good", "fair", "poor", "unknown"]
+
+
+class FrameRecorder(Protocol):
+    """What the media room needs of a recorder (``recordings.recorder.Recorder``)."""
+
+    def follow(self, state: RoomState, consented: frozenset[str], publishing: set[tuple[str, str]]) -> None: ...
+    def on_frame(self, participant_id: str, kind: str, source: object, clock_rate: int, timestamp: int, data: bytes) -> None: ...
 
 
 def media_kind(kind: TrackKind) -> str:
@@ -176,7 +183,8 @@ class Subscription(MediaStreamTrack):
 class Publication:
     """One track a participant sends to the server, fanned out to its open subscriptions."""
 
-    def __init__(self, publisher_id: str, kind: TrackKind, receiver: RTCRtpReceiver) -> None:
+    def __init__(self, publisher_id: str, kind: TrackKind, receiver: RTCRtpReceiver, room: MediaRoom | None = None) -> None:
+        self.room = room
         self.publisher_id = publisher_id
         self.kind = kind
         self.receiver = receiver
@@ -192,6 +200,9 @@ class Publication:
         self.frames_in += 1
         for subscription in self.subscriptions:
             subscription.push(self, codec.clockRate, frame.timestamp, frame.data)
+        recorder = self.room.recorder if self.room is not None else None
+        if recorder is not None:
+            recorder.on_frame(self.publisher_id, self.kind, self, codec.clockRate, frame.timestamp, frame.data)
 
     def request_keyframe(self) -> None:
         if self.kind == "audio" or self._pli_pending:
@@ -252,6 +263,9 @@ class MediaRoom:
         self.peers: dict[str, Peer] = {}
         self.publications: dict[tuple[str, TrackKind], Publication] = {}
         self._background = Background(log, f"session {session_id}: media negotiation")
+        #: The joint room's recorder while a recording runs, and who has consented to it.
+        self.recorder: FrameRecorder | None = None
+        self.consents: frozenset[str] = frozenset()
 
     # -- peers -------------------------------------------------------------------------------
 
@@ -287,7 +301,7 @@ class MediaRoom:
         return peer
 
     def _publish(self, peer: Peer, kind: TrackKind, receiver: RTCRtpReceiver) -> None:
-        self.publications[(peer.participant_id, kind)] = Publication(peer.participant_id, kind, receiver)
+        self.publications[(peer.participant_id, kind)] = Publication(peer.participant_id, kind, receiver, self)
         log.info("session %s: %s publishes %s", self.session_id, peer.participant_id, kind)
         self._reconcile()
 
@@ -345,10 +359,30 @@ class MediaRoom:
 
     # -- routing -----------------------------------------------------------------------------
 
-    def update(self, state: RoomState) -> None:
+    def update(self, state: RoomState, consents: frozenset[str] | None = None) -> None:
         """The room's state changed: open and close subscriptions (and add m-lines) to match."""
         self.state = state
+        if consents is not None:
+            self.consents = consents
         self._reconcile()
+
+    # -- recording ---------------------------------------------------------------------------
+
+    def attach_recorder(self, recorder: FrameRecorder) -> None:
+        self.recorder = recorder
+        self._follow()
+
+    def detach_recorder(self) -> None:
+        self.recorder = None
+
+    def request_keyframe(self, participant_id: str) -> None:
+        publication = self.publications.get((participant_id, "video"))
+        if publication is not None:
+            publication.request_keyframe()
+
+    def _follow(self) -> None:
+        if self.recorder is not None:
+            self.recorder.follow(self.state, self.consents, {(pid, kind) for pid, kind in self.publications})
 
     def _reconcile(self, renegotiate: bool = True) -> None:
         due: list[Peer] = []
@@ -383,6 +417,7 @@ class MediaRoom:
         if renegotiate:
             for peer in due:
                 self._background.spawn(self.negotiate(peer))
+        self._follow()
 
     # -- quality -----------------------------------------------------------------------------
 

@@ -50,6 +50,7 @@ class MediaEvents:
         async def _update(self, session_id: str, change: Callable[[Room], Room]) -> tuple[Room, Room]: ...
         async def _broadcast(self, room: Room, skip: str | None = None) -> None: ...
         async def _send(self, room: Room, participant_id: str, event: str, data: dict[str, Any]) -> None: ...
+        async def close_recordings(self) -> None: ...
 
     def media_events(self) -> dict[str, tuple[type[BaseModel], Handler]]:
         return {
@@ -136,7 +137,7 @@ class MediaEvents:
         media = self.media.get(session_id)
         if media is not None:
             await media.close_peer(participant_id)
-            if not media.peers:
+            if not media.peers and media.recorder is None:
                 await self.media.close_room(session_id)
 
     # -- quality -------------------------------------------------------------------------------
@@ -161,4 +162,5 @@ class MediaEvents:
     async def close(self) -> None:
         if self._quality_task is not None:
             self._quality_task.cancel()
+        await self.close_recordings()
         await self.media.close()

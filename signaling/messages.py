@@ -76,6 +76,17 @@ class Empty(Payload):
     """``end``: nothing to say but the event itself."""
 
 
+B64 = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=r"^[A-Za-z0-9+/=]+$")]
+
+
+class ConsentGive(Payload):
+    """The party's signature of the consent statement of ``consent_prepare``: device key or passkey."""
+
+    challenge: Annotated[str, StringConstraints(min_length=8, max_length=MAX_ID, pattern=r"^[A-Za-z0-9_-]+$")]
+    signature: B64 | None = None
+    credential: dict[str, Any] | None = Field(default=None, max_length=8)
+
+
 class MediaStart(Payload):
     """Start (or restart) one's peer connection: what the device check left on."""
 
@@ -143,7 +154,11 @@ def ack_error(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, InvalidInput):
         return _error(exc.code, exc.message, [{"field": f.field, "reason": f.reason} for f in exc.fields])
     if isinstance(exc, DomainError):
-        return _error(exc.code, exc.message)
+        out = _error(exc.code, exc.message)
+        reason = exc.details.get("reason")
+        if isinstance(reason, str):
+            out["error"]["reason"] = reason  # a machine-readable cause, e.g. no_key: bind a key first
+        return out
     if isinstance(exc, RoutingError):
         return _error(InvalidState.code, str(exc))
     if isinstance(exc, ValidationError):

@@ -45,6 +45,7 @@ from signaling.messages import (
     ack_error,
     ack_ok,
 )
+from signaling.recording_events import RecordingEvents
 from signaling.rooms import Member, Room, Rooms, Seat, participants_view, require_host, require_other
 from signaling.routing import MAIN_ROOM, ROLES, Role, RoutingError, chat_receivers
 
@@ -72,7 +73,7 @@ def session_cookie(environ: dict[str, Any]) -> str | None:
     return morsel.value
 
 
-class LiveNamespace(MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
+class LiveNamespace(RecordingEvents, MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
     def __init__(self, services: Services, rooms: Rooms, media: MediaServer, namespace: str = NAMESPACE) -> None:
         super().__init__(namespace)
         self.services = services
@@ -85,6 +86,7 @@ class LiveNamespace(MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
         self._started_at: dict[str, float] = {}
         #: Who each connection is, for the case history (principal of the handshake).
         self._principals: dict[str, Staff | PartyPrincipal] = {}
+        self._recorders = {}
         self._events: dict[str, tuple[type[BaseModel], Handler]] = {
             "admit": (Target, self._admit),
             "hold": (Target, self._hold),
@@ -98,6 +100,7 @@ class LiveNamespace(MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
             "admit_automatically": (Lock, self._admit_automatically),
             "end": (Empty, self._end),
             **self.media_events(),
+            **self.recording_events(),
         }
 
     # -- dispatch ------------------------------------------------------------------------------
@@ -314,8 +317,8 @@ class LiveNamespace(MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
         """Change the room and let the media follow: routing is re-evaluated on every change."""
         before, after = await self.rooms.update(session_id, change)
         media = self.media.get(session_id)
-        if media is not None and after.state is not before.state:
-            media.update(after.state)
+        if media is not None and (after.state is not before.state or after.consents != before.consents):
+            media.update(after.state, after.consents)
         return before, after
 
     async def _notify_caucus_changes(self, before: Room, after: Room) -> None:
@@ -447,6 +450,7 @@ class LiveNamespace(MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
             raise NotFound("no such room")
         require_host(room, seat)
         await self.services.booking.end(self._principals.get(sid), seat.session_id)
+        await self.stop_recording(seat.session_id, "session_ended")
         before, room = await self._update(seat.session_id, lambda r: replace(r, ended=True))
         log.info("session %s: ended by %s", seat.session_id, seat.participant_id)
         for connection in before.connections.values():

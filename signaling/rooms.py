@@ -62,6 +62,11 @@ class Room:
     hands: frozenset[str] = frozenset()
     #: What each participant's device check reported (camera, microphone: ok/off/denied/missing).
     devices: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: Participants whose signed consent to be recorded is in the evidence log (this session).
+    consents: frozenset[str] = frozenset()
+    #: The running recording of the joint room: its id and when it started (None when not recording).
+    recording: str | None = None
+    recording_since: str | None = None
 
     def with_state(self, state: RoomState) -> Room:
         return replace(self, state=state)
@@ -172,6 +177,7 @@ def participants_view(room: Room, participant_id: str) -> dict[str, object]:
             "host": p.id == room.host_id,
             "sending": sorted(p.sending),
             "hand": p.id in room.hands,
+            "consented": p.id in room.consents,
         }
         if full:
             out |= {
@@ -204,6 +210,7 @@ def participants_view(room: Room, participant_id: str) -> dict[str, object]:
             "audio_only": me.audio_only,
             "sending": sorted(me.sending),
             "hand": me.id in room.hands,
+            "consented": me.id in room.consents,
         },
         "host": {"id": room.host_id, "name": room.host_name},
         "participants": visible,
@@ -212,6 +219,8 @@ def participants_view(room: Room, participant_id: str) -> dict[str, object]:
         "locked": room.locked,
         "admit_automatically": room.admit_automatically,
         "caucus": hosted_caucus(room, participant_id),
+        # Everyone, even in the waiting room, sees whether the joint room is being recorded.
+        "recording": {"active": room.recording is not None, "since": room.recording_since},
     }
 
 

@@ -177,7 +177,10 @@ class Evidence:
             return
         async with self._maker() as db, db.begin():
             await self._ledger.append_platform(
-                db, type="checkpoint_witnessed", case=case_id, actor={"kind": "platform", "id": "platform"},
+                db,
+                type="checkpoint_witnessed",
+                case=case_id,
+                actor={"kind": "platform", "id": "platform"},
                 data={"checkpoint": checkpoint},
                 public={"size": row.size, "root": row.root, "witness": witnesses},
             )

@@ -10,11 +10,13 @@ from server.domain.accounts import Accounts
 from server.domain.booking import Booking
 from server.domain.cases import Cases
 from server.domain.chat import ChatLog
+from server.domain.consent import Consents
 from server.domain.evidence import Evidence
 from server.domain.keybinding import KeyBinding
 from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox
+from server.domain.recordings import Recordings
 from server.domain.staffkeys import StaffKeys
 from server.settings import Settings
 
@@ -32,6 +34,8 @@ class Services:
     evidence: Evidence
     staff_keys: StaffKeys
     chat: ChatLog
+    consents: Consents
+    recordings: Recordings
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

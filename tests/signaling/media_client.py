@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import fractions
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import av
@@ -44,8 +45,11 @@ class SmallCamera(VideoStreamTrack):
 
 
 class MediaClient:
-    def __init__(self, peer: Peer, *, audio: bool = True, video: bool = True) -> None:
+    def __init__(
+        self, peer: Peer, *, audio: bool = True, video: bool = True, camera: Callable[[], MediaStreamTrack] = SmallCamera
+    ) -> None:
         self.peer = peer
+        self.camera = camera
         self.audio, self.video = audio, video
         self.pc: RTCPeerConnection | None = None
         self.offers: list[dict[str, Any]] = []
@@ -70,7 +74,7 @@ class MediaClient:
         self.offers.append(offer)
         if offer["revision"] == 1:  # a fresh peer connection on the server: start afresh too
             await self.close_pc()
-            self.sources = [AudioStreamTrack(), SmallCamera()]  # aiortc ends a track with its sender
+            self.sources = [AudioStreamTrack(), self.camera()]  # aiortc ends a track with its sender
             self.pc = RTCPeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
             self.pc.on("track", self._on_track)
         pc = self.pc

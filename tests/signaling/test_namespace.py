@@ -33,7 +33,9 @@ async def test_a_party_lands_in_the_waiting_room_and_sees_only_themself_and_the_
         "audio_only": False,
         "sending": ["audio", "video"],
         "hand": False,
+        "consented": False,
     }
+    assert view["recording"] == {"active": False, "since": None}
     assert names(view) == ["张三"]
     assert view["host"]["name"] == "刘调解员"
     await eventually(lambda: "张三" in names(host.view))

@@ -1,0 +1,219 @@
+"""Consent to be recorded: shown, signed by the person's own key, logged; withdrawn at once.
+
+A party sees the recording notice and the session rules (Chinese and English) and signs a
+``consent`` statement with the key bound to them in this case (a WebCrypto device key or a
+passkey, both proven by SMS when bound). The statement carries the hash of the exact text
+shown, so the record says what was agreed to, not just that something was. The text is kept
+as the record's body; its version and hash are public.
+
+Withdrawal must never be held up by a signing ceremony: a ``consent_withdrawn`` record is
+written by the platform on the person's word (their authenticated connection) and the
+recording stops first. The mediator's own consent is the act of starting the recording on
+their staff login, logged the same way (``method: staff_start``).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.domain import history
+from server.domain.keybinding import passkey_signature
+from server.domain.ledger import Ledger, key_info
+from server.domain.principal import PartyPrincipal, Principal, Staff
+from server.errors import Conflict, FieldError, Forbidden, Gone, InvalidInput, NotFound
+from server.evidence import webauthn
+from server.evidence.records import Claim, KeyInfo, body_hash, make_body, sha256, sha256_hex, unb64url
+from server.models import EvidenceChallenge, EvidenceKey, MediationSession, Party, utcnow
+from server.settings import Settings
+
+CHALLENGE_TTL = timedelta(minutes=15)
+TEXT_VERSION = 1
+
+NOTICE_ZH = """录音录像告知与调解规则
+
+一、本次在线调解将在所有参加人同意后录音录像。录像仅作为调解过程的证据，可能提交人民法院用于司法确认，由平台加密保存，未经授权任何人不得查看。
+二、背对背调解（单独谈话）默认不录音录像，只记录开始和结束时间。
+三、调解中为达成协议作出的让步、妥协或承认，不得在其后的诉讼中作为对您不利的证据。
+四、任何人不得自行录音、录像、截屏，或传播调解内容。
+五、您可以随时撤回同意，录制将立即停止，由调解员决定如何继续。"""
+
+NOTICE_EN = """Recording notice and session rules
+
+1. This online mediation is recorded (audio and video) once every participant has agreed. The recording is evidence of the mediation only; it may be submitted to a people's court for judicial confirmation, is stored encrypted, and no one may view it without authorisation.
+2. Private talks with one side (caucus) are not recorded by default; only their start and end times are kept.
+3. Concessions, compromises or admissions made in mediation to reach an agreement cannot be used against you in later litigation.
+4. No one may record, photograph or screenshot the session themselves, or spread what is said in it.
+5. You may withdraw your consent at any time; recording stops at once and the mediator decides how to go on."""
+
+
+def consent_text() -> str:
+    """Exactly what the consent screen shows, both languages, in this order."""
+    return NOTICE_ZH + "\n\n" + NOTICE_EN
+
+
+TEXT_HASH = sha256_hex(consent_text().encode())
+
+
+@dataclass(frozen=True)
+class ConsentRequest:
+    challenge: str
+    statement: bytes
+    claim: dict[str, Any]
+    key: KeyInfo
+    options: dict[str, Any] | None  # WebAuthn request options for a passkey
+
+    def to_json(self, b64: Any) -> dict[str, Any]:
+        return {
+            "challenge": self.challenge,
+            "statement": b64(self.statement),
+            "claim": self.claim,
+            "key": {"id": self.key.id, "alg": self.key.alg},
+            "options": self.options,
+            "text": {"zh": NOTICE_ZH, "en": NOTICE_EN},
+            "text_hash": TEXT_HASH,
+            "text_version": TEXT_VERSION,
+        }
+
+
+class Consents:
+    def __init__(self, maker: async_sessionmaker[AsyncSession], ledger: Ledger, settings: Settings) -> None:
+        self._maker = maker
+        self._ledger = ledger
+        self._settings = settings
+
+    @staticmethod
+    async def _party_key(db: AsyncSession, party: Party) -> KeyInfo:
+        query = (
+            select(EvidenceKey)
+            .where(
+                EvidenceKey.holder_kind == "party",
+                EvidenceKey.holder_id == party.id,
+                EvidenceKey.case_id == party.case_id,
+                EvidenceKey.valid_until.is_(None),
+            )
+            .order_by(EvidenceKey.valid_from.desc())
+            .limit(1)
+        )
+        row = (await db.scalars(query)).first()
+        if row is None:
+            raise Conflict("bind your signing key first (a code is sent to your phone)", reason="no_key")
+        return key_info(row)
+
+    async def prepare(self, principal: Principal | None, session_id: str) -> ConsentRequest:
+        """The consent statement for this party to sign with their own key."""
+        if not isinstance(principal, PartyPrincipal) or principal.session_id != session_id:
+            raise Forbidden("only a party of this session signs consent this way")
+        async with self._maker() as db, db.begin():
+            party = await db.get(Party, principal.party_id)
+            if party is None:
+                raise NotFound("no such party")
+            key = await self._party_key(db, party)
+            body = make_body({"text": consent_text(), "name": party.name, "role": party.role, "session": session_id})
+            claim = Claim(
+                self._ledger.origin,
+                "consent",
+                party.case_id,
+                {"kind": "party", "id": party.id, "role": party.role},
+                body_hash(body),
+                {"session": session_id, "text_hash": TEXT_HASH, "text_version": TEXT_VERSION, "scope": "joint"},
+            )
+            challenge = secrets.token_urlsafe(24)
+            db.add(
+                EvidenceChallenge(
+                    nonce=challenge,
+                    purpose="consent",
+                    subject_kind="party",
+                    subject_id=party.id,
+                    case_id=party.case_id,
+                    data={"claim": claim.to_json(), "body": body, "key": key.id},
+                    expires_at=utcnow() + CHALLENGE_TTL,
+                )
+            )
+        options = None
+        if key.alg == "webauthn" and key.webauthn:
+            options = json.loads(
+                webauthn.assertion_options(
+                    rp_id=self._settings.webauthn_rp_id,
+                    challenge=sha256(claim.statement),
+                    credential_ids=[unb64url(key.webauthn["credential_id"])],
+                    require_uv=True,
+                )
+            )
+        return ConsentRequest(challenge, claim.statement, claim.to_json(), key, options)
+
+    async def give(
+        self,
+        principal: Principal | None,
+        challenge: str,
+        *,
+        signature: str | None = None,
+        credential: dict[str, Any] | None = None,
+    ) -> int:
+        """Check the party's signature of the prepared consent and log it. Returns the record's seq."""
+        if not isinstance(principal, PartyPrincipal):
+            raise Forbidden("only a party signs consent this way")
+        async with self._maker() as db, db.begin():
+            row = await db.get(EvidenceChallenge, challenge, with_for_update=True)
+            if row is None or row.purpose != "consent" or row.subject_id != principal.party_id:
+                raise NotFound("no such consent request; ask for it again")
+            if row.used_at is not None or row.expires_at <= utcnow():
+                raise Gone("this consent request has expired or was used", reason="expired")
+            assert row.data is not None
+            claim = Claim.from_json(row.data["claim"])
+            if claim.public.get("session") != principal.session_id:
+                raise Forbidden("this consent is for another session")
+            key_row = await db.get(EvidenceKey, row.data["key"])
+            if key_row is None:
+                raise NotFound("the key of this request is gone")
+            key = key_info(key_row)
+            if key.alg == "webauthn":
+                if credential is None:
+                    raise InvalidInput("sign with your passkey", [FieldError("credential", "required for a passkey")])
+                own, _count = await passkey_signature(db, credential, key, claim.statement)
+            else:
+                if signature is None:
+                    raise InvalidInput("sign with your device key", [FieldError("signature", "required")])
+                own = {"key": key.id, "alg": key.alg, "sig": signature}
+            appended = await self._ledger.append(db, claim, [own], row.data["body"], user_verified=key.alg == "webauthn")
+            row.used_at = utcnow()
+            history.record(db, claim.case, principal, "consent", seq=appended.record.seq, key_id=key.id)
+            return appended.record.seq
+
+    async def _platform_record(self, principal: Principal | None, session_id: str, type: str, public: dict[str, Any]) -> int:
+        async with self._maker() as db, db.begin():
+            session = await db.get(MediationSession, session_id)
+            if session is None:
+                raise NotFound("no such session")
+            if isinstance(principal, PartyPrincipal):
+                party = await db.get(Party, principal.party_id)
+                assert party is not None
+                actor = {"kind": "party", "id": party.id, "role": party.role}
+                data: dict[str, Any] = {"name": party.name, "session": session_id}
+            elif isinstance(principal, Staff):
+                actor = {"kind": "staff", "id": principal.user_id, "role": principal.role}
+                data = {"name": principal.display_name, "session": session_id}
+            else:
+                raise Forbidden("sign in first")
+            if type == "consent":
+                data["text"] = consent_text()
+            appended = await self._ledger.append_platform(
+                db, type=type, case=session.case_id, actor=actor, data=data, public={"session": session_id, **public}
+            )
+            history.record(db, session.case_id, principal, type, seq=appended.record.seq)
+            return appended.record.seq
+
+    async def withdraw(self, principal: Principal | None, session_id: str) -> int:
+        """Log a withdrawal on the person's word (the recording has been stopped before this)."""
+        return await self._platform_record(principal, session_id, "consent_withdrawn", {"scope": "joint"})
+
+    async def staff_start(self, principal: Principal | None, session_id: str) -> int:
+        """The mediator's consent to their own recording: starting it, on their staff login."""
+        public = {"text_hash": TEXT_HASH, "text_version": TEXT_VERSION, "scope": "joint", "method": "staff_start"}
+        return await self._platform_record(principal, session_id, "consent", public)

@@ -1,0 +1,203 @@
+"""The recording half of the ``/live`` namespace: consent, start, stop, withdrawal, failure.
+
+A mixin of :class:`signaling.namespace.LiveNamespace`. The rules it enforces:
+
+- recording starts only when the host starts it and every admitted participant has consented
+  (the host's start is their own consent, logged as such);
+- someone admitted later is recorded only once they consent (the recorder follows consent);
+- a withdrawal stops the recording for everyone before anything else happens (the recorder
+  takes no frame after the event is handled), then is logged; the host decides how to go on;
+- a write error or a full disk stops the recording cleanly and tells the host.
+
+The recorder itself (``recordings.recorder.Recorder``) hangs on the session's media room and
+writes into the session's :class:`server.domain.recordings.ActiveRecording`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from recordings.recorder import Recorder
+from server.domain.principal import PartyPrincipal, Staff
+from server.errors import InvalidState, NotFound
+from server.evidence.records import b64, timestamp
+from signaling.background import Background
+from signaling.media import MediaServer
+from signaling.media_events import Handler
+from signaling.messages import ConsentGive, Empty, ack_ok
+from signaling.rooms import Room, Rooms, Seat, require_host
+
+if TYPE_CHECKING:
+    from server.http.services import Services
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    "consent_withdrawn": "录制已停止：有参加人撤回了同意。Recording stopped: a participant withdrew consent.",
+    "disk_full": "录制已停止：服务器存储空间已满。Recording stopped: the server's storage is full.",
+    "write_error": "录制已停止：写入出错。Recording stopped: the recording could not be written.",
+}
+
+
+class RecordingEvents:
+    services: Services
+    rooms: Rooms
+    media: MediaServer
+    _principals: dict[str, Staff | PartyPrincipal]
+    _background: Background
+    #: The running recorder of each session being recorded.
+    _recorders: dict[str, Recorder]
+
+    if TYPE_CHECKING:
+
+        async def emit(self, event: str, data: Any = None, to: str | None = None, **kwargs: Any) -> None: ...
+        async def _update(self, session_id: str, change: Callable[[Room], Room]) -> tuple[Room, Room]: ...
+        async def _broadcast(self, room: Room, skip: str | None = None) -> None: ...
+        async def _send(self, room: Room, participant_id: str, event: str, data: dict[str, Any]) -> None: ...
+
+    def recording_events(self) -> dict[str, tuple[type[BaseModel], Handler]]:
+        return {
+            "consent_prepare": (Empty, self._consent_prepare),
+            "consent_give": (ConsentGive, self._consent_give),
+            "consent_withdraw": (Empty, self._consent_withdraw),
+            "record_start": (Empty, self._record_start),
+            "record_stop": (Empty, self._record_stop),
+        }
+
+    # -- consent -------------------------------------------------------------------------------
+
+    async def _consent_prepare(self, sid: str, seat: Seat, payload: Empty) -> dict[str, Any]:
+        principal = self._principals.get(sid)
+        if isinstance(principal, Staff):
+            raise InvalidState("the mediator consents by starting the recording")
+        request = await self.services.consents.prepare(principal, seat.session_id)
+        return ack_ok(**request.to_json(b64))
+
+    async def _consent_give(self, sid: str, seat: Seat, payload: ConsentGive) -> dict[str, Any]:
+        seq = await self.services.consents.give(
+            self._principals.get(sid), payload.challenge, signature=payload.signature, credential=payload.credential
+        )
+
+        def consent(room: Room) -> Room:
+            return replace(room, consents=room.consents | {seat.participant_id})
+
+        _, room = await self._update(seat.session_id, consent)
+        log.info("session %s: %s consented to recording (seq %d)", seat.session_id, seat.participant_id, seq)
+        await self._broadcast(room)
+        return ack_ok(seq=seq)
+
+    async def _consent_withdraw(self, sid: str, seat: Seat, payload: Empty) -> dict[str, Any]:
+        room = await self.rooms.get(seat.session_id)
+        if room is None or seat.participant_id not in room.consents:
+            raise InvalidState("you have not consented to recording")
+        # First stop: not one more frame is taken once this event is handled.
+        stopped = self._halt(seat.session_id)
+
+        def withdraw(room: Room) -> Room:
+            return replace(room, consents=room.consents - {seat.participant_id}, recording=None, recording_since=None)
+
+        _, room = await self._update(seat.session_id, withdraw)
+        await self._broadcast(room)
+        if stopped is not None:
+            await self._send(
+                room,
+                room.host_id,
+                "recording_stopped",
+                {
+                    "reason": "consent_withdrawn",
+                    "by": room.name_of(seat.participant_id),
+                    "message": MESSAGES["consent_withdrawn"],
+                },
+            )
+        seq = await self.services.consents.withdraw(self._principals.get(sid), seat.session_id)
+        log.info("session %s: %s withdrew consent (seq %d)", seat.session_id, seat.participant_id, seq)
+        if stopped is not None:
+            await self.services.recordings.stop(seat.session_id, "consent_withdrawn", stopped)
+        return ack_ok(seq=seq, recording_stopped=stopped is not None)
+
+    # -- the host's switch ---------------------------------------------------------------------
+
+    async def _record_start(self, sid: str, seat: Seat, payload: Empty) -> dict[str, Any]:
+        room = await self.rooms.get(seat.session_id)
+        if room is None:
+            raise NotFound("no such room")
+        require_host(room, seat)
+        if room.recording is not None:
+            raise InvalidState("the session is being recorded already")
+        missing = [
+            room.name_of(p.id)
+            for p in room.state.participants
+            if p.state == "admitted" and not p.is_recorder and p.id != room.host_id and p.id not in room.consents
+        ]
+        if missing:
+            raise InvalidState("not everyone has consented yet: " + "、".join(missing), reason="consent_missing")
+        if room.host_id not in room.consents:
+            await self.services.consents.staff_start(self._principals.get(sid), seat.session_id)
+        session_id = seat.session_id
+
+        async def failed(reason: str) -> None:
+            gaps = self._halt(session_id)
+            _, now = await self._update(session_id, lambda r: replace(r, recording=None, recording_since=None))
+            await self._send(now, now.host_id, "recording_stopped", {"reason": reason, "message": MESSAGES[reason]})
+            await self._broadcast(now)
+            if gaps is not None:
+                self._background.spawn(self.services.recordings.stop(session_id, reason, gaps))
+
+        active = await self.services.recordings.start(session_id, seat.participant_id, failed)
+        media = self.media.room(session_id)
+        recorder = Recorder(active.id, active, media.request_keyframe, segment_seconds=self.services.settings.segment_seconds)
+        active.take_gaps = recorder.take_gaps
+        self._recorders[session_id] = recorder
+        since = timestamp()
+
+        def start(room: Room) -> Room:
+            return replace(room, consents=room.consents | {room.host_id}, recording=active.id, recording_since=since)
+
+        _, room = await self._update(session_id, start)
+        media.update(room.state, room.consents)
+        media.attach_recorder(recorder)
+        log.info("session %s: recording %s started by %s", session_id, active.id, seat.participant_id)
+        await self._broadcast(room)
+        return ack_ok(recording=active.id, since=since)
+
+    async def _record_stop(self, sid: str, seat: Seat, payload: Empty) -> dict[str, Any]:
+        room = await self.rooms.get(seat.session_id)
+        if room is None:
+            raise NotFound("no such room")
+        require_host(room, seat)
+        recording = room.recording
+        if recording is None:
+            raise InvalidState("the session is not being recorded")
+        await self.stop_recording(seat.session_id, "stopped_by_mediator")
+        return ack_ok(recording=recording)
+
+    async def stop_recording(self, session_id: str, reason: str) -> None:
+        """Stop at once, tell everyone, then write out what the recorder held and the final manifest."""
+        gaps = self._halt(session_id)
+        if await self.rooms.get(session_id) is not None:
+            _, room = await self._update(session_id, lambda r: replace(r, recording=None, recording_since=None))
+            await self._broadcast(room)
+        if gaps is not None:
+            await self.services.recordings.stop(session_id, reason, gaps)
+
+    def _halt(self, session_id: str) -> list[Any] | None:
+        """Detach the session's recorder and stop it (synchronously); its open gaps, or None if none ran."""
+        recorder = self._recorders.pop(session_id, None)
+        if recorder is None:
+            return None
+        media = self.media.get(session_id)
+        if media is not None:
+            media.detach_recorder()
+        return recorder.stop()
+
+    def is_recording(self, session_id: str) -> bool:
+        return session_id in self._recorders
+
+    async def close_recordings(self) -> None:
+        for session_id in list(self._recorders):
+            await self.stop_recording(session_id, "server_stopped")

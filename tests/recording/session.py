@@ -1,0 +1,144 @@
+"""A recorded session of aiortc test clients: parties with bound keys who consent, and a clock camera.
+
+The clock camera paints the wall-clock time into its picture (one grey level per 50 ms), so
+that a decoded recording says when each frame was captured: that is how the tests check that
+the participants' tracks sit on one timeline.
+"""
+
+from __future__ import annotations
+
+import fractions
+import io
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import av
+from aiortc import VideoStreamTrack
+from sqlalchemy import select
+
+from server.evidence.records import DeviceKey, b64, unb64
+from server.models import Recording, RecordingSegment
+from tests.api.test_evidence import latest_code
+from tests.conftest import Actor
+from tests.signaling.live import Meeting, Peer
+from tests.signaling.media_client import MediaClient
+
+STEP = 0.05  # seconds per grey level
+LEVELS = 20  # the picture's clock wraps every second
+GREY0, GREY_STEP = 16, 10
+
+
+def grey_of(at: float) -> int:
+    return GREY0 + int(at / STEP) % LEVELS * GREY_STEP
+
+
+def time_in_second(grey: float) -> float:
+    """Where in its second a frame was captured, from its grey level."""
+    level = round((grey - GREY0) / GREY_STEP) % LEVELS
+    return level * STEP
+
+
+class ClockCamera(VideoStreamTrack):
+    async def recv(self) -> av.VideoFrame:
+        pts, time_base = await self.next_timestamp()
+        frame = av.VideoFrame(width=160, height=120, format="yuv420p")
+        shade = grey_of(time.time())
+        for i, plane in enumerate(frame.planes):
+            plane.update(bytes([shade if i == 0 else 128]) * plane.buffer_size)
+        frame.pts, frame.time_base = pts, fractions.Fraction(time_base.numerator, time_base.denominator)
+        return frame
+
+
+async def bind_key(meeting: Meeting, actor: Actor) -> DeviceKey:
+    """The party proves their phone and binds a device key (as the party page does)."""
+    key = DeviceKey.generate({"kind": "party", "id": "ignored"})
+    started = await actor.call("POST", "/api/v1/party/keys/device", {"spki": b64(key.info.spki)}, expect=201)
+    code = await latest_code(meeting.world)
+    await actor.call(
+        "POST",
+        f"/api/v1/party/keys/device/{started['challenge']}",
+        {"code": code, "signature": key.sign(unb64(started["statement"]))["sig"]},
+        expect=201,
+    )
+    return key
+
+
+@dataclass
+class Person:
+    peer: Peer
+    key: DeviceKey | None = None
+    media: MediaClient | None = None
+
+    async def consent(self) -> dict[str, Any]:
+        assert self.key is not None
+        request = await self.peer.call("consent_prepare", {})
+        assert request["ok"], request
+        signature = self.key.sign(unb64(request["statement"]))["sig"]
+        return await self.peer.call("consent_give", {"challenge": request["challenge"], "signature": signature})
+
+
+@dataclass
+class Recorded:
+    """Host and two parties, admitted, with media running; parties have keys but have not consented."""
+
+    meeting: Meeting
+    people: dict[str, Person] = field(default_factory=dict)
+
+    async def assemble(self, camera: type[VideoStreamTrack] = ClockCamera) -> Recorded:
+        m = self.meeting
+        host = await m.host()
+        self.people["host"] = Person(host)
+        for role in ("applicant", "respondent"):
+            actor = await m.browser_for(role)
+            key = await bind_key(m, actor)
+            peer = await m.join(role, actor)
+            self.people[role] = Person(peer, key)
+            assert (await host.call("admit", {"participant_id": m.id(role)})) == {"ok": True}
+            await peer.wait("admitted")
+        for person in self.people.values():
+            person.media = MediaClient(person.peer, camera=camera)
+            assert (await person.media.start()) == {"ok": True}
+        return self
+
+    @property
+    def host(self) -> Peer:
+        return self.people["host"].peer
+
+    def id(self, who: str) -> str:
+        return self.meeting.host_id if who == "host" else self.meeting.id(who)
+
+    async def close(self) -> None:
+        for person in self.people.values():
+            if person.media is not None:
+                await person.media.close()
+
+
+async def recordings_of(meeting: Meeting) -> list[Recording]:
+    async with meeting.world.services.recordings.maker() as db:
+        query = select(Recording).where(Recording.session_id == meeting.session_id).order_by(Recording.started_at)
+        return list(await db.scalars(query))
+
+
+async def segments_of(meeting: Meeting, recording_id: str) -> list[RecordingSegment]:
+    async with meeting.world.services.recordings.maker() as db:
+        query = select(RecordingSegment).where(RecordingSegment.recording_id == recording_id).order_by(RecordingSegment.index)
+        return list(await db.scalars(query))
+
+
+def decode(data: bytes) -> dict[str, Any]:
+    """What PyAV makes of one WebM file: per kind, frame times (s), and the video's grey levels."""
+    out: dict[str, Any] = {"audio": [], "video": [], "grey": [], "keyframes": []}
+    with av.open(io.BytesIO(data)) as container:
+        for packet in container.demux():
+            if packet.size and packet.stream.type == "video" and packet.is_keyframe:
+                out["keyframes"].append(float(packet.pts * packet.time_base))
+            for frame in packet.decode():
+                if isinstance(frame, av.VideoFrame):
+                    out["video"].append(float(frame.time))
+                    plane = frame.planes[0]
+                    row = bytes(plane)[: plane.line_size]
+                    out["grey"].append(sum(row[: frame.width]) / frame.width)
+                else:
+                    out["audio"].append(float(frame.time))
+    return out

@@ -58,6 +58,9 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     maker = db.make_sessionmaker(engine)
     keyring = Keyring.open(settings.data_dir, settings.default_log_origin)
     ledger = Ledger(maker, keyring, engine.dialect.name, settings.ledger_interval_seconds)
+    recordings = Recordings(
+        maker, ledger, LocalStorage(settings.resolved_recordings_dir), MasterKey.load(settings.recording_key, settings.data_dir)
+    )
     return Services(
         settings=settings,
         accounts=Accounts(maker, settings),
@@ -67,16 +70,11 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         outbox=Outbox(maker, settings, senders if senders is not None else senders_from(settings)),
         ledger=ledger,
         keys=KeyBinding(maker, ledger, settings),
-        evidence=Evidence(maker, ledger, [witness_entry(vkey) for vkey in settings.witnesses]),
+        evidence=Evidence(maker, ledger, [witness_entry(vkey) for vkey in settings.witnesses], recordings),
         staff_keys=StaffKeys(maker, ledger, settings),
         chat=ChatLog(maker),
         consents=Consents(maker, ledger, settings),
-        recordings=Recordings(
-            maker,
-            ledger,
-            LocalStorage(settings.resolved_recordings_dir),
-            MasterKey.load(settings.recording_key, settings.data_dir),
-        ),
+        recordings=recordings,
     )
 
 

@@ -14,6 +14,7 @@ from server.domain import history
 from server.domain.cases import case_for_staff
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, System, require_staff
+from server.domain.recordings import Recordings
 from server.errors import FieldError, Forbidden, InvalidInput, NotFound
 from server.evidence import bundle
 from server.evidence.records import Claim, Record, body_hash, make_body, sha256_hex, timestamp
@@ -43,11 +44,16 @@ class Exported:
 
 class Evidence:
     def __init__(
-        self, maker: async_sessionmaker[AsyncSession], ledger: Ledger, witnesses: list[dict[str, str]] | None = None
+        self,
+        maker: async_sessionmaker[AsyncSession],
+        ledger: Ledger,
+        witnesses: list[dict[str, str]] | None = None,
+        recordings: Recordings | None = None,
     ) -> None:
         self._maker = maker
         self._ledger = ledger
         self._witnesses = witnesses or []
+        self._recordings = recordings
 
     async def _case(self, db: AsyncSession, principal: Principal | None, case_id: str) -> tuple[Principal, Case]:
         """The case's own mediators, or the command line (an operator exporting for a court)."""
@@ -118,6 +124,9 @@ class Evidence:
             if staff.role not in ("mediator", "judge"):
                 raise Forbidden("exports are for the case's mediators and, later, its court")
         await self._ledger.settle()
+        async with self._maker() as db:
+            await self._case(db, principal, case_id)  # authorised before any recording is decrypted
+        recorded = await self._recordings.bundle_files(case_id) if self._recordings is not None else {}
         async with self._maker() as db, db.begin():
             _, case = await self._case(db, principal, case_id)
             entries = await self._ledger.case_entries(db, case.id)
@@ -134,6 +143,7 @@ class Evidence:
                 checkpoint="",
                 proofs={},
                 witnesses=list(self._witnesses),
+                extra_files=recorded,
             )
             manifest_hash = sha256_hex(bundle.manifest_for(contents, export_appended=False))
             actor = {"kind": "platform", "id": "platform"}

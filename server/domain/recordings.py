@@ -36,7 +36,7 @@ from recordings.recorder import Gap, PendingSegment
 from recordings.storage import Storage, StorageError, segment_name
 from server.domain.ledger import Ledger
 from server.errors import Conflict, NotFound
-from server.evidence.records import Claim, body_hash, make_body, timestamp
+from server.evidence.records import Claim, body_hash, canonical, make_body, timestamp
 from server.models import MediationSession, Recording, RecordingSegment, utcnow
 
 log = logging.getLogger(__name__)
@@ -332,6 +332,53 @@ class Recordings:
             )
             rows = list(await db.scalars(query))
         return [StoredSegment(r.index, r.participant_id, r.sha256, r.head, r.bytes, r.start, r.end, r.tracks) for r in rows]
+
+    async def bundle_files(self, case_id: str) -> dict[str, bytes]:
+        """The case's recordings for its evidence bundle: decrypted segments the log vouches for, and each chain.
+
+        Only segments a logged manifest (or interruption record) covers are included: a running
+        recording's newest segments follow in a later export.
+        """
+        async with self.maker() as db:
+            rows = list(await db.scalars(select(Recording).where(Recording.case_id == case_id).order_by(Recording.started_at)))
+            segments = {
+                row.id: list(
+                    await db.scalars(
+                        select(RecordingSegment)
+                        .where(RecordingSegment.recording_id == row.id, RecordingSegment.index <= row.manifested_index)
+                        .order_by(RecordingSegment.index)
+                    )
+                )
+                for row in rows
+            }
+        files: dict[str, bytes] = {}
+        for row in rows:
+            if row.status == "deleted":
+                continue
+            chain_entries = []
+            for seg in segments[row.id]:
+                files[f"recordings/{row.id}/{seg.index:06d}.webm"] = await self.read_segment(row, seg.index)
+                chain_entries.append(
+                    {
+                        "i": seg.index,
+                        "participant": seg.participant_id,
+                        "sha256": seg.sha256,
+                        "start": seg.start,
+                        "end": seg.end,
+                        "head": seg.head,
+                    }
+                )
+            files[f"recordings/{row.id}/chain.json"] = canonical(
+                {
+                    "recording": row.id,
+                    "session": row.session_id,
+                    "previous": row.previous_id,
+                    "base_index": row.base_index,
+                    "base_head": row.base_head,
+                    "segments": chain_entries,
+                }
+            )
+        return files
 
     async def read_segment(self, recording: Recording, index: int) -> bytes:
         """A segment's plaintext (it fails to open if altered at rest)."""

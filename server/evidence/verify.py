@@ -26,7 +26,7 @@ from typing import IO, Any, Literal, TypeVar
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from server.evidence import bundle as bz
-from server.evidence import merkle, note
+from server.evidence import merkle, note, recording_check
 from server.evidence.records import (
     USER_VERIFIED_TYPES,
     KeyInfo,
@@ -104,6 +104,7 @@ class Report:
     checkpoint: dict[str, Any] | None = None  # size, root, key, pinned
     witnesses: list[dict[str, Any]] = field(default_factory=list)  # name, time, pinned
     files_checked: int = 0
+    recordings: list[dict[str, Any]] = field(default_factory=list)  # coverage of each recording
 
     @property
     def problems(self) -> list[Finding]:
@@ -211,6 +212,7 @@ class _Checker:
         self.check_saved()
         self.check_witnesses()
         self.check_export()
+        self.check_recordings()
         self.report.records = [self.summaries[s] for s in sorted(self.summaries)]
 
     # (a) manifest -------------------------------------------------------------------------
@@ -652,6 +654,17 @@ class _Checker:
 
     # (g) export --------------------------------------------------------------------------------
 
+    def check_recordings(self) -> None:
+        """Segments against their manifests and chain; manifests must be the recorder key's."""
+        for seq, record in sorted(self.records.items()):
+            if record.claim.type in ("segment_manifest", "recording_interrupted"):
+                summary = self.summaries.get(seq)
+                methods = {s.method for s in summary.signers} if summary else set()
+                if "recorder_key" not in methods:
+                    self.problem("manifest_not_recorder", seq=seq)
+        coverage = recording_check.check(self.records, self.files, self.add)
+        self.report.recordings = [c.to_json() for c in coverage]
+
     def check_export(self) -> None:
         """The last export record must carry this manifest's hash; without one the file list is not in the log."""
         seq = self.export_seq
@@ -775,6 +788,21 @@ TEXT: dict[str, tuple[str, str]] = {
                                       "The bundle has no export record, so manifest.json is not in the log: the file list cannot be confirmed."),
     "witness_missing": ("见证方 {name} 没有为检查点共同签名。", "Witness {name} has not cosigned the checkpoint."),
     "witness_invalid": ("见证方 {name} 的共同签名无效（{detail}）。", "The cosignature of witness {name} is invalid ({detail})."),
+    "segment_missing": ("录像 {recording} 的第 {index} 段（{file}）缺失：片段清单（第 {seq} 条记录）登记了它，但证据包中没有。",
+                        "Segment {index} of recording {recording} ({file}) is missing: segment manifest record {seq} lists it."),
+    "segment_altered": ("录像片段 {file}（第 {index} 段）已被改动：其哈希与片段清单（第 {seq} 条记录）登记的不一致。",
+                        "Recording segment {file} (segment {index}) was altered: its hash differs from segment manifest record {seq}."),
+    "segment_reordered": ("录像片段 {file} 中存放的是第 {other} 段，而不是第 {index} 段：片段被调换了位置。",
+                          "Recording segment {file} holds segment {other}, not segment {index}: segments were swapped."),
+    "segment_unlisted": ("录像片段 {file} 不在任何片段清单中：它是后来加入的。", "Recording segment {file} is in no segment manifest: it was added afterwards."),
+    "segment_chain_broken": ("录像 {recording} 的片段链在第 {index} 段处断开（第 {seq} 条记录）：片段被删除、插入或改动过。",
+                             "The segment chain of recording {recording} breaks at segment {index} (record {seq}): segments were removed, inserted or altered."),
+    "segment_manifest_missing": ("录像 {recording} 的片段清单不连续：第 {seq} 条记录从第 {got} 段开始，应从第 {expected} 段开始。",
+                                 "The segment manifests of recording {recording} have a gap: record {seq} starts at segment {got}, not {expected}."),
+    "manifest_not_recorder": ("第 {seq} 条录像记录不是由平台的录像密钥签名的。", "Recording record {seq} is not signed by the platform's recorder key."),
+    "recording_interrupted": ("录像 {recording} 因服务器停止而中断；已写入的第 1–{index} 段完整可核验。",
+                              "Recording {recording} was interrupted when the server stopped; the segments written (up to {index}) are complete and verify."),
+    "recording_unfinished": ("录像 {recording} 在导出时尚未结束（已登记至第 {index} 段）。", "Recording {recording} had not ended at export (segments up to {index} are logged)."),
     "log_key_not_pinned": ("日志公钥 {vkey} 取自证据包本身；请与平台公布的日志公钥核对，或用 --trusted-key 指定可信的日志公钥。",
                            "The log key {vkey} was taken from the bundle itself; compare it with the platform's published key, or give it with --trusted-key."),
 }
@@ -820,8 +848,20 @@ WORDS = {
                     "Export record {seq} logs the hash of manifest.json; none of the {files} files it lists was changed."),
     "problems": ("问题（{k}）", "Problems ({k})"),
     "warnings": ("提示（{k}）", "Notes ({k})"),
-    "numbers": ("一二三四五", "12345"),
+    "numbers": ("一二三四五六", "123456"),
     "sep": ("、", ", "),
+    "recordings": ("录像覆盖范围", "What the recordings cover"),
+    "recording": ("录像 {recording}（{status}）", "Recording {recording} ({status})"),
+    "covered": ("　　{who}：{start} 至 {end}，共录制 {seconds} 秒", "    {who}: {start} to {end}, {seconds} s recorded"),
+    "gap": ("　　　　缺口 {start} 至 {end}：{reason}", "        gap {start} to {end}: {reason}"),
+    "complete": ("完整", "complete"), "interrupted": ("中断", "interrupted"), "unfinished": ("未结束", "unfinished"),
+}
+GAP_REASONS = {
+    "not_consented": ("尚未同意录制", "had not consented"), "muted": ("麦克风关闭", "microphone off"),
+    "camera_off": ("摄像头关闭", "camera off"), "reconnecting": ("网络重连中", "reconnecting"),
+    "waiting": ("在等候室", "in the waiting room"), "held": ("被暂时请出", "on hold"), "left": ("已离开", "left"),
+    "caucus": ("背对背调解（不录制）", "private talk (not recorded)"), "no_media": ("未收到音视频（丢包或断线）", "no media received (loss or dropout)"),
+    "stopped": ("录制停止", "recording stopped"),
 }
 # fmt: on
 
@@ -915,6 +955,26 @@ def _chain_section(report: Report, lang: str) -> list[str]:
     return out + [_fmt(_pick(WORDS, "manifest_ok", lang), seq=f.seq, files=report.files_checked) for f in logged]
 
 
+def _recordings_section(report: Report, lang: str) -> list[str]:
+    out = []
+    for rec in report.recordings:
+        out.append(_fmt(_pick(WORDS, "recording", lang), recording=rec["recording"], status=_pick(WORDS, rec["status"], lang)))
+        for who, part in rec["participants"].items():
+            start = _time(part["from"], lang) if part["from"] else "-"
+            end = _time(part["to"], lang) if part["to"] else "-"
+            out.append(_fmt(_pick(WORDS, "covered", lang), who=who, start=start, end=end, seconds=part["recorded_seconds"]))
+            for gap in part["gaps"]:
+                out.append(
+                    _fmt(
+                        _pick(WORDS, "gap", lang),
+                        start=_time(str(gap.get("start")), lang),
+                        end=_time(str(gap.get("end")), lang) if gap.get("end") else "-",
+                        reason=_pick(GAP_REASONS, str(gap.get("reason")), lang),
+                    )
+                )
+    return out
+
+
 def _ordered(findings: list[Finding]) -> list[Finding]:
     """Files first, then records by number, then the log: the order a reader checks them in."""
     return sorted(findings, key=lambda f: (0, 0) if f.code.startswith("file_") else (1, f.seq) if f.seq is not None else (2, 0))
@@ -932,6 +992,8 @@ def render(report: Report, lang: str = "zh") -> str:
         verdict = _fmt(_pick(WORDS, "pass", lang), case=report.case, n=len(report.records), log=report.log)
     lines = [verdict, _fmt(_pick(WORDS, "bundle", lang), bundle=report.bundle), ""]
     parts = (("who", _records_section), ("log", _log_section), ("chain", _chain_section)) if report.readable else ()
+    if report.readable and report.recordings:
+        parts = (*parts, ("recordings", _recordings_section))
     sections = [(_pick(WORDS, title, lang), body(report, lang)) for title, body in parts]
     for title, items in (("problems", problems), ("warnings", warnings)):
         numbered = [f"{i}. {sentence(f, lang)}" for i, f in enumerate(items, 1)]
@@ -983,7 +1045,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.json:
         findings = [asdict(f) | {"message": sentence(f, args.lang)} for f in report.findings]
-        print(json.dumps({"ok": report.ok, "case": report.case, "findings": findings}, ensure_ascii=False, indent=1, default=str))
+        out = {"ok": report.ok, "case": report.case, "findings": findings, "recordings": report.recordings}
+        print(json.dumps(out, ensure_ascii=False, indent=1, default=str))
     else:
         sys.stdout.write(render(report, args.lang))
     return report.exit_code

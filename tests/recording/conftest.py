@@ -24,7 +24,7 @@ def database_url(tmp_path: Path, sqlite_template: str) -> Iterator[str]:
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return replace(settings, media_loopback=True, reconnect_grace_seconds=2.0, segment_seconds=2.0)
+    return replace(settings, media_loopback=True, reconnect_grace_seconds=2.0)
 
 
 @pytest.fixture

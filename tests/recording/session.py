@@ -10,6 +10,8 @@ from __future__ import annotations
 import fractions
 import io
 import time
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +20,7 @@ from aiortc import VideoStreamTrack
 from sqlalchemy import select
 
 from server.evidence.records import DeviceKey, b64, unb64
-from server.models import Recording, RecordingSegment
+from server.models import MediationSession, Recording, RecordingSegment
 from tests.api.test_evidence import latest_code
 from tests.conftest import Actor
 from tests.signaling.live import Meeting, Peer
@@ -85,21 +87,30 @@ class Recorded:
     meeting: Meeting
     people: dict[str, Person] = field(default_factory=dict)
 
-    async def assemble(self, camera: type[VideoStreamTrack] = ClockCamera) -> Recorded:
-        m = self.meeting
-        host = await m.host()
+    async def assemble(self, parties: tuple[str, ...] = ("applicant", "respondent")) -> Recorded:
+        host = await self.meeting.host()
         self.people["host"] = Person(host)
-        for role in ("applicant", "respondent"):
-            actor = await m.browser_for(role)
-            key = await bind_key(m, actor)
-            peer = await m.join(role, actor)
-            self.people[role] = Person(peer, key)
-            assert (await host.call("admit", {"participant_id": m.id(role)})) == {"ok": True}
-            await peer.wait("admitted")
-        for person in self.people.values():
-            person.media = MediaClient(person.peer, camera=camera)
-            assert (await person.media.start()) == {"ok": True}
+        await self.start_media(self.people["host"])
+        for role in parties:
+            await self.add(role)
         return self
+
+    async def add(self, role: str) -> Person:
+        """The party binds a key, joins, is admitted and starts their camera and microphone."""
+        m = self.meeting
+        actor = await m.browser_for(role)
+        key = await bind_key(m, actor)
+        peer = await m.join(role, actor)
+        person = self.people[role] = Person(peer, key)
+        assert (await self.host.call("admit", {"participant_id": m.id(role)})) == {"ok": True}
+        await peer.wait("admitted")
+        await self.start_media(person)
+        return person
+
+    @staticmethod
+    async def start_media(person: Person) -> None:
+        person.media = MediaClient(person.peer, camera=ClockCamera)
+        assert (await person.media.start()) == {"ok": True}
 
     @property
     def host(self) -> Peer:
@@ -142,3 +153,30 @@ def decode(data: bytes) -> dict[str, Any]:
                 else:
                     out["audio"].append(float(frame.time))
     return out
+
+
+async def export(meeting: Meeting) -> bytes:
+    """The case's evidence bundle, as the mediator downloads it."""
+    case_id = await case_of(meeting)
+    response = await meeting.liu.request("POST", f"/api/v1/cases/{case_id}/evidence/bundle")
+    assert response.status == 200, await response.text()
+    return await response.read()
+
+
+async def case_of(meeting: Meeting) -> str:
+    async with meeting.world.services.recordings.maker() as db:
+        session = await db.get(MediationSession, meeting.session_id)
+        assert session is not None
+        return session.case_id
+
+
+def rezip(bundle: bytes, change: Callable[[dict[str, bytes]], None]) -> bytes:
+    """The bundle with its files changed by ``change`` (as someone tampering with it would)."""
+    with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
+        files = {name: zf.read(name) for name in zf.namelist()}
+    change(files)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return out.getvalue()

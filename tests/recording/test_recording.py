@@ -1,47 +1,105 @@
-"""Recording a live session: consent first, encoded frames to chained, sealed segments, on one timeline."""
+"""Recording a live session: encoded frames into chained, sealed segments, on one timeline, verifiable.
+
+Three aiortc participants (the mediator and two parties with bound keys who consented) run
+through the real server; their cameras paint the wall-clock time into the picture, so a
+decoded recording shows when each frame was captured and the tests can check sync.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import io
+import itertools
 import time
 
 from recordings import webm
-from tests.recording.session import Recorded, decode, recordings_of, segments_of, time_in_second
+from server.evidence.verify import render, verify_bundle
+from tests.recording.session import Recorded, decode, export, recordings_of, rezip, segments_of, time_in_second
+
+RECORD_SECONDS = 20.0
 
 
-async def test_a_consented_three_person_session_records_each_participant_in_sync(recorded: Recorded) -> None:
-    s = await recorded.assemble()
+async def record(s: Recorded, seconds: float) -> tuple[float, float]:
+    """Everyone consents, the mediator records for ``seconds`` and stops. Returns wall-clock start and stop."""
     for who in ("applicant", "respondent"):
         assert (await s.people[who].consent())["ok"]
-    # Let media settle before starting, as a mediator would after greeting everyone.
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(1.0)  # media settles, as it does while a mediator greets everyone
     started = await s.host.call("record_start", {})
     assert started["ok"], started
     t0 = time.time()
-    await asyncio.sleep(8)
+    await asyncio.sleep(seconds)
     assert (await s.host.call("record_stop", {}))["ok"]
-    t1 = time.time()
+    return t0, time.time()
+
+
+async def test_a_three_person_session_is_recorded_per_participant_in_sync_and_its_bundle_verifies(recorded: Recorded) -> None:
+    s = await recorded.assemble()
+    t0, t1 = await record(s, RECORD_SECONDS)
+    real = t1 - t0
     [recording] = await recordings_of(s.meeting)
-    assert recording.status == "stopped"
-    segments = await segments_of(s.meeting, recording.id)
+    assert recording.status == "stopped" and recording.end_reason == "stopped_by_mediator"
     services = s.meeting.world.services
     by_person: dict[str, list[bytes]] = {}
-    for seg in segments:
+    for seg in await segments_of(s.meeting, recording.id):
         by_person.setdefault(seg.participant_id, []).append(await services.recordings.read_segment(recording, seg.index))
     assert set(by_person) == {s.id("host"), s.id("applicant"), s.id("respondent")}
-    offsets = {}
+    offsets, starts = {}, {}
     for pid, parts in by_person.items():
         got = decode(webm.remux(parts))
-        print(pid, len(got["video"]), len(got["audio"]), got["video"][:1], got["video"][-1:], got["keyframes"])
-        assert got["video"] and got["audio"]
-        duration = got["audio"][-1] - got["audio"][0]
-        assert abs(duration - (t1 - t0)) < 0.05 * (t1 - t0), (duration, t1 - t0)
-        # Capture time (painted into the picture) against the time the recording gives the frame.
+        assert got["video"] and got["audio"], pid
+        for kind in ("audio", "video"):
+            duration = got[kind][-1] - got[kind][0]
+            assert abs(duration - real) < 0.05 * real, (pid, kind, duration, real)
+        keyframe_gaps = [b - a for a, b in itertools.pairwise(got["keyframes"])]
+        assert keyframe_gaps and max(keyframe_gaps) < 6.0, got["keyframes"]
+        # When each frame was captured (painted into it) against where the recording put it.
         diffs = []
         for at, grey in zip(got["video"], got["grey"], strict=True):
             d = (time_in_second(grey) - (t0 + at)) % 1.0
             diffs.append(d - 1.0 if d > 0.5 else d)
         diffs.sort()
-        offsets[pid] = diffs[len(diffs) // 2]
-    print(offsets)
-    assert max(offsets.values()) - min(offsets.values()) < 0.1
+        offsets[pid], starts[pid] = diffs[len(diffs) // 2], got["video"][0]
+    assert max(offsets.values()) - min(offsets.values()) < 0.1, offsets
+    assert max(starts.values()) - min(starts.values()) < 0.5, starts
+
+    # The evidence bundle carries the segments and verifies, with each participant's coverage.
+    report = verify_bundle(io.BytesIO(await export(s.meeting)))
+    assert report.ok, render(report, "en")
+    [coverage] = report.recordings
+    assert coverage["status"] == "complete" and coverage["end_reason"] == "stopped_by_mediator"
+    assert set(coverage["participants"]) == set(by_person)
+    for part in coverage["participants"].values():
+        assert abs(part["recorded_seconds"] - real) < 0.05 * real
+        assert part["gaps"] == []
+    assert "录像覆盖范围" in render(report, "zh")
+
+
+async def test_a_flipped_dropped_or_swapped_segment_is_named_by_verify(recorded: Recorded) -> None:
+    s = await recorded.assemble()
+    await record(s, 5.0)
+    bundle = await export(s.meeting)
+    assert verify_bundle(io.BytesIO(bundle)).ok
+    [recording] = await recordings_of(s.meeting)
+    names = [f"recordings/{recording.id}/{seg.index:06d}.webm" for seg in await segments_of(s.meeting, recording.id)]
+    assert len(names) >= 3
+    first, second = names[0], names[1]
+
+    def flip(files: dict[str, bytes]) -> None:
+        data = bytearray(files[second])
+        data[len(data) // 2] ^= 0x01
+        files[second] = bytes(data)
+
+    def drop(files: dict[str, bytes]) -> None:
+        del files[second]
+
+    def swap(files: dict[str, bytes]) -> None:
+        files[first], files[second] = files[second], files[first]
+
+    flipped = verify_bundle(io.BytesIO(rezip(bundle, flip)))
+    assert not flipped.ok and flipped.has("segment_altered", file=second)
+    assert f"录像片段 {second}" in render(flipped, "zh")
+    dropped = verify_bundle(io.BytesIO(rezip(bundle, drop)))
+    assert not dropped.ok and dropped.has("segment_missing", file=second)
+    swapped = verify_bundle(io.BytesIO(rezip(bundle, swap)))
+    assert swapped.has("segment_reordered", file=first) and swapped.has("segment_reordered", file=second)
+    assert "holds segment 1, not segment 2" in render(swapped, "en")

@@ -25,6 +25,7 @@ EVENTS = (
     "ended",
     "quality",
     "media_failed",
+    "recording_stopped",
 )
 
 

@@ -1,0 +1,105 @@
+"""Consent decides what is recorded: nothing before everyone agreed, nothing after a withdrawal, no one who did not agree."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+
+from server.evidence.records import parse_time
+from server.evidence.verify import verify_bundle
+from tests.recording.session import Recorded, case_of, export, recordings_of, segments_of
+from tests.signaling.live import eventually
+
+
+def stored_files(s: Recorded) -> list[str]:
+    root = s.meeting.world.services.settings.resolved_recordings_dir
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+async def evidence_types(s: Recorded) -> list[str]:
+    await s.meeting.world.services.ledger.settle()
+    items = (await s.meeting.liu.call("GET", f"/api/v1/cases/{await case_of(s.meeting)}/evidence"))["items"]
+    return [item["type"] for item in items]
+
+
+async def test_recording_starts_only_once_every_admitted_participant_has_consented(recorded: Recorded) -> None:
+    s = await recorded.assemble()
+    assert (await s.people["applicant"].consent())["ok"]
+    refused = await s.host.call("record_start", {})
+    assert refused["ok"] is False
+    assert refused["error"]["reason"] == "consent_missing" and "李四" in refused["error"]["message"]
+    await asyncio.sleep(2.0)  # media flows meanwhile; none of it may be written
+    assert await recordings_of(s.meeting) == [] and stored_files(s) == []
+    assert s.host.view["recording"]["active"] is False
+    consented = {p["name"]: p["consented"] for p in s.host.view["participants"]}
+    assert consented == {"刘调解员": False, "张三": True, "李四": False}
+    # A party cannot start it, and the host does not sign the party's statement.
+    assert (await s.people["applicant"].peer.call("record_start", {}))["error"]["code"] == "forbidden"
+    assert (await s.host.call("consent_prepare", {}))["error"]["code"] == "invalid_state"
+
+    assert (await s.people["respondent"].consent())["ok"]
+    started = await s.host.call("record_start", {})
+    assert started["ok"], started
+    await eventually(lambda: all(p.view["recording"]["active"] for p in (s.host, s.people["applicant"].peer)))
+    assert await evidence_types(s) == ["case_opened", "key_bound", "key_bound", "consent", "consent", "consent"]
+
+
+async def test_a_party_without_a_bound_key_is_told_to_bind_one(recorded: Recorded) -> None:
+    s = await recorded.assemble(parties=())
+    m = s.meeting
+    peer = await m.join("applicant", await m.browser_for("applicant"))
+    answer = await peer.call("consent_prepare", {})
+    assert answer["ok"] is False and answer["error"]["reason"] == "no_key"
+    # A signature that is not theirs over a statement that was never prepared is refused too.
+    bad = await peer.call("consent_give", {"challenge": "x" * 32, "signature": "AAAA"})
+    assert bad["ok"] is False and bad["error"]["code"] == "not_found"
+
+
+async def test_a_withdrawal_stops_the_recording_for_everyone_within_a_second(recorded: Recorded) -> None:
+    s = await recorded.assemble()
+    for who in ("applicant", "respondent"):
+        assert (await s.people[who].consent())["ok"]
+    await asyncio.sleep(1.0)
+    assert (await s.host.call("record_start", {}))["ok"]
+    await asyncio.sleep(5.0)
+    withdrawn_at = time.time()
+    answer = await s.people["respondent"].peer.call("consent_withdraw", {})
+    assert answer["ok"] and answer["recording_stopped"] is True
+    stopped = await s.host.wait("recording_stopped")
+    assert stopped["reason"] == "consent_withdrawn" and stopped["by"] == "李四" and "撤回" in stopped["message"]
+    await eventually(lambda: not any(p.peer.view["recording"]["active"] for p in s.people.values()))
+    [recording] = await recordings_of(s.meeting)
+    assert recording.status == "stopped" and recording.end_reason == "consent_withdrawn"
+    segments = await segments_of(s.meeting, recording.id)
+    last_end = max(parse_time(seg.end).timestamp() for seg in segments)
+    assert withdrawn_at - 1.0 < last_end < withdrawn_at + 1.0
+    files_then = stored_files(s)
+    await asyncio.sleep(2.0)  # media still flows between the three; nothing more is written
+    assert stored_files(s) == files_then
+    assert (await evidence_types(s))[-2:] == ["consent_withdrawn", "segment_manifest"]  # then the final manifest
+    # Starting again needs the respondent's consent again.
+    again = await s.host.call("record_start", {})
+    assert again["ok"] is False and again["error"]["reason"] == "consent_missing"
+
+
+async def test_someone_admitted_later_is_recorded_only_from_their_consent(recorded: Recorded) -> None:
+    s = await recorded.assemble(parties=("applicant",))
+    assert (await s.people["applicant"].consent())["ok"]
+    await asyncio.sleep(1.0)
+    assert (await s.host.call("record_start", {}))["ok"]
+    late = await s.add("respondent")
+    await asyncio.sleep(5.0)  # the respondent's media reaches the server, unrecorded
+    consented_at = time.time()
+    assert (await late.consent())["ok"]
+    await asyncio.sleep(6.0)
+    assert (await s.host.call("record_stop", {}))["ok"]
+    [recording] = await recordings_of(s.meeting)
+    mine = [seg for seg in await segments_of(s.meeting, recording.id) if seg.participant_id == s.id("respondent")]
+    assert mine, "recorded after consenting"
+    assert min(parse_time(seg.start).timestamp() for seg in mine) >= consented_at
+    report = verify_bundle(io.BytesIO(await export(s.meeting)))
+    assert report.ok
+    gaps = report.recordings[0]["participants"][s.id("respondent")]["gaps"]
+    assert sorted((g["kind"], g["reason"]) for g in gaps) == [("audio", "not_consented"), ("video", "not_consented")]
+    assert parse_time(gaps[0]["end"]).timestamp() <= consented_at + 1.0

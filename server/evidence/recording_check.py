@@ -81,8 +81,18 @@ def check(records: dict[int, Record], files: dict[str, bytes], add: Report) -> l
     for name, data in files.items():
         if SEGMENT_FILE.fullmatch(name):
             hashes_in_bundle[name] = hashlib.sha256(data).hexdigest()
-    for recording_id, manifests in by_recording.items():
-        coverage.append(_check_recording(recording_id, manifests, files, hashes_in_bundle, listed, add))
+    last_head: dict[str, str] = {}  # per session: the head where its latest recording ended
+    for recording_id, manifests in by_recording.items():  # in log order of their first records
+        result = _check_recording(recording_id, manifests, files, hashes_in_bundle, listed, add)
+        coverage.append(result)
+        first = manifests[0]
+        start = str(first.public.get("prev_head"))
+        before = last_head.get(result.session)
+        if before is not None and start == before:
+            add("ok", "recording_resumed", seq=first.seq, recording=recording_id)
+        elif start != chain.GENESIS.hex():
+            add("problem", "recording_chain_broken", seq=first.seq, recording=recording_id)
+        last_head[result.session] = str(manifests[-1].public.get("head"))
     for name in sorted(hashes_in_bundle):
         if name not in listed:
             add("problem", "segment_unlisted", file=name)

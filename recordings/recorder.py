@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from recordings.timeline import TrackClock
+from recordings.timeline import SenderClock, TrackClock
 from recordings.webm import Frame, Kind
 from signaling.routing import MAIN_ROOM, RoomState, Track, flows
 
@@ -112,15 +112,21 @@ class ParticipantWriter:
         self.video_asked_at = 0.0
         self.gaps: list[Gap] = []
         self.clocks: dict[str, tuple[object, TrackClock]] = {}
+        #: Once sender reports come: one mapping for the participant's audio and video together (lip sync).
+        self.sender_clock = SenderClock()
 
-    def place(self, kind: str, source: object, clock_rate: int, timestamp: int, arrival: float) -> float:
+    def place(
+        self, kind: str, source: object, clock_rate: int, timestamp: int, arrival: float, sender_time: float | None
+    ) -> float:
         current = self.clocks.get(kind)
         if current is None or current[0] is not source:
             current = (source, TrackClock(clock_rate))  # a new publication (the publisher reconnected)
             self.clocks[kind] = current
             if kind == "video":
                 self.video_waiting = True
-        return current[1].place(timestamp, arrival)
+        if sender_time is None:
+            return current[1].place(timestamp, arrival)
+        return self.sender_clock.place(sender_time, arrival)
 
     def add(self, kind: Kind, at: float, data: bytes, keyframe: bool) -> None:
         r = self.recorder
@@ -224,14 +230,24 @@ class Recorder:
                 self.ask_keyframe(pid)
         self.following = frozenset(wanted)
 
-    def on_frame(self, participant_id: str, kind: str, source: object, clock_rate: int, timestamp: int, data: bytes) -> None:
+    def on_frame(
+        self,
+        participant_id: str,
+        kind: str,
+        source: object,
+        clock_rate: int,
+        timestamp: int,
+        data: bytes,
+        sender_time: float | None = None,
+    ) -> None:
+        """One encoded frame; ``sender_time`` is when the sender says it was captured (RTCP SR), if known."""
         if self.stopped or (participant_id, kind) not in self.following:
             return
         writer = self.writers.get(participant_id)
         if writer is None:
             return
         self.frames_in += 1
-        at = writer.place(kind, source, clock_rate, timestamp, self.clock())
+        at = writer.place(kind, source, clock_rate, timestamp, self.clock(), sender_time)
         keyframe = kind == "video" and len(data) >= 6 and (data[0] & 1) == 0 and data[3:6] == b"\x9d\x01\x2a"
         writer.add("video" if kind == "video" else "audio", at, data, keyframe)
 

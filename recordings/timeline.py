@@ -1,16 +1,19 @@
 """Placing each received frame on the session's one timeline.
 
-Each track's frames carry RTP timestamps in the sender's media clock (aiortc rebases them to
-start at 0 per receiver). The recorder maps them onto the server's wall clock with the
-smallest transit seen so far: ``offset = min(arrival - rtp / clock_rate)``, and a frame's
-time is ``offset + rtp / clock_rate``. The frame that crossed the network fastest fixes the
-mapping, so jitter and a burst of late packets do not smear the timeline, and because every
-track of every participant is mapped to the same server clock, tracks line up with each
-other to within the difference of their best network transits (milliseconds on one network).
+Each track's frames carry RTP timestamps in the sender's media clock; RTCP sender reports
+(SR) tie that clock to the sender's wall clock, the same clock for all tracks of one sender.
+So a frame's capture time on the sender's clock is ``sr_wall + (rtp - sr_rtp) / clock_rate``
+(``signaling.aiortc_hooks.on_sender_report``), and that keeps a participant's audio and video
+in sync with each other (lip sync), however differently their packets travel.
 
-RTCP sender reports would give each sender's own NTP clock; aiortc keeps them private and
-rebases RTP timestamps, and the sender's clock would still need mapping to the server's, so
-the minimum-transit mapping (what receivers use for playout anyway) is what we use.
+The senders' clocks are not the server's (a phone's clock may be seconds off), so each
+participant's clock is mapped onto the server's with the smallest transit seen so far:
+``offset = min(arrival - sender_time)``, a frame's time being ``offset + sender_time``. The
+frame that crossed the network fastest fixes the mapping, so jitter and late bursts do not
+smear the timeline, and since every participant is mapped onto the same server clock, the
+participants line up with each other to within the difference of their best transits
+(milliseconds on one network). Until a track's first sender report arrives (about a second),
+its own RTP clock is mapped the same way (:class:`TrackClock`).
 """
 
 from __future__ import annotations
@@ -29,3 +32,19 @@ class TrackClock:
         if self.offset is None or transit < self.offset:
             self.offset = transit
         return self.offset + media
+
+
+class SenderClock:
+    """A sender's wall clock (from its RTCP sender reports) to server wall-clock seconds."""
+
+    #: A frame placed this much before it arrived means the sender's clock jumped back: start afresh.
+    JUMP = 1.0
+
+    def __init__(self) -> None:
+        self.offset: float | None = None
+
+    def place(self, sender_time: float, arrival: float) -> float:
+        transit = arrival - sender_time
+        if self.offset is None or transit < self.offset or transit - self.offset > self.JUMP:
+            self.offset = transit
+        return self.offset + sender_time

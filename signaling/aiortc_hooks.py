@@ -20,6 +20,7 @@ from typing import Any
 import aioice.ice
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
+from aiortc.rtp import RtcpSrPacket
 
 PINNED_AIORTC = "1.16.0"
 
@@ -31,6 +32,11 @@ RX_THREAD_ATTR = "_RTCRtpReceiver__decoder_thread"
 RX_PLI = "_send_rtcp_pli"
 #: ``()``: called by the sender on a PLI/FIR from its subscriber; by default flags the encoder.
 TX_KEYFRAME = "_send_keyframe"
+#: ``async (packet)``: the RTCP the DTLS transport routes to this receiver (sender reports among it).
+RX_RTCP = "_handle_rtcp_packet"
+#: ``TimestampMapper`` (``_origin``, ``_last``): how the receiver rebases RTP timestamps to start at 0.
+RX_TIMESTAMP_MAPPER = "_RTCRtpReceiver__timestamp_mapper"
+NTP_UNIX_OFFSET = 2_208_988_800  # seconds from 1900 (NTP) to 1970 (Unix)
 
 FrameCallback = Callable[[Any, Any], None]
 
@@ -78,6 +84,33 @@ async def request_keyframe(receiver: RTCRtpReceiver) -> bool:
     for source in sources:
         await getattr(receiver, RX_PLI)(source.source)
     return bool(sources)
+
+
+def ntp_seconds(ntp: int) -> float:
+    """A 64-bit NTP timestamp as Unix seconds."""
+    return (ntp >> 32) - NTP_UNIX_OFFSET + (ntp & 0xFFFFFFFF) / (1 << 32)
+
+
+def on_sender_report(receiver: RTCRtpReceiver, handler: Callable[[float, int], None]) -> None:
+    """Call ``handler(sender_wall_seconds, rtp_timestamp)`` on each RTCP sender report.
+
+    The RTP timestamp is rebased the way the receiver rebases frame timestamps (the
+    ``JitterFrame.timestamp`` the tap sees), so the pair maps any frame to the sender's clock:
+    ``wall = sender_wall + (frame.timestamp - rtp_timestamp) / clock_rate``. Reports before the
+    first frame cannot be rebased and are skipped.
+    """
+    original = getattr(receiver, RX_RTCP)
+    mapper = getattr(receiver, RX_TIMESTAMP_MAPPER)
+
+    async def handle(packet: Any) -> None:
+        if isinstance(packet, RtcpSrPacket) and mapper._origin is not None and mapper._last is not None:
+            last = mapper._last - mapper._origin
+            rtp = packet.sender_info.rtp_timestamp - mapper._origin
+            rtp += round((last - rtp) / (1 << 32)) * (1 << 32)  # the wrap nearest the latest frame
+            handler(ntp_seconds(packet.sender_info.ntp_timestamp), rtp)
+        await original(packet)
+
+    setattr(receiver, RX_RTCP, handle)
 
 
 def on_keyframe_request(sender: RTCRtpSender, handler: Callable[[], None]) -> None:

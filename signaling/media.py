@@ -70,7 +70,16 @@ class FrameRecorder(Protocol):
     """What the media room needs of a recorder (``recordings.recorder.Recorder``)."""
 
     def follow(self, state: RoomState, consented: frozenset[str], publishing: set[tuple[str, str]]) -> None: ...
-    def on_frame(self, participant_id: str, kind: str, source: object, clock_rate: int, timestamp: int, data: bytes) -> None: ...
+    def on_frame(
+        self,
+        participant_id: str,
+        kind: str,
+        source: object,
+        clock_rate: int,
+        timestamp: int,
+        data: bytes,
+        sender_time: float | None = None,
+    ) -> None: ...
 
 
 def media_kind(kind: TrackKind) -> str:
@@ -194,7 +203,13 @@ class Publication:
         self._last_pli = 0.0
         self._pli_pending = False
         self._background = Background(log, f"keyframe request to {publisher_id}")
+        #: The latest RTCP sender report: (the sender's wall clock, the RTP timestamp it stands for).
+        self.sender_report: tuple[float, int] | None = None
         aiortc_hooks.tap_receiver(receiver, self._on_frame)
+        aiortc_hooks.on_sender_report(receiver, self._on_sender_report)
+
+    def _on_sender_report(self, wall: float, rtp_timestamp: int) -> None:
+        self.sender_report = (wall, rtp_timestamp)
 
     def _on_frame(self, codec: Any, frame: Any) -> None:
         self.frames_in += 1
@@ -202,7 +217,9 @@ class Publication:
             subscription.push(self, codec.clockRate, frame.timestamp, frame.data)
         recorder = self.room.recorder if self.room is not None else None
         if recorder is not None:
-            recorder.on_frame(self.publisher_id, self.kind, self, codec.clockRate, frame.timestamp, frame.data)
+            report = self.sender_report
+            sent = None if report is None else report[0] + (frame.timestamp - report[1]) / codec.clockRate
+            recorder.on_frame(self.publisher_id, self.kind, self, codec.clockRate, frame.timestamp, frame.data, sent)
 
     def request_keyframe(self) -> None:
         if self.kind == "audio" or self._pli_pending:

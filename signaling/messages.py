@@ -158,6 +158,9 @@ def ack_error(exc: BaseException) -> dict[str, Any]:
         reason = exc.details.get("reason")
         if isinstance(reason, str):
             out["error"]["reason"] = reason  # a machine-readable cause, e.g. no_key: bind a key first
+        missing = exc.details.get("missing")
+        if isinstance(missing, list):
+            out["error"]["missing"] = [str(name) for name in missing]  # consent_missing: who
         return out
     if isinstance(exc, RoutingError):
         return _error(InvalidState.code, str(exc))

@@ -135,7 +135,11 @@ class RecordingEvents:
             if p.state == "admitted" and not p.is_recorder and p.id != room.host_id and p.id not in room.consents
         ]
         if missing:
-            raise InvalidState("not everyone has consented yet: " + "、".join(missing), reason="consent_missing")
+            raise InvalidState(
+                "尚有人未同意录音录像 / not everyone has consented yet: " + "、".join(missing),
+                reason="consent_missing",
+                missing=missing,
+            )
         if room.host_id not in room.consents:
             await self.services.consents.staff_start(self._principals.get(sid), seat.session_id)
         session_id = seat.session_id

@@ -69,3 +69,21 @@ def test_bundle_needs_max_bundle_for_m_lines_added_later() -> None:
 def test_aioice_still_leaves_out_loopback_and_looks_host_addresses_up_when_gathering() -> None:
     assert "get_host_addresses(" in src(aioice.ice.Connection.gather_candidates)
     assert 'ip.ip != "127.0.0.1"' in src(aioice.ice.get_host_addresses)
+
+
+async def test_sender_reports_reach_the_hook_with_timestamps_rebased_like_frames() -> None:
+    handle = src(rx_mod.RTCRtpReceiver._handle_rtcp_packet)
+    assert "isinstance(packet, RtcpSrPacket)" in handle
+    assert "await recipient._handle_rtcp_packet(packet)" in src(aiortc.rtcdtlstransport.RTCDtlsTransport)  # looked up per call
+    assert {"_origin", "_last"} <= set(vars(rx_mod.TimestampMapper()))
+    pc = RTCPeerConnection()
+    receiver = pc.addTransceiver("audio", direction="recvonly").receiver
+    mapper = getattr(receiver, aiortc_hooks.RX_TIMESTAMP_MAPPER)
+    assert mapper.map(4_294_967_000) == 0 and mapper.map(200) == 496  # rebased, across a wrap
+    got: list[tuple[float, int]] = []
+    aiortc_hooks.on_sender_report(receiver, lambda wall, rtp: got.append((wall, rtp)))
+    ntp = (aiortc_hooks.NTP_UNIX_OFFSET + 1_800_000_000) << 32 | (1 << 31)  # 1.8e9 s + 0.5 s after 1970
+    info = aiortc.rtp.RtcpSenderInfo(ntp_timestamp=ntp, rtp_timestamp=100, packet_count=1, octet_count=1)
+    await getattr(receiver, aiortc_hooks.RX_RTCP)(aiortc.rtp.RtcpSrPacket(ssrc=1, sender_info=info))
+    assert got == [(1_800_000_000.5, 396)]
+    await pc.close()

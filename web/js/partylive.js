@@ -4,7 +4,8 @@
 import { t, onLangChange } from './i18n.js';
 import './live-i18n.js';
 import { DeviceCheck } from './devicecheck.js';
-import { RoomUI } from './room.js';
+import { ConsentCard, recordingBanners } from './recording.js';
+import { RoomUI, patch } from './room.js';
 import { MediaSession, reportStatus } from './rtc.js';
 import { Signaling } from './signaling.js';
 import { h, replace, toast, confirmDialog } from './ui.js';
@@ -12,8 +13,11 @@ import { h, replace, toast, confirmDialog } from './ui.js';
 const TERMINAL = new Set(['ended', 'removed', 'replaced', 'refused', 'left']);
 
 export class PartyLive {
-  /** data: the /party/me answer (party, mediator, session). */
-  constructor(data) {
+  /**
+   * data: the /party/me answer (party, mediator, session).
+   * keys: the party's KeyBinding (keybind.js), for signing consent.
+   */
+  constructor(data, { keys = null } = {}) {
     this.data = data;
     this.el = h('div', { class: 'live-host', dataset: { testid: 'party-live' } });
     this.phase = 'check';
@@ -26,6 +30,8 @@ export class PartyLive {
     this.waitVideo = h('video', { autoplay: true, playsinline: true, muted: true, class: 'preview mirrored', dataset: { testid: 'wait-preview' } });
     this.waitVideo.muted = true;
     this.signaling = new Signaling();
+    this.consent = new ConsentCard({ signaling: this.signaling, keys, onChange: () => this.room && this.room.renderBanners() });
+    this.waitBanners = h('div', { class: 'live-banners', 'aria-live': 'polite' });
     this.media = new MediaSession(this.signaling, {
       onRemote: () => this.room && this.room.renderTiles(),
       onReset: () => this.room && this.room.renderTiles(),
@@ -66,7 +72,9 @@ export class PartyLive {
     });
     s.on('participants', (view) => {
       this.view = view;
+      this.consent.setView(view);
       if (this.room) this.room.setView(view);
+      this.renderWaitBanners();
       if (this.checkDone) this.follow();
     });
     s.on('admitted', () => {
@@ -133,6 +141,7 @@ export class PartyLive {
         media: this.media,
         host: false,
         selfName: this.data.party.name,
+        banners: () => this.consentPrompt(),
         onLeave: () => this.leave(),
       });
       if (this.view) this.room.setView(this.view);
@@ -150,6 +159,7 @@ export class PartyLive {
   }
 
   finish(phase) {
+    this.consent.destroy();
     this.check.release();
     this.media.close();
     this.signaling.close();
@@ -184,11 +194,43 @@ export class PartyLive {
     if (track) this.waitVideo.play().catch(() => {});
   }
 
+  renderWaitBanners() {
+    patch(this.waitBanners, recordingBanners(this.view));
+  }
+
+  /** In the room, until the party has consented: a line at the top leading to the consent card. */
+  consentPrompt() {
+    const v = this.view;
+    if (!v || v.self.state !== 'admitted' || this.consent.consented) return [];
+    const recording = v.recording && v.recording.active && !v.self.in_caucus;
+    return [
+      h(
+        'p',
+        { class: 'live-banner consent-prompt', dataset: { testid: 'consent-prompt' } },
+        h('span', null, recording ? t('consent.prompt.recording') : t('consent.prompt')),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'primary',
+            onclick: () => {
+              this.consent.el.scrollIntoView({ block: 'start', behavior: 'smooth' });
+              this.consent.el.querySelector('h2')?.focus({ preventScroll: true });
+            },
+            dataset: { testid: 'consent-open' },
+          },
+          t('consent.prompt.open'),
+        ),
+      ),
+    ];
+  }
+
   waitingView(held) {
     const mediator = (this.view && this.view.host && this.view.host.name) || (this.data.mediator && this.data.mediator.display_name) || '';
     this.attachWaitPreview();
     const leave = h('button', { type: 'button', class: 'secondary big block', onclick: () => this.leave(), dataset: { testid: 'wait-leave' } }, t('live.leave'));
-    return h(
+    this.renderWaitBanners();
+    const card = h(
       'section',
       { class: 'party-card waiting-card', 'aria-labelledby': 'wait-title', dataset: { testid: held ? 'held-room' : 'waiting-room' } },
       this.reconnecting ? h('p', { class: 'live-banner warn', role: 'status' }, t('live.reconnecting.self')) : null,
@@ -196,6 +238,11 @@ export class PartyLive {
       h('h1', { id: 'wait-title', tabindex: '-1' }, held ? t('held.title') : t('wait.title')),
       h('p', { class: 'lead', role: 'status' }, held ? t('held.text') : t('wait.text')),
       mediator ? h('p', { class: 'wait-mediator' }, t('wait.mediator', { name: mediator })) : null,
+    );
+    // The consent card comes right under the status, before the preview, so that a phone shows it.
+    const more = h(
+      'div',
+      { class: 'party-card waiting-card' },
       h(
         'figure',
         { class: ['wait-preview', !this.media.localVideoTrack() && 'empty'] },
@@ -205,6 +252,7 @@ export class PartyLive {
       h('p', { class: 'muted' }, t('wait.tips')),
       leave,
     );
+    return [this.waitBanners, card, this.consent.el, more];
   }
 
   endView() {
@@ -236,6 +284,10 @@ export class PartyLive {
     this.el.classList.toggle('in-room', this.phase === 'room');
     replace(this.el, body);
     if (this.phase === 'check') this.check.render();
-    if (this.phase === 'room') this.room.resume();
+    if (this.phase === 'room') {
+      // The consent card moves between the waiting room and the room's side column.
+      if (!this.room.side.contains(this.consent.el)) this.room.side.prepend(this.consent.el);
+      this.room.resume();
+    }
   }
 }

@@ -6,6 +6,7 @@
 
 import { t, tv, getLang, onLangChange } from './i18n.js';
 import './live-i18n.js';
+import { recordingBanners } from './recording.js';
 import { screenShareSupported } from './rtc.js';
 import { h, append, replace, toast } from './ui.js';
 
@@ -73,6 +74,13 @@ export function patch(container, ...children) {
   return true;
 }
 
+/** For the mediator: whether a participant has consented to be recorded (✓ 已同意 / 未同意). */
+export function consentBadge(p) {
+  return p.consented
+    ? h('span', { class: 'badge ok consent-badge', dataset: { testid: 'consent-state', consented: 'true' } }, t('rec.consented'))
+    : h('span', { class: 'badge warn consent-badge', dataset: { testid: 'consent-state', consented: 'false' } }, t('rec.not_consented'));
+}
+
 /** Whether a participant's connection dropped and they may come back (host and party views). */
 export const isReconnecting = (p) => p.state === 'reconnecting' || p.reconnecting === true || (p.state === 'admitted' && p.online === false);
 
@@ -102,9 +110,12 @@ export class RoomUI {
    * personActions(p): extra buttons for a participant in the list (host page).
    * peopleFilter(p, view): who the list shows (default: everyone in the view).
    * sidePanels: elements shown above the participant list (host page).
+   * banners(): extra lines for the top of the room, under the recording indicator (e.g. a
+   *   recording that stopped, for the mediator; the way to the consent card, for a party).
    * onLeave(): the leave button was pressed (after confirmation by the page if it wants).
    */
-  constructor({ signaling, media, host = false, selfName = '', personActions = null, peopleFilter = null, sidePanels = [], onLeave = () => {} }) {
+  constructor({ signaling, media, host = false, selfName = '', personActions = null, peopleFilter = null, sidePanels = [], banners = null, onLeave = () => {} }) {
+    this.extraBanners = banners;
     this.peopleFilter = peopleFilter;
     this.signaling = signaling;
     this.media = media;
@@ -150,7 +161,9 @@ export class RoomUI {
     const main = this.host
       ? h('div', { class: 'live-main' }, this.stage, this.controls, h('div', { class: 'live-below' }, people, this.chatSection))
       : h('div', { class: 'live-main' }, this.stage, this.controls);
-    const side = this.host ? h('aside', { class: 'live-side' }, ...this.sidePanels) : h('aside', { class: 'live-side' }, people, this.chatSection);
+    const side = this.host ? h('aside', { class: 'live-side' }, ...this.sidePanels) : h('aside', { class: 'live-side' }, ...this.sidePanels, people, this.chatSection);
+    /** The side column (pages may put their own cards in it). */
+    this.side = side;
     this.el = h(
       'div',
       { class: ['live-room', this.host && 'live-room-host'], dataset: { testid: 'live-room' } },
@@ -227,7 +240,8 @@ export class RoomUI {
 
   renderBanners() {
     const v = this.view;
-    const items = [];
+    const items = [...recordingBanners(v, { host: this.host })];
+    if (this.extraBanners) items.push(...this.extraBanners());
     if (this.connection === 'reconnecting') {
       items.push(h('p', { class: 'live-banner warn', role: 'status', dataset: { testid: 'self-reconnecting' } }, t('live.reconnecting.self')));
     }
@@ -253,7 +267,7 @@ export class RoomUI {
         ),
       );
     }
-    replace(this.banner, items);
+    patch(this.banner, items);
   }
 
   setCaucusNotice(active) {
@@ -577,6 +591,7 @@ export class RoomUI {
               sends(p, 'screen') ? h('span', { class: 'badge' }, t('live.screen.sharing')) : null,
               !me && this.personStatus(p) ? h('span', { class: 'badge muted', dataset: { testid: 'person-state' } }, this.personStatus(p)) : null,
               q && q.level !== 'unknown' ? h('span', { class: ['badge', 'quality', `q-${q.level}`] }, t('live.quality.label', { level: tv('live.quality', q.level) })) : null,
+              this.host && !me ? consentBadge(p) : null,
             ),
             !me && this.personActions ? this.personActions(p) : null,
           );

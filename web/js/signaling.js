@@ -12,11 +12,15 @@ const NAMESPACE = '/live';
 const ACK_TIMEOUT_MS = 10_000;
 
 export class SignalingError extends Error {
-  constructor(code, message, fields = []) {
+  constructor(code, message, fields = [], reason = null, missing = null) {
     super(message || code);
     this.name = 'SignalingError';
     this.code = code;
     this.fields = fields;
+    /** A machine-readable cause some refusals carry (e.g. no_key, consent_missing). */
+    this.reason = reason;
+    /** For consent_missing: the names of those who have not consented. */
+    this.missing = missing;
   }
 }
 
@@ -117,7 +121,7 @@ export class Signaling {
     }
     if (ack && ack.ok) return ack;
     const e = (ack && ack.error) || {};
-    throw new SignalingError(e.code || 'internal_error', e.message, e.fields || []);
+    throw new SignalingError(e.code || 'internal_error', e.message, e.fields || [], e.reason || null, e.missing || null);
   }
 
   /** Close for good (leaving the session, or after removed/replaced/ended). */

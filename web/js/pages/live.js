@@ -1,11 +1,13 @@
 // /live/<session id>: the mediator hosts a live video session — the waiting room (admit, hold,
 // remove, with each person's device check and connection quality), everyone's video, per-person
-// mute and stop-video, private talk (caucus, 背对背调解), chat, lock and end.
+// mute and stop-video, private talk (caucus, 背对背调解), recording with everyone's consent
+// (start, stop, who has consented, why a start was refused or a recording stopped), chat, lock and end.
 
 import * as api from '../api.js';
 import { t, tv, fmtDateTime, fmtTime } from '../i18n.js';
 import '../live-i18n.js';
-import { RoomUI, patch, roleLabel } from '../room.js';
+import { recordingActive, recordingIndicator } from '../recording.js';
+import { RoomUI, consentBadge, patch, roleLabel } from '../room.js';
 import { MediaSession, openDevices } from '../rtc.js';
 import { Signaling } from '../signaling.js';
 import { h, replace, toast, confirmDialog, initStaffPage, staffHeader, skipLink, errorState, rerenderOnLangChange } from '../ui.js';
@@ -22,6 +24,8 @@ const state = {
   refusal: null,
   pick: new Set(), // participants chosen for a private talk
   busy: new Set(),
+  recMissing: null, // record_start refused: {names} or {message}
+  recStopped: null, // recording_stopped from the server: {reason, by, message}
 };
 
 let signaling = null;
@@ -80,6 +84,123 @@ function deviceLine(p) {
   const d = p.device || {};
   if (!d.camera && !d.microphone) return t('host.device.none');
   return t('host.device', { camera: tv('host.device', d.camera), microphone: tv('host.device', d.microphone) });
+}
+
+// ------------------------------------------------------------------ recording
+
+/** A refusal of record_start because someone admitted has not consented (PROTOCOL.md, Recording). */
+const isConsentMissing = (err) => Boolean(err) && err.reason === 'consent_missing';
+
+/** Who the server says has not consented (its `missing` list; else the names after the colon of its message). */
+function missingFrom(err) {
+  if (Array.isArray(err.missing) && err.missing.length) return { names: err.missing.join('、') };
+  const message = err.message || '';
+  const at = message.indexOf(': ');
+  return at >= 0 ? { names: message.slice(at + 2).trim() } : { message };
+}
+
+async function startRecording() {
+  state.recMissing = null;
+  await act('record', async () => {
+    try {
+      await signaling.call('record_start', {});
+      state.recStopped = null;
+      toast(t('host.rec.started'));
+    } catch (err) {
+      if (!isConsentMissing(err)) throw err;
+      state.recMissing = missingFrom(err);
+    }
+  });
+  if (state.recMissing) panels.recording.querySelector('[data-testid="record-refused"]')?.focus();
+  room.renderBanners();
+}
+
+async function stopRecording() {
+  await act('record', () => signaling.call('record_stop', {}), t('host.rec.stopped'));
+}
+
+function recordingPanel() {
+  const v = state.view;
+  const active = recordingActive(v);
+  const people = others().filter((p) => p.state !== 'removed');
+  // A refusal is news only while someone in the room still has not consented.
+  if (state.recMissing && !people.some((p) => p.state === 'admitted' && !p.consented)) state.recMissing = null;
+  const missing = state.recMissing;
+  return [
+    h('h2', { id: 'recording-panel-title' }, t('host.rec')),
+    active ? recordingIndicator(v, { testid: 'host-recording-status' }) : h('p', { class: 'muted small', dataset: { testid: 'host-recording-status' } }, t('host.rec.off')),
+    !active && missing
+      ? h(
+          'p',
+          { class: 'error-box', role: 'alert', tabindex: '-1', dataset: { testid: 'record-refused' } },
+          missing.names ? t('host.rec.missing', { names: missing.names }) : t('host.rec.missing.raw', { message: missing.message }),
+        )
+      : null,
+    h(
+      'div',
+      { class: 'actions' },
+      active
+        ? h(
+            'button',
+            { type: 'button', class: 'danger', disabled: state.busy.has('record'), dataset: { testid: 'record-stop' }, onclick: stopRecording },
+            h('span', { class: 'rec-stop-icon', 'aria-hidden': 'true' }),
+            t('host.rec.stop'),
+          )
+        : h(
+            'button',
+            { type: 'button', class: 'primary', disabled: !v || state.busy.has('record'), dataset: { testid: 'record-start' }, onclick: startRecording },
+            h('span', { class: 'rec-dot', 'aria-hidden': 'true' }),
+            t('host.rec.start'),
+          ),
+    ),
+    h('p', { class: 'muted small' }, t('host.rec.rule')),
+    people.length
+      ? h(
+          'ul',
+          { class: 'consent-list', dataset: { testid: 'consent-list' } },
+          people.map((p) =>
+            h(
+              'li',
+              { class: 'person-line', dataset: { participantId: p.id } },
+              h('strong', null, p.name),
+              h('span', { class: 'badge' }, roleLabel(p)),
+              consentBadge(p),
+              p.state !== 'admitted' ? h('span', { class: 'badge muted' }, room.personStatus(p)) : null,
+            ),
+          ),
+        )
+      : null,
+  ];
+}
+
+/** The top of the room after a recording stopped without the mediator asking. */
+function stoppedBanner() {
+  const s = state.recStopped;
+  if (!s) return [];
+  let text;
+  if (s.reason === 'consent_withdrawn') text = s.by ? t('host.rec.withdrawn', { name: s.by }) : t('host.rec.withdrawn.someone');
+  else if (s.reason === 'disk_full' || s.reason === 'write_error') text = t(`host.rec.failed.${s.reason}`);
+  else text = s.message || t('host.rec.failed.other');
+  return [
+    h(
+      'div',
+      { class: 'live-banner rec-stopped', role: 'alert', dataset: { testid: 'recording-stopped', reason: s.reason || '' } },
+      h('span', { class: 'rec-stopped-text' }, text),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          dataset: { testid: 'recording-stopped-ok' },
+          onclick: () => {
+            state.recStopped = null;
+            room.renderBanners();
+          },
+        },
+        t('host.rec.stopped.ok'),
+      ),
+    ),
+  ];
 }
 
 // ------------------------------------------------------------------ panels
@@ -144,6 +265,7 @@ function waitingPanel() {
                 h('strong', null, p.name),
                 h('span', { class: 'badge' }, roleLabel(p)),
                 h('span', { class: ['badge', p.online === false ? 'muted' : 'warn'] }, room.personStatus(p)),
+                consentBadge(p),
               ),
               h('p', { class: 'muted small', dataset: { testid: 'device-line' } }, deviceLine(p)),
               h('p', { class: 'muted small', dataset: { testid: 'quality-line' } }, q ? t('live.quality.label', { level: tv('live.quality', q.level) }) : t('host.quality.none')),
@@ -234,6 +356,7 @@ function caucusPanel() {
 
 function renderPanels() {
   if (!room) return;
+  patch(panels.recording, recordingPanel());
   patch(panels.room, roomPanel());
   patch(panels.waiting, waitingPanel());
   patch(panels.caucus, caucusPanel());
@@ -312,6 +435,7 @@ function connect() {
     },
     onError: (err) => console.warn('media negotiation failed', err),
   });
+  panels.recording = h('section', { class: 'live-panel host-panel recording-panel', 'aria-labelledby': 'recording-panel-title', dataset: { testid: 'recording-panel' } });
   panels.room = h('section', { class: 'live-panel host-panel', 'aria-labelledby': 'room-panel-title', dataset: { testid: 'room-panel' } });
   panels.waiting = h('section', { class: 'live-panel host-panel waiting-panel', 'aria-labelledby': 'waiting-panel-title', dataset: { testid: 'waiting-panel' } });
   panels.caucus = h('section', { class: 'live-panel host-panel', 'aria-labelledby': 'caucus-panel-title', dataset: { testid: 'caucus-panel' } });
@@ -322,7 +446,8 @@ function connect() {
     selfName: state.user.display_name || state.user.username,
     personActions,
     peopleFilter: (p, v) => p.id === v.self.id || p.state === 'admitted' || p.state === 'reconnecting',
-    sidePanels: [panels.room, panels.waiting, panels.caucus],
+    sidePanels: [panels.room, panels.recording, panels.waiting, panels.caucus],
+    banners: stoppedBanner,
     onLeave: leave,
   });
   const devices = openMedia();
@@ -340,6 +465,12 @@ function connect() {
   signaling.on('quality', ({ participants }) => {
     state.quality = participants || {};
     room.setQuality(state.quality);
+    renderPanels();
+  });
+  signaling.on('recording_stopped', (payload) => {
+    state.recStopped = payload || {};
+    state.recMissing = null;
+    room.renderBanners();
     renderPanels();
   });
   signaling.on('chat', (msg) => room.addChat(msg));

@@ -4,7 +4,8 @@ Names are made by the recorder from server-generated ids and segment numbers onl
 checked against a strict pattern here as well, so no path is ever built from user input.
 A write lands whole or not at all (temporary file, fsync, rename, fsync of the directory):
 after a crash a name either holds a complete sealed segment or does not exist. Nothing here
-deletes except :meth:`Storage.delete`, which only the retention procedure calls.
+deletes except :meth:`Storage.delete` and :meth:`Storage.delete_recording`, which only the
+retention procedure calls.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 import errno
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Protocol
 
 NAME = re.compile(r"^[0-9a-f]{32}/[0-9]{6}\.seg$")
+RECORDING_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 class StorageError(RuntimeError):
@@ -31,6 +34,7 @@ class Storage(Protocol):
     def get(self, name: str) -> bytes: ...
     def exists(self, name: str) -> bool: ...
     def delete(self, name: str) -> None: ...
+    def delete_recording(self, recording_id: str) -> None: ...
 
 
 def segment_name(recording_id: str, index: int) -> str:
@@ -84,3 +88,9 @@ class LocalStorage:
 
     def delete(self, name: str) -> None:
         self.path(name).unlink(missing_ok=True)
+
+    def delete_recording(self, recording_id: str) -> None:
+        """Remove everything kept for one recording: its segments and the files derived from them."""
+        if not RECORDING_ID.match(recording_id):
+            raise ValueError(f"not a recording id: {recording_id!r}")
+        shutil.rmtree(self.root / recording_id, ignore_errors=True)

@@ -41,7 +41,8 @@ def vp8_size(keyframe: bytes) -> tuple[int, int]:
 def mux(frames: Sequence[Frame]) -> bytes:
     """One WebM file of these frames (audio, video or both), in time order."""
     buffer = io.BytesIO()
-    container = av.open(buffer, "w", format="webm")
+    # bitexact: the same frames give the same bytes, so a file can be re-derived and its hash compared.
+    container = av.open(buffer, "w", format="webm", container_options={"fflags": "+bitexact"})
     try:
         streams: dict[str, av.stream.Stream] = {}
         first_key = next((f for f in frames if f.kind == "video" and f.keyframe), None)

@@ -25,6 +25,7 @@ from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox, Sender, senders_from
 from server.domain.recordings import Recordings
+from server.domain.review import Review
 from server.domain.staffkeys import StaffKeys
 from server.http import (  # noqa: F401 - routes
     admin_api,
@@ -35,6 +36,7 @@ from server.http import (  # noqa: F401 - routes
     middlewares,
     pages,
     party_api,
+    recordings_api,
     sessions_api,
     staffkeys_api,
     witness_api,
@@ -75,6 +77,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         chat=ChatLog(maker),
         consents=Consents(maker, ledger, settings),
         recordings=recordings,
+        review=Review(maker, recordings, settings.resolved_recordings_dir),
     )
 
 
@@ -125,7 +128,16 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=10)
 
-    app.cleanup_ctx.extend([database, ledger_loop, outbox_loop])
+    async def retention_loop(app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(services.recordings.run_retention(stop)) if run_background else None
+        yield
+        stop.set()
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(task, timeout=10)
+
+    app.cleanup_ctx.extend([database, ledger_loop, outbox_loop, retention_loop])
     api.install(app)
     pages.install(app)
     log_api.install(app)

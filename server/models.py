@@ -30,6 +30,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+#: Three years: long enough for a judicial-confirmation application and any dispute over it.
+DEFAULT_RETENTION_DAYS = 1095
+
 
 def new_id() -> str:
     return str(uuid.uuid4())
@@ -81,6 +84,9 @@ class Organisation(Base):
     kind: Mapped[str] = mapped_column(String(20))
     timezone: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Days a recording is kept after it ends; then it is deleted (logged, hashes kept), unless
+    # its case has applied for judicial confirmation.
+    recording_retention_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_RETENTION_DAYS)
 
 
 class User(Base):
@@ -455,3 +461,25 @@ class RecordingSegment(Base):
     start: Mapped[str] = mapped_column(String(27))
     end: Mapped[str] = mapped_column(String(27))
     tracks: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RecordingFile(Base):
+    """A file derived from a recording's segments, for watching: one participant's segments remuxed.
+
+    The packets are copied, never re-encoded; ``start_ms`` is where the file's time zero sits on
+    the recording's timeline (its first packet), ``segments`` the indices it was made from, and
+    ``sha256``/``bytes`` describe the plaintext, sealed at rest under the recording's data key.
+    """
+
+    __tablename__ = "recording_files"
+    __table_args__ = (UniqueConstraint("recording_id", "participant_id", "kind"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    recording_id: Mapped[str] = mapped_column(ForeignKey("recordings.id"))
+    participant_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(20), default="remux")
+    name: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    start_ms: Mapped[int] = mapped_column(BigInteger)
+    segments: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

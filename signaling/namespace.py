@@ -346,6 +346,7 @@ class LiveNamespace(RecordingEvents, MediaEvents, socketio.AsyncNamespace):  # t
 
         _, room = await self._update(seat.session_id, admit)
         log.info("session %s: %s admitted %s", seat.session_id, seat.participant_id, pid)
+        await self._history(sid, seat, "participant_admitted", participant_id=pid)
         await self._send(room, pid, "admitted", {})
         await self._broadcast(room)
         return ack_ok()

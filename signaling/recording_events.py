@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from recordings.recorder import Recorder
+from recordings.recorder import Gap, Recorder
 from server.domain.principal import PartyPrincipal, Staff
 from server.errors import InvalidState, NotFound
 from server.evidence.records import b64, timestamp
@@ -42,6 +42,14 @@ MESSAGES = {
     "disk_full": "录制已停止：服务器存储空间已满。Recording stopped: the server's storage is full.",
     "write_error": "录制已停止：写入出错。Recording stopped: the recording could not be written.",
 }
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """A recorder just stopped: which recording, and the gaps still open at that moment."""
+
+    recording_id: str
+    gaps: list[Gap]
 
 
 class RecordingEvents:
@@ -117,7 +125,7 @@ class RecordingEvents:
         seq = await self.services.consents.withdraw(self._principals.get(sid), seat.session_id)
         log.info("session %s: %s withdrew consent (seq %d)", seat.session_id, seat.participant_id, seq)
         if stopped is not None:
-            await self.services.recordings.stop(seat.session_id, "consent_withdrawn", stopped)
+            await self._finish(seat.session_id, "consent_withdrawn", stopped)
         return ack_ok(seq=seq, recording_stopped=stopped is not None)
 
     # -- the host's switch ---------------------------------------------------------------------
@@ -150,7 +158,7 @@ class RecordingEvents:
             await self._send(now, now.host_id, "recording_stopped", {"reason": reason, "message": MESSAGES[reason]})
             await self._broadcast(now)
             if gaps is not None:
-                self._background.spawn(self.services.recordings.stop(session_id, reason, gaps))
+                self._background.spawn(self._finish(session_id, reason, gaps))
 
         active = await self.services.recordings.start(session_id, seat.participant_id, failed)
         media = self.media.room(session_id)
@@ -187,17 +195,26 @@ class RecordingEvents:
             _, room = await self._update(session_id, lambda r: replace(r, recording=None, recording_since=None))
             await self._broadcast(room)
         if gaps is not None:
-            await self.services.recordings.stop(session_id, reason, gaps)
+            await self._finish(session_id, reason, gaps)
 
-    def _halt(self, session_id: str) -> list[Any] | None:
-        """Detach the session's recorder and stop it (synchronously); its open gaps, or None if none ran."""
+    def _halt(self, session_id: str) -> Stopped | None:
+        """Detach the session's recorder and stop it (synchronously); None if none ran."""
         recorder = self._recorders.pop(session_id, None)
         if recorder is None:
             return None
         media = self.media.get(session_id)
         if media is not None:
             media.detach_recorder()
-        return recorder.stop()
+        return Stopped(recorder.recording_id, recorder.stop())
+
+    async def _finish(self, session_id: str, reason: str, stopped: Stopped) -> None:
+        """Write out what the recorder held and the final manifest; then make the files to watch it."""
+        await self.services.recordings.stop(session_id, reason, stopped.gaps)
+        self._background.spawn(self._prepare_review(stopped.recording_id))
+
+    async def _prepare_review(self, recording_id: str) -> None:
+        made = await self.services.review.prepare(recording_id)
+        log.info("recording %s: %d participant file(s) ready to watch", recording_id, made)
 
     def is_recording(self, session_id: str) -> bool:
         return session_id in self._recorders

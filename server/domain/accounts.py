@@ -19,6 +19,7 @@ from server.domain.principal import SYSTEM, PartyPrincipal, Principal, Staff, re
 from server.domain.vocabulary import ORGANISATION_KINDS, STAFF_ROLES
 from server.errors import Conflict, FieldError, InvalidCredentials, InvalidInput, NotFound, TooManyAttempts
 from server.models import (
+    DEFAULT_RETENTION_DAYS,
     AuthSession,
     AvailabilityRule,
     LoginFailure,
@@ -77,16 +78,25 @@ class Accounts:
     # -- organisations and users ---------------------------------------------------------
 
     async def create_organisation(
-        self, principal: Principal | None, name: str, kind: str, timezone: str | None = None
+        self,
+        principal: Principal | None,
+        name: str,
+        kind: str,
+        timezone: str | None = None,
+        *,
+        recording_retention_days: int | None = None,
     ) -> Organisation:
         require_admin(principal)
         if kind not in ORGANISATION_KINDS:
             raise InvalidInput("unknown organisation kind", [FieldError("kind", "not one of " + ", ".join(ORGANISATION_KINDS))])
+        retention = DEFAULT_RETENTION_DAYS if recording_retention_days is None else recording_retention_days
+        if not 1 <= retention <= 36_500:
+            raise InvalidInput("retention out of range", [FieldError("recording_retention_days", "1 to 36500 days")])
         tz = check_timezone(timezone or self._settings.default_timezone)
         async with self._maker() as db, db.begin():
             if await db.scalar(select(Organisation.id).where(Organisation.name == name)):
                 raise Conflict(f"an organisation named {name!r} exists already")
-            org = Organisation(name=name, kind=kind, timezone=tz)
+            org = Organisation(name=name, kind=kind, timezone=tz, recording_retention_days=retention)
             db.add(org)
         return org
 

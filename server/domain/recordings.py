@@ -20,12 +20,13 @@ same session continues the chain from there.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -37,7 +38,16 @@ from recordings.storage import Storage, StorageError, segment_name
 from server.domain.ledger import Ledger
 from server.errors import Conflict, NotFound
 from server.evidence.records import Claim, body_hash, canonical, make_body, timestamp
-from server.models import MediationSession, Recording, RecordingSegment, utcnow
+from server.models import (
+    Case,
+    EvidencePending,
+    LogEntry,
+    MediationSession,
+    Organisation,
+    Recording,
+    RecordingSegment,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +60,14 @@ FailureHandler = Callable[[str], Awaitable[None]]
 
 def stamp(seconds: float) -> str:
     return timestamp(datetime.fromtimestamp(seconds, UTC))
+
+
+@dataclass(frozen=True)
+class Purged:
+    recording_id: str
+    case_id: str
+    deleted: bool
+    seq: int | None = None
 
 
 @dataclass(frozen=True)
@@ -332,6 +350,85 @@ class Recordings:
             )
             rows = list(await db.scalars(query))
         return [StoredSegment(r.index, r.participant_id, r.sha256, r.head, r.bytes, r.start, r.end, r.tracks) for r in rows]
+
+    # -- retention ---------------------------------------------------------------------------
+
+    async def purge(self, now: datetime | None = None) -> list[Purged]:
+        """Delete the media of recordings past their organisation's retention period.
+
+        Deleting is a logged act: a ``recording_deleted`` record names the recording, why, and
+        its last chain head; the segment rows (hashes, times) and the manifests stay, so what
+        was recorded can still be accounted for. A case that has applied for judicial
+        confirmation keeps its recordings whatever their age.
+        """
+        now = now or utcnow()
+        async with self.maker() as db:
+            query = (
+                select(Recording, Organisation.recording_retention_days)
+                .join(Case, Case.id == Recording.case_id)
+                .join(Organisation, Organisation.id == Case.organisation_id)
+                .where(Recording.status.in_(("stopped", "interrupted", "failed")), Recording.ended_at.is_not(None))
+            )
+            due = [
+                (row, days)
+                for row, days in (await db.execute(query)).all()
+                if row.ended_at is not None and row.ended_at + timedelta(days=days) <= now
+            ]
+            held = set(
+                await db.scalars(
+                    select(LogEntry.case_id).where(
+                        LogEntry.case_id.in_({row.case_id for row, _ in due}), LogEntry.type == "confirmation_applied"
+                    )
+                )
+            ) | set(
+                await db.scalars(
+                    select(EvidencePending.case_id).where(
+                        EvidencePending.case_id.in_({row.case_id for row, _ in due}), EvidencePending.type == "confirmation_applied"
+                    )
+                )
+            )
+        out: list[Purged] = []
+        for row, days in due:
+            if row.case_id in held:
+                log.info("recording %s is past retention but its case applied for confirmation: kept", row.id)
+                out.append(Purged(row.id, row.case_id, deleted=False))
+                continue
+            out.append(await self._delete(row, days))
+        return out
+
+    async def _delete(self, row: Recording, days: int) -> Purged:
+        segments = await self.segments_after(row.id, 0)
+        seq = await self.sign_and_log(
+            row.case_id,
+            "recording_deleted",
+            {
+                "recording": row.id,
+                "session": row.session_id,
+                "reason": "retention",
+                "retention_days": days,
+                "segments": len(segments),
+                "head": row.head,
+            },
+        )
+        # After the record: a crash in between leaves files that the next purge removes.
+        await asyncio.to_thread(self.storage.delete_recording, row.id)
+        async with self.maker() as db, db.begin():
+            fresh = await db.get(Recording, row.id)
+            assert fresh is not None
+            # The data key goes too: any copy of the sealed files left anywhere (a backup) stays unreadable.
+            fresh.status, fresh.wrapped_key = "deleted", b""
+        log.info("recording %s deleted after %d days of retention (record %d)", row.id, days, seq)
+        return Purged(row.id, row.case_id, deleted=True, seq=seq)
+
+    async def run_retention(self, stop: asyncio.Event, every: float = 3600.0) -> None:
+        """Purge once an hour while the server runs."""
+        while not stop.is_set():
+            try:
+                await self.purge()
+            except Exception:
+                log.exception("recording retention failed; trying again later")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
 
     async def bundle_files(self, case_id: str) -> dict[str, bytes]:
         """The case's recordings for its evidence bundle: decrypted segments the log vouches for, and each chain.

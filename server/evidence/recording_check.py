@@ -45,7 +45,7 @@ class Manifest:
 class RecordingCoverage:
     recording: str
     session: str
-    status: str  # complete | interrupted | unfinished
+    status: str  # complete | interrupted | unfinished | deleted (after retention: hashes only)
     end_reason: str | None = None
     participants: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -75,6 +75,9 @@ def _seconds(text: str) -> float:
 def check(records: dict[int, Record], files: dict[str, bytes], add: Report) -> list[RecordingCoverage]:
     """Findings through ``add``; returns each recording's coverage."""
     by_recording = _manifests(records)
+    deleted = {
+        str(r.claim.public.get("recording")): seq for seq, r in records.items() if r.claim.type == "recording_deleted"
+    }
     listed: set[str] = set()
     coverage: list[RecordingCoverage] = []
     hashes_in_bundle = {}
@@ -83,7 +86,7 @@ def check(records: dict[int, Record], files: dict[str, bytes], add: Report) -> l
             hashes_in_bundle[name] = hashlib.sha256(data).hexdigest()
     last_head: dict[str, str] = {}  # per session: the head where its latest recording ended
     for recording_id, manifests in by_recording.items():  # in log order of their first records
-        result = _check_recording(recording_id, manifests, files, hashes_in_bundle, listed, add)
+        result = _check_recording(recording_id, manifests, files, hashes_in_bundle, listed, add, deleted.get(recording_id))
         coverage.append(result)
         first = manifests[0]
         start = str(first.public.get("prev_head"))
@@ -106,6 +109,7 @@ def _check_recording(
     hashes: dict[str, str],
     listed: set[str],
     add: Report,
+    deleted_by: int | None = None,
 ) -> RecordingCoverage:
     first = manifests[0].public
     result = RecordingCoverage(recording_id, str(first.get("session", "")), "unfinished")
@@ -142,7 +146,8 @@ def _check_recording(
             listed.add(name)
             got = hashes.get(name)
             if got is None:
-                add("problem", "segment_missing", file=name, seq=m.seq, recording=recording_id, index=index)
+                if deleted_by is None:
+                    add("problem", "segment_missing", file=name, seq=m.seq, recording=recording_id, index=index)
                 head = None
             elif got != entry.get("sha256"):
                 other = by_hash.get(got)
@@ -176,7 +181,10 @@ def _check_recording(
             result.status, result.end_reason = "interrupted", "server_stopped"
         elif "final" in p:
             result.status, result.end_reason = "complete", str(p["final"])
-    if result.status == "interrupted":
+    if deleted_by is not None:
+        add("ok", "recording_deleted", seq=deleted_by, recording=recording_id)
+        result.status = "deleted"
+    elif result.status == "interrupted":
         add("warning", "recording_interrupted", recording=recording_id, index=expected_from - 1)
     elif result.status == "unfinished":
         add("warning", "recording_unfinished", recording=recording_id, index=expected_from - 1)

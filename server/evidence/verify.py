@@ -799,6 +799,8 @@ TEXT: dict[str, tuple[str, str]] = {
                              "The segment chain of recording {recording} breaks at segment {index} (record {seq}): segments were removed, inserted or altered."),
     "segment_manifest_missing": ("录像 {recording} 的片段清单不连续：第 {seq} 条记录从第 {got} 段开始，应从第 {expected} 段开始。",
                                  "The segment manifests of recording {recording} have a gap: record {seq} starts at segment {got}, not {expected}."),
+    "recording_deleted": ("录像 {recording} 已在保存期满后删除（第 {seq} 条记录）；其片段的哈希仍在片段清单中。",
+                          "Recording {recording} was deleted after its retention period (record {seq}); its segments' hashes remain in the manifests."),
     "recording_resumed": ("录像 {recording} 接续同一场调解此前录像的片段链（第 {seq} 条记录）。",
                           "Recording {recording} continues the segment chain of the session's earlier recording (record {seq})."),
     "recording_chain_broken": ("录像 {recording} 的片段链不是从头开始，也不接续同一场调解此前的录像（第 {seq} 条记录）：有录像被删除或调换。",
@@ -859,6 +861,7 @@ WORDS = {
     "covered": ("　　{who}：{start} 至 {end}，共录制 {seconds} 秒", "    {who}: {start} to {end}, {seconds} s recorded"),
     "gap": ("　　　　缺口 {start} 至 {end}：{reason}", "        gap {start} to {end}: {reason}"),
     "complete": ("完整", "complete"), "interrupted": ("中断", "interrupted"), "unfinished": ("未结束", "unfinished"),
+    "deleted": ("保存期满已删除", "deleted after retention"),
 }
 GAP_REASONS = {
     "not_consented": ("尚未同意录制", "had not consented"), "muted": ("麦克风关闭", "microphone off"),

@@ -101,6 +101,14 @@ async def live_page(request: web.Request) -> web.StreamResponse:
     return page("live.html")
 
 
+async def review_page(request: web.Request) -> web.StreamResponse:
+    """Watching a session's recordings. Staff only; whether this person may watch them is checked
+    by the API the page calls (the case's mediators)."""
+    if not isinstance(principal_of(request), Staff):
+        raise web.HTTPFound(f"/login?next={quote(request.path)}")
+    return page("review.html")
+
+
 async def healthz(request: web.Request) -> web.StreamResponse:
     """200 when the server is up and its database answers."""
     engine = request.app[ENGINE]
@@ -122,6 +130,7 @@ def install(app: web.Application) -> None:
         app.router.add_get(path, _page_handler(name))
     app.router.add_get("/cases/{case_id}", case_page)
     app.router.add_get("/live/{session_id}", live_page)
+    app.router.add_get("/review/{session_id}", review_page)
     app.router.add_get("/j/{token}", open_link)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/v1/openapi.json", openapi)

@@ -27,6 +27,7 @@ class OrganisationIn(Input):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     kind: str
     timezone: Zone | None = None
+    recording_retention_days: Annotated[int, Field(ge=1, le=36_500)] | None = None
 
 
 class UserIn(Input):

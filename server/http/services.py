@@ -17,6 +17,7 @@ from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox
 from server.domain.recordings import Recordings
+from server.domain.review import Review
 from server.domain.staffkeys import StaffKeys
 from server.settings import Settings
 
@@ -36,6 +37,7 @@ class Services:
     chat: ChatLog
     consents: Consents
     recordings: Recordings
+    review: Review
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

@@ -21,7 +21,13 @@ def local(value: datetime, zone: str) -> str:
 def organisation(org: Organisation | None) -> dict[str, Any] | None:
     if org is None:
         return None
-    return {"id": org.id, "name": org.name, "kind": org.kind, "timezone": org.timezone}
+    return {
+        "id": org.id,
+        "name": org.name,
+        "kind": org.kind,
+        "timezone": org.timezone,
+        "recording_retention_days": org.recording_retention_days,
+    }
 
 
 def user(u: User, org: Organisation | None = None) -> dict[str, Any]:

@@ -7,6 +7,7 @@ nobody adds an endpoint without deciding who may call it.
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,6 +15,7 @@ from typing import Any
 
 from server.evidence.records import DeviceKey, b64
 from server.http.routes import api
+from server.models import Recording, utcnow
 from tests.api.helpers import book, next_weekday_at, open_case
 from tests.conftest import Actor, World
 
@@ -90,6 +92,32 @@ def with_liu_key(path: str, body: Any = None) -> Call:
 def with_exception(path: str) -> Call:
     async def build(scene: Scene) -> tuple[str, Any]:
         return path.format(user_id=scene.world.ids["liu"], exception_id=await scene.fresh_exception()), None
+
+    return build
+
+
+def with_stopped_recording(path: str) -> Call:
+    """A stopped recording of the scene's session (no segments: its own mediator gets 404, not a file)."""
+
+    async def build(scene: Scene) -> tuple[str, Any]:
+        recording_id = uuid.uuid4().hex
+        async with scene.world.services.recordings.maker() as db, db.begin():
+            db.add(
+                Recording(
+                    id=recording_id,
+                    session_id=scene.session["id"],
+                    case_id=scene.case["id"],
+                    status="stopped",
+                    started_at=utcnow(),
+                    ended_at=utcnow(),
+                    started_by=scene.world.ids["liu"],
+                    master_key_id="test",
+                    wrapped_key=b"",
+                    base_head="0" * 64,
+                    head="0" * 64,
+                )
+            )
+        return path.format(recording_id=recording_id, party_id=scene.case["parties"][0]["id"]), None
 
     return build
 
@@ -223,6 +251,12 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
     ),
     "POST /signatures/{challenge}": (simple("/api/v1/signatures/unknown", {"signature": "AAAA"}), (401, 403, 404, 404, 403, 404)),
     "POST /cases/{case_id}/evidence/bundle": (simple("/api/v1/cases/{case_id}/evidence/bundle"), STAFF_ONLY_CASE),
+    "GET /sessions/{session_id}/recordings": (simple("/api/v1/sessions/{session_id}/recordings"), STAFF_ONLY_CASE),
+    "GET /cases/{case_id}/recordings": (simple("/api/v1/cases/{case_id}/recordings"), STAFF_ONLY_CASE),
+    "GET /recordings/{recording_id}/participants/{participant_id}/video": (
+        with_stopped_recording("/api/v1/recordings/{recording_id}/participants/{party_id}/video"),
+        (401, 403, 403, 403, 403, 404),
+    ),
     "GET /auth/me": (simple("/api/v1/auth/me"), (401, 200, 200, 200, 200, 200)),
     "POST /auth/login": (
         simple("/api/v1/auth/login", lambda _: {"username": f"nobody{next(counter)}", "password": "x"}),

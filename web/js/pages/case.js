@@ -3,6 +3,7 @@
 
 import * as api from '../api.js';
 import {
+  dictionaries,
   t,
   tv,
   fmtDateTime,
@@ -39,6 +40,10 @@ import {
 } from '../ui.js';
 import '../live-i18n.js';
 
+// The link to watch a recorded session (/review/<session id>) and its line in the history.
+Object.assign(dictionaries.zh, { 'session.review': '录像回放', 'history.recording_viewed': '查看录像' });
+Object.assign(dictionaries.en, { 'session.review': 'Watch the recording', 'history.recording_viewed': 'Recording watched' });
+
 const app = document.getElementById('app');
 const DURATIONS = [30, 60, 90, 120];
 
@@ -59,6 +64,7 @@ const state = {
   booked: null, // {session, links} right after booking
   issued: new Map(), // `${sessionId}:${partyId}` → link answer of a re-issue
   rescheduling: new Set(), // session ids whose reschedule form is open
+  recorded: new Set(), // session ids with a recording to watch
 };
 
 const linkKey = (sid, pid) => `${sid}:${pid}`;
@@ -92,6 +98,16 @@ async function loadHistory() {
     state.history = { status: 'error', items: [], error: err };
   }
   renderHistory();
+}
+
+async function loadRecordings() {
+  try {
+    const data = await api.request('GET', `/cases/${encodeURIComponent(caseId)}/recordings`);
+    state.recorded = new Set((data.items || []).filter((r) => r.status !== 'deleted').map((r) => r.session_id));
+  } catch {
+    state.recorded = new Set(); // no link then; the rest of the page works
+  }
+  renderSessions();
 }
 
 /** After a change: fetch the case again and refresh what depends on it. */
@@ -578,6 +594,13 @@ function sessionCard(s) {
         )
       : null,
     state.rescheduling.has(s.id) && scheduled ? rescheduleForm(s) : null,
+    state.recorded.has(s.id)
+      ? h(
+          'p',
+          { class: 'actions' },
+          h('a', { class: 'button secondary', href: `/review/${encodeURIComponent(s.id)}`, dataset: { testid: 'review-link' } }, `▶ ${t('session.review')}`),
+        )
+      : null,
     h(
       'ul',
       { class: 'party-links' },
@@ -1043,6 +1066,7 @@ async function main() {
     loadOutbox();
     loadHistory();
     loadEvidence();
+    loadRecordings();
   }
 }
 

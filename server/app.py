@@ -19,6 +19,7 @@ from server.domain.cases import Cases
 from server.domain.chat import ChatLog
 from server.domain.consent import Consents
 from server.domain.evidence import Evidence
+from server.domain.exports import Exports
 from server.domain.keybinding import KeyBinding
 from server.domain.keyring import Keyring
 from server.domain.ledger import Ledger
@@ -63,6 +64,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     recordings = Recordings(
         maker, ledger, LocalStorage(settings.resolved_recordings_dir), MasterKey.load(settings.recording_key, settings.data_dir)
     )
+    review = Review(maker, recordings, settings.resolved_recordings_dir)
     return Services(
         settings=settings,
         accounts=Accounts(maker, settings),
@@ -77,7 +79,8 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         chat=ChatLog(maker),
         consents=Consents(maker, ledger, settings),
         recordings=recordings,
-        review=Review(maker, recordings, settings.resolved_recordings_dir),
+        review=review,
+        exports=Exports(maker, review),
     )
 
 
@@ -137,7 +140,12 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(task, timeout=10)
 
-    app.cleanup_ctx.extend([database, ledger_loop, outbox_loop, retention_loop])
+    async def export_jobs(app: web.Application) -> AsyncIterator[None]:
+        yield
+        # Exports run in child processes: stop them (no partial file is left) before the server goes.
+        await services.exports.close()
+
+    app.cleanup_ctx.extend([database, ledger_loop, outbox_loop, retention_loop, export_jobs])
     api.install(app)
     pages.install(app)
     log_api.install(app)

@@ -36,7 +36,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -82,7 +82,9 @@ MAX_VIEWS_KEPT = 10_000
 FINISHED = ("stopped", "interrupted", "failed")
 RECORDING_ID = re.compile(r"^[0-9a-f]{32}$")
 PARTICIPANT_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,35}$")
-DERIVED_NAME = re.compile(r"^[0-9a-f]{32}/remux-[0-9A-Za-z][0-9A-Za-z-]{0,35}\.sealed$")
+#: Kinds of derived file: one participant remuxed (here), and the grid of everyone (``server.domain.exports``).
+KINDS = ("remux", "export")
+DERIVED_NAME = re.compile(r"^[0-9a-f]{32}/(remux|export)-[0-9A-Za-z][0-9A-Za-z-]{0,35}\.sealed$")
 
 #: Case history kinds shown on the timeline when they name the recording's session.
 HISTORY_MARKERS = (
@@ -125,21 +127,46 @@ def remux_from_zero(segments: Iterable[bytes]) -> tuple[bytes, int]:
     return webm.mux([replace(f, pts_ms=f.pts_ms - origin) for f in frames]), origin
 
 
-def _aad(recording_id: str, participant_id: str, index: int, count: int) -> bytes:
-    return f"mediate remux {recording_id} {participant_id} {index}/{count}".encode()
+def _aad(recording_id: str, participant_id: str, index: int, count: int, kind: str = "remux") -> bytes:
+    # The kind is bound too, so that no chunk of one kind of file opens as part of another.
+    return f"mediate {kind} {recording_id} {participant_id} {index}/{count}".encode()
 
 
 def chunk_count(size: int) -> int:
     return max(1, -(-size // CHUNK))
 
 
-def seal_chunks(data_key: bytes, recording_id: str, participant_id: str, plaintext: bytes) -> Iterator[bytes]:
+def seal_chunks(
+    data_key: bytes, recording_id: str, participant_id: str, plaintext: bytes, kind: str = "remux"
+) -> Iterator[bytes]:
     count = chunk_count(len(plaintext))
+    pieces = (plaintext[i * CHUNK : (i + 1) * CHUNK] for i in range(count))
+    return _seal(data_key, recording_id, participant_id, pieces, count, kind)
+
+
+def seal_file(
+    data_key: bytes, recording_id: str, participant_id: str, path: Path, kind: str, seen: Callable[[bytes], None]
+) -> Iterator[bytes]:
+    """A plaintext file's sealed chunks, read a chunk at a time; ``seen`` gets each plaintext chunk (to hash it)."""
+    count = chunk_count(path.stat().st_size)
+
+    def pieces() -> Iterator[bytes]:
+        with open(path, "rb") as source:
+            for _ in range(count):
+                piece = source.read(CHUNK)
+                seen(piece)
+                yield piece
+
+    return _seal(data_key, recording_id, participant_id, pieces(), count, kind)
+
+
+def _seal(
+    data_key: bytes, recording_id: str, participant_id: str, pieces: Iterable[bytes], count: int, kind: str
+) -> Iterator[bytes]:
     aead = AESGCM(data_key)
-    for i in range(count):
+    for i, piece in enumerate(pieces):
         nonce = secrets.token_bytes(NONCE_BYTES)
-        piece = plaintext[i * CHUNK : (i + 1) * CHUNK]
-        yield nonce + aead.encrypt(nonce, piece, _aad(recording_id, participant_id, i, count))
+        yield nonce + aead.encrypt(nonce, piece, _aad(recording_id, participant_id, i, count, kind))
 
 
 def sealed_size(size: int) -> int:
@@ -157,8 +184,8 @@ class DerivedFiles:
         self.root = root
 
     @staticmethod
-    def name_for(recording_id: str, participant_id: str) -> str:
-        name = f"{recording_id}/remux-{participant_id}.sealed"
+    def name_for(recording_id: str, participant_id: str, kind: str = "remux") -> str:
+        name = f"{recording_id}/{kind}-{participant_id}.sealed"
         if not DERIVED_NAME.match(name):
             raise ValueError(f"not a derived file name: {name!r}")
         return name
@@ -197,7 +224,7 @@ class DerivedFiles:
 
 @dataclass(frozen=True)
 class WatchFile:
-    """One participant's remuxed file, opened for a viewer: its plaintext, by byte range."""
+    """A derived file (one participant's, or the export), opened for a viewer: its plaintext, by byte range."""
 
     row: RecordingFile
     store: DerivedFiles
@@ -221,7 +248,7 @@ class WatchFile:
             return AESGCM(self.data_key).decrypt(
                 sealed[:NONCE_BYTES],
                 sealed[NONCE_BYTES:],
-                _aad(self.row.recording_id, self.row.participant_id, index, count),
+                _aad(self.row.recording_id, self.row.participant_id, index, count, self.row.kind),
             )
         except InvalidTag:
             raise StorageError(f"chunk {index} of {self.row.name} does not open: altered or misplaced") from None
@@ -390,9 +417,7 @@ class Review:
                 raise InvalidState("this recording is still running; it can be watched once it has stopped")
             if not PARTICIPANT_ID.match(participant_id) or not await self._segments(db, recording, participant_id):
                 raise NotFound("this participant is not in this recording")
-            row = await self._file_row(db, recording_id, participant_id)
-        if row is None or self.store.size(row.name) != sealed_size(row.bytes):
-            row = await self._make(recording, participant_id)
+        watched = await self.remuxed(recording, participant_id)
         if self._new_viewing(staff, recording_id, participant_id, view):
             async with self.maker() as db, db.begin():
                 history.record(
@@ -405,6 +430,17 @@ class Review:
                     session_id=recording.session_id,
                 )
             log.info("recording %s: %s watches participant %s", recording_id, staff.user_id, participant_id)
+        return watched
+
+    async def remuxed(self, recording: Recording, participant_id: str) -> WatchFile:
+        """A participant's remuxed file of a stopped recording, made now if need be; not logged as a viewing.
+
+        For other services (the export) that have already checked who is asking.
+        """
+        async with self.maker() as db:
+            row = await self._file_row(db, recording.id, participant_id)
+        if row is None or self.store.size(row.name) != sealed_size(row.bytes):
+            row = await self._make(recording, participant_id)
         return WatchFile(row, self.store, self.recordings.master.unwrap(recording.wrapped_key))
 
     async def prepare(self, recording_id: str) -> int:

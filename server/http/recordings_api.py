@@ -1,4 +1,5 @@
-"""Watching recordings: a session's recordings with their timelines, and each participant's file.
+"""Watching recordings: a session's recordings with their timelines, and each participant's file;
+exporting one as a single MP4 (a background job: start, poll, cancel, download).
 
 The file is served with HTTP range requests (RFC 9110 §14): a video element asks for the
 bytes it needs and seeks without downloading the whole recording. One range per request is
@@ -9,14 +10,18 @@ get the whole file (200), which RFC 9110 §14.2 allows; a range past the end get
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from aiohttp import payload, web
 from pydantic import StringConstraints
 
 from server.domain.booking import iso
+from server.domain.exports import ExportJob
 from server.domain.review import Marker, Participant, RecordingView, WatchFile
+from server.http.cases_api import viewer_zone
 from server.http.context import principal_of
 from server.http.middlewares import error_body
 from server.http.routes import api
@@ -25,6 +30,7 @@ from server.http.services import services
 from server.models import Recording
 
 WEBM = "video/webm"
+MP4 = "video/mp4"
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$", re.ASCII)
 
 
@@ -64,12 +70,21 @@ def byte_range(header: str | None, if_range: str | None, etag: str, size: int) -
     return start, end
 
 
-def ranged(request: web.Request, watched: WatchFile, filename: str) -> web.StreamResponse:
+def ranged(
+    request: web.Request,
+    watched: WatchFile,
+    filename: str,
+    content_type: str = WEBM,
+    disposition: str = "inline",
+    ascii_filename: str | None = None,
+) -> web.StreamResponse:
     etag = f'"{watched.sha256}"'
+    # RFC 6266 §4.3: a plain ``filename`` for old clients first, then the UTF-8 one that wins.
+    plain = f'; filename="{ascii_filename}"' if ascii_filename else ""
     headers = {
         "Accept-Ranges": "bytes",
         "ETag": etag,
-        "Content-Disposition": f"inline; filename*=UTF-8''{quote(filename)}",
+        "Content-Disposition": f"{disposition}{plain}; filename*=UTF-8''{quote(filename)}",
         "Cache-Control": "private, no-store",
     }
     try:
@@ -84,7 +99,7 @@ def ranged(request: web.Request, watched: WatchFile, filename: str) -> web.Strea
     if wanted is not None:
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{watched.size}"
     headers["Content-Length"] = str(end - start)
-    body = payload.AsyncIterablePayload(watched.read(start, end), content_type=WEBM)
+    body = payload.AsyncIterablePayload(watched.read(start, end), content_type=content_type)
     return web.Response(status=206 if wanted is not None else 200, body=body, headers=headers)
 
 
@@ -178,3 +193,77 @@ async def participant_video(request: web.Request, query: VideoQuery) -> web.Stre
     recording_id, participant_id = request.match_info["recording_id"], request.match_info["participant_id"]
     watched = await services(request).review.open_file(principal_of(request), recording_id, participant_id, query.view)
     return ranged(request, watched, f"recording-{recording_id}-{participant_id}.webm")
+
+
+# -- export as one video ---------------------------------------------------------------------------
+
+
+def export_url(recording_id: str) -> str:
+    return f"{api.prefix}/recordings/{quote(recording_id)}/export"
+
+
+def export_view(job: ExportJob) -> dict[str, Any]:
+    return {
+        "recording_id": job.recording_id,
+        "state": job.state,
+        "progress": round(job.progress, 4),
+        "started_at": iso(job.started_at),
+        "finished_at": iso(job.finished_at) if job.finished_at else None,
+        "error": None
+        if job.problem is None
+        else {"code": job.problem.code, "message": {"zh": job.problem.zh, "en": job.problem.en}},
+        "file": None
+        if job.file is None or job.state != "done"
+        else {
+            "sha256": job.file.sha256,
+            "bytes": job.file.bytes,
+            "created_at": iso(job.file.created_at),
+            "url": export_url(job.recording_id) + "/file",
+        },
+    }
+
+
+def export_filenames(case_number: str, started_at: datetime, zone: str) -> tuple[str, str]:
+    """The download's name, ``调解录像-<case number>-<local start>.mp4``, and an ASCII one for old clients."""
+    when = f"{started_at.astimezone(ZoneInfo(zone)):%Y%m%d-%H%M}"
+    number = re.sub(r'[\x00-\x1f\x7f/\\:*?"<>|]+', "_", case_number).strip(" ._") or "case"
+    ascii_number = re.sub(r"[^0-9A-Za-z_-]+", "_", case_number).strip("_") or "case"
+    return f"调解录像-{number}-{when}.mp4", f"mediation-{ascii_number}-{when}.mp4"
+
+
+@api.route(
+    "POST",
+    "/recordings/{recording_id}/export",
+    summary="Start exporting a stopped recording as one MP4 (grid, mixed audio) in the background; "
+    "answers the job (202), the one already running, or the finished export (200)",
+    status=202,
+    tag="recordings",
+)
+async def start_export(request: web.Request) -> web.StreamResponse:
+    job = await services(request).exports.start(principal_of(request), request.match_info["recording_id"])
+    return web.json_response(export_view(job), status=202 if job.active else 200)
+
+
+@api.route("GET", "/recordings/{recording_id}/export", summary="The recording's export: state and progress", tag="recordings")
+async def export_status(request: web.Request) -> web.StreamResponse:
+    job = await services(request).exports.status(principal_of(request), request.match_info["recording_id"])
+    return web.json_response(export_view(job))
+
+
+@api.route("DELETE", "/recordings/{recording_id}/export", summary="Cancel the recording's running export", tag="recordings")
+async def cancel_export(request: web.Request) -> web.StreamResponse:
+    job = await services(request).exports.cancel(principal_of(request), request.match_info["recording_id"])
+    return web.json_response(export_view(job))
+
+
+@api.route(
+    "GET",
+    "/recordings/{recording_id}/export/file",
+    summary="Download the recording's export (MP4, range requests answered); each download is logged",
+    tag="recordings",
+    produces=MP4,
+)
+async def export_file(request: web.Request) -> web.StreamResponse:
+    found = await services(request).exports.open_file(principal_of(request), request.match_info["recording_id"])
+    name, ascii_name = export_filenames(found.case_number, found.recording_started_at, viewer_zone(request))
+    return ranged(request, found.file, name, MP4, "attachment", ascii_name)

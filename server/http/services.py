@@ -12,6 +12,7 @@ from server.domain.cases import Cases
 from server.domain.chat import ChatLog
 from server.domain.consent import Consents
 from server.domain.evidence import Evidence
+from server.domain.exports import Exports
 from server.domain.keybinding import KeyBinding
 from server.domain.ledger import Ledger
 from server.domain.links import Links
@@ -38,6 +39,7 @@ class Services:
     consents: Consents
     recordings: Recordings
     review: Review
+    exports: Exports
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

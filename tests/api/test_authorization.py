@@ -257,6 +257,23 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         with_stopped_recording("/api/v1/recordings/{recording_id}/participants/{party_id}/video"),
         (401, 403, 403, 403, 403, 404),
     ),
+    # The stopped recording has no segments: nothing to export (409), no export to show, cancel or download (404).
+    "POST /recordings/{recording_id}/export": (
+        with_stopped_recording("/api/v1/recordings/{recording_id}/export"),
+        (401, 403, 403, 403, 403, 409),
+    ),
+    "GET /recordings/{recording_id}/export": (
+        with_stopped_recording("/api/v1/recordings/{recording_id}/export"),
+        (401, 403, 403, 403, 403, 404),
+    ),
+    "DELETE /recordings/{recording_id}/export": (
+        with_stopped_recording("/api/v1/recordings/{recording_id}/export"),
+        (401, 403, 403, 403, 403, 404),
+    ),
+    "GET /recordings/{recording_id}/export/file": (
+        with_stopped_recording("/api/v1/recordings/{recording_id}/export/file"),
+        (401, 403, 403, 403, 403, 404),
+    ),
     "GET /auth/me": (simple("/api/v1/auth/me"), (401, 200, 200, 200, 200, 200)),
     "POST /auth/login": (
         simple("/api/v1/auth/login", lambda _: {"username": f"nobody{next(counter)}", "password": "x"}),

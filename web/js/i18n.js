@@ -112,6 +112,11 @@ const zh = {
   'history.session_ended': '调解结束',
   'history.consent': '同意录音录像',
   'history.consent_withdrawn': '撤回录音录像同意',
+  'history.recording_export_started': '开始导出录像',
+  'history.recording_export_finished': '录像已导出',
+  'history.recording_export_failed': '录像导出失败',
+  'history.recording_export_cancelled': '已取消导出录像',
+  'history.recording_export_downloaded': '下载导出的录像',
 
   'staff.header.org': '{org}',
   'login.title': '工作人员登录',
@@ -496,6 +501,11 @@ const en = {
   'history.session_ended': 'Session ended',
   'history.consent': 'Consented to recording',
   'history.consent_withdrawn': 'Withdrew consent to recording',
+  'history.recording_export_started': 'Recording export started',
+  'history.recording_export_finished': 'Recording exported',
+  'history.recording_export_failed': 'Recording export failed',
+  'history.recording_export_cancelled': 'Recording export cancelled',
+  'history.recording_export_downloaded': 'Exported recording downloaded',
 
   'staff.header.org': '{org}',
   'login.title': 'Staff sign in',

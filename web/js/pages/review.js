@@ -6,10 +6,12 @@
 // Each participant's file starts at their first packet; the API gives where that is on the
 // recording's timeline (`offset`), so every browser places the videos the same way. Every
 // viewing is logged by the server in the case history.
+// "Export as one video" asks the server to compose everyone into one MP4 in the background; the
+// page polls the job about once a second (progress bar, cancel) and offers the file when done.
 
 import * as api from '../api.js';
-import { dictionaries, t, tv, fmtDateTime, fmtTime } from '../i18n.js';
-import { h, append, replace, initStaffPage, staffHeader, skipLink, errorState, rerenderOnLangChange, badge } from '../ui.js';
+import { dictionaries, t, tv, fmtDateTime, fmtTime, getLang } from '../i18n.js';
+import { h, append, replace, initStaffPage, staffHeader, skipLink, errorState, rerenderOnLangChange, badge, errorMessage } from '../ui.js';
 
 const DRIFT = 0.1; // seconds a video may be off the master clock before it is put back
 const STEP = 5;
@@ -17,6 +19,7 @@ const FINE_STEP = 1;
 const RATES = [1, 1.5, 2];
 const TICK_MS = 100;
 const STALL_GIVE_UP_MS = 4000;
+const EXPORT_POLL_MS = 1000;
 
 Object.assign(dictionaries.zh, {
   'review.title': '录像回放',
@@ -79,6 +82,19 @@ Object.assign(dictionaries.zh, {
   'review.stop.disk_full': '存储空间已满',
   'review.stop.write_error': '写入出错',
   'review.stop.server_stopped': '服务器停止',
+  'review.export.title': '导出为一个视频',
+  'review.export.start': '导出为一个视频',
+  'review.export.again': '重新导出',
+  'review.export.hint': '在后台把所有人的画面合成一个 MP4 文件（同屏显示，声音混合），以低优先级运行，不影响正在进行的调解。',
+  'review.export.queued': '排队中，稍后开始导出…',
+  'review.export.running': '正在导出… {percent}',
+  'review.export.progress': '导出进度',
+  'review.export.cancel': '取消导出',
+  'review.export.cancelled': '已取消导出。',
+  'review.export.done': '视频已导出。',
+  'review.export.download': '下载视频（MP4，{size}）',
+  'review.export.logged': '每次下载都会记入案件记录。',
+  'review.export.failed': '导出失败：{message}',
 });
 
 Object.assign(dictionaries.en, {
@@ -142,12 +158,25 @@ Object.assign(dictionaries.en, {
   'review.stop.disk_full': 'storage full',
   'review.stop.write_error': 'write error',
   'review.stop.server_stopped': 'server stopped',
+  'review.export.title': 'Export as one video',
+  'review.export.start': 'Export as one video',
+  'review.export.again': 'Export again',
+  'review.export.hint': 'Puts everyone’s picture into one MP4 file in the background (side by side, voices mixed), at low priority so that live sessions are not disturbed.',
+  'review.export.queued': 'Queued; the export will start shortly…',
+  'review.export.running': 'Exporting… {percent}',
+  'review.export.progress': 'Export progress',
+  'review.export.cancel': 'Cancel export',
+  'review.export.cancelled': 'The export was cancelled.',
+  'review.export.done': 'The video is ready.',
+  'review.export.download': 'Download the video (MP4, {size})',
+  'review.export.logged': 'Every download is written to the case history.',
+  'review.export.failed': 'The export failed: {message}',
 });
 
 const app = document.getElementById('app');
 const sessionId = decodeURIComponent((location.pathname.match(/^\/review\/([^/]+)/) || [])[1] || '');
 
-const state = { user: null, tz: 'Asia/Shanghai', data: null, recordingId: null, player: null };
+const state = { user: null, tz: 'Asia/Shanghai', data: null, recordingId: null, player: null, exporter: null };
 
 // ------------------------------------------------------------------ helpers
 
@@ -490,6 +519,116 @@ class SyncPlayer {
   }
 }
 
+// ------------------------------------------------------------------ export as one video
+
+function megabytes(bytes) {
+  return bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KB` : `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** The export panel of one recording: start, progress, cancel, download; polls while a job runs. */
+class ExportPanel {
+  constructor(recordingId) {
+    this.path = `/recordings/${encodeURIComponent(recordingId)}/export`;
+    this.job = null;
+    this.error = null; // an ApiError from the last request, shown plainly
+    this.busy = false;
+    this.timer = null;
+    this.gone = false;
+    this.body = h('div', { class: 'review-export-body' });
+    // Kept across redraws, so that a screen reader hears each change of state (not every percent).
+    this.announcer = h('p', { class: 'sr-only', role: 'status' });
+    this.el = h('section', { class: 'review-export', dataset: { testid: 'review-export' }, 'aria-labelledby': 'review-export-title' }, this.body, this.announcer);
+    this.draw();
+    this.refresh();
+  }
+
+  destroy() {
+    this.gone = true;
+    clearTimeout(this.timer);
+  }
+
+  get active() {
+    return !!this.job && (this.job.state === 'queued' || this.job.state === 'running');
+  }
+
+  async call(method) {
+    if (this.busy) return; // one request at a time (a click while polling waits for the next one)
+    this.busy = true;
+    this.el.setAttribute('aria-busy', 'true');
+    try {
+      this.job = await api.request(method, this.path);
+      this.error = null;
+    } catch (err) {
+      if (method === 'GET' && err.status === 404) this.job = null; // never exported: offer to start
+      else this.error = err;
+    } finally {
+      this.busy = false;
+      this.el.removeAttribute('aria-busy');
+    }
+    if (this.gone) return;
+    this.draw();
+    this.schedule();
+  }
+
+  refresh() {
+    return this.call('GET');
+  }
+
+  start() {
+    return this.call('POST');
+  }
+
+  cancel() {
+    return this.call('DELETE');
+  }
+
+  schedule() {
+    clearTimeout(this.timer);
+    if (this.active && !this.gone) this.timer = setTimeout(() => this.refresh(), EXPORT_POLL_MS);
+  }
+
+  /** Redraw; focus stays in the panel when the control that had it is replaced. */
+  draw() {
+    const hadFocus = this.el.contains(document.activeElement);
+    const job = this.job;
+    const parts = [h('h3', { id: 'review-export-title' }, t('review.export.title'))];
+    const startButton = (label) =>
+      h('button', { type: 'button', class: 'primary', dataset: { testid: 'review-export-start' }, onclick: () => this.start() }, label);
+    let focus = null;
+    if (this.active) {
+      const percent = `${Math.floor((job.progress || 0) * 100)}%`;
+      const bar = h('progress', { max: '1', value: String(job.progress || 0), dataset: { testid: 'review-export-progress' }, 'aria-label': t('review.export.progress') });
+      bar.setAttribute('aria-valuetext', percent);
+      const text = job.state === 'queued' ? t('review.export.queued') : t('review.export.running', { percent });
+      focus = h('button', { type: 'button', class: 'secondary', dataset: { testid: 'review-export-cancel' }, onclick: () => this.cancel() }, t('review.export.cancel'));
+      parts.push(h('div', { class: 'review-export-progress' }, bar, h('span', { dataset: { testid: 'review-export-percent' } }, text)), focus);
+    } else if (job && job.state === 'done' && job.file) {
+      focus = h(
+        'a',
+        { class: 'button primary', href: job.file.url, download: '', dataset: { testid: 'review-export-download' } },
+        t('review.export.download', { size: megabytes(job.file.bytes) }),
+      );
+      parts.push(h('p', { role: 'status' }, t('review.export.done')), focus, h('p', { class: 'muted small' }, t('review.export.logged')));
+    } else {
+      if (job && job.state === 'failed' && job.error) {
+        const message = job.error.message[getLang()] || job.error.message.zh;
+        parts.push(h('p', { class: 'error-box', role: 'alert', dataset: { testid: 'review-export-error' } }, t('review.export.failed', { message })));
+      } else if (job && job.state === 'cancelled') {
+        parts.push(h('p', { role: 'status' }, t('review.export.cancelled')));
+      }
+      focus = startButton(job ? t('review.export.again') : t('review.export.start'));
+      parts.push(h('p', { class: 'muted small' }, t('review.export.hint')), focus);
+    }
+    if (this.error) parts.push(h('p', { class: 'error-box', role: 'alert', dataset: { testid: 'review-export-error' } }, errorMessage(this.error)));
+    const said = { queued: 'review.export.queued', running: 'review.export.running', done: 'review.export.done', cancelled: 'review.export.cancelled' };
+    const announcement = job && said[job.state] ? t(said[job.state], { percent: '' }) : '';
+    if (this.announcer.textContent !== announcement) this.announcer.textContent = announcement;
+    this.el.dataset.state = job ? job.state : 'none';
+    replace(this.body, ...parts);
+    if (hadFocus && focus && !this.el.contains(document.activeElement)) focus.focus();
+  }
+}
+
 // ------------------------------------------------------------------ keyboard
 
 document.addEventListener('keydown', (e) => {
@@ -529,6 +668,8 @@ function choose(recordingId) {
   history.replaceState(null, '', url);
   if (state.player) state.player.destroy();
   state.player = null;
+  if (state.exporter) state.exporter.destroy();
+  state.exporter = null;
   render();
 }
 
@@ -570,7 +711,9 @@ function body() {
   if (!r.participants.length) return [head, h('p', { class: 'empty' }, t('review.empty'))];
   if (!state.player) state.player = new SyncPlayer(r, newViewId());
   else state.player.relabel();
-  return [head, state.player.el];
+  if (!state.exporter) state.exporter = new ExportPanel(r.id);
+  else state.exporter.draw();
+  return [head, state.player.el, state.exporter.el];
 }
 
 function render() {

@@ -85,7 +85,10 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_org_add(args: argparse.Namespace) -> int:
     org = with_services(
-        settings_from(args), lambda s: s.accounts.create_organisation(SYSTEM, args.name, args.kind, args.timezone)
+        settings_from(args),
+        lambda s: s.accounts.create_organisation(
+            SYSTEM, args.name, args.kind, args.timezone, recording_retention_days=args.recording_retention_days
+        ),
     )
     print(f"created organisation {org.name} ({org.kind})")
     print(org.id)
@@ -151,6 +154,15 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recordings_purge(args: argparse.Namespace) -> int:
+    """Delete recordings past retention now (the server also does this hourly)."""
+    purged = with_services(settings_from(args), lambda s: s.recordings.purge())
+    for p in purged:
+        print(f"{p.recording_id}\t{'deleted' if p.deleted else 'kept: the case applied for judicial confirmation'}")
+    print(f"{sum(p.deleted for p in purged)} recording(s) deleted")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from server.demo import run_demo
 
@@ -161,7 +173,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from server.bench import api as bench_api
 
     if args.what == "api":
-        return bench_api.main(settings_from(args), clients=args.clients, seconds=args.seconds)
+        return bench_api.main(settings_from(args), clients=args.clients, seconds=args.seconds or 10.0)
     if args.what == "ledger":
         from server.bench import ledger as bench_ledger
 
@@ -169,7 +181,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "media":
         from server.bench import media as bench_media
 
-        return bench_media.main(settings_from(args), sessions=args.sessions, seconds=args.seconds, kbps=args.kbps)
+        return bench_media.main(settings_from(args), sessions=args.sessions or 12, seconds=args.seconds or 10.0, kbps=args.kbps)
+    if args.what == "recording":
+        from server.bench import recording as bench_recording
+
+        return bench_recording.main(settings_from(args), sessions=args.sessions or 6, seconds=args.seconds or 8.0, kbps=args.kbps)
     print(f"unknown benchmark {args.what!r}", file=sys.stderr)
     return 2
 
@@ -198,6 +214,7 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True)
     add.add_argument("--kind", required=True, choices=["committee", "centre", "court"])
     add.add_argument("--timezone")
+    add.add_argument("--recording-retention-days", type=int, help="days recordings are kept after they end (default 1095)")
     add.set_defaults(func=cmd_org_add)
     lst = orgsub.add_parser("list", parents=[common], help="list organisations")
     lst.set_defaults(func=cmd_org_list)
@@ -237,6 +254,11 @@ def parser() -> argparse.ArgumentParser:
         help="check an evidence bundle offline: mediate verify BUNDLE.zip [--trusted-key ...] [--checkpoint FILE] [--lang en]",
     )
 
+    recs = sub.add_parser("recordings", help="recorded sessions")
+    recsub = recs.add_subparsers(dest="recordings_command", required=True)
+    purge = recsub.add_parser("purge", parents=[common], help="delete recordings past their retention period now (logged)")
+    purge.set_defaults(func=cmd_recordings_purge)
+
     keys = sub.add_parser("keys", help="the platform's signing keys")
     keysub = keys.add_subparsers(dest="keys_command", required=True)
     keysub.add_parser("list", parents=[common], help="list every platform key ever used").set_defaults(func=cmd_keys)
@@ -249,13 +271,17 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     bench = sub.add_parser("bench", parents=[common], help="print performance figures")
-    bench.add_argument("what", choices=["api", "ledger", "media"])
-    bench.add_argument("--sessions", type=int, default=12, help="media: most concurrent 3-person sessions to try")
-    bench.add_argument("--kbps", type=int, default=1000, help="media: video bitrate of each publisher")
+    bench.add_argument("what", choices=["api", "ledger", "media", "recording"])
+    bench.add_argument(
+        "--sessions", type=int, help="media, recording: most concurrent 3-person sessions to try (default 12; recording 6)"
+    )
+    bench.add_argument("--kbps", type=int, default=1000, help="media, recording: video bitrate of each publisher")
     bench.add_argument("--records", type=int, default=5000, help="ledger: how many records to append")
     bench.add_argument("--postgres", help="ledger: also measure on this PostgreSQL server (a throwaway database is made)")
     bench.add_argument("--clients", type=int, default=50)
-    bench.add_argument("--seconds", type=float, default=10.0)
+    bench.add_argument(
+        "--seconds", type=float, help="api: seconds per call; media, recording: seconds per measurement (default 10; recording 8)"
+    )
     bench.set_defaults(func=cmd_bench)
     return top
 

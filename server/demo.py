@@ -2,28 +2,51 @@
 
 A newcomer sees the product's evidence in one command: a mediator opens a case with two
 parties, books a session, each party opens their link and binds a signing key generated the
-way a browser generates it (a P-256 key, proven with a one-time code), the mediator records
-identity checks, and the case's evidence bundle is exported and verified offline. Later issues
-extend it (a recorded session, a signed agreement, a judicial decision).
+way a browser generates it (a P-256 key, proven with a one-time code), the three meet in a short
+recorded joint session, the mediator records identity checks, and the case's evidence bundle is
+exported and verified offline. Later issues extend it (a signed agreement, a judicial decision).
+
+The joint session is real, not staged in the database: the server runs in this process on a
+free port of 127.0.0.1 (its settings, and so the log's origin and the links, stay those given),
+and the mediator and both parties join ``/live`` as the light aiortc participants of the
+benchmarks (``server.bench.peers``: pre-encoded synthetic video, one tint each, and silence).
+The parties consent by signing the server's consent statement with the keys they bound, the
+mediator starts and stops the recording, and the recorder's sealed, chained segments and
+manifests go into the bundle like any other recording's. Media stays on loopback, so the demo
+needs no network, camera or TURN server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from aiohttp import web
+from sqlalchemy import func, select
 
-from server import db
-from server.app import make_services
+from server.app import create_app
+from server.bench.peers import LoadPeer, encode_audio, encode_video
 from server.domain.principal import SYSTEM, Principal
 from server.evidence.records import DeviceKey, b64
-from server.http.services import Services
-from server.models import OutboxMessage
+from server.http.services import SERVICES, Services
+from server.models import OutboxMessage, RecordingSegment
 from server.settings import Settings
+from signaling import aiortc_hooks
+
+#: How long the demo's joint session is recorded: a few segments per participant, quickly.
+RECORD_SECONDS = 10.0
+#: Video bitrate of the synthetic participants: enough for a picture, small for the bundle.
+DEMO_KBPS = 400
+#: U and V of each participant's picture (mediator, applicant, respondent), to tell them apart on playback.
+TINTS = ((128, 128), (90, 200), (200, 90))
 
 
 async def _principal(services: Services, cookie: str) -> Principal:
@@ -52,14 +75,77 @@ def _next_weekday_10am(zone: ZoneInfo) -> datetime:
     return day.replace(hour=10, minute=0, second=0, microsecond=0)
 
 
+@dataclass
+class Joiner:
+    """Someone who joins the demo's session: their browser cookie, and their bound key (parties)."""
+
+    name: str
+    cookie: str
+    key: DeviceKey | None = None
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[tuple[Services, str]]:
+    """The whole app (HTTP, ``/live``, media, ledger) on a free loopback port; yields its services and base URL."""
+    app = create_app(replace(settings, media_loopback=True))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()  # the system picks the port: no race for a free one
+        _, port = runner.addresses[0][:2]
+        yield app[SERVICES], f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def recorded_session(services: Services, base: str, session_id: str, mediator: Joiner, parties: list[Joiner]) -> str:
+    """The mediator and both parties meet on ``/live``; the parties consent and the mediator records.
+
+    Returns the line the demo prints about it.
+    """
+    aiortc_hooks.allow_loopback_ice()
+    audio = encode_audio()
+    peers: list[LoadPeer] = []
+    try:
+        for i, who in enumerate([mediator, *parties]):
+            video = await asyncio.to_thread(encode_video, DEMO_KBPS, 1, TINTS[i])
+            peer = LoadPeer(base, who.cookie, {"session_id": session_id} if who is mediator else None, video, audio)
+            peers.append(peer)
+            await peer.connect()
+            if who is mediator:
+                await peer.call("admit_automatically", {"on": True})
+            await peer.start_media()
+            if who.key is not None:
+                await peer.consent(who.key)
+        async with asyncio.timeout(30):
+            await asyncio.gather(*(p.publishing() for p in peers))
+        await asyncio.sleep(1.0)  # pictures settle, as they do while a mediator greets everyone
+        started = await peers[0].call("record_start", {})
+        if not started.get("ok"):
+            raise RuntimeError(f"the recording did not start: {started}")
+        began = time.monotonic()
+        await asyncio.sleep(RECORD_SECONDS)
+        stopped = await peers[0].call("record_stop", {})
+        if not stopped.get("ok"):
+            raise RuntimeError(f"the recording did not stop: {stopped}")
+        lasted = time.monotonic() - began
+    finally:
+        for peer in peers:
+            await peer.close()
+    recording = str(started["recording"])
+    async with services.recordings.maker() as db:
+        segments = await db.scalar(select(func.count()).where(RecordingSegment.recording_id == recording))
+    return (
+        f"{mediator.name} and both parties met in the joint session (live media through this machine's own server); "
+        f"{' and '.join(p.name for p in parties)} consented to recording with their keys, and {mediator.name} "
+        f"recorded {lasted:.0f} s: recording {recording[:12]}…, {segments} sealed segments, chained and logged"
+    )
+
+
 async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = db.make_engine(settings.resolved_database_url)
-    await db.upgrade(engine)
-    services = make_services(settings, engine)
-    await services.ledger.publish_platform_keys()
     said: list[str] = []
-    try:
+    async with serving(settings) as (services, base):
         tag = secrets.token_hex(3)
         org = await services.accounts.create_organisation(SYSTEM, f"示例人民调解委员会（演示 {tag}）", "committee")
         password = secrets.token_urlsafe(12)
@@ -92,6 +178,7 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
             f"session booked for {booked.view.session.starts_at.astimezone(zone):%Y-%m-%d %H:%M} Beijing time; a personal link for each party"
         )
 
+        joiners: list[Joiner] = []
         for issued in booked.issued:
             opened = await services.links.open(issued.url.rsplit("/j/", 1)[1])
             party = await _principal(services, opened.cookie_token)
@@ -99,9 +186,12 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
             started = await services.keys.start_device_key(party, b64(key.info.spki))
             code = await _latest_code(services, issued.party.id)
             await services.keys.finish_device_key(party, started.challenge, code, key.sign(started.statement)["sig"])
+            joiners.append(Joiner(issued.party.name, opened.cookie_token, key))
             said.append(
                 f"{issued.party.name} opened their link, proved their phone with a one-time code and bound signing key {key.info.id[:12]}…"
             )
+
+        said.append(await recorded_session(services, base, booked.view.session.id, Joiner("周调解员", login.token), joiners))
 
         for checked in (applicant, respondent):
             await services.evidence.check_identity(
@@ -114,8 +204,6 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
         await asyncio.to_thread(_write, path, exported.data)
         said.append(f"exported {exported.records} records (log size {exported.size}) to {path}")
         return path, said
-    finally:
-        await engine.dispose()
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -124,6 +212,9 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def run_demo(settings: Settings, out_dir: Path) -> int:
+    # The demo tells its story on stdout; the in-process server's per-event INFO lines would bury it.
+    for chatty in ("signaling", "server.domain"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     path, said = asyncio.run(build(settings, out_dir))
     print("mediate demo: a complete sample case in", settings.data_dir.resolve())
     for line in said:

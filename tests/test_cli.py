@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from server.evidence.verify import render, verify_bundle
+
 
 def mediate(*args: str, data_dir: Path, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIATE_")}
@@ -136,3 +138,18 @@ def test_first_serve_prints_the_url_and_a_one_time_admin_password(tmp_path: Path
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_demo_builds_a_case_with_a_recorded_session_whose_bundle_verifies(tmp_path: Path) -> None:
+    demo = mediate("demo", "--out", str(tmp_path / "out"), data_dir=tmp_path / "data")  # check: verify's exit code is 0
+    assert "consented to recording" in demo.stdout, demo.stdout
+    [bundle] = (tmp_path / "out").glob("evidence-*.zip")
+    report = verify_bundle(str(bundle))
+    assert report.ok, render(report, "en")
+    [recording] = report.recordings
+    assert recording["status"] == "complete" and recording["end_reason"] == "stopped_by_mediator"
+    assert len(recording["participants"]) == 3, "the mediator and both parties are recorded"
+    for covered in recording["participants"].values():
+        assert covered["recorded_seconds"] > 5.0
+    types = [r.type for r in report.records]
+    assert types.count("consent") == 3 and "segment_manifest" in types

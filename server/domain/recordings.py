@@ -208,9 +208,12 @@ class ActiveRecording:
             self.gaps.extend(g.to_json(stamp) for g in self.take_gaps())
             seq = None
             while True:
-                batch, rest = self.unmanifested[:MAX_SEGMENTS_PER_MANIFEST], self.unmanifested[MAX_SEGMENTS_PER_MANIFEST:]
-                last_one = not rest
-                if not batch and not self.gaps and final is None:
+                # Snapshots: the writer goes on adding segments (and gaps) while the record is
+                # being logged; those wait for the next manifest, none is dropped.
+                batch = list(self.unmanifested[:MAX_SEGMENTS_PER_MANIFEST])
+                last_one = len(self.unmanifested) <= MAX_SEGMENTS_PER_MANIFEST
+                gaps = list(self.gaps) if last_one else []
+                if not batch and not gaps and final is None:
                     return seq
                 last = batch[-1].index if batch else self.manifested
                 head = batch[-1].head if batch else self.manifest_head
@@ -222,20 +225,19 @@ class ActiveRecording:
                     "prev_head": self.manifest_head,
                     "head": head,
                     "segments": [s.to_json() for s in batch],
-                    "gaps": self.gaps if last_one else [],
+                    "gaps": gaps,
                 }
-                if final is not None and last_one:
+                if final is not None and last_one and len(self.unmanifested) == len(batch):
                     public["final"] = final
                 seq = await self.owner.sign_and_log(self.case_id, "segment_manifest", public)
-                self.unmanifested = rest
-                if last_one:
-                    self.gaps = []
+                del self.unmanifested[: len(batch)]
+                del self.gaps[: len(gaps)]
                 self.manifested, self.manifest_head = last, head
                 async with self.owner.maker() as db, db.begin():
                     row = await db.get(Recording, self.id)
                     assert row is not None
                     row.manifested_index = last
-                if last_one:
+                if "final" in public or (final is None and last_one):
                     return seq
 
     async def finish(self, reason: str, final_gaps: list[Gap]) -> None:
@@ -243,7 +245,8 @@ class ActiveRecording:
         self.gaps.extend(g.to_json(stamp) for g in final_gaps)
         await self._queue.put(None)
         await self._worker
-        self._ticker.cancel()
+        async with self._manifest_lock:  # never cancel a manifest halfway through being logged
+            self._ticker.cancel()
         status = "failed" if self.failed else "stopped"
         await self.manifest(final=self.failed or reason)
         async with self.owner.maker() as db, db.begin():

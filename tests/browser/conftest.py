@@ -220,15 +220,17 @@ def artifacts() -> Path:
 def session_day(later: int = 0) -> date:
     """The next weekday at least two days ahead, in Shanghai (inside default availability).
 
-    ``later`` moves it that many days on (to the next weekday), so that each test module books
-    on a day of its own and no session clashes with another module's.
+    ``later`` moves it that many *weekdays* on, so that each test module books on a day of its
+    own and no session clashes with another module's (counting calendar days, two modules could
+    land on the same Monday after a weekend).
     """
     day = datetime.now(SHANGHAI).date() + timedelta(days=2)
     while day.weekday() >= 5:
         day += timedelta(days=1)
-    day += timedelta(days=later)
-    while day.weekday() >= 5:
+    for _ in range(later):
         day += timedelta(days=1)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
     return day
 
 

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from recordings.timeline import SenderClock, TrackClock
-from recordings.webm import Frame, Kind
+from recordings.timeline import TransitClock
+from recordings.webm import Frame, Kind, vp8_is_keyframe
 from signaling.routing import MAIN_ROOM, RoomState, Track, flows
 
 RECORDER_ID = "recorder:main"
@@ -111,21 +111,22 @@ class ParticipantWriter:
         self.video_waiting = True
         self.video_asked_at = 0.0
         self.gaps: list[Gap] = []
-        self.clocks: dict[str, tuple[object, TrackClock]] = {}
+        #: Per kind, until its sender reports come: the publication it maps and its RTP clock's mapping.
+        self.clocks: dict[str, tuple[object, TransitClock]] = {}
         #: Once sender reports come: one mapping for the participant's audio and video together (lip sync).
-        self.sender_clock = SenderClock()
+        self.sender_clock = TransitClock(jump=1.0)
 
     def place(
         self, kind: str, source: object, clock_rate: int, timestamp: int, arrival: float, sender_time: float | None
     ) -> float:
         current = self.clocks.get(kind)
         if current is None or current[0] is not source:
-            current = (source, TrackClock(clock_rate))  # a new publication (the publisher reconnected)
+            current = (source, TransitClock())  # a new publication (the publisher reconnected)
             self.clocks[kind] = current
             if kind == "video":
                 self.video_waiting = True
         if sender_time is None:
-            return current[1].place(timestamp, arrival)
+            return current[1].place(timestamp / clock_rate, arrival)
         return self.sender_clock.place(sender_time, arrival)
 
     def add(self, kind: Kind, at: float, data: bytes, keyframe: bool) -> None:
@@ -196,7 +197,6 @@ class Recorder:
         self.writers: dict[str, ParticipantWriter] = {}
         self.open_gaps: dict[tuple[str, str], Gap] = {}
         self.closed_gaps: list[Gap] = []
-        self.frames_in = 0
 
     def pts_ms(self, at: float) -> int:
         return max(0, round((at - self.t0) * 1000))
@@ -246,9 +246,8 @@ class Recorder:
         writer = self.writers.get(participant_id)
         if writer is None:
             return
-        self.frames_in += 1
         at = writer.place(kind, source, clock_rate, timestamp, self.clock(), sender_time)
-        keyframe = kind == "video" and len(data) >= 6 and (data[0] & 1) == 0 and data[3:6] == b"\x9d\x01\x2a"
+        keyframe = kind == "video" and vp8_is_keyframe(data)
         writer.add("video" if kind == "video" else "audio", at, data, keyframe)
 
     def take_gaps(self) -> list[Gap]:

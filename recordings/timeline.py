@@ -13,38 +13,25 @@ frame that crossed the network fastest fixes the mapping, so jitter and late bur
 smear the timeline, and since every participant is mapped onto the same server clock, the
 participants line up with each other to within the difference of their best transits
 (milliseconds on one network). Until a track's first sender report arrives (about a second),
-its own RTP clock is mapped the same way (:class:`TrackClock`).
+its own RTP clock is mapped the same way.
 """
 
 from __future__ import annotations
 
 
-class TrackClock:
-    """RTP time to server wall-clock seconds for one received track."""
+class TransitClock:
+    """Media time (seconds, in one sender's clock) to server wall-clock seconds, by minimum transit.
 
-    def __init__(self, clock_rate: int) -> None:
-        self.clock_rate = clock_rate
+    ``jump``: a frame placed this much before it arrived means the sender's clock jumped back
+    (a wall clock can; an RTP clock cannot), and the mapping starts afresh.
+    """
+
+    def __init__(self, jump: float | None = None) -> None:
+        self.jump = jump
         self.offset: float | None = None
 
-    def place(self, rtp_timestamp: int, arrival: float) -> float:
-        media = rtp_timestamp / self.clock_rate
-        transit = arrival - media
-        if self.offset is None or transit < self.offset:
+    def place(self, media_time: float, arrival: float) -> float:
+        transit = arrival - media_time
+        if self.offset is None or transit < self.offset or (self.jump is not None and transit - self.offset > self.jump):
             self.offset = transit
-        return self.offset + media
-
-
-class SenderClock:
-    """A sender's wall clock (from its RTCP sender reports) to server wall-clock seconds."""
-
-    #: A frame placed this much before it arrived means the sender's clock jumped back: start afresh.
-    JUMP = 1.0
-
-    def __init__(self) -> None:
-        self.offset: float | None = None
-
-    def place(self, sender_time: float, arrival: float) -> float:
-        transit = arrival - sender_time
-        if self.offset is None or transit < self.offset or transit - self.offset > self.JUMP:
-            self.offset = transit
-        return self.offset + sender_time
+        return self.offset + media_time

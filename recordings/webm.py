@@ -29,9 +29,14 @@ class Frame:
     keyframe: bool = False
 
 
+def vp8_is_keyframe(data: bytes) -> bool:
+    """RFC 6386 §9.1: bit 0 of the frame tag is 0 on a key frame, which carries start code 9d 01 2a."""
+    return len(data) >= 6 and (data[0] & 1) == 0 and data[3:6] == b"\x9d\x01\x2a"
+
+
 def vp8_size(keyframe: bytes) -> tuple[int, int]:
     """Width and height from a VP8 key frame's header (14 bits each; the top two are scaling)."""
-    if len(keyframe) < 10 or keyframe[3:6] != b"\x9d\x01\x2a":
+    if len(keyframe) < 10 or not vp8_is_keyframe(keyframe):
         raise ValueError("not a VP8 key frame")
     width = int.from_bytes(keyframe[6:8], "little") & 0x3FFF
     height = int.from_bytes(keyframe[8:10], "little") & 0x3FFF

@@ -46,6 +46,7 @@ from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 
+from recordings.webm import vp8_is_keyframe
 from server.errors import InvalidInput, InvalidState
 from signaling import aiortc_hooks
 from signaling.background import Background
@@ -85,11 +86,6 @@ class FrameRecorder(Protocol):
 def media_kind(kind: TrackKind) -> str:
     """The WebRTC kind of a track: a screen share is video."""
     return "audio" if kind == "audio" else "video"
-
-
-def vp8_is_keyframe(data: bytes) -> bool:
-    """RFC 6386 §9.1: bit 0 of the frame tag is 0 on a key frame, which carries start code 9d 01 2a."""
-    return len(data) >= 6 and (data[0] & 1) == 0 and data[3:6] == b"\x9d\x01\x2a"
 
 
 @functools.cache

@@ -48,7 +48,8 @@ from recordings.storage import StorageError
 from server.domain import history
 from server.domain.cases import case_for_staff
 from server.domain.principal import Principal, Staff
-from server.domain.review import FINISHED, RECORDING_ID, Review, WatchFile, seal_file, sealed_size
+from server.domain.recordings import FINISHED, covered
+from server.domain.review import RECORDING_ID, Review, WatchFile, seal_file, sealed_size
 from server.errors import Gone, InvalidState, NotFound
 from server.models import Case, Party, Recording, RecordingFile, RecordingSegment, User, utcnow
 
@@ -419,9 +420,7 @@ def _check_finished(recording: Recording) -> None:
 async def _inputs(db: AsyncSession, recording: Recording) -> Inputs:
     """The segments an export uses (those a logged manifest covers, as for watching) and whose they are."""
     query = (
-        select(RecordingSegment.index, RecordingSegment.participant_id)
-        .where(RecordingSegment.recording_id == recording.id, RecordingSegment.index <= recording.manifested_index)
-        .order_by(RecordingSegment.index)
+        select(RecordingSegment.index, RecordingSegment.participant_id).where(covered(recording)).order_by(RecordingSegment.index)
     )
     rows = [(int(index), str(pid)) for index, pid in await db.execute(query)]
     participants = list(dict.fromkeys(pid for _, pid in rows))

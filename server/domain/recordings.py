@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from recordings import chain, crypto, webm
@@ -56,6 +56,15 @@ MANIFEST_SECONDS = 5.0
 MAX_SEGMENTS_PER_MANIFEST = 100
 
 FailureHandler = Callable[[str], Awaitable[None]]
+
+
+#: A recording in one of these states has stopped: it can be watched, exported, and after retention deleted.
+FINISHED = ("stopped", "interrupted", "failed")
+
+
+def covered(recording: Recording) -> ColumnElement[bool]:
+    """The segment rows a logged manifest vouches for: only those are watched, exported or bundled."""
+    return (RecordingSegment.recording_id == recording.id) & (RecordingSegment.index <= recording.manifested_index)
 
 
 def stamp(seconds: float) -> str:
@@ -370,7 +379,7 @@ class Recordings:
                 select(Recording, Organisation.recording_retention_days)
                 .join(Case, Case.id == Recording.case_id)
                 .join(Organisation, Organisation.id == Case.organisation_id)
-                .where(Recording.status.in_(("stopped", "interrupted", "failed")), Recording.ended_at.is_not(None))
+                .where(Recording.status.in_(FINISHED), Recording.ended_at.is_not(None))
             )
             due = [
                 (row, days)
@@ -386,7 +395,8 @@ class Recordings:
             ) | set(
                 await db.scalars(
                     select(EvidencePending.case_id).where(
-                        EvidencePending.case_id.in_({row.case_id for row, _ in due}), EvidencePending.type == "confirmation_applied"
+                        EvidencePending.case_id.in_({row.case_id for row, _ in due}),
+                        EvidencePending.type == "confirmation_applied",
                     )
                 )
             )
@@ -442,13 +452,7 @@ class Recordings:
         async with self.maker() as db:
             rows = list(await db.scalars(select(Recording).where(Recording.case_id == case_id).order_by(Recording.started_at)))
             segments = {
-                row.id: list(
-                    await db.scalars(
-                        select(RecordingSegment)
-                        .where(RecordingSegment.recording_id == row.id, RecordingSegment.index <= row.manifested_index)
-                        .order_by(RecordingSegment.index)
-                    )
-                )
+                row.id: list(await db.scalars(select(RecordingSegment).where(covered(row)).order_by(RecordingSegment.index)))
                 for row in rows
             }
         files: dict[str, bytes] = {}

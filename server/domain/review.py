@@ -53,7 +53,7 @@ from recordings.storage import StorageError
 from server.domain import history
 from server.domain.cases import case_for_staff
 from server.domain.principal import Principal, Staff
-from server.domain.recordings import Recordings
+from server.domain.recordings import FINISHED, Recordings, covered
 from server.errors import Gone, InvalidState, NotFound
 from server.evidence.records import Claim, Record, RecordError, parse_time
 from server.models import (
@@ -79,7 +79,6 @@ SEALED_CHUNK = NONCE_BYTES + CHUNK + TAG_BYTES
 #: Requests for the same file further apart than this are separate viewings (without a view id).
 VIEW_WINDOW = 600.0
 MAX_VIEWS_KEPT = 10_000
-FINISHED = ("stopped", "interrupted", "failed")
 RECORDING_ID = re.compile(r"^[0-9a-f]{32}$")
 PARTICIPANT_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,35}$")
 #: Kinds of derived file: one participant remuxed (here), and the grid of everyone (``server.domain.exports``).
@@ -452,11 +451,7 @@ class Review:
             recording = await db.get(Recording, recording_id)
             if recording is None or recording.status not in FINISHED:
                 return 0
-            query = (
-                select(RecordingSegment.participant_id)
-                .where(RecordingSegment.recording_id == recording_id, RecordingSegment.index <= recording.manifested_index)
-                .distinct()
-            )
+            query = select(RecordingSegment.participant_id).where(covered(recording)).distinct()
             participants = sorted(set(await db.scalars(query)))
         for participant_id in participants:
             await self._make(recording, participant_id)
@@ -475,11 +470,7 @@ class Review:
     async def _segments(db: AsyncSession, recording: Recording, participant_id: str) -> list[RecordingSegment]:
         query = (
             select(RecordingSegment)
-            .where(
-                RecordingSegment.recording_id == recording.id,
-                RecordingSegment.participant_id == participant_id,
-                RecordingSegment.index <= recording.manifested_index,
-            )
+            .where(covered(recording), RecordingSegment.participant_id == participant_id)
             .order_by(RecordingSegment.index)
         )
         return list(await db.scalars(query))

@@ -14,10 +14,13 @@ from recordings.crypto import MasterKey
 from recordings.storage import LocalStorage
 from server import db
 from server.domain.accounts import Accounts
+from server.domain.agreement_seal import Sealer
+from server.domain.agreements import Agreements
 from server.domain.booking import Booking
 from server.domain.cases import Cases
 from server.domain.chat import ChatLog
 from server.domain.consent import Consents
+from server.domain.documents import CaseFiles
 from server.domain.evidence import Evidence
 from server.domain.exports import Exports
 from server.domain.keybinding import KeyBinding
@@ -25,13 +28,16 @@ from server.domain.keyring import Keyring
 from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox, Sender, senders_from
+from server.domain.outcomes import Outcomes
 from server.domain.recordings import Recordings
 from server.domain.review import Review
 from server.domain.staffkeys import StaffKeys
 from server.http import (  # noqa: F401 - routes
     admin_api,
+    agreements_api,
     auth_api,
     cases_api,
+    documents_api,
     evidence_api,
     log_api,
     middlewares,
@@ -65,6 +71,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         maker, ledger, LocalStorage(settings.resolved_recordings_dir), MasterKey.load(settings.recording_key, settings.data_dir)
     )
     review = Review(maker, recordings, settings.resolved_recordings_dir)
+    staff_keys = StaffKeys(maker, ledger, settings)
     return Services(
         settings=settings,
         accounts=Accounts(maker, settings),
@@ -75,12 +82,15 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         ledger=ledger,
         keys=KeyBinding(maker, ledger, settings),
         evidence=Evidence(maker, ledger, [witness_entry(vkey) for vkey in settings.witnesses], recordings),
-        staff_keys=StaffKeys(maker, ledger, settings),
+        staff_keys=staff_keys,
         chat=ChatLog(maker),
         consents=Consents(maker, ledger, settings),
         recordings=recordings,
         review=review,
         exports=Exports(maker, review),
+        agreements=Agreements(maker, ledger, settings, staff_keys, Sealer(settings, ledger.origin)),
+        case_files=CaseFiles(maker, ledger, settings),
+        outcomes=Outcomes(maker, ledger),
     )
 
 
@@ -122,6 +132,16 @@ def create_app(
         with contextlib.suppress(Exception):
             await services.ledger.settle()
 
+    async def agreements_recovery(app: web.Application) -> AsyncIterator[None]:
+        # An agreement whose last signature was logged just before a crash is sealed now
+        # (after the ledger loop is up: sealing settles the log first).
+        if run_background:
+            try:
+                await services.agreements.recover()
+            except Exception:  # the server still starts; the next start tries again
+                log.exception("could not seal the agreements left signed but unsealed")
+        yield
+
     async def outbox_loop(app: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task = asyncio.create_task(services.outbox.run(stop)) if run_background else None
@@ -145,7 +165,7 @@ def create_app(
         # Exports run in child processes: stop them (no partial file is left) before the server goes.
         await services.exports.close()
 
-    app.cleanup_ctx.extend([database, ledger_loop, outbox_loop, retention_loop, export_jobs])
+    app.cleanup_ctx.extend([database, ledger_loop, agreements_recovery, outbox_loop, retention_loop, export_jobs])
     api.install(app)
     pages.install(app)
     log_api.install(app)

@@ -4,7 +4,7 @@ A newcomer sees the product's evidence in one command: a mediator opens a case w
 parties, books a session, each party opens their link and binds a signing key generated the
 way a browser generates it (a P-256 key, proven with a one-time code), the three meet in a short
 recorded joint session, the mediator records identity checks, and the case's evidence bundle is
-exported and verified offline. Later issues extend it (a signed agreement, a judicial decision).
+exported and verified offline. It ends with the agreement signed by both parties and the mediator and sealed; a later issue adds the judicial decision.
 
 The joint session is real, not staged in the database: the server runs in this process on a
 free port of 127.0.0.1 (its settings, and so the log's origin and the links, stay those given),
@@ -34,10 +34,10 @@ from sqlalchemy import func, select
 
 from server.app import create_app
 from server.bench.peers import LoadPeer, encode_audio, encode_video
-from server.domain.principal import SYSTEM, Principal
+from server.domain.principal import SYSTEM, PartyPrincipal, Principal
 from server.evidence.records import DeviceKey, b64
 from server.http.services import SERVICES, Services
-from server.models import OutboxMessage, RecordingSegment
+from server.models import OutboxMessage, RecordingSegment, utcnow
 from server.settings import Settings
 from signaling import aiortc_hooks
 
@@ -142,6 +142,53 @@ async def recorded_session(services: Services, base: str, session_id: str, media
     )
 
 
+DEMO_TERMS = {
+    "facts": "申请人张三于2026年8月至10月在被申请人李四经营的餐馆工作，被申请人拖欠申请人工资共计人民币12000元。",
+    "terms": [
+        {
+            "text": "被申请人李四向申请人张三支付拖欠工资人民币12000元。",
+            "performance": "银行转账至申请人账户",
+            "due": "2026年12月31日前",
+        },
+        {"text": "申请人张三放弃其他请求，双方就本纠纷再无争议。", "performance": "", "due": ""},
+    ],
+    "effect": "本协议经双方当事人签名、调解员签名并加盖调解组织印章后生效，当事人应当按照约定履行。",
+    "copies": 3,
+}
+
+
+async def signed_agreement(
+    services: Services, mediator: Principal, case_id: str, session_id: str, parties: list[Joiner]
+) -> list[str]:
+    """Draft, final version, both parties' signatures (code + device key), the mediator's, the seal."""
+    agreements = services.agreements
+    await agreements.create(mediator, case_id, session_id)
+    await agreements.save(mediator, case_id, DEMO_TERMS, based_on=1)
+    final = await agreements.finalise(mediator, case_id, 2, utcnow() + timedelta(days=3))
+    for joiner in parties:
+        assert joiner.key is not None
+        party = await _principal(services, joiner.cookie)
+        assert isinstance(party, PartyPrincipal)
+        prepared = await agreements.prepare_party(party, 2, final.latest.text_sha256)
+        code = await _latest_code(services, party.party_id)
+        await agreements.sign_party(party, prepared.challenge, code=code, signature=joiner.key.sign(prepared.statement)["sig"])
+    staff_key = DeviceKey.generate({"kind": "staff", "id": "demo"})
+    info = await services.staff_keys.register_device_key(mediator, b64(staff_key.info.spki))
+    binding = await services.staff_keys.prepare_binding(mediator, case_id, info.id)
+    await services.staff_keys.complete(mediator, binding.challenge, signature=staff_key.sign(binding.statement)["sig"])
+    prepared_staff = await agreements.prepare_mediator(mediator, case_id, info.id)
+    await services.staff_keys.complete(
+        mediator, prepared_staff.challenge, signature=staff_key.sign(prepared_staff.statement)["sig"]
+    )
+    view = await agreements.view(mediator, case_id)
+    assert view is not None and view.agreement.status == "effective"
+    return [
+        "the mediator drafted the agreement (2 versions) and declared version 2 final; its PDF was made",
+        "张三 and 李四 each signed it with a one-time code and their own key, then 周调解员 with his own key",
+        f"the organisation's seal (PAdES) made it effective; verification code {view.agreement.verify_code}",
+    ]
+
+
 async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     said: list[str] = []
@@ -198,6 +245,7 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
                 mediator, case_id, party_id=checked.id, method="id_card_on_video", result="confirmed"
             )
         said.append("the mediator recorded both identity checks (ID card shown on video)")
+        said += await signed_agreement(services, mediator, case_id, booked.view.session.id, joiners)
 
         exported = await services.evidence.export(mediator, case_id)
         path = out_dir / exported.filename

@@ -33,6 +33,16 @@ class InvalidInput(DomainError):
         self.fields = fields or []
 
 
+class UnsupportedMediaType(InvalidInput):
+    """A file of a type that is not accepted, or whose content is not what its type says."""
+
+    code = "unsupported_media_type"
+
+
+class TooLarge(InvalidInput):
+    code = "too_large"
+
+
 class NotAuthenticated(DomainError):
     code = "not_authenticated"
 

@@ -63,12 +63,22 @@ class Settings:
     # The master key that wraps each recording's data key (base64 of 32 bytes). Unset: a key
     # file made in the data directory on first start (keep it with the backups of that directory).
     recording_key: str | None = None
+    # Largest case file a party or mediator may upload (PDF, PNG, JPEG).
+    max_upload_bytes: int = 10 * 1024 * 1024
+    # The CJK TrueType font embedded in agreement PDFs (default: Debian's fonts-wqy-microhei).
+    pdf_font: Path | None = None
+    # Where the seal authority and organisations' seal certificates live (default: <data_dir>/seals).
+    seals_dir: Path | None = None
     # Length of a recorded segment; a video segment is cut on the first key frame after it.
     segment_seconds: float = 4.0
 
     @property
     def resolved_recordings_dir(self) -> Path:
         return self.recordings_dir or self.data_dir / "recordings"
+
+    @property
+    def resolved_seals_dir(self) -> Path:
+        return self.seals_dir or self.data_dir / "seals"
 
     @property
     def resolved_database_url(self) -> str:
@@ -169,6 +179,9 @@ class Settings:
             recordings_dir=Path(recordings) if (recordings := text("MEDIATE_RECORDINGS_DIR")) else None,
             recording_key=text("MEDIATE_RECORDING_KEY"),
             segment_seconds=float(text("MEDIATE_SEGMENT_SECONDS") or 4.0),
+            max_upload_bytes=integer("MEDIATE_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+            pdf_font=Path(font) if (font := text("MEDIATE_PDF_FONT")) else None,
+            seals_dir=Path(seals) if (seals := text("MEDIATE_SEALS_DIR")) else None,
         )
 
 

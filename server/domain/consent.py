@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
-from server.domain.keybinding import passkey_signature
+from server.domain.keybinding import current_party_key, passkey_signature
 from server.domain.ledger import Ledger, key_info
 from server.domain.principal import PartyPrincipal, Principal, Staff
-from server.errors import Conflict, FieldError, Forbidden, Gone, InvalidInput, NotFound
+from server.errors import FieldError, Forbidden, Gone, InvalidInput, NotFound
 from server.evidence import webauthn
 from server.evidence.records import Claim, KeyInfo, body_hash, make_body, sha256, sha256_hex, unb64url
 from server.models import EvidenceChallenge, EvidenceKey, MediationSession, Party, utcnow
@@ -88,24 +87,6 @@ class Consents:
         self._ledger = ledger
         self._settings = settings
 
-    @staticmethod
-    async def _party_key(db: AsyncSession, party: Party) -> KeyInfo:
-        query = (
-            select(EvidenceKey)
-            .where(
-                EvidenceKey.holder_kind == "party",
-                EvidenceKey.holder_id == party.id,
-                EvidenceKey.case_id == party.case_id,
-                EvidenceKey.valid_until.is_(None),
-            )
-            .order_by(EvidenceKey.valid_from.desc())
-            .limit(1)
-        )
-        row = (await db.scalars(query)).first()
-        if row is None:
-            raise Conflict("bind your signing key first (a code is sent to your phone)", reason="no_key")
-        return key_info(row)
-
     async def prepare(self, principal: Principal | None, session_id: str) -> ConsentRequest:
         """The consent statement for this party to sign with their own key."""
         if not isinstance(principal, PartyPrincipal) or principal.session_id != session_id:
@@ -114,7 +95,7 @@ class Consents:
             party = await db.get(Party, principal.party_id)
             if party is None:
                 raise NotFound("no such party")
-            key = await self._party_key(db, party)
+            key = await current_party_key(db, party)
             body = make_body({"text": consent_text(), "name": party.name, "role": party.role, "session": session_id})
             claim = Claim(
                 self._ledger.origin,

@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
 from server.domain.cases import case_for_staff
+from server.domain.documents import document_file
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, System, require_staff
 from server.domain.recordings import Recordings
 from server.errors import FieldError, Forbidden, InvalidInput, NotFound
 from server.evidence import bundle
 from server.evidence.records import Claim, Record, body_hash, make_body, sha256_hex, timestamp
-from server.models import Case, EvidencePending, LogCheckpoint, LogEntry, Party
+from server.models import Case, CaseDocument, EvidencePending, LogCheckpoint, LogEntry, Party
 
 IDENTITY_METHODS = ("id_card_on_video", "face_to_face", "document_upload", "phone_callback")
 IDENTITY_RESULTS = ("confirmed", "not_confirmed")
@@ -127,6 +128,10 @@ class Evidence:
         async with self._maker() as db:
             await self._case(db, principal, case_id)  # authorised before any recording is decrypted
         recorded = await self._recordings.bundle_files(case_id) if self._recordings is not None else {}
+        async with self._maker() as db:
+            recorded |= {
+                document_file(d): d.data for d in await db.scalars(select(CaseDocument).where(CaseDocument.case_id == case_id))
+            }
         async with self._maker() as db, db.begin():
             _, case = await self._case(db, principal, case_id)
             entries = await self._ledger.case_entries(db, case.id)

@@ -19,13 +19,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
-from server.domain.ledger import Ledger
+from server.domain.ledger import Ledger, key_info
 from server.domain.principal import PartyPrincipal, Principal, require_party
-from server.errors import FieldError, Gone, InvalidInput, NotFound, TooManyAttempts
+from server.errors import Conflict, FieldError, Gone, InvalidInput, NotFound, TooManyAttempts
 from server.evidence import webauthn
 from server.evidence.records import (
     Claim,
@@ -65,7 +65,7 @@ class BindingStarted:
     expires_at: str
 
 
-def _open_challenge(row: EvidenceChallenge | None, party_id: str, purpose: str) -> EvidenceChallenge:
+def open_code_challenge(row: EvidenceChallenge | None, party_id: str, purpose: str) -> EvidenceChallenge:
     if row is None or row.subject_id != party_id or row.purpose != purpose:
         raise NotFound("no such key binding; start again")
     if row.used_at is not None or row.expires_at <= utcnow():
@@ -75,7 +75,7 @@ def _open_challenge(row: EvidenceChallenge | None, party_id: str, purpose: str) 
     return row
 
 
-def _wrong_code(row: EvidenceChallenge, challenge: str, code: str) -> int | None:
+def wrong_code(row: EvidenceChallenge, challenge: str, code: str) -> int | None:
     """None if the code is right; else counts the try and says how many are left."""
     assert row.code_hash is not None
     if hmac.compare_digest(row.code_hash, code_hash(challenge, code.strip())):
@@ -84,7 +84,7 @@ def _wrong_code(row: EvidenceChallenge, challenge: str, code: str) -> int | None
     return MAX_CODE_ATTEMPTS - row.attempts
 
 
-def _refuse_code(tries_left: int) -> InvalidInput:
+def refuse_code(tries_left: int) -> InvalidInput:
     return InvalidInput("wrong code", [FieldError("code", f"wrong code; {tries_left} tries left")])
 
 
@@ -135,49 +135,73 @@ async def passkey_signature(
         raise InvalidInput(f"signature rejected: {exc}", [FieldError("credential", str(exc))]) from None
 
 
+async def current_party_key(db: AsyncSession, party: Party) -> KeyInfo:
+    """The key this party signs with in their case: the newest one bound and not closed."""
+    query = (
+        select(EvidenceKey)
+        .where(
+            EvidenceKey.holder_kind == "party",
+            EvidenceKey.holder_id == party.id,
+            EvidenceKey.case_id == party.case_id,
+            EvidenceKey.valid_until.is_(None),
+        )
+        .order_by(EvidenceKey.valid_from.desc())
+        .limit(1)
+    )
+    row = (await db.scalars(query)).first()
+    if row is None:
+        raise Conflict("bind your signing key first (a code is sent to your phone)", reason="no_key")
+    return key_info(row)
+
+
+async def start_code(
+    db: AsyncSession, me: PartyPrincipal, purpose: str, data: dict[str, Any], *, use: str = "确认本人签名密钥"
+) -> tuple[Party, str, datetime]:
+    """A challenge for this party, and a one-time code texted to their phone on file.
+
+    Returns (party, challenge, expiry). ``use`` says in the message what the code is for, so a
+    party who did not ask for it knows what someone else is trying to do.
+    """
+    party = await db.get(Party, me.party_id)
+    assert party is not None
+    challenge = secrets.token_urlsafe(24)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    expires = utcnow() + CODE_TTL
+    db.add(
+        EvidenceChallenge(
+            nonce=challenge,
+            purpose=purpose,
+            subject_kind="party",
+            subject_id=party.id,
+            case_id=party.case_id,
+            code_hash=code_hash(challenge, code),
+            data=data,
+            expires_at=expires,
+        )
+    )
+    db.add(
+        OutboxMessage(
+            case_id=party.case_id,
+            session_id=me.session_id,
+            party_id=party.id,
+            kind="otp",
+            channel="sms",
+            recipient=party.phone,
+            subject="验证码",
+            body=f"【在线调解】您的验证码是{code}，10分钟内有效，用于{use}。请勿告诉任何人，包括调解员。"
+            f" Your code is {code} (valid 10 minutes). Tell no one, not even the mediator.",
+            status="pending",
+            created_at=utcnow(),
+        )
+    )
+    return party, challenge, expires
+
+
 class KeyBinding:
     def __init__(self, maker: async_sessionmaker[AsyncSession], ledger: Ledger, settings: Settings) -> None:
         self._maker = maker
         self._ledger = ledger
         self._settings = settings
-
-    async def _start(
-        self, db: AsyncSession, me: PartyPrincipal, purpose: str, data: dict[str, Any]
-    ) -> tuple[Party, str, datetime]:
-        """A challenge for this party, and a one-time code texted to their phone on file."""
-        party = await db.get(Party, me.party_id)
-        assert party is not None
-        challenge = secrets.token_urlsafe(24)
-        code = f"{secrets.randbelow(1_000_000):06d}"
-        expires = utcnow() + CODE_TTL
-        db.add(
-            EvidenceChallenge(
-                nonce=challenge,
-                purpose=purpose,
-                subject_kind="party",
-                subject_id=party.id,
-                case_id=party.case_id,
-                code_hash=code_hash(challenge, code),
-                data=data,
-                expires_at=expires,
-            )
-        )
-        db.add(
-            OutboxMessage(
-                case_id=party.case_id,
-                session_id=me.session_id,
-                party_id=party.id,
-                kind="otp",
-                channel="sms",
-                recipient=party.phone,
-                subject="验证码",
-                body=f"【在线调解】您的验证码是{code}，10分钟内有效，用于确认本人签名密钥。请勿告诉任何人，包括调解员。"
-                f" Your code is {code} (valid 10 minutes). Tell no one, not even the mediator.",
-                status="pending",
-                created_at=utcnow(),
-            )
-        )
-        return party, challenge, expires
 
     def _binding_claim(self, party: Party, info: KeyInfo, method: str) -> tuple[Claim, dict[str, Any]]:
         body = make_body({"name": party.name, "phone": mask_phone(party.phone), "method": method, "key": info.id})
@@ -215,7 +239,7 @@ class KeyBinding:
             assert party is not None
             info = device_key_info(spki_b64, {"kind": "party", "id": party.id, "role": party.role})
             claim, body = self._binding_claim(party, info, "sms_otp")
-            party, challenge, expires = await self._start(
+            party, challenge, expires = await start_code(
                 db, me, "key_bound", {"claim": claim.to_json(), "key": info.to_json(), "body": body}
             )
         return BindingStarted(challenge, claim.to_json(), claim.statement, mask_phone(party.phone), expires.isoformat())
@@ -225,17 +249,17 @@ class KeyBinding:
         me = require_party(principal)
         tries_left: int | None = None
         async with self._maker() as db, db.begin():
-            row = _open_challenge(await db.get(EvidenceChallenge, challenge, with_for_update=True), me.party_id, "key_bound")
+            row = open_code_challenge(await db.get(EvidenceChallenge, challenge, with_for_update=True), me.party_id, "key_bound")
             assert row.data is not None
             # A wrong code is counted by this transaction's commit; the refusal comes after it.
-            tries_left = _wrong_code(row, challenge, code)
+            tries_left = wrong_code(row, challenge, code)
             if tries_left is None:
                 claim = Claim.from_json(row.data["claim"])
                 info = KeyInfo.from_json(row.data["key"])
                 own = {"key": info.id, "alg": "es256", "sig": signature_b64}
                 await self._bind(db, me, row, claim, row.data["body"], info, own, "sms_otp")
         if tries_left is not None:
-            raise _refuse_code(tries_left)
+            raise refuse_code(tries_left)
         return info
 
     # -- passkeys (WebAuthn) ----------------------------------------------------------------------
@@ -259,7 +283,7 @@ class KeyBinding:
                 challenge=registration,
                 require_uv=True,
             )
-            party, challenge, expires = await self._start(
+            party, challenge, expires = await start_code(
                 db, me, "passkey", {"stage": "register", "registration": b64url(registration)}
             )
         return challenge, json.loads(options), mask_phone(party.phone), expires.isoformat()
@@ -274,11 +298,11 @@ class KeyBinding:
         me = require_party(principal)
         tries_left: int | None = None
         async with self._maker() as db, db.begin():
-            row = _open_challenge(await db.get(EvidenceChallenge, challenge, with_for_update=True), me.party_id, "passkey")
+            row = open_code_challenge(await db.get(EvidenceChallenge, challenge, with_for_update=True), me.party_id, "passkey")
             assert row.data is not None
             if row.data.get("stage") != "register":
                 raise Gone("this passkey is registered already; sign the binding", reason="stage")
-            tries_left = _wrong_code(row, challenge, code)
+            tries_left = wrong_code(row, challenge, code)
             if tries_left is None:
                 party = await db.get(Party, me.party_id)
                 assert party is not None
@@ -287,7 +311,7 @@ class KeyBinding:
                 claim, body = self._binding_claim(party, info, "sms_otp+passkey")
                 row.data = {"stage": "sign", "claim": claim.to_json(), "key": info.to_json(), "body": body}
         if tries_left is not None:
-            raise _refuse_code(tries_left)
+            raise refuse_code(tries_left)
         assert info.webauthn is not None
         options = webauthn.assertion_options(
             rp_id=self._settings.webauthn_rp_id,
@@ -301,7 +325,7 @@ class KeyBinding:
         """The passkey signs its own binding (proof of possession); the platform co-signs; logged."""
         me = require_party(principal)
         async with self._maker() as db, db.begin():
-            row = _open_challenge(await db.get(EvidenceChallenge, challenge, with_for_update=True), me.party_id, "passkey")
+            row = open_code_challenge(await db.get(EvidenceChallenge, challenge, with_for_update=True), me.party_id, "passkey")
             assert row.data is not None
             if row.data.get("stage") != "sign":
                 raise InvalidInput("register the passkey first", [FieldError("credential", "not registered yet")])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -43,10 +43,22 @@ def link_url(settings: Settings, token: str) -> str:
 
 
 async def issue(
-    db: AsyncSession, settings: Settings, principal: Principal | None, session: MediationSession, party: Party
+    db: AsyncSession,
+    settings: Settings,
+    principal: Principal | None,
+    session: MediationSession,
+    party: Party,
+    *,
+    until: datetime | None = None,
+    keep_others: bool = False,
 ) -> IssuedLink:
-    """Revoke any live link of this party for this session and issue a new one."""
-    await revoke_for(db, principal, session, party.id, reason="reissued", log=False)
+    """Revoke any live link of this party for this session and issue a new one.
+
+    ``keep_others`` issues one more (to deliver a document after the session) without ending
+    the browser the party has open; ``until`` replaces the usual expiry after the session.
+    """
+    if not keep_others:
+        await revoke_for(db, principal, session, party.id, reason="reissued", log=False)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     _, actor_id, _ = actor_of(principal)
     link = PartyLink(
@@ -54,7 +66,7 @@ async def issue(
         session_id=session.id,
         token_hash=token_hash(token),
         issued_by=actor_id if principal is not None else None,
-        expires_at=session.ends_at + timedelta(minutes=settings.link_grace_minutes),
+        expires_at=until or session.ends_at + timedelta(minutes=settings.link_grace_minutes),
     )
     db.add(link)
     await db.flush()

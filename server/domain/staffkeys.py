@@ -14,7 +14,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -42,6 +42,18 @@ from server.settings import Settings
 CHALLENGE_TTL = timedelta(minutes=10)
 
 
+class SignedHook(Protocol):
+    """What another service does when a staff signature of its purpose is logged.
+
+    ``during`` runs inside the transaction that logs the record (so its rows and the record
+    stand or fall together); ``after`` runs once that transaction has committed.
+    """
+
+    async def during(self, db: AsyncSession, staff: Staff, claim: Claim, seq: int, key: KeyInfo) -> None: ...
+
+    async def after(self, staff: Staff, claim: Claim) -> None: ...
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A statement waiting for the staff member's signature."""
@@ -57,6 +69,8 @@ class StaffKeys:
         self._maker = maker
         self._ledger = ledger
         self._settings = settings
+        #: purpose -> hook, for signatures other services prepare (the agreement's mediator signature).
+        self.hooks: dict[str, SignedHook] = {}
 
     @staticmethod
     def _holder(staff: Staff) -> dict[str, str]:
@@ -121,13 +135,13 @@ class StaffKeys:
 
     # -- preparing statements for the key to sign ---------------------------------------------
 
-    async def _own_key(self, db: AsyncSession, staff: Staff, key: str) -> KeyInfo:
+    async def own_key(self, db: AsyncSession, staff: Staff, key: str) -> KeyInfo:
         row = await db.get(EvidenceKey, key)
         if row is None or row.holder_kind != "staff" or row.holder_id != staff.user_id:
             raise NotFound("no such key on your account")
         return key_info(row)
 
-    async def _prepare(
+    async def prepare(
         self, db: AsyncSession, staff: Staff, info: KeyInfo, claim: Claim, body: dict[str, Any], purpose: str
     ) -> Prepared:
         challenge = secrets.token_urlsafe(24)
@@ -158,7 +172,7 @@ class StaffKeys:
         """The `key_bound` statement that brings one of my keys into this case."""
         async with self._maker() as db, db.begin():
             staff, case = await case_for_staff(db, principal, case_id)
-            info = await self._own_key(db, staff, key)
+            info = await self.own_key(db, staff, key)
             if await db.get(EvidenceKeyCase, (info.id, case.id)) is not None:
                 raise Conflict("this key is bound to this case already")
             body = make_body({"name": staff.display_name, "role": staff.role, "method": "staff_login", "key": info.id})
@@ -170,7 +184,7 @@ class StaffKeys:
                 body_hash(body),
                 {"key": info.to_json(), "method": "staff_login"},
             )
-            return await self._prepare(db, staff, info, claim, body, "staff_bind")
+            return await self.prepare(db, staff, info, claim, body, "staff_bind")
 
     async def prepare_identity_check(
         self, principal: Principal | None, case_id: str, *, key: str, party_id: str, method: str, result: str, note_text: str = ""
@@ -182,7 +196,7 @@ class StaffKeys:
             raise InvalidInput("unknown result", [FieldError("result", "one of " + ", ".join(IDENTITY_RESULTS))])
         async with self._maker() as db, db.begin():
             staff, case = await case_for_staff(db, principal, case_id)
-            info = await self._own_key(db, staff, key)
+            info = await self.own_key(db, staff, key)
             party = await db.get(Party, party_id)
             if party is None or party.case_id != case.id:
                 raise InvalidInput("no such party in this case", [FieldError("party_id", "not a party of this case")])
@@ -204,7 +218,7 @@ class StaffKeys:
                 body_hash(body),
                 {"subject": {"kind": "party", "id": party.id}, "method": method, "result": result},
             )
-            return await self._prepare(db, staff, info, claim, body, "staff_sign")
+            return await self.prepare(db, staff, info, claim, body, "staff_sign")
 
     # -- completing a signature ------------------------------------------------------------------
 
@@ -227,10 +241,10 @@ class StaffKeys:
         """Check my key's signature of the prepared statement and log the record. Returns its seq."""
         staff = require_staff(principal, "mediator", "judge")
         async with self._maker() as db, db.begin():
-            row = await self._challenge(db, staff, challenge, "staff_bind", "staff_sign")
+            row = await self._challenge(db, staff, challenge, "staff_bind", "staff_sign", *self.hooks)
             assert row.data is not None
             claim = Claim.from_json(row.data["claim"])
-            info = await self._own_key(db, staff, row.data["key"])
+            info = await self.own_key(db, staff, row.data["key"])
             count = 0
             if info.alg == "webauthn":
                 if credential is None:
@@ -251,4 +265,9 @@ class StaffKeys:
             if count:
                 await db.execute(update(EvidenceKey).where(EvidenceKey.id == info.id).values(sign_count=count))
             history.record(db, claim.case, staff, claim.type, key_id=info.id, seq=appended.record.seq, signed_by="own key")
-            return appended.record.seq
+            hook = self.hooks.get(row.purpose)
+            if hook is not None:
+                await hook.during(db, staff, claim, appended.record.seq, info)
+        if hook is not None:
+            await hook.after(staff, claim)
+        return appended.record.seq

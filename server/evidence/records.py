@@ -41,6 +41,10 @@ RECORD_TYPES = frozenset(
         "export",
         "recording_interrupted",
         "recording_deleted",
+        "document_added",
+        "agreement_sealed",
+        "delivery",
+        "mediation_ended",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:

@@ -26,7 +26,7 @@ from typing import IO, Any, Literal, TypeVar
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from server.evidence import bundle as bz
-from server.evidence import merkle, note, recording_check
+from server.evidence import document_check, merkle, note, recording_check
 from server.evidence.records import (
     USER_VERIFIED_TYPES,
     KeyInfo,
@@ -105,6 +105,7 @@ class Report:
     witnesses: list[dict[str, Any]] = field(default_factory=list)  # name, time, pinned
     files_checked: int = 0
     recordings: list[dict[str, Any]] = field(default_factory=list)  # coverage of each recording
+    agreements: list[dict[str, Any]] = field(default_factory=list)  # final text, signatures, seal
 
     @property
     def problems(self) -> list[Finding]:
@@ -213,6 +214,7 @@ class _Checker:
         self.check_witnesses()
         self.check_export()
         self.check_recordings()
+        self.report.agreements = document_check.check(self.records, self.files, self.add)
         self.report.records = [self.summaries[s] for s in sorted(self.summaries)]
 
     # (a) manifest -------------------------------------------------------------------------
@@ -809,6 +811,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "recording_interrupted": ("录像 {recording} 因服务器停止而中断；已写入的第 1–{index} 段完整可核验。",
                               "Recording {recording} was interrupted when the server stopped; the segments written (up to {index}) are complete and verify."),
     "recording_unfinished": ("录像 {recording} 在导出时尚未结束（已登记至第 {index} 段）。", "Recording {recording} had not ended at export (segments up to {index} are logged)."),
+    "document_missing": ("文件 {document} 缺失：第 {seq} 条记录登记了它，但证据包中没有。", "Document {document} is missing: record {seq} lists it."),
+    "document_altered": ("文件 {file} 已被改动：其哈希与第 {seq} 条记录登记的不一致。", "Document {file} was altered: its hash differs from record {seq}."),
+    "document_unlisted": ("文件 {file} 没有任何记录登记：它是后来加入的。", "Document {file} is in no record: it was added afterwards."),
+    "agreement_pdf_unlogged": ("第 {seq} 条记录定稿的协议 PDF 没有登记在日志中。", "The agreement PDF made final in record {seq} is not in the log."),
+    "signature_not_final": ("第 {seq} 条签名针对的第 {version} 版协议不是定稿版本。", "Signature record {seq} signs version {version}, which was never made final."),
+    "signature_other_text": ("第 {seq} 条签名所签的文本或 PDF 与定稿版本不一致。", "Signature record {seq} signs a text or PDF other than the final version."),
+    "sealed_pdf_unlogged": ("第 {seq} 条盖章记录所指的 PDF 没有登记在日志中。", "The sealed PDF of record {seq} is not in the log."),
+    "sealed_other_signatures": ("第 {seq} 条盖章记录所列的签名与日志中的签名不一致。", "Seal record {seq} lists other signatures than those logged."),
+    "agreement_sealed": ("调解协议已由全部 {signatures} 位签署人签署，并加盖调解组织印章（第 {seq} 条记录）。", "The agreement was signed by all {signatures} signers and sealed by the organisation (record {seq})."),
     "log_key_not_pinned": ("日志公钥 {vkey} 取自证据包本身；请与平台公布的日志公钥核对，或用 --trusted-key 指定可信的日志公钥。",
                            "The log key {vkey} was taken from the bundle itself; compare it with the platform's published key, or give it with --trusted-key."),
 }
@@ -821,6 +832,8 @@ TYPES = {
     "signature": ("签署", "signature"), "confirmation_applied": ("申请司法确认", "confirmation applied for"),
     "confirmation_decided": ("司法确认决定", "confirmation decided"), "export": ("导出证据包", "bundle exported"),
     "recording_interrupted": ("录像中断", "recording interrupted"), "recording_deleted": ("录像删除", "recording deleted"),
+    "document_added": ("文件入卷", "document added"), "agreement_sealed": ("协议盖章生效", "agreement sealed"),
+    "delivery": ("送达", "delivery"), "mediation_ended": ("调解终止", "mediation ended"),
 }
 KINDS = {"party": ("当事人", "party"), "staff": ("工作人员", "staff"), "platform": ("平台", "platform"), "recorder": ("录像服务", "recorder")}
 ROLES = {"applicant": ("申请人", "applicant"), "respondent": ("被申请人", "respondent"), "mediator": ("调解员", "mediator")}

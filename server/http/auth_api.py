@@ -6,6 +6,7 @@ from zoneinfo import available_timezones
 
 from aiohttp import web
 
+from server.domain.outcomes import END_REASONS
 from server.domain.principal import PartyPrincipal, Staff
 from server.domain.vocabulary import DISPUTE_TYPES, ORGANISATION_KINDS, PARTY_ROLES, STAFF_ROLES
 from server.errors import NotAuthenticated
@@ -81,5 +82,6 @@ async def meta(request: web.Request) -> web.StreamResponse:
             "staff_roles": list(STAFF_ROLES),
             "default_timezone": services(request).settings.default_timezone,
             "timezones": ZONES,
+            "mediation_end_reasons": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in END_REASONS.items()],
         }
     )

@@ -55,8 +55,16 @@ async def well_known_keys(request: web.Request) -> web.StreamResponse:
     return web.json_response(document, headers={"Cache-Control": "public, max-age=300"})
 
 
+async def seal_ca(request: web.Request) -> web.StreamResponse:
+    """The root a court pins to check the organisations' PAdES seals on agreements."""
+    authority = services(request).agreements.sealer.authority
+    pem = b"".join(authority.trust_roots())
+    return web.Response(body=pem, content_type="application/x-pem-file", headers={"Cache-Control": "public, max-age=300"})
+
+
 def install(app: web.Application) -> None:
     app.router.add_get("/log/checkpoint", checkpoint)
     app.router.add_get("/log/key", vkey)
     app.router.add_get("/log/tile/{path:.+}", tile)
     app.router.add_get("/.well-known/mediate-keys.json", well_known_keys)
+    app.router.add_get("/.well-known/mediate-seal-ca.pem", seal_ca)

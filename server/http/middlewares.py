@@ -19,7 +19,9 @@ from server.errors import (
     InvalidState,
     NotAuthenticated,
     NotFound,
+    TooLarge,
     TooManyAttempts,
+    UnsupportedMediaType,
 )
 from server.http.api import MalformedJson
 from server.http.context import CSRF, PRINCIPAL
@@ -33,6 +35,8 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 STATUS: list[tuple[type[DomainError], int]] = [
     (MalformedJson, 400),
+    (UnsupportedMediaType, 415),
+    (TooLarge, 413),
     (InvalidInput, 422),
     (NotAuthenticated, 401),
     (Forbidden, 403),

@@ -132,6 +132,7 @@ def install(app: web.Application) -> None:
     app.router.add_get("/live/{session_id}", live_page)
     app.router.add_get("/review/{session_id}", review_page)
     app.router.add_get("/j/{token}", open_link)
+    app.router.add_get("/v/{code}", _page_handler("verify.html"))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/v1/openapi.json", openapi)
     if WEB_DIR.is_dir():

@@ -7,16 +7,19 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from server.domain.accounts import Accounts
+from server.domain.agreements import Agreements
 from server.domain.booking import Booking
 from server.domain.cases import Cases
 from server.domain.chat import ChatLog
 from server.domain.consent import Consents
+from server.domain.documents import CaseFiles
 from server.domain.evidence import Evidence
 from server.domain.exports import Exports
 from server.domain.keybinding import KeyBinding
 from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox
+from server.domain.outcomes import Outcomes
 from server.domain.recordings import Recordings
 from server.domain.review import Review
 from server.domain.staffkeys import StaffKeys
@@ -40,6 +43,9 @@ class Services:
     recordings: Recordings
     review: Review
     exports: Exports
+    agreements: Agreements
+    case_files: CaseFiles
+    outcomes: Outcomes
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

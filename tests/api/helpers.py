@@ -19,6 +19,19 @@ def next_weekday_at(hour: int, minute: int = 0, days_ahead: int = 2, zone: ZoneI
     return day.replace(hour=hour, minute=minute, second=0, microsecond=0)
 
 
+def weekday_slot(n: int, days_ahead: int, per_day: int = 8) -> datetime:
+    """The n-th hourly slot from 08:30 on weekdays only, from `days_ahead` on: never two n on one slot.
+
+    (Counting calendar days instead would put a Saturday's and a Sunday's slots on the Monday.)
+    """
+    day = next_weekday_at(8, 30, days_ahead=days_ahead)
+    for _ in range(n // per_day):
+        day += timedelta(days=1)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+    return day + timedelta(minutes=60 * (n % per_day))
+
+
 async def open_case(mediator: Actor, number: str = "（2026）朝调字第12号", parties: int = 2) -> dict[str, Any]:
     case = await mediator.call(
         "POST",

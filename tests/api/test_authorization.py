@@ -16,7 +16,7 @@ from typing import Any
 from server.evidence.records import DeviceKey, b64
 from server.http.routes import api
 from server.models import Recording, utcnow
-from tests.api.helpers import book, next_weekday_at, open_case
+from tests.api.helpers import book, next_weekday_at, open_case, weekday_slot
 from tests.conftest import Actor, World
 
 ACTORS = ("anonymous", "party", "other_org_mediator", "judge", "admin", "own_mediator")
@@ -34,7 +34,7 @@ class Scene:
     async def fresh_session(self) -> dict[str, Any]:
         """A session of its own, for calls that end or change it."""
         n = next(counter)
-        starts = next_weekday_at(8, 30, days_ahead=4 + n // 8) + timedelta(minutes=60 * (n % 8))
+        starts = weekday_slot(n, days_ahead=4)
         return (await book(self.liu, self.case["id"], starts, minutes=30))["session"]
 
     async def fresh_exception(self) -> str:
@@ -146,7 +146,7 @@ def unique_case(_: Scene) -> dict[str, Any]:
 
 def new_booking(_: Scene) -> dict[str, Any]:
     n = next(counter)
-    starts = next_weekday_at(8, 30, days_ahead=30 + n // 8) + timedelta(minutes=60 * (n % 8))
+    starts = weekday_slot(n, days_ahead=30)
     return {"starts_at": starts.isoformat(), "duration_minutes": 30, "timezone": "Asia/Shanghai"}
 
 
@@ -158,6 +158,8 @@ WEEKLY = {"timezone": "Asia/Shanghai", "weekly": [{"weekday": d, "start": "08:30
 PARTY = {"role": "respondent", "name": "王五", "phone": "13700000003"}
 #                      anonymous, party, other-org mediator, judge, admin, own mediator
 STAFF_ONLY_CASE = (401, 403, 403, 403, 403, 200)
+PARTY_ONLY = (401, 200, 403, 403, 403, 403)
+DRAFT = {"facts": "拖欠工资", "terms": [{"text": "支付12000元"}], "effect": "签名盖章后生效。", "copies": 2}
 TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
     "GET /organisations": (simple("/api/v1/organisations"), (401, 403, 403, 403, 200, 403)),
     "POST /organisations": (simple("/api/v1/organisations", unique_org), (401, 403, 403, 403, 201, 403)),
@@ -273,6 +275,51 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
     "GET /recordings/{recording_id}/export/file": (
         with_stopped_recording("/api/v1/recordings/{recording_id}/export/file"),
         (401, 403, 403, 403, 403, 404),
+    ),
+    # The agreement, in the order a mediation goes: drafted, commented on, made final, signed.
+    "GET /cases/{case_id}/agreement": (simple("/api/v1/cases/{case_id}/agreement"), STAFF_ONLY_CASE),
+    "POST /cases/{case_id}/agreement": (simple("/api/v1/cases/{case_id}/agreement", {}), (401, 403, 403, 403, 403, 201)),
+    "POST /cases/{case_id}/agreement/versions": (
+        simple("/api/v1/cases/{case_id}/agreement/versions", {"content": DRAFT, "based_on": 1}),
+        (401, 403, 403, 403, 403, 201),
+    ),
+    "GET /cases/{case_id}/agreement/versions/{number}": (simple("/api/v1/cases/{case_id}/agreement/versions/1"), STAFF_ONLY_CASE),
+    "GET /cases/{case_id}/agreement/diff": (simple("/api/v1/cases/{case_id}/agreement/diff?from=1&to=2"), STAFF_ONLY_CASE),
+    "GET /party/agreement": (simple("/api/v1/party/agreement"), PARTY_ONLY),
+    "GET /party/agreement/versions/{number}": (simple("/api/v1/party/agreement/versions/2"), PARTY_ONLY),
+    "GET /party/agreement/diff": (simple("/api/v1/party/agreement/diff?from=1&to=2"), PARTY_ONLY),
+    "POST /party/agreement/comments": (
+        simple("/api/v1/party/agreement/comments", {"version": 2, "clause": "facts", "text": "请核对金额"}),
+        (401, 201, 403, 403, 403, 403),
+    ),
+    # Not final yet: no PDF.
+    "GET /cases/{case_id}/agreement/pdf": (simple("/api/v1/cases/{case_id}/agreement/pdf?kind=agreement"), (401, 403, 403, 403, 403, 404)),
+    "POST /cases/{case_id}/agreement/final": (
+        simple("/api/v1/cases/{case_id}/agreement/final", lambda _: {"version": 2, "deadline": (utcnow() + timedelta(days=2)).isoformat()}),
+        STAFF_ONLY_CASE,
+    ),
+    # The party has bound no key (409 no_key); the mediator waits for the parties (409).
+    "POST /party/agreement/sign": (simple("/api/v1/party/agreement/sign", {"version": 2}), (401, 409, 403, 403, 403, 403)),
+    "POST /party/agreement/sign/{challenge}": (
+        simple("/api/v1/party/agreement/sign/unknown", {"code": "123456", "signature": "AAAA"}),
+        (401, 404, 403, 403, 403, 403),
+    ),
+    "POST /cases/{case_id}/agreement/sign": (
+        with_liu_key("/api/v1/cases/{case_id}/agreement/sign", lambda _, k: {"key_id": k}),
+        (401, 403, 403, 403, 403, 409),
+    ),
+    # Sealed only once everyone has signed.
+    "GET /party/agreement/pdf": (simple("/api/v1/party/agreement/pdf?kind=signed"), (401, 404, 403, 403, 403, 403)),
+    "GET /verify/{code}": (simple("/api/v1/verify/AAAA-BBBB"), (404,) * 6),
+    # The case file: a JSON body is not a PDF or an image (415); an unknown document is 404 to anyone signed in.
+    "GET /cases/{case_id}/documents": (simple("/api/v1/cases/{case_id}/documents"), STAFF_ONLY_CASE),
+    "POST /cases/{case_id}/documents": (simple("/api/v1/cases/{case_id}/documents?name=a.pdf", {}), (401, 403, 403, 403, 403, 415)),
+    "GET /party/documents": (simple("/api/v1/party/documents"), PARTY_ONLY),
+    "POST /party/documents": (simple("/api/v1/party/documents?name=a.pdf", {}), (401, 415, 403, 403, 403, 403)),
+    "GET /documents/{document_id}": (simple("/api/v1/documents/unknown"), (401, 404, 404, 404, 404, 404)),
+    "POST /cases/{case_id}/outcome": (
+        simple("/api/v1/cases/{case_id}/outcome", {"outcome": "failed", "reason": "no_agreement"}),
+        STAFF_ONLY_CASE,
     ),
     "GET /auth/me": (simple("/api/v1/auth/me"), (401, 200, 200, 200, 200, 200)),
     "POST /auth/login": (

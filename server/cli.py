@@ -14,13 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from cryptography import x509
 
 from server import db
 from server.app import create_app, make_services
+from server.documents.seal import Seal, SealError
 from server.domain.keyring import Keyring
 from server.domain.principal import SYSTEM
 from server.errors import DomainError
 from server.http.services import Services
+from server.models import Organisation
 from server.settings import Settings, SettingsError
 
 
@@ -84,14 +87,46 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_org_add(args: argparse.Namespace) -> int:
-    org = with_services(
-        settings_from(args),
-        lambda s: s.accounts.create_organisation(
+    async def add(s: Services) -> Organisation:
+        org = await s.accounts.create_organisation(
             SYSTEM, args.name, args.kind, args.timezone, recording_retention_days=args.recording_retention_days
-        ),
-    )
+        )
+        await s.agreements.sealer.seal_for(org.id, org.name)
+        return org
+
+    org = with_services(settings_from(args), add)
     print(f"created organisation {org.name} ({org.kind})")
     print(org.id)
+    return 0
+
+
+def cmd_org_seal(args: argparse.Namespace) -> int:
+    """Show an organisation's seal certificate, or install one from a real CA in its place."""
+
+    cert, key = (Path(args.cert).read_bytes(), Path(args.key).read_bytes()) if args.cert and args.key else (None, None)
+    chain = Path(args.chain).read_bytes() if args.chain else None
+
+    async def seal(s: Services) -> Seal:
+        org = next((o for o in await s.accounts.list_organisations(SYSTEM) if o.id == args.org), None)
+        if org is None:
+            raise SystemExit(f"no organisation {args.org}")
+        if cert is None or key is None:
+            return await s.agreements.sealer.seal_for(org.id, org.name)
+        return await s.agreements.sealer.install(org.id, cert, key, chain)
+
+    if (args.cert is None) != (args.key is None):
+        print("give both --cert and --key, or neither", file=sys.stderr)
+        return 2
+    try:
+        found = with_services(settings_from(args), seal)
+    except SealError as exc:
+        print(f"not installed: {exc}", file=sys.stderr)
+        return 1
+    shown = x509.load_pem_x509_certificate(found.certificate_pem)
+    print(f"subject: {shown.subject.rfc4514_string()}")
+    print(f"issuer:  {shown.issuer.rfc4514_string()}")
+    print(f"valid:   {shown.not_valid_before_utc:%Y-%m-%d} to {shown.not_valid_after_utc:%Y-%m-%d}")
+    print(f"sha256:  {found.certificate_sha256()}")
     return 0
 
 
@@ -216,6 +251,14 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--timezone")
     add.add_argument("--recording-retention-days", type=int, help="days recordings are kept after they end (default 1095)")
     add.set_defaults(func=cmd_org_add)
+    sealp = orgsub.add_parser(
+        "seal", parents=[common], help="show the organisation's seal certificate, or install one from a real CA (--cert/--key)"
+    )
+    sealp.add_argument("--org", required=True, help="organisation id")
+    sealp.add_argument("--cert", help="PEM certificate issued to the organisation")
+    sealp.add_argument("--key", help="its PEM private key (not encrypted)")
+    sealp.add_argument("--chain", help="PEM issuer certificates, up to the root")
+    sealp.set_defaults(func=cmd_org_seal)
     lst = orgsub.add_parser("list", parents=[common], help="list organisations")
     lst.set_defaults(func=cmd_org_list)
 

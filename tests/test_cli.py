@@ -41,6 +41,9 @@ def test_organisations_and_users_are_created_from_the_command_line(tmp_path: Pat
     assert re.fullmatch(r"[0-9a-f-]{36}", org_id)
     listed = mediate("org", "list", data_dir=tmp_path).stdout
     assert org_id in listed and "东城区人民调解委员会" in listed
+    # Its seal certificate exists from the start, issued by the platform's seal CA.
+    seal = mediate("org", "seal", "--org", org_id, data_dir=tmp_path).stdout
+    assert "东城区人民调解委员会" in seal and "mediate platform seal CA" in seal
     user = mediate(
         "user",
         "add",

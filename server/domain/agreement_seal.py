@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.documents.agreement_pdf import AgreementDoc, CertificateLine, SignedDoc, SignerLine, render_agreement, render_signed
-from server.documents.seal import SealAuthority, seal_pdf
+from server.documents.seal import Seal, SealAuthority, seal_pdf
 from server.domain import agreement_text as words
 from server.domain import history
 from server.domain import links as party_links
@@ -81,6 +81,14 @@ class Sealer:
         if self._authority is None:
             self._authority = SealAuthority.open(self._settings.resolved_seals_dir)
         return self._authority
+
+    async def seal_for(self, organisation_id: str, organisation_name: str) -> Seal:
+        """The organisation's seal, made when the organisation is set up (or on first use)."""
+        return await asyncio.to_thread(self.authority.seal_for, organisation_id, organisation_name)
+
+    async def install(self, organisation_id: str, cert_pem: bytes, key_pem: bytes, chain_pem: bytes | None) -> Seal:
+        """Replace the platform-issued seal with one from a real CA (the old files are kept)."""
+        return await asyncio.to_thread(self.authority.install, organisation_id, cert_pem, key_pem, chain_pem)
 
     def _font(self) -> Path | None:
         return self._settings.pdf_font
@@ -166,7 +174,7 @@ class Sealer:
             seal_organisation=organisation.name,
         )
         pdf = await asyncio.to_thread(render_signed, doc, self._font())
-        seal = await asyncio.to_thread(self.authority.seal_for, organisation.id, organisation.name)
+        seal = await self.seal_for(organisation.id, organisation.name)
         sealed = await seal_pdf(
             pdf, seal, reason="人民调解协议书 调解组织印章", location=organisation.name, name=organisation.name
         )

@@ -21,7 +21,7 @@ user verification: whoever holds an unlocked phone or laptop still cannot sign a
 
 from __future__ import annotations
 
-import json
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +41,7 @@ from server.domain.keybinding import (
     open_code_challenge,
     passkey_signature,
     refuse_code,
+    signing_options,
     start_code,
     wrong_code,
 )
@@ -48,8 +49,7 @@ from server.domain.ledger import Ledger, key_info
 from server.domain.principal import PartyPrincipal, Principal, Staff, require_party, require_staff
 from server.domain.staffkeys import StaffKeys
 from server.errors import Conflict, FieldError, Forbidden, Gone, InvalidInput, NotFound
-from server.evidence import webauthn
-from server.evidence.records import Claim, KeyInfo, body_hash, make_body, sha256, sha256_hex, unb64, unb64url
+from server.evidence.records import Claim, KeyInfo, body_hash, make_body, sha256_hex, unb64
 from server.models import (
     Agreement,
     AgreementComment,
@@ -70,6 +70,8 @@ from server.models import (
     utcnow,
 )
 from server.settings import Settings
+
+log = logging.getLogger(__name__)
 
 INTENT = "agree_and_sign"
 INTENT_TEXT = (
@@ -457,16 +459,7 @@ class Agreements:
             else:
                 _, challenge, _ = await start_code(db, me, "agreement_sign", data, use="确认由您本人签署调解协议")
                 sent_to = mask_phone(party.phone)
-        options = None
-        if key.alg == "webauthn" and key.webauthn:
-            options = json.loads(
-                webauthn.assertion_options(
-                    rp_id=self._settings.webauthn_rp_id,
-                    challenge=sha256(claim.statement),
-                    credential_ids=[unb64url(key.webauthn["credential_id"])],
-                    require_uv=True,
-                )
-            )
+        options = signing_options(self._settings, key, claim.statement)
         return Prepared(
             challenge, claim.statement, claim.to_json(), key, options, sent_to, final.text_sha256, claim.public["pdf_hash"]
         )
@@ -558,7 +551,6 @@ class Agreements:
             if case.mediator_id != staff.user_id:
                 raise Forbidden("the case's own mediator signs its agreement")
             agreement = await self._load(db, case.id)
-            assert agreement.final_version is not None or agreement.status == "drafting"
             self._open_for_signing(agreement, agreement.final_version or 0)
             signers = await self._signers(db, agreement, case)
             missing = [s["name"] for s in signers if s["kind"] == "party" and not s["signed_at"]]
@@ -706,7 +698,11 @@ class _MediatorSigned:
         await self._agreements.mediator_signed(db, staff, claim, seq, key)
 
     async def after(self, staff: Staff, claim: Claim) -> None:
-        await self._agreements.seal(str(claim.public["agreement"]))
+        # The signature is logged whatever happens here; a seal that fails is applied on the next start.
+        try:
+            await self._agreements.seal(str(claim.public["agreement"]))
+        except Exception:
+            log.exception("sealing agreement %s failed; it is retried when the server starts", claim.public["agreement"])
 
 
 def _handwriting(value: str | None) -> bytes | None:

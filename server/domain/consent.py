@@ -14,7 +14,6 @@ their staff login, logged the same way (``method: staff_start``).
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,12 +22,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
-from server.domain.keybinding import current_party_key, passkey_signature
+from server.domain.keybinding import current_party_key, passkey_signature, signing_options
 from server.domain.ledger import Ledger, key_info
 from server.domain.principal import PartyPrincipal, Principal, Staff
 from server.errors import FieldError, Forbidden, Gone, InvalidInput, NotFound
-from server.evidence import webauthn
-from server.evidence.records import Claim, KeyInfo, body_hash, make_body, sha256, sha256_hex, unb64url
+from server.evidence.records import Claim, KeyInfo, body_hash, make_body, sha256_hex
 from server.models import EvidenceChallenge, EvidenceKey, MediationSession, Party, utcnow
 from server.settings import Settings
 
@@ -117,16 +115,7 @@ class Consents:
                     expires_at=utcnow() + CHALLENGE_TTL,
                 )
             )
-        options = None
-        if key.alg == "webauthn" and key.webauthn:
-            options = json.loads(
-                webauthn.assertion_options(
-                    rp_id=self._settings.webauthn_rp_id,
-                    challenge=sha256(claim.statement),
-                    credential_ids=[unb64url(key.webauthn["credential_id"])],
-                    require_uv=True,
-                )
-            )
+        options = signing_options(self._settings, key, claim.statement)
         return ConsentRequest(challenge, claim.statement, claim.to_json(), key, options)
 
     async def give(

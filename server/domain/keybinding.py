@@ -135,6 +135,22 @@ async def passkey_signature(
         raise InvalidInput(f"signature rejected: {exc}", [FieldError("credential", str(exc))]) from None
 
 
+def signing_options(settings: Settings, key: KeyInfo, statement: bytes) -> dict[str, Any] | None:
+    """WebAuthn request options to sign `statement` with this passkey (user verified); None for a device key."""
+    if key.alg != "webauthn" or not key.webauthn:
+        return None
+    return dict(
+        json.loads(
+            webauthn.assertion_options(
+                rp_id=settings.webauthn_rp_id,
+                challenge=sha256(statement),
+                credential_ids=[unb64url(key.webauthn["credential_id"])],
+                require_uv=True,
+            )
+        )
+    )
+
+
 async def current_party_key(db: AsyncSession, party: Party) -> KeyInfo:
     """The key this party signs with in their case: the newest one bound and not closed."""
     query = (

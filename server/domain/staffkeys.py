@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.domain import history
 from server.domain.cases import case_for_staff
 from server.domain.evidence import IDENTITY_METHODS, IDENTITY_RESULTS
-from server.domain.keybinding import device_key_info, new_passkey_info, passkey_signature
+from server.domain.keybinding import device_key_info, new_passkey_info, passkey_signature, signing_options
 from server.domain.ledger import Ledger, key_info, key_row
 from server.domain.principal import Principal, Staff, require_staff
 from server.errors import Conflict, FieldError, Gone, InvalidInput, NotFound
@@ -33,8 +33,6 @@ from server.evidence.records import (
     b64url,
     body_hash,
     make_body,
-    sha256,
-    unb64url,
 )
 from server.models import EvidenceChallenge, EvidenceKey, EvidenceKeyCase, Party, utcnow
 from server.settings import Settings
@@ -156,16 +154,7 @@ class StaffKeys:
                 expires_at=utcnow() + CHALLENGE_TTL,
             )
         )
-        options = None
-        if info.alg == "webauthn" and info.webauthn:
-            options = json.loads(
-                webauthn.assertion_options(
-                    rp_id=self._settings.webauthn_rp_id,
-                    challenge=sha256(claim.statement),
-                    credential_ids=[unb64url(info.webauthn["credential_id"])],
-                    require_uv=True,
-                )
-            )
+        options = signing_options(self._settings, info, claim.statement)
         return Prepared(challenge, claim.statement, claim.to_json(), options)
 
     async def prepare_binding(self, principal: Principal | None, case_id: str, key: str) -> Prepared:

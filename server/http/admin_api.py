@@ -19,9 +19,11 @@ async def list_organisations(request: web.Request) -> web.StreamResponse:
 
 @api.route("POST", "/organisations", summary="Create an organisation", body=OrganisationIn, status=201, tag="admin")
 async def create_organisation(request: web.Request, body: OrganisationIn) -> web.StreamResponse:
-    org = await services(request).accounts.create_organisation(
+    svc = services(request)
+    org = await svc.accounts.create_organisation(
         principal_of(request), body.name, body.kind, body.timezone, recording_retention_days=body.recording_retention_days
     )
+    await svc.agreements.sealer.seal_for(org.id, org.name)  # its seal certificate exists from the start
     return web.json_response(views.organisation(org), status=201)
 
 

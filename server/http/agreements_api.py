@@ -22,7 +22,7 @@ from server.http.routes import api
 from server.http.schemas import Input
 from server.http.services import services
 from server.http.staffkeys_api import prepared_view
-from server.models import AgreementVersion, CaseDocument
+from server.models import AgreementComment, AgreementVersion, CaseDocument
 
 Hex64 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Version = Annotated[int, Field(ge=1, le=100_000)]
@@ -93,6 +93,18 @@ def version_view(v: AgreementVersion) -> dict[str, Any]:
     }
 
 
+def comment_view(c: AgreementComment) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "version": c.version,
+        "clause": c.clause,
+        "author": {"kind": c.author_kind, "id": c.author_id, "name": c.author_name, "role": c.author_role},
+        "text": c.text,
+        "proposal": c.proposal,
+        "created_at": iso(c.created_at),
+    }
+
+
 def agreement_view(view: View | None, base: str, settings_url: str) -> dict[str, Any]:
     if view is None:
         return {"agreement": None}
@@ -123,18 +135,7 @@ def agreement_view(view: View | None, base: str, settings_url: str) -> dict[str,
                 }
                 for v in view.versions
             ],
-            "comments": [
-                {
-                    "id": c.id,
-                    "version": c.version,
-                    "clause": c.clause,
-                    "author": {"kind": c.author_kind, "id": c.author_id, "name": c.author_name, "role": c.author_role},
-                    "text": c.text,
-                    "proposal": c.proposal,
-                    "created_at": iso(c.created_at),
-                }
-                for c in view.comments
-            ],
+            "comments": [comment_view(c) for c in view.comments],
             "signers": view.signers,
             "sealed_at": iso(a.sealed_at) if a.sealed_at else None,
             "verify_code": a.verify_code,
@@ -298,18 +299,7 @@ async def party_diff(request: web.Request, query: DiffQuery) -> web.StreamRespon
 )
 async def party_comment(request: web.Request, body: CommentIn) -> web.StreamResponse:
     c = await services(request).agreements.comment(principal_of(request), body.version, body.clause, body.text, body.proposal)
-    return web.json_response(
-        {
-            "id": c.id,
-            "version": c.version,
-            "clause": c.clause,
-            "author": {"kind": c.author_kind, "id": c.author_id, "name": c.author_name, "role": c.author_role},
-            "text": c.text,
-            "proposal": c.proposal,
-            "created_at": iso(c.created_at),
-        },
-        status=201,
-    )
+    return web.json_response(comment_view(c), status=201)
 
 
 def party_prepared(prepared: Prepared) -> dict[str, Any]:

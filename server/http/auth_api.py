@@ -82,6 +82,7 @@ async def meta(request: web.Request) -> web.StreamResponse:
             "staff_roles": list(STAFF_ROLES),
             "default_timezone": services(request).settings.default_timezone,
             "timezones": ZONES,
+            "max_upload_bytes": services(request).settings.max_upload_bytes,
             "mediation_end_reasons": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in END_REASONS.items()],
         }
     )

@@ -183,3 +183,88 @@ export const partyCalendarUrl = (sessionId, partyId) =>
 // ------------------------------------------------------------------ party
 
 export const partyMe = () => get('/party/me');
+
+// ------------------------------------------------------------------ agreement (server/http/AGREEMENT_API.md)
+
+const agreementPath = (caseId) => `/cases/${id(caseId)}/agreement`;
+
+export const getAgreement = (caseId) => get(agreementPath(caseId));
+export const createAgreement = (caseId, body = {}) => post(agreementPath(caseId), body);
+/** Save the editor's content as a new version; 409 reason "stale" when `basedOn` is not the latest. */
+export const saveAgreementVersion = (caseId, content, basedOn) =>
+  post(`${agreementPath(caseId)}/versions`, { content, based_on: basedOn });
+export const getAgreementVersion = (caseId, n) => get(`${agreementPath(caseId)}/versions/${id(n)}`);
+export const agreementDiff = (caseId, from, to) => get(`${agreementPath(caseId)}/diff`, { from, to });
+export const declareAgreementFinal = (caseId, version, deadline) => post(`${agreementPath(caseId)}/final`, { version, deadline });
+/** The mediator's signature: the statement to sign with their key (bound to the case). */
+export const prepareAgreementSignature = (caseId, keyId) => post(`${agreementPath(caseId)}/sign`, { key_id: keyId });
+export const setCaseOutcome = (caseId, body) => post(`/cases/${id(caseId)}/outcome`, body);
+
+// ------------------------------------------------------------------ staff signing keys (server/http/staffkeys_api.py)
+
+export const myKeys = () => get('/me/keys');
+export const registerStaffDeviceKey = (spki) => post('/me/keys/device', { spki });
+export const prepareStaffKeyBinding = (caseId, keyId) => post(`/cases/${id(caseId)}/keys/${id(keyId)}/bind`);
+/** Complete a prepared staff statement: `{signature}` (device key) or `{credential}` (passkey). */
+export const completeStaffSignature = (challenge, body) => post(`/signatures/${id(challenge)}`, body);
+
+// ------------------------------------------------------------------ the party's agreement
+
+export const partyAgreement = () => get('/party/agreement');
+export const partyAgreementVersion = (n) => get(`/party/agreement/versions/${id(n)}`);
+export const partyAgreementDiff = (from, to) => get('/party/agreement/diff', { from, to });
+export const commentOnAgreement = (body) => post('/party/agreement/comments', body);
+/** `textSha256`: the hash of the text the party was shown (refused with reason "text_mismatch" if not the final one). */
+export const preparePartyAgreementSignature = (version, textSha256) =>
+  post('/party/agreement/sign', textSha256 ? { version, text_sha256: textSha256 } : { version });
+/** `{code, signature}` (device key) or `{credential}` (passkey), with `handwriting` if drawn. */
+export const completePartyAgreementSignature = (challenge, body) => post(`/party/agreement/sign/${id(challenge)}`, body);
+
+// ------------------------------------------------------------------ case files
+
+export const caseDocuments = (caseId) => get(`/cases/${id(caseId)}/documents`);
+export const partyDocuments = () => get('/party/documents');
+
+/**
+ * Upload one file as the raw request body (XMLHttpRequest, for its upload progress).
+ * `path`: `/cases/<id>/documents` or `/party/documents`; `visibleTo`: null for everyone in the
+ * case, else a list of party ids (may be empty: the mediator only). `onProgress(loaded, total)`.
+ * Resolves with the new item; rejects with an ApiError as `request` does.
+ */
+export function uploadDocument(path, file, { name, visibleTo = null, onProgress } = {}) {
+  let url = `${BASE}${path}?name=${encodeURIComponent(name || file.name)}`;
+  if (visibleTo) url += `&visible_to=${visibleTo.map(encodeURIComponent).join(',')}`;
+  const send = (retry) =>
+    new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', url);
+      xhr.withCredentials = true;
+      xhr.setRequestHeader('Accept', 'application/json');
+      xhr.setRequestHeader('Content-Type', file.type);
+      if (csrfToken) xhr.setRequestHeader('X-CSRF-Token', csrfToken);
+      if (onProgress) xhr.upload.addEventListener('progress', (ev) => onProgress(ev.loaded, ev.lengthComputable ? ev.total : file.size));
+      xhr.addEventListener('error', () => reject(new ApiError(0, 'network_error', 'Network error')));
+      xhr.addEventListener('load', () => {
+        let data = null;
+        try {
+          data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+        } catch {
+          data = { _text: xhr.responseText };
+        }
+        if (xhr.status >= 200 && xhr.status < 300) return resolve(data);
+        const e = (data && typeof data.error === 'object' && data.error) || {};
+        const err = new ApiError(xhr.status, e.code || `http_${xhr.status}`, e.message || xhr.statusText, e.fields, e);
+        if (xhr.status === 403 && retry && /csrf/i.test(`${err.code} ${err.message}`)) {
+          me().then(() => send(false).then(resolve, reject), () => reject(err));
+          return;
+        }
+        reject(err);
+      });
+      xhr.send(file);
+    });
+  return send(true);
+}
+
+// ------------------------------------------------------------------ verification (no login)
+
+export const verifyAgreement = (code) => get(`/verify/${id(code)}`);

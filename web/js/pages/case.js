@@ -10,6 +10,7 @@ import {
   fmtShortDateTime,
   fmtTime,
   fmtAmount,
+  getLang,
   tzName,
   tzOptionLabel,
 } from '../i18n.js';
@@ -39,6 +40,8 @@ import {
   errorState,
 } from '../ui.js';
 import '../live-i18n.js';
+import { AgreementPanel } from '../agreement.js';
+import { CaseFiles } from '../casefiles.js';
 
 // The link to watch a recorded session (/review/<session id>) and its line in the history.
 Object.assign(dictionaries.zh, { 'session.review': '录像回放', 'history.recording_viewed': '查看录像' });
@@ -68,6 +71,10 @@ const state = {
 };
 
 const linkKey = (sid, pid) => `${sid}:${pid}`;
+
+// The agreement panel and the case files (agreement.js, casefiles.js) keep their own elements.
+let agreementPanel = null;
+let caseFiles = null;
 
 // ------------------------------------------------------------------ loading
 
@@ -697,6 +704,12 @@ function renderOutbox() {
 const DATE_KEYS = /(^at$|_at$|^starts|^ends)/;
 const SKIP_KEYS = new Set(['id', 'token', 'url', 'party_id', 'name', 'role', 'starts_at', 'ends_at', 'timezone', 'mediator', 'case_number']);
 
+/** The words for a reason mediation ended, from /meta (the code itself if /meta is not loaded). */
+function endReason(code) {
+  const found = ((state.meta && state.meta.mediation_end_reasons) || []).find((r) => r.code === code);
+  return found ? (getLang() === 'en' ? found.en : found.zh) : String(code);
+}
+
 /** A short, readable line from an event's data (party, time, reason…). */
 function describeData(e) {
   const data = e.data;
@@ -714,6 +727,7 @@ function describeData(e) {
     let text = String(v);
     if (k === 'dispute_type') text = tv('dispute', v);
     else if (k === 'status') text = tv('status', v);
+    else if (k === 'reason' && e.kind === 'mediation_ended') text = endReason(v);
     else if (k === 'duration_minutes') text = t('duration.minutes', { n: v });
     else if (DATE_KEYS.test(k) && typeof v === 'string' && !Number.isNaN(Date.parse(v))) text = fmtDateTime(v, state.tz);
     out.push(text);
@@ -1030,6 +1044,8 @@ function render() {
         section('parties', t('parties.title'), h('div', { id: 'parties-body' }), h('h3', null, t('party.add.title')), addPartyForm()),
       ),
       section('sessions', t('sessions.title'), h('h3', null, t('book.title')), bookingForm(), h('div', { id: 'sessions-body', class: 'sessions-body' })),
+      agreementPanel && agreementPanel.el,
+      caseFiles && section('files', t('files.title'), caseFiles.el),
       h(
         'div',
         { class: 'two-col' },
@@ -1060,9 +1076,20 @@ async function main() {
   ]);
   state.meta = meta;
   state.mediators = mediators;
+  if (!state.loadError) {
+    const getCase = () => state.kase;
+    const onStatusChange = () => {
+      refresh();
+      caseFiles.load();
+    };
+    agreementPanel = new AgreementPanel({ caseId, user: state.user, tz: state.tz, meta, getCase, onCaseChange: refresh, onStatusChange });
+    caseFiles = new CaseFiles({ mode: 'staff', caseId, getParties: () => (state.kase && state.kase.parties) || [], tz: state.tz, maxBytes: meta && meta.max_upload_bytes });
+  }
   render();
   rerenderOnLangChange(app, render);
   if (!state.loadError) {
+    agreementPanel.load();
+    caseFiles.load();
     loadOutbox();
     loadHistory();
     loadEvidence();

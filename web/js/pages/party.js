@@ -6,11 +6,13 @@ import { KeyBinding } from '../keybind.js';
 import { h, replace, rerenderOnLangChange } from '../ui.js';
 import '../live-i18n.js';
 import { PartyLive } from '../partylive.js';
+import { PartyAgreement } from '../partyagreement.js';
+import { CaseFiles } from '../casefiles.js';
 
 const app = document.getElementById('app');
 const REFRESH_MS = 5 * 60 * 1000;
 
-const state = { data: null, error: null, loading: true, live: null };
+const state = { data: null, error: null, loading: true, live: null, agreement: null, reading: false, files: null };
 let ticker = null;
 let lastRefresh = 0;
 
@@ -136,6 +138,34 @@ function renderKeyCard() {
   if (!el.contains(keys.el)) el.append(keys.el);
 }
 
+// ------------------------------------------------------------------ agreement and case files
+
+/** The agreement (partyagreement.js, polled) and the case files, made once the party is known. */
+function initAgreement(d) {
+  if (state.agreement) return;
+  const tz = d.session.timezone;
+  state.agreement = new PartyAgreement({
+    party: d.party,
+    tz,
+    keys,
+    onOpen: () => {
+      state.reading = true;
+      render();
+    },
+    onClose: () => {
+      state.reading = false;
+      render();
+    },
+  });
+  state.agreement.start();
+  state.files = new CaseFiles({ mode: 'party', self: d.party, tz, big: true });
+  state.files.load();
+}
+
+function filesCard() {
+  return h('section', { class: 'party-card files-card', 'aria-labelledby': 'files-title' }, h('h2', { id: 'files-title' }, t('files.title')), state.files.el);
+}
+
 /** The way into the live session: a device check, then the waiting room. */
 function joinCard() {
   return h(
@@ -192,8 +222,10 @@ function mainView() {
         : null,
     ),
     p === 'before' || p === 'started' ? joinCard() : null,
+    state.agreement ? state.agreement.entryEl : null,
     p !== 'cancelled' ? keyCard() : null,
     p === 'before' || p === 'started' ? prepareList() : null,
+    state.files ? filesCard() : null,
     h('p', { class: 'help' }, t('party.help')),
   ];
 }
@@ -205,6 +237,12 @@ function render() {
     const main = app.querySelector('main.live-wrap');
     if (main && main.contains(state.live.el)) app.querySelector('.party-header')?.replaceWith(header());
     else replace(app, header(), h('main', { id: 'main', class: 'party-main live-wrap' }, state.live.el));
+    return;
+  }
+  if (state.reading && state.agreement && state.data) {
+    const main = app.querySelector('main.party-main');
+    if (main && main.contains(state.agreement.el)) app.querySelector('.party-header')?.replaceWith(header());
+    else replace(app, header(), h('main', { id: 'main', class: 'party-main' }, state.agreement.el));
     return;
   }
   let body;
@@ -229,7 +267,10 @@ async function load() {
     if (err.status && err.status !== 0) state.data = null;
   }
   state.loading = false;
-  if (state.data && state.data.party) initKey(state.data.party.id);
+  if (state.data && state.data.party) {
+    initKey(state.data.party.id);
+    initAgreement(state.data);
+  }
   render();
   if (state.data) startTicker();
 }

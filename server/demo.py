@@ -171,7 +171,8 @@ async def signed_agreement(
         assert isinstance(party, PartyPrincipal)
         prepared = await agreements.prepare_party(party, 2, final.latest.text_sha256)
         code = await _latest_code(services, party.party_id)
-        await agreements.sign_party(party, prepared.challenge, code=code, signature=joiner.key.sign(prepared.statement)["sig"])
+        statement = prepared.statement
+        await agreements.sign_party(party, statement.challenge, code=code, signature=joiner.key.sign(statement.statement)["sig"])
     staff_key = DeviceKey.generate({"kind": "staff", "id": "demo"})
     info = await services.staff_keys.register_device_key(mediator, b64(staff_key.info.spki))
     binding = await services.staff_keys.prepare_binding(mediator, case_id, info.id)

@@ -37,15 +37,17 @@ from server.domain.cases import case_for_staff
 from server.domain.documents import Uploader, add_document, uploader_of
 from server.domain.keybinding import (
     current_party_key,
-    mask_phone,
-    open_code_challenge,
-    passkey_signature,
     refuse_code,
-    signing_options,
-    start_code,
-    wrong_code,
 )
-from server.domain.ledger import Ledger, key_info
+from server.domain.ledger import Ledger
+from server.domain.party_signing import (
+    PreparedStatement,
+    body_method,
+    method_of,
+    open_statement,
+    prepare_statement,
+    sign_statement,
+)
 from server.domain.principal import PartyPrincipal, Principal, Staff, require_party, require_staff
 from server.domain.staffkeys import StaffKeys
 from server.errors import Conflict, FieldError, Forbidden, Gone, InvalidInput, NotFound
@@ -58,8 +60,6 @@ from server.models import (
     AuthSession,
     Case,
     CaseDocument,
-    EvidenceChallenge,
-    EvidenceKey,
     EvidenceKeyCase,
     LogEntry,
     MediationSession,
@@ -77,7 +77,6 @@ INTENT = "agree_and_sign"
 INTENT_TEXT = (
     "本人已完整阅读本协议，同意并自愿签署。I have read this agreement in full, agree to it and sign it of my own free will."
 )
-CHALLENGE_TTL = timedelta(minutes=15)
 MAX_COMMENT = 2000
 MAX_HANDWRITING = 150 * 1024  # under MEDIATE_MAX_BODY_BYTES once base64-encoded
 PNG_DATA_URL = "data:image/png;base64,"
@@ -85,12 +84,9 @@ PNG_DATA_URL = "data:image/png;base64,"
 
 @dataclass(frozen=True)
 class Prepared:
-    challenge: str
-    statement: bytes
-    claim: dict[str, Any]
-    key: KeyInfo
-    options: dict[str, Any] | None
-    otp_sent_to: str | None
+    """A party's signature of the final version, waiting for their key (and code)."""
+
+    statement: PreparedStatement
     text_sha256: str
     pdf_sha256: str
 
@@ -104,10 +100,6 @@ class View:
     signers: list[dict[str, Any]]
     pdf_sha256: str | None
     me: dict[str, Any] | None = None
-
-
-def method_of(key: KeyInfo) -> str:
-    return "passkey" if key.alg == "webauthn" else "device_key"
 
 
 class Agreements:
@@ -438,31 +430,13 @@ class Agreements:
             if text_sha256 is not None and text_sha256 != final.text_sha256:
                 raise Conflict("the text you were shown is not the final text; reload it", reason="text_mismatch")
             key = await current_party_key(db, party)
-            method = "passkey_uv" if key.alg == "webauthn" else "sms_otp+device_key"
             actor = {"kind": "party", "id": party.id, "role": party.role}
-            claim, body = await self._signature_claim(db, agreement, actor, party.name, method)
-            data = {"claim": claim.to_json(), "body": body, "key": key.id, "agreement": agreement.id}
-            sent_to = None
-            if key.alg == "webauthn":
-                challenge = secrets.token_urlsafe(24)
-                db.add(
-                    EvidenceChallenge(
-                        nonce=challenge,
-                        purpose="agreement_sign",
-                        subject_kind="party",
-                        subject_id=party.id,
-                        case_id=case.id,
-                        data=data,
-                        expires_at=utcnow() + CHALLENGE_TTL,
-                    )
-                )
-            else:
-                _, challenge, _ = await start_code(db, me, "agreement_sign", data, use="确认由您本人签署调解协议")
-                sent_to = mask_phone(party.phone)
-        options = signing_options(self._settings, key, claim.statement)
-        return Prepared(
-            challenge, claim.statement, claim.to_json(), key, options, sent_to, final.text_sha256, claim.public["pdf_hash"]
-        )
+            claim, body = await self._signature_claim(db, agreement, actor, party.name, body_method(key))
+            prepared = await prepare_statement(
+                db, self._settings, me, party, key, claim, body,
+                purpose="agreement_sign", use="确认由您本人签署调解协议", extra={"agreement": agreement.id},
+            )  # fmt: skip
+        return Prepared(prepared, final.text_sha256, str(claim.public["pdf_hash"]))
 
     async def sign_party(
         self,
@@ -479,39 +453,19 @@ class Agreements:
         tries_left: int | None = None
         seq = 0
         async with self._maker() as db, db.begin():
-            row = open_code_challenge(
-                await db.get(EvidenceChallenge, challenge, with_for_update=True), me.party_id, "agreement_sign"
-            )
+            row = await open_statement(db, me, challenge, "agreement_sign")
             assert row.data is not None
             agreement = await db.scalar(select(Agreement).where(Agreement.id == row.data["agreement"]).with_for_update())
             assert agreement is not None
-            claim = Claim.from_json(row.data["claim"])
-            self._open_for_signing(agreement, int(claim.public["version"]))
+            version = int(row.data["claim"]["public"]["version"])
+            self._open_for_signing(agreement, version)
             if await db.get(AgreementSignature, (agreement.id, me.party_id)) is not None:
                 raise Conflict("you have signed this agreement already", reason="signed")
-            key_row = await db.get(EvidenceKey, row.data["key"])
-            if key_row is None or key_row.valid_until is not None:
-                raise Conflict("your key was replaced; ask for the statement again", reason="key_changed")
-            key = key_info(key_row)
-            count = 0
-            if key.alg == "webauthn":
-                if credential is None:
-                    raise InvalidInput("sign with your passkey", [FieldError("credential", "required for a passkey")])
-                own, count = await passkey_signature(db, credential, key, claim.statement)
+            signed = await sign_statement(db, self._ledger, row, challenge, code=code, signature=signature, credential=credential)
+            if isinstance(signed, int):
+                tries_left = signed
             else:
-                if code is None or signature is None:
-                    raise InvalidInput(
-                        "enter the code sent to your phone and sign with your device key",
-                        [FieldError(name, "required") for name, v in (("code", code), ("signature", signature)) if v is None],
-                    )
-                tries_left = wrong_code(row, challenge, code)
-                own = {"key": key.id, "alg": key.alg, "sig": signature}
-            if tries_left is None:
-                appended = await self._ledger.append(db, claim, [own], row.data["body"], user_verified=key.alg == "webauthn")
-                seq = appended.record.seq
-                row.used_at = utcnow()
-                if count:
-                    await db.execute(update(EvidenceKey).where(EvidenceKey.id == key.id).values(sign_count=count))
+                seq = signed.seq
                 party = await db.get(Party, me.party_id)
                 assert party is not None
                 drawn_id = None
@@ -528,16 +482,18 @@ class Agreements:
                         signer_kind="party",
                         role=party.role,
                         name=party.name,
-                        version=int(claim.public["version"]),
-                        method=method_of(key),
-                        key_id=key.id,
+                        version=version,
+                        method=method_of(signed.key),
+                        key_id=signed.key.id,
                         seq=seq,
-                        claim_hash=appended.claim_hash,
+                        claim_hash=signed.claim_hash,
                         handwriting_document_id=drawn_id,
                         signed_at=utcnow(),
                     )
                 )
-                history.record(db, agreement.case_id, me, "agreement_signed", seq=seq, key_id=key.id, method=method_of(key))
+                history.record(
+                    db, agreement.case_id, me, "agreement_signed", seq=seq, key_id=signed.key.id, method=method_of(signed.key)
+                )
         if tries_left is not None:
             raise refuse_code(tries_left)
         return seq

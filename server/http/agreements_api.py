@@ -12,6 +12,7 @@ from pydantic import Field, StringConstraints
 from server.domain import agreement_text as words
 from server.domain.agreements import Prepared, View
 from server.domain.booking import iso
+from server.domain.party_signing import PreparedStatement
 from server.errors import FieldError, InvalidInput
 from server.evidence.records import b64
 from server.http import views
@@ -302,7 +303,8 @@ async def party_comment(request: web.Request, body: CommentIn) -> web.StreamResp
     return web.json_response(comment_view(c), status=201)
 
 
-def party_prepared(prepared: Prepared) -> dict[str, Any]:
+def statement_view(prepared: PreparedStatement) -> dict[str, Any]:
+    """A statement a party is to sign (AGREEMENT_API.md, CONFIRMATION_API.md: "prepared")."""
     return {
         "challenge": prepared.challenge,
         "statement": b64(prepared.statement),
@@ -310,9 +312,11 @@ def party_prepared(prepared: Prepared) -> dict[str, Any]:
         "key": {"id": prepared.key.id, "alg": prepared.key.alg},
         "options": prepared.options,
         "otp": {"sent_to": prepared.otp_sent_to} if prepared.otp_sent_to else None,
-        "text_sha256": prepared.text_sha256,
-        "pdf_sha256": prepared.pdf_sha256,
     }
+
+
+def party_prepared(prepared: Prepared) -> dict[str, Any]:
+    return statement_view(prepared.statement) | {"text_sha256": prepared.text_sha256, "pdf_sha256": prepared.pdf_sha256}
 
 
 @api.route(

@@ -19,6 +19,7 @@ from server.domain.agreements import Agreements
 from server.domain.booking import Booking
 from server.domain.cases import Cases
 from server.domain.chat import ChatLog
+from server.domain.confirmation import Confirmations
 from server.domain.consent import Consents
 from server.domain.documents import CaseFiles
 from server.domain.evidence import Evidence
@@ -37,6 +38,7 @@ from server.http import (  # noqa: F401 - routes
     agreements_api,
     auth_api,
     cases_api,
+    confirmation_api,
     documents_api,
     evidence_api,
     log_api,
@@ -72,6 +74,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     )
     review = Review(maker, recordings, settings.resolved_recordings_dir)
     staff_keys = StaffKeys(maker, ledger, settings)
+    sealer = Sealer(settings, ledger.origin)
     return Services(
         settings=settings,
         accounts=Accounts(maker, settings),
@@ -88,9 +91,10 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         recordings=recordings,
         review=review,
         exports=Exports(maker, review),
-        agreements=Agreements(maker, ledger, settings, staff_keys, Sealer(settings, ledger.origin)),
+        agreements=Agreements(maker, ledger, settings, staff_keys, sealer),
         case_files=CaseFiles(maker, ledger, settings),
         outcomes=Outcomes(maker, ledger),
+        confirmations=Confirmations(maker, ledger, settings, staff_keys, sealer),
     )
 
 
@@ -138,8 +142,9 @@ def create_app(
         if run_background:
             try:
                 await services.agreements.recover()
+                await services.confirmations.recover()
             except Exception:  # the server still starts; the next start tries again
-                log.exception("could not seal the agreements left signed but unsealed")
+                log.exception("could not finish the agreements or rulings a stop left signed but unsealed")
         yield
 
     async def outbox_loop(app: web.Application) -> AsyncIterator[None]:

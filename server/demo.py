@@ -4,7 +4,8 @@ A newcomer sees the product's evidence in one command: a mediator opens a case w
 parties, books a session, each party opens their link and binds a signing key generated the
 way a browser generates it (a P-256 key, proven with a one-time code), the three meet in a short
 recorded joint session, the mediator records identity checks, and the case's evidence bundle is
-exported and verified offline. It ends with the agreement signed by both parties and the mediator and sealed; a later issue adds the judicial decision.
+exported and verified offline. It ends with the agreement signed by both parties and the mediator and sealed, a joint application for
+judicial confirmation, and a judge's signed ruling confirming it.
 
 The joint session is real, not staged in the database: the server runs in this process on a
 free port of 127.0.0.1 (its settings, and so the log's origin and the links, stay those given),
@@ -142,6 +143,8 @@ async def recorded_session(services: Services, base: str, session_id: str, media
     )
 
 
+#: Where the demo's committee and court are: the court may confirm on the ground of the committee's place.
+DEMO_REGION = "示例市示例区"
 DEMO_TERMS = {
     "facts": "申请人张三于2026年8月至10月在被申请人李四经营的餐馆工作，被申请人拖欠申请人工资共计人民币12000元。",
     "terms": [
@@ -190,12 +193,57 @@ async def signed_agreement(
     ]
 
 
+async def confirmed_by_court(services: Services, case_id: str, parties: list[Joiner], tag: str) -> list[str]:
+    """Both parties apply jointly to the court of the committee's district; a judge confirms it."""
+    court = await services.accounts.create_organisation(SYSTEM, f"示例区人民法院（演示 {tag}）", "court", region=DEMO_REGION)
+    await services.agreements.sealer.seal_for(court.id, court.name)
+    password = secrets.token_urlsafe(12)
+    await services.accounts.create_user(
+        SYSTEM, username=f"judge_{tag}", display_name="吴法官", password=password, role="judge", organisation_id=court.id
+    )
+    judge = await _principal(services, (await services.accounts.login(f"judge_{tag}", password, "demo")).token)
+    confirmations = services.confirmations
+    for n, joiner in enumerate(parties):
+        assert joiner.key is not None
+        party = await _principal(services, joiner.cookie)
+        assert isinstance(party, PartyPrincipal)
+        if n == 0:
+            _, statement = await confirmations.apply(party, court.id, "org_location")
+        else:
+            statement = await confirmations.prepare_signature(party)
+        code = await _latest_code(services, party.party_id)
+        _, view = await confirmations.sign(
+            party, statement.challenge, code=code, signature=joiner.key.sign(statement.statement)["sig"]
+        )
+    application_id = view.application.id
+    await confirmations.set_status(judge, application_id, "accepted")
+    judge_key = DeviceKey.generate({"kind": "staff", "id": "judge"})
+    info = await services.staff_keys.register_device_key(judge, b64(judge_key.info.spki))
+    binding = await services.staff_keys.prepare_binding(judge, case_id, info.id)
+    await services.staff_keys.complete(judge, binding.challenge, signature=judge_key.sign(binding.statement)["sig"])
+    prepared = await confirmations.prepare_decision(
+        judge,
+        application_id,
+        decision="confirmed",
+        grounds=[],
+        reasons="协议系双方真实意思表示，内容合法、明确。",
+        key_id=info.id,
+    )
+    await services.staff_keys.complete(judge, prepared.challenge, signature=judge_key.sign(prepared.statement)["sig"])
+    return [
+        f"张三 and 李四 jointly applied to {court.name} for judicial confirmation, each signing with their own key",
+        "吴法官 accepted it and signed a ruling confirming the agreement with his own key; the court's sealed ruling was delivered",
+    ]
+
+
 async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     said: list[str] = []
     async with serving(settings) as (services, base):
         tag = secrets.token_hex(3)
-        org = await services.accounts.create_organisation(SYSTEM, f"示例人民调解委员会（演示 {tag}）", "committee")
+        org = await services.accounts.create_organisation(
+            SYSTEM, f"示例人民调解委员会（演示 {tag}）", "committee", region=DEMO_REGION
+        )
         password = secrets.token_urlsafe(12)
         await services.accounts.create_user(
             SYSTEM, username=f"demo_{tag}", display_name="周调解员", password=password, role="mediator", organisation_id=org.id
@@ -247,6 +295,7 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
             )
         said.append("the mediator recorded both identity checks (ID card shown on video)")
         said += await signed_agreement(services, mediator, case_id, booked.view.session.id, joiners)
+        said += await confirmed_by_court(services, case_id, joiners, tag)
 
         exported = await services.evidence.export(mediator, case_id)
         path = out_dir / exported.filename

@@ -87,6 +87,9 @@ class Organisation(Base):
     # Days a recording is kept after it ends; then it is deleted (logged, hashes kept), unless
     # its case has applied for judicial confirmation.
     recording_retention_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_RETENTION_DAYS)
+    # Where it is (行政区划, e.g. "北京市朝阳区"): for a court, the area it serves. Judicial
+    # confirmation goes to a court of the place of the committee, a party's residence or the property.
+    region: Mapped[str | None] = mapped_column(String(100))
 
 
 class User(Base):
@@ -183,6 +186,9 @@ class Case(Base):
     outcome_reason: Mapped[str | None] = mapped_column(String(40))
     outcome_note: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column()
+    # Where the property in dispute is, and the court that invited the mediation (委派调解), if any.
+    property_region: Mapped[str | None] = mapped_column(String(100))
+    invited_by_court_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class Party(Base):
@@ -199,6 +205,8 @@ class Party(Base):
     represents_party_id: Mapped[str | None] = mapped_column(ForeignKey("parties.id"))
     language: Mapped[str] = mapped_column(String(10), default="zh")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Where the party lives (行政区划), one of the places a court may be chosen by.
+    residence_region: Mapped[str | None] = mapped_column(String(100))
 
 
 class MediationSession(Base):
@@ -602,3 +610,56 @@ class AgreementDelivery(Base):
     delivered_seq: Mapped[int | None] = mapped_column(Integer)
     received_at: Mapped[datetime | None] = mapped_column()
     received_seq: Mapped[int | None] = mapped_column(Integer)
+
+
+# -- judicial confirmation -------------------------------------------------------------------------
+
+
+class ConfirmationApplication(Base):
+    """A joint application to a court to confirm the agreement (People's Mediation Law art. 33).
+
+    ``status``: awaiting_cosign (one party has signed) | received (both have: submitted) |
+    accepted | under_review | hearing_scheduled | confirmed | rejected.
+    """
+
+    __tablename__ = "confirmation_applications"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    agreement_id: Mapped[str] = mapped_column(ForeignKey("agreements.id"))
+    court_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # org_location | residence | property | inviting_court: why this court may hear it
+    ground: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="awaiting_cosign")
+    started_by: Mapped[str] = mapped_column(String(36))
+    judge_id: Mapped[str | None] = mapped_column(String(36))
+    hearing_session_id: Mapped[str | None] = mapped_column(String(36))
+    decision: Mapped[str | None] = mapped_column(String(10))  # confirmed | rejected
+    decision_grounds: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    decision_reasons: Mapped[str | None] = mapped_column(Text)
+    decision_document_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column()
+    decided_at: Mapped[datetime | None] = mapped_column()
+
+
+class ConfirmationSigner(Base):
+    """A party's signature of the application (its ``confirmation_applied`` record)."""
+
+    __tablename__ = "confirmation_signers"
+    application_id: Mapped[str] = mapped_column(ForeignKey("confirmation_applications.id"), primary_key=True)
+    party_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(20))
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JudgeNote(Base):
+    """A judge's working note on an application: seen by the court only, never by parties or mediators."""
+
+    __tablename__ = "judge_notes"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    application_id: Mapped[str] = mapped_column(ForeignKey("confirmation_applications.id"), index=True)
+    author_id: Mapped[str] = mapped_column(String(36))
+    author_name: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

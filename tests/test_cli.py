@@ -143,7 +143,7 @@ def test_first_serve_prints_the_url_and_a_one_time_admin_password(tmp_path: Path
         process.wait(timeout=30)
 
 
-def test_demo_builds_a_case_with_a_recorded_session_whose_bundle_verifies(tmp_path: Path) -> None:
+def test_demo_builds_a_case_recorded_agreed_and_confirmed_whose_bundle_verifies(tmp_path: Path) -> None:
     demo = mediate("demo", "--out", str(tmp_path / "out"), data_dir=tmp_path / "data")  # check: verify's exit code is 0
     assert "consented to recording" in demo.stdout, demo.stdout
     [bundle] = (tmp_path / "out").glob("evidence-*.zip")
@@ -156,3 +156,8 @@ def test_demo_builds_a_case_with_a_recorded_session_whose_bundle_verifies(tmp_pa
         assert covered["recorded_seconds"] > 5.0
     types = [r.type for r in report.records]
     assert types.count("consent") == 3 and "segment_manifest" in types
+    # The agreement signed by both parties and the mediator and sealed; then confirmed by a court.
+    assert types.count("signature") == 3 and "agreement_sealed" in types
+    assert types.count("confirmation_applied") == 2 and "confirmation_decided" in types
+    [agreement] = report.agreements
+    assert agreement["sealed"] is not None and len(agreement["signatures"]) == 3

@@ -85,6 +85,7 @@ class Accounts:
         timezone: str | None = None,
         *,
         recording_retention_days: int | None = None,
+        region: str | None = None,
     ) -> Organisation:
         require_admin(principal)
         if kind not in ORGANISATION_KINDS:
@@ -96,7 +97,7 @@ class Accounts:
         async with self._maker() as db, db.begin():
             if await db.scalar(select(Organisation.id).where(Organisation.name == name)):
                 raise Conflict(f"an organisation named {name!r} exists already")
-            org = Organisation(name=name, kind=kind, timezone=tz, recording_retention_days=retention)
+            org = Organisation(name=name, kind=kind, timezone=tz, recording_retention_days=retention, region=region or None)
             db.add(org)
         return org
 

@@ -82,6 +82,12 @@ class Sealer:
             self._authority = SealAuthority.open(self._settings.resolved_seals_dir)
         return self._authority
 
+    async def seal_document(self, pdf: bytes, organisation_id: str, organisation_name: str, reason: str) -> tuple[bytes, Seal]:
+        """The organisation's PAdES seal on a PDF (an agreement's final document, a court's ruling)."""
+        seal = await self.seal_for(organisation_id, organisation_name)
+        sealed = await seal_pdf(pdf, seal, reason=reason, location=organisation_name, name=organisation_name)
+        return sealed, seal
+
     async def seal_for(self, organisation_id: str, organisation_name: str) -> Seal:
         """The organisation's seal, made when the organisation is set up (or on first use)."""
         return await asyncio.to_thread(self.authority.seal_for, organisation_id, organisation_name)
@@ -93,11 +99,14 @@ class Sealer:
     def _font(self) -> Path | None:
         return self._settings.pdf_font
 
-    async def agreement_pdf(self, organisation: str, case_number: str, version: int, text: str, text_sha256: str) -> bytes:
+    async def agreement_pdf(
+        self, organisation: str, case_number: str, version: int, text: str, text_sha256: str, title: str = words.TITLE
+    ) -> bytes:
+        """A titled text as a PDF (the agreement; also an application or a ruling), its hash on every page."""
         doc = AgreementDoc(
             organisation=organisation,
             case_number=case_number,
-            title=words.TITLE,
+            title=title,
             version=version,
             text=text,
             text_sha256=text_sha256,

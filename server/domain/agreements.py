@@ -150,7 +150,7 @@ class Agreements:
         if case_id is None:
             require_party(principal)
         assert case_id is not None
-        _, case = await case_for_staff(db, principal, case_id)
+        _, case = await case_for_staff(db, principal, case_id, court=True)
         return case, None
 
     async def _signers(self, db: AsyncSession, agreement: Agreement, case: Case) -> list[dict[str, Any]]:
@@ -258,7 +258,7 @@ class Agreements:
 
     async def create(self, principal: Principal | None, case_id: str, session_id: str | None) -> View:
         async with self._maker() as db, db.begin():
-            staff, case = await case_for_staff(db, principal, case_id)
+            staff, case = await case_for_staff(db, principal, case_id, write=True)
             if await db.scalar(select(Agreement.id).where(Agreement.case_id == case.id)) is not None:
                 raise Conflict("this case has an agreement already", reason="exists")
             if case.status != "open":
@@ -276,7 +276,7 @@ class Agreements:
     async def save(self, principal: Principal | None, case_id: str, content: Any, based_on: int) -> View:
         parsed = words.parse_content(content)
         async with self._maker() as db, db.begin():
-            staff, case = await case_for_staff(db, principal, case_id)
+            staff, case = await case_for_staff(db, principal, case_id, write=True)
             agreement = await self._load(db, case.id, lock=True)
             if agreement.status != "drafting":
                 raise Conflict("the agreement is final; it can no longer be changed", reason="final")
@@ -329,7 +329,7 @@ class Agreements:
         if deadline > utcnow() + timedelta(days=90):
             raise InvalidInput("the deadline is too far away", [FieldError("deadline", "within 90 days")])
         async with self._maker() as db, db.begin():
-            staff, case = await case_for_staff(db, principal, case_id)
+            staff, case = await case_for_staff(db, principal, case_id, write=True)
             agreement = await self._load(db, case.id, lock=True)
             if agreement.status != "drafting":
                 raise Conflict("the agreement is final already", reason="final")

@@ -304,7 +304,7 @@ class Booking:
     ) -> Booked:
         starts, ends = self._span(starts_at, duration_minutes, timezone)
         async with self._maker() as db:
-            staff, case = await case_for_staff(db, principal, case_id)
+            staff, case = await case_for_staff(db, principal, case_id, write=True)
             mediator = await db.get(User, mediator_id or case.mediator_id)
             if mediator is None or mediator.role != "mediator" or mediator.organisation_id != staff.organisation_id:
                 raise InvalidInput("no such mediator here", [FieldError("mediator_id", "not a mediator of your organisation")])
@@ -354,7 +354,12 @@ class Booking:
         session = await db.get(MediationSession, session_id)
         if session is None:
             raise NotFound("no such session")
-        staff, _ = await case_for_staff(db, principal, session.case_id)
+        staff, _ = await case_for_staff(db, principal, session.case_id, court=True)
+        host = await db.get(User, session.mediator_id)
+        if staff.role == "judge" or (host is not None and host.role == "judge"):
+            # A court's hearing is the judge's alone; a judge acts on no other session of the case.
+            if session.mediator_id != staff.user_id:
+                raise Forbidden("only the judge who hosts this hearing may do this")
         return staff, session
 
     async def get(self, principal: Principal | None, session_id: str) -> SessionView:

@@ -13,8 +13,18 @@ from server.domain import history
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, require_staff
 from server.domain.vocabulary import DISPUTE_TYPES, PARTY_ROLES, REPRESENTATIVE_ROLES
-from server.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from server.models import Case, CaseEvent, MediationSession, Organisation, OutboxMessage, Party, User, utcnow
+from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
+from server.models import (
+    Case,
+    CaseEvent,
+    ConfirmationApplication,
+    MediationSession,
+    Organisation,
+    OutboxMessage,
+    Party,
+    User,
+    utcnow,
+)
 
 PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,20}$")
 # Resident identity card (GB 11643): 17 digits and a check character; other documents
@@ -56,19 +66,41 @@ class CaseView:
     next_session: MediationSession | None = None
 
 
-async def case_for_staff(db: AsyncSession, principal: Principal | None, case_id: str) -> tuple[Staff, Case]:
+async def case_for_staff(
+    db: AsyncSession, principal: Principal | None, case_id: str, *, court: bool = False, write: bool = False
+) -> tuple[Staff, Case]:
     """The case if this staff member may work on it.
 
-    Mediators see the cases of their own organisation. Judges see a case only once it is
-    submitted to their court for confirmation (a later issue), so none yet; admins manage
-    accounts, not disputes.
+    Mediators see the cases of their own organisation. Judges see a case only for reading
+    (``court=True``) and only once a joint application for its confirmation has been submitted
+    to their own court; a court cannot browse a committee's other cases. Once the case is before
+    a court, its mediators can no longer change it (``write=True``): what the court reviews
+    stays what was submitted.
     """
     staff = require_staff(principal)
     case = await db.get(Case, case_id)
     if case is None:
         raise NotFound("no such case")
+    if staff.role == "judge" and court and staff.organisation_id is not None:
+        submitted = await db.scalar(
+            select(ConfirmationApplication.id).where(
+                ConfirmationApplication.case_id == case.id,
+                ConfirmationApplication.court_id == staff.organisation_id,
+                ConfirmationApplication.status != "awaiting_cosign",
+            )
+        )
+        if submitted is not None:
+            return staff, case
     if staff.role != "mediator" or case.organisation_id != staff.organisation_id:
         raise Forbidden("this case belongs to another organisation")
+    if write:
+        before_court = await db.scalar(
+            select(ConfirmationApplication.id).where(
+                ConfirmationApplication.case_id == case.id, ConfirmationApplication.status != "awaiting_cosign"
+            )
+        )
+        if before_court is not None:
+            raise InvalidState("the case is before the court for confirmation; it can no longer be changed", reason="submitted")
     return staff, case
 
 
@@ -86,6 +118,8 @@ class Cases:
         summary: str,
         amount_in_dispute: str | None = None,
         mediator_id: str | None = None,
+        property_region: str | None = None,
+        invited_by_court_id: str | None = None,
     ) -> CaseView:
         staff = require_staff(principal, "mediator")
         if dispute_type not in DISPUTE_TYPES:
@@ -98,6 +132,10 @@ class Cases:
             )
             if exists:
                 raise Conflict(f"case number {case_number} is already used in this organisation", case_id=exists)
+            if invited_by_court_id is not None:
+                inviting = await db.get(Organisation, invited_by_court_id)
+                if inviting is None or inviting.kind != "court":
+                    raise InvalidInput("no such court", [FieldError("invited_by_court_id", "a court's organisation id")])
             assert staff.organisation_id is not None
             case = Case(
                 organisation_id=staff.organisation_id,
@@ -107,6 +145,8 @@ class Cases:
                 amount_fen=amount,
                 mediator_id=mediator.id,
                 created_by=staff.user_id,
+                property_region=property_region or None,
+                invited_by_court_id=invited_by_court_id,
             )
             db.add(case)
             await db.flush()
@@ -167,7 +207,7 @@ class Cases:
 
     async def get(self, principal: Principal | None, case_id: str) -> CaseView:
         async with self._maker() as db:
-            _, case = await case_for_staff(db, principal, case_id)
+            _, case = await case_for_staff(db, principal, case_id, court=True)
             mediator = await db.get(User, case.mediator_id)
             assert mediator is not None
             parties = list(await db.scalars(select(Party).where(Party.case_id == case.id).order_by(Party.created_at)))
@@ -184,6 +224,7 @@ class Cases:
         email: str | None = None,
         id_number: str | None = None,
         represents_party_id: str | None = None,
+        residence_region: str | None = None,
     ) -> Party:
         if role not in PARTY_ROLES:
             raise InvalidInput("unknown party role", [FieldError("role", "not one of " + ", ".join(PARTY_ROLES))])
@@ -192,7 +233,7 @@ class Cases:
         if id_number and not ID_NUMBER.match(id_number):
             raise InvalidInput("bad ID number", [FieldError("id_number", "6 to 32 letters or digits")])
         async with self._maker() as db, db.begin():
-            staff, case = await case_for_staff(db, principal, case_id)
+            staff, case = await case_for_staff(db, principal, case_id, write=True)
             if represents_party_id:
                 represented = await db.get(Party, represents_party_id)
                 if represented is None or represented.case_id != case.id:
@@ -209,6 +250,7 @@ class Cases:
                 email=email or None,
                 id_number=id_number.upper() if id_number else None,
                 represents_party_id=represents_party_id,
+                residence_region=residence_region or None,
             )
             db.add(party)
             await db.flush()
@@ -237,7 +279,7 @@ class Cases:
 
     async def history(self, principal: Principal | None, case_id: str) -> list[CaseEvent]:
         async with self._maker() as db:
-            await case_for_staff(db, principal, case_id)
+            await case_for_staff(db, principal, case_id, court=True)
             return list(await db.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
 
     async def outbox(self, principal: Principal | None, case_id: str) -> list[OutboxMessage]:

@@ -137,7 +137,7 @@ class CaseFiles:
             return case_id, None
         if case_id is None:
             raise NotAuthenticated("open the link you were sent to continue")
-        _, case = await case_for_staff(db, principal, case_id)
+        _, case = await case_for_staff(db, principal, case_id, court=True)
         return case.id, None
 
     async def authorise(self, principal: Principal | None, case_id: str | None) -> None:
@@ -194,7 +194,7 @@ class CaseFiles:
                 if doc.case_id != principal.case_id or not visible_to_party(doc, principal.party_id):
                     raise NotFound("no such document")
             elif not isinstance(principal, System):
-                await case_for_staff(db, principal, doc.case_id)
+                await case_for_staff(db, principal, doc.case_id, court=True)
             return doc
 
     async def for_party(self, principal: Principal | None) -> list[CaseDocument]:

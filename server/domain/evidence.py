@@ -63,7 +63,7 @@ class Evidence:
             if case is None:
                 raise NotFound("no such case")
             return principal, case
-        return await case_for_staff(db, principal, case_id)
+        return await case_for_staff(db, principal, case_id, court=True)
 
     async def check_identity(
         self, principal: Principal | None, case_id: str, *, party_id: str, method: str, result: str, note_text: str = ""

@@ -67,6 +67,13 @@ def compose(kind: str, ctx: Context, party: Party, url: str | None) -> tuple[str
             f"{party.name}您好：{org}定于{when}通过视频调解案件{number}，调解员{mediator}。{link_zh} 此链接仅供您本人使用，请勿转发。",
             f"Dear {party.name}, {org} has scheduled an online mediation of case {number} on {when_en} with mediator {mediator}. {link_en} This link is for you only.",
         ),
+        # A court's short video hearing on an application for confirmation: ctx.organisation is the
+        # court and ctx.mediator the judge who hosts it.
+        "hearing": (
+            f"司法确认询问通知：{number}",
+            f"{party.name}您好：{org}定于{when}通过视频就您的司法确认申请（{number}）询问双方当事人，承办法官{mediator}。{link_zh} 此链接仅供您本人使用，请勿转发。",
+            f"Dear {party.name}, {org} will question both parties by video about your application for judicial confirmation ({number}) on {when_en}; judge {mediator}. {link_en} This link is for you only.",
+        ),
         "reschedule": (
             f"调解时间变更：{number}",
             f"{party.name}您好：案件{number}的视频调解时间已改为{when}。{link_zh}",

@@ -53,7 +53,7 @@ class Outcomes:
         if len(note) > MAX_NOTE:
             raise InvalidInput("the note is too long", [FieldError("note", f"at most {MAX_NOTE} characters")])
         async with self._maker() as db, db.begin():
-            staff, case = await case_for_staff(db, principal, case_id)
+            staff, case = await case_for_staff(db, principal, case_id, write=True)
             if case.status != "open":
                 raise Conflict(f"the case is {case.status} already", reason=case.status)
             agreement = await db.scalar(select(Agreement).where(Agreement.case_id == case.id))

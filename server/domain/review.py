@@ -356,7 +356,7 @@ class Review:
     async def of_case(self, principal: Principal | None, case_id: str) -> list[Recording]:
         """The case's recordings, newest first (for links to watch them)."""
         async with self.maker() as db:
-            await case_for_staff(db, principal, case_id)
+            await case_for_staff(db, principal, case_id, court=True)
             query = select(Recording).where(Recording.case_id == case_id).order_by(Recording.started_at.desc())
             return list(await db.scalars(query))
 
@@ -366,7 +366,7 @@ class Review:
             session = await db.get(MediationSession, session_id)
             if session is None:
                 raise NotFound("no such session")
-            _, case = await case_for_staff(db, principal, session.case_id)
+            _, case = await case_for_staff(db, principal, session.case_id, court=True)
             rows = list(
                 await db.scalars(select(Recording).where(Recording.session_id == session_id).order_by(Recording.started_at))
             )
@@ -409,7 +409,7 @@ class Review:
             recording = await db.get(Recording, recording_id)
             if recording is None:
                 raise NotFound("no such recording")
-            staff, _ = await case_for_staff(db, principal, recording.case_id)
+            staff, _ = await case_for_staff(db, principal, recording.case_id, court=True)
             if recording.status == "deleted":
                 raise Gone("this recording was deleted at the end of its retention period", reason="deleted")
             if recording.status not in FINISHED:

@@ -160,7 +160,7 @@ class StaffKeys:
     async def prepare_binding(self, principal: Principal | None, case_id: str, key: str) -> Prepared:
         """The `key_bound` statement that brings one of my keys into this case."""
         async with self._maker() as db, db.begin():
-            staff, case = await case_for_staff(db, principal, case_id)
+            staff, case = await case_for_staff(db, principal, case_id, court=True)
             info = await self.own_key(db, staff, key)
             if await db.get(EvidenceKeyCase, (info.id, case.id)) is not None:
                 raise Conflict("this key is bound to this case already")

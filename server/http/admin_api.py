@@ -21,7 +21,12 @@ async def list_organisations(request: web.Request) -> web.StreamResponse:
 async def create_organisation(request: web.Request, body: OrganisationIn) -> web.StreamResponse:
     svc = services(request)
     org = await svc.accounts.create_organisation(
-        principal_of(request), body.name, body.kind, body.timezone, recording_retention_days=body.recording_retention_days
+        principal_of(request),
+        body.name,
+        body.kind,
+        body.timezone,
+        recording_retention_days=body.recording_retention_days,
+        region=body.region,
     )
     await svc.agreements.sealer.seal_for(org.id, org.name)  # its seal certificate exists from the start
     return web.json_response(views.organisation(org), status=201)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from server.domain.principal import PartyPrincipal, Staff
 from server.errors import FieldError, Forbidden, InvalidInput, NotAuthenticated
 from server.http.context import principal_of
+from server.http.services import services
 
 Handler = Callable[..., Awaitable[web.StreamResponse]]
 
@@ -176,7 +177,18 @@ def _wrap(route: Route) -> Handler:
                 kwargs["query"] = route.query.model_validate(dict(request.query))
             except ValidationError as exc:
                 raise InvalidInput("invalid query parameters", fields_of(exc)) from None
-        return await route.handler(request, **kwargs)
+        response = await route.handler(request, **kwargs)
+        if (
+            isinstance(principal, Staff)
+            and principal.role == "judge"
+            and "case_id" in request.match_info
+            and response.status < 400
+        ):
+            # Every time a court opens a case's evidence, the case's access log says so.
+            await services(request).confirmations.log_view(
+                principal, request.match_info["case_id"], f"{route.method} {route.path}"
+            )
+        return response
 
     handler.__name__ = route.handler.__name__
     return handler

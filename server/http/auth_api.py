@@ -6,6 +6,7 @@ from zoneinfo import available_timezones
 
 from aiohttp import web
 
+from server.domain.confirmation import GROUNDS, REJECTION_GROUNDS
 from server.domain.outcomes import END_REASONS
 from server.domain.principal import PartyPrincipal, Staff
 from server.domain.vocabulary import DISPUTE_TYPES, ORGANISATION_KINDS, PARTY_ROLES, STAFF_ROLES
@@ -83,6 +84,8 @@ async def meta(request: web.Request) -> web.StreamResponse:
             "default_timezone": services(request).settings.default_timezone,
             "timezones": ZONES,
             "max_upload_bytes": services(request).settings.max_upload_bytes,
+            "confirmation_grounds": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in GROUNDS.items()],
+            "rejection_grounds": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in REJECTION_GROUNDS.items()],
             "mediation_end_reasons": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in END_REASONS.items()],
         }
     )

@@ -113,7 +113,9 @@ async def party_upload(request: web.Request, query: UploadQuery) -> web.StreamRe
     produces="application/octet-stream",
 )
 async def get_document(request: web.Request) -> web.StreamResponse:
-    doc = await services(request).case_files.get(principal_of(request), request.match_info["document_id"])
+    svc, principal = services(request), principal_of(request)
+    doc = await svc.case_files.get(principal, request.match_info["document_id"])
+    await svc.confirmations.log_view(principal, doc.case_id, "GET /documents/{document_id}", doc.name)
     disposition = "inline" if doc.content_type.startswith("image/") else "attachment"
     return web.Response(
         body=doc.data,

@@ -21,7 +21,13 @@ from server.models import utcnow
 VERSION = "1.0.0"
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 ENGINE: web.AppKey[AsyncEngine] = web.AppKey("engine", AsyncEngine)
-PAGES = {"/login": "login.html", "/mediator": "mediator.html", "/admin": "admin.html", "/party": "party.html"}
+PAGES = {
+    "/login": "login.html",
+    "/mediator": "mediator.html",
+    "/admin": "admin.html",
+    "/party": "party.html",
+    "/court": "court.html",
+}
 
 LINK_ERRORS = {
     "not_found": (
@@ -133,6 +139,7 @@ def install(app: web.Application) -> None:
     app.router.add_get("/review/{session_id}", review_page)
     app.router.add_get("/j/{token}", open_link)
     app.router.add_get("/v/{code}", _page_handler("verify.html"))
+    app.router.add_get("/court/applications/{application_id}", _page_handler("court.html"))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/v1/openapi.json", openapi)
     if WEB_DIR.is_dir():

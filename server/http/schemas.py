@@ -12,6 +12,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Clock = Annotated[str, StringConstraints(pattern=r"^\d{2}:\d{2}$")]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Zone = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Region = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 
 
 class Input(BaseModel):
@@ -28,6 +29,8 @@ class OrganisationIn(Input):
     kind: str
     timezone: Zone | None = None
     recording_retention_days: Annotated[int, Field(ge=1, le=36_500)] | None = None
+    #: 行政区划, e.g. 北京市朝阳区 (for a court: the area it serves).
+    region: Region | None = None
 
 
 class UserIn(Input):
@@ -66,6 +69,8 @@ class CaseIn(Input):
     summary: Annotated[str, StringConstraints(min_length=1, max_length=5000)]
     amount_in_dispute: Annotated[str, StringConstraints(max_length=20)] | None = None
     mediator_id: str | None = None
+    property_region: Region | None = None
+    invited_by_court_id: Annotated[str, StringConstraints(max_length=36)] | None = None
 
 
 class PartyIn(Input):
@@ -75,6 +80,7 @@ class PartyIn(Input):
     email: Email | None = None
     id_number: Annotated[str, StringConstraints(max_length=32)] | None = None
     represents_party_id: str | None = None
+    residence_region: Region | None = None
 
 
 class SessionIn(Input):

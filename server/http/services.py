@@ -11,6 +11,7 @@ from server.domain.agreements import Agreements
 from server.domain.booking import Booking
 from server.domain.cases import Cases
 from server.domain.chat import ChatLog
+from server.domain.confirmation import Confirmations
 from server.domain.consent import Consents
 from server.domain.documents import CaseFiles
 from server.domain.evidence import Evidence
@@ -46,6 +47,7 @@ class Services:
     agreements: Agreements
     case_files: CaseFiles
     outcomes: Outcomes
+    confirmations: Confirmations
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

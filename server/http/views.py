@@ -27,6 +27,7 @@ def organisation(org: Organisation | None) -> dict[str, Any] | None:
         "kind": org.kind,
         "timezone": org.timezone,
         "recording_retention_days": org.recording_retention_days,
+        "region": org.region,
     }
 
 
@@ -52,6 +53,7 @@ def party(p: Party) -> dict[str, Any]:
         "email": p.email,
         "id_number_masked": mask_id_number(p.id_number),
         "represents_party_id": p.represents_party_id,
+        "residence_region": p.residence_region,
     }
 
 
@@ -124,6 +126,8 @@ def case_summary(view: CaseView, viewer_zone: str = "UTC") -> dict[str, Any]:
         "summary": c.summary,
         "status": c.status,
         "amount_in_dispute": format_amount(c.amount_fen),
+        "property_region": c.property_region,
+        "invited_by_court_id": c.invited_by_court_id,
         "mediator": {"id": view.mediator.id, "display_name": view.mediator.display_name},
         "created_at": iso(c.created_at),
         "next_session": next_session,

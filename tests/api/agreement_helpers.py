@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from hashlib import sha256
 from typing import Any
 
 from sqlalchemy import select
 
 from server.evidence.records import DeviceKey, b64, unb64, unb64url
-from server.models import OutboxMessage
+from server.models import OutboxMessage, utcnow
 from tests.api.helpers import book, next_weekday_at, open_case
 from tests.conftest import Actor, World
 from tests.evidence.test_webauthn import SoftAuthenticator
@@ -121,3 +122,50 @@ TERMS = {
     "copies": 3,
     "other": "",
 }
+
+
+def deadline(days: float = 2) -> str:
+    return (utcnow() + timedelta(days=days)).isoformat()
+
+
+async def draft_and_finalise(m: Mediation) -> dict[str, Any]:
+    base = f"/api/v1/cases/{m.case_id}/agreement"
+    await m.liu.call("POST", base, {"session_id": m.session["session"]["id"]}, expect=201)
+    await m.liu.call("POST", f"{base}/versions", {"content": TERMS, "based_on": 1}, expect=201)
+    return await m.liu.call("POST", f"{base}/final", {"version": 2, "deadline": deadline()})  # type: ignore[no-any-return]
+
+
+async def party_signs(world: World, signer: Signer, version: int = 2, handwriting: str | None = None) -> int:
+    settings = world.services.settings
+    prepared = await signer.actor.call("POST", "/api/v1/party/agreement/sign", {"version": version}, expect=201)
+    statement = unb64(prepared["statement"])
+    body: dict[str, Any]
+    if signer.device is not None:
+        assert prepared["otp"]["sent_to"].startswith("13")
+        body = {"code": await latest_code(world, signer.party_id), "signature": signer.device.sign(statement)["sig"]}
+    else:
+        assert signer.passkey is not None and prepared["otp"] is None
+        digest = sha256(statement).digest()
+        body = {"credential": signer.passkey.sign(digest, rp_id=settings.webauthn_rp_id, origin=settings.webauthn_origin)}
+    if handwriting:
+        body["handwriting"] = handwriting
+    signed = await signer.actor.call("POST", f"/api/v1/party/agreement/sign/{prepared['challenge']}", body, expect=201)
+    return int(signed["seq"])
+
+
+async def sealed_agreement(world: World, m: Mediation) -> tuple[Signer, Signer]:
+    """The case's agreement signed by both parties (a device key, a passkey) and the mediator, and sealed."""
+    a = await bind_device_key(world, m.applicant, m.party_id("applicant"))
+    b = await bind_passkey(world, m.respondent, m.party_id("respondent"))
+    await draft_and_finalise(m)
+    await party_signs(world, a)
+    await party_signs(world, b)
+    key = await mediator_key(m.liu, m.case_id)
+    prepared = await m.liu.call("POST", f"/api/v1/cases/{m.case_id}/agreement/sign", {"key_id": key.info.id}, expect=201)
+    await m.liu.call(
+        "POST",
+        f"/api/v1/signatures/{prepared['challenge']}",
+        {"signature": key.sign(unb64(prepared["statement"]))["sig"]},
+        expect=201,
+    )
+    return a, b

@@ -18,45 +18,16 @@ from server.evidence.verify import render, verify_bundle
 from server.models import Agreement, OutboxMessage, utcnow
 from tests.api.agreement_helpers import (
     TERMS,
-    Mediation,
-    Signer,
     bind_device_key,
     bind_passkey,
+    deadline,
+    draft_and_finalise,
     latest_code,
     mediation,
     mediator_key,
+    party_signs,
 )
 from tests.conftest import World
-
-
-def deadline(days: float = 2) -> str:
-    return (utcnow() + timedelta(days=days)).isoformat()
-
-
-async def draft_and_finalise(m: Mediation) -> dict[str, Any]:
-    base = f"/api/v1/cases/{m.case_id}/agreement"
-    await m.liu.call("POST", base, {"session_id": m.session["session"]["id"]}, expect=201)
-    await m.liu.call("POST", f"{base}/versions", {"content": TERMS, "based_on": 1}, expect=201)
-    return await m.liu.call("POST", f"{base}/final", {"version": 2, "deadline": deadline()})  # type: ignore[no-any-return]
-
-
-async def party_signs(world: World, signer: Signer, version: int = 2, handwriting: str | None = None) -> int:
-    settings = world.services.settings
-    prepared = await signer.actor.call("POST", "/api/v1/party/agreement/sign", {"version": version}, expect=201)
-    statement = unb64(prepared["statement"])
-    body: dict[str, Any]
-    if signer.device is not None:
-        assert prepared["otp"]["sent_to"].startswith("13")
-        body = {"code": await latest_code(world, signer.party_id), "signature": signer.device.sign(statement)["sig"]}
-    else:
-        assert signer.passkey is not None and prepared["otp"] is None
-        digest = sha256(statement).digest()
-        body = {"credential": signer.passkey.sign(digest, rp_id=settings.webauthn_rp_id, origin=settings.webauthn_origin)}
-    if handwriting:
-        body["handwriting"] = handwriting
-    signed = await signer.actor.call("POST", f"/api/v1/party/agreement/sign/{prepared['challenge']}", body, expect=201)
-    return int(signed["seq"])
-
 
 PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 

@@ -159,6 +159,8 @@ PARTY = {"role": "respondent", "name": "王五", "phone": "13700000003"}
 #                      anonymous, party, other-org mediator, judge, admin, own mediator
 STAFF_ONLY_CASE = (401, 403, 403, 403, 403, 200)
 PARTY_ONLY = (401, 200, 403, 403, 403, 403)
+# Court routes: only judges get past the door; an unknown application is then 404.
+JUDGES_ONLY = (401, 403, 403, 404, 403, 403)
 DRAFT = {"facts": "拖欠工资", "terms": [{"text": "支付12000元"}], "effect": "签名盖章后生效。", "copies": 2}
 TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
     "GET /organisations": (simple("/api/v1/organisations"), (401, 403, 403, 403, 200, 403)),
@@ -293,9 +295,15 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         (401, 201, 403, 403, 403, 403),
     ),
     # Not final yet: no PDF.
-    "GET /cases/{case_id}/agreement/pdf": (simple("/api/v1/cases/{case_id}/agreement/pdf?kind=agreement"), (401, 403, 403, 403, 403, 404)),
+    "GET /cases/{case_id}/agreement/pdf": (
+        simple("/api/v1/cases/{case_id}/agreement/pdf?kind=agreement"),
+        (401, 403, 403, 403, 403, 404),
+    ),
     "POST /cases/{case_id}/agreement/final": (
-        simple("/api/v1/cases/{case_id}/agreement/final", lambda _: {"version": 2, "deadline": (utcnow() + timedelta(days=2)).isoformat()}),
+        simple(
+            "/api/v1/cases/{case_id}/agreement/final",
+            lambda _: {"version": 2, "deadline": (utcnow() + timedelta(days=2)).isoformat()},
+        ),
         STAFF_ONLY_CASE,
     ),
     # The party has bound no key (409 no_key); the mediator waits for the parties (409).
@@ -313,7 +321,10 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
     "GET /verify/{code}": (simple("/api/v1/verify/AAAA-BBBB"), (404,) * 6),
     # The case file: a JSON body is not a PDF or an image (415); an unknown document is 404 to anyone signed in.
     "GET /cases/{case_id}/documents": (simple("/api/v1/cases/{case_id}/documents"), STAFF_ONLY_CASE),
-    "POST /cases/{case_id}/documents": (simple("/api/v1/cases/{case_id}/documents?name=a.pdf", {}), (401, 403, 403, 403, 403, 415)),
+    "POST /cases/{case_id}/documents": (
+        simple("/api/v1/cases/{case_id}/documents?name=a.pdf", {}),
+        (401, 403, 403, 403, 403, 415),
+    ),
     "GET /party/documents": (simple("/api/v1/party/documents"), PARTY_ONLY),
     "POST /party/documents": (simple("/api/v1/party/documents?name=a.pdf", {}), (401, 415, 403, 403, 403, 403)),
     "GET /documents/{document_id}": (simple("/api/v1/documents/unknown"), (401, 404, 404, 404, 404, 404)),
@@ -321,6 +332,47 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         simple("/api/v1/cases/{case_id}/outcome", {"outcome": "failed", "reason": "no_agreement"}),
         STAFF_ONLY_CASE,
     ),
+    # Judicial confirmation: the scene's agreement is final but not in effect, and nothing was applied for.
+    "GET /party/confirmation": (simple("/api/v1/party/confirmation"), PARTY_ONLY),
+    "POST /party/confirmation": (
+        simple("/api/v1/party/confirmation", lambda s: {"court_id": s.world.court.id, "ground": "org_location"}),
+        (401, 409, 403, 403, 403, 403),
+    ),
+    "POST /party/confirmation/sign": (simple("/api/v1/party/confirmation/sign", {}), (401, 409, 403, 403, 403, 403)),
+    "POST /party/confirmation/sign/{challenge}": (
+        simple("/api/v1/party/confirmation/sign/unknown", {"code": "123456", "signature": "AAAA"}),
+        (401, 404, 403, 403, 403, 403),
+    ),
+    "GET /party/confirmation/ruling.pdf": (simple("/api/v1/party/confirmation/ruling.pdf"), (401, 404, 403, 403, 403, 403)),
+    "GET /cases/{case_id}/confirmation": (simple("/api/v1/cases/{case_id}/confirmation"), STAFF_ONLY_CASE),
+    "GET /cases/{case_id}/confirmation/ruling.pdf": (
+        simple("/api/v1/cases/{case_id}/confirmation/ruling.pdf"),
+        (401, 403, 403, 403, 403, 404),
+    ),
+    "GET /court/applications": (simple("/api/v1/court/applications"), (401, 403, 403, 200, 403, 403)),
+    "GET /court/applications/{application_id}": (simple("/api/v1/court/applications/unknown"), JUDGES_ONLY),
+    "POST /court/applications/{application_id}/assign": (
+        simple("/api/v1/court/applications/unknown/assign", {"judge_id": "x"}),
+        JUDGES_ONLY,
+    ),
+    "POST /court/applications/{application_id}/status": (
+        simple("/api/v1/court/applications/unknown/status", {"status": "accepted"}),
+        JUDGES_ONLY,
+    ),
+    "POST /court/applications/{application_id}/hearing": (
+        simple("/api/v1/court/applications/unknown/hearing", {"starts_at": "2031-03-03T10:00:00+08:00"}),
+        JUDGES_ONLY,
+    ),
+    "POST /court/applications/{application_id}/notes": (
+        simple("/api/v1/court/applications/unknown/notes", {"text": "x"}),
+        JUDGES_ONLY,
+    ),
+    "POST /court/applications/{application_id}/decision": (
+        simple("/api/v1/court/applications/unknown/decision", {"decision": "confirmed", "reasons": "x", "key_id": "0" * 32}),
+        JUDGES_ONLY,
+    ),
+    "GET /court/applications/{application_id}/ruling.pdf": (simple("/api/v1/court/applications/unknown/ruling.pdf"), JUDGES_ONLY),
+    "GET /court/applications/{application_id}/access-log": (simple("/api/v1/court/applications/unknown/access-log"), JUDGES_ONLY),
     "GET /auth/me": (simple("/api/v1/auth/me"), (401, 200, 200, 200, 200, 200)),
     "POST /auth/login": (
         simple("/api/v1/auth/login", lambda _: {"username": f"nobody{next(counter)}", "password": "x"}),

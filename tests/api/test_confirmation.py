@@ -1,0 +1,260 @@
+"""Judicial confirmation: a joint application within 30 days, the court's review, a signed ruling."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from hashlib import sha256
+from typing import Any
+
+from pypdf import PdfReader
+from sqlalchemy import select, update
+
+from server.documents.seal import check_seal
+from server.domain.principal import SYSTEM
+from server.evidence.records import DeviceKey, b64, unb64
+from server.evidence.verify import render, verify_bundle
+from server.models import Agreement, Organisation, OutboxMessage, utcnow
+from tests.api.agreement_helpers import Mediation, Signer, latest_code, mediation, sealed_agreement
+from tests.conftest import PASSWORD, Actor, World
+from tests.signaling.live import Meeting, session_cookie
+
+REGION = "北京市朝阳区"
+
+
+async def regions(world: World) -> None:
+    async with world.services.links._maker() as db, db.begin():
+        for org in (world.org_a, world.court):
+            await db.execute(update(Organisation).where(Organisation.id == org.id).values(region=REGION))
+
+
+async def other_court_judge(world: World) -> Actor:
+    court = await world.services.accounts.create_organisation(SYSTEM, "海淀区人民法院", "court", region="北京市海淀区")
+    await world.services.accounts.create_user(
+        SYSTEM, username="judge2", display_name="王法官", password=PASSWORD, role="judge", organisation_id=court.id
+    )
+    return await world.staff("judge2")
+
+
+async def sign_application(world: World, signer: Signer, prepared: dict[str, Any]) -> dict[str, Any]:
+    settings = world.services.settings
+    statement = unb64(prepared["statement"])
+    if signer.device is not None:
+        body: dict[str, Any] = {
+            "code": await latest_code(world, signer.party_id),
+            "signature": signer.device.sign(statement)["sig"],
+        }
+    else:
+        assert signer.passkey is not None
+        digest = sha256(statement).digest()
+        body = {"credential": signer.passkey.sign(digest, rp_id=settings.webauthn_rp_id, origin=settings.webauthn_origin)}
+    path = f"/api/v1/party/confirmation/sign/{prepared['challenge']}"
+    return await signer.actor.call("POST", path, body, expect=201)  # type: ignore[no-any-return]
+
+
+async def submitted(world: World) -> tuple[Mediation, Signer, Signer, dict[str, Any]]:
+    await regions(world)
+    m = await mediation(world)
+    a, b = await sealed_agreement(world, m)
+    status = await a.actor.call("GET", "/api/v1/party/confirmation")
+    court = next(c for c in status["courts"] if c["name"] == "朝阳区人民法院")
+    started = await a.actor.call(
+        "POST", "/api/v1/party/confirmation", {"court_id": court["id"], "ground": "org_location"}, expect=201
+    )
+    await sign_application(world, a, started["sign"])
+    prepared = await b.actor.call("POST", "/api/v1/party/confirmation/sign", {}, expect=201)
+    signed = await sign_application(world, b, prepared)
+    return m, a, b, signed["application"]
+
+
+async def test_joint_application_review_and_signed_confirmation(world: World) -> None:
+    await regions(world)
+    m = await mediation(world)
+    before = await m.applicant.call("GET", "/api/v1/party/confirmation")
+    assert before["open"] is False and before["reason"] == "not_effective"
+    a, b = await sealed_agreement(world, m)
+
+    # The deadline counts 30 days from the agreement taking effect; the court is offered on its ground.
+    status = await a.actor.call("GET", "/api/v1/party/confirmation")
+    assert status["open"] and status["days_left"] in (29, 30) and status["application"] is None
+    [court] = [c for c in status["courts"] if c["name"] == "朝阳区人民法院"]
+    assert court["grounds"] == ["org_location"]
+    await a.actor.call("POST", "/api/v1/party/confirmation", {"court_id": court["id"], "ground": "property"}, expect=422)
+    started = await a.actor.call(
+        "POST", "/api/v1/party/confirmation", {"court_id": court["id"], "ground": "org_location"}, expect=201
+    )
+    await a.actor.call("POST", "/api/v1/party/confirmation", {"court_id": court["id"], "ground": "org_location"}, expect=409)
+    after_a = await sign_application(world, a, started["sign"])
+    assert after_a["application"]["status"] == "awaiting_cosign"
+
+    # One party's signature alone submits nothing: the court sees no application.
+    judge = await world.staff("judge1")
+    assert (await judge.call("GET", "/api/v1/court/applications"))["items"] == []
+    await judge.call("GET", f"/api/v1/court/applications/{started['application']['id']}", expect=404)
+    await judge.call("GET", f"/api/v1/cases/{m.case_id}", expect=403)
+
+    prepared = await b.actor.call("POST", "/api/v1/party/confirmation/sign", {}, expect=201)
+    signed = await sign_application(world, b, prepared)
+    application = signed["application"]
+    assert application["status"] == "received" and all(s["signed_at"] for s in application["signers"])
+    app_path = f"/api/v1/court/applications/{application['id']}"
+
+    # The mediator can no longer change the case.
+    changed = await m.liu.call(
+        "POST", f"/api/v1/cases/{m.case_id}/parties", {"role": "agent", "name": "王五", "phone": "13700000003"}, expect=409
+    )
+    assert changed["error"]["reason"] == "submitted"
+
+    # The court reviews: the verifier's findings in plain words, the materials, the case.
+    [listed] = (await judge.call("GET", "/api/v1/court/applications"))["items"]
+    assert listed["id"] == application["id"] and listed["case_number"] == m.case["case_number"]
+    detail = await judge.call("GET", app_path)
+    assert detail["verification"]["ok"], detail["verification"]["report_en"]
+    assert "验证通过" in detail["verification"]["report_zh"]
+    assert {"agreement", "signed_agreement"} <= {d["kind"] for d in detail["materials"]}
+    await judge.call("GET", f"/api/v1/cases/{m.case_id}/agreement")
+    await judge.call("GET", f"/api/v1/cases/{m.case_id}/history")
+    pdf_url = next(d["url"] for d in detail["materials"] if d["kind"] == "signed_agreement")
+    await judge.request("GET", pdf_url)
+    await judge.call("POST", f"{app_path}/status", {"status": "accepted"})
+    await judge.call("POST", f"{app_path}/notes", {"text": "双方当庭确认自愿"}, expect=201)
+    # Parties and the mediator never see the court's notes.
+    assert "双方当庭确认自愿" not in str(await a.actor.call("GET", "/api/v1/party/confirmation"))
+    assert "双方当庭确认自愿" not in str(await m.liu.call("GET", f"/api/v1/cases/{m.case_id}/confirmation"))
+
+    # The judge signs the ruling with their own key, bound to the case.
+    key = DeviceKey.generate({"kind": "staff", "id": "judge1"})
+    await judge.call("POST", "/api/v1/me/keys/device", {"spki": b64(key.info.spki)}, expect=201)
+    decision = {"decision": "confirmed", "reasons": "协议系双方真实意思表示，内容不违反法律规定。", "key_id": key.info.id}
+    unbound = await judge.call("POST", f"{app_path}/decision", decision, expect=409)
+    assert unbound["error"]["reason"] == "key_not_bound"
+    binding = await judge.call("POST", f"/api/v1/cases/{m.case_id}/keys/{key.info.id}/bind", expect=201)
+    await judge.call(
+        "POST",
+        f"/api/v1/signatures/{binding['challenge']}",
+        {"signature": key.sign(unb64(binding["statement"]))["sig"]},
+        expect=201,
+    )
+    await judge.call("POST", f"{app_path}/decision", {**decision, "decision": "rejected"}, expect=422)  # grounds required
+    prepared = await judge.call("POST", f"{app_path}/decision", decision, expect=201)
+    assert prepared["claim"]["type"] == "confirmation_decided"
+    await judge.call(
+        "POST",
+        f"/api/v1/signatures/{prepared['challenge']}",
+        {"signature": key.sign(unb64(prepared["statement"]))["sig"]},
+        expect=201,
+    )
+
+    # Both parties see the ruling; it is a PDF sealed by the court.
+    for party in (a, b):
+        seen = (await party.actor.call("GET", "/api/v1/party/confirmation"))["application"]
+        assert seen["status"] == "confirmed" and seen["decision"]["decision"] == "confirmed" and seen["decision"]["pdf"]
+    ruling = await (await b.actor.request("GET", "/api/v1/party/confirmation/ruling.pdf")).read()
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(ruling)).pages).replace("\n", "")
+    assert "民事裁定书" in text and "调解协议有效" in text
+    published = await (await (await world.actor()).request("GET", "/.well-known/mediate-seal-ca.pem")).read()
+    roots = [block + b"-----END CERTIFICATE-----\n" for block in published.split(b"-----END CERTIFICATE-----")[:-1]]
+    sealed = check_seal(ruling, roots)
+    assert sealed.intact and sealed.trusted and "朝阳区人民法院" in sealed.signer
+
+    # Every evidence view by the court is in the access log.
+    log = (await judge.call("GET", f"{app_path}/access-log"))["items"]
+    whats = [entry["what"] for entry in log]
+    assert "application" in whats and "GET /cases/{case_id}/agreement" in whats and "GET /cases/{case_id}/history" in whats
+    assert "GET /documents/{document_id}" in whats and all(entry["who"] == "陈法官" for entry in log)
+
+    # The bundle carries the application and the ruling, and verifies offline.
+    response = await m.liu.request("POST", f"/api/v1/cases/{m.case_id}/evidence/bundle")
+    path = world.services.settings.data_dir / "confirmed.zip"
+    path.write_bytes(await response.read())
+    report = verify_bundle(path)
+    assert report.ok, render(report, "en")
+    types = [r.type for r in report.records]
+    assert types.count("confirmation_applied") == 2 and types.count("confirmation_decided") == 1
+
+
+async def test_after_day_30_the_application_is_refused_with_the_rule(world: World) -> None:
+    await regions(world)
+    m = await mediation(world)
+    a, _ = await sealed_agreement(world, m)
+    async with world.services.links._maker() as db, db.begin():
+        await db.execute(update(Agreement).where(Agreement.case_id == m.case_id).values(sealed_at=utcnow() - timedelta(days=31)))
+    status = await a.actor.call("GET", "/api/v1/party/confirmation")
+    assert status["open"] is False and status["reason"] == "out_of_time"
+    refused = await a.actor.call(
+        "POST", "/api/v1/party/confirmation", {"court_id": world.court.id, "ground": "org_location"}, expect=410
+    )
+    assert refused["error"]["reason"] == "out_of_time" and "art. 33" in refused["error"]["message"]
+
+
+async def test_a_judge_of_another_court_gets_403_on_every_route_of_the_case(world: World) -> None:
+    m, _, _, application = await submitted(world)
+    other = await other_court_judge(world)
+    assert (await other.call("GET", "/api/v1/court/applications"))["items"] == []
+    app_path = f"/api/v1/court/applications/{application['id']}"
+    case_path = f"/api/v1/cases/{m.case_id}"
+    for method, path, body in [
+        ("GET", app_path, None),
+        ("POST", f"{app_path}/assign", {"judge_id": world.ids["judge1"]}),
+        ("POST", f"{app_path}/status", {"status": "accepted"}),
+        ("POST", f"{app_path}/notes", {"text": "x"}),
+        ("POST", f"{app_path}/decision", {"decision": "confirmed", "reasons": "x", "key_id": "0" * 32}),
+        ("GET", f"{app_path}/ruling.pdf", None),
+        ("GET", f"{app_path}/access-log", None),
+        ("GET", case_path, None),
+        ("GET", f"{case_path}/history", None),
+        ("GET", f"{case_path}/evidence", None),
+        ("POST", f"{case_path}/evidence/bundle", None),
+        ("GET", f"{case_path}/recordings", None),
+        ("GET", f"{case_path}/agreement", None),
+        ("GET", f"{case_path}/agreement/pdf?kind=signed", None),
+        ("GET", f"{case_path}/documents", None),
+        ("GET", f"{case_path}/confirmation", None),
+    ]:
+        response = await other.request(method, path, body)
+        assert response.status == 403, f"{method} {path}: {response.status} {await response.text()}"
+    # The court applied to can; a mediator of another organisation cannot.
+    judge = await world.staff("judge1")
+    await judge.call("GET", f"{case_path}/agreement")
+    zhao = await world.staff("zhao")
+    await zhao.call("GET", f"{case_path}/confirmation", expect=403)
+
+
+async def test_the_judge_hosts_a_video_hearing_with_both_parties(world: World) -> None:
+    m, _, _, application = await submitted(world)
+    judge = await world.staff("judge1")
+    app_path = f"/api/v1/court/applications/{application['id']}"
+    starts = (utcnow() + timedelta(days=1)).isoformat()
+    early = await judge.call("POST", f"{app_path}/hearing", {"starts_at": starts}, expect=409)
+    assert early["error"]["reason"] == "received"
+    await judge.call("POST", f"{app_path}/status", {"status": "accepted"})
+    scheduled = await judge.call("POST", f"{app_path}/hearing", {"starts_at": starts, "duration_minutes": 20}, expect=201)
+    assert scheduled["status"] == "hearing_scheduled" and scheduled["hearing"]["session_id"]
+    # Each party is sent a link to the hearing, naming the court and the judge.
+    async with world.services.links._maker() as db:
+        sent = list(
+            await db.scalars(select(OutboxMessage).where(OutboxMessage.kind == "hearing", OutboxMessage.channel == "sms"))
+        )
+    assert len(sent) == 2 and all("朝阳区人民法院" in msg.body and "陈法官" in msg.body for msg in sent)
+    links = {}
+    for msg in sent:
+        party = next(p for p in m.case["parties"] if p["id"] == msg.party_id)
+        url = next(word for word in msg.body.replace("：", " ").split() if "/j/" in word)
+        links[party["role"]] = {"url": url.rstrip("。"), "party_id": party["id"]}
+    # The judge hosts it on /live like a mediator: the parties wait until the judge admits them.
+    hearing = Meeting(world, str(world.server.make_url("")), scheduled["hearing"]["session_id"], judge, links)
+    try:
+        host = await hearing.join("陈法官", judge, {"session_id": hearing.session_id})
+        applicant = await hearing.party("applicant")
+        assert (await host.call("admit", {"participant_id": links["applicant"]["party_id"]})) == {"ok": True}
+        await applicant.wait("admitted")
+        # The case's mediator cannot take the judge's place.
+        refused = await hearing.refused("刘", session_cookie(m.liu.client), {"session_id": hearing.session_id})
+        assert refused is not None
+    finally:
+        for peer in hearing.peers:
+            if peer.sio.connected:
+                await peer.sio.disconnect()
+    # The other court's judge cannot schedule one.
+    other = await other_court_judge(world)
+    await other.call("POST", f"{app_path}/hearing", {"starts_at": starts}, expect=403)

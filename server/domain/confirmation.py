@@ -371,6 +371,15 @@ class Confirmations:
             raise Forbidden("this application was made to another court")
         return staff, application
 
+    async def judges(self, principal: Principal | None) -> list[User]:
+        """The judges of my court, to assign an application to."""
+        staff = require_staff(principal, "judge")
+        async with self._maker() as db:
+            query = select(User).where(
+                User.organisation_id == staff.organisation_id, User.role == "judge", User.is_active.is_(True)
+            )
+            return list(await db.scalars(query.order_by(User.display_name)))
+
     async def inbox(self, principal: Principal | None) -> list[ApplicationView]:
         staff = require_staff(principal, "judge")
         async with self._maker() as db:

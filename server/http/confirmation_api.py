@@ -216,6 +216,12 @@ def _court_ruling(application_id: str) -> str:
     return f"{api.prefix}/court/applications/{application_id}/ruling.pdf"
 
 
+@api.route("GET", "/court/judges", summary="The judges of my court", tag="court")
+async def court_judges(request: web.Request) -> web.StreamResponse:
+    judges = await services(request).confirmations.judges(principal_of(request))
+    return web.json_response({"items": [{"id": j.id, "name": j.display_name} for j in judges]})
+
+
 @api.route("GET", "/court/applications", summary="Applications submitted to my court", tag="court")
 async def court_inbox(request: web.Request) -> web.StreamResponse:
     views = await services(request).confirmations.inbox(principal_of(request))

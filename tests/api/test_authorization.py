@@ -349,6 +349,7 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         simple("/api/v1/cases/{case_id}/confirmation/ruling.pdf"),
         (401, 403, 403, 403, 403, 404),
     ),
+    "GET /court/judges": (simple("/api/v1/court/judges"), (401, 403, 403, 200, 403, 403)),
     "GET /court/applications": (simple("/api/v1/court/applications"), (401, 403, 403, 200, 403, 403)),
     "GET /court/applications/{application_id}": (simple("/api/v1/court/applications/unknown"), JUDGES_ONLY),
     "POST /court/applications/{application_id}/assign": (

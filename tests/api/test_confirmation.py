@@ -116,6 +116,10 @@ async def test_joint_application_review_and_signed_confirmation(world: World) ->
     await judge.call("GET", f"/api/v1/cases/{m.case_id}/history")
     pdf_url = next(d["url"] for d in detail["materials"] if d["kind"] == "signed_agreement")
     await judge.request("GET", pdf_url)
+    [me] = (await judge.call("GET", "/api/v1/court/judges"))["items"]
+    assigned = await judge.call("POST", f"{app_path}/assign", {"judge_id": me["id"]})
+    assert assigned["judge"] == {"id": me["id"], "name": "陈法官"}
+    await judge.call("POST", f"{app_path}/assign", {"judge_id": world.ids["liu"]}, expect=422)
     await judge.call("POST", f"{app_path}/status", {"status": "accepted"})
     await judge.call("POST", f"{app_path}/notes", {"text": "双方当庭确认自愿"}, expect=201)
     # Parties and the mediator never see the court's notes.

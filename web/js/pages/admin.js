@@ -101,6 +101,7 @@ function renderOrgs() {
         { label: t('org.name'), value: (r) => r.name },
         { label: t('org.kind'), value: (r) => tv('orgkind', r.kind) },
         { label: t('org.timezone'), value: (r) => r.timezone || '' },
+        { label: t('org.region'), value: (r) => r.region || '' },
       ],
       o.items,
       'org-table',
@@ -140,6 +141,7 @@ function orgForm() {
     field({ label: t('org.name'), name: 'name', required: true, idPrefix: 'org', className: 'wide', attrs: { maxlength: 200, autocomplete: 'off' } }),
     field({ label: t('org.kind'), name: 'kind', kind: 'select', required: true, idPrefix: 'org', options: optionsFrom(metaList('organisation_kinds', ['committee', 'centre', 'court']), 'orgkind') }),
     field({ label: t('org.timezone'), name: 'timezone', kind: 'select', idPrefix: 'org', options: timezoneOptions(), value: defaultZone() }),
+    field({ label: t('org.region'), name: 'region', idPrefix: 'org', hint: t('org.region.hint'), attrs: { maxlength: 100, placeholder: '北京市朝阳区' } }),
     h('div', { class: 'actions wide' }, h('button', { type: 'submit', class: 'primary' }, t('org.create.submit'))),
   );
   form.addEventListener('submit', async (ev) => {
@@ -147,6 +149,7 @@ function orgForm() {
     clearFormErrors(form);
     const f = form.elements;
     const body = { name: f.name.value.trim(), kind: f.kind.value, timezone: f.timezone.value };
+    if (f.region.value.trim()) body.region = f.region.value.trim();
     if (!body.name) {
       setFieldError(form, 'name', t('error.field.required'));
       f.name.focus();

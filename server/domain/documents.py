@@ -125,7 +125,10 @@ class CaseFiles:
         self._ledger = ledger
         self._settings = settings
 
-    async def _case_of(self, db: AsyncSession, principal: Principal | None, case_id: str | None) -> tuple[str, Party | None]:
+    async def _case_of(
+        self, db: AsyncSession, principal: Principal | None, case_id: str | None, *, write: bool = False
+    ) -> tuple[str, Party | None]:
+        """The case and, for a party, who they are. A court reads the file; only the case's people add to it."""
         if isinstance(principal, PartyPrincipal):
             if case_id is not None and case_id != principal.case_id:
                 raise Forbidden("this is another case")
@@ -137,13 +140,13 @@ class CaseFiles:
             return case_id, None
         if case_id is None:
             raise NotAuthenticated("open the link you were sent to continue")
-        _, case = await case_for_staff(db, principal, case_id, court=True)
+        _, case = await case_for_staff(db, principal, case_id, court=not write, write=write)
         return case.id, None
 
     async def authorise(self, principal: Principal | None, case_id: str | None) -> None:
         """May this caller add to this case's file? Asked before the upload's bytes are read."""
         async with self._maker() as db:
-            await self._case_of(db, principal, case_id)
+            await self._case_of(db, principal, case_id, write=True)
 
     async def upload(
         self,
@@ -156,7 +159,7 @@ class CaseFiles:
         visible_to: list[str] | None,
     ) -> CaseDocument:
         async with self._maker() as db, db.begin():
-            case, party = await self._case_of(db, principal, case_id)
+            case, party = await self._case_of(db, principal, case_id, write=True)
             kind = check_content(content_type, data, self._settings.max_upload_bytes)
             name = name.strip()
             if not NAME.match(name):

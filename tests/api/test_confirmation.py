@@ -104,6 +104,12 @@ async def test_joint_application_review_and_signed_confirmation(world: World) ->
         "POST", f"/api/v1/cases/{m.case_id}/parties", {"role": "agent", "name": "王五", "phone": "13700000003"}, expect=409
     )
     assert changed["error"]["reason"] == "submitted"
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    for who, status in ((m.liu, 409), (judge, 403)):
+        upload = await who.request(
+            "POST", f"/api/v1/cases/{m.case_id}/documents?name=late.pdf", data=pdf, headers={"Content-Type": "application/pdf"}
+        )
+        assert upload.status == status, await upload.text()
 
     # The court reviews: the verifier's findings in plain words, the materials, the case.
     [listed] = (await judge.call("GET", "/api/v1/court/applications"))["items"]

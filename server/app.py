@@ -75,6 +75,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     review = Review(maker, recordings, settings.resolved_recordings_dir)
     staff_keys = StaffKeys(maker, ledger, settings)
     sealer = Sealer(settings, ledger.origin)
+    evidence = Evidence(maker, ledger, [witness_entry(vkey) for vkey in settings.witnesses], recordings)
     return Services(
         settings=settings,
         accounts=Accounts(maker, settings),
@@ -84,7 +85,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         outbox=Outbox(maker, settings, senders if senders is not None else senders_from(settings)),
         ledger=ledger,
         keys=KeyBinding(maker, ledger, settings),
-        evidence=Evidence(maker, ledger, [witness_entry(vkey) for vkey in settings.witnesses], recordings),
+        evidence=evidence,
         staff_keys=staff_keys,
         chat=ChatLog(maker),
         consents=Consents(maker, ledger, settings),
@@ -94,7 +95,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         agreements=Agreements(maker, ledger, settings, staff_keys, sealer),
         case_files=CaseFiles(maker, ledger, settings),
         outcomes=Outcomes(maker, ledger),
-        confirmations=Confirmations(maker, ledger, settings, staff_keys, sealer),
+        confirmations=Confirmations(maker, ledger, settings, staff_keys, sealer, evidence),
     )
 
 

@@ -14,6 +14,8 @@ record signed with the judge's own key, with a PDF sealed by the court.
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ from server.domain.agreement_seal import Sealer
 from server.domain.booking import parse_start
 from server.domain.cases import case_for_staff
 from server.domain.documents import Uploader, add_document
+from server.domain.evidence import Evidence
 from server.domain.keybinding import current_party_key, refuse_code
 from server.domain.ledger import Ledger
 from server.domain.party_signing import (
@@ -45,6 +48,7 @@ from server.domain.staffkeys import Prepared as StaffPrepared
 from server.domain.staffkeys import StaffKeys
 from server.errors import Conflict, FieldError, Forbidden, Gone, InvalidInput, InvalidState, NotFound
 from server.evidence.records import Claim, KeyInfo, body_hash, make_body, sha256_hex
+from server.evidence.verify import render, verify_bundle
 from server.models import (
     Agreement,
     Case,
@@ -106,6 +110,13 @@ class ApplicationView:
 
 
 @dataclass(frozen=True)
+class Verification:
+    ok: bool
+    report_zh: str
+    report_en: str
+
+
+@dataclass(frozen=True)
 class Eligibility:
     effective_at: datetime | None
     deadline: datetime | None
@@ -115,8 +126,17 @@ class Eligibility:
 
 class Confirmations:
     def __init__(
-        self, maker: async_sessionmaker[AsyncSession], ledger: Ledger, settings: Settings, staff_keys: StaffKeys, sealer: Sealer
+        self,
+        maker: async_sessionmaker[AsyncSession],
+        ledger: Ledger,
+        settings: Settings,
+        staff_keys: StaffKeys,
+        sealer: Sealer,
+        evidence: Evidence,
     ) -> None:
+        self._evidence = evidence
+        #: case id -> (its records other than exports, what the verifier said of them)
+        self._verified: dict[str, tuple[tuple[tuple[int, str], ...], Verification]] = {}
         self._maker = maker
         self._ledger = ledger
         self._settings = settings
@@ -397,6 +417,27 @@ class Confirmations:
             staff, application = await self._for_judge(db, principal, application_id)
             history.record(db, application.case_id, staff, "evidence_viewed", what="application", application_id=application.id)
             return await self._view(db, application, court=True)
+
+    async def verification(self, principal: Principal | None, application_id: str) -> Verification:
+        """What ``mediate verify`` says of the case's bundle, in plain words.
+
+        Checking means exporting, and each export is itself logged; so the answer is kept until the
+        case has a record other than an export, and a judge opening the application again does not
+        grow the case's log.
+        """
+        async with self._maker() as db:
+            _, application = await self._for_judge(db, principal, application_id)
+            case_id = application.case_id
+        records = await self._evidence.records(principal, case_id)
+        key = tuple((r.seq, r.type) for r in records if r.type not in ("export", "checkpoint_witnessed"))
+        cached = self._verified.get(case_id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        exported = await self._evidence.export(principal, case_id)
+        report = await asyncio.to_thread(verify_bundle, io.BytesIO(exported.data))
+        found = Verification(report.ok, render(report, "zh"), render(report, "en"))
+        self._verified[case_id] = (key, found)
+        return found
 
     async def assign(self, principal: Principal | None, application_id: str, judge_id: str) -> ApplicationView:
         async with self._maker() as db, db.begin():

@@ -179,7 +179,8 @@ def _wrap(route: Route) -> Handler:
                 raise InvalidInput("invalid query parameters", fields_of(exc)) from None
         response = await route.handler(request, **kwargs)
         if (
-            isinstance(principal, Staff)
+            (route.method == "GET" or route.path.endswith("/evidence/bundle"))
+            and isinstance(principal, Staff)
             and principal.role == "judge"
             and "case_id" in request.match_info
             and response.status < 400

@@ -3,8 +3,7 @@ court's inbox, review and ruling."""
 
 from __future__ import annotations
 
-import asyncio
-import io
+import math
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -13,14 +12,13 @@ from pydantic import Field, StringConstraints
 
 from server.domain.booking import iso
 from server.domain.confirmation import ApplicationView, Eligibility
-from server.evidence.verify import render, verify_bundle
 from server.http.agreements_api import PartySignatureIn, pdf_response, statement_view
 from server.http.context import principal_of
 from server.http.routes import api
 from server.http.schemas import Input
 from server.http.services import services
 from server.http.staffkeys_api import prepared_view
-from server.models import CaseDocument, CaseEvent, JudgeNote
+from server.models import CaseDocument, CaseEvent, JudgeNote, utcnow
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=36)]
 
@@ -104,9 +102,8 @@ def note_view(note: JudgeNote) -> dict[str, Any]:
 def eligibility_view(eligible: Eligibility) -> dict[str, Any]:
     days_left = None
     if eligible.deadline is not None and eligible.reason is None:
-        from server.models import utcnow
-
-        days_left = max(0, (eligible.deadline - utcnow()).days)
+        # Days still to go, counting today: 30 on the day it took effect, 1 on the last day.
+        days_left = max(0, math.ceil((eligible.deadline - utcnow()).total_seconds() / 86400))
     return {
         "effective_at": iso(eligible.effective_at) if eligible.effective_at else None,
         "deadline": iso(eligible.deadline) if eligible.deadline else None,
@@ -234,10 +231,9 @@ async def court_inbox(request: web.Request) -> web.StreamResponse:
 async def court_application(request: web.Request) -> web.StreamResponse:
     svc, principal = services(request), principal_of(request)
     view = await svc.confirmations.detail(principal, request.match_info["application_id"])
-    exported = await svc.evidence.export(principal, view.application.case_id)
-    report = await asyncio.to_thread(verify_bundle, io.BytesIO(exported.data))
+    found = await svc.confirmations.verification(principal, view.application.id)
     body = application_view(view, _court_ruling(view.application.id), court=True)
-    body["verification"] = {"ok": report.ok, "report_zh": render(report, "zh"), "report_en": render(report, "en")}
+    body["verification"] = {"ok": found.ok, "report_zh": found.report_zh, "report_en": found.report_en}
     return web.json_response(body)
 
 
@@ -323,7 +319,10 @@ async def court_ruling(request: web.Request) -> web.StreamResponse:
 
 def access_view(event: CaseEvent) -> dict[str, Any]:
     data = event.data or {}
-    return {"at": iso(event.at), "who": event.actor_name, "what": data.get("what", ""), "detail": data.get("detail", "")}
+    # Reads are logged as evidence_viewed with the route; exports and recording views keep their own kind.
+    what = data.get("what") or event.kind
+    detail = data.get("detail") or data.get("recording_id") or data.get("manifest_hash") or ""
+    return {"at": iso(event.at), "who": event.actor_name, "what": what, "detail": str(detail)}
 
 
 @api.route("GET", "/court/applications/{application_id}/access-log", summary="Every evidence view by the court", tag="court")

@@ -91,7 +91,7 @@ async def home(request: web.Request) -> web.StreamResponse:
     if isinstance(principal, PartyPrincipal):
         raise web.HTTPFound("/party")
     if isinstance(principal, Staff):
-        raise web.HTTPFound("/admin" if principal.role == "admin" else "/mediator")
+        raise web.HTTPFound({"admin": "/admin", "judge": "/court"}.get(principal.role, "/mediator"))
     raise web.HTTPFound("/login")
 
 

@@ -161,7 +161,9 @@ def recording_view(v: RecordingView) -> dict[str, Any]:
     tag="recordings",
 )
 async def session_recordings(request: web.Request) -> web.StreamResponse:
-    found = await services(request).review.of_session(principal_of(request), request.match_info["session_id"])
+    svc, principal = services(request), principal_of(request)
+    found = await svc.review.of_session(principal, request.match_info["session_id"])
+    await svc.confirmations.log_view(principal, found.case.id, "GET /sessions/{session_id}/recordings", found.session.id)
     return web.json_response(
         {
             "session": {

@@ -117,6 +117,13 @@ async def test_joint_application_review_and_signed_confirmation(world: World) ->
     detail = await judge.call("GET", app_path)
     assert detail["verification"]["ok"], detail["verification"]["report_en"]
     assert "验证通过" in detail["verification"]["report_zh"]
+    # Opening it again checks the same records: it adds no export record to the case.
+    await world.services.ledger.settle()
+    logged = len((await judge.call("GET", f"/api/v1/cases/{m.case_id}/evidence"))["items"])
+    again = await judge.call("GET", app_path)
+    await world.services.ledger.settle()
+    assert again["verification"]["ok"] and len((await judge.call("GET", f"/api/v1/cases/{m.case_id}/evidence"))["items"]) == logged
+    assert (await judge.call("GET", f"/api/v1/cases/{m.case_id}"))["case_number"] == m.case["case_number"]
     assert {"agreement", "signed_agreement"} <= {d["kind"] for d in detail["materials"]}
     await judge.call("GET", f"/api/v1/cases/{m.case_id}/agreement")
     await judge.call("GET", f"/api/v1/cases/{m.case_id}/history")

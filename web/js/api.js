@@ -265,6 +265,39 @@ export function uploadDocument(path, file, { name, visibleTo = null, onProgress 
   return send(true);
 }
 
+// ------------------------------------------------------------------ judicial confirmation (server/http/CONFIRMATION_API.md)
+
+/** The party's view: deadline, eligible courts, the application (or null) and `me`. */
+export const partyConfirmation = () => get('/party/confirmation');
+/** Start the application: 201 `{application, sign: prepared}` (the starting party's signature). */
+export const applyForConfirmation = (courtId, ground) => post('/party/confirmation', { court_id: courtId, ground });
+/** Prepare this party's signature (the co-signature, or the starter's if not completed). */
+export const preparePartyConfirmationSignature = () => post('/party/confirmation/sign', {});
+/** `{code, signature}` (device key) or `{credential}` (passkey) → `{seq, application}`. */
+export const completePartyConfirmationSignature = (challenge, body) => post(`/party/confirmation/sign/${id(challenge)}`, body);
+export const partyRulingUrl = () => `${BASE}/party/confirmation/ruling.pdf`;
+
+export const caseConfirmation = (caseId) => get(`/cases/${id(caseId)}/confirmation`);
+export const caseRulingUrl = (caseId) => `${BASE}/cases/${id(caseId)}/confirmation/ruling.pdf`;
+export const caseRecordings = (caseId) => get(`/cases/${id(caseId)}/recordings`);
+export const caseEvidence = (caseId) => get(`/cases/${id(caseId)}/evidence`);
+
+const courtPath = (appId) => `/court/applications/${id(appId)}`;
+
+export const courtJudges = () => get('/court/judges');
+export const courtApplications = () => get('/court/applications');
+export const courtApplication = (appId) => get(courtPath(appId));
+export const assignApplication = (appId, judgeId) => post(`${courtPath(appId)}/assign`, { judge_id: judgeId });
+/** `status`: "accepted" or "under_review". */
+export const setApplicationStatus = (appId, status) => post(`${courtPath(appId)}/status`, { status });
+export const addApplicationNote = (appId, text) => post(`${courtPath(appId)}/notes`, { text });
+/** A video hearing hosted by the judge: `{starts_at, duration_minutes, timezone}` → the view (hearing_scheduled). */
+export const scheduleHearing = (appId, body) => post(`${courtPath(appId)}/hearing`, body);
+/** The judge's decision: the statement to sign with `key_id` (bound to the case); complete with completeStaffSignature. */
+export const prepareDecision = (appId, body) => post(`${courtPath(appId)}/decision`, body);
+export const applicationAccessLog = (appId) => get(`${courtPath(appId)}/access-log`);
+export const courtRulingUrl = (appId) => `${BASE}${courtPath(appId)}/ruling.pdf`;
+
 // ------------------------------------------------------------------ verification (no login)
 
 export const verifyAgreement = (code) => get(`/verify/${id(code)}`);

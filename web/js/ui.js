@@ -390,7 +390,8 @@ export async function initStaffPage() {
 
 /** Where a staff user belongs after logging in. */
 export function homeFor(user) {
-  return user && user.role === 'admin' ? '/admin' : '/mediator';
+  if (user && user.role === 'admin') return '/admin';
+  return user && user.role === 'judge' ? '/court' : '/mediator';
 }
 
 /** The header shared by staff pages. */

@@ -41,6 +41,7 @@ import {
 } from '../ui.js';
 import '../live-i18n.js';
 import { AgreementPanel } from '../agreement.js';
+import { ConfirmationPanel } from '../confirmation.js';
 import { CaseFiles } from '../casefiles.js';
 
 // The link to watch a recorded session (/review/<session id>) and its line in the history.
@@ -75,6 +76,7 @@ const linkKey = (sid, pid) => `${sid}:${pid}`;
 // The agreement panel and the case files (agreement.js, casefiles.js) keep their own elements.
 let agreementPanel = null;
 let caseFiles = null;
+let confirmationPanel = null; // judicial confirmation (confirmation.js), shown once the agreement is in effect
 
 // ------------------------------------------------------------------ loading
 
@@ -1045,6 +1047,7 @@ function render() {
       ),
       section('sessions', t('sessions.title'), h('h3', null, t('book.title')), bookingForm(), h('div', { id: 'sessions-body', class: 'sessions-body' })),
       agreementPanel && agreementPanel.el,
+      confirmationPanel && confirmationPanel.el,
       caseFiles && section('files', t('files.title'), caseFiles.el),
       h(
         'div',
@@ -1081,14 +1084,17 @@ async function main() {
     const onStatusChange = () => {
       refresh();
       caseFiles.load();
+      confirmationPanel.load();
     };
     agreementPanel = new AgreementPanel({ caseId, user: state.user, tz: state.tz, meta, getCase, onCaseChange: refresh, onStatusChange });
+    confirmationPanel = new ConfirmationPanel({ caseId, tz: state.tz, meta });
     caseFiles = new CaseFiles({ mode: 'staff', caseId, getParties: () => (state.kase && state.kase.parties) || [], tz: state.tz, maxBytes: meta && meta.max_upload_bytes });
   }
   render();
   rerenderOnLangChange(app, render);
   if (!state.loadError) {
     agreementPanel.load();
+    confirmationPanel.load();
     caseFiles.load();
     loadOutbox();
     loadHistory();

@@ -685,6 +685,8 @@ function renderAvailability() {
 function render() {
   document.title = `${t(state.user.role === 'judge' ? 'med.judge.title' : 'med.title')} · ${t('app.name')}`;
   if (state.user.role === 'judge') {
+    // A judge's workspace is the court inbox.
+    location.replace('/court');
     replace(
       app,
       skipLink(),

@@ -7,12 +7,13 @@ import { h, replace, rerenderOnLangChange } from '../ui.js';
 import '../live-i18n.js';
 import { PartyLive } from '../partylive.js';
 import { PartyAgreement } from '../partyagreement.js';
+import { PartyConfirmation } from '../partyconfirmation.js';
 import { CaseFiles } from '../casefiles.js';
 
 const app = document.getElementById('app');
 const REFRESH_MS = 5 * 60 * 1000;
 
-const state = { data: null, error: null, loading: true, live: null, agreement: null, reading: false, files: null };
+const state = { data: null, error: null, loading: true, live: null, agreement: null, reading: false, files: null, confirmation: null };
 let ticker = null;
 let lastRefresh = 0;
 
@@ -158,6 +159,9 @@ function initAgreement(d) {
     },
   });
   state.agreement.start();
+  // Judicial confirmation (partyconfirmation.js): a card of its own once the agreement is in effect.
+  state.confirmation = new PartyConfirmation({ party: d.party, tz, keys });
+  state.confirmation.start();
   state.files = new CaseFiles({ mode: 'party', self: d.party, tz, big: true });
   state.files.load();
 }
@@ -223,6 +227,7 @@ function mainView() {
     ),
     p === 'before' || p === 'started' ? joinCard() : null,
     state.agreement ? state.agreement.entryEl : null,
+    state.confirmation ? state.confirmation.el : null,
     p !== 'cancelled' ? keyCard() : null,
     p === 'before' || p === 'started' ? prepareList() : null,
     state.files ? filesCard() : null,

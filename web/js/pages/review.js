@@ -25,6 +25,7 @@ Object.assign(dictionaries.zh, {
   'review.title': '录像回放',
   'review.heading': '录像回放 · {number}',
   'review.back': '返回案件',
+  'review.back.court': '返回法院收件箱',
   'review.session': '调解时间：{time}',
   'review.none': '这次调解没有录像。',
   'review.pick': '选择录像',
@@ -101,6 +102,7 @@ Object.assign(dictionaries.en, {
   'review.title': 'Recording',
   'review.heading': 'Recording · {number}',
   'review.back': 'Back to the case',
+  'review.back.court': 'Back to the court inbox',
   'review.session': 'Session: {time}',
   'review.none': 'This session was not recorded.',
   'review.pick': 'Choose a recording',
@@ -726,7 +728,14 @@ function render() {
     h(
       'main',
       { id: 'main', class: 'container review-page' },
-      h('p', null, h('a', { href: `/cases/${encodeURIComponent(s.case_id)}`, class: 'back' }, `‹ ${t('review.back')}`)),
+      h(
+        'p',
+        null,
+        // A judge reads the case from the court's application page, not the committee's case page.
+        state.user && state.user.role === 'judge'
+          ? h('a', { href: '/court', class: 'back' }, `‹ ${t('review.back.court')}`)
+          : h('a', { href: `/cases/${encodeURIComponent(s.case_id)}`, class: 'back' }, `‹ ${t('review.back')}`),
+      ),
       h('h1', null, t('review.heading', { number: s.case_number })),
       h('p', { class: 'muted' }, t('review.session', { time: fmtDateTime(s.starts_at, state.tz) })),
       picker(),

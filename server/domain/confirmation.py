@@ -107,6 +107,7 @@ class ApplicationView:
     ruling: CaseDocument | None
     materials: list[CaseDocument] = field(default_factory=list)
     notes: list[JudgeNote] = field(default_factory=list)
+    parties: list[Party] = field(default_factory=list)  # with their phone numbers and addresses, for the court
 
 
 @dataclass(frozen=True)
@@ -326,11 +327,35 @@ class Confirmations:
                 if joint and set(joint) <= done:
                     # Only a joint application is submitted (art. 33: "双方当事人 … 共同申请").
                     application.status, application.submitted_at = "received", utcnow()
+                    await self._application_document(db, application)
                     history.record(db, application.case_id, None, "confirmation_submitted", court_id=application.court_id)
             view = await self._view(db, application)
         if tries_left is not None:
             raise refuse_code(tries_left)
         return seq, view
+
+    async def _application_document(self, db: AsyncSession, application: ConfirmationApplication) -> None:
+        """The application itself as a PDF for the court's file (the signatures are the log's records)."""
+        case = await db.get(Case, application.case_id)
+        court = await db.get(Organisation, application.court_id)
+        agreement = await db.get(Agreement, application.agreement_id)
+        assert case is not None and court is not None and agreement is not None and agreement.sealed_at is not None
+        organisation = await db.get(Organisation, case.organisation_id)
+        signed = await db.get(CaseDocument, agreement.signed_document_id) if agreement.signed_document_id else None
+        assert organisation is not None and signed is not None
+        parties = list(await db.scalars(select(Party).where(Party.case_id == case.id).order_by(Party.created_at)))
+        signers = {
+            s.party_id: s.seq
+            for s in await db.scalars(select(ConfirmationSigner).where(ConfirmationSigner.application_id == application.id))
+        }
+        text = application_text(application, case, organisation, court, agreement, signed.sha256, parties, signers)
+        pdf = await self._sealer.agreement_pdf(
+            court.name, case.case_number, 1, text, sha256_hex(text.encode()), title="司法确认申请书"
+        )
+        await add_document(
+            db, self._ledger, case.id, Uploader("platform", None, organisation.name, "platform"), kind="application",
+            name=f"司法确认申请书-{case.case_number}.pdf", content_type="application/pdf", data=pdf,
+        )  # fmt: skip
 
     # -- views -------------------------------------------------------------------------------------
 
@@ -366,11 +391,12 @@ class Confirmations:
                     select(CaseDocument)
                     .where(
                         CaseDocument.case_id == case.id,
-                        CaseDocument.kind.in_(("agreement", "signed_agreement", "upload", "ruling")),
+                        CaseDocument.kind.in_(("application", "agreement", "signed_agreement", "upload", "ruling")),
                     )
                     .order_by(CaseDocument.created_at)
                 )
             )
+            view.parties = list(await db.scalars(select(Party).where(Party.case_id == case.id).order_by(Party.created_at)))
             view.notes = list(
                 await db.scalars(
                     select(JudgeNote).where(JudgeNote.application_id == application.id).order_by(JudgeNote.created_at)
@@ -655,6 +681,42 @@ class Confirmations:
             doc = await db.get(CaseDocument, application.decision_document_id)
             assert doc is not None
             return doc
+
+
+def application_text(
+    application: ConfirmationApplication,
+    case: Case,
+    organisation: Organisation,
+    court: Organisation,
+    agreement: Agreement,
+    signed_sha256: str,
+    parties: list[Party],
+    signers: dict[str, int],
+) -> str:
+    """The joint application as the court files it: who applies, how to reach them, what is asked."""
+    assert agreement.sealed_at is not None
+    lines = ["司法确认申请书", f"受理法院：{court.name}", ""]
+    for p in parties:
+        role = words.ROLE_WORDS.get(p.role, p.role)
+        contact = f"，联系电话：{p.phone}" + (f"，电子邮箱：{p.email}" if p.email else "")
+        place = f"，住所地：{p.residence_region}" if p.residence_region else ""
+        signed = f"（以本人密钥签署申请，证据日志第{signers[p.id]}条记录）" if p.id in signers else ""
+        lines.append(f"{role}：{p.name}{contact}{place}{signed}")
+    effective = agreement.sealed_at.strftime("%Y年%m月%d日")
+    lines += [
+        "",
+        "请求事项：",
+        f"请求确认申请人于{effective}经{organisation.name}主持调解达成的人民调解协议（编号{case.case_number}）有效。",
+        "",
+        "事实与理由：",
+        f"申请人之间的纠纷经{organisation.name}调解，达成调解协议，协议经双方当事人签名、调解员签名并加盖调解组织印章，"
+        f"于{effective}生效。双方自愿于协议生效之日起三十日内共同申请司法确认（《中华人民共和国人民调解法》第三十三条）。",
+        f"向本院申请的依据：{GROUNDS[application.ground][0]}。",
+        "",
+        "送达：申请人同意通过本平台接收法律文书，并以上列联系电话接收通知。",
+        f"附：调解协议书（已签署盖章，PDF SHA-256 {signed_sha256}）；当事人签名密钥绑定与身份核验记录；案件材料。",
+    ]
+    return "\n".join(lines)
 
 
 def ruling_text(

@@ -92,6 +92,17 @@ def application_view(view: ApplicationView, ruling_url: str | None, court: bool 
     if court:
         out["materials"] = [document_brief(d) for d in view.materials]
         out["notes"] = [note_view(n) for n in view.notes]
+        out["parties"] = [
+            {
+                "id": p.id,
+                "name": p.name,
+                "role": p.role,
+                "phone": p.phone,
+                "email": p.email,
+                "residence_region": p.residence_region,
+            }
+            for p in view.parties
+        ]
     return out
 
 

@@ -122,9 +122,17 @@ async def test_joint_application_review_and_signed_confirmation(world: World) ->
     logged = len((await judge.call("GET", f"/api/v1/cases/{m.case_id}/evidence"))["items"])
     again = await judge.call("GET", app_path)
     await world.services.ledger.settle()
-    assert again["verification"]["ok"] and len((await judge.call("GET", f"/api/v1/cases/{m.case_id}/evidence"))["items"]) == logged
+    assert (
+        again["verification"]["ok"] and len((await judge.call("GET", f"/api/v1/cases/{m.case_id}/evidence"))["items"]) == logged
+    )
     assert (await judge.call("GET", f"/api/v1/cases/{m.case_id}"))["case_number"] == m.case["case_number"]
-    assert {"agreement", "signed_agreement"} <= {d["kind"] for d in detail["materials"]}
+    assert {"application", "agreement", "signed_agreement"} <= {d["kind"] for d in detail["materials"]}
+    assert {p["phone"] for p in detail["parties"]} == {"13800000001", "13900000002"}
+    application_pdf = await (
+        await judge.request("GET", next(d["url"] for d in detail["materials"] if d["kind"] == "application"))
+    ).read()
+    filed = "".join(page.extract_text() for page in PdfReader(io.BytesIO(application_pdf)).pages).replace("\n", "")
+    assert "司法确认申请书" in filed and "13800000001" in filed and "第三十三条" in filed
     await judge.call("GET", f"/api/v1/cases/{m.case_id}/agreement")
     await judge.call("GET", f"/api/v1/cases/{m.case_id}/history")
     pdf_url = next(d["url"] for d in detail["materials"] if d["kind"] == "signed_agreement")

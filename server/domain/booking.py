@@ -348,13 +348,15 @@ class Booking:
         return Booked(view, issued)
 
     async def _session_for_staff(
-        self, db: AsyncSession, principal: Principal | None, session_id: str
+        self, db: AsyncSession, principal: Principal | None, session_id: str, *, write: bool = False
     ) -> tuple[Staff, MediationSession]:
+        """The session if this staff member may act on it (``write``: change it, which a mediator may no
+        longer do once the case is before a court; links can still be re-issued)."""
         require_staff(principal)
         session = await db.get(MediationSession, session_id)
         if session is None:
             raise NotFound("no such session")
-        staff, _ = await case_for_staff(db, principal, session.case_id, court=True)
+        staff, _ = await case_for_staff(db, principal, session.case_id, court=True, write=write)
         host = await db.get(User, session.mediator_id)
         if staff.role == "judge" or (host is not None and host.role == "judge"):
             # A court's hearing is the judge's alone; a judge acts on no other session of the case.
@@ -383,7 +385,7 @@ class Booking:
         minutes = duration_minutes or int((current.ends_at - current.starts_at).total_seconds() // 60)
         starts, ends = self._span(starts_at, minutes, zone)
         async with self._locks[current.mediator_id], self._maker() as db, db.begin():
-            staff, session = await self._session_for_staff(db, principal, session_id)
+            staff, session = await self._session_for_staff(db, principal, session_id, write=True)
             if session.status != "scheduled":
                 raise InvalidState(f"a {session.status} session cannot be rescheduled")
             mediator = await db.get(User, session.mediator_id)
@@ -414,7 +416,7 @@ class Booking:
 
     async def cancel(self, principal: Principal | None, session_id: str, reason: str = "") -> SessionView:
         async with self._maker() as db, db.begin():
-            staff, session = await self._session_for_staff(db, principal, session_id)
+            staff, session = await self._session_for_staff(db, principal, session_id, write=True)
             if session.status != "scheduled":
                 raise InvalidState(f"the session is {session.status} already")
             session.status = "cancelled"

@@ -104,6 +104,7 @@ async def test_joint_application_review_and_signed_confirmation(world: World) ->
         "POST", f"/api/v1/cases/{m.case_id}/parties", {"role": "agent", "name": "王五", "phone": "13700000003"}, expect=409
     )
     assert changed["error"]["reason"] == "submitted"
+    await m.liu.call("POST", f"/api/v1/sessions/{m.session['session']['id']}/cancel", {}, expect=409)
     pdf = b"%PDF-1.4\n%%EOF\n"
     for who, status in ((m.liu, 409), (judge, 403)):
         upload = await who.request(

@@ -2,17 +2,21 @@
 
 Set up through the API (as tests/api/agreement_helpers.py does): an administrator makes the
 committee 朝阳区人民调解委员会 and the court 朝阳区人民法院, both in 北京市朝阳区 (so the court may hear
-the case where the mediation organisation is), a mediator and a judge; the mediator opens a case,
-books a session, drafts and finalises the agreement; both parties bind a device key and sign; the
-mediator signs and the agreement is sealed.
+the case where the mediation organisation is), a mediator and a judge; the mediator opens a case
+and books a session. In the journey's case that session is held and recorded first, for real
+(aiortc participants, as test_review's make_recording does: the parties bind a device key and
+consent, the mediator records). Then the mediator drafts and finalises the agreement; both parties
+bind a device key again (the newest one bound is the one they sign with) and sign; the mediator
+signs and the agreement is sealed.
 
 In the browser, on a phone (390x844): the applicant sees the 30 days counting down and what
 judicial confirmation is, chooses the court and applies; the key the API bound is not in this
 browser, so the page's key card binds a device key first (the texted codes read from the outbox)
 and the signature goes on with the texted code. The respondent co-signs after binding a passkey
 (Chromium's virtual authenticator). The judge logs in, finds the application in the court's inbox
-(with its status filter), opens it, reads what the verifier proves in plain words, sees that the
-case has no recording (and the review page says so too), assigns it to another judge of the court
+(with its status filter), opens it, reads what the verifier proves in plain words, follows the
+link to the session's recording, plays it (everyone who was there from the start advances), comes
+back and finds the viewing in the court's access log, assigns it to another judge of the court
 and back to themself, accepts it and starts the review, schedules a video hearing (the parties'
 pages show when), writes a note for the court only, is stopped when refusing without a statutory
 ground, and signs a confirmation with a device key created on the page, behind a dialog that
@@ -23,7 +27,8 @@ A second case whose agreement took effect 31 days ago: the party is told plainly
 late on the platform (art. 33) and what else can be done (a lawsuit, art. 32); so is the mediator.
 
 WebAuthn needs a host name as relying party id, so this module runs its own server whose public
-URL is http://localhost:<port>. Screenshots: test-artifacts/confirmation-*.png.
+URL is http://localhost:<port> (its media peer offers 127.0.0.1 too, as the browser tests' server
+does, for the recorded session). Screenshots: test-artifacts/confirmation-*.png.
 
 Run with: python -m pytest tests/browser/test_confirmation.py -q -p no:cacheprovider
 """
@@ -45,10 +50,11 @@ from typing import Any
 import pytest
 
 from server.evidence.records import DeviceKey, b64, unb64
-from tests.browser.conftest import REPO, Server, cli, free_port, mediate_command, server_env, session_day
+from tests.browser.conftest import REPO, Booked, Server, cli, free_port, mediate_command, server_env, session_day
 from tests.browser.test_agreement import add_passkey_authenticator, confirm, fits, shot, tall_enough
 from tests.browser.test_booking_flow import DESKTOP, PageErrors, new_context, open_party_page
 from tests.browser.test_evidence_ui import latest_code
+from tests.browser.test_review import VIDEOS, make_recording, state_of
 
 pytestmark = pytest.mark.browser
 
@@ -108,7 +114,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=REPO,
-        env=server_env(data_dir, base_url),
+        # The recorded session's aiortc participants reach the server's media peer on 127.0.0.1 too.
+        env={**server_env(data_dir, base_url), "MEDIATE_MEDIA_LOOPBACK": "1"},
     )
     try:
         deadline = time.monotonic() + 60
@@ -178,6 +185,7 @@ class Sealed:
     case_number: str
     session_id: str
     links: dict[str, dict[str, Any]]
+    recording_id: str | None = None
 
 
 def bind_device_key(server: Server, party: Client, party_id: str) -> tuple[DeviceKey, int]:
@@ -215,8 +223,14 @@ def accounts(browser: Any, server: Server) -> None:
     admin.close()
 
 
-def sealed_case(browser: Any, server: Server, number: str, phones: tuple[str, str], hour: int) -> Sealed:
-    """A case whose agreement is signed by both parties and the mediator, and sealed (as agreement_helpers does)."""
+def sealed_case(
+    browser: Any, server: Server, number: str, phones: tuple[str, str], hour: int, *, recorded: bool = False
+) -> Sealed:
+    """A case whose agreement is signed by both parties and the mediator, and sealed (as agreement_helpers does).
+
+    ``recorded``: the booked session is held and recorded first (test_review's make_recording), before
+    the agreement is drafted.
+    """
     liu = Client(browser, server).login(MEDIATOR)
     case = liu.post("/cases", {"case_number": number, "dispute_type": "wages", "summary": "拖欠工资三个月，双方同意调解。"})
     case_id = case["id"]
@@ -232,8 +246,15 @@ def sealed_case(browser: Any, server: Server, number: str, phones: tuple[str, st
     )
     session_id = booked["session"]["id"]
     links = {link["role"]: link for link in booked["links"]}
+    recording_id = None
+    if recorded:
+        # The mediation itself, recorded: the parties bind a key and consent, the respondent let in 2 s late.
+        recording_id = make_recording(
+            server, Booked(case_id=case_id, case_number=number, session_id=session_id, links=booked["links"])
+        )
 
-    # The parties bind a key each (outside the browser, so the browser will need its own later).
+    # The parties bind a key each (outside the browser, so the browser will need its own later; after a
+    # recorded session, a second key each: the newest one bound is the one they sign with).
     parties: dict[str, tuple[Client, DeviceKey, int]] = {}
     for role in ("applicant", "respondent"):
         client = Client(browser, server).open_link(links[role]["url"])
@@ -265,7 +286,7 @@ def sealed_case(browser: Any, server: Server, number: str, phones: tuple[str, st
         assert time.monotonic() < until, "the agreement was not sealed"
         time.sleep(0.3)
     liu.close()
-    return Sealed(case_id=case_id, case_number=number, session_id=session_id, links=links)
+    return Sealed(case_id=case_id, case_number=number, session_id=session_id, links=links, recording_id=recording_id)
 
 
 def judge_logs_in(page: Any) -> None:
@@ -291,7 +312,7 @@ def test_parties_apply_together_and_the_court_confirms(
     browser: Any, server: Server, accounts: None, artifacts: Path, tmp_path: Path
 ) -> None:
     started = time.monotonic()
-    case = sealed_case(browser, server, CASE_NUMBER, ("13800000031", "13800000032"), 10)
+    case = sealed_case(browser, server, CASE_NUMBER, ("13800000031", "13800000032"), 10, recorded=True)
     applicant_id, respondent_id = case.links["applicant"]["party_id"], case.links["respondent"]["party_id"]
 
     # --- the applicant, on a phone: the card, the court, and "申请司法确认" ---------------------------
@@ -417,15 +438,44 @@ def test_parties_apply_together_and_the_court_confirms(
     assert materials.locator('[data-kind="signed_agreement"]').count() == 1
     judge.get_by_test_id("court-history-open").click()
     judge.get_by_test_id("court-history").filter(has_text="当事人申请司法确认").wait_for()
-    # No session was recorded: the page says so, and so does the review page.
-    judge.locator("#recordings").get_by_text("本案没有录像").wait_for()
-    assert judge.get_by_test_id("court-review-link").count() == 0
-    review = j_context.new_page()
-    review_errors = PageErrors(review)
-    review.goto(f"/review/{case.session_id}")
-    review.get_by_text("这次调解没有录像").wait_for()
-    shot(review, artifacts, "confirmation-judge-review.png")
-    review.close()
+    # The session was recorded: the page lists it with a link to watch it; the judge follows it.
+    recordings = judge.get_by_test_id("court-recordings")
+    recordings.wait_for()
+    assert judge.locator("#recordings").get_by_text("本案没有录像").count() == 0
+    assert recordings.locator("li").count() == 1 and "（1 段录像）" in recordings.inner_text(), recordings.inner_text()
+    recordings.get_by_test_id("court-review-link").click()
+    judge.wait_for_url(re.compile(rf"/review/{case.session_id}$"))
+    player = judge.get_by_test_id("review-player")
+    player.wait_for()
+    assert player.get_attribute("data-recording-id") == case.recording_id
+    assert case.case_number in judge.locator("h1").inner_text()
+    assert judge.get_by_role("link", name="返回法院收件箱").count() == 1
+    judge.wait_for_function(f"{VIDEOS}.length === 3 && {VIDEOS}.every(v => v.readyState >= 2)", timeout=20_000)
+    watched = judge.get_by_test_id("review").inner_text()
+    assert "刘调解员" in watched and "张三" in watched and "李四" in watched, watched
+    before = state_of(judge)
+    assert {applicant_id, respondent_id} < set(before) and len(before) == 3, before
+    # The mediator and the applicant were there from the start; the respondent was let in 2 s later.
+    from_start = {who for who, s in before.items() if s["offset"] < 0.5}
+    assert len(from_start) == 2 and applicant_id in from_start, before
+    assert 1.5 < before[respondent_id]["offset"] < 4.5, before
+    judge.get_by_test_id("review-play").click()
+    judge.wait_for_timeout(1500)
+    playing = state_of(judge)
+    for who in from_start:
+        assert not playing[who]["paused"] and playing[who]["time"] > before[who]["time"] + 0.8, (before, playing)
+    shot(judge, artifacts, "confirmation-judge-review.png")
+    # Back on the application, the court's access log has the viewing: the review and each participant's video.
+    judge.go_back()
+    judge.wait_for_url(re.compile(r"/court/applications/[^/]+$"))
+    judge.locator("#court-title").filter(has_text=case.case_number).wait_for()
+    log_rows = judge.get_by_test_id("court-access-log").get_by_test_id("court-log-row")
+    log_rows.filter(has_text="录像回放").filter(has_text=case.session_id).first.wait_for()
+    # One row per participant's video, by the recording's id (its 查阅内容 column shows the bare kind,
+    # "recording_viewed": court.js has no words for it).
+    videos_watched = log_rows.filter(has_text=case.recording_id)
+    assert videos_watched.count() == 3, [videos_watched.nth(i).inner_text() for i in range(videos_watched.count())]
+    assert all(JUDGE_NAME in videos_watched.nth(i).inner_text() for i in range(3))
 
     # … takes it on, accepts it, starts the review, writes a note for the court only.
     assert judge.get_by_test_id("court-judge-name").inner_text() == "未分配"
@@ -555,7 +605,7 @@ def test_parties_apply_together_and_the_court_confirms(
     panel.scroll_into_view_if_needed()
     shot(mediator, artifacts, "confirmation-mediator.png")
 
-    for errors in (a_errors, r_errors, j_errors, review_errors, m_errors):
+    for errors in (a_errors, r_errors, j_errors, m_errors):
         errors.check()
     for context in (m_context, j_context, r_context, a_context):
         context.close()

@@ -7,11 +7,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+import socketio
 from aiohttp import web
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from recordings.crypto import MasterKey
-from recordings.storage import LocalStorage
+from recordings.s3 import Bucket, S3Config, S3DerivedFiles, S3Storage
+from recordings.storage import DerivedFiles, LocalDerivedFiles, LocalStorage, Storage
 from server import db
 from server.domain.accounts import Accounts
 from server.domain.agreement_seal import Sealer
@@ -43,6 +46,7 @@ from server.http import (  # noqa: F401 - routes
     evidence_api,
     log_api,
     middlewares,
+    ops_api,
     pages,
     party_api,
     recordings_api,
@@ -50,12 +54,17 @@ from server.http import (  # noqa: F401 - routes
     staffkeys_api,
     witness_api,
 )
+from server.http.context import LIFECYCLE, METRICS
 from server.http.routes import api
 from server.http.services import SERVICES, Services
+from server.ops.lifecycle import Lifecycle
+from server.ops.metrics import Metrics
 from server.settings import Settings
 from signaling.media import MediaServer
 from signaling.namespace import attach as attach_signaling
-from signaling.rooms import MemoryRooms
+from signaling.owners import LocalOwners, MediaOwners, RedisOwners
+from signaling.redis_rooms import RedisRooms
+from signaling.rooms import MemoryRooms, Rooms
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +74,32 @@ def witness_entry(vkey: str) -> dict[str, str]:
     return {"name": vkey.split("+", 1)[0], "vkey": vkey}
 
 
+def recording_stores(settings: Settings) -> tuple[Storage, DerivedFiles]:
+    """Where segments and derived files live: the recordings directory, or (``MEDIATE_S3_BUCKET``) an S3 bucket."""
+    if settings.s3_bucket is None:
+        root = settings.resolved_recordings_dir
+        return LocalStorage(root), LocalDerivedFiles(root)
+    bucket = Bucket(
+        S3Config(
+            settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=settings.s3_secret_access_key,
+            prefix=settings.s3_prefix,
+            addressing_style=settings.s3_addressing_style,
+        )
+    )
+    return S3Storage(bucket), S3DerivedFiles(bucket)
+
+
 def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Sender] | None = None) -> Services:
     maker = db.make_sessionmaker(engine)
     keyring = Keyring.open(settings.data_dir, settings.default_log_origin)
     ledger = Ledger(maker, keyring, engine.dialect.name, settings.ledger_interval_seconds)
-    recordings = Recordings(
-        maker, ledger, LocalStorage(settings.resolved_recordings_dir), MasterKey.load(settings.recording_key, settings.data_dir)
-    )
-    review = Review(maker, recordings, settings.resolved_recordings_dir)
+    storage, derived = recording_stores(settings)
+    recordings = Recordings(maker, ledger, storage, MasterKey.load(settings.recording_key, settings.data_dir))
+    review = Review(maker, recordings, derived)
     staff_keys = StaffKeys(maker, ledger, settings)
     sealer = Sealer(settings, ledger.origin)
     evidence = Evidence(maker, ledger, [witness_entry(vkey) for vkey in settings.witnesses], recordings)
@@ -99,6 +126,22 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     )
 
 
+def live_rooms(app: web.Application, settings: Settings) -> tuple[Rooms, socketio.AsyncManager | None, MediaOwners]:
+    """Rooms in this process, or (``MEDIATE_REDIS_URL``) in Redis with Socket.IO's Redis manager
+    and the sessions' media owners (signaling/owners.py)."""
+    if settings.redis_url is None:
+        return MemoryRooms(), None, LocalOwners()
+    client = Redis.from_url(settings.redis_url)
+
+    async def close_redis(app: web.Application) -> AsyncIterator[None]:
+        yield
+        await client.aclose()
+
+    app.cleanup_ctx.append(close_redis)
+    manager = socketio.AsyncRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio")
+    return RedisRooms(client, settings.redis_prefix), manager, RedisOwners(client, settings.redis_prefix)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -111,17 +154,32 @@ def create_app(
     services = make_services(settings, engine, senders)
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[middlewares.errors, middlewares.security_headers, middlewares.authentication, middlewares.csrf],
+        middlewares=[
+            ops_api.count_requests,
+            middlewares.errors,
+            middlewares.security_headers,
+            middlewares.authentication,
+            middlewares.csrf,
+        ],
     )
     app[SERVICES] = services
     app[pages.ENGINE] = engine
+    metrics, lifecycle = Metrics(), Lifecycle()
+    app[METRICS] = metrics
+    app[LIFECYCLE] = lifecycle
+    services.ledger.on_append = metrics.appended
+    services.recordings.on_segment = metrics.segment_written
+    metrics.watch(metrics.recordings_running, lambda: len(services.recordings.active))
+    metrics.watch(metrics.draining, lambda: 1.0 if lifecycle.draining else 0.0)
+    rooms, manager, owners = live_rooms(app, settings)
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         if migrate:
             await db.upgrade(engine)
         await services.ledger.publish_platform_keys()
-        # A recording that was running when the server stopped is marked interrupted, and says where.
-        await services.recordings.recover()
+        # A recording that was running when the server stopped is marked interrupted, and says where
+        # (unless another live process is writing it: several processes, signaling/owners.py).
+        await services.recordings.recover(elsewhere=owners.owned_elsewhere)
         yield
         await engine.dispose()
 
@@ -171,12 +229,27 @@ def create_app(
         # Exports run in child processes: stop them (no partial file is left) before the server goes.
         await services.exports.close()
 
-    app.cleanup_ctx.extend([database, ledger_loop, agreements_recovery, outbox_loop, retention_loop, export_jobs])
+    async def recording_store(app: web.Application) -> AsyncIterator[None]:
+        yield
+        # Last (cleanup runs in reverse): recordings stopping and exports storing their file still write.
+        await asyncio.to_thread(services.recordings.storage.close)
+
+    app.cleanup_ctx.extend(
+        [recording_store, database, ledger_loop, agreements_recovery, outbox_loop, retention_loop, export_jobs]
+    )
     api.install(app)
     pages.install(app)
+    ops_api.install(app)
     log_api.install(app)
     witness_api.install(app, list(settings.witnesses))
-    # Live signalling (Socket.IO at /socket.io/, namespace /live); rooms in this process for now.
+    # Live signalling (Socket.IO at /socket.io/, namespace /live); rooms here or in Redis.
     media = MediaServer(list(settings.ice_servers), loopback=settings.media_loopback)
-    attach_signaling(app, services, MemoryRooms(), media)
+    attach_signaling(app, services, rooms, media, lifecycle=lifecycle, metrics=metrics, client_manager=manager, owners=owners)
+
+    async def ready(app: web.Application) -> None:
+        # After every cleanup context has started (they run first): the database is migrated,
+        # interrupted recordings are marked, the background loops run.
+        lifecycle.ready()
+
+    app.on_startup.append(ready)
     return app

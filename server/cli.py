@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import getpass
 import logging
 import os
+import signal
 import ssl
 import sys
 from collections.abc import Awaitable, Callable
@@ -22,9 +24,13 @@ from server.documents.seal import Seal, SealError
 from server.domain.keyring import Keyring
 from server.domain.principal import SYSTEM
 from server.errors import DomainError
+from server.http.context import LIFECYCLE
 from server.http.services import Services
 from server.models import Organisation
+from server.ops import logs
 from server.settings import Settings, SettingsError
+
+log = logging.getLogger("mediate")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -42,7 +48,11 @@ def with_services(settings: Settings, work: Callable[[Services], Awaitable[Any]]
         engine = db.make_engine(settings.resolved_database_url)
         try:
             await db.upgrade(engine)
-            return await work(make_services(settings, engine))
+            services = make_services(settings, engine)
+            try:
+                return await work(services)
+            finally:
+                await asyncio.to_thread(services.recordings.storage.close)  # an object store's client
         finally:
             await engine.dispose()
 
@@ -66,16 +76,50 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if settings.public_url
         else f"{scheme}://{'localhost' if settings.host in ('127.0.0.1', '0.0.0.0', '::') else settings.host}:{settings.port}"
     )
-    print(f"mediate is running at {url}/ (data in {settings.data_dir.resolve()})", flush=True)
+    # With JSON logs (a collector reads the output) every line is a log record, and the first
+    # administrator's password goes only to its file, never into the logs.
+    json_logs = settings.log_format == "json"
+    say = log.info if json_logs else functools.partial(print, flush=True)
+    say(f"mediate is running at {url}/ (data in {settings.data_dir.resolve()})")
     if password:
         secret = settings.data_dir / "initial-admin-password.txt"
         secret.write_text(password + "\n")
         secret.chmod(0o600)
-        print(f"First start: log in at {url}/login as 'admin' with password {password}", flush=True)
-        print(f"(also saved in {secret.resolve()}; create organisations and mediators on the admin page)", flush=True)
+        if not json_logs:
+            say(f"First start: log in at {url}/login as 'admin' with password {password}")
+        say(
+            f"First start: the password of 'admin' is in {secret.resolve()}; create organisations and mediators on the admin page"
+        )
     app = create_app(settings, migrate=False)
-    web.run_app(app, host=settings.host, port=settings.port, ssl_context=ssl_context, print=None, access_log=None)
+    asyncio.run(run_until_stopped(app, settings, ssl_context))
     return 0
+
+
+async def run_until_stopped(app: web.Application, settings: Settings, ssl_context: ssl.SSLContext | None) -> None:
+    """Serve until SIGTERM or SIGINT, then drain before closing (``server.ops.lifecycle``).
+
+    aiohttp's own ``run_app`` closes the listener at once on SIGTERM; here the process first
+    answers ``/readyz`` with 503, finishes and signs its recordings and tells the people connected
+    to reconnect, all within ``MEDIATE_SHUTDOWN_GRACE_SECONDS``, and only then closes.
+    """
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=settings.shutdown_grace_seconds)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
+        await site.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("stopping: draining for at most %ss", settings.shutdown_grace_seconds)
+        try:
+            await asyncio.wait_for(app[LIFECYCLE].drain(), timeout=settings.shutdown_grace_seconds)
+        except TimeoutError:
+            log.warning("stopping: draining took longer than %ss; closing anyway", settings.shutdown_grace_seconds)
+    finally:
+        await runner.cleanup()
+    log.info("stopped")
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -208,7 +252,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from server.bench import api as bench_api
 
     if args.what == "api":
-        return bench_api.main(settings_from(args), clients=args.clients, seconds=args.seconds or 10.0)
+        return bench_api.main(settings_from(args), clients=args.clients or 50, seconds=args.seconds or 10.0)
     if args.what == "ledger":
         from server.bench import ledger as bench_ledger
 
@@ -221,6 +265,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from server.bench import recording as bench_recording
 
         return bench_recording.main(settings_from(args), sessions=args.sessions or 6, seconds=args.seconds or 8.0, kbps=args.kbps)
+    if args.what == "cluster":
+        from server.bench import cluster as bench_cluster
+
+        return bench_cluster.main(
+            settings_from(args),
+            postgres=args.postgres,
+            redis=args.redis,
+            clients=args.clients or 1000,
+            sessions=args.sessions or 4,
+            seconds=args.seconds or 8.0,
+            kbps=args.kbps,
+        )
     print(f"unknown benchmark {args.what!r}", file=sys.stderr)
     return 2
 
@@ -314,14 +370,25 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     bench = sub.add_parser("bench", parents=[common], help="print performance figures")
-    bench.add_argument("what", choices=["api", "ledger", "media", "recording"])
+    bench.add_argument("what", choices=["api", "ledger", "media", "recording", "cluster"])
     bench.add_argument(
-        "--sessions", type=int, help="media, recording: most concurrent 3-person sessions to try (default 12; recording 6)"
+        "--sessions",
+        type=int,
+        help="media, recording, cluster: most concurrent 3-person sessions to try (default 12; recording 6; cluster 4 per process)",
     )
     bench.add_argument("--kbps", type=int, default=1000, help="media, recording: video bitrate of each publisher")
     bench.add_argument("--records", type=int, default=5000, help="ledger: how many records to append")
-    bench.add_argument("--postgres", help="ledger: also measure on this PostgreSQL server (a throwaway database is made)")
-    bench.add_argument("--clients", type=int, default=50)
+    bench.add_argument(
+        "--postgres",
+        help="ledger: also measure on this PostgreSQL server; cluster: the server to use (default the local one); "
+        "a throwaway database is made",
+    )
+    bench.add_argument(
+        "--redis", help="cluster: the Redis to use (default redis://127.0.0.1:6379/14; keys under a prefix of their own)"
+    )
+    bench.add_argument(
+        "--clients", type=int, help="api: concurrent clients (default 50); cluster: Socket.IO clients (default 1000)"
+    )
     bench.add_argument(
         "--seconds", type=float, help="api: seconds per call; media, recording: seconds per measurement (default 10; recording 8)"
     )
@@ -333,10 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     # The database, keys and (later) recordings hold personal data: whatever mediate creates is
     # readable by the account that runs it and nobody else.
     os.umask(0o077)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # aioice logs every ICE candidate pair check at INFO: dozens of lines per participant.
-    for noisy in ("aioice", "aiortc"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.configure(logs.format_from_env())
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["witness"]:
         # A witness runs on a court's or notary's machine and has its own options.

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -71,6 +73,23 @@ class Settings:
     seals_dir: Path | None = None
     # Length of a recorded segment; a video segment is cut on the first key frame after it.
     segment_seconds: float = 4.0
+    # Log lines as text (a person at a terminal) or JSON (a log collector), with session/participant ids.
+    log_format: str = "text"
+    # On SIGTERM: how long the process may take to drain (finish recordings, send people elsewhere) and close.
+    shutdown_grace_seconds: float = 30.0
+    # Several processes: live rooms and Socket.IO messages go through this Redis (unset: one process).
+    redis_url: str | None = None
+    # Prefix of every Redis key and channel (several deployments, or tests, may share one Redis).
+    redis_prefix: str = "mediate"
+    # Recordings (segments and the files derived from them) in this S3-compatible bucket instead of
+    # recordings_dir (recordings/s3.py); the other s3_* settings say where and how to reach it.
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None  # unset: Amazon S3
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None  # unset (both): botocore's own chain (AWS_* variables, instance role)
+    s3_secret_access_key: str | None = field(default=None, repr=False)
+    s3_prefix: str = ""  # "" or ending in "/": several deployments may share a bucket
+    s3_addressing_style: str | None = None  # path | virtual; unset: path with an endpoint URL
 
     @property
     def resolved_recordings_dir(self) -> Path:
@@ -179,6 +198,11 @@ class Settings:
             recordings_dir=Path(recordings) if (recordings := text("MEDIATE_RECORDINGS_DIR")) else None,
             recording_key=text("MEDIATE_RECORDING_KEY"),
             segment_seconds=float(text("MEDIATE_SEGMENT_SECONDS") or 4.0),
+            log_format=log_format(text("MEDIATE_LOG_FORMAT")),
+            shutdown_grace_seconds=float(text("MEDIATE_SHUTDOWN_GRACE_SECONDS") or 30.0),
+            redis_url=redis_url(text("MEDIATE_REDIS_URL")),
+            redis_prefix=text("MEDIATE_REDIS_PREFIX") or "mediate",
+            **s3_settings(text),
             max_upload_bytes=integer("MEDIATE_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
             pdf_font=Path(font) if (font := text("MEDIATE_PDF_FONT")) else None,
             seals_dir=Path(seals) if (seals := text("MEDIATE_SEALS_DIR")) else None,
@@ -211,6 +235,60 @@ def parse_ice_servers(raw: str | None) -> tuple[dict[str, Any], ...]:
                 server[key] = str(entry[key])
         servers.append(server)
     return tuple(servers)
+
+
+def redis_url(raw: str | None) -> str | None:
+    if raw is not None and not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(f"MEDIATE_REDIS_URL must be a redis://, rediss:// or unix:// URL, not {raw!r}")
+    return raw
+
+
+S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+S3_PREFIX = re.compile(r"^([0-9A-Za-z._-]+/)*$")
+
+
+def s3_settings(text: Callable[[str], str | None]) -> dict[str, Any]:
+    """The ``MEDIATE_S3_*`` settings, checked together: an object store half configured does not start."""
+    bucket = text("MEDIATE_S3_BUCKET")
+    others = ("ENDPOINT_URL", "REGION", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "PREFIX", "ADDRESSING_STYLE")
+    given = {name: text(f"MEDIATE_S3_{name}") for name in others}
+    if bucket is None:
+        if any(given.values()):
+            names = ", ".join(f"MEDIATE_S3_{name}" for name, value in given.items() if value)
+            raise SettingsError(f"{names} set but not MEDIATE_S3_BUCKET: say which bucket holds the recordings")
+        return {}
+    if not S3_BUCKET.match(bucket) or ".." in bucket:
+        raise SettingsError(f"MEDIATE_S3_BUCKET {bucket!r} is not a bucket name (3 to 63 of a-z, 0-9, '.', '-')")
+    endpoint = given["ENDPOINT_URL"]
+    if endpoint is not None and not re.match(r"^https?://[^/\s]+/?$", endpoint):
+        raise SettingsError(f"MEDIATE_S3_ENDPOINT_URL must be an http:// or https:// address, not {endpoint!r}")
+    if (given["ACCESS_KEY_ID"] is None) != (given["SECRET_ACCESS_KEY"] is None):
+        raise SettingsError("MEDIATE_S3_ACCESS_KEY_ID and MEDIATE_S3_SECRET_ACCESS_KEY go together: set both or neither")
+    prefix = given["PREFIX"] or ""
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    if not S3_PREFIX.match(prefix) or {".", ".."} & set(prefix.split("/")):
+        raise SettingsError(f"MEDIATE_S3_PREFIX {prefix!r} must be folder names of 0-9, A-Z, a-z, '.', '_', '-' joined by '/'")
+    style = given["ADDRESSING_STYLE"]
+    if style is not None and style.lower() not in ("path", "virtual"):
+        raise SettingsError(f"MEDIATE_S3_ADDRESSING_STYLE must be path or virtual, not {style!r}")
+    return {
+        "s3_bucket": bucket,
+        "s3_endpoint_url": endpoint,
+        "s3_region": given["REGION"],
+        "s3_access_key_id": given["ACCESS_KEY_ID"],
+        "s3_secret_access_key": given["SECRET_ACCESS_KEY"],
+        "s3_prefix": prefix,
+        "s3_addressing_style": style.lower() if style else None,
+    }
+
+
+def log_format(raw: str | None) -> str:
+    if raw is None:
+        return "text"
+    if raw.lower() not in ("text", "json"):
+        raise SettingsError(f"MEDIATE_LOG_FORMAT must be text or json, not {raw!r}")
+    return raw.lower()
 
 
 def normalise_database_url(url: str) -> str:

@@ -512,6 +512,16 @@ class MediaServer:
     def get(self, session_id: str) -> MediaRoom | None:
         return self.rooms.get(session_id)
 
+    def forwarded_streams(self) -> int:
+        """Subscriptions open right now: each one a stream this process sends a receiver."""
+        return sum(
+            1
+            for room in list(self.rooms.values())
+            for peer in list(room.peers.values())
+            for s in peer.subscriptions.values()
+            if s.is_open
+        )
+
     async def close_room(self, session_id: str) -> None:
         room = self.rooms.pop(session_id, None)
         if room is not None:

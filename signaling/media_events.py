@@ -8,6 +8,7 @@ decided by :mod:`signaling.routing` alone (``MediaRoom.update`` after every stat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 from server.errors import Forbidden, InvalidState, TooManyAttempts
 from signaling.media import MediaServer
 from signaling.messages import DeviceStatus, MediaAnswer, MediaStart, Mute, Publish, ack_ok
+from signaling.owners import MediaOwners, OwnerUnavailable
 from signaling.rooms import Room, Rooms, Seat, require_host, require_other
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ class MediaEvents:
     services: Services
     rooms: Rooms
     media: MediaServer
+    owners: MediaOwners
     _quality_task: asyncio.Task[None] | None = None
     _started_at: dict[str, float]
 
@@ -134,11 +137,22 @@ class MediaEvents:
 
     async def _close_media(self, session_id: str, participant_id: str) -> None:
         """Close a participant's peer; the session's media room goes when its last peer does."""
+        owner = await self.owners.owner(session_id, claim=False)
+        if not self.owners.is_here(owner):
+            assert owner is not None
+            with contextlib.suppress(OwnerUnavailable):
+                await self.owners.call(owner, {"op": "close_peer", "session_id": session_id, "participant_id": participant_id})
+            return
         media = self.media.get(session_id)
         if media is not None:
             await media.close_peer(participant_id)
             if not media.peers and media.recorder is None:
-                await self.media.close_room(session_id)
+                await self._close_room(session_id)
+
+    async def _close_room(self, session_id: str) -> None:
+        """Close the session's media here; another process may carry it next time."""
+        await self.media.close_room(session_id)
+        await self.owners.release(session_id)
 
     # -- quality -------------------------------------------------------------------------------
 
@@ -164,3 +178,4 @@ class MediaEvents:
             self._quality_task.cancel()
         await self.close_recordings()
         await self.media.close()
+        await self.owners.close()

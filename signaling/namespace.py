@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
@@ -29,6 +30,9 @@ from server.domain.booking import SessionView
 from server.domain.principal import PartyPrincipal, Staff
 from server.errors import DomainError, Forbidden, Gone, InvalidInput, InvalidState, NotAuthenticated, NotFound
 from server.http.services import Services
+from server.ops import logs
+from server.ops.lifecycle import Lifecycle
+from server.ops.metrics import Metrics
 from signaling.background import Background
 from signaling.media import MediaServer
 from signaling.media_events import Handler, MediaEvents
@@ -45,6 +49,15 @@ from signaling.messages import (
     ack_error,
     ack_ok,
 )
+from signaling.owners import (
+    CLAIMING,
+    LocalOwners,
+    MediaOwners,
+    OwnerUnavailable,
+    carried,
+    carried_principal,
+    principal_from_json,
+)
 from signaling.recording_events import RecordingEvents
 from signaling.rooms import Member, Room, Rooms, Seat, participants_view, require_host, require_other
 from signaling.routing import MAIN_ROOM, ROLES, Role, RoutingError, chat_receivers
@@ -58,6 +71,8 @@ COOKIE = "mediate_session"
 MAX_TOKEN = 200
 #: How long the welcome ``participants`` waits for Socket.IO to finish the handshake.
 WELCOME_TIMEOUT = 5.0
+#: After ``restarting``, when a client should connect again (a load balancer has noticed by then).
+RESTART_RETRY_MS = 1500
 
 
 def session_cookie(environ: dict[str, Any]) -> str | None:
@@ -74,11 +89,24 @@ def session_cookie(environ: dict[str, Any]) -> str | None:
 
 
 class LiveNamespace(RecordingEvents, MediaEvents, socketio.AsyncNamespace):  # type: ignore[misc]
-    def __init__(self, services: Services, rooms: Rooms, media: MediaServer, namespace: str = NAMESPACE) -> None:
+    def __init__(
+        self,
+        services: Services,
+        rooms: Rooms,
+        media: MediaServer,
+        namespace: str = NAMESPACE,
+        *,
+        lifecycle: Lifecycle | None = None,
+        metrics: Metrics | None = None,
+        owners: MediaOwners | None = None,
+    ) -> None:
         super().__init__(namespace)
         self.services = services
         self.rooms = rooms
         self.media = media
+        self.lifecycle = lifecycle or Lifecycle()
+        self.metrics = metrics
+        self.owners: MediaOwners = owners or LocalOwners()
         self.grace_seconds = services.settings.reconnect_grace_seconds
         self._background = Background(log, "/live background work")
         self._expiries: dict[tuple[str, str], asyncio.TimerHandle] = {}
@@ -125,6 +153,17 @@ class LiveNamespace(RecordingEvents, MediaEvents, socketio.AsyncNamespace):  # t
         return True
 
     async def _dispatch(self, event: str, sid: str, data: tuple[Any, ...]) -> dict[str, Any]:
+        began = time.perf_counter()
+        ack = await self._handle(event, sid, data)
+        if self.metrics is not None:
+            # Only the protocol's own event names become labels (anything else is "unknown").
+            name = event if event in self._events else "unknown"
+            self.metrics.signaling_ack.labels(event=name).observe(time.perf_counter() - began)
+            if not ack.get("ok"):
+                self.metrics.error("socketio", str(ack.get("error", {}).get("code", "unknown")))
+        return ack
+
+    async def _handle(self, event: str, sid: str, data: tuple[Any, ...]) -> dict[str, Any]:
         seat: Seat | None = None
         try:
             entry = self._events.get(event)
@@ -135,8 +174,19 @@ class LiveNamespace(RecordingEvents, MediaEvents, socketio.AsyncNamespace):  # t
             seat = await self.rooms.locate(sid)
             if seat is None:
                 raise NotAuthenticated("this connection is not in a session")
+            for _ in range(2):
+                # Several processes: the session's events run where its media is (signaling/owners.py).
+                owner = await self.owners.owner(seat.session_id, claim=event in CLAIMING)
+                if self.owners.is_here(owner):
+                    break
+                assert owner is not None
+                try:
+                    return await self.owners.call(owner, carried(event, sid, seat, self._principals.get(sid), data[0]))
+                except OwnerUnavailable:
+                    continue  # its claim is dropped: the session's media may now start here
             model, handler = entry
-            return await handler(sid, seat, model.model_validate(data[0]))
+            with logs.live(seat.session_id, seat.participant_id):
+                return await handler(sid, seat, model.model_validate(data[0]))
         except (DomainError, RoutingError, ValidationError) as exc:
             if seat is not None:
                 log.info(
@@ -147,9 +197,62 @@ class LiveNamespace(RecordingEvents, MediaEvents, socketio.AsyncNamespace):  # t
             log.exception("session %s: %s failed", seat.session_id if seat else "-", event[:32])
             return ack_error(exc)
 
+    async def _carried(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Run an event another process carried here, where the session's media is; return its ack."""
+        seat = Seat(str(request["session_id"]), str(request["participant_id"]))
+        try:
+            with logs.live(seat.session_id, seat.participant_id):
+                if request.get("op") == "close_peer":
+                    await self._close_media(seat.session_id, seat.participant_id)
+                    return ack_ok()
+                event, sid = str(request["event"]), str(request["sid"])
+                model, handler = self._events[event]
+                token = carried_principal.set(principal_from_json(request.get("principal")))
+                try:
+                    return await handler(sid, seat, model.model_validate(request["payload"]))
+                finally:
+                    carried_principal.reset(token)
+        except (DomainError, RoutingError, ValidationError) as exc:
+            return ack_error(exc)
+        except Exception as exc:
+            log.exception("session %s: an event carried from another process failed", seat.session_id)
+            return ack_error(exc)
+
+    async def _room_changed(self, session_id: str) -> None:
+        """Another process changed a room whose media is here: let the media follow."""
+        media = self.media.get(session_id)
+        room = await self.rooms.get(session_id)
+        if media is not None and room is not None:
+            media.update(room.state, room.consents)
+
+    async def _owner_lost(self, session_id: str) -> None:
+        """The process carrying this session's media died: its participants connected here start again."""
+        room = await self.rooms.get(session_id)
+        if room is None:
+            return
+        for pid, connection in room.connections.items():
+            if connection in self._principals:
+                self._started_at.pop(connection, None)
+                await self.emit("media_failed", {"message": "the media connection failed; reconnecting"}, to=connection)
+                log.info("session %s: %s told to start media again (its media process died)", session_id, pid)
+
+    async def _taken_over(self, session_id: str) -> None:
+        """This process now carries the session's media (the first, or after its process died)."""
+        try:
+            await self.resume_after_failover(session_id)
+        except Exception:
+            log.exception("session %s: the recording could not be resumed after a failover", session_id)
+
+    def _principal(self, sid: str) -> Staff | PartyPrincipal | None:
+        """Who sent an event: the connection's principal, or the one carried with it from another process."""
+        return self._principals.get(sid) or carried_principal.get()
+
     # -- connection ----------------------------------------------------------------------------
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        if self.lifecycle.draining:
+            # PROTOCOL.md, "Restarts": the client tries again in a moment (another process, or this one restarted).
+            raise ConnectionRefusedError("the server is restarting; connecting again in a moment", {"code": "restarting"})
         try:
             view, member, principal = await self._identify(environ, auth)
             seat, replaced = await self._seat(sid, view, member)
@@ -165,6 +268,8 @@ class LiveNamespace(RecordingEvents, MediaEvents, socketio.AsyncNamespace):  # t
         except Exception:
             log.exception("/live connection failed")
             raise ConnectionRefusedError("the server could not open the session", {"code": "internal_error"}) from None
+        logs.session_id.set(seat.session_id)  # this handler's own context: the lines below are tagged
+        logs.participant_id.set(seat.participant_id)
         log.info("session %s: %s connected as %s", seat.session_id, seat.participant_id, member.role)
         if replaced is not None:
             # The newer connection wins (PROTOCOL.md, "One connection per participant").
@@ -259,6 +364,8 @@ class LiveNamespace(RecordingEvents, MediaEvents, socketio.AsyncNamespace):  # t
         seat = await self.rooms.locate(sid)
         if seat is None:
             return  # replaced, removed or refused: nothing to undo
+        logs.session_id.set(seat.session_id)
+        logs.participant_id.set(seat.participant_id)
 
         def leave(room: Room) -> Room:
             if room.connections.get(seat.participant_id) != sid:
@@ -316,9 +423,12 @@ class LiveNamespace(RecordingEvents, MediaEvents, socketio.AsyncNamespace):  # t
     async def _update(self, session_id: str, change: Callable[[Room], Room]) -> tuple[Room, Room]:
         """Change the room and let the media follow: routing is re-evaluated on every change."""
         before, after = await self.rooms.update(session_id, change)
-        media = self.media.get(session_id)
-        if media is not None and (after.state is not before.state or after.consents != before.consents):
-            media.update(after.state, after.consents)
+        if after.state is not before.state or after.consents != before.consents:
+            media = self.media.get(session_id)
+            if media is not None:
+                media.update(after.state, after.consents)
+            else:
+                await self.owners.changed(session_id)  # the media may be in another process
         return before, after
 
     async def _notify_caucus_changes(self, before: Room, after: Room) -> None:
@@ -419,7 +529,7 @@ class LiveNamespace(RecordingEvents, MediaEvents, socketio.AsyncNamespace):  # t
     async def _history(self, sid: str, seat: Seat, kind: str, **data: Any) -> None:
         """Log a host action in the case history; the live session goes on if the database is away."""
         try:
-            await self.services.booking.record_live(self._principals.get(sid), seat.session_id, kind, **data)
+            await self.services.booking.record_live(self._principal(sid), seat.session_id, kind, **data)
         except Exception:
             log.exception("session %s: could not write %s to the case history", seat.session_id, kind)
 
@@ -450,13 +560,13 @@ class LiveNamespace(RecordingEvents, MediaEvents, socketio.AsyncNamespace):  # t
         if room is None:
             raise NotFound("no such room")
         require_host(room, seat)
-        await self.services.booking.end(self._principals.get(sid), seat.session_id)
+        await self.services.booking.end(self._principal(sid), seat.session_id)
         await self.stop_recording(seat.session_id, "session_ended")
         before, room = await self._update(seat.session_id, lambda r: replace(r, ended=True))
         log.info("session %s: ended by %s", seat.session_id, seat.participant_id)
         for connection in before.connections.values():
             await self.emit("ended", {"message": "the mediator has ended the session"}, to=connection)
-        await self.media.close_room(seat.session_id)
+        await self._close_room(seat.session_id)
         for connection in before.connections.values():
             if connection != sid:
                 await self.disconnect(connection)
@@ -516,6 +626,26 @@ class LiveNamespace(RecordingEvents, MediaEvents, socketio.AsyncNamespace):  # t
         await self._broadcast(room)
         return ack_ok(audio_only=payload.on)
 
+    # -- stopping ------------------------------------------------------------------------------
+
+    async def drain(self) -> None:
+        """The process is stopping: finish the recordings, then send everyone to reconnect.
+
+        Recordings stop first (``server_stopped``: the last segments are written and the manifest
+        signed) so that nothing is left to an interrupted-recording recovery. Each connection then
+        gets ``restarting`` and is closed; its participant keeps their place for the grace period,
+        as after any dropped connection, and the browser connects again by itself.
+        """
+        await self.close_recordings()
+        connections = list(self._principals)
+        log.info("draining: telling %d connection(s) to reconnect", len(connections))
+        for sid in connections:
+            await self.emit(
+                "restarting", {"message": "the server is restarting; reconnecting", "retry_after_ms": RESTART_RETRY_MS}, to=sid
+            )
+        for sid in connections:
+            await self.disconnect(sid)
+
     # -- delivery ------------------------------------------------------------------------------
 
     async def _send(self, room: Room, participant_id: str, event: str, data: dict[str, Any]) -> None:
@@ -544,7 +674,17 @@ def allowed_origins(services: Services) -> list[str] | None:
     return [f"{parts.scheme}://{parts.netloc}"]
 
 
-def attach(app: web.Application, services: Services, rooms: Rooms, media: MediaServer) -> socketio.AsyncServer:
+def attach(
+    app: web.Application,
+    services: Services,
+    rooms: Rooms,
+    media: MediaServer,
+    *,
+    lifecycle: Lifecycle | None = None,
+    metrics: Metrics | None = None,
+    client_manager: socketio.AsyncManager | None = None,
+    owners: MediaOwners | None = None,
+) -> socketio.AsyncServer:
     """Create the Socket.IO server, serve ``/live`` from ``rooms``, and attach it to ``app``.
 
     Browsers do not apply CORS to WebSockets, so the handshake's ``Origin`` is checked here
@@ -552,19 +692,28 @@ def attach(app: web.Application, services: Services, rooms: Rooms, media: MediaS
     cookie. 64 KiB caps one message; a chat message is at most 2000 characters.
     """
     server = socketio.AsyncServer(
+        # Several processes: python-socketio's Redis manager carries emits to connections elsewhere.
+        client_manager=client_manager,
         async_mode="aiohttp",
         cors_allowed_origins=allowed_origins(services),
         max_http_buffer_size=64 * 1024,
         logger=False,
         engineio_logger=False,
     )
-    namespace = LiveNamespace(services, rooms, media)
+    namespace = LiveNamespace(services, rooms, media, lifecycle=lifecycle, metrics=metrics, owners=owners)
     server.register_namespace(namespace)
+    namespace.lifecycle.on_drain("live sessions", namespace.drain)
+    if metrics is not None:
+        metrics.watch(metrics.live_sessions, lambda: len(media.rooms))
+        metrics.watch(metrics.participants, lambda: sum(len(r.peers) for r in list(media.rooms.values())))
+        metrics.watch(metrics.forwarded_streams, media.forwarded_streams)
+        metrics.watch(metrics.signaling_connections, lambda: len(namespace._principals))
     app[MEDIA] = media
     server.attach(app)
 
     async def media_lifetime(app: web.Application) -> AsyncIterator[None]:
         namespace.start_quality_reports()
+        await namespace.owners.start(namespace._carried, namespace._room_changed, namespace._owner_lost, namespace._taken_over)
         yield
         await namespace.close()
 

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from recordings.recorder import Gap, Recorder
 from server.domain.principal import PartyPrincipal, Staff
+from server.domain.recordings import ActiveRecording
 from server.errors import InvalidState, NotFound
 from server.evidence.records import b64, timestamp
 from signaling.background import Background
@@ -67,6 +68,7 @@ class RecordingEvents:
         async def _update(self, session_id: str, change: Callable[[Room], Room]) -> tuple[Room, Room]: ...
         async def _broadcast(self, room: Room, skip: str | None = None) -> None: ...
         async def _send(self, room: Room, participant_id: str, event: str, data: dict[str, Any]) -> None: ...
+        def _principal(self, sid: str) -> Staff | PartyPrincipal | None: ...
 
     def recording_events(self) -> dict[str, tuple[type[BaseModel], Handler]]:
         return {
@@ -80,7 +82,7 @@ class RecordingEvents:
     # -- consent -------------------------------------------------------------------------------
 
     async def _consent_prepare(self, sid: str, seat: Seat, payload: Empty) -> dict[str, Any]:
-        principal = self._principals.get(sid)
+        principal = self._principal(sid)
         if isinstance(principal, Staff):
             raise InvalidState("the mediator consents by starting the recording")
         request = await self.services.consents.prepare(principal, seat.session_id)
@@ -88,7 +90,7 @@ class RecordingEvents:
 
     async def _consent_give(self, sid: str, seat: Seat, payload: ConsentGive) -> dict[str, Any]:
         seq = await self.services.consents.give(
-            self._principals.get(sid), payload.challenge, signature=payload.signature, credential=payload.credential
+            self._principal(sid), payload.challenge, signature=payload.signature, credential=payload.credential
         )
 
         def consent(room: Room) -> Room:
@@ -122,7 +124,7 @@ class RecordingEvents:
                     "message": MESSAGES["consent_withdrawn"],
                 },
             )
-        seq = await self.services.consents.withdraw(self._principals.get(sid), seat.session_id)
+        seq = await self.services.consents.withdraw(self._principal(sid), seat.session_id)
         log.info("session %s: %s withdrew consent (seq %d)", seat.session_id, seat.participant_id, seq)
         if stopped is not None:
             await self._finish(seat.session_id, "consent_withdrawn", stopped)
@@ -149,8 +151,13 @@ class RecordingEvents:
                 missing=missing,
             )
         if room.host_id not in room.consents:
-            await self.services.consents.staff_start(self._principals.get(sid), seat.session_id)
-        session_id = seat.session_id
+            await self.services.consents.staff_start(self._principal(sid), seat.session_id)
+        active, since = await self._begin_recording(seat.session_id, seat.participant_id)
+        log.info("session %s: recording %s started by %s", seat.session_id, active.id, seat.participant_id)
+        return ack_ok(recording=active.id, since=since)
+
+    async def _begin_recording(self, session_id: str, started_by: str) -> tuple[ActiveRecording, str]:
+        """Record the session's media in this process (it carries them) from now on."""
 
         async def failed(reason: str) -> None:
             gaps = self._halt(session_id)
@@ -160,7 +167,7 @@ class RecordingEvents:
             if gaps is not None:
                 self._background.spawn(self._finish(session_id, reason, gaps))
 
-        active = await self.services.recordings.start(session_id, seat.participant_id, failed)
+        active = await self.services.recordings.start(session_id, started_by, failed)
         media = self.media.room(session_id)
         recorder = Recorder(active.id, active, media.request_keyframe, segment_seconds=self.services.settings.segment_seconds)
         active.take_gaps = recorder.take_gaps
@@ -173,9 +180,26 @@ class RecordingEvents:
         _, room = await self._update(session_id, start)
         media.update(room.state, room.consents)
         media.attach_recorder(recorder)
-        log.info("session %s: recording %s started by %s", session_id, active.id, seat.participant_id)
         await self._broadcast(room)
-        return ack_ok(recording=active.id, since=since)
+        return active, since
+
+    async def resume_after_failover(self, session_id: str) -> None:
+        """This process has just taken over a session whose media process died.
+
+        The dead process's recording of it is marked interrupted (a ``recording_interrupted``
+        record names the last segment it wrote; nothing it wrote changes). If the session was
+        being recorded, a new recording starts here at once, continuing the same chain: the
+        time between the two is the logged gap. Everyone's consent still stands, as after a
+        dropped connection.
+        """
+        interrupted = await self.services.recordings.recover(session_id=session_id)
+        room = await self.rooms.get(session_id)
+        if room is None or room.recording is None or room.ended:
+            return
+        if room.recording not in interrupted:
+            return  # stopped meanwhile, or already taken over
+        active, _ = await self._begin_recording(session_id, room.host_id)
+        log.warning("session %s: recording %s resumes recording %s after its process died", session_id, active.id, room.recording)
 
     async def _record_stop(self, sid: str, seat: Seat, payload: Empty) -> dict[str, Any]:
         room = await self.rooms.get(seat.session_id)

@@ -43,3 +43,85 @@ def test_reconnect_grace_and_media_loopback() -> None:
     settings = Settings.from_env({"MEDIATE_RECONNECT_GRACE_SECONDS": "90", "MEDIATE_MEDIA_LOOPBACK": "1"})
     assert settings.reconnect_grace_seconds == 90 and settings.media_loopback is True
     assert Settings.from_env({}).reconnect_grace_seconds == 60 and Settings.from_env({}).media_loopback is False
+
+
+def test_operations_settings_have_defaults_for_one_process_and_take_the_environment() -> None:
+    default = Settings.from_env({})
+    assert (default.log_format, default.shutdown_grace_seconds, default.redis_url, default.redis_prefix) == (
+        "text",
+        30.0,
+        None,
+        "mediate",
+    )
+    set_ = Settings.from_env(
+        {
+            "MEDIATE_LOG_FORMAT": "JSON",
+            "MEDIATE_SHUTDOWN_GRACE_SECONDS": "12.5",
+            "MEDIATE_REDIS_URL": "redis://10.0.0.5:6379/2",
+            "MEDIATE_REDIS_PREFIX": "mediate-bj",
+        }
+    )
+    assert (set_.log_format, set_.shutdown_grace_seconds, set_.redis_url, set_.redis_prefix) == (
+        "json",
+        12.5,
+        "redis://10.0.0.5:6379/2",
+        "mediate-bj",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "says"),
+    [
+        ("MEDIATE_LOG_FORMAT", "xml", "MEDIATE_LOG_FORMAT must be text or json"),
+        ("MEDIATE_REDIS_URL", "10.0.0.5:6379", "MEDIATE_REDIS_URL must be a redis://"),
+    ],
+)
+def test_a_wrong_operations_setting_stops_the_start_with_a_clear_message(name: str, raw: str, says: str) -> None:
+    with pytest.raises(SettingsError, match=says):
+        Settings.from_env({name: raw})
+
+
+def test_recordings_go_to_an_object_store_when_a_bucket_is_named() -> None:
+    default = Settings.from_env({})
+    assert (default.s3_bucket, default.s3_prefix) == (None, "")
+    settings = Settings.from_env(
+        {
+            "MEDIATE_S3_BUCKET": "mediate-recordings",
+            "MEDIATE_S3_ENDPOINT_URL": "https://minio.example.cn:9000",
+            "MEDIATE_S3_REGION": "cn-north-1",
+            "MEDIATE_S3_ACCESS_KEY_ID": "AKIAEXAMPLE",
+            "MEDIATE_S3_SECRET_ACCESS_KEY": "not-in-logs",
+            "MEDIATE_S3_PREFIX": "beijing/prod",
+            "MEDIATE_S3_ADDRESSING_STYLE": "Virtual",
+        }
+    )
+    assert (settings.s3_bucket, settings.s3_endpoint_url, settings.s3_region, settings.s3_prefix) == (
+        "mediate-recordings",
+        "https://minio.example.cn:9000",
+        "cn-north-1",
+        "beijing/prod/",
+    )
+    assert (settings.s3_access_key_id, settings.s3_secret_access_key, settings.s3_addressing_style) == (
+        "AKIAEXAMPLE",
+        "not-in-logs",
+        "virtual",
+    )
+    assert "not-in-logs" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"MEDIATE_S3_ENDPOINT_URL": "http://127.0.0.1:9000"}, "MEDIATE_S3_ENDPOINT_URL set but not MEDIATE_S3_BUCKET"),
+        ({"MEDIATE_S3_BUCKET": "Recordings"}, "not a bucket name"),
+        ({"MEDIATE_S3_BUCKET": "a..b"}, "not a bucket name"),
+        ({"MEDIATE_S3_BUCKET": "mediate", "MEDIATE_S3_ENDPOINT_URL": "minio:9000"}, "http:// or https://"),
+        ({"MEDIATE_S3_BUCKET": "mediate", "MEDIATE_S3_ACCESS_KEY_ID": "AKIA"}, "set both or neither"),
+        ({"MEDIATE_S3_BUCKET": "mediate", "MEDIATE_S3_PREFIX": "/abs"}, "MEDIATE_S3_PREFIX"),
+        ({"MEDIATE_S3_BUCKET": "mediate", "MEDIATE_S3_PREFIX": "a/../b"}, "MEDIATE_S3_PREFIX"),
+        ({"MEDIATE_S3_BUCKET": "mediate", "MEDIATE_S3_ADDRESSING_STYLE": "dns"}, "path or virtual"),
+    ],
+)
+def test_a_half_or_wrongly_configured_object_store_stops_the_start(env: dict[str, str], says: str) -> None:
+    with pytest.raises(SettingsError, match=says):
+        Settings.from_env(env)

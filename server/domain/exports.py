@@ -13,9 +13,9 @@ packet; it is written back onto the recording's timeline (``start_ms`` later) so
 composer places everyone by their packets' own times.
 
 The MP4 is kept like every derived file: sealed at rest in AES-GCM chunks under the
-recording's data key (the kind "export" bound into each chunk), beside the segments, so that
-retention deletes it with them; it is a ``RecordingFile`` (participant "grid", kind "export")
-with its SHA-256 and size, and the segments it was made from. It is reused while those are
+recording's data key (the kind "export" bound into each chunk), beside the segments in the
+recordings store, so that retention deletes it with them; it is a ``RecordingFile``
+(participant "grid", kind "export") with its SHA-256 and size, and the segments it was made from. It is reused while those are
 still the recording's segments. Job state is kept in memory per process: after a restart a
 running export is gone (start it again), a finished one is found from its row.
 
@@ -44,12 +44,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from recordings import webm
 from recordings.compose import MAX_TILES, ComposeError, compose_in_child
-from recordings.storage import StorageError
+from recordings.storage import StorageError, derived_name
 from server.domain import history
 from server.domain.cases import case_for_staff
 from server.domain.principal import Principal, Staff
 from server.domain.recordings import FINISHED, covered
-from server.domain.review import RECORDING_ID, Review, WatchFile, seal_file, sealed_size
+from server.domain.review import RECORDING_ID, Review, WatchFile, seal_file
 from server.errors import Gone, InvalidState, NotFound
 from server.models import Case, Party, Recording, RecordingFile, RecordingSegment, User, utcnow
 
@@ -175,7 +175,7 @@ class Exports:
             if len(inputs.participants) > MAX_TILES:
                 raise InvalidState(f"at most {MAX_TILES} participants fit in one video", reason="too_many")
             row = await _export_row(db, recording_id)
-        if row is not None and self._current(row, inputs):
+        if row is not None and await self._current(row, inputs):
             return self._done(recording, row)
         running = self._jobs.get(recording_id)  # again: another request may have started one meanwhile
         if running is not None and running.active:
@@ -206,7 +206,7 @@ class Exports:
                 return job
             row = await _export_row(db, recording_id)
             inputs = await _inputs(db, recording)
-        if row is not None and self._current(row, inputs):
+        if row is not None and await self._current(row, inputs):
             return self._done(recording, row)
         raise NotFound("this recording has not been exported", reason="not_exported")
 
@@ -246,7 +246,7 @@ class Exports:
             _check_finished(recording)
             row = await _export_row(db, recording_id)
             inputs = await _inputs(db, recording)
-        if row is None or not self._current(row, inputs):
+        if row is None or not await self._current(row, inputs):
             job = self._jobs.get(recording_id)
             if job is not None and job.active:
                 raise InvalidState("the video is still being made", reason="exporting")
@@ -343,7 +343,7 @@ class Exports:
                 raise
 
     async def _store(self, staff: Staff, recording: Recording, inputs: Inputs, output: Path, began: float) -> RecordingFile:
-        name = self.store.name_for(recording.id, GRID, KIND)
+        name = derived_name(recording.id, GRID, KIND)
         key = self.review.recordings.master.unwrap(recording.wrapped_key)
         sha256, size = await asyncio.to_thread(self._seal, name, key, recording.id, output)
         seconds = round(time.monotonic() - began, 1)
@@ -388,9 +388,9 @@ class Exports:
         staff, case = await case_for_staff(db, principal, recording.case_id)
         return staff, recording, case
 
-    def _current(self, row: RecordingFile, inputs: Inputs) -> bool:
+    async def _current(self, row: RecordingFile, inputs: Inputs) -> bool:
         """The export was made from the recording's segments as they are, and its file is whole."""
-        return row.segments == inputs.fingerprint and self.store.size(row.name) == sealed_size(row.bytes)
+        return row.segments == inputs.fingerprint and await self.review.whole(row)
 
     def _done(self, recording: Recording, row: RecordingFile) -> ExportJob:
         job = self._jobs.get(recording.id)

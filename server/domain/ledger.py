@@ -16,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -118,6 +119,8 @@ class Ledger:
         self._writer: asyncio.Task[None] | None = None
         # The platform's own keys, from the keyring: no database lookup to check their signatures.
         self._platform_keys = {info.id: info for info in keyring.infos()}
+        #: Told (seconds, records accepted) after each batch is checked and stored: the process's metrics.
+        self.on_append: Callable[[float, int], None] | None = None
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -162,6 +165,7 @@ class Ledger:
         Each record is checked on its own: a refused one gets its error in the result list and
         nothing of it is written, the others go ahead. The checks all come before any write.
         """
+        began = time.perf_counter()
         outcomes: list[Appended | DomainError | None] = [None] * len(items)
         hashes = [sha256_hex(item.claim.statement) for item in items]
         # Replays: of a logged claim, of a pending one, or twice in this batch.
@@ -231,6 +235,8 @@ class Ledger:
                     db.add(key_row(item.new_key, item.claim.case))
         await db.flush()
         self.wake.set()
+        if self.on_append is not None:
+            self.on_append(time.perf_counter() - began, len(pending))
         return [o for o in outcomes if o is not None]
 
     async def append_platform(

@@ -190,6 +190,8 @@ class ActiveRecording:
                 row.last_index, row.head = index, stored.head
             self.unmanifested.append(stored)
             self.segments_written += 1
+            if self.owner.on_segment is not None:
+                self.owner.on_segment(stored.size)
 
     async def _fail(self, reason: str, detail: str) -> None:
         log.error("recording %s stopped: %s (%s)", self.id, reason, detail)
@@ -273,6 +275,8 @@ class Recordings:
         self.storage = storage
         self.master = master
         self.active: dict[str, ActiveRecording] = {}
+        #: Told each written segment's size (plaintext bytes): the process's metrics.
+        self.on_segment: Callable[[int], None] | None = None
 
     async def sign_and_log(self, case_id: str, type: str, public: dict[str, Any]) -> int:
         signer = self.ledger.keyring.signer("recorder")
@@ -322,10 +326,22 @@ class Recordings:
         query = select(Recording).where(Recording.session_id == session_id).order_by(Recording.started_at.desc()).limit(1)
         return (await db.scalars(query)).first()
 
-    async def recover(self) -> list[str]:
-        """After a crash: every recording still marked as running is interrupted, and says where."""
+    async def recover(
+        self, *, session_id: str | None = None, elsewhere: Callable[[str], Awaitable[bool]] | None = None
+    ) -> list[str]:
+        """After a crash: every recording still marked as running is interrupted, and says where.
+
+        ``session_id``: only that session's (this process has just taken over its media from a
+        dead one). ``elsewhere``: whether another live process is writing a session's recording;
+        those are left alone (a process starting beside others must not end their recordings).
+        """
+        query = select(Recording).where(Recording.status == "recording")
+        if session_id is not None:
+            query = query.where(Recording.session_id == session_id)
         async with self.maker() as db:
-            rows = list(await db.scalars(select(Recording).where(Recording.status == "recording")))
+            rows = list(await db.scalars(query))
+        if elsewhere is not None:
+            rows = [row for row in rows if not await elsewhere(row.session_id)]
         for row in rows:
             segments = await self.segments_after(row.id, row.manifested_index - 1)
             if segments and segments[0].index == row.manifested_index:

@@ -3,9 +3,10 @@
 A recording is kept as sealed segments, a few seconds of one participant each
 (:mod:`server.domain.recordings`). To be watched, each participant's segments are remuxed into
 one WebM (packets copied, never re-encoded) on the first request for it, in a worker thread, and
-kept as a *derived file* beside the segments:
+kept as a *derived file* beside the segments, in the same store (``recordings.storage``: the
+recordings directory, or an S3-compatible bucket):
 
-- sealed like the segments, under the recording's data key, so that the disk and the database
+- sealed like the segments, under the recording's data key, so that the store and the database
   together still reveal no media without the master key (``recordings.crypto``). It is sealed
   in chunks of ``CHUNK`` bytes, each AES-256-GCM with its position and the chunk count as
   associated data, so a range request opens only the chunks it needs and a chunk moved,
@@ -32,7 +33,6 @@ import asyncio
 import hashlib
 import io
 import logging
-import os
 import re
 import secrets
 import time
@@ -49,7 +49,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from recordings import webm
-from recordings.storage import StorageError
+from recordings.storage import DerivedFiles, StorageError, derived_name
 from server.domain import history
 from server.domain.cases import case_for_staff
 from server.domain.principal import Principal, Staff
@@ -83,7 +83,6 @@ RECORDING_ID = re.compile(r"^[0-9a-f]{32}$")
 PARTICIPANT_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,35}$")
 #: Kinds of derived file: one participant remuxed (here), and the grid of everyone (``server.domain.exports``).
 KINDS = ("remux", "export")
-DERIVED_NAME = re.compile(r"^[0-9a-f]{32}/(remux|export)-[0-9A-Za-z][0-9A-Za-z-]{0,35}\.sealed$")
 
 #: Case history kinds shown on the timeline when they name the recording's session.
 HISTORY_MARKERS = (
@@ -170,55 +169,6 @@ def _seal(
 
 def sealed_size(size: int) -> int:
     return size + chunk_count(size) * (NONCE_BYTES + TAG_BYTES)
-
-
-class DerivedFiles:
-    """Derived files under the recordings directory, beside their recording's segments.
-
-    Names are made here from server ids only and checked against a strict pattern, so no path
-    is built from user input; a file lands whole or not at all (temporary file, fsync, rename).
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    @staticmethod
-    def name_for(recording_id: str, participant_id: str, kind: str = "remux") -> str:
-        name = f"{recording_id}/{kind}-{participant_id}.sealed"
-        if not DERIVED_NAME.match(name):
-            raise ValueError(f"not a derived file name: {name!r}")
-        return name
-
-    def path(self, name: str) -> Path:
-        if not DERIVED_NAME.match(name):
-            raise ValueError(f"not a derived file name: {name!r}")
-        return self.root / name
-
-    def size(self, name: str) -> int | None:
-        try:
-            return self.path(name).stat().st_size
-        except FileNotFoundError:
-            return None
-
-    def put(self, name: str, chunks: Iterable[bytes]) -> None:
-        path = self.path(name)
-        temporary = path.with_suffix(f".{secrets.token_hex(4)}.partial")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(temporary, "xb") as out:
-                for chunk in chunks:
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, path)  # a file made again from the same segments replaces the old one
-        except OSError as exc:
-            temporary.unlink(missing_ok=True)
-            raise StorageError(f"cannot write {name}: {exc.strerror}") from exc
-
-    def read(self, name: str, offset: int, length: int) -> bytes:
-        with open(self.path(name), "rb") as source:
-            source.seek(offset)
-            return source.read(length)
 
 
 @dataclass(frozen=True)
@@ -344,10 +294,10 @@ async def _claims(db: AsyncSession, case_id: str, types: tuple[str, ...]) -> lis
 
 
 class Review:
-    def __init__(self, maker: async_sessionmaker[AsyncSession], recordings: Recordings, root: Path) -> None:
+    def __init__(self, maker: async_sessionmaker[AsyncSession], recordings: Recordings, store: DerivedFiles) -> None:
         self.maker = maker
         self.recordings = recordings
-        self.store = DerivedFiles(root)
+        self.store = store
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._views: dict[tuple[str, str, str, str], float] = {}
 
@@ -438,7 +388,7 @@ class Review:
         """
         async with self.maker() as db:
             row = await self._file_row(db, recording.id, participant_id)
-        if row is None or self.store.size(row.name) != sealed_size(row.bytes):
+        if row is None or not await self.whole(row):
             row = await self._make(recording, participant_id)
         return WatchFile(row, self.store, self.recordings.master.unwrap(recording.wrapped_key))
 
@@ -456,6 +406,10 @@ class Review:
         for participant_id in participants:
             await self._make(recording, participant_id)
         return len(participants)
+
+    async def whole(self, row: RecordingFile) -> bool:
+        """The stored file is all there (a store may be a network away: asked from a worker thread)."""
+        return await asyncio.to_thread(self.store.size, row.name) == sealed_size(row.bytes)
 
     def _new_viewing(self, staff: Staff, recording_id: str, participant_id: str, view: str | None) -> bool:
         now = time.monotonic()
@@ -492,12 +446,12 @@ class Review:
             async with lock:
                 async with self.maker() as db:
                     row = await self._file_row(db, recording.id, participant_id)
-                    if row is not None and self.store.size(row.name) == sealed_size(row.bytes):
+                    if row is not None and await self.whole(row):
                         return row  # made while this request waited
                     segments = await self._segments(db, recording, participant_id)
                 plaintexts = [await self.recordings.read_segment(recording, s.index) for s in segments]
                 data_key = self.recordings.master.unwrap(recording.wrapped_key)
-                name = self.store.name_for(recording.id, participant_id)
+                name = derived_name(recording.id, participant_id)
                 started = time.monotonic()
                 digest, size, origin = await asyncio.to_thread(
                     self._write, name, recording.id, participant_id, plaintexts, data_key

@@ -5,6 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.domain.principal import Principal
+from server.ops.lifecycle import Lifecycle
+from server.ops.metrics import Metrics
+
+#: The process's metrics and lifecycle (server.ops), set by the composition root.
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
+LIFECYCLE: web.AppKey[Lifecycle] = web.AppKey("lifecycle", Lifecycle)
 
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)  # type: ignore[arg-type]
 CSRF: web.RequestKey[str] = web.RequestKey("csrf", str)

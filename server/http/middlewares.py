@@ -24,7 +24,7 @@ from server.errors import (
     UnsupportedMediaType,
 )
 from server.http.api import MalformedJson
-from server.http.context import CSRF, PRINCIPAL
+from server.http.context import CSRF, METRICS, PRINCIPAL
 from server.http.services import SERVICES
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except DomainError as exc:
         status = status_of(exc)
+        if (metrics := request.app.get(METRICS)) is not None:
+            metrics.error("http", exc.code)
         extra: dict[str, Any] = dict(exc.details)
         if isinstance(exc, InvalidInput):
             extra["fields"] = [{"field": f.field, "reason": f.reason} for f in exc.fields]
@@ -75,6 +77,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.path.startswith("/api/") or exc.status < 400:
             raise
         code = HTTP_CODES.get(exc.status, "http_error")
+        if (metrics := request.app.get(METRICS)) is not None:
+            metrics.error("http", code)
         message = (
             exc.reason
             if exc.status != 413
@@ -83,6 +87,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return web.json_response(error_body(code, message), status=exc.status)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
+        if (metrics := request.app.get(METRICS)) is not None:
+            metrics.error("http", "internal_error")
         if request.path.startswith("/api/"):
             return web.json_response(error_body("internal_error", "something went wrong on the server"), status=500)
         raise
@@ -90,7 +96,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 # Paths that never look at who is asking: opening a link makes a new session whatever the
 # browser held before, and static files and health checks are public.
-ANONYMOUS_PREFIXES = ("/j/", "/static/", "/healthz", "/log/", "/.well-known/")
+ANONYMOUS_PREFIXES = ("/j/", "/static/", "/healthz", "/readyz", "/metrics", "/log/", "/.well-known/")
 
 
 @web.middleware

@@ -15,7 +15,7 @@ import subprocess
 import time
 import zipfile
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +44,19 @@ class Process:
     data_dir: Path
     port: int
     proc: subprocess.Popen[bytes] | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        env = {**server_env(self.data_dir, self.url), "MEDIATE_MEDIA_LOOPBACK": "1", "MEDIATE_SEGMENT_SECONDS": "1.5"}
+        env = {
+            **server_env(self.data_dir, self.url),
+            "MEDIATE_MEDIA_LOOPBACK": "1",
+            "MEDIATE_SEGMENT_SECONDS": "1.5",
+            **self.extra_env,
+        }
         log = (self.data_dir / "server.log").open("ab")
         self.proc = subprocess.Popen(
             [*mediate_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir)],

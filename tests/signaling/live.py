@@ -21,6 +21,7 @@ EVENTS = (
     "chat",
     "caucus_notice",
     "replaced",
+    "restarting",
     "muted",
     "ended",
     "quality",

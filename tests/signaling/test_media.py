@@ -332,3 +332,24 @@ async def test_when_everyone_has_left_the_server_keeps_no_media_for_the_session(
         await client.peer.sio.disconnect()
         await client.close()
     await eventually(lambda: meeting.session_id not in server.rooms)
+
+
+async def test_metrics_show_the_sessions_participants_and_streams_the_server_forwards(meeting: Meeting, trio: Trio) -> None:
+    from tests.ops.test_readiness_and_metrics import scrape, value
+
+    host, applicant, respondent = await everyone(meeting, trio)
+    a, r, m = meeting.id("applicant"), meeting.id("respondent"), meeting.host_id
+    await frames_flow(host, a)
+    await frames_flow(applicant, r)
+    await frames_flow(respondent, m)
+    # Three participants, each receiving audio and video of the two others: 12 streams.
+    samples = await scrape(meeting)
+    assert value(samples, "mediate_live_sessions") == 1
+    assert value(samples, "mediate_participants") == 3
+    assert value(samples, "mediate_forwarded_streams") == 12
+    # In a caucus with the applicant, only the mediator and the applicant hear and see each other.
+    peer = next(p for p in meeting.peers if p.name == "刘")
+    assert (await peer.call("caucus_start", {"caucus_id": "c1", "member_ids": [a]}))["ok"]
+    await frames_flow(host, a)
+    samples = await scrape(meeting)
+    assert value(samples, "mediate_forwarded_streams") == 4

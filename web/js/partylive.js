@@ -29,7 +29,8 @@ export class PartyLive {
     this.checkHost = h('div', { class: 'check-host' });
     this.waitVideo = h('video', { autoplay: true, playsinline: true, muted: true, class: 'preview mirrored', dataset: { testid: 'wait-preview' } });
     this.waitVideo.muted = true;
-    this.signaling = new Signaling();
+    // The session id also goes in the handshake's query: a load balancer routes a session's people together by it.
+    this.signaling = new Signaling({ sessionId: (data.session && data.session.id) || null });
     this.consent = new ConsentCard({ signaling: this.signaling, keys, onChange: () => this.room && this.room.renderBanners() });
     this.waitBanners = h('div', { class: 'live-banners', 'aria-live': 'polite' });
     this.media = new MediaSession(this.signaling, {

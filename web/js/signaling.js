@@ -37,12 +37,17 @@ export class Signaling {
     this.listeners = new Map();
     this.connectedOnce = false;
     this.closed = false;
+    this.restartAfterMs = 0;
+    this.retryTimer = null;
     this.socket = io(NAMESPACE, {
       // WebSocket first; long-polling if a proxy refuses WebSockets.
       transports: ['websocket', 'polling'],
       tryAllTransports: true,
       withCredentials: true,
       auth: sessionId ? { session_id: sessionId } : {},
+      // ?session=<id> on every request of the connection: deploy/nginx routes by it, so that everyone
+      // in one session reaches the process that carries its media.
+      query: sessionId ? { session: sessionId } : {},
       reconnection: true,
       reconnectionDelay: 1000,
       reconnectionDelayMax: 5000,
@@ -56,14 +61,31 @@ export class Signaling {
       this.emitLocal('connect', { first });
       if (!first) this.emitLocal('reconnect', {});
     });
+    // The server is stopping (PROTOCOL.md, "Restarts"): it closes this connection next; come back
+    // after the delay it gives, to another process or to it restarted. Our place is kept meanwhile.
+    s.on('restarting', (payload) => {
+      this.restartAfterMs = Math.max(500, Math.min(10_000, Number(payload && payload.retry_after_ms) || 1500));
+    });
     s.on('disconnect', (reason) => {
-      // "io server disconnect" (removed, replaced, ended) and "io client disconnect" are final.
+      // "io server disconnect" (removed, replaced, ended) and "io client disconnect" are final,
+      // except after "restarting".
+      if (!this.closed && reason === 'io server disconnect' && this.restartAfterMs) {
+        this.emitLocal('disconnect', { reason, willReconnect: true });
+        this.emitLocal('reconnecting', { attempt: 1 });
+        this.retryLater(this.restartAfterMs);
+        this.restartAfterMs = 0;
+        return;
+      }
       const willReconnect = !this.closed && reason !== 'io server disconnect' && reason !== 'io client disconnect';
       this.emitLocal('disconnect', { reason, willReconnect });
     });
     s.on('connect_error', (err) => {
       const data = err && err.data;
-      if (data && data.code) {
+      if (data && data.code === 'restarting') {
+        // Reached a process that is itself stopping: try again shortly.
+        this.emitLocal('reconnecting', { attempt: 1 });
+        this.retryLater(2000);
+      } else if (data && data.code) {
         // The server refused us (not authenticated, removed, locked, ended…): Socket.IO does not retry.
         this.emitLocal('refused', { code: data.code, message: err.message });
       } else if (!s.active) {
@@ -72,6 +94,13 @@ export class Signaling {
     });
     s.io.on('reconnect_attempt', (attempt) => this.emitLocal('reconnecting', { attempt }));
     s.onAny((event, payload) => this.emitLocal(event, payload));
+  }
+
+  retryLater(ms) {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      if (!this.closed && !this.socket.connected) this.socket.connect();
+    }, ms);
   }
 
   /** Open the connection (listeners should be in place first). */
@@ -127,6 +156,7 @@ export class Signaling {
   /** Close for good (leaving the session, or after removed/replaced/ended). */
   close() {
     this.closed = true;
+    clearTimeout(this.retryTimer);
     this.socket.disconnect();
   }
 }

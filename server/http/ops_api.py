@@ -1,0 +1,60 @@
+"""``/readyz`` and ``/metrics``: what a load balancer and Prometheus ask a process.
+
+``/healthz`` (in :mod:`server.http.pages`) says the process is alive and its database answers;
+``/readyz`` says it should be given new work: it is not starting or draining, and its database
+answers. ``/metrics`` is Prometheus's text format; it holds counts, never names or ids, but
+it is for the operator's network only (see ``deploy/nginx``).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from sqlalchemy import text
+
+from server.http.context import LIFECYCLE, METRICS
+from server.http.pages import ENGINE
+from server.ops.metrics import CONTENT_TYPE
+
+
+async def readyz(request: web.Request) -> web.StreamResponse:
+    lifecycle = request.app[LIFECYCLE]
+    if lifecycle.state != "ready":
+        return web.json_response({"status": lifecycle.state}, status=503, headers={"Cache-Control": "no-store"})
+    try:
+        async with request.app[ENGINE].connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any database failure means not ready
+        return web.json_response({"status": "unavailable", "database": str(exc)[:200]}, status=503)
+    return web.json_response({"status": "ready"}, headers={"Cache-Control": "no-store"})
+
+
+async def metrics(request: web.Request) -> web.StreamResponse:
+    body = request.app[METRICS].exposition()
+    response = web.Response(body=body, headers={"Cache-Control": "no-store"})
+    response.headers["Content-Type"] = CONTENT_TYPE
+    return response
+
+
+@web.middleware
+async def count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Requests by method and status class (``2xx``…); the path is left out (ids would explode it)."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        request.app[METRICS].http_requests.labels(method=method_of(request), status=f"{exc.status // 100}xx").inc()
+        raise
+    except BaseException:
+        request.app[METRICS].http_requests.labels(method=method_of(request), status="5xx").inc()
+        raise
+    request.app[METRICS].http_requests.labels(method=method_of(request), status=f"{response.status // 100}xx").inc()
+    return response
+
+
+def method_of(request: web.Request) -> str:
+    return request.method if request.method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS") else "other"
+
+
+def install(app: web.Application) -> None:
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)

@@ -1,0 +1,1 @@
+"""What operators see of a running process: readiness, metrics, logs, and how it stops."""

@@ -1,0 +1,81 @@
+"""Prometheus metrics of one process, all named ``mediate_*``.
+
+Each app has its own registry (several apps run in one test process, and no module keeps
+state). Counters and histograms are fed where things happen, through small callbacks that the
+composition root hands to the domain (the domain never imports this module); gauges of live
+state (sessions, participants, forwarded streams, connections) are read when Prometheus scrapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+#: Seconds: a signaling ack is expected in milliseconds; a media_start (ICE gathering) may take a second.
+ACK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+#: Seconds: an append is one transaction (a lock on the case's chain row, a few inserts).
+APPEND_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.live_sessions = Gauge("mediate_live_sessions", "Sessions whose media this process carries", registry=r)
+        self.participants = Gauge("mediate_participants", "Participants with a peer connection to this process", registry=r)
+        self.forwarded_streams = Gauge(
+            "mediate_forwarded_streams", "Audio/video/screen streams this process forwards to a subscriber right now", registry=r
+        )
+        self.signaling_connections = Gauge(
+            "mediate_signaling_connections", "Socket.IO connections to /live on this process", registry=r
+        )
+        self.recordings_running = Gauge("mediate_recordings_running", "Recordings being written by this process", registry=r)
+        self.draining = Gauge("mediate_draining", "1 while the process is stopping (admits no one new)", registry=r)
+        self.recording_bytes = Counter(
+            "mediate_recording_bytes", "Sealed recording bytes written (segments, before encryption overhead)", registry=r
+        )
+        self.recording_segments = Counter("mediate_recording_segments", "Recording segments written", registry=r)
+        self.signaling_ack = Histogram(
+            "mediate_signaling_ack_seconds",
+            "Time from a /live event's arrival to its ack",
+            ["event"],
+            buckets=ACK_BUCKETS,
+            registry=r,
+        )
+        self.ledger_append = Histogram(
+            "mediate_ledger_append_seconds",
+            "Time to check and store a batch of evidence records (one transaction)",
+            buckets=APPEND_BUCKETS,
+            registry=r,
+        )
+        self.ledger_records = Counter("mediate_ledger_records", "Evidence records accepted into the log", registry=r)
+        self.errors = Counter(
+            "mediate_errors", "Requests and events answered with an error, by where and kind", ["where", "kind"], registry=r
+        )
+        self.http_requests = Counter(
+            "mediate_http_requests", "HTTP requests answered, by method and status class", ["method", "status"], registry=r
+        )
+
+    # -- feeding ----------------------------------------------------------------------------------
+
+    def watch(self, gauge: Gauge, read: Callable[[], float]) -> None:
+        """Read ``gauge`` from live state at scrape time."""
+        gauge.set_function(read)
+
+    def error(self, where: str, kind: str) -> None:
+        self.errors.labels(where=where, kind=kind[:40]).inc()
+
+    def segment_written(self, size: int) -> None:
+        self.recording_segments.inc()
+        self.recording_bytes.inc(size)
+
+    def appended(self, seconds: float, records: int) -> None:
+        self.ledger_append.observe(seconds)
+        self.ledger_records.inc(records)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

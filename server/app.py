@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 
 import socketio
 from aiohttp import web
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from recordings.crypto import MasterKey
@@ -63,7 +62,7 @@ from server.settings import Settings
 from signaling.media import MediaServer
 from signaling.namespace import attach as attach_signaling
 from signaling.owners import LocalOwners, MediaOwners, RedisOwners
-from signaling.redis_rooms import RedisRooms
+from signaling.redis_rooms import RedisRooms, connect
 from signaling.rooms import MemoryRooms, Rooms
 
 log = logging.getLogger(__name__)
@@ -131,7 +130,7 @@ def live_rooms(app: web.Application, settings: Settings) -> tuple[Rooms, socketi
     and the sessions' media owners (signaling/owners.py)."""
     if settings.redis_url is None:
         return MemoryRooms(), None, LocalOwners()
-    client = Redis.from_url(settings.redis_url)
+    client = connect(settings.redis_url)
 
     async def close_redis(app: web.Application) -> AsyncIterator[None]:
         yield

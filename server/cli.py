@@ -390,7 +390,9 @@ def parser() -> argparse.ArgumentParser:
         "--clients", type=int, help="api: concurrent clients (default 50); cluster: Socket.IO clients (default 1000)"
     )
     bench.add_argument(
-        "--seconds", type=float, help="api: seconds per call; media, recording: seconds per measurement (default 10; recording 8)"
+        "--seconds",
+        type=float,
+        help="api: seconds per call; media, recording, cluster: seconds per measurement (default 10; recording and cluster 8)",
     )
     bench.set_defaults(func=cmd_bench)
     return top

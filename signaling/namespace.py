@@ -648,6 +648,19 @@ class LiveNamespace(RecordingEvents, MediaEvents, socketio.AsyncNamespace):  # t
 
     # -- delivery ------------------------------------------------------------------------------
 
+    async def emit(self, event: str, data: Any = None, to: str | None = None, **kwargs: Any) -> None:
+        """To a connection of this process, directly; through Redis only to one elsewhere.
+
+        python-socketio's Redis manager publishes every emit to every process, even one to a
+        connection of the emitting process; each process then decodes all of them. With nginx
+        keeping a session's connections on one process that is nearly every emit, and it made two
+        processes acknowledge fewer events than one (``mediate bench cluster``).
+        """
+        target = to or kwargs.get("room")
+        if target is not None and self.server.manager.is_connected(target, kwargs.get("namespace") or self.namespace):
+            kwargs["ignore_queue"] = True
+        await super().emit(event, data, to=to, **kwargs)
+
     async def _send(self, room: Room, participant_id: str, event: str, data: dict[str, Any]) -> None:
         connection = room.connections.get(participant_id)
         if connection is not None:

@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import WatchError
 
 from signaling.rooms import Member, Room, Rooms, Seat
@@ -26,6 +26,19 @@ from signaling.routing import Caucus, Participant, RoomState
 ROOM_TTL = 24 * 3600
 #: Optimistic transactions retried this often before giving up (only under heavy contention).
 MAX_RETRIES = 50
+#: Connections one process keeps to Redis, and how long a command waits for one when all are busy.
+POOL_SIZE = 100
+POOL_WAIT_SECONDS = 10.0
+
+
+def connect(url: str) -> Redis:
+    """The process's Redis client.
+
+    redis-py's default pool fails a command at once ("Too many connections") when its 100
+    connections are busy; a burst of events from a thousand clients does that, and each failure
+    became an ``internal_error`` ack. A blocking pool makes the command wait for a connection.
+    """
+    return Redis(connection_pool=BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE, timeout=POOL_WAIT_SECONDS))
 
 
 class RedisRooms(Rooms):

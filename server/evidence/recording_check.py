@@ -75,9 +75,7 @@ def _seconds(text: str) -> float:
 def check(records: dict[int, Record], files: dict[str, bytes], add: Report) -> list[RecordingCoverage]:
     """Findings through ``add``; returns each recording's coverage."""
     by_recording = _manifests(records)
-    deleted = {
-        str(r.claim.public.get("recording")): seq for seq, r in records.items() if r.claim.type == "recording_deleted"
-    }
+    deleted = {str(r.claim.public.get("recording")): seq for seq, r in records.items() if r.claim.type == "recording_deleted"}
     listed: set[str] = set()
     coverage: list[RecordingCoverage] = []
     hashes_in_bundle = {}

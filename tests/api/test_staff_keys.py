@@ -106,7 +106,9 @@ async def test_a_passkey_whose_counter_goes_back_is_refused(world: World) -> Non
     case = await open_case(liu, "C-1")
     passkey = SoftAuthenticator("es256")
     started = await liu.call("POST", "/api/v1/me/keys/passkey", expect=201)
-    credential = passkey.register(unb64url(started["options"]["challenge"]), rp_id=settings.webauthn_rp_id, origin=settings.webauthn_origin)
+    credential = passkey.register(
+        unb64url(started["options"]["challenge"]), rp_id=settings.webauthn_rp_id, origin=settings.webauthn_origin
+    )
     key = await liu.call("POST", f"/api/v1/me/keys/passkey/{started['challenge']}", {"credential": credential}, expect=201)
 
     def signed(statement_b64: str, count: int | None = None) -> dict[str, object]:
@@ -120,5 +122,7 @@ async def test_a_passkey_whose_counter_goes_back_is_refused(world: World) -> Non
     await liu.call("POST", f"/api/v1/signatures/{first['challenge']}", {"credential": signed(first["statement"])}, expect=201)
     # A clone of the authenticator, still at the counter of its first use.
     second = await liu.call("POST", f"/api/v1/cases/{case['id']}/identity-checks/signed", check, expect=201)
-    cloned = await liu.call("POST", f"/api/v1/signatures/{second['challenge']}", {"credential": signed(second["statement"], count=1)}, expect=422)
+    cloned = await liu.call(
+        "POST", f"/api/v1/signatures/{second['challenge']}", {"credential": signed(second["statement"], count=1)}, expect=422
+    )
     assert "count" in cloned["error"]["message"].lower() or "counter" in cloned["error"]["message"].lower()

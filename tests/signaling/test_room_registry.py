@@ -17,7 +17,7 @@ import pytest
 from redis.asyncio import Redis
 
 from server.errors import Forbidden
-from signaling.redis_rooms import RedisRooms, decode, encode
+from signaling.redis_rooms import POOL_SIZE, RedisRooms, connect, decode, encode
 from signaling.rooms import Member, MemoryRooms, Room, Rooms, Seat
 from signaling.routing import RoomState
 
@@ -38,7 +38,7 @@ async def registries(request: pytest.FixtureRequest) -> AsyncIterator[Maker]:
     clients: list[Redis] = []
 
     def make() -> Rooms:
-        client = Redis.from_url(REDIS_URL)
+        client = connect(REDIS_URL)  # the client `mediate serve` makes
         clients.append(client)
         return RedisRooms(client, prefix)
 
@@ -107,6 +107,20 @@ async def test_changes_racing_from_two_processes_are_all_kept(registries: Maker)
     await asyncio.gather(*(raise_hand(one if i % 2 else two, pid) for i, pid in enumerate(hands)))
     room = await one.get("s1")
     assert room is not None and room.hands == frozenset(hands)
+
+
+async def test_a_burst_larger_than_the_connection_pool_waits_for_connections_instead_of_failing(registries: Maker) -> None:
+    """A thousand clients sending at once once made every command past the pool's size fail
+    ("Too many connections"), and each failure an ``internal_error`` ack."""
+    rooms = registries()
+    room = await rooms.open("s1", "host", "刘调解员")
+    pids = [f"p{i}" for i in range(3 * POOL_SIZE)]
+    for pid in pids:
+        room = with_party(room, pid, f"sid-{pid}")
+    await rooms.update("s1", lambda _: room)
+
+    seats = await asyncio.gather(*(rooms.locate(f"sid-{pid}") for pid in pids))
+    assert [seat.participant_id if seat else None for seat in seats] == pids
 
 
 def test_a_room_with_everything_in_it_is_stored_and_read_back_unchanged() -> None:

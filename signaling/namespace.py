@@ -636,7 +636,11 @@ class LiveNamespace(RecordingEvents, MediaEvents, socketio.AsyncNamespace):  # t
         gets ``restarting`` and is closed; its participant keeps their place for the grace period,
         as after any dropped connection, and the browser connects again by itself.
         """
+        recorded = set(self._recorders)
         await self.close_recordings()
+        for session_id in list(self.media.rooms):
+            # Several processes: participants elsewhere start media again on a process that stays.
+            await self.owners.hand_over(session_id, resume_recording=session_id in recorded)
         connections = list(self._principals)
         log.info("draining: telling %d connection(s) to reconnect", len(connections))
         for sid in connections:

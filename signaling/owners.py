@@ -19,6 +19,11 @@ notice within a few seconds and tell their participants ``media_failed``; their 
 media again, the first ``media_start`` claims the session for its process (``on_claimed``: that
 process marks the dead owner's recording interrupted and resumes recording), and everyone's
 media flows through the new owner. A call the owner does not answer drops its claim too.
+
+An owner that stops in good order (SIGTERM) finishes its recordings, then *hands over* each
+session: it leaves a note that the session was being recorded, drops its claim and says so on
+the shared channel; the other processes tell their participants ``media_failed`` at once, and
+the process that claims the session next finds the note and records again.
 """
 
 from __future__ import annotations
@@ -49,6 +54,9 @@ HEARTBEAT = 1.0
 ALIVE_TTL_MS = 3_000
 #: How long a process waits for the owner to answer before giving up on it.
 CALL_TIMEOUT = 8.0
+#: A session whose owner stopped (SIGTERM) while recording it is recorded again by the next owner
+#: if its media starts again within this long (milliseconds); later, the mediator decides again.
+RESUME_TTL_MS = 120_000
 
 #: Runs a request carried to the owner and returns its answer (the event's ack).
 OnCall = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -109,6 +117,12 @@ class MediaOwners(Protocol):
     async def changed(self, session_id: str) -> None:
         """Tell the other processes that this session's room changed."""
 
+    async def hand_over(self, session_id: str, *, resume_recording: bool) -> None:
+        """This process is stopping: give up the session's media and have it started elsewhere."""
+
+    async def take_resume(self, session_id: str) -> bool:
+        """Whether the session's last owner stopped while recording it (answered once)."""
+
     async def release(self, session_id: str) -> None:
         """This process no longer carries the session's media."""
 
@@ -140,6 +154,12 @@ class LocalOwners:
 
     async def release(self, session_id: str) -> None:
         return None
+
+    async def hand_over(self, session_id: str, *, resume_recording: bool) -> None:
+        return None  # the rooms stop with the process: there is no one to hand them to
+
+    async def take_resume(self, session_id: str) -> bool:
+        return False
 
     async def owned_elsewhere(self, session_id: str) -> bool:
         return False
@@ -182,6 +202,9 @@ class RedisOwners:
 
     def _alive(self, process_id: str) -> str:
         return f"{self.prefix}:media-alive:{process_id}"
+
+    def _resume(self, session_id: str) -> str:
+        return f"{self.prefix}:media-resume:{session_id}"
 
     @property
     def _changes(self) -> str:
@@ -247,6 +270,18 @@ class RedisOwners:
         self._owned.discard(session_id)
         await self.redis.eval(DROP, 1, self._key(session_id), self.process_id)
 
+    async def hand_over(self, session_id: str, *, resume_recording: bool) -> None:
+        if resume_recording:
+            await self.redis.set(self._resume(session_id), self.process_id, px=RESUME_TTL_MS)
+        # The claim goes before the word: a participant told to start again must not reach us.
+        await self.release(session_id)
+        message = {"session_id": session_id, "from": self.process_id, "handed_over": True}
+        await self.redis.publish(self._changes, json.dumps(message))
+        log.info("session %s: media handed over (recording to resume: %s)", session_id, resume_recording)
+
+    async def take_resume(self, session_id: str) -> bool:
+        return await self.redis.getdel(self._resume(session_id)) is not None
+
     async def start(self, on_call: OnCall, on_changed: OnSession, on_lost: OnSession, on_claimed: OnSession) -> None:
         self._on_call, self._on_changed, self._on_lost, self._on_claimed = on_call, on_changed, on_lost, on_claimed
         await self.redis.set(self._alive(self.process_id), "1", px=ALIVE_TTL_MS)
@@ -272,8 +307,16 @@ class RedisOwners:
         channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
         data = json.loads(message["data"])
         if channel == self._changes:
-            if data.get("from") != self.process_id and data.get("session_id") in self._owned and self._on_changed:
-                self._spawn(self._on_changed(str(data["session_id"])))
+            session_id = str(data.get("session_id"))
+            if data.get("from") == self.process_id:
+                return
+            if data.get("handed_over"):
+                # Its owner is stopping: whoever here gets media from it starts again (and claims it).
+                self._watched.pop(session_id, None)
+                if self._on_lost is not None:
+                    self._spawn(self._on_lost(session_id))
+            elif session_id in self._owned and self._on_changed:
+                self._spawn(self._on_changed(session_id))
         elif "answer" in data:
             waiting = self._waiting.get(str(data.get("id")))
             if waiting is not None and not waiting.done():

@@ -31,6 +31,7 @@ from signaling.background import Background
 from signaling.media import MediaServer
 from signaling.media_events import Handler
 from signaling.messages import ConsentGive, Empty, ack_ok
+from signaling.owners import MediaOwners
 from signaling.rooms import Room, Rooms, Seat, require_host
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class RecordingEvents:
     services: Services
     rooms: Rooms
     media: MediaServer
+    owners: MediaOwners
     _principals: dict[str, Staff | PartyPrincipal]
     _background: Background
     #: The running recorder of each session being recorded.
@@ -184,22 +186,30 @@ class RecordingEvents:
         return active, since
 
     async def resume_after_failover(self, session_id: str) -> None:
-        """This process has just taken over a session whose media process died.
+        """This process has just taken over a session whose media process died or stopped.
 
-        The dead process's recording of it is marked interrupted (a ``recording_interrupted``
+        A dead process's recording of it is marked interrupted (a ``recording_interrupted``
         record names the last segment it wrote; nothing it wrote changes). If the session was
-        being recorded, a new recording starts here at once, continuing the same chain: the
-        time between the two is the logged gap. Everyone's consent still stands, as after a
-        dropped connection.
+        being recorded (by the dead process, or by one that stopped in good order and left a
+        note, signaling/owners.py), a new recording starts here at once, continuing the same
+        chain: the time between the two is the logged gap. Everyone's consent still stands, as
+        after a dropped connection.
         """
         interrupted = await self.services.recordings.recover(session_id=session_id)
+        handed_over = await self.owners.take_resume(session_id)
         room = await self.rooms.get(session_id)
-        if room is None or room.recording is None or room.ended:
+        if room is None or room.ended:
             return
-        if room.recording not in interrupted:
-            return  # stopped meanwhile, or already taken over
+        if room.recording is not None:
+            if room.recording not in interrupted:
+                return  # stopped meanwhile, or already taken over
+            reason = f"resumes recording {room.recording} after its process died"
+        elif handed_over:
+            reason = "resumes the recording its stopping process finished"
+        else:
+            return
         active, _ = await self._begin_recording(session_id, room.host_id)
-        log.warning("session %s: recording %s resumes recording %s after its process died", session_id, active.id, room.recording)
+        log.warning("session %s: recording %s %s", session_id, active.id, reason)
 
     async def _record_stop(self, sid: str, seat: Seat, payload: Empty) -> dict[str, Any]:
         room = await self.rooms.get(seat.session_id)

@@ -37,7 +37,7 @@ from recordings.recorder import Gap, PendingSegment
 from recordings.storage import Storage, StorageError, segment_name
 from server.domain.ledger import Ledger
 from server.errors import Conflict, NotFound
-from server.evidence.records import Claim, body_hash, canonical, make_body, timestamp
+from server.evidence.records import Claim, Record, body_hash, canonical, make_body, timestamp
 from server.models import (
     Case,
     EvidencePending,
@@ -54,6 +54,8 @@ log = logging.getLogger(__name__)
 #: A manifest at least this often while segments come (the issue asks for at most 10 s).
 MANIFEST_SECONDS = 5.0
 MAX_SEGMENTS_PER_MANIFEST = 100
+#: The records that list a recording's segments.
+MANIFESTS = ("segment_manifest", "recording_interrupted")
 
 FailureHandler = Callable[[str], Awaitable[None]]
 
@@ -343,18 +345,15 @@ class Recordings:
         if elsewhere is not None:
             rows = [row for row in rows if not await elsewhere(row.session_id)]
         for row in rows:
-            segments = await self.segments_after(row.id, row.manifested_index - 1)
-            if segments and segments[0].index == row.manifested_index:
-                prev_head, segments = segments[0].head, segments[1:]
-            else:
-                prev_head = row.base_head
+            manifested, prev_head = await self._last_manifested(row)
+            segments = await self.segments_after(row.id, manifested)
             await self.sign_and_log(
                 row.case_id,
                 "recording_interrupted",
                 {
                     "recording": row.id,
                     "session": row.session_id,
-                    "from": row.manifested_index + 1,
+                    "from": manifested + 1,
                     "to": row.last_index,
                     "prev_head": prev_head,
                     "head": row.head,
@@ -368,6 +367,27 @@ class Recordings:
                 fresh.manifested_index = row.last_index
             log.warning("recording %s was interrupted; segments up to %d are kept", row.id, row.last_index)
         return [row.id for row in rows]
+
+    async def _last_manifested(self, row: Recording) -> tuple[int, str]:
+        """The last segment index a logged manifest of the recording lists, and the chain head there.
+
+        The log decides, not ``row.manifested_index``: a manifest is logged, then noted in the
+        row, in two transactions, and a process killed between the two leaves the row behind.
+        Going by the row would list those segments a second time and break the manifests' chain.
+        """
+        index, head = row.base_index, row.base_head
+        async with self.maker() as db:
+            entries = [
+                *await db.scalars(select(LogEntry.entry).where(LogEntry.case_id == row.case_id, LogEntry.type.in_(MANIFESTS))),
+                *await db.scalars(
+                    select(EvidencePending.entry).where(EvidencePending.case_id == row.case_id, EvidencePending.type.in_(MANIFESTS))
+                ),
+            ]
+        for entry in entries:
+            public = Record.from_entry(entry).claim.public
+            if public.get("recording") == row.id and isinstance(public.get("to"), int) and public["to"] >= index:
+                index, head = public["to"], str(public["head"])
+        return index, head
 
     async def segments_after(self, recording_id: str, index: int) -> list[StoredSegment]:
         async with self.maker() as db:

@@ -47,3 +47,59 @@ async def test_segments_written_while_a_manifest_is_logged_go_into_the_next_one(
     assert len(manifests) >= 3, "several manifests were logged while segments kept coming"
     [coverage] = report.recordings
     assert coverage["status"] == "complete"
+
+
+class Killed(Exception):
+    """The process dies here (SIGKILL): nothing after this point runs."""
+
+
+async def test_a_process_killed_between_logging_a_manifest_and_noting_it_keeps_every_segment_listed_once(
+    meeting: Meeting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A manifest is logged, then noted in the recording's row, in two transactions. Killed in
+    between, the row is behind the log; the recovery goes by the log, so no segment is listed
+    twice and the bundle verifies."""
+    services = meeting.world.services
+    monkeypatch.setattr(recordings_module, "MANIFEST_SECONDS", 3600.0)  # manifests only when asked
+    active = await services.recordings.start(meeting.session_id, meeting.host_id)
+    t0 = time.time()
+
+    async def write(indexes: range) -> None:
+        for i in indexes:
+            frames = [Frame("video", i * 1000, KEY, True), Frame("video", i * 1000 + 33, KEY[:50])]
+            active.segment(PendingSegment(meeting.host_id, frames, t0 + i, t0 + i + 0.9, 1))
+        for _ in range(100):
+            if len(await segments_of(meeting, active.id)) == indexes.stop - 1:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("the segments were not written")
+
+    await write(range(1, 4))
+    assert await active.manifest() is not None  # segments 1-3, logged and noted
+    await write(range(4, 7))
+    logging_record = services.recordings.sign_and_log
+
+    async def log_then_die(*args: Any, **kwargs: Any) -> int:
+        await logging_record(*args, **kwargs)
+        raise Killed
+
+    monkeypatch.setattr(services.recordings, "sign_and_log", log_then_die)
+    with pytest.raises(Killed):
+        await active.manifest()  # segments 4-6 are in the log; the row still says 3
+    for task in (active._worker, active._ticker):
+        task.cancel()
+    services.recordings.active.pop(meeting.session_id)
+    monkeypatch.setattr(services.recordings, "sign_and_log", logging_record)
+
+    # The next start of the process (or the process taking the session over) recovers it.
+    assert await services.recordings.recover(session_id=meeting.session_id) == [active.id]
+    report = verify_bundle(io.BytesIO(await export(meeting)))
+    assert report.ok, render(report, "en")
+    assert [r.type for r in report.records if r.type in ("segment_manifest", "recording_interrupted")] == [
+        "segment_manifest",
+        "segment_manifest",
+        "recording_interrupted",
+    ]
+    [coverage] = report.recordings
+    assert coverage["status"] == "interrupted"
+    assert coverage["participants"][meeting.host_id]["recorded_seconds"] == pytest.approx(5.9, abs=0.1)  # 1.0 s to 6.9 s

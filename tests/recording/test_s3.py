@@ -77,8 +77,14 @@ async def test_a_session_recorded_to_an_object_store_is_watched_and_its_bundle_e
     everyone = {s.id("host"), s.id("applicant"), s.id("respondent")}
     assert {seg.participant_id for seg in segments} == everyone and len(segments) >= 2 * len(everyone)
 
-    # Every segment is an object in the bucket under the prefix, and nothing is on the local disk.
-    assert await s3_place.keys() == sorted(PREFIX + seg.name for seg in segments)
+    # Every segment is an object in the bucket under the prefix, beside each participant's file to
+    # watch (made in the background right after the stop), and nothing is on the local disk.
+    to_watch = {PREFIX + derived_name(recording.id, pid) for pid in everyone}
+    for _ in range(300):
+        if to_watch <= set(await s3_place.keys()):
+            break
+        await asyncio.sleep(0.1)
+    assert await s3_place.keys() == sorted([PREFIX + seg.name for seg in segments] + list(to_watch))
     assert not services.settings.resolved_recordings_dir.exists() and on_disk(services.settings) == []
     # Sealed at rest; opened with the recording's key, each hashes to what the database holds.
     key = services.recordings.master.unwrap(recording.wrapped_key)

@@ -149,7 +149,9 @@ def create_app(
     senders: dict[str, Sender] | None = None,
 ) -> web.Application:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = db.make_engine(settings.resolved_database_url)
+    engine = db.make_engine(
+        settings.resolved_database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+    )
     services = make_services(settings, engine, senders)
     app = web.Application(
         client_max_size=settings.max_body_bytes,

@@ -45,7 +45,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def with_services(settings: Settings, work: Callable[[Services], Awaitable[Any]]) -> Any:
     async def run() -> Any:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = db.make_engine(settings.resolved_database_url)
+        engine = db.make_engine(
+            settings.resolved_database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+        )
         try:
             await db.upgrade(engine)
             services = make_services(settings, engine)

@@ -27,6 +27,9 @@ class Settings:
     port: int = 8080
     data_dir: Path = field(default_factory=lambda: Path("data"))
     database_url: str | None = None
+    # PostgreSQL only (SQLite has one connection): connections each process keeps, and may add.
+    database_pool_size: int = 10
+    database_max_overflow: int = 20
     # The address people reach the server at; party links are built from it.
     public_url: str | None = None
     default_timezone: str = DEFAULT_TIMEZONE
@@ -172,6 +175,12 @@ class Settings:
             port=integer("MEDIATE_PORT", cls.port),
             data_dir=Path(text("MEDIATE_DATA_DIR") or "data"),
             database_url=normalise_database_url(database_url) if database_url else None,
+            database_pool_size=at_least(
+                "MEDIATE_DATABASE_POOL_SIZE", integer("MEDIATE_DATABASE_POOL_SIZE", cls.database_pool_size), 1
+            ),
+            database_max_overflow=at_least(
+                "MEDIATE_DATABASE_MAX_OVERFLOW", integer("MEDIATE_DATABASE_MAX_OVERFLOW", cls.database_max_overflow), 0
+            ),
             public_url=text("MEDIATE_PUBLIC_URL"),
             default_timezone=timezone,
             booking_buffer_minutes=integer("MEDIATE_BOOKING_BUFFER_MINUTES", 15),
@@ -235,6 +244,12 @@ def parse_ice_servers(raw: str | None) -> tuple[dict[str, Any], ...]:
                 server[key] = str(entry[key])
         servers.append(server)
     return tuple(servers)
+
+
+def at_least(name: str, value: int, least: int) -> int:
+    if value < least:
+        raise SettingsError(f"{name} must be at least {least}, not {value}")
+    return value
 
 
 def redis_url(raw: str | None) -> str | None:

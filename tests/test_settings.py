@@ -125,3 +125,14 @@ def test_recordings_go_to_an_object_store_when_a_bucket_is_named() -> None:
 def test_a_half_or_wrongly_configured_object_store_stops_the_start(env: dict[str, str], says: str) -> None:
     with pytest.raises(SettingsError, match=says):
         Settings.from_env(env)
+
+
+def test_the_database_pool_is_sized_from_the_environment_and_a_nonsense_size_is_refused() -> None:
+    default = Settings.from_env({})
+    assert (default.database_pool_size, default.database_max_overflow) == (10, 20)
+    set_ = Settings.from_env({"MEDIATE_DATABASE_POOL_SIZE": "4", "MEDIATE_DATABASE_MAX_OVERFLOW": "0"})
+    assert (set_.database_pool_size, set_.database_max_overflow) == (4, 0)
+    with pytest.raises(SettingsError, match="MEDIATE_DATABASE_POOL_SIZE must be at least 1, not 0"):
+        Settings.from_env({"MEDIATE_DATABASE_POOL_SIZE": "0"})
+    with pytest.raises(SettingsError, match="MEDIATE_DATABASE_MAX_OVERFLOW must be a whole number"):
+        Settings.from_env({"MEDIATE_DATABASE_MAX_OVERFLOW": "lots"})

@@ -380,7 +380,9 @@ class Recordings:
             entries = [
                 *await db.scalars(select(LogEntry.entry).where(LogEntry.case_id == row.case_id, LogEntry.type.in_(MANIFESTS))),
                 *await db.scalars(
-                    select(EvidencePending.entry).where(EvidencePending.case_id == row.case_id, EvidencePending.type.in_(MANIFESTS))
+                    select(EvidencePending.entry).where(
+                        EvidencePending.case_id == row.case_id, EvidencePending.type.in_(MANIFESTS)
+                    )
                 ),
             ]
         for entry in entries:

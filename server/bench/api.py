@@ -101,7 +101,7 @@ async def open_bookable_case(
     ) as r:
         case_id = str((await r.json())["id"])
     for i in range(parties):
-        party = {"role": PARTY_ROLES[i], "name": f"当事人{i}", "phone": f"1380000{i:04d}"}
+        party = {"role": PARTY_ROLES[i % len(PARTY_ROLES)], "name": f"当事人{i}", "phone": f"1380000{i:04d}"}
         async with session.post(f"{base}/api/v1/cases/{case_id}/parties", json=party, headers=headers) as r:
             if r.status >= 400:
                 raise RuntimeError(f"adding a party failed: {r.status} {await r.text()}")

@@ -62,6 +62,7 @@ from server.settings import Settings
 from signaling.media import MediaServer
 from signaling.namespace import attach as attach_signaling
 from signaling.owners import LocalOwners, MediaOwners, RedisOwners
+from signaling.presence import LocalPresence, Presence, RedisPresence
 from signaling.redis_rooms import RedisRooms, connect
 from signaling.rooms import MemoryRooms, Rooms
 
@@ -125,11 +126,11 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     )
 
 
-def live_rooms(app: web.Application, settings: Settings) -> tuple[Rooms, socketio.AsyncManager | None, MediaOwners]:
-    """Rooms in this process, or (``MEDIATE_REDIS_URL``) in Redis with Socket.IO's Redis manager
-    and the sessions' media owners (signaling/owners.py)."""
+def live_rooms(app: web.Application, settings: Settings) -> tuple[Rooms, socketio.AsyncManager | None, MediaOwners, Presence]:
+    """Rooms in this process, or (``MEDIATE_REDIS_URL``) in Redis with Socket.IO's Redis manager,
+    the sessions' media owners (signaling/owners.py) and who holds which connection (signaling/presence.py)."""
     if settings.redis_url is None:
-        return MemoryRooms(), None, LocalOwners()
+        return MemoryRooms(), None, LocalOwners(), LocalPresence()
     client = connect(settings.redis_url)
 
     async def close_redis(app: web.Application) -> AsyncIterator[None]:
@@ -138,7 +139,13 @@ def live_rooms(app: web.Application, settings: Settings) -> tuple[Rooms, socketi
 
     app.cleanup_ctx.append(close_redis)
     manager = socketio.AsyncRedisManager(settings.redis_url, channel=f"{settings.redis_prefix}:socketio")
-    return RedisRooms(client, settings.redis_prefix), manager, RedisOwners(client, settings.redis_prefix)
+    owners = RedisOwners(client, settings.redis_prefix)
+    return (
+        RedisRooms(client, settings.redis_prefix),
+        manager,
+        owners,
+        RedisPresence(client, owners.process_id, settings.redis_prefix),
+    )
 
 
 def create_app(
@@ -172,7 +179,7 @@ def create_app(
     services.recordings.on_segment = metrics.segment_written
     metrics.watch(metrics.recordings_running, lambda: len(services.recordings.active))
     metrics.watch(metrics.draining, lambda: 1.0 if lifecycle.draining else 0.0)
-    rooms, manager, owners = live_rooms(app, settings)
+    rooms, manager, owners, presence = live_rooms(app, settings)
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         if migrate:
@@ -245,7 +252,17 @@ def create_app(
     witness_api.install(app, list(settings.witnesses))
     # Live signalling (Socket.IO at /socket.io/, namespace /live); rooms here or in Redis.
     media = MediaServer(list(settings.ice_servers), loopback=settings.media_loopback)
-    attach_signaling(app, services, rooms, media, lifecycle=lifecycle, metrics=metrics, client_manager=manager, owners=owners)
+    attach_signaling(
+        app,
+        services,
+        rooms,
+        media,
+        lifecycle=lifecycle,
+        metrics=metrics,
+        client_manager=manager,
+        owners=owners,
+        presence=presence,
+    )
 
     async def ready(app: web.Application) -> None:
         # After every cleanup context has started (they run first): the database is migrated,

@@ -58,6 +58,7 @@ from signaling.owners import (
     carried_principal,
     principal_from_json,
 )
+from signaling.presence import LocalPresence, Presence
 from signaling.recording_events import RecordingEvents
 from signaling.rooms import Member, Room, Rooms, Seat, participants_view, require_host, require_other
 from signaling.routing import MAIN_ROOM, ROLES, Role, RoutingError, chat_receivers
@@ -99,6 +100,7 @@ class LiveNamespace(RecordingEvents, MediaEvents, socketio.AsyncNamespace):  # t
         lifecycle: Lifecycle | None = None,
         metrics: Metrics | None = None,
         owners: MediaOwners | None = None,
+        presence: Presence | None = None,
     ) -> None:
         super().__init__(namespace)
         self.services = services
@@ -107,6 +109,7 @@ class LiveNamespace(RecordingEvents, MediaEvents, socketio.AsyncNamespace):  # t
         self.lifecycle = lifecycle or Lifecycle()
         self.metrics = metrics
         self.owners: MediaOwners = owners or LocalOwners()
+        self.presence: Presence = presence or LocalPresence()
         self.grace_seconds = services.settings.reconnect_grace_seconds
         self._background = Background(log, "/live background work")
         self._expiries: dict[tuple[str, str], asyncio.TimerHandle] = {}
@@ -257,6 +260,7 @@ class LiveNamespace(RecordingEvents, MediaEvents, socketio.AsyncNamespace):  # t
             view, member, principal = await self._identify(environ, auth)
             seat, replaced = await self._seat(sid, view, member)
             self._principals[sid] = principal
+            await self.presence.holds(sid)
         except DomainError as exc:
             log.info("/live connection refused: %s", exc.code)
             raise ConnectionRefusedError(exc.message, {"code": exc.code}) from None
@@ -361,6 +365,11 @@ class LiveNamespace(RecordingEvents, MediaEvents, socketio.AsyncNamespace):  # t
         """A dropped participant keeps their place for the grace period; an admitted one is *reconnecting*."""
         self._principals.pop(sid, None)
         self._started_at.pop(sid, None)
+        await self.presence.let_go(sid)
+        await self._left(sid)
+
+    async def _left(self, sid: str) -> None:
+        """The connection is gone (dropped here, or held by a process that died)."""
         seat = await self.rooms.locate(sid)
         if seat is None:
             return  # replaced, removed or refused: nothing to undo
@@ -382,6 +391,18 @@ class LiveNamespace(RecordingEvents, MediaEvents, socketio.AsyncNamespace):  # t
             await self._close_media(seat.session_id, seat.participant_id)
             self._schedule_expiry(seat.session_id, seat.participant_id)
         await self._broadcast(room)
+
+    async def _orphaned(self, connections: list[str]) -> None:
+        """A dead process held these connections (signaling/presence.py): they dropped with it."""
+        for sid in connections:
+            try:
+                await self._left(sid)
+            except Exception:
+                log.exception("a connection of a dead process could not be let go")
+
+    async def _forgotten(self) -> None:
+        """This process stalled and was taken for dead: its participants connect again to be seated again."""
+        await self._send_to_reconnect(list(self._principals))
 
     # -- grace period --------------------------------------------------------------------------
 
@@ -643,6 +664,9 @@ class LiveNamespace(RecordingEvents, MediaEvents, socketio.AsyncNamespace):  # t
             await self.owners.hand_over(session_id, resume_recording=session_id in recorded)
         connections = list(self._principals)
         log.info("draining: telling %d connection(s) to reconnect", len(connections))
+        await self._send_to_reconnect(connections)
+
+    async def _send_to_reconnect(self, connections: list[str]) -> None:
         for sid in connections:
             await self.emit(
                 "restarting", {"message": "the server is restarting; reconnecting", "retry_after_ms": RESTART_RETRY_MS}, to=sid
@@ -701,6 +725,7 @@ def attach(
     metrics: Metrics | None = None,
     client_manager: socketio.AsyncManager | None = None,
     owners: MediaOwners | None = None,
+    presence: Presence | None = None,
 ) -> socketio.AsyncServer:
     """Create the Socket.IO server, serve ``/live`` from ``rooms``, and attach it to ``app``.
 
@@ -717,7 +742,7 @@ def attach(
         logger=False,
         engineio_logger=False,
     )
-    namespace = LiveNamespace(services, rooms, media, lifecycle=lifecycle, metrics=metrics, owners=owners)
+    namespace = LiveNamespace(services, rooms, media, lifecycle=lifecycle, metrics=metrics, owners=owners, presence=presence)
     server.register_namespace(namespace)
     namespace.lifecycle.on_drain("live sessions", namespace.drain)
     if metrics is not None:
@@ -731,7 +756,9 @@ def attach(
     async def media_lifetime(app: web.Application) -> AsyncIterator[None]:
         namespace.start_quality_reports()
         await namespace.owners.start(namespace._carried, namespace._room_changed, namespace._owner_lost, namespace._taken_over)
+        await namespace.presence.start(namespace._orphaned, namespace._forgotten)
         yield
+        await namespace.presence.close()
         await namespace.close()
 
     app.cleanup_ctx.append(media_lifetime)

@@ -122,6 +122,11 @@ class Ledger:
         #: Told (seconds, records accepted) after each batch is checked and stored: the process's metrics.
         self.on_append: Callable[[float, int], None] | None = None
 
+    @property
+    def dialect(self) -> str:
+        """The database's SQLAlchemy dialect: "postgresql" or "sqlite" (one process)."""
+        return self._dialect
+
     # -- keys --------------------------------------------------------------------------------
 
     async def publish_platform_keys(self) -> None:

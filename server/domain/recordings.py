@@ -24,12 +24,12 @@ import contextlib
 import hashlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from recordings import chain, crypto, webm
@@ -277,6 +277,7 @@ class Recordings:
         self.storage = storage
         self.master = master
         self.active: dict[str, ActiveRecording] = {}
+        self._recovering = asyncio.Lock()
         #: Told each written segment's size (plaintext bytes): the process's metrics.
         self.on_segment: Callable[[int], None] | None = None
 
@@ -344,29 +345,59 @@ class Recordings:
             rows = list(await db.scalars(query))
         if elsewhere is not None:
             rows = [row for row in rows if not await elsewhere(row.session_id)]
-        for row in rows:
-            manifested, prev_head = await self._last_manifested(row)
-            segments = await self.segments_after(row.id, manifested)
-            await self.sign_and_log(
-                row.case_id,
-                "recording_interrupted",
-                {
-                    "recording": row.id,
-                    "session": row.session_id,
-                    "from": manifested + 1,
-                    "to": row.last_index,
-                    "prev_head": prev_head,
-                    "head": row.head,
-                    "segments": [s.to_json() for s in segments],
-                },
-            )
+        recovered = []
+        for found in rows:
+            async with self._alone_with(found.id):
+                async with self.maker() as db:
+                    row = await db.get(Recording, found.id)
+                if row is None or row.status != "recording":
+                    continue  # another process recovered it meanwhile (several restarted at once)
+                await self._interrupted(row)
+                recovered.append(row.id)
+        return recovered
+
+    @contextlib.asynccontextmanager
+    async def _alone_with(self, recording_id: str) -> AsyncIterator[None]:
+        """Hold the recording against every other recovery of it, in this process and in others.
+
+        After the whole cluster went down, its processes start together and each recovers what is
+        still marked running: without this, two of them would log one interruption twice.
+        PostgreSQL: a transaction-scoped advisory lock on the recording, held on a connection of
+        its own while the work runs (and commits) on others. SQLite is one process: the asyncio
+        lock suffices.
+        """
+        async with self._recovering:
+            if self.ledger.dialect != "postgresql":
+                yield
+                return
+            key = int.from_bytes(hashlib.sha256(f"recover:{recording_id}".encode()).digest()[:8], "big", signed=True)
             async with self.maker() as db, db.begin():
-                fresh = await db.get(Recording, row.id)
-                assert fresh is not None
-                fresh.status, fresh.ended_at, fresh.end_reason = "interrupted", utcnow(), "server_stopped"
-                fresh.manifested_index = row.last_index
-            log.warning("recording %s was interrupted; segments up to %d are kept", row.id, row.last_index)
-        return [row.id for row in rows]
+                await db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+                yield
+
+    async def _interrupted(self, row: Recording) -> None:
+        """Log that the recording was cut off, with the segments no manifest listed, and mark it so."""
+        manifested, prev_head = await self._last_manifested(row)
+        segments = await self.segments_after(row.id, manifested)
+        await self.sign_and_log(
+            row.case_id,
+            "recording_interrupted",
+            {
+                "recording": row.id,
+                "session": row.session_id,
+                "from": manifested + 1,
+                "to": row.last_index,
+                "prev_head": prev_head,
+                "head": row.head,
+                "segments": [s.to_json() for s in segments],
+            },
+        )
+        async with self.maker() as db, db.begin():
+            fresh = await db.get(Recording, row.id)
+            assert fresh is not None
+            fresh.status, fresh.ended_at, fresh.end_reason = "interrupted", utcnow(), "server_stopped"
+            fresh.manifested_index = row.last_index
+        log.warning("recording %s was interrupted; segments up to %d are kept", row.id, row.last_index)
 
     async def _last_manifested(self, row: Recording) -> tuple[int, str]:
         """The last segment index a logged manifest of the recording lists, and the chain head there.

@@ -1,4 +1,4 @@
-"""Recording to an S3-compatible object store, watching and exporting a bundle from it (issue #8).
+"""Recording to an S3-compatible object store, watching, exporting a bundle and one video from it (issue #8).
 
 The session is real, as in ``test_recording``: the mediator and two parties are aiortc peers on
 loopback, through the real app. Only the settings differ: ``MEDIATE_S3_*`` point at moto's
@@ -23,11 +23,13 @@ from recordings import crypto
 from recordings.s3 import S3Storage
 from recordings.storage import derived_name
 from server.domain import review
+from server.domain.exports import GRID, KIND
 from server.evidence.verify import render, verify_bundle
 from server.models import DEFAULT_RETENTION_DAYS, utcnow
 from server.settings import Settings
 from tests.recording.s3 import ACCESS_KEY, REGION, SECRET_KEY, Place, s3_endpoint, s3_place  # noqa: F401 - fixtures
 from tests.recording.session import Recorded, decode, export, recordings_of, segments_of
+from tests.recording.test_export_video import mp4_facts, poll
 
 PREFIX = "mediate-e2e/"
 
@@ -53,7 +55,7 @@ def on_disk(settings: Settings) -> list[Path]:
     return [p for p in settings.data_dir.rglob("*") if p.suffix in (".seg", ".sealed", ".partial")]
 
 
-async def test_a_session_recorded_to_an_object_store_is_watched_and_its_bundle_exported_from_it(
+async def test_a_session_recorded_to_an_object_store_is_watched_and_exported_from_it(
     recorded: Recorded,
     s3_place: Place,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
@@ -138,6 +140,24 @@ async def test_a_session_recorded_to_an_object_store_is_watched_and_its_bundle_e
     remuxed = PREFIX + derived_name(recording.id, s.id("applicant"))
     assert remuxed in await s3_place.keys()
     assert whole[:1024] not in await s3_place.read(remuxed)
+    assert on_disk(services.settings) == []
+
+    # Exported as one video: composed from the participants' files in the bucket, the MP4 sealed
+    # into the bucket beside them (nothing on the local disk), and downloaded whole.
+    video = f"/api/v1/recordings/{recording.id}/export"
+    await liu.call("POST", video, expect=202)
+    done = (await poll(liu, video, ("done", "failed", "cancelled")))[-1]
+    assert done["state"] == "done", done
+    response = await liu.request("GET", video + "/file")
+    assert response.status == 200, await response.text()
+    mp4 = await response.read()
+    assert (done["file"]["sha256"], done["file"]["bytes"]) == (hashlib.sha256(mp4).hexdigest(), len(mp4))
+    facts = mp4_facts(mp4)
+    assert facts["kinds"] == ["audio", "video"] and facts["size"] == (1280, 720)
+    duration = listing["items"][0]["duration"]
+    assert abs(facts["video_end"] - duration) < 0.3, (facts["video_end"], duration)
+    grid = PREFIX + derived_name(recording.id, GRID, KIND)
+    assert grid in await s3_place.keys() and mp4[:4096] not in await s3_place.read(grid)
     assert on_disk(services.settings) == []
 
     # Retention deletes every object of the recording; the bundle still verifies from the hashes.

@@ -278,6 +278,14 @@ class Bucket:
 
         return self.call(head, f"cannot look up {name}")
 
+    def check(self) -> None:
+        """The bucket exists and these credentials may use it (one HEAD request)."""
+
+        async def head(s3: Any) -> None:
+            await s3.head_bucket(Bucket=self.config.bucket)
+
+        self.call(head, f"bucket {self.config.bucket} at {self.config.endpoint_url or 'Amazon S3'}")
+
     def delete(self, name: str) -> None:
         async def delete(s3: Any) -> None:
             await s3.delete_object(Bucket=self.config.bucket, Key=self.config.key(name))
@@ -332,6 +340,9 @@ class S3Storage:
         check_recording_id(recording_id)
         deleted = self.bucket.delete_under(f"{recording_id}/")
         log.info("recording %s: %d objects deleted from the store", recording_id, deleted)
+
+    def check(self) -> None:
+        self.bucket.check()
 
     def close(self) -> None:
         self.bucket.close()

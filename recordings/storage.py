@@ -47,6 +47,9 @@ class Storage(Protocol):
     def exists(self, name: str) -> bool: ...
     def delete(self, name: str) -> None: ...
     def delete_recording(self, recording_id: str) -> None: ...
+    def check(self) -> None:
+        """Raise ``StorageError`` if recordings cannot be kept here (no such bucket, refused credentials, read-only disk)."""
+
     def close(self) -> None: ...
 
 
@@ -92,6 +95,14 @@ class LocalStorage:
     def path(self, name: str) -> Path:
         check_name(name)
         return self.root / name
+
+    def check(self) -> None:
+        """The directory, or the nearest existing folder above it (made on the first segment), can be written."""
+        place = self.root
+        while not place.exists() and place != place.parent:
+            place = place.parent
+        if not place.is_dir() or not os.access(place, os.W_OK | os.X_OK):
+            raise StorageError(f"{self.root}: {place} is not a directory this process may write to")
 
     def put(self, name: str, data: bytes) -> None:
         path = self.path(name)

@@ -68,6 +68,9 @@ from signaling.rooms import MemoryRooms, Rooms
 
 log = logging.getLogger(__name__)
 
+#: How often the recordings directory or bucket is checked (``Recordings.check_store``), in seconds.
+STORE_CHECK_SECONDS = 60.0
+
 
 def witness_entry(vkey: str) -> dict[str, str]:
     """How a bundle names a configured witness (FORMAT.md, witnesses.json)."""
@@ -179,6 +182,7 @@ def create_app(
     services.recordings.on_segment = metrics.segment_written
     metrics.watch(metrics.recordings_running, lambda: len(services.recordings.active))
     metrics.watch(metrics.draining, lambda: 1.0 if lifecycle.draining else 0.0)
+    metrics.watch(metrics.recordings_store_up, lambda: 0.0 if services.recordings.store_problem else 1.0)
     rooms, manager, owners, presence = live_rooms(app, settings)
 
     async def database(app: web.Application) -> AsyncIterator[None]:
@@ -202,6 +206,19 @@ def create_app(
         # if this one is killed instead).
         with contextlib.suppress(Exception):
             await services.ledger.settle()
+
+    async def store_checks(app: web.Application) -> AsyncIterator[None]:
+        await services.recordings.check_store()
+
+        async def every_minute() -> None:
+            while True:
+                await asyncio.sleep(STORE_CHECK_SECONDS)
+                await services.recordings.check_store()
+
+        task = asyncio.create_task(every_minute()) if run_background else None
+        yield
+        if task is not None:
+            task.cancel()
 
     async def agreements_recovery(app: web.Application) -> AsyncIterator[None]:
         # An agreement whose last signature was logged just before a crash is sealed now
@@ -243,7 +260,7 @@ def create_app(
         await asyncio.to_thread(services.recordings.storage.close)
 
     app.cleanup_ctx.extend(
-        [recording_store, database, ledger_loop, agreements_recovery, outbox_loop, retention_loop, export_jobs]
+        [recording_store, database, store_checks, ledger_loop, agreements_recovery, outbox_loop, retention_loop, export_jobs]
     )
     api.install(app)
     pages.install(app)

@@ -280,6 +280,26 @@ class Recordings:
         self._recovering = asyncio.Lock()
         #: Told each written segment's size (plaintext bytes): the process's metrics.
         self.on_segment: Callable[[int], None] | None = None
+        #: Why recordings cannot be stored now (``check_store``), or None.
+        self.store_problem: str | None = None
+
+    async def check_store(self) -> str | None:
+        """Whether recordings can be stored: None, or what is wrong (kept in ``store_problem``).
+
+        Asked at start and every minute, so that a mistyped bucket or revoked credentials show in
+        the log, ``/readyz`` and ``mediate_recordings_store_up`` before a mediator presses record.
+        """
+        try:
+            await asyncio.to_thread(self.storage.check)
+        except StorageError as exc:
+            if self.store_problem != str(exc):
+                log.error("recordings cannot be stored: %s (recording fails until this is fixed)", exc)
+            self.store_problem = str(exc)
+        else:
+            if self.store_problem is not None:
+                log.info("recordings can be stored again")
+            self.store_problem = None
+        return self.store_problem
 
     async def sign_and_log(self, case_id: str, type: str, public: dict[str, Any]) -> int:
         signer = self.ledger.keyring.signer("recorder")

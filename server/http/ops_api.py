@@ -2,7 +2,8 @@
 
 ``/healthz`` (in :mod:`server.http.pages`) says the process is alive and its database answers;
 ``/readyz`` says it should be given new work: it is not starting or draining, and its database
-answers. ``/metrics`` is Prometheus's text format; it holds counts, never names or ids, but
+answers; if recordings cannot be stored it still says ready (live sessions work) and names the
+problem. ``/metrics`` is Prometheus's text format; it holds counts, never names or ids, but
 it is for the operator's network only (see ``deploy/nginx``).
 """
 
@@ -14,6 +15,7 @@ from sqlalchemy import text
 
 from server.http.context import LIFECYCLE, METRICS
 from server.http.pages import ENGINE
+from server.http.services import SERVICES
 from server.ops.metrics import CONTENT_TYPE
 
 
@@ -26,7 +28,10 @@ async def readyz(request: web.Request) -> web.StreamResponse:
             await connection.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - any database failure means not ready
         return web.json_response({"status": "unavailable", "database": str(exc)[:200]}, status=503)
-    return web.json_response({"status": "ready"}, headers={"Cache-Control": "no-store"})
+    # Ready for sessions even when recordings cannot be stored; say so (and in mediate_recordings_store_up).
+    problem = request.app[SERVICES].recordings.store_problem
+    body = {"status": "ready"} if problem is None else {"status": "ready", "recordings": problem}
+    return web.json_response(body, headers={"Cache-Control": "no-store"})
 
 
 async def metrics(request: web.Request) -> web.StreamResponse:

@@ -34,6 +34,9 @@ class Metrics:
             "mediate_signaling_connections", "Socket.IO connections to /live on this process", registry=r
         )
         self.recordings_running = Gauge("mediate_recordings_running", "Recordings being written by this process", registry=r)
+        self.recordings_store_up = Gauge(
+            "mediate_recordings_store_up", "1 while the recordings directory or bucket can be written", registry=r
+        )
         self.draining = Gauge("mediate_draining", "1 while the process is stopping (admits no one new)", registry=r)
         self.recording_bytes = Counter(
             "mediate_recording_bytes", "Sealed recording bytes written (segments, before encryption overhead)", registry=r

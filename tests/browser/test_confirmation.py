@@ -444,12 +444,15 @@ def test_parties_apply_together_and_the_court_confirms(
     assert judge.locator("#recordings").get_by_text("本案没有录像").count() == 0
     assert recordings.locator("li").count() == 1 and "（1 段录像）" in recordings.inner_text(), recordings.inner_text()
     recordings.get_by_test_id("court-review-link").click()
-    judge.wait_for_url(re.compile(rf"/review/{case.session_id}$"))
+    judge.wait_for_url(re.compile(rf"/review/{case.session_id}\?application=[0-9a-f-]+$"))
     player = judge.get_by_test_id("review-player")
     player.wait_for()
     assert player.get_attribute("data-recording-id") == case.recording_id
     assert case.case_number in judge.locator("h1").inner_text()
-    assert judge.get_by_role("link", name="返回法院收件箱").count() == 1
+    # The way back is to the application the judge came from; no export button the server would refuse a judge.
+    back = judge.get_by_role("link", name="返回司法确认申请")
+    assert back.count() == 1 and back.get_attribute("href") == "/court/applications/" + judge.url.split("?application=", 1)[1]
+    assert judge.get_by_test_id("review-export").count() == 0
     judge.wait_for_function(f"{VIDEOS}.length === 3 && {VIDEOS}.every(v => v.readyState >= 2)", timeout=20_000)
     watched = judge.get_by_test_id("review").inner_text()
     assert "刘调解员" in watched and "张三" in watched and "李四" in watched, watched
@@ -471,11 +474,12 @@ def test_parties_apply_together_and_the_court_confirms(
     judge.locator("#court-title").filter(has_text=case.case_number).wait_for()
     log_rows = judge.get_by_test_id("court-access-log").get_by_test_id("court-log-row")
     log_rows.filter(has_text="录像回放").filter(has_text=case.session_id).first.wait_for()
-    # One row per participant's video, by the recording's id (its 查阅内容 column shows the bare kind,
-    # "recording_viewed": court.js has no words for it).
+    # One row per participant's video, by the recording's id, in words.
     videos_watched = log_rows.filter(has_text=case.recording_id)
     assert videos_watched.count() == 3, [videos_watched.nth(i).inner_text() for i in range(videos_watched.count())]
     assert all(JUDGE_NAME in videos_watched.nth(i).inner_text() for i in range(3))
+    assert all("观看录像" in videos_watched.nth(i).inner_text() for i in range(3))
+    assert "recording_viewed" not in judge.get_by_test_id("court-access-log").inner_text()
 
     # … takes it on, accepts it, starts the review, writes a note for the court only.
     assert judge.get_by_test_id("court-judge-name").inner_text() == "未分配"

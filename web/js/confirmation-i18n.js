@@ -246,6 +246,8 @@ const zh = {
   'court.log.kind.documents': '案件材料列表',
   'court.log.kind.document': '案件材料',
   'court.log.kind.key_bind': '绑定签名密钥',
+  'court.log.kind.recording_watched': '观看录像',
+  'court.log.kind.bundle_exported': '导出证据包',
   'court.log.kind.other': '导出证据包或观看录像',
 
   'files.kind.ruling': '法院裁定书',
@@ -508,6 +510,8 @@ const en = {
   'court.log.kind.documents': 'List of case files',
   'court.log.kind.document': 'Case file',
   'court.log.kind.key_bind': 'Signing key bound to the case',
+  'court.log.kind.recording_watched': 'Recording watched',
+  'court.log.kind.bundle_exported': 'Evidence bundle exported',
   'court.log.kind.other': 'Evidence bundle exported, or a recording watched',
 
   'files.kind.ruling': 'Court ruling',

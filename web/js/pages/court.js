@@ -428,7 +428,16 @@ function renderRecordings() {
               'li',
               { class: 'court-list-item' },
               h('span', null, t('court.recordings.session', { time: start ? fmtDateTime(start, state.tz) : '', n: recs.length })),
-              h('a', { class: 'button secondary', href: `/review/${encodeURIComponent(sid)}`, dataset: { testid: 'court-review-link' } }, t('court.recordings.watch')),
+              // ?application= brings the judge back here from the review page.
+              h(
+                'a',
+                {
+                  class: 'button secondary',
+                  href: `/review/${encodeURIComponent(sid)}?application=${encodeURIComponent(appId)}`,
+                  dataset: { testid: 'court-review-link' },
+                },
+                t('court.recordings.watch'),
+              ),
             );
           }),
         );
@@ -745,13 +754,16 @@ const LOG_WHAT = {
   'GET /sessions/{session_id}/recordings': 'review',
   'GET /recordings/{recording_id}/participants/{participant_id}/video': 'recording',
   'POST /cases/{case_id}/keys/{key_id}/bind': 'key_bind',
+  // Logged under their own kind, not as a read of a route.
+  recording_viewed: 'recording_watched',
+  evidence_exported: 'bundle_exported',
 };
 
 function logCell(column, ...children) {
   return h('td', { dataset: { label: t(`court.log.${column}`) } }, h('span', { class: 'court-cell' }, children));
 }
 
-/** In words; an entry without `what` is an export of the bundle or a recording watched (access-log's other kinds). */
+/** In words; a route or kind this page has no words for is shown as it is. */
 function logWhat(what) {
   if (!what) return t('court.log.kind.other');
   const code = LOG_WHAT[what];

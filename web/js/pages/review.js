@@ -26,6 +26,7 @@ Object.assign(dictionaries.zh, {
   'review.heading': '录像回放 · {number}',
   'review.back': '返回案件',
   'review.back.court': '返回法院收件箱',
+  'review.back.application': '返回司法确认申请',
   'review.session': '调解时间：{time}',
   'review.none': '这次调解没有录像。',
   'review.pick': '选择录像',
@@ -103,6 +104,7 @@ Object.assign(dictionaries.en, {
   'review.heading': 'Recording · {number}',
   'review.back': 'Back to the case',
   'review.back.court': 'Back to the court inbox',
+  'review.back.application': 'Back to the application for confirmation',
   'review.session': 'Session: {time}',
   'review.none': 'This session was not recorded.',
   'review.pick': 'Choose a recording',
@@ -713,9 +715,23 @@ function body() {
   if (!r.participants.length) return [head, h('p', { class: 'empty' }, t('review.empty'))];
   if (!state.player) state.player = new SyncPlayer(r, newViewId());
   else state.player.relabel();
+  // Exporting is the case's mediators' (the server refuses a judge): a judge gets no button to be refused by.
+  if (isJudge()) return [head, state.player.el];
   if (!state.exporter) state.exporter = new ExportPanel(r.id);
   else state.exporter.draw();
   return [head, state.player.el, state.exporter.el];
+}
+
+function isJudge() {
+  return Boolean(state.user && state.user.role === 'judge');
+}
+
+/** Where a judge came from: the application named in ?application= (a UUID), else the court's inbox. */
+function courtBack() {
+  const id = new URL(location.href).searchParams.get('application') || '';
+  return /^[0-9a-f-]{36}$/.test(id)
+    ? h('a', { href: `/court/applications/${id}`, class: 'back', dataset: { testid: 'review-back' } }, `‹ ${t('review.back.application')}`)
+    : h('a', { href: '/court', class: 'back', dataset: { testid: 'review-back' } }, `‹ ${t('review.back.court')}`);
 }
 
 function render() {
@@ -732,9 +748,9 @@ function render() {
         'p',
         null,
         // A judge reads the case from the court's application page, not the committee's case page.
-        state.user && state.user.role === 'judge'
-          ? h('a', { href: '/court', class: 'back' }, `‹ ${t('review.back.court')}`)
-          : h('a', { href: `/cases/${encodeURIComponent(s.case_id)}`, class: 'back' }, `‹ ${t('review.back')}`),
+        isJudge()
+          ? courtBack()
+          : h('a', { href: `/cases/${encodeURIComponent(s.case_id)}`, class: 'back', dataset: { testid: 'review-back' } }, `‹ ${t('review.back')}`),
       ),
       h('h1', null, t('review.heading', { number: s.case_number })),
       h('p', { class: 'muted' }, t('review.session', { time: fmtDateTime(s.starts_at, state.tz) })),

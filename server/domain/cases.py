@@ -64,6 +64,8 @@ class CaseView:
     parties: list[Party]
     organisation: Organisation | None = None
     next_session: MediationSession | None = None
+    #: A joint application for confirmation has been submitted: the case can no longer be changed.
+    before_court: bool = False
 
 
 async def case_for_staff(
@@ -93,15 +95,19 @@ async def case_for_staff(
             return staff, case
     if staff.role != "mediator" or case.organisation_id != staff.organisation_id:
         raise Forbidden("this case belongs to another organisation")
-    if write:
-        before_court = await db.scalar(
-            select(ConfirmationApplication.id).where(
-                ConfirmationApplication.case_id == case.id, ConfirmationApplication.status != "awaiting_cosign"
-            )
-        )
-        if before_court is not None:
-            raise InvalidState("the case is before the court for confirmation; it can no longer be changed", reason="submitted")
+    if write and await is_before_court(db, case.id):
+        raise InvalidState("the case is before the court for confirmation; it can no longer be changed", reason="submitted")
     return staff, case
+
+
+async def is_before_court(db: AsyncSession, case_id: str) -> bool:
+    """Whether a joint application to confirm the case's agreement has been submitted (both parties signed)."""
+    submitted = await db.scalar(
+        select(ConfirmationApplication.id).where(
+            ConfirmationApplication.case_id == case_id, ConfirmationApplication.status != "awaiting_cosign"
+        )
+    )
+    return submitted is not None
 
 
 class Cases:
@@ -211,7 +217,8 @@ class Cases:
             mediator = await db.get(User, case.mediator_id)
             assert mediator is not None
             parties = list(await db.scalars(select(Party).where(Party.case_id == case.id).order_by(Party.created_at)))
-            return CaseView(case, mediator, parties, await db.get(Organisation, case.organisation_id))
+            organisation = await db.get(Organisation, case.organisation_id)
+            return CaseView(case, mediator, parties, organisation, before_court=await is_before_court(db, case.id))
 
     async def add_party(
         self,

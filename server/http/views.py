@@ -144,6 +144,8 @@ def case(view: CaseView, sessions: list[SessionView], viewer_zone: str) -> dict[
         "organisation": {"id": org.id, "name": org.name},
         "parties": [party(p) for p in view.parties],
         "sessions": [session(s, viewer_zone) for s in sessions],
+        # Submitted for judicial confirmation: nothing of it can be changed (writes answer 409 "submitted").
+        "before_court": view.before_court,
     }
 
 

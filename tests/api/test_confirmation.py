@@ -92,6 +92,7 @@ async def test_joint_application_review_and_signed_confirmation(world: World) ->
     assert (await judge.call("GET", "/api/v1/court/applications"))["items"] == []
     await judge.call("GET", f"/api/v1/court/applications/{started['application']['id']}", expect=404)
     await judge.call("GET", f"/api/v1/cases/{m.case_id}", expect=403)
+    assert (await m.liu.call("GET", f"/api/v1/cases/{m.case_id}"))["before_court"] is False
 
     prepared = await b.actor.call("POST", "/api/v1/party/confirmation/sign", {}, expect=201)
     signed = await sign_application(world, b, prepared)
@@ -99,7 +100,8 @@ async def test_joint_application_review_and_signed_confirmation(world: World) ->
     assert application["status"] == "received" and all(s["signed_at"] for s in application["signers"])
     app_path = f"/api/v1/court/applications/{application['id']}"
 
-    # The mediator can no longer change the case.
+    # The mediator can no longer change the case, and the case says so.
+    assert (await m.liu.call("GET", f"/api/v1/cases/{m.case_id}"))["before_court"] is True
     changed = await m.liu.call(
         "POST", f"/api/v1/cases/{m.case_id}/parties", {"role": "agent", "name": "王五", "phone": "13700000003"}, expect=409
     )

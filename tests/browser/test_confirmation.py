@@ -605,6 +605,11 @@ def test_parties_apply_together_and_the_court_confirms(
     assert COURT in panel.get_by_test_id("conf-court").inner_text()
     assert panel.locator('[data-testid="conf-signer"][data-signed="true"]').count() == 2
     assert "仅法院可见" not in mediator.content() and "双方在视频中确认" not in mediator.content()
+    # Before the court the case cannot be changed (the server answers 409): the page says so and offers no form.
+    mediator.get_by_test_id("case-before-court").filter(has_text="本案已提交法院申请司法确认").wait_for()
+    mediator.get_by_test_id("file-item").first.wait_for()  # the files are still there to read
+    for form in ("#add-party-form", "#book-form", '[data-testid="file-upload"]', "[data-reschedule]"):
+        assert mediator.locator(form).count() == 0, form
     download(mediator, panel.get_by_test_id("conf-ruling"), tmp_path / "ruling-mediator.pdf")
     panel.scroll_into_view_if_needed()
     shot(mediator, artifacts, "confirmation-mediator.png")
@@ -657,6 +662,8 @@ def test_after_thirty_days_a_party_is_told_it_is_too_late_and_what_else_to_do(
     panel = mediator.get_by_test_id("confirmation-panel")
     panel.get_by_test_id("conf-none").filter(has_text="当事人没有在期限内申请司法确认").wait_for()
     assert "申请期限已于" in panel.get_by_test_id("conf-deadline").inner_text()
+    # Never submitted: the case can still be worked on.
+    assert mediator.locator("#add-party-form").count() == 1 and mediator.get_by_test_id("case-before-court").count() == 0
     for e in (errors, m_errors):
         e.check()
     for c in (m_context, context):

@@ -34,8 +34,9 @@ function typeOf(file) {
  * `maxBytes`: the server's limit if known (else 10 MB).
  */
 export class CaseFiles {
-  constructor({ mode, caseId = null, getParties = () => [], self = null, tz, maxBytes = DEFAULT_MAX_BYTES, big = false }) {
+  constructor({ mode, caseId = null, getParties = () => [], self = null, tz, maxBytes = DEFAULT_MAX_BYTES, big = false, isLocked = () => false }) {
     this.mode = mode;
+    this.isLocked = isLocked; // the case is before the court: files can be read, not added
     this.caseId = caseId;
     this.getParties = getParties;
     this.self = self;
@@ -161,6 +162,7 @@ export class CaseFiles {
   }
 
   renderForm() {
+    if (this.isLocked()) return null;
     const p = this.prefix;
     const limit = fmtBytes(this.maxBytes);
     const up = this.uploading;

@@ -185,6 +185,7 @@ const zh = {
   'avail.exc.delete_label': '删除 {date} 的例外',
 
   'case.back': '返回工作台',
+  'case.before_court': '本案已提交法院申请司法确认：当事人、调解安排和案件材料不能再修改，只能查看。',
   'case.title': '案件 {number}',
   'case.details': '案件信息',
   'case.number': '案号',
@@ -576,6 +577,7 @@ const en = {
   'avail.exc.delete_label': 'Delete the exception on {date}',
 
   'case.back': 'Back to dashboard',
+  'case.before_court': 'This case is before the court for judicial confirmation: its parties, sessions and files can no longer be changed, only read.',
   'case.title': 'Case {number}',
   'case.details': 'Case details',
   'case.number': 'Case number',

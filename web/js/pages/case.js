@@ -119,9 +119,27 @@ async function loadRecordings() {
   renderSessions();
 }
 
+/** Submitted for judicial confirmation: the server refuses every change, so the page offers none. */
+function beforeCourt() {
+  return Boolean(state.kase && state.kase.before_court);
+}
+
+function beforeCourtNote() {
+  return h('p', { class: 'notice', role: 'status', dataset: { testid: 'case-before-court' } }, t('case.before_court'));
+}
+
 /** After a change: fetch the case again and refresh what depends on it. */
 async function refresh() {
+  const wasBeforeCourt = beforeCourt();
   await loadCase();
+  if (beforeCourt() !== wasBeforeCourt) {
+    render(); // the forms go (the application was submitted meanwhile)
+    loadOutbox();
+    loadHistory();
+    loadEvidence();
+    caseFiles.load();
+    return;
+  }
   renderDetails();
   renderParties();
   renderSessions();
@@ -582,27 +600,29 @@ function sessionCard(s) {
           'div',
           { class: 'actions' },
           h('a', { class: 'button primary', href: `/live/${encodeURIComponent(s.id)}`, dataset: { testid: 'join-live' } }, t('live.join.staff')),
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'secondary',
-              'aria-expanded': String(state.rescheduling.has(s.id)),
-              dataset: { reschedule: s.id },
-              onclick: () => {
-                if (state.rescheduling.has(s.id)) state.rescheduling.delete(s.id);
-                else state.rescheduling.add(s.id);
-                renderSessions();
-                const f = document.getElementById(`rs-${s.id}-date`);
-                if (f) f.focus();
-              },
-            },
-            t('session.reschedule'),
-          ),
-          h('button', { type: 'button', class: 'danger-outline', onclick: () => onCancelSession(s) }, t('session.cancel')),
+          beforeCourt()
+            ? null
+            : h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'secondary',
+                  'aria-expanded': String(state.rescheduling.has(s.id)),
+                  dataset: { reschedule: s.id },
+                  onclick: () => {
+                    if (state.rescheduling.has(s.id)) state.rescheduling.delete(s.id);
+                    else state.rescheduling.add(s.id);
+                    renderSessions();
+                    const f = document.getElementById(`rs-${s.id}-date`);
+                    if (f) f.focus();
+                  },
+                },
+                t('session.reschedule'),
+              ),
+          beforeCourt() ? null : h('button', { type: 'button', class: 'danger-outline', onclick: () => onCancelSession(s) }, t('session.cancel')),
         )
       : null,
-    state.rescheduling.has(s.id) && scheduled ? rescheduleForm(s) : null,
+    state.rescheduling.has(s.id) && scheduled && !beforeCourt() ? rescheduleForm(s) : null,
     state.recorded.has(s.id)
       ? h(
           'p',
@@ -1039,13 +1059,18 @@ function render() {
       { id: 'main', class: 'container' },
       h('p', null, h('a', { href: '/mediator', class: 'back' }, `‹ ${t('case.back')}`)),
       h('h1', { id: 'case-title' }),
+      beforeCourt() ? beforeCourtNote() : null,
       h(
         'div',
         { class: 'two-col' },
         section('details', t('case.details'), h('div', { id: 'details-body' })),
-        section('parties', t('parties.title'), h('div', { id: 'parties-body' }), h('h3', null, t('party.add.title')), addPartyForm()),
+        beforeCourt()
+          ? section('parties', t('parties.title'), h('div', { id: 'parties-body' }))
+          : section('parties', t('parties.title'), h('div', { id: 'parties-body' }), h('h3', null, t('party.add.title')), addPartyForm()),
       ),
-      section('sessions', t('sessions.title'), h('h3', null, t('book.title')), bookingForm(), h('div', { id: 'sessions-body', class: 'sessions-body' })),
+      beforeCourt()
+        ? section('sessions', t('sessions.title'), h('div', { id: 'sessions-body', class: 'sessions-body' }))
+        : section('sessions', t('sessions.title'), h('h3', null, t('book.title')), bookingForm(), h('div', { id: 'sessions-body', class: 'sessions-body' })),
       agreementPanel && agreementPanel.el,
       confirmationPanel && confirmationPanel.el,
       caseFiles && section('files', t('files.title'), caseFiles.el),
@@ -1088,7 +1113,14 @@ async function main() {
     };
     agreementPanel = new AgreementPanel({ caseId, user: state.user, tz: state.tz, meta, getCase, onCaseChange: refresh, onStatusChange });
     confirmationPanel = new ConfirmationPanel({ caseId, tz: state.tz, meta });
-    caseFiles = new CaseFiles({ mode: 'staff', caseId, getParties: () => (state.kase && state.kase.parties) || [], tz: state.tz, maxBytes: meta && meta.max_upload_bytes });
+    caseFiles = new CaseFiles({
+      mode: 'staff',
+      caseId,
+      getParties: () => (state.kase && state.kase.parties) || [],
+      tz: state.tz,
+      maxBytes: meta && meta.max_upload_bytes,
+      isLocked: beforeCourt,
+    });
   }
   render();
   rerenderOnLangChange(app, render);

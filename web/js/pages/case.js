@@ -1064,13 +1064,9 @@ function render() {
         'div',
         { class: 'two-col' },
         section('details', t('case.details'), h('div', { id: 'details-body' })),
-        beforeCourt()
-          ? section('parties', t('parties.title'), h('div', { id: 'parties-body' }))
-          : section('parties', t('parties.title'), h('div', { id: 'parties-body' }), h('h3', null, t('party.add.title')), addPartyForm()),
+        section('parties', t('parties.title'), h('div', { id: 'parties-body' }), beforeCourt() ? null : [h('h3', null, t('party.add.title')), addPartyForm()]),
       ),
-      beforeCourt()
-        ? section('sessions', t('sessions.title'), h('div', { id: 'sessions-body', class: 'sessions-body' }))
-        : section('sessions', t('sessions.title'), h('h3', null, t('book.title')), bookingForm(), h('div', { id: 'sessions-body', class: 'sessions-body' })),
+      section('sessions', t('sessions.title'), beforeCourt() ? null : [h('h3', null, t('book.title')), bookingForm()], h('div', { id: 'sessions-body', class: 'sessions-body' })),
       agreementPanel && agreementPanel.el,
       confirmationPanel && confirmationPanel.el,
       caseFiles && section('files', t('files.title'), caseFiles.el),

@@ -459,7 +459,8 @@ def test_parties_apply_together_and_the_court_confirms(
     before = state_of(judge)
     assert {applicant_id, respondent_id} < set(before) and len(before) == 3, before
     # The mediator and the applicant were there from the start; the respondent was let in 2 s later.
-    from_start = {who for who, s in before.items() if s["offset"] < 0.5}
+    # (Within a second: on a loaded machine a participant's first key frame can take a moment.)
+    from_start = {who for who, s in before.items() if s["offset"] < 1.0}
     assert len(from_start) == 2 and applicant_id in from_start, before
     assert 1.5 < before[respondent_id]["offset"] < 4.5, before
     judge.get_by_test_id("review-play").click()

@@ -34,6 +34,7 @@ import contextlib
 import hashlib
 import logging
 import threading
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -57,6 +58,19 @@ DELETE_BATCH = 1000
 #: A call that has not finished by then is abandoned (botocore retries and times out before).
 CALL_SECONDS = 300.0
 ADDRESSING_STYLES = ("path", "virtual")
+#: Where the start-up check writes (twice) and deletes its one object (``Bucket.check_overwrite``).
+CHECK_FOLDER = "store-check/"
+#: The kinds of store ``MEDIATE_S3_KIND`` names.
+STORE_KINDS = ("s3", "oss", "cos")
+
+
+#: The header each store documents for "refuse this PUT if the key exists", sent beside
+#: ``If-None-Match: *`` (RFC 9110 §13.1.2), which these stores' S3 APIs do not promise to honour:
+#: Alibaba OSS PutObject ``x-oss-forbid-overwrite`` and Tencent COS PUT Object ``x-cos-forbid-overwrite``.
+FORBID_OVERWRITE = {"oss": "x-oss-forbid-overwrite", "cos": "x-cos-forbid-overwrite"}
+#: How each store answers a refused write: S3 412 PreconditionFailed (409 ConditionalRequestConflict
+#: when two race), OSS 409 FileAlreadyExists; COS answers 409 too.
+REFUSED = ("PreconditionFailed", "ConditionalRequestConflict", "FileAlreadyExists", "PathConflict")
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,9 @@ class S3Config:
     #: "path" (bucket in the URL's path, what most self-hosted stores want) or "virtual" (bucket
     #: in the host name, which Alibaba OSS requires); unset: path with an endpoint URL, else botocore's choice.
     addressing_style: str | None = None
+    #: Which store, for its own "do not overwrite" header (:data:`FORBID_OVERWRITE`): "s3" (Amazon
+    #: S3, MinIO, Ceph: If-None-Match alone), "oss" (Alibaba) or "cos" (Tencent).
+    kind: str = "s3"
 
     def key(self, name: str) -> str:
         return self.prefix + name
@@ -89,6 +106,8 @@ class Bucket:
         self._stack: contextlib.AsyncExitStack | None = None
         self._client: Any = None
         self._closed = False
+        #: The store was seen refusing a second write of one key (``check``).
+        self.refuses_overwrite = False
 
     def call(self, operation: Callable[[Any], Awaitable[T]], name: str) -> T:
         """Run ``operation(client)`` on the bucket's loop and wait for it; ``name`` says what for in errors."""
@@ -142,7 +161,7 @@ class Bucket:
             response_checksum_validation="when_required",
         )
         self._stack = contextlib.AsyncExitStack()
-        return await self._stack.enter_async_context(
+        client = await self._stack.enter_async_context(
             get_session().create_client(
                 "s3",
                 endpoint_url=c.endpoint_url,
@@ -152,6 +171,15 @@ class Bucket:
                 config=config,
             )
         )
+        forbid = FORBID_OVERWRITE.get(c.kind)
+        if forbid is not None:
+            # Before signing, so that the header is signed with the rest (SigV4 signs every x- header).
+            def forbid_overwrite(request: Any, **_: Any) -> None:
+                if request.headers.get("If-None-Match") == "*":
+                    request.headers[forbid] = "true"
+
+            client.meta.events.register("before-sign.s3.PutObject", forbid_overwrite)
+        return client
 
     def close(self) -> None:
         """Close the client and stop the thread; later calls fail. Safe to call twice."""
@@ -181,7 +209,7 @@ class Bucket:
         try:
             self.call(put, f"cannot write {name}")
         except StorageError as exc:
-            if once and _code(exc) in ("PreconditionFailed", "ConditionalRequestConflict"):
+            if once and _code(exc) in REFUSED:
                 raise StorageError(f"{name} exists already; segments are never overwritten") from exc
             raise
 
@@ -279,12 +307,36 @@ class Bucket:
         return self.call(head, f"cannot look up {name}")
 
     def check(self) -> None:
-        """The bucket exists and these credentials may use it (one HEAD request)."""
+        """The bucket exists and these credentials may use it (one HEAD request); once per process
+        (at the first check that reaches the bucket), also that the store refuses a second write of
+        one key, without which a segment could be silently replaced."""
+        where = f"bucket {self.config.bucket} at {self.config.endpoint_url or 'Amazon S3'}"
 
         async def head(s3: Any) -> None:
             await s3.head_bucket(Bucket=self.config.bucket)
 
-        self.call(head, f"bucket {self.config.bucket} at {self.config.endpoint_url or 'Amazon S3'}")
+        self.call(head, where)
+        if not self.refuses_overwrite:
+            self.check_overwrite(where)
+            self.refuses_overwrite = True
+
+    def check_overwrite(self, where: str) -> None:
+        name = f"{CHECK_FOLDER}{uuid.uuid4().hex}"
+        self.put(name, b"first", once=True)
+        try:
+            try:
+                self.put(name, b"second", once=True)
+            except StorageError as exc:
+                if "exists already" in str(exc):
+                    return
+                raise
+            header = FORBID_OVERWRITE.get(self.config.kind, "If-None-Match: *")
+            raise StorageError(
+                f"{where} overwrote an object written with {header}: segments could be replaced. "
+                "Set MEDIATE_S3_KIND to the store's kind (s3, oss, cos), or use a store that honours conditional writes"
+            )
+        finally:
+            self.delete(name)
 
     def delete(self, name: str) -> None:
         async def delete(s3: Any) -> None:

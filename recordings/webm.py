@@ -83,15 +83,18 @@ def _write(container: av.container.OutputContainer, streams: dict[str, av.stream
         container.mux(packet)
 
 
+def frames(data: bytes) -> list[Frame]:
+    """The packets of one WebM file as frames, copied as they are (demuxed, never decoded)."""
+    out: list[Frame] = []
+    with av.open(io.BytesIO(data), "r") as source:
+        for packet in source.demux():
+            if packet.size == 0 or packet.pts is None or packet.time_base is None:
+                continue
+            kind: Kind = "video" if packet.stream.type == "video" else "audio"
+            out.append(Frame(kind, int(packet.pts * packet.time_base * 1000), bytes(packet), bool(packet.is_keyframe)))
+    return out
+
+
 def remux(segments: Iterable[bytes]) -> bytes:
     """Segments of one participant, in order, as one seekable WebM (packets copied, never re-encoded)."""
-    frames: list[Frame] = []
-    for data in segments:
-        with av.open(io.BytesIO(data), "r") as source:
-            for packet in source.demux():
-                if packet.size == 0 or packet.pts is None:
-                    continue
-                kind: Kind = "video" if packet.stream.type == "video" else "audio"
-                pts_ms = int(packet.pts * packet.time_base * 1000)
-                frames.append(Frame(kind, pts_ms, bytes(packet), bool(packet.is_keyframe)))
-    return mux(frames)
+    return mux([frame for data in segments for frame in frames(data)])

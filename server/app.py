@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 
@@ -16,12 +17,21 @@ from recordings.s3 import Bucket, S3Config, S3DerivedFiles, S3Storage
 from recordings.storage import DerivedFiles, LocalDerivedFiles, LocalStorage, Storage
 from server import db
 from server.domain.accounts import Accounts
-from server.domain.agreement_seal import Sealer
 from server.domain.agreements import Agreements
+from server.domain.agreements.drafting import Drafting
+from server.domain.agreements.public import Public
+from server.domain.agreements.sealer import AFTER_SEAL, Sealer
+from server.domain.agreements.sealing import MediatorSigned, Sealing
+from server.domain.agreements.signing import Signing
 from server.domain.booking import Booking
 from server.domain.cases import Cases
 from server.domain.chat import ChatLog
+from server.domain.codes import PartyMessages
 from server.domain.confirmation import Confirmations
+from server.domain.confirmation.application import WINDOW as CONFIRMATION_WINDOW
+from server.domain.confirmation.application import Applications
+from server.domain.confirmation.court import Court
+from server.domain.confirmation.decision import Decided, Decisions
 from server.domain.consent import Consents
 from server.domain.documents import CaseFiles
 from server.domain.evidence import Evidence
@@ -30,11 +40,13 @@ from server.domain.keybinding import KeyBinding
 from server.domain.keyring import Keyring
 from server.domain.ledger import Ledger
 from server.domain.links import Links
-from server.domain.notifications import Outbox, Sender, senders_from
+from server.domain.notifications import Outbox, Sender
 from server.domain.outcomes import Outcomes
 from server.domain.recordings import Recordings
 from server.domain.review import Review
-from server.domain.staffkeys import StaffKeys
+from server.domain.staffkeys import IDENTITY_PURPOSE, StaffKeys
+from server.domain.turns import Turns
+from server.domain.witnessed import IdentityChecked, Witnessed
 from server.http import (  # noqa: F401 - routes
     admin_api,
     agreements_api,
@@ -43,7 +55,9 @@ from server.http import (  # noqa: F401 - routes
     confirmation_api,
     documents_api,
     evidence_api,
+    headers,
     log_api,
+    messages_api,
     middlewares,
     ops_api,
     pages,
@@ -51,20 +65,26 @@ from server.http import (  # noqa: F401 - routes
     recordings_api,
     sessions_api,
     staffkeys_api,
+    static,
+    timeouts,
     witness_api,
+    witnessed_api,
 )
-from server.http.context import LIFECYCLE, METRICS
+from server.http.context import LIFECYCLE, METRICS, STORAGE
 from server.http.routes import api
-from server.http.services import SERVICES, Services
+from server.notify import senders_from
 from server.ops.lifecycle import Lifecycle
 from server.ops.metrics import Metrics
+from server.ops.storage import StorageWatch
+from server.services import SERVICES, Services
 from server.settings import Settings
 from signaling.media import MediaServer
-from signaling.namespace import attach as attach_signaling
 from signaling.owners import LocalOwners, MediaOwners, RedisOwners
 from signaling.presence import LocalPresence, Presence, RedisPresence
 from signaling.redis_rooms import RedisRooms, connect
+from signaling.revocations import LocalRevocations, RedisRevocations, Revocations
 from signaling.rooms import MemoryRooms, Rooms
+from signaling.server import attach as attach_signaling
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +111,7 @@ def recording_stores(settings: Settings) -> tuple[Storage, DerivedFiles]:
             secret_access_key=settings.s3_secret_access_key,
             prefix=settings.s3_prefix,
             addressing_style=settings.s3_addressing_style,
+            kind=settings.s3_kind,
         )
     )
     return S3Storage(bucket), S3DerivedFiles(bucket)
@@ -106,13 +127,36 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     staff_keys = StaffKeys(maker, ledger, settings)
     sealer = Sealer(settings, ledger.origin)
     evidence = Evidence(maker, ledger, [witness_entry(vkey) for vkey in settings.witnesses], recordings)
+    agreements = Agreements(
+        drafting=Drafting(maker, ledger, settings, sealer),
+        signing=Signing(maker, ledger, settings, staff_keys),
+        sealing=Sealing(maker, ledger, sealer),
+        public=Public(maker),
+    )
+    confirmations = Confirmations(
+        applications=Applications(maker, ledger, settings, sealer),
+        court=Court(maker, settings, evidence),
+        decisions=Decisions(maker, ledger, staff_keys, sealer),
+    )
+    # What a staff member's signature sets off, by its purpose: the mediator's signature of the
+    # agreement is the last one, so it seals; a judge's signed decision becomes the court's ruling.
+    staff_keys.hooks["agreement_sign"] = MediatorSigned(agreements.signing, agreements.sealing)
+    staff_keys.hooks["confirmation_decide"] = Decided(confirmations.decisions)
+    # A mediator's signed identity check opens (or closes) the party's window to bind a key.
+    witnessed = Witnessed(maker, ledger, settings)
+    staff_keys.hooks[IDENTITY_PURPOSE] = IdentityChecked(witnessed)
     return Services(
         settings=settings,
         accounts=Accounts(maker, settings),
         cases=Cases(maker, ledger),
         booking=Booking(maker, settings),
         links=Links(maker, settings),
-        outbox=Outbox(maker, settings, senders if senders is not None else senders_from(settings)),
+        outbox=Outbox(
+            maker,
+            settings,
+            senders if senders is not None else senders_from(settings),
+            [Turns(maker, settings, confirmation_window=CONFIRMATION_WINDOW, after_seal=AFTER_SEAL).queue_due],
+        ),
         ledger=ledger,
         keys=KeyBinding(maker, ledger, settings),
         evidence=evidence,
@@ -122,18 +166,24 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         recordings=recordings,
         review=review,
         exports=Exports(maker, review),
-        agreements=Agreements(maker, ledger, settings, staff_keys, sealer),
+        agreements=agreements,
+        sealer=sealer,
         case_files=CaseFiles(maker, ledger, settings),
         outcomes=Outcomes(maker, ledger),
-        confirmations=Confirmations(maker, ledger, settings, staff_keys, sealer, evidence),
+        confirmations=confirmations,
+        witnessed=witnessed,
+        messages=PartyMessages(maker),
     )
 
 
-def live_rooms(app: web.Application, settings: Settings) -> tuple[Rooms, socketio.AsyncManager | None, MediaOwners, Presence]:
+def live_rooms(
+    app: web.Application, settings: Settings
+) -> tuple[Rooms, socketio.AsyncManager | None, MediaOwners, Presence, Revocations]:
     """Rooms in this process, or (``MEDIATE_REDIS_URL``) in Redis with Socket.IO's Redis manager,
-    the sessions' media owners (signaling/owners.py) and who holds which connection (signaling/presence.py)."""
+    the sessions' media owners (signaling/owners.py), who holds which connection (signaling/presence.py)
+    and how a withdrawn credential reaches every process (signaling/revocations.py)."""
     if settings.redis_url is None:
-        return MemoryRooms(), None, LocalOwners(), LocalPresence()
+        return MemoryRooms(), None, LocalOwners(), LocalPresence(), LocalRevocations()
     client = connect(settings.redis_url)
 
     async def close_redis(app: web.Application) -> AsyncIterator[None]:
@@ -148,6 +198,7 @@ def live_rooms(app: web.Application, settings: Settings) -> tuple[Rooms, socketi
         manager,
         owners,
         RedisPresence(client, owners.process_id, settings.redis_prefix),
+        RedisRevocations(client, settings.redis_prefix),
     )
 
 
@@ -165,10 +216,12 @@ def create_app(
     services = make_services(settings, engine, senders)
     app = web.Application(
         client_max_size=settings.max_body_bytes,
+        handler_args=timeouts.handler_args(settings),
         middlewares=[
             ops_api.count_requests,
+            static.compress_text,
             middlewares.errors,
-            middlewares.security_headers,
+            timeouts.body_deadline,
             middlewares.authentication,
             middlewares.csrf,
         ],
@@ -183,7 +236,12 @@ def create_app(
     metrics.watch(metrics.recordings_running, lambda: len(services.recordings.active))
     metrics.watch(metrics.draining, lambda: 1.0 if lifecycle.draining else 0.0)
     metrics.watch(metrics.recordings_store_up, lambda: 0.0 if services.recordings.store_problem else 1.0)
-    rooms, manager, owners, presence = live_rooms(app, settings)
+    directories = {"data": settings.data_dir} | ({} if settings.s3_bucket else {"recordings": settings.resolved_recordings_dir})
+    storage = app[STORAGE] = StorageWatch(directories, settings.min_free_disk_mb * 1024 * 1024)
+    for name in directories:
+        metrics.disk_free_bytes.labels(dir=name).set_function(functools.partial(storage.free_bytes, name))
+    metrics.watch(metrics.storage_full, lambda: 1.0 if storage.full else 0.0)
+    rooms, manager, owners, presence, revocations = live_rooms(app, settings)
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         if migrate:
@@ -225,8 +283,8 @@ def create_app(
         # (after the ledger loop is up: sealing settles the log first).
         if run_background:
             try:
-                await services.agreements.recover()
-                await services.confirmations.recover()
+                await services.agreements.sealing.recover()
+                await services.confirmations.decisions.recover()
             except Exception:  # the server still starts; the next start tries again
                 log.exception("could not finish the agreements or rulings a stop left signed but unsealed")
         yield
@@ -263,12 +321,18 @@ def create_app(
         [recording_store, database, store_checks, ledger_loop, agreements_recovery, outbox_loop, retention_loop, export_jobs]
     )
     api.install(app)
-    pages.install(app)
+    pages.install(app, settings.data_dir / "cache" / "static")
+    headers.install(app)  # CSP, Permissions-Policy, HSTS… on every answer, errors included
     ops_api.install(app)
     log_api.install(app)
     witness_api.install(app, list(settings.witnesses))
     # Live signalling (Socket.IO at /socket.io/, namespace /live); rooms here or in Redis.
-    media = MediaServer(list(settings.ice_servers), loopback=settings.media_loopback)
+    media = MediaServer(
+        list(settings.ice_servers),
+        loopback=settings.media_loopback,
+        turn_secret=settings.turn_secret,
+        turn_ttl_seconds=settings.turn_ttl_seconds,
+    )
     attach_signaling(
         app,
         services,
@@ -279,6 +343,7 @@ def create_app(
         client_manager=manager,
         owners=owners,
         presence=presence,
+        revocations=revocations,
     )
 
     async def ready(app: web.Application) -> None:

@@ -24,13 +24,19 @@ from server.documents.seal import Seal, SealError
 from server.domain.keyring import Keyring
 from server.domain.principal import SYSTEM
 from server.errors import DomainError
+from server.http import static
 from server.http.context import LIFECYCLE
-from server.http.services import Services
 from server.models import Organisation
-from server.ops import logs
+from server.ops import logs, stopwatch
+from server.services import Services
 from server.settings import Settings, SettingsError
 
 log = logging.getLogger("mediate")
+
+#: Closing after the drain and the last requests: background loops, peers, the database.
+STOP_MARGIN_SECONDS = 30.0
+#: While stopping, what the process still waits on is logged this often.
+STOP_REPORT_SECONDS = 10.0
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -63,26 +69,34 @@ def with_services(settings: Settings, work: Callable[[Services], Awaitable[Any]]
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    password = with_services(settings, lambda s: s.accounts.ensure_first_admin())
     ssl_context = None
-    scheme = "http"
     if args.cert or args.key:
         if not (args.cert and args.key):
             print("give both --cert and --key", file=sys.stderr)
             return 2
         ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ssl_context.load_cert_chain(args.cert, args.key)
-        scheme = "https"
-    url = (
-        settings.base_url
-        if settings.public_url
-        else f"{scheme}://{'localhost' if settings.host in ('127.0.0.1', '0.0.0.0', '::') else settings.host}:{settings.port}"
-    )
+        settings = settings.with_overrides(tls=True)
+
+    async def first_start(s: Services) -> tuple[str | None, bool]:
+        password = await s.accounts.ensure_first_admin()
+        renamed = await s.ledger.adopt_origin(settings.default_log_origin)
+        return password, renamed
+
+    password, renamed = with_services(settings, first_start)
+    url = settings.base_url
     # With JSON logs (a collector reads the output) every line is a log record, and the first
     # administrator's password goes only to its file, never into the logs.
     json_logs = settings.log_format == "json"
     say = log.info if json_logs else functools.partial(print, flush=True)
     say(f"mediate is running at {url}/ (data in {settings.data_dir.resolve()})")
+    for line in address_warnings(settings):
+        if json_logs:
+            log.warning(line)
+        else:
+            print(f"\n!!! {line}\n", file=sys.stderr, flush=True)
+    if renamed:
+        say(f"the evidence log is now named {settings.default_log_origin}, after the public address")
     if password:
         secret = settings.data_dir / "initial-admin-password.txt"
         secret.write_text(password + "\n")
@@ -93,8 +107,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"First start: the password of 'admin' is in {secret.resolve()}; create organisations and mediators on the admin page"
         )
     app = create_app(settings, migrate=False)
+    app.on_startup.append(static.warm)
     asyncio.run(run_until_stopped(app, settings, ssl_context))
     return 0
+
+
+def address_warnings(settings: Settings) -> list[str]:
+    """What an operator must hear before parties get links that lead nowhere."""
+    if settings.public_url is None and settings.listens_beyond_loopback:
+        return [
+            f"mediate listens on {settings.host or 'every address'} but MEDIATE_PUBLIC_URL is not set: party links and "
+            f"the texts that carry them will point to {settings.base_url}, which opens only on this machine. Set "
+            "MEDIATE_PUBLIC_URL to the address parties reach (for example https://tiaojie.example.cn) and start again. "
+            f"/ 未设置 MEDIATE_PUBLIC_URL：当事人收到的链接将指向 {settings.base_url}，只能在本机打开。"
+            "请把 MEDIATE_PUBLIC_URL 设为当事人能访问的地址后重新启动。"
+        ]
+    return []
 
 
 async def run_until_stopped(app: web.Application, settings: Settings, ssl_context: ssl.SSLContext | None) -> None:
@@ -102,25 +130,32 @@ async def run_until_stopped(app: web.Application, settings: Settings, ssl_contex
 
     aiohttp's own ``run_app`` closes the listener at once on SIGTERM; here the process first
     answers ``/readyz`` with 503, finishes and signs its recordings and tells the people connected
-    to reconnect, all within ``MEDIATE_SHUTDOWN_GRACE_SECONDS``, and only then closes.
+    to reconnect, all within ``MEDIATE_SHUTDOWN_GRACE_SECONDS``, and only then closes. A stop
+    that takes longer than it should logs what it waits on and ends anyway (``server.ops.stopwatch``).
     """
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=settings.shutdown_grace_seconds)
+    grace = settings.shutdown_grace_seconds
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=grace)
     await runner.setup()
+    stop = asyncio.Event()
     try:
         site = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
         await site.start()
-        stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
-        log.info("stopping: draining for at most %ss", settings.shutdown_grace_seconds)
-        try:
-            await asyncio.wait_for(app[LIFECYCLE].drain(), timeout=settings.shutdown_grace_seconds)
-        except TimeoutError:
-            log.warning("stopping: draining took longer than %ss; closing anyway", settings.shutdown_grace_seconds)
     finally:
-        await runner.cleanup()
+        # The drain and the requests still running get a grace period each; the rest is closing.
+        stopwatch.arm(2 * grace + STOP_MARGIN_SECONDS)
+        async with stopwatch.reporting(STOP_REPORT_SECONDS):
+            if stop.is_set():
+                log.info("stopping: draining for at most %ss", grace)
+                try:
+                    await asyncio.wait_for(app[LIFECYCLE].drain(), timeout=grace)
+                except TimeoutError:
+                    log.warning("stopping: draining took longer than %ss; closing anyway", grace)
+            log.info("stopping: closing connections and background work")
+            await runner.cleanup()
     log.info("stopped")
 
 
@@ -135,9 +170,10 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_org_add(args: argparse.Namespace) -> int:
     async def add(s: Services) -> Organisation:
         org = await s.accounts.create_organisation(
-            SYSTEM, args.name, args.kind, args.timezone, recording_retention_days=args.recording_retention_days
-        )
-        await s.agreements.sealer.seal_for(org.id, org.name)
+            SYSTEM, args.name, args.kind, args.timezone, recording_retention_days=args.recording_retention_days,
+            region=args.region, court_code=args.court_code,
+        )  # fmt: skip
+        await s.sealer.seal_for(org.id, org.name)
         return org
 
     org = with_services(settings_from(args), add)
@@ -157,8 +193,8 @@ def cmd_org_seal(args: argparse.Namespace) -> int:
         if org is None:
             raise SystemExit(f"no organisation {args.org}")
         if cert is None or key is None:
-            return await s.agreements.sealer.seal_for(org.id, org.name)
-        return await s.agreements.sealer.install(org.id, cert, key, chain)
+            return await s.sealer.seal_for(org.id, org.name)
+        return await s.sealer.install(org.id, cert, key, chain)
 
     if (args.cert is None) != (args.key is None):
         print("give both --cert and --key, or neither", file=sys.stderr)
@@ -176,9 +212,20 @@ def cmd_org_seal(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_org_set(args: argparse.Namespace) -> int:
+    """Set an organisation's region or a court's code (its case numbers use it from then on)."""
+    changes = {name: value for name, value in (("region", args.region), ("court_code", args.court_code)) if value is not None}
+    if not changes:
+        print("give --region or --court-code", file=sys.stderr)
+        return 2
+    org = with_services(settings_from(args), lambda s: s.accounts.update_organisation(SYSTEM, args.org, changes))
+    print(f"{org.name}: region {org.region or '-'}, court code {org.court_code or '-'}")
+    return 0
+
+
 def cmd_org_list(args: argparse.Namespace) -> int:
     for org in with_services(settings_from(args), lambda s: s.accounts.list_organisations(SYSTEM)):
-        print(f"{org.id}\t{org.kind}\t{org.name}")
+        print(f"{org.id}\t{org.kind}\t{org.name}" + (f"\t{org.court_code}" if org.court_code else ""))
     return 0
 
 
@@ -279,6 +326,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
             seconds=args.seconds or 8.0,
             kbps=args.kbps,
         )
+    if args.what == "party-page":
+        from server.bench import partypage as bench_partypage
+
+        return bench_partypage.main(settings_from(args), runs=args.runs, show_requests=args.show_requests)
     print(f"unknown benchmark {args.what!r}", file=sys.stderr)
     return 2
 
@@ -308,7 +359,14 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--kind", required=True, choices=["committee", "centre", "court"])
     add.add_argument("--timezone")
     add.add_argument("--recording-retention-days", type=int, help="days recordings are kept after they end (default 1095)")
+    add.add_argument("--region", help="行政区划, e.g. 北京市朝阳区 (for a court: the area it serves)")
+    add.add_argument("--court-code", help="a court's code in its case numbers (法院代字), e.g. 蒙0105")
     add.set_defaults(func=cmd_org_add)
+    setp = orgsub.add_parser("set", parents=[common], help="set an organisation's region or a court's code")
+    setp.add_argument("--org", required=True, help="organisation id")
+    setp.add_argument("--region", help="行政区划 ('' clears it)")
+    setp.add_argument("--court-code", help="法院代字, e.g. 蒙0105 ('' clears it)")
+    setp.set_defaults(func=cmd_org_set)
     sealp = orgsub.add_parser(
         "seal", parents=[common], help="show the organisation's seal certificate, or install one from a real CA (--cert/--key)"
     )
@@ -372,7 +430,7 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     bench = sub.add_parser("bench", parents=[common], help="print performance figures")
-    bench.add_argument("what", choices=["api", "ledger", "media", "recording", "cluster"])
+    bench.add_argument("what", choices=["api", "ledger", "media", "recording", "cluster", "party-page"])
     bench.add_argument(
         "--sessions",
         type=int,
@@ -396,6 +454,8 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         help="api: seconds per call; media, recording, cluster: seconds per measurement (default 10; recording and cluster 8)",
     )
+    bench.add_argument("--runs", type=int, default=3, help="party-page: fresh browser profiles to measure (default 3)")
+    bench.add_argument("--show-requests", action="store_true", help="party-page: list every request of the first run")
     bench.set_defaults(func=cmd_bench)
     return top
 

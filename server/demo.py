@@ -37,8 +37,8 @@ from server.app import create_app
 from server.bench.peers import LoadPeer, encode_audio, encode_video
 from server.domain.principal import SYSTEM, PartyPrincipal, Principal
 from server.evidence.records import DeviceKey, b64
-from server.http.services import SERVICES, Services
 from server.models import OutboxMessage, RecordingSegment, utcnow
+from server.services import SERVICES, Services
 from server.settings import Settings
 from signaling import aiortc_hooks
 
@@ -88,7 +88,17 @@ class Joiner:
 @contextlib.asynccontextmanager
 async def serving(settings: Settings) -> AsyncIterator[tuple[Services, str]]:
     """The whole app (HTTP, ``/live``, media, ledger) on a free loopback port; yields its services and base URL."""
-    app = create_app(replace(settings, media_loopback=True))
+    # The sample parties' codes go to a spool in the data directory, never to a provider (their
+    # numbers are made up), and they sign one step after another without waiting between codes.
+    demo = replace(
+        settings,
+        media_loopback=True,
+        sms_gateway=f"spool:{settings.data_dir / 'demo-sms.jsonl'}",
+        code_interval_seconds=0,
+        codes_per_hour=100,
+        codes_per_day=100,
+    )
+    app = create_app(demo)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
@@ -165,26 +175,28 @@ async def signed_agreement(
 ) -> list[str]:
     """Draft, final version, both parties' signatures (code + device key), the mediator's, the seal."""
     agreements = services.agreements
-    await agreements.create(mediator, case_id, session_id)
-    await agreements.save(mediator, case_id, DEMO_TERMS, based_on=1)
-    final = await agreements.finalise(mediator, case_id, 2, utcnow() + timedelta(days=3))
+    await agreements.drafting.create(mediator, case_id, session_id)
+    await agreements.drafting.save(mediator, case_id, DEMO_TERMS, based_on=1)
+    final = await agreements.drafting.finalise(mediator, case_id, 2, utcnow() + timedelta(days=3))
     for joiner in parties:
         assert joiner.key is not None
         party = await _principal(services, joiner.cookie)
         assert isinstance(party, PartyPrincipal)
-        prepared = await agreements.prepare_party(party, 2, final.latest.text_sha256)
+        prepared = await agreements.signing.prepare_party(party, 2, final.latest.text_sha256)
         code = await _latest_code(services, party.party_id)
         statement = prepared.statement
-        await agreements.sign_party(party, statement.challenge, code=code, signature=joiner.key.sign(statement.statement)["sig"])
+        await agreements.signing.sign_party(
+            party, statement.challenge, code=code, signature=joiner.key.sign(statement.statement)["sig"]
+        )
     staff_key = DeviceKey.generate({"kind": "staff", "id": "demo"})
     info = await services.staff_keys.register_device_key(mediator, b64(staff_key.info.spki))
     binding = await services.staff_keys.prepare_binding(mediator, case_id, info.id)
     await services.staff_keys.complete(mediator, binding.challenge, signature=staff_key.sign(binding.statement)["sig"])
-    prepared_staff = await agreements.prepare_mediator(mediator, case_id, info.id)
+    prepared_staff = await agreements.signing.prepare_mediator(mediator, case_id, info.id)
     await services.staff_keys.complete(
         mediator, prepared_staff.challenge, signature=staff_key.sign(prepared_staff.statement)["sig"]
     )
-    view = await agreements.view(mediator, case_id)
+    view = await agreements.drafting.view(mediator, case_id)
     assert view is not None and view.agreement.status == "effective"
     return [
         "the mediator drafted the agreement (2 versions) and declared version 2 final; its PDF was made",
@@ -195,8 +207,12 @@ async def signed_agreement(
 
 async def confirmed_by_court(services: Services, case_id: str, parties: list[Joiner], tag: str) -> list[str]:
     """Both parties apply jointly to the court of the committee's district; a judge confirms it."""
-    court = await services.accounts.create_organisation(SYSTEM, f"示例区人民法院（演示 {tag}）", "court", region=DEMO_REGION)
-    await services.agreements.sealer.seal_for(court.id, court.name)
+    # A made-up court code (real ones are a province's character and digits, e.g. 蒙0105).
+    code = f"演{int(tag, 16) % 10**6:06d}"
+    court = await services.accounts.create_organisation(
+        SYSTEM, f"示例区人民法院（演示 {tag}）", "court", region=DEMO_REGION, court_code=code
+    )
+    await services.sealer.seal_for(court.id, court.name)
     password = secrets.token_urlsafe(12)
     await services.accounts.create_user(
         SYSTEM, username=f"judge_{tag}", display_name="吴法官", password=password, role="judge", organisation_id=court.id
@@ -208,20 +224,20 @@ async def confirmed_by_court(services: Services, case_id: str, parties: list[Joi
         party = await _principal(services, joiner.cookie)
         assert isinstance(party, PartyPrincipal)
         if n == 0:
-            _, statement = await confirmations.apply(party, court.id, "org_location")
+            _, statement = await confirmations.applications.apply(party, court.id, "org_location")
         else:
-            statement = await confirmations.prepare_signature(party)
+            statement = await confirmations.applications.prepare_signature(party)
         code = await _latest_code(services, party.party_id)
-        _, view = await confirmations.sign(
+        _, view = await confirmations.applications.sign(
             party, statement.challenge, code=code, signature=joiner.key.sign(statement.statement)["sig"]
         )
     application_id = view.application.id
-    await confirmations.set_status(judge, application_id, "accepted")
+    await confirmations.court.set_status(judge, application_id, "accepted")
     judge_key = DeviceKey.generate({"kind": "staff", "id": "judge"})
     info = await services.staff_keys.register_device_key(judge, b64(judge_key.info.spki))
     binding = await services.staff_keys.prepare_binding(judge, case_id, info.id)
     await services.staff_keys.complete(judge, binding.challenge, signature=judge_key.sign(binding.statement)["sig"])
-    prepared = await confirmations.prepare_decision(
+    prepared = await confirmations.decisions.prepare_decision(
         judge,
         application_id,
         decision="confirmed",

@@ -46,15 +46,18 @@ from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 
-from recordings.webm import vp8_is_keyframe
+from recordings.webm import vp8_is_keyframe, vp8_size
 from server.errors import InvalidInput, InvalidState
 from signaling import aiortc_hooks
 from signaling.background import Background
 from signaling.routing import RoomState, Track, TrackKind, flows
+from signaling.turn import DEFAULT_TTL_SECONDS, ice_servers_for
 
 log = logging.getLogger(__name__)
 
 PUBLISHED_KINDS: tuple[TrackKind, ...] = ("audio", "video", "screen")
+#: A peer connection that has not closed by then is left behind (``close_within``).
+PEER_CLOSE_SECONDS = 5.0
 #: How many frames may wait for a slow subscriber before it is resynchronised on a keyframe.
 QUEUE_FRAMES = {"audio": 100, "video": 60}
 #: At most one upstream PLI per publication per this many seconds (later ones are deferred).
@@ -67,8 +70,22 @@ FailureHandler = Callable[[], Awaitable[None]]
 Quality = Literal["good", "fair", "poor", "unknown"]
 
 
+async def close_within(pc: RTCPeerConnection, participant_id: str) -> None:
+    """Close a peer connection, waiting at most ``PEER_CLOSE_SECONDS``.
+
+    aiortc's ``close`` can wait forever (aiortc issue #283): once the far end has closed its
+    DTLS side, aiortc starts its own close, and every later ``close`` awaits that one. A peer
+    stuck so must not keep a session or a stopping process waiting: it is left behind, shielded
+    (cancelling aiortc's close half-way would leave its transports open for good).
+    """
+    try:
+        await asyncio.wait_for(asyncio.shield(pc.close()), timeout=PEER_CLOSE_SECONDS)
+    except TimeoutError:
+        log.warning("%s: the peer connection did not close within %ss; left behind", participant_id, PEER_CLOSE_SECONDS)
+
+
 class FrameRecorder(Protocol):
-    """What the media room needs of a recorder (``recordings.recorder.Recorder``)."""
+    """What the media room needs of a recorder (``signaling.recorder.Recorder``)."""
 
     def follow(self, state: RoomState, consented: frozenset[str], publishing: set[tuple[str, str]]) -> None: ...
     def on_frame(
@@ -196,6 +213,9 @@ class Publication:
         self.subscriptions: list[Subscription] = []
         self.frames_in = 0
         self.plis = 0
+        #: The picture's width and height as sent, from the latest VP8 key frame: what is forwarded
+        #: and recorded, unscaled (the server never decodes). Shown to the mediator (quality report).
+        self.size: tuple[int, int] | None = None
         self._last_pli = 0.0
         self._pli_pending = False
         self._background = Background(log, f"keyframe request to {publisher_id}")
@@ -209,6 +229,8 @@ class Publication:
 
     def _on_frame(self, codec: Any, frame: Any) -> None:
         self.frames_in += 1
+        if self.kind == "video" and vp8_is_keyframe(frame.data) and len(frame.data) >= 10:
+            self.size = vp8_size(frame.data)
         for subscription in self.subscriptions:
             subscription.push(self, codec.clockRate, frame.timestamp, frame.data)
         recorder = self.room.recorder if self.room is not None else None
@@ -269,9 +291,10 @@ class Peer:
 class MediaRoom:
     """The media of one mediation session: peers, publications and who receives what."""
 
-    def __init__(self, session_id: str, configuration: RTCConfiguration) -> None:
+    def __init__(self, session_id: str, configure: Callable[[str], RTCConfiguration]) -> None:
         self.session_id = session_id
-        self.configuration = configuration
+        #: The configuration of the server's peer facing one participant (its TURN credentials are its own).
+        self.configure = configure
         self.state = RoomState()
         self.peers: dict[str, Peer] = {}
         self.publications: dict[tuple[str, TrackKind], Publication] = {}
@@ -288,7 +311,7 @@ class MediaRoom:
         """A fresh peer for ``participant_id`` (replacing any older one) and its first offer."""
         await self.close_peer(participant_id)
         self.state = state
-        pc = RTCPeerConnection(self.configuration)
+        pc = RTCPeerConnection(self.configure(participant_id))
         peer = Peer(participant_id, pc, send_offer, on_failed)
         self.peers[participant_id] = peer
         for kind in PUBLISHED_KINDS:
@@ -364,7 +387,7 @@ class MediaRoom:
             subscription.open(False)
             subscription.stop()
         self._reconcile()
-        await peer.pc.close()
+        await close_within(peer.pc, participant_id)
 
     async def close(self) -> None:
         for participant_id in list(self.peers):
@@ -443,6 +466,9 @@ class MediaRoom:
             except Exception:  # noqa: BLE001 - a peer closing meanwhile has no report; skip it
                 continue
             out[participant_id] = assess(peer, report)
+            camera = self.publications.get((participant_id, "video"))
+            size = camera.size if camera is not None and camera.frames_in else None
+            out[participant_id]["video"] = {"width": size[0], "height": size[1]} if size else None
         return out
 
 
@@ -486,22 +512,46 @@ def assess(peer: Peer, report: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def rtc_ice_servers(servers: list[dict[str, Any]]) -> list[RTCIceServer]:
+    """aiortc's form of a list of RTCIceServer dicts (as settings and ``media_offer`` carry them).
+
+    Always a list, possibly empty, never None: given None, aiortc falls back to a public STUN
+    server of its own choosing (stun.l.google.com), which a deployment in China cannot reach
+    and a test on loopback must not.
+    """
+    return [RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential")) for s in servers]
+
+
 class MediaServer:
     """All media rooms of this process."""
 
-    def __init__(self, ice_servers: list[dict[str, Any]], *, loopback: bool = False) -> None:
+    def __init__(
+        self,
+        ice_servers: list[dict[str, Any]],
+        *,
+        loopback: bool = False,
+        turn_secret: str | None = None,
+        turn_ttl_seconds: float = DEFAULT_TTL_SECONDS,
+    ) -> None:
         if loopback:
             aiortc_hooks.allow_loopback_ice()
         self.ice_servers = ice_servers
+        self.turn_secret = turn_secret
+        self.turn_ttl_seconds = turn_ttl_seconds
+        self.rooms: dict[str, MediaRoom] = {}
+
+    def ice_servers_for(self, participant_id: str) -> list[dict[str, Any]]:
+        """The ICE servers one participant's browser gets, with TURN credentials of their own (signaling/turn.py)."""
+        return ice_servers_for(self.ice_servers, participant_id, secret=self.turn_secret, ttl_seconds=self.turn_ttl_seconds)
+
+    def configuration(self, participant_id: str) -> RTCConfiguration:
+        """The server's peer facing ``participant_id``: fresh TURN credentials, named after the server's side."""
         # max-bundle: with aiortc's default ("balanced"), video m-lines added after the first are
         # bound to that first video transport, which BUNDLE then discards: they never connect.
-        self.configuration = RTCConfiguration(
+        return RTCConfiguration(
             bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
-            iceServers=[
-                RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential")) for s in ice_servers
-            ],
+            iceServers=rtc_ice_servers(self.ice_servers_for(f"server-{participant_id}")),
         )
-        self.rooms: dict[str, MediaRoom] = {}
 
     def room(self, session_id: str) -> MediaRoom:
         room = self.rooms.get(session_id)

@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
-from server.errors import DomainError, InvalidInput, InvalidState
+from server.errors import DomainError, InvalidInput, InvalidState, StorageFull
+from server.ops.storage import is_storage_full
 from signaling.routing import RoutingError
 
 MAX_ID = 64
@@ -149,8 +150,12 @@ def ack_error(exc: BaseException) -> dict[str, Any]:
     - ``RoutingError`` (a transition the session's rules refuse) is ``invalid_state``;
     - ``ValidationError`` (a payload of the wrong shape or size) is ``invalid_input`` with
       the offending fields, described without echoing their values;
+    - a full disk or database (``server.ops.storage``) is ``insufficient_storage``, reason ``storage_full``;
     - anything else is a bug (the caller logs it with its traceback): ``internal_error``.
     """
+    if not isinstance(exc, DomainError) and is_storage_full(exc):
+        # The disk or database is full: the pages say "服务器存储空间已满" (server/ops/storage.py).
+        exc = StorageFull("the server's storage is full: nothing was saved; try again later", reason="storage_full")
     if isinstance(exc, InvalidInput):
         return _error(exc.code, exc.message, [{"field": f.field, "reason": f.reason} for f in exc.fields])
     if isinstance(exc, DomainError):
@@ -158,6 +163,9 @@ def ack_error(exc: BaseException) -> dict[str, Any]:
         reason = exc.details.get("reason")
         if isinstance(reason, str):
             out["error"]["reason"] = reason  # a machine-readable cause, e.g. no_key: bind a key first
+        retry_after = exc.details.get("retry_after")
+        if isinstance(retry_after, int):
+            out["error"]["retry_after"] = retry_after  # too_many_attempts: seconds before trying again
         missing = exc.details.get("missing")
         if isinstance(missing, list):
             out["error"]["missing"] = [str(name) for name in missing]  # consent_missing: who

@@ -11,7 +11,7 @@ So each process lists the connections it holds in Redis and says it is alive. Wh
 saying so (for :data:`SEEN_TTL_MS`, longer than any stall the media failover tolerates, so that a
 busy process is not let go), the first process to notice takes its list (``SREM`` from the set
 of processes decides who) and lets each of those connections go as if it had dropped. A seat
-already taken back by a new connection is left alone (``LiveNamespace._left`` checks the
+already taken back by a new connection is left alone (``signaling.commands.leave`` checks the
 binding). A process that was only stalled and finds itself let go sends its connections to
 reconnect, so that they are seated again.
 """

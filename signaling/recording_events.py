@@ -1,6 +1,7 @@
-"""The recording half of the ``/live`` namespace: consent, start, stop, withdrawal, failure.
+"""The recording events of ``/live``: consent, start, stop, withdrawal, failure.
 
-A mixin of :class:`signaling.namespace.LiveNamespace`. The rules it enforces:
+The namespace holds one :class:`RecordingEvents`. The rules it enforces (the room's part in
+signaling/commands.py):
 
 - recording starts only when the host starts it and every admitted participant has consented
   (the host's start is their own consent, logged as such);
@@ -9,33 +10,28 @@ A mixin of :class:`signaling.namespace.LiveNamespace`. The rules it enforces:
   takes no frame after the event is handled), then is logged; the host decides how to go on;
 - a write error or a full disk stops the recording cleanly and tells the host.
 
-The recorder itself (``recordings.recorder.Recorder``) hangs on the session's media room and
+The recorder itself (``signaling.recorder.Recorder``) hangs on the session's media room and
 writes into the session's :class:`server.domain.recordings.ActiveRecording`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
-from pydantic import BaseModel
-
-from recordings.recorder import Gap, Recorder
-from server.domain.principal import PartyPrincipal, Staff
+from recordings.segments import Gap
+from server.domain.principal import Staff
 from server.domain.recordings import ActiveRecording
 from server.errors import InvalidState, NotFound
 from server.evidence.records import b64, timestamp
+from server.services import Services
+from signaling import commands
 from signaling.background import Background
-from signaling.media import MediaServer
-from signaling.media_events import Handler
+from signaling.live_rooms import Connections, Events, LiveRooms
 from signaling.messages import ConsentGive, Empty, ack_ok
-from signaling.owners import MediaOwners
-from signaling.rooms import Room, Rooms, Seat, require_host
-
-if TYPE_CHECKING:
-    from server.http.services import Services
+from signaling.recorder import Recorder
+from signaling.rooms import Seat
 
 log = logging.getLogger(__name__)
 
@@ -55,68 +51,52 @@ class Stopped:
 
 
 class RecordingEvents:
-    services: Services
-    rooms: Rooms
-    media: MediaServer
-    owners: MediaOwners
-    _principals: dict[str, Staff | PartyPrincipal]
-    _background: Background
-    #: The running recorder of each session being recorded.
-    _recorders: dict[str, Recorder]
+    def __init__(self, services: Services, live: LiveRooms, connections: Connections, background: Background) -> None:
+        self.services = services
+        self.live = live
+        self.media = live.media
+        self.owners = live.owners
+        self.connections = connections
+        self._background = background
+        #: The running recorder of each session being recorded.
+        self._recorders: dict[str, Recorder] = {}
 
-    if TYPE_CHECKING:
-
-        async def emit(self, event: str, data: Any = None, to: str | None = None, **kwargs: Any) -> None: ...
-        async def _update(self, session_id: str, change: Callable[[Room], Room]) -> tuple[Room, Room]: ...
-        async def _broadcast(self, room: Room, skip: str | None = None) -> None: ...
-        async def _send(self, room: Room, participant_id: str, event: str, data: dict[str, Any]) -> None: ...
-        def _principal(self, sid: str) -> Staff | PartyPrincipal | None: ...
-
-    def recording_events(self) -> dict[str, tuple[type[BaseModel], Handler]]:
+    def events(self) -> Events:
         return {
-            "consent_prepare": (Empty, self._consent_prepare),
-            "consent_give": (ConsentGive, self._consent_give),
-            "consent_withdraw": (Empty, self._consent_withdraw),
-            "record_start": (Empty, self._record_start),
-            "record_stop": (Empty, self._record_stop),
+            "consent_prepare": (Empty, self.consent_prepare),
+            "consent_give": (ConsentGive, self.consent_give),
+            "consent_withdraw": (Empty, self.consent_withdraw),
+            "record_start": (Empty, self.record_start),
+            "record_stop": (Empty, self.record_stop),
         }
 
     # -- consent -------------------------------------------------------------------------------
 
-    async def _consent_prepare(self, sid: str, seat: Seat, payload: Empty) -> dict[str, Any]:
-        principal = self._principal(sid)
+    async def consent_prepare(self, sid: str, seat: Seat, payload: Empty) -> dict[str, Any]:
+        principal = self.connections.principal(sid)
         if isinstance(principal, Staff):
             raise InvalidState("the mediator consents by starting the recording")
         request = await self.services.consents.prepare(principal, seat.session_id)
         return ack_ok(**request.to_json(b64))
 
-    async def _consent_give(self, sid: str, seat: Seat, payload: ConsentGive) -> dict[str, Any]:
+    async def consent_give(self, sid: str, seat: Seat, payload: ConsentGive) -> dict[str, Any]:
         seq = await self.services.consents.give(
-            self._principal(sid), payload.challenge, signature=payload.signature, credential=payload.credential
+            self.connections.principal(sid), payload.challenge, signature=payload.signature, credential=payload.credential
         )
-
-        def consent(room: Room) -> Room:
-            return replace(room, consents=room.consents | {seat.participant_id})
-
-        _, room = await self._update(seat.session_id, consent)
+        _, done = await self.live.apply(seat.session_id, lambda room: commands.consent(room, seat))
         log.info("session %s: %s consented to recording (seq %d)", seat.session_id, seat.participant_id, seq)
-        await self._broadcast(room)
+        await self.live.broadcast(done.room)
         return ack_ok(seq=seq)
 
-    async def _consent_withdraw(self, sid: str, seat: Seat, payload: Empty) -> dict[str, Any]:
-        room = await self.rooms.get(seat.session_id)
-        if room is None or seat.participant_id not in room.consents:
-            raise InvalidState("you have not consented to recording")
+    async def consent_withdraw(self, sid: str, seat: Seat, payload: Empty) -> dict[str, Any]:
+        commands.require_consented(await self.live.get(seat.session_id), seat)
         # First stop: not one more frame is taken once this event is handled.
         stopped = self._halt(seat.session_id)
-
-        def withdraw(room: Room) -> Room:
-            return replace(room, consents=room.consents - {seat.participant_id}, recording=None, recording_since=None)
-
-        _, room = await self._update(seat.session_id, withdraw)
-        await self._broadcast(room)
+        _, done = await self.live.apply(seat.session_id, lambda room: commands.withdraw_consent(room, seat))
+        room = done.room
+        await self.live.broadcast(room)
         if stopped is not None:
-            await self._send(
+            await self.live.send(
                 room,
                 room.host_id,
                 "recording_stopped",
@@ -126,34 +106,21 @@ class RecordingEvents:
                     "message": MESSAGES["consent_withdrawn"],
                 },
             )
-        seq = await self.services.consents.withdraw(self._principal(sid), seat.session_id)
+        seq = await self.services.consents.withdraw(self.connections.principal(sid), seat.session_id)
         log.info("session %s: %s withdrew consent (seq %d)", seat.session_id, seat.participant_id, seq)
         if stopped is not None:
             await self._finish(seat.session_id, "consent_withdrawn", stopped)
         return ack_ok(seq=seq, recording_stopped=stopped is not None)
 
-    # -- the host's switch ---------------------------------------------------------------------
+    # -- the host's switch -----------------------------------------------------------------------
 
-    async def _record_start(self, sid: str, seat: Seat, payload: Empty) -> dict[str, Any]:
-        room = await self.rooms.get(seat.session_id)
+    async def record_start(self, sid: str, seat: Seat, payload: Empty) -> dict[str, Any]:
+        room = await self.live.get(seat.session_id)
         if room is None:
             raise NotFound("no such room")
-        require_host(room, seat)
-        if room.recording is not None:
-            raise InvalidState("the session is being recorded already")
-        missing = [
-            room.name_of(p.id)
-            for p in room.state.participants
-            if p.state == "admitted" and not p.is_recorder and p.id != room.host_id and p.id not in room.consents
-        ]
-        if missing:
-            raise InvalidState(
-                "尚有人未同意录音录像 / not everyone has consented yet: " + "、".join(missing),
-                reason="consent_missing",
-                missing=missing,
-            )
+        commands.require_recordable(room, seat)
         if room.host_id not in room.consents:
-            await self.services.consents.staff_start(self._principal(sid), seat.session_id)
+            await self.services.consents.staff_start(self.connections.principal(sid), seat.session_id)
         active, since = await self._begin_recording(seat.session_id, seat.participant_id)
         log.info("session %s: recording %s started by %s", seat.session_id, active.id, seat.participant_id)
         return ack_ok(recording=active.id, since=since)
@@ -163,9 +130,10 @@ class RecordingEvents:
 
         async def failed(reason: str) -> None:
             gaps = self._halt(session_id)
-            _, now = await self._update(session_id, lambda r: replace(r, recording=None, recording_since=None))
-            await self._send(now, now.host_id, "recording_stopped", {"reason": reason, "message": MESSAGES[reason]})
-            await self._broadcast(now)
+            _, done = await self.live.apply(session_id, commands.recording_stopped)
+            now = done.room
+            await self.live.send(now, now.host_id, "recording_stopped", {"reason": reason, "message": MESSAGES[reason]})
+            await self.live.broadcast(now)
             if gaps is not None:
                 self._background.spawn(self._finish(session_id, reason, gaps))
 
@@ -175,14 +143,10 @@ class RecordingEvents:
         active.take_gaps = recorder.take_gaps
         self._recorders[session_id] = recorder
         since = timestamp()
-
-        def start(room: Room) -> Room:
-            return replace(room, consents=room.consents | {room.host_id}, recording=active.id, recording_since=since)
-
-        _, room = await self._update(session_id, start)
-        media.update(room.state, room.consents)
+        _, done = await self.live.apply(session_id, lambda room: commands.recording_started(room, active.id, since))
+        media.update(done.room.state, done.room.consents)
         media.attach_recorder(recorder)
-        await self._broadcast(room)
+        await self.live.broadcast(done.room)
         return active, since
 
     async def resume_after_failover(self, session_id: str) -> None:
@@ -197,7 +161,7 @@ class RecordingEvents:
         """
         interrupted = await self.services.recordings.recover(session_id=session_id)
         handed_over = await self.owners.take_resume(session_id)
-        room = await self.rooms.get(session_id)
+        room = await self.live.get(session_id)
         if room is None or room.ended:
             return
         if room.recording is not None:
@@ -211,23 +175,20 @@ class RecordingEvents:
         active, _ = await self._begin_recording(session_id, room.host_id)
         log.warning("session %s: recording %s %s", session_id, active.id, reason)
 
-    async def _record_stop(self, sid: str, seat: Seat, payload: Empty) -> dict[str, Any]:
-        room = await self.rooms.get(seat.session_id)
+    async def record_stop(self, sid: str, seat: Seat, payload: Empty) -> dict[str, Any]:
+        room = await self.live.get(seat.session_id)
         if room is None:
             raise NotFound("no such room")
-        require_host(room, seat)
-        recording = room.recording
-        if recording is None:
-            raise InvalidState("the session is not being recorded")
+        recording = commands.require_recording(room, seat)
         await self.stop_recording(seat.session_id, "stopped_by_mediator")
         return ack_ok(recording=recording)
 
     async def stop_recording(self, session_id: str, reason: str) -> None:
         """Stop at once, tell everyone, then write out what the recorder held and the final manifest."""
         gaps = self._halt(session_id)
-        if await self.rooms.get(session_id) is not None:
-            _, room = await self._update(session_id, lambda r: replace(r, recording=None, recording_since=None))
-            await self._broadcast(room)
+        if await self.live.get(session_id) is not None:
+            _, done = await self.live.apply(session_id, commands.recording_stopped)
+            await self.live.broadcast(done.room)
         if gaps is not None:
             await self._finish(session_id, reason, gaps)
 
@@ -252,6 +213,10 @@ class RecordingEvents:
 
     def is_recording(self, session_id: str) -> bool:
         return session_id in self._recorders
+
+    def recorded(self) -> set[str]:
+        """The sessions this process is recording."""
+        return set(self._recorders)
 
     async def close_recordings(self) -> None:
         for session_id in list(self._recorders):

@@ -19,7 +19,7 @@ Media or chat flows from a sender to a receiver only if **all** of these hold:
    must be re-authorised by becoming admitted again.
 3. Both are in the **same room** — the joint room ``"main"`` or the same caucus.
    While a caucus lasts, nothing (audio, video, screen share or chat) crosses
-   its boundary in either direction.
+   its boundary in either direction, save the one note of rule 7.
 4. The sender is not a recorder. A recorder only ever subscribes.
 5. For video and screen-share tracks only: the receiver has not switched to
    audio-only. Audio-only changes what a participant *receives*, never what
@@ -28,6 +28,16 @@ Media or chat flows from a sender to a receiver only if **all** of these hold:
    (by themself or by the host), their camera is on, and for a screen share,
    they are sharing. A muted participant's client may still send packets; the
    server does not forward them, so the host's "mute" holds against any client.
+
+One exception to rule 3, for chat only:
+
+7. While a caucus lasts, a chat message from an admitted participant in the
+   joint room also reaches the caucus's host (and nobody else in the caucus):
+   a note passed in to the mediator, never a way out. The side left waiting can
+   still say "my connection is bad" or "I have to leave at four" to the one
+   person responsible for the session; what is said *inside* the caucus still
+   reaches nobody outside it, and the other party in the caucus never sees the
+   note. Media never takes this path.
 
 A recorder is a participant bound to exactly one room for its whole life. The
 ordinary recorder is bound to ``"main"`` and so records the joint session only;
@@ -420,9 +430,39 @@ def flows(state: RoomState, track: Track, receiver_id: str) -> bool:
 def chat_reaches(state: RoomState, sender_id: str, receiver_id: str) -> bool:
     """Whether a chat message from ``sender_id`` is delivered to ``receiver_id``.
 
-    Same rule as media; audio-only does not matter for text.
+    Same rule as media (audio-only does not matter for text), plus rule 7: a message from the
+    joint room reaches the host of a caucus under way.
     """
-    return _may_communicate(state, sender_id, receiver_id)
+    return _may_communicate(state, sender_id, receiver_id) or _note_to_host(state, sender_id, receiver_id)
+
+
+def _note_to_host(state: RoomState, sender_id: str, receiver_id: str) -> bool:
+    """Rule 7: from the joint room to the host of a caucus (never from a caucus, never to a member)."""
+    if sender_id == receiver_id:
+        return False
+    sender, receiver = state.get(sender_id), state.get(receiver_id)
+    if sender is None or receiver is None or sender.is_recorder:
+        return False
+    if sender.state != "admitted" or receiver.state != "admitted" or sender.room != MAIN_ROOM:
+        return False
+    caucus = state.caucus(receiver.room)
+    return caucus is not None and caucus.host_id == receiver_id
+
+
+#: How a chat message is labelled for those who get it: ``room`` (the joint room, no caucus
+#: under way), ``caucus`` (said inside a caucus: its occupants only), ``to_host`` (said in the
+#: joint room while a caucus lasts: those there and, by rule 7, the caucus's host).
+ChatScope = Literal["room", "caucus", "to_host"]
+
+
+def chat_scope(state: RoomState, sender_id: str) -> ChatScope:
+    """The label of a message ``sender_id`` sends now (PROTOCOL.md, ``chat``)."""
+    sender = state.require(sender_id)
+    if sender.room != MAIN_ROOM:
+        return "caucus"
+    if any(_note_to_host(state, sender_id, c.host_id) for c in state.caucuses):
+        return "to_host"
+    return "room"
 
 
 def receivers(state: RoomState, track: Track) -> frozenset[str]:

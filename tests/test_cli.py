@@ -92,6 +92,19 @@ def test_organisations_and_users_are_created_from_the_command_line(tmp_path: Pat
     assert judge_at_committee.returncode == 1 and "court" in judge_at_committee.stderr
 
 
+def test_a_court_is_given_its_code_for_its_case_numbers(tmp_path: Path) -> None:
+    court = mediate(
+        "org", "add", "--name", "达拉特旗人民法院", "--kind", "court", "--region", "鄂尔多斯市达拉特旗", "--court-code", "蒙0621",
+        data_dir=tmp_path,
+    )  # fmt: skip
+    court_id = court.stdout.strip().splitlines()[-1]
+    assert "蒙0621" in mediate("org", "list", data_dir=tmp_path).stdout
+    changed = mediate("org", "set", "--org", court_id, "--court-code", "蒙0627", data_dir=tmp_path)
+    assert "court code 蒙0627" in changed.stdout
+    wrong = mediate("org", "set", "--org", court_id, "--court-code", "0627", data_dir=tmp_path, check=False)
+    assert wrong.returncode == 1 and "蒙0105" in wrong.stderr
+
+
 def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
     assert "up to date" in mediate("db", "upgrade", data_dir=tmp_path).stdout
     assert "up to date" in mediate("db", "upgrade", data_dir=tmp_path).stdout

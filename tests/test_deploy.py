@@ -1,6 +1,6 @@
 """The deployment examples in ``deploy/`` and the configuration reference stay true to the code.
 
-An operator copies these files; a setting renamed in ``server/settings.py`` but not in the
+An operator copies these files; a setting renamed in ``server/settings/environment.py`` but not in the
 reference, or an nginx file that nginx refuses, would break their first install.
 """
 
@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from server.settings import Settings
+from server.settings.environment import Environment, variable
 from tests.browser.conftest import REPO
 from tests.nginx import check, configure, nginx_binary
 
@@ -19,14 +20,8 @@ REFERENCE = REPO / "docs" / "CONFIGURATION.md"
 
 
 def read_by_server() -> set[str]:
-    """Every ``MEDIATE_*`` name the server reads (``server/settings.py`` is the only reader)."""
-    source = (REPO / "server" / "settings.py").read_text(encoding="utf-8")
-    names = set(re.findall(r'"(MEDIATE_[A-Z0-9_]+)"', source))
-    # The object store's settings are read in one loop: f"MEDIATE_S3_{name}".
-    loop = re.search(r"others = \(([^)]*)\)", source)
-    assert loop, "server/settings.py: the MEDIATE_S3_* names moved"
-    names |= {f"MEDIATE_S3_{n}" for n in re.findall(r'"([A-Z_]+)"', loop.group(1))}
-    return names
+    """Every ``MEDIATE_*`` name the server reads: the fields of server/settings/environment.py, the only reader."""
+    return {variable(name) for name in Environment.model_fields}
 
 
 def read_by_test_command() -> set[str]:

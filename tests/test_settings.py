@@ -74,6 +74,10 @@ def test_operations_settings_have_defaults_for_one_process_and_take_the_environm
     [
         ("MEDIATE_LOG_FORMAT", "xml", "MEDIATE_LOG_FORMAT must be text or json"),
         ("MEDIATE_REDIS_URL", "10.0.0.5:6379", "MEDIATE_REDIS_URL must be a redis://"),
+        ("MEDIATE_HTTP_IDLE_TIMEOUT_SECONDS", "0", "MEDIATE_HTTP_IDLE_TIMEOUT_SECONDS must be a positive number"),
+        ("MEDIATE_HTTP_BODY_TIMEOUT_SECONDS", "soon", "MEDIATE_HTTP_BODY_TIMEOUT_SECONDS must be a number"),
+        ("MEDIATE_HTTP_BODY_MIN_RATE", "0", "MEDIATE_HTTP_BODY_MIN_RATE must be at least 1"),
+        ("MEDIATE_MIN_FREE_DISK_MB", "-1", "MEDIATE_MIN_FREE_DISK_MB must be at least 0"),
     ],
 )
 def test_a_wrong_operations_setting_stops_the_start_with_a_clear_message(name: str, raw: str, says: str) -> None:
@@ -136,3 +140,113 @@ def test_the_database_pool_is_sized_from_the_environment_and_a_nonsense_size_is_
         Settings.from_env({"MEDIATE_DATABASE_POOL_SIZE": "0"})
     with pytest.raises(SettingsError, match="MEDIATE_DATABASE_MAX_OVERFLOW must be a whole number"):
         Settings.from_env({"MEDIATE_DATABASE_MAX_OVERFLOW": "lots"})
+
+
+def test_slow_client_and_free_space_limits_have_defaults_and_take_the_environment() -> None:
+    default = Settings.from_env({})
+    limits = ("http_idle_timeout_seconds", "http_body_timeout_seconds", "http_body_min_rate", "min_free_disk_mb")
+    assert tuple(getattr(default, name) for name in limits) == (75.0, 20.0, 500, 256)
+    set_ = Settings.from_env(
+        {
+            "MEDIATE_HTTP_IDLE_TIMEOUT_SECONDS": "30",
+            "MEDIATE_HTTP_BODY_TIMEOUT_SECONDS": "60.5",
+            "MEDIATE_HTTP_BODY_MIN_RATE": "200",
+            "MEDIATE_MIN_FREE_DISK_MB": "0",
+        }
+    )
+    assert tuple(getattr(set_, name) for name in limits) == (30.0, 60.5, 200, 0)
+
+
+def test_login_throttling_and_trusted_proxies_come_from_the_environment() -> None:
+    default = Settings.from_env({})
+    assert (default.login_max_failures, default.login_delay_seconds, default.login_max_delay_seconds) == (5, 30, 900)
+    assert (default.login_address_max_failures, default.login_account_max_failures) == (20, 50)
+    assert default.trusted_proxies == ("127.0.0.1/32", "::1/128"), "nginx on the same machine"
+    set_ = Settings.from_env({"MEDIATE_TRUSTED_PROXIES": "10.0.0.5, 10.1.0.0/16", "MEDIATE_LOGIN_DELAY_SECONDS": "60"})
+    assert set_.trusted_proxies == ("10.0.0.5/32", "10.1.0.0/16") and set_.login_delay_seconds == 60
+    assert Settings.from_env({"MEDIATE_TRUSTED_PROXIES": "none"}).trusted_proxies == ()
+    with pytest.raises(SettingsError, match="MEDIATE_TRUSTED_PROXIES: 'nginx' is not an address"):
+        Settings.from_env({"MEDIATE_TRUSTED_PROXIES": "nginx"})
+    with pytest.raises(SettingsError, match="MEDIATE_LOGIN_DELAY_SECONDS must be at least 1"):
+        Settings.from_env({"MEDIATE_LOGIN_DELAY_SECONDS": "0"})
+
+
+def test_the_flood_limits_are_read_from_the_environment_and_nonsense_is_refused() -> None:
+    default = Settings.from_env({})
+    assert (default.chat_burst, default.chat_per_second, default.event_burst, default.event_per_second) == (10, 1.0, 20, 2.0)
+    set_ = Settings.from_env({"MEDIATE_CHAT_BURST": "3", "MEDIATE_CHAT_PER_SECOND": "0.5", "MEDIATE_EVENT_PER_SECOND": "4"})
+    assert (set_.chat_burst, set_.chat_per_second, set_.event_per_second) == (3, 0.5, 4.0)
+    with pytest.raises(SettingsError, match="MEDIATE_CHAT_BURST must be at least 1, not 0"):
+        Settings.from_env({"MEDIATE_CHAT_BURST": "0"})
+    for bad in ("0", "-1", "fast", "inf", "nan"):
+        with pytest.raises(SettingsError, match="MEDIATE_EVENT_PER_SECOND must be a"):
+            Settings.from_env({"MEDIATE_EVENT_PER_SECOND": bad})
+
+
+def test_production_hashes_passwords_at_rfc_9106_cost() -> None:
+    """The suite hashes at the lowest cost (tests/conftest.py); a deployment never does: the
+    defaults and the environment give RFC 9106's second recommendation (t=3, 64 MiB, 4 lanes),
+    and no variable lowers it."""
+    from argon2 import PasswordHasher, extract_parameters, profiles
+
+    assert Settings().password_hash == profiles.RFC_9106_LOW_MEMORY
+    for environ in ({}, {"MEDIATE_PASSWORD_HASH": "CHEAPEST", "MEDIATE_ARGON2_MEMORY_COST": "8"}):
+        assert Settings.from_env(environ).password_hash == profiles.RFC_9106_LOW_MEMORY
+    stored = PasswordHasher.from_parameters(Settings.from_env({}).password_hash).hash("Correct-Horse-9")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert extract_parameters(stored) == profiles.RFC_9106_LOW_MEMORY
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "says"),
+    [
+        ("MEDIATE_COOKIE_SECURE", "ture", "MEDIATE_COOKIE_SECURE must be true or false (or 1/0, yes/no, on/off), not 'ture'"),
+        ("MEDIATE_MEDIA_LOOPBACK", "2", "MEDIATE_MEDIA_LOOPBACK must be true or false"),
+        ("MEDIATE_SMTP_STARTTLS", "enabled", "MEDIATE_SMTP_STARTTLS must be true or false"),
+        ("MEDIATE_PORT", "80a", "MEDIATE_PORT must be a whole number, not '80a'"),
+        ("MEDIATE_BOOKING_BUFFER_MINUTES", "15.5", "MEDIATE_BOOKING_BUFFER_MINUTES must be a whole number"),
+        ("MEDIATE_OUTBOX_POLL_SECONDS", "5s", "MEDIATE_OUTBOX_POLL_SECONDS must be a number, not '5s'"),
+        ("MEDIATE_SEGMENT_SECONDS", "nan", "MEDIATE_SEGMENT_SECONDS must be a finite number"),
+        ("MEDIATE_TURN_TTL_SECONDS", "30", "MEDIATE_TURN_TTL_SECONDS must be at least 60, not 30"),
+    ],
+)
+def test_a_mistyped_boolean_or_number_is_refused_with_the_variables_name(name: str, raw: str, says: str) -> None:
+    """Issue #20: a mistyped boolean used to be read as a silent false, a mistyped decimal ended in a traceback."""
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({name: raw})
+    assert says in str(refused.value)
+
+
+def test_booleans_take_the_usual_spellings_in_any_case() -> None:
+    for raw in ("1", "true", "TRUE", "yes", "On", " y "):
+        assert Settings.from_env({"MEDIATE_COOKIE_SECURE": raw}).cookie_secure is True, raw
+    for raw in ("0", "false", "No", "off", "n", ""):
+        assert Settings.from_env({"MEDIATE_COOKIE_SECURE": raw}).cookie_secure is False, raw
+
+
+def test_every_wrong_variable_is_named_at_once() -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"MEDIATE_COOKIE_SECURE": "ture", "MEDIATE_PORT": "eighty", "MEDIATE_CHAT_BURST": "0"})
+    assert all(name in str(refused.value) for name in ("MEDIATE_COOKIE_SECURE", "MEDIATE_PORT", "MEDIATE_CHAT_BURST"))
+
+
+def test_the_server_does_not_start_on_a_mistyped_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from server.cli import main
+
+    monkeypatch.setenv("MEDIATE_COOKIE_SECURE", "ture")
+    assert main(["serve", "--port", "0"]) == 1
+    assert "mediate: MEDIATE_COOKIE_SECURE must be true or false" in capsys.readouterr().err
+
+
+def test_every_setting_but_the_password_cost_and_tls_is_read_from_its_own_variable() -> None:
+    """The password hash's cost has no variable (an operator cannot weaken it); TLS follows
+    `mediate serve --cert/--key`. Every other setting has one, so none is forgotten by from_env."""
+    from dataclasses import fields
+
+    from server.settings.environment import Environment
+
+    names = {name if name != "timezone" else "default_timezone" for name in Environment.model_fields}
+    assert {f.name for f in fields(Settings)} - names == {"password_hash", "tls"}
+    assert names <= {f.name for f in fields(Settings)}

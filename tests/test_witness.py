@@ -1,4 +1,4 @@
-"""The witness (server/witness.py) against a real server, and POST /log/cosignature (server/http/witness_api.py)."""
+"""The witness (server/witness/) against a real server, and POST /log/cosignature (server/http/witness_api.py)."""
 
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ from server.app import create_app
 from server.domain.ledger import Ledger
 from server.evidence import merkle, note
 from server.http import witness_api
-from server.http.services import SERVICES
 from server.models import LogCosignature
+from server.services import SERVICES
 from server.settings import Settings
+from server.witness import rounds
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -172,7 +173,7 @@ async def test_a_lost_post_is_made_good_on_the_next_round(
         return "connection reset (simulated)"
 
     with monkeypatch.context() as patch:
-        patch.setattr(witness, "post_cosignature", lost)
+        patch.setattr(rounds, "post_cosignature", lost)
         outcome = await witness.witness_once(s, platform.url, platform.state)
     assert outcome.status == "cosigned" and not outcome.posted and await platform.count_cosignatures() == 0
     retry = await witness.witness_once(s, platform.url, platform.state)
@@ -458,4 +459,4 @@ async def test_an_export_waits_for_a_witness_and_the_bundle_carries_its_cosignat
     assert not verify_bundle(bare, trusted_witness_keys=[vkey]).ok
     later = verify_bundle(bare)
     assert later.ok, render(later, "en")
-    assert "checkpoint_witnessed" in render(later, "en")
+    assert "checkpoint witnessed" in render(later, "en")  # the record, by its name

@@ -256,6 +256,9 @@ async def run(settings: Settings, postgres: str, redis: str, clients: int, sessi
             "MEDIATE_MEDIA_LOOPBACK": "1",
             "MEDIATE_SMS_GATEWAY": f"spool:{spool}",
             "MEDIATE_OUTBOX_POLL_SECONDS": "0.2",
+            # Each client sends `device` as fast as acks come: the throughput measured, not the flood limit.
+            "MEDIATE_EVENT_BURST": "1000000",
+            "MEDIATE_EVENT_PER_SECOND": "1000000",
         }
         interval = 4.0
         runs: list[tuple[Signaling, Signaling]] = []

@@ -34,6 +34,7 @@ from aiortc.codecs.opus import OpusEncoder
 from server.bench.api import SHANGHAI, open_bookable_case
 from server.evidence.records import DeviceKey, unb64
 from signaling import aiortc_hooks
+from signaling.media import rtc_ice_servers
 
 NS = "/live"
 FPS = 30
@@ -230,7 +231,10 @@ class LoadPeer:
         if offer["revision"] == 1:
             if self.pc is not None:
                 await self.pc.close()
-            self.pc = RTCPeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+            # The servers the offer names, as a browser takes them (web/js/rtc.js); never None,
+            # which would make aiortc ask a public STUN server of its own choosing.
+            ice = rtc_ice_servers(offer.get("ice_servers") or [])
+            self.pc = RTCPeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE, iceServers=ice))
             self.pc.on("track", self._on_track)
         pc = self.pc
         assert pc is not None

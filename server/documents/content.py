@@ -54,3 +54,5 @@ class SignedDoc:
     log_origin: str
     checkpoint: str | None = None  # e.g. "size 1234, root ab12…", or None before one is published
     seal_organisation: str = ""  # who seals it, for the sentence on the signature page
+    seal_method: str = "电子印章（PAdES 数字签名）"  # the seal in words (server.evidence.vocabulary "org_seal")
+    seal_certificate_sha256: str = ""  # hex SHA-256 of the seal's certificate, if known when rendering

@@ -117,7 +117,8 @@ def _numbered_canvas(prefix: str, font: str) -> Callable[..., Canvas]:
                 self.__dict__.update(state)
                 self.setFont(font, 8.5)
                 self.setFillColor("#555555")
-                self.drawCentredString(PAGE_WIDTH / 2, 12 * mm, f"{prefix} · 第 {number} 页 共 {total} 页")
+                page = f"第 {number} 页 共 {total} 页"
+                self.drawCentredString(PAGE_WIDTH / 2, 12 * mm, f"{prefix} · {page}" if prefix else page)
                 super().showPage()
             super().save()
 
@@ -125,7 +126,14 @@ def _numbered_canvas(prefix: str, font: str) -> Callable[..., Canvas]:
 
 
 def build_pdf(flowables: Sequence[Flowable], doc: AgreementDoc, font: str) -> bytes:
-    """Lay out the flowables on A4 with the agreement's footer on every page.
+    """Lay out the flowables on A4 with the agreement's footer on every page."""
+    return build_document(
+        flowables, title=doc.title, author=doc.organisation, subject=doc.case_number, footer=footer_prefix(doc), font=font
+    )
+
+
+def build_document(flowables: Sequence[Flowable], *, title: str, author: str, subject: str, footer: str, font: str) -> bytes:
+    """A4 pages, each with ``footer`` (if any) and its page number.
 
     invariant=1 fixes the creation date and the document id, so the same input gives the same
     bytes (with the same reportlab and font versions): parties sign the PDF's SHA-256, and the
@@ -139,12 +147,12 @@ def build_pdf(flowables: Sequence[Flowable], doc: AgreementDoc, font: str) -> by
         rightMargin=MARGIN_X,
         topMargin=MARGIN_TOP,
         bottomMargin=MARGIN_BOTTOM,
-        title=doc.title,
-        author=doc.organisation,
-        subject=doc.case_number,
+        title=title,
+        author=author,
+        subject=subject,
         creator="mediate",
         invariant=1,
         initialFontName=font,
     )
-    template.build(list(flowables), canvasmaker=_numbered_canvas(footer_prefix(doc), font))
+    template.build(list(flowables), canvasmaker=_numbered_canvas(footer, font))
     return out.getvalue()

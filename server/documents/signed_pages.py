@@ -79,7 +79,7 @@ def signature_page(doc: SignedDoc, styles: Styles) -> list[Flowable]:
         [para(t, h) for t in ("签署人", "签署时间", "签署方式", "证据位置", "密钥标识", "手写签名")],
     ]
     rows.extend(_signer_row(s, styles) for s in doc.signers)
-    widths = [26 * mm, 26 * mm, 30 * mm, 22 * mm, 24 * mm, HANDWRITING_WIDTH + 2 * mm]
+    widths = [22 * mm, 24 * mm, 42 * mm, 20 * mm, 20 * mm, HANDWRITING_WIDTH + 2 * mm]
     table = Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(_GRID)
 
@@ -97,7 +97,9 @@ def signature_page(doc: SignedDoc, styles: Styles) -> list[Flowable]:
     if doc.seal_organisation:
         flowables.append(
             para(
-                f"本文件由{doc.seal_organisation}加盖电子印章（PAdES 数字签名），可在 PDF 阅读器的签名面板中查看。",
+                f"本文件由{doc.seal_organisation}加盖{doc.seal_method}"
+                + (f"，印章证书 SHA-256 为 {doc.seal_certificate_sha256}" if doc.seal_certificate_sha256 else "")
+                + "，可在 PDF 阅读器的签名面板中查看。",
                 styles.small,
             )
         )

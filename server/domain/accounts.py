@@ -6,23 +6,25 @@ import asyncio
 import hashlib
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.domain.court_numbers import check_court_code
+from server.domain.login_throttle import LoginThrottles
 from server.domain.principal import SYSTEM, PartyPrincipal, Principal, Staff, require_admin, require_staff
 from server.domain.vocabulary import ORGANISATION_KINDS, STAFF_ROLES
-from server.errors import Conflict, FieldError, InvalidCredentials, InvalidInput, NotFound, TooManyAttempts
+from server.errors import Conflict, FieldError, InvalidCredentials, InvalidInput, NotFound
 from server.models import (
     DEFAULT_RETENTION_DAYS,
     AuthSession,
     AvailabilityRule,
-    LoginFailure,
     MediationSession,
     Organisation,
     Party,
@@ -33,6 +35,19 @@ from server.models import (
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+async def _court_code_free(db: AsyncSession, code: str | None, other_than: str | None) -> None:
+    """Two courts with one code would give the same case numbers."""
+    if not code:
+        return
+    query = select(Organisation.name).where(Organisation.court_code == code)
+    if other_than is not None:
+        query = query.where(Organisation.id != other_than)
+    taken = await db.scalar(query)
+    if taken is not None:
+        raise Conflict(f"the court code {code} is {taken}'s already", reason="court_code_taken")
+
 
 # Monday to Friday, 08:30 to 17:30: a committee's office hours, so that a new mediator can be
 # booked at once; they change it on their availability page.
@@ -49,7 +64,7 @@ def check_timezone(name: str, field: str = "timezone") -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"unknown time zone {name!r}", [FieldError(field, "not an IANA time zone name")]) from None
+        raise InvalidInput(f"unknown time zone {name!r}", [FieldError(field, "not an IANA time zone name", "timezone")]) from None
     return name
 
 
@@ -70,10 +85,15 @@ class Accounts:
     def __init__(self, maker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
         self._maker = maker
         self._settings = settings
-        # Argon2id with the library's defaults (RFC 9106 second recommendation); hashing runs
-        # in a thread so that a login never stalls the event loop that carries live media.
-        self._hasher = PasswordHasher()
+        # Argon2id at the cost settings.password_hash names (RFC 9106's second recommendation in
+        # production); hashing runs in a thread so that a login never stalls the event loop that
+        # carries live media. A stored hash of another cost still verifies, and is rehashed at
+        # this cost on the next right password (check_needs_rehash below).
+        self._hasher = PasswordHasher.from_parameters(settings.password_hash)
         self._dummy_hash: str | None = None
+        self._throttles = LoginThrottles(settings)
+        #: The login throttle's clock (tests advance it rather than wait for minutes).
+        self.clock: Callable[[], datetime] = utcnow
 
     # -- organisations and users ---------------------------------------------------------
 
@@ -86,20 +106,60 @@ class Accounts:
         *,
         recording_retention_days: int | None = None,
         region: str | None = None,
+        court_code: str | None = None,
     ) -> Organisation:
         require_admin(principal)
         if kind not in ORGANISATION_KINDS:
-            raise InvalidInput("unknown organisation kind", [FieldError("kind", "not one of " + ", ".join(ORGANISATION_KINDS))])
+            raise InvalidInput(
+                "unknown organisation kind", [FieldError("kind", "not one of " + ", ".join(ORGANISATION_KINDS), "choice")]
+            )
+        court_code = check_court_code(court_code)
+        if court_code and kind != "court":
+            raise InvalidInput(
+                "only a court has a court code", [FieldError("court_code", "for courts only", "court_code_court_only")]
+            )
         retention = DEFAULT_RETENTION_DAYS if recording_retention_days is None else recording_retention_days
         if not 1 <= retention <= 36_500:
-            raise InvalidInput("retention out of range", [FieldError("recording_retention_days", "1 to 36500 days")])
+            raise InvalidInput(
+                "retention out of range",
+                [FieldError("recording_retention_days", "1 to 36500 days", "range", {"min": 1, "max": 36_500})],
+            )
         tz = check_timezone(timezone or self._settings.default_timezone)
         async with self._maker() as db, db.begin():
             if await db.scalar(select(Organisation.id).where(Organisation.name == name)):
-                raise Conflict(f"an organisation named {name!r} exists already")
-            org = Organisation(name=name, kind=kind, timezone=tz, recording_retention_days=retention, region=region or None)
+                raise Conflict(f"an organisation named {name!r} exists already", reason="organisation_name_taken", name=name)
+            await _court_code_free(db, court_code, None)
+            org = Organisation(
+                name=name, kind=kind, timezone=tz, recording_retention_days=retention, region=region or None,
+                court_code=court_code,
+            )  # fmt: skip
             db.add(org)
         return org
+
+    async def update_organisation(
+        self, principal: Principal | None, organisation_id: str, changes: dict[str, str | None]
+    ) -> Organisation:
+        """Set an organisation's region or (for a court) its court code; "" or None clears one.
+
+        A court's code appears in every case number it gives from then on; numbers already given
+        keep the code they were given with.
+        """
+        require_admin(principal)
+        async with self._maker() as db, db.begin():
+            org = await db.get(Organisation, organisation_id, with_for_update=True)
+            if org is None:
+                raise NotFound("no such organisation")
+            if "court_code" in changes:
+                code = check_court_code(changes["court_code"])
+                if code and org.kind != "court":
+                    raise InvalidInput(
+                        "only a court has a court code", [FieldError("court_code", "for courts only", "court_code_court_only")]
+                    )
+                await _court_code_free(db, code, org.id)
+                org.court_code = code
+            if "region" in changes:
+                org.region = (changes["region"] or "").strip() or None
+            return org
 
     async def list_organisations(self, principal: Principal | None) -> list[Organisation]:
         require_admin(principal)
@@ -121,28 +181,28 @@ class Accounts:
     ) -> User:
         require_admin(principal)
         if role not in STAFF_ROLES:
-            raise InvalidInput("unknown role", [FieldError("role", "not one of " + ", ".join(STAFF_ROLES))])
+            raise InvalidInput("unknown role", [FieldError("role", "not one of " + ", ".join(STAFF_ROLES), "choice")])
         if len(password) < MIN_PASSWORD_LENGTH:
             raise InvalidInput(
                 "password too short",
-                [FieldError("password", f"at least {MIN_PASSWORD_LENGTH} characters")],
+                [FieldError("password", f"at least {MIN_PASSWORD_LENGTH} characters", "too_short", {"min": MIN_PASSWORD_LENGTH})],
             )
         if role != "admin" and not organisation_id:
             raise InvalidInput(
                 "mediators and judges belong to an organisation",
-                [FieldError("organisation_id", "required for this role")],
+                [FieldError("organisation_id", "required for this role", "organisation_required")],
             )
         async with self._maker() as db, db.begin():
             org = None
             if organisation_id:
                 org = await db.get(Organisation, organisation_id)
                 if org is None:
-                    raise InvalidInput("no such organisation", [FieldError("organisation_id", "not found")])
+                    raise InvalidInput("no such organisation", [FieldError("organisation_id", "not found", "not_found")])
                 if role == "judge" and org.kind != "court":
-                    raise InvalidInput("judges belong to a court", [FieldError("organisation_id", "not a court")])
+                    raise InvalidInput("judges belong to a court", [FieldError("organisation_id", "not a court", "judge_court")])
             tz = check_timezone(timezone or (org.timezone if org else self._settings.default_timezone))
             if await db.scalar(select(User.id).where(User.username == username)):
-                raise Conflict(f"the username {username!r} is taken")
+                raise Conflict(f"the username {username!r} is taken", reason="username_taken", username=username)
             user = User(
                 organisation_id=organisation_id,
                 username=username,
@@ -167,6 +227,26 @@ class Accounts:
         async with self._maker() as db:
             return list(await db.scalars(select(User).order_by(User.username)))
 
+    async def set_active(self, principal: Principal | None, user_id: str, active: bool) -> User:
+        """Disable (or enable again) a staff account. Disabling ends every login of the account: enabled
+        again, it needs a new login, not one from before (OWASP Session Management Cheat Sheet)."""
+        admin = require_admin(principal)
+        if isinstance(admin, Staff) and admin.user_id == user_id and not active:
+            raise Conflict("administrators cannot disable their own account", reason="own_account")
+        async with self._maker() as db, db.begin():
+            user = await db.get(User, user_id)
+            if user is None:
+                raise NotFound("no such account", reason="no_such_user")
+            user.is_active = active
+            if not active:
+                await db.execute(
+                    update(AuthSession)
+                    .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+                    .values(revoked_at=utcnow())
+                )
+        log.info("staff account %s", "enabled" if active else "disabled", extra={"user_id": user_id})
+        return user
+
     async def list_mediators(self, principal: Principal | None) -> list[User]:
         staff = require_staff(principal, "mediator")
         async with self._maker() as db:
@@ -188,7 +268,7 @@ class Accounts:
         async with self._maker() as db:
             user = await db.get(User, user_id)
         if user is None:
-            raise NotFound("no such user")
+            raise NotFound("no such user", reason="no_such_user")
         return user
 
     async def ensure_first_admin(self) -> str | None:
@@ -212,45 +292,40 @@ class Accounts:
 
     # -- logging in ------------------------------------------------------------------------
 
-    async def login(self, username: str, password: str, remote: str) -> Login:
-        now = utcnow()
-        window = timedelta(seconds=self._settings.login_window_seconds)
+    async def login(self, username: str, password: str, address: str) -> Login:
+        """Check a password, counted against ``address`` (the client's, server/http/peer.py).
+
+        The attempt is reserved before the password is checked and refused unchecked when the
+        throttle says not yet (server/domain/login_throttle.py), so guesses sent at once are
+        counted like guesses sent one by one.
+        """
         async with self._maker() as db, db.begin():
-            failures = list(
-                await db.scalars(
-                    select(LoginFailure.at)
-                    .where(LoginFailure.username == username, LoginFailure.at > now - window)
-                    .order_by(LoginFailure.at)
+            await self._throttles.reserve(db, username, address, self.clock())
+            user = await db.scalar(select(User).where(User.username == username))
+        # Verify against a dummy hash for unknown users so timing does not reveal accounts.
+        stored = user.password_hash if user is not None else await self._dummy()
+        valid = await asyncio.to_thread(self._verify, stored, password)
+        if user is None or not user.is_active or not valid:
+            # Already counted by the reservation.
+            raise InvalidCredentials("wrong username or password", reason="wrong_password")
+        now = utcnow()
+        async with self._maker() as db, db.begin():
+            await self._throttles.succeeded(db, username, address, self.clock())
+            user = await db.get(User, user.id)
+            if user is None:
+                raise InvalidCredentials("wrong username or password", reason="wrong_password")
+            if self._hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = await asyncio.to_thread(self._hasher.hash, password)
+            token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+            db.add(
+                AuthSession(
+                    token_hash=token_hash(token),
+                    kind="staff",
+                    user_id=user.id,
+                    csrf_token=csrf,
+                    expires_at=now + timedelta(hours=self._settings.staff_session_hours),
                 )
             )
-            if len(failures) >= self._settings.login_max_failures:
-                retry = int((failures[0] + window - now).total_seconds()) + 1
-                raise TooManyAttempts("too many failed logins; wait and try again", retry_after=retry)
-            user = await db.scalar(select(User).where(User.username == username))
-            # Verify against a dummy hash for unknown users so timing does not reveal accounts.
-            stored = user.password_hash if user is not None else await self._dummy()
-            valid = await asyncio.to_thread(self._verify, stored, password)
-            if user is None or not user.is_active or not valid:
-                user = None
-            else:
-                await db.execute(delete(LoginFailure).where(LoginFailure.username == username))
-                if self._hasher.check_needs_rehash(user.password_hash):
-                    user.password_hash = self._hasher.hash(password)
-                token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-                db.add(
-                    AuthSession(
-                        token_hash=token_hash(token),
-                        kind="staff",
-                        user_id=user.id,
-                        csrf_token=csrf,
-                        expires_at=now + timedelta(hours=self._settings.staff_session_hours),
-                    )
-                )
-        if user is None:
-            # Written in its own transaction: the failure must count even though we refuse.
-            async with self._maker() as db, db.begin():
-                db.add(LoginFailure(username=username, remote=remote[:64], at=now))
-            raise InvalidCredentials("wrong username or password")
         log.info("staff login", extra={"user_id": user.id})
         return Login(token=token, csrf_token=csrf, user=user)
 
@@ -319,4 +394,6 @@ def parse_minutes(text: str, field: str) -> int:
             raise ValueError
         return value
     except ValueError:
-        raise InvalidInput("bad time of day", [FieldError(field, "expected HH:MM between 00:00 and 24:00")]) from None
+        raise InvalidInput(
+            "bad time of day", [FieldError(field, "expected HH:MM between 00:00 and 24:00", "time_of_day")]
+        ) from None

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import history
+from server.domain import history, particulars
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, require_staff
 from server.domain.vocabulary import DISPUTE_TYPES, PARTY_ROLES, REPRESENTATIVE_ROLES
@@ -31,6 +33,11 @@ PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,20}$")
 # (passports, Hong Kong/Macao/Taiwan permits) are letters and digits.
 ID_NUMBER = re.compile(r"^[0-9A-Za-z]{6,32}$")
 MAX_AMOUNT = Decimal("1000000000000")
+#: What a mediator may change about a party after adding them (role and whom they act for stay).
+EDITABLE = (
+    "name", "phone", "email", "id_number", "residence_region",
+    "sex", "birth_date", "ethnicity", "occupation", "address", "authority",
+)  # fmt: skip
 
 
 def mask_id_number(value: str | None) -> str | None:
@@ -47,9 +54,11 @@ def parse_amount(text: str | None) -> int | None:
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise InvalidInput("bad amount", [FieldError("amount_in_dispute", "a number of yuan, like 12000.50")]) from None
+        raise InvalidInput("bad amount", [FieldError("amount_in_dispute", "a number of yuan, like 12000.50", "amount")]) from None
     if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput("bad amount", [FieldError("amount_in_dispute", "zero or more yuan with at most two decimals")])
+        raise InvalidInput(
+            "bad amount", [FieldError("amount_in_dispute", "zero or more yuan with at most two decimals", "amount")]
+        )
     return int(amount * 100)
 
 
@@ -82,7 +91,7 @@ async def case_for_staff(
     staff = require_staff(principal)
     case = await db.get(Case, case_id)
     if case is None:
-        raise NotFound("no such case")
+        raise NotFound("no such case", reason="no_such_case")
     if staff.role == "judge" and court and staff.organisation_id is not None:
         submitted = await db.scalar(
             select(ConfirmationApplication.id).where(
@@ -94,7 +103,7 @@ async def case_for_staff(
         if submitted is not None:
             return staff, case
     if staff.role != "mediator" or case.organisation_id != staff.organisation_id:
-        raise Forbidden("this case belongs to another organisation")
+        raise Forbidden("this case belongs to another organisation", reason="another_organisation")
     if write and await is_before_court(db, case.id):
         raise InvalidState("the case is before the court for confirmation; it can no longer be changed", reason="submitted")
     return staff, case
@@ -129,7 +138,9 @@ class Cases:
     ) -> CaseView:
         staff = require_staff(principal, "mediator")
         if dispute_type not in DISPUTE_TYPES:
-            raise InvalidInput("unknown dispute type", [FieldError("dispute_type", "not one of " + ", ".join(DISPUTE_TYPES))])
+            raise InvalidInput(
+                "unknown dispute type", [FieldError("dispute_type", "not one of " + ", ".join(DISPUTE_TYPES), "choice")]
+            )
         amount = parse_amount(amount_in_dispute)
         async with self._maker() as db, db.begin():
             mediator = await self._mediator(db, staff, mediator_id or staff.user_id)
@@ -137,11 +148,18 @@ class Cases:
                 select(Case.id).where(Case.organisation_id == staff.organisation_id, Case.case_number == case_number)
             )
             if exists:
-                raise Conflict(f"case number {case_number} is already used in this organisation", case_id=exists)
+                raise Conflict(
+                    f"case number {case_number} is already used in this organisation",
+                    case_id=exists,
+                    reason="case_number_taken",
+                    case_number=case_number,
+                )
             if invited_by_court_id is not None:
                 inviting = await db.get(Organisation, invited_by_court_id)
                 if inviting is None or inviting.kind != "court":
-                    raise InvalidInput("no such court", [FieldError("invited_by_court_id", "a court's organisation id")])
+                    raise InvalidInput(
+                        "no such court", [FieldError("invited_by_court_id", "a court's organisation id", "not_found")]
+                    )
             assert staff.organisation_id is not None
             case = Case(
                 organisation_id=staff.organisation_id,
@@ -181,7 +199,9 @@ class Cases:
     async def _mediator(self, db: AsyncSession, staff: Staff, mediator_id: str) -> User:
         mediator = await db.get(User, mediator_id)
         if mediator is None or mediator.role != "mediator" or mediator.organisation_id != staff.organisation_id:
-            raise InvalidInput("no such mediator here", [FieldError("mediator_id", "not a mediator of your organisation")])
+            raise InvalidInput(
+                "no such mediator here", [FieldError("mediator_id", "not a mediator of your organisation", "mediator_of_org")]
+            )
         return mediator
 
     async def list_cases(self, principal: Principal | None) -> list[CaseView]:
@@ -232,23 +252,37 @@ class Cases:
         id_number: str | None = None,
         represents_party_id: str | None = None,
         residence_region: str | None = None,
+        sex: str | None = None,
+        birth_date: date | None = None,
+        ethnicity: str | None = None,
+        occupation: str | None = None,
+        address: str | None = None,
+        authority: str | None = None,
     ) -> Party:
         if role not in PARTY_ROLES:
-            raise InvalidInput("unknown party role", [FieldError("role", "not one of " + ", ".join(PARTY_ROLES))])
+            raise InvalidInput("unknown party role", [FieldError("role", "not one of " + ", ".join(PARTY_ROLES), "choice")])
         if not PHONE.match(phone):
-            raise InvalidInput("bad phone number", [FieldError("phone", "digits, spaces or dashes, optionally starting with +")])
+            raise InvalidInput(
+                "bad phone number", [FieldError("phone", "digits, spaces or dashes, optionally starting with +", "phone")]
+            )
         if id_number and not ID_NUMBER.match(id_number):
-            raise InvalidInput("bad ID number", [FieldError("id_number", "6 to 32 letters or digits")])
+            raise InvalidInput("bad ID number", [FieldError("id_number", "6 to 32 letters or digits", "id_number")])
+        wrong = particulars.check(id_number.upper() if id_number else None, sex, birth_date)
+        if wrong:
+            raise InvalidInput("the particulars do not agree with the ID number", wrong)
         async with self._maker() as db, db.begin():
             staff, case = await case_for_staff(db, principal, case_id, write=True)
             if represents_party_id:
                 represented = await db.get(Party, represents_party_id)
                 if represented is None or represented.case_id != case.id:
                     raise InvalidInput(
-                        "no such party in this case", [FieldError("represents_party_id", "not a party of this case")]
+                        "no such party in this case", [FieldError("represents_party_id", "not a party of this case", "not_party")]
                     )
             elif role in REPRESENTATIVE_ROLES:
-                raise InvalidInput(f"an {role} acts for a party", [FieldError("represents_party_id", f"required for an {role}")])
+                raise InvalidInput(
+                    f"an {role} acts for a party",
+                    [FieldError("represents_party_id", f"required for an {role}", "represents_required", {"role": role})],
+                )
             party = Party(
                 case_id=case.id,
                 role=role,
@@ -258,11 +292,53 @@ class Cases:
                 id_number=id_number.upper() if id_number else None,
                 represents_party_id=represents_party_id,
                 residence_region=residence_region or None,
+                sex=sex,
+                birth_date=birth_date,
+                ethnicity=ethnicity or None,
+                occupation=occupation or None,
+                address=address or None,
+                authority=authority or None,
             )
             db.add(party)
             await db.flush()
             history.record(db, case.id, staff, "party_added", party_id=party.id, role=role, name=name)
         return party
+
+    async def update_party(self, principal: Principal | None, case_id: str, party_id: str, changes: dict[str, Any]) -> Party:
+        """The mediator completes or corrects a party's particulars (name, contact, ID, art. 29 details).
+
+        ``changes`` holds only the fields given; an empty string or None clears an optional one.
+        The agreement's text picks them up in its next version; a version made final keeps the
+        words it was signed with.
+        """
+        unknown = set(changes) - set(EDITABLE)
+        if unknown:
+            raise InvalidInput(
+                "unknown fields", [FieldError(name, "cannot be changed", "unknown_field") for name in sorted(unknown)]
+            )
+        for required in ("name", "phone"):
+            if required in changes and not changes[required]:
+                raise InvalidInput(f"{required} is required", [FieldError(required, "required", "required")])
+        if changes.get("phone") and not PHONE.match(changes["phone"]):
+            raise InvalidInput("bad phone number", [FieldError("phone", "digits, spaces or dashes, optionally starting with +")])
+        if changes.get("id_number"):
+            if not ID_NUMBER.match(changes["id_number"]):
+                raise InvalidInput("bad ID number", [FieldError("id_number", "6 to 32 letters or digits", "id_number")])
+            changes["id_number"] = changes["id_number"].upper()
+        async with self._maker() as db, db.begin():
+            staff, case = await case_for_staff(db, principal, case_id, write=True)
+            party = await db.get(Party, party_id, with_for_update=True)
+            if party is None or party.case_id != case.id:
+                raise NotFound("no such party in this case")
+            merged = {name: changes.get(name, getattr(party, name)) for name in ("id_number", "sex", "birth_date")}
+            wrong = particulars.check(merged["id_number"], merged["sex"], merged["birth_date"])
+            if wrong:
+                raise InvalidInput("the particulars do not agree with the ID number", wrong)
+            for name, value in changes.items():
+                setattr(party, name, value if value not in ("", None) else None)
+            # The history names what changed, never the values: an ID number is not for the log.
+            history.record(db, case.id, staff, "party_updated", party_id=party.id, name=party.name, fields=sorted(changes))
+            return party
 
     async def find_id(self, reference: str) -> str:
         """A case by id, or by case number when only one organisation uses it (command line)."""
@@ -279,7 +355,7 @@ class Cases:
         async with self._maker() as db, db.begin():
             party = await db.get(Party, party_id)
             if party is None:
-                raise NotFound("no such party")
+                raise NotFound("no such party", reason="no_such_party")
             staff, case = await case_for_staff(db, principal, party.case_id)
             history.record(db, case.id, staff, "identity_viewed", party_id=party.id)
             return party
@@ -300,4 +376,5 @@ class Cases:
                     # A one-time code proves the party holds their phone; staff must never see it.
                     db.expunge(message)
                     message.body = "（验证码短信，内容不向工作人员显示 / one-time code, hidden from staff）"
+                    message.template_params = None
             return messages

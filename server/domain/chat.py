@@ -55,10 +55,10 @@ class ChatLog:
         async with self._maker() as db:
             session = await db.get(MediationSession, session_id)
             if session is None:
-                raise NotFound("no such session")
+                raise NotFound("no such session", reason="no_such_session")
             if isinstance(principal, PartyPrincipal):
                 if principal.session_id != session_id:
-                    raise Forbidden("your link is for another session")
+                    raise Forbidden("your link is for another session", reason="another_session")
             else:
                 require_staff(principal)
                 await case_for_staff(db, principal, session.case_id)

@@ -2,7 +2,8 @@
 
 A party sees the recording notice and the session rules (Chinese and English) and signs a
 ``consent`` statement with the key bound to them in this case (a WebCrypto device key or a
-passkey, both proven by SMS when bound). The statement carries the hash of the exact text
+passkey, bound with a one-time code or under the mediator's check of their ID card on video);
+no code is asked at signing, and the body's ``method`` says so. The statement carries the hash of the exact text
 shown, so the record says what was agreed to, not just that something was. The text is kept
 as the record's body; its version and hash are public.
 
@@ -14,7 +15,6 @@ their staff login, logged the same way (``method: staff_start``).
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
-from server.domain.keybinding import current_party_key, passkey_signature, signing_options
+from server.domain.keybinding import add_challenge, current_party_key, passkey_signature, signing_options
 from server.domain.ledger import Ledger, key_info
 from server.domain.principal import PartyPrincipal, Principal, Staff
 from server.errors import FieldError, Forbidden, Gone, InvalidInput, NotFound
@@ -88,13 +88,17 @@ class Consents:
     async def prepare(self, principal: Principal | None, session_id: str) -> ConsentRequest:
         """The consent statement for this party to sign with their own key."""
         if not isinstance(principal, PartyPrincipal) or principal.session_id != session_id:
-            raise Forbidden("only a party of this session signs consent this way")
+            raise Forbidden("only a party of this session signs consent this way", reason="parties_only")
         async with self._maker() as db, db.begin():
             party = await db.get(Party, principal.party_id)
             if party is None:
-                raise NotFound("no such party")
+                raise NotFound("no such party", reason="no_such_party")
             key = await current_party_key(db, party)
-            body = make_body({"text": consent_text(), "name": party.name, "role": party.role, "session": session_id})
+            # Consent never waits for a code (it is given in the live session): the key alone, as the body says.
+            method = "passkey_uv" if key.alg == "webauthn" else "device_key"
+            body = make_body(
+                {"text": consent_text(), "name": party.name, "role": party.role, "session": session_id, "method": method}
+            )
             claim = Claim(
                 self._ledger.origin,
                 "consent",
@@ -103,17 +107,14 @@ class Consents:
                 body_hash(body),
                 {"session": session_id, "text_hash": TEXT_HASH, "text_version": TEXT_VERSION, "scope": "joint"},
             )
-            challenge = secrets.token_urlsafe(24)
-            db.add(
-                EvidenceChallenge(
-                    nonce=challenge,
-                    purpose="consent",
-                    subject_kind="party",
-                    subject_id=party.id,
-                    case_id=party.case_id,
-                    data={"claim": claim.to_json(), "body": body, "key": key.id},
-                    expires_at=utcnow() + CHALLENGE_TTL,
-                )
+            challenge = add_challenge(
+                db,
+                purpose="consent",
+                subject_kind="party",
+                subject_id=party.id,
+                case_id=party.case_id,
+                data={"claim": claim.to_json(), "body": body, "key": key.id},
+                expires_at=utcnow() + CHALLENGE_TTL,
             )
         options = signing_options(self._settings, key, claim.statement)
         return ConsentRequest(challenge, claim.statement, claim.to_json(), key, options)
@@ -128,28 +129,30 @@ class Consents:
     ) -> int:
         """Check the party's signature of the prepared consent and log it. Returns the record's seq."""
         if not isinstance(principal, PartyPrincipal):
-            raise Forbidden("only a party signs consent this way")
+            raise Forbidden("only a party signs consent this way", reason="parties_only")
         async with self._maker() as db, db.begin():
             row = await db.get(EvidenceChallenge, challenge, with_for_update=True)
             if row is None or row.purpose != "consent" or row.subject_id != principal.party_id:
-                raise NotFound("no such consent request; ask for it again")
+                raise NotFound("no such consent request; ask for it again", reason="no_such_request")
             if row.used_at is not None or row.expires_at <= utcnow():
                 raise Gone("this consent request has expired or was used", reason="expired")
             assert row.data is not None
             claim = Claim.from_json(row.data["claim"])
             if claim.public.get("session") != principal.session_id:
-                raise Forbidden("this consent is for another session")
+                raise Forbidden("this consent is for another session", reason="another_session")
             key_row = await db.get(EvidenceKey, row.data["key"])
             if key_row is None:
-                raise NotFound("the key of this request is gone")
+                raise NotFound("the key of this request is gone", reason="key_changed")
             key = key_info(key_row)
             if key.alg == "webauthn":
                 if credential is None:
-                    raise InvalidInput("sign with your passkey", [FieldError("credential", "required for a passkey")])
+                    raise InvalidInput(
+                        "sign with your passkey", [FieldError("credential", "required for a passkey", "passkey_required")]
+                    )
                 own, _count = await passkey_signature(db, credential, key, claim.statement)
             else:
                 if signature is None:
-                    raise InvalidInput("sign with your device key", [FieldError("signature", "required")])
+                    raise InvalidInput("sign with your device key", [FieldError("signature", "required", "required")])
                 own = {"key": key.id, "alg": key.alg, "sig": signature}
             appended = await self._ledger.append(db, claim, [own], row.data["body"], user_verified=key.alg == "webauthn")
             row.used_at = utcnow()
@@ -160,7 +163,7 @@ class Consents:
         async with self._maker() as db, db.begin():
             session = await db.get(MediationSession, session_id)
             if session is None:
-                raise NotFound("no such session")
+                raise NotFound("no such session", reason="no_such_session")
             if isinstance(principal, PartyPrincipal):
                 party = await db.get(Party, principal.party_id)
                 assert party is not None
@@ -170,7 +173,7 @@ class Consents:
                 actor = {"kind": "staff", "id": principal.user_id, "role": principal.role}
                 data = {"name": principal.display_name, "session": session_id}
             else:
-                raise Forbidden("sign in first")
+                raise Forbidden("sign in first", reason="log_in")
             if type == "consent":
                 data["text"] = consent_text()
             appended = await self._ledger.append_platform(

@@ -55,14 +55,20 @@ def check_content(content_type: str, data: bytes, limit: int) -> str:
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind not in MAGIC:
         raise UnsupportedMediaType(
-            "only PDF, PNG and JPEG files", [FieldError("content_type", "application/pdf, image/png or image/jpeg")]
+            "only PDF, PNG and JPEG files", [FieldError("content_type", "application/pdf, image/png or image/jpeg", "file_type")]
         )
     if len(data) > limit:
-        raise TooLarge(f"the file is larger than {limit // (1024 * 1024)} MB", [FieldError("file", f"at most {limit} bytes")])
+        raise TooLarge(
+            f"the file is larger than {limit // (1024 * 1024)} MB",
+            [FieldError("file", f"at most {limit} bytes", "file_too_large", {"mb": limit // (1024 * 1024)})],
+        )
     if not data:
-        raise InvalidInput("the file is empty", [FieldError("file", "empty")])
+        raise InvalidInput("the file is empty", [FieldError("file", "empty", "file_empty")])
     if not data.startswith(MAGIC[kind]):
-        raise UnsupportedMediaType(f"the file is not a {EXTENSIONS[kind].upper()}", [FieldError("file", f"not {kind}")])
+        raise UnsupportedMediaType(
+            f"the file is not a {EXTENSIONS[kind].upper()}",
+            [FieldError("file", f"not {kind}", "file_content", {"kind": EXTENSIONS[kind].upper()})],
+        )
     return kind
 
 
@@ -131,15 +137,15 @@ class CaseFiles:
         """The case and, for a party, who they are. A court reads the file; only the case's people add to it."""
         if isinstance(principal, PartyPrincipal):
             if case_id is not None and case_id != principal.case_id:
-                raise Forbidden("this is another case")
+                raise Forbidden("this is another case", reason="another_case")
             party = await db.get(Party, principal.party_id)
             return principal.case_id, party
         if isinstance(principal, System):
             if case_id is None:
-                raise NotFound("no such case")
+                raise NotFound("no such case", reason="no_such_case")
             return case_id, None
         if case_id is None:
-            raise NotAuthenticated("open the link you were sent to continue")
+            raise NotAuthenticated("open the link you were sent to continue", reason="open_link")
         _, case = await case_for_staff(db, principal, case_id, court=not write, write=write)
         return case.id, None
 
@@ -163,12 +169,12 @@ class CaseFiles:
             kind = check_content(content_type, data, self._settings.max_upload_bytes)
             name = name.strip()
             if not NAME.match(name):
-                raise InvalidInput("bad file name", [FieldError("name", "1 to 200 characters, no slashes")])
+                raise InvalidInput("bad file name", [FieldError("name", "1 to 200 characters, no slashes", "file_name")])
             if visible_to is not None:
                 ids = set(await db.scalars(select(Party.id).where(Party.case_id == case)))
                 unknown = [p for p in visible_to if p not in ids]
                 if unknown:
-                    raise InvalidInput("not a party of this case", [FieldError("visible_to", ", ".join(unknown))])
+                    raise InvalidInput("not a party of this case", [FieldError("visible_to", ", ".join(unknown), "not_party")])
                 if party is not None and party.id not in visible_to:
                     visible_to = [*visible_to, party.id]
             who = uploader_of(principal, party)
@@ -192,10 +198,10 @@ class CaseFiles:
         async with self._maker() as db:
             doc = await db.get(CaseDocument, document_id)
             if doc is None:
-                raise NotFound("no such document")
+                raise NotFound("no such document", reason="no_such_document")
             if isinstance(principal, PartyPrincipal):
                 if doc.case_id != principal.case_id or not visible_to_party(doc, principal.party_id):
-                    raise NotFound("no such document")
+                    raise NotFound("no such document", reason="no_such_document")
             elif not isinstance(principal, System):
                 await case_for_staff(db, principal, doc.case_id, court=True)
             return doc

@@ -61,7 +61,7 @@ class Evidence:
         if isinstance(principal, System):
             case = await db.get(Case, case_id)
             if case is None:
-                raise NotFound("no such case")
+                raise NotFound("no such case", reason="no_such_case")
             return principal, case
         return await case_for_staff(db, principal, case_id, court=True)
 
@@ -70,14 +70,16 @@ class Evidence:
     ) -> int:
         """The mediator records how they checked a party's identity; logged as `identity_checked`."""
         if method not in IDENTITY_METHODS:
-            raise InvalidInput("unknown method", [FieldError("method", "one of " + ", ".join(IDENTITY_METHODS))])
+            raise InvalidInput("unknown method", [FieldError("method", "one of " + ", ".join(IDENTITY_METHODS), "choice")])
         if result not in IDENTITY_RESULTS:
-            raise InvalidInput("unknown result", [FieldError("result", "one of " + ", ".join(IDENTITY_RESULTS))])
+            raise InvalidInput("unknown result", [FieldError("result", "one of " + ", ".join(IDENTITY_RESULTS), "choice")])
         async with self._maker() as db, db.begin():
             staff, case = await case_for_staff(db, principal, case_id)
             party = await db.get(Party, party_id)
             if party is None or party.case_id != case.id:
-                raise InvalidInput("no such party in this case", [FieldError("party_id", "not a party of this case")])
+                raise InvalidInput(
+                    "no such party in this case", [FieldError("party_id", "not a party of this case", "not_party")]
+                )
             appended = await self._ledger.append_platform(
                 db,
                 type="identity_checked",
@@ -123,7 +125,7 @@ class Evidence:
         if principal is not None and not isinstance(principal, System):
             staff = require_staff(principal)
             if staff.role not in ("mediator", "judge"):
-                raise Forbidden("exports are for the case's mediators and, later, its court")
+                raise Forbidden("exports are for the case's mediators and, later, its court", reason="export_staff_only")
         await self._ledger.settle()
         async with self._maker() as db:
             await self._case(db, principal, case_id)  # authorised before any recording is decrypted

@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import io
 import logging
 import os
 import tempfile
@@ -38,7 +37,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-import av
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -381,10 +379,10 @@ class Exports:
     @staticmethod
     async def _authorised(db: AsyncSession, principal: Principal | None, recording_id: str) -> tuple[Staff, Recording, Case]:
         if not RECORDING_ID.match(recording_id):
-            raise NotFound("no such recording")
+            raise NotFound("no such recording", reason="no_such_recording")
         recording = await db.get(Recording, recording_id)
         if recording is None:
-            raise NotFound("no such recording")
+            raise NotFound("no such recording", reason="no_such_recording")
         staff, case = await case_for_staff(db, principal, recording.case_id)
         return staff, recording, case
 
@@ -439,13 +437,7 @@ async def _export_row(db: AsyncSession, recording_id: str) -> RecordingFile | No
 
 def _on_timeline(data: bytes, start_ms: int, path: Path) -> None:
     """A remuxed file (starting at its participant's first packet) moved back onto the recording's timeline."""
-    frames: list[webm.Frame] = []
-    with av.open(io.BytesIO(data), "r") as source:
-        for packet in source.demux():
-            if packet.size == 0 or packet.pts is None or packet.time_base is None:
-                continue
-            kind: webm.Kind = "video" if packet.stream.type == "video" else "audio"
-            frames.append(webm.Frame(kind, int(packet.pts * packet.time_base * 1000), bytes(packet), bool(packet.is_keyframe)))
+    frames = webm.frames(data)
     if not frames:
         raise ValueError("a participant's file holds no media")
     placed = webm.mux([replace(f, pts_ms=f.pts_ms + start_ms) for f in frames])

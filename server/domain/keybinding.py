@@ -4,7 +4,9 @@ Electronic Signature Law art. 13 asks that signing data be the signer's alone an
 sole control. The key is generated in the party's browser (a non-extractable WebCrypto key, or
 a passkey) and never leaves it; the platform only learns its public key. To bind it to the
 party, the party proves control of the phone number on file with a one-time code, and signs
-the binding statement with the new key; the platform then co-signs and logs it.
+the binding statement with the new key; the platform then co-signs and logs it. Where no code
+can reach the party, the key is bound instead under the mediator's check of their ID card on
+video (witnessed.py), which shares the logging (`log_binding`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
+from server.domain.codes import CodeSent, mask_phone, otp_method, send_code
 from server.domain.ledger import Ledger, key_info
 from server.domain.principal import PartyPrincipal, Principal, require_party
 from server.errors import Conflict, FieldError, Gone, InvalidInput, NotFound, TooManyAttempts
@@ -40,16 +43,11 @@ from server.evidence.records import (
     unb64,
     unb64url,
 )
-from server.models import EvidenceChallenge, EvidenceKey, OutboxMessage, Party, utcnow
+from server.models import EvidenceChallenge, EvidenceKey, Party, utcnow
 from server.settings import Settings
 
 CODE_TTL = timedelta(minutes=10)
 MAX_CODE_ATTEMPTS = 5
-
-
-def mask_phone(phone: str) -> str:
-    digits = phone.replace(" ", "").replace("-", "")
-    return digits[:3] + "****" + digits[-4:] if len(digits) >= 7 else "****"
 
 
 def code_hash(challenge: str, code: str) -> str:
@@ -63,15 +61,49 @@ class BindingStarted:
     statement: bytes
     sent_to: str
     expires_at: str
+    sent: CodeSent
+
+
+def add_challenge(
+    db: AsyncSession,
+    *,
+    purpose: str,
+    subject_kind: str,
+    subject_id: str,
+    case_id: str | None,
+    data: dict[str, Any],
+    expires_at: datetime,
+    code: str | None = None,
+) -> str:
+    """Issue a single-use challenge (an `EvidenceChallenge` row, added to `db`); returns its nonce.
+
+    The client answers with the nonce; the row keeps what the answer is checked against (`data`:
+    the prepared statement, a registration) until `expires_at`. With a one-time `code`, only the
+    code's hash, salted with the nonce, is kept.
+    """
+    nonce = secrets.token_urlsafe(24)
+    db.add(
+        EvidenceChallenge(
+            nonce=nonce,
+            purpose=purpose,
+            subject_kind=subject_kind,
+            subject_id=subject_id,
+            case_id=case_id,
+            code_hash=code_hash(nonce, code) if code is not None else None,
+            data=data,
+            expires_at=expires_at,
+        )
+    )
+    return nonce
 
 
 def open_code_challenge(row: EvidenceChallenge | None, party_id: str, purpose: str) -> EvidenceChallenge:
     if row is None or row.subject_id != party_id or row.purpose != purpose:
-        raise NotFound("no such key binding; start again")
+        raise NotFound("no such key binding; start again", reason="no_such_request")
     if row.used_at is not None or row.expires_at <= utcnow():
         raise Gone("this code has expired or was used; ask for a new one", reason="expired")
     if row.attempts >= MAX_CODE_ATTEMPTS:
-        raise TooManyAttempts("too many wrong codes; ask for a new one", retry_after=0)
+        raise TooManyAttempts("too many wrong codes; ask for a new one", retry_after=0, reason="too_many_wrong_codes")
     return row
 
 
@@ -85,7 +117,9 @@ def wrong_code(row: EvidenceChallenge, challenge: str, code: str) -> int | None:
 
 
 def refuse_code(tries_left: int) -> InvalidInput:
-    return InvalidInput("wrong code", [FieldError("code", f"wrong code; {tries_left} tries left")])
+    return InvalidInput(
+        "wrong code", [FieldError("code", f"wrong code; {tries_left} tries left", "wrong_code", {"tries_left": tries_left})]
+    )
 
 
 def device_key_info(spki_b64: str, holder: dict[str, str]) -> KeyInfo:
@@ -94,9 +128,9 @@ def device_key_info(spki_b64: str, holder: dict[str, str]) -> KeyInfo:
         spki = unb64(spki_b64)
         public = serialization.load_der_public_key(spki)
     except ValueError:
-        raise InvalidInput("not a public key", [FieldError("spki", "base64 SubjectPublicKeyInfo DER")]) from None
+        raise InvalidInput("not a public key", [FieldError("spki", "base64 SubjectPublicKeyInfo DER", "device_key")]) from None
     if not isinstance(public, ec.EllipticCurvePublicKey) or not isinstance(public.curve, ec.SECP256R1):
-        raise InvalidInput("device keys are ECDSA P-256", [FieldError("spki", "not a P-256 key")])
+        raise InvalidInput("device keys are ECDSA P-256", [FieldError("spki", "not a P-256 key", "device_key")])
     return KeyInfo(key_id(spki), "es256", spki, "person", holder, timestamp())
 
 
@@ -113,7 +147,7 @@ def new_passkey_info(settings: Settings, credential: dict[str, Any], registratio
             valid_from=timestamp(),
         )
     except SignatureError as exc:
-        raise InvalidInput(f"passkey not accepted: {exc}", [FieldError("credential", str(exc))]) from None
+        raise InvalidInput(f"passkey not accepted: {exc}", [FieldError("credential", str(exc), "passkey_refused")]) from None
 
 
 async def passkey_signature(
@@ -132,7 +166,7 @@ async def passkey_signature(
         )
         return webauthn.sig_from_assertion(credential, info), count
     except SignatureError as exc:
-        raise InvalidInput(f"signature rejected: {exc}", [FieldError("credential", str(exc))]) from None
+        raise InvalidInput(f"signature rejected: {exc}", [FieldError("credential", str(exc), "passkey_refused")]) from None
 
 
 def signing_options(settings: Settings, key: KeyInfo, statement: bytes) -> dict[str, Any] | None:
@@ -171,46 +205,55 @@ async def current_party_key(db: AsyncSession, party: Party) -> KeyInfo:
 
 
 async def start_code(
-    db: AsyncSession, me: PartyPrincipal, purpose: str, data: dict[str, Any], *, use: str = "确认本人签名密钥"
-) -> tuple[Party, str, datetime]:
-    """A challenge for this party, and a one-time code texted to their phone on file.
+    db: AsyncSession,
+    settings: Settings,
+    me: PartyPrincipal,
+    purpose: str,
+    data: dict[str, Any],
+    *,
+    use: str = "确认本人签名密钥",
+) -> tuple[Party, str, datetime, CodeSent]:
+    """A challenge for this party, and a one-time code sent to them (codes.send_code: by SMS to
+    the phone on file, or by e-mail; refused when nothing reaches them or they ask too often).
 
-    Returns (party, challenge, expiry). ``use`` says in the message what the code is for, so a
-    party who did not ask for it knows what someone else is trying to do.
+    Returns (party, challenge, expiry, where the code went). ``use`` says in the message what the
+    code is for, so a party who did not ask for it knows what someone else is trying to do.
     """
     party = await db.get(Party, me.party_id)
     assert party is not None
-    challenge = secrets.token_urlsafe(24)
     code = f"{secrets.randbelow(1_000_000):06d}"
     expires = utcnow() + CODE_TTL
-    db.add(
-        EvidenceChallenge(
-            nonce=challenge,
-            purpose=purpose,
-            subject_kind="party",
-            subject_id=party.id,
-            case_id=party.case_id,
-            code_hash=code_hash(challenge, code),
-            data=data,
-            expires_at=expires,
-        )
+    sent = await send_code(db, settings, party, code, use=use, session_id=me.session_id)
+    challenge = add_challenge(
+        db,
+        purpose=purpose,
+        subject_kind="party",
+        subject_id=party.id,
+        case_id=party.case_id,
+        data=data,
+        expires_at=expires,
+        code=code,
     )
-    db.add(
-        OutboxMessage(
-            case_id=party.case_id,
-            session_id=me.session_id,
-            party_id=party.id,
-            kind="otp",
-            channel="sms",
-            recipient=party.phone,
-            subject="验证码",
-            body=f"【在线调解】您的验证码是{code}，10分钟内有效，用于{use}。请勿告诉任何人，包括调解员。"
-            f" Your code is {code} (valid 10 minutes). Tell no one, not even the mediator.",
-            status="pending",
-            created_at=utcnow(),
-        )
-    )
-    return party, challenge, expires
+    return party, challenge, expires, sent
+
+
+async def log_binding(
+    db: AsyncSession,
+    ledger: Ledger,
+    me: PartyPrincipal,
+    row: EvidenceChallenge,
+    claim: Claim,
+    body: dict[str, Any],
+    info: KeyInfo,
+    own_sig: dict[str, str],
+    method: str,
+) -> int:
+    """Log a party's `key_bound` record: the new key's signature (possession) and the platform's. Returns its seq."""
+    platform_sig = ledger.keyring.signer("platform").sign(claim.statement)
+    appended = await ledger.append(db, claim, [own_sig, platform_sig], body, new_key=info, user_verified=info.alg == "webauthn")
+    row.used_at = utcnow()
+    history.record(db, claim.case, me, "key_bound", key_id=info.id, method=method, seq=appended.record.seq)
+    return appended.record.seq
 
 
 class KeyBinding:
@@ -238,12 +281,7 @@ class KeyBinding:
         own_sig: dict[str, str],
         method: str,
     ) -> None:
-        platform_sig = self._ledger.keyring.signer("platform").sign(claim.statement)
-        appended = await self._ledger.append(
-            db, claim, [own_sig, platform_sig], body, new_key=info, user_verified=info.alg == "webauthn"
-        )
-        row.used_at = utcnow()
-        history.record(db, claim.case, me, "key_bound", key_id=info.id, method=method, seq=appended.record.seq)
+        await log_binding(db, self._ledger, me, row, claim, body, info, own_sig, method)
 
     # -- device keys (WebCrypto P-256, non-extractable, in IndexedDB) --------------------------
 
@@ -254,11 +292,11 @@ class KeyBinding:
             party = await db.get(Party, me.party_id)
             assert party is not None
             info = device_key_info(spki_b64, {"kind": "party", "id": party.id, "role": party.role})
-            claim, body = self._binding_claim(party, info, "sms_otp")
-            party, challenge, expires = await start_code(
-                db, me, "key_bound", {"claim": claim.to_json(), "key": info.to_json(), "body": body}
+            claim, body = self._binding_claim(party, info, otp_method(self._settings, party))
+            party, challenge, expires, sent = await start_code(
+                db, self._settings, me, "key_bound", {"claim": claim.to_json(), "key": info.to_json(), "body": body}
             )
-        return BindingStarted(challenge, claim.to_json(), claim.statement, mask_phone(party.phone), expires.isoformat())
+        return BindingStarted(challenge, claim.to_json(), claim.statement, sent.sent_to, expires.isoformat(), sent)
 
     async def finish_device_key(self, principal: Principal | None, challenge: str, code: str, signature_b64: str) -> KeyInfo:
         """Check the code and the new key's signature, co-sign and log the binding."""
@@ -273,17 +311,17 @@ class KeyBinding:
                 claim = Claim.from_json(row.data["claim"])
                 info = KeyInfo.from_json(row.data["key"])
                 own = {"key": info.id, "alg": "es256", "sig": signature_b64}
-                await self._bind(db, me, row, claim, row.data["body"], info, own, "sms_otp")
+                await self._bind(db, me, row, claim, row.data["body"], info, own, str(claim.public["method"]))
         if tries_left is not None:
             raise refuse_code(tries_left)
         return info
 
     # -- passkeys (WebAuthn) ----------------------------------------------------------------------
 
-    async def start_passkey(self, principal: Principal | None) -> tuple[str, dict[str, Any], str, str]:
+    async def start_passkey(self, principal: Principal | None) -> tuple[str, dict[str, Any], CodeSent, str]:
         """Registration options for a new passkey, and a code to the party's phone.
 
-        Returns (challenge, creation options, masked phone, expiry).
+        Returns (challenge, creation options, where the code went, expiry).
         """
         me = require_party(principal)
         registration = secrets.token_bytes(32)
@@ -299,10 +337,10 @@ class KeyBinding:
                 challenge=registration,
                 require_uv=True,
             )
-            party, challenge, expires = await start_code(
-                db, me, "passkey", {"stage": "register", "registration": b64url(registration)}
+            party, challenge, expires, sent = await start_code(
+                db, self._settings, me, "passkey", {"stage": "register", "registration": b64url(registration)}
             )
-        return challenge, json.loads(options), mask_phone(party.phone), expires.isoformat()
+        return challenge, json.loads(options), sent, expires.isoformat()
 
     async def register_passkey(
         self, principal: Principal | None, challenge: str, code: str, credential: dict[str, Any]
@@ -324,18 +362,13 @@ class KeyBinding:
                 assert party is not None
                 holder = {"kind": "party", "id": party.id, "role": party.role}
                 info = new_passkey_info(self._settings, credential, row.data["registration"], holder)
-                claim, body = self._binding_claim(party, info, "sms_otp+passkey")
+                claim, body = self._binding_claim(party, info, otp_method(self._settings, party) + "+passkey")
                 row.data = {"stage": "sign", "claim": claim.to_json(), "key": info.to_json(), "body": body}
         if tries_left is not None:
             raise refuse_code(tries_left)
-        assert info.webauthn is not None
-        options = webauthn.assertion_options(
-            rp_id=self._settings.webauthn_rp_id,
-            challenge=sha256(claim.statement),
-            credential_ids=[unb64url(info.webauthn["credential_id"])],
-            require_uv=True,
-        )
-        return claim.statement, claim.to_json(), json.loads(options)
+        options = signing_options(self._settings, info, claim.statement)
+        assert options is not None  # a passkey's
+        return claim.statement, claim.to_json(), options
 
     async def bind_passkey(self, principal: Principal | None, challenge: str, assertion: dict[str, Any]) -> KeyInfo:
         """The passkey signs its own binding (proof of possession); the platform co-signs; logged."""
@@ -344,11 +377,13 @@ class KeyBinding:
             row = open_code_challenge(await db.get(EvidenceChallenge, challenge, with_for_update=True), me.party_id, "passkey")
             assert row.data is not None
             if row.data.get("stage") != "sign":
-                raise InvalidInput("register the passkey first", [FieldError("credential", "not registered yet")])
+                raise InvalidInput(
+                    "register the passkey first", [FieldError("credential", "not registered yet", "passkey_required")]
+                )
             claim = Claim.from_json(row.data["claim"])
             info = KeyInfo.from_json(row.data["key"])
             own, count = await passkey_signature(db, assertion, info, claim.statement)
-            await self._bind(db, me, row, claim, row.data["body"], info, own, "sms_otp+passkey")
+            await self._bind(db, me, row, claim, row.data["body"], info, own, str(claim.public["method"]))
             if count:
                 await db.execute(update(EvidenceKey).where(EvidenceKey.id == info.id).values(sign_count=count))
         return info

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from server.evidence import note
 from server.evidence.records import Ed25519Signer, KeyInfo, b64, key_id, spki_of, timestamp, unb64
+from server.settings import is_loopback_host
 
 PURPOSES = ("log", "platform", "recorder")
 
@@ -54,24 +55,41 @@ class PlatformKey:
         return Ed25519Signer(self.private, self.info())
 
 
+def provisional_origin() -> str:
+    """A unique name for a log whose server has no public address yet (RFC 2606 ``.invalid``).
+
+    Unique, so two installations tried out on ``localhost`` are never taken for one log by a
+    witness or a court; never a loopback name; and plainly not an address.
+    """
+    return f"mediate-{secrets.token_hex(6)}.invalid/log"
+
+
 class Keyring:
-    def __init__(self, path: Path, origin: str, keys: list[PlatformKey]) -> None:
+    def __init__(self, path: Path, origin: str, keys: list[PlatformKey], *, provisional: bool = False) -> None:
         self.path = path
         self.origin = origin
         self.keys = keys
+        # The origin was made up for lack of a public address and may still be replaced by one
+        # (``adopt_origin``) as long as nothing has been logged under it.
+        self.provisional = provisional
 
     # -- loading ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, data_dir: Path, default_origin: str) -> Keyring:
-        """Load the keyring, creating it (and the log's origin, fixed for life) on first start."""
+    def open(cls, data_dir: Path, default_origin: str | None) -> Keyring:
+        """Load the keyring, creating it on first start.
+
+        The log's origin is fixed for life once records are logged under it. ``default_origin``
+        is the one taken from the public address (or ``MEDIATE_LOG_ORIGIN``); None when there is
+        no public address yet, and the log then gets a provisional name (``provisional_origin``).
+        """
         path = data_dir / "keys" / "keyring.json"
         if path.exists():
             return cls._read(path)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         now = timestamp()
         keys = [PlatformKey(p, secrets.token_bytes(32), now, None) for p in PURPOSES]
-        ring = cls(path, default_origin, keys)
+        ring = cls(path, default_origin or provisional_origin(), keys, provisional=default_origin is None)
         ring._write(exclusive=True)
         return cls._read(path)  # another process may have won the race; its file is the one
 
@@ -80,13 +98,18 @@ class Keyring:
         try:
             data = json.loads(path.read_text())
             keys = [PlatformKey(k["purpose"], unb64(k["seed"]), k["valid_from"], k.get("valid_until")) for k in data["keys"]]
-            return cls(path, str(data["origin"]), keys)
+            origin = str(data["origin"])
+            # Keyrings written before provisional names existed took "localhost:PORT/log" when
+            # no public URL was set: such a name is as replaceable as a provisional one.
+            provisional = bool(data.get("provisional")) or is_loopback_host(origin.split("/", 1)[0].rsplit(":", 1)[0])
+            return cls(path, origin, keys, provisional=provisional)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise KeyringError(f"cannot read the keyring {path}: {exc}") from exc
 
     def _write(self, exclusive: bool = False) -> None:
         payload = {
             "origin": self.origin,
+            "provisional": self.provisional,
             "keys": [
                 {
                     "purpose": k.purpose,
@@ -113,6 +136,18 @@ class Keyring:
             os.fsync(handle.fileno())
         if not exclusive:
             os.replace(tmp, self.path)
+
+    def adopt_origin(self, origin: str) -> None:
+        """Name the log after the public address, replacing a provisional name.
+
+        Only for a log with nothing under its old name: the caller (``Ledger.adopt_origin``) checks
+        that no record, pending record or checkpoint exists, since every claim and checkpoint
+        carries the origin and a renamed log would no longer verify.
+        """
+        if not self.provisional:
+            raise KeyringError(f"the log is named {self.origin} for life")
+        self.origin, self.provisional = origin, False
+        self._write()
 
     # -- use ---------------------------------------------------------------------------------
 

@@ -42,8 +42,8 @@ from server.evidence.records import (
     make_body,
     parse_time,
     sha256_hex,
-    verify_signature,
 )
+from server.evidence.signatures import verify_signature
 from server.models import (
     EvidenceBody,
     EvidenceChain,
@@ -126,6 +126,23 @@ class Ledger:
     def dialect(self) -> str:
         """The database's SQLAlchemy dialect: "postgresql" or "sqlite" (one process)."""
         return self._dialect
+
+    async def adopt_origin(self, origin: str | None) -> bool:
+        """Give a provisionally named log the name of the public address, if nothing is logged yet.
+
+        Returns True if the log was renamed. A log with records or checkpoints keeps its name:
+        they carry it, and a renamed log would no longer verify (an empty log under a
+        provisional name signs no checkpoint, see ``checkpoint``).
+        """
+        if origin is None or not self.keyring.provisional or origin == self.origin:
+            return False
+        async with self._maker() as db:
+            for table in (LogEntry, EvidencePending, LogCheckpoint):
+                if await db.scalar(select(func.count()).select_from(table)):
+                    return False
+        self.keyring.adopt_origin(origin)
+        self.origin = origin
+        return True
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -442,9 +459,15 @@ class Ledger:
         return len(pending)
 
     async def checkpoint(self) -> LogCheckpoint | None:
-        """Sign a checkpoint for the current size if there is none yet."""
+        """Sign a checkpoint for the current size if there is none yet.
+
+        An empty log under a provisional name signs nothing: the name may still change
+        (``adopt_origin``), and a checkpoint, like the log, can never be taken back.
+        """
         async with self._maker() as db, db.begin():
             size = await self.size(db)
+            if size == 0 and self.keyring.provisional:
+                return None
             latest = await db.scalar(select(func.max(LogCheckpoint.size)))
             if latest is not None and latest >= size:
                 return None

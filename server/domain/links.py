@@ -1,6 +1,6 @@
 """Party links: the only way a party gets in, so they are treated like passwords.
 
-The token is 256 random bits; only its SHA-256 is stored. A link is bound to one party and
+The token is 192 random bits; only its SHA-256 is stored. A link is bound to one party and
 one session, expires a little after the session ends, and dies when revoked, re-issued or
 when the session is cancelled.
 """
@@ -18,10 +18,13 @@ from server.domain import history
 from server.domain.accounts import token_hash
 from server.domain.principal import Principal, actor_of
 from server.errors import Gone, NotFound
-from server.models import AuthSession, MediationSession, Party, PartyLink, utcnow
+from server.models import AuthSession, MediationSession, Party, PartyLink, User, utcnow
 from server.settings import Settings
 
 TOKEN_BYTES = 32
+#: A link's token: 192 random bits, 32 characters, so that ``j/<token>`` fits the 35 characters an
+#: SMS template variable may hold (server/domain/notices.py) and stays far beyond guessing.
+LINK_TOKEN_BYTES = 24
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ async def issue(
     """
     if not keep_others:
         await revoke_for(db, principal, session, party.id, reason="reissued", log=False)
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    token = secrets.token_urlsafe(LINK_TOKEN_BYTES)
     _, actor_id, _ = actor_of(principal)
     link = PartyLink(
         party_id=party.id,
@@ -118,6 +121,17 @@ async def move_expiry(db: AsyncSession, settings: Settings, session: MediationSe
     )
 
 
+async def keep_open(db: AsyncSession, case_id: str, until: datetime) -> None:
+    """A party signs an agreement later, or fetches its sealed document, from the link they already have."""
+    parties = select(Party.id).where(Party.case_id == case_id)
+    for table in (PartyLink, AuthSession):
+        await db.execute(
+            update(table)
+            .where(table.party_id.in_(parties), table.revoked_at.is_(None), table.expires_at < until)
+            .values(expires_at=until)
+        )
+
+
 class Links:
     def __init__(self, maker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
         self._maker = maker
@@ -135,12 +149,18 @@ class Links:
             session = await db.get(MediationSession, link.session_id)
             party = await db.get(Party, link.party_id)
             assert session is not None and party is not None
-            if session.status == "cancelled":
-                raise Gone("this session was cancelled", reason="cancelled")
-            if link.revoked_at is not None:
-                raise Gone("this link was withdrawn; ask your mediator for a new one", reason="revoked")
-            if link.expires_at <= now:
-                raise Gone("this link has expired", reason="expired")
+            if session.status == "cancelled" or link.revoked_at is not None or link.expires_at <= now:
+                # Whom to ask for a new link or a new time: the page names them.
+                mediator = await db.get(User, session.mediator_id)
+                contact = {
+                    "mediator": mediator.display_name if mediator else "",
+                    "phone": (mediator.phone if mediator else "") or "",
+                }
+                if session.status == "cancelled":
+                    raise Gone("this session was cancelled", reason="cancelled", **contact)
+                if link.revoked_at is not None:
+                    raise Gone("this link was withdrawn; ask your mediator for a new one", reason="revoked", **contact)
+                raise Gone("this link has expired", reason="expired", **contact)
             cookie = secrets.token_urlsafe(TOKEN_BYTES)
             db.add(
                 AuthSession(

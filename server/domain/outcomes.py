@@ -12,12 +12,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import history
+from server.domain import history, notifications
 from server.domain.cases import case_for_staff
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal
 from server.errors import Conflict, FieldError, InvalidInput
-from server.models import Agreement, Case, OutboxMessage, Party, utcnow
+from server.models import Agreement, Case, Party, utcnow
 
 #: code -> (Chinese, English): the grounds on which a mediator ends mediation.
 END_REASONS: dict[str, tuple[str, str]] = {
@@ -48,10 +48,12 @@ class Outcomes:
 
     async def end_without_agreement(self, principal: Principal | None, case_id: str, reason: str, note: str) -> Case:
         if reason not in END_REASONS:
-            raise InvalidInput("unknown reason", [FieldError("reason", "one of " + ", ".join(END_REASONS))])
+            raise InvalidInput("unknown reason", [FieldError("reason", "one of " + ", ".join(END_REASONS), "choice")])
         note = note.strip()
         if len(note) > MAX_NOTE:
-            raise InvalidInput("the note is too long", [FieldError("note", f"at most {MAX_NOTE} characters")])
+            raise InvalidInput(
+                "the note is too long", [FieldError("note", f"at most {MAX_NOTE} characters", "too_long", {"max": MAX_NOTE})]
+            )
         async with self._maker() as db, db.begin():
             staff, case = await case_for_staff(db, principal, case_id, write=True)
             if case.status != "open":
@@ -70,19 +72,9 @@ class Outcomes:
             case.status, case.outcome_reason, case.outcome_note, case.closed_at = "failed", reason, note, utcnow()
             zh, en = END_REASONS[reason]
             for party in await db.scalars(select(Party).where(Party.case_id == case.id)):
-                db.add(
-                    OutboxMessage(
-                        case_id=case.id,
-                        party_id=party.id,
-                        kind="mediation_ended",
-                        channel="sms",
-                        recipient=party.phone,
-                        subject="调解终止通知",
-                        body=f"【在线调解】{party.name}，您的纠纷（{case.case_number}）调解终止，原因：{zh}。{ROUTES_ZH}"
-                        f" Mediation of your dispute has ended ({en}). {ROUTES_EN}",
-                        status="pending",
-                        created_at=utcnow(),
-                    )
-                )
+                notifications.notify(
+                    db, "mediation_ended", party, {"name": party.name, "case": case.case_number, "reason": zh},
+                    case_id=case.id, english={"reason_en": en},
+                )  # fmt: skip
             history.record(db, case.id, staff, "mediation_ended", reason=reason, seq=appended.record.seq)
             return case

@@ -1,15 +1,26 @@
 """A party signs a statement with their own key: the ceremony shared by everything a party signs.
 
-The server prepares the exact statement under a single-use challenge. A device key is confirmed
-again with a one-time code to the party's phone on file; a passkey by its user verification. So
-whoever holds the party's unlocked phone or laptop still cannot sign as them (Electronic
-Signature Law art. 13: signing data under the signer's sole control). The caller decides what
-the statement is and what its signature changes; this module checks and logs it.
+The server prepares the exact statement under a single-use challenge. A passkey confirms the
+signer by its user verification (fingerprint, face, PIN). A device key is confirmed again with a
+one-time code on a channel that really reaches the party (server/domain/reach.py), so whoever
+holds the party's unlocked phone or laptop still cannot sign as them.
+
+Where no channel reaches the party (no SMS provider, no e-mail address), the device key signs
+with no code, and the record says exactly that (method ``device_key``, not
+``sms_otp+device_key``). Electronic Signature Law art. 13 asks that the signing data be the
+signer's alone and under their sole control when signing: the device key is a non-extractable
+WebCrypto key that exists only in the party's own browser, bound to them either by a code or,
+without one, under the mediator's witnessed check of their ID card on video (server/domain/
+witnessed.py). A code texted to that same phone adds little against someone who holds the
+phone, and a code that is never delivered would leave the party unable to sign at all. Where a
+channel exists, the code stays required: it is the stronger of the two and nothing weakens it.
+
+The caller decides what the statement is and what its signature changes; this module checks and
+logs it.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -17,9 +28,18 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.domain.keybinding import mask_phone, open_code_challenge, passkey_signature, signing_options, start_code, wrong_code
+from server.domain.codes import CodeSent
+from server.domain.keybinding import (
+    add_challenge,
+    open_code_challenge,
+    passkey_signature,
+    signing_options,
+    start_code,
+    wrong_code,
+)
 from server.domain.ledger import Ledger, key_info
 from server.domain.principal import PartyPrincipal
+from server.domain.reach import code_channels
 from server.errors import Conflict, FieldError, InvalidInput
 from server.evidence.records import Claim, KeyInfo
 from server.models import EvidenceChallenge, EvidenceKey, Party, utcnow
@@ -29,12 +49,39 @@ CHALLENGE_TTL = timedelta(minutes=15)
 
 
 def method_of(key: KeyInfo) -> str:
+    """The kind of key, as signature rows and pages name it: ``passkey`` or ``device_key``."""
     return "passkey" if key.alg == "webauthn" else "device_key"
 
 
-def body_method(key: KeyInfo) -> str:
-    """How the signer was confirmed, as the signed body says it."""
-    return "passkey_uv" if key.alg == "webauthn" else "sms_otp+device_key"
+def code_channel(settings: Settings, party: Party, key: KeyInfo) -> str | None:
+    """The channel a one-time code goes by for this signature, or None when none is asked.
+
+    A passkey needs none (its user verification confirms the signer); a device key needs one
+    whenever a channel reaches the party (see the module's docstring).
+    """
+    if key.alg == "webauthn":
+        return None
+    channels = code_channels(settings, party)
+    return channels[0] if channels else None
+
+
+def body_method(settings: Settings, party: Party, key: KeyInfo) -> str:
+    """How the signer is confirmed, as the signed body says it.
+
+    ``passkey_uv``; ``sms_otp+device_key`` or ``email_otp+device_key`` (a code, then the device
+    key); ``device_key`` (no channel reaches the party: the device key alone).
+    """
+    if key.alg == "webauthn":
+        return "passkey_uv"
+    channel = code_channel(settings, party, key)
+    return f"{channel}_otp+device_key" if channel else "device_key"
+
+
+def signed_method(key: KeyInfo, code_used: bool, channel: str | None) -> str:
+    """The method a signature row records: ``passkey``, ``device_key`` or ``<channel>_otp+device_key``."""
+    if key.alg == "webauthn":
+        return "passkey"
+    return f"{channel or 'sms'}_otp+device_key" if code_used else "device_key"
 
 
 @dataclass(frozen=True)
@@ -44,7 +91,9 @@ class PreparedStatement:
     claim: dict[str, Any]
     key: KeyInfo
     options: dict[str, Any] | None  # WebAuthn request options for a passkey
-    otp_sent_to: str | None  # the masked phone a code went to, for a device key
+    otp_sent_to: str | None  # the masked phone or address a code went to; None when no code was sent
+    method: str  # what the signed body says: passkey_uv | sms_otp+device_key | email_otp+device_key | device_key
+    otp: CodeSent | None = None  # where the code went (channel, masked address, message id)
 
 
 @dataclass(frozen=True)
@@ -54,6 +103,7 @@ class SignedStatement:
     claim_hash: str
     key: KeyInfo
     data: dict[str, Any]
+    method: str  # what the signature row records (signed_method)
 
 
 async def prepare_statement(
@@ -69,27 +119,38 @@ async def prepare_statement(
     use: str,
     extra: dict[str, Any] | None = None,
 ) -> PreparedStatement:
-    """Keep the statement under a challenge; text a code when the key is a device key."""
+    """Keep the statement under a challenge; send a code when the key is a device key and a channel reaches the party.
+
+    The claim's body names the method (``body_method``), decided from the same settings and
+    party as here, so what the record says is what was done.
+    """
     data = {"claim": claim.to_json(), "body": body, "key": key.id, **(extra or {})}
-    sent_to = None
-    if key.alg == "webauthn":
-        challenge = secrets.token_urlsafe(24)
-        db.add(
-            EvidenceChallenge(
-                nonce=challenge,
-                purpose=purpose,
-                subject_kind="party",
-                subject_id=party.id,
-                case_id=party.case_id,
-                data=data,
-                expires_at=utcnow() + CHALLENGE_TTL,
-            )
+    sent = None
+    channel = code_channel(settings, party, key)
+    if channel is None:
+        challenge = add_challenge(
+            db,
+            purpose=purpose,
+            subject_kind="party",
+            subject_id=party.id,
+            case_id=party.case_id,
+            data=data,
+            expires_at=utcnow() + CHALLENGE_TTL,
         )
     else:
-        _, challenge, _ = await start_code(db, me, purpose, data, use=use)
-        sent_to = mask_phone(party.phone)
+        data["channel"] = channel
+        _, challenge, _, sent = await start_code(db, settings, me, purpose, data, use=use)
     options = signing_options(settings, key, claim.statement)
-    return PreparedStatement(challenge, claim.statement, claim.to_json(), key, options, sent_to)
+    return PreparedStatement(
+        challenge,
+        claim.statement,
+        claim.to_json(),
+        key,
+        options,
+        sent.sent_to if sent else None,
+        body_method(settings, party, key),
+        sent,
+    )
 
 
 async def open_statement(db: AsyncSession, me: PartyPrincipal, challenge: str, purpose: str) -> EvidenceChallenge:
@@ -109,10 +170,12 @@ async def sign_statement(
     signature: str | None,
     credential: dict[str, Any] | None,
 ) -> SignedStatement | int:
-    """Check the code and the signature and log the record, in the caller's transaction.
+    """Check the code (if one was sent) and the signature and log the record, in the caller's transaction.
 
     Returns the logged statement, or the number of tries left after a wrong code: the caller
-    lets its transaction commit (so the wrong try counts) and then refuses.
+    lets its transaction commit (so the wrong try counts) and then refuses. Whether a code is
+    needed was settled when the statement was prepared: a challenge with a code's hash needs
+    that code; one without (no channel reached the party) needs the device key's signature alone.
     """
     assert row.data is not None
     claim = Claim.from_json(row.data["claim"])
@@ -123,20 +186,26 @@ async def sign_statement(
     count = 0
     if key.alg == "webauthn":
         if credential is None:
-            raise InvalidInput("sign with your passkey", [FieldError("credential", "required for a passkey")])
+            raise InvalidInput("sign with your passkey", [FieldError("credential", "required for a passkey", "passkey_required")])
         own, count = await passkey_signature(db, credential, key, claim.statement)
     else:
-        if code is None or signature is None:
+        needs_code = row.code_hash is not None
+        missing = [name for name, v in (("code", code), ("signature", signature)) if v is None and (needs_code or name != "code")]
+        if missing:
             raise InvalidInput(
-                "enter the code sent to your phone and sign with your device key",
-                [FieldError(name, "required") for name, v in (("code", code), ("signature", signature)) if v is None],
+                "enter the code sent to you and sign with your device key" if needs_code else "sign with your device key",
+                [FieldError(name, "required", "required") for name in missing],
             )
-        tries_left = wrong_code(row, challenge, code)
-        if tries_left is not None:
-            return tries_left
+        assert signature is not None
+        if needs_code:
+            assert code is not None
+            tries_left = wrong_code(row, challenge, code)
+            if tries_left is not None:
+                return tries_left
         own = {"key": key.id, "alg": key.alg, "sig": signature}
     appended = await ledger.append(db, claim, [own], row.data["body"], user_verified=key.alg == "webauthn")
     row.used_at = utcnow()
     if count:
         await db.execute(update(EvidenceKey).where(EvidenceKey.id == key.id).values(sign_count=count))
-    return SignedStatement(claim, appended.record.seq, appended.claim_hash, key, row.data)
+    method = signed_method(key, row.code_hash is not None, row.data.get("channel"))
+    return SignedStatement(claim, appended.record.seq, appended.claim_hash, key, row.data, method)

@@ -47,11 +47,11 @@ Principal = Staff | PartyPrincipal | System
 
 def require_staff(principal: Principal | None, *roles: str) -> Staff:
     if principal is None:
-        raise NotAuthenticated("please log in")
+        raise NotAuthenticated("please log in", reason="log_in")
     if not isinstance(principal, Staff):
-        raise Forbidden("this is for mediation staff only")
+        raise Forbidden("this is for mediation staff only", reason="staff_only")
     if roles and principal.role not in roles:
-        raise Forbidden(f"this needs the role {' or '.join(roles)}")
+        raise Forbidden(f"this needs the role {' or '.join(roles)}", reason="role_needed", roles=list(roles))
     return principal
 
 
@@ -63,9 +63,9 @@ def require_admin(principal: Principal | None) -> Staff | System:
 
 def require_party(principal: Principal | None) -> PartyPrincipal:
     if principal is None:
-        raise NotAuthenticated("open the link you were sent to continue")
+        raise NotAuthenticated("open the link you were sent to continue", reason="open_link")
     if not isinstance(principal, PartyPrincipal):
-        raise Forbidden("this is for parties who opened their link")
+        raise Forbidden("this is for parties who opened their link", reason="parties_only")
     return principal
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.domain import history
 from server.domain.cases import case_for_staff
 from server.domain.evidence import IDENTITY_METHODS, IDENTITY_RESULTS
-from server.domain.keybinding import device_key_info, new_passkey_info, passkey_signature, signing_options
+from server.domain.keybinding import add_challenge, device_key_info, new_passkey_info, passkey_signature, signing_options
 from server.domain.ledger import Ledger, key_info, key_row
 from server.domain.principal import Principal, Staff, require_staff
 from server.errors import Conflict, FieldError, Gone, InvalidInput, NotFound
@@ -38,6 +38,8 @@ from server.models import EvidenceChallenge, EvidenceKey, EvidenceKeyCase, Party
 from server.settings import Settings
 
 CHALLENGE_TTL = timedelta(minutes=10)
+#: The purpose of an identity check's challenge: services that act on a signed check hook it (witnessed.py).
+IDENTITY_PURPOSE = "identity_check"
 
 
 class SignedHook(Protocol):
@@ -76,7 +78,7 @@ class StaffKeys:
 
     async def _store(self, db: AsyncSession, info: KeyInfo) -> KeyInfo:
         if await db.get(EvidenceKey, info.id) is not None:
-            raise Conflict("this key is registered already")
+            raise Conflict("this key is registered already", reason="key_registered")
         db.add(key_row(info, None))
         return info
 
@@ -108,17 +110,15 @@ class StaffKeys:
             challenge=registration,
             require_uv=True,
         )
-        challenge = secrets.token_urlsafe(24)
         async with self._maker() as db, db.begin():
-            db.add(
-                EvidenceChallenge(
-                    nonce=challenge,
-                    purpose="staff_passkey",
-                    subject_kind="staff",
-                    subject_id=staff.user_id,
-                    data={"registration": b64url(registration)},
-                    expires_at=utcnow() + CHALLENGE_TTL,
-                )
+            challenge = add_challenge(
+                db,
+                purpose="staff_passkey",
+                subject_kind="staff",
+                subject_id=staff.user_id,
+                case_id=None,
+                data={"registration": b64url(registration)},
+                expires_at=utcnow() + CHALLENGE_TTL,
             )
         return challenge, json.loads(options)
 
@@ -136,23 +136,20 @@ class StaffKeys:
     async def own_key(self, db: AsyncSession, staff: Staff, key: str) -> KeyInfo:
         row = await db.get(EvidenceKey, key)
         if row is None or row.holder_kind != "staff" or row.holder_id != staff.user_id:
-            raise NotFound("no such key on your account")
+            raise NotFound("no such key on your account", reason="no_such_key")
         return key_info(row)
 
     async def prepare(
         self, db: AsyncSession, staff: Staff, info: KeyInfo, claim: Claim, body: dict[str, Any], purpose: str
     ) -> Prepared:
-        challenge = secrets.token_urlsafe(24)
-        db.add(
-            EvidenceChallenge(
-                nonce=challenge,
-                purpose=purpose,
-                subject_kind="staff",
-                subject_id=staff.user_id,
-                case_id=claim.case,
-                data={"claim": claim.to_json(), "body": body, "key": info.id},
-                expires_at=utcnow() + CHALLENGE_TTL,
-            )
+        challenge = add_challenge(
+            db,
+            purpose=purpose,
+            subject_kind="staff",
+            subject_id=staff.user_id,
+            case_id=claim.case,
+            data={"claim": claim.to_json(), "body": body, "key": info.id},
+            expires_at=utcnow() + CHALLENGE_TTL,
         )
         options = signing_options(self._settings, info, claim.statement)
         return Prepared(challenge, claim.statement, claim.to_json(), options)
@@ -163,7 +160,7 @@ class StaffKeys:
             staff, case = await case_for_staff(db, principal, case_id, court=True)
             info = await self.own_key(db, staff, key)
             if await db.get(EvidenceKeyCase, (info.id, case.id)) is not None:
-                raise Conflict("this key is bound to this case already")
+                raise Conflict("this key is bound to this case already", reason="key_bound_already")
             body = make_body({"name": staff.display_name, "role": staff.role, "method": "staff_login", "key": info.id})
             claim = Claim(
                 self._ledger.origin,
@@ -178,17 +175,19 @@ class StaffKeys:
     async def prepare_identity_check(
         self, principal: Principal | None, case_id: str, *, key: str, party_id: str, method: str, result: str, note_text: str = ""
     ) -> Prepared:
-        """An `identity_checked` record the mediator signs with their own key."""
+        """An `identity_checked` record the mediator signs with their own key (bound to the case, or the log refuses it)."""
         if method not in IDENTITY_METHODS:
-            raise InvalidInput("unknown method", [FieldError("method", "one of " + ", ".join(IDENTITY_METHODS))])
+            raise InvalidInput("unknown method", [FieldError("method", "one of " + ", ".join(IDENTITY_METHODS), "choice")])
         if result not in IDENTITY_RESULTS:
-            raise InvalidInput("unknown result", [FieldError("result", "one of " + ", ".join(IDENTITY_RESULTS))])
+            raise InvalidInput("unknown result", [FieldError("result", "one of " + ", ".join(IDENTITY_RESULTS), "choice")])
         async with self._maker() as db, db.begin():
             staff, case = await case_for_staff(db, principal, case_id)
             info = await self.own_key(db, staff, key)
             party = await db.get(Party, party_id)
             if party is None or party.case_id != case.id:
-                raise InvalidInput("no such party in this case", [FieldError("party_id", "not a party of this case")])
+                raise InvalidInput(
+                    "no such party in this case", [FieldError("party_id", "not a party of this case", "not_party")]
+                )
             body = make_body(
                 {
                     "party": party.name,
@@ -207,14 +206,14 @@ class StaffKeys:
                 body_hash(body),
                 {"subject": {"kind": "party", "id": party.id}, "method": method, "result": result},
             )
-            return await self.prepare(db, staff, info, claim, body, "staff_sign")
+            return await self.prepare(db, staff, info, claim, body, IDENTITY_PURPOSE)
 
     # -- completing a signature ------------------------------------------------------------------
 
     async def _challenge(self, db: AsyncSession, staff: Staff, challenge: str, *purposes: str) -> EvidenceChallenge:
         row = await db.get(EvidenceChallenge, challenge, with_for_update=True)
         if row is None or row.subject_kind != "staff" or row.subject_id != staff.user_id or row.purpose not in purposes:
-            raise NotFound("no such signature request; prepare it again")
+            raise NotFound("no such signature request; prepare it again", reason="no_such_request")
         if row.used_at is not None or row.expires_at <= utcnow():
             raise Gone("this signature request has expired or was used", reason="expired")
         return row
@@ -230,18 +229,20 @@ class StaffKeys:
         """Check my key's signature of the prepared statement and log the record. Returns its seq."""
         staff = require_staff(principal, "mediator", "judge")
         async with self._maker() as db, db.begin():
-            row = await self._challenge(db, staff, challenge, "staff_bind", "staff_sign", *self.hooks)
+            row = await self._challenge(db, staff, challenge, "staff_bind", "staff_sign", IDENTITY_PURPOSE, *self.hooks)
             assert row.data is not None
             claim = Claim.from_json(row.data["claim"])
             info = await self.own_key(db, staff, row.data["key"])
             count = 0
             if info.alg == "webauthn":
                 if credential is None:
-                    raise InvalidInput("sign with your passkey", [FieldError("credential", "required for a passkey")])
+                    raise InvalidInput(
+                        "sign with your passkey", [FieldError("credential", "required for a passkey", "passkey_required")]
+                    )
                 own, count = await passkey_signature(db, credential, info, claim.statement)
             else:
                 if signature is None:
-                    raise InvalidInput("sign with your device key", [FieldError("signature", "required")])
+                    raise InvalidInput("sign with your device key", [FieldError("signature", "required", "required")])
                 own = {"key": info.id, "alg": info.alg, "sig": signature}
             sigs = [own]
             binding = row.purpose == "staff_bind"

@@ -16,10 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import rfc8785
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 VERSION = 1
 GENESIS = None  # `prev` of a case's first record
@@ -50,6 +49,9 @@ RECORD_TYPES = frozenset(
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:
 # what a person agrees to or signs (Electronic Signature Law art. 13: the signer's sole control).
 USER_VERIFIED_TYPES = frozenset({"consent", "signature", "confirmation_decided", "confirmation_applied"})
+# A `key_bound` record with method "video_witnessed" rests on an earlier `identity_checked` record
+# (the mediator's own signed check of the party's ID card on video) made at most this long before it.
+WITNESS_WINDOW_SECONDS = 15 * 60
 ACTOR_KINDS = frozenset({"party", "staff", "platform", "recorder"})
 KEY_ALGS = frozenset({"ed25519", "es256", "webauthn"})
 KEY_PURPOSES = frozenset({"log", "platform", "recorder", "person"})
@@ -377,37 +379,3 @@ class Record:
 def entry_hash(entry: bytes) -> str:
     """What the next record of the case carries in `prev`."""
     return sha256_hex(entry)
-
-
-# -- signatures ---------------------------------------------------------------------------
-
-
-def verify_signature(sig: dict[str, str], key: KeyInfo, statement: bytes, *, user_verified: bool = False) -> None:
-    """Check one `sigs` entry against the statement. Raises SignatureError naming what failed."""
-    if sig.get("key") != key.id:
-        raise SignatureError(f"signature names key {sig.get('key')!r}, not {key.id}")
-    alg = sig.get("alg")
-    if alg != key.alg:
-        raise SignatureError(f"signature alg {alg!r} does not match key {key.id} ({key.alg})")
-    try:
-        public = key.public_key()
-        if alg == "ed25519":
-            assert isinstance(public, ed25519.Ed25519PublicKey)
-            public.verify(unb64(sig["sig"]), statement)
-        elif alg == "es256":
-            assert isinstance(public, ec.EllipticCurvePublicKey)
-            raw = unb64(sig["sig"])
-            if len(raw) != 64:
-                raise SignatureError("an es256 signature is 64 bytes (r‖s)")
-            der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
-            public.verify(der, statement, ec.ECDSA(hashes.SHA256()))
-        elif alg == "webauthn":
-            from server.evidence import webauthn
-
-            webauthn.verify_assertion_signature(sig, key, sha256(statement), user_verified=user_verified)
-        else:
-            raise SignatureError(f"unknown signature alg {alg!r}")
-    except InvalidSignature as exc:
-        raise SignatureError(f"signature by key {key.id} does not verify") from exc
-    except (KeyError, RecordError) as exc:
-        raise SignatureError(f"malformed signature by key {key.id}: {exc}") from exc

@@ -6,7 +6,7 @@ the statement being signed (FORMAT.md, "Signatures"). Two checks exist:
 - **online**, when the assertion arrives (`verify_assertion`): everything below, plus the
   credential id and the signature counter, which only the server knows at that moment;
 - **offline**, from the stored evidence alone (`verify_assertion_signature`, called by
-  `records.verify_signature`): the fields kept in the record (`authenticator_data`,
+  `signatures.verify_signature`): the fields kept in the record (`authenticator_data`,
   `client_data_json`, `sig`) and the key's `KeyInfo` (SPKI, and the `webauthn` object with
   `rp_id`, `origin`, `cose`). It needs `cryptography` plus py_webauthn's COSE decoder, nothing
   from the server.

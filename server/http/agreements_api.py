@@ -9,8 +9,9 @@ from urllib.parse import quote
 from aiohttp import web
 from pydantic import Field, StringConstraints
 
-from server.domain import agreement_text as words
-from server.domain.agreements import Prepared, View
+from server.domain.agreements import text as words
+from server.domain.agreements.reading import View
+from server.domain.agreements.signing import Prepared
 from server.domain.booking import iso
 from server.domain.party_signing import PreparedStatement
 from server.errors import FieldError, InvalidInput
@@ -21,9 +22,9 @@ from server.http.context import principal_of
 from server.http.evidence_api import B64
 from server.http.routes import api
 from server.http.schemas import Input
-from server.http.services import services
 from server.http.staffkeys_api import prepared_view
 from server.models import AgreementComment, AgreementVersion, CaseDocument
+from server.services import services
 
 Hex64 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Version = Annotated[int, Field(ge=1, le=100_000)]
@@ -179,7 +180,7 @@ def _respond(request: web.Request, view: View | None, base: str, status: int = 2
 @api.route("GET", "/cases/{case_id}/agreement", summary="The case's agreement", tag="agreement")
 async def get_agreement(request: web.Request) -> web.StreamResponse:
     case_id = request.match_info["case_id"]
-    view = await services(request).agreements.view(principal_of(request), case_id)
+    view = await services(request).agreements.drafting.view(principal_of(request), case_id)
     return _respond(request, view, _staff_base(case_id))
 
 
@@ -193,21 +194,21 @@ async def get_agreement(request: web.Request) -> web.StreamResponse:
 )
 async def create_agreement(request: web.Request, body: CreateIn) -> web.StreamResponse:
     case_id = request.match_info["case_id"]
-    view = await services(request).agreements.create(principal_of(request), case_id, body.session_id)
+    view = await services(request).agreements.drafting.create(principal_of(request), case_id, body.session_id)
     return _respond(request, view, _staff_base(case_id), 201)
 
 
 @api.route("POST", "/cases/{case_id}/agreement/versions", summary="Save a new version", body=DraftIn, status=201, tag="agreement")
 async def save_version(request: web.Request, body: DraftIn) -> web.StreamResponse:
     case_id = request.match_info["case_id"]
-    view = await services(request).agreements.save(principal_of(request), case_id, body.content, body.based_on)
+    view = await services(request).agreements.drafting.save(principal_of(request), case_id, body.content, body.based_on)
     return _respond(request, view, _staff_base(case_id), 201)
 
 
 @api.route("GET", "/cases/{case_id}/agreement/versions/{number}", summary="One version", tag="agreement")
 async def get_version(request: web.Request) -> web.StreamResponse:
     number = _number(request)
-    version = await services(request).agreements.version(principal_of(request), request.match_info["case_id"], number)
+    version = await services(request).agreements.drafting.version(principal_of(request), request.match_info["case_id"], number)
     return web.json_response(version_view(version))
 
 
@@ -215,7 +216,9 @@ async def get_version(request: web.Request) -> web.StreamResponse:
     "GET", "/cases/{case_id}/agreement/diff", summary="What changed between two versions", query=DiffQuery, tag="agreement"
 )
 async def diff_versions(request: web.Request, query: DiffQuery) -> web.StreamResponse:
-    lines = await services(request).agreements.diff(principal_of(request), request.match_info["case_id"], query.from_, query.to)
+    lines = await services(request).agreements.drafting.diff(
+        principal_of(request), request.match_info["case_id"], query.from_, query.to
+    )
     return web.json_response({"from": query.from_, "to": query.to, "lines": lines})
 
 
@@ -228,9 +231,11 @@ async def diff_versions(request: web.Request, query: DiffQuery) -> web.StreamRes
 )
 async def finalise(request: web.Request, body: FinalIn) -> web.StreamResponse:
     if body.deadline.tzinfo is None:
-        raise InvalidInput("give the deadline with its time zone", [FieldError("deadline", "an ISO time with offset")])
+        raise InvalidInput(
+            "give the deadline with its time zone", [FieldError("deadline", "an ISO time with offset", "datetime_offset")]
+        )
     case_id = request.match_info["case_id"]
-    view = await services(request).agreements.finalise(principal_of(request), case_id, body.version, body.deadline)
+    view = await services(request).agreements.drafting.finalise(principal_of(request), case_id, body.version, body.deadline)
     return _respond(request, view, _staff_base(case_id))
 
 
@@ -241,9 +246,10 @@ async def finalise(request: web.Request, body: FinalIn) -> web.StreamResponse:
     body=StaffSignIn,
     status=201,
     tag="agreement",
+    errors=(410,),
 )
 async def prepare_mediator(request: web.Request, body: StaffSignIn) -> web.StreamResponse:
-    prepared = await services(request).agreements.prepare_mediator(
+    prepared = await services(request).agreements.signing.prepare_mediator(
         principal_of(request), request.match_info["case_id"], body.key_id
     )
     return web.json_response(prepared_view(prepared), status=201)
@@ -258,7 +264,7 @@ async def prepare_mediator(request: web.Request, body: StaffSignIn) -> web.Strea
     produces="application/pdf",
 )
 async def staff_pdf(request: web.Request, query: PdfQuery) -> web.StreamResponse:
-    doc = await services(request).agreements.pdf(principal_of(request), request.match_info["case_id"], query.kind)
+    doc = await services(request).agreements.sealing.pdf(principal_of(request), request.match_info["case_id"], query.kind)
     return pdf_response(doc)
 
 
@@ -277,13 +283,13 @@ async def end_mediation(request: web.Request, body: OutcomeIn) -> web.StreamResp
 
 @api.route("GET", "/party/agreement", summary="The agreement of my case", tag="party", auth="party")
 async def party_agreement(request: web.Request) -> web.StreamResponse:
-    view = await services(request).agreements.view(principal_of(request), None)
+    view = await services(request).agreements.drafting.view(principal_of(request), None)
     return _respond(request, view, PARTY_BASE)
 
 
 @api.route("GET", "/party/agreement/versions/{number}", summary="One version", tag="party", auth="party")
 async def party_version(request: web.Request) -> web.StreamResponse:
-    version = await services(request).agreements.version(principal_of(request), None, _number(request))
+    version = await services(request).agreements.drafting.version(principal_of(request), None, _number(request))
     return web.json_response(version_view(version))
 
 
@@ -291,7 +297,7 @@ async def party_version(request: web.Request) -> web.StreamResponse:
     "GET", "/party/agreement/diff", summary="What changed between two versions", query=DiffQuery, tag="party", auth="party"
 )
 async def party_diff(request: web.Request, query: DiffQuery) -> web.StreamResponse:
-    lines = await services(request).agreements.diff(principal_of(request), None, query.from_, query.to)
+    lines = await services(request).agreements.drafting.diff(principal_of(request), None, query.from_, query.to)
     return web.json_response({"from": query.from_, "to": query.to, "lines": lines})
 
 
@@ -299,7 +305,9 @@ async def party_diff(request: web.Request, query: DiffQuery) -> web.StreamRespon
     "POST", "/party/agreement/comments", summary="Comment on a clause", body=CommentIn, status=201, tag="party", auth="party"
 )
 async def party_comment(request: web.Request, body: CommentIn) -> web.StreamResponse:
-    c = await services(request).agreements.comment(principal_of(request), body.version, body.clause, body.text, body.proposal)
+    c = await services(request).agreements.drafting.comment(
+        principal_of(request), body.version, body.clause, body.text, body.proposal
+    )
     return web.json_response(comment_view(c), status=201)
 
 
@@ -311,7 +319,10 @@ def statement_view(prepared: PreparedStatement) -> dict[str, Any]:
         "claim": prepared.claim,
         "key": {"id": prepared.key.id, "alg": prepared.key.alg},
         "options": prepared.options,
-        "otp": {"sent_to": prepared.otp_sent_to} if prepared.otp_sent_to else None,
+        "otp": prepared.otp.to_json() if prepared.otp else None,
+        # How the signer is confirmed: passkey_uv, sms_otp+device_key, email_otp+device_key, or
+        # device_key (no channel reaches the party: no code is sent and none is asked).
+        "method": prepared.method,
     }
 
 
@@ -327,9 +338,10 @@ def party_prepared(prepared: Prepared) -> dict[str, Any]:
     status=201,
     tag="party",
     auth="party",
+    errors=(410, 429),
 )
 async def party_prepare(request: web.Request, body: PartySignIn) -> web.StreamResponse:
-    prepared = await services(request).agreements.prepare_party(principal_of(request), body.version, body.text_sha256)
+    prepared = await services(request).agreements.signing.prepare_party(principal_of(request), body.version, body.text_sha256)
     return web.json_response(party_prepared(prepared), status=201)
 
 
@@ -343,7 +355,7 @@ async def party_prepare(request: web.Request, body: PartySignIn) -> web.StreamRe
     auth="party",
 )
 async def party_sign(request: web.Request, body: PartySignatureIn) -> web.StreamResponse:
-    seq = await services(request).agreements.sign_party(
+    seq = await services(request).agreements.signing.sign_party(
         principal_of(request),
         request.match_info["challenge"],
         code=body.code,
@@ -364,7 +376,7 @@ async def party_sign(request: web.Request, body: PartySignatureIn) -> web.Stream
     produces="application/pdf",
 )
 async def party_pdf(request: web.Request, query: PdfQuery) -> web.StreamResponse:
-    doc = await services(request).agreements.pdf(principal_of(request), None, query.kind)
+    doc = await services(request).agreements.sealing.pdf(principal_of(request), None, query.kind)
     return pdf_response(doc)
 
 
@@ -373,12 +385,12 @@ async def party_pdf(request: web.Request, query: PdfQuery) -> web.StreamResponse
 
 @api.route("GET", "/verify/{code}", summary="What the platform holds for a verification code", tag="verify", auth="none")
 async def verify_code(request: web.Request) -> web.StreamResponse:
-    found = await services(request).agreements.verification(request.match_info["code"])
+    found = await services(request).agreements.public.verification(request.match_info["code"])
     return web.json_response(found)
 
 
 def _number(request: web.Request) -> int:
     raw = request.match_info["number"]
     if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
-        raise InvalidInput("bad version number", [FieldError("number", "a whole number from 1")])
+        raise InvalidInput("bad version number", [FieldError("number", "a whole number from 1", "whole_number")])
     return int(raw)

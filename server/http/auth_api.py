@@ -6,17 +6,20 @@ from zoneinfo import available_timezones
 
 from aiohttp import web
 
-from server.domain.confirmation import GROUNDS, REJECTION_GROUNDS
+from server import live
+from server.authentication import COOKIE
+from server.domain.confirmation.application import GROUNDS
+from server.domain.confirmation.decision import REJECTION_GROUNDS
 from server.domain.outcomes import END_REASONS
 from server.domain.principal import PartyPrincipal, Staff
 from server.domain.vocabulary import DISPUTE_TYPES, ORGANISATION_KINDS, PARTY_ROLES, STAFF_ROLES
 from server.errors import NotAuthenticated
 from server.http import views
 from server.http.context import CSRF, principal_of
-from server.http.middlewares import COOKIE
+from server.http.peer import client_address
 from server.http.routes import api
 from server.http.schemas import LoginIn
-from server.http.services import services
+from server.services import services
 
 ZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix/", "right/")))
 
@@ -29,14 +32,14 @@ def set_cookie(response: web.StreamResponse, request: web.Request, token: str, m
         samesite="Lax",
         path="/",
         max_age=max_age,
-        secure=services(request).settings.cookie_secure,
+        secure=services(request).settings.cookie_secure or services(request).settings.tls,
     )
 
 
-@api.route("POST", "/auth/login", summary="Log in as staff", body=LoginIn, tag="auth", auth="none")
+@api.route("POST", "/auth/login", summary="Log in as staff", body=LoginIn, tag="auth", auth="none", errors=(401, 429))
 async def login(request: web.Request, body: LoginIn) -> web.StreamResponse:
     svc = services(request)
-    done = await svc.accounts.login(body.username, body.password, request.remote or "")
+    done = await svc.accounts.login(body.username, body.password, client_address(request, svc.settings.trusted_proxies))
     org = await svc.accounts.organisation_of(done.user)
     response = web.json_response({"user": views.user(done.user, org), "csrf_token": done.csrf_token})
     set_cookie(response, request, done.token, svc.settings.staff_session_hours * 3600)
@@ -48,6 +51,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     token = request.cookies.get(COOKIE)
     if token:
         await services(request).accounts.logout(token)
+        await live.revoke(request, live.login_room(token), "logged_out")  # this login's open live pages end too
     response = web.Response(status=204)
     response.del_cookie(COOKIE, path="/")
     return response
@@ -70,7 +74,7 @@ async def me(request: web.Request) -> web.StreamResponse:
                 "csrf_token": request[CSRF],
             }
         )
-    raise NotAuthenticated("not logged in")
+    raise NotAuthenticated("not logged in", reason="log_in")
 
 
 @api.route("GET", "/meta", summary="Lists to choose from", tag="meta", auth="none")

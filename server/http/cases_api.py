@@ -9,8 +9,8 @@ from server.domain.principal import Staff
 from server.http import views
 from server.http.context import principal_of
 from server.http.routes import api
-from server.http.schemas import CaseIn, PartyIn, ZoneQuery
-from server.http.services import services
+from server.http.schemas import CaseIn, PartyIn, PartyUpdateIn, ZoneQuery
+from server.services import services
 
 
 def viewer_zone(request: web.Request, asked: str | None = None) -> str:
@@ -47,6 +47,17 @@ async def get_case(request: web.Request, query: ZoneQuery) -> web.StreamResponse
 async def add_party(request: web.Request, body: PartyIn) -> web.StreamResponse:
     party = await services(request).cases.add_party(principal_of(request), request.match_info["case_id"], **body.model_dump())
     return web.json_response(views.party(party), status=201)
+
+
+@api.route(
+    "PATCH", "/cases/{case_id}/parties/{party_id}", summary="Complete or correct a party's particulars",
+    body=PartyUpdateIn, tag="cases",
+)  # fmt: skip
+async def update_party(request: web.Request, body: PartyUpdateIn) -> web.StreamResponse:
+    party = await services(request).cases.update_party(
+        principal_of(request), request.match_info["case_id"], request.match_info["party_id"], body.model_dump(exclude_unset=True)
+    )
+    return web.json_response(views.party(party))
 
 
 @api.route("GET", "/parties/{party_id}/identity", summary="A party's full ID number (logged)", tag="cases")

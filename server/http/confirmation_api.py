@@ -10,15 +10,17 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import Field, StringConstraints
 
+from server.domain import particulars
 from server.domain.booking import iso
-from server.domain.confirmation import ApplicationView, Eligibility
+from server.domain.confirmation.application import Eligibility
+from server.domain.confirmation.views import ApplicationView
 from server.http.agreements_api import PartySignatureIn, pdf_response, statement_view
 from server.http.context import principal_of
 from server.http.routes import api
 from server.http.schemas import Input
-from server.http.services import services
 from server.http.staffkeys_api import prepared_view
 from server.models import CaseDocument, CaseEvent, JudgeNote, utcnow
+from server.services import services
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=36)]
 
@@ -55,6 +57,8 @@ class DecisionIn(Input):
     grounds: list[Annotated[str, StringConstraints(max_length=40)]] = Field(default_factory=list, max_length=10)
     reasons: Annotated[str, StringConstraints(max_length=5000)]
     key_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+    #: The court clerk (书记员) named at the foot of the ruling, if the court has one on the case.
+    clerk: Annotated[str, StringConstraints(max_length=100)] | None = None
 
 
 def document_brief(doc: CaseDocument) -> dict[str, Any]:
@@ -71,6 +75,9 @@ def application_view(view: ApplicationView, ruling_url: str | None, court: bool 
         "court": {"id": view.court.id, "name": view.court.name},
         "ground": a.ground,
         "status": a.status,
+        # The court's own number, given when it accepted the application (e.g. （2026）京0105民特1号).
+        "court_case_number": a.court_case_number,
+        "accepted_at": iso(a.accepted_at) if a.accepted_at else None,
         "created_at": iso(a.created_at),
         "submitted_at": iso(a.submitted_at) if a.submitted_at else None,
         "signers": view.signers,
@@ -83,6 +90,7 @@ def application_view(view: ApplicationView, ruling_url: str | None, court: bool 
             "grounds": (a.decision_grounds or {}).get("codes", []),
             "reasons": a.decision_reasons,
             "decided_at": iso(a.decided_at) if a.decided_at else None,
+            "clerk": a.clerk_name,
             "pdf": ruling_url if view.ruling else None,
             "sha256": view.ruling.sha256 if view.ruling else None,
         }
@@ -100,6 +108,9 @@ def application_view(view: ApplicationView, ruling_url: str | None, court: bool 
                 "phone": p.phone,
                 "email": p.email,
                 "residence_region": p.residence_region,
+                # For service and for the ruling; the full ID number is in the signed agreement.
+                "particulars": particulars.describe(p, occupation=True),
+                "missing_particulars": particulars.missing_fields(p) if p.role in ("applicant", "respondent") else [],
             }
             for p in view.parties
         ]
@@ -134,7 +145,7 @@ PARTY_RULING = f"{api.prefix}/party/confirmation/ruling.pdf"
 @api.route("GET", "/party/confirmation", summary="Judicial confirmation of my case's agreement", tag="party", auth="party")
 async def party_confirmation(request: web.Request) -> web.StreamResponse:
     principal = principal_of(request)
-    eligible, view = await services(request).confirmations.eligibility(principal, None)
+    eligible, view = await services(request).confirmations.applications.eligibility(principal, None)
     me = getattr(principal, "party_id", None)
     signed = bool(view and any(s["party_id"] == me and s["signed_at"] for s in view.signers))
     body = eligibility_view(eligible) | {
@@ -145,10 +156,17 @@ async def party_confirmation(request: web.Request) -> web.StreamResponse:
 
 
 @api.route(
-    "POST", "/party/confirmation", summary="Start the joint application", body=ApplyIn, status=201, tag="party", auth="party"
+    "POST",
+    "/party/confirmation",
+    summary="Start the joint application",
+    body=ApplyIn,
+    status=201,
+    tag="party",
+    auth="party",
+    errors=(410,),
 )
 async def party_apply(request: web.Request, body: ApplyIn) -> web.StreamResponse:
-    view, prepared = await services(request).confirmations.apply(principal_of(request), body.court_id, body.ground)
+    view, prepared = await services(request).confirmations.applications.apply(principal_of(request), body.court_id, body.ground)
     return web.json_response({"application": application_view(view, PARTY_RULING), "sign": statement_view(prepared)}, status=201)
 
 
@@ -160,9 +178,10 @@ async def party_apply(request: web.Request, body: ApplyIn) -> web.StreamResponse
     status=201,
     tag="party",
     auth="party",
+    errors=(410, 429),
 )
 async def party_prepare_application(request: web.Request, body: EmptyIn) -> web.StreamResponse:
-    prepared = await services(request).confirmations.prepare_signature(principal_of(request))
+    prepared = await services(request).confirmations.applications.prepare_signature(principal_of(request))
     return web.json_response(statement_view(prepared), status=201)
 
 
@@ -176,7 +195,7 @@ async def party_prepare_application(request: web.Request, body: EmptyIn) -> web.
     auth="party",
 )
 async def party_sign_application(request: web.Request, body: PartySignatureIn) -> web.StreamResponse:
-    seq, view = await services(request).confirmations.sign(
+    seq, view = await services(request).confirmations.applications.sign(
         principal_of(request),
         request.match_info["challenge"],
         code=body.code,
@@ -190,7 +209,7 @@ async def party_sign_application(request: web.Request, body: PartySignatureIn) -
     "GET", "/party/confirmation/ruling.pdf", summary="The court's ruling", tag="party", auth="party", produces="application/pdf"
 )
 async def party_ruling(request: web.Request) -> web.StreamResponse:
-    return pdf_response(await services(request).confirmations.ruling(principal_of(request)))
+    return pdf_response(await services(request).confirmations.decisions.ruling(principal_of(request)))
 
 
 # -- the case's mediator -------------------------------------------------------------------------
@@ -199,7 +218,7 @@ async def party_ruling(request: web.Request) -> web.StreamResponse:
 @api.route("GET", "/cases/{case_id}/confirmation", summary="The case's application for confirmation", tag="confirmation")
 async def case_confirmation(request: web.Request) -> web.StreamResponse:
     case_id = request.match_info["case_id"]
-    eligible, view = await services(request).confirmations.eligibility(principal_of(request), case_id)
+    eligible, view = await services(request).confirmations.applications.eligibility(principal_of(request), case_id)
     url = f"{api.prefix}/cases/{case_id}/confirmation/ruling.pdf"
     return web.json_response(eligibility_view(eligible) | {"application": application_view(view, url) if view else None})
 
@@ -213,7 +232,7 @@ async def case_confirmation(request: web.Request) -> web.StreamResponse:
 )
 async def case_ruling(request: web.Request) -> web.StreamResponse:
     return pdf_response(
-        await services(request).confirmations.ruling(principal_of(request), case_id=request.match_info["case_id"])
+        await services(request).confirmations.decisions.ruling(principal_of(request), case_id=request.match_info["case_id"])
     )
 
 
@@ -226,13 +245,13 @@ def _court_ruling(application_id: str) -> str:
 
 @api.route("GET", "/court/judges", summary="The judges of my court", tag="court")
 async def court_judges(request: web.Request) -> web.StreamResponse:
-    judges = await services(request).confirmations.judges(principal_of(request))
+    judges = await services(request).confirmations.court.judges(principal_of(request))
     return web.json_response({"items": [{"id": j.id, "name": j.display_name} for j in judges]})
 
 
 @api.route("GET", "/court/applications", summary="Applications submitted to my court", tag="court")
 async def court_inbox(request: web.Request) -> web.StreamResponse:
-    views = await services(request).confirmations.inbox(principal_of(request))
+    views = await services(request).confirmations.court.inbox(principal_of(request))
     return web.json_response({"items": [application_view(v, _court_ruling(v.application.id)) for v in views]})
 
 
@@ -241,8 +260,8 @@ async def court_inbox(request: web.Request) -> web.StreamResponse:
 )
 async def court_application(request: web.Request) -> web.StreamResponse:
     svc, principal = services(request), principal_of(request)
-    view = await svc.confirmations.detail(principal, request.match_info["application_id"])
-    found = await svc.confirmations.verification(principal, view.application.id)
+    view = await svc.confirmations.court.detail(principal, request.match_info["application_id"])
+    found = await svc.confirmations.court.verification(principal, view.application.id)
     body = application_view(view, _court_ruling(view.application.id), court=True)
     body["verification"] = {"ok": found.ok, "report_zh": found.report_zh, "report_en": found.report_en}
     return web.json_response(body)
@@ -252,7 +271,7 @@ async def court_application(request: web.Request) -> web.StreamResponse:
     "POST", "/court/applications/{application_id}/assign", summary="Assign to a judge of the court", body=AssignIn, tag="court"
 )
 async def court_assign(request: web.Request, body: AssignIn) -> web.StreamResponse:
-    view = await services(request).confirmations.assign(
+    view = await services(request).confirmations.court.assign(
         principal_of(request), request.match_info["application_id"], body.judge_id
     )
     return web.json_response(application_view(view, _court_ruling(view.application.id), court=True))
@@ -262,7 +281,7 @@ async def court_assign(request: web.Request, body: AssignIn) -> web.StreamRespon
     "POST", "/court/applications/{application_id}/status", summary="Accept, or mark under review", body=StatusIn, tag="court"
 )
 async def court_status(request: web.Request, body: StatusIn) -> web.StreamResponse:
-    view = await services(request).confirmations.set_status(
+    view = await services(request).confirmations.court.set_status(
         principal_of(request), request.match_info["application_id"], body.status
     )
     return web.json_response(application_view(view, _court_ruling(view.application.id), court=True))
@@ -277,7 +296,7 @@ async def court_status(request: web.Request, body: StatusIn) -> web.StreamRespon
     tag="court",
 )
 async def court_hearing(request: web.Request, body: HearingIn) -> web.StreamResponse:
-    view = await services(request).confirmations.schedule_hearing(
+    view = await services(request).confirmations.court.schedule_hearing(
         principal_of(request),
         request.match_info["application_id"],
         starts_at=body.starts_at,
@@ -296,7 +315,9 @@ async def court_hearing(request: web.Request, body: HearingIn) -> web.StreamResp
     tag="court",
 )
 async def court_note(request: web.Request, body: NoteIn) -> web.StreamResponse:
-    note = await services(request).confirmations.add_note(principal_of(request), request.match_info["application_id"], body.text)
+    note = await services(request).confirmations.court.add_note(
+        principal_of(request), request.match_info["application_id"], body.text
+    )
     return web.json_response(note_view(note), status=201)
 
 
@@ -309,13 +330,14 @@ async def court_note(request: web.Request, body: NoteIn) -> web.StreamResponse:
     tag="court",
 )
 async def court_decision(request: web.Request, body: DecisionIn) -> web.StreamResponse:
-    prepared = await services(request).confirmations.prepare_decision(
+    prepared = await services(request).confirmations.decisions.prepare_decision(
         principal_of(request),
         request.match_info["application_id"],
         decision=body.decision,
         grounds=list(body.grounds),
         reasons=body.reasons,
         key_id=body.key_id,
+        clerk=body.clerk,
     )
     return web.json_response(prepared_view(prepared), status=201)
 
@@ -324,7 +346,9 @@ async def court_decision(request: web.Request, body: DecisionIn) -> web.StreamRe
     "GET", "/court/applications/{application_id}/ruling.pdf", summary="The ruling", tag="court", produces="application/pdf"
 )
 async def court_ruling(request: web.Request) -> web.StreamResponse:
-    doc = await services(request).confirmations.ruling(principal_of(request), application_id=request.match_info["application_id"])
+    doc = await services(request).confirmations.decisions.ruling(
+        principal_of(request), application_id=request.match_info["application_id"]
+    )
     return pdf_response(doc)
 
 
@@ -338,5 +362,5 @@ def access_view(event: CaseEvent) -> dict[str, Any]:
 
 @api.route("GET", "/court/applications/{application_id}/access-log", summary="Every evidence view by the court", tag="court")
 async def court_access_log(request: web.Request) -> web.StreamResponse:
-    events = await services(request).confirmations.access_log(principal_of(request), request.match_info["application_id"])
+    events = await services(request).confirmations.court.access_log(principal_of(request), request.match_info["application_id"])
     return web.json_response({"items": [access_view(e) for e in events]})

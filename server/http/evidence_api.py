@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import StringConstraints
 
+from server.domain.evidence import IDENTITY_METHODS, IDENTITY_RESULTS
 from server.evidence.records import b64
 from server.http.context import principal_of
 from server.http.routes import api
-from server.http.schemas import Input
-from server.http.services import services
+from server.http.schemas import Input, choice
+from server.services import services
 
 B64 = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=r"^[A-Za-z0-9+/=]+$")]
 
@@ -36,19 +37,20 @@ class PasskeyBindIn(Input):
 
 class IdentityCheckIn(Input):
     party_id: str
-    method: str
-    result: str
+    method: Annotated[str, choice(IDENTITY_METHODS)]
+    result: Annotated[str, choice(IDENTITY_RESULTS)]
     note: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
 @api.route(
     "POST",
     "/party/keys/device",
-    summary="Start binding a device key: texts a one-time code",
+    summary="Start binding a device key: sends a one-time code (SMS, or e-mail); 409 no_code_channel, 429 too often",
     body=DeviceKeyIn,
     status=201,
     tag="evidence",
     auth="party",
+    errors=(429,),
 )
 async def start_device_key(request: web.Request, body: DeviceKeyIn) -> web.StreamResponse:
     started = await services(request).keys.start_device_key(principal_of(request), body.spki)
@@ -58,6 +60,8 @@ async def start_device_key(request: web.Request, body: DeviceKeyIn) -> web.Strea
             "claim": started.claim,
             "statement": b64(started.statement),
             "sent_to": started.sent_to,
+            "channel": started.sent.channel,
+            "message_id": started.sent.message_id,
             "expires_at": started.expires_at,
         },
         status=201,
@@ -87,10 +91,11 @@ async def finish_device_key(request: web.Request, body: DeviceKeyFinishIn) -> we
     status=201,
     tag="evidence",
     auth="party",
+    errors=(429,),
 )
 async def start_passkey(request: web.Request) -> web.StreamResponse:
-    challenge, options, sent_to, expires = await services(request).keys.start_passkey(principal_of(request))
-    return web.json_response({"challenge": challenge, "options": options, "sent_to": sent_to, "expires_at": expires}, status=201)
+    challenge, options, sent, expires = await services(request).keys.start_passkey(principal_of(request))
+    return web.json_response({"challenge": challenge, "options": options, **sent.to_json(), "expires_at": expires}, status=201)
 
 
 @api.route(

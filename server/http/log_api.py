@@ -11,7 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.evidence import merkle
-from server.http.services import services
+from server.services import services
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 FRESH = "no-cache"
@@ -57,7 +57,7 @@ async def well_known_keys(request: web.Request) -> web.StreamResponse:
 
 async def seal_ca(request: web.Request) -> web.StreamResponse:
     """The root a court pins to check the organisations' PAdES seals on agreements."""
-    authority = services(request).agreements.sealer.authority
+    authority = services(request).sealer.authority
     pem = b"".join(authority.trust_roots())
     return web.Response(body=pem, content_type="application/x-pem-file", headers={"Cache-Control": "public, max-age=300"})
 

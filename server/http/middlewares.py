@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from server.authentication import authenticate
 from server.errors import (
     Conflict,
     DomainError,
@@ -19,17 +20,19 @@ from server.errors import (
     InvalidState,
     NotAuthenticated,
     NotFound,
+    RequestTimeout,
+    StorageFull,
     TooLarge,
     TooManyAttempts,
     UnsupportedMediaType,
 )
 from server.http.api import MalformedJson
-from server.http.context import CSRF, METRICS, PRINCIPAL
-from server.http.services import SERVICES
+from server.http.context import CSRF, METRICS, PRINCIPAL, STORAGE
+from server.ops.storage import is_storage_full
+from server.services import SERVICES
 
 log = logging.getLogger(__name__)
 
-COOKIE = "mediate_session"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -44,7 +47,9 @@ STATUS: list[tuple[type[DomainError], int]] = [
     (Conflict, 409),
     (InvalidState, 409),
     (Gone, 410),
+    (RequestTimeout, 408),
     (TooManyAttempts, 429),
+    (StorageFull, 507),
 ]
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
@@ -60,19 +65,43 @@ def status_of(error: DomainError) -> int:
     return 400
 
 
+STORAGE_FULL_MESSAGE = "the server's storage is full: nothing was saved; try again later (the operator must free disk space)"
+
+
+def storage_full(request: web.Request, exc: BaseException) -> StorageFull:
+    """A write refused for lack of space, as the error the pages show ("服务器存储空间已满").
+
+    Logged once per request at ERROR without a traceback (the cause is the disk, not the code),
+    and remembered for /readyz until a test write there succeeds (``server.ops.storage``).
+    """
+    # The first line only: SQLAlchemy's next lines hold the statement and its parameters (personal data).
+    log.error("%s %s: no space left to write (%s)", request.method, request.path, str(exc).split("\n", 1)[0][:200])
+    if (watch := request.app.get(STORAGE)) is not None:
+        watch.failed()
+    return StorageFull(STORAGE_FULL_MESSAGE, reason="storage_full")
+
+
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
-        return await handler(request)
+        try:
+            return await handler(request)
+        except Exception as exc:
+            if isinstance(exc, DomainError | web.HTTPException) or not is_storage_full(exc):
+                raise
+            raise storage_full(request, exc) from None
     except DomainError as exc:
         status = status_of(exc)
         if (metrics := request.app.get(METRICS)) is not None:
             metrics.error("http", exc.code)
         extra: dict[str, Any] = dict(exc.details)
         if isinstance(exc, InvalidInput):
-            extra["fields"] = [{"field": f.field, "reason": f.reason} for f in exc.fields]
+            extra["fields"] = [f.as_json() for f in exc.fields]
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
-        return web.json_response(error_body(exc.code, exc.message, **extra), status=status, headers=headers)
+        response = web.json_response(error_body(exc.code, exc.message, **extra), status=status, headers=headers)
+        if isinstance(exc, RequestTimeout):
+            response.force_close()  # the rest of a too-slow request is not waited for (RFC 9110 §15.5.9)
+        return response
     except web.HTTPException as exc:
         if not request.path.startswith("/api/") or exc.status < 400:
             raise
@@ -101,9 +130,8 @@ ANONYMOUS_PREFIXES = ("/j/", "/static/", "/healthz", "/readyz", "/metrics", "/lo
 
 @web.middleware
 async def authentication(request: web.Request, handler: Handler) -> web.StreamResponse:
-    token = request.cookies.get(COOKIE)
-    if token and len(token) <= 200 and not request.path.startswith(ANONYMOUS_PREFIXES):
-        session = await request.app[SERVICES].accounts.resolve(token)
+    if not request.path.startswith(ANONYMOUS_PREFIXES):
+        session = await authenticate(request.app[SERVICES].accounts, request.cookies)
         if session is not None:
             request[PRINCIPAL] = session.principal
             request[CSRF] = session.csrf_token
@@ -120,21 +148,10 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.method in UNSAFE and request.path.startswith("/api/"):
         origin = request.headers.get("Origin")
         if origin and origin != "null" and urlsplit(origin).netloc != request.host:
-            raise Forbidden("cross-site request refused")
+            raise Forbidden("cross-site request refused", reason="cross_site")
         expected = request.get(CSRF)
         if expected is not None:
             given = request.headers.get(CSRF_HEADER, "")
             if not hmac.compare_digest(given.encode(), expected.encode()):
                 return web.json_response(error_body("csrf_failed", f"missing or wrong {CSRF_HEADER} header"), status=403)
     return await handler(request)
-
-
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    if request.path.startswith("/api/"):
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response

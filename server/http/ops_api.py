@@ -2,21 +2,25 @@
 
 ``/healthz`` (in :mod:`server.http.pages`) says the process is alive and its database answers;
 ``/readyz`` says it should be given new work: it is not starting or draining, and its database
-answers; if recordings cannot be stored it still says ready (live sessions work) and names the
-problem. ``/metrics`` is Prometheus's text format; it holds counts, never names or ids, but
-it is for the operator's network only (see ``deploy/nginx``).
+answers, and its data and recordings directories have room (``MEDIATE_MIN_FREE_DISK_MB``, and no
+write refused for lack of space since: ``server.ops.storage``); if recordings cannot be stored it
+still says ready (live sessions work) and names the problem. ``/metrics`` is Prometheus's text
+format; it holds counts, never names or ids, but it is for the operator's network only (see
+``deploy/nginx``).
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from sqlalchemy import text
 
-from server.http.context import LIFECYCLE, METRICS
+from server.http.context import LIFECYCLE, METRICS, STORAGE
 from server.http.pages import ENGINE
-from server.http.services import SERVICES
 from server.ops.metrics import CONTENT_TYPE
+from server.services import SERVICES
 
 
 async def readyz(request: web.Request) -> web.StreamResponse:
@@ -28,6 +32,13 @@ async def readyz(request: web.Request) -> web.StreamResponse:
             await connection.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - any database failure means not ready
         return web.json_response({"status": "unavailable", "database": str(exc)[:200]}, status=503)
+    # A full disk: every write would fail (507), so send no one new here until there is room again.
+    if (watch := request.app.get(STORAGE)) is not None:
+        await asyncio.to_thread(watch.probe)
+        if problems := watch.problems():
+            return web.json_response(
+                {"status": "unavailable", "storage": problems}, status=503, headers={"Cache-Control": "no-store"}
+            )
     # Ready for sessions even when recordings cannot be stored; say so (and in mediate_recordings_store_up).
     problem = request.app[SERVICES].recordings.store_problem
     body = {"status": "ready"} if problem is None else {"status": "ready", "recordings": problem}

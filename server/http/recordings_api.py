@@ -26,8 +26,8 @@ from server.http.context import principal_of
 from server.http.middlewares import error_body
 from server.http.routes import api
 from server.http.schemas import Input
-from server.http.services import services
 from server.models import Recording
+from server.services import services
 
 WEBM = "video/webm"
 MP4 = "video/mp4"
@@ -163,7 +163,7 @@ def recording_view(v: RecordingView) -> dict[str, Any]:
 async def session_recordings(request: web.Request) -> web.StreamResponse:
     svc, principal = services(request), principal_of(request)
     found = await svc.review.of_session(principal, request.match_info["session_id"])
-    await svc.confirmations.log_view(principal, found.case.id, "GET /sessions/{session_id}/recordings", found.session.id)
+    await svc.confirmations.court.log_view(principal, found.case.id, "GET /sessions/{session_id}/recordings", found.session.id)
     return web.json_response(
         {
             "session": {
@@ -190,6 +190,7 @@ async def case_recordings(request: web.Request) -> web.StreamResponse:
     query=VideoQuery,
     tag="recordings",
     produces=WEBM,
+    errors=(410,),
 )
 async def participant_video(request: web.Request, query: VideoQuery) -> web.StreamResponse:
     recording_id, participant_id = request.match_info["recording_id"], request.match_info["participant_id"]
@@ -240,19 +241,32 @@ def export_filenames(case_number: str, started_at: datetime, zone: str) -> tuple
     "answers the job (202), the one already running, or the finished export (200)",
     status=202,
     tag="recordings",
+    errors=(410,),
 )
 async def start_export(request: web.Request) -> web.StreamResponse:
     job = await services(request).exports.start(principal_of(request), request.match_info["recording_id"])
     return web.json_response(export_view(job), status=202 if job.active else 200)
 
 
-@api.route("GET", "/recordings/{recording_id}/export", summary="The recording's export: state and progress", tag="recordings")
+@api.route(
+    "GET",
+    "/recordings/{recording_id}/export",
+    summary="The recording's export: state and progress",
+    tag="recordings",
+    errors=(410,),
+)
 async def export_status(request: web.Request) -> web.StreamResponse:
     job = await services(request).exports.status(principal_of(request), request.match_info["recording_id"])
     return web.json_response(export_view(job))
 
 
-@api.route("DELETE", "/recordings/{recording_id}/export", summary="Cancel the recording's running export", tag="recordings")
+@api.route(
+    "DELETE",
+    "/recordings/{recording_id}/export",
+    summary="Cancel the recording's running export",
+    tag="recordings",
+    errors=(410,),
+)
 async def cancel_export(request: web.Request) -> web.StreamResponse:
     job = await services(request).exports.cancel(principal_of(request), request.match_info["recording_id"])
     return web.json_response(export_view(job))
@@ -264,6 +278,7 @@ async def cancel_export(request: web.Request) -> web.StreamResponse:
     summary="Download the recording's export (MP4, range requests answered); each download is logged",
     tag="recordings",
     produces=MP4,
+    errors=(410,),
 )
 async def export_file(request: web.Request) -> web.StreamResponse:
     found = await services(request).exports.open_file(principal_of(request), request.match_info["recording_id"])

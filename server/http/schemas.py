@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from server.domain.vocabulary import DISPUTE_TYPES, ORGANISATION_KINDS, PARTY_ROLES, STAFF_ROLES
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -13,6 +15,13 @@ Clock = Annotated[str, StringConstraints(pattern=r"^\d{2}:\d{2}$")]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Zone = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Region = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+
+
+def choice(values: tuple[str, ...]) -> object:
+    """A text field that takes one of the domain's own words: listed as an ``enum`` in the API's
+    document, while the domain itself refuses any other word with its own reason (so the pages'
+    message for it is the same whichever edge the word came through)."""
+    return Field(json_schema_extra={"enum": list(values)})
 
 
 class Input(BaseModel):
@@ -24,24 +33,40 @@ class LoginIn(Input):
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
+#: A court's code in its case numbers (法院代字): the province's one-character name and the
+#: court's digits, e.g. 蒙0105, 京0491, 沪01.
+CourtCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern="^[\u4e00-\u9fff]{1,3}[0-9]{0,6}$")]
+
+
 class OrganisationIn(Input):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    kind: str
+    kind: Annotated[str, choice(ORGANISATION_KINDS)]
     timezone: Zone | None = None
     recording_retention_days: Annotated[int, Field(ge=1, le=36_500)] | None = None
     #: 行政区划, e.g. 北京市朝阳区 (for a court: the area it serves).
     region: Region | None = None
+    court_code: CourtCode | None = None
+
+
+class OrganisationUpdateIn(Input):
+    region: Region | None = None
+    court_code: CourtCode | None = None
 
 
 class UserIn(Input):
     username: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{3,64}$")]
     display_name: Name
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
-    role: str
+    role: Annotated[str, choice(STAFF_ROLES)]
     organisation_id: str | None = None
     timezone: Zone | None = None
     email: Email | None = None
     phone: Annotated[str, StringConstraints(max_length=32)] | None = None
+
+
+class UserUpdateIn(Input):
+    #: False disables the account: its logins and live connections end (PROTOCOL.md, "Withdrawn credentials").
+    active: bool
 
 
 class WeeklyIn(Input):
@@ -65,7 +90,7 @@ class ExceptionIn(Input):
 
 class CaseIn(Input):
     case_number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    dispute_type: str
+    dispute_type: Annotated[str, choice(DISPUTE_TYPES)]
     summary: Annotated[str, StringConstraints(min_length=1, max_length=5000)]
     amount_in_dispute: Annotated[str, StringConstraints(max_length=20)] | None = None
     mediator_id: str | None = None
@@ -73,13 +98,34 @@ class CaseIn(Input):
     invited_by_court_id: Annotated[str, StringConstraints(max_length=36)] | None = None
 
 
-class PartyIn(Input):
-    role: str
+class Particulars(Input):
+    """A party's basic details (People's Mediation Law art. 29; the court's ruling names them)."""
+
+    sex: Literal["male", "female"] | None = None
+    birth_date: date | None = None
+    ethnicity: Annotated[str, StringConstraints(max_length=20)] | None = None  # 民族, e.g. 汉族
+    occupation: Annotated[str, StringConstraints(max_length=100)] | None = None  # 职业或工作单位
+    address: Annotated[str, StringConstraints(max_length=200)] | None = None  # 住址, for service
+    authority: Annotated[str, StringConstraints(max_length=200)] | None = None  # an agent's 代理权限
+
+
+class PartyIn(Particulars):
+    role: Annotated[str, choice(PARTY_ROLES)]
     name: Name
     phone: Annotated[str, StringConstraints(min_length=1, max_length=32)]
     email: Email | None = None
     id_number: Annotated[str, StringConstraints(max_length=32)] | None = None
     represents_party_id: str | None = None
+    residence_region: Region | None = None
+
+
+class PartyUpdateIn(Particulars):
+    """Only the fields given change; "" or null clears an optional one."""
+
+    name: Name | None = None
+    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
+    email: Email | Literal[""] | None = None
+    id_number: Annotated[str, StringConstraints(max_length=32)] | None = None
     residence_region: Region | None = None
 
 

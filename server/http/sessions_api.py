@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from server import live
 from server.domain.calendar import Invitation, build_ics
 from server.errors import FieldError, InvalidInput
 from server.http import views
@@ -14,8 +15,8 @@ from server.http.cases_api import viewer_zone
 from server.http.context import principal_of
 from server.http.routes import api
 from server.http.schemas import CancelIn, RangeQuery, RescheduleIn, SessionIn, ZoneQuery
-from server.http.services import services
 from server.models import utcnow
+from server.services import services
 
 
 @api.route(
@@ -47,7 +48,9 @@ async def list_sessions(request: web.Request, query: RangeQuery) -> web.StreamRe
     end = query.end or start + timedelta(days=14)
     for value in (start, end):
         if value.tzinfo is None:
-            raise InvalidInput("give times with their UTC offset", [FieldError("from", "e.g. 2026-12-01T00:00:00+08:00")])
+            raise InvalidInput(
+                "give times with their UTC offset", [FieldError("from", "e.g. 2026-12-01T00:00:00+08:00", "datetime_offset")]
+            )
     found = await services(request).booking.upcoming(principal_of(request), start, end, query.mediator_id)
     zone = viewer_zone(request, query.tz)
     return web.json_response({"items": [views.session(v, zone) for v in found]})
@@ -91,6 +94,7 @@ async def reschedule_session(request: web.Request, body: RescheduleIn) -> web.St
 )
 async def cancel_session(request: web.Request, body: CancelIn) -> web.StreamResponse:
     view = await services(request).booking.cancel(principal_of(request), request.match_info["session_id"], body.reason)
+    await live.revoke(request, live.session_room(view.session.id), "session_cancelled")
     return web.json_response(views.session(view, viewer_zone(request)))
 
 
@@ -102,17 +106,17 @@ async def cancel_session(request: web.Request, body: CancelIn) -> web.StreamResp
     tag="links",
 )
 async def reissue_link(request: web.Request) -> web.StreamResponse:
-    issued = await services(request).booking.reissue_link(
-        principal_of(request), request.match_info["session_id"], request.match_info["party_id"]
-    )
+    session_id, party_id = request.match_info["session_id"], request.match_info["party_id"]
+    issued = await services(request).booking.reissue_link(principal_of(request), session_id, party_id)
+    await live.revoke(request, live.party_room(session_id, party_id), "link_reissued")
     return web.json_response(views.issued_link(issued), status=201)
 
 
 @api.route("DELETE", "/sessions/{session_id}/links/{party_id}", summary="Revoke a party's link", status=204, tag="links")
 async def revoke_link(request: web.Request) -> web.StreamResponse:
-    await services(request).booking.revoke_link(
-        principal_of(request), request.match_info["session_id"], request.match_info["party_id"]
-    )
+    session_id, party_id = request.match_info["session_id"], request.match_info["party_id"]
+    await services(request).booking.revoke_link(principal_of(request), session_id, party_id)
+    await live.revoke(request, live.party_room(session_id, party_id), "link_revoked")
     return web.Response(status=204)
 
 

@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import StringConstraints
 
+from server.domain.evidence import IDENTITY_METHODS, IDENTITY_RESULTS
 from server.domain.staffkeys import Prepared
 from server.evidence.records import KeyInfo, b64
 from server.http.context import principal_of
 from server.http.evidence_api import B64, DeviceKeyIn
 from server.http.routes import api
-from server.http.schemas import Input
-from server.http.services import services
+from server.http.schemas import Input, choice
+from server.services import services
 
 
 class CredentialIn(Input):
@@ -23,8 +24,8 @@ class CredentialIn(Input):
 class SignedIdentityCheckIn(Input):
     key_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
     party_id: str
-    method: str
-    result: str
+    method: Annotated[str, choice(IDENTITY_METHODS)]
+    result: Annotated[str, choice(IDENTITY_RESULTS)]
     note: Annotated[str, StringConstraints(max_length=500)] = ""
 
 

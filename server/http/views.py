@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from server.domain import particulars
 from server.domain.accounts import minutes_text
 from server.domain.booking import Availability, SessionView, iso
 from server.domain.cases import CaseView, format_amount, mask_id_number
@@ -28,6 +29,7 @@ def organisation(org: Organisation | None) -> dict[str, Any] | None:
         "timezone": org.timezone,
         "recording_retention_days": org.recording_retention_days,
         "region": org.region,
+        "court_code": org.court_code,
     }
 
 
@@ -41,6 +43,7 @@ def user(u: User, org: Organisation | None = None) -> dict[str, Any]:
         "timezone": u.timezone,
         "email": u.email,
         "phone": u.phone,
+        "active": u.is_active,
     }
 
 
@@ -54,6 +57,14 @@ def party(p: Party) -> dict[str, Any]:
         "id_number_masked": mask_id_number(p.id_number),
         "represents_party_id": p.represents_party_id,
         "residence_region": p.residence_region,
+        "sex": p.sex,
+        "birth_date": p.birth_date.isoformat() if p.birth_date else None,
+        "ethnicity": p.ethnicity,
+        "occupation": p.occupation,
+        "address": p.address,
+        "authority": p.authority,
+        # What the agreement and a court's ruling need that is not recorded yet (Chinese labels).
+        "missing_particulars": particulars.missing_fields(p) if p.role in ("applicant", "respondent") else [],
     }
 
 
@@ -180,6 +191,12 @@ def outbox(m: OutboxMessage) -> dict[str, Any]:
         "sent_at": iso(m.sent_at) if m.sent_at else None,
         "party_id": m.party_id,
         "session_id": m.session_id,
+        # Who took it (aliyun | tencent | spool | smtp), its id there, the receipt, and why it failed.
+        "provider": m.provider,
+        "provider_message_id": m.provider_message_id,
+        "delivered_at": iso(m.delivered_at) if m.delivered_at else None,
+        "error_code": m.error_code,
+        "failure_reason": m.failure_reason,
     }
 
 

@@ -1,7 +1,7 @@
 """Witnesses hand in their cosignatures here: ``POST /log/cosignature``.
 
 A checkpoint the platform signs alone proves nothing against the platform. Witnesses run by
-others (``server/witness.py``, or any C2SP witness driven the same way) check that the log
+others (``server/witness/``, or any C2SP witness driven the same way) check that the log
 only grew and cosign its checkpoints (https://c2sp.org/tlog-cosignature, ``cosignature/v1``,
 Ed25519 signature type 0x04). The platform keeps those lines and appends them to
 ``/log/checkpoint`` (``Ledger.checkpoint_text``), so every reader — and every evidence
@@ -56,10 +56,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.evidence import note
-from server.http.services import services
 from server.models import LogCheckpoint, LogCosignature
+from server.services import services
 
-SIZE_HEADER = "Checkpoint-Size"  # must match server/witness.py
+SIZE_HEADER = "Checkpoint-Size"  # must match server/witness/rounds.py
 MAX_LINES = 16
 MAX_BODY_BYTES = 16 * 1024
 MAX_FUTURE_SECONDS = 300

@@ -37,6 +37,14 @@ class Metrics:
         self.recordings_store_up = Gauge(
             "mediate_recordings_store_up", "1 while the recordings directory or bucket can be written", registry=r
         )
+        self.disk_free_bytes = Gauge(
+            "mediate_disk_free_bytes", "Free space where the server writes, by directory (data, recordings)", ["dir"], registry=r
+        )
+        self.storage_full = Gauge(
+            "mediate_storage_full",
+            "1 while the data or recordings directory is below MEDIATE_MIN_FREE_DISK_MB or a write failed for lack of space",
+            registry=r,
+        )
         self.draining = Gauge("mediate_draining", "1 while the process is stopping (admits no one new)", registry=r)
         self.recording_bytes = Counter(
             "mediate_recording_bytes", "Sealed recording bytes written (segments, before encryption overhead)", registry=r

@@ -108,7 +108,7 @@ async def mediation(world: World, number: str = "（2026）朝调字第12号", m
     return Mediation(liu, case, booked, actors[roles["applicant"]], actors[roles["respondent"]])
 
 
-TERMS = {
+TERMS: dict[str, Any] = {
     "facts": "申请人张三在被申请人处工作，被申请人拖欠申请人2026年8月至10月工资共计人民币12000元。",
     "terms": [
         {

@@ -45,7 +45,8 @@ async def open_case(mediator: Actor, number: str = "（2026）朝调字第12号"
         if id_number:
             body["id_number"] = id_number
         await mediator.call("POST", f"/api/v1/cases/{case['id']}/parties", body, expect=201)
-    return await mediator.call("GET", f"/api/v1/cases/{case['id']}")
+    opened: dict[str, Any] = await mediator.call("GET", f"/api/v1/cases/{case['id']}")
+    return opened
 
 
 async def book(

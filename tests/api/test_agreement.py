@@ -38,11 +38,22 @@ async def test_drafted_signed_by_both_parties_and_the_mediator_sealed_delivered_
     a = await bind_device_key(world, m.applicant, m.party_id("applicant"))
     b = await bind_passkey(world, m.respondent, m.party_id("respondent"))
 
-    # Version 1 comes from the template: the parties from the case, the ID number masked.
+    # The mediator completes the applicant's particulars (People's Mediation Law art. 29).
+    await m.liu.call(
+        "PATCH",
+        f"/api/v1/cases/{m.case_id}/parties/{a.party_id}",
+        {"sex": "male", "birth_date": "1990-03-07", "ethnicity": "汉族", "address": "北京市朝阳区望京街道1号"},
+    )
+    # Version 1 comes from the template: the parties from the case with their particulars, the ID
+    # number in full (the signed document is the parties' own; only public pages mask it).
     created = (await m.liu.call("POST", base, {"session_id": m.session["session"]["id"]}, expect=201))["agreement"]
     assert created["latest_version"] == 1 and created["status"] == "drafting"
-    assert "申请人：张三，身份证件号码：1101**********1234" in created["text"]
-    assert "110101199003071234" not in created["text"]
+    assert (
+        "申请人：张三，男，1990年3月7日出生，汉族，住北京市朝阳区望京街道1号，公民身份号码110101199003071234，"
+        "联系电话13800000001。" in created["text"]
+    )
+    assert "被申请人：李四，联系电话13900000002。" in created["text"]
+    assert "本协议一式三份" in created["text"] and "人民调解员：刘调解员" in created["text"]
     await m.liu.call("POST", base, {}, expect=409)
 
     # The parties see the draft as it changes.
@@ -124,7 +135,8 @@ async def test_drafted_signed_by_both_parties_and_the_mediator_sealed_delivered_
     sealed = (await m.liu.call("GET", base))["agreement"]
     assert sealed["status"] == "effective" and sealed["sealed_at"] and len(sealed["verify_code"]) == 9
     assert [s["role"] for s in sealed["signers"] if s["signed_at"]] == ["applicant", "respondent", "mediator"]
-    assert [s["method"] for s in sealed["signers"]] == ["device_key", "passkey", "device_key"]
+    # The applicant typed a texted code; the mediator signed with their device key alone (no code exists for staff).
+    assert [s["method"] for s in sealed["signers"]] == ["sms_otp+device_key", "passkey", "device_key"]
     case = await m.liu.call("GET", f"/api/v1/cases/{m.case_id}")
     assert case["status"] == "settled"
 
@@ -140,17 +152,34 @@ async def test_drafted_signed_by_both_parties_and_the_mediator_sealed_delivered_
     assert not check_seal(bytes(flipped), roots).intact
     pages = "".join(page.extract_text() for page in PdfReader(io.BytesIO(signed)).pages)
     assert sealed["verify_code"] in pages and "张三" in pages and "刘调解员" in pages
+    assert "110101199003071234" in pages.replace("\n", ""), "the signed document carries the ID number in full"
+    # Each signature line says how that signer was confirmed and how their key was bound, as the
+    # records say: a code by SMS for 张三's device key, 李四's passkey, the mediator's own key (no code).
+    texts = ["".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(signed)).pages]
+    page = next(text for text in texts if "由以下各方以电子方式签署" in text)
+    rows = [
+        ("张三", "设备密钥（短信验证码确认）", "密钥经短信验证码核验本人手机后绑定"),
+        ("李四", "通行密钥（本人生物识别/PIN验证）", "密钥经短信验证码核验本人手机后注册"),
+        ("刘调解员", "工作人员本人密钥（登录本人工作账户后签署）", "密钥登录本人工作账户后绑定"),
+    ]
+    missing = [text for row in rows for text in row if text not in page]
+    assert not missing, (missing, page)
+    at = [page.index(text) for row in rows for text in row]
+    assert at == sorted(at), page
+    assert page.count("短信验证码确认") == 1 and "ECDSA" not in page
+    assert "朝阳区人民调解委员会加盖调解组织电子印章（PAdES数字签名），印章证书SHA-256为" in page
 
     # Each party was sent a message with a link; the first download was the respondent's receipt.
     async with world.services.links._maker() as db:
         delivered = list(await db.scalars(select(OutboxMessage).where(OutboxMessage.kind == "agreement_delivered")))
-    assert sorted(msg.party_id for msg in delivered) == sorted([a.party_id, b.party_id])
+    assert sorted((msg.party_id for msg in delivered), key=str) == sorted([a.party_id, b.party_id])
     assert all("/j/" in msg.body for msg in delivered)
 
     # Anyone with the code learns the hashes and who signed when, names masked.
     public = await (await world.actor()).call("GET", f"/api/v1/verify/{sealed['verify_code']}")
     assert public["signed_pdf_sha256"] == sha256(signed).hexdigest()
     assert [s["name"] for s in public["signers"]] == ["张*", "李*", "刘***"]
+    assert "110101199003071234" not in str(public) and "1990" not in str(public)
     await (await world.actor()).call("GET", "/api/v1/verify/ZZZZ-ZZZZ", expect=404)
 
     # The bundle carries both PDFs and every signature, and verifies offline.

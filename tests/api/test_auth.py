@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from argon2 import extract_parameters
 from sqlalchemy import select
 
 from server.models import User
@@ -24,6 +25,8 @@ async def test_passwords_are_hashed_with_argon2(world: World) -> None:
     async with world.services.links._maker() as db:
         hashes = list(await db.scalars(select(User.password_hash)))
     assert hashes and all(h.startswith("$argon2id$") and PASSWORD not in h for h in hashes)
+    # At the cost the settings name (lowest in the suite, RFC 9106's in production: tests/test_settings.py).
+    assert all(extract_parameters(h) == world.services.settings.password_hash for h in hashes)
 
 
 async def test_wrong_password_and_unknown_user_get_the_same_answer(world: World) -> None:

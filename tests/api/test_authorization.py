@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from server.evidence.records import DeviceKey, b64
 from server.http.routes import api
-from server.models import Recording, utcnow
+from server.models import OutboxMessage, Recording, utcnow
 from tests.api.helpers import book, next_weekday_at, open_case, weekday_slot
 from tests.conftest import Actor, World
 
@@ -35,7 +37,8 @@ class Scene:
         """A session of its own, for calls that end or change it."""
         n = next(counter)
         starts = weekday_slot(n, days_ahead=4)
-        return (await book(self.liu, self.case["id"], starts, minutes=30))["session"]
+        session: dict[str, Any] = (await book(self.liu, self.case["id"], starts, minutes=30))["session"]
+        return session
 
     async def fresh_exception(self) -> str:
         me = self.world.ids["liu"]
@@ -59,6 +62,10 @@ def simple(path: str, body: Any = None) -> Call:
         return path.format(**ids), payload
 
     return build
+
+
+async def organisation_change(scene: Scene) -> tuple[str, Any]:
+    return f"/api/v1/organisations/{scene.world.org_b.id}", {"region": "北京市海淀区"}
 
 
 def with_fresh_session(path: str, body: Any = None) -> Call:
@@ -92,6 +99,17 @@ def with_liu_key(path: str, body: Any = None) -> Call:
 def with_exception(path: str) -> Call:
     async def build(scene: Scene) -> tuple[str, Any]:
         return path.format(user_id=scene.world.ids["liu"], exception_id=await scene.fresh_exception()), None
+
+    return build
+
+
+def with_own_message(path: str) -> Call:
+    """A message to the scene's party (their invitation): theirs to ask about, nobody else's."""
+
+    async def build(scene: Scene) -> tuple[str, Any]:
+        async with scene.world.services.recordings.maker() as db:
+            query = select(OutboxMessage.id).where(OutboxMessage.party_id == scene.links[0]["party_id"])
+            return path.format(message_id=(await db.scalars(query)).first()), None
 
     return build
 
@@ -166,7 +184,9 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
     "GET /organisations": (simple("/api/v1/organisations"), (401, 403, 403, 403, 200, 403)),
     "POST /organisations": (simple("/api/v1/organisations", unique_org), (401, 403, 403, 403, 201, 403)),
     "GET /users": (simple("/api/v1/users"), (401, 403, 403, 403, 200, 403)),
+    "GET /server/address": (simple("/api/v1/server/address"), (401, 403, 403, 403, 200, 403)),
     "POST /users": (simple("/api/v1/users", unique_user), (401, 403, 403, 403, 201, 403)),
+    "PATCH /users/{user_id}": (simple("/api/v1/users/{user_id}", {"active": True}), (401, 403, 403, 403, 200, 403)),
     "GET /mediators": (simple("/api/v1/mediators"), (401, 403, 200, 403, 403, 200)),
     "GET /users/{user_id}/availability": (simple("/api/v1/users/{user_id}/availability"), (401, 403, 403, 403, 403, 200)),
     "PUT /users/{user_id}/availability": (simple("/api/v1/users/{user_id}/availability", WEEKLY), (401, 403, 403, 403, 403, 200)),
@@ -182,6 +202,11 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
     "POST /cases": (simple("/api/v1/cases", unique_case), (401, 403, 201, 403, 403, 201)),
     "GET /cases/{case_id}": (simple("/api/v1/cases/{case_id}"), STAFF_ONLY_CASE),
     "POST /cases/{case_id}/parties": (simple("/api/v1/cases/{case_id}/parties", PARTY), (401, 403, 403, 403, 403, 201)),
+    "PATCH /cases/{case_id}/parties/{party_id}": (
+        simple("/api/v1/cases/{case_id}/parties/{party_id}", {"ethnicity": "汉族"}),
+        (401, 403, 403, 403, 403, 200),
+    ),
+    "PATCH /organisations/{organisation_id}": (organisation_change, (401, 403, 403, 403, 200, 403)),
     "GET /parties/{party_id}/identity": (simple("/api/v1/parties/{party_id}/identity"), STAFF_ONLY_CASE),
     "GET /cases/{case_id}/history": (simple("/api/v1/cases/{case_id}/history"), STAFF_ONLY_CASE),
     "GET /cases/{case_id}/outbox": (simple("/api/v1/cases/{case_id}/outbox"), STAFF_ONLY_CASE),
@@ -209,6 +234,7 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
     "GET /sessions/{session_id}/chat": (simple("/api/v1/sessions/{session_id}/chat"), (401, 200, 403, 403, 403, 200)),
     "GET /party/me": (simple("/api/v1/party/me"), (401, 200, 403, 403, 403, 403)),
     "GET /party/calendar.ics": (simple("/api/v1/party/calendar.ics"), (401, 200, 403, 403, 403, 403)),
+    "GET /party/messages/{message_id}": (with_own_message("/api/v1/party/messages/{message_id}"), PARTY_ONLY),
     "GET /meta": (simple("/api/v1/meta"), (200, 200, 200, 200, 200, 200)),
     "POST /party/keys/device": (
         simple("/api/v1/party/keys/device", lambda _: {"spki": device_spki()}),
@@ -225,6 +251,26 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
     ),
     "POST /party/keys/passkey/{challenge}/bind": (
         simple("/api/v1/party/keys/passkey/unknown/bind", {"credential": {}}),
+        (401, 404, 403, 403, 403, 403),
+    ),
+    # Keys bound under the mediator's video check (#18): with no check open, a party's start is refused (409).
+    "GET /party/keys": (simple("/api/v1/party/keys"), PARTY_ONLY),
+    "GET /cases/{case_id}/identity-status": (simple("/api/v1/cases/{case_id}/identity-status"), STAFF_ONLY_CASE),
+    "POST /party/keys/witnessed/device": (
+        simple("/api/v1/party/keys/witnessed/device", lambda _: {"spki": device_spki()}),
+        (401, 409, 403, 403, 403, 403),
+    ),
+    "POST /party/keys/witnessed/device/{challenge}": (
+        simple("/api/v1/party/keys/witnessed/device/unknown", {"signature": "AAAA"}),
+        (401, 404, 403, 403, 403, 403),
+    ),
+    "POST /party/keys/witnessed/passkey": (simple("/api/v1/party/keys/witnessed/passkey"), (401, 409, 403, 403, 403, 403)),
+    "POST /party/keys/witnessed/passkey/{challenge}/register": (
+        simple("/api/v1/party/keys/witnessed/passkey/unknown/register", {"credential": {}}),
+        (401, 404, 403, 403, 403, 403),
+    ),
+    "POST /party/keys/witnessed/passkey/{challenge}/bind": (
+        simple("/api/v1/party/keys/witnessed/passkey/unknown/bind", {"credential": {}}),
         (401, 404, 403, 403, 403, 403),
     ),
     "POST /cases/{case_id}/identity-checks": (

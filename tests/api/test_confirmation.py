@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 from hashlib import sha256
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from server.documents.seal import check_seal
+from server.domain.confirmation.ruling import chinese_date
 from server.domain.principal import SYSTEM
 from server.evidence.records import DeviceKey, b64, unb64
 from server.evidence.verify import render, verify_bundle
@@ -52,9 +55,38 @@ async def sign_application(world: World, signer: Signer, prepared: dict[str, Any
     return await signer.actor.call("POST", path, body, expect=201)  # type: ignore[no-any-return]
 
 
-async def submitted(world: World) -> tuple[Mediation, Signer, Signer, dict[str, Any]]:
+APPLICANT_PARTICULARS = {"sex": "male", "birth_date": "1990-03-07", "ethnicity": "汉族", "address": "北京市朝阳区望京街道1号"}
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The PDF's text as a reader's copy gives it, without line breaks or spaces."""
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    return "".join(text.split())
+
+
+async def decide(world: World, judge: Actor, case_id: str, application_id: str, decision: dict[str, Any]) -> dict[str, Any]:
+    """The judge binds their own key to the case and signs the ruling; returns the decided application."""
+    key = DeviceKey.generate({"kind": "staff", "id": "judge1"})
+    await judge.call("POST", "/api/v1/me/keys/device", {"spki": b64(key.info.spki)}, expect=201)
+    binding = await judge.call("POST", f"/api/v1/cases/{case_id}/keys/{key.info.id}/bind", expect=201)
+    await judge.call(
+        "POST", f"/api/v1/signatures/{binding['challenge']}", {"signature": key.sign(unb64(binding["statement"]))["sig"]},
+        expect=201,
+    )  # fmt: skip
+    app_path = f"/api/v1/court/applications/{application_id}"
+    prepared = await judge.call("POST", f"{app_path}/decision", {**decision, "key_id": key.info.id}, expect=201)
+    await judge.call(
+        "POST", f"/api/v1/signatures/{prepared['challenge']}", {"signature": key.sign(unb64(prepared["statement"]))["sig"]},
+        expect=201,
+    )  # fmt: skip
+    return await judge.call("GET", app_path)  # type: ignore[no-any-return]
+
+
+async def submitted(
+    world: World, number: str = "（2026）朝调字第12号", hour: int = 10
+) -> tuple[Mediation, Signer, Signer, dict[str, Any]]:
     await regions(world)
-    m = await mediation(world)
+    m = await mediation(world, number, hour=hour)
     a, b = await sealed_agreement(world, m)
     status = await a.actor.call("GET", "/api/v1/party/confirmation")
     court = next(c for c in status["courts"] if c["name"] == "朝阳区人民法院")
@@ -72,6 +104,8 @@ async def test_joint_application_review_and_signed_confirmation(world: World) ->
     m = await mediation(world)
     before = await m.applicant.call("GET", "/api/v1/party/confirmation")
     assert before["open"] is False and before["reason"] == "not_effective"
+    path = f"/api/v1/cases/{m.case_id}/parties/{m.party_id('applicant')}"
+    await m.liu.call("PATCH", path, APPLICANT_PARTICULARS)
     a, b = await sealed_agreement(world, m)
 
     # The deadline counts 30 days from the agreement taking effect; the court is offered on its ground.
@@ -106,6 +140,8 @@ async def test_joint_application_review_and_signed_confirmation(world: World) ->
         "POST", f"/api/v1/cases/{m.case_id}/parties", {"role": "agent", "name": "王五", "phone": "13700000003"}, expect=409
     )
     assert changed["error"]["reason"] == "submitted"
+    corrected = await m.liu.call("PATCH", path, {"address": "别处"}, expect=409)
+    assert corrected["error"]["reason"] == "submitted"
     await m.liu.call("POST", f"/api/v1/sessions/{m.session['session']['id']}/cancel", {}, expect=409)
     pdf = b"%PDF-1.4\n%%EOF\n"
     for who, status in ((m.liu, 409), (judge, 403)):
@@ -119,7 +155,15 @@ async def test_joint_application_review_and_signed_confirmation(world: World) ->
     assert listed["id"] == application["id"] and listed["case_number"] == m.case["case_number"]
     detail = await judge.call("GET", app_path)
     assert detail["verification"]["ok"], detail["verification"]["report_en"]
-    assert "验证通过" in detail["verification"]["report_zh"]
+    summary = detail["verification"]["report_zh"]
+    assert summary.startswith("验证通过：案件 （2026）朝调字第12号 的全部")
+    # It names people, never their ids, and calls every kind of record by its Chinese name.
+    for name in ("当事人 张三（申请人）", "当事人 李四（被申请人）", "工作人员 刘调解员（调解员）", "工作人员 陈法官（法官）"):
+        assert name in summary, name
+    for person in (m.party_id("applicant"), m.party_id("respondent"), world.ids["liu"], world.ids["judge1"], "platform"):
+        assert person not in summary
+    assert "签署调解协议" in summary and "申请司法确认" in summary and "方式：设备密钥（短信验证码确认）" in summary
+    assert not re.search(r"[（(](case_opened|key_bound|signature|export|delivery)[）)]", summary)
     # Opening it again checks the same records: it adds no export record to the case.
     await world.services.ledger.settle()
     logged = len((await judge.call("GET", f"/api/v1/cases/{m.case_id}/evidence"))["items"])
@@ -136,6 +180,7 @@ async def test_joint_application_review_and_signed_confirmation(world: World) ->
     ).read()
     filed = "".join(page.extract_text() for page in PdfReader(io.BytesIO(application_pdf)).pages).replace("\n", "")
     assert "司法确认申请书" in filed and "13800000001" in filed and "第三十三条" in filed
+    assert "申请人：张三，男，1990年3月7日出生" in filed and "此致 朝阳区人民法院" in filed and "本协议书" not in filed
     await judge.call("GET", f"/api/v1/cases/{m.case_id}/agreement")
     await judge.call("GET", f"/api/v1/cases/{m.case_id}/history")
     pdf_url = next(d["url"] for d in detail["materials"] if d["kind"] == "signed_agreement")
@@ -144,7 +189,11 @@ async def test_joint_application_review_and_signed_confirmation(world: World) ->
     assigned = await judge.call("POST", f"{app_path}/assign", {"judge_id": me["id"]})
     assert assigned["judge"] == {"id": me["id"], "name": "陈法官"}
     await judge.call("POST", f"{app_path}/assign", {"judge_id": world.ids["liu"]}, expect=422)
-    await judge.call("POST", f"{app_path}/status", {"status": "accepted"})
+    # Accepting it gives the court's own case number, from its sequence of the year.
+    assert detail["court_case_number"] is None
+    accepted = await judge.call("POST", f"{app_path}/status", {"status": "accepted"})
+    year = utcnow().astimezone(ZoneInfo("Asia/Shanghai")).year
+    assert accepted["court_case_number"] == f"（{year}）京0105民特1号" and accepted["accepted_at"]
     await judge.call("POST", f"{app_path}/notes", {"text": "双方当庭确认自愿"}, expect=201)
     # Parties and the mediator never see the court's notes.
     assert "双方当庭确认自愿" not in str(await a.actor.call("GET", "/api/v1/party/confirmation"))
@@ -153,7 +202,10 @@ async def test_joint_application_review_and_signed_confirmation(world: World) ->
     # The judge signs the ruling with their own key, bound to the case.
     key = DeviceKey.generate({"kind": "staff", "id": "judge1"})
     await judge.call("POST", "/api/v1/me/keys/device", {"spki": b64(key.info.spki)}, expect=201)
-    decision = {"decision": "confirmed", "reasons": "协议系双方真实意思表示，内容不违反法律规定。", "key_id": key.info.id}
+    decision = {
+        "decision": "confirmed", "reasons": "协议系双方真实意思表示，内容不违反法律规定。", "key_id": key.info.id,
+        "clerk": "王书记员",
+    }  # fmt: skip
     unbound = await judge.call("POST", f"{app_path}/decision", decision, expect=409)
     assert unbound["error"]["reason"] == "key_not_bound"
     binding = await judge.call("POST", f"/api/v1/cases/{m.case_id}/keys/{key.info.id}/bind", expect=201)
@@ -178,8 +230,28 @@ async def test_joint_application_review_and_signed_confirmation(world: World) ->
         seen = (await party.actor.call("GET", "/api/v1/party/confirmation"))["application"]
         assert seen["status"] == "confirmed" and seen["decision"]["decision"] == "confirmed" and seen["decision"]["pdf"]
     ruling = await (await b.actor.request("GET", "/api/v1/party/confirmation/ruling.pdf")).read()
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(ruling)).pages).replace("\n", "")
-    assert "民事裁定书" in text and "调解协议有效" in text
+    text = pdf_text(ruling)
+    decided = (await judge.call("GET", app_path))["decision"]
+    assert decided["clerk"] == "王书记员"
+    # It reads as the court's ruling: its case number, the applicants with their particulars (what
+    # is not recorded said so), the agreement, the reasoning before 裁定如下, the operative part,
+    # the judge, the clerk and the date in Chinese numerals; no agreement version in its footer.
+    on = datetime.fromisoformat(decided["decided_at"]).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    for phrase in (
+        "朝阳区人民法院民事裁定书",
+        f"（{year}）京0105民特1号",
+        "申请人：张三，男，1990年3月7日出生，汉族，住北京市朝阳区望京街道1号，公民身份号码110101199003071234。",
+        "申请人：李四（未登记：性别、出生日期、民族、住址、身份证件号码）。",
+        "经朝阳区人民调解委员会主持调解，达成了如下调解协议：一、被申请人于2026年12月31日前向申请人支付拖欠工资人民币12000元。",
+        "本院经审查认为，申请人张三与申请人李四达成的调解协议，符合司法确认调解协议的法定条件。协议系双方真实意思表示",
+        "依照《中华人民共和国民事诉讼法》第二百零五条、第二百零六条，《中华人民共和国人民调解法》第三十三条规定，裁定如下：",
+        "主持调解达成的调解协议有效。",
+        "一方当事人拒绝履行或者未全部履行的，对方当事人可以向人民法院申请执行。",
+        f"审判员陈法官{chinese_date(on)}书记员王书记员",
+    ):
+        assert phrase in text, phrase
+    assert text.index("本院经审查认为") < text.index("裁定如下") < text.index("调解协议有效")
+    assert "第 1 版" not in text and "SHA-256" not in text and "第1版" not in text
     published = await (await (await world.actor()).request("GET", "/.well-known/mediate-seal-ca.pem")).read()
     roots = [block + b"-----END CERTIFICATE-----\n" for block in published.split(b"-----END CERTIFICATE-----")[:-1]]
     sealed = check_seal(ruling, roots)
@@ -193,9 +265,9 @@ async def test_joint_application_review_and_signed_confirmation(world: World) ->
 
     # The bundle carries the application and the ruling, and verifies offline.
     response = await m.liu.request("POST", f"/api/v1/cases/{m.case_id}/evidence/bundle")
-    path = world.services.settings.data_dir / "confirmed.zip"
-    path.write_bytes(await response.read())
-    report = verify_bundle(path)
+    bundle_path = world.services.settings.data_dir / "confirmed.zip"
+    bundle_path.write_bytes(await response.read())
+    report = verify_bundle(bundle_path)
     assert report.ok, render(report, "en")
     types = [r.type for r in report.records]
     assert types.count("confirmation_applied") == 2 and types.count("confirmation_decided") == 1
@@ -286,3 +358,40 @@ async def test_the_judge_hosts_a_video_hearing_with_both_parties(world: World) -
     # The other court's judge cannot schedule one.
     other = await other_court_judge(world)
     await other.call("POST", f"{app_path}/hearing", {"starts_at": starts}, expect=403)
+
+
+async def test_a_rejection_names_its_statutory_ground_and_the_next_court_case_gets_the_next_number(world: World) -> None:
+    m, _, _, application = await submitted(world)
+    judge = await world.staff("judge1")
+    app_path = f"/api/v1/court/applications/{application['id']}"
+    # A court without its code cannot number its cases: it says so, and an administrator sets one.
+    admin = await world.staff("admin1")
+    await admin.call("PATCH", f"/api/v1/organisations/{world.court.id}", {"court_code": None})
+    refused = await judge.call("POST", f"{app_path}/status", {"status": "accepted"}, expect=409)
+    assert refused["error"]["reason"] == "no_court_code" and "mediate org set" in refused["error"]["message"]
+    await admin.call("PATCH", f"/api/v1/organisations/{world.court.id}", {"court_code": "京0105"})
+    first = (await judge.call("POST", f"{app_path}/status", {"status": "accepted"}))["court_case_number"]
+    # Another case of the committee reaches the same court: the court's next number.
+    _, _, _, later = await submitted(world, "（2026）朝调字第13号", hour=14)
+    second = await judge.call("POST", f"/api/v1/court/applications/{later['id']}/status", {"status": "accepted"})
+    year = utcnow().astimezone(ZoneInfo("Asia/Shanghai")).year
+    assert (first, second["court_case_number"]) == (f"（{year}）京0105民特1号", f"（{year}）京0105民特2号")
+
+    decided = await decide(
+        world, judge, m.case_id, application["id"],
+        {"decision": "rejected", "grounds": ["unclear"], "reasons": "协议第一条未写明支付方式。"},
+    )  # fmt: skip
+    assert decided["status"] == "rejected" and decided["decision"]["clerk"] is None
+    ruling = await (await judge.request("GET", f"{app_path}/ruling.pdf")).read()
+    text = pdf_text(ruling)
+    for phrase in (
+        f"（{year}）京0105民特1号",
+        "本院经审查认为，申请人张三与申请人李四达成的调解协议内容不明确，不符合司法确认调解协议的法定条件。协议第一条未写明支付方式。",
+        "依照《中华人民共和国民事诉讼法》第二百零六条，《最高人民法院关于适用〈中华人民共和国民事诉讼法〉的解释》第三百五十八条规定，裁定如下：",
+        "驳回申请人张三、李四的司法确认申请。",
+        "当事人可以通过调解方式变更原调解协议或者达成新的调解协议，也可以向人民法院提起诉讼。",
+        "审判员陈法官",
+    ):
+        assert phrase in text, phrase
+    assert text.index("经审查") < text.index("裁定如下") < text.index("驳回申请人")
+    assert "书记员" not in text  # none was named

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.api.helpers import book, next_weekday_at, open_case
 from tests.conftest import World
 
@@ -124,3 +126,57 @@ async def test_id_numbers_are_masked_and_revealing_one_is_logged(world: World) -
     assert full["id_number"] == "110101199003071234"
     history = (await liu.call("GET", f"/api/v1/cases/{case['id']}/history"))["items"]
     assert history[-1]["kind"] == "identity_viewed" and history[-1]["actor_name"] == "刘调解员"
+
+
+DEEP = b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+HUGE_NUMBER = b'{"x": 1' + b"0" * 5_000 + b"}"
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "path"),
+    [
+        (None, "POST", "/api/v1/auth/login"),
+        ("liu", "POST", "/api/v1/cases"),
+        ("admin1", "POST", "/api/v1/organisations"),
+        ("liu", "PUT", "/api/v1/users/{liu}/availability"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("body", "reason"), [(DEEP, "json_too_deep"), (HUGE_NUMBER, "json_number_too_long")], ids=["deep", "huge_number"]
+)
+async def test_json_too_deep_or_with_a_huge_number_is_a_400_with_a_reason_on_every_json_route(
+    world: World, who: str | None, method: str, path: str, body: bytes, reason: str
+) -> None:
+    """Python's parser recurses per nesting level and refuses integers over 4,300 digits (CVE-2020-10735):
+    both used to escape as a 500 with a traceback, even before logging in."""
+    actor = await world.staff(who) if who else await world.actor()
+    response = await actor.request(method, path.format(**world.ids), data=body, headers={"Content-Type": "application/json"})
+    answer = await response.json()
+    assert response.status == 400, answer
+    assert answer["error"]["code"] == "malformed_json" and answer["error"]["reason"] == reason
+    assert [f["code"] for f in answer["error"]["fields"]] == ["json"]
+    # Still answering, and a body within the limits is parsed as before.
+    nested_ok = await actor.request(method, path.format(**world.ids), json={"x": [[[[1]]]], "n": 10**40})
+    assert nested_ok.status in (401, 422), await nested_ok.text()
+
+
+async def test_text_with_a_null_character_or_a_lone_surrogate_is_refused_with_a_reason_not_a_500(world: World) -> None:
+    """PostgreSQL stores no NUL in text or JSON, and a lone surrogate is not UTF-8: both were a 500
+    on PostgreSQL (found by schemathesis, tests/api/test_openapi_conformance.py). Refused at the edge
+    on every database, in a body (however deep), a query string or the path."""
+    liu = await world.staff("liu")
+    case = {"case_number": "（2026）朝调字第1号", "dispute_type": "wages", "summary": "拖欠工资"}
+    for bad in ({**case, "mediator_id": "a\x00b"}, {**case, "summary": "\ud800"}):
+        response = await liu.request("POST", "/api/v1/cases", json=bad)
+        assert response.status == 422, await response.text()
+        [field] = (await response.json())["error"]["fields"]
+        assert field["code"] == "unstorable_character" and field["field"] in ("mediator_id", "summary")
+    draft = await liu.request(
+        "POST", "/api/v1/cases/x/agreement/versions", json={"content": {"clauses": [{"text": "\x00"}]}, "based_on": 1}
+    )
+    assert draft.status == 422 and (await draft.json())["error"]["fields"][0]["field"] == "content.clauses.0.text"
+    query = await liu.request("GET", "/api/v1/sessions?mediator_id=%00")
+    assert query.status == 422, await query.text()
+    path = await liu.request("GET", "/api/v1/cases/a%00b")
+    assert path.status == 422, await path.text()
+    assert (await liu.request("GET", "/api/v1/cases")).status == 200

@@ -58,7 +58,7 @@ async def test_opening_a_case_writes_a_signed_record_to_the_log_without_personal
         assert secret.encode() not in entries[-1], "names and numbers stay out of the log"
     keys = (await (await (await world.actor()).client.get("/.well-known/mediate-keys.json")).json())["keys"]
     platform = KeyInfo.from_json(next(k for k in keys if k["purpose"] == "platform"))
-    from server.evidence.records import verify_signature
+    from server.evidence.signatures import verify_signature
 
     verify_signature(record.sigs[0], platform, record.claim.statement)
     async with world.services.links._maker() as db:

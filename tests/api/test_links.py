@@ -32,7 +32,8 @@ async def test_links_are_random_and_stored_only_as_hashes(world: World) -> None:
     liu = await world.staff("liu")
     booked = await book(liu, (await open_case(liu))["id"], next_weekday_at(10))
     tokens = [link["url"].rsplit("/", 1)[1] for link in booked["links"]]
-    assert all(len(t) >= 43 for t in tokens), "at least 256 bits, base64url"
+    # 192 bits, base64url: far beyond guessing, and j/<token> fits an SMS template variable (35 characters).
+    assert all(len(t) == 32 and len(f"j/{t}") <= 35 for t in tokens), tokens
     maker = world.services.links._maker
     async with maker() as db:
         stored = list(await db.scalars(select(PartyLink.token_hash)))
@@ -62,7 +63,10 @@ async def test_an_expired_link_is_refused(world: World) -> None:
         # The session is over and the grace period has passed.
         await db.execute(update(PartyLink).values(expires_at=utcnow() - timedelta(minutes=1)))
     response = await (await world.actor()).client.get(booked["links"][0]["url"].split("mediate.test")[1], allow_redirects=False)
-    assert response.status == 410 and "链接已过期" in await response.text()
+    page = await response.text()
+    assert response.status == 410 and "链接已过期" in page
+    # It says what to do and whom to ask.
+    assert "最新收到的短信中的链接" in page and "您的调解员：刘调解员" in page
     assert (await party.request("GET", "/api/v1/party/me")).status == 401
 
 

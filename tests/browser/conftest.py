@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -82,6 +83,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def codes_by_spool(data_dir: Path) -> dict[str, str]:
+    """One-time codes leave through a spool (a code can be asked for), back to back as tests ask."""
+    return {
+        "MEDIATE_SMS_GATEWAY": f"spool:{data_dir / 'sms.jsonl'}",
+        "MEDIATE_CODE_INTERVAL_SECONDS": "0",
+        "MEDIATE_CODES_PER_HOUR": "1000",
+        "MEDIATE_CODES_PER_DAY": "1000",
+    }
+
+
 def server_env(data_dir: Path, base_url: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIATE_")}
     env["PYTHONUNBUFFERED"] = "1"
@@ -109,6 +120,45 @@ def last_line(text: str) -> str:
     return [line for line in text.splitlines() if line.strip()][-1].strip()
 
 
+@contextmanager
+def serving(data_dir: Path, port: int, env: dict[str, str]) -> Iterator[None]:
+    """`mediate serve` on 127.0.0.1:``port`` (its log in ``data_dir``/server.log) until the block ends.
+
+    Fails the test, with the server's log, if it exits or does not answer /healthz within 60 s.
+    """
+    log_path = data_dir / "server.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [*mediate_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env=env,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(f"the server exited early (code {proc.returncode}):\n{log_path.read_text()}")
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as res:
+                        if res.status == 200:
+                            break
+                except (urllib.error.URLError, ConnectionError, OSError):
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the server did not answer /healthz within 60 s:\n{log_path.read_text()}")
+                time.sleep(0.2)
+            yield
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("mediate-data")
@@ -132,40 +182,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    log_path = data_dir / "server.log"
-    log = log_path.open("w")
     # The server's media peer offers 127.0.0.1 as a candidate, so browsers here can reach it.
-    env = {**server_env(data_dir, base_url), "MEDIATE_MEDIA_LOOPBACK": "1"}
-    proc = subprocess.Popen(
-        [*mediate_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=REPO,
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the server exited early (code {proc.returncode}):\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as res:
-                    if res.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not answer /healthz within 60 s:\n{log_path.read_text()}")
-            time.sleep(0.2)
+    env = {**server_env(data_dir, base_url), "MEDIATE_MEDIA_LOOPBACK": "1", **codes_by_spool(data_dir)}
+    # The chat limit keeps its burst of 10 but refills slowly: a loaded machine's browser may take
+    # over a second a line, and at the default 1 a second the flood test could never reach the limit.
+    env["MEDIATE_CHAT_PER_SECOND"] = "0.05"
+    with serving(data_dir, port, env):
         yield Server(base_url=base_url, data_dir=data_dir, organisation_id=org_id, mediator_id=mediator_id)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        log.close()
 
 
 def chromium_path() -> str | None:
@@ -196,19 +219,45 @@ def browser() -> Iterator[Any]:
         yield MissingBrowser(NO_BROWSER)
         return
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:  # pragma: no cover - depends on the environment
         yield MissingBrowser(
             "Playwright's Python package is missing. Run the README's test command, "
             "`bash scripts/test`, which installs the test dependencies."
         )
         return
+    # Assertions retry for 20 s (Playwright's default is 5 s): CI runs the browser on two loaded cores.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         try:
-            yield b
+            yield HarnessBrowser(b)
         finally:
             b.close()
+
+
+class HarnessBrowser:
+    """The browser, whose contexts let the test harness's own scripts past the pages' CSP.
+
+    Playwright's ``wait_for_function`` evaluates its expression with ``eval`` inside the page,
+    which the pages' Content-Security-Policy rightly refuses (no ``'unsafe-eval'``). So contexts
+    bypass the policy unless a test asks otherwise: tests/browser/test_csp.py opens every page
+    with ``bypass_csp=False`` and fails on any violation.
+    """
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+
+    def new_context(self, **kwargs: Any) -> Any:
+        kwargs.setdefault("bypass_csp", True)
+        return self._browser.new_context(**kwargs)
+
+    def new_page(self, **kwargs: Any) -> Any:
+        kwargs.setdefault("bypass_csp", True)
+        return self._browser.new_page(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
 
 
 @pytest.fixture(scope="session")

@@ -22,29 +22,27 @@ from __future__ import annotations
 
 import hashlib
 import re
-import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import (
     MEDIATOR_NAME,
     MEDIATOR_PASSWORD,
     MEDIATOR_USERNAME,
     ORG_NAME,
-    REPO,
     Server,
     book_through_api,
     cli,
+    codes_by_spool,
     free_port,
     last_line,
-    mediate_command,
     server_env,
+    serving,
 )
 from tests.browser.test_booking_flow import DESKTOP, PageErrors, log_in, new_context, open_party_page
 from tests.browser.test_evidence_ui import latest_code
@@ -82,43 +80,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     port = free_port()
     base_url = f"http://localhost:{port}"
-    log_path = data_dir / "server.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        [*mediate_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=REPO,
-        env=server_env(data_dir, base_url),
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the server exited early (code {proc.returncode}):\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as res:
-                    if res.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not answer /healthz within 60 s:\n{log_path.read_text()}")
-            time.sleep(0.2)
+    with serving(data_dir, port, {**server_env(data_dir, base_url), **codes_by_spool(data_dir)}):
         yield Server(base_url=base_url, data_dir=data_dir, organisation_id=org_id, mediator_id=mediator_id)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        log.close()
 
 
 def shot(page: Any, artifacts: Path, name: str) -> None:
+    """A screenshot of a state a person sees, which must also pass axe-core (WCAG 2.1 A/AA)."""
     page.wait_for_function("document.querySelectorAll('.toast').length === 0", timeout=15_000)
     page.screenshot(path=str(artifacts / name), full_page=True)
+    assert_accessible(page, name.removesuffix(".png"))
 
 
 def confirm(page: Any, label: str) -> None:
@@ -323,7 +293,7 @@ def test_agreement_drafted_signed_sealed_and_verified(browser: Any, server: Serv
     view.get_by_test_id("key-confirm").click()
     code_input = view.get_by_test_id("agr-sign-code")
     code_input.wait_for()
-    assert "验证码已发送到" in view.get_by_test_id("agr-code-sent").inner_text()
+    assert re.search(r"正在发送验证码短信到|验证码短信已发出", view.get_by_test_id("agr-code-sent").inner_text())
     assert code_input.get_attribute("autocomplete") == "one-time-code"
     _, sign_code = latest_code(server, applicant_id, newer_than=bind_id)
     code_input.fill(sign_code)
@@ -438,6 +408,7 @@ def test_agreement_drafted_signed_sealed_and_verified(browser: Any, server: Serv
     result.filter(has_text="Does not match").wait_for()
     verify.goto("/v/ZZZZ-ZZZZ")
     verify.get_by_test_id("verify-not-found").wait_for()
+    assert_accessible(verify, "/v/<unknown code>")
 
     for errors in (m_errors, a_errors, r_errors, v_errors):
         errors.check()

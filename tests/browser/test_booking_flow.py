@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests.browser.axe import assert_accessible
+
 pytestmark = pytest.mark.browser
 
 DESKTOP = {"width": 1280, "height": 800}
@@ -34,7 +36,9 @@ def new_context(browser: Any, server: Any, *, viewport: dict[str, int] = DESKTOP
     context = browser.new_context(
         base_url=server.base_url, viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai", **kwargs
     )
-    context.set_default_timeout(15_000)
+    # Every wait of a page (a locator, a click, a navigation) may take this long: generous, because CI runs
+    # the browser beside the server on two loaded cores. A wait returns once it is met, so only a failure pays.
+    context.set_default_timeout(60_000)
     return context
 
 
@@ -57,7 +61,7 @@ def wait_for_toasts_to_go(page: Any) -> None:
     page.wait_for_function("document.querySelectorAll('.toast').length === 0", timeout=10_000)
 
 
-def wait_for_change(page: Any, locator: Any, before: str, timeout_ms: int = 3000) -> str:
+def wait_for_change(page: Any, locator: Any, before: str, timeout_ms: int = 15_000) -> str:
     page.wait_for_function(
         "([el, before]) => el.textContent !== before",
         arg=[locator.element_handle(), before],
@@ -106,6 +110,23 @@ def test_mediator_books_and_party_sees_countdown(
         page.get_by_test_id("party-list").get_by_text(name, exact=True).wait_for()
     party_list = page.get_by_test_id("party-list").inner_text()
     assert "110101199003071234" not in party_list, "ID numbers must be shown masked"
+
+    # … completes 李四's particulars (what the agreement and a court's ruling name), is told in Chinese
+    # when the sex contradicts the ID number, and sees what is still missing.
+    li = page.get_by_test_id("party-list").locator("li").filter(has_text="李四")
+    assert "还缺：性别、出生日期、民族、住址" in li.get_by_test_id("party-particulars-missing").inner_text()
+    li.get_by_test_id("party-particulars").locator("summary").click()
+    editor = li.get_by_test_id("party-particulars-form")
+    editor.get_by_label("性别").select_option("female")
+    editor.get_by_label("出生日期").fill("1990-03-07")
+    editor.get_by_label("民族").fill("汉族")
+    editor.get_by_role("button", name="保存基本情况").click()
+    editor.get_by_text("与身份证号不符：身份证号第17位是单数的为男，双数的为女。").wait_for()
+    editor.get_by_label("性别").select_option("male")
+    editor.get_by_role("button", name="保存基本情况").click()
+    li = page.get_by_test_id("party-list").locator("li").filter(has_text="李四")
+    li.get_by_test_id("party-particulars-line").filter(has_text="男 · 1990-03-07 · 汉族").wait_for()
+    assert "还缺：住址" in li.get_by_test_id("party-particulars-missing").inner_text()
 
     # … books a session two days ahead at 10:00 Shanghai time …
     day = booking_day
@@ -227,6 +248,7 @@ def test_party_page_fits_a_small_phone(browser: Any, server: Any, artifacts: Pat
         base_font = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
         assert base_font >= 18
         page.screenshot(path=str(artifacts / shot), full_page=True)
+        assert_accessible(page, f"the party page ({lang}, 360 px)")
     errors.check()
     context.close()
 
@@ -267,6 +289,7 @@ def test_mediator_manages_links_and_cancels(browser: Any, server: Any, book_via_
     old_page = old_context.new_page()
     old_page.goto(booked.links[0]["url"])
     assert old_page.get_by_test_id("countdown").count() == 0
+    assert_accessible(old_page, "the page of a link that was re-issued")
     old_context.close()
     party_context, party, party_errors = open_party_page(browser, server, new_url, viewport=PHONE)
     assert "距离调解开始还有" in str(party.get_by_test_id("countdown").text_content())
@@ -280,6 +303,7 @@ def test_mediator_manages_links_and_cancels(browser: Any, server: Any, book_via_
     assert card.get_by_test_id("party-link").count() == 0
     party.reload()
     party.get_by_role("heading", name="无法打开调解信息").wait_for()
+    assert_accessible(party, "the party page of a cancelled session")
     party_errors.check()
     party_context.close()
     errors.check()

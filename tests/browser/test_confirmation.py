@@ -35,12 +35,11 @@ Run with: python -m pytest tests/browser/test_confirmation.py -q -p no:cacheprov
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -50,7 +49,7 @@ from typing import Any
 import pytest
 
 from server.evidence.records import DeviceKey, b64, unb64
-from tests.browser.conftest import REPO, Booked, Server, cli, free_port, mediate_command, server_env, session_day
+from tests.browser.conftest import Booked, Server, cli, codes_by_spool, free_port, server_env, serving, session_day
 from tests.browser.test_agreement import add_passkey_authenticator, confirm, fits, shot, tall_enough
 from tests.browser.test_booking_flow import DESKTOP, PageErrors, new_context, open_party_page
 from tests.browser.test_evidence_ui import latest_code
@@ -107,42 +106,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     port = free_port()
     base_url = f"http://localhost:{port}"
-    log_path = data_dir / "server.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        [*mediate_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=REPO,
-        # The recorded session's aiortc participants reach the server's media peer on 127.0.0.1 too.
-        env={**server_env(data_dir, base_url), "MEDIATE_MEDIA_LOOPBACK": "1"},
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the server exited early (code {proc.returncode}):\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as res:
-                    if res.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not answer /healthz within 60 s:\n{log_path.read_text()}")
-            time.sleep(0.2)
-        # The organisations and the mediator come later (through the API, with their regions).
+    with serving(data_dir, port, {**server_env(data_dir, base_url), "MEDIATE_MEDIA_LOOPBACK": "1", **codes_by_spool(data_dir)}):
         yield Server(
             base_url=base_url, data_dir=data_dir, organisation_id="", mediator_id="", username=MEDIATOR, password=PASSWORD
         )
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        log.close()
 
 
 class Client:
@@ -203,7 +170,7 @@ def accounts(browser: Any, server: Server) -> None:
     """The committee and two courts with their regions, the mediator, two judges of 朝阳区人民法院."""
     admin = Client(browser, server).login(ADMIN)
     committee = admin.post("/organisations", {"name": COMMITTEE, "kind": "committee", "region": REGION})
-    court = admin.post("/organisations", {"name": COURT, "kind": "court", "region": REGION})
+    court = admin.post("/organisations", {"name": COURT, "kind": "court", "region": REGION, "court_code": "京0105"})
     admin.post("/organisations", {"name": OTHER_COURT, "kind": "court", "region": "北京市海淀区"})
     admin.post(
         "/users",
@@ -352,7 +319,7 @@ def test_parties_apply_together_and_the_court_confirms(
     key_card.get_by_test_id("key-confirm").click()
     code_input = card.get_by_test_id("conf-sign-code")
     code_input.wait_for()
-    assert "验证码已发送到" in card.get_by_test_id("conf-code-sent").inner_text()
+    assert re.search(r"正在发送验证码短信到|验证码短信已发出", card.get_by_test_id("conf-code-sent").inner_text())
     _, sign_code = latest_code(server, applicant_id, newer_than=bind_id)
     code_input.fill(sign_code)
     fits(applicant, PHONE["width"])
@@ -429,7 +396,11 @@ def test_parties_apply_together_and_the_court_confirms(
     verification.wait_for()
     assert verification.get_attribute("data-ok") == "true"
     assert "核验通过" in verification.inner_text()
-    assert "验证通过" in judge.get_by_test_id("court-verify-report").inner_text()
+    summary = judge.get_by_test_id("court-verify-report").text_content()  # its sections folded, as when all is well
+    assert f"验证通过：案件 {case.case_number} 的全部" in summary, summary
+    # The summary names the people, never their ids.
+    assert "当事人 张三（申请人）" in summary and "工作人员 刘调解员（调解员）" in summary
+    assert applicant_id not in summary and respondent_id not in summary and "platform" not in summary
     judge.get_by_test_id("court-agreement-text").filter(has_text="人民币12000元").wait_for()
     judge.get_by_test_id("court-agr-pdf-signed").wait_for()
     applicants = judge.locator("#applicants").get_by_test_id("conf-signer")
@@ -464,7 +435,12 @@ def test_parties_apply_together_and_the_court_confirms(
     assert len(from_start) == 2 and applicant_id in from_start, before
     assert 1.5 < before[respondent_id]["offset"] < 4.5, before
     judge.get_by_test_id("review-play").click()
-    judge.wait_for_timeout(1500)
+    times = {who: before[who]["time"] for who in from_start}
+    judge.wait_for_function(
+        f"{VIDEOS}.every(v => !({json.dumps(times)}[v.dataset.participantId] >= 0)"
+        f" || (!v.paused && v.currentTime > {json.dumps(times)}[v.dataset.participantId] + 0.8))",
+        timeout=20_000,
+    )
     playing = state_of(judge)
     for who in from_start:
         assert not playing[who]["paused"] and playing[who]["time"] > before[who]["time"] + 0.8, (before, playing)
@@ -491,8 +467,12 @@ def test_parties_apply_together_and_the_court_confirms(
     judge.get_by_test_id("court-judge-name").filter(has_text=JUDGE_NAME).wait_for()
     assert judge.get_by_test_id("court-assign-me").count() == 0
     assert judge.get_by_test_id("court-accept-first").count() == 1  # nothing to decide before accepting
+    assert judge.get_by_test_id("court-court-case-number").inner_text() == "受理时编立"
     judge.get_by_test_id("court-accept").click()
     judge.get_by_test_id("court-handle-message").filter(has_text="已受理").wait_for()
+    # Accepting gave the court's own case number, from its sequence of the year.
+    number = judge.get_by_test_id("court-court-case-number").inner_text()
+    assert re.fullmatch(r"（20\d\d）京0105民特1号", number), number
     judge.locator("#court-title").filter(has_text="法院已受理").wait_for()
     judge.get_by_test_id("court-under-review").click()
     judge.locator("#court-title").filter(has_text="审查中").wait_for()
@@ -551,7 +531,13 @@ def test_parties_apply_together_and_the_court_confirms(
     judge.locator("#court-title").filter(has_text="已确认").wait_for()
     ruling = decided.get_by_test_id("conf-ruling")
     ruling.wait_for(timeout=30_000)
-    download(judge, ruling, tmp_path / "ruling-judge.pdf")
+    ruling_pdf = download(judge, ruling, tmp_path / "ruling-judge.pdf")
+    # The ruling as a reader's copy gives it: the court's number, the reasoning before 裁定如下.
+    text = "".join(
+        subprocess.run(["pdftotext", "-", "-"], input=ruling_pdf, capture_output=True, check=True).stdout.decode().split()
+    )
+    assert number in text and "民事裁定书" in text and "审判员" + JUDGE_NAME in text, text
+    assert text.index("本院经审查认为") < text.index("裁定如下") < text.index("调解协议有效"), text
     judge.reload()
     judge.get_by_test_id("conf-decision").filter(has_text="法院已确认调解协议有效").wait_for()
     log = judge.get_by_test_id("court-access-log")

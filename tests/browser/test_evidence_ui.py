@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import Booked, book_through_api, session_day
 from tests.browser.test_booking_flow import DESKTOP, PHONE, PageErrors, log_in, new_context, open_party_page
 
@@ -71,6 +72,7 @@ def test_party_binds_key_and_mediator_exports_verified_bundle(browser: Any, serv
     assert box and box["height"] >= 44, box
     card.scroll_into_view_if_needed()
     party.screenshot(path=str(artifacts / "party-key-card-phone-360-zh.png"), full_page=True)
+    assert_accessible(party, "the party page's key card (360 px)")
     assert party.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
     send.click()
@@ -78,8 +80,11 @@ def test_party_binds_key_and_mediator_exports_verified_bundle(browser: Any, serv
     code_input.wait_for()
     assert code_input.get_attribute("inputmode") == "numeric"
     assert code_input.get_attribute("autocomplete") == "one-time-code"
-    sent = party.get_by_test_id("key-sent").inner_text()
-    assert "验证码已发送到" in sent and "****" in sent, sent
+    # The line says what is true: sending, then handed on (here to the spool), never "sent" before it left.
+    sent = party.get_by_test_id("key-sent")
+    assert re.search(r"正在发送验证码短信到 138\*\*\*\*|验证码短信已发出", sent.inner_text()), sent.inner_text()
+    party.locator('[data-testid="key-sent"][data-status="sent"]').wait_for()
+    assert "验证码短信已发出，发往 138****" in sent.inner_text(), sent.inner_text()
     _, code = latest_code(server, party_id)
 
     # A wrong code first: the party is told, with the tries left.
@@ -186,6 +191,7 @@ def test_party_binds_key_and_mediator_exports_verified_bundle(browser: Any, serv
     page.wait_for_function("document.querySelectorAll('.toast').length === 0", timeout=10_000)
     section.screenshot(path=str(artifacts / "case-evidence-section-zh.png"))
     page.screenshot(path=str(artifacts / "case-evidence-page-desktop-zh.png"), full_page=True)
+    assert_accessible(page, "the case page's evidence section")
 
     # English, and a phone-sized case page that still fits.
     page.get_by_test_id("lang-switch").click()

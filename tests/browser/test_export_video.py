@@ -41,6 +41,16 @@ def test_the_review_page_exports_the_recording_as_one_video_with_progress_and_a_
     page = context.new_page()
     errors = PageErrors(page)
     log_in(page, server)
+    # The page's first question about the export is answered late: a press made meanwhile is not lost.
+    held: list[Any] = []
+
+    def hold_first_look(route: Any) -> None:
+        if route.request.method == "GET" and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(f"**/recordings/{recording_id}/export", hold_first_look)
     page.goto(f"/review/{booked.session_id}")
     panel = page.get_by_test_id("review-export")
     start = panel.get_by_test_id("review-export-start")
@@ -50,7 +60,10 @@ def test_the_review_page_exports_the_recording_as_one_video_with_progress_and_a_
 
     # From the keyboard: the progress bar and the cancel button take the button's place.
     start.focus()
+    while not held:
+        page.wait_for_timeout(50)  # until the page has asked (the route above holds the answer)
     page.keyboard.press("Enter")
+    held[0].continue_()
     bar = panel.get_by_test_id("review-export-progress")
     bar.wait_for(timeout=10_000)
     assert panel.get_by_test_id("review-export-cancel").is_visible()

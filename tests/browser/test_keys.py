@@ -3,7 +3,7 @@
 A tiny aiohttp app started here serves keys.js and a test page on http://localhost:<port>
 (a secure context, so WebAuthn and WebCrypto work without TLS). What the browser produces is
 checked with the same Python code that checks evidence: `server.evidence.webauthn` and
-`records.verify_signature`. The project's server and the fixtures of tests/browser/conftest.py
+`signatures.verify_signature`. The project's server and the fixtures of tests/browser/conftest.py
 are not used.
 """
 
@@ -33,8 +33,8 @@ from server.evidence.records import (
     make_body,
     timestamp,
     unb64url,
-    verify_signature,
 )
+from server.evidence.signatures import verify_signature
 
 pytestmark = pytest.mark.browser
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import Booked, Server, book_through_api, session_day
 from tests.browser.test_booking_flow import DESKTOP, PHONE, PageErrors, log_in, new_context
 
@@ -117,14 +118,17 @@ def join_as_party(
     page.wait_for_function("Number(document.querySelector('[data-testid=mic-meter]').dataset.level) > 20", timeout=10_000)
     if screenshot is not None:
         page.screenshot(path=str(screenshot), full_page=True)
+    assert_accessible(page, "the party's device check")
     page.get_by_test_id("device-continue").click()
     page.get_by_test_id("waiting-room").wait_for()
     return context, page, errors
 
 
 def shot(page: Any, artifacts: Path, name: str) -> None:
+    """A screenshot of a state a person sees, which must also pass axe-core (WCAG 2.1 A/AA)."""
     page.wait_for_function("document.querySelectorAll('.toast').length === 0", timeout=10_000)
     page.screenshot(path=str(artifacts / name), full_page=True)
+    assert_accessible(page, name.removesuffix(".png"))
 
 
 def test_mediator_admits_parties_and_talks_privately_with_one(browser: Any, server: Server, artifacts: Path) -> None:
@@ -201,9 +205,23 @@ def test_mediator_admits_parties_and_talks_privately_with_one(browser: Any, serv
     assert_not_shown(applicant, respondent_id, "applicant in caucus")
     assert_playing(mediator, applicant_id, "mediator in caucus")
     assert_not_shown(mediator, respondent_id, "mediator in caucus")
+    # Chat in the private talk is labelled as private for those in it; the respondent, left outside,
+    # is told their message goes to the mediator, and it reaches the mediator only.
+    mediator.get_by_test_id("chat-input").fill("这里只有我们两个人。")
+    mediator.get_by_test_id("chat-send").click()
+    said = applicant.locator('[data-testid="chat-msg"][data-scope="caucus"]').filter(has_text="这里只有我们两个人。")
+    said.get_by_test_id("chat-scope").filter(has_text="单独谈话 · 仅调解员和您可见").wait_for()
+    assert respondent.get_by_test_id("chat-input").get_attribute("placeholder") == "调解员正在单独谈话，消息会送给调解员…"
+    respondent.get_by_test_id("chat-input").fill("我这边网络不太好。")
+    respondent.get_by_test_id("chat-send").click()
+    note = mediator.locator('[data-testid="chat-msg"][data-scope="to_host"]').filter(has_text="我这边网络不太好。")
+    note.get_by_test_id("chat-scope").filter(has_text="来自主会场").wait_for()
+    respondent.locator('[data-testid="chat-msg"][data-scope="to_host"]').filter(has_text="已送达调解员").wait_for()
     shot(mediator, artifacts, "live-mediator-caucus.png")
     shot(applicant, artifacts, "live-applicant-caucus.png")
     shot(respondent, artifacts, "live-respondent-caucus.png")
+    assert "这里只有我们两个人。" not in respondent.get_by_test_id("chat-list").inner_text()
+    assert "我这边网络不太好。" not in applicant.get_by_test_id("chat-list").inner_text()
 
     # Back to the joint session: the respondent sees both again.
     mediator.get_by_test_id("caucus-end").click()

@@ -15,6 +15,7 @@ Run with: python -m pytest tests/browser/test_review.py -q
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import threading
 from pathlib import Path
@@ -24,12 +25,13 @@ import aiohttp
 import pytest
 
 from server.evidence.records import DeviceKey, b64, unb64
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import Booked, Server, book_through_api, session_day
 from tests.browser.test_booking_flow import PageErrors, log_in, new_context
 from tests.browser.test_evidence_ui import latest_code
 from tests.browser.test_live_session import WAGES
 from tests.recording.session import ClockCamera
-from tests.signaling.live import NS, Peer
+from tests.signaling.live import NS, PATIENCE, Peer
 from tests.signaling.media_client import MediaClient
 
 pytestmark = pytest.mark.browser
@@ -55,7 +57,7 @@ async def join(server: Server, http: aiohttp.ClientSession, name: str, auth: dic
         auth=auth,
         namespaces=[NS],
         transports=["websocket"],
-        wait_timeout=5,
+        wait_timeout=PATIENCE,
     )
     await peer.wait("participants")
     return peer
@@ -193,7 +195,12 @@ def test_the_review_page_plays_every_participant_in_sync(browser: Any, server: S
 
     # Play: both who were there from the start advance, together.
     page.get_by_test_id("review-play").click()
-    page.wait_for_timeout(1500)
+    # Playing for a while (as long as a loaded machine takes), not a fixed pause.
+    page.wait_for_function(
+        f"{VIDEOS}.filter(v => [{host_id!r}, {applicant_id!r}].includes(v.dataset.participantId))"
+        ".every(v => !v.paused && v.currentTime > 0.8)",
+        timeout=20_000,
+    )
     playing = state_of(page)
     for who in (host_id, applicant_id):
         assert not playing[who]["paused"] and playing[who]["time"] > 0.8, playing
@@ -207,14 +214,21 @@ def test_the_review_page_plays_every_participant_in_sync(browser: Any, server: S
     target = max(i for i, k in enumerate(kinds) if k == "consent")
     assert ats[target] > before[respondent_id]["offset"] - 0.5, (ats, before)
     markers.nth(target).click()
-    page.wait_for_timeout(1200)
+    page.wait_for_function(
+        f"{VIDEOS}.every(v => !v.paused) && {VIDEOS}.some(v => v.dataset.participantId === {host_id!r}"
+        f" && v.currentTime + Number(v.dataset.offset) > {ats[target] + 0.5})",
+        timeout=20_000,
+    )
     after = state_of(page)
     positions = {who: s["time"] + s["offset"] for who, s in after.items()}
     assert all(not s["paused"] for s in after.values()), after
     assert max(positions.values()) - min(positions.values()) < 0.2, positions
     assert abs(after[host_id]["time"] - after[applicant_id]["time"]) < 0.2, after
     assert ats[target] + 0.5 < positions[host_id] < ats[target] + 3.0, (ats[target], positions)
-    page.wait_for_timeout(600)
+    times = {who: s["time"] for who, s in after.items()}
+    page.wait_for_function(
+        f"{VIDEOS}.every(v => v.currentTime > {json.dumps(times)}[v.dataset.participantId] + 0.3)", timeout=20_000
+    )
     later = state_of(page)
     assert all(later[who]["time"] > after[who]["time"] + 0.3 for who in later), (after, later)  # all advancing
 
@@ -222,17 +236,24 @@ def test_the_review_page_plays_every_participant_in_sync(browser: Any, server: S
     page.locator('[data-testid="review-speed"][data-rate="2"]').click()
     assert all(s["rate"] == 2 for s in state_of(page).values())
     page.screenshot(path=str(artifacts / "review.png"), full_page=True)
+    assert_accessible(page, "/review/<session>")
     page.get_by_test_id("review-seek").focus()
     page.keyboard.press("Space")
     page.wait_for_function(f"{VIDEOS}.every(v => v.paused)")
     paused_at = float(player.get_attribute("data-position") or 0)
     page.keyboard.press("ArrowLeft")
-    page.wait_for_timeout(300)
+    page.wait_for_function(
+        f"Math.abs(Number(document.querySelector('[data-testid=review-player]').dataset.position) - {max(0.0, paused_at - 5)}) <= 0.15",
+        timeout=10_000,
+    )
     back = float(player.get_attribute("data-position") or 0)
     assert back == pytest.approx(max(0.0, paused_at - 5), abs=0.15), (paused_at, back)
     page.keyboard.press("Space")
-    page.wait_for_timeout(800)
-    assert player.get_attribute("data-playing") == "true"
+    page.wait_for_function(
+        "document.querySelector('[data-testid=review-player]').dataset.playing === 'true' && "
+        f"{VIDEOS}.filter(v => [{host_id!r}, {applicant_id!r}].includes(v.dataset.participantId)).every(v => !v.paused)",
+        timeout=10_000,
+    )
     resumed = state_of(page)
     assert not resumed[host_id]["paused"] and abs(resumed[host_id]["time"] - resumed[applicant_id]["time"]) < 0.2, resumed
 

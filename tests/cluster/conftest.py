@@ -21,7 +21,16 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from tests.browser.conftest import MEDIATOR_PASSWORD, MEDIATOR_USERNAME, REPO, free_port, last_line, mediate_command, server_env
+from tests.browser.conftest import (
+    MEDIATOR_PASSWORD,
+    MEDIATOR_USERNAME,
+    REPO,
+    codes_by_spool,
+    free_port,
+    last_line,
+    mediate_command,
+    server_env,
+)
 from tests.conftest import PG_URL, _pg_admin, _pg_url_for
 
 REDIS_URL = os.environ.get("MEDIATE_TEST_REDIS_URL", "").strip()
@@ -47,6 +56,7 @@ class Cluster:
             "MEDIATE_REDIS_PREFIX": self.redis_prefix,
             "MEDIATE_MEDIA_LOOPBACK": "1",
             "MEDIATE_SEGMENT_SECONDS": "1.5",
+            **codes_by_spool(self.data_dir),
             **self.extra_env,
         }
 
@@ -101,6 +111,16 @@ class ServeProcess:
                     pass
                 assert time.monotonic() < deadline, f"{self.name}: no /readyz within 60 s"
                 await asyncio.sleep(0.2)
+
+    async def exited(self, within: float) -> int:
+        """The exit status once the process ends; waited for in a thread so this loop's clients
+        go on answering (pings, media) meanwhile. A process still there names what it waits on
+        in its log (server/ops/stopwatch.py), shown here."""
+        assert self.proc is not None
+        try:
+            return await asyncio.to_thread(self.proc.wait, within)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{self.name} still running {within:.0f} s later:\n{self.log.read_text()[-6000:]}") from None
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -12,7 +12,7 @@ import aiohttp
 import socketio
 
 from tests.browser.conftest import MEDIATOR_PASSWORD, MEDIATOR_USERNAME, session_day
-from tests.signaling.live import NS, Peer
+from tests.signaling.live import NS, PATIENCE, Peer
 
 
 class Browser:
@@ -56,7 +56,7 @@ class Browser:
             auth=auth,
             namespaces=[NS],
             transports=["websocket"],
-            wait_timeout=5,
+            wait_timeout=PATIENCE,
         )
         await self.peer.wait("participants")
         return self.peer

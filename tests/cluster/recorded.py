@@ -30,7 +30,7 @@ async def latest_code(database_url: str) -> str:
     """The SMS the gateway would have delivered (the outbox keeps it)."""
     db = await asyncpg.connect(plain(database_url))
     try:
-        body = await db.fetchval("SELECT body FROM outbox WHERE kind = 'otp' ORDER BY id DESC LIMIT 1")
+        body: str | None = await db.fetchval("SELECT body FROM outbox WHERE kind = 'otp' ORDER BY id DESC LIMIT 1")
     finally:
         await db.close()
     assert body is not None

@@ -62,7 +62,7 @@ async def test_everyone_in_a_session_reaches_the_same_process_through_nginx(clus
             await applicant.wait("admitted")
             await respondent.wait("admitted")
             assert (await applicant.call("chat", {"text": "你好"}))["ok"]
-            await eventually(lambda: bool(host.of("chat")) and bool(respondent.of("chat")), within=5)
+            await eventually(lambda: bool(host.of("chat")) and bool(respondent.of("chat")))
         finally:
             for browser in (liu, zhang, li):
                 await browser.close()

@@ -29,13 +29,25 @@ from tests.signaling.media_client import MediaClient
 BACK_WITHIN = 30.0
 
 
+async def written(cluster: Cluster, recording_id: str, segments: int) -> None:
+    """Wait until the recording's row counts ``segments`` stored segments (a fixed pause is not enough under load)."""
+    db = await asyncpg.connect(plain(cluster.database_url))
+    try:
+        deadline = time.monotonic() + 60
+        while (await db.fetchval("SELECT last_index FROM recordings WHERE id = $1", recording_id) or 0) < segments:
+            assert time.monotonic() < deadline, f"fewer than {segments} segments of {recording_id} were written"
+            await asyncio.sleep(0.2)
+    finally:
+        await db.close()
+
+
 async def test_killing_the_media_process_moves_the_session_and_the_recording_keeps_a_logged_gap(cluster: Cluster) -> None:
     one, two = await cluster.start("one"), await cluster.start("two")
     m = await recorded_meeting(cluster, one, two)
     try:
         assert await gauge(one, "mediate_participants") == 3
         first_recording = m.started["recording"]
-        await asyncio.sleep(5.0)  # segments of 1.5 s are written and manifested
+        await written(cluster, first_recording, 3)  # segments of 1.5 s, however long a loaded machine takes
 
         # Process 1 is killed: no drain, no goodbye.
         assert one.proc is not None

@@ -32,10 +32,10 @@ async def admitted_on_two(cluster: Cluster, grace: int) -> tuple[Browser, Browse
     for browser, role in ((zhang, "applicant"), (li, "respondent")):
         await browser.open_link(links[role]["url"])
         await browser.join()
-    await eventually(lambda: state_of(host, a) == "waiting" and state_of(host, r) == "waiting", within=5)
+    await eventually(lambda: state_of(host, a) == "waiting" and state_of(host, r) == "waiting")
     for pid in (a, r):
         assert await host.call("admit", {"participant_id": pid}) == {"ok": True}
-    await eventually(lambda: state_of(host, a) == "admitted" and state_of(host, r) == "admitted", within=5)
+    await eventually(lambda: state_of(host, a) == "admitted" and state_of(host, r) == "admitted")
     return liu, zhang, li, host, a, r
 
 
@@ -86,7 +86,7 @@ async def test_a_process_that_stalled_and_was_taken_for_dead_sends_its_parties_t
             party.peer = Peer(party.peer.name)
             again = await party.join()
             assert again.view["self"]["state"] == "admitted"
-        await eventually(lambda: state_of(host, a) == "admitted" and state_of(host, r) == "admitted", within=5)
+        await eventually(lambda: state_of(host, a) == "admitted" and state_of(host, r) == "admitted")
         assert online(host, a) is True and online(host, r) is True
         # And process 2 is counted alive again: it still holds them (nothing is let go a second time).
         await asyncio.sleep(4)

@@ -16,7 +16,7 @@ import socketio
 from server.evidence.verify import render, verify_bundle
 from tests.cluster.conftest import Cluster
 from tests.cluster.people import Browser, book, state_of
-from tests.signaling.live import NS, Peer, eventually
+from tests.signaling.live import NS, PATIENCE, Peer, eventually
 
 
 async def test_a_mediator_on_one_process_and_parties_on_another_meet_and_the_rules_hold(cluster: Cluster) -> None:
@@ -34,7 +34,7 @@ async def test_a_mediator_on_one_process_and_parties_on_another_meet_and_the_rul
         applicant, respondent = await zhang.join(), await li.join()
 
         # The waiting room, across processes: the mediator (process 1) sees both parties (process 2) waiting.
-        await eventually(lambda: state_of(host, a) == "waiting" and state_of(host, r) == "waiting", within=5)
+        await eventually(lambda: state_of(host, a) == "waiting" and state_of(host, r) == "waiting")
         assert applicant.view["self"]["state"] == "waiting"
         # A waiting party cannot let themself or the other in, from either process.
         refused = await applicant.call("admit", {"participant_id": a})
@@ -45,7 +45,7 @@ async def test_a_mediator_on_one_process_and_parties_on_another_meet_and_the_rul
         await applicant.wait("admitted")
         await respondent.wait("admitted")
         # Each party sees the other in the room (parties see who is there, not their states).
-        await eventually(lambda: any(p["id"] == a for p in respondent.view["participants"]), within=5)
+        await eventually(lambda: any(p["id"] == a for p in respondent.view["participants"]))
 
         # Chat in the joint session reaches everyone, wherever they are connected.
         assert (await applicant.call("chat", {"text": "我同意先谈工资的事"}))["ok"]
@@ -57,18 +57,18 @@ async def test_a_mediator_on_one_process_and_parties_on_another_meet_and_the_rul
         notice = await respondent.wait("caucus_notice")
         assert notice == {"active": True}
         assert (await applicant.call("chat", {"text": "其实我可以接受分期付款"}))["ok"]
-        await eventually(lambda: len(host.of("chat")) == 2, within=5)  # the mediator, on the other process
+        await eventually(lambda: len(host.of("chat")) == 2)  # the mediator, on the other process
         assert host.of("chat")[-1]["text"] == "其实我可以接受分期付款"
         await respondent.barrier()
         await asyncio.sleep(0.5)
         assert [c["text"] for c in respondent.of("chat")] == ["我同意先谈工资的事"]
         assert (await host.call("caucus_end", {"caucus_id": "c1"}))["ok"]
-        await eventually(lambda: respondent.of("caucus_notice")[-1] == {"active": False}, within=5)
+        await eventually(lambda: respondent.of("caucus_notice")[-1] == {"active": False})
 
         # The mediator removes the respondent: their connection, on the other process, is closed.
         assert await host.call("remove", {"participant_id": r}) == {"ok": True}
         await respondent.wait("removed")
-        await eventually(lambda: not respondent.sio.connected, within=5)
+        await eventually(lambda: not respondent.sio.connected)
         # Coming back through the other process does not help: the room, shared, knows them removed.
         again = Peer("李四 again")
         cookie = next(m.value for m in li.http.cookie_jar if m.key == "mediate_session")
@@ -78,7 +78,7 @@ async def test_a_mediator_on_one_process_and_parties_on_another_meet_and_the_rul
                 headers={"Cookie": f"mediate_session={cookie}"},
                 namespaces=[NS],
                 transports=["websocket"],
-                wait_timeout=5,
+                wait_timeout=PATIENCE,
             )
         except socketio.exceptions.ConnectionError:
             pass

@@ -20,6 +20,7 @@ from server.documents.agreement_pdf import (
     render_signed,
 )
 from server.documents.fonts import FontMissing, cjk_font_path
+from server.evidence.vocabulary import signature_words
 
 from .samples import AGREEMENT_TEXT, CASE_NUMBER, TITLE, handwriting_png, make_doc
 
@@ -106,10 +107,19 @@ def signed_doc(agreement: AgreementDoc, agreement_pdf: bytes, *, png: bytes | No
         agreement_pdf_sha256=hashlib.sha256(agreement_pdf).hexdigest(),
         signers=[
             SignerLine(
-                "张三", "申请人", "2026-12-03 16:20", "设备密钥 (ECDSA P-256)", 1201, 14, "k-3f9a2c7e1b", png or handwriting_png()
+                "张三",
+                "申请人",
+                "2026-12-03 16:20",
+                signature_words("sms_otp+device_key", "sms_otp"),
+                1201,
+                14,
+                "k-3f9a2c7e1b",
+                png or handwriting_png(),
             ),
-            SignerLine("李四", "被申请人", "2026-12-03 16:25", "通行密钥 (WebAuthn, 已验证用户)", None, 15, "k-88d01e"),
-            SignerLine("王调解", "调解员", "2026-12-03 16:30", "设备密钥 (ECDSA P-256)", 1203, 16, "k-77aa"),
+            SignerLine(
+                "李四", "被申请人", "2026-12-03 16:25", signature_words("device_key", "video_witnessed"), None, 15, "k-88d01e"
+            ),
+            SignerLine("王调解", "调解员", "2026-12-03 16:30", signature_words("staff_key", "staff_login"), 1203, 16, "k-77aa"),
         ],
         certificate=[
             CertificateLine(
@@ -147,7 +157,7 @@ def test_signed_document_has_agreement_signature_page_and_certificate(signed: tu
     flat = squeezed(signature)
     for name in ("张三", "李四", "王调解"):
         assert name in flat
-    assert "通行密钥(WebAuthn,已验证用户)" in flat
+    assert "设备密钥（签署时未发送验证码）密钥经调解员视频核验绑定" in flat
     assert "#1201" in flat and "待记入" in flat  # 李四's record is not in the log yet
     assert sd.agreement.text_sha256 in flat
     assert sd.agreement_pdf_sha256 in flat

@@ -16,8 +16,8 @@ from server.evidence.records import (
     canonical,
     entry_hash,
     make_body,
-    verify_signature,
 )
+from server.evidence.signatures import verify_signature
 
 
 def claim(**changes: object) -> Claim:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import warnings
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from server.evidence import bundle as bz
 from server.evidence import note
 from server.evidence.records import DeviceKey, Ed25519Signer, KeyInfo, canonical, sha256_hex
 from server.evidence.sample import proofs
-from server.evidence.verify import SAVED, Report, UsageError, main, render, verify_bundle
+from server.evidence.verify import SAVED, Finding, Report, UsageError, main, render, verify_bundle
 from tests.evidence.builders import (
     Built,
     Case,
@@ -592,3 +593,80 @@ def test_hostile_file_contents_are_reported_never_raised(
 @given(junk=st.binary(max_size=300))
 def test_random_bytes_are_an_unreadable_bundle(junk: bytes) -> None:
     assert verify_bundle(io.BytesIO(junk)).exit_code == 2
+
+
+def test_the_judge_reads_each_finding_once_and_how_often_it_was_found() -> None:
+    report = Report("bundle.zip")
+    twice = Finding("problem", "record_missing", seq=5)
+    report.findings += [twice, Finding("problem", "record_missing", seq=6), twice]
+    text = render(report)
+    assert text.startswith("验证失败：发现 2 个问题") and "问题（2）" in text
+    assert text.count("第 5 条记录缺失") == 1 and "第 5 条记录缺失：记录编号不连续，有记录被删除。（共 2 处）" in text
+    assert "Record 5 is missing: the numbering has a gap. (2 times)" in render(report, "en")
+
+
+# -- keys bound under the mediator's video check (#18) ----------------------------------------------
+
+
+def _video_check(case: Case, people: People, *, result: str = "confirmed", by_platform: bool = False) -> int:
+    """The mediator's own signed check of the applicant's ID card on video; returns its seq."""
+    party, mediator = people.applicant, people.mediator
+    assert mediator.key is not None
+    public = {"subject": {"kind": "party", "id": party.holder["id"]}, "method": "id_card_on_video", "result": result}
+    data = {"party": party.name, "checked_by": mediator.name, "method": "id_card_on_video", "result": result}
+    signers = [case.platform.platform_key] if by_platform else [mediator.key]
+    return case.add("identity_checked", mediator.holder, data, public, signers).seq
+
+
+def _witnessed_binding(case: Case, people: People, check: int | None) -> DeviceKey:
+    """A `video_witnessed` key_bound record of the applicant naming `check`, then a consent signed with the key."""
+    party = people.applicant
+    key = DeviceKey.generate(party.holder, valid_from=case.platform.tick())
+    public: dict[str, object] = {"key": key.info.to_json(), "method": "video_witnessed"}
+    if check is not None:
+        public["identity_check"] = {"seq": check, "checked_by": dict(people.mediator.holder)}
+    data = {"name": party.name, "method": "video_witnessed", "key": key.info.id, "identity_check": check}
+    case.add("key_bound", party.holder, data, public, [key, case.platform.platform_key])
+    case.person_keys.append(key.info)
+    consent(case, party, signer=key)
+    return key
+
+
+def test_a_key_bound_under_the_mediators_signed_video_check_is_bound(tmp_path: Path) -> None:
+    def witnessed(case: Case, people: People) -> None:
+        _witnessed_binding(case, people, _video_check(case, people))
+
+    report = verify_bundle(build(tmp_path, before_export=witnessed).path)
+    assert report.ok, render(report, "en")
+    consent_record = next(r for r in report.records if r.seq == 11)
+    assert [s.method for s in consent_record.signers] == ["device_key"] and consent_record.signers[0].name == "张三"
+
+
+@pytest.mark.parametrize("gap", ["no_check", "check_other", "check_unsigned", "check_late", "check_reused"])
+def test_a_video_witnessed_binding_without_a_standing_check_binds_nothing(tmp_path: Path, gap: str) -> None:
+    """No earlier check; one that did not confirm; one the platform signed, not the mediator; too late; used twice."""
+
+    def unwitnessed(case: Case, people: People) -> None:
+        if gap == "no_check":
+            _witnessed_binding(case, people, None)  # seq 9, consent 10
+            return
+        check = _video_check(
+            case, people, result="not_confirmed" if gap == "check_other" else "confirmed", by_platform=gap == "check_unsigned"
+        )
+        if gap == "check_late":
+            case.platform.now += timedelta(minutes=16)
+        if gap == "check_reused":
+            _witnessed_binding(case, people, check)  # seq 10 uses the check; 12 tries again
+        _witnessed_binding(case, people, check)
+
+    report = verify_bundle(build(tmp_path, before_export=unwitnessed).path)
+    binding, signed = {"no_check": (9, 10), "check_reused": (12, 13)}.get(gap, (10, 11))
+    assert report.has("key_unbound", seq=binding), problems(report)
+    assert next(f for f in report.problems if f.seq == binding).params["why"] == gap
+    # What the unbound key signed counts for nothing.
+    assert report.has("record_unsigned", seq=signed), problems(report)
+    assert not report.ok
+    if gap == "check_late":
+        assert "超过 15 分钟" in render(report, "zh")
+    if gap == "check_reused":
+        assert not report.has("key_unbound", seq=10)

@@ -30,8 +30,8 @@ from server.evidence.records import (
     make_body,
     timestamp,
     unb64url,
-    verify_signature,
 )
+from server.evidence.signatures import verify_signature
 
 RP_ID = "mediate.example.cn"
 ORIGIN = "https://mediate.example.cn"

@@ -138,19 +138,32 @@ async def segments_of(meeting: Meeting, recording_id: str) -> list[RecordingSegm
 
 
 def decode(data: bytes) -> dict[str, Any]:
-    """What PyAV makes of one WebM file: per kind, frame times (s), and the video's grey levels."""
-    out: dict[str, Any] = {"audio": [], "video": [], "grey": [], "keyframes": []}
-    with av.open(io.BytesIO(data)) as container:
+    """What PyAV makes of one WebM file: per kind, frame times (s), and the video's grey levels;
+    the time of its last packet (``last_packet``), decodable or not.
+
+    A frame the decoder refuses is counted in ``broken`` and skipped, as a player conceals it: on a loaded
+    machine loopback UDP drops packets, and a frame that lost some is recorded as it arrived."""
+    out: dict[str, Any] = {"audio": [], "video": [], "grey": [], "keyframes": [], "broken": 0, "last_packet": 0.0}
+    with av.open(io.BytesIO(data), "r") as container:
         for packet in container.demux():
+            if packet.size and packet.pts is not None and packet.time_base is not None:
+                out["last_packet"] = max(out["last_packet"], float(packet.pts * packet.time_base))
             if packet.size and packet.stream.type == "video" and packet.is_keyframe:
+                assert packet.pts is not None and packet.time_base is not None, "a key frame without a time"
                 out["keyframes"].append(float(packet.pts * packet.time_base))
-            for frame in packet.decode():
+            try:
+                frames = packet.decode()
+            except av.error.InvalidDataError:
+                out["broken"] += 1
+                continue
+            for frame in frames:
                 if isinstance(frame, av.VideoFrame):
                     out["video"].append(float(frame.time))
                     plane = frame.planes[0]
                     row = bytes(plane)[: plane.line_size]
                     out["grey"].append(sum(row[: frame.width]) / frame.width)
                 else:
+                    assert isinstance(frame, av.AudioFrame) and frame.time is not None, f"not audio with a time: {frame}"
                     out["audio"].append(float(frame.time))
     return out
 
@@ -160,7 +173,8 @@ async def export(meeting: Meeting) -> bytes:
     case_id = await case_of(meeting)
     response = await meeting.liu.request("POST", f"/api/v1/cases/{case_id}/evidence/bundle")
     assert response.status == 200, await response.text()
-    return await response.read()
+    bundle: bytes = await response.read()
+    return bundle
 
 
 async def case_of(meeting: Meeting) -> str:

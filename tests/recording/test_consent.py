@@ -7,7 +7,7 @@ import io
 import time
 
 from server.evidence.records import parse_time
-from server.evidence.verify import verify_bundle
+from server.evidence.verify import render, verify_bundle
 from tests.recording.session import Recorded, case_of, export, recordings_of, segments_of
 from tests.signaling.live import eventually
 
@@ -92,6 +92,7 @@ async def test_someone_admitted_later_is_recorded_only_from_their_consent(record
     await asyncio.sleep(5.0)  # the respondent's media reaches the server, unrecorded
     consented_at = time.time()
     assert (await late.consent())["ok"]
+    consent_taken = time.time()  # seconds after consented_at on a loaded machine: two round trips and a commit
     await asyncio.sleep(6.0)
     assert (await s.host.call("record_stop", {}))["ok"]
     [recording] = await recordings_of(s.meeting)
@@ -102,6 +103,12 @@ async def test_someone_admitted_later_is_recorded_only_from_their_consent(record
     assert min(parse_time(seg.start).timestamp() for seg in mine) >= consented_at - 0.1
     report = verify_bundle(io.BytesIO(await export(s.meeting)))
     assert report.ok
-    gaps = report.recordings[0]["participants"][s.id("respondent")]["gaps"]
+    # (A loaded machine also stalls media now and then: those stretches are "no_media" gaps, not this test's.)
+    gaps = [g for g in report.recordings[0]["participants"][s.id("respondent")]["gaps"] if g["reason"] != "no_media"]
     assert sorted((g["kind"], g["reason"]) for g in gaps) == [("audio", "not_consented"), ("video", "not_consented")]
-    assert parse_time(gaps[0]["end"]).timestamp() <= consented_at + 1.0
+    # Recorded from the first key frame after the consent was taken (a loaded machine takes a while to send one).
+    assert parse_time(gaps[0]["end"]).timestamp() <= consent_taken + 2.0
+    # The judge's summary names who was recorded and says the gap once (audio and video stopped together).
+    summary = render(report)
+    assert "　　李四：" in summary and "　　张三：" in summary and s.id("respondent") not in summary
+    assert summary.count("尚未同意录制") == 1

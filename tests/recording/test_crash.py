@@ -35,7 +35,7 @@ from tests.browser.conftest import (
     session_day,
 )
 from tests.recording.session import ClockCamera, decode
-from tests.signaling.live import NS, Peer
+from tests.signaling.live import NS, PATIENCE, Peer
 from tests.signaling.media_client import MediaClient
 
 
@@ -149,7 +149,7 @@ class Mediator:
             auth={"session_id": session_id},
             namespaces=[NS],
             transports=["websocket"],
-            wait_timeout=5,
+            wait_timeout=PATIENCE,
         )
         await self.peer.wait("participants")
         self.media = MediaClient(self.peer, camera=ClockCamera)
@@ -190,6 +190,11 @@ async def test_a_killed_server_keeps_what_it_wrote_marks_it_interrupted_and_a_ne
     case_id, session_id = await first.book()
     await first.join(session_id)
     await recording_that_runs(first, 6.0)
+    # Three segments of 1.5 s written, however long a loaded machine took to write them.
+    deadline = time.monotonic() + 60
+    while len(list(process.data_dir.rglob("*.seg"))) < 3:
+        assert time.monotonic() < deadline, "the recording wrote fewer than three segments"
+        await asyncio.sleep(0.2)
     process.kill()  # mid-recording, no chance to finish anything
     await first.close()
 

@@ -14,6 +14,7 @@ from urllib.parse import quote
 import av
 from sqlalchemy import select
 
+from recordings.storage import LocalDerivedFiles
 from server.domain.exports import GRID, KIND
 from server.models import RecordingFile
 from tests.conftest import Actor
@@ -23,8 +24,10 @@ from tests.signaling.live import Meeting
 FPS = 25  # the export's frame rate (recordings.compose's default)
 
 
-async def poll(actor: Actor, path: str, until: tuple[str, ...], within: float = 60.0) -> list[dict[str, Any]]:
-    """The job's states, every 50 ms, until it is in one of ``until``."""
+async def poll(actor: Actor, path: str, until: tuple[str, ...], within: float = 300.0) -> list[dict[str, Any]]:
+    """The job's states, every 50 ms, until it is in one of ``until``.
+
+    Composing is CPU-bound: on a loaded machine (a load of 15 on two cores) this export took more than a minute."""
     seen: list[dict[str, Any]] = []
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
@@ -42,16 +45,23 @@ async def export_rows(meeting: Meeting, recording_id: str) -> list[RecordingFile
         return list(await db.scalars(query))
 
 
+def local_store(meeting: Meeting) -> LocalDerivedFiles:
+    """The exports' store, a directory in these tests (S3's are in tests/recording/test_s3.py)."""
+    store = meeting.world.services.review.store
+    assert isinstance(store, LocalDerivedFiles), store
+    return store
+
+
 def leftovers(meeting: Meeting, recording_id: str) -> list[Path]:
     """Temporary directories of this recording's exports, and export files (partial or whole) on disk."""
-    store = meeting.world.services.review.store
+    store = local_store(meeting)
     temporary = list(Path(tempfile.gettempdir()).glob(f"mediate-export-{recording_id}-*"))
     return temporary + list((store.root / recording_id).glob("export-*"))
 
 
 def mp4_facts(data: bytes) -> dict[str, Any]:
     out: dict[str, Any] = {"video": [], "audio": []}
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), "r") as container:
         out["kinds"] = sorted(s.type for s in container.streams)
         out["comment"] = container.metadata.get("comment", "")
         for frame in container.decode(*container.streams):
@@ -139,8 +149,8 @@ async def test_a_mediator_exports_a_recording_as_one_video_with_progress_cancel_
 
     [row] = await export_rows(m, rid)
     assert (row.participant_id, row.kind, row.sha256, row.bytes) == (GRID, KIND, digest, len(data))
-    assert leftovers(m, rid) == [m.world.services.review.store.path(row.name)]  # the sealed file only
-    sealed = m.world.services.review.store.path(row.name).read_bytes()
+    assert leftovers(m, rid) == [local_store(m).path(row.name)]  # the sealed file only
+    sealed = local_store(m).path(row.name).read_bytes()
     assert data[:4096] not in sealed  # sealed at rest, not the MP4 itself
 
     # Everyone in one grid with their voices mixed, as long as the recording.
@@ -155,7 +165,11 @@ async def test_a_mediator_exports_a_recording_as_one_video_with_progress_cancel_
         last_packet = max(last_packet, start + own["audio"][-1] + 0.02, start + own["video"][-1] + 1 / 30)
     assert abs(facts["video_end"] - last_packet) <= 2 / FPS, (facts["video_end"], last_packet)
     assert abs(facts["audio_end"] - last_packet) <= 2 / FPS, (facts["audio_end"], last_packet)
-    assert abs(facts["video_end"] - rec["duration"]) < 0.3, (facts["video_end"], rec["duration"])
+    # The recording lasts from start to stop by the clock; its media ends with the last packet that reached
+    # the server before the stop. On a loaded machine that is seconds earlier (0.54 s on CI, 3.3 s here at a
+    # load of 13 on two cores), so the export's length is checked against the media (exactly, above), and
+    # against the clock only in that it never runs past the recording.
+    assert facts["video_end"] < rec["duration"] + 0.3, (facts["video_end"], rec["duration"])
     print(f"export of a {rec['duration']:.1f} s recording of 3 took {took:.1f} s ({len(data)} bytes)")
 
     # Asked again: the finished export, not another run.

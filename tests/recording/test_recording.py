@@ -8,13 +8,16 @@ decoded recording shows when each frame was captured and the tests can check syn
 from __future__ import annotations
 
 import asyncio
+import datetime
 import io
 import itertools
 import time
+from typing import Any
 
 from recordings import webm
 from server.evidence.verify import render, verify_bundle
 from tests.recording.session import Recorded, decode, export, recordings_of, rezip, segments_of, time_in_second
+from tests.signaling.live import eventually
 
 RECORD_SECONDS = 20.0
 
@@ -23,7 +26,7 @@ async def record(s: Recorded, seconds: float) -> tuple[float, float]:
     """Everyone consents, the mediator records for ``seconds`` and stops. Returns wall-clock start and stop."""
     for who in ("applicant", "respondent"):
         assert (await s.people[who].consent())["ok"]
-    await asyncio.sleep(1.0)  # media settles, as it does while a mediator greets everyone
+    await eventually(lambda: everyone_sees_everyone(s))  # as the mediator greets everyone before recording
     started = await s.host.call("record_start", {})
     assert started["ok"], started
     t0 = time.time()
@@ -43,9 +46,9 @@ async def test_a_three_person_session_is_recorded_per_participant_in_sync_and_it
     for seg in await segments_of(s.meeting, recording.id):
         by_person.setdefault(seg.participant_id, []).append(await services.recordings.read_segment(recording, seg.index))
     assert set(by_person) == {s.id("host"), s.id("applicant"), s.id("respondent")}
-    offsets, starts = {}, {}
+    offsets, starts, decoded = {}, {}, {}
     for pid, parts in by_person.items():
-        got = decode(webm.remux(parts))
+        got = decoded[pid] = decode(webm.remux(parts))
         assert got["video"] and got["audio"], pid
         for kind in ("audio", "video"):
             duration = got[kind][-1] - got[kind][0]
@@ -68,10 +71,47 @@ async def test_a_three_person_session_is_recorded_per_participant_in_sync_and_it
     [coverage] = report.recordings
     assert coverage["status"] == "complete" and coverage["end_reason"] == "stopped_by_mediator"
     assert set(coverage["participants"]) == set(by_person)
-    for part in coverage["participants"].values():
+    for pid, part in coverage["participants"].items():
         assert abs(part["recorded_seconds"] - real) < 0.05 * real
-        assert part["gaps"] == []
+        assert_gaps_are_the_recordings_own(part["gaps"], decoded[pid], t0)
     assert "录像覆盖范围" in render(report, "zh")
+
+
+def everyone_sees_everyone(s: Recorded) -> bool:
+    """Each person has pictures and sound from each of the others."""
+    ids = {who: s.id(who) for who in s.people}
+    return all(
+        person.media is not None and person.media.frames[(ids[other], kind)] > 0
+        for who, person in s.people.items()
+        for other in s.people
+        if other != who
+        for kind in ("audio", "video")
+    )
+
+
+def assert_gaps_are_the_recordings_own(gaps: list[dict[str, Any]], got: dict[str, Any], t0: float) -> None:
+    """The gaps ``verify`` reports are the silences in the recorded media, no more and no fewer.
+
+    On a quiet machine there are none; on two loaded cores a client's sender can stall for a second
+    or two, and then the report must say so, where it happened."""
+    slack = 0.5  # the test's clock starts when the start was acknowledged, the recorder's when it started
+    # A gap between segments names no kind: it holds for both.
+    spans = [
+        (kind, stamp(g["start"]) - t0, stamp(g["end"]) - t0)
+        for g in gaps
+        for kind in ([g["kind"]] if "kind" in g else ["audio", "video"])
+    ]
+    for kind, start, end in spans:
+        assert [at for at in got[kind] if start + slack < at < end - slack] == [], (kind, start, end)
+    for kind in ("audio", "video"):
+        for a, b in itertools.pairwise(got[kind]):
+            if b - a > 2 * slack + 0.5:
+                assert any(k == kind and start - slack <= a and b <= end + slack for k, start, end in spans), (kind, a, b, gaps)
+    assert all(gap["reason"] == "no_media" for gap in gaps), gaps
+
+
+def stamp(text: str) -> float:
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 async def test_a_flipped_dropped_or_swapped_segment_is_named_by_verify(recorded: Recorded) -> None:

@@ -21,8 +21,7 @@ import pytest
 from recordings import crypto, s3
 from recordings.s3 import Bucket, S3DerivedFiles, S3Storage
 from recordings.storage import DerivedFiles, LocalDerivedFiles, LocalStorage, Storage, StorageError, derived_name, segment_name
-from server.domain import review
-from server.domain.review import WatchFile, seal_chunks
+from server.domain.review import WatchFile, derived, seal_chunks
 from server.models import RecordingFile
 from tests.recording.s3 import Place, s3_endpoint, s3_place  # noqa: F401 - fixtures
 
@@ -184,12 +183,12 @@ async def test_a_derived_file_is_read_by_byte_range_across_the_chunks_it_was_wri
 
 
 async def test_a_sealed_file_opens_by_range_across_its_sealed_chunks(stores: Stores, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(review, "CHUNK", 1024)
-    monkeypatch.setattr(review, "SEALED_CHUNK", review.NONCE_BYTES + 1024 + review.TAG_BYTES)
+    monkeypatch.setattr(derived, "CHUNK", 1024)
+    monkeypatch.setattr(derived, "SEALED_CHUNK", derived.NONCE_BYTES + 1024 + derived.TAG_BYTES)
     rid, key, plaintext = new_id(), crypto.new_data_key(), os.urandom(5000)
     name = derived_name(rid, "participant-1")
     await run(stores.derived.put, name, seal_chunks(key, rid, "participant-1", plaintext))
-    assert await run(stores.derived.size, name) == review.sealed_size(len(plaintext))
+    assert await run(stores.derived.size, name) == derived.sealed_size(len(plaintext))
     row = RecordingFile(
         recording_id=rid,
         participant_id="participant-1",

@@ -36,7 +36,7 @@ def settings(settings: Settings, s3_place: Place) -> Settings:  # noqa: F811
 async def scrape_store_up(world: World) -> float:
     actor = await world.actor()
     response = await actor.request("GET", "/metrics")
-    samples = {
+    samples: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {
         (sample.name, ()): sample.value
         for family in text_string_to_metric_families(await response.text())
         for sample in family.samples

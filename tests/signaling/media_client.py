@@ -26,6 +26,7 @@ from aiortc import (
     VideoStreamTrack,
 )
 
+from signaling.media import rtc_ice_servers
 from tests.signaling.live import NS, Peer
 
 Key = tuple[str, str]  # (publisher id, kind)
@@ -44,6 +45,18 @@ class SmallCamera(VideoStreamTrack):
         return frame
 
 
+class VgaCamera(SmallCamera):
+    """640x480, the least a party's browser is asked for (web/js/rtc.js CAMERA)."""
+
+    async def recv(self) -> av.VideoFrame:
+        pts, time_base = await self.next_timestamp()
+        frame = av.VideoFrame(width=640, height=480, format="yuv420p")
+        for i, plane in enumerate(frame.planes):
+            plane.update(bytes([(pts // 3000) % 200 if i == 0 else 128]) * plane.buffer_size)
+        frame.pts, frame.time_base = pts, fractions.Fraction(time_base.numerator, time_base.denominator)
+        return frame
+
+
 class MediaClient:
     def __init__(
         self, peer: Peer, *, audio: bool = True, video: bool = True, camera: Callable[[], MediaStreamTrack] = SmallCamera
@@ -56,6 +69,8 @@ class MediaClient:
         self.answers: list[dict[str, Any]] = []
         self.mids: dict[str, Key] = {}
         self.frames: Counter[Key] = Counter()
+        #: The size of the latest decoded picture per (publisher, kind).
+        self.sizes: dict[Key, tuple[int, int]] = {}
         self.sources: list[MediaStreamTrack] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._consumers: dict[str, asyncio.Task[Any]] = {}
@@ -75,7 +90,10 @@ class MediaClient:
         if offer["revision"] == 1:  # a fresh peer connection on the server: start afresh too
             await self.close_pc()
             self.sources = [AudioStreamTrack(), self.camera()]  # aiortc ends a track with its sender
-            self.pc = RTCPeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+            # The servers the offer names, as the browser takes them (web/js/rtc.js): never None,
+            # which would make aiortc reach for a public STUN server (tests/ice_guard.py).
+            ice = rtc_ice_servers(offer.get("ice_servers") or [])
+            self.pc = RTCPeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE, iceServers=ice))
             self.pc.on("track", self._on_track)
         pc = self.pc
         assert pc is not None
@@ -112,10 +130,12 @@ class MediaClient:
     async def _consume(self, mid: str, track: MediaStreamTrack) -> None:
         with contextlib.suppress(Exception):
             while True:
-                await track.recv()
+                frame = await track.recv()
                 key = self.mids.get(mid)
                 if key is not None:
                     self.frames[key] += 1
+                    if isinstance(frame, av.VideoFrame):
+                        self.sizes[key] = (frame.width, frame.height)
 
     async def packets(self) -> Counter[Key]:
         """RTP packets received so far, per (publisher, kind), from the receivers' own statistics."""

@@ -13,7 +13,7 @@ import aioice.ice
 import aiortc
 import aiortc.rtcrtpreceiver as rx_mod
 import aiortc.rtcrtpsender as tx_mod
-from aiortc import RTCPeerConnection
+from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.codecs.opus import OpusEncoder
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.jitterbuffer import JitterFrame
@@ -43,7 +43,7 @@ def test_receivers_hand_complete_frames_to_a_queue_on_the_event_loop() -> None:
 
 
 async def test_a_fresh_receiver_has_the_attributes_the_tap_replaces() -> None:
-    pc = RTCPeerConnection()
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     receiver = pc.addTransceiver("video", direction="recvonly").receiver
     assert getattr(receiver, aiortc_hooks.RX_THREAD_ATTR) is None
     assert hasattr(getattr(receiver, aiortc_hooks.RX_QUEUE_ATTR), "put")
@@ -78,7 +78,7 @@ async def test_sender_reports_reach_the_hook_with_timestamps_rebased_like_frames
     assert "isinstance(packet, RtcpSrPacket)" in handle
     assert "await recipient._handle_rtcp_packet(packet)" in src(aiortc.rtcdtlstransport.RTCDtlsTransport)  # looked up per call
     assert {"_origin", "_last"} <= set(vars(rx_mod.TimestampMapper()))
-    pc = RTCPeerConnection()
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     receiver = pc.addTransceiver("audio", direction="recvonly").receiver
     mapper = getattr(receiver, aiortc_hooks.RX_TIMESTAMP_MAPPER)
     assert mapper.map(4_294_967_000) == 0 and mapper.map(200) == 496  # rebased, across a wrap

@@ -19,7 +19,7 @@ import pytest
 from server.settings import Settings
 from signaling.namespace import MEDIA
 from tests.signaling.live import Meeting, Peer, eventually
-from tests.signaling.media_client import MediaClient
+from tests.signaling.media_client import MediaClient, VgaCamera
 
 WITHIN = 15.0
 #: How long a "nothing arrives" window lasts; the sender is seen reaching others meanwhile.
@@ -37,11 +37,17 @@ def database_url(tmp_path: Path, sqlite_template: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
+def grace() -> float:
+    """The reconnection grace period: short, so that a test can outlast it (a test parametrizes it to change it)."""
+    return 2.0
+
+
+@pytest.fixture
+def settings(settings: Settings, grace: float) -> Settings:
     return replace(
         settings,
         media_loopback=True,
-        reconnect_grace_seconds=2.0,
+        reconnect_grace_seconds=grace,
         ice_servers=({"urls": ["stun:stun.invalid:3478"]},),
     )
 
@@ -88,6 +94,24 @@ async def quiet(receiver: MediaClient, publishers: list[str], witness: MediaClie
             assert after_packets[(pid, kind)] == packets[(pid, kind)], f"{kind} RTP from {pid} leaked"
             assert receiver.frames[(pid, kind)] == frames[(pid, kind)], f"{kind} frames from {pid} leaked"
     assert witness.from_(witness_of) > seen + 10, "the sender was not sending meanwhile; the window proves nothing"
+
+
+async def drained(receiver: MediaClient, publisher_id: str, kind: str, flowing: tuple[str, ...]) -> None:
+    """What ``receiver`` had on its way of ``publisher_id``'s ``kind`` when the server stopped forwarding it has
+    arrived: its packets and decoded frames stand still while frames of ``flowing`` kinds from the same
+    publisher arrive.
+
+    One transport carries every kind in order, so frames of other kinds sent since mean the backlog is gone.
+    A fixed pause is not enough: on a loaded machine, packets queued in the receiver take seconds to drain."""
+    key = (publisher_id, kind)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WITHIN
+    while True:
+        before = ((await receiver.packets())[key], receiver.frames[key])
+        await frames_flow(receiver, publisher_id, flowing)
+        if ((await receiver.packets())[key], receiver.frames[key]) == before:
+            return
+        assert loop.time() < deadline, f"{kind} from {publisher_id} still arrives"
 
 
 async def everyone(meeting: Meeting, trio: Trio) -> tuple[MediaClient, MediaClient, MediaClient]:
@@ -168,10 +192,11 @@ async def test_the_mediator_mutes_a_party_and_the_server_stops_forwarding_their_
     muted = await applicant.peer.wait("muted")
     assert muted["kind"] == "audio"
     # The applicant's client keeps sending; the server forwards their video only.
+    await drained(respondent, a, "audio", ("video",))  # what was already on its way
     before = respondent.frames[(a, "audio")]
     await frames_flow(respondent, a, ("video",))
     await frames_flow(respondent, a, ("video",))
-    assert respondent.frames[(a, "audio")] <= before + 2  # at most what was already on its way
+    assert respondent.frames[(a, "audio")] == before
     refused = await applicant.peer.call("mute", {"participant_id": meeting.host_id, "kind": "audio"})
     assert refused["ok"] is False and refused["error"]["code"] == "forbidden"
     assert (await applicant.peer.call("publish", {"kind": "audio", "on": True}))["ok"] is True
@@ -183,7 +208,7 @@ async def test_audio_only_stops_video_to_that_participant_but_not_from_them(meet
     a, r = meeting.id("applicant"), meeting.id("respondent")
     await frames_flow(respondent, a)
     assert (await respondent.peer.call("audio_only", {"on": True}))["ok"] is True
-    await asyncio.sleep(0.3)
+    await drained(respondent, a, "video", ("audio",))
     packets = await respondent.packets()
     await frames_flow(respondent, a, ("audio",))
     await asyncio.sleep(QUIET)
@@ -202,9 +227,10 @@ async def test_a_shared_screen_reaches_the_others_only_once_the_sharer_says_so(m
     await frames_flow(respondent, a, ("screen",))
     await frames_flow(host, a, ("screen", "video"))  # a second video track, beside the camera
     assert (await host.peer.call("mute", {"participant_id": a, "kind": "screen"})) == {"ok": True}
+    await drained(respondent, a, "screen", ("video",))
     stopped = respondent.frames[(a, "screen")]
     await asyncio.sleep(QUIET)
-    assert respondent.frames[(a, "screen")] <= stopped + 2
+    assert respondent.frames[(a, "screen")] == stopped
 
 
 # -- bad input ---------------------------------------------------------------------------------
@@ -233,14 +259,19 @@ async def test_bad_answers_are_refused_and_the_media_goes_on(meeting: Meeting, t
 async def test_media_start_in_a_loop_is_refused_and_costs_the_server_one_peer(meeting: Meeting, trio: Trio) -> None:
     peer = await meeting.host()
     host = trio.clients["host"] = MediaClient(peer)
-    # Sent together, so that all arrive within the same second (on a loaded CI machine, round
-    # trips one after the other can take longer than that): exactly one starts a peer.
+    # Sent together, so that all arrive within the same second: exactly one starts a peer. On a loaded
+    # machine the server may reach the limiter for the six over more than a second (each event is handled
+    # in a task of its own, and the first one's peer connection takes the loop a while): one a second then.
+    loop = asyncio.get_running_loop()
+    began = loop.time()
     acks = await asyncio.gather(*(peer.call("media_start", {"audio": True, "video": True}) for _ in range(6)))
-    assert sum(a["ok"] is True for a in acks) == 1
+    took = loop.time() - began
+    started = sum(a["ok"] is True for a in acks)
+    assert 1 <= started <= 1 + int(took), (started, took)
     assert all(a["error"]["code"] == "too_many_attempts" for a in acks if not a["ok"])
-    await eventually(lambda: len(host.offers) >= 1, within=WITHIN)
+    await eventually(lambda: len(host.offers) >= started, within=WITHIN)
     await asyncio.sleep(0.3)
-    assert [o["revision"] for o in host.offers] == [1], "one peer connection, one offer"
+    assert [o["revision"] for o in host.offers] == [1] * started, "one peer connection, one offer, per start"
 
 
 async def test_media_answer_before_media_start_is_refused(meeting: Meeting) -> None:
@@ -252,6 +283,8 @@ async def test_media_answer_before_media_start_is_refused(meeting: Meeting) -> N
 # -- reconnection ------------------------------------------------------------------------------
 
 
+# A grace period the party surely returns within, however long the way back takes on a loaded machine.
+@pytest.mark.parametrize("grace", [120.0])
 async def test_a_party_who_drops_and_returns_within_the_grace_period_is_back_in_the_caucus(meeting: Meeting, trio: Trio) -> None:
     host, applicant, respondent = await everyone(meeting, trio)
     a, m = meeting.id("applicant"), meeting.host_id
@@ -274,8 +307,11 @@ async def test_a_party_who_returns_after_the_grace_period_waits_to_be_admitted_a
     a = meeting.id("applicant")
     await applicant.peer.sio.disconnect()
     await applicant.close()
-    await eventually(lambda: any(p["id"] == a and p["reconnecting"] for p in respondent.peer.view["participants"]))
-    await eventually(lambda: any(p["id"] == a and p["state"] == "waiting" for p in host.peer.view["participants"]), within=6)
+    # Every view, not the last: on a loaded machine the grace period can be over before the test looks.
+    await eventually(
+        lambda: any(p["id"] == a and p["reconnecting"] for v in respondent.peer.of("participants") for p in v["participants"])
+    )
+    await eventually(lambda: any(p["id"] == a and p["state"] == "waiting" for p in host.peer.view["participants"]), within=WITHIN)
     await eventually(lambda: all(p["id"] != a for p in respondent.peer.view["participants"]))
     back_peer = await meeting.party("applicant")
     assert back_peer.view["self"]["state"] == "waiting"
@@ -316,11 +352,41 @@ async def test_the_mediator_is_told_each_participants_connection_quality(meeting
     host, applicant, respondent = await everyone(meeting, trio)
     await frames_flow(host, meeting.id("applicant"))
     report = await host.peer.wait("quality")
-    await eventually(lambda: len(host.peer.of("quality")[-1]["participants"]) == 3, within=8)
+    # Every participant measured (a loaded machine takes a few reports to gather their statistics).
+    await eventually(
+        lambda: (
+            len(participants := host.peer.of("quality")[-1]["participants"]) == 3
+            and all(q["level"] != "unknown" for q in participants.values())
+        ),
+        within=WITHIN,
+    )
     levels = {pid: q["level"] for pid, q in host.peer.of("quality")[-1]["participants"].items()}
     assert set(levels) == {meeting.host_id, meeting.id("applicant"), meeting.id("respondent")}
     assert all(level in ("good", "fair") for level in levels.values()), levels  # loopback loses nothing
     assert report is not None and applicant.peer.of("quality") == [] and respondent.peer.of("quality") == []
+
+
+async def test_the_mediator_is_told_the_picture_size_each_party_sends_and_it_reaches_the_others_unscaled(
+    meeting: Meeting, trio: Trio
+) -> None:
+    host, applicant, respondent = await meeting.everyone_admitted()
+    host_media = await trio.join("host", host)
+    await trio.join("applicant", applicant, camera=VgaCamera)
+    respondent_media = await trio.join("respondent", respondent)
+    applicant_id = meeting.id("applicant")
+    await frames_flow(respondent_media, applicant_id)
+
+    respondent_id = meeting.id("respondent")
+
+    def reported(pid: str) -> dict[str, Any] | None:
+        reports = host_media.peer.of("quality")
+        return reports[-1]["participants"].get(pid, {}).get("video") if reports else None
+
+    # Each party's size appears once the server has decoded a frame of theirs; wait for both.
+    await eventually(lambda: reported(applicant_id) is not None and reported(respondent_id) is not None, within=8)
+    assert reported(applicant_id) == {"width": 640, "height": 480}
+    assert respondent_media.sizes[(applicant_id, "video")] == (640, 480), "forwarded as sent, never scaled"
+    assert reported(respondent_id) == {"width": 160, "height": 120}
 
 
 async def test_when_everyone_has_left_the_server_keeps_no_media_for_the_session(meeting: Meeting, trio: Trio) -> None:

@@ -6,12 +6,15 @@ their own link in their own browser.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import socketio
 
+from server.jsonlimits import JsonRefused
 from tests.signaling.live import NS, Meeting, eventually, session_cookie
 
 
@@ -87,24 +90,32 @@ async def test_in_a_caucus_with_the_applicant_the_respondent_gets_no_chat_only_a
     await eventually(lambda: applicant.view["self"]["in_caucus"] is True)
     assert applicant.of("caucus_notice") == []
 
-    await applicant.call("chat", {"text": "其实八千元我也可以接受"})
+    inside = await applicant.call("chat", {"text": "其实八千元我也可以接受"})
+    assert inside["scope"] == "caucus"
     await host.call("chat", {"text": "明白，我不会告诉对方"})
-    assert (await host.wait("chat"))["text"] == "其实八千元我也可以接受"
-    assert (await applicant.wait("chat"))["text"] == "明白，我不会告诉对方"
+    heard = await host.wait("chat")
+    assert (heard["text"], heard["scope"]) == ("其实八千元我也可以接受", "caucus")
+    told = await applicant.wait("chat")
+    assert (told["text"], told["scope"]) == ("明白，我不会告诉对方", "caucus")
+    # The respondent, left in the joint room, passes a note to the mediator: it reaches them
+    # alone, labelled as coming from outside the private talk; the applicant never sees it.
     said = await respondent.call("chat", {"text": "有人吗？"})
-    assert said["ok"] is True
+    assert said["ok"] is True and said["scope"] == "to_host"
+    note = await host.wait("chat", 2)
+    assert (note["text"], note["sender_name"], note["scope"]) == ("有人吗？", "李四", "to_host")
     await respondent.barrier()
     await host.barrier()
     await applicant.barrier()
     assert respondent.of("chat") == []
-    assert [m["text"] for m in host.of("chat")] == ["其实八千元我也可以接受"]
+    assert [m["text"] for m in host.of("chat")] == ["其实八千元我也可以接受", "有人吗？"]
     assert [m["text"] for m in applicant.of("chat")] == ["明白，我不会告诉对方"]
 
     assert (await host.call("caucus_end", {"caucus_id": "c1"})) == {"ok": True}
     assert await respondent.wait("caucus_notice", 2) == {"active": False}
     await applicant.call("chat", {"text": "我们继续"})
-    assert (await respondent.wait("chat"))["text"] == "我们继续"
-    assert (await host.wait("chat", 2))["text"] == "我们继续"
+    back = await respondent.wait("chat")
+    assert (back["text"], back["scope"]) == ("我们继续", "room")
+    assert (await host.wait("chat", 3))["text"] == "我们继续"
 
 
 # -- authorisation -----------------------------------------------------------------------------------
@@ -246,6 +257,32 @@ async def test_malformed_and_oversized_payloads_get_error_acks_and_the_room_surv
     assert applicant.sio.connected and host.sio.connected and respondent.sio.connected
 
 
+async def test_a_packet_nested_too_deep_is_refused_by_depth_and_the_room_survives(
+    meeting: Meeting, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Within the 64 KiB frame limit, 30,000 levels of ``[`` used to exhaust the parser's recursion
+    (RecursionError); packets are now parsed by ``server.jsonlimits``, which refuses them by depth.
+    (Whether the sender's connection is then closed is the protocol-garbage policy's business.)"""
+    host, applicant, respondent = await meeting.everyone_admitted()
+    deep = "[" * 30_000 + "]" * 30_000
+    # Raw Engine.IO messages: the client's own encoder could not even write these.
+    for frame in (f'2{NS},["chat",{{"text":{deep}}}]', f'2{NS},["chat",{{"text":{"1" * 5000}}}]', f"0{NS},{deep}"):
+        await applicant.sio.eio.send(frame)
+    with contextlib.suppress(socketio.exceptions.SocketIOError):
+        await applicant.barrier()  # handled after the frames above (their tasks start first)
+    await host.call("chat", {"text": "还在"})
+    assert (await respondent.wait("chat"))["text"] == "还在"
+    assert host.sio.connected and respondent.sio.connected
+
+    def refused_by_depth(record: logging.LogRecord) -> bool:
+        raised = record.exc_info[1] if record.exc_info else None
+        return isinstance(raised, JsonRefused) or "JsonRefused" in record.getMessage()
+
+    await eventually(lambda: any(refused_by_depth(r) for r in caplog.records), within=20)
+    assert not any(r.exc_info and isinstance(r.exc_info[1], RecursionError) for r in caplog.records)
+    assert not any("recursion" in r.getMessage().lower() for r in caplog.records)
+
+
 async def test_a_frame_beyond_64k_drops_only_that_connection(meeting: Meeting) -> None:
     host, applicant, respondent = await meeting.everyone_admitted()
     with pytest.raises((socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError)):
@@ -339,7 +376,11 @@ async def test_the_host_sees_what_each_device_check_found(meeting: Meeting) -> N
     host = await meeting.host()
     applicant = await meeting.party("applicant")
     assert (await applicant.call("device", {"camera": "denied", "microphone": "ok"})) == {"ok": True}
-    entry = lambda: next(p for p in host.view["participants"] if p["id"] == meeting.id("applicant"))  # noqa: E731
+
+    def entry() -> dict[str, Any]:
+        found: dict[str, Any] = next(p for p in host.view["participants"] if p["id"] == meeting.id("applicant"))
+        return found
+
     await eventually(lambda: entry()["device"] == {"camera": "denied", "microphone": "ok"})
     bad = await applicant.call("device", {"camera": "broken", "microphone": "ok"})
     assert bad["ok"] is False and bad["error"]["code"] == "invalid_input"

@@ -22,6 +22,7 @@ from signaling.routing import (
     TrackKind,
     chat_reaches,
     chat_receivers,
+    chat_scope,
     flows,
     receivers,
 )
@@ -158,12 +159,27 @@ def test_other_party_in_main_room_is_not_heard_inside_caucus(kind: TrackKind) ->
             assert not hears(state, outside, inside, kind), (outside, inside)
 
 
-def test_chat_does_not_cross_the_caucus_boundary_in_either_direction() -> None:
+def test_chat_said_in_a_caucus_reaches_its_occupants_only() -> None:
     state = applicant_caucus()
     assert chat_receivers(state, "app") == {"med", "app_agent"}
-    assert chat_receivers(state, "resp") == {"interp", "rec"}
+    assert chat_receivers(state, "med") == {"app", "app_agent"}
     assert not chat_reaches(state, "med", "resp")
-    assert not chat_reaches(state, "resp", "med")
+    assert chat_scope(state, "app") == chat_scope(state, "med") == "caucus"
+
+
+def test_chat_from_the_joint_room_during_a_caucus_reaches_its_host_but_no_member() -> None:
+    state = applicant_caucus()
+    assert chat_receivers(state, "resp") == {"interp", "rec", "med"}
+    assert not chat_reaches(state, "resp", "app") and not chat_reaches(state, "resp", "app_agent")
+    assert chat_scope(state, "resp") == "to_host"
+    assert chat_receivers(state, "rec") == frozenset(), "a recorder passes no note"
+    held = state.hold("resp")
+    assert chat_receivers(held, "resp") == frozenset()
+
+
+def test_chat_without_a_caucus_is_labelled_as_the_joint_rooms() -> None:
+    assert chat_scope(session(), "resp") == "room"
+    assert chat_scope(applicant_caucus().end_caucus("c1"), "resp") == "room"
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -411,6 +427,7 @@ class Model:
         self.room = dict.fromkeys(ALL_PIDS, MAIN_ROOM)
         self.admitted = admitted | {"rec"}
         self.audio_only: set[str] = set()
+        self.hosts: dict[str, str] = {}
 
     def apply(self, op: tuple) -> None:  # type: ignore[type-arg]
         name = op[0]
@@ -423,7 +440,9 @@ class Model:
         elif name == "start":
             for pid in op[3] | {op[2]}:
                 self.room[pid] = op[1]
+            self.hosts[op[1]] = op[2]
         elif name == "end":
+            self.hosts.pop(op[1], None)
             for pid, room in self.room.items():
                 if room == op[1]:
                     self.room[pid] = MAIN_ROOM
@@ -451,8 +470,15 @@ def _assert_rule_holds(state: RoomState, model: Model) -> None:
                     assert sender in model.admitted and receiver in model.admitted
                     assert sender != receiver and sender != "rec"
                     assert kind == "audio" or receiver not in model.audio_only
+            # Rule 7: a note from the joint room to a caucus's host, and nothing else crosses rooms.
+            note = (
+                sender != "rec"
+                and {sender, receiver} <= model.admitted
+                and model.room[sender] == MAIN_ROOM
+                and model.hosts.get(model.room[receiver]) == receiver
+            )
             if chat_reaches(state, sender, receiver):
-                assert model.room[sender] == model.room[receiver]
+                assert model.room[sender] == model.room[receiver] or note
                 assert sender in model.admitted and receiver in model.admitted
             # Liveness: everything the rule allows does flow.
             allowed = (
@@ -461,7 +487,7 @@ def _assert_rule_holds(state: RoomState, model: Model) -> None:
                 and {sender, receiver} <= model.admitted
                 and model.room[sender] == model.room[receiver]
             )
-            assert chat_reaches(state, sender, receiver) == allowed
+            assert chat_reaches(state, sender, receiver) == (allowed or note)
             assert flows(state, Track(sender, "audio"), receiver) == allowed
             assert flows(state, Track(sender, "video"), receiver) == (allowed and receiver not in model.audio_only)
 

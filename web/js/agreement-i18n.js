@@ -1,3 +1,4 @@
+// @ts-check
 // Strings of the mediation agreement (mediator's panel, party's view), the case files and the
 // verification page, kept apart from i18n.js like live-i18n.js; merged into its dictionaries.
 
@@ -12,6 +13,8 @@ const zh = {
   'agr.clause.effect': '生效条款',
   'agr.clause.other': '其他事项',
   'agr.method.device_key': '本人设备密钥',
+  'agr.method.sms_otp+device_key': '本人设备密钥 + 短信验证码',
+  'agr.method.email_otp+device_key': '本人设备密钥 + 邮件验证码',
   'agr.method.passkey': '指纹/面容（通行密钥）',
   'agr.none': '本案还没有调解协议。双方达成一致后，可以根据模板起草协议，再逐条修改。',
   'agr.create': '根据模板起草调解协议',
@@ -165,7 +168,7 @@ const zh = {
   'agr.party.sign.hint': '签名要用您本人的签名密钥，并用短信验证码或指纹/面容确认是您本人。',
   'agr.party.signing': '正在签名…',
   'agr.party.sign.confirm': '签名',
-  'agr.party.code.sent': '验证码已发送到 {phone}。输入验证码即表示您同意并签署上面的协议。',
+  'agr.party.code.meaning': '输入验证码即表示您同意并签署上面的协议。',
   'agr.party.code.hint': '请输入短信里的 6 位数字。',
   'agr.party.key.first': '签名前，请先确认您的签名密钥（只需要一次）。',
   'agr.party.key.bound': '签名密钥已确认，接着签署协议。',
@@ -235,7 +238,7 @@ const zh = {
   'verify.file.choose': '选择或拖入 PDF 文件',
   'verify.file.hint': '只在您的浏览器里计算，不会发送到任何地方。',
   'verify.file.busy': '正在计算 {name} 的指纹…',
-  'verify.file.error': '无法读取这个文件：{message}',
+  'verify.file.error': '无法读取这个文件：请确认选的是下载到本机的 PDF 文件（不是网盘里的链接），再选一次。',
   'verify.file.name': '文件：{name}',
   'verify.file.sha': 'SHA-256：',
   'verify.match.signed': '一致：这份文件与已盖章的调解协议完全相同。',
@@ -277,6 +280,8 @@ const en = {
   'agr.clause.effect': 'Effect',
   'agr.clause.other': 'Other matters',
   'agr.method.device_key': 'own device key',
+  'agr.method.sms_otp+device_key': 'own device key + text code',
+  'agr.method.email_otp+device_key': 'own device key + e-mail code',
   'agr.method.passkey': 'fingerprint/face (passkey)',
   'agr.none': 'This case has no agreement yet. Once the parties agree, draft one from the template and edit it term by term.',
   'agr.create': 'Draft the agreement from the template',
@@ -430,7 +435,7 @@ const en = {
   'agr.party.sign.hint': 'You sign with your own signing key, confirmed by a text-message code or your fingerprint/face.',
   'agr.party.signing': 'Signing…',
   'agr.party.sign.confirm': 'Sign',
-  'agr.party.code.sent': 'A code was sent to {phone}. Entering it means you agree to and sign the agreement above.',
+  'agr.party.code.meaning': 'Entering the code means you agree to and sign the agreement above.',
   'agr.party.code.hint': 'Enter the 6 digits from the text message.',
   'agr.party.key.first': 'Before signing, please confirm your signing key (only once).',
   'agr.party.key.bound': 'Your signing key is confirmed; now sign the agreement.',
@@ -500,7 +505,7 @@ const en = {
   'verify.file.choose': 'Choose or drop a PDF file',
   'verify.file.hint': 'Computed in your browser only; nothing is sent anywhere.',
   'verify.file.busy': 'Computing the fingerprint of {name}…',
-  'verify.file.error': 'The file could not be read: {message}',
+  'verify.file.error': 'The file could not be read: make sure you chose the PDF file saved on this device (not a link in a cloud drive), and choose it again.',
   'verify.file.name': 'File: {name}',
   'verify.file.sha': 'SHA-256:',
   'verify.match.signed': 'Matches: this file is exactly the sealed agreement.',

@@ -1,3 +1,4 @@
+// @ts-check
 // The mediation agreement on the mediator's case page (server/http/AGREEMENT_API.md): create it
 // from the template, edit its content (facts, terms, effect clause, copies, other) and save each
 // change as a new version, compare any two versions, read the parties' comments and adopt their
@@ -8,10 +9,10 @@
 // Helpers used by the party's view too (partyagreement.js): diffView, signerList, clauseName.
 
 import * as api from './api.js';
-import { ApiError } from './api.js';
 import { t, tv, getLang, onLangChange, fmtDateTime, fmtShortDateTime } from './i18n.js';
 import './agreement-i18n.js';
-import { getOrCreateDeviceKey, signWithDeviceKey, signWithPasskey, b64Decode } from './keys.js';
+import { StaffSigner } from './signing/staff-key.js';
+import { reasonOf } from './signing/message.js';
 import { addDays, todayIn, localToIso } from './time.js';
 import {
   h,
@@ -21,6 +22,7 @@ import {
   loadingState,
   errorState,
   errorMessage,
+  fieldMessage,
   toast,
   confirmDialog,
   copyButton,
@@ -36,11 +38,6 @@ const MAX_TERMS = 30;
 const TEXT_MAX = 5000;
 const TERM_MAX = 1000;
 
-/** The name of a staff member's device key in this browser's key store (keys.js). */
-export const staffKeyName = (userId) => `staff-${userId}`;
-
-/** The reason of a 409/410 answer ("stale", "final", "no_key", "deadline"…), if any. */
-export const reasonOf = (err) => (err instanceof ApiError && err.details && err.details.reason) || null;
 
 /** A clause's label in the viewer's language, from the view's `clauses` (else from its id). */
 export function clauseName(view, clauseId) {
@@ -96,7 +93,13 @@ export function diffView(diff) {
   );
 }
 
-/** Who must sign and who has: one line per signer with the time and the method. */
+/**
+ * Who must sign and who has: one line per signer with the time and the method.
+ * @param {any} view the agreement view
+ * @param {string} tz
+ * @param {{ me?: { id: string, kind: string } }} [options] `me`: the viewer, marked "(you)"
+ * @returns {HTMLElement}
+ */
 export function signerList(view, tz, { me } = {}) {
   const signers = (view && view.signers) || [];
   return h(
@@ -133,7 +136,12 @@ export function signerList(view, tz, { me } = {}) {
   );
 }
 
-/** The full text as the server composed it (what is signed), in a readable box. */
+/**
+ * The full text as the server composed it (what is signed), in a readable box.
+ * @param {any} view the agreement view
+ * @param {{ testid?: string, label?: string }} [options]
+ * @returns {HTMLElement}
+ */
 export function agreementText(view, { testid = 'agr-text', label } = {}) {
   return h(
     'div',
@@ -143,6 +151,8 @@ export function agreementText(view, { testid = 'agr-text', label } = {}) {
 }
 
 const emptyTerm = () => ({ text: '', performance: '', due: '' });
+
+/** @typedef {ReturnType<typeof cloneContent>} Content  the editor's copy of an agreement's content */
 
 function cloneContent(content) {
   const c = content || {};
@@ -176,6 +186,7 @@ export class AgreementPanel {
    * caseId; user: the staff user; tz: their time zone; meta: /meta (for mediation_end_reasons);
    * getCase(): the case view (parties, sessions, status); onCaseChange(): the case changed (outcome);
    * onStatusChange(status): the agreement became final or effective (new PDFs in the case files).
+   * @param {{ caseId: string, user: { id: string }, tz: string, meta: any, getCase?: () => any, onCaseChange?: () => any, onStatusChange?: (status: string) => void }} options
    */
   constructor({ caseId, user, tz, meta, getCase = () => null, onCaseChange = () => {}, onStatusChange = () => {} }) {
     this.caseId = caseId;
@@ -188,17 +199,17 @@ export class AgreementPanel {
     this.status = 'loading'; // loading | ready | error
     this.error = null;
     this.view = null; // the agreement view, or null when there is none yet
-    this.draft = null; // the editor's content
+    /** @type {Content | null} the editor's content */
+    this.draft = null;
     this.basedOn = null; // the version the draft was loaded from
     this.dirty = false;
     this.editorRev = 0;
     this.saveMessage = null; // {kind, text}
     this.diff = null; // last compare answer
-    this.compare = null; // {from, to}
-    this.keys = null; // the mediator's registered keys, once loaded
-    this.keyChoice = null;
-    this.signBusy = false;
-    this.signMessage = null; // {kind, key, vars}
+    /** @type {{ from: number, to: number, auto: boolean } | null} */
+    this.compare = null;
+    // The mediator's keys and signature (signing/staff-key.js).
+    this.signer = new StaffSigner({ userId: () => this.user.id, onChange: () => this.render() });
     this.pollTimer = null;
     this.el = h('section', { id: 'agreement', class: 'card agr-panel', 'aria-labelledby': 'agreement-title', dataset: { testid: 'agreement-panel' } });
     this.head = h('div', { class: 'agr-head' });
@@ -239,7 +250,7 @@ export class AgreementPanel {
   /** Look again while the page is visible (parties comment and sign meanwhile). */
   async poll() {
     clearTimeout(this.pollTimer);
-    if (document.visibilityState !== 'visible' || this.status !== 'ready' || this.signBusy) {
+    if (document.visibilityState !== 'visible' || this.status !== 'ready' || this.signer.busy) {
       this.schedulePoll();
       return;
     }
@@ -270,18 +281,6 @@ export class AgreementPanel {
       this.compare = { from: Math.max(1, view.latest_version - 1), to: view.latest_version, auto: true };
     }
     if (before && before.status !== view.status) this.onStatusChange(view.status);
-  }
-
-  async loadKeys() {
-    try {
-      const data = await api.myKeys();
-      this.keys = (data && data.items) || [];
-      if (!this.keys.some((k) => k.key_id === this.keyChoice)) this.keyChoice = this.keys.length ? this.keys[this.keys.length - 1].key_id : null;
-    } catch (err) {
-      this.keys = [];
-      this.signMessage = { kind: 'error', text: errorMessage(err) };
-    }
-    this.render();
   }
 
   // ---------------------------------------------------------------- drawing
@@ -350,7 +349,8 @@ export class AgreementPanel {
         out.push(this.part('signers', signers, () => this.signersBox()));
       }
       if (v.status === 'final') {
-        out.push(this.part('sign', [this.keys, this.keyChoice, this.signBusy, this.signMessage, this.partiesSigned(), Boolean(this.mySigner()?.signed_at)], () => this.signBox()));
+        const g = this.signer;
+        out.push(this.part('sign', [g.keys, g.choice, g.busy, g.message, this.partiesSigned(), Boolean(this.mySigner()?.signed_at)], () => this.signBox()));
       }
       out.push(this.part('versions', [v.versions, this.compare, this.diff], () => this.versionsBox()));
       out.push(this.part('comments', [v.comments, v.status, v.clauses], () => this.commentsBox()));
@@ -414,7 +414,10 @@ export class AgreementPanel {
     if (note) note.hidden = false;
   }
 
-  /** A labelled textarea or input bound to `get`/`set` of the draft. */
+  /**
+   * A labelled textarea or input bound to `get`/`set` of the draft.
+   * @param {{ id: string, label: string, value: string, set: (value: string) => void, kind?: string, rows?: number, max?: number, hint?: string, attrs?: Record<string, any> }} options
+   */
   input({ id, label, value, set, kind = 'textarea', rows = 3, max = TERM_MAX, hint, attrs = {} }) {
     const hintId = hint ? `${id}-hint` : null;
     // Tall enough for what is there already (about 40 characters a line), within reason.
@@ -439,11 +442,16 @@ export class AgreementPanel {
     if (focusId) document.getElementById(focusId)?.focus();
   }
 
+  /** The draft being edited: the editor and its checks run only while there is one. */
+  get editing() {
+    return /** @type {Content} */ (this.draft);
+  }
+
   termBox(term, i, count) {
     const n = i + 1;
     const move = (to, why) => {
-      const [x] = this.draft.terms.splice(i, 1);
-      this.draft.terms.splice(to, 0, x);
+      const [x] = this.editing.terms.splice(i, 1);
+      this.editing.terms.splice(to, 0, x);
       this.reshape(`agr-term-${to}-${why}`);
     };
     return h(
@@ -471,8 +479,8 @@ export class AgreementPanel {
             disabled: count <= 1,
             'aria-label': t('agr.term.remove.label', { n }),
             onclick: () => {
-              this.draft.terms.splice(i, 1);
-              const next = Math.min(i, this.draft.terms.length - 1);
+              this.editing.terms.splice(i, 1);
+              const next = Math.min(i, this.editing.terms.length - 1);
               this.reshape(`agr-term-${next}-text`);
             },
           },
@@ -483,7 +491,7 @@ export class AgreementPanel {
   }
 
   editor() {
-    const d = this.draft;
+    const d = this.editing;
     const v = this.view;
     const form = h(
       'form',
@@ -549,7 +557,7 @@ export class AgreementPanel {
 
   /** Check the draft against the contract's limits; marks the fields; true when it is fine. */
   checkDraft(form) {
-    const d = this.draft;
+    const d = this.editing;
     let bad = false;
     if (!d.facts.trim()) bad = setFieldError(form, 'facts', t('error.field.required')) || bad;
     d.terms.forEach((term, i) => {
@@ -565,7 +573,7 @@ export class AgreementPanel {
   }
 
   content() {
-    const d = this.draft;
+    const d = this.editing;
     return {
       facts: d.facts.trim(),
       terms: d.terms.map((x) => ({ text: x.text.trim(), performance: x.performance.trim(), due: x.due.trim() })),
@@ -615,7 +623,7 @@ export class AgreementPanel {
       const fields = (err.fields || []).map((f) => ({ ...f, field: String(f.field).replace(/^(body\.)?content\./, '') }));
       clearFormErrors(form);
       const unmatched = [];
-      for (const f of fields) if (!setFieldError(form, f.field, f.reason)) unmatched.push(f.reason);
+      for (const f of fields) if (!setFieldError(form, f.field, fieldMessage(f))) unmatched.push(fieldMessage(f));
       formMessage(form, [errorMessage(err), ...unmatched].join(' '), 'error');
       form.querySelector('[aria-invalid="true"]')?.focus();
     }
@@ -623,7 +631,7 @@ export class AgreementPanel {
 
   /** Copy a party's proposed wording into the editor field of its clause. */
   adopt(comment) {
-    const d = this.draft;
+    const d = this.editing;
     const m = /^term-(\d+)$/.exec(comment.clause);
     let target = null;
     if (m && d.terms[Number(m[1]) - 1]) {
@@ -648,6 +656,8 @@ export class AgreementPanel {
   versionsBox() {
     const v = this.view;
     const versions = [...(v.versions || [])].sort((a, b) => b.number - a.number);
+    // Set whenever the view is (a first compare: the latest two versions).
+    const compare = /** @type {{ from: number, to: number }} */ (this.compare);
     const options = versions.map((x) => ({ value: String(x.number), label: t('agr.version.n', { n: x.number }) }));
     const select = (name, value, label) => {
       const id = `agr-cmp-${name}`;
@@ -658,8 +668,8 @@ export class AgreementPanel {
     const form = h(
       'form',
       { class: 'agr-compare', novalidate: true, 'aria-label': t('agr.compare.title') },
-      select('from', this.compare.from, t('agr.compare.from')),
-      select('to', this.compare.to, t('agr.compare.to')),
+      select('from', compare.from, t('agr.compare.from')),
+      select('to', compare.to, t('agr.compare.to')),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'secondary', disabled: versions.length < 2, dataset: { testid: 'agr-compare' } }, t('agr.compare'))),
     );
     form.addEventListener('submit', async (ev) => {
@@ -798,7 +808,7 @@ export class AgreementPanel {
       const n = this.view.latest_version;
       const ok = await confirmDialog({
         title: t('agr.declare.confirm.title', { n }),
-        message: t('agr.declare.confirm.text', { time: fmtDateTime(deadline, this.tz) }),
+        message: t('agr.declare.confirm.text', { time: fmtDateTime(/** @type {string} */ (deadline), this.tz) }),
         confirmLabel: t('agr.declare.confirm.ok'),
       });
       if (!ok.ok) return;
@@ -809,7 +819,7 @@ export class AgreementPanel {
         this.setView(data.agreement);
         toast(t('agr.declared'));
         this.render();
-        this.loadKeys();
+        this.signer.load();
         this.el.querySelector('[data-testid="agr-final"] h3')?.focus();
       } catch (err) {
         button.disabled = false;
@@ -871,62 +881,28 @@ export class AgreementPanel {
   signBox() {
     const mine = this.mySigner();
     if (mine && mine.signed_at) return null;
-    if (this.keys === null) {
-      this.loadKeys();
+    const g = this.signer;
+    if (g.keys === null) {
+      g.load();
       return loadingState();
     }
     const ready = this.partiesSigned() && !this.deadlinePassed();
-    const msg = this.signMessage
-      ? h('p', { class: ['key-message', `key-message-${this.signMessage.kind}`], role: this.signMessage.kind === 'error' ? 'alert' : 'status', dataset: { testid: 'agr-sign-message' } }, this.signMessage.text)
-      : null;
-    const keyLabel = (k) =>
-      [
-        k.alg === 'webauthn' ? t('agr.key.passkey') : t('agr.key.device'),
-        k.registered_at ? t('agr.key.registered', { time: fmtShortDateTime(k.registered_at, this.tz) }) : null,
-        `${k.key_id.slice(0, 8)}…`,
-      ]
-        .filter(Boolean)
-        .join(' · ');
-    const keyChoices = this.keys.length
-      ? h(
-          'fieldset',
-          { class: 'agr-keys' },
-          h('legend', null, t('agr.key.choose')),
-          this.keys.map((k) =>
-            h(
-              'label',
-              { class: 'agr-key' },
-              h('input', {
-                type: 'radio',
-                name: 'agr-key',
-                value: k.key_id,
-                checked: k.key_id === this.keyChoice,
-                dataset: { testid: 'agr-key' },
-                onchange: () => {
-                  this.keyChoice = k.key_id;
-                },
-              }),
-              h('span', null, keyLabel(k)),
-            ),
-          ),
-        )
-      : h('p', { dataset: { testid: 'agr-no-key' } }, t('agr.key.none'));
     return h(
       'div',
       { class: 'agr-sign', dataset: { testid: 'agr-sign-box' } },
       h('h3', null, t('agr.sign.title')),
       h('p', { class: 'muted' }, ready ? t('agr.sign.ready') : this.deadlinePassed() ? t('agr.sign.closed') : t('agr.sign.wait')),
-      keyChoices,
-      msg,
+      g.choices({ name: 'agr-key', testid: 'agr-key', none: h('p', { dataset: { testid: 'agr-no-key' } }, t('agr.key.none')), tz: this.tz }),
+      g.messageLine({ testid: 'agr-sign-message' }),
       h(
         'div',
         { class: 'actions' },
         h(
           'button',
-          { type: 'button', class: 'primary', disabled: !ready || !this.keyChoice || this.signBusy, onclick: () => this.sign(), dataset: { testid: 'agr-sign' } },
-          this.signBusy ? t('agr.sign.busy') : t('agr.sign'),
+          { type: 'button', class: 'primary', disabled: !ready || !g.choice || g.busy, onclick: () => this.sign(), dataset: { testid: 'agr-sign' } },
+          g.busy ? t('agr.sign.busy') : t('agr.sign'),
         ),
-        h('button', { type: 'button', class: 'secondary', disabled: this.signBusy, onclick: () => this.registerDeviceKey(), dataset: { testid: 'agr-key-register' } }, t('agr.key.register')),
+        h('button', { type: 'button', class: 'secondary', disabled: g.busy, onclick: () => this.registerDeviceKey(), dataset: { testid: 'agr-key-register' } }, t('agr.key.register')),
       ),
       h('p', { class: 'hint' }, t('agr.key.register.hint')),
     );
@@ -934,70 +910,26 @@ export class AgreementPanel {
 
   /** Make a device key in this browser and register it on the account. */
   async registerDeviceKey() {
-    this.signBusy = true;
-    this.signMessage = null;
-    this.render();
-    try {
-      const info = await getOrCreateDeviceKey(staffKeyName(this.user.id));
-      try {
-        await api.registerStaffDeviceKey(info.spkiB64);
-      } catch (err) {
-        if (err.status !== 409) throw err; // registered already: fine
-      }
-      this.keyChoice = info.keyId;
-      this.signMessage = { kind: 'info', text: t('agr.key.registered.done') };
-    } catch (err) {
-      this.signMessage = { kind: 'error', text: err instanceof ApiError ? errorMessage(err) : t('key.unsupported') };
-    }
-    this.signBusy = false;
-    this.keys = null;
-    await this.loadKeys();
+    await this.signer.register();
     this.el.querySelector('[data-testid="agr-sign"]')?.focus();
   }
 
-  /** Sign a prepared staff statement with the chosen key: `{signature}` or `{credential}`. */
-  async signPrepared(prepared, key) {
-    if (key.alg === 'webauthn' || prepared.options) return { credential: await signWithPasskey(prepared.options) };
-    const name = staffKeyName(this.user.id);
-    const own = await getOrCreateDeviceKey(name);
-    if (own.keyId !== key.key_id) throw new Error('elsewhere');
-    return { signature: await signWithDeviceKey(name, b64Decode(prepared.statement)) };
-  }
-
   async sign() {
-    const key = (this.keys || []).find((k) => k.key_id === this.keyChoice);
-    if (!key || this.signBusy) return;
+    const g = this.signer;
+    const key = g.chosen();
+    if (!key || g.busy) return;
     const ok = await confirmDialog({ title: t('agr.sign.confirm.title'), message: t('agr.sign.confirm.text', { n: this.view.final_version }), confirmLabel: t('agr.sign') });
     if (!ok.ok) return;
-    this.signBusy = true;
-    this.signMessage = null;
-    this.render();
-    try {
-      // Bring the key into this case first (once): a key_bound record signed by the key.
-      let binding = null;
-      try {
-        binding = await api.prepareStaffKeyBinding(this.caseId, key.key_id);
-      } catch (err) {
-        if (err.status !== 409) throw err; // bound already
-      }
-      if (binding) await api.completeStaffSignature(binding.challenge, await this.signPrepared(binding, key));
-      const prepared = await api.prepareAgreementSignature(this.caseId, key.key_id);
-      await api.completeStaffSignature(prepared.challenge, await this.signPrepared(prepared, key));
-      toast(t('agr.sign.done'));
-      this.signMessage = null;
-    } catch (err) {
-      let text;
-      if (err instanceof ApiError) text = reasonOf(err) === 'deadline' ? t('agr.sign.closed') : errorMessage(err);
-      else if (err && err.message === 'elsewhere') text = t('agr.key.elsewhere');
-      else if (err && err.name === 'NotAllowedError') text = t('key.passkey.failed');
-      else text = t('key.unsupported');
-      this.signMessage = { kind: 'error', text };
-    }
-    this.signBusy = false;
+    const done = await g.sign({
+      caseId: this.caseId,
+      key,
+      prepare: () => api.prepareAgreementSignature(this.caseId, key.key_id),
+      apiText: (err) => (reasonOf(err) === 'deadline' ? t('agr.sign.closed') : errorMessage(err)),
+    });
+    if (done) toast(t('agr.sign.done'));
     await this.load();
     (this.el.querySelector('[data-testid="agr-seal"] h3') || this.el.querySelector('[data-testid="agr-sign-message"]'))?.focus();
   }
-
   // ---------------------------------------------------------------- sealed
 
   sealBox() {
@@ -1099,6 +1031,6 @@ export class AgreementPanel {
 
 function showErrors(form, err) {
   clearFormErrors(form);
-  for (const f of err.fields || []) setFieldError(form, f.field, f.reason);
+  for (const f of err.fields || []) setFieldError(form, f.field, fieldMessage(f));
   formMessage(form, errorMessage(err));
 }

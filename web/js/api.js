@@ -1,3 +1,4 @@
+// @ts-check
 // The only module that talks to the server. JSON in, JSON out, cookies on the same origin,
 // and the CSRF token (from /auth/me or the login answer) on every state-changing request.
 
@@ -8,13 +9,23 @@ let csrfToken = null;
 let redirectOn401 = false;
 
 export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} code
+   * @param {string} [message]
+   * @param {any[]} [fields]
+   * @param {Record<string, any>} [details]
+   */
   constructor(status, code, message, fields = [], details = {}) {
     super(message || code);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    /** @type {any[]} */
     this.fields = Array.isArray(fields) ? fields : [];
+    /** @type {Record<string, any>} */
     this.details = details || {};
+    /** @type {number | null} */
     this.retryAfter = null;
     this.redirecting = false;
   }
@@ -46,6 +57,10 @@ async function readBody(res) {
 /**
  * Call the API. `path` is relative to /api/v1. Resolves with the decoded JSON (null for 204),
  * rejects with an ApiError (status 0 and code "network_error" when the server is unreachable).
+ * @param {string} method
+ * @param {string} path
+ * @param {{body?: any, query?: Record<string, any>, csrfRetry?: boolean}} [options]
+ * @returns {Promise<any>}
  */
 export async function request(method, path, { body, query, csrfRetry = true } = {}) {
   let url = BASE + path;
@@ -55,7 +70,9 @@ export async function request(method, path, { body, query, csrfRetry = true } = 
     const qs = params.toString();
     if (qs) url += `?${qs}`;
   }
+  /** @type {Record<string, string>} */
   const headers = { Accept: 'application/json' };
+  /** @type {RequestInit} */
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -73,6 +90,7 @@ export async function request(method, path, { body, query, csrfRetry = true } = 
   const data = await readBody(res);
   if (res.ok) return data;
 
+  /** @type {any} */
   const e = (data && typeof data.error === 'object' && data.error) || {};
   const err = new ApiError(
     res.status,
@@ -100,10 +118,20 @@ export async function request(method, path, { body, query, csrfRetry = true } = 
   throw err;
 }
 
+/** @type {(path: string, query?: Record<string, any>) => Promise<any>} */
 const get = (path, query) => request('GET', path, { query });
+/** @type {(path: string, body?: any) => Promise<any>} */
 const post = (path, body = {}) => request('POST', path, { body });
+/** @type {(path: string, body: any) => Promise<any>} */
 const put = (path, body) => request('PUT', path, { body });
+/** @type {(path: string) => Promise<any>} */
 const del = (path) => request('DELETE', path);
+/** @type {(path: string, body: any) => Promise<any>} */
+const patch = (path, body) => request('PATCH', path, { body });
+/**
+ * An id as one path segment.
+ * @type {(v: string | number) => string}
+ */
 const id = (v) => encodeURIComponent(v);
 
 // ------------------------------------------------------------------ auth
@@ -146,7 +174,10 @@ export function meta() {
 
 export const listOrganisations = () => get('/organisations');
 export const createOrganisation = (body) => post('/organisations', body);
+/** `{region?, court_code?}`: "" or null clears one. */
+export const updateOrganisation = (orgId, body) => patch(`/organisations/${id(orgId)}`, body);
 export const listUsers = () => get('/users');
+export const serverAddress = () => get('/server/address');
 export const createUser = (body) => post('/users', body);
 
 // ------------------------------------------------------------------ mediators & availability
@@ -165,6 +196,8 @@ export const listCases = () => get('/cases');
 export const createCase = (body) => post('/cases', body);
 export const getCase = (caseId) => get(`/cases/${id(caseId)}`);
 export const addParty = (caseId, body) => post(`/cases/${id(caseId)}/parties`, body);
+/** Only the fields given change (particulars, contact, ID number); "" or null clears one. */
+export const updateParty = (caseId, partyId, body) => patch(`/cases/${id(caseId)}/parties/${id(partyId)}`, body);
 export const caseHistory = (caseId) => get(`/cases/${id(caseId)}/history`);
 export const caseOutbox = (caseId) => get(`/cases/${id(caseId)}/outbox`);
 
@@ -208,6 +241,22 @@ export const prepareStaffKeyBinding = (caseId, keyId) => post(`/cases/${id(caseI
 /** Complete a prepared staff statement: `{signature}` (device key) or `{credential}` (passkey). */
 export const completeStaffSignature = (challenge, body) => post(`/signatures/${id(challenge)}`, body);
 
+// ------------------------------------------------------------------ identity on video, codes that cannot reach (server/http/witnessed_api.py, #18)
+
+/** The party's key, the channels a code can reach them on, and an open video check: `{key, code_channels, video_check}`. */
+export const partyKeyStatus = () => get('/party/keys');
+/** Each party of the case: `{party_id, name, role, has_id_number, code_channels, check, key, video_check}`. */
+export const caseIdentityStatus = (caseId) => get(`/cases/${id(caseId)}/identity-status`);
+/** The party's full ID number, for the check (each look is logged in the case history). */
+export const revealIdNumber = (partyId) => get(`/parties/${id(partyId)}/identity`);
+/** An identity check signed with my key: `{key_id, party_id, method, result, note?}`; complete with completeStaffSignature. */
+export const prepareSignedIdentityCheck = (caseId, body) => post(`/cases/${id(caseId)}/identity-checks/signed`, body);
+export const startWitnessedDeviceKey = (spki) => post('/party/keys/witnessed/device', { spki });
+export const finishWitnessedDeviceKey = (challenge, signature) => post(`/party/keys/witnessed/device/${id(challenge)}`, { signature });
+export const startWitnessedPasskey = () => post('/party/keys/witnessed/passkey');
+export const registerWitnessedPasskey = (challenge, credential) => post(`/party/keys/witnessed/passkey/${id(challenge)}/register`, { credential });
+export const bindWitnessedPasskey = (challenge, credential) => post(`/party/keys/witnessed/passkey/${id(challenge)}/bind`, { credential });
+
 // ------------------------------------------------------------------ the party's agreement
 
 export const partyAgreement = () => get('/party/agreement');
@@ -230,6 +279,10 @@ export const partyDocuments = () => get('/party/documents');
  * `path`: `/cases/<id>/documents` or `/party/documents`; `visibleTo`: null for everyone in the
  * case, else a list of party ids (may be empty: the mediator only). `onProgress(loaded, total)`.
  * Resolves with the new item; rejects with an ApiError as `request` does.
+ * @param {string} path
+ * @param {File} file (or a Blob, with `name`)
+ * @param {{name?: string, visibleTo?: string[] | null, onProgress?: (loaded: number, total: number) => void}} [options]
+ * @returns {Promise<any>}
  */
 export function uploadDocument(path, file, { name, visibleTo = null, onProgress } = {}) {
   let url = `${BASE}${path}?name=${encodeURIComponent(name || file.name)}`;

@@ -1,3 +1,4 @@
+// @ts-check
 // A case's files (server/http/AGREEMENT_API.md, "Case files"), for the mediator's case page and
 // the party's page: the list (with who may see each file), and an upload of a PDF, PNG or JPEG
 // with its size limit, progress and plain messages when the server refuses it (413, 415).
@@ -7,6 +8,7 @@
 import * as api from './api.js';
 import { t, tv, fmtShortDateTime, onLangChange } from './i18n.js';
 import './agreement-i18n.js';
+import './evidence-i18n.js';
 import { h, replace, badge, emptyState, loadingState, errorState, errorMessage, toast, snapshotInputs, restoreInputs } from './ui.js';
 
 const TYPES = ['application/pdf', 'image/png', 'image/jpeg'];
@@ -34,6 +36,12 @@ function typeOf(file) {
  * `maxBytes`: the server's limit if known (else 10 MB).
  */
 export class CaseFiles {
+  /**
+   * @param {{
+   *   mode: 'staff' | 'party', caseId?: string | null, getParties?: () => any[] | null | undefined, self?: any,
+   *   tz?: string, maxBytes?: number, big?: boolean, isLocked?: () => boolean,
+   * }} options
+   */
   constructor({ mode, caseId = null, getParties = () => [], self = null, tz, maxBytes = DEFAULT_MAX_BYTES, big = false, isLocked = () => false }) {
     this.mode = mode;
     this.isLocked = isLocked; // the case is before the court: files can be read, not added
@@ -224,6 +232,7 @@ export class CaseFiles {
       this.say('error', t('files.too_big', { size: fmtBytes(this.maxBytes) }));
       return this.renderFormKeeping('file-input');
     }
+    /** @type {string[] | null} */
     let visibleTo = null;
     if (this.mode === 'party') {
       if (!form.elements.share.checked && this.self) visibleTo = [this.self.id];
@@ -232,12 +241,12 @@ export class CaseFiles {
       const chosen = boxes.filter((b) => b.checked).map((b) => b.value);
       if (chosen.length < boxes.length) visibleTo = chosen;
     }
-    const body = type === file.type ? file : new Blob([file], { type });
+    const body = /** @type {File} */ (type === file.type ? file : new Blob([file], { type })); // named below
     this.uploading = { name: file.name, loaded: 0, total: file.size };
     this.message = null;
     this.renderForm$();
     try {
-      const item = await api.uploadDocument(this.mode === 'staff' ? `/cases/${encodeURIComponent(this.caseId)}/documents` : '/party/documents', body, {
+      const item = await api.uploadDocument(this.mode === 'staff' ? `/cases/${encodeURIComponent(/** @type {string} */ (this.caseId))}/documents` : '/party/documents', body, {
         name: file.name,
         visibleTo,
         onProgress: (loaded, total) => {

@@ -1,3 +1,4 @@
+// @ts-check
 // Strings of judicial confirmation (the party's card, the mediator's section, the court's pages),
 // kept apart from i18n.js like agreement-i18n.js; merged into its dictionaries.
 
@@ -73,7 +74,7 @@ const zh = {
   'conf.party.cosign.hint': '联署要用您的签名密钥签名（短信验证码，或指纹/面容）。双方都签名后，申请立即提交法院。',
   'conf.party.resume': '您已选择向{court}申请，但还没有签名。签名后申请才算提出。',
   'conf.party.resume.button': '签名，提出申请',
-  'conf.party.code.sent': '验证码已发送到 {phone}。输入验证码并确认，即表示您本人同意申请司法确认。',
+  'conf.party.code.meaning': '输入验证码并确认，即表示您本人同意申请司法确认。',
   'conf.party.code.hint': '6 位数字，短信中的验证码。',
   'conf.party.badge.you': '等您签名',
   'conf.party.sign.confirm': '确认签名',
@@ -265,6 +266,13 @@ const zh = {
   'history.signature': '签名',
   'evidence.type.confirmation_applied': '申请司法确认',
   'evidence.type.confirmation_decided': '法院裁定',
+
+  // == #18 docs: the court's own case number, the clerk ==
+  'court.court_case_number': '法院案号',
+  'court.court_case_number.none': '受理时编立',
+  'court.error.no_court_code': '本院还没有法院代字，无法编立案号。请管理员在管理页面为本院填写法院代字（例如“蒙0105”），然后再受理。',
+  'court.clerk': '书记员',
+  'court.clerk.hint': '写在裁定书末尾；没有可以不填。',
 };
 
 const en = {
@@ -337,7 +345,7 @@ const en = {
   'conf.party.cosign.hint': 'You co-sign with your signing key (a text code, or fingerprint/face). Once both have signed, the application goes to the court at once.',
   'conf.party.resume': 'You chose to apply to {court} but have not signed yet. The application counts only once you sign.',
   'conf.party.resume.button': 'Sign and apply',
-  'conf.party.code.sent': 'A code was sent to {phone}. By entering it and confirming, you yourself agree to apply for judicial confirmation.',
+  'conf.party.code.meaning': 'By entering the code and confirming, you yourself agree to apply for judicial confirmation.',
   'conf.party.code.hint': 'The 6 digits in the text message.',
   'conf.party.badge.you': 'Your signature needed',
   'conf.party.sign.confirm': 'Confirm signature',
@@ -529,6 +537,13 @@ const en = {
   'history.signature': 'Signature',
   'evidence.type.confirmation_applied': 'Application for judicial confirmation',
   'evidence.type.confirmation_decided': 'Court ruling',
+
+  // == #18 docs: the court's own case number, the clerk ==
+  'court.court_case_number': 'Court case number',
+  'court.court_case_number.none': 'Given on acceptance',
+  'court.error.no_court_code': 'This court has no court code, so no case number can be given. Ask an administrator to set the court’s code (e.g. “蒙0105”) on the admin page, then accept again.',
+  'court.clerk': 'Clerk',
+  'court.clerk.hint': 'Named at the foot of the ruling; leave empty if there is none.',
 };
 
 Object.assign(dictionaries.zh, zh);

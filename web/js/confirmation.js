@@ -1,3 +1,4 @@
+// @ts-check
 // Judicial confirmation of the agreement (server/http/CONFIRMATION_API.md) on the mediator's case
 // page: a small section with the 30 days to apply (from the day the agreement took effect), where
 // the parties' application stands, who has signed it, and the court's ruling to download once
@@ -95,7 +96,12 @@ export function statusSteps(application, tz, { fmt = fmtShortDateTime } = {}) {
   return h('ol', { class: 'conf-steps', 'aria-label': t('conf.steps.label'), dataset: { testid: 'conf-steps' } }, items);
 }
 
-/** Who applied: each party, whether and when they signed, and how. */
+/**
+ * Who applied: each party, whether and when they signed, and how.
+ * @param {any} application
+ * @param {string} tz
+ * @param {{ meId?: string | null, fmt?: typeof fmtShortDateTime }} [options]
+ */
 export function applicantList(application, tz, { meId = null, fmt = fmtShortDateTime } = {}) {
   const signers = (application && application.signers) || [];
   return h(
@@ -127,6 +133,11 @@ export function applicantList(application, tz, { meId = null, fmt = fmtShortDate
 /**
  * The court's decision: confirmed (the agreement can be enforced) or not confirmed with the statutory
  * grounds and the written reasons, what that means for the parties, and the ruling to download.
+ * @param {any} application
+ * @param {{
+ *   tz?: string, meta?: any, url?: string | null, big?: boolean, fmt?: (value: any, timeZone: any) => string,
+ *   heading?: string, routes?: boolean, hash?: boolean,
+ * }} [options]
  */
 export function decisionBox(application, { tz, meta, url, big = false, fmt = fmtDateTime, heading = 'h3', routes = true, hash = true } = {}) {
   const d = application.decision || {};
@@ -240,7 +251,8 @@ export class ConfirmationPanel {
         DECIDED.has(a.status) ? decisionBox(a, { tz: this.tz, meta: this.meta, url: rulingUrl(a, api.caseRulingUrl(this.caseId)), routes: false }) : null,
       ];
     }
-    const focusedTestId = document.activeElement && this.el.contains(document.activeElement) ? document.activeElement.dataset.testid : null;
+    const active = /** @type {HTMLElement | null} */ (document.activeElement);
+    const focusedTestId = active && this.el.contains(active) ? active.dataset.testid : null;
     replace(this.el, title, h('p', { class: 'muted' }, t('conf.med.intro')), body);
     if (focusedTestId) this.el.querySelector(`[data-testid="${focusedTestId}"]`)?.focus();
     return null;

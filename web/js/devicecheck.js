@@ -1,10 +1,11 @@
+// @ts-check
 // The party's device check before the waiting room: camera preview, microphone level,
 // a test tone for the speaker, plain help when permission is refused or a device is missing,
 // and the voice-only choice. Resolves with what it found; the stream goes on into the session.
 
 import { t } from './i18n.js';
 import './live-i18n.js';
-import { openDevices, mediaSupported } from './rtc.js';
+import { openDevices, captureSupported } from './rtc.js';
 import { h, replace } from './ui.js';
 
 const STATUS_KIND = { ok: 'ok', off: 'muted', pending: 'muted' };
@@ -87,6 +88,13 @@ function helpFor(device, status) {
  * when the person goes on; camera/microphone are 'ok', 'off', 'denied', 'missing' or 'busy'.
  */
 export class DeviceCheck {
+  /**
+   * @param {HTMLElement} host
+   * @param {{
+   *   onDone: (found: {stream: MediaStream, camera: string, microphone: string, audioOnly: boolean}) => void,
+   *   connectingText?: string | null,
+   * }} options
+   */
   constructor(host, { onDone, connectingText = null }) {
     this.host = host;
     this.onDone = onDone;
@@ -103,7 +111,9 @@ export class DeviceCheck {
     this.release();
     this.result = null;
     this.render();
-    if (!mediaSupported()) {
+    // Only the camera and microphone are checked here; a browser without WebRTC is told so
+    // after the check (pages/party.js, helpAfterDeviceCheck).
+    if (!captureSupported()) {
       this.result = { stream: new MediaStream(), camera: 'missing', microphone: 'missing', unsupported: true };
       this.render();
       return;
@@ -164,7 +174,7 @@ export class DeviceCheck {
       } finally {
         this.playing = false;
         this.render();
-        this.host.querySelector('[data-testid="speaker-test"]')?.focus();
+        /** @type {HTMLElement | null} */ (this.host.querySelector('[data-testid="speaker-test"]'))?.focus();
       }
     });
 
@@ -172,7 +182,7 @@ export class DeviceCheck {
     audioOnly.addEventListener('change', () => {
       this.audioOnly = audioOnly.checked;
       this.render();
-      this.host.querySelector('#check-audio-only')?.focus();
+      /** @type {HTMLElement | null} */ (this.host.querySelector('#check-audio-only'))?.focus();
     });
 
     const retry = h('button', { type: 'button', class: 'secondary big block', onclick: () => this.run(), dataset: { testid: 'device-retry' } }, t('check.retry'));
@@ -183,7 +193,7 @@ export class DeviceCheck {
     );
     go.addEventListener('click', () => {
       this.stop();
-      const res = this.result;
+      const res = /** @type {any} */ (this.result); // the button is enabled only with a result
       const cameraStatus = this.audioOnly && res.camera === 'ok' ? 'off' : res.camera;
       if (this.audioOnly) for (const track of res.stream.getVideoTracks()) track.stop();
       this.onDone({ stream: res.stream, camera: cameraStatus, microphone: res.microphone, audioOnly: this.audioOnly });

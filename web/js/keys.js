@@ -29,12 +29,12 @@ const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' };
 
 /**
  * @param {Bytes} data
- * @returns {Uint8Array}
+ * @returns {Uint8Array<ArrayBuffer>} (never a SharedArrayBuffer's view: WebCrypto refuses those)
  */
 function toBytes(data) {
-  if (data instanceof Uint8Array) return data;
+  if (data instanceof Uint8Array) return /** @type {Uint8Array<ArrayBuffer>} */ (data);
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(/** @type {ArrayBuffer} */ (data.buffer), data.byteOffset, data.byteLength);
   throw new TypeError('expected an ArrayBuffer or a typed array');
 }
 

@@ -1,3 +1,4 @@
+// @ts-check
 // The mediation agreement as a party sees it on their page (server/http/AGREEMENT_API.md, "Party"):
 // the current draft in large type, refreshed live; comparing versions; a comment or proposed
 // wording on a clause; once final, the whole text to read to the end, an optional handwritten
@@ -8,10 +9,10 @@ import * as api from './api.js';
 import { ApiError } from './api.js';
 import { t, getLang, onLangChange, fmtPartyDateTime, fmtShortDateTime } from './i18n.js';
 import './agreement-i18n.js';
-import { diffView, signerList, clauseName, agreementText, reasonOf } from './agreement.js';
-import { deviceKeyName } from './keybind.js';
-import { getOrCreateDeviceKey, signWithDeviceKey, signWithPasskey, b64Decode } from './keys.js';
+import { diffView, signerList, clauseName, agreementText } from './agreement.js';
 import { h, replace, toast, errorMessage, snapshotInputs, restoreInputs } from './ui.js';
+import { PartySigning } from './signing/party-flow.js';
+import { messageLine, reasonOf } from './signing/message.js';
 
 const POLL_MS = 3000;
 const READ_SLACK_PX = 12;
@@ -21,6 +22,7 @@ const READ_SLACK_PX = 12;
  * a PNG data URL; `null` while nothing is drawn. Its element is kept across redraws.
  */
 export class SignaturePad {
+  /** @param {{ width?: number, height?: number, onChange?: (pad: SignaturePad) => void }} [options] */
   constructor({ width = 600, height = 220, onChange = () => {} } = {}) {
     this.onChange = onChange;
     this.empty = true;
@@ -113,7 +115,10 @@ export class SignaturePad {
  * view (shown by the page in place of its main content: `onOpen`/`onClose`).
  */
 export class PartyAgreement {
-  /** party: {id, name, role}; tz: the session's zone; keys: the party's KeyBinding (keybind.js). */
+  /**
+   * party: {id, name, role}; tz: the session's zone; keys: the party's KeyBinding (keybind.js).
+   * @param {{ party: { id: string, name?: string, role?: string }, tz: string, keys: import('./keybind.js').KeyBinding | null, onOpen?: () => void, onClose?: () => void }} options
+   */
   constructor({ party, tz, keys, onOpen = () => {}, onClose = () => {} }) {
     this.party = party;
     this.tz = tz;
@@ -127,10 +132,23 @@ export class PartyAgreement {
     this.compare = null;
     this.diff = null;
     this.read = false; // scrolled to the end of the final text
-    this.stage = 'idle'; // idle | preparing | no_key | code | signing
-    this.prepared = null;
-    this.code = '';
-    this.message = null; // {kind, key, vars} or {kind, text}
+    // The signature's steps (signing/party-flow.js); its message is the one under the sign button.
+    this.signing = new PartySigning({
+      partyId: party.id,
+      prefix: 'agr',
+      inputId: 'pa-sign-code',
+      messageTestid: 'agr-sign-message',
+      boundNote: 'agr.party.key.bound',
+      passkeyClears: true,
+      lateReason: 'deadline',
+      againFocus: 'agr-sign',
+      cancelFocus: () => 'agr-sign',
+      render: () => this.render(),
+      focus: (testid) => this.focus(testid),
+      complete: (proof) => this.complete(proof),
+      failed: (err) => this.failed(err),
+      elsewhere: () => this.elsewhere(),
+    });
     this.commentMessage = null;
     this.pollTimer = null;
     this.hosts = {};
@@ -140,6 +158,9 @@ export class PartyAgreement {
     this.el = h('div', { class: 'party-agreement', dataset: { testid: 'party-agreement' } });
     this.offLang = onLangChange(() => this.render(true));
     this.offBound = keys ? keys.onBound(() => this.bound()) : () => {};
+    /** Called with the new phase whenever it changes (the page's "what to do now", the live room's button). */
+    this.phaseListeners = new Set();
+    this.lastPhase = undefined;
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible') this.poll();
     });
@@ -147,6 +168,15 @@ export class PartyAgreement {
 
   start() {
     this.poll();
+  }
+
+  /**
+   * Call `fn(phase)` when the agreement's phase (see `phase()`) changes; returns an unsubscribe function.
+   * @param {(phase: string | null) => void} fn
+   */
+  onPhase(fn) {
+    this.phaseListeners.add(fn);
+    return () => this.phaseListeners.delete(fn);
   }
 
   get open() {
@@ -221,6 +251,11 @@ export class PartyAgreement {
   }
 
   render(force = false) {
+    const phase = this.phase();
+    if (phase !== this.lastPhase) {
+      this.lastPhase = phase;
+      for (const fn of this.phaseListeners) fn(phase);
+    }
     const snap = force ? snapshotInputs(this.el) : null;
     this.forcing = force;
     try {
@@ -235,12 +270,7 @@ export class PartyAgreement {
   }
 
   msg(m, testid) {
-    if (!m) return null;
-    return h(
-      'p',
-      { class: ['key-message', `key-message-${m.kind}`], role: m.kind === 'error' ? 'alert' : 'status', tabindex: '-1', dataset: { testid } },
-      m.text || t(m.key, m.vars || {}),
-    );
+    return messageLine(m, { testid, focusable: true });
   }
 
   /** One line saying where things stand. */
@@ -295,7 +325,7 @@ export class PartyAgreement {
 
   hide() {
     this.onClose();
-    document.querySelector('[data-testid="agreement-open"]')?.focus();
+    /** @type {HTMLElement | null} */ (document.querySelector('[data-testid="agreement-open"]'))?.focus();
   }
 
   parts() {
@@ -310,11 +340,12 @@ export class PartyAgreement {
     } else if (p === 'sign') {
       out.push(this.part('signtext', [v.final_version, v.text_sha256], () => this.signText()));
       out.push(this.part('pad', ['pad'], () => this.padBox()));
-      out.push(this.part('signaction', [this.read, this.stage, this.message, this.prepared && this.prepared.challenge, this.keys && this.keys.stage], () => this.signAction()));
+      const s = this.signing;
+      out.push(this.part('signaction', [this.read, s.stage, s.message, s.prepared && s.prepared.challenge, this.keys && this.keys.stage], () => this.signAction()));
     } else if (p === 'sealed') {
       out.push(this.part('sealed', [v.verify_code, v.pdf, v.sealed_at], () => this.sealedBox()));
     } else {
-      out.push(this.part('final', [p, v.final_version, v.text_sha256, v.pdf, this.message], () => this.finalBox(p)));
+      out.push(this.part('final', [p, v.final_version, v.text_sha256, v.pdf, this.signing.message], () => this.finalBox(p)));
     }
     if (p !== 'draft') out.push(this.part('signers', [v.signers], () => this.signersBox()));
     return out;
@@ -357,6 +388,8 @@ export class PartyAgreement {
   compareBox() {
     const v = this.view;
     const versions = [...(v.versions || [])].sort((a, b) => b.number - a.number);
+    // Set whenever the view is (a first compare: the latest two versions).
+    const compare = /** @type {{ from: number, to: number }} */ (this.compare);
     if (versions.length < 2) return null;
     const select = (name, value, label) => {
       const id = `pa-cmp-${name}`;
@@ -367,8 +400,8 @@ export class PartyAgreement {
     const form = h(
       'form',
       { class: 'agr-compare', novalidate: true },
-      select('from', this.compare.from, t('agr.compare.from')),
-      select('to', this.compare.to, t('agr.compare.to')),
+      select('from', compare.from, t('agr.compare.from')),
+      select('to', compare.to, t('agr.compare.to')),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'secondary big', dataset: { testid: 'agr-compare' } }, t('agr.compare'))),
     );
     form.addEventListener('submit', async (ev) => {
@@ -541,83 +574,56 @@ export class PartyAgreement {
   }
 
   signAction() {
-    const busy = this.stage === 'preparing' || this.stage === 'signing';
+    const s = this.signing;
+    const busy = s.busy;
     const parts = [];
-    if (this.stage === 'no_key' && this.keys) {
+    if (s.stage === 'no_key' && this.keys) {
       this.keys.render();
       parts.push(h('p', { class: 'consent-step', dataset: { testid: 'agr-key-first' } }, t('agr.party.key.first')), h('div', { class: 'agr-key-bind' }, this.keys.el));
-    } else if (this.stage === 'code' && this.prepared) {
-      const input = h('input', {
-        id: 'pa-sign-code',
-        name: 'code',
-        class: 'code-input',
-        type: 'text',
-        inputmode: 'numeric',
-        autocomplete: 'one-time-code',
-        pattern: '[0-9]*',
-        maxlength: 6,
-        spellcheck: 'false',
-        'aria-describedby': 'pa-sign-code-hint',
-        value: this.code,
-        dataset: { testid: 'agr-sign-code' },
+    } else if (s.stage === 'code' && s.prepared) {
+      const form = s.codeForm({
+        formClass: 'agr-code-form',
+        meaning: t('agr.party.code.meaning'),
+        hint: t('agr.party.code.hint'),
+        confirm: t('agr.party.sign.confirm'),
       });
-      input.addEventListener('input', () => {
-        const digits = input.value.replace(/\D+/g, '').slice(0, 6);
-        if (digits !== input.value) input.value = digits;
-        this.code = digits;
-      });
-      const form = h(
-        'form',
-        { class: 'agr-code-form', novalidate: true },
-        h('p', { class: 'key-sent', role: 'status', dataset: { testid: 'agr-code-sent' } }, t('agr.party.code.sent', { phone: (this.prepared.otp && this.prepared.otp.sent_to) || '' })),
-        h('div', { class: 'field' }, h('label', { for: 'pa-sign-code' }, t('key.code')), input, h('p', { class: 'hint', id: 'pa-sign-code-hint' }, t('agr.party.code.hint'))),
-        this.msg(this.message, 'agr-sign-message'),
-        h('button', { type: 'submit', class: 'primary big block', disabled: busy, dataset: { testid: 'agr-sign-confirm' } }, busy ? t('agr.party.signing') : t('agr.party.sign.confirm')),
-        h('button', { type: 'button', class: 'secondary block agr-cancel', disabled: busy, onclick: () => this.cancelSign(), dataset: { testid: 'agr-sign-cancel' } }, t('common.cancel')),
-      );
-      form.addEventListener('submit', (ev) => {
-        ev.preventDefault();
-        this.finishDevice();
-      });
-      parts.push(form);
+      // The text above stays described by the read note (aria-describedby="pa-read-note").
+      parts.push(this.readNote(), form);
       return h('section', { class: 'party-card agr-sign-action', 'aria-label': t('agr.party.sign') }, parts);
     }
     parts.push(
-      this.stage === 'no_key' ? null : this.msg(this.message, 'agr-sign-message'),
-      h(
-        'p',
-        { class: ['agr-read-note', this.read && 'done'], id: 'pa-read-note', role: 'status', dataset: { testid: 'agr-read-note' } },
-        this.read ? `✓ ${t('agr.party.read.done')}` : t('agr.party.read.first'),
-      ),
-      this.stage === 'no_key'
+      s.stage === 'no_key' ? null : s.messageLine(),
+      this.readNote(),
+      s.stage === 'no_key'
         ? null
         : h(
             'button',
             { type: 'button', class: 'primary big block', disabled: !this.read || busy, 'aria-describedby': 'pa-read-note', onclick: () => this.startSign(), dataset: { testid: 'agr-sign' } },
             busy ? t('agr.party.signing') : t('agr.party.sign'),
           ),
-      h('p', { class: 'hint' }, t('agr.party.sign.hint')),
+      h('p', { class: 'hint' }, t(this.keys && this.keys.noChannel() ? 'agr.party.sign.hint.nocode' : 'agr.party.sign.hint')),
     );
     return h('section', { class: 'party-card agr-sign-action', 'aria-label': t('agr.party.sign') }, parts);
   }
 
-  focus(testid) {
-    this.el.querySelector(`[data-testid="${testid}"]`)?.focus();
+  /** "Read to the end first" / "✓ read": what the text and the sign button are described by. */
+  readNote() {
+    return h(
+      'p',
+      { class: ['agr-read-note', this.read && 'done'], id: 'pa-read-note', role: 'status', dataset: { testid: 'agr-read-note' } },
+      this.read ? `✓ ${t('agr.party.read.done')}` : t('agr.party.read.first'),
+    );
   }
 
-  cancelSign() {
-    this.stage = 'idle';
-    this.prepared = null;
-    this.code = '';
-    this.message = null;
-    this.render();
-    this.focus('agr-sign');
+  /** @param {string} testid */
+  focus(testid) {
+    /** @type {HTMLElement | null} */ (this.el.querySelector(`[data-testid="${testid}"]`))?.focus();
   }
 
   /** A key was just bound: go on with the signature. */
   bound() {
-    if (this.stage !== 'no_key' || !this.open) return;
-    this.message = { kind: 'info', key: 'agr.party.key.bound' };
+    if (this.signing.stage !== 'no_key' || !this.open) return;
+    this.signing.message = { kind: 'info', key: 'agr.party.key.bound' };
     this.startSign();
   }
 
@@ -626,41 +632,47 @@ export class PartyAgreement {
     if (data) this.setView(data.agreement);
   }
 
-  /** An error of the signing calls, in words; reloads when the agreement changed. */
-  async failed(err, next = 'agr-sign') {
-    const reason = reasonOf(err);
-    this.prepared = null;
-    this.code = '';
-    this.stage = 'idle';
-    if (err instanceof ApiError && err.status === 409 && reason === 'no_key') {
-      this.stage = 'no_key';
+  /** The key bound in this case is on another phone or browser: bind this one. */
+  elsewhere() {
+    this.signing.stage = 'no_key';
+    this.signing.prepared = null;
+    if (this.keys) this.keys.reset({ kind: 'info', key: 'agr.party.key.elsewhere' });
+    this.render();
+    this.focus('key-send');
+  }
+
+  /**
+   * An error of the signing calls, in words; reloads when the agreement changed.
+   * @param {unknown} err
+   */
+  async failed(err) {
+    const s = this.signing;
+    const { noKey, reason } = s.failure(err);
+    if (noKey) {
+      s.stage = 'no_key';
       if (this.keys && this.keys.stage === 'done') this.keys.reset();
-      this.message = null;
+      s.message = null;
       this.render();
       this.focus('key-send');
       return;
     }
+    /** @type {Record<string, string>} */
     const known = { deadline: 'deadline', signed: 'signed', superseded: 'superseded', text_mismatch: 'superseded', not_final: 'not_final', key_changed: 'again', expired: 'again' };
-    if (err instanceof ApiError && (err.status === 410 || err.status === 409) && known[reason]) {
-      this.message = { kind: reason === 'signed' ? 'info' : 'error', key: `agr.party.err.${known[reason]}` };
+    if (err instanceof ApiError && (err.status === 410 || err.status === 409) && reason && known[reason]) {
+      s.message = { kind: reason === 'signed' ? 'info' : 'error', key: `agr.party.err.${known[reason]}` };
       if (known[reason] === 'superseded') this.read = false;
       await this.reload();
-    } else if (err instanceof ApiError) {
-      this.message = { kind: 'error', text: errorMessage(err) };
-    } else if (err && err.name === 'NotAllowedError') {
-      this.message = { kind: 'error', key: 'key.passkey.failed' };
     } else {
-      this.message = { kind: 'error', key: 'key.unsupported' };
+      s.message = PartySigning.otherError(err);
     }
     this.render();
-    this.focus(this.el.querySelector('[data-testid="agr-sign-message"]') ? 'agr-sign-message' : next);
+    this.focus(this.el.querySelector('[data-testid="agr-sign-message"]') ? 'agr-sign-message' : 'agr-sign');
   }
 
   async startSign() {
-    if (this.stage === 'preparing' || this.stage === 'signing') return;
+    const s = this.signing;
+    if (!s.begin()) return;
     const v = this.view;
-    this.stage = 'preparing';
-    this.render();
     let r;
     try {
       r = await api.preparePartyAgreementSignature(v.final_version, v.text_sha256);
@@ -670,95 +682,26 @@ export class PartyAgreement {
     }
     if (r.text_sha256 && v.text_sha256 && r.text_sha256 !== v.text_sha256) {
       // What would be signed is not what was shown: show the new text and ask again.
-      this.stage = 'idle';
+      s.stage = 'idle';
       this.read = false;
-      this.message = { kind: 'error', key: 'agr.party.err.superseded' };
+      s.message = { kind: 'error', key: 'agr.party.err.superseded' };
       await this.reload();
       this.render();
       return;
     }
-    this.prepared = r;
-    if (r.options || (r.key && r.key.alg === 'webauthn')) {
-      this.stage = 'signing';
-      this.message = null;
-      this.render();
-      try {
-        const credential = await signWithPasskey(r.options);
-        await this.complete({ credential });
-      } catch (err) {
-        await this.failed(err);
-      }
-      return;
-    }
-    try {
-      const own = await getOrCreateDeviceKey(deviceKeyName(this.party.id));
-      if (r.key && own.keyId !== r.key.id) {
-        // The key bound in this case is on another phone or browser: bind this one.
-        this.stage = 'no_key';
-        this.prepared = null;
-        if (this.keys) this.keys.reset({ kind: 'info', key: 'agr.party.key.elsewhere' });
-        this.render();
-        this.focus('key-send');
-        return;
-      }
-    } catch (err) {
-      await this.failed(err);
-      return;
-    }
-    this.stage = 'code';
-    this.code = '';
-    if (this.message && this.message.key !== 'agr.party.key.bound') this.message = null;
-    this.render();
-    this.focus('agr-sign-code');
+    await s.withPrepared(r);
   }
 
-  async finishDevice() {
-    const code = (this.code || '').replace(/\s+/g, '');
-    if (!/^\d{6}$/.test(code)) {
-      this.message = { kind: 'error', key: 'key.code.invalid' };
-      this.render();
-      this.focus('agr-sign-code');
-      return;
-    }
-    this.stage = 'signing';
-    this.message = null;
-    this.render();
-    try {
-      const signature = await signWithDeviceKey(deviceKeyName(this.party.id), b64Decode(this.prepared.statement));
-      await this.complete({ code, signature });
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 422) {
-        // A wrong code: let them type it again (the same request stays open).
-        this.stage = 'code';
-        const f = (err.fields && err.fields[0]) || {};
-        const m = /(\d+)\s*tr(y|ies)\s*left/i.exec(f.reason || '');
-        if (f.field && f.field !== 'code') this.message = { kind: 'error', text: errorMessage(err) };
-        else this.message = m ? { kind: 'error', key: 'key.wrong_code', vars: { n: Number(m[1]) } } : { kind: 'error', key: 'key.wrong_code.generic' };
-        this.render();
-        this.focus('agr-sign-code');
-        return;
-      }
-      if (err instanceof ApiError && (err.status === 429 || (err.status === 410 && reasonOf(err) !== 'deadline') || err.status === 404)) {
-        this.prepared = null;
-        this.stage = 'idle';
-        this.message = { kind: 'error', key: 'agr.party.err.again' };
-        this.render();
-        this.focus('agr-sign');
-        return;
-      }
-      await this.failed(err);
-    }
-  }
-
+  /** @param {import('./signing/party-flow.js').Proof} proof */
   async complete(proof) {
+    const s = this.signing;
+    /** @type {Record<string, unknown>} */
     const body = { ...proof };
     const drawn = this.pad.dataUrl();
     if (drawn) body.handwriting = drawn;
-    await api.completePartyAgreementSignature(this.prepared.challenge, body);
-    this.prepared = null;
-    this.code = '';
-    this.stage = 'idle';
-    this.message = { kind: 'info', key: 'agr.party.signed.toast' };
+    await api.completePartyAgreementSignature(/** @type {import('./signing/party-flow.js').Prepared} */ (s.prepared).challenge, body);
+    s.reset();
+    s.message = { kind: 'info', key: 'agr.party.signed.toast' };
     toast(t('agr.party.signed.toast'));
     await this.reload();
     this.render();

@@ -1,3 +1,4 @@
+// @ts-check
 // Judicial confirmation on the party's page (server/http/CONFIRMATION_API.md, "Parties"): once the
 // agreement is in effect, a card with the 30 days to apply counting down, what judicial
 // confirmation is in plain words (People's Mediation Law art. 33), the courts that may hear it and
@@ -13,11 +14,9 @@ import { ApiError } from './api.js';
 import { t, getLang, onLangChange, fmtPartyDateTime } from './i18n.js';
 import './agreement-i18n.js';
 import './confirmation-i18n.js';
-import { reasonOf } from './agreement.js';
 import { DECIDED, groundName, statusSteps, applicantList, decisionBox, daysLeftText, rulingUrl, statusBadge } from './confirmation.js';
-import { deviceKeyName } from './keybind.js';
-import { getOrCreateDeviceKey, signWithDeviceKey, signWithPasskey, b64Decode } from './keys.js';
-import { h, replace, badge, toast, errorMessage } from './ui.js';
+import { h, replace, badge, toast } from './ui.js';
+import { PartySigning } from './signing/party-flow.js';
 
 const POLL_MS = 5000;
 const IDLE_POLL_MS = 15_000; // before the agreement is in effect
@@ -27,7 +26,10 @@ const IDLE_POLL_MS = 15_000; // before the agreement is in effect
  * only when what it shows changes, so a code being typed survives polling.
  */
 export class PartyConfirmation {
-  /** party: {id, name, role}; tz: the session's zone; keys: the party's KeyBinding (keybind.js); meta: /meta or null. */
+  /**
+   * party: {id, name, role}; tz: the session's zone; keys: the party's KeyBinding (keybind.js); meta: /meta or null.
+   * @param {{ party: { id: string, name?: string, role?: string }, tz: string, keys: import('./keybind.js').KeyBinding | null, meta?: any }} options
+   */
   constructor({ party, tz, keys, meta = null }) {
     this.party = party;
     this.tz = tz;
@@ -36,13 +38,27 @@ export class PartyConfirmation {
     this.data = null;
     this.stopped = false;
     this.choice = null; // the chosen court's id
-    this.stage = 'idle'; // idle | preparing | no_key | code | signing
-    this.prepared = null;
-    this.code = '';
-    this.message = null; // {kind, key, vars} or {kind, text}
+    // The signature's steps (signing/party-flow.js); its message is the card's.
+    this.signing = new PartySigning({
+      partyId: party.id,
+      prefix: 'conf',
+      inputId: 'conf-sign-code',
+      messageTestid: 'conf-message',
+      boundNote: 'conf.party.key.bound',
+      lateReason: 'out_of_time',
+      againFocus: 'conf-message',
+      cancelFocus: () => (this.phase() === 'apply' ? 'conf-apply' : 'conf-cosign'),
+      render: () => this.render(),
+      focus: (testid) => this.focus(testid),
+      complete: (proof) => this.complete(proof),
+      failed: (err) => this.failed(err),
+      elsewhere: () => this.needKey('conf.party.key.elsewhere'),
+    });
     this.pollTimer = null;
     this.drawnPhase = null;
     this.el = h('div', { class: 'conf-host' });
+    /** Called with the new phase whenever it changes (the page's "what to do now"). */
+    this.phaseListeners = new Set();
     onLangChange(() => this.render(true));
     if (keys) keys.onBound(() => this.bound());
     document.addEventListener('visibilitychange', () => {
@@ -62,7 +78,7 @@ export class PartyConfirmation {
 
   async poll() {
     clearTimeout(this.pollTimer);
-    if (document.visibilityState === 'visible' && this.stage !== 'signing' && this.stage !== 'preparing') {
+    if (document.visibilityState === 'visible' && !this.signing.busy) {
       try {
         this.data = await api.partyConfirmation();
       } catch (err) {
@@ -120,10 +136,26 @@ export class PartyConfirmation {
 
   // ---------------------------------------------------------------- drawing
 
+  /**
+   * Call `fn(phase)` when the phase (see `phase()`) changes; returns an unsubscribe function.
+   * @param {(phase: string | null) => void} fn
+   */
+  onPhase(fn) {
+    this.phaseListeners.add(fn);
+    return () => this.phaseListeners.delete(fn);
+  }
+
   render(force = false) {
     const p = this.phase();
+    const a = this.application;
+    const stage = JSON.stringify([p, a && a.status, a && a.hearing && a.hearing.starts_at]);
+    if (stage !== this.notifiedStage) {
+      this.notifiedStage = stage;
+      for (const fn of this.phaseListeners) fn(p);
+    }
     // A note about the last step ("您已签名…") is old news once things moved on; errors stay until acted on.
-    if (p !== this.drawnPhase && this.message && this.message.kind !== 'error' && this.stage === 'idle') this.message = null;
+    const s = this.signing;
+    if (p !== this.drawnPhase && s.message && s.message.kind !== 'error' && s.stage === 'idle') s.message = null;
     this.drawnPhase = p;
     if (!p) {
       if (this.el.firstChild) replace(this.el);
@@ -131,10 +163,10 @@ export class PartyConfirmation {
       return;
     }
     // (The chosen court is not part of it: the radio button holds it until the next redraw.)
-    const drawn = JSON.stringify([this.data, this.stage, this.message, this.prepared && this.prepared.challenge, this.meta && this.meta.confirmation_grounds, getLang()]);
+    const drawn = JSON.stringify([this.data, s.stage, s.message, s.prepared && s.prepared.challenge, this.meta && this.meta.confirmation_grounds, getLang()]);
     if (this.el.dataset.drawn === drawn && !force) return;
     this.el.dataset.drawn = drawn;
-    const active = document.activeElement && this.el.contains(document.activeElement) ? document.activeElement : null;
+    const active = document.activeElement instanceof HTMLElement && this.el.contains(document.activeElement) ? document.activeElement : null;
     replace(this.el, this.card(p));
     if (active) ((active.id && document.getElementById(active.id)) || (active.dataset.testid && this.el.querySelector(`[data-testid="${active.dataset.testid}"]`)))?.focus();
   }
@@ -145,13 +177,9 @@ export class PartyConfirmation {
     return el;
   }
 
-  msg(m) {
-    if (!m) return null;
-    return h(
-      'p',
-      { class: ['key-message', `key-message-${m.kind}`], role: m.kind === 'error' ? 'alert' : 'status', tabindex: '-1', dataset: { testid: 'conf-message' } },
-      m.text || t(m.key, m.vars || {}),
-    );
+  /** The card's message line (what the last step came to). */
+  msg() {
+    return this.signing.messageLine();
   }
 
   card(p) {
@@ -200,7 +228,7 @@ export class PartyConfirmation {
       return [
         h('p', { class: 'agr-done', tabindex: '-1', dataset: { testid: 'conf-signed' } }, `✓ ${t('conf.party.signed')}`),
         h('p', null, t('conf.party.waiting', { time: fmtPartyDateTime(d.deadline, this.tz), left: daysLeftText(d.days_left) })),
-        this.message && this.message.kind === 'error' ? this.msg(this.message) : null,
+        this.signing.message && this.signing.message.kind === 'error' ? this.msg() : null,
         this.courtLine(a),
         h('h3', null, t('conf.applicants')),
         applicantList(a, this.tz, { meId: this.party.id }),
@@ -209,7 +237,7 @@ export class PartyConfirmation {
     // submitted or decided
     return [
       p === 'submitted' ? h('p', { class: 'lead', dataset: { testid: 'conf-status' } }, t(`conf.party.now.${a.status}`, { court: (a.court && a.court.name) || '' })) : null,
-      this.msg(this.message),
+      this.msg(),
       p === 'decided' ? decisionBox(a, { tz: this.tz, meta: this.meta, url: rulingUrl(a, api.partyRulingUrl()), big: true, fmt: fmtPartyDateTime, hash: false }) : null,
       statusSteps(a, this.tz, { fmt: fmtPartyDateTime }),
       a.hearing
@@ -290,11 +318,11 @@ export class PartyConfirmation {
             name: 'conf-court',
             value: c.id,
             checked: c.id === this.choice,
-            disabled: this.stage !== 'idle' && this.stage !== 'no_key',
+            disabled: this.signing.stage !== 'idle' && this.signing.stage !== 'no_key',
             onchange: () => {
               this.choice = c.id;
-              if (this.message && this.message.key === 'conf.party.court.required') {
-                this.message = null;
+              if (this.signing.message && this.signing.message.key === 'conf.party.court.required') {
+                this.signing.message = null;
                 this.render();
                 this.focus('conf-apply');
               }
@@ -314,13 +342,21 @@ export class PartyConfirmation {
 
   /** The button (apply or co-sign), or the code form once the signature is prepared. */
   signArea(p) {
-    const busy = this.stage === 'preparing' || this.stage === 'signing';
-    if (this.stage === 'code' && this.prepared) return this.codeForm();
-    if (this.stage === 'no_key') {
+    const s = this.signing;
+    const busy = s.busy;
+    if (s.stage === 'code' && s.prepared) {
+      return s.codeForm({
+        formClass: 'agr-code-form conf-code-form',
+        meaning: t('conf.party.code.meaning'),
+        hint: t('conf.party.code.hint'),
+        confirm: t('conf.party.sign.confirm'),
+      });
+    }
+    if (s.stage === 'no_key') {
       return h(
         'div',
         { class: 'conf-sign-area' },
-        this.msg(this.message),
+        this.msg(),
         h('p', { class: 'notice conf-key-first', role: 'status', dataset: { testid: 'conf-key-first' } }, t('conf.party.key.first')),
         h('button', { type: 'button', class: 'secondary big block', onclick: () => this.toKeyCard(), dataset: { testid: 'conf-to-key' } }, t('conf.party.key.go')),
       );
@@ -329,52 +365,16 @@ export class PartyConfirmation {
     return h(
       'div',
       { class: 'conf-sign-area' },
-      this.msg(this.message),
+      this.msg(),
       h(
         'button',
         { type: 'button', class: 'primary big block', disabled: busy || (p === 'apply' && !this.courts().length), onclick: () => (p === 'apply' ? this.apply() : this.cosign()), dataset: { testid: p === 'apply' ? 'conf-apply' : 'conf-cosign' } },
         busy ? t('agr.party.signing') : label,
       ),
-      h('p', { class: 'hint' }, p === 'apply' ? t('conf.party.apply.hint') : t('conf.party.cosign.hint')),
+      h('p', { class: 'hint' }, t(`conf.party.${p === 'apply' ? 'apply' : 'cosign'}.hint${this.keys && this.keys.noChannel() ? '.nocode' : ''}`)),
     );
   }
 
-  codeForm() {
-    const busy = this.stage === 'signing';
-    const input = h('input', {
-      id: 'conf-sign-code',
-      name: 'code',
-      class: 'code-input',
-      type: 'text',
-      inputmode: 'numeric',
-      autocomplete: 'one-time-code',
-      pattern: '[0-9]*',
-      maxlength: 6,
-      spellcheck: 'false',
-      'aria-describedby': 'conf-sign-code-hint',
-      value: this.code,
-      dataset: { testid: 'conf-sign-code' },
-    });
-    input.addEventListener('input', () => {
-      const digits = input.value.replace(/\D+/g, '').slice(0, 6);
-      if (digits !== input.value) input.value = digits;
-      this.code = digits;
-    });
-    const form = h(
-      'form',
-      { class: 'agr-code-form conf-code-form', novalidate: true },
-      h('p', { class: 'key-sent', role: 'status', dataset: { testid: 'conf-code-sent' } }, t('conf.party.code.sent', { phone: (this.prepared.otp && this.prepared.otp.sent_to) || '' })),
-      h('div', { class: 'field' }, h('label', { for: 'conf-sign-code' }, t('key.code')), input, h('p', { class: 'hint', id: 'conf-sign-code-hint' }, t('conf.party.code.hint'))),
-      this.msg(this.message),
-      h('button', { type: 'submit', class: 'primary big block', disabled: busy, dataset: { testid: 'conf-sign-confirm' } }, busy ? t('agr.party.signing') : t('conf.party.sign.confirm')),
-      h('button', { type: 'button', class: 'secondary block agr-cancel', disabled: busy, onclick: () => this.cancelSign(), dataset: { testid: 'conf-sign-cancel' } }, t('common.cancel')),
-    );
-    form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      this.finishDevice();
-    });
-    return form;
-  }
 
   closedBox() {
     const d = this.data;
@@ -390,21 +390,14 @@ export class PartyConfirmation {
 
   // ---------------------------------------------------------------- signing
 
-  cancelSign() {
-    this.stage = 'idle';
-    this.prepared = null;
-    this.code = '';
-    this.message = null;
-    this.render();
-    this.focus(this.phase() === 'apply' ? 'conf-apply' : 'conf-cosign');
-  }
-
   /** This device has no key bound to the case: the page's key card binds one. */
+  /** @param {string | null} [messageKey] */
   needKey(messageKey = null) {
-    this.stage = 'no_key';
-    this.prepared = null;
-    this.code = '';
-    this.message = null;
+    const s = this.signing;
+    s.stage = 'no_key';
+    s.prepared = null;
+    s.code = '';
+    s.message = null;
     if (this.keys) this.keys.reset(messageKey ? { kind: 'info', key: messageKey } : null);
     this.render();
     this.toKeyCard();
@@ -414,30 +407,31 @@ export class PartyConfirmation {
     const card = document.getElementById('key-card');
     if (!card) return;
     card.scrollIntoView({ block: 'start', behavior: 'smooth' });
-    card.querySelector('[data-testid="key-send"]')?.focus({ preventScroll: true });
+    /** @type {HTMLElement | null} */ (card.querySelector('[data-testid="key-send"]'))?.focus({ preventScroll: true });
   }
 
   /** A key was just bound through the key card: go on with the signature. */
   async bound() {
-    if (this.stage !== 'no_key') return;
-    this.message = { kind: 'info', key: 'conf.party.key.bound' };
-    this.stage = 'idle';
+    const s = this.signing;
+    if (s.stage !== 'no_key') return;
+    s.message = { kind: 'info', key: 'conf.party.key.bound' };
+    s.stage = 'idle';
     await this.reload();
     if (this.application) await this.cosign();
     else await this.apply();
   }
 
   async apply() {
-    if (this.stage === 'preparing' || this.stage === 'signing') return;
+    const s = this.signing;
+    if (s.busy) return;
     const court = this.courts().find((c) => c.id === this.choice);
     if (!court) {
-      this.message = { kind: 'error', key: 'conf.party.court.required' };
+      s.message = { kind: 'error', key: 'conf.party.court.required' };
       this.render();
-      this.el.querySelector('input[name="conf-court"]')?.focus();
+      /** @type {HTMLElement | null} */ (this.el.querySelector('input[name="conf-court"]'))?.focus();
       return;
     }
-    this.stage = 'preparing';
-    this.render();
+    s.begin();
     let r;
     try {
       const res = await api.applyForConfirmation(court.id, (court.grounds || [])[0]);
@@ -447,13 +441,11 @@ export class PartyConfirmation {
       await this.failed(err);
       return;
     }
-    await this.withPrepared(r);
+    await s.withPrepared(r);
   }
 
   async cosign() {
-    if (this.stage === 'preparing' || this.stage === 'signing') return;
-    this.stage = 'preparing';
-    this.render();
+    if (!this.signing.begin()) return;
     let r;
     try {
       r = await api.preparePartyConfirmationSignature();
@@ -461,88 +453,18 @@ export class PartyConfirmation {
       await this.failed(err);
       return;
     }
-    await this.withPrepared(r);
+    await this.signing.withPrepared(r);
   }
 
-  /** A prepared signature: a passkey signs at once; a device key needs the texted code. */
-  async withPrepared(r) {
-    this.prepared = r;
-    if (r && (r.options || (r.key && r.key.alg === 'webauthn'))) {
-      this.stage = 'signing';
-      this.render();
-      try {
-        const credential = await signWithPasskey(r.options);
-        await this.complete({ credential });
-      } catch (err) {
-        await this.failed(err);
-      }
-      return;
-    }
-    try {
-      const own = await getOrCreateDeviceKey(deviceKeyName(this.party.id));
-      if (r.key && own.keyId !== r.key.id) {
-        // The key bound in this case is on another phone or browser: bind this one.
-        this.needKey('conf.party.key.elsewhere');
-        return;
-      }
-    } catch (err) {
-      await this.failed(err);
-      return;
-    }
-    this.stage = 'code';
-    this.code = '';
-    if (this.message && this.message.key !== 'conf.party.key.bound') this.message = null;
-    this.render();
-    this.focus('conf-sign-code');
-  }
-
-  async finishDevice() {
-    const code = (this.code || '').replace(/\s+/g, '');
-    if (!/^\d{6}$/.test(code)) {
-      this.message = { kind: 'error', key: 'key.code.invalid' };
-      this.render();
-      this.focus('conf-sign-code');
-      return;
-    }
-    this.stage = 'signing';
-    this.message = null;
-    this.render();
-    try {
-      const signature = await signWithDeviceKey(deviceKeyName(this.party.id), b64Decode(this.prepared.statement));
-      await this.complete({ code, signature });
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 422) {
-        // A wrong code: type it again (the same request stays open).
-        this.stage = 'code';
-        const f = (err.fields && err.fields[0]) || {};
-        const m = /(\d+)\s*tr(y|ies)\s*left/i.exec(f.reason || err.message || '');
-        if (f.field && f.field !== 'code') this.message = { kind: 'error', text: errorMessage(err) };
-        else this.message = m ? { kind: 'error', key: 'key.wrong_code', vars: { n: Number(m[1]) } } : { kind: 'error', key: 'key.wrong_code.generic' };
-        this.render();
-        this.focus('conf-sign-code');
-        return;
-      }
-      if (err instanceof ApiError && (err.status === 429 || (err.status === 410 && reasonOf(err) !== 'out_of_time') || err.status === 404)) {
-        this.prepared = null;
-        this.stage = 'idle';
-        this.message = { kind: 'error', key: 'agr.party.err.again' };
-        this.render();
-        this.focus('conf-message');
-        return;
-      }
-      await this.failed(err);
-    }
-  }
-
+  /** @param {import('./signing/party-flow.js').Proof} proof */
   async complete(proof) {
-    const res = await api.completePartyConfirmationSignature(this.prepared.challenge, proof);
+    const s = this.signing;
+    const res = await api.completePartyConfirmationSignature(/** @type {import('./signing/party-flow.js').Prepared} */ (s.prepared).challenge, proof);
     if (this.data && res && res.application) this.data = { ...this.data, application: res.application, me: { ...(this.data.me || {}), signed: true } };
-    this.prepared = null;
-    this.code = '';
-    this.stage = 'idle';
+    s.reset();
     const submitted = res && res.application && res.application.status !== 'awaiting_cosign';
     const key = submitted ? 'conf.party.submitted.toast' : 'conf.party.signed.toast';
-    this.message = { kind: 'success', key };
+    s.message = { kind: 'success', key };
     toast(t(key));
     await this.reload();
     this.drawnPhase = this.phase(); // the note is about this very step: keep it
@@ -553,28 +475,23 @@ export class PartyConfirmation {
 
   /** An error of the signing calls, in words; reloads when the application changed meanwhile. */
   async failed(err) {
-    const reason = reasonOf(err);
-    this.prepared = null;
-    this.code = '';
-    this.stage = 'idle';
-    if (err instanceof ApiError && err.status === 409 && reason === 'no_key') {
+    const s = this.signing;
+    const { noKey, reason } = s.failure(err);
+    if (noKey) {
       this.needKey();
       return;
     }
+    /** @type {Record<string, string>} */
     const known = { exists: 'exists', signed: 'signed', not_started: 'not_started', not_effective: 'not_effective', out_of_time: 'out_of_time', key_changed: 'again', expired: 'again' };
     if (err instanceof ApiError && [409, 410].includes(err.status) && known[reason || err.code]) {
       const k = known[reason || err.code];
-      this.message = { kind: k === 'signed' ? 'info' : 'error', key: `conf.party.err.${k}` };
+      s.message = { kind: k === 'signed' ? 'info' : 'error', key: `conf.party.err.${k}` };
       await this.reload();
     } else if (err instanceof ApiError && err.status === 422) {
-      this.message = { kind: 'error', key: 'conf.party.err.court' };
+      s.message = { kind: 'error', key: 'conf.party.err.court' };
       await this.reload();
-    } else if (err instanceof ApiError) {
-      this.message = { kind: 'error', text: errorMessage(err) };
-    } else if (err && err.name === 'NotAllowedError') {
-      this.message = { kind: 'error', key: 'key.passkey.failed' };
     } else {
-      this.message = { kind: 'error', key: 'key.unsupported' };
+      s.message = PartySigning.otherError(err);
     }
     this.render();
     this.focus('conf-message');

@@ -1,30 +1,46 @@
+// @ts-check
 // A party's way into the live session, from the /party page: device check, waiting room,
 // the room itself, and what is shown when it ends (ended, removed, replaced, refused, left).
 
 import { t, onLangChange } from './i18n.js';
+import './agreement-i18n.js';
 import './live-i18n.js';
 import { DeviceCheck } from './devicecheck.js';
 import { ConsentCard, recordingBanners } from './recording.js';
+import { forgetCheck, rememberCheck } from './rejoin.js';
 import { RoomUI, patch } from './room.js';
-import { MediaSession, reportStatus } from './rtc.js';
+import { MediaSession, mediaSupported, openDevices, reportStatus } from './rtc.js';
 import { Signaling } from './signaling.js';
 import { h, replace, toast, confirmDialog } from './ui.js';
 
-const TERMINAL = new Set(['ended', 'removed', 'replaced', 'refused', 'left']);
+const TERMINAL = new Set(['ended', 'removed', 'replaced', 'refused', 'revoked', 'left']);
+/** Why the server may end the page because what let the party in was withdrawn (PROTOCOL.md, `revoked`). */
+const REVOKED = ['link_revoked', 'link_reissued', 'logged_out', 'account_disabled', 'session_cancelled'];
 
 export class PartyLive {
   /**
    * data: the /party/me answer (party, mediator, session).
    * keys: the party's KeyBinding (keybind.js), for signing consent.
+   * agreement: the party's PartyAgreement (partyagreement.js): read and signed from the room.
+   * onExit(): back to the party's page (after the session ended, or they left).
    */
-  constructor(data, { keys = null } = {}) {
+  /**
+   * @param {any} data
+   * @param {{keys?: any, agreement?: any, onExit?: (() => void) | null}} [options]
+   */
+  constructor(data, { keys = null, agreement = null, onExit = null } = {}) {
     this.data = data;
+    this.agreement = agreement;
+    this.onExit = onExit;
+    this.agreementDialog = null;
+    this.offAgreement = agreement ? agreement.onPhase(() => this.room && this.room.renderBanners()) : () => {};
     this.el = h('div', { class: 'live-host', dataset: { testid: 'party-live' } });
     this.phase = 'check';
     this.view = null;
     this.room = null;
     this.checkDone = false;
     this.refusal = null;
+    this.revoked = null;
     this.reconnecting = false;
     this.checkHost = h('div', { class: 'check-host' });
     this.waitVideo = h('video', { autoplay: true, playsinline: true, muted: true, class: 'preview mirrored', dataset: { testid: 'wait-preview' } });
@@ -44,12 +60,45 @@ export class PartyLive {
     this.offLang = onLangChange(() => this.render());
   }
 
-  start() {
+  /** The agreement, when it comes into being after the room opened (party.js loads it then). */
+  setAgreement(agreement) {
+    if (this.agreement || !agreement) return;
+    this.agreement = agreement;
+    this.offAgreement = agreement.onPhase(() => this.room && this.room.renderBanners());
+    if (this.room) this.room.renderBanners();
+  }
+
+  /**
+   * Connect and run the device check; with `resume` (rejoin.js: the check this party passed
+   * before a reload), open the devices again without asking and go straight back in.
+   */
+  start({ resume = null } = {}) {
     this.signaling.connect();
+    if (resume) {
+      this.resume(resume);
+      return this;
+    }
     this.render();
     this.check.run();
     this.el.querySelector('h1[tabindex="-1"]')?.focus();
     return this;
+  }
+
+  async resume(saved) {
+    this.phase = 'resuming';
+    this.render();
+    const found = mediaSupported() ? await openDevices({ audio: true, video: !saved.audioOnly }) : null;
+    if (TERMINAL.has(this.phase)) return;
+    if (!found || (found.microphone !== 'ok' && found.camera !== 'ok')) {
+      // The devices did not open by themselves this time: the check explains why.
+      if (found) for (const track of found.stream.getTracks()) track.stop();
+      this.phase = 'check';
+      this.render();
+      this.check.run();
+      return;
+    }
+    const camera = saved.audioOnly ? 'off' : found.camera;
+    await this.checked({ stream: found.stream, camera, microphone: found.microphone, audioOnly: saved.audioOnly });
   }
 
   listen() {
@@ -91,12 +140,18 @@ export class PartyLive {
       toast(t(`live.muted.${kind}`), 'info', 7000);
     });
     for (const event of ['ended', 'removed', 'replaced']) s.on(event, () => this.finish(event));
+    s.on('revoked', (/** @type {{reason?: string}} */ { reason } = {}) => {
+      if (TERMINAL.has(this.phase)) return;
+      this.revoked = reason;
+      this.finish('revoked');
+    });
   }
 
   /** The device check is done: report it, start media, and go where our state says. */
   async checked({ stream, camera, microphone, audioOnly }) {
     this.media.useStream(stream, { micOn: microphone === 'ok', cameraOn: camera === 'ok' });
     this.checkDone = true;
+    rememberCheck(this.data, { camera, microphone, audioOnly });
     this.audioOnlyWanted = audioOnly;
     this.checkResult = { camera, microphone };
     this.go('waiting');
@@ -115,7 +170,7 @@ export class PartyLive {
   /** Resolves once connected and told our state (the first `participants`). */
   whenSeated() {
     if (this.view && this.signaling.connected) return Promise.resolve();
-    return new Promise((resolve) => {
+    return new Promise((/** @type {(value?: unknown) => void} */ resolve) => {
       const off = this.signaling.on('participants', () => {
         off();
         resolve();
@@ -142,7 +197,7 @@ export class PartyLive {
         media: this.media,
         host: false,
         selfName: this.data.party.name,
-        banners: () => this.consentPrompt(),
+        banners: () => [...this.consentPrompt(), ...this.agreementPrompt()],
         onLeave: () => this.leave(),
       });
       if (this.view) this.room.setView(this.view);
@@ -160,6 +215,9 @@ export class PartyLive {
   }
 
   finish(phase) {
+    // Coming back by reloading makes sense only while they still have a place in the room.
+    if (phase !== 'refused' || this.refusal !== 'network_error') forgetCheck(this.data);
+    this.offAgreement();
     this.consent.destroy();
     this.check.release();
     this.media.close();
@@ -226,6 +284,57 @@ export class PartyLive {
     ];
   }
 
+  /**
+   * In the room: the agreement, once there is one, a button away. Mediators read and sign it at
+   * the end of the session while everyone is still connected; the video keeps running behind it.
+   */
+  agreementPrompt() {
+    const a = this.agreement;
+    const p = a && a.phase();
+    if (!p || this.phase !== 'room') return [];
+    const line = { sign: 'live.agr.sign', draft: 'live.agr.draft', signed: 'live.agr.signed', view: 'live.agr.view', closed: 'live.agr.closed', sealed: 'live.agr.sealed' }[p];
+    return [
+      h(
+        'p',
+        { class: ['live-banner', 'agreement-prompt', p === 'sign' ? 'info' : 'quiet'], dataset: { testid: 'live-agreement-prompt', phase: p } },
+        h('span', null, t(line)),
+        h(
+          'button',
+          { type: 'button', class: p === 'sign' ? 'primary' : 'secondary', onclick: () => a.show(), dataset: { testid: 'live-agreement-open' } },
+          p === 'sign' ? t('live.agr.open.sign') : t('live.agr.open'),
+        ),
+      ),
+    ];
+  }
+
+  /** Show the agreement (partyagreement.js's own view) over the room, which keeps playing. */
+  openAgreement() {
+    if (!this.agreement) return;
+    if (!this.agreementDialog) {
+      const dialog = h('dialog', { class: 'live-agreement-dialog', 'aria-labelledby': 'live-agreement-title', dataset: { testid: 'live-agreement' } });
+      dialog.addEventListener('cancel', (ev) => {
+        ev.preventDefault();
+        this.agreement.hide();
+      });
+      this.agreementDialog = dialog;
+      document.body.append(dialog);
+    }
+    const dialog = this.agreementDialog;
+    replace(dialog, h('h2', { id: 'live-agreement-title', class: 'sr-only' }, t('agr.title')), this.agreement.el);
+    if (!dialog.open) {
+      if (typeof dialog.showModal === 'function') dialog.showModal();
+      else dialog.setAttribute('open', '');
+    }
+  }
+
+  closeAgreement() {
+    const dialog = this.agreementDialog;
+    if (!dialog || !dialog.open) return;
+    if (typeof dialog.close === 'function') dialog.close();
+    else dialog.removeAttribute('open');
+    this.el.querySelector('[data-testid="live-agreement-open"]')?.focus();
+  }
+
   waitingView(held) {
     const mediator = (this.view && this.view.host && this.view.host.name) || (this.data.mediator && this.data.mediator.display_name) || '';
     this.attachWaitPreview();
@@ -258,7 +367,8 @@ export class PartyLive {
 
   endView() {
     const key = this.phase;
-    let text = t(`${key}.text`);
+    const strings = key === 'revoked' ? (REVOKED.includes(this.revoked ?? '') ? `revoked.${this.revoked}` : 'revoked.other') : key;
+    let text = t(`${strings}.text`);
     if (key === 'refused') {
       const code = this.refusal;
       text = ['not_authenticated', 'forbidden', 'gone', 'not_found', 'network_error'].includes(code) ? t(`refused.${code}`) : t('refused.other');
@@ -267,19 +377,37 @@ export class PartyLive {
       key === 'left' || key === 'replaced' || (key === 'refused' && (this.refusal === 'network_error' || this.refusal === 'internal_error'))
         ? h('button', { type: 'button', class: 'primary big block', onclick: () => location.reload(), dataset: { testid: 'rejoin' } }, key === 'replaced' ? t('replaced.here') : t('live.rejoin'))
         : null;
+    // "调解已结束" leads somewhere: back to the page, whose top says what comes next.
+    const next = this.onExit
+      ? h(
+          'button',
+          { type: 'button', class: [again ? 'secondary' : 'primary', 'big', 'block'], onclick: () => this.onExit?.(), dataset: { testid: 'live-next' } },
+          key === 'ended' ? t('live.end.next') : t('live.end.back'),
+        )
+      : null;
     return h(
       'section',
       { class: ['party-card', 'end-card', `end-${key}`], 'aria-labelledby': 'end-title', dataset: { testid: `live-${key}` } },
-      h('h1', { id: 'end-title', tabindex: '-1' }, t(`${key}.title`)),
+      h('h1', { id: 'end-title', tabindex: '-1' }, t(`${strings}.title`)),
       h('p', { class: 'lead', role: 'alert' }, text),
+      key === 'ended' ? h('p', null, t('live.end.what_next')) : null,
       again,
+      next,
     );
   }
 
   render() {
     let body;
     if (this.phase === 'check') body = this.checkHost;
-    else if (this.phase === 'waiting' || this.phase === 'held') body = this.waitingView(this.phase === 'held');
+    else if (this.phase === 'resuming') {
+      body = h(
+        'section',
+        { class: 'party-card waiting-card', 'aria-labelledby': 'resume-title', dataset: { testid: 'live-resuming' } },
+        h('div', { class: 'wait-spinner', 'aria-hidden': 'true' }),
+        h('h1', { id: 'resume-title', tabindex: '-1' }, t('live.resume.title')),
+        h('p', { class: 'lead', role: 'status' }, t('live.resume.text')),
+      );
+    } else if (this.phase === 'waiting' || this.phase === 'held') body = this.waitingView(this.phase === 'held');
     else if (this.phase === 'room') body = this.room.el;
     else body = this.endView();
     this.el.classList.toggle('in-room', this.phase === 'room');

@@ -1,3 +1,4 @@
+// @ts-check
 // Recording in the live session, as people see it (signaling/PROTOCOL.md, "Recording"):
 // the red "recording" indicator every page shows while the joint room is recorded, the note
 // that a private talk is not recorded, and the party's consent card: the notice exactly as

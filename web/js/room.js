@@ -1,10 +1,12 @@
+// @ts-check
 // The live room as people see it, shared by the party page and the mediator's live page:
 // video tiles with names and roles, one's own preview, the controls (microphone, camera,
 // hand, screen, audio only, chat, leave), the participant list and the chat.
 // What a page adds (the party's waiting room, the mediator's admit/caucus panels) stays in
 // the page. Protocol code lives in signaling.js, peer connections in rtc.js.
 
-import { t, tv, getLang, onLangChange } from './i18n.js';
+import { t, tv, getLang, onLangChange, dictionaries } from './i18n.js';
+import './errors-i18n.js';
 import './live-i18n.js';
 import { recordingBanners } from './recording.js';
 import { screenShareSupported } from './rtc.js';
@@ -42,10 +44,10 @@ export function roleLabel(p) {
  * control that had it, found again by its test id (and participant, for per-person buttons).
  */
 export function keepFocus(container, redraw) {
-  const el = document.activeElement;
+  const el = /** @type {HTMLElement | null} */ (document.activeElement);
   const inside = el && el !== document.body && container.contains(el);
   const key = inside && (el.dataset.testid || el.id);
-  const pid = inside && el.closest('[data-participant-id]')?.dataset.participantId;
+  const pid = inside && /** @type {HTMLElement | null} */ (el.closest('[data-participant-id]'))?.dataset.participantId;
   redraw();
   if (!key || document.activeElement !== document.body) return;
   const byId = `#${CSS.escape(key)}`;
@@ -72,6 +74,36 @@ export function patch(container, ...children) {
   rendered.set(container, html);
   keepFocus(container, () => container.replaceChildren(...holder.childNodes));
   return true;
+}
+
+/**
+ * A refused live-room event in words (signaling/PROTOCOL.md, "Errors"): by its reason when the
+ * server gives one the pages know (errors-i18n.js), else by its code; never the server's English
+ * in a Chinese page.
+ */
+export function signalingErrorMessage(err) {
+  const reason = err && err.reason;
+  if (reason && `err.${reason}` in dictionaries[getLang()]) return t(`err.${reason}`);
+  const code = (err && err.code) || 'internal_error';
+  if (`live.err.${code}` in dictionaries[getLang()]) return t(`live.err.${code}`);
+  return getLang() === 'en' ? t('live.error', { message: (err && err.message) || String(err) }) : t('live.err.internal_error');
+}
+
+/**
+ * For the mediator: the size of the picture a party sends, as the server receives, forwards and
+ * records it. Below 640×480 an ID card held up to the camera may not be readable: marked so.
+ */
+export function resolutionMark(video) {
+  const low = video.width * video.height < 640 * 480;
+  return h(
+    'span',
+    {
+      class: ['mark', 'resolution', low && 'low'],
+      title: low ? t('live.resolution.low') : t('live.resolution.title'),
+      dataset: { testid: 'tile-resolution', width: String(video.width), height: String(video.height) },
+    },
+    t('live.resolution', { w: video.width, h: video.height }),
+  );
 }
 
 /** For the mediator: whether a participant has consented to be recorded (✓ 已同意 / 未同意). */
@@ -113,6 +145,11 @@ export class RoomUI {
    * banners(): extra lines for the top of the room, under the recording indicator (e.g. a
    *   recording that stopped, for the mediator; the way to the consent card, for a party).
    * onLeave(): the leave button was pressed (after confirmation by the page if it wants).
+   * @param {{
+   *   signaling: any, media: any, host?: boolean, selfName?: string, personActions?: ((p: any) => any) | null,
+   *   peopleFilter?: ((p: any, view: any) => boolean) | null, sidePanels?: any[], banners?: (() => any[]) | null,
+   *   onLeave?: () => void,
+   * }} options
    */
   constructor({ signaling, media, host = false, selfName = '', personActions = null, peopleFilter = null, sidePanels = [], banners = null, onLeave = () => {} }) {
     this.extraBanners = banners;
@@ -227,7 +264,7 @@ export class RoomUI {
     this.peopleTitle.textContent = t('live.people');
     this.chatTitle.textContent = t('live.chat');
     this.chatLabel.textContent = t('live.chat.label');
-    this.chatInput.placeholder = t('live.chat.placeholder');
+    this.chatInput.placeholder = this.chatPlaceholder();
     this.chatSend.textContent = t('live.chat.send');
     replace(this.chatList, this.messages.length ? this.messages.map((m) => this.chatItem(m)) : h('li', { class: 'chat-empty muted' }, t('live.chat.empty')));
     this.renderBanners();
@@ -273,6 +310,7 @@ export class RoomUI {
   setCaucusNotice(active) {
     this.caucusNotice = active;
     this.renderBanners();
+    this.chatInput.placeholder = this.chatPlaceholder();
   }
 
   // ---------------------------------------------------------------- tiles
@@ -394,6 +432,7 @@ export class RoomUI {
       kind === 'video' && q && q.level !== 'unknown'
         ? h('span', { class: ['mark', 'quality', `q-${q.level}`] }, t('live.quality.label', { level: tv('live.quality', q.level) }))
         : null,
+      kind === 'video' && q && q.video && sending ? resolutionMark(q.video) : null,
     );
     let overlay = '';
     if (reconnecting) overlay = t('live.reconnecting.other');
@@ -446,6 +485,12 @@ export class RoomUI {
 
   // ---------------------------------------------------------------- controls
 
+  /**
+   * @param {{
+   *   name: string, iconName: string, label: string, pressed?: boolean | null, onClick: () => any,
+   *   danger?: boolean, disabled?: boolean, badgeText?: string | null,
+   * }} spec
+   */
   control({ name, iconName, label, pressed = null, onClick, danger = false, disabled = false, badgeText = null }) {
     const b = h(
       'button',
@@ -485,7 +530,7 @@ export class RoomUI {
     else if (status === 'missing' || status === 'busy') toast(t(`live.help.${status}.short`), 'error', 8000);
     else if (err && err.name === 'NotAllowedError') toast(t('live.screen.cancelled'), 'info');
     else if (err && err.code === 'disconnected') toast(t('live.reconnecting.self'), 'error');
-    else toast(t('live.error', { message: (err && err.message) || String(err) }), 'error', 6000);
+    else toast(signalingErrorMessage(err), 'error', 6000);
   }
 
   renderControls() {
@@ -568,7 +613,8 @@ export class RoomUI {
       patch(this.peopleBody);
       return;
     }
-    const shown = this.peopleFilter ? v.participants.filter((p) => this.peopleFilter(p, v)) : v.participants;
+    const filter = this.peopleFilter;
+    const shown = filter ? v.participants.filter((p) => filter(p, v)) : v.participants;
     const list = [...shown].sort((a, b) => (a.id === v.self.id ? -1 : b.id === v.self.id ? 1 : 0));
     patch(
       this.peopleBody,
@@ -602,13 +648,31 @@ export class RoomUI {
 
   // ---------------------------------------------------------------- chat
 
+  /** Who can read a message, for the label under its sender (signaling/PROTOCOL.md, "Chat during a caucus"). */
+  chatScopeLabel(m) {
+    if (m.scope === 'caucus') return t(this.host ? 'live.chat.scope.caucus.host' : 'live.chat.scope.caucus');
+    if (m.scope !== 'to_host') return null;
+    if (m.mine) return t('live.chat.scope.to_host.mine');
+    return t(this.host ? 'live.chat.scope.to_host.host' : 'live.chat.scope.to_host.other');
+  }
+
   chatItem(m) {
+    const scope = this.chatScopeLabel(m);
     return h(
       'li',
-      { class: ['chat-msg', m.mine && 'mine'] },
+      { class: ['chat-msg', m.mine && 'mine', m.scope === 'caucus' && 'chat-private', m.scope === 'to_host' && 'chat-to-host'], dataset: { testid: 'chat-msg', scope: m.scope || 'room' } },
       h('p', { class: 'chat-meta' }, h('strong', null, m.mine ? t('live.me') : m.sender_name), ' ', h('time', { datetime: m.sent_at }, fmtClock(m.sent_at))),
+      scope ? h('p', { class: 'chat-scope', dataset: { testid: 'chat-scope' } }, scope) : null,
       h('p', { class: 'chat-text' }, m.text),
     );
+  }
+
+  /** The input's hint: during a caucus, where a message from here goes. */
+  chatPlaceholder() {
+    const v = this.view;
+    if (v && !this.host && v.self && v.self.in_caucus) return t('live.chat.placeholder.caucus');
+    if (v && !this.host && v.private_talk) return t('live.chat.placeholder.to_host');
+    return t('live.chat.placeholder');
   }
 
   async sendChat() {
@@ -617,10 +681,12 @@ export class RoomUI {
     this.chatSend.disabled = true;
     try {
       const ack = await this.signaling.call('chat', { text });
-      this.addChat({ id: ack.id, sender_id: this.view && this.view.self.id, sender_name: this.selfName, text, sent_at: ack.sent_at }, true);
+      this.addChat({ id: ack.id, sender_id: this.view && this.view.self.id, sender_name: this.selfName, text, sent_at: ack.sent_at, scope: ack.scope }, true);
       this.chatInput.value = '';
     } catch (err) {
-      toast(err && err.code === 'forbidden' ? t('live.chat.not_admitted') : t('live.chat.failed'), 'error');
+      // Too fast (PROTOCOL.md, "Rate limits"): say so and keep the text, so that it can be sent again in a moment.
+      if (err && err.reason === 'rate_limited') toast(signalingErrorMessage(err), 'error', 6000);
+      else toast(err && err.code === 'forbidden' ? t('live.chat.not_admitted') : t('live.chat.failed'), 'error');
     } finally {
       this.chatSend.disabled = false;
       this.chatInput.focus();

@@ -1,3 +1,4 @@
+// @ts-check
 // The live session's media: the only module that knows RTCPeerConnection (and getUserMedia).
 //
 // One peer connection per participant, to the server. The server always offers; we answer
@@ -11,12 +12,24 @@
 const ICE_GATHER_MS = 2000;
 const RESTART_GAP_MS = 3000;
 
+/**
+ * At least 640×480, 720p where the camera has it: enough to read an ID card held up to it, for
+ * the mediator now and in the recording (the server forwards and records the frames as sent).
+ */
 export const CAMERA = {
-  width: { ideal: 640 },
-  height: { ideal: 480 },
+  width: { min: 640, ideal: 1280 },
+  height: { min: 480, ideal: 720 },
   frameRate: { ideal: 24, max: 30 },
   facingMode: 'user',
 };
+/** A camera that cannot give 640×480 at all (an old phone): whatever it has, rather than none. */
+export const CAMERA_FALLBACK = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 24, max: 30 }, facingMode: 'user' };
+/** The smallest picture we send on a weak network (height): 640×480's. */
+const MIN_HEIGHT = 480;
+/** Below this estimate of the uplink (bit/s) a 720p camera is sent at 480 lines; above the second, in full again. */
+const SCALE_DOWN_BPS = 700_000;
+const SCALE_UP_BPS = 1_300_000;
+const ADAPT_MS = 4000;
 export const MICROPHONE = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 
 /** What a getUserMedia error means for a device: 'denied', 'missing' or 'busy'. */
@@ -29,6 +42,8 @@ export function deviceProblem(err) {
 
 export const mediaSupported = () =>
   Boolean(window.RTCPeerConnection && navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
+/** The camera and microphone can be opened (the device check needs no more than this). */
+export const captureSupported = () => Boolean(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
 export const screenShareSupported = () => Boolean(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
 
 /**
@@ -36,12 +51,22 @@ export const screenShareSupported = () => Boolean(navigator.mediaDevices && navi
  * is 'ok', 'off' (not asked for), 'denied', 'missing' or 'busy'. Asks for both at once (one
  * permission prompt), then one by one to tell which of the two failed.
  */
+/** getUserMedia with the camera at CAMERA, or at CAMERA_FALLBACK if this camera cannot meet its minimum. */
+async function getMedia(audio, video) {
+  try {
+    return await navigator.mediaDevices.getUserMedia({ audio: audio && MICROPHONE, video: video && CAMERA });
+  } catch (err) {
+    if (!video || !err || (err.name !== 'OverconstrainedError' && err.name !== 'ConstraintNotSatisfiedError')) throw err;
+    return navigator.mediaDevices.getUserMedia({ audio: audio && MICROPHONE, video: CAMERA_FALLBACK });
+  }
+}
+
 export async function openDevices({ audio = true, video = true } = {}) {
   const result = { stream: new MediaStream(), microphone: audio ? 'missing' : 'off', camera: video ? 'missing' : 'off' };
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return result;
   if (!audio && !video) return result;
   try {
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: audio && MICROPHONE, video: video && CAMERA });
+    const stream = await getMedia(audio, video);
     result.stream = stream;
     if (audio) result.microphone = stream.getAudioTracks().length ? 'ok' : 'missing';
     if (video) result.camera = stream.getVideoTracks().length ? 'ok' : 'missing';
@@ -59,7 +84,7 @@ export async function openDevices({ audio = true, video = true } = {}) {
   for (const kind of ['audio', 'video']) {
     const key = kind === 'audio' ? 'microphone' : 'camera';
     try {
-      const s = await navigator.mediaDevices.getUserMedia(kind === 'audio' ? { audio: MICROPHONE } : { video: CAMERA });
+      const s = await getMedia(kind === 'audio', kind === 'video');
       for (const track of s.getTracks()) result.stream.addTrack(track);
       result[key] = 'ok';
     } catch (err) {
@@ -69,12 +94,18 @@ export async function openDevices({ audio = true, video = true } = {}) {
   return result;
 }
 
+/** A camera track that keeps its resolution under pressure (fewer frames, not fewer lines). */
+function withDetail(track) {
+  if (track && 'contentHint' in track) track.contentHint = 'detail';
+  return track;
+}
+
 /** The server's word for a device status ('busy' is a device we cannot use: 'missing'). */
 export const reportStatus = (status) => (status === 'busy' ? 'missing' : status);
 
 function waitForIce(pc) {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
+  return new Promise((/** @type {(value?: unknown) => void} */ resolve) => {
     const done = () => {
       clearTimeout(timer);
       pc.removeEventListener('icegatheringstatechange', check);
@@ -97,6 +128,13 @@ function waitForIce(pc) {
  * when the local tracks or switches changed, onError(err) for a failed negotiation.
  */
 export class MediaSession {
+  /**
+   * @param {any} signaling
+   * @param {{
+   *   onRemote?: (entry: {participantId: string, kind: string, track: MediaStreamTrack}) => void, onReset?: () => void,
+   *   onState?: (state: string) => void, onLocal?: () => void, onError?: (err: any) => void,
+   * }} [callbacks]
+   */
   constructor(signaling, { onRemote = () => {}, onReset = () => {}, onState = () => {}, onLocal = () => {}, onError = () => {} } = {}) {
     this.signaling = signaling;
     this.cb = { onRemote, onReset, onState, onLocal, onError };
@@ -113,6 +151,7 @@ export class MediaSession {
     this.remote = new Map(); // mid → {participantId, kind, track}
     this.queue = Promise.resolve();
     this.lastRestart = 0;
+    this.adaptTimer = null;
     this.offs = [
       signaling.on('media_offer', (offer) => this.enqueue(() => this.answer(offer))),
       signaling.on('media_failed', () => this.restart()),
@@ -126,7 +165,7 @@ export class MediaSession {
   /** Take the device check's stream (the tracks become the session's microphone and camera). */
   useStream(stream, { micOn = true, cameraOn = true } = {}) {
     this.mic = stream.getAudioTracks()[0] || null;
-    this.camera = stream.getVideoTracks()[0] || null;
+    this.camera = withDetail(stream.getVideoTracks()[0] || null);
     this.micOn = Boolean(this.mic) && micOn;
     this.cameraOn = Boolean(this.camera) && cameraOn;
     if (this.mic) this.mic.enabled = this.micOn;
@@ -202,11 +241,42 @@ export class MediaSession {
     });
     this.pc = pc;
     this.cb.onState(pc.connectionState);
+    clearInterval(this.adaptTimer);
+    this.adaptTimer = setInterval(() => this.adapt().catch(() => {}), ADAPT_MS);
     return pc;
+  }
+
+  /**
+   * 720p while the uplink carries it, 640×480 when it does not (never less: the camera track's
+   * 'detail' hint makes the encoder drop frames rather than lines). The browser's own estimate of
+   * the uplink (the nominated candidate pair's availableOutgoingBitrate) decides.
+   */
+  async adapt() {
+    const sender = this.sender('video');
+    const track = this.camera;
+    if (!this.pc || !sender || !track || sender.track !== track) return;
+    const height = (track.getSettings && track.getSettings().height) || 0;
+    if (height <= MIN_HEIGHT) return;
+    let available = null;
+    (await this.pc.getStats()).forEach((r) => {
+      if (r.type === 'candidate-pair' && r.nominated && typeof r.availableOutgoingBitrate === 'number') available = r.availableOutgoingBitrate;
+    });
+    if (available == null) return;
+    const params = sender.getParameters();
+    if (!params.encodings || !params.encodings.length) return;
+    const current = params.encodings[0].scaleResolutionDownBy || 1;
+    let want = current;
+    if (available < SCALE_DOWN_BPS) want = height / MIN_HEIGHT;
+    else if (available > SCALE_UP_BPS) want = 1;
+    if (Math.abs(want - current) < 0.01) return;
+    params.encodings[0].scaleResolutionDownBy = want;
+    await sender.setParameters(params);
   }
 
   /** Close our side of the peer connection (the server closed its side, or we leave). */
   dropPeer() {
+    clearInterval(this.adaptTimer);
+    this.adaptTimer = null;
     if (!this.pc) return;
     const pc = this.pc;
     this.pc = null;
@@ -219,7 +289,7 @@ export class MediaSession {
 
   async answer(offer) {
     if (offer.revision === 1 || !this.pc) this.newPeer(offer);
-    const pc = this.pc;
+    const pc = /** @type {RTCPeerConnection} */ (this.pc);
     for (const t of offer.tracks || []) this.mids.set(t.mid, { participantId: t.participant_id, kind: t.kind });
     this.publishMids = offer.publish || {};
     await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
@@ -235,7 +305,7 @@ export class MediaSession {
     await pc.setLocalDescription(await pc.createAnswer());
     await waitForIce(pc);
     if (pc !== this.pc) return;
-    await this.signaling.call('media_answer', { revision: offer.revision, sdp: pc.localDescription.sdp });
+    await this.signaling.call('media_answer', { revision: offer.revision, sdp: /** @type {RTCSessionDescription} */ (pc.localDescription).sdp });
   }
 
   trackFor(kind) {
@@ -281,7 +351,7 @@ export class MediaSession {
     if (on && !this.camera) {
       const got = await openDevices({ audio: false, video: true });
       if (got.camera !== 'ok') throw Object.assign(new Error('camera'), { status: got.camera });
-      this.camera = got.stream.getVideoTracks()[0];
+      this.camera = withDetail(got.stream.getVideoTracks()[0]);
       this.watchEnd(this.camera, () => this.setCamera(false));
     }
     this.cameraOn = on;

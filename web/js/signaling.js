@@ -1,3 +1,4 @@
+// @ts-check
 // The live session's signalling: the only module that knows Socket.IO (signaling/PROTOCOL.md).
 //
 // One connection to the namespace /live per page. The session cookie authenticates; staff name
@@ -12,6 +13,13 @@ const NAMESPACE = '/live';
 const ACK_TIMEOUT_MS = 10_000;
 
 export class SignalingError extends Error {
+  /**
+   * @param {string} code
+   * @param {string} [message]
+   * @param {any[]} [fields]
+   * @param {string | null} [reason]
+   * @param {any} [missing]
+   */
   constructor(code, message, fields = [], reason = null, missing = null) {
     super(message || code);
     this.name = 'SignalingError';
@@ -33,6 +41,7 @@ export class SignalingError extends Error {
  * - 'refused' {code, message}: the server refused the connection (no automatic retry).
  */
 export class Signaling {
+  /** @param {{sessionId?: string | null}} [options] */
   constructor({ sessionId = null } = {}) {
     this.listeners = new Map();
     this.connectedOnce = false;
@@ -80,7 +89,7 @@ export class Signaling {
       this.emitLocal('disconnect', { reason, willReconnect });
     });
     s.on('connect_error', (err) => {
-      const data = err && err.data;
+      const data = err && /** @type {Error & {data?: any}} */ (err).data; // the server's refusal (next(err) with data)
       if (data && data.code === 'restarting') {
         // Reached a process that is itself stopping: try again shortly.
         this.emitLocal('reconnecting', { attempt: 1 });

@@ -1,13 +1,20 @@
+// @ts-check
 // Small DOM helpers shared by the pages: element building (text only, never raw HTML),
 // form fields and their errors, toasts, copying, dialogs and the staff page header.
 
 import * as api from './api.js';
 import { ApiError } from './api.js';
-import { langSwitchButton, t, tv, onLangChange } from './i18n.js';
+import { langSwitchButton, t, tv, onLangChange, getLang, dictionaries, tzName } from './i18n.js';
+import './errors-i18n.js';
+import './code-i18n.js';
 
+/** @type {Record<string, string>} */
 const ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-/** Escape text for HTML. (The pages build DOM nodes instead; this is for the odd string.) */
+/**
+ * Escape text for HTML. (The pages build DOM nodes instead; this is for the odd string.)
+ * @param {unknown} value
+ */
 export function esc(value) {
   return String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
@@ -16,9 +23,14 @@ export function esc(value) {
  * Build an element. Strings among `children` become text nodes, so user data is never parsed
  * as HTML. Attributes: `class`, `text`, `dataset`, `style` (object), `on<event>` functions,
  * `value`/`checked` as properties, booleans as presence.
+ * The element comes back as `any`: the pages set and read what its tag has (`value`, `disabled`...).
+ * @param {string} tag
+ * @param {Record<string, any> | null} [attrs]
+ * @param {...Child} children
+ * @returns {any}
  */
 export function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
+  const el = /** @type {any} */ (document.createElement(tag));
   append(el, children);
   if (attrs) {
     for (const [k, v] of Object.entries(attrs)) {
@@ -36,6 +48,18 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+/**
+ * What may stand among an element's children: nodes, text, nothing (null, undefined, booleans), and
+ * lists of these at any depth.
+ * @typedef {Node | string | number | boolean | null | undefined | any[]} Child
+ */
+
+/**
+ * @template {Node & ParentNode} E
+ * @param {E} el
+ * @param {Child[]} children
+ * @returns {E}
+ */
 export function append(el, children) {
   for (const c of children.flat(Infinity)) {
     if (c == null || c === false || c === true) continue;
@@ -44,7 +68,13 @@ export function append(el, children) {
   return el;
 }
 
-/** Replace the children of `el`. */
+/**
+ * Replace the children of `el`.
+ * @template {Element} E
+ * @param {E} el
+ * @param {...Child} children
+ * @returns {E}
+ */
 export function replace(el, ...children) {
   el.replaceChildren();
   return append(el, children);
@@ -56,6 +86,11 @@ export const nextId = (prefix = 'f') => `${prefix}-${++uid}`;
 /**
  * A labelled form control. kind: 'input' (default), 'select', 'textarea'.
  * options for select: [{value, label}]. Returns the wrapper; the control has `name`.
+ * @param {{
+ *   label: any, name: string, kind?: string, type?: string, required?: boolean, optional?: boolean,
+ *   hint?: any, options?: {value: any, label: any}[], placeholder?: any, value?: any,
+ *   attrs?: Record<string, any>, idPrefix?: string, className?: string,
+ * }} spec
  */
 export function field({
   label,
@@ -104,38 +139,132 @@ export function field({
   );
 }
 
-/** Options for a <select> from a list of values and a translation prefix. */
+/**
+ * Options for a <select> from a list of values and a translation prefix.
+ * @param {string[] | null | undefined} values
+ * @param {string} [prefix]
+ */
 export function optionsFrom(values, prefix) {
   return (values || []).map((v) => ({ value: v, label: prefix ? tv(prefix, v) : v }));
 }
 
-/** The message to show for an error from the API (in the current language). */
+const hasKey = (/** @type {string} */ key) => key in dictionaries[getLang()] || key in dictionaries.zh;
+
+/** An error's parameters as words: lists joined, a party role named. */
+function wordsOf(params = {}) {
+  /** @type {Record<string, unknown>} */
+  const out = {};
+  for (const [k, v] of Object.entries(params || {})) {
+    if (Array.isArray(v)) out[k] = v.join(getLang() === 'en' ? ', ' : '、');
+    else if (k === 'role') out[k] = tv('partyrole', v);
+    else if (k === 'timezone') out[k] = tzName(v);
+    else out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * What is wrong with one field, in the reader's language (`field.<code>` in errors-i18n.js).
+ * A string; for a booking outside the mediator's hours, also the link to where they are changed
+ * (an array of text and a link, which `setFieldError` shows as it is).
+ * @param {{code?: string, reason?: string, params?: Record<string, unknown>} | null | undefined} f
+ */
+export function fieldMessage(f) {
+  if (!f) return '';
+  if (f.code && hasKey(`field.${f.code}`)) {
+    const text = t(`field.${f.code}`, wordsOf(f.params));
+    if (f.code === 'outside_availability') {
+      return [text, ' ', h('a', { href: '/mediator#availability', dataset: { testid: 'availability-link' } }, t('field.outside_availability.link'))];
+    }
+    return text;
+  }
+  // Never English in a Chinese page: the server's own words are for the English reader only.
+  return getLang() === 'en' && f.reason ? f.reason : t('field.invalid');
+}
+
+const textOf = (/** @type {string | any[]} */ message) => (Array.isArray(message) ? message.filter((x) => typeof x === 'string').join('').trim() : message);
+
+/**
+ * The message to show for an error from the API (in the current language).
+ * @param {any} err an ApiError, or whatever else was thrown
+ * @returns {string}
+ */
 export function errorMessage(err) {
-  if (!(err instanceof ApiError)) return t('error.generic', { message: (err && err.message) || String(err) });
+  if (!(err instanceof ApiError)) return getLang() === 'en' ? t('error.generic', { message: (err && err.message) || String(err) }) : t('error.page');
   if (err.status === 0) return t('error.network');
+  const refused = codeRefusal(err); // asked for a code too often, or no channel reaches the party
+  if (refused) return refused;
+  const d = err.details || {};
+  for (const reason of [d.need, d.reason]) {
+    if (typeof reason === 'string' && hasKey(`err.${reason}`)) {
+      const withCode = (err.fields || []).find((f) => f.code === reason);
+      return t(`err.${reason}`, wordsOf({ ...d, ...(withCode ? withCode.params : {}) }));
+    }
+  }
+  if (err.status >= 500) return t('error.server');
+  if (err.code === 'invalid_input' && err.fields.length) {
+    // One field wrong: say what; several: ask to look at the form.
+    return err.fields.length === 1 && err.fields[0].code ? textOf(fieldMessage(err.fields[0])) : t('error.invalid_input');
+  }
+  /** @type {Record<string, string>} */
   const known = {
     forbidden: 'error.forbidden',
     not_found: 'error.not_found',
     invalid_state: 'error.invalid_state',
     gone: 'error.gone',
+    conflict: 'error.conflict',
+    too_many_attempts: 'error.too_many_attempts',
+    not_authenticated: 'error.not_authenticated',
+    invalid_credentials: 'err.wrong_password',
+    too_large: 'error.too_large',
+    unsupported_media_type: 'error.unsupported_media_type',
+    malformed_json: 'error.bad_request',
+    bad_request: 'error.bad_request',
+    csrf_failed: 'error.csrf_failed',
+    internal_error: 'error.server',
   };
   if (known[err.code]) return t(known[err.code]);
   if (err.status >= 500) return t('error.server');
   if (err.status === 403) return t('error.forbidden');
   if (err.status === 404) return t('error.not_found');
-  if (err.code === 'invalid_input' && err.fields.length) return t('error.invalid_input');
-  return t('error.generic', { message: err.message || err.code });
+  if (err.status === 401) return t('error.not_authenticated');
+  if (err.status === 422 || err.status === 400) return t('error.invalid_input');
+  if (err.status === 409) return t('error.conflict');
+  if (err.status === 410) return t('error.gone');
+  if (err.status === 429) return t('error.too_many_attempts');
+  return getLang() === 'en' ? t('error.generic', { message: err.message || err.code }) : t('error.invalid_state');
 }
 
+/**
+ * Why a one-time code was not sent, in words (#18): asked too often (429, with how long to wait)
+ * or no channel reaches the party (409 no_code_channel). Null for any other error.
+ * @param {any} err
+ * @returns {string | null}
+ */
+export function codeRefusal(err) {
+  const reason = err && err.details && err.details.reason;
+  if (err.status === 409 && reason === 'no_code_channel') return t('code.no_channel');
+  if (err.status !== 429 || !['code_interval', 'codes_per_hour', 'codes_per_day'].includes(reason)) return null;
+  const wait = Math.max(1, Number(err.retryAfter) || 60);
+  const when = wait < 120 ? t('code.when.seconds', { n: wait }) : t('code.when.minutes', { n: Math.ceil(wait / 60) });
+  return t(`code.wait.${reason}`, { when });
+}
+
+/**
+ * @param {ParentNode} form
+ * @param {string} fieldName
+ * @returns {HTMLElement | null}
+ */
 function findControl(form, fieldName) {
   const names = [fieldName, String(fieldName).split(/[.[\]]/).filter(Boolean).pop()];
   for (const n of names) {
-    const el = form.querySelector(`[name="${CSS.escape(n)}"]`);
+    const el = /** @type {HTMLElement | null} */ (form.querySelector(`[name="${CSS.escape(String(n))}"]`));
     if (el) return el;
   }
   return null;
 }
 
+/** @param {HTMLElement} form */
 export function clearFormErrors(form) {
   form.querySelectorAll('.field-error').forEach((e) => e.remove());
   form.querySelectorAll('[aria-invalid]').forEach((e) => {
@@ -144,7 +273,7 @@ export function clearFormErrors(form) {
     if (ids.length) e.setAttribute('aria-describedby', ids.join(' '));
     else e.removeAttribute('aria-describedby');
   });
-  const msg = form.querySelector('.form-message');
+  const msg = /** @type {HTMLElement | null} */ (form.querySelector('.form-message'));
   if (msg) {
     msg.textContent = '';
     msg.hidden = true;
@@ -152,7 +281,12 @@ export function clearFormErrors(form) {
   }
 }
 
-/** Mark one control as invalid with a message under it. */
+/**
+ * Mark one control as invalid with a message under it.
+ * @param {HTMLElement} form
+ * @param {string} name
+ * @param {Child} reason
+ */
 export function setFieldError(form, name, reason) {
   const control = findControl(form, name);
   if (!control) return false;
@@ -161,16 +295,21 @@ export function setFieldError(form, name, reason) {
   const describedBy = (control.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
   if (!describedBy.includes(errId)) describedBy.push(errId);
   control.setAttribute('aria-describedby', describedBy.join(' '));
-  const wrapper = control.closest('.field') || control.parentElement;
+  const wrapper = /** @type {Element} */ (control.closest('.field') || control.parentElement); // a control in a form has a parent
   wrapper.append(h('p', { class: 'field-error', id: errId }, reason));
   return true;
 }
 
-/** Show a message at the top of a form (role=alert). kind: 'error' | 'success' | 'info'. */
+/**
+ * Show a message at the top of a form (role=alert). kind: 'error' | 'success' | 'info'.
+ * @param {HTMLElement} form
+ * @param {string} text
+ * @param {string} [kind]
+ */
 export function formMessage(form, text, kind = 'error') {
-  let msg = form.querySelector('.form-message');
+  let msg = /** @type {HTMLElement | null} */ (form.querySelector('.form-message'));
   if (!msg) {
-    msg = h('div', { class: 'form-message', role: 'alert' });
+    msg = /** @type {HTMLElement} */ (h('div', { class: 'form-message', role: 'alert' }));
     form.prepend(msg);
   }
   msg.className = `form-message ${kind}`;
@@ -178,22 +317,35 @@ export function formMessage(form, text, kind = 'error') {
   msg.hidden = !text;
 }
 
-/** Show an API error on a form: per-field messages from `fields`, a summary at the top. */
+/**
+ * Show an API error on a form: per-field messages from `fields`, a summary at the top.
+ * @param {HTMLElement} form
+ * @param {any} err
+ * @param {string} [summary]
+ */
 export function showFormErrors(form, err, summary) {
   clearFormErrors(form);
   const unmatched = [];
   for (const f of (err && err.fields) || []) {
-    if (!setFieldError(form, f.field, f.reason)) unmatched.push(f.reason);
+    const message = fieldMessage(f);
+    if (!setFieldError(form, f.field, message)) unmatched.push(textOf(message));
   }
   const text = [summary || errorMessage(err), ...unmatched].filter(Boolean).join(' ');
   formMessage(form, text, 'error');
-  const first = form.querySelector('[aria-invalid="true"]');
+  const first = /** @type {HTMLElement | null} */ (form.querySelector('[aria-invalid="true"]'));
   if (first) first.focus();
 }
 
-/** Disable a form's submit button while `fn` runs. */
+/**
+ * Disable a form's submit button while `fn` runs.
+ * @template T
+ * @param {HTMLElement} form
+ * @param {() => T | Promise<T>} fn
+ * @param {string} [busyLabel]
+ * @returns {Promise<T>}
+ */
 export async function whileSubmitting(form, fn, busyLabel = t('common.submitting')) {
-  const button = form.querySelector('button[type="submit"]');
+  const button = /** @type {HTMLButtonElement | null} */ (form.querySelector('button[type="submit"]'));
   const label = button ? button.textContent : '';
   if (button) {
     button.disabled = true;
@@ -213,15 +365,21 @@ export async function whileSubmitting(form, fn, busyLabel = t('common.submitting
 
 // ------------------------------------------------------------------ toasts
 
+/** @returns {HTMLElement} */
 function toastRegion() {
   let region = document.getElementById('toasts');
   if (!region) {
     region = h('div', { id: 'toasts', class: 'toasts', role: 'status', 'aria-live': 'polite' });
-    document.body.append(region);
+    document.body.append(/** @type {HTMLElement} */ (region));
   }
-  return region;
+  return /** @type {HTMLElement} */ (region);
 }
 
+/**
+ * @param {string} text
+ * @param {string} [kind]
+ * @param {number} [ms]
+ */
 export function toast(text, kind = 'success', ms = 4000) {
   const el = h('div', { class: `toast ${kind}` }, text);
   toastRegion().append(el);
@@ -230,6 +388,7 @@ export function toast(text, kind = 'success', ms = 4000) {
 
 // ------------------------------------------------------------------ copying
 
+/** @param {Node} el */
 function selectText(el) {
   if (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement) {
     el.focus();
@@ -238,7 +397,7 @@ function selectText(el) {
   }
   const range = document.createRange();
   range.selectNodeContents(el);
-  const sel = window.getSelection();
+  const sel = /** @type {Selection} */ (window.getSelection()); // null only in a frame without a view
   sel.removeAllRanges();
   sel.addRange(range);
 }
@@ -246,6 +405,8 @@ function selectText(el) {
 /**
  * Copy `text` to the clipboard. If the Clipboard API is unavailable or refused, select the
  * text in `sourceEl` so the user can copy it by hand. Resolves true when copied.
+ * @param {string} text
+ * @param {Node | null} [sourceEl]
  */
 export async function copyText(text, sourceEl) {
   try {
@@ -267,7 +428,13 @@ export async function copyText(text, sourceEl) {
   return false;
 }
 
-/** A copy button for the text of `sourceEl` (or `getText()`). */
+/**
+ * A copy button for the text of `sourceEl` (or `getText()`).
+ * @param {{
+ *   label?: string, ariaLabel?: string, getText?: () => string,
+ *   sourceEl?: HTMLElement | (() => HTMLElement | null) | null, testid?: string, className?: string,
+ * }} spec
+ */
 export function copyButton({ label = t('common.copy'), ariaLabel, getText, sourceEl, testid, className = 'secondary' }) {
   const b = h('button', { type: 'button', class: ['copy', className], 'aria-label': ariaLabel, dataset: testid ? { testid } : undefined }, label);
   b.addEventListener('click', async () => {
@@ -297,6 +464,11 @@ export function copyButton({ label = t('common.copy'), ariaLabel, getText, sourc
 /**
  * A modal confirmation (native <dialog>: focus is trapped, Esc cancels).
  * With `input`, resolves `{ok, value}` else `{ok}`.
+ * @param {{
+ *   title: any, message?: any, confirmLabel?: string, cancelLabel?: string, danger?: boolean,
+ *   input?: {name?: string, label: any},
+ * }} spec
+ * @returns {Promise<{ok: boolean, value?: string}>}
  */
 export function confirmDialog({ title, message, confirmLabel = t('common.confirm'), cancelLabel = t('common.cancel'), danger = false, input }) {
   return new Promise((resolve) => {
@@ -332,36 +504,49 @@ export function confirmDialog({ title, message, confirmLabel = t('common.confirm
 
 // ------------------------------------------------------------------ re-rendering
 
-/** Remember what the user typed in `root` so a re-render (e.g. language switch) keeps it. */
+/**
+ * Remember what the user typed in `root` so a re-render (e.g. language switch) keeps it.
+ * @param {ParentNode} root
+ * @returns {Map<string, {checked: boolean} | {value: string}>}
+ */
 export function snapshotInputs(root) {
   const snap = new Map();
-  root.querySelectorAll('input, select, textarea').forEach((el) => {
+  root.querySelectorAll('input, select, textarea').forEach((/** @type {any} */ el) => {
     if (!el.id || el.type === 'password') return;
     snap.set(el.id, el.type === 'checkbox' || el.type === 'radio' ? { checked: el.checked } : { value: el.value });
   });
   return snap;
 }
 
+/**
+ * @param {ParentNode} root
+ * @param {Map<string, {checked: boolean} | {value: string}>} snap
+ */
 export function restoreInputs(root, snap) {
   for (const [id, v] of snap) {
-    const el = root.querySelector(`#${CSS.escape(id)}`);
+    const el = /** @type {any} */ (root.querySelector(`#${CSS.escape(id)}`));
     if (!el) continue;
     if ('checked' in v) el.checked = v.checked;
     else if (el.tagName !== 'SELECT' || [...el.options].some((o) => o.value === v.value)) el.value = v.value;
   }
 }
 
-/** Run `render` on language change, keeping typed values and focus where possible. */
+/**
+ * Run `render` on language change, keeping typed values and focus where possible.
+ * @param {ParentNode} root
+ * @param {() => void} render
+ */
 export function rerenderOnLangChange(root, render) {
   onLangChange(() => {
     const snap = snapshotInputs(root);
-    const focusedId = document.activeElement && document.activeElement.id;
-    const focusedTestId = document.activeElement && document.activeElement.dataset && document.activeElement.dataset.testid;
+    const active = /** @type {HTMLElement | null} */ (document.activeElement);
+    const focusedId = active && active.id;
+    const focusedTestId = active && active.dataset && active.dataset.testid;
     render();
     restoreInputs(root, snap);
     const again =
       (focusedId && document.getElementById(focusedId)) ||
-      (focusedTestId && root.querySelector(`[data-testid="${focusedTestId}"]`));
+      (focusedTestId && /** @type {HTMLElement | null} */ (root.querySelector(`[data-testid="${focusedTestId}"]`)));
     if (again) again.focus();
   });
 }
@@ -388,13 +573,20 @@ export async function initStaffPage() {
   return me;
 }
 
-/** Where a staff user belongs after logging in. */
+/**
+ * Where a staff user belongs after logging in.
+ * @param {{role?: string} | null | undefined} user
+ */
 export function homeFor(user) {
   if (user && user.role === 'admin') return '/admin';
   return user && user.role === 'judge' ? '/court' : '/mediator';
 }
 
-/** The header shared by staff pages. */
+/**
+ * The header shared by staff pages.
+ * @param {any} user
+ * @param {{title?: string}} [options]
+ */
 export function staffHeader(user, { title } = {}) {
   const logout = h('button', { type: 'button', class: 'secondary small-btn', dataset: { testid: 'logout' } }, t('common.logout'));
   logout.addEventListener('click', async () => {
@@ -434,16 +626,26 @@ export function skipLink() {
   return h('a', { class: 'skip-link', href: '#main' }, t('app.skip'));
 }
 
-/** A section with a heading. */
+/**
+ * A section with a heading.
+ * @param {string} id
+ * @param {string} title
+ * @param {...Child} children
+ */
 export function section(id, title, ...children) {
   const hid = `${id}-title`;
   return h('section', { id, class: 'card', 'aria-labelledby': hid }, h('h2', { id: hid }, title), ...children);
 }
 
+/**
+ * @param {string} text
+ * @param {string} [kind]
+ */
 export function badge(text, kind = '') {
   return h('span', { class: ['badge', kind] }, text);
 }
 
+/** @param {string} text */
 export function emptyState(text) {
   return h('p', { class: 'empty' }, text);
 }
@@ -452,6 +654,10 @@ export function loadingState() {
   return h('p', { class: 'loading', role: 'status' }, t('common.loading'));
 }
 
+/**
+ * @param {any} err
+ * @param {() => void} [onRetry]
+ */
 export function errorState(err, onRetry) {
   return h(
     'div',
@@ -461,7 +667,10 @@ export function errorState(err, onRetry) {
   );
 }
 
-/** Parse an amount typed by a person into "12000.00", or null if empty; throws on nonsense. */
+/**
+ * Parse an amount typed by a person into "12000.00", or null if empty; throws on nonsense.
+ * @param {unknown} raw
+ */
 export function normaliseAmount(raw) {
   const s = String(raw || '').trim().replace(/[,，\s¥￥元]/g, '');
   if (!s) return null;

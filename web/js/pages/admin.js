@@ -1,7 +1,9 @@
+// @ts-check
 // /admin: organisations and staff accounts.
 
 import * as api from '../api.js';
 import { t, tv, tzOptionLabel } from '../i18n.js';
+import '../admin-i18n.js';
 import {
   h,
   replace,
@@ -24,14 +26,49 @@ import {
   errorState,
 } from '../ui.js';
 
-const app = document.getElementById('app');
+const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
 
+/**
+ * What the API answered (its JSON as it came) and how each list is loading.
+ * @typedef {{status: string, items: any[], error: any}} Loaded
+ * @type {{user: any, meta: any, orgs: Loaded, users: Loaded, address: any}}
+ */
 const state = {
   user: null,
   meta: null,
   orgs: { status: 'loading', items: [], error: null },
   users: { status: 'loading', items: [], error: null },
+  address: null,
 };
+
+/** Where parties' links lead (GET /server/address): said before the first invitation goes out. */
+function addressCard() {
+  const a = state.address;
+  if (!a) return null;
+  return h(
+    'section',
+    { class: ['card', 'address-card', a.loopback && 'warn'], 'aria-labelledby': 'address-title', dataset: { testid: 'server-address' } },
+    h('h2', { id: 'address-title' }, t('admin.address.title')),
+    h('p', null, t('admin.address.links'), ' ', h('code', { dataset: { testid: 'public-url' } }, a.public_url)),
+    a.loopback
+      ? h(
+          'p',
+          { class: 'notice warn', role: 'alert', dataset: { testid: 'address-warning' } },
+          t('admin.address.loopback'),
+          ' ',
+          h('code', null, 'MEDIATE_PUBLIC_URL=https://tiaojie.example.cn'),
+        )
+      : null,
+    h(
+      'p',
+      { class: 'muted' },
+      t('admin.address.log'),
+      ' ',
+      h('code', null, a.log_origin),
+      a.log_origin_provisional ? ` ${t('admin.address.provisional')}` : '',
+    ),
+  );
+}
 
 function metaList(name, fallback) {
   return (state.meta && state.meta[name]) || fallback;
@@ -102,6 +139,7 @@ function renderOrgs() {
         { label: t('org.kind'), value: (r) => tv('orgkind', r.kind) },
         { label: t('org.timezone'), value: (r) => r.timezone || '' },
         { label: t('org.region'), value: (r) => r.region || '' },
+        { label: t('org.court_code'), value: (r) => (r.kind === 'court' ? courtCodeForm(r) : '') },
       ],
       o.items,
       'org-table',
@@ -133,6 +171,40 @@ function renderUsers() {
   );
 }
 
+/** A court's code (法院代字), set or changed in place: its case numbers are made from it. */
+function courtCodeForm(org) {
+  const input = h('input', {
+    name: 'court_code',
+    value: org.court_code || '',
+    maxlength: 16,
+    placeholder: t('org.court_code.example'),
+    'aria-label': t('org.court_code.for', { name: org.name }),
+    dataset: { testid: 'org-court-code' },
+  });
+  const form = h(
+    'form',
+    { class: 'inline-form', novalidate: true },
+    h('div', { class: 'form-message', role: 'alert', hidden: true }),
+    input,
+    h('button', { type: 'submit', class: 'secondary small-btn' }, t('org.court_code.save')),
+    org.court_code ? null : h('p', { class: 'hint' }, t('org.court_code.missing')),
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearFormErrors(form);
+    await whileSubmitting(form, async () => {
+      try {
+        await api.updateOrganisation(org.id, { court_code: input.value.trim() || null });
+        toast(t('org.court_code.saved', { name: org.name }));
+        await loadOrgs();
+      } catch (err) {
+        showFormErrors(form, err);
+      }
+    });
+  });
+  return form;
+}
+
 function orgForm() {
   const form = h(
     'form',
@@ -141,7 +213,8 @@ function orgForm() {
     field({ label: t('org.name'), name: 'name', required: true, idPrefix: 'org', className: 'wide', attrs: { maxlength: 200, autocomplete: 'off' } }),
     field({ label: t('org.kind'), name: 'kind', kind: 'select', required: true, idPrefix: 'org', options: optionsFrom(metaList('organisation_kinds', ['committee', 'centre', 'court']), 'orgkind') }),
     field({ label: t('org.timezone'), name: 'timezone', kind: 'select', idPrefix: 'org', options: timezoneOptions(), value: defaultZone() }),
-    field({ label: t('org.region'), name: 'region', idPrefix: 'org', hint: t('org.region.hint'), attrs: { maxlength: 100, placeholder: '北京市朝阳区' } }),
+    field({ label: t('org.region'), name: 'region', idPrefix: 'org', hint: t('org.region.hint'), attrs: { maxlength: 100, placeholder: t('org.region.example') } }),
+    field({ label: t('org.court_code'), name: 'court_code', optional: true, idPrefix: 'org', hint: t('org.court_code.hint'), attrs: { maxlength: 16, placeholder: t('org.court_code.example') } }),
     h('div', { class: 'actions wide' }, h('button', { type: 'submit', class: 'primary' }, t('org.create.submit'))),
   );
   form.addEventListener('submit', async (ev) => {
@@ -150,6 +223,7 @@ function orgForm() {
     const f = form.elements;
     const body = { name: f.name.value.trim(), kind: f.kind.value, timezone: f.timezone.value };
     if (f.region.value.trim()) body.region = f.region.value.trim();
+    if (f.court_code.value.trim()) body.court_code = f.court_code.value.trim();
     if (!body.name) {
       setFieldError(form, 'name', t('error.field.required'));
       f.name.focus();
@@ -171,7 +245,7 @@ function orgForm() {
 }
 
 function refreshOrgSelect() {
-  const sel = document.getElementById('usr-organisation_id');
+  const sel = /** @type {HTMLSelectElement | null} */ (document.getElementById('usr-organisation_id'));
   if (!sel) return;
   const keep = sel.value;
   replace(sel, h('option', { value: '' }, t('common.select')), state.orgs.items.map((o) => h('option', { value: o.id }, o.name)));
@@ -256,6 +330,7 @@ function render() {
       'main',
       { id: 'main', class: 'container' },
       h('h1', null, t('admin.title')),
+      addressCard(),
       h(
         'div',
         { class: 'two-col' },
@@ -284,6 +359,13 @@ async function main() {
   if (state.user.role !== 'admin') return;
   loadOrgs();
   loadUsers();
+  api
+    .serverAddress()
+    .then((a) => {
+      state.address = a;
+      render();
+    })
+    .catch(() => {});
 }
 
 main().catch((err) => {

@@ -1,3 +1,4 @@
+// @ts-check
 // /cases/<id>: one case — details, parties, booking and managing sessions and party links,
 // the notification outbox and the case history.
 
@@ -14,6 +15,8 @@ import {
   tzName,
   tzOptionLabel,
 } from '../i18n.js';
+import '../case-i18n.js';
+import '../evidence-i18n.js';
 import { addDays, dateIn, timeIn, todayIn, localToIso, isValidTimeZone, browserTimeZone, weekdayOf } from '../time.js';
 import {
   h,
@@ -43,16 +46,25 @@ import '../live-i18n.js';
 import { AgreementPanel } from '../agreement.js';
 import { ConfirmationPanel } from '../confirmation.js';
 import { CaseFiles } from '../casefiles.js';
+import { particularsFields, readParticulars, particularsLine, missingNotice, particularsEditor, showParticularsErrors } from '../particulars.js';
+import { IdentityPanel } from '../idcheck.js';
 
 // The link to watch a recorded session (/review/<session id>) and its line in the history.
-Object.assign(dictionaries.zh, { 'session.review': '录像回放', 'history.recording_viewed': '查看录像' });
-Object.assign(dictionaries.en, { 'session.review': 'Watch the recording', 'history.recording_viewed': 'Recording watched' });
 
-const app = document.getElementById('app');
+const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
 const DURATIONS = [30, 60, 90, 120];
 
 const caseId = decodeURIComponent((location.pathname.match(/^\/cases\/([^/]+)/) || [])[1] || '');
 
+/**
+ * What the API answered (its JSON as it came), how each list is loading, and what the page remembers.
+ * @typedef {{status: string, items: any[], error: any}} Loaded
+ * @type {{
+ *   user: any, tz: string, meta: any, kase: any, loadError: any, mediators: any[], outbox: Loaded, history: Loaded,
+ *   evidence: Loaded, exported: {filename: string, manifestHash: string} | null, csrf: string | null, booked: any,
+ *   issued: Map<string, any>, rescheduling: Set<string>, recorded: Set<string>,
+ * }}
+ */
 const state = {
   user: null,
   tz: 'Asia/Shanghai',
@@ -74,9 +86,14 @@ const state = {
 const linkKey = (sid, pid) => `${sid}:${pid}`;
 
 // The agreement panel and the case files (agreement.js, casefiles.js) keep their own elements.
+/** @type {any} */
 let agreementPanel = null;
+/** @type {CaseFiles | null} */
 let caseFiles = null;
+/** @type {ConfirmationPanel | null} */
 let confirmationPanel = null; // judicial confirmation (confirmation.js), shown once the agreement is in effect
+/** @type {IdentityPanel | null} */
+let identityPanel = null; // who cannot receive codes, who is checked and bound (idcheck.js, #18)
 
 // ------------------------------------------------------------------ loading
 
@@ -137,7 +154,7 @@ async function refresh() {
     loadOutbox();
     loadHistory();
     loadEvidence();
-    caseFiles.load();
+    /** @type {CaseFiles} */ (caseFiles).load(); // made at start, with the case
     return;
   }
   renderDetails();
@@ -205,7 +222,7 @@ function showSessionError(form, err) {
     return;
   }
   if (err.fields && err.fields.length) {
-    showFormErrors(form, mapSessionFields(err), err.status === 422 ? t('error.invalid_input') : undefined);
+    showFormErrors(form, mapSessionFields(err), errorMessage(err));
     return;
   }
   showFormErrors(form, err);
@@ -293,19 +310,22 @@ function renderParties() {
                   .filter(Boolean)
                   .join(' · '),
               ),
+              particularsLine(p) ? h('p', { class: 'muted', dataset: { testid: 'party-particulars-line' } }, particularsLine(p)) : null,
+              missingNotice(p),
+              beforeCourt() ? null : particularsEditor(caseId, p, refresh),
             ),
           ),
         )
       : emptyState(t('parties.empty')),
   );
   // Keep the "represents" choices in step with the list.
-  const sel = document.getElementById('ap-represents_party_id');
+  const sel = /** @type {HTMLSelectElement | null} */ (document.getElementById('ap-represents_party_id'));
   if (sel) {
     const keep = sel.value;
     replace(sel, h('option', { value: '' }, t('party.represents.none')), parties.map((p) => h('option', { value: p.id }, t('paren', { a: p.name, b: tv('partyrole', p.role) }))));
     sel.value = keep;
   }
-  const icSel = document.getElementById('ic-party_id');
+  const icSel = /** @type {HTMLSelectElement | null} */ (document.getElementById('ic-party_id'));
   if (icSel) {
     const keep = icSel.value;
     replace(icSel, h('option', { value: '' }, t('common.select')), parties.map((p) => h('option', { value: p.id }, t('paren', { a: p.name, b: tv('partyrole', p.role) }))));
@@ -313,6 +333,10 @@ function renderParties() {
   }
   const hint = document.getElementById('book-no-parties');
   if (hint) hint.hidden = parties.length > 0;
+  // A party added: the identity panel lists them too.
+  const ids = parties.map((p) => p.id).join(' ');
+  if (identityPanel && identityPanel.partyIds !== undefined && identityPanel.partyIds !== ids) identityPanel.load();
+  if (identityPanel) identityPanel.partyIds = ids;
 }
 
 function addPartyForm() {
@@ -334,6 +358,7 @@ function addPartyForm() {
       idPrefix: 'ap',
       options: [{ value: '', label: t('party.represents.none') }, ...((state.kase && state.kase.parties) || []).map((p) => ({ value: p.id, label: t('paren', { a: p.name, b: tv('partyrole', p.role) }) }))],
     }),
+    h('details', { class: 'wide party-particulars' }, h('summary', null, t('party.particulars.title')), h('p', { class: 'hint' }, t('party.particulars.hint')), h('div', { class: 'grid-form' }, particularsFields('ap'))),
     h('div', { class: 'actions wide' }, h('button', { type: 'submit', class: 'primary' }, t('party.add.submit'))),
   );
   form.addEventListener('submit', async (ev) => {
@@ -353,6 +378,7 @@ function addPartyForm() {
     if (email) body.email = email;
     if (idNumber) body.id_number = idNumber;
     if (f.represents_party_id.value) body.represents_party_id = f.represents_party_id.value;
+    Object.assign(body, readParticulars(form));
     await whileSubmitting(form, async () => {
       try {
         const party = await api.addParty(caseId, body);
@@ -361,7 +387,7 @@ function addPartyForm() {
         await refresh();
         f.role.focus();
       } catch (err) {
-        showFormErrors(form, err);
+        showParticularsErrors(form, err);
       }
     });
   });
@@ -397,6 +423,7 @@ function bookingForm() {
     clearFormErrors(form);
     const when = readWhen(form);
     if (!when) return;
+    /** @type {Record<string, any>} */
     const body = { ...when };
     const m = form.elements.mediator_id;
     if (m && m.value) body.mediator_id = m.value;
@@ -407,7 +434,7 @@ function bookingForm() {
         const panel = document.getElementById('booked-panel');
         if (panel) {
           panel.scrollIntoView({ block: 'nearest' });
-          panel.querySelector('h3').focus();
+          panel.querySelector('h3')?.focus();
         }
       } catch (err) {
         showSessionError(form, err);
@@ -468,7 +495,7 @@ function bookedPanel() {
 function rescheduleForm(s) {
   const tz = s.timezone || state.tz;
   const start = new Date(s.starts_at);
-  const duration = s.duration_minutes || Math.round((new Date(s.ends_at) - start) / 60000);
+  const duration = s.duration_minutes || Math.round((new Date(s.ends_at).getTime() - start.getTime()) / 60000);
   const prefix = `rs-${s.id}`;
   const form = h(
     'form',
@@ -489,7 +516,7 @@ function rescheduleForm(s) {
           onclick: () => {
             state.rescheduling.delete(s.id);
             renderSessions();
-            document.querySelector(`[data-reschedule="${CSS.escape(s.id)}"]`)?.focus();
+            /** @type {HTMLElement | null} */ (document.querySelector(`[data-reschedule="${CSS.escape(s.id)}"]`))?.focus();
           },
         },
         t('common.cancel'),
@@ -548,7 +575,7 @@ async function onReissue(s, p, button) {
     }
     toast(t('link.issued', { name: p.name }));
     await refresh();
-    document.querySelector(`[data-party-row="${CSS.escape(linkKey(s.id, p.party_id))}"] [data-testid="copy-link"]`)?.focus();
+    /** @type {HTMLElement | null} */ (document.querySelector(`[data-party-row="${CSS.escape(linkKey(s.id, p.party_id))}"] [data-testid="copy-link"]`))?.focus();
   } catch (err) {
     button.disabled = false;
     toast(errorMessage(err), 'error', 7000);
@@ -687,6 +714,42 @@ function renderSessions() {
 
 // ------------------------------------------------------------------ outbox & history
 
+/**
+ * What became of a message, said plainly (#18): recorded only (pass it on yourself), handed to the
+ * SMS provider / forwarder / mail server, delivered, or failed with the reason. Never "sent" for a
+ * message that only sits in the outbox.
+ */
+function outboxState(m) {
+  let text;
+  let tone = 'muted';
+  if (m.status === 'recorded') {
+    text = t('outbox.state.recorded');
+    tone = 'warn';
+  } else if (m.status === 'delivered') {
+    text = t('outbox.state.delivered');
+    tone = 'ok';
+  } else if (m.status === 'failed') {
+    text = m.failure_reason ? t('outbox.state.failed', { reason: m.failure_reason }) : t('outbox.state.failed.unknown');
+    tone = 'warn';
+  } else if (m.status === 'sent') {
+    text = t(m.provider === 'smtp' ? 'outbox.state.sent.email' : m.provider === 'spool' ? 'outbox.state.sent.spool' : 'outbox.state.sent.sms');
+  } else {
+    text = m.attempts > 0 && m.failure_reason ? t('outbox.state.retrying', { reason: m.failure_reason }) : t('outbox.state.pending');
+  }
+  const el = badge(text, tone);
+  el.dataset.testid = 'outbox-state';
+  el.dataset.status = m.status;
+  const detail = [m.error_code, m.provider_message_id && t('outbox.provider_id', { id: m.provider_message_id })].filter(Boolean).join(' · ');
+  if (detail) el.title = detail;
+  return m.status === 'recorded' && m.failure_reason ? [el, h('span', { class: 'muted small' }, m.failure_reason)] : el;
+}
+
+function outboxTime(m) {
+  if (m.status === 'delivered' && m.delivered_at) return t('outbox.delivered', { time: fmtDateTime(m.delivered_at, state.tz) });
+  if (m.status === 'sent' && m.sent_at) return t('outbox.sent', { time: fmtDateTime(m.sent_at, state.tz) });
+  return t('outbox.created', { time: fmtDateTime(m.created_at, state.tz) });
+}
+
 function renderOutbox() {
   const host = document.getElementById('outbox-body');
   if (!host) return;
@@ -702,7 +765,9 @@ function renderOutbox() {
       'ul',
       { class: 'outbox' },
       items.map((m) => {
-        const body = h('pre', { class: 'msg-body' }, m.body || '');
+        // A one-time code is never shown to staff: the server withholds it, the page says so in words.
+        // Scrolls when long: focusable, so it can be scrolled from the keyboard (WCAG 2.1.1).
+        const body = h('pre', { class: 'msg-body', tabindex: '0' }, m.kind === 'otp' ? t('outbox.otp_hidden') : m.body || '');
         return h(
           'li',
           { class: 'msg' },
@@ -711,8 +776,8 @@ function renderOutbox() {
             { class: 'msg-head' },
             badge(tv('channel', m.channel), 'muted'),
             h('span', { class: 'msg-to' }, t('outbox.to', { to: [partyName(m.party_id), m.recipient].filter(Boolean).join(' ') })),
-            badge(tv('outboxstatus', m.status), m.status === 'sent' ? 'ok' : m.status === 'failed' ? 'warn' : 'muted'),
-            h('span', { class: 'muted small' }, m.sent_at && m.status === 'sent' ? t('outbox.sent', { time: fmtDateTime(m.sent_at, state.tz) }) : t('outbox.created', { time: fmtDateTime(m.created_at, state.tz) })),
+            outboxState(m),
+            h('span', { class: 'muted small' }, outboxTime(m)),
           ),
           m.subject ? h('p', { class: 'msg-subject' }, m.subject) : null,
           body,
@@ -724,6 +789,7 @@ function renderOutbox() {
 }
 
 const DATE_KEYS = /(^at$|_at$|^starts|^ends)/;
+const WORD_VALUE = /^[a-z][a-z_ +]*[a-z]$/;
 const SKIP_KEYS = new Set(['id', 'token', 'url', 'party_id', 'name', 'role', 'starts_at', 'ends_at', 'timezone', 'mediator', 'case_number']);
 
 /** The words for a reason mediation ended, from /meta (the code itself if /meta is not loaded). */
@@ -746,11 +812,18 @@ function describeData(e) {
   if (data.mediator && data.mediator !== e.actor_name) out.push(data.mediator);
   for (const [k, v] of Object.entries(data)) {
     if (v == null || v === '' || typeof v === 'object' || SKIP_KEYS.has(k) || k.endsWith('_id')) continue;
+    if (k === 'what') continue; // a court's read of the case, by route: the court's access log says it in words
     let text = String(v);
     if (k === 'dispute_type') text = tv('dispute', v);
-    else if (k === 'status') text = tv('status', v);
+    else if (k === 'status' || k === 'decision') text = e.kind.startsWith('confirmation') ? tv('conf.status', v) : tv('status', v);
+    else if (k === 'ground') text = tv('conf.ground', v);
     else if (k === 'reason' && e.kind === 'mediation_ended') text = endReason(v);
-    else if (k === 'duration_minutes') text = t('duration.minutes', { n: v });
+    else if (WORD_VALUE.test(text)) {
+      // A word of the server's (a method, a reason code): said in the reader's language, or not at all.
+      const key = `history.value.${text.replace(/[ +]/g, '_')}`;
+      if (!(key in dictionaries[getLang()])) continue;
+      text = t(key);
+    } else if (k === 'duration_minutes') text = t('duration.minutes', { n: v });
     else if (DATE_KEYS.test(k) && typeof v === 'string' && !Number.isNaN(Date.parse(v))) text = fmtDateTime(v, state.tz);
     out.push(text);
   }
@@ -776,7 +849,7 @@ function renderHistory() {
           null,
           h('time', { datetime: e.at }, fmtShortDateTime(e.at, state.tz)),
           h('span', { class: 'history-kind' }, tv('history', e.kind)),
-          h('span', { class: 'muted' }, [e.actor_name || tv('actor', e.actor_kind), describeData(e)].filter(Boolean).join(' · ')),
+          h('span', { class: 'muted' }, [e.actor_kind === 'system' || !e.actor_name ? tv('actor', e.actor_kind) : e.actor_name, describeData(e)].filter(Boolean).join(' · ')),
         ),
       ),
     ),
@@ -1064,7 +1137,13 @@ function render() {
         'div',
         { class: 'two-col' },
         section('details', t('case.details'), h('div', { id: 'details-body' })),
-        section('parties', t('parties.title'), h('div', { id: 'parties-body' }), beforeCourt() ? null : [h('h3', null, t('party.add.title')), addPartyForm()]),
+        section(
+          'parties',
+          t('parties.title'),
+          h('div', { id: 'parties-body' }),
+          identityPanel && identityPanel.el,
+          beforeCourt() ? null : [h('h3', null, t('party.add.title')), addPartyForm()],
+        ),
       ),
       section('sessions', t('sessions.title'), beforeCourt() ? null : [h('h3', null, t('book.title')), bookingForm()], h('div', { id: 'sessions-body', class: 'sessions-body' })),
       agreementPanel && agreementPanel.el,
@@ -1104,9 +1183,10 @@ async function main() {
     const getCase = () => state.kase;
     const onStatusChange = () => {
       refresh();
-      caseFiles.load();
-      confirmationPanel.load();
+      /** @type {CaseFiles} */ (caseFiles).load();
+      /** @type {ConfirmationPanel} */ (confirmationPanel).load();
     };
+    identityPanel = new IdentityPanel({ caseId, user: state.user, tz: state.tz, mode: 'case', level: 'h3' });
     agreementPanel = new AgreementPanel({ caseId, user: state.user, tz: state.tz, meta, getCase, onCaseChange: refresh, onStatusChange });
     confirmationPanel = new ConfirmationPanel({ caseId, tz: state.tz, meta });
     caseFiles = new CaseFiles({
@@ -1122,8 +1202,8 @@ async function main() {
   rerenderOnLangChange(app, render);
   if (!state.loadError) {
     agreementPanel.load();
-    confirmationPanel.load();
-    caseFiles.load();
+    /** @type {ConfirmationPanel} */ (confirmationPanel).load();
+    /** @type {CaseFiles} */ (caseFiles).load();
     loadOutbox();
     loadHistory();
     loadEvidence();

@@ -1,3 +1,4 @@
+// @ts-check
 // /court and /court/applications/<id>: the court's side of judicial confirmation
 // (server/http/CONFIRMATION_API.md, "Judges"). The inbox lists the applications submitted to the
 // judge's court (case number, committee, parties, status, submitted, judge) with a status filter.
@@ -9,14 +10,15 @@
 // case first) behind a dialog that repeats the decision; then the ruling to download.
 
 import * as api from '../api.js';
-import { ApiError } from '../api.js';
 import { t, tv, getLang, fmtDateTime, fmtShortDateTime } from '../i18n.js';
 import '../agreement-i18n.js';
 import '../confirmation-i18n.js';
+import '../evidence-i18n.js';
 import { isValidTimeZone, browserTimeZone, addDays, todayIn, localToIso } from '../time.js';
-import { staffKeyName, reasonOf, signerList, agreementText } from '../agreement.js';
+import { signerList, agreementText } from '../agreement.js';
 import { DECIDED, groundName, rejectionGroundName, statusBadge, statusSteps, applicantList, decisionBox, rulingUrl } from '../confirmation.js';
-import { getOrCreateDeviceKey, signWithDeviceKey, signWithPasskey, b64Decode } from '../keys.js';
+import { reasonOf } from '../signing/message.js';
+import { StaffSigner } from '../signing/staff-key.js';
 import { fmtBytes } from '../casefiles.js';
 import {
   h,
@@ -26,6 +28,7 @@ import {
   loadingState,
   errorState,
   errorMessage,
+  fieldMessage,
   toast,
   confirmDialog,
   clearFormErrors,
@@ -39,9 +42,9 @@ import {
   section,
 } from '../ui.js';
 
-const app = document.getElementById('app');
+const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
 const appId = decodeURIComponent((location.pathname.match(/^\/court\/applications\/([^/]+)/) || [])[1] || '');
-// Applications a judge can decide: accepted first (server/domain/confirmation.py DECIDABLE).
+// Applications a judge can decide: accepted first (server/domain/confirmation/decision.py DECIDABLE).
 const DECIDABLE = ['accepted', 'under_review', 'hearing_scheduled'];
 const FILTERS = ['all', 'open', 'received', 'accepted', 'under_review', 'hearing_scheduled', 'confirmed', 'rejected'];
 const NOTE_MAX = 5000;
@@ -63,11 +66,9 @@ const state = {
   recordings: loading(),
   log: loading(),
   judges: [], // the judges of the court (GET /court/judges), to assign to
-  keys: null, // the judge's registered keys, once loaded
-  keyChoice: null,
-  decision: { choice: null, grounds: new Set(), reasons: '' },
-  signBusy: false,
-  signMessage: null, // {kind, text}
+  decision: { choice: null, grounds: new Set(), reasons: '', clerk: '' },
+  // The judge's keys and signature (signing/staff-key.js).
+  signer: new StaffSigner({ userId: () => state.user.id, onChange: () => renderDecision() }),
   handleMessage: null, // {kind, text}
 };
 
@@ -100,7 +101,7 @@ function fill(id, ...children) {
 
 function filterParam() {
   const f = new URLSearchParams(location.search).get('status');
-  return FILTERS.includes(f) ? f : 'all';
+  return f && FILTERS.includes(f) ? f : 'all';
 }
 
 function partiesOf(a) {
@@ -293,6 +294,7 @@ function renderSummary() {
       'dl',
       { class: 'details' },
       row(t('court.case_number'), v.case_number, 'court-case-number'),
+      row(t('court.court_case_number'), v.court_case_number || t('court.court_case_number.none'), 'court-court-case-number'),
       row(t('court.col.org'), v.organisation, 'court-org'),
       row(t('conf.court'), v.court && v.court.name),
       row(t('conf.ground'), groundName(v.ground, state.meta), 'court-ground'),
@@ -304,13 +306,31 @@ function renderSummary() {
   );
 }
 
+/**
+ * The Chinese report with its identifiers set as code: a file in the bundle (manifest.json), a key
+ * or the log's name, an option of `mediate verify`. They are what the judge compares or types, not
+ * words to translate; a Chinese report has no Latin letters otherwise (server/evidence/verify/report.py).
+ */
+function withCode(text) {
+  if (lang() === 'en') return text;
+  const out = [];
+  let last = 0;
+  for (const m of String(text).matchAll(/(?:--)?[A-Za-z][A-Za-z0-9_.:/+=@-]*/g)) {
+    if (m.index > last) out.push(text.slice(last, m.index));
+    out.push(h('code', null, m[0]));
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) out.push(text.slice(last));
+  return out;
+}
+
 function renderVerification() {
   const v = state.view.data;
   if (!v) return;
   const ver = v.verification;
   if (!ver) return fill('verify-body', emptyState(t('court.verify.none')));
   const report = lang() === 'en' ? ver.report_en || ver.report_zh : ver.report_zh || ver.report_en;
-  // The report (server/evidence/verify.py render): the verdict and the bundle first, then numbered
+  // The report (server/evidence/verify/report.py render): the verdict and the bundle first, then numbered
   // sections separated by blank lines, each under its title. The verdict stays in view; the
   // sections fold (open when something is wrong).
   const [head, ...blocks] = String(report || '').trim().split(/\n\s*\n/);
@@ -324,15 +344,15 @@ function renderVerification() {
       h(
         'div',
         { class: 'court-verify-report', dataset: { testid: 'court-verify-report' } },
-        h('p', { class: 'court-verify-verdict' }, verdict || ''),
-        headRest.length ? h('p', { class: 'muted small' }, headRest.join('\n')) : null,
+        h('p', { class: 'court-verify-verdict' }, withCode(verdict || '')),
+        headRest.length ? h('p', { class: 'muted small' }, withCode(headRest.join('\n'))) : null,
         blocks.map((block) => {
           const [title, ...body] = block.split('\n');
           return h(
             'details',
             { class: 'agr-preview court-verify-section', open: !ver.ok },
-            h('summary', null, title),
-            h('div', { class: 'court-verify-body' }, body.join('\n')),
+            h('summary', null, withCode(title)),
+            h('div', { class: 'court-verify-body' }, withCode(body.join('\n'))),
           );
         }),
       ),
@@ -635,7 +655,7 @@ function hearingBox(v) {
         renderApplicationParts();
         loadLog();
         loadInto('recordings', () => api.caseRecordings(v.case_id), renderRecordings);
-        document.querySelector('[data-testid="court-handle-message"]')?.focus();
+        /** @type {HTMLElement | null} */ (document.querySelector('[data-testid="court-handle-message"]'))?.focus();
       } catch (err) {
         clearFormErrors(form);
         for (const x of err.fields || []) setFieldError(form, x.field === 'starts_at' ? 'date' : x.field, x.reason);
@@ -661,10 +681,10 @@ async function act(call, done) {
     renderApplicationParts();
     loadLog();
   } catch (err) {
-    state.handleMessage = { kind: 'error', text: errorMessage(err) };
+    state.handleMessage = { kind: 'error', text: reasonOf(err) === 'no_court_code' ? t('court.error.no_court_code') : errorMessage(err) };
     renderHandling();
   }
-  document.querySelector('[data-testid="court-handle-message"]')?.focus();
+  /** @type {HTMLElement | null} */ (document.querySelector('[data-testid="court-handle-message"]'))?.focus();
 }
 
 // ------------------------------------------------------------------ notes (court only)
@@ -712,7 +732,7 @@ function renderNotes() {
         document.getElementById('court-note')?.focus();
       } catch (err) {
         clearFormErrors(form);
-        for (const f of err.fields || []) setFieldError(form, f.field, f.reason);
+        for (const f of err.fields || []) setFieldError(form, f.field, fieldMessage(f));
         formMessage(form, errorMessage(err));
       }
     });
@@ -763,11 +783,11 @@ function logCell(column, ...children) {
   return h('td', { dataset: { label: t(`court.log.${column}`) } }, h('span', { class: 'court-cell' }, children));
 }
 
-/** In words; a route or kind this page has no words for is shown as it is. */
+/** In words; a route or kind this page has no words for is "other" (never the route itself). */
 function logWhat(what) {
   if (!what) return t('court.log.kind.other');
   const code = LOG_WHAT[what];
-  return code ? t(`court.log.kind.${code}`) : what;
+  return code ? t(`court.log.kind.${code}`) : t('court.log.kind.other');
 }
 
 function renderLog() {
@@ -807,28 +827,6 @@ function renderLog() {
 
 // ------------------------------------------------------------------ the decision
 
-async function loadKeys() {
-  try {
-    const data = await api.myKeys();
-    state.keys = (data && data.items) || [];
-    if (!state.keys.some((k) => k.key_id === state.keyChoice)) state.keyChoice = state.keys.length ? state.keys[state.keys.length - 1].key_id : null;
-  } catch (err) {
-    state.keys = [];
-    state.signMessage = { kind: 'error', text: errorMessage(err) };
-  }
-  renderDecision();
-}
-
-function keyLabel(k) {
-  return [
-    k.alg === 'webauthn' ? t('agr.key.passkey') : t('agr.key.device'),
-    k.registered_at ? t('agr.key.registered', { time: fmtShortDateTime(k.registered_at, state.tz) }) : null,
-    `${k.key_id.slice(0, 8)}…`,
-  ]
-    .filter(Boolean)
-    .join(' · ');
-}
-
 function renderDecision() {
   const v = state.view.data;
   if (!v) return;
@@ -838,9 +836,10 @@ function renderDecision() {
   }
   if (v.status === 'awaiting_cosign') return fill('decision-body', emptyState(t('court.decision.not_yet')));
   if (!DECIDABLE.includes(v.status)) return fill('decision-body', h('p', { class: 'notice', dataset: { testid: 'court-accept-first' } }, t('court.decision.accept_first')));
-  if (state.keys === null) {
+  const signer = state.signer;
+  if (signer.keys === null) {
     fill('decision-body', loadingState());
-    loadKeys();
+    signer.load();
     return;
   }
   const d = state.decision;
@@ -858,38 +857,11 @@ function renderDecision() {
         onchange: () => {
           d.choice = value;
           renderDecision();
-          document.querySelector(`[data-testid="court-decide-${value}"]`)?.focus();
+          /** @type {HTMLElement | null} */ (document.querySelector(`[data-testid="court-decide-${value}"]`))?.focus();
         },
       }),
       h('span', null, h('strong', null, label), h('span', { class: 'hint' }, hint)),
     );
-  const keyChoices = state.keys.length
-    ? h(
-        'fieldset',
-        { class: 'agr-keys' },
-        h('legend', null, t('agr.key.choose')),
-        state.keys.map((k) =>
-          h(
-            'label',
-            { class: 'agr-key' },
-            h('input', {
-              type: 'radio',
-              name: 'key',
-              value: k.key_id,
-              checked: k.key_id === state.keyChoice,
-              dataset: { testid: 'court-key' },
-              onchange: () => {
-                state.keyChoice = k.key_id;
-              },
-            }),
-            h('span', null, keyLabel(k)),
-          ),
-        ),
-      )
-    : h('p', { dataset: { testid: 'court-no-key' } }, t('court.key.none'));
-  const msg = state.signMessage
-    ? h('p', { class: ['key-message', `key-message-${state.signMessage.kind}`], role: state.signMessage.kind === 'error' ? 'alert' : 'status', tabindex: '-1', dataset: { testid: 'court-sign-message' } }, state.signMessage.text)
-    : null;
   const reasons = h('textarea', {
     id: 'court-reasons',
     name: 'reasons',
@@ -902,6 +874,11 @@ function renderDecision() {
   reasons.value = d.reasons;
   reasons.addEventListener('input', () => {
     d.reasons = reasons.value;
+  });
+  const clerk = h('input', { id: 'court-clerk', name: 'clerk', maxlength: 100, autocomplete: 'off', 'aria-describedby': 'court-clerk-hint', dataset: { testid: 'court-clerk' } });
+  clerk.value = d.clerk || '';
+  clerk.addEventListener('input', () => {
+    d.clerk = clerk.value;
   });
   const form = h(
     'form',
@@ -947,15 +924,16 @@ function renderDecision() {
       reasons,
       h('p', { class: 'hint', id: 'court-reasons-hint' }, d.choice === 'rejected' ? t('court.reasons.hint.rejected') : t('court.reasons.hint')),
     ),
+    h('div', { class: 'field' }, h('label', { for: 'court-clerk' }, t('court.clerk'), h('span', { class: 'optional' }, ` ${t('common.optional')}`)), clerk, h('p', { class: 'hint', id: 'court-clerk-hint' }, t('court.clerk.hint'))),
     h('h3', null, t('court.sign.title')),
     h('p', { class: 'muted' }, t('court.sign.intro')),
-    keyChoices,
-    msg,
+    signer.choices({ name: 'key', testid: 'court-key', none: h('p', { dataset: { testid: 'court-no-key' } }, t('court.key.none')), tz: state.tz }),
+    signer.messageLine({ testid: 'court-sign-message', focusable: true }),
     h(
       'div',
       { class: 'actions' },
-      h('button', { type: 'submit', class: 'primary', disabled: state.signBusy, dataset: { testid: 'court-sign' } }, state.signBusy ? t('agr.sign.busy') : t('court.sign')),
-      h('button', { type: 'button', class: 'secondary', disabled: state.signBusy, onclick: () => registerDeviceKey(), dataset: { testid: 'court-key-register' } }, t('agr.key.register')),
+      h('button', { type: 'submit', class: 'primary', disabled: signer.busy, dataset: { testid: 'court-sign' } }, signer.busy ? t('agr.sign.busy') : t('court.sign')),
+      h('button', { type: 'button', class: 'secondary', disabled: signer.busy, onclick: () => registerDeviceKey(), dataset: { testid: 'court-key-register' } }, t('agr.key.register')),
     ),
     h('p', { class: 'hint' }, t('agr.key.register.hint')),
   );
@@ -968,36 +946,9 @@ function renderDecision() {
 
 /** Make a device key in this browser and register it on the account (as the mediator's panel does). */
 async function registerDeviceKey() {
-  state.signBusy = true;
-  state.signMessage = null;
-  renderDecision();
-  try {
-    const info = await getOrCreateDeviceKey(staffKeyName(state.user.id));
-    try {
-      await api.registerStaffDeviceKey(info.spkiB64);
-    } catch (err) {
-      if (err.status !== 409) throw err; // registered already: fine
-    }
-    state.keyChoice = info.keyId;
-    state.signMessage = { kind: 'info', text: t('agr.key.registered.done') };
-  } catch (err) {
-    state.signMessage = { kind: 'error', text: err instanceof ApiError ? errorMessage(err) : t('key.unsupported') };
-  }
-  state.signBusy = false;
-  state.keys = null;
-  await loadKeys();
-  document.querySelector('[data-testid="court-sign"]')?.focus();
+  await state.signer.register();
+  /** @type {HTMLElement | null} */ (document.querySelector('[data-testid="court-sign"]'))?.focus();
 }
-
-/** Sign a prepared staff statement with the chosen key: `{signature}` or `{credential}`. */
-async function signPrepared(prepared, key) {
-  if (key.alg === 'webauthn' || prepared.options) return { credential: await signWithPasskey(prepared.options) };
-  const name = staffKeyName(state.user.id);
-  const own = await getOrCreateDeviceKey(name);
-  if (own.keyId !== key.key_id) throw new Error('elsewhere');
-  return { signature: await signWithDeviceKey(name, b64Decode(prepared.statement)) };
-}
-
 async function decide(form) {
   const v = state.view.data;
   const d = state.decision;
@@ -1019,7 +970,7 @@ async function decide(form) {
   }
   // A ruling gives its reasons, whichever way it goes.
   if (d.choice && !reasons) bad = setFieldError(form, 'reasons', d.choice === 'rejected' ? t('court.reasons.required.rejected') : t('court.reasons.required')) || bad;
-  const key = (state.keys || []).find((k) => k.key_id === state.keyChoice);
+  const key = state.signer.chosen();
   if (!bad && !key) {
     formMessage(form, t('court.key.required'));
     form.querySelector('[data-testid="court-key-register"]')?.focus();
@@ -1042,34 +993,17 @@ async function decide(form) {
     danger: d.choice === 'rejected',
   });
   if (!ok.ok) return;
-  state.signBusy = true;
-  state.signMessage = null;
-  renderDecision();
-  try {
-    // Bring the key into this case first (once): a key_bound record signed by the key.
-    let binding = null;
-    try {
-      binding = await api.prepareStaffKeyBinding(v.case_id, key.key_id);
-    } catch (err) {
-      if (err.status !== 409) throw err; // bound already
-    }
-    if (binding) await api.completeStaffSignature(binding.challenge, await signPrepared(binding, key));
-    const body = { decision: d.choice, grounds: d.choice === 'rejected' ? grounds : [], reasons, key_id: key.key_id };
-    const prepared = await api.prepareDecision(appId, body);
-    await api.completeStaffSignature(prepared.challenge, await signPrepared(prepared, key));
-    toast(d.choice === 'confirmed' ? t('court.decided.confirmed') : t('court.decided.rejected'));
-    state.signMessage = null;
-  } catch (err) {
-    let text;
-    if (err instanceof ApiError) text = reasonOf(err) === 'decided' ? t('court.decision.already') : errorMessage(err);
-    else if (err && err.message === 'elsewhere') text = t('agr.key.elsewhere');
-    else if (err && err.name === 'NotAllowedError') text = t('key.passkey.failed');
-    else text = t('key.unsupported');
-    state.signMessage = { kind: 'error', text };
-  }
-  state.signBusy = false;
+  const body = { decision: d.choice, grounds: d.choice === 'rejected' ? grounds : [], reasons, key_id: key.key_id };
+  if ((d.clerk || '').trim()) body.clerk = d.clerk.trim();
+  const done = await state.signer.sign({
+    caseId: v.case_id,
+    key,
+    prepare: () => api.prepareDecision(appId, body),
+    apiText: (err) => (reasonOf(err) === 'decided' ? t('court.decision.already') : errorMessage(err)),
+  });
+  if (done) toast(d.choice === 'confirmed' ? t('court.decided.confirmed') : t('court.decided.rejected'));
   await refreshApplication();
-  (document.querySelector('[data-testid="conf-decision"] h3') || document.querySelector('[data-testid="court-sign-message"]'))?.focus();
+  /** @type {HTMLElement | null} */ (document.querySelector('[data-testid="conf-decision"] h3') || document.querySelector('[data-testid="court-sign-message"]'))?.focus();
 }
 
 // ------------------------------------------------------------------ page

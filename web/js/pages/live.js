@@ -1,27 +1,38 @@
+// @ts-check
 // /live/<session id>: the mediator hosts a live video session — the waiting room (admit, hold,
 // remove, with each person's device check and connection quality), everyone's video, per-person
 // mute and stop-video, private talk (caucus, 背对背调解), recording with everyone's consent
-// (start, stop, who has consented, why a start was refused or a recording stopped), chat, lock and end.
+// (start, stop, who has consented, why a start was refused or a recording stopped), chat, lock and end,
+// and each party's identity: who cannot receive codes, the check of their ID card on video (idcheck.js).
 
 import * as api from '../api.js';
+import { IdentityPanel } from '../idcheck.js';
 import { t, tv, fmtDateTime, fmtTime } from '../i18n.js';
 import '../live-i18n.js';
 import { recordingActive, recordingIndicator } from '../recording.js';
-import { RoomUI, consentBadge, patch, roleLabel } from '../room.js';
+import { RoomUI, consentBadge, patch, roleLabel, signalingErrorMessage } from '../room.js';
 import { MediaSession, openDevices } from '../rtc.js';
 import { Signaling } from '../signaling.js';
 import { h, replace, toast, confirmDialog, initStaffPage, staffHeader, skipLink, errorState, rerenderOnLangChange } from '../ui.js';
 
-const app = document.getElementById('app');
+const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
 const sessionId = decodeURIComponent((location.pathname.match(/^\/live\/([^/]+)/) || [])[1] || '');
 
+/**
+ * @type {{
+ *   user: any, tz: string, session: any, view: any, phase: string, refusal: any, revoked: string | null | undefined,
+ *   pick: Set<string>, busy: Set<string>, recMissing: {names?: any, message?: any} | null, recStopped: any,
+ *   caucusMemory?: string | null, quality?: Record<string, any>,
+ * }}
+ */
 const state = {
   user: null,
   tz: 'Asia/Shanghai',
   session: null,
   view: null,
-  phase: 'room', // room | ended | replaced | refused | left
+  phase: 'room', // room | ended | replaced | refused | revoked | left
   refusal: null,
+  revoked: null, // why the server ended the page: link_revoked, logged_out, account_disabled, session_cancelled …
   pick: new Set(), // participants chosen for a private talk
   busy: new Set(),
   recMissing: null, // record_start refused: {names} or {message}
@@ -31,6 +42,7 @@ const state = {
 let signaling = null;
 let media = null;
 let room = null;
+let identity = null; // the parties' identity checks (idcheck.js)
 const panels = {};
 
 // ------------------------------------------------------------------ helpers
@@ -55,13 +67,19 @@ async function act(key, work, done) {
     await work();
     if (done) toast(done);
   } catch (err) {
-    toast(t('live.error', { message: err.message || err.code }), 'error', 6000);
+    toast(signalingErrorMessage(err), 'error', 6000);
   } finally {
     state.busy.delete(key);
     renderPanels();
   }
 }
 
+/**
+ * @param {string} label
+ * @param {string} key
+ * @param {() => any} work
+ * @param {{kind?: string, testid?: string, done?: string, disabled?: boolean}} [options]
+ */
 function actionButton(label, key, work, { kind = 'secondary', testid, done, disabled = false } = {}) {
   return h(
     'button',
@@ -180,7 +198,7 @@ function stoppedBanner() {
   let text;
   if (s.reason === 'consent_withdrawn') text = s.by ? t('host.rec.withdrawn', { name: s.by }) : t('host.rec.withdrawn.someone');
   else if (s.reason === 'disk_full' || s.reason === 'write_error') text = t(`host.rec.failed.${s.reason}`);
-  else text = s.message || t('host.rec.failed.other');
+  else text = t('host.rec.failed.other');
   return [
     h(
       'div',
@@ -360,6 +378,7 @@ function renderPanels() {
   patch(panels.room, roomPanel());
   patch(panels.waiting, waitingPanel());
   patch(panels.caucus, caucusPanel());
+  if (identity) identity.setPresent(others().filter((p) => p.state === 'admitted' && p.role !== 'mediator').map((p) => p.id));
   room.renderPeople();
 }
 
@@ -409,8 +428,9 @@ function finish(phase) {
   state.phase = phase;
   if (media) media.close();
   if (signaling) signaling.close();
+  if (identity) identity.destroy();
   render();
-  app.querySelector('h1[tabindex="-1"]')?.focus();
+  /** @type {HTMLElement | null} */ (app.querySelector('h1[tabindex="-1"]'))?.focus();
 }
 
 async function openMedia() {
@@ -439,6 +459,7 @@ function connect() {
   panels.room = h('section', { class: 'live-panel host-panel', 'aria-labelledby': 'room-panel-title', dataset: { testid: 'room-panel' } });
   panels.waiting = h('section', { class: 'live-panel host-panel waiting-panel', 'aria-labelledby': 'waiting-panel-title', dataset: { testid: 'waiting-panel' } });
   panels.caucus = h('section', { class: 'live-panel host-panel', 'aria-labelledby': 'caucus-panel-title', dataset: { testid: 'caucus-panel' } });
+  identity = new IdentityPanel({ caseId: state.session.case_id, user: state.user, tz: state.tz, mode: 'live', classes: ['live-panel', 'host-panel'] });
   room = new RoomUI({
     signaling,
     media,
@@ -446,7 +467,7 @@ function connect() {
     selfName: state.user.display_name || state.user.username,
     personActions,
     peopleFilter: (p, v) => p.id === v.self.id || p.state === 'admitted' || p.state === 'reconnecting',
-    sidePanels: [panels.room, panels.recording, panels.waiting, panels.caucus],
+    sidePanels: [panels.room, panels.recording, panels.waiting, identity.el, panels.caucus],
     banners: stoppedBanner,
     onLeave: leave,
   });
@@ -484,6 +505,11 @@ function connect() {
   });
   signaling.on('ended', () => finish('ended'));
   signaling.on('replaced', () => finish('replaced'));
+  // Logged out (here or in another tab), account disabled, session cancelled: the server ends this page (PROTOCOL.md).
+  signaling.on('revoked', (/** @type {{reason?: string}} */ { reason } = {}) => {
+    state.revoked = reason;
+    finish('revoked');
+  });
   signaling.connect();
 }
 
@@ -504,18 +530,26 @@ function headerLine() {
 
 function endView() {
   const key = state.phase;
-  let text = t(`${key}.text`);
+  const strings = key === 'revoked' ? revokedStrings(state.revoked) : key;
+  let text = t(`${strings}.text`);
   if (key === 'refused') {
     const code = state.refusal;
     text = ['not_authenticated', 'forbidden', 'gone', 'not_found', 'network_error'].includes(code) ? t(`refused.${code}`) : t('refused.other');
   }
+  const login = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
   return h(
     'section',
     { class: ['card', 'end-card', `end-${key}`], dataset: { testid: `live-${key}` } },
-    h('h2', null, t(`${key}.title`)),
+    h('h2', null, t(`${strings}.title`)),
     h('p', { role: 'alert' }, text),
     key === 'left' || key === 'replaced' ? h('button', { type: 'button', class: 'primary', onclick: () => location.reload() }, key === 'replaced' ? t('replaced.here') : t('live.rejoin')) : null,
+    key === 'revoked' && state.revoked === 'logged_out' ? h('a', { class: 'button primary', href: login }, t('revoked.login')) : null,
   );
+}
+
+/** The strings that say why the server ended this page (`revoked.<reason>`), or a general one for a reason this page does not know. */
+function revokedStrings(reason) {
+  return ['link_revoked', 'link_reissued', 'logged_out', 'account_disabled', 'session_cancelled'].includes(reason) ? `revoked.${reason}` : 'revoked.other';
 }
 
 function render() {
@@ -524,7 +558,7 @@ function render() {
   if (state.phase === 'room' && room && main && main.contains(room.el)) {
     // Keep the room's elements (videos must not restart): redraw the header and panels only.
     app.querySelector('.site-header')?.replaceWith(staffHeader(state.user));
-    replace(main.querySelector('.live-head'), headerLine());
+    replace(/** @type {Element} */ (main.querySelector('.live-head')), headerLine());
     renderPanels();
     return;
   }

@@ -1,7 +1,9 @@
+// @ts-check
 // /login: staff sign-in.
 
 import * as api from '../api.js';
 import { langSwitchButton, t, fmtWait } from '../i18n.js';
+import '../login-i18n.js';
 import {
   h,
   replace,
@@ -14,17 +16,28 @@ import {
   skipLink,
 } from '../ui.js';
 
-const app = document.getElementById('app');
+const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
 let lastError = null; // remembered so a language switch re-words the message
 let current = null; // /auth/me answer if already logged in
 
-/** Only same-site paths are followed after login. */
-function safeNext() {
-  const next = new URLSearchParams(location.search).get('next');
-  if (next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') && !next.startsWith('/login')) {
-    return next;
+/**
+ * Where to go after login: `next` only when it is a page of this site. It is resolved the way
+ * the browser will resolve it when we navigate (WHATWG URL: tabs and newlines removed, "\\" read
+ * as "/", "//host" another host), and kept only if it stays on this origin (#19: "/%09/evil.example"
+ * passed a prefix check and then led elsewhere). A path that itself starts with "//" is refused
+ * ("/.//evil.example" resolves to the path "//evil.example", which reads as another host if
+ * ever used alone), and the answer is the whole resolved URL, never the path alone.
+ */
+function safeNext(next = new URLSearchParams(location.search).get('next')) {
+  if (!next) return null;
+  let url;
+  try {
+    url = new URL(next, location.origin);
+  } catch {
+    return null;
   }
-  return null;
+  if (url.origin !== location.origin || url.pathname === '/login' || url.pathname.startsWith('//')) return null;
+  return url.href;
 }
 
 function messageFor(err) {
@@ -139,7 +152,7 @@ async function main() {
   }
   render();
   rerenderOnLangChange(app, render);
-  if (!current) document.getElementById('login-username').focus();
+  if (!current) document.getElementById('login-username')?.focus();
 }
 
 main();

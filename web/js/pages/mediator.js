@@ -1,3 +1,4 @@
+// @ts-check
 // /mediator: the mediator's dashboard — schedule (day/week), cases, new case, availability.
 
 import * as api from '../api.js';
@@ -13,6 +14,8 @@ import {
   tzOptionLabel,
   weekdayName,
 } from '../i18n.js';
+import '../mediator-i18n.js';
+import '../case-i18n.js';
 import { addDays, startOfWeek, todayIn, zonedToUtc, dateIn, minutesOfDay, isValidTimeZone, browserTimeZone } from '../time.js';
 import {
   h,
@@ -38,14 +41,23 @@ import {
   normaliseAmount,
 } from '../ui.js';
 
-const app = document.getElementById('app');
+const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
 
+/**
+ * What the API answered (its JSON as it came), how each part is loading, and what the page shows.
+ * @type {{
+ *   user: any, tz: string, meta: any, view: 'day' | 'week' | null, anchor: string,
+ *   sessions: {status: string, items: any[], error: any, key: string},
+ *   cases: {status: string, items: any[], error: any, upcoming?: Map<string, any> | null},
+ *   avail: {status: string, data: any, error: any},
+ * }}
+ */
 const state = {
   user: null,
   tz: 'Asia/Shanghai',
   meta: null,
   view: null, // 'day' | 'week'
-  anchor: null, // "YYYY-MM-DD" in the user's zone
+  anchor: '', // "YYYY-MM-DD" in the user's zone (today, set by main() before the first render)
   sessions: { status: 'loading', items: [], error: null, key: '' },
   cases: { status: 'loading', items: [], error: null },
   avail: { status: 'loading', data: null, error: null },
@@ -91,6 +103,10 @@ function partyNames(s) {
   return (s.parties || []).map((p) => p.name).join('、');
 }
 
+/**
+ * @param {any} s
+ * @param {{compact?: boolean, style?: Record<string, string>}} [options]
+ */
 function sessionLink(s, { compact = false, style } = {}) {
   const cancelled = s.status === 'cancelled';
   const time = fmtTimeRange(s.starts_at, s.ends_at, state.tz);
@@ -123,7 +139,7 @@ function weekView() {
   let last = 18 * 60;
   for (const s of state.sessions.items) {
     const a = minutesOfDay(new Date(s.starts_at), state.tz);
-    const b = a + (new Date(s.ends_at) - new Date(s.starts_at)) / 60000;
+    const b = a + (new Date(s.ends_at).getTime() - new Date(s.starts_at).getTime()) / 60000;
     first = Math.min(first, Math.floor(a / 60) * 60);
     last = Math.max(last, Math.min(24 * 60, Math.ceil(b / 60) * 60));
   }
@@ -151,7 +167,7 @@ function weekView() {
           items.length
             ? items.map((s) => {
                 const a = minutesOfDay(new Date(s.starts_at), state.tz);
-                const dur = (new Date(s.ends_at) - new Date(s.starts_at)) / 60000;
+                const dur = (new Date(s.ends_at).getTime() - new Date(s.starts_at).getTime()) / 60000;
                 return sessionLink(s, {
                   compact: true,
                   style: {
@@ -450,7 +466,7 @@ function windowRow(w, index) {
           const weekly = readWeekly(form).filter((_, i) => i !== indexOf(form, row));
           state.avail.data = { ...state.avail.data, weekly, timezone: form.elements.timezone.value };
           renderAvailability();
-          const add = document.querySelector(`[data-add-weekday="${w.weekday}"]`);
+          const add = /** @type {HTMLElement | null} */ (document.querySelector(`[data-add-weekday="${w.weekday}"]`));
           if (add) add.focus();
         },
       },
@@ -682,6 +698,8 @@ function renderAvailability() {
 
 // ------------------------------------------------------------------ page
 
+let scrolledToAvailability = false; // once, on arriving at /mediator#availability
+
 function render() {
   document.title = `${t(state.user.role === 'judge' ? 'med.judge.title' : 'med.title')} · ${t('app.name')}`;
   if (state.user.role === 'judge') {
@@ -700,7 +718,8 @@ function render() {
     );
     return;
   }
-  const availOpen = document.getElementById('availability-details')?.open ?? false;
+  // /mediator#availability (linked from a booking refused as outside the hours) opens it.
+  const availOpen = /** @type {HTMLDetailsElement | null} */ (document.getElementById('availability-details'))?.open ?? location.hash === '#availability';
   replace(
     app,
     skipLink(),
@@ -727,6 +746,10 @@ function render() {
   renderSchedule();
   renderCases();
   renderAvailability();
+  if (location.hash === '#availability' && !scrolledToAvailability) {
+    scrolledToAvailability = true;
+    document.getElementById('availability-details')?.scrollIntoView({ block: 'start' });
+  }
 }
 
 async function main() {

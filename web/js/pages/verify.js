@@ -1,3 +1,4 @@
+// @ts-check
 // /v/<code>: anyone can check a sealed mediation agreement (no login). What GET /verify/<code>
 // says, in plain words, and a file check: the SHA-256 of a chosen PDF, computed here in the
 // browser (the file is not uploaded), compared with the sealed agreement's.
@@ -8,7 +9,7 @@ import '../agreement-i18n.js';
 import { browserTimeZone, isValidTimeZone } from '../time.js';
 import { h, replace, rerenderOnLangChange, errorMessage } from '../ui.js';
 
-const app = document.getElementById('app');
+const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
 const tz = isValidTimeZone(browserTimeZone()) ? browserTimeZone() : 'Asia/Shanghai';
 
 function codeFromLocation() {
@@ -23,6 +24,12 @@ function codeFromLocation() {
   return (new URLSearchParams(location.search).get('code') || '').trim();
 }
 
+/**
+ * @type {{
+ *   code: string, status: string, data: any, error: any,
+ *   file: {name: string, bytes: number, sha256: string | null, busy: boolean, error: any} | null,
+ * }}
+ */
 const state = {
   code: codeFromLocation(),
   status: 'loading', // loading | ready | not_found | error | no_code
@@ -48,7 +55,7 @@ async function check(file) {
   }
   state.file.busy = false;
   renderFile();
-  document.querySelector('[data-testid="verify-result"]')?.focus();
+  /** @type {HTMLElement | null} */ (document.querySelector('[data-testid="verify-result"]'))?.focus();
 }
 
 function when(iso) {
@@ -157,7 +164,7 @@ function renderFile() {
   const f = state.file;
   if (!f) return replace(host);
   if (f.busy) return replace(host, h('p', { class: 'muted', role: 'status' }, t('verify.file.busy', { name: f.name })));
-  if (f.error) return replace(host, h('p', { class: 'verify-result bad', role: 'alert', tabindex: '-1', dataset: { testid: 'verify-result', match: 'error' } }, t('verify.file.error', { message: f.error })));
+  if (f.error) return replace(host, h('p', { class: 'verify-result bad', role: 'alert', tabindex: '-1', dataset: { testid: 'verify-result', match: 'error' } }, t('verify.file.error')));
   const d = state.data;
   const signed = d.signed_pdf_sha256 && f.sha256 === d.signed_pdf_sha256.toLowerCase();
   const unsigned = !signed && d.pdf_sha256 && f.sha256 === d.pdf_sha256.toLowerCase();

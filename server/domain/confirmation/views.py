@@ -1,0 +1,101 @@
+"""What a party, the case's mediator and the court see of an application to confirm an agreement.
+
+A party reads their own case's application; staff read a case as ``case_for_staff(court=True)``
+lets them. The court's view adds what its file holds: the materials, every party with their
+contacts, and the judges' notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.domain import particulars
+from server.domain.cases import case_for_staff
+from server.domain.principal import PartyPrincipal, Principal, require_party
+from server.models import (
+    Case,
+    CaseDocument,
+    ConfirmationApplication,
+    ConfirmationSigner,
+    JudgeNote,
+    MediationSession,
+    Organisation,
+    Party,
+    User,
+)
+
+
+@dataclass
+class ApplicationView:
+    application: ConfirmationApplication
+    case: Case
+    organisation: Organisation
+    court: Organisation
+    signers: list[dict[str, Any]]
+    judge: User | None
+    hearing: MediationSession | None
+    ruling: CaseDocument | None
+    materials: list[CaseDocument] = field(default_factory=list)
+    notes: list[JudgeNote] = field(default_factory=list)
+    parties: list[Party] = field(default_factory=list)  # with their phone numbers and addresses, for the court
+
+
+async def case_of(db: AsyncSession, principal: Principal | None, case_id: str | None) -> Case:
+    """A party's own case, or the one staff name (and may read)."""
+    if isinstance(principal, PartyPrincipal):
+        case = await db.get(Case, principal.case_id)
+        assert case is not None
+        return case
+    if case_id is None:
+        require_party(principal)
+    assert case_id is not None
+    _, case = await case_for_staff(db, principal, case_id, court=True)
+    return case
+
+
+async def view_of(db: AsyncSession, application: ConfirmationApplication, *, court: bool = False) -> ApplicationView:
+    case = await db.get(Case, application.case_id)
+    assert case is not None
+    organisation = await db.get(Organisation, case.organisation_id)
+    court_org = await db.get(Organisation, application.court_id)
+    assert organisation is not None and court_org is not None
+    signed = {
+        s.party_id: s
+        for s in await db.scalars(select(ConfirmationSigner).where(ConfirmationSigner.application_id == application.id))
+    }
+    parties = particulars.signing_parties(list(await db.scalars(select(Party).where(Party.case_id == case.id))))
+    signers = [
+        {
+            "party_id": p.id,
+            "name": p.name,
+            "role": p.role,
+            "signed_at": signed[p.id].signed_at.isoformat() if p.id in signed else None,
+            "method": signed[p.id].method if p.id in signed else None,
+            "seq": signed[p.id].seq if p.id in signed else None,
+        }
+        for p in parties
+    ]
+    judge = await db.get(User, application.judge_id) if application.judge_id else None
+    hearing = await db.get(MediationSession, application.hearing_session_id) if application.hearing_session_id else None
+    ruling = await db.get(CaseDocument, application.decision_document_id) if application.decision_document_id else None
+    view = ApplicationView(application, case, organisation, court_org, signers, judge, hearing, ruling)
+    if court:
+        view.materials = list(
+            await db.scalars(
+                select(CaseDocument)
+                .where(
+                    CaseDocument.case_id == case.id,
+                    CaseDocument.kind.in_(("application", "agreement", "signed_agreement", "upload", "ruling")),
+                )
+                .order_by(CaseDocument.created_at)
+            )
+        )
+        view.parties = list(await db.scalars(select(Party).where(Party.case_id == case.id).order_by(Party.created_at)))
+        view.notes = list(
+            await db.scalars(select(JudgeNote).where(JudgeNote.application_id == application.id).order_by(JudgeNote.created_at))
+        )
+    return view

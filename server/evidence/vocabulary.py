@@ -1,0 +1,109 @@
+"""What records and their methods are called, in Chinese and English: one table each.
+
+Every page and document that names a record kind (the judge's verification summary, the
+evidence certificate of a sealed agreement) or a method (how a key was bound, how a signature
+was confirmed: the signature page) takes its words from here, so that a record is never called
+one thing on one page and another elsewhere, and a method is never described as something it was
+not. A code this table does not know is shown as an unknown method with its code, never guessed.
+
+Methods come from the records themselves (FORMAT.md): a ``key_bound`` record's ``public.method``
+says how the key was bound; a ``signature``'s or ``confirmation_applied``'s body ``method`` says
+how the signer was confirmed when signing; ``identity_checked``'s ``public.method`` says how the
+mediator checked who a party is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+# fmt: off
+#: Every record type (records.RECORD_TYPES, and those announced for the next release).
+RECORD_WORDS: dict[str, tuple[str, str]] = {
+    "case_opened": ("立案", "case opened"),
+    "key_bound": ("绑定签名密钥", "signing key bound"),
+    "identity_checked": ("核验身份", "identity checked"),
+    "checkpoint_witnessed": ("检查点见证", "checkpoint witnessed"),
+    "consent": ("同意录音录像", "consent to recording"),
+    "consent_withdrawn": ("撤回录音录像同意", "consent to recording withdrawn"),
+    "mediation_accepted": ("同意调解", "mediation accepted"),
+    "segment_manifest": ("录像片段清单", "recording segments"),
+    "agreement_version": ("调解协议文本", "agreement version"),
+    "signature": ("签署调解协议", "agreement signed"),
+    "confirmation_applied": ("申请司法确认", "confirmation applied for"),
+    "confirmation_decided": ("司法确认裁定", "confirmation ruled on"),
+    "export": ("导出证据包", "bundle exported"),
+    "recording_interrupted": ("录像中断", "recording interrupted"),
+    "recording_deleted": ("录像删除", "recording deleted"),
+    "document_added": ("文件入卷", "document added"),
+    "agreement_sealed": ("协议盖章生效", "agreement sealed"),
+    "delivery": ("送达", "delivery"),
+    "mediation_ended": ("调解终止", "mediation ended"),
+}
+
+#: Every method code a record carries, in the words a signature page or a report uses.
+METHOD_WORDS: dict[str, tuple[str, str]] = {
+    # how the signer was confirmed when signing (the signature's body)
+    "sms_otp+device_key": ("设备密钥（短信验证码确认）", "device key, confirmed with a code by SMS"),
+    "email_otp+device_key": ("设备密钥（电子邮件验证码确认）", "device key, confirmed with a code by e-mail"),
+    "device_key": ("设备密钥（签署时未发送验证码）", "device key, no code sent when signing"),
+    "passkey_uv": ("通行密钥（本人生物识别/PIN 验证）", "passkey, verified by the signer's biometrics or PIN"),
+    "staff_key": ("工作人员本人密钥（登录本人工作账户后签署）", "the staff member's own key, signed while logged in"),
+    "staff_start": ("工作人员登录本人工作账户后确认", "confirmed by the staff member while logged in"),
+    # how the key was bound to the case (the key_bound record); read after "密钥" / "key"
+    "sms_otp": ("经短信验证码核验本人手机后绑定", "bound after a code by SMS to the party's phone"),
+    "email_otp": ("经电子邮件验证码核验后绑定", "bound after a code by e-mail"),
+    "sms_otp+passkey": ("经短信验证码核验本人手机后注册", "registered after a code by SMS to the party's phone"),
+    "email_otp+passkey": ("经电子邮件验证码核验后注册", "registered after a code by e-mail"),
+    "video_witnessed": ("经调解员视频核验绑定", "bound under the mediator's video identity check"),
+    "video_witnessed+passkey": ("经调解员视频核验后注册", "registered under the mediator's video identity check"),
+    "staff_login": ("登录本人工作账户后绑定", "bound by the staff member while logged in"),
+    "passkey_registration": ("注册通行密钥时绑定", "bound when the passkey was registered"),
+    # how the mediator checked who a party is (the identity_checked record)
+    "id_card_on_video": ("视频中出示身份证件核验", "ID card shown on video"),
+    "face_to_face": ("当面核验", "checked in person"),
+    "document_upload": ("上传身份证件核验", "ID document uploaded"),
+    "phone_callback": ("回拨电话核验", "checked by calling back"),
+    # the organisation's seal on the final document
+    "org_seal": ("调解组织电子印章（PAdES 数字签名）", "the organisation's electronic seal (PAdES signature)"),
+}
+UNKNOWN_METHOD = ("未知方式（记录中的方式代码：{code}）", "unknown method (code {code} in the record)")
+NO_METHOD = ("记录中未载明方式", "the record names no method")
+UNKNOWN_RECORD = ("未知记录类型（{code}）", "unknown record type ({code})")
+# fmt: on
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+def record_words(kind: str, lang: str = "zh") -> str:
+    """A record type in words; an unknown one says so, with its code."""
+    pair = RECORD_WORDS.get(kind)
+    return _pick(pair, lang) if pair else _pick(UNKNOWN_RECORD, lang).format(code=kind)
+
+
+def method_words(code: object, lang: str = "zh") -> str:
+    """A method code in words; none, or one this table does not know, says so (never a guess)."""
+    if not isinstance(code, str) or not code:
+        return _pick(NO_METHOD, lang)
+    pair = METHOD_WORDS.get(code)
+    return _pick(pair, lang) if pair else _pick(UNKNOWN_METHOD, lang).format(code=code)
+
+
+def signature_words(signed_with: object, bound_with: object, lang: str = "zh") -> str:
+    """A signature line's method: how the signer was confirmed, then how their key was bound.
+
+    Both come from the evidence records of that signature (its body's ``method``, and the
+    ``key_bound`` record of the key that made it), so the line says exactly what happened.
+    """
+    binding = method_words(bound_with, lang)
+    if isinstance(bound_with, str) and bound_with in METHOD_WORDS:
+        binding = ("Key " if lang == "en" else "密钥") + binding
+    else:
+        binding = ("How the key was bound: " if lang == "en" else "密钥绑定方式：") + binding
+    return f"{method_words(signed_with, lang)}\n{binding}"
+
+
+def method_of(record: Mapping[str, object] | None) -> object:
+    """The ``method`` field of a record's public part or body data, if any."""
+    return None if record is None else record.get("method")

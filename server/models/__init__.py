@@ -1,0 +1,90 @@
+"""Database tables, grouped by what they hold; every one is importable from here.
+
+`from server.models import X` is how the rest of the project reaches a table, and importing this
+package imports every module below, so that `Base.metadata` (which Alembic's env.py compares
+against the migrations) holds every table.
+
+Ids are random UUIDs (text) and times are stored as UTC: see `base.py`.
+"""
+
+from __future__ import annotations
+
+from server.models.accounts import (
+    DEFAULT_RETENTION_DAYS,
+    AuthSession,
+    AvailabilityException,
+    AvailabilityRule,
+    LoginThrottle,
+    Organisation,
+    User,
+)
+from server.models.agreements import (
+    Agreement,
+    AgreementComment,
+    AgreementDelivery,
+    AgreementSignature,
+    AgreementVersion,
+    CaseDocument,
+)
+from server.models.base import NAMING, Base, UTCDateTime, new_id, utcnow
+from server.models.cases import Case, CaseEvent, ChatLine, MediationSession, Party, PartyLink
+from server.models.confirmation import ConfirmationApplication, ConfirmationSigner, CourtCaseCounter, JudgeNote
+from server.models.evidence import (
+    EvidenceBody,
+    EvidenceChain,
+    EvidenceChallenge,
+    EvidenceKey,
+    EvidenceKeyCase,
+    EvidencePending,
+    LogCheckpoint,
+    LogCosignature,
+    LogEntry,
+    LogNode,
+)
+from server.models.outbox import OutboxMessage
+from server.models.recordings import Recording, RecordingFile, RecordingSegment
+
+__all__ = [
+    "DEFAULT_RETENTION_DAYS",
+    "NAMING",
+    "Agreement",
+    "AgreementComment",
+    "AgreementDelivery",
+    "AgreementSignature",
+    "AgreementVersion",
+    "AuthSession",
+    "AvailabilityException",
+    "AvailabilityRule",
+    "Base",
+    "Case",
+    "CaseDocument",
+    "CaseEvent",
+    "ChatLine",
+    "ConfirmationApplication",
+    "ConfirmationSigner",
+    "CourtCaseCounter",
+    "EvidenceBody",
+    "EvidenceChain",
+    "EvidenceChallenge",
+    "EvidenceKey",
+    "EvidenceKeyCase",
+    "EvidencePending",
+    "JudgeNote",
+    "LogCheckpoint",
+    "LogCosignature",
+    "LogEntry",
+    "LogNode",
+    "LoginThrottle",
+    "MediationSession",
+    "Organisation",
+    "OutboxMessage",
+    "Party",
+    "PartyLink",
+    "Recording",
+    "RecordingFile",
+    "RecordingSegment",
+    "UTCDateTime",
+    "User",
+    "new_id",
+    "utcnow",
+]

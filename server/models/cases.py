@@ -1,0 +1,132 @@
+"""Cases, their parties, sessions and links, the case history and the live chat."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.models.base import Base, new_id, utcnow
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("organisation_id", "case_number"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    case_number: Mapped[str] = mapped_column(String(64))
+    dispute_type: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(Text)
+    # In fen (1/100 yuan), so that money is never a float.
+    amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    # open | settled (an agreement took effect) | failed (mediation ended without one)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    mediator_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Why mediation ended without agreement (People's Mediation Law art. 26), and when.
+    outcome_reason: Mapped[str | None] = mapped_column(String(40))
+    outcome_note: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column()
+    # Where the property in dispute is, and the court that invited the mediation (委派调解), if any.
+    property_region: Mapped[str | None] = mapped_column(String(100))
+    invited_by_court_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class Party(Base):
+    __tablename__ = "parties"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    # applicant | respondent | agent | interpreter
+    role: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    id_number: Mapped[str | None] = mapped_column(String(32))
+    # For an agent or interpreter: whom they act for.
+    represents_party_id: Mapped[str | None] = mapped_column(ForeignKey("parties.id"))
+    language: Mapped[str] = mapped_column(String(10), default="zh")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Where the party lives (行政区划), one of the places a court may be chosen by.
+    residence_region: Mapped[str | None] = mapped_column(String(100))
+    # The party's particulars (当事人的基本情况, People's Mediation Law art. 29; what a court's
+    # ruling names for service): None is "not recorded", never guessed.
+    sex: Mapped[str | None] = mapped_column(String(10))  # male | female
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    ethnicity: Mapped[str | None] = mapped_column(String(20))  # 民族, e.g. 汉族
+    occupation: Mapped[str | None] = mapped_column(String(100))  # 职业或工作单位
+    address: Mapped[str | None] = mapped_column(String(200))  # 住址 (the address for service)
+    # An agent's authority (代理权限, e.g. "特别授权：代为签署调解协议、申请司法确认").
+    authority: Mapped[str | None] = mapped_column(String(200))
+
+
+class MediationSession(Base):
+    """A booked video meeting of a case. Called `Session` in the domain."""
+
+    __tablename__ = "mediation_sessions"
+    __table_args__ = (Index("ix_sessions_mediator_time", "mediator_id", "starts_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    mediator_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    # The zone the session was booked in; shown in invitations.
+    timezone: Mapped[str] = mapped_column(String(64))
+    # scheduled | cancelled (live states come with the live-session issue)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    # iCalendar UID and SEQUENCE (RFC 5545 §3.8.4.7, §3.8.7.4): a reschedule keeps the UID
+    # and raises SEQUENCE so calendars update the event instead of adding a second one.
+    ical_uid: Mapped[str] = mapped_column(String(100), unique=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PartyLink(Base):
+    """A party's personal link to one session. Only the token's SHA-256 is stored."""
+
+    __tablename__ = "party_links"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    party_id: Mapped[str] = mapped_column(ForeignKey("parties.id"), index=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("mediation_sessions.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    revoked_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class CaseEvent(Base):
+    """The case history: every change to a case, its parties, sessions and links."""
+
+    __tablename__ = "case_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_kind: Mapped[str] = mapped_column(String(10))  # staff | party | system
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    actor_name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ChatLine(Base):
+    """One chat message of a live session, with exactly who it was delivered to.
+
+    Kept with the session's record: a later view shows each person what they were sent, never
+    more (a caucus's messages were delivered to its occupants only).
+    """
+
+    __tablename__ = "chat_messages"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("mediation_sessions.id"), index=True)
+    sender_id: Mapped[str] = mapped_column(String(36))
+    sender_name: Mapped[str] = mapped_column(String(100))
+    room: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column()
+    recipients: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,67 @@
+"""The domain services an app holds, beside the composition root (server/app.py) that builds them.
+
+Both the HTTP layer (server/http/) and the live session (signaling/) stand on this container;
+neither reaches into the other for it. Handlers reach it through one typed key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from server.domain.accounts import Accounts
+from server.domain.agreements import Agreements
+from server.domain.agreements.sealer import Sealer
+from server.domain.booking import Booking
+from server.domain.cases import Cases
+from server.domain.chat import ChatLog
+from server.domain.codes import PartyMessages
+from server.domain.confirmation import Confirmations
+from server.domain.consent import Consents
+from server.domain.documents import CaseFiles
+from server.domain.evidence import Evidence
+from server.domain.exports import Exports
+from server.domain.keybinding import KeyBinding
+from server.domain.ledger import Ledger
+from server.domain.links import Links
+from server.domain.notifications import Outbox
+from server.domain.outcomes import Outcomes
+from server.domain.recordings import Recordings
+from server.domain.review import Review
+from server.domain.staffkeys import StaffKeys
+from server.domain.witnessed import Witnessed
+from server.settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    accounts: Accounts
+    cases: Cases
+    booking: Booking
+    links: Links
+    outbox: Outbox
+    ledger: Ledger
+    keys: KeyBinding
+    evidence: Evidence
+    staff_keys: StaffKeys
+    chat: ChatLog
+    consents: Consents
+    recordings: Recordings
+    review: Review
+    exports: Exports
+    agreements: Agreements
+    sealer: Sealer  # the organisations' (and courts') seals, and the documents they seal
+    case_files: CaseFiles
+    outcomes: Outcomes
+    confirmations: Confirmations
+    witnessed: Witnessed  # keys bound under the mediator's check on video (#18)
+    messages: PartyMessages
+
+
+SERVICES: web.AppKey[Services] = web.AppKey("services", Services)
+
+
+def services(request: web.Request) -> Services:
+    return request.app[SERVICES]

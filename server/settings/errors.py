@@ -1,0 +1,7 @@
+"""The one error a setting raises."""
+
+from __future__ import annotations
+
+
+class SettingsError(ValueError):
+    """A setting has a value the server cannot run with."""

@@ -1,0 +1,256 @@
+// @ts-check
+// A party signs a prepared statement with their own key, bound to the case before (keybind.js):
+// the agreement (partyagreement.js) and the application for judicial confirmation
+// (partyconfirmation.js) go through the same steps (server/domain/party_signing.py):
+//
+//   idle → preparing (the page asks the server to prepare the statement) →
+//     a passkey:                  signing → done
+//     a device key, a code sent:  code (the party types it) → signing → done
+//     a device key, no code:      signing → done (no code can reach the party; the record says so)
+//     the key is on another device, or none is bound: no_key (the page binds one first)
+//
+// This object holds the steps' state (stage, the prepared statement, the typed code, the message)
+// and runs them; the page draws it (`codeForm`) and says what preparing, completing and failing
+// mean for it.
+
+import { ApiError } from '../api.js';
+import { getOrCreateDeviceKey, signWithDeviceKey, signWithPasskey, b64Decode } from '../keys.js';
+import { t } from '../i18n.js';
+import '../agreement-i18n.js';
+import '../identity-i18n.js';
+import { h, errorMessage } from '../ui.js';
+import { codeField, codeStatusLine, typedCode, wrongCodeMessage } from './code-input.js';
+import { messageLine, reasonOf } from './message.js';
+
+/** @typedef {import('./message.js').Message} Message */
+/** @typedef {'idle' | 'preparing' | 'no_key' | 'code' | 'signing'} Stage */
+/**
+ * A statement prepared for the party's signature (server/http/AGREEMENT_API.md, "Party"):
+ * `options` for a passkey; `statement` (base64) for a device key, with `otp` ({channel, sent_to,
+ * message_id}) when a code was sent.
+ * @typedef {{ challenge: string, statement?: string, options?: any, key?: { id: string, alg: string } | null, otp?: any }} Prepared
+ */
+/** @typedef {{ signature: string, code?: string } | { credential: any }} Proof */
+
+/**
+ * The name of a party's device key in this browser's key store (keys.js).
+ * @param {string} partyId
+ */
+export const deviceKeyName = (partyId) => `party-${partyId}`;
+
+/**
+ * @typedef {object} PartySigningOptions
+ * @property {string} partyId
+ * @property {string} prefix the pages' test ids start with it (`agr` or `conf`): `${prefix}-sign-code`…
+ * @property {string} inputId the id of the code input
+ * @property {string} boundNote the note "your key is bound, signing goes on", kept when signing starts
+ * @property {boolean} [passkeyClears] a passkey clears that note too (the agreement's page)
+ * @property {string} lateReason a 410 with this reason is too late, not "ask again"
+ * @property {string} messageTestid the test id of the message line
+ * @property {string} againFocus what takes focus after "ask again"
+ * @property {() => string} cancelFocus what takes focus after the code step is cancelled
+ * @property {() => void} render redraw the page's part
+ * @property {(testid: string) => void} focus
+ * @property {(proof: Proof) => Promise<void>} complete send the proof (`prepared.challenge`), then say it is done
+ * @property {(err: unknown) => Promise<void>} failed say what went wrong (`failure` does the common part)
+ * @property {() => void} elsewhere the key bound in this case is on another device: bind this one
+ */
+
+export class PartySigning {
+  /** @param {PartySigningOptions} options */
+  constructor(options) {
+    this.options = options;
+    /** @type {Stage} */
+    this.stage = 'idle';
+    /** @type {Prepared | null} */
+    this.prepared = null;
+    this.code = '';
+    /** @type {Message | null} */
+    this.message = null;
+  }
+
+  /** Preparing or signing: the buttons wait. */
+  get busy() {
+    return this.stage === 'preparing' || this.stage === 'signing';
+  }
+
+  /** Start preparing (false when already under way). */
+  begin() {
+    if (this.busy) return false;
+    this.stage = 'preparing';
+    this.options.render();
+    return true;
+  }
+
+  /** Back to the start, the prepared statement dropped. */
+  reset() {
+    this.prepared = null;
+    this.code = '';
+    this.stage = 'idle';
+  }
+
+  /** Keep the note that the key was just bound; drop any other message. */
+  clearMessage() {
+    if (this.message && this.message.key !== this.options.boundNote) this.message = null;
+  }
+
+  /**
+   * A prepared statement: a passkey signs at once; a device key needs the code, when one was sent.
+   * @param {Prepared} r
+   */
+  async withPrepared(r) {
+    const o = this.options;
+    this.prepared = r;
+    if (r && (r.options || (r.key && r.key.alg === 'webauthn'))) {
+      this.stage = 'signing';
+      if (o.passkeyClears) this.message = null;
+      o.render();
+      try {
+        const credential = await signWithPasskey(r.options);
+        await o.complete({ credential });
+      } catch (err) {
+        await o.failed(err);
+      }
+      return;
+    }
+    try {
+      const own = await getOrCreateDeviceKey(deviceKeyName(o.partyId));
+      if (r.key && own.keyId !== r.key.id) {
+        // The key bound in this case is on another phone or browser: bind this one.
+        o.elsewhere();
+        return;
+      }
+    } catch (err) {
+      await o.failed(err);
+      return;
+    }
+    if (!r.otp) {
+      // No code was sent (none can reach the party): the device key signs alone, as the record says.
+      this.stage = 'signing';
+      this.clearMessage();
+      o.render();
+      try {
+        await o.complete({ signature: await signWithDeviceKey(deviceKeyName(o.partyId), b64Decode(/** @type {string} */ (r.statement))) });
+      } catch (err) {
+        await o.failed(err);
+      }
+      return;
+    }
+    this.stage = 'code';
+    this.code = '';
+    this.clearMessage();
+    o.render();
+    o.focus(`${o.prefix}-sign-code`);
+  }
+
+  /** The code typed: sign with the device key and send both. */
+  async finishDevice() {
+    const o = this.options;
+    const codeTestid = `${o.prefix}-sign-code`;
+    const code = typedCode(this.code);
+    if (!code) {
+      this.message = { kind: 'error', key: 'key.code.invalid' };
+      o.render();
+      o.focus(codeTestid);
+      return;
+    }
+    this.stage = 'signing';
+    this.message = null;
+    o.render();
+    try {
+      const prepared = /** @type {Prepared} */ (this.prepared);
+      const signature = await signWithDeviceKey(deviceKeyName(o.partyId), b64Decode(/** @type {string} */ (prepared.statement)));
+      await o.complete({ code, signature });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 422) {
+        // A wrong code: type it again (the same request stays open).
+        this.stage = 'code';
+        const f = (err.fields && err.fields[0]) || {};
+        this.message = f.field && f.field !== 'code' ? { kind: 'error', text: errorMessage(err) } : wrongCodeMessage(err);
+        o.render();
+        o.focus(codeTestid);
+        return;
+      }
+      if (err instanceof ApiError && (err.status === 429 || (err.status === 410 && reasonOf(err) !== o.lateReason) || err.status === 404)) {
+        this.prepared = null;
+        this.stage = 'idle';
+        this.message = { kind: 'error', key: 'agr.party.err.again' };
+        o.render();
+        o.focus(o.againFocus);
+        return;
+      }
+      await o.failed(err);
+    }
+  }
+
+  /** Cancel the code step; focus goes back to the button that started it. */
+  cancel() {
+    this.reset();
+    this.message = null;
+    this.options.render();
+    this.options.focus(this.options.cancelFocus());
+  }
+
+  /**
+   * The common part of a failure: back to the start, and whether the server says no key is bound
+   * (409 `no_key`: the page binds one first). Returns the reason of the answer otherwise.
+   * @param {unknown} err
+   * @returns {{ noKey: boolean, reason: string | null }}
+   */
+  failure(err) {
+    const reason = reasonOf(err);
+    this.reset();
+    return { noKey: err instanceof ApiError && err.status === 409 && reason === 'no_key', reason };
+  }
+
+  /**
+   * The message for an error none of the page's own cases covers.
+   * @param {unknown} err
+   * @returns {Message}
+   */
+  static otherError(err) {
+    if (err instanceof ApiError) return { kind: 'error', text: errorMessage(err) };
+    if (err && /** @type {Error} */ (err).name === 'NotAllowedError') return { kind: 'error', key: 'key.passkey.failed' };
+    return { kind: 'error', key: 'key.unsupported' };
+  }
+
+  /**
+   * The form to type the code in (stage `code`). `texts`: the page's words, already translated.
+   * @param {{ formClass: string | string[], meaning: string, hint: string, confirm: string }} texts
+   * @returns {HTMLElement}
+   */
+  codeForm({ formClass, meaning, hint, confirm }) {
+    const p = this.options.prefix;
+    const busy = this.busy;
+    const prepared = /** @type {Prepared} */ (this.prepared);
+    const form = h(
+      'form',
+      { class: formClass, novalidate: true },
+      codeStatusLine(prepared.otp, { testid: `${p}-code-sent` }),
+      h('p', { class: 'hint' }, meaning),
+      codeField({
+        id: this.options.inputId,
+        testid: `${p}-sign-code`,
+        label: t('key.code'),
+        hint,
+        value: this.code,
+        onInput: (digits) => {
+          this.code = digits;
+        },
+      }),
+      this.messageLine(),
+      h('button', { type: 'submit', class: 'primary big block', disabled: busy, dataset: { testid: `${p}-sign-confirm` } }, busy ? t('agr.party.signing') : confirm),
+      h('button', { type: 'button', class: 'secondary block agr-cancel', disabled: busy, onclick: () => this.cancel(), dataset: { testid: `${p}-sign-cancel` } }, t('common.cancel')),
+    );
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      this.finishDevice();
+    });
+    return form;
+  }
+
+  /** The message line, focusable (pages move focus to it). */
+  messageLine() {
+    return messageLine(this.message, { testid: this.options.messageTestid, focusable: true });
+  }
+}

@@ -506,9 +506,19 @@ def test_parties_apply_together_and_the_court_confirms(
     grounds = form.get_by_test_id("court-ground")
     assert grounds.count() >= 5
     form.get_by_test_id("court-reasons").fill(REASONS)
+    # The page redraws (a change of language, by a click that does not move focus, and back): the
+    # reasons keep what was typed and the same textarea keeps focus (the element itself, not a copy).
+    form.get_by_test_id("court-reasons").focus()
+    judge.evaluate("() => { window.held = document.activeElement; }")
+    for words in ("Sign the ruling", "签署裁定"):
+        judge.evaluate("() => document.querySelector('[data-testid=lang-switch]').click()")
+        form.get_by_test_id("court-sign").filter(has_text=words).wait_for()
+        assert judge.evaluate("() => document.activeElement === window.held && window.held.isConnected")
+        assert form.get_by_test_id("court-reasons").input_value() == REASONS
     form.get_by_test_id("court-key-register").click()
     form.get_by_test_id("court-sign-message").filter(has_text="已在本设备创建并登记签名密钥").wait_for()
     assert form.get_by_test_id("court-key").count() == 1 and form.get_by_test_id("court-key").is_checked()
+    assert form.get_by_test_id("court-reasons").input_value() == REASONS
     form.get_by_test_id("court-sign").click()
     form.get_by_text("请至少选择一项不予确认的情形").wait_for()
     assert judge.locator("dialog").count() == 0

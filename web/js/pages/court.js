@@ -8,9 +8,15 @@
 // accepting and reviewing, the court's private notes, the access log, and the decision: confirm, or
 // refuse on the statutory grounds with written reasons, signed with the judge's own key (bound to the
 // case first) behind a dialog that repeats the decision; then the ruling to download.
+// The page's <main> is drawn with Preact + htm, as the review page is: every section is a component
+// drawn from the page's store (`store`, its parts loaded from the API), and `draw()` redraws them all
+// when something arrives or changes, or the language does, keeping what the judge typed and where
+// the focus is.
 
+import { html, render } from 'htm/preact';
+import { useEffect } from 'preact/hooks';
 import * as api from '../api.js';
-import { t, tv, getLang, fmtDateTime, fmtShortDateTime } from '../i18n.js';
+import { t, tv, getLang, onLangChange, fmtDateTime, fmtShortDateTime } from '../i18n.js';
 import '../agreement-i18n.js';
 import '../confirmation-i18n.js';
 import '../evidence-i18n.js';
@@ -18,29 +24,10 @@ import { isValidTimeZone, browserTimeZone, addDays, todayIn, localToIso } from '
 import { signerList, agreementText } from '../agreement.js';
 import { DECIDED, groundName, rejectionGroundName, statusBadge, statusSteps, applicantList, decisionBox, rulingUrl } from '../confirmation.js';
 import { reasonOf } from '../signing/message.js';
-import { StaffSigner } from '../signing/staff-key.js';
+import { StaffSigner, keyLabel } from '../signing/staff-key.js';
 import { fmtBytes } from '../casefiles.js';
-import {
-  h,
-  replace,
-  badge,
-  emptyState,
-  loadingState,
-  errorState,
-  errorMessage,
-  fieldMessage,
-  toast,
-  confirmDialog,
-  clearFormErrors,
-  setFieldError,
-  formMessage,
-  whileSubmitting,
-  rerenderOnLangChange,
-  initStaffPage,
-  staffHeader,
-  skipLink,
-  section,
-} from '../ui.js';
+import { h, replace, errorMessage, errorState, fieldMessage, toast, confirmDialog, initStaffPage, staffHeader, skipLink } from '../ui.js';
+import { Part, Section, badge, empty, fromDom, loadError, loading } from '../ui-preact.js';
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
 const appId = decodeURIComponent((location.pathname.match(/^\/court\/applications\/([^/]+)/) || [])[1] || '');
@@ -50,51 +37,78 @@ const FILTERS = ['all', 'open', 'received', 'accepted', 'under_review', 'hearing
 const NOTE_MAX = 5000;
 const REASONS_MAX = 5000;
 
-const loading = () => ({ status: 'loading', data: null, error: null });
+/**
+ * What a form says is wrong (as ui.js's formMessage and setFieldError show it): a message at its top,
+ * and one under each control, by the control's name.
+ * @typedef {{ message: string, fields: Record<string, any> }} Errors
+ */
+/** @returns {Errors} */
+const noErrors = () => ({ message: '', fields: {} });
 
-const state = {
-  user: null,
+/** The page's <main>, where Preact draws. */
+let root = /** @type {HTMLElement | null} */ (null);
+
+/** @returns {string} */
+const caseId = () => store.view.data && store.view.data.case_id;
+
+const store = {
+  user: /** @type {any} */ (null),
   tz: 'Asia/Shanghai',
-  meta: null,
+  meta: /** @type {any} */ (null),
   filter: 'all',
-  list: loading(),
-  view: loading(), // the application
-  kase: loading(),
-  agreement: loading(),
-  history: loading(),
-  evidence: loading(),
-  recordings: loading(),
-  log: loading(),
-  judges: [], // the judges of the court (GET /court/judges), to assign to
-  decision: { choice: null, grounds: new Set(), reasons: '', clerk: '' },
+  list: new Part(() => api.courtApplications(), draw),
+  view: new Part(() => api.courtApplication(appId), draw), // the application
+  kase: new Part(() => api.getCase(caseId()), draw),
+  agreement: new Part(() => api.getAgreement(caseId()), draw),
+  history: new Part(() => api.caseHistory(caseId()), draw),
+  evidence: new Part(() => api.caseEvidence(caseId()), draw),
+  recordings: new Part(() => api.caseRecordings(caseId()), draw),
+  log: new Part(() => api.applicationAccessLog(appId), draw),
+  judges: /** @type {any[]} */ ([]), // the judges of the court (GET /court/judges), to assign to
+  handleMessage: /** @type {{ kind: string, text: string } | null} */ (null),
+  acting: false, // a handling action under way: its buttons wait
+  assignTo: '',
+  hearing: { date: '', time: '10:00', duration: '30', busy: false, errors: noErrors() },
+  note: { text: '', busy: false, errors: noErrors() },
+  decision: { choice: /** @type {string | null} */ (null), grounds: new Set(), reasons: '', clerk: '', errors: noErrors() },
   // The judge's keys and signature (signing/staff-key.js).
-  signer: new StaffSigner({ userId: () => state.user.id, onChange: () => renderDecision() }),
-  handleMessage: null, // {kind, text}
+  signer: new StaffSigner({ userId: () => store.user.id, onChange: () => draw() }),
 };
 
-const mine = (v) => Boolean(v && v.judge && state.user && v.judge.id === state.user.id);
-const lang = () => getLang();
+const mine = (v) => Boolean(v && v.judge && store.user && v.judge.id === store.user.id);
 
-/** Fill `state[name]` from `fetch()`, then redraw with `draw`. */
-async function loadInto(name, fetch, draw) {
-  try {
-    state[name] = { status: 'ready', data: await fetch(), error: null };
-  } catch (err) {
-    if (state[name].status !== 'ready') state[name] = { status: 'error', data: null, error: err };
-  }
-  if (draw) draw();
+/** Redraw the page from the store (synchronously: focus can be set right after). */
+function draw() {
+  if (root) render(appId ? html`<${Application} />` : html`<${Inbox} />`, root);
 }
 
-/** The loading / error / empty states of a part, else `build(data)`. */
-function stateOf(part, build, retry) {
-  if (part.status === 'loading') return loadingState();
-  if (part.status === 'error') return errorState(part.error, retry);
-  return build(part.data);
+/** @param {string} testid */
+function focusOn(testid) {
+  /** @type {HTMLElement | null} */ (document.querySelector(`[data-testid="${testid}"]`))?.focus();
 }
 
-function fill(id, ...children) {
-  const host = document.getElementById(id);
-  if (host) replace(host, ...children);
+/** A table cell with its column's name (shown before it on a phone, where rows become blocks). */
+const cell = (label, content) => html`<td data-label=${label}><span class="court-cell">${content}</span></td>`;
+
+/** A form's message line (ui.js's formMessage). @param {Errors} errors */
+const formMessage = (errors) =>
+  html`<div class=${errors.message ? 'form-message error' : 'form-message'} role="alert" hidden=${!errors.message}>${errors.message}</div>`;
+
+/**
+ * A control's (or a group's) attributes and the message under it when it is wrong (ui.js's setFieldError).
+ * @param {Errors} errors @param {string} name @param {string} id @param {string} [hint] the id of its hint
+ */
+function invalid(errors, name, id, hint) {
+  const text = errors.fields[name];
+  return {
+    attrs: { 'aria-invalid': text ? 'true' : undefined, 'aria-describedby': [hint, text && `${id}-err`].filter(Boolean).join(' ') || undefined },
+    message: text ? html`<p class="field-error" id=${`${id}-err`}>${fromDom(text)}</p>` : null,
+  };
+}
+
+/** An API error's fields by the name of their control ("body.text" → "text"), with `say` for each. */
+function fieldsOf(err, say) {
+  return Object.fromEntries(((err && err.fields) || []).map((f) => [String(f.field).split(/[.[\]]/).filter(Boolean).pop() || '', say(f)]));
 }
 
 // ------------------------------------------------------------------ the inbox
@@ -104,397 +118,257 @@ function filterParam() {
   return f && FILTERS.includes(f) ? f : 'all';
 }
 
-function partiesOf(a) {
-  return (a.signers || []).map((s) => s.name).filter(Boolean).join('、');
-}
-
 function matches(a, filter) {
   if (filter === 'all') return true;
   if (filter === 'open') return !DECIDED.has(a.status);
   return a.status === filter;
 }
 
-/** A table cell with its column's name (shown before it on a phone, where rows become blocks). */
-function cell(column, ...children) {
-  return h('td', { dataset: { label: t(`court.col.${column}`) } }, h('span', { class: 'court-cell' }, children));
-}
-
-function renderInboxList() {
-  fill(
-    'inbox-body',
-    stateOf(
-      state.list,
-      (data) => {
-        const items = ((data && data.items) || []).filter((a) => matches(a, state.filter));
-        const total = ((data && data.items) || []).length;
-        if (!items.length) return emptyState(total ? t('court.inbox.none.filter') : t('court.inbox.none'));
-        return [
-          h('p', { class: 'muted', role: 'status', dataset: { testid: 'court-count' } }, t('court.inbox.count', { n: items.length })),
-          h(
-            'table',
-            { class: 'court-table', dataset: { testid: 'court-inbox' } },
-            h('caption', { class: 'sr-only' }, t('court.inbox.title')),
-            h(
-              'thead',
-              null,
-              h('tr', null, ['case', 'org', 'parties', 'status', 'submitted', 'judge'].map((c) => h('th', { scope: 'col' }, t(`court.col.${c}`)))),
-            ),
-            h(
-              'tbody',
-              null,
-              items.map((a) =>
-                h(
-                  'tr',
-                  { dataset: { testid: 'court-app-row', applicationId: a.id, status: a.status } },
-                  cell('case', h('a', { href: `/court/applications/${encodeURIComponent(a.id)}`, class: 'court-app-link', dataset: { testid: 'court-app-link' } }, a.case_number || a.id)),
-                  cell('org', a.organisation || ''),
-                  cell('parties', partiesOf(a)),
-                  cell('status', statusBadge(a.status)),
-                  cell('submitted', a.submitted_at ? fmtShortDateTime(a.submitted_at, state.tz) : '—'),
-                  cell('judge', a.judge ? [a.judge.name, mine(a) ? h('span', { class: 'muted' }, ` ${t('court.judge.me')}`) : null] : h('span', { class: 'muted' }, t('court.judge.none'))),
-                ),
-              ),
-            ),
-          ),
-        ];
-      },
-      loadList,
-    ),
-  );
-  if (state.list.status === 'error' && state.list.error.status === 403) fill('inbox-body', h('p', { class: 'notice', dataset: { testid: 'court-forbidden' } }, t('court.forbidden')));
-}
-
-async function loadList() {
-  await loadInto('list', () => api.courtApplications(), renderInboxList);
-}
-
-function inboxView() {
-  const select = h(
-    'select',
-    { id: 'court-filter', name: 'status', dataset: { testid: 'court-filter' } },
-    FILTERS.map((f) => h('option', { value: f }, t(`court.filter.${f}`))),
-  );
-  select.value = state.filter;
-  select.addEventListener('change', () => {
-    state.filter = select.value;
-    const url = new URL(location.href);
-    if (state.filter === 'all') url.searchParams.delete('status');
-    else url.searchParams.set('status', state.filter);
-    history.replaceState(null, '', url);
-    renderInboxList();
+function inboxList() {
+  const list = store.list;
+  if (list.status === 'error' && list.error.status === 403) return html`<p class="notice" data-testid="court-forbidden">${t('court.forbidden')}</p>`;
+  return list.view((data) => {
+    const all = (data && data.items) || [];
+    const items = all.filter((a) => matches(a, store.filter));
+    if (!items.length) return empty(all.length ? t('court.inbox.none.filter') : t('court.inbox.none'));
+    const col = (c) => t(`court.col.${c}`);
+    const line = (a) => html`<tr key=${a.id} data-testid="court-app-row" data-application-id=${a.id} data-status=${a.status}>
+      ${cell(col('case'), html`<a href=${`/court/applications/${encodeURIComponent(a.id)}`} class="court-app-link" data-testid="court-app-link">${a.case_number || a.id}</a>`)}
+      ${cell(col('org'), a.organisation || '')}
+      ${cell(col('parties'), (a.signers || []).map((s) => s.name).filter(Boolean).join('、'))}
+      ${cell(col('status'), fromDom(statusBadge(a.status)))}
+      ${cell(col('submitted'), a.submitted_at ? fmtShortDateTime(a.submitted_at, store.tz) : '—')}
+      ${cell(col('judge'), a.judge ? [a.judge.name, mine(a) ? html`<span class="muted">${` ${t('court.judge.me')}`}</span>` : null] : html`<span class="muted">${t('court.judge.none')}</span>`)}
+    </tr>`;
+    return html`<p class="muted" role="status" data-testid="court-count">${t('court.inbox.count', { n: items.length })}</p>
+      <table class="court-table" data-testid="court-inbox">
+        <caption class="sr-only">${t('court.inbox.title')}</caption>
+        <thead><tr>${['case', 'org', 'parties', 'status', 'submitted', 'judge'].map((c) => html`<th scope="col">${col(c)}</th>`)}</tr></thead>
+        <tbody>${items.map(line)}</tbody>
+      </table>`;
   });
-  return [
-    h('h1', null, t('court.inbox.title')),
-    h('p', { class: 'muted' }, t('court.inbox.intro', { court: (state.user.organisation && state.user.organisation.name) || '' })),
-    h(
-      'section',
-      { class: 'card', 'aria-labelledby': 'inbox-title' },
-      h('h2', { id: 'inbox-title', class: 'sr-only' }, t('court.inbox.title')),
-      h(
-        'div',
-        { class: 'court-toolbar' },
-        h('div', { class: 'field' }, h('label', { for: 'court-filter' }, t('court.filter')), select),
-        h('button', { type: 'button', class: 'secondary', onclick: () => loadList(), dataset: { testid: 'court-refresh' } }, t('evidence.refresh')),
-      ),
-      h('div', { id: 'inbox-body', 'aria-live': 'polite' }),
-    ),
-  ];
+}
+
+function Inbox() {
+  document.title = `${t('court.inbox.title')} · ${t('app.name')}`;
+  const filter = (ev) => {
+    store.filter = ev.currentTarget.value;
+    const url = new URL(location.href);
+    if (store.filter === 'all') url.searchParams.delete('status');
+    else url.searchParams.set('status', store.filter);
+    history.replaceState(null, '', url);
+    draw();
+  };
+  return html`<h1>${t('court.inbox.title')}</h1>
+    <p class="muted">${t('court.inbox.intro', { court: (store.user.organisation && store.user.organisation.name) || '' })}</p>
+    <section class="card" aria-labelledby="inbox-title">
+      <h2 id="inbox-title" class="sr-only">${t('court.inbox.title')}</h2>
+      <div class="court-toolbar">
+        <div class="field">
+          <label for="court-filter">${t('court.filter')}</label>
+          <select id="court-filter" name="status" data-testid="court-filter" value=${store.filter} onChange=${filter}>
+            ${FILTERS.map((f) => html`<option value=${f}>${t(`court.filter.${f}`)}</option>`)}
+          </select>
+        </div>
+        <button type="button" class="secondary" data-testid="court-refresh" onClick=${() => store.list.load()}>${t('evidence.refresh')}</button>
+      </div>
+      <div id="inbox-body" aria-live="polite">${inboxList()}</div>
+    </section>`;
 }
 
 // ------------------------------------------------------------------ one application
 
-function caseId() {
-  return state.view.data && state.view.data.case_id;
-}
-
-/** A party's name: from the case, else from the application's signers (both parties sign it). */
-function partyName(id) {
-  const k = state.kase.data;
-  const p = ((k && k.parties) || []).find((x) => x.id === id);
-  if (p) return p.name;
-  const s = ((state.view.data && state.view.data.signers) || []).find((x) => x.party_id === id);
-  return s ? s.name : '';
-}
-
-async function loadApplication() {
-  await loadInto('view', () => api.courtApplication(appId));
+/** The application, then everything about its case. */
+async function openApplication() {
+  await store.view.load();
+  if (store.view.status === 'ready') await loadCaseParts();
 }
 
 /** Everything about the case, then the access log (which then lists these reads too). */
 async function loadCaseParts() {
-  const id = caseId();
-  if (!id) return;
-  await Promise.all([
-    loadInto('kase', () => api.getCase(id), () => {
-      renderIdentity();
-      renderHistory();
-      renderRecordings();
-    }),
-    loadInto('agreement', () => api.getAgreement(id), renderAgreement),
-    loadInto('history', () => api.caseHistory(id), () => {
-      renderIdentity();
-      renderHistory();
-    }),
-    loadInto('evidence', () => api.caseEvidence(id), renderHistory),
-    loadInto('recordings', () => api.caseRecordings(id), renderRecordings),
-    loadJudges(),
-  ]);
-  await loadLog();
+  await Promise.all([store.kase.load(), store.agreement.load(), store.history.load(), store.evidence.load(), store.recordings.load(), loadJudges()]);
+  await store.log.load();
 }
 
 async function loadJudges() {
   try {
     const data = await api.courtJudges();
-    state.judges = (data && data.items) || [];
+    store.judges = (data && data.items) || [];
   } catch {
-    state.judges = []; // "assign to me" still works
+    store.judges = []; // "assign to me" still works
   }
-  renderHandling();
+  draw();
 }
 
-async function loadLog() {
-  await loadInto('log', () => api.applicationAccessLog(appId), renderLog);
-}
-
-/** After a change: the application again, and what shows it. */
+/** After a change: the application again, and the access log. */
 async function refreshApplication() {
-  await loadApplication();
-  renderApplicationParts();
-  loadLog();
+  await store.view.load();
+  store.log.load();
 }
 
-function renderApplicationParts() {
-  renderTitle();
-  renderSummary();
-  renderVerification();
-  renderApplicants();
-  renderMaterials();
-  renderHandling();
-  renderNotes();
-  renderDecision();
+/** A party's name: from the case, else from the application's signers (both parties sign it). */
+function partyName(id) {
+  const k = store.kase.data;
+  const p = ((k && k.parties) || []).find((x) => x.id === id);
+  if (p) return p.name;
+  const s = ((store.view.data && store.view.data.signers) || []).find((x) => x.party_id === id);
+  return s ? s.name : '';
 }
 
-function renderTitle() {
-  const v = state.view.data;
-  if (!v) return;
-  document.title = `${t('court.app.title', { number: v.case_number || '' })} · ${t('app.name')}`;
-  fill('court-title', t('court.app.title', { number: v.case_number || '' }), ' ', statusBadge(v.status));
-}
+const row = (label, value, testid) => (value ? html`<dt>${label}</dt><dd data-testid=${testid}>${value}</dd>` : null);
 
-function row(label, value, testid) {
-  return value ? [h('dt', null, label), h('dd', { dataset: testid ? { testid } : undefined }, value)] : null;
-}
-
-function renderSummary() {
-  const v = state.view.data;
-  if (!v) return;
-  fill(
-    'summary-body',
-    h(
-      'dl',
-      { class: 'details' },
-      row(t('court.case_number'), v.case_number, 'court-case-number'),
-      row(t('court.court_case_number'), v.court_case_number || t('court.court_case_number.none'), 'court-court-case-number'),
-      row(t('court.col.org'), v.organisation, 'court-org'),
-      row(t('conf.court'), v.court && v.court.name),
-      row(t('conf.ground'), groundName(v.ground, state.meta), 'court-ground'),
-      row(t('conf.submitted'), v.submitted_at ? fmtDateTime(v.submitted_at, state.tz) : null),
-      row(t('conf.judge'), v.judge ? v.judge.name : t('court.judge.none'), 'court-judge'),
-      row(t('conf.hearing'), v.hearing ? fmtDateTime(v.hearing.starts_at, state.tz) : null, 'court-hearing'),
-    ),
-    v.status !== 'awaiting_cosign' ? statusSteps(v, state.tz) : null,
-  );
+function Summary({ a }) {
+  return html`<${Section} id="summary" title=${t('court.summary')}>
+    <div id="summary-body">
+      <dl class="details">
+        ${row(t('court.case_number'), a.case_number, 'court-case-number')}
+        ${row(t('court.court_case_number'), a.court_case_number || t('court.court_case_number.none'), 'court-court-case-number')}
+        ${row(t('court.col.org'), a.organisation, 'court-org')}
+        ${row(t('conf.court'), a.court && a.court.name)}
+        ${row(t('conf.ground'), groundName(a.ground, store.meta), 'court-ground')}
+        ${row(t('conf.submitted'), a.submitted_at ? fmtDateTime(a.submitted_at, store.tz) : null)}
+        ${row(t('conf.judge'), a.judge ? a.judge.name : t('court.judge.none'), 'court-judge')}
+        ${row(t('conf.hearing'), a.hearing ? fmtDateTime(a.hearing.starts_at, store.tz) : null, 'court-hearing')}
+      </dl>
+      ${a.status !== 'awaiting_cosign' ? fromDom(statusSteps(a, store.tz)) : null}
+    </div>
+  </${Section}>`;
 }
 
 /**
  * The Chinese report with its identifiers set as code: a file in the bundle (manifest.json), a key
  * or the log's name, an option of `mediate verify`. They are what the judge compares or types, not
  * words to translate; a Chinese report has no Latin letters otherwise (server/evidence/verify/report.py).
+ * @param {string} text
  */
 function withCode(text) {
-  if (lang() === 'en') return text;
+  if (getLang() === 'en') return text;
   const out = [];
   let last = 0;
-  for (const m of String(text).matchAll(/(?:--)?[A-Za-z][A-Za-z0-9_.:/+=@-]*/g)) {
-    if (m.index > last) out.push(text.slice(last, m.index));
-    out.push(h('code', null, m[0]));
-    last = m.index + m[0].length;
+  for (const m of text.matchAll(/(?:--)?[A-Za-z][A-Za-z0-9_.:/+=@-]*/g)) {
+    const at = /** @type {number} */ (m.index);
+    if (at > last) out.push(text.slice(last, at));
+    out.push(html`<code>${m[0]}</code>`);
+    last = at + m[0].length;
   }
   if (last < text.length) out.push(text.slice(last));
   return out;
 }
 
-function renderVerification() {
-  const v = state.view.data;
-  if (!v) return;
-  const ver = v.verification;
-  if (!ver) return fill('verify-body', emptyState(t('court.verify.none')));
-  const report = lang() === 'en' ? ver.report_en || ver.report_zh : ver.report_zh || ver.report_en;
-  // The report (server/evidence/verify/report.py render): the verdict and the bundle first, then numbered
-  // sections separated by blank lines, each under its title. The verdict stays in view; the
-  // sections fold (open when something is wrong).
-  const [head, ...blocks] = String(report || '').trim().split(/\n\s*\n/);
-  const [verdict, ...headRest] = (head || '').split('\n');
-  fill(
-    'verify-body',
-    h(
-      'div',
-      { class: ['court-verify', ver.ok ? 'ok' : 'bad'], dataset: { testid: 'court-verification', ok: String(Boolean(ver.ok)) } },
-      h('p', { class: 'court-verify-head' }, badge(ver.ok ? `✓ ${t('court.verify.ok')}` : `✕ ${t('court.verify.bad')}`, ver.ok ? 'ok' : 'bad'), ' ', h('strong', null, ver.ok ? t('court.verify.ok.text') : t('court.verify.bad.text'))),
-      h(
-        'div',
-        { class: 'court-verify-report', dataset: { testid: 'court-verify-report' } },
-        h('p', { class: 'court-verify-verdict' }, withCode(verdict || '')),
-        headRest.length ? h('p', { class: 'muted small' }, withCode(headRest.join('\n'))) : null,
-        blocks.map((block) => {
-          const [title, ...body] = block.split('\n');
-          return h(
-            'details',
-            { class: 'agr-preview court-verify-section', open: !ver.ok },
-            h('summary', null, withCode(title)),
-            h('div', { class: 'court-verify-body' }, withCode(body.join('\n'))),
-          );
-        }),
-      ),
-    ),
-    h('p', { class: 'hint' }, t('court.verify.how')),
-  );
+function Verification({ a }) {
+  const ver = a.verification;
+  let body = empty(t('court.verify.none'));
+  if (ver) {
+    const report = getLang() === 'en' ? ver.report_en || ver.report_zh : ver.report_zh || ver.report_en;
+    // The report (server/evidence/verify/report.py render): the verdict and the bundle first, then numbered
+    // sections separated by blank lines, each under its title. The verdict stays in view; the
+    // sections fold (open when something is wrong).
+    const [head, ...blocks] = String(report || '').trim().split(/\n\s*\n/);
+    const [verdict, ...headRest] = (head || '').split('\n');
+    const section = (block) => {
+      const [title, ...lines] = block.split('\n');
+      return html`<details class="agr-preview court-verify-section" open=${!ver.ok}>
+        <summary>${withCode(title)}</summary>
+        <div class="court-verify-body">${withCode(lines.join('\n'))}</div>
+      </details>`;
+    };
+    body = html`<div class=${`court-verify ${ver.ok ? 'ok' : 'bad'}`} data-testid="court-verification" data-ok=${String(Boolean(ver.ok))}>
+        <p class="court-verify-head">
+          ${badge(ver.ok ? `✓ ${t('court.verify.ok')}` : `✕ ${t('court.verify.bad')}`, ver.ok ? 'ok' : 'bad')} <strong>${ver.ok ? t('court.verify.ok.text') : t('court.verify.bad.text')}</strong>
+        </p>
+        <div class="court-verify-report" data-testid="court-verify-report">
+          <p class="court-verify-verdict">${withCode(verdict || '')}</p>
+          ${headRest.length ? html`<p class="muted small">${withCode(headRest.join('\n'))}</p>` : null}
+          ${blocks.map(section)}
+        </div>
+      </div>
+      <p class="hint">${t('court.verify.how')}</p>`;
+  }
+  return html`<${Section} id="verify" title=${t('court.verify.title')}><div id="verify-body">${body}</div></${Section}>`;
 }
 
-function renderAgreement() {
-  fill(
-    'agreement-body',
-    stateOf(
-      state.agreement,
-      (data) => {
-        const v = data && data.agreement;
-        if (!v) return emptyState(t('court.agreement.none'));
-        const pdf = v.pdf || {};
-        return [
-          h('p', null, badge(tv('agr.status', v.status), v.status === 'effective' ? 'ok' : 'warn'), ' ', v.sealed_at ? t('agr.sealed.at', { time: fmtDateTime(v.sealed_at, state.tz) }) : null),
-          v.verify_code ? h('p', null, t('agr.verify.code'), ' ', h('code', { class: 'agr-verify-code' }, v.verify_code)) : null,
-          h('details', { class: 'agr-preview', open: true }, h('summary', null, t('agr.final.text')), agreementText(v, { testid: 'court-agreement-text' })),
-          h(
-            'div',
-            { class: 'actions' },
-            pdf.signed ? h('a', { class: 'button primary', href: pdf.signed, download: '', dataset: { testid: 'court-agr-pdf-signed' } }, t('agr.pdf.signed')) : null,
-            pdf.agreement ? h('a', { class: 'button secondary', href: pdf.agreement, download: '', dataset: { testid: 'court-agr-pdf' } }, t('agr.pdf.agreement')) : null,
-          ),
-          v.pdf_sha256 ? h('p', { class: 'muted small agr-hash' }, t('agr.pdf.sha'), ' ', h('code', null, v.pdf_sha256)) : null,
-          h('h3', null, t('court.agreement.signers')),
-          signerList(v, state.tz),
-        ];
-      },
-      () => loadInto('agreement', () => api.getAgreement(caseId()), renderAgreement),
-    ),
-  );
+function Agreement() {
+  const body = store.agreement.view((data) => {
+    const v = data && data.agreement;
+    if (!v) return empty(t('court.agreement.none'));
+    const pdf = v.pdf || {};
+    return html`<p>${badge(tv('agr.status', v.status), v.status === 'effective' ? 'ok' : 'warn')} ${v.sealed_at ? t('agr.sealed.at', { time: fmtDateTime(v.sealed_at, store.tz) }) : null}</p>
+      ${v.verify_code ? html`<p>${t('agr.verify.code')} <code class="agr-verify-code">${v.verify_code}</code></p>` : null}
+      <details class="agr-preview" open><summary>${t('agr.final.text')}</summary>${fromDom(agreementText(v, { testid: 'court-agreement-text' }))}</details>
+      <div class="actions">
+        ${pdf.signed ? html`<a class="button primary" href=${pdf.signed} download="" data-testid="court-agr-pdf-signed">${t('agr.pdf.signed')}</a>` : null}
+        ${pdf.agreement ? html`<a class="button secondary" href=${pdf.agreement} download="" data-testid="court-agr-pdf">${t('agr.pdf.agreement')}</a>` : null}
+      </div>
+      ${v.pdf_sha256 ? html`<p class="muted small agr-hash">${t('agr.pdf.sha')} <code>${v.pdf_sha256}</code></p>` : null}
+      <h3>${t('court.agreement.signers')}</h3>
+      ${fromDom(signerList(v, store.tz))}`;
+  });
+  return html`<${Section} id="agreement" title=${t('agr.title')}><div id="agreement-body">${body}</div></${Section}>`;
 }
 
-function renderApplicants() {
-  const v = state.view.data;
-  if (!v) return;
-  fill('applicants-body', h('p', { class: 'muted' }, t('court.applicants.intro')), applicantList(v, state.tz));
-}
-
-function renderMaterials() {
-  const v = state.view.data;
-  if (!v) return;
-  const items = v.materials || [];
-  if (!items.length) return fill('materials-body', emptyState(t('court.materials.none')));
-  fill(
-    'materials-body',
-    h(
-      'ul',
-      { class: 'file-list', dataset: { testid: 'court-materials' } },
-      items.map((m) =>
-        h(
-          'li',
-          { class: 'file-item', dataset: { testid: 'court-material', kind: m.kind || '' } },
-          h(
-            'p',
-            { class: 'file-line' },
-            m.url ? h('a', { href: m.url, target: '_blank', rel: 'noopener', class: 'file-name' }, m.name || m.kind) : h('span', { class: 'file-name' }, m.name || m.kind),
-            m.kind ? [' ', badge(tv('files.kind', m.kind), m.kind === 'upload' ? '' : 'ok')] : null,
-          ),
-          h('p', { class: 'muted small file-meta' }, [m.bytes != null ? fmtBytes(m.bytes) : null].filter(Boolean).join(' · '), m.sha256 ? h('span', { class: 'hash' }, `SHA-256 ${m.sha256}`) : null),
-        ),
-      ),
-    ),
-  );
-}
-
-/** Each session with a recording, and the link to watch it (/review/<session id>). */
-function renderRecordings() {
-  fill(
-    'recordings-body',
-    stateOf(
-      state.recordings,
-      (data) => {
-        const items = ((data && data.items) || []).filter((r) => r.status !== 'deleted');
-        if (!items.length) return emptyState(t('court.recordings.none'));
-        const sessions = new Map();
-        for (const r of items) {
-          if (!sessions.has(r.session_id)) sessions.set(r.session_id, []);
-          sessions.get(r.session_id).push(r);
-        }
-        const known = ((state.kase.data && state.kase.data.sessions) || []).reduce((m, s) => m.set(s.id, s), new Map());
-        return h(
-          'ul',
-          { class: 'court-list', dataset: { testid: 'court-recordings' } },
-          [...sessions].map(([sid, recs]) => {
-            const s = known.get(sid);
-            const start = (s && s.starts_at) || recs[recs.length - 1].started_at;
-            return h(
-              'li',
-              { class: 'court-list-item' },
-              h('span', null, t('court.recordings.session', { time: start ? fmtDateTime(start, state.tz) : '', n: recs.length })),
-              // ?application= brings the judge back here from the review page.
-              h(
-                'a',
-                {
-                  class: 'button secondary',
-                  href: `/review/${encodeURIComponent(sid)}?application=${encodeURIComponent(appId)}`,
-                  dataset: { testid: 'court-review-link' },
-                },
-                t('court.recordings.watch'),
-              ),
-            );
-          }),
-        );
-      },
-      () => loadInto('recordings', () => api.caseRecordings(caseId()), renderRecordings),
-    ),
-    h('p', { class: 'hint' }, t('court.logged')),
-  );
+function Applicants({ a }) {
+  return html`<${Section} id="applicants" title=${t('court.applicants')}>
+    <div id="applicants-body"><p class="muted">${t('court.applicants.intro')}</p>${fromDom(applicantList(a, store.tz))}</div>
+  </${Section}>`;
 }
 
 /** The identity checks the mediator recorded (from the history), one line each. */
-function renderIdentity() {
-  fill(
-    'identity-body',
-    stateOf(
-      state.history,
-      (data) => {
-        const checks = ((data && data.items) || []).filter((e) => e.kind === 'identity_checked');
-        if (!checks.length) return emptyState(t('court.identity.none'));
-        return h(
-          'ul',
-          { class: 'court-list', dataset: { testid: 'court-identity' } },
-          checks.map((e) => {
-            const d = e.data || {};
-            const ok = d.result === 'confirmed';
-            return h(
-              'li',
-              { class: 'court-list-item' },
-              h('span', null, h('strong', null, partyName(d.party_id) || d.name || ''), ' ', badge(tv('idresult', d.result), ok ? 'ok' : 'bad')),
-              h('span', { class: 'muted' }, [tv('idmethod', d.method), e.actor_name, fmtShortDateTime(e.at, state.tz)].filter(Boolean).join(' · ')),
-            );
-          }),
-        );
-      },
-      () => loadInto('history', () => api.caseHistory(caseId()), renderIdentity),
-    ),
-  );
+function Identity() {
+  const body = store.history.view((data) => {
+    const checks = ((data && data.items) || []).filter((e) => e.kind === 'identity_checked');
+    if (!checks.length) return empty(t('court.identity.none'));
+    const line = (e) => {
+      const d = e.data || {};
+      return html`<li class="court-list-item">
+        <span><strong>${partyName(d.party_id) || d.name || ''}</strong> ${badge(tv('idresult', d.result), d.result === 'confirmed' ? 'ok' : 'bad')}</span>
+        <span class="muted">${[tv('idmethod', d.method), e.actor_name, fmtShortDateTime(e.at, store.tz)].filter(Boolean).join(' · ')}</span>
+      </li>`;
+    };
+    return html`<ul class="court-list" data-testid="court-identity">${checks.map(line)}</ul>`;
+  });
+  return html`<${Section} id="identity" title=${t('court.identity')}><div id="identity-body">${body}</div></${Section}>`;
+}
+
+function Materials({ a }) {
+  const items = a.materials || [];
+  const item = (m) => html`<li class="file-item" data-testid="court-material" data-kind=${m.kind || ''}>
+    <p class="file-line">
+      ${m.url ? html`<a href=${m.url} target="_blank" rel="noopener" class="file-name">${m.name || m.kind}</a>` : html`<span class="file-name">${m.name || m.kind}</span>`}
+      ${m.kind ? [' ', badge(tv('files.kind', m.kind), m.kind === 'upload' ? '' : 'ok')] : null}
+    </p>
+    <p class="muted small file-meta">${m.bytes != null ? fmtBytes(m.bytes) : ''}${m.sha256 ? html`<span class="hash">SHA-256 ${m.sha256}</span>` : null}</p>
+  </li>`;
+  return html`<${Section} id="materials" title=${t('court.materials')}>
+    <div id="materials-body">
+      ${items.length ? html`<ul class="file-list" data-testid="court-materials">${items.map(item)}</ul>` : empty(t('court.materials.none'))}
+    </div>
+  </${Section}>`;
+}
+
+/** Each session with a recording, and the link to watch it (/review/<session id>). */
+function Recordings() {
+  const body = store.recordings.view((data) => {
+    const items = ((data && data.items) || []).filter((r) => r.status !== 'deleted');
+    if (!items.length) return empty(t('court.recordings.none'));
+    /** @type {Map<string, any[]>} */
+    const sessions = new Map();
+    for (const r of items) sessions.set(r.session_id, [...(sessions.get(r.session_id) || []), r]);
+    const known = new Map(((store.kase.data && store.kase.data.sessions) || []).map((s) => [s.id, s]));
+    return html`<ul class="court-list" data-testid="court-recordings">
+      ${[...sessions].map(([sid, recs]) => {
+        const s = known.get(sid);
+        const start = (s && s.starts_at) || recs[recs.length - 1].started_at;
+        // ?application= brings the judge back here from the review page.
+        return html`<li class="court-list-item">
+          <span>${t('court.recordings.session', { time: start ? fmtDateTime(start, store.tz) : '', n: recs.length })}</span>
+          <a class="button secondary" href=${`/review/${encodeURIComponent(sid)}?application=${encodeURIComponent(appId)}`} data-testid="court-review-link">${t('court.recordings.watch')}</a>
+        </li>`;
+      })}
+    </ul>`;
+  });
+  return html`<${Section} id="recordings" title=${t('court.recordings')}>
+    <div id="recordings-body">${body}<p class="hint">${t('court.logged')}</p></div>
+  </${Section}>`;
 }
 
 /** Who did it: their name, or "系统" for the platform itself. */
@@ -502,189 +376,201 @@ function actorName(e) {
   return e.actor_name && e.actor_name !== 'system' ? e.actor_name : tv('actor', e.actor_kind);
 }
 
-function renderHistory() {
-  const historyList = stateOf(
-    state.history,
-    (data) => {
-      const items = [...((data && data.items) || [])].sort((a, b) => (b.at || '').localeCompare(a.at || ''));
-      if (!items.length) return emptyState(t('history.empty'));
-      return h(
-        'ol',
-        { class: 'history', dataset: { testid: 'court-history' } },
-        items.map((e) =>
-          h(
-            'li',
-            null,
-            h('time', { datetime: e.at }, fmtShortDateTime(e.at, state.tz)),
-            h('span', { class: 'history-kind' }, tv('history', e.kind)),
-            h('span', { class: 'muted' }, [actorName(e), e.data && e.data.party_id ? partyName(e.data.party_id) : null].filter(Boolean).join(' · ')),
-          ),
-        ),
-      );
-    },
-    () => loadInto('history', () => api.caseHistory(caseId()), renderHistory),
-  );
-  const evidenceList = stateOf(
-    state.evidence,
-    (data) => {
-      const items = [...((data && data.items) || [])].sort((a, b) => b.seq - a.seq);
-      if (!items.length) return emptyState(t('evidence.empty'));
-      return h(
-        'ol',
-        { class: 'evidence-list', dataset: { testid: 'court-evidence' } },
-        items.map((r) =>
-          h(
-            'li',
-            { class: 'evidence-item' },
-            h('span', { class: 'evidence-seq' }, t('evidence.seq', { seq: r.seq })),
-            h('span', { class: 'evidence-type' }, tv('evidence.type', r.type)),
-            r.time ? h('time', { class: 'evidence-time', datetime: r.time }, fmtShortDateTime(r.time, state.tz)) : null,
-            h('span', { class: 'evidence-actor muted' }, r.actor ? (r.actor.kind === 'party' ? partyName(r.actor.id) || tv('actor', 'party') : r.actor.role ? tv('role', r.actor.role) : tv('actor', r.actor.kind)) : ''),
-            r.log_index != null ? badge(t('evidence.logged', { index: r.log_index }), 'ok') : h('span', { class: 'badge muted' }, t('evidence.pending')),
-          ),
-        ),
-      );
-    },
-    () => loadInto('evidence', () => api.caseEvidence(caseId()), renderHistory),
-  );
-  fill(
-    'history-body',
-    h('details', { class: 'agr-preview court-more' }, h('summary', { dataset: { testid: 'court-history-open' } }, t('court.history.show')), historyList),
-    h('details', { class: 'agr-preview court-more' }, h('summary', null, t('court.evidence.show')), evidenceList),
-  );
+function evidenceActor(a) {
+  if (!a) return '';
+  if (a.kind === 'party') return partyName(a.id) || tv('actor', 'party');
+  return a.role ? tv('role', a.role) : tv('actor', a.kind);
+}
+
+function History() {
+  const history = store.history.view((data) => {
+    const items = [...((data && data.items) || [])].sort((a, b) => (b.at || '').localeCompare(a.at || ''));
+    if (!items.length) return empty(t('history.empty'));
+    return html`<ol class="history" data-testid="court-history">
+      ${items.map(
+        (e) => html`<li>
+          <time datetime=${e.at}>${fmtShortDateTime(e.at, store.tz)}</time>
+          <span class="history-kind">${tv('history', e.kind)}</span>
+          <span class="muted">${[actorName(e), e.data && e.data.party_id ? partyName(e.data.party_id) : null].filter(Boolean).join(' · ')}</span>
+        </li>`,
+      )}
+    </ol>`;
+  });
+  const evidence = store.evidence.view((data) => {
+    const items = [...((data && data.items) || [])].sort((a, b) => b.seq - a.seq);
+    if (!items.length) return empty(t('evidence.empty'));
+    return html`<ol class="evidence-list" data-testid="court-evidence">
+      ${items.map(
+        (r) => html`<li class="evidence-item">
+          <span class="evidence-seq">${t('evidence.seq', { seq: r.seq })}</span>
+          <span class="evidence-type">${tv('evidence.type', r.type)}</span>
+          ${r.time ? html`<time class="evidence-time" datetime=${r.time}>${fmtShortDateTime(r.time, store.tz)}</time>` : null}
+          <span class="evidence-actor muted">${evidenceActor(r.actor)}</span>
+          ${r.log_index != null ? badge(t('evidence.logged', { index: r.log_index }), 'ok') : html`<span class="badge muted">${t('evidence.pending')}</span>`}
+        </li>`,
+      )}
+    </ol>`;
+  });
+  return html`<${Section} id="history" title=${t('court.history')}>
+    <div id="history-body">
+      <details class="agr-preview court-more"><summary data-testid="court-history-open">${t('court.history.show')}</summary>${history}</details>
+      <details class="agr-preview court-more"><summary>${t('court.evidence.show')}</summary>${evidence}</details>
+    </div>
+  </${Section}>`;
 }
 
 // ------------------------------------------------------------------ handling: judge, status
 
-function renderHandling() {
-  const v = state.view.data;
-  if (!v) return;
-  const decided = DECIDED.has(v.status);
-  const msg = state.handleMessage
-    ? h('p', { class: ['key-message', `key-message-${state.handleMessage.kind}`], role: state.handleMessage.kind === 'error' ? 'alert' : 'status', dataset: { testid: 'court-handle-message' } }, state.handleMessage.text)
-    : null;
-  const button = (label, testid, onclick, { disabled = false, kind = 'secondary' } = {}) => h('button', { type: 'button', class: kind, disabled, onclick, dataset: { testid } }, label);
-  // Another judge of the court (GET /court/judges), when there is more than one.
-  const others = state.judges.filter((j) => !v.judge || j.id !== v.judge.id);
-  let assign = null;
-  if (!decided && state.judges.length > 1 && others.length) {
-    const select = h(
-      'select',
-      { id: 'court-assign-judge', name: 'judge_id', dataset: { testid: 'court-assign-judge' } },
-      others.map((j) => h('option', { value: j.id }, j.id === state.user.id ? `${j.name} ${t('court.judge.me')}` : j.name)),
-    );
-    assign = h(
-      'form',
-      { class: 'court-assign', novalidate: true },
-      h('div', { class: 'field' }, h('label', { for: 'court-assign-judge' }, t('court.assign.to')), select),
-      h('button', { type: 'submit', class: 'secondary', dataset: { testid: 'court-assign' } }, t('court.assign')),
-    );
-    assign.addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      const judge = state.judges.find((j) => j.id === select.value);
-      act(() => api.assignApplication(appId, select.value), t('court.assign.done.to', { name: judge ? judge.name : '' }));
-    });
-  }
-  fill(
-    'handling-body',
-    h('p', null, t('court.judge.label'), h('strong', { dataset: { testid: 'court-judge-name' } }, v.judge ? v.judge.name : t('court.judge.none')), mine(v) ? h('span', { class: 'muted' }, ` ${t('court.judge.me')}`) : null),
-    msg,
-    assign,
-    decided
-      ? h('p', { class: 'muted' }, t('court.handle.decided'))
-      : h(
-          'div',
-          { class: 'actions' },
-          mine(v) ? null : button(t('court.assign.me'), 'court-assign-me', () => act(() => api.assignApplication(appId, state.user.id), t('court.assign.done'))),
-          // Only the steps open from here (received → accepted → under review).
-          v.status === 'received' ? button(t('court.accept'), 'court-accept', () => act(() => api.setApplicationStatus(appId, 'accepted'), t('court.accept.done')), { kind: 'primary' }) : null,
-          ['received', 'accepted'].includes(v.status) ? button(t('court.review'), 'court-under-review', () => act(() => api.setApplicationStatus(appId, 'under_review'), t('court.review.done')), { kind: v.status === 'accepted' ? 'primary' : 'secondary' }) : null,
-        ),
-    decided ? null : h('p', { class: 'hint' }, t('court.handle.hint')),
-    hearingBox(v),
-  );
-}
-
-/** The video hearing: when it is and the way in for the judge (its host), or a form to schedule one. */
-function hearingBox(v) {
-  if (v.hearing) {
-    return h(
-      'div',
-      { class: 'court-hearing', dataset: { testid: 'court-hearing-box' } },
-      h('p', null, t('court.hearing.at', { time: fmtDateTime(v.hearing.starts_at, state.tz) })),
-      DECIDED.has(v.status) ? null : h('a', { class: 'button secondary', href: `/live/${encodeURIComponent(v.hearing.session_id)}`, dataset: { testid: 'court-hearing-join' } }, t('court.hearing.join')),
-    );
-  }
-  if (!['accepted', 'under_review'].includes(v.status)) return null;
-  const form = h(
-    'form',
-    { class: 'grid-form court-hearing-form', novalidate: true, dataset: { testid: 'court-hearing-form' } },
-    h('p', { class: 'wide muted' }, t('court.hearing.intro')),
-    h('div', { class: 'form-message', role: 'alert', hidden: true }),
-    h('div', { class: 'field' }, h('label', { for: 'court-hearing-date' }, t('court.hearing.date')), h('input', { id: 'court-hearing-date', name: 'date', type: 'date', required: true, min: todayIn(state.tz), value: addDays(todayIn(state.tz), 7) })),
-    h('div', { class: 'field' }, h('label', { for: 'court-hearing-time' }, t('court.hearing.time')), h('input', { id: 'court-hearing-time', name: 'time', type: 'time', required: true, step: 300, value: '10:00' })),
-    h(
-      'div',
-      { class: 'field' },
-      h('label', { for: 'court-hearing-duration' }, t('court.hearing.duration')),
-      h('select', { id: 'court-hearing-duration', name: 'duration_minutes' }, [30, 60, 90].map((n) => h('option', { value: String(n) }, t('duration.minutes', { n })))),
-    ),
-    h('div', { class: 'actions wide' }, h('button', { type: 'submit', class: 'secondary', dataset: { testid: 'court-hearing-submit' } }, t('court.hearing.submit'))),
-  );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearFormErrors(form);
-    const f = form.elements;
-    let bad = false;
-    if (!f.date.value) bad = setFieldError(form, 'date', t('error.field.required')) || bad;
-    if (!f.time.value) bad = setFieldError(form, 'time', t('error.field.required')) || bad;
-    const startsAt = bad ? null : localToIso(f.date.value, f.time.value, state.tz);
-    if (startsAt && Date.parse(startsAt) <= Date.now()) bad = setFieldError(form, 'date', t('court.hearing.past')) || bad;
-    if (bad) {
-      formMessage(form, t('error.invalid_input'));
-      form.querySelector('[aria-invalid="true"]')?.focus();
-      return;
-    }
-    const body = { starts_at: startsAt, duration_minutes: Number(f.duration_minutes.value), timezone: state.tz };
-    await whileSubmitting(form, async () => {
-      try {
-        const view = await api.scheduleHearing(appId, body);
-        state.view = { status: 'ready', data: { ...state.view.data, ...view }, error: null };
-        state.handleMessage = { kind: 'info', text: t('court.hearing.done') };
-        toast(t('court.hearing.done'));
-        renderApplicationParts();
-        loadLog();
-        loadInto('recordings', () => api.caseRecordings(v.case_id), renderRecordings);
-        /** @type {HTMLElement | null} */ (document.querySelector('[data-testid="court-handle-message"]'))?.focus();
-      } catch (err) {
-        clearFormErrors(form);
-        for (const x of err.fields || []) setFieldError(form, x.field === 'starts_at' ? 'date' : x.field, x.reason);
-        formMessage(form, errorMessage(err));
-      }
-    });
-  });
-  return h('details', { class: 'agr-preview court-hearing-details' }, h('summary', { dataset: { testid: 'court-hearing-open' } }, t('court.hearing.title')), form);
-}
-
 /** A handling action (assign, status): the new view, a toast, the access log again. */
 async function act(call, done) {
-  const host = document.getElementById('handling-body');
-  host?.querySelectorAll('button').forEach((b) => {
-    b.disabled = true;
-  });
+  store.acting = true;
+  draw();
   try {
     // The answer is the view (without the verification, which stays as it was): no need to read it again.
     const view = await call();
-    if (view && view.id) state.view = { status: 'ready', data: { ...state.view.data, ...view }, error: null };
-    state.handleMessage = { kind: 'info', text: done };
+    if (view && view.id) store.view.data = { ...store.view.data, ...view };
+    store.handleMessage = { kind: 'info', text: done };
     toast(done);
-    renderApplicationParts();
-    loadLog();
+    store.log.load();
   } catch (err) {
-    state.handleMessage = { kind: 'error', text: reasonOf(err) === 'no_court_code' ? t('court.error.no_court_code') : errorMessage(err) };
-    renderHandling();
+    store.handleMessage = { kind: 'error', text: reasonOf(err) === 'no_court_code' ? t('court.error.no_court_code') : errorMessage(err) };
   }
-  /** @type {HTMLElement | null} */ (document.querySelector('[data-testid="court-handle-message"]'))?.focus();
+  store.acting = false;
+  draw();
+  focusOn('court-handle-message');
+}
+
+function Handling({ a }) {
+  const decided = DECIDED.has(a.status);
+  const m = store.handleMessage;
+  const button = (label, testid, call, done, kind = 'secondary') =>
+    html`<button type="button" class=${kind} disabled=${store.acting} data-testid=${testid} onClick=${() => act(call, done)}>${label}</button>`;
+  // Another judge of the court (GET /court/judges), when there is more than one.
+  const others = store.judges.filter((j) => !a.judge || j.id !== a.judge.id);
+  // Only the steps open from here (received → accepted → under review).
+  const steps = [
+    a.status === 'received' ? button(t('court.accept'), 'court-accept', () => api.setApplicationStatus(appId, 'accepted'), t('court.accept.done'), 'primary') : null,
+    ['received', 'accepted'].includes(a.status)
+      ? button(t('court.review'), 'court-under-review', () => api.setApplicationStatus(appId, 'under_review'), t('court.review.done'), a.status === 'accepted' ? 'primary' : 'secondary')
+      : null,
+  ];
+  const assign = (ev) => {
+    ev.preventDefault();
+    const id = ev.currentTarget.elements.judge_id.value;
+    const judge = store.judges.find((j) => j.id === id);
+    act(() => api.assignApplication(appId, id), t('court.assign.done.to', { name: judge ? judge.name : '' }));
+  };
+  return html`<${Section} id="handling" title=${t('court.handling')}>
+    <div id="handling-body" aria-live="polite">
+      <p>
+        ${t('court.judge.label')}<strong data-testid="court-judge-name">${a.judge ? a.judge.name : t('court.judge.none')}</strong>
+        ${mine(a) ? html`<span class="muted">${` ${t('court.judge.me')}`}</span>` : null}
+      </p>
+      ${m
+        ? html`<p class=${`key-message key-message-${m.kind}`} role=${m.kind === 'error' ? 'alert' : 'status'} tabindex="-1" data-testid="court-handle-message">${m.text}</p>`
+        : null}
+      ${!decided && store.judges.length > 1 && others.length
+        ? html`<form class="court-assign" novalidate onSubmit=${assign}>
+            <div class="field">
+              <label for="court-assign-judge">${t('court.assign.to')}</label>
+              <select id="court-assign-judge" name="judge_id" data-testid="court-assign-judge"
+                value=${others.some((j) => j.id === store.assignTo) ? store.assignTo : others[0].id} onChange=${(ev) => (store.assignTo = ev.currentTarget.value)}>
+                ${others.map((j) => html`<option value=${j.id}>${j.id === store.user.id ? `${j.name} ${t('court.judge.me')}` : j.name}</option>`)}
+              </select>
+            </div>
+            <button type="submit" class="secondary" disabled=${store.acting} data-testid="court-assign">${t('court.assign')}</button>
+          </form>`
+        : null}
+      ${decided
+        ? html`<p class="muted">${t('court.handle.decided')}</p>`
+        : html`<div class="actions">
+              ${mine(a) ? null : button(t('court.assign.me'), 'court-assign-me', () => api.assignApplication(appId, store.user.id), t('court.assign.done'))}
+              ${steps}
+            </div>
+            <p class="hint">${t('court.handle.hint')}</p>`}
+      <${Hearing} a=${a} />
+    </div>
+  </${Section}>`;
+}
+
+async function scheduleHearing(ev) {
+  ev.preventDefault();
+  const form = ev.currentTarget;
+  const f = store.hearing;
+  /** @type {Record<string, string>} */
+  const fields = {};
+  if (!f.date) fields.date = t('error.field.required');
+  if (!f.time) fields.time = t('error.field.required');
+  const startsAt = f.date && f.time ? localToIso(f.date, f.time, store.tz) : null;
+  if (startsAt && Date.parse(startsAt) <= Date.now()) fields.date = t('court.hearing.past');
+  f.errors = { message: Object.keys(fields).length ? t('error.invalid_input') : '', fields };
+  if (f.errors.message) {
+    draw();
+    form.querySelector('[aria-invalid="true"]')?.focus();
+    return;
+  }
+  f.busy = true;
+  draw();
+  let done = false;
+  try {
+    const view = await api.scheduleHearing(appId, { starts_at: startsAt, duration_minutes: Number(f.duration), timezone: store.tz });
+    store.view.data = { ...store.view.data, ...view };
+    store.handleMessage = { kind: 'info', text: t('court.hearing.done') };
+    toast(t('court.hearing.done'));
+    store.log.load();
+    store.recordings.load();
+    done = true;
+  } catch (err) {
+    f.errors = { message: errorMessage(err), fields: fieldsOf(err, (x) => x.reason) };
+    if (f.errors.fields.starts_at) f.errors.fields.date = f.errors.fields.starts_at;
+  }
+  f.busy = false;
+  draw();
+  if (done) focusOn('court-handle-message');
+}
+
+/** The video hearing: when it is and the way in for the judge (its host), or a form to schedule one. */
+function Hearing({ a }) {
+  if (a.hearing) {
+    return html`<div class="court-hearing" data-testid="court-hearing-box">
+      <p>${t('court.hearing.at', { time: fmtDateTime(a.hearing.starts_at, store.tz) })}</p>
+      ${DECIDED.has(a.status)
+        ? null
+        : html`<a class="button secondary" href=${`/live/${encodeURIComponent(a.hearing.session_id)}`} data-testid="court-hearing-join">${t('court.hearing.join')}</a>`}
+    </div>`;
+  }
+  if (!['accepted', 'under_review'].includes(a.status)) return null;
+  const f = store.hearing;
+  const date = invalid(f.errors, 'date', 'court-hearing-date');
+  const time = invalid(f.errors, 'time', 'court-hearing-time');
+  const duration = invalid(f.errors, 'duration_minutes', 'court-hearing-duration');
+  return html`<details class="agr-preview court-hearing-details">
+    <summary data-testid="court-hearing-open">${t('court.hearing.title')}</summary>
+    <form class="grid-form court-hearing-form" novalidate data-testid="court-hearing-form" aria-busy=${f.busy ? 'true' : undefined} onSubmit=${scheduleHearing}>
+      <p class="wide muted">${t('court.hearing.intro')}</p>
+      ${formMessage(f.errors)}
+      <div class="field">
+        <label for="court-hearing-date">${t('court.hearing.date')}</label>
+        <input id="court-hearing-date" name="date" type="date" required min=${todayIn(store.tz)} value=${f.date} onInput=${(ev) => (f.date = ev.currentTarget.value)} ...${date.attrs} />
+        ${date.message}
+      </div>
+      <div class="field">
+        <label for="court-hearing-time">${t('court.hearing.time')}</label>
+        <input id="court-hearing-time" name="time" type="time" required step="300" value=${f.time} onInput=${(ev) => (f.time = ev.currentTarget.value)} ...${time.attrs} />
+        ${time.message}
+      </div>
+      <div class="field">
+        <label for="court-hearing-duration">${t('court.hearing.duration')}</label>
+        <select id="court-hearing-duration" name="duration_minutes" value=${f.duration} onChange=${(ev) => (f.duration = ev.currentTarget.value)} ...${duration.attrs}>
+          ${[30, 60, 90].map((n) => html`<option value=${String(n)}>${t('duration.minutes', { n })}</option>`)}
+        </select>
+        ${duration.message}
+      </div>
+      <div class="actions wide">
+        <button type="submit" class="secondary" disabled=${f.busy || store.acting} data-testid="court-hearing-submit">${f.busy ? t('common.submitting') : t('court.hearing.submit')}</button>
+      </div>
+    </form>
+  </details>`;
 }
 
 // ------------------------------------------------------------------ notes (court only)
@@ -695,71 +581,66 @@ function noteAuthor(n) {
   return a && typeof a === 'object' ? a.name : a;
 }
 
-function renderNotes() {
-  const v = state.view.data;
-  if (!v) return;
-  const notes = [...(v.notes || [])].sort((a, b) => (b.created_at || '').localeCompare(a.created_at || ''));
-  const form = h(
-    'form',
-    { class: 'court-note-form', novalidate: true },
-    h('div', { class: 'form-message', role: 'alert', hidden: true }),
-    h(
-      'div',
-      { class: 'field' },
-      h('label', { for: 'court-note' }, t('court.notes.new')),
-      h('textarea', { id: 'court-note', name: 'text', rows: 3, maxlength: NOTE_MAX, 'aria-describedby': 'court-note-hint', dataset: { testid: 'court-note-text' } }),
-      h('p', { class: 'hint', id: 'court-note-hint' }, t('court.notes.hint')),
-    ),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', dataset: { testid: 'court-note-save' } }, t('court.notes.save'))),
-  );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearFormErrors(form);
-    const text = form.elements.text.value.trim();
-    if (!text) {
-      setFieldError(form, 'text', t('error.field.required'));
-      formMessage(form, t('error.invalid_input'));
-      form.elements.text.focus();
-      return;
-    }
-    await whileSubmitting(form, async () => {
-      try {
-        const note = await api.addApplicationNote(appId, text);
-        form.elements.text.value = '';
-        toast(t('court.notes.saved'));
-        state.view.data = { ...state.view.data, notes: [...(state.view.data.notes || []), note] };
-        renderNotes();
-        document.getElementById('court-note')?.focus();
-      } catch (err) {
-        clearFormErrors(form);
-        for (const f of err.fields || []) setFieldError(form, f.field, fieldMessage(f));
-        formMessage(form, errorMessage(err));
-      }
-    });
-  });
-  fill(
-    'notes-body',
-    notes.length
-      ? h(
-          'ul',
-          { class: 'court-notes', dataset: { testid: 'court-notes' } },
-          notes.map((n) =>
-            h(
-              'li',
-              { class: 'court-note', dataset: { testid: 'court-note' } },
-              h('p', { class: 'court-note-head muted small' }, [noteAuthor(n), n.created_at ? fmtShortDateTime(n.created_at, state.tz) : null].filter(Boolean).join(' · ')),
-              h('p', { class: 'court-note-text' }, n.text),
-            ),
-          ),
-        )
-      : emptyState(t('court.notes.none')),
-    form,
-  );
+async function saveNote(ev) {
+  ev.preventDefault();
+  const n = store.note;
+  const text = n.text.trim();
+  n.errors = text ? noErrors() : { message: t('error.invalid_input'), fields: { text: t('error.field.required') } };
+  n.busy = Boolean(text);
+  draw();
+  if (!text) return focusOn('court-note-text');
+  try {
+    const note = await api.addApplicationNote(appId, text);
+    n.text = '';
+    toast(t('court.notes.saved'));
+    store.view.data = { ...store.view.data, notes: [...(store.view.data.notes || []), note] };
+  } catch (err) {
+    n.errors = { message: errorMessage(err), fields: fieldsOf(err, fieldMessage) };
+  }
+  n.busy = false;
+  draw();
+  focusOn('court-note-text');
+}
+
+function Notes({ a }) {
+  const notes = [...(a.notes || [])].sort((x, y) => (y.created_at || '').localeCompare(x.created_at || ''));
+  const n = store.note;
+  const text = invalid(n.errors, 'text', 'court-note', 'court-note-hint');
+  return html`<section id="notes" class="card court-private" aria-labelledby="notes-title" data-testid="court-notes-card">
+    <h2 id="notes-title">${t('court.notes')} ${badge(t('court.only'), 'warn')}</h2>
+    <p class="muted">${t('court.notes.intro')}</p>
+    <div id="notes-body">
+      ${notes.length
+        ? html`<ul class="court-notes" data-testid="court-notes">
+            ${notes.map(
+              (x) => html`<li class="court-note" data-testid="court-note">
+                <p class="court-note-head muted small">${[noteAuthor(x), x.created_at ? fmtShortDateTime(x.created_at, store.tz) : null].filter(Boolean).join(' · ')}</p>
+                <p class="court-note-text">${x.text}</p>
+              </li>`,
+            )}
+          </ul>`
+        : empty(t('court.notes.none'))}
+      <form class="court-note-form" novalidate aria-busy=${n.busy ? 'true' : undefined} onSubmit=${saveNote}>
+        ${formMessage(n.errors)}
+        <div class="field">
+          <label for="court-note">${t('court.notes.new')}</label>
+          <textarea id="court-note" name="text" rows="3" maxlength=${NOTE_MAX} data-testid="court-note-text" value=${n.text}
+            onInput=${(ev) => (n.text = ev.currentTarget.value)} ...${text.attrs}></textarea>
+          <p class="hint" id="court-note-hint">${t('court.notes.hint')}</p>
+          ${text.message}
+        </div>
+        <div class="actions">
+          <button type="submit" class="primary" disabled=${n.busy} data-testid="court-note-save">${n.busy ? t('common.submitting') : t('court.notes.save')}</button>
+        </div>
+      </form>
+    </div>
+  </section>`;
 }
 
 // ------------------------------------------------------------------ access log
 
 // What was opened: the application, or the route the court read ("GET /cases/{case_id}/history").
+/** @type {Record<string, string>} */
 const LOG_WHAT = {
   application: 'application',
   'GET /cases/{case_id}': 'case',
@@ -779,210 +660,66 @@ const LOG_WHAT = {
   evidence_exported: 'bundle_exported',
 };
 
-function logCell(column, ...children) {
-  return h('td', { dataset: { label: t(`court.log.${column}`) } }, h('span', { class: 'court-cell' }, children));
-}
-
 /** In words; a route or kind this page has no words for is "other" (never the route itself). */
 function logWhat(what) {
-  if (!what) return t('court.log.kind.other');
-  const code = LOG_WHAT[what];
+  const code = what && LOG_WHAT[what];
   return code ? t(`court.log.kind.${code}`) : t('court.log.kind.other');
 }
 
-function renderLog() {
-  fill(
-    'log-body',
-    stateOf(
-      state.log,
-      (data) => {
-        const items = [...((data && data.items) || [])].sort((a, b) => (b.at || '').localeCompare(a.at || ''));
-        if (!items.length) return emptyState(t('court.log.none'));
-        const cols = items.some((e) => e.detail) ? ['at', 'who', 'what', 'detail'] : ['at', 'who', 'what'];
-        return h(
-          'table',
-          { class: 'court-table court-log', dataset: { testid: 'court-access-log' } },
-          h('caption', { class: 'sr-only' }, t('court.log.title')),
-          h('thead', null, h('tr', null, cols.map((c) => h('th', { scope: 'col' }, t(`court.log.${c}`))))),
-          h(
-            'tbody',
-            null,
-            items.map((e) =>
-              h(
-                'tr',
-                { dataset: { testid: 'court-log-row' } },
-                logCell('at', e.at ? fmtShortDateTime(e.at, state.tz) : ''),
-                logCell('who', e.who || ''),
-                logCell('what', logWhat(e.what)),
-                cols.includes('detail') ? logCell('detail', typeof e.detail === 'object' && e.detail ? JSON.stringify(e.detail) : e.detail || '') : null,
-              ),
-            ),
-          ),
-        );
-      },
-      loadLog,
-    ),
-  );
+function AccessLog() {
+  const body = store.log.view((data) => {
+    const items = [...((data && data.items) || [])].sort((a, b) => (b.at || '').localeCompare(a.at || ''));
+    if (!items.length) return empty(t('court.log.none'));
+    const cols = items.some((e) => e.detail) ? ['at', 'who', 'what', 'detail'] : ['at', 'who', 'what'];
+    const col = (c) => t(`court.log.${c}`);
+    const detail = (d) => (typeof d === 'object' && d ? JSON.stringify(d) : d || '');
+    return html`<table class="court-table court-log" data-testid="court-access-log">
+      <caption class="sr-only">${t('court.log.title')}</caption>
+      <thead><tr>${cols.map((c) => html`<th scope="col">${col(c)}</th>`)}</tr></thead>
+      <tbody>
+        ${items.map(
+          (e) => html`<tr data-testid="court-log-row">
+            ${cell(col('at'), e.at ? fmtShortDateTime(e.at, store.tz) : '')}${cell(col('who'), e.who || '')}${cell(col('what'), logWhat(e.what))}
+            ${cols.includes('detail') ? cell(col('detail'), detail(e.detail)) : null}
+          </tr>`,
+        )}
+      </tbody>
+    </table>`;
+  });
+  return html`<${Section} id="log" title=${t('court.log.title')}><p class="muted">${t('court.log.intro')}</p><div id="log-body">${body}</div></${Section}>`;
 }
 
 // ------------------------------------------------------------------ the decision
 
-function renderDecision() {
-  const v = state.view.data;
-  if (!v) return;
-  if (DECIDED.has(v.status)) {
-    fill('decision-body', decisionBox(v, { tz: state.tz, meta: state.meta, url: rulingUrl(v, api.courtRulingUrl(appId)), routes: false }));
-    return;
-  }
-  if (v.status === 'awaiting_cosign') return fill('decision-body', emptyState(t('court.decision.not_yet')));
-  if (!DECIDABLE.includes(v.status)) return fill('decision-body', h('p', { class: 'notice', dataset: { testid: 'court-accept-first' } }, t('court.decision.accept_first')));
-  const signer = state.signer;
-  if (signer.keys === null) {
-    fill('decision-body', loadingState());
-    signer.load();
-    return;
-  }
-  const d = state.decision;
-  const grounds = (state.meta && state.meta.rejection_grounds) || [];
-  const choice = (value, label, hint) =>
-    h(
-      'label',
-      { class: ['court-choice', value] },
-      h('input', {
-        type: 'radio',
-        name: 'decision',
-        value,
-        checked: d.choice === value,
-        dataset: { testid: `court-decide-${value}` },
-        onchange: () => {
-          d.choice = value;
-          renderDecision();
-          /** @type {HTMLElement | null} */ (document.querySelector(`[data-testid="court-decide-${value}"]`))?.focus();
-        },
-      }),
-      h('span', null, h('strong', null, label), h('span', { class: 'hint' }, hint)),
-    );
-  const reasons = h('textarea', {
-    id: 'court-reasons',
-    name: 'reasons',
-    rows: 5,
-    maxlength: REASONS_MAX,
-    required: true,
-    'aria-describedby': 'court-reasons-hint',
-    dataset: { testid: 'court-reasons' },
-  });
-  reasons.value = d.reasons;
-  reasons.addEventListener('input', () => {
-    d.reasons = reasons.value;
-  });
-  const clerk = h('input', { id: 'court-clerk', name: 'clerk', maxlength: 100, autocomplete: 'off', 'aria-describedby': 'court-clerk-hint', dataset: { testid: 'court-clerk' } });
-  clerk.value = d.clerk || '';
-  clerk.addEventListener('input', () => {
-    d.clerk = clerk.value;
-  });
-  const form = h(
-    'form',
-    { class: 'court-decision-form', novalidate: true, dataset: { testid: 'court-decision-form' } },
-    h('div', { class: 'form-message', role: 'alert', hidden: true }),
-    h(
-      'fieldset',
-      { class: 'court-choices' },
-      h('legend', null, t('court.decision.choose')),
-      choice('confirmed', t('court.decide.confirmed'), t('court.decide.confirmed.hint')),
-      choice('rejected', t('court.decide.rejected'), t('court.decide.rejected.hint')),
-    ),
-    d.choice === 'rejected'
-      ? h(
-          'fieldset',
-          { class: 'court-grounds', id: 'court-grounds', 'aria-describedby': 'court-grounds-hint', dataset: { testid: 'court-grounds' } },
-          h('legend', null, t('court.grounds')),
-          h('p', { class: 'hint', id: 'court-grounds-hint' }, t('court.grounds.hint')),
-          grounds.map((g) =>
-            h(
-              'label',
-              { class: 'court-ground' },
-              h('input', {
-                type: 'checkbox',
-                name: 'grounds',
-                value: g.code,
-                checked: d.grounds.has(g.code),
-                dataset: { testid: 'court-ground' },
-                onchange: (ev) => {
-                  if (ev.target.checked) d.grounds.add(g.code);
-                  else d.grounds.delete(g.code);
-                },
-              }),
-              h('span', null, rejectionGroundName(g.code, state.meta)),
-            ),
-          ),
-        )
-      : null,
-    h(
-      'div',
-      { class: 'field' },
-      h('label', { for: 'court-reasons' }, t('court.reasons')),
-      reasons,
-      h('p', { class: 'hint', id: 'court-reasons-hint' }, d.choice === 'rejected' ? t('court.reasons.hint.rejected') : t('court.reasons.hint')),
-    ),
-    h('div', { class: 'field' }, h('label', { for: 'court-clerk' }, t('court.clerk'), h('span', { class: 'optional' }, ` ${t('common.optional')}`)), clerk, h('p', { class: 'hint', id: 'court-clerk-hint' }, t('court.clerk.hint'))),
-    h('h3', null, t('court.sign.title')),
-    h('p', { class: 'muted' }, t('court.sign.intro')),
-    signer.choices({ name: 'key', testid: 'court-key', none: h('p', { dataset: { testid: 'court-no-key' } }, t('court.key.none')), tz: state.tz }),
-    signer.messageLine({ testid: 'court-sign-message', focusable: true }),
-    h(
-      'div',
-      { class: 'actions' },
-      h('button', { type: 'submit', class: 'primary', disabled: signer.busy, dataset: { testid: 'court-sign' } }, signer.busy ? t('agr.sign.busy') : t('court.sign')),
-      h('button', { type: 'button', class: 'secondary', disabled: signer.busy, onclick: () => registerDeviceKey(), dataset: { testid: 'court-key-register' } }, t('agr.key.register')),
-    ),
-    h('p', { class: 'hint' }, t('agr.key.register.hint')),
-  );
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    decide(form);
-  });
-  fill('decision-body', form);
-}
-
 /** Make a device key in this browser and register it on the account (as the mediator's panel does). */
 async function registerDeviceKey() {
-  await state.signer.register();
-  /** @type {HTMLElement | null} */ (document.querySelector('[data-testid="court-sign"]'))?.focus();
+  await store.signer.register();
+  focusOn('court-sign');
 }
-async function decide(form) {
-  const v = state.view.data;
-  const d = state.decision;
-  clearFormErrors(form);
-  let bad = false;
-  /** A group of choices left empty: the message under its legend, the group marked invalid. */
-  const groupError = (fs, text) => {
-    const id = `${fs.className.split(' ')[0]}-err`;
-    fs.setAttribute('aria-invalid', 'true');
-    fs.setAttribute('aria-describedby', [fs.getAttribute('aria-describedby'), id].filter(Boolean).join(' '));
-    fs.append(h('p', { class: 'field-error', id }, text));
-    return true;
-  };
-  if (!d.choice) bad = groupError(form.querySelector('.court-choices'), t('court.decision.required'));
+
+async function decide(ev) {
+  ev.preventDefault();
+  const form = ev.currentTarget;
+  const v = store.view.data;
+  const d = store.decision;
+  /** @type {Record<string, string>} */
+  const fields = {};
+  if (!d.choice) fields.choice = t('court.decision.required');
   const grounds = [...d.grounds];
   const reasons = d.reasons.trim();
-  if (d.choice === 'rejected') {
-    if (!grounds.length) bad = groupError(form.querySelector('#court-grounds'), t('court.grounds.required'));
-  }
+  if (d.choice === 'rejected' && !grounds.length) fields.grounds = t('court.grounds.required');
   // A ruling gives its reasons, whichever way it goes.
-  if (d.choice && !reasons) bad = setFieldError(form, 'reasons', d.choice === 'rejected' ? t('court.reasons.required.rejected') : t('court.reasons.required')) || bad;
-  const key = state.signer.chosen();
-  if (!bad && !key) {
-    formMessage(form, t('court.key.required'));
-    form.querySelector('[data-testid="court-key-register"]')?.focus();
-    return;
-  }
+  if (d.choice && !reasons) fields.reasons = d.choice === 'rejected' ? t('court.reasons.required.rejected') : t('court.reasons.required');
+  const bad = Object.keys(fields).length > 0;
+  const key = store.signer.chosen();
+  d.errors = { message: bad ? t('error.invalid_input') : key ? '' : t('court.key.required'), fields };
+  draw();
+  if (!key && !bad) return focusOn('court-key-register');
   if (bad) {
-    formMessage(form, t('error.invalid_input'));
     const first = form.querySelector('[aria-invalid="true"]');
-    (first && first.tagName === 'FIELDSET' ? first.querySelector('input') : first)?.focus();
-    return;
+    return (first && first.tagName === 'FIELDSET' ? first.querySelector('input') : first)?.focus();
   }
-  const groundNames = grounds.map((g) => rejectionGroundName(g, state.meta)).join('；');
+  const groundNames = grounds.map((g) => rejectionGroundName(g, store.meta)).join('；');
   const ok = await confirmDialog({
     title: d.choice === 'confirmed' ? t('court.confirm.title.confirmed') : t('court.confirm.title.rejected'),
     message:
@@ -992,10 +729,11 @@ async function decide(form) {
     confirmLabel: d.choice === 'confirmed' ? t('court.confirm.ok.confirmed') : t('court.confirm.ok.rejected'),
     danger: d.choice === 'rejected',
   });
-  if (!ok.ok) return;
+  if (!ok.ok || !key) return;
+  /** @type {Record<string, any>} */
   const body = { decision: d.choice, grounds: d.choice === 'rejected' ? grounds : [], reasons, key_id: key.key_id };
-  if ((d.clerk || '').trim()) body.clerk = d.clerk.trim();
-  const done = await state.signer.sign({
+  if (d.clerk.trim()) body.clerk = d.clerk.trim();
+  const done = await store.signer.sign({
     caseId: v.case_id,
     key,
     prepare: () => api.prepareDecision(appId, body),
@@ -1006,91 +744,159 @@ async function decide(form) {
   /** @type {HTMLElement | null} */ (document.querySelector('[data-testid="conf-decision"] h3') || document.querySelector('[data-testid="court-sign-message"]'))?.focus();
 }
 
-// ------------------------------------------------------------------ page
-
-function applicationView() {
-  const v = state.view;
-  const back = h('p', null, h('a', { href: '/court', class: 'back', dataset: { testid: 'court-back' } }, `‹ ${t('court.back')}`));
-  if (v.status === 'loading') return [back, loadingState()];
-  if (v.status === 'error') {
-    const notFound = v.error && [403, 404].includes(v.error.status);
-    return [back, notFound ? h('div', { class: 'card' }, h('p', null, t('court.app.not_found'))) : errorState(v.error, () => main())];
-  }
-  const courtOnly = badge(t('court.only'), 'warn');
-  return [
-    back,
-    h('h1', { id: 'court-title' }),
-    h(
-      'div',
-      { class: 'two-col' },
-      section('summary', t('court.summary'), h('div', { id: 'summary-body' })),
-      section('handling', t('court.handling'), h('div', { id: 'handling-body', 'aria-live': 'polite' })),
-    ),
-    section('verify', t('court.verify.title'), h('div', { id: 'verify-body' })),
-    section('agreement', t('agr.title'), h('div', { id: 'agreement-body' })),
-    h(
-      'div',
-      { class: 'two-col' },
-      section('applicants', t('court.applicants'), h('div', { id: 'applicants-body' })),
-      section('identity', t('court.identity'), h('div', { id: 'identity-body' })),
-    ),
-    h(
-      'div',
-      { class: 'two-col' },
-      section('materials', t('court.materials'), h('div', { id: 'materials-body' })),
-      section('recordings', t('court.recordings'), h('div', { id: 'recordings-body' })),
-    ),
-    section('history', t('court.history'), h('div', { id: 'history-body' })),
-    h(
-      'section',
-      { id: 'notes', class: 'card court-private', 'aria-labelledby': 'notes-title', dataset: { testid: 'court-notes-card' } },
-      h('h2', { id: 'notes-title' }, t('court.notes'), ' ', courtOnly),
-      h('p', { class: 'muted' }, t('court.notes.intro')),
-      h('div', { id: 'notes-body' }),
-    ),
-    section('decision', t('court.decision'), h('div', { id: 'decision-body' })),
-    section('log', t('court.log.title'), h('p', { class: 'muted' }, t('court.log.intro')), h('div', { id: 'log-body' })),
-  ];
+/** The registered keys to sign with (StaffSigner.choices, drawn here), or a line saying there is none. */
+function keyChoices(signer) {
+  const keys = signer.keys || [];
+  if (!keys.length) return html`<p data-testid="court-no-key">${t('court.key.none')}</p>`;
+  return html`<fieldset class="agr-keys">
+    <legend>${t('agr.key.choose')}</legend>
+    ${keys.map(
+      (k) => html`<label class="agr-key" key=${k.key_id}>
+        <input type="radio" name="key" value=${k.key_id} checked=${k.key_id === signer.choice} data-testid="court-key" onChange=${() => (signer.choice = k.key_id)} />
+        <span>${keyLabel(k, store.tz)}</span>
+      </label>`,
+    )}
+  </fieldset>`;
 }
 
-function render() {
-  if (!appId) document.title = `${t('court.inbox.title')} · ${t('app.name')}`;
-  const header = staffHeader(state.user);
-  // On the court's pages the brand leads to the court's inbox (ui.js's homeFor knows /mediator and /admin only).
-  if (state.user.role === 'judge') header.querySelector('.brand')?.setAttribute('href', '/court');
-  replace(app, skipLink(), header, h('main', { id: 'main', class: 'container court-main' }, appId ? applicationView() : inboxView()));
-  if (appId) {
-    if (state.view.status !== 'ready') return;
-    renderApplicationParts();
-    renderAgreement();
-    renderIdentity();
-    renderHistory();
-    renderRecordings();
-    renderLog();
-  } else renderInboxList();
+function decisionForm() {
+  const d = store.decision;
+  const signer = store.signer;
+  const grounds = (store.meta && store.meta.rejection_grounds) || [];
+  const choose = (value) => {
+    d.choice = value;
+    d.errors = noErrors();
+    draw();
+  };
+  const choice = (value, label, hint) => html`<label class=${`court-choice ${value}`}>
+    <input type="radio" name="decision" value=${value} checked=${d.choice === value} data-testid=${`court-decide-${value}`} onChange=${() => choose(value)} />
+    <span><strong>${label}</strong><span class="hint">${hint}</span></span>
+  </label>`;
+  const toggle = (code) => (ev) => {
+    if (ev.currentTarget.checked) d.grounds.add(code);
+    else d.grounds.delete(code);
+  };
+  const choices = invalid(d.errors, 'choice', 'court-choices');
+  const groundsError = invalid(d.errors, 'grounds', 'court-grounds', 'court-grounds-hint');
+  const reasons = invalid(d.errors, 'reasons', 'court-reasons', 'court-reasons-hint');
+  return html`<form class="court-decision-form" novalidate data-testid="court-decision-form" onSubmit=${decide}>
+    ${formMessage(d.errors)}
+    <fieldset class="court-choices" ...${choices.attrs}>
+      <legend>${t('court.decision.choose')}</legend>
+      ${choice('confirmed', t('court.decide.confirmed'), t('court.decide.confirmed.hint'))}
+      ${choice('rejected', t('court.decide.rejected'), t('court.decide.rejected.hint'))}
+      ${choices.message}
+    </fieldset>
+    ${d.choice === 'rejected'
+      ? html`<fieldset class="court-grounds" id="court-grounds" data-testid="court-grounds" ...${groundsError.attrs}>
+          <legend>${t('court.grounds')}</legend>
+          <p class="hint" id="court-grounds-hint">${t('court.grounds.hint')}</p>
+          ${grounds.map(
+            (g) => html`<label class="court-ground" key=${g.code}>
+              <input type="checkbox" name="grounds" value=${g.code} checked=${d.grounds.has(g.code)} data-testid="court-ground" onChange=${toggle(g.code)} />
+              <span>${rejectionGroundName(g.code, store.meta)}</span>
+            </label>`,
+          )}
+          ${groundsError.message}
+        </fieldset>`
+      : null}
+    <div class="field">
+      <label for="court-reasons">${t('court.reasons')}</label>
+      <textarea id="court-reasons" name="reasons" rows="5" maxlength=${REASONS_MAX} required data-testid="court-reasons" value=${d.reasons}
+        onInput=${(ev) => (d.reasons = ev.currentTarget.value)} ...${reasons.attrs}></textarea>
+      <p class="hint" id="court-reasons-hint">${d.choice === 'rejected' ? t('court.reasons.hint.rejected') : t('court.reasons.hint')}</p>
+      ${reasons.message}
+    </div>
+    <div class="field">
+      <label for="court-clerk">${t('court.clerk')}<span class="optional">${` ${t('common.optional')}`}</span></label>
+      <input id="court-clerk" name="clerk" maxlength="100" autocomplete="off" aria-describedby="court-clerk-hint" data-testid="court-clerk" value=${d.clerk}
+        onInput=${(ev) => (d.clerk = ev.currentTarget.value)} />
+      <p class="hint" id="court-clerk-hint">${t('court.clerk.hint')}</p>
+    </div>
+    <h3>${t('court.sign.title')}</h3>
+    <p class="muted">${t('court.sign.intro')}</p>
+    ${keyChoices(signer)}
+    ${fromDom(signer.messageLine({ testid: 'court-sign-message', focusable: true }))}
+    <div class="actions">
+      <button type="submit" class="primary" disabled=${signer.busy} data-testid="court-sign">${signer.busy ? t('agr.sign.busy') : t('court.sign')}</button>
+      <button type="button" class="secondary" disabled=${signer.busy} data-testid="court-key-register" onClick=${registerDeviceKey}>${t('agr.key.register')}</button>
+    </div>
+    <p class="hint">${t('agr.key.register.hint')}</p>
+  </form>`;
+}
+
+function Decision({ a }) {
+  const decidable = DECIDABLE.includes(a.status);
+  const signer = store.signer;
+  useEffect(() => {
+    if (decidable && signer.keys === null) signer.load();
+  }, [decidable]);
+  let body;
+  if (DECIDED.has(a.status)) body = fromDom(decisionBox(a, { tz: store.tz, meta: store.meta, url: rulingUrl(a, api.courtRulingUrl(appId)), routes: false }));
+  else if (a.status === 'awaiting_cosign') body = empty(t('court.decision.not_yet'));
+  else if (!decidable) body = html`<p class="notice" data-testid="court-accept-first">${t('court.decision.accept_first')}</p>`;
+  else body = signer.keys === null ? loading() : decisionForm();
+  return html`<${Section} id="decision" title=${t('court.decision')}><div id="decision-body">${body}</div></${Section}>`;
+}
+
+// ------------------------------------------------------------------ page
+
+function Application() {
+  const v = store.view;
+  const back = html`<p><a href="/court" class="back" data-testid="court-back">‹ ${t('court.back')}</a></p>`;
+  if (v.status === 'loading') return html`${back}${loading()}`;
+  if (v.status === 'error') {
+    const notFound = v.error && [403, 404].includes(v.error.status);
+    return html`${back}${notFound ? html`<div class="card"><p>${t('court.app.not_found')}</p></div>` : loadError(v.error, openApplication)}`;
+  }
+  const a = v.data;
+  document.title = `${t('court.app.title', { number: a.case_number || '' })} · ${t('app.name')}`;
+  return html`${back}
+    <h1 id="court-title">${t('court.app.title', { number: a.case_number || '' })} ${fromDom(statusBadge(a.status))}</h1>
+    <div class="two-col"><${Summary} a=${a} /><${Handling} a=${a} /></div>
+    <${Verification} a=${a} />
+    <${Agreement} />
+    <div class="two-col"><${Applicants} a=${a} /><${Identity} /></div>
+    <div class="two-col"><${Materials} a=${a} /><${Recordings} /></div>
+    <${History} />
+    <${Notes} a=${a} />
+    <${Decision} a=${a} />
+    <${AccessLog} />`;
+}
+
+/** ui.js's skip link and staff header; on the court's pages the brand leads to the court's inbox. */
+function frame() {
+  const header = staffHeader(store.user);
+  // (ui.js's homeFor knows /mediator and /admin only.)
+  if (store.user.role === 'judge') header.querySelector('.brand')?.setAttribute('href', '/court');
+  return [skipLink(), header];
 }
 
 async function main() {
   const me = await initStaffPage();
-  state.user = me.user;
-  state.tz = isValidTimeZone(me.user.timezone) ? me.user.timezone : browserTimeZone();
-  state.filter = filterParam();
-  state.meta = await api.meta().catch(() => null);
-  if (appId) {
-    state.view = loading();
-    render();
-    await loadApplication();
-    render();
-    if (state.view.status === 'ready') await loadCaseParts();
-  } else {
-    render();
-    await loadList();
-  }
+  store.user = me.user;
+  store.tz = isValidTimeZone(me.user.timezone) ? me.user.timezone : browserTimeZone();
+  store.filter = filterParam();
+  store.hearing.date = addDays(todayIn(store.tz), 7);
+  store.meta = await api.meta().catch(() => null);
+  // The header is ui.js's (shared by the staff pages), drawn again on a change of language; Preact draws <main>.
+  const main = h('main', { id: 'main', class: 'container court-main' });
+  root = main;
+  let top = frame();
+  replace(app, top, main);
+  onLangChange(() => {
+    const active = document.activeElement;
+    const focused = active instanceof HTMLElement && top[1].contains(active) ? active.dataset.testid : null;
+    for (const el of top) el.remove();
+    top = frame();
+    main.before(...top);
+    if (focused) /** @type {HTMLElement | null} */ (top[1].querySelector(`[data-testid="${focused}"]`))?.focus();
+    draw();
+  });
+  draw();
+  await (appId ? openApplication() : store.list.load());
 }
 
-rerenderOnLangChange(app, () => {
-  if (state.user) render();
-});
 main().catch((err) => {
   replace(app, h('main', { id: 'main', class: 'container' }, errorState(err, () => location.reload())));
 });

@@ -47,6 +47,7 @@ from tests.browser.conftest import (
 from tests.browser.test_booking_flow import DESKTOP, PageErrors, log_in, new_context, open_party_page
 from tests.browser.test_evidence_ui import latest_code
 from tests.browser.test_live_session import WAGES
+from tests.browser.test_review_updates import HELD, hold_focus
 
 pytestmark = pytest.mark.browser
 
@@ -54,6 +55,7 @@ PHONE = {"width": 390, "height": 844}
 
 NEW_TERM = "被申请人于2026年12月31日前向申请人支付拖欠工资人民币12000元。"
 PROPOSAL = "被申请人于2026年11月30日前一次性向申请人支付拖欠工资人民币12000元。"
+COMMENT = "希望提前到11月底前一次付清。"
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +100,12 @@ def confirm(page: Any, label: str) -> None:
 
 def fits(page: Any, width: int) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= width, "the page scrolls sideways"
+
+
+def switch_language(page: Any, redrawn: Any, text: str) -> None:
+    """Press the language button by a click that does not move focus; wait until `redrawn` says `text`."""
+    page.evaluate("() => document.querySelector('[data-testid=lang-switch]').click()")
+    redrawn.filter(has_text=re.compile(f"^\\s*{re.escape(text)}\\s*$")).wait_for()
 
 
 def tall_enough(locator: Any) -> None:
@@ -223,18 +231,29 @@ def test_agreement_drafted_signed_sealed_and_verified(browser: Any, server: Serv
     fits(applicant, PHONE["width"])
     shot(applicant, artifacts, "agreement-applicant-draft-phone.png")
 
-    # The mediator saves version 3: the party's page follows without a reload.
+    # The party starts a comment. The mediator saves version 3: the party's page follows without a
+    # reload, and what the party typed and their focus stay through that redraw and a change of
+    # language (by a click that does not move focus) and back.
+    comment_text = view.get_by_test_id("agr-comment-text")
+    comment_text.fill(COMMENT)
+    hold_focus(applicant)
     mediator.locator("#agr-term-0-due").fill("2026年12月20日前")
     panel.get_by_test_id("agr-save").click()
     panel.get_by_test_id("agr-saved").filter(has_text="已保存为第 3 版").wait_for()
     view.get_by_test_id("agr-updated").filter(has_text="已更新到第 3 版").wait_for()
     view.get_by_test_id("agr-draft-text").filter(has_text="2026年12月20日前").wait_for()
+    assert comment_text.input_value() == COMMENT
+    assert applicant.evaluate(HELD), applicant.evaluate("document.activeElement.outerHTML")
+    switch_language(applicant, view.get_by_test_id("agr-comment-send"), "Send to the mediator")
+    assert comment_text.input_value() == COMMENT
+    assert applicant.evaluate(HELD), applicant.evaluate("document.activeElement.outerHTML")
+    switch_language(applicant, view.get_by_test_id("agr-comment-send"), "提交给调解员")
 
     # The party compares the two latest versions, then proposes wording on term 1.
     view.get_by_test_id("agr-compare").click()
     view.get_by_test_id("agr-diff").locator('[data-op="add"]').filter(has_text="2026年12月20日前").first.wait_for()
     view.get_by_test_id("agr-clause").select_option("term-1")
-    view.get_by_test_id("agr-comment-text").fill("希望提前到11月底前一次付清。")
+    view.get_by_test_id("agr-comment-text").fill(COMMENT)
     view.get_by_test_id("agr-proposal-text").fill(PROPOSAL)
     tall_enough(view.get_by_test_id("agr-comment-send"))
     view.get_by_test_id("agr-comment-send").click()
@@ -297,6 +316,14 @@ def test_agreement_drafted_signed_sealed_and_verified(browser: Any, server: Serv
     assert code_input.get_attribute("autocomplete") == "one-time-code"
     _, sign_code = latest_code(server, applicant_id, newer_than=bind_id)
     code_input.fill(sign_code)
+    # The typed code and its focus survive a change of language and back.
+    hold_focus(applicant)
+    switch_language(applicant, view.get_by_test_id("agr-sign-confirm"), "Sign")
+    assert code_input.input_value() == sign_code
+    assert applicant.evaluate(HELD), applicant.evaluate("document.activeElement.outerHTML")
+    switch_language(applicant, view.get_by_test_id("agr-sign-confirm"), "签名")
+    assert code_input.input_value() == sign_code
+    assert applicant.evaluate(HELD), applicant.evaluate("document.activeElement.outerHTML")
     fits(applicant, PHONE["width"])
     shot(applicant, artifacts, "agreement-applicant-code-phone.png")
     view.get_by_test_id("agr-sign-confirm").click()

@@ -173,3 +173,45 @@ def test_no_party_page_stays_on_loading_in_webkit(webkit: Any, browser: Any, ser
     wait(webkit, "!document.getElementById('app').innerText.includes('正在加载')", "every part of the page loaded")
     text = app_text(webkit)
     assert "已取消" in text, text
+
+
+def test_the_party_reads_the_draft_agreement_and_a_typed_comment_survives_a_language_switch_in_webkit(
+    webkit: Any, browser: Any, server: Server
+) -> None:
+    """The agreement card on a phone-size window: the draft opens, and a comment being typed keeps its
+    text and focus while the view redraws in English and back."""
+    booked = book(browser, server, "WA", 15)
+    staff = browser.new_context(base_url=server.base_url)
+    try:
+        login = staff.request.post("/api/v1/auth/login", data={"username": server.username, "password": server.password})
+        csrf = {"X-CSRF-Token": login.json()["csrf_token"]}
+        made = staff.request.post(f"/api/v1/cases/{booked.case_id}/agreement", data={}, headers=csrf)
+        assert made.status == 201, made.text()
+    finally:
+        staff.close()
+    size = webkit.get_window_size()
+    webkit.set_window_size(390, 844)
+    try:
+        webkit.get(booked.links[0]["url"])
+        wait(webkit, visible("agreement-open"), "the agreement card")
+        webkit.execute_script("document.querySelector('[data-testid=\"agreement-open\"]').click()")
+        wait(webkit, visible("agr-draft-text"), "the draft")
+        typed = "Pay it all at once."
+        webkit.find_element("css selector", '[data-testid="agr-comment-text"]').send_keys(typed)
+        webkit.execute_script("window.held = document.activeElement")
+        held = "document.activeElement === window.held && window.held.isConnected && window.held.value"
+        assert webkit.execute_script(f"return {held}") == typed
+        assert webkit.execute_script("return window.held.dataset.testid") == "agr-comment-text"
+        webkit.execute_script("document.querySelector('[data-testid=\"lang-switch\"]').click()")
+        send = "document.querySelector('[data-testid=\"agr-comment-send\"]').textContent"
+        wait(webkit, f"{send}.includes('Send to the mediator')", "the view in English")
+        assert webkit.execute_script(f"return {held}") == typed
+        assert webkit.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"), (
+            "the view scrolls sideways"
+        )
+        assert_accessible_webdriver(webkit, "the party's draft agreement in WebKit")
+        webkit.execute_script("document.querySelector('[data-testid=\"lang-switch\"]').click()")
+        wait(webkit, f"{send}.includes('提交给调解员')", "the view in Chinese")
+        assert webkit.execute_script(f"return {held}") == typed
+    finally:
+        webkit.set_window_size(size["width"], size["height"])

@@ -4,18 +4,27 @@
 // wording on a clause; once final, the whole text to read to the end, an optional handwritten
 // signature, and "确认身份并签名" with their own key (binding one first through keybind.js when
 // there is none: a device key with the texted code, or a passkey); after sealing, the signed PDF.
+// Drawn with Preact + htm, as pages/review.js: the PartyAgreement object is the store and
+// `render()` draws it again; a redraw (a poll every few seconds, a step of the signature, a change
+// of language) changes only what differs, so what the party typed and where their focus is stay.
 
+import { html, render } from 'htm/preact';
+import { useEffect, useLayoutEffect, useMemo, useRef } from 'preact/hooks';
 import * as api from './api.js';
 import { ApiError } from './api.js';
 import { t, getLang, onLangChange, fmtPartyDateTime, fmtShortDateTime } from './i18n.js';
 import './agreement-i18n.js';
 import { diffView, signerList, clauseName, agreementText } from './agreement.js';
-import { h, replace, toast, errorMessage, snapshotInputs, restoreInputs } from './ui.js';
+import { h, toast, errorMessage } from './ui.js';
 import { PartySigning } from './signing/party-flow.js';
-import { messageLine, reasonOf } from './signing/message.js';
+import { CodeField, codeStatusLine } from './signing/code-input.js';
+import { MessageLine, reasonOf } from './signing/message.js';
 
 const POLL_MS = 3000;
 const READ_SLACK_PX = 12;
+
+/** @param {...(string | false | null | undefined)} names */
+const cls = (...names) => names.filter(Boolean).join(' ');
 
 /**
  * A canvas to draw one's signature with a finger, a pen or a mouse (pointer events). Exported as
@@ -111,6 +120,70 @@ export class SignaturePad {
 }
 
 /**
+ * A node built elsewhere with ui.js's h() (agreement.js's text, signers and diff; the key binding;
+ * the signature pad; a code's status line), put in its host and left alone by Preact. `make` runs
+ * again only when one of `deps` or the language changes. A node shown elsewhere (the key binding,
+ * on the party page's key card) is taken back only while this view is shown.
+ * @param {{ make: () => Node | null, deps?: unknown[], class?: string }} props
+ */
+function Mount({ make, deps = [], class: className }) {
+  const node = useMemo(make, [...deps, getLang()]);
+  const host = useRef(/** @type {HTMLDivElement | null} */ (null));
+  useLayoutEffect(() => {
+    const el = host.current;
+    if (el && node && node.parentNode !== el && (el.isConnected || !node.isConnected)) el.replaceChildren(node);
+  });
+  return html`<div class=${className} ref=${host}></div>`;
+}
+
+/**
+ * The key binding's own element (keybind.js), drawn again in the page's language; the control in
+ * it that had focus keeps it.
+ * @param {import('./keybind.js').KeyBinding} keys
+ */
+function keyBindingEl(keys) {
+  const active = document.activeElement;
+  const focused = active instanceof HTMLElement && keys.el.contains(active) ? active.dataset.testid : null;
+  keys.render();
+  if (focused) /** @type {HTMLElement | null} */ (keys.el.querySelector(`[data-testid="${focused}"]`))?.focus();
+  return keys.el;
+}
+
+/** @param {string} href */
+const pdfLink = (href) => html`<p><a href=${href} download="" class="button secondary block" data-testid="agr-pdf">${t('agr.pdf.agreement')}</a></p>`;
+
+/**
+ * The final text, to read to the end before the sign button works. A new text is a new box (its
+ * scroll at the top again).
+ * @param {{ a: PartyAgreement }} props
+ */
+function SignText({ a }) {
+  const v = a.view;
+  const box = useRef(/** @type {HTMLDivElement | null} */ (null));
+  const check = () => {
+    const el = box.current;
+    if (a.read || !el || !el.isConnected || !el.clientHeight) return;
+    if (el.scrollTop + el.clientHeight >= el.scrollHeight - READ_SLACK_PX) {
+      a.read = true;
+      a.render();
+    }
+  };
+  a.checkRead = check;
+  // A text short enough to fit needs no scrolling.
+  useEffect(() => {
+    requestAnimationFrame(() => requestAnimationFrame(check));
+  }, [v.text_sha256]);
+  const pdf = (v.pdf && v.pdf.agreement) || null;
+  return html`<section class="party-card agr-sign-card" aria-labelledby="pa-sign-title">
+    <h2 id="pa-sign-title">${t('agr.party.sign.title', { n: v.final_version })}</h2>
+    <p>${t('agr.party.sign.intro')}</p>
+    <div key=${v.text_sha256} ref=${box} class="agr-text agr-read" tabindex="0" role="region" aria-label=${t('agr.party.read.label')}
+      aria-describedby="pa-read-note" data-testid="agr-sign-text" onScroll=${check}>${v.text || ''}<p class="agr-read-end" aria-hidden="true">${t('agr.party.read.end')}</p></div>
+    ${pdf ? pdfLink(pdf) : null}
+  </section>`;
+}
+
+/**
  * The party's agreement: `entryEl` is the card with the button on the party page, `el` the whole
  * view (shown by the page in place of its main content: `onOpen`/`onClose`).
  */
@@ -126,10 +199,8 @@ export class PartyAgreement {
     this.onOpen = onOpen;
     this.onClose = onClose;
     this.view = null;
-    this.loaded = false;
-    this.seenVersion = null;
     this.updated = null; // {key, vars}: what changed while the page was open
-    this.compare = null;
+    this.compare = null; // {from, to, auto}: the versions chosen to compare (auto: the latest two)
     this.diff = null;
     this.read = false; // scrolled to the end of the final text
     // The signature's steps (signing/party-flow.js); its message is the one under the sign button.
@@ -149,14 +220,15 @@ export class PartyAgreement {
       failed: (err) => this.failed(err),
       elsewhere: () => this.elsewhere(),
     });
+    // The comment being written: kept here, so that a new draft arriving does not lose it.
+    this.comment = { clause: '', text: '', proposal: '', busy: false };
     this.commentMessage = null;
     this.pollTimer = null;
-    this.hosts = {};
-    this.pad = new SignaturePad({ onChange: () => this.padChanged() });
+    this.pad = new SignaturePad({ onChange: () => this.render() });
     this.checkRead = () => {};
     this.entryEl = h('div', { class: 'agr-entry-host' });
     this.el = h('div', { class: 'party-agreement', dataset: { testid: 'party-agreement' } });
-    this.offLang = onLangChange(() => this.render(true));
+    this.offLang = onLangChange(() => this.render());
     this.offBound = keys ? keys.onBound(() => this.bound()) : () => {};
     /** Called with the new phase whenever it changes (the page's "what to do now", the live room's button). */
     this.phaseListeners = new Set();
@@ -204,7 +276,6 @@ export class PartyAgreement {
   setView(view) {
     const before = this.view;
     this.view = view;
-    this.loaded = true;
     if (!view) return;
     if (before && before.id === view.id) {
       if (view.latest_version !== before.latest_version) this.updated = { key: 'agr.updated', vars: { n: view.latest_version } };
@@ -236,41 +307,15 @@ export class PartyAgreement {
 
   // ---------------------------------------------------------------- drawing
 
-  part(name, key, build) {
-    let host = this.hosts[name];
-    if (!host) {
-      host = h('div', { class: `agr-part agr-part-${name}` });
-      this.hosts[name] = host;
-    }
-    const drawn = JSON.stringify([key, getLang()]);
-    if (host.dataset.drawn !== drawn || this.forcing) {
-      host.dataset.drawn = drawn;
-      replace(host, build());
-    }
-    return host;
-  }
-
-  render(force = false) {
+  render() {
     const phase = this.phase();
     if (phase !== this.lastPhase) {
       this.lastPhase = phase;
       for (const fn of this.phaseListeners) fn(phase);
     }
-    const snap = force ? snapshotInputs(this.el) : null;
-    this.forcing = force;
-    try {
-      this.renderEntry();
-      const parts = this.view ? this.parts() : [];
-      const same = parts.length === this.el.children.length && parts.every((p, i) => this.el.children[i] === p);
-      if (!same) replace(this.el, parts);
-    } finally {
-      this.forcing = false;
-    }
-    if (snap) restoreInputs(this.el, snap);
-  }
-
-  msg(m, testid) {
-    return messageLine(m, { testid, focusable: true });
+    // (Preact's render takes any child, null and lists included; its types say a VNode.)
+    render(/** @type {any} */ (this.view ? this.entry() : null), this.entryEl);
+    render(/** @type {any} */ (this.view ? this.parts() : null), this.el);
   }
 
   /** One line saying where things stand. */
@@ -286,32 +331,17 @@ export class PartyAgreement {
     return t('agr.party.status.view');
   }
 
-  renderEntry() {
-    const v = this.view;
-    if (!v) {
-      replace(this.entryEl);
-      return;
-    }
+  /** The card on the party page. */
+  entry() {
     const p = this.phase();
-    const key = [v.status, v.latest_version, p, this.updated];
-    const drawn = JSON.stringify([key, getLang()]);
-    if (this.entryEl.dataset.drawn === drawn && !this.forcing) return;
-    this.entryEl.dataset.drawn = drawn;
-    replace(
-      this.entryEl,
-      h(
-        'section',
-        { class: ['party-card', 'agr-entry', `agr-entry-${p}`], 'aria-labelledby': 'agr-entry-title', dataset: { testid: 'agreement-card' } },
-        h('h2', { id: 'agr-entry-title' }, t('agr.title')),
-        this.updated ? h('p', { class: 'notice agr-updated', role: 'status', dataset: { testid: 'agreement-card-updated' } }, t(this.updated.key, this.updated.vars)) : null,
-        h('p', { class: 'lead', dataset: { testid: 'agreement-card-status' } }, this.statusLine()),
-        h(
-          'button',
-          { type: 'button', class: ['big', 'block', p === 'sign' || p === 'sealed' ? 'primary' : 'secondary'], onclick: () => this.show(), dataset: { testid: 'agreement-open' } },
-          p === 'sign' ? t('agr.party.open.sign') : p === 'sealed' ? t('agr.party.open.sealed') : t('agr.party.open'),
-        ),
-      ),
-    );
+    const open = p === 'sign' ? 'agr.party.open.sign' : p === 'sealed' ? 'agr.party.open.sealed' : 'agr.party.open';
+    return html`<section class=${`party-card agr-entry agr-entry-${p}`} aria-labelledby="agr-entry-title" data-testid="agreement-card">
+      <h2 id="agr-entry-title">${t('agr.title')}</h2>
+      ${this.updated ? html`<p class="notice agr-updated" role="status" data-testid="agreement-card-updated">${t(this.updated.key, this.updated.vars)}</p>` : null}
+      <p class="lead" data-testid="agreement-card-status">${this.statusLine()}</p>
+      <button type="button" class=${cls('big', 'block', p === 'sign' || p === 'sealed' ? 'primary' : 'secondary')} data-testid="agreement-open"
+        onClick=${() => this.show()}>${t(open)}</button>
+    </section>`;
   }
 
   /** Open the view (the page swaps it in) and take the reader to its heading. */
@@ -328,296 +358,255 @@ export class PartyAgreement {
     /** @type {HTMLElement | null} */ (document.querySelector('[data-testid="agreement-open"]'))?.focus();
   }
 
+  /** The view: what the party can do in this phase, one part under another. */
   parts() {
     const v = this.view;
     const p = this.phase();
-    const out = [this.part('top', [p, v.status, v.latest_version, v.deadline, this.updated], () => this.top())];
-    if (p === 'draft') {
-      out.push(this.part('draft', [v.latest_version, v.text_sha256], () => this.draftBox()));
-      out.push(this.part('compare', [(v.versions || []).length, this.compare, this.diff], () => this.compareBox()));
-      out.push(this.part('comment', [v.latest_version, v.clauses, this.commentMessage], () => this.commentBox()));
-      out.push(this.part('mine', [v.comments], () => this.myComments()));
-    } else if (p === 'sign') {
-      out.push(this.part('signtext', [v.final_version, v.text_sha256], () => this.signText()));
-      out.push(this.part('pad', ['pad'], () => this.padBox()));
-      const s = this.signing;
-      out.push(this.part('signaction', [this.read, s.stage, s.message, s.prepared && s.prepared.challenge, this.keys && this.keys.stage], () => this.signAction()));
-    } else if (p === 'sealed') {
-      out.push(this.part('sealed', [v.verify_code, v.pdf, v.sealed_at], () => this.sealedBox()));
-    } else {
-      out.push(this.part('final', [p, v.final_version, v.text_sha256, v.pdf, this.signing.message], () => this.finalBox(p)));
+    /** @type {[string, unknown][]} */
+    const out = [['top', this.top()]];
+    if (p === 'draft') out.push(['draft', this.draftBox()], ['compare', this.compareBox()], ['comment', this.commentBox()], ['mine', this.myComments()]);
+    else if (p === 'sign') out.push(['signtext', html`<${SignText} a=${this} />`], ['pad', this.padBox()], ['signaction', this.signAction()]);
+    else if (p === 'sealed') out.push(['sealed', this.sealedBox()]);
+    else out.push(['final', this.finalBox(p)]);
+    if (p !== 'draft') {
+      const signers = () => signerList(v, this.tz, { me: v.me });
+      out.push([
+        'signers',
+        html`<section class="party-card" aria-labelledby="pa-signers-title">
+          <h2 id="pa-signers-title">${t('agr.signers')}</h2>
+          <${Mount} make=${signers} deps=${[JSON.stringify(v.signers), JSON.stringify(v.me)]} />
+        </section>`,
+      ]);
     }
-    if (p !== 'draft') out.push(this.part('signers', [v.signers], () => this.signersBox()));
-    return out;
+    return out.map(([name, body]) => html`<div key=${name} class=${`agr-part agr-part-${name}`}>${body}</div>`);
   }
 
   top() {
     const v = this.view;
-    return h(
-      'div',
-      { class: 'agr-top' },
-      h('button', { type: 'button', class: 'secondary agr-back', onclick: () => this.hide(), dataset: { testid: 'agreement-back' } }, `‹ ${t('agr.party.back')}`),
-      h('h1', { tabindex: '-1' }, t('agr.title')),
-      this.updated ? h('p', { class: 'notice agr-updated', role: 'status', dataset: { testid: 'agr-updated' } }, t(this.updated.key, this.updated.vars)) : null,
-      h('p', { class: ['lead', 'agr-status-line', this.phase() === 'closed' && 'closed'], dataset: { testid: 'agr-status' } }, this.statusLine()),
-      v.deadline && v.status === 'final'
-        ? h(
-            'p',
-            { class: ['agr-deadline', this.deadlinePassed() && 'passed'], dataset: { testid: 'agr-deadline' } },
-            this.deadlinePassed()
-              ? t('agr.deadline.passed', { time: fmtPartyDateTime(v.deadline, this.tz) })
-              : t('agr.deadline.until', { time: fmtPartyDateTime(v.deadline, this.tz) }),
-          )
-        : null,
-    );
+    const passed = this.deadlinePassed();
+    const time = v.deadline ? fmtPartyDateTime(v.deadline, this.tz) : '';
+    return html`<div class="agr-top">
+      <button type="button" class="secondary agr-back" data-testid="agreement-back" onClick=${() => this.hide()}>${`‹ ${t('agr.party.back')}`}</button>
+      <h1 tabindex="-1">${t('agr.title')}</h1>
+      ${this.updated ? html`<p class="notice agr-updated" role="status" data-testid="agr-updated">${t(this.updated.key, this.updated.vars)}</p>` : null}
+      <p class=${cls('lead', 'agr-status-line', this.phase() === 'closed' && 'closed')} data-testid="agr-status">${this.statusLine()}</p>
+      ${v.deadline && v.status === 'final'
+        ? html`<p class=${cls('agr-deadline', passed && 'passed')} data-testid="agr-deadline">${t(passed ? 'agr.deadline.passed' : 'agr.deadline.until', { time })}</p>`
+        : null}
+    </div>`;
+  }
+
+  /** @param {string} testid */
+  focus(testid) {
+    /** @type {HTMLElement | null} */ (this.el.querySelector(`[data-testid="${testid}"]`))?.focus();
   }
 
   // ---------------------------------------------------------------- drafting
 
   draftBox() {
     const v = this.view;
-    return h(
-      'section',
-      { class: 'party-card', 'aria-labelledby': 'agr-draft-title' },
-      h('h2', { id: 'agr-draft-title' }, t('agr.party.draft', { n: v.latest_version })),
-      h('p', { class: 'muted' }, t('agr.party.draft.intro')),
-      agreementText(v, { testid: 'agr-draft-text' }),
-    );
+    return html`<section class="party-card" aria-labelledby="agr-draft-title">
+      <h2 id="agr-draft-title">${t('agr.party.draft', { n: v.latest_version })}</h2>
+      <p class="muted">${t('agr.party.draft.intro')}</p>
+      <${Mount} make=${() => agreementText(v, { testid: 'agr-draft-text' })} deps=${[v.text]} />
+    </section>`;
   }
 
   compareBox() {
     const v = this.view;
     const versions = [...(v.versions || [])].sort((a, b) => b.number - a.number);
-    // Set whenever the view is (a first compare: the latest two versions).
-    const compare = /** @type {{ from: number, to: number }} */ (this.compare);
     if (versions.length < 2) return null;
-    const select = (name, value, label) => {
-      const id = `pa-cmp-${name}`;
-      const s = h('select', { id, name }, versions.map((x) => h('option', { value: String(x.number) }, t('agr.version.n', { n: x.number }))));
-      s.value = String(value);
-      return h('div', { class: 'field' }, h('label', { for: id }, label), s);
-    };
-    const form = h(
-      'form',
-      { class: 'agr-compare', novalidate: true },
-      select('from', compare.from, t('agr.compare.from')),
-      select('to', compare.to, t('agr.compare.to')),
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'secondary big', dataset: { testid: 'agr-compare' } }, t('agr.compare'))),
-    );
-    form.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
-      const from = Number(form.elements.from.value);
-      const to = Number(form.elements.to.value);
-      this.compare = { from, to, auto: false };
-      try {
-        this.diff = await api.partyAgreementDiff(from, to);
-      } catch (err) {
-        toast(errorMessage(err), 'error', 7000);
-        return;
-      }
-      this.render();
-      this.el.querySelector('[data-testid="agr-diff"]')?.focus();
-    });
-    return h(
-      'section',
-      { class: 'party-card', 'aria-labelledby': 'pa-compare-title' },
-      h('h2', { id: 'pa-compare-title' }, t('agr.compare.title')),
-      form,
-      this.diff ? diffView(this.diff) : null,
-    );
+    /** @param {'from' | 'to'} name @param {string} label */
+    const select = (name, label) => html`<div class="field">
+      <label for=${`pa-cmp-${name}`}>${label}</label>
+      <select id=${`pa-cmp-${name}`} name=${name} value=${String(this.compare[name])}
+        onChange=${(/** @type {Event} */ ev) => (this.compare = { ...this.compare, [name]: Number(/** @type {HTMLSelectElement} */ (ev.currentTarget).value), auto: false })}>
+        ${versions.map((x) => html`<option value=${String(x.number)}>${t('agr.version.n', { n: x.number })}</option>`)}
+      </select>
+    </div>`;
+    return html`<section class="party-card" aria-labelledby="pa-compare-title">
+      <h2 id="pa-compare-title">${t('agr.compare.title')}</h2>
+      <form class="agr-compare" novalidate onSubmit=${(/** @type {Event} */ ev) => this.compareVersions(ev)}>
+        ${select('from', t('agr.compare.from'))}
+        ${select('to', t('agr.compare.to'))}
+        <div class="actions"><button type="submit" class="secondary big" data-testid="agr-compare">${t('agr.compare')}</button></div>
+      </form>
+      ${this.diff ? html`<${Mount} make=${() => diffView(this.diff)} deps=${[this.diff]} />` : null}
+    </section>`;
+  }
+
+  /** @param {Event} ev */
+  async compareVersions(ev) {
+    ev.preventDefault();
+    const { from, to } = this.compare;
+    this.compare = { from, to, auto: false };
+    try {
+      this.diff = await api.partyAgreementDiff(from, to);
+    } catch (err) {
+      toast(errorMessage(err), 'error', 7000);
+      return;
+    }
+    this.render();
+    this.focus('agr-diff');
+  }
+
+  /** The clause the comment is on: the one chosen, else the first. */
+  commentClause() {
+    const clauses = this.view.clauses || [];
+    return clauses.some((/** @type {any} */ c) => c.id === this.comment.clause) ? this.comment.clause : clauses.length ? clauses[0].id : '';
   }
 
   commentBox() {
     const v = this.view;
     const lang = getLang();
-    const clauses = v.clauses || [];
-    const form = h(
-      'form',
-      { class: 'agr-comment-form', novalidate: true, 'aria-labelledby': 'pa-comment-title', dataset: { testid: 'agr-comment-form' } },
-      h('h2', { id: 'pa-comment-title' }, t('agr.party.comment.title')),
-      h('p', { class: 'muted' }, t('agr.party.comment.intro')),
-      h(
-        'div',
-        { class: 'field' },
-        h('label', { for: 'pa-clause' }, t('agr.party.comment.clause')),
-        h('select', { id: 'pa-clause', name: 'clause', dataset: { testid: 'agr-clause' } }, clauses.map((c) => h('option', { value: c.id }, lang === 'en' ? c.label_en || c.label : c.label))),
-      ),
-      h(
-        'div',
-        { class: 'field' },
-        h('label', { for: 'pa-comment' }, t('agr.party.comment.text')),
-        h('textarea', { id: 'pa-comment', name: 'text', rows: 3, maxlength: 2000, dataset: { testid: 'agr-comment-text' } }),
-      ),
-      h(
-        'div',
-        { class: 'field' },
-        h('label', { for: 'pa-proposal' }, t('agr.party.comment.proposal'), h('span', { class: 'optional' }, ` ${t('common.optional')}`)),
-        h('textarea', { id: 'pa-proposal', name: 'proposal', rows: 3, maxlength: 1000, 'aria-describedby': 'pa-proposal-hint', dataset: { testid: 'agr-proposal-text' } }),
-        h('p', { class: 'hint', id: 'pa-proposal-hint' }, t('agr.party.comment.proposal.hint')),
-      ),
-      this.msg(this.commentMessage, 'agr-comment-message'),
-      h('button', { type: 'submit', class: 'primary big block', dataset: { testid: 'agr-comment-send' } }, t('agr.party.comment.send')),
-    );
-    form.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
-      const f = form.elements;
-      const text = f.text.value.trim();
-      const proposal = f.proposal.value.trim();
-      if (!text && !proposal) {
-        this.commentMessage = { kind: 'error', key: 'agr.party.comment.empty' };
-        this.render();
-        form.querySelector('#pa-comment')?.focus();
-        return;
-      }
-      const button = form.querySelector('button[type="submit"]');
-      button.disabled = true;
-      button.textContent = t('common.submitting');
-      const body = { version: this.view.latest_version, clause: f.clause.value, text: text || proposal };
-      if (proposal) body.proposal = proposal;
-      try {
-        await api.commentOnAgreement(body);
-        this.commentMessage = { kind: 'info', key: 'agr.party.comment.sent', vars: { clause: clauseName(this.view, body.clause) } };
-        f.text.value = '';
-        f.proposal.value = '';
-        const data = await api.partyAgreement().catch(() => null);
-        if (data) this.setView(data.agreement);
-      } catch (err) {
-        this.commentMessage = { kind: 'error', text: reasonOf(err) === 'final' ? t('agr.already_final') : errorMessage(err) };
-      }
-      const clause = f.clause.value;
-      this.hosts.comment.dataset.drawn = '';
+    const c = this.comment;
+    /** @param {'clause' | 'text' | 'proposal'} name */
+    const keep = (name) => (/** @type {Event} */ ev) => {
+      c[name] = /** @type {HTMLInputElement} */ (ev.currentTarget).value;
+    };
+    return html`<section class="party-card">
+      <form class="agr-comment-form" novalidate aria-labelledby="pa-comment-title" data-testid="agr-comment-form" onSubmit=${(/** @type {Event} */ ev) => this.sendComment(ev)}>
+        <h2 id="pa-comment-title">${t('agr.party.comment.title')}</h2>
+        <p class="muted">${t('agr.party.comment.intro')}</p>
+        <div class="field">
+          <label for="pa-clause">${t('agr.party.comment.clause')}</label>
+          <select id="pa-clause" name="clause" data-testid="agr-clause" value=${this.commentClause()} onChange=${keep('clause')}>
+            ${(v.clauses || []).map((/** @type {any} */ x) => html`<option value=${x.id}>${lang === 'en' ? x.label_en || x.label : x.label}</option>`)}
+          </select>
+        </div>
+        <div class="field">
+          <label for="pa-comment">${t('agr.party.comment.text')}</label>
+          <textarea id="pa-comment" name="text" rows="3" maxlength="2000" data-testid="agr-comment-text" value=${c.text} onInput=${keep('text')}></textarea>
+        </div>
+        <div class="field">
+          <label for="pa-proposal">${t('agr.party.comment.proposal')}<span class="optional">${` ${t('common.optional')}`}</span></label>
+          <textarea id="pa-proposal" name="proposal" rows="3" maxlength="1000" aria-describedby="pa-proposal-hint" data-testid="agr-proposal-text"
+            value=${c.proposal} onInput=${keep('proposal')}></textarea>
+          <p class="hint" id="pa-proposal-hint">${t('agr.party.comment.proposal.hint')}</p>
+        </div>
+        <${MessageLine} m=${this.commentMessage} testid="agr-comment-message" focusable />
+        <button type="submit" class="primary big block" disabled=${c.busy} data-testid="agr-comment-send">
+          ${c.busy ? t('common.submitting') : t('agr.party.comment.send')}
+        </button>
+      </form>
+    </section>`;
+  }
+
+  /** @param {Event} ev */
+  async sendComment(ev) {
+    ev.preventDefault();
+    const c = this.comment;
+    if (c.busy) return;
+    const text = c.text.trim();
+    const proposal = c.proposal.trim();
+    if (!text && !proposal) {
+      this.commentMessage = { kind: 'error', key: 'agr.party.comment.empty' };
       this.render();
-      const again = this.el.querySelector('#pa-clause');
-      if (again) again.value = clause;
-      this.el.querySelector('[data-testid="agr-comment-message"]')?.focus();
-    });
-    return h('section', { class: 'party-card' }, form);
+      /** @type {HTMLElement | null} */ (this.el.querySelector('#pa-comment'))?.focus();
+      return;
+    }
+    c.clause = this.commentClause();
+    c.busy = true;
+    this.render();
+    /** @type {Record<string, unknown>} */
+    const body = { version: this.view.latest_version, clause: c.clause, text: text || proposal };
+    if (proposal) body.proposal = proposal;
+    try {
+      await api.commentOnAgreement(body);
+      this.commentMessage = { kind: 'info', key: 'agr.party.comment.sent', vars: { clause: clauseName(this.view, c.clause) } };
+      c.text = '';
+      c.proposal = '';
+      await this.reload();
+    } catch (err) {
+      this.commentMessage = { kind: 'error', text: reasonOf(err) === 'final' ? t('agr.already_final') : errorMessage(err) };
+    }
+    c.busy = false;
+    this.render();
+    this.focus('agr-comment-message');
   }
 
   myComments() {
     const v = this.view;
     const comments = [...(v.comments || [])].sort((a, b) => (b.created_at || '').localeCompare(a.created_at || ''));
     if (!comments.length) return null;
-    return h(
-      'section',
-      { class: 'party-card', 'aria-labelledby': 'pa-mine-title' },
-      h('h2', { id: 'pa-mine-title' }, t('agr.party.mine')),
-      h(
-        'ul',
-        { class: 'agr-comment-list', dataset: { testid: 'agr-my-comments' } },
-        comments.map((c) =>
-          h(
-            'li',
-            { class: 'agr-comment', dataset: { testid: 'agr-comment' } },
-            h('p', { class: 'agr-comment-head' }, h('strong', null, clauseName(v, c.clause)), ' ', h('span', { class: 'muted small' }, [t('agr.version.n', { n: c.version }), c.created_at ? fmtShortDateTime(c.created_at, this.tz) : null].filter(Boolean).join(' · '))),
-            c.text && c.text !== c.proposal ? h('p', null, c.text) : null,
-            c.proposal ? h('div', { class: 'agr-proposal' }, h('p', { class: 'agr-proposal-label' }, t('agr.proposal')), h('p', { class: 'agr-proposal-text' }, c.proposal)) : null,
-          ),
-        ),
-      ),
-    );
+    /** @param {any} c */
+    const when = (c) => [t('agr.version.n', { n: c.version }), c.created_at ? fmtShortDateTime(c.created_at, this.tz) : null].filter(Boolean).join(' · ');
+    return html`<section class="party-card" aria-labelledby="pa-mine-title">
+      <h2 id="pa-mine-title">${t('agr.party.mine')}</h2>
+      <ul class="agr-comment-list" data-testid="agr-my-comments">
+        ${comments.map(
+          (c) => html`<li class="agr-comment" data-testid="agr-comment">
+            <p class="agr-comment-head"><strong>${clauseName(v, c.clause)}</strong> <span class="muted small">${when(c)}</span></p>
+            ${c.text && c.text !== c.proposal ? html`<p>${c.text}</p>` : null}
+            ${c.proposal
+              ? html`<div class="agr-proposal"><p class="agr-proposal-label">${t('agr.proposal')}</p><p class="agr-proposal-text">${c.proposal}</p></div>`
+              : null}
+          </li>`,
+        )}
+      </ul>
+    </section>`;
   }
 
   // ---------------------------------------------------------------- signing
 
-  signText() {
-    const v = this.view;
-    const box = h(
-      'div',
-      { class: 'agr-text agr-read', tabindex: '0', role: 'region', 'aria-label': t('agr.party.read.label'), 'aria-describedby': 'pa-read-note', dataset: { testid: 'agr-sign-text' } },
-      v.text || '',
-      h('p', { class: 'agr-read-end', 'aria-hidden': 'true' }, t('agr.party.read.end')),
-    );
-    const check = () => {
-      if (this.read || !box.isConnected || !box.clientHeight) return;
-      if (box.scrollTop + box.clientHeight >= box.scrollHeight - READ_SLACK_PX) {
-        this.read = true;
-        this.render();
-      }
-    };
-    box.addEventListener('scroll', check, { passive: true });
-    this.checkRead = check;
-    // A text short enough to fit needs no scrolling.
-    requestAnimationFrame(() => requestAnimationFrame(check));
-    const pdf = (v.pdf && v.pdf.agreement) || null;
-    return h(
-      'section',
-      { class: 'party-card agr-sign-card', 'aria-labelledby': 'pa-sign-title' },
-      h('h2', { id: 'pa-sign-title' }, t('agr.party.sign.title', { n: v.final_version })),
-      h('p', null, t('agr.party.sign.intro')),
-      box,
-      pdf ? h('p', null, h('a', { href: pdf, download: '', class: 'button secondary block', dataset: { testid: 'agr-pdf' } }, t('agr.pdf.agreement'))) : null,
-    );
-  }
-
-  /** The pad's own element is kept (redrawing would end a stroke): only its hint and button follow. */
+  /** The pad's own canvas is kept (drawing it again would end a stroke): only its hint and button follow. */
   padBox() {
-    this.pad.canvas.setAttribute('aria-label', t('agr.pad.label'));
-    this.padHint = h('p', { class: 'hint', role: 'status', dataset: { testid: 'sig-state' } });
-    this.padClear = h('button', { type: 'button', class: 'secondary', onclick: () => this.pad.clear(), dataset: { testid: 'sig-clear' } }, t('agr.pad.clear'));
-    this.padChanged();
-    return h(
-      'section',
-      { class: 'party-card agr-pad-card', 'aria-labelledby': 'pa-pad-title' },
-      h('h2', { id: 'pa-pad-title' }, t('agr.pad.title'), h('span', { class: 'optional' }, ` ${t('common.optional')}`)),
-      h('p', { id: 'pa-pad-note' }, t('agr.pad.note')),
-      h('div', { class: 'sig-pad-wrap' }, this.pad.canvas),
-      this.padHint,
-      this.padClear,
-    );
-  }
-
-  padChanged() {
-    if (!this.padHint) return;
-    this.padHint.textContent = this.pad.empty ? t('agr.pad.hint') : t('agr.pad.drawn');
-    this.padClear.disabled = this.pad.empty;
+    const pad = this.pad;
+    pad.canvas.setAttribute('aria-label', t('agr.pad.label'));
+    return html`<section class="party-card agr-pad-card" aria-labelledby="pa-pad-title">
+      <h2 id="pa-pad-title">${t('agr.pad.title')}<span class="optional">${` ${t('common.optional')}`}</span></h2>
+      <p id="pa-pad-note">${t('agr.pad.note')}</p>
+      <${Mount} class="sig-pad-wrap" make=${() => pad.canvas} />
+      <p class="hint" role="status" data-testid="sig-state">${pad.empty ? t('agr.pad.hint') : t('agr.pad.drawn')}</p>
+      <button type="button" class="secondary" disabled=${pad.empty} data-testid="sig-clear" onClick=${() => pad.clear()}>${t('agr.pad.clear')}</button>
+    </section>`;
   }
 
   signAction() {
     const s = this.signing;
     const busy = s.busy;
-    const parts = [];
-    if (s.stage === 'no_key' && this.keys) {
-      this.keys.render();
-      parts.push(h('p', { class: 'consent-step', dataset: { testid: 'agr-key-first' } }, t('agr.party.key.first')), h('div', { class: 'agr-key-bind' }, this.keys.el));
+    const keys = this.keys;
+    let body;
+    if (s.stage === 'no_key' && keys) {
+      body = html`<p class="consent-step" data-testid="agr-key-first">${t('agr.party.key.first')}</p>
+        <${Mount} class="agr-key-bind" make=${() => keyBindingEl(keys)} />
+        ${this.readNote()}`;
     } else if (s.stage === 'code' && s.prepared) {
-      const form = s.codeForm({
-        formClass: 'agr-code-form',
-        meaning: t('agr.party.code.meaning'),
-        hint: t('agr.party.code.hint'),
-        confirm: t('agr.party.sign.confirm'),
-      });
       // The text above stays described by the read note (aria-describedby="pa-read-note").
-      parts.push(this.readNote(), form);
-      return h('section', { class: 'party-card agr-sign-action', 'aria-label': t('agr.party.sign') }, parts);
+      return html`<section class="party-card agr-sign-action" aria-label=${t('agr.party.sign')}>${this.readNote()}${this.codeForm()}</section>`;
+    } else {
+      body = html`${s.stage === 'no_key' ? null : html`<${MessageLine} m=${s.message} testid="agr-sign-message" focusable />`}
+        ${this.readNote()}
+        ${s.stage === 'no_key'
+          ? null
+          : html`<button type="button" class="primary big block" disabled=${!this.read || busy} aria-describedby="pa-read-note" data-testid="agr-sign"
+              onClick=${() => this.startSign()}>${busy ? t('agr.party.signing') : t('agr.party.sign')}</button>`}`;
     }
-    parts.push(
-      s.stage === 'no_key' ? null : s.messageLine(),
-      this.readNote(),
-      s.stage === 'no_key'
-        ? null
-        : h(
-            'button',
-            { type: 'button', class: 'primary big block', disabled: !this.read || busy, 'aria-describedby': 'pa-read-note', onclick: () => this.startSign(), dataset: { testid: 'agr-sign' } },
-            busy ? t('agr.party.signing') : t('agr.party.sign'),
-          ),
-      h('p', { class: 'hint' }, t(this.keys && this.keys.noChannel() ? 'agr.party.sign.hint.nocode' : 'agr.party.sign.hint')),
-    );
-    return h('section', { class: 'party-card agr-sign-action', 'aria-label': t('agr.party.sign') }, parts);
+    const hint = keys && keys.noChannel() ? 'agr.party.sign.hint.nocode' : 'agr.party.sign.hint';
+    return html`<section class="party-card agr-sign-action" aria-label=${t('agr.party.sign')}>${body}<p class="hint">${t(hint)}</p></section>`;
+  }
+
+  /** The form to type the texted code in (the signature's `code` step). */
+  codeForm() {
+    const s = this.signing;
+    const busy = s.busy;
+    const sent = /** @type {import('./signing/party-flow.js').Prepared} */ (s.prepared).otp;
+    return html`<form class="agr-code-form" novalidate onSubmit=${(/** @type {Event} */ ev) => (ev.preventDefault(), s.finishDevice())}>
+      ${sent ? html`<${Mount} make=${() => codeStatusLine(sent, { testid: 'agr-code-sent' })} deps=${[sent]} />` : null}
+      <p class="hint">${t('agr.party.code.meaning')}</p>
+      <${CodeField} id="pa-sign-code" testid="agr-sign-code" label=${t('key.code')} hint=${t('agr.party.code.hint')} value=${s.code}
+        onInput=${(/** @type {string} */ digits) => (s.code = digits)} />
+      <${MessageLine} m=${s.message} testid="agr-sign-message" focusable />
+      <button type="submit" class="primary big block" disabled=${busy} data-testid="agr-sign-confirm">${busy ? t('agr.party.signing') : t('agr.party.sign.confirm')}</button>
+      <button type="button" class="secondary block agr-cancel" disabled=${busy} data-testid="agr-sign-cancel" onClick=${() => s.cancel()}>${t('common.cancel')}</button>
+    </form>`;
   }
 
   /** "Read to the end first" / "✓ read": what the text and the sign button are described by. */
   readNote() {
-    return h(
-      'p',
-      { class: ['agr-read-note', this.read && 'done'], id: 'pa-read-note', role: 'status', dataset: { testid: 'agr-read-note' } },
-      this.read ? `✓ ${t('agr.party.read.done')}` : t('agr.party.read.first'),
-    );
-  }
-
-  /** @param {string} testid */
-  focus(testid) {
-    /** @type {HTMLElement | null} */ (this.el.querySelector(`[data-testid="${testid}"]`))?.focus();
+    return html`<p class=${cls('agr-read-note', this.read && 'done')} id="pa-read-note" role="status" data-testid="agr-read-note">
+      ${this.read ? `✓ ${t('agr.party.read.done')}` : t('agr.party.read.first')}
+    </p>`;
   }
 
   /** A key was just bound: go on with the signature. */
@@ -710,59 +699,43 @@ export class PartyAgreement {
 
   // ---------------------------------------------------------------- after signing
 
+  /** @param {any} v */
+  finalText(v) {
+    return html`<details class="agr-preview"><summary>${t('agr.final.text')}</summary><${Mount} make=${() => agreementText(v)} deps=${[v.text]} /></details>`;
+  }
+
+  /** @param {string | null} p */
   finalBox(p) {
     const v = this.view;
     const pdf = (v.pdf && v.pdf.agreement) || null;
-    let head;
-    if (p === 'signed') head = h('p', { class: 'agr-done', tabindex: '-1', dataset: { testid: 'agr-signed' } }, `✓ ${t('agr.party.signed')}`);
-    else if (p === 'closed') head = h('p', { class: 'notice agr-closed', role: 'alert', dataset: { testid: 'agr-closed' } }, t('agr.party.closed'));
-    else head = null;
-    return h(
-      'section',
-      { class: ['party-card', p === 'signed' && 'agr-card-done'], 'aria-labelledby': 'pa-final-title' },
-      h('h2', { id: 'pa-final-title' }, t('agr.final.title', { n: v.final_version })),
-      head,
-      p === 'signed' ? h('p', null, t('agr.party.signed.wait')) : null,
-      h('details', { class: 'agr-preview' }, h('summary', null, t('agr.final.text')), agreementText(v)),
-      pdf ? h('p', null, h('a', { href: pdf, download: '', class: 'button secondary block', dataset: { testid: 'agr-pdf' } }, t('agr.pdf.agreement'))) : null,
-    );
+    return html`<section class=${cls('party-card', p === 'signed' && 'agr-card-done')} aria-labelledby="pa-final-title">
+      <h2 id="pa-final-title">${t('agr.final.title', { n: v.final_version })}</h2>
+      ${p === 'signed' ? html`<p class="agr-done" tabindex="-1" data-testid="agr-signed">${`✓ ${t('agr.party.signed')}`}</p>` : null}
+      ${p === 'closed' ? html`<p class="notice agr-closed" role="alert" data-testid="agr-closed">${t('agr.party.closed')}</p>` : null}
+      ${p === 'signed' ? html`<p>${t('agr.party.signed.wait')}</p>` : null}
+      ${this.finalText(v)}
+      ${pdf ? pdfLink(pdf) : null}
+    </section>`;
   }
 
   sealedBox() {
     const v = this.view;
     const pdf = v.pdf || {};
     const url = v.verify_url || (v.verify_code ? `${location.origin}/v/${encodeURIComponent(v.verify_code)}` : '');
-    return h(
-      'section',
-      { class: 'party-card agr-card-done', 'aria-labelledby': 'pa-sealed-title', dataset: { testid: 'agr-sealed' } },
-      h('h2', { id: 'pa-sealed-title' }, `✓ ${t('agr.sealed')}`),
-      v.sealed_at ? h('p', null, t('agr.sealed.at', { time: fmtPartyDateTime(v.sealed_at, this.tz) })) : null,
-      pdf.signed
-        ? [
-            h('a', { href: pdf.signed, download: '', class: 'button primary big block', dataset: { testid: 'agr-download-signed' } }, t('agr.party.download')),
-            h('p', { class: 'hint' }, t('agr.party.download.hint')),
-          ]
-        : null,
-      v.verify_code
-        ? h(
-            'p',
-            { class: 'agr-verify-party' },
-            t('agr.verify.code'),
-            ' ',
-            h('code', { class: 'agr-verify-code', dataset: { testid: 'agr-verify-code' } }, v.verify_code),
-            url ? [h('br'), h('a', { href: url, target: '_blank', rel: 'noopener' }, t('agr.verify.open'))] : null,
-          )
-        : null,
-      h('details', { class: 'agr-preview' }, h('summary', null, t('agr.final.text')), agreementText(v)),
-    );
-  }
-
-  signersBox() {
-    return h(
-      'section',
-      { class: 'party-card', 'aria-labelledby': 'pa-signers-title' },
-      h('h2', { id: 'pa-signers-title' }, t('agr.signers')),
-      signerList(this.view, this.tz, { me: this.view.me }),
-    );
+    return html`<section class="party-card agr-card-done" aria-labelledby="pa-sealed-title" data-testid="agr-sealed">
+      <h2 id="pa-sealed-title">${`✓ ${t('agr.sealed')}`}</h2>
+      ${v.sealed_at ? html`<p>${t('agr.sealed.at', { time: fmtPartyDateTime(v.sealed_at, this.tz) })}</p>` : null}
+      ${pdf.signed
+        ? html`<a href=${pdf.signed} download="" class="button primary big block" data-testid="agr-download-signed">${t('agr.party.download')}</a>
+            <p class="hint">${t('agr.party.download.hint')}</p>`
+        : null}
+      ${v.verify_code
+        ? html`<p class="agr-verify-party">
+            ${t('agr.verify.code')} <code class="agr-verify-code" data-testid="agr-verify-code">${v.verify_code}</code>
+            ${url ? html`<br /><a href=${url} target="_blank" rel="noopener">${t('agr.verify.open')}</a>` : null}
+          </p>`
+        : null}
+      ${this.finalText(v)}
+    </section>`;
   }
 }

@@ -9,6 +9,7 @@
 // 正在发送 until the server says otherwise (GET /party/messages/{id}), then 已发出 / 已送达 /
 // 发送失败 (with the reason) / 没有发出, and never "已发送" for a message that only sits in the outbox.
 
+import { html } from 'htm/preact';
 import * as api from '../api.js';
 import { t } from '../i18n.js';
 import '../code-i18n.js';
@@ -17,6 +18,9 @@ import { h } from '../ui.js';
 
 /** How many digits a code has (server/domain/keybinding.py). */
 const DIGITS = 6;
+
+/** What an input keeps of what was typed or pasted: digits, at most six. @param {string} typed */
+const digitsOf = (typed) => typed.replace(/\D+/g, '').slice(0, DIGITS);
 
 /**
  * The field for a code: its label, the input (digits only, at most six, the browser's one-time-code
@@ -45,11 +49,33 @@ export function codeField({ id, testid, label, hint, value, onInput, invalid = f
     })
   );
   input.addEventListener('input', () => {
-    const digits = input.value.replace(/\D+/g, '').slice(0, DIGITS);
+    const digits = digitsOf(input.value);
     if (digits !== input.value) input.value = digits;
     onInput(digits);
   });
   return h('div', { class: 'field' }, h('label', { for: id }, label), input, h('p', { class: 'hint', id: `${id}-hint` }, hint));
+}
+
+/**
+ * The same field as a Preact component (pages drawn with htm): the digits live with the caller
+ * (`value`), so a redraw or a change of language keeps them, and the input keeps its focus.
+ * @param {{ id: string, testid: string, label: string, hint: string, value: string, onInput: (digits: string) => void, invalid?: boolean, disabled?: boolean }} props
+ */
+export function CodeField({ id, testid, label, hint, value, onInput, invalid = false, disabled = false }) {
+  /** @param {Event} ev */
+  const typed = (ev) => {
+    const input = /** @type {HTMLInputElement} */ (ev.currentTarget);
+    const digits = digitsOf(input.value);
+    if (digits !== input.value) input.value = digits;
+    onInput(digits);
+  };
+  return html`<div class="field">
+    <label for=${id}>${label}</label>
+    <input id=${id} name="code" class="code-input" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]*" maxlength=${DIGITS}
+      spellcheck=${false} aria-describedby=${`${id}-hint`} aria-invalid=${invalid ? 'true' : undefined} disabled=${disabled} value=${value}
+      data-testid=${testid} onInput=${typed} />
+    <p class="hint" id=${`${id}-hint`}>${hint}</p>
+  </div>`;
 }
 
 /**

@@ -2,8 +2,10 @@
 // The one line under a signing step that says what happened ("验证码不正确…", "已签名"): an alert
 // for an error, a status otherwise. Shared by the key binding, the party's signatures and the
 // staff's signatures, so that the line reads and is announced the same everywhere. Also the
-// reason a signing call was refused with.
+// reason a signing call was refused with. `messageLine` builds it with ui.js's h(), `MessageLine`
+// draws it in a page drawn with Preact + htm.
 
+import { html } from 'htm/preact';
 import { ApiError } from '../api.js';
 import { t } from '../i18n.js';
 import { h } from '../ui.js';
@@ -28,6 +30,16 @@ export function messageLine(m, { testid, focusable = false }) {
     { class: ['key-message', `key-message-${m.kind}`], role: m.kind === 'error' ? 'alert' : 'status', tabindex: focusable ? '-1' : null, dataset: { testid } },
     m.text || t(/** @type {string} */ (m.key), m.vars || {}),
   );
+}
+
+/**
+ * The same line as a Preact component.
+ * @param {{ m: Message | null | undefined, testid: string, focusable?: boolean }} props
+ */
+export function MessageLine({ m, testid, focusable = false }) {
+  if (!m) return null;
+  return html`<p class=${`key-message key-message-${m.kind}`} role=${m.kind === 'error' ? 'alert' : 'status'} tabindex=${focusable ? '-1' : undefined}
+    data-testid=${testid}>${m.text || t(/** @type {string} */ (m.key), m.vars || {})}</p>`;
 }
 
 /**

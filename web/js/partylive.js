@@ -2,13 +2,15 @@
 // A party's way into the live session, from the /party page: device check, waiting room,
 // the room itself, and what is shown when it ends (ended, removed, replaced, refused, left).
 
+import { html } from 'htm/preact';
+import { render } from 'preact'; // preact's own takes a list of nodes too
 import { t, onLangChange } from './i18n.js';
 import './agreement-i18n.js';
 import './live-i18n.js';
 import { DeviceCheck } from './devicecheck.js';
 import { ConsentCard, recordingBanners } from './recording.js';
 import { forgetCheck, rememberCheck } from './rejoin.js';
-import { RoomUI, patch } from './room.js';
+import { RoomUI, cls } from './room.js';
 import { MediaSession, mediaSupported, openDevices, reportStatus } from './rtc.js';
 import { Signaling } from './signaling.js';
 import { h, replace, toast, confirmDialog } from './ui.js';
@@ -254,7 +256,7 @@ export class PartyLive {
   }
 
   renderWaitBanners() {
-    patch(this.waitBanners, recordingBanners(this.view));
+    render(recordingBanners(this.view), this.waitBanners);
   }
 
   /** In the room, until the party has consented: a line at the top leading to the consent card. */
@@ -262,25 +264,15 @@ export class PartyLive {
     const v = this.view;
     if (!v || v.self.state !== 'admitted' || this.consent.consented) return [];
     const recording = v.recording && v.recording.active && !v.self.in_caucus;
+    const open = () => {
+      this.consent.el.scrollIntoView({ block: 'start', behavior: 'smooth' });
+      this.consent.el.querySelector('h2')?.focus({ preventScroll: true });
+    };
     return [
-      h(
-        'p',
-        { class: 'live-banner consent-prompt', dataset: { testid: 'consent-prompt' } },
-        h('span', null, recording ? t('consent.prompt.recording') : t('consent.prompt')),
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'primary',
-            onclick: () => {
-              this.consent.el.scrollIntoView({ block: 'start', behavior: 'smooth' });
-              this.consent.el.querySelector('h2')?.focus({ preventScroll: true });
-            },
-            dataset: { testid: 'consent-open' },
-          },
-          t('consent.prompt.open'),
-        ),
-      ),
+      html`<p key="consent-prompt" class="live-banner consent-prompt" data-testid="consent-prompt">
+        <span>${recording ? t('consent.prompt.recording') : t('consent.prompt')}</span>
+        <button type="button" class="primary" data-testid="consent-open" onClick=${open}>${t('consent.prompt.open')}</button>
+      </p>`,
     ];
   }
 
@@ -294,16 +286,12 @@ export class PartyLive {
     if (!p || this.phase !== 'room') return [];
     const line = { sign: 'live.agr.sign', draft: 'live.agr.draft', signed: 'live.agr.signed', view: 'live.agr.view', closed: 'live.agr.closed', sealed: 'live.agr.sealed' }[p];
     return [
-      h(
-        'p',
-        { class: ['live-banner', 'agreement-prompt', p === 'sign' ? 'info' : 'quiet'], dataset: { testid: 'live-agreement-prompt', phase: p } },
-        h('span', null, t(line)),
-        h(
-          'button',
-          { type: 'button', class: p === 'sign' ? 'primary' : 'secondary', onclick: () => a.show(), dataset: { testid: 'live-agreement-open' } },
-          p === 'sign' ? t('live.agr.open.sign') : t('live.agr.open'),
-        ),
-      ),
+      html`<p key="agreement-prompt" class=${cls('live-banner', 'agreement-prompt', p === 'sign' ? 'info' : 'quiet')} data-testid="live-agreement-prompt" data-phase=${p}>
+        <span>${t(line)}</span>
+        <button type="button" class=${p === 'sign' ? 'primary' : 'secondary'} data-testid="live-agreement-open" onClick=${() => a.show()}>
+          ${p === 'sign' ? t('live.agr.open.sign') : t('live.agr.open')}
+        </button>
+      </p>`,
     ];
   }
 
@@ -411,7 +399,9 @@ export class PartyLive {
     else if (this.phase === 'room') body = this.room.el;
     else body = this.endView();
     this.el.classList.toggle('in-room', this.phase === 'room');
-    replace(this.el, body);
+    // The room (or the device check) already shown stays in place: taking it out, even for a moment,
+    // would take focus from whatever in it had it.
+    if (!(body instanceof Node && this.el.childNodes.length === 1 && this.el.firstChild === body)) replace(this.el, body);
     if (this.phase === 'check') this.check.render();
     if (this.phase === 'room') {
       // The consent card moves between the waiting room and the room's side column.

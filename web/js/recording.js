@@ -5,6 +5,7 @@
 // the server gives it, signed with the party's own key (keys.js), withdrawn with one button.
 // Protocol calls go through signaling.js; binding a key first goes through keybind.js.
 
+import { html } from 'htm/preact';
 import { t, getLang, onLangChange } from './i18n.js';
 import './live-i18n.js';
 import { deviceKeyName } from './keybind.js';
@@ -20,22 +21,20 @@ function fmtSince(iso) {
   return new Intl.DateTimeFormat(getLang() === 'en' ? 'en-GB' : 'zh-CN', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
 }
 
-/** The red dot and "正在录音录像", with the time it started. */
+/** The red dot and "正在录音录像", with the time it started (a Preact node: the pages draw it with htm). */
 export function recordingIndicator(view, { testid = 'recording-indicator' } = {}) {
   const since = fmtSince(view.recording.since);
-  return h(
-    'p',
-    { class: 'rec-indicator', role: 'status', dataset: { testid } },
-    h('span', { class: 'rec-dot', 'aria-hidden': 'true' }),
-    h('span', { class: 'rec-label' }, t('rec.on')),
-    since ? h('span', { class: 'rec-since' }, t('rec.since', { time: since })) : null,
-  );
+  return html`<p key=${testid} class="rec-indicator" role="status" data-testid=${testid}>
+    <span class="rec-dot" aria-hidden="true"></span><span class="rec-label">${t('rec.on')}</span>${since
+      ? html`<span class="rec-since">${t('rec.since', { time: since })}</span>`
+      : null}
+  </p>`;
 }
 
 /**
  * The recording lines for the top of a room or waiting room: the indicator while the joint room
  * is recorded, and, for someone in a private talk, that the private talk is not recorded
- * (a party in one sees only that: what they say there is not recorded).
+ * (a party in one sees only that: what they say there is not recorded). Preact nodes, keyed.
  */
 export function recordingBanners(view, { host = false } = {}) {
   if (!view) return [];
@@ -44,12 +43,9 @@ export function recordingBanners(view, { host = false } = {}) {
   if (recordingActive(view) && (host || !inCaucus)) out.push(recordingIndicator(view));
   if (inCaucus) {
     out.push(
-      h(
-        'p',
-        { class: 'rec-indicator rec-off', role: 'status', dataset: { testid: 'caucus-not-recorded' } },
-        h('span', { class: 'rec-dot', 'aria-hidden': 'true' }),
-        h('span', { class: 'rec-label' }, host ? t('rec.caucus.host') : t('rec.caucus')),
-      ),
+      html`<p key="caucus-not-recorded" class="rec-indicator rec-off" role="status" data-testid="caucus-not-recorded">
+        <span class="rec-dot" aria-hidden="true"></span><span class="rec-label">${host ? t('rec.caucus.host') : t('rec.caucus')}</span>
+      </p>`,
     );
   }
   return out;

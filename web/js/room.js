@@ -4,13 +4,21 @@
 // hand, screen, audio only, chat, leave), the participant list and the chat.
 // What a page adds (the party's waiting room, the mediator's admit/caucus panels) stays in
 // the page. Protocol code lives in signaling.js, peer connections in rtc.js.
+// The room's frame (its columns and sections) is built once with ui.js's h(); what changes in
+// it (banners, tiles, controls, people, chat, sound) is drawn with Preact + htm, as the review
+// page is: a redraw changes only what differs, so buttons, focus, typed chat and the <video> and
+// <audio> elements (keyed by person and kind, their streams set only when the track changes)
+// stay as they are across the room's many redraws and a change of language.
 
+import { html } from 'htm/preact';
+import { render } from 'preact'; // preact's own takes a list of nodes too
+import { useLayoutEffect, useRef } from 'preact/hooks';
 import { t, tv, getLang, onLangChange, dictionaries } from './i18n.js';
 import './errors-i18n.js';
 import './live-i18n.js';
 import { recordingBanners } from './recording.js';
 import { screenShareSupported } from './rtc.js';
-import { h, append, replace, toast } from './ui.js';
+import { h, toast } from './ui.js';
 
 const ICONS = {
   mic: '<path d="M12 3a3 3 0 0 0-3 3v6a3 3 0 0 0 6 0V6a3 3 0 0 0-3-3z"/><path d="M5 11a7 7 0 0 0 14 0M12 18v3"/>',
@@ -24,12 +32,10 @@ const ICONS = {
   leave: '<path d="M10 4H5v16h5M14 8l4 4-4 4M18 12H9"/>',
 };
 
+/** An icon of ICONS, drawn by Preact (the SVG is this file's own markup, never user data). */
 export function icon(name) {
-  const span = document.createElement('span');
-  span.className = 'icon';
-  span.setAttribute('aria-hidden', 'true');
-  span.innerHTML = `<svg viewBox="0 0 24 24" width="24" height="24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">${ICONS[name]}</svg>`;
-  return span;
+  const svg = `<svg viewBox="0 0 24 24" width="24" height="24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">${ICONS[name]}</svg>`;
+  return html`<span class="icon" aria-hidden="true" dangerouslySetInnerHTML=${{ __html: svg }}></span>`;
 }
 
 /** "调解员", "申请人" … for an entry of `participants`. */
@@ -39,42 +45,8 @@ export function roleLabel(p) {
   return tv('partyrole', p.role);
 }
 
-/**
- * Run `redraw` (which replaces elements inside `container`) and put keyboard focus back on the
- * control that had it, found again by its test id (and participant, for per-person buttons).
- */
-export function keepFocus(container, redraw) {
-  const el = /** @type {HTMLElement | null} */ (document.activeElement);
-  const inside = el && el !== document.body && container.contains(el);
-  const key = inside && (el.dataset.testid || el.id);
-  const pid = inside && /** @type {HTMLElement | null} */ (el.closest('[data-participant-id]'))?.dataset.participantId;
-  redraw();
-  if (!key || document.activeElement !== document.body) return;
-  const byId = `#${CSS.escape(key)}`;
-  const byTestid = `[data-testid="${CSS.escape(key)}"]`;
-  const byPerson = pid ? `[data-participant-id="${CSS.escape(pid)}"]` : '';
-  const again = pid
-    ? container.querySelector(`${byTestid}${byPerson}`) || container.querySelector(`${byPerson} ${byTestid}`) || container.querySelector(byId)
-    : container.querySelector(byTestid) || container.querySelector(byId);
-  if (again) again.focus();
-}
-
-const rendered = new WeakMap();
-
-/**
- * Replace the children of `container` only if what they show changed. Panels are redrawn on
- * every room event (a quality report comes every 3 s); replacing a button between the press
- * and the release of a click would swallow that click.
- */
-export function patch(container, ...children) {
-  const holder = document.createElement('div');
-  append(holder, children);
-  const html = holder.innerHTML;
-  if (rendered.get(container) === html) return false;
-  rendered.set(container, html);
-  keepFocus(container, () => container.replaceChildren(...holder.childNodes));
-  return true;
-}
+/** A class attribute from its parts, the false ones left out. @param {...(string | false | null | undefined)} parts */
+export const cls = (...parts) => parts.filter(Boolean).join(' ');
 
 /**
  * A refused live-room event in words (signaling/PROTOCOL.md, "Errors"): by its reason when the
@@ -95,22 +67,15 @@ export function signalingErrorMessage(err) {
  */
 export function resolutionMark(video) {
   const low = video.width * video.height < 640 * 480;
-  return h(
-    'span',
-    {
-      class: ['mark', 'resolution', low && 'low'],
-      title: low ? t('live.resolution.low') : t('live.resolution.title'),
-      dataset: { testid: 'tile-resolution', width: String(video.width), height: String(video.height) },
-    },
-    t('live.resolution', { w: video.width, h: video.height }),
-  );
+  return html`<span class=${cls('mark', 'resolution', low && 'low')} title=${low ? t('live.resolution.low') : t('live.resolution.title')}
+    data-testid="tile-resolution" data-width=${String(video.width)} data-height=${String(video.height)}>${t('live.resolution', { w: video.width, h: video.height })}</span>`;
 }
 
 /** For the mediator: whether a participant has consented to be recorded (✓ 已同意 / 未同意). */
 export function consentBadge(p) {
   return p.consented
-    ? h('span', { class: 'badge ok consent-badge', dataset: { testid: 'consent-state', consented: 'true' } }, t('rec.consented'))
-    : h('span', { class: 'badge warn consent-badge', dataset: { testid: 'consent-state', consented: 'false' } }, t('rec.not_consented'));
+    ? html`<span class="badge ok consent-badge" data-testid="consent-state" data-consented="true">${t('rec.consented')}</span>`
+    : html`<span class="badge warn consent-badge" data-testid="consent-state" data-consented="false">${t('rec.not_consented')}</span>`;
 }
 
 /** Whether a participant's connection dropped and they may come back (host and party views). */
@@ -136,14 +101,47 @@ export function presentOthers(view, isHost) {
   });
 }
 
+/**
+ * A <video> or <audio> element that plays `track`. Preact keeps the element (its parent is keyed by
+ * person and kind); its stream is set only when the track changes, and let go when it goes.
+ * @param {{ tag: string, track: MediaStreamTrack | null, players: Set<HTMLMediaElement>, onPlayFailed?: (err: any) => void, attrs: Record<string, any> }} props
+ */
+function Player({ tag, track, players, onPlayFailed, attrs }) {
+  const ref = useRef(/** @type {HTMLMediaElement | null} */ (null));
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return undefined;
+    if (tag === 'video') {
+      el.muted = true; // sound plays through the audio elements, not here
+      el.defaultMuted = true;
+    }
+    players.add(el);
+    return () => {
+      players.delete(el);
+      el.srcObject = null;
+    };
+  }, []);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const stream = /** @type {MediaStream | null} */ (el.srcObject);
+    const current = stream ? stream.getTracks()[0] || null : null;
+    if (current === (track || null)) return;
+    el.srcObject = track ? new MediaStream([track]) : null;
+    if (track) el.play().catch((err) => onPlayFailed?.(err));
+  }, [track]);
+  return tag === 'video' ? html`<video autoplay playsinline ref=${ref} ...${attrs}></video>` : html`<audio autoplay ref=${ref} ...${attrs}></audio>`;
+}
+
 export class RoomUI {
   /**
    * host: the mediator's page (sees states, quality and per-person actions).
-   * personActions(p): extra buttons for a participant in the list (host page).
+   * personActions(p): extra buttons for a participant in the list (host page), as Preact nodes.
    * peopleFilter(p, view): who the list shows (default: everyone in the view).
    * sidePanels: elements shown above the participant list (host page).
    * banners(): extra lines for the top of the room, under the recording indicator (e.g. a
-   *   recording that stopped, for the mediator; the way to the consent card, for a party).
+   *   recording that stopped, for the mediator; the way to the consent card, for a party), as
+   *   keyed Preact nodes.
    * onLeave(): the leave button was pressed (after confirmation by the page if it wants).
    * @param {{
    *   signaling: any, media: any, host?: boolean, selfName?: string, personActions?: ((p: any) => any) | null,
@@ -162,14 +160,33 @@ export class RoomUI {
     this.sidePanels = sidePanels;
     this.onLeave = onLeave;
     this.view = null;
+    this.caucusNotice = false;
     this.quality = {};
     this.connection = 'connected';
+    /** @type {any[]} */
     this.messages = [];
     this.unread = 0;
     this.audioBlocked = false;
+    this.sendingChat = false;
     this.busy = new Set();
-    this.tiles = new Map();
-    this.audios = new Map();
+    /** The <video> elements of the tiles and the <audio> elements, as they are on the page. @type {Set<HTMLMediaElement>} */
+    this.videos = new Set();
+    /** @type {Set<HTMLMediaElement>} */
+    this.audios = new Set();
+    this.chatInput = /** @type {{ current: HTMLInputElement | null }} */ ({ current: null });
+    this.chatList = /** @type {{ current: HTMLElement | null }} */ ({ current: null });
+    /** @param {Event} ev */
+    this.onChatSubmit = (ev) => {
+      ev.preventDefault();
+      this.sendChat();
+    };
+    /** @param {any} err */
+    this.onSoundFailed = (err) => {
+      if (err && err.name === 'NotAllowedError' && !this.audioBlocked) {
+        this.audioBlocked = true;
+        this.renderBanners();
+      }
+    };
     this.build();
     this.offLang = onLangChange(() => this.renderAll());
   }
@@ -179,26 +196,14 @@ export class RoomUI {
     this.stage = h('div', { class: 'stage', dataset: { testid: 'stage' } });
     this.controls = h('div', { class: 'controls', role: 'group', 'aria-label': t('live.controls') });
     this.sound = h('div', { class: 'sound', hidden: true });
-    this.peopleBody = h('div', { class: 'people-body' });
-    this.peopleTitle = h('h2', { id: 'people-title' });
-    this.chatList = h('ol', { class: 'chat-list', dataset: { testid: 'chat-list' }, 'aria-live': 'polite' });
-    this.chatTitle = h('h2', { id: 'chat-title' });
-    this.chatInput = h('input', { id: 'chat-input', type: 'text', maxlength: 2000, autocomplete: 'off', dataset: { testid: 'chat-input' } });
-    this.chatLabel = h('label', { for: 'chat-input', class: 'sr-only' });
-    this.chatSend = h('button', { type: 'submit', class: 'primary', dataset: { testid: 'chat-send' } });
-    this.chatForm = h('form', { class: 'chat-form' }, this.chatLabel, this.chatInput, this.chatSend);
-    this.chatForm.addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      this.sendChat();
-    });
-    this.chatSection = h('section', { class: 'live-panel chat-panel', id: 'chat', 'aria-labelledby': 'chat-title' }, this.chatTitle, this.chatList, this.chatForm);
-    const people = h('section', { class: 'live-panel people-panel', 'aria-labelledby': 'people-title' }, this.peopleTitle, this.peopleBody);
+    this.people = h('section', { class: 'live-panel people-panel', 'aria-labelledby': 'people-title' });
+    this.chatSection = h('section', { class: 'live-panel chat-panel', id: 'chat', 'aria-labelledby': 'chat-title' });
     // The mediator's side column holds the waiting room and caucus panels; their people list
     // (with its per-person buttons) and the chat go under the videos instead.
     const main = this.host
-      ? h('div', { class: 'live-main' }, this.stage, this.controls, h('div', { class: 'live-below' }, people, this.chatSection))
+      ? h('div', { class: 'live-main' }, this.stage, this.controls, h('div', { class: 'live-below' }, this.people, this.chatSection))
       : h('div', { class: 'live-main' }, this.stage, this.controls);
-    const side = this.host ? h('aside', { class: 'live-side' }, ...this.sidePanels) : h('aside', { class: 'live-side' }, ...this.sidePanels, people, this.chatSection);
+    const side = this.host ? h('aside', { class: 'live-side' }, ...this.sidePanels) : h('aside', { class: 'live-side' }, ...this.sidePanels, this.people, this.chatSection);
     /** The side column (pages may put their own cards in it). */
     this.side = side;
     this.el = h(
@@ -213,14 +218,14 @@ export class RoomUI {
 
   /** Play again what was paused while the room was off the page (e.g. a spell on hold). */
   resume() {
-    for (const tile of this.tiles.values()) if (tile.track) tile.video.play().catch(() => {});
-    for (const audio of this.audios.values()) audio.play().catch(() => {});
+    for (const video of this.videos) if (video.srcObject) video.play().catch(() => {});
+    for (const audio of this.audios) audio.play().catch(() => {});
   }
 
   destroy() {
     this.offLang();
-    for (const a of this.audios.values()) a.srcObject = null;
-    for (const tile of this.tiles.values()) tile.video.srcObject = null;
+    for (const a of this.audios) a.srcObject = null;
+    for (const v of this.videos) v.srcObject = null;
   }
 
   // ---------------------------------------------------------------- inputs
@@ -245,9 +250,9 @@ export class RoomUI {
 
   addChat(msg, mine = false) {
     this.messages.push({ ...msg, mine });
-    this.chatList.querySelector('.chat-empty')?.remove();
-    this.chatList.append(this.chatItem(this.messages[this.messages.length - 1]));
-    this.chatList.scrollTop = this.chatList.scrollHeight;
+    this.renderChat();
+    const list = this.chatList.current;
+    if (list) list.scrollTop = list.scrollHeight;
     if (!mine && !this.chatVisible()) {
       this.unread += 1;
       this.renderControls();
@@ -261,12 +266,7 @@ export class RoomUI {
 
   renderAll() {
     this.controls.setAttribute('aria-label', t('live.controls'));
-    this.peopleTitle.textContent = t('live.people');
-    this.chatTitle.textContent = t('live.chat');
-    this.chatLabel.textContent = t('live.chat.label');
-    this.chatInput.placeholder = this.chatPlaceholder();
-    this.chatSend.textContent = t('live.chat.send');
-    replace(this.chatList, this.messages.length ? this.messages.map((m) => this.chatItem(m)) : h('li', { class: 'chat-empty muted' }, t('live.chat.empty')));
+    this.renderChat();
     this.renderBanners();
     this.renderTiles();
     this.renderControls();
@@ -280,37 +280,32 @@ export class RoomUI {
     const items = [...recordingBanners(v, { host: this.host })];
     if (this.extraBanners) items.push(...this.extraBanners());
     if (this.connection === 'reconnecting') {
-      items.push(h('p', { class: 'live-banner warn', role: 'status', dataset: { testid: 'self-reconnecting' } }, t('live.reconnecting.self')));
+      items.push(html`<p key="self-reconnecting" class="live-banner warn" role="status" data-testid="self-reconnecting">${t('live.reconnecting.self')}</p>`);
     }
     if (v && !this.host && (v.private_talk || this.caucusNotice)) {
-      items.push(h('p', { class: 'live-banner private', role: 'status', dataset: { testid: 'private-talk' } }, t('live.private_talk')));
+      items.push(html`<p key="private-talk" class="live-banner private" role="status" data-testid="private-talk">${t('live.private_talk')}</p>`);
     }
-    if (v && this.host && v.self.in_caucus) {
-      items.push(h('p', { class: 'live-banner private', role: 'status', dataset: { testid: 'in-caucus' } }, t('live.host.in_caucus')));
-    }
-    if (v && !this.host && v.self.in_caucus) {
-      items.push(h('p', { class: 'live-banner private', role: 'status', dataset: { testid: 'in-caucus' } }, t('live.party.in_caucus')));
-    }
-    if (this.media.screen) items.push(h('p', { class: 'live-banner info', role: 'status' }, t('live.sharing')));
-    if (this.media.audioOnly) items.push(h('p', { class: 'live-banner info', role: 'status' }, t('live.audio_only.on')));
-    if (this.audioBlocked) {
+    if (v && v.self.in_caucus) {
       items.push(
-        h(
-          'p',
-          { class: 'live-banner warn' },
-          t('live.sound.blocked'),
-          ' ',
-          h('button', { type: 'button', class: 'primary', onclick: () => this.unblockSound(), dataset: { testid: 'enable-sound' } }, t('live.sound.enable')),
-        ),
+        html`<p key="in-caucus" class="live-banner private" role="status" data-testid="in-caucus">${this.host ? t('live.host.in_caucus') : t('live.party.in_caucus')}</p>`,
       );
     }
-    patch(this.banner, items);
+    if (this.media.screen) items.push(html`<p key="sharing" class="live-banner info" role="status">${t('live.sharing')}</p>`);
+    if (this.media.audioOnly) items.push(html`<p key="audio-only" class="live-banner info" role="status">${t('live.audio_only.on')}</p>`);
+    if (this.audioBlocked) {
+      items.push(
+        html`<p key="sound-blocked" class="live-banner warn">
+          ${t('live.sound.blocked')}${' '}<button type="button" class="primary" data-testid="enable-sound" onClick=${() => this.unblockSound()}>${t('live.sound.enable')}</button>
+        </p>`,
+      );
+    }
+    render(items, this.banner);
   }
 
   setCaucusNotice(active) {
     this.caucusNotice = active;
     this.renderBanners();
-    this.chatInput.placeholder = this.chatPlaceholder();
+    this.renderChat();
   }
 
   // ---------------------------------------------------------------- tiles
@@ -328,158 +323,114 @@ export class RoomUI {
     return out;
   }
 
-  tileFor(want) {
-    let tile = this.tiles.get(want.key);
-    if (tile) return tile;
-    const video = h('video', { autoplay: true, playsinline: true, muted: true, dataset: { testid: want.kind === 'self' ? 'self-video' : 'tile-video' } });
-    video.muted = true; // sound plays through the audio elements, not here
-    const avatar = h('div', { class: 'avatar', 'aria-hidden': 'true' });
-    const caption = h('p', { class: 'tile-caption' });
-    const marks = h('div', { class: 'tile-marks' });
-    const overlay = h('p', { class: 'tile-overlay' });
-    const el = h(
-      'figure',
-      {
-        class: ['tile', `tile-${want.kind}`],
-        dataset: want.kind === 'self' ? { testid: 'self-tile' } : { testid: 'tile', participantId: want.p.id, kind: want.kind },
-      },
-      video,
-      avatar,
-      overlay,
-      marks,
-      h('figcaption', null, caption),
-    );
-    tile = { el, video, avatar, caption, marks, overlay, track: null };
-    this.tiles.set(want.key, tile);
-    return tile;
-  }
-
-  attach(tile, track) {
-    if (tile.track === track) return;
-    tile.track = track;
-    tile.video.srcObject = track ? new MediaStream([track]) : null;
-    if (track) tile.video.play().catch(() => {});
-  }
-
   renderTiles() {
     const wanted = this.wantedTiles();
-    const keep = new Set(wanted.map((w) => w.key));
-    for (const [key, tile] of this.tiles) {
-      if (!keep.has(key)) {
-        tile.video.srcObject = null;
-        tile.el.remove();
-        this.tiles.delete(key);
-      }
-    }
     const others = wanted.filter((w) => w.kind !== 'self').length;
     this.stage.dataset.count = String(Math.min(others, 4));
     const v = this.view;
     // With nobody else to show, a line says why (not during a private talk: the banner does).
     const privateTalk = v && !this.host && v.private_talk;
-    let empty = this.stage.querySelector('.stage-empty');
-    if (!others && v && !privateTalk) {
-      if (!empty) {
-        empty = h('p', { class: 'stage-empty' });
-        this.stage.prepend(empty);
-      }
-      empty.textContent = this.host ? t('live.stage.empty.host') : t('live.stage.empty');
-    } else if (empty) {
-      empty.remove();
-      empty = null;
-    }
-    const offset = empty ? 1 : 0;
-    wanted.forEach((want, i) => {
-      const tile = this.tileFor(want);
-      if (want.kind === 'self') this.fillSelf(tile);
-      else this.fillOther(tile, want);
-      const at = this.stage.children[i + offset] || null;
-      if (at !== tile.el) this.stage.insertBefore(tile.el, at);
-    });
+    const empty = !others && v && !privateTalk ? (this.host ? t('live.stage.empty.host') : t('live.stage.empty')) : null;
+    render(
+      html`${empty && html`<p key="empty" class="stage-empty">${empty}</p>`}${wanted.map((want) => (want.kind === 'self' ? this.selfTile() : this.otherTile(want)))}`,
+      this.stage,
+    );
     this.renderSound();
   }
 
-  fillSelf(tile) {
-    const track = this.media.localVideoTrack();
-    this.attach(tile, track);
-    tile.el.classList.toggle('no-video', !track);
-    tile.el.classList.add('mirrored');
-    const name = this.selfName || (this.view && this.view.host && this.host ? this.view.host.name : '');
-    tile.avatar.textContent = (name || t('live.me')).slice(0, 1);
-    tile.caption.textContent = name ? t('live.me.named', { name }) : t('live.me');
-    replace(tile.marks, this.media.sending.audio ? null : h('span', { class: 'mark mark-muted', title: t('live.mic.off') }, icon('micOff')), this.view && this.view.self.hand ? h('span', { class: 'mark mark-hand', title: t('live.hand.raised') }, icon('hand')) : null);
-    tile.overlay.textContent = '';
+  /**
+   * One tile: its <video> (a Player, kept across redraws), the avatar shown without picture, a
+   * line over the picture, the marks and the caption.
+   * @param {{ key: string, kind: string, track: MediaStreamTrack | null, classes: string, data: Record<string, any>,
+   *   avatar: string, caption: string, overlay: string, overlayTestid?: string, marks: any[] }} tile
+   */
+  tile({ key, kind, track, classes, data, avatar, caption, overlay, overlayTestid, marks }) {
+    const testid = kind === 'self' ? 'self-video' : 'tile-video';
+    return html`<figure key=${key} class=${classes} ...${data}>
+      <${Player} tag="video" track=${track} players=${this.videos} attrs=${{ 'data-testid': testid }} />
+      <div class="avatar" aria-hidden="true">${avatar}</div>
+      <p class="tile-overlay" data-testid=${overlayTestid}>${overlay}</p>
+      <div class="tile-marks">${marks}</div>
+      <figcaption><p class="tile-caption">${caption}</p></figcaption>
+    </figure>`;
   }
 
-  fillOther(tile, want) {
+  selfTile() {
+    const track = this.media.localVideoTrack() || null;
+    const name = this.selfName || (this.view && this.view.host && this.host ? this.view.host.name : '');
+    return this.tile({
+      key: 'self',
+      kind: 'self',
+      track,
+      classes: cls('tile', 'tile-self', !track && 'no-video', 'mirrored'),
+      data: { 'data-testid': 'self-tile' },
+      avatar: (name || t('live.me')).slice(0, 1),
+      caption: name ? t('live.me.named', { name }) : t('live.me'),
+      overlay: '',
+      marks: [
+        this.media.sending.audio ? null : html`<span key="muted" class="mark mark-muted" title=${t('live.mic.off')}>${icon('micOff')}</span>`,
+        this.view && this.view.self.hand ? html`<span key="hand" class="mark mark-hand" title=${t('live.hand.raised')}>${icon('hand')}</span>` : null,
+      ],
+    });
+  }
+
+  otherTile(want) {
     const p = want.p;
     const reconnecting = isReconnecting(p);
     const kind = want.kind;
     const sending = sends(p, kind);
-    const track = sending && !this.media.audioOnly && !reconnecting ? this.media.remoteTrack(p.id, kind) : null;
-    this.attach(tile, track);
-    tile.el.classList.toggle('no-video', !track);
-    tile.el.classList.toggle('reconnecting', reconnecting);
-    tile.el.dataset.playing = track ? 'true' : 'false';
-    tile.avatar.textContent = (p.name || '?').slice(0, 1);
-    const role = roleLabel(p);
-    tile.caption.textContent = kind === 'screen' ? t('live.screen.of', { name: p.name }) : `${p.name} · ${role}`;
-    tile.el.setAttribute('aria-label', tile.caption.textContent);
+    const track = (sending && !this.media.audioOnly && !reconnecting ? this.media.remoteTrack(p.id, kind) : null) || null;
+    const caption = kind === 'screen' ? t('live.screen.of', { name: p.name }) : `${p.name} · ${roleLabel(p)}`;
     const q = this.host && !reconnecting && this.quality[p.id];
-    replace(
-      tile.marks,
-      kind === 'video' && p.hand ? h('span', { class: 'mark mark-hand', title: t('live.hand.raised'), dataset: { testid: 'hand-mark' } }, icon('hand'), h('span', { class: 'sr-only' }, t('live.hand.raised'))) : null,
-      kind === 'video' && !sends(p, 'audio') ? h('span', { class: 'mark mark-muted', title: t('live.mic.off') }, icon('micOff'), h('span', { class: 'sr-only' }, t('live.mic.off'))) : null,
-      kind === 'video' && q && q.level !== 'unknown'
-        ? h('span', { class: ['mark', 'quality', `q-${q.level}`] }, t('live.quality.label', { level: tv('live.quality', q.level) }))
-        : null,
-      kind === 'video' && q && q.video && sending ? resolutionMark(q.video) : null,
-    );
     let overlay = '';
     if (reconnecting) overlay = t('live.reconnecting.other');
     else if (kind === 'video' && this.media.audioOnly) overlay = t('live.tile.audio_only');
     else if (kind === 'video' && !sending) overlay = t('live.tile.camera_off');
-    tile.overlay.textContent = overlay;
-    tile.overlay.dataset.testid = reconnecting ? 'tile-reconnecting' : '';
+    return this.tile({
+      key: want.key,
+      kind,
+      track,
+      classes: cls('tile', `tile-${kind}`, !track && 'no-video', reconnecting && 'reconnecting'),
+      data: { 'data-testid': 'tile', 'data-participant-id': p.id, 'data-kind': kind, 'data-playing': track ? 'true' : 'false', 'aria-label': caption },
+      avatar: (p.name || '?').slice(0, 1),
+      caption,
+      overlay,
+      overlayTestid: reconnecting ? 'tile-reconnecting' : undefined,
+      marks: [
+        kind === 'video' && p.hand
+          ? html`<span key="hand" class="mark mark-hand" title=${t('live.hand.raised')} data-testid="hand-mark">${icon('hand')}<span class="sr-only">${t('live.hand.raised')}</span></span>`
+          : null,
+        kind === 'video' && !sends(p, 'audio')
+          ? html`<span key="muted" class="mark mark-muted" title=${t('live.mic.off')}>${icon('micOff')}<span class="sr-only">${t('live.mic.off')}</span></span>`
+          : null,
+        kind === 'video' && q && q.level !== 'unknown'
+          ? html`<span key="quality" class=${cls('mark', 'quality', `q-${q.level}`)}>${t('live.quality.label', { level: tv('live.quality', q.level) })}</span>`
+          : null,
+        kind === 'video' && q && q.video && sending ? resolutionMark(q.video) : null,
+      ],
+    });
   }
 
   /** One <audio> per person I share the room with and who sends sound. */
   renderSound() {
-    const want = new Map();
+    const want = [];
     for (const p of presentOthers(this.view, this.host)) {
       if (isReconnecting(p) || !sends(p, 'audio')) continue;
       const track = this.media.remoteTrack(p.id, 'audio');
-      if (track) want.set(p.id, track);
+      if (track) want.push({ pid: p.id, track });
     }
-    for (const [pid, audio] of this.audios) {
-      if (!want.has(pid)) {
-        audio.srcObject = null;
-        audio.remove();
-        this.audios.delete(pid);
-      }
-    }
-    for (const [pid, track] of want) {
-      let audio = this.audios.get(pid);
-      if (!audio) {
-        audio = h('audio', { autoplay: true, dataset: { participantId: pid } });
-        this.sound.append(audio);
-        this.audios.set(pid, audio);
-      }
-      const current = audio.srcObject && audio.srcObject.getAudioTracks()[0];
-      if (current !== track) {
-        audio.srcObject = new MediaStream([track]);
-        audio.play().catch((err) => {
-          if (err && err.name === 'NotAllowedError' && !this.audioBlocked) {
-            this.audioBlocked = true;
-            this.renderBanners();
-          }
-        });
-      }
-    }
+    render(
+      want.map(
+        ({ pid, track }) =>
+          html`<${Player} key=${pid} tag="audio" track=${track} players=${this.audios} onPlayFailed=${this.onSoundFailed} attrs=${{ 'data-participant-id': pid }} />`,
+      ),
+      this.sound,
+    );
   }
 
   unblockSound() {
     this.audioBlocked = false;
-    for (const audio of this.audios.values()) audio.play().catch(() => {});
+    for (const audio of this.audios) audio.play().catch(() => {});
     this.renderBanners();
   }
 
@@ -492,36 +443,29 @@ export class RoomUI {
    * }} spec
    */
   control({ name, iconName, label, pressed = null, onClick, danger = false, disabled = false, badgeText = null }) {
-    const b = h(
-      'button',
-      {
-        type: 'button',
-        class: ['ctl', danger && 'ctl-danger', pressed === true && 'ctl-on', pressed === false && 'ctl-off'],
-        'aria-pressed': pressed == null ? null : String(pressed),
-        disabled: disabled || this.busy.has(name),
-        dataset: { testid: `ctl-${name}` },
-      },
-      icon(iconName),
-      h('span', { class: 'ctl-label' }, label),
-      badgeText ? h('span', { class: 'ctl-badge' }, badgeText) : null,
-    );
-    b.addEventListener('click', async () => {
-      if (this.busy.has(name)) return;
-      this.busy.add(name);
+    return html`<button key=${name} type="button" class=${cls('ctl', danger && 'ctl-danger', pressed === true && 'ctl-on', pressed === false && 'ctl-off')}
+      aria-pressed=${pressed == null ? undefined : String(pressed)} disabled=${disabled || this.busy.has(name)} data-testid=${`ctl-${name}`}
+      onClick=${() => this.press(name, onClick)}>
+      ${icon(iconName)}<span class="ctl-label">${label}</span>${badgeText ? html`<span class="ctl-badge">${badgeText}</span>` : null}
+    </button>`;
+  }
+
+  /** A control was pressed: it is busy (disabled) until its work is done, then has focus again. @param {string} name @param {() => any} onClick */
+  async press(name, onClick) {
+    if (this.busy.has(name)) return;
+    this.busy.add(name);
+    this.renderControls();
+    try {
+      await onClick();
+    } catch (err) {
+      this.showError(err);
+    } finally {
+      this.busy.delete(name);
       this.renderControls();
-      try {
-        await onClick();
-      } catch (err) {
-        this.showError(err);
-      } finally {
-        this.busy.delete(name);
-        this.renderControls();
-        this.renderTiles();
-        this.renderBanners();
-        this.controls.querySelector(`[data-testid="ctl-${name}"]`)?.focus();
-      }
-    });
-    return b;
+      this.renderTiles();
+      this.renderBanners();
+      /** @type {HTMLElement | null} */ (this.controls.querySelector(`[data-testid="ctl-${name}"]`))?.focus();
+    }
   }
 
   showError(err) {
@@ -588,12 +532,12 @@ export class RoomUI {
         onClick: async () => {
           this.unread = 0;
           this.chatSection.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
-          this.chatInput.focus({ preventScroll: true });
+          this.chatInput.current?.focus({ preventScroll: true });
         },
       }),
       this.control({ name: 'leave', iconName: 'leave', label: this.host ? t('live.leave.host') : t('live.leave'), danger: true, onClick: () => this.onLeave() }),
     ];
-    patch(this.controls, items);
+    render(items, this.controls);
   }
 
   // ---------------------------------------------------------------- people
@@ -608,42 +552,35 @@ export class RoomUI {
   }
 
   renderPeople() {
+    render(html`<h2 id="people-title">${t('live.people')}</h2><div class="people-body">${this.peopleList()}</div>`, this.people);
+  }
+
+  peopleList() {
     const v = this.view;
-    if (!v) {
-      patch(this.peopleBody);
-      return;
-    }
+    if (!v) return null;
     const filter = this.peopleFilter;
     const shown = filter ? v.participants.filter((p) => filter(p, v)) : v.participants;
     const list = [...shown].sort((a, b) => (a.id === v.self.id ? -1 : b.id === v.self.id ? 1 : 0));
-    patch(
-      this.peopleBody,
-      h(
-        'ul',
-        { class: 'people', dataset: { testid: 'people' } },
-        list.map((p) => {
-          const me = p.id === v.self.id;
-          const q = this.host && !me && p.state === 'admitted' && p.online !== false && this.quality[p.id];
-          return h(
-            'li',
-            { class: ['person', `state-${p.state || 'admitted'}`], dataset: { participantId: p.id } },
-            h(
-              'div',
-              { class: 'person-line' },
-              h('strong', null, me ? t('live.me.named', { name: p.name }) : p.name),
-              h('span', { class: 'badge' }, roleLabel(p)),
-              p.hand ? h('span', { class: 'badge warn' }, icon('hand'), t('live.hand.raised')) : null,
-              sends(p, 'audio') ? null : h('span', { class: 'badge muted' }, t('live.mic.off')),
-              sends(p, 'screen') ? h('span', { class: 'badge' }, t('live.screen.sharing')) : null,
-              !me && this.personStatus(p) ? h('span', { class: 'badge muted', dataset: { testid: 'person-state' } }, this.personStatus(p)) : null,
-              q && q.level !== 'unknown' ? h('span', { class: ['badge', 'quality', `q-${q.level}`] }, t('live.quality.label', { level: tv('live.quality', q.level) })) : null,
-              this.host && !me ? consentBadge(p) : null,
-            ),
-            !me && this.personActions ? this.personActions(p) : null,
-          );
-        }),
-      ),
-    );
+    return html`<ul class="people" data-testid="people">
+      ${list.map((p) => {
+        const me = p.id === v.self.id;
+        const q = this.host && !me && p.state === 'admitted' && p.online !== false && this.quality[p.id];
+        const status = me ? null : this.personStatus(p);
+        return html`<li key=${p.id} class=${cls('person', `state-${p.state || 'admitted'}`)} data-participant-id=${p.id}>
+          <div class="person-line">
+            <strong>${me ? t('live.me.named', { name: p.name }) : p.name}</strong>
+            <span class="badge">${roleLabel(p)}</span>
+            ${p.hand ? html`<span class="badge warn">${icon('hand')}${t('live.hand.raised')}</span>` : null}
+            ${sends(p, 'audio') ? null : html`<span class="badge muted">${t('live.mic.off')}</span>`}
+            ${sends(p, 'screen') ? html`<span class="badge">${t('live.screen.sharing')}</span>` : null}
+            ${status ? html`<span class="badge muted" data-testid="person-state">${status}</span>` : null}
+            ${q && q.level !== 'unknown' ? html`<span class=${cls('badge', 'quality', `q-${q.level}`)}>${t('live.quality.label', { level: tv('live.quality', q.level) })}</span>` : null}
+            ${this.host && !me ? consentBadge(p) : null}
+          </div>
+          ${!me && this.personActions ? this.personActions(p) : null}
+        </li>`;
+      })}
+    </ul>`;
   }
 
   // ---------------------------------------------------------------- chat
@@ -656,14 +593,29 @@ export class RoomUI {
     return t(this.host ? 'live.chat.scope.to_host.host' : 'live.chat.scope.to_host.other');
   }
 
-  chatItem(m) {
+  /** @param {any} m @param {number} i */
+  chatItem(m, i) {
     const scope = this.chatScopeLabel(m);
-    return h(
-      'li',
-      { class: ['chat-msg', m.mine && 'mine', m.scope === 'caucus' && 'chat-private', m.scope === 'to_host' && 'chat-to-host'], dataset: { testid: 'chat-msg', scope: m.scope || 'room' } },
-      h('p', { class: 'chat-meta' }, h('strong', null, m.mine ? t('live.me') : m.sender_name), ' ', h('time', { datetime: m.sent_at }, fmtClock(m.sent_at))),
-      scope ? h('p', { class: 'chat-scope', dataset: { testid: 'chat-scope' } }, scope) : null,
-      h('p', { class: 'chat-text' }, m.text),
+    return html`<li key=${m.id || `n${i}`} class=${cls('chat-msg', m.mine && 'mine', m.scope === 'caucus' && 'chat-private', m.scope === 'to_host' && 'chat-to-host')}
+      data-testid="chat-msg" data-scope=${m.scope || 'room'}>
+      <p class="chat-meta"><strong>${m.mine ? t('live.me') : m.sender_name}</strong>${' '}<time datetime=${m.sent_at}>${fmtClock(m.sent_at)}</time></p>
+      ${scope ? html`<p class="chat-scope" data-testid="chat-scope">${scope}</p>` : null}
+      <p class="chat-text">${m.text}</p>
+    </li>`;
+  }
+
+  /** The chat: its title, the messages and the form (whose input keeps what is typed in it across redraws). */
+  renderChat() {
+    const items = this.messages.length ? this.messages.map((m, i) => this.chatItem(m, i)) : html`<li key="empty" class="chat-empty muted">${t('live.chat.empty')}</li>`;
+    render(
+      html`<h2 id="chat-title">${t('live.chat')}</h2>
+        <ol class="chat-list" data-testid="chat-list" aria-live="polite" ref=${this.chatList}>${items}</ol>
+        <form class="chat-form" onSubmit=${this.onChatSubmit}>
+          <label for="chat-input" class="sr-only">${t('live.chat.label')}</label>
+          <input id="chat-input" type="text" maxlength="2000" autocomplete="off" data-testid="chat-input" placeholder=${this.chatPlaceholder()} ref=${this.chatInput} />
+          <button type="submit" class="primary" data-testid="chat-send" disabled=${this.sendingChat}>${t('live.chat.send')}</button>
+        </form>`,
+      this.chatSection,
     );
   }
 
@@ -676,20 +628,24 @@ export class RoomUI {
   }
 
   async sendChat() {
-    const text = this.chatInput.value.trim();
-    if (!text) return;
-    this.chatSend.disabled = true;
+    const input = this.chatInput.current;
+    const text = input ? input.value.trim() : '';
+    if (!input || !text || this.sendingChat) return;
+    this.sendingChat = true;
+    this.renderChat();
     try {
       const ack = await this.signaling.call('chat', { text });
+      input.value = '';
       this.addChat({ id: ack.id, sender_id: this.view && this.view.self.id, sender_name: this.selfName, text, sent_at: ack.sent_at, scope: ack.scope }, true);
-      this.chatInput.value = '';
     } catch (err) {
       // Too fast (PROTOCOL.md, "Rate limits"): say so and keep the text, so that it can be sent again in a moment.
       if (err && err.reason === 'rate_limited') toast(signalingErrorMessage(err), 'error', 6000);
       else toast(err && err.code === 'forbidden' ? t('live.chat.not_admitted') : t('live.chat.failed'), 'error');
     } finally {
-      this.chatSend.disabled = false;
-      this.chatInput.focus();
+      this.sendingChat = false;
+      this.renderChat();
+      input.focus();
     }
   }
 }
+

@@ -5,12 +5,13 @@
 // (start, stop, who has consented, why a start was refused or a recording stopped), chat, lock and end,
 // and each party's identity: who cannot receive codes, the check of their ID card on video (idcheck.js).
 
+import { html, render as draw } from 'htm/preact';
 import * as api from '../api.js';
 import { IdentityPanel } from '../idcheck.js';
 import { t, tv, fmtDateTime, fmtTime } from '../i18n.js';
 import '../live-i18n.js';
 import { recordingActive, recordingIndicator } from '../recording.js';
-import { RoomUI, consentBadge, patch, roleLabel, signalingErrorMessage } from '../room.js';
+import { RoomUI, cls, consentBadge, roleLabel, signalingErrorMessage } from '../room.js';
 import { MediaSession, openDevices } from '../rtc.js';
 import { Signaling } from '../signaling.js';
 import { h, replace, toast, confirmDialog, initStaffPage, staffHeader, skipLink, errorState, rerenderOnLangChange } from '../ui.js';
@@ -22,7 +23,7 @@ const sessionId = decodeURIComponent((location.pathname.match(/^\/live\/([^/]+)/
  * @type {{
  *   user: any, tz: string, session: any, view: any, phase: string, refusal: any, revoked: string | null | undefined,
  *   pick: Set<string>, busy: Set<string>, recMissing: {names?: any, message?: any} | null, recStopped: any,
- *   caucusMemory?: string | null, quality?: Record<string, any>,
+ *   caucusMemory?: string | null, quality?: Record<string, any>, autoAsked?: boolean | null,
  * }}
  */
 const state = {
@@ -37,6 +38,7 @@ const state = {
   busy: new Set(),
   recMissing: null, // record_start refused: {names} or {message}
   recStopped: null, // recording_stopped from the server: {reason, by, message}
+  autoAsked: null, // "let parties straight in" as just switched, until the server's view says so
 };
 
 let signaling = null;
@@ -81,11 +83,8 @@ async function act(key, work, done) {
  * @param {{kind?: string, testid?: string, done?: string, disabled?: boolean}} [options]
  */
 function actionButton(label, key, work, { kind = 'secondary', testid, done, disabled = false } = {}) {
-  return h(
-    'button',
-    { type: 'button', class: [kind, 'small-btn'], disabled: disabled || state.busy.has(key), onclick: () => act(key, work, done), dataset: testid ? { testid } : undefined },
-    label,
-  );
+  return html`<button key=${key} type="button" class=${cls(kind, 'small-btn')} disabled=${disabled || state.busy.has(key)} data-testid=${testid}
+    onClick=${() => act(key, work, done)}>${label}</button>`;
 }
 
 async function removePerson(p) {
@@ -144,51 +143,35 @@ function recordingPanel() {
   // A refusal is news only while someone in the room still has not consented.
   if (state.recMissing && !people.some((p) => p.state === 'admitted' && !p.consented)) state.recMissing = null;
   const missing = state.recMissing;
-  return [
-    h('h2', { id: 'recording-panel-title' }, t('host.rec')),
-    active ? recordingIndicator(v, { testid: 'host-recording-status' }) : h('p', { class: 'muted small', dataset: { testid: 'host-recording-status' } }, t('host.rec.off')),
-    !active && missing
-      ? h(
-          'p',
-          { class: 'error-box', role: 'alert', tabindex: '-1', dataset: { testid: 'record-refused' } },
-          missing.names ? t('host.rec.missing', { names: missing.names }) : t('host.rec.missing.raw', { message: missing.message }),
-        )
-      : null,
-    h(
-      'div',
-      { class: 'actions' },
-      active
-        ? h(
-            'button',
-            { type: 'button', class: 'danger', disabled: state.busy.has('record'), dataset: { testid: 'record-stop' }, onclick: stopRecording },
-            h('span', { class: 'rec-stop-icon', 'aria-hidden': 'true' }),
-            t('host.rec.stop'),
-          )
-        : h(
-            'button',
-            { type: 'button', class: 'primary', disabled: !v || state.busy.has('record'), dataset: { testid: 'record-start' }, onclick: startRecording },
-            h('span', { class: 'rec-dot', 'aria-hidden': 'true' }),
-            t('host.rec.start'),
-          ),
-    ),
-    h('p', { class: 'muted small' }, t('host.rec.rule')),
-    people.length
-      ? h(
-          'ul',
-          { class: 'consent-list', dataset: { testid: 'consent-list' } },
-          people.map((p) =>
-            h(
-              'li',
-              { class: 'person-line', dataset: { participantId: p.id } },
-              h('strong', null, p.name),
-              h('span', { class: 'badge' }, roleLabel(p)),
-              consentBadge(p),
-              p.state !== 'admitted' ? h('span', { class: 'badge muted' }, room.personStatus(p)) : null,
-            ),
-          ),
-        )
-      : null,
-  ];
+  const busy = state.busy.has('record');
+  return html`<h2 id="recording-panel-title">${t('host.rec')}</h2>
+    ${active ? recordingIndicator(v, { testid: 'host-recording-status' }) : html`<p class="muted small" data-testid="host-recording-status">${t('host.rec.off')}</p>`}
+    ${!active && missing
+      ? html`<p class="error-box" role="alert" tabindex="-1" data-testid="record-refused">
+          ${missing.names ? t('host.rec.missing', { names: missing.names }) : t('host.rec.missing.raw', { message: missing.message })}
+        </p>`
+      : null}
+    <div class="actions">
+      ${active
+        ? html`<button type="button" class="danger" disabled=${busy} data-testid="record-stop" onClick=${stopRecording}>
+            <span class="rec-stop-icon" aria-hidden="true"></span>${t('host.rec.stop')}
+          </button>`
+        : html`<button type="button" class="primary" disabled=${!v || busy} data-testid="record-start" onClick=${startRecording}>
+            <span class="rec-dot" aria-hidden="true"></span>${t('host.rec.start')}
+          </button>`}
+    </div>
+    <p class="muted small">${t('host.rec.rule')}</p>
+    ${people.length
+      ? html`<ul class="consent-list" data-testid="consent-list">
+          ${people.map(
+            (p) => html`<li key=${p.id} class="person-line" data-participant-id=${p.id}>
+              <strong>${p.name}</strong><span class="badge">${roleLabel(p)}</span>${consentBadge(p)}${p.state !== 'admitted'
+                ? html`<span class="badge muted">${room.personStatus(p)}</span>`
+                : null}
+            </li>`,
+          )}
+        </ul>`
+      : null}`;
 }
 
 /** The top of the room after a recording stopped without the mediator asking. */
@@ -199,25 +182,15 @@ function stoppedBanner() {
   if (s.reason === 'consent_withdrawn') text = s.by ? t('host.rec.withdrawn', { name: s.by }) : t('host.rec.withdrawn.someone');
   else if (s.reason === 'disk_full' || s.reason === 'write_error') text = t(`host.rec.failed.${s.reason}`);
   else text = t('host.rec.failed.other');
+  const ok = () => {
+    state.recStopped = null;
+    room.renderBanners();
+  };
   return [
-    h(
-      'div',
-      { class: 'live-banner rec-stopped', role: 'alert', dataset: { testid: 'recording-stopped', reason: s.reason || '' } },
-      h('span', { class: 'rec-stopped-text' }, text),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'secondary',
-          dataset: { testid: 'recording-stopped-ok' },
-          onclick: () => {
-            state.recStopped = null;
-            room.renderBanners();
-          },
-        },
-        t('host.rec.stopped.ok'),
-      ),
-    ),
+    html`<div key="recording-stopped" class="live-banner rec-stopped" role="alert" data-testid="recording-stopped" data-reason=${s.reason || ''}>
+      <span class="rec-stopped-text">${text}</span>
+      <button type="button" class="secondary" data-testid="recording-stopped-ok" onClick=${ok}>${t('host.rec.stopped.ok')}</button>
+    </div>`,
   ];
 }
 
@@ -227,111 +200,75 @@ function roomPanel() {
   const v = state.view;
   const locked = Boolean(v && v.locked);
   const auto = Boolean(v && v.admit_automatically);
-  return [
-    h('h2', { id: 'room-panel-title' }, t('host.room')),
-    locked ? h('p', { class: 'notice', role: 'status' }, t('host.locked')) : null,
-    h(
-      'div',
-      { class: 'actions' },
-      h(
-        'button',
-        {
-          type: 'button',
-          class: ['secondary', 'small-btn'],
-          'aria-pressed': String(locked),
-          disabled: !v || state.busy.has('lock'),
-          dataset: { testid: 'lock' },
-          onclick: () => act('lock', () => signaling.call('lock', { on: !locked })),
-        },
-        locked ? t('host.unlock') : t('host.lock'),
-      ),
-      h('button', { type: 'button', class: 'danger small-btn', disabled: !v, dataset: { testid: 'end-session' }, onclick: endSession }, t('host.end')),
-    ),
-    h(
-      'div',
-      { class: 'field check' },
-      h('input', {
-        type: 'checkbox',
-        id: 'admit-automatically',
-        checked: auto,
-        disabled: !v || state.busy.has('auto'),
-        // data-on makes the switch part of the markup, so that a redraw notices it.
-        dataset: { testid: 'admit-automatically', on: String(auto) },
-        onchange: (e) => act('auto', () => signaling.call('admit_automatically', { on: e.target.checked })),
-      }),
-      h('label', { for: 'admit-automatically' }, t('host.auto')),
-    ),
-  ];
+  // While the switch's change is on its way, it shows what was asked for; the server's view has the last word.
+  if (state.autoAsked != null && (!state.busy.has('auto') || state.autoAsked === auto)) state.autoAsked = null;
+  /** @param {Event} e */
+  const switched = (e) => {
+    const on = /** @type {HTMLInputElement} */ (e.currentTarget).checked;
+    state.autoAsked = on;
+    act('auto', () => signaling.call('admit_automatically', { on }));
+  };
+  return html`<h2 id="room-panel-title">${t('host.room')}</h2>
+    ${locked ? html`<p class="notice" role="status">${t('host.locked')}</p>` : null}
+    <div class="actions">
+      <button type="button" class="secondary small-btn" aria-pressed=${String(locked)} disabled=${!v || state.busy.has('lock')} data-testid="lock"
+        onClick=${() => act('lock', () => signaling.call('lock', { on: !locked }))}>${locked ? t('host.unlock') : t('host.lock')}</button>
+      <button type="button" class="danger small-btn" disabled=${!v} data-testid="end-session" onClick=${endSession}>${t('host.end')}</button>
+    </div>
+    <div class="field check">
+      <input type="checkbox" id="admit-automatically" checked=${state.autoAsked ?? auto} disabled=${!v || state.busy.has('auto')}
+        data-testid="admit-automatically" data-on=${String(auto)} onChange=${switched} />
+      <label for="admit-automatically">${t('host.auto')}</label>
+    </div>`;
 }
 
 function waitingPanel() {
   const waiting = others().filter((p) => p.state === 'waiting' || p.state === 'held');
-  return [
-    h('h2', { id: 'waiting-panel-title' }, t('host.waiting'), waiting.length ? h('span', { class: 'count' }, ` (${waiting.length})`) : null),
-    waiting.length
-      ? h(
-          'ul',
-          { class: 'waiting-list', dataset: { testid: 'waiting-list' } },
-          waiting.map((p) => {
+  return html`<h2 id="waiting-panel-title">${t('host.waiting')}${waiting.length ? html`<span class="count">${` (${waiting.length})`}</span>` : null}</h2>
+    ${waiting.length
+      ? html`<ul class="waiting-list" data-testid="waiting-list">
+          ${waiting.map((p) => {
             const q = state.quality && state.quality[p.id];
-            return h(
-              'li',
-              { class: 'waiting-person', dataset: { participantId: p.id } },
-              h(
-                'p',
-                { class: 'person-line' },
-                h('strong', null, p.name),
-                h('span', { class: 'badge' }, roleLabel(p)),
-                h('span', { class: ['badge', p.online === false ? 'muted' : 'warn'] }, room.personStatus(p)),
-                consentBadge(p),
-              ),
-              h('p', { class: 'muted small', dataset: { testid: 'device-line' } }, deviceLine(p)),
-              h('p', { class: 'muted small', dataset: { testid: 'quality-line' } }, q ? t('live.quality.label', { level: tv('live.quality', q.level) }) : t('host.quality.none')),
-              h(
-                'div',
-                { class: 'actions' },
-                actionButton(t('host.admit'), `admit:${p.id}`, () => signaling.call('admit', { participant_id: p.id }), {
+            return html`<li key=${p.id} class="waiting-person" data-participant-id=${p.id}>
+              <p class="person-line">
+                <strong>${p.name}</strong><span class="badge">${roleLabel(p)}</span><span class=${cls('badge', p.online === false ? 'muted' : 'warn')}>${room.personStatus(p)}</span>${consentBadge(p)}
+              </p>
+              <p class="muted small" data-testid="device-line">${deviceLine(p)}</p>
+              <p class="muted small" data-testid="quality-line">${q ? t('live.quality.label', { level: tv('live.quality', q.level) }) : t('host.quality.none')}</p>
+              <div class="actions">
+                ${actionButton(t('host.admit'), `admit:${p.id}`, () => signaling.call('admit', { participant_id: p.id }), {
                   kind: 'primary',
                   testid: 'admit',
                   disabled: p.online === false,
                   done: t('host.admitted', { name: p.name }),
-                }),
-                h('button', { type: 'button', class: 'danger-outline small-btn', onclick: () => removePerson(p) }, t('host.remove')),
-              ),
-            );
-          }),
-        )
-      : h('p', { class: 'muted' }, t('host.waiting.empty')),
-  ];
+                })}
+                <button type="button" class="danger-outline small-btn" onClick=${() => removePerson(p)}>${t('host.remove')}</button>
+              </div>
+            </li>`;
+          })}
+        </ul>`
+      : html`<p class="muted">${t('host.waiting.empty')}</p>`}`;
 }
 
 function caucusPanel() {
   const v = state.view;
-  if (!v) return [h('h2', { id: 'caucus-panel-title' }, t('host.caucus'))];
+  const title = html`<h2 id="caucus-panel-title">${t('host.caucus')}</h2>`;
+  if (!v) return title;
   if (v.self.in_caucus) {
     const inIt = others().filter((p) => p.in_caucus && p.state !== 'removed');
     const id = caucusId() || state.caucusMemory;
-    return [
-      h('h2', { id: 'caucus-panel-title' }, t('host.caucus')),
-      h('p', { class: 'notice', role: 'status', dataset: { testid: 'caucus-active' } }, t('host.caucus.active', { names: inIt.map((p) => p.name).join('、') })),
-      id
-        ? h(
-            'button',
-            {
-              type: 'button',
-              class: 'primary block',
-              disabled: state.busy.has('caucus'),
-              dataset: { testid: 'caucus-end', caucusId: id },
-              onclick: () =>
-                act('caucus', async () => {
-                  await signaling.call('caucus_end', { caucus_id: id });
-                  rememberCaucus(null);
-                }),
-            },
-            t('host.caucus.end'),
-          )
-        : h('p', { class: 'error-box' }, t('host.caucus.lost')),
-    ];
+    const end = () =>
+      act('caucus', async () => {
+        await signaling.call('caucus_end', { caucus_id: id });
+        rememberCaucus(null);
+      });
+    return html`${title}
+      <p class="notice" role="status" data-testid="caucus-active">${t('host.caucus.active', { names: inIt.map((p) => p.name).join('、') })}</p>
+      ${id
+        ? html`<button type="button" class="primary block" disabled=${state.busy.has('caucus')} data-testid="caucus-end" data-caucus-id=${id} onClick=${end}>
+            ${t('host.caucus.end')}
+          </button>`
+        : html`<p class="error-box">${t('host.caucus.lost')}</p>`}`;
   }
   const candidates = others().filter((p) => p.state === 'admitted' && !p.in_caucus && p.online !== false);
   for (const id of [...state.pick]) if (!candidates.some((p) => p.id === id)) state.pick.delete(id);
@@ -347,37 +284,39 @@ function caucusPanel() {
       state.pick.clear();
     });
   };
-  return [
-    h('h2', { id: 'caucus-panel-title' }, t('host.caucus')),
-    h('p', { class: 'muted small' }, t('host.caucus.intro')),
-    candidates.length
-      ? h(
-          'fieldset',
-          { class: 'caucus-pick' },
-          h('legend', { class: 'sr-only' }, t('host.caucus')),
-          candidates.map((p) => {
+  /** @param {string} id @param {Event} e */
+  const pick = (id, e) => {
+    if (/** @type {HTMLInputElement} */ (e.currentTarget).checked) state.pick.add(id);
+    else state.pick.delete(id);
+    renderPanels();
+  };
+  return html`${title}
+    <p class="muted small">${t('host.caucus.intro')}</p>
+    ${candidates.length
+      ? html`<fieldset class="caucus-pick">
+          <legend class="sr-only">${t('host.caucus')}</legend>
+          ${candidates.map((p) => {
             const picked = state.pick.has(p.id);
-            // data-picked makes the choice part of the markup, so that a redraw notices it.
-            const box = h('input', { type: 'checkbox', id: `pick-${p.id}`, checked: picked, dataset: { testid: 'caucus-pick', participantId: p.id, picked: String(picked) } });
-            box.addEventListener('change', () => {
-              if (box.checked) state.pick.add(p.id);
-              else state.pick.delete(p.id);
-              box.dataset.picked = String(box.checked);
-            });
-            return h('div', { class: 'field check' }, box, h('label', { for: box.id }, `${p.name} · ${roleLabel(p)}`));
-          }),
-        )
-      : h('p', { class: 'muted' }, t('host.caucus.nobody')),
-    h('button', { type: 'button', class: 'primary block', disabled: !candidates.length || state.busy.has('caucus'), dataset: { testid: 'caucus-start' }, onclick: start }, t('host.caucus.start')),
-  ];
+            return html`<div key=${p.id} class="field check">
+              <input type="checkbox" id=${`pick-${p.id}`} checked=${picked} data-testid="caucus-pick" data-participant-id=${p.id} data-picked=${String(picked)}
+                onChange=${(/** @type {Event} */ e) => pick(p.id, e)} />
+              <label for=${`pick-${p.id}`}>${`${p.name} · ${roleLabel(p)}`}</label>
+            </div>`;
+          })}
+        </fieldset>`
+      : html`<p class="muted">${t('host.caucus.nobody')}</p>`}
+    <button type="button" class="primary block" disabled=${!candidates.length || state.busy.has('caucus')} data-testid="caucus-start" onClick=${start}>
+      ${t('host.caucus.start')}
+    </button>`;
 }
 
+/** Draw the side panels (each a Preact tree in its section) and the people list with its buttons. */
 function renderPanels() {
   if (!room) return;
-  patch(panels.recording, recordingPanel());
-  patch(panels.room, roomPanel());
-  patch(panels.waiting, waitingPanel());
-  patch(panels.caucus, caucusPanel());
+  draw(recordingPanel(), panels.recording);
+  draw(roomPanel(), panels.room);
+  draw(waitingPanel(), panels.waiting);
+  draw(caucusPanel(), panels.caucus);
   if (identity) identity.setPresent(others().filter((p) => p.state === 'admitted' && p.role !== 'mediator').map((p) => p.id));
   room.renderPeople();
 }
@@ -386,20 +325,18 @@ function renderPanels() {
 function personActions(p) {
   if (p.state !== 'admitted' && p.state !== 'reconnecting') return null;
   const sending = p.sending || [];
-  return h(
-    'div',
-    { class: 'actions person-actions' },
-    actionButton(t('host.mute'), `mute:${p.id}:audio`, () => signaling.call('mute', { participant_id: p.id, kind: 'audio' }), {
+  return html`<div class="actions person-actions">
+    ${actionButton(t('host.mute'), `mute:${p.id}:audio`, () => signaling.call('mute', { participant_id: p.id, kind: 'audio' }), {
       testid: 'mute-audio',
       disabled: !sending.includes('audio'),
-    }),
-    actionButton(t('host.stop_video'), `mute:${p.id}:video`, () => signaling.call('mute', { participant_id: p.id, kind: 'video' }), {
+    })}
+    ${actionButton(t('host.stop_video'), `mute:${p.id}:video`, () => signaling.call('mute', { participant_id: p.id, kind: 'video' }), {
       testid: 'mute-video',
       disabled: !sending.includes('video'),
-    }),
-    actionButton(t('host.hold'), `hold:${p.id}`, () => signaling.call('hold', { participant_id: p.id }), { testid: 'hold', disabled: p.state !== 'admitted' }),
-    h('button', { type: 'button', class: 'danger-outline small-btn', dataset: { testid: 'remove' }, onclick: () => removePerson(p) }, t('host.remove')),
-  );
+    })}
+    ${actionButton(t('host.hold'), `hold:${p.id}`, () => signaling.call('hold', { participant_id: p.id }), { testid: 'hold', disabled: p.state !== 'admitted' })}
+    <button type="button" class="danger-outline small-btn" data-testid="remove" onClick=${() => removePerson(p)}>${t('host.remove')}</button>
+  </div>`;
 }
 
 // ------------------------------------------------------------------ session

@@ -70,6 +70,9 @@ const parts = {
       import('../recording.js'),
       import('../signaling.js'),
       import('socket.io-client'),
+      import('preact'),
+      import('htm/preact'),
+      import('preact/hooks'),
     ]).then(([m]) => m),
   ),
   agreement: once(() =>

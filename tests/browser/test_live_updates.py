@@ -1,0 +1,88 @@
+"""The mediator's live page keeps a person's place while it redraws (#20).
+
+The live room redraws on every event of the session (each participants view, a quality report
+every few seconds) and on a change of language. None of these may take focus away, undo what was
+typed in the chat, or recreate a <video> (a video playing a live stream would start again): the
+element that has focus keeps it (the same element, not a copy found again afterwards), the chat
+keeps its draft, and the mediator's own preview is the same element throughout. The room is
+locked and unlocked by clicks that do not move focus, each answered by a new view from the server.
+
+Run with: python -m pytest tests/browser/test_live_updates.py -q
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import Server, book_through_api, session_day
+from tests.browser.test_booking_flow import PageErrors, log_in, new_context
+from tests.browser.test_live_session import WAGES
+
+pytestmark = pytest.mark.browser
+
+HELD = "() => document.activeElement === window.held && window.held.isConnected"
+PREVIEW = "document.querySelector('[data-testid=self-video]')"
+DRAFT = "先不要发送这一句"
+
+
+def hold_focus(page: Any) -> None:
+    """Remember the element that has focus now, to ask later whether it still has it."""
+    page.evaluate("() => { window.held = document.activeElement; }")
+
+
+def click_without_focus(page: Any, testid: str) -> None:
+    """Click a button the way a redraw-causing event would come: focus stays where it is."""
+    page.evaluate("(id) => document.querySelector(`[data-testid=${id}]`).click()", testid)
+
+
+def test_focus_a_chat_draft_and_the_preview_survive_the_live_page_redrawing(browser: Any, server: Server) -> None:
+    booked = book_through_api(browser, server, "LU", 10, day=session_day(later=16), dispute=WAGES)
+    context = new_context(browser, server)
+    page = context.new_page()
+    errors = PageErrors(page)
+    log_in(page, server)
+    page.goto(f"/live/{booked.session_id}")
+    lock = page.get_by_test_id("lock")
+    page.locator('[data-testid="lock"][aria-pressed="false"]:enabled').wait_for()
+    page.wait_for_function(f"{PREVIEW}?.srcObject && {PREVIEW}.getVideoPlaybackQuality().totalVideoFrames > 0", timeout=30_000)
+    page.evaluate(f"() => {{ window.preview = {PREVIEW}; }}")
+
+    # A draft in the chat, with focus there: the room is locked (the server sends a new view, the
+    # whole room and its panels redraw); the draft, the focus and the preview stay.
+    field = page.get_by_test_id("chat-input")
+    if not field.is_visible():
+        page.get_by_test_id("ctl-chat").click()
+    field.fill(DRAFT)
+    hold_focus(page)
+    click_without_focus(page, "lock")
+    page.locator('[data-testid="lock"][aria-pressed="true"]').filter(has_text="解除锁定").wait_for()
+    assert page.evaluate(HELD), page.evaluate("document.activeElement.outerHTML")
+    assert field.input_value() == DRAFT
+
+    # In English: every text of the room and its panels is redrawn, the draft and the focus stay.
+    click_without_focus(page, "lang-switch")
+    lock.filter(has_text="Unlock room").wait_for()
+    assert field.get_attribute("placeholder") == "Type a message…"
+    assert page.evaluate(HELD), page.evaluate("document.activeElement.outerHTML")
+    assert field.input_value() == DRAFT
+
+    # Focus on a button of a side panel: unlocking redraws that panel and the language switches
+    # back; the same button keeps focus through both.
+    page.get_by_test_id("end-session").focus()
+    hold_focus(page)
+    click_without_focus(page, "lock")
+    page.locator('[data-testid="lock"][aria-pressed="false"]').filter(has_text="Lock room").wait_for()
+    assert page.evaluate(HELD), page.evaluate("document.activeElement.outerHTML")
+    click_without_focus(page, "lang-switch")
+    lock.filter(has_text="锁定房间").wait_for()
+    assert page.evaluate(HELD), page.evaluate("document.activeElement.outerHTML")
+    assert field.input_value() == DRAFT
+
+    # The preview was never recreated and still plays.
+    assert page.evaluate(f"() => {PREVIEW} === window.preview"), "the preview <video> was recreated"
+    frames = page.evaluate(f"{PREVIEW}.getVideoPlaybackQuality().totalVideoFrames")
+    page.wait_for_function(f"{PREVIEW}.getVideoPlaybackQuality().totalVideoFrames > {frames}", timeout=10_000)
+    errors.check()
+    context.close()

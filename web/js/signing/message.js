@@ -4,6 +4,7 @@
 // staff's signatures, so that the line reads and is announced the same everywhere. Also the
 // reason a signing call was refused with.
 
+import { html } from 'htm/preact';
 import { ApiError } from '../api.js';
 import { t } from '../i18n.js';
 import { h } from '../ui.js';
@@ -28,6 +29,17 @@ export function messageLine(m, { testid, focusable = false }) {
     { class: ['key-message', `key-message-${m.kind}`], role: m.kind === 'error' ? 'alert' : 'status', tabindex: focusable ? '-1' : null, dataset: { testid } },
     m.text || t(/** @type {string} */ (m.key), m.vars || {}),
   );
+}
+
+/**
+ * The same line as a Preact component, for the parts drawn with Preact (agreement.js); the
+ * element above stays for the pages built with ui.js's h() until they move.
+ * @param {{ m: Message | null | undefined, testid: string, focusable?: boolean }} props
+ */
+export function MessageLine({ m, testid, focusable = false }) {
+  if (!m) return null;
+  return html`<p class=${`key-message key-message-${m.kind}`} role=${m.kind === 'error' ? 'alert' : 'status'} tabindex=${focusable ? '-1' : undefined}
+    data-testid=${testid}>${m.text || t(/** @type {string} */ (m.key), m.vars || {})}</p>`;
 }
 
 /**

@@ -6,38 +6,29 @@
 // as the mediator with one's own key (bound to the case first), and, once sealed, the PDFs and the
 // verification code. Also "mediation did not succeed" (调解不成) with a reason.
 //
-// Helpers used by the party's view too (partyagreement.js): diffView, signerList, clauseName.
+// The panel is drawn with Preact + htm, as the review page is (pages/review.js): the panel object
+// holds the state (the agreement, the draft, what each form says) and draws it all again on every
+// change, poll and language switch; Preact changes only what differs, so what is typed, the focus
+// and open <details> stay. Every control's value is in the state, never only in the page.
+//
+// Helpers used by the party's view and the court too (partyagreement.js, pages/court.js):
+// DiffView, SignerList, AgreementText (and diffView, signerList, agreementText: the same as
+// elements, for pages built with ui.js's h()), clauseName.
 
+import { html, render } from 'htm/preact';
+import { useEffect, useState } from 'preact/hooks';
 import * as api from './api.js';
 import { t, tv, getLang, onLangChange, fmtDateTime, fmtShortDateTime } from './i18n.js';
 import './agreement-i18n.js';
 import { StaffSigner } from './signing/staff-key.js';
-import { reasonOf } from './signing/message.js';
+import { MessageLine, reasonOf } from './signing/message.js';
 import { addDays, todayIn, localToIso } from './time.js';
-import {
-  h,
-  replace,
-  badge,
-  emptyState,
-  loadingState,
-  errorState,
-  errorMessage,
-  fieldMessage,
-  toast,
-  confirmDialog,
-  copyButton,
-  clearFormErrors,
-  setFieldError,
-  formMessage,
-  snapshotInputs,
-  restoreInputs,
-} from './ui.js';
+import { h, errorMessage, fieldMessage, toast, confirmDialog, copyText } from './ui.js';
 
 const POLL_MS = 5000;
 const MAX_TERMS = 30;
 const TEXT_MAX = 5000;
 const TERM_MAX = 1000;
-
 
 /** A clause's label in the viewer's language, from the view's `clauses` (else from its id). */
 export function clauseName(view, clauseId) {
@@ -48,111 +39,110 @@ export function clauseName(view, clauseId) {
   return tv('agr.clause', clauseId);
 }
 
+/** A Preact tree as an element of its own, for the pages still built with ui.js's h(). @returns {HTMLElement} */
+function toDom(vnode) {
+  const box = document.createElement('div');
+  render(vnode, box);
+  return /** @type {HTMLElement} */ (box.firstElementChild);
+}
+
+const badge = (text, kind = '') => html`<span class=${kind ? `badge ${kind}` : 'badge'}>${text}</span>`;
+const shortTime = (iso, tz) => (iso ? fmtShortDateTime(iso, tz) : null);
+
 /**
  * A diff answer as lines: added lines green with "+", removed ones struck through in red with
  * "−" (signs and hidden words too, so colour is not the only cue), unchanged lines plain.
+ * @param {{ diff: any }} props
  */
-export function diffView(diff) {
+export function DiffView({ diff }) {
   const lines = (diff && diff.lines) || [];
-  const changed = lines.some((l) => l.op !== 'same');
-  return h(
-    'div',
-    {
-      class: 'agr-diff',
-      role: 'region',
-      tabindex: '0',
-      'aria-label': t('agr.diff.label', { from: diff.from, to: diff.to }),
-      dataset: { testid: 'agr-diff' },
-    },
-    h(
-      'p',
-      { class: 'agr-diff-head' },
-      h('strong', null, t('agr.diff.title', { from: diff.from, to: diff.to })),
-      ' ',
-      h('span', { class: 'agr-diff-key add' }, `+ ${t('agr.diff.added')}`),
-      ' ',
-      h('span', { class: 'agr-diff-key del' }, `− ${t('agr.diff.removed')}`),
-    ),
-    changed ? null : h('p', { class: 'muted', dataset: { testid: 'agr-diff-same' } }, t('agr.diff.same')),
-    h(
-      'ol',
-      { class: 'agr-diff-lines' },
-      lines.map((l) => {
-        const sign = l.op === 'add' ? '+' : l.op === 'del' ? '−' : ' ';
-        const text = l.text === '' ? ' ' : l.text;
-        const body = l.op === 'add' ? h('ins', null, text) : l.op === 'del' ? h('del', null, text) : h('span', null, text);
-        return h(
-          'li',
-          { class: ['agr-diff-line', l.op], dataset: { op: l.op } },
-          h('span', { class: 'agr-diff-sign', 'aria-hidden': 'true' }, sign),
-          l.op !== 'same' ? h('span', { class: 'sr-only' }, l.op === 'add' ? t('agr.diff.added.sr') : t('agr.diff.removed.sr')) : null,
-          body,
-        );
-      }),
-    ),
-  );
+  const line = (l) => {
+    const text = l.text === '' ? ' ' : l.text;
+    return html`<li class=${`agr-diff-line ${l.op}`} data-op=${l.op}>
+      <span class="agr-diff-sign" aria-hidden="true">${l.op === 'add' ? '+' : l.op === 'del' ? '−' : ' '}</span>
+      ${l.op !== 'same' && html`<span class="sr-only">${l.op === 'add' ? t('agr.diff.added.sr') : t('agr.diff.removed.sr')}</span>`}
+      ${l.op === 'add' ? html`<ins>${text}</ins>` : l.op === 'del' ? html`<del>${text}</del>` : html`<span>${text}</span>`}
+    </li>`;
+  };
+  return html`<div class="agr-diff" role="region" tabindex="0" aria-label=${t('agr.diff.label', { from: diff.from, to: diff.to })} data-testid="agr-diff">
+    <p class="agr-diff-head">
+      <strong>${t('agr.diff.title', { from: diff.from, to: diff.to })}</strong> <span class="agr-diff-key add">+ ${t('agr.diff.added')}</span> <span class="agr-diff-key del">− ${t('agr.diff.removed')}</span>
+    </p>
+    ${!lines.some((l) => l.op !== 'same') && html`<p class="muted" data-testid="agr-diff-same">${t('agr.diff.same')}</p>`}
+    <ol class="agr-diff-lines">${lines.map(line)}</ol>
+  </div>`;
 }
 
 /**
  * Who must sign and who has: one line per signer with the time and the method.
- * @param {any} view the agreement view
- * @param {string} tz
- * @param {{ me?: { id: string, kind: string } }} [options] `me`: the viewer, marked "(you)"
- * @returns {HTMLElement}
+ * `me`: the viewer, marked "(you)".
+ * @param {{ view: any, tz: string, me?: { id: string, kind: string } }} props
  */
-export function signerList(view, tz, { me } = {}) {
-  const signers = (view && view.signers) || [];
-  return h(
-    'ul',
-    { class: 'agr-signers', dataset: { testid: 'agr-signers' } },
-    signers.map((s) => {
-      const signed = Boolean(s.signed_at);
-      const role = s.role === 'mediator' ? tv('role', 'mediator') : tv('partyrole', s.role);
-      const you = me && me.id === s.id && me.kind === s.kind;
-      return h(
-        'li',
-        { class: ['agr-signer', signed ? 'signed' : 'unsigned'], dataset: { testid: 'agr-signer', signerId: s.id, signed: String(signed) } },
-        h('span', { class: 'agr-signer-mark', 'aria-hidden': 'true' }, signed ? '✓' : '○'),
-        h(
-          'span',
-          { class: 'agr-signer-who' },
-          h('strong', null, s.name),
-          t('agr.signer.role', { role }),
-          you ? h('span', { class: 'muted' }, ` ${t('agr.signer.you')}`) : null,
-        ),
-        h(
-          'span',
-          { class: 'agr-signer-state' },
-          signed
-            ? [
-                t('agr.signer.signed', { time: fmtShortDateTime(s.signed_at, tz) }),
-                s.method ? ` · ${tv('agr.method', s.method)}` : '',
-                s.has_handwriting ? ` · ${t('agr.signer.handwriting')}` : '',
-              ].join('')
-            : t('agr.signer.unsigned'),
-        ),
-      );
-    }),
-  );
+export function SignerList({ view, tz, me }) {
+  const signer = (s) => {
+    const signed = Boolean(s.signed_at);
+    const role = s.role === 'mediator' ? tv('role', 'mediator') : tv('partyrole', s.role);
+    const state = [
+      t('agr.signer.signed', { time: fmtShortDateTime(s.signed_at, tz) }),
+      s.method ? ` · ${tv('agr.method', s.method)}` : '',
+      s.has_handwriting ? ` · ${t('agr.signer.handwriting')}` : '',
+    ];
+    return html`<li class=${`agr-signer ${signed ? 'signed' : 'unsigned'}`} data-testid="agr-signer" data-signer-id=${s.id} data-signed=${String(signed)}>
+      <span class="agr-signer-mark" aria-hidden="true">${signed ? '✓' : '○'}</span>
+      <span class="agr-signer-who"><strong>${s.name}</strong>${t('agr.signer.role', { role })}${me && me.id === s.id && me.kind === s.kind && html`<span class="muted">${` ${t('agr.signer.you')}`}</span>`}</span>
+      <span class="agr-signer-state">${signed ? state.join('') : t('agr.signer.unsigned')}</span>
+    </li>`;
+  };
+  return html`<ul class="agr-signers" data-testid="agr-signers">${((view && view.signers) || []).map(signer)}</ul>`;
 }
 
 /**
  * The full text as the server composed it (what is signed), in a readable box.
- * @param {any} view the agreement view
- * @param {{ testid?: string, label?: string }} [options]
+ * @param {{ view: any, testid?: string, label?: string }} props
+ */
+export function AgreementText({ view, testid = 'agr-text', label }) {
+  return html`<div class="agr-text" tabindex="0" role="region" aria-label=${label || t('agr.text.label')} data-testid=${testid}>${view.text || ''}</div>`;
+}
+
+/** DiffView as an element. @returns {HTMLElement} */
+export const diffView = (diff) => toDom(html`<${DiffView} diff=${diff} />`);
+
+/**
+ * SignerList as an element.
+ * @param {any} view @param {string} tz @param {{ me?: { id: string, kind: string } }} [options]
  * @returns {HTMLElement}
  */
-export function agreementText(view, { testid = 'agr-text', label } = {}) {
-  return h(
-    'div',
-    { class: 'agr-text', tabindex: '0', role: 'region', 'aria-label': label || t('agr.text.label'), dataset: { testid } },
-    view.text || '',
-  );
+export const signerList = (view, tz, { me } = {}) => toDom(html`<${SignerList} view=${view} tz=${tz} me=${me} />`);
+
+/**
+ * AgreementText as an element.
+ * @param {any} view @param {{ testid?: string, label?: string }} [options]
+ * @returns {HTMLElement}
+ */
+export const agreementText = (view, options = {}) => toDom(html`<${AgreementText} view=${view} ...${options} />`);
+
+/** A copy button for the verification code (as ui.js's copyButton): "copied" for two seconds. */
+function CopyButton({ text, source, ariaLabel }) {
+  const [done, setDone] = useState(false);
+  useEffect(() => {
+    if (!done) return undefined;
+    const timer = setTimeout(() => setDone(false), 2000);
+    return () => clearTimeout(timer);
+  }, [done]);
+  const copy = async () => {
+    if (await copyText(text, source())) {
+      setDone(true);
+      toast(t('common.copied'));
+    } else toast(t('common.copy_failed'), 'info', 7000);
+  };
+  return html`<button type="button" class=${done ? 'copy secondary done' : 'copy secondary'} aria-label=${ariaLabel} onClick=${copy}>
+    ${done ? t('common.copied') : t('common.copy')}
+  </button>`;
 }
 
 const emptyTerm = () => ({ text: '', performance: '', due: '' });
 
-/** @typedef {ReturnType<typeof cloneContent>} Content  the editor's copy of an agreement's content */
+/** @typedef {ReturnType<typeof cloneContent>} Content  the editor's copy of an agreement's content (`copies` as typed) */
 
 function cloneContent(content) {
   const c = content || {};
@@ -161,21 +151,24 @@ function cloneContent(content) {
     facts: c.facts || '',
     terms: terms.map((x) => ({ text: x.text || '', performance: x.performance || '', due: x.due || '' })),
     effect: c.effect || '',
-    copies: Number(c.copies) || 3,
+    copies: String(Number(c.copies) || 3),
     other: c.other || '',
   };
 }
 
-/** The id of the control a clause id (or an API error field) belongs to. */
-function controlIdFor(clauseOrField) {
-  const f = String(clauseOrField || '').replace(/^(body\.)?content\./, '');
-  let m = /^term-(\d+)$/.exec(f);
-  if (m) return `agr-term-${Number(m[1]) - 1}-text`;
-  m = /^terms\.(\d+)\.(text|performance|due)$/.exec(f);
-  if (m) return `agr-term-${m[1]}-${m[2]}`;
-  if (['facts', 'effect', 'copies', 'other'].includes(f)) return `agr-${f}`;
-  return null;
-}
+/**
+ * What a form says: a message at its top, and an error per field (by the control's name).
+ * @typedef {{ msg: { kind: string, text: string, testid?: string } | null, fields: Record<string, string> }} FormState
+ */
+/** @returns {FormState} */
+const quiet = () => ({ msg: null, fields: {} });
+
+/** The words of a field's error (ui.js's fieldMessage may add a link, for bookings only). */
+const words = (m) => (Array.isArray(m) ? m.filter((x) => typeof x === 'string').join('').trim() : m);
+
+/** @param {{ form: FormState }} props */
+const FormMessage = ({ form }) =>
+  html`<div class=${form.msg ? `form-message ${form.msg.kind}` : 'form-message'} role="alert" hidden=${!form.msg} data-testid=${form.msg?.testid}>${form.msg?.text}</div>`;
 
 /**
  * The agreement panel of one case. `el` is the section to put on the page; it redraws itself
@@ -203,20 +196,22 @@ export class AgreementPanel {
     this.draft = null;
     this.basedOn = null; // the version the draft was loaded from
     this.dirty = false;
-    this.editorRev = 0;
-    this.saveMessage = null; // {kind, text}
+    this.saved = 0; // the version just saved here, said above the editor
     this.diff = null; // last compare answer
     /** @type {{ from: number, to: number, auto: boolean } | null} */
     this.compare = null;
-    // The mediator's keys and signature (signing/staff-key.js).
+    /** @type {Record<'create' | 'editor' | 'declare' | 'outcome', FormState>} */
+    this.forms = { create: quiet(), editor: quiet(), declare: quiet(), outcome: quiet() };
+    this.busy = { create: false, save: false, declare: false };
+    /** @type {{ date: string, time: string } | null} the signing deadline being chosen */
+    this.deadline = null;
+    this.outcome = { reason: '', note: '' };
+    // The mediator's keys and signature (signing/staff-key.js); asked for once the agreement is final.
     this.signer = new StaffSigner({ userId: () => this.user.id, onChange: () => this.render() });
+    this.keysAsked = false;
     this.pollTimer = null;
     this.el = h('section', { id: 'agreement', class: 'card agr-panel', 'aria-labelledby': 'agreement-title', dataset: { testid: 'agreement-panel' } });
-    this.head = h('div', { class: 'agr-head' });
-    this.body = h('div', { class: 'agr-body' });
-    this.el.append(this.head, this.body);
-    this.hosts = {};
-    onLangChange(() => this.render(true));
+    onLangChange(() => this.render());
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible') this.poll();
     });
@@ -273,8 +268,8 @@ export class AgreementPanel {
       this.draft = cloneContent(view.content);
       this.basedOn = view.latest_version;
       this.dirty = false;
-      this.editorRev += 1;
-      this.saveMessage = null;
+      this.saved = 0;
+      this.forms.editor = quiet();
     }
     // The compare choice follows the latest version until the mediator picks versions themselves.
     if (!this.compare || this.compare.to > view.latest_version || (this.compare.auto && this.compare.to !== view.latest_version)) {
@@ -285,83 +280,92 @@ export class AgreementPanel {
 
   // ---------------------------------------------------------------- drawing
 
-  /** Redraw a part of the panel only when what it shows changed (`key`), or when forced. */
-  part(name, key, build) {
-    let host = this.hosts[name];
-    if (!host) {
-      host = h('div', { class: `agr-part agr-part-${name}` });
-      this.hosts[name] = host;
-    }
-    const drawn = JSON.stringify([key, getLang()]);
-    if (host.dataset.drawn !== drawn || this.forcing) {
-      host.dataset.drawn = drawn;
-      replace(host, build());
-    }
-    return host;
-  }
-
-  render(force = false) {
-    const snap = force ? snapshotInputs(this.el) : null;
-    const focusedId = force && document.activeElement && this.el.contains(document.activeElement) ? document.activeElement.id : null;
-    this.forcing = force;
-    try {
-      this.renderHead();
-      const parts = this.parts();
-      // Keep the hosts (and what is typed in them) when the same parts stay on the page.
-      const same = parts.length === this.body.children.length && parts.every((p, i) => this.body.children[i] === p);
-      if (!same) replace(this.body, parts);
-    } finally {
-      this.forcing = false;
-    }
-    if (snap) restoreInputs(this.el, snap);
-    if (focusedId) document.getElementById(focusedId)?.focus();
-  }
-
-  renderHead() {
+  /** Draw the panel as the state now is (Preact changes only what differs). */
+  render() {
     const v = this.view;
-    replace(
-      this.head,
-      h(
-        'h2',
-        { id: 'agreement-title' },
-        t('agr.title'),
-        ' ',
-        v ? badge(tv('agr.status', v.status), v.status === 'effective' ? 'ok' : v.status === 'final' ? 'warn' : '') : null,
-      ),
+    const status = v && html` ${badge(tv('agr.status', v.status), v.status === 'effective' ? 'ok' : v.status === 'final' ? 'warn' : '')}`;
+    render(
+      html`<div class="agr-head"><h2 id="agreement-title">${t('agr.title')}${status}</h2></div>
+        <div class="agr-body">${this.parts().map(([name, part]) => html`<div key=${name} class=${`agr-part agr-part-${name}`}>${part}</div>`)}</div>`,
+      this.el,
     );
   }
 
+  /** The parts of the panel now, each with its name. @returns {[string, any][]} */
   parts() {
-    if (this.status === 'loading') return [this.part('state', 'loading', () => loadingState())];
-    if (this.status === 'error') return [this.part('state', ['error', errorMessage(this.error)], () => errorState(this.error, () => this.load()))];
+    if (this.status === 'loading') return [['state', html`<p class="loading" role="status">${t('common.loading')}</p>`]];
+    if (this.status === 'error') {
+      return [
+        [
+          'state',
+          html`<div class="error-box" role="alert">
+            <p>${t('error.load', { message: errorMessage(this.error) })}</p>
+            <button type="button" class="secondary" onClick=${() => this.load()}>${t('common.retry')}</button>
+          </div>`,
+        ],
+      ];
+    }
     const v = this.view;
     const kase = this.getCase();
+    /** @type {[string, any][]} */
     const out = [];
     if (!v) {
       // A closed case (e.g. mediation did not succeed) gets no new agreement.
-      if (!kase || kase.status === 'open') out.push(this.part('create', 'create', () => this.createBox()));
+      if (!kase || kase.status === 'open') out.push(['create', this.createBox()]);
     } else {
-      if (v.status === 'effective') out.push(this.part('seal', [v.verify_code, v.sealed_at, v.pdf], () => this.sealBox()));
-      if (v.status === 'drafting') out.push(this.part('editor', [v.id, this.editorRev], () => this.editor()));
-      else out.push(this.part('final', [v.final_version, v.text_sha256, v.deadline, v.pdf], () => this.finalBox()));
-      if (v.status !== 'drafting') {
-        const signers = v.signers || [];
-        out.push(this.part('signers', signers, () => this.signersBox()));
-      }
-      if (v.status === 'final') {
-        const g = this.signer;
-        out.push(this.part('sign', [g.keys, g.choice, g.busy, g.message, this.partiesSigned(), Boolean(this.mySigner()?.signed_at)], () => this.signBox()));
-      }
-      out.push(this.part('versions', [v.versions, this.compare, this.diff], () => this.versionsBox()));
-      out.push(this.part('comments', [v.comments, v.status, v.clauses], () => this.commentsBox()));
-      if (v.status === 'drafting') out.push(this.part('declare', [v.latest_version], () => this.declareBox()));
+      if (v.status === 'effective') out.push(['seal', this.sealBox()]);
+      if (v.status === 'drafting') out.push(['editor', this.editor()]);
+      else out.push(['final', this.finalBox()], ['signers', html`<div class="agr-signers-box"><h3>${t('agr.signers')}</h3><${SignerList} view=${v} tz=${this.tz} /></div>`]);
+      if (v.status === 'final') out.push(['sign', this.signBox()]);
+      out.push(['versions', this.versionsBox()], ['comments', this.commentsBox()]);
+      if (v.status === 'drafting') out.push(['declare', this.declareBox()]);
     }
     const reasons = (this.meta && this.meta.mediation_end_reasons) || [];
     const open = !kase || kase.status === 'open';
-    if (!(v && v.status === 'effective') && ((open && reasons.length) || (kase && kase.status === 'failed'))) {
-      out.push(this.part('outcome', [kase && kase.status, reasons], () => this.outcomeBox()));
-    }
+    if (!(v && v.status === 'effective') && ((open && reasons.length) || (kase && kase.status === 'failed'))) out.push(['outcome', this.outcomeBox()]);
     return out;
+  }
+
+  /**
+   * Say `text` at the top of form `name` (an error unless `kind` says otherwise), with an error per
+   * field; the first field in error takes focus.
+   * @param {HTMLFormElement | null} form @param {'create' | 'editor' | 'declare' | 'outcome'} name
+   * @param {string} text @param {Record<string, string>} [fields] @param {string} [kind] @param {string} [testid]
+   */
+  say(form, name, text, fields = {}, kind = 'error', testid = undefined) {
+    this.forms[name] = { msg: text ? { kind, text, testid } : null, fields };
+    this.render();
+    /** @type {HTMLElement | null | undefined} */ (form?.querySelector('[aria-invalid="true"]'))?.focus();
+  }
+
+  /** Say an API error on a form: on its fields where they are in it (`rename`: the API's name to the form's). */
+  sayError(form, name, err, rename = (/** @type {string} */ f) => f) {
+    /** @type {Record<string, string>} */
+    const fields = {};
+    const unmatched = [];
+    for (const f of err.fields || []) {
+      const field = rename(String(f.field));
+      if (form && form.elements.namedItem(field)) fields[field] = words(fieldMessage(f));
+      else unmatched.push(words(fieldMessage(f)));
+    }
+    this.say(form, name, [errorMessage(err), ...unmatched].join(' '), fields);
+  }
+
+  /**
+   * A labelled control of form `form` with its hint and its error, both in its aria-describedby
+   * (`wrap`: a class for the wrapper, besides "field").
+   * @param {'editor' | 'declare' | 'outcome'} form
+   * @param {{ id: string, name?: string, label: any, tag?: string, hint?: string, wrap?: string, children?: any, [attr: string]: any }} spec
+   */
+  field(form, { id, name = id, label, tag = 'input', hint = '', wrap = '', children, ...attrs }) {
+    const error = this.forms[form].fields[name];
+    const describedBy = [hint && `${id}-hint`, error && `${id}-err`].filter(Boolean).join(' ') || undefined;
+    return html`<div class=${wrap ? `field ${wrap}` : 'field'}>
+      <label for=${id}>${label}</label>
+      <${tag} id=${id} name=${name} aria-describedby=${describedBy} aria-invalid=${error ? 'true' : undefined} ...${attrs}>${children}<//>
+      ${hint && html`<p class="hint" id=${`${id}-hint`}>${hint}</p>`}
+      ${error && html`<p class="field-error" id=${`${id}-err`}>${error}</p>`}
+    </div>`;
   }
 
   // ---------------------------------------------------------------- creating
@@ -375,200 +379,164 @@ export class AgreementPanel {
     return pick ? pick.id : null;
   }
 
+  async create() {
+    this.busy.create = true;
+    this.say(null, 'create', '');
+    try {
+      const sessionId = this.latestSessionId();
+      const data = await api.createAgreement(this.caseId, sessionId ? { session_id: sessionId } : {});
+      this.setView(data.agreement);
+      toast(t('agr.created'));
+    } catch (err) {
+      this.busy.create = false;
+      if (err.status === 409) await this.load();
+      else this.say(null, 'create', errorMessage(err));
+      return;
+    }
+    this.busy.create = false;
+    this.render();
+    this.schedulePoll();
+    document.getElementById('agr-facts')?.focus();
+  }
+
   createBox() {
-    const button = h('button', { type: 'button', class: 'primary', dataset: { testid: 'agr-create' } }, t('agr.create'));
-    const msg = h('div', { class: 'form-message', role: 'alert', hidden: true });
-    button.addEventListener('click', async () => {
-      button.disabled = true;
-      button.textContent = t('agr.creating');
-      try {
-        const sessionId = this.latestSessionId();
-        const data = await api.createAgreement(this.caseId, sessionId ? { session_id: sessionId } : {});
-        this.setView(data.agreement);
-        toast(t('agr.created'));
-      } catch (err) {
-        if (err.status === 409) {
-          await this.load();
-          return;
-        }
-        msg.hidden = false;
-        msg.className = 'form-message error';
-        msg.textContent = errorMessage(err);
-        button.disabled = false;
-        button.textContent = t('agr.create');
-        return;
-      }
-      this.render();
-      this.schedulePoll();
-      document.getElementById('agr-facts')?.focus();
-    });
-    return h('div', { class: 'agr-create' }, h('p', null, t('agr.none')), msg, h('div', { class: 'actions' }, button));
+    const busy = this.busy.create;
+    return html`<div class="agr-create">
+      <p>${t('agr.none')}</p>
+      <${FormMessage} form=${this.forms.create} />
+      <div class="actions">
+        <button type="button" class="primary" data-testid="agr-create" disabled=${busy} onClick=${() => this.create()}>${busy ? t('agr.creating') : t('agr.create')}</button>
+      </div>
+    </div>`;
   }
 
   // ---------------------------------------------------------------- editing
-
-  markDirty() {
-    if (this.dirty) return;
-    this.dirty = true;
-    const note = this.el.querySelector('[data-testid="agr-unsaved"]');
-    if (note) note.hidden = false;
-  }
-
-  /**
-   * A labelled textarea or input bound to `get`/`set` of the draft.
-   * @param {{ id: string, label: string, value: string, set: (value: string) => void, kind?: string, rows?: number, max?: number, hint?: string, attrs?: Record<string, any> }} options
-   */
-  input({ id, label, value, set, kind = 'textarea', rows = 3, max = TERM_MAX, hint, attrs = {} }) {
-    const hintId = hint ? `${id}-hint` : null;
-    // Tall enough for what is there already (about 40 characters a line), within reason.
-    const lines = Math.min(12, Math.max(rows, Math.ceil(String(value || '').length / 40) + 1));
-    const control =
-      kind === 'textarea'
-        ? h('textarea', { id, name: attrs.name || id, rows: lines, maxlength: max, 'aria-describedby': hintId, ...attrs })
-        : h('input', { id, name: attrs.name || id, type: 'text', maxlength: max, 'aria-describedby': hintId, ...attrs });
-    control.value = value;
-    control.addEventListener('input', () => {
-      set(control.value);
-      this.markDirty();
-    });
-    return h('div', { class: 'field' }, h('label', { for: id }, label), control, hint ? h('p', { class: 'hint', id: hintId }, hint) : null);
-  }
-
-  /** Redraw the editor after a change of its shape (terms added, moved, removed; a proposal adopted). */
-  reshape(focusId) {
-    this.editorRev += 1;
-    this.markDirty();
-    this.render();
-    if (focusId) document.getElementById(focusId)?.focus();
-  }
 
   /** The draft being edited: the editor and its checks run only while there is one. */
   get editing() {
     return /** @type {Content} */ (this.draft);
   }
 
+  /** Keep what was typed in the draft (`set`), and say that there are unsaved changes. */
+  typed(set) {
+    return (/** @type {Event} */ e) => {
+      set(/** @type {HTMLInputElement} */ (e.currentTarget).value);
+      this.dirty = true;
+      this.render();
+    };
+  }
+
+  /**
+   * A labelled textarea or input of the draft, tall enough for what is there (about 40 characters
+   * a line), within reason.
+   * @param {{ id: string, label: string, value: string, set: (value: string) => void, kind?: string, rows?: number, max?: number, hint?: string, attrs?: Record<string, any> }} options
+   */
+  input({ id, label, value, set, kind = 'textarea', rows = 3, max = TERM_MAX, hint, attrs = {} }) {
+    const size = kind === 'textarea' ? { rows: Math.min(12, Math.max(rows, Math.ceil(String(value || '').length / 40) + 1)) } : { type: 'text' };
+    return this.field('editor', { id, label, hint, tag: kind, maxlength: max, value, onInput: this.typed(set), ...size, ...attrs });
+  }
+
+  /** After a change of the editor's shape (terms added, moved, removed; a proposal adopted). */
+  reshape(focusId) {
+    this.dirty = true;
+    this.render();
+    if (focusId) document.getElementById(focusId)?.focus();
+  }
+
   termBox(term, i, count) {
     const n = i + 1;
+    const terms = this.editing.terms;
     const move = (to, why) => {
-      const [x] = this.editing.terms.splice(i, 1);
-      this.editing.terms.splice(to, 0, x);
+      const [x] = terms.splice(i, 1);
+      terms.splice(to, 0, x);
       this.reshape(`agr-term-${to}-${why}`);
     };
-    return h(
-      'fieldset',
-      { class: 'agr-term', dataset: { testid: 'agr-term', index: String(i) } },
-      h('legend', null, t('agr.term.n', { n })),
-      this.input({ id: `agr-term-${i}-text`, label: t('agr.term.text'), value: term.text, set: (v) => (term.text = v), rows: 3, attrs: { name: `terms.${i}.text`, required: true } }),
-      h(
-        'div',
-        { class: 'agr-term-row' },
-        this.input({ id: `agr-term-${i}-performance`, label: t('agr.term.performance'), value: term.performance, set: (v) => (term.performance = v), kind: 'input', attrs: { name: `terms.${i}.performance` } }),
-        this.input({ id: `agr-term-${i}-due`, label: t('agr.term.due'), value: term.due, set: (v) => (term.due = v), kind: 'input', attrs: { name: `terms.${i}.due`, placeholder: t('agr.term.due.placeholder') } }),
-      ),
-      h(
-        'div',
-        { class: 'actions agr-term-actions' },
-        h('button', { type: 'button', id: `agr-term-${i}-up`, class: 'secondary small-btn', disabled: i === 0, 'aria-label': t('agr.term.up.label', { n }), onclick: () => move(i - 1, 'up') }, `↑ ${t('agr.term.up')}`),
-        h('button', { type: 'button', id: `agr-term-${i}-down`, class: 'secondary small-btn', disabled: i === count - 1, 'aria-label': t('agr.term.down.label', { n }), onclick: () => move(i + 1, 'down') }, `↓ ${t('agr.term.down')}`),
-        h(
-          'button',
-          {
-            type: 'button',
-            id: `agr-term-${i}-remove`,
-            class: 'danger-outline small-btn',
-            disabled: count <= 1,
-            'aria-label': t('agr.term.remove.label', { n }),
-            onclick: () => {
-              this.editing.terms.splice(i, 1);
-              const next = Math.min(i, this.editing.terms.length - 1);
-              this.reshape(`agr-term-${next}-text`);
-            },
-          },
-          `✕ ${t('agr.term.remove')}`,
-        ),
-      ),
-    );
+    const remove = () => {
+      terms.splice(i, 1);
+      this.reshape(`agr-term-${Math.min(i, terms.length - 1)}-text`);
+    };
+    const text = (part, label, more) => this.input({ id: `agr-term-${i}-${part}`, label, value: term[part], set: (x) => (term[part] = x), ...more, attrs: { name: `terms.${i}.${part}`, ...more.attrs } });
+    return html`<fieldset class="agr-term" data-testid="agr-term" data-index=${String(i)}>
+      <legend>${t('agr.term.n', { n })}</legend>
+      ${text('text', t('agr.term.text'), { rows: 3, attrs: { required: true } })}
+      <div class="agr-term-row">
+        ${text('performance', t('agr.term.performance'), { kind: 'input' })}
+        ${text('due', t('agr.term.due'), { kind: 'input', attrs: { placeholder: t('agr.term.due.placeholder') } })}
+      </div>
+      <div class="actions agr-term-actions">
+        <button type="button" id=${`agr-term-${i}-up`} class="secondary small-btn" disabled=${i === 0} aria-label=${t('agr.term.up.label', { n })} onClick=${() => move(i - 1, 'up')}>↑ ${t('agr.term.up')}</button>
+        <button type="button" id=${`agr-term-${i}-down`} class="secondary small-btn" disabled=${i === count - 1} aria-label=${t('agr.term.down.label', { n })} onClick=${() => move(i + 1, 'down')}>↓ ${t('agr.term.down')}</button>
+        <button type="button" id=${`agr-term-${i}-remove`} class="danger-outline small-btn" disabled=${count <= 1} aria-label=${t('agr.term.remove.label', { n })} onClick=${remove}>✕ ${t('agr.term.remove')}</button>
+      </div>
+    </fieldset>`;
   }
 
   editor() {
     const d = this.editing;
     const v = this.view;
-    const form = h(
-      'form',
-      { class: 'agr-editor', novalidate: true, 'aria-labelledby': 'agr-editor-title', dataset: { testid: 'agr-editor' } },
-      h('h3', { id: 'agr-editor-title' }, t('agr.editor.title', { n: this.basedOn })),
-      h('p', { class: 'muted' }, t('agr.editor.intro')),
-      h('div', { class: 'form-message', role: 'alert', hidden: true }),
-      this.saveMessage ? h('p', { class: 'form-message success', role: 'status', tabindex: '-1', dataset: { testid: 'agr-saved' } }, this.saveMessage) : null,
-      this.input({ id: 'agr-facts', label: t('agr.facts'), value: d.facts, set: (x) => (d.facts = x), rows: 5, max: TEXT_MAX, attrs: { name: 'facts' } }),
-      h(
-        'fieldset',
-        { class: 'agr-terms' },
-        h('legend', null, t('agr.terms')),
-        h('p', { class: 'hint' }, t('agr.terms.hint', { max: MAX_TERMS })),
-        d.terms.map((term, i) => this.termBox(term, i, d.terms.length)),
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'secondary',
-            disabled: d.terms.length >= MAX_TERMS,
-            dataset: { testid: 'agr-term-add' },
-            onclick: () => {
-              d.terms.push(emptyTerm());
-              this.reshape(`agr-term-${d.terms.length - 1}-text`);
-            },
-          },
-          `+ ${t('agr.term.add')}`,
-        ),
-      ),
-      this.input({ id: 'agr-effect', label: t('agr.effect'), value: d.effect, set: (x) => (d.effect = x), rows: 3, max: TEXT_MAX, attrs: { name: 'effect' } }),
-      h(
-        'div',
-        { class: 'field agr-copies' },
-        h('label', { for: 'agr-copies' }, t('agr.copies')),
-        (() => {
-          const c = h('input', { id: 'agr-copies', name: 'copies', type: 'number', min: 1, max: 10, step: 1, inputmode: 'numeric', 'aria-describedby': 'agr-copies-hint' });
-          c.value = String(d.copies);
-          c.addEventListener('input', () => {
-            d.copies = Number(c.value);
-            this.markDirty();
-          });
-          return c;
-        })(),
-        h('p', { class: 'hint', id: 'agr-copies-hint' }, t('agr.copies.hint')),
-      ),
-      this.input({ id: 'agr-other', label: t('agr.other'), value: d.other, set: (x) => (d.other = x), rows: 3, max: TEXT_MAX, attrs: { name: 'other' }, hint: t('agr.other.hint') }),
-      h('p', { class: 'agr-unsaved', role: 'status', hidden: !this.dirty, dataset: { testid: 'agr-unsaved' } }, t('agr.unsaved')),
-      h(
-        'div',
-        { class: 'actions' },
-        h('button', { type: 'submit', class: 'primary', dataset: { testid: 'agr-save' } }, t('agr.save')),
-        h('span', { class: 'muted' }, t('agr.save.hint', { n: v.latest_version + 1 })),
-      ),
-      h('details', { class: 'agr-preview' }, h('summary', null, t('agr.preview', { n: v.latest_version })), agreementText(v, { testid: 'agr-preview-text' })),
-    );
-    form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      this.save(form);
-    });
-    return form;
+    const addTerm = () => {
+      d.terms.push(emptyTerm());
+      this.reshape(`agr-term-${d.terms.length - 1}-text`);
+    };
+    /** @param {Event} e */
+    const submit = (e) => {
+      e.preventDefault();
+      this.save(/** @type {HTMLFormElement} */ (e.currentTarget));
+    };
+    return html`<form class="agr-editor" novalidate aria-labelledby="agr-editor-title" data-testid="agr-editor" onSubmit=${submit}>
+      <h3 id="agr-editor-title">${t('agr.editor.title', { n: this.basedOn })}</h3>
+      <p class="muted">${t('agr.editor.intro')}</p>
+      <${FormMessage} form=${this.forms.editor} />
+      ${this.saved > 0 && html`<p class="form-message success" role="status" tabindex="-1" data-testid="agr-saved">${t('agr.saved', { n: this.saved })}</p>`}
+      ${this.input({ id: 'agr-facts', label: t('agr.facts'), value: d.facts, set: (x) => (d.facts = x), rows: 5, max: TEXT_MAX, attrs: { name: 'facts' } })}
+      <fieldset class="agr-terms">
+        <legend>${t('agr.terms')}</legend>
+        <p class="hint">${t('agr.terms.hint', { max: MAX_TERMS })}</p>
+        ${d.terms.map((term, i) => this.termBox(term, i, d.terms.length))}
+        <button type="button" class="secondary" disabled=${d.terms.length >= MAX_TERMS} data-testid="agr-term-add" onClick=${addTerm}>+ ${t('agr.term.add')}</button>
+      </fieldset>
+      ${this.input({ id: 'agr-effect', label: t('agr.effect'), value: d.effect, set: (x) => (d.effect = x), rows: 3, max: TEXT_MAX, attrs: { name: 'effect' } })}
+      ${this.field('editor', {
+        id: 'agr-copies',
+        name: 'copies',
+        label: t('agr.copies'),
+        hint: t('agr.copies.hint'),
+        wrap: 'agr-copies',
+        type: 'number',
+        min: 1,
+        max: 10,
+        step: 1,
+        inputmode: 'numeric',
+        value: d.copies,
+        onInput: this.typed((x) => (d.copies = x)),
+      })}
+      ${this.input({ id: 'agr-other', label: t('agr.other'), value: d.other, set: (x) => (d.other = x), rows: 3, max: TEXT_MAX, attrs: { name: 'other' }, hint: t('agr.other.hint') })}
+      <p class="agr-unsaved" role="status" hidden=${!this.dirty} data-testid="agr-unsaved">${t('agr.unsaved')}</p>
+      <div class="actions">
+        <button type="submit" class="primary" disabled=${this.busy.save} data-testid="agr-save">${this.busy.save ? t('common.saving') : t('agr.save')}</button>
+        <span class="muted">${t('agr.save.hint', { n: v.latest_version + 1 })}</span>
+      </div>
+      <details class="agr-preview">
+        <summary>${t('agr.preview', { n: v.latest_version })}</summary>
+        <${AgreementText} view=${v} testid="agr-preview-text" />
+      </details>
+    </form>`;
   }
 
-  /** Check the draft against the contract's limits; marks the fields; true when it is fine. */
+  /** Check the draft against the contract's limits; marks the fields; true when it is fine. @param {HTMLFormElement} form */
   checkDraft(form) {
     const d = this.editing;
-    let bad = false;
-    if (!d.facts.trim()) bad = setFieldError(form, 'facts', t('error.field.required')) || bad;
+    /** @type {Record<string, string>} */
+    const fields = {};
+    if (!d.facts.trim()) fields.facts = t('error.field.required');
     d.terms.forEach((term, i) => {
-      if (!term.text.trim()) bad = setFieldError(form, `terms.${i}.text`, t('agr.term.text.required')) || bad;
+      if (!term.text.trim()) fields[`terms.${i}.text`] = t('agr.term.text.required');
     });
-    if (!d.effect.trim()) bad = setFieldError(form, 'effect', t('error.field.required')) || bad;
-    if (!Number.isInteger(d.copies) || d.copies < 1 || d.copies > 10) bad = setFieldError(form, 'copies', t('agr.copies.hint')) || bad;
-    if (bad) {
-      formMessage(form, t('error.invalid_input'));
-      form.querySelector('[aria-invalid="true"]')?.focus();
-    }
+    if (!d.effect.trim()) fields.effect = t('error.field.required');
+    const copies = Number(d.copies);
+    if (!d.copies.trim() || !Number.isInteger(copies) || copies < 1 || copies > 10) fields.copies = t('agr.copies.hint');
+    const bad = Object.keys(fields).length > 0;
+    this.say(form, 'editor', bad ? t('error.invalid_input') : '', fields);
     return !bad;
   }
 
@@ -578,41 +546,35 @@ export class AgreementPanel {
       facts: d.facts.trim(),
       terms: d.terms.map((x) => ({ text: x.text.trim(), performance: x.performance.trim(), due: x.due.trim() })),
       effect: d.effect.trim(),
-      copies: d.copies,
+      copies: Number(d.copies),
       other: d.other.trim(),
     };
   }
 
+  /** @param {HTMLFormElement} form */
   async save(form) {
-    clearFormErrors(form);
     if (!this.checkDraft(form)) return;
-    const button = form.querySelector('button[type="submit"]');
-    button.disabled = true;
-    button.textContent = t('common.saving');
+    this.busy.save = true;
+    this.render();
     try {
       const data = await api.saveAgreementVersion(this.caseId, this.content(), this.basedOn);
+      this.busy.save = false;
       this.dirty = false;
       this.draft = null;
       this.setView(data.agreement);
       this.diff = null;
-      this.saveMessage = t('agr.saved', { n: data.agreement.latest_version });
+      this.saved = data.agreement.latest_version;
       this.render();
       this.el.querySelector('[data-testid="agr-saved"]')?.focus();
     } catch (err) {
-      button.disabled = false;
-      button.textContent = t('agr.save');
+      this.busy.save = false;
       const reason = reasonOf(err);
       if (err.status === 409 && reason === 'stale') {
         // Someone else saved meanwhile: show theirs (the unsaved changes are not kept).
         this.dirty = false;
         this.draft = null;
         await this.load();
-        const f = this.el.querySelector('[data-testid="agr-editor"]');
-        if (f) {
-          formMessage(f, t('agr.stale', { n: this.view.latest_version }), 'error');
-          f.querySelector('.form-message').dataset.testid = 'agr-stale';
-          f.querySelector('.form-message').focus?.();
-        }
+        this.say(form, 'editor', t('agr.stale', { n: this.view.latest_version }), {}, 'error', 'agr-stale');
         return;
       }
       if (err.status === 409 && reason === 'final') {
@@ -620,12 +582,7 @@ export class AgreementPanel {
         toast(t('agr.already_final'), 'info', 7000);
         return;
       }
-      const fields = (err.fields || []).map((f) => ({ ...f, field: String(f.field).replace(/^(body\.)?content\./, '') }));
-      clearFormErrors(form);
-      const unmatched = [];
-      for (const f of fields) if (!setFieldError(form, f.field, fieldMessage(f))) unmatched.push(fieldMessage(f));
-      formMessage(form, [errorMessage(err), ...unmatched].join(' '), 'error');
-      form.querySelector('[aria-invalid="true"]')?.focus();
+      this.sayError(form, 'editor', err, (f) => f.replace(/^(body\.)?content\./, ''));
     }
   }
 
@@ -646,68 +603,62 @@ export class AgreementPanel {
       return;
     }
     this.reshape(target);
-    const el = document.getElementById(target);
-    if (el) el.scrollIntoView({ block: 'center' });
+    document.getElementById(target)?.scrollIntoView({ block: 'center' });
     toast(t('agr.adopted', { clause: clauseName(this.view, comment.clause) }), 'success', 6000);
   }
 
   // ---------------------------------------------------------------- versions and compare
 
+  async compareVersions() {
+    const compare = /** @type {{ from: number, to: number }} */ (this.compare);
+    try {
+      this.diff = await api.agreementDiff(this.caseId, compare.from, compare.to);
+    } catch (err) {
+      toast(errorMessage(err), 'error', 7000);
+      return;
+    }
+    this.render();
+    this.el.querySelector('[data-testid="agr-diff"]')?.focus();
+  }
+
   versionsBox() {
     const v = this.view;
     const versions = [...(v.versions || [])].sort((a, b) => b.number - a.number);
-    // Set whenever the view is (a first compare: the latest two versions).
-    const compare = /** @type {{ from: number, to: number }} */ (this.compare);
-    const options = versions.map((x) => ({ value: String(x.number), label: t('agr.version.n', { n: x.number }) }));
-    const select = (name, value, label) => {
-      const id = `agr-cmp-${name}`;
-      const s = h('select', { id, name }, options.map((o) => h('option', { value: o.value }, o.label)));
-      s.value = String(value);
-      return h('div', { class: 'field' }, h('label', { for: id }, label), s);
+    // Set whenever the view is (a first compare: the latest two versions); a pick is kept.
+    const compare = /** @type {{ from: number, to: number, auto: boolean }} */ (this.compare);
+    const select = (/** @type {'from' | 'to'} */ name, label) => {
+      /** @param {Event} e */
+      const pick = (e) => {
+        this.compare = { ...compare, [name]: Number(/** @type {HTMLSelectElement} */ (e.currentTarget).value), auto: false };
+        this.render();
+      };
+      return html`<div class="field">
+        <label for=${`agr-cmp-${name}`}>${label}</label>
+        <select id=${`agr-cmp-${name}`} name=${name} value=${String(compare[name])} onChange=${pick}>
+          ${versions.map((x) => html`<option value=${String(x.number)}>${t('agr.version.n', { n: x.number })}</option>`)}
+        </select>
+      </div>`;
     };
-    const form = h(
-      'form',
-      { class: 'agr-compare', novalidate: true, 'aria-label': t('agr.compare.title') },
-      select('from', compare.from, t('agr.compare.from')),
-      select('to', compare.to, t('agr.compare.to')),
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'secondary', disabled: versions.length < 2, dataset: { testid: 'agr-compare' } }, t('agr.compare'))),
-    );
-    form.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
-      const from = Number(form.elements.from.value);
-      const to = Number(form.elements.to.value);
-      this.compare = { from, to, auto: false };
-      try {
-        this.diff = await api.agreementDiff(this.caseId, from, to);
-      } catch (err) {
-        toast(errorMessage(err), 'error', 7000);
-        return;
-      }
-      this.render();
-      this.el.querySelector('[data-testid="agr-diff"]')?.focus();
-    });
-    return h(
-      'div',
-      { class: 'agr-versions' },
-      h('h3', null, t('agr.versions')),
-      h(
-        'ol',
-        { class: 'agr-version-list', reversed: true, dataset: { testid: 'agr-versions' } },
-        versions.map((x) =>
-          h(
-            'li',
-            { dataset: { testid: 'agr-version', number: String(x.number) } },
-            h('strong', null, t('agr.version.n', { n: x.number })),
-            ' ',
-            h('span', { class: 'muted' }, [x.author, x.created_at ? fmtShortDateTime(x.created_at, this.tz) : null].filter(Boolean).join(' · ')),
-            x.final ? [' ', badge(t('agr.version.final'), 'warn')] : null,
-            x.number === v.latest_version && !x.final ? [' ', badge(t('agr.version.latest'), 'muted')] : null,
-          ),
-        ),
-      ),
-      versions.length >= 2 ? form : h('p', { class: 'muted' }, t('agr.compare.one')),
-      this.diff ? diffView(this.diff) : null,
-    );
+    /** @param {Event} e */
+    const submit = (e) => {
+      e.preventDefault();
+      this.compareVersions();
+    };
+    const version = (x) => html`<li data-testid="agr-version" data-number=${String(x.number)}>
+      <strong>${t('agr.version.n', { n: x.number })}</strong> <span class="muted">${[x.author, shortTime(x.created_at, this.tz)].filter(Boolean).join(' · ')}</span>
+      ${x.final && html` ${badge(t('agr.version.final'), 'warn')}`}${x.number === v.latest_version && !x.final && html` ${badge(t('agr.version.latest'), 'muted')}`}
+    </li>`;
+    return html`<div class="agr-versions">
+      <h3>${t('agr.versions')}</h3>
+      <ol class="agr-version-list" reversed data-testid="agr-versions">${versions.map(version)}</ol>
+      ${versions.length >= 2
+        ? html`<form class="agr-compare" novalidate aria-label=${t('agr.compare.title')} onSubmit=${submit}>
+            ${select('from', t('agr.compare.from'))} ${select('to', t('agr.compare.to'))}
+            <div class="actions"><button type="submit" class="secondary" data-testid="agr-compare">${t('agr.compare')}</button></div>
+          </form>`
+        : html`<p class="muted">${t('agr.compare.one')}</p>`}
+      ${this.diff && html`<${DiffView} diff=${this.diff} />`}
+    </div>`;
   }
 
   // ---------------------------------------------------------------- comments
@@ -716,125 +667,102 @@ export class AgreementPanel {
     const v = this.view;
     const comments = [...(v.comments || [])].sort((a, b) => (b.created_at || '').localeCompare(a.created_at || ''));
     const drafting = v.status === 'drafting';
-    return h(
-      'div',
-      { class: 'agr-comments' },
-      h('h3', null, t('agr.comments')),
-      comments.length
-        ? h(
-            'ul',
-            { class: 'agr-comment-list', dataset: { testid: 'agr-comments' } },
-            comments.map((c) => {
-              const who = c.author ? (c.author.role ? t('paren', { a: c.author.name, b: tv('partyrole', c.author.role) }) : c.author.name) : '';
-              const clause = clauseName(v, c.clause);
-              return h(
-                'li',
-                { class: 'agr-comment', dataset: { testid: 'agr-comment', clause: c.clause } },
-                h(
-                  'p',
-                  { class: 'agr-comment-head' },
-                  h('strong', null, who),
-                  ' ',
-                  badge(clause, 'muted'),
-                  ' ',
-                  h('span', { class: 'muted small' }, [t('agr.version.n', { n: c.version }), c.created_at ? fmtShortDateTime(c.created_at, this.tz) : null].filter(Boolean).join(' · ')),
-                ),
-                c.text ? h('p', { class: 'agr-comment-text' }, c.text) : null,
-                c.proposal
-                  ? h(
-                      'div',
-                      { class: 'agr-proposal' },
-                      h('p', { class: 'agr-proposal-label' }, t('agr.proposal')),
-                      h('p', { class: 'agr-proposal-text', dataset: { testid: 'agr-proposal' } }, c.proposal),
-                      drafting
-                        ? h(
-                            'button',
-                            {
-                              type: 'button',
-                              class: 'secondary small-btn',
-                              'aria-label': t('agr.adopt.label', { clause, name: c.author ? c.author.name : '' }),
-                              dataset: { testid: 'agr-adopt' },
-                              onclick: () => this.adopt(c),
-                            },
-                            t('agr.adopt'),
-                          )
-                        : null,
-                    )
-                  : null,
-              );
-            }),
-          )
-        : emptyState(t('agr.comments.none')),
-    );
+    const comment = (c) => {
+      const who = c.author ? (c.author.role ? t('paren', { a: c.author.name, b: tv('partyrole', c.author.role) }) : c.author.name) : '';
+      const clause = clauseName(v, c.clause);
+      const adopt = html`<button type="button" class="secondary small-btn" aria-label=${t('agr.adopt.label', { clause, name: c.author ? c.author.name : '' })}
+        data-testid="agr-adopt" onClick=${() => this.adopt(c)}>${t('agr.adopt')}</button>`;
+      return html`<li class="agr-comment" data-testid="agr-comment" data-clause=${c.clause}>
+        <p class="agr-comment-head">
+          <strong>${who}</strong> ${badge(clause, 'muted')} <span class="muted small">${[t('agr.version.n', { n: c.version }), shortTime(c.created_at, this.tz)].filter(Boolean).join(' · ')}</span>
+        </p>
+        ${c.text && html`<p class="agr-comment-text">${c.text}</p>`}
+        ${c.proposal &&
+        html`<div class="agr-proposal">
+          <p class="agr-proposal-label">${t('agr.proposal')}</p>
+          <p class="agr-proposal-text" data-testid="agr-proposal">${c.proposal}</p>
+          ${drafting && adopt}
+        </div>`}
+      </li>`;
+    };
+    return html`<div class="agr-comments">
+      <h3>${t('agr.comments')}</h3>
+      ${comments.length
+        ? html`<ul class="agr-comment-list" data-testid="agr-comments">${comments.map(comment)}</ul>`
+        : html`<p class="empty">${t('agr.comments.none')}</p>`}
+    </div>`;
   }
 
   // ---------------------------------------------------------------- final
 
+  /** @param {HTMLFormElement} form */
+  async declare(form) {
+    if (this.dirty) {
+      this.say(form, 'declare', t('agr.declare.unsaved'));
+      return;
+    }
+    const { date, time } = /** @type {{ date: string, time: string }} */ (this.deadline);
+    /** @type {Record<string, string>} */
+    const fields = {};
+    if (!date) fields.date = t('error.field.required');
+    if (!time) fields.time = t('error.field.required');
+    const deadline = date && time ? localToIso(date, time, this.tz) : null;
+    if (deadline && Date.parse(deadline) <= Date.now()) fields.date = t('agr.deadline.past');
+    if (Object.keys(fields).length) {
+      this.say(form, 'declare', t('error.invalid_input'), fields);
+      return;
+    }
+    this.say(form, 'declare', '');
+    const n = this.view.latest_version;
+    const ok = await confirmDialog({
+      title: t('agr.declare.confirm.title', { n }),
+      message: t('agr.declare.confirm.text', { time: fmtDateTime(/** @type {string} */ (deadline), this.tz) }),
+      confirmLabel: t('agr.declare.confirm.ok'),
+    });
+    if (!ok.ok) return;
+    this.busy.declare = true;
+    this.render();
+    try {
+      const data = await api.declareAgreementFinal(this.caseId, n, deadline);
+      this.busy.declare = false;
+      this.setView(data.agreement);
+      toast(t('agr.declared'));
+      this.render();
+      /** @type {HTMLElement | null} */ (this.el.querySelector('[data-testid="agr-final"] h3'))?.focus();
+    } catch (err) {
+      this.busy.declare = false;
+      if (err.status === 409 && reasonOf(err) === 'stale') {
+        await this.load();
+        this.say(form, 'declare', t('agr.stale', { n: this.view.latest_version }));
+        return;
+      }
+      this.sayError(form, 'declare', err, (f) => (f === 'deadline' ? 'date' : f));
+    }
+  }
+
   declareBox() {
     const v = this.view;
-    const date = addDays(todayIn(this.tz), 7);
-    const form = h(
-      'form',
-      { class: 'agr-declare grid-form', novalidate: true, 'aria-labelledby': 'agr-declare-title', dataset: { testid: 'agr-declare-form' } },
-      h('h3', { id: 'agr-declare-title', class: 'wide' }, t('agr.declare.title')),
-      h('p', { class: 'wide muted' }, t('agr.declare.intro')),
-      h('div', { class: 'form-message', role: 'alert', hidden: true }),
-      h('div', { class: 'field' }, h('label', { for: 'agr-deadline-date' }, t('agr.deadline.date')), h('input', { id: 'agr-deadline-date', name: 'date', type: 'date', required: true, min: todayIn(this.tz), value: date })),
-      h('div', { class: 'field' }, h('label', { for: 'agr-deadline-time' }, t('agr.deadline.time')), h('input', { id: 'agr-deadline-time', name: 'time', type: 'time', required: true, step: 300, value: '18:00' })),
-      h(
-        'div',
-        { class: 'actions wide' },
-        h('button', { type: 'submit', class: 'primary', dataset: { testid: 'agr-declare' } }, t('agr.declare', { n: v.latest_version })),
-      ),
-    );
-    form.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
-      clearFormErrors(form);
-      const f = form.elements;
-      if (this.dirty) {
-        formMessage(form, t('agr.declare.unsaved'));
-        return;
-      }
-      let bad = false;
-      if (!f.date.value) bad = setFieldError(form, 'date', t('error.field.required')) || bad;
-      if (!f.time.value) bad = setFieldError(form, 'time', t('error.field.required')) || bad;
-      const deadline = bad ? null : localToIso(f.date.value, f.time.value, this.tz);
-      if (deadline && Date.parse(deadline) <= Date.now()) bad = setFieldError(form, 'date', t('agr.deadline.past')) || bad;
-      if (bad) {
-        formMessage(form, t('error.invalid_input'));
-        form.querySelector('[aria-invalid="true"]')?.focus();
-        return;
-      }
-      const n = this.view.latest_version;
-      const ok = await confirmDialog({
-        title: t('agr.declare.confirm.title', { n }),
-        message: t('agr.declare.confirm.text', { time: fmtDateTime(/** @type {string} */ (deadline), this.tz) }),
-        confirmLabel: t('agr.declare.confirm.ok'),
-      });
-      if (!ok.ok) return;
-      const button = form.querySelector('button[type="submit"]');
-      button.disabled = true;
-      try {
-        const data = await api.declareAgreementFinal(this.caseId, n, deadline);
-        this.setView(data.agreement);
-        toast(t('agr.declared'));
-        this.render();
-        this.signer.load();
-        this.el.querySelector('[data-testid="agr-final"] h3')?.focus();
-      } catch (err) {
-        button.disabled = false;
-        if (err.status === 409 && reasonOf(err) === 'stale') {
-          await this.load();
-          formMessage(form, t('agr.stale', { n: this.view.latest_version }));
-          return;
-        }
-        const fields = (err.fields || []).map((x) => ({ ...x, field: x.field === 'deadline' ? 'date' : x.field }));
-        clearFormErrors(form);
-        for (const x of fields) setFieldError(form, x.field, x.reason);
-        formMessage(form, errorMessage(err));
-      }
-    });
-    return form;
+    if (!this.deadline) this.deadline = { date: addDays(todayIn(this.tz), 7), time: '18:00' };
+    const deadline = this.deadline;
+    const set = (/** @type {'date' | 'time'} */ part) => (/** @type {Event} */ e) => {
+      deadline[part] = /** @type {HTMLInputElement} */ (e.currentTarget).value;
+      this.render();
+    };
+    /** @param {Event} e */
+    const submit = (e) => {
+      e.preventDefault();
+      this.declare(/** @type {HTMLFormElement} */ (e.currentTarget));
+    };
+    return html`<form class="agr-declare grid-form" novalidate aria-labelledby="agr-declare-title" data-testid="agr-declare-form" onSubmit=${submit}>
+      <h3 id="agr-declare-title" class="wide">${t('agr.declare.title')}</h3>
+      <p class="wide muted">${t('agr.declare.intro')}</p>
+      <${FormMessage} form=${this.forms.declare} />
+      ${this.field('declare', { id: 'agr-deadline-date', name: 'date', label: t('agr.deadline.date'), type: 'date', required: true, min: todayIn(this.tz), value: deadline.date, onInput: set('date') })}
+      ${this.field('declare', { id: 'agr-deadline-time', name: 'time', label: t('agr.deadline.time'), type: 'time', required: true, step: 300, value: deadline.time, onInput: set('time') })}
+      <div class="actions wide">
+        <button type="submit" class="primary" disabled=${this.busy.declare} data-testid="agr-declare">${t('agr.declare', { n: v.latest_version })}</button>
+      </div>
+    </form>`;
   }
 
   deadlinePassed() {
@@ -845,27 +773,19 @@ export class AgreementPanel {
   finalBox() {
     const v = this.view;
     const pdf = v.pdf || {};
-    return h(
-      'div',
-      { class: 'agr-final', dataset: { testid: 'agr-final' } },
-      h('h3', { tabindex: '-1' }, t('agr.final.title', { n: v.final_version })),
-      v.deadline && v.status === 'final'
-        ? h(
-            'p',
-            { class: ['agr-deadline', this.deadlinePassed() && 'passed'], dataset: { testid: 'agr-deadline' } },
-            this.deadlinePassed() ? t('agr.deadline.passed', { time: fmtDateTime(v.deadline, this.tz) }) : t('agr.deadline.until', { time: fmtDateTime(v.deadline, this.tz) }),
-          )
-        : null,
-      h('details', { class: 'agr-preview' }, h('summary', null, t('agr.final.text')), agreementText(v)),
-      pdf.agreement && v.status !== 'effective'
-        ? h('div', { class: 'actions' }, h('a', { class: 'button secondary', href: pdf.agreement, download: '', dataset: { testid: 'agr-pdf' } }, t('agr.pdf.agreement')))
-        : null,
-      v.pdf_sha256 ? h('p', { class: 'muted small agr-hash' }, t('agr.pdf.sha'), ' ', h('code', null, v.pdf_sha256)) : null,
-    );
-  }
-
-  signersBox() {
-    return h('div', { class: 'agr-signers-box' }, h('h3', null, t('agr.signers')), signerList(this.view, this.tz));
+    const passed = this.deadlinePassed();
+    const time = v.deadline ? fmtDateTime(v.deadline, this.tz) : '';
+    return html`<div class="agr-final" data-testid="agr-final">
+      <h3 tabindex="-1">${t('agr.final.title', { n: v.final_version })}</h3>
+      ${v.deadline &&
+      v.status === 'final' &&
+      html`<p class=${passed ? 'agr-deadline passed' : 'agr-deadline'} data-testid="agr-deadline">${passed ? t('agr.deadline.passed', { time }) : t('agr.deadline.until', { time })}</p>`}
+      <details class="agr-preview"><summary>${t('agr.final.text')}</summary><${AgreementText} view=${v} /></details>
+      ${pdf.agreement &&
+      v.status !== 'effective' &&
+      html`<div class="actions"><a class="button secondary" href=${pdf.agreement} download="" data-testid="agr-pdf">${t('agr.pdf.agreement')}</a></div>`}
+      ${v.pdf_sha256 && html`<p class="muted small agr-hash">${t('agr.pdf.sha')} <code>${v.pdf_sha256}</code></p>`}
+    </div>`;
   }
 
   partiesSigned() {
@@ -883,35 +803,31 @@ export class AgreementPanel {
     if (mine && mine.signed_at) return null;
     const g = this.signer;
     if (g.keys === null) {
-      g.load();
-      return loadingState();
+      if (!this.keysAsked) {
+        this.keysAsked = true;
+        g.load();
+      }
+      return html`<p class="loading" role="status">${t('common.loading')}</p>`;
     }
     const ready = this.partiesSigned() && !this.deadlinePassed();
-    return h(
-      'div',
-      { class: 'agr-sign', dataset: { testid: 'agr-sign-box' } },
-      h('h3', null, t('agr.sign.title')),
-      h('p', { class: 'muted' }, ready ? t('agr.sign.ready') : this.deadlinePassed() ? t('agr.sign.closed') : t('agr.sign.wait')),
-      g.choices({ name: 'agr-key', testid: 'agr-key', none: h('p', { dataset: { testid: 'agr-no-key' } }, t('agr.key.none')), tz: this.tz }),
-      g.messageLine({ testid: 'agr-sign-message' }),
-      h(
-        'div',
-        { class: 'actions' },
-        h(
-          'button',
-          { type: 'button', class: 'primary', disabled: !ready || !g.choice || g.busy, onclick: () => this.sign(), dataset: { testid: 'agr-sign' } },
-          g.busy ? t('agr.sign.busy') : t('agr.sign'),
-        ),
-        h('button', { type: 'button', class: 'secondary', disabled: g.busy, onclick: () => this.registerDeviceKey(), dataset: { testid: 'agr-key-register' } }, t('agr.key.register')),
-      ),
-      h('p', { class: 'hint' }, t('agr.key.register.hint')),
-    );
+    const none = html`<p data-testid="agr-no-key">${t('agr.key.none')}</p>`;
+    return html`<div class="agr-sign" data-testid="agr-sign-box">
+      <h3>${t('agr.sign.title')}</h3>
+      <p class="muted">${ready ? t('agr.sign.ready') : this.deadlinePassed() ? t('agr.sign.closed') : t('agr.sign.wait')}</p>
+      ${g.keyChoices({ name: 'agr-key', testid: 'agr-key', none, tz: this.tz })}
+      <${MessageLine} m=${g.message} testid="agr-sign-message" />
+      <div class="actions">
+        <button type="button" class="primary" disabled=${!ready || !g.choice || g.busy} onClick=${() => this.sign()} data-testid="agr-sign">${g.busy ? t('agr.sign.busy') : t('agr.sign')}</button>
+        <button type="button" class="secondary" disabled=${g.busy} onClick=${() => this.registerDeviceKey()} data-testid="agr-key-register">${t('agr.key.register')}</button>
+      </div>
+      <p class="hint">${t('agr.key.register.hint')}</p>
+    </div>`;
   }
 
   /** Make a device key in this browser and register it on the account. */
   async registerDeviceKey() {
     await this.signer.register();
-    this.el.querySelector('[data-testid="agr-sign"]')?.focus();
+    /** @type {HTMLElement | null} */ (this.el.querySelector('[data-testid="agr-sign"]'))?.focus();
   }
 
   async sign() {
@@ -928,109 +844,88 @@ export class AgreementPanel {
     });
     if (done) toast(t('agr.sign.done'));
     await this.load();
-    (this.el.querySelector('[data-testid="agr-seal"] h3') || this.el.querySelector('[data-testid="agr-sign-message"]'))?.focus();
+    /** @type {HTMLElement | null} */ (this.el.querySelector('[data-testid="agr-seal"] h3') || this.el.querySelector('[data-testid="agr-sign-message"]'))?.focus();
   }
+
   // ---------------------------------------------------------------- sealed
 
   sealBox() {
     const v = this.view;
     const pdf = v.pdf || {};
-    const code = h('code', { class: 'agr-verify-code', dataset: { testid: 'agr-verify-code' } }, v.verify_code || '');
     const url = v.verify_url || (v.verify_code ? `${location.origin}/v/${encodeURIComponent(v.verify_code)}` : '');
-    return h(
-      'div',
-      { class: 'agr-seal', dataset: { testid: 'agr-seal' } },
-      h('h3', { tabindex: '-1' }, `✓ ${t('agr.sealed')}`),
-      v.sealed_at ? h('p', null, t('agr.sealed.at', { time: fmtDateTime(v.sealed_at, this.tz) })) : null,
-      v.verify_code
-        ? h(
-            'div',
-            { class: 'agr-verify' },
-            h('p', { class: 'agr-verify-label' }, t('agr.verify.code')),
-            h('p', { class: 'agr-verify-line' }, code, ' ', copyButton({ sourceEl: code, getText: () => v.verify_code, ariaLabel: t('agr.verify.copy') })),
-            url ? h('p', null, t('agr.verify.url'), ' ', h('a', { href: url, target: '_blank', rel: 'noopener', dataset: { testid: 'agr-verify-url' } }, url)) : null,
-          )
-        : null,
-      h(
-        'div',
-        { class: 'actions' },
-        pdf.signed ? h('a', { class: 'button primary', href: pdf.signed, download: '', dataset: { testid: 'agr-pdf-signed' } }, t('agr.pdf.signed')) : null,
-        pdf.agreement ? h('a', { class: 'button secondary', href: pdf.agreement, download: '', dataset: { testid: 'agr-pdf' } }, t('agr.pdf.agreement')) : null,
-      ),
-    );
+    const code = () => this.el.querySelector('[data-testid="agr-verify-code"]');
+    return html`<div class="agr-seal" data-testid="agr-seal">
+      <h3 tabindex="-1">✓ ${t('agr.sealed')}</h3>
+      ${v.sealed_at && html`<p>${t('agr.sealed.at', { time: fmtDateTime(v.sealed_at, this.tz) })}</p>`}
+      ${v.verify_code &&
+      html`<div class="agr-verify">
+        <p class="agr-verify-label">${t('agr.verify.code')}</p>
+        <p class="agr-verify-line">
+          <code class="agr-verify-code" data-testid="agr-verify-code">${v.verify_code}</code> <${CopyButton} text=${v.verify_code} source=${code} ariaLabel=${t('agr.verify.copy')} />
+        </p>
+        ${url && html`<p>${t('agr.verify.url')} <a href=${url} target="_blank" rel="noopener" data-testid="agr-verify-url">${url}</a></p>`}
+      </div>`}
+      <div class="actions">
+        ${pdf.signed && html`<a class="button primary" href=${pdf.signed} download="" data-testid="agr-pdf-signed">${t('agr.pdf.signed')}</a>`}
+        ${pdf.agreement && html`<a class="button secondary" href=${pdf.agreement} download="" data-testid="agr-pdf">${t('agr.pdf.agreement')}</a>`}
+      </div>
+    </div>`;
   }
 
   // ---------------------------------------------------------------- mediation did not succeed
 
+  /** @param {HTMLFormElement} form */
+  async endWithoutAgreement(form) {
+    const { reason, note } = this.outcome;
+    if (!reason) {
+      this.say(form, 'outcome', t('error.invalid_input'), { reason: t('error.field.required') });
+      return;
+    }
+    this.say(form, 'outcome', '');
+    const select = /** @type {HTMLSelectElement} */ (form.elements.namedItem('reason'));
+    const ok = await confirmDialog({
+      title: t('agr.failed.confirm.title'),
+      message: t('agr.failed.confirm.text', { reason: select.options[select.selectedIndex].textContent }),
+      confirmLabel: t('agr.failed.confirm.ok'),
+      danger: true,
+    });
+    if (!ok.ok) return;
+    try {
+      await api.setCaseOutcome(this.caseId, { outcome: 'failed', reason, note: note.trim() });
+      toast(t('agr.failed.done'));
+      await this.onCaseChange();
+      this.render();
+    } catch (err) {
+      this.sayError(form, 'outcome', err);
+    }
+  }
+
   outcomeBox() {
     const kase = this.getCase();
-    if (kase && kase.status === 'failed') {
-      return h('p', { class: 'notice agr-failed', role: 'status', dataset: { testid: 'agr-failed' } }, t('agr.failed.recorded'));
-    }
+    if (kase && kase.status === 'failed') return html`<p class="notice agr-failed" role="status" data-testid="agr-failed">${t('agr.failed.recorded')}</p>`;
     const reasons = (this.meta && this.meta.mediation_end_reasons) || [];
     const lang = getLang();
-    const form = h(
-      'form',
-      { class: 'agr-outcome-form', novalidate: true },
-      h('div', { class: 'form-message', role: 'alert', hidden: true }),
-      h('p', { class: 'muted' }, t('agr.failed.intro')),
-      h(
-        'div',
-        { class: 'field' },
-        h('label', { for: 'agr-fail-reason' }, t('agr.failed.reason')),
-        h(
-          'select',
-          { id: 'agr-fail-reason', name: 'reason', required: true },
-          h('option', { value: '' }, t('common.select')),
-          reasons.map((r) => h('option', { value: r.code }, lang === 'en' ? r.en || r.zh : r.zh)),
-        ),
-      ),
-      h(
-        'div',
-        { class: 'field' },
-        h('label', { for: 'agr-fail-note' }, t('agr.failed.note'), h('span', { class: 'optional' }, ` ${t('common.optional')}`)),
-        h('textarea', { id: 'agr-fail-note', name: 'note', rows: 3, maxlength: 2000 }),
-      ),
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'danger-outline', dataset: { testid: 'agr-fail' } }, t('agr.failed.submit'))),
-    );
-    form.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
-      clearFormErrors(form);
-      const f = form.elements;
-      if (!f.reason.value) {
-        setFieldError(form, 'reason', t('error.field.required'));
-        formMessage(form, t('error.invalid_input'));
-        f.reason.focus();
-        return;
-      }
-      const label = f.reason.options[f.reason.selectedIndex].textContent;
-      const ok = await confirmDialog({
-        title: t('agr.failed.confirm.title'),
-        message: t('agr.failed.confirm.text', { reason: label }),
-        confirmLabel: t('agr.failed.confirm.ok'),
-        danger: true,
-      });
-      if (!ok.ok) return;
-      try {
-        await api.setCaseOutcome(this.caseId, { outcome: 'failed', reason: f.reason.value, note: f.note.value.trim() });
-        toast(t('agr.failed.done'));
-        await this.onCaseChange();
-        this.render();
-      } catch (err) {
-        showErrors(form, err);
-      }
-    });
-    return h(
-      'details',
-      { class: 'agr-outcome', dataset: { testid: 'agr-outcome' } },
-      h('summary', null, h('h3', null, t('agr.failed.title'))),
-      form,
-    );
+    const o = this.outcome;
+    const set = (/** @type {'reason' | 'note'} */ part) => (/** @type {Event} */ e) => {
+      o[part] = /** @type {HTMLInputElement} */ (e.currentTarget).value;
+      this.render();
+    };
+    /** @param {Event} e */
+    const submit = (e) => {
+      e.preventDefault();
+      this.endWithoutAgreement(/** @type {HTMLFormElement} */ (e.currentTarget));
+    };
+    const options = [html`<option value="">${t('common.select')}</option>`, ...reasons.map((r) => html`<option value=${r.code}>${lang === 'en' ? r.en || r.zh : r.zh}</option>`)];
+    const noteLabel = html`${t('agr.failed.note')}<span class="optional">${` ${t('common.optional')}`}</span>`;
+    return html`<details class="agr-outcome" data-testid="agr-outcome">
+      <summary><h3>${t('agr.failed.title')}</h3></summary>
+      <form class="agr-outcome-form" novalidate onSubmit=${submit}>
+        <${FormMessage} form=${this.forms.outcome} />
+        <p class="muted">${t('agr.failed.intro')}</p>
+        ${this.field('outcome', { id: 'agr-fail-reason', name: 'reason', label: t('agr.failed.reason'), tag: 'select', required: true, value: o.reason, onChange: set('reason'), children: options })}
+        ${this.field('outcome', { id: 'agr-fail-note', name: 'note', label: noteLabel, tag: 'textarea', rows: 3, maxlength: 2000, value: o.note, onInput: set('note') })}
+        <div class="actions"><button type="submit" class="danger-outline" data-testid="agr-fail">${t('agr.failed.submit')}</button></div>
+      </form>
+    </details>`;
   }
-}
-
-function showErrors(form, err) {
-  clearFormErrors(form);
-  for (const f of err.fields || []) setFieldError(form, f.field, fieldMessage(f));
-  formMessage(form, errorMessage(err));
 }

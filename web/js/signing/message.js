@@ -33,7 +33,8 @@ export function messageLine(m, { testid, focusable = false }) {
 }
 
 /**
- * The same line as a Preact component.
+ * The same line as a Preact component, for the parts drawn with Preact; the element above stays
+ * for the pages built with ui.js's h() until they move.
  * @param {{ m: Message | null | undefined, testid: string, focusable?: boolean }} props
  */
 export function MessageLine({ m, testid, focusable = false }) {

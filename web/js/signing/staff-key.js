@@ -5,6 +5,7 @@
 // with the choice among the registered keys (`StaffSigner`), by the mediator's signature on the
 // agreement (agreement.js) and the judge's decision (pages/court.js).
 
+import { html } from 'htm/preact';
 import * as api from '../api.js';
 import { ApiError } from '../api.js';
 import { t, fmtShortDateTime } from '../i18n.js';
@@ -223,6 +224,29 @@ export class StaffSigner {
         ),
       ),
     );
+  }
+
+  /**
+   * The same choice drawn by Preact (agreement.js): choosing a key redraws (`onChange`), so that
+   * the drawn choice is the chosen one. `choices` stays for the pages built with h() until they move.
+   * @param {{ name: string, testid: string, none: any, tz: string }} options
+   */
+  keyChoices({ name, testid, none, tz }) {
+    const keys = this.keys || [];
+    if (!keys.length) return none;
+    const choose = (/** @type {string} */ keyId) => {
+      this.choice = keyId;
+      this.onChange();
+    };
+    return html`<fieldset class="agr-keys">
+      <legend>${t('agr.key.choose')}</legend>
+      ${keys.map(
+        (k) => html`<label class="agr-key">
+          <input type="radio" name=${name} value=${k.key_id} checked=${k.key_id === this.choice} data-testid=${testid} onChange=${() => choose(k.key_id)} />
+          <span>${keyLabel(k, tz)}</span>
+        </label>`,
+      )}
+    </fieldset>`;
   }
 
   /**

@@ -12,8 +12,7 @@
 // and open <details> stay. Every control's value is in the state, never only in the page.
 //
 // Helpers used by the party's view and the court too (partyagreement.js, pages/court.js):
-// DiffView, SignerList, AgreementText (and diffView, signerList, agreementText: the same as
-// elements, for pages built with ui.js's h()), clauseName.
+// DiffView, SignerList, AgreementText, clauseName.
 
 import { html, render } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -37,13 +36,6 @@ export function clauseName(view, clauseId) {
   const m = /^term-(\d+)$/.exec(clauseId || '');
   if (m) return t('agr.term.n', { n: m[1] });
   return tv('agr.clause', clauseId);
-}
-
-/** A Preact tree as an element of its own, for the pages still built with ui.js's h(). @returns {HTMLElement} */
-function toDom(vnode) {
-  const box = document.createElement('div');
-  render(vnode, box);
-  return /** @type {HTMLElement} */ (box.firstElementChild);
 }
 
 const badge = (text, kind = '') => html`<span class=${kind ? `badge ${kind}` : 'badge'}>${text}</span>`;
@@ -103,23 +95,6 @@ export function SignerList({ view, tz, me }) {
 export function AgreementText({ view, testid = 'agr-text', label }) {
   return html`<div class="agr-text" tabindex="0" role="region" aria-label=${label || t('agr.text.label')} data-testid=${testid}>${view.text || ''}</div>`;
 }
-
-/** DiffView as an element. @returns {HTMLElement} */
-export const diffView = (diff) => toDom(html`<${DiffView} diff=${diff} />`);
-
-/**
- * SignerList as an element.
- * @param {any} view @param {string} tz @param {{ me?: { id: string, kind: string } }} [options]
- * @returns {HTMLElement}
- */
-export const signerList = (view, tz, { me } = {}) => toDom(html`<${SignerList} view=${view} tz=${tz} me=${me} />`);
-
-/**
- * AgreementText as an element.
- * @param {any} view @param {{ testid?: string, label?: string }} [options]
- * @returns {HTMLElement}
- */
-export const agreementText = (view, options = {}) => toDom(html`<${AgreementText} view=${view} ...${options} />`);
 
 /** A copy button for the verification code (as ui.js's copyButton): "copied" for two seconds. */
 function CopyButton({ text, source, ariaLabel }) {

@@ -14,7 +14,7 @@ import * as api from './api.js';
 import { ApiError } from './api.js';
 import { t, getLang, onLangChange, fmtPartyDateTime, fmtShortDateTime } from './i18n.js';
 import './agreement-i18n.js';
-import { diffView, signerList, clauseName, agreementText } from './agreement.js';
+import { AgreementText, DiffView, SignerList, clauseName } from './agreement.js';
 import { h, toast, errorMessage } from './ui.js';
 import { PartySigning } from './signing/party-flow.js';
 import { CodeField, codeStatusLine } from './signing/code-input.js';
@@ -120,9 +120,9 @@ export class SignaturePad {
 }
 
 /**
- * A node built elsewhere with ui.js's h() (agreement.js's text, signers and diff; the key binding;
- * the signature pad; a code's status line), put in its host and left alone by Preact. `make` runs
- * again only when one of `deps` or the language changes. A node shown elsewhere (the key binding,
+ * A node built elsewhere with ui.js's h() (the key binding, the signature pad, a code's status
+ * line), put in its host and left alone by Preact. `make` runs again only when one of `deps` or
+ * the language changes. A node shown elsewhere (the key binding,
  * on the party page's key card) is taken back only while this view is shown.
  * @param {{ make: () => Node | null, deps?: unknown[], class?: string }} props
  */
@@ -369,12 +369,11 @@ export class PartyAgreement {
     else if (p === 'sealed') out.push(['sealed', this.sealedBox()]);
     else out.push(['final', this.finalBox(p)]);
     if (p !== 'draft') {
-      const signers = () => signerList(v, this.tz, { me: v.me });
       out.push([
         'signers',
         html`<section class="party-card" aria-labelledby="pa-signers-title">
           <h2 id="pa-signers-title">${t('agr.signers')}</h2>
-          <${Mount} make=${signers} deps=${[JSON.stringify(v.signers), JSON.stringify(v.me)]} />
+          <${SignerList} view=${v} tz=${this.tz} me=${v.me} />
         </section>`,
       ]);
     }
@@ -408,7 +407,7 @@ export class PartyAgreement {
     return html`<section class="party-card" aria-labelledby="agr-draft-title">
       <h2 id="agr-draft-title">${t('agr.party.draft', { n: v.latest_version })}</h2>
       <p class="muted">${t('agr.party.draft.intro')}</p>
-      <${Mount} make=${() => agreementText(v, { testid: 'agr-draft-text' })} deps=${[v.text]} />
+      <${AgreementText} view=${v} testid="agr-draft-text" />
     </section>`;
   }
 
@@ -431,7 +430,7 @@ export class PartyAgreement {
         ${select('to', t('agr.compare.to'))}
         <div class="actions"><button type="submit" class="secondary big" data-testid="agr-compare">${t('agr.compare')}</button></div>
       </form>
-      ${this.diff ? html`<${Mount} make=${() => diffView(this.diff)} deps=${[this.diff]} />` : null}
+      ${this.diff ? html`<${DiffView} diff=${this.diff} />` : null}
     </section>`;
   }
 
@@ -701,7 +700,7 @@ export class PartyAgreement {
 
   /** @param {any} v */
   finalText(v) {
-    return html`<details class="agr-preview"><summary>${t('agr.final.text')}</summary><${Mount} make=${() => agreementText(v)} deps=${[v.text]} /></details>`;
+    return html`<details class="agr-preview"><summary>${t('agr.final.text')}</summary><${AgreementText} view=${v} /></details>`;
   }
 
   /** @param {string | null} p */

@@ -21,10 +21,10 @@ import '../agreement-i18n.js';
 import '../confirmation-i18n.js';
 import '../evidence-i18n.js';
 import { isValidTimeZone, browserTimeZone, addDays, todayIn, localToIso } from '../time.js';
-import { signerList, agreementText } from '../agreement.js';
+import { SignerList, AgreementText } from '../agreement.js';
 import { DECIDED, groundName, rejectionGroundName, statusBadge, statusSteps, applicantList, decisionBox, rulingUrl } from '../confirmation.js';
-import { reasonOf } from '../signing/message.js';
-import { StaffSigner, keyLabel } from '../signing/staff-key.js';
+import { MessageLine, reasonOf } from '../signing/message.js';
+import { StaffSigner } from '../signing/staff-key.js';
 import { fmtBytes } from '../casefiles.js';
 import { h, replace, errorMessage, errorState, fieldMessage, toast, confirmDialog, initStaffPage, staffHeader, skipLink } from '../ui.js';
 import { Part, Section, badge, empty, fromDom, loadError, loading } from '../ui-preact.js';
@@ -294,14 +294,14 @@ function Agreement() {
     const pdf = v.pdf || {};
     return html`<p>${badge(tv('agr.status', v.status), v.status === 'effective' ? 'ok' : 'warn')} ${v.sealed_at ? t('agr.sealed.at', { time: fmtDateTime(v.sealed_at, store.tz) }) : null}</p>
       ${v.verify_code ? html`<p>${t('agr.verify.code')} <code class="agr-verify-code">${v.verify_code}</code></p>` : null}
-      <details class="agr-preview" open><summary>${t('agr.final.text')}</summary>${fromDom(agreementText(v, { testid: 'court-agreement-text' }))}</details>
+      <details class="agr-preview" open><summary>${t('agr.final.text')}</summary><${AgreementText} view=${v} testid="court-agreement-text" /></details>
       <div class="actions">
         ${pdf.signed ? html`<a class="button primary" href=${pdf.signed} download="" data-testid="court-agr-pdf-signed">${t('agr.pdf.signed')}</a>` : null}
         ${pdf.agreement ? html`<a class="button secondary" href=${pdf.agreement} download="" data-testid="court-agr-pdf">${t('agr.pdf.agreement')}</a>` : null}
       </div>
       ${v.pdf_sha256 ? html`<p class="muted small agr-hash">${t('agr.pdf.sha')} <code>${v.pdf_sha256}</code></p>` : null}
       <h3>${t('court.agreement.signers')}</h3>
-      ${fromDom(signerList(v, store.tz))}`;
+      <${SignerList} view=${v} tz=${store.tz} />`;
   });
   return html`<${Section} id="agreement" title=${t('agr.title')}><div id="agreement-body">${body}</div></${Section}>`;
 }
@@ -744,21 +744,6 @@ async function decide(ev) {
   /** @type {HTMLElement | null} */ (document.querySelector('[data-testid="conf-decision"] h3') || document.querySelector('[data-testid="court-sign-message"]'))?.focus();
 }
 
-/** The registered keys to sign with (StaffSigner.choices, drawn here), or a line saying there is none. */
-function keyChoices(signer) {
-  const keys = signer.keys || [];
-  if (!keys.length) return html`<p data-testid="court-no-key">${t('court.key.none')}</p>`;
-  return html`<fieldset class="agr-keys">
-    <legend>${t('agr.key.choose')}</legend>
-    ${keys.map(
-      (k) => html`<label class="agr-key" key=${k.key_id}>
-        <input type="radio" name="key" value=${k.key_id} checked=${k.key_id === signer.choice} data-testid="court-key" onChange=${() => (signer.choice = k.key_id)} />
-        <span>${keyLabel(k, store.tz)}</span>
-      </label>`,
-    )}
-  </fieldset>`;
-}
-
 function decisionForm() {
   const d = store.decision;
   const signer = store.signer;
@@ -815,8 +800,8 @@ function decisionForm() {
     </div>
     <h3>${t('court.sign.title')}</h3>
     <p class="muted">${t('court.sign.intro')}</p>
-    ${keyChoices(signer)}
-    ${fromDom(signer.messageLine({ testid: 'court-sign-message', focusable: true }))}
+    ${signer.keyChoices({ name: 'key', testid: 'court-key', none: html`<p data-testid="court-no-key">${t('court.key.none')}</p>`, tz: store.tz })}
+    <${MessageLine} m=${signer.message} testid="court-sign-message" focusable=${true} />
     <div class="actions">
       <button type="submit" class="primary" disabled=${signer.busy} data-testid="court-sign">${signer.busy ? t('agr.sign.busy') : t('court.sign')}</button>
       <button type="button" class="secondary" disabled=${signer.busy} data-testid="court-key-register" onClick=${registerDeviceKey}>${t('agr.key.register')}</button>

@@ -27,7 +27,7 @@ TYPED = "被申请人于2026年12月31日前向申请人支付拖欠工资人民
 
 
 def test_typed_text_and_focus_survive_the_agreement_panel_redrawing(browser: Any, server: Server) -> None:
-    booked = book_through_api(browser, server, "AU", 10, day=session_day(later=16), dispute=WAGES)
+    booked = book_through_api(browser, server, "AU", 10, day=session_day(later=17), dispute=WAGES)
     context = new_context(browser, server)
     page = context.new_page()
     errors = PageErrors(page)

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.browser
 
 def book_export_case(browser: Any, server: Server) -> Booked:
     """A session on test_review's day, at an hour of its own."""
-    return book_through_api(browser, server, "EX", 14, day=session_day(later=4), dispute=WAGES)
+    return book_through_api(browser, server, "EX", 14, day=session_day(later=10), dispute=WAGES)
 
 
 def test_the_review_page_exports_the_recording_as_one_video_with_progress_and_a_download(

@@ -1,0 +1,24 @@
+"""Each browser test module books its sessions on a day of its own (tests/browser/conftest.py).
+
+The mediator of every browser test is the same person, and the server refuses a second session
+at the same hour (double booking, 409): two modules booking on one day fail each other, and
+only when both run in one suite. So each ``session_day(later=N)`` is used by one module only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+BROWSER_TESTS = Path(__file__).parent / "browser"
+
+
+def test_no_two_browser_test_modules_book_on_the_same_day() -> None:
+    users: dict[int, set[str]] = defaultdict(set)
+    for module in sorted(BROWSER_TESTS.glob("test_*.py")):
+        for later in re.findall(r"session_day\(later=(\d+)\)", module.read_text()):
+            users[int(later)].add(module.name)
+    shared = {later: sorted(names) for later, names in users.items() if len(names) > 1}
+    free = next(n for n in range(1, 100) if n not in users)
+    assert not shared, f"modules booking on the same day (session_day(later=N)): {shared}; the next free N is {free}"

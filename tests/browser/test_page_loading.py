@@ -4,7 +4,8 @@
 - The live room's code is not fetched until the party presses 进入视频调解.
 - A browser without WebRTC gets the "this browser cannot do video" help after its device check;
   one that cannot run the page's modules gets the help (or "reload") instead of 正在加载.
-- Login, admin, mediator, case and link-error pages pass axe-core's WCAG 2.1 A/AA rules.
+- Login, admin, mediator, case and link-error pages pass axe-core's WCAG 2.1 A/AA rules; on the admin
+  page, half-typed forms keep their text and focus while the page redraws (data arriving, a language switch).
 
 How fast it loads is a benchmark, not a test: `mediate bench party-page`.
 """
@@ -143,14 +144,24 @@ def test_staff_pages_and_link_errors_pass_axe(browser: Any, server: Server) -> N
 
     cli("user", "add", "--username", "axe-admin", "--password", ADMIN_PASSWORD, "--role", "admin", data_dir=server.data_dir)
     admin = new_context(browser, server)
+    # The public address is answered late, while the administrator is typing.
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    admin.route(re.compile(r"/api/v1/server/address$"), hold)
     page = admin.new_page()
+    a_errors = PageErrors(page)
     page.goto("/login")
     page.locator("#login-username").fill("axe-admin")
     page.locator("#login-password").fill(ADMIN_PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(re.compile(r"/admin$"))
+    half_typed_admin_forms_survive_the_address_and_a_language_switch(page, held)
     page.wait_for_load_state("networkidle")
     assert_accessible(page, "/admin")
+    a_errors.check()
     admin.close()
 
     anonymous = new_context(browser, server)
@@ -159,3 +170,37 @@ def test_staff_pages_and_link_errors_pass_axe(browser: Any, server: Server) -> N
     assert page.locator("h1").inner_text() == "链接无效"
     assert_accessible(page, "the link-error page")
     anonymous.close()
+
+
+#: What the administrator has half typed into the two forms (the password field's value included).
+TYPED = {"#org-name": "朝阳区人民调", "#usr-display_name": "赵六", "#usr-password": "Half-Typed-Pass-7", "#usr-username": "zhao"}
+
+
+def half_typed_admin_forms_survive_the_address_and_a_language_switch(page: Any, held: list[Any]) -> None:
+    """The admin page redraws when the public address arrives and when the language changes: what was
+    typed stays in both forms (the password too: it is never copied, its field is kept), and the field
+    being typed in keeps focus (the same element, not a copy found again)."""
+    for selector, text in TYPED.items():
+        page.locator(selector).fill(text)  # the last one, the username, keeps focus
+    page.evaluate("() => { window.held = document.activeElement; }")
+    kept = "() => document.activeElement === window.held && window.held.isConnected"
+    focused = "document.activeElement.id || document.activeElement.tagName"
+    assert page.evaluate("document.activeElement.id") == "usr-username"
+    while not held:
+        page.wait_for_timeout(50)  # until the page has asked (the route above holds the answer)
+    held[0].continue_()
+    page.get_by_test_id("server-address").wait_for()
+    assert page.evaluate(kept), page.evaluate(focused)
+    assert {s: page.locator(s).input_value() for s in TYPED} == TYPED
+    # The language changes by a click that does not move focus: every label is English, the typing stays.
+    page.evaluate("() => document.querySelector('[data-testid=lang-switch]').click()")
+    page.locator("#user-create-title").filter(has_text="New staff account").wait_for()
+    assert page.locator("label[for=usr-username]").inner_text() == "Username"
+    assert page.evaluate(kept), page.evaluate(focused)
+    assert {s: page.locator(s).input_value() for s in TYPED} == TYPED
+    # From the keyboard, the language button keeps focus across the switch back, and the text stays.
+    page.get_by_test_id("lang-switch").focus()
+    page.keyboard.press("Enter")
+    page.locator("#user-create-title").filter(has_text="新建工作人员账号").wait_for()
+    assert page.evaluate("document.activeElement.dataset.testid") == "lang-switch"
+    assert {s: page.locator(s).input_value() for s in TYPED} == TYPED

@@ -6,8 +6,8 @@
 
 import { h } from 'preact';
 import { html } from 'htm/preact';
-import { t } from './i18n.js';
-import { errorMessage } from './ui.js';
+import { t, getLang, setLang, onLangChange } from './i18n.js';
+import { errorMessage, fieldMessage, replace } from './ui.js';
 
 /** @typedef {import('preact').ComponentChildren} Children */
 
@@ -94,4 +94,130 @@ export function fromDom(node) {
   const props = {};
   for (const { name, value } of node.attributes) props[name] = BOOLEAN.has(name) || value;
   return h(node.localName, props, ...[...node.childNodes].map(fromDom));
+}
+
+// ------------------------------------------------------------------ the login, verify and admin pages
+// (pages/login.js, pages/verify.js, pages/admin.js): Preact versions of ui.js's skip link, form field
+// (with what setFieldError shows under it), form message and showFormErrors, of i18n.js's language
+// button, and the staff page's frame kept above a <main> that Preact draws.
+
+/** ui.js's skipLink(). */
+export const SkipLink = () => html`<a class="skip-link" href="#main">${t('app.skip')}</a>`;
+
+/**
+ * i18n.js's langSwitchButton(): the same button, drawn by the page (which redraws on the change, so
+ * the button stays the same element and keeps focus). @param {{ className?: string }} props
+ */
+export function LangSwitch({ className = 'lang-switch' }) {
+  const other = getLang() === 'zh' ? 'en' : 'zh';
+  return html`<button type="button" class=${className} data-testid="lang-switch" aria-label=${t('lang.switch.label')}
+    lang=${other === 'en' ? 'en' : 'zh-CN'} onClick=${() => setLang(getLang() === 'zh' ? 'en' : 'zh')}>${t('lang.switch')}</button>`;
+}
+
+/**
+ * What a form says is wrong (as ui.js's formMessage and setFieldError show it): a message at its top,
+ * and one under each control, by the control's name (a string, or fieldMessage's text and link).
+ * @typedef {{ message: string, fields: Record<string, any> }} FormErrors
+ */
+
+const textOf = (/** @type {any} */ message) => (Array.isArray(message) ? message.filter((x) => typeof x === 'string').join('').trim() : message);
+
+/**
+ * ui.js's showFormErrors() as data: an API error's fields under the controls named `names` (its
+ * field "body.name" under "name"), the others in the message after `summary` (else the error's message).
+ * Made when drawn, so a change of language re-words it.
+ * @param {any} err @param {string[]} names @param {string} [summary]
+ * @returns {FormErrors}
+ */
+export function formErrors(err, names, summary) {
+  /** @type {Record<string, any>} */
+  const fields = {};
+  const unmatched = [];
+  for (const f of (err && err.fields) || []) {
+    const message = fieldMessage(f);
+    const name = [String(f.field), String(f.field).split(/[.[\]]/).filter(Boolean).pop()].find((n) => n && names.includes(n));
+    if (name) fields[name] = message;
+    else unmatched.push(textOf(message));
+  }
+  return { message: [summary || errorMessage(err), ...unmatched].filter(Boolean).join(' '), fields };
+}
+
+/**
+ * ui.js's form message line (role=alert; hidden when empty). No text node is left when empty, so the
+ * next message is new text, read out again.
+ * @param {{ text?: string, kind?: string }} props
+ */
+export const FormMessage = ({ text, kind = 'error' }) =>
+  html`<div class=${text ? `form-message ${kind}` : 'form-message'} role="alert" hidden=${!text}>${text || null}</div>`;
+
+/**
+ * The message under a control that is wrong, and the attributes that point the control at it.
+ * @param {any} error a string, or fieldMessage's text and link; nothing when the control is right
+ * @param {string} id the error's element's id
+ * @param {string} [hint] the id of the control's hint
+ */
+export function fieldError(error, id, hint) {
+  return {
+    attrs: { 'aria-invalid': error ? 'true' : undefined, 'aria-describedby': [hint, error && id].filter(Boolean).join(' ') || undefined },
+    message: error ? html`<p class="field-error" id=${id}>${fromDom(error)}</p>` : null,
+  };
+}
+
+/**
+ * ui.js's field(): a labelled input, select or textarea (id `${idPrefix}-${name}`), its hint and its
+ * error. Controlled when `value` is given (`onInput` is told each change); without a value (a
+ * password) what is typed stays in the control alone, which a redraw keeps as it is.
+ * @param {{
+ *   label: Children, name: string, kind?: 'input' | 'select' | 'textarea', type?: string, required?: boolean,
+ *   optional?: boolean, hint?: Children, options?: {value: any, label: any}[], placeholder?: string,
+ *   value?: string, attrs?: Record<string, any>, idPrefix?: string, className?: string, error?: any,
+ *   onInput?: (value: string) => void,
+ * }} props
+ */
+export function Field({ label, name, kind = 'input', type = 'text', required = false, optional = false, hint, options = [], placeholder, value, attrs = {}, idPrefix = 'f', className, error, onInput }) {
+  const id = `${idPrefix}-${name}`;
+  const hintId = hint ? `${id}-hint` : undefined;
+  const wrong = fieldError(error, `${id}-err`, hintId);
+  const changed = onInput && ((/** @type {any} */ ev) => onInput(ev.currentTarget.value));
+  /** @type {Record<string, any>} */
+  const props = { id, name, required, ...wrong.attrs, ...attrs };
+  if (value !== undefined) props.value = value;
+  let control;
+  if (kind === 'select') {
+    control = html`<select ...${props} onChange=${changed}>
+      ${placeholder != null ? html`<option value="">${placeholder}</option>` : null}
+      ${options.map((o) => html`<option key=${o.value} value=${o.value}>${o.label}</option>`)}
+    </select>`;
+  } else if (kind === 'textarea') {
+    control = html`<textarea rows="3" placeholder=${placeholder} ...${props} onInput=${changed}></textarea>`;
+  } else {
+    control = html`<input type=${type} placeholder=${placeholder} ...${props} onInput=${changed} />`;
+  }
+  return html`<div class=${className ? `field ${className}` : 'field'}>
+    <label for=${id}>${label}${optional ? html`<span class="optional">${` ${t('common.optional')}`}</span>` : null}</label>
+    ${control}
+    ${hint ? html`<p class="hint" id=${hintId}>${hint}</p>` : null}
+    ${wrong.message}
+  </div>`;
+}
+
+/**
+ * A staff page's frame, ui.js's skip link and header as `frame()` builds them, above `main`, where the
+ * page draws with Preact. On a change of language the frame is built again (the header's control that
+ * had focus keeps it) and `draw()` redraws main.
+ * @param {HTMLElement} app @param {() => HTMLElement[]} frame @param {HTMLElement} main @param {() => void} draw
+ */
+export function staffFrame(app, frame, main, draw) {
+  let top = frame();
+  replace(app, top, main);
+  onLangChange(() => {
+    const active = document.activeElement;
+    const focused = active instanceof HTMLElement && top.some((el) => el.contains(active)) ? active.dataset.testid : null;
+    for (const el of top) el.remove();
+    top = frame();
+    main.before(...top);
+    const again = focused && top.map((el) => (el.dataset.testid === focused ? el : el.querySelector(`[data-testid="${focused}"]`))).find(Boolean);
+    if (again) /** @type {HTMLElement} */ (again).focus();
+    draw();
+  });
 }

@@ -1,77 +1,50 @@
 // @ts-check
 // /admin: organisations and staff accounts.
+// The page's <main> is drawn with Preact + htm, as the court's page is: `draw()` draws it from `store`
+// when a list or the public address arrives, a form is sent, or the language changes; the header is
+// ui.js's. What the administrator has typed (each form's fields live in the store, a password only in
+// its own field) and the focus stay through every redraw.
 
+import { html, render } from 'htm/preact';
 import * as api from '../api.js';
 import { t, tv, tzOptionLabel } from '../i18n.js';
 import '../admin-i18n.js';
-import {
-  h,
-  replace,
-  field,
-  optionsFrom,
-  showFormErrors,
-  clearFormErrors,
-  setFieldError,
-  formMessage,
-  whileSubmitting,
-  toast,
-  rerenderOnLangChange,
-  initStaffPage,
-  staffHeader,
-  skipLink,
-  section,
-  badge,
-  emptyState,
-  loadingState,
-  errorState,
-} from '../ui.js';
+import { h, replace, optionsFrom, toast, initStaffPage, staffHeader, skipLink, errorState } from '../ui.js';
+import { Field, FormMessage, Part, Section, badge, empty, fieldError, formErrors, staffFrame } from '../ui-preact.js';
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
 
 /**
- * What the API answered (its JSON as it came) and how each list is loading.
- * @typedef {{status: string, items: any[], error: any}} Loaded
- * @type {{user: any, meta: any, orgs: Loaded, users: Loaded, address: any}}
+ * A form being filled in: its fields' values, what is wrong (made when drawn, so a change of language
+ * re-words it), and whether it is being sent.
+ * @template {Record<string, string>} V
+ * @typedef {{ values: V, problem: (() => import('../ui-preact.js').FormErrors) | null, busy: boolean }} Form
  */
-const state = {
-  user: null,
-  meta: null,
-  orgs: { status: 'loading', items: [], error: null },
-  users: { status: 'loading', items: [], error: null },
-  address: null,
+
+/** The page's <main>, where Preact draws. */
+let root = /** @type {HTMLElement | null} */ (null);
+
+let meta = /** @type {any} */ (null); // GET /meta: the kinds, roles and time zones offered
+
+const store = {
+  user: /** @type {any} */ (null),
+  orgs: new Part(() => api.listOrganisations(), orgsArrived),
+  users: new Part(() => api.listUsers(), draw),
+  address: /** @type {any} */ (null), // GET /server/address
+  org: /** @type {Form<ReturnType<typeof newOrg>>} */ ({ values: newOrg(), problem: null, busy: false }),
+  usr: /** @type {Form<ReturnType<typeof newUser>>} */ ({ values: newUser(), problem: null, busy: false }),
+  codes: /** @type {Map<string, Form<{ court_code: string }>>} */ (new Map()), // a court's code being changed in its row, by its id
 };
 
-/** Where parties' links lead (GET /server/address): said before the first invitation goes out. */
-function addressCard() {
-  const a = state.address;
-  if (!a) return null;
-  return h(
-    'section',
-    { class: ['card', 'address-card', a.loopback && 'warn'], 'aria-labelledby': 'address-title', dataset: { testid: 'server-address' } },
-    h('h2', { id: 'address-title' }, t('admin.address.title')),
-    h('p', null, t('admin.address.links'), ' ', h('code', { dataset: { testid: 'public-url' } }, a.public_url)),
-    a.loopback
-      ? h(
-          'p',
-          { class: 'notice warn', role: 'alert', dataset: { testid: 'address-warning' } },
-          t('admin.address.loopback'),
-          ' ',
-          h('code', null, 'MEDIATE_PUBLIC_URL=https://tiaojie.example.cn'),
-        )
-      : null,
-    h(
-      'p',
-      { class: 'muted' },
-      t('admin.address.log'),
-      ' ',
-      h('code', null, a.log_origin),
-      a.log_origin_provisional ? ` ${t('admin.address.provisional')}` : '',
-    ),
-  );
+/** Redraw <main> from the store (synchronously: focus can be set right after). */
+function draw() {
+  if (root) render(html`<${Admin} />`, root);
 }
 
+const orgItems = () => /** @type {any[]} */ ((store.orgs.data && store.orgs.data.items) || []);
+
 function metaList(name, fallback) {
-  return (state.meta && state.meta[name]) || fallback;
+  return (meta && meta[name]) || fallback;
 }
 
 function timezoneOptions() {
@@ -80,60 +53,63 @@ function timezoneOptions() {
 }
 
 function defaultZone() {
-  return (state.meta && state.meta.default_timezone) || 'Asia/Shanghai';
+  return (meta && meta.default_timezone) || 'Asia/Shanghai';
 }
 
-async function loadOrgs() {
-  try {
-    const data = await api.listOrganisations();
-    state.orgs = { status: 'ready', items: data.items || [], error: null };
-  } catch (err) {
-    state.orgs = { status: 'error', items: [], error: err };
-  }
-  renderOrgs();
-  refreshOrgSelect();
-  renderUsers();
+function newOrg() {
+  return { name: '', kind: metaList('organisation_kinds', ['committee', 'centre', 'court'])[0], timezone: defaultZone(), region: '', court_code: '' };
 }
 
-async function loadUsers() {
-  try {
-    const data = await api.listUsers();
-    state.users = { status: 'ready', items: data.items || [], error: null };
-  } catch (err) {
-    state.users = { status: 'error', items: [], error: err };
-  }
-  renderUsers();
+/** @param {any[]} [orgs] the organisations: the only one is the new account's */
+function newUser(orgs = []) {
+  return { display_name: '', username: '', role: 'mediator', organisation_id: orgs.length === 1 ? orgs[0].id : '', timezone: defaultZone(), email: '', phone: '' };
 }
 
-function orgName(id) {
-  const o = state.orgs.items.find((x) => x.id === id);
-  return o ? o.name : '';
+/** The organisations arrived: the only one is the new account's organisation, unless one is chosen. */
+function orgsArrived() {
+  const orgs = orgItems();
+  const v = store.usr.values;
+  if (!orgs.some((o) => o.id === v.organisation_id)) v.organisation_id = orgs.length === 1 ? orgs[0].id : '';
+  draw();
 }
 
-/** A table that turns into labelled cards on phones (each cell carries data-label). */
+/** @param {HTMLFormElement} form */
+function focusFirstWrong(form) {
+  /** @type {HTMLElement | null} */ (form.querySelector('[aria-invalid="true"]'))?.focus();
+}
+
+/** Where parties' links lead (GET /server/address): said before the first invitation goes out. */
+function addressCard() {
+  const a = store.address;
+  if (!a) return null;
+  return html`<section class=${a.loopback ? 'card address-card warn' : 'card address-card'} aria-labelledby="address-title" data-testid="server-address">
+    <h2 id="address-title">${t('admin.address.title')}</h2>
+    <p>${t('admin.address.links')} <code data-testid="public-url">${a.public_url}</code></p>
+    ${a.loopback
+      ? html`<p class="notice warn" role="alert" data-testid="address-warning">${t('admin.address.loopback')} <code>MEDIATE_PUBLIC_URL=https://tiaojie.example.cn</code></p>`
+      : null}
+    <p class="muted">${t('admin.address.log')} <code>${a.log_origin}</code>${a.log_origin_provisional ? ` ${t('admin.address.provisional')}` : ''}</p>
+  </section>`;
+}
+
+/**
+ * A table that turns into labelled cards on phones (each cell carries data-label); a row per item, by its id.
+ * @param {{ label: string, value: (r: any) => any }[]} columns @param {any[]} rows @param {string} testid
+ */
 function table(columns, rows, testid) {
-  return h(
-    'div',
-    { class: 'table-wrap' },
-    h(
-      'table',
-      { class: 'data-table', dataset: { testid } },
-      h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col' }, c.label)))),
-      h('tbody', null, rows.map((r) => h('tr', null, columns.map((c) => h('td', { dataset: { label: c.label } }, c.value(r)))))),
-    ),
-  );
+  return html`<div class="table-wrap">
+    <table class="data-table" data-testid=${testid}>
+      <thead><tr>${columns.map((c) => html`<th scope="col">${c.label}</th>`)}</tr></thead>
+      <tbody>${rows.map((r) => html`<tr key=${r.id}>${columns.map((c) => html`<td data-label=${c.label}>${c.value(r)}</td>`)}</tr>`)}</tbody>
+    </table>
+  </div>`;
 }
 
-function renderOrgs() {
-  const host = document.getElementById('orgs-body');
-  if (!host) return;
-  const o = state.orgs;
-  if (o.status === 'loading') return replace(host, loadingState());
-  if (o.status === 'error') return replace(host, errorState(o.error, loadOrgs));
-  if (!o.items.length) return replace(host, emptyState(t('org.empty')));
-  replace(
-    host,
-    table(
+function orgsBody() {
+  return store.orgs.view((data) => {
+    const items = (data && data.items) || [];
+    if (!items.length) return empty(t('org.empty'));
+    return table(
       [
         { label: t('org.name'), value: (r) => r.name },
         { label: t('org.kind'), value: (r) => tv('orgkind', r.kind) },
@@ -141,22 +117,18 @@ function renderOrgs() {
         { label: t('org.region'), value: (r) => r.region || '' },
         { label: t('org.court_code'), value: (r) => (r.kind === 'court' ? courtCodeForm(r) : '') },
       ],
-      o.items,
+      items,
       'org-table',
-    ),
-  );
+    );
+  });
 }
 
-function renderUsers() {
-  const host = document.getElementById('users-body');
-  if (!host) return;
-  const u = state.users;
-  if (u.status === 'loading') return replace(host, loadingState());
-  if (u.status === 'error') return replace(host, errorState(u.error, loadUsers));
-  if (!u.items.length) return replace(host, emptyState(t('users.empty')));
-  replace(
-    host,
-    table(
+function usersBody() {
+  const orgName = (id) => (orgItems().find((x) => x.id === id) || {}).name || '';
+  return store.users.view((data) => {
+    const items = (data && data.items) || [];
+    if (!items.length) return empty(t('users.empty'));
+    return table(
       [
         { label: t('user.display_name'), value: (r) => r.display_name },
         { label: t('user.username'), value: (r) => r.username },
@@ -165,205 +137,189 @@ function renderUsers() {
         { label: t('user.timezone'), value: (r) => r.timezone || '' },
         { label: t('user.phone'), value: (r) => [r.phone, r.email].filter(Boolean).join(' · ') },
       ],
-      u.items,
+      items,
       'user-table',
-    ),
-  );
+    );
+  });
 }
 
 /** A court's code (法院代字), set or changed in place: its case numbers are made from it. */
 function courtCodeForm(org) {
-  const input = h('input', {
-    name: 'court_code',
-    value: org.court_code || '',
-    maxlength: 16,
-    placeholder: t('org.court_code.example'),
-    'aria-label': t('org.court_code.for', { name: org.name }),
-    dataset: { testid: 'org-court-code' },
-  });
-  const form = h(
-    'form',
-    { class: 'inline-form', novalidate: true },
-    h('div', { class: 'form-message', role: 'alert', hidden: true }),
-    input,
-    h('button', { type: 'submit', class: 'secondary small-btn' }, t('org.court_code.save')),
-    org.court_code ? null : h('p', { class: 'hint' }, t('org.court_code.missing')),
-  );
-  form.addEventListener('submit', async (ev) => {
+  const c = store.codes.get(org.id);
+  const value = c ? c.values.court_code : org.court_code || '';
+  const busy = Boolean(c && c.busy);
+  const errors = c && c.problem ? c.problem() : null;
+  const wrong = fieldError(errors && errors.fields.court_code, `org-${org.id}-court_code-err`);
+  const edit = () => {
+    let form = store.codes.get(org.id);
+    if (!form) store.codes.set(org.id, (form = { values: { court_code: value }, problem: null, busy: false }));
+    return form;
+  };
+  const save = async (ev) => {
     ev.preventDefault();
-    clearFormErrors(form);
-    await whileSubmitting(form, async () => {
-      try {
-        await api.updateOrganisation(org.id, { court_code: input.value.trim() || null });
-        toast(t('org.court_code.saved', { name: org.name }));
-        await loadOrgs();
-      } catch (err) {
-        showFormErrors(form, err);
-      }
-    });
-  });
-  return form;
+    const form = ev.currentTarget;
+    const f = edit();
+    f.problem = null;
+    f.busy = true;
+    draw();
+    try {
+      await api.updateOrganisation(org.id, { court_code: f.values.court_code.trim() || null });
+      toast(t('org.court_code.saved', { name: org.name }));
+      store.codes.delete(org.id); // the row shows the saved code
+      await store.orgs.load();
+    } catch (err) {
+      f.problem = () => formErrors(err, ['court_code']);
+      f.busy = false;
+      draw();
+      focusFirstWrong(form);
+    }
+  };
+  return html`<form class="inline-form" novalidate onSubmit=${save}>
+    <${FormMessage} text=${errors ? errors.message : ''} />
+    <input name="court_code" value=${value} maxlength="16" placeholder=${t('org.court_code.example')} aria-label=${t('org.court_code.for', { name: org.name })}
+      data-testid="org-court-code" ...${wrong.attrs} onInput=${(ev) => (edit().values.court_code = ev.currentTarget.value)} />
+    <button type="submit" class="secondary small-btn" disabled=${busy}>${busy ? t('common.submitting') : t('org.court_code.save')}</button>
+    ${org.court_code ? null : html`<p class="hint">${t('org.court_code.missing')}</p>`}
+    ${wrong.message}
+  </form>`;
+}
+
+async function createOrg(ev) {
+  ev.preventDefault();
+  const form = ev.currentTarget;
+  const o = store.org;
+  const v = o.values;
+  /** @type {Record<string, string>} */
+  const body = { name: v.name.trim(), kind: v.kind, timezone: v.timezone };
+  if (v.region.trim()) body.region = v.region.trim();
+  if (v.court_code.trim()) body.court_code = v.court_code.trim();
+  if (!body.name) {
+    o.problem = () => ({ message: '', fields: { name: t('error.field.required') } });
+    draw();
+    return focusFirstWrong(form);
+  }
+  o.problem = null;
+  o.busy = true;
+  draw();
+  try {
+    const org = await api.createOrganisation(body);
+    o.values = newOrg();
+    toast(t('org.created', { name: org.name }));
+    await store.orgs.load();
+  } catch (err) {
+    o.problem = () => formErrors(err, Object.keys(v));
+  }
+  o.busy = false;
+  draw();
+  if (o.problem) focusFirstWrong(form);
 }
 
 function orgForm() {
-  const form = h(
-    'form',
-    { id: 'org-form', class: 'grid-form', novalidate: true },
-    h('div', { class: 'form-message', role: 'alert', hidden: true }),
-    field({ label: t('org.name'), name: 'name', required: true, idPrefix: 'org', className: 'wide', attrs: { maxlength: 200, autocomplete: 'off' } }),
-    field({ label: t('org.kind'), name: 'kind', kind: 'select', required: true, idPrefix: 'org', options: optionsFrom(metaList('organisation_kinds', ['committee', 'centre', 'court']), 'orgkind') }),
-    field({ label: t('org.timezone'), name: 'timezone', kind: 'select', idPrefix: 'org', options: timezoneOptions(), value: defaultZone() }),
-    field({ label: t('org.region'), name: 'region', idPrefix: 'org', hint: t('org.region.hint'), attrs: { maxlength: 100, placeholder: t('org.region.example') } }),
-    field({ label: t('org.court_code'), name: 'court_code', optional: true, idPrefix: 'org', hint: t('org.court_code.hint'), attrs: { maxlength: 16, placeholder: t('org.court_code.example') } }),
-    h('div', { class: 'actions wide' }, h('button', { type: 'submit', class: 'primary' }, t('org.create.submit'))),
-  );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearFormErrors(form);
-    const f = form.elements;
-    const body = { name: f.name.value.trim(), kind: f.kind.value, timezone: f.timezone.value };
-    if (f.region.value.trim()) body.region = f.region.value.trim();
-    if (f.court_code.value.trim()) body.court_code = f.court_code.value.trim();
-    if (!body.name) {
-      setFieldError(form, 'name', t('error.field.required'));
-      f.name.focus();
-      return;
-    }
-    await whileSubmitting(form, async () => {
-      try {
-        const org = await api.createOrganisation(body);
-        form.reset();
-        f.timezone.value = defaultZone();
-        toast(t('org.created', { name: org.name }));
-        await loadOrgs();
-      } catch (err) {
-        showFormErrors(form, err);
-      }
-    });
-  });
-  return form;
+  const o = store.org;
+  const v = o.values;
+  const errors = o.problem ? o.problem() : { message: '', fields: {} };
+  /** The field `name` of the form, with its value and error. @param {Parameters<typeof Field>[0] & { name: keyof typeof v }} props */
+  const field = (props) => html`<${Field} idPrefix="org" value=${v[props.name]} error=${errors.fields[props.name]} onInput=${(x) => (v[props.name] = x)} ...${props} />`;
+  return html`<form id="org-form" class="grid-form" novalidate aria-busy=${o.busy ? 'true' : undefined} onSubmit=${createOrg}>
+    <${FormMessage} text=${errors.message} />
+    ${field({ label: t('org.name'), name: 'name', required: true, className: 'wide', attrs: { maxlength: 200, autocomplete: 'off' } })}
+    ${field({ label: t('org.kind'), name: 'kind', kind: 'select', required: true, options: optionsFrom(metaList('organisation_kinds', ['committee', 'centre', 'court']), 'orgkind') })}
+    ${field({ label: t('org.timezone'), name: 'timezone', kind: 'select', options: timezoneOptions() })}
+    ${field({ label: t('org.region'), name: 'region', hint: t('org.region.hint'), attrs: { maxlength: 100, placeholder: t('org.region.example') } })}
+    ${field({ label: t('org.court_code'), name: 'court_code', optional: true, hint: t('org.court_code.hint'), attrs: { maxlength: 16, placeholder: t('org.court_code.example') } })}
+    <div class="actions wide"><button type="submit" class="primary" disabled=${o.busy}>${o.busy ? t('common.submitting') : t('org.create.submit')}</button></div>
+  </form>`;
 }
 
-function refreshOrgSelect() {
-  const sel = /** @type {HTMLSelectElement | null} */ (document.getElementById('usr-organisation_id'));
-  if (!sel) return;
-  const keep = sel.value;
-  replace(sel, h('option', { value: '' }, t('common.select')), state.orgs.items.map((o) => h('option', { value: o.id }, o.name)));
-  if (keep) sel.value = keep;
-  else if (state.orgs.items.length === 1) sel.value = state.orgs.items[0].id;
-  const note = document.getElementById('usr-need-org');
-  if (note) note.hidden = state.orgs.status !== 'ready' || state.orgs.items.length > 0;
+const REQUIRED = ['display_name', 'username', 'password', 'role', 'organisation_id'];
+
+async function createUser(ev) {
+  ev.preventDefault();
+  const form = ev.currentTarget;
+  const u = store.usr;
+  const v = u.values;
+  const password = form.elements.password.value; // only in its field, never in the store
+  /** @type {Record<string, string>} */
+  const body = { username: v.username.trim(), display_name: v.display_name.trim(), password, role: v.role, organisation_id: v.organisation_id, timezone: v.timezone };
+  const missing = REQUIRED.filter((k) => !body[k]);
+  if (missing.length) {
+    u.problem = () => ({ message: t('error.invalid_input'), fields: Object.fromEntries(missing.map((k) => [k, t('error.field.required')])) });
+    draw();
+    return focusFirstWrong(form);
+  }
+  if (v.email.trim()) body.email = v.email.trim();
+  if (v.phone.trim()) body.phone = v.phone.trim();
+  u.problem = null;
+  u.busy = true;
+  draw();
+  try {
+    const made = await api.createUser(body);
+    u.values = newUser(orgItems());
+    form.elements.password.value = '';
+    toast(t('user.created', { name: made.display_name || made.username }));
+    await store.users.load();
+  } catch (err) {
+    u.problem = () => formErrors(err, [...Object.keys(v), 'password']);
+  }
+  u.busy = false;
+  draw();
+  if (u.problem) focusFirstWrong(form);
 }
 
 function userForm() {
-  const form = h(
-    'form',
-    { id: 'user-form', class: 'grid-form', novalidate: true },
-    h('div', { class: 'form-message', role: 'alert', hidden: true }),
-    h('p', { id: 'usr-need-org', class: 'notice info wide', hidden: true }, t('user.create.need_org')),
-    field({ label: t('user.display_name'), name: 'display_name', required: true, idPrefix: 'usr', attrs: { maxlength: 100, autocomplete: 'off' } }),
-    field({ label: t('user.username'), name: 'username', required: true, idPrefix: 'usr', attrs: { maxlength: 64, autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false', pattern: '[A-Za-z0-9_.\\-]{3,64}' } }),
-    field({ label: t('user.password'), name: 'password', type: 'password', required: true, idPrefix: 'usr', hint: t('user.password.hint'), attrs: { autocomplete: 'new-password', maxlength: 256 } }),
-    field({ label: t('user.role'), name: 'role', kind: 'select', required: true, idPrefix: 'usr', options: optionsFrom(metaList('staff_roles', ['mediator', 'judge', 'admin']), 'role'), value: 'mediator' }),
-    field({ label: t('user.organisation'), name: 'organisation_id', kind: 'select', required: true, idPrefix: 'usr', placeholder: t('common.select'), options: state.orgs.items.map((o) => ({ value: o.id, label: o.name })) }),
-    field({ label: t('user.timezone'), name: 'timezone', kind: 'select', idPrefix: 'usr', options: timezoneOptions(), value: defaultZone() }),
-    field({ label: t('user.email'), name: 'email', type: 'email', optional: true, idPrefix: 'usr', attrs: { maxlength: 254, autocomplete: 'off' } }),
-    field({ label: t('user.phone'), name: 'phone', type: 'tel', optional: true, idPrefix: 'usr', attrs: { maxlength: 32, autocomplete: 'off' } }),
-    h('div', { class: 'actions wide' }, h('button', { type: 'submit', class: 'primary' }, t('user.create.submit'))),
-  );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearFormErrors(form);
-    const f = form.elements;
-    const body = {
-      username: f.username.value.trim(),
-      display_name: f.display_name.value.trim(),
-      password: f.password.value,
-      role: f.role.value,
-      organisation_id: f.organisation_id.value,
-      timezone: f.timezone.value,
-    };
-    let bad = false;
-    for (const k of ['display_name', 'username', 'password', 'role', 'organisation_id']) {
-      if (!body[k]) bad = setFieldError(form, k, t('error.field.required')) || bad;
-    }
-    if (bad) {
-      formMessage(form, t('error.invalid_input'));
-      form.querySelector('[aria-invalid="true"]').focus();
-      return;
-    }
-    if (f.email.value.trim()) body.email = f.email.value.trim();
-    if (f.phone.value.trim()) body.phone = f.phone.value.trim();
-    await whileSubmitting(form, async () => {
-      try {
-        const u = await api.createUser(body);
-        form.reset();
-        f.timezone.value = defaultZone();
-        f.role.value = 'mediator';
-        refreshOrgSelect();
-        toast(t('user.created', { name: u.display_name || u.username }));
-        await loadUsers();
-      } catch (err) {
-        showFormErrors(form, err);
-      }
-    });
-  });
-  return form;
+  const u = store.usr;
+  const v = u.values;
+  const errors = u.problem ? u.problem() : { message: '', fields: {} };
+  const orgs = orgItems();
+  /** The field `name` of the form, with its value and error. @param {Parameters<typeof Field>[0] & { name: keyof typeof v }} props */
+  const field = (props) => html`<${Field} idPrefix="usr" value=${v[props.name]} error=${errors.fields[props.name]} onInput=${(x) => (v[props.name] = x)} ...${props} />`;
+  return html`<form id="user-form" class="grid-form" novalidate aria-busy=${u.busy ? 'true' : undefined} onSubmit=${createUser}>
+    <${FormMessage} text=${errors.message} />
+    <p id="usr-need-org" class="notice info wide" hidden=${store.orgs.status !== 'ready' || orgs.length > 0}>${t('user.create.need_org')}</p>
+    ${field({ label: t('user.display_name'), name: 'display_name', required: true, attrs: { maxlength: 100, autocomplete: 'off' } })}
+    ${field({ label: t('user.username'), name: 'username', required: true, attrs: { maxlength: 64, autocomplete: 'off', autocapitalize: 'none', spellcheck: false, pattern: '[A-Za-z0-9_.\\-]{3,64}' } })}
+    <${Field} label=${t('user.password')} name="password" type="password" required idPrefix="usr" hint=${t('user.password.hint')} error=${errors.fields.password}
+      attrs=${{ autocomplete: 'new-password', maxlength: 256 }} />
+    ${field({ label: t('user.role'), name: 'role', kind: 'select', required: true, options: optionsFrom(metaList('staff_roles', ['mediator', 'judge', 'admin']), 'role') })}
+    ${field({ label: t('user.organisation'), name: 'organisation_id', kind: 'select', required: true, placeholder: t('common.select'), options: orgs.map((o) => ({ value: o.id, label: o.name })) })}
+    ${field({ label: t('user.timezone'), name: 'timezone', kind: 'select', options: timezoneOptions() })}
+    ${field({ label: t('user.email'), name: 'email', type: 'email', optional: true, attrs: { maxlength: 254, autocomplete: 'off' } })}
+    ${field({ label: t('user.phone'), name: 'phone', type: 'tel', optional: true, attrs: { maxlength: 32, autocomplete: 'off' } })}
+    <div class="actions wide"><button type="submit" class="primary" disabled=${u.busy}>${u.busy ? t('common.submitting') : t('user.create.submit')}</button></div>
+  </form>`;
 }
 
-function render() {
+function Admin() {
   document.title = `${t('admin.title')} · ${t('app.name')}`;
-  if (state.user.role !== 'admin') {
-    replace(
-      app,
-      skipLink(),
-      staffHeader(state.user),
-      h('main', { id: 'main', class: 'container' }, h('h1', null, t('admin.title')), h('div', { class: 'card' }, h('p', null, t('error.forbidden')))),
-    );
-    return;
-  }
-  replace(
-    app,
-    skipLink(),
-    staffHeader(state.user),
-    h(
-      'main',
-      { id: 'main', class: 'container' },
-      h('h1', null, t('admin.title')),
-      addressCard(),
-      h(
-        'div',
-        { class: 'two-col' },
-        section('orgs', t('org.title'), h('div', { id: 'orgs-body' })),
-        section('org-create', t('org.create.title'), orgForm()),
-      ),
-      section('users', t('users.title'), h('div', { id: 'users-body' })),
-      section('user-create', t('user.create.title'), userForm()),
-    ),
-  );
-  renderOrgs();
-  renderUsers();
-  refreshOrgSelect();
+  if (store.user.role !== 'admin') return html`<h1>${t('admin.title')}</h1><div class="card"><p>${t('error.forbidden')}</p></div>`;
+  return html`<h1>${t('admin.title')}</h1>
+    ${addressCard()}
+    <div class="two-col">
+      <${Section} id="orgs" title=${t('org.title')}><div id="orgs-body">${orgsBody()}</div></${Section}>
+      <${Section} id="org-create" title=${t('org.create.title')}>${orgForm()}</${Section}>
+    </div>
+    <${Section} id="users" title=${t('users.title')}><div id="users-body">${usersBody()}</div></${Section}>
+    <${Section} id="user-create" title=${t('user.create.title')}>${userForm()}</${Section}>`;
 }
 
 async function main() {
   const me = await initStaffPage();
-  state.user = me.user;
-  try {
-    state.meta = await api.meta();
-  } catch {
-    /* defaults */
-  }
-  render();
-  rerenderOnLangChange(app, render);
-  if (state.user.role !== 'admin') return;
-  loadOrgs();
-  loadUsers();
+  store.user = me.user;
+  meta = await api.meta().catch(() => null); // else the defaults
+  store.org.values = newOrg();
+  store.usr.values = newUser();
+  const main = h('main', { id: 'main', class: 'container' });
+  root = main;
+  staffFrame(app, () => [skipLink(), staffHeader(store.user)], main, draw);
+  draw();
+  if (store.user.role !== 'admin') return;
+  store.orgs.load();
+  store.users.load();
   api
     .serverAddress()
     .then((a) => {
-      state.address = a;
-      render();
+      store.address = a;
+      draw();
     })
     .catch(() => {});
 }

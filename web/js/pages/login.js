@@ -1,24 +1,25 @@
 // @ts-check
-// /login: staff sign-in.
+// /login: staff sign-in. Drawn with Preact + htm (as the court's page is): the page is drawn from
+// `store` and drawn again when something changes or the language does, so what is typed and where the
+// focus is stay. The password is never kept by the page: it stays in its field (which a redraw keeps,
+// a change of language included) until it is sent, and is cleared when refused.
 
+import { html, render } from 'htm/preact';
 import * as api from '../api.js';
-import { langSwitchButton, t, fmtWait } from '../i18n.js';
+import { t, fmtWait, onLangChange } from '../i18n.js';
 import '../login-i18n.js';
-import {
-  h,
-  replace,
-  field,
-  formMessage,
-  clearFormErrors,
-  errorMessage,
-  homeFor,
-  rerenderOnLangChange,
-  skipLink,
-} from '../ui.js';
+import { errorMessage, homeFor } from '../ui.js';
+import { Field, FormMessage, LangSwitch, SkipLink } from '../ui-preact.js';
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
-let lastError = null; // remembered so a language switch re-words the message
-let current = null; // /auth/me answer if already logged in
+
+const store = {
+  current: /** @type {any} */ (null), // /auth/me answer if already logged in
+  username: '',
+  missing: /** @type {string[]} */ ([]), // the fields left empty at the last try
+  error: /** @type {any} */ (null), // the last refusal, remembered so a language switch re-words the message
+  busy: false,
+};
 
 /**
  * Where to go after login: `next` only when it is a page of this site. It is resolved the way
@@ -48,97 +49,66 @@ function messageFor(err) {
   return errorMessage(err);
 }
 
-function render() {
-  document.title = `${t('login.title')} · ${t('app.name')}`;
-  const form = h(
-    'form',
-    { id: 'login-form', class: 'stack', novalidate: true },
-    h('div', { class: 'form-message', role: 'alert', hidden: true }),
-    field({
-      label: t('login.username'),
-      name: 'username',
-      required: true,
-      idPrefix: 'login',
-      attrs: { autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false' },
-    }),
-    field({
-      label: t('login.password'),
-      name: 'password',
-      type: 'password',
-      required: true,
-      idPrefix: 'login',
-      attrs: { autocomplete: 'current-password' },
-    }),
-    h('button', { type: 'submit', class: 'primary block' }, t('login.submit')),
-  );
-  form.addEventListener('submit', onSubmit);
-
-  replace(
-    app,
-    skipLink(),
-    h(
-      'main',
-      { id: 'main', class: 'login-main' },
-      h(
-        'div',
-        { class: 'login-card card' },
-        h(
-          'div',
-          { class: 'login-top' },
-          h('p', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '调'), t('app.name')),
-          langSwitchButton(),
-        ),
-        h('h1', null, t('login.title')),
-        h('p', { class: 'muted' }, t('login.subtitle')),
-        current
-          ? h(
-              'div',
-              { class: 'notice info' },
-              h('p', null, t('login.already', { name: current.user.display_name || current.user.username })),
-              h('a', { class: 'button secondary', href: safeNext() || homeFor(current.user) }, t('login.continue')),
-            )
-          : null,
-        form,
-        h('p', { class: 'hint party-hint' }, t('login.party_hint')),
-      ),
-    ),
-  );
-  if (lastError) formMessage(form, messageFor(lastError), 'error');
+function draw() {
+  render(html`<${Login} />`, app);
 }
 
-async function onSubmit(ev) {
+function Login() {
+  document.title = `${t('login.title')} · ${t('app.name')}`;
+  const c = store.current;
+  const missing = (/** @type {string} */ name) => (store.missing.includes(name) ? t('error.field.required') : undefined);
+  return html`<${SkipLink} />
+    <main id="main" class="login-main">
+      <div class="login-card card">
+        <div class="login-top">
+          <p class="brand"><span class="brand-mark" aria-hidden="true">调</span>${t('app.name')}</p>
+          <${LangSwitch} />
+        </div>
+        <h1>${t('login.title')}</h1>
+        <p class="muted">${t('login.subtitle')}</p>
+        ${c
+          ? html`<div class="notice info">
+              <p>${t('login.already', { name: c.user.display_name || c.user.username })}</p>
+              <a class="button secondary" href=${safeNext() || homeFor(c.user)}>${t('login.continue')}</a>
+            </div>`
+          : null}
+        <form id="login-form" class="stack" novalidate onSubmit=${submit}>
+          <${FormMessage} text=${store.error ? messageFor(store.error) : ''} />
+          <${Field} label=${t('login.username')} name="username" required idPrefix="login" value=${store.username} error=${missing('username')}
+            attrs=${{ autocomplete: 'username', autocapitalize: 'none', spellcheck: false }} onInput=${(v) => (store.username = v)} />
+          <${Field} label=${t('login.password')} name="password" type="password" required idPrefix="login" error=${missing('password')}
+            attrs=${{ autocomplete: 'current-password' }} />
+          <button type="submit" class="primary block" disabled=${store.busy}>${store.busy ? t('login.submitting') : t('login.submit')}</button>
+        </form>
+        <p class="hint party-hint">${t('login.party_hint')}</p>
+      </div>
+    </main>`;
+}
+
+async function submit(ev) {
   ev.preventDefault();
   const form = ev.currentTarget;
-  clearFormErrors(form);
-  lastError = null;
-  const username = form.elements.username.value.trim();
+  // Read from the fields themselves: a password manager may fill them without an input event.
+  store.username = form.elements.username.value;
+  const username = store.username.trim();
   const password = form.elements.password.value;
-  let missing = false;
-  for (const [name, value] of [['username', username], ['password', password]]) {
-    if (!value) {
-      const control = form.elements[name];
-      control.setAttribute('aria-invalid', 'true');
-      control.closest('.field').append(h('p', { class: 'field-error', id: `login-${name}-err` }, t('error.field.required')));
-      control.setAttribute('aria-describedby', `login-${name}-err`);
-      missing = true;
-    }
-  }
-  if (missing) {
+  store.error = null;
+  store.missing = [username ? '' : 'username', password ? '' : 'password'].filter(Boolean);
+  if (store.missing.length) {
+    draw();
     form.querySelector('[aria-invalid="true"]').focus();
     return;
   }
-  const button = form.querySelector('button[type="submit"]');
-  button.disabled = true;
-  button.textContent = t('login.submitting');
+  store.busy = true;
+  draw();
   try {
     const data = await api.login(username, password);
     location.assign(safeNext() || homeFor(data.user));
   } catch (err) {
-    lastError = err;
-    button.disabled = false;
-    button.textContent = t('login.submit');
-    formMessage(form, messageFor(err), 'error');
+    store.error = err;
+    store.busy = false;
     form.elements.password.value = '';
+    draw();
     form.elements.password.focus();
   }
 }
@@ -146,13 +116,14 @@ async function onSubmit(ev) {
 async function main() {
   try {
     const me = await api.me();
-    if (me && me.kind === 'staff') current = me;
+    if (me && me.kind === 'staff') store.current = me;
   } catch {
     /* not logged in: the normal case */
   }
-  render();
-  rerenderOnLangChange(app, render);
-  if (!current) document.getElementById('login-username')?.focus();
+  app.replaceChildren();
+  draw();
+  onLangChange(draw);
+  if (!store.current) document.getElementById('login-username')?.focus();
 }
 
 main();

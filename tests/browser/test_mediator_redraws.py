@@ -84,3 +84,33 @@ def test_a_half_typed_new_case_keeps_its_text_caret_and_focus_across_a_language_
     assert typed(page) == before
     errors.check()
     context.close()
+
+
+def test_the_weekly_hours_editor_keeps_a_typed_time_across_a_language_switch(browser: Any, server: Server) -> None:
+    context = new_context(browser, server)
+    page = context.new_page()
+    errors = PageErrors(page)
+    log_in(page, server)
+    page.goto("/mediator#availability")
+    page.locator("#availability-details[open] #weekly-form").wait_for()
+
+    # A window added on Saturday, its end typed: across the switch it keeps the time and the focus.
+    windows = page.locator('#weekly-form .window[data-weekday="5"]')
+    count = windows.count()
+    page.locator('[data-add-weekday="5"]').click()
+    windows.nth(count).wait_for()
+    end = windows.nth(count).locator("[data-part=end]")
+    end.fill("12:30")
+    end.focus()
+    hold_focus(page)
+    page.evaluate("() => document.querySelector('[data-testid=lang-switch]').click()")
+    page.wait_for_function("document.documentElement.lang.startsWith('en')")
+    assert page.evaluate(HELD), page.evaluate("document.activeElement.outerHTML")
+    assert end.input_value() == "12:30" and windows.count() == count + 1
+
+    # Removed again (nothing is saved): the focus goes to the day's add button.
+    windows.nth(count).locator("button.icon-btn").click()
+    page.wait_for_function(f"document.querySelectorAll('#weekly-form .window[data-weekday=\"5\"]').length === {count}")
+    assert page.evaluate("document.activeElement.dataset.addWeekday") == "5"
+    errors.check()
+    context.close()

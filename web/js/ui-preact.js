@@ -96,8 +96,8 @@ export function fromDom(node) {
   return h(node.localName, props, ...[...node.childNodes].map(fromDom));
 }
 
-// ------------------------------------------------------------------ the login, verify and admin pages
-// (pages/login.js, pages/verify.js, pages/admin.js): Preact versions of ui.js's skip link, form field
+// ------------------------------------------------------------------ forms and the staff frame
+// (pages/login.js, verify.js, admin.js, mediator.js): Preact versions of ui.js's skip link, form field
 // (with what setFieldError shows under it), form message and showFormErrors, of i18n.js's language
 // button, and the staff page's frame kept above a <main> that Preact draws.
 
@@ -120,6 +120,9 @@ export function LangSwitch({ className = 'lang-switch' }) {
  * @typedef {{ message: string, fields: Record<string, any> }} FormErrors
  */
 
+/** A form with nothing wrong. @returns {FormErrors} */
+export const noErrors = () => ({ message: '', fields: {} });
+
 const textOf = (/** @type {any} */ message) => (Array.isArray(message) ? message.filter((x) => typeof x === 'string').join('').trim() : message);
 
 /**
@@ -134,9 +137,10 @@ export function formErrors(err, names, summary) {
   const fields = {};
   const unmatched = [];
   for (const f of (err && err.fields) || []) {
+    const path = String(f.field);
+    const name = [path, path.split(/[.[\]]/).filter(Boolean).pop()].find((n) => n && names.includes(n));
     const message = fieldMessage(f);
-    const name = [String(f.field), String(f.field).split(/[.[\]]/).filter(Boolean).pop()].find((n) => n && names.includes(n));
-    if (name) fields[name] = message;
+    if (name) fields[name] = fields[name] ? [fields[name], ' ', message].flat() : message;
     else unmatched.push(textOf(message));
   }
   return { message: [summary || errorMessage(err), ...unmatched].filter(Boolean).join(' '), fields };

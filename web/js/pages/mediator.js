@@ -1,10 +1,16 @@
 // @ts-check
 // /mediator: the mediator's dashboard — schedule (day/week), cases, new case, availability.
+// The page's <main> is drawn with Preact + htm, as the court's pages are: every section is a
+// component drawn from the page's store (`store`: what the API answered, and what the mediator has
+// typed into each form), and `draw()` redraws them all when something arrives or changes, or the
+// language does, keeping what was typed, the caret and the focus (the same elements stay).
 
+import { html, render } from 'htm/preact';
 import * as api from '../api.js';
 import {
   t,
   tv,
+  onLangChange,
   fmtDayHeader,
   fmtDayLong,
   fmtTimeRange,
@@ -17,85 +23,119 @@ import {
 import '../mediator-i18n.js';
 import '../case-i18n.js';
 import { addDays, startOfWeek, todayIn, zonedToUtc, dateIn, minutesOfDay, isValidTimeZone, browserTimeZone } from '../time.js';
-import {
-  h,
-  replace,
-  field,
-  optionsFrom,
-  errorMessage,
-  showFormErrors,
-  clearFormErrors,
-  setFieldError,
-  formMessage,
-  whileSubmitting,
-  toast,
-  rerenderOnLangChange,
-  initStaffPage,
-  staffHeader,
-  skipLink,
-  section,
-  badge,
-  emptyState,
-  loadingState,
-  errorState,
-  normaliseAmount,
-} from '../ui.js';
+import { h, replace, optionsFrom, errorMessage, errorState, toast, initStaffPage, staffHeader, skipLink, normaliseAmount } from '../ui.js';
+import { Part, Section, Field, FormMessage, badge, empty, formErrors, loadError, loading, noErrors } from '../ui-preact.js';
+
+/** @typedef {import('../ui-preact.js').FormErrors} Errors */
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
 
+/** The page's <main>, where Preact draws. */
+let root = /** @type {HTMLElement | null} */ (null);
+
+/** A window of the weekly hours being edited (`key`: which one it is while its times change). */
+/** @typedef {{ key: number, weekday: number, start: string, end: string }} Window */
+
+/** An exception's form as it starts, and again once one is added. */
+const EXCEPTION = { date: '', available: 'false', allday: true, start: '09:00', end: '12:00', reason: '' };
+const NEW_CASE_NAMES = ['case_number', 'dispute_type', 'summary', 'amount_in_dispute'];
+const EXCEPTION_NAMES = ['date', 'available', 'allday', 'start', 'end', 'reason'];
+
+let windowKeys = 0;
+
 /**
- * What the API answered (its JSON as it came), how each part is loading, and what the page shows.
- * @type {{
- *   user: any, tz: string, meta: any, view: 'day' | 'week' | null, anchor: string,
- *   sessions: {status: string, items: any[], error: any, key: string},
- *   cases: {status: string, items: any[], error: any, upcoming?: Map<string, any> | null},
- *   avail: {status: string, data: any, error: any},
- * }}
+ * What the API answered (its JSON as it came), how each part is loading, and what the mediator typed.
+ * A form's `errors` is said when drawn (so a change of language says it again in the other).
  */
-const state = {
-  user: null,
+const store = {
+  user: /** @type {any} */ (null),
   tz: 'Asia/Shanghai',
-  meta: null,
-  view: null, // 'day' | 'week'
-  anchor: '', // "YYYY-MM-DD" in the user's zone (today, set by main() before the first render)
-  sessions: { status: 'loading', items: [], error: null, key: '' },
-  cases: { status: 'loading', items: [], error: null },
-  avail: { status: 'loading', data: null, error: null },
+  meta: /** @type {any} */ (null),
+  view: /** @type {'day' | 'week' | null} */ (null),
+  anchor: '', // "YYYY-MM-DD" in the user's zone (today, set by main() before the first draw)
+  sessions: { status: 'loading', items: /** @type {any[]} */ ([]), error: /** @type {any} */ (null), key: '' },
+  cases: new Part(fetchCases, draw),
+  avail: new Part(fetchAvailability, draw),
+  // /mediator#availability (linked from a booking refused as outside the hours) opens it.
+  availOpen: false,
+  newCase: { case_number: '', dispute_type: '', summary: '', amount_in_dispute: '', busy: false, errors: /** @type {null | (() => Errors)} */ (null) },
+  weekly: {
+    timezone: '',
+    windows: /** @type {Window[]} */ ([]),
+    bad: /** @type {Set<number>} */ (new Set()), // the windows that end before they start
+    busy: false,
+    errors: /** @type {null | (() => Errors)} */ (null),
+  },
+  exception: { ...EXCEPTION, busy: false, errors: /** @type {null | (() => Errors)} */ (null) },
+  deleting: /** @type {Set<string>} */ (new Set()), // the exceptions being deleted
 };
+
+/** Redraw the page from the store (synchronously: focus can be set right after). */
+function draw() {
+  if (!root) return;
+  document.title = `${t(store.user.role === 'judge' ? 'med.judge.title' : 'med.title')} · ${t('app.name')}`;
+  render(html`<${Dashboard} />`, root);
+}
+
+/** @param {...(string | false | null | undefined)} names */
+const cls = (...names) => names.filter(Boolean).join(' ');
+
+/** @param {null | (() => Errors)} errors */
+const said = (errors) => (errors ? errors() : noErrors());
+
+/** @param {HTMLFormElement} form */
+function focusFirstInvalid(form) {
+  /** @type {HTMLElement | null} */ (form.querySelector('[aria-invalid="true"]'))?.focus();
+}
 
 const narrow = () => window.matchMedia('(max-width: 719px)').matches;
 
 // ------------------------------------------------------------------ schedule
 
 function range() {
-  if (state.view === 'week') {
-    const start = startOfWeek(state.anchor);
-    return { start, days: 7 };
-  }
-  return { start: state.anchor, days: 1 };
+  if (store.view === 'week') return { start: startOfWeek(store.anchor), days: 7 };
+  return { start: store.anchor, days: 1 };
 }
 
 async function loadSessions() {
   const { start, days } = range();
   const key = `${start}/${days}`;
-  state.sessions = { ...state.sessions, status: 'loading', key };
-  renderSchedule();
-  const from = zonedToUtc(start, '00:00', state.tz).toISOString();
-  const to = zonedToUtc(addDays(start, days), '00:00', state.tz).toISOString();
+  store.sessions = { ...store.sessions, status: 'loading', key };
+  draw();
+  const from = zonedToUtc(start, '00:00', store.tz).toISOString();
+  const to = zonedToUtc(addDays(start, days), '00:00', store.tz).toISOString();
   try {
     const data = await api.listSessions(from, to);
-    if (state.sessions.key !== key) return; // the user moved on meanwhile
-    state.sessions = { status: 'ready', items: data.items || [], error: null, key };
+    if (store.sessions.key !== key) return; // the user moved on meanwhile
+    store.sessions = { status: 'ready', items: data.items || [], error: null, key };
   } catch (err) {
-    if (state.sessions.key !== key) return;
-    state.sessions = { status: 'error', items: [], error: err, key };
+    if (store.sessions.key !== key) return;
+    store.sessions = { status: 'error', items: [], error: err, key };
   }
-  renderSchedule();
+  draw();
+}
+
+/** @param {'day' | 'week'} view */
+function setView(view) {
+  if (store.view === view) return;
+  store.view = view;
+  try {
+    localStorage.setItem('mediator.view', view);
+  } catch {
+    /* ignore */
+  }
+  loadSessions();
+}
+
+/** @param {number} n days or weeks (as shown) forward, back if negative */
+function step(n) {
+  store.anchor = addDays(store.anchor, n * (store.view === 'week' ? 7 : 1));
+  loadSessions();
 }
 
 function sessionsOn(dateStr) {
-  return state.sessions.items
-    .filter((s) => dateIn(new Date(s.starts_at), state.tz) === dateStr)
+  return store.sessions.items
+    .filter((s) => dateIn(new Date(s.starts_at), store.tz) === dateStr)
     .sort((a, b) => a.starts_at.localeCompare(b.starts_at));
 }
 
@@ -109,36 +149,34 @@ function partyNames(s) {
  */
 function sessionLink(s, { compact = false, style } = {}) {
   const cancelled = s.status === 'cancelled';
-  const time = fmtTimeRange(s.starts_at, s.ends_at, state.tz);
+  const time = fmtTimeRange(s.starts_at, s.ends_at, store.tz);
   const names = partyNames(s);
   const minutes = (Date.parse(s.ends_at) - Date.parse(s.starts_at)) / 60000;
-  return h(
-    'a',
-    {
-      class: ['session-item', cancelled && 'cancelled', compact && 'compact', compact && minutes < 90 && 'short', compact && minutes < 45 && 'tiny'],
-      href: `/cases/${encodeURIComponent(s.case_id)}`,
-      style,
-      title: [time, s.case_number, names].filter(Boolean).join(' · '),
-      dataset: { testid: 'session-item' },
-    },
-    h('span', { class: 'session-time' }, time),
-    h('span', { class: 'session-case' }, s.case_number),
-    names ? h('span', { class: 'session-parties' }, names) : null,
-    cancelled ? badge(tv('status', 'cancelled'), 'muted') : null,
-  );
+  return html`<a
+    class=${cls('session-item', cancelled && 'cancelled', compact && 'compact', compact && minutes < 90 && 'short', compact && minutes < 45 && 'tiny')}
+    href=${`/cases/${encodeURIComponent(s.case_id)}`}
+    style=${style}
+    title=${[time, s.case_number, names].filter(Boolean).join(' · ')}
+    data-testid="session-item"
+  >
+    <span class="session-time">${time}</span>
+    <span class="session-case">${s.case_number}</span>
+    ${names ? html`<span class="session-parties">${names}</span>` : null}
+    ${cancelled ? badge(tv('status', 'cancelled'), 'muted') : null}
+  </a>`;
 }
 
 const HOUR_PX = 64;
 
 function weekView() {
-  const start = startOfWeek(state.anchor);
-  const today = todayIn(state.tz);
+  const start = startOfWeek(store.anchor);
+  const today = todayIn(store.tz);
   const days = Array.from({ length: 7 }, (_, i) => addDays(start, i));
   // The hours shown: 08:00–18:00, widened to fit every session of the week.
   let first = 8 * 60;
   let last = 18 * 60;
-  for (const s of state.sessions.items) {
-    const a = minutesOfDay(new Date(s.starts_at), state.tz);
+  for (const s of store.sessions.items) {
+    const a = minutesOfDay(new Date(s.starts_at), store.tz);
     const b = a + (new Date(s.ends_at).getTime() - new Date(s.starts_at).getTime()) / 60000;
     first = Math.min(first, Math.floor(a / 60) * 60);
     last = Math.max(last, Math.min(24 * 60, Math.ceil(b / 60) * 60));
@@ -146,139 +184,75 @@ function weekView() {
   const height = ((last - first) / 60) * HOUR_PX;
   const hours = [];
   for (let m = first; m < last; m += 60) hours.push(m);
-
-  return h(
-    'div',
-    { class: 'week', dataset: { testid: 'week-view' } },
-    h(
-      'div',
-      { class: 'week-hours', 'aria-hidden': 'true', style: { height: `${height}px` } },
-      hours.map((m) => h('span', { style: { top: `${((m - first) / 60) * HOUR_PX}px` } }, `${String(m / 60).padStart(2, '0')}:00`)),
-    ),
-    days.map((d) => {
+  const slot = (s) => {
+    const a = minutesOfDay(new Date(s.starts_at), store.tz);
+    const dur = (new Date(s.ends_at).getTime() - new Date(s.starts_at).getTime()) / 60000;
+    return sessionLink(s, { compact: true, style: { top: `${((a - first) / 60) * HOUR_PX}px`, height: `${Math.max(28, (dur / 60) * HOUR_PX - 2)}px` } });
+  };
+  return html`<div class="week" data-testid="week-view">
+    <div class="week-hours" aria-hidden="true" style=${{ height: `${height}px` }}>
+      ${hours.map((m) => html`<span style=${{ top: `${((m - first) / 60) * HOUR_PX}px` }}>${`${String(m / 60).padStart(2, '0')}:00`}</span>`)}
+    </div>
+    ${days.map((d) => {
       const items = sessionsOn(d);
-      return h(
-        'section',
-        { class: ['week-col', d === today && 'today'], 'aria-label': fmtDayLong(d) },
-        h('h3', { class: 'week-day' }, fmtDayHeader(d)),
-        h(
-          'div',
-          { class: 'week-slots', style: { height: `${height}px`, backgroundSize: `100% ${HOUR_PX}px` } },
-          items.length
-            ? items.map((s) => {
-                const a = minutesOfDay(new Date(s.starts_at), state.tz);
-                const dur = (new Date(s.ends_at).getTime() - new Date(s.starts_at).getTime()) / 60000;
-                return sessionLink(s, {
-                  compact: true,
-                  style: {
-                    top: `${((a - first) / 60) * HOUR_PX}px`,
-                    height: `${Math.max(28, (dur / 60) * HOUR_PX - 2)}px`,
-                  },
-                });
-              })
-            : h('p', { class: 'none-day' }, t('med.sessions.none_day')),
-        ),
-      );
-    }),
-  );
+      return html`<section key=${d} class=${cls('week-col', d === today && 'today')} aria-label=${fmtDayLong(d)}>
+        <h3 class="week-day">${fmtDayHeader(d)}</h3>
+        <div class="week-slots" style=${{ height: `${height}px`, backgroundSize: `100% ${HOUR_PX}px` }}>
+          ${items.length ? items.map(slot) : html`<p class="none-day">${t('med.sessions.none_day')}</p>`}
+        </div>
+      </section>`;
+    })}
+  </div>`;
 }
 
 function dayView() {
-  const items = sessionsOn(state.anchor);
-  if (!items.length) return emptyState(t('med.sessions.empty_day'));
-  return h('ul', { class: 'day-list', dataset: { testid: 'day-view' } }, items.map((s) => h('li', null, sessionLink(s))));
+  const items = sessionsOn(store.anchor);
+  if (!items.length) return empty(t('med.sessions.empty_day'));
+  return html`<ul class="day-list" data-testid="day-view">${items.map((s) => html`<li key=${s.id}>${sessionLink(s)}</li>`)}</ul>`;
 }
 
-function renderSchedule() {
-  const host = document.getElementById('schedule-body');
-  if (!host) return;
-  const isWeek = state.view === 'week';
+function Schedule() {
+  const isWeek = store.view === 'week';
   const { start, days } = range();
-  const label = isWeek ? `${fmtDayHeader(start)} – ${fmtDayHeader(addDays(start, days - 1))}` : fmtDayLong(state.anchor);
-
-  const step = (n) => () => {
-    state.anchor = addDays(state.anchor, n * (isWeek ? 7 : 1));
-    loadSessions();
-  };
-  const toggle = (view) =>
-    h(
-      'button',
-      {
-        type: 'button',
-        class: ['toggle', state.view === view && 'on'],
-        'aria-pressed': String(state.view === view),
-        dataset: { testid: `view-${view}` },
-        onclick: () => {
-          if (state.view === view) return;
-          state.view = view;
-          try {
-            localStorage.setItem('mediator.view', view);
-          } catch {
-            /* ignore */
-          }
-          loadSessions();
-        },
-      },
-      t(`med.view.${view}`),
-    );
-
+  const label = isWeek ? `${fmtDayHeader(start)} – ${fmtDayHeader(addDays(start, days - 1))}` : fmtDayLong(store.anchor);
+  const s = store.sessions;
+  const toggle = (/** @type {'day' | 'week'} */ view) =>
+    html`<button type="button" class=${cls('toggle', store.view === view && 'on')} aria-pressed=${String(store.view === view)} data-testid=${`view-${view}`}
+      onClick=${() => setView(view)}>${t(`med.view.${view}`)}</button>`;
   let body;
-  if (state.sessions.status === 'loading' && !state.sessions.items.length) body = loadingState();
-  else if (state.sessions.status === 'error') body = errorState(state.sessions.error, loadSessions);
-  else if (isWeek) {
-    body = [
-      state.sessions.items.length ? null : emptyState(t('med.sessions.empty_week')),
-      weekView(),
-    ];
-  } else body = dayView();
-
-  replace(
-    host,
-    h(
-      'div',
-      { class: 'toolbar' },
-      h('div', { class: 'segmented', role: 'group', 'aria-label': t('med.view.label') }, toggle('day'), toggle('week')),
-      h(
-        'div',
-        { class: 'nav-buttons' },
-        h('button', { type: 'button', class: 'secondary', onclick: step(-1), 'aria-label': t(isWeek ? 'med.prev.week' : 'med.prev.day') }, '‹'),
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'secondary',
-            onclick: () => {
-              state.anchor = todayIn(state.tz);
-              loadSessions();
-            },
-          },
-          t('med.today'),
-        ),
-        h('button', { type: 'button', class: 'secondary', onclick: step(1), 'aria-label': t(isWeek ? 'med.next.week' : 'med.next.day') }, '›'),
-      ),
-      h('p', { class: 'range-label', 'aria-live': 'polite' }, label),
-    ),
-    h('p', { class: 'hint' }, t('med.sessions.tz', { tz: tzName(state.tz) })),
-    h('div', { class: ['schedule', state.sessions.status === 'loading' && 'is-loading'], 'aria-busy': String(state.sessions.status === 'loading') }, body),
-  );
+  if (s.status === 'loading' && !s.items.length) body = loading();
+  else if (s.status === 'error') body = loadError(s.error, loadSessions);
+  else if (isWeek) body = [s.items.length ? null : empty(t('med.sessions.empty_week')), weekView()];
+  else body = dayView();
+  return html`<${Section} id="schedule" title=${t('med.sessions.title')}>
+    <div id="schedule-body">
+      <div class="toolbar">
+        <div class="segmented" role="group" aria-label=${t('med.view.label')}>${toggle('day')}${toggle('week')}</div>
+        <div class="nav-buttons">
+          <button type="button" class="secondary" onClick=${() => step(-1)} aria-label=${t(isWeek ? 'med.prev.week' : 'med.prev.day')}>‹</button>
+          <button type="button" class="secondary" onClick=${() => {
+            store.anchor = todayIn(store.tz);
+            loadSessions();
+          }}>${t('med.today')}</button>
+          <button type="button" class="secondary" onClick=${() => step(1)} aria-label=${t(isWeek ? 'med.next.week' : 'med.next.day')}>›</button>
+        </div>
+        <p class="range-label" aria-live="polite">${label}</p>
+      </div>
+      <p class="hint">${t('med.sessions.tz', { tz: tzName(store.tz) })}</p>
+      <div class=${cls('schedule', s.status === 'loading' && 'is-loading')} aria-busy=${String(s.status === 'loading')}>${body}</div>
+    </div>
+  </${Section}>`;
 }
 
 // ------------------------------------------------------------------ cases
 
-async function loadCases() {
-  try {
-    const [data, upcoming] = await Promise.all([api.listCases(), loadUpcoming()]);
-    state.cases = { status: 'ready', items: data.items || [], error: null, upcoming };
-  } catch (err) {
-    state.cases = { status: 'error', items: [], error: err };
-  }
-  renderCases();
+/** My cases, with the next session of each (from my upcoming sessions) where the list leaves `next_session` empty. */
+async function fetchCases() {
+  const [data, upcoming] = await Promise.all([api.listCases(), loadUpcoming()]);
+  return { items: /** @type {any[]} */ (data.items || []), upcoming };
 }
 
-/**
- * The next session of each case, from my upcoming sessions: used when the case list
- * leaves `next_session` empty.
- */
+/** @returns {Promise<Map<string, any>>} */
 async function loadUpcoming() {
   const from = new Date();
   const to = new Date(from.getTime() + 180 * 864e5);
@@ -296,485 +270,372 @@ async function loadUpcoming() {
   }
 }
 
-function nextSessionOf(k) {
-  return k.next_session || (state.cases.upcoming && state.cases.upcoming.get(k.id)) || null;
-}
-
-function renderCases() {
-  const host = document.getElementById('cases-body');
-  if (!host) return;
-  const c = state.cases;
-  if (c.status === 'loading') return replace(host, loadingState());
-  if (c.status === 'error') return replace(host, errorState(c.error, loadCases));
-  if (!c.items.length) return replace(host, emptyState(t('med.cases.empty')));
-  const items = [...c.items].sort((a, b) => (b.created_at || '').localeCompare(a.created_at || ''));
-  replace(
-    host,
-    h(
-      'ul',
-      { class: 'case-list' },
-      items.map((k) =>
-        h(
-          'li',
-          { class: 'case-item' },
-          h(
-            'div',
-            { class: 'case-head' },
-            h('a', { href: `/cases/${encodeURIComponent(k.id)}`, class: 'case-number', dataset: { testid: 'case-link' } }, k.case_number),
-            badge(tv('status', k.status), `status-${k.status}`),
-          ),
-          h(
-            'p',
-            { class: 'case-meta' },
-            [tv('dispute', k.dispute_type), k.amount_in_dispute ? fmtAmount(k.amount_in_dispute) : null, k.mediator && k.mediator.display_name]
-              .filter(Boolean)
-              .join(' · '),
-          ),
-          k.summary ? h('p', { class: 'case-summary' }, k.summary) : null,
-          h(
-            'p',
-            { class: 'case-next' },
-            nextSessionOf(k)
-              ? t('med.cases.next', { when: fmtShortDateTime(nextSessionOf(k).starts_at, state.tz) })
-              : t('med.cases.no_next'),
-          ),
-        ),
-      ),
-    ),
-  );
-}
-
-function newCaseForm() {
-  const types = (state.meta && state.meta.dispute_types) || ['wages', 'neighbours', 'loans', 'property_management', 'traffic', 'family', 'other'];
-  const form = h(
-    'form',
-    { id: 'new-case-form', class: 'grid-form', novalidate: true },
-    h('div', { class: 'form-message', role: 'alert', hidden: true }),
-    field({ label: t('case.number'), name: 'case_number', required: true, idPrefix: 'nc', attrs: { maxlength: 64, autocomplete: 'off' } }),
-    field({
-      label: t('case.type'),
-      name: 'dispute_type',
-      kind: 'select',
-      required: true,
-      idPrefix: 'nc',
-      placeholder: t('common.select'),
-      options: optionsFrom(types, 'dispute'),
-    }),
-    field({ label: t('case.summary'), name: 'summary', kind: 'textarea', required: true, idPrefix: 'nc', className: 'wide', attrs: { maxlength: 5000 } }),
-    field({
-      label: t('case.amount'),
-      name: 'amount_in_dispute',
-      optional: true,
-      idPrefix: 'nc',
-      hint: t('med.newcase.amount_hint'),
-      attrs: { inputmode: 'decimal', autocomplete: 'off' },
-    }),
-    h('div', { class: 'actions wide' }, h('button', { type: 'submit', class: 'primary' }, t('med.newcase.submit'))),
-  );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearFormErrors(form);
-    const f = form.elements;
-    const body = {
-      case_number: f.case_number.value.trim(),
-      dispute_type: f.dispute_type.value,
-      summary: f.summary.value.trim(),
+function Cases() {
+  const body = store.cases.view(({ items, upcoming }) => {
+    if (!items.length) return empty(t('med.cases.empty'));
+    const sorted = [...items].sort((a, b) => (b.created_at || '').localeCompare(a.created_at || ''));
+    const item = (k) => {
+      const next = k.next_session || upcoming.get(k.id) || null;
+      const meta = [tv('dispute', k.dispute_type), k.amount_in_dispute ? fmtAmount(k.amount_in_dispute) : null, k.mediator && k.mediator.display_name];
+      return html`<li key=${k.id} class="case-item">
+        <div class="case-head">
+          <a href=${`/cases/${encodeURIComponent(k.id)}`} class="case-number" data-testid="case-link">${k.case_number}</a>
+          ${badge(tv('status', k.status), `status-${k.status}`)}
+        </div>
+        <p class="case-meta">${meta.filter(Boolean).join(' · ')}</p>
+        ${k.summary ? html`<p class="case-summary">${k.summary}</p>` : null}
+        <p class="case-next">${next ? t('med.cases.next', { when: fmtShortDateTime(next.starts_at, store.tz) }) : t('med.cases.no_next')}</p>
+      </li>`;
     };
-    let bad = false;
-    for (const k of ['case_number', 'dispute_type', 'summary']) {
-      if (!body[k]) bad = setFieldError(form, k, t('error.field.required')) || bad;
-    }
-    try {
-      const amount = normaliseAmount(f.amount_in_dispute.value);
-      if (amount) body.amount_in_dispute = amount;
-    } catch {
-      bad = setFieldError(form, 'amount_in_dispute', t('med.newcase.amount_invalid')) || bad;
-    }
-    if (bad) {
-      formMessage(form, t('error.invalid_input'));
-      form.querySelector('[aria-invalid="true"]').focus();
-      return;
-    }
-    await whileSubmitting(form, async () => {
-      try {
-        const created = await api.createCase(body);
-        toast(t('med.newcase.created', { number: created.case_number }));
-        location.assign(`/cases/${encodeURIComponent(created.id)}`);
-      } catch (err) {
-        if (err.status === 409) {
-          showFormErrors(form, { fields: [{ field: 'case_number', reason: t('med.newcase.conflict', { number: body.case_number }) }] }, t('med.newcase.conflict', { number: body.case_number }));
-        } else showFormErrors(form, err);
-      }
-    });
+    return html`<ul class="case-list">${sorted.map(item)}</ul>`;
   });
-  return form;
+  return html`<${Section} id="cases" title=${t('med.cases.title')}><div id="cases-body">${body}</div></${Section}>`;
+}
+
+// ------------------------------------------------------------------ new case
+
+/** @param {any} ev */
+async function createCase(ev) {
+  ev.preventDefault();
+  const form = ev.currentTarget;
+  const n = store.newCase;
+  /** @type {Record<string, string>} */
+  const body = { case_number: n.case_number.trim(), dispute_type: n.dispute_type, summary: n.summary.trim() };
+  /** @type {Record<string, string>} */
+  const wrong = {};
+  for (const k of ['case_number', 'dispute_type', 'summary']) if (!body[k]) wrong[k] = 'error.field.required';
+  try {
+    const amount = normaliseAmount(n.amount_in_dispute);
+    if (amount) body.amount_in_dispute = amount;
+  } catch {
+    wrong.amount_in_dispute = 'med.newcase.amount_invalid';
+  }
+  if (Object.keys(wrong).length) {
+    n.errors = () => ({ message: t('error.invalid_input'), fields: Object.fromEntries(Object.entries(wrong).map(([k, key]) => [k, t(key)])) });
+    draw();
+    return focusFirstInvalid(form);
+  }
+  n.errors = null;
+  n.busy = true;
+  draw();
+  try {
+    const created = await api.createCase(body);
+    toast(t('med.newcase.created', { number: created.case_number }));
+    location.assign(`/cases/${encodeURIComponent(created.id)}`);
+  } catch (err) {
+    if (err.status === 409) {
+      const conflict = () => t('med.newcase.conflict', { number: body.case_number });
+      n.errors = () => formErrors({ fields: [{ field: 'case_number', reason: conflict() }] }, NEW_CASE_NAMES, conflict());
+    } else n.errors = () => formErrors(err, NEW_CASE_NAMES);
+  }
+  n.busy = false;
+  draw();
+  if (n.errors) focusFirstInvalid(form);
+}
+
+function NewCase() {
+  const n = store.newCase;
+  const errors = said(n.errors);
+  const types = (store.meta && store.meta.dispute_types) || ['wages', 'neighbours', 'loans', 'property_management', 'traffic', 'family', 'other'];
+  /** @param {'case_number' | 'dispute_type' | 'summary' | 'amount_in_dispute'} name */
+  const bound = (name) => ({ name, idPrefix: 'nc', value: n[name], onInput: (/** @type {string} */ v) => (n[name] = v), error: errors.fields[name] });
+  return html`<${Section} id="new-case" title=${t('med.newcase.title')}>
+    <form id="new-case-form" class="grid-form" novalidate aria-busy=${n.busy ? 'true' : undefined} onSubmit=${createCase}>
+      <${FormMessage} text=${errors.message} />
+      <${Field} label=${t('case.number')} required=${true} attrs=${{ maxlength: 64, autocomplete: 'off' }} ...${bound('case_number')} />
+      <${Field} label=${t('case.type')} kind="select" required=${true} placeholder=${t('common.select')} options=${optionsFrom(types, 'dispute')} ...${bound('dispute_type')} />
+      <${Field} label=${t('case.summary')} kind="textarea" required=${true} className="wide" attrs=${{ maxlength: 5000 }} ...${bound('summary')} />
+      <${Field} label=${t('case.amount')} optional=${true} hint=${t('med.newcase.amount_hint')} attrs=${{ inputmode: 'decimal', autocomplete: 'off' }} ...${bound('amount_in_dispute')} />
+      <div class="actions wide">
+        <button type="submit" class="primary" disabled=${n.busy}>${n.busy ? t('common.submitting') : t('med.newcase.submit')}</button>
+      </div>
+    </form>
+  </${Section}>`;
 }
 
 // ------------------------------------------------------------------ availability
 
-async function loadAvailability() {
-  try {
-    const data = await api.getAvailability(state.user.id);
-    state.avail = { status: 'ready', data, error: null };
-  } catch (err) {
-    state.avail = { status: 'error', data: null, error: err };
-  }
-  renderAvailability();
+async function fetchAvailability() {
+  const data = await api.getAvailability(store.user.id);
+  takeWeekly(data);
+  return data;
+}
+
+/** The weekly hours as the server has them, to edit. @param {any} data */
+function takeWeekly(data) {
+  const w = store.weekly;
+  w.timezone = data.timezone;
+  w.windows = sortWindows((data.weekly || []).map((x) => ({ key: ++windowKeys, weekday: x.weekday, start: x.start, end: x.end })));
+  w.bad = new Set();
+  w.errors = null;
+}
+
+/**
+ * Day by day, each day's windows by their start. Only when windows come, go or are saved: never while
+ * a time is being typed (a row that moved would lose focus).
+ * @param {Window[]} windows
+ */
+function sortWindows(windows) {
+  return [...windows].sort((a, b) => a.weekday - b.weekday || a.start.localeCompare(b.start));
 }
 
 function timezoneOptions(selected) {
-  const zones = [...((state.meta && state.meta.timezones) || [])];
+  const zones = [...((store.meta && store.meta.timezones) || [])];
   if (selected && !zones.includes(selected)) zones.unshift(selected);
   if (!zones.length) zones.push('Asia/Shanghai');
   return zones.map((z) => ({ value: z, label: tzOptionLabel(z) }));
 }
 
-/** Read the weekly windows currently in the editor. */
-function readWeekly(form) {
-  const weekly = [];
-  form.querySelectorAll('.window').forEach((row) => {
-    weekly.push({
-      weekday: Number(row.dataset.weekday),
-      start: row.querySelector('input[data-part="start"]').value,
-      end: row.querySelector('input[data-part="end"]').value,
-    });
-  });
-  return weekly;
+/** @param {number} d a weekday */
+function addWindow(d) {
+  const w = store.weekly;
+  const last = w.windows
+    .filter((x) => x.weekday === d)
+    .sort((a, b) => a.end.localeCompare(b.end))
+    .pop();
+  const start = last ? last.end : '09:00';
+  const end = last ? (last.end < '18:00' ? '18:00' : '23:55') : '17:00';
+  w.windows = sortWindows([...w.windows, { key: ++windowKeys, weekday: d, start, end }]);
+  w.bad = new Set();
+  w.errors = null;
+  draw();
 }
 
-function windowRow(w, index) {
-  const idBase = `av-${w.weekday}-${index}`;
-  const row = h(
-    'div',
-    { class: 'window', dataset: { weekday: String(w.weekday) } },
-    h('label', { class: 'sr-only', for: `${idBase}-start` }, `${weekdayName(w.weekday)} ${t('avail.start')}`),
-    h('input', { type: 'time', id: `${idBase}-start`, name: `${idBase}-start`, value: w.start, required: true, step: 300, dataset: { part: 'start' } }),
-    h('span', { 'aria-hidden': 'true' }, '–'),
-    h('label', { class: 'sr-only', for: `${idBase}-end` }, `${weekdayName(w.weekday)} ${t('avail.end')}`),
-    h('input', { type: 'time', id: `${idBase}-end`, name: `${idBase}-end`, value: w.end, required: true, step: 300, dataset: { part: 'end' } }),
-  );
-  row.append(
-    h(
-      'button',
-      {
-        type: 'button',
-        class: 'icon-btn',
-        'aria-label': `${t('avail.remove_window')} (${weekdayName(w.weekday)} ${w.start}–${w.end})`,
-        title: t('avail.remove_window'),
-        onclick: (ev) => {
-          const form = ev.currentTarget.closest('form');
-          const weekly = readWeekly(form).filter((_, i) => i !== indexOf(form, row));
-          state.avail.data = { ...state.avail.data, weekly, timezone: form.elements.timezone.value };
-          renderAvailability();
-          const add = /** @type {HTMLElement | null} */ (document.querySelector(`[data-add-weekday="${w.weekday}"]`));
-          if (add) add.focus();
-        },
-      },
-      '×',
-    ),
-  );
-  return row;
+/** @param {Window} gone */
+function removeWindow(gone) {
+  const w = store.weekly;
+  w.windows = sortWindows(w.windows.filter((x) => x !== gone));
+  w.bad = new Set();
+  w.errors = null;
+  draw();
+  /** @type {HTMLElement | null} */ (document.querySelector(`[data-add-weekday="${gone.weekday}"]`))?.focus();
 }
 
-function indexOf(form, row) {
-  return [...form.querySelectorAll('.window')].indexOf(row);
+/** @param {any} ev */
+async function saveWeekly(ev) {
+  ev.preventDefault();
+  const form = ev.currentTarget;
+  const w = store.weekly;
+  w.bad = new Set(w.windows.filter((x) => !x.start || !x.end || x.end <= x.start).map((x) => x.key));
+  if (w.bad.size) {
+    w.errors = () => ({ message: t('avail.window_invalid'), fields: {} });
+    draw();
+    return focusFirstInvalid(form);
+  }
+  w.errors = null;
+  w.busy = true;
+  draw();
+  try {
+    const weekly = w.windows.map(({ weekday, start, end }) => ({ weekday, start, end }));
+    const saved = await api.putAvailability(store.user.id, { timezone: w.timezone, weekly });
+    store.avail.data = saved;
+    takeWeekly(saved);
+    toast(t('avail.saved'));
+  } catch (err) {
+    w.errors = () => formErrors(err, ['timezone']);
+  }
+  w.busy = false;
+  draw();
+  if (w.errors) focusFirstInvalid(form);
 }
 
-function weeklyForm(data) {
-  const form = h('form', { id: 'weekly-form', class: 'stack', novalidate: true });
-  const weekly = (data.weekly || []).map((w, i) => ({ ...w, i }));
-  const days = Array.from({ length: 7 }, (_, d) => d);
-  let counter = 0;
-  append(form, [
-    h('div', { class: 'form-message', role: 'alert', hidden: true }),
-    field({
-      label: t('avail.timezone'),
-      name: 'timezone',
-      kind: 'select',
-      idPrefix: 'av',
-      options: timezoneOptions(data.timezone),
-      value: data.timezone,
-    }),
-    h(
-      'div',
-      { class: 'weekdays' },
-      days.map((d) => {
-        const mine = weekly.filter((w) => w.weekday === d).sort((a, b) => a.start.localeCompare(b.start));
-        const dayId = `av-day-${d}`;
-        return h(
-          'div',
-          { class: 'weekday-row', role: 'group', 'aria-labelledby': dayId },
-          h('div', { class: 'weekday-name', id: dayId }, weekdayName(d)),
-          h(
-            'div',
-            { class: 'windows' },
-            mine.length ? mine.map((w) => windowRow(w, counter++)) : h('span', { class: 'muted closed' }, t('avail.closed')),
-          ),
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'secondary small-btn',
-              dataset: { addWeekday: String(d) },
-              'aria-label': `${t('avail.add_window')}: ${weekdayName(d)}`,
-              onclick: () => {
-                const current = readWeekly(form);
-                const last = current.filter((w) => w.weekday === d).sort((a, b) => a.end.localeCompare(b.end)).pop();
-                const start = last ? last.end : '09:00';
-                const end = last ? (last.end < '18:00' ? '18:00' : '23:55') : '17:00';
-                current.push({ weekday: d, start, end });
-                state.avail.data = { ...state.avail.data, weekly: current, timezone: form.elements.timezone.value };
-                renderAvailability();
-              },
-            },
-            `+ ${t('avail.add_window')}`,
-          ),
-        );
-      }),
-    ),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('avail.save'))),
-  ]);
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearFormErrors(form);
-    const weekly = readWeekly(form);
-    let bad = false;
-    form.querySelectorAll('.window').forEach((row) => {
-      const s = row.querySelector('[data-part="start"]');
-      const e = row.querySelector('[data-part="end"]');
-      if (!s.value || !e.value || e.value <= s.value) {
-        e.setAttribute('aria-invalid', 'true');
-        s.setAttribute('aria-invalid', 'true');
-        bad = true;
-      }
-    });
-    if (bad) {
-      formMessage(form, t('avail.window_invalid'));
-      form.querySelector('[aria-invalid="true"]').focus();
-      return;
-    }
-    await whileSubmitting(form, async () => {
-      try {
-        const saved = await api.putAvailability(state.user.id, { timezone: form.elements.timezone.value, weekly });
-        state.avail.data = saved;
-        renderAvailability();
-        toast(t('avail.saved'));
-      } catch (err) {
-        showFormErrors(form, err);
-      }
-    }, t('common.saving'));
-  });
-  return form;
+function weeklyForm() {
+  const w = store.weekly;
+  const errors = said(w.errors);
+  let counter = 0; // the windows' ids: av-<weekday>-<n>, numbered down the week
+  /** @param {Window} x */
+  const windowRow = (x) => {
+    const idBase = `av-${x.weekday}-${counter++}`;
+    const bad = w.bad.has(x.key) ? 'true' : undefined;
+    const time = (/** @type {'start' | 'end'} */ part) => html`
+      <label class="sr-only" for=${`${idBase}-${part}`}>${`${weekdayName(x.weekday)} ${t(`avail.${part}`)}`}</label>
+      <input type="time" id=${`${idBase}-${part}`} name=${`${idBase}-${part}`} value=${x[part]} required step="300" data-part=${part} aria-invalid=${bad}
+        onInput=${(/** @type {any} */ ev) => (x[part] = ev.currentTarget.value)} />`;
+    return html`<div key=${x.key} class="window" data-weekday=${String(x.weekday)}>
+      ${time('start')}<span aria-hidden="true">–</span>${time('end')}
+      <button type="button" class="icon-btn" aria-label=${`${t('avail.remove_window')} (${weekdayName(x.weekday)} ${x.start}–${x.end})`} title=${t('avail.remove_window')}
+        onClick=${() => removeWindow(x)}>×</button>
+    </div>`;
+  };
+  const day = (/** @type {number} */ d) => {
+    const mine = w.windows.filter((x) => x.weekday === d);
+    const dayId = `av-day-${d}`;
+    return html`<div class="weekday-row" role="group" aria-labelledby=${dayId}>
+      <div class="weekday-name" id=${dayId}>${weekdayName(d)}</div>
+      <div class="windows">${mine.length ? mine.map(windowRow) : html`<span class="muted closed">${t('avail.closed')}</span>`}</div>
+      <button type="button" class="secondary small-btn" data-add-weekday=${String(d)} aria-label=${`${t('avail.add_window')}: ${weekdayName(d)}`}
+        onClick=${() => addWindow(d)}>${`+ ${t('avail.add_window')}`}</button>
+    </div>`;
+  };
+  return html`<form id="weekly-form" class="stack" novalidate aria-busy=${w.busy ? 'true' : undefined} onSubmit=${saveWeekly}>
+    <${FormMessage} text=${errors.message} />
+    <${Field} label=${t('avail.timezone')} name="timezone" kind="select" idPrefix="av" options=${timezoneOptions(w.timezone)} value=${w.timezone}
+      onInput=${(/** @type {string} */ v) => (w.timezone = v)} error=${errors.fields.timezone} />
+    <div class="weekdays">${Array.from({ length: 7 }, (_, d) => day(d))}</div>
+    <div class="actions"><button type="submit" class="primary" disabled=${w.busy}>${w.busy ? t('common.saving') : t('avail.save')}</button></div>
+  </form>`;
 }
 
-function append(el, children) {
-  for (const c of children.flat(Infinity)) if (c) el.append(c);
-  return el;
+/** @param {any} e an exception */
+async function deleteException(e) {
+  store.deleting.add(e.id);
+  draw();
+  try {
+    await api.deleteAvailabilityException(store.user.id, e.id);
+    const data = store.avail.data;
+    store.avail.data = { ...data, exceptions: data.exceptions.filter((x) => x.id !== e.id) };
+    toast(t('avail.exc.deleted'));
+  } catch (err) {
+    toast(errorMessage(err), 'error');
+  }
+  store.deleting.delete(e.id);
+  draw();
 }
 
+/** @param {any} ev */
+async function addException(ev) {
+  ev.preventDefault();
+  const form = ev.currentTarget;
+  const x = store.exception;
+  /** @param {string} name @param {string} key */
+  const wrong = (name, key) => {
+    x.errors = () => ({ message: '', fields: { [name]: t(key) } });
+    draw();
+    /** @type {HTMLElement | null} */ (form.elements.namedItem(name))?.focus();
+  };
+  if (!x.date) return wrong('date', 'error.field.required');
+  /** @type {Record<string, any>} */
+  const body = { date: x.date, available: x.available === 'true', reason: x.reason.trim() };
+  if (!x.allday) {
+    if (!x.start || !x.end || x.end <= x.start) return wrong('end', 'avail.window_invalid');
+    body.start = x.start;
+    body.end = x.end;
+  }
+  x.errors = null;
+  x.busy = true;
+  draw();
+  try {
+    const created = await api.addAvailabilityException(store.user.id, body);
+    const data = store.avail.data;
+    store.avail.data = { ...data, exceptions: [...(data.exceptions || []), created] };
+    store.exception = { ...EXCEPTION, busy: false, errors: null }; // the form empties for the next one
+    toast(t('avail.exc.added'));
+  } catch (err) {
+    x.errors = () => formErrors(err, EXCEPTION_NAMES);
+  }
+  x.busy = false;
+  draw();
+  if (x.errors) focusFirstInvalid(form);
+}
+
+/** @param {any} data the availability */
 function exceptionsBlock(data) {
   const list = (data.exceptions || []).slice().sort((a, b) => a.date.localeCompare(b.date));
-  const items = list.length
-    ? h(
-        'ul',
-        { class: 'exceptions' },
-        list.map((e) =>
-          h(
-            'li',
-            null,
-            h('span', { class: 'exc-date' }, fmtDayLong(e.date)),
-            h('span', null, e.start && e.end ? `${e.start}–${e.end}` : t('avail.exc.allday')),
-            badge(e.available ? t('avail.exc.available') : t('avail.exc.unavailable'), e.available ? 'ok' : 'warn'),
-            e.reason ? h('span', { class: 'muted' }, e.reason) : null,
-            h(
-              'button',
-              {
-                type: 'button',
-                class: 'secondary small-btn',
-                'aria-label': t('avail.exc.delete_label', { date: fmtDayLong(e.date) }),
-                onclick: async (ev) => {
-                  const b = ev.currentTarget;
-                  b.disabled = true;
-                  try {
-                    await api.deleteAvailabilityException(state.user.id, e.id);
-                    state.avail.data = { ...state.avail.data, exceptions: state.avail.data.exceptions.filter((x) => x.id !== e.id) };
-                    renderAvailability();
-                    toast(t('avail.exc.deleted'));
-                  } catch (err) {
-                    b.disabled = false;
-                    toast(errorMessage(err), 'error');
-                  }
-                },
-              },
-              t('common.delete'),
-            ),
-          ),
-        ),
-      )
-    : emptyState(t('avail.exc.empty'));
-
-  const form = h(
-    'form',
-    { id: 'exception-form', class: 'grid-form', novalidate: true },
-    h('div', { class: 'form-message', role: 'alert', hidden: true }),
-    field({ label: t('avail.exc.date'), name: 'date', type: 'date', required: true, idPrefix: 'exc', attrs: { min: todayIn(state.tz) } }),
-    field({
-      label: t('avail.exc.kind'),
-      name: 'available',
-      kind: 'select',
-      idPrefix: 'exc',
-      options: [
-        { value: 'false', label: t('avail.exc.unavailable') },
-        { value: 'true', label: t('avail.exc.available') },
-      ],
-    }),
-    h(
-      'div',
-      { class: 'field check' },
-      h('input', { type: 'checkbox', id: 'exc-allday', name: 'allday', checked: true, onchange: (ev) => toggleTimes(ev.currentTarget.form) }),
-      h('label', { for: 'exc-allday' }, t('avail.exc.allday')),
-    ),
-    h(
-      'div',
-      { class: 'times-pair', hidden: true },
-      field({ label: t('avail.start'), name: 'start', type: 'time', idPrefix: 'exc', value: '09:00', attrs: { step: 300 } }),
-      field({ label: t('avail.end'), name: 'end', type: 'time', idPrefix: 'exc', value: '12:00', attrs: { step: 300 } }),
-    ),
-    field({ label: t('avail.exc.reason'), name: 'reason', optional: true, idPrefix: 'exc', className: 'wide', attrs: { maxlength: 200 } }),
-    h('div', { class: 'actions wide' }, h('button', { type: 'submit', class: 'primary' }, t('avail.exc.add'))),
-  );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearFormErrors(form);
-    const f = form.elements;
-    if (!f.date.value) {
-      setFieldError(form, 'date', t('error.field.required'));
-      f.date.focus();
-      return;
-    }
-    const body = { date: f.date.value, available: f.available.value === 'true', reason: f.reason.value.trim() };
-    if (!f.allday.checked) {
-      if (!f.start.value || !f.end.value || f.end.value <= f.start.value) {
-        setFieldError(form, 'end', t('avail.window_invalid'));
-        f.end.focus();
-        return;
-      }
-      body.start = f.start.value;
-      body.end = f.end.value;
-    }
-    await whileSubmitting(form, async () => {
-      try {
-        const created = await api.addAvailabilityException(state.user.id, body);
-        state.avail.data = { ...state.avail.data, exceptions: [...(state.avail.data.exceptions || []), created] };
-        renderAvailability();
-        toast(t('avail.exc.added'));
-      } catch (err) {
-        showFormErrors(form, err);
-      }
-    });
-  });
-  return h('div', { class: 'exceptions-block' }, h('h3', null, t('avail.exceptions')), items, form);
+  const item = (e) => html`<li key=${e.id}>
+    <span class="exc-date">${fmtDayLong(e.date)}</span>
+    <span>${e.start && e.end ? `${e.start}–${e.end}` : t('avail.exc.allday')}</span>
+    ${badge(e.available ? t('avail.exc.available') : t('avail.exc.unavailable'), e.available ? 'ok' : 'warn')}
+    ${e.reason ? html`<span class="muted">${e.reason}</span>` : null}
+    <button type="button" class="secondary small-btn" disabled=${store.deleting.has(e.id)} aria-label=${t('avail.exc.delete_label', { date: fmtDayLong(e.date) })}
+      onClick=${() => deleteException(e)}>${t('common.delete')}</button>
+  </li>`;
+  const x = store.exception;
+  const errors = said(x.errors);
+  /** @param {'date' | 'available' | 'start' | 'end' | 'reason'} name */
+  const bound = (name) => ({ name, idPrefix: 'exc', value: x[name], onInput: (/** @type {string} */ v) => (x[name] = v), error: errors.fields[name] });
+  const kinds = [
+    { value: 'false', label: t('avail.exc.unavailable') },
+    { value: 'true', label: t('avail.exc.available') },
+  ];
+  const allday = (/** @type {any} */ ev) => {
+    x.allday = ev.currentTarget.checked;
+    draw();
+  };
+  return html`<div class="exceptions-block">
+    <h3>${t('avail.exceptions')}</h3>
+    ${list.length ? html`<ul class="exceptions">${list.map(item)}</ul>` : empty(t('avail.exc.empty'))}
+    <form id="exception-form" class="grid-form" novalidate aria-busy=${x.busy ? 'true' : undefined} onSubmit=${addException}>
+      <${FormMessage} text=${errors.message} />
+      <${Field} label=${t('avail.exc.date')} type="date" required=${true} attrs=${{ min: todayIn(store.tz) }} ...${bound('date')} />
+      <${Field} label=${t('avail.exc.kind')} kind="select" options=${kinds} ...${bound('available')} />
+      <div class="field check">
+        <input type="checkbox" id="exc-allday" name="allday" checked=${x.allday} onChange=${allday} />
+        <label for="exc-allday">${t('avail.exc.allday')}</label>
+      </div>
+      <div class="times-pair" hidden=${x.allday}>
+        <${Field} label=${t('avail.start')} type="time" attrs=${{ step: 300 }} ...${bound('start')} />
+        <${Field} label=${t('avail.end')} type="time" attrs=${{ step: 300 }} ...${bound('end')} />
+      </div>
+      <${Field} label=${t('avail.exc.reason')} optional=${true} className="wide" attrs=${{ maxlength: 200 }} ...${bound('reason')} />
+      <div class="actions wide"><button type="submit" class="primary" disabled=${x.busy}>${x.busy ? t('common.submitting') : t('avail.exc.add')}</button></div>
+    </form>
+  </div>`;
 }
 
-function toggleTimes(form) {
-  const pair = form.querySelector('.times-pair');
-  pair.hidden = form.elements.allday.checked;
-}
-
-function renderAvailability() {
-  const host = document.getElementById('availability-body');
-  if (!host) return;
-  const a = state.avail;
-  if (a.status === 'loading') return replace(host, loadingState());
-  if (a.status === 'error') return replace(host, errorState(a.error, loadAvailability));
-  replace(
-    host,
-    h('p', { class: 'muted' }, t('avail.intro')),
-    h('h3', null, t('avail.weekly')),
-    weeklyForm(a.data),
-    exceptionsBlock(a.data),
+function Availability() {
+  const body = store.avail.view(
+    (data) => html`<p class="muted">${t('avail.intro')}</p>
+      <h3>${t('avail.weekly')}</h3>
+      ${weeklyForm()}
+      ${exceptionsBlock(data)}`,
   );
+  return html`<details id="availability-details" class="card" open=${store.availOpen} onToggle=${(/** @type {any} */ ev) => (store.availOpen = ev.currentTarget.open)}>
+    <summary><h2>${t('avail.title')}</h2></summary>
+    <div id="availability-body">${body}</div>
+  </details>`;
 }
 
 // ------------------------------------------------------------------ page
 
-let scrolledToAvailability = false; // once, on arriving at /mediator#availability
-
-function render() {
-  document.title = `${t(state.user.role === 'judge' ? 'med.judge.title' : 'med.title')} · ${t('app.name')}`;
-  if (state.user.role === 'judge') {
-    // A judge's workspace is the court inbox.
-    location.replace('/court');
-    replace(
-      app,
-      skipLink(),
-      staffHeader(state.user),
-      h(
-        'main',
-        { id: 'main', class: 'container' },
-        h('h1', null, t('med.judge.title')),
-        h('div', { class: 'card empty-card', dataset: { testid: 'judge-empty' } }, h('p', null, t('med.judge.empty'))),
-      ),
-    );
-    return;
+function Dashboard() {
+  if (store.user.role === 'judge') {
+    // A judge's workspace is the court inbox (main() sends them there).
+    return html`<h1>${t('med.judge.title')}</h1>
+      <div class="card empty-card" data-testid="judge-empty"><p>${t('med.judge.empty')}</p></div>`;
   }
-  // /mediator#availability (linked from a booking refused as outside the hours) opens it.
-  const availOpen = /** @type {HTMLDetailsElement | null} */ (document.getElementById('availability-details'))?.open ?? location.hash === '#availability';
-  replace(
-    app,
-    skipLink(),
-    staffHeader(state.user),
-    h(
-      'main',
-      { id: 'main', class: 'container' },
-      h('h1', { class: 'sr-only' }, t('med.title')),
-      section('schedule', t('med.sessions.title'), h('div', { id: 'schedule-body' })),
-      h(
-        'div',
-        { class: 'two-col' },
-        section('cases', t('med.cases.title'), h('div', { id: 'cases-body' })),
-        section('new-case', t('med.newcase.title'), newCaseForm()),
-      ),
-      h(
-        'details',
-        { id: 'availability-details', class: 'card', open: availOpen },
-        h('summary', null, h('h2', null, t('avail.title'))),
-        h('div', { id: 'availability-body' }),
-      ),
-    ),
-  );
-  renderSchedule();
-  renderCases();
-  renderAvailability();
-  if (location.hash === '#availability' && !scrolledToAvailability) {
-    scrolledToAvailability = true;
-    document.getElementById('availability-details')?.scrollIntoView({ block: 'start' });
-  }
+  return html`<h1 class="sr-only">${t('med.title')}</h1>
+    <${Schedule} />
+    <div class="two-col"><${Cases} /><${NewCase} /></div>
+    <${Availability} />`;
 }
 
 async function main() {
   const me = await initStaffPage();
-  state.user = me.user;
-  state.tz = isValidTimeZone(me.user.timezone) ? me.user.timezone : browserTimeZone();
-  state.anchor = todayIn(state.tz);
+  store.user = me.user;
+  store.tz = isValidTimeZone(me.user.timezone) ? me.user.timezone : browserTimeZone();
+  store.anchor = todayIn(store.tz);
   let savedView = null;
   try {
     savedView = localStorage.getItem('mediator.view');
   } catch {
     /* ignore */
   }
-  state.view = savedView === 'day' || savedView === 'week' ? savedView : narrow() ? 'day' : 'week';
-  try {
-    state.meta = await api.meta();
-  } catch {
-    /* lists fall back to defaults */
+  store.view = savedView === 'day' || savedView === 'week' ? savedView : narrow() ? 'day' : 'week';
+  store.meta = await api.meta().catch(() => null); // lists fall back to defaults
+  store.availOpen = location.hash === '#availability';
+  // The header is ui.js's (shared by the staff pages), drawn again on a change of language; Preact draws <main>.
+  const main = h('main', { id: 'main', class: 'container' });
+  root = main;
+  let top = [skipLink(), staffHeader(store.user)];
+  replace(app, top, main);
+  onLangChange(() => {
+    const active = document.activeElement;
+    const focused = active instanceof HTMLElement && top[1].contains(active) ? active.dataset.testid : null;
+    for (const el of top) el.remove();
+    top = [skipLink(), staffHeader(store.user)];
+    main.before(...top);
+    if (focused) /** @type {HTMLElement | null} */ (top[1].querySelector(`[data-testid="${focused}"]`))?.focus();
+    draw();
+  });
+  draw();
+  if (store.user.role === 'judge') {
+    location.replace('/court');
+    return;
   }
-  render();
-  rerenderOnLangChange(app, render);
-  if (state.user.role === 'judge') return;
+  if (location.hash === '#availability') document.getElementById('availability-details')?.scrollIntoView({ block: 'start' });
   loadSessions();
-  loadCases();
-  loadAvailability();
+  store.cases.load();
+  store.avail.load();
 }
 
 main().catch((err) => {

@@ -17,14 +17,16 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import Server, book_through_api, session_day
-from tests.browser.test_booking_flow import PageErrors, log_in, new_context
-from tests.browser.test_live_session import WAGES
+from tests.browser.test_booking_flow import DESKTOP, PageErrors, log_in, new_context
+from tests.browser.test_live_session import WAGES, open_device_check
 
 pytestmark = pytest.mark.browser
 
 HELD = "() => document.activeElement === window.held && window.held.isConnected"
 PREVIEW = "document.querySelector('[data-testid=self-video]')"
 DRAFT = "先不要发送这一句"
+CHECK_PREVIEW = "document.querySelector('[data-testid=check-preview]')"
+WAIT_PREVIEW = "document.querySelector('[data-testid=wait-preview]')"
 
 
 def hold_focus(page: Any) -> None:
@@ -84,5 +86,45 @@ def test_focus_a_chat_draft_and_the_preview_survive_the_live_page_redrawing(brow
     assert page.evaluate(f"() => {PREVIEW} === window.preview"), "the preview <video> was recreated"
     frames = page.evaluate(f"{PREVIEW}.getVideoPlaybackQuality().totalVideoFrames")
     page.wait_for_function(f"{PREVIEW}.getVideoPlaybackQuality().totalVideoFrames > {frames}", timeout=10_000)
+    errors.check()
+    context.close()
+
+
+def test_the_partys_device_check_and_waiting_room_keep_focus_and_their_preview_across_a_language_switch(
+    browser: Any, server: Server
+) -> None:
+    """The party's way in redraws too: the device check (each device's status, the microphone's
+    meter) and the waiting room; a change of language keeps the control that has focus and the
+    preview <video> that plays."""
+    booked = book_through_api(browser, server, "LW", 14, day=session_day(later=16), dispute=WAGES)
+    link = next(link for link in booked.links if link["role"] == "applicant")
+    context, page, errors = open_device_check(browser, server, link["url"], DESKTOP)
+    page.locator('[data-testid="camera-status"][data-status="ok"]').wait_for()
+    page.wait_for_function(f"{CHECK_PREVIEW}?.srcObject && {CHECK_PREVIEW}.getVideoPlaybackQuality().totalVideoFrames > 0")
+    page.evaluate(f"() => {{ window.preview = {CHECK_PREVIEW}; }}")
+
+    page.get_by_test_id("audio-only-choice").focus()
+    hold_focus(page)
+    click_without_focus(page, "lang-switch")
+    page.get_by_test_id("device-check").get_by_role("heading", name="Device check").wait_for()
+    assert page.evaluate(HELD), page.evaluate("document.activeElement.outerHTML")
+    assert page.evaluate(f"() => {CHECK_PREVIEW} === window.preview"), "the device check's preview was recreated"
+    frames = page.evaluate(f"{CHECK_PREVIEW}.getVideoPlaybackQuality().totalVideoFrames")
+    page.wait_for_function(f"{CHECK_PREVIEW}.getVideoPlaybackQuality().totalVideoFrames > {frames}", timeout=10_000)
+
+    page.get_by_test_id("device-continue").click()
+    page.get_by_test_id("waiting-room").wait_for()
+    page.wait_for_function(
+        f"{WAIT_PREVIEW}?.srcObject && {WAIT_PREVIEW}.getVideoPlaybackQuality().totalVideoFrames > 0", timeout=30_000
+    )
+    page.evaluate(f"() => {{ window.preview = {WAIT_PREVIEW}; }}")
+    page.get_by_test_id("wait-leave").focus()
+    hold_focus(page)
+    click_without_focus(page, "lang-switch")
+    page.get_by_test_id("wait-leave").filter(has_text="离开").wait_for()
+    assert page.evaluate(HELD), page.evaluate("document.activeElement.outerHTML")
+    assert page.evaluate(f"() => {WAIT_PREVIEW} === window.preview"), "the waiting room's preview was recreated"
+    frames = page.evaluate(f"{WAIT_PREVIEW}.getVideoPlaybackQuality().totalVideoFrames")
+    page.wait_for_function(f"{WAIT_PREVIEW}.getVideoPlaybackQuality().totalVideoFrames > {frames}", timeout=10_000)
     errors.check()
     context.close()

@@ -8,13 +8,15 @@
 // check lets the party bind their key on their own page for 15 minutes with no code
 // (server/domain/witnessed.py). The panel follows the server while it is shown.
 
+import { html } from 'htm/preact';
+import { render as draw } from 'preact'; // preact's own takes a list of nodes too
 import * as api from './api.js';
 import { ApiError } from './api.js';
-import { t, tv, fmtTime, onLangChange, getLang } from './i18n.js';
+import { t, tv, fmtTime, onLangChange } from './i18n.js';
 import './identity-i18n.js';
 import './evidence-i18n.js';
 import { bindToCase, chooseKey, registerDeviceKey, signPrepared } from './signing/staff-key.js';
-import { h, replace, toast, errorMessage } from './ui.js';
+import { h, toast, errorMessage } from './ui.js';
 
 const POLL_MS = 4000;
 
@@ -43,10 +45,9 @@ export class IdentityPanel {
     /** @type {string | undefined} the parties' ids when the case page last listed them (pages/case.js) */
     this.partyIds = undefined;
     this.keyElsewhere = false;
-    this.drawn = null;
     this.timer = null;
     this.el = h('section', { class: ['identity-panel', ...classes], 'aria-labelledby': `identity-title-${mode}`, dataset: { testid: 'identity-panel' } });
-    this.offLang = onLangChange(() => this.render(true));
+    this.offLang = onLangChange(() => this.render());
     this.load();
   }
 
@@ -174,26 +175,22 @@ export class IdentityPanel {
   // ---------------------------------------------------------------- drawing
 
   statusBadges(item) {
-    const out = [];
     const channels = item.code_channels || [];
-    out.push(
-      channels.length
-        ? h('span', { class: 'badge', dataset: { testid: 'identity-channel', channels: channels.join(' ') } }, channels.map((c) => t(`idv.channel.${c}`)).join('、'))
-        : h('span', { class: 'badge warn', dataset: { testid: 'identity-channel', channels: '' } }, t('idv.channel.none')),
-    );
+    const channel = channels.length
+      ? html`<span class="badge" data-testid="identity-channel" data-channels=${channels.join(' ')}>${channels.map((c) => t(`idv.channel.${c}`)).join('、')}</span>`
+      : html`<span class="badge warn" data-testid="identity-channel" data-channels="">${t('idv.channel.none')}</span>`;
     const check = item.check;
+    let checked = null;
     if (check && check.result === 'confirmed') {
-      out.push(h('span', { class: 'badge ok', dataset: { testid: 'identity-checked', result: 'confirmed' } }, `✓ ${t('idv.checked', { method: tv('idmethod', check.method) })}`));
+      checked = html`<span class="badge ok" data-testid="identity-checked" data-result="confirmed">${`✓ ${t('idv.checked', { method: tv('idmethod', check.method) })}`}</span>`;
     } else if (check) {
-      out.push(h('span', { class: 'badge warn', dataset: { testid: 'identity-checked', result: check.result } }, t('idv.not_confirmed')));
+      checked = html`<span class="badge warn" data-testid="identity-checked" data-result=${check.result}>${t('idv.not_confirmed')}</span>`;
     }
     const key = item.key;
-    out.push(
-      key
-        ? h('span', { class: 'badge ok', dataset: { testid: 'identity-key', method: key.method || '' } }, `✓ ${t(key.method === 'video_witnessed' ? 'idv.key.video_witnessed' : 'idv.key.bound')}`)
-        : h('span', { class: 'badge muted', dataset: { testid: 'identity-key', method: '' } }, t('idv.key.none')),
-    );
-    return out;
+    const keyBadge = key
+      ? html`<span class="badge ok" data-testid="identity-key" data-method=${key.method || ''}>${`✓ ${t(key.method === 'video_witnessed' ? 'idv.key.video_witnessed' : 'idv.key.bound')}`}</span>`
+      : html`<span class="badge muted" data-testid="identity-key" data-method="">${t('idv.key.none')}</span>`;
+    return [channel, checked, keyBadge];
   }
 
   itemEl(item) {
@@ -201,115 +198,93 @@ export class IdentityPanel {
     const noChannel = !(item.code_channels || []).length;
     const todo = noChannel && !item.key && !item.video_check;
     const msg = this.message && this.message.party === item.party_id ? this.message : null;
-    return h(
-      'li',
-      { class: 'identity-item', dataset: { testid: 'identity-item', partyId: item.party_id } },
-      h('p', { class: 'person-line' }, h('strong', null, item.name), h('span', { class: 'badge' }, tv('partyrole', item.role)), this.statusBadges(item)),
-      todo ? h('p', { class: 'notice', dataset: { testid: 'identity-todo' } }, t(this.mode === 'live' ? 'idv.todo.live' : 'idv.todo.case', { name: item.name })) : null,
-      item.video_check
-        ? h('p', { class: 'muted small', role: 'status', dataset: { testid: 'identity-waiting' } }, t('idv.waiting', { name: item.name, time: fmtTime(item.video_check.expires_at, this.tz) }))
-        : null,
-      msg ? h('p', { class: 'key-message key-message-info', role: 'status', tabindex: '-1', dataset: { testid: 'identity-message' } }, msg.text) : null,
-      this.mode === 'live' && this.open !== item.party_id
-        ? h(
-            'div',
-            { class: 'actions' },
-            h(
-              'button',
-              {
-                type: 'button',
-                class: [todo ? 'primary' : 'secondary', 'small-btn'],
-                disabled: !present || this.busy,
-                dataset: { testid: 'idcheck-open' },
-                onclick: () => this.openCheck(item),
-              },
-              item.check && item.check.result === 'confirmed' ? t('idv.check.again') : t('idv.check'),
-            ),
-            present ? null : h('span', { class: 'muted small' }, t('idv.absent')),
-          )
-        : null,
-      this.open === item.party_id ? this.formEl(item) : null,
-    );
+    const opened = this.open === item.party_id;
+    return html`<li key=${item.party_id} class="identity-item" data-testid="identity-item" data-party-id=${item.party_id}>
+      <p class="person-line"><strong>${item.name}</strong><span class="badge">${tv('partyrole', item.role)}</span>${this.statusBadges(item)}</p>
+      ${todo ? html`<p class="notice" data-testid="identity-todo">${t(this.mode === 'live' ? 'idv.todo.live' : 'idv.todo.case', { name: item.name })}</p>` : null}
+      ${item.video_check
+        ? html`<p class="muted small" role="status" data-testid="identity-waiting">${t('idv.waiting', { name: item.name, time: fmtTime(item.video_check.expires_at, this.tz) })}</p>`
+        : null}
+      ${msg ? html`<p class="key-message key-message-info" role="status" tabindex="-1" data-testid="identity-message">${msg.text}</p>` : null}
+      ${this.mode === 'live' && !opened
+        ? html`<div class="actions">
+            <button type="button" class=${`${todo ? 'primary' : 'secondary'} small-btn`} disabled=${!present || this.busy} data-testid="idcheck-open"
+              onClick=${() => this.openCheck(item)}>${item.check && item.check.result === 'confirmed' ? t('idv.check.again') : t('idv.check')}</button>
+            ${present ? null : html`<span class="muted small">${t('idv.absent')}</span>`}
+          </div>`
+        : null}
+      ${opened ? this.formEl(item) : null}
+    </li>`;
   }
 
   formEl(item) {
     const shown = this.idNumbers[item.party_id];
     let idLine;
-    if (!item.has_id_number) idLine = h('p', { class: 'notice', dataset: { testid: 'idcheck-id-none' } }, t('idv.form.id.none'));
-    else if (!shown || shown.status === 'loading') idLine = h('p', { class: 'muted' }, t('idv.form.id.loading'));
-    else if (shown.status === 'error') idLine = h('p', { class: 'error-box', role: 'alert' }, shown.value);
+    if (!item.has_id_number) idLine = html`<p class="notice" data-testid="idcheck-id-none">${t('idv.form.id.none')}</p>`;
+    else if (!shown || shown.status === 'loading') idLine = html`<p class="muted">${t('idv.form.id.loading')}</p>`;
+    else if (shown.status === 'error') idLine = html`<p class="error-box" role="alert">${shown.value}</p>`;
     else
-      idLine = [
-        h('dl', { class: 'info' }, h('dt', null, t('idv.form.id')), h('dd', null, h('strong', { class: 'id-number', dataset: { testid: 'idcheck-id-number' } }, shown.value))),
-        h('p', { class: 'muted small' }, t('idv.form.id.logged')),
-      ];
+      idLine = html`<dl class="info">
+          <dt>${t('idv.form.id')}</dt>
+          <dd><strong class="id-number" data-testid="idcheck-id-number">${shown.value}</strong></dd>
+        </dl>
+        <p class="muted small">${t('idv.form.id.logged')}</p>`;
     let keyLine;
-    if (this.key === undefined) keyLine = h('p', { class: 'muted small' }, t('idv.form.id.loading'));
+    if (this.key === undefined) keyLine = html`<p class="muted small">${t('idv.form.id.loading')}</p>`;
     else if (this.key === null)
-      keyLine = h(
-        'div',
-        { class: 'idcheck-key', dataset: { testid: 'idcheck-key-none' } },
-        h('p', null, this.keyElsewhere ? t('idv.form.key.elsewhere') : t('idv.form.key.none')),
-        h('button', { type: 'button', class: 'secondary small-btn', disabled: this.busy, onclick: () => this.registerKey(), dataset: { testid: 'idcheck-key-register' } }, t('idv.form.key.register')),
-      );
+      keyLine = html`<div class="idcheck-key" data-testid="idcheck-key-none">
+        <p>${this.keyElsewhere ? t('idv.form.key.elsewhere') : t('idv.form.key.none')}</p>
+        <button type="button" class="secondary small-btn" disabled=${this.busy} data-testid="idcheck-key-register" onClick=${() => this.registerKey()}>
+          ${t('idv.form.key.register')}
+        </button>
+      </div>`;
     else
-      keyLine = h(
-        'p',
-        { class: 'muted small', dataset: { testid: 'idcheck-key-ready' } },
-        t('idv.form.key.ready', { kind: t(this.key.alg === 'webauthn' ? 'idv.form.key.passkey' : 'idv.form.key.device') }),
-      );
+      keyLine = html`<p class="muted small" data-testid="idcheck-key-ready">
+        ${t('idv.form.key.ready', { kind: t(this.key.alg === 'webauthn' ? 'idv.form.key.passkey' : 'idv.form.key.device') })}
+      </p>`;
     const noteId = `idcheck-note-${item.party_id}`;
-    const note = h('input', { id: noteId, type: 'text', maxlength: 500, autocomplete: 'off', value: this.note, dataset: { testid: 'idcheck-note' } });
-    note.addEventListener('input', () => {
-      this.note = note.value;
-    });
+    /** @param {Event} ev */
+    const typed = (ev) => {
+      this.note = /** @type {HTMLInputElement} */ (ev.currentTarget).value;
+    };
     const error = this.message && this.message.kind === 'error' ? this.message : null;
     const info = this.message && this.message.kind === 'info' ? this.message : null;
-    return h(
-      'div',
-      { class: 'idcheck-form', dataset: { testid: 'idcheck-form', partyId: item.party_id } },
-      h('h3', { tabindex: '-1' }, t('idv.form.title', { name: item.name, role: tv('partyrole', item.role) })),
-      idLine,
-      h('p', null, t('idv.form.how', { name: item.name })),
-      keyLine,
-      h('div', { class: 'field' }, h('label', { for: noteId }, t('idv.form.note')), note),
-      error ? h('p', { class: 'error-box', role: 'alert', tabindex: '-1', dataset: { testid: 'identity-message' } }, error.text) : null,
-      info ? h('p', { class: 'key-message key-message-info', role: 'status', dataset: { testid: 'idcheck-info' } }, info.text) : null,
-      h(
-        'div',
-        { class: 'actions' },
-        h('button', { type: 'button', class: 'primary', disabled: !this.key || this.busy, onclick: () => this.sign('confirmed'), dataset: { testid: 'idcheck-confirm' } }, this.busy ? t('idv.form.busy') : t('idv.form.confirm')),
-        h('button', { type: 'button', class: 'danger-outline', disabled: !this.key || this.busy, onclick: () => this.sign('not_confirmed'), dataset: { testid: 'idcheck-mismatch' } }, t('idv.form.mismatch')),
-        h('button', { type: 'button', class: 'secondary', disabled: this.busy, onclick: () => this.closeCheck(), dataset: { testid: 'idcheck-cancel' } }, t('idv.form.cancel')),
-      ),
-    );
+    const busy = this.busy;
+    return html`<div class="idcheck-form" data-testid="idcheck-form" data-party-id=${item.party_id}>
+      <h3 tabindex="-1">${t('idv.form.title', { name: item.name, role: tv('partyrole', item.role) })}</h3>
+      ${idLine}
+      <p>${t('idv.form.how', { name: item.name })}</p>
+      ${keyLine}
+      <div class="field">
+        <label for=${noteId}>${t('idv.form.note')}</label>
+        <input id=${noteId} type="text" maxlength="500" autocomplete="off" value=${this.note} data-testid="idcheck-note" onInput=${typed} />
+      </div>
+      ${error ? html`<p class="error-box" role="alert" tabindex="-1" data-testid="identity-message">${error.text}</p>` : null}
+      ${info ? html`<p class="key-message key-message-info" role="status" data-testid="idcheck-info">${info.text}</p>` : null}
+      <div class="actions">
+        <button type="button" class="primary" disabled=${!this.key || busy} data-testid="idcheck-confirm" onClick=${() => this.sign('confirmed')}>
+          ${busy ? t('idv.form.busy') : t('idv.form.confirm')}
+        </button>
+        <button type="button" class="danger-outline" disabled=${!this.key || busy} data-testid="idcheck-mismatch" onClick=${() => this.sign('not_confirmed')}>
+          ${t('idv.form.mismatch')}
+        </button>
+        <button type="button" class="secondary" disabled=${busy} data-testid="idcheck-cancel" onClick=${() => this.closeCheck()}>${t('idv.form.cancel')}</button>
+      </div>
+    </div>`;
   }
 
-  /** Redraw when something shown changed (so a redraw never takes the focus from a typing mediator). */
-  render(force = false) {
-    const drawn = JSON.stringify([
-      this.items,
-      this.loadError && String(this.loadError.message),
-      [...this.present].sort(),
-      this.open,
-      this.idNumbers,
-      this.busy,
-      this.message,
-      this.key === undefined ? 'unknown' : this.key, // (JSON has no undefined: it would read as null)
-      this.keyElsewhere,
-      getLang(),
-    ]);
-    if (!force && drawn === this.drawn) return;
-    this.drawn = drawn;
-    const title = h(this.level, { id: `identity-title-${this.mode}` }, t('idv.title'));
+  /**
+   * Draw the panel again: Preact changes only what differs, so the note being typed, and the focus,
+   * stay across the polls and a change of language.
+   */
+  render() {
+    const Title = this.level;
     let body;
-    if (this.loadError && !this.items) body = h('p', { class: 'error-box', role: 'alert' }, t('idv.load_failed'));
-    else if (!this.items) body = h('p', { class: 'muted' }, t('key.checking'));
+    if (this.loadError && !this.items) body = html`<p class="error-box" role="alert">${t('idv.load_failed')}</p>`;
+    else if (!this.items) body = html`<p class="muted">${t('key.checking')}</p>`;
     else
-      body = [
-        h('p', { class: 'muted small' }, t(this.mode === 'live' ? 'idv.intro.live' : 'idv.intro.case')),
-        h('ul', { class: 'identity-list', dataset: { testid: 'identity-list' } }, this.items.map((item) => this.itemEl(item))),
-      ];
-    replace(this.el, title, body);
+      body = html`<p class="muted small">${t(this.mode === 'live' ? 'idv.intro.live' : 'idv.intro.case')}</p>
+        <ul class="identity-list" data-testid="identity-list">${this.items.map((item) => this.itemEl(item))}</ul>`;
+    draw(html`<${Title} id=${`identity-title-${this.mode}`}>${t('idv.title')}</${Title}>${body}`, this.el);
   }
 }

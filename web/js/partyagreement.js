@@ -9,13 +9,14 @@
 // of language) changes only what differs, so what the party typed and where their focus is stay.
 
 import { html, render } from 'htm/preact';
-import { useEffect, useLayoutEffect, useMemo, useRef } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import * as api from './api.js';
 import { ApiError } from './api.js';
 import { t, getLang, onLangChange, fmtPartyDateTime, fmtShortDateTime } from './i18n.js';
 import './agreement-i18n.js';
 import { AgreementText, DiffView, SignerList, clauseName } from './agreement.js';
 import { h, toast, errorMessage } from './ui.js';
+import { Mount, redrawn } from './ui-preact.js';
 import { PartySigning } from './signing/party-flow.js';
 import { CodeField, codeStatusLine } from './signing/code-input.js';
 import { MessageLine, reasonOf } from './signing/message.js';
@@ -117,36 +118,6 @@ export class SignaturePad {
   dataUrl() {
     return this.empty ? null : this.canvas.toDataURL('image/png');
   }
-}
-
-/**
- * A node built elsewhere with ui.js's h() (the key binding, the signature pad, a code's status
- * line), put in its host and left alone by Preact. `make` runs again only when one of `deps` or
- * the language changes. A node shown elsewhere (the key binding,
- * on the party page's key card) is taken back only while this view is shown.
- * @param {{ make: () => Node | null, deps?: unknown[], class?: string }} props
- */
-function Mount({ make, deps = [], class: className }) {
-  const node = useMemo(make, [...deps, getLang()]);
-  const host = useRef(/** @type {HTMLDivElement | null} */ (null));
-  useLayoutEffect(() => {
-    const el = host.current;
-    if (el && node && node.parentNode !== el && (el.isConnected || !node.isConnected)) el.replaceChildren(node);
-  });
-  return html`<div class=${className} ref=${host}></div>`;
-}
-
-/**
- * The key binding's own element (keybind.js), drawn again in the page's language; the control in
- * it that had focus keeps it.
- * @param {import('./keybind.js').KeyBinding} keys
- */
-function keyBindingEl(keys) {
-  const active = document.activeElement;
-  const focused = active instanceof HTMLElement && keys.el.contains(active) ? active.dataset.testid : null;
-  keys.render();
-  if (focused) /** @type {HTMLElement | null} */ (keys.el.querySelector(`[data-testid="${focused}"]`))?.focus();
-  return keys.el;
 }
 
 /** @param {string} href */
@@ -568,7 +539,7 @@ export class PartyAgreement {
     let body;
     if (s.stage === 'no_key' && keys) {
       body = html`<p class="consent-step" data-testid="agr-key-first">${t('agr.party.key.first')}</p>
-        <${Mount} class="agr-key-bind" make=${() => keyBindingEl(keys)} />
+        <${Mount} class="agr-key-bind" make=${() => redrawn(keys)} />
         ${this.readNote()}`;
     } else if (s.stage === 'code' && s.prepared) {
       // The text above stays described by the read note (aria-describedby="pa-read-note").

@@ -1,6 +1,8 @@
 // @ts-check
 // A party's way into the live session, from the /party page: device check, waiting room,
 // the room itself, and what is shown when it ends (ended, removed, replaced, refused, left).
+// Drawn with Preact + htm (room.js, devicecheck.js, the consent card in recording.js draw their own):
+// a redraw or a change of language keeps the previews playing, the focus and what was typed.
 
 import { html } from 'htm/preact';
 import { render } from 'preact'; // preact's own takes a list of nodes too
@@ -11,6 +13,7 @@ import { DeviceCheck } from './devicecheck.js';
 import { ConsentCard, recordingBanners } from './recording.js';
 import { forgetCheck, rememberCheck } from './rejoin.js';
 import { RoomUI, cls } from './room.js';
+import { Player } from './room-tiles.js';
 import { MediaSession, mediaSupported, openDevices, reportStatus } from './rtc.js';
 import { Signaling } from './signaling.js';
 import { h, replace, toast, confirmDialog } from './ui.js';
@@ -45,8 +48,12 @@ export class PartyLive {
     this.revoked = null;
     this.reconnecting = false;
     this.checkHost = h('div', { class: 'check-host' });
-    this.waitVideo = h('video', { autoplay: true, playsinline: true, muted: true, class: 'preview mirrored', dataset: { testid: 'wait-preview' } });
-    this.waitVideo.muted = true;
+    // The waiting room's frame (its two cards, with the consent card between them), drawn by Preact.
+    this.waitCard = h('section', { class: 'party-card waiting-card', 'aria-labelledby': 'wait-title' });
+    this.waitMore = h('div', { class: 'party-card waiting-card' });
+    /** The waiting room's preview <video> (room-tiles.js's Player keeps it). @type {Set<HTMLMediaElement>} */
+    this.waitPlayers = new Set();
+    this.ownView = false; // whether this.el holds a Preact tree (resuming, the end) rather than the frames
     // The session id also goes in the handshake's query: a load balancer routes a session's people together by it.
     this.signaling = new Signaling({ sessionId: (data.session && data.session.id) || null });
     this.consent = new ConsentCard({ signaling: this.signaling, keys, onChange: () => this.room && this.room.renderBanners() });
@@ -244,15 +251,7 @@ export class PartyLive {
       this.room.renderTiles();
       this.room.renderBanners();
     }
-    if (this.phase === 'waiting' || this.phase === 'held') this.attachWaitPreview();
-  }
-
-  attachWaitPreview() {
-    const track = this.media.localVideoTrack();
-    const current = this.waitVideo.srcObject && this.waitVideo.srcObject.getVideoTracks()[0];
-    if (current === (track || undefined)) return;
-    this.waitVideo.srcObject = track ? new MediaStream([track]) : null;
-    if (track) this.waitVideo.play().catch(() => {});
+    if (this.phase === 'waiting' || this.phase === 'held') this.drawWaiting();
   }
 
   renderWaitBanners() {
@@ -323,34 +322,38 @@ export class PartyLive {
     this.el.querySelector('[data-testid="live-agreement-open"]')?.focus();
   }
 
-  waitingView(held) {
+  /** The waiting room's two cards (the consent card, the page's own, goes between them). */
+  drawWaiting() {
+    const held = this.phase === 'held';
     const mediator = (this.view && this.view.host && this.view.host.name) || (this.data.mediator && this.data.mediator.display_name) || '';
-    this.attachWaitPreview();
-    const leave = h('button', { type: 'button', class: 'secondary big block', onclick: () => this.leave(), dataset: { testid: 'wait-leave' } }, t('live.leave'));
+    const track = this.media.localVideoTrack() || null;
+    this.waitCard.dataset.testid = held ? 'held-room' : 'waiting-room';
+    render(
+      html`${this.reconnecting ? html`<p class="live-banner warn" role="status">${t('live.reconnecting.self')}</p>` : null}
+        <div class="wait-spinner" aria-hidden="true"></div>
+        <h1 id="wait-title" tabindex="-1">${held ? t('held.title') : t('wait.title')}</h1>
+        <p class="lead" role="status">${held ? t('held.text') : t('wait.text')}</p>
+        ${mediator ? html`<p class="wait-mediator">${t('wait.mediator', { name: mediator })}</p>` : null}`,
+      this.waitCard,
+    );
+    render(
+      html`<figure class=${cls('wait-preview', !track && 'empty')}>
+          <${Player} tag="video" track=${track} players=${this.waitPlayers} attrs=${{ class: 'preview mirrored', 'data-testid': 'wait-preview' }} />
+          <figcaption>${t('wait.preview')}</figcaption>
+        </figure>
+        <p class="muted">${t('wait.tips')}</p>
+        <button type="button" class="secondary big block" data-testid="wait-leave" onClick=${() => this.leave()}>${t('live.leave')}</button>`,
+      this.waitMore,
+    );
     this.renderWaitBanners();
-    const card = h(
-      'section',
-      { class: 'party-card waiting-card', 'aria-labelledby': 'wait-title', dataset: { testid: held ? 'held-room' : 'waiting-room' } },
-      this.reconnecting ? h('p', { class: 'live-banner warn', role: 'status' }, t('live.reconnecting.self')) : null,
-      h('div', { class: 'wait-spinner', 'aria-hidden': 'true' }),
-      h('h1', { id: 'wait-title', tabindex: '-1' }, held ? t('held.title') : t('wait.title')),
-      h('p', { class: 'lead', role: 'status' }, held ? t('held.text') : t('wait.text')),
-      mediator ? h('p', { class: 'wait-mediator' }, t('wait.mediator', { name: mediator })) : null,
-    );
-    // The consent card comes right under the status, before the preview, so that a phone shows it.
-    const more = h(
-      'div',
-      { class: 'party-card waiting-card' },
-      h(
-        'figure',
-        { class: ['wait-preview', !this.media.localVideoTrack() && 'empty'] },
-        this.waitVideo,
-        h('figcaption', null, t('wait.preview')),
-      ),
-      h('p', { class: 'muted' }, t('wait.tips')),
-      leave,
-    );
-    return [this.waitBanners, card, this.consent.el, more];
+  }
+
+  resumingView() {
+    return html`<section class="party-card waiting-card" aria-labelledby="resume-title" data-testid="live-resuming">
+      <div class="wait-spinner" aria-hidden="true"></div>
+      <h1 id="resume-title" tabindex="-1">${t('live.resume.title')}</h1>
+      <p class="lead" role="status">${t('live.resume.text')}</p>
+    </section>`;
   }
 
   endView() {
@@ -361,52 +364,56 @@ export class PartyLive {
       const code = this.refusal;
       text = ['not_authenticated', 'forbidden', 'gone', 'not_found', 'network_error'].includes(code) ? t(`refused.${code}`) : t('refused.other');
     }
-    const again =
-      key === 'left' || key === 'replaced' || (key === 'refused' && (this.refusal === 'network_error' || this.refusal === 'internal_error'))
-        ? h('button', { type: 'button', class: 'primary big block', onclick: () => location.reload(), dataset: { testid: 'rejoin' } }, key === 'replaced' ? t('replaced.here') : t('live.rejoin'))
-        : null;
-    // "调解已结束" leads somewhere: back to the page, whose top says what comes next.
-    const next = this.onExit
-      ? h(
-          'button',
-          { type: 'button', class: [again ? 'secondary' : 'primary', 'big', 'block'], onclick: () => this.onExit?.(), dataset: { testid: 'live-next' } },
-          key === 'ended' ? t('live.end.next') : t('live.end.back'),
-        )
-      : null;
-    return h(
-      'section',
-      { class: ['party-card', 'end-card', `end-${key}`], 'aria-labelledby': 'end-title', dataset: { testid: `live-${key}` } },
-      h('h1', { id: 'end-title', tabindex: '-1' }, t(`${strings}.title`)),
-      h('p', { class: 'lead', role: 'alert' }, text),
-      key === 'ended' ? h('p', null, t('live.end.what_next')) : null,
-      again,
-      next,
-    );
+    const again = key === 'left' || key === 'replaced' || (key === 'refused' && (this.refusal === 'network_error' || this.refusal === 'internal_error'));
+    return html`<section class=${`party-card end-card end-${key}`} aria-labelledby="end-title" data-testid=${`live-${key}`}>
+      <h1 id="end-title" tabindex="-1">${t(`${strings}.title`)}</h1>
+      <p class="lead" role="alert">${text}</p>
+      ${key === 'ended' ? html`<p>${t('live.end.what_next')}</p>` : null}
+      ${again
+        ? html`<button type="button" class="primary big block" data-testid="rejoin" onClick=${() => location.reload()}>
+            ${key === 'replaced' ? t('replaced.here') : t('live.rejoin')}
+          </button>`
+        : null}
+      ${this.onExit // "调解已结束" leads somewhere: back to the page, whose top says what comes next.
+        ? html`<button type="button" class=${cls(again ? 'secondary' : 'primary', 'big', 'block')} data-testid="live-next" onClick=${() => this.onExit?.()}>
+            ${key === 'ended' ? t('live.end.next') : t('live.end.back')}
+          </button>`
+        : null}
+    </section>`;
   }
 
+  /**
+   * Show the phase. The device check, the waiting room's cards and the room are elements kept
+   * across redraws (each draws itself with Preact); resuming and the end are a Preact tree of
+   * this.el's own. An element already shown stays in place: taking it out, even for a moment,
+   * would take focus from whatever in it had it.
+   */
   render() {
-    let body;
-    if (this.phase === 'check') body = this.checkHost;
-    else if (this.phase === 'resuming') {
-      body = h(
-        'section',
-        { class: 'party-card waiting-card', 'aria-labelledby': 'resume-title', dataset: { testid: 'live-resuming' } },
-        h('div', { class: 'wait-spinner', 'aria-hidden': 'true' }),
-        h('h1', { id: 'resume-title', tabindex: '-1' }, t('live.resume.title')),
-        h('p', { class: 'lead', role: 'status' }, t('live.resume.text')),
-      );
-    } else if (this.phase === 'waiting' || this.phase === 'held') body = this.waitingView(this.phase === 'held');
-    else if (this.phase === 'room') body = this.room.el;
-    else body = this.endView();
     this.el.classList.toggle('in-room', this.phase === 'room');
-    // The room (or the device check) already shown stays in place: taking it out, even for a moment,
-    // would take focus from whatever in it had it.
-    if (!(body instanceof Node && this.el.childNodes.length === 1 && this.el.firstChild === body)) replace(this.el, body);
+    if (this.phase === 'resuming' || TERMINAL.has(this.phase)) {
+      if (!this.ownView) this.el.replaceChildren();
+      this.ownView = true;
+      render(this.phase === 'resuming' ? this.resumingView() : this.endView(), this.el);
+      return;
+    }
+    if (this.ownView) render(null, this.el);
+    this.ownView = false;
+    /** @type {Node[]} */
+    let body;
+    if (this.phase === 'check') body = [this.checkHost];
+    else if (this.phase === 'waiting' || this.phase === 'held') {
+      this.drawWaiting();
+      // The consent card comes right under the status, before the preview, so that a phone shows it.
+      body = [this.waitBanners, this.waitCard, this.consent.el, this.waitMore];
+    } else body = [/** @type {RoomUI} */ (this.room).el];
+    const shown = [...this.el.childNodes];
+    if (shown.length !== body.length || body.some((node, i) => shown[i] !== node)) this.el.replaceChildren(...body);
     if (this.phase === 'check') this.check.render();
     if (this.phase === 'room') {
+      const room = /** @type {RoomUI} */ (this.room);
       // The consent card moves between the waiting room and the room's side column.
-      if (!this.room.side.contains(this.consent.el)) this.room.side.prepend(this.consent.el);
-      this.room.resume();
+      if (!room.side.contains(this.consent.el)) room.side.prepend(this.consent.el);
+      room.resume();
     }
   }
 }

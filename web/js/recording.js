@@ -6,11 +6,14 @@
 // Protocol calls go through signaling.js; binding a key first goes through keybind.js.
 
 import { html } from 'htm/preact';
+import { render as draw } from 'preact'; // preact's own takes a list of nodes too
 import { t, getLang, onLangChange } from './i18n.js';
 import './live-i18n.js';
 import { deviceKeyName } from './keybind.js';
 import { getOrCreateDeviceKey, signWithDeviceKey, signWithPasskey, b64Decode } from './keys.js';
-import { h, replace, toast, confirmDialog } from './ui.js';
+import { MessageLine } from './signing/message.js';
+import { h, toast, confirmDialog } from './ui.js';
+import { Mount, redrawn } from './ui-preact.js';
 
 /** Whether the joint room is being recorded, as the `participants` view says. */
 export const recordingActive = (view) => Boolean(view && view.recording && view.recording.active);
@@ -74,9 +77,8 @@ export class ConsentCard {
     this.notice = null; // {zh, en, hash}: what is shown, as the server gave it
     this.message = null; // {kind, key, vars}
     this.given = false; // consent_give answered ok and no newer view yet
-    this.drawn = null;
     this.el = h('section', { class: 'party-card consent-card', 'aria-labelledby': 'consent-title', dataset: { testid: 'consent-card' } });
-    this.offLang = onLangChange(() => this.render(true));
+    this.offLang = onLangChange(() => this.render());
     this.offBound = keys ? keys.onBound(() => this.bound()) : () => {};
   }
 
@@ -210,72 +212,55 @@ export class ConsentCard {
     this.el.querySelector(`[data-testid="${next}"]`)?.focus();
   }
 
-  messageEl() {
-    const m = this.message;
-    if (!m) return null;
-    return h('p', { class: ['key-message', `key-message-${m.kind}`], role: m.kind === 'error' ? 'alert' : 'status', dataset: { testid: 'consent-message' } }, t(m.key, m.vars || {}));
+  /** The card's heading (focus goes to it). @param {string} text @param {{ done?: boolean }} [options] */
+  title(text, { done = false } = {}) {
+    return html`<h2 id="consent-title" class=${done ? 'consent-done' : undefined} tabindex="-1" data-testid=${done ? 'consent-given' : undefined}>${text}</h2>`;
   }
 
   givenBody() {
-    return [
-      h('h2', { id: 'consent-title', class: 'consent-done', tabindex: '-1', dataset: { testid: 'consent-given' } }, t('consent.given')),
-      h('p', null, t('consent.given.text')),
-      this.messageEl(),
-      h(
-        'button',
-        { type: 'button', class: 'secondary big block', disabled: this.status === 'withdrawing', onclick: () => this.withdraw(), dataset: { testid: 'consent-withdraw' } },
-        this.status === 'withdrawing' ? t('consent.withdrawing') : t('consent.withdraw'),
-      ),
-    ];
+    const withdrawing = this.status === 'withdrawing';
+    return html`${this.title(t('consent.given'), { done: true })}
+      <p>${t('consent.given.text')}</p>
+      <${MessageLine} m=${this.message} testid="consent-message" />
+      <button type="button" class="secondary big block" disabled=${withdrawing} data-testid="consent-withdraw" onClick=${() => this.withdraw()}>
+        ${withdrawing ? t('consent.withdrawing') : t('consent.withdraw')}
+      </button>`;
   }
 
   askBody() {
-    const parts = [h('h2', { id: 'consent-title', tabindex: '-1' }, t('consent.title')), h('p', { class: 'lead' }, t('consent.intro'))];
+    const head = html`${this.title(t('consent.title'))}<p class="lead">${t('consent.intro')}</p>`;
+    const keys = this.keys;
     if (this.status === 'no_key') {
-      if (this.keys) this.keys.render();
-      parts.push(h('p', { class: 'consent-step' }, t('consent.key.first')), this.messageEl(), this.keys ? h('div', { class: 'consent-key' }, this.keys.el) : null);
-      return parts;
+      return html`${head}<p class="consent-step">${t('consent.key.first')}</p>
+        <${MessageLine} m=${this.message} testid="consent-message" />
+        ${keys ? html`<${Mount} class="consent-key" make=${() => redrawn(keys)} />` : null}`;
     }
     if (this.status === 'error' || !this.notice) {
-      parts.push(
-        this.status === 'error'
-          ? [
-              this.messageEl(),
-              h('button', { type: 'button', class: 'secondary big block', onclick: () => this.load(), dataset: { testid: 'consent-retry' } }, t('common.retry')),
-            ]
-          : h('p', { class: 'muted', role: 'status' }, t('common.loading')),
-      );
-      return parts;
+      return html`${head}${this.status === 'error'
+        ? html`<${MessageLine} m=${this.message} testid="consent-message" />
+            <button type="button" class="secondary big block" data-testid="consent-retry" onClick=${() => this.load()}>${t('common.retry')}</button>`
+        : html`<p class="muted" role="status">${t('common.loading')}</p>`}`;
     }
-    parts.push(
-      h(
-        'div',
-        { class: 'consent-text', tabindex: '0', role: 'region', 'aria-label': t('consent.text.label'), dataset: { testid: 'consent-text' } },
-        h('p', { class: 'consent-zh', lang: 'zh-CN' }, this.notice.zh),
-        h('p', { class: 'consent-en', lang: 'en' }, this.notice.en),
-      ),
-      this.messageEl(),
-      h(
-        'button',
-        { type: 'button', class: 'primary big block consent-agree', disabled: this.status === 'signing', onclick: () => this.agree(), dataset: { testid: 'consent-agree' } },
-        this.status === 'signing' ? t('consent.signing') : t('consent.agree'),
-      ),
-      h('p', { class: 'hint' }, t('consent.agree.hint')),
-    );
-    return parts;
+    const signing = this.status === 'signing';
+    return html`${head}
+      <div class="consent-text" tabindex="0" role="region" aria-label=${t('consent.text.label')} data-testid="consent-text">
+        <p class="consent-zh" lang="zh-CN">${this.notice.zh}</p>
+        <p class="consent-en" lang="en">${this.notice.en}</p>
+      </div>
+      <${MessageLine} m=${this.message} testid="consent-message" />
+      <button type="button" class="primary big block consent-agree" disabled=${signing} data-testid="consent-agree" onClick=${() => this.agree()}>
+        ${signing ? t('consent.signing') : t('consent.agree')}
+      </button>
+      <p class="hint">${t('consent.agree.hint')}</p>`;
   }
 
   /**
-   * Redraw when what the card shows changed (participants updates come often; redrawing
-   * needlessly would disturb someone typing their code or scrolling the notice).
+   * Draw the card again (Preact changes only what differs: the code typed in the key binding, the
+   * notice's scroll and the focus stay across the frequent participants updates).
    */
-  render(force = false) {
-    const m = this.message;
-    const drawn = JSON.stringify([this.consented, this.status, m && m.key, Boolean(this.notice), this.notice && this.notice.hash, getLang()]);
-    if (!force && drawn === this.drawn) return;
-    this.drawn = drawn;
+  render() {
     this.el.classList.toggle('consent-card-given', this.consented);
-    replace(this.el, this.consented ? this.givenBody() : this.askBody());
+    draw(this.consented ? this.givenBody() : this.askBody(), this.el);
     this.onChange();
   }
 }

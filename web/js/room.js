@@ -5,48 +5,23 @@
 // What a page adds (the party's waiting room, the mediator's admit/caucus panels) stays in
 // the page. Protocol code lives in signaling.js, peer connections in rtc.js.
 // The room's frame (its columns and sections) is built once with ui.js's h(); what changes in
-// it (banners, tiles, controls, people, chat, sound) is drawn with Preact + htm, as the review
-// page is: a redraw changes only what differs, so buttons, focus, typed chat and the <video> and
-// <audio> elements (keyed by person and kind, their streams set only when the track changes)
-// stay as they are across the room's many redraws and a change of language.
+// it (banners, tiles, controls, people, chat, sound; the tiles and sound in room-tiles.js) is
+// drawn with Preact + htm, as the review page is: a redraw changes only what differs, so buttons,
+// focus, typed chat and the <video> and <audio> elements (keyed by person and kind, their streams
+// set only when the track changes) stay as they are across the room's many redraws and a change of
+// language.
 
 import { html } from 'htm/preact';
 import { render } from 'preact'; // preact's own takes a list of nodes too
-import { useLayoutEffect, useRef } from 'preact/hooks';
 import { t, tv, getLang, onLangChange, dictionaries } from './i18n.js';
 import './errors-i18n.js';
 import './live-i18n.js';
 import { recordingBanners } from './recording.js';
+import { cls, drawSound, drawTiles, icon, isReconnecting, roleLabel, sends } from './room-tiles.js';
 import { screenShareSupported } from './rtc.js';
 import { h, toast } from './ui.js';
 
-const ICONS = {
-  mic: '<path d="M12 3a3 3 0 0 0-3 3v6a3 3 0 0 0 6 0V6a3 3 0 0 0-3-3z"/><path d="M5 11a7 7 0 0 0 14 0M12 18v3"/>',
-  micOff: '<path d="M12 3a3 3 0 0 0-3 3v6a3 3 0 0 0 6 0V6a3 3 0 0 0-3-3z"/><path d="M5 11a7 7 0 0 0 14 0M12 18v3M3 3l18 18"/>',
-  cam: '<rect x="3" y="6" width="13" height="12" rx="2"/><path d="M16 10l5-3v10l-5-3z"/>',
-  camOff: '<rect x="3" y="6" width="13" height="12" rx="2"/><path d="M16 10l5-3v10l-5-3zM3 3l18 18"/>',
-  hand: '<path d="M8 13V6a1.5 1.5 0 0 1 3 0v5M11 11V4.5a1.5 1.5 0 0 1 3 0V11M14 11V6a1.5 1.5 0 0 1 3 0v7c0 4.5-2.5 8-7 8-3 0-4.5-1.6-6-4l-2-3.4a1.5 1.5 0 0 1 2.6-1.5L8 15"/>',
-  screen: '<rect x="3" y="4" width="18" height="12" rx="2"/><path d="M8 20h8M12 16v4"/>',
-  audioOnly: '<path d="M4 15v-3a8 8 0 0 1 16 0v3"/><rect x="3" y="14" width="4" height="6" rx="1.5"/><rect x="17" y="14" width="4" height="6" rx="1.5"/>',
-  chat: '<path d="M4 5h16v11H9l-5 4z"/>',
-  leave: '<path d="M10 4H5v16h5M14 8l4 4-4 4M18 12H9"/>',
-};
-
-/** An icon of ICONS, drawn by Preact (the SVG is this file's own markup, never user data). */
-export function icon(name) {
-  const svg = `<svg viewBox="0 0 24 24" width="24" height="24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">${ICONS[name]}</svg>`;
-  return html`<span class="icon" aria-hidden="true" dangerouslySetInnerHTML=${{ __html: svg }}></span>`;
-}
-
-/** "调解员", "申请人" … for an entry of `participants`. */
-export function roleLabel(p) {
-  if (p.host || p.role === 'mediator') return t('role.mediator');
-  if (p.role === 'judge') return t('role.judge');
-  return tv('partyrole', p.role);
-}
-
-/** A class attribute from its parts, the false ones left out. @param {...(string | false | null | undefined)} parts */
-export const cls = (...parts) => parts.filter(Boolean).join(' ');
+export { cls, icon, isReconnecting, presentOthers, resolutionMark, roleLabel } from './room-tiles.js';
 
 /**
  * A refused live-room event in words (signaling/PROTOCOL.md, "Errors"): by its reason when the
@@ -61,16 +36,6 @@ export function signalingErrorMessage(err) {
   return getLang() === 'en' ? t('live.error', { message: (err && err.message) || String(err) }) : t('live.err.internal_error');
 }
 
-/**
- * For the mediator: the size of the picture a party sends, as the server receives, forwards and
- * records it. Below 640×480 an ID card held up to the camera may not be readable: marked so.
- */
-export function resolutionMark(video) {
-  const low = video.width * video.height < 640 * 480;
-  return html`<span class=${cls('mark', 'resolution', low && 'low')} title=${low ? t('live.resolution.low') : t('live.resolution.title')}
-    data-testid="tile-resolution" data-width=${String(video.width)} data-height=${String(video.height)}>${t('live.resolution', { w: video.width, h: video.height })}</span>`;
-}
-
 /** For the mediator: whether a participant has consented to be recorded (✓ 已同意 / 未同意). */
 export function consentBadge(p) {
   return p.consented
@@ -78,59 +43,10 @@ export function consentBadge(p) {
     : html`<span class="badge warn consent-badge" data-testid="consent-state" data-consented="false">${t('rec.not_consented')}</span>`;
 }
 
-/** Whether a participant's connection dropped and they may come back (host and party views). */
-export const isReconnecting = (p) => p.state === 'reconnecting' || p.reconnecting === true || (p.state === 'admitted' && p.online === false);
-
-const sends = (p, kind) => Array.isArray(p.sending) && p.sending.includes(kind);
-
 function fmtClock(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
   return new Intl.DateTimeFormat(getLang() === 'en' ? 'en-GB' : 'zh-CN', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
-}
-
-/** Who shares the room with me now (tiles and sound): the view's entries, minus myself. */
-export function presentOthers(view, isHost) {
-  if (!view) return [];
-  const me = view.self;
-  return view.participants.filter((p) => {
-    if (p.id === me.id) return false;
-    if (!isHost) return true; // a party's view lists exactly the admitted people of their room
-    const inRoom = p.state === 'admitted' || p.state === 'reconnecting';
-    return inRoom && Boolean(p.in_caucus) === Boolean(me.in_caucus);
-  });
-}
-
-/**
- * A <video> or <audio> element that plays `track`. Preact keeps the element (its parent is keyed by
- * person and kind); its stream is set only when the track changes, and let go when it goes.
- * @param {{ tag: string, track: MediaStreamTrack | null, players: Set<HTMLMediaElement>, onPlayFailed?: (err: any) => void, attrs: Record<string, any> }} props
- */
-function Player({ tag, track, players, onPlayFailed, attrs }) {
-  const ref = useRef(/** @type {HTMLMediaElement | null} */ (null));
-  useLayoutEffect(() => {
-    const el = ref.current;
-    if (!el) return undefined;
-    if (tag === 'video') {
-      el.muted = true; // sound plays through the audio elements, not here
-      el.defaultMuted = true;
-    }
-    players.add(el);
-    return () => {
-      players.delete(el);
-      el.srcObject = null;
-    };
-  }, []);
-  useLayoutEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    const stream = /** @type {MediaStream | null} */ (el.srcObject);
-    const current = stream ? stream.getTracks()[0] || null : null;
-    if (current === (track || null)) return;
-    el.srcObject = track ? new MediaStream([track]) : null;
-    if (track) el.play().catch((err) => onPlayFailed?.(err));
-  }, [track]);
-  return tag === 'video' ? html`<video autoplay playsinline ref=${ref} ...${attrs}></video>` : html`<audio autoplay ref=${ref} ...${attrs}></audio>`;
 }
 
 export class RoomUI {
@@ -308,124 +224,14 @@ export class RoomUI {
     this.renderChat();
   }
 
-  // ---------------------------------------------------------------- tiles
-
-  /** The tiles to show, in order: screens first (they need the room), then people, then me. */
-  wantedTiles() {
-    const v = this.view;
-    const out = [];
-    const others = presentOthers(v, this.host);
-    if (!this.media.audioOnly) {
-      for (const p of others) if (sends(p, 'screen') && !isReconnecting(p)) out.push({ key: `${p.id}:screen`, p, kind: 'screen' });
-    }
-    for (const p of others) out.push({ key: `${p.id}:video`, p, kind: 'video' });
-    out.push({ key: 'self', p: null, kind: 'self' });
-    return out;
-  }
+  // ---------------------------------------------------------------- tiles and sound (room-tiles.js)
 
   renderTiles() {
-    const wanted = this.wantedTiles();
-    const others = wanted.filter((w) => w.kind !== 'self').length;
-    this.stage.dataset.count = String(Math.min(others, 4));
-    const v = this.view;
-    // With nobody else to show, a line says why (not during a private talk: the banner does).
-    const privateTalk = v && !this.host && v.private_talk;
-    const empty = !others && v && !privateTalk ? (this.host ? t('live.stage.empty.host') : t('live.stage.empty')) : null;
-    render(
-      html`${empty && html`<p key="empty" class="stage-empty">${empty}</p>`}${wanted.map((want) => (want.kind === 'self' ? this.selfTile() : this.otherTile(want)))}`,
-      this.stage,
-    );
-    this.renderSound();
+    drawTiles(this);
   }
 
-  /**
-   * One tile: its <video> (a Player, kept across redraws), the avatar shown without picture, a
-   * line over the picture, the marks and the caption.
-   * @param {{ key: string, kind: string, track: MediaStreamTrack | null, classes: string, data: Record<string, any>,
-   *   avatar: string, caption: string, overlay: string, overlayTestid?: string, marks: any[] }} tile
-   */
-  tile({ key, kind, track, classes, data, avatar, caption, overlay, overlayTestid, marks }) {
-    const testid = kind === 'self' ? 'self-video' : 'tile-video';
-    return html`<figure key=${key} class=${classes} ...${data}>
-      <${Player} tag="video" track=${track} players=${this.videos} attrs=${{ 'data-testid': testid }} />
-      <div class="avatar" aria-hidden="true">${avatar}</div>
-      <p class="tile-overlay" data-testid=${overlayTestid}>${overlay}</p>
-      <div class="tile-marks">${marks}</div>
-      <figcaption><p class="tile-caption">${caption}</p></figcaption>
-    </figure>`;
-  }
-
-  selfTile() {
-    const track = this.media.localVideoTrack() || null;
-    const name = this.selfName || (this.view && this.view.host && this.host ? this.view.host.name : '');
-    return this.tile({
-      key: 'self',
-      kind: 'self',
-      track,
-      classes: cls('tile', 'tile-self', !track && 'no-video', 'mirrored'),
-      data: { 'data-testid': 'self-tile' },
-      avatar: (name || t('live.me')).slice(0, 1),
-      caption: name ? t('live.me.named', { name }) : t('live.me'),
-      overlay: '',
-      marks: [
-        this.media.sending.audio ? null : html`<span key="muted" class="mark mark-muted" title=${t('live.mic.off')}>${icon('micOff')}</span>`,
-        this.view && this.view.self.hand ? html`<span key="hand" class="mark mark-hand" title=${t('live.hand.raised')}>${icon('hand')}</span>` : null,
-      ],
-    });
-  }
-
-  otherTile(want) {
-    const p = want.p;
-    const reconnecting = isReconnecting(p);
-    const kind = want.kind;
-    const sending = sends(p, kind);
-    const track = (sending && !this.media.audioOnly && !reconnecting ? this.media.remoteTrack(p.id, kind) : null) || null;
-    const caption = kind === 'screen' ? t('live.screen.of', { name: p.name }) : `${p.name} · ${roleLabel(p)}`;
-    const q = this.host && !reconnecting && this.quality[p.id];
-    let overlay = '';
-    if (reconnecting) overlay = t('live.reconnecting.other');
-    else if (kind === 'video' && this.media.audioOnly) overlay = t('live.tile.audio_only');
-    else if (kind === 'video' && !sending) overlay = t('live.tile.camera_off');
-    return this.tile({
-      key: want.key,
-      kind,
-      track,
-      classes: cls('tile', `tile-${kind}`, !track && 'no-video', reconnecting && 'reconnecting'),
-      data: { 'data-testid': 'tile', 'data-participant-id': p.id, 'data-kind': kind, 'data-playing': track ? 'true' : 'false', 'aria-label': caption },
-      avatar: (p.name || '?').slice(0, 1),
-      caption,
-      overlay,
-      overlayTestid: reconnecting ? 'tile-reconnecting' : undefined,
-      marks: [
-        kind === 'video' && p.hand
-          ? html`<span key="hand" class="mark mark-hand" title=${t('live.hand.raised')} data-testid="hand-mark">${icon('hand')}<span class="sr-only">${t('live.hand.raised')}</span></span>`
-          : null,
-        kind === 'video' && !sends(p, 'audio')
-          ? html`<span key="muted" class="mark mark-muted" title=${t('live.mic.off')}>${icon('micOff')}<span class="sr-only">${t('live.mic.off')}</span></span>`
-          : null,
-        kind === 'video' && q && q.level !== 'unknown'
-          ? html`<span key="quality" class=${cls('mark', 'quality', `q-${q.level}`)}>${t('live.quality.label', { level: tv('live.quality', q.level) })}</span>`
-          : null,
-        kind === 'video' && q && q.video && sending ? resolutionMark(q.video) : null,
-      ],
-    });
-  }
-
-  /** One <audio> per person I share the room with and who sends sound. */
   renderSound() {
-    const want = [];
-    for (const p of presentOthers(this.view, this.host)) {
-      if (isReconnecting(p) || !sends(p, 'audio')) continue;
-      const track = this.media.remoteTrack(p.id, 'audio');
-      if (track) want.push({ pid: p.id, track });
-    }
-    render(
-      want.map(
-        ({ pid, track }) =>
-          html`<${Player} key=${pid} tag="audio" track=${track} players=${this.audios} onPlayFailed=${this.onSoundFailed} attrs=${{ 'data-participant-id': pid }} />`,
-      ),
-      this.sound,
-    );
+    drawSound(this);
   }
 
   unblockSound() {

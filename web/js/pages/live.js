@@ -4,17 +4,19 @@
 // mute and stop-video, private talk (caucus, 背对背调解), recording with everyone's consent
 // (start, stop, who has consented, why a start was refused or a recording stopped), chat, lock and end,
 // and each party's identity: who cannot receive codes, the check of their ID card on video (idcheck.js).
+// Drawn with Preact + htm (the room in room.js, the panels, the head and the end card here): a redraw
+// or a change of language keeps the videos playing, the focus and what was typed.
 
 import { html, render as draw } from 'htm/preact';
 import * as api from '../api.js';
 import { IdentityPanel } from '../idcheck.js';
-import { t, tv, fmtDateTime, fmtTime } from '../i18n.js';
+import { t, tv, fmtDateTime, fmtTime, onLangChange } from '../i18n.js';
 import '../live-i18n.js';
 import { recordingActive, recordingIndicator } from '../recording.js';
 import { RoomUI, cls, consentBadge, roleLabel, signalingErrorMessage } from '../room.js';
 import { MediaSession, openDevices } from '../rtc.js';
 import { Signaling } from '../signaling.js';
-import { h, replace, toast, confirmDialog, initStaffPage, staffHeader, skipLink, errorState, rerenderOnLangChange } from '../ui.js';
+import { h, replace, toast, confirmDialog, initStaffPage, staffHeader, skipLink, errorState } from '../ui.js';
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
 const sessionId = decodeURIComponent((location.pathname.match(/^\/live\/([^/]+)/) || [])[1] || '');
@@ -452,17 +454,23 @@ function connect() {
 
 // ------------------------------------------------------------------ page
 
+// The page's frame: ui.js's skip link and staff header (drawn again on a change of language, as on
+// the review page), and <main>, built once, which holds the head and the room (never taken out
+// while the session runs: a <video> taken out of the document stops), then the end card. What is
+// in the head and the end card is drawn with Preact.
+/** @type {HTMLElement[]} */
+let top = [];
+const head = h('div', { class: 'live-head' });
+/** @type {HTMLElement | null} */
+let endCard = null;
+
 function headerLine() {
   const s = state.session;
-  return [
-    h('p', null, h('a', { href: s ? `/cases/${encodeURIComponent(s.case_id)}` : '/mediator', class: 'back' }, `‹ ${t('host.back')}`)),
-    h(
-      'div',
-      { class: 'live-title' },
-      h('h1', { tabindex: '-1' }, t('host.title', { number: s ? s.case_number : '' })),
-      s ? h('p', { class: 'muted' }, fmtDateTime(s.starts_at, state.tz), '–', fmtTime(s.ends_at, state.tz)) : null,
-    ),
-  ];
+  return html`<p><a href=${s ? `/cases/${encodeURIComponent(s.case_id)}` : '/mediator'} class="back">${`‹ ${t('host.back')}`}</a></p>
+    <div class="live-title">
+      <h1 tabindex="-1">${t('host.title', { number: s ? s.case_number : '' })}</h1>
+      ${s ? html`<p class="muted">${fmtDateTime(s.starts_at, state.tz)}–${fmtTime(s.ends_at, state.tz)}</p>` : null}
+    </div>`;
 }
 
 function endView() {
@@ -474,14 +482,12 @@ function endView() {
     text = ['not_authenticated', 'forbidden', 'gone', 'not_found', 'network_error'].includes(code) ? t(`refused.${code}`) : t('refused.other');
   }
   const login = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
-  return h(
-    'section',
-    { class: ['card', 'end-card', `end-${key}`], dataset: { testid: `live-${key}` } },
-    h('h2', null, t(`${strings}.title`)),
-    h('p', { role: 'alert' }, text),
-    key === 'left' || key === 'replaced' ? h('button', { type: 'button', class: 'primary', onclick: () => location.reload() }, key === 'replaced' ? t('replaced.here') : t('live.rejoin')) : null,
-    key === 'revoked' && state.revoked === 'logged_out' ? h('a', { class: 'button primary', href: login }, t('revoked.login')) : null,
-  );
+  return html`<h2>${t(`${strings}.title`)}</h2>
+    <p role="alert">${text}</p>
+    ${key === 'left' || key === 'replaced'
+      ? html`<button type="button" class="primary" onClick=${() => location.reload()}>${key === 'replaced' ? t('replaced.here') : t('live.rejoin')}</button>`
+      : null}
+    ${key === 'revoked' && state.revoked === 'logged_out' ? html`<a class="button primary" href=${login}>${t('revoked.login')}</a>` : null}`;
 }
 
 /** The strings that say why the server ended this page (`revoked.<reason>`), or a general one for a reason this page does not know. */
@@ -489,28 +495,32 @@ function revokedStrings(reason) {
   return ['link_revoked', 'link_reissued', 'logged_out', 'account_disabled', 'session_cancelled'].includes(reason) ? `revoked.${reason}` : 'revoked.other';
 }
 
+/** Draw what changes: the title, the head, and the room's panels or, once it ended, the end card in place of the room. */
 function render() {
   document.title = `${t('host.title', { number: state.session ? state.session.case_number : '' })} · ${t('app.name')}`;
-  const main = app.querySelector('main.live-page');
-  if (state.phase === 'room' && room && main && main.contains(room.el)) {
-    // Keep the room's elements (videos must not restart): redraw the header and panels only.
-    app.querySelector('.site-header')?.replaceWith(staffHeader(state.user));
-    replace(/** @type {Element} */ (main.querySelector('.live-head')), headerLine());
+  draw(headerLine(), head);
+  if (state.phase === 'room') {
     renderPanels();
     return;
   }
-  replace(
-    app,
-    skipLink(),
-    staffHeader(state.user),
-    h(
-      'main',
-      { id: 'main', class: 'container live-page' },
-      h('div', { class: 'live-head' }, headerLine()),
-      state.phase === 'room' && room ? room.el : endView(),
-    ),
-  );
-  if (state.phase === 'room') renderPanels();
+  if (!endCard) {
+    const key = state.phase;
+    endCard = h('section', { class: ['card', 'end-card', `end-${key}`], dataset: { testid: `live-${key}` } });
+    if (room && room.el.isConnected) room.el.replaceWith(endCard);
+    else head.after(endCard);
+  }
+  draw(endView(), /** @type {HTMLElement} */ (endCard));
+}
+
+/** ui.js's skip link and staff header, put (again) before <main>; a control of the header that had focus keeps it. */
+/** @param {HTMLElement} main */
+function drawFrame(main) {
+  const active = document.activeElement;
+  const focused = top[1] && active instanceof HTMLElement && top[1].contains(active) ? active.dataset.testid : null;
+  for (const el of top) el.remove();
+  top = [skipLink(), staffHeader(state.user)];
+  main.before(...top);
+  if (focused) /** @type {HTMLElement | null} */ (top[1].querySelector(`[data-testid="${focused}"]`))?.focus();
 }
 
 async function main() {
@@ -525,8 +535,14 @@ async function main() {
   }
   state.caucusMemory = caucusId();
   connect();
+  const page = h('main', { id: 'main', class: 'container live-page' }, head, /** @type {RoomUI} */ (room).el);
+  replace(app, page);
+  drawFrame(page);
   render();
-  rerenderOnLangChange(app, render);
+  onLangChange(() => {
+    drawFrame(page);
+    render();
+  });
 }
 
 main().catch((err) => {

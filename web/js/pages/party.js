@@ -66,6 +66,7 @@ const parts = {
       // (a module missing here costs a round trip, nothing more).
       import('../devicecheck.js'),
       import('../room.js'),
+      import('../room-tiles.js'),
       import('../rtc.js'),
       import('../recording.js'),
       import('../signaling.js'),

@@ -225,6 +225,7 @@ export function staffFrame(app, frame, main, draw) {
     if (again) /** @type {HTMLElement} */ (again).focus();
     draw();
   });
+}
 
 // ------------------------------------------------------------------ the party agreement, the consent card (recording.js)
 // (moved here from partyagreement.js so that both use the one Mount)
@@ -232,8 +233,8 @@ export function staffFrame(app, frame, main, draw) {
 /**
  * A node built elsewhere with ui.js's h() (the key binding, the signature pad, a code's status
  * line), put in its host and left alone by Preact. `make` runs again only when one of `deps` or
- * the language changes. A node shown elsewhere (the key binding,
- * on the party page's key card) is taken back only while this view is shown.
+ * the language changes. A node shown elsewhere (the key binding, on the party page's key card) is
+ * taken back only while this view is shown.
  * @param {{ make: () => Node | null, deps?: unknown[], class?: string }} props
  */
 export function Mount({ make, deps = [], class: className }) {

@@ -4,12 +4,16 @@
 // with its size limit, progress and plain messages when the server refuses it (413, 415).
 // The mediator chooses which parties may see a file (default: everyone); a party chooses whether
 // the other party may (the mediator always can).
+// Drawn with Preact + htm into the card's own element (`el`, which the pages place): what is chosen
+// in the upload form (the file, who may see it) stays across a redraw and a change of language.
 
+import { html, render } from 'htm/preact';
 import * as api from './api.js';
 import { t, tv, fmtShortDateTime, onLangChange } from './i18n.js';
 import './agreement-i18n.js';
 import './evidence-i18n.js';
-import { h, replace, badge, emptyState, loadingState, errorState, errorMessage, toast, snapshotInputs, restoreInputs } from './ui.js';
+import { h, errorMessage, toast } from './ui.js';
+import { badge, empty, loading, loadError } from './ui-preact.js';
 
 const TYPES = ['application/pdf', 'image/png', 'image/jpeg'];
 const EXTENSIONS = { pdf: 'application/pdf', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg' };
@@ -52,17 +56,22 @@ export class CaseFiles {
     this.maxBytes = maxBytes || DEFAULT_MAX_BYTES;
     this.big = big;
     this.status = 'loading';
+    /** @type {any[]} */
     this.items = [];
     this.error = null;
-    this.uploading = null; // {name, loaded, total}
-    this.message = null; // {kind, text}
+    /** @type {{ name: string, loaded: number, total: number } | null} */
+    this.uploading = null;
+    /** @type {{ kind: string, text: string } | null} */
+    this.message = null;
     this.prefix = mode === 'staff' ? 'cf' : 'pf';
+    // What the upload form holds besides the file (which stays in its own input): who may see it.
+    this.share = true; // party: the other party may see it
+    /** @type {Set<string>} */
+    this.hiddenFrom = new Set(); // staff: the parties not ticked
+    this.fresh = 0; // a new number: a fresh form (no file, everyone ticked again)
     this.el = h('div', { class: ['case-files', big && 'case-files-big'], dataset: { testid: 'case-files' } });
-    this.listHost = h('div', { class: 'case-files-list', 'aria-live': 'polite' });
-    this.formHost = h('div', { class: 'case-files-upload' });
-    this.el.append(this.listHost, this.formHost);
-    onLangChange(() => this.render(true));
-    this.render(true);
+    onLangChange(() => this.render());
+    this.render();
   }
 
   async load() {
@@ -80,7 +89,7 @@ export class CaseFiles {
         this.error = err;
       }
     }
-    this.renderList();
+    this.render();
   }
 
   partyName(id) {
@@ -99,203 +108,165 @@ export class CaseFiles {
     return t('files.visible.these', { names: names.join('、') || item.visible_to.length });
   }
 
-  renderList() {
-    if (this.status === 'loading') return replace(this.listHost, loadingState());
-    if (this.status === 'error') return replace(this.listHost, errorState(this.error, () => this.load()));
-    if (!this.items.length) return replace(this.listHost, emptyState(t('files.none')));
+  list() {
+    if (this.status === 'loading') return loading();
+    if (this.status === 'error') return loadError(this.error, () => this.load());
+    if (!this.items.length) return empty(t('files.none'));
     const items = [...this.items].sort((a, b) => (b.created_at || '').localeCompare(a.created_at || ''));
-    replace(
-      this.listHost,
-      h(
-        'ul',
-        { class: 'file-list', dataset: { testid: 'file-list' } },
-        items.map((f) =>
-          h(
-            'li',
-            { class: 'file-item', dataset: { testid: 'file-item', kind: f.kind || 'upload' } },
-            h(
-              'p',
-              { class: 'file-line' },
-              h('span', { class: 'file-type', 'aria-hidden': 'true' }, TYPE_LABELS[f.content_type] || 'FILE'),
-              f.url
-                ? h('a', { href: f.url, target: '_blank', rel: 'noopener', class: 'file-name', dataset: { testid: 'file-link' } }, f.name)
-                : h('span', { class: 'file-name' }, f.name),
-              f.kind && f.kind !== 'upload' ? [' ', badge(tv('files.kind', f.kind), 'ok')] : null,
-            ),
-            h(
-              'p',
-              { class: 'muted small file-meta' },
-              [
-                fmtBytes(f.bytes),
-                f.uploaded_by ? t('files.by', { name: f.uploaded_by.name || tv('actor', f.uploaded_by.kind) }) : null,
-                f.created_at ? fmtShortDateTime(f.created_at, this.tz) : null,
-                this.visibility(f),
-              ]
-                .filter(Boolean)
-                .join(' · '),
-            ),
-          ),
-        ),
-      ),
-    );
+    return html`<ul class="file-list" data-testid="file-list">
+      ${items.map(
+        (f) => html`<li key=${f.id} class="file-item" data-testid="file-item" data-kind=${f.kind || 'upload'}>
+          <p class="file-line">
+            <span class="file-type" aria-hidden="true">${TYPE_LABELS[f.content_type] || 'FILE'}</span>
+            ${f.url ? html`<a href=${f.url} target="_blank" rel="noopener" class="file-name" data-testid="file-link">${f.name}</a>` : html`<span class="file-name">${f.name}</span>`}
+            ${f.kind && f.kind !== 'upload' ? html` ${badge(tv('files.kind', f.kind), 'ok')}` : null}
+          </p>
+          <p class="muted small file-meta">
+            ${[
+              fmtBytes(f.bytes),
+              f.uploaded_by ? t('files.by', { name: f.uploaded_by.name || tv('actor', f.uploaded_by.kind) }) : null,
+              f.created_at ? fmtShortDateTime(f.created_at, this.tz) : null,
+              this.visibility(f),
+            ]
+              .filter(Boolean)
+              .join(' · ')}
+          </p>
+        </li>`,
+      )}
+    </ul>`;
   }
 
   visibilityControls() {
     const p = this.prefix;
     if (this.mode === 'party') {
-      return h(
-        'div',
-        { class: 'field check' },
-        h('input', { id: `${p}-share`, name: 'share', type: 'checkbox', checked: true, dataset: { testid: 'file-share' } }),
-        h('label', { for: `${p}-share` }, t('files.share.other')),
-      );
+      return html`<div class="field check">
+        <input id=${`${p}-share`} name="share" type="checkbox" checked=${this.share} data-testid="file-share" onChange=${(ev) => (this.share = ev.currentTarget.checked)} />
+        <label for=${`${p}-share`}>${t('files.share.other')}</label>
+      </div>`;
     }
     const parties = this.getParties() || [];
-    return h(
-      'fieldset',
-      { class: 'file-visibility' },
-      h('legend', null, t('files.visible.choose')),
-      parties.length
-        ? parties.map((party) =>
-            h(
-              'div',
-              { class: 'field check' },
-              h('input', { id: `${p}-vis-${party.id}`, name: 'visible', type: 'checkbox', value: party.id, checked: true, dataset: { testid: 'file-visible' } }),
-              h('label', { for: `${p}-vis-${party.id}` }, t('paren', { a: party.name, b: tv('partyrole', party.role) })),
-            ),
+    const tick = (id) => (ev) => {
+      if (ev.currentTarget.checked) this.hiddenFrom.delete(id);
+      else this.hiddenFrom.add(id);
+    };
+    return html`<fieldset class="file-visibility">
+      <legend>${t('files.visible.choose')}</legend>
+      ${parties.length
+        ? parties.map(
+            (party) => html`<div class="field check" key=${party.id}>
+              <input id=${`${p}-vis-${party.id}`} name="visible" type="checkbox" value=${party.id} checked=${!this.hiddenFrom.has(party.id)} data-testid="file-visible"
+                onChange=${tick(party.id)} />
+              <label for=${`${p}-vis-${party.id}`}>${t('paren', { a: party.name, b: tv('partyrole', party.role) })}</label>
+            </div>`,
           )
-        : h('p', { class: 'muted' }, t('files.no_parties')),
-      h('p', { class: 'hint' }, t('files.visible.hint')),
-    );
+        : html`<p class="muted">${t('files.no_parties')}</p>`}
+      <p class="hint">${t('files.visible.hint')}</p>
+    </fieldset>`;
   }
 
-  renderForm() {
+  form() {
     if (this.isLocked()) return null;
     const p = this.prefix;
-    const limit = fmtBytes(this.maxBytes);
     const up = this.uploading;
-    const form = h(
-      'form',
-      { class: 'file-form', novalidate: true, 'aria-labelledby': `${p}-upload-title` },
-      h('h3', { id: `${p}-upload-title` }, t('files.upload.title')),
-      // The label wraps the file input, which has no id: pages that keep typed values across a
-      // redraw (ui.snapshotInputs) must not try to set a file input's value.
-      h(
-        'div',
-        { class: 'field' },
-        h(
-          'label',
-          { class: 'file-choose' },
-          t('files.choose'),
-          h('input', { name: 'file', type: 'file', accept: '.pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg', 'aria-describedby': `${p}-file-hint`, dataset: { testid: 'file-input' } }),
-        ),
-        h('p', { class: 'hint', id: `${p}-file-hint` }, t('files.limit', { size: limit })),
-      ),
-      this.visibilityControls(),
-      up
-        ? h(
-            'div',
-            { class: 'file-progress', role: 'status' },
-            h('label', { for: `${p}-progress` }, t('files.uploading', { name: up.name })),
-            h('progress', { id: `${p}-progress`, max: up.total || 1, value: up.loaded, dataset: { testid: 'file-progress' } }),
-            h('span', { class: 'muted small' }, `${Math.round((100 * up.loaded) / (up.total || 1))}%`),
-          )
-        : null,
-      this.message
-        ? h('p', { class: ['key-message', `key-message-${this.message.kind}`], role: this.message.kind === 'error' ? 'alert' : 'status', tabindex: '-1', dataset: { testid: 'file-message' } }, this.message.text)
-        : null,
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: ['primary', this.big && 'big block'], disabled: Boolean(up), dataset: { testid: 'file-upload' } }, up ? t('files.uploading.short') : t('files.upload'))),
-    );
-    form.addEventListener('submit', (ev) => {
+    const m = this.message;
+    const submit = (ev) => {
       ev.preventDefault();
-      this.upload(form);
-    });
-    return form;
+      this.upload(ev.currentTarget);
+    };
+    // The label wraps the file input, which has no id. Preact keeps the input (and the file chosen
+    // in it) across a redraw; a new `fresh` number makes a new, empty form.
+    return html`<form key=${this.fresh} class="file-form" novalidate aria-labelledby=${`${p}-upload-title`} onSubmit=${submit}>
+      <h3 id=${`${p}-upload-title`}>${t('files.upload.title')}</h3>
+      <div class="field">
+        <label class="file-choose">
+          ${t('files.choose')}
+          <input name="file" type="file" accept=".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg" aria-describedby=${`${p}-file-hint`} data-testid="file-input" />
+        </label>
+        <p class="hint" id=${`${p}-file-hint`}>${t('files.limit', { size: fmtBytes(this.maxBytes) })}</p>
+      </div>
+      ${this.visibilityControls()}
+      ${up
+        ? html`<div class="file-progress" role="status">
+            <label for=${`${p}-progress`}>${t('files.uploading', { name: up.name })}</label>
+            <progress id=${`${p}-progress`} max=${up.total || 1} value=${up.loaded} data-testid="file-progress"></progress>
+            <span class="muted small">${`${Math.round((100 * up.loaded) / (up.total || 1))}%`}</span>
+          </div>`
+        : null}
+      ${m
+        ? html`<p class=${`key-message key-message-${m.kind}`} role=${m.kind === 'error' ? 'alert' : 'status'} tabindex="-1" data-testid="file-message">${m.text}</p>`
+        : null}
+      <div class="actions">
+        <button type="submit" class=${this.big ? 'primary big block' : 'primary'} disabled=${Boolean(up)} data-testid="file-upload">${up ? t('files.uploading.short') : t('files.upload')}</button>
+      </div>
+    </form>`;
   }
 
+  /** @param {string} kind @param {string} text */
   say(kind, text) {
     this.message = { kind, text };
   }
 
+  /** @param {HTMLFormElement} form */
   async upload(form) {
-    const file = form.elements.file.files && form.elements.file.files[0];
-    if (!file) {
-      this.say('error', t('files.choose.first'));
-      return this.renderFormKeeping('file-input');
+    const input = /** @type {HTMLInputElement} */ (form.elements.namedItem('file'));
+    const file = input.files && input.files[0];
+    let refused = '';
+    if (!file) refused = t('files.choose.first');
+    else if (!TYPES.includes(typeOf(file))) refused = t('files.type');
+    else if (file.size > this.maxBytes) refused = t('files.too_big', { size: fmtBytes(this.maxBytes) });
+    if (!file || refused) {
+      this.say('error', refused);
+      this.render();
+      return input.focus();
     }
     const type = typeOf(file);
-    if (!TYPES.includes(type)) {
-      this.say('error', t('files.type'));
-      return this.renderFormKeeping('file-input');
-    }
-    if (file.size > this.maxBytes) {
-      this.say('error', t('files.too_big', { size: fmtBytes(this.maxBytes) }));
-      return this.renderFormKeeping('file-input');
-    }
     /** @type {string[] | null} */
     let visibleTo = null;
     if (this.mode === 'party') {
-      if (!form.elements.share.checked && this.self) visibleTo = [this.self.id];
+      if (!this.share && this.self) visibleTo = [this.self.id];
     } else {
-      const boxes = [...form.querySelectorAll('input[name="visible"]')];
-      const chosen = boxes.filter((b) => b.checked).map((b) => b.value);
-      if (chosen.length < boxes.length) visibleTo = chosen;
+      const ids = (this.getParties() || []).map((x) => x.id);
+      const chosen = ids.filter((id) => !this.hiddenFrom.has(id));
+      if (chosen.length < ids.length) visibleTo = chosen;
     }
     const body = /** @type {File} */ (type === file.type ? file : new Blob([file], { type })); // named below
     this.uploading = { name: file.name, loaded: 0, total: file.size };
     this.message = null;
-    this.renderForm$();
+    this.render();
     try {
       const item = await api.uploadDocument(this.mode === 'staff' ? `/cases/${encodeURIComponent(/** @type {string} */ (this.caseId))}/documents` : '/party/documents', body, {
         name: file.name,
         visibleTo,
         onProgress: (loaded, total) => {
           this.uploading = { name: file.name, loaded, total };
-          const bar = this.formHost.querySelector('progress');
-          if (bar) {
-            bar.max = total || 1;
-            bar.value = loaded;
-          }
+          this.render();
         },
       });
       this.uploading = null;
       this.say('success', t('files.uploaded', { name: (item && item.name) || file.name }));
       toast(t('files.uploaded', { name: (item && item.name) || file.name }));
-      replace(this.formHost, this.renderForm()); // a fresh form: no file, everyone ticked again
+      // A fresh form: no file, everyone ticked again.
+      this.fresh += 1;
+      this.share = true;
+      this.hiddenFrom = new Set();
+      this.render();
       await this.load();
     } catch (err) {
       this.uploading = null;
       if (err.status === 413) this.say('error', t('files.too_big', { size: fmtBytes(this.maxBytes) }));
       else if (err.status === 415) this.say('error', t('files.type'));
       else this.say('error', errorMessage(err));
-      this.renderForm$();
+      this.render();
     }
-    this.formHost.querySelector('[data-testid="file-message"]')?.focus();
+    /** @type {HTMLElement | null} */ (this.el.querySelector('[data-testid="file-message"]'))?.focus();
   }
 
-  /** Redraw the form, keeping the chosen file and ticks. */
-  renderForm$() {
-    const file = this.formHost.querySelector('input[type="file"]');
-    const snap = snapshotInputs(this.formHost);
-    replace(this.formHost, this.renderForm());
-    restoreInputs(this.formHost, snap);
-    const again = this.formHost.querySelector('input[type="file"]');
-    if (file && again && file.files && file.files.length) {
-      try {
-        again.files = file.files;
-      } catch {
-        /* some browsers do not allow it: the file is chosen again */
-      }
-    }
-  }
-
-  renderFormKeeping(testid) {
-    this.renderForm$();
-    this.formHost.querySelector(`[data-testid="${testid}"]`)?.focus();
-  }
-
-  render(force = false) {
-    this.renderList();
-    if (force) this.renderForm$();
+  /** Draw the card from what it holds (what is chosen in the form stays). */
+  render() {
+    render(
+      html`<div class="case-files-list" aria-live="polite">${this.list()}</div>
+        <div class="case-files-upload">${this.form()}</div>`,
+      this.el,
+    );
   }
 }

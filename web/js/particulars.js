@@ -5,52 +5,52 @@
 // court's ruling take them from the case.
 
 import * as api from './api.js';
+import { html } from 'htm/preact';
 import { t, tv } from './i18n.js';
 import './particulars-i18n.js';
-import { h, field, clearFormErrors, showFormErrors, setFieldError, whileSubmitting, toast } from './ui.js';
+import { toast } from './ui.js';
+import { FormField, FormStateMessage, clearErrors, focusInvalid, formState, showApiError } from './ui-preact.js';
+
+/** @typedef {import('./ui-preact.js').FormState} FormState */
 
 /** The particulars the API takes, in the order the forms show them. */
 export const PARTICULARS = ['sex', 'birth_date', 'ethnicity', 'occupation', 'address', 'authority'];
 
 /**
- * The fields for a form (ids `${idPrefix}-sex` …), filled from `p` when editing.
+ * The fields for a form (ids `${idPrefix}-sex` …), their values in `form` (filled from `p` when editing).
+ * @param {FormState} form
  * @param {string} idPrefix
  * @param {Record<string, any>} [p]
  */
-export function particularsFields(idPrefix, p = {}) {
+export function particularsFields(form, idPrefix, p = {}) {
   const agent = p.role === 'agent' || p.role === undefined;
-  return [
-    field({
-      label: t('party.sex'),
-      name: 'sex',
-      kind: 'select',
-      optional: true,
-      idPrefix,
-      options: [{ value: '', label: t('party.sex.none') }, { value: 'male', label: t('sex.male') }, { value: 'female', label: t('sex.female') }],
-      value: p.sex || '',
-    }),
-    field({ label: t('party.birth_date'), name: 'birth_date', type: 'date', optional: true, idPrefix, value: p.birth_date || '' }),
-    field({ label: t('party.ethnicity'), name: 'ethnicity', optional: true, idPrefix, hint: t('party.ethnicity.hint'), value: p.ethnicity || '', attrs: { maxlength: 20 } }),
-    field({ label: t('party.occupation'), name: 'occupation', optional: true, idPrefix, value: p.occupation || '', attrs: { maxlength: 100 } }),
-    field({ label: t('party.address'), name: 'address', optional: true, idPrefix, className: 'wide', hint: t('party.address.hint'), value: p.address || '', attrs: { maxlength: 200 } }),
-    agent
-      ? field({ label: t('party.authority'), name: 'authority', optional: true, idPrefix, className: 'wide', hint: t('party.authority.hint'), value: p.authority || '', attrs: { maxlength: 200 } })
-      : null,
-  ];
+  const at = { form, optional: true, idPrefix };
+  return html`
+    <${FormField} ...${at} label=${t('party.sex')} name="sex" kind="select"
+      options=${[{ value: '', label: t('party.sex.none') }, { value: 'male', label: t('sex.male') }, { value: 'female', label: t('sex.female') }]} />
+    <${FormField} ...${at} label=${t('party.birth_date')} name="birth_date" type="date" />
+    <${FormField} ...${at} label=${t('party.ethnicity')} name="ethnicity" hint=${t('party.ethnicity.hint')} attrs=${{ maxlength: 20 }} />
+    <${FormField} ...${at} label=${t('party.occupation')} name="occupation" attrs=${{ maxlength: 100 }} />
+    <${FormField} ...${at} label=${t('party.address')} name="address" className="wide" hint=${t('party.address.hint')} attrs=${{ maxlength: 200 }} />
+    ${agent ? html`<${FormField} ...${at} label=${t('party.authority')} name="authority" className="wide" hint=${t('party.authority.hint')} attrs=${{ maxlength: 200 }} />` : null}`;
+}
+
+/** A form's values for the particulars, from `p` (a party) or empty. @param {Record<string, any>} [p] */
+export function particularsValues(p = {}) {
+  return Object.fromEntries(PARTICULARS.map((name) => [name, p[name] || '']));
 }
 
 /**
  * What the form holds: every particular given (for a new party), or only those changed (for `p`).
- * @param {HTMLFormElement} form
+ * @param {Record<string, any>} values
  * @param {Record<string, any>} [p]
  */
-export function readParticulars(form, p) {
+export function readParticulars(values, p) {
   /** @type {Record<string, string | null>} */
   const body = {};
   for (const name of PARTICULARS) {
-    const el = /** @type {HTMLInputElement | null} */ (form.elements.namedItem(name));
-    if (!el) continue;
-    const value = el.value.trim();
+    if (p && name === 'authority' && p.role !== 'agent') continue; // not on the form
+    const value = String(values[name] || '').trim();
     if (p ? value !== (p[name] || '') : value) body[name] = value || null;
   }
   return body;
@@ -67,59 +67,64 @@ export function particularsLine(p) {
 export function missingNotice(p) {
   const missing = p.missing_particulars || [];
   if (!['applicant', 'respondent'].includes(p.role)) return null;
-  if (!missing.length) return h('p', { class: 'muted small', dataset: { testid: 'party-particulars-complete' } }, `✓ ${t('party.particulars.complete')}`);
+  if (!missing.length) return html`<p class="muted small" data-testid="party-particulars-complete">${`✓ ${t('party.particulars.complete')}`}</p>`;
   const fields = missing.map((name) => t(`party.${name}`)).join(t('party.particulars.sep'));
-  return h('p', { class: 'notice warn small', dataset: { testid: 'party-particulars-missing' } }, t('party.particulars.missing', { fields }));
+  return html`<p class="notice warn small" data-testid="party-particulars-missing">${t('party.particulars.missing', { fields })}</p>`;
 }
 
 /**
- * A folded form to complete or correct a party's particulars.
- * @param {string} caseId
- * @param {Record<string, any>} p
- * @param {() => Promise<void>} onSaved
+ * A folded form to complete or correct a party's particulars; what is typed stays in `form`.
+ * @param {{ caseId: string, p: Record<string, any>, form: FormState, onSaved: () => Promise<void>, redraw: () => void }} props
  */
-export function particularsEditor(caseId, p, onSaved) {
-  const prefix = `pp-${p.id}`;
-  const form = h(
-    'form',
-    { class: 'grid-form', novalidate: true, dataset: { testid: 'party-particulars-form' } },
-    h('div', { class: 'form-message', role: 'alert', hidden: true }),
-    h('p', { class: 'hint wide' }, t('party.particulars.hint'), ' ', t('party.particulars.later')),
-    ...particularsFields(prefix, p),
-    h('div', { class: 'actions wide' }, h('button', { type: 'submit', class: 'primary' }, t('party.particulars.save'))),
-  );
-  form.addEventListener('submit', async (ev) => {
+export function ParticularsEditor({ caseId, p, form, onSaved, redraw }) {
+  const submit = async (/** @type {any} */ ev) => {
     ev.preventDefault();
-    clearFormErrors(form);
-    const body = readParticulars(/** @type {HTMLFormElement} */ (form), p);
-    if (!Object.keys(body).length) return onSaved();
-    await whileSubmitting(/** @type {HTMLFormElement} */ (form), async () => {
-      try {
-        await api.updateParty(caseId, p.id, body);
-        toast(t('party.particulars.saved', { name: p.name }));
-        await onSaved();
-      } catch (err) {
-        showParticularsErrors(/** @type {HTMLFormElement} */ (form), err);
-      }
-    });
-  });
-  return h(
-    'details',
-    { class: 'party-particulars', dataset: { testid: 'party-particulars' } },
-    h('summary', { 'aria-label': `${t('party.particulars.edit')}：${p.name}（${tv('partyrole', p.role)}）` }, t('party.particulars.edit')),
-    form,
-  );
+    const el = ev.currentTarget;
+    clearErrors(form);
+    const body = readParticulars(form.values, p);
+    if (!Object.keys(body).length) {
+      redraw();
+      return onSaved();
+    }
+    form.busy = true;
+    redraw();
+    try {
+      await api.updateParty(caseId, p.id, body);
+      toast(t('party.particulars.saved', { name: p.name }));
+      form.busy = false;
+      await onSaved();
+    } catch (err) {
+      form.busy = false;
+      showParticularsErrors(form, err);
+      redraw();
+      focusInvalid(el.querySelector('button'));
+    }
+  };
+  return html`<details class="party-particulars" data-testid="party-particulars">
+    <summary aria-label=${`${t('party.particulars.edit')}：${p.name}（${tv('partyrole', p.role)}）`}>${t('party.particulars.edit')}</summary>
+    <form class="grid-form" novalidate data-testid="party-particulars-form" aria-busy=${form.busy ? 'true' : undefined} onSubmit=${submit}>
+      <${FormStateMessage} form=${form} />
+      <p class="hint wide">${t('party.particulars.hint')} ${t('party.particulars.later')}</p>
+      ${particularsFields(form, `pp-${p.id}`, p)}
+      <div class="actions wide"><button type="submit" class="primary" disabled=${form.busy}>${form.busy ? t('common.submitting') : t('party.particulars.save')}</button></div>
+    </form>
+  </details>`;
 }
 
-/** The server's only refusals of well-formed particulars: a sex or date of birth the ID number contradicts. */
+/** A form for `p`'s particulars, filled from what the case says. @param {Record<string, any>} p */
+export const particularsForm = (p) => formState(particularsValues(p));
+
+/**
+ * The server's only refusals of well-formed particulars: a sex or date of birth the ID number contradicts.
+ * @param {FormState} form @param {any} err
+ */
 export function showParticularsErrors(form, err) {
   const fields = (err && err.fields) || [];
   const known = fields.filter((/** @type {{field: string}} */ f) => f.field === 'sex' || f.field === 'birth_date');
   if (err && err.status === 422 && known.length === fields.length && known.length) {
-    showFormErrors(form, { ...err, fields: [] }, t('error.invalid_input'));
-    for (const f of known) setFieldError(form, f.field, t(`party.particulars.id_mismatch.${f.field}`));
-    /** @type {HTMLElement | null} */ (form.querySelector('[aria-invalid="true"]'))?.focus();
+    showApiError(form, { ...err, fields: [] }, { summary: () => t('error.invalid_input') });
+    for (const f of known) form.fields[f.field] = () => t(`party.particulars.id_mismatch.${f.field}`);
     return;
   }
-  showFormErrors(form, err);
+  showApiError(form, err);
 }

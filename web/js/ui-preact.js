@@ -6,9 +6,9 @@
 
 import { h } from 'preact';
 import { html } from 'htm/preact';
-import { useLayoutEffect, useMemo, useRef } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { t, getLang, setLang, onLangChange } from './i18n.js';
-import { errorMessage, fieldMessage, replace } from './ui.js';
+import { copyText, errorMessage, fieldMessage, replace, toast } from './ui.js';
 
 /** @typedef {import('preact').ComponentChildren} Children */
 
@@ -150,10 +150,10 @@ export function formErrors(err, names, summary) {
 /**
  * ui.js's form message line (role=alert; hidden when empty). No text node is left when empty, so the
  * next message is new text, read out again.
- * @param {{ text?: string, kind?: string }} props
+ * @param {{ text?: string, kind?: string, testid?: string }} props
  */
-export const FormMessage = ({ text, kind = 'error' }) =>
-  html`<div class=${text ? `form-message ${kind}` : 'form-message'} role="alert" hidden=${!text}>${text || null}</div>`;
+export const FormMessage = ({ text, kind = 'error', testid }) =>
+  html`<div class=${text ? `form-message ${kind}` : 'form-message'} role="alert" hidden=${!text} data-testid=${(text && testid) || undefined}>${text || null}</div>`;
 
 /**
  * The message under a control that is wrong, and the attributes that point the control at it.
@@ -258,4 +258,102 @@ export function redrawn(part) {
   part.render();
   if (focused) /** @type {HTMLElement | null} */ (part.el.querySelector(`[data-testid="${focused}"]`))?.focus();
   return part.el;
+}
+
+// ------------------------------------------------------------------ the mediator's case page (pages/case.js, particulars.js)
+// Forms whose values and errors live in a store (`FormState`), drawn with Field and FormMessage
+// above, so a redraw or a change of language keeps what was typed; errors are kept as functions
+// that say them, so they are said again in the new language.
+
+/**
+ * @typedef {() => any} Say words said when drawn (a string, or text with a link)
+ * @typedef {{ values: Record<string, any>, message: Say | null, kind: string, testid?: string, fields: Record<string, Say | undefined>, busy: boolean }} FormState
+ */
+
+/** @param {Record<string, any>} [values] @returns {FormState} */
+export const formState = (values = {}) => ({ values: { ...values }, message: null, kind: 'error', fields: {}, busy: false });
+
+/** No message, no field marked. @param {FormState} form */
+export function clearErrors(form) {
+  form.message = null;
+  form.kind = 'error';
+  form.testid = undefined;
+  form.fields = {};
+}
+
+/**
+ * An API error on a form (ui.js's showFormErrors): each field's message under its control (by its
+ * name, "body.name" → "name", through `rename`), the rest in the message at the top.
+ * @param {FormState} form @param {any} err @param {{ summary?: Say, rename?: Record<string, string> }} [options]
+ */
+export function showApiError(form, err, { summary, rename = {} } = {}) {
+  clearErrors(form);
+  /** @type {any[]} */
+  const unmatched = [];
+  for (const f of (err && err.fields) || []) {
+    const names = [String(f.field), String(f.field).split(/[.[\]]/).filter(Boolean).pop() || ''].map((n) => rename[n] || n);
+    const name = names.find((n) => n in form.values);
+    if (name) form.fields[name] = () => fieldMessage(f);
+    else unmatched.push(f);
+  }
+  const text = summary || (() => errorMessage(err));
+  form.message = () => [text(), ...unmatched.map((f) => words(fieldMessage(f)))].filter(Boolean).join(' ');
+}
+
+/** @param {any} message */
+const words = (message) => (Array.isArray(message) ? message.filter((x) => typeof x === 'string').join('').trim() : message);
+
+/** Focus the first control marked wrong in the form holding `el` (after the redraw that marks it). @param {Element | null} el */
+export function focusInvalid(el) {
+  const form = el && el.closest('form');
+  /** @type {HTMLElement | null | undefined} */ (form && form.querySelector('[aria-invalid="true"]'))?.focus();
+}
+
+/** The form message of a `FormState` (FormMessage above, said when drawn). @param {{ form: FormState }} props */
+export const FormStateMessage = ({ form }) => html`<${FormMessage} text=${form.message ? form.message() : ''} kind=${form.kind} testid=${form.testid} />`;
+
+/**
+ * Field above, its value in `form.values[name]` and what is wrong with it in `form.fields[name]`.
+ * @param {{ form: FormState, name: string } & Record<string, any>} props
+ */
+export function FormField({ form, name, ...rest }) {
+  const say = form.fields[name];
+  const value = form.values[name] == null ? '' : String(form.values[name]);
+  return html`<${Field} ...${rest} name=${name} value=${value} error=${say ? say() : undefined} onInput=${(/** @type {string} */ v) => (form.values[name] = v)} />`;
+}
+
+/**
+ * ui.js's copyButton: copies `getText()`, else selects the text of `source()` to copy by hand.
+ * @param {{ label?: string, ariaLabel?: string, getText: () => string, source?: () => Element | null, testid?: string, className?: string }} props
+ */
+export function CopyButton({ label, ariaLabel, getText, source, testid, className = 'secondary' }) {
+  const [done, setDone] = useState(false);
+  useEffect(() => {
+    if (!done) return undefined;
+    const timer = setTimeout(() => setDone(false), 2000);
+    return () => clearTimeout(timer);
+  }, [done]);
+  const copy = async () => {
+    const el = source ? source() : null;
+    if (await copyText(getText(), el)) {
+      setDone(true);
+      toast(t('common.copied'));
+    } else {
+      if (el) window.getSelection()?.selectAllChildren(el);
+      toast(t('common.copy_failed'), 'info', 7000);
+    }
+  };
+  return html`<button type="button" class=${`copy ${className}${done ? ' done' : ''}`} aria-label=${ariaLabel} data-testid=${testid} onClick=${copy}>
+    ${done ? t('common.copied') : label || t('common.copy')}
+  </button>`;
+}
+
+/** An element another module keeps and draws (agreement.js's panel, the case files…), in place. @param {{ el: Node | null | undefined }} props */
+export function Keep({ el }) {
+  const host = useRef(/** @type {HTMLDivElement | null} */ (null));
+  useLayoutEffect(() => {
+    const at = host.current;
+    if (at && el && el.parentNode !== at) at.replaceChildren(el);
+  });
+  return el ? html`<div class="kept" ref=${host}></div>` : null;
 }

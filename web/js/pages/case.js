@@ -1,174 +1,172 @@
 // @ts-check
 // /cases/<id>: one case — details, parties, booking and managing sessions and party links,
-// the notification outbox and the case history.
+// the agreement, judicial confirmation, the case files, the notification outbox, the case history
+// and the evidence records.
+// The page's <main> is drawn with Preact + htm, as the court's page is: every section is a component
+// drawn from the page's store (`store`: the parts loaded from the API, and each form's values and
+// errors), and `draw()` redraws them all when something arrives or changes, or the language does,
+// keeping what the mediator typed and where the focus is. The agreement panel, the confirmation
+// panel, the identity checks and the case files are other modules' elements, kept in place (`Keep`);
+// each draws itself, in the new language too.
 
+import { html, render } from 'htm/preact';
 import * as api from '../api.js';
-import {
-  dictionaries,
-  t,
-  tv,
-  fmtDateTime,
-  fmtShortDateTime,
-  fmtTime,
-  fmtAmount,
-  getLang,
-  tzName,
-  tzOptionLabel,
-} from '../i18n.js';
+import { dictionaries, t, tv, onLangChange, fmtDateTime, fmtShortDateTime, fmtTime, fmtAmount, getLang, tzName, tzOptionLabel } from '../i18n.js';
 import '../case-i18n.js';
 import '../evidence-i18n.js';
 import { addDays, dateIn, timeIn, todayIn, localToIso, isValidTimeZone, browserTimeZone, weekdayOf } from '../time.js';
-import {
-  h,
-  replace,
-  field,
-  optionsFrom,
-  errorMessage,
-  showFormErrors,
-  clearFormErrors,
-  setFieldError,
-  formMessage,
-  whileSubmitting,
-  toast,
-  copyButton,
-  confirmDialog,
-  rerenderOnLangChange,
-  initStaffPage,
-  staffHeader,
-  skipLink,
-  section,
-  badge,
-  emptyState,
-  loadingState,
-  errorState,
-} from '../ui.js';
+import { h, replace, optionsFrom, errorMessage, toast, confirmDialog, initStaffPage, staffHeader, skipLink, errorState } from '../ui.js';
+import { Part, Section, badge, empty, loading, loadError, FormField, FormStateMessage, CopyButton, Keep, formState, clearErrors, showApiError, focusInvalid } from '../ui-preact.js';
 import '../live-i18n.js';
 import { AgreementPanel } from '../agreement.js';
 import { ConfirmationPanel } from '../confirmation.js';
 import { CaseFiles } from '../casefiles.js';
-import { particularsFields, readParticulars, particularsLine, missingNotice, particularsEditor, showParticularsErrors } from '../particulars.js';
+import { particularsFields, particularsValues, readParticulars, particularsLine, missingNotice, ParticularsEditor, particularsForm, showParticularsErrors } from '../particulars.js';
 import { IdentityPanel } from '../idcheck.js';
 
-// The link to watch a recorded session (/review/<session id>) and its line in the history.
+/** @typedef {import('../ui-preact.js').FormState} FormState */
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
 const DURATIONS = [30, 60, 90, 120];
+const ID_METHODS = ['id_card_on_video', 'face_to_face', 'document_upload', 'phone_callback'];
+const ID_RESULTS = ['confirmed', 'not_confirmed'];
+const EVIDENCE_POLL_MS = 1500;
+const EVIDENCE_POLL_MAX = 20;
+// Field names in the API's errors about a session → the names of our controls.
+const SESSION_FIELDS = { starts_at: 'time', duration_minutes: 'duration_minutes', timezone: 'timezone', mediator_id: 'mediator_id' };
 
 const caseId = decodeURIComponent((location.pathname.match(/^\/cases\/([^/]+)/) || [])[1] || '');
 
-/**
- * What the API answered (its JSON as it came), how each list is loading, and what the page remembers.
- * @typedef {{status: string, items: any[], error: any}} Loaded
- * @type {{
- *   user: any, tz: string, meta: any, kase: any, loadError: any, mediators: any[], outbox: Loaded, history: Loaded,
- *   evidence: Loaded, exported: {filename: string, manifestHash: string} | null, csrf: string | null, booked: any,
- *   issued: Map<string, any>, rescheduling: Set<string>, recorded: Set<string>,
- * }}
- */
-const state = {
-  user: null,
+/** @param {any} d */
+const itemsOf = (d) => /** @type {any[]} */ ((d && d.items) || []);
+
+const store = {
+  user: /** @type {any} */ (null),
   tz: 'Asia/Shanghai',
-  meta: null,
-  kase: null,
-  loadError: null,
-  mediators: [],
-  outbox: { status: 'loading', items: [], error: null },
-  history: { status: 'loading', items: [], error: null },
-  evidence: { status: 'loading', items: [], error: null },
-  exported: null, // {filename, manifestHash} of the last export
-  csrf: null,
-  booked: null, // {session, links} right after booking
+  meta: /** @type {any} */ (null),
+  csrf: /** @type {string | null} */ (null),
+  mediators: /** @type {any[]} */ ([]),
+  kase: new Part(() => api.getCase(caseId), draw),
+  outbox: new Part(() => api.caseOutbox(caseId).then(itemsOf), draw),
+  history: new Part(() => api.caseHistory(caseId).then(itemsOf), draw),
+  evidence: new Part(() => api.request('GET', `/cases/${encodeURIComponent(caseId)}/evidence`).then(itemsOf), draw),
+  exported: /** @type {{ filename: string, manifestHash: string } | null} */ (null), // the last export
+  exporting: false,
+  booked: /** @type {any} */ (null), // {session, links} right after booking
   issued: new Map(), // `${sessionId}:${partyId}` → link answer of a re-issue
-  rescheduling: new Set(), // session ids whose reschedule form is open
+  reissuing: new Set(), // `${sessionId}:${partyId}` being re-issued
   recorded: new Set(), // session ids with a recording to watch
+  // The forms: what is typed in them, and what is wrong.
+  addParty: formState(),
+  book: /** @type {FormState | null} */ (null), // made with the case (its mediator is the default)
+  reschedule: /** @type {Map<string, FormState>} */ (new Map()), // session id → its open reschedule form
+  particulars: /** @type {Map<string, FormState>} */ (new Map()), // party id → their particulars form
+  saved: /** @type {Map<string, number>} */ (new Map()), // party id → times saved (a saved editor folds)
+  idcheck: formState(),
 };
+
+/** The case, once loaded. @returns {any} */
+const kase = () => store.kase.data;
 
 const linkKey = (sid, pid) => `${sid}:${pid}`;
 
-// The agreement panel and the case files (agreement.js, casefiles.js) keep their own elements.
-/** @type {any} */
+// The agreement panel, the confirmation panel, the identity checks and the case files (agreement.js,
+// confirmation.js, idcheck.js, casefiles.js) keep their own elements.
+/** @type {AgreementPanel | null} */
 let agreementPanel = null;
 /** @type {CaseFiles | null} */
 let caseFiles = null;
 /** @type {ConfirmationPanel | null} */
-let confirmationPanel = null; // judicial confirmation (confirmation.js), shown once the agreement is in effect
+let confirmationPanel = null; // judicial confirmation, shown once the agreement is in effect
 /** @type {IdentityPanel | null} */
-let identityPanel = null; // who cannot receive codes, who is checked and bound (idcheck.js, #18)
+let identityPanel = null; // who cannot receive codes, who is checked and bound (#18)
+
+/** The page's <main>, where Preact draws. */
+let root = /** @type {HTMLElement | null} */ (null);
+
+/** Redraw the page from the store (synchronously: focus can be set right after). */
+function draw() {
+  if (root) render(html`<${Page} />`, root);
+}
+
+/** @param {string} selector */
+function focus(selector) {
+  /** @type {HTMLElement | null} */ (document.querySelector(selector))?.focus();
+}
+
+/**
+ * Submit a form of the store: its button waits (and says so) while `run` does.
+ * @param {FormState} form @param {() => Promise<void>} run
+ */
+async function submitting(form, run) {
+  form.busy = true;
+  draw();
+  try {
+    await run();
+  } finally {
+    form.busy = false;
+    draw();
+  }
+}
+
+/** @param {FormState} form @param {string} label @param {string} [testid] */
+const submitButton = (form, label, testid) =>
+  html`<button type="submit" class="primary" disabled=${form.busy} data-testid=${testid}>${form.busy ? t('common.submitting') : label}</button>`;
 
 // ------------------------------------------------------------------ loading
 
-async function loadCase() {
-  try {
-    state.kase = await api.getCase(caseId);
-    state.loadError = null;
-  } catch (err) {
-    state.loadError = err;
-  }
-}
+let evidencePollTimer = /** @type {any} */ (null);
+let evidencePolls = 0;
 
-async function loadOutbox() {
-  try {
-    const data = await api.caseOutbox(caseId);
-    state.outbox = { status: 'ready', items: data.items || [], error: null };
-  } catch (err) {
-    state.outbox = { status: 'error', items: [], error: err };
+async function loadEvidence({ poll = false } = {}) {
+  if (!poll) evidencePolls = 0;
+  await store.evidence.load();
+  // Records usually reach the log within a second: look again until every one has its index.
+  clearTimeout(evidencePollTimer);
+  if ((store.evidence.data || []).some((r) => r.log_index == null) && evidencePolls < EVIDENCE_POLL_MAX) {
+    evidencePolls += 1;
+    evidencePollTimer = setTimeout(() => loadEvidence({ poll: true }), EVIDENCE_POLL_MS);
   }
-  renderOutbox();
-}
-
-async function loadHistory() {
-  try {
-    const data = await api.caseHistory(caseId);
-    state.history = { status: 'ready', items: data.items || [], error: null };
-  } catch (err) {
-    state.history = { status: 'error', items: [], error: err };
-  }
-  renderHistory();
 }
 
 async function loadRecordings() {
   try {
     const data = await api.request('GET', `/cases/${encodeURIComponent(caseId)}/recordings`);
-    state.recorded = new Set((data.items || []).filter((r) => r.status !== 'deleted').map((r) => r.session_id));
+    store.recorded = new Set(itemsOf(data).filter((r) => r.status !== 'deleted').map((r) => r.session_id));
   } catch {
-    state.recorded = new Set(); // no link then; the rest of the page works
+    store.recorded = new Set(); // no link then; the rest of the page works
   }
-  renderSessions();
+  draw();
 }
 
 /** Submitted for judicial confirmation: the server refuses every change, so the page offers none. */
 function beforeCourt() {
-  return Boolean(state.kase && state.kase.before_court);
+  return Boolean(kase() && kase().before_court);
 }
 
-function beforeCourtNote() {
-  return h('p', { class: 'notice', role: 'status', dataset: { testid: 'case-before-court' } }, t('case.before_court'));
+/** A party added: the identity panel lists them too. */
+function partiesChanged() {
+  const ids = ((kase() && kase().parties) || []).map((p) => p.id).join(' ');
+  if (identityPanel && identityPanel.partyIds !== undefined && identityPanel.partyIds !== ids) identityPanel.load();
+  if (identityPanel) identityPanel.partyIds = ids;
 }
 
 /** After a change: fetch the case again and refresh what depends on it. */
 async function refresh() {
   const wasBeforeCourt = beforeCourt();
-  await loadCase();
-  if (beforeCourt() !== wasBeforeCourt) {
-    render(); // the forms go (the application was submitted meanwhile)
-    loadOutbox();
-    loadHistory();
-    loadEvidence();
-    /** @type {CaseFiles} */ (caseFiles).load(); // made at start, with the case
-    return;
-  }
-  renderDetails();
-  renderParties();
-  renderSessions();
-  loadOutbox();
-  loadHistory();
+  await store.kase.load();
+  partiesChanged();
+  if (beforeCourt() !== wasBeforeCourt && caseFiles) caseFiles.render(); // the application was submitted meanwhile: no upload
+  store.outbox.load();
+  store.history.load();
   loadEvidence();
+  if (beforeCourt() !== wasBeforeCourt && caseFiles) caseFiles.load();
 }
 
 // ------------------------------------------------------------------ helpers
 
 function timezoneOptions(selected) {
-  const zones = [...((state.meta && state.meta.timezones) || [])];
+  const zones = [...((store.meta && store.meta.timezones) || [])];
   if (selected && !zones.includes(selected)) zones.unshift(selected);
   if (!zones.length) zones.push('Asia/Shanghai');
   return zones.map((z) => ({ value: z, label: tzOptionLabel(z) }));
@@ -181,7 +179,7 @@ function durationOptions(current) {
 }
 
 function partyName(id) {
-  const p = ((state.kase && state.kase.parties) || []).find((x) => x.id === id);
+  const p = ((kase() && kase().parties) || []).find((x) => x.id === id);
   return p ? p.name : '';
 }
 
@@ -192,361 +190,445 @@ function defaultBookingDate(tz) {
   return d;
 }
 
-/** Field names in API errors → names of our controls. */
-function mapSessionFields(err) {
-  const map = { starts_at: 'time', duration_minutes: 'duration_minutes', timezone: 'timezone', mediator_id: 'mediator_id' };
-  return {
-    ...err,
-    status: err.status,
-    code: err.code,
-    message: err.message,
-    fields: (err.fields || []).map((f) => ({ ...f, field: map[String(f.field).split('.').pop()] || f.field })),
-  };
-}
-
 function conflictMessage(err) {
   const c = err.details && err.details.conflict;
   if (!c) return t('book.conflict_generic');
   return t('book.conflict', {
     case: c.case_number || '?',
-    start: c.starts_at ? fmtDateTime(c.starts_at, state.tz) : '?',
-    end: c.ends_at ? fmtTime(c.ends_at, state.tz) : '?',
+    start: c.starts_at ? fmtDateTime(c.starts_at, store.tz) : '?',
+    end: c.ends_at ? fmtTime(c.ends_at, store.tz) : '?',
   });
 }
 
-/** Show a booking/rescheduling error on its form. */
+function outboxTime(m) {
+  if (m.status === 'delivered' && m.delivered_at) return t('outbox.delivered', { time: fmtDateTime(m.delivered_at, store.tz) });
+  if (m.status === 'sent' && m.sent_at) return t('outbox.sent', { time: fmtDateTime(m.sent_at, store.tz) });
+  return t('outbox.created', { time: fmtDateTime(m.created_at, store.tz) });
+}
+
+const DATE_KEYS = /(^at$|_at$|^starts|^ends)/;
+const WORD_VALUE = /^[a-z][a-z_ +]*[a-z]$/;
+const SKIP_KEYS = new Set(['id', 'token', 'url', 'party_id', 'name', 'role', 'starts_at', 'ends_at', 'timezone', 'mediator', 'case_number']);
+
+/** The words for a reason mediation ended, from /meta (the code itself if /meta is not loaded). */
+function endReason(code) {
+  const found = ((store.meta && store.meta.mediation_end_reasons) || []).find((r) => r.code === code);
+  return found ? (getLang() === 'en' ? found.en : found.zh) : String(code);
+}
+
+/** A short, readable line from an event's data (party, time, reason…). */
+function describeData(e) {
+  const data = e.data;
+  if (!data || typeof data !== 'object') return '';
+  const out = [];
+  const who = data.name || data.party_name || (data.party_id ? partyName(data.party_id) : '');
+  if (who) out.push(data.role ? t('paren', { a: who, b: tv('partyrole', data.role) }) : who);
+  if (data.starts_at && !Number.isNaN(Date.parse(data.starts_at))) {
+    out.push(data.ends_at ? `${fmtDateTime(data.starts_at, store.tz)}–${fmtTime(data.ends_at, store.tz)}` : fmtDateTime(data.starts_at, store.tz));
+  }
+  if (data.timezone && data.timezone !== store.tz) out.push(tzName(data.timezone));
+  if (data.mediator && data.mediator !== e.actor_name) out.push(data.mediator);
+  for (const [k, v] of Object.entries(data)) {
+    if (v == null || v === '' || typeof v === 'object' || SKIP_KEYS.has(k) || k.endsWith('_id')) continue;
+    if (k === 'what') continue; // a court's read of the case, by route: the court's access log says it in words
+    let text = String(v);
+    if (k === 'dispute_type') text = tv('dispute', v);
+    else if (k === 'status' || k === 'decision') text = e.kind.startsWith('confirmation') ? tv('conf.status', v) : tv('status', v);
+    else if (k === 'ground') text = tv('conf.ground', v);
+    else if (k === 'reason' && e.kind === 'mediation_ended') text = endReason(v);
+    else if (WORD_VALUE.test(text)) {
+      // A word of the server's (a method, a reason code): said in the reader's language, or not at all.
+      const key = `history.value.${text.replace(/[ +]/g, '_')}`;
+      if (!(key in dictionaries[getLang()])) continue;
+      text = t(key);
+    } else if (k === 'duration_minutes') text = t('duration.minutes', { n: v });
+    else if (DATE_KEYS.test(k) && typeof v === 'string' && !Number.isNaN(Date.parse(v))) text = fmtDateTime(v, store.tz);
+    out.push(text);
+  }
+  return out.join(' · ');
+}
+
+/** Who made a record: the party's name, the current user's name, else their role. */
+function evidenceActor(actor) {
+  if (!actor) return '';
+  if (actor.kind === 'party') {
+    const name = partyName(actor.id);
+    const role = actor.role ? tv('partyrole', actor.role) : '';
+    return name ? (role ? t('paren', { a: name, b: role }) : name) : role || tv('actor', 'party');
+  }
+  if (actor.kind === 'staff') {
+    const u = store.user;
+    if (u && actor.id === u.id) return t('evidence.actor.you', { name: u.display_name || u.username });
+    if (kase() && kase().mediator && kase().mediator.id === actor.id) return kase().mediator.display_name;
+    return actor.role ? tv('role', actor.role) : tv('actor', 'staff');
+  }
+  if (actor.kind === 'platform') return t('evidence.actor.platform');
+  return tv('evidence.actor', actor.kind);
+}
+
+/** The file name from a Content-Disposition header, if any. */
+function dispositionName(header) {
+  const m = /filename\*=UTF-8''([^;]+)|filename="?([^";]+)"?/i.exec(header || '');
+  if (!m) return null;
+  try {
+    return m[1] ? decodeURIComponent(m[1]) : m[2];
+  } catch {
+    return m[2] || null;
+  }
+}
+
+/** POST for a file (api.js speaks JSON only): the body as a Blob, the file name and the manifest hash. */
+async function postForFile(path, retry = true) {
+  const headers = { Accept: 'application/zip, application/json' };
+  if (store.csrf) headers['X-CSRF-Token'] = store.csrf;
+  let res;
+  try {
+    res = await fetch(`/api/v1${path}`, { method: 'POST', headers, credentials: 'same-origin', cache: 'no-store' });
+  } catch (e) {
+    throw new api.ApiError(0, 'network_error', (e && e.message) || 'Network error');
+  }
+  if (!res.ok) {
+    let e = {};
+    try {
+      const data = await res.json();
+      e = (data && data.error) || {};
+    } catch {
+      /* not JSON */
+    }
+    if (res.status === 403 && retry && /csrf/i.test(`${e.code || ''} ${e.message || ''}`)) {
+      const me = await api.me();
+      store.csrf = (me && me.csrf_token) || store.csrf;
+      return postForFile(path, false);
+    }
+    throw new api.ApiError(res.status, e.code || `http_${res.status}`, e.message || res.statusText, e.fields, e);
+  }
+  return {
+    blob: await res.blob(),
+    filename: dispositionName(res.headers.get('Content-Disposition')) || `evidence-${caseId}.zip`,
+    manifestHash: res.headers.get('X-Manifest-SHA256') || '',
+  };
+}
+
+function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: filename, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/**
+ * Show a booking/rescheduling error on its form: a clash with another session, or what is wrong.
+ * @param {FormState} form @param {any} err
+ */
 function showSessionError(form, err) {
   if (err.status === 409 && err.code === 'conflict') {
-    showFormErrors(form, { fields: [] }, conflictMessage(err));
-    form.querySelector('.form-message').dataset.testid = 'booking-conflict';
+    clearErrors(form);
+    form.message = () => conflictMessage(err);
+    form.testid = 'booking-conflict';
     return;
   }
-  if (err.fields && err.fields.length) {
-    showFormErrors(form, mapSessionFields(err), errorMessage(err));
-    return;
-  }
-  showFormErrors(form, err);
+  showApiError(form, err, { rename: SESSION_FIELDS });
 }
 
-/** Date, time, duration and zone controls shared by the booking and rescheduling forms. */
-function whenFields(prefix, { date, time, duration, tz }) {
-  return [
-    field({ label: t('book.date'), name: 'date', type: 'date', required: true, idPrefix: prefix, value: date, attrs: { min: todayIn(tz) } }),
-    field({ label: t('book.time'), name: 'time', type: 'time', required: true, idPrefix: prefix, value: time, attrs: { step: 300 } }),
-    field({ label: t('book.duration'), name: 'duration_minutes', kind: 'select', idPrefix: prefix, options: durationOptions(duration), value: String(duration) }),
-    field({ label: t('book.timezone'), name: 'timezone', kind: 'select', idPrefix: prefix, options: timezoneOptions(tz), value: tz, className: 'tz-field' }),
-  ];
+/** The values of the date, time, duration and zone controls. @param {string} date @param {string} time @param {number} duration @param {string} tz */
+const whenValues = (date, time, duration, tz) => ({ date, time, duration_minutes: String(duration), timezone: tz });
+
+/**
+ * Date, time, duration and zone controls shared by the booking and rescheduling forms.
+ * @param {FormState} form @param {string} prefix @param {string} tz the zone the form was opened in
+ */
+function whenFields(form, prefix, tz) {
+  const v = form.values;
+  const at = { form, idPrefix: prefix };
+  return html`
+    <${FormField} ...${at} label=${t('book.date')} name="date" type="date" required attrs=${{ min: todayIn(tz) }} />
+    <${FormField} ...${at} label=${t('book.time')} name="time" type="time" required attrs=${{ step: 300 }} />
+    <${FormField} ...${at} label=${t('book.duration')} name="duration_minutes" kind="select" options=${durationOptions(Number(v.duration_minutes))} />
+    <${FormField} ...${at} label=${t('book.timezone')} name="timezone" kind="select" options=${timezoneOptions(v.timezone)} className="tz-field" />`;
 }
 
-/** Read and check the when-fields; returns {starts_at, duration_minutes, timezone} or null. */
+/** Read and check the when-fields; returns {starts_at, duration_minutes, timezone} or null (the form says why). @param {FormState} form */
 function readWhen(form) {
-  const f = form.elements;
-  let bad = false;
-  if (!f.date.value) bad = setFieldError(form, 'date', t('error.field.required')) || bad;
-  if (!f.time.value) bad = setFieldError(form, 'time', t('error.field.required')) || bad;
-  if (bad) {
-    formMessage(form, t('error.invalid_input'));
-    form.querySelector('[aria-invalid="true"]').focus();
+  const v = form.values;
+  if (!v.date) form.fields.date = () => t('error.field.required');
+  if (!v.time) form.fields.time = () => t('error.field.required');
+  if (!v.date || !v.time) {
+    form.message = () => t('error.invalid_input');
     return null;
   }
-  const tz = f.timezone.value;
-  return { starts_at: localToIso(f.date.value, f.time.value, tz), duration_minutes: Number(f.duration_minutes.value), timezone: tz };
+  return { starts_at: localToIso(v.date, v.time, v.timezone), duration_minutes: Number(v.duration_minutes), timezone: v.timezone };
 }
+
+/** A party as a choice: "张三（申请人）". */
+const partyOption = (p) => ({ value: p.id, label: t('paren', { a: p.name, b: tv('partyrole', p.role) }) });
 
 // ------------------------------------------------------------------ details
 
-function renderDetails() {
-  const host = document.getElementById('details-body');
-  const title = document.getElementById('case-title');
-  const k = state.kase;
-  if (!host || !k) return;
-  if (title) replace(title, t('case.title', { number: k.case_number }), ' ', badge(tv('status', k.status), `status-${k.status}`));
-  document.title = `${t('case.title', { number: k.case_number })} · ${t('app.name')}`;
-  const row = (label, value, testid) => (value ? [h('dt', null, label), h('dd', { dataset: testid ? { testid } : undefined }, value)] : null);
-  replace(
-    host,
-    h(
-      'dl',
-      { class: 'details' },
-      row(t('case.number'), k.case_number, 'case-number'),
-      row(t('case.type'), tv('dispute', k.dispute_type)),
-      row(t('case.status'), tv('status', k.status)),
-      row(t('case.amount'), k.amount_in_dispute ? fmtAmount(k.amount_in_dispute) : null),
-      row(t('case.mediator'), k.mediator && k.mediator.display_name),
-      row(t('case.organisation'), k.organisation && k.organisation.name),
-      row(t('case.created'), k.created_at ? fmtDateTime(k.created_at, state.tz) : null),
-      row(t('case.summary'), k.summary),
-    ),
-  );
+/** @param {string} label @param {any} value @param {string} [testid] */
+const row = (label, value, testid) => (value ? html`<dt>${label}</dt><dd data-testid=${testid}>${value}</dd>` : null);
+
+function Details({ k }) {
+  return html`<${Section} id="details" title=${t('case.details')}>
+    <div id="details-body">
+      <dl class="details">
+        ${row(t('case.number'), k.case_number, 'case-number')}
+        ${row(t('case.type'), tv('dispute', k.dispute_type))}
+        ${row(t('case.status'), tv('status', k.status))}
+        ${row(t('case.amount'), k.amount_in_dispute ? fmtAmount(k.amount_in_dispute) : null)}
+        ${row(t('case.mediator'), k.mediator && k.mediator.display_name)}
+        ${row(t('case.organisation'), k.organisation && k.organisation.name)}
+        ${row(t('case.created'), k.created_at ? fmtDateTime(k.created_at, store.tz) : null)}
+        ${row(t('case.summary'), k.summary)}
+      </dl>
+    </div>
+  </${Section}>`;
 }
 
 // ------------------------------------------------------------------ parties
 
-function renderParties() {
-  const host = document.getElementById('parties-body');
-  const k = state.kase;
-  if (!host || !k) return;
-  const parties = k.parties || [];
-  replace(
-    host,
-    parties.length
-      ? h(
-          'ul',
-          { class: 'party-list', dataset: { testid: 'party-list' } },
-          parties.map((p) =>
-            h(
-              'li',
-              { class: 'party-item' },
-              h('p', { class: 'party-line' }, h('strong', null, p.name), ' ', badge(tv('partyrole', p.role), `role-${p.role}`)),
-              h(
-                'p',
-                { class: 'muted' },
-                [
-                  p.phone,
-                  p.email,
-                  p.id_number_masked ? `${t('party.id_number')} ${p.id_number_masked}` : null,
-                  p.represents_party_id ? t('party.represents.value', { name: partyName(p.represents_party_id) }) : null,
-                ]
-                  .filter(Boolean)
-                  .join(' · '),
-              ),
-              particularsLine(p) ? h('p', { class: 'muted', dataset: { testid: 'party-particulars-line' } }, particularsLine(p)) : null,
-              missingNotice(p),
-              beforeCourt() ? null : particularsEditor(caseId, p, refresh),
-            ),
-          ),
-        )
-      : emptyState(t('parties.empty')),
-  );
-  // Keep the "represents" choices in step with the list.
-  const sel = /** @type {HTMLSelectElement | null} */ (document.getElementById('ap-represents_party_id'));
-  if (sel) {
-    const keep = sel.value;
-    replace(sel, h('option', { value: '' }, t('party.represents.none')), parties.map((p) => h('option', { value: p.id }, t('paren', { a: p.name, b: tv('partyrole', p.role) }))));
-    sel.value = keep;
+const addPartyValues = () => ({ role: '', name: '', phone: '', email: '', id_number: '', represents_party_id: '', ...particularsValues() });
+
+async function addParty(ev) {
+  ev.preventDefault();
+  const button = ev.currentTarget.querySelector('button[type="submit"]');
+  const form = store.addParty;
+  clearErrors(form);
+  const v = form.values;
+  /** @type {Record<string, any>} */
+  const body = { role: v.role, name: String(v.name).trim(), phone: String(v.phone).trim() };
+  for (const k of ['role', 'name', 'phone']) if (!body[k]) form.fields[k] = () => t('error.field.required');
+  if (Object.keys(form.fields).length) {
+    form.message = () => t('error.invalid_input');
+    draw();
+    return focusInvalid(button);
   }
-  const icSel = /** @type {HTMLSelectElement | null} */ (document.getElementById('ic-party_id'));
-  if (icSel) {
-    const keep = icSel.value;
-    replace(icSel, h('option', { value: '' }, t('common.select')), parties.map((p) => h('option', { value: p.id }, t('paren', { a: p.name, b: tv('partyrole', p.role) }))));
-    icSel.value = keep;
-  }
-  const hint = document.getElementById('book-no-parties');
-  if (hint) hint.hidden = parties.length > 0;
-  // A party added: the identity panel lists them too.
-  const ids = parties.map((p) => p.id).join(' ');
-  if (identityPanel && identityPanel.partyIds !== undefined && identityPanel.partyIds !== ids) identityPanel.load();
-  if (identityPanel) identityPanel.partyIds = ids;
+  const email = String(v.email).trim();
+  const idNumber = String(v.id_number).trim();
+  if (email) body.email = email;
+  if (idNumber) body.id_number = idNumber;
+  if (v.represents_party_id) body.represents_party_id = v.represents_party_id;
+  Object.assign(body, readParticulars(v));
+  await submitting(form, async () => {
+    try {
+      const party = await api.addParty(caseId, body);
+      store.addParty = formState(addPartyValues());
+      toast(t('party.added', { name: party.name }));
+      await refresh();
+      focus('#ap-role');
+    } catch (err) {
+      showParticularsErrors(form, err);
+    }
+  });
+  focusInvalid(button);
 }
 
-function addPartyForm() {
-  const roles = (state.meta && state.meta.party_roles) || ['applicant', 'respondent', 'agent', 'interpreter'];
-  const form = h(
-    'form',
-    { id: 'add-party-form', class: 'grid-form', novalidate: true },
-    h('div', { class: 'form-message', role: 'alert', hidden: true }),
-    field({ label: t('party.role'), name: 'role', kind: 'select', required: true, idPrefix: 'ap', placeholder: t('common.select'), options: optionsFrom(roles, 'partyrole') }),
-    field({ label: t('party.name'), name: 'name', required: true, idPrefix: 'ap', attrs: { maxlength: 100, autocomplete: 'off' } }),
-    field({ label: t('party.phone'), name: 'phone', type: 'tel', required: true, idPrefix: 'ap', attrs: { maxlength: 32, inputmode: 'tel', autocomplete: 'off' } }),
-    field({ label: t('party.email'), name: 'email', type: 'email', optional: true, idPrefix: 'ap', attrs: { maxlength: 254, autocomplete: 'off' } }),
-    field({ label: t('party.id_number'), name: 'id_number', optional: true, idPrefix: 'ap', hint: t('party.id_number.hint'), attrs: { maxlength: 32, autocomplete: 'off', spellcheck: 'false' } }),
-    field({
-      label: t('party.represents'),
-      name: 'represents_party_id',
-      kind: 'select',
-      optional: true,
-      idPrefix: 'ap',
-      options: [{ value: '', label: t('party.represents.none') }, ...((state.kase && state.kase.parties) || []).map((p) => ({ value: p.id, label: t('paren', { a: p.name, b: tv('partyrole', p.role) }) }))],
-    }),
-    h('details', { class: 'wide party-particulars' }, h('summary', null, t('party.particulars.title')), h('p', { class: 'hint' }, t('party.particulars.hint')), h('div', { class: 'grid-form' }, particularsFields('ap'))),
-    h('div', { class: 'actions wide' }, h('button', { type: 'submit', class: 'primary' }, t('party.add.submit'))),
-  );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearFormErrors(form);
-    const f = form.elements;
-    const body = { role: f.role.value, name: f.name.value.trim(), phone: f.phone.value.trim() };
-    let bad = false;
-    for (const k of ['role', 'name', 'phone']) if (!body[k]) bad = setFieldError(form, k, t('error.field.required')) || bad;
-    if (bad) {
-      formMessage(form, t('error.invalid_input'));
-      form.querySelector('[aria-invalid="true"]').focus();
-      return;
-    }
-    const email = f.email.value.trim();
-    const idNumber = f.id_number.value.trim();
-    if (email) body.email = email;
-    if (idNumber) body.id_number = idNumber;
-    if (f.represents_party_id.value) body.represents_party_id = f.represents_party_id.value;
-    Object.assign(body, readParticulars(form));
-    await whileSubmitting(form, async () => {
-      try {
-        const party = await api.addParty(caseId, body);
-        form.reset();
-        toast(t('party.added', { name: party.name }));
-        await refresh();
-        f.role.focus();
-      } catch (err) {
-        showParticularsErrors(form, err);
-      }
-    });
-  });
-  return form;
+function AddPartyForm({ parties }) {
+  const form = store.addParty;
+  const roles = (store.meta && store.meta.party_roles) || ['applicant', 'respondent', 'agent', 'interpreter'];
+  const at = { form, idPrefix: 'ap' };
+  return html`<form id="add-party-form" class="grid-form" novalidate aria-busy=${form.busy ? 'true' : undefined} onSubmit=${addParty}>
+    <${FormStateMessage} form=${form} />
+    <${FormField} ...${at} label=${t('party.role')} name="role" kind="select" required placeholder=${t('common.select')} options=${optionsFrom(roles, 'partyrole')} />
+    <${FormField} ...${at} label=${t('party.name')} name="name" required attrs=${{ maxlength: 100, autocomplete: 'off' }} />
+    <${FormField} ...${at} label=${t('party.phone')} name="phone" type="tel" required attrs=${{ maxlength: 32, inputmode: 'tel', autocomplete: 'off' }} />
+    <${FormField} ...${at} label=${t('party.email')} name="email" type="email" optional attrs=${{ maxlength: 254, autocomplete: 'off' }} />
+    <${FormField} ...${at} label=${t('party.id_number')} name="id_number" optional hint=${t('party.id_number.hint')} attrs=${{ maxlength: 32, autocomplete: 'off', spellcheck: false }} />
+    <${FormField} ...${at} label=${t('party.represents')} name="represents_party_id" kind="select" optional
+      options=${[{ value: '', label: t('party.represents.none') }, ...parties.map(partyOption)]} />
+    <details class="wide party-particulars">
+      <summary>${t('party.particulars.title')}</summary>
+      <p class="hint">${t('party.particulars.hint')}</p>
+      <div class="grid-form">${particularsFields(form, 'ap')}</div>
+    </details>
+    <div class="actions wide">${submitButton(form, t('party.add.submit'))}</div>
+  </form>`;
+}
+
+/** A party's particulars editor, with what is typed in it kept in the store. */
+function particularsEditor(p) {
+  let form = store.particulars.get(p.id);
+  if (!form) store.particulars.set(p.id, (form = particularsForm(p)));
+  const onSaved = async () => {
+    store.particulars.delete(p.id);
+    store.saved.set(p.id, (store.saved.get(p.id) || 0) + 1);
+    await refresh();
+  };
+  return html`<${ParticularsEditor} key=${`${p.id}:${store.saved.get(p.id) || 0}`} caseId=${caseId} p=${p} form=${form} onSaved=${onSaved} redraw=${draw} />`;
+}
+
+function Parties({ k }) {
+  const parties = k.parties || [];
+  const party = (p) => html`<li key=${p.id} class="party-item">
+    <p class="party-line"><strong>${p.name}</strong> ${badge(tv('partyrole', p.role), `role-${p.role}`)}</p>
+    <p class="muted">
+      ${[
+        p.phone,
+        p.email,
+        p.id_number_masked ? `${t('party.id_number')} ${p.id_number_masked}` : null,
+        p.represents_party_id ? t('party.represents.value', { name: partyName(p.represents_party_id) }) : null,
+      ]
+        .filter(Boolean)
+        .join(' · ')}
+    </p>
+    ${particularsLine(p) ? html`<p class="muted" data-testid="party-particulars-line">${particularsLine(p)}</p>` : null}
+    ${missingNotice(p)}
+    ${beforeCourt() ? null : particularsEditor(p)}
+  </li>`;
+  return html`<${Section} id="parties" title=${t('parties.title')}>
+    <div id="parties-body">
+      ${parties.length ? html`<ul class="party-list" data-testid="party-list">${parties.map(party)}</ul>` : empty(t('parties.empty'))}
+    </div>
+    <${Keep} el=${identityPanel && identityPanel.el} />
+    ${beforeCourt() ? null : html`<h3>${t('party.add.title')}</h3><${AddPartyForm} parties=${parties} />`}
+  </${Section}>`;
 }
 
 // ------------------------------------------------------------------ sessions
 
-function bookingForm() {
-  const k = state.kase;
-  const tz = state.tz;
-  const mediators = state.mediators || [];
-  const form = h(
-    'form',
-    { id: 'book-form', class: 'grid-form', novalidate: true },
-    h('div', { class: 'form-message', role: 'alert', hidden: true }),
-    h('p', { id: 'book-no-parties', class: 'notice info wide', hidden: ((k && k.parties) || []).length > 0 }, t('book.no_parties')),
-    whenFields('bk', { date: defaultBookingDate(tz), time: '10:00', duration: 60, tz }),
-    mediators.length > 1
-      ? field({
-          label: t('book.mediator'),
-          name: 'mediator_id',
-          kind: 'select',
-          idPrefix: 'bk',
-          options: mediators.map((m) => ({ value: m.id, label: m.display_name })),
-          value: (k && k.mediator && k.mediator.id) || state.user.id,
-        })
-      : null,
-    h('div', { class: 'actions wide' }, h('button', { type: 'submit', class: 'primary' }, t('book.submit'))),
-  );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearFormErrors(form);
-    const when = readWhen(form);
-    if (!when) return;
-    /** @type {Record<string, any>} */
-    const body = { ...when };
-    const m = form.elements.mediator_id;
-    if (m && m.value) body.mediator_id = m.value;
-    await whileSubmitting(form, async () => {
-      try {
-        state.booked = await api.bookSession(caseId, body);
-        await refresh();
-        const panel = document.getElementById('booked-panel');
-        if (panel) {
-          panel.scrollIntoView({ block: 'nearest' });
-          panel.querySelector('h3')?.focus();
-        }
-      } catch (err) {
-        showSessionError(form, err);
-      }
+/** The booking form, made with the case: the next working day at 10:00, with the case's mediator. */
+function bookForm() {
+  if (!store.book) {
+    const k = kase();
+    store.book = formState({
+      ...whenValues(defaultBookingDate(store.tz), '10:00', 60, store.tz),
+      mediator_id: (k && k.mediator && k.mediator.id) || store.user.id,
     });
+  }
+  return store.book;
+}
+
+async function book(ev) {
+  ev.preventDefault();
+  const button = ev.currentTarget.querySelector('button[type="submit"]');
+  const form = bookForm();
+  clearErrors(form);
+  const when = readWhen(form);
+  if (!when) {
+    draw();
+    return focusInvalid(button);
+  }
+  /** @type {Record<string, any>} */
+  const body = { ...when };
+  if (store.mediators.length > 1 && form.values.mediator_id) body.mediator_id = form.values.mediator_id;
+  let booked = /** @type {boolean} */ (false);
+  await submitting(form, async () => {
+    try {
+      store.booked = await api.bookSession(caseId, body);
+      await refresh();
+      booked = true;
+    } catch (err) {
+      showSessionError(form, err);
+    }
   });
-  return form;
+  const panel = booked && document.getElementById('booked-panel');
+  if (panel) {
+    panel.scrollIntoView({ block: 'nearest' });
+    panel.querySelector('h3')?.focus();
+  } else if (!booked) focusInvalid(button);
+}
+
+function BookingForm({ k }) {
+  const form = bookForm();
+  const mediators = store.mediators;
+  return html`<form id="book-form" class="grid-form" novalidate aria-busy=${form.busy ? 'true' : undefined} onSubmit=${book}>
+    <${FormStateMessage} form=${form} />
+    <p id="book-no-parties" class="notice info wide" hidden=${(k.parties || []).length > 0}>${t('book.no_parties')}</p>
+    ${whenFields(form, 'bk', store.tz)}
+    ${mediators.length > 1
+      ? html`<${FormField} form=${form} idPrefix="bk" label=${t('book.mediator')} name="mediator_id" kind="select" options=${mediators.map((m) => ({ value: m.id, label: m.display_name }))} />`
+      : null}
+    <div class="actions wide">${submitButton(form, t('book.submit'))}</div>
+  </form>`;
 }
 
 /** A party link with its Copy button (data-testid party-link / copy-link). */
-function linkBox(link) {
+function LinkBox({ link }) {
   const name = link.party_name || partyName(link.party_id);
-  const code = h('code', { class: 'link-text', dataset: { testid: 'party-link' }, tabindex: '0' }, link.url);
-  return h(
-    'div',
-    { class: 'link-box' },
-    h('p', { class: 'link-label' }, t('link.label', { name, role: tv('partyrole', link.role) })),
-    h(
-      'div',
-      { class: 'link-row' },
-      code,
-      copyButton({ sourceEl: code, getText: () => link.url, testid: 'copy-link', ariaLabel: t('link.copy_label', { name }), className: 'primary' }),
-    ),
-  );
+  let code = /** @type {Element | null} */ (null);
+  return html`<div class="link-box">
+    <p class="link-label">${t('link.label', { name, role: tv('partyrole', link.role) })}</p>
+    <div class="link-row">
+      <code class="link-text" data-testid="party-link" tabindex="0" ref=${(el) => (code = el)}>${link.url}</code>
+      <${CopyButton} source=${() => code} getText=${() => link.url} testid="copy-link" ariaLabel=${t('link.copy_label', { name })} className="primary" />
+    </div>
+  </div>`;
 }
 
 function bookedPanel() {
-  const b = state.booked;
+  const b = store.booked;
   if (!b) return null;
   const links = b.links || [];
-  return h(
-    'div',
-    { id: 'booked-panel', class: 'booked-panel', dataset: { testid: 'booked-panel' } },
-    h('h3', { tabindex: '-1' }, t('book.success')),
-    h('p', { class: 'muted' }, fmtDateTime(b.session.starts_at, state.tz), ' – ', fmtTime(b.session.ends_at, state.tz)),
-    h('p', { class: 'warning-note' }, t('link.warning')),
-    links.length ? links.map(linkBox) : emptyState(t('book.links.none')),
-    h(
-      'div',
-      { class: 'actions' },
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'secondary',
-          onclick: () => {
-            state.booked = null;
-            renderSessions();
-            document.getElementById('bk-date')?.focus();
-          },
-        },
-        t('book.dismiss'),
-      ),
-    ),
-  );
+  const dismiss = () => {
+    store.booked = null;
+    draw();
+    focus('#bk-date');
+  };
+  return html`<div id="booked-panel" class="booked-panel" data-testid="booked-panel">
+    <h3 tabindex="-1">${t('book.success')}</h3>
+    <p class="muted">${fmtDateTime(b.session.starts_at, store.tz)} – ${fmtTime(b.session.ends_at, store.tz)}</p>
+    <p class="warning-note">${t('link.warning')}</p>
+    ${links.length ? links.map((l) => html`<${LinkBox} key=${l.party_id} link=${l} />`) : empty(t('book.links.none'))}
+    <div class="actions"><button type="button" class="secondary" onClick=${dismiss}>${t('book.dismiss')}</button></div>
+  </div>`;
 }
 
-function rescheduleForm(s) {
-  const tz = s.timezone || state.tz;
+/** A session's reschedule form, open with its time as it is. */
+function rescheduleValues(s) {
+  const tz = s.timezone || store.tz;
   const start = new Date(s.starts_at);
   const duration = s.duration_minutes || Math.round((new Date(s.ends_at).getTime() - start.getTime()) / 60000);
+  return formState({ ...whenValues(dateIn(start, tz), timeIn(start, tz), duration, tz), reason: '' });
+}
+
+function RescheduleForm({ s, form }) {
   const prefix = `rs-${s.id}`;
-  const form = h(
-    'form',
-    { class: 'grid-form reschedule-form', novalidate: true, 'aria-label': t('session.reschedule.title') },
-    h('h4', { class: 'wide' }, t('session.reschedule.title')),
-    h('div', { class: 'form-message', role: 'alert', hidden: true }),
-    whenFields(prefix, { date: dateIn(start, tz), time: timeIn(start, tz), duration, tz }),
-    field({ label: t('session.reschedule.reason'), name: 'reason', optional: true, idPrefix: prefix, className: 'wide', attrs: { maxlength: 500 } }),
-    h(
-      'div',
-      { class: 'actions wide' },
-      h('button', { type: 'submit', class: 'primary' }, t('session.reschedule.submit')),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'secondary',
-          onclick: () => {
-            state.rescheduling.delete(s.id);
-            renderSessions();
-            /** @type {HTMLElement | null} */ (document.querySelector(`[data-reschedule="${CSS.escape(s.id)}"]`))?.focus();
-          },
-        },
-        t('common.cancel'),
-      ),
-    ),
-  );
-  form.addEventListener('submit', async (ev) => {
+  const submit = async (ev) => {
     ev.preventDefault();
-    clearFormErrors(form);
+    const button = ev.currentTarget.querySelector('button[type="submit"]');
+    clearErrors(form);
     const when = readWhen(form);
-    if (!when) return;
-    const reason = form.elements.reason.value.trim();
-    await whileSubmitting(form, async () => {
+    if (!when) {
+      draw();
+      return focusInvalid(button);
+    }
+    const reason = String(form.values.reason).trim();
+    let done = false;
+    await submitting(form, async () => {
       try {
         await api.rescheduleSession(s.id, { ...when, ...(reason ? { reason } : {}) });
-        state.rescheduling.delete(s.id);
+        store.reschedule.delete(s.id);
         toast(t('session.rescheduled'));
+        done = true;
         await refresh();
       } catch (err) {
         showSessionError(form, err);
       }
     });
-  });
-  return form;
+    if (!done) focusInvalid(button);
+  };
+  const cancel = () => {
+    store.reschedule.delete(s.id);
+    draw();
+    focus(`[data-reschedule="${CSS.escape(s.id)}"]`);
+  };
+  return html`<form class="grid-form reschedule-form" novalidate aria-label=${t('session.reschedule.title')} aria-busy=${form.busy ? 'true' : undefined} onSubmit=${submit}>
+    <h4 class="wide">${t('session.reschedule.title')}</h4>
+    <${FormStateMessage} form=${form} />
+    ${whenFields(form, prefix, s.timezone || store.tz)}
+    <${FormField} form=${form} idPrefix=${prefix} label=${t('session.reschedule.reason')} name="reason" optional className="wide" attrs=${{ maxlength: 500 }} />
+    <div class="actions wide">
+      ${submitButton(form, t('session.reschedule.submit'))}
+      <button type="button" class="secondary" onClick=${cancel}>${t('common.cancel')}</button>
+    </div>
+  </form>`;
 }
 
 async function onCancelSession(s) {
   const res = await confirmDialog({
     title: t('session.cancel.title'),
-    message: `${fmtDateTime(s.starts_at, state.tz)}. ${t('session.cancel.message')}`,
+    message: `${fmtDateTime(s.starts_at, store.tz)}. ${t('session.cancel.message')}`,
     confirmLabel: t('session.cancel.submit'),
     cancelLabel: t('session.cancel.keep'),
     danger: true,
@@ -556,8 +638,9 @@ async function onCancelSession(s) {
   try {
     await api.cancelSession(s.id, res.value ? { reason: res.value } : {});
     // Links of a cancelled session no longer work: stop showing them.
-    for (const key of [...state.issued.keys()]) if (key.startsWith(`${s.id}:`)) state.issued.delete(key);
-    if (state.booked && state.booked.session.id === s.id) state.booked = null;
+    for (const key of [...store.issued.keys()]) if (key.startsWith(`${s.id}:`)) store.issued.delete(key);
+    if (store.booked && store.booked.session.id === s.id) store.booked = null;
+    store.reschedule.delete(s.id);
     toast(t('session.cancelled'));
     await refresh();
   } catch (err) {
@@ -565,19 +648,23 @@ async function onCancelSession(s) {
   }
 }
 
-async function onReissue(s, p, button) {
-  button.disabled = true;
+async function onReissue(s, p) {
+  const key = linkKey(s.id, p.party_id);
+  store.reissuing.add(key);
+  draw();
   try {
     const link = await api.issueLink(s.id, p.party_id);
-    state.issued.set(linkKey(s.id, p.party_id), link);
-    if (state.booked && state.booked.session.id === s.id) {
-      state.booked.links = (state.booked.links || []).filter((l) => l.party_id !== p.party_id);
+    store.issued.set(key, link);
+    if (store.booked && store.booked.session.id === s.id) {
+      store.booked.links = (store.booked.links || []).filter((l) => l.party_id !== p.party_id);
     }
     toast(t('link.issued', { name: p.name }));
+    store.reissuing.delete(key);
     await refresh();
-    /** @type {HTMLElement | null} */ (document.querySelector(`[data-party-row="${CSS.escape(linkKey(s.id, p.party_id))}"] [data-testid="copy-link"]`))?.focus();
+    focus(`[data-party-row="${CSS.escape(key)}"] [data-testid="copy-link"]`);
   } catch (err) {
-    button.disabled = false;
+    store.reissuing.delete(key);
+    draw();
     toast(errorMessage(err), 'error', 7000);
   }
 }
@@ -592,9 +679,9 @@ async function onRevoke(s, p) {
   if (!res.ok) return;
   try {
     await api.revokeLink(s.id, p.party_id);
-    state.issued.delete(linkKey(s.id, p.party_id));
-    if (state.booked && state.booked.session.id === s.id) {
-      state.booked.links = (state.booked.links || []).filter((l) => l.party_id !== p.party_id);
+    store.issued.delete(linkKey(s.id, p.party_id));
+    if (store.booked && store.booked.session.id === s.id) {
+      store.booked.links = (store.booked.links || []).filter((l) => l.party_id !== p.party_id);
     }
     toast(t('link.revoked', { name: p.name }));
     await refresh();
@@ -603,113 +690,81 @@ async function onRevoke(s, p) {
   }
 }
 
-function sessionCard(s) {
-  const scheduled = s.status === 'scheduled';
-  const past = new Date(s.ends_at) <= new Date();
-  const differentZone = s.timezone && s.timezone !== state.tz;
-  const statusKind = scheduled ? (past ? 'muted' : 'ok') : 'warn';
-  return h(
-    'article',
-    { class: ['session-card', !scheduled && 'cancelled'], dataset: { testid: 'session-card', sessionId: s.id } },
-    h(
-      'header',
-      { class: 'session-head' },
-      h('h3', null, fmtDateTime(s.starts_at, state.tz), '–', fmtTime(s.ends_at, state.tz)),
-      badge(tv('status', s.status), statusKind),
-    ),
-    differentZone
-      ? h('p', { class: 'muted' }, t('session.local_note', { time: fmtDateTime(s.starts_at, s.timezone), tz: tzName(s.timezone, new Date(s.starts_at)) }))
-      : null,
-    h('p', { class: 'muted' }, t('session.mediator', { name: (s.mediator && s.mediator.display_name) || '' })),
-    s.cancel_reason ? h('p', { class: 'muted' }, `${t('session.cancel.reason')}：${s.cancel_reason}`) : null,
-    scheduled && !past
-      ? h(
-          'div',
-          { class: 'actions' },
-          h('a', { class: 'button primary', href: `/live/${encodeURIComponent(s.id)}`, dataset: { testid: 'join-live' } }, t('live.join.staff')),
-          beforeCourt()
-            ? null
-            : h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'secondary',
-                  'aria-expanded': String(state.rescheduling.has(s.id)),
-                  dataset: { reschedule: s.id },
-                  onclick: () => {
-                    if (state.rescheduling.has(s.id)) state.rescheduling.delete(s.id);
-                    else state.rescheduling.add(s.id);
-                    renderSessions();
-                    const f = document.getElementById(`rs-${s.id}-date`);
-                    if (f) f.focus();
-                  },
-                },
-                t('session.reschedule'),
-              ),
-          beforeCourt() ? null : h('button', { type: 'button', class: 'danger-outline', onclick: () => onCancelSession(s) }, t('session.cancel')),
-        )
-      : null,
-    state.rescheduling.has(s.id) && scheduled && !beforeCourt() ? rescheduleForm(s) : null,
-    state.recorded.has(s.id)
-      ? h(
-          'p',
-          { class: 'actions' },
-          h('a', { class: 'button secondary', href: `/review/${encodeURIComponent(s.id)}`, dataset: { testid: 'review-link' } }, `▶ ${t('session.review')}`),
-        )
-      : null,
-    h(
-      'ul',
-      { class: 'party-links' },
-      (s.parties || []).map((p) => {
-        const issued = state.issued.get(linkKey(s.id, p.party_id));
-        const statusKind2 = { active: 'ok', revoked: 'warn', expired: 'muted', none: 'muted' }[p.link_status] || 'muted';
-        return h(
-          'li',
-          { class: 'party-link-row', dataset: { partyRow: linkKey(s.id, p.party_id) } },
-          h(
-            'div',
-            { class: 'party-link-head' },
-            h('strong', null, p.name),
-            h('span', { class: 'muted' }, tv('partyrole', p.role)),
-            badge(tv('linkstatus', p.link_status), statusKind2),
-            p.link_status === 'active' && p.link_expires_at ? h('span', { class: 'muted small' }, t('link.expires', { time: fmtDateTime(p.link_expires_at, state.tz) })) : null,
-          ),
-          h(
-            'div',
-            { class: 'actions' },
-            scheduled && !past
-              ? h('button', { type: 'button', class: 'secondary small-btn', onclick: (ev) => onReissue(s, p, ev.currentTarget) }, t('link.reissue'))
-              : null,
-            scheduled && p.link_status === 'active'
-              ? h('button', { type: 'button', class: 'danger-outline small-btn', onclick: () => onRevoke(s, p) }, t('link.revoke'))
-              : null,
-            h(
-              'a',
-              { class: 'button secondary small-btn', href: api.partyCalendarUrl(s.id, p.party_id), download: `mediation-${s.case_number || ''}.ics`, 'aria-label': t('link.ics.label', { name: p.name }) },
-              t('link.ics'),
-            ),
-          ),
-          issued && scheduled ? linkBox(issued) : null,
-        );
-      }),
-    ),
-  );
+function toggleReschedule(s) {
+  if (store.reschedule.has(s.id)) store.reschedule.delete(s.id);
+  else store.reschedule.set(s.id, rescheduleValues(s));
+  draw();
+  focus(`#rs-${CSS.escape(s.id)}-date`);
 }
 
-function renderSessions() {
-  const host = document.getElementById('sessions-body');
-  const k = state.kase;
-  if (!host || !k) return;
+const LINK_TONE = { active: 'ok', revoked: 'warn', expired: 'muted', none: 'muted' };
+
+function SessionCard({ s }) {
+  const scheduled = s.status === 'scheduled';
+  const past = new Date(s.ends_at) <= new Date();
+  const differentZone = s.timezone && s.timezone !== store.tz;
+  const statusKind = scheduled ? (past ? 'muted' : 'ok') : 'warn';
+  const open = store.reschedule.get(s.id);
+  const partyRow = (p) => {
+    const key = linkKey(s.id, p.party_id);
+    const issued = store.issued.get(key);
+    return html`<li key=${p.party_id} class="party-link-row" data-party-row=${key}>
+      <div class="party-link-head">
+        <strong>${p.name}</strong>
+        <span class="muted">${tv('partyrole', p.role)}</span>
+        ${badge(tv('linkstatus', p.link_status), LINK_TONE[p.link_status] || 'muted')}
+        ${p.link_status === 'active' && p.link_expires_at ? html`<span class="muted small">${t('link.expires', { time: fmtDateTime(p.link_expires_at, store.tz) })}</span>` : null}
+      </div>
+      <div class="actions">
+        ${scheduled && !past
+          ? html`<button type="button" class="secondary small-btn" disabled=${store.reissuing.has(key)} onClick=${() => onReissue(s, p)}>${t('link.reissue')}</button>`
+          : null}
+        ${scheduled && p.link_status === 'active' ? html`<button type="button" class="danger-outline small-btn" onClick=${() => onRevoke(s, p)}>${t('link.revoke')}</button>` : null}
+        <a class="button secondary small-btn" href=${api.partyCalendarUrl(s.id, p.party_id)} download=${`mediation-${s.case_number || ''}.ics`} aria-label=${t('link.ics.label', { name: p.name })}>${t('link.ics')}</a>
+      </div>
+      ${issued && scheduled ? html`<${LinkBox} link=${issued} />` : null}
+    </li>`;
+  };
+  return html`<article class=${scheduled ? 'session-card' : 'session-card cancelled'} data-testid="session-card" data-session-id=${s.id}>
+    <header class="session-head">
+      <h3>${fmtDateTime(s.starts_at, store.tz)}–${fmtTime(s.ends_at, store.tz)}</h3>
+      ${badge(tv('status', s.status), statusKind)}
+    </header>
+    ${differentZone ? html`<p class="muted">${t('session.local_note', { time: fmtDateTime(s.starts_at, s.timezone), tz: tzName(s.timezone, new Date(s.starts_at)) })}</p>` : null}
+    <p class="muted">${t('session.mediator', { name: (s.mediator && s.mediator.display_name) || '' })}</p>
+    ${s.cancel_reason ? html`<p class="muted">${`${t('session.cancel.reason')}：${s.cancel_reason}`}</p>` : null}
+    ${scheduled && !past
+      ? html`<div class="actions">
+          <a class="button primary" href=${`/live/${encodeURIComponent(s.id)}`} data-testid="join-live">${t('live.join.staff')}</a>
+          ${beforeCourt()
+            ? null
+            : html`<button type="button" class="secondary" aria-expanded=${String(Boolean(open))} data-reschedule=${s.id} onClick=${() => toggleReschedule(s)}>${t('session.reschedule')}</button>
+                <button type="button" class="danger-outline" onClick=${() => onCancelSession(s)}>${t('session.cancel')}</button>`}
+        </div>`
+      : null}
+    ${open && scheduled && !beforeCourt() ? html`<${RescheduleForm} s=${s} form=${open} />` : null}
+    ${store.recorded.has(s.id)
+      ? html`<p class="actions"><a class="button secondary" href=${`/review/${encodeURIComponent(s.id)}`} data-testid="review-link">${`▶ ${t('session.review')}`}</a></p>`
+      : null}
+    <ul class="party-links">${(s.parties || []).map(partyRow)}</ul>
+  </article>`;
+}
+
+function Sessions({ k }) {
   const sessions = [...(k.sessions || [])].sort((a, b) => b.starts_at.localeCompare(a.starts_at));
   // Upcoming first (soonest first), then past and cancelled (latest first).
   const now = new Date().toISOString();
   const upcoming = sessions.filter((s) => s.status === 'scheduled' && s.ends_at > now).reverse();
   const rest = sessions.filter((s) => !(s.status === 'scheduled' && s.ends_at > now));
-  replace(
-    host,
-    bookedPanel(),
-    sessions.length ? h('div', { class: 'session-list' }, [...upcoming, ...rest].map(sessionCard)) : emptyState(t('sessions.empty')),
-  );
+  return html`<${Section} id="sessions" title=${t('sessions.title')}>
+    ${beforeCourt() ? null : html`<h3>${t('book.title')}</h3><${BookingForm} k=${k} />`}
+    <div id="sessions-body" class="sessions-body">
+      ${bookedPanel()}
+      ${sessions.length
+        ? html`<div class="session-list">${[...upcoming, ...rest].map((s) => html`<${SessionCard} key=${s.id} s=${s} />`)}</div>`
+        : empty(t('sessions.empty'))}
+    </div>
+  </${Section}>`;
 }
 
 // ------------------------------------------------------------------ outbox & history
@@ -736,476 +791,256 @@ function outboxState(m) {
   } else {
     text = m.attempts > 0 && m.failure_reason ? t('outbox.state.retrying', { reason: m.failure_reason }) : t('outbox.state.pending');
   }
-  const el = badge(text, tone);
-  el.dataset.testid = 'outbox-state';
-  el.dataset.status = m.status;
   const detail = [m.error_code, m.provider_message_id && t('outbox.provider_id', { id: m.provider_message_id })].filter(Boolean).join(' · ');
-  if (detail) el.title = detail;
-  return m.status === 'recorded' && m.failure_reason ? [el, h('span', { class: 'muted small' }, m.failure_reason)] : el;
+  const el = html`<span class=${`badge ${tone}`} data-testid="outbox-state" data-status=${m.status} title=${detail || undefined}>${text}</span>`;
+  return m.status === 'recorded' && m.failure_reason ? html`${el}<span class="muted small">${m.failure_reason}</span>` : el;
 }
 
-function outboxTime(m) {
-  if (m.status === 'delivered' && m.delivered_at) return t('outbox.delivered', { time: fmtDateTime(m.delivered_at, state.tz) });
-  if (m.status === 'sent' && m.sent_at) return t('outbox.sent', { time: fmtDateTime(m.sent_at, state.tz) });
-  return t('outbox.created', { time: fmtDateTime(m.created_at, state.tz) });
+function OutboxMessage({ m }) {
+  let body = /** @type {Element | null} */ (null);
+  // A one-time code is never shown to staff: the server withholds it, the page says so in words.
+  // Scrolls when long: focusable, so it can be scrolled from the keyboard (WCAG 2.1.1).
+  return html`<li class="msg">
+    <div class="msg-head">
+      ${badge(tv('channel', m.channel), 'muted')}
+      <span class="msg-to">${t('outbox.to', { to: [partyName(m.party_id), m.recipient].filter(Boolean).join(' ') })}</span>
+      ${outboxState(m)}
+      <span class="muted small">${outboxTime(m)}</span>
+    </div>
+    ${m.subject ? html`<p class="msg-subject">${m.subject}</p>` : null}
+    <pre class="msg-body" tabindex="0" ref=${(el) => (body = el)}>${m.kind === 'otp' ? t('outbox.otp_hidden') : m.body || ''}</pre>
+    <div class="actions"><${CopyButton} label=${t('outbox.copy')} source=${() => body} getText=${() => m.body || ''} testid="copy-message" /></div>
+  </li>`;
 }
 
-function renderOutbox() {
-  const host = document.getElementById('outbox-body');
-  if (!host) return;
-  const o = state.outbox;
-  if (o.status === 'loading') return replace(host, loadingState());
-  if (o.status === 'error') return replace(host, errorState(o.error, loadOutbox));
-  if (!o.items.length) return replace(host, h('p', { class: 'muted' }, t('outbox.intro')), emptyState(t('outbox.empty')));
-  const items = [...o.items].sort((a, b) => (b.created_at || '').localeCompare(a.created_at || ''));
-  replace(
-    host,
-    h('p', { class: 'muted' }, t('outbox.intro')),
-    h(
-      'ul',
-      { class: 'outbox' },
-      items.map((m) => {
-        // A one-time code is never shown to staff: the server withholds it, the page says so in words.
-        // Scrolls when long: focusable, so it can be scrolled from the keyboard (WCAG 2.1.1).
-        const body = h('pre', { class: 'msg-body', tabindex: '0' }, m.kind === 'otp' ? t('outbox.otp_hidden') : m.body || '');
-        return h(
-          'li',
-          { class: 'msg' },
-          h(
-            'div',
-            { class: 'msg-head' },
-            badge(tv('channel', m.channel), 'muted'),
-            h('span', { class: 'msg-to' }, t('outbox.to', { to: [partyName(m.party_id), m.recipient].filter(Boolean).join(' ') })),
-            outboxState(m),
-            h('span', { class: 'muted small' }, outboxTime(m)),
-          ),
-          m.subject ? h('p', { class: 'msg-subject' }, m.subject) : null,
-          body,
-          h('div', { class: 'actions' }, copyButton({ label: t('outbox.copy'), sourceEl: body, getText: () => m.body || '', testid: 'copy-message' })),
-        );
-      }),
-    ),
-  );
+function outboxBody() {
+  return store.outbox.view((data) => {
+    const intro = html`<p class="muted">${t('outbox.intro')}</p>`;
+    if (!data.length) return html`${intro}${empty(t('outbox.empty'))}`;
+    const items = [...data].sort((a, b) => (b.created_at || '').localeCompare(a.created_at || ''));
+    return html`${intro}<ul class="outbox">${items.map((m) => html`<${OutboxMessage} key=${m.id} m=${m} />`)}</ul>`;
+  });
 }
 
-const DATE_KEYS = /(^at$|_at$|^starts|^ends)/;
-const WORD_VALUE = /^[a-z][a-z_ +]*[a-z]$/;
-const SKIP_KEYS = new Set(['id', 'token', 'url', 'party_id', 'name', 'role', 'starts_at', 'ends_at', 'timezone', 'mediator', 'case_number']);
-
-/** The words for a reason mediation ended, from /meta (the code itself if /meta is not loaded). */
-function endReason(code) {
-  const found = ((state.meta && state.meta.mediation_end_reasons) || []).find((r) => r.code === code);
-  return found ? (getLang() === 'en' ? found.en : found.zh) : String(code);
-}
-
-/** A short, readable line from an event's data (party, time, reason…). */
-function describeData(e) {
-  const data = e.data;
-  if (!data || typeof data !== 'object') return '';
-  const out = [];
-  const who = data.name || data.party_name || (data.party_id ? partyName(data.party_id) : '');
-  if (who) out.push(data.role ? t('paren', { a: who, b: tv('partyrole', data.role) }) : who);
-  if (data.starts_at && !Number.isNaN(Date.parse(data.starts_at))) {
-    out.push(data.ends_at ? `${fmtDateTime(data.starts_at, state.tz)}–${fmtTime(data.ends_at, state.tz)}` : fmtDateTime(data.starts_at, state.tz));
-  }
-  if (data.timezone && data.timezone !== state.tz) out.push(tzName(data.timezone));
-  if (data.mediator && data.mediator !== e.actor_name) out.push(data.mediator);
-  for (const [k, v] of Object.entries(data)) {
-    if (v == null || v === '' || typeof v === 'object' || SKIP_KEYS.has(k) || k.endsWith('_id')) continue;
-    if (k === 'what') continue; // a court's read of the case, by route: the court's access log says it in words
-    let text = String(v);
-    if (k === 'dispute_type') text = tv('dispute', v);
-    else if (k === 'status' || k === 'decision') text = e.kind.startsWith('confirmation') ? tv('conf.status', v) : tv('status', v);
-    else if (k === 'ground') text = tv('conf.ground', v);
-    else if (k === 'reason' && e.kind === 'mediation_ended') text = endReason(v);
-    else if (WORD_VALUE.test(text)) {
-      // A word of the server's (a method, a reason code): said in the reader's language, or not at all.
-      const key = `history.value.${text.replace(/[ +]/g, '_')}`;
-      if (!(key in dictionaries[getLang()])) continue;
-      text = t(key);
-    } else if (k === 'duration_minutes') text = t('duration.minutes', { n: v });
-    else if (DATE_KEYS.test(k) && typeof v === 'string' && !Number.isNaN(Date.parse(v))) text = fmtDateTime(v, state.tz);
-    out.push(text);
-  }
-  return out.join(' · ');
-}
-
-function renderHistory() {
-  const host = document.getElementById('history-body');
-  if (!host) return;
-  const hs = state.history;
-  if (hs.status === 'loading') return replace(host, loadingState());
-  if (hs.status === 'error') return replace(host, errorState(hs.error, loadHistory));
-  if (!hs.items.length) return replace(host, emptyState(t('history.empty')));
-  const items = [...hs.items].sort((a, b) => (b.at || '').localeCompare(a.at || ''));
-  replace(
-    host,
-    h(
-      'ol',
-      { class: 'history' },
-      items.map((e) =>
-        h(
-          'li',
-          null,
-          h('time', { datetime: e.at }, fmtShortDateTime(e.at, state.tz)),
-          h('span', { class: 'history-kind' }, tv('history', e.kind)),
-          h('span', { class: 'muted' }, [e.actor_kind === 'system' || !e.actor_name ? tv('actor', e.actor_kind) : e.actor_name, describeData(e)].filter(Boolean).join(' · ')),
-        ),
-      ),
-    ),
-  );
+function historyBody() {
+  return store.history.view((data) => {
+    if (!data.length) return empty(t('history.empty'));
+    const items = [...data].sort((a, b) => (b.at || '').localeCompare(a.at || ''));
+    return html`<ol class="history">
+      ${items.map(
+        (e) => html`<li>
+          <time datetime=${e.at}>${fmtShortDateTime(e.at, store.tz)}</time>
+          <span class="history-kind">${tv('history', e.kind)}</span>
+          <span class="muted">${[e.actor_kind === 'system' || !e.actor_name ? tv('actor', e.actor_kind) : e.actor_name, describeData(e)].filter(Boolean).join(' · ')}</span>
+        </li>`,
+      )}
+    </ol>`;
+  });
 }
 
 // ------------------------------------------------------------------ evidence
 
-const ID_METHODS = ['id_card_on_video', 'face_to_face', 'document_upload', 'phone_callback'];
-const ID_RESULTS = ['confirmed', 'not_confirmed'];
-const EVIDENCE_POLL_MS = 1500;
-const EVIDENCE_POLL_MAX = 20;
-
-let evidencePollTimer = null;
-let evidencePolls = 0;
-
-async function loadEvidence({ poll = false } = {}) {
-  if (!poll) evidencePolls = 0;
-  try {
-    const data = await api.request('GET', `/cases/${encodeURIComponent(caseId)}/evidence`);
-    state.evidence = { status: 'ready', items: (data && data.items) || [], error: null };
-  } catch (err) {
-    if (!poll || state.evidence.status !== 'ready') state.evidence = { status: 'error', items: [], error: err };
-  }
-  renderEvidence();
-  // Records usually reach the log within a second: look again until every one has its index.
-  clearTimeout(evidencePollTimer);
-  if (state.evidence.items.some((r) => r.log_index == null) && evidencePolls < EVIDENCE_POLL_MAX) {
-    evidencePolls += 1;
-    evidencePollTimer = setTimeout(() => loadEvidence({ poll: true }), EVIDENCE_POLL_MS);
-  }
-}
-
-/** Who made a record: the party's name, the current user's name, else their role. */
-function evidenceActor(actor) {
-  if (!actor) return '';
-  if (actor.kind === 'party') {
-    const name = partyName(actor.id);
-    const role = actor.role ? tv('partyrole', actor.role) : '';
-    return name ? (role ? t('paren', { a: name, b: role }) : name) : role || tv('actor', 'party');
-  }
-  if (actor.kind === 'staff') {
-    const u = state.user;
-    if (u && actor.id === u.id) return t('evidence.actor.you', { name: u.display_name || u.username });
-    if (state.kase && state.kase.mediator && state.kase.mediator.id === actor.id) return state.kase.mediator.display_name;
-    return actor.role ? tv('role', actor.role) : tv('actor', 'staff');
-  }
-  if (actor.kind === 'platform') return t('evidence.actor.platform');
-  return tv('evidence.actor', actor.kind);
-}
-
-function renderEvidence() {
-  const host = document.getElementById('evidence-body');
-  if (!host) return;
-  const ev = state.evidence;
-  if (ev.status === 'loading') return replace(host, loadingState());
-  if (ev.status === 'error') return replace(host, errorState(ev.error, () => loadEvidence()));
-  if (!ev.items.length) return replace(host, emptyState(t('evidence.empty')));
-  const items = [...ev.items].sort((a, b) => b.seq - a.seq);
-  replace(
-    host,
-    h(
-      'ol',
-      { class: 'evidence-list', dataset: { testid: 'evidence-list' } },
-      items.map((r) =>
-        h(
-          'li',
-          { class: 'evidence-item', dataset: { testid: 'evidence-record', type: r.type, seq: String(r.seq) } },
-          h('span', { class: 'evidence-seq' }, t('evidence.seq', { seq: r.seq })),
-          h('span', { class: 'evidence-type' }, tv('evidence.type', r.type)),
-          r.time ? h('time', { class: 'evidence-time', datetime: r.time }, fmtShortDateTime(r.time, state.tz)) : null,
-          h('span', { class: 'evidence-actor muted' }, evidenceActor(r.actor)),
-          r.log_index != null
-            ? badge(t('evidence.logged', { index: r.log_index }), 'ok')
-            : h('span', { class: 'badge muted', role: 'status' }, t('evidence.pending')),
-        ),
-      ),
-    ),
-  );
-}
-
-function identityCheckForm() {
-  const parties = (state.kase && state.kase.parties) || [];
-  const form = h(
-    'form',
-    { id: 'idcheck-form', class: 'grid-form', novalidate: true, 'aria-labelledby': 'idcheck-title' },
-    h('h3', { id: 'idcheck-title', class: 'wide' }, t('idcheck.title')),
-    h('div', { class: 'form-message', role: 'alert', hidden: true }),
-    field({
-      label: t('idcheck.party'),
-      name: 'party_id',
-      kind: 'select',
-      required: true,
-      idPrefix: 'ic',
-      placeholder: t('common.select'),
-      options: parties.map((p) => ({ value: p.id, label: t('paren', { a: p.name, b: tv('partyrole', p.role) }) })),
-    }),
-    field({ label: t('idcheck.method'), name: 'method', kind: 'select', required: true, idPrefix: 'ic', options: optionsFrom(ID_METHODS, 'idmethod'), value: ID_METHODS[0] }),
-    field({ label: t('idcheck.result'), name: 'result', kind: 'select', required: true, idPrefix: 'ic', options: optionsFrom(ID_RESULTS, 'idresult'), value: ID_RESULTS[0] }),
-    field({ label: t('idcheck.note'), name: 'note', optional: true, idPrefix: 'ic', attrs: { maxlength: 500, autocomplete: 'off' } }),
-    h('div', { class: 'actions wide' }, h('button', { type: 'submit', class: 'primary', dataset: { testid: 'idcheck-submit' } }, t('idcheck.submit'))),
-  );
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearFormErrors(form);
-    const f = form.elements;
-    if (!f.party_id.value) {
-      setFieldError(form, 'party_id', parties.length ? t('error.field.required') : t('idcheck.no_parties'));
-      formMessage(form, t('error.invalid_input'));
-      f.party_id.focus();
-      return;
-    }
-    const body = { party_id: f.party_id.value, method: f.method.value, result: f.result.value };
-    const note = f.note.value.trim();
-    if (note) body.note = note;
-    await whileSubmitting(form, async () => {
-      try {
-        await api.request('POST', `/cases/${encodeURIComponent(caseId)}/identity-checks`, { body });
-        const name = partyName(body.party_id);
-        f.note.value = '';
-        formMessage(form, t('idcheck.done', { name }), 'success');
-        toast(t('idcheck.done', { name }));
-        await loadEvidence();
-        loadHistory();
-      } catch (err) {
-        showFormErrors(form, err);
-      }
-    });
+function evidenceBody() {
+  const ev = store.evidence;
+  if (ev.status === 'error') return loadError(ev.error, () => loadEvidence());
+  return ev.view((data) => {
+    if (!data.length) return empty(t('evidence.empty'));
+    const items = [...data].sort((a, b) => b.seq - a.seq);
+    return html`<ol class="evidence-list" data-testid="evidence-list">
+      ${items.map(
+        (r) => html`<li key=${r.seq} class="evidence-item" data-testid="evidence-record" data-type=${r.type} data-seq=${String(r.seq)}>
+          <span class="evidence-seq">${t('evidence.seq', { seq: r.seq })}</span>
+          <span class="evidence-type">${tv('evidence.type', r.type)}</span>
+          ${r.time ? html`<time class="evidence-time" datetime=${r.time}>${fmtShortDateTime(r.time, store.tz)}</time>` : null}
+          <span class="evidence-actor muted">${evidenceActor(r.actor)}</span>
+          ${r.log_index != null ? badge(t('evidence.logged', { index: r.log_index }), 'ok') : html`<span class="badge muted" role="status">${t('evidence.pending')}</span>`}
+        </li>`,
+      )}
+    </ol>`;
   });
-  return form;
 }
 
-/** The file name from a Content-Disposition header, if any. */
-function dispositionName(header) {
-  const m = /filename\*=UTF-8''([^;]+)|filename="?([^";]+)"?/i.exec(header || '');
-  if (!m) return null;
-  try {
-    return m[1] ? decodeURIComponent(m[1]) : m[2];
-  } catch {
-    return m[2] || null;
-  }
-}
+const idcheckValues = () => ({ party_id: '', method: ID_METHODS[0], result: ID_RESULTS[0], note: '' });
 
-/** POST for a file (api.js speaks JSON only): the body as a Blob, the file name and the manifest hash. */
-async function postForFile(path, retry = true) {
-  const headers = { Accept: 'application/zip, application/json' };
-  if (state.csrf) headers['X-CSRF-Token'] = state.csrf;
-  let res;
-  try {
-    res = await fetch(`/api/v1${path}`, { method: 'POST', headers, credentials: 'same-origin', cache: 'no-store' });
-  } catch (e) {
-    throw new api.ApiError(0, 'network_error', (e && e.message) || 'Network error');
+async function checkIdentity(ev) {
+  ev.preventDefault();
+  const button = ev.currentTarget.querySelector('button[type="submit"]');
+  const form = store.idcheck;
+  const parties = (kase() && kase().parties) || [];
+  clearErrors(form);
+  const v = form.values;
+  if (!v.party_id) {
+    form.fields.party_id = () => (parties.length ? t('error.field.required') : t('idcheck.no_parties'));
+    form.message = () => t('error.invalid_input');
+    draw();
+    return focus('#ic-party_id');
   }
-  if (!res.ok) {
-    let e = {};
+  /** @type {Record<string, any>} */
+  const body = { party_id: v.party_id, method: v.method, result: v.result };
+  const note = String(v.note).trim();
+  if (note) body.note = note;
+  await submitting(form, async () => {
     try {
-      const data = await res.json();
-      e = (data && data.error) || {};
-    } catch {
-      /* not JSON */
+      await api.request('POST', `/cases/${encodeURIComponent(caseId)}/identity-checks`, { body });
+      const name = partyName(body.party_id);
+      form.values.note = '';
+      form.kind = 'success';
+      form.message = () => t('idcheck.done', { name });
+      toast(t('idcheck.done', { name }));
+      await loadEvidence();
+      store.history.load();
+    } catch (err) {
+      showApiError(form, err);
     }
-    if (res.status === 403 && retry && /csrf/i.test(`${e.code || ''} ${e.message || ''}`)) {
-      const me = await api.me();
-      state.csrf = (me && me.csrf_token) || state.csrf;
-      return postForFile(path, false);
-    }
-    throw new api.ApiError(res.status, e.code || `http_${res.status}`, e.message || res.statusText, e.fields, e);
-  }
-  return {
-    blob: await res.blob(),
-    filename: dispositionName(res.headers.get('Content-Disposition')) || `evidence-${caseId}.zip`,
-    manifestHash: res.headers.get('X-Manifest-SHA256') || '',
-  };
+  });
+  focusInvalid(button);
 }
 
-function saveBlob(blob, filename) {
-  const url = URL.createObjectURL(blob);
-  const a = h('a', { href: url, download: filename, hidden: true });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+function IdentityCheckForm() {
+  const form = store.idcheck;
+  const parties = (kase() && kase().parties) || [];
+  const at = { form, idPrefix: 'ic' };
+  return html`<form id="idcheck-form" class="grid-form" novalidate aria-labelledby="idcheck-title" aria-busy=${form.busy ? 'true' : undefined} onSubmit=${checkIdentity}>
+    <h3 id="idcheck-title" class="wide">${t('idcheck.title')}</h3>
+    <${FormStateMessage} form=${form} />
+    <${FormField} ...${at} label=${t('idcheck.party')} name="party_id" kind="select" required placeholder=${t('common.select')} options=${parties.map(partyOption)} />
+    <${FormField} ...${at} label=${t('idcheck.method')} name="method" kind="select" required options=${optionsFrom(ID_METHODS, 'idmethod')} />
+    <${FormField} ...${at} label=${t('idcheck.result')} name="result" kind="select" required options=${optionsFrom(ID_RESULTS, 'idresult')} />
+    <${FormField} ...${at} label=${t('idcheck.note')} name="note" optional attrs=${{ maxlength: 500, autocomplete: 'off' }} />
+    <div class="actions wide">${submitButton(form, t('idcheck.submit'), 'idcheck-submit')}</div>
+  </form>`;
 }
 
-function renderExportResult() {
-  const host = document.getElementById('export-result');
-  if (!host) return;
-  const x = state.exported;
-  if (!x) return replace(host);
-  replace(
-    host,
-    h('p', { class: 'notice ok-notice', role: 'status' }, t('export.done', { file: x.filename })),
-    x.manifestHash
-      ? h(
-          'p',
-          { class: 'manifest-line' },
-          t('export.hash'),
-          h('code', { class: 'manifest-hash', dataset: { testid: 'manifest-hash' } }, x.manifestHash),
-        )
-      : null,
-  );
-}
-
-async function onExport(button) {
-  const label = button.textContent;
-  button.disabled = true;
-  button.textContent = t('export.busy');
+async function onExport() {
+  store.exporting = true;
+  draw();
   try {
     const file = await postForFile(`/cases/${encodeURIComponent(caseId)}/evidence/bundle`);
     saveBlob(file.blob, file.filename);
-    state.exported = { filename: file.filename, manifestHash: file.manifestHash };
-    renderExportResult();
+    store.exported = { filename: file.filename, manifestHash: file.manifestHash };
     loadEvidence();
-    loadHistory();
+    store.history.load();
   } catch (err) {
     toast(t('export.failed', { message: errorMessage(err) }), 'error', 7000);
   } finally {
-    if (button.isConnected) {
-      button.disabled = false;
-      button.textContent = label;
-    }
+    store.exporting = false;
+    draw();
   }
 }
 
-function evidenceSection() {
-  const exportButton = h('button', { type: 'button', class: 'primary', dataset: { testid: 'export-bundle' } }, t('export.button'));
-  exportButton.addEventListener('click', () => onExport(exportButton));
-  return section(
-    'evidence',
-    t('evidence.title'),
-    h('p', { class: 'muted' }, t('evidence.intro')),
-    h(
-      'div',
-      { class: 'evidence-toolbar' },
-      h('button', { type: 'button', class: 'secondary small-btn', onclick: () => loadEvidence(), dataset: { testid: 'evidence-refresh' } }, t('evidence.refresh')),
-    ),
-    h('div', { id: 'evidence-body', 'aria-live': 'polite' }),
-    identityCheckForm(),
-    h(
-      'div',
-      { class: 'export-box' },
-      h('h3', null, t('export.button')),
-      h('p', null, t('evidence.bundle.why')),
-      h('div', { class: 'actions' }, exportButton),
-      h('div', { id: 'export-result' }),
-    ),
-  );
+function exportResult() {
+  const x = store.exported;
+  if (!x) return null;
+  return html`<p class="notice ok-notice" role="status">${t('export.done', { file: x.filename })}</p>
+    ${x.manifestHash ? html`<p class="manifest-line">${t('export.hash')}<code class="manifest-hash" data-testid="manifest-hash">${x.manifestHash}</code></p>` : null}`;
+}
+
+function Evidence() {
+  return html`<${Section} id="evidence" title=${t('evidence.title')}>
+    <p class="muted">${t('evidence.intro')}</p>
+    <div class="evidence-toolbar">
+      <button type="button" class="secondary small-btn" data-testid="evidence-refresh" onClick=${() => loadEvidence()}>${t('evidence.refresh')}</button>
+    </div>
+    <div id="evidence-body" aria-live="polite">${evidenceBody()}</div>
+    <${IdentityCheckForm} />
+    <div class="export-box">
+      <h3>${t('export.button')}</h3>
+      <p>${t('evidence.bundle.why')}</p>
+      <div class="actions">
+        <button type="button" class="primary" disabled=${store.exporting} data-testid="export-bundle" onClick=${onExport}>${store.exporting ? t('export.busy') : t('export.button')}</button>
+      </div>
+      <div id="export-result">${exportResult()}</div>
+    </div>
+  </${Section}>`;
 }
 
 // ------------------------------------------------------------------ page
 
-function render() {
-  if (state.loadError) {
+function Page() {
+  const back = html`<p><a href="/mediator" class="back">${`‹ ${t('case.back')}`}</a></p>`;
+  const kv = store.kase;
+  if (kv.status === 'loading') return html`${back}${loading()}`;
+  if (kv.status === 'error') {
     document.title = t('app.name');
-    const notFound = state.loadError.status === 404 || state.loadError.status === 403;
-    replace(
-      app,
-      skipLink(),
-      staffHeader(state.user),
-      h(
-        'main',
-        { id: 'main', class: 'container' },
-        h('p', null, h('a', { href: '/mediator', class: 'back' }, `‹ ${t('case.back')}`)),
-        notFound
-          ? h('div', { class: 'card' }, h('p', null, t('case.not_found')))
-          : errorState(state.loadError, async () => {
-              await loadCase();
-              render();
-            }),
-      ),
-    );
-    return;
+    const notFound = kv.error && [403, 404].includes(kv.error.status);
+    return html`${back}${notFound ? html`<div class="card"><p>${t('case.not_found')}</p></div>` : loadError(kv.error, () => kv.load())}`;
   }
-  replace(
-    app,
-    skipLink(),
-    staffHeader(state.user),
-    h(
-      'main',
-      { id: 'main', class: 'container' },
-      h('p', null, h('a', { href: '/mediator', class: 'back' }, `‹ ${t('case.back')}`)),
-      h('h1', { id: 'case-title' }),
-      beforeCourt() ? beforeCourtNote() : null,
-      h(
-        'div',
-        { class: 'two-col' },
-        section('details', t('case.details'), h('div', { id: 'details-body' })),
-        section(
-          'parties',
-          t('parties.title'),
-          h('div', { id: 'parties-body' }),
-          identityPanel && identityPanel.el,
-          beforeCourt() ? null : [h('h3', null, t('party.add.title')), addPartyForm()],
-        ),
-      ),
-      section('sessions', t('sessions.title'), beforeCourt() ? null : [h('h3', null, t('book.title')), bookingForm()], h('div', { id: 'sessions-body', class: 'sessions-body' })),
-      agreementPanel && agreementPanel.el,
-      confirmationPanel && confirmationPanel.el,
-      caseFiles && section('files', t('files.title'), caseFiles.el),
-      h(
-        'div',
-        { class: 'two-col' },
-        section('outbox', t('outbox.title'), h('div', { id: 'outbox-body' })),
-        section('history', t('history.title'), h('div', { id: 'history-body' })),
-      ),
-      evidenceSection(),
-    ),
-  );
-  renderDetails();
-  renderParties();
-  renderSessions();
-  renderOutbox();
-  renderHistory();
-  renderEvidence();
-  renderExportResult();
+  const k = kv.data;
+  document.title = `${t('case.title', { number: k.case_number })} · ${t('app.name')}`;
+  return html`${back}
+    <h1 id="case-title">${t('case.title', { number: k.case_number })} ${badge(tv('status', k.status), `status-${k.status}`)}</h1>
+    ${beforeCourt() ? html`<p class="notice" role="status" data-testid="case-before-court">${t('case.before_court')}</p>` : null}
+    <div class="two-col"><${Details} k=${k} /><${Parties} k=${k} /></div>
+    <${Sessions} k=${k} />
+    <${Keep} el=${agreementPanel && agreementPanel.el} />
+    <${Keep} el=${confirmationPanel && confirmationPanel.el} />
+    ${caseFiles ? html`<${Section} id="files" title=${t('files.title')}><${Keep} el=${caseFiles.el} /></${Section}>` : null}
+    <div class="two-col">
+      <${Section} id="outbox" title=${t('outbox.title')}><div id="outbox-body">${outboxBody()}</div></${Section}>
+      <${Section} id="history" title=${t('history.title')}><div id="history-body">${historyBody()}</div></${Section}>
+    </div>
+    <${Evidence} />`;
 }
+
+/** ui.js's skip link and staff header, drawn again on a change of language. */
+const frame = () => [skipLink(), staffHeader(store.user)];
 
 async function main() {
   const me = await initStaffPage();
-  state.user = me.user;
-  state.csrf = me.csrf_token || null;
-  state.tz = isValidTimeZone(me.user.timezone) ? me.user.timezone : browserTimeZone();
+  store.user = me.user;
+  store.csrf = me.csrf_token || null;
+  store.tz = isValidTimeZone(me.user.timezone) ? me.user.timezone : browserTimeZone();
+  store.addParty = formState(addPartyValues());
+  store.idcheck = formState(idcheckValues());
   const [meta, mediators] = await Promise.all([
     api.meta().catch(() => null),
-    api.listMediators().then((d) => d.items || []).catch(() => []),
-    loadCase(),
+    api.listMediators().then(itemsOf).catch(() => []),
+    store.kase.load(),
   ]);
-  state.meta = meta;
-  state.mediators = mediators;
-  if (!state.loadError) {
-    const getCase = () => state.kase;
+  store.meta = meta;
+  store.mediators = mediators;
+  const ready = store.kase.status === 'ready';
+  if (ready) {
+    const getCase = () => kase();
     const onStatusChange = () => {
       refresh();
       /** @type {CaseFiles} */ (caseFiles).load();
       /** @type {ConfirmationPanel} */ (confirmationPanel).load();
     };
-    identityPanel = new IdentityPanel({ caseId, user: state.user, tz: state.tz, mode: 'case', level: 'h3' });
-    agreementPanel = new AgreementPanel({ caseId, user: state.user, tz: state.tz, meta, getCase, onCaseChange: refresh, onStatusChange });
-    confirmationPanel = new ConfirmationPanel({ caseId, tz: state.tz, meta });
+    identityPanel = new IdentityPanel({ caseId, user: store.user, tz: store.tz, mode: 'case', level: 'h3' });
+    agreementPanel = new AgreementPanel({ caseId, user: store.user, tz: store.tz, meta, getCase, onCaseChange: refresh, onStatusChange });
+    confirmationPanel = new ConfirmationPanel({ caseId, tz: store.tz, meta });
     caseFiles = new CaseFiles({
       mode: 'staff',
       caseId,
-      getParties: () => (state.kase && state.kase.parties) || [],
-      tz: state.tz,
+      getParties: () => (kase() && kase().parties) || [],
+      tz: store.tz,
       maxBytes: meta && meta.max_upload_bytes,
       isLocked: beforeCourt,
     });
+    partiesChanged();
   }
-  render();
-  rerenderOnLangChange(app, render);
-  if (!state.loadError) {
-    agreementPanel.load();
+  // The header is ui.js's (shared by the staff pages), drawn again on a change of language; Preact draws <main>.
+  const main = h('main', { id: 'main', class: 'container' });
+  root = main;
+  let top = frame();
+  replace(app, ...top, main);
+  onLangChange(() => {
+    const active = document.activeElement;
+    const focused = active instanceof HTMLElement && top[1].contains(active) ? active.dataset.testid : null;
+    for (const el of top) el.remove();
+    top = frame();
+    main.before(...top);
+    if (focused) /** @type {HTMLElement | null} */ (top[1].querySelector(`[data-testid="${focused}"]`))?.focus();
+    draw();
+  });
+  draw();
+  if (ready) {
+    /** @type {AgreementPanel} */ (agreementPanel).load();
     /** @type {ConfirmationPanel} */ (confirmationPanel).load();
     /** @type {CaseFiles} */ (caseFiles).load();
-    loadOutbox();
-    loadHistory();
+    store.outbox.load();
+    store.history.load();
     loadEvidence();
     loadRecordings();
   }

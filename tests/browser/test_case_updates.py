@@ -25,7 +25,7 @@ HELD = "() => document.activeElement === window.held && window.held.isConnected"
 
 
 def test_typed_input_and_focus_survive_the_case_page_redrawing(browser: Any, server: Server) -> None:
-    booked = book_through_api(browser, server, "CP", 11, day=session_day(later=17), dispute=WAGES)
+    booked = book_through_api(browser, server, "CP", 11, day=session_day(later=18), dispute=WAGES)
     context = new_context(browser, server)
     page = context.new_page()
     errors = PageErrors(page)

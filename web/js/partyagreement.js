@@ -9,15 +9,15 @@
 // of language) changes only what differs, so what the party typed and where their focus is stay.
 
 import { html, render } from 'htm/preact';
-import { useEffect, useLayoutEffect, useMemo, useRef } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import * as api from './api.js';
 import { ApiError } from './api.js';
 import { t, getLang, onLangChange, fmtPartyDateTime, fmtShortDateTime } from './i18n.js';
+import { Mount, keepingFocus } from './mount.js';
 import './agreement-i18n.js';
 import { AgreementText, DiffView, SignerList, clauseName } from './agreement.js';
 import { h, toast, errorMessage } from './ui.js';
 import { PartySigning } from './signing/party-flow.js';
-import { CodeField, codeStatusLine } from './signing/code-input.js';
 import { MessageLine, reasonOf } from './signing/message.js';
 
 const POLL_MS = 3000;
@@ -120,34 +120,11 @@ export class SignaturePad {
 }
 
 /**
- * A node built elsewhere with ui.js's h() (the key binding, the signature pad, a code's status
- * line), put in its host and left alone by Preact. `make` runs again only when one of `deps` or
- * the language changes. A node shown elsewhere (the key binding,
- * on the party page's key card) is taken back only while this view is shown.
- * @param {{ make: () => Node | null, deps?: unknown[], class?: string }} props
- */
-function Mount({ make, deps = [], class: className }) {
-  const node = useMemo(make, [...deps, getLang()]);
-  const host = useRef(/** @type {HTMLDivElement | null} */ (null));
-  useLayoutEffect(() => {
-    const el = host.current;
-    if (el && node && node.parentNode !== el && (el.isConnected || !node.isConnected)) el.replaceChildren(node);
-  });
-  return html`<div class=${className} ref=${host}></div>`;
-}
-
-/**
  * The key binding's own element (keybind.js), drawn again in the page's language; the control in
  * it that had focus keeps it.
  * @param {import('./keybind.js').KeyBinding} keys
  */
-function keyBindingEl(keys) {
-  const active = document.activeElement;
-  const focused = active instanceof HTMLElement && keys.el.contains(active) ? active.dataset.testid : null;
-  keys.render();
-  if (focused) /** @type {HTMLElement | null} */ (keys.el.querySelector(`[data-testid="${focused}"]`))?.focus();
-  return keys.el;
-}
+const keyBindingEl = (keys) => keepingFocus(keys.el, () => keys.render());
 
 /** @param {string} href */
 const pdfLink = (href) => html`<p><a href=${href} download="" class="button secondary block" data-testid="agr-pdf">${t('agr.pdf.agreement')}</a></p>`;
@@ -587,18 +564,12 @@ export class PartyAgreement {
 
   /** The form to type the texted code in (the signature's `code` step). */
   codeForm() {
-    const s = this.signing;
-    const busy = s.busy;
-    const sent = /** @type {import('./signing/party-flow.js').Prepared} */ (s.prepared).otp;
-    return html`<form class="agr-code-form" novalidate onSubmit=${(/** @type {Event} */ ev) => (ev.preventDefault(), s.finishDevice())}>
-      ${sent ? html`<${Mount} make=${() => codeStatusLine(sent, { testid: 'agr-code-sent' })} deps=${[sent]} />` : null}
-      <p class="hint">${t('agr.party.code.meaning')}</p>
-      <${CodeField} id="pa-sign-code" testid="agr-sign-code" label=${t('key.code')} hint=${t('agr.party.code.hint')} value=${s.code}
-        onInput=${(/** @type {string} */ digits) => (s.code = digits)} />
-      <${MessageLine} m=${s.message} testid="agr-sign-message" focusable />
-      <button type="submit" class="primary big block" disabled=${busy} data-testid="agr-sign-confirm">${busy ? t('agr.party.signing') : t('agr.party.sign.confirm')}</button>
-      <button type="button" class="secondary block agr-cancel" disabled=${busy} data-testid="agr-sign-cancel" onClick=${() => s.cancel()}>${t('common.cancel')}</button>
-    </form>`;
+    return this.signing.codeForm({
+      formClass: 'agr-code-form',
+      meaning: t('agr.party.code.meaning'),
+      hint: t('agr.party.code.hint'),
+      confirm: t('agr.party.sign.confirm'),
+    });
   }
 
   /** "Read to the end first" / "✓ read": what the text and the sign button are described by. */

@@ -10,6 +10,9 @@ binds a key and signs with the texted code. The party reloads the page: no devic
 back into the room. The mediator ends the session: the party's "调解已结束" leads back to their page,
 whose top now says they signed and whom the agreement waits for, and which no longer offers to join.
 
+The page is drawn with Preact (issue #20): a code half typed on the key card keeps its digits and the
+focus when the party switches the language, and again when they switch back.
+
 Screenshots: test-artifacts/party-path-*.png.
 """
 
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.api.agreement_helpers import TERMS
 from tests.browser.conftest import MEDIATOR_PASSWORD, MEDIATOR_USERNAME, Server, book_through_api, session_day
@@ -167,3 +171,27 @@ def test_the_party_signs_in_the_room_comes_back_after_a_reload_and_is_led_on_aft
     m_errors.check()
     context.close()
     m_context.close()
+
+
+def test_a_code_typed_on_the_key_card_keeps_its_digits_and_focus_across_a_language_switch(browser: Any, server: Server) -> None:
+    """The page is drawn again in the other language (issue #20): what the party typed and where they were stay."""
+    booked = book_through_api(browser, server, "PK", 15, day=session_day(later=5))
+    context = new_context(browser, server, viewport=PHONE, is_mobile=True, has_touch=True)
+    party = context.new_page()
+    errors = PageErrors(party)
+    party.goto(booked.links[0]["url"])
+    card = party.get_by_test_id("key-card")
+    card.get_by_test_id("key-send").click()
+    code = card.get_by_test_id("key-code")
+    expect(code).to_be_enabled()
+    code.fill("123")
+    code.focus()
+    for title, step in (("Confirm your signing key", "What to do now"), ("确认本人签名密钥", "现在要做的事")):
+        # A click that does not move the focus (a person's tap would; a screen reader's shortcut need not).
+        party.evaluate("() => document.querySelector('[data-testid=lang-switch]').click()")
+        card.locator("#key-title").filter(has_text=title).wait_for()
+        expect(party.locator("#now-title")).to_contain_text(step)
+        assert code.input_value() == "123"
+        assert party.evaluate("() => document.activeElement && document.activeElement.dataset.testid") == "key-code"
+    errors.check()
+    context.close()

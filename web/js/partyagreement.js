@@ -13,12 +13,11 @@ import { useEffect, useRef } from 'preact/hooks';
 import * as api from './api.js';
 import { ApiError } from './api.js';
 import { t, getLang, onLangChange, fmtPartyDateTime, fmtShortDateTime } from './i18n.js';
+import { Mount, keepingFocus } from './mount.js';
 import './agreement-i18n.js';
 import { AgreementText, DiffView, SignerList, clauseName } from './agreement.js';
 import { h, toast, errorMessage } from './ui.js';
-import { Mount, redrawn } from './ui-preact.js';
 import { PartySigning } from './signing/party-flow.js';
-import { CodeField, codeStatusLine } from './signing/code-input.js';
 import { MessageLine, reasonOf } from './signing/message.js';
 
 const POLL_MS = 3000;
@@ -119,6 +118,13 @@ export class SignaturePad {
     return this.empty ? null : this.canvas.toDataURL('image/png');
   }
 }
+
+/**
+ * The key binding's own element (keybind.js), drawn again in the page's language; the control in
+ * it that had focus keeps it.
+ * @param {import('./keybind.js').KeyBinding} keys
+ */
+const keyBindingEl = (keys) => keepingFocus(keys.el, () => keys.render());
 
 /** @param {string} href */
 const pdfLink = (href) => html`<p><a href=${href} download="" class="button secondary block" data-testid="agr-pdf">${t('agr.pdf.agreement')}</a></p>`;
@@ -539,7 +545,7 @@ export class PartyAgreement {
     let body;
     if (s.stage === 'no_key' && keys) {
       body = html`<p class="consent-step" data-testid="agr-key-first">${t('agr.party.key.first')}</p>
-        <${Mount} class="agr-key-bind" make=${() => redrawn(keys)} />
+        <${Mount} class="agr-key-bind" make=${() => keyBindingEl(keys)} />
         ${this.readNote()}`;
     } else if (s.stage === 'code' && s.prepared) {
       // The text above stays described by the read note (aria-describedby="pa-read-note").
@@ -558,18 +564,12 @@ export class PartyAgreement {
 
   /** The form to type the texted code in (the signature's `code` step). */
   codeForm() {
-    const s = this.signing;
-    const busy = s.busy;
-    const sent = /** @type {import('./signing/party-flow.js').Prepared} */ (s.prepared).otp;
-    return html`<form class="agr-code-form" novalidate onSubmit=${(/** @type {Event} */ ev) => (ev.preventDefault(), s.finishDevice())}>
-      ${sent ? html`<${Mount} make=${() => codeStatusLine(sent, { testid: 'agr-code-sent' })} deps=${[sent]} />` : null}
-      <p class="hint">${t('agr.party.code.meaning')}</p>
-      <${CodeField} id="pa-sign-code" testid="agr-sign-code" label=${t('key.code')} hint=${t('agr.party.code.hint')} value=${s.code}
-        onInput=${(/** @type {string} */ digits) => (s.code = digits)} />
-      <${MessageLine} m=${s.message} testid="agr-sign-message" focusable />
-      <button type="submit" class="primary big block" disabled=${busy} data-testid="agr-sign-confirm">${busy ? t('agr.party.signing') : t('agr.party.sign.confirm')}</button>
-      <button type="button" class="secondary block agr-cancel" disabled=${busy} data-testid="agr-sign-cancel" onClick=${() => s.cancel()}>${t('common.cancel')}</button>
-    </form>`;
+    return this.signing.codeForm({
+      formClass: 'agr-code-form',
+      meaning: t('agr.party.code.meaning'),
+      hint: t('agr.party.code.hint'),
+      confirm: t('agr.party.sign.confirm'),
+    });
   }
 
   /** "Read to the end first" / "✓ read": what the text and the sign button are described by. */

@@ -9,21 +9,26 @@
 // court's ruling to download. After day 30 with no application: that it is too late, and what else
 // can be done (a lawsuit).
 
+import { html, render as draw } from 'htm/preact';
 import * as api from './api.js';
 import { ApiError } from './api.js';
-import { t, getLang, onLangChange, fmtPartyDateTime } from './i18n.js';
+import { t, onLangChange, fmtPartyDateTime } from './i18n.js';
 import './agreement-i18n.js';
 import './confirmation-i18n.js';
 import { DECIDED, groundName, statusSteps, applicantList, decisionBox, daysLeftText, rulingUrl, statusBadge } from './confirmation.js';
-import { h, replace, badge, toast } from './ui.js';
+import { h, toast } from './ui.js';
+import { badge, fromDom } from './ui-preact.js';
 import { PartySigning } from './signing/party-flow.js';
 
 const POLL_MS = 5000;
 const IDLE_POLL_MS = 15_000; // before the agreement is in effect
 
+/** @param {...(string | false | null | undefined)} names */
+const cls = (...names) => names.filter(Boolean).join(' ');
+
 /**
- * The card. `el` stays the same element (the page puts it in its main view); it redraws itself
- * only when what it shows changes, so a code being typed survives polling.
+ * The card. `el` stays the same element (the page puts it in its main view); inside it the card is
+ * drawn with Preact + htm (issue #20), so polling and a change of language keep a code being typed.
  */
 export class PartyConfirmation {
   /**
@@ -59,7 +64,7 @@ export class PartyConfirmation {
     this.el = h('div', { class: 'conf-host' });
     /** Called with the new phase whenever it changes (the page's "what to do now"). */
     this.phaseListeners = new Set();
-    onLangChange(() => this.render(true));
+    onLangChange(() => this.render());
     if (keys) keys.onBound(() => this.bound());
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible' && !this.stopped) this.poll();
@@ -69,7 +74,7 @@ export class PartyConfirmation {
   start() {
     if (!this.meta) api.meta().then((m) => {
       this.meta = m;
-      this.render(true);
+      this.render();
     }, () => {});
     this.poll();
   }
@@ -145,7 +150,8 @@ export class PartyConfirmation {
     return () => this.phaseListeners.delete(fn);
   }
 
-  render(force = false) {
+  /** Draw the card again; Preact changes only what differs, so a code being typed and the focus stay. */
+  render() {
     const p = this.phase();
     const a = this.application;
     const stage = JSON.stringify([p, a && a.status, a && a.hearing && a.hearing.starts_at]);
@@ -157,18 +163,8 @@ export class PartyConfirmation {
     const s = this.signing;
     if (p !== this.drawnPhase && s.message && s.message.kind !== 'error' && s.stage === 'idle') s.message = null;
     this.drawnPhase = p;
-    if (!p) {
-      if (this.el.firstChild) replace(this.el);
-      this.el.dataset.drawn = '';
-      return;
-    }
-    // (The chosen court is not part of it: the radio button holds it until the next redraw.)
-    const drawn = JSON.stringify([this.data, s.stage, s.message, s.prepared && s.prepared.challenge, this.meta && this.meta.confirmation_grounds, getLang()]);
-    if (this.el.dataset.drawn === drawn && !force) return;
-    this.el.dataset.drawn = drawn;
-    const active = document.activeElement instanceof HTMLElement && this.el.contains(document.activeElement) ? document.activeElement : null;
-    replace(this.el, this.card(p));
-    if (active) ((active.id && document.getElementById(active.id)) || (active.dataset.testid && this.el.querySelector(`[data-testid="${active.dataset.testid}"]`)))?.focus();
+    // (Preact's render takes null; its types say a VNode.)
+    draw(/** @type {any} */ (p ? this.card(p) : null), this.el);
   }
 
   focus(testid) {
@@ -182,165 +178,144 @@ export class PartyConfirmation {
     return this.signing.messageLine();
   }
 
+  /** @param {string} p */
   card(p) {
     const a = this.application;
     const done = p === 'decided' && a.status === 'confirmed';
-    return h(
-      'section',
-      { class: ['party-card', 'conf-card', `conf-card-${p}`, done && 'conf-card-done'], 'aria-labelledby': 'conf-title', dataset: { testid: 'confirmation-card', phase: p } },
-      h('h2', { id: 'conf-title' }, t('conf.title'), a ? [' ', p === 'cosign' || p === 'resume' ? badge(t('conf.party.badge.you'), 'warn') : statusBadge(a.status)] : null),
-      this.body(p),
-    );
+    const mark = a ? (p === 'cosign' || p === 'resume' ? badge(t('conf.party.badge.you'), 'warn') : fromDom(statusBadge(a.status))) : null;
+    return html`<section class=${cls('party-card', 'conf-card', `conf-card-${p}`, done && 'conf-card-done')} aria-labelledby="conf-title"
+      data-testid="confirmation-card" data-phase=${p}>
+      <h2 id="conf-title">${t('conf.title')}${mark ? [' ', mark] : null}</h2>
+      ${this.body(p)}
+    </section>`;
   }
 
+  /** @param {any} a */
+  applicants(a) {
+    return fromDom(applicantList(a, this.tz, { meId: this.party.id }));
+  }
+
+  /** @param {string} p */
   body(p) {
     const d = this.data;
     const a = this.application;
+    const court = (a && a.court && a.court.name) || '';
     if (p === 'closed') return this.closedBox();
     if (p === 'lapsed') {
-      return [
-        h('p', { class: 'notice conf-closed', role: 'status', dataset: { testid: 'conf-lapsed' } }, t('conf.party.lapsed', { time: fmtPartyDateTime(d.deadline, this.tz) })),
-        h('p', null, t('conf.closed.still')),
-        h('p', null, t('conf.closed.routes')),
-        applicantList(a, this.tz, { meId: this.party.id }),
-      ];
+      return html`<p class="notice conf-closed" role="status" data-testid="conf-lapsed">${t('conf.party.lapsed', { time: fmtPartyDateTime(d.deadline, this.tz) })}</p>
+        <p>${t('conf.closed.still')}</p>
+        <p>${t('conf.closed.routes')}</p>
+        ${this.applicants(a)}`;
     }
-    if (p === 'apply') {
-      return [this.deadlineBox(), this.explain(false), this.courtChoice(), this.signArea(p)];
-    }
+    if (p === 'apply') return html`${this.deadlineBox()}${this.explain(false)}${this.courtChoice()}${this.signArea(p)}`;
     if (p === 'cosign' || p === 'resume') {
       const starter = ((a.signers || []).find((s) => s.signed_at && s.party_id !== this.party.id) || {}).name || '';
-      return [
-        this.deadlineBox(),
-        h(
-          'p',
-          { class: 'notice conf-ask', role: 'status', dataset: { testid: 'conf-ask' } },
-          p === 'cosign' ? t('conf.party.cosign.ask', { name: starter, court: (a.court && a.court.name) || '' }) : t('conf.party.resume', { court: (a.court && a.court.name) || '' }),
-        ),
-        this.courtLine(a),
-        this.explain(true),
-        this.signArea(p),
-        h('h3', null, t('conf.applicants')),
-        applicantList(a, this.tz, { meId: this.party.id }),
-      ];
+      return html`${this.deadlineBox()}
+        <p class="notice conf-ask" role="status" data-testid="conf-ask">
+          ${p === 'cosign' ? t('conf.party.cosign.ask', { name: starter, court }) : t('conf.party.resume', { court })}
+        </p>
+        ${this.courtLine(a)}${this.explain(true)}${this.signArea(p)}
+        <h3>${t('conf.applicants')}</h3>
+        ${this.applicants(a)}`;
     }
     if (p === 'waiting') {
-      return [
-        h('p', { class: 'agr-done', tabindex: '-1', dataset: { testid: 'conf-signed' } }, `✓ ${t('conf.party.signed')}`),
-        h('p', null, t('conf.party.waiting', { time: fmtPartyDateTime(d.deadline, this.tz), left: daysLeftText(d.days_left) })),
-        this.signing.message && this.signing.message.kind === 'error' ? this.msg() : null,
-        this.courtLine(a),
-        h('h3', null, t('conf.applicants')),
-        applicantList(a, this.tz, { meId: this.party.id }),
-      ];
+      return html`<p class="agr-done" tabindex="-1" data-testid="conf-signed">${`✓ ${t('conf.party.signed')}`}</p>
+        <p>${t('conf.party.waiting', { time: fmtPartyDateTime(d.deadline, this.tz), left: daysLeftText(d.days_left) })}</p>
+        ${this.signing.message && this.signing.message.kind === 'error' ? this.msg() : null}
+        ${this.courtLine(a)}
+        <h3>${t('conf.applicants')}</h3>
+        ${this.applicants(a)}`;
     }
     // submitted or decided
-    return [
-      p === 'submitted' ? h('p', { class: 'lead', dataset: { testid: 'conf-status' } }, t(`conf.party.now.${a.status}`, { court: (a.court && a.court.name) || '' })) : null,
-      this.msg(),
-      p === 'decided' ? decisionBox(a, { tz: this.tz, meta: this.meta, url: rulingUrl(a, api.partyRulingUrl()), big: true, fmt: fmtPartyDateTime, hash: false }) : null,
-      statusSteps(a, this.tz, { fmt: fmtPartyDateTime }),
-      a.hearing
-        ? h(
-            'div',
-            { class: 'conf-hearing', dataset: { testid: 'conf-hearing' } },
-            h('p', { class: 'conf-label' }, t('conf.hearing')),
-            h('p', { class: 'when' }, fmtPartyDateTime(a.hearing.starts_at, this.tz)),
-            h('p', { class: 'hint' }, t('conf.party.hearing.hint')),
-          )
-        : null,
-      this.courtLine(a),
-      h('h3', null, t('conf.applicants')),
-      applicantList(a, this.tz, { meId: this.party.id }),
-    ];
+    return html`${p === 'submitted' ? html`<p class="lead" data-testid="conf-status">${t(`conf.party.now.${a.status}`, { court })}</p>` : null}
+      ${this.msg()}
+      ${p === 'decided'
+        ? fromDom(decisionBox(a, { tz: this.tz, meta: this.meta, url: rulingUrl(a, api.partyRulingUrl()), big: true, fmt: fmtPartyDateTime, hash: false }))
+        : null}
+      ${fromDom(statusSteps(a, this.tz, { fmt: fmtPartyDateTime }))}
+      ${a.hearing
+        ? html`<div class="conf-hearing" data-testid="conf-hearing">
+            <p class="conf-label">${t('conf.hearing')}</p>
+            <p class="when">${fmtPartyDateTime(a.hearing.starts_at, this.tz)}</p>
+            <p class="hint">${t('conf.party.hearing.hint')}</p>
+          </div>`
+        : null}
+      ${this.courtLine(a)}
+      <h3>${t('conf.applicants')}</h3>
+      ${this.applicants(a)}`;
   }
 
   deadlineBox() {
     const d = this.data;
     if (!d.deadline) return null;
-    return h(
-      'div',
-      { class: ['conf-countdown', d.days_left != null && d.days_left <= 5 && 'soon'], role: 'status', dataset: { testid: 'conf-countdown' } },
-      h('span', { class: 'conf-countdown-label' }, t('conf.party.left')),
-      ' ',
-      h('span', { class: 'conf-countdown-value', dataset: { testid: 'conf-days-left' } }, daysLeftText(d.days_left)),
-      ' ',
-      h('span', { class: 'conf-countdown-date', dataset: { testid: 'conf-deadline' } }, t('conf.party.until', { time: fmtPartyDateTime(d.deadline, this.tz) })),
-    );
+    const until = t('conf.party.until', { time: fmtPartyDateTime(d.deadline, this.tz) });
+    return html`<div class=${cls('conf-countdown', d.days_left != null && d.days_left <= 5 && 'soon')} role="status" data-testid="conf-countdown">
+      <span class="conf-countdown-label">${t('conf.party.left')}</span>${' '}<span class="conf-countdown-value" data-testid="conf-days-left">${daysLeftText(d.days_left)}</span>${' '}<span class="conf-countdown-date" data-testid="conf-deadline">${until}</span>
+    </div>`;
   }
 
-  /** What judicial confirmation is, that both apply together, the 30 days, art. 33. */
+  /**
+   * What judicial confirmation is, that both apply together, the 30 days, art. 33.
+   * @param {boolean} collapsed
+   */
   explain(collapsed) {
-    const items = [
-      h('p', null, t('conf.explain.what')),
-      h(
-        'ul',
-        { class: 'conf-points' },
-        h('li', null, t('conf.explain.together')),
-        h('li', null, t('conf.explain.deadline')),
-        h('li', null, t('conf.explain.court')),
-      ),
-      h('p', { class: 'conf-law' }, t('conf.explain.law')),
-    ];
-    if (collapsed) return h('details', { class: 'agr-preview conf-explain', dataset: { testid: 'conf-explain' } }, h('summary', null, t('conf.explain.title')), items);
-    return h('div', { class: 'conf-explain', dataset: { testid: 'conf-explain' } }, items);
+    const items = html`<p>${t('conf.explain.what')}</p>
+      <ul class="conf-points">
+        <li>${t('conf.explain.together')}</li>
+        <li>${t('conf.explain.deadline')}</li>
+        <li>${t('conf.explain.court')}</li>
+      </ul>
+      <p class="conf-law">${t('conf.explain.law')}</p>`;
+    if (collapsed) return html`<details class="agr-preview conf-explain" data-testid="conf-explain"><summary>${t('conf.explain.title')}</summary>${items}</details>`;
+    return html`<div class="conf-explain" data-testid="conf-explain">${items}</div>`;
   }
 
+  /** @param {any} a */
   courtLine(a) {
     if (!a || !a.court) return null;
-    return h(
-      'dl',
-      { class: 'info conf-info' },
-      h('div', { class: 'info-row' }, h('dt', null, t('conf.court')), h('dd', { dataset: { testid: 'conf-court' } }, a.court.name)),
-      h('div', { class: 'info-row' }, h('dt', null, t('conf.ground')), h('dd', null, groundName(a.ground, this.meta))),
-    );
+    return html`<dl class="info conf-info">
+      <div class="info-row"><dt>${t('conf.court')}</dt><dd data-testid="conf-court">${a.court.name}</dd></div>
+      <div class="info-row"><dt>${t('conf.ground')}</dt><dd>${groundName(a.ground, this.meta)}</dd></div>
+    </dl>`;
   }
 
   /** The courts that may hear the case, each with why; one is chosen. */
   courtChoice() {
     const courts = this.courts();
-    if (!courts.length) return h('p', { class: 'notice', dataset: { testid: 'conf-no-court' } }, t('conf.party.no_court'));
+    if (!courts.length) return html`<p class="notice" data-testid="conf-no-court">${t('conf.party.no_court')}</p>`;
     if (!courts.some((c) => c.id === this.choice)) this.choice = courts.length === 1 ? courts[0].id : null;
-    return h(
-      'fieldset',
-      { class: 'conf-courts', 'aria-describedby': 'conf-courts-hint', dataset: { testid: 'conf-courts' } },
-      h('legend', null, t('conf.party.court.choose')),
-      h('p', { class: 'hint', id: 'conf-courts-hint' }, t('conf.party.court.hint')),
-      courts.map((c) => {
+    const locked = this.signing.stage !== 'idle' && this.signing.stage !== 'no_key';
+    /** @param {any} c */
+    const chosen = (c) => {
+      this.choice = c.id;
+      if (this.signing.message && this.signing.message.key === 'conf.party.court.required') {
+        this.signing.message = null;
+        this.render();
+        this.focus('conf-apply');
+      }
+    };
+    return html`<fieldset class="conf-courts" aria-describedby="conf-courts-hint" data-testid="conf-courts">
+      <legend>${t('conf.party.court.choose')}</legend>
+      <p class="hint" id="conf-courts-hint">${t('conf.party.court.hint')}</p>
+      ${courts.map((c) => {
         const id = `conf-court-${c.id}`;
         const why = (c.grounds || []).map((g) => groundName(g, this.meta)).join('、');
-        return h(
-          'label',
-          { class: 'conf-court', for: id, dataset: { testid: 'conf-court-option', courtId: c.id } },
-          h('input', {
-            id,
-            type: 'radio',
-            name: 'conf-court',
-            value: c.id,
-            checked: c.id === this.choice,
-            disabled: this.signing.stage !== 'idle' && this.signing.stage !== 'no_key',
-            onchange: () => {
-              this.choice = c.id;
-              if (this.signing.message && this.signing.message.key === 'conf.party.court.required') {
-                this.signing.message = null;
-                this.render();
-                this.focus('conf-apply');
-              }
-            },
-          }),
-          h(
-            'span',
-            { class: 'conf-court-text' },
-            h('strong', { class: 'conf-court-name' }, c.name),
-            c.region ? h('span', { class: 'conf-court-region' }, c.region) : null,
-            why ? h('span', { class: 'conf-court-why' }, t('conf.party.court.why', { why })) : null,
-          ),
-        );
-      }),
-    );
+        return html`<label key=${c.id} class="conf-court" for=${id} data-testid="conf-court-option" data-court-id=${c.id}>
+          <input id=${id} type="radio" name="conf-court" value=${c.id} checked=${c.id === this.choice} disabled=${locked} onChange=${() => chosen(c)} />
+          <span class="conf-court-text">
+            <strong class="conf-court-name">${c.name}</strong>
+            ${c.region ? html`<span class="conf-court-region">${c.region}</span>` : null}
+            ${why ? html`<span class="conf-court-why">${t('conf.party.court.why', { why })}</span>` : null}
+          </span>
+        </label>`;
+      })}
+    </fieldset>`;
   }
 
-  /** The button (apply or co-sign), or the code form once the signature is prepared. */
+  /**
+   * The button (apply or co-sign), or the code form once the signature is prepared.
+   * @param {string} p
+   */
   signArea(p) {
     const s = this.signing;
     const busy = s.busy;
@@ -353,39 +328,29 @@ export class PartyConfirmation {
       });
     }
     if (s.stage === 'no_key') {
-      return h(
-        'div',
-        { class: 'conf-sign-area' },
-        this.msg(),
-        h('p', { class: 'notice conf-key-first', role: 'status', dataset: { testid: 'conf-key-first' } }, t('conf.party.key.first')),
-        h('button', { type: 'button', class: 'secondary big block', onclick: () => this.toKeyCard(), dataset: { testid: 'conf-to-key' } }, t('conf.party.key.go')),
-      );
+      return html`<div class="conf-sign-area">
+        ${this.msg()}
+        <p class="notice conf-key-first" role="status" data-testid="conf-key-first">${t('conf.party.key.first')}</p>
+        <button type="button" class="secondary big block" onClick=${() => this.toKeyCard()} data-testid="conf-to-key">${t('conf.party.key.go')}</button>
+      </div>`;
     }
     const label = p === 'apply' ? t('conf.party.apply') : p === 'cosign' ? t('conf.party.cosign') : t('conf.party.resume.button');
-    return h(
-      'div',
-      { class: 'conf-sign-area' },
-      this.msg(),
-      h(
-        'button',
-        { type: 'button', class: 'primary big block', disabled: busy || (p === 'apply' && !this.courts().length), onclick: () => (p === 'apply' ? this.apply() : this.cosign()), dataset: { testid: p === 'apply' ? 'conf-apply' : 'conf-cosign' } },
-        busy ? t('agr.party.signing') : label,
-      ),
-      h('p', { class: 'hint' }, t(`conf.party.${p === 'apply' ? 'apply' : 'cosign'}.hint${this.keys && this.keys.noChannel() ? '.nocode' : ''}`)),
-    );
+    return html`<div class="conf-sign-area">
+      ${this.msg()}
+      <button type="button" class="primary big block" disabled=${busy || (p === 'apply' && !this.courts().length)}
+        onClick=${() => (p === 'apply' ? this.apply() : this.cosign())} data-testid=${p === 'apply' ? 'conf-apply' : 'conf-cosign'}>${busy ? t('agr.party.signing') : label}</button>
+      <p class="hint">${t(`conf.party.${p === 'apply' ? 'apply' : 'cosign'}.hint${this.keys && this.keys.noChannel() ? '.nocode' : ''}`)}</p>
+    </div>`;
   }
-
 
   closedBox() {
     const d = this.data;
-    return h(
-      'div',
-      { class: 'conf-closed-box', dataset: { testid: 'conf-closed' } },
-      h('p', { class: 'notice conf-closed', role: 'status' }, t('conf.closed.text', { time: d.deadline ? fmtPartyDateTime(d.deadline, this.tz) : '' })),
-      h('p', null, t('conf.closed.still')),
-      h('h3', null, t('conf.closed.routes.title')),
-      h('ul', { class: 'conf-points', dataset: { testid: 'conf-routes' } }, h('li', null, t('conf.closed.routes')), h('li', null, t('conf.closed.again'))),
-    );
+    return html`<div class="conf-closed-box" data-testid="conf-closed">
+      <p class="notice conf-closed" role="status">${t('conf.closed.text', { time: d.deadline ? fmtPartyDateTime(d.deadline, this.tz) : '' })}</p>
+      <p>${t('conf.closed.still')}</p>
+      <h3>${t('conf.closed.routes.title')}</h3>
+      <ul class="conf-points" data-testid="conf-routes"><li>${t('conf.closed.routes')}</li><li>${t('conf.closed.again')}</li></ul>
+    </div>`;
   }
 
   // ---------------------------------------------------------------- signing

@@ -13,7 +13,7 @@ import { deviceKeyName } from './keybind.js';
 import { getOrCreateDeviceKey, signWithDeviceKey, signWithPasskey, b64Decode } from './keys.js';
 import { MessageLine } from './signing/message.js';
 import { h, toast, confirmDialog } from './ui.js';
-import { Mount, redrawn } from './ui-preact.js';
+import { Mount, keepingFocus } from './mount.js';
 
 /** Whether the joint room is being recorded, as the `participants` view says. */
 export const recordingActive = (view) => Boolean(view && view.recording && view.recording.active);
@@ -233,7 +233,7 @@ export class ConsentCard {
     if (this.status === 'no_key') {
       return html`${head}<p class="consent-step">${t('consent.key.first')}</p>
         <${MessageLine} m=${this.message} testid="consent-message" />
-        ${keys ? html`<${Mount} class="consent-key" make=${() => redrawn(keys)} />` : null}`;
+        ${keys ? html`<${Mount} class="consent-key" make=${() => keepingFocus(keys.el, () => keys.render())} />` : null}`;
     }
     if (this.status === 'error' || !this.notice) {
       return html`${head}${this.status === 'error'

@@ -6,7 +6,7 @@
 
 import { h } from 'preact';
 import { html } from 'htm/preact';
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { t, getLang, setLang, onLangChange } from './i18n.js';
 import { copyText, errorMessage, fieldMessage, replace, toast } from './ui.js';
 
@@ -225,39 +225,6 @@ export function staffFrame(app, frame, main, draw) {
     if (again) /** @type {HTMLElement} */ (again).focus();
     draw();
   });
-}
-
-// ------------------------------------------------------------------ the party agreement, the consent card (recording.js)
-// (moved here from partyagreement.js so that both use the one Mount)
-
-/**
- * A node built elsewhere with ui.js's h() (the key binding, the signature pad, a code's status
- * line), put in its host and left alone by Preact. `make` runs again only when one of `deps` or
- * the language changes. A node shown elsewhere (the key binding, on the party page's key card) is
- * taken back only while this view is shown.
- * @param {{ make: () => Node | null, deps?: unknown[], class?: string }} props
- */
-export function Mount({ make, deps = [], class: className }) {
-  const node = useMemo(make, [...deps, getLang()]);
-  const host = useRef(/** @type {HTMLDivElement | null} */ (null));
-  useLayoutEffect(() => {
-    const el = host.current;
-    if (el && node && node.parentNode !== el && (el.isConnected || !node.isConnected)) el.replaceChildren(node);
-  });
-  return html`<div class=${className} ref=${host}></div>`;
-}
-
-/**
- * A part built with ui.js's h() that draws itself into its `el` (the key binding, keybind.js), drawn
- * again (in the page's language) for a Mount; the control in it that had focus keeps it.
- * @param {{ el: HTMLElement, render: () => void }} part
- */
-export function redrawn(part) {
-  const active = document.activeElement;
-  const focused = active instanceof HTMLElement && part.el.contains(active) ? active.dataset.testid : null;
-  part.render();
-  if (focused) /** @type {HTMLElement | null} */ (part.el.querySelector(`[data-testid="${focused}"]`))?.focus();
-  return part.el;
 }
 
 // ------------------------------------------------------------------ the mediator's case page (pages/case.js, particulars.js)

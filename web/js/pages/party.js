@@ -9,12 +9,21 @@
 // the server says they exist, the key card and the case files just after the first screen.
 // Keep it that way: a new static import here is paid for by every party on every first visit
 // (`mediate bench party-page` shows the cost).
+//
+// Drawn with Preact + htm, as pages/review.js (issue #20): `state` is the store and `render()` draws
+// it again; a redraw (a part arriving, a new phase, a change of language) changes only what
+// differs, so focus and what the party typed stay. The parts that keep their own elements (the live
+// room, the agreement, the confirmation card, the key binding, the case files) are put in the tree
+// as they are (mount.js). ui.js is not imported here: the first screen does not need it (the parts
+// loaded after it bring it).
 
+import { html, render as draw } from 'htm/preact';
+import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api.js';
-import { t, tv, langSwitchButton, fmtPartyDateTime, fmtCountdown } from '../i18n.js';
+import { t, tv, langSwitchButton, fmtPartyDateTime, fmtCountdown, onLangChange } from '../i18n.js';
 import '../identity-i18n.js';
-import { h, replace, rerenderOnLangChange, toast } from '../ui.js';
 import '../live-i18n.js';
+import { Mount, keepingFocus } from '../mount.js';
 import '../party-i18n.js';
 import { forgetCheck, rememberedCheck } from '../rejoin.js';
 
@@ -71,9 +80,7 @@ const parts = {
       import('../recording.js'),
       import('../signaling.js'),
       import('socket.io-client'),
-      import('preact'),
-      import('htm/preact'),
-      import('preact/hooks'),
+      import('../ui.js'),
     ]).then(([m]) => m),
   ),
   agreement: once(() =>
@@ -134,8 +141,10 @@ function videoSupported() {
  * }}
  */
 const state = { data: null, error: null, loading: true, live: null, agreement: null, reading: false, files: null, confirmation: null, started: false, entering: false, noVideo: false, lastKnown: null, resumeTried: false };
-let ticker = null;
 let lastRefresh = 0;
+
+/** @param {...(string | false | null | undefined)} names */
+const cls = (...names) => names.filter(Boolean).join(' ');
 
 function phase(now = Date.now()) {
   const s = state.data && state.data.session;
@@ -158,63 +167,54 @@ function countdownParts(now = Date.now()) {
   return [''];
 }
 
-function fillCountdown(el) {
+/**
+ * The countdown, drawn again every second on its own. When the phase it was drawn for is over
+ * (e.g. the session started), what to do now changes too: the page asks /party/me again.
+ * @param {{ p: string | null }} props
+ */
+function Countdown({ p }) {
+  const [, setNow] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => {
+      if (phase() !== p) {
+        if (!state.loading) load();
+        return;
+      }
+      setNow(Date.now());
+    }, 1000);
+    return () => clearInterval(timer);
+  }, [p]);
   const [label, value] = countdownParts();
-  if (value === undefined) {
-    replace(el, h('span', { class: 'cd-label' }, label));
-    return;
-  }
-  const valueEl = el.querySelector('.cd-value');
-  if (valueEl && el.querySelector('.cd-label').textContent === label) {
-    valueEl.textContent = value;
-    return;
-  }
   // A space between the two so the text reads as one sentence to screen readers and tests.
-  replace(el, h('span', { class: 'cd-label' }, label), ' ', h('span', { class: 'cd-value' }, value));
+  return html`<p class=${`countdown countdown-${p}`} role="timer" aria-live="off" data-testid="countdown" data-phase=${p}>
+    <span class="cd-label">${label}</span>${value === undefined ? null : [' ', html`<span class="cd-value">${value}</span>`]}
+  </p>`;
 }
 
-function fillCountdownEl(el) {
-  fillCountdown(el);
-  return el;
-}
-
-function tick() {
-  const el = /** @type {HTMLElement | null} */ (document.querySelector('[data-testid="countdown"]'));
-  if (!el) return;
-  const p = phase();
-  if (el.dataset.phase !== p) {
-    if (!state.loading) load(); // the phase changed (e.g. the session started): what to do now changes too
-    return;
-  }
-  fillCountdown(el);
-}
-
-function startTicker() {
-  if (ticker) clearInterval(ticker);
-  ticker = setInterval(tick, 1000);
-}
+/** The language button (i18n.js's own, which keeps its words in the page's language), made once. */
+let langButton = /** @type {HTMLButtonElement | null} */ (null);
+const langSwitch = () => {
+  if (!langButton) langButton = langSwitchButton({ className: 'lang-switch big' });
+  return langButton;
+};
 
 function header() {
-  return h(
-    'header',
-    { class: ['party-header', state.live && 'wide'] },
-    h('p', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '调'), t('party.page.title')),
-    langSwitchButton({ className: 'lang-switch big' }),
-  );
+  return html`<header class=${cls('party-header', state.live && 'wide')}>
+    <p class="brand"><span class="brand-mark" aria-hidden="true">调</span>${t('party.page.title')}</p>
+    <${Mount} class="lang-switch-host" make=${langSwitch} />
+  </header>`;
 }
 
 function errorView() {
   const err = state.error;
   const network = err && err.status === 0;
-  return h(
-    'div',
-    { class: 'party-card error-card', role: 'alert' },
-    h('h1', null, t('party.error.title')),
-    h('p', { class: 'lead' }, network ? t('party.error.network') : t('party.error.link')),
-    // A link that died while the page was open (the session cancelled or moved): whom to call.
-    !network && state.lastKnown ? contactLine(state.lastKnown) : null,
-    network ? h('button', { type: 'button', class: 'primary big', onclick: () => load() }, t('common.retry')) : null,
-  );
+  // A link that died while the page was open (the session cancelled or moved): whom to call.
+  return html`<div class="party-card error-card" role="alert">
+    <h1>${t('party.error.title')}</h1>
+    <p class="lead">${network ? t('party.error.network') : t('party.error.link')}</p>
+    ${!network && state.lastKnown ? contactLine(state.lastKnown) : null}
+    ${network ? html`<button type="button" class="primary big" onClick=${() => load()}>${t('common.retry')}</button>` : null}
+  </div>`;
 }
 
 // ------------------------------------------------------------------ what to do now
@@ -222,12 +222,11 @@ function errorView() {
 /** "您的调解员：刘调解员 · 电话 138…": whom to call when the path needs a person. */
 function contactLine(mediator) {
   if (!mediator || !mediator.display_name) return null;
-  return h(
-    'p',
-    { class: 'now-contact', dataset: { testid: 'now-contact' } },
-    t('party.now.contact', { name: mediator.display_name }),
-    mediator.phone ? [' · ', t('party.now.contact.phone'), ' ', h('a', { href: `tel:${mediator.phone}` }, mediator.phone)] : null,
-  );
+  return html`<p class="now-contact" data-testid="now-contact">
+    ${t('party.now.contact', { name: mediator.display_name })}${mediator.phone
+      ? [' · ', t('party.now.contact.phone'), ' ', html`<a href=${`tel:${mediator.phone}`}>${mediator.phone}</a>`]
+      : null}
+  </p>`;
 }
 
 const daysText = (n) => (n == null ? '' : n <= 1 ? t('party.now.last_day') : t('party.now.days', { n }));
@@ -287,35 +286,31 @@ function nowCard() {
   const action = NOW_ACTIONS[now.step];
   const usable = action && (action[2] !== 'now-open-agreement' || state.agreement) && (action[2] !== 'now-open-confirmation' || state.confirmation);
   const primary = NOW_PRIMARY.has(now.step);
-  return h(
-    'section',
-    { class: ['party-card', 'now-card', primary && 'now-primary', now.urgent && 'now-urgent'], 'aria-labelledby': 'now-title', dataset: { testid: 'now-card', step: now.step } },
-    h('h2', { id: 'now-title', class: 'now-title' }, t('party.now.title'), now.urgent ? [' ', h('span', { class: 'badge warn', dataset: { testid: 'now-urgent' } }, t('party.now.urgent'))] : null),
-    h('p', { class: 'now-text lead', dataset: { testid: 'now-text' } }, text),
-    usable
-      ? h('button', { type: 'button', class: [primary ? 'primary' : 'secondary', 'big', 'block'], onclick: action[1], dataset: { testid: action[2] } }, t(action[0]))
-      : null,
-    now.step === 'join_before' ? h('p', { class: 'hint' }, t('live.join.hint')) : null,
-    NOW_CONTACT.has(now.step) ? contactLine(d.mediator) : null,
-  );
+  return html`<section class=${cls('party-card', 'now-card', primary && 'now-primary', now.urgent && 'now-urgent')} aria-labelledby="now-title"
+    data-testid="now-card" data-step=${now.step}>
+    <h2 id="now-title" class="now-title">${t('party.now.title')}${now.urgent ? [' ', html`<span class="badge warn" data-testid="now-urgent">${t('party.now.urgent')}</span>`] : null}</h2>
+    <p class="now-text lead" data-testid="now-text">${text}</p>
+    ${usable
+      ? html`<button type="button" class=${cls(primary ? 'primary' : 'secondary', 'big', 'block')} onClick=${action[1]} data-testid=${action[2]}>${t(action[0])}</button>`
+      : null}
+    ${now.step === 'join_before' ? html`<p class="hint">${t('live.join.hint')}</p>` : null}
+    ${NOW_CONTACT.has(now.step) ? contactLine(d.mediator) : null}
+  </section>`;
 }
 
+/** @param {string} label @param {unknown} value @param {string} testid */
 function infoRow(label, value, testid) {
-  return h('div', { class: 'info-row' }, h('dt', null, label), h('dd', { dataset: testid ? { testid } : undefined }, value));
+  return html`<div class="info-row"><dt>${label}</dt><dd data-testid=${testid}>${value}</dd></div>`;
 }
 
 function prepareList() {
   const items = ['id', 'evidence', 'quiet', 'battery', 'network', 'earphones'];
-  return h(
-    'section',
-    { class: 'party-card prepare', 'aria-labelledby': 'prepare-title' },
-    h('h2', { id: 'prepare-title' }, t('party.prepare.title')),
-    h(
-      'ul',
-      { class: 'prepare-list', dataset: { testid: 'prepare-list' } },
-      items.map((key) => h('li', { dataset: { item: key } }, t(`party.prepare.${key}`))),
-    ),
-  );
+  return html`<section class="party-card prepare" aria-labelledby="prepare-title">
+    <h2 id="prepare-title">${t('party.prepare.title')}</h2>
+    <ul class="prepare-list" data-testid="prepare-list">
+      ${items.map((key) => html`<li key=${key} data-item=${key}>${t(`party.prepare.${key}`)}</li>`)}
+    </ul>
+  </section>`;
 }
 
 // ------------------------------------------------------------------ signing key
@@ -329,28 +324,20 @@ async function ensureKeys(partyId) {
   const { KeyBinding } = await parts.keys();
   if (!keys || keys.partyId !== partyId) {
     keys = new KeyBinding({ partyId });
-    keys.onChange(() => renderKeyCard());
+    keys.onChange(() => render());
     render();
   }
   return keys;
 }
 
+/** The key binding keeps its own element (drawn again here only in another language). */
 function keyCard() {
   if (!keys) return null; // drawn once keybind.js has loaded, just after the first screen
-  keys.render();
-  return h(
-    'section',
-    { id: 'key-card', class: ['party-card', 'key-card', keys.stage === 'done' && 'key-card-done'], 'aria-labelledby': 'key-title', dataset: { testid: 'key-card' } },
-    h('h2', { id: 'key-title' }, t('key.title')),
-    keys.el,
-  );
-}
-
-function renderKeyCard() {
-  const el = document.getElementById('key-card');
-  if (!el) return;
-  el.classList.toggle('key-card-done', keys.stage === 'done');
-  if (!el.contains(keys.el)) el.append(keys.el);
+  const k = keys;
+  return html`<section id="key-card" class=${cls('party-card', 'key-card', k.stage === 'done' && 'key-card-done')} aria-labelledby="key-title" data-testid="key-card">
+    <h2 id="key-title">${t('key.title')}</h2>
+    <${Mount} class="key-bind-host" make=${() => keepingFocus(k.el, () => k.render())} deps=${[k]} />
+  </section>`;
 }
 
 // ------------------------------------------------------------------ agreement and case files
@@ -456,22 +443,21 @@ async function probeConfirmation(d) {
 }
 
 function filesCard() {
-  return h('section', { class: 'party-card files-card', 'aria-labelledby': 'files-title' }, h('h2', { id: 'files-title' }, t('files.title')), state.files.el);
+  const files = state.files;
+  return html`<section class="party-card files-card" aria-labelledby="files-title">
+    <h2 id="files-title">${t('files.title')}</h2>
+    <${Mount} class="files-host" make=${() => files.el} deps=${[files]} />
+  </section>`;
 }
 
 /** The way into the live session: a device check, then the waiting room. */
 function joinCard() {
-  return h(
-    'section',
-    { class: 'party-card join-card', 'aria-labelledby': 'join-title' },
-    h('h2', { id: 'join-title', class: 'sr-only' }, t('live.title')),
-    h(
-      'button',
-      { type: 'button', class: 'primary big block join-button', onclick: () => enterLive(), disabled: state.entering, 'aria-busy': state.entering ? 'true' : null, dataset: { testid: 'join-live' } },
-      t('live.join'),
-    ),
-    h('p', { class: 'hint' }, t('live.join.hint')),
-  );
+  return html`<section class="party-card join-card" aria-labelledby="join-title">
+    <h2 id="join-title" class="sr-only">${t('live.title')}</h2>
+    <button type="button" class="primary big block join-button" onClick=${() => enterLive()} disabled=${state.entering}
+      aria-busy=${state.entering ? 'true' : null} data-testid="join-live">${t('live.join')}</button>
+    <p class="hint">${t('live.join.hint')}</p>
+  </section>`;
 }
 
 /**
@@ -497,7 +483,8 @@ async function enterLive(resume = null) {
     // The live room did not arrive (a dropped connection): the button works again.
     state.entering = false;
     render();
-    toast(t('refused.network_error'), 'error', 8000);
+    // ui.js came with the parts loaded after the first screen (keybind.js, casefiles.js).
+    import('../ui.js').then(({ toast }) => toast(t('refused.network_error'), 'error', 8000), () => {});
     return;
   }
   state.entering = false;
@@ -529,11 +516,9 @@ function helpAfterDeviceCheck(live) {
 }
 
 /** The bilingual help of party.html (also shown by its classic script to browsers that cannot run this page). */
-function noVideoView() {
+function noVideoHelp() {
   const template = /** @type {HTMLTemplateElement | null} */ (document.getElementById('no-video-help'));
-  const el = h('div', { class: 'no-video-host' });
-  if (template) el.append(template.content.cloneNode(true));
-  return el;
+  return template ? /** @type {DocumentFragment} */ (template.content.cloneNode(true)).firstElementChild : null;
 }
 
 function mainView() {
@@ -542,74 +527,61 @@ function mainView() {
   const p = phase();
   const minutes = Math.round((Date.parse(s.ends_at) - Date.parse(s.starts_at)) / 60000);
   // The step at the top carries the join button when joining is what to do now.
+  // The main action comes first after it: on a phone it is the one thing above the fold (issue #18).
   const joinOnTop = d.now && (d.now.step === 'join_before' || d.now.step === 'join_now');
-  return [
-    h('h1', { class: 'greeting' }, t('party.greeting', { name: d.party.name })),
-    nowCard(),
-    p === 'cancelled'
-      ? h('div', { class: 'notice cancelled-notice', role: 'alert', dataset: { testid: 'cancelled-notice' } }, t('party.cancelled.notice'))
-      : h('p', { class: 'lead' }, t('party.intro')),
-    // The main action first: on a phone it is the one thing above the fold (issue #18).
-    (p === 'before' || p === 'started') && !joinOnTop ? joinCard() : null,
-    h(
-      'section',
-      { class: ['party-card', 'main-card', `phase-${p}`], 'aria-labelledby': 'when-title' },
-      fillCountdownEl(h('p', { class: ['countdown', `countdown-${p}`], role: 'timer', 'aria-live': 'off', dataset: { testid: 'countdown', phase: p } })),
-      h('h2', { id: 'when-title', class: 'label' }, t('party.when')),
-      h('p', { class: ['when', p === 'cancelled' && 'struck'], dataset: { testid: 'session-time' } }, fmtPartyDateTime(s.starts_at, s.timezone)),
-      minutes > 0 ? h('p', { class: 'muted' }, t('party.duration', { n: minutes })) : null,
-      h(
-        'dl',
-        { class: 'info' },
-        infoRow(t('party.org'), d.organisation.name, 'organisation'),
-        infoRow(t('party.case'), d.case.case_number, 'case-number'),
-        infoRow(t('party.type'), tv('dispute', d.case.dispute_type), 'dispute-type'),
-        infoRow(t('party.mediator'), d.mediator.display_name, 'mediator-name'),
-        infoRow(t('party.your_role'), tv('partyrole', d.party.role), 'party-role'),
-      ),
-      p === 'before' || p === 'started' ? h('p', { class: 'join-hint' }, t('party.join_hint')) : null,
-      p === 'before' && d.calendar_url
-        ? h(
-            'div',
-            { class: 'calendar' },
-            h('a', { class: 'calendar-link', href: d.calendar_url, download: 'mediation.ics', dataset: { testid: 'add-to-calendar' } }, t('party.calendar')),
-            h('p', { class: 'hint' }, t('party.calendar.hint')),
-          )
-        : null,
-    ),
-    state.agreement ? state.agreement.entryEl : null,
-    state.confirmation ? state.confirmation.el : null,
-    p !== 'cancelled' ? keyCard() : null,
-    p === 'before' || p === 'started' ? prepareList() : null,
-    state.files ? filesCard() : null,
-    h('p', { class: 'help' }, t('party.help')),
-  ];
+  const { agreement, confirmation } = state;
+  return html`<h1 class="greeting">${t('party.greeting', { name: d.party.name })}</h1>
+    ${nowCard()}
+    ${p === 'cancelled'
+      ? html`<div class="notice cancelled-notice" role="alert" data-testid="cancelled-notice">${t('party.cancelled.notice')}</div>`
+      : html`<p class="lead">${t('party.intro')}</p>`}
+    ${(p === 'before' || p === 'started') && !joinOnTop ? joinCard() : null}
+    <section class=${cls('party-card', 'main-card', `phase-${p}`)} aria-labelledby="when-title">
+      <${Countdown} p=${p} />
+      <h2 id="when-title" class="label">${t('party.when')}</h2>
+      <p class=${cls('when', p === 'cancelled' && 'struck')} data-testid="session-time">${fmtPartyDateTime(s.starts_at, s.timezone)}</p>
+      ${minutes > 0 ? html`<p class="muted">${t('party.duration', { n: minutes })}</p>` : null}
+      <dl class="info">
+        ${infoRow(t('party.org'), d.organisation.name, 'organisation')}
+        ${infoRow(t('party.case'), d.case.case_number, 'case-number')}
+        ${infoRow(t('party.type'), tv('dispute', d.case.dispute_type), 'dispute-type')}
+        ${infoRow(t('party.mediator'), d.mediator.display_name, 'mediator-name')}
+        ${infoRow(t('party.your_role'), tv('partyrole', d.party.role), 'party-role')}
+      </dl>
+      ${p === 'before' || p === 'started' ? html`<p class="join-hint">${t('party.join_hint')}</p>` : null}
+      ${p === 'before' && d.calendar_url
+        ? html`<div class="calendar">
+            <a class="calendar-link" href=${d.calendar_url} download="mediation.ics" data-testid="add-to-calendar">${t('party.calendar')}</a>
+            <p class="hint">${t('party.calendar.hint')}</p>
+          </div>`
+        : null}
+    </section>
+    ${agreement ? html`<${Mount} key="agreement-card" class="agr-entry-slot" make=${() => agreement.entryEl} deps=${[agreement]} />` : null}
+    ${confirmation ? html`<${Mount} key="confirmation-card" class="conf-slot" make=${() => confirmation.el} deps=${[confirmation]} />` : null}
+    ${p !== 'cancelled' ? keyCard() : null}
+    ${p === 'before' || p === 'started' ? prepareList() : null}
+    ${state.files ? filesCard() : null}
+    <p class="help">${t('party.help')}</p>`;
+}
+
+/** What is in <main>: the live room or the agreement (each keeps its own elements), or the page. */
+function mainContent() {
+  const { live, agreement } = state;
+  if (live) return html`<${Mount} key="live" class="live-slot" make=${() => live.el} deps=${[live]} />`;
+  if (state.reading && agreement && state.data) return html`<${Mount} key="agreement" class="agr-view-slot" make=${() => agreement.el} deps=${[agreement]} />`;
+  if (state.noVideo) return html`<${Mount} key="no-video" class="no-video-host" make=${noVideoHelp} />`;
+  if (state.loading && !state.data) return html`<p class="loading" role="status">${t('common.loading')}</p>`;
+  if (state.error && !state.data) return errorView();
+  return mainView();
 }
 
 function render() {
   document.title = t('party.page.title');
-  if (state.live) {
-    // The live session keeps its own elements (videos must not restart): only the header is redrawn.
-    const main = app.querySelector('main.live-wrap');
-    if (main && main.contains(state.live.el)) app.querySelector('.party-header')?.replaceWith(header());
-    else replace(app, header(), h('main', { id: 'main', class: 'party-main live-wrap' }, state.live.el));
-    return;
-  }
-  if (state.reading && state.agreement && state.data) {
-    const main = app.querySelector('main.party-main');
-    if (main && main.contains(state.agreement.el)) app.querySelector('.party-header')?.replaceWith(header());
-    else replace(app, header(), h('main', { id: 'main', class: 'party-main' }, state.agreement.el));
-    return;
-  }
-  let body;
-  if (state.noVideo) body = noVideoView();
-  else if (state.loading && !state.data) body = h('p', { class: 'loading', role: 'status' }, t('common.loading'));
-  else if (state.error && !state.data) body = errorView();
-  else body = mainView();
-  const active = /** @type {HTMLElement | null} */ (document.activeElement);
-  const focused = active && active.dataset && active.dataset.testid;
-  replace(app, header(), h('main', { id: 'main', class: 'party-main' }, body));
-  if (focused) /** @type {HTMLElement | null} */ (app.querySelector(`[data-testid="${focused}"]`))?.focus();
+  // (Preact's render takes any child, a list included; its types say a VNode.)
+  draw(
+    /** @type {any} */ (html`${header()}<main id="main" class=${cls('party-main', state.live && 'live-wrap')}>${mainContent()}</main>`),
+    app,
+  );
 }
 
 let refreshTimer = null;
@@ -648,14 +620,12 @@ async function load() {
     if (p === 'ended' || p === 'cancelled') forgetCheck(state.data);
     if (saved && videoSupported()) {
       initAgreement(state.data);
-      startTicker();
       enterLive(saved);
       return;
     }
   }
   render();
   if (state.data && state.data.party) initAgreement(state.data);
-  if (state.data) startTicker();
   // The session is under way: have the live room ready for the party's press.
   if (phase() === 'started' && videoSupported()) parts.live().catch(() => {});
 }
@@ -667,5 +637,7 @@ setInterval(() => {
   if (document.visibilityState === 'visible') load();
 }, REFRESH_MS);
 
-rerenderOnLangChange(app, render);
+// The page's own words follow the language; the parts with their own elements redraw themselves.
+onLangChange(() => render());
+app.replaceChildren(); // the page's "正在加载…" (party.html), which browsercheck.js watches for
 load();

@@ -13,14 +13,16 @@
 // and runs them; the page draws it (`codeForm`) and says what preparing, completing and failing
 // mean for it.
 
+import { html } from 'htm/preact';
 import { ApiError } from '../api.js';
 import { getOrCreateDeviceKey, signWithDeviceKey, signWithPasskey, b64Decode } from '../keys.js';
 import { t } from '../i18n.js';
 import '../agreement-i18n.js';
 import '../identity-i18n.js';
-import { h, errorMessage } from '../ui.js';
-import { codeField, codeStatusLine, typedCode, wrongCodeMessage } from './code-input.js';
-import { messageLine, reasonOf } from './message.js';
+import { errorMessage } from '../ui.js';
+import { Mount } from '../mount.js';
+import { CodeField, codeStatusLine, typedCode, wrongCodeMessage } from './code-input.js';
+import { MessageLine, reasonOf } from './message.js';
 
 /** @typedef {import('./message.js').Message} Message */
 /** @typedef {'idle' | 'preparing' | 'no_key' | 'code' | 'signing'} Stage */
@@ -215,42 +217,28 @@ export class PartySigning {
   }
 
   /**
-   * The form to type the code in (stage `code`). `texts`: the page's words, already translated.
-   * @param {{ formClass: string | string[], meaning: string, hint: string, confirm: string }} texts
-   * @returns {HTMLElement}
+   * The form to type the code in (stage `code`), a Preact tree (the digits live in `code`, so a
+   * redraw or a change of language keeps them). `texts`: the page's words, already translated.
+   * @param {{ formClass: string, meaning: string, hint: string, confirm: string }} texts
    */
   codeForm({ formClass, meaning, hint, confirm }) {
-    const p = this.options.prefix;
+    const o = this.options;
+    const p = o.prefix;
     const busy = this.busy;
-    const prepared = /** @type {Prepared} */ (this.prepared);
-    const form = h(
-      'form',
-      { class: formClass, novalidate: true },
-      codeStatusLine(prepared.otp, { testid: `${p}-code-sent` }),
-      h('p', { class: 'hint' }, meaning),
-      codeField({
-        id: this.options.inputId,
-        testid: `${p}-sign-code`,
-        label: t('key.code'),
-        hint,
-        value: this.code,
-        onInput: (digits) => {
-          this.code = digits;
-        },
-      }),
-      this.messageLine(),
-      h('button', { type: 'submit', class: 'primary big block', disabled: busy, dataset: { testid: `${p}-sign-confirm` } }, busy ? t('agr.party.signing') : confirm),
-      h('button', { type: 'button', class: 'secondary block agr-cancel', disabled: busy, onclick: () => this.cancel(), dataset: { testid: `${p}-sign-cancel` } }, t('common.cancel')),
-    );
-    form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      this.finishDevice();
-    });
-    return form;
+    const sent = /** @type {Prepared} */ (this.prepared).otp;
+    return html`<form class=${formClass} novalidate onSubmit=${(/** @type {Event} */ ev) => (ev.preventDefault(), this.finishDevice())}>
+      ${sent ? html`<${Mount} make=${() => codeStatusLine(sent, { testid: `${p}-code-sent` })} deps=${[sent]} />` : null}
+      <p class="hint">${meaning}</p>
+      <${CodeField} id=${o.inputId} testid=${`${p}-sign-code`} label=${t('key.code')} hint=${hint} value=${this.code}
+        onInput=${(/** @type {string} */ digits) => (this.code = digits)} />
+      ${this.messageLine()}
+      <button type="submit" class="primary big block" disabled=${busy} data-testid=${`${p}-sign-confirm`}>${busy ? t('agr.party.signing') : confirm}</button>
+      <button type="button" class="secondary block agr-cancel" disabled=${busy} data-testid=${`${p}-sign-cancel`} onClick=${() => this.cancel()}>${t('common.cancel')}</button>
+    </form>`;
   }
 
-  /** The message line, focusable (pages move focus to it). */
+  /** The message line, focusable (pages move focus to it), a Preact tree. */
   messageLine() {
-    return messageLine(this.message, { testid: this.options.messageTestid, focusable: true });
+    return html`<${MessageLine} m=${this.message} testid=${this.options.messageTestid} focusable />`;
   }
 }

@@ -4,7 +4,7 @@
 
 import * as api from './api.js';
 import { ApiError } from './api.js';
-import { langSwitchButton, t, tv, onLangChange, getLang, dictionaries, tzName } from './i18n.js';
+import { langSwitchButton, t, tv, getLang, dictionaries, tzName } from './i18n.js';
 import './errors-i18n.js';
 import './code-i18n.js';
 
@@ -502,55 +502,6 @@ export function confirmDialog({ title, message, confirmLabel = t('common.confirm
   });
 }
 
-// ------------------------------------------------------------------ re-rendering
-
-/**
- * Remember what the user typed in `root` so a re-render (e.g. language switch) keeps it.
- * @param {ParentNode} root
- * @returns {Map<string, {checked: boolean} | {value: string}>}
- */
-export function snapshotInputs(root) {
-  const snap = new Map();
-  root.querySelectorAll('input, select, textarea').forEach((/** @type {any} */ el) => {
-    if (!el.id || el.type === 'password') return;
-    snap.set(el.id, el.type === 'checkbox' || el.type === 'radio' ? { checked: el.checked } : { value: el.value });
-  });
-  return snap;
-}
-
-/**
- * @param {ParentNode} root
- * @param {Map<string, {checked: boolean} | {value: string}>} snap
- */
-export function restoreInputs(root, snap) {
-  for (const [id, v] of snap) {
-    const el = /** @type {any} */ (root.querySelector(`#${CSS.escape(id)}`));
-    if (!el) continue;
-    if ('checked' in v) el.checked = v.checked;
-    else if (el.tagName !== 'SELECT' || [...el.options].some((o) => o.value === v.value)) el.value = v.value;
-  }
-}
-
-/**
- * Run `render` on language change, keeping typed values and focus where possible.
- * @param {ParentNode} root
- * @param {() => void} render
- */
-export function rerenderOnLangChange(root, render) {
-  onLangChange(() => {
-    const snap = snapshotInputs(root);
-    const active = /** @type {HTMLElement | null} */ (document.activeElement);
-    const focusedId = active && active.id;
-    const focusedTestId = active && active.dataset && active.dataset.testid;
-    render();
-    restoreInputs(root, snap);
-    const again =
-      (focusedId && document.getElementById(focusedId)) ||
-      (focusedTestId && /** @type {HTMLElement | null} */ (root.querySelector(`[data-testid="${focusedTestId}"]`)));
-    if (again) again.focus();
-  });
-}
-
 // ------------------------------------------------------------------ staff pages
 
 /**
@@ -643,11 +594,6 @@ export function section(id, title, ...children) {
  */
 export function badge(text, kind = '') {
   return h('span', { class: ['badge', kind] }, text);
-}
-
-/** @param {string} text */
-export function emptyState(text) {
-  return h('p', { class: 'empty' }, text);
 }
 
 export function loadingState() {

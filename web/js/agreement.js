@@ -15,14 +15,14 @@
 // DiffView, SignerList, AgreementText, clauseName.
 
 import { html, render } from 'htm/preact';
-import { useEffect, useState } from 'preact/hooks';
 import * as api from './api.js';
 import { t, tv, getLang, onLangChange, fmtDateTime, fmtShortDateTime } from './i18n.js';
 import './agreement-i18n.js';
 import { StaffSigner } from './signing/staff-key.js';
 import { MessageLine, reasonOf } from './signing/message.js';
 import { addDays, todayIn, localToIso } from './time.js';
-import { h, errorMessage, fieldMessage, toast, confirmDialog, copyText } from './ui.js';
+import { h, errorMessage, fieldMessage, toast, confirmDialog } from './ui.js';
+import { CopyButton } from './ui-preact.js';
 
 const POLL_MS = 5000;
 const MAX_TERMS = 30;
@@ -94,25 +94,6 @@ export function SignerList({ view, tz, me }) {
  */
 export function AgreementText({ view, testid = 'agr-text', label }) {
   return html`<div class="agr-text" tabindex="0" role="region" aria-label=${label || t('agr.text.label')} data-testid=${testid}>${view.text || ''}</div>`;
-}
-
-/** A copy button for the verification code (as ui.js's copyButton): "copied" for two seconds. */
-function CopyButton({ text, source, ariaLabel }) {
-  const [done, setDone] = useState(false);
-  useEffect(() => {
-    if (!done) return undefined;
-    const timer = setTimeout(() => setDone(false), 2000);
-    return () => clearTimeout(timer);
-  }, [done]);
-  const copy = async () => {
-    if (await copyText(text, source())) {
-      setDone(true);
-      toast(t('common.copied'));
-    } else toast(t('common.copy_failed'), 'info', 7000);
-  };
-  return html`<button type="button" class=${done ? 'copy secondary done' : 'copy secondary'} aria-label=${ariaLabel} onClick=${copy}>
-    ${done ? t('common.copied') : t('common.copy')}
-  </button>`;
 }
 
 const emptyTerm = () => ({ text: '', performance: '', due: '' });
@@ -836,7 +817,7 @@ export class AgreementPanel {
       html`<div class="agr-verify">
         <p class="agr-verify-label">${t('agr.verify.code')}</p>
         <p class="agr-verify-line">
-          <code class="agr-verify-code" data-testid="agr-verify-code">${v.verify_code}</code> <${CopyButton} text=${v.verify_code} source=${code} ariaLabel=${t('agr.verify.copy')} />
+          <code class="agr-verify-code" data-testid="agr-verify-code">${v.verify_code}</code> <${CopyButton} getText=${() => v.verify_code} source=${code} ariaLabel=${t('agr.verify.copy')} />
         </p>
         ${url && html`<p>${t('agr.verify.url')} <a href=${url} target="_blank" rel="noopener" data-testid="agr-verify-url">${url}</a></p>`}
       </div>`}

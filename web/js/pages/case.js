@@ -11,12 +11,12 @@
 
 import { html, render } from 'htm/preact';
 import * as api from '../api.js';
-import { dictionaries, t, tv, onLangChange, fmtDateTime, fmtShortDateTime, fmtTime, fmtAmount, getLang, tzName, tzOptionLabel } from '../i18n.js';
+import { dictionaries, t, tv, fmtDateTime, fmtShortDateTime, fmtTime, fmtAmount, getLang, tzName, tzOptionLabel } from '../i18n.js';
 import '../case-i18n.js';
 import '../evidence-i18n.js';
 import { addDays, dateIn, timeIn, todayIn, localToIso, isValidTimeZone, browserTimeZone, weekdayOf } from '../time.js';
 import { h, replace, optionsFrom, errorMessage, toast, confirmDialog, initStaffPage, staffHeader, skipLink, errorState } from '../ui.js';
-import { Part, Section, badge, empty, loading, loadError, FormField, FormStateMessage, CopyButton, Keep, formState, clearErrors, showApiError, focusInvalid } from '../ui-preact.js';
+import { Part, Section, badge, empty, loading, loadError, staffFrame, FormField, FormStateMessage, CopyButton, Keep, formState, clearErrors, showApiError, focusInvalid } from '../ui-preact.js';
 import '../live-i18n.js';
 import { AgreementPanel } from '../agreement.js';
 import { ConfirmationPanel } from '../confirmation.js';
@@ -1023,17 +1023,7 @@ async function main() {
   // The header is ui.js's (shared by the staff pages), drawn again on a change of language; Preact draws <main>.
   const main = h('main', { id: 'main', class: 'container' });
   root = main;
-  let top = frame();
-  replace(app, ...top, main);
-  onLangChange(() => {
-    const active = document.activeElement;
-    const focused = active instanceof HTMLElement && top[1].contains(active) ? active.dataset.testid : null;
-    for (const el of top) el.remove();
-    top = frame();
-    main.before(...top);
-    if (focused) /** @type {HTMLElement | null} */ (top[1].querySelector(`[data-testid="${focused}"]`))?.focus();
-    draw();
-  });
+  staffFrame(app, frame, main, draw);
   draw();
   if (ready) {
     /** @type {AgreementPanel} */ (agreementPanel).load();

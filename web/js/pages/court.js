@@ -16,7 +16,7 @@
 import { html, render } from 'htm/preact';
 import { useEffect } from 'preact/hooks';
 import * as api from '../api.js';
-import { t, tv, getLang, onLangChange, fmtDateTime, fmtShortDateTime } from '../i18n.js';
+import { t, tv, getLang, fmtDateTime, fmtShortDateTime } from '../i18n.js';
 import '../agreement-i18n.js';
 import '../confirmation-i18n.js';
 import '../evidence-i18n.js';
@@ -27,7 +27,7 @@ import { MessageLine, reasonOf } from '../signing/message.js';
 import { StaffSigner } from '../signing/staff-key.js';
 import { fmtBytes } from '../casefiles.js';
 import { h, replace, errorMessage, errorState, fieldMessage, toast, confirmDialog, initStaffPage, staffHeader, skipLink } from '../ui.js';
-import { Part, Section, badge, empty, fromDom, loadError, loading } from '../ui-preact.js';
+import { Part, Section, badge, empty, fromDom, loadError, loading, staffFrame } from '../ui-preact.js';
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
 const appId = decodeURIComponent((location.pathname.match(/^\/court\/applications\/([^/]+)/) || [])[1] || '');
@@ -867,17 +867,7 @@ async function main() {
   // The header is ui.js's (shared by the staff pages), drawn again on a change of language; Preact draws <main>.
   const main = h('main', { id: 'main', class: 'container court-main' });
   root = main;
-  let top = frame();
-  replace(app, top, main);
-  onLangChange(() => {
-    const active = document.activeElement;
-    const focused = active instanceof HTMLElement && top[1].contains(active) ? active.dataset.testid : null;
-    for (const el of top) el.remove();
-    top = frame();
-    main.before(...top);
-    if (focused) /** @type {HTMLElement | null} */ (top[1].querySelector(`[data-testid="${focused}"]`))?.focus();
-    draw();
-  });
+  staffFrame(app, frame, main, draw);
   draw();
   await (appId ? openApplication() : store.list.load());
 }

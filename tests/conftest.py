@@ -10,6 +10,7 @@ takes milliseconds where a copy of the template and its drop took over half a se
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -40,6 +41,42 @@ PASSWORD = "Correct-Horse-9"
 CHEAP_PASSWORD_HASH = profiles.CHEAPEST
 PG_URL = os.environ.get("MEDIATE_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that records live media (tests/recording's ``recorded``) measures it against the clock."""
+    for item in items:
+        if "recorded" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.realtime)
+
+
+@pytest.fixture(autouse=True)
+def realtime_alone(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A test marked ``realtime`` runs while no other test runs; the others run side by side.
+
+    The suite runs on one process per core (pytest-xdist, ``addopts``). Tests that measure media
+    against the clock (a recording's participants in sync to 0.1 s) measure the machine instead
+    when another process's browser takes the cores: their own senders encode late. So they take
+    the run's lock alone, and every other test shares it. Two lock files give the lone test
+    precedence: it closes the gate first (no test of another process starts), then waits for the
+    room to empty (the tests running end). Taken as the test's first fixture, released after its
+    last teardown; without workers (one process) there is nobody to wait for.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    run = tmp_path_factory.getbasetemp().parent  # shared by the run's workers: pytest-N/popen-gwK
+    alone = request.node.get_closest_marker("realtime") is not None
+    with open(run / "realtime.gate", "a") as gate, open(run / "realtime.room", "a") as room:
+        fcntl.flock(gate, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        fcntl.flock(room, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        if not alone:
+            fcntl.flock(gate, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(room, fcntl.LOCK_UN)
+            fcntl.flock(gate, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")

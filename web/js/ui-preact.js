@@ -6,7 +6,7 @@
 
 import { h } from 'preact';
 import { html } from 'htm/preact';
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { t, getLang, setLang, onLangChange } from './i18n.js';
 import { copyText, errorMessage, fieldMessage, replace, toast } from './ui.js';
 
@@ -313,14 +313,4 @@ export function CopyButton({ label, ariaLabel, getText, source, testid, classNam
   return html`<button type="button" class=${`copy ${className}${done ? ' done' : ''}`} aria-label=${ariaLabel} data-testid=${testid} onClick=${copy}>
     ${done ? t('common.copied') : label || t('common.copy')}
   </button>`;
-}
-
-/** An element another module keeps and draws (agreement.js's panel, the case files…), in place. @param {{ el: Node | null | undefined }} props */
-export function Keep({ el }) {
-  const host = useRef(/** @type {HTMLDivElement | null} */ (null));
-  useLayoutEffect(() => {
-    const at = host.current;
-    if (at && el && el.parentNode !== at) at.replaceChildren(el);
-  });
-  return el ? html`<div class="kept" ref=${host}></div>` : null;
 }

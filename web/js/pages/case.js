@@ -6,7 +6,7 @@
 // drawn from the page's store (`store`: the parts loaded from the API, and each form's values and
 // errors), and `draw()` redraws them all when something arrives or changes, or the language does,
 // keeping what the mediator typed and where the focus is. The agreement panel, the confirmation
-// panel, the identity checks and the case files are other modules' elements, kept in place (`Keep`);
+// panel, the identity checks and the case files are other modules' elements, kept in place (mount.js's `Mount`);
 // each draws itself, in the new language too.
 
 import { html, render } from 'htm/preact';
@@ -16,7 +16,8 @@ import '../case-i18n.js';
 import '../evidence-i18n.js';
 import { addDays, dateIn, timeIn, todayIn, localToIso, isValidTimeZone, browserTimeZone, weekdayOf } from '../time.js';
 import { h, replace, optionsFrom, errorMessage, toast, confirmDialog, initStaffPage, staffHeader, skipLink, errorState } from '../ui.js';
-import { Part, Section, badge, empty, loading, loadError, staffFrame, FormField, FormStateMessage, CopyButton, Keep, formState, clearErrors, showApiError, focusInvalid } from '../ui-preact.js';
+import { Mount } from '../mount.js';
+import { Part, Section, badge, empty, loading, loadError, staffFrame, FormField, FormStateMessage, CopyButton, formState, clearErrors, showApiError, focusInvalid } from '../ui-preact.js';
 import '../live-i18n.js';
 import { AgreementPanel } from '../agreement.js';
 import { ConfirmationPanel } from '../confirmation.js';
@@ -480,7 +481,7 @@ function Parties({ k }) {
     <div id="parties-body">
       ${parties.length ? html`<ul class="party-list" data-testid="party-list">${parties.map(party)}</ul>` : empty(t('parties.empty'))}
     </div>
-    <${Keep} el=${identityPanel && identityPanel.el} />
+    <${Mount} class="kept" make=${() => identityPanel?.el ?? null} deps=${[identityPanel]} />
     ${beforeCourt() ? null : html`<h3>${t('party.add.title')}</h3><${AddPartyForm} parties=${parties} />`}
   </${Section}>`;
 }
@@ -972,9 +973,9 @@ function Page() {
     ${beforeCourt() ? html`<p class="notice" role="status" data-testid="case-before-court">${t('case.before_court')}</p>` : null}
     <div class="two-col"><${Details} k=${k} /><${Parties} k=${k} /></div>
     <${Sessions} k=${k} />
-    <${Keep} el=${agreementPanel && agreementPanel.el} />
-    <${Keep} el=${confirmationPanel && confirmationPanel.el} />
-    ${caseFiles ? html`<${Section} id="files" title=${t('files.title')}><${Keep} el=${caseFiles.el} /></${Section}>` : null}
+    <${Mount} class="kept" make=${() => agreementPanel?.el ?? null} deps=${[agreementPanel]} />
+    <${Mount} class="kept" make=${() => confirmationPanel?.el ?? null} deps=${[confirmationPanel]} />
+    ${caseFiles ? html`<${Section} id="files" title=${t('files.title')}><${Mount} class="kept" make=${() => caseFiles?.el ?? null} deps=${[caseFiles]} /></${Section}>` : null}
     <div class="two-col">
       <${Section} id="outbox" title=${t('outbox.title')}><div id="outbox-body">${outboxBody()}</div></${Section}>
       <${Section} id="history" title=${t('history.title')}><div id="history-body">${historyBody()}</div></${Section}>

@@ -10,13 +10,14 @@
 import { html, render as draw } from 'htm/preact';
 import * as api from '../api.js';
 import { IdentityPanel } from '../idcheck.js';
-import { t, tv, fmtDateTime, fmtTime, onLangChange } from '../i18n.js';
+import { t, tv, fmtDateTime, fmtTime } from '../i18n.js';
 import '../live-i18n.js';
 import { recordingActive, recordingIndicator } from '../recording.js';
 import { RoomUI, cls, consentBadge, roleLabel, signalingErrorMessage } from '../room.js';
 import { MediaSession, openDevices } from '../rtc.js';
 import { Signaling } from '../signaling.js';
 import { h, replace, toast, confirmDialog, initStaffPage, staffHeader, skipLink, errorState } from '../ui.js';
+import { staffFrame } from '../ui-preact.js';
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
 const sessionId = decodeURIComponent((location.pathname.match(/^\/live\/([^/]+)/) || [])[1] || '');
@@ -458,8 +459,6 @@ function connect() {
 // the review page), and <main>, built once, which holds the head and the room (never taken out
 // while the session runs: a <video> taken out of the document stops), then the end card. What is
 // in the head and the end card is drawn with Preact.
-/** @type {HTMLElement[]} */
-let top = [];
 const head = h('div', { class: 'live-head' });
 /** @type {HTMLElement | null} */
 let endCard = null;
@@ -512,17 +511,6 @@ function render() {
   draw(endView(), /** @type {HTMLElement} */ (endCard));
 }
 
-/** ui.js's skip link and staff header, put (again) before <main>; a control of the header that had focus keeps it. */
-/** @param {HTMLElement} main */
-function drawFrame(main) {
-  const active = document.activeElement;
-  const focused = top[1] && active instanceof HTMLElement && top[1].contains(active) ? active.dataset.testid : null;
-  for (const el of top) el.remove();
-  top = [skipLink(), staffHeader(state.user)];
-  main.before(...top);
-  if (focused) /** @type {HTMLElement | null} */ (top[1].querySelector(`[data-testid="${focused}"]`))?.focus();
-}
-
 async function main() {
   const me = await initStaffPage();
   state.user = me.user;
@@ -536,13 +524,8 @@ async function main() {
   state.caucusMemory = caucusId();
   connect();
   const page = h('main', { id: 'main', class: 'container live-page' }, head, /** @type {RoomUI} */ (room).el);
-  replace(app, page);
-  drawFrame(page);
+  staffFrame(app, () => [skipLink(), staffHeader(state.user)], page, render);
   render();
-  onLangChange(() => {
-    drawFrame(page);
-    render();
-  });
 }
 
 main().catch((err) => {

@@ -10,7 +10,6 @@ import * as api from '../api.js';
 import {
   t,
   tv,
-  onLangChange,
   fmtDayHeader,
   fmtDayLong,
   fmtTimeRange,
@@ -24,7 +23,7 @@ import '../mediator-i18n.js';
 import '../case-i18n.js';
 import { addDays, startOfWeek, todayIn, zonedToUtc, dateIn, minutesOfDay, isValidTimeZone, browserTimeZone } from '../time.js';
 import { h, replace, optionsFrom, errorMessage, errorState, toast, initStaffPage, staffHeader, skipLink, normaliseAmount } from '../ui.js';
-import { Part, Section, Field, FormMessage, badge, empty, formErrors, loadError, loading, noErrors } from '../ui-preact.js';
+import { Part, Section, Field, FormMessage, badge, empty, formErrors, loadError, loading, noErrors, staffFrame } from '../ui-preact.js';
 
 /** @typedef {import('../ui-preact.js').FormErrors} Errors */
 
@@ -616,17 +615,7 @@ async function main() {
   // The header is ui.js's (shared by the staff pages), drawn again on a change of language; Preact draws <main>.
   const main = h('main', { id: 'main', class: 'container' });
   root = main;
-  let top = [skipLink(), staffHeader(store.user)];
-  replace(app, top, main);
-  onLangChange(() => {
-    const active = document.activeElement;
-    const focused = active instanceof HTMLElement && top[1].contains(active) ? active.dataset.testid : null;
-    for (const el of top) el.remove();
-    top = [skipLink(), staffHeader(store.user)];
-    main.before(...top);
-    if (focused) /** @type {HTMLElement | null} */ (top[1].querySelector(`[data-testid="${focused}"]`))?.focus();
-    draw();
-  });
+  staffFrame(app, () => [skipLink(), staffHeader(store.user)], main, draw);
   draw();
   if (store.user.role === 'judge') {
     location.replace('/court');

@@ -16,9 +16,10 @@
 import { html, render } from 'htm/preact';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import * as api from '../api.js';
-import { t, tv, fmtDateTime, fmtTime, getLang, onLangChange } from '../i18n.js';
+import { t, tv, fmtDateTime, fmtTime, getLang } from '../i18n.js';
 import '../review-i18n.js';
 import { h, replace, initStaffPage, staffHeader, skipLink, errorState, errorMessage } from '../ui.js';
+import { staffFrame } from '../ui-preact.js';
 
 const DRIFT = 0.1; // seconds a video may be off the master clock before it is put back
 const STEP = 5;
@@ -559,18 +560,9 @@ async function main() {
   // The header is ui.js's (shared by the staff pages); Preact draws <main>, which is never taken out
   // of the page (a <video> taken out of the document stops playing).
   const main = h('main', { id: 'main', class: 'container review-page' });
-  let top = [skipLink(), staffHeader(user)];
-  replace(app, top, main);
   const draw = () => render(html`<${Review} user=${user} data=${data} lang=${getLang()} />`, main);
+  staffFrame(app, () => [skipLink(), staffHeader(user)], main, draw);
   draw();
-  onLangChange(() => {
-    const focused = top[1].contains(document.activeElement) && document.activeElement instanceof HTMLElement ? document.activeElement.dataset.testid : null;
-    for (const el of top) el.remove();
-    top = [skipLink(), staffHeader(user)];
-    main.before(...top);
-    if (focused) /** @type {HTMLElement | null} */ (top[1].querySelector(`[data-testid="${focused}"]`))?.focus();
-    draw();
-  });
 }
 
 main().catch((err) => {

@@ -30,7 +30,7 @@ async def member_for(
         party = next((p for p in view.parties if p.id == principal.party_id), None)
         if party is None or party.role not in ROLES:
             raise Forbidden("your link does not name a party of this case")
-        member = Member(party.id, party.name, cast(Role, party.role), "party")
+        member = Member(party.id, party.name, cast(Role, party.role), "party", party.invited_as)
         who: Staff | PartyPrincipal = principal
     elif isinstance(principal, Staff):
         if wanted.session_id is None:

@@ -116,7 +116,9 @@ def room_json(room: Room) -> dict[str, Any]:
             for p in room.state.participants
         ],
         "caucuses": [{"id": c.id, "host_id": c.host_id, "member_ids": sorted(c.member_ids)} for c in room.state.caucuses],
-        "members": {m.id: {"name": m.name, "role": m.role, "kind": m.kind} for m in room.members.values()},
+        "members": {
+            m.id: {"name": m.name, "role": m.role, "kind": m.kind, "invited_as": m.invited_as} for m in room.members.values()
+        },
         "connections": dict(room.connections),
         "admit_automatically": room.admit_automatically,
         "locked": room.locked,
@@ -142,7 +144,7 @@ def room_from_json(data: Mapping[str, Any]) -> Room:
         host_id=data["host_id"],
         host_name=data["host_name"],
         state=state,
-        members={pid: Member(pid, m["name"], m["role"], m["kind"]) for pid, m in data["members"].items()},
+        members={pid: Member(pid, m["name"], m["role"], m["kind"], m.get("invited_as")) for pid, m in data["members"].items()},
         connections=dict(data["connections"]),
         admit_automatically=data["admit_automatically"],
         locked=data["locked"],

@@ -33,6 +33,8 @@ class Member:
     name: str
     role: Role
     kind: Literal["staff", "party"]
+    #: An invited person's capacity (a people's deputy, a lawyer…), shown to everyone with the role.
+    invited_as: str | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,7 @@ def participants_view(room: Room, participant_id: str) -> dict[str, object]:
             "id": p.id,
             "name": room.name_of(p.id),
             "role": p.role,
+            "invited_as": member.invited_as if (member := room.members.get(p.id)) is not None else None,
             "host": p.id == room.host_id,
             "sending": sorted(p.sending),
             "hand": p.id in room.hands,

@@ -82,7 +82,7 @@ from typing import Literal, get_args
 
 MAIN_ROOM = "main"
 
-Role = Literal["mediator", "judge", "applicant", "respondent", "agent", "interpreter", "recorder"]
+Role = Literal["mediator", "judge", "applicant", "respondent", "agent", "interpreter", "invited", "recorder"]
 ParticipantState = Literal["waiting", "admitted", "held", "removed", "reconnecting"]
 TrackKind = Literal["audio", "video", "screen"]
 

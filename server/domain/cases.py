@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.domain import history, particulars
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, require_staff
-from server.domain.vocabulary import DISPUTE_TYPES, PARTY_ROLES, REPRESENTATIVE_ROLES
+from server.domain.vocabulary import DISPUTE_TYPES, INVITED_AS, PARTY_ROLES, REPRESENTATIVE_ROLES
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
 from server.models import (
     Case,
@@ -60,6 +60,27 @@ def parse_amount(text: str | None) -> int | None:
             "bad amount", [FieldError("amount_in_dispute", "zero or more yuan with at most two decimals", "amount")]
         )
     return int(amount * 100)
+
+
+def _check_invited(role: str, invited_as: str | None, represents_party_id: str | None) -> None:
+    """An invited person says in what capacity they come and acts for nobody; nobody else has a capacity."""
+    if role == "invited":
+        if not invited_as:
+            raise InvalidInput(
+                "say in what capacity the person is invited",
+                [FieldError("invited_as", "one of " + ", ".join(INVITED_AS), "invited_as_required")],
+            )
+        if invited_as not in INVITED_AS:
+            raise InvalidInput("unknown capacity", [FieldError("invited_as", "not one of " + ", ".join(INVITED_AS), "choice")])
+        if represents_party_id:
+            raise InvalidInput(
+                "an invited person acts for nobody",
+                [FieldError("represents_party_id", "only an agent or interpreter acts for a party", "invited_represents")],
+            )
+    elif invited_as is not None:
+        raise InvalidInput(
+            "only an invited person has a capacity", [FieldError("invited_as", "only for role invited", "invited_as_only")]
+        )
 
 
 def format_amount(fen: int | None) -> str | None:
@@ -258,9 +279,11 @@ class Cases:
         occupation: str | None = None,
         address: str | None = None,
         authority: str | None = None,
+        invited_as: str | None = None,
     ) -> Party:
         if role not in PARTY_ROLES:
             raise InvalidInput("unknown party role", [FieldError("role", "not one of " + ", ".join(PARTY_ROLES), "choice")])
+        _check_invited(role, invited_as, represents_party_id)
         if not PHONE.match(phone):
             raise InvalidInput(
                 "bad phone number", [FieldError("phone", "digits, spaces or dashes, optionally starting with +", "phone")]
@@ -298,10 +321,16 @@ class Cases:
                 occupation=occupation or None,
                 address=address or None,
                 authority=authority or None,
+                invited_as=invited_as if role == "invited" else None,
             )
             db.add(party)
             await db.flush()
-            history.record(db, case.id, staff, "party_added", party_id=party.id, role=role, name=name)
+            if role == "invited":
+                history.record(
+                    db, case.id, staff, "person_invited", party_id=party.id, role=role, name=name, invited_as=invited_as
+                )
+            else:
+                history.record(db, case.id, staff, "party_added", party_id=party.id, role=role, name=name)
         return party
 
     async def update_party(self, principal: Principal | None, case_id: str, party_id: str, changes: dict[str, Any]) -> Party:

@@ -12,7 +12,7 @@ from server.domain.confirmation.application import GROUNDS
 from server.domain.confirmation.decision import REJECTION_GROUNDS
 from server.domain.outcomes import END_REASONS
 from server.domain.principal import PartyPrincipal, Staff
-from server.domain.vocabulary import DISPUTE_TYPES, ORGANISATION_KINDS, PARTY_ROLES, STAFF_ROLES
+from server.domain.vocabulary import DISPUTE_TYPES, INVITED_AS, ORGANISATION_KINDS, PARTY_ROLES, STAFF_ROLES
 from server.errors import NotAuthenticated
 from server.http import views
 from server.http.context import CSRF, principal_of
@@ -83,6 +83,7 @@ async def meta(request: web.Request) -> web.StreamResponse:
         {
             "dispute_types": list(DISPUTE_TYPES),
             "party_roles": list(PARTY_ROLES),
+            "invited_as": list(INVITED_AS),
             "organisation_kinds": list(ORGANISATION_KINDS),
             "staff_roles": list(STAFF_ROLES),
             "default_timezone": services(request).settings.default_timezone,

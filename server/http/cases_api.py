@@ -43,7 +43,14 @@ async def get_case(request: web.Request, query: ZoneQuery) -> web.StreamResponse
     return web.json_response(views.case(view, sessions, viewer_zone(request, query.tz)))
 
 
-@api.route("POST", "/cases/{case_id}/parties", summary="Add a party, agent or interpreter", body=PartyIn, status=201, tag="cases")
+@api.route(
+    "POST",
+    "/cases/{case_id}/parties",
+    summary="Add a party, agent, interpreter or invited person",
+    body=PartyIn,
+    status=201,
+    tag="cases",
+)
 async def add_party(request: web.Request, body: PartyIn) -> web.StreamResponse:
     party = await services(request).cases.add_party(principal_of(request), request.match_info["case_id"], **body.model_dump())
     return web.json_response(views.party(party), status=201)

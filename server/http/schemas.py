@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from server.domain.vocabulary import DISPUTE_TYPES, ORGANISATION_KINDS, PARTY_ROLES, STAFF_ROLES
+from server.domain.vocabulary import DISPUTE_TYPES, INVITED_AS, ORGANISATION_KINDS, PARTY_ROLES, STAFF_ROLES
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -117,6 +117,8 @@ class PartyIn(Particulars):
     id_number: Annotated[str, StringConstraints(max_length=32)] | None = None
     represents_party_id: str | None = None
     residence_region: Region | None = None
+    #: For role "invited": in what capacity (a people's deputy, a lawyer, an expert…).
+    invited_as: Annotated[str, choice(INVITED_AS)] | None = None
 
 
 class PartyUpdateIn(Particulars):

@@ -56,6 +56,7 @@ def party(p: Party) -> dict[str, Any]:
         "email": p.email,
         "id_number_masked": mask_id_number(p.id_number),
         "represents_party_id": p.represents_party_id,
+        "invited_as": p.invited_as,
         "residence_region": p.residence_region,
         "sex": p.sex,
         "birth_date": p.birth_date.isoformat() if p.birth_date else None,

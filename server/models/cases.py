@@ -39,7 +39,7 @@ class Party(Base):
     __tablename__ = "parties"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
-    # applicant | respondent | agent | interpreter
+    # applicant | respondent | agent | interpreter | invited
     role: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str] = mapped_column(String(32))
@@ -51,6 +51,9 @@ class Party(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Where the party lives (行政区划), one of the places a court may be chosen by.
     residence_region: Mapped[str | None] = mapped_column(String(100))
+    # For an invited person (role "invited"): in what capacity (vocabulary.INVITED_AS: a people's
+    # deputy, a lawyer, an expert, a relative…), shown to everyone in the room.
+    invited_as: Mapped[str | None] = mapped_column(String(20))
     # The party's particulars (当事人的基本情况, People's Mediation Law art. 29; what a court's
     # ruling names for service): None is "not recorded", never guessed.
     sex: Mapped[str | None] = mapped_column(String(10))  # male | female

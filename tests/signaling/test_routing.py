@@ -217,6 +217,44 @@ def test_judge_can_host_a_caucus_at_a_confirmation_hearing() -> None:
     assert not hears(state, "resp", "app")
 
 
+# -- invited persons (People's Mediation Law art. 20) ------------------------------
+
+
+def with_deputy() -> RoomState:
+    """The session, with a people's deputy the mediator invited, admitted to the joint room."""
+    return session().join("deputy", "invited").admit("deputy")
+
+
+@pytest.mark.parametrize("kind", ["audio", "video"])
+def test_an_invited_person_in_the_joint_room_sees_and_is_seen_by_everyone(kind: TrackKind) -> None:
+    state = with_deputy()
+    for other in HUMANS:
+        assert hears(state, "deputy", other, kind) and hears(state, other, "deputy", kind)
+
+
+def test_an_invited_person_left_in_the_joint_room_hears_nothing_of_a_caucus() -> None:
+    state = with_deputy().start_caucus("c1", "med", {"app"})
+    assert not hears(state, "app", "deputy") and not hears(state, "med", "deputy")
+    assert not hears(state, "deputy", "app")
+    assert not chat_reaches(state, "app", "deputy")
+    assert hears(state, "deputy", "resp") and hears(state, "resp", "deputy")
+
+
+def test_an_invited_person_taken_into_a_caucus_is_heard_by_its_occupants_only() -> None:
+    state = with_deputy().start_caucus("c1", "med", {"app", "deputy"})
+    assert hears(state, "deputy", "app") and hears(state, "deputy", "med") and hears(state, "app", "deputy")
+    for outside in ("resp", "interp", "rec"):
+        assert not hears(state, "deputy", outside, "audio")
+        assert not hears(state, "deputy", outside, "video")
+    assert not chat_reaches(state, "deputy", "resp")
+    assert chat_receivers(state, "deputy") == {"med", "app"}
+
+
+def test_an_invited_person_cannot_host_a_caucus() -> None:
+    with pytest.raises(RoutingError, match="only a mediator or judge"):
+        with_deputy().start_caucus("c1", "deputy", {"app"})
+
+
 # -- audio-only ------------------------------------------------------------------
 
 
@@ -401,6 +439,7 @@ PROPERTY_CAST = {
     "r": "respondent",
     "ag": "agent",
     "i": "interpreter",
+    "d": "invited",
 }
 PIDS = sorted(PROPERTY_CAST)
 ALL_PIDS = [*PIDS, "rec"]
@@ -410,7 +449,7 @@ _pid = st.sampled_from(ALL_PIDS)
 # Biased towards plausible hosts and members so that many generated caucuses are valid,
 # while still drawing invalid ones (parties as hosts, recorders as members, ...).
 _host = st.one_of(st.sampled_from(["m1", "m2", "j"]), _pid)
-_members = st.frozensets(st.one_of(st.sampled_from(["a", "r", "ag", "i"]), _pid), min_size=1, max_size=3)
+_members = st.frozensets(st.one_of(st.sampled_from(["a", "r", "ag", "i", "d"]), _pid), min_size=1, max_size=3)
 _operation = st.one_of(
     st.tuples(st.sampled_from(["admit", "hold", "remove", "reconnecting", "reconnected"]), _pid),
     st.tuples(st.just("audio_only"), _pid, st.booleans()),

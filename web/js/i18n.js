@@ -59,6 +59,16 @@ const zh = {
   'partyrole.respondent': '被申请人',
   'partyrole.agent': '代理人',
   'partyrole.interpreter': '翻译人员',
+  'partyrole.invited': '受邀参与人员',
+  'partyrole.invited_as': '受邀参与 · {as}',
+  'invitedas.deputy': '人大代表',
+  'invitedas.lawyer': '律师',
+  'invitedas.expert': '专业人员',
+  'invitedas.relative': '当事人亲属',
+  'invitedas.neighbour': '邻里',
+  'invitedas.village_cadre': '村（社区）干部',
+  'invitedas.guiding_judge': '指导法官',
+  'invitedas.other': '其他人员',
   'status.open': '进行中',
   'status.new': '新案件',
   'status.active': '进行中',
@@ -150,6 +160,16 @@ const en = {
   'partyrole.respondent': 'Respondent',
   'partyrole.agent': 'Agent',
   'partyrole.interpreter': 'Interpreter',
+  'partyrole.invited': 'Invited person',
+  'partyrole.invited_as': 'Invited · {as}',
+  'invitedas.deputy': "People's deputy",
+  'invitedas.lawyer': 'Lawyer',
+  'invitedas.expert': 'Expert',
+  'invitedas.relative': "A party's relative",
+  'invitedas.neighbour': 'Neighbour',
+  'invitedas.village_cadre': 'Village or community cadre',
+  'invitedas.guiding_judge': 'Guiding judge',
+  'invitedas.other': 'Other',
   'status.open': 'Open',
   'status.new': 'New',
   'status.active': 'Open',
@@ -265,6 +285,16 @@ export function tv(prefix, value) {
   const key = `${prefix}.${value}`;
   const dict = dictionaries[/** @type {'zh' | 'en'} */ (current)];
   return dict[key] ?? zh[key] ?? String(value).replace(/_/g, ' ');
+}
+
+/**
+ * What a person is in the case, as everyone sees it: their role, and for a person the mediator
+ * invited (People's Mediation Law art. 20), in what capacity ("受邀参与 · 人大代表").
+ * @param {{ role?: string, invited_as?: string | null }} p
+ */
+export function partyRole(p) {
+  if (p.role === 'invited' && p.invited_as) return t('partyrole.invited_as', { as: tv('invitedas', p.invited_as) });
+  return tv('partyrole', p.role);
 }
 
 /**

@@ -12,11 +12,14 @@ const zh = {
   'party.id_number': '身份证号',
   'party.id_number.hint': '保存后只显示部分号码',
   'party.represents': '代表的当事人',
+  'party.invited_as': '以什么身份参与',
+  'party.invited_as.hint': '邀请人大代表、律师、专业人员、亲属等参与调解，应先征得当事人同意（人民调解法第二十条）。受邀人员不代表任何一方，也不在调解协议上签名。',
   'party.represents.none': '不代表其他当事人',
   'party.represents.value': '代表 {name}',
   'party.add.title': '添加当事人',
   'party.add.submit': '添加当事人',
   'party.added': '已添加当事人 {name}',
+  'party.invited': '已邀请 {name} 参与调解',
 
   // == #18 docs: a party's particulars (People's Mediation Law art. 29) ==
   'party.sex': '性别',
@@ -52,11 +55,14 @@ const en = {
   'party.id_number': 'ID card number',
   'party.id_number.hint': 'Only part of the number is shown after saving',
   'party.represents': 'Represents',
+  'party.invited_as': 'Taking part as',
+  'party.invited_as.hint': 'Invite a people\'s deputy, a lawyer, an expert or a relative only with the parties\' consent (People\'s Mediation Law art. 20). An invited person acts for neither side and does not sign the agreement.',
   'party.represents.none': 'Nobody else',
   'party.represents.value': 'Represents {name}',
   'party.add.title': 'Add a party',
   'party.add.submit': 'Add party',
   'party.added': 'Party {name} added',
+  'party.invited': '{name} invited to take part',
 
   // == #18 docs: a party's particulars (People's Mediation Law art. 29) ==
   'party.sex': 'Sex',

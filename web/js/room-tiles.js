@@ -7,7 +7,7 @@
 import { html } from 'htm/preact';
 import { render } from 'preact'; // preact's own takes a list of nodes too
 import { useLayoutEffect, useRef } from 'preact/hooks';
-import { t, tv } from './i18n.js';
+import { partyRole, t, tv } from './i18n.js';
 import './live-i18n.js';
 
 const ICONS = {
@@ -32,7 +32,7 @@ export function icon(name) {
 export function roleLabel(p) {
   if (p.host || p.role === 'mediator') return t('role.mediator');
   if (p.role === 'judge') return t('role.judge');
-  return tv('partyrole', p.role);
+  return partyRole(p);
 }
 
 /** A class attribute from its parts, the false ones left out. @param {...(string | false | null | undefined)} parts */

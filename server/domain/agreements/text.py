@@ -133,7 +133,8 @@ def template(case: Case) -> Content:
 
 
 def _party_lines(parties: list[Party]) -> list[str]:
-    """当事人的基本情况 (art. 29 (一)): each party in full, their agents after them, then interpreters.
+    """当事人的基本情况 (art. 29 (一)): each party in full, their agents after them, then interpreters
+    (invited persons, People's Mediation Law art. 20, are not parties and are left out).
 
     The signed agreement carries the ID numbers unmasked: it is the parties' own document and
     what a court reads (People's Mediation Law art. 29; the Ministry of Justice's form lists each
@@ -148,7 +149,9 @@ def _party_lines(parties: list[Party]) -> list[str]:
         for agent in particulars.agents_of(party, parties):
             lines.append(_agent_line(agent, party))
             placed.add(agent.id)
-    for other in sorted((p for p in parties if p.id not in placed), key=lambda p: (p.created_at, p.id)):
+    # A person the mediator invited (art. 20) took part but is not a party: not in the agreement.
+    others = (p for p in parties if p.id not in placed and p.role != "invited")
+    for other in sorted(others, key=lambda p: (p.created_at, p.id)):
         principal = next((p for p in parties if p.id == other.represents_party_id), None)
         lines.append(_agent_line(other, principal))
     return lines

@@ -16,7 +16,7 @@ from server.evidence.vocabulary import method_words, record_words
 KINDS = {"party": ("当事人", "party"), "staff": ("工作人员", "staff"), "platform": ("平台", "platform"), "recorder": ("录像服务", "recorder")}
 ROLES = {"applicant": ("申请人", "applicant"), "respondent": ("被申请人", "respondent"), "mediator": ("调解员", "mediator"),
          "agent": ("委托代理人", "agent"), "interpreter": ("翻译人员", "interpreter"), "judge": ("法官", "judge"),
-         "admin": ("管理员", "administrator")}
+         "invited": ("受邀参与人员", "invited person"), "admin": ("管理员", "administrator")}
 METHODS = {"passkey": ("通行密钥", "passkey"), "device_key": ("设备密钥", "device key"), "platform_key": ("平台密钥", "platform key"),
            "recorder_key": ("录像密钥", "recorder key"), "log_key": ("日志密钥", "log key")}
 WORDS = {

@@ -11,7 +11,7 @@
 
 import { html, render } from 'htm/preact';
 import * as api from '../api.js';
-import { dictionaries, t, tv, fmtDateTime, fmtShortDateTime, fmtTime, fmtAmount, getLang, tzName, tzOptionLabel } from '../i18n.js';
+import { dictionaries, partyRole, t, tv, fmtDateTime, fmtShortDateTime, fmtTime, fmtAmount, getLang, tzName, tzOptionLabel } from '../i18n.js';
 import '../case-i18n.js';
 import '../evidence-i18n.js';
 import { addDays, dateIn, timeIn, todayIn, localToIso, isValidTimeZone, browserTimeZone, weekdayOf } from '../time.js';
@@ -223,7 +223,7 @@ function describeData(e) {
   if (!data || typeof data !== 'object') return '';
   const out = [];
   const who = data.name || data.party_name || (data.party_id ? partyName(data.party_id) : '');
-  if (who) out.push(data.role ? t('paren', { a: who, b: tv('partyrole', data.role) }) : who);
+  if (who) out.push(data.role ? t('paren', { a: who, b: partyRole(data) }) : who);
   if (data.starts_at && !Number.isNaN(Date.parse(data.starts_at))) {
     out.push(data.ends_at ? `${fmtDateTime(data.starts_at, store.tz)}–${fmtTime(data.ends_at, store.tz)}` : fmtDateTime(data.starts_at, store.tz));
   }
@@ -363,7 +363,7 @@ function readWhen(form) {
 }
 
 /** A party as a choice: "张三（申请人）". */
-const partyOption = (p) => ({ value: p.id, label: t('paren', { a: p.name, b: tv('partyrole', p.role) }) });
+const partyOption = (p) => ({ value: p.id, label: t('paren', { a: p.name, b: partyRole(p) }) });
 
 // ------------------------------------------------------------------ details
 
@@ -389,7 +389,7 @@ function Details({ k }) {
 
 // ------------------------------------------------------------------ parties
 
-const addPartyValues = () => ({ role: '', name: '', phone: '', email: '', id_number: '', represents_party_id: '', ...particularsValues() });
+const addPartyValues = () => ({ role: '', invited_as: '', name: '', phone: '', email: '', id_number: '', represents_party_id: '', ...particularsValues() });
 
 async function addParty(ev) {
   ev.preventDefault();
@@ -410,12 +410,13 @@ async function addParty(ev) {
   if (email) body.email = email;
   if (idNumber) body.id_number = idNumber;
   if (v.represents_party_id) body.represents_party_id = v.represents_party_id;
+  if (v.role === 'invited') body.invited_as = v.invited_as || null;
   Object.assign(body, readParticulars(v));
   await submitting(form, async () => {
     try {
       const party = await api.addParty(caseId, body);
       store.addParty = formState(addPartyValues());
-      toast(t('party.added', { name: party.name }));
+      toast(t(party.role === 'invited' ? 'party.invited' : 'party.added', { name: party.name }));
       await refresh();
       focus('#ap-role');
     } catch (err) {
@@ -432,6 +433,10 @@ function AddPartyForm({ parties }) {
   return html`<form id="add-party-form" class="grid-form" novalidate aria-busy=${form.busy ? 'true' : undefined} onSubmit=${addParty}>
     <${FormStateMessage} form=${form} />
     <${FormField} ...${at} label=${t('party.role')} name="role" kind="select" required placeholder=${t('common.select')} options=${optionsFrom(roles, 'partyrole')} />
+    ${form.values.role === 'invited'
+      ? html`<${FormField} ...${at} label=${t('party.invited_as')} name="invited_as" kind="select" required placeholder=${t('common.select')}
+          options=${optionsFrom((store.meta && store.meta.invited_as) || [], 'invitedas')} hint=${t('party.invited_as.hint')} />`
+      : null}
     <${FormField} ...${at} label=${t('party.name')} name="name" required attrs=${{ maxlength: 100, autocomplete: 'off' }} />
     <${FormField} ...${at} label=${t('party.phone')} name="phone" type="tel" required attrs=${{ maxlength: 32, inputmode: 'tel', autocomplete: 'off' }} />
     <${FormField} ...${at} label=${t('party.email')} name="email" type="email" optional attrs=${{ maxlength: 254, autocomplete: 'off' }} />
@@ -462,7 +467,7 @@ function particularsEditor(p) {
 function Parties({ k }) {
   const parties = k.parties || [];
   const party = (p) => html`<li key=${p.id} class="party-item">
-    <p class="party-line"><strong>${p.name}</strong> ${badge(tv('partyrole', p.role), `role-${p.role}`)}</p>
+    <p class="party-line"><strong>${p.name}</strong> ${badge(partyRole(p), `role-${p.role}`)}</p>
     <p class="muted">
       ${[
         p.phone,

@@ -26,9 +26,9 @@ from server.domain.agreements.signing import Signing
 from server.domain.booking import Booking
 from server.domain.cases import Cases
 from server.domain.chat import ChatLog
+from server.domain.clocks import CONFIRMATION_WINDOW
 from server.domain.codes import PartyMessages
 from server.domain.confirmation import Confirmations
-from server.domain.confirmation.application import WINDOW as CONFIRMATION_WINDOW
 from server.domain.confirmation.application import Applications
 from server.domain.confirmation.court import Court
 from server.domain.confirmation.decision import Decided, Decisions
@@ -47,6 +47,7 @@ from server.domain.review import Review
 from server.domain.staffkeys import IDENTITY_PURPOSE, StaffKeys
 from server.domain.turns import Turns
 from server.domain.witnessed import IdentityChecked, Witnessed
+from server.domain.workdays import Workdays
 from server.http import (  # noqa: F401 - routes
     admin_api,
     agreements_api,
@@ -78,6 +79,7 @@ from server.ops.metrics import Metrics
 from server.ops.storage import StorageWatch
 from server.services import SERVICES, Services
 from server.settings import Settings
+from server.settings.holidays import load_schedule
 from signaling.media import MediaServer
 from signaling.owners import LocalOwners, MediaOwners, RedisOwners
 from signaling.presence import LocalPresence, Presence, RedisPresence
@@ -148,7 +150,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     return Services(
         settings=settings,
         accounts=Accounts(maker, settings),
-        cases=Cases(maker, ledger),
+        cases=Cases(maker, ledger, Workdays(load_schedule(settings.holidays_file))),
         booking=Booking(maker, settings),
         links=Links(maker, settings),
         outbox=Outbox(

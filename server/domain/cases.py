@@ -12,9 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history, particulars
+from server.domain.clocks import Clock, case_clocks
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, require_staff
 from server.domain.vocabulary import DISPUTE_TYPES, INVITED_AS, PARTY_ROLES, REPRESENTATIVE_ROLES
+from server.domain.workdays import Workdays
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
 from server.models import (
     Case,
@@ -96,6 +98,8 @@ class CaseView:
     next_session: MediationSession | None = None
     #: A joint application for confirmation has been submitted: the case can no longer be changed.
     before_court: bool = False
+    #: Its clocks (server/domain/clocks.py), where they stand when the case was read.
+    clocks: tuple[Clock, ...] = ()
 
 
 async def case_for_staff(
@@ -141,9 +145,10 @@ async def is_before_court(db: AsyncSession, case_id: str) -> bool:
 
 
 class Cases:
-    def __init__(self, maker: async_sessionmaker[AsyncSession], ledger: Ledger) -> None:
+    def __init__(self, maker: async_sessionmaker[AsyncSession], ledger: Ledger, workdays: Workdays | None = None) -> None:
         self._maker = maker
         self._ledger = ledger
+        self._workdays = workdays or Workdays()
 
     async def open_case(
         self,
@@ -259,7 +264,8 @@ class Cases:
             assert mediator is not None
             parties = list(await db.scalars(select(Party).where(Party.case_id == case.id).order_by(Party.created_at)))
             organisation = await db.get(Organisation, case.organisation_id)
-            return CaseView(case, mediator, parties, organisation, before_court=await is_before_court(db, case.id))
+            clocks = tuple(await case_clocks(db, case, self._workdays, utcnow()))
+            return CaseView(case, mediator, parties, organisation, before_court=await is_before_court(db, case.id), clocks=clocks)
 
     async def add_party(
         self,

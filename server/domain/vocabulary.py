@@ -4,7 +4,29 @@ from __future__ import annotations
 
 ORGANISATION_KINDS = ("committee", "centre", "court")
 STAFF_ROLES = ("mediator", "judge", "admin")
-DISPUTE_TYPES = ("wages", "neighbours", "loans", "property_management", "traffic", "family", "other")
+#: The Ministry of Justice's categories of disputes in its people's-mediation statistics (司法部人民调解
+#: 统计), in its order. Their words, Chinese and English, are `dispute.<key>` in web/js/i18n.js.
+DISPUTE_TYPES = (
+    "family",  # 婚姻家庭纠纷
+    "neighbours",  # 邻里纠纷
+    "homestead",  # 房屋宅基地纠纷
+    "damages",  # 损害赔偿纠纷
+    "contract",  # 合同纠纷
+    "land_contracting",  # 山林土地承包经营纠纷 (grassland too, common where we serve)
+    "land_acquisition",  # 征地拆迁纠纷
+    "labour",  # 劳动争议纠纷
+    "wages",  # 拖欠工资纠纷
+    "village_affairs",  # 村务管理纠纷
+    "environment",  # 环境保护纠纷
+    "traffic",  # 交通事故纠纷
+    "medical",  # 医患纠纷
+    "property_management",  # 物业纠纷
+    "consumer",  # 消费纠纷
+    "other",  # 其他纠纷
+)
+#: Types no longer offered -> the category their cases were moved to (migration 0016). Old records
+#: of the evidence log and the case history keep the old key, so its words stay in web/js/i18n.js.
+RETIRED_DISPUTE_TYPES = {"loans": "contract"}  # 民间借贷: a loan is a contract (民法典 art. 667)
 PARTY_ROLES = ("applicant", "respondent", "agent", "interpreter", "invited")
 # Agents and interpreters act for someone; applicants and respondents are the disputants.
 REPRESENTATIVE_ROLES = ("agent", "interpreter")

@@ -11,6 +11,7 @@ from server.domain import particulars
 from server.domain.accounts import minutes_text
 from server.domain.booking import Availability, SessionView, iso
 from server.domain.cases import CaseView, format_amount, mask_id_number
+from server.domain.clocks import Clock
 from server.domain.links import IssuedLink
 from server.models import CaseEvent, ChatLine, MediationSession, Organisation, OutboxMessage, Party, User, utcnow
 
@@ -158,6 +159,30 @@ def case(view: CaseView, sessions: list[SessionView], viewer_zone: str) -> dict[
         "sessions": [session(s, viewer_zone) for s in sessions],
         # Submitted for judicial confirmation: nothing of it can be changed (writes answer 409 "submitted").
         "before_court": view.before_court,
+        "clocks": [clock(c) for c in view.clocks],
+    }
+
+
+def clock(c: Clock) -> dict[str, Any]:
+    """A clock of the case (server/domain/clocks.py): its rule in both languages, its last day and its state."""
+    return {
+        "name": c.rule.name,
+        "label_zh": c.rule.label[0],
+        "label_en": c.rule.label[1],
+        "source_zh": c.rule.source[0],
+        "source_en": c.rule.source[1],
+        "days": c.rule.days,
+        "unit": c.rule.unit,
+        "started_at": iso(c.started_at),
+        # The last day (Beijing time) and the instant it passes.
+        "due_date": c.due_date.isoformat(),
+        "due_at": iso(c.due_at),
+        "state": c.state,
+        "met_at": iso(c.met_at) if c.met_at else None,
+        "met_late": c.met_late,
+        # Counted Monday to Friday: that year's holidays are not loaded (MEDIATE_HOLIDAYS_FILE).
+        "estimated": c.estimated,
+        "extended": c.extended,
     }
 
 

@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from server.settings.addresses import normalise_database_url, redis_url, trusted_proxies
 from server.settings.errors import SettingsError
+from server.settings.holidays import load_schedule
 from server.settings.ice import check_turn_credentials, parse_ice_servers
 from server.settings.objectstore import s3_settings
 from server.settings.sms import sms_settings
@@ -119,6 +120,7 @@ class Environment(BaseSettings):
     max_upload_bytes: int | None = None
     pdf_font: Path | None = None
     seals_dir: Path | None = None
+    holidays_file: Path | None = None
 
     @classmethod
     def settings_customise_sources(
@@ -191,6 +193,8 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         value = getattr(env, name.removeprefix(PREFIX).lower())
         return value if isinstance(value, str) else None
 
+    # Read now, so that a file that cannot be used stops the start (it is read again by create_app).
+    load_schedule(env.holidays_file)
     values.update(s3_settings(text))
     values.update(sms_settings(text))
     return values

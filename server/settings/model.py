@@ -154,6 +154,10 @@ class Settings:
     code_interval_seconds: int = 60
     codes_per_hour: int = 5
     codes_per_day: int = 10
+    # The official holidays and make-up workdays (调休) of years the chinese-calendar package does not
+    # carry yet, as the State Council publishes them (server/settings/holidays.py): working-day
+    # deadlines in those years are otherwise estimated Monday to Friday, and say so.
+    holidays_file: Path | None = None
 
     @property
     def resolved_recordings_dir(self) -> Path:

@@ -10,7 +10,7 @@ application reaches the court only when every party has signed, with the 申请�
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.documents.ruling_pdf import RulingDoc
 from server.domain import history, particulars, turns
 from server.domain.agreements.sealer import AFTER_SEAL, Sealer
+from server.domain.clocks import CONFIRMATION_WINDOW, confirmation_due
 from server.domain.confirmation.ruling import arabic_date, chinese_date
 from server.domain.confirmation.views import ApplicationView, case_of, view_of
 from server.domain.documents import Uploader, add_document
@@ -47,8 +48,9 @@ from server.models import (
 )
 from server.settings import Settings
 
-#: People's Mediation Law art. 33: within 30 days of the agreement taking effect.
-WINDOW = timedelta(days=30)
+#: People's Mediation Law art. 33: within 30 days of the agreement taking effect; the confirmation
+#: clock of server/domain/clocks.py, which the case page shows (``confirmation_due``).
+WINDOW = CONFIRMATION_WINDOW
 #: Why a court may hear the application (the connecting points of art. 33 and CPL art. 205).
 GROUNDS: dict[str, tuple[str, str]] = {
     "org_location": ("调解组织所在地", "where the mediation organisation is"),
@@ -79,7 +81,7 @@ class Applications:
         agreement = await db.scalar(select(Agreement).where(Agreement.case_id == case.id))
         if agreement is None or agreement.status != "effective" or agreement.sealed_at is None:
             return agreement, Eligibility(None, None, "not_effective", [])
-        deadline = agreement.sealed_at + WINDOW
+        deadline = confirmation_due(agreement.sealed_at)
         organisation = await db.get(Organisation, case.organisation_id)
         assert organisation is not None
         residences = {
@@ -189,7 +191,11 @@ class Applications:
             prepared = await self._prepare(db, me, application)
             assert agreement.sealed_at is not None
             await turns.ask_to_cosign(
-                db, self._settings, application, deadline=agreement.sealed_at + WINDOW, until=agreement.sealed_at + AFTER_SEAL
+                db,
+                self._settings,
+                application,
+                deadline=confirmation_due(agreement.sealed_at),
+                until=agreement.sealed_at + AFTER_SEAL,
             )
             view = await view_of(db, application)
         return view, prepared
@@ -208,7 +214,7 @@ class Applications:
     async def _check_window(self, db: AsyncSession, application: ConfirmationApplication) -> None:
         agreement = await db.get(Agreement, application.agreement_id)
         assert agreement is not None and agreement.sealed_at is not None
-        if utcnow() > agreement.sealed_at + WINDOW:
+        if utcnow() > confirmation_due(agreement.sealed_at):
             raise Gone("more than 30 days have passed since the agreement took effect (art. 33)", reason="out_of_time")
 
     async def sign(

@@ -7,7 +7,7 @@ that capacity (server/domain/vocabulary.py INVITED_AS). Existing rows are partie
 interpreters and keep NULL.
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0016
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0012"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

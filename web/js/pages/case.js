@@ -11,7 +11,7 @@
 
 import { html, render } from 'htm/preact';
 import * as api from '../api.js';
-import { dictionaries, partyRole, t, tv, fmtDateTime, fmtShortDateTime, fmtTime, fmtAmount, getLang, tzName, tzOptionLabel } from '../i18n.js';
+import { dictionaries, partyRole, t, tv, fmtDateTime, fmtShortDateTime, fmtTime, fmtAmount, fmtDayLong, getLang, tzName, tzOptionLabel } from '../i18n.js';
 import '../case-i18n.js';
 import '../evidence-i18n.js';
 import { addDays, dateIn, timeIn, todayIn, localToIso, isValidTimeZone, browserTimeZone, weekdayOf } from '../time.js';
@@ -383,8 +383,39 @@ function Details({ k }) {
         ${row(t('case.created'), k.created_at ? fmtDateTime(k.created_at, store.tz) : null)}
         ${row(t('case.summary'), k.summary)}
       </dl>
+      <${Clocks} clocks=${k.clocks || []} />
     </div>
   </${Section}>`;
+}
+
+/** How each clock's state looks (a badge's kind). */
+const CLOCK_BADGES = { running: '', due_today: 'warn', overdue: 'bad', met: 'ok' };
+
+/**
+ * The case's clocks (server/domain/clocks.py): the last day in Beijing time, the state, the legal
+ * source, and what to do when one is overdue. Names and sources come from the API in both languages.
+ * @param {{ clocks: any[] }} props
+ */
+function Clocks({ clocks }) {
+  if (!clocks.length) return null;
+  const en = getLang() === 'en';
+  return html`<div class="clocks">
+    <h3>${t('clock.title')}</h3>
+    <ul class="clock-list">
+      ${clocks.map(
+        (c) => html`<li key=${c.name} class=${`clock clock-${c.state}`} data-testid=${`clock-${c.name}`} data-state=${c.state}>
+          <p class="clock-head">
+            <strong>${en ? c.label_en : c.label_zh}</strong>
+            ${' '}${badge(t(c.state === 'met' && c.met_late ? 'clock.state.met_late' : `clock.state.${c.state}`), CLOCK_BADGES[c.state] || '')}
+          </p>
+          <p class="clock-due">${t('clock.due', { date: fmtDayLong(c.due_date) })}${c.extended ? ` · ${t('clock.extended')}` : ''}</p>
+          ${c.estimated ? html`<p class="clock-estimated" data-testid="clock-estimated">${t('clock.estimated')}</p>` : null}
+          ${c.state === 'overdue' ? html`<p class="clock-next">${t(`clock.next.${c.name}`)}</p>` : null}
+          <p class="clock-source">${t('clock.source', { source: en ? c.source_en : c.source_zh })}</p>
+        </li>`,
+      )}
+    </ul>
+  </div>`;
 }
 
 // ------------------------------------------------------------------ parties

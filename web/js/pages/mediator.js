@@ -38,6 +38,11 @@ let root = /** @type {HTMLElement | null} */ (null);
 /** An exception's form as it starts, and again once one is added. */
 const EXCEPTION = { date: '', available: 'false', allday: true, start: '09:00', end: '12:00', reason: '' };
 const NEW_CASE_NAMES = ['case_number', 'dispute_type', 'summary', 'amount_in_dispute'];
+// The dispute types when /meta cannot be read (server/domain/vocabulary.py DISPUTE_TYPES, in the Ministry's order).
+const DISPUTE_TYPES = [
+  'family', 'neighbours', 'homestead', 'damages', 'contract', 'land_contracting', 'land_acquisition', 'labour',
+  'wages', 'village_affairs', 'environment', 'traffic', 'medical', 'property_management', 'consumer', 'other',
+];
 const EXCEPTION_NAMES = ['date', 'available', 'allday', 'start', 'end', 'reason'];
 
 let windowKeys = 0;
@@ -335,7 +340,7 @@ async function createCase(ev) {
 function NewCase() {
   const n = store.newCase;
   const errors = said(n.errors);
-  const types = (store.meta && store.meta.dispute_types) || ['wages', 'neighbours', 'loans', 'property_management', 'traffic', 'family', 'other'];
+  const types = (store.meta && store.meta.dispute_types) || DISPUTE_TYPES;
   /** @param {'case_number' | 'dispute_type' | 'summary' | 'amount_in_dispute'} name */
   const bound = (name) => ({ name, idPrefix: 'nc', value: n[name], onInput: (/** @type {string} */ v) => (n[name] = v), error: errors.fields[name] });
   return html`<${Section} id="new-case" title=${t('med.newcase.title')}>

@@ -43,6 +43,7 @@ from server.domain.links import Links
 from server.domain.notifications import Outbox, Sender
 from server.domain.outcomes import Outcomes
 from server.domain.recordings import Recordings
+from server.domain.referrals import Referrals
 from server.domain.review import Review
 from server.domain.staffkeys import IDENTITY_PURPOSE, StaffKeys
 from server.domain.turns import Turns
@@ -63,6 +64,7 @@ from server.http import (  # noqa: F401 - routes
     pages,
     party_api,
     recordings_api,
+    referrals_api,
     sessions_api,
     staffkeys_api,
     static,
@@ -173,6 +175,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         confirmations=confirmations,
         witnessed=witnessed,
         messages=PartyMessages(maker),
+        referrals=Referrals(maker, ledger),
     )
 
 

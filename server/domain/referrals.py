@@ -21,6 +21,7 @@ module decides who may act on a referral.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -34,6 +35,8 @@ from server.errors import Conflict, FieldError, Forbidden, InvalidInput, Invalid
 from server.models import Case, Organisation, Referral, User, utcnow
 
 ROLES = ("lead", "assisting")
+#: The receiving organisation accepts or returns a referral within this many working days (issue #21).
+ACCEPTANCE_WORKING_DAYS = 3
 COURT_STAGES = ("before_filing", "after_filing")  # 委派 | 委托 (特邀调解规定 art. 11)
 MAX_TEXT = 2000
 
@@ -49,6 +52,14 @@ class ReferralView:
 
     def name(self, user_id: str | None) -> str | None:
         return self.names.get(user_id) if user_id else None
+
+    @property
+    def acceptance_due(self) -> datetime | None:
+        """When a pending referral must be accepted or returned: ``ACCEPTANCE_WORKING_DAYS`` working
+        days from ``referred_at``. None until the working-day calendar (issue #21's clocks) is wired
+        here; a court referral's mediation period then runs from acceptance (``decided_at``: the day
+        the materials are signed for, 特邀调解规定 art. 27: 30 days for 委派, 15 or 7 for 委托)."""
+        return None
 
     @property
     def court_report(self) -> dict[str, Any] | None:
@@ -238,8 +249,7 @@ class Referrals:
                 db, case.id, staff, "case_referred",
                 organisation=target.name, role=role, reason=reason, seq=appended.record.seq,
             )  # fmt: skip
-            # The 3-working-day acceptance clock (issue #21) starts at referral.referred_at: the
-            # lead wires it here, from the working-day calendar.
+            # The acceptance clock starts at referral.referred_at (ReferralView.acceptance_due).
             return (await self._views(db, [referral]))[0]
 
     async def _pending(self, db: AsyncSession, staff: Staff, referral_id: str) -> tuple[Referral, Case]:

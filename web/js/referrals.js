@@ -255,6 +255,7 @@ function Incoming({ inbox, r }) {
     </p>
     <p class="muted small">${t('ref.inbox.from', { from: r.from_organisation.name, role: tv('ref.role', r.role), time: fmtShortDateTime(r.referred_at, inbox.tz) })}
       · ${t('ref.sent_by', { name: (r.referred_by && r.referred_by.display_name) || '', time: fmtShortDateTime(r.referred_at, inbox.tz) })}</p>
+    ${r.acceptance_due ? html`<p class="notice" data-testid="referral-due">${t('ref.inbox.due', { time: fmtShortDateTime(r.acceptance_due, inbox.tz) })}</p>` : null}
     ${r.case.summary ? html`<p class="case-summary">${r.case.summary}</p>` : null}
     <p>${t('ref.reason', { text: r.reason })}</p>
     ${r.task ? html`<p>${t('ref.task', { text: r.task })}</p>` : null}
@@ -286,5 +287,39 @@ export function IncomingSection({ inbox }) {
   if (part.status === 'loading' || (part.status === 'ready' && !(/** @type {any[]} */ (part.data).length))) return null;
   return html`<${Section} id="referrals" title=${t('ref.inbox.title')}>
     ${part.view((items) => html`<ul class="referral-list">${items.map((r) => html`<${Incoming} key=${r.id} inbox=${inbox} r=${r} />`)}</ul>`)}
+  </${Section}>`;
+}
+
+// ------------------------------------------------------------------ the court's inbox
+
+/** Referrals my organisation made (a court's 委派 and 委托), each with what became of it. */
+export class SentReferrals {
+  /** @param {{ tz: string, changed: () => void }} options */
+  constructor({ tz, changed }) {
+    this.tz = tz;
+    this.list = new Part(() => api.request('GET', '/referrals', { query: { box: 'sent' } }).then(itemsOf), changed);
+  }
+}
+
+/**
+ * The cases my organisation referred, with their results (a court is owed a written report once
+ * mediation ends, 特邀调解规定 art. 26): drawn only when there are some.
+ * @param {{ sent: SentReferrals }} props
+ */
+export function SentSection({ sent }) {
+  const part = sent.list;
+  if (part.status === 'loading' || (part.status === 'ready' && !(/** @type {any[]} */ (part.data).length))) return null;
+  return html`<${Section} id="sent-referrals" title=${t('ref.sent.title')}>
+    ${part.view(
+      (items) => html`<ul class="referral-list" data-testid="sent-referrals">
+        ${items.map(
+          (r) => html`<li key=${r.id} class="referral-case">
+            <a href=${`/cases/${encodeURIComponent(r.case.id)}`} class="case-number">${r.case.case_number}</a>
+            ${' '}${badge(tv('status', r.case.status), `status-${r.case.status}`)}
+            <ul class="referral-list"><${ReferralItem} r=${r} tz=${sent.tz} /></ul>
+          </li>`,
+        )}
+      </ul>`,
+    )}
   </${Section}>`;
 }

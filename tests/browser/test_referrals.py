@@ -2,7 +2,7 @@
 
 The lead's mediator refers the case from its page; the receiving centre's mediator sees it on their
 dashboard, accepts it, naming themself to handle it, and finds it among their cases; the referring
-mediator still reads the case, and its history says who accepted it.
+mediator still reads the case, and its history says who accepted it, in Chinese and in English.
 
 Run with: python -m pytest tests/browser/test_referrals.py -q
 """
@@ -70,6 +70,11 @@ def test_a_case_referred_from_its_page_is_accepted_on_the_other_centres_dashboar
     page.get_by_test_id("referral").filter(has_text="已接受").wait_for()
     assert "赵调解员" in page.get_by_test_id("referral").first.inner_text()
     assert page.locator("#refer-form").count() == 0
+    # The same history in English, naming the organisations and people.
+    page.get_by_test_id("lang-switch").click()
+    page.get_by_role("heading", name="Referral", exact=True).wait_for()
+    said = page.get_by_test_id("referral").first.inner_text()
+    assert "Accepted by 赵调解员" in said and f"Referred by {server.mediator_name}" in said and centre in said
     errors.check()
     their_errors.check()
     context.close()

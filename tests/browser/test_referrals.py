@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -79,3 +80,65 @@ def test_a_case_referred_from_its_page_is_accepted_on_the_other_centres_dashboar
     their_errors.check()
     context.close()
     other.close()
+
+
+def api_as(browser: Any, server: Server, username: str) -> tuple[Any, Callable[[str, dict[str, Any], int], dict[str, Any]]]:
+    """A logged-in API client (a context of its own) and its POST."""
+    context = browser.new_context(base_url=server.base_url)
+    res = context.request.post("/api/v1/auth/login", data={"username": username, "password": server.password})
+    assert res.status == 200, res.text()
+    headers = {"X-CSRF-Token": res.json()["csrf_token"]}
+
+    def post(path: str, body: dict[str, Any], expect: int = 201) -> dict[str, Any]:
+        r = context.request.post(f"/api/v1{path}", data=body, headers=headers)
+        assert r.status == expect, f"POST {path}: {r.status} {r.text()}"
+        return dict(r.json())
+
+    return context, post
+
+
+def test_the_court_that_referred_a_case_sees_its_result_in_its_inbox(browser: Any, server: Server) -> None:
+    """特邀调解规定 art. 26: the court is owed the result of the mediation it referred (委派)."""
+    suffix = f"{os.getpid() % 10000}"
+    court = f"朝阳区人民法院{suffix}"
+    court_id = last_line(cli("org", "add", "--name", court, "--kind", "court", data_dir=server.data_dir))
+    for username, role, name in ((f"clerk{suffix}", "mediator", "诉调对接中心调解员"), (f"judge{suffix}", "judge", "陈法官")):
+        cli(
+            "user", "add", "--username", username, "--password", server.password, "--role", role,
+            "--display-name", name, "--org", court_id, data_dir=server.data_dir,
+        )  # fmt: skip
+    clerk, as_clerk = api_as(browser, server, f"clerk{suffix}")
+    judge_api, as_judge = api_as(browser, server, f"judge{suffix}")
+    mediator, as_mediator = api_as(browser, server, server.username)
+    number = f"（2026）京0105民诉前调{suffix}号"
+    case = as_clerk("/cases", {"case_number": number, "dispute_type": "wages", "summary": "拖欠工资三个月"}, 201)
+    sent = as_judge(
+        f"/cases/{case['id']}/referrals",
+        {
+            "to_organisation_id": server.organisation_id,
+            "role": "lead",
+            "reason": "诉前委派人民调解",
+            "court_stage": "before_filing",
+        },
+        201,
+    )
+    as_mediator(f"/referrals/{sent['id']}/accept", {"mediator_id": server.mediator_id}, 200)
+    as_mediator(f"/cases/{case['id']}/outcome", {"outcome": "failed", "reason": "no_agreement", "note": "分歧较大"}, 200)
+    for context in (clerk, judge_api, mediator):
+        context.close()
+
+    context = new_context(browser, server)
+    page = context.new_page()
+    errors = PageErrors(page)
+    page.goto("/login")
+    page.locator("#login-username").fill(f"judge{suffix}")
+    page.locator("#login-password").fill(server.password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/court$"))
+    mine = page.get_by_test_id("sent-referrals").locator("li.referral-case").filter(has_text=number)
+    report = mine.get_by_test_id("court-report")
+    report.filter(has_text="调解已结束（调解不成）").wait_for()
+    assert court in report.inner_text() and "第二十六条" in report.inner_text()
+    assert "法院立案前委派调解" in mine.inner_text() and server.mediator_name in mine.inner_text()
+    errors.check()
+    context.close()

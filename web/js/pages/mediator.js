@@ -21,11 +21,11 @@ import {
   weekdayName,
 } from '../i18n.js';
 import '../mediator-i18n.js';
+import { IncomingReferrals, IncomingSection } from '../referrals.js';
 import '../case-i18n.js';
 import { addDays, startOfWeek, todayIn, zonedToUtc, dateIn, minutesOfDay, isValidTimeZone, browserTimeZone } from '../time.js';
 import { h, replace, optionsFrom, errorMessage, errorState, toast, initStaffPage, staffHeader, skipLink, normaliseAmount } from '../ui.js';
 import { Part, Section, Field, FormMessage, badge, empty, formErrors, loadError, loading, noErrors } from '../ui-preact.js';
-import { IncomingReferrals, IncomingSection } from '../referrals.js';
 
 /** @typedef {import('../ui-preact.js').FormErrors} Errors */
 

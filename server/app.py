@@ -43,6 +43,7 @@ from server.domain.links import Links
 from server.domain.notifications import Outbox, Sender
 from server.domain.outcomes import Outcomes
 from server.domain.recordings import Recordings
+from server.domain.referrals import Referrals
 from server.domain.review import Review
 from server.domain.staffkeys import IDENTITY_PURPOSE, StaffKeys
 from server.domain.turns import Turns
@@ -64,6 +65,7 @@ from server.http import (  # noqa: F401 - routes
     pages,
     party_api,
     recordings_api,
+    referrals_api,
     sessions_api,
     staffkeys_api,
     static,
@@ -123,6 +125,8 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     maker = db.make_sessionmaker(engine)
     keyring = Keyring.open(settings.data_dir, settings.default_log_origin)
     ledger = Ledger(maker, keyring, engine.dialect.name, settings.ledger_interval_seconds)
+    # China's working days (holidays and make-up workdays), for every clock counted in them.
+    workdays = Workdays(load_schedule(settings.holidays_file))
     storage, derived = recording_stores(settings)
     recordings = Recordings(maker, ledger, storage, MasterKey.load(settings.recording_key, settings.data_dir))
     review = Review(maker, recordings, derived)
@@ -150,7 +154,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     return Services(
         settings=settings,
         accounts=Accounts(maker, settings),
-        cases=Cases(maker, ledger, Workdays(load_schedule(settings.holidays_file))),
+        cases=Cases(maker, ledger, workdays),
         booking=Booking(maker, settings),
         links=Links(maker, settings),
         outbox=Outbox(
@@ -175,6 +179,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         confirmations=confirmations,
         witnessed=witnessed,
         messages=PartyMessages(maker),
+        referrals=Referrals(maker, ledger, workdays),
     )
 
 

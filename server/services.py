@@ -28,6 +28,7 @@ from server.domain.links import Links
 from server.domain.notifications import Outbox
 from server.domain.outcomes import Outcomes
 from server.domain.recordings import Recordings
+from server.domain.referrals import Referrals
 from server.domain.review import Review
 from server.domain.staffkeys import StaffKeys
 from server.domain.witnessed import Witnessed
@@ -58,6 +59,7 @@ class Services:
     confirmations: Confirmations
     witnessed: Witnessed  # keys bound under the mediator's check on video (#18)
     messages: PartyMessages
+    referrals: Referrals  # cases sent between organisations (#21)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

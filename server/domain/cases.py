@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history, particulars
@@ -26,6 +26,7 @@ from server.models import (
     Organisation,
     OutboxMessage,
     Party,
+    Referral,
     User,
     utcnow,
 )
@@ -102,8 +103,37 @@ class CaseView:
     clocks: tuple[Clock, ...] = ()
 
 
+def referral_sharing(organisation_id: str | None) -> Select[str]:
+    """The cases another organisation may read because of a referral: one place for the rule.
+
+    A case belongs to its lead organisation (``Case.organisation_id``). A referral lets others
+    read it, never change it (最高人民法院关于人民法院特邀调解的规定 arts. 11, 26; issue #21):
+
+    - the organisation a referral awaits a decision from (pending): it reads the case to decide;
+    - an organisation that accepted to assist (协办): it reads the case and reports its result on
+      its task (through ``server.domain.referrals``, not through the case's own writes);
+    - the former lead, once its lead referral was accepted: it keeps sight of the case so that it
+      sees the result (for a court, the result of its 委派 or 委托).
+
+    A returned referral shares nothing.
+    """
+    return select(Referral.case_id).where(
+        or_(
+            and_(Referral.to_organisation_id == organisation_id, Referral.status == "pending"),
+            and_(Referral.to_organisation_id == organisation_id, Referral.role == "assisting", Referral.status == "accepted"),
+            and_(Referral.from_organisation_id == organisation_id, Referral.role == "lead", Referral.status == "accepted"),
+        )
+    )
+
+
 async def case_for_staff(
-    db: AsyncSession, principal: Principal | None, case_id: str, *, court: bool = False, write: bool = False
+    db: AsyncSession,
+    principal: Principal | None,
+    case_id: str,
+    *,
+    court: bool = False,
+    write: bool = False,
+    shared: bool = False,
 ) -> tuple[Staff, Case]:
     """The case if this staff member may work on it.
 
@@ -111,12 +141,22 @@ async def case_for_staff(
     (``court=True``) and only once a joint application for its confirmation has been submitted
     to their own court; a court cannot browse a committee's other cases. Once the case is before
     a court, its mediators can no longer change it (``write=True``): what the court reviews
-    stays what was submitted.
+    stays what was submitted. Where the caller only reads (``shared=True``), the staff of an
+    organisation a referral shares the case with may read it too (``referral_sharing``).
     """
     staff = require_staff(principal)
     case = await db.get(Case, case_id)
     if case is None:
         raise NotFound("no such case", reason="no_such_case")
+    if (
+        shared
+        and not write
+        and staff.organisation_id is not None
+        and staff.role in ("mediator", "judge")
+        and case.organisation_id != staff.organisation_id
+        and case.id in set(await db.scalars(referral_sharing(staff.organisation_id).where(Referral.case_id == case.id)))
+    ):
+        return staff, case
     if staff.role == "judge" and court and staff.organisation_id is not None:
         submitted = await db.scalar(
             select(ConfirmationApplication.id).where(
@@ -239,7 +279,20 @@ class Cases:
                 await db.execute(
                     select(Case, User)
                     .join(User, User.id == Case.mediator_id)
-                    .where(Case.organisation_id == staff.organisation_id)
+                    .where(
+                        or_(
+                            Case.organisation_id == staff.organisation_id,
+                            # Cases a referral lets us read: those we assist on, or handed on as lead.
+                            and_(
+                                Case.id.in_(referral_sharing(staff.organisation_id)),
+                                ~Case.id.in_(
+                                    select(Referral.case_id).where(
+                                        Referral.to_organisation_id == staff.organisation_id, Referral.status == "pending"
+                                    )
+                                ),
+                            ),
+                        )
+                    )
                     .order_by(Case.created_at.desc())
                 )
             ).all()
@@ -259,7 +312,7 @@ class Cases:
 
     async def get(self, principal: Principal | None, case_id: str) -> CaseView:
         async with self._maker() as db:
-            _, case = await case_for_staff(db, principal, case_id, court=True)
+            _, case = await case_for_staff(db, principal, case_id, court=True, shared=True)
             mediator = await db.get(User, case.mediator_id)
             assert mediator is not None
             parties = list(await db.scalars(select(Party).where(Party.case_id == case.id).order_by(Party.created_at)))
@@ -397,7 +450,7 @@ class Cases:
 
     async def history(self, principal: Principal | None, case_id: str) -> list[CaseEvent]:
         async with self._maker() as db:
-            await case_for_staff(db, principal, case_id, court=True)
+            await case_for_staff(db, principal, case_id, court=True, shared=True)
             return list(await db.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
 
     async def outbox(self, principal: Principal | None, case_id: str) -> list[OutboxMessage]:

@@ -44,6 +44,10 @@ RECORD_TYPES = frozenset(
         "agreement_sealed",
         "delivery",
         "mediation_ended",
+        "case_referred",
+        "referral_accepted",
+        "referral_returned",
+        "assistance_reported",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:

@@ -38,6 +38,10 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "agreement_sealed": ("协议盖章生效", "agreement sealed"),
     "delivery": ("送达", "delivery"),
     "mediation_ended": ("调解终止", "mediation ended"),
+    "case_referred": ("移送分流", "case referred"),
+    "referral_accepted": ("接受移送", "referral accepted"),
+    "referral_returned": ("退回移送", "referral returned"),
+    "assistance_reported": ("协办结果", "assistance reported"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

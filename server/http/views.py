@@ -154,7 +154,7 @@ def case(view: CaseView, sessions: list[SessionView], viewer_zone: str) -> dict[
     nearest = min(upcoming, key=lambda s: s.starts_at, default=None)
     return {
         **case_summary(replace(view, next_session=nearest), viewer_zone),
-        "organisation": {"id": org.id, "name": org.name},
+        "organisation": {"id": org.id, "name": org.name, "kind": org.kind},
         "parties": [party(p) for p in view.parties],
         "sessions": [session(s, viewer_zone) for s in sessions],
         # Submitted for judicial confirmation: nothing of it can be changed (writes answer 409 "submitted").

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from server.domain.principal import SYSTEM
 from server.evidence.records import DeviceKey, b64
 from server.http.routes import api
 from server.models import OutboxMessage, Recording, utcnow
@@ -156,6 +157,17 @@ def unique_user(scene: Scene) -> dict[str, Any]:
         "role": "mediator",
         "organisation_id": scene.world.org_a.id,
     }
+
+
+def with_new_organisation(path: str) -> Call:
+    """An assisting referral to an organisation made for it (so that no caller here may then read the case)."""
+
+    async def build(scene: Scene) -> tuple[str, Any]:
+        org = await scene.world.services.accounts.create_organisation(SYSTEM, f"协办机构{next(counter)}", "centre")
+        body = {"to_organisation_id": org.id, "role": "assisting", "reason": "需要协助", "task": "核实情况"}
+        return path.format(case_id=scene.case["id"]), body
+
+    return build
 
 
 def unique_case(_: Scene) -> dict[str, Any]:
@@ -374,6 +386,23 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
     "GET /party/documents": (simple("/api/v1/party/documents"), PARTY_ONLY),
     "POST /party/documents": (simple("/api/v1/party/documents?name=a.pdf", {}), (401, 415, 403, 403, 403, 403)),
     "GET /documents/{document_id}": (simple("/api/v1/documents/unknown"), (401, 404, 404, 404, 404, 404)),
+    # Referrals (#21), while the case is open: each referral goes to an organisation of its own, which no caller here belongs to.
+    "GET /referrals/destinations": (simple("/api/v1/referrals/destinations"), (401, 403, 200, 200, 403, 200)),
+    "GET /referrals": (simple("/api/v1/referrals?box=incoming"), (401, 403, 200, 200, 403, 200)),
+    "GET /cases/{case_id}/referrals": (simple("/api/v1/cases/{case_id}/referrals"), STAFF_ONLY_CASE),
+    "POST /cases/{case_id}/referrals": (
+        with_new_organisation("/api/v1/cases/{case_id}/referrals"),
+        (401, 403, 403, 403, 403, 201),
+    ),
+    "POST /referrals/{referral_id}/accept": (simple("/api/v1/referrals/unknown/accept", {}), (401, 403, 404, 404, 403, 404)),
+    "POST /referrals/{referral_id}/return": (
+        simple("/api/v1/referrals/unknown/return", {"reason": "不属受理范围"}),
+        (401, 403, 404, 404, 403, 404),
+    ),
+    "POST /referrals/{referral_id}/result": (
+        simple("/api/v1/referrals/unknown/result", {"result": "已核实"}),
+        (401, 403, 404, 404, 403, 404),
+    ),
     "POST /cases/{case_id}/outcome": (
         simple("/api/v1/cases/{case_id}/outcome", {"outcome": "failed", "reason": "no_agreement"}),
         STAFF_ONLY_CASE,

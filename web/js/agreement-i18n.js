@@ -269,6 +269,16 @@ const zh = {
   'history.agreement_received': '当事人下载已签名的协议（回执）',
   'history.document_added': '添加材料',
   'history.mediation_ended': '调解不成',
+  'evidence.type.case_referred': '移送/分流',
+  'evidence.type.referral_accepted': '接受移送',
+  'evidence.type.referral_returned': '退回移送',
+  'evidence.type.assistance_reported': '协办结果',
+  'history.case_referred': '移送/分流',
+  'history.referral_accepted': '接受移送',
+  'history.referral_returned': '退回移送',
+  'history.assistance_reported': '报告协办结果',
+  'history.value.lead': '主办',
+  'history.value.assisting': '协办',
 };
 
 const en = {
@@ -535,6 +545,16 @@ const en = {
   'history.agreement_received': 'A party downloaded the signed agreement (receipt)',
   'history.document_added': 'File added',
   'history.mediation_ended': 'Mediation did not succeed',
+  'evidence.type.case_referred': 'Case referred',
+  'evidence.type.referral_accepted': 'Referral accepted',
+  'evidence.type.referral_returned': 'Referral returned',
+  'evidence.type.assistance_reported': 'Assistance result',
+  'history.case_referred': 'Case referred',
+  'history.referral_accepted': 'Referral accepted',
+  'history.referral_returned': 'Referral returned',
+  'history.assistance_reported': 'Assistance result reported',
+  'history.value.lead': 'lead',
+  'history.value.assisting': 'assisting',
 };
 
 Object.assign(dictionaries.zh, zh);

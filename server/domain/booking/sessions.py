@@ -367,7 +367,7 @@ class Booking:
 
     async def sessions_of_case(self, principal: Principal | None, case_id: str) -> list[SessionView]:
         async with self._maker() as db:
-            await case_for_staff(db, principal, case_id, court=True)
+            await case_for_staff(db, principal, case_id, court=True, shared=True)
             query = select(MediationSession).where(MediationSession.case_id == case_id).order_by(MediationSession.starts_at)
             return await self._views(db, list(await db.scalars(query)))
 

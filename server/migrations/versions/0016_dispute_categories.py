@@ -12,7 +12,7 @@ from any other contract case, so every case of a category the old list lacks ("c
 becomes "other".
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0012"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -24,6 +24,7 @@ import { ConfirmationPanel } from '../confirmation.js';
 import { CaseFiles } from '../casefiles.js';
 import { particularsFields, particularsValues, readParticulars, particularsLine, missingNotice, ParticularsEditor, particularsForm, showParticularsErrors } from '../particulars.js';
 import { IdentityPanel } from '../idcheck.js';
+import { CaseReferrals, CaseReferralsSection } from '../referrals.js';
 
 /** @typedef {import('../ui-preact.js').FormState} FormState */
 
@@ -81,6 +82,8 @@ let caseFiles = null;
 let confirmationPanel = null; // judicial confirmation, shown once the agreement is in effect
 /** @type {IdentityPanel | null} */
 let identityPanel = null; // who cannot receive codes, who is checked and bound (#18)
+/** @type {CaseReferrals | null} */
+let referrals = null; // referrals to other organisations, and their results (#21)
 
 /** The page's <main>, where Preact draws. */
 let root = /** @type {HTMLElement | null} */ (null);
@@ -138,6 +141,16 @@ async function loadRecordings() {
     store.recorded = new Set(); // no link then; the rest of the page works
   }
   draw();
+}
+
+/**
+ * Read because a referral shares the case with my organisation (server/domain/cases.py,
+ * referral_sharing): the page shows what such a reader may see, and offers no change.
+ */
+function sharedOnly() {
+  const k = kase();
+  const mine = store.user && store.user.organisation && store.user.organisation.id;
+  return Boolean(k && k.organisation && k.organisation.id !== mine);
 }
 
 /** Submitted for judicial confirmation: the server refuses every change, so the page offers none. */
@@ -1004,10 +1017,17 @@ function Page() {
   }
   const k = kv.data;
   document.title = `${t('case.title', { number: k.case_number })} · ${t('app.name')}`;
-  return html`${back}
-    <h1 id="case-title">${t('case.title', { number: k.case_number })} ${badge(tv('status', k.status), `status-${k.status}`)}</h1>
+  const title = html`<h1 id="case-title">${t('case.title', { number: k.case_number })} ${badge(tv('status', k.status), `status-${k.status}`)}</h1>`;
+  const referred = referrals ? html`<${CaseReferralsSection} panel=${referrals} k=${k} />` : null;
+  if (sharedOnly()) {
+    return html`${back}${title}
+      <div class="two-col"><${Details} k=${k} />${referred}</div>
+      <${Section} id="history" title=${t('history.title')}><div id="history-body">${historyBody()}</div></${Section}>`;
+  }
+  return html`${back}${title}
     ${beforeCourt() ? html`<p class="notice" role="status" data-testid="case-before-court">${t('case.before_court')}</p>` : null}
     <div class="two-col"><${Details} k=${k} /><${Parties} k=${k} /></div>
+    ${referred}
     <${Sessions} k=${k} />
     <${Mount} class="kept" make=${() => agreementPanel?.el ?? null} deps=${[agreementPanel]} />
     <${Mount} class="kept" make=${() => confirmationPanel?.el ?? null} deps=${[confirmationPanel]} />
@@ -1037,7 +1057,9 @@ async function main() {
   store.meta = meta;
   store.mediators = mediators;
   const ready = store.kase.status === 'ready';
-  if (ready) {
+  if (ready) referrals = new CaseReferrals({ caseId, user: store.user, tz: store.tz, changed: draw, onCaseChange: refresh });
+  const shared = ready && sharedOnly();
+  if (ready && !shared) {
     const getCase = () => kase();
     const onStatusChange = () => {
       refresh();
@@ -1062,7 +1084,11 @@ async function main() {
   root = main;
   staffFrame(app, frame, main, draw);
   draw();
-  if (ready) {
+  if (shared) {
+    /** @type {CaseReferrals} */ (referrals).load();
+    store.history.load();
+  } else if (ready) {
+    /** @type {CaseReferrals} */ (referrals).load();
     /** @type {AgreementPanel} */ (agreementPanel).load();
     /** @type {ConfirmationPanel} */ (confirmationPanel).load();
     /** @type {CaseFiles} */ (caseFiles).load();

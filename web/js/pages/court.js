@@ -28,6 +28,7 @@ import { StaffSigner } from '../signing/staff-key.js';
 import { fmtBytes } from '../casefiles.js';
 import { h, replace, errorMessage, errorState, fieldMessage, toast, confirmDialog, initStaffPage, staffHeader, skipLink } from '../ui.js';
 import { Part, Section, badge, empty, fromDom, loadError, loading, staffFrame } from '../ui-preact.js';
+import { SentReferrals, SentSection } from '../referrals.js';
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
 const appId = decodeURIComponent((location.pathname.match(/^\/court\/applications\/([^/]+)/) || [])[1] || '');
@@ -73,6 +74,7 @@ const store = {
   decision: { choice: /** @type {string | null} */ (null), grounds: new Set(), reasons: '', clerk: '', errors: noErrors() },
   // The judge's keys and signature (signing/staff-key.js).
   signer: new StaffSigner({ userId: () => store.user.id, onChange: () => draw() }),
+  sent: /** @type {SentReferrals | null} */ (null), // the cases the court referred, and their results (#21)
 };
 
 const mine = (v) => Boolean(v && v.judge && store.user && v.judge.id === store.user.id);
@@ -173,7 +175,8 @@ function Inbox() {
         <button type="button" class="secondary" data-testid="court-refresh" onClick=${() => store.list.load()}>${t('evidence.refresh')}</button>
       </div>
       <div id="inbox-body" aria-live="polite">${inboxList()}</div>
-    </section>`;
+    </section>
+    ${store.sent ? html`<${SentSection} sent=${store.sent} />` : null}`;
 }
 
 // ------------------------------------------------------------------ one application
@@ -869,6 +872,10 @@ async function main() {
   root = main;
   staffFrame(app, frame, main, draw);
   draw();
+  if (!appId) {
+    store.sent = new SentReferrals({ tz: store.tz, changed: draw }); // the cases the court referred (#21)
+    store.sent.list.load();
+  }
   await (appId ? openApplication() : store.list.load());
 }
 

@@ -20,6 +20,7 @@ import {
   weekdayName,
 } from '../i18n.js';
 import '../mediator-i18n.js';
+import { IncomingReferrals, IncomingSection } from '../referrals.js';
 import '../case-i18n.js';
 import { addDays, startOfWeek, todayIn, zonedToUtc, dateIn, minutesOfDay, isValidTimeZone, browserTimeZone } from '../time.js';
 import { h, replace, optionsFrom, errorMessage, errorState, toast, initStaffPage, staffHeader, skipLink, normaliseAmount } from '../ui.js';
@@ -72,6 +73,7 @@ const store = {
   },
   exception: { ...EXCEPTION, busy: false, errors: /** @type {null | (() => Errors)} */ (null) },
   deleting: /** @type {Set<string>} */ (new Set()), // the exceptions being deleted
+  referrals: /** @type {IncomingReferrals | null} */ (null), // referrals awaiting my organisation's decision (#21)
 };
 
 /** Redraw the page from the store (synchronously: focus can be set right after). */
@@ -598,6 +600,7 @@ function Dashboard() {
       <div class="card empty-card" data-testid="judge-empty"><p>${t('med.judge.empty')}</p></div>`;
   }
   return html`<h1 class="sr-only">${t('med.title')}</h1>
+    ${store.referrals ? html`<${IncomingSection} inbox=${store.referrals} />` : null}
     <${Schedule} />
     <div class="two-col"><${Cases} /><${NewCase} /></div>
     <${Availability} />`;
@@ -630,6 +633,13 @@ async function main() {
   loadSessions();
   store.cases.load();
   store.avail.load();
+  store.referrals = new IncomingReferrals({
+    user: store.user,
+    tz: store.tz,
+    changed: draw,
+    onDecided: () => store.cases.load(), // a lead accepted is one of our cases now
+  });
+  store.referrals.load();
 }
 
 main().catch((err) => {

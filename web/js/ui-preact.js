@@ -281,12 +281,17 @@ export const FormStateMessage = ({ form }) => html`<${FormMessage} text=${form.m
 
 /**
  * Field above, its value in `form.values[name]` and what is wrong with it in `form.fields[name]`.
- * @param {{ form: FormState, name: string } & Record<string, any>} props
+ * `onChange` is told each new value, for a field that changes what the form shows (draw again).
+ * @param {{ form: FormState, name: string, onChange?: (value: string) => void } & Record<string, any>} props
  */
-export function FormField({ form, name, ...rest }) {
+export function FormField({ form, name, onChange, ...rest }) {
   const say = form.fields[name];
   const value = form.values[name] == null ? '' : String(form.values[name]);
-  return html`<${Field} ...${rest} name=${name} value=${value} error=${say ? say() : undefined} onInput=${(/** @type {string} */ v) => (form.values[name] = v)} />`;
+  const input = (/** @type {string} */ v) => {
+    form.values[name] = v;
+    if (onChange) onChange(v);
+  };
+  return html`<${Field} ...${rest} name=${name} value=${value} error=${say ? say() : undefined} onInput=${input} />`;
 }
 
 /**

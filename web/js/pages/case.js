@@ -476,7 +476,8 @@ function AddPartyForm({ parties }) {
   const at = { form, idPrefix: 'ap' };
   return html`<form id="add-party-form" class="grid-form" novalidate aria-busy=${form.busy ? 'true' : undefined} onSubmit=${addParty}>
     <${FormStateMessage} form=${form} />
-    <${FormField} ...${at} label=${t('party.role')} name="role" kind="select" required placeholder=${t('common.select')} options=${optionsFrom(roles, 'partyrole')} />
+    <${FormField} ...${at} label=${t('party.role')} name="role" kind="select" required placeholder=${t('common.select')} options=${optionsFrom(roles, 'partyrole')}
+      onChange=${draw} />
     ${form.values.role === 'invited'
       ? html`<${FormField} ...${at} label=${t('party.invited_as')} name="invited_as" kind="select" required placeholder=${t('common.select')}
           options=${optionsFrom((store.meta && store.meta.invited_as) || [], 'invitedas')} hint=${t('party.invited_as.hint')} />`

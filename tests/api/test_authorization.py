@@ -159,7 +159,7 @@ def unique_user(scene: Scene) -> dict[str, Any]:
 
 
 def unique_case(_: Scene) -> dict[str, Any]:
-    return {"case_number": f"M-{next(counter)}", "dispute_type": "other", "summary": "摘要"}
+    return {"case_number": f"M-{next(counter)}", "dispute_type": "other", "source": "party_application", "summary": "摘要"}
 
 
 def new_booking(_: Scene) -> dict[str, Any]:

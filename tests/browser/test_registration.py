@@ -12,6 +12,7 @@ Run with: python -m pytest tests/browser/test_registration.py -q
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +29,7 @@ def workers(count: int) -> list[str]:
 
 
 def test_a_collective_wage_case_of_72_workers_is_registered_at_the_window(
-    browser: Any, server: Server, new_case_number: Any
+    browser: Any, server: Server, new_case_number: Any, artifacts: Path
 ) -> None:
     context = new_context(browser, server)
     page = context.new_page()
@@ -60,6 +61,7 @@ def test_a_collective_wage_case_of_72_workers_is_registered_at_the_window(
     assert page.locator("#nc-applicant_lines").get_attribute("aria-invalid") == "true"
     page.wait_for_function("document.activeElement && document.activeElement.id === 'nc-applicant_lines'")
     assert_accessible(page, "registration form with a bad line")
+    page.locator("#new-case").screenshot(path=str(artifacts / "registration-bad-line.png"))
 
     lines[36] = "务工人员37, 13700000037"
     page.locator("#nc-applicant_lines").fill("\n".join(lines))

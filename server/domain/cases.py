@@ -160,10 +160,12 @@ class Cases:
         if any(p.role != "applicant" for p in applicants) or any(p.role != "respondent" for p in respondents):
             raise InvalidInput("applicants are applicants, respondents respondents")
         listed: list[Registrant] = []
+        bad_lines = 0
         try:
             listed = registration.parse_lines(applicant_lines) if applicant_lines else []
         except InvalidInput as refused:
             errors += refused.fields  # the lines it names are what to put right; the count waits for them
+            bad_lines = int(refused.details.get("bad_lines", len(refused.fields)))
         people = [*applicants, *listed, *respondents]
         count = len(applicants) + len(listed)
         if collective and count < 2 and not any(e.field == "applicant_lines" for e in errors):
@@ -176,6 +178,8 @@ class Cases:
         except InvalidInput as refused:
             errors += refused.fields
         if errors:
+            if bad_lines:  # the page says how many lines of the list to put right, and names each under it
+                raise InvalidInput(f"{bad_lines} lines of the list cannot be read", errors, reason="bad_lines", lines=bad_lines)
             raise InvalidInput("the registration is not complete", errors)
         async with self._maker() as db, db.begin():
             mediator = await self._mediator(db, staff, mediator_id or staff.user_id)

@@ -179,6 +179,7 @@ async def test_a_bad_line_in_the_list_is_refused_with_its_line_number_and_nothin
     lines[60] = "只有名字"  # line 61
     body = {**WINDOW, "applicants": [], "collective": True, "applicant_lines": "\n".join(lines)}
     refused = await liu.call("POST", "/api/v1/cases", body, expect=422)
+    assert (refused["error"]["reason"], refused["error"]["lines"]) == ("bad_lines", 3)
     fields = [(f["field"], f["code"], f["params"]) for f in refused["error"]["fields"]]
     assert fields == [
         ("applicant_lines", "line_phone", {"line": 38, "phone": "139-abc-0037"}),

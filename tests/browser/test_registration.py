@@ -58,6 +58,7 @@ def test_a_collective_wage_case_of_72_workers_is_registered_at_the_window(
     said = page.get_by_test_id("lines-errors")
     said.filter(has_text="第 37 行").wait_for()
     assert "不是电话号码" in said.inner_text()
+    assert "申请人名单中有 1 行需要改正" in page.locator("#new-case-form .form-message").inner_text()
     assert page.locator("#nc-applicant_lines").get_attribute("aria-invalid") == "true"
     page.wait_for_function("document.activeElement && document.activeElement.id === 'nc-applicant_lines'")
     assert_accessible(page, "registration form with a bad line")

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from server.domain import history
+from server.domain import history, registration
 from server.domain.principal import Staff
 from server.evidence.verify import render, verify_bundle
 from server.models import Case, utcnow
@@ -235,3 +235,18 @@ async def test_a_case_opened_before_registration_still_reads_and_its_log_verifie
     assert report.ok, render(report, "en")
     assert report.case_number == "（2025）朝调字第9号" and report.records[0].type == "case_opened"
     assert report.records[0].actor_name == "刘调解员" and "立案" in render(report)
+
+
+def test_a_list_is_read_as_the_window_pastes_it() -> None:
+    """Commas of either width, a spreadsheet's tabs, semicolons or only a space; an ID number as a
+    third column; blank lines and a byte-order mark skipped."""
+    text = "\ufeff张三, 13800000001\n李四，139 0000 0002\n\n王五\t13700000003\t150105197801011237\n赵六；+86 136-0000-0004\nAhmed Ali 13500000005"
+    people = registration.parse_lines(text)
+    assert [(p.name, p.phone, p.id_number) for p in people] == [
+        ("张三", "13800000001", None),
+        ("李四", "139 0000 0002", None),
+        ("王五", "13700000003", "150105197801011237"),
+        ("赵六", "+86 136-0000-0004", None),
+        ("Ahmed Ali", "13500000005", None),
+    ]
+    assert {p.role for p in people} == {"applicant"}

@@ -69,12 +69,13 @@ def test_a_collective_wage_case_of_72_workers_is_registered_at_the_window(
     page.get_by_role("button", name="登记并创建案件").click()
     page.wait_for_url(re.compile(r"/cases/[^/]+$"))
     page.get_by_test_id("case-number").filter(has_text=number).wait_for()
-    assert page.get_by_test_id("case-collective").inner_text() == "群体性纠纷 · 72 名申请人"
+    assert page.get_by_test_id("case-collective").inner_text() == "72 名申请人"
     page.get_by_test_id("case-source").filter(has_text="12345 派单").wait_for()  # in words once /meta has come
     assert page.get_by_test_id("case-source").inner_text() == "12345 派单 · 来源编号 12345-20261205-0173"
     page.get_by_test_id("evidence-record").first.wait_for()
     assert page.locator('[data-testid="evidence-record"][data-seq="1"]').get_attribute("data-type") == "case_registered"
     assert "务工人员72" in page.get_by_test_id("party-list").inner_text()
+    page.locator("#details").screenshot(path=str(artifacts / "registration-case-details.png"))
 
     page.goto("/mediator")
     item = page.locator(".case-item").filter(has_text=number)

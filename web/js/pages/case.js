@@ -381,7 +381,7 @@ function Details({ k }) {
         ${row(t('case.type'), tv('dispute', k.dispute_type))}
         ${row(t('case.source'), k.source ? [sourceWords(store.meta, k.source), k.source_reference ? ` · ${t('case.source_reference')} ${k.source_reference}` : ''].join('') : null, 'case-source')}
         ${row(t('case.registered_on'), k.registered_on ? fmtDayLong(k.registered_on) : null, 'case-registered-on')}
-        ${row(t('case.collective'), k.collective ? t('case.collective.count', { n: k.applicant_count }) : null, 'case-collective')}
+        ${row(t('case.collective'), k.collective ? t('case.applicants.count', { n: k.applicant_count }) : null, 'case-collective')}
         ${row(t('case.status'), tv('status', k.status))}
         ${row(t('case.amount'), k.amount_in_dispute ? fmtAmount(k.amount_in_dispute) : null)}
         ${row(t('case.mediator'), k.mediator && k.mediator.display_name)}

@@ -36,6 +36,7 @@ from sqlalchemy import func, select
 from server.app import create_app
 from server.bench.peers import LoadPeer, encode_audio, encode_video
 from server.domain.principal import SYSTEM, PartyPrincipal, Principal
+from server.domain.registration import Registrant
 from server.evidence.records import DeviceKey, b64
 from server.models import OutboxMessage, RecordingSegment, utcnow
 from server.services import SERVICES, Services
@@ -274,13 +275,18 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
             dispute_type="wages",
             summary="申请人在被申请人处工作三个月，被拖欠工资12000元。",
             amount_in_dispute="12000.00",
+            source="party_application",
+            applicants=[
+                Registrant("applicant", "张三", "13800000001", id_number="110101199003071234", sex="male", ethnicity="汉族")
+            ],
+            respondents=[Registrant("respondent", "李四", "13900000002", occupation="某建筑劳务公司负责人")],
         )
         case_id = view.case.id
-        applicant = await services.cases.add_party(
-            mediator, case_id, role="applicant", name="张三", phone="13800000001", id_number="110101199003071234"
+        applicant, respondent = view.parties
+        said.append(
+            f"case {view.case.case_number} registered at the window (source 当事人申请): "
+            "张三 (applicant) v 李四 (respondent), 12000.00 yuan of wages"
         )
-        respondent = await services.cases.add_party(mediator, case_id, role="respondent", name="李四", phone="13900000002")
-        said.append(f"case {view.case.case_number}: 张三 (applicant) v 李四 (respondent), 12000.00 yuan of wages")
 
         zone = ZoneInfo("Asia/Shanghai")
         booked = await services.booking.book(

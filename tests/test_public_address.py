@@ -147,7 +147,12 @@ async def test_a_log_with_records_keeps_its_name(world: World) -> None:
     case = await mediator.call(
         "POST",
         "/api/v1/cases",
-        {"case_number": "（2026）京朝调字第77号", "dispute_type": "contract", "summary": "借款未还"},
+        {
+            "case_number": "（2026）京朝调字第77号",
+            "dispute_type": "contract",
+            "source": "party_application",
+            "summary": "借款未还",
+        },
         expect=201,
     )
     await mediator.call(
@@ -208,7 +213,13 @@ async def test_serving_tls_itself_gives_parties_https_links(tmp_path: Path) -> N
                     return dict(await res.json())
 
             case = await post(
-                "/cases", {"case_number": "（2026）京朝调字第88号", "dispute_type": "contract", "summary": "借款未还"}
+                "/cases",
+                {
+                    "case_number": "（2026）京朝调字第88号",
+                    "dispute_type": "contract",
+                    "source": "party_application",
+                    "summary": "借款未还",
+                },
             )
             await post(f"/cases/{case['id']}/parties", {"role": "applicant", "name": "王芳", "phone": "13900001111"})
             starts = f"{session_day(later=7).isoformat()}T10:00:00+08:00"

@@ -148,12 +148,12 @@ def test_no_key_is_defined_by_two_modules(strings: Strings) -> None:
 def test_every_dispute_type_has_its_words_old_ones_too(strings: Strings) -> None:
     """Cases and old records name their type by key: each one, retired ones included (evidence records
     and the history keep the type a case was opened with), has its words in both languages, and the
-    mediator page's fallback list (when /meta cannot be read) is the server's list."""
+    registration form's fallback list (when /meta cannot be read) is the server's list."""
     from server.domain.vocabulary import DISPUTE_TYPES, RETIRED_DISPUTE_TYPES
 
     shared = strings["i18n.js"]
     for kind in (*DISPUTE_TYPES, *RETIRED_DISPUTE_TYPES):
         assert f"dispute.{kind}" in shared["zh"] and f"dispute.{kind}" in shared["en"], kind
-    page = (JS / "pages" / "mediator.js").read_text(encoding="utf-8")
-    fallback = re.search(r"const DISPUTE_TYPES = \[(.*?)\];", page, re.DOTALL)
+    page = (JS / "registration.js").read_text(encoding="utf-8")
+    fallback = re.search(r"const DISPUTES = \[(.*?)\];", page, re.DOTALL)
     assert fallback and re.findall(r"'(\w+)'", fallback.group(1)) == list(DISPUTE_TYPES)

@@ -435,7 +435,9 @@ async def test_an_export_waits_for_a_witness_and_the_bundle_carries_its_cosignat
     )
     login = await services.accounts.login("wit", "Long-enough-9", "test")
     mediator = (await services.accounts.resolve(login.token)).principal  # type: ignore[union-attr]
-    case = await services.cases.open_case(mediator, case_number="W-1", dispute_type="contract", summary="借款")
+    case = await services.cases.open_case(
+        mediator, case_number="W-1", dispute_type="contract", summary="借款", source="party_application"
+    )
     stop = asyncio.Event()
     url = str(server.make_url("")).rstrip("/")
     runner = asyncio.create_task(witness.run_witness([url], state_path, 0.2, stop))

@@ -97,7 +97,9 @@ async def open_bookable_case(
     async with session.put(f"{base}/api/v1/users/{me}/availability", json=every_day, headers=headers) as r:
         r.raise_for_status()
     async with session.post(
-        f"{base}/api/v1/cases", json={"case_number": case_number, "dispute_type": "wages", "summary": "基准"}, headers=headers
+        f"{base}/api/v1/cases",
+        json={"case_number": case_number, "dispute_type": "wages", "source": "party_application", "summary": "基准"},
+        headers=headers,
     ) as r:
         case_id = str((await r.json())["id"])
     for i in range(parties):

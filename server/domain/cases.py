@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import history, particulars
+from server.domain import history, particulars, registration
 from server.domain.clocks import Clock, case_clocks
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, require_staff
+from server.domain.registration import ID_NUMBER, PHONE, Registrant
 from server.domain.vocabulary import DISPUTE_TYPES, INVITED_AS, PARTY_ROLES, REPRESENTATIVE_ROLES
 from server.domain.workdays import Workdays
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
@@ -31,15 +33,11 @@ from server.models import (
     utcnow,
 )
 
-PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,20}$")
-# Resident identity card (GB 11643): 17 digits and a check character; other documents
-# (passports, Hong Kong/Macao/Taiwan permits) are letters and digits.
-ID_NUMBER = re.compile(r"^[0-9A-Za-z]{6,32}$")
 MAX_AMOUNT = Decimal("1000000000000")
 #: What a mediator may change about a party after adding them (role and whom they act for stay).
 EDITABLE = (
     "name", "phone", "email", "id_number", "residence_region",
-    "sex", "birth_date", "ethnicity", "occupation", "address", "authority",
+    "sex", "birth_date", "age", "ethnicity", "occupation", "address", "authority",
 )  # fmt: skip
 
 
@@ -101,6 +99,8 @@ class CaseView:
     before_court: bool = False
     #: Its clocks (server/domain/clocks.py), where they stand when the case was read.
     clocks: tuple[Clock, ...] = ()
+    #: How many applicants the case has (a collective case's list shows the number).
+    applicant_count: int = 0
 
 
 def referral_sharing(organisation_id: str | None) -> Select[str]:
@@ -197,17 +197,56 @@ class Cases:
         case_number: str,
         dispute_type: str,
         summary: str,
+        source: str,
+        source_reference: str | None = None,
+        registered_on: date | None = None,
         amount_in_dispute: str | None = None,
         mediator_id: str | None = None,
         property_region: str | None = None,
         invited_by_court_id: str | None = None,
+        collective: bool = False,
+        applicants: Sequence[Registrant] = (),
+        respondents: Sequence[Registrant] = (),
+        applicant_lines: str | None = None,
     ) -> CaseView:
+        """Register a case (受理登记) with its source and, in the same transaction, its parties.
+
+        The applicants are those given one by one and those of ``applicant_lines`` (a list pasted
+        at the window, "name, phone" a line); a collective case (群体性纠纷) needs two or more. The
+        case's first evidence record is ``case_registered`` (registration.py says what it holds).
+        """
         staff = require_staff(principal, "mediator")
+        errors: list[FieldError] = []
         if dispute_type not in DISPUTE_TYPES:
-            raise InvalidInput(
-                "unknown dispute type", [FieldError("dispute_type", "not one of " + ", ".join(DISPUTE_TYPES), "choice")]
-            )
-        amount = parse_amount(amount_in_dispute)
+            errors.append(FieldError("dispute_type", "not one of " + ", ".join(DISPUTE_TYPES), "choice"))
+        errors += registration.check_source(source, source_reference, invited_by_court_id)
+        today = datetime.now(ZoneInfo(staff.timezone)).date()
+        errors += registration.check_registered_on(registered_on, today)
+        errors += registration.check(list(applicants), "applicants") + registration.check(list(respondents), "respondents")
+        if any(p.role != "applicant" for p in applicants) or any(p.role != "respondent" for p in respondents):
+            raise InvalidInput("applicants are applicants, respondents respondents")
+        listed: list[Registrant] = []
+        bad_lines = 0
+        try:
+            listed = registration.parse_lines(applicant_lines) if applicant_lines else []
+        except InvalidInput as refused:
+            errors += refused.fields  # the lines it names are what to put right; the count waits for them
+            bad_lines = int(refused.details.get("bad_lines", len(refused.fields)))
+        people = [*applicants, *listed, *respondents]
+        count = len(applicants) + len(listed)
+        if collective and count < 2 and not any(e.field == "applicant_lines" for e in errors):
+            errors.append(FieldError("collective", "a collective case has two or more applicants", "collective_applicants"))
+        if len(people) > registration.MAX_PEOPLE:
+            errors.append(FieldError("applicants", f"at most {registration.MAX_PEOPLE} people", "too_many_people", {"max": registration.MAX_PEOPLE}))  # fmt: skip
+        amount = None
+        try:
+            amount = parse_amount(amount_in_dispute)
+        except InvalidInput as refused:
+            errors += refused.fields
+        if errors:
+            if bad_lines:  # the page says how many lines of the list to put right, and names each under it
+                raise InvalidInput(f"{bad_lines} lines of the list cannot be read", errors, reason="bad_lines", lines=bad_lines)
+            raise InvalidInput("the registration is not complete", errors)
         async with self._maker() as db, db.begin():
             mediator = await self._mediator(db, staff, mediator_id or staff.user_id)
             exists = await db.scalar(
@@ -237,16 +276,30 @@ class Cases:
                 created_by=staff.user_id,
                 property_region=property_region or None,
                 invited_by_court_id=invited_by_court_id,
+                source=source,
+                source_reference=source_reference or None,
+                registered_on=registered_on or today,
+                collective=collective,
             )
             db.add(case)
             await db.flush()
-            history.record(db, case.id, staff, "case_opened", case_number=case_number, dispute_type=dispute_type)
+            # One flush for every party: a collective case of hundreds is one round of inserts.
+            # Each a microsecond after the one before: the case lists its parties in the order registered.
+            now = utcnow()
+            parties = [person.party(case.id, now + timedelta(microseconds=i)) for i, person in enumerate(people)]
+            db.add_all(parties)
+            await db.flush()
+            counts = {"applicants": count, "respondents": len(respondents)}
+            history.record(
+                db, case.id, staff, "case_registered",
+                case_number=case_number, dispute_type=dispute_type, source=source, collective=collective, **counts,
+            )  # fmt: skip
             organisation = await db.get(Organisation, case.organisation_id)
             assert organisation is not None
             # The case's first evidence record: names and numbers go in the body, never the log.
             await self._ledger.append_platform(
                 db,
-                type="case_opened",
+                type="case_registered",
                 case=case.id,
                 actor={"kind": "staff", "id": staff.user_id, "role": staff.role},
                 data={
@@ -254,13 +307,20 @@ class Cases:
                     "dispute_type": dispute_type,
                     "summary": summary,
                     "amount_in_dispute": format_amount(amount),
+                    "property_region": case.property_region,
+                    "source": source,
+                    "source_words": registration.source_words(source),
+                    "source_reference": case.source_reference,
+                    "registered_on": case.registered_on.isoformat(),
+                    "collective": collective,
                     "organisation": organisation.name,
                     "mediator": mediator.display_name,
-                    "opened_by": staff.display_name,
+                    "registered_by": staff.display_name,
+                    "parties": [person.as_registered() for person in people],
                 },
-                public={"dispute_type": dispute_type},
+                public={"dispute_type": dispute_type, "source": source, "collective": collective, **counts},
             )
-        return CaseView(case, mediator, [])
+        return CaseView(case, mediator, parties, organisation, applicant_count=count)
 
     async def _mediator(self, db: AsyncSession, staff: Staff, mediator_id: str) -> User:
         mediator = await db.get(User, mediator_id)
@@ -308,7 +368,17 @@ class Cases:
             )
             # Ordered latest first, so the earliest upcoming session of each case is kept.
             nearest = {s.case_id: s for s in upcoming}
-            return [CaseView(case, mediator, [], next_session=nearest.get(case.id)) for case, mediator in rows]
+            counted = await db.execute(
+                select(Party.case_id, func.count())
+                .join(Case, Case.id == Party.case_id)
+                .where(Case.organisation_id == staff.organisation_id, Party.role == "applicant")
+                .group_by(Party.case_id)
+            )
+            applicants: dict[str, int] = {case_id: count for case_id, count in counted.all()}
+            return [
+                CaseView(case, mediator, [], next_session=nearest.get(case.id), applicant_count=applicants.get(case.id, 0))
+                for case, mediator in rows
+            ]
 
     async def get(self, principal: Principal | None, case_id: str) -> CaseView:
         async with self._maker() as db:
@@ -318,7 +388,11 @@ class Cases:
             parties = list(await db.scalars(select(Party).where(Party.case_id == case.id).order_by(Party.created_at)))
             organisation = await db.get(Organisation, case.organisation_id)
             clocks = tuple(await case_clocks(db, case, self._workdays, utcnow()))
-            return CaseView(case, mediator, parties, organisation, before_court=await is_before_court(db, case.id), clocks=clocks)
+            count = sum(1 for p in parties if p.role == "applicant")
+            before_court = await is_before_court(db, case.id)
+            return CaseView(
+                case, mediator, parties, organisation, before_court=before_court, clocks=clocks, applicant_count=count
+            )
 
     async def add_party(
         self,
@@ -334,6 +408,7 @@ class Cases:
         residence_region: str | None = None,
         sex: str | None = None,
         birth_date: date | None = None,
+        age: int | None = None,
         ethnicity: str | None = None,
         occupation: str | None = None,
         address: str | None = None,
@@ -376,6 +451,7 @@ class Cases:
                 residence_region=residence_region or None,
                 sex=sex,
                 birth_date=birth_date,
+                age=age,
                 ethnicity=ethnicity or None,
                 occupation=occupation or None,
                 address=address or None,

@@ -63,6 +63,8 @@ def describe(party: Party, *, phone: bool = False, occupation: bool = True) -> s
         parts.append(SEX_WORDS[party.sex])
     if party.birth_date is not None:
         parts.append(birth_words(party.birth_date))
+    elif party.age is not None:
+        parts.append(f"{party.age}岁")  # as told at the window; a ruling still asks for the date of birth
     if party.ethnicity:
         parts.append(party.ethnicity)
     if occupation and party.occupation:

@@ -26,7 +26,8 @@ GENESIS = None  # `prev` of a case's first record
 # The types written today, and those that later issues add (FORMAT.md, "Record types").
 RECORD_TYPES = frozenset(
     {
-        "case_opened",
+        "case_registered",
+        "case_opened",  # what cases registered before the registration form (#21) began with
         "key_bound",
         "identity_checked",
         "checkpoint_witnessed",

@@ -187,8 +187,11 @@ class People:
     extra: list[Person] = field(default_factory=list)
 
 
-def open_case(platform: Platform) -> tuple[Case, People]:
-    """A case as the server opens it: case_opened, key_bound for staff and parties, identity checks."""
+def open_case(platform: Platform, *, first: str = "case_registered") -> tuple[Case, People]:
+    """A case as the server opens it: case_registered, key_bound for staff and parties, identity checks.
+
+    ``first="case_opened"`` begins it as cases registered before #21 were (their logs still verify).
+    """
     platform.noise(platform.rng.randint(5, 12))
     case = platform.new_case()
     people = People(
@@ -197,8 +200,24 @@ def open_case(platform: Platform) -> tuple[Case, People]:
         Person(_holder("party", "p-" + platform.new_id()[:12], "respondent"), "李四", "13900000002"),
     )
     number = "(2026)京0101民调123号"
-    opened = {"case_number": number, "dispute_type": "debt", "mediator": "王芳", "opened_by": "王芳"}
-    case.add("case_opened", people.mediator.holder, opened, {"case_number_hash": sha256_hex(number.encode())})
+    if first == "case_opened":
+        opened = {"case_number": number, "dispute_type": "debt", "mediator": "王芳", "opened_by": "王芳"}
+        case.add("case_opened", people.mediator.holder, opened, {"case_number_hash": sha256_hex(number.encode())})
+    else:
+        registered = {
+            "case_number": number,
+            "dispute_type": "loans",
+            "source": "party_application",
+            "source_words": "当事人申请",
+            "mediator": "王芳",
+            "registered_by": "王芳",
+            "parties": [
+                {"role": "applicant", "name": "张三", "phone": "13800000001"},
+                {"role": "respondent", "name": "李四", "phone": "13900000002"},
+            ],
+        }
+        public = {"dispute_type": "loans", "source": "party_application", "collective": False, "applicants": 1, "respondents": 1}
+        case.add("case_registered", people.mediator.holder, registered, public)
     case.bind(people.mediator, "staff_login")
     for party in (people.applicant, people.respondent):
         case.bind(party)

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 # fmt: off
 #: Every record type (records.RECORD_TYPES, and those announced for the next release).
 RECORD_WORDS: dict[str, tuple[str, str]] = {
+    "case_registered": ("受理登记", "case registered"),
     "case_opened": ("立案", "case opened"),
     "key_bound": ("绑定签名密钥", "signing key bound"),
     "identity_checked": ("核验身份", "identity checked"),

@@ -12,7 +12,7 @@ from server.domain.confirmation.application import GROUNDS
 from server.domain.confirmation.decision import REJECTION_GROUNDS
 from server.domain.outcomes import END_REASONS
 from server.domain.principal import PartyPrincipal, Staff
-from server.domain.vocabulary import DISPUTE_TYPES, INVITED_AS, ORGANISATION_KINDS, PARTY_ROLES, STAFF_ROLES
+from server.domain.vocabulary import CASE_SOURCES, DISPUTE_TYPES, INVITED_AS, ORGANISATION_KINDS, PARTY_ROLES, STAFF_ROLES
 from server.errors import NotAuthenticated
 from server.http import views
 from server.http.context import CSRF, principal_of
@@ -92,5 +92,6 @@ async def meta(request: web.Request) -> web.StreamResponse:
             "confirmation_grounds": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in GROUNDS.items()],
             "rejection_grounds": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in REJECTION_GROUNDS.items()],
             "mediation_end_reasons": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in END_REASONS.items()],
+            "case_sources": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in CASE_SOURCES.items()],
         }
     )

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from server.domain.accounts import check_timezone
 from server.domain.principal import Staff
+from server.domain.registration import Registrant
 from server.http import views
 from server.http.context import principal_of
 from server.http.routes import api
@@ -29,10 +30,18 @@ async def list_cases(request: web.Request) -> web.StreamResponse:
     return web.json_response({"items": [views.case_summary(c, viewer_zone=zone) for c in cases]})
 
 
-@api.route("POST", "/cases", summary="Open a case", body=CaseIn, status=201, tag="cases")
+@api.route("POST", "/cases", summary="Register a case, with its parties", body=CaseIn, status=201, tag="cases")
 async def open_case(request: web.Request, body: CaseIn) -> web.StreamResponse:
-    view = await services(request).cases.open_case(principal_of(request), **body.model_dump())
-    return web.json_response(views.case_summary(view) | {"parties": [], "sessions": []}, status=201)
+    fields = body.model_dump(exclude={"applicants", "respondents"})
+    view = await services(request).cases.open_case(
+        principal_of(request),
+        **fields,
+        applicants=[Registrant("applicant", **person.model_dump()) for person in body.applicants],
+        respondents=[Registrant("respondent", **person.model_dump()) for person in body.respondents],
+    )
+    return web.json_response(
+        views.case_summary(view) | {"parties": [views.party(p) for p in view.parties], "sessions": []}, status=201
+    )
 
 
 @api.route("GET", "/cases/{case_id}", summary="A case with its parties and sessions", query=ZoneQuery, tag="cases")

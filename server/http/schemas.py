@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from server.domain.vocabulary import DISPUTE_TYPES, INVITED_AS, ORGANISATION_KINDS, PARTY_ROLES, STAFF_ROLES
+from server.domain.vocabulary import CASE_SOURCES, DISPUTE_TYPES, INVITED_AS, ORGANISATION_KINDS, PARTY_ROLES, STAFF_ROLES
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -88,21 +88,12 @@ class ExceptionIn(Input):
     reason: Annotated[str, StringConstraints(max_length=200)] = ""
 
 
-class CaseIn(Input):
-    case_number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    dispute_type: Annotated[str, choice(DISPUTE_TYPES)]
-    summary: Annotated[str, StringConstraints(min_length=1, max_length=5000)]
-    amount_in_dispute: Annotated[str, StringConstraints(max_length=20)] | None = None
-    mediator_id: str | None = None
-    property_region: Region | None = None
-    invited_by_court_id: Annotated[str, StringConstraints(max_length=36)] | None = None
-
-
 class Particulars(Input):
     """A party's basic details (People's Mediation Law art. 29; the court's ruling names them)."""
 
     sex: Literal["male", "female"] | None = None
     birth_date: date | None = None
+    age: Annotated[int, Field(ge=0, le=130)] | None = None  # 年龄 as told, when no date of birth is known
     ethnicity: Annotated[str, StringConstraints(max_length=20)] | None = None  # 民族, e.g. 汉族
     occupation: Annotated[str, StringConstraints(max_length=100)] | None = None  # 职业或工作单位
     address: Annotated[str, StringConstraints(max_length=200)] | None = None  # 住址, for service
@@ -119,6 +110,42 @@ class PartyIn(Particulars):
     residence_region: Region | None = None
     #: For role "invited": in what capacity (a people's deputy, a lawyer, an expert…).
     invited_as: Annotated[str, choice(INVITED_AS)] | None = None
+
+
+class RegistrantIn(Input):
+    """An applicant or respondent as the window registers them (人民调解申请书's fields)."""
+
+    sex: Literal["male", "female"] | None = None
+    birth_date: date | None = None
+    age: Annotated[int, Field(ge=0, le=130)] | None = None
+    ethnicity: Annotated[str, StringConstraints(max_length=20)] | None = None
+    occupation: Annotated[str, StringConstraints(max_length=100)] | None = None
+    address: Annotated[str, StringConstraints(max_length=200)] | None = None
+    name: Name
+    phone: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    email: Email | None = None
+    id_number: Annotated[str, StringConstraints(max_length=32)] | None = None
+    residence_region: Region | None = None
+
+
+class CaseIn(Input):
+    """A case registered at the window (受理登记), with its applicants and respondents if known."""
+
+    case_number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    dispute_type: Annotated[str, choice(DISPUTE_TYPES)]
+    summary: Annotated[str, StringConstraints(min_length=1, max_length=5000)]
+    source: Annotated[str, choice(tuple(CASE_SOURCES))]
+    source_reference: Annotated[str, StringConstraints(max_length=64)] | None = None
+    registered_on: date | None = None
+    amount_in_dispute: Annotated[str, StringConstraints(max_length=20)] | None = None
+    mediator_id: str | None = None
+    property_region: Region | None = None
+    invited_by_court_id: Annotated[str, StringConstraints(max_length=36)] | None = None
+    collective: bool = False
+    applicants: list[RegistrantIn] = Field(default_factory=list, max_length=1000)
+    respondents: list[RegistrantIn] = Field(default_factory=list, max_length=1000)
+    #: Applicants pasted at the window, "姓名, 手机号码[, 身份证号]" a line (a collective case's list).
+    applicant_lines: Annotated[str, StringConstraints(max_length=100_000)] | None = None
 
 
 class PartyUpdateIn(Particulars):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import false
 
 from server.models.base import Base, new_id, utcnow
 
@@ -33,6 +34,15 @@ class Case(Base):
     # Where the property in dispute is, and the court that invited the mediation (委派调解), if any.
     property_region: Mapped[str | None] = mapped_column(String(100))
     invited_by_court_id: Mapped[str | None] = mapped_column(String(36))
+    # The registration (受理登记, the Ministry of Justice's 人民调解受理登记表): where the case came from
+    # (server.domain.vocabulary.CASE_SOURCES), the other body's number for it (a 12345 work order, a
+    # court's or the police's reference), the day it was registered (受理日期, on the registering staff
+    # member's calendar: a paper application may be entered a few days later), and whether it is a collective
+    # dispute (群体性纠纷: many applicants in one case, counted apart in the Ministry's statistics).
+    source: Mapped[str] = mapped_column(String(32), default="party_application")
+    source_reference: Mapped[str | None] = mapped_column(String(64))
+    registered_on: Mapped[date] = mapped_column(Date)
+    collective: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Party(Base):
@@ -61,6 +71,8 @@ class Party(Base):
     ethnicity: Mapped[str | None] = mapped_column(String(20))  # 民族, e.g. 汉族
     occupation: Mapped[str | None] = mapped_column(String(100))  # 职业或工作单位
     address: Mapped[str | None] = mapped_column(String(200))  # 住址 (the address for service)
+    # 年龄 as told at the window when the date of birth is not known (the registration form asks for age).
+    age: Mapped[int | None] = mapped_column(Integer)
     # An agent's authority (代理权限, e.g. "特别授权：代为签署调解协议、申请司法确认").
     authority: Mapped[str | None] = mapped_column(String(200))
 

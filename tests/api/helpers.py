@@ -36,7 +36,13 @@ async def open_case(mediator: Actor, number: str = "（2026）朝调字第12号"
     case = await mediator.call(
         "POST",
         "/api/v1/cases",
-        {"case_number": number, "dispute_type": "wages", "summary": "拖欠工资三个月", "amount_in_dispute": "12000.50"},
+        {
+            "case_number": number,
+            "dispute_type": "wages",
+            "source": "party_application",
+            "summary": "拖欠工资三个月",
+            "amount_in_dispute": "12000.50",
+        },
         expect=201,
     )
     people = [("applicant", "张三", "13800000001", "110101199003071234"), ("respondent", "李四", "13900000002", None)]

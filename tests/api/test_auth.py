@@ -51,7 +51,7 @@ async def test_login_is_throttled_after_repeated_failures(world: World) -> None:
 
 async def test_state_changes_need_the_csrf_token(world: World) -> None:
     liu = await world.staff("liu")
-    body = {"case_number": "X-1", "dispute_type": "contract", "summary": "借款纠纷"}
+    body = {"case_number": "X-1", "dispute_type": "contract", "source": "party_application", "summary": "借款纠纷"}
     no_token = await liu.client.post("/api/v1/cases", json=body)
     assert no_token.status == 403 and (await no_token.json())["error"]["code"] == "csrf_failed"
     wrong = await liu.client.post("/api/v1/cases", json=body, headers={"X-CSRF-Token": "nope"})

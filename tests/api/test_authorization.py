@@ -171,7 +171,7 @@ def with_new_organisation(path: str) -> Call:
 
 
 def unique_case(_: Scene) -> dict[str, Any]:
-    return {"case_number": f"M-{next(counter)}", "dispute_type": "other", "summary": "摘要"}
+    return {"case_number": f"M-{next(counter)}", "dispute_type": "other", "source": "party_application", "summary": "摘要"}
 
 
 def new_booking(_: Scene) -> dict[str, Any]:

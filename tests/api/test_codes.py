@@ -141,7 +141,10 @@ async def test_without_sms_the_code_goes_by_email_where_the_party_gave_one(
     inbox, port = smtp_server
     liu = await world.staff("liu")
     case = await liu.call(
-        "POST", "/api/v1/cases", {"case_number": "MAIL-2", "dispute_type": "contract", "summary": "借款"}, expect=201
+        "POST",
+        "/api/v1/cases",
+        {"case_number": "MAIL-2", "dispute_type": "contract", "source": "party_application", "summary": "借款"},
+        expect=201,
     )
     await liu.call(
         "POST", f"/api/v1/cases/{case['id']}/parties",

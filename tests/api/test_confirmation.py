@@ -163,7 +163,7 @@ async def test_joint_application_review_and_signed_confirmation(world: World) ->
     for person in (m.party_id("applicant"), m.party_id("respondent"), world.ids["liu"], world.ids["judge1"], "platform"):
         assert person not in summary
     assert "签署调解协议" in summary and "申请司法确认" in summary and "方式：设备密钥（短信验证码确认）" in summary
-    assert not re.search(r"[（(](case_opened|key_bound|signature|export|delivery)[）)]", summary)
+    assert not re.search(r"[（(](case_registered|case_opened|key_bound|signature|export|delivery)[）)]", summary)
     # Opening it again checks the same records: it adds no export record to the case.
     await world.services.ledger.settle()
     logged = len((await judge.call("GET", f"/api/v1/cases/{m.case_id}/evidence"))["items"])

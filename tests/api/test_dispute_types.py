@@ -41,10 +41,18 @@ async def test_a_mediator_chooses_from_the_ministrys_sixteen_categories(world: W
     assert meta["dispute_types"] == list(DISPUTE_TYPES) and len(DISPUTE_TYPES) == 16
     assert DISPUTE_TYPES[0] == "family" and DISPUTE_TYPES[-1] == "other"
     for n, kind in enumerate(("land_contracting", "homestead", "wages", "labour")):
-        body = {"case_number": f"（2026）朝调字第{30 + n}号", "dispute_type": kind, "summary": "草场边界纠纷"}
+        body = {
+            "case_number": f"（2026）朝调字第{30 + n}号",
+            "dispute_type": kind,
+            "source": "party_application",
+            "summary": "草场边界纠纷",
+        }
         assert (await liu.call("POST", "/api/v1/cases", body, expect=201))["dispute_type"] == kind
     refused = await liu.call(
-        "POST", "/api/v1/cases", {"case_number": "（2026）朝调字第40号", "dispute_type": "loans", "summary": "借款"}, expect=422
+        "POST",
+        "/api/v1/cases",
+        {"case_number": "（2026）朝调字第40号", "dispute_type": "loans", "source": "party_application", "summary": "借款"},
+        expect=422,
     )
     assert [e["field"] for e in refused["error"]["fields"]] == ["dispute_type"]
 
@@ -56,7 +64,7 @@ async def test_migration_0016_moves_loans_to_contract_and_leaves_the_history_as_
     maker = world.services.links._maker
     async with maker() as db, db.begin():  # as a case opened before 0016 was stored
         await db.execute(update(Case).where(Case.id == old["id"]).values(dispute_type="loans"))
-        event = await db.scalar(select(CaseEvent).where(CaseEvent.case_id == old["id"], CaseEvent.kind == "case_opened"))
+        event = await db.scalar(select(CaseEvent).where(CaseEvent.case_id == old["id"], CaseEvent.kind == "case_registered"))
         assert event is not None
         event.data = {**event.data, "dispute_type": "loans"}
     step = migration()
@@ -66,7 +74,7 @@ async def test_migration_0016_moves_loans_to_contract_and_leaves_the_history_as_
         assert await db.scalar(select(Case.dispute_type).where(Case.id == old["id"])) == RETIRED_DISPUTE_TYPES["loans"]
         assert await db.scalar(select(Case.dispute_type).where(Case.id == kept["id"])) == "wages"
     history = await liu.call("GET", f"/api/v1/cases/{old['id']}/history")
-    assert next(e for e in history["items"] if e["kind"] == "case_opened")["data"]["dispute_type"] == "loans"
+    assert next(e for e in history["items"] if e["kind"] == "case_registered")["data"]["dispute_type"] == "loans"
     # Downgrade: the old list has no "contract" (nor any new category): such cases become "other".
     async with maker() as db, db.begin():
         await (await db.connection()).run_sync(run(step.downgrade))

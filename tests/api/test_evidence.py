@@ -60,7 +60,7 @@ async def test_a_party_binds_a_device_key_after_proving_their_phone(world: World
     assert again["error"]["code"] == "gone"
     await world.services.ledger.settle()
     records = (await liu.call("GET", f"/api/v1/cases/{case['id']}/evidence"))["items"]
-    assert [r["type"] for r in records] == ["case_opened", "key_bound"]
+    assert [r["type"] for r in records] == ["case_registered", "key_bound"]
     assert all(r["log_index"] is not None for r in records)
     # The mediator sees that a code was sent, never the code.
     outbox = (await liu.call("GET", f"/api/v1/cases/{case['id']}/outbox"))["items"]
@@ -111,7 +111,7 @@ async def test_wrong_codes_bad_signatures_and_expired_codes_bind_nothing(world: 
     not_a_key = await party.call("POST", "/api/v1/party/keys/device", {"spki": b64(b"not a key")}, expect=422)
     assert not_a_key["error"]["fields"][0]["field"] == "spki"
     await world.services.ledger.settle()
-    assert [r["type"] for r in (await liu.call("GET", f"/api/v1/cases/{case['id']}/evidence"))["items"]] == ["case_opened"]
+    assert [r["type"] for r in (await liu.call("GET", f"/api/v1/cases/{case['id']}/evidence"))["items"]] == ["case_registered"]
 
 
 async def test_identity_checks_are_logged_and_the_case_exports_as_a_bundle(world: World) -> None:
@@ -176,7 +176,7 @@ async def test_a_party_binds_a_passkey_after_proving_their_phone(world: World) -
     await party.call("POST", f"{path}/bind", {"credential": assertion}, expect=410)
     await world.services.ledger.settle()
     records = (await liu.call("GET", f"/api/v1/cases/{case['id']}/evidence"))["items"]
-    assert [r["type"] for r in records] == ["case_opened", "key_bound"]
+    assert [r["type"] for r in records] == ["case_registered", "key_bound"]
     response = await liu.request("POST", f"/api/v1/cases/{case['id']}/evidence/bundle")
     bundle_path = world.services.settings.data_dir / "passkey-case.zip"
     bundle_path.write_bytes(await response.read())

@@ -26,13 +26,31 @@ async def test_malformed_json_is_a_400_naming_the_body(world: World) -> None:
 async def test_wrong_types_and_unknown_fields_name_the_field(world: World) -> None:
     liu = await world.staff("liu")
     cases = [
-        ({"case_number": 12, "dispute_type": "wages", "summary": "s"}, "case_number"),
-        ({"case_number": "A", "dispute_type": "piracy", "summary": "s"}, "dispute_type"),
-        ({"case_number": "A", "dispute_type": "wages", "summary": "s", "amount_in_dispute": "12.345"}, "amount_in_dispute"),
-        ({"case_number": "A", "dispute_type": "wages", "summary": "s", "amount_in_dispute": "-5"}, "amount_in_dispute"),
-        ({"case_number": "A", "dispute_type": "wages", "summary": "s", "owner": "me"}, "owner"),
-        ({"case_number": "A", "dispute_type": "wages"}, "summary"),
-        ({"case_number": "", "dispute_type": "wages", "summary": "s"}, "case_number"),
+        ({"case_number": 12, "dispute_type": "wages", "source": "party_application", "summary": "s"}, "case_number"),
+        ({"case_number": "A", "dispute_type": "piracy", "source": "party_application", "summary": "s"}, "dispute_type"),
+        (
+            {
+                "case_number": "A",
+                "dispute_type": "wages",
+                "source": "party_application",
+                "summary": "s",
+                "amount_in_dispute": "12.345",
+            },
+            "amount_in_dispute",
+        ),
+        (
+            {
+                "case_number": "A",
+                "dispute_type": "wages",
+                "source": "party_application",
+                "summary": "s",
+                "amount_in_dispute": "-5",
+            },
+            "amount_in_dispute",
+        ),
+        ({"case_number": "A", "dispute_type": "wages", "source": "party_application", "summary": "s", "owner": "me"}, "owner"),
+        ({"case_number": "A", "dispute_type": "wages", "source": "party_application"}, "summary"),
+        ({"case_number": "", "dispute_type": "wages", "source": "party_application", "summary": "s"}, "case_number"),
     ]
     for body, field in cases:
         answer = await liu.call("POST", "/api/v1/cases", body, expect=422)
@@ -58,11 +76,11 @@ async def test_party_fields_are_checked(world: World) -> None:
 
 async def test_oversized_bodies_are_refused_with_413(world: World) -> None:
     liu = await world.staff("liu")
-    huge = {"case_number": "BIG", "dispute_type": "wages", "summary": "字" * 200_000}
+    huge = {"case_number": "BIG", "dispute_type": "wages", "source": "party_application", "summary": "字" * 200_000}
     response = await liu.request("POST", "/api/v1/cases", huge)
     assert response.status == 413
     assert (await response.json())["error"]["code"] == "too_large"
-    long_summary = {"case_number": "LONG", "dispute_type": "wages", "summary": "字" * 6000}
+    long_summary = {"case_number": "LONG", "dispute_type": "wages", "source": "party_application", "summary": "字" * 6000}
     assert (await liu.request("POST", "/api/v1/cases", long_summary)).status == 422
 
 
@@ -97,7 +115,10 @@ async def test_a_duplicate_case_number_is_a_conflict_within_one_organisation_onl
     liu, zhao = await world.staff("liu"), await world.staff("zhao")
     await open_case(liu, "DUP-1", parties=0)
     answer = await liu.call(
-        "POST", "/api/v1/cases", {"case_number": "DUP-1", "dispute_type": "wages", "summary": "s"}, expect=409
+        "POST",
+        "/api/v1/cases",
+        {"case_number": "DUP-1", "dispute_type": "wages", "source": "party_application", "summary": "s"},
+        expect=409,
     )
     assert answer["error"]["code"] == "conflict"
     await open_case(zhao, "DUP-1", parties=0)
@@ -165,7 +186,7 @@ async def test_text_with_a_null_character_or_a_lone_surrogate_is_refused_with_a_
     on PostgreSQL (found by schemathesis, tests/api/test_openapi_conformance.py). Refused at the edge
     on every database, in a body (however deep), a query string or the path."""
     liu = await world.staff("liu")
-    case = {"case_number": "（2026）朝调字第1号", "dispute_type": "wages", "summary": "拖欠工资"}
+    case = {"case_number": "（2026）朝调字第1号", "dispute_type": "wages", "source": "party_application", "summary": "拖欠工资"}
     for bad in ({**case, "mediator_id": "a\x00b"}, {**case, "summary": "\ud800"}):
         response = await liu.request("POST", "/api/v1/cases", json=bad)
         assert response.status == 422, await response.text()

@@ -53,7 +53,7 @@ async def test_opening_a_case_writes_a_signed_record_to_the_log_without_personal
     checkpoint, entries = await read_log(world)
     assert checkpoint.origin == "mediate.test/log" and checkpoint.size == len(entries) >= 1
     record = Record.from_entry(entries[-1])
-    assert record.claim.type == "case_opened" and record.claim.case == case["id"] and record.seq == 1
+    assert record.claim.type == "case_registered" and record.claim.case == case["id"] and record.seq == 1
     for secret in ("朝调字第7号", "刘调解员", "拖欠工资"):
         assert secret.encode() not in entries[-1], "names and numbers stay out of the log"
     keys = (await (await (await world.actor()).client.get("/.well-known/mediate-keys.json")).json())["keys"]

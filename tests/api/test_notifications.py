@@ -45,7 +45,10 @@ async def test_invitations_are_emailed_through_smtp(world: World, smtp_server: t
     inbox, port = smtp_server
     liu = await world.staff("liu")
     case = await liu.call(
-        "POST", "/api/v1/cases", {"case_number": "MAIL-1", "dispute_type": "contract", "summary": "借款"}, expect=201
+        "POST",
+        "/api/v1/cases",
+        {"case_number": "MAIL-1", "dispute_type": "contract", "source": "party_application", "summary": "借款"},
+        expect=201,
     )
     await liu.call(
         "POST",

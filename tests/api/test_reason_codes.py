@@ -52,6 +52,9 @@ async def test_a_case_number_used_twice_is_named_in_the_refusal(world: World) ->
     liu = await world.staff("liu")
     await open_case(liu, "（2026）朝调字第7号")
     again = await liu.call(
-        "POST", "/api/v1/cases", {"case_number": "（2026）朝调字第7号", "dispute_type": "wages", "summary": "又一件"}, expect=409
+        "POST",
+        "/api/v1/cases",
+        {"case_number": "（2026）朝调字第7号", "dispute_type": "wages", "source": "party_application", "summary": "又一件"},
+        expect=409,
     )
     assert (again["error"]["reason"], again["error"]["case_number"]) == ("case_number_taken", "（2026）朝调字第7号")

@@ -328,7 +328,9 @@ def book_through_api(
             return dict(r.json())
 
         number = unique_case_number(prefix)
-        case = post("/cases", {"case_number": number, "dispute_type": dispute_type, "summary": summary})
+        case = post(
+            "/cases", {"case_number": number, "dispute_type": dispute_type, "source": "party_application", "summary": summary}
+        )
         post(f"/cases/{case['id']}/parties", {"role": "applicant", "name": applicant, "phone": a_phone})
         post(f"/cases/{case['id']}/parties", {"role": "respondent", "name": respondent, "phone": r_phone})
         starts = f"{(day or session_day()).isoformat()}T{hour:02d}:00:00+08:00"

@@ -199,7 +199,15 @@ def sealed_case(
     the agreement is drafted.
     """
     liu = Client(browser, server).login(MEDIATOR)
-    case = liu.post("/cases", {"case_number": number, "dispute_type": "wages", "summary": "拖欠工资三个月，双方同意调解。"})
+    case = liu.post(
+        "/cases",
+        {
+            "case_number": number,
+            "dispute_type": "wages",
+            "source": "party_application",
+            "summary": "拖欠工资三个月，双方同意调解。",
+        },
+    )
     case_id = case["id"]
     liu.post(f"/cases/{case_id}/parties", {"role": "applicant", "name": "张三", "phone": phones[0], "residence_region": REGION})
     liu.post(f"/cases/{case_id}/parties", {"role": "respondent", "name": "李四", "phone": phones[1]})

@@ -30,7 +30,15 @@ def case_with_an_email_party(browser: Any, server: Server) -> str:
             assert r.status == 201, f"POST {path}: {r.status} {r.text()}"
             return dict(r.json())
 
-        case = post("/cases", {"case_number": unique_case_number("OB"), "dispute_type": "neighbours", "summary": "楼上漏水"})
+        case = post(
+            "/cases",
+            {
+                "case_number": unique_case_number("OB"),
+                "dispute_type": "neighbours",
+                "source": "party_application",
+                "summary": "楼上漏水",
+            },
+        )
         post(
             f"/cases/{case['id']}/parties",
             {"role": "applicant", "name": "王阿姨", "phone": "13800000021", "email": "wang@example.cn"},

@@ -78,7 +78,10 @@ class Browser:
 async def book(liu: Browser) -> tuple[dict[str, Any], str, dict[str, dict[str, Any]]]:
     """刘 opens a wages case with 张三 and 李四 and books a session: (case, session id, links by role)."""
     case = await liu.call(
-        "POST", "/cases", {"case_number": "（2026）京朝调字第21号", "dispute_type": "wages", "summary": "工资"}, 201
+        "POST",
+        "/cases",
+        {"case_number": "（2026）京朝调字第21号", "dispute_type": "wages", "source": "party_application", "summary": "工资"},
+        201,
     )
     for role, name, phone in (("applicant", "张三", "13800000041"), ("respondent", "李四", "13800000042")):
         await liu.call("POST", f"/cases/{case['id']}/parties", {"role": role, "name": name, "phone": phone}, 201)

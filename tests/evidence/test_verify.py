@@ -1,6 +1,6 @@
 """The offline verifier against real bundles and the ways they can be tampered with.
 
-The standard case has 9 records: 1 case_opened, 2-4 key_bound (mediator, applicant,
+The standard case has 9 records: 1 case_registered, 2-4 key_bound (mediator, applicant,
 respondent), 5-6 identity_checked, 7-8 consent (applicant, respondent), 9 export.
 Every tampering test asserts the specific finding a judge would read, with its subject.
 """

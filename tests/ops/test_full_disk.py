@@ -29,7 +29,7 @@ from signaling.messages import ack_error
 from tests.browser.conftest import REPO
 from tests.conftest import CHEAP_PASSWORD_HASH, PASSWORD
 
-CASE = {"dispute_type": "wages", "summary": "拖欠工资"}
+CASE = {"dispute_type": "wages", "source": "party_application", "summary": "拖欠工资"}
 
 
 @pytest.fixture

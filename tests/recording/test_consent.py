@@ -42,7 +42,7 @@ async def test_recording_starts_only_once_every_admitted_participant_has_consent
     started = await s.host.call("record_start", {})
     assert started["ok"], started
     await eventually(lambda: all(p.view["recording"]["active"] for p in (s.host, s.people["applicant"].peer)))
-    assert await evidence_types(s) == ["case_opened", "key_bound", "key_bound", "consent", "consent", "consent"]
+    assert await evidence_types(s) == ["case_registered", "key_bound", "key_bound", "consent", "consent", "consent"]
 
 
 async def test_a_party_without_a_bound_key_is_told_to_bind_one(recorded: Recorded) -> None:

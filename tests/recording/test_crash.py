@@ -129,7 +129,10 @@ class Mediator:
 
     async def book(self) -> tuple[str, str]:
         case = await self.call(
-            "POST", "/cases", {"case_number": "（2026）京朝调字第9号", "dispute_type": "wages", "summary": "工资"}, 201
+            "POST",
+            "/cases",
+            {"case_number": "（2026）京朝调字第9号", "dispute_type": "wages", "source": "party_application", "summary": "工资"},
+            201,
         )
         for role, name, phone in (("applicant", "张三", "13800000031"), ("respondent", "李四", "13800000032")):
             await self.call("POST", f"/cases/{case['id']}/parties", {"role": role, "name": name, "phone": phone}, 201)

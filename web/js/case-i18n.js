@@ -27,6 +27,12 @@ const zh = {
   'case.mediator': '调解员',
   'case.organisation': '调解组织',
   'case.created': '立案时间',
+  'case.source': '案件来源',
+  'case.source_reference': '来源编号',
+  'case.registered_on': '登记日期',
+  'case.applicants.count': '{n} 名申请人',
+  'case.collective': '群体性纠纷',
+  'case.collective.count': '群体性纠纷 · {n} 名申请人',
   'case.not_found': '没有找到这个案件，或者您无权查看。',
 
   // The case's clocks (server/domain/clocks.py): each one's name and legal source come from the API.
@@ -149,6 +155,12 @@ const en = {
   'case.mediator': 'Mediator',
   'case.organisation': 'Organisation',
   'case.created': 'Opened',
+  'case.source': 'Source',
+  'case.source_reference': 'Source reference',
+  'case.registered_on': 'Registered on',
+  'case.applicants.count': '{n} applicants',
+  'case.collective': 'Collective dispute',
+  'case.collective.count': 'Collective dispute · {n} applicants',
   'case.not_found': 'This case does not exist, or you may not see it.',
 
   'clock.title': 'Deadlines',

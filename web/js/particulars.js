@@ -14,7 +14,7 @@ import { FormField, FormStateMessage, clearErrors, focusInvalid, formState, show
 /** @typedef {import('./ui-preact.js').FormState} FormState */
 
 /** The particulars the API takes, in the order the forms show them. */
-export const PARTICULARS = ['sex', 'birth_date', 'ethnicity', 'occupation', 'address', 'authority'];
+export const PARTICULARS = ['sex', 'birth_date', 'age', 'ethnicity', 'occupation', 'address', 'authority'];
 
 /**
  * The fields for a form (ids `${idPrefix}-sex` …), their values in `form` (filled from `p` when editing).
@@ -29,6 +29,7 @@ export function particularsFields(form, idPrefix, p = {}) {
     <${FormField} ...${at} label=${t('party.sex')} name="sex" kind="select"
       options=${[{ value: '', label: t('party.sex.none') }, { value: 'male', label: t('sex.male') }, { value: 'female', label: t('sex.female') }]} />
     <${FormField} ...${at} label=${t('party.birth_date')} name="birth_date" type="date" />
+    <${FormField} ...${at} label=${t('party.age')} name="age" type="number" hint=${t('party.age.hint')} attrs=${{ min: 0, max: 130, inputmode: 'numeric' }} />
     <${FormField} ...${at} label=${t('party.ethnicity')} name="ethnicity" hint=${t('party.ethnicity.hint')} attrs=${{ maxlength: 20 }} />
     <${FormField} ...${at} label=${t('party.occupation')} name="occupation" attrs=${{ maxlength: 100 }} />
     <${FormField} ...${at} label=${t('party.address')} name="address" className="wide" hint=${t('party.address.hint')} attrs=${{ maxlength: 200 }} />
@@ -37,7 +38,7 @@ export function particularsFields(form, idPrefix, p = {}) {
 
 /** A form's values for the particulars, from `p` (a party) or empty. @param {Record<string, any>} [p] */
 export function particularsValues(p = {}) {
-  return Object.fromEntries(PARTICULARS.map((name) => [name, p[name] || '']));
+  return Object.fromEntries(PARTICULARS.map((name) => [name, p[name] == null ? '' : String(p[name])]));
 }
 
 /**
@@ -51,14 +52,15 @@ export function readParticulars(values, p) {
   for (const name of PARTICULARS) {
     if (p && name === 'authority' && p.role !== 'agent') continue; // not on the form
     const value = String(values[name] || '').trim();
-    if (p ? value !== (p[name] || '') : value) body[name] = value || null;
+    if (p ? value !== (p[name] == null ? '' : String(p[name])) : value) body[name] = value || null;
   }
   return body;
 }
 
 /** "男 · 1990-03-07 · 汉族 · 个体工商户 · 住北京市朝阳区……" for a party's line. */
 export function particularsLine(p) {
-  return [p.sex ? t(`sex.${p.sex}`) : null, p.birth_date, p.ethnicity, p.occupation, p.address, p.authority ? `${t('party.authority')}：${p.authority}` : null]
+  const age = p.age != null && !p.birth_date ? t('party.age.value', { n: p.age }) : null;
+  return [p.sex ? t(`sex.${p.sex}`) : null, p.birth_date, age, p.ethnicity, p.occupation, p.address, p.authority ? `${t('party.authority')}：${p.authority}` : null]
     .filter(Boolean)
     .join(' · ');
 }

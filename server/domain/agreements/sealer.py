@@ -48,7 +48,16 @@ from server.settings import Settings
 #: days to apply for judicial confirmation, and the parties need their document for that.
 AFTER_SEAL = timedelta(days=40)
 #: The records the evidence certificate lists (named in words by server.evidence.vocabulary).
-CERTIFIED = ("case_opened", "key_bound", "identity_checked", "consent", "agreement_version", "document_added", "signature")
+CERTIFIED = (
+    "case_registered",
+    "case_opened",
+    "key_bound",
+    "identity_checked",
+    "consent",
+    "agreement_version",
+    "document_added",
+    "signature",
+)
 
 
 async def _signed_with(db: AsyncSession, claim_hash: str) -> object:

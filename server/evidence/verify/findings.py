@@ -64,7 +64,7 @@ class Report:
     files_checked: int = 0
     recordings: list[dict[str, Any]] = field(default_factory=list)  # coverage of each recording
     agreements: list[dict[str, Any]] = field(default_factory=list)  # final text, signatures, seal
-    case_number: str | None = None  # the committee's number, from the case_opened record's body
+    case_number: str | None = None  # the committee's number, from the case_registered (or older case_opened) record's body
     people: dict[str, str] = field(default_factory=dict)  # person id -> name, from the records' bodies
 
     @property

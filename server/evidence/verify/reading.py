@@ -24,7 +24,19 @@ from server.evidence.records import (
 from server.evidence.verify.findings import Finding, Level, RecordSummary, Report
 
 # Body fields naming a record's actor: staff in most records, the signer in what a person signs.
-NAME_FIELDS = ("actor_name", "opened_by", "checked_by", "exported_by", "author", "mediator", "judge", "uploaded_by")
+#: A case's first record: ``case_registered``, or ``case_opened`` in a log begun before registration (#21).
+FIRST_RECORDS = ("case_registered", "case_opened")
+NAME_FIELDS = (
+    "actor_name",
+    "registered_by",
+    "opened_by",
+    "checked_by",
+    "exported_by",
+    "author",
+    "mediator",
+    "judge",
+    "uploaded_by",
+)
 SIGNER_NAMED = frozenset({"key_bound", "signature", "consent", "confirmation_applied"})  # whose body "name" is the actor's
 
 
@@ -198,7 +210,7 @@ class Reading:
             subject = claim.public.get("subject")
             if claim.type == "identity_checked" and isinstance(subject, dict) and isinstance(data.get("party"), str):
                 self.names.setdefault((str(subject.get("kind")), str(subject.get("id"))), data["party"])
-            if claim.type == "case_opened" and isinstance(data.get("case_number"), str):
+            if claim.type in FIRST_RECORDS and isinstance(data.get("case_number"), str):
                 self.report.case_number = data["case_number"]
             if isinstance(data.get("method"), str) and claim.type in SIGNER_NAMED and claim.type != "key_bound":
                 self.summaries[seq].method = data["method"]  # how the signer was confirmed when signing

@@ -27,7 +27,7 @@ from server.evidence.verify.findings import Signer
 from server.evidence.verify.reading import Reading, parse_key
 
 PLATFORM_PURPOSES = frozenset({"platform", "recorder", "log"})
-PLATFORM_SIGNED_TYPES = frozenset({"case_opened", "checkpoint_witnessed"})
+PLATFORM_SIGNED_TYPES = frozenset({"case_registered", "case_opened", "checkpoint_witnessed"})
 _SIGNATURE_ERRORS = (SignatureError, ValueError, TypeError, KeyError, AttributeError, ImportError)  # what hostile sigs provoke
 
 

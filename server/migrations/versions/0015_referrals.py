@@ -6,7 +6,7 @@ the result back (最高人民法院关于人民法院特邀调解的规定 arts.
 a row here and a signed record in the case's evidence log.
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0012"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

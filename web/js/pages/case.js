@@ -11,7 +11,7 @@
 
 import { html, render } from 'htm/preact';
 import * as api from '../api.js';
-import { dictionaries, partyRole, t, tv, fmtDateTime, fmtShortDateTime, fmtTime, fmtAmount, fmtDayLong, getLang, tzName, tzOptionLabel } from '../i18n.js';
+import { dictionaries, partyRole, t, tv, fmtDateTime, fmtDayLong, fmtShortDateTime, fmtTime, fmtAmount, getLang, tzName, tzOptionLabel } from '../i18n.js';
 import '../case-i18n.js';
 import '../evidence-i18n.js';
 import { addDays, dateIn, timeIn, todayIn, localToIso, isValidTimeZone, browserTimeZone, weekdayOf } from '../time.js';
@@ -25,6 +25,7 @@ import { CaseFiles } from '../casefiles.js';
 import { particularsFields, particularsValues, readParticulars, particularsLine, missingNotice, ParticularsEditor, particularsForm, showParticularsErrors } from '../particulars.js';
 import { IdentityPanel } from '../idcheck.js';
 import { CaseReferrals, CaseReferralsSection } from '../referrals.js';
+import { sourceWords } from '../registration.js';
 
 /** @typedef {import('../ui-preact.js').FormState} FormState */
 
@@ -247,6 +248,9 @@ function describeData(e) {
     if (k === 'what') continue; // a court's read of the case, by route: the court's access log says it in words
     let text = String(v);
     if (k === 'dispute_type') text = tv('dispute', v);
+    else if (k === 'source') text = sourceWords(store.meta, v);
+    else if (k === 'collective') text = v ? t('case.collective') : '';
+    else if (k === 'applicants' || k === 'respondents') text = `${tv('partyrole', k.slice(0, -1))} ${v}`;
     else if (k === 'status' || k === 'decision') text = e.kind.startsWith('confirmation') ? tv('conf.status', v) : tv('status', v);
     else if (k === 'ground') text = tv('conf.ground', v);
     else if (k === 'reason' && e.kind === 'mediation_ended') text = endReason(v);
@@ -257,7 +261,7 @@ function describeData(e) {
       text = t(key);
     } else if (k === 'duration_minutes') text = t('duration.minutes', { n: v });
     else if (DATE_KEYS.test(k) && typeof v === 'string' && !Number.isNaN(Date.parse(v))) text = fmtDateTime(v, store.tz);
-    out.push(text);
+    if (text) out.push(text);
   }
   return out.join(' · ');
 }
@@ -389,6 +393,9 @@ function Details({ k }) {
       <dl class="details">
         ${row(t('case.number'), k.case_number, 'case-number')}
         ${row(t('case.type'), tv('dispute', k.dispute_type))}
+        ${row(t('case.source'), k.source ? [sourceWords(store.meta, k.source), k.source_reference ? ` · ${t('case.source_reference')} ${k.source_reference}` : ''].join('') : null, 'case-source')}
+        ${row(t('case.registered_on'), k.registered_on ? fmtDayLong(k.registered_on) : null, 'case-registered-on')}
+        ${row(t('case.collective'), k.collective ? t('case.applicants.count', { n: k.applicant_count }) : null, 'case-collective')}
         ${row(t('case.status'), tv('status', k.status))}
         ${row(t('case.amount'), k.amount_in_dispute ? fmtAmount(k.amount_in_dispute) : null)}
         ${row(t('case.mediator'), k.mediator && k.mediator.display_name)}

@@ -1,5 +1,5 @@
 // @ts-check
-// /mediator: the mediator's dashboard — schedule (day/week), cases, new case, availability.
+// /mediator: the mediator's dashboard — schedule (day/week), cases, the window's registration form, availability.
 // The page's <main> is drawn with Preact + htm, as the court's pages are: every section is a
 // component drawn from the page's store (`store`: what the API answered, and what the mediator has
 // typed into each form), and `draw()` redraws them all when something arrives or changes, or the
@@ -22,8 +22,9 @@ import {
 import '../mediator-i18n.js';
 import { IncomingReferrals, IncomingSection } from '../referrals.js';
 import '../case-i18n.js';
+import { RegistrationForm, registrationState, sourceWords } from '../registration.js';
 import { addDays, startOfWeek, todayIn, zonedToUtc, dateIn, minutesOfDay, isValidTimeZone, browserTimeZone } from '../time.js';
-import { h, replace, optionsFrom, errorMessage, errorState, toast, initStaffPage, staffHeader, skipLink, normaliseAmount } from '../ui.js';
+import { h, replace, errorMessage, errorState, toast, initStaffPage, staffHeader, skipLink } from '../ui.js';
 import { Part, Section, Field, FormMessage, badge, empty, formErrors, loadError, loading, noErrors, staffFrame } from '../ui-preact.js';
 
 /** @typedef {import('../ui-preact.js').FormErrors} Errors */
@@ -38,12 +39,6 @@ let root = /** @type {HTMLElement | null} */ (null);
 
 /** An exception's form as it starts, and again once one is added. */
 const EXCEPTION = { date: '', available: 'false', allday: true, start: '09:00', end: '12:00', reason: '' };
-const NEW_CASE_NAMES = ['case_number', 'dispute_type', 'summary', 'amount_in_dispute'];
-// The dispute types when /meta cannot be read (server/domain/vocabulary.py DISPUTE_TYPES, in the Ministry's order).
-const DISPUTE_TYPES = [
-  'family', 'neighbours', 'homestead', 'damages', 'contract', 'land_contracting', 'land_acquisition', 'labour',
-  'wages', 'village_affairs', 'environment', 'traffic', 'medical', 'property_management', 'consumer', 'other',
-];
 const EXCEPTION_NAMES = ['date', 'available', 'allday', 'start', 'end', 'reason'];
 
 let windowKeys = 0;
@@ -63,7 +58,7 @@ const store = {
   avail: new Part(fetchAvailability, draw),
   // /mediator#availability (linked from a booking refused as outside the hours) opens it.
   availOpen: false,
-  newCase: { case_number: '', dispute_type: '', summary: '', amount_in_dispute: '', busy: false, errors: /** @type {null | (() => Errors)} */ (null) },
+  registration: registrationState(), // the window's registration form (registration.js)
   weekly: {
     timezone: '',
     windows: /** @type {Window[]} */ ([]),
@@ -282,11 +277,12 @@ function Cases() {
     const sorted = [...items].sort((a, b) => (b.created_at || '').localeCompare(a.created_at || ''));
     const item = (k) => {
       const next = k.next_session || upcoming.get(k.id) || null;
-      const meta = [tv('dispute', k.dispute_type), k.amount_in_dispute ? fmtAmount(k.amount_in_dispute) : null, k.mediator && k.mediator.display_name];
+      const meta = [tv('dispute', k.dispute_type), sourceWords(store.meta, k.source), k.amount_in_dispute ? fmtAmount(k.amount_in_dispute) : null, k.mediator && k.mediator.display_name];
       return html`<li key=${k.id} class="case-item">
         <div class="case-head">
           <a href=${`/cases/${encodeURIComponent(k.id)}`} class="case-number" data-testid="case-link">${k.case_number}</a>
           ${badge(tv('status', k.status), `status-${k.status}`)}
+          ${k.collective ? html`<span class="badge collective" data-testid="case-collective">${t('case.collective.count', { n: k.applicant_count })}</span>` : null}
         </div>
         <p class="case-meta">${meta.filter(Boolean).join(' · ')}</p>
         ${k.summary ? html`<p class="case-summary">${k.summary}</p>` : null}
@@ -296,67 +292,6 @@ function Cases() {
     return html`<ul class="case-list">${sorted.map(item)}</ul>`;
   });
   return html`<${Section} id="cases" title=${t('med.cases.title')}><div id="cases-body">${body}</div></${Section}>`;
-}
-
-// ------------------------------------------------------------------ new case
-
-/** @param {any} ev */
-async function createCase(ev) {
-  ev.preventDefault();
-  const form = ev.currentTarget;
-  const n = store.newCase;
-  /** @type {Record<string, string>} */
-  const body = { case_number: n.case_number.trim(), dispute_type: n.dispute_type, summary: n.summary.trim() };
-  /** @type {Record<string, string>} */
-  const wrong = {};
-  for (const k of ['case_number', 'dispute_type', 'summary']) if (!body[k]) wrong[k] = 'error.field.required';
-  try {
-    const amount = normaliseAmount(n.amount_in_dispute);
-    if (amount) body.amount_in_dispute = amount;
-  } catch {
-    wrong.amount_in_dispute = 'med.newcase.amount_invalid';
-  }
-  if (Object.keys(wrong).length) {
-    n.errors = () => ({ message: t('error.invalid_input'), fields: Object.fromEntries(Object.entries(wrong).map(([k, key]) => [k, t(key)])) });
-    draw();
-    return focusFirstInvalid(form);
-  }
-  n.errors = null;
-  n.busy = true;
-  draw();
-  try {
-    const created = await api.createCase(body);
-    toast(t('med.newcase.created', { number: created.case_number }));
-    location.assign(`/cases/${encodeURIComponent(created.id)}`);
-  } catch (err) {
-    if (err.status === 409) {
-      const conflict = () => t('med.newcase.conflict', { number: body.case_number });
-      n.errors = () => formErrors({ fields: [{ field: 'case_number', reason: conflict() }] }, NEW_CASE_NAMES, conflict());
-    } else n.errors = () => formErrors(err, NEW_CASE_NAMES);
-  }
-  n.busy = false;
-  draw();
-  if (n.errors) focusFirstInvalid(form);
-}
-
-function NewCase() {
-  const n = store.newCase;
-  const errors = said(n.errors);
-  const types = (store.meta && store.meta.dispute_types) || DISPUTE_TYPES;
-  /** @param {'case_number' | 'dispute_type' | 'summary' | 'amount_in_dispute'} name */
-  const bound = (name) => ({ name, idPrefix: 'nc', value: n[name], onInput: (/** @type {string} */ v) => (n[name] = v), error: errors.fields[name] });
-  return html`<${Section} id="new-case" title=${t('med.newcase.title')}>
-    <form id="new-case-form" class="grid-form" novalidate aria-busy=${n.busy ? 'true' : undefined} onSubmit=${createCase}>
-      <${FormMessage} text=${errors.message} />
-      <${Field} label=${t('case.number')} required=${true} attrs=${{ maxlength: 64, autocomplete: 'off' }} ...${bound('case_number')} />
-      <${Field} label=${t('case.type')} kind="select" required=${true} placeholder=${t('common.select')} options=${optionsFrom(types, 'dispute')} ...${bound('dispute_type')} />
-      <${Field} label=${t('case.summary')} kind="textarea" required=${true} className="wide" attrs=${{ maxlength: 5000 }} ...${bound('summary')} />
-      <${Field} label=${t('case.amount')} optional=${true} hint=${t('med.newcase.amount_hint')} attrs=${{ inputmode: 'decimal', autocomplete: 'off' }} ...${bound('amount_in_dispute')} />
-      <div class="actions wide">
-        <button type="submit" class="primary" disabled=${n.busy}>${n.busy ? t('common.submitting') : t('med.newcase.submit')}</button>
-      </div>
-    </form>
-  </${Section}>`;
 }
 
 // ------------------------------------------------------------------ availability
@@ -602,7 +537,7 @@ function Dashboard() {
   return html`<h1 class="sr-only">${t('med.title')}</h1>
     ${store.referrals ? html`<${IncomingSection} inbox=${store.referrals} />` : null}
     <${Schedule} />
-    <div class="two-col"><${Cases} /><${NewCase} /></div>
+    <div class="two-col"><${Cases} /><${RegistrationForm} reg=${store.registration} meta=${store.meta} tz=${store.tz} redraw=${draw} /></div>
     <${Availability} />`;
 }
 

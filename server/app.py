@@ -45,6 +45,7 @@ from server.domain.outcomes import Outcomes
 from server.domain.recordings import Recordings
 from server.domain.review import Review
 from server.domain.staffkeys import IDENTITY_PURPOSE, StaffKeys
+from server.domain.supervision import Supervision
 from server.domain.turns import Turns
 from server.domain.witnessed import IdentityChecked, Witnessed
 from server.http import (  # noqa: F401 - routes
@@ -66,6 +67,7 @@ from server.http import (  # noqa: F401 - routes
     sessions_api,
     staffkeys_api,
     static,
+    supervision_api,
     timeouts,
     witness_api,
     witnessed_api,
@@ -173,6 +175,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         confirmations=confirmations,
         witnessed=witnessed,
         messages=PartyMessages(maker),
+        supervision=Supervision(maker, ledger),
     )
 
 

@@ -30,6 +30,7 @@ from server.domain.outcomes import Outcomes
 from server.domain.recordings import Recordings
 from server.domain.review import Review
 from server.domain.staffkeys import StaffKeys
+from server.domain.supervision import Supervision
 from server.domain.witnessed import Witnessed
 from server.settings import Settings
 
@@ -58,6 +59,7 @@ class Services:
     confirmations: Confirmations
     witnessed: Witnessed  # keys bound under the mediator's check on video (#18)
     messages: PartyMessages
+    supervision: Supervision  # supervisors' board, instructions and the mediators' replies (#21)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import history, particulars
+from server.domain import history, orgtree, particulars
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, require_staff
 from server.domain.vocabulary import DISPUTE_TYPES, PARTY_ROLES, REPRESENTATIVE_ROLES
@@ -24,6 +24,7 @@ from server.models import (
     Organisation,
     OutboxMessage,
     Party,
+    SupervisionInstruction,
     User,
     utcnow,
 )
@@ -75,10 +76,18 @@ class CaseView:
     next_session: MediationSession | None = None
     #: A joint application for confirmation has been submitted: the case can no longer be changed.
     before_court: bool = False
+    #: Supervisors' instructions on the case that await its mediator's reply (server/domain/supervision.py).
+    supervision_awaiting: int = 0
 
 
 async def case_for_staff(
-    db: AsyncSession, principal: Principal | None, case_id: str, *, court: bool = False, write: bool = False
+    db: AsyncSession,
+    principal: Principal | None,
+    case_id: str,
+    *,
+    court: bool = False,
+    write: bool = False,
+    supervise: bool = False,
 ) -> tuple[Staff, Case]:
     """The case if this staff member may work on it.
 
@@ -87,6 +96,11 @@ async def case_for_staff(
     to their own court; a court cannot browse a committee's other cases. Once the case is before
     a court, its mediators can no longer change it (``write=True``): what the court reviews
     stays what was submitted.
+
+    Supervisors read the cases of their organisation and of every organisation below it
+    (server/domain/orgtree.py), where the caller says the access only reads (``supervise=True``:
+    the case, its parties, history, evidence log, files, agreement and sessions); everything
+    else is refused them, naming what they can do instead (an instruction to the mediator).
     """
     staff = require_staff(principal)
     case = await db.get(Case, case_id)
@@ -102,6 +116,14 @@ async def case_for_staff(
         )
         if submitted is not None:
             return staff, case
+    if staff.role == "supervisor" and staff.organisation_id is not None:
+        if not await orgtree.within(db, case.organisation_id, staff.organisation_id):
+            raise Forbidden("this case belongs to another organisation", reason="another_organisation")
+        if supervise and not write:
+            return staff, case
+        raise Forbidden(
+            "a supervisor reads this case and may instruct its mediator, but does not change it", reason="supervisor_reads_only"
+        )
     if staff.role != "mediator" or case.organisation_id != staff.organisation_id:
         raise Forbidden("this case belongs to another organisation", reason="another_organisation")
     if write and await is_before_court(db, case.id):
@@ -205,15 +227,20 @@ class Cases:
         return mediator
 
     async def list_cases(self, principal: Principal | None) -> list[CaseView]:
+        """A mediator's organisation's cases; a supervisor's, those of their organisation's subtree."""
         staff = require_staff(principal)
-        if staff.role != "mediator":
+        if staff.role not in ("mediator", "supervisor") or staff.organisation_id is None:
             return []
         async with self._maker() as db:
+            if staff.role == "supervisor":
+                organisations = await orgtree.subtree_of(db, staff.organisation_id)
+            else:
+                organisations = {staff.organisation_id}
             rows = (
                 await db.execute(
                     select(Case, User)
                     .join(User, User.id == Case.mediator_id)
-                    .where(Case.organisation_id == staff.organisation_id)
+                    .where(Case.organisation_id.in_(organisations))
                     .order_by(Case.created_at.desc())
                 )
             ).all()
@@ -221,7 +248,7 @@ class Cases:
                 select(MediationSession)
                 .join(Case, Case.id == MediationSession.case_id)
                 .where(
-                    Case.organisation_id == staff.organisation_id,
+                    Case.organisation_id.in_(organisations),
                     MediationSession.status == "scheduled",
                     MediationSession.ends_at > utcnow(),
                 )
@@ -229,11 +256,21 @@ class Cases:
             )
             # Ordered latest first, so the earliest upcoming session of each case is kept.
             nearest = {s.case_id: s for s in upcoming}
-            return [CaseView(case, mediator, [], next_session=nearest.get(case.id)) for case, mediator in rows]
+            awaiting: dict[str, int] = {}
+            for case_id in await db.scalars(
+                select(SupervisionInstruction.case_id)
+                .join(Case, Case.id == SupervisionInstruction.case_id)
+                .where(Case.organisation_id.in_(organisations), SupervisionInstruction.replied_at.is_(None))
+            ):
+                awaiting[case_id] = awaiting.get(case_id, 0) + 1
+            return [
+                CaseView(case, mediator, [], next_session=nearest.get(case.id), supervision_awaiting=awaiting.get(case.id, 0))
+                for case, mediator in rows
+            ]
 
     async def get(self, principal: Principal | None, case_id: str) -> CaseView:
         async with self._maker() as db:
-            _, case = await case_for_staff(db, principal, case_id, court=True)
+            _, case = await case_for_staff(db, principal, case_id, court=True, supervise=True)
             mediator = await db.get(User, case.mediator_id)
             assert mediator is not None
             parties = list(await db.scalars(select(Party).where(Party.case_id == case.id).order_by(Party.created_at)))
@@ -362,7 +399,7 @@ class Cases:
 
     async def history(self, principal: Principal | None, case_id: str) -> list[CaseEvent]:
         async with self._maker() as db:
-            await case_for_staff(db, principal, case_id, court=True)
+            await case_for_staff(db, principal, case_id, court=True, supervise=True)
             return list(await db.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
 
     async def outbox(self, principal: Principal | None, case_id: str) -> list[OutboxMessage]:

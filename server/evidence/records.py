@@ -44,6 +44,8 @@ RECORD_TYPES = frozenset(
         "agreement_sealed",
         "delivery",
         "mediation_ended",
+        "supervision_issued",
+        "supervision_replied",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:

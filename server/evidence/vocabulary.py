@@ -38,6 +38,8 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "agreement_sealed": ("协议盖章生效", "agreement sealed"),
     "delivery": ("送达", "delivery"),
     "mediation_ended": ("调解终止", "mediation ended"),
+    "supervision_issued": ("督办意见", "supervision instruction issued"),
+    "supervision_replied": ("督办反馈", "supervision instruction answered"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

@@ -43,6 +43,7 @@ from server.models.evidence import (
 )
 from server.models.outbox import OutboxMessage
 from server.models.recordings import Recording, RecordingFile, RecordingSegment
+from server.models.supervision import SupervisionInstruction
 
 __all__ = [
     "DEFAULT_RETENTION_DAYS",
@@ -83,6 +84,7 @@ __all__ = [
     "Recording",
     "RecordingFile",
     "RecordingSegment",
+    "SupervisionInstruction",
     "UTCDateTime",
     "User",
     "new_id",

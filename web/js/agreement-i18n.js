@@ -269,6 +269,10 @@ const zh = {
   'history.agreement_received': '当事人下载已签名的协议（回执）',
   'history.document_added': '添加材料',
   'history.mediation_ended': '调解不成',
+  'evidence.type.supervision_issued': '督办意见',
+  'evidence.type.supervision_replied': '督办反馈',
+  'history.supervision_issued': '督导员下达督办意见',
+  'history.supervision_replied': '调解员回复督办意见',
 };
 
 const en = {
@@ -535,6 +539,10 @@ const en = {
   'history.agreement_received': 'A party downloaded the signed agreement (receipt)',
   'history.document_added': 'File added',
   'history.mediation_ended': 'Mediation did not succeed',
+  'evidence.type.supervision_issued': 'Supervision instruction',
+  'evidence.type.supervision_replied': 'Reply to a supervision instruction',
+  'history.supervision_issued': 'A supervisor issued an instruction',
+  'history.supervision_replied': 'The mediator answered a supervision instruction',
 };
 
 Object.assign(dictionaries.zh, zh);

@@ -47,6 +47,7 @@ const zh = {
 
   'role.mediator': '调解员',
   'role.judge': '法官',
+  'role.supervisor': '督导员',
   'role.admin': '管理员',
   'dispute.wages': '劳动报酬纠纷',
   'dispute.neighbours': '邻里纠纷',
@@ -138,6 +139,7 @@ const en = {
 
   'role.mediator': 'Mediator',
   'role.judge': 'Judge',
+  'role.supervisor': 'Supervisor',
   'role.admin': 'Administrator',
   'dispute.wages': 'Unpaid wages',
   'dispute.neighbours': 'Neighbours',

@@ -281,6 +281,7 @@ function Cases() {
         <div class="case-head">
           <a href=${`/cases/${encodeURIComponent(k.id)}`} class="case-number" data-testid="case-link">${k.case_number}</a>
           ${badge(tv('status', k.status), `status-${k.status}`)}
+          ${k.supervision_awaiting ? html`<span class="badge warn" data-testid="case-supervision">${t('med.cases.supervision', { n: k.supervision_awaiting })}</span>` : null}
         </div>
         <p class="case-meta">${meta.filter(Boolean).join(' · ')}</p>
         ${k.summary ? html`<p class="case-summary">${k.summary}</p>` : null}

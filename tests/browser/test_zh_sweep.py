@@ -294,7 +294,7 @@ def test_every_page_of_every_role_is_chinese_in_chinese_mode(
     cli("org", "add", "--name", "朝阳区司法局", "--kind", "bureau", data_dir=server.data_dir)
     cli("org", "set", "--org", COMMITTEE, "--parent", "朝阳区司法局", data_dir=server.data_dir)
     cli("user", "add", "--username", "zh-supervisor", "--password", PASSWORD, "--role", "supervisor", "--org", "朝阳区司法局",
-        data_dir=server.data_dir)  # fmt: skip
+        "--display-name", "孟督导员", data_dir=server.data_dir)  # fmt: skip
     v_context = new_context(browser, server)
     supervisor = v_context.new_page()
     log_in(supervisor, "zh-supervisor", r"/supervision$")

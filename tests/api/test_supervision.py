@@ -120,6 +120,7 @@ async def test_a_supervisor_reads_every_case_of_their_subtree_and_changes_none(w
     records = (await sup.call("GET", f"/api/v1/cases/{case['id']}/evidence"))["items"]
     assert [r["type"] for r in records] == ["case_opened"]
     assert (await sup.call("GET", f"/api/v1/cases/{case['id']}/documents"))["items"] == []
+    assert (await sup.call("GET", f"/api/v1/cases/{case['id']}/agreement"))["agreement"] is None
     # Every write is refused, saying why; the party links in the outbox are the mediator's alone.
     writes: list[tuple[str, str, Any]] = [
         ("POST", f"/api/v1/cases/{case['id']}/parties", {"role": "respondent", "name": "王五", "phone": "13700000003"}),

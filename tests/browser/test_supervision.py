@@ -61,6 +61,7 @@ def test_a_supervisor_instructs_from_the_board_and_the_mediator_answers(browser:
     board.goto(f"/cases/{booked.case_id}")
     board.get_by_test_id("case-supervisor").wait_for()
     board.get_by_test_id("party-list").wait_for()
+    board.get_by_test_id("sup-agreement").get_by_text("本案还没有调解协议").wait_for()
     for control in ("join-live", "export-bundle"):
         assert board.get_by_test_id(control).filter(visible=True).count() == 0, control
     assert board.locator("#book-form, #add-party-form, #idcheck-form").count() == 0

@@ -310,6 +310,7 @@ def test_every_page_of_every_role_is_chinese_in_chinese_mode(
     supervisor.goto(f"/cases/{fresh.case_id}")
     supervisor.get_by_test_id("case-supervisor").wait_for()
     supervisor.get_by_test_id("sup-item").first.wait_for()
+    supervisor.get_by_test_id("agr-signer").first.wait_for()  # the final agreement, as a supervisor reads it
     sweep(supervisor, "case-supervisor")
     v_context.close()
     page.goto(f"/cases/{fresh.case_id}")

@@ -18,7 +18,7 @@ import { addDays, dateIn, timeIn, todayIn, localToIso, isValidTimeZone, browserT
 import { h, replace, optionsFrom, errorMessage, toast, confirmDialog, initStaffPage, staffHeader, skipLink, errorState } from '../ui.js';
 import { Part, Section, badge, empty, loading, loadError, staffFrame, FormField, FormStateMessage, CopyButton, Keep, formState, clearErrors, showApiError, focusInvalid } from '../ui-preact.js';
 import '../live-i18n.js';
-import { AgreementPanel } from '../agreement.js';
+import { AgreementPanel, AgreementText, SignerList } from '../agreement.js';
 import { ConfirmationPanel } from '../confirmation.js';
 import { CaseFiles } from '../casefiles.js';
 import { particularsFields, particularsValues, readParticulars, particularsLine, missingNotice, ParticularsEditor, particularsForm, showParticularsErrors } from '../particulars.js';
@@ -53,6 +53,7 @@ const store = {
   history: new Part(() => api.caseHistory(caseId).then(itemsOf), draw),
   evidence: new Part(() => api.request('GET', `/cases/${encodeURIComponent(caseId)}/evidence`).then(itemsOf), draw),
   supervision: new Part(() => instructionsOf(caseId), draw), // supervisors' instructions and the replies (#21)
+  agreement: new Part(() => api.getAgreement(caseId), draw), // a supervisor's read of the agreement (a mediator has its panel)
   exported: /** @type {{ filename: string, manifestHash: string } | null} */ (null), // the last export
   exporting: false,
   booked: /** @type {any} */ (null), // {session, links} right after booking
@@ -988,6 +989,23 @@ function Supervision({ k }) {
   </${Section}>`;
 }
 
+/** The agreement as a supervisor reads it: its state, its text, who signed, its PDFs (the court's page shows it so too). */
+function AgreementRead() {
+  const body = store.agreement.view((data) => {
+    const v = data && data.agreement;
+    if (!v) return empty(t('sup.agreement.none'));
+    const pdf = v.pdf || {};
+    return html`<p>${badge(tv('agr.status', v.status), v.status === 'effective' ? 'ok' : 'warn')}</p>
+      <details class="agr-preview"><summary>${t('agr.final.text')}</summary><${AgreementText} view=${v} testid="sup-agreement-text" /></details>
+      <${SignerList} view=${v} tz=${store.tz} />
+      <div class="actions">
+        ${pdf.signed ? html`<a class="button primary" href=${pdf.signed} download="">${t('agr.pdf.signed')}</a>` : null}
+        ${pdf.agreement ? html`<a class="button secondary" href=${pdf.agreement} download="">${t('agr.pdf.agreement')}</a>` : null}
+      </div>`;
+  });
+  return html`<${Section} id="agreement" title=${t('agr.title')}><div id="agreement-body" data-testid="sup-agreement">${body}</div></${Section}>`;
+}
+
 function Page() {
   const home = supervisor() ? '/supervision' : '/mediator';
   const back = html`<p><a href=${home} class="back">${`‹ ${supervisor() ? t('sup.title') : t('case.back')}`}</a></p>`;
@@ -1007,7 +1025,7 @@ function Page() {
     <${Supervision} k=${k} />
     <div class="two-col"><${Details} k=${k} /><${Parties} k=${k} /></div>
     <${Sessions} k=${k} />
-    <${Keep} el=${agreementPanel && agreementPanel.el} />
+    ${supervisor() ? html`<${AgreementRead} />` : html`<${Keep} el=${agreementPanel && agreementPanel.el} />`}
     <${Keep} el=${confirmationPanel && confirmationPanel.el} />
     ${caseFiles ? html`<${Section} id="files" title=${t('files.title')}><${Keep} el=${caseFiles.el} /></${Section}>` : null}
     ${supervisor()
@@ -1044,8 +1062,8 @@ async function main() {
       /** @type {CaseFiles} */ (caseFiles).load();
       /** @type {ConfirmationPanel} */ (confirmationPanel).load();
     };
-    // A supervisor reads the case, its files, history and evidence; the agreement, confirmation and
-    // identity panels are its mediator's tools (the API lets a supervisor read the agreement too).
+    // A supervisor reads the case, its files, history, evidence and agreement (AgreementRead); the
+    // agreement, confirmation and identity panels are its mediator's tools.
     if (!supervisor()) {
       identityPanel = new IdentityPanel({ caseId, user: store.user, tz: store.tz, mode: 'case', level: 'h3' });
       agreementPanel = new AgreementPanel({ caseId, user: store.user, tz: store.tz, meta, getCase, onCaseChange: refresh, onStatusChange });
@@ -1070,7 +1088,8 @@ async function main() {
     if (agreementPanel) agreementPanel.load();
     if (confirmationPanel) confirmationPanel.load();
     /** @type {CaseFiles} */ (caseFiles).load();
-    if (!supervisor()) {
+    if (supervisor()) store.agreement.load();
+    else {
       store.outbox.load();
       loadRecordings();
     }

@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import update
+
 from server.domain import orgtree
 from server.domain.principal import SYSTEM
 from server.evidence.verify import render, verify_bundle
+from server.models import SupervisionInstruction
 from tests.api.helpers import book, next_weekday_at, open_case
 from tests.conftest import PASSWORD, Actor, World
 
@@ -227,6 +230,11 @@ async def test_an_instruction_and_its_reply_are_signed_records_that_verify(world
     assert [i["id"] for i in (await wang.call("GET", path))["items"]] == [issued["id"]]
     listed = {c["id"]: c for c in (await liu.call("GET", "/api/v1/cases"))["items"]}
     assert listed[case["id"]]["supervision_awaiting"] == 1
+    # Unanswered past its due date, it is overdue on the board.
+    async with world.services.recordings.maker() as db, db.begin():
+        await db.execute(update(SupervisionInstruction).values(due_date=date.today() - timedelta(days=2)))
+    row = next(c for c in (await t.city_supervisor.call("GET", "/api/v1/supervision"))["items"] if c["id"] == case["id"])
+    assert row["instructions"][0]["overdue"] is True
     # Who may not reply: a mediator of another organisation, a supervisor.
     reply_path = f"/api/v1/supervision/{issued['id']}/reply"
     answer = {"text": "已于周三组织第二次调解，双方同意分两期支付。"}

@@ -71,6 +71,9 @@ def test_a_supervisor_instructs_from_the_board_and_the_mediator_answers(browser:
     page = m_context.new_page()
     m_errors = PageErrors(page)
     log_in(page, server)
+    # The mediator's list of cases says an instruction awaits them.
+    mine = page.locator(".case-item").filter(has=page.get_by_text(booked.case_number, exact=True))
+    assert mine.get_by_test_id("case-supervision").inner_text() == "1 条督办意见待回复"
     page.goto(f"/cases/{booked.case_id}")
     item = page.locator('#supervision [data-testid="sup-item"][data-awaiting="true"]')
     item.wait_for()

@@ -46,6 +46,7 @@ from server.domain.recordings import Recordings
 from server.domain.referrals import Referrals
 from server.domain.review import Review
 from server.domain.staffkeys import IDENTITY_PURPOSE, StaffKeys
+from server.domain.supervision import Supervision
 from server.domain.turns import Turns
 from server.domain.witnessed import IdentityChecked, Witnessed
 from server.domain.workdays import Workdays
@@ -69,6 +70,7 @@ from server.http import (  # noqa: F401 - routes
     sessions_api,
     staffkeys_api,
     static,
+    supervision_api,
     timeouts,
     witness_api,
     witnessed_api,
@@ -180,6 +182,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         witnessed=witnessed,
         messages=PartyMessages(maker),
         referrals=Referrals(maker, ledger, workdays),
+        supervision=Supervision(maker, ledger),
     )
 
 

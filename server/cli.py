@@ -23,6 +23,7 @@ from server.app import create_app, make_services
 from server.documents.seal import Seal, SealError
 from server.domain.keyring import Keyring
 from server.domain.principal import SYSTEM
+from server.domain.vocabulary import ORGANISATION_KINDS, STAFF_ROLES
 from server.errors import DomainError
 from server.http import static
 from server.http.context import LIFECYCLE
@@ -167,11 +168,24 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _organisation_id(s: Services, reference: str, *, strict: bool = True) -> str:
+    """An organisation by id or by its exact name (the command line names one either way).
+
+    Not ``strict``: an unknown reference is passed on, for the service to refuse in its own words."""
+    for org in await s.accounts.list_organisations(SYSTEM):
+        if reference in (org.id, org.name):
+            return org.id
+    if not strict:
+        return reference
+    raise SystemExit(f"no organisation {reference}")
+
+
 def cmd_org_add(args: argparse.Namespace) -> int:
     async def add(s: Services) -> Organisation:
+        parent = await _organisation_id(s, args.parent) if args.parent else None
         org = await s.accounts.create_organisation(
             SYSTEM, args.name, args.kind, args.timezone, recording_retention_days=args.recording_retention_days,
-            region=args.region, court_code=args.court_code,
+            region=args.region, court_code=args.court_code, parent_id=parent,
         )  # fmt: skip
         await s.sealer.seal_for(org.id, org.name)
         return org
@@ -213,19 +227,29 @@ def cmd_org_seal(args: argparse.Namespace) -> int:
 
 
 def cmd_org_set(args: argparse.Namespace) -> int:
-    """Set an organisation's region or a court's code (its case numbers use it from then on)."""
-    changes = {name: value for name, value in (("region", args.region), ("court_code", args.court_code)) if value is not None}
-    if not changes:
-        print("give --region or --court-code", file=sys.stderr)
+    """Set an organisation's region, its parent or a court's code (its case numbers use it from then on)."""
+    changes: dict[str, str | None] = {
+        name: value for name, value in (("region", args.region), ("court_code", args.court_code)) if value is not None
+    }
+    if not changes and args.parent is None:
+        print("give --region, --court-code or --parent", file=sys.stderr)
         return 2
-    org = with_services(settings_from(args), lambda s: s.accounts.update_organisation(SYSTEM, args.org, changes))
-    print(f"{org.name}: region {org.region or '-'}, court code {org.court_code or '-'}")
+
+    async def update(s: Services) -> Organisation:
+        if args.parent is not None:
+            changes["parent_id"] = await _organisation_id(s, args.parent) if args.parent else None
+        return await s.accounts.update_organisation(SYSTEM, await _organisation_id(s, args.org), changes)
+
+    org = with_services(settings_from(args), update)
+    print(f"{org.name}: region {org.region or '-'}, court code {org.court_code or '-'}, parent {org.parent_id or '-'}")
     return 0
 
 
 def cmd_org_list(args: argparse.Namespace) -> int:
     for org in with_services(settings_from(args), lambda s: s.accounts.list_organisations(SYSTEM)):
-        print(f"{org.id}\t{org.kind}\t{org.name}" + (f"\t{org.court_code}" if org.court_code else ""))
+        print(
+            f"{org.id}\t{org.kind}\t{org.name}\tparent {org.parent_id or '-'}" + (f"\t{org.court_code}" if org.court_code else "")
+        )
     return 0
 
 
@@ -235,20 +259,21 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         password = sys.stdin.readline().rstrip("\n")
     if not password:
         password = getpass.getpass("password for the new account: ")
-    user = with_services(
-        settings_from(args),
-        lambda s: s.accounts.create_user(
+
+    async def add(s: Services) -> Any:
+        return await s.accounts.create_user(
             SYSTEM,
             username=args.username,
             display_name=args.display_name or args.username,
             password=password,
             role=args.role,
-            organisation_id=args.org,
+            organisation_id=await _organisation_id(s, args.org, strict=False) if args.org else None,
             timezone=args.timezone,
             email=args.email,
             phone=args.phone,
-        ),
-    )
+        )
+
+    user = with_services(settings_from(args), add)
     print(f"created {user.role} {user.username}")
     print(user.id)
     return 0
@@ -356,15 +381,17 @@ def parser() -> argparse.ArgumentParser:
     orgsub = org.add_subparsers(dest="org_command", required=True)
     add = orgsub.add_parser("add", parents=[common], help="create an organisation; prints its id last")
     add.add_argument("--name", required=True)
-    add.add_argument("--kind", required=True, choices=["committee", "centre", "court"])
+    add.add_argument("--kind", required=True, choices=list(ORGANISATION_KINDS))
     add.add_argument("--timezone")
     add.add_argument("--recording-retention-days", type=int, help="days recordings are kept after they end (default 1095)")
     add.add_argument("--region", help="行政区划, e.g. 北京市朝阳区 (for a court: the area it serves)")
     add.add_argument("--court-code", help="a court's code in its case numbers (法院代字), e.g. 蒙0105")
+    add.add_argument("--parent", help="the organisation above it (id or name), e.g. the town above a village committee")
     add.set_defaults(func=cmd_org_add)
     setp = orgsub.add_parser("set", parents=[common], help="set an organisation's region or a court's code")
-    setp.add_argument("--org", required=True, help="organisation id")
+    setp.add_argument("--org", required=True, help="organisation id or name")
     setp.add_argument("--region", help="行政区划 ('' clears it)")
+    setp.add_argument("--parent", help="the organisation above it, id or name ('' puts it at the top of a tree)")
     setp.add_argument("--court-code", help="法院代字, e.g. 蒙0105 ('' clears it)")
     setp.set_defaults(func=cmd_org_set)
     sealp = orgsub.add_parser(
@@ -382,8 +409,8 @@ def parser() -> argparse.ArgumentParser:
     usersub = user.add_subparsers(dest="user_command", required=True)
     uadd = usersub.add_parser("add", parents=[common], help="create a staff account; prints its id last")
     uadd.add_argument("--username", required=True)
-    uadd.add_argument("--role", required=True, choices=["mediator", "judge", "admin"])
-    uadd.add_argument("--org", help="organisation id (required for mediators and judges)")
+    uadd.add_argument("--role", required=True, choices=list(STAFF_ROLES))
+    uadd.add_argument("--org", help="organisation id or name (required for mediators, judges and supervisors)")
     uadd.add_argument("--display-name")
     uadd.add_argument("--password", help="the password (or --password-stdin, or asked for)")
     uadd.add_argument("--password-stdin", action="store_true")

@@ -31,6 +31,7 @@ from server.domain.recordings import Recordings
 from server.domain.referrals import Referrals
 from server.domain.review import Review
 from server.domain.staffkeys import StaffKeys
+from server.domain.supervision import Supervision
 from server.domain.witnessed import Witnessed
 from server.settings import Settings
 
@@ -60,6 +61,7 @@ class Services:
     witnessed: Witnessed  # keys bound under the mediator's check on video (#18)
     messages: PartyMessages
     referrals: Referrals  # cases sent between organisations (#21)
+    supervision: Supervision  # supervisors' board, instructions and the mediators' replies (#21)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

@@ -105,6 +105,27 @@ def test_a_court_is_given_its_code_for_its_case_numbers(tmp_path: Path) -> None:
     assert wrong.returncode == 1 and "蒙0105" in wrong.stderr
 
 
+def test_organisations_are_placed_in_a_tree_and_a_supervisor_is_added(tmp_path: Path) -> None:
+    mediate("org", "add", "--name", "乌兰市司法局", "--kind", "bureau", data_dir=tmp_path)
+    county = mediate("org", "add", "--name", "达拉县调解中心", "--kind", "centre", "--parent", "乌兰市司法局", data_dir=tmp_path)
+    county_id = county.stdout.strip().splitlines()[-1]
+    village = mediate("org", "add", "--name", "树林召村调委会", "--kind", "committee", "--parent", county_id, data_dir=tmp_path)
+    village_id = village.stdout.strip().splitlines()[-1]
+    assert f"parent {county_id}" in mediate("org", "list", data_dir=tmp_path).stdout
+    # The bureau below the village committee under it would be a loop.
+    loop = mediate("org", "set", "--org", "乌兰市司法局", "--parent", village_id, data_dir=tmp_path, check=False)
+    assert loop.returncode == 1 and "loop" in loop.stderr
+    unknown = mediate(
+        "org", "add", "--name", "无名", "--kind", "committee", "--parent", "没有这个组织", data_dir=tmp_path, check=False
+    )
+    assert unknown.returncode != 0 and "没有这个组织" in unknown.stderr
+    supervisor = mediate(
+        "user", "add", "--username", "meng", "--role", "supervisor", "--org", "乌兰市司法局", "--password-stdin",
+        data_dir=tmp_path, stdin="Long-enough-password\n",
+    )  # fmt: skip
+    assert "created supervisor meng" in supervisor.stdout
+
+
 def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
     assert "up to date" in mediate("db", "upgrade", data_dir=tmp_path).stdout
     assert "up to date" in mediate("db", "upgrade", data_dir=tmp_path).stdout

@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.domain import orgtree
 from server.domain.court_numbers import check_court_code
 from server.domain.login_throttle import LoginThrottles
 from server.domain.principal import SYSTEM, PartyPrincipal, Principal, Staff, require_admin, require_staff
@@ -107,7 +108,9 @@ class Accounts:
         recording_retention_days: int | None = None,
         region: str | None = None,
         court_code: str | None = None,
+        parent_id: str | None = None,
     ) -> Organisation:
+        """A new organisation, below ``parent_id`` in the tree when given (server/domain/orgtree.py)."""
         require_admin(principal)
         if kind not in ORGANISATION_KINDS:
             raise InvalidInput(
@@ -129,9 +132,11 @@ class Accounts:
             if await db.scalar(select(Organisation.id).where(Organisation.name == name)):
                 raise Conflict(f"an organisation named {name!r} exists already", reason="organisation_name_taken", name=name)
             await _court_code_free(db, court_code, None)
+            if parent_id and await db.get(Organisation, parent_id) is None:
+                raise InvalidInput("no such parent organisation", [FieldError("parent_id", "not found", "not_found")])
             org = Organisation(
                 name=name, kind=kind, timezone=tz, recording_retention_days=retention, region=region or None,
-                court_code=court_code,
+                court_code=court_code, parent_id=parent_id or None,
             )  # fmt: skip
             db.add(org)
         return org
@@ -139,13 +144,18 @@ class Accounts:
     async def update_organisation(
         self, principal: Principal | None, organisation_id: str, changes: dict[str, str | None]
     ) -> Organisation:
-        """Set an organisation's region or (for a court) its court code; "" or None clears one.
+        """Set an organisation's region, parent or (for a court) its court code; "" or None clears one.
 
         A court's code appears in every case number it gives from then on; numbers already given
-        keep the code they were given with.
+        keep the code they were given with. A parent below the organisation itself would make the
+        tree a loop, and is refused (its supervisors would see their own superiors' cases).
         """
         require_admin(principal)
         async with self._maker() as db, db.begin():
+            if "parent_id" in changes:
+                # Every organisation locked, in one statement: two moves at once (A under B, B under A)
+                # cannot make a loop together.
+                await db.execute(select(Organisation.id).order_by(Organisation.id).with_for_update())
             org = await db.get(Organisation, organisation_id, with_for_update=True)
             if org is None:
                 raise NotFound("no such organisation")
@@ -159,7 +169,23 @@ class Accounts:
                 org.court_code = code
             if "region" in changes:
                 org.region = (changes["region"] or "").strip() or None
+            if "parent_id" in changes:
+                await self._check_parent(db, org, changes["parent_id"] or None)
+                org.parent_id = changes["parent_id"] or None
             return org
+
+    @staticmethod
+    async def _check_parent(db: AsyncSession, org: Organisation, parent_id: str | None) -> None:
+        if parent_id is None:
+            return
+        parent = await db.get(Organisation, parent_id)
+        if parent is None:
+            raise InvalidInput("no such parent organisation", [FieldError("parent_id", "not found", "not_found")])
+        if parent.id == org.id or parent.id in orgtree.subtree(await orgtree.parents(db), org.id):
+            raise InvalidInput(
+                f"{parent.name} is {org.name} itself or below it: the tree would become a loop",
+                [FieldError("parent_id", "the organisation itself or one below it", "parent_cycle", {"name": parent.name})],
+            )
 
     async def list_organisations(self, principal: Principal | None) -> list[Organisation]:
         require_admin(principal)
@@ -189,7 +215,7 @@ class Accounts:
             )
         if role != "admin" and not organisation_id:
             raise InvalidInput(
-                "mediators and judges belong to an organisation",
+                "mediators, judges and supervisors belong to an organisation",
                 [FieldError("organisation_id", "required for this role", "organisation_required")],
             )
         async with self._maker() as db, db.begin():

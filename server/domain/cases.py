@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import history, particulars, registration
+from server.domain import history, orgtree, particulars, registration
 from server.domain.clocks import Clock, case_clocks
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, require_staff
@@ -29,6 +29,7 @@ from server.models import (
     OutboxMessage,
     Party,
     Referral,
+    SupervisionInstruction,
     User,
     utcnow,
 )
@@ -101,6 +102,9 @@ class CaseView:
     clocks: tuple[Clock, ...] = ()
     #: How many applicants the case has (a collective case's list shows the number).
     applicant_count: int = 0
+    #: Supervisors' instructions on the case that await its mediator's reply (server/domain/supervision.py).
+    supervision_awaiting: int = 0
+
 
 
 def referral_sharing(organisation_id: str | None) -> Select[str]:
@@ -134,6 +138,7 @@ async def case_for_staff(
     court: bool = False,
     write: bool = False,
     shared: bool = False,
+    supervise: bool = False,
 ) -> tuple[Staff, Case]:
     """The case if this staff member may work on it.
 
@@ -143,6 +148,11 @@ async def case_for_staff(
     a court, its mediators can no longer change it (``write=True``): what the court reviews
     stays what was submitted. Where the caller only reads (``shared=True``), the staff of an
     organisation a referral shares the case with may read it too (``referral_sharing``).
+
+    Supervisors read the cases of their organisation and of every organisation below it
+    (server/domain/orgtree.py), where the caller says the access only reads (``supervise=True``:
+    the case, its parties, history, evidence log, files, agreement and sessions); everything
+    else is refused them, naming what they can do instead (an instruction to the mediator).
     """
     staff = require_staff(principal)
     case = await db.get(Case, case_id)
@@ -167,6 +177,14 @@ async def case_for_staff(
         )
         if submitted is not None:
             return staff, case
+    if staff.role == "supervisor" and staff.organisation_id is not None:
+        if not await orgtree.within(db, case.organisation_id, staff.organisation_id):
+            raise Forbidden("this case belongs to another organisation", reason="another_organisation")
+        if supervise and not write:
+            return staff, case
+        raise Forbidden(
+            "a supervisor reads this case and may instruct its mediator, but does not change it", reason="supervisor_reads_only"
+        )
     if staff.role != "mediator" or case.organisation_id != staff.organisation_id:
         raise Forbidden("this case belongs to another organisation", reason="another_organisation")
     if write and await is_before_court(db, case.id):
@@ -331,36 +349,33 @@ class Cases:
         return mediator
 
     async def list_cases(self, principal: Principal | None) -> list[CaseView]:
+        """A mediator's organisation's cases; a supervisor's, those of their organisation's subtree."""
         staff = require_staff(principal)
-        if staff.role != "mediator":
+        if staff.role not in ("mediator", "supervisor") or staff.organisation_id is None:
             return []
         async with self._maker() as db:
+            if staff.role == "supervisor":
+                organisations = await orgtree.subtree_of(db, staff.organisation_id)
+            else:
+                organisations = {staff.organisation_id}
+            visible = Case.organisation_id.in_(organisations)
+            if staff.role == "mediator":
+                # And the cases a referral lets us read: those we assist on, or handed on as lead
+                # (one awaiting our decision is in the referrals inbox, not here).
+                pending = select(Referral.case_id).where(
+                    Referral.to_organisation_id == staff.organisation_id, Referral.status == "pending"
+                )
+                visible = or_(visible, and_(Case.id.in_(referral_sharing(staff.organisation_id)), ~Case.id.in_(pending)))
             rows = (
                 await db.execute(
-                    select(Case, User)
-                    .join(User, User.id == Case.mediator_id)
-                    .where(
-                        or_(
-                            Case.organisation_id == staff.organisation_id,
-                            # Cases a referral lets us read: those we assist on, or handed on as lead.
-                            and_(
-                                Case.id.in_(referral_sharing(staff.organisation_id)),
-                                ~Case.id.in_(
-                                    select(Referral.case_id).where(
-                                        Referral.to_organisation_id == staff.organisation_id, Referral.status == "pending"
-                                    )
-                                ),
-                            ),
-                        )
-                    )
-                    .order_by(Case.created_at.desc())
+                    select(Case, User).join(User, User.id == Case.mediator_id).where(visible).order_by(Case.created_at.desc())
                 )
             ).all()
             upcoming = await db.scalars(
                 select(MediationSession)
                 .join(Case, Case.id == MediationSession.case_id)
                 .where(
-                    Case.organisation_id == staff.organisation_id,
+                    Case.organisation_id.in_(organisations),
                     MediationSession.status == "scheduled",
                     MediationSession.ends_at > utcnow(),
                 )
@@ -370,19 +385,28 @@ class Cases:
             nearest = {s.case_id: s for s in upcoming}
             counted = await db.execute(
                 select(Party.case_id, func.count())
-                .join(Case, Case.id == Party.case_id)
-                .where(Case.organisation_id == staff.organisation_id, Party.role == "applicant")
+                .where(Party.case_id.in_(select(Case.id).where(visible)), Party.role == "applicant")
                 .group_by(Party.case_id)
             )
             applicants: dict[str, int] = {case_id: count for case_id, count in counted.all()}
+            awaiting: dict[str, int] = {}
+            for case_id in await db.scalars(
+                select(SupervisionInstruction.case_id)
+                .join(Case, Case.id == SupervisionInstruction.case_id)
+                .where(Case.organisation_id.in_(organisations), SupervisionInstruction.replied_at.is_(None))
+            ):
+                awaiting[case_id] = awaiting.get(case_id, 0) + 1
             return [
-                CaseView(case, mediator, [], next_session=nearest.get(case.id), applicant_count=applicants.get(case.id, 0))
+                CaseView(
+                    case, mediator, [], next_session=nearest.get(case.id),
+                    applicant_count=applicants.get(case.id, 0), supervision_awaiting=awaiting.get(case.id, 0),
+                )  # fmt: skip
                 for case, mediator in rows
             ]
 
     async def get(self, principal: Principal | None, case_id: str) -> CaseView:
         async with self._maker() as db:
-            _, case = await case_for_staff(db, principal, case_id, court=True, shared=True)
+            _, case = await case_for_staff(db, principal, case_id, court=True, shared=True, supervise=True)
             mediator = await db.get(User, case.mediator_id)
             assert mediator is not None
             parties = list(await db.scalars(select(Party).where(Party.case_id == case.id).order_by(Party.created_at)))
@@ -526,7 +550,7 @@ class Cases:
 
     async def history(self, principal: Principal | None, case_id: str) -> list[CaseEvent]:
         async with self._maker() as db:
-            await case_for_staff(db, principal, case_id, court=True, shared=True)
+            await case_for_staff(db, principal, case_id, court=True, shared=True, supervise=True)
             return list(await db.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
 
     async def outbox(self, principal: Principal | None, case_id: str) -> list[OutboxMessage]:

@@ -146,7 +146,7 @@ class CaseFiles:
             return case_id, None
         if case_id is None:
             raise NotAuthenticated("open the link you were sent to continue", reason="open_link")
-        _, case = await case_for_staff(db, principal, case_id, court=not write, write=write)
+        _, case = await case_for_staff(db, principal, case_id, court=not write, write=write, supervise=not write)
         return case.id, None
 
     async def authorise(self, principal: Principal | None, case_id: str | None) -> None:
@@ -203,7 +203,7 @@ class CaseFiles:
                 if doc.case_id != principal.case_id or not visible_to_party(doc, principal.party_id):
                     raise NotFound("no such document", reason="no_such_document")
             elif not isinstance(principal, System):
-                await case_for_staff(db, principal, doc.case_id, court=True)
+                await case_for_staff(db, principal, doc.case_id, court=True, supervise=True)
             return doc
 
     async def for_party(self, principal: Principal | None) -> list[CaseDocument]:

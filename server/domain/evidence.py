@@ -57,13 +57,14 @@ class Evidence:
         self._recordings = recordings
 
     async def _case(self, db: AsyncSession, principal: Principal | None, case_id: str) -> tuple[Principal, Case]:
-        """The case's own mediators, or the command line (an operator exporting for a court)."""
+        """The case's own mediators, or the command line (an operator exporting for a court); its
+        court and supervisors read it (``export`` lets only mediators and judges write a bundle)."""
         if isinstance(principal, System):
             case = await db.get(Case, case_id)
             if case is None:
                 raise NotFound("no such case", reason="no_such_case")
             return principal, case
-        return await case_for_staff(db, principal, case_id, court=True)
+        return await case_for_staff(db, principal, case_id, court=True, supervise=True)
 
     async def check_identity(
         self, principal: Principal | None, case_id: str, *, party_id: str, method: str, result: str, note_text: str = ""

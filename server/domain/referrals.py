@@ -120,7 +120,7 @@ class Referrals:
     async def of_case(self, principal: Principal | None, case_id: str) -> list[ReferralView]:
         """A case's referrals, oldest first, for whoever may read the case."""
         async with self._maker() as db:
-            _, case = await case_for_staff(db, principal, case_id, court=True, shared=True)
+            _, case = await case_for_staff(db, principal, case_id, court=True, shared=True, supervise=True)
             rows = list(await db.scalars(select(Referral).where(Referral.case_id == case.id).order_by(Referral.referred_at)))
             return await self._views(db, rows)
 

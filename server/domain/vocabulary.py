@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-ORGANISATION_KINDS = ("committee", "centre", "court")
-STAFF_ROLES = ("mediator", "judge", "admin")
+# A bureau is a justice administration (司法局, 司法所): it mediates nothing itself but guides
+# and supervises the committees and centres below it (人民调解法 art. 5).
+ORGANISATION_KINDS = ("committee", "centre", "bureau", "court")
+# A supervisor (a justice bureau's or a centre's officer) reads every case of their organisation's
+# subtree and issues instructions on them; they change no case (server/domain/supervision.py).
+STAFF_ROLES = ("mediator", "judge", "supervisor", "admin")
 #: The Ministry of Justice's categories of disputes in its people's-mediation statistics (司法部人民调解
 #: 统计), in its order. Their words, Chinese and English, are `dispute.<key>` in web/js/i18n.js.
 DISPUTE_TYPES = (

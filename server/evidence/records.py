@@ -49,6 +49,8 @@ RECORD_TYPES = frozenset(
         "referral_accepted",
         "referral_returned",
         "assistance_reported",
+        "supervision_issued",
+        "supervision_replied",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:

@@ -43,6 +43,8 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "referral_accepted": ("接受移送", "referral accepted"),
     "referral_returned": ("退回移送", "referral returned"),
     "assistance_reported": ("协办结果", "assistance reported"),
+    "supervision_issued": ("督办意见", "supervision instruction issued"),
+    "supervision_replied": ("督办反馈", "supervision instruction answered"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

@@ -30,13 +30,14 @@ async def create_organisation(request: web.Request, body: OrganisationIn) -> web
         recording_retention_days=body.recording_retention_days,
         region=body.region,
         court_code=body.court_code,
+        parent_id=body.parent_id,
     )
     await svc.sealer.seal_for(org.id, org.name)  # its seal certificate exists from the start
     return web.json_response(views.organisation(org), status=201)
 
 
 @api.route(
-    "PATCH", "/organisations/{organisation_id}", summary="Set an organisation's region or a court's code",
+    "PATCH", "/organisations/{organisation_id}", summary="Set an organisation's region, its parent or a court's code",
     body=OrganisationUpdateIn, tag="admin",
 )  # fmt: skip
 async def update_organisation(request: web.Request, body: OrganisationUpdateIn) -> web.StreamResponse:

@@ -31,6 +31,7 @@ PAGES = {
     "/mediator": "mediator.html",
     "/admin": "admin.html",
     "/court": "court.html",
+    "/supervision": "supervision.html",
 }
 
 LINK_ERRORS = {
@@ -120,7 +121,7 @@ async def home(request: web.Request) -> web.StreamResponse:
     if isinstance(principal, PartyPrincipal):
         raise web.HTTPFound("/party")
     if isinstance(principal, Staff):
-        raise web.HTTPFound({"admin": "/admin", "judge": "/court"}.get(principal.role, "/mediator"))
+        raise web.HTTPFound({"admin": "/admin", "judge": "/court", "supervisor": "/supervision"}.get(principal.role, "/mediator"))
     raise web.HTTPFound("/login")
 
 

@@ -46,11 +46,15 @@ class OrganisationIn(Input):
     #: 行政区划, e.g. 北京市朝阳区 (for a court: the area it serves).
     region: Region | None = None
     court_code: CourtCode | None = None
+    #: The organisation above it in the tree (a town above a village committee); none at the top.
+    parent_id: Annotated[str, StringConstraints(max_length=36)] | None = None
 
 
 class OrganisationUpdateIn(Input):
     region: Region | None = None
     court_code: CourtCode | None = None
+    #: Move it under another organisation, or (null) to the top of a tree; a loop is refused.
+    parent_id: Annotated[str, StringConstraints(max_length=36)] | None = None
 
 
 class UserIn(Input):

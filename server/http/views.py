@@ -31,6 +31,7 @@ def organisation(org: Organisation | None) -> dict[str, Any] | None:
         "recording_retention_days": org.recording_retention_days,
         "region": org.region,
         "court_code": org.court_code,
+        "parent_id": org.parent_id,
     }
 
 
@@ -151,6 +152,7 @@ def case_summary(view: CaseView, viewer_zone: str = "UTC") -> dict[str, Any]:
         "mediator": {"id": view.mediator.id, "display_name": view.mediator.display_name},
         "created_at": iso(c.created_at),
         "next_session": next_session,
+        "supervision_awaiting": view.supervision_awaiting,
     }
 
 

@@ -44,6 +44,7 @@ from server.models.evidence import (
 from server.models.outbox import OutboxMessage
 from server.models.recordings import Recording, RecordingFile, RecordingSegment
 from server.models.referrals import Referral
+from server.models.supervision import SupervisionInstruction
 
 __all__ = [
     "DEFAULT_RETENTION_DAYS",
@@ -85,6 +86,7 @@ __all__ = [
     "RecordingFile",
     "RecordingSegment",
     "Referral",
+    "SupervisionInstruction",
     "UTCDateTime",
     "User",
     "new_id",

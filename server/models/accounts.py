@@ -17,7 +17,7 @@ class Organisation(Base):
     __tablename__ = "organisations"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    # committee | centre | court
+    # committee | centre | bureau | court (server/domain/vocabulary.py)
     kind: Mapped[str] = mapped_column(String(20))
     timezone: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -30,6 +30,10 @@ class Organisation(Base):
     # A court's own code in its case numbers (法院代字, e.g. "蒙0105"): the SPC's rules on case
     # numbers (法〔2015〕137号) make a number of year, court code, case type and sequence.
     court_code: Mapped[str | None] = mapped_column(String(16))
+    # The organisation above it (village committee → town → county centre → city bureau): a
+    # supervisor of an organisation sees the cases of every organisation below it
+    # (server/domain/orgtree.py). None for the top of a tree.
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"), index=True)
 
 
 class User(Base):

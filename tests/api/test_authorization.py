@@ -449,6 +449,18 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
     ),
     "GET /court/applications/{application_id}/ruling.pdf": (simple("/api/v1/court/applications/unknown/ruling.pdf"), JUDGES_ONLY),
     "GET /court/applications/{application_id}/access-log": (simple("/api/v1/court/applications/unknown/access-log"), JUDGES_ONLY),
+    # Supervision (#21): the board and instructions are supervisors' (none in this scene); replies are
+    # the case organisation's mediators' (an unknown instruction is then 404).
+    "GET /supervision": (simple("/api/v1/supervision"), (401, 403, 403, 403, 403, 403)),
+    "GET /cases/{case_id}/supervision": (simple("/api/v1/cases/{case_id}/supervision"), STAFF_ONLY_CASE),
+    "POST /cases/{case_id}/supervision": (
+        simple("/api/v1/cases/{case_id}/supervision", {"text": "请报告进展"}),
+        (401, 403, 403, 403, 403, 403),
+    ),
+    "POST /supervision/{instruction_id}/reply": (
+        simple("/api/v1/supervision/unknown/reply", {"text": "已处理"}),
+        (401, 403, 404, 403, 403, 404),
+    ),
     "GET /auth/me": (simple("/api/v1/auth/me"), (401, 200, 200, 200, 200, 200)),
     "POST /auth/login": (
         simple("/api/v1/auth/login", lambda _: {"username": f"nobody{next(counter)}", "password": "x"}),

@@ -3,7 +3,8 @@
 The policy is enforced by the browser as the server sends it; each page is driven until its
 scripts have run: the login page (a wrong password), a dead link's page, the verification page,
 the mediator's dashboard, case page and live room with a party admitted and their video playing,
-the review page playing a recorded session, the administrator's page, the court's inbox, and the party's page from the link
+the review page playing a recorded session, the administrator's page, the court's inbox, a supervisor's board
+and a case page as they read it, and the party's page from the link
 through the device check and the waiting room into the room, and in the state where its modules
 never arrived (the reload button, wired without an inline handler, reloads). Any
 ``securitypolicyviolation`` event, any console message about the policy or the Permissions-Policy,
@@ -248,4 +249,24 @@ def test_every_page_of_every_role_runs_under_its_content_security_policy(browser
     assert allows(court, "camera") is False
     j_context.close()
     j_probe.check()
-    assert sum(p.pages for p in (probe, m_probe, p_probe, l_probe, r_probe, a_probe, j_probe)) >= 15
+
+    # --- a justice bureau's supervisor: the board, and a case of the committee below (read only) ----------
+    cli("org", "add", "--name", "朝阳区司法局", "--kind", "bureau", data_dir=server.data_dir)
+    cli("org", "set", "--org", server.organisation_id, "--parent", "朝阳区司法局", data_dir=server.data_dir)
+    cli(
+        "user", "add", "--username", "csp-supervisor", "--password", PASSWORD, "--role", "supervisor", "--org", "朝阳区司法局",
+        data_dir=server.data_dir,
+    )  # fmt: skip
+    s_context = new_context(browser, server, bypass_csp=False)
+    s_probe = Probe(s_context)
+    supervisor = s_context.new_page()
+    login_as(supervisor, "csp-supervisor", PASSWORD, r"/supervision$")
+    supervisor.locator(f'[data-testid="sup-case"][data-case-id="{booked.case_id}"]').wait_for()
+    settled(supervisor)
+    assert allows(supervisor, "camera") is False
+    supervisor.goto(f"/cases/{booked.case_id}")
+    supervisor.get_by_test_id("case-supervisor").wait_for()
+    settled(supervisor)
+    s_context.close()
+    s_probe.check()
+    assert sum(p.pages for p in (probe, m_probe, p_probe, l_probe, r_probe, a_probe, j_probe, s_probe)) >= 17

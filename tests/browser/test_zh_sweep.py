@@ -35,10 +35,11 @@ import pytest
 
 from server.evidence.records import DeviceKey, b64, unb64
 from tests.browser import test_confirmation as confirmation
-from tests.browser.conftest import REPO, Server, book_through_api, session_day
+from tests.browser.conftest import REPO, Server, book_through_api, cli, session_day
 from tests.browser.test_booking_flow import PageErrors, new_context
 from tests.browser.test_confirmation import (
     ADMIN,
+    COMMITTEE,
     COURT,
     JUDGE,
     MEDIATOR,
@@ -288,6 +289,33 @@ def test_every_page_of_every_role_is_chinese_in_chinese_mode(
     page.goto(f"/cases/{fresh.case_id}")
     page.get_by_test_id("party-list").wait_for()
     sweep(page, "case-agreement-final")
+
+    # A justice bureau's supervisor: the board, an instruction issued there, and the case as they read it.
+    cli("org", "add", "--name", "朝阳区司法局", "--kind", "bureau", data_dir=server.data_dir)
+    cli("org", "set", "--org", COMMITTEE, "--parent", "朝阳区司法局", data_dir=server.data_dir)
+    cli("user", "add", "--username", "zh-supervisor", "--password", PASSWORD, "--role", "supervisor", "--org", "朝阳区司法局",
+        "--display-name", "孟督导员", data_dir=server.data_dir)  # fmt: skip
+    v_context = new_context(browser, server)
+    supervisor = v_context.new_page()
+    log_in(supervisor, "zh-supervisor", r"/supervision$")
+    card = supervisor.locator(f'[data-testid="sup-case"][data-case-id="{fresh.case_id}"]')
+    card.get_by_test_id("sup-unfold").click()
+    card.get_by_test_id("sup-issue-submit").click()  # empty: the form's own message
+    card.locator(".field-error").first.wait_for()
+    sweep(supervisor, "supervision-empty-instruction")
+    card.get_by_test_id("sup-issue-text").fill("请报告进展")
+    card.get_by_test_id("sup-issue-submit").click()
+    card.get_by_test_id("sup-state").filter(has_text="待回复").wait_for()
+    sweep(supervisor, "supervision")
+    supervisor.goto(f"/cases/{fresh.case_id}")
+    supervisor.get_by_test_id("case-supervisor").wait_for()
+    supervisor.get_by_test_id("sup-item").first.wait_for()
+    supervisor.get_by_test_id("agr-signer").first.wait_for()  # the final agreement, as a supervisor reads it
+    sweep(supervisor, "case-supervisor")
+    v_context.close()
+    page.goto(f"/cases/{fresh.case_id}")
+    page.get_by_test_id("sup-reply-form").wait_for()
+    sweep(page, "case-supervision-reply")
 
     # A mediation that failed: the party is told the other routes.
     failed = book_through_api(browser, server, "ZF", 11, day=session_day(later=8), dispute=WAGES)

@@ -295,6 +295,25 @@ def test_a_key_bound_without_the_platform_co_signature_is_not_bound(tmp_path: Pa
     assert report.has("key_unbound", seq=9) and report.has("key_unbound", seq=10), problems(report)
 
 
+def test_a_supervision_reply_must_answer_an_earlier_instruction_once(tmp_path: Path) -> None:
+    """Records 9 (an instruction) and 10 (its reply) are right; 11 answers 9 again, 12 answers a consent."""
+
+    def supervised(case: Case, people: People) -> None:
+        supervisor = {"kind": "staff", "id": "u-supervisor", "role": "supervisor"}
+        body = {"text": "请报告进展", "due_date": None, "supervisor": "孟督导员", "organisation": "乌兰市司法局"}
+        case.add("supervision_issued", supervisor, body, {"due_date": None})
+        reply = {"text": "已调解", "mediator": people.mediator.name, "instruction": "请报告进展", "supervisor": "孟督导员"}
+        for answered in (9, 9, 7):
+            case.add("supervision_replied", people.mediator.holder, reply, {"instruction_seq": answered})
+
+    report = verify_bundle(build(tmp_path, before_export=supervised).path)
+    assert problems(report) == [
+        ("reply_without_instruction", None, 11, None),
+        ("reply_without_instruction", None, 12, None),
+    ]
+    assert "第 11 条督办反馈记录回复的第 9 条记录" in render(report, "zh")
+
+
 # -- the log: inclusion, checkpoints, consistency, witnesses ----------------------------------------
 
 

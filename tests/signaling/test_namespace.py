@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 import socketio
 
+from server.domain.principal import SYSTEM
 from server.jsonlimits import JsonRefused
+from tests.conftest import PASSWORD
 from tests.signaling.live import NS, Meeting, eventually, session_cookie
 
 
@@ -169,6 +171,19 @@ async def test_a_mediator_of_another_organisation_or_a_colleague_is_refused(meet
         other = await meeting.world.staff(username)
         refusal = await meeting.refused(username, session_cookie(other.client), {"session_id": meeting.session_id})
         assert refusal == {"message": message, "data": {"code": "forbidden"}}
+
+
+async def test_a_supervisor_of_the_committee_reads_the_session_but_may_not_join_it(meeting: Meeting) -> None:
+    """A supervisor (#21) reads the case's sessions, never sits in one: the room is its mediator's and parties'."""
+    accounts = meeting.world.services.accounts
+    await accounts.create_user(
+        SYSTEM, username="sup", display_name="孟督导员", password=PASSWORD, role="supervisor",
+        organisation_id=meeting.world.org_a.id,
+    )  # fmt: skip
+    supervisor = await meeting.world.staff("sup")
+    await supervisor.call("GET", f"/api/v1/sessions/{meeting.session_id}")
+    refusal = await meeting.refused("sup", session_cookie(supervisor.client), {"session_id": meeting.session_id})
+    assert refusal == {"message": "only the session's mediator may join it", "data": {"code": "forbidden"}}
 
 
 async def test_staff_must_name_the_session(meeting: Meeting) -> None:

@@ -6,6 +6,7 @@ import { dictionaries } from './i18n.js';
 const zh = {
   'orgkind.committee': '人民调解委员会',
   'orgkind.centre': '调解中心',
+  'orgkind.bureau': '司法局（司法所）',
   'orgkind.court': '人民法院',
 
   'admin.title': '系统管理',
@@ -47,11 +48,19 @@ const zh = {
   'org.court_code.save': '保存代字',
   'org.court_code.saved': '已保存 {name} 的法院代字',
   'org.court_code.missing': '未填写：法院受理申请前必须填写',
+  'org.parent': '上级组织',
+  'org.parent.none': '无（最上级）',
+  'org.parent.hint': '例如村调委会的上级是乡镇调委会，乡镇的上级是县（区）调解中心，县的上级是市司法局。上级组织的督导员可以查看下级所有案件。',
+  'org.parent.for': '{name} 的上级组织',
+  'org.parent.save': '保存上级',
+  'org.parent.saved': '已保存 {name} 的上级组织',
+  'user.role.hint': '督导员（司法局或调解中心的工作人员）可以查看本组织及所有下级组织的案件并下达督办意见，不能修改案件。',
 };
 
 const en = {
   'orgkind.committee': "People's mediation committee",
   'orgkind.centre': 'Mediation centre',
+  'orgkind.bureau': 'Justice bureau',
   'orgkind.court': 'Court',
 
   'admin.title': 'Administration',
@@ -93,6 +102,13 @@ const en = {
   'org.court_code.save': 'Save code',
   'org.court_code.saved': 'Court code of {name} saved',
   'org.court_code.missing': 'Not set: needed before the court accepts an application',
+  'org.parent': 'Parent organisation',
+  'org.parent.none': 'None (top level)',
+  'org.parent.hint': 'For example a village committee sits below its town’s committee, the town below the county centre, the county below the city’s justice bureau. Supervisors of an organisation read the cases of every organisation below it.',
+  'org.parent.for': 'Parent organisation of {name}',
+  'org.parent.save': 'Save parent',
+  'org.parent.saved': 'Parent organisation of {name} saved',
+  'user.role.hint': 'Supervisors (justice bureau or centre officers) read the cases of their organisation and every organisation below it and issue instructions on them; they do not change cases.',
 };
 
 Object.assign(dictionaries.zh, zh);

@@ -279,6 +279,10 @@ const zh = {
   'history.assistance_reported': '报告协办结果',
   'history.value.lead': '主办',
   'history.value.assisting': '协办',
+  'evidence.type.supervision_issued': '督办意见',
+  'evidence.type.supervision_replied': '督办反馈',
+  'history.supervision_issued': '督导员下达督办意见',
+  'history.supervision_replied': '调解员回复督办意见',
 };
 
 const en = {
@@ -555,6 +559,10 @@ const en = {
   'history.assistance_reported': 'Assistance result reported',
   'history.value.lead': 'lead',
   'history.value.assisting': 'assisting',
+  'evidence.type.supervision_issued': 'Supervision instruction',
+  'evidence.type.supervision_replied': 'Reply to a supervision instruction',
+  'history.supervision_issued': 'A supervisor issued an instruction',
+  'history.supervision_replied': 'The mediator answered a supervision instruction',
 };
 
 Object.assign(dictionaries.zh, zh);

@@ -171,9 +171,9 @@ function ReportForm({ panel, r }) {
 /**
  * The case page's 移送/分流 section. `k` is the case; its lead organisation's staff may refer it while it
  * is open (and not before a court); others read it because a referral lets them.
- * @param {{ panel: CaseReferrals, k: any }} props
+ * @param {{ panel: CaseReferrals, k: any, supervising?: boolean }} props  (a supervisor reads it: no forms)
  */
-export function CaseReferralsSection({ panel, k }) {
+export function CaseReferralsSection({ panel, k, supervising = false }) {
   const mine = orgOf(panel.user);
   const own = Boolean(k.organisation && mine === k.organisation.id);
   const list = /** @type {any[]} */ (panel.list.status === 'ready' ? panel.list.data : []);
@@ -185,12 +185,12 @@ export function CaseReferralsSection({ panel, k }) {
       : empty(t('ref.empty')),
   );
   return html`<${Section} id="referrals" title=${t('ref.title')}>
-    ${own ? html`<p class="muted">${t('ref.intro')}</p>` : html`<p class="notice" role="status" data-testid="referral-shared">${t('ref.shared')}</p>`}
+    ${supervising ? null : own ? html`<p class="muted">${t('ref.intro')}</p>` : html`<p class="notice" role="status" data-testid="referral-shared">${t('ref.shared')}</p>`}
     ${awaiting ? html`<p class="notice" data-testid="referral-awaiting">${t('ref.pending_here')} <a href="/mediator#referrals">${t('ref.pending_here.link')}</a></p>` : null}
     <h3>${t('ref.history')}</h3>
     <div id="referrals-body" aria-live="polite">${body}</div>
-    ${toReport.map((r) => html`<${ReportForm} key=${r.id} panel=${panel} r=${r} />`)}
-    ${own && k.status === 'open' && !k.before_court ? html`<${ReferForm} panel=${panel} k=${k} />` : null}
+    ${supervising ? null : toReport.map((r) => html`<${ReportForm} key=${r.id} panel=${panel} r=${r} />`)}
+    ${own && !supervising && k.status === 'open' && !k.before_court ? html`<${ReferForm} panel=${panel} k=${k} />` : null}
   </${Section}>`;
 }
 

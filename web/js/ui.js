@@ -530,6 +530,7 @@ export async function initStaffPage() {
  */
 export function homeFor(user) {
   if (user && user.role === 'admin') return '/admin';
+  if (user && user.role === 'supervisor') return '/supervision';
   return user && user.role === 'judge' ? '/court' : '/mediator';
 }
 

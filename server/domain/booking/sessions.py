@@ -221,15 +221,16 @@ class Booking:
         return Booked(view, issued)
 
     async def _session_for_staff(
-        self, db: AsyncSession, principal: Principal | None, session_id: str, *, write: bool = False
+        self, db: AsyncSession, principal: Principal | None, session_id: str, *, write: bool = False, read: bool = False
     ) -> tuple[Staff, MediationSession]:
         """The session if this staff member may act on it (``write``: change it, which a mediator may no
-        longer do once the case is before a court; links can still be re-issued)."""
+        longer do once the case is before a court; links can still be re-issued). ``read``: only
+        look at it, which the case's supervisors may too."""
         require_staff(principal)
         session = await db.get(MediationSession, session_id)
         if session is None:
             raise NotFound("no such session", reason="no_such_session")
-        staff, _ = await case_for_staff(db, principal, session.case_id, court=True, write=write)
+        staff, _ = await case_for_staff(db, principal, session.case_id, court=True, write=write, supervise=read and not write)
         host = await db.get(User, session.mediator_id)
         if staff.role == "judge" or (host is not None and host.role == "judge"):
             # A court's hearing is the judge's alone; a judge acts on no other session of the case.
@@ -239,7 +240,7 @@ class Booking:
 
     async def get(self, principal: Principal | None, session_id: str) -> SessionView:
         async with self._maker() as db:
-            _, session = await self._session_for_staff(db, principal, session_id)
+            _, session = await self._session_for_staff(db, principal, session_id, read=True)
             return await self._view(db, session)
 
     async def reschedule(
@@ -367,7 +368,7 @@ class Booking:
 
     async def sessions_of_case(self, principal: Principal | None, case_id: str) -> list[SessionView]:
         async with self._maker() as db:
-            await case_for_staff(db, principal, case_id, court=True, shared=True)
+            await case_for_staff(db, principal, case_id, court=True, shared=True, supervise=True)
             query = select(MediationSession).where(MediationSession.case_id == case_id).order_by(MediationSession.starts_at)
             return await self._views(db, list(await db.scalars(query)))
 

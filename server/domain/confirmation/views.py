@@ -53,7 +53,7 @@ async def case_of(db: AsyncSession, principal: Principal | None, case_id: str | 
     if case_id is None:
         require_party(principal)
     assert case_id is not None
-    _, case = await case_for_staff(db, principal, case_id, court=True)
+    _, case = await case_for_staff(db, principal, case_id, court=True, supervise=True)
     return case
 
 

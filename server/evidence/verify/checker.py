@@ -35,6 +35,7 @@ def _run(files: dict[str, bytes], report: Report, trust: Trust) -> None:
     LogCheck(bundle, trust).check()
     _check_export(bundle)
     _check_recordings(bundle)
+    _check_supervision(bundle)
     report.agreements = document_check.check(bundle.records, bundle.files, bundle.add)
     report.records = [bundle.summaries[s] for s in sorted(bundle.summaries)]
 
@@ -63,6 +64,21 @@ def _check_recordings(bundle: Reading) -> None:
                 bundle.problem("manifest_not_recorder", seq=seq)
     coverage = recording_check.check(bundle.records, bundle.files, bundle.add)
     bundle.report.recordings = [c.to_json() for c in coverage]
+
+
+def _check_supervision(bundle: Reading) -> None:
+    """A `supervision_replied` answers an earlier `supervision_issued` of the case, and each
+    instruction is answered once (FORMAT.md): a reply cannot be moved onto another instruction."""
+    answered: set[int] = set()
+    for seq, record in sorted(bundle.records.items()):
+        if record.claim.type != "supervision_replied":
+            continue
+        target = record.claim.public.get("instruction_seq")
+        issued = bundle.records.get(target) if type(target) is int and target < seq else None
+        if issued is None or issued.claim.type != "supervision_issued" or target in answered:
+            bundle.problem("reply_without_instruction", seq=seq, instruction=target)
+        else:
+            answered.add(issued.seq)
 
 
 def _vkey(kind: type[_V], text: str) -> _V:

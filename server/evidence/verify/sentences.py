@@ -115,6 +115,8 @@ TEXT: dict[str, tuple[str, str]] = {
                           "Recording {recording} continues the segment chain of the session's earlier recording (record {seq})."),
     "recording_chain_broken": ("录像 {recording} 的片段链不是从头开始，也不接续同一场调解此前的录像（第 {seq} 条记录）：有录像被删除或调换。",
                                "The segment chain of recording {recording} neither starts afresh nor continues the session's earlier recording (record {seq}): a recording was removed or swapped."),
+    "reply_without_instruction": ("第 {seq} 条督办反馈记录回复的第 {instruction} 条记录不是本案此前的督办意见，或者那条意见已经回复过。",
+                                  "Supervision reply {seq} answers record {instruction}, which is not an earlier supervision instruction of the case, or was answered already."),
     "manifest_not_recorder": ("第 {seq} 条录像记录不是由平台的录像密钥签名的。", "Recording record {seq} is not signed by the platform's recorder key."),
     "recording_interrupted": ("录像 {recording} 因服务器停止而中断；已写入的第 1–{index} 段完整可核验。",
                               "Recording {recording} was interrupted when the server stopped; the segments written (up to {index}) are complete and verify."),

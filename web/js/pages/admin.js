@@ -34,6 +34,7 @@ const store = {
   org: /** @type {Form<ReturnType<typeof newOrg>>} */ ({ values: newOrg(), problem: null, busy: false }),
   usr: /** @type {Form<ReturnType<typeof newUser>>} */ ({ values: newUser(), problem: null, busy: false }),
   codes: /** @type {Map<string, Form<{ court_code: string }>>} */ (new Map()), // a court's code being changed in its row, by its id
+  parents: /** @type {Map<string, Form<{ parent_id: string }>>} */ (new Map()), // a parent being changed in its row, by its id
 };
 
 /** Redraw <main> from the store (synchronously: focus can be set right after). */
@@ -57,7 +58,7 @@ function defaultZone() {
 }
 
 function newOrg() {
-  return { name: '', kind: metaList('organisation_kinds', ['committee', 'centre', 'court'])[0], timezone: defaultZone(), region: '', court_code: '' };
+  return { name: '', kind: metaList('organisation_kinds', ['committee', 'centre', 'court'])[0], timezone: defaultZone(), region: '', court_code: '', parent_id: '' };
 }
 
 /** @param {any[]} [orgs] the organisations: the only one is the new account's */
@@ -115,6 +116,7 @@ function orgsBody() {
         { label: t('org.kind'), value: (r) => tv('orgkind', r.kind) },
         { label: t('org.timezone'), value: (r) => r.timezone || '' },
         { label: t('org.region'), value: (r) => r.region || '' },
+        { label: t('org.parent'), value: (r) => parentForm(r) },
         { label: t('org.court_code'), value: (r) => (r.kind === 'court' ? courtCodeForm(r) : '') },
       ],
       items,
@@ -184,6 +186,56 @@ function courtCodeForm(org) {
   </form>`;
 }
 
+/** The organisations an organisation may sit below, by name (the server refuses one below it: a loop). @param {string} [except] */
+function parentOptions(except) {
+  return orgItems()
+    .filter((o) => o.id !== except)
+    .map((o) => ({ value: o.id, label: o.name }));
+}
+
+/** An organisation's parent (the town above a village committee), changed in place. */
+function parentForm(org) {
+  const p = store.parents.get(org.id);
+  const value = p ? p.values.parent_id : org.parent_id || '';
+  const busy = Boolean(p && p.busy);
+  const errors = p && p.problem ? p.problem() : null;
+  const wrong = fieldError(errors && errors.fields.parent_id, `org-${org.id}-parent-err`);
+  const edit = () => {
+    let form = store.parents.get(org.id);
+    if (!form) store.parents.set(org.id, (form = { values: { parent_id: value }, problem: null, busy: false }));
+    return form;
+  };
+  const save = async (ev) => {
+    ev.preventDefault();
+    const form = ev.currentTarget;
+    const f = edit();
+    f.problem = null;
+    f.busy = true;
+    draw();
+    try {
+      await api.updateOrganisation(org.id, { parent_id: f.values.parent_id || null });
+      toast(t('org.parent.saved', { name: org.name }));
+      store.parents.delete(org.id);
+      await store.orgs.load();
+    } catch (err) {
+      f.problem = () => formErrors(err, ['parent_id']);
+      f.busy = false;
+      draw();
+      focusFirstWrong(form);
+    }
+  };
+  return html`<form class="inline-form" novalidate onSubmit=${save}>
+    <${FormMessage} text=${errors ? errors.message : ''} />
+    <select name="parent_id" value=${value} aria-label=${t('org.parent.for', { name: org.name })} data-testid="org-parent"
+      ...${wrong.attrs} onChange=${(ev) => (edit().values.parent_id = ev.currentTarget.value)}>
+      <option value="">${t('org.parent.none')}</option>
+      ${parentOptions(org.id).map((o) => html`<option key=${o.value} value=${o.value}>${o.label}</option>`)}
+    </select>
+    <button type="submit" class="secondary small-btn" disabled=${busy} data-testid="org-parent-save">${busy ? t('common.submitting') : t('org.parent.save')}</button>
+    ${wrong.message}
+  </form>`;
+}
+
 async function createOrg(ev) {
   ev.preventDefault();
   const form = ev.currentTarget;
@@ -193,6 +245,7 @@ async function createOrg(ev) {
   const body = { name: v.name.trim(), kind: v.kind, timezone: v.timezone };
   if (v.region.trim()) body.region = v.region.trim();
   if (v.court_code.trim()) body.court_code = v.court_code.trim();
+  if (v.parent_id) body.parent_id = v.parent_id;
   if (!body.name) {
     o.problem = () => ({ message: '', fields: { name: t('error.field.required') } });
     draw();
@@ -226,6 +279,7 @@ function orgForm() {
     ${field({ label: t('org.kind'), name: 'kind', kind: 'select', required: true, options: optionsFrom(metaList('organisation_kinds', ['committee', 'centre', 'court']), 'orgkind') })}
     ${field({ label: t('org.timezone'), name: 'timezone', kind: 'select', options: timezoneOptions() })}
     ${field({ label: t('org.region'), name: 'region', hint: t('org.region.hint'), attrs: { maxlength: 100, placeholder: t('org.region.example') } })}
+    ${field({ label: t('org.parent'), name: 'parent_id', kind: 'select', optional: true, hint: t('org.parent.hint'), placeholder: t('org.parent.none'), options: parentOptions() })}
     ${field({ label: t('org.court_code'), name: 'court_code', optional: true, hint: t('org.court_code.hint'), attrs: { maxlength: 16, placeholder: t('org.court_code.example') } })}
     <div class="actions wide"><button type="submit" class="primary" disabled=${o.busy}>${o.busy ? t('common.submitting') : t('org.create.submit')}</button></div>
   </form>`;
@@ -280,7 +334,7 @@ function userForm() {
     ${field({ label: t('user.username'), name: 'username', required: true, attrs: { maxlength: 64, autocomplete: 'off', autocapitalize: 'none', spellcheck: false, pattern: '[A-Za-z0-9_.\\-]{3,64}' } })}
     <${Field} label=${t('user.password')} name="password" type="password" required idPrefix="usr" hint=${t('user.password.hint')} error=${errors.fields.password}
       attrs=${{ autocomplete: 'new-password', maxlength: 256 }} />
-    ${field({ label: t('user.role'), name: 'role', kind: 'select', required: true, options: optionsFrom(metaList('staff_roles', ['mediator', 'judge', 'admin']), 'role') })}
+    ${field({ label: t('user.role'), name: 'role', kind: 'select', required: true, options: optionsFrom(metaList('staff_roles', ['mediator', 'judge', 'supervisor', 'admin']), 'role'), hint: t('user.role.hint') })}
     ${field({ label: t('user.organisation'), name: 'organisation_id', kind: 'select', required: true, placeholder: t('common.select'), options: orgs.map((o) => ({ value: o.id, label: o.name })) })}
     ${field({ label: t('user.timezone'), name: 'timezone', kind: 'select', options: timezoneOptions() })}
     ${field({ label: t('user.email'), name: 'email', type: 'email', optional: true, attrs: { maxlength: 254, autocomplete: 'off' } })}

@@ -19,13 +19,15 @@ import { h, replace, optionsFrom, errorMessage, toast, confirmDialog, initStaffP
 import { Mount } from '../mount.js';
 import { Part, Section, badge, empty, loading, loadError, staffFrame, FormField, FormStateMessage, CopyButton, formState, clearErrors, showApiError, focusInvalid } from '../ui-preact.js';
 import '../live-i18n.js';
-import { AgreementPanel } from '../agreement.js';
+import { AgreementPanel, AgreementText, SignerList } from '../agreement.js';
 import { ConfirmationPanel } from '../confirmation.js';
 import { CaseFiles } from '../casefiles.js';
 import { particularsFields, particularsValues, readParticulars, particularsLine, missingNotice, ParticularsEditor, particularsForm, showParticularsErrors } from '../particulars.js';
 import { IdentityPanel } from '../idcheck.js';
 import { CaseReferrals, CaseReferralsSection } from '../referrals.js';
 import { sourceWords } from '../registration.js';
+import '../supervision-i18n.js';
+import { Instructions, IssueForm, instructionsOf } from '../supervision.js';
 
 /** @typedef {import('../ui-preact.js').FormState} FormState */
 
@@ -53,6 +55,8 @@ const store = {
   outbox: new Part(() => api.caseOutbox(caseId).then(itemsOf), draw),
   history: new Part(() => api.caseHistory(caseId).then(itemsOf), draw),
   evidence: new Part(() => api.request('GET', `/cases/${encodeURIComponent(caseId)}/evidence`).then(itemsOf), draw),
+  supervision: new Part(() => instructionsOf(caseId), draw), // supervisors' instructions and the replies (#21)
+  agreement: new Part(() => api.getAgreement(caseId), draw), // a supervisor's read of the agreement (a mediator has its panel)
   exported: /** @type {{ filename: string, manifestHash: string } | null} */ (null), // the last export
   exporting: false,
   booked: /** @type {any} */ (null), // {session, links} right after booking
@@ -149,6 +153,7 @@ async function loadRecordings() {
  * referral_sharing): the page shows what such a reader may see, and offers no change.
  */
 function sharedOnly() {
+  if (supervisor()) return false; // a supervisor reads the whole case of their subtree (read only)
   const k = kase();
   const mine = store.user && store.user.organisation && store.user.organisation.id;
   return Boolean(k && k.organisation && k.organisation.id !== mine);
@@ -157,6 +162,16 @@ function sharedOnly() {
 /** Submitted for judicial confirmation: the server refuses every change, so the page offers none. */
 function beforeCourt() {
   return Boolean(kase() && kase().before_court);
+}
+
+/** A supervisor reads the case and instructs its mediator; the server refuses them every change. */
+function supervisor() {
+  return Boolean(store.user && store.user.role === 'supervisor');
+}
+
+/** Nothing of the case can be changed from this page: it is before the court, or the reader supervises. */
+function readOnly() {
+  return beforeCourt() || supervisor();
 }
 
 /** A party added: the identity panel lists them too. */
@@ -172,8 +187,9 @@ async function refresh() {
   await store.kase.load();
   partiesChanged();
   if (beforeCourt() !== wasBeforeCourt && caseFiles) caseFiles.render(); // the application was submitted meanwhile: no upload
-  store.outbox.load();
+  if (!supervisor()) store.outbox.load();
   store.history.load();
+  store.supervision.load();
   loadEvidence();
   if (beforeCourt() !== wasBeforeCourt && caseFiles) caseFiles.load();
 }
@@ -532,14 +548,14 @@ function Parties({ k }) {
     </p>
     ${particularsLine(p) ? html`<p class="muted" data-testid="party-particulars-line">${particularsLine(p)}</p>` : null}
     ${missingNotice(p)}
-    ${beforeCourt() ? null : particularsEditor(p)}
+    ${readOnly() ? null : particularsEditor(p)}
   </li>`;
   return html`<${Section} id="parties" title=${t('parties.title')}>
     <div id="parties-body">
       ${parties.length ? html`<ul class="party-list" data-testid="party-list">${parties.map(party)}</ul>` : empty(t('parties.empty'))}
     </div>
     <${Mount} class="kept" make=${() => identityPanel?.el ?? null} deps=${[identityPanel]} />
-    ${beforeCourt() ? null : html`<h3>${t('party.add.title')}</h3><${AddPartyForm} parties=${parties} />`}
+    ${readOnly() ? null : html`<h3>${t('party.add.title')}</h3><${AddPartyForm} parties=${parties} />`}
   </${Section}>`;
 }
 
@@ -773,7 +789,7 @@ function SessionCard({ s }) {
         ${badge(tv('linkstatus', p.link_status), LINK_TONE[p.link_status] || 'muted')}
         ${p.link_status === 'active' && p.link_expires_at ? html`<span class="muted small">${t('link.expires', { time: fmtDateTime(p.link_expires_at, store.tz) })}</span>` : null}
       </div>
-      <div class="actions">
+      <div class="actions" hidden=${supervisor()}>
         ${scheduled && !past
           ? html`<button type="button" class="secondary small-btn" disabled=${store.reissuing.has(key)} onClick=${() => onReissue(s, p)}>${t('link.reissue')}</button>`
           : null}
@@ -791,7 +807,7 @@ function SessionCard({ s }) {
     ${differentZone ? html`<p class="muted">${t('session.local_note', { time: fmtDateTime(s.starts_at, s.timezone), tz: tzName(s.timezone, new Date(s.starts_at)) })}</p>` : null}
     <p class="muted">${t('session.mediator', { name: (s.mediator && s.mediator.display_name) || '' })}</p>
     ${s.cancel_reason ? html`<p class="muted">${`${t('session.cancel.reason')}：${s.cancel_reason}`}</p>` : null}
-    ${scheduled && !past
+    ${scheduled && !past && !supervisor()
       ? html`<div class="actions">
           <a class="button primary" href=${`/live/${encodeURIComponent(s.id)}`} data-testid="join-live">${t('live.join.staff')}</a>
           ${beforeCourt()
@@ -800,8 +816,8 @@ function SessionCard({ s }) {
                 <button type="button" class="danger-outline" onClick=${() => onCancelSession(s)}>${t('session.cancel')}</button>`}
         </div>`
       : null}
-    ${open && scheduled && !beforeCourt() ? html`<${RescheduleForm} s=${s} form=${open} />` : null}
-    ${store.recorded.has(s.id)
+    ${open && scheduled && !readOnly() ? html`<${RescheduleForm} s=${s} form=${open} />` : null}
+    ${store.recorded.has(s.id) && !supervisor()
       ? html`<p class="actions"><a class="button secondary" href=${`/review/${encodeURIComponent(s.id)}`} data-testid="review-link">${`▶ ${t('session.review')}`}</a></p>`
       : null}
     <ul class="party-links">${(s.parties || []).map(partyRow)}</ul>
@@ -815,7 +831,7 @@ function Sessions({ k }) {
   const upcoming = sessions.filter((s) => s.status === 'scheduled' && s.ends_at > now).reverse();
   const rest = sessions.filter((s) => !(s.status === 'scheduled' && s.ends_at > now));
   return html`<${Section} id="sessions" title=${t('sessions.title')}>
-    ${beforeCourt() ? null : html`<h3>${t('book.title')}</h3><${BookingForm} k=${k} />`}
+    ${readOnly() ? null : html`<h3>${t('book.title')}</h3><${BookingForm} k=${k} />`}
     <div id="sessions-body" class="sessions-body">
       ${bookedPanel()}
       ${sessions.length
@@ -1000,8 +1016,8 @@ function Evidence() {
       <button type="button" class="secondary small-btn" data-testid="evidence-refresh" onClick=${() => loadEvidence()}>${t('evidence.refresh')}</button>
     </div>
     <div id="evidence-body" aria-live="polite">${evidenceBody()}</div>
-    <${IdentityCheckForm} />
-    <div class="export-box">
+    ${supervisor() ? null : html`<${IdentityCheckForm} />`}
+    <div class="export-box" hidden=${supervisor()}>
       <h3>${t('export.button')}</h3>
       <p>${t('evidence.bundle.why')}</p>
       <div class="actions">
@@ -1014,8 +1030,44 @@ function Evidence() {
 
 // ------------------------------------------------------------------ page
 
+/** The case's supervision: instructions and replies; a supervisor issues one, its mediators answer. */
+function Supervision({ k }) {
+  const part = store.supervision;
+  const items = /** @type {any[]} */ (part.data || []);
+  if (!supervisor() && part.status === 'ready' && !items.length) return null; // nothing to answer
+  const reload = () => {
+    part.load();
+    store.history.load();
+    loadEvidence();
+  };
+  const canReply = store.user.role === 'mediator';
+  return html`<${Section} id="supervision" title=${t('sup.section')}>
+    ${canReply && items.some((i) => i.awaiting_reply) ? html`<p class="notice" role="status">${t('sup.mediator_note')}</p>` : null}
+    <div id="supervision-body" aria-live="polite">${part.view(() => html`<${Instructions} items=${items} tz=${store.tz} canReply=${canReply} onChanged=${reload} />`)}</div>
+    ${supervisor() ? html`<h3>${t('sup.issue.title')}</h3><${IssueForm} key=${k.id} caseId=${k.id} number=${k.case_number} onDone=${reload} />` : null}
+  </${Section}>`;
+}
+
+/** The agreement as a supervisor reads it: its state, its text, who signed, its PDFs (the court's page shows it so too). */
+function AgreementRead() {
+  const body = store.agreement.view((data) => {
+    const v = data && data.agreement;
+    if (!v) return empty(t('sup.agreement.none'));
+    const pdf = v.pdf || {};
+    return html`<p>${badge(tv('agr.status', v.status), v.status === 'effective' ? 'ok' : 'warn')}</p>
+      <details class="agr-preview"><summary>${t('agr.final.text')}</summary><${AgreementText} view=${v} testid="sup-agreement-text" /></details>
+      <${SignerList} view=${v} tz=${store.tz} />
+      <div class="actions">
+        ${pdf.signed ? html`<a class="button primary" href=${pdf.signed} download="">${t('agr.pdf.signed')}</a>` : null}
+        ${pdf.agreement ? html`<a class="button secondary" href=${pdf.agreement} download="">${t('agr.pdf.agreement')}</a>` : null}
+      </div>`;
+  });
+  return html`<${Section} id="agreement" title=${t('agr.title')}><div id="agreement-body" data-testid="sup-agreement">${body}</div></${Section}>`;
+}
+
 function Page() {
-  const back = html`<p><a href="/mediator" class="back">${`‹ ${t('case.back')}`}</a></p>`;
+  const home = supervisor() ? '/supervision' : '/mediator';
+  const back = html`<p><a href=${home} class="back">${`‹ ${supervisor() ? t('sup.title') : t('case.back')}`}</a></p>`;
   const kv = store.kase;
   if (kv.status === 'loading') return html`${back}${loading()}`;
   if (kv.status === 'error') {
@@ -1026,7 +1078,7 @@ function Page() {
   const k = kv.data;
   document.title = `${t('case.title', { number: k.case_number })} · ${t('app.name')}`;
   const title = html`<h1 id="case-title">${t('case.title', { number: k.case_number })} ${badge(tv('status', k.status), `status-${k.status}`)}</h1>`;
-  const referred = referrals ? html`<${CaseReferralsSection} panel=${referrals} k=${k} />` : null;
+  const referred = referrals ? html`<${CaseReferralsSection} panel=${referrals} k=${k} supervising=${supervisor()} />` : null;
   if (sharedOnly()) {
     return html`${back}${title}
       <div class="two-col"><${Details} k=${k} />${referred}</div>
@@ -1034,16 +1086,22 @@ function Page() {
   }
   return html`${back}${title}
     ${beforeCourt() ? html`<p class="notice" role="status" data-testid="case-before-court">${t('case.before_court')}</p>` : null}
+    ${supervisor() ? html`<p class="notice" role="status" data-testid="case-supervisor">${t('sup.reads_only')}</p>` : null}
+    <${Supervision} k=${k} />
     <div class="two-col"><${Details} k=${k} /><${Parties} k=${k} /></div>
     ${referred}
     <${Sessions} k=${k} />
-    <${Mount} class="kept" make=${() => agreementPanel?.el ?? null} deps=${[agreementPanel]} />
+    ${supervisor()
+      ? html`<${AgreementRead} />`
+      : html`<${Mount} class="kept" make=${() => agreementPanel?.el ?? null} deps=${[agreementPanel]} />`}
     <${Mount} class="kept" make=${() => confirmationPanel?.el ?? null} deps=${[confirmationPanel]} />
     ${caseFiles ? html`<${Section} id="files" title=${t('files.title')}><${Mount} class="kept" make=${() => caseFiles?.el ?? null} deps=${[caseFiles]} /></${Section}>` : null}
-    <div class="two-col">
-      <${Section} id="outbox" title=${t('outbox.title')}><div id="outbox-body">${outboxBody()}</div></${Section}>
-      <${Section} id="history" title=${t('history.title')}><div id="history-body">${historyBody()}</div></${Section}>
-    </div>
+    ${supervisor()
+      ? html`<${Section} id="history" title=${t('history.title')}><div id="history-body">${historyBody()}</div></${Section}>`
+      : html`<div class="two-col">
+          <${Section} id="outbox" title=${t('outbox.title')}><div id="outbox-body">${outboxBody()}</div></${Section}>
+          <${Section} id="history" title=${t('history.title')}><div id="history-body">${historyBody()}</div></${Section}>
+        </div>`}
     <${Evidence} />`;
 }
 
@@ -1074,16 +1132,20 @@ async function main() {
       /** @type {CaseFiles} */ (caseFiles).load();
       /** @type {ConfirmationPanel} */ (confirmationPanel).load();
     };
-    identityPanel = new IdentityPanel({ caseId, user: store.user, tz: store.tz, mode: 'case', level: 'h3' });
-    agreementPanel = new AgreementPanel({ caseId, user: store.user, tz: store.tz, meta, getCase, onCaseChange: refresh, onStatusChange });
-    confirmationPanel = new ConfirmationPanel({ caseId, tz: store.tz, meta });
+    // A supervisor reads the case, its files, history, evidence and agreement (AgreementRead); the
+    // agreement, confirmation and identity panels are its mediator's tools.
+    if (!supervisor()) {
+      identityPanel = new IdentityPanel({ caseId, user: store.user, tz: store.tz, mode: 'case', level: 'h3' });
+      agreementPanel = new AgreementPanel({ caseId, user: store.user, tz: store.tz, meta, getCase, onCaseChange: refresh, onStatusChange });
+      confirmationPanel = new ConfirmationPanel({ caseId, tz: store.tz, meta });
+    }
     caseFiles = new CaseFiles({
       mode: 'staff',
       caseId,
       getParties: () => (kase() && kase().parties) || [],
       tz: store.tz,
       maxBytes: meta && meta.max_upload_bytes,
-      isLocked: beforeCourt,
+      isLocked: readOnly,
     });
     partiesChanged();
   }
@@ -1097,13 +1159,17 @@ async function main() {
     store.history.load();
   } else if (ready) {
     /** @type {CaseReferrals} */ (referrals).load();
-    /** @type {AgreementPanel} */ (agreementPanel).load();
-    /** @type {ConfirmationPanel} */ (confirmationPanel).load();
+    if (agreementPanel) agreementPanel.load();
+    if (confirmationPanel) confirmationPanel.load();
     /** @type {CaseFiles} */ (caseFiles).load();
-    store.outbox.load();
+    if (supervisor()) store.agreement.load();
+    else {
+      store.outbox.load();
+      loadRecordings();
+    }
     store.history.load();
+    store.supervision.load();
     loadEvidence();
-    loadRecordings();
   }
 }
 

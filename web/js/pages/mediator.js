@@ -283,6 +283,7 @@ function Cases() {
           <a href=${`/cases/${encodeURIComponent(k.id)}`} class="case-number" data-testid="case-link">${k.case_number}</a>
           ${badge(tv('status', k.status), `status-${k.status}`)}
           ${k.collective ? html`<span class="badge collective" data-testid="case-collective">${t('case.collective.count', { n: k.applicant_count })}</span>` : null}
+          ${k.supervision_awaiting ? html`<span class="badge warn" data-testid="case-supervision">${t('med.cases.supervision', { n: k.supervision_awaiting })}</span>` : null}
         </div>
         <p class="case-meta">${meta.filter(Boolean).join(' · ')}</p>
         ${k.summary ? html`<p class="case-summary">${k.summary}</p>` : null}

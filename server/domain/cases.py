@@ -106,7 +106,6 @@ class CaseView:
     supervision_awaiting: int = 0
 
 
-
 def referral_sharing(organisation_id: str | None) -> Select[str]:
     """The cases another organisation may read because of a referral: one place for the rule.
 
@@ -398,9 +397,13 @@ class Cases:
                 awaiting[case_id] = awaiting.get(case_id, 0) + 1
             return [
                 CaseView(
-                    case, mediator, [], next_session=nearest.get(case.id),
-                    applicant_count=applicants.get(case.id, 0), supervision_awaiting=awaiting.get(case.id, 0),
-                )  # fmt: skip
+                    case,
+                    mediator,
+                    [],
+                    next_session=nearest.get(case.id),
+                    applicant_count=applicants.get(case.id, 0),
+                    supervision_awaiting=awaiting.get(case.id, 0),
+                )
                 for case, mediator in rows
             ]
 

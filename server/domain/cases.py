@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history, orgtree, particulars, registration
@@ -357,7 +357,7 @@ class Cases:
                 organisations = await orgtree.subtree_of(db, staff.organisation_id)
             else:
                 organisations = {staff.organisation_id}
-            visible = Case.organisation_id.in_(organisations)
+            visible: ColumnElement[bool] = Case.organisation_id.in_(organisations)
             if staff.role == "mediator":
                 # And the cases a referral lets us read: those we assist on, or handed on as lead
                 # (one awaiting our decision is in the referrals inbox, not here).

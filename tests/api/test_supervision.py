@@ -118,10 +118,10 @@ async def test_a_supervisor_reads_every_case_of_their_subtree_and_changes_none(w
     assert seen["organisation"]["name"] == "朝阳区人民调解委员会" and seen["mediator"]["display_name"] == "刘调解员"
     assert [c["case_number"] for c in (await sup.call("GET", "/api/v1/cases"))["items"]] == ["（2026）树调字第1号"]
     assert (await sup.call("GET", f"/api/v1/sessions/{session_id}"))["case_id"] == case["id"]
-    assert any(e["kind"] == "case_opened" for e in (await sup.call("GET", f"/api/v1/cases/{case['id']}/history"))["items"])
+    assert any(e["kind"] == "case_registered" for e in (await sup.call("GET", f"/api/v1/cases/{case['id']}/history"))["items"])
     await world.services.ledger.settle()
     records = (await sup.call("GET", f"/api/v1/cases/{case['id']}/evidence"))["items"]
-    assert [r["type"] for r in records] == ["case_opened"]
+    assert [r["type"] for r in records] == ["case_registered"]
     assert (await sup.call("GET", f"/api/v1/cases/{case['id']}/documents"))["items"] == []
     assert (await sup.call("GET", f"/api/v1/cases/{case['id']}/agreement"))["agreement"] is None
     # Every write is refused, saying why; the party links in the outbox are the mediator's alone.

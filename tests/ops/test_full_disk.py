@@ -54,8 +54,11 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def fill(path: Path) -> OSError:
-    """Write ``path`` until the disk is full; the kernel's own ENOSPC."""
-    with path.open("wb") as filler:
+    """Write ``path`` until the disk is full; the kernel's own ENOSPC.
+
+    Unbuffered: a buffered file would keep the tail of the write that failed and fail again when
+    closed, outside this loop (whether it does depends on how much room the data left)."""
+    with path.open("wb", buffering=0) as filler:
         try:
             while True:
                 filler.write(b"\0" * (256 * 1024))

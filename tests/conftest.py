@@ -43,20 +43,14 @@ PG_URL = os.environ.get("MEDIATE_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test that records live media (tests/recording's ``recorded``) measures it against the clock."""
-    for item in items:
-        if "recorded" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.realtime)
-
-
 @pytest.fixture(autouse=True)
 def realtime_alone(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """A test marked ``realtime`` runs while no other test runs; the others run side by side.
 
     The suite runs on one process per core (pytest-xdist, ``addopts``). Tests that measure media
-    against the clock (a recording's participants in sync to 0.1 s) measure the machine instead
-    when another process's browser takes the cores: their own senders encode late. So they take
+    against the clock (a recording's participants in sync to 0.1 s, tests/recording/test_recording.py)
+    measure the machine instead when another process's browser takes the cores: their own senders
+    encode late, and a run of the whole suite once failed so. So they take
     the run's lock alone, and every other test shares it. Two lock files give the lone test
     precedence: it closes the gate first (no test of another process starts), then waits for the
     room to empty (the tests running end). Taken as the test's first fixture, released after its

@@ -111,7 +111,9 @@ def test_the_court_that_referred_a_case_sees_its_result_in_its_inbox(browser: An
     judge_api, as_judge = api_as(browser, server, f"judge{suffix}")
     mediator, as_mediator = api_as(browser, server, server.username)
     number = f"（2026）京0105民诉前调{suffix}号"
-    case = as_clerk("/cases", {"case_number": number, "dispute_type": "wages", "source": "court_referral", "summary": "拖欠工资三个月"}, 201)
+    case = as_clerk(
+        "/cases", {"case_number": number, "dispute_type": "wages", "source": "court_referral", "summary": "拖欠工资三个月"}, 201
+    )
     sent = as_judge(
         f"/cases/{case['id']}/referrals",
         {

@@ -14,10 +14,16 @@ import itertools
 import time
 from typing import Any
 
+import pytest
+
 from recordings import webm
 from server.evidence.verify import render, verify_bundle
 from tests.recording.session import Recorded, decode, export, recordings_of, rezip, segments_of, time_in_second
 from tests.signaling.live import eventually
+
+# Each participant's recording is measured against the clock (in sync to 0.1 s, durations to 5 %,
+# key frames): run while no other test takes the cores (tests/conftest.py, realtime_alone).
+pytestmark = pytest.mark.realtime
 
 RECORD_SECONDS = 20.0
 

@@ -61,7 +61,8 @@ def instruction(row: SupervisionInstruction, zone: str) -> dict[str, Any]:
 
 def board_case(item: BoardCase, zone: str) -> dict[str, Any]:
     c = item.case
-    registered = c.created_at.astimezone(ZoneInfo(zone)).date()
+    # The day it was registered at the window (受理登记, which may be a day before it was typed in).
+    registered = c.registered_on
     return {
         "id": c.id,
         "case_number": c.case_number,
@@ -71,6 +72,7 @@ def board_case(item: BoardCase, zone: str) -> dict[str, Any]:
         "organisation": {"id": item.organisation.id, "name": item.organisation.name},
         "mediator": {"id": item.mediator.id, "display_name": item.mediator.display_name},
         "created_at": views.local(c.created_at, zone),
+        "registered_on": c.registered_on.isoformat(),
         "days_since_registration": (_today(zone) - registered).days,
         "next_session": views.session_brief(item.next_session, zone) if item.next_session is not None else None,
         "instructions": [instruction(i, zone) for i in item.instructions],

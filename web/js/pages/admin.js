@@ -145,16 +145,23 @@ function usersBody() {
   });
 }
 
-/** A court's code (法院代字), set or changed in place: its case numbers are made from it. */
-function courtCodeForm(org) {
-  const c = store.codes.get(org.id);
-  const value = c ? c.values.court_code : org.court_code || '';
-  const busy = Boolean(c && c.busy);
-  const errors = c && c.problem ? c.problem() : null;
-  const wrong = fieldError(errors && errors.fields.court_code, `org-${org.id}-court_code-err`);
+/**
+ * One field of an organisation, changed in place from its row: what is typed is kept in `forms`
+ * (by organisation) across redraws, the field's error is shown under it, and once saved the row
+ * shows the saved value. The court code and the parent are drawn with it.
+ * @param {any} org @param {Map<string, any>} forms @param {string} name the field
+ * @param {string} saved the value the row shows @param {(v: string) => any} body what is sent
+ * @param {string} savedKey the toast's text key
+ */
+function orgFieldForm(org, forms, name, saved, body, savedKey) {
+  const kept = forms.get(org.id);
+  const value = kept ? kept.values[name] : saved;
+  const busy = Boolean(kept && kept.busy);
+  const errors = kept && kept.problem ? kept.problem() : null;
+  const wrong = fieldError(errors && errors.fields[name], `org-${org.id}-${name}-err`);
   const edit = () => {
-    let form = store.codes.get(org.id);
-    if (!form) store.codes.set(org.id, (form = { values: { court_code: value }, problem: null, busy: false }));
+    let form = forms.get(org.id);
+    if (!form) forms.set(org.id, (form = { values: { [name]: value }, problem: null, busy: false }));
     return form;
   };
   const save = async (ev) => {
@@ -165,24 +172,32 @@ function courtCodeForm(org) {
     f.busy = true;
     draw();
     try {
-      await api.updateOrganisation(org.id, { court_code: f.values.court_code.trim() || null });
-      toast(t('org.court_code.saved', { name: org.name }));
-      store.codes.delete(org.id); // the row shows the saved code
+      await api.updateOrganisation(org.id, body(f.values[name]));
+      toast(t(savedKey, { name: org.name }));
+      forms.delete(org.id); // the row shows the saved value
       await store.orgs.load();
     } catch (err) {
-      f.problem = () => formErrors(err, ['court_code']);
+      f.problem = () => formErrors(err, [name]);
       f.busy = false;
       draw();
       focusFirstWrong(form);
     }
   };
-  return html`<form class="inline-form" novalidate onSubmit=${save}>
-    <${FormMessage} text=${errors ? errors.message : ''} />
-    <input name="court_code" value=${value} maxlength="16" placeholder=${t('org.court_code.example')} aria-label=${t('org.court_code.for', { name: org.name })}
-      data-testid="org-court-code" ...${wrong.attrs} onInput=${(ev) => (edit().values.court_code = ev.currentTarget.value)} />
-    <button type="submit" class="secondary small-btn" disabled=${busy}>${busy ? t('common.submitting') : t('org.court_code.save')}</button>
+  /** @param {any} ev */
+  const typed = (ev) => (edit().values[name] = ev.currentTarget.value);
+  return { value, busy, errors, wrong, save, typed };
+}
+
+/** A court's code (法院代字), set or changed in place: its case numbers are made from it. */
+function courtCodeForm(org) {
+  const f = orgFieldForm(org, store.codes, 'court_code', org.court_code || '', (v) => ({ court_code: v.trim() || null }), 'org.court_code.saved');
+  return html`<form class="inline-form" novalidate onSubmit=${f.save}>
+    <${FormMessage} text=${f.errors ? f.errors.message : ''} />
+    <input name="court_code" value=${f.value} maxlength="16" placeholder=${t('org.court_code.example')} aria-label=${t('org.court_code.for', { name: org.name })}
+      data-testid="org-court-code" ...${f.wrong.attrs} onInput=${f.typed} />
+    <button type="submit" class="secondary small-btn" disabled=${f.busy}>${f.busy ? t('common.submitting') : t('org.court_code.save')}</button>
     ${org.court_code ? null : html`<p class="hint">${t('org.court_code.missing')}</p>`}
-    ${wrong.message}
+    ${f.wrong.message}
   </form>`;
 }
 
@@ -195,44 +210,16 @@ function parentOptions(except) {
 
 /** An organisation's parent (the town above a village committee), changed in place. */
 function parentForm(org) {
-  const p = store.parents.get(org.id);
-  const value = p ? p.values.parent_id : org.parent_id || '';
-  const busy = Boolean(p && p.busy);
-  const errors = p && p.problem ? p.problem() : null;
-  const wrong = fieldError(errors && errors.fields.parent_id, `org-${org.id}-parent-err`);
-  const edit = () => {
-    let form = store.parents.get(org.id);
-    if (!form) store.parents.set(org.id, (form = { values: { parent_id: value }, problem: null, busy: false }));
-    return form;
-  };
-  const save = async (ev) => {
-    ev.preventDefault();
-    const form = ev.currentTarget;
-    const f = edit();
-    f.problem = null;
-    f.busy = true;
-    draw();
-    try {
-      await api.updateOrganisation(org.id, { parent_id: f.values.parent_id || null });
-      toast(t('org.parent.saved', { name: org.name }));
-      store.parents.delete(org.id);
-      await store.orgs.load();
-    } catch (err) {
-      f.problem = () => formErrors(err, ['parent_id']);
-      f.busy = false;
-      draw();
-      focusFirstWrong(form);
-    }
-  };
-  return html`<form class="inline-form" novalidate onSubmit=${save}>
-    <${FormMessage} text=${errors ? errors.message : ''} />
-    <select name="parent_id" value=${value} aria-label=${t('org.parent.for', { name: org.name })} data-testid="org-parent"
-      ...${wrong.attrs} onChange=${(ev) => (edit().values.parent_id = ev.currentTarget.value)}>
+  const f = orgFieldForm(org, store.parents, 'parent_id', org.parent_id || '', (v) => ({ parent_id: v || null }), 'org.parent.saved');
+  return html`<form class="inline-form" novalidate onSubmit=${f.save}>
+    <${FormMessage} text=${f.errors ? f.errors.message : ''} />
+    <select name="parent_id" value=${f.value} aria-label=${t('org.parent.for', { name: org.name })} data-testid="org-parent"
+      ...${f.wrong.attrs} onChange=${f.typed}>
       <option value="">${t('org.parent.none')}</option>
       ${parentOptions(org.id).map((o) => html`<option key=${o.value} value=${o.value}>${o.label}</option>`)}
     </select>
-    <button type="submit" class="secondary small-btn" disabled=${busy} data-testid="org-parent-save">${busy ? t('common.submitting') : t('org.parent.save')}</button>
-    ${wrong.message}
+    <button type="submit" class="secondary small-btn" disabled=${f.busy} data-testid="org-parent-save">${f.busy ? t('common.submitting') : t('org.parent.save')}</button>
+    ${f.wrong.message}
   </form>`;
 }
 

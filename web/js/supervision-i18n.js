@@ -17,7 +17,7 @@ const zh = {
   'sup.col.org': '承办组织',
   'sup.col.mediator': '调解员',
   'sup.col.stage': '进展',
-  'sup.col.age': '立案天数',
+  'sup.col.age': '受理天数',
   'sup.col.supervision': '督办',
   'sup.days': '{n} 天',
   'sup.next': '下次调解：{time}',

@@ -182,7 +182,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         witnessed=witnessed,
         messages=PartyMessages(maker),
         referrals=Referrals(maker, ledger, workdays),
-        supervision=Supervision(maker, ledger),
+        supervision=Supervision(maker, ledger, workdays),
     )
 
 

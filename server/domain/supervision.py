@@ -24,8 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history, orgtree
 from server.domain.cases import case_for_staff
+from server.domain.clocks import Clock, mediation_clock
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, require_staff
+from server.domain.workdays import Workdays
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from server.models import Case, MediationSession, Organisation, SupervisionInstruction, User, utcnow
 
@@ -40,6 +42,8 @@ class BoardCase:
     next_session: MediationSession | None
     #: The case's instructions, oldest first; those without a reply await one.
     instructions: list[SupervisionInstruction]
+    #: The 30-day mediation period (clocks.mediation_clock): running, due today, overdue or met.
+    mediation: Clock | None = None
 
 
 @dataclass(frozen=True)
@@ -59,9 +63,10 @@ def _text(value: str, field: str) -> str:
 
 
 class Supervision:
-    def __init__(self, maker: async_sessionmaker[AsyncSession], ledger: Ledger) -> None:
+    def __init__(self, maker: async_sessionmaker[AsyncSession], ledger: Ledger, workdays: Workdays | None = None) -> None:
         self._maker = maker
         self._ledger = ledger
+        self._workdays = workdays or Workdays()
 
     async def board(self, principal: Principal | None, organisation_id: str | None = None) -> Board:
         """Every case of the supervisor's subtree (or of one organisation of it), newest first."""
@@ -86,6 +91,7 @@ class Supervision:
                 )
             ).all()
             ids = [case.id for case, _ in rows]
+            now = utcnow()
             upcoming = await db.scalars(
                 select(MediationSession)
                 .where(
@@ -106,7 +112,14 @@ class Supervision:
         return Board(
             organisations,
             [
-                BoardCase(case, by_id[case.organisation_id], mediator, nearest.get(case.id), instructions.get(case.id, []))
+                BoardCase(
+                    case,
+                    by_id[case.organisation_id],
+                    mediator,
+                    nearest.get(case.id),
+                    instructions.get(case.id, []),
+                    mediation_clock(case.created_at, case.closed_at, now, self._workdays),
+                )
                 for case, mediator in rows
             ],
         )

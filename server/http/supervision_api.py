@@ -74,6 +74,8 @@ def board_case(item: BoardCase, zone: str) -> dict[str, Any]:
         "created_at": views.local(c.created_at, zone),
         "registered_on": c.registered_on.isoformat(),
         "days_since_registration": (_today(zone) - registered).days,
+        # The 30-day mediation period, as the case page shows it (views.clock).
+        "mediation_clock": views.clock(item.mediation) if item.mediation is not None else None,
         "next_session": views.session_brief(item.next_session, zone) if item.next_session is not None else None,
         "instructions": [instruction(i, zone) for i in item.instructions],
         "awaiting_reply": sum(1 for i in item.instructions if i.replied_at is None),

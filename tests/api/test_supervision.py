@@ -15,7 +15,7 @@ from sqlalchemy import update
 from server.domain import orgtree
 from server.domain.principal import SYSTEM
 from server.evidence.verify import render, verify_bundle
-from server.models import SupervisionInstruction
+from server.models import Case, SupervisionInstruction, utcnow
 from tests.api.helpers import book, next_weekday_at, open_case
 from tests.conftest import PASSWORD, Actor, World
 
@@ -201,6 +201,19 @@ async def test_the_board_lists_the_subtree_by_organisation_with_names(world: Wor
     outside = await t.city_supervisor.call("GET", f"/api/v1/supervision?organisation_id={world.org_b.id}", expect=403)
     assert reason(outside) == "another_organisation"
     assert reason(await liu.call("GET", "/api/v1/supervision", expect=403)) == "role_needed"
+
+
+async def test_the_board_shows_which_cases_are_past_their_mediation_period(world: World) -> None:
+    t = await tree(world)
+    liu = await world.staff("liu")
+    await open_case(liu, "（2026）树调字第5号")
+    old = await open_case(liu, "（2026）树调字第6号")
+    async with world.services.links._maker() as db, db.begin():  # registered 40 days ago, still open
+        await db.execute(update(Case).where(Case.id == old["id"]).values(created_at=utcnow() - timedelta(days=40)))
+    rows = {c["case_number"]: c for c in (await t.city_supervisor.call("GET", "/api/v1/supervision"))["items"]}
+    assert rows["（2026）树调字第5号"]["mediation_clock"]["state"] == "running"
+    late = rows["（2026）树调字第6号"]["mediation_clock"]
+    assert late["state"] == "overdue" and late["label_zh"] and late["source_zh"]
 
 
 async def test_an_instruction_and_its_reply_are_signed_records_that_verify(world: World) -> None:

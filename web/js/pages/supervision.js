@@ -11,7 +11,7 @@
 
 import { html, render } from 'htm/preact';
 import * as api from '../api.js';
-import { t, tv, fmtDateTime } from '../i18n.js';
+import { t, tv, fmtDateTime, fmtDayLong } from '../i18n.js';
 import '../supervision-i18n.js';
 import { isValidTimeZone, browserTimeZone } from '../time.js';
 import { h, replace, errorState, initStaffPage, staffHeader, skipLink } from '../ui.js';
@@ -62,6 +62,15 @@ function supervision(c) {
   return html`${badge(t('sup.awaiting', { n: c.awaiting_reply }), 'warn')}${overdue ? html` ${badge(t('sup.overdue'), 'warn')}` : null}`;
 }
 
+const CLOCK_BADGES = { overdue: 'warn', due_today: 'warn', met: 'ok' };
+
+/** The 30-day mediation period: its last day and where it stands (overdue marked). @param {any} clock */
+function mediationClock(clock) {
+  if (!clock) return html`<span class="muted">—</span>`;
+  const state = clock.state === 'met' && clock.met_late ? 'met_late' : clock.state;
+  return html`<span data-state=${clock.state}>${badge(t(`sup.clock.${state}`), CLOCK_BADGES[clock.state] || '')} ${t('sup.clock.due', { date: fmtDayLong(clock.due_date) })}</span>`;
+}
+
 function CaseCard({ c }) {
   const unfolded = store.open.has(c.id);
   const toggle = (/** @type {any} */ ev) => {
@@ -78,6 +87,7 @@ function CaseCard({ c }) {
       <div><dt>${t('sup.col.mediator')}</dt><dd data-testid="sup-mediator">${c.mediator.display_name}</dd></div>
       <div><dt>${t('sup.col.stage')}</dt><dd data-testid="sup-stage">${stage(c)}</dd></div>
       <div><dt>${t('sup.col.age')}</dt><dd data-testid="sup-age">${t('sup.days', { n: c.days_since_registration })}</dd></div>
+      <div><dt>${t('sup.col.clock')}</dt><dd data-testid="sup-clock">${mediationClock(c.mediation_clock)}</dd></div>
       <div><dt>${t('sup.col.supervision')}</dt><dd data-testid="sup-state">${supervision(c)}</dd></div>
     </dl>
     <details open=${unfolded} onToggle=${toggle}>

@@ -43,25 +43,28 @@ PG_URL = os.environ.get("MEDIATE_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
-@pytest.fixture(autouse=True)
-def realtime_alone(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     """A test marked ``realtime`` runs while no other test runs; the others run side by side.
 
     The suite runs on one process per core (pytest-xdist, ``addopts``). Tests that measure media
-    against the clock (a recording's participants in sync to 0.1 s, tests/recording/test_recording.py)
-    measure the machine instead when another process's browser takes the cores: their own senders
-    encode late, and a run of the whole suite once failed so. So they take
-    the run's lock alone, and every other test shares it. Two lock files give the lone test
-    precedence: it closes the gate first (no test of another process starts), then waits for the
-    room to empty (the tests running end). Taken as the test's first fixture, released after its
-    last teardown; without workers (one process) there is nobody to wait for.
+    against the clock (a recording's participants in sync to 0.1 s and a key frame at least every
+    6 s, tests/recording/test_recording.py) measure the machine instead when another process takes
+    the cores: their own senders encode late, and whole-suite runs failed so. So they take the
+    run's lock alone, and every other test shares it. The lock is held over the test's whole
+    protocol: its setup, call and teardown, and with them the module's and session's fixtures that
+    this test starts or ends (a browser launched, a server started), which a fixture could not
+    cover. Two lock files give the lone test precedence: it closes the gate first (no test of
+    another process starts), then waits for the room to empty (the tests running end). Without
+    workers (one process) there is nobody to wait for.
     """
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
+    worker_temp = item.config.option.basetemp if os.environ.get("PYTEST_XDIST_WORKER") else None
+    if not worker_temp:
         yield
         return
-    run = tmp_path_factory.getbasetemp().parent  # shared by the run's workers: pytest-N/popen-gwK
-    alone = request.node.get_closest_marker("realtime") is not None
-    with open(run / "realtime.gate", "a") as gate, open(run / "realtime.room", "a") as room:
+    locks = Path(worker_temp).parent  # the run's directory (pytest-N), shared by its workers (popen-gwK)
+    alone = item.get_closest_marker("realtime") is not None
+    with open(locks / "gate", "a") as gate, open(locks / "room", "a") as room:
         fcntl.flock(gate, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
         fcntl.flock(room, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
         if not alone:

@@ -22,7 +22,7 @@ from tests.recording.session import Recorded, decode, export, recordings_of, rez
 from tests.signaling.live import eventually
 
 # Each participant's recording is measured against the clock (in sync to 0.1 s, durations to 5 %,
-# key frames): run while no other test takes the cores (tests/conftest.py, realtime_alone).
+# key frames): run while no other test takes the cores (tests/conftest.py, pytest_runtest_protocol).
 pytestmark = pytest.mark.realtime
 
 RECORD_SECONDS = 20.0

@@ -35,7 +35,7 @@ from sqlalchemy import func, select
 
 from server.app import create_app
 from server.bench.peers import LoadPeer, encode_audio, encode_video
-from server.domain.principal import SYSTEM, PartyPrincipal, Principal
+from server.domain.principal import SYSTEM, PartyPrincipal, Principal, Staff
 from server.domain.registration import Registrant
 from server.evidence.records import DeviceKey, b64
 from server.models import OutboxMessage, RecordingSegment, utcnow
@@ -253,6 +253,12 @@ async def confirmed_by_court(services: Services, case_id: str, parties: list[Joi
     ]
 
 
+def referral_mediator(principal: Principal) -> str:
+    """The accepting mediator names themself as the one who handles the case."""
+    assert isinstance(principal, Staff)
+    return principal.user_id
+
+
 async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     said: list[str] = []
@@ -268,9 +274,17 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
         login = await services.accounts.login(f"demo_{tag}", password, "demo")
         mediator = await _principal(services, login.token)
         said.append(f"organisation {org.name}, mediator 周调解员 (login demo_{tag} / {password})")
+        # The dispute arrives at the county's one-stop centre (综治中心), which routes it (分流) to the
+        # committee that can settle it: registered there, referred, accepted by the committee.
+        centre = await services.accounts.create_organisation(SYSTEM, f"示例县矛盾纠纷调解中心（演示 {tag}）", "centre")
+        await services.accounts.create_user(
+            SYSTEM, username=f"demo_c_{tag}", display_name="吴接待员", password=password, role="mediator",
+            organisation_id=centre.id,
+        )  # fmt: skip
+        clerk = await _principal(services, (await services.accounts.login(f"demo_c_{tag}", password, "demo")).token)
 
         view = await services.cases.open_case(
-            mediator,
+            clerk,
             case_number=f"（2026）示调字第{tag}号",
             dispute_type="wages",
             summary="申请人在被申请人处工作三个月，被拖欠工资12000元。",
@@ -284,9 +298,14 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
         case_id = view.case.id
         applicant, respondent = view.parties
         said.append(
-            f"case {view.case.case_number} registered at the window (source 当事人申请): "
+            f"case {view.case.case_number} registered at {centre.name}'s window by 吴接待员 (source 当事人申请): "
             "张三 (applicant) v 李四 (respondent), 12000.00 yuan of wages"
         )
+        referral = await services.referrals.refer(
+            clerk, case_id, to_organisation_id=org.id, role="lead", reason="纠纷发生在该调委会辖区，由其主办调解"
+        )
+        await services.referrals.accept(mediator, referral.referral.id, mediator_id=referral_mediator(mediator))
+        said.append(f"referred to {org.name} to lead (case_referred) and accepted there by 周调解员 (referral_accepted)")
 
         zone = ZoneInfo("Asia/Shanghai")
         booked = await services.booking.book(

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history, orgtree, particulars, registration
-from server.domain.clocks import Clock, case_clocks
+from server.domain.clocks import Clock, case_clocks, mediation_clock
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, require_staff
 from server.domain.registration import ID_NUMBER, PHONE, Registrant
@@ -395,6 +395,7 @@ class Cases:
                 .where(Case.organisation_id.in_(organisations), SupervisionInstruction.replied_at.is_(None))
             ):
                 awaiting[case_id] = awaiting.get(case_id, 0) + 1
+            now = utcnow()
             return [
                 CaseView(
                     case,
@@ -403,6 +404,8 @@ class Cases:
                     next_session=nearest.get(case.id),
                     applicant_count=applicants.get(case.id, 0),
                     supervision_awaiting=awaiting.get(case.id, 0),
+                    # The 30-day mediation period, so that the list marks a case past it.
+                    clocks=(mediation_clock(case.created_at, case.closed_at, now, self._workdays),),
                 )
                 for case, mediator in rows
             ]

@@ -153,6 +153,8 @@ def case_summary(view: CaseView, viewer_zone: str = "UTC") -> dict[str, Any]:
         "created_at": iso(c.created_at),
         "next_session": next_session,
         "supervision_awaiting": view.supervision_awaiting,
+        # The case's first clock, the 30-day mediation period (the list marks a case past it).
+        "mediation_clock": clock(view.clocks[0]) if view.clocks and view.clocks[0].rule.name == "mediation" else None,
     }
 
 

@@ -203,7 +203,7 @@ async def test_the_board_lists_the_subtree_by_organisation_with_names(world: Wor
     assert reason(await liu.call("GET", "/api/v1/supervision", expect=403)) == "role_needed"
 
 
-async def test_the_board_shows_which_cases_are_past_their_mediation_period(world: World) -> None:
+async def test_the_board_and_the_mediators_list_show_which_cases_are_past_their_mediation_period(world: World) -> None:
     t = await tree(world)
     liu = await world.staff("liu")
     await open_case(liu, "（2026）树调字第5号")
@@ -214,6 +214,10 @@ async def test_the_board_shows_which_cases_are_past_their_mediation_period(world
     assert rows["（2026）树调字第5号"]["mediation_clock"]["state"] == "running"
     late = rows["（2026）树调字第6号"]["mediation_clock"]
     assert late["state"] == "overdue" and late["label_zh"] and late["source_zh"]
+    # The handling mediator's case list marks it too.
+    listed = {c["case_number"]: c for c in (await liu.call("GET", "/api/v1/cases"))["items"]}
+    assert listed["（2026）树调字第6号"]["mediation_clock"]["state"] == "overdue"
+    assert listed["（2026）树调字第5号"]["mediation_clock"]["state"] == "running"
 
 
 async def test_an_instruction_and_its_reply_are_signed_records_that_verify(world: World) -> None:

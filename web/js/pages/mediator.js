@@ -284,6 +284,9 @@ function Cases() {
           ${badge(tv('status', k.status), `status-${k.status}`)}
           ${k.collective ? html`<span class="badge collective" data-testid="case-collective">${t('case.collective.count', { n: k.applicant_count })}</span>` : null}
           ${k.supervision_awaiting ? html`<span class="badge warn" data-testid="case-supervision">${t('med.cases.supervision', { n: k.supervision_awaiting })}</span>` : null}
+          ${k.mediation_clock && ['overdue', 'due_today'].includes(k.mediation_clock.state)
+            ? html`<span class="badge warn" data-testid="case-clock" data-state=${k.mediation_clock.state}>${t(`med.cases.clock.${k.mediation_clock.state}`)}</span>`
+            : null}
         </div>
         <p class="case-meta">${meta.filter(Boolean).join(' · ')}</p>
         ${k.summary ? html`<p class="case-summary">${k.summary}</p>` : null}

@@ -319,3 +319,6 @@ export function CopyButton({ label, ariaLabel, getText, source, testid, classNam
     ${done ? t('common.copied') : label || t('common.copy')}
   </button>`;
 }
+
+/** A clock's state (server/domain/clocks.py) as its badge's class: the case page and the supervision board. */
+export const CLOCK_BADGES = /** @type {Record<string, string>} */ ({ running: '', due_today: 'warn', overdue: 'bad', met: 'ok' });

@@ -17,7 +17,7 @@ import '../evidence-i18n.js';
 import { addDays, dateIn, timeIn, todayIn, localToIso, isValidTimeZone, browserTimeZone, weekdayOf } from '../time.js';
 import { h, replace, optionsFrom, errorMessage, toast, confirmDialog, initStaffPage, staffHeader, skipLink, errorState } from '../ui.js';
 import { Mount } from '../mount.js';
-import { Part, Section, badge, empty, loading, loadError, staffFrame, FormField, FormStateMessage, CopyButton, formState, clearErrors, showApiError, focusInvalid } from '../ui-preact.js';
+import { CLOCK_BADGES, Part, Section, badge, empty, loading, loadError, staffFrame, FormField, FormStateMessage, CopyButton, formState, clearErrors, showApiError, focusInvalid } from '../ui-preact.js';
 import '../live-i18n.js';
 import { AgreementPanel, AgreementText, SignerList } from '../agreement.js';
 import { ConfirmationPanel } from '../confirmation.js';
@@ -425,7 +425,6 @@ function Details({ k }) {
 }
 
 /** How each clock's state looks (a badge's kind). */
-const CLOCK_BADGES = { running: '', due_today: 'warn', overdue: 'bad', met: 'ok' };
 
 /**
  * The case's clocks (server/domain/clocks.py): the last day in Beijing time, the state, the legal

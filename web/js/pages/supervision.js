@@ -15,7 +15,7 @@ import { t, tv, fmtDateTime, fmtDayLong } from '../i18n.js';
 import '../supervision-i18n.js';
 import { isValidTimeZone, browserTimeZone } from '../time.js';
 import { h, replace, errorState, initStaffPage, staffHeader, skipLink } from '../ui.js';
-import { Part, badge, empty, staffFrame } from '../ui-preact.js';
+import { CLOCK_BADGES, Part, badge, empty, staffFrame } from '../ui-preact.js';
 import { Instructions, IssueForm } from '../supervision.js';
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
@@ -61,8 +61,6 @@ function supervision(c) {
   const overdue = items.some((i) => i.overdue);
   return html`${badge(t('sup.awaiting', { n: c.awaiting_reply }), 'warn')}${overdue ? html` ${badge(t('sup.overdue'), 'warn')}` : null}`;
 }
-
-const CLOCK_BADGES = { overdue: 'warn', due_today: 'warn', met: 'ok' };
 
 /** The 30-day mediation period: its last day and where it stands (overdue marked). @param {any} clock */
 function mediationClock(clock) {

@@ -60,8 +60,9 @@ def referral_view(v: ReferralView) -> dict[str, Any]:
         "status": r.status,
         "referred_by": {"id": r.referred_by, "display_name": v.name(r.referred_by)},
         "referred_at": iso(r.referred_at),
-        # Accept or return by then (3 working days); null until the working-day calendar is wired.
+        # Accept or return by then: the end of the third working day (Beijing time), and that day.
         "acceptance_due": iso(v.acceptance_due) if v.acceptance_due else None,
+        "acceptance_due_date": v.acceptance.due_date.isoformat() if v.acceptance is not None else None,
         "decided_by": {"id": r.decided_by, "display_name": v.name(r.decided_by)} if r.decided_by else None,
         "decided_at": iso(r.decided_at) if r.decided_at else None,
         "return_reason": r.return_reason,

@@ -69,6 +69,7 @@ async def test_a_lead_referral_accepted_moves_the_case_and_the_referring_organis
     today = datetime.now(SHANGHAI).date()
     last_day = Workdays().add_workdays(today, 3)
     assert datetime.fromisoformat(incoming["acceptance_due"]) == datetime.combine(last_day + timedelta(days=1), time(0), SHANGHAI)
+    assert incoming["acceptance_due_date"] == last_day.isoformat()
     assert [c["id"] for c in (await zhao.call("GET", "/api/v1/cases"))["items"]] == []
     await zhao.call("POST", f"{path}/parties", {"role": "applicant", "name": "王五", "phone": "13700000003"}, expect=403)
     await qian.call("GET", path, expect=403)

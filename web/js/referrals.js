@@ -7,7 +7,7 @@
 
 import { html } from 'htm/preact';
 import * as api from './api.js';
-import { t, tv, fmtShortDateTime } from './i18n.js';
+import { t, tv, fmtDayLong, fmtShortDateTime } from './i18n.js';
 import './referral-i18n.js';
 import { optionsFrom, toast } from './ui.js';
 import { Part, Section, badge, empty, FormField, FormStateMessage, formState, clearErrors, showApiError, focusInvalid } from './ui-preact.js';
@@ -255,7 +255,7 @@ function Incoming({ inbox, r }) {
     </p>
     <p class="muted small">${t('ref.inbox.from', { from: r.from_organisation.name, role: tv('ref.role', r.role), time: fmtShortDateTime(r.referred_at, inbox.tz) })}
       · ${t('ref.sent_by', { name: (r.referred_by && r.referred_by.display_name) || '', time: fmtShortDateTime(r.referred_at, inbox.tz) })}</p>
-    ${r.acceptance_due ? html`<p class="notice" data-testid="referral-due">${t('ref.inbox.due', { time: fmtShortDateTime(r.acceptance_due, inbox.tz) })}</p>` : null}
+    ${r.acceptance_due_date ? html`<p class="notice" data-testid="referral-due">${t('ref.inbox.due', { date: fmtDayLong(r.acceptance_due_date) })}</p>` : null}
     ${r.case.summary ? html`<p class="case-summary">${r.case.summary}</p>` : null}
     <p>${t('ref.reason', { text: r.reason })}</p>
     ${r.task ? html`<p>${t('ref.task', { text: r.task })}</p>` : null}

@@ -91,6 +91,9 @@ def test_the_weekly_hours_editor_keeps_a_typed_time_across_a_language_switch(bro
     page = context.new_page()
     errors = PageErrors(page)
     log_in(page, server)
+    # The link to the hours followed from the dashboard itself (only the '#' part changes, the page
+    # is not loaded again) opens them.
+    page.wait_for_function(SETTLED)
     page.goto("/mediator#availability")
     page.locator("#availability-details[open] #weekly-form").wait_for()
 

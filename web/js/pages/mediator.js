@@ -568,7 +568,15 @@ async function main() {
     location.replace('/court');
     return;
   }
-  if (location.hash === '#availability') document.getElementById('availability-details')?.scrollIntoView({ block: 'start' });
+  showAvailabilityIfAsked();
+  // The link to the hours can be followed from this page itself (a booking refused as outside
+  // them): the address changes only after the '#', so the page is not loaded again.
+  addEventListener('hashchange', () => {
+    if (location.hash !== '#availability') return;
+    store.availOpen = true;
+    draw();
+    showAvailabilityIfAsked();
+  });
   loadSessions();
   store.cases.load();
   store.avail.load();
@@ -579,6 +587,11 @@ async function main() {
     onDecided: () => store.cases.load(), // a lead accepted is one of our cases now
   });
   store.referrals.load();
+}
+
+/** Brings the weekly hours into view when the address ends in #availability. */
+function showAvailabilityIfAsked() {
+  if (location.hash === '#availability') document.getElementById('availability-details')?.scrollIntoView({ block: 'start' });
 }
 
 main().catch((err) => {

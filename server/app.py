@@ -49,6 +49,7 @@ from server.domain.staffkeys import IDENTITY_PURPOSE, StaffKeys
 from server.domain.supervision import Supervision
 from server.domain.turns import Turns
 from server.domain.witnessed import IdentityChecked, Witnessed
+from server.domain.work_orders import WorkOrders
 from server.domain.workdays import Workdays
 from server.http import (  # noqa: F401 - routes
     admin_api,
@@ -74,6 +75,7 @@ from server.http import (  # noqa: F401 - routes
     timeouts,
     witness_api,
     witnessed_api,
+    work_orders_api,
 )
 from server.http.context import LIFECYCLE, METRICS, STORAGE
 from server.http.routes import api
@@ -153,10 +155,11 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     # A mediator's signed identity check opens (or closes) the party's window to bind a key.
     witnessed = Witnessed(maker, ledger, settings)
     staff_keys.hooks[IDENTITY_PURPOSE] = IdentityChecked(witnessed)
+    cases = Cases(maker, ledger, workdays)
     return Services(
         settings=settings,
         accounts=Accounts(maker, settings),
-        cases=Cases(maker, ledger, workdays),
+        cases=cases,
         booking=Booking(maker, settings),
         links=Links(maker, settings),
         outbox=Outbox(
@@ -183,6 +186,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         messages=PartyMessages(maker),
         referrals=Referrals(maker, ledger, workdays),
         supervision=Supervision(maker, ledger, workdays),
+        work_orders=WorkOrders(maker, ledger, cases),
     )
 
 

@@ -33,6 +33,7 @@ from server.domain.review import Review
 from server.domain.staffkeys import StaffKeys
 from server.domain.supervision import Supervision
 from server.domain.witnessed import Witnessed
+from server.domain.work_orders import WorkOrders
 from server.settings import Settings
 
 
@@ -62,6 +63,7 @@ class Services:
     messages: PartyMessages
     referrals: Referrals  # cases sent between organisations (#21)
     supervision: Supervision  # supervisors' board, instructions and the mediators' replies (#21)
+    work_orders: WorkOrders  # a hotline's work orders (12345 派单) and the keys they come with (#21)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

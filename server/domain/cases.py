@@ -201,6 +201,25 @@ async def is_before_court(db: AsyncSession, case_id: str) -> bool:
     return submitted is not None
 
 
+@dataclass
+class Registration:
+    """A registration that passed its checks, from whichever door it came (window, hotline)."""
+
+    organisation_id: str
+    case_number: str
+    dispute_type: str
+    summary: str
+    source: str
+    source_reference: str | None
+    registered_on: date
+    people: Sequence[Registrant]
+    applicant_count: int
+    amount_fen: int | None = None
+    property_region: str | None = None
+    invited_by_court_id: str | None = None
+    collective: bool = False
+
+
 class Cases:
     def __init__(self, maker: async_sessionmaker[AsyncSession], ledger: Ledger, workdays: Workdays | None = None) -> None:
         self._maker = maker
@@ -266,16 +285,6 @@ class Cases:
             raise InvalidInput("the registration is not complete", errors)
         async with self._maker() as db, db.begin():
             mediator = await self._mediator(db, staff, mediator_id or staff.user_id)
-            exists = await db.scalar(
-                select(Case.id).where(Case.organisation_id == staff.organisation_id, Case.case_number == case_number)
-            )
-            if exists:
-                raise Conflict(
-                    f"case number {case_number} is already used in this organisation",
-                    case_id=exists,
-                    reason="case_number_taken",
-                    case_number=case_number,
-                )
             if invited_by_court_id is not None:
                 inviting = await db.get(Organisation, invited_by_court_id)
                 if inviting is None or inviting.kind != "court":
@@ -283,61 +292,113 @@ class Cases:
                         "no such court", [FieldError("invited_by_court_id", "a court's organisation id", "not_found")]
                     )
             assert staff.organisation_id is not None
-            case = Case(
-                organisation_id=staff.organisation_id,
-                case_number=case_number,
-                dispute_type=dispute_type,
-                summary=summary,
-                amount_fen=amount,
-                mediator_id=mediator.id,
-                created_by=staff.user_id,
-                property_region=property_region or None,
-                invited_by_court_id=invited_by_court_id,
-                source=source,
-                source_reference=source_reference or None,
-                registered_on=registered_on or today,
-                collective=collective,
-            )
-            db.add(case)
-            await db.flush()
-            # One flush for every party: a collective case of hundreds is one round of inserts.
-            # Each a microsecond after the one before: the case lists its parties in the order registered.
-            now = utcnow()
-            parties = [person.party(case.id, now + timedelta(microseconds=i)) for i, person in enumerate(people)]
-            db.add_all(parties)
-            await db.flush()
-            counts = {"applicants": count, "respondents": len(respondents)}
-            history.record(
-                db, case.id, staff, "case_registered",
-                case_number=case_number, dispute_type=dispute_type, source=source, collective=collective, **counts,
-            )  # fmt: skip
-            organisation = await db.get(Organisation, case.organisation_id)
-            assert organisation is not None
-            # The case's first evidence record: names and numbers go in the body, never the log.
-            await self._ledger.append_platform(
+            case, parties, organisation = await self.register(
                 db,
-                type="case_registered",
-                case=case.id,
+                Registration(
+                    organisation_id=staff.organisation_id,
+                    case_number=case_number,
+                    dispute_type=dispute_type,
+                    summary=summary,
+                    source=source,
+                    source_reference=source_reference or None,
+                    registered_on=registered_on or today,
+                    amount_fen=amount,
+                    property_region=property_region or None,
+                    invited_by_court_id=invited_by_court_id,
+                    collective=collective,
+                    people=people,
+                    applicant_count=count,
+                ),
+                mediator=mediator,
+                by=staff,
                 actor={"kind": "staff", "id": staff.user_id, "role": staff.role},
-                data={
-                    "case_number": case_number,
-                    "dispute_type": dispute_type,
-                    "summary": summary,
-                    "amount_in_dispute": format_amount(amount),
-                    "property_region": case.property_region,
-                    "source": source,
-                    "source_words": registration.source_words(source),
-                    "source_reference": case.source_reference,
-                    "registered_on": case.registered_on.isoformat(),
-                    "collective": collective,
-                    "organisation": organisation.name,
-                    "mediator": mediator.display_name,
-                    "registered_by": staff.display_name,
-                    "parties": [person.as_registered() for person in people],
-                },
-                public={"dispute_type": dispute_type, "source": source, "collective": collective, **counts},
+                registered_by=staff.display_name,
             )
         return CaseView(case, mediator, parties, organisation, applicant_count=count)
+
+    async def register(
+        self,
+        db: AsyncSession,
+        r: Registration,
+        *,
+        mediator: User,
+        by: Principal,
+        actor: dict[str, str],
+        registered_by: str,
+        created_by: str | None = None,
+    ) -> tuple[Case, list[Party], Organisation]:
+        """Write a registration checked already: the case, its parties, its history and its first record.
+
+        One place for what every door does once it has decided to register a case: the window
+        (``open_case``) and a hotline's work order (server/domain/work_orders.py). ``actor`` is who
+        the evidence record names (a staff member, or the platform for an order it received);
+        ``by`` is who the case history names.
+        """
+        exists = await db.scalar(
+            select(Case.id).where(Case.organisation_id == r.organisation_id, Case.case_number == r.case_number)
+        )
+        if exists:
+            raise Conflict(
+                f"case number {r.case_number} is already used in this organisation",
+                case_id=exists,
+                reason="case_number_taken",
+                case_number=r.case_number,
+            )
+        case = Case(
+            organisation_id=r.organisation_id,
+            case_number=r.case_number,
+            dispute_type=r.dispute_type,
+            summary=r.summary,
+            amount_fen=r.amount_fen,
+            mediator_id=mediator.id,
+            created_by=created_by or (by.user_id if isinstance(by, Staff) else mediator.id),
+            property_region=r.property_region,
+            invited_by_court_id=r.invited_by_court_id,
+            source=r.source,
+            source_reference=r.source_reference,
+            registered_on=r.registered_on,
+            collective=r.collective,
+        )
+        db.add(case)
+        await db.flush()
+        # One flush for every party: a collective case of hundreds is one round of inserts.
+        # Each a microsecond after the one before: the case lists its parties in the order registered.
+        now = utcnow()
+        parties = [person.party(case.id, now + timedelta(microseconds=i)) for i, person in enumerate(r.people)]
+        db.add_all(parties)
+        await db.flush()
+        counts = {"applicants": r.applicant_count, "respondents": len(r.people) - r.applicant_count}
+        history.record(
+            db, case.id, by, "case_registered",
+            case_number=r.case_number, dispute_type=r.dispute_type, source=r.source, collective=r.collective, **counts,
+        )  # fmt: skip
+        organisation = await db.get(Organisation, case.organisation_id)
+        assert organisation is not None
+        # The case's first evidence record: names and numbers go in the body, never the log.
+        await self._ledger.append_platform(
+            db,
+            type="case_registered",
+            case=case.id,
+            actor=actor,
+            data={
+                "case_number": r.case_number,
+                "dispute_type": r.dispute_type,
+                "summary": r.summary,
+                "amount_in_dispute": format_amount(r.amount_fen),
+                "property_region": case.property_region,
+                "source": r.source,
+                "source_words": registration.source_words(r.source),
+                "source_reference": case.source_reference,
+                "registered_on": case.registered_on.isoformat(),
+                "collective": r.collective,
+                "organisation": organisation.name,
+                "mediator": mediator.display_name,
+                "registered_by": registered_by,
+                "parties": [person.as_registered() for person in r.people],
+            },
+            public={"dispute_type": r.dispute_type, "source": r.source, "collective": r.collective, **counts},
+        )
+        return case, parties, organisation
 
     async def _mediator(self, db: AsyncSession, staff: Staff, mediator_id: str) -> User:
         mediator = await db.get(User, mediator_id)

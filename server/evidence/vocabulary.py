@@ -45,6 +45,7 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "assistance_reported": ("协办结果", "assistance reported"),
     "supervision_issued": ("督办意见", "supervision instruction issued"),
     "supervision_replied": ("督办反馈", "supervision instruction answered"),
+    "work_order_joined": ("重复工单并案", "repeated work order joined to the case"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

@@ -33,7 +33,7 @@ class Route:
     query: type[BaseModel] | None = None
     status: int = 200
     tags: list[str] = field(default_factory=list)
-    auth: str = "staff"  # staff | party | any (either) | none
+    auth: str = "staff"  # staff | party | any (either) | none | hotline (a hotline's key: work_orders_api.py)
     produces: str = "application/json"
     #: Statuses this route answers besides those every route of its kind does (`_error_statuses`),
     #: e.g. 410 for what has expired or 429 for what is throttled, so the document lists them.
@@ -176,7 +176,9 @@ class ApiRouter:
                     op["responses"][status]["headers"] = {
                         "Retry-After": {"required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}}
                     }
-            if route.auth != "none":
+            if route.auth == "hotline":
+                op["security"] = [{"hotlineKey": []}]
+            elif route.auth != "none":
                 op["security"] = [{"cookie": []}]
             paths.setdefault(self.prefix + route.path, {})[route.method.lower()] = op
         schemas["Error"] = ERROR_SCHEMA
@@ -186,7 +188,11 @@ class ApiRouter:
             "paths": paths,
             "components": {
                 "schemas": schemas,
-                "securitySchemes": {"cookie": {"type": "apiKey", "in": "cookie", "name": "mediate_session"}},
+                "securitySchemes": {
+                    "cookie": {"type": "apiKey", "in": "cookie", "name": "mediate_session"},
+                    # A key an administrator issued to a hotline's system: Authorization: Bearer mdh_…
+                    "hotlineKey": {"type": "http", "scheme": "bearer"},
+                },
             },
         }
 
@@ -308,7 +314,7 @@ def _wrap(route: Route) -> Handler:
         # Who is asking comes before what they sent: an anonymous caller learns nothing
         # about a route's fields.
         principal = principal_of(request)
-        if route.auth != "none" and principal is None:
+        if route.auth not in ("none", "hotline") and principal is None:
             if route.auth == "staff":
                 raise NotAuthenticated("please log in", reason="log_in")
             raise NotAuthenticated("open the link you were sent to continue", reason="open_link")

@@ -45,6 +45,7 @@ from server.models.outbox import OutboxMessage
 from server.models.recordings import Recording, RecordingFile, RecordingSegment
 from server.models.referrals import Referral
 from server.models.supervision import SupervisionInstruction
+from server.models.work_orders import HotlineKey, WorkOrder
 
 __all__ = [
     "DEFAULT_RETENTION_DAYS",
@@ -71,6 +72,7 @@ __all__ = [
     "EvidenceKey",
     "EvidenceKeyCase",
     "EvidencePending",
+    "HotlineKey",
     "JudgeNote",
     "LogCheckpoint",
     "LogCosignature",
@@ -89,6 +91,7 @@ __all__ = [
     "SupervisionInstruction",
     "UTCDateTime",
     "User",
+    "WorkOrder",
     "new_id",
     "utcnow",
 ]

@@ -179,6 +179,11 @@ export const updateOrganisation = (orgId, body) => patch(`/organisations/${id(or
 export const listUsers = () => get('/users');
 export const serverAddress = () => get('/server/address');
 export const createUser = (body) => post('/users', body);
+/** A hotline's keys for sending work orders (12345 派单) to an organisation. */
+export const listHotlineKeys = (orgId) => get(`/organisations/${id(orgId)}/hotline-keys`);
+/** `{label, receiver_id}`: the answer holds the key itself, this once. */
+export const issueHotlineKey = (orgId, body) => post(`/organisations/${id(orgId)}/hotline-keys`, body);
+export const revokeHotlineKey = (keyId) => del(`/hotline-keys/${id(keyId)}`);
 
 // ------------------------------------------------------------------ mediators & availability
 

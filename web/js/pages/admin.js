@@ -7,10 +7,10 @@
 
 import { html, render } from 'htm/preact';
 import * as api from '../api.js';
-import { t, tv, tzOptionLabel } from '../i18n.js';
+import { t, tv, tzOptionLabel, fmtDateTime } from '../i18n.js';
 import '../admin-i18n.js';
 import { h, replace, optionsFrom, toast, initStaffPage, staffHeader, skipLink, errorState } from '../ui.js';
-import { Field, FormMessage, Part, Section, badge, empty, fieldError, formErrors, staffFrame } from '../ui-preact.js';
+import { CopyButton, Field, FormMessage, Part, Section, badge, empty, fieldError, formErrors, staffFrame } from '../ui-preact.js';
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
 
@@ -35,6 +35,14 @@ const store = {
   usr: /** @type {Form<ReturnType<typeof newUser>>} */ ({ values: newUser(), problem: null, busy: false }),
   codes: /** @type {Map<string, Form<{ court_code: string }>>} */ (new Map()), // a court's code being changed in its row, by its id
   parents: /** @type {Map<string, Form<{ parent_id: string }>>} */ (new Map()), // a parent being changed in its row, by its id
+  // A hotline's keys for work orders: the organisation chosen, its keys, the form, and a key just issued (shown once).
+  hotline: {
+    org: '',
+    keys: new Part(() => (store.hotline.org ? api.listHotlineKeys(store.hotline.org) : Promise.resolve({ keys: [] })), draw),
+    form: /** @type {Form<{ label: string, receiver_id: string }>} */ ({ values: { label: '', receiver_id: '' }, problem: null, busy: false }),
+    issued: /** @type {null | { label: string, key: string }} */ (null),
+    revoking: /** @type {Set<string>} */ (new Set()),
+  },
 };
 
 /** Redraw <main> from the store (synchronously: focus can be set right after). */
@@ -330,6 +338,119 @@ function userForm() {
   </form>`;
 }
 
+/** The mediators of an organisation, who may receive its hotline's orders. @param {string} orgId */
+function mediatorsOf(orgId) {
+  const users = /** @type {any[]} */ ((store.users.data && store.users.data.items) || []);
+  return users.filter((u) => u.role === 'mediator' && u.active !== false && u.organisation && u.organisation.id === orgId);
+}
+
+/** @param {string} orgId */
+function chooseHotlineOrg(orgId) {
+  const hl = store.hotline;
+  hl.org = orgId;
+  hl.issued = null;
+  hl.form.problem = null;
+  hl.form.values.receiver_id = '';
+  hl.keys.status = 'loading';
+  draw();
+  hl.keys.load();
+}
+
+/** @param {SubmitEvent} ev */
+async function issueHotlineKey(ev) {
+  ev.preventDefault();
+  const form = /** @type {HTMLFormElement} */ (ev.currentTarget);
+  const hl = store.hotline;
+  const f = hl.form;
+  if (f.busy) return;
+  f.busy = true;
+  f.problem = null;
+  draw();
+  try {
+    const made = await api.issueHotlineKey(hl.org, { label: f.values.label.trim(), receiver_id: f.values.receiver_id });
+    hl.issued = { label: made.label, key: made.key };
+    f.values.label = '';
+    await hl.keys.load();
+  } catch (err) {
+    f.problem = () => formErrors(err, Object.keys(f.values));
+  }
+  f.busy = false;
+  draw();
+  if (f.problem) focusFirstWrong(form);
+}
+
+/** @param {any} key */
+async function revokeHotlineKey(key) {
+  const hl = store.hotline;
+  hl.revoking.add(key.id);
+  draw();
+  try {
+    await api.revokeHotlineKey(key.id);
+    toast(t('hotline.revoked.done', { label: key.label }));
+    await hl.keys.load();
+  } catch (err) {
+    toast(/** @type {any} */ (err).message || String(err), 'error');
+  }
+  hl.revoking.delete(key.id);
+  draw();
+}
+
+function hotlineSection() {
+  const hl = store.hotline;
+  const f = hl.form;
+  const errors = f.problem ? f.problem() : { message: '', fields: {} };
+  const orgs = orgItems().filter((o) => o.kind !== 'court');
+  const mediators = hl.org ? mediatorsOf(hl.org) : [];
+  // An organisation's only mediator receives its orders unless another is chosen (the staff list may arrive after the choice).
+  if (!f.values.receiver_id && mediators.length === 1) f.values.receiver_id = mediators[0].id;
+  const endpoint = `${location.origin}/api/v1/work-orders`;
+  /** @param {Parameters<typeof Field>[0] & { name: keyof typeof f.values }} props */
+  const field = (props) => html`<${Field} idPrefix="hl" value=${f.values[props.name]} error=${errors.fields[props.name]} onInput=${(x) => (f.values[props.name] = x)} ...${props} />`;
+  return html`<p>${t('hotline.intro')} <code data-testid="hotline-endpoint">POST ${endpoint}</code></p>
+    <${Field} idPrefix="hl" name="org" kind="select" label=${t('hotline.org')} placeholder=${t('common.select')} value=${hl.org}
+      options=${orgs.map((o) => ({ value: o.id, label: o.name }))} onInput=${chooseHotlineOrg} />
+    ${hl.org
+      ? html`${hl.issued
+          ? html`<div class="notice success" role="status" data-testid="hotline-issued">
+              <p>${t('hotline.issued', { label: hl.issued.label })}</p>
+              <p><code id="hotline-key" data-testid="hotline-key">${hl.issued.key}</code></p>
+              <${CopyButton} label=${t('hotline.copy')} getText=${() => hl.issued?.key || ''} testid="hotline-copy" />
+            </div>`
+          : null}
+        <form id="hotline-form" class="grid-form" novalidate aria-busy=${f.busy ? 'true' : undefined} onSubmit=${issueHotlineKey}>
+          <${FormMessage} text=${errors.message} />
+          ${field({ label: t('hotline.label'), name: 'label', required: true, placeholder: t('hotline.label.example'), attrs: { maxlength: 100, autocomplete: 'off' } })}
+          ${mediators.length
+            ? field({ label: t('hotline.receiver'), name: 'receiver_id', kind: 'select', required: true, placeholder: t('common.select'), hint: t('hotline.receiver.hint'), options: mediators.map((u) => ({ value: u.id, label: u.display_name })) })
+            : html`<p class="notice info wide" data-testid="hotline-no-mediator">${t('hotline.receiver.none')}</p>`}
+          <div class="actions wide"><button type="submit" class="primary" disabled=${f.busy || !mediators.length}>${f.busy ? t('common.submitting') : t('hotline.issue')}</button></div>
+        </form>
+        <h3>${t('hotline.keys')}</h3>
+        ${hl.keys.view((data) => {
+          const keys = /** @type {any[]} */ ((data && data.keys) || []);
+          if (!keys.length) return empty(t('hotline.keys.empty'));
+          return table(
+            [
+              { label: t('hotline.label'), value: (k) => k.label },
+              { label: t('hotline.prefix'), value: (k) => html`<code>${k.prefix}</code>` },
+              { label: t('hotline.receiver'), value: (k) => k.receiver.display_name },
+              { label: t('hotline.last_used'), value: (k) => (k.last_used_at ? fmtDateTime(k.last_used_at) : t('hotline.never_used')) },
+              {
+                label: '',
+                value: (k) =>
+                  k.revoked_at
+                    ? badge(t('hotline.revoked'), 'muted')
+                    : html`<button type="button" class="secondary" disabled=${hl.revoking.has(k.id)} aria-label=${t('hotline.revoke.for', { label: k.label, prefix: k.prefix })}
+                        onClick=${() => revokeHotlineKey(k)}>${t('hotline.revoke')}</button>`,
+              },
+            ],
+            keys,
+            'hotline-keys',
+          );
+        })}`
+      : null}`;
+}
+
 function Admin() {
   document.title = `${t('admin.title')} · ${t('app.name')}`;
   if (store.user.role !== 'admin') return html`<h1>${t('admin.title')}</h1><div class="card"><p>${t('error.forbidden')}</p></div>`;
@@ -340,7 +461,8 @@ function Admin() {
       <${Section} id="org-create" title=${t('org.create.title')}>${orgForm()}</${Section}>
     </div>
     <${Section} id="users" title=${t('users.title')}><div id="users-body">${usersBody()}</div></${Section}>
-    <${Section} id="user-create" title=${t('user.create.title')}>${userForm()}</${Section}>`;
+    <${Section} id="user-create" title=${t('user.create.title')}>${userForm()}</${Section}>
+    <${Section} id="hotline" title=${t('hotline.title')}>${hotlineSection()}</${Section}>`;
 }
 
 async function main() {

@@ -42,6 +42,7 @@ from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox, Sender
 from server.domain.outcomes import Outcomes
+from server.domain.overdue import OverdueNotices
 from server.domain.recordings import Recordings
 from server.domain.referrals import Referrals
 from server.domain.review import Review
@@ -166,7 +167,10 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
             maker,
             settings,
             senders if senders is not None else senders_from(settings),
-            [Turns(maker, settings, confirmation_window=CONFIRMATION_WINDOW, after_seal=AFTER_SEAL).queue_due],
+            [
+                Turns(maker, settings, confirmation_window=CONFIRMATION_WINDOW, after_seal=AFTER_SEAL).queue_due,
+                OverdueNotices(maker, workdays).queue_due,
+            ],
         ),
         ledger=ledger,
         keys=KeyBinding(maker, ledger, settings),

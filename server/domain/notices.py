@@ -44,6 +44,7 @@ PARAMS: dict[str, str] = {
     "court": "the court",
     "outcome": "the ruling",
     "reason": "why mediation ended",
+    "due": "a last day (e.g. 12月9日)",
 }
 
 
@@ -171,6 +172,21 @@ KINDS: dict[str, Kind] = {
         "向仲裁机构申请仲裁（如有仲裁协议或属劳动争议仲裁范围）；请求有关行政机关处理；或向人民法院提起诉讼。",
         "Mediation of your dispute ({case}) has ended: {reason_en}. You may protect your rights by applying for "
         "arbitration, asking the competent authority to handle it, or bringing a lawsuit in a people's court.",
+    ),
+    # To staff (server/domain/overdue.py): the handling mediator and the supervisors above the case.
+    "period_overdue": Kind(
+        ("name", "org", "case", "due"),
+        "调解期限已届满：{case}",
+        "{name}您好：{org}办理的案件{case}调解期限已于{due}届满，尚未办结。请尽快办结；双方当事人同意延长的，请办理延长手续。",
+        "Dear {name}, the mediation period of case {case} handled by {org} ended on {due_en} and the case is not "
+        "closed. Close it, or extend the period if both parties agree.",
+    ),
+    "reply_overdue": Kind(
+        ("name", "org", "case", "due"),
+        "督办意见逾期未回复：{case}",
+        "{name}您好：对{org}办理的案件{case}的督办意见要求于{due}前回复，至今未回复。请尽快回复督办意见。",
+        "Dear {name}, the supervision instruction on case {case} handled by {org} was due for a reply by {due_en} "
+        "and has not been answered. Please reply to it.",
     ),
 }
 

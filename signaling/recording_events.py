@@ -96,9 +96,8 @@ class RecordingEvents:
         room = done.room
         await self.live.broadcast(room)
         if stopped is not None:
-            await self.live.send(
+            await self.live.to_hosts(
                 room,
-                room.host_id,
                 "recording_stopped",
                 {
                     "reason": "consent_withdrawn",
@@ -119,7 +118,7 @@ class RecordingEvents:
         if room is None:
             raise NotFound("no such room")
         commands.require_recordable(room, seat)
-        if room.host_id not in room.consents:
+        if seat.participant_id not in room.consents:
             await self.services.consents.staff_start(self.connections.principal(sid), seat.session_id)
         active, since = await self._begin_recording(seat.session_id, seat.participant_id)
         log.info("session %s: recording %s started by %s", seat.session_id, active.id, seat.participant_id)
@@ -132,7 +131,7 @@ class RecordingEvents:
             gaps = self._halt(session_id)
             _, done = await self.live.apply(session_id, commands.recording_stopped)
             now = done.room
-            await self.live.send(now, now.host_id, "recording_stopped", {"reason": reason, "message": MESSAGES[reason]})
+            await self.live.to_hosts(now, "recording_stopped", {"reason": reason, "message": MESSAGES[reason]})
             await self.live.broadcast(now)
             if gaps is not None:
                 self._background.spawn(self._finish(session_id, reason, gaps))
@@ -143,7 +142,7 @@ class RecordingEvents:
         active.take_gaps = recorder.take_gaps
         self._recorders[session_id] = recorder
         since = timestamp()
-        _, done = await self.live.apply(session_id, lambda room: commands.recording_started(room, active.id, since))
+        _, done = await self.live.apply(session_id, lambda room: commands.recording_started(room, active.id, since, started_by))
         media.update(done.room.state, done.room.consents)
         media.attach_recorder(recorder)
         await self.live.broadcast(done.room)

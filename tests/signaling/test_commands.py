@@ -110,7 +110,7 @@ def test_recording_needs_everyones_consent_and_the_hosts_start_is_theirs() -> No
     for who in (ZHANG, LI):
         room = commands.consent(room, Seat(S, who.id)).room
     commands.require_recordable(room, HOST)
-    recording = commands.recording_started(room, "r1", "2026-01-01T00:00:00Z").room
+    recording = commands.recording_started(room, "r1", "2026-01-01T00:00:00Z", LIU.id).room
     assert recording.consents == {LIU.id, ZHANG.id, LI.id} and commands.require_recording(recording, HOST) == "r1"
     withdrawn = commands.withdraw_consent(recording, Seat(S, LI.id)).room
     assert withdrawn.recording is None and LI.id not in withdrawn.consents

@@ -190,7 +190,8 @@ def admit_automatically(room: Room, seat: Seat, on: bool) -> Outcome:
 
 def end(room: Room, seat: Seat, connection: str) -> Outcome:
     """A host ends the session for everyone (the other hosts too): all are told, the others' connections
-    closed, no one may come back. Any host may: each is answerable for the session (人民调解法 art. 19)."""
+    closed, no one may come back. Any host may: the mediators appointed together mediate together
+    (人民调解法 art. 19: one or several mediators), none is the other's subordinate in the room."""
     require_host(room, seat)
     notices = tuple(Notice(c, "ended", {"message": "the mediator has ended the session"}) for c in room.connections.values())
     return Outcome(replace(room, ended=True), notices, tuple(c for c in room.connections.values() if c != connection))
@@ -273,6 +274,16 @@ def require_consented(room: Room | None, seat: Seat) -> None:
 def withdraw_consent(room: Room, seat: Seat) -> Outcome:
     """A withdrawal stops the recording for everyone."""
     return Outcome(replace(room, consents=room.consents - {seat.participant_id}, recording=None, recording_since=None))
+
+
+def host_joins_recording(room: Room, seat: Seat) -> bool:
+    """A host's ``record_start`` while a recording runs that does not yet record them: their own consent.
+
+    Each host consents for themself, as the lead does by starting it; nobody's consent is given by
+    another, so a co-mediator is not recorded until they say so.
+    """
+    require_host(room, seat)
+    return room.recording is not None and seat.participant_id not in room.consents
 
 
 def require_recordable(room: Room, seat: Seat) -> None:

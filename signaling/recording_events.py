@@ -3,8 +3,10 @@
 The namespace holds one :class:`RecordingEvents`. The rules it enforces (the room's part in
 signaling/commands.py):
 
-- recording starts only when the host starts it and every admitted participant has consented
-  (the host's start is their own consent, logged as such);
+- recording starts only when a host starts it and every admitted party has consented (the
+  host's start is their own consent, logged as such); another host, a co-mediator, consents
+  to their own recording the same way, by ``record_start`` while it runs, and is not recorded
+  before (the recorder follows consent);
 - someone admitted later is recorded only once they consent (the recorder follows consent);
 - a withdrawal stops the recording for everyone before anything else happens (the recorder
   takes no frame after the event is handled), then is logged; the host decides how to go on;
@@ -117,6 +119,13 @@ class RecordingEvents:
         room = await self.live.get(seat.session_id)
         if room is None:
             raise NotFound("no such room")
+        if commands.host_joins_recording(room, seat):
+            # A co-mediator consents to their own recording as the lead does: by this switch, on their login.
+            await self.services.consents.staff_start(self.connections.principal(sid), seat.session_id)
+            _, done = await self.live.apply(seat.session_id, lambda now: commands.consent(now, seat))
+            await self.live.broadcast(done.room)
+            log.info("session %s: %s joined recording %s", seat.session_id, seat.participant_id, room.recording)
+            return ack_ok(recording=room.recording, since=room.recording_since, joined=True)
         commands.require_recordable(room, seat)
         if seat.participant_id not in room.consents:
             await self.services.consents.staff_start(self.connections.principal(sid), seat.session_id)

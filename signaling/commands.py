@@ -304,9 +304,11 @@ def require_recordable(room: Room, seat: Seat) -> None:
         )
 
 
-def recording_started(room: Room, recording_id: str, since: str, started_by: str) -> Outcome:
-    """The host's start is their own consent (the host who started it, of several)."""
-    return Outcome(replace(room, consents=room.consents | {started_by}, recording=recording_id, recording_since=since))
+def recording_started(room: Room, recording_id: str, since: str, started_by: str | None) -> Outcome:
+    """The host's start is their own consent (the host who started it, of several; None: a recording
+    resumed after a failover, on the consents already given)."""
+    consents = room.consents | {started_by} if started_by is not None else room.consents
+    return Outcome(replace(room, consents=consents, recording=recording_id, recording_since=since))
 
 
 def recording_stopped(room: Room) -> Outcome:

@@ -129,12 +129,15 @@ class RecordingEvents:
         commands.require_recordable(room, seat)
         if seat.participant_id not in room.consents:
             await self.services.consents.staff_start(self.connections.principal(sid), seat.session_id)
-        active, since = await self._begin_recording(seat.session_id, seat.participant_id)
+        active, since = await self._begin_recording(seat.session_id, seat.participant_id, consenting=seat.participant_id)
         log.info("session %s: recording %s started by %s", seat.session_id, active.id, seat.participant_id)
         return ack_ok(recording=active.id, since=since)
 
-    async def _begin_recording(self, session_id: str, started_by: str) -> tuple[ActiveRecording, str]:
-        """Record the session's media in this process (it carries them) from now on."""
+    async def _begin_recording(
+        self, session_id: str, started_by: str, consenting: str | None = None
+    ) -> tuple[ActiveRecording, str]:
+        """Record the session's media in this process (it carries them) from now on; ``consenting``: the
+        host whose start is their consent (none when a recording resumes: the consents given stand)."""
 
         async def failed(reason: str) -> None:
             gaps = self._halt(session_id)
@@ -151,7 +154,7 @@ class RecordingEvents:
         active.take_gaps = recorder.take_gaps
         self._recorders[session_id] = recorder
         since = timestamp()
-        _, done = await self.live.apply(session_id, lambda room: commands.recording_started(room, active.id, since, started_by))
+        _, done = await self.live.apply(session_id, lambda room: commands.recording_started(room, active.id, since, consenting))
         media.update(done.room.state, done.room.consents)
         media.attach_recorder(recorder)
         await self.live.broadcast(done.room)

@@ -389,10 +389,14 @@ class Booking:
             hosts = [session.mediator_id]
             if lead is not None and lead.role != "judge":
                 hosts += [m for m in await assignment.assigned_mediators(db, session.case_id) if m != session.mediator_id]
-            if staff.user_id not in hosts:
-                # The precise refusal (another organisation, a judge elsewhere) where there is one.
+            if staff.user_id == session.mediator_id or staff.user_id not in hosts:
+                # The lead reaches it as every page of the session does; anyone else not assigned gets the
+                # precise refusal (another organisation, a judge elsewhere) where there is one.
                 await self._session_for_staff(db, principal, session_id, read=True)
+            if staff.user_id not in hosts:
                 raise Forbidden("only the mediators assigned to this case may host its session", reason="not_assigned")
+            # An assigned co-mediator is let in on the assignment alone: it may name a mediator of an
+            # assisting organisation (a referral's, #21), whom the case's organisation check would refuse.
             return await self._view(db, session), hosts
 
     async def for_party(self, principal: Principal | None) -> tuple[PartyPrincipal, SessionView, Organisation]:

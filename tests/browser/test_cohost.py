@@ -88,6 +88,21 @@ def test_two_mediators_host_one_session_and_either_runs_the_private_talk(browser
         person.get_by_test_id("person-role").filter(has_text=re.compile(rf"^{role}$")).wait_for()
         assert person.get_by_test_id("remove").count() == 0 and person.get_by_test_id("mute-audio").count() == 0
 
+    # 刘 starts recording: his start is his own consent, not his colleague's. 王 is told he is not
+    # recorded yet, and agrees for himself; 刘 sees it.
+    liu.get_by_test_id("recording-panel").get_by_test_id("record-start").click()
+    liu.get_by_test_id("recording-panel").get_by_test_id("record-stop").wait_for()
+    w_panel = wang.get_by_test_id("recording-panel")
+    w_panel.get_by_test_id("record-self-missing").filter(has_text="还没有录您本人").wait_for()
+    wang_consent = liu.get_by_test_id("consent-list").locator(f'[data-participant-id="{wang_id}"] [data-testid="consent-state"]')
+    assert wang_consent.get_attribute("data-consented") == "false"
+    shot(wang, artifacts, "cohost-co-mediator-recording.png")
+    w_panel.get_by_test_id("record-join").click()
+    w_panel.get_by_test_id("record-self-missing").wait_for(state="detached")
+    liu.locator(f'[data-testid="consent-list"] [data-participant-id="{wang_id}"] [data-consented="true"]').wait_for()
+    w_panel.get_by_test_id("record-stop").click()
+    liu.get_by_test_id("recording-panel").get_by_test_id("record-start").wait_for()
+
     # The applicant waits, told both hosts' names; the co-mediator lets her in.
     a_context, applicant, a_errors = join_as_party(browser, server, links["applicant"]["url"], DESKTOP)
     applicant.get_by_test_id("waiting-room").filter(has_text="刘调解员、王调解员").wait_for()

@@ -1,7 +1,10 @@
 """Who may join a session's live room, and as whom (PROTOCOL.md, "Connecting").
 
 A party's link is for one session and names one party of its case; staff name the session,
-and only its mediator may join it. Nobody joins a cancelled or ended session. A connection let
+and only the mediators assigned to its case may join it, each as a host (the one it was booked
+for leads it; server/domain/assignment.py). Another mediator of the organisation is refused
+(``forbidden``, reason ``not_assigned``): a host sees and hears everything, caucuses included, so
+being of the same committee is not enough. Nobody joins a cancelled or ended session. A connection let
 in belongs to one Socket.IO room per credential whose withdrawal must end it.
 """
 
@@ -35,10 +38,8 @@ async def member_for(
     elif isinstance(principal, Staff):
         if wanted.session_id is None:
             raise InvalidInput("staff must name the session: auth={session_id}")
-        view = await services.booking.get(principal, wanted.session_id)
-        if principal.user_id != view.session.mediator_id:
-            raise Forbidden("only the session's mediator may join it")
-        member = Member(principal.user_id, principal.display_name, "mediator", "staff")
+        view, _ = await services.booking.for_host(principal, wanted.session_id)
+        member = Member(principal.user_id, principal.display_name, "mediator", "staff", host=True)
         who = principal
     else:
         raise Forbidden("this is for the session's mediator and parties")

@@ -60,22 +60,23 @@ def seat(room: Room, member: Member, connection: str) -> Outcome:
     the same participant is told ``replaced`` and closed.
     """
     state, pid = room.state, member.id
+    hosting = member.host or pid == room.host_id
     current = state.get(pid)
     if room.ended:
         raise Gone("the mediator has ended this session")
     if current is None:
-        if room.locked and pid != room.host_id:
+        if room.locked and not hosting:
             raise Forbidden("the mediator has locked the room; please call them")
         state = state.join(pid, member.role)
-        if pid == room.host_id or room.admit_automatically:
+        if hosting or room.admit_automatically:
             state = state.admit(pid)
     elif current.state == "removed":
         raise Forbidden("you were removed from this session")
     elif current.state == "reconnecting":
         state = state.reconnected(pid)
-    elif pid == room.host_id and current.state != "admitted":
+    elif hosting and current.state != "admitted":
         # The host was away past the grace period and was sent to the waiting room like
-        # anyone else; but nobody can admit the host, so they are seated at once (#19, item 11).
+        # anyone else; but hosts do not admit one another, so they are seated at once (#19, item 11).
         state = state.admit(pid)
     seated = room.with_member(member).with_state(state).bind(pid, connection)
     replaced = room.connections.get(pid)
@@ -152,12 +153,24 @@ def remove(room: Room, seat: Seat, participant_id: str) -> Outcome:
 
 
 def start_caucus(room: Room, seat: Seat, caucus_id: str, member_ids: list[str]) -> Outcome:
+    """A host takes some of those in the joint room aside (背对背调解), a co-mediator too if they choose.
+
+    One private talk at a time, whoever of the hosts starts it: the side left in the joint room
+    is told only that "a private talk is under way", and two at once would leave nobody able to
+    say which one a note or a return belongs to. Any host may end it (``end_caucus``).
+    """
     require_host(room, seat)
+    under_way = next(iter(room.state.caucuses), None)
+    if under_way is not None:
+        raise InvalidState(
+            f"{room.name_of(under_way.host_id)} is already in a private talk; end it first", reason="caucus_active"
+        )
     after = room.with_state(room.state.start_caucus(caucus_id, seat.participant_id, member_ids))
     return Outcome(after, caucus_notices(room, after))
 
 
 def end_caucus(room: Room, seat: Seat, caucus_id: str) -> Outcome:
+    """Any host ends the private talk, from inside it or from the joint room: everyone in it comes back."""
     require_host(room, seat)
     after = room.with_state(room.state.end_caucus(caucus_id))
     return Outcome(after, caucus_notices(room, after))
@@ -176,7 +189,9 @@ def admit_automatically(room: Room, seat: Seat, on: bool) -> Outcome:
 
 
 def end(room: Room, seat: Seat, connection: str) -> Outcome:
-    """The host ends the session for everyone: all are told, the others' connections closed, no one may come back."""
+    """A host ends the session for everyone (the other hosts too): all are told, the others' connections
+    closed, no one may come back. Any host may: the mediators appointed together mediate together
+    (人民调解法 art. 19: one or several mediators), none is the other's subordinate in the room."""
     require_host(room, seat)
     notices = tuple(Notice(c, "ended", {"message": "the mediator has ended the session"}) for c in room.connections.values())
     return Outcome(replace(room, ended=True), notices, tuple(c for c in room.connections.values() if c != connection))
@@ -187,7 +202,7 @@ def mute(room: Room, seat: Seat, participant_id: str, kind: TrackKind) -> Outcom
     require_host(room, seat)
     require_other(room, seat, participant_id)
     after = room.with_state(room.state.set_sending(participant_id, kind, False))
-    return Outcome(after, tell(after, participant_id, "muted", {"kind": kind, "by": after.host_name}))
+    return Outcome(after, tell(after, participant_id, "muted", {"kind": kind, "by": after.name_of(seat.participant_id)}))
 
 
 # -- anyone in the room ----------------------------------------------------------------------------
@@ -261,6 +276,16 @@ def withdraw_consent(room: Room, seat: Seat) -> Outcome:
     return Outcome(replace(room, consents=room.consents - {seat.participant_id}, recording=None, recording_since=None))
 
 
+def host_joins_recording(room: Room, seat: Seat) -> bool:
+    """A host's ``record_start`` while a recording runs that does not yet record them: their own consent.
+
+    Each host consents for themself, as the lead does by starting it; nobody's consent is given by
+    another, so a co-mediator is not recorded until they say so.
+    """
+    require_host(room, seat)
+    return room.recording is not None and seat.participant_id not in room.consents
+
+
 def require_recordable(room: Room, seat: Seat) -> None:
     """The host may start recording only when every admitted participant has consented."""
     require_host(room, seat)
@@ -269,7 +294,7 @@ def require_recordable(room: Room, seat: Seat) -> None:
     missing = [
         room.name_of(p.id)
         for p in room.state.participants
-        if p.state == "admitted" and not p.is_recorder and p.id != room.host_id and p.id not in room.consents
+        if p.state == "admitted" and not p.is_recorder and not room.is_host(p.id) and p.id not in room.consents
     ]
     if missing:
         raise InvalidState(
@@ -279,9 +304,11 @@ def require_recordable(room: Room, seat: Seat) -> None:
         )
 
 
-def recording_started(room: Room, recording_id: str, since: str) -> Outcome:
-    """The host's start is their own consent."""
-    return Outcome(replace(room, consents=room.consents | {room.host_id}, recording=recording_id, recording_since=since))
+def recording_started(room: Room, recording_id: str, since: str, started_by: str | None) -> Outcome:
+    """The host's start is their own consent (the host who started it, of several; None: a recording
+    resumed after a failover, on the consents already given)."""
+    consents = room.consents | {started_by} if started_by is not None else room.consents
+    return Outcome(replace(room, consents=consents, recording=recording_id, recording_since=since))
 
 
 def recording_stopped(room: Room) -> Outcome:

@@ -116,6 +116,11 @@ class LiveRooms:
         if connection is not None:
             await self.transport.emit(event, data, to=connection)
 
+    async def to_hosts(self, room: Room, event: str, data: dict[str, Any]) -> None:
+        """An event for every host connected (the lead and the co-mediators)."""
+        for pid in room.host_ids:
+            await self.send(room, pid, event, data)
+
     async def broadcast(self, room: Room, skip: str | None = None) -> None:
         """Send each connected participant the ``participants`` view they may see."""
         for pid, connection in room.connections.items():

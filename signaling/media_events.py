@@ -119,9 +119,9 @@ class MediaEvents:
             for session_id, media in list(self.media.rooms.items()):
                 try:
                     room = await self.live.get(session_id)
-                    if room is None or not media.peers or not room.is_online(room.host_id):
+                    if room is None or not media.peers or not any(room.is_online(h) for h in room.host_ids):
                         continue
                     report = await media.quality()
-                    await self.live.send(room, room.host_id, "quality", {"participants": report})
+                    await self.live.to_hosts(room, "quality", {"participants": report})
                 except Exception:
                     log.exception("session %s: quality report failed", session_id)

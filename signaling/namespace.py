@@ -194,7 +194,10 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self.presence.holds(sid)
         except DomainError as exc:
             log.info("/live connection refused: %s", exc.code)
-            raise ConnectionRefusedError(exc.message, {"code": exc.code}) from None
+            reason = exc.details.get("reason")
+            # A machine-readable cause where there is one (not_assigned: a mediator not assigned to the case).
+            data = {"code": exc.code, **({"reason": reason} if isinstance(reason, str) else {})}
+            raise ConnectionRefusedError(exc.message, data) from None
         except RoutingError as exc:
             log.info("/live connection refused: %s", exc)
             raise ConnectionRefusedError(str(exc), {"code": InvalidState.code}) from None

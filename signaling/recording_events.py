@@ -3,8 +3,10 @@
 The namespace holds one :class:`RecordingEvents`. The rules it enforces (the room's part in
 signaling/commands.py):
 
-- recording starts only when the host starts it and every admitted participant has consented
-  (the host's start is their own consent, logged as such);
+- recording starts only when a host starts it and every admitted party has consented (the
+  host's start is their own consent, logged as such); another host, a co-mediator, consents
+  to their own recording the same way, by ``record_start`` while it runs, and is not recorded
+  before (the recorder follows consent);
 - someone admitted later is recorded only once they consent (the recorder follows consent);
 - a withdrawal stops the recording for everyone before anything else happens (the recorder
   takes no frame after the event is handled), then is logged; the host decides how to go on;
@@ -96,9 +98,8 @@ class RecordingEvents:
         room = done.room
         await self.live.broadcast(room)
         if stopped is not None:
-            await self.live.send(
+            await self.live.to_hosts(
                 room,
-                room.host_id,
                 "recording_stopped",
                 {
                     "reason": "consent_withdrawn",
@@ -118,21 +119,31 @@ class RecordingEvents:
         room = await self.live.get(seat.session_id)
         if room is None:
             raise NotFound("no such room")
-        commands.require_recordable(room, seat)
-        if room.host_id not in room.consents:
+        if commands.host_joins_recording(room, seat):
+            # A co-mediator consents to their own recording as the lead does: by this switch, on their login.
             await self.services.consents.staff_start(self.connections.principal(sid), seat.session_id)
-        active, since = await self._begin_recording(seat.session_id, seat.participant_id)
+            _, done = await self.live.apply(seat.session_id, lambda now: commands.consent(now, seat))
+            await self.live.broadcast(done.room)
+            log.info("session %s: %s joined recording %s", seat.session_id, seat.participant_id, room.recording)
+            return ack_ok(recording=room.recording, since=room.recording_since, joined=True)
+        commands.require_recordable(room, seat)
+        if seat.participant_id not in room.consents:
+            await self.services.consents.staff_start(self.connections.principal(sid), seat.session_id)
+        active, since = await self._begin_recording(seat.session_id, seat.participant_id, consenting=seat.participant_id)
         log.info("session %s: recording %s started by %s", seat.session_id, active.id, seat.participant_id)
         return ack_ok(recording=active.id, since=since)
 
-    async def _begin_recording(self, session_id: str, started_by: str) -> tuple[ActiveRecording, str]:
-        """Record the session's media in this process (it carries them) from now on."""
+    async def _begin_recording(
+        self, session_id: str, started_by: str, consenting: str | None = None
+    ) -> tuple[ActiveRecording, str]:
+        """Record the session's media in this process (it carries them) from now on; ``consenting``: the
+        host whose start is their consent (none when a recording resumes: the consents given stand)."""
 
         async def failed(reason: str) -> None:
             gaps = self._halt(session_id)
             _, done = await self.live.apply(session_id, commands.recording_stopped)
             now = done.room
-            await self.live.send(now, now.host_id, "recording_stopped", {"reason": reason, "message": MESSAGES[reason]})
+            await self.live.to_hosts(now, "recording_stopped", {"reason": reason, "message": MESSAGES[reason]})
             await self.live.broadcast(now)
             if gaps is not None:
                 self._background.spawn(self._finish(session_id, reason, gaps))
@@ -143,7 +154,7 @@ class RecordingEvents:
         active.take_gaps = recorder.take_gaps
         self._recorders[session_id] = recorder
         since = timestamp()
-        _, done = await self.live.apply(session_id, lambda room: commands.recording_started(room, active.id, since))
+        _, done = await self.live.apply(session_id, lambda room: commands.recording_started(room, active.id, since, consenting))
         media.update(done.room.state, done.room.consents)
         media.attach_recorder(recorder)
         await self.live.broadcast(done.room)

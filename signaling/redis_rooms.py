@@ -117,7 +117,8 @@ def room_json(room: Room) -> dict[str, Any]:
         ],
         "caucuses": [{"id": c.id, "host_id": c.host_id, "member_ids": sorted(c.member_ids)} for c in room.state.caucuses],
         "members": {
-            m.id: {"name": m.name, "role": m.role, "kind": m.kind, "invited_as": m.invited_as} for m in room.members.values()
+            m.id: {"name": m.name, "role": m.role, "kind": m.kind, "invited_as": m.invited_as, "host": m.host}
+            for m in room.members.values()
         },
         "connections": dict(room.connections),
         "admit_automatically": room.admit_automatically,
@@ -144,7 +145,10 @@ def room_from_json(data: Mapping[str, Any]) -> Room:
         host_id=data["host_id"],
         host_name=data["host_name"],
         state=state,
-        members={pid: Member(pid, m["name"], m["role"], m["kind"], m.get("invited_as")) for pid, m in data["members"].items()},
+        members={
+            pid: Member(pid, m["name"], m["role"], m["kind"], m.get("invited_as"), m.get("host", False))
+            for pid, m in data["members"].items()
+        },
         connections=dict(data["connections"]),
         admit_automatically=data["admit_automatically"],
         locked=data["locked"],

@@ -35,6 +35,8 @@ class Member:
     kind: Literal["staff", "party"]
     #: An invited person's capacity (a people's deputy, a lawyer…), shown to everyone with the role.
     invited_as: str | None = None
+    #: One of the session's hosts: a mediator assigned to the case (signaling/admission.py).
+    host: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Seat:
 @dataclass(frozen=True)
 class Room:
     session_id: str
+    #: The lead host: the mediator the session was booked for (主持调解员). Other hosts (co-mediators
+    #: assigned to the case) are members with ``host`` set; any host may run the room.
     host_id: str
     host_name: str
     state: RoomState = field(default_factory=RoomState)
@@ -88,6 +92,17 @@ class Room:
 
     def is_online(self, participant_id: str) -> bool:
         return participant_id in self.connections
+
+    def is_host(self, participant_id: str) -> bool:
+        """The lead or a co-mediator: anyone who may admit, take aside, record, end."""
+        member = self.members.get(participant_id)
+        return participant_id == self.host_id or (member is not None and member.host)
+
+    @property
+    def host_ids(self) -> tuple[str, ...]:
+        """Every host who has joined, the lead first, then the others in the order of their ids."""
+        others = sorted(pid for pid, m in self.members.items() if m.host and pid != self.host_id)
+        return (self.host_id, *others) if self.host_id in self.members else tuple(others)
 
 
 class Rooms(abc.ABC):
@@ -145,16 +160,22 @@ class MemoryRooms(Rooms):
 
 
 def require_host(room: Room, seat: Seat) -> None:
-    if seat.participant_id != room.host_id:
-        raise Forbidden("only the mediator hosting the session may do this")
+    if not room.is_host(seat.participant_id):
+        raise Forbidden("only the mediators hosting the session may do this")
 
 
 def require_other(room: Room, seat: Seat, participant_id: str) -> None:
-    """The target of a host action: a known participant other than the host."""
+    """The target of a host action: a known participant other than the host, and not a host either.
+
+    Hosts are peers: none admits, holds, mutes or removes another (a co-mediator is assigned to
+    the case, not invited by the lead); each leaves, mutes themself or ends the session.
+    """
     if room.state.get(participant_id) is None:
         raise NotFound(f"no participant {participant_id!r} in this session")
     if participant_id == seat.participant_id:
         raise InvalidInput("the host cannot do this to themself")
+    if room.is_host(participant_id):
+        raise Forbidden(f"{room.name_of(participant_id) or participant_id} hosts this session too", reason="host_target")
 
 
 PRIVATE_TALK_NOTICE = "a private talk is under way"
@@ -177,7 +198,8 @@ def participants_view(room: Room, participant_id: str) -> dict[str, object]:
             "name": room.name_of(p.id),
             "role": p.role,
             "invited_as": member.invited_as if (member := room.members.get(p.id)) is not None else None,
-            "host": p.id == room.host_id,
+            "host": room.is_host(p.id),
+            "lead": p.id == room.host_id,
             "sending": sorted(p.sending),
             "hand": p.id in room.hands,
             "consented": p.id in room.consents,
@@ -193,7 +215,7 @@ def participants_view(room: Room, participant_id: str) -> dict[str, object]:
         return out
 
     private_talk = False
-    if participant_id == room.host_id:
+    if room.is_host(participant_id):
         visible = [entry(p, full=True) for p in state.participants if p.state != "removed"]
     elif me.state != "admitted":
         visible = [entry(me)]
@@ -216,6 +238,8 @@ def participants_view(room: Room, participant_id: str) -> dict[str, object]:
             "consented": me.id in room.consents,
         },
         "host": {"id": room.host_id, "name": room.host_name},
+        # Every host who has joined, lead first: the waiting room names them.
+        "hosts": [{"id": pid, "name": room.name_of(pid), "lead": pid == room.host_id} for pid in room.host_ids],
         "participants": visible,
         "private_talk": private_talk,
         "notice": PRIVATE_TALK_NOTICE if private_talk else None,
@@ -228,8 +252,11 @@ def participants_view(room: Room, participant_id: str) -> dict[str, object]:
 
 
 def hosted_caucus(room: Room, participant_id: str) -> dict[str, object] | None:
-    """For the host in a caucus: its id and members (so that a reloaded page can still end it)."""
-    if participant_id != room.host_id:
+    """For every host: the private talk under way, its id, host and members (any host may end it,
+    and a reloaded page still can)."""
+    if not room.is_host(participant_id):
         return None
-    caucus = next((c for c in room.state.caucuses if c.host_id == participant_id), None)
-    return None if caucus is None else {"id": caucus.id, "member_ids": sorted(caucus.member_ids)}
+    caucus = next(iter(room.state.caucuses), None)
+    if caucus is None:
+        return None
+    return {"id": caucus.id, "host_id": caucus.host_id, "member_ids": sorted(caucus.member_ids)}

@@ -56,11 +56,15 @@ async def open_case(mediator: Actor, number: str = "（2026）朝调字第12号"
 
 
 async def book(
-    mediator: Actor, case_id: str, starts: datetime, minutes: int = 60, zone: str = "Asia/Shanghai", expect: int = 201
+    mediator: Actor,
+    case_id: str,
+    starts: datetime,
+    minutes: int = 60,
+    zone: str = "Asia/Shanghai",
+    expect: int = 201,
+    mediator_id: str | None = None,
 ) -> Any:
-    return await mediator.call(
-        "POST",
-        f"/api/v1/cases/{case_id}/sessions",
-        {"starts_at": starts.isoformat(), "duration_minutes": minutes, "timezone": zone},
-        expect=expect,
-    )
+    body = {"starts_at": starts.isoformat(), "duration_minutes": minutes, "timezone": zone}
+    if mediator_id is not None:
+        body["mediator_id"] = mediator_id
+    return await mediator.call("POST", f"/api/v1/cases/{case_id}/sessions", body, expect=expect)

@@ -8,8 +8,8 @@ import time
 
 from server.evidence.records import parse_time
 from server.evidence.verify import render, verify_bundle
-from tests.recording.session import Recorded, case_of, export, recordings_of, segments_of
-from tests.signaling.live import eventually
+from tests.recording.session import Person, Recorded, case_of, export, recordings_of, segments_of
+from tests.signaling.live import PATIENCE, eventually
 
 
 def stored_files(s: Recorded, pattern: str = "*") -> list[str]:
@@ -112,3 +112,49 @@ async def test_someone_admitted_later_is_recorded_only_from_their_consent(record
     summary = render(report)
     assert "　　李四：" in summary and "　　张三：" in summary and s.id("respondent") not in summary
     assert summary.count("尚未同意录制") == 1
+
+
+async def recorded_participants(s: Recorded, recording_id: str) -> set[str]:
+    return {seg.participant_id for seg in await segments_of(s.meeting, recording_id)}
+
+
+async def until_recorded(s: Recorded, recording_id: str, who: set[str]) -> set[str]:
+    """Wait until segments of everyone in ``who`` are written; what has been written by then."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PATIENCE
+    while not who <= (written := await recorded_participants(s, recording_id)):
+        assert loop.time() < deadline, f"only {written} recorded"
+        await asyncio.sleep(0.05)
+    return written
+
+
+async def test_a_co_mediator_is_recorded_only_once_they_consent_themself_and_it_is_logged_as_theirs(
+    recorded: Recorded,
+) -> None:
+    """Several mediators host a session (#21). The lead's start is his consent, not his colleague's: the
+    co-mediator does not hold the recording up, is not recorded until they say so, and says so themself."""
+    s = await recorded.assemble(parties=("applicant",))
+    m = s.meeting
+    co = s.people["co"] = Person(await m.cohost("王", await m.assign("wang")))
+    await Recorded.start_media(co)
+    wang = m.world.ids["wang"]
+    assert (await s.people["applicant"].consent())["ok"]
+    started = await s.host.call("record_start", {})
+    assert started["ok"], started
+    [recording] = await recordings_of(m)
+    # The lead's and the applicant's tracks are written, the co-mediator's not.
+    written = await until_recorded(s, recording.id, {m.host_id, m.id("applicant")})
+    assert wang not in written
+    assert {p["name"]: p["consented"] for p in s.host.view["participants"]}["王调解员"] is False
+
+    joined = await co.peer.call("record_start", {})
+    assert joined == {"ok": True, "recording": recording.id, "since": started["since"], "joined": True}
+    await eventually(lambda: {p["name"]: p["consented"] for p in s.host.view["participants"]}["王调解员"] is True)
+    await until_recorded(s, recording.id, {wang})
+    # Said once is enough: another start while it runs is refused as before.
+    again = await co.peer.call("record_start", {})
+    assert again["ok"] is False and again["error"]["code"] == "invalid_state"
+    await m.world.services.ledger.settle()
+    items = (await m.liu.call("GET", f"/api/v1/cases/{await case_of(m)}/evidence"))["items"]
+    consents = [item["actor"]["id"] for item in items if item["type"] == "consent"]
+    assert consents[-2:] == [m.host_id, wang], "each host's consent is their own record, the lead's first"

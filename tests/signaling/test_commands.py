@@ -11,7 +11,7 @@ import pytest
 from server.errors import Forbidden, Gone, InvalidState
 from signaling import commands
 from signaling.commands import Notice
-from signaling.rooms import Member, Room, Seat
+from signaling.rooms import Member, Room, Seat, participants_view
 
 S = "session-1"
 LIU = Member("liu", "刘调解员", "mediator", "staff")
@@ -110,7 +110,64 @@ def test_recording_needs_everyones_consent_and_the_hosts_start_is_theirs() -> No
     for who in (ZHANG, LI):
         room = commands.consent(room, Seat(S, who.id)).room
     commands.require_recordable(room, HOST)
-    recording = commands.recording_started(room, "r1", "2026-01-01T00:00:00Z").room
+    recording = commands.recording_started(room, "r1", "2026-01-01T00:00:00Z", LIU.id).room
     assert recording.consents == {LIU.id, ZHANG.id, LI.id} and commands.require_recording(recording, HOST) == "r1"
     withdrawn = commands.withdraw_consent(recording, Seat(S, LI.id)).room
     assert withdrawn.recording is None and LI.id not in withdrawn.consents
+
+
+# -- several hosts (#21) -----------------------------------------------------------------------------
+
+WANG = Member("wang", "王调解员", "mediator", "staff", host=True)
+CO = Seat(S, WANG.id)
+
+
+def with_cohost() -> Room:
+    """The meeting, and 王, a co-mediator assigned to the case, seated too."""
+    return seated(meeting(), WANG, "c-wang")
+
+
+def test_a_co_mediator_is_seated_admitted_even_into_a_locked_room_and_runs_it_as_the_lead_does() -> None:
+    locked = commands.lock(meeting(), HOST, True).room
+    room = seated(locked, WANG, "c-wang")
+    assert room.state.require(WANG.id).state == "admitted" and room.is_host(WANG.id) and not room.is_host(ZHANG.id)
+    held = commands.hold(room, CO, ZHANG.id).room
+    assert held.state.require(ZHANG.id).state == "held"
+    muted = commands.mute(room, CO, LI.id, "audio")
+    assert muted.notices == (Notice("c-li", "muted", {"kind": "audio", "by": "王调解员"}),)
+
+
+def test_hosts_do_not_act_on_one_another() -> None:
+    room = with_cohost()
+    for act in (commands.hold, commands.remove):
+        with pytest.raises(Forbidden) as refused:
+            act(room, CO, LIU.id)
+        assert refused.value.details["reason"] == "host_target"
+    with pytest.raises(Forbidden):
+        commands.mute(room, HOST, WANG.id, "audio")
+
+
+def test_one_private_talk_at_a_time_and_any_host_ends_it() -> None:
+    room = commands.start_caucus(with_cohost(), HOST, "c1", [ZHANG.id, WANG.id]).room
+    assert room.state.require(WANG.id).room == "c1"
+    for who in (CO, HOST):
+        with pytest.raises(InvalidState) as refused:
+            commands.start_caucus(room, who, "c2", [LI.id])
+        assert refused.value.details["reason"] == "caucus_active"
+    ended = commands.end_caucus(room, CO, "c1")
+    assert {p.room for p in ended.room.state.participants} == {"main"}
+    assert [(n.connection, n.data) for n in ended.notices] == [("c-li", {"active": False})]
+
+
+def test_everyone_sees_who_hosts_and_who_leads() -> None:
+    room = with_cohost()
+    for viewer in (LIU.id, WANG.id, ZHANG.id):
+        view = participants_view(room, viewer)
+        assert view["hosts"] == [
+            {"id": LIU.id, "name": "刘调解员", "lead": True},
+            {"id": WANG.id, "name": "王调解员", "lead": False},
+        ]
+        entries = {p["id"]: (p["host"], p["lead"]) for p in view["participants"]}  # type: ignore[attr-defined]
+        assert entries[LIU.id] == (True, True) and entries[WANG.id] == (True, False) and entries[ZHANG.id] == (False, False)
+    # A co-mediator sees the room as the lead does: everyone, with their state.
+    assert all("state" in p for p in participants_view(room, WANG.id)["participants"])  # type: ignore[attr-defined]

@@ -18,8 +18,10 @@ import pytest
 
 from server.settings import Settings
 from signaling.namespace import MEDIA
+from tests.conftest import World
 from tests.signaling.live import Meeting, Peer, eventually
 from tests.signaling.media_client import MediaClient, VgaCamera
+from tests.signaling.test_invited import meeting_with_deputy
 
 WITHIN = 15.0
 #: How long a "nothing arrives" window lasts; the sender is seen reaching others meanwhile.
@@ -179,6 +181,49 @@ async def test_in_a_caucus_with_the_applicant_the_respondent_gets_no_frame_and_n
     await frames_flow(respondent, a)
     await frames_flow(respondent, m)
     await frames_flow(applicant, r)
+
+
+async def test_a_co_mediator_taken_into_the_caucus_hears_it_and_an_invited_deputy_left_outside_gets_no_packet(
+    world: World,
+) -> None:
+    """Two hosts (人民调解法 art. 19) and a people's deputy invited to the session (art. 20): the lead takes
+    the applicant aside with his co-mediator; the deputy, left in the joint room, receives nothing of it."""
+    m = await meeting_with_deputy(world)
+    clients = Trio(m)
+    try:
+        lead_peer, applicant_peer, deputy_peer = await m.host(), await m.party("applicant"), await m.party("invited")
+        co_peer = await m.cohost("王", await m.assign("wang"))
+        for role in ("applicant", "invited"):
+            assert (await lead_peer.call("admit", {"participant_id": m.id(role)}))["ok"] is True
+        await deputy_peer.wait("admitted")
+        lead, co = await clients.join("lead", lead_peer), await clients.join("co", co_peer)
+        applicant, deputy = await clients.join("applicant", applicant_peer), await clients.join("deputy", deputy_peer)
+        a, d, liu, wang = m.id("applicant"), m.id("invited"), m.host_id, world.ids["wang"]
+        await frames_flow(deputy, a)
+        await frames_flow(deputy, wang)
+
+        ack = await lead.peer.call("caucus_start", {"caucus_id": "c1", "member_ids": [a, wang]})
+        assert ack == {"ok": True}
+        await deputy.peer.wait("caucus_notice")
+        # The three in the caucus hear and see one another...
+        await frames_flow(co, a)
+        await frames_flow(co, liu)
+        await frames_flow(applicant, wang)
+        # ...and not one packet of theirs reaches the deputy, nor of the deputy them.
+        await quiet(deputy, [a, liu, wang], witness=co, witness_of=a)
+        await quiet(co, [d], witness=co, witness_of=liu)
+        await quiet(applicant, [d], witness=applicant, witness_of=wang)
+
+        # The co-mediator ends it: the deputy sees and hears everyone again.
+        assert (await co.peer.call("caucus_end", {"caucus_id": "c1"})) == {"ok": True}
+        await frames_flow(deputy, a)
+        await frames_flow(deputy, wang)
+        await frames_flow(co, d)
+    finally:
+        await clients.close()
+        for peer in m.peers:
+            if peer.sio.connected:
+                await peer.sio.disconnect()
 
 
 # -- switches ---------------------------------------------------------------------------------

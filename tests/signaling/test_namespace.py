@@ -164,13 +164,14 @@ async def test_an_anonymous_connection_is_refused(meeting: Meeting) -> None:
 
 
 async def test_a_mediator_of_another_organisation_or_a_colleague_is_refused(meeting: Meeting) -> None:
-    for username, message in (
-        ("zhao", "this case belongs to another organisation"),
-        ("wang", "only the session's mediator may join it"),
+    """A colleague of the same committee who is not assigned to the case is no host, and no guest either."""
+    for username, message, reason in (
+        ("zhao", "this case belongs to another organisation", "another_organisation"),
+        ("wang", "only the mediators assigned to this case may host its session", "not_assigned"),
     ):
         other = await meeting.world.staff(username)
         refusal = await meeting.refused(username, session_cookie(other.client), {"session_id": meeting.session_id})
-        assert refusal == {"message": message, "data": {"code": "forbidden"}}
+        assert refusal == {"message": message, "data": {"code": "forbidden", "reason": reason}}
 
 
 async def test_a_supervisor_of_the_committee_reads_the_session_but_may_not_join_it(meeting: Meeting) -> None:
@@ -183,7 +184,10 @@ async def test_a_supervisor_of_the_committee_reads_the_session_but_may_not_join_
     supervisor = await meeting.world.staff("sup")
     await supervisor.call("GET", f"/api/v1/sessions/{meeting.session_id}")
     refusal = await meeting.refused("sup", session_cookie(supervisor.client), {"session_id": meeting.session_id})
-    assert refusal == {"message": "only the session's mediator may join it", "data": {"code": "forbidden"}}
+    assert refusal == {
+        "message": "only the mediators assigned to this case may host its session",
+        "data": {"code": "forbidden", "reason": "not_assigned"},
+    }
 
 
 async def test_staff_must_name_the_session(meeting: Meeting) -> None:
@@ -419,7 +423,9 @@ async def test_caucus_start_and_end_are_in_the_case_history_with_who_but_no_cont
     host, applicant, _ = await meeting.everyone_admitted()
     await host.call("caucus_start", {"caucus_id": "c1", "member_ids": [meeting.id("applicant")]})
     await applicant.call("chat", {"text": "我的底线是八千元"})
-    await eventually(lambda: host.view["caucus"] == {"id": "c1", "member_ids": [meeting.id("applicant")]})
+    await eventually(
+        lambda: host.view["caucus"] == {"id": "c1", "host_id": meeting.host_id, "member_ids": [meeting.id("applicant")]}
+    )
     assert applicant.view["caucus"] is None, "only the host is told the caucus's id"
     await host.call("caucus_end", {"caucus_id": "c1"})
     await eventually(lambda: host.view["caucus"] is None)

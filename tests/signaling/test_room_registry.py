@@ -125,9 +125,12 @@ async def test_a_burst_larger_than_the_connection_pool_waits_for_connections_ins
 
 def test_a_room_with_everything_in_it_is_stored_and_read_back_unchanged() -> None:
     room = Room("s1", "host", "刘调解员")
-    room = room.with_member(Member("host", "刘调解员", "mediator", "staff")).with_state(
+    room = room.with_member(Member("host", "刘调解员", "mediator", "staff", host=True)).with_state(
         room.state.join("host", "mediator").admit("host")
     )
+    # A co-mediator (#21): a host too, which the stored room must remember.
+    room = room.with_member(Member("co", "王调解员", "mediator", "staff", host=True)).bind("co", "sid-co")
+    room = room.with_state(room.state.join("co", "mediator").admit("co"))
     room = with_party(room, "p1", "sid-1")
     room = room.with_member(Member("p2", "李四", "respondent", "party")).bind("p2", "sid-2")
     state = room.state.join("p2", "respondent").admit("p1").admit("p2").set_audio_only("p2", True)
@@ -143,3 +146,4 @@ def test_a_room_with_everything_in_it_is_stored_and_read_back_unchanged() -> Non
         recording_since="2026-12-03T10:00:00Z",
     )
     assert decode(encode(room)) == room
+    assert decode(encode(room)).is_host("co") and not decode(encode(room)).is_host("p1")

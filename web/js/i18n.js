@@ -47,6 +47,7 @@ const zh = {
 
   'role.mediator': '调解员',
   'role.judge': '法官',
+  'role.mediator.lead': '主持调解员',
   'role.supervisor': '督导员',
   'role.admin': '管理员',
   // The Ministry of Justice's categories (server/domain/vocabulary.py DISPUTE_TYPES), in its order.
@@ -161,6 +162,7 @@ const en = {
 
   'role.mediator': 'Mediator',
   'role.judge': 'Judge',
+  'role.mediator.lead': 'Lead mediator',
   'role.supervisor': 'Supervisor',
   'role.admin': 'Administrator',
   'dispute.family': 'Marriage and family',

@@ -325,7 +325,9 @@ export class PartyLive {
   /** The waiting room's two cards (the consent card, the page's own, goes between them). */
   drawWaiting() {
     const held = this.phase === 'held';
-    const mediator = (this.view && this.view.host && this.view.host.name) || (this.data.mediator && this.data.mediator.display_name) || '';
+    // Every mediator hosting the session who is there (#21: several may), else the one it was booked for.
+    const hosts = this.view && Array.isArray(this.view.hosts) ? this.view.hosts.map((/** @type {any} */ h) => h.name).join('、') : '';
+    const mediator = hosts || (this.view && this.view.host && this.view.host.name) || (this.data.mediator && this.data.mediator.display_name) || '';
     const track = this.media.localVideoTrack() || null;
     this.waitCard.dataset.testid = held ? 'held-room' : 'waiting-room';
     render(

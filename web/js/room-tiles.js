@@ -28,9 +28,13 @@ export function icon(name) {
   return html`<span class="icon" aria-hidden="true" dangerouslySetInnerHTML=${{ __html: svg }}></span>`;
 }
 
-/** "调解员", "申请人" … for an entry of `participants`. */
-export function roleLabel(p) {
-  if (p.host || p.role === 'mediator') return t('role.mediator');
+/**
+ * "调解员", "申请人" … for an entry of `participants`. Where several mediators host the session
+ * (#21), the one it was booked for is "主持调解员" and the others "调解员".
+ * @param {any} p @param {any} [view] the `participants` view it is from (its `hosts`)
+ */
+export function roleLabel(p, view = null) {
+  if (p.host || p.role === 'mediator') return p.lead && view && (view.hosts || []).length > 1 ? t('role.mediator.lead') : t('role.mediator');
   if (p.role === 'judge') return t('role.judge');
   return partyRole(p);
 }
@@ -118,7 +122,7 @@ export function drawTiles(room) {
   room.stage.dataset.count = String(Math.min(others, 4));
   const v = room.view;
   // With nobody else to show, a line says why (not during a private talk: the banner does).
-  const privateTalk = v && !room.host && v.private_talk;
+  const privateTalk = v && (room.host ? Boolean(v.caucus) && !v.self.in_caucus : v.private_talk);
   const empty = !others && v && !privateTalk ? (room.host ? t('live.stage.empty.host') : t('live.stage.empty')) : null;
   render(
     html`${empty && html`<p key="empty" class="stage-empty">${empty}</p>`}${wanted.map((want) => (want.kind === 'self' ? selfTile(room) : otherTile(room, want)))}`,
@@ -170,7 +174,7 @@ function otherTile(room, want) {
   const kind = want.kind;
   const sending = sends(p, kind);
   const track = (sending && !room.media.audioOnly && !reconnecting ? room.media.remoteTrack(p.id, kind) : null) || null;
-  const caption = kind === 'screen' ? t('live.screen.of', { name: p.name }) : `${p.name} · ${roleLabel(p)}`;
+  const caption = kind === 'screen' ? t('live.screen.of', { name: p.name }) : `${p.name} · ${roleLabel(p, room.view)}`;
   const q = room.host && !reconnecting && room.quality[p.id];
   let overlay = '';
   if (reconnecting) overlay = t('live.reconnecting.other');

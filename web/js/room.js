@@ -201,6 +201,10 @@ export class RoomUI {
     if (v && !this.host && (v.private_talk || this.caucusNotice)) {
       items.push(html`<p key="private-talk" class="live-banner private" role="status" data-testid="private-talk">${t('live.private_talk')}</p>`);
     }
+    if (v && this.host && v.caucus && !v.self.in_caucus) {
+      // Another host's private talk (#21): this host stays in the joint room with those not in it.
+      items.push(html`<p key="private-talk" class="live-banner private" role="status" data-testid="private-talk">${t('live.host.caucus_elsewhere')}</p>`);
+    }
     if (v && v.self.in_caucus) {
       items.push(
         html`<p key="in-caucus" class="live-banner private" role="status" data-testid="in-caucus">${this.host ? t('live.host.in_caucus') : t('live.party.in_caucus')}</p>`,
@@ -375,7 +379,7 @@ export class RoomUI {
         return html`<li key=${p.id} class=${cls('person', `state-${p.state || 'admitted'}`)} data-participant-id=${p.id}>
           <div class="person-line">
             <strong>${me ? t('live.me.named', { name: p.name }) : p.name}</strong>
-            <span class="badge">${roleLabel(p)}</span>
+            <span class="badge" data-testid="person-role">${roleLabel(p, v)}</span>
             ${p.hand ? html`<span class="badge warn">${icon('hand')}${t('live.hand.raised')}</span>` : null}
             ${sends(p, 'audio') ? null : html`<span class="badge muted">${t('live.mic.off')}</span>`}
             ${sends(p, 'screen') ? html`<span class="badge">${t('live.screen.sharing')}</span>` : null}

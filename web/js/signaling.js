@@ -38,7 +38,8 @@ export class SignalingError extends Error {
  * - 'reconnect': joined again after a loss (after 'connect');
  * - 'disconnect' {reason, willReconnect}: the connection is gone;
  * - 'reconnecting' {attempt}: Socket.IO is trying again;
- * - 'refused' {code, message}: the server refused the connection (no automatic retry).
+ * - 'refused' {code, reason, message}: the server refused the connection (no automatic retry);
+ *   reason is its machine-readable cause where it gives one (not_assigned).
  */
 export class Signaling {
   /** @param {{sessionId?: string | null}} [options] */
@@ -96,7 +97,7 @@ export class Signaling {
         this.retryLater(2000);
       } else if (data && data.code) {
         // The server refused us (not authenticated, removed, locked, ended…): Socket.IO does not retry.
-        this.emitLocal('refused', { code: data.code, message: err.message });
+        this.emitLocal('refused', { code: data.code, reason: data.reason || null, message: err.message });
       } else if (!s.active) {
         this.emitLocal('refused', { code: 'network_error', message: (err && err.message) || 'connection failed' });
       }

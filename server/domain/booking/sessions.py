@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import history, links, notifications
+from server.domain import assignment, history, links, notifications
 from server.domain.accounts import check_timezone
 from server.domain.booking.availability import Availabilities, within_availability
 from server.domain.cases import case_for_staff
@@ -371,6 +371,33 @@ class Booking:
             await case_for_staff(db, principal, case_id, court=True, shared=True, supervise=True)
             query = select(MediationSession).where(MediationSession.case_id == case_id).order_by(MediationSession.starts_at)
             return await self._views(db, list(await db.scalars(query)))
+
+    async def for_host(self, principal: Principal | None, session_id: str) -> tuple[SessionView, list[str]]:
+        """The session a staff member hosts live, and all its hosts (lead first).
+
+        Every mediator assigned to the case hosts its sessions together (人民调解法 art. 19: one or
+        several mediators; server/domain/assignment.py), the one the session was booked for leading
+        it; whoever else is of the organisation, however senior, is not let in. A court's hearing is
+        the judge's alone, as everywhere else (``_session_for_staff``).
+        """
+        staff = require_staff(principal)
+        async with self._maker() as db:
+            session = await db.get(MediationSession, session_id)
+            if session is None:
+                raise NotFound("no such session", reason="no_such_session")
+            lead = await db.get(User, session.mediator_id)
+            hosts = [session.mediator_id]
+            if lead is not None and lead.role != "judge":
+                hosts += [m for m in await assignment.assigned_mediators(db, session.case_id) if m != session.mediator_id]
+            if staff.user_id == session.mediator_id or staff.user_id not in hosts:
+                # The lead reaches it as every page of the session does; anyone else not assigned gets the
+                # precise refusal (another organisation, a judge elsewhere) where there is one.
+                await self._session_for_staff(db, principal, session_id, read=True)
+            if staff.user_id not in hosts:
+                raise Forbidden("only the mediators assigned to this case may host its session", reason="not_assigned")
+            # An assigned co-mediator is let in on the assignment alone: it may name a mediator of an
+            # assisting organisation (a referral's, #21), whom the case's organisation check would refuse.
+            return await self._view(db, session), hosts
 
     async def for_party(self, principal: Principal | None) -> tuple[PartyPrincipal, SessionView, Organisation]:
         party = require_party(principal)

@@ -24,7 +24,7 @@ const sessionId = decodeURIComponent((location.pathname.match(/^\/live\/([^/]+)/
 
 /**
  * @type {{
- *   user: any, tz: string, session: any, view: any, phase: string, refusal: any, revoked: string | null | undefined,
+ *   user: any, tz: string, session: any, view: any, phase: string, refusal: any, refusalReason?: string | null, revoked: string | null | undefined,
  *   pick: Set<string>, busy: Set<string>, recMissing: {names?: any, message?: any} | null, recStopped: any,
  *   caucusMemory?: string | null, quality?: Record<string, any>, autoAsked?: boolean | null,
  * }}
@@ -36,6 +36,7 @@ const state = {
   view: null,
   phase: 'room', // room | ended | replaced | refused | revoked | left
   refusal: null,
+  refusalReason: null, // its machine-readable cause: not_assigned (a mediator not assigned to the case)
   revoked: null, // why the server ended the page: link_revoked, logged_out, account_disabled, session_cancelled …
   pick: new Set(), // participants chosen for a private talk
   busy: new Set(),
@@ -135,6 +136,11 @@ async function startRecording() {
   room.renderBanners();
 }
 
+/** A co-mediator's consent to their own recording, once another host started it (PROTOCOL.md, Recording). */
+async function joinRecording() {
+  await act('record', () => signaling.call('record_start', {}), t('host.rec.joined'));
+}
+
 async function stopRecording() {
   await act('record', () => signaling.call('record_stop', {}), t('host.rec.stopped'));
 }
@@ -154,6 +160,12 @@ function recordingPanel() {
           ${missing.names ? t('host.rec.missing', { names: missing.names }) : t('host.rec.missing.raw', { message: missing.message })}
         </p>`
       : null}
+    ${active && v && !v.self.consented
+      ? html`<p class="notice" role="status" data-testid="record-self-missing">${t('host.rec.self_missing')}</p>
+          <div class="actions">
+            <button type="button" class="primary" disabled=${busy} data-testid="record-join" onClick=${joinRecording}>${t('host.rec.join')}</button>
+          </div>`
+      : null}
     <div class="actions">
       ${active
         ? html`<button type="button" class="danger" disabled=${busy} data-testid="record-stop" onClick=${stopRecording}>
@@ -168,7 +180,7 @@ function recordingPanel() {
       ? html`<ul class="consent-list" data-testid="consent-list">
           ${people.map(
             (p) => html`<li key=${p.id} class="person-line" data-participant-id=${p.id}>
-              <strong>${p.name}</strong><span class="badge">${roleLabel(p)}</span>${consentBadge(p)}${p.state !== 'admitted'
+              <strong>${p.name}</strong><span class="badge">${roleLabel(p, v)}</span>${consentBadge(p)}${p.state !== 'admitted'
                 ? html`<span class="badge muted">${room.personStatus(p)}</span>`
                 : null}
             </li>`,
@@ -226,6 +238,7 @@ function roomPanel() {
 }
 
 function waitingPanel() {
+  const v = state.view;
   const waiting = others().filter((p) => p.state === 'waiting' || p.state === 'held');
   return html`<h2 id="waiting-panel-title">${t('host.waiting')}${waiting.length ? html`<span class="count">${` (${waiting.length})`}</span>` : null}</h2>
     ${waiting.length
@@ -234,7 +247,7 @@ function waitingPanel() {
             const q = state.quality && state.quality[p.id];
             return html`<li key=${p.id} class="waiting-person" data-participant-id=${p.id}>
               <p class="person-line">
-                <strong>${p.name}</strong><span class="badge">${roleLabel(p)}</span><span class=${cls('badge', p.online === false ? 'muted' : 'warn')}>${room.personStatus(p)}</span>${consentBadge(p)}
+                <strong>${p.name}</strong><span class="badge">${roleLabel(p, v)}</span><span class=${cls('badge', p.online === false ? 'muted' : 'warn')}>${room.personStatus(p)}</span>${consentBadge(p)}
               </p>
               <p class="muted small" data-testid="device-line">${deviceLine(p)}</p>
               <p class="muted small" data-testid="quality-line">${q ? t('live.quality.label', { level: tv('live.quality', q.level) }) : t('host.quality.none')}</p>
@@ -273,6 +286,18 @@ function caucusPanel() {
           </button>`
         : html`<p class="error-box">${t('host.caucus.lost')}</p>`}`;
   }
+  if (v.caucus) {
+    // Another host's private talk (one at a time): this host is in the joint room and may end it.
+    const inIt = others().filter((p) => p.in_caucus && p.state !== 'removed' && p.id !== v.caucus.host_id);
+    const by = others().find((p) => p.id === v.caucus.host_id);
+    const id = v.caucus.id;
+    const end = () => act('caucus', () => signaling.call('caucus_end', { caucus_id: id }));
+    return html`${title}
+      <p class="notice" role="status" data-testid="caucus-active">${t('host.caucus.other', { host: by ? by.name : '', names: inIt.map((p) => p.name).join('、') })}</p>
+      <button type="button" class="secondary block" disabled=${state.busy.has('caucus')} data-testid="caucus-end" data-caucus-id=${id} onClick=${end}>
+        ${t('host.caucus.end.other')}
+      </button>`;
+  }
   const candidates = others().filter((p) => p.state === 'admitted' && !p.in_caucus && p.online !== false);
   for (const id of [...state.pick]) if (!candidates.some((p) => p.id === id)) state.pick.delete(id);
   const start = async () => {
@@ -303,7 +328,7 @@ function caucusPanel() {
             return html`<div key=${p.id} class="field check">
               <input type="checkbox" id=${`pick-${p.id}`} checked=${picked} data-testid="caucus-pick" data-participant-id=${p.id} data-picked=${String(picked)}
                 onChange=${(/** @type {Event} */ e) => pick(p.id, e)} />
-              <label for=${`pick-${p.id}`}>${`${p.name} · ${roleLabel(p)}`}</label>
+              <label for=${`pick-${p.id}`}>${`${p.name} · ${roleLabel(p, v)}`}</label>
             </div>`;
           })}
         </fieldset>`
@@ -326,7 +351,8 @@ function renderPanels() {
 
 /** Buttons beside a person in the room (the list under the videos). */
 function personActions(p) {
-  if (p.state !== 'admitted' && p.state !== 'reconnecting') return null;
+  // Hosts are peers (PROTOCOL.md, "Several hosts"): none holds, mutes or removes another.
+  if (p.host || (p.state !== 'admitted' && p.state !== 'reconnecting')) return null;
   const sending = p.sending || [];
   return html`<div class="actions person-actions">
     ${actionButton(t('host.mute'), `mute:${p.id}:audio`, () => signaling.call('mute', { participant_id: p.id, kind: 'audio' }), {
@@ -439,8 +465,9 @@ function connect() {
   signaling.on('disconnect', ({ willReconnect }) => {
     if (willReconnect) room.setConnection('reconnecting');
   });
-  signaling.on('refused', ({ code }) => {
+  signaling.on('refused', ({ code, reason }) => {
     state.refusal = code;
+    state.refusalReason = reason || null;
     finish('refused');
   });
   signaling.on('ended', () => finish('ended'));
@@ -479,6 +506,8 @@ function endView() {
   if (key === 'refused') {
     const code = state.refusal;
     text = ['not_authenticated', 'forbidden', 'gone', 'not_found', 'network_error'].includes(code) ? t(`refused.${code}`) : t('refused.other');
+    const lead = state.session && state.session.mediator ? state.session.mediator.display_name : '';
+    if (state.refusalReason === 'not_assigned') text = t('refused.not_assigned', { name: lead });
   }
   const login = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
   return html`<h2>${t(`${strings}.title`)}</h2>

@@ -51,6 +51,7 @@ RECORD_TYPES = frozenset(
         "assistance_reported",
         "supervision_issued",
         "supervision_replied",
+        "deadline_extended",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:

@@ -45,6 +45,7 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "assistance_reported": ("协办结果", "assistance reported"),
     "supervision_issued": ("督办意见", "supervision instruction issued"),
     "supervision_replied": ("督办反馈", "supervision instruction answered"),
+    "deadline_extended": ("延长调解期限", "mediation period extended"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

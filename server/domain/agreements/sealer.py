@@ -167,6 +167,8 @@ class Sealer:
                 continue
             if record.claim.type == "document_added" and record.claim.public.get("kind") != "agreement":
                 continue
+            if record.claim.type == "signature" and "agreement" not in record.claim.public:
+                continue  # a party's agreement to extend the mediation period (server/domain/extensions.py)
             actor = record.claim.actor
             certificate.append(
                 CertificateLine(

@@ -114,6 +114,13 @@ async def test_both_parties_sign_and_the_period_ends_on_the_day_they_agreed(worl
     assert case["clocks"][0]["due_date"] == proposal["to_date"] and case["clocks"][0]["extended"]
     mine = next(c for c in (await m.liu.call("GET", "/api/v1/cases"))["items"] if c["id"] == m.case_id)
     assert mine["mediation_clock"]["due_date"] == proposal["to_date"] and mine["mediation_clock"]["extended"]
+    # The supervision board shows the agreed day too.
+    await world.services.accounts.create_user(
+        SYSTEM, username="sup", display_name="孟督导员", password=PASSWORD, role="supervisor", organisation_id=world.org_a.id
+    )
+    board = await (await world.staff("sup")).call("GET", "/api/v1/supervision")
+    supervised = next(c for c in board["items"] if c["id"] == m.case_id)
+    assert supervised["mediation_clock"]["due_date"] == proposal["to_date"] and supervised["mediation_clock"]["extended"]
     # Another extension starts from the agreed day.
     assert (await m.liu.call("GET", f"/api/v1/cases/{m.case_id}/extensions"))["last_day"] == proposal["to_date"]
 

@@ -60,6 +60,9 @@ async def bundle_types(world: World, actor: Actor, case_id: str) -> list[str]:
     assert report.ok, render(report, "en")
     [found] = [f for f in report.findings if f.code == "deadline_extended"]
     assert found.level == "ok" and found.params["parties"] == 2, render(report, "en")
+    # A judge reads each party's signature as what it is, not as signing the agreement.
+    said = render(report, "zh")
+    assert said.count("签名同意延长调解期限") == 2 and "签署调解协议" not in said
     return [r["type"] for r in (await actor.call("GET", f"/api/v1/cases/{case_id}/evidence"))["items"]]
 
 

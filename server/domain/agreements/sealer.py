@@ -173,7 +173,8 @@ class Sealer:
             certificate.append(
                 CertificateLine(
                     time=_shown(datetime.fromisoformat(record.claim.time.replace("Z", "+00:00")).astimezone(UTC), zone),
-                    event=record_words(record.claim.type) + ("（定稿）" if record.claim.type == "agreement_version" else ""),
+                    event=record_words(record.claim.type, "zh", record.claim.public.get("intent"))
+                    + ("（定稿）" if record.claim.type == "agreement_version" else ""),
                     actor=words.ROLE_WORDS.get(actor.get("role", ""), actor.get("kind", "")),
                     seq=record.seq,
                     log_index=entry.idx,

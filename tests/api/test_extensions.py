@@ -15,6 +15,7 @@ from server.evidence.records import Record, unb64
 from server.evidence.verify import render, verify_bundle
 from server.models import LogEntry
 from tests.api.agreement_helpers import Mediation, Signer, bind_device_key, bind_passkey, latest_code, mediation
+from tests.api.test_confirmation import submitted
 from tests.conftest import PASSWORD, Actor, World
 
 REASON = "双方同意等待劳动监察部门的工资核算结果后继续调解"
@@ -232,3 +233,11 @@ async def test_who_may_not_propose_or_agree(world: World) -> None:
     assert added["role"] == "agent"
     case = await m.liu.call("GET", f"/api/v1/cases/{m.case_id}/extensions")
     assert [s["name"] for s in case["items"][0]["signers"]] == ["张三", "李四"]
+
+
+async def test_a_case_before_the_court_is_not_extended(world: World) -> None:
+    m, a, _, _ = await submitted(world)
+    refused = await propose(m, expect=409)
+    assert refused["error"]["reason"] == "submitted"
+    # Nor can a party start one: nothing was proposed.
+    assert (await prepared(a, expect=409))["error"]["reason"] == "no_extension"

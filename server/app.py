@@ -36,6 +36,7 @@ from server.domain.consent import Consents
 from server.domain.documents import CaseFiles
 from server.domain.evidence import Evidence
 from server.domain.exports import Exports
+from server.domain.extensions import Extensions
 from server.domain.keybinding import KeyBinding
 from server.domain.keyring import Keyring
 from server.domain.ledger import Ledger
@@ -60,6 +61,7 @@ from server.http import (  # noqa: F401 - routes
     confirmation_api,
     documents_api,
     evidence_api,
+    extensions_api,
     headers,
     log_api,
     messages_api,
@@ -191,6 +193,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         referrals=Referrals(maker, ledger, workdays),
         supervision=Supervision(maker, ledger, workdays),
         work_orders=WorkOrders(maker, ledger, cases),
+        extensions=Extensions(maker, ledger, settings, workdays),
     )
 
 

@@ -22,6 +22,7 @@ from server.domain.consent import Consents
 from server.domain.documents import CaseFiles
 from server.domain.evidence import Evidence
 from server.domain.exports import Exports
+from server.domain.extensions import Extensions
 from server.domain.keybinding import KeyBinding
 from server.domain.ledger import Ledger
 from server.domain.links import Links
@@ -64,6 +65,7 @@ class Services:
     referrals: Referrals  # cases sent between organisations (#21)
     supervision: Supervision  # supervisors' board, instructions and the mediators' replies (#21)
     work_orders: WorkOrders  # a hotline's work orders (12345 派单) and the keys they come with (#21)
+    extensions: Extensions  # the parties' agreement to extend the mediation period (#21)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

@@ -466,7 +466,11 @@ class Cases:
                     applicant_count=applicants.get(case.id, 0),
                     supervision_awaiting=awaiting.get(case.id, 0),
                     # The 30-day mediation period, so that the list marks a case past it.
-                    clocks=(mediation_clock(case.created_at, case.closed_at, now, self._workdays),),
+                    clocks=(
+                        mediation_clock(
+                            case.created_at, case.closed_at, now, self._workdays, extended_to=case.mediation_extended_to
+                        ),
+                    ),
                 )
                 for case, mediator in rows
             ]

@@ -17,7 +17,7 @@ when after the due date).
   it (both articles: "不受此限"). The day of acceptance is not counted and a last day that is not a
   working day moves to the next working day, as the Civil Procedure Law counts periods (art. 85).
   Until intake exists, the case's opening is its acceptance. An extension's new last day is passed
-  in (``extended_to``).
+  in (``extended_to``: ``Case.mediation_extended_to``, set when every party has signed, server/domain/extensions.py).
 - **signing** (签署期限): no statute sets it. The mediator sets it when making the text final (within
   90 days, server/domain/agreements/drafting.py): local practice. A party refusing to sign ends the
   procedure (在线调解规则 art. 25 (七)).
@@ -187,7 +187,7 @@ async def case_clocks(db: AsyncSession, case: Case, workdays: Workdays, now: dat
 
     A clock whose step can no longer come (the case ended before the agreement was signed) is left out.
     """
-    clocks = [mediation_clock(case.created_at, case.closed_at, now, workdays)]
+    clocks = [mediation_clock(case.created_at, case.closed_at, now, workdays, extended_to=case.mediation_extended_to)]
     agreement = await db.scalar(select(Agreement).where(Agreement.case_id == case.id))
     if agreement is None or agreement.deadline is None:
         return clocks

@@ -118,7 +118,7 @@ class Supervision:
                     mediator,
                     nearest.get(case.id),
                     instructions.get(case.id, []),
-                    mediation_clock(case.created_at, case.closed_at, now, self._workdays),
+                    mediation_clock(case.created_at, case.closed_at, now, self._workdays, extended_to=case.mediation_extended_to),
                 )
                 for case, mediator in rows
             ],

@@ -52,6 +52,7 @@ RECORD_TYPES = frozenset(
         "supervision_issued",
         "supervision_replied",
         "work_order_joined",
+        "deadline_extended",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:

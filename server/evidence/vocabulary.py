@@ -46,6 +46,9 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "supervision_issued": ("督办意见", "supervision instruction issued"),
     "supervision_replied": ("督办反馈", "supervision instruction answered"),
     "work_order_joined": ("重复工单并案", "repeated work order joined to the case"),
+    "deadline_extended": ("延长调解期限", "mediation period extended"),
+    # A `signature` whose intent is not signing the agreement (its public "intent"): said as what it is.
+    "signature/agree_extension": ("签名同意延长调解期限", "agreement to extend the mediation period signed"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.
@@ -84,9 +87,9 @@ def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
 
 
-def record_words(kind: str, lang: str = "zh") -> str:
-    """A record type in words; an unknown one says so, with its code."""
-    pair = RECORD_WORDS.get(kind)
+def record_words(kind: str, lang: str = "zh", intent: object = None) -> str:
+    """A record type in words (a signature's by its intent, where that has words); an unknown one says so, with its code."""
+    pair = RECORD_WORDS.get(f"{kind}/{intent}") or RECORD_WORDS.get(kind)
     return _pick(pair, lang) if pair else _pick(UNKNOWN_RECORD, lang).format(code=kind)
 
 

@@ -41,6 +41,7 @@ from server.models.evidence import (
     LogEntry,
     LogNode,
 )
+from server.models.extensions import DeadlineExtension, ExtensionSigner
 from server.models.outbox import OutboxMessage
 from server.models.recordings import Recording, RecordingFile, RecordingSegment
 from server.models.referrals import Referral
@@ -66,12 +67,14 @@ __all__ = [
     "ConfirmationApplication",
     "ConfirmationSigner",
     "CourtCaseCounter",
+    "DeadlineExtension",
     "EvidenceBody",
     "EvidenceChain",
     "EvidenceChallenge",
     "EvidenceKey",
     "EvidenceKeyCase",
     "EvidencePending",
+    "ExtensionSigner",
     "HotlineKey",
     "JudgeNote",
     "LogCheckpoint",

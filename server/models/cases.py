@@ -43,6 +43,9 @@ class Case(Base):
     source_reference: Mapped[str | None] = mapped_column(String(64))
     registered_on: Mapped[date] = mapped_column(Date)
     collective: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The last day of the mediation period once every party agreed to extend it (在线调解规则 art. 24,
+    # 特邀调解规定 art. 27: "各方当事人同意延长的，不受此限"); None: the 30 days (server/domain/clocks.py).
+    mediation_extended_to: Mapped[date | None] = mapped_column(Date)
 
 
 class Party(Base):

@@ -33,12 +33,12 @@ def test_an_overdue_mediation_period_is_shown_with_its_source_and_the_next_step(
     assert clock.get_attribute("data-state") == "overdue"
     text = clock.inner_text()
     assert "调解期限" in text and "已逾期" in text and "2026年10月8日" in text
-    assert "《人民法院在线调解规则》第二十四条" in text and "请记录延长" in text
+    assert "《人民法院在线调解规则》第二十四条" in text and "提议延长" in text
 
     page.evaluate("() => document.querySelector('[data-testid=lang-switch]').click()")
     page.get_by_role("heading", name="Deadlines", exact=True).wait_for()
     text = clock.inner_text()
     assert "Mediation period" in text and "Overdue" in text and "8 October 2026" in text
-    assert "Online Mediation Rules art. 24" in text and "record an extension" in text
+    assert "Online Mediation Rules art. 24" in text and "propose an extension" in text
     errors.check()
     context.close()

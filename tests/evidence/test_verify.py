@@ -25,6 +25,7 @@ from server.evidence import note
 from server.evidence.records import DeviceKey, Ed25519Signer, KeyInfo, canonical, sha256_hex
 from server.evidence.sample import proofs
 from server.evidence.verify import SAVED, Finding, Report, UsageError, main, render, verify_bundle
+from server.evidence.verify.sentences import sentence
 from tests.evidence.builders import (
     Built,
     Case,
@@ -312,6 +313,38 @@ def test_a_supervision_reply_must_answer_an_earlier_instruction_once(tmp_path: P
         ("reply_without_instruction", None, 12, None),
     ]
     assert "第 11 条督办反馈记录回复的第 9 条记录" in render(report, "zh")
+
+
+def test_an_extension_names_each_partys_own_signed_agreement_to_the_same_days(tmp_path: Path) -> None:
+    """9 and 10: each party signs agreeing to extend; 11 gathers them (right); 12 names a consent as
+    a signature; 13 says another day than the parties signed (在线调解规则 art. 24: every party agrees)."""
+
+    def extended(case: Case, people: People) -> None:
+        days = {"extension": "e-1", "from_date": "2027-01-05", "to_date": "2027-01-26"}
+        signed = []
+        for person in (people.applicant, people.respondent):
+            assert person.key is not None
+            public = {**days, "role": person.holder["role"], "intent": "agree_extension"}
+            record = case.add("signature", person.holder, {"name": person.name}, public, [person.key])
+            signed.append({"party": person.holder["id"], "role": person.holder["role"], "seq": record.seq,
+                           "claim_hash": sha256_hex(record.claim.statement)})  # fmt: skip
+        platform = {"kind": "platform", "id": "platform"}
+        case.add("deadline_extended", platform, {"reason": "等待核算"}, {**days, "signatures": signed})
+        consent_seq = 7
+        forged = [
+            signed[0],
+            {**signed[1], "seq": consent_seq, "claim_hash": sha256_hex(case.records[consent_seq - 1].claim.statement)},
+        ]
+        case.add("deadline_extended", platform, {"reason": "等待核算"}, {**days, "signatures": forged})
+        case.add("deadline_extended", platform, {"reason": "等待核算"}, {**days, "to_date": "2027-03-01", "signatures": signed})
+
+    report = verify_bundle(build(tmp_path, before_export=extended).path)
+    assert problems(report) == [("extension_unsigned", None, 12, None), ("extension_unsigned", None, 13, None)]
+    assert [f.params["why"] for f in report.problems] == ["not_signed", "other_days"]
+    [ok] = [f for f in report.findings if f.code == "deadline_extended"]
+    assert ok.seq == 11 and ok.params == {"to_date": "2027-01-26", "parties": 2}
+    assert "延长至 2027-01-26（第 11 条记录）" in sentence(ok, "zh")
+    assert "第 12 条延长调解期限记录所列的第 7 条记录" in render(report, "zh")
 
 
 # -- the log: inclusion, checkpoints, consistency, witnesses ----------------------------------------

@@ -44,10 +44,9 @@ const zh = {
   'clock.state.met': '已完成',
   'clock.state.met_late': '已完成（逾期）',
   'clock.estimated': '按周一至周五估算（该年节假日安排未载入）',
-  'clock.extended': '经各方当事人同意延长',
   'clock.source': '依据：{source}',
   'clock.next.acceptance': '受理期限已过：请尽快决定受理或不予受理，并告知申请人。',
-  'clock.next.mediation': '调解期限已过：各方当事人同意继续调解的，请记录延长；否则请终止调解，并告知当事人可以通过仲裁、行政、司法等途径维护权利。',
+  'clock.next.mediation': '调解期限已过：各方当事人同意继续调解的，请在“延长调解期限”一栏提议延长，由当事人签名同意；否则请终止调解，并告知当事人可以通过仲裁、行政、司法等途径维护权利。',
   'clock.next.signing': '签署期限已过：请联系尚未签署的当事人；一方拒绝签署的，调解终结。',
   'clock.next.confirmation': '申请司法确认的三十日期限已过：当事人不能再以此方式申请，可就调解协议的履行向人民法院提起诉讼。',
 
@@ -171,10 +170,9 @@ const en = {
   'clock.state.met': 'Met',
   'clock.state.met_late': 'Met, late',
   'clock.estimated': "Estimated Monday to Friday (that year's holiday schedule is not loaded)",
-  'clock.extended': 'Extended with every party\'s agreement',
   'clock.source': 'Basis: {source}',
   'clock.next.acceptance': 'The time to accept has passed: decide now whether to accept or decline, and tell the applicant.',
-  'clock.next.mediation': 'The mediation period has passed: if every party agrees to go on, record an extension; otherwise end the mediation and tell the parties they may turn to arbitration, the authorities or a court.',
+  'clock.next.mediation': 'The mediation period has passed: if every party agrees to go on, propose an extension in “Extending the mediation period” for them to sign; otherwise end the mediation and tell the parties they may turn to arbitration, the authorities or a court.',
   'clock.next.signing': 'The signing deadline has passed: contact the parties who have not signed; if one refuses to sign, mediation ends.',
   'clock.next.confirmation': 'The 30 days to apply for judicial confirmation have passed: the parties can no longer apply this way, and may sue in a people\'s court over the agreement\'s performance.',
 

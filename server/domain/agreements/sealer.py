@@ -167,11 +167,14 @@ class Sealer:
                 continue
             if record.claim.type == "document_added" and record.claim.public.get("kind") != "agreement":
                 continue
+            if record.claim.type == "signature" and "agreement" not in record.claim.public:
+                continue  # a party's agreement to extend the mediation period (server/domain/extensions.py)
             actor = record.claim.actor
             certificate.append(
                 CertificateLine(
                     time=_shown(datetime.fromisoformat(record.claim.time.replace("Z", "+00:00")).astimezone(UTC), zone),
-                    event=record_words(record.claim.type) + ("（定稿）" if record.claim.type == "agreement_version" else ""),
+                    event=record_words(record.claim.type, "zh", record.claim.public.get("intent"))
+                    + ("（定稿）" if record.claim.type == "agreement_version" else ""),
                     actor=words.ROLE_WORDS.get(actor.get("role", ""), actor.get("kind", "")),
                     seq=record.seq,
                     log_index=entry.idx,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from os import PathLike
-from typing import IO, TypeVar
+from typing import IO, Any, TypeVar
 
 from server.evidence import bundle as bz
 from server.evidence import note
@@ -36,6 +36,7 @@ def _run(files: dict[str, bytes], report: Report, trust: Trust) -> None:
     _check_export(bundle)
     _check_recordings(bundle)
     _check_supervision(bundle)
+    _check_extensions(bundle)
     report.agreements = document_check.check(bundle.records, bundle.files, bundle.add)
     report.records = [bundle.summaries[s] for s in sorted(bundle.summaries)]
 
@@ -79,6 +80,47 @@ def _check_supervision(bundle: Reading) -> None:
             bundle.problem("reply_without_instruction", seq=seq, instruction=target)
         else:
             answered.add(issued.seq)
+
+
+def _check_extensions(bundle: Reading) -> None:
+    """A `deadline_extended` names, for every party, an earlier `signature` record of the case in which
+    that party, with their own key, agreed to the same extension and days (FORMAT.md; 在线调解规则
+    art. 24, 特邀调解规定 art. 27: the period is extended only when every party agrees)."""
+    for seq, record in sorted(bundle.records.items()):
+        if record.claim.type != "deadline_extended":
+            continue
+        public = record.claim.public
+        wanted = {k: public.get(k) for k in ("extension", "from_date", "to_date")}
+        signatures = public.get("signatures")
+        if not isinstance(signatures, list) or not signatures:
+            bundle.problem("extension_unsigned", seq=seq, why="no_signatures")
+            continue
+        why = None
+        for entry in signatures:
+            target = entry.get("seq") if isinstance(entry, dict) else None
+            why = _extension_gap(bundle, seq, entry, target, wanted) if type(target) is int else "not_signed"
+            if why is not None:
+                bundle.problem("extension_unsigned", seq=seq, why=why, signature=target)
+                break
+        if why is None:
+            bundle.add("ok", "deadline_extended", seq=seq, to_date=public.get("to_date"), parties=len(signatures))
+
+
+def _extension_gap(bundle: Reading, seq: int, entry: dict[str, Any], target: int, wanted: dict[str, Any]) -> str | None:
+    """Why one party's entry of a `deadline_extended` does not stand, or None when it does."""
+    signed = bundle.records.get(target) if target < seq else None
+    statement = bundle.statements.get(target)
+    if signed is None or statement is None or signed.claim.type != "signature":
+        return "not_signed"
+    if sha256_hex(statement) != entry.get("claim_hash") or signed.claim.public.get("intent") != "agree_extension":
+        return "not_signed"
+    if any(signed.claim.public.get(k) != v for k, v in wanted.items()):
+        return "other_days"
+    party = entry.get("party")
+    if signed.claim.actor.get("kind") != "party" or signed.claim.actor.get("id") != party:
+        return "not_signed"
+    own = any(s.method in ("device_key", "passkey") and s.holder.get("id") == party for s in bundle.summaries[target].signers)
+    return None if own else "not_signed"
 
 
 def _vkey(kind: type[_V], text: str) -> _V:

@@ -49,6 +49,7 @@ class RecordSummary:
     signers: list[Signer] = field(default_factory=list)
     log_index: int | None = None
     method: str | None = None  # how it was done, as the record says (vocabulary.METHOD_WORDS)
+    intent: str | None = None  # what a signature agrees to (public "intent"), e.g. agree_extension
 
 
 @dataclass

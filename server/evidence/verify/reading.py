@@ -153,8 +153,10 @@ class Reading:
             else:
                 seen.update(dict.fromkeys(tokens, seq))
             method = claim.public.get("method")  # how a key was bound, an identity checked, a consent given
+            intent = claim.public.get("intent")
             self.summaries[seq] = RecordSummary(seq, claim.type, claim.time, dict(claim.actor),
-                                                method=method if isinstance(method, str) else None)  # fmt: skip
+                                                method=method if isinstance(method, str) else None,
+                                                intent=intent if isinstance(intent, str) else None)  # fmt: skip
 
     # keys ----------------------------------------------------------------------------------
 

@@ -105,7 +105,9 @@ def _signer(s: Signer, lang: str) -> str:
 def _records_section(report: Report, lang: str) -> list[str]:
     out = []
     for r in report.records:
-        out.append(fmt(pick(WORDS, "record", lang), seq=r.seq, time=_time(r.time, lang), type=record_words(r.type, lang)))
+        out.append(
+            fmt(pick(WORDS, "record", lang), seq=r.seq, time=_time(r.time, lang), type=record_words(r.type, lang, r.intent))
+        )
         out.append(fmt(pick(WORDS, "actor", lang), actor=_person(r.actor, r.actor_name, lang)))
         if r.method is not None:
             out.append(fmt(pick(WORDS, "how", lang), method=method_words(r.method, lang)))

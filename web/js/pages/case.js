@@ -28,6 +28,7 @@ import { CaseReferrals, CaseReferralsSection } from '../referrals.js';
 import { sourceWords } from '../registration.js';
 import '../supervision-i18n.js';
 import { Instructions, IssueForm, instructionsOf } from '../supervision.js';
+import { ExtensionsBody, extendedLine, extensionsOf } from '../extensions.js';
 
 /** @typedef {import('../ui-preact.js').FormState} FormState */
 
@@ -56,6 +57,7 @@ const store = {
   history: new Part(() => api.caseHistory(caseId).then(itemsOf), draw),
   evidence: new Part(() => api.request('GET', `/cases/${encodeURIComponent(caseId)}/evidence`).then(itemsOf), draw),
   supervision: new Part(() => instructionsOf(caseId), draw), // supervisors' instructions and the replies (#21)
+  extensions: new Part(() => extensionsOf(caseId), draw), // the parties' agreement to extend the mediation period (#21)
   agreement: new Part(() => api.getAgreement(caseId), draw), // a supervisor's read of the agreement (a mediator has its panel)
   exported: /** @type {{ filename: string, manifestHash: string } | null} */ (null), // the last export
   exporting: false,
@@ -190,8 +192,24 @@ async function refresh() {
   if (!supervisor()) store.outbox.load();
   store.history.load();
   store.supervision.load();
+  loadExtensions();
   loadEvidence();
   if (beforeCourt() !== wasBeforeCourt && caseFiles) caseFiles.load();
+}
+
+const EXTENSION_POLL_MS = 5000;
+let extensionTimer = /** @type {any} */ (null);
+
+/** The proposals to extend; while one waits for the parties, look again now and then to show who has agreed. */
+async function loadExtensions() {
+  clearTimeout(extensionTimer);
+  const before = JSON.stringify(store.extensions.data);
+  if (document.visibilityState === 'visible' || store.extensions.status !== 'ready') await store.extensions.load();
+  const data = store.extensions.data;
+  // The clock moved (every party signed): the case's clocks say so too.
+  if (before !== 'null' && data && JSON.stringify(data) !== before && data.extended) store.kase.load();
+  const items = (data && data.items) || [];
+  if (items[0] && items[0].status === 'proposed') extensionTimer = setTimeout(loadExtensions, EXTENSION_POLL_MS);
 }
 
 // ------------------------------------------------------------------ helpers
@@ -443,7 +461,7 @@ function Clocks({ clocks }) {
             <strong>${en ? c.label_en : c.label_zh}</strong>
             ${' '}${badge(t(c.state === 'met' && c.met_late ? 'clock.state.met_late' : `clock.state.${c.state}`), CLOCK_BADGES[c.state] || '')}
           </p>
-          <p class="clock-due">${t('clock.due', { date: fmtDayLong(c.due_date) })}${c.extended ? ` · ${t('clock.extended')}` : ''}</p>
+          <p class="clock-due">${t('clock.due', { date: fmtDayLong(c.due_date) })}${c.extended ? html` · <span data-testid="clock-extended">${extendedLine(c)}</span>` : ''}</p>
           ${c.estimated ? html`<p class="clock-estimated" data-testid="clock-estimated">${t('clock.estimated')}</p>` : null}
           ${c.state === 'overdue' ? html`<p class="clock-next">${t(`clock.next.${c.name}`)}</p>` : null}
           <p class="clock-source">${t('clock.source', { source: en ? c.source_en : c.source_zh })}</p>
@@ -1047,6 +1065,15 @@ function Supervision({ k }) {
   </${Section}>`;
 }
 
+/** Extending the mediation period by every party's agreement (extensions.js): the case's mediators propose, a supervisor reads. */
+function Extensions({ k }) {
+  const part = store.extensions;
+  return html`<${Section} id="extension" title=${t('ext.title')}>
+    <div id="extension-body" aria-live="polite">${part.view((data) => html`<${ExtensionsBody} caseId=${k.id} data=${data} open=${k.status === 'open' && !beforeCourt()}
+      canAct=${!readOnly() && store.user.role === 'mediator'} tz=${store.tz} onChanged=${() => { loadExtensions(); store.kase.load(); store.history.load(); }} />`)}</div>
+  </${Section}>`;
+}
+
 /** The agreement as a supervisor reads it: its state, its text, who signed, its PDFs (the court's page shows it so too). */
 function AgreementRead() {
   const body = store.agreement.view((data) => {
@@ -1088,6 +1115,7 @@ function Page() {
     ${supervisor() ? html`<p class="notice" role="status" data-testid="case-supervisor">${t('sup.reads_only')}</p>` : null}
     <${Supervision} k=${k} />
     <div class="two-col"><${Details} k=${k} /><${Parties} k=${k} /></div>
+    <${Extensions} k=${k} />
     ${referred}
     <${Sessions} k=${k} />
     ${supervisor()
@@ -1168,6 +1196,7 @@ async function main() {
     }
     store.history.load();
     store.supervision.load();
+    loadExtensions();
     loadEvidence();
   }
 }

@@ -21,6 +21,7 @@ import {
 } from '../i18n.js';
 import '../mediator-i18n.js';
 import { IncomingReferrals, IncomingSection } from '../referrals.js';
+import { extendedLine } from '../extensions.js';
 import '../case-i18n.js';
 import { RegistrationForm, registrationState, sourceWords } from '../registration.js';
 import { addDays, startOfWeek, todayIn, zonedToUtc, dateIn, minutesOfDay, isValidTimeZone, browserTimeZone } from '../time.js';
@@ -287,6 +288,7 @@ function Cases() {
           ${k.mediation_clock && ['overdue', 'due_today'].includes(k.mediation_clock.state)
             ? html`<span class="badge warn" data-testid="case-clock" data-state=${k.mediation_clock.state}>${t(`med.cases.clock.${k.mediation_clock.state}`)}</span>`
             : null}
+          ${extendedLine(k.mediation_clock) ? html`<span class="badge" data-testid="case-extended">${extendedLine(k.mediation_clock)}</span>` : null}
         </div>
         <p class="case-meta">${meta.filter(Boolean).join(' · ')}</p>
         ${k.summary ? html`<p class="case-summary">${k.summary}</p>` : null}

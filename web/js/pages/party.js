@@ -93,6 +93,7 @@ const parts = {
       stylesheet(new URL('../../css/confirmation.css', import.meta.url)),
     ]).then(([m]) => m),
   ),
+  extension: once(() => Promise.all([import('../partyextension.js'), stylesheet(new URL('../../css/agreement.css', import.meta.url))]).then(([m]) => m)),
   files: once(() => Promise.all([import('../casefiles.js'), stylesheet(new URL('../../css/files.css', import.meta.url))]).then(([m]) => m)),
   keys: once(() => import('../keybind.js')),
 };
@@ -137,10 +138,10 @@ function videoSupported() {
  * where the party is.
  * @type {{
  *   data: any, error: any, loading: boolean, live: any, agreement: any, reading: boolean, files: any,
- *   confirmation: any, started: boolean, entering: boolean, noVideo: boolean, lastKnown: any, resumeTried: boolean,
+ *   confirmation: any, extension: any, started: boolean, entering: boolean, noVideo: boolean, lastKnown: any, resumeTried: boolean,
  * }}
  */
-const state = { data: null, error: null, loading: true, live: null, agreement: null, reading: false, files: null, confirmation: null, started: false, entering: false, noVideo: false, lastKnown: null, resumeTried: false };
+const state = { data: null, error: null, loading: true, live: null, agreement: null, reading: false, files: null, confirmation: null, extension: null, started: false, entering: false, noVideo: false, lastKnown: null, resumeTried: false };
 let lastRefresh = 0;
 
 /** @param {...(string | false | null | undefined)} names */
@@ -359,6 +360,22 @@ function initAgreement(d) {
   }, () => {});
   probeAgreement(d);
   probeConfirmation(d);
+  startExtension(d);
+}
+
+/** Extending the mediation period (partyextension.js): a card once the mediator proposes a later last day. */
+async function startExtension(d) {
+  if (state.extension) return;
+  let PartyExtension, partyKeys;
+  try {
+    [{ PartyExtension }, partyKeys] = await Promise.all([parts.extension(), ensureKeys(d.party.id)]);
+  } catch {
+    return; // the code did not arrive: the card is not shown, the rest of the page works
+  }
+  if (state.extension) return;
+  state.extension = new PartyExtension({ party: d.party, keys: partyKeys, mediator: d.mediator && d.mediator.display_name });
+  state.extension.start();
+  render();
 }
 
 async function probeAgreement(d) {
@@ -529,7 +546,7 @@ function mainView() {
   // The step at the top carries the join button when joining is what to do now.
   // The main action comes first after it: on a phone it is the one thing above the fold (issue #18).
   const joinOnTop = d.now && (d.now.step === 'join_before' || d.now.step === 'join_now');
-  const { agreement, confirmation } = state;
+  const { agreement, confirmation, extension } = state;
   return html`<h1 class="greeting">${t('party.greeting', { name: d.party.name })}</h1>
     ${nowCard()}
     ${p === 'cancelled'
@@ -558,6 +575,7 @@ function mainView() {
     </section>
     ${agreement ? html`<${Mount} key="agreement-card" class="agr-entry-slot" make=${() => agreement.entryEl} deps=${[agreement]} />` : null}
     ${confirmation ? html`<${Mount} key="confirmation-card" class="conf-slot" make=${() => confirmation.el} deps=${[confirmation]} />` : null}
+    ${extension ? html`<${Mount} key="extension-card" class="ext-slot" make=${() => extension.el} deps=${[extension]} />` : null}
     ${p !== 'cancelled' ? keyCard() : null}
     ${p === 'before' || p === 'started' ? prepareList() : null}
     ${state.files ? filesCard() : null}

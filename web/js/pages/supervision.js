@@ -17,6 +17,7 @@ import { isValidTimeZone, browserTimeZone } from '../time.js';
 import { h, replace, errorState, initStaffPage, staffHeader, skipLink } from '../ui.js';
 import { CLOCK_BADGES, Part, badge, empty, staffFrame } from '../ui-preact.js';
 import { Instructions, IssueForm } from '../supervision.js';
+import { extendedLine } from '../extensions.js';
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
 
@@ -66,7 +67,8 @@ function supervision(c) {
 function mediationClock(clock) {
   if (!clock) return html`<span class="muted">—</span>`;
   const state = clock.state === 'met' && clock.met_late ? 'met_late' : clock.state;
-  return html`<span data-state=${clock.state}>${badge(t(`sup.clock.${state}`), CLOCK_BADGES[clock.state] || '')} ${t('sup.clock.due', { date: fmtDayLong(clock.due_date) })}</span>`;
+  const extended = extendedLine(clock);
+  return html`<span data-state=${clock.state}>${badge(t(`sup.clock.${state}`), CLOCK_BADGES[clock.state] || '')} ${t('sup.clock.due', { date: fmtDayLong(clock.due_date) })}${extended ? html` · <span data-testid="sup-clock-extended">${extended}</span>` : null}</span>`;
 }
 
 function CaseCard({ c }) {

@@ -41,6 +41,7 @@ from server.domain.keyring import Keyring
 from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox, Sender
+from server.domain.online_applications import OnlineApplications
 from server.domain.outcomes import Outcomes
 from server.domain.recordings import Recordings
 from server.domain.referrals import Referrals
@@ -53,6 +54,7 @@ from server.domain.workdays import Workdays
 from server.http import (  # noqa: F401 - routes
     admin_api,
     agreements_api,
+    applications_api,
     auth_api,
     cases_api,
     confirmation_api,
@@ -153,10 +155,11 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     # A mediator's signed identity check opens (or closes) the party's window to bind a key.
     witnessed = Witnessed(maker, ledger, settings)
     staff_keys.hooks[IDENTITY_PURPOSE] = IdentityChecked(witnessed)
+    cases = Cases(maker, ledger, workdays)
     return Services(
         settings=settings,
         accounts=Accounts(maker, settings),
-        cases=Cases(maker, ledger, workdays),
+        cases=cases,
         booking=Booking(maker, settings),
         links=Links(maker, settings),
         outbox=Outbox(
@@ -183,6 +186,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         messages=PartyMessages(maker),
         referrals=Referrals(maker, ledger, workdays),
         supervision=Supervision(maker, ledger, workdays),
+        online_applications=OnlineApplications(maker, ledger, settings, cases, workdays),
     )
 
 

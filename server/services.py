@@ -26,6 +26,7 @@ from server.domain.keybinding import KeyBinding
 from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox
+from server.domain.online_applications import OnlineApplications
 from server.domain.outcomes import Outcomes
 from server.domain.recordings import Recordings
 from server.domain.referrals import Referrals
@@ -62,6 +63,7 @@ class Services:
     messages: PartyMessages
     referrals: Referrals  # cases sent between organisations (#21)
     supervision: Supervision  # supervisors' board, instructions and the mediators' replies (#21)
+    online_applications: OnlineApplications  # a party applies from the public page (#21)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

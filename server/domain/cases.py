@@ -233,13 +233,49 @@ class Cases:
         case's first evidence record is ``case_registered`` (registration.py says what it holds).
         """
         staff = require_staff(principal, "mediator")
+        async with self._maker() as db, db.begin():
+            return await self.register(
+                db, staff, case_number=case_number, dispute_type=dispute_type, summary=summary, source=source,
+                source_reference=source_reference, registered_on=registered_on, amount_in_dispute=amount_in_dispute,
+                mediator_id=mediator_id, property_region=property_region, invited_by_court_id=invited_by_court_id,
+                collective=collective, applicants=applicants, respondents=respondents, applicant_lines=applicant_lines,
+            )  # fmt: skip
+
+    async def register(
+        self,
+        db: AsyncSession,
+        staff: Staff,
+        *,
+        case_number: str,
+        dispute_type: str,
+        summary: str,
+        source: str,
+        source_reference: str | None = None,
+        registered_on: date | None = None,
+        amount_in_dispute: str | None = None,
+        mediator_id: str | None = None,
+        property_region: str | None = None,
+        invited_by_court_id: str | None = None,
+        collective: bool = False,
+        applicants: Sequence[Registrant] = (),
+        respondents: Sequence[Registrant] = (),
+        applicant_lines: str | None = None,
+        case_id: str | None = None,
+        respondent_phone_optional: bool = False,
+    ) -> CaseView:
+        """``open_case`` in the caller's transaction. A party's application accepted
+        (server/domain/online_applications.py) registers its case this way, with the application's
+        id as the case's (``case_id``), so that the case's log continues the application's chain,
+        and the other side's phone may be missing (``respondent_phone_optional``): the applicant may
+        not know it."""
         errors: list[FieldError] = []
         if dispute_type not in DISPUTE_TYPES:
             errors.append(FieldError("dispute_type", "not one of " + ", ".join(DISPUTE_TYPES), "choice"))
         errors += registration.check_source(source, source_reference, invited_by_court_id)
         today = datetime.now(ZoneInfo(staff.timezone)).date()
         errors += registration.check_registered_on(registered_on, today)
-        errors += registration.check(list(applicants), "applicants") + registration.check(list(respondents), "respondents")
+        errors += registration.check(list(applicants), "applicants")
+        errors += registration.check(list(respondents), "respondents", phone_required=not respondent_phone_optional)
         if any(p.role != "applicant" for p in applicants) or any(p.role != "respondent" for p in respondents):
             raise InvalidInput("applicants are applicants, respondents respondents")
         listed: list[Registrant] = []
@@ -264,79 +300,78 @@ class Cases:
             if bad_lines:  # the page says how many lines of the list to put right, and names each under it
                 raise InvalidInput(f"{bad_lines} lines of the list cannot be read", errors, reason="bad_lines", lines=bad_lines)
             raise InvalidInput("the registration is not complete", errors)
-        async with self._maker() as db, db.begin():
-            mediator = await self._mediator(db, staff, mediator_id or staff.user_id)
-            exists = await db.scalar(
-                select(Case.id).where(Case.organisation_id == staff.organisation_id, Case.case_number == case_number)
-            )
-            if exists:
-                raise Conflict(
-                    f"case number {case_number} is already used in this organisation",
-                    case_id=exists,
-                    reason="case_number_taken",
-                    case_number=case_number,
-                )
-            if invited_by_court_id is not None:
-                inviting = await db.get(Organisation, invited_by_court_id)
-                if inviting is None or inviting.kind != "court":
-                    raise InvalidInput(
-                        "no such court", [FieldError("invited_by_court_id", "a court's organisation id", "not_found")]
-                    )
-            assert staff.organisation_id is not None
-            case = Case(
-                organisation_id=staff.organisation_id,
+        mediator = await self._mediator(db, staff, mediator_id or staff.user_id)
+        exists = await db.scalar(
+            select(Case.id).where(Case.organisation_id == staff.organisation_id, Case.case_number == case_number)
+        )
+        if exists:
+            raise Conflict(
+                f"case number {case_number} is already used in this organisation",
+                case_id=exists,
+                reason="case_number_taken",
                 case_number=case_number,
-                dispute_type=dispute_type,
-                summary=summary,
-                amount_fen=amount,
-                mediator_id=mediator.id,
-                created_by=staff.user_id,
-                property_region=property_region or None,
-                invited_by_court_id=invited_by_court_id,
-                source=source,
-                source_reference=source_reference or None,
-                registered_on=registered_on or today,
-                collective=collective,
             )
-            db.add(case)
-            await db.flush()
-            # One flush for every party: a collective case of hundreds is one round of inserts.
-            # Each a microsecond after the one before: the case lists its parties in the order registered.
-            now = utcnow()
-            parties = [person.party(case.id, now + timedelta(microseconds=i)) for i, person in enumerate(people)]
-            db.add_all(parties)
-            await db.flush()
-            counts = {"applicants": count, "respondents": len(respondents)}
-            history.record(
-                db, case.id, staff, "case_registered",
-                case_number=case_number, dispute_type=dispute_type, source=source, collective=collective, **counts,
-            )  # fmt: skip
-            organisation = await db.get(Organisation, case.organisation_id)
-            assert organisation is not None
-            # The case's first evidence record: names and numbers go in the body, never the log.
-            await self._ledger.append_platform(
-                db,
-                type="case_registered",
-                case=case.id,
-                actor={"kind": "staff", "id": staff.user_id, "role": staff.role},
-                data={
-                    "case_number": case_number,
-                    "dispute_type": dispute_type,
-                    "summary": summary,
-                    "amount_in_dispute": format_amount(amount),
-                    "property_region": case.property_region,
-                    "source": source,
-                    "source_words": registration.source_words(source),
-                    "source_reference": case.source_reference,
-                    "registered_on": case.registered_on.isoformat(),
-                    "collective": collective,
-                    "organisation": organisation.name,
-                    "mediator": mediator.display_name,
-                    "registered_by": staff.display_name,
-                    "parties": [person.as_registered() for person in people],
-                },
-                public={"dispute_type": dispute_type, "source": source, "collective": collective, **counts},
-            )
+        if invited_by_court_id is not None:
+            inviting = await db.get(Organisation, invited_by_court_id)
+            if inviting is None or inviting.kind != "court":
+                raise InvalidInput("no such court", [FieldError("invited_by_court_id", "a court's organisation id", "not_found")])
+        assert staff.organisation_id is not None
+        case = Case(
+            organisation_id=staff.organisation_id,
+            case_number=case_number,
+            dispute_type=dispute_type,
+            summary=summary,
+            amount_fen=amount,
+            mediator_id=mediator.id,
+            created_by=staff.user_id,
+            property_region=property_region or None,
+            invited_by_court_id=invited_by_court_id,
+            source=source,
+            source_reference=source_reference or None,
+            registered_on=registered_on or today,
+            collective=collective,
+        )
+        if case_id is not None:
+            case.id = case_id
+        db.add(case)
+        await db.flush()
+        # One flush for every party: a collective case of hundreds is one round of inserts.
+        # Each a microsecond after the one before: the case lists its parties in the order registered.
+        now = utcnow()
+        parties = [person.party(case.id, now + timedelta(microseconds=i)) for i, person in enumerate(people)]
+        db.add_all(parties)
+        await db.flush()
+        counts = {"applicants": count, "respondents": len(respondents)}
+        history.record(
+            db, case.id, staff, "case_registered",
+            case_number=case_number, dispute_type=dispute_type, source=source, collective=collective, **counts,
+        )  # fmt: skip
+        organisation = await db.get(Organisation, case.organisation_id)
+        assert organisation is not None
+        # The case's first evidence record: names and numbers go in the body, never the log.
+        await self._ledger.append_platform(
+            db,
+            type="case_registered",
+            case=case.id,
+            actor={"kind": "staff", "id": staff.user_id, "role": staff.role},
+            data={
+                "case_number": case_number,
+                "dispute_type": dispute_type,
+                "summary": summary,
+                "amount_in_dispute": format_amount(amount),
+                "property_region": case.property_region,
+                "source": source,
+                "source_words": registration.source_words(source),
+                "source_reference": case.source_reference,
+                "registered_on": case.registered_on.isoformat(),
+                "collective": collective,
+                "organisation": organisation.name,
+                "mediator": mediator.display_name,
+                "registered_by": staff.display_name,
+                "parties": [person.as_registered() for person in people],
+            },
+            public={"dispute_type": dispute_type, "source": source, "collective": collective, **counts},
+        )
         return CaseView(case, mediator, parties, organisation, applicant_count=count)
 
     async def _mediator(self, db: AsyncSession, staff: Staff, mediator_id: str) -> User:

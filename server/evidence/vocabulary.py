@@ -45,6 +45,8 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "assistance_reported": ("协办结果", "assistance reported"),
     "supervision_issued": ("督办意见", "supervision instruction issued"),
     "supervision_replied": ("督办反馈", "supervision instruction answered"),
+    "case_accepted": ("受理调解申请", "application for mediation accepted"),
+    "case_declined": ("不予受理调解申请", "application for mediation declined"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

@@ -26,6 +26,7 @@ from server.models.agreements import (
     AgreementVersion,
     CaseDocument,
 )
+from server.models.applications import MediationApplication
 from server.models.base import NAMING, Base, UTCDateTime, new_id, utcnow
 from server.models.cases import Case, CaseEvent, ChatLine, MediationSession, Party, PartyLink
 from server.models.confirmation import ConfirmationApplication, ConfirmationSigner, CourtCaseCounter, JudgeNote
@@ -77,6 +78,7 @@ __all__ = [
     "LogEntry",
     "LogNode",
     "LoginThrottle",
+    "MediationApplication",
     "MediationSession",
     "Organisation",
     "OutboxMessage",

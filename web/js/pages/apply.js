@@ -207,7 +207,7 @@ function Status() {
   const s = store.status;
   const routes = /** @type {string[]} */ (s.decline_routes || []);
   return html`<section class="apply-card" data-testid="apply-status" data-status=${s.status} aria-labelledby="apply-status-title">
-    <h2 id="apply-status-title">${t('apply.status.title')}</h2>
+    <h2 id="apply-status-title">${t('apply.status.progress')}</h2>
     <p>${t('apply.status.to', { org: s.organisation.name })}</p>
     <p class="muted">${t('apply.status.applied', { name: s.applicant_name, time: fmtShortDateTime(s.applied_at, TZ) })}</p>
     ${s.status === 'waiting'
@@ -296,5 +296,6 @@ async function start() {
   draw();
 }
 
+app.textContent = ''; // the page's "loading" line: Preact draws into an empty container
 onLangChange(draw);
 start();

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,17 @@ def test_a_party_applies_on_a_phone_and_the_status_link_follows_the_answer(brows
     accept.get_by_test_id("accept-application-submit").click()
     staff.get_by_text(f"已受理，案件 {number} 已登记。").first.wait_for()
     item.wait_for(state="detached")
+    staff_errors.check()
+
+    # The organisation's poster: its QR code, read as a phone's camera would, opens the form.
+    assert staff.get_by_test_id("apply-poster").get_attribute("href") == f"/apply/{server.organisation_id}/poster"
+    staff.goto(f"/apply/{server.organisation_id}/poster")
+    assert staff.get_by_test_id("poster-org").inner_text() == server.organisation_name
+    shot = artifacts / "apply-poster-qr.png"
+    staff.get_by_test_id("poster-qr").screenshot(path=str(shot))
+    read = subprocess.run(["zbarimg", "-q", "--raw", str(shot)], capture_output=True, text=True, timeout=60, check=False)
+    assert read.stdout.strip() == f"{server.base_url}/apply/{server.organisation_id}", read.stderr
+    staff.screenshot(path=str(artifacts / "apply-poster.png"), full_page=True)
     staff_errors.check()
     desk.close()
 

@@ -271,3 +271,48 @@ async def test_with_no_sms_service_nothing_is_kept_and_the_page_is_told_so(no_sm
     async with app[SERVICES].links._maker() as db:
         assert list(await db.scalars(select(MediationApplication))) == []
         assert list(await db.scalars(select(OutboxMessage))) == []
+
+
+async def test_on_a_centres_page_the_applicant_lets_the_centre_decide_or_chooses_a_committee_below_it(world: World) -> None:
+    acc = world.services.accounts
+    below = await acc.create_organisation(SYSTEM, "海淀区学院路街道人民调解委员会", "committee", parent_id=world.org_b.id)
+    elsewhere = await acc.create_organisation(SYSTEM, "昌平区回龙观人民调解委员会", "committee")
+    sun_id = (
+        await acc.create_user(
+            SYSTEM, username="sun", display_name="孙调解员", password=PASSWORD, role="mediator", organisation_id=below.id
+        )
+    ).id
+    public = await world.actor()
+    page = await public.call("GET", f"/api/v1/apply/organisations/{world.org_b.id}")
+    assert page["centre"] is True
+    assert [c["name"] for c in page["choices"]] == ["海淀区矛盾纠纷多元化解中心", "海淀区学院路街道人民调解委员会"]
+    # 让中心分派: the application lands in the centre's own queue, marked so.
+    _, left = await applied_and_confirmed(world, world.org_b.id, "13700000101", organisation_id=None)
+    zhao = await world.staff("zhao")
+    [queued] = (await zhao.call("GET", "/api/v1/applications"))["items"]
+    assert (queued["id"], queued["centre_assigns"]) == (left["id"], True)
+    # A committee below the centre, with the mediator asked for; one outside the page's tree is refused.
+    _, chosen = await applied_and_confirmed(
+        world, world.org_b.id, "13700000102", organisation_id=below.id, preferred_mediator_id=sun_id
+    )
+    sun = await world.staff("sun")
+    [mine] = (await sun.call("GET", "/api/v1/applications"))["items"]
+    assert (mine["id"], mine["centre_assigns"], mine["preferred_mediator"]["display_name"]) == (chosen["id"], False, "孙调解员")
+    outside = await apply(world, public, world.org_b.id, form("13700000103", organisation_id=elsewhere.id), expect=422)
+    assert [(f["field"], f["code"]) for f in outside["error"]["fields"]] == [("organisation_id", "choice")]
+    wrong = await apply(world, public, world.org_b.id, form("13700000104", organisation_id=below.id, preferred_mediator_id=world.ids["zhao"]), expect=422)  # fmt: skip
+    assert [(f["field"], f["code"]) for f in wrong["error"]["fields"]] == [("preferred_mediator_id", "mediator_of_org")]
+
+
+async def test_the_poster_is_for_staff_and_its_code_names_the_page(world: World) -> None:
+    anonymous = await world.actor()
+    response = await anonymous.client.get(f"/apply/{world.org_a.id}/poster", allow_redirects=False)
+    assert response.status == 302 and response.headers["Location"].startswith("/login?next=")
+    liu = await world.staff("liu")
+    response = await liu.client.get(f"/apply/{world.org_a.id}/poster")
+    text = await response.text()
+    assert response.status == 200 and "朝阳区人民调解委员会" in text and "扫码申请调解" in text
+    assert f"http://mediate.test/apply/{world.org_a.id}" in text and "<svg" in text and "style=" not in text.split("<svg", 1)[1]
+    # The public pages open without an account.
+    for path in ("/apply", f"/apply/{world.org_a.id}", "/apply/s/whatever"):
+        assert (await anonymous.client.get(path)).status == 200

@@ -49,12 +49,14 @@ from server.domain.accounts import token_hash
 from server.domain.cases import Cases, CaseView
 from server.domain.clocks import Clock, acceptance_clock
 from server.domain.codes import CodeSent, send_phone_code
+from server.domain.documents import NAME, Uploader, add_document, check_content
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, require_staff
 from server.domain.registration import Registrant
 from server.domain.workdays import Workdays
 from server.errors import Conflict, FieldError, Forbidden, Gone, InvalidInput, NotFound, TooManyAttempts
-from server.models import Case, MediationApplication, Organisation, User, utcnow
+from server.evidence.records import sha256_hex
+from server.models import ApplicationFile, Case, MediationApplication, Organisation, User, utcnow
 from server.settings import Settings
 
 #: The kinds of organisation whose page takes applications (a court or a bureau does not mediate itself).
@@ -66,6 +68,8 @@ MAX_CODE_ATTEMPTS = 5
 STATUS_TOKEN_BYTES = 24
 MAX_TEXT = 4000
 MAX_RESPONDENTS = 10
+#: Files an applicant may attach to one application (photos of the damage, a contract, an IOU).
+MAX_FILES = 5
 #: The routes a refused applicant still has (人民调解法 art. 26; 在线调解规则 art. 25): code -> (zh, en).
 DECLINE_ROUTES: dict[str, tuple[str, str]] = {
     "court": ("向人民法院起诉", "Bring a lawsuit in a people's court"),
@@ -139,6 +143,7 @@ class ApplicationView:
     decided_by: User | None = None
     case: Case | None = None
     mediator: User | None = None
+    files: tuple[ApplicationFile, ...] = ()
 
 
 def _code_hash(nonce: str, code: str) -> str:
@@ -419,7 +424,65 @@ class OnlineApplications:
         decided_by = await db.get(User, application.decided_by) if application.decided_by else None
         case = await db.get(Case, application.case_id) if application.case_id else None
         mediator = await db.get(User, case.mediator_id) if case is not None else None
-        return ApplicationView(application, org, clock, preferred, decided_by, case, mediator)
+        files = tuple(
+            await db.scalars(
+                select(ApplicationFile)
+                .where(ApplicationFile.application_id == application.id)
+                .order_by(ApplicationFile.created_at)
+            )
+        )
+        return ApplicationView(application, org, clock, preferred, decided_by, case, mediator, files)
+
+    async def may_attach(self, token: str) -> None:
+        """Asked before an upload's bytes are read: a live status link of an application that waits."""
+        view = await self.status(token)
+        if view.application.status != "waiting":
+            status = view.application.status
+            raise Conflict(f"this application was {status} already", reason=f"application_{status}")
+
+    async def attach(self, token: str, *, name: str, content_type: str, data: bytes) -> ApplicationFile:
+        """The applicant adds a file by their status link, while the application waits: the case file's
+        types and size (``documents.check_content``), at most ``MAX_FILES``. A file needs the phone
+        confirmed first, so the open door takes no anonymous uploads."""
+        name = name.strip()
+        if not NAME.match(name):
+            raise InvalidInput("bad file name", [FieldError("name", "1 to 200 characters, no slashes", "file_name")])
+        kind = check_content(content_type, data, self._settings.max_upload_bytes)
+        async with self._maker() as db, db.begin():
+            application = await db.scalar(
+                select(MediationApplication).where(MediationApplication.status_token_hash == token_hash(token)).with_for_update()
+            )
+            if application is None:
+                raise NotFound("no such application", reason="no_such_application")
+            if application.status != "waiting":
+                raise Conflict(f"this application was {application.status} already", reason=f"application_{application.status}")
+            count = await db.scalar(select(func.count()).where(ApplicationFile.application_id == application.id))
+            if int(count or 0) >= MAX_FILES:
+                raise Conflict(f"at most {MAX_FILES} files", reason="too_many_files", max=MAX_FILES)
+            file = ApplicationFile(
+                application_id=application.id, name=name, content_type=kind, sha256=sha256_hex(data), size=len(data),
+                data=data, created_at=utcnow(),
+            )  # fmt: skip
+            db.add(file)
+            await db.flush()
+            return file
+
+    async def file_for_staff(self, principal: Principal | None, application_id: str, file_id: str) -> ApplicationFile:
+        """A file of an application that awaits my organisation's answer (afterwards it is in the case file)."""
+        staff = require_staff(principal, "mediator")
+        async with self._maker() as db:
+            application = await db.get(MediationApplication, application_id)
+            file = await db.get(ApplicationFile, file_id)
+            if (
+                application is None
+                or application.status == "unconfirmed"
+                or file is None
+                or file.application_id != application.id
+            ):
+                raise NotFound("no such file", reason="no_such_document")
+            if application.organisation_id != staff.organisation_id:
+                raise Forbidden("this application was made to another organisation", reason="another_organisation")
+            return file
 
     # -- staff -------------------------------------------------------------------------------
 
@@ -484,6 +547,19 @@ class OnlineApplications:
                 case_id=application.id,
             )  # fmt: skip
             now = utcnow()
+            # What the applicant attached joins the case file as their own uploads (their eyes and the
+            # mediators' only, until the applicant shares them: the case file's rule).
+            applicant_party = next(p for p in view.parties if p.role == "applicant")
+            who = Uploader("party", applicant_party.id, applicant_party.name, "applicant")
+            for file in await db.scalars(
+                select(ApplicationFile)
+                .where(ApplicationFile.application_id == application.id)
+                .order_by(ApplicationFile.created_at)
+            ):
+                await add_document(
+                    db, self._ledger, view.case.id, who, kind="upload", name=file.name, content_type=file.content_type,
+                    data=file.data, visible_to=[applicant_party.id],
+                )  # fmt: skip
             clock = acceptance_clock(application.confirmed_at, now, now, self._workdays)
             application.status, application.decided_at, application.decided_by = "accepted", now, staff.user_id
             application.case_id = view.case.id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from aiohttp import web
 from pydantic import Field, StringConstraints
@@ -13,6 +14,7 @@ from server.domain.online_applications import DECLINE_ROUTES, ApplicationForm, A
 from server.domain.registration import Registrant
 from server.domain.vocabulary import DISPUTE_TYPES
 from server.http.context import principal_of
+from server.http.documents_api import UPLOAD_TYPES, _read_limited
 from server.http.peer import client_address
 from server.http.routes import api
 from server.http.schemas import Input, Name, choice
@@ -64,6 +66,10 @@ class AcceptIn(Input):
     mediator_id: Id | None = None
 
 
+class FileQuery(Input):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
 class DeclineIn(Input):
     reason: Text = ""
     routes: list[Annotated[str, choice(tuple(DECLINE_ROUTES))]] = Field(default_factory=list, max_length=10)
@@ -109,6 +115,7 @@ def status_view(v: ApplicationView, *, staff: bool = False) -> dict[str, Any]:
         else None,
         "decline_reason": a.decline_reason,
         "decline_routes": a.decline_routes or [],
+        "files": [{"id": f.id, "name": f.name, "content_type": f.content_type, "bytes": f.size} for f in v.files],
     }
     if staff:
         out |= {
@@ -120,6 +127,8 @@ def status_view(v: ApplicationView, *, staff: bool = False) -> dict[str, Any]:
             "decided_by": v.decided_by.display_name if v.decided_by else None,
             "case_id": a.case_id,
         }
+        for f in out["files"]:
+            f["url"] = f"{api.prefix}/applications/{quote(a.id)}/files/{quote(f['id'])}"
     return out
 
 
@@ -194,6 +203,22 @@ async def status(request: web.Request) -> web.StreamResponse:
     return response
 
 
+@api.route(
+    "POST", "/apply/status/{token}/files", summary="Attach a PDF or photo to my application (by my status link)",
+    query=FileQuery, status=201, tag="apply", auth="none", accepts=UPLOAD_TYPES, errors=(409,),
+)  # fmt: skip
+async def attach(request: web.Request, query: FileQuery) -> web.StreamResponse:
+    svc = services(request)
+    await svc.online_applications.may_attach(request.match_info["token"])
+    data = await _read_limited(request, svc.settings.max_upload_bytes)
+    file = await svc.online_applications.attach(
+        request.match_info["token"], name=query.name, content_type=request.headers.get("Content-Type", ""), data=data
+    )
+    return web.json_response(
+        {"id": file.id, "name": file.name, "content_type": file.content_type, "bytes": file.size}, status=201
+    )
+
+
 # -- staff -------------------------------------------------------------------------------------
 
 
@@ -219,3 +244,23 @@ async def decline(request: web.Request, body: DeclineIn) -> web.StreamResponse:
         principal_of(request), request.match_info["application_id"], reason=body.reason, routes=body.routes
     )
     return web.json_response(status_view(view, staff=True))
+
+
+@api.route(
+    "GET", "/applications/{application_id}/files/{file_id}", summary="A file an applicant attached", tag="apply",
+    produces="application/octet-stream",
+)  # fmt: skip
+async def application_file(request: web.Request) -> web.StreamResponse:
+    file = await services(request).online_applications.file_for_staff(
+        principal_of(request), request.match_info["application_id"], request.match_info["file_id"]
+    )
+    disposition = "inline" if file.content_type.startswith("image/") else "attachment"
+    return web.Response(
+        body=file.data,
+        content_type=file.content_type,
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(file.name)}",
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -26,7 +26,7 @@ from server.models.agreements import (
     AgreementVersion,
     CaseDocument,
 )
-from server.models.applications import MediationApplication
+from server.models.applications import ApplicationFile, MediationApplication
 from server.models.base import NAMING, Base, UTCDateTime, new_id, utcnow
 from server.models.cases import Case, CaseEvent, ChatLine, MediationSession, Party, PartyLink
 from server.models.confirmation import ConfirmationApplication, ConfirmationSigner, CourtCaseCounter, JudgeNote
@@ -55,6 +55,7 @@ __all__ = [
     "AgreementDelivery",
     "AgreementSignature",
     "AgreementVersion",
+    "ApplicationFile",
     "AuthSession",
     "AvailabilityException",
     "AvailabilityRule",

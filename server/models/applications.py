@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, new_id, utcnow
@@ -50,3 +50,21 @@ class MediationApplication(Base):
     decline_reason: Mapped[str | None] = mapped_column(Text)
     decline_routes: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     case_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class ApplicationFile(Base):
+    """A file the applicant attached (a photo, a PDF), under the case file's rules (server/domain/documents.py).
+
+    Attached once the phone is confirmed, while the application waits; when the application is accepted
+    each becomes a document of the case's file (a ``document_added`` record, uploaded by the applicant).
+    """
+
+    __tablename__ = "mediation_application_files"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    application_id: Mapped[str] = mapped_column(ForeignKey("mediation_applications.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(50))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -316,3 +316,51 @@ async def test_the_poster_is_for_staff_and_its_code_names_the_page(world: World)
     # The public pages open without an account.
     for path in ("/apply", f"/apply/{world.org_a.id}", "/apply/s/whatever"):
         assert (await anonymous.client.get(path)).status == 200
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def test_files_attached_by_the_status_link_join_the_case_file_as_the_applicants(world: World) -> None:
+    public, done = await applied_and_confirmed(world, world.org_a.id)
+    token = token_of(done)
+
+    async def attach(name: str, data: bytes, kind: str, expect: int) -> Any:
+        response = await public.request(
+            "POST", f"/api/v1/apply/status/{token}/files?name={name}", data=data, headers={"Content-Type": kind}
+        )
+        answer = await response.json()
+        assert response.status == expect, answer
+        return answer
+
+    # The case file's rules: its types, checked by their bytes.
+    refused = await attach("wall.gif", b"GIF89a", "image/gif", 415)
+    assert refused["error"]["fields"][0]["code"] == "file_type"
+    lying = await attach("wall.png", b"%PDF-1.4", "image/png", 415)
+    assert lying["error"]["fields"][0]["code"] == "file_content"
+    for n in range(5):
+        await attach(f"wall-{n}.png", PNG, "image/png", 201)
+    too_many = await attach("more.png", PNG, "image/png", 409)
+    assert (too_many["error"]["reason"], too_many["error"]["max"]) == ("too_many_files", 5)
+    await public.call("POST", "/api/v1/apply/status/not-a-token/files?name=x.png", expect=404)
+
+    liu, zhao = await world.staff("liu"), await world.staff("zhao")
+    [queued] = (await liu.call("GET", "/api/v1/applications"))["items"]
+    assert [f["name"] for f in queued["files"]] == [f"wall-{n}.png" for n in range(5)]
+    first = queued["files"][0]["url"]
+    got = await liu.request("GET", first)
+    assert got.status == 200 and await got.read() == PNG
+    assert (await zhao.request("GET", first)).status == 403
+
+    accepted = await liu.call("POST", f"/api/v1/applications/{done['id']}/accept", {"case_number": "（2026）朝调字第40号", "dispute_type": "neighbours"})  # fmt: skip
+    docs = (await liu.call("GET", f"/api/v1/cases/{accepted['case']['id']}/documents"))["items"]
+    assert [(d["name"], d["uploaded_by"]["name"], d["bytes"]) for d in docs] == [
+        (f"wall-{n}.png", "张三", len(PNG)) for n in range(5)
+    ]
+    applicant = next(
+        p for p in (await liu.call("GET", f"/api/v1/cases/{accepted['case']['id']}"))["parties"] if p["role"] == "applicant"
+    )
+    assert all(d["visible_to"] == [applicant["id"]] for d in docs)
+    # Accepted, the application takes no more files: the case file does.
+    late = await attach("late.png", PNG, "image/png", 409)
+    assert late["error"]["reason"] == "application_accepted"

@@ -6,6 +6,7 @@ Run with: python -m pytest tests/browser/test_apply_online.py -q -p no:cacheprov
 
 from __future__ import annotations
 
+import base64
 import re
 import sqlite3
 import subprocess
@@ -22,6 +23,7 @@ from tests.browser.test_booking_flow import DESKTOP, PHONE, PageErrors, new_cont
 pytestmark = pytest.mark.browser
 
 APPLICANT_PHONE = "13612340021"
+ONE_PIXEL_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 
 
 def code_texted_to(server: Any, phone: str, timeout_s: float = 10.0) -> str:
@@ -95,7 +97,14 @@ def test_a_party_applies_on_a_phone_and_the_status_link_follows_the_answer(brows
     assert "结束前答复是否受理" in waiting.inner_text()
     status_url = page.get_by_test_id("apply-status-url").inner_text()
     assert re.search(r"/apply/s/[\w-]+$", status_url) and page.url == status_url
+    # A photo of the damage, attached by the status link.
+    photo = artifacts / "wall.png"
+    photo.write_bytes(base64.b64decode(ONE_PIXEL_PNG))
+    page.locator("#apply-file").set_input_files(str(photo))
+    page.get_by_text("已添加：wall.png").wait_for()
+    assert "wall.png" in page.get_by_test_id("apply-files").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_accessible(page, "the application's status")
     page.screenshot(path=str(artifacts / "apply-status-phone.png"), full_page=True)
     errors.check()
 
@@ -111,6 +120,7 @@ def test_a_party_applies_on_a_phone_and_the_status_link_follows_the_answer(brows
     item = staff.get_by_test_id("incoming-application").filter(has_text="张大爷")
     item.wait_for()
     assert "请求李四修好院墙" in item.inner_text()
+    assert item.get_by_test_id("application-files").get_by_role("link", name="wall.png").is_visible()
     number = unique_case_number("AP")
     accept = item.get_by_test_id("accept-application")
     accept.get_by_label("案件编号").fill(number)

@@ -105,6 +105,10 @@ function Application({ inbox, a, meta }) {
     <p>${t('apply.queue.facts', { text: a.facts })}</p>
     <p>${t('apply.queue.requests', { text: a.requests })}</p>
     ${a.preferred_mediator ? html`<p>${t('apply.queue.preferred', { name: a.preferred_mediator.display_name })}</p>` : null}
+    ${a.files && a.files.length
+      ? html`<p>${t('apply.queue.files')}</p>
+          <ul data-testid="application-files">${a.files.map((/** @type {any} */ f) => html`<li key=${f.id}><a href=${f.url} target="_blank" rel="noopener">${f.name}</a></li>`)}</ul>`
+      : null}
     <div class="two-col">
       <form class="grid-form" novalidate aria-label=${`${t('apply.queue.accept')} ${a.applicant.name}`} onSubmit=${onAccept} data-testid="accept-application">
         <${FormStateMessage} form=${accept} />

@@ -84,6 +84,12 @@ const zh = {
   'apply.queue.decline': '不予受理',
   'apply.queue.declined': '已决定不予受理，申请人可在查询链接看到理由。',
   'apply.queue.poster': '打印本机构的申请二维码海报',
+  'apply.queue.files': '申请人附上的材料：',
+  'apply.files.title': '证据材料',
+  'apply.files.none': '还没有附上材料。',
+  'apply.files.add': '添加照片或PDF文件',
+  'apply.files.hint': '例如欠条、合同、损坏处的照片。每份不超过10MB，最多5份。受理后会放进案件卷宗，只有您和调解员能看到。',
+  'apply.files.added': '已添加：{name}',
 };
 
 const en = {
@@ -165,6 +171,12 @@ const en = {
   'apply.queue.decline': 'Decline',
   'apply.queue.declined': 'Declined: the applicant sees the reason on their status link.',
   'apply.queue.poster': "Print our organisation's application QR poster",
+  'apply.queue.files': 'Files the applicant attached:',
+  'apply.files.title': 'Evidence',
+  'apply.files.none': 'No files attached yet.',
+  'apply.files.add': 'Add a photo or a PDF',
+  'apply.files.hint': 'For example an IOU, a contract, photos of the damage. Up to 10 MB each, at most 5. Once accepted they go into the case file, seen only by you and the mediators.',
+  'apply.files.added': 'Added: {name}',
 };
 
 Object.assign(dictionaries.zh, zh);

@@ -210,6 +210,7 @@ const zh = {
   'err.application_declined': '这份申请已经决定不予受理。请刷新页面。',
   'err.no_such_organisation': '没有找到这个调解组织，或它不接受在线申请。请返回列表重新选择。',
   'err.no_code': '请先获取验证码。',
+  'err.too_many_files': '最多只能附上 {max} 份材料。其他材料请在受理后交给调解员。',
 };
 
 const en = {
@@ -415,6 +416,7 @@ const en = {
   'err.application_declined': 'This application was declined already. Reload the page.',
   'err.no_such_organisation': 'This organisation was not found or takes no applications online. Go back to the list and choose again.',
   'err.no_code': 'Ask for a code first.',
+  'err.too_many_files': 'At most {max} files can be attached. Give the others to the mediator once the case is accepted.',
 };
 
 Object.assign(dictionaries.zh, zh);

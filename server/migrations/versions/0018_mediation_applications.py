@@ -3,7 +3,8 @@
 People's Mediation Law art. 17: a party may apply to a committee for mediation. The public page
 (/apply) takes the application; it counts once the applicant confirms their phone with a code,
 and waits in the organisation's queue for acceptance or refusal within 3 working days (在线调解规则
-art. 12). An accepted application's case takes the application's id. No existing row changes.
+art. 12). An accepted application's case takes the application's id; the files attached become
+the case file's documents. No existing row changes.
 
 Revision ID: 0018
 Revises: 0017
@@ -21,6 +22,7 @@ depends_on = None
 
 WHEN = sa.DateTime(timezone=True)
 TABLE = "mediation_applications"
+FILES = "mediation_application_files"  # what the applicant attached
 
 
 def upgrade() -> None:
@@ -62,9 +64,27 @@ def upgrade() -> None:
     )
     for column in ("organisation_id", "phone", "client_address", "status", "created_at"):
         op.create_index(op.f(f"ix_mediation_applications_{column}"), TABLE, [column], unique=False)
+    op.create_table(
+        FILES,
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("application_id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("content_type", sa.String(length=50), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", WHEN, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["application_id"], [f"{TABLE}.id"], name=op.f("fk_mediation_application_files_application_id_mediation_applications")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mediation_application_files")),
+    )
+    op.create_index(op.f("ix_mediation_application_files_application_id"), FILES, ["application_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_mediation_application_files_application_id"), table_name=FILES)
+    op.drop_table(FILES)
     for column in ("organisation_id", "phone", "client_address", "status", "created_at"):
         op.drop_index(op.f(f"ix_mediation_applications_{column}"), table_name=TABLE)
     op.drop_table(TABLE)

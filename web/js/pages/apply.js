@@ -40,6 +40,7 @@ const store = {
   code: formState({ code: '' }),
   status: /** @type {any} */ (null),
   statusUrl: '',
+  files: formState({}), // attaching a file by the status link: its message and whether one is on its way
 };
 
 function draw() {
@@ -214,6 +215,7 @@ function Status() {
       ? html`<p class="notice" data-testid="apply-waiting">${t('apply.status.waiting', { org: s.organisation.name, date: fmtDayLong(s.answer_due_date) })}</p>`
       : null}
     ${s.status === 'waiting' && s.preferred_mediator ? html`<p>${t('apply.status.preferred', { name: s.preferred_mediator.display_name })}</p>` : null}
+    ${s.status === 'waiting' || (s.files && s.files.length) ? html`<${Files} />` : null}
     ${s.status === 'accepted' && s.case
       ? html`<p class="notice ok" data-testid="apply-accepted">${t('apply.status.accepted', { number: s.case.case_number, mediator: s.case.mediator })}</p>
           <p>${t('apply.status.accepted.next')}</p>`
@@ -232,6 +234,44 @@ function Status() {
         <p class="muted">${t('apply.link.note')}</p>
       </section>`
     : null}`;
+}
+
+/** The files attached (names), and while the application waits, a button to add a photo or a PDF. */
+function Files() {
+  const s = store.status;
+  const form = store.files;
+  const files = /** @type {any[]} */ (s.files || []);
+  const token = new URL(store.statusUrl).pathname.split('/').pop() || '';
+  const onPick = async (/** @type {any} */ ev) => {
+    const input = /** @type {HTMLInputElement} */ (ev.currentTarget);
+    const file = input.files && input.files[0];
+    if (!file) return;
+    clearErrors(form);
+    form.busy = true;
+    draw();
+    try {
+      const added = await api.uploadDocument(`/apply/status/${encodeURIComponent(token)}/files`, file, { name: file.name });
+      s.files = [...files, added];
+      form.kind = 'success';
+      form.message = () => t('apply.files.added', { name: added.name });
+    } catch (err) {
+      showApiError(form, err);
+    } finally {
+      form.busy = false;
+      input.value = '';
+      draw();
+    }
+  };
+  return html`<div class="apply-files" data-testid="apply-files">
+    <h3>${t('apply.files.title')}</h3>
+    ${files.length ? html`<ul>${files.map((f) => html`<li key=${f.id}>${f.name}</li>`)}</ul>` : html`<p class="muted">${t('apply.files.none')}</p>`}
+    <${FormStateMessage} form=${form} />
+    ${s.status === 'waiting' && files.length < 5
+      ? html`<p><label class="button secondary block" for="apply-file">${form.busy ? t('apply.sending') : t('apply.files.add')}</label>
+          <input id="apply-file" class="sr-only" type="file" accept="application/pdf,image/png,image/jpeg" disabled=${form.busy} onChange=${onPick} /></p>
+          <p class="muted small">${t('apply.files.hint')}</p>`
+      : null}
+  </div>`;
 }
 
 // ------------------------------------------------------------------ the page

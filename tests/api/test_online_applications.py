@@ -4,6 +4,7 @@ door, expiry, the organisation's queue, acceptance (the case, registered as at t
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -364,3 +365,33 @@ async def test_files_attached_by_the_status_link_join_the_case_file_as_the_appli
     # Accepted, the application takes no more files: the case file does.
     late = await attach("late.png", PNG, "image/png", 409)
     assert late["error"]["reason"] == "application_accepted"
+
+
+def _public(entry: bytes) -> dict[str, Any]:
+    """The public part of a logged record (FORMAT.md: the entry is the record's JSON)."""
+    found = json.loads(entry)
+    claim = found.get("claim", found)
+    return dict(claim["public"])
+
+
+async def test_an_answer_after_the_third_working_day_shows_overdue_and_the_record_says_late(world: World) -> None:
+    _, done = await applied_and_confirmed(world, world.org_a.id)
+    async with world.services.links._maker() as db, db.begin():
+        long_ago = utcnow() - timedelta(days=14)
+        await db.execute(update(MediationApplication).where(MediationApplication.id == done["id"]).values(confirmed_at=long_ago))
+    liu = await world.staff("liu")
+    [queued] = (await liu.call("GET", "/api/v1/applications"))["items"]
+    due = Workdays().add_workdays(long_ago.astimezone(SHANGHAI).date(), 3)
+    assert (queued["acceptance_state"], queued["answer_due_date"]) == ("overdue", due.isoformat())
+    await liu.call(
+        "POST", f"/api/v1/applications/{done['id']}/decline", {"reason": "超出本会受理范围", "routes": ["administrative"]}
+    )
+    await world.services.ledger.settle()
+    async with world.services.links._maker() as db:
+        [entry] = list(await db.scalars(select(LogEntry.entry).where(LogEntry.case_id == done["id"])))
+    assert _public(entry) == {
+        "application": done["id"],
+        "routes": ["administrative"],
+        "due_date": due.isoformat(),
+        "on_time": False,
+    }

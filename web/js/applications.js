@@ -13,7 +13,7 @@ import './apply-i18n.js';
 import './case-i18n.js';
 import { DISPUTES } from './registration.js';
 import { optionsFrom, toast } from './ui.js';
-import { Part, Section, FormField, FormStateMessage, formState, clearErrors, showApiError, focusInvalid } from './ui-preact.js';
+import { CLOCK_BADGES, Part, Section, badge, FormField, FormStateMessage, formState, clearErrors, showApiError, focusInvalid } from './ui-preact.js';
 
 /** @typedef {import('./ui-preact.js').FormState} FormState */
 
@@ -100,7 +100,10 @@ function Application({ inbox, a, meta }) {
   return html`<li class="referral-item" data-testid="incoming-application" data-applicant=${a.applicant.name}>
     <p class="referral-head"><strong>${t('apply.queue.applicant', { name: a.applicant.name, phone: a.applicant.phone })}</strong></p>
     <p class="muted small">${fmtShortDateTime(a.confirmed_at, inbox.tz)}${a.centre_assigns ? ` · ${t('apply.queue.centre')}` : ''}</p>
-    ${a.answer_due_date ? html`<p class="notice" data-testid="application-due">${t('apply.queue.due', { date: fmtDayLong(a.answer_due_date) })}</p>` : null}
+    ${a.answer_due_date
+      ? html`<p class="notice" data-testid="application-due" data-state=${a.acceptance_state}>${t('apply.queue.due', { date: fmtDayLong(a.answer_due_date) })}
+          ${['due_today', 'overdue'].includes(a.acceptance_state) ? html` ${badge(t(`clock.state.${a.acceptance_state}`), CLOCK_BADGES[a.acceptance_state])}` : null}</p>`
+      : null}
     <p>${t('apply.queue.others', { names: others })}</p>
     <p>${t('apply.queue.facts', { text: a.facts })}</p>
     <p>${t('apply.queue.requests', { text: a.requests })}</p>

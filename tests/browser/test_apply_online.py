@@ -149,3 +149,51 @@ def test_a_party_applies_on_a_phone_and_the_status_link_follows_the_answer(brows
     assert number in accepted.inner_text() and server.mediator_name in accepted.inner_text()
     errors.check()
     phone.close()
+
+
+def test_a_declined_application_tells_the_applicant_why_and_the_routes_still_open(
+    browser: Any, server: Any, artifacts: Path
+) -> None:
+    phone_number = "13612340022"
+    phone = new_context(browser, server, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    errors = PageErrors(page)
+    page.goto(f"/apply/{server.organisation_id}")
+    page.get_by_label("您的姓名").fill("王奶奶")
+    page.get_by_label("您的手机号码").fill(phone_number)
+    page.get_by_label("对方姓名或单位名称").fill("某物业公司")
+    page.get_by_label("发生了什么").fill("物业公司停了我家的水。")
+    page.get_by_label("您的请求（请求事项）").fill("请求恢复供水。")
+    page.get_by_test_id("apply-submit").click()
+    page.get_by_test_id("apply-code-sent").wait_for()
+    page.get_by_label("短信验证码").fill(code_texted_to(server, phone_number))
+    page.get_by_test_id("apply-confirm").click()
+    page.get_by_test_id("apply-waiting").wait_for()
+
+    desk = new_context(browser, server, viewport=DESKTOP)
+    staff = desk.new_page()
+    staff.goto("/login")
+    staff.locator("#login-username").fill(server.username)
+    staff.locator("#login-password").fill(server.password)
+    staff.get_by_role("button", name="登录").click()
+    staff.wait_for_url(re.compile(r"/mediator$"))
+    item = staff.get_by_test_id("incoming-application").filter(has_text="王奶奶")
+    decline = item.get_by_test_id("decline-application")
+    decline.get_by_test_id("decline-application-submit").click()
+    decline.get_by_text("此项必填").first.wait_for()
+    decline.get_by_label("不予受理的理由").fill("供水纠纷已由住建部门立案处理。")
+    decline.get_by_label("请求有关行政机关处理").check()
+    decline.get_by_label("向人民法院起诉").check()
+    decline.get_by_test_id("decline-application-submit").click()
+    staff.get_by_text("已决定不予受理").first.wait_for()
+    desk.close()
+
+    page.reload()
+    declined = page.get_by_test_id("apply-declined")
+    declined.wait_for()
+    text = declined.inner_text()
+    assert "不予受理" in text and "供水纠纷已由住建部门立案处理。" in text
+    assert "请求有关行政机关处理" in text and "向人民法院起诉" in text and "申请仲裁" not in text
+    page.screenshot(path=str(artifacts / "apply-declined-phone.png"), full_page=True)
+    errors.check()
+    phone.close()

@@ -42,6 +42,7 @@ from server.domain.keyring import Keyring
 from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox, Sender
+from server.domain.online_applications import OnlineApplications
 from server.domain.outcomes import Outcomes
 from server.domain.overdue import OverdueNotices
 from server.domain.recordings import Recordings
@@ -56,6 +57,7 @@ from server.domain.workdays import Workdays
 from server.http import (  # noqa: F401 - routes
     admin_api,
     agreements_api,
+    applications_api,
     auth_api,
     cases_api,
     confirmation_api,
@@ -194,6 +196,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         supervision=Supervision(maker, ledger, workdays),
         work_orders=WorkOrders(maker, ledger, cases),
         extensions=Extensions(maker, ledger, settings, workdays),
+        online_applications=OnlineApplications(maker, ledger, settings, cases, workdays),
     )
 
 

@@ -27,6 +27,7 @@ from server.domain.keybinding import KeyBinding
 from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox
+from server.domain.online_applications import OnlineApplications
 from server.domain.outcomes import Outcomes
 from server.domain.recordings import Recordings
 from server.domain.referrals import Referrals
@@ -66,6 +67,7 @@ class Services:
     supervision: Supervision  # supervisors' board, instructions and the mediators' replies (#21)
     work_orders: WorkOrders  # a hotline's work orders (12345 派单) and the keys they come with (#21)
     extensions: Extensions  # the parties' agreement to extend the mediation period (#21)
+    online_applications: OnlineApplications  # a party applies from the public page (#21)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

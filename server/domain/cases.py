@@ -252,13 +252,49 @@ class Cases:
         case's first evidence record is ``case_registered`` (registration.py says what it holds).
         """
         staff = require_staff(principal, "mediator")
+        async with self._maker() as db, db.begin():
+            return await self.register(
+                db, staff, case_number=case_number, dispute_type=dispute_type, summary=summary, source=source,
+                source_reference=source_reference, registered_on=registered_on, amount_in_dispute=amount_in_dispute,
+                mediator_id=mediator_id, property_region=property_region, invited_by_court_id=invited_by_court_id,
+                collective=collective, applicants=applicants, respondents=respondents, applicant_lines=applicant_lines,
+            )  # fmt: skip
+
+    async def register(
+        self,
+        db: AsyncSession,
+        staff: Staff,
+        *,
+        case_number: str,
+        dispute_type: str,
+        summary: str,
+        source: str,
+        source_reference: str | None = None,
+        registered_on: date | None = None,
+        amount_in_dispute: str | None = None,
+        mediator_id: str | None = None,
+        property_region: str | None = None,
+        invited_by_court_id: str | None = None,
+        collective: bool = False,
+        applicants: Sequence[Registrant] = (),
+        respondents: Sequence[Registrant] = (),
+        applicant_lines: str | None = None,
+        case_id: str | None = None,
+        respondent_phone_optional: bool = False,
+    ) -> CaseView:
+        """``open_case`` in the caller's transaction. A party's application accepted
+        (server/domain/online_applications.py) registers its case this way, with the application's
+        id as the case's (``case_id``), so that the case's log continues the application's chain,
+        and the other side's phone may be missing (``respondent_phone_optional``): the applicant may
+        not know it."""
         errors: list[FieldError] = []
         if dispute_type not in DISPUTE_TYPES:
             errors.append(FieldError("dispute_type", "not one of " + ", ".join(DISPUTE_TYPES), "choice"))
         errors += registration.check_source(source, source_reference, invited_by_court_id)
         today = datetime.now(ZoneInfo(staff.timezone)).date()
         errors += registration.check_registered_on(registered_on, today)
-        errors += registration.check(list(applicants), "applicants") + registration.check(list(respondents), "respondents")
+        errors += registration.check(list(applicants), "applicants")
+        errors += registration.check(list(respondents), "respondents", phone_required=not respondent_phone_optional)
         if any(p.role != "applicant" for p in applicants) or any(p.role != "respondent" for p in respondents):
             raise InvalidInput("applicants are applicants, respondents respondents")
         listed: list[Registrant] = []
@@ -283,40 +319,38 @@ class Cases:
             if bad_lines:  # the page says how many lines of the list to put right, and names each under it
                 raise InvalidInput(f"{bad_lines} lines of the list cannot be read", errors, reason="bad_lines", lines=bad_lines)
             raise InvalidInput("the registration is not complete", errors)
-        async with self._maker() as db, db.begin():
-            mediator = await self._mediator(db, staff, mediator_id or staff.user_id)
-            if invited_by_court_id is not None:
-                inviting = await db.get(Organisation, invited_by_court_id)
-                if inviting is None or inviting.kind != "court":
-                    raise InvalidInput(
-                        "no such court", [FieldError("invited_by_court_id", "a court's organisation id", "not_found")]
-                    )
-            assert staff.organisation_id is not None
-            case, parties, organisation = await self.register(
-                db,
-                Registration(
-                    organisation_id=staff.organisation_id,
-                    case_number=case_number,
-                    dispute_type=dispute_type,
-                    summary=summary,
-                    source=source,
-                    source_reference=source_reference or None,
-                    registered_on=registered_on or today,
-                    amount_fen=amount,
-                    property_region=property_region or None,
-                    invited_by_court_id=invited_by_court_id,
-                    collective=collective,
-                    people=people,
-                    applicant_count=count,
-                ),
-                mediator=mediator,
-                by=staff,
-                actor={"kind": "staff", "id": staff.user_id, "role": staff.role},
-                registered_by=staff.display_name,
-            )
+        mediator = await self._mediator(db, staff, mediator_id or staff.user_id)
+        if invited_by_court_id is not None:
+            inviting = await db.get(Organisation, invited_by_court_id)
+            if inviting is None or inviting.kind != "court":
+                raise InvalidInput("no such court", [FieldError("invited_by_court_id", "a court's organisation id", "not_found")])
+        assert staff.organisation_id is not None
+        case, parties, organisation = await self.write_registration(
+            db,
+            Registration(
+                organisation_id=staff.organisation_id,
+                case_number=case_number,
+                dispute_type=dispute_type,
+                summary=summary,
+                source=source,
+                source_reference=source_reference or None,
+                registered_on=registered_on or today,
+                amount_fen=amount,
+                property_region=property_region or None,
+                invited_by_court_id=invited_by_court_id,
+                collective=collective,
+                people=people,
+                applicant_count=count,
+            ),
+            mediator=mediator,
+            by=staff,
+            actor={"kind": "staff", "id": staff.user_id, "role": staff.role},
+            registered_by=staff.display_name,
+            case_id=case_id,
+        )
         return CaseView(case, mediator, parties, organisation, applicant_count=count)
 
-    async def register(
+    async def write_registration(
         self,
         db: AsyncSession,
         r: Registration,
@@ -326,11 +360,13 @@ class Cases:
         actor: dict[str, str],
         registered_by: str,
         created_by: str | None = None,
+        case_id: str | None = None,
     ) -> tuple[Case, list[Party], Organisation]:
         """Write a registration checked already: the case, its parties, its history and its first record.
 
         One place for what every door does once it has decided to register a case: the window
-        (``open_case``) and a hotline's work order (server/domain/work_orders.py). ``actor`` is who
+        (``open_case``), a party's application accepted (``register``, with the application's id as
+        the case's: ``case_id``) and a hotline's work order (server/domain/work_orders.py). ``actor`` is who
         the evidence record names (a staff member, or the platform for an order it received);
         ``by`` is who the case history names.
         """
@@ -359,6 +395,8 @@ class Cases:
             registered_on=r.registered_on,
             collective=r.collective,
         )
+        if case_id is not None:
+            case.id = case_id
         db.add(case)
         await db.flush()
         # One flush for every party: a collective case of hundreds is one round of inserts.

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -62,15 +63,21 @@ def mask_email(address: str) -> str:
     return f"{local[:1]}***@{domain}" if domain else "***"
 
 
-async def _check_rate(db: AsyncSession, settings: Settings, party: Party, recipient: str, now: datetime) -> None:
-    """Refuse (429, with how long to wait) a code beyond the limits for this party or this recipient."""
+async def _check_rate(db: AsyncSession, settings: Settings, party: Party | None, recipient: str, now: datetime) -> None:
+    """Refuse (429, with how long to wait) a code beyond the limits for this party or this recipient.
+
+    Without a party (an online application's phone, server/domain/applications.py) the limits
+    are the recipient's alone: the provider counts per number, whoever asks."""
     limits = (
         (timedelta(seconds=settings.code_interval_seconds), 1, "code_interval"),
         (timedelta(hours=1), settings.codes_per_hour, "codes_per_hour"),
         (timedelta(days=1), settings.codes_per_day, "codes_per_day"),
     )
     waits: list[tuple[int, str]] = []
-    for column, value in ((OutboxMessage.party_id, party.id), (OutboxMessage.recipient, recipient)):
+    counted: list[tuple[Any, str]] = [(OutboxMessage.recipient, recipient)]
+    if party is not None:
+        counted.insert(0, (OutboxMessage.party_id, party.id))
+    for column, value in counted:
         times = list(
             await db.scalars(
                 select(OutboxMessage.created_at)
@@ -133,6 +140,37 @@ async def send_code(
     await db.flush()
     sent_to = mask_phone(recipient) if channel == "sms" else mask_email(recipient)
     return CodeSent(channel, sent_to, message.id)
+
+
+async def send_phone_code(db: AsyncSession, settings: Settings, phone: str, code: str, *, use: str) -> CodeSent:
+    """Queue a code by SMS to a phone number that belongs to no party yet (an applicant's, before
+    their application counts), in the caller's transaction; refused when no SMS leaves this server.
+
+    The same limits per number as a party's codes (``_check_rate``), so that a public form cannot be
+    used to send a stranger's phone a stream of messages on the committee's bill.
+    """
+    if not reach.sms_configured(settings):
+        raise Conflict(
+            "本平台未开通短信，无法确认您的手机号码，在线申请暂不能提交。请到调解组织的窗口申请，或打电话申请。"
+            " / No SMS service here, so your phone number cannot be confirmed: apply at the organisation's window or by phone.",
+            reason="no_sms_service",
+        )
+    await _check_rate(db, settings, None, phone, utcnow())
+    params = notices.params_for("otp", {"code": code})
+    subject, body = notices.compose("otp", params, "zh", use=use)
+    message = OutboxMessage(
+        kind="otp",
+        channel="sms",
+        recipient=phone,
+        subject=subject,
+        body=body,
+        template_params=params,
+        status="pending",
+        created_at=utcnow(),
+    )
+    db.add(message)
+    await db.flush()
+    return CodeSent("sms", mask_phone(phone), message.id)
 
 
 # -- what became of a message -----------------------------------------------------------------

@@ -63,6 +63,7 @@ class Registrant:
         values = {f.name: getattr(self, f.name) or None for f in fields(self)}
         values["id_number"] = self.id_number.upper() if self.id_number else None
         values["age"] = self.age
+        values["phone"] = self.phone or ""  # the other side of an online application may have none yet
         return Party(case_id=case_id, created_at=created_at, **values)
 
     def as_registered(self) -> dict[str, Any]:
@@ -101,14 +102,17 @@ def check_registered_on(day: date | None, today: date) -> list[FieldError]:
     return []
 
 
-def check(people: list[Registrant], where: str) -> list[FieldError]:
-    """Each person's particulars, their errors named ``<where>.<index>.<field>`` (the form's own rows)."""
+def check(people: list[Registrant], where: str, *, phone_required: bool = True) -> list[FieldError]:
+    """Each person's particulars, their errors named ``<where>.<index>.<field>`` (the form's own rows).
+
+    ``phone_required=False``: a phone may be missing (the other side of an online application, whose
+    number the applicant may not know), but one given must be a phone number."""
     errors: list[FieldError] = []
     for i, person in enumerate(people):
         at = f"{where}.{i}."
         if not person.name:
             errors.append(FieldError(at + "name", "required", "required"))
-        if not PHONE.match(person.phone or ""):
+        if (person.phone or phone_required) and not PHONE.match(person.phone or ""):
             errors.append(FieldError(at + "phone", "digits, spaces or dashes, optionally starting with +", "phone"))
         if person.id_number and not ID_NUMBER.match(person.id_number):
             errors.append(FieldError(at + "id_number", "6 to 32 letters or digits", "id_number"))

@@ -239,7 +239,7 @@ class WorkOrders:
             people = [self._registrant(order.caller, "applicant")]
             if order.respondent is not None:
                 people.append(self._registrant(order.respondent, "respondent"))
-            case, _, _ = await self._cases.register(
+            case, _, _ = await self._cases.write_registration(
                 db,
                 Registration(
                     organisation_id=organisation.id,

@@ -53,6 +53,8 @@ RECORD_TYPES = frozenset(
         "supervision_replied",
         "work_order_joined",
         "deadline_extended",
+        "case_accepted",
+        "case_declined",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:

@@ -49,6 +49,8 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "deadline_extended": ("延长调解期限", "mediation period extended"),
     # A `signature` whose intent is not signing the agreement (its public "intent"): said as what it is.
     "signature/agree_extension": ("签名同意延长调解期限", "agreement to extend the mediation period signed"),
+    "case_accepted": ("受理调解申请", "application for mediation accepted"),
+    "case_declined": ("不予受理调解申请", "application for mediation declined"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

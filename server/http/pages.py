@@ -12,6 +12,7 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from server.documents.qr import qr_svg
 from server.domain.principal import PartyPrincipal, Staff
 from server.errors import DomainError, Gone, NotFound
 from server.http import party_api, static
@@ -201,8 +202,51 @@ def install(app: web.Application, cache_dir: Path | None = None) -> None:
     app.router.add_get("/j/{token}", open_link)
     app.router.add_get("/v/{code}", _page_handler("verify.html"))
     app.router.add_get("/court/applications/{application_id}", _page_handler("court.html"))
+    # A party applies online (#21): the list, an organisation's form, the applicant's status link.
+    app.router.add_get("/apply", _page_handler("apply.html"))
+    app.router.add_get("/apply/s/{token}", apply_status_page)
+    app.router.add_get("/apply/{organisation_id}", _page_handler("apply.html"))
+    app.router.add_get("/apply/{organisation_id}/poster", apply_poster)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/v1/openapi.json", openapi)
+
+
+async def apply_status_page(request: web.Request) -> web.StreamResponse:
+    """The applicant's status link: the page, never cached or sent on as a referrer (the token is in it)."""
+    response = await page(request, "apply.html")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+async def apply_poster(request: web.Request) -> web.StreamResponse:
+    """A printable poster of an organisation's application page: its name, a QR code that opens the
+    form, the address written out and the three steps, in large Chinese (English below). Staff only."""
+    if not isinstance(principal_of(request), Staff):
+        raise web.HTTPFound(f"/login?next={quote(request.path)}")
+    svc = services(request)
+    door = await svc.online_applications.door(request.match_info["organisation_id"])
+    url = f"{svc.settings.base_url}/apply/{door.organisation.id}"
+    code = await asyncio.to_thread(qr_svg, url, 360)
+    assets = request.app[ASSETS]
+    name, link = html.escape(door.organisation.name), html.escape(url)
+    body = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{name} · 在线申请调解</title>
+<link rel="icon" href="{assets.url("favicon.svg")}" type="image/svg+xml">
+<link rel="stylesheet" href="{assets.url("css/base.css")}"><link rel="stylesheet" href="{assets.url("css/apply.css")}"></head>
+<body class="poster"><main class="poster-sheet" role="main">
+<h1 data-testid="poster-org">{name}</h1>
+<p class="poster-call">扫码申请调解</p>
+<div class="poster-qr" data-testid="poster-qr" role="img" aria-label="在线申请调解的二维码 / QR code of the application page">{code}</div>
+<p class="poster-url" data-testid="poster-url">{link}</p>
+<ol class="poster-steps"><li>用手机扫描二维码，填写您和对方的情况、发生了什么、您的请求。</li>
+<li>输入短信验证码，确认手机号码。</li><li>3个工作日内，调解组织答复是否受理。保存好您收到的查询链接。</li></ol>
+<p class="poster-free">人民调解不收费（《人民调解法》第四条）。</p>
+<p lang="en" class="poster-en">Scan to apply for mediation: fill in the form, confirm your phone with the code sent by SMS,
+and the organisation answers within 3 working days. People's mediation is free.</p>
+<p class="poster-print noprint"><button type="button" data-print>打印 / Print</button></p>
+</main><script type="module" src="{assets.url("js/poster.js")}"></script></body></html>"""
+    return web.Response(text=body, content_type="text/html", headers={"Cache-Control": "no-store"})
 
 
 def _page_handler(name: str) -> Handler:

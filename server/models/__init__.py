@@ -26,6 +26,7 @@ from server.models.agreements import (
     AgreementVersion,
     CaseDocument,
 )
+from server.models.applications import ApplicationFile, MediationApplication
 from server.models.base import NAMING, Base, UTCDateTime, new_id, utcnow
 from server.models.cases import Case, CaseEvent, ChatLine, MediationSession, Party, PartyLink
 from server.models.confirmation import ConfirmationApplication, ConfirmationSigner, CourtCaseCounter, JudgeNote
@@ -56,6 +57,7 @@ __all__ = [
     "AgreementDelivery",
     "AgreementSignature",
     "AgreementVersion",
+    "ApplicationFile",
     "AuthSession",
     "AvailabilityException",
     "AvailabilityRule",
@@ -82,6 +84,7 @@ __all__ = [
     "LogEntry",
     "LogNode",
     "LoginThrottle",
+    "MediationApplication",
     "MediationSession",
     "Organisation",
     "OutboxMessage",

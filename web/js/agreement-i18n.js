@@ -283,6 +283,9 @@ const zh = {
   'evidence.type.supervision_replied': '督办反馈',
   'history.supervision_issued': '督导员下达督办意见',
   'history.supervision_replied': '调解员回复督办意见',
+  'evidence.type.case_accepted': '受理调解申请',
+  'evidence.type.case_declined': '不予受理调解申请',
+  'history.case_accepted': '受理当事人在线调解申请',
 };
 
 const en = {
@@ -563,6 +566,9 @@ const en = {
   'evidence.type.supervision_replied': 'Reply to a supervision instruction',
   'history.supervision_issued': 'A supervisor issued an instruction',
   'history.supervision_replied': 'The mediator answered a supervision instruction',
+  'evidence.type.case_accepted': 'Application for mediation accepted',
+  'evidence.type.case_declined': 'Application for mediation declined',
+  'history.case_accepted': "A party's online application accepted",
 };
 
 Object.assign(dictionaries.zh, zh);

@@ -209,6 +209,17 @@ const zh = {
   'error.bad_request': '页面发送的内容有误，请刷新页面后再试。',
   'error.csrf_failed': '页面已过期，请刷新页面后再试。',
   'error.page': '页面出错了，请刷新页面后再试。',
+  'err.already_confirmed': '这份申请已经确认过了，请打开确认后显示的查询链接查看进度。',
+  'err.application_expired': '这份申请超过24小时没有确认手机号码，已经失效。请重新填写申请。',
+  'err.no_sms_service': '本平台未开通短信，无法确认您的手机号码，在线申请暂时不能提交。请到调解组织窗口申请，或打电话申请。',
+  'err.applications_per_phone': '这个手机号码今天提交的申请已达上限。请稍后再试，或到调解组织窗口申请。',
+  'err.applications_per_address': '这台设备一小时内提交的申请已达上限。请稍后再试，或到调解组织窗口申请。',
+  'err.applications_per_address_day': '这台设备今天提交的申请已达上限。请明天再试，或到调解组织窗口申请。',
+  'err.application_accepted': '这份申请已经受理，案件已经登记。请刷新页面。',
+  'err.application_declined': '这份申请已经决定不予受理。请刷新页面。',
+  'err.no_such_organisation': '没有找到这个调解组织，或它不接受在线申请。请返回列表重新选择。',
+  'err.no_code': '请先获取验证码。',
+  'err.too_many_files': '最多只能附上 {max} 份材料。其他材料请在受理后交给调解员。',
 };
 
 const en = {
@@ -413,6 +424,17 @@ const en = {
   'error.bad_request': 'The page sent something wrong. Reload it and try again.',
   'error.csrf_failed': 'The page has expired. Reload it and try again.',
   'error.page': 'Something went wrong on this page. Reload it and try again.',
+  'err.already_confirmed': 'This application was confirmed already: open the status link shown after confirming to follow it.',
+  'err.application_expired': 'This application was not confirmed within 24 hours and has lapsed. Please fill in the form again.',
+  'err.no_sms_service': 'This platform sends no text messages, so your phone number cannot be confirmed and the form cannot be sent. Apply at the organisation\'s window or by phone.',
+  'err.applications_per_phone': 'Too many applications with this phone number today. Try again later, or apply at the organisation\'s window.',
+  'err.applications_per_address': 'Too many applications from this device this hour. Try again later, or apply at the organisation\'s window.',
+  'err.applications_per_address_day': 'Too many applications from this device today. Try again tomorrow, or apply at the organisation\'s window.',
+  'err.application_accepted': 'This application was accepted and its case registered. Reload the page.',
+  'err.application_declined': 'This application was declined already. Reload the page.',
+  'err.no_such_organisation': 'This organisation was not found or takes no applications online. Go back to the list and choose again.',
+  'err.no_code': 'Ask for a code first.',
+  'err.too_many_files': 'At most {max} files can be attached. Give the others to the mediator once the case is accepted.',
 };
 
 Object.assign(dictionaries.zh, zh);

@@ -22,7 +22,7 @@ const PERSON = ['name', 'phone', 'sex', 'ethnicity', 'birth_date', 'age', 'occup
 const CASE = ['case_number', 'dispute_type', 'source', 'source_reference', 'registered_on', 'summary', 'amount_in_dispute', 'property_region'];
 const SOURCES = ['party_application', 'own_initiative', 'police_transfer', 'court_referral', 'hotline_order', 'grid_worker_report', 'government_assigned', 'other'];
 // The dispute types when /meta cannot be read (server/domain/vocabulary.py DISPUTE_TYPES, in the Ministry's order).
-const DISPUTES = [
+export const DISPUTES = [
   'family', 'neighbours', 'homestead', 'damages', 'contract', 'land_contracting', 'land_acquisition', 'labour',
   'wages', 'village_affairs', 'environment', 'traffic', 'medical', 'property_management', 'consumer', 'other',
 ];

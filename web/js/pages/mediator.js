@@ -22,6 +22,7 @@ import {
 import '../mediator-i18n.js';
 import { IncomingReferrals, IncomingSection } from '../referrals.js';
 import { extendedLine } from '../extensions.js';
+import { IncomingApplications, ApplicationsSection } from '../applications.js';
 import '../case-i18n.js';
 import { RegistrationForm, registrationState, sourceWords } from '../registration.js';
 import { addDays, startOfWeek, todayIn, zonedToUtc, dateIn, minutesOfDay, isValidTimeZone, browserTimeZone } from '../time.js';
@@ -70,6 +71,7 @@ const store = {
   exception: { ...EXCEPTION, busy: false, errors: /** @type {null | (() => Errors)} */ (null) },
   deleting: /** @type {Set<string>} */ (new Set()), // the exceptions being deleted
   referrals: /** @type {IncomingReferrals | null} */ (null), // referrals awaiting my organisation's decision (#21)
+  applications: /** @type {IncomingApplications | null} */ (null), // parties' online applications awaiting our answer (#21)
 };
 
 /** Redraw the page from the store (synchronously: focus can be set right after). */
@@ -542,6 +544,7 @@ function Dashboard() {
   }
   return html`<h1 class="sr-only">${t('med.title')}</h1>
     ${store.referrals ? html`<${IncomingSection} inbox=${store.referrals} />` : null}
+    ${store.applications ? html`<${ApplicationsSection} inbox=${store.applications} meta=${store.meta} />` : null}
     <${Schedule} />
     <div class="two-col"><${Cases} /><${RegistrationForm} reg=${store.registration} meta=${store.meta} tz=${store.tz} redraw=${draw} /></div>
     <${Availability} />`;
@@ -589,6 +592,13 @@ async function main() {
     onDecided: () => store.cases.load(), // a lead accepted is one of our cases now
   });
   store.referrals.load();
+  store.applications = new IncomingApplications({
+    user: store.user,
+    tz: store.tz,
+    changed: draw,
+    onDecided: () => store.cases.load(), // an application accepted is one of our cases now
+  });
+  store.applications.load();
 }
 
 /** Brings the weekly hours into view when the address ends in #availability. */

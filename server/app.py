@@ -177,7 +177,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         agreements=agreements,
         sealer=sealer,
         case_files=CaseFiles(maker, ledger, settings),
-        outcomes=Outcomes(maker, ledger),
+        outcomes=Outcomes(maker, ledger, workdays),
         confirmations=confirmations,
         witnessed=witnessed,
         messages=PartyMessages(maker),

@@ -51,6 +51,8 @@ RECORD_TYPES = frozenset(
         "assistance_reported",
         "supervision_issued",
         "supervision_replied",
+        "filing_package_made",
+        "result_reported",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:

@@ -45,6 +45,8 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "assistance_reported": ("协办结果", "assistance reported"),
     "supervision_issued": ("督办意见", "supervision instruction issued"),
     "supervision_replied": ("督办反馈", "supervision instruction answered"),
+    "filing_package_made": ("生成立案移送材料", "filing package made"),
+    "result_reported": ("向法院报告调解结果", "result reported to the court"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

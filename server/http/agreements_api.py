@@ -81,6 +81,8 @@ class OutcomeIn(Input):
     outcome: Annotated[str, StringConstraints(pattern=r"^failed$")]
     reason: Annotated[str, StringConstraints(max_length=40)]
     note: Annotated[str, StringConstraints(max_length=2000)] = ""
+    # The party the ground concerns (在线调解规则 art. 25 items 2, 3, 4 and 7).
+    party_id: Annotated[str, StringConstraints(max_length=36)] | None = None
 
 
 def version_view(v: AgreementVersion) -> dict[str, Any]:
@@ -272,7 +274,7 @@ async def staff_pdf(request: web.Request, query: PdfQuery) -> web.StreamResponse
 async def end_mediation(request: web.Request, body: OutcomeIn) -> web.StreamResponse:
     svc, principal = services(request), principal_of(request)
     case_id = request.match_info["case_id"]
-    await svc.outcomes.end_without_agreement(principal, case_id, body.reason, body.note)
+    await svc.outcomes.end_without_agreement(principal, case_id, body.reason, body.note, body.party_id)
     view = await svc.cases.get(principal, case_id)
     sessions = await svc.booking.sessions_of_case(principal, case_id)
     return web.json_response(views.case(view, sessions, viewer_zone(request)))

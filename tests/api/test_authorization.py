@@ -404,7 +404,7 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         (401, 403, 404, 404, 403, 404),
     ),
     "POST /cases/{case_id}/outcome": (
-        simple("/api/v1/cases/{case_id}/outcome", {"outcome": "failed", "reason": "no_agreement"}),
+        simple("/api/v1/cases/{case_id}/outcome", {"outcome": "failed", "reason": "divergence"}),
         STAFF_ONLY_CASE,
     ),
     # Judicial confirmation: the scene's agreement is final but not in effect, and nothing was applied for.

@@ -161,7 +161,7 @@ export class AgreementPanel {
     this.busy = { create: false, save: false, declare: false };
     /** @type {{ date: string, time: string } | null} the signing deadline being chosen */
     this.deadline = null;
-    this.outcome = { reason: '', note: '' };
+    this.outcome = { reason: '', note: '', party_id: '' };
     // The mediator's keys and signature (signing/staff-key.js); asked for once the agreement is final.
     this.signer = new StaffSigner({ userId: () => this.user.id, onChange: () => this.render() });
     this.keysAsked = false;
@@ -832,9 +832,15 @@ export class AgreementPanel {
 
   /** @param {HTMLFormElement} form */
   async endWithoutAgreement(form) {
-    const { reason, note } = this.outcome;
-    if (!reason) {
-      this.say(form, 'outcome', t('error.invalid_input'), { reason: t('error.field.required') });
+    const { reason, note, party_id } = this.outcome;
+    const ground = this.ground();
+    /** @type {Record<string, string>} */
+    const missing = {};
+    if (!reason) missing.reason = t('error.field.required');
+    if (ground && needsParty(ground) && !party_id) missing.party_id = t('error.field.required');
+    if (ground && ground.needs.includes('note') && !note.trim()) missing.note = t('error.field.required');
+    if (Object.keys(missing).length) {
+      this.say(form, 'outcome', t('error.invalid_input'), missing);
       return;
     }
     this.say(form, 'outcome', '');
@@ -847,7 +853,7 @@ export class AgreementPanel {
     });
     if (!ok.ok) return;
     try {
-      await api.setCaseOutcome(this.caseId, { outcome: 'failed', reason, note: note.trim() });
+      await api.setCaseOutcome(this.caseId, { outcome: 'failed', reason, note: note.trim(), ...(ground && needsParty(ground) ? { party_id } : {}) });
       toast(t('agr.failed.done'));
       await this.onCaseChange();
       this.render();
@@ -856,13 +862,19 @@ export class AgreementPanel {
     }
   }
 
+  /** The ground chosen on the ending form, from /meta (在线调解规则 art. 25). */
+  ground() {
+    const reasons = (this.meta && this.meta.mediation_end_reasons) || [];
+    return reasons.find((/** @type {any} */ r) => r.code === this.outcome.reason) || null;
+  }
+
   outcomeBox() {
     const kase = this.getCase();
     if (kase && kase.status === 'failed') return html`<p class="notice agr-failed" role="status" data-testid="agr-failed">${t('agr.failed.recorded')}</p>`;
     const reasons = (this.meta && this.meta.mediation_end_reasons) || [];
     const lang = getLang();
     const o = this.outcome;
-    const set = (/** @type {'reason' | 'note'} */ part) => (/** @type {Event} */ e) => {
+    const set = (/** @type {'reason' | 'note' | 'party_id'} */ part) => (/** @type {Event} */ e) => {
       o[part] = /** @type {HTMLInputElement} */ (e.currentTarget).value;
       this.render();
     };
@@ -871,17 +883,35 @@ export class AgreementPanel {
       e.preventDefault();
       this.endWithoutAgreement(/** @type {HTMLFormElement} */ (e.currentTarget));
     };
-    const options = [html`<option value="">${t('common.select')}</option>`, ...reasons.map((r) => html`<option value=${r.code}>${lang === 'en' ? r.en || r.zh : r.zh}</option>`)];
-    const noteLabel = html`${t('agr.failed.note')}<span class="optional">${` ${t('common.optional')}`}</span>`;
+    const ground = this.ground();
+    const words = (/** @type {any} */ r) => (lang === 'en' ? r.en || r.zh : r.zh);
+    const options = [html`<option value="">${t('common.select')}</option>`, ...reasons.map((/** @type {any} */ r) => html`<option value=${r.code}>${`（${CN_ITEMS[r.item] || r.item}）${words(r)}`}</option>`)];
+    const sides = ((kase && kase.parties) || []).filter((/** @type {any} */ p) => (ground && ground.needs.includes('applicant') ? p.role === 'applicant' : p.role === 'applicant' || p.role === 'respondent'));
+    const partyOptions = [html`<option value="">${t('common.select')}</option>`, ...sides.map((/** @type {any} */ p) => html`<option value=${p.id}>${p.name}</option>`)];
+    const noteNeeded = !!ground && ground.needs.includes('note');
+    const noteLabel = html`${t('agr.failed.note')}${noteNeeded ? null : html`<span class="optional">${` ${t('common.optional')}`}</span>`}`;
+    const needs = ground ? ground.needs.filter((/** @type {string} */ n) => n !== 'note' && n !== 'party' && n !== 'applicant') : [];
     return html`<details class="agr-outcome" data-testid="agr-outcome">
       <summary><h3>${t('agr.failed.title')}</h3></summary>
       <form class="agr-outcome-form" novalidate onSubmit=${submit}>
         <${FormMessage} form=${this.forms.outcome} />
         <p class="muted">${t('agr.failed.intro')}</p>
-        ${this.field('outcome', { id: 'agr-fail-reason', name: 'reason', label: t('agr.failed.reason'), tag: 'select', required: true, value: o.reason, onChange: set('reason'), children: options })}
-        ${this.field('outcome', { id: 'agr-fail-note', name: 'note', label: noteLabel, tag: 'textarea', rows: 3, maxlength: 2000, value: o.note, onInput: set('note') })}
+        ${this.field('outcome', { id: 'agr-fail-reason', name: 'reason', label: t('agr.failed.reason'), tag: 'select', required: true, value: o.reason, onChange: set('reason'), children: options, hint: ground ? (lang === 'en' ? ground.source_en : ground.source_zh) : t('agr.failed.reason.hint') })}
+        ${ground && needsParty(ground)
+          ? this.field('outcome', { id: 'agr-fail-party', name: 'party_id', label: t(ground.needs.includes('applicant') ? 'agr.failed.applicant' : 'agr.failed.party'), tag: 'select', required: true, value: o.party_id, onChange: set('party_id'), children: partyOptions })
+          : null}
+        ${needs.map((/** @type {string} */ n) => html`<p class="hint" data-testid="agr-fail-needs">${t(`agr.failed.needs.${n}`)}</p>`)}
+        ${this.field('outcome', { id: 'agr-fail-note', name: 'note', label: noteLabel, tag: 'textarea', rows: 3, maxlength: 2000, value: o.note, onInput: set('note'), required: noteNeeded, hint: noteNeeded ? t('agr.failed.note.required') : '' })}
         <div class="actions"><button type="submit" class="danger-outline" data-testid="agr-fail">${t('agr.failed.submit')}</button></div>
       </form>
     </details>`;
   }
+}
+
+/** The item numbers of 在线调解规则 art. 25 as the article writes them. */
+const CN_ITEMS = /** @type {Record<number, string>} */ ({ 1: '一', 2: '二', 3: '三', 4: '四', 5: '五', 6: '六', 7: '七', 8: '八' });
+
+/** Whether a ground names the party it concerns. @param {{ needs: string[] }} ground */
+function needsParty(ground) {
+  return ground.needs.includes('party') || ground.needs.includes('applicant');
 }

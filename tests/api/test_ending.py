@@ -27,7 +27,8 @@ async def ended_record(world: World, m: Mediation) -> dict[str, Any]:
         entries = await world.services.ledger.case_entries(db, m.case_id)
         bodies = await world.services.ledger.bodies(db, m.case_id)
     [record] = [r for r in (Record.from_entry(e.entry) for e in entries) if r.claim.type == "mediation_ended"]
-    [data] = [b["data"] for b in bodies.values() if isinstance(b.get("data"), dict) and "routes" in b["data"]]
+    datas = [b.get("data") for b in bodies.values()]
+    [data] = [d for d in datas if isinstance(d, dict) and "routes" in d]
     return {"public": record.claim.public, "body": data}
 
 

@@ -33,6 +33,7 @@ from server.domain.confirmation.application import Applications
 from server.domain.confirmation.court import Court
 from server.domain.confirmation.decision import Decided, Decisions
 from server.domain.consent import Consents
+from server.domain.court_reports import CourtReports
 from server.domain.documents import CaseFiles
 from server.domain.evidence import Evidence
 from server.domain.exports import Exports
@@ -183,6 +184,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         messages=PartyMessages(maker),
         referrals=Referrals(maker, ledger, workdays),
         supervision=Supervision(maker, ledger, workdays),
+        court_reports=CourtReports(maker, ledger, settings.pdf_font),
     )
 
 

@@ -19,6 +19,7 @@ from server.domain.chat import ChatLog
 from server.domain.codes import PartyMessages
 from server.domain.confirmation import Confirmations
 from server.domain.consent import Consents
+from server.domain.court_reports import CourtReports
 from server.domain.documents import CaseFiles
 from server.domain.evidence import Evidence
 from server.domain.exports import Exports
@@ -62,6 +63,7 @@ class Services:
     messages: PartyMessages
     referrals: Referrals  # cases sent between organisations (#21)
     supervision: Supervision  # supervisors' board, instructions and the mediators' replies (#21)
+    court_reports: CourtReports  # the written result report to a referring court (#21)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

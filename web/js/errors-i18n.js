@@ -200,6 +200,14 @@ const zh = {
   'error.bad_request': '页面发送的内容有误，请刷新页面后再试。',
   'error.csrf_failed': '页面已过期，请刷新页面后再试。',
   'error.page': '页面出错了，请刷新页面后再试。',
+  'err.period_not_over': '调解期限还没有届满（最后一天是 {due_date}），不能以“调解期限届满”终结。请选择实际发生的情形，或在期限届满后再记录。',
+  'err.no_final_agreement': '调解协议还没有定稿交当事人签署，不能以“拒绝在调解协议上签章”终结。请选择实际发生的情形。',
+  'field.party_of_case': '请从列表中选择本案的当事人。',
+  'err.not_court_referral': '只有法院委派或委托、并已接受的案件，才需要向法院书面报告调解结果。',
+  'err.not_handling_organisation': '调解结果报告由承办本案的调解组织的调解员制作。',
+  'err.mediation_open': '调解还没有结束。调解成功或终结后，才能制作调解结果报告。',
+  'err.report_made': '调解结果报告已经制作过了，请在移送记录中下载。',
+  'err.no_report': '还没有制作调解结果报告。',
 };
 
 const en = {
@@ -395,6 +403,14 @@ const en = {
   'error.bad_request': 'The page sent something wrong. Reload it and try again.',
   'error.csrf_failed': 'The page has expired. Reload it and try again.',
   'error.page': 'Something went wrong on this page. Reload it and try again.',
+  'err.period_not_over': 'The mediation period has not run out yet (its last day is {due_date}), so the case cannot end on that ground. Choose what actually happened, or record it once the period is over.',
+  'err.no_final_agreement': 'No agreement has been made final and put to the parties for signing, so the case cannot end on a refusal to sign. Choose what actually happened.',
+  'field.party_of_case': 'Choose a party of this case from the list.',
+  'err.not_court_referral': 'Only a case a court referred, once accepted, is reported to the court in writing.',
+  'err.not_handling_organisation': 'The result report is written by a mediator of the organisation handling the case.',
+  'err.mediation_open': 'Mediation has not ended yet. The result report is written once the case is settled or ended.',
+  'err.report_made': 'The result report was made already: download it from the referral.',
+  'err.no_report': 'No result report has been made yet.',
 };
 
 Object.assign(dictionaries.zh, zh);

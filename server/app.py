@@ -37,6 +37,7 @@ from server.domain.court_reports import CourtReports
 from server.domain.documents import CaseFiles
 from server.domain.evidence import Evidence
 from server.domain.exports import Exports
+from server.domain.filing import FilingPackages
 from server.domain.keybinding import KeyBinding
 from server.domain.keyring import Keyring
 from server.domain.ledger import Ledger
@@ -185,6 +186,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         referrals=Referrals(maker, ledger, workdays),
         supervision=Supervision(maker, ledger, workdays),
         court_reports=CourtReports(maker, ledger, settings.pdf_font),
+        filing=FilingPackages(maker, ledger, evidence, settings.pdf_font),
     )
 
 

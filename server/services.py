@@ -23,6 +23,7 @@ from server.domain.court_reports import CourtReports
 from server.domain.documents import CaseFiles
 from server.domain.evidence import Evidence
 from server.domain.exports import Exports
+from server.domain.filing import FilingPackages
 from server.domain.keybinding import KeyBinding
 from server.domain.ledger import Ledger
 from server.domain.links import Links
@@ -64,6 +65,7 @@ class Services:
     referrals: Referrals  # cases sent between organisations (#21)
     supervision: Supervision  # supervisors' board, instructions and the mediators' replies (#21)
     court_reports: CourtReports  # the written result report to a referring court (#21)
+    filing: FilingPackages  # a failed case's materials for a court's online filing (#21)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

@@ -208,6 +208,7 @@ const zh = {
   'err.mediation_open': '调解还没有结束。调解成功或终结后，才能制作调解结果报告。',
   'err.report_made': '调解结果报告已经制作过了，请在移送记录中下载。',
   'err.no_report': '还没有制作调解结果报告。',
+  'err.not_failed': '只有调解不成（已按终结情形记录）的案件才能生成立案移送材料。请先记录调解终结。',
 };
 
 const en = {
@@ -411,6 +412,7 @@ const en = {
   'err.mediation_open': 'Mediation has not ended yet. The result report is written once the case is settled or ended.',
   'err.report_made': 'The result report was made already: download it from the referral.',
   'err.no_report': 'No result report has been made yet.',
+  'err.not_failed': 'Only a case that ended without agreement (its ground recorded) can be packaged for online filing. Record the ending first.',
 };
 
 Object.assign(dictionaries.zh, zh);

@@ -289,6 +289,17 @@ const zh = {
   'evidence.type.supervision_replied': '督办反馈',
   'history.supervision_issued': '督导员下达督办意见',
   'history.supervision_replied': '调解员回复督办意见',
+  'agr.failed.ground': '终结情形：{ground}（{source}）。',
+  'agr.filing.title': '生成立案移送材料',
+  'agr.filing.intro': '调解不成的，申请人可以选择通过在线立案解决纠纷（《人民法院在线调解规则》第二十一条）。申请人选择后，在这里生成一个材料包：调解不成情况说明、受理登记及当事人基本情况、调解记录、案件材料和证据包。材料包只下载到本机，平台不会发送给法院。',
+  'agr.filing.applicant': '选择在线立案的申请人',
+  'agr.filing.consent': '申请人如何表示选择在线立案',
+  'agr.filing.consent.hint': '例如：12月5日在视频调解中口头表示，或已签署书面同意书。会写入情况说明和证据记录。',
+  'agr.filing.cost': '导致其他当事人诉讼成本增加的行为',
+  'agr.filing.notes': '需要向人民法院提示的其他情况',
+  'agr.filing.submit': '生成移送材料',
+  'agr.filing.made': '已生成移送材料，请上传至法院在线立案平台。',
+  'agr.filing.download': '下载材料包（.zip）',
 };
 
 const en = {
@@ -575,6 +586,17 @@ const en = {
   'evidence.type.supervision_replied': 'Reply to a supervision instruction',
   'history.supervision_issued': 'A supervisor issued an instruction',
   'history.supervision_replied': 'The mediator answered a supervision instruction',
+  'agr.failed.ground': 'Ground: {ground} ({source}).',
+  'agr.filing.title': 'Make the package for online filing',
+  'agr.filing.intro': 'When mediation fails, the applicant may choose to take the dispute to court by online filing (Online Mediation Rules of the People’s Courts, art. 21). Once they have chosen it, make the package here: the statement of why mediation failed, the registration and the parties, the mediation record, the case files and the evidence bundle. It is downloaded to this computer; the platform sends nothing to the court.',
+  'agr.filing.applicant': 'The applicant who chose online filing',
+  'agr.filing.consent': 'How the applicant chose online filing',
+  'agr.filing.consent.hint': 'E.g. said so in the video session on 5 December, or signed a written consent. It goes into the statement and the evidence log.',
+  'agr.filing.cost': 'Conduct that raised the other parties’ costs of litigation',
+  'agr.filing.notes': 'Anything else the court should know',
+  'agr.filing.submit': 'Make the package',
+  'agr.filing.made': 'The package is made: upload it to the court’s online filing platform.',
+  'agr.filing.download': 'Download the package (.zip)',
 };
 
 Object.assign(dictionaries.zh, zh);

@@ -156,12 +156,16 @@ export class AgreementPanel {
     this.diff = null; // last compare answer
     /** @type {{ from: number, to: number, auto: boolean } | null} */
     this.compare = null;
-    /** @type {Record<'create' | 'editor' | 'declare' | 'outcome', FormState>} */
-    this.forms = { create: quiet(), editor: quiet(), declare: quiet(), outcome: quiet() };
+    /** @type {Record<'create' | 'editor' | 'declare' | 'outcome' | 'filing', FormState>} */
+    this.forms = { create: quiet(), editor: quiet(), declare: quiet(), outcome: quiet(), filing: quiet() };
     this.busy = { create: false, save: false, declare: false };
     /** @type {{ date: string, time: string } | null} the signing deadline being chosen */
     this.deadline = null;
     this.outcome = { reason: '', note: '', party_id: '' };
+    /** The package for a court's online filing (在线调解规则 art. 21), and the file once made. */
+    this.filing = { applicant_id: '', consent: '', cost_behaviour: '', court_notes: '' };
+    /** @type {{ url: string, filename: string } | null} */
+    this.filed = null;
     // The mediator's keys and signature (signing/staff-key.js); asked for once the agreement is final.
     this.signer = new StaffSigner({ userId: () => this.user.id, onChange: () => this.render() });
     this.keysAsked = false;
@@ -285,7 +289,7 @@ export class AgreementPanel {
   /**
    * Say `text` at the top of form `name` (an error unless `kind` says otherwise), with an error per
    * field; the first field in error takes focus.
-   * @param {HTMLFormElement | null} form @param {'create' | 'editor' | 'declare' | 'outcome'} name
+   * @param {HTMLFormElement | null} form @param {'create' | 'editor' | 'declare' | 'outcome' | 'filing'} name
    * @param {string} text @param {Record<string, string>} [fields] @param {string} [kind] @param {string} [testid]
    */
   say(form, name, text, fields = {}, kind = 'error', testid = undefined) {
@@ -310,7 +314,7 @@ export class AgreementPanel {
   /**
    * A labelled control of form `form` with its hint and its error, both in its aria-describedby
    * (`wrap`: a class for the wrapper, besides "field").
-   * @param {'editor' | 'declare' | 'outcome'} form
+   * @param {'editor' | 'declare' | 'outcome' | 'filing'} form
    * @param {{ id: string, name?: string, label: any, tag?: string, hint?: string, wrap?: string, children?: any, [attr: string]: any }} spec
    */
   field(form, { id, name = id, label, tag = 'input', hint = '', wrap = '', children, ...attrs }) {
@@ -862,6 +866,75 @@ export class AgreementPanel {
     }
   }
 
+  /**
+   * A failed case: the ground it ended on, and the package of its materials for a court's online filing
+   * (在线调解规则 art. 21), made once the applicant chose online filing. It is downloaded, never sent.
+   * @param {any} kase
+   */
+  failedBox(kase) {
+    const lang = getLang();
+    const o = kase.outcome || {};
+    const ground = lang === 'en' ? o.ground_en : o.ground_zh;
+    const source = lang === 'en' ? o.source_en : o.source_zh;
+    const f = this.filing;
+    const set = (/** @type {'applicant_id' | 'consent' | 'cost_behaviour' | 'court_notes'} */ part) => (/** @type {Event} */ e) => {
+      f[part] = /** @type {HTMLInputElement} */ (e.currentTarget).value;
+      this.render();
+    };
+    /** @param {Event} e */
+    const submit = (e) => {
+      e.preventDefault();
+      this.makePackage(/** @type {HTMLFormElement} */ (e.currentTarget));
+    };
+    const applicants = ((kase && kase.parties) || []).filter((/** @type {any} */ p) => p.role === 'applicant');
+    const options = [html`<option value="">${t('common.select')}</option>`, ...applicants.map((/** @type {any} */ p) => html`<option value=${p.id}>${p.name}</option>`)];
+    const optional = html`<span class="optional">${` ${t('common.optional')}`}</span>`;
+    return html`<div class="agr-failed-box">
+      <p class="notice agr-failed" role="status" data-testid="agr-failed">${t('agr.failed.recorded')}${ground ? ` ${t('agr.failed.ground', { ground, source: source || '' })}` : ''}</p>
+      <details class="agr-filing" data-testid="agr-filing">
+        <summary><h3>${t('agr.filing.title')}</h3></summary>
+        <form class="agr-filing-form" novalidate onSubmit=${submit}>
+          <${FormMessage} form=${this.forms.filing} />
+          <p class="muted">${t('agr.filing.intro')}</p>
+          ${this.field('filing', { id: 'agr-filing-applicant', name: 'applicant_id', label: t('agr.filing.applicant'), tag: 'select', required: true, value: f.applicant_id, onChange: set('applicant_id'), children: options })}
+          ${this.field('filing', { id: 'agr-filing-consent', name: 'consent', label: t('agr.filing.consent'), tag: 'textarea', rows: 2, maxlength: 2000, required: true, value: f.consent, onInput: set('consent'), hint: t('agr.filing.consent.hint') })}
+          ${this.field('filing', { id: 'agr-filing-cost', name: 'cost_behaviour', label: html`${t('agr.filing.cost')}${optional}`, tag: 'textarea', rows: 2, maxlength: 2000, value: f.cost_behaviour, onInput: set('cost_behaviour') })}
+          ${this.field('filing', { id: 'agr-filing-notes', name: 'court_notes', label: html`${t('agr.filing.notes')}${optional}`, tag: 'textarea', rows: 2, maxlength: 2000, value: f.court_notes, onInput: set('court_notes') })}
+          <div class="actions"><button type="submit" class="primary" data-testid="agr-filing-make">${t('agr.filing.submit')}</button></div>
+          ${this.filed ? html`<p class="notice" role="status" data-testid="agr-filing-made">${t('agr.filing.made')} <a href=${this.filed.url} download=${this.filed.filename} data-testid="agr-filing-download">${t('agr.filing.download')}</a></p>` : null}
+        </form>
+      </details>
+    </div>`;
+  }
+
+  /** @param {HTMLFormElement} form */
+  async makePackage(form) {
+    const f = this.filing;
+    /** @type {Record<string, string>} */
+    const missing = {};
+    if (!f.applicant_id) missing.applicant_id = t('error.field.required');
+    if (!f.consent.trim()) missing.consent = t('error.field.required');
+    if (Object.keys(missing).length) {
+      this.say(form, 'filing', t('error.invalid_input'), missing);
+      return;
+    }
+    this.say(form, 'filing', '');
+    try {
+      const made = await api.makeFilingPackage(this.caseId, {
+        applicant_id: f.applicant_id,
+        consent: f.consent.trim(),
+        cost_behaviour: f.cost_behaviour.trim(),
+        court_notes: f.court_notes.trim(),
+      });
+      if (this.filed) URL.revokeObjectURL(this.filed.url);
+      this.filed = { url: URL.createObjectURL(made.blob), filename: made.filename || 'filing.zip' };
+      toast(t('agr.filing.made'));
+      this.render();
+    } catch (err) {
+      this.sayError(form, 'filing', err);
+    }
+  }
+
   /** The ground chosen on the ending form, from /meta (在线调解规则 art. 25). */
   ground() {
     const reasons = (this.meta && this.meta.mediation_end_reasons) || [];
@@ -870,7 +943,7 @@ export class AgreementPanel {
 
   outcomeBox() {
     const kase = this.getCase();
-    if (kase && kase.status === 'failed') return html`<p class="notice agr-failed" role="status" data-testid="agr-failed">${t('agr.failed.recorded')}</p>`;
+    if (kase && kase.status === 'failed') return this.failedBox(kase);
     const reasons = (this.meta && this.meta.mediation_end_reasons) || [];
     const lang = getLang();
     const o = this.outcome;

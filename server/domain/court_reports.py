@@ -191,6 +191,7 @@ class CourtReports:
 
     async def pdf(self, principal: Principal | None, referral_id: str) -> ReportFile:
         """The report, for whoever may read the case: the court that referred it above all."""
+        require_staff(principal)
         async with self._maker() as db:
             referral = await db.get(Referral, referral_id)
             if referral is None:

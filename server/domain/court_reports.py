@@ -128,15 +128,15 @@ def report_body(
         else:
             body.append(f"依照{SPECIAL}第二十一条第二款，本案转入审判程序审理。")
     body.append(f"终止调解的依据：{grounds}。")
-    body.append(f"依照{SPECIAL}第二十六条第二款，特此报告。")
     return RulingDoc(
         court=organisation.name,
         title=TITLES[stage],
         case_number=case.case_number,
-        parties=[f"{court.name}："],
+        parties=[],
         body=body,
-        operative=["此致", court.name],
+        operative=[f"依照{SPECIAL}第二十六条第二款，特此报告。"],
         signatures=[f"调解员　{mediator}", organisation.name, chinese_date(today)],
+        addressee=f"{court.name}：",
     )
 
 

@@ -291,20 +291,21 @@ def statement_doc(
     source = f"（{ground.source_zh}）" if ground is not None else ""
 
     def said(text: str) -> str:
-        return text if text else "无。"
+        text = text.strip()
+        return text if text.endswith(("。", "！", "？", "；")) else text + "。" if text else "无。"
 
     body = [
         "一、调解基本情况",
         f"本组织于{arabic_date(case.registered_on)}受理本案，调解员{mediator}主持调解，共安排调解{sessions}次。纠纷概况：{case.summary.strip()}",
         "二、调解不成的原因",
         f"调解于{arabic_date(_day(closed, zone))}终结，终结情形为：{ground.zh if ground is not None else '未达成调解协议'}{source}。"
-        + (f"具体原因：{case.outcome_note.strip()}" if case.outcome_note else ""),
+        + (f"具体原因：{said(case.outcome_note)}" if case.outcome_note else ""),
         "三、导致其他当事人诉讼成本增加的行为",
         said(cost_behaviour),
         "四、需要向人民法院提示的其他情况",
         said(court_notes),
         "五、当事人选择在线立案",
-        f"申请人{applicant}选择通过在线立案解决纠纷（《人民法院在线调解规则》第二十一条第一款第（一）项）。选择方式：{consent}",
+        f"申请人{applicant}选择通过在线立案解决纠纷（《人民法院在线调解规则》第二十一条第一款第（一）项）。选择方式：{said(consent)}",
     ]
     return RulingDoc(
         court=organisation.name,

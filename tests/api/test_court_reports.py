@@ -64,7 +64,7 @@ async def test_the_mediator_reports_a_failed_court_referral_in_writing_and_the_c
         "朝阳区人民调解委员会", "委派调解结果报告", "（2026）京0105民诉前调1号", "朝阳区人民法院：",
         "指派调解员刘调解员主持调解", "调解结果：未达成调解协议", "当事人分歧较大且难以达成调解协议",
         "调解不成的原因：双方对欠薪数额分歧较大。", "第二十一条第一款", "起诉状等材料随本报告移送贵院",
-        "第二十六条第一款第（三）项", "《人民法院在线调解规则》第二十五条第（五）项", "特此报告", "此致", "调解员刘调解员",
+        "第二十六条第一款第（三）项", "《人民法院在线调解规则》第二十五条第（五）项", "第二十六条第二款，特此报告。", "调解员刘调解员",
     ):  # fmt: skip
         assert words in text, words
     await zhao.call("GET", report, expect=403)
@@ -93,7 +93,7 @@ def test_a_settled_delegated_case_is_reported_with_its_agreement_for_filing_and_
     agreement = Agreement(sealed_at=when)
     args = {"case": case, "court": court, "organisation": committee, "mediator": "刘调解员", "parties": parties, "sessions": 2}
     doc = report_body(referral=referral, agreement=agreement, today=date(2026, 12, 5), **args)  # type: ignore[arg-type]
-    text = "".join([*doc.parties, *doc.body, *doc.signatures])
+    text = "".join([doc.addressee, *doc.parties, *doc.body, *doc.operative, *doc.signatures])
     assert doc.title == "委派调解结果报告" and "申请人张三与被申请人李四" in text and "王律师" not in text
     assert "2026年12月1日自愿达成调解协议" in text and "第十九条" in text and "提交贵院备案" in text
     assert "第二十六条第一款第（一）项" in text and doc.signatures[-1] == "二〇二六年十二月五日"

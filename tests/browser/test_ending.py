@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
+import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Server, book_through_api, session_day
+from tests.browser.conftest import Server, book_through_api, cli, last_line, session_day
 from tests.browser.test_agreement import confirm, shot
 from tests.browser.test_booking_flow import PageErrors, log_in, new_context
 from tests.browser.test_live_session import WAGES
+from tests.browser.test_referrals import api_as
 
 pytestmark = pytest.mark.browser
 
@@ -95,3 +99,66 @@ def test_the_mediator_ends_a_case_on_a_statutory_ground_and_downloads_the_filing
     assert download.value.suggested_filename == f"立案移送材料-{booked.case_number}.zip"
     shot(page, artifacts, "ending-filing-package.png")
     errors.check()
+
+
+def test_the_mediator_makes_the_result_report_and_the_referring_court_downloads_it(browser: Any, server: Server) -> None:
+    """特邀调解规定 art. 26 ¶2: the court that referred the case gets the result in writing."""
+    suffix = f"{os.getpid() % 10000}"
+    court = f"东城区人民法院{suffix}"
+    court_id = last_line(cli("org", "add", "--name", court, "--kind", "court", data_dir=server.data_dir))
+    for username, role, name in ((f"eclerk{suffix}", "mediator", "诉调对接中心调解员"), (f"ejudge{suffix}", "judge", "周法官")):
+        cli(
+            "user", "add", "--username", username, "--password", server.password, "--role", role,
+            "--display-name", name, "--org", court_id, data_dir=server.data_dir,
+        )  # fmt: skip
+    clerk, as_clerk = api_as(browser, server, f"eclerk{suffix}")
+    judge_api, as_judge = api_as(browser, server, f"ejudge{suffix}")
+    mediator_api, as_mediator = api_as(browser, server, server.username)
+    number = f"（2026）京0101民诉前调{suffix}号"
+    case = as_clerk(
+        "/cases", {"case_number": number, "dispute_type": "wages", "source": "court_referral", "summary": "拖欠工资"}, 201
+    )
+    reason = {
+        "to_organisation_id": server.organisation_id,
+        "role": "lead",
+        "reason": "诉前委派人民调解",
+        "court_stage": "before_filing",
+    }
+    sent = as_judge(f"/cases/{case['id']}/referrals", reason, 201)
+    as_mediator(f"/referrals/{sent['id']}/accept", {"mediator_id": server.mediator_id}, 200)
+    as_mediator(f"/cases/{case['id']}/outcome", {"outcome": "failed", "reason": "divergence", "note": "分歧较大"}, 200)
+    for context in (clerk, judge_api, mediator_api):
+        context.close()
+
+    # The mediator makes the report from the case page.
+    context = new_context(browser, server)
+    page = context.new_page()
+    errors = PageErrors(page)
+    log_in(page, server)
+    page.goto(f"/cases/{case['id']}")
+    form = page.get_by_test_id("court-report-form")
+    assert court in form.inner_text()
+    form.get_by_test_id("court-report-make").click()
+    made = page.get_by_test_id("court-report").filter(has_text=f"向{court}的调解结果报告")
+    made.get_by_test_id("court-report-pdf").wait_for()
+    assert page.get_by_test_id("court-report-form").count() == 0
+    errors.check()
+    context.close()
+
+    # The court's judge downloads it from the referrals they sent.
+    context = new_context(browser, server)
+    page = context.new_page()
+    errors = PageErrors(page)
+    page.goto("/login")
+    page.locator("#login-username").fill(f"ejudge{suffix}")
+    page.locator("#login-password").fill(server.password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/court$"))
+    mine = page.get_by_test_id("sent-referrals").locator("li.referral-case").filter(has_text=number)
+    with page.expect_download() as download:
+        mine.get_by_test_id("court-report-pdf").click()
+    pdf = Path(download.value.path()).read_bytes()
+    text = "".join(subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode().split())
+    assert "委派调解结果报告" in text and f"{court}：" in text and "调解结果：未达成调解协议" in text
+    errors.check()
+    context.close()

@@ -178,6 +178,7 @@ class FilingPackages:
                 .where(MediationSession.case_id == case.id, MediationSession.status != "cancelled")
             )
             made_at = utcnow()
+            ground = ground_of(case.outcome_reason)
             statement = statement_doc(
                 case=case,
                 organisation=organisation,
@@ -226,7 +227,11 @@ class FilingPackages:
                 "organisation": organisation.name,
                 "made_at": made_at.isoformat(),
                 "made_by": staff.display_name,
-                "ground": case.outcome_reason,
+                "ground": {
+                    "code": case.outcome_reason,
+                    "zh": ground.zh if ground is not None else None,
+                    "source": ground.source_zh if ground is not None else None,
+                },
                 "applicant_consent": {"applicant": applicant_name, "how": consent},
                 "note": "本材料包由调解平台生成，未发送至任何法院系统；请上传至法院在线立案平台。",
                 "bundle_manifest_hash": exported.manifest_hash,

@@ -879,6 +879,7 @@ export class AgreementPanel {
     const f = this.filing;
     const set = (/** @type {'applicant_id' | 'consent' | 'cost_behaviour' | 'court_notes'} */ part) => (/** @type {Event} */ e) => {
       f[part] = /** @type {HTMLInputElement} */ (e.currentTarget).value;
+      this.fixed('filing', part);
       this.render();
     };
     /** @param {Event} e */
@@ -935,6 +936,18 @@ export class AgreementPanel {
     }
   }
 
+  /**
+   * A field the person changed is no longer said to be wrong; once none is, neither is the form.
+   * @param {'outcome' | 'filing'} name @param {string} field
+   */
+  fixed(name, field) {
+    const form = this.forms[name];
+    if (!(field in form.fields)) return;
+    const fields = { ...form.fields };
+    delete fields[field];
+    this.forms[name] = { msg: Object.keys(fields).length ? form.msg : null, fields };
+  }
+
   /** The ground chosen on the ending form, from /meta (在线调解规则 art. 25). */
   ground() {
     const reasons = (this.meta && this.meta.mediation_end_reasons) || [];
@@ -949,6 +962,7 @@ export class AgreementPanel {
     const o = this.outcome;
     const set = (/** @type {'reason' | 'note' | 'party_id'} */ part) => (/** @type {Event} */ e) => {
       o[part] = /** @type {HTMLInputElement} */ (e.currentTarget).value;
+      this.fixed('outcome', part);
       this.render();
     };
     /** @param {Event} e */

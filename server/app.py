@@ -33,10 +33,12 @@ from server.domain.confirmation.application import Applications
 from server.domain.confirmation.court import Court
 from server.domain.confirmation.decision import Decided, Decisions
 from server.domain.consent import Consents
+from server.domain.court_reports import CourtReports
 from server.domain.documents import CaseFiles
 from server.domain.evidence import Evidence
 from server.domain.exports import Exports
 from server.domain.extensions import Extensions
+from server.domain.filing import FilingPackages
 from server.domain.keybinding import KeyBinding
 from server.domain.keyring import Keyring
 from server.domain.ledger import Ledger
@@ -188,7 +190,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         agreements=agreements,
         sealer=sealer,
         case_files=CaseFiles(maker, ledger, settings),
-        outcomes=Outcomes(maker, ledger),
+        outcomes=Outcomes(maker, ledger, workdays),
         confirmations=confirmations,
         witnessed=witnessed,
         messages=PartyMessages(maker),
@@ -197,6 +199,8 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         work_orders=WorkOrders(maker, ledger, cases),
         extensions=Extensions(maker, ledger, settings, workdays),
         online_applications=OnlineApplications(maker, ledger, settings, cases, workdays),
+        court_reports=CourtReports(maker, ledger, settings.pdf_font),
+        filing=FilingPackages(maker, ledger, evidence, settings.pdf_font),
     )
 
 

@@ -19,10 +19,12 @@ from server.domain.chat import ChatLog
 from server.domain.codes import PartyMessages
 from server.domain.confirmation import Confirmations
 from server.domain.consent import Consents
+from server.domain.court_reports import CourtReports
 from server.domain.documents import CaseFiles
 from server.domain.evidence import Evidence
 from server.domain.exports import Exports
 from server.domain.extensions import Extensions
+from server.domain.filing import FilingPackages
 from server.domain.keybinding import KeyBinding
 from server.domain.ledger import Ledger
 from server.domain.links import Links
@@ -68,6 +70,8 @@ class Services:
     work_orders: WorkOrders  # a hotline's work orders (12345 派单) and the keys they come with (#21)
     extensions: Extensions  # the parties' agreement to extend the mediation period (#21)
     online_applications: OnlineApplications  # a party applies from the public page (#21)
+    court_reports: CourtReports  # the written result report to a referring court (#21)
+    filing: FilingPackages  # a failed case's materials for a court's online filing (#21)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

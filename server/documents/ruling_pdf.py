@@ -33,6 +33,9 @@ class RulingDoc:
     body: list[str]  # the history, the agreement, the reasoning and the legal basis, ending "裁定如下："
     operative: list[str]  # what the court orders, and what the parties may do next
     signatures: list[str] = field(default_factory=list)  # right-aligned: "审判员　陈明", the date, "书记员　王芳"
+    # A report's addressee ("朝阳区人民法院："), flush left above the parties and the text, as a letter
+    # to a court is written (server.domain.court_reports); empty for a ruling.
+    addressee: str = ""
 
 
 def render_ruling(doc: RulingDoc, font: Path | None = None) -> bytes:
@@ -47,6 +50,8 @@ def render_ruling(doc: RulingDoc, font: Path | None = None) -> bytes:
     flowables.append(para(doc.title, styles.title))
     if doc.case_number:
         flowables.append(para(doc.case_number, number))
+    if doc.addressee:
+        flowables.append(para(doc.addressee, ParagraphStyle("ruling_to", parent=body, firstLineIndent=0)))
     flowables += [para(text, body) for text in doc.parties]
     flowables.append(Spacer(1, 2 * mm))
     flowables += [para(text, body) for text in doc.body]

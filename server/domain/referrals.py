@@ -81,6 +81,10 @@ class ReferralView:
             "outcome_reason": self.case.outcome_reason,
             "outcome_note": self.case.outcome_note,
             "closed_at": self.case.closed_at,
+            # The written report (server.domain.court_reports), once the mediator made it.
+            "report": {"made_at": r.report_at, "made_by": self.name(r.report_by), "sha256": r.report_sha256}
+            if r.report_sha256 is not None
+            else None,
         }
 
 
@@ -141,7 +145,7 @@ class Referrals:
             source = await db.get(Organisation, r.from_organisation_id)
             target = await db.get(Organisation, r.to_organisation_id)
             assert case is not None and source is not None and target is not None
-            ids = {i for i in (r.referred_by, r.decided_by, r.mediator_id, r.reported_by) if i}
+            ids = {i for i in (r.referred_by, r.decided_by, r.mediator_id, r.reported_by, r.report_by) if i}
             names = {u.id: u.display_name for u in await db.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
             decided = r.decided_at if r.status != "pending" else None
             clock = acceptance_clock(r.referred_at, decided, utcnow(), self._workdays)

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.domain import history, registration
 from server.domain.cases import Cases, Registration
 from server.domain.ledger import Ledger
-from server.domain.outcomes import END_REASONS
+from server.domain.outcomes import ground_of
 from server.domain.principal import Principal, Staff, System, require_admin
 from server.domain.registration import Registrant
 from server.domain.vocabulary import DISPUTE_TYPES
@@ -369,5 +369,10 @@ def result_words(result: OrderResult) -> dict[str, str | None]:
     """The case's state and, once it ended, why: the words an operator reads out to the caller."""
     case = result.case
     zh, en = STATUS_WORDS.get(case.status, (case.status, case.status))
-    reason_zh, reason_en = END_REASONS.get(case.outcome_reason or "", (None, None))
-    return {"status_words": zh, "status_words_en": en, "reason_words": reason_zh, "reason_words_en": reason_en}
+    ground = ground_of(case.outcome_reason)  # 在线调解规则 art. 25's ground the mediation ended on
+    return {
+        "status_words": zh,
+        "status_words_en": en,
+        "reason_words": ground.zh if ground else None,
+        "reason_words_en": ground.en if ground else None,
+    }

@@ -55,6 +55,8 @@ RECORD_TYPES = frozenset(
         "deadline_extended",
         "case_accepted",
         "case_declined",
+        "filing_package_made",
+        "result_reported",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:

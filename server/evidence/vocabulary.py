@@ -51,6 +51,8 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "signature/agree_extension": ("签名同意延长调解期限", "agreement to extend the mediation period signed"),
     "case_accepted": ("受理调解申请", "application for mediation accepted"),
     "case_declined": ("不予受理调解申请", "application for mediation declined"),
+    "filing_package_made": ("生成立案移送材料", "filing package made"),
+    "result_reported": ("向法院报告调解结果", "result reported to the court"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

@@ -81,6 +81,17 @@ class OutcomeIn(Input):
     outcome: Annotated[str, StringConstraints(pattern=r"^failed$")]
     reason: Annotated[str, StringConstraints(max_length=40)]
     note: Annotated[str, StringConstraints(max_length=2000)] = ""
+    # The party the ground concerns (在线调解规则 art. 25 items 2, 3, 4 and 7).
+    party_id: Annotated[str, StringConstraints(max_length=36)] | None = None
+
+
+class FilingIn(Input):
+    # The applicant who chose online filing, and how they said so (在线调解规则 art. 21 ¶1 (一)).
+    applicant_id: Annotated[str, StringConstraints(max_length=36)]
+    consent: Annotated[str, StringConstraints(max_length=2000)]
+    # Art. 21's other parts of the statement: conduct that raised the other side's costs, and what the court should know.
+    cost_behaviour: Annotated[str, StringConstraints(max_length=2000)] = ""
+    court_notes: Annotated[str, StringConstraints(max_length=2000)] = ""
 
 
 def version_view(v: AgreementVersion) -> dict[str, Any]:
@@ -272,10 +283,28 @@ async def staff_pdf(request: web.Request, query: PdfQuery) -> web.StreamResponse
 async def end_mediation(request: web.Request, body: OutcomeIn) -> web.StreamResponse:
     svc, principal = services(request), principal_of(request)
     case_id = request.match_info["case_id"]
-    await svc.outcomes.end_without_agreement(principal, case_id, body.reason, body.note)
+    await svc.outcomes.end_without_agreement(principal, case_id, body.reason, body.note, body.party_id)
     view = await svc.cases.get(principal, case_id)
     sessions = await svc.booking.sessions_of_case(principal, case_id)
     return web.json_response(views.case(view, sessions, viewer_zone(request)))
+
+
+@api.route(
+    "POST", "/cases/{case_id}/filing-package",
+    summary="Make the package of a failed case's materials for a court's online filing (.zip; it is downloaded, not sent)",
+    body=FilingIn, tag="agreement", produces="application/zip",
+)  # fmt: skip
+async def filing_package(request: web.Request, body: FilingIn) -> web.StreamResponse:
+    package = await services(request).filing.make(principal_of(request), request.match_info["case_id"], **body.model_dump())
+    return web.Response(
+        body=package.data,
+        content_type="application/zip",
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(package.filename)}",
+            "Cache-Control": "private, no-store",
+            "X-Package-SHA256": package.sha256,
+        },
+    )
 
 
 # -- party ---------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from server import live
 from server.authentication import COOKIE
 from server.domain.confirmation.application import GROUNDS
 from server.domain.confirmation.decision import REJECTION_GROUNDS
-from server.domain.outcomes import END_REASONS
+from server.domain.outcomes import GROUNDS as END_GROUNDS
+from server.domain.outcomes import LEGACY
 from server.domain.principal import PartyPrincipal, Staff
 from server.domain.vocabulary import CASE_SOURCES, DISPUTE_TYPES, INVITED_AS, ORGANISATION_KINDS, PARTY_ROLES, STAFF_ROLES
 from server.errors import NotAuthenticated
@@ -91,7 +92,22 @@ async def meta(request: web.Request) -> web.StreamResponse:
             "max_upload_bytes": services(request).settings.max_upload_bytes,
             "confirmation_grounds": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in GROUNDS.items()],
             "rejection_grounds": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in REJECTION_GROUNDS.items()],
-            "mediation_end_reasons": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in END_REASONS.items()],
+            # 在线调解规则 art. 25 items 2-8, each with what choosing it needs (party, applicant, note,
+            # period_over, final_agreement) and its source.
+            "mediation_end_reasons": [
+                {
+                    "code": code,
+                    "zh": g.zh,
+                    "en": g.en,
+                    "item": g.item,
+                    "needs": list(g.needs),
+                    "source_zh": g.source_zh,
+                    "source_en": g.source_en,
+                }
+                for code, g in END_GROUNDS.items()
+            ],
+            # The reasons of cases ended before the grounds, and the ground each is.
+            "mediation_end_legacy": LEGACY,
             "case_sources": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in CASE_SOURCES.items()],
         }
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from aiohttp import web
 from pydantic import StringConstraints
@@ -48,6 +49,9 @@ def referral_view(v: ReferralView) -> dict[str, Any]:
     report = v.court_report
     if report is not None and report["closed_at"] is not None:
         report = report | {"closed_at": iso(report["closed_at"])}
+    if report is not None and report["report"] is not None:
+        made = report["report"]
+        report = report | {"report": made | {"made_at": iso(made["made_at"]), "url": f"/api/v1/referrals/{v.referral.id}/report"}}
     return {
         "id": r.id,
         "case": {"id": v.case.id, "case_number": v.case.case_number, "status": v.case.status, "summary": v.case.summary},
@@ -124,3 +128,32 @@ async def return_referral(request: web.Request, body: ReturnIn) -> web.StreamRes
 async def report(request: web.Request, body: ReportIn) -> web.StreamResponse:
     view = await services(request).referrals.report(principal_of(request), request.match_info["referral_id"], result=body.result)
     return web.json_response(referral_view(view))
+
+
+@api.route(
+    "POST", "/referrals/{referral_id}/report",
+    summary="Write the result report to the court that referred the case (特邀调解规定 art. 26)", status=201,
+    tag="referrals",
+)  # fmt: skip
+async def make_court_report(request: web.Request) -> web.StreamResponse:
+    svc, principal = services(request), principal_of(request)
+    referral = await svc.court_reports.make(principal, request.match_info["referral_id"])
+    views = await svc.referrals.of_case(principal, referral.case_id)
+    return web.json_response(referral_view(next(v for v in views if v.referral.id == referral.id)), status=201)
+
+
+@api.route(
+    "GET", "/referrals/{referral_id}/report", summary="The result report to the court (PDF)", tag="referrals",
+    produces="application/pdf",
+)  # fmt: skip
+async def court_report_pdf(request: web.Request) -> web.StreamResponse:
+    doc = await services(request).court_reports.pdf(principal_of(request), request.match_info["referral_id"])
+    return web.Response(
+        body=doc.data,
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.name)}",
+            "Cache-Control": "private, no-store",
+            "ETag": f'"{doc.sha256}"',
+        },
+    )

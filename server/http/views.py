@@ -13,6 +13,7 @@ from server.domain.booking import Availability, SessionView, iso
 from server.domain.cases import CaseView, format_amount, mask_id_number
 from server.domain.clocks import Clock
 from server.domain.links import IssuedLink
+from server.domain.outcomes import ground_of
 from server.models import CaseEvent, ChatLine, MediationSession, Organisation, OutboxMessage, Party, User, utcnow
 
 
@@ -171,6 +172,25 @@ def case(view: CaseView, sessions: list[SessionView], viewer_zone: str) -> dict[
         # Submitted for judicial confirmation: nothing of it can be changed (writes answer 409 "submitted").
         "before_court": view.before_court,
         "clocks": [clock(c) for c in view.clocks],
+        "outcome": outcome(view),
+    }
+
+
+def outcome(view: CaseView) -> dict[str, Any] | None:
+    """How mediation ended without agreement: the ground of 在线调解规则 art. 25 (an older reason read as its
+    ground), the mediator's note, when. None while the case is open or once an agreement settled it."""
+    c = view.case
+    if c.status != "failed":
+        return None
+    ground = ground_of(c.outcome_reason)
+    return {
+        "reason": c.outcome_reason,
+        "ground_zh": ground.zh if ground else None,
+        "ground_en": ground.en if ground else None,
+        "source_zh": ground.source_zh if ground else None,
+        "source_en": ground.source_en if ground else None,
+        "note": c.outcome_note,
+        "closed_at": iso(c.closed_at) if c.closed_at else None,
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, new_id, utcnow
@@ -46,3 +46,9 @@ class Referral(Base):
     result: Mapped[str | None] = mapped_column(Text)
     reported_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     reported_at: Mapped[datetime | None] = mapped_column()
+    # A court's lead referral: the written report of the result its mediator made for the court
+    # (特邀调解规定 art. 26 ¶2), as a PDF, with its hash, who made it and when (``result_reported``).
+    report_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    report_sha256: Mapped[str | None] = mapped_column(String(64))
+    report_by: Mapped[str | None] = mapped_column(String(36))
+    report_at: Mapped[datetime | None] = mapped_column()

@@ -224,7 +224,7 @@ async def test_no_signing_after_the_deadline_nor_in_another_case(world: World) -
         ("GET", f"{base}/diff?from=1&to=2", None),
         ("POST", f"{base}/final", {"version": 2, "deadline": deadline()}),
         ("GET", f"{base}/pdf?kind=agreement", None),
-        ("POST", f"/api/v1/cases/{m.case_id}/outcome", {"outcome": "failed", "reason": "no_agreement"}),
+        ("POST", f"/api/v1/cases/{m.case_id}/outcome", {"outcome": "failed", "reason": "divergence"}),
     ]:
         await zhao.call(method, path, body, expect=403)
     # After the deadline: refused with the reason, nothing written.
@@ -290,11 +290,11 @@ async def test_mediation_ends_without_agreement_and_the_parties_are_told_their_r
     m = await mediation(world)
     path = f"/api/v1/cases/{m.case_id}/outcome"
     reasons = [r["code"] for r in (await m.liu.call("GET", "/api/v1/meta"))["mediation_end_reasons"]]
-    assert "party_refused" in reasons and "no_agreement" in reasons
+    assert list(reasons)[:2] == ["withdrawn", "unreachable"] and "divergence" in reasons
     await m.liu.call("POST", path, {"outcome": "failed", "reason": "bored"}, expect=422)
-    case = await m.liu.call("POST", path, {"outcome": "failed", "reason": "no_agreement", "note": "双方对金额分歧较大"})
+    case = await m.liu.call("POST", path, {"outcome": "failed", "reason": "divergence", "note": "双方对金额分歧较大"})
     assert case["status"] == "failed"
-    again = await m.liu.call("POST", path, {"outcome": "failed", "reason": "no_agreement"}, expect=409)
+    again = await m.liu.call("POST", path, {"outcome": "failed", "reason": "divergence"}, expect=409)
     assert again["error"]["reason"] == "failed"
     await m.liu.call("POST", f"/api/v1/cases/{m.case_id}/agreement", {}, expect=409)
     async with world.services.links._maker() as db:

@@ -50,6 +50,10 @@ class Scene:
 Call = Callable[[Scene], Awaitable[tuple[str, Any]]]
 
 
+def applicant_of(scene: Scene) -> str:
+    return str(next(p["id"] for p in scene.case["parties"] if p["role"] == "applicant"))
+
+
 def simple(path: str, body: Any = None) -> Call:
     async def build(scene: Scene) -> tuple[str, Any]:
         ids = {
@@ -404,9 +408,17 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         (401, 403, 404, 404, 403, 404),
     ),
     "POST /cases/{case_id}/outcome": (
-        simple("/api/v1/cases/{case_id}/outcome", {"outcome": "failed", "reason": "no_agreement"}),
+        simple("/api/v1/cases/{case_id}/outcome", {"outcome": "failed", "reason": "divergence"}),
         STAFF_ONLY_CASE,
     ),
+    # Once ended: the package for a court's online filing (a zip), the case's own mediators' alone.
+    "POST /cases/{case_id}/filing-package": (
+        simple("/api/v1/cases/{case_id}/filing-package", lambda s: {"applicant_id": applicant_of(s), "consent": "当面表示同意"}),
+        STAFF_ONLY_CASE,
+    ),
+    # A court's result report: mediators write it, an unknown referral is 404 to staff who may.
+    "POST /referrals/{referral_id}/report": (simple("/api/v1/referrals/unknown/report"), (401, 403, 404, 403, 403, 404)),
+    "GET /referrals/{referral_id}/report": (simple("/api/v1/referrals/unknown/report"), (401, 403, 404, 404, 404, 404)),
     # Judicial confirmation: the scene's agreement is final but not in effect, and nothing was applied for.
     "GET /party/confirmation": (simple("/api/v1/party/confirmation"), PARTY_ONLY),
     "POST /party/confirmation": (

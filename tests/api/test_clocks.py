@@ -125,7 +125,7 @@ async def test_the_mediation_clock_across_national_day_turns_overdue_and_is_met_
     await set_opened(world, case["id"], at("2026-09-10"))
     clock = (await liu.call("GET", f"/api/v1/cases/{case['id']}"))["clocks"][0]
     assert clock["due_date"] == "2026-10-10"  # the make-up Saturday is a working day
-    ended = await liu.call("POST", f"/api/v1/cases/{case['id']}/outcome", {"outcome": "failed", "reason": "out_of_time"})
+    ended = await liu.call("POST", f"/api/v1/cases/{case['id']}/outcome", {"outcome": "failed", "reason": "period_expired"})
     [clock] = ended["clocks"]
     assert clock["state"] == "met" and clock["met_late"] is True and clock["met_at"] is not None
     # Another organisation's mediator sees no clock: the case itself is refused.

@@ -191,7 +191,7 @@ async def test_a_new_day_must_come_after_the_current_last_day_and_the_case_must_
     assert (field["field"], field["code"], field["params"]) == ("to_date", "not_after_last_day", {"last_day": found["last_day"]})
     no_reason = await m.liu.call("POST", path, {"to_date": "2099-01-01", "reason": " "}, expect=422)
     assert no_reason["error"]["fields"][0]["code"] == "required"
-    await m.liu.call("POST", f"/api/v1/cases/{m.case_id}/outcome", {"outcome": "failed", "reason": "no_agreement"})
+    await m.liu.call("POST", f"/api/v1/cases/{m.case_id}/outcome", {"outcome": "failed", "reason": "divergence"})
     closed = await m.liu.call("POST", path, {"to_date": "2099-01-01", "reason": REASON}, expect=409)
     assert closed["error"]["reason"] == "failed"
 

@@ -61,7 +61,7 @@ async def test_a_mediation_period_that_passed_is_told_to_the_mediator_and_the_su
     outbox = (await liu.call("GET", f"/api/v1/cases/{late['id']}/outbox"))["items"]
     assert [m for m in outbox if m["kind"] == "period_overdue"] == []
     # Once the case ends, nothing more is told about it.
-    await liu.call("POST", f"/api/v1/cases/{late['id']}/outcome", {"outcome": "failed", "reason": "out_of_time", "note": ""})
+    await liu.call("POST", f"/api/v1/cases/{late['id']}/outcome", {"outcome": "failed", "reason": "divergence", "note": ""})
     assert await overdue(world).queue_due(utcnow() + timedelta(days=40)) == 3  # only the second case, now overdue too
     assert all("OD-2" in b for _, _, b in (await sent(world, "period_overdue"))[3:])
 

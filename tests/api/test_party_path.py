@@ -185,6 +185,6 @@ async def test_an_ended_session_and_a_failed_mediation_say_what_comes_next(world
     assert me["next_session"]["starts_at"] == later["session"]["starts_at"]
     await m.liu.call("POST", f"/api/v1/sessions/{later['session']['id']}/cancel", {})
     # Mediation fails: the party is told the other routes.
-    await m.liu.call("POST", f"/api/v1/cases/{m.case_id}/outcome", {"outcome": "failed", "reason": "no_agreement"})
+    await m.liu.call("POST", f"/api/v1/cases/{m.case_id}/outcome", {"outcome": "failed", "reason": "divergence"})
     me = await m.applicant.call("GET", "/api/v1/party/me")
     assert me["case"]["status"] == "failed" and me["now"]["step"] == "mediation_failed"

@@ -193,12 +193,12 @@ async def test_a_courts_referral_gives_the_court_the_result_once_mediation_ends(
 
     [owed] = (await judge.call("GET", f"{path}/referrals"))["items"]
     assert owed["court_report"]["due"] is False and owed["court_report"]["outcome"] == "open"
-    await liu.call("POST", f"{path}/outcome", {"outcome": "failed", "reason": "no_agreement", "note": "双方对金额分歧较大"})
+    await liu.call("POST", f"{path}/outcome", {"outcome": "failed", "reason": "divergence", "note": "双方对金额分歧较大"})
     assert (await judge.call("GET", path))["status"] == "failed"
     [sent_back] = (await judge.call("GET", "/api/v1/referrals?box=sent"))["items"]
     report = sent_back["court_report"]
     assert (report["court"], report["due"], report["outcome"], report["outcome_reason"]) == (
-        "朝阳区人民法院", True, "failed", "no_agreement",
+        "朝阳区人民法院", True, "failed", "divergence",
     )  # fmt: skip
     assert report["outcome_note"] == "双方对金额分歧较大" and report["closed_at"]
     types = await bundle_types(world, liu, case["id"], "court.zip")

@@ -138,7 +138,7 @@ async def test_a_supervisor_reads_every_case_of_their_subtree_and_changes_none(w
         ("POST", f"/api/v1/sessions/{session_id}/links/{party_id}", None),
         ("DELETE", f"/api/v1/sessions/{session_id}/links/{party_id}", None),
         ("POST", f"/api/v1/cases/{case['id']}/agreement", {}),
-        ("POST", f"/api/v1/cases/{case['id']}/outcome", {"outcome": "failed", "reason": "no_agreement"}),
+        ("POST", f"/api/v1/cases/{case['id']}/outcome", {"outcome": "failed", "reason": "divergence"}),
         (
             "POST",
             f"/api/v1/cases/{case['id']}/identity-checks",

@@ -106,7 +106,7 @@ async def test_an_order_becomes_a_case_a_repeat_joins_it_and_the_result_goes_bac
     zhao = await world.staff("zhao")
     await zhao.call("POST", f"/api/v1/referrals/{sent['id']}/accept", {"mediator_id": world.ids["zhao"]})
     await zhao.call(
-        "POST", f"/api/v1/cases/{case['id']}/outcome", {"outcome": "failed", "reason": "no_agreement", "note": "用人单位拒绝支付"}
+        "POST", f"/api/v1/cases/{case['id']}/outcome", {"outcome": "failed", "reason": "divergence", "note": "用人单位拒绝支付"}
     )
     back = await result(world, key, "GD20261207-0007")
     assert (back["case_number"], back["handled_by"], back["mediator"]) == (
@@ -117,7 +117,7 @@ async def test_an_order_becomes_a_case_a_repeat_joins_it_and_the_result_goes_bac
     assert (back["status"], back["status_words"], back["reason_words"]) == (
         "failed",
         "调解终止，未达成协议",
-        "经调解，双方未能达成协议",
+        "当事人分歧较大且难以达成调解协议",
     )
     assert back["closed_at"] is not None and back["received"] == "already_received"
 

@@ -510,10 +510,10 @@ def test_case_files_shared_as_chosen_and_mediation_that_did_not_succeed(
     # No agreement reached: the mediator records that mediation did not succeed, with a reason.
     outcome = mediator.get_by_test_id("agr-outcome")
     outcome.locator("summary").click()
-    outcome.get_by_label("原因").select_option("no_agreement")
+    outcome.get_by_label("终结情形").select_option("divergence")
     outcome.get_by_label("说明").fill("双方对金额分歧较大。")
     outcome.get_by_test_id("agr-fail").click()
-    mediator.locator("dialog").filter(has_text="经调解，双方未能达成协议").wait_for()
+    mediator.locator("dialog").filter(has_text="当事人分歧较大且难以达成调解协议").wait_for()
     confirm(mediator, "确定，调解不成")
     mediator.get_by_test_id("agr-failed").filter(has_text="本案已记录为调解不成").wait_for()
     mediator.locator("#case-title").filter(has_text="调解不成").wait_for()

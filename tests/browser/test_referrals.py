@@ -125,7 +125,7 @@ def test_the_court_that_referred_a_case_sees_its_result_in_its_inbox(browser: An
         201,
     )
     as_mediator(f"/referrals/{sent['id']}/accept", {"mediator_id": server.mediator_id}, 200)
-    as_mediator(f"/cases/{case['id']}/outcome", {"outcome": "failed", "reason": "no_agreement", "note": "分歧较大"}, 200)
+    as_mediator(f"/cases/{case['id']}/outcome", {"outcome": "failed", "reason": "divergence", "note": "分歧较大"}, 200)
     for context in (clerk, judge_api, mediator):
         context.close()
 

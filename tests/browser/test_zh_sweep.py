@@ -319,7 +319,7 @@ def test_every_page_of_every_role_is_chinese_in_chinese_mode(
 
     # A mediation that failed: the party is told the other routes.
     failed = book_through_api(browser, server, "ZF", 11, day=session_day(later=8), dispute=WAGES)
-    liu.post(f"/cases/{failed.case_id}/outcome", {"outcome": "failed", "reason": "no_agreement"}, expect=200)
+    liu.post(f"/cases/{failed.case_id}/outcome", {"outcome": "failed", "reason": "divergence"}, expect=200)
     f_context, _ = party_page(failed.links[0]["url"], "party-mediation-failed", "mediation_failed")
     f_context.close()
 

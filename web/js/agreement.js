@@ -156,12 +156,16 @@ export class AgreementPanel {
     this.diff = null; // last compare answer
     /** @type {{ from: number, to: number, auto: boolean } | null} */
     this.compare = null;
-    /** @type {Record<'create' | 'editor' | 'declare' | 'outcome', FormState>} */
-    this.forms = { create: quiet(), editor: quiet(), declare: quiet(), outcome: quiet() };
+    /** @type {Record<'create' | 'editor' | 'declare' | 'outcome' | 'filing', FormState>} */
+    this.forms = { create: quiet(), editor: quiet(), declare: quiet(), outcome: quiet(), filing: quiet() };
     this.busy = { create: false, save: false, declare: false };
     /** @type {{ date: string, time: string } | null} the signing deadline being chosen */
     this.deadline = null;
-    this.outcome = { reason: '', note: '' };
+    this.outcome = { reason: '', note: '', party_id: '' };
+    /** The package for a court's online filing (在线调解规则 art. 21), and the file once made. */
+    this.filing = { applicant_id: '', consent: '', cost_behaviour: '', court_notes: '' };
+    /** @type {{ url: string, filename: string } | null} */
+    this.filed = null;
     // The mediator's keys and signature (signing/staff-key.js); asked for once the agreement is final.
     this.signer = new StaffSigner({ userId: () => this.user.id, onChange: () => this.render() });
     this.keysAsked = false;
@@ -285,7 +289,7 @@ export class AgreementPanel {
   /**
    * Say `text` at the top of form `name` (an error unless `kind` says otherwise), with an error per
    * field; the first field in error takes focus.
-   * @param {HTMLFormElement | null} form @param {'create' | 'editor' | 'declare' | 'outcome'} name
+   * @param {HTMLFormElement | null} form @param {'create' | 'editor' | 'declare' | 'outcome' | 'filing'} name
    * @param {string} text @param {Record<string, string>} [fields] @param {string} [kind] @param {string} [testid]
    */
   say(form, name, text, fields = {}, kind = 'error', testid = undefined) {
@@ -310,7 +314,7 @@ export class AgreementPanel {
   /**
    * A labelled control of form `form` with its hint and its error, both in its aria-describedby
    * (`wrap`: a class for the wrapper, besides "field").
-   * @param {'editor' | 'declare' | 'outcome'} form
+   * @param {'editor' | 'declare' | 'outcome' | 'filing'} form
    * @param {{ id: string, name?: string, label: any, tag?: string, hint?: string, wrap?: string, children?: any, [attr: string]: any }} spec
    */
   field(form, { id, name = id, label, tag = 'input', hint = '', wrap = '', children, ...attrs }) {
@@ -832,9 +836,15 @@ export class AgreementPanel {
 
   /** @param {HTMLFormElement} form */
   async endWithoutAgreement(form) {
-    const { reason, note } = this.outcome;
-    if (!reason) {
-      this.say(form, 'outcome', t('error.invalid_input'), { reason: t('error.field.required') });
+    const { reason, note, party_id } = this.outcome;
+    const ground = this.ground();
+    /** @type {Record<string, string>} */
+    const missing = {};
+    if (!reason) missing.reason = t('error.field.required');
+    if (ground && needsParty(ground) && !party_id) missing.party_id = t('error.field.required');
+    if (ground && ground.needs.includes('note') && !note.trim()) missing.note = t('error.field.required');
+    if (Object.keys(missing).length) {
+      this.say(form, 'outcome', t('error.invalid_input'), missing);
       return;
     }
     this.say(form, 'outcome', '');
@@ -847,7 +857,7 @@ export class AgreementPanel {
     });
     if (!ok.ok) return;
     try {
-      await api.setCaseOutcome(this.caseId, { outcome: 'failed', reason, note: note.trim() });
+      await api.setCaseOutcome(this.caseId, { outcome: 'failed', reason, note: note.trim(), ...(ground && needsParty(ground) ? { party_id } : {}) });
       toast(t('agr.failed.done'));
       await this.onCaseChange();
       this.render();
@@ -856,14 +866,103 @@ export class AgreementPanel {
     }
   }
 
+  /**
+   * A failed case: the ground it ended on, and the package of its materials for a court's online filing
+   * (在线调解规则 art. 21), made once the applicant chose online filing. It is downloaded, never sent.
+   * @param {any} kase
+   */
+  failedBox(kase) {
+    const lang = getLang();
+    const o = kase.outcome || {};
+    const ground = lang === 'en' ? o.ground_en : o.ground_zh;
+    const source = lang === 'en' ? o.source_en : o.source_zh;
+    const f = this.filing;
+    const set = (/** @type {'applicant_id' | 'consent' | 'cost_behaviour' | 'court_notes'} */ part) => (/** @type {Event} */ e) => {
+      f[part] = /** @type {HTMLInputElement} */ (e.currentTarget).value;
+      this.fixed('filing', part);
+      this.render();
+    };
+    /** @param {Event} e */
+    const submit = (e) => {
+      e.preventDefault();
+      this.makePackage(/** @type {HTMLFormElement} */ (e.currentTarget));
+    };
+    const applicants = ((kase && kase.parties) || []).filter((/** @type {any} */ p) => p.role === 'applicant');
+    const options = [html`<option value="">${t('common.select')}</option>`, ...applicants.map((/** @type {any} */ p) => html`<option value=${p.id}>${p.name}</option>`)];
+    const optional = html`<span class="optional">${` ${t('common.optional')}`}</span>`;
+    return html`<div class="agr-failed-box">
+      <p class="notice agr-failed" role="status" data-testid="agr-failed">${t('agr.failed.recorded')}${ground ? ` ${t('agr.failed.ground', { ground, source: source || '' })}` : ''}</p>
+      <details class="agr-filing" data-testid="agr-filing">
+        <summary><h3>${t('agr.filing.title')}</h3></summary>
+        <form class="agr-filing-form" novalidate onSubmit=${submit}>
+          <${FormMessage} form=${this.forms.filing} />
+          <p class="muted">${t('agr.filing.intro')}</p>
+          ${this.field('filing', { id: 'agr-filing-applicant', name: 'applicant_id', label: t('agr.filing.applicant'), tag: 'select', required: true, value: f.applicant_id, onChange: set('applicant_id'), children: options })}
+          ${this.field('filing', { id: 'agr-filing-consent', name: 'consent', label: t('agr.filing.consent'), tag: 'textarea', rows: 2, maxlength: 2000, required: true, value: f.consent, onInput: set('consent'), hint: t('agr.filing.consent.hint') })}
+          ${this.field('filing', { id: 'agr-filing-cost', name: 'cost_behaviour', label: html`${t('agr.filing.cost')}${optional}`, tag: 'textarea', rows: 2, maxlength: 2000, value: f.cost_behaviour, onInput: set('cost_behaviour') })}
+          ${this.field('filing', { id: 'agr-filing-notes', name: 'court_notes', label: html`${t('agr.filing.notes')}${optional}`, tag: 'textarea', rows: 2, maxlength: 2000, value: f.court_notes, onInput: set('court_notes') })}
+          <div class="actions"><button type="submit" class="primary" data-testid="agr-filing-make">${t('agr.filing.submit')}</button></div>
+          ${this.filed ? html`<p class="notice" role="status" data-testid="agr-filing-made">${t('agr.filing.made')} <a href=${this.filed.url} download=${this.filed.filename} data-testid="agr-filing-download">${t('agr.filing.download')}</a></p>` : null}
+        </form>
+      </details>
+    </div>`;
+  }
+
+  /** @param {HTMLFormElement} form */
+  async makePackage(form) {
+    const f = this.filing;
+    /** @type {Record<string, string>} */
+    const missing = {};
+    if (!f.applicant_id) missing.applicant_id = t('error.field.required');
+    if (!f.consent.trim()) missing.consent = t('error.field.required');
+    if (Object.keys(missing).length) {
+      this.say(form, 'filing', t('error.invalid_input'), missing);
+      return;
+    }
+    this.say(form, 'filing', '');
+    try {
+      const made = await api.makeFilingPackage(this.caseId, {
+        applicant_id: f.applicant_id,
+        consent: f.consent.trim(),
+        cost_behaviour: f.cost_behaviour.trim(),
+        court_notes: f.court_notes.trim(),
+      });
+      if (this.filed) URL.revokeObjectURL(this.filed.url);
+      this.filed = { url: URL.createObjectURL(made.blob), filename: made.filename || 'filing.zip' };
+      toast(t('agr.filing.made'));
+      this.render();
+    } catch (err) {
+      this.sayError(form, 'filing', err);
+    }
+  }
+
+  /**
+   * A field the person changed is no longer said to be wrong; once none is, neither is the form.
+   * @param {'outcome' | 'filing'} name @param {string} field
+   */
+  fixed(name, field) {
+    const form = this.forms[name];
+    if (!(field in form.fields)) return;
+    const fields = { ...form.fields };
+    delete fields[field];
+    this.forms[name] = { msg: Object.keys(fields).length ? form.msg : null, fields };
+  }
+
+  /** The ground chosen on the ending form, from /meta (在线调解规则 art. 25). */
+  ground() {
+    const reasons = (this.meta && this.meta.mediation_end_reasons) || [];
+    return reasons.find((/** @type {any} */ r) => r.code === this.outcome.reason) || null;
+  }
+
   outcomeBox() {
     const kase = this.getCase();
-    if (kase && kase.status === 'failed') return html`<p class="notice agr-failed" role="status" data-testid="agr-failed">${t('agr.failed.recorded')}</p>`;
+    if (kase && kase.status === 'failed') return this.failedBox(kase);
     const reasons = (this.meta && this.meta.mediation_end_reasons) || [];
     const lang = getLang();
     const o = this.outcome;
-    const set = (/** @type {'reason' | 'note'} */ part) => (/** @type {Event} */ e) => {
+    const set = (/** @type {'reason' | 'note' | 'party_id'} */ part) => (/** @type {Event} */ e) => {
       o[part] = /** @type {HTMLInputElement} */ (e.currentTarget).value;
+      this.fixed('outcome', part);
       this.render();
     };
     /** @param {Event} e */
@@ -871,17 +970,35 @@ export class AgreementPanel {
       e.preventDefault();
       this.endWithoutAgreement(/** @type {HTMLFormElement} */ (e.currentTarget));
     };
-    const options = [html`<option value="">${t('common.select')}</option>`, ...reasons.map((r) => html`<option value=${r.code}>${lang === 'en' ? r.en || r.zh : r.zh}</option>`)];
-    const noteLabel = html`${t('agr.failed.note')}<span class="optional">${` ${t('common.optional')}`}</span>`;
+    const ground = this.ground();
+    const words = (/** @type {any} */ r) => (lang === 'en' ? r.en || r.zh : r.zh);
+    const options = [html`<option value="">${t('common.select')}</option>`, ...reasons.map((/** @type {any} */ r) => html`<option value=${r.code}>${`（${CN_ITEMS[r.item] || r.item}）${words(r)}`}</option>`)];
+    const sides = ((kase && kase.parties) || []).filter((/** @type {any} */ p) => (ground && ground.needs.includes('applicant') ? p.role === 'applicant' : p.role === 'applicant' || p.role === 'respondent'));
+    const partyOptions = [html`<option value="">${t('common.select')}</option>`, ...sides.map((/** @type {any} */ p) => html`<option value=${p.id}>${p.name}</option>`)];
+    const noteNeeded = !!ground && ground.needs.includes('note');
+    const noteLabel = html`${t('agr.failed.note')}${noteNeeded ? null : html`<span class="optional">${` ${t('common.optional')}`}</span>`}`;
+    const needs = ground ? ground.needs.filter((/** @type {string} */ n) => n !== 'note' && n !== 'party' && n !== 'applicant') : [];
     return html`<details class="agr-outcome" data-testid="agr-outcome">
       <summary><h3>${t('agr.failed.title')}</h3></summary>
       <form class="agr-outcome-form" novalidate onSubmit=${submit}>
         <${FormMessage} form=${this.forms.outcome} />
         <p class="muted">${t('agr.failed.intro')}</p>
-        ${this.field('outcome', { id: 'agr-fail-reason', name: 'reason', label: t('agr.failed.reason'), tag: 'select', required: true, value: o.reason, onChange: set('reason'), children: options })}
-        ${this.field('outcome', { id: 'agr-fail-note', name: 'note', label: noteLabel, tag: 'textarea', rows: 3, maxlength: 2000, value: o.note, onInput: set('note') })}
+        ${this.field('outcome', { id: 'agr-fail-reason', name: 'reason', label: t('agr.failed.reason'), tag: 'select', required: true, value: o.reason, onChange: set('reason'), children: options, hint: ground ? (lang === 'en' ? ground.source_en : ground.source_zh) : t('agr.failed.reason.hint') })}
+        ${ground && needsParty(ground)
+          ? this.field('outcome', { id: 'agr-fail-party', name: 'party_id', label: t(ground.needs.includes('applicant') ? 'agr.failed.applicant' : 'agr.failed.party'), tag: 'select', required: true, value: o.party_id, onChange: set('party_id'), children: partyOptions })
+          : null}
+        ${needs.map((/** @type {string} */ n) => html`<p class="hint" data-testid="agr-fail-needs">${t(`agr.failed.needs.${n}`)}</p>`)}
+        ${this.field('outcome', { id: 'agr-fail-note', name: 'note', label: noteLabel, tag: 'textarea', rows: 3, maxlength: 2000, value: o.note, onInput: set('note'), required: noteNeeded, hint: noteNeeded ? t('agr.failed.note.required') : '' })}
         <div class="actions"><button type="submit" class="danger-outline" data-testid="agr-fail">${t('agr.failed.submit')}</button></div>
       </form>
     </details>`;
   }
+}
+
+/** The item numbers of 在线调解规则 art. 25 as the article writes them. */
+const CN_ITEMS = /** @type {Record<number, string>} */ ({ 1: '一', 2: '二', 3: '三', 4: '四', 5: '五', 6: '六', 7: '七', 8: '八' });
+
+/** Whether a ground names the party it concerns. @param {{ needs: string[] }} ground */
+function needsParty(ground) {
+  return ground.needs.includes('party') || ground.needs.includes('applicant');
 }

@@ -44,6 +44,15 @@ export function loginUrl(next = location.pathname + location.search + location.h
   return `/login?next=${encodeURIComponent(next)}`;
 }
 
+/** The file name a Content-Disposition gives (RFC 6266: `filename*=UTF-8''…` before `filename="…"`). @param {string | null} header */
+function fileNameOf(header) {
+  if (!header) return '';
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(header);
+  if (star) return decodeURIComponent(star[1]);
+  const plain = /filename="([^"]+)"/i.exec(header);
+  return plain ? plain[1] : '';
+}
+
 async function readBody(res) {
   const text = await res.text();
   if (!text) return null;
@@ -59,10 +68,11 @@ async function readBody(res) {
  * rejects with an ApiError (status 0 and code "network_error" when the server is unreachable).
  * @param {string} method
  * @param {string} path
- * @param {{body?: any, query?: Record<string, any>, csrfRetry?: boolean}} [options]
+ * `blob`: the answer is a file (e.g. a .zip): resolves with `{ blob, filename }` instead of JSON.
+ * @param {{body?: any, query?: Record<string, any>, csrfRetry?: boolean, blob?: boolean}} [options]
  * @returns {Promise<any>}
  */
-export async function request(method, path, { body, query, csrfRetry = true } = {}) {
+export async function request(method, path, { body, query, csrfRetry = true, blob = false } = {}) {
   let url = BASE + path;
   if (query) {
     const params = new URLSearchParams();
@@ -87,6 +97,7 @@ export async function request(method, path, { body, query, csrfRetry = true } = 
     throw new ApiError(0, 'network_error', (e && e.message) || 'Network error');
   }
   if (res.status === 204) return null;
+  if (res.ok && blob) return { blob: await res.blob(), filename: fileNameOf(res.headers.get('Content-Disposition')) };
   const data = await readBody(res);
   if (res.ok) return data;
 
@@ -106,7 +117,7 @@ export async function request(method, path, { body, query, csrfRetry = true } = 
   if (res.status === 403 && csrfRetry && UNSAFE.has(method) && /csrf/i.test(err.code + ' ' + err.message)) {
     try {
       await me();
-      return await request(method, path, { body, query, csrfRetry: false });
+      return await request(method, path, { body, query, csrfRetry: false, blob });
     } catch (retryErr) {
       if (retryErr instanceof ApiError) throw retryErr;
     }
@@ -237,6 +248,8 @@ export const declareAgreementFinal = (caseId, version, deadline) => post(`${agre
 /** The mediator's signature: the statement to sign with their key (bound to the case). */
 export const prepareAgreementSignature = (caseId, keyId) => post(`${agreementPath(caseId)}/sign`, { key_id: keyId });
 export const setCaseOutcome = (caseId, body) => post(`/cases/${id(caseId)}/outcome`, body);
+/** A failed case's package for a court's online filing (在线调解规则 art. 21): `{ blob, filename }`. */
+export const makeFilingPackage = (caseId, body) => request('POST', `/cases/${id(caseId)}/filing-package`, { body, blob: true });
 
 // ------------------------------------------------------------------ staff signing keys (server/http/staffkeys_api.py)
 

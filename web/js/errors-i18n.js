@@ -117,7 +117,6 @@ const zh = {
   'err.bad_lines': '申请人名单中有 {lines} 行需要改正，每一行的问题写在名单下方。',
   'err.no_such_session': '没有找到这次调解，可能已被取消。请刷新页面。',
   'err.no_such_case': '没有找到这个案件，请刷新页面。',
-  'err.no_such_organisation': '没有找到这个组织，请刷新页面。',
   'err.no_such_hotline_key': '没有找到这个热线密钥，请刷新页面。',
   'err.no_such_order': '没有收到过这个编号的工单：请核对工单编号。',
   'err.order_number_taken': '这个工单编号已用于另一张内容不同的工单：请换用新的工单编号。',
@@ -220,6 +219,15 @@ const zh = {
   'err.no_such_organisation': '没有找到这个调解组织，或它不接受在线申请。请返回列表重新选择。',
   'err.no_code': '请先获取验证码。',
   'err.too_many_files': '最多只能附上 {max} 份材料。其他材料请在受理后交给调解员。',
+  'err.period_not_over': '调解期限还没有届满（最后一天是 {due_date}），不能以“调解期限届满”终结。请选择实际发生的情形，或在期限届满后再记录。',
+  'err.no_final_agreement': '调解协议还没有定稿交当事人签署，不能以“拒绝在调解协议上签章”终结。请选择实际发生的情形。',
+  'field.party_of_case': '请从列表中选择本案的当事人。',
+  'err.not_court_referral': '只有法院委派或委托、并已接受的案件，才需要向法院书面报告调解结果。',
+  'err.not_handling_organisation': '调解结果报告由承办本案的调解组织的调解员制作。',
+  'err.mediation_open': '调解还没有结束。调解成功或终结后，才能制作调解结果报告。',
+  'err.report_made': '调解结果报告已经制作过了，请在移送记录中下载。',
+  'err.no_report': '还没有制作调解结果报告。',
+  'err.not_failed': '只有调解不成（已按终结情形记录）的案件才能生成立案移送材料。请先记录调解终结。',
 };
 
 const en = {
@@ -332,7 +340,6 @@ const en = {
   'err.bad_lines': '{lines} lines of the list of applicants need correcting: the problem with each is written under the list.',
   'err.no_such_session': 'This session was not found; it may have been cancelled. Reload the page.',
   'err.no_such_case': 'This case was not found. Reload the page.',
-  'err.no_such_organisation': 'This organisation was not found. Reload the page.',
   'err.no_such_hotline_key': 'This hotline key was not found. Reload the page.',
   'err.no_such_order': 'No work order with this number was received: check the order number.',
   'err.order_number_taken': 'This order number was used for another order with different contents: use a new order number.',
@@ -435,6 +442,15 @@ const en = {
   'err.no_such_organisation': 'This organisation was not found or takes no applications online. Go back to the list and choose again.',
   'err.no_code': 'Ask for a code first.',
   'err.too_many_files': 'At most {max} files can be attached. Give the others to the mediator once the case is accepted.',
+  'err.period_not_over': 'The mediation period has not run out yet (its last day is {due_date}), so the case cannot end on that ground. Choose what actually happened, or record it once the period is over.',
+  'err.no_final_agreement': 'No agreement has been made final and put to the parties for signing, so the case cannot end on a refusal to sign. Choose what actually happened.',
+  'field.party_of_case': 'Choose a party of this case from the list.',
+  'err.not_court_referral': 'Only a case a court referred, once accepted, is reported to the court in writing.',
+  'err.not_handling_organisation': 'The result report is written by a mediator of the organisation handling the case.',
+  'err.mediation_open': 'Mediation has not ended yet. The result report is written once the case is settled or ended.',
+  'err.report_made': 'The result report was made already: download it from the referral.',
+  'err.no_report': 'No result report has been made yet.',
+  'err.not_failed': 'Only a case that ended without agreement (its ground recorded) can be packaged for online filing. Record the ending first.',
 };
 
 Object.assign(dictionaries.zh, zh);

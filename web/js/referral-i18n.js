@@ -58,6 +58,11 @@ const zh = {
   'ref.inbox.return.hint': '请写明为什么不能接受，以及建议移送到哪里。',
   'ref.inbox.accepted': '已接受案件 {number}。',
   'ref.inbox.returned': '已退回案件 {number}。',
+  'ref.court.reported': '{name}已于{time}制作向{court}的调解结果报告。',
+  'ref.court.pdf': '下载调解结果报告（PDF）',
+  'ref.court.make.intro': '调解已结束。请制作向{court}的书面调解结果报告（《特邀调解规定》第二十六条第二款）；制作后，{court}的工作人员可在其页面查看和下载。',
+  'ref.court.make': '制作调解结果报告',
+  'ref.court.made': '已制作调解结果报告，{court}可在其页面查看。',
 };
 
 const en = {
@@ -114,6 +119,11 @@ const en = {
   'ref.inbox.return.hint': 'Say why you cannot take it, and where it should go instead.',
   'ref.inbox.accepted': 'Case {number} accepted.',
   'ref.inbox.returned': 'Case {number} returned.',
+  'ref.court.reported': '{name} made the result report to {court} on {time}.',
+  'ref.court.pdf': 'Download the result report (PDF)',
+  'ref.court.make.intro': 'Mediation has ended. Make the written result report to {court} (Provisions on Invited Mediation, art. 26 ¶2); once made, {court}’s staff read and download it from their page.',
+  'ref.court.make': 'Make the result report',
+  'ref.court.made': 'The result report is made; {court} sees it on its page.',
 };
 
 Object.assign(dictionaries.zh, zh);

@@ -77,7 +77,9 @@ export function ReferralItem({ r, tz }) {
       ? html`<p data-testid="referral-result">${r.result ? t('ref.result', { name: name(r.reported_by), time: when(r.reported_at), text: r.result }) : t('ref.no_result')}</p>`
       : null}
     ${court
-      ? html`<p class="notice" data-testid="court-report">${court.due ? t('ref.court.due', { court: court.court, outcome: tv('status', court.outcome) }) : t('ref.court.waiting', { court: court.court })}</p>`
+      ? html`<p class="notice" data-testid="court-report">${court.report
+          ? html`${t('ref.court.reported', { name: court.report.made_by || '', time: when(court.report.made_at), court: court.court })} <a href=${court.report.url} download="" data-testid="court-report-pdf">${t('ref.court.pdf')}</a>`
+          : court.due ? t('ref.court.due', { court: court.court, outcome: tv('status', court.outcome) }) : t('ref.court.waiting', { court: court.court })}</p>`
       : null}
   </li>`;
 }
@@ -168,6 +170,24 @@ function ReportForm({ panel, r }) {
   </form>`;
 }
 
+/** The handling organisation's mediator writes the result report to the referring court (特邀调解规定 art. 26). @param {{ panel: CaseReferrals, r: any }} props */
+function CourtReportForm({ panel, r }) {
+  const form = panel.report(`court-${r.id}`);
+  const onSubmit = (/** @type {any} */ ev) =>
+    send(ev, form, [], panel.changed, async () => {
+      await api.request('POST', `/referrals/${encodeURIComponent(r.id)}/report`);
+      form.kind = 'success';
+      form.message = () => t('ref.court.made', { court: r.court_report.court });
+      toast(t('ref.court.made', { court: r.court_report.court }));
+      panel.list.load();
+    });
+  return html`<form class="grid-form" novalidate onSubmit=${onSubmit} data-testid="court-report-form">
+    <p class="wide">${t('ref.court.make.intro', { court: r.court_report.court })}</p>
+    <${FormStateMessage} form=${form} />
+    <div class="actions wide">${submit(form, t('ref.court.make'), 'court-report-make')}</div>
+  </form>`;
+}
+
 /**
  * The case page's 移送/分流 section. `k` is the case; its lead organisation's staff may refer it while it
  * is open (and not before a court); others read it because a referral lets them.
@@ -179,6 +199,8 @@ export function CaseReferralsSection({ panel, k, supervising = false }) {
   const list = /** @type {any[]} */ (panel.list.status === 'ready' ? panel.list.data : []);
   const awaiting = list.some((r) => r.status === 'pending' && r.to_organisation.id === mine);
   const toReport = list.filter((r) => r.role === 'assisting' && r.status === 'accepted' && !r.result && r.to_organisation.id === mine);
+  // A court's referral whose mediation has ended: the handling organisation's mediator writes the report.
+  const courtOwed = own && panel.user && panel.user.role === 'mediator' ? list.filter((r) => r.court_report && r.court_report.due && !r.court_report.report) : [];
   const body = panel.list.view((items) =>
     items.length
       ? html`<ol class="referral-list" data-testid="referral-list">${items.map((r) => html`<${ReferralItem} key=${r.id} r=${r} tz=${panel.tz} />`)}</ol>`
@@ -190,6 +212,7 @@ export function CaseReferralsSection({ panel, k, supervising = false }) {
     <h3>${t('ref.history')}</h3>
     <div id="referrals-body" aria-live="polite">${body}</div>
     ${supervising ? null : toReport.map((r) => html`<${ReportForm} key=${r.id} panel=${panel} r=${r} />`)}
+    ${supervising ? null : courtOwed.map((r) => html`<${CourtReportForm} key=${`court-${r.id}`} panel=${panel} r=${r} />`)}
     ${own && !supervising && k.status === 'open' && !k.before_court ? html`<${ReferForm} panel=${panel} k=${k} />` : null}
   </${Section}>`;
 }

@@ -6,7 +6,7 @@ kept here); each order becomes a case of the organisation, or joins the case of 
 repeats, and the hotline reads the result through the same interface.
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024"
-down_revision = "0022"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

@@ -261,7 +261,10 @@ const SKIP_KEYS = new Set(['id', 'token', 'url', 'party_id', 'name', 'role', 'st
 
 /** The words for a reason mediation ended, from /meta (the code itself if /meta is not loaded). */
 function endReason(code) {
-  const found = ((store.meta && store.meta.mediation_end_reasons) || []).find((r) => r.code === code);
+  // A case ended before the grounds of art. 25 carries an older reason: the ground it is (outcomes.LEGACY).
+  const legacy = (store.meta && store.meta.mediation_end_legacy) || {};
+  const wanted = legacy[code] || code;
+  const found = ((store.meta && store.meta.mediation_end_reasons) || []).find((r) => r.code === wanted);
   return found ? (getLang() === 'en' ? found.en : found.zh) : String(code);
 }
 

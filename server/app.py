@@ -48,6 +48,7 @@ from server.domain.review import Review
 from server.domain.staffkeys import IDENTITY_PURPOSE, StaffKeys
 from server.domain.supervision import Supervision
 from server.domain.turns import Turns
+from server.domain.willingness import Willingness
 from server.domain.witnessed import IdentityChecked, Witnessed
 from server.domain.workdays import Workdays
 from server.http import (  # noqa: F401 - routes
@@ -72,6 +73,7 @@ from server.http import (  # noqa: F401 - routes
     static,
     supervision_api,
     timeouts,
+    willingness_api,
     witness_api,
     witnessed_api,
 )
@@ -153,6 +155,8 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     # A mediator's signed identity check opens (or closes) the party's window to bind a key.
     witnessed = Witnessed(maker, ledger, settings)
     staff_keys.hooks[IDENTITY_PURPOSE] = IdentityChecked(witnessed)
+    # Whether the other side agrees to mediation; its round sends the questions and ends the silent cases.
+    willingness = Willingness(maker, ledger, settings, workdays)
     return Services(
         settings=settings,
         accounts=Accounts(maker, settings),
@@ -163,7 +167,10 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
             maker,
             settings,
             senders if senders is not None else senders_from(settings),
-            [Turns(maker, settings, confirmation_window=CONFIRMATION_WINDOW, after_seal=AFTER_SEAL).queue_due],
+            [
+                Turns(maker, settings, confirmation_window=CONFIRMATION_WINDOW, after_seal=AFTER_SEAL).queue_due,
+                willingness.sweep,
+            ],
         ),
         ledger=ledger,
         keys=KeyBinding(maker, ledger, settings),
@@ -183,6 +190,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         messages=PartyMessages(maker),
         referrals=Referrals(maker, ledger, workdays),
         supervision=Supervision(maker, ledger, workdays),
+        willingness=willingness,
     )
 
 

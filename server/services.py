@@ -32,6 +32,7 @@ from server.domain.referrals import Referrals
 from server.domain.review import Review
 from server.domain.staffkeys import StaffKeys
 from server.domain.supervision import Supervision
+from server.domain.willingness import Willingness
 from server.domain.witnessed import Witnessed
 from server.settings import Settings
 
@@ -62,6 +63,7 @@ class Services:
     messages: PartyMessages
     referrals: Referrals  # cases sent between organisations (#21)
     supervision: Supervision  # supervisors' board, instructions and the mediators' replies (#21)
+    willingness: Willingness  # whether the other side agrees to mediation (#21)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

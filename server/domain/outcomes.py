@@ -28,7 +28,15 @@ END_REASONS: dict[str, tuple[str, str]] = {
     "not_signed": ("当事人未在期限内签署协议", "A party did not sign the agreement in time"),
     "other_proceedings": ("纠纷已进入诉讼、仲裁或行政处理程序", "The dispute is before a court, arbitration or an authority"),
     "other": ("其他原因", "Another reason"),
+    # Written by the platform, never chosen by a mediator (server/domain/willingness.py; AUTOMATIC).
+    "other_side_refused": ("对方当事人不同意调解（《人民调解法》第十七条）", "The other side refused mediation (art. 17)"),
+    "other_side_silent": (
+        "对方当事人未在期限内答复是否同意调解",
+        "The other side did not say in time whether they agree to mediation",
+    ),
 }
+#: Grounds the platform records itself: a mediator does not choose them.
+AUTOMATIC = frozenset({"other_side_refused", "other_side_silent"})
 
 ROUTES_ZH = (
     "您可以依法通过以下途径维护自己的权利：向仲裁机构申请仲裁（如有仲裁协议或属劳动争议仲裁范围）；"
@@ -47,7 +55,7 @@ class Outcomes:
         self._ledger = ledger
 
     async def end_without_agreement(self, principal: Principal | None, case_id: str, reason: str, note: str) -> Case:
-        if reason not in END_REASONS:
+        if reason not in END_REASONS or reason in AUTOMATIC:
             raise InvalidInput("unknown reason", [FieldError("reason", "one of " + ", ".join(END_REASONS), "choice")])
         note = note.strip()
         if len(note) > MAX_NOTE:

@@ -51,6 +51,8 @@ RECORD_TYPES = frozenset(
         "assistance_reported",
         "supervision_issued",
         "supervision_replied",
+        "mediation_accepted",
+        "mediation_refused",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:

@@ -45,6 +45,7 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "assistance_reported": ("协办结果", "assistance reported"),
     "supervision_issued": ("督办意见", "supervision instruction issued"),
     "supervision_replied": ("督办反馈", "supervision instruction answered"),
+    "mediation_refused": ("不同意调解", "mediation refused"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

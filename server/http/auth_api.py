@@ -10,8 +10,8 @@ from server import live
 from server.authentication import COOKIE
 from server.domain.confirmation.application import GROUNDS
 from server.domain.confirmation.decision import REJECTION_GROUNDS
-from server.domain.outcomes import END_REASONS
-from server.domain.principal import PartyPrincipal, Staff
+from server.domain.outcomes import AUTOMATIC, END_REASONS
+from server.domain.principal import CaseParty, PartyPrincipal, Staff
 from server.domain.vocabulary import CASE_SOURCES, DISPUTE_TYPES, INVITED_AS, ORGANISATION_KINDS, PARTY_ROLES, STAFF_ROLES
 from server.errors import NotAuthenticated
 from server.http import views
@@ -74,6 +74,10 @@ async def me(request: web.Request) -> web.StreamResponse:
                 "csrf_token": request[CSRF],
             }
         )
+    if isinstance(principal, CaseParty):
+        # A link of the case that belongs to no session yet (server/domain/willingness.py).
+        body = {"kind": "party", "party_id": principal.party_id, "case_id": principal.case_id, "session_id": None}
+        return web.json_response(body | {"csrf_token": request[CSRF]})
     raise NotAuthenticated("not logged in", reason="log_in")
 
 
@@ -91,7 +95,10 @@ async def meta(request: web.Request) -> web.StreamResponse:
             "max_upload_bytes": services(request).settings.max_upload_bytes,
             "confirmation_grounds": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in GROUNDS.items()],
             "rejection_grounds": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in REJECTION_GROUNDS.items()],
-            "mediation_end_reasons": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in END_REASONS.items()],
+            "mediation_end_reasons": [
+                {"code": code, "zh": zh, "en": en} | ({"automatic": True} if code in AUTOMATIC else {})
+                for code, (zh, en) in END_REASONS.items()
+            ],
             "case_sources": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in CASE_SOURCES.items()],
         }
     )

@@ -45,6 +45,7 @@ from server.models.outbox import OutboxMessage
 from server.models.recordings import Recording, RecordingFile, RecordingSegment
 from server.models.referrals import Referral
 from server.models.supervision import SupervisionInstruction
+from server.models.willingness import WillingnessQuestion
 
 __all__ = [
     "DEFAULT_RETENTION_DAYS",
@@ -89,6 +90,7 @@ __all__ = [
     "SupervisionInstruction",
     "UTCDateTime",
     "User",
+    "WillingnessQuestion",
     "new_id",
     "utcnow",
 ]

@@ -859,7 +859,8 @@ export class AgreementPanel {
   outcomeBox() {
     const kase = this.getCase();
     if (kase && kase.status === 'failed') return html`<p class="notice agr-failed" role="status" data-testid="agr-failed">${t('agr.failed.recorded')}</p>`;
-    const reasons = (this.meta && this.meta.mediation_end_reasons) || [];
+    // The grounds the platform records itself (the other side refused or did not answer) are not the mediator's to choose.
+    const reasons = ((this.meta && this.meta.mediation_end_reasons) || []).filter((/** @type {any} */ r) => !r.automatic);
     const lang = getLang();
     const o = this.outcome;
     const set = (/** @type {'reason' | 'note'} */ part) => (/** @type {Event} */ e) => {

@@ -28,6 +28,7 @@ import { CaseReferrals, CaseReferralsSection } from '../referrals.js';
 import { sourceWords } from '../registration.js';
 import '../supervision-i18n.js';
 import { Instructions, IssueForm, instructionsOf } from '../supervision.js';
+import { WillingnessSection, willingnessOf } from '../willingness.js';
 
 /** @typedef {import('../ui-preact.js').FormState} FormState */
 
@@ -56,6 +57,7 @@ const store = {
   history: new Part(() => api.caseHistory(caseId).then(itemsOf), draw),
   evidence: new Part(() => api.request('GET', `/cases/${encodeURIComponent(caseId)}/evidence`).then(itemsOf), draw),
   supervision: new Part(() => instructionsOf(caseId), draw), // supervisors' instructions and the replies (#21)
+  willingness: new Part(() => willingnessOf(caseId), draw), // whether the other side agrees to mediation (#21)
   agreement: new Part(() => api.getAgreement(caseId), draw), // a supervisor's read of the agreement (a mediator has its panel)
   exported: /** @type {{ filename: string, manifestHash: string } | null} */ (null), // the last export
   exporting: false,
@@ -190,6 +192,7 @@ async function refresh() {
   if (!supervisor()) store.outbox.load();
   store.history.load();
   store.supervision.load();
+  store.willingness.load();
   loadEvidence();
   if (beforeCourt() !== wasBeforeCourt && caseFiles) caseFiles.load();
 }
@@ -1088,6 +1091,7 @@ function Page() {
     ${supervisor() ? html`<p class="notice" role="status" data-testid="case-supervisor">${t('sup.reads_only')}</p>` : null}
     <${Supervision} k=${k} />
     <div class="two-col"><${Details} k=${k} /><${Parties} k=${k} /></div>
+    <${WillingnessSection} caseId=${k.id} data=${store.willingness.data} kase=${k} tz=${store.tz} canAsk=${!readOnly()} onDone=${refresh} />
     ${referred}
     <${Sessions} k=${k} />
     ${supervisor()
@@ -1168,6 +1172,7 @@ async function main() {
     }
     store.history.load();
     store.supervision.load();
+    store.willingness.load();
     loadEvidence();
   }
 }

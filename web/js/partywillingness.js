@@ -85,11 +85,11 @@ function Question({ w, onAnswered }) {
   if (mine.answer === 'silent' || w.case_status !== 'open') {
     return html`<div class="wil-result" data-testid="wil-result" data-answer=${mine.answer || 'closed'}><p class="lead">${t('wil.party.too_late')}</p></div>`;
   }
-  const question = html`<dl class="info wil-facts">
+  const question = html`<p class="wil-applied lead" data-testid="wil-applicants">${t('wil.party.applied', { names: namesText(w.applicants) })}</p>
+    <dl class="info wil-facts">
       <div class="info-row"><dt>${t('wil.party.about')}</dt><dd data-testid="wil-summary">${w.summary}</dd></div>
       <div class="info-row"><dt>${t('wil.party.org')}</dt><dd>${w.organisation}</dd></div>
     </dl>
-    <p class="wil-applied lead" data-testid="wil-applicants">${t('wil.party.applied', { names: namesText(w.applicants) })}</p>
     <p>${t('wil.party.rule')}</p>
     <p class="wil-due"><strong>${t('wil.party.due', { day: fmtDayHeader(mine.due_date) })}</strong></p>`;
   if (step === 'refuse') {
@@ -132,7 +132,7 @@ export function WillingnessCard({ w, booked, onAnswered }) {
   // A respondent who has not answered: the question is the thing to do now, at the top and large.
   const pending = asked && !w.mine.answer && w.case_status === 'open';
   return html`<section class=${`party-card wil-card${pending ? ' now-primary' : ''}`} aria-labelledby="wil-title" data-testid="wil-card" data-state=${w.state}>
-    <h2 id="wil-title" class="now-title">${t('wil.party.title')}</h2>
+    <h2 id="wil-title" class="now-title">${asked ? t('wil.party.title') : t('wil.section')}</h2>
     ${asked ? html`<${Question} w=${w} onAnswered=${onAnswered} />` : html`<${Answers} w=${w} booked=${booked} />`}
     <${Contact} w=${w} />
   </section>`;

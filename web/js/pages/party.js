@@ -585,8 +585,7 @@ function willingnessCard() {
 function questionView() {
   const d = state.data;
   return html`<h1 class="greeting">${t('party.greeting', { name: d.party.name })}</h1>
-    ${d.willingness ? willingnessCard() : null}
-    <p class="help">${t('party.help')}</p>`;
+    ${d.willingness ? willingnessCard() : html`<p class="help">${t('party.help')}</p>`}`;
 }
 
 /** What is in <main>: the live room or the agreement (each keeps its own elements), or the page. */

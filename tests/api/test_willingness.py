@@ -6,12 +6,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from server.domain.clocks import end_of
 from server.domain.willingness import ask_other_side, default_due
 from server.domain.workdays import Workdays
-from server.models import Case, OutboxMessage, WillingnessQuestion, utcnow
+from server.models import Case, OutboxMessage, PartyLink, WillingnessQuestion, utcnow
 from tests.api.helpers import book, next_weekday_at, open_case
 from tests.api.test_referrals import bundle_types
 from tests.conftest import Actor, World
@@ -193,3 +193,33 @@ async def test_an_accepted_application_asks_the_other_side_and_the_next_round_se
     async with world.services.links._maker() as db:
         row = await db.scalar(select(WillingnessQuestion).where(WillingnessQuestion.case_id == case["id"]))
         assert row is not None and row.notified_at is not None and row.asked_by is None
+
+
+async def test_a_question_link_past_its_time_is_refused_and_names_the_mediator(world: World) -> None:
+    liu = await world.staff("liu")
+    case, lisi = await asked_case(world, liu)
+    [message] = await messages(world, case["id"], "willingness_asked")
+    async with world.services.links._maker() as db, db.begin():
+        await db.execute(
+            update(PartyLink).where(PartyLink.session_id.is_(None)).values(expires_at=utcnow() - timedelta(minutes=1))
+        )
+    link = (message.template_params or {})["link"]
+    response = await (await world.actor()).client.get(f"/{link}", allow_redirects=False)
+    page = await response.text()
+    assert response.status == 410 and "链接已过期" in page and "您的调解员：刘调解员" in page
+    # The browser that opened it before is out too: the link alone decided.
+    assert (await lisi.request("GET", "/api/v1/party/me")).status == 401
+
+
+async def test_a_mediator_cannot_end_a_case_on_the_other_sides_behalf(world: World) -> None:
+    """The grounds "refused" and "did not answer" are the platform's to record, from the answer itself."""
+    liu = await world.staff("liu")
+    case = await open_case(liu)
+    for reason in ("other_side_refused", "other_side_silent"):
+        refused = await liu.call(
+            "POST", f"/api/v1/cases/{case['id']}/outcome", {"outcome": "failed", "reason": reason}, expect=422
+        )
+        assert refused["error"]["fields"][0]["field"] == "reason"
+    meta = await liu.call("GET", "/api/v1/meta")
+    automatic = {r["code"] for r in meta["mediation_end_reasons"] if r.get("automatic")}
+    assert automatic == {"other_side_refused", "other_side_silent"}

@@ -8,7 +8,8 @@ applicant's text leads to their page, which names the routes still open (向人�
 mediator's page shows the refusal, its reason and the end of mediation.
 
 In a second case a session is booked before the answer (booking is allowed): the applicant's page
-says the other side has not agreed yet; the respondent agrees, and the mediator sees 同意调解.
+and the mediator's case page say the other side has not agreed yet; the respondent agrees, and the
+mediator's open page shows 同意调解 without a reload.
 
 Screenshots: test-artifacts/willingness-*.png.
 """
@@ -157,6 +158,14 @@ def test_a_session_booked_before_the_answer_and_the_respondent_agrees(browser: A
     expect(applicant.get_by_test_id("wil-status")).to_contain_text("对方尚未同意调解")
     expect(applicant.get_by_test_id("countdown")).to_be_visible()
 
+    # The mediator's case page, open meanwhile: the other side has not agreed yet.
+    m_context = new_context(browser, server)
+    mediator = m_context.new_page()
+    m_errors = PageErrors(mediator)
+    log_in(mediator, server)
+    mediator.goto(f"/cases/{case_id}")
+    expect(mediator.locator("#willingness").get_by_test_id("wil-not-yet")).to_contain_text("对方尚未同意调解")
+
     # The respondent agrees, from their question's link.
     context, page, errors = phone_page(browser, server, link_in_outbox(api, case_id, "willingness_asked", "13900000022"))
     page.get_by_test_id("wil-accept").click()
@@ -171,11 +180,10 @@ def test_a_session_booked_before_the_answer_and_the_respondent_agrees(browser: A
     a_errors.check()
     a_context.close()
 
-    m_context = new_context(browser, server)
-    mediator = m_context.new_page()
-    log_in(mediator, server)
-    mediator.goto(f"/cases/{case_id}")
-    expect(mediator.locator("#willingness").get_by_test_id("wil-answer")).to_contain_text("同意调解")
+    # The mediator's page learns it by itself (it asks again while an answer is awaited), with no reload.
+    expect(mediator.locator("#willingness").get_by_test_id("wil-answer")).to_have_attribute("data-answer", "accepted")
     expect(mediator.locator("#willingness")).to_contain_text("每位被申请人都已同意调解")
+    expect(mediator.locator("#willingness").get_by_test_id("wil-not-yet")).to_have_count(0)
+    m_errors.check()
     m_context.close()
     api.close()

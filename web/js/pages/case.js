@@ -1177,6 +1177,17 @@ async function main() {
   }
 }
 
+// While the other side's answer is awaited, ask now and then: an answer (or the deadline passing)
+// may end the case, and the mediator sees it without reloading.
+const WILLINGNESS_POLL_MS = 20_000;
+setInterval(async () => {
+  const part = store.willingness;
+  if (document.visibilityState !== 'visible' || !part.data || part.data.state !== 'waiting') return;
+  const before = JSON.stringify(part.data);
+  await part.load();
+  if (JSON.stringify(part.data) !== before) refresh();
+}, WILLINGNESS_POLL_MS);
+
 main().catch((err) => {
   replace(app, h('main', { id: 'main', class: 'container' }, errorState(err, () => location.reload())));
 });

@@ -104,6 +104,13 @@ def test_the_respondent_refuses_on_a_phone_and_the_applicant_is_shown_the_routes
     assert box is not None and box["width"] >= 0.75 * PHONE["width"] and box["height"] >= 44, box
     assert_accessible(page, "the respondent's question on a phone")
     shot(page, artifacts, "question")
+    # English second: the same question, a tap away, and back.
+    page.get_by_test_id("lang-switch").click()
+    expect(card).to_contain_text("Do you agree to mediation?")
+    expect(card.get_by_test_id("wil-applicants")).to_have_text("张三 applied for mediation")
+    expect(accept).to_have_text("I agree to mediation")
+    page.get_by_test_id("lang-switch").click()
+    expect(accept).to_have_text("同意调解")
 
     refuse.click()
     card.get_by_label("不同意的理由（可以不填）").fill("工资已经当面结清")

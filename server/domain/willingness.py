@@ -350,7 +350,9 @@ class Willingness:
             question.answer_seq = appended.record.seq
             history.record(db, case.id, principal, kind, seq=appended.record.seq, reason=reason or None)
             if answer == "refused":
-                await self._end(db, case, "other_side_refused", f"{party.name}不同意调解" + (f"：{reason}" if reason else ""))
+                await self._end(
+                    db, case, "other_side_refused", f"{party.name}不同意调解" + (f"：{reason}" if reason else ""), now
+                )
             await links.keep_case_links_open(db, party.id, now + READ_AFTER)
             answers = await _answers(db, case)
         view = await self.for_party(principal)
@@ -406,11 +408,11 @@ class Willingness:
                 assert case is not None and party is not None
                 history.record(db, case.id, None, "willingness_silent", party_id=party.id)
                 if case.status == "open":
-                    await self._end(db, case, "other_side_silent", f"{party.name}未在期限内答复是否同意调解")
+                    await self._end(db, case, "other_side_silent", f"{party.name}未在期限内答复是否同意调解", now)
                 done += 1
         return done
 
-    async def _end(self, db: AsyncSession, case: Case, reason: str, note: str) -> None:
+    async def _end(self, db: AsyncSession, case: Case, reason: str, note: str, now: datetime) -> None:
         """The statutory end (outcomes.py), written by the platform, every party told; applicants get their page's link."""
         appended = await self._ledger.append_platform(
             db,
@@ -420,9 +422,9 @@ class Willingness:
             data={"note": note, "mediator": None, "routes": ROUTES_ZH},
             public={"outcome": "failed", "reason": reason},
         )
-        case.status, case.outcome_reason, case.outcome_note, case.closed_at = "failed", reason, note, utcnow()
+        case.status, case.outcome_reason, case.outcome_note, case.closed_at = "failed", reason, note, now
         zh, en = END_REASONS[reason]
-        until = utcnow() + READ_AFTER
+        until = now + READ_AFTER
         for party in await db.scalars(select(Party).where(Party.case_id == case.id)):
             values = {"name": party.name, "case": case.case_number, "reason": zh}
             if party.role == "applicant":

@@ -53,6 +53,7 @@ from server.domain.review import Review
 from server.domain.staffkeys import IDENTITY_PURPOSE, StaffKeys
 from server.domain.supervision import Supervision
 from server.domain.turns import Turns
+from server.domain.willingness import Willingness
 from server.domain.witnessed import IdentityChecked, Witnessed
 from server.domain.work_orders import WorkOrders
 from server.domain.workdays import Workdays
@@ -80,6 +81,7 @@ from server.http import (  # noqa: F401 - routes
     static,
     supervision_api,
     timeouts,
+    willingness_api,
     witness_api,
     witnessed_api,
     work_orders_api,
@@ -163,6 +165,8 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     witnessed = Witnessed(maker, ledger, settings)
     staff_keys.hooks[IDENTITY_PURPOSE] = IdentityChecked(witnessed)
     cases = Cases(maker, ledger, workdays)
+    # Whether the other side agrees to mediation; its round sends the questions and ends the silent cases.
+    willingness = Willingness(maker, ledger, settings, workdays)
     return Services(
         settings=settings,
         accounts=Accounts(maker, settings),
@@ -176,6 +180,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
             [
                 Turns(maker, settings, confirmation_window=CONFIRMATION_WINDOW, after_seal=AFTER_SEAL).queue_due,
                 OverdueNotices(maker, workdays).queue_due,
+                willingness.sweep,
             ],
         ),
         ledger=ledger,
@@ -201,6 +206,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         online_applications=OnlineApplications(maker, ledger, settings, cases, workdays),
         court_reports=CourtReports(maker, ledger, settings.pdf_font),
         filing=FilingPackages(maker, ledger, evidence, settings.pdf_font),
+        willingness=willingness,
     )
 
 

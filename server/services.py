@@ -36,6 +36,7 @@ from server.domain.referrals import Referrals
 from server.domain.review import Review
 from server.domain.staffkeys import StaffKeys
 from server.domain.supervision import Supervision
+from server.domain.willingness import Willingness
 from server.domain.witnessed import Witnessed
 from server.domain.work_orders import WorkOrders
 from server.settings import Settings
@@ -72,6 +73,7 @@ class Services:
     online_applications: OnlineApplications  # a party applies from the public page (#21)
     court_reports: CourtReports  # the written result report to a referring court (#21)
     filing: FilingPackages  # a failed case's materials for a court's online filing (#21)
+    willingness: Willingness  # whether the other side agrees to mediation (#21)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.domain import orgtree
 from server.domain.court_numbers import check_court_code
 from server.domain.login_throttle import LoginThrottles
-from server.domain.principal import SYSTEM, PartyPrincipal, Principal, Staff, require_admin, require_staff
+from server.domain.principal import SYSTEM, CaseParty, PartyPrincipal, Principal, Staff, require_admin, require_staff
 from server.domain.vocabulary import ORGANISATION_KINDS, STAFF_ROLES
 from server.errors import Conflict, FieldError, InvalidCredentials, InvalidInput, NotFound
 from server.models import (
@@ -405,6 +405,22 @@ class Accounts:
                 if found is None:
                     return None
                 return BrowserSession(PartyPrincipal(row.party_id, row.case_id, row.session_id, found.name), row.csrf_token)
+            if row.kind == "party" and row.party_id and row.link_id and row.case_id and row.session_id is None:
+                # A link with no session (a question before any is booked): the link alone decides.
+                name = await db.scalar(
+                    select(Party.name)
+                    .join(PartyLink, PartyLink.id == row.link_id)
+                    .where(
+                        Party.id == row.party_id,
+                        PartyLink.party_id == row.party_id,
+                        PartyLink.session_id.is_(None),
+                        PartyLink.revoked_at.is_(None),
+                        PartyLink.expires_at > now,
+                    )
+                )
+                if name is None:
+                    return None
+                return BrowserSession(CaseParty(row.party_id, row.case_id, name), row.csrf_token)
         return None
 
 

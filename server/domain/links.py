@@ -3,6 +3,10 @@
 The token is 192 random bits; only its SHA-256 is stored. A link is bound to one party and
 one session, expires a little after the session ends, and dies when revoked, re-issued or
 when the session is cancelled.
+
+A link may also belong to no session (``issue_for_case``): it asks a party something before any
+session is booked (whether they agree to mediation, server/domain/willingness.py), expires when
+the question's time is up (plus the usual grace), and opens as a ``CaseParty``.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from server.domain import history
 from server.domain.accounts import token_hash
 from server.domain.principal import Principal, actor_of
 from server.errors import Gone, NotFound
-from server.models import AuthSession, MediationSession, Party, PartyLink, User, utcnow
+from server.models import AuthSession, Case, MediationSession, Party, PartyLink, User, utcnow
 from server.settings import Settings
 
 TOKEN_BYTES = 32
@@ -38,7 +42,8 @@ class IssuedLink:
 class OpenedLink:
     cookie_token: str
     party: Party
-    session: MediationSession
+    session: MediationSession | None  # None: a link of the case, not of a session (``issue_for_case``)
+    expires_at: datetime
 
 
 def link_url(settings: Settings, token: str) -> str:
@@ -75,6 +80,55 @@ async def issue(
     await db.flush()
     history.record(db, session.case_id, principal, "link_issued", party_id=party.id, session_id=session.id, link_id=link.id)
     return IssuedLink(party, link_url(settings, token), link)
+
+
+async def issue_for_case(
+    db: AsyncSession, settings: Settings, principal: Principal | None, party: Party, *, until: datetime
+) -> IssuedLink:
+    """A personal link of this party's case that needs no session, open until ``until`` plus the grace.
+
+    Any earlier such link of the party is revoked (a new question replaces the old one's link);
+    the links of their sessions are left alone.
+    """
+    now = utcnow()
+    old = list(
+        await db.scalars(
+            select(PartyLink).where(
+                PartyLink.party_id == party.id, PartyLink.session_id.is_(None), PartyLink.revoked_at.is_(None)
+            )
+        )
+    )
+    for link in old:
+        link.revoked_at, link.revoked_reason = now, "reissued"
+    if old:
+        await db.execute(
+            update(AuthSession)
+            .where(AuthSession.link_id.in_([link.id for link in old]), AuthSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+    token = secrets.token_urlsafe(LINK_TOKEN_BYTES)
+    _, actor_id, _ = actor_of(principal)
+    link = PartyLink(
+        party_id=party.id,
+        session_id=None,
+        token_hash=token_hash(token),
+        issued_by=actor_id if principal is not None else None,
+        expires_at=until + timedelta(minutes=settings.link_grace_minutes),
+    )
+    db.add(link)
+    await db.flush()
+    history.record(db, party.case_id, principal, "link_issued", party_id=party.id, session_id=None, link_id=link.id)
+    return IssuedLink(party, link_url(settings, token), link)
+
+
+async def keep_case_links_open(db: AsyncSession, party_id: str, until: datetime) -> None:
+    """A party's session-less links stay open until ``until`` (to read what became of the question)."""
+    for table in (PartyLink, AuthSession):
+        await db.execute(
+            update(table)
+            .where(table.party_id == party_id, table.session_id.is_(None), table.revoked_at.is_(None), table.expires_at < until)
+            .values(expires_at=until)
+        )
 
 
 async def revoke_for(
@@ -146,17 +200,18 @@ class Links:
             link = await db.scalar(select(PartyLink).where(PartyLink.token_hash == token_hash(token)))
             if link is None:
                 raise NotFound("this link is not recognised")
-            session = await db.get(MediationSession, link.session_id)
+            session = await db.get(MediationSession, link.session_id) if link.session_id else None
             party = await db.get(Party, link.party_id)
-            assert session is not None and party is not None
-            if session.status == "cancelled" or link.revoked_at is not None or link.expires_at <= now:
+            assert party is not None and (session is not None or link.session_id is None)
+            cancelled = session is not None and session.status == "cancelled"
+            if cancelled or link.revoked_at is not None or link.expires_at <= now:
                 # Whom to ask for a new link or a new time: the page names them.
-                mediator = await db.get(User, session.mediator_id)
+                mediator = await db.get(User, session.mediator_id if session else (await _case_mediator(db, party)))
                 contact = {
                     "mediator": mediator.display_name if mediator else "",
                     "phone": (mediator.phone if mediator else "") or "",
                 }
-                if session.status == "cancelled":
+                if cancelled:
                     raise Gone("this session was cancelled", reason="cancelled", **contact)
                 if link.revoked_at is not None:
                     raise Gone("this link was withdrawn; ask your mediator for a new one", reason="revoked", **contact)
@@ -167,12 +222,18 @@ class Links:
                     token_hash=token_hash(cookie),
                     kind="party",
                     party_id=party.id,
-                    case_id=session.case_id,
-                    session_id=session.id,
+                    case_id=party.case_id,
+                    session_id=session.id if session else None,
                     link_id=link.id,
                     csrf_token=secrets.token_urlsafe(32),
                     expires_at=link.expires_at,
                 )
             )
-            history.record(db, session.case_id, None, "link_opened", party_id=party.id, session_id=session.id)
-        return OpenedLink(cookie, party, session)
+            history.record(db, party.case_id, None, "link_opened", party_id=party.id, session_id=session.id if session else None)
+        return OpenedLink(cookie, party, session, link.expires_at)
+
+
+async def _case_mediator(db: AsyncSession, party: Party) -> str:
+    case = await db.get(Case, party.case_id)
+    assert case is not None
+    return case.mediator_id

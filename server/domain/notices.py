@@ -188,6 +188,23 @@ KINDS: dict[str, Kind] = {
         "Dear {name}, the supervision instruction on case {case} handled by {org} was due for a reply by {due_en} "
         "and has not been answered. Please reply to it.",
     ),
+    # The other side is asked whether they agree to mediation (People's Mediation Law art. 17).
+    "willingness_asked": Kind(
+        ("name", "org", "case", "deadline", "link"),
+        "是否同意调解：{case}",
+        "{name}您好：对方当事人向{org}申请调解与您之间的纠纷（{case}）。请在{deadline}前告知是否同意调解。" + _LINK_ZH,
+        "Dear {name}, the other party asked {org} to mediate your dispute ({case}). Please say before {deadline_en} "
+        "whether you agree to mediation. " + _LINK_EN,
+    ),
+    # The other side refused or did not answer: the applicant's application ends, with the routes still open.
+    "willingness_ended": Kind(
+        ("name", "case", "reason", "link"),
+        "调解未能进行：{case}",
+        "{name}您好：您申请的调解（{case}）未能进行，原因：{reason}。您仍可以向人民法院起诉、申请仲裁或请求有关行政机关处理。"
+        "请打开 {url} 查看。",
+        "Dear {name}, the mediation you applied for ({case}) cannot go ahead: {reason_en}. You may still bring a lawsuit "
+        "in a people's court, apply for arbitration or ask the competent authority. Details: {url}",
+    ),
 }
 
 

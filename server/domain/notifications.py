@@ -95,7 +95,7 @@ def notify(
     dedupe_key: str | None = None,
     english: dict[str, str] | None = None,
 ) -> list[OutboxMessage]:
-    """One message per channel the party can be reached on: SMS always (phone is required), e-mail if given.
+    """One message per channel the party can be reached on: SMS to their phone and e-mail, each if known.
 
     The SMS row keeps the template's parameters; both keep the composed body. Whether anything
     delivers them is the senders' business (``recorded`` when nothing does).
@@ -103,7 +103,8 @@ def notify(
     params = notices.params_for(kind, values)
     subject, body = notices.compose(kind, params, party.language, url=url, english=english)
     messages = []
-    channels = [("sms", party.phone)] + ([("email", party.email)] if party.email else [])
+    # An applicant online may not know the other side's phone (online_applications.py): no SMS to nobody.
+    channels = ([("sms", party.phone)] if party.phone else []) + ([("email", party.email)] if party.email else [])
     for channel, recipient in channels:
         message = OutboxMessage(
             case_id=case_id or party.case_id,

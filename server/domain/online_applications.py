@@ -592,7 +592,7 @@ class OnlineApplications:
                 db, view.case.id, staff, "case_accepted", application=application.id, seq=appended.record.seq,
                 mediator=view.mediator.display_name,
             )  # fmt: skip
-            await willingness.ask_other_side(db, view.case, staff=staff)
+            await willingness.ask_other_side(db, view.case, settings=self._settings, principal=staff, workdays=self._workdays)
             await db.flush()
             return await self._view(db, application), view
 

@@ -72,6 +72,15 @@ GROUNDS: dict[str, Ground] = {
     "other": Ground(8, "其他导致调解无法进行的情形", "Something else makes mediation impossible", ("note",)),
 }  # fmt: skip
 
+#: Grounds the platform records itself, never chosen by a mediator (server/domain/willingness.py): the
+#: other side refused mediation (人民调解法 art. 17: 当事人一方明确拒绝调解的，不得调解; art. 25 item (四))
+#: or did not answer by the day they were given (art. 25 item (八)).
+AUTOMATIC_GROUNDS: dict[str, Ground] = {
+    "other_side_refused": Ground(4, "对方当事人不同意调解（《人民调解法》第十七条）", "The other side refused mediation (People's Mediation Law art. 17)", ()),
+    "other_side_silent": Ground(8, "对方当事人未在期限内答复是否同意调解", "The other side did not say in time whether they agree to mediation", ()),
+}  # fmt: skip
+AUTOMATIC = frozenset(AUTOMATIC_GROUNDS)
+
 #: The reasons of records written before the grounds, and the ground each is.
 LEGACY: dict[str, str] = {
     "party_refused": "unwilling",  # 人民调解法 art. 17: a party refuses mediation
@@ -82,6 +91,8 @@ LEGACY: dict[str, str] = {
     "other_proceedings": "other",
     "other": "other",
 }
+#: Grounds the platform records itself: a mediator does not choose them.
+AUTOMATIC = frozenset({"other_side_refused", "other_side_silent"})
 
 ROUTES_ZH = (
     "您可以依法通过以下途径维护自己的权利：向仲裁机构申请仲裁（如有仲裁协议或属劳动争议仲裁范围）；"
@@ -100,7 +111,7 @@ def ground_of(reason: str | None) -> Ground | None:
     """The ground of a case's or a record's reason, old or new."""
     if reason is None:
         return None
-    return GROUNDS.get(reason) or GROUNDS.get(LEGACY.get(reason, ""))
+    return GROUNDS.get(reason) or AUTOMATIC_GROUNDS.get(reason) or GROUNDS.get(LEGACY.get(reason, ""))
 
 
 class Outcomes:

@@ -31,6 +31,20 @@ class PartyPrincipal:
 
 
 @dataclass(frozen=True)
+class CaseParty:
+    """A party who opened a link that belongs to no session: one case, asked something before any
+    session is booked (whether they agree to mediation, server/domain/willingness.py).
+
+    Everything made for a session's party (the live room, the agreement, the files) refuses it:
+    those take a ``PartyPrincipal``.
+    """
+
+    party_id: str
+    case_id: str
+    name: str
+
+
+@dataclass(frozen=True)
 class System:
     """The command line, run by whoever runs the server: trusted like an administrator.
 
@@ -42,7 +56,7 @@ class System:
 
 SYSTEM = System()
 
-Principal = Staff | PartyPrincipal | System
+Principal = Staff | PartyPrincipal | CaseParty | System
 
 
 def require_staff(principal: Principal | None, *roles: str) -> Staff:
@@ -73,6 +87,6 @@ def actor_of(principal: Principal | None) -> tuple[str, str | None, str]:
     """(kind, id, name) as written into the case history."""
     if isinstance(principal, Staff):
         return "staff", principal.user_id, principal.display_name
-    if isinstance(principal, PartyPrincipal):
+    if isinstance(principal, PartyPrincipal | CaseParty):
         return "party", principal.party_id, principal.name
     return "system", None, principal.name if isinstance(principal, System) else "system"

@@ -57,6 +57,8 @@ RECORD_TYPES = frozenset(
         "case_declined",
         "filing_package_made",
         "result_reported",
+        "mediation_accepted",
+        "mediation_refused",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:

@@ -53,6 +53,7 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "case_declined": ("不予受理调解申请", "application for mediation declined"),
     "filing_package_made": ("生成立案移送材料", "filing package made"),
     "result_reported": ("向法院报告调解结果", "result reported to the court"),
+    "mediation_refused": ("不同意调解", "mediation refused"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.
@@ -80,6 +81,8 @@ METHOD_WORDS: dict[str, tuple[str, str]] = {
     "phone_callback": ("回拨电话核验", "checked by calling back"),
     # the organisation's seal on the final document
     "org_seal": ("调解组织电子印章（PAdES 数字签名）", "the organisation's electronic seal (PAdES signature)"),
+    # a respondent's answer whether they agree to mediation, on their own link (server/domain/willingness.py)
+    "party_link": ("当事人通过本人专属链接答复（平台签名）", "answered on the party's own link (signed by the platform)"),
 }
 UNKNOWN_METHOD = ("未知方式（记录中的方式代码：{code}）", "unknown method (code {code} in the record)")
 NO_METHOD = ("记录中未载明方式", "the record names no method")

@@ -15,7 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from server import jsonlimits
-from server.domain.principal import PartyPrincipal, Staff
+from server.domain.principal import CaseParty, PartyPrincipal, Staff
 from server.errors import FieldError, Forbidden, InvalidInput, NotAuthenticated
 from server.http.context import principal_of
 from server.services import services
@@ -318,7 +318,7 @@ def _wrap(route: Route) -> Handler:
             if route.auth == "staff":
                 raise NotAuthenticated("please log in", reason="log_in")
             raise NotAuthenticated("open the link you were sent to continue", reason="open_link")
-        if route.auth == "staff" and isinstance(principal, PartyPrincipal):
+        if route.auth == "staff" and isinstance(principal, PartyPrincipal | CaseParty):
             raise Forbidden("this is for mediation staff only", reason="staff_only")
         if route.auth == "party" and isinstance(principal, Staff):
             raise Forbidden("this is for parties who opened their link", reason="parties_only")

@@ -12,7 +12,7 @@ from server.domain.confirmation.application import GROUNDS
 from server.domain.confirmation.decision import REJECTION_GROUNDS
 from server.domain.outcomes import GROUNDS as END_GROUNDS
 from server.domain.outcomes import LEGACY
-from server.domain.principal import PartyPrincipal, Staff
+from server.domain.principal import CaseParty, PartyPrincipal, Staff
 from server.domain.vocabulary import CASE_SOURCES, DISPUTE_TYPES, INVITED_AS, ORGANISATION_KINDS, PARTY_ROLES, STAFF_ROLES
 from server.errors import NotAuthenticated
 from server.http import views
@@ -75,6 +75,10 @@ async def me(request: web.Request) -> web.StreamResponse:
                 "csrf_token": request[CSRF],
             }
         )
+    if isinstance(principal, CaseParty):
+        # A link of the case that belongs to no session yet (server/domain/willingness.py).
+        body = {"kind": "party", "party_id": principal.party_id, "case_id": principal.case_id, "session_id": None}
+        return web.json_response(body | {"csrf_token": request[CSRF]})
     raise NotAuthenticated("not logged in", reason="log_in")
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.documents.qr import qr_svg
-from server.domain.principal import PartyPrincipal, Staff
+from server.domain.principal import CaseParty, PartyPrincipal, Staff
 from server.errors import DomainError, Gone, NotFound
 from server.http import party_api, static
 from server.http.api import Handler
@@ -99,14 +99,18 @@ async def open_link(request: web.Request) -> web.StreamResponse:
         return link_error_page(
             request, str(details.get("reason", "expired")), 410, str(details.get("mediator", "")), str(details.get("phone", ""))
         )
-    max_age = int((opened.session.ends_at - utcnow()).total_seconds()) + services(request).settings.link_grace_minutes * 60
+    max_age = int((opened.expires_at - utcnow()).total_seconds())
     if "text/html" in request.headers.get("Accept", ""):
         # A browser gets the party's page at once rather than a redirect to /party: on a weak rural
         # network (400 ms a request) that is 0.4 s less every time the party taps the link in
         # their message (issue #18). The page then shows /party in the address bar (party.js,
         # history.replaceState), so a reload or bookmark uses the cookie, not the token.
         party = opened.party
-        request[PRINCIPAL] = PartyPrincipal(party.id, party.case_id, opened.session.id, party.name)
+        request[PRINCIPAL] = (
+            PartyPrincipal(party.id, party.case_id, opened.session.id, party.name)
+            if opened.session is not None
+            else CaseParty(party.id, party.case_id, party.name)
+        )
         page_response: web.StreamResponse = await party_page(request, revalidate=False)
     else:
         page_response = web.HTTPSeeOther("/party")
@@ -119,7 +123,7 @@ async def open_link(request: web.Request) -> web.StreamResponse:
 
 async def home(request: web.Request) -> web.StreamResponse:
     principal = principal_of(request)
-    if isinstance(principal, PartyPrincipal):
+    if isinstance(principal, PartyPrincipal | CaseParty):
         raise web.HTTPFound("/party")
     if isinstance(principal, Staff):
         raise web.HTTPFound({"admin": "/admin", "judge": "/court", "supervisor": "/supervision"}.get(principal.role, "/mediator"))
@@ -137,7 +141,7 @@ async def party_page(request: web.Request, *, revalidate: bool = True) -> web.St
     built = await asyncio.to_thread(request.app[ASSETS].current)
     asset = built["party.html"]
     html = asset.body
-    if isinstance(principal_of(request), PartyPrincipal):
+    if isinstance(principal_of(request), PartyPrincipal | CaseParty):
         try:
             answer = await party_api.party_me(request)
         except DomainError:

@@ -20,7 +20,7 @@ from server.domain.party_path import (
     next_step,
     session_phase,
 )
-from server.domain.principal import require_party
+from server.domain.principal import CaseParty, require_party
 from server.http.context import principal_of
 from server.http.routes import api
 from server.http.sessions_api import ics_response
@@ -31,6 +31,11 @@ from server.services import services
 @api.route("GET", "/party/me", summary="The party's case, mediator and session, and what to do now", tag="party", auth="party")
 async def party_me(request: web.Request) -> web.StreamResponse:
     principal = principal_of(request)
+    willingness = await services(request).willingness.for_party(principal)
+    if isinstance(principal, CaseParty):
+        # A link of the case that belongs to no session (server/domain/willingness.py): the
+        # question or its outcome is all there is; ``session`` is null and the page shows just that.
+        return web.json_response(_case_party_me(principal, willingness))
     me, view, org = await services(request).booking.for_party(principal)
     party = next(p for p in view.parties if p.id == me.party_id)
     s = view.session
@@ -95,8 +100,32 @@ async def party_me(request: web.Request) -> web.StreamResponse:
             if confirmation_facts
             else None,
             "now": step_view(step),
+            # Whether the other side agreed to mediation (server/domain/willingness.py), null if nobody was asked.
+            "willingness": willingness,
         }
     )
+
+
+def _case_party_me(me: CaseParty, willingness: dict[str, Any] | None) -> dict[str, Any]:
+    w = willingness or {}
+    return {
+        "case": {
+            "case_number": w.get("case_number"),
+            "dispute_type": None,
+            "summary": w.get("summary"),
+            "status": w.get("case_status"),
+        },
+        "party": {"id": me.party_id, "name": me.name, "role": w.get("role")},
+        "organisation": {"name": w.get("organisation", "")},
+        "mediator": w.get("mediator") or {"display_name": "", "phone": ""},
+        "session": None,
+        "calendar_url": None,
+        "next_session": None,
+        "agreement": None,
+        "confirmation": None,
+        "now": None,
+        "willingness": willingness,
+    }
 
 
 def step_view(step: Step) -> dict[str, Any]:

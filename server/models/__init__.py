@@ -47,6 +47,7 @@ from server.models.outbox import OutboxMessage
 from server.models.recordings import Recording, RecordingFile, RecordingSegment
 from server.models.referrals import Referral
 from server.models.supervision import SupervisionInstruction
+from server.models.willingness import WillingnessQuestion
 from server.models.work_orders import HotlineKey, WorkOrder
 
 __all__ = [
@@ -97,6 +98,7 @@ __all__ = [
     "SupervisionInstruction",
     "UTCDateTime",
     "User",
+    "WillingnessQuestion",
     "WorkOrder",
     "new_id",
     "utcnow",

@@ -104,12 +104,16 @@ class MediationSession(Base):
 
 
 class PartyLink(Base):
-    """A party's personal link to one session. Only the token's SHA-256 is stored."""
+    """A party's personal link to one session. Only the token's SHA-256 is stored.
+
+    A link without a session (``session_id`` None) asks a party something before any session is
+    booked: whether they agree to mediation (server/domain/willingness.py).
+    """
 
     __tablename__ = "party_links"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     party_id: Mapped[str] = mapped_column(ForeignKey("parties.id"), index=True)
-    session_id: Mapped[str] = mapped_column(ForeignKey("mediation_sessions.id"), index=True)
+    session_id: Mapped[str | None] = mapped_column(ForeignKey("mediation_sessions.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     issued_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

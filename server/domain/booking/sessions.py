@@ -143,7 +143,8 @@ class Booking:
         links: dict[str, list[PartyLink]] = {s.id: [] for s in sessions}
         query = select(PartyLink).where(PartyLink.session_id.in_(links)).order_by(PartyLink.created_at)
         for link in await db.scalars(query):
-            links[link.session_id].append(link)
+            if link.session_id is not None:  # (the query asks for these sessions' links only)
+                links[link.session_id].append(link)
         return [SessionView(s, cases[s.case_id], mediators[s.mediator_id], parties[s.case_id], links[s.id]) for s in sessions]
 
     def _span(self, starts_at: datetime, duration_minutes: int, timezone: str) -> tuple[datetime, datetime]:

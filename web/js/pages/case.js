@@ -29,6 +29,7 @@ import { sourceWords } from '../registration.js';
 import '../supervision-i18n.js';
 import { Instructions, IssueForm, instructionsOf } from '../supervision.js';
 import { ExtensionsBody, extendedLine, extensionsOf } from '../extensions.js';
+import { WillingnessSection, willingnessOf } from '../willingness.js';
 
 /** @typedef {import('../ui-preact.js').FormState} FormState */
 
@@ -58,6 +59,7 @@ const store = {
   evidence: new Part(() => api.request('GET', `/cases/${encodeURIComponent(caseId)}/evidence`).then(itemsOf), draw),
   supervision: new Part(() => instructionsOf(caseId), draw), // supervisors' instructions and the replies (#21)
   extensions: new Part(() => extensionsOf(caseId), draw), // the parties' agreement to extend the mediation period (#21)
+  willingness: new Part(() => willingnessOf(caseId), draw), // whether the other side agrees to mediation (#21)
   agreement: new Part(() => api.getAgreement(caseId), draw), // a supervisor's read of the agreement (a mediator has its panel)
   exported: /** @type {{ filename: string, manifestHash: string } | null} */ (null), // the last export
   exporting: false,
@@ -193,6 +195,7 @@ async function refresh() {
   store.history.load();
   store.supervision.load();
   loadExtensions();
+  store.willingness.load();
   loadEvidence();
   if (beforeCourt() !== wasBeforeCourt && caseFiles) caseFiles.load();
 }
@@ -1119,6 +1122,7 @@ function Page() {
     <${Supervision} k=${k} />
     <div class="two-col"><${Details} k=${k} /><${Parties} k=${k} /></div>
     <${Extensions} k=${k} />
+    <${WillingnessSection} caseId=${k.id} data=${store.willingness.data} kase=${k} tz=${store.tz} canAsk=${!readOnly()} onDone=${refresh} />
     ${referred}
     <${Sessions} k=${k} />
     ${supervisor()
@@ -1200,9 +1204,21 @@ async function main() {
     store.history.load();
     store.supervision.load();
     loadExtensions();
+    store.willingness.load();
     loadEvidence();
   }
 }
+
+// While the other side's answer is awaited, ask now and then: an answer (or the deadline passing)
+// may end the case, and the mediator sees it without reloading.
+const WILLINGNESS_POLL_MS = 20_000;
+setInterval(async () => {
+  const part = store.willingness;
+  if (document.visibilityState !== 'visible' || !part.data || part.data.state !== 'waiting') return;
+  const before = JSON.stringify(part.data);
+  await part.load();
+  if (JSON.stringify(part.data) !== before) refresh();
+}, WILLINGNESS_POLL_MS);
 
 main().catch((err) => {
   replace(app, h('main', { id: 'main', class: 'container' }, errorState(err, () => location.reload())));

@@ -25,6 +25,7 @@ import '../identity-i18n.js';
 import '../live-i18n.js';
 import { Mount, keepingFocus } from '../mount.js';
 import '../party-i18n.js';
+import { WillingnessCard } from '../partywillingness.js';
 import { forgetCheck, rememberedCheck } from '../rejoin.js';
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
@@ -547,8 +548,12 @@ function mainView() {
   // The main action comes first after it: on a phone it is the one thing above the fold (issue #18).
   const joinOnTop = d.now && (d.now.step === 'join_before' || d.now.step === 'join_now');
   const { agreement, confirmation, extension } = state;
+  // A question awaiting this respondent's answer goes first; otherwise the other side's answer follows the step.
+  const asking = d.willingness && d.willingness.mine && !d.willingness.mine.answer;
   return html`<h1 class="greeting">${t('party.greeting', { name: d.party.name })}</h1>
+    ${asking ? willingnessCard() : null}
     ${nowCard()}
+    ${d.willingness && !asking ? willingnessCard() : null}
     ${p === 'cancelled'
       ? html`<div class="notice cancelled-notice" role="alert" data-testid="cancelled-notice">${t('party.cancelled.notice')}</div>`
       : html`<p class="lead">${t('party.intro')}</p>`}
@@ -582,6 +587,25 @@ function mainView() {
     <p class="help">${t('party.help')}</p>`;
 }
 
+// ------------------------------------------------------------------ does the other side agree to mediation
+
+/** The question (a respondent) or the other side's answers (an applicant): server/domain/willingness.py. */
+function willingnessCard() {
+  const d = state.data;
+  const answered = (/** @type {any} */ view) => {
+    state.data = { ...state.data, willingness: view, case: { ...state.data.case, status: view.case_status } };
+    render();
+  };
+  return html`<${WillingnessCard} w=${d.willingness} booked=${Boolean(d.session)} onAnswered=${answered} />`;
+}
+
+/** A link of the case that belongs to no session yet: the question, or what became of it, is the page. */
+function questionView() {
+  const d = state.data;
+  return html`<h1 class="greeting">${t('party.greeting', { name: d.party.name })}</h1>
+    ${d.willingness ? willingnessCard() : html`<p class="help">${t('party.help')}</p>`}`;
+}
+
 /** What is in <main>: the live room or the agreement (each keeps its own elements), or the page. */
 function mainContent() {
   const { live, agreement } = state;
@@ -590,6 +614,7 @@ function mainContent() {
   if (state.noVideo) return html`<${Mount} key="no-video" class="no-video-host" make=${noVideoHelp} />`;
   if (state.loading && !state.data) return html`<p class="loading" role="status">${t('common.loading')}</p>`;
   if (state.error && !state.data) return errorView();
+  if (!state.data.session) return questionView();
   return mainView();
 }
 
@@ -630,7 +655,7 @@ async function load() {
     if (err.status && err.status !== 0) state.data = null;
   }
   state.loading = false;
-  if (state.data && state.data.party && !state.resumeTried && !state.live) {
+  if (state.data && state.data.party && state.data.session && !state.resumeTried && !state.live) {
     // Reloaded during the session after the device check: straight back to the room.
     state.resumeTried = true;
     const p = phase();
@@ -643,7 +668,8 @@ async function load() {
     }
   }
   render();
-  if (state.data && state.data.party) initAgreement(state.data);
+  // (A link with no session asks a question only: no agreement, files or live room behind it.)
+  if (state.data && state.data.party && state.data.session) initAgreement(state.data);
   // The session is under way: have the live room ready for the party's press.
   if (phase() === 'started' && videoSupported()) parts.live().catch(() => {});
 }

@@ -10,8 +10,8 @@ from server import live
 from server.authentication import COOKIE
 from server.domain.confirmation.application import GROUNDS
 from server.domain.confirmation.decision import REJECTION_GROUNDS
+from server.domain.outcomes import AUTOMATIC_GROUNDS, LEGACY
 from server.domain.outcomes import GROUNDS as END_GROUNDS
-from server.domain.outcomes import LEGACY
 from server.domain.principal import CaseParty, PartyPrincipal, Staff
 from server.domain.vocabulary import CASE_SOURCES, DISPUTE_TYPES, INVITED_AS, ORGANISATION_KINDS, PARTY_ROLES, STAFF_ROLES
 from server.errors import NotAuthenticated
@@ -109,6 +109,20 @@ async def meta(request: web.Request) -> web.StreamResponse:
                     "source_en": g.source_en,
                 }
                 for code, g in END_GROUNDS.items()
+            ]
+            # The grounds the platform records itself (the other side refused or did not answer): never the mediator's to choose.
+            + [
+                {
+                    "code": code,
+                    "zh": g.zh,
+                    "en": g.en,
+                    "item": g.item,
+                    "needs": [],
+                    "source_zh": g.source_zh,
+                    "source_en": g.source_en,
+                    "automatic": True,
+                }
+                for code, g in AUTOMATIC_GROUNDS.items()
             ],
             # The reasons of cases ended before the grounds, and the ground each is.
             "mediation_end_legacy": LEGACY,

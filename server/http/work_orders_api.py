@@ -18,6 +18,7 @@ from server.domain.work_orders import IssuedKey, Order, OrderResult, Person, res
 from server.http.context import principal_of
 from server.http.routes import api
 from server.http.schemas import Input, Name, choice
+from server.models import HotlineKey
 from server.services import services
 
 OrderNumber = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")]
@@ -119,9 +120,8 @@ async def revoke_key(request: web.Request) -> web.StreamResponse:
     tag="work-orders",
     auth="hotline",
 )
-async def receive_order(request: web.Request, body: OrderIn) -> web.StreamResponse:
+async def receive_order(request: web.Request, body: OrderIn, key: HotlineKey) -> web.StreamResponse:
     work_orders = services(request).work_orders
-    key = await work_orders.authenticate(request.headers.get("Authorization"))
 
     def person(p: PersonIn) -> Person:
         return Person(name=p.name, phone=p.phone, address=p.address)
@@ -149,7 +149,6 @@ async def receive_order(request: web.Request, body: OrderIn) -> web.StreamRespon
     tag="work-orders",
     auth="hotline",
 )
-async def order_result(request: web.Request) -> web.StreamResponse:
+async def order_result(request: web.Request, key: HotlineKey) -> web.StreamResponse:
     work_orders = services(request).work_orders
-    key = await work_orders.authenticate(request.headers.get("Authorization"))
     return web.json_response(result_view(await work_orders.result(key, request.match_info["order_number"])))

@@ -62,6 +62,7 @@ def simple(path: str, body: Any = None) -> Call:
             "party_id": scene.case["parties"][0]["id"],
             "other_party_id": scene.case["parties"][1]["id"],
             "user_id": scene.world.ids["liu"],
+            "organisation_id": scene.world.org_a.id,
         }
         payload = body(scene) if callable(body) else body
         return path.format(**ids), payload
@@ -473,6 +474,79 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         simple("/api/v1/supervision/unknown/reply", {"text": "已处理"}),
         (401, 403, 404, 403, 403, 404),
     ),
+    # A hotline's keys: an administrator's; its orders: only with a key, whoever's session comes with them.
+    "POST /organisations/{organisation_id}/hotline-keys": (
+        simple(
+            "/api/v1/organisations/{organisation_id}/hotline-keys",
+            lambda sc: {"label": "12345", "receiver_id": sc.world.ids["liu"]},
+        ),
+        (401, 403, 403, 403, 201, 403),
+    ),
+    "GET /organisations/{organisation_id}/hotline-keys": (
+        simple("/api/v1/organisations/{organisation_id}/hotline-keys"),
+        (401, 403, 403, 403, 200, 403),
+    ),
+    "DELETE /hotline-keys/{key_id}": (simple("/api/v1/hotline-keys/unknown"), (401, 403, 403, 403, 404, 403)),
+    "POST /work-orders": (
+        simple(
+            "/api/v1/work-orders",
+            {"order_number": "GD-1", "caller": {"name": "马建军", "phone": "13900000001"}, "content": "欠薪"},
+        ),
+        (401,) * 6,
+    ),
+    "GET /work-orders/{order_number}": (simple("/api/v1/work-orders/GD-1"), (401,) * 6),
+    # A party's online application (public, #21) and the organisation's queue of them.
+    "GET /apply/organisations": (simple("/api/v1/apply/organisations"), (200,) * 6),
+    "GET /apply/organisations/{organisation_id}": (simple("/api/v1/apply/organisations/{organisation_id}"), (200,) * 6),
+    "POST /apply/organisations/{organisation_id}/applications": (
+        simple(
+            "/api/v1/apply/organisations/{organisation_id}/applications",
+            {"applicant": {}, "respondents": [], "facts": "", "requests": ""},
+        ),
+        (422,) * 6,
+    ),
+    "POST /apply/applications/{application_id}/code": (simple("/api/v1/apply/applications/unknown/code"), (404,) * 6),
+    "POST /apply/applications/{application_id}/confirm": (
+        simple("/api/v1/apply/applications/unknown/confirm", {"code": "123456"}),
+        (404,) * 6,
+    ),
+    "GET /apply/status/{token}": (simple("/api/v1/apply/status/unknown"), (404,) * 6),
+    "POST /apply/status/{token}/files": (simple("/api/v1/apply/status/unknown/files"), (422,) * 6),
+    "GET /applications": (simple("/api/v1/applications"), (401, 403, 200, 403, 403, 200)),
+    "GET /applications/{application_id}/files/{file_id}": (
+        simple("/api/v1/applications/unknown/files/unknown"),
+        (401, 403, 404, 403, 403, 404),
+    ),
+    "POST /applications/{application_id}/accept": (
+        simple("/api/v1/applications/unknown/accept", {"case_number": "AP-1", "dispute_type": "wages"}),
+        (401, 403, 404, 403, 403, 404),
+    ),
+    "POST /applications/{application_id}/decline": (
+        simple("/api/v1/applications/unknown/decline", {"reason": "不属于调解范围"}),
+        (401, 403, 422, 403, 403, 422),
+    ),
+    # Whether the other side agrees to mediation (#21).
+    "GET /cases/{case_id}/willingness": (simple("/api/v1/cases/{case_id}/willingness"), (401, 403, 403, 403, 403, 200)),
+    "POST /cases/{case_id}/willingness": (simple("/api/v1/cases/{case_id}/willingness", {}), (401, 403, 403, 403, 403, 409)),
+    "GET /party/willingness": (simple("/api/v1/party/willingness"), (401, 200, 403, 403, 403, 403)),
+    "POST /party/willingness": (simple("/api/v1/party/willingness", {"answer": "accepted"}), (401, 403, 403, 403, 403, 403)),
+    # Extending the mediation period (#21).
+    "GET /cases/{case_id}/extensions": (simple("/api/v1/cases/{case_id}/extensions"), (401, 403, 403, 403, 403, 200)),
+    "POST /cases/{case_id}/extensions": (
+        simple("/api/v1/cases/{case_id}/extensions", {"to_date": "2030-01-31", "reason": "双方同意延长"}),
+        (401, 403, 403, 403, 403, 409),
+    ),
+    "POST /cases/{case_id}/extensions/{extension_id}/withdraw": (
+        simple("/api/v1/cases/{case_id}/extensions/unknown/withdraw", {}),
+        (401, 403, 403, 403, 403, 404),
+    ),
+    "GET /party/extension": (simple("/api/v1/party/extension"), (401, 200, 403, 403, 403, 403)),
+    "POST /party/extension/sign": (simple("/api/v1/party/extension/sign", {}), (401, 409, 403, 403, 403, 403)),
+    "POST /party/extension/sign/{challenge}": (
+        simple("/api/v1/party/extension/sign/unknown", {"code": "123456"}),
+        (401, 404, 403, 403, 403, 403),
+    ),
+    "POST /party/extension/decline": (simple("/api/v1/party/extension/decline", {}), (401, 409, 403, 403, 403, 403)),
     "GET /auth/me": (simple("/api/v1/auth/me"), (401, 200, 200, 200, 200, 200)),
     "POST /auth/login": (
         simple("/api/v1/auth/login", lambda _: {"username": f"nobody{next(counter)}", "password": "x"}),

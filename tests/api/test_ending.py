@@ -34,7 +34,11 @@ async def ended_record(world: World, m: Mediation) -> dict[str, Any]:
 
 async def test_the_ending_form_offers_exactly_the_grounds_of_article_25_with_what_each_needs(world: World) -> None:
     liu = await world.staff("liu")
-    reasons = (await liu.call("GET", "/api/v1/meta"))["mediation_end_reasons"]
+    listed = (await liu.call("GET", "/api/v1/meta"))["mediation_end_reasons"]
+    # The form offers the mediator's grounds; the two the platform records itself (the other side
+    # refused or did not answer, server/domain/willingness.py) are marked automatic and not offered.
+    assert [r["code"] for r in listed if r.get("automatic")] == ["other_side_refused", "other_side_silent"]
+    reasons = [r for r in listed if not r.get("automatic")]
     assert [(r["item"], r["code"]) for r in reasons] == [
         (2, "withdrawn"), (3, "unreachable"), (4, "unwilling"), (5, "divergence"),
         (6, "period_expired"), (7, "refused_to_sign"), (8, "other"),

@@ -957,7 +957,8 @@ export class AgreementPanel {
   outcomeBox() {
     const kase = this.getCase();
     if (kase && kase.status === 'failed') return this.failedBox(kase);
-    const reasons = (this.meta && this.meta.mediation_end_reasons) || [];
+    // The grounds the platform records itself (the other side refused or did not answer) are not the mediator's to choose.
+    const reasons = ((this.meta && this.meta.mediation_end_reasons) || []).filter((/** @type {any} */ r) => !r.automatic);
     const lang = getLang();
     const o = this.outcome;
     const set = (/** @type {'reason' | 'note' | 'party_id'} */ part) => (/** @type {Event} */ e) => {

@@ -23,6 +23,7 @@ from server.domain.agreements.public import Public
 from server.domain.agreements.sealer import AFTER_SEAL, Sealer
 from server.domain.agreements.sealing import MediatorSigned, Sealing
 from server.domain.agreements.signing import Signing
+from server.domain.assignment import DISCLOSURE_PURPOSE, Assignment, DisclosureSigned
 from server.domain.booking import Booking
 from server.domain.cases import Cases
 from server.domain.chat import ChatLog
@@ -33,6 +34,7 @@ from server.domain.confirmation.application import Applications
 from server.domain.confirmation.court import Court
 from server.domain.confirmation.decision import Decided, Decisions
 from server.domain.consent import Consents
+from server.domain.directory import Directory
 from server.domain.documents import CaseFiles
 from server.domain.evidence import Evidence
 from server.domain.exports import Exports
@@ -53,6 +55,7 @@ from server.domain.workdays import Workdays
 from server.http import (  # noqa: F401 - routes
     admin_api,
     agreements_api,
+    assignment_api,
     auth_api,
     cases_api,
     confirmation_api,
@@ -153,6 +156,9 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     # A mediator's signed identity check opens (or closes) the party's window to bind a key.
     witnessed = Witnessed(maker, ledger, settings)
     staff_keys.hooks[IDENTITY_PURPOSE] = IdentityChecked(witnessed)
+    # An assigned mediator's signed conflict-of-interest disclosure is kept for the case page.
+    assignment = Assignment(maker, ledger, staff_keys)
+    staff_keys.hooks[DISCLOSURE_PURPOSE] = DisclosureSigned(assignment)
     return Services(
         settings=settings,
         accounts=Accounts(maker, settings),
@@ -183,6 +189,8 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         messages=PartyMessages(maker),
         referrals=Referrals(maker, ledger, workdays),
         supervision=Supervision(maker, ledger, workdays),
+        assignment=assignment,
+        directory=Directory(maker),
     )
 
 

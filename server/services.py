@@ -13,12 +13,14 @@ from aiohttp import web
 from server.domain.accounts import Accounts
 from server.domain.agreements import Agreements
 from server.domain.agreements.sealer import Sealer
+from server.domain.assignment import Assignment
 from server.domain.booking import Booking
 from server.domain.cases import Cases
 from server.domain.chat import ChatLog
 from server.domain.codes import PartyMessages
 from server.domain.confirmation import Confirmations
 from server.domain.consent import Consents
+from server.domain.directory import Directory
 from server.domain.documents import CaseFiles
 from server.domain.evidence import Evidence
 from server.domain.exports import Exports
@@ -62,6 +64,8 @@ class Services:
     messages: PartyMessages
     referrals: Referrals  # cases sent between organisations (#21)
     supervision: Supervision  # supervisors' board, instructions and the mediators' replies (#21)
+    assignment: Assignment  # the mediators of a case, their disclosures, parties' requests (#21)
+    directory: Directory  # the directory of mediators parties choose from (#21)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

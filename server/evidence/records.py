@@ -51,6 +51,10 @@ RECORD_TYPES = frozenset(
         "assistance_reported",
         "supervision_issued",
         "supervision_replied",
+        "mediator_assigned",
+        "disclosure_signed",
+        "mediator_change_requested",
+        "mediator_change_decided",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:

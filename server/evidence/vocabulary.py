@@ -45,6 +45,10 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "assistance_reported": ("协办结果", "assistance reported"),
     "supervision_issued": ("督办意见", "supervision instruction issued"),
     "supervision_replied": ("督办反馈", "supervision instruction answered"),
+    "mediator_assigned": ("指定调解员", "mediator assigned"),
+    "disclosure_signed": ("调解员披露声明", "mediator's disclosure signed"),
+    "mediator_change_requested": ("申请更换调解员", "another mediator asked for"),
+    "mediator_change_decided": ("更换调解员的决定", "request for another mediator decided"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

@@ -26,6 +26,7 @@ from server.models.agreements import (
     AgreementVersion,
     CaseDocument,
 )
+from server.models.assignment import CaseMediator, MediatorChangeRequest, MediatorDisclosure, MediatorProfile
 from server.models.base import NAMING, Base, UTCDateTime, new_id, utcnow
 from server.models.cases import Case, CaseEvent, ChatLine, MediationSession, Party, PartyLink
 from server.models.confirmation import ConfirmationApplication, ConfirmationSigner, CourtCaseCounter, JudgeNote
@@ -61,6 +62,7 @@ __all__ = [
     "Case",
     "CaseDocument",
     "CaseEvent",
+    "CaseMediator",
     "ChatLine",
     "ConfirmationApplication",
     "ConfirmationSigner",
@@ -78,6 +80,9 @@ __all__ = [
     "LogNode",
     "LoginThrottle",
     "MediationSession",
+    "MediatorChangeRequest",
+    "MediatorDisclosure",
+    "MediatorProfile",
     "Organisation",
     "OutboxMessage",
     "Party",

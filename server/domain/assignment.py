@@ -161,8 +161,10 @@ async def _assign(
     }
     now = utcnow()
     if mediator.id in current and replacing is None:
+        # The lead who opened or received the case may still be designated formally (one record
+        # saying who mediates); once designated, or as a co-mediator, they are assigned already.
         is_lead = mediator.id == case.mediator_id
-        if is_lead or role == "co":
+        if (is_lead and (role == "co" or mediator.id in active)) or (not is_lead and role == "co"):
             raise Conflict(
                 f"{mediator.display_name} mediates this case already", reason="already_assigned", name=mediator.display_name
             )
@@ -410,7 +412,7 @@ class Assignment:
         async with self._maker() as db, db.begin():
             request = await db.get(MediatorChangeRequest, request_id, with_for_update=True)
             if request is None:
-                raise NotFound("no such request", reason="no_such_request")
+                raise NotFound("no such request", reason="no_such_change_request")
             staff, _ = await case_for_staff(db, principal, request.case_id, write=True)
             if request.status != "pending":
                 raise Conflict(f"this request was {request.status} already", reason=f"change_{request.status}")

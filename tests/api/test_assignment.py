@@ -51,6 +51,14 @@ async def test_a_mediator_assigns_a_co_mediator_then_a_new_lead_and_the_bundle_s
     case = await open_case(liu)
     url = f"/api/v1/cases/{case['id']}/mediators"
     assert await assigned(world, case["id"]) == ["liu"]
+    # The mediator who opened the case leads it; designating them formally is one record, once.
+    other = await open_case(liu, "（2026）朝调字第13号")
+    await liu.call(
+        "POST", f"/api/v1/cases/{other['id']}/mediators", {"mediator_id": world.ids["liu"], "role": "lead"}, expect=201
+    )
+    await liu.call(
+        "POST", f"/api/v1/cases/{other['id']}/mediators", {"mediator_id": world.ids["liu"], "role": "lead"}, expect=409
+    )
     view = await liu.call("POST", url, {"mediator_id": world.ids["wang"], "role": "co"}, expect=201)
     assert [(m["display_name"], m["role"]) for m in view["mediators"]] == [("刘调解员", "lead"), ("王调解员", "co")]
     assert await assigned(world, case["id"]) == ["liu", "wang"]
@@ -70,6 +78,8 @@ async def test_a_mediator_assigns_a_co_mediator_then_a_new_lead_and_the_bundle_s
     lead = await liu.call("POST", url, {"mediator_id": world.ids["wang"], "role": "lead"}, expect=201)
     assert [(m["display_name"], m["role"]) for m in lead["mediators"]] == [("王调解员", "lead")]
     assert (await liu.call("GET", f"/api/v1/cases/{case['id']}"))["mediator"]["display_name"] == "王调解员"
+    twice = await liu.call("POST", url, {"mediator_id": world.ids["wang"], "role": "lead"}, expect=409)
+    assert reason(twice) == "already_assigned"
     bad = await liu.call("POST", url, {"mediator_id": world.ids["liu"], "role": "boss"}, expect=422)
     assert codes(bad) == {"role": "choice"}
     types = await bundle_types(world, liu, case["id"], "assigned.zip")

@@ -283,6 +283,15 @@ const zh = {
   'evidence.type.supervision_replied': '督办反馈',
   'history.supervision_issued': '督导员下达督办意见',
   'history.supervision_replied': '调解员回复督办意见',
+  'evidence.type.mediator_assigned': '指定调解员',
+  'evidence.type.disclosure_signed': '调解员披露声明',
+  'evidence.type.mediator_change_requested': '申请更换调解员',
+  'evidence.type.mediator_change_decided': '更换调解员的决定',
+  'history.mediator_assigned': '指定调解员',
+  'history.disclosure_signed': '调解员签署利益冲突披露声明',
+  'history.mediator_change_requested': '当事人申请更换调解员',
+  'history.mediator_change_decided': '决定当事人的更换申请',
+  'history.value.co': '共同调解',
 };
 
 const en = {
@@ -563,6 +572,15 @@ const en = {
   'evidence.type.supervision_replied': 'Reply to a supervision instruction',
   'history.supervision_issued': 'A supervisor issued an instruction',
   'history.supervision_replied': 'The mediator answered a supervision instruction',
+  'evidence.type.mediator_assigned': 'Mediator assigned',
+  'evidence.type.disclosure_signed': 'Mediator’s disclosure',
+  'evidence.type.mediator_change_requested': 'Another mediator asked for',
+  'evidence.type.mediator_change_decided': 'Request for another mediator decided',
+  'history.mediator_assigned': 'Mediator assigned',
+  'history.disclosure_signed': 'A mediator signed their conflict-of-interest disclosure',
+  'history.mediator_change_requested': 'A party asked for another mediator',
+  'history.mediator_change_decided': 'A party’s request for another mediator decided',
+  'history.value.co': 'Co-mediator',
 };
 
 Object.assign(dictionaries.zh, zh);

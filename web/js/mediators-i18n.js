@@ -78,6 +78,17 @@ const zh = {
   'mdr.party.form.pick_one': '请选择要更换的调解员，或者希望由哪位调解员调解。',
   'mdr.party.requests': '我的申请',
   'mdr.party.pending': '调解组织正在处理您的申请。',
+  'mdr.entry.title': '我在调解员名册中的资料',
+  'mdr.entry.summary': '查看或修改',
+  'mdr.entry.hint': '当事人可以在本人页面看到本机构的调解员名册，并据此选择调解员（在线调解规则第五条）。',
+  'mdr.entry.photo': '照片',
+  'mdr.entry.photo.hint': 'JPEG 或 PNG，不超过 5 MB。服务器会重新生成照片，去掉拍摄地点等信息。',
+  'mdr.entry.profile': '个人简介',
+  'mdr.entry.languages': '能用哪些语言调解',
+  'mdr.entry.specialities': '擅长哪些纠纷',
+  'mdr.entry.save': '保存',
+  'mdr.entry.saved': '名册资料已保存。',
+  'mdr.entry.photo_saved': '照片已更新。',
 };
 
 const en = {
@@ -154,6 +165,17 @@ const en = {
   'mdr.party.form.pick_one': 'Choose the mediator to replace, or the one you would like.',
   'mdr.party.requests': 'My requests',
   'mdr.party.pending': 'The organisation is deciding on your request.',
+  'mdr.entry.title': 'My entry in the directory of mediators',
+  'mdr.entry.summary': 'See or change it',
+  'mdr.entry.hint': 'Parties see their organisation’s directory of mediators on their page and may choose from it (Online Mediation Rules art. 5).',
+  'mdr.entry.photo': 'Photo',
+  'mdr.entry.photo.hint': 'JPEG or PNG, at most 5 MB. The server makes a new copy of it, without where it was taken.',
+  'mdr.entry.profile': 'About me',
+  'mdr.entry.languages': 'Languages I mediate in',
+  'mdr.entry.specialities': 'Disputes I know well',
+  'mdr.entry.save': 'Save',
+  'mdr.entry.saved': 'Directory entry saved.',
+  'mdr.entry.photo_saved': 'Photo updated.',
 };
 
 Object.assign(dictionaries.zh, zh);

@@ -21,6 +21,7 @@ import {
 } from '../i18n.js';
 import '../mediator-i18n.js';
 import { IncomingReferrals, IncomingSection } from '../referrals.js';
+import { MyEntry, MyEntrySection } from '../profile.js';
 import '../case-i18n.js';
 import { RegistrationForm, registrationState, sourceWords } from '../registration.js';
 import { addDays, startOfWeek, todayIn, zonedToUtc, dateIn, minutesOfDay, isValidTimeZone, browserTimeZone } from '../time.js';
@@ -69,6 +70,7 @@ const store = {
   exception: { ...EXCEPTION, busy: false, errors: /** @type {null | (() => Errors)} */ (null) },
   deleting: /** @type {Set<string>} */ (new Set()), // the exceptions being deleted
   referrals: /** @type {IncomingReferrals | null} */ (null), // referrals awaiting my organisation's decision (#21)
+  entry: /** @type {MyEntry | null} */ (null), // my entry in the directory of mediators (#21)
 };
 
 /** Redraw the page from the store (synchronously: focus can be set right after). */
@@ -542,7 +544,8 @@ function Dashboard() {
     ${store.referrals ? html`<${IncomingSection} inbox=${store.referrals} />` : null}
     <${Schedule} />
     <div class="two-col"><${Cases} /><${RegistrationForm} reg=${store.registration} meta=${store.meta} tz=${store.tz} redraw=${draw} /></div>
-    <${Availability} />`;
+    <${Availability} />
+    ${store.entry ? html`<${MyEntrySection} entry=${store.entry} />` : null}`;
 }
 
 async function main() {
@@ -587,6 +590,9 @@ async function main() {
     onDecided: () => store.cases.load(), // a lead accepted is one of our cases now
   });
   store.referrals.load();
+  // The mediator's own entry in the directory parties choose from (#21).
+  store.entry = new MyEntry({ user: store.user, meta: store.meta, changed: draw });
+  store.entry.part.load();
 }
 
 /** Brings the weekly hours into view when the address ends in #availability. */

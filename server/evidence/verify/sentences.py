@@ -117,6 +117,8 @@ TEXT: dict[str, tuple[str, str]] = {
                                "The segment chain of recording {recording} neither starts afresh nor continues the session's earlier recording (record {seq}): a recording was removed or swapped."),
     "reply_without_instruction": ("第 {seq} 条督办反馈记录回复的第 {instruction} 条记录不是本案此前的督办意见，或者那条意见已经回复过。",
                                   "Supervision reply {seq} answers record {instruction}, which is not an earlier supervision instruction of the case, or was answered already."),
+    "decision_without_request": ("第 {seq} 条更换调解员的决定针对的第 {request} 条记录不是本案此前当事人的更换申请，或者那项申请已经决定过。",
+                                 "Decision {seq} on another mediator decides record {request}, which is not an earlier request of a party of the case, or was decided already."),
     "manifest_not_recorder": ("第 {seq} 条录像记录不是由平台的录像密钥签名的。", "Recording record {seq} is not signed by the platform's recorder key."),
     "recording_interrupted": ("录像 {recording} 因服务器停止而中断；已写入的第 1–{index} 段完整可核验。",
                               "Recording {recording} was interrupted when the server stopped; the segments written (up to {index}) are complete and verify."),

@@ -283,3 +283,29 @@ async def test_a_mediator_writes_their_directory_entry_and_the_photo_is_checked_
     assert reason(await put_photo(wang, me, image_bytes("PNG"), "image/png", 403)) == "own_profile_only"
     listed = await wang.call("GET", "/api/v1/mediator-directory")
     assert [(e["display_name"], e["languages"]) for e in listed["items"]] == [("刘调解员", ["zh", "mn"]), ("王调解员", [])]
+
+
+async def test_an_invited_person_sees_who_mediates_but_does_not_ask_for_another_mediator(world: World) -> None:
+    liu = await world.staff("liu")
+    case = await open_case(liu)
+    deputy = {"role": "invited", "invited_as": "deputy", "name": "王代表", "phone": "13700000003"}
+    await liu.call("POST", f"/api/v1/cases/{case['id']}/parties", deputy, expect=201)
+    booked = await book(liu, case["id"], next_weekday_at(10))
+    invited = await world.actor()
+    await invited.open_link(next(link["url"] for link in booked["links"] if link["role"] == "invited"))
+    seen = await invited.call("GET", "/api/v1/party/mediators")
+    assert [m["display_name"] for m in seen["mediators"]] == ["刘调解员"]
+    refused = await invited.call(
+        "POST", "/api/v1/party/mediator-changes", {"mediator_id": world.ids["liu"], "reason": "想换人"}, expect=403
+    )
+    assert reason(refused) == "disputants_only"
+    # Nor once the case has ended.
+    applicant = await world.actor()
+    await applicant.open_link(next(link["url"] for link in booked["links"] if link["role"] == "applicant"))
+    await liu.call(
+        "POST", f"/api/v1/cases/{case['id']}/outcome", {"outcome": "failed", "reason": "no_agreement", "note": "分歧大"}
+    )
+    ended = await applicant.call(
+        "POST", "/api/v1/party/mediator-changes", {"mediator_id": world.ids["liu"], "reason": "想换人"}, expect=409
+    )
+    assert reason(ended) == "failed"

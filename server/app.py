@@ -23,6 +23,7 @@ from server.domain.agreements.public import Public
 from server.domain.agreements.sealer import AFTER_SEAL, Sealer
 from server.domain.agreements.sealing import MediatorSigned, Sealing
 from server.domain.agreements.signing import Signing
+from server.domain.assignment import DISCLOSURE_PURPOSE, Assignment, DisclosureSigned
 from server.domain.booking import Booking
 from server.domain.cases import Cases
 from server.domain.chat import ChatLog
@@ -34,6 +35,7 @@ from server.domain.confirmation.court import Court
 from server.domain.confirmation.decision import Decided, Decisions
 from server.domain.consent import Consents
 from server.domain.court_reports import CourtReports
+from server.domain.directory import Directory
 from server.domain.documents import CaseFiles
 from server.domain.evidence import Evidence
 from server.domain.exports import Exports
@@ -61,6 +63,7 @@ from server.http import (  # noqa: F401 - routes
     admin_api,
     agreements_api,
     applications_api,
+    assignment_api,
     auth_api,
     cases_api,
     confirmation_api,
@@ -167,6 +170,9 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     cases = Cases(maker, ledger, workdays)
     # Whether the other side agrees to mediation; its round sends the questions and ends the silent cases.
     willingness = Willingness(maker, ledger, settings, workdays)
+    # An assigned mediator's signed conflict-of-interest disclosure is kept for the case page.
+    assignment = Assignment(maker, ledger, staff_keys)
+    staff_keys.hooks[DISCLOSURE_PURPOSE] = DisclosureSigned(assignment)
     return Services(
         settings=settings,
         accounts=Accounts(maker, settings),
@@ -207,6 +213,8 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         court_reports=CourtReports(maker, ledger, settings.pdf_font),
         filing=FilingPackages(maker, ledger, evidence, settings.pdf_font),
         willingness=willingness,
+        assignment=assignment,
+        directory=Directory(maker),
     )
 
 

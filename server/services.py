@@ -13,6 +13,7 @@ from aiohttp import web
 from server.domain.accounts import Accounts
 from server.domain.agreements import Agreements
 from server.domain.agreements.sealer import Sealer
+from server.domain.assignment import Assignment
 from server.domain.booking import Booking
 from server.domain.cases import Cases
 from server.domain.chat import ChatLog
@@ -20,6 +21,7 @@ from server.domain.codes import PartyMessages
 from server.domain.confirmation import Confirmations
 from server.domain.consent import Consents
 from server.domain.court_reports import CourtReports
+from server.domain.directory import Directory
 from server.domain.documents import CaseFiles
 from server.domain.evidence import Evidence
 from server.domain.exports import Exports
@@ -74,6 +76,8 @@ class Services:
     court_reports: CourtReports  # the written result report to a referring court (#21)
     filing: FilingPackages  # a failed case's materials for a court's online filing (#21)
     willingness: Willingness  # whether the other side agrees to mediation (#21)
+    assignment: Assignment  # the mediators of a case, their disclosures, parties' requests (#21)
+    directory: Directory  # the directory of mediators parties choose from (#21)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

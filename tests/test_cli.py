@@ -192,6 +192,8 @@ def test_demo_builds_a_case_recorded_agreed_and_confirmed_whose_bundle_verifies(
     # Registered at the centre's window, routed to the committee, which took the lead (#21).
     assert types[:3] == ["case_registered", "case_referred", "referral_accepted"], types[:5]
     assert "referred to" in demo.stdout and "accepted there" in demo.stdout
+    # The committee designated the mediator who leads (人民调解法 art. 19).
+    assert types[3] == "mediator_assigned" and "designated to lead" in demo.stdout, types[:5]
     assert types.count("consent") == 3 and "segment_manifest" in types
     # The agreement signed by both parties and the mediator and sealed; then confirmed by a court.
     assert types.count("signature") == 3 and "agreement_sealed" in types

@@ -59,6 +59,10 @@ RECORD_TYPES = frozenset(
         "result_reported",
         "mediation_accepted",
         "mediation_refused",
+        "mediator_assigned",
+        "disclosure_signed",
+        "mediator_change_requested",
+        "mediator_change_decided",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:

@@ -54,6 +54,10 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "filing_package_made": ("生成立案移送材料", "filing package made"),
     "result_reported": ("向法院报告调解结果", "result reported to the court"),
     "mediation_refused": ("不同意调解", "mediation refused"),
+    "mediator_assigned": ("指定调解员", "mediator assigned"),
+    "disclosure_signed": ("调解员披露声明", "mediator's disclosure signed"),
+    "mediator_change_requested": ("申请更换调解员", "another mediator asked for"),
+    "mediator_change_decided": ("更换调解员的决定", "request for another mediator decided"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

@@ -27,6 +27,7 @@ from server.models.agreements import (
     CaseDocument,
 )
 from server.models.applications import ApplicationFile, MediationApplication
+from server.models.assignment import CaseMediator, MediatorChangeRequest, MediatorDisclosure, MediatorProfile
 from server.models.base import NAMING, Base, UTCDateTime, new_id, utcnow
 from server.models.cases import Case, CaseEvent, ChatLine, MediationSession, Party, PartyLink
 from server.models.confirmation import ConfirmationApplication, ConfirmationSigner, CourtCaseCounter, JudgeNote
@@ -66,6 +67,7 @@ __all__ = [
     "Case",
     "CaseDocument",
     "CaseEvent",
+    "CaseMediator",
     "ChatLine",
     "ConfirmationApplication",
     "ConfirmationSigner",
@@ -87,6 +89,9 @@ __all__ = [
     "LoginThrottle",
     "MediationApplication",
     "MediationSession",
+    "MediatorChangeRequest",
+    "MediatorDisclosure",
+    "MediatorProfile",
     "Organisation",
     "OutboxMessage",
     "Party",

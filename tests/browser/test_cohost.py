@@ -36,18 +36,13 @@ def add_mediator(server: Server, username: str, name: str) -> str:
 
 
 def assign(browser: Any, server: Server, booked: Booked, mediator_id: str) -> None:
-    """Assign a second mediator to the case, as the lead mediator.
-
-    Until assignment lands (server/domain/assignment.py), a mediator is assigned to a case by having a
-    session of it booked for them; the integrator makes this the assignment's own call.
-    """
+    """Assign a second mediator to the case as a co-mediator, as the lead mediator (人民调解法 art. 19)."""
     context = browser.new_context(base_url=server.base_url)
     try:
         res = context.request.post("/api/v1/auth/login", data={"username": server.username, "password": server.password})
         headers = {"X-CSRF-Token": res.json()["csrf_token"]}
-        body = {"starts_at": f"{DAY.isoformat()}T15:00:00+08:00", "duration_minutes": 60, "timezone": "Asia/Shanghai"}
         made = context.request.post(
-            f"/api/v1/cases/{booked.case_id}/sessions", data={**body, "mediator_id": mediator_id}, headers=headers
+            f"/api/v1/cases/{booked.case_id}/mediators", data={"mediator_id": mediator_id, "role": "co"}, headers=headers
         )
         assert made.status == 201, made.text()
     finally:

@@ -347,6 +347,31 @@ def test_an_extension_names_each_partys_own_signed_agreement_to_the_same_days(tm
     assert "第 12 条延长调解期限记录所列的第 7 条记录" in render(report, "zh")
 
 
+def test_a_decision_on_another_mediator_must_decide_an_earlier_request_once(tmp_path: Path) -> None:
+    """Records 9 (a party's request) and 10 (its decision) are right; 11 decides 9 again, 12 decides a consent."""
+
+    def changed(case: Case, people: People) -> None:
+        person = people.applicant
+        asked = {"party": person.name, "mediator": people.mediator.name, "preferred": None, "reason": "调解员是对方的邻居"}
+        case.add("mediator_change_requested", person.holder, asked, {"mediator": people.mediator.holder["id"], "preferred": None})
+        decision = {
+            "decision": "refused",
+            "party": person.name,
+            "reason": "理由不成立",
+            "replacement": None,
+            "decided_by": "王调解员",
+        }
+        for decided in (9, 9, 7):
+            case.add("mediator_change_decided", people.mediator.holder, decision, {"request_seq": decided, "decision": "refused"})
+
+    report = verify_bundle(build(tmp_path, before_export=changed).path)
+    assert problems(report) == [
+        ("decision_without_request", None, 11, None),
+        ("decision_without_request", None, 12, None),
+    ]
+    assert "第 11 条更换调解员的决定针对的第 9 条记录" in render(report, "zh")
+
+
 # -- the log: inclusion, checkpoints, consistency, witnesses ----------------------------------------
 
 

@@ -10,7 +10,6 @@ from typing import Any
 import socketio
 from aiohttp.test_utils import TestClient
 
-from tests.api.helpers import book, next_weekday_at
 from tests.conftest import Actor, World
 
 NS = "/live"
@@ -169,13 +168,10 @@ class Meeting:
         return host, applicant, respondent
 
     async def assign(self, username: str) -> Actor:
-        """Assign another mediator of the organisation to the case (人民调解法 art. 19), logged in.
-
-        Until assignment lands (server/domain/assignment.py), a mediator is assigned to a case by
-        having a session of it booked for them; the integrator makes this the assignment's own call.
-        """
+        """Assign another mediator of the organisation to the case as a co-mediator (人民调解法 art. 19), logged in."""
         session = await self.liu.call("GET", f"/api/v1/sessions/{self.session_id}")
-        await book(self.liu, session["case_id"], next_weekday_at(15), mediator_id=self.world.ids[username])
+        body = {"mediator_id": self.world.ids[username], "role": "co"}
+        await self.liu.call("POST", f"/api/v1/cases/{session['case_id']}/mediators", body, expect=201)
         return await self.world.staff(username)
 
     async def cohost(self, name: str, actor: Actor) -> Peer:

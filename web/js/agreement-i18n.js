@@ -307,6 +307,15 @@ const zh = {
   'agr.filing.submit': '生成移送材料',
   'agr.filing.made': '已生成移送材料，请上传至法院在线立案平台。',
   'agr.filing.download': '下载材料包（.zip）',
+  'evidence.type.mediator_assigned': '指定调解员',
+  'evidence.type.disclosure_signed': '调解员披露声明',
+  'evidence.type.mediator_change_requested': '申请更换调解员',
+  'evidence.type.mediator_change_decided': '更换调解员的决定',
+  'history.mediator_assigned': '指定调解员',
+  'history.disclosure_signed': '调解员签署利益冲突披露声明',
+  'history.mediator_change_requested': '当事人申请更换调解员',
+  'history.mediator_change_decided': '决定当事人的更换申请',
+  'history.value.co': '共同调解',
 };
 
 const en = {
@@ -611,6 +620,15 @@ const en = {
   'agr.filing.submit': 'Make the package',
   'agr.filing.made': 'The package is made: upload it to the court’s online filing platform.',
   'agr.filing.download': 'Download the package (.zip)',
+  'evidence.type.mediator_assigned': 'Mediator assigned',
+  'evidence.type.disclosure_signed': 'Mediator’s disclosure',
+  'evidence.type.mediator_change_requested': 'Another mediator asked for',
+  'evidence.type.mediator_change_decided': 'Request for another mediator decided',
+  'history.mediator_assigned': 'Mediator assigned',
+  'history.disclosure_signed': 'A mediator signed their conflict-of-interest disclosure',
+  'history.mediator_change_requested': 'A party asked for another mediator',
+  'history.mediator_change_decided': 'A party’s request for another mediator decided',
+  'history.value.co': 'Co-mediator',
 };
 
 Object.assign(dictionaries.zh, zh);

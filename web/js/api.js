@@ -372,3 +372,24 @@ export const courtRulingUrl = (appId) => `${BASE}${courtPath(appId)}/ruling.pdf`
 // ------------------------------------------------------------------ verification (no login)
 
 export const verifyAgreement = (code) => get(`/verify/${id(code)}`);
+
+/**
+ * PUT a file as the request's body (a mediator's photo for the directory, #21): resolves with the
+ * answer, rejects with an ApiError as `request` does.
+ * @param {string} path @param {File} file
+ */
+export async function putFile(path, file) {
+  /** @type {Record<string, string>} */
+  const headers = { Accept: 'application/json', 'Content-Type': file.type || 'application/octet-stream' };
+  if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  let res;
+  try {
+    res = await fetch(BASE + path, { method: 'PUT', headers, body: file, credentials: 'same-origin', cache: 'no-store' });
+  } catch (e) {
+    throw new ApiError(0, 'network_error', (e && /** @type {any} */ (e).message) || 'Network error');
+  }
+  const data = await readBody(res);
+  if (res.ok) return data;
+  const e = (data && typeof data.error === 'object' && data.error) || {};
+  throw new ApiError(res.status, e.code || `http_${res.status}`, e.message || res.statusText, e.fields, e);
+}

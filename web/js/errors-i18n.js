@@ -235,6 +235,20 @@ const zh = {
   'err.report_made': '调解结果报告已经制作过了，请在移送记录中下载。',
   'err.no_report': '还没有制作调解结果报告。',
   'err.not_failed': '只有调解不成（已按终结情形记录）的案件才能生成立案移送材料。请先记录调解终结。',
+  'err.already_assigned': '{name}已经在调解本案，请选择其他调解员，或刷新页面查看。',
+  'err.change_request_pending': '您之前的申请还在等待调解组织决定，决定后再提出新的申请。',
+  'err.change_granted': '这项申请已经同意了，不能再处理。请刷新页面查看。',
+  'err.change_refused': '这项申请已经决定不同意，不能再处理。请刷新页面查看。',
+  'err.no_such_change_request': '找不到这项更换调解员的申请，请刷新页面。',
+  'err.disputants_only': '只有当事人及其代理人可以申请更换调解员。如有疑问，请联系调解员。',
+  'err.own_profile_only': '调解员只能修改自己的名册资料；修改别人的资料请联系管理员。',
+  'err.no_such_mediator': '找不到这位调解员，请刷新页面后从名册中选择。',
+  'err.no_photo': '这位调解员还没有上传照片。',
+  'field.photo_type': '照片需是 JPEG 或 PNG 图片，请换一张照片上传。',
+  'field.photo_unreadable': '这个文件不是可以读取的图片，请换一张 JPEG 或 PNG 照片上传。',
+  'field.same_mediator': '请选择另一位调解员，不能由当事人申请更换的调解员继续调解。',
+  'field.already_assigned': '{name}已经在调解本案，请选择其他调解员。',
+  'field.not_assigned': '这位调解员没有调解本案，请从列表中选择。',
 };
 
 const en = {
@@ -465,6 +479,20 @@ const en = {
   'err.report_made': 'The result report was made already: download it from the referral.',
   'err.no_report': 'No result report has been made yet.',
   'err.not_failed': 'Only a case that ended without agreement (its ground recorded) can be packaged for online filing. Record the ending first.',
+  'err.already_assigned': '{name} mediates this case already: choose another mediator, or reload the page.',
+  'err.change_request_pending': 'Your earlier request awaits the organisation’s decision; ask again once it is decided.',
+  'err.change_granted': 'This request was granted already and cannot be decided again. Reload the page to see it.',
+  'err.change_refused': 'This request was refused already and cannot be decided again. Reload the page to see it.',
+  'err.no_such_change_request': 'This request for another mediator cannot be found: reload the page.',
+  'err.disputants_only': 'Only the parties and their agents may ask for another mediator. Ask the mediator if in doubt.',
+  'err.own_profile_only': 'A mediator edits their own directory entry; ask an administrator to change someone else’s.',
+  'err.no_such_mediator': 'This mediator cannot be found: reload the page and choose from the directory.',
+  'err.no_photo': 'This mediator has not uploaded a photo yet.',
+  'field.photo_type': 'A photo is a JPEG or PNG image: upload another one.',
+  'field.photo_unreadable': 'This file is not a readable image: upload a JPEG or PNG photo.',
+  'field.same_mediator': 'Choose another mediator than the one the party asked to replace.',
+  'field.already_assigned': '{name} mediates this case already: choose another mediator.',
+  'field.not_assigned': 'This mediator does not mediate this case: choose from the list.',
 };
 
 Object.assign(dictionaries.zh, zh);

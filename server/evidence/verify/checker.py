@@ -37,6 +37,7 @@ def _run(files: dict[str, bytes], report: Report, trust: Trust) -> None:
     _check_recordings(bundle)
     _check_supervision(bundle)
     _check_extensions(bundle)
+    _check_mediator_changes(bundle)
     report.agreements = document_check.check(bundle.records, bundle.files, bundle.add)
     report.records = [bundle.summaries[s] for s in sorted(bundle.summaries)]
 
@@ -121,6 +122,22 @@ def _extension_gap(bundle: Reading, seq: int, entry: dict[str, Any], target: int
         return "not_signed"
     own = any(s.method in ("device_key", "passkey") and s.holder.get("id") == party for s in bundle.summaries[target].signers)
     return None if own else "not_signed"
+
+
+def _check_mediator_changes(bundle: Reading) -> None:
+    """A `mediator_change_decided` decides an earlier `mediator_change_requested` of the case, and
+    each request is decided once (FORMAT.md; 在线调解规则 art. 14): a decision cannot be moved onto
+    another party's request."""
+    decided: set[int] = set()
+    for seq, record in sorted(bundle.records.items()):
+        if record.claim.type != "mediator_change_decided":
+            continue
+        target = record.claim.public.get("request_seq")
+        asked = bundle.records.get(target) if type(target) is int and target < seq else None
+        if asked is None or asked.claim.type != "mediator_change_requested" or target in decided:
+            bundle.problem("decision_without_request", seq=seq, request=target)
+        else:
+            decided.add(asked.seq)
 
 
 def _vkey(kind: type[_V], text: str) -> _V:

@@ -124,6 +124,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "extension_unsigned/other_days": ("第 {seq} 条延长调解期限记录所列的第 {signature} 条签名同意的是另一次延长或另一个日期。",
                                       "Extension record {seq} names signature {signature}, which agreed to another extension or other days."),
     "extension_unsigned/no_signatures": ("第 {seq} 条延长调解期限记录没有列出任何当事人的签名。", "Extension record {seq} names no party's signature."),
+    "decision_without_request": ("第 {seq} 条更换调解员的决定针对的第 {request} 条记录不是本案此前当事人的更换申请，或者那项申请已经决定过。",
+                                 "Decision {seq} on another mediator decides record {request}, which is not an earlier request of a party of the case, or was decided already."),
     "manifest_not_recorder": ("第 {seq} 条录像记录不是由平台的录像密钥签名的。", "Recording record {seq} is not signed by the platform's recorder key."),
     "recording_interrupted": ("录像 {recording} 因服务器停止而中断；已写入的第 1–{index} 段完整可核验。",
                               "Recording {recording} was interrupted when the server stopped; the segments written (up to {index}) are complete and verify."),

@@ -7,7 +7,7 @@ a `deadline_extended` record is logged and the case's `mediation_extended_to` mo
 Existing cases keep NULL: their 30 days stand.
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0020
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

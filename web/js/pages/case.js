@@ -25,6 +25,7 @@ import { CaseFiles } from '../casefiles.js';
 import { particularsFields, particularsValues, readParticulars, particularsLine, missingNotice, ParticularsEditor, particularsForm, showParticularsErrors } from '../particulars.js';
 import { IdentityPanel } from '../idcheck.js';
 import { CaseReferrals, CaseReferralsSection } from '../referrals.js';
+import { CaseMediators, CaseMediatorsSection } from '../mediators.js';
 import { sourceWords } from '../registration.js';
 import '../supervision-i18n.js';
 import { Instructions, IssueForm, instructionsOf } from '../supervision.js';
@@ -93,6 +94,8 @@ let confirmationPanel = null; // judicial confirmation, shown once the agreement
 let identityPanel = null; // who cannot receive codes, who is checked and bound (#18)
 /** @type {CaseReferrals | null} */
 let referrals = null; // referrals to other organisations, and their results (#21)
+/** @type {CaseMediators | null} */
+let mediatorsPanel = null; // who mediates, their disclosures, the parties' requests (#21)
 
 /** The page's <main>, where Preact draws. */
 let root = /** @type {HTMLElement | null} */ (null);
@@ -1123,6 +1126,7 @@ function Page() {
     <div class="two-col"><${Details} k=${k} /><${Parties} k=${k} /></div>
     <${Extensions} k=${k} />
     <${WillingnessSection} caseId=${k.id} data=${store.willingness.data} kase=${k} tz=${store.tz} canAsk=${!readOnly()} onDone=${refresh} />
+    ${mediatorsPanel ? html`<${CaseMediatorsSection} panel=${mediatorsPanel} k=${k} writable=${!supervisor() && !beforeCourt()} />` : null}
     ${referred}
     <${Sessions} k=${k} />
     ${supervisor()
@@ -1160,6 +1164,7 @@ async function main() {
   if (ready) referrals = new CaseReferrals({ caseId, user: store.user, tz: store.tz, changed: draw, onCaseChange: refresh });
   const shared = ready && sharedOnly();
   if (ready && !shared) {
+    mediatorsPanel = new CaseMediators({ caseId, user: store.user, tz: store.tz, changed: draw, onCaseChange: refresh });
     const getCase = () => kase();
     const onStatusChange = () => {
       refresh();
@@ -1193,6 +1198,7 @@ async function main() {
     store.history.load();
   } else if (ready) {
     /** @type {CaseReferrals} */ (referrals).load();
+    /** @type {CaseMediators} */ (mediatorsPanel).load();
     if (agreementPanel) agreementPanel.load();
     if (confirmationPanel) confirmationPanel.load();
     /** @type {CaseFiles} */ (caseFiles).load();

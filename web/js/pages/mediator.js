@@ -23,6 +23,7 @@ import '../mediator-i18n.js';
 import { IncomingReferrals, IncomingSection } from '../referrals.js';
 import { extendedLine } from '../extensions.js';
 import { IncomingApplications, ApplicationsSection } from '../applications.js';
+import { MyEntry, MyEntrySection } from '../profile.js';
 import '../case-i18n.js';
 import { RegistrationForm, registrationState, sourceWords } from '../registration.js';
 import { addDays, startOfWeek, todayIn, zonedToUtc, dateIn, minutesOfDay, isValidTimeZone, browserTimeZone } from '../time.js';
@@ -72,6 +73,7 @@ const store = {
   deleting: /** @type {Set<string>} */ (new Set()), // the exceptions being deleted
   referrals: /** @type {IncomingReferrals | null} */ (null), // referrals awaiting my organisation's decision (#21)
   applications: /** @type {IncomingApplications | null} */ (null), // parties' online applications awaiting our answer (#21)
+  entry: /** @type {MyEntry | null} */ (null), // my entry in the directory of mediators (#21)
 };
 
 /** Redraw the page from the store (synchronously: focus can be set right after). */
@@ -547,7 +549,8 @@ function Dashboard() {
     ${store.applications ? html`<${ApplicationsSection} inbox=${store.applications} meta=${store.meta} />` : null}
     <${Schedule} />
     <div class="two-col"><${Cases} /><${RegistrationForm} reg=${store.registration} meta=${store.meta} tz=${store.tz} redraw=${draw} /></div>
-    <${Availability} />`;
+    <${Availability} />
+    ${store.entry ? html`<${MyEntrySection} entry=${store.entry} />` : null}`;
 }
 
 async function main() {
@@ -599,6 +602,9 @@ async function main() {
     onDecided: () => store.cases.load(), // an application accepted is one of our cases now
   });
   store.applications.load();
+  // The mediator's own entry in the directory parties choose from (#21).
+  store.entry = new MyEntry({ user: store.user, meta: store.meta, changed: draw });
+  store.entry.part.load();
 }
 
 /** Brings the weekly hours into view when the address ends in #availability. */

@@ -97,6 +97,9 @@ const parts = {
   extension: once(() => Promise.all([import('../partyextension.js'), stylesheet(new URL('../../css/agreement.css', import.meta.url))]).then(([m]) => m)),
   files: once(() => Promise.all([import('../casefiles.js'), stylesheet(new URL('../../css/files.css', import.meta.url))]).then(([m]) => m)),
   keys: once(() => import('../keybind.js')),
+  mediators: once(() =>
+    Promise.all([import('../partymediators.js'), stylesheet(new URL('../../css/mediators.css', import.meta.url))]).then(([m]) => m),
+  ),
 };
 
 function once(load) {
@@ -138,11 +141,11 @@ function videoSupported() {
  * What the API answered (its JSON as it came), the parts of the page that keep their own elements, and
  * where the party is.
  * @type {{
- *   data: any, error: any, loading: boolean, live: any, agreement: any, reading: boolean, files: any,
+ *   data: any, error: any, loading: boolean, live: any, agreement: any, reading: boolean, files: any, mediators: any,
  *   confirmation: any, extension: any, started: boolean, entering: boolean, noVideo: boolean, lastKnown: any, resumeTried: boolean,
  * }}
  */
-const state = { data: null, error: null, loading: true, live: null, agreement: null, reading: false, files: null, confirmation: null, extension: null, started: false, entering: false, noVideo: false, lastKnown: null, resumeTried: false };
+const state = { data: null, error: null, loading: true, live: null, agreement: null, reading: false, files: null, mediators: null, confirmation: null, extension: null, started: false, entering: false, noVideo: false, lastKnown: null, resumeTried: false };
 let lastRefresh = 0;
 
 /** @param {...(string | false | null | undefined)} names */
@@ -357,6 +360,12 @@ function initAgreement(d) {
   parts.files().then(({ CaseFiles }) => {
     state.files = new CaseFiles({ mode: 'party', self: d.party, tz: d.session.timezone, big: true });
     state.files.load();
+    render();
+  }, () => {});
+  // Who mediates, the organisation's directory, a request for another mediator (#21).
+  parts.mediators().then(({ PartyMediators, PartyMediatorsCard }) => {
+    state.mediators = { panel: new PartyMediators({ changed: () => render(), organisation: d.organisation.name, tz: d.session.timezone }), Card: PartyMediatorsCard };
+    state.mediators.panel.load();
     render();
   }, () => {});
   probeAgreement(d);
@@ -584,6 +593,7 @@ function mainView() {
     ${p !== 'cancelled' ? keyCard() : null}
     ${p === 'before' || p === 'started' ? prepareList() : null}
     ${state.files ? filesCard() : null}
+    ${state.mediators ? html`<${state.mediators.Card} panel=${state.mediators.panel} />` : null}
     <p class="help">${t('party.help')}</p>`;
 }
 

@@ -547,6 +547,32 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         (401, 404, 403, 403, 403, 403),
     ),
     "POST /party/extension/decline": (simple("/api/v1/party/extension/decline", {}), (401, 409, 403, 403, 403, 403)),
+    # The case's mediators, their disclosures, the directory and a party's request for another (#21).
+    "GET /cases/{case_id}/mediators": (simple("/api/v1/cases/{case_id}/mediators"), (401, 403, 403, 403, 403, 200)),
+    "POST /cases/{case_id}/mediators": (
+        simple("/api/v1/cases/{case_id}/mediators", lambda sc: {"mediator_id": sc.world.ids["wang"], "role": "co"}),
+        (401, 403, 403, 403, 403, 409),
+    ),
+    "POST /cases/{case_id}/disclosures": (
+        simple("/api/v1/cases/{case_id}/disclosures", {"key_id": "0" * 32, "conflict": False}),
+        (401, 403, 403, 403, 403, 404),
+    ),
+    "POST /mediator-changes/{request_id}/decision": (
+        simple("/api/v1/mediator-changes/unknown/decision", {"grant": False, "reason": "理由不成立"}),
+        (401, 403, 404, 404, 404, 404),
+    ),
+    "GET /party/mediators": (simple("/api/v1/party/mediators"), (401, 200, 403, 403, 403, 403)),
+    "POST /party/mediator-changes": (
+        simple("/api/v1/party/mediator-changes", {"reason": "调解员是对方的邻居"}),
+        (401, 422, 403, 403, 403, 403),
+    ),
+    "GET /mediator-directory": (simple("/api/v1/mediator-directory"), (401, 403, 200, 200, 403, 200)),
+    "PUT /mediators/{user_id}/profile": (
+        simple("/api/v1/mediators/{user_id}/profile", {"profile": "从事人民调解十年"}),
+        (401, 403, 403, 403, 200, 200),
+    ),
+    "GET /mediators/{user_id}/photo": (simple("/api/v1/mediators/{user_id}/photo"), (401, 404, 404, 404, 404, 404)),
+    "PUT /mediators/{user_id}/photo": (simple("/api/v1/mediators/{user_id}/photo"), (401, 403, 415, 415, 415, 415)),
     "GET /auth/me": (simple("/api/v1/auth/me"), (401, 200, 200, 200, 200, 200)),
     "POST /auth/login": (
         simple("/api/v1/auth/login", lambda _: {"username": f"nobody{next(counter)}", "password": "x"}),

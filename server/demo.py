@@ -35,6 +35,7 @@ from sqlalchemy import func, select
 
 from server.app import create_app
 from server.bench.peers import LoadPeer, encode_audio, encode_video
+from server.domain.online_applications import ApplicationForm
 from server.domain.principal import SYSTEM, PartyPrincipal, Principal, Staff
 from server.domain.registration import Registrant
 from server.evidence.records import DeviceKey, b64
@@ -68,6 +69,34 @@ async def _latest_code(services: Services, party_id: str) -> str:
         ).first()
     assert body is not None
     return body.split("验证码是", 1)[1][:6]
+
+
+async def _latest_code_to(services: Services, phone: str) -> str:
+    """The one-time code last sent to a phone that is not yet a party's (an online applicant's)."""
+    async with services.links._maker() as session:
+        body = (
+            await session.scalars(
+                select(OutboxMessage.body)
+                .where(OutboxMessage.kind == "otp", OutboxMessage.recipient == phone)
+                .order_by(OutboxMessage.id.desc())
+            )
+        ).first()
+    assert body is not None
+    return body.split("验证码是", 1)[1][:6]
+
+
+async def _respondent_link(services: Services, party_id: str) -> str:
+    """The link sent to the other side with the question whether they agree to mediation."""
+    async with services.links._maker() as session:
+        body = (
+            await session.scalars(
+                select(OutboxMessage.body)
+                .where(OutboxMessage.kind == "willingness_asked", OutboxMessage.party_id == party_id)
+                .order_by(OutboxMessage.id.desc())
+            )
+        ).first()
+    assert body is not None
+    return body.split("专属链接：", 1)[1].split()[0]
 
 
 def _next_weekday_10am(zone: ZoneInfo) -> datetime:
@@ -283,24 +312,35 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
         )  # fmt: skip
         clerk = await _principal(services, (await services.accounts.login(f"demo_c_{tag}", password, "demo")).token)
 
-        view = await services.cases.open_case(
-            clerk,
-            case_number=f"（2026）示调字第{tag}号",
-            dispute_type="wages",
-            summary="申请人在被申请人处工作三个月，被拖欠工资12000元。",
-            amount_in_dispute="12000.00",
-            source="party_application",
-            applicants=[
-                Registrant("applicant", "张三", "13800000001", id_number="110101199003071234", sex="male", ethnicity="汉族")
-            ],
-            respondents=[Registrant("respondent", "李四", "13900000002", occupation="某建筑劳务公司负责人")],
+        # 张三 applies online from the centre's public page (a QR code on its poster): his phone is
+        # confirmed with a code, the centre accepts (case_accepted), and 李四 is asked by his own link
+        # whether he agrees to mediation (人民调解法 art. 17) and agrees (mediation_accepted).
+        form = ApplicationForm(
+            applicant=Registrant("applicant", "张三", "13800000001", sex="male", age=36),
+            respondents=[Registrant("respondent", "李四", "13900000002")],
+            facts="申请人在被申请人处工作三个月，被拖欠工资12000元。",
+            requests="请求被申请人支付拖欠的工资12000元。",
+        )
+        submitted = await services.online_applications.submit(centre.id, form, "127.0.0.1")
+        application_id = submitted.application.id
+        await services.online_applications.confirm(application_id, await _latest_code_to(services, "13800000001"))
+        said.append(f"张三 applied online to {centre.name} and confirmed his phone with a one-time code")
+        _, view = await services.online_applications.accept(
+            clerk, application_id, case_number=f"（2026）示调字第{tag}号", dispute_type="wages"
         )
         case_id = view.case.id
         applicant, respondent = view.parties
+        # What the window adds to an application: the particulars a court's ruling names (art. 29).
+        await services.cases.update_party(clerk, case_id, applicant.id, {"id_number": "110101199003071234", "ethnicity": "汉族"})
+        await services.cases.update_party(clerk, case_id, respondent.id, {"occupation": "某建筑劳务公司负责人"})
         said.append(
-            f"case {view.case.case_number} registered at {centre.name}'s window by 吴接待员 (source 当事人申请): "
+            f"吴接待员 accepted it at {centre.name} (case_registered, case_accepted): case {view.case.case_number}, "
             "张三 (applicant) v 李四 (respondent), 12000.00 yuan of wages"
         )
+        asked = await _respondent_link(services, respondent.id)
+        opened = await services.links.open(asked.rsplit("/j/", 1)[1])
+        await services.willingness.answer(await _principal(services, opened.cookie_token), "accepted")
+        said.append("李四 opened the link he was sent and agreed to mediation (mediation_accepted)")
         referral = await services.referrals.refer(
             clerk, case_id, to_organisation_id=org.id, role="lead", reason="纠纷发生在该调委会辖区，由其主办调解"
         )

@@ -189,11 +189,13 @@ def test_demo_builds_a_case_recorded_agreed_and_confirmed_whose_bundle_verifies(
     for covered in recording["participants"].values():
         assert covered["recorded_seconds"] > 5.0
     types = [r.type for r in report.records]
-    # Registered at the centre's window, routed to the committee, which took the lead (#21).
-    assert types[:3] == ["case_registered", "case_referred", "referral_accepted"], types[:5]
-    assert "referred to" in demo.stdout and "accepted there" in demo.stdout
-    # The committee designated the mediator who leads (人民调解法 art. 19).
-    assert types[3] == "mediator_assigned" and "designated to lead" in demo.stdout, types[:5]
+    # Applied for online and accepted at the centre, agreed to by the other side, routed to the
+    # committee, which took the lead and designated the mediator who leads (#21; 人民调解法 arts. 17, 19).
+    start = ["case_registered", "case_accepted", "mediation_accepted", "case_referred", "referral_accepted", "mediator_assigned"]
+    assert [t for t in types if t in start][: len(start)] == start, types[:10]
+    assert types[0] == "case_registered", types[:5]
+    assert "applied online" in demo.stdout and "agreed to mediation" in demo.stdout
+    assert "referred to" in demo.stdout and "accepted there" in demo.stdout and "designated to lead" in demo.stdout
     assert types.count("consent") == 3 and "segment_manifest" in types
     # The agreement signed by both parties and the mediator and sealed; then confirmed by a court.
     assert types.count("signature") == 3 and "agreement_sealed" in types

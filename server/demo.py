@@ -346,9 +346,8 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
         )
         await services.referrals.accept(mediator, referral.referral.id, mediator_id=referral_mediator(mediator))
         said.append(f"referred to {org.name} to lead (case_referred) and accepted there by 周调解员 (referral_accepted)")
-        # The committee designates who mediates (人民调解法 art. 19): 周调解员 leads.
-        await services.assignment.assign(mediator, case_id, mediator_id=referral_mediator(mediator), role="lead")
-        said.append("周调解员 designated to lead the mediation (mediator_assigned)")
+        # Taking the lead, the committee names who mediates (人民调解法 art. 19): 周调解员 leads.
+        said.append("周调解员 designated to lead the mediation on accepting (mediator_assigned)")
 
         zone = ZoneInfo("Asia/Shanghai")
         booked = await services.booking.book(

@@ -142,6 +142,12 @@ async def _open_case(db: AsyncSession, case_id: str) -> Case:
     return case
 
 
+async def designate_lead(db: AsyncSession, ledger: Ledger, staff: Staff, case: Case, mediator: User) -> CaseMediator:
+    """An organisation taking the lead of a referred case names the mediator who leads it
+    (server/domain/referrals.py): a ``mediator_assigned`` record, in the caller's transaction."""
+    return await _assign(db, ledger, staff, case, mediator, "lead")
+
+
 async def _assign(
     db: AsyncSession,
     ledger: Ledger,

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
+from server.domain.assignment import designate_lead
 from server.domain.cases import case_for_staff, is_before_court
 from server.domain.clocks import Clock, acceptance_clock
 from server.domain.ledger import Ledger
@@ -337,6 +338,10 @@ class Referrals:
                 db, case.id, staff, "referral_accepted", organisation=target.name, role=referral.role,
                 mediator=mediator.display_name if mediator is not None else None, seq=appended.record.seq,
             )  # fmt: skip
+            if referral.role == "lead" and mediator is not None:
+                # Taking the lead names who mediates (人民调解法 art. 19): the same record as an
+                # assignment on the case page, so the log says who mediates from here on.
+                await designate_lead(db, self._ledger, staff, case, mediator)
             await db.flush()
             return (await self._views(db, [referral]))[0]
 

@@ -229,7 +229,7 @@ async def queue(request: web.Request) -> web.StreamResponse:
 
 
 @api.route("POST", "/applications/{application_id}/accept", summary="Accept an application: the case is registered", body=AcceptIn, tag="apply")  # fmt: skip
-async def accept(request: web.Request, body: AcceptIn) -> web.StreamResponse:
+async def accept_application(request: web.Request, body: AcceptIn) -> web.StreamResponse:
     view, case = await services(request).online_applications.accept(
         principal_of(request), request.match_info["application_id"], **body.model_dump()
     )

@@ -104,7 +104,7 @@ async def party_extension(request: web.Request) -> web.StreamResponse:
     "POST", "/party/extension/sign", summary="Prepare my signature agreeing to the extension", body=EmptyIn, status=201,
     tag="party", auth="party", errors=(429,),
 )  # fmt: skip
-async def party_prepare(request: web.Request, body: EmptyIn) -> web.StreamResponse:
+async def party_prepare_extension(request: web.Request, body: EmptyIn) -> web.StreamResponse:
     prepared = await services(request).extensions.prepare(principal_of(request))
     return web.json_response(statement_view(prepared), status=201)
 
@@ -113,7 +113,7 @@ async def party_prepare(request: web.Request, body: EmptyIn) -> web.StreamRespon
     "POST", "/party/extension/sign/{challenge}", summary="Sign my agreement to the extension", body=PartySignatureIn,
     status=201, tag="party", auth="party", errors=(410,),
 )  # fmt: skip
-async def party_sign(request: web.Request, body: PartySignatureIn) -> web.StreamResponse:
+async def party_sign_extension(request: web.Request, body: PartySignatureIn) -> web.StreamResponse:
     seq, view = await services(request).extensions.sign(
         principal_of(request), request.match_info["challenge"], code=body.code, signature=body.signature,
         credential=body.credential,
@@ -125,6 +125,6 @@ async def party_sign(request: web.Request, body: PartySignatureIn) -> web.Stream
     "POST", "/party/extension/decline", summary="Decline the extension: the period stays as it is", body=DeclineIn,
     tag="party", auth="party",
 )  # fmt: skip
-async def party_decline(request: web.Request, body: DeclineIn) -> web.StreamResponse:
+async def party_decline_extension(request: web.Request, body: DeclineIn) -> web.StreamResponse:
     view = await services(request).extensions.decline(principal_of(request), reason=body.reason)
     return web.json_response(extension_view(view))

@@ -28,7 +28,7 @@ class AnswerIn(Input):
 @api.route(
     "GET", "/cases/{case_id}/willingness", summary="Whether each respondent agreed to mediation", tag="willingness",
 )  # fmt: skip
-async def of_case(request: web.Request) -> web.StreamResponse:
+async def willingness_of_case(request: web.Request) -> web.StreamResponse:
     found = await services(request).willingness.of_case(principal_of(request), request.match_info["case_id"])
     return web.json_response(found.to_json())
 

@@ -302,9 +302,7 @@ async def test_an_invited_person_sees_who_mediates_but_does_not_ask_for_another_
     # Nor once the case has ended.
     applicant = await world.actor()
     await applicant.open_link(next(link["url"] for link in booked["links"] if link["role"] == "applicant"))
-    await liu.call(
-        "POST", f"/api/v1/cases/{case['id']}/outcome", {"outcome": "failed", "reason": "no_agreement", "note": "分歧大"}
-    )
+    await liu.call("POST", f"/api/v1/cases/{case['id']}/outcome", {"outcome": "failed", "reason": "divergence", "note": "分歧大"})
     ended = await applicant.call(
         "POST", "/api/v1/party/mediator-changes", {"mediator_id": world.ids["liu"], "reason": "想换人"}, expect=409
     )

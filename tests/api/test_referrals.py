@@ -103,10 +103,11 @@ async def test_a_lead_referral_accepted_moves_the_case_and_the_referring_organis
     [seen] = (await liu.call("GET", f"{path}/referrals"))["items"]
     assert (seen["from_organisation"]["name"], seen["status"], seen["court_report"]) == ("朝阳区人民调解委员会", "accepted", None)
     history = [e["kind"] for e in (await liu.call("GET", f"{path}/history"))["items"]]
-    assert history[-3:] == ["case_referred", "referral_accepted", "party_added"]
+    assert history[-4:] == ["case_referred", "referral_accepted", "mediator_assigned", "party_added"]
 
+    # Taking the lead names who mediates (人民调解法 art. 19): the same record as an assignment.
     types = await bundle_types(world, zhao, case["id"], "lead.zip")
-    assert types[-2:] == ["case_referred", "referral_accepted"]
+    assert types[-3:] == ["case_referred", "referral_accepted", "mediator_assigned"]
 
 
 async def test_a_referral_returned_says_why_and_the_case_stays_where_it_was(world: World) -> None:
@@ -202,4 +203,4 @@ async def test_a_courts_referral_gives_the_court_the_result_once_mediation_ends(
     )  # fmt: skip
     assert report["outcome_note"] == "双方对金额分歧较大" and report["closed_at"]
     types = await bundle_types(world, liu, case["id"], "court.zip")
-    assert types[-3:] == ["case_referred", "referral_accepted", "mediation_ended"]
+    assert types[-4:] == ["case_referred", "referral_accepted", "mediator_assigned", "mediation_ended"]

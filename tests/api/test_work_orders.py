@@ -121,10 +121,11 @@ async def test_an_order_becomes_a_case_a_repeat_joins_it_and_the_result_goes_bac
     )
     assert back["closed_at"] is not None and back["received"] == "already_received"
 
-    # The bundle shows the case's path from the order: registered, joined twice, referred, accepted, ended.
+    # The bundle shows the case's path from the order: registered, joined twice, referred, accepted (its
+    # mediator named), ended.
     types = await bundle_types(world, zhao, case["id"], "hotline.zip")
     assert types[0] == "case_registered" and types.count("work_order_joined") == 2
-    assert types[-3:] == ["case_referred", "referral_accepted", "mediation_ended"]
+    assert types[-4:] == ["case_referred", "referral_accepted", "mediator_assigned", "mediation_ended"]
     records = (await zhao.call("GET", f"/api/v1/cases/{case['id']}/evidence"))["items"]
     assert records[0]["actor"]["kind"] == "platform" and records[0]["actor"]["role"] == "hotline"
 

@@ -58,27 +58,13 @@ async def _principal(services: Services, cookie: str) -> Principal:
     return session.principal
 
 
-async def _latest_code(services: Services, party_id: str) -> str:
+async def _latest_code(services: Services, party_id: str | None = None, *, phone: str | None = None) -> str:
+    """The one-time code last sent to a party, or to a phone not yet a party's (an online applicant's)."""
+    sent_to = OutboxMessage.party_id == party_id if party_id is not None else OutboxMessage.recipient == phone
     async with services.links._maker() as session:
         body = (
             await session.scalars(
-                select(OutboxMessage.body)
-                .where(OutboxMessage.kind == "otp", OutboxMessage.party_id == party_id)
-                .order_by(OutboxMessage.id.desc())
-            )
-        ).first()
-    assert body is not None
-    return body.split("验证码是", 1)[1][:6]
-
-
-async def _latest_code_to(services: Services, phone: str) -> str:
-    """The one-time code last sent to a phone that is not yet a party's (an online applicant's)."""
-    async with services.links._maker() as session:
-        body = (
-            await session.scalars(
-                select(OutboxMessage.body)
-                .where(OutboxMessage.kind == "otp", OutboxMessage.recipient == phone)
-                .order_by(OutboxMessage.id.desc())
+                select(OutboxMessage.body).where(OutboxMessage.kind == "otp", sent_to).order_by(OutboxMessage.id.desc())
             )
         ).first()
     assert body is not None
@@ -323,7 +309,7 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
         )
         submitted = await services.online_applications.submit(centre.id, form, "127.0.0.1")
         application_id = submitted.application.id
-        await services.online_applications.confirm(application_id, await _latest_code_to(services, "13800000001"))
+        await services.online_applications.confirm(application_id, await _latest_code(services, phone="13800000001"))
         said.append(f"张三 applied online to {centre.name} and confirmed his phone with a one-time code")
         _, view = await services.online_applications.accept(
             clerk, application_id, case_number=f"（2026）示调字第{tag}号", dispute_type="wages"

@@ -13,7 +13,7 @@ import './apply-i18n.js';
 import './case-i18n.js';
 import { DISPUTES } from './registration.js';
 import { optionsFrom, toast } from './ui.js';
-import { CLOCK_BADGES, Part, Section, badge, FormField, FormStateMessage, formState, clearErrors, showApiError, focusInvalid } from './ui-preact.js';
+import { CLOCK_BADGES, Part, Section, badge, FormField, FormStateMessage, formState, sendForm } from './ui-preact.js';
 
 /** @typedef {import('./ui-preact.js').FormState} FormState */
 
@@ -53,24 +53,6 @@ export class IncomingApplications {
   }
 }
 
-/** @param {any} ev @param {FormState} form @param {() => void} changed @param {() => Promise<void>} run */
-async function send(ev, form, changed, run) {
-  ev.preventDefault();
-  const button = ev.currentTarget.querySelector('button[type="submit"]');
-  clearErrors(form);
-  form.busy = true;
-  changed();
-  try {
-    await run();
-  } catch (err) {
-    showApiError(form, err);
-  } finally {
-    form.busy = false;
-    changed();
-  }
-  focusInvalid(button);
-}
-
 /** @param {{ inbox: IncomingApplications, a: any, meta: any }} props */
 function Application({ inbox, a, meta }) {
   const { accept, decline } = inbox.formsOf(a);
@@ -81,7 +63,7 @@ function Application({ inbox, a, meta }) {
     inbox.onDecided();
   };
   const onAccept = (/** @type {any} */ ev) =>
-    send(ev, accept, inbox.changed, async () => {
+    sendForm(ev, accept, [], inbox.changed, async () => {
       const v = accept.values;
       const made = await api.request('POST', `/applications/${encodeURIComponent(a.id)}/accept`, {
         body: { case_number: String(v.case_number).trim(), dispute_type: v.dispute_type, mediator_id: v.mediator_id || null },
@@ -89,7 +71,7 @@ function Application({ inbox, a, meta }) {
       done(t('apply.queue.accepted', { number: made.case.case_number }));
     });
   const onDecline = (/** @type {any} */ ev) =>
-    send(ev, decline, inbox.changed, async () => {
+    sendForm(ev, decline, [], inbox.changed, async () => {
       const v = decline.values;
       const routes = ROUTES.filter((r) => v[r] === 'on');
       await api.request('POST', `/applications/${encodeURIComponent(a.id)}/decline`, { body: { reason: String(v.reason).trim(), routes } });

@@ -13,7 +13,7 @@ import { RequestItem } from './partymediators.js';
 import { MessageLine } from './signing/message.js';
 import { StaffSigner } from './signing/staff-key.js';
 import { errorMessage, toast } from './ui.js';
-import { Part, Section, badge, FormField, FormStateMessage, formState, clearErrors, showApiError, focusInvalid } from './ui-preact.js';
+import { Part, Section, badge, FormField, FormStateMessage, formState, clearErrors, sendForm, submitButton } from './ui-preact.js';
 
 /** @typedef {import('./ui-preact.js').FormState} FormState */
 
@@ -21,38 +21,6 @@ const ROLES = ['co', 'lead'];
 
 /** @param {any} d @returns {any[]} */
 const itemsOf = (d) => (d && d.items) || [];
-
-/** @param {FormState} form @param {string} label @param {string} testid */
-const submit = (form, label, testid) =>
-  html`<button type="submit" class="primary" disabled=${form.busy} data-testid=${testid}>${form.busy ? t('common.submitting') : label}</button>`;
-
-/**
- * Send a form: mark the required controls left empty, else `run()`, showing the API's refusal on the form.
- * @param {any} ev @param {FormState} form @param {string[]} required @param {() => void} changed @param {() => Promise<void>} run
- */
-async function send(ev, form, required, changed, run) {
-  ev.preventDefault();
-  const button = ev.currentTarget.querySelector('button[type="submit"]');
-  clearErrors(form);
-  for (const name of required) if (!String(form.values[name] || '').trim()) form.fields[name] = () => t('error.field.required');
-  if (Object.keys(form.fields).length) {
-    form.message = () => t('error.invalid_input');
-    changed();
-    focusInvalid(button);
-    return;
-  }
-  form.busy = true;
-  changed();
-  try {
-    await run();
-  } catch (err) {
-    showApiError(form, err);
-  } finally {
-    form.busy = false;
-    changed();
-  }
-  focusInvalid(button);
-}
 
 /** A mediator's disclosure as one line. @param {any} m */
 export function disclosureLine(m) {
@@ -172,7 +140,7 @@ function AssignForm({ panel }) {
   const current = new Set(v ? v.mediators.map((/** @type {any} */ m) => m.id) : []);
   const choices = /** @type {any[]} */ (panel.directory.data || []).filter((m) => !current.has(m.id) || form.values.role === 'lead');
   const onSubmit = (/** @type {any} */ ev) =>
-    send(ev, form, ['mediator_id'], panel.changed, async () => {
+    sendForm(ev, form, ['mediator_id'], panel.changed, async () => {
       const chosen = choices.find((m) => m.id === form.values.mediator_id);
       await api.request('POST', `/cases/${encodeURIComponent(panel.caseId)}/mediators`, { body: { mediator_id: form.values.mediator_id, role: form.values.role } });
       const name = chosen ? chosen.display_name : '';
@@ -190,7 +158,7 @@ function AssignForm({ panel }) {
       options=${choices.map((m) => ({ value: m.id, label: m.display_name }))} />
     <${FormField} form=${form} idPrefix="assign" label=${t('mdr.assign.role')} name="role" kind="select" required hint=${t('mdr.assign.role.hint')}
       options=${ROLES.map((r) => ({ value: r, label: tv('mdr.role', r) }))} onChange=${() => panel.changed()} />
-    <div class="actions wide">${submit(form, t('mdr.assign.submit'), 'assign-submit')}</div>
+    <div class="actions wide">${submitButton(form, t('mdr.assign.submit'), 'assign-submit')}</div>
   </form>`;
 }
 
@@ -205,12 +173,12 @@ function DecideForms({ panel, r }) {
   };
   const url = `/mediator-changes/${encodeURIComponent(r.id)}/decision`;
   const onGrant = (/** @type {any} */ ev) =>
-    send(ev, grant, ['replacement_id'], panel.changed, async () => {
+    sendForm(ev, grant, ['replacement_id'], panel.changed, async () => {
       await api.request('POST', url, { body: { grant: true, replacement_id: grant.values.replacement_id } });
       decided();
     });
   const onRefuse = (/** @type {any} */ ev) =>
-    send(ev, refuse, ['reason'], panel.changed, async () => {
+    sendForm(ev, refuse, ['reason'], panel.changed, async () => {
       await api.request('POST', url, { body: { grant: false, reason: String(refuse.values.reason).trim() } });
       decided();
     });
@@ -219,12 +187,12 @@ function DecideForms({ panel, r }) {
       <${FormStateMessage} form=${grant} />
       <${FormField} form=${grant} idPrefix=${`grant-${r.id}`} label=${t('mdr.decide.replacement')} name="replacement_id" kind="select" required
         placeholder=${t('common.select')} options=${directory.map((m) => ({ value: m.id, label: m.display_name }))} />
-      <div class="actions">${submit(grant, t('mdr.decide.grant'), 'grant-change')}</div>
+      <div class="actions">${submitButton(grant, t('mdr.decide.grant'), 'grant-change')}</div>
     </form>
     <form class="grid-form" novalidate aria-label=${t('mdr.decide.refuse')} onSubmit=${onRefuse} data-testid="refuse-form">
       <${FormStateMessage} form=${refuse} />
       <${FormField} form=${refuse} idPrefix=${`refuse-${r.id}`} label=${t('mdr.decide.refuse_reason')} name="reason" kind="textarea" required attrs=${{ maxlength: 2000 }} />
-      <div class="actions">${submit(refuse, t('mdr.decide.refuse'), 'refuse-change')}</div>
+      <div class="actions">${submitButton(refuse, t('mdr.decide.refuse'), 'refuse-change')}</div>
     </form>
   </div>`;
 }

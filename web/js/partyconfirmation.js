@@ -18,7 +18,7 @@ import './confirmation-i18n.js';
 import { DECIDED, groundName, statusSteps, applicantList, decisionBox, daysLeftText, rulingUrl, statusBadge } from './confirmation.js';
 import { h, toast } from './ui.js';
 import { badge, fromDom } from './ui-preact.js';
-import { PartySigning } from './signing/party-flow.js';
+import { PartySigning, toKeyCard } from './signing/party-flow.js';
 
 const POLL_MS = 5000;
 const IDLE_POLL_MS = 15_000; // before the agreement is in effect
@@ -331,7 +331,7 @@ export class PartyConfirmation {
       return html`<div class="conf-sign-area">
         ${this.msg()}
         <p class="notice conf-key-first" role="status" data-testid="conf-key-first">${t('conf.party.key.first')}</p>
-        <button type="button" class="secondary big block" onClick=${() => this.toKeyCard()} data-testid="conf-to-key">${t('conf.party.key.go')}</button>
+        <button type="button" class="secondary big block" onClick=${toKeyCard} data-testid="conf-to-key">${t('conf.party.key.go')}</button>
       </div>`;
     }
     const label = p === 'apply' ? t('conf.party.apply') : p === 'cosign' ? t('conf.party.cosign') : t('conf.party.resume.button');
@@ -358,21 +358,9 @@ export class PartyConfirmation {
   /** This device has no key bound to the case: the page's key card binds one. */
   /** @param {string | null} [messageKey] */
   needKey(messageKey = null) {
-    const s = this.signing;
-    s.stage = 'no_key';
-    s.prepared = null;
-    s.code = '';
-    s.message = null;
-    if (this.keys) this.keys.reset(messageKey ? { kind: 'info', key: messageKey } : null);
+    this.signing.noKey(this.keys, messageKey);
     this.render();
-    this.toKeyCard();
-  }
-
-  toKeyCard() {
-    const card = document.getElementById('key-card');
-    if (!card) return;
-    card.scrollIntoView({ block: 'start', behavior: 'smooth' });
-    /** @type {HTMLElement | null} */ (card.querySelector('[data-testid="key-send"]'))?.focus({ preventScroll: true });
+    toKeyCard();
   }
 
   /** A key was just bound through the key card: go on with the signature. */

@@ -15,7 +15,7 @@ import './agreement-i18n.js';
 import './extension-i18n.js';
 import { h, toast } from './ui.js';
 import { badge } from './ui-preact.js';
-import { PartySigning } from './signing/party-flow.js';
+import { PartySigning, toKeyCard } from './signing/party-flow.js';
 import { monthDay } from './extensions.js';
 
 const POLL_MS = 5000;
@@ -142,7 +142,7 @@ export class PartyExtension {
       return html`<div class="ext-sign-area">
         ${s.messageLine()}
         <p class="notice" role="status" data-testid="ext-key-first">${t('ext.party.key.first')}</p>
-        <button type="button" class="secondary big block" onClick=${() => this.toKeyCard()} data-testid="ext-to-key">${t('ext.party.key.go')}</button>
+        <button type="button" class="secondary big block" onClick=${toKeyCard} data-testid="ext-to-key">${t('ext.party.key.go')}</button>
       </div>`;
     }
     if (this.declining) {
@@ -167,21 +167,9 @@ export class PartyExtension {
 
   /** @param {string | null} [messageKey] */
   needKey(messageKey = null) {
-    const s = this.signing;
-    s.stage = 'no_key';
-    s.prepared = null;
-    s.code = '';
-    s.message = null;
-    if (this.keys) this.keys.reset(messageKey ? { kind: 'info', key: messageKey } : null);
+    this.signing.noKey(this.keys, messageKey);
     this.render();
-    this.toKeyCard();
-  }
-
-  toKeyCard() {
-    const card = document.getElementById('key-card');
-    if (!card) return;
-    card.scrollIntoView({ block: 'start', behavior: 'smooth' });
-    /** @type {HTMLElement | null} */ (card.querySelector('[data-testid="key-send"]'))?.focus({ preventScroll: true });
+    toKeyCard();
   }
 
   async bound() {

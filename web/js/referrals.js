@@ -10,7 +10,7 @@ import * as api from './api.js';
 import { t, tv, fmtDayLong, fmtShortDateTime } from './i18n.js';
 import './referral-i18n.js';
 import { optionsFrom, toast } from './ui.js';
-import { Part, Section, badge, empty, FormField, FormStateMessage, formState, clearErrors, showApiError, focusInvalid } from './ui-preact.js';
+import { Part, Section, badge, empty, FormField, FormStateMessage, formState, sendForm, submitButton } from './ui-preact.js';
 
 /** @typedef {import('./ui-preact.js').FormState} FormState */
 
@@ -24,38 +24,6 @@ const referValues = () => ({ to_organisation_id: '', role: 'lead', reason: '', t
 
 /** @param {any} user @returns {string | null} */
 const orgOf = (user) => (user && user.organisation && user.organisation.id) || null;
-
-/** @param {FormState} form @param {string} label @param {string} testid */
-const submit = (form, label, testid) =>
-  html`<button type="submit" class="primary" disabled=${form.busy} data-testid=${testid}>${form.busy ? t('common.submitting') : label}</button>`;
-
-/**
- * Send a form: mark the required controls left empty, else `run()`, showing the API's refusal on the form.
- * @param {any} ev @param {FormState} form @param {string[]} required @param {() => void} changed @param {() => Promise<void>} run
- */
-async function send(ev, form, required, changed, run) {
-  ev.preventDefault();
-  const button = ev.currentTarget.querySelector('button[type="submit"]');
-  clearErrors(form);
-  for (const name of required) if (!String(form.values[name] || '').trim()) form.fields[name] = () => t('error.field.required');
-  if (Object.keys(form.fields).length) {
-    form.message = () => t('error.invalid_input');
-    changed();
-    focusInvalid(button);
-    return;
-  }
-  form.busy = true;
-  changed();
-  try {
-    await run();
-  } catch (err) {
-    showApiError(form, err);
-  } finally {
-    form.busy = false;
-    changed();
-  }
-  focusInvalid(button);
-}
 
 /** One referral as it stands: who sent it where, when, why, and what became of it. @param {{ r: any, tz: string }} props */
 export function ReferralItem({ r, tz }) {
@@ -121,7 +89,7 @@ function ReferForm({ panel, k }) {
   const at = { form, idPrefix: 'ref' };
   const orgs = panel.destinations.status === 'ready' ? /** @type {any[]} */ (panel.destinations.data) : [];
   const onSubmit = (/** @type {any} */ ev) =>
-    send(ev, form, court ? ['to_organisation_id', 'reason', 'court_stage'] : ['to_organisation_id', 'reason'], panel.changed, async () => {
+    sendForm(ev, form, court ? ['to_organisation_id', 'reason', 'court_stage'] : ['to_organisation_id', 'reason'], panel.changed, async () => {
       const v = form.values;
       /** @type {Record<string, any>} */
       const body = { to_organisation_id: v.to_organisation_id, role: v.role, reason: String(v.reason).trim(), task: String(v.task).trim() };
@@ -144,7 +112,7 @@ function ReferForm({ panel, k }) {
     ${court ? html`<${FormField} ...${at} label=${t('ref.form.stage')} name="court_stage" kind="select" required placeholder=${t('common.select')} options=${optionsFrom(STAGES, 'ref.stage')} />` : null}
     <${FormField} ...${at} label=${t('ref.form.reason')} name="reason" kind="textarea" required className="wide" attrs=${{ maxlength: 2000 }} />
     <${FormField} ...${at} label=${t('ref.form.task')} name="task" kind="textarea" className="wide" hint=${t('ref.form.task.hint')} attrs=${{ maxlength: 2000 }} />
-    <div class="actions wide">${submit(form, t('ref.form.submit'), 'refer-submit')}</div>
+    <div class="actions wide">${submitButton(form, t('ref.form.submit'), 'refer-submit')}</div>
   </form>`;
 }
 
@@ -152,7 +120,7 @@ function ReferForm({ panel, k }) {
 function ReportForm({ panel, r }) {
   const form = panel.report(r.id);
   const onSubmit = (/** @type {any} */ ev) =>
-    send(ev, form, ['result'], panel.changed, async () => {
+    sendForm(ev, form, ['result'], panel.changed, async () => {
       await api.request('POST', `/referrals/${encodeURIComponent(r.id)}/result`, { body: { result: String(form.values.result).trim() } });
       form.values.result = '';
       form.kind = 'success';
@@ -166,7 +134,7 @@ function ReportForm({ panel, r }) {
     <p class="wide">${t('ref.task', { text: r.task })}</p>
     <${FormStateMessage} form=${form} />
     <${FormField} form=${form} idPrefix=${`report-${r.id}`} label=${t('ref.report.result')} name="result" kind="textarea" required className="wide" attrs=${{ maxlength: 2000 }} />
-    <div class="actions wide">${submit(form, t('ref.report.submit'), 'report-submit')}</div>
+    <div class="actions wide">${submitButton(form, t('ref.report.submit'), 'report-submit')}</div>
   </form>`;
 }
 
@@ -174,7 +142,7 @@ function ReportForm({ panel, r }) {
 function CourtReportForm({ panel, r }) {
   const form = panel.report(`court-${r.id}`);
   const onSubmit = (/** @type {any} */ ev) =>
-    send(ev, form, [], panel.changed, async () => {
+    sendForm(ev, form, [], panel.changed, async () => {
       await api.request('POST', `/referrals/${encodeURIComponent(r.id)}/report`);
       form.kind = 'success';
       form.message = () => t('ref.court.made', { court: r.court_report.court });
@@ -184,7 +152,7 @@ function CourtReportForm({ panel, r }) {
   return html`<form class="grid-form" novalidate onSubmit=${onSubmit} data-testid="court-report-form">
     <p class="wide">${t('ref.court.make.intro', { court: r.court_report.court })}</p>
     <${FormStateMessage} form=${form} />
-    <div class="actions wide">${submit(form, t('ref.court.make'), 'court-report-make')}</div>
+    <div class="actions wide">${submitButton(form, t('ref.court.make'), 'court-report-make')}</div>
   </form>`;
 }
 
@@ -260,13 +228,13 @@ function Incoming({ inbox, r }) {
     inbox.onDecided();
   };
   const onAccept = (/** @type {any} */ ev) =>
-    send(ev, accept, r.role === 'lead' ? ['mediator_id'] : [], inbox.changed, async () => {
+    sendForm(ev, accept, r.role === 'lead' ? ['mediator_id'] : [], inbox.changed, async () => {
       const body = r.role === 'lead' || accept.values.mediator_id ? { mediator_id: accept.values.mediator_id } : {};
       await api.request('POST', `/referrals/${encodeURIComponent(r.id)}/accept`, { body });
       decided('ref.inbox.accepted');
     });
   const onReturn = (/** @type {any} */ ev) =>
-    send(ev, back, ['reason'], inbox.changed, async () => {
+    sendForm(ev, back, ['reason'], inbox.changed, async () => {
       await api.request('POST', `/referrals/${encodeURIComponent(r.id)}/return`, { body: { reason: String(back.values.reason).trim() } });
       decided('ref.inbox.returned');
     });
@@ -289,13 +257,13 @@ function Incoming({ inbox, r }) {
           ? html`<${FormField} form=${accept} idPrefix=${`acc-${r.id}`} label=${t('ref.inbox.mediator')} name="mediator_id" kind="select" required
               placeholder=${t('common.select')} options=${mediators} hint=${t('ref.inbox.mediator.hint')} />`
           : null}
-        <div class="actions">${submit(accept, t('ref.inbox.accept'), 'accept-referral')}</div>
+        <div class="actions">${submitButton(accept, t('ref.inbox.accept'), 'accept-referral')}</div>
       </form>
       <form class="grid-form" novalidate aria-label=${`${t('ref.inbox.return')} ${number}`} onSubmit=${onReturn} data-testid="return-form">
         <${FormStateMessage} form=${back} />
         <${FormField} form=${back} idPrefix=${`ret-${r.id}`} label=${t('ref.inbox.return_reason')} name="reason" kind="textarea" required
           hint=${t('ref.inbox.return.hint')} attrs=${{ maxlength: 2000 }} />
-        <div class="actions">${submit(back, t('ref.inbox.return'), 'return-referral')}</div>
+        <div class="actions">${submitButton(back, t('ref.inbox.return'), 'return-referral')}</div>
       </form>
     </div>
   </li>`;

@@ -267,6 +267,42 @@ export function showApiError(form, err, { summary, rename = {} } = {}) {
   form.message = () => [text(), ...unmatched.map((f) => words(fieldMessage(f)))].filter(Boolean).join(' ');
 }
 
+/**
+ * A form's submit button, saying it is being sent while it is.
+ * @param {FormState} form @param {string} label @param {string} testid @param {string} [kind] its class
+ */
+export const submitButton = (form, label, testid, kind = 'primary') =>
+  html`<button type="submit" class=${kind} disabled=${form.busy} data-testid=${testid}>${form.busy ? t('common.submitting') : label}</button>`;
+
+/**
+ * Send a form: mark the required controls left empty, else `run()`, showing the API's refusal on the
+ * form; the first control marked wrong gets the focus.
+ * @param {any} ev @param {FormState} form @param {string[]} required @param {() => void} changed @param {() => Promise<void>} run
+ */
+export async function sendForm(ev, form, required, changed, run) {
+  ev.preventDefault();
+  const button = ev.currentTarget.querySelector('button[type="submit"]');
+  clearErrors(form);
+  for (const name of required) if (!String(form.values[name] || '').trim()) form.fields[name] = () => t('error.field.required');
+  if (Object.keys(form.fields).length) {
+    form.message = () => t('error.invalid_input');
+    changed();
+    focusInvalid(button);
+    return;
+  }
+  form.busy = true;
+  changed();
+  try {
+    await run();
+  } catch (err) {
+    showApiError(form, err);
+  } finally {
+    form.busy = false;
+    changed();
+  }
+  focusInvalid(button);
+}
+
 /** @param {any} message */
 const words = (message) => (Array.isArray(message) ? message.filter((x) => typeof x === 'string').join('').trim() : message);
 

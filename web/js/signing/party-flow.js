@@ -58,6 +58,14 @@ export const deviceKeyName = (partyId) => `party-${partyId}`;
  * @property {() => void} elsewhere the key bound in this case is on another device: bind this one
  */
 
+/** Bring the page's key card (party.js) into view, its first button focused: a key is bound there before signing. */
+export function toKeyCard() {
+  const card = document.getElementById('key-card');
+  if (!card) return;
+  card.scrollIntoView({ block: 'start', behavior: 'smooth' });
+  /** @type {HTMLElement | null} */ (card.querySelector('[data-testid="key-send"]'))?.focus({ preventScroll: true });
+}
+
 export class PartySigning {
   /** @param {PartySigningOptions} options */
   constructor(options) {
@@ -89,6 +97,18 @@ export class PartySigning {
     this.prepared = null;
     this.code = '';
     this.stage = 'idle';
+  }
+
+  /**
+   * No key of this device is bound to the case: back to the start, and the page's key card (`keys`)
+   * says why when `messageKey` is given.
+   * @param {{ reset: (message: any) => void } | null} keys @param {string | null} [messageKey]
+   */
+  noKey(keys, messageKey = null) {
+    this.reset();
+    this.stage = 'no_key';
+    this.message = null;
+    if (keys) keys.reset(messageKey ? { kind: 'info', key: messageKey } : null);
   }
 
   /** Keep the note that the key was just bound; drop any other message. */

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history, orgtree, particulars, registration
-from server.domain.clocks import Clock, case_clocks, mediation_clock
+from server.domain.clocks import Clock, case_clocks, case_mediation_clock
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, require_staff
 from server.domain.registration import ID_NUMBER, PHONE, Registrant
@@ -504,11 +504,7 @@ class Cases:
                     applicant_count=applicants.get(case.id, 0),
                     supervision_awaiting=awaiting.get(case.id, 0),
                     # The 30-day mediation period, so that the list marks a case past it.
-                    clocks=(
-                        mediation_clock(
-                            case.created_at, case.closed_at, now, self._workdays, extended_to=case.mediation_extended_to
-                        ),
-                    ),
+                    clocks=(case_mediation_clock(case, self._workdays, now),),
                 )
                 for case, mediator in rows
             ]

@@ -165,6 +165,11 @@ def mediation_clock(
     )
 
 
+def case_mediation_clock(case: Case, workdays: Workdays, now: datetime) -> Clock:
+    """A case's mediation period: from its registration, met when it closed, moved by an extension."""
+    return mediation_clock(case.created_at, case.closed_at, now, workdays, extended_to=case.mediation_extended_to)
+
+
 def signing_clock(final_at: datetime, deadline: datetime, sealed_at: datetime | None, now: datetime) -> Clock:
     """The deadline the mediator set when making the agreement final (local practice)."""
     due = local_day(deadline - timedelta(microseconds=1))
@@ -187,7 +192,7 @@ async def case_clocks(db: AsyncSession, case: Case, workdays: Workdays, now: dat
 
     A clock whose step can no longer come (the case ended before the agreement was signed) is left out.
     """
-    clocks = [mediation_clock(case.created_at, case.closed_at, now, workdays, extended_to=case.mediation_extended_to)]
+    clocks = [case_mediation_clock(case, workdays, now)]
     agreement = await db.scalar(select(Agreement).where(Agreement.case_id == case.id))
     if agreement is None or agreement.deadline is None:
         return clocks

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history, particulars
 from server.domain.cases import case_for_staff
-from server.domain.clocks import mediation_clock
+from server.domain.clocks import case_mediation_clock
 from server.domain.keybinding import current_party_key, refuse_code
 from server.domain.ledger import Ledger
 from server.domain.party_signing import PreparedStatement, body_method, open_statement, prepare_statement, sign_statement
@@ -85,7 +85,7 @@ class Extensions:
 
     def last_day(self, case: Case) -> date:
         """The mediation period's last day now: the 30 days, or the day the parties agreed to."""
-        return mediation_clock(case.created_at, None, utcnow(), self._workdays, extended_to=case.mediation_extended_to).due_date
+        return case_mediation_clock(case, self._workdays, utcnow()).due_date
 
     # -- reading -----------------------------------------------------------------------------
 

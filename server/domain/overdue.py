@@ -19,16 +19,24 @@ parties never shows a supervisor's phone number.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import notices, orgtree
-from server.domain.clocks import LEGAL_ZONE, case_clocks
+from server.domain.clocks import LEGAL_ZONE, MEDIATION, case_mediation_clock
 from server.domain.workdays import Workdays
 from server.models import Case, Organisation, OutboxMessage, SupervisionInstruction, User, utcnow
+
+#: How a staff member is reached: the phone and the e-mail address of their account.
+CHANNELS = ("sms", "email")
+
+
+def _contacts(user: User) -> dict[str, str | None]:
+    return {"sms": user.phone, "email": user.email}
+
 
 MONTHS = "January February March April May June July August September October November December".split()
 
@@ -44,7 +52,7 @@ def notify_staff(
     """One message per channel the staff member's account has (phone, e-mail); none without either."""
     params = notices.params_for(kind, {"name": user.display_name, **values})
     subject, body = notices.compose(kind, params, "zh+en", english=english)
-    channels = [("sms", user.phone), ("email", user.email)]
+    channels = list(_contacts(user).items())
     messages = []
     for channel, recipient in channels:
         if not recipient:
@@ -71,58 +79,63 @@ class OverdueNotices:
         self._workdays = workdays
 
     async def queue_due(self, now: datetime | None = None) -> int:
-        """Queue the notices of what became overdue since the last round. Safe to run often, from any process."""
+        """Queue the notices of what became overdue since the last round. Safe to run often, from any process.
+
+        A round reads only what can be overdue (a case registered at least the period's days ago, an
+        instruction whose day has passed) and skips the notices queued already, so the rounds that
+        find nothing new (almost all of them) write nothing.
+        """
         now = now or utcnow()
-        queued = 0
+        today = now.astimezone(LEGAL_ZONE).date()
+        wanted: list[tuple[str, User, dict[str, str], str, str]] = []  # (kind, person, values, due in English, key)
         async with self._maker() as db:
             parent_of = await orgtree.parents(db)
             supervisors: dict[str, list[User]] = {}
             for user in await db.scalars(select(User).where(User.role == "supervisor", User.is_active)):
                 if user.organisation_id is not None:
                     supervisors.setdefault(user.organisation_id, []).append(user)
-            rows = (
-                await db.execute(
-                    select(Case, Organisation, User)
-                    .join(Organisation, Organisation.id == Case.organisation_id)
-                    .join(User, User.id == Case.mediator_id)
-                    .where(Case.status == "open")
+            # A period ends no sooner than its days after registration (an extension only moves it later).
+            cases = await db.execute(
+                select(Case, Organisation, User)
+                .join(Organisation, Organisation.id == Case.organisation_id)
+                .join(User, User.id == Case.mediator_id)
+                .where(Case.status == "open", Case.created_at <= now - timedelta(days=MEDIATION.days or 0))
+            )
+            for case, organisation, mediator in cases.all():
+                clock = case_mediation_clock(case, self._workdays, now)  # as the case page shows it
+                if clock.state != "overdue":
+                    continue
+                above = [organisation.id, *orgtree.ancestors(parent_of, organisation.id)]
+                zh, en = _day(clock.due_date)
+                values = {"org": organisation.name, "case": case.case_number, "due": zh}
+                for person in [mediator, *(s for org in above for s in supervisors.get(org, []))]:
+                    key = f"period_overdue:{case.id}:{clock.due_date.isoformat()}:{person.id}"
+                    wanted.append(("period_overdue", person, values, en, key))
+            instructions = await db.execute(
+                select(SupervisionInstruction, Case, Organisation, User)
+                .join(Case, Case.id == SupervisionInstruction.case_id)
+                .join(Organisation, Organisation.id == Case.organisation_id)
+                .join(User, User.id == Case.mediator_id)
+                .where(
+                    Case.status == "open",
+                    SupervisionInstruction.replied_at.is_(None),
+                    SupervisionInstruction.due_date < today,
                 )
-            ).all()
-            instructions = (
-                await db.execute(
-                    select(SupervisionInstruction, Case, Organisation, User)
-                    .join(Case, Case.id == SupervisionInstruction.case_id)
-                    .join(Organisation, Organisation.id == Case.organisation_id)
-                    .join(User, User.id == Case.mediator_id)
-                    .where(SupervisionInstruction.replied_at.is_(None), SupervisionInstruction.due_date.is_not(None))
-                )
-            ).all()
-            issuers = {u.id: u for u in await db.scalars(select(User).where(User.role == "supervisor"))}
-            # The case's own mediation clock, as its page shows it (an extension both parties signed included).
-            periods = {}
-            for case, _, _ in rows:
-                clock = next(c for c in await case_clocks(db, case, self._workdays, now) if c.rule.name == "mediation")
-                periods[case.id] = clock
-        today = now.astimezone(LEGAL_ZONE).date()
-        for case, organisation, mediator in rows:
-            clock = periods[case.id]
-            if clock.state != "overdue":
-                continue
-            above = [organisation.id, *orgtree.ancestors(parent_of, organisation.id)]
-            people = [mediator, *(s for org in above for s in supervisors.get(org, []))]
-            zh, en = _day(clock.due_date)
-            values = {"org": organisation.name, "case": case.case_number, "due": zh}
-            for person in people:
-                key = f"period_overdue:{case.id}:{clock.due_date.isoformat()}:{person.id}"
-                queued += await self._queue("period_overdue", person, values, en, key)
-        for instruction, case, organisation, mediator in instructions:
-            if case.status != "open" or instruction.due_date is None or instruction.due_date >= today:
-                continue
-            zh, en = _day(instruction.due_date)
-            values = {"org": organisation.name, "case": case.case_number, "due": zh}
-            people = [mediator] + ([issuers[instruction.issued_by]] if instruction.issued_by in issuers else [])
-            for person in people:
-                queued += await self._queue("reply_overdue", person, values, en, f"reply_overdue:{instruction.id}:{person.id}")
+            )
+            for instruction, case, organisation, mediator in instructions.all():
+                assert instruction.due_date is not None
+                zh, en = _day(instruction.due_date)
+                values = {"org": organisation.name, "case": case.case_number, "due": zh}
+                issuer = await db.get(User, instruction.issued_by)
+                for person in [mediator] + ([issuer] if issuer is not None and issuer.role == "supervisor" else []):
+                    wanted.append(("reply_overdue", person, values, en, f"reply_overdue:{instruction.id}:{person.id}"))
+            keys = [f"{key}:{channel}" for *_, key in wanted for channel in CHANNELS]
+            queued_already = set(await db.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys))))
+        queued = 0
+        for kind, person, values, due_en, key in wanted:
+            reachable = [channel for channel, address in _contacts(person).items() if address]
+            if reachable and not all(f"{key}:{channel}" in queued_already for channel in reachable):
+                queued += await self._queue(kind, person, values, due_en, key)
         return queued
 
     async def _queue(self, kind: str, person: User, values: dict[str, str], due_en: str, key: str) -> int:

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history, orgtree
 from server.domain.cases import case_for_staff
-from server.domain.clocks import Clock, mediation_clock
+from server.domain.clocks import Clock, case_mediation_clock
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, require_staff
 from server.domain.workdays import Workdays
@@ -118,7 +118,7 @@ class Supervision:
                     mediator,
                     nearest.get(case.id),
                     instructions.get(case.id, []),
-                    mediation_clock(case.created_at, case.closed_at, now, self._workdays, extended_to=case.mediation_extended_to),
+                    case_mediation_clock(case, self._workdays, now),
                 )
                 for case, mediator in rows
             ],

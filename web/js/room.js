@@ -422,8 +422,9 @@ export class RoomUI {
         <ol class="chat-list" data-testid="chat-list" aria-live="polite" ref=${this.chatList}>${items}</ol>
         <form class="chat-form" onSubmit=${this.onChatSubmit}>
           <label for="chat-input" class="sr-only">${t('live.chat.label')}</label>
-          <input id="chat-input" type="text" maxlength="2000" autocomplete="off" data-testid="chat-input" placeholder=${this.chatPlaceholder()} ref=${this.chatInput} />
-          <button type="submit" class="primary" data-testid="chat-send" disabled=${this.sendingChat}>${t('live.chat.send')}</button>
+          <input id="chat-input" type="text" maxlength="2000" autocomplete="off" data-testid="chat-input" placeholder=${this.chatPlaceholder()} ref=${this.chatInput}
+            disabled=${!this.view} />
+          <button type="submit" class="primary" data-testid="chat-send" disabled=${this.sendingChat || !this.view}>${t('live.chat.send')}</button>
         </form>`,
       this.chatSection,
     );
@@ -432,6 +433,8 @@ export class RoomUI {
   /** The input's hint: during a caucus, where a message from here goes. */
   chatPlaceholder() {
     const v = this.view;
+    // Until the room has answered (the first list of who is here), a line could not be sent: say so.
+    if (!v) return t('live.chat.placeholder.connecting');
     if (v && !this.host && v.self && v.self.in_caucus) return t('live.chat.placeholder.caucus');
     if (v && !this.host && v.private_talk) return t('live.chat.placeholder.to_host');
     return t('live.chat.placeholder');
@@ -440,7 +443,7 @@ export class RoomUI {
   async sendChat() {
     const input = this.chatInput.current;
     const text = input ? input.value.trim() : '';
-    if (!input || !text || this.sendingChat) return;
+    if (!input || !text || this.sendingChat || !this.view) return;
     this.sendingChat = true;
     this.renderChat();
     try {

@@ -6,7 +6,9 @@ may choose one or several. One of them leads (``Case.mediator_id``, the handling
 other part of the platform knows); the others are co-mediators (hosts in the live room as well,
 which is why ``assigned_mediators`` is the one answer to "who mediates this case"). Each
 assignment is a ``mediator_assigned`` record, made by a mediator of the case's organisation (the
-committee's staff), or following a party's choice from the directory (在线调解规则 art. 5).
+committee's staff), or following a party's choice from the directory (在线调解规则 art. 5), or by
+an organisation assisting the case (协办), which names its own mediator as it accepts the referral
+(``designate_assisting``, issue #21): mediators of several organisations then mediate one case.
 
 在线调解规则 art. 13: whoever presides over or takes part in mediating must disclose, before accepting
 or during the mediation, what might affect impartial mediation (being a party or a close relative
@@ -28,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
+from server.domain.cases import assigned_mediators as assigned_mediators  # beside case_for_staff, which asks it
 from server.domain.cases import case_for_staff
 from server.domain.ledger import Ledger
 from server.domain.principal import PartyPrincipal, Principal, Staff, require_party
@@ -57,31 +60,6 @@ DISCLOSURE_DECLARATION = (
     "本人已如实披露可能影响公正调解的事由（在线调解规则第十三条）",
     "I have truthfully disclosed any circumstance that might affect impartial mediation (Online Mediation Rules art. 13)",
 )
-
-
-async def assigned_mediators(db: AsyncSession, case_id: str) -> list[str]:
-    """The user ids of the case's mediators, the lead (``Case.mediator_id``) first, then the
-    co-mediators in the order they were assigned. Only mediators of the case's organisation count:
-    a case referred elsewhere is mediated by the receiving organisation's mediators."""
-    case = await db.get(Case, case_id)
-    if case is None:
-        return []
-    rows = (
-        await db.execute(
-            select(CaseMediator.user_id)
-            .join(User, User.id == CaseMediator.user_id)
-            .where(
-                CaseMediator.case_id == case_id,
-                CaseMediator.ended_at.is_(None),
-                User.organisation_id == case.organisation_id,
-                User.is_active.is_(True),
-            )
-            .order_by(CaseMediator.assigned_at, CaseMediator.id)
-        )
-    ).scalars()
-    out = [case.mediator_id]
-    out += [user_id for user_id in rows if user_id not in out]
-    return out
 
 
 @dataclass(frozen=True)
@@ -146,6 +124,14 @@ async def designate_lead(db: AsyncSession, ledger: Ledger, staff: Staff, case: C
     """An organisation taking the lead of a referred case names the mediator who leads it
     (server/domain/referrals.py): a ``mediator_assigned`` record, in the caller's transaction."""
     return await _assign(db, ledger, staff, case, mediator, "lead")
+
+
+async def designate_assisting(db: AsyncSession, ledger: Ledger, staff: Staff, case: Case, mediator: User) -> CaseMediator:
+    """An organisation accepting to assist a case (协办) names the mediator who takes part in mediating
+    it beside the lead organisation's (server/domain/referrals.py; issue #21): a co-mediator's
+    ``mediator_assigned`` record, in the caller's transaction, by the assisting organisation's staff.
+    From then on they host the case's sessions as its own co-mediators do (``assigned_mediators``)."""
+    return await _assign(db, ledger, staff, case, mediator, "co")
 
 
 async def _assign(
@@ -295,7 +281,7 @@ class Assignment:
         """The ``disclosure_signed`` statement for an assigned mediator's own key (bound to the case)."""
         text = _text(statement, "statement", required=conflict)
         async with self._maker() as db, db.begin():
-            staff, case = await case_for_staff(db, principal, case_id)
+            staff, case = await case_for_staff(db, principal, case_id, assigned=True)
             if staff.user_id not in await assigned_mediators(db, case.id):
                 raise Forbidden("only a mediator assigned to this case discloses on it", reason="not_assigned")
             info = await self._staff_keys.own_key(db, staff, key)

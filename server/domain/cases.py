@@ -23,6 +23,7 @@ from server.errors import Conflict, FieldError, Forbidden, InvalidInput, Invalid
 from server.models import (
     Case,
     CaseEvent,
+    CaseMediator,
     ConfirmationApplication,
     MediationSession,
     Organisation,
@@ -106,6 +107,11 @@ class CaseView:
     supervision_awaiting: int = 0
 
 
+#: A referral that makes its receiver an assisting organisation of the case (协办, accepted): the one
+#: kind of sharing under which the receiver's mediators also mediate, once assigned (``assigned_mediators``).
+ASSISTING = and_(Referral.role == "assisting", Referral.status == "accepted")
+
+
 def referral_sharing(organisation_id: str | None) -> Select[str]:
     """The cases another organisation may read because of a referral: one place for the rule.
 
@@ -114,7 +120,9 @@ def referral_sharing(organisation_id: str | None) -> Select[str]:
 
     - the organisation a referral awaits a decision from (pending): it reads the case to decide;
     - an organisation that accepted to assist (协办): it reads the case and reports its result on
-      its task (through ``server.domain.referrals``, not through the case's own writes);
+      its task (through ``server.domain.referrals``, not through the case's own writes); the
+      mediator it named on accepting co-mediates the case (``assigned_mediators``) and acts as one
+      of its mediators where the caller says so (``case_for_staff``, ``assigned=True``);
     - the former lead, once its lead referral was accepted: it keeps sight of the case so that it
       sees the result (for a court, the result of its 委派 or 委托).
 
@@ -123,10 +131,41 @@ def referral_sharing(organisation_id: str | None) -> Select[str]:
     return select(Referral.case_id).where(
         or_(
             and_(Referral.to_organisation_id == organisation_id, Referral.status == "pending"),
-            and_(Referral.to_organisation_id == organisation_id, Referral.role == "assisting", Referral.status == "accepted"),
+            and_(Referral.to_organisation_id == organisation_id, ASSISTING),
             and_(Referral.from_organisation_id == organisation_id, Referral.role == "lead", Referral.status == "accepted"),
         )
     )
+
+
+async def assigned_mediators(db: AsyncSession, case_id: str) -> list[str]:
+    """The user ids of the case's mediators, the lead (``Case.mediator_id``) first, then the
+    co-mediators in the order they were assigned (server/domain/assignment.py).
+
+    Mediators of the case's organisation count, and those of an organisation assisting it (协办, an
+    accepted assisting referral, ``ASSISTING``: the forestry bureau's mediator beside the labour
+    committee's, issue #21), whom that organisation named when it accepted. A former lead's
+    mediators no longer count: a case referred elsewhere is mediated by the receiving organisation's.
+    """
+    case = await db.get(Case, case_id)
+    if case is None:
+        return []
+    assisting = select(Referral.to_organisation_id).where(Referral.case_id == case_id, ASSISTING)
+    rows = (
+        await db.execute(
+            select(CaseMediator.user_id)
+            .join(User, User.id == CaseMediator.user_id)
+            .where(
+                CaseMediator.case_id == case_id,
+                CaseMediator.ended_at.is_(None),
+                or_(User.organisation_id == case.organisation_id, User.organisation_id.in_(assisting)),
+                User.is_active.is_(True),
+            )
+            .order_by(CaseMediator.assigned_at, CaseMediator.id)
+        )
+    ).scalars()
+    out = [case.mediator_id]
+    out += [user_id for user_id in rows if user_id not in out]
+    return out
 
 
 async def case_for_staff(
@@ -138,6 +177,7 @@ async def case_for_staff(
     write: bool = False,
     shared: bool = False,
     supervise: bool = False,
+    assigned: bool = False,
 ) -> tuple[Staff, Case]:
     """The case if this staff member may work on it.
 
@@ -152,6 +192,12 @@ async def case_for_staff(
     (server/domain/orgtree.py), where the caller says the access only reads (``supervise=True``:
     the case, its parties, history, evidence log, files, agreement and sessions); everything
     else is refused them, naming what they can do instead (an instruction to the mediator).
+
+    Where the caller acts as one of the case's mediators (``assigned=True``: hosting its live
+    sessions, reading their chat, checking a party's identity on video, signing their own
+    disclosure), a mediator of an organisation assisting the case who is assigned to it
+    (``assigned_mediators``) may, as its own mediators do (人民调解法 art. 19: one or several
+    mediators); anyone else of another organisation is refused as before.
     """
     staff = require_staff(principal)
     case = await db.get(Case, case_id)
@@ -185,7 +231,8 @@ async def case_for_staff(
             "a supervisor reads this case and may instruct its mediator, but does not change it", reason="supervisor_reads_only"
         )
     if staff.role != "mediator" or case.organisation_id != staff.organisation_id:
-        raise Forbidden("this case belongs to another organisation", reason="another_organisation")
+        if not (assigned and staff.role == "mediator" and staff.user_id in await assigned_mediators(db, case.id)):
+            raise Forbidden("this case belongs to another organisation", reason="another_organisation")
     if write and await is_before_court(db, case.id):
         raise InvalidState("the case is before the court for confirmation; it can no longer be changed", reason="submitted")
     return staff, case
@@ -644,12 +691,13 @@ class Cases:
         raise NotFound("no such case" if not ids else "several organisations use this case number; give the case id")
 
     async def reveal_id_number(self, principal: Principal | None, party_id: str) -> Party:
-        """The full ID number, for the case's own mediators; each look is kept in the history."""
+        """The full ID number, for the case's mediators (an assisting organisation's assigned one too,
+        who checks it on video in the live room); each look is kept in the history."""
         async with self._maker() as db, db.begin():
             party = await db.get(Party, party_id)
             if party is None:
                 raise NotFound("no such party", reason="no_such_party")
-            staff, case = await case_for_staff(db, principal, party.case_id)
+            staff, case = await case_for_staff(db, principal, party.case_id, assigned=True)
             history.record(db, case.id, staff, "identity_viewed", party_id=party.id)
             return party
 

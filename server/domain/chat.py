@@ -61,7 +61,8 @@ class ChatLog:
                     raise Forbidden("your link is for another session", reason="another_session")
             else:
                 require_staff(principal)
-                await case_for_staff(db, principal, session.case_id)
+                # The case's mediators, an assisting organisation's assigned one too (they host it, #21).
+                await case_for_staff(db, principal, session.case_id, assigned=True)
             query = select(ChatLine).where(ChatLine.session_id == session_id).order_by(ChatLine.sent_at)
             lines = list((await db.scalars(query)).all())
         if isinstance(principal, PartyPrincipal):

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
-from server.domain.assignment import designate_lead
+from server.domain.assignment import designate_assisting, designate_lead
 from server.domain.cases import case_for_staff, is_before_court
 from server.domain.clocks import Clock, acceptance_clock
 from server.domain.ledger import Ledger
@@ -277,7 +277,8 @@ class Referrals:
 
     async def accept(self, principal: Principal | None, referral_id: str, *, mediator_id: str | None = None) -> ReferralView:
         """The receiving organisation accepts. A lead referral names the mediator who handles the case:
-        the case's organisation and mediator become theirs."""
+        the case's organisation and mediator become theirs. An assisting one may name one of its
+        mediators, who is then assigned to the case as a co-mediator (``designate_assisting``)."""
         staff = require_staff(principal, "mediator", "judge")
         async with self._maker() as db, db.begin():
             referral, case = await self._pending(db, staff, referral_id)
@@ -342,6 +343,10 @@ class Referrals:
                 # Taking the lead names who mediates (人民调解法 art. 19): the same record as an
                 # assignment on the case page, so the log says who mediates from here on.
                 await designate_lead(db, self._ledger, staff, case, mediator)
+            elif mediator is not None:
+                # Assisting, the mediator named takes part in mediating beside the lead's (a
+                # co-mediator: the case's sessions, their own disclosure), by the same record.
+                await designate_assisting(db, self._ledger, staff, case, mediator)
             await db.flush()
             return (await self._views(db, [referral]))[0]
 

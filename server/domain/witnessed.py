@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain.cases import case_for_staff
+from server.domain.cases import assigned_mediators, case_for_staff
 from server.domain.codes import mask_phone
 from server.domain.keybinding import (
     add_challenge,
@@ -158,9 +158,11 @@ async def _records(db: AsyncSession, case_id: str, *types: str) -> list[Record]:
 
 
 async def mediators_of(db: AsyncSession, case: Case) -> set[str]:
-    """The staff who mediate this case: its own mediator and each of its sessions' hosts."""
+    """The staff who mediate this case: its own mediator, each of its sessions' hosts, and every
+    mediator assigned to it (co-mediators host its sessions too, an assisting organisation's
+    included: ``assigned_mediators``, issue #21)."""
     hosts = await db.scalars(select(MediationSession.mediator_id).where(MediationSession.case_id == case.id))
-    return {case.mediator_id, *hosts}
+    return {case.mediator_id, *hosts, *await assigned_mediators(db, case.id)}
 
 
 async def _window(db: AsyncSession, party: Party, *, lock: bool = False) -> EvidenceChallenge | None:
@@ -274,7 +276,8 @@ class Witnessed:
     async def case_status(self, principal: Principal | None, case_id: str) -> list[PartyIdentity]:
         """Each party of the case: whether codes reach them, their newest identity check, their key."""
         async with self._maker() as db:
-            _, case = await case_for_staff(db, principal, case_id)
+            # For the case's mediators, an assisting organisation's assigned one too (the live page's panel, #21).
+            _, case = await case_for_staff(db, principal, case_id, assigned=True)
             parties = list(await db.scalars(select(Party).where(Party.case_id == case.id).order_by(Party.created_at)))
             records = await _records(db, case.id, "key_bound", "identity_checked")
             checkers = {r.claim.actor.get("id") for r in records if r.claim.type == "identity_checked"}

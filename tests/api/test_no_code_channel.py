@@ -33,6 +33,7 @@ from tests.api.agreement_helpers import (
     mediation,
     mediator_key,
 )
+from tests.api.test_assisting_mediator import forestry_assisting
 from tests.conftest import CHEAP_PASSWORD_HASH, Actor, World
 from tests.evidence.test_webauthn import SoftAuthenticator
 
@@ -263,6 +264,24 @@ async def test_another_mediators_or_another_cases_check_and_an_unsigned_record_d
     )
     assert (await status(m.applicant))["video_check"] is None
     await start_witnessed(m.applicant, key, expect=409)
+
+
+async def test_an_assigned_co_mediators_check_opens_the_window_an_assisting_organisations_too(world: World) -> None:
+    """Every mediator assigned to the case hosts its sessions (#21): their check on video counts as the lead's."""
+    m = await mediation(world)
+    applicant_id, respondent_id = m.party_id("applicant"), m.party_id("respondent")
+    await m.liu.call("POST", f"/api/v1/cases/{m.case_id}/mediators", {"mediator_id": world.ids["wang"], "role": "co"}, expect=201)
+    wang = await world.staff("wang")
+    await signed_check(Checker(wang, await mediator_key(wang, m.case_id)), m.case_id, respondent_id)
+    assert (await status(m.respondent))["video_check"]["checked_by"] == "王调解员"
+    # 孙, whom the forestry bureau named as it accepted to assist, checks the applicant, who binds under it.
+    sun, _ = await forestry_assisting(world, m.liu, m.case_id, name="sun")
+    seq = await signed_check(Checker(sun, await mediator_key(sun, m.case_id)), m.case_id, applicant_id)
+    opened = (await status(m.applicant))["video_check"]
+    assert opened["seq"] == seq and opened["checked_by"] == "孙调解员"
+    await bind_witnessed(m.applicant, applicant_id)
+    report = verify_bundle(await bundle(world, m))
+    assert report.ok, render(report, "en")
 
 
 async def test_with_no_channel_a_device_key_signs_with_no_code_and_the_record_says_so(world: World) -> None:

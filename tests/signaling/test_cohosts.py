@@ -3,13 +3,15 @@ the case is a host, the one the session was booked for leads it (主持调解员
 
 Cast: 刘 leads (the session was booked for him); 王, of the same committee, is assigned to the case
 too; 张三 (applicant), 李四 (respondent) and 王代表, a people's deputy invited to the session (art. 20),
-join from their links. Real Socket.IO clients against the real app.
+join from their links. 孙, of the forestry bureau that assists the case (协办), is named by it and hosts
+as 王 does; 林, his colleague not named, does not come in. Real Socket.IO clients against the real app.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from tests.api.test_assisting_mediator import forestry_assisting
 from tests.conftest import World
 from tests.signaling.live import Meeting, Peer, eventually, session_cookie
 from tests.signaling.test_invited import entry, meeting_with_deputy
@@ -154,5 +156,53 @@ async def test_a_colleague_is_let_in_as_a_host_only_once_assigned_to_the_case(wo
         wang = await m.assign("wang")
         peer = await m.cohost("王", wang)
         assert peer.view["self"]["state"] == "admitted" and peer.view["locked"] is True
+    finally:
+        await close(m)
+
+
+async def test_the_assisting_organisations_mediator_hosts_admits_takes_aside_chats_and_ends_like_a_colleague(
+    world: World,
+) -> None:
+    m = await meeting_with_deputy(world)
+    try:
+        case_id = (await m.liu.call("GET", f"/api/v1/sessions/{m.session_id}"))["case_id"]
+        sun, lin = await forestry_assisting(world, m.liu, case_id, name="sun")
+        # 林, of the bureau but not named: refused, as a mediator of another organisation always was.
+        refusal = await m.refused("林", session_cookie(lin.client), {"session_id": m.session_id})
+        assert refusal["data"] == {"code": "forbidden", "reason": "another_organisation"}
+
+        liu = await m.host()
+        co = await m.cohost("孙", sun)
+        assert co.view["self"]["state"] == "admitted"
+        await eventually(lambda: len(liu.view["participants"]) == 2)
+        assert host_marks(liu.view, "孙调解员") == ("mediator", True, False)
+        applicant = await m.party("applicant")
+        assert [h["name"] for h in applicant.view["hosts"]] == ["刘调解员", "孙调解员"]
+        assert (await co.call("admit", {"participant_id": m.id("applicant")})) == {"ok": True}
+        await applicant.wait("admitted")
+
+        # 孙 takes the applicant aside, and back; then speaks to the room, and the lead reads it.
+        ack = await co.call("caucus_start", {"caucus_id": "f1", "member_ids": [m.id("applicant")]})
+        assert ack == {"ok": True}
+        await eventually(lambda: applicant.view["self"]["in_caucus"] is True)
+        assert (await co.call("caucus_end", {"caucus_id": "f1"})) == {"ok": True}
+        await eventually(lambda: applicant.view["self"]["in_caucus"] is False)
+        assert (await co.call("chat", {"text": "林区工程款已于上月拨付"}))["scope"] == "room"
+        assert (await liu.wait("chat"))["sender_name"] == "孙调解员"
+
+        # What he did is in the case's history under his name, and he ends the session for everyone.
+        assert (await co.call("end", {})) == {"ok": True}
+        await liu.wait("ended")
+        await applicant.wait("ended")
+        history = (await m.liu.call("GET", f"/api/v1/cases/{case_id}/history"))["items"]
+        by_sun = [e["kind"] for e in history if e["actor_name"] == "孙调解员"]
+        assert by_sun == [
+            "referral_accepted",
+            "mediator_assigned",
+            "participant_admitted",
+            "caucus_started",
+            "caucus_ended",
+            "session_ended",
+        ]
     finally:
         await close(m)

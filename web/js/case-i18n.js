@@ -55,6 +55,8 @@ const zh = {
 
   'sessions.title': '调解安排',
   'sessions.empty': '还没有预约调解。',
+  'sessions.co_host': '您是本案的共同调解员：可以进入并主持本案的视频调解。预约、改期和当事人的链接由主办机构的调解员负责。',
+  'sessions.co_host.none': '暂时没有待进行的视频调解。主办机构的调解员预约后，会出现在这里。',
   'book.title': '预约调解',
   'book.date': '日期',
   'book.time': '开始时间',
@@ -181,6 +183,8 @@ const en = {
 
   'sessions.title': 'Sessions',
   'sessions.empty': 'No sessions booked yet.',
+  'sessions.co_host': 'You co-mediate this case: you can join and host its video sessions. Booking, moving them and the parties’ links are for the lead organisation’s mediator.',
+  'sessions.co_host.none': 'No video session is coming up. Once the lead organisation’s mediator books one, it appears here.',
   'book.title': 'Book a session',
   'book.date': 'Date',
   'book.time': 'Start time',

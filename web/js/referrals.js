@@ -39,7 +39,7 @@ export function ReferralItem({ r, tz }) {
     <p>${t('ref.reason', { text: r.reason })}</p>
     ${r.task ? html`<p>${t('ref.task', { text: r.task })}</p>` : null}
     ${r.status === 'accepted' ? html`<p>${t('ref.accepted_by', { name: name(r.decided_by), time: when(r.decided_at) })}</p>` : null}
-    ${r.mediator ? html`<p>${t('ref.mediator', { name: name(r.mediator) })}</p>` : null}
+    ${r.mediator ? html`<p data-testid="referral-mediator">${t(r.role === 'lead' ? 'ref.mediator' : 'ref.co_mediator', { name: name(r.mediator) })}</p>` : null}
     ${r.status === 'returned' ? html`<p data-testid="referral-returned">${t('ref.returned_by', { name: name(r.decided_by), time: when(r.decided_at), text: r.return_reason || '' })}</p>` : null}
     ${r.role === 'assisting' && r.status === 'accepted'
       ? html`<p data-testid="referral-result">${r.result ? t('ref.result', { name: name(r.reported_by), time: when(r.reported_at), text: r.result }) : t('ref.no_result')}</p>`
@@ -208,10 +208,14 @@ export class IncomingReferrals {
     this.changed();
   }
 
-  /** @param {string} id */
-  formsOf(id) {
+  /**
+   * A lead's form starts with me as the mediator in charge; an assisting one's with nobody: naming
+   * a mediator there makes them a co-mediator of the case (server/domain/assignment.py), a choice.
+   * @param {string} id @param {string} role
+   */
+  formsOf(id, role) {
     if (!this.forms.has(id)) {
-      const me = this.user && this.user.role === 'mediator' ? this.user.id : '';
+      const me = role === 'lead' && this.user && this.user.role === 'mediator' ? this.user.id : '';
       this.forms.set(id, { accept: formState({ mediator_id: me }), back: formState({ reason: '' }) });
     }
     return /** @type {{ accept: FormState, back: FormState }} */ (this.forms.get(id));
@@ -220,7 +224,7 @@ export class IncomingReferrals {
 
 /** @param {{ inbox: IncomingReferrals, r: any }} props */
 function Incoming({ inbox, r }) {
-  const { accept, back } = inbox.formsOf(r.id);
+  const { accept, back } = inbox.formsOf(r.id, r.role);
   const number = r.case.case_number;
   const decided = (/** @type {string} */ key) => {
     toast(t(key, { number }));
@@ -256,7 +260,8 @@ function Incoming({ inbox, r }) {
         ${r.role === 'lead'
           ? html`<${FormField} form=${accept} idPrefix=${`acc-${r.id}`} label=${t('ref.inbox.mediator')} name="mediator_id" kind="select" required
               placeholder=${t('common.select')} options=${mediators} hint=${t('ref.inbox.mediator.hint')} />`
-          : null}
+          : html`<${FormField} form=${accept} idPrefix=${`acc-${r.id}`} label=${t('ref.inbox.co_mediator')} name="mediator_id" kind="select" optional
+              placeholder=${t('ref.inbox.co_mediator.none')} options=${mediators} hint=${t('ref.inbox.co_mediator.hint')} />`}
         <div class="actions">${submitButton(accept, t('ref.inbox.accept'), 'accept-referral')}</div>
       </form>
       <form class="grid-form" novalidate aria-label=${`${t('ref.inbox.return')} ${number}`} onSubmit=${onReturn} data-testid="return-form">

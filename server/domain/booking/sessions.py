@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import assignment, history, links, notifications
+from server.domain import history, links, notifications
 from server.domain.accounts import check_timezone
 from server.domain.booking.availability import Availabilities, within_availability
-from server.domain.cases import case_for_staff
+from server.domain.cases import assigned_mediators, case_for_staff
 from server.domain.principal import PartyPrincipal, Principal, Staff, require_party, require_staff
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
 from server.models import Case, MediationSession, Organisation, Party, PartyLink, User, utcnow
@@ -222,16 +222,28 @@ class Booking:
         return Booked(view, issued)
 
     async def _session_for_staff(
-        self, db: AsyncSession, principal: Principal | None, session_id: str, *, write: bool = False, read: bool = False
+        self,
+        db: AsyncSession,
+        principal: Principal | None,
+        session_id: str,
+        *,
+        write: bool = False,
+        read: bool = False,
+        hosting: bool = False,
     ) -> tuple[Staff, MediationSession]:
         """The session if this staff member may act on it (``write``: change it, which a mediator may no
         longer do once the case is before a court; links can still be re-issued). ``read``: only
-        look at it, which the case's supervisors may too."""
+        look at it, which the case's supervisors may too. ``hosting``: what its hosts do on the live
+        page (see it, log what happens in the room, end it), which the case's assigned mediators of an
+        assisting organisation may too (``case_for_staff``'s ``assigned``; issue #21). Booking,
+        moving, cancelling and the parties' links stay with the case's own organisation."""
         require_staff(principal)
         session = await db.get(MediationSession, session_id)
         if session is None:
             raise NotFound("no such session", reason="no_such_session")
-        staff, _ = await case_for_staff(db, principal, session.case_id, court=True, write=write, supervise=read and not write)
+        staff, _ = await case_for_staff(
+            db, principal, session.case_id, court=True, write=write, supervise=read and not write, assigned=hosting
+        )
         host = await db.get(User, session.mediator_id)
         if staff.role == "judge" or (host is not None and host.role == "judge"):
             # A court's hearing is the judge's alone; a judge acts on no other session of the case.
@@ -241,7 +253,7 @@ class Booking:
 
     async def get(self, principal: Principal | None, session_id: str) -> SessionView:
         async with self._maker() as db:
-            _, session = await self._session_for_staff(db, principal, session_id, read=True)
+            _, session = await self._session_for_staff(db, principal, session_id, read=True, hosting=True)
             return await self._view(db, session)
 
     async def reschedule(
@@ -312,13 +324,13 @@ class Booking:
         said in a caucus is confidential (人民调解法 art. 15).
         """
         async with self._maker() as db, db.begin():
-            staff, session = await self._session_for_staff(db, principal, session_id)
+            staff, session = await self._session_for_staff(db, principal, session_id, hosting=True)
             history.record(db, session.case_id, staff, kind, session_id=session.id, **data)
 
     async def end(self, principal: Principal | None, session_id: str) -> SessionView:
-        """The mediator ends the live session: it is over, and its links no longer let anyone in."""
+        """A host ends the live session: it is over, and its links no longer let anyone in."""
         async with self._maker() as db, db.begin():
-            staff, session = await self._session_for_staff(db, principal, session_id)
+            staff, session = await self._session_for_staff(db, principal, session_id, hosting=True)
             if session.status != "scheduled":
                 raise InvalidState(f"the session is {session.status} already", reason=f"session_{session.status}")
             session.status = "ended"
@@ -389,15 +401,16 @@ class Booking:
             lead = await db.get(User, session.mediator_id)
             hosts = [session.mediator_id]
             if lead is not None and lead.role != "judge":
-                hosts += [m for m in await assignment.assigned_mediators(db, session.case_id) if m != session.mediator_id]
+                hosts += [m for m in await assigned_mediators(db, session.case_id) if m != session.mediator_id]
             if staff.user_id == session.mediator_id or staff.user_id not in hosts:
                 # The lead reaches it as every page of the session does; anyone else not assigned gets the
                 # precise refusal (another organisation, a judge elsewhere) where there is one.
                 await self._session_for_staff(db, principal, session_id, read=True)
             if staff.user_id not in hosts:
                 raise Forbidden("only the mediators assigned to this case may host its session", reason="not_assigned")
-            # An assigned co-mediator is let in on the assignment alone: it may name a mediator of an
-            # assisting organisation (a referral's, #21), whom the case's organisation check would refuse.
+            # An assigned co-mediator is let in on the assignment alone, whatever their organisation (an
+            # assisting one's mediator, #21): the same rule by which the live page's other reads let
+            # them in (``_session_for_staff``, ``hosting=True``).
             return await self._view(db, session), hosts
 
     async def for_party(self, principal: Principal | None) -> tuple[PartyPrincipal, SessionView, Organisation]:

@@ -166,6 +166,16 @@ function sharedOnly() {
   return Boolean(k && k.organisation && k.organisation.id !== mine);
 }
 
+/**
+ * Read through a referral, and yet one of the case's mediators: an assisting organisation's mediator
+ * assigned to it (a co-mediator, server/domain/assignment.py; #21). They see who mediates, sign
+ * their disclosure and join the case's video sessions from here; the rest stays the lead's.
+ */
+function coMediatingHere() {
+  const v = mediatorsPanel && mediatorsPanel.view.data;
+  return Boolean(v && store.user && v.mediators.some((/** @type {any} */ m) => m.id === store.user.id));
+}
+
 /** Submitted for judicial confirmation: the server refuses every change, so the page offers none. */
 function beforeCourt() {
   return Boolean(kase() && kase().before_court);
@@ -194,6 +204,11 @@ async function refresh() {
   await store.kase.load();
   partiesChanged();
   if (beforeCourt() !== wasBeforeCourt && caseFiles) caseFiles.render(); // the application was submitted meanwhile: no upload
+  if (sharedOnly()) {
+    // A reader through a referral (a co-mediator signing their disclosure, say) sees the history, not the rest.
+    store.history.load();
+    return;
+  }
   if (!supervisor()) store.outbox.load();
   store.history.load();
   store.supervision.load();
@@ -867,6 +882,24 @@ function Sessions({ k }) {
   </${Section}>`;
 }
 
+/** The sessions a co-mediator of another organisation hosts (coMediatingHere): when, who leads, and the way in. */
+function HostedSessions({ k }) {
+  const now = new Date().toISOString();
+  const upcoming = [...(k.sessions || [])].filter((s) => s.status === 'scheduled' && s.ends_at > now).sort((a, b) => a.starts_at.localeCompare(b.starts_at));
+  return html`<${Section} id="sessions" title=${t('sessions.title')}>
+    <p class="muted">${t('sessions.co_host')}</p>
+    ${upcoming.length
+      ? html`<div class="session-list">${upcoming.map(
+          (s) => html`<article key=${s.id} class="session-card" data-testid="session-card" data-session-id=${s.id}>
+            <header class="session-head"><h3>${fmtDateTime(s.starts_at, store.tz)}–${fmtTime(s.ends_at, store.tz)}</h3></header>
+            <p class="muted">${t('session.mediator', { name: (s.mediator && s.mediator.display_name) || '' })}</p>
+            <div class="actions"><a class="button primary" href=${`/live/${encodeURIComponent(s.id)}`} data-testid="join-live">${t('live.join.staff')}</a></div>
+          </article>`,
+        )}</div>`
+      : empty(t('sessions.co_host.none'))}
+  </${Section}>`;
+}
+
 // ------------------------------------------------------------------ outbox & history
 
 /**
@@ -1115,8 +1148,10 @@ function Page() {
   const title = html`<h1 id="case-title">${t('case.title', { number: k.case_number })} ${badge(tv('status', k.status), `status-${k.status}`)}</h1>`;
   const referred = referrals ? html`<${CaseReferralsSection} panel=${referrals} k=${k} supervising=${supervisor()} />` : null;
   if (sharedOnly()) {
+    const coMediating = mediatorsPanel && coMediatingHere();
     return html`${back}${title}
       <div class="two-col"><${Details} k=${k} />${referred}</div>
+      ${coMediating ? html`<${CaseMediatorsSection} panel=${mediatorsPanel} k=${k} writable=${false} /><${HostedSessions} k=${k} />` : null}
       <${Section} id="history" title=${t('history.title')}><div id="history-body">${historyBody()}</div></${Section}>`;
   }
   return html`${back}${title}
@@ -1163,6 +1198,10 @@ async function main() {
   const ready = store.kase.status === 'ready';
   if (ready) referrals = new CaseReferrals({ caseId, user: store.user, tz: store.tz, changed: draw, onCaseChange: refresh });
   const shared = ready && sharedOnly();
+  if (ready && shared && store.user.role === 'mediator') {
+    // Whether I co-mediate the case for an assisting organisation (coMediatingHere): who mediates says so.
+    mediatorsPanel = new CaseMediators({ caseId, user: store.user, tz: store.tz, changed: draw, onCaseChange: refresh });
+  }
   if (ready && !shared) {
     mediatorsPanel = new CaseMediators({ caseId, user: store.user, tz: store.tz, changed: draw, onCaseChange: refresh });
     const getCase = () => kase();
@@ -1195,6 +1234,7 @@ async function main() {
   draw();
   if (shared) {
     /** @type {CaseReferrals} */ (referrals).load();
+    if (mediatorsPanel) mediatorsPanel.load();
     store.history.load();
   } else if (ready) {
     /** @type {CaseReferrals} */ (referrals).load();

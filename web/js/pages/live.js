@@ -36,7 +36,7 @@ const state = {
   view: null,
   phase: 'room', // room | ended | replaced | refused | revoked | left
   refusal: null,
-  refusalReason: null, // its machine-readable cause: not_assigned (a mediator not assigned to the case)
+  refusalReason: null, // its machine-readable cause: not_assigned (a mediator not assigned to the case), another_organisation
   revoked: null, // why the server ended the page: link_revoked, logged_out, account_disabled, session_cancelled …
   pick: new Set(), // participants chosen for a private talk
   busy: new Set(),
@@ -508,6 +508,7 @@ function endView() {
     text = ['not_authenticated', 'forbidden', 'gone', 'not_found', 'network_error'].includes(code) ? t(`refused.${code}`) : t('refused.other');
     const lead = state.session && state.session.mediator ? state.session.mediator.display_name : '';
     if (state.refusalReason === 'not_assigned') text = t('refused.not_assigned', { name: lead });
+    if (state.refusalReason === 'another_organisation') text = t('refused.another_organisation');
   }
   const login = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
   return html`<h2>${t(`${strings}.title`)}</h2>
@@ -547,6 +548,16 @@ async function main() {
   try {
     state.session = await api.getSession(sessionId);
   } catch (err) {
+    if (err instanceof api.ApiError && err.status === 403) {
+      // Not one of the case's mediators (another organisation's, not assigned to it): say so, and
+      // what to do, in the end card the socket's refusal would show, rather than "could not load".
+      state.phase = 'refused';
+      state.refusal = 'forbidden';
+      state.refusalReason = (err.details && err.details.reason) || null;
+      staffFrame(app, () => [skipLink(), staffHeader(state.user)], h('main', { id: 'main', class: 'container live-page' }, head), render);
+      render();
+      return;
+    }
     replace(app, skipLink(), staffHeader(state.user), h('main', { id: 'main', class: 'container' }, errorState(err, () => location.reload())));
     return;
   }

@@ -15,6 +15,14 @@ platform, names the old and new last day, the reason and every party's signature
 statement hash: ``mediate verify`` checks each), and the case's clock moves
 (``Case.mediation_extended_to``, clocks.mediation_clock). A party who declines ends the proposal
 with the clock unchanged; the mediator may withdraw a proposal until it takes effect.
+
+Each party who must agree is told by text message (and e-mail where they gave one) when the
+mediator proposes, in the same transaction (the outbox sends it once the proposal commits; one
+message per party and proposal, keyed so): the new last day, and a fresh personal link to their
+page, where they agree or decline (``turns.notify_with_link``: a link of the case's latest session,
+issued beside the ones they have, open until the proposed last day ends). The mediator's view of the
+proposal says what became of each party's text, or why none went (no phone or e-mail; no session
+booked yet, so no page of theirs to link to).
 """
 
 from __future__ import annotations
@@ -26,9 +34,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import history, particulars
+from server.domain import history, notices, notifications, particulars, turns
 from server.domain.cases import case_for_staff
-from server.domain.clocks import case_mediation_clock
+from server.domain.clocks import case_mediation_clock, end_of
 from server.domain.keybinding import current_party_key, refuse_code
 from server.domain.ledger import Ledger
 from server.domain.party_signing import PreparedStatement, body_method, open_statement, prepare_statement, sign_statement
@@ -36,7 +44,7 @@ from server.domain.principal import PartyPrincipal, Principal, require_party, re
 from server.domain.workdays import Workdays
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from server.evidence.records import Claim, body_hash, make_body
-from server.models import Case, DeadlineExtension, ExtensionSigner, Party, User, utcnow
+from server.models import Case, DeadlineExtension, ExtensionSigner, MediationSession, Party, User, utcnow
 from server.settings import Settings
 
 INTENT = "agree_extension"
@@ -52,6 +60,8 @@ class ExtensionView:
     #: Every party who must agree, in signing order: {party_id, name, role, signed_at, seq, method}.
     signers: list[dict[str, Any]]
     declined_by: str | None = None  # the name of the party who declined
+    #: For staff: each signer's text about the proposal, by party id (None on a party's page).
+    notices: dict[str, notifications.Notice] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +99,7 @@ class Extensions:
 
     # -- reading -----------------------------------------------------------------------------
 
-    async def _view(self, db: AsyncSession, row: DeadlineExtension) -> ExtensionView:
+    async def _view(self, db: AsyncSession, row: DeadlineExtension, *, staff: bool = False) -> ExtensionView:
         parties = particulars.signing_parties(list(await db.scalars(select(Party).where(Party.case_id == row.case_id))))
         signed = {s.party_id: s for s in await db.scalars(select(ExtensionSigner).where(ExtensionSigner.extension_id == row.id))}
         signers = []
@@ -108,18 +118,40 @@ class Extensions:
             )
         mediator = await db.get(User, row.proposed_by)
         declined = await db.get(Party, row.declined_by) if row.declined_by else None
-        return ExtensionView(row, mediator.display_name if mediator else "", signers, declined.name if declined else None)
+        told = None
+        if staff:
+            queued = await notifications.queued_under(db, [_notice_key(row, p) for p in parties])
+            # Booked before the proposal (``_tell_parties`` asks the same when it queues).
+            had_session = await db.scalar(
+                select(MediationSession.id)
+                .where(
+                    MediationSession.case_id == row.case_id,
+                    MediationSession.status != "cancelled",
+                    MediationSession.created_at <= row.proposed_at,
+                )
+                .limit(1)
+            )
+            told = {}
+            for p in parties:
+                messages = tuple(queued[_notice_key(row, p)])
+                missing = None
+                if not messages:
+                    missing = "no_contact" if not (p.phone or p.email) else None if had_session else "no_session"
+                told[p.id] = notifications.Notice(messages, missing)
+        return ExtensionView(row, mediator.display_name if mediator else "", signers, declined.name if declined else None, told)
 
     async def of_case(self, principal: Principal | None, case_id: str) -> CaseExtensions:
-        """For the case's mediators and its supervisors (who read only)."""
+        """For the case's mediators (with what became of each party's text) and its supervisors (who read only)."""
         async with self._maker() as db:
-            _, case = await case_for_staff(db, principal, case_id, court=True, shared=True, supervise=True)
+            staff, case = await case_for_staff(db, principal, case_id, court=True, shared=True, supervise=True)
             rows = await db.scalars(
                 select(DeadlineExtension)
                 .where(DeadlineExtension.case_id == case.id)
                 .order_by(DeadlineExtension.proposed_at.desc(), DeadlineExtension.id)
             )
-            items = [await self._view(db, r) for r in rows]
+            # The texts (their bodies carry the parties' links) only to those who read the case's outbox.
+            own = staff.role == "mediator" and staff.organisation_id == case.organisation_id
+            items = [await self._view(db, r, staff=own) for r in rows]
             return CaseExtensions(self.last_day(case), case.mediation_extended_to is not None, items)
 
     async def for_party(self, principal: Principal | None) -> tuple[ExtensionView | None, Party]:
@@ -180,7 +212,24 @@ class Extensions:
                 to_date=to_date.isoformat(),
                 reason=reason,
             )
-            return await self._view(db, row)
+            await self._tell_parties(db, case, row, staff.display_name)
+            return await self._view(db, row, staff=True)
+
+    async def _tell_parties(self, db: AsyncSession, case: Case, row: DeadlineExtension, mediator: str) -> None:
+        """Each party who must agree: a text (and e-mail) with the new day and a link to their page.
+
+        Without a session there is no page of theirs to link to (signing takes a session's link):
+        nothing is queued, and the mediator's view says so (``Notice.missing``).
+        """
+        if await turns.latest_session(db, case.id) is None:
+            return
+        zh, en = notices.day_text(row.to_date)
+        for party in particulars.signing_parties(list(await db.scalars(select(Party).where(Party.case_id == case.id)))):
+            values = {"name": party.name, "mediator": mediator, "case": case.case_number, "due": zh}
+            await turns.notify_with_link(
+                db, self._settings, "extension_proposed", case, party, values, until=end_of(row.to_date),
+                english={"due_en": en}, dedupe_key=_notice_key(row, party),
+            )  # fmt: skip
 
     async def withdraw(self, principal: Principal | None, case_id: str, extension_id: str) -> ExtensionView:
         """The mediator takes a proposal back before every party has signed it."""
@@ -194,7 +243,7 @@ class Extensions:
                 raise Conflict(f"this proposal was {row.status} already", reason=f"extension_{row.status}")
             row.status, row.decided_at = "withdrawn", utcnow()
             history.record(db, case.id, staff, "extension_withdrawn", to_date=row.to_date.isoformat())
-            return await self._view(db, row)
+            return await self._view(db, row, staff=True)
 
     # -- the parties -------------------------------------------------------------------------
 
@@ -346,3 +395,8 @@ class Extensions:
             row.decline_reason = reason or None
             history.record(db, row.case_id, me, "extension_declined", to_date=row.to_date.isoformat(), reason=reason)
             return await self._view(db, row)
+
+
+def _notice_key(row: DeadlineExtension, party: Party) -> str:
+    """The outbox key of one party's text about one proposal: a proposal tells each party once."""
+    return f"extension_proposed:{row.id}:{party.id}"

@@ -13,8 +13,10 @@ The providers' rules shape the parameters (checked by tests/api/test_sms_provide
 - a one-time code is 4 to 6 digits and the code template has that one variable;
 - links: only the part after the address the template fixes (``MEDIATE_PUBLIC_URL``) is a
   variable, ``link`` = ``j/<token>`` (34 characters), since providers accept links only on a
-  registered (ICP) domain written in the template. Tencent accepts no link in a variable at
-  all: there, approve templates without ``link`` and list their parameters in
+  registered (ICP) domain written in the template. A kind whose link opens another page fixes
+  more of the path in its template (``Kind.link_path``: ``apply/s/`` for an online applicant's
+  status page) and its ``link`` is the token alone (32 characters). Tencent accepts no link in
+  a variable at all: there, approve templates without ``link`` and list their parameters in
   ``MEDIATE_SMS_TEMPLATES`` (the e-mail and the mediator's copy still carry the link).
 
 To add a kind: add it to ``KINDS`` with its parameters and texts, call ``notifications.notify``
@@ -25,6 +27,8 @@ variables at the provider and add its code to ``MEDIATE_SMS_TEMPLATES``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 #: Longest value of one template variable (Alibaba: 1–35 characters for "other" variables).
 PARAM_LIMIT = 35
@@ -37,7 +41,7 @@ PARAMS: dict[str, str] = {
     "case": "the case number",
     "time": "when the session starts, local time",
     "mediator": "the mediator or judge",
-    "link": "their personal link after MEDIATE_PUBLIC_URL/ (j/<token>)",
+    "link": "their personal link after MEDIATE_PUBLIC_URL/ (j/<token>; an applicant's status link: the token after /apply/s/)",
     "deadline": "a deadline, local time",
     "days": "days left (3 or 1)",
     "other": "the other party's name",
@@ -53,13 +57,16 @@ class Kind:
     """A kind of message: its template's parameters (in order) and its texts.
 
     The texts are ``str.format`` templates over the parameters, plus ``url`` (the whole link)
-    and ``use`` (what a code is for), which only the composed body carries.
+    and ``use`` (what a code is for), which only the composed body carries. ``link_path`` is the
+    part of the link's path the approved template writes before ``${link}`` (empty: ``link``
+    is ``j/<token>``).
     """
 
     params: tuple[str, ...]
     subject: str
     zh: str
     en: str
+    link_path: str = ""
 
 
 _LINK_ZH = "请用手机或电脑浏览器打开您的专属链接：{url} 此链接仅供您本人使用，请勿转发。"
@@ -205,7 +212,46 @@ KINDS: dict[str, Kind] = {
         "Dear {name}, the mediation you applied for ({case}) cannot go ahead: {reason_en}. You may still bring a lawsuit "
         "in a people's court, apply for arbitration or ask the competent authority. Details: {url}",
     ),
+    # Staff answered an online application (server/domain/online_applications.py): the applicant is
+    # told on the phone they confirmed, with their status page (在线调解规则 art. 12: the answer).
+    "application_accepted": Kind(
+        ("name", "org", "case", "mediator", "link"),
+        "调解申请已受理：{case}",
+        "{name}您好：{org}已受理您的调解申请，案件编号{case}，调解员{mediator}。请打开 {url} 查看进展。",
+        "Dear {name}, {org} has accepted your application for mediation: case {case}, mediator {mediator}. Follow it at {url}",
+        link_path="apply/s/",
+    ),
+    # Declined: the reason's gist, and the status page lists the routes still open (人民调解法 art. 26).
+    "application_declined": Kind(
+        ("name", "org", "reason", "link"),
+        "调解申请未被受理",
+        "{name}您好：{org}决定不予受理您的调解申请，原因：{reason}。您还可以通过其他途径解决纠纷，请打开 {url} 查看可以去哪里。",
+        "Dear {name}, {org} has declined your application for mediation: {reason_en}. Other routes remain open to you; "
+        "{url} lists where else you can go.",
+        link_path="apply/s/",
+    ),
+    # The mediator proposes a later last day (server/domain/extensions.py): each party must agree
+    # themselves (在线调解规则 art. 24), on their own page.
+    "extension_proposed": Kind(
+        ("name", "mediator", "case", "due", "link"),
+        "请确认是否同意延长调解期限：{case}",
+        "{name}您好：调解员{mediator}提议将案件{case}的调解期限延长至{due}，须经您本人同意。"
+        "请用手机或电脑浏览器打开您的专属链接，选择同意或不同意：{url} 此链接仅供您本人使用，请勿转发。",
+        "Dear {name}, mediator {mediator} proposes extending the mediation period of case {case} to {due_en}; it needs "
+        "your own agreement. Open your personal link in a phone or computer browser to agree or decline: {url} "
+        "This link is for you only.",
+    ),
 }
+
+MONTHS = "January February March April May June July August September October November December".split()
+
+
+def day_text(day: date) -> tuple[str, str]:
+    """A last day as a message says it (Chinese, English): 12月9日 / 9 December; the year when not this one's."""
+    zh, en = f"{day.month}月{day.day}日", f"{day.day} {MONTHS[day.month - 1]}"
+    if day.year != datetime.now(ZoneInfo("Asia/Shanghai")).year:
+        zh, en = f"{day.year}年{zh}", f"{en} {day.year}"
+    return zh, en
 
 
 def clip(value: str, limit: int = PARAM_LIMIT) -> str:
@@ -214,8 +260,12 @@ def clip(value: str, limit: int = PARAM_LIMIT) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def link_param(url: str) -> str:
-    """The part of a personal link after the address the template fixes: ``j/<token>``."""
+def link_param(url: str, kind: str | None = None) -> str:
+    """The part of a link after what the template fixes: ``j/<token>``, or after the kind's ``link_path``."""
+    path = KINDS[kind].link_path if kind else ""
+    if path:
+        at = url.find("/" + path)
+        return url[at + 1 + len(path) :] if at >= 0 else url
     at = url.find("/j/")
     return url[at + 1 :] if at >= 0 else url
 
@@ -260,6 +310,6 @@ def sms_template_text(kind: str, public_url: str = "https://tiaojie.example.cn")
     """The Chinese template to approve at the provider for ``kind`` (Alibaba's ${name} style)."""
     spec = KINDS[kind]
     fill = {p: "${" + p + "}" for p in spec.params}
-    fill["url"] = public_url.rstrip("/") + "/${link}"
+    fill["url"] = public_url.rstrip("/") + "/" + spec.link_path + "${link}"
     fill["use"] = "确认您本人的操作"
     return spec.zh.format(**fill)

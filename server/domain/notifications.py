@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import notices
+from server.domain.reach import UNDELIVERED
 from server.models import Case, MediationSession, Organisation, OutboxMessage, Party, User, utcnow
 from server.settings import Settings, SmsTemplate
 
@@ -125,6 +126,52 @@ def notify(
     return messages
 
 
+def notify_phone(
+    db: AsyncSession,
+    kind: str,
+    phone: str,
+    values: dict[str, str],
+    *,
+    language: str = "zh",
+    url: str | None = None,
+    dedupe_key: str | None = None,
+    english: dict[str, str] | None = None,
+) -> OutboxMessage:
+    """A text to a phone that belongs to no party (an online applicant whose application was
+    declined: no case, so no party, exists), in the caller's transaction."""
+    params = notices.params_for(kind, values)
+    subject, body = notices.compose(kind, params, language, url=url, english=english)
+    message = OutboxMessage(
+        kind=kind, channel="sms", recipient=phone, subject=subject, body=body, template_params=params, status="pending",
+        dedupe_key=f"{dedupe_key}:sms" if dedupe_key else None, created_at=utcnow(),
+    )  # fmt: skip
+    db.add(message)
+    return message
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What a staff page reports of one person's notice (#18: what became of it, never more): the
+    messages queued for it, one per channel, each with its outbox status; or, when there are none,
+    why (``missing``: ``no_contact``, the person has no phone or e-mail; ``no_session``, no session
+    is booked, so there is no page of theirs to link to yet)."""
+
+    messages: tuple[OutboxMessage, ...]
+    missing: str | None = None
+
+
+async def queued_under(db: AsyncSession, keys: list[str]) -> dict[str, list[OutboxMessage]]:
+    """The messages queued under each ``dedupe_key`` given to ``notify`` (one per channel), by key."""
+    wanted = {f"{key}:{channel}": key for key in keys for channel in ("sms", "email")}
+    found: dict[str, list[OutboxMessage]] = {key: [] for key in keys}
+    if not keys:
+        return found
+    rows = await db.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key.in_(wanted)).order_by(OutboxMessage.id))
+    for message in rows:
+        found[wanted[message.dedupe_key or ""]].append(message)
+    return found
+
+
 # -- senders ------------------------------------------------------------------------------
 
 
@@ -161,10 +208,10 @@ class Sender(Protocol):
 
 
 class RecordOnlySender:
-    """Keeps the message in the outbox for the mediator to pass on; delivers nothing."""
+    """Keeps the message in the outbox for the mediator to pass on; delivers nothing, and says why."""
 
     async def send(self, message: OutboxMessage) -> Handed:
-        return Handed("recorded")
+        return Handed("recorded", note=UNDELIVERED["no_sms_service" if message.channel == "sms" else "no_email_service"])
 
 
 class SmtpSender:
@@ -293,7 +340,7 @@ class SmsSender:
         elif (found := self._templates.get(message.kind)) is not None:
             template = found
         else:
-            return Handed("recorded", note="未配置此类短信的模板，短信未发出")
+            return Handed("recorded", note=UNDELIVERED["no_template"])
         values = message.template_params or {}
         names = template.params if template.params is not None else notices.KINDS[message.kind].params
         missing = [n for n in names if not values.get(n)]

@@ -21,6 +21,15 @@ confirmation and the clock); then the other side is asked whether they agree
 (``willingness.ask_other_side``). Or the mediator declines it, with the reason and the routes still
 open to the applicant (``case_declined``).
 
+Either way the applicant is told by text message on the phone they confirmed, in the same
+transaction as the answer (the outbox delivers it once it commits; a retried answer is refused, and
+the message's key is the application's, so never two): the answer, the case number and mediator or
+the reason's gist, and a link to their status page, which lists the routes still open. The link
+shown when they confirmed is kept only as its hash, so the text carries a second token to the same
+page (``notice_token_hash``). Staff see what became of the text beside the answer
+(``ApplicationView.notice``): taken by the provider, delivered, failed and why, or only recorded
+because no SMS service or template sends it.
+
 Where a refusal lives. A declined application never becomes a case, yet the refusal is an act of the
 organisation the applicant may need to show (a court or another organisation asks whether mediation
 was tried, 人民调解法 art. 26 tells the parties their other routes). The evidence ledger keys its
@@ -41,10 +50,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import history, orgtree, reach, registration, willingness
+from server.domain import history, notices, notifications, orgtree, reach, registration, willingness
 from server.domain.accounts import token_hash
 from server.domain.cases import Cases, CaseView
 from server.domain.clocks import Clock, acceptance_clock
@@ -126,6 +135,8 @@ class ApplicationForm:
     organisation_id: str | None = None
     preferred_mediator_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The page's language when they applied (zh | en): the text telling them the answer adds English for en.
+    language: str = "zh"
 
 
 @dataclass(frozen=True)
@@ -144,6 +155,8 @@ class ApplicationView:
     case: Case | None = None
     mediator: User | None = None
     files: tuple[ApplicationFile, ...] = ()
+    #: The text telling the applicant the answer (None before the answer).
+    notice: notifications.Notice | None = None
 
 
 def _code_hash(nonce: str, code: str) -> str:
@@ -312,7 +325,7 @@ class OnlineApplications:
                 organisation_id=target,
                 centre_assigns=centre_assigns,
                 preferred_mediator_id=preferred,
-                applicant=_stored(form.applicant),
+                applicant=_stored(form.applicant) | {"language": "en" if form.language == "en" else "zh"},
                 respondents=[_stored(r) for r in form.respondents],
                 facts=form.facts.strip(),
                 requests=form.requests.strip(),
@@ -403,12 +416,18 @@ class OnlineApplications:
     def status_url(self, token: str) -> str:
         return f"{self._settings.base_url}/apply/s/{token}"
 
+    @staticmethod
+    def _by_token(token: str) -> Select[MediationApplication]:
+        """The application a status link opens: the link shown on confirming, or the one texted with the answer."""
+        hashed = token_hash(token)
+        return select(MediationApplication).where(
+            or_(MediationApplication.status_token_hash == hashed, MediationApplication.notice_token_hash == hashed)
+        )
+
     async def status(self, token: str) -> ApplicationView:
         """The applicant's view of their application, by their status link."""
         async with self._maker() as db:
-            application = await db.scalar(
-                select(MediationApplication).where(MediationApplication.status_token_hash == token_hash(token))
-            )
+            application = await db.scalar(self._by_token(token))
             if application is None:
                 raise NotFound("no such application", reason="no_such_application")
             return await self._view(db, application)
@@ -431,7 +450,11 @@ class OnlineApplications:
                 .order_by(ApplicationFile.created_at)
             )
         )
-        return ApplicationView(application, org, clock, preferred, decided_by, case, mediator, files)
+        notice = None
+        if application.status in ("accepted", "declined"):
+            texted = (await notifications.queued_under(db, [_notice_key(application)]))[_notice_key(application)]
+            notice = notifications.Notice(tuple(texted))
+        return ApplicationView(application, org, clock, preferred, decided_by, case, mediator, files, notice)
 
     async def may_attach(self, token: str) -> None:
         """Asked before an upload's bytes are read: a live status link of an application that waits."""
@@ -449,9 +472,7 @@ class OnlineApplications:
             raise InvalidInput("bad file name", [FieldError("name", "1 to 200 characters, no slashes", "file_name")])
         kind = check_content(content_type, data, self._settings.max_upload_bytes)
         async with self._maker() as db, db.begin():
-            application = await db.scalar(
-                select(MediationApplication).where(MediationApplication.status_token_hash == token_hash(token)).with_for_update()
-            )
+            application = await db.scalar(self._by_token(token).with_for_update())
             if application is None:
                 raise NotFound("no such application", reason="no_such_application")
             if application.status != "waiting":
@@ -485,6 +506,24 @@ class OnlineApplications:
             return file
 
     # -- staff -------------------------------------------------------------------------------
+
+    async def for_staff(self, principal: Principal | None, application_id: str) -> ApplicationView:
+        """One application made to my organisation, waiting or answered, with what became of the text
+        telling the applicant the answer (the queue's card follows it after answering)."""
+        staff = require_staff(principal, "mediator")
+        async with self._maker() as db:
+            application = await db.get(MediationApplication, application_id)
+            if application is None or application.status == "unconfirmed":
+                raise NotFound("no such application", reason="no_such_application")
+            if application.organisation_id != staff.organisation_id:
+                raise Forbidden("this application was made to another organisation", reason="another_organisation")
+            return await self._view(db, application)
+
+    def _notice_link(self, application: MediationApplication) -> str:
+        """A second link to the applicant's status page, for the text (the module's docstring says why)."""
+        token = secrets.token_urlsafe(STATUS_TOKEN_BYTES)
+        application.notice_token_hash = token_hash(token)
+        return self.status_url(token)
 
     async def queue(self, principal: Principal | None) -> list[ApplicationView]:
         """Confirmed applications awaiting my organisation's answer, oldest first (mediators only)."""
@@ -593,6 +632,20 @@ class OnlineApplications:
                 mediator=view.mediator.display_name,
             )  # fmt: skip
             await willingness.ask_other_side(db, view.case, settings=self._settings, principal=staff, workdays=self._workdays)
+            # The applicant hears the answer on the phone they confirmed (the party's phone is that number).
+            applicant_party.language = application.applicant.get("language") or "zh"
+            url = self._notice_link(application)
+            values = {
+                "name": applicant_party.name,
+                "org": org.name,
+                "case": view.case.case_number,
+                "mediator": view.mediator.display_name,
+                "link": notices.link_param(url, "application_accepted"),
+            }
+            notifications.notify(
+                db, "application_accepted", applicant_party, values, url=url, case_id=view.case.id,
+                dedupe_key=_notice_key(application),
+            )  # fmt: skip
             await db.flush()
             return await self._view(db, application), view
 
@@ -640,5 +693,23 @@ class OnlineApplications:
                     "on_time": not clock.met_late,
                 },
             )
+            # No case, so no party: the text goes to the phone they confirmed. The reason's gist (a
+            # template variable holds 35 characters); the status page has it whole, and the routes.
+            url = self._notice_link(application)
+            values = {
+                "name": str(application.applicant.get("name") or ""),
+                "org": org.name,
+                "reason": reason.strip(),
+                "link": notices.link_param(url, "application_declined"),
+            }
+            notifications.notify_phone(
+                db, "application_declined", application.phone, values, language=application.applicant.get("language") or "zh",
+                url=url, dedupe_key=_notice_key(application),
+            )  # fmt: skip
             await db.flush()
             return await self._view(db, application)
+
+
+def _notice_key(application: MediationApplication) -> str:
+    """The outbox key of the text telling the applicant the answer: one answer, one text."""
+    return f"application_decided:{application.id}"

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import notices, orgtree
 from server.domain.clocks import LEGAL_ZONE, MEDIATION, case_mediation_clock
+from server.domain.notices import MONTHS
 from server.domain.workdays import Workdays
 from server.models import Case, Organisation, OutboxMessage, SupervisionInstruction, User, utcnow
 
@@ -36,9 +37,6 @@ CHANNELS = ("sms", "email")
 
 def _contacts(user: User) -> dict[str, str | None]:
     return {"sms": user.phone, "email": user.email}
-
-
-MONTHS = "January February March April May June July August September October November December".split()
 
 
 def _day(day: date) -> tuple[str, str]:

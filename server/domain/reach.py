@@ -36,3 +36,31 @@ def code_channels(settings: Settings, party: Party) -> tuple[str, ...]:
     if email_configured(settings) and party.email:
         channels.append("email")
     return tuple(channels)
+
+
+#: Why a message will only be recorded, not sent (``undelivered``), as the senders record it
+#: (server/domain/notifications.py): shown to staff beside the message, in plain Chinese.
+UNDELIVERED = {
+    "no_sms_service": "未开通短信服务，短信未发出",
+    "no_template": "未配置此类短信的模板，短信未发出",
+    "no_email_service": "未配置邮件服务器，邮件未发出",
+}
+
+
+def undelivered(settings: Settings, channel: str, kind: str) -> str | None:
+    """Why a message of ``kind`` on ``channel`` will only be recorded in the outbox, or None when a
+    sender will hand it on (the choice ``server.notify.senders_from`` makes from the same settings).
+
+    A page reports a message just queued by this, so that it never says "sending" for one that
+    nothing will send: no SMS provider or spool; a provider with no approved template for the kind;
+    no mail server.
+    """
+    if channel == "sms":
+        if not sms_configured(settings):
+            return "no_sms_service"
+        if settings.sms_gateway in SMS_PROVIDERS and kind not in settings.sms_templates:
+            return "no_template"
+        return None
+    if channel == "email":
+        return None if email_configured(settings) else "no_email_service"
+    return None

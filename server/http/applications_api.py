@@ -13,12 +13,14 @@ from server.domain.booking import iso
 from server.domain.online_applications import DECLINE_ROUTES, ApplicationForm, ApplicationView, Door
 from server.domain.registration import Registrant
 from server.domain.vocabulary import DISPUTE_TYPES
+from server.http import views
 from server.http.context import principal_of
 from server.http.documents_api import UPLOAD_TYPES, _read_limited
 from server.http.peer import client_address
 from server.http.routes import api
 from server.http.schemas import Input, Name, choice
 from server.services import services
+from server.settings import Settings
 
 Text = Annotated[str, StringConstraints(max_length=4000)]
 Phone = Annotated[str, StringConstraints(max_length=32)]
@@ -53,6 +55,8 @@ class ApplicationIn(Input):
     #: The organisation chosen among those the page offers; null on a centre's page: 让中心分派.
     organisation_id: Id | None = None
     preferred_mediator_id: Id | None = None
+    #: The page's language: the text telling the applicant staff's answer adds English for en.
+    language: Literal["zh", "en"] = "zh"
 
 
 class CodeIn(Input):
@@ -92,8 +96,9 @@ def door_view(door: Door) -> dict[str, Any]:
     }
 
 
-def status_view(v: ApplicationView, *, staff: bool = False) -> dict[str, Any]:
-    """What the applicant's status page shows; staff also see the particulars and the texts."""
+def status_view(v: ApplicationView, *, staff: bool = False, settings: Settings | None = None) -> dict[str, Any]:
+    """What the applicant's status page shows; staff also see the particulars, the texts, and what
+    became of the text message telling the applicant the answer (``notice``, with the settings)."""
     a = v.application
     clock = v.acceptance
     out: dict[str, Any] = {
@@ -126,6 +131,7 @@ def status_view(v: ApplicationView, *, staff: bool = False) -> dict[str, Any]:
             "acceptance_state": clock.state if clock is not None else None,
             "decided_by": v.decided_by.display_name if v.decided_by else None,
             "case_id": a.case_id,
+            "notice": views.notice(v.notice, settings) if v.notice is not None and settings is not None else None,
         }
         for f in out["files"]:
             f["url"] = f"{api.prefix}/applications/{quote(a.id)}/files/{quote(f['id'])}"
@@ -165,6 +171,7 @@ async def submit(request: web.Request, body: ApplicationIn) -> web.StreamRespons
         requests=body.requests,
         organisation_id=body.organisation_id,
         preferred_mediator_id=body.preferred_mediator_id,
+        language=body.language,
     )
     address = client_address(request, svc.settings.trusted_proxies)
     done = await svc.online_applications.submit(request.match_info["organisation_id"], form, address)
@@ -224,26 +231,36 @@ async def attach(request: web.Request, query: FileQuery) -> web.StreamResponse:
 
 @api.route("GET", "/applications", summary="Confirmed applications awaiting my organisation's answer", tag="apply")
 async def queue(request: web.Request) -> web.StreamResponse:
-    items = await services(request).online_applications.queue(principal_of(request))
-    return web.json_response({"items": [status_view(v, staff=True) for v in items]})
+    svc = services(request)
+    items = await svc.online_applications.queue(principal_of(request))
+    return web.json_response({"items": [status_view(v, staff=True, settings=svc.settings) for v in items]})
+
+
+@api.route("GET", "/applications/{application_id}", summary="One application to my organisation, and the text telling its answer", tag="apply")  # fmt: skip
+async def staff_application(request: web.Request) -> web.StreamResponse:
+    svc = services(request)
+    view = await svc.online_applications.for_staff(principal_of(request), request.match_info["application_id"])
+    return web.json_response(status_view(view, staff=True, settings=svc.settings))
 
 
 @api.route("POST", "/applications/{application_id}/accept", summary="Accept an application: the case is registered", body=AcceptIn, tag="apply")  # fmt: skip
 async def accept_application(request: web.Request, body: AcceptIn) -> web.StreamResponse:
-    view, case = await services(request).online_applications.accept(
+    svc = services(request)
+    view, case = await svc.online_applications.accept(
         principal_of(request), request.match_info["application_id"], **body.model_dump()
     )
     return web.json_response(
-        status_view(view, staff=True) | {"case": {"id": case.case.id, "case_number": case.case.case_number, "mediator": case.mediator.display_name}}
+        status_view(view, staff=True, settings=svc.settings) | {"case": {"id": case.case.id, "case_number": case.case.case_number, "mediator": case.mediator.display_name}}
     )  # fmt: skip
 
 
 @api.route("POST", "/applications/{application_id}/decline", summary="Decline an application, saying why and the routes open", body=DeclineIn, tag="apply")  # fmt: skip
 async def decline(request: web.Request, body: DeclineIn) -> web.StreamResponse:
-    view = await services(request).online_applications.decline(
+    svc = services(request)
+    view = await svc.online_applications.decline(
         principal_of(request), request.match_info["application_id"], reason=body.reason, routes=body.routes
     )
-    return web.json_response(status_view(view, staff=True))
+    return web.json_response(status_view(view, staff=True, settings=svc.settings))
 
 
 @api.route(

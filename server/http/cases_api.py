@@ -90,5 +90,6 @@ async def case_history(request: web.Request) -> web.StreamResponse:
 
 @api.route("GET", "/cases/{case_id}/outbox", summary="Notifications of a case, with their links", tag="cases")
 async def case_outbox(request: web.Request) -> web.StreamResponse:
-    messages = await services(request).cases.outbox(principal_of(request), request.match_info["case_id"])
-    return web.json_response({"items": [views.outbox(m) for m in messages]})
+    svc = services(request)
+    messages = await svc.cases.outbox(principal_of(request), request.match_info["case_id"])
+    return web.json_response({"items": [views.outbox(m, svc.settings) for m in messages]})

@@ -11,11 +11,13 @@ from pydantic import StringConstraints
 
 from server.domain.booking import iso
 from server.domain.extensions import MAX_REASON, ExtensionView
+from server.http import views
 from server.http.agreements_api import PartySignatureIn, statement_view
 from server.http.context import principal_of
 from server.http.routes import api
 from server.http.schemas import Input
 from server.services import services
+from server.settings import Settings
 
 Reason = Annotated[str, StringConstraints(max_length=MAX_REASON)]
 
@@ -34,7 +36,9 @@ class EmptyIn(Input):
     pass
 
 
-def extension_view(v: ExtensionView) -> dict[str, Any]:
+def extension_view(v: ExtensionView, settings: Settings | None = None) -> dict[str, Any]:
+    """A proposal; for the case's mediators each signer's ``notice`` too: what became of their text
+    (``ExtensionView.notices``; ``settings`` say whether anything sends one not yet handed on)."""
     e = v.extension
     return {
         "id": e.id,
@@ -53,15 +57,25 @@ def extension_view(v: ExtensionView) -> dict[str, Any]:
         # The `deadline_extended` record, once every party signed.
         "seq": e.seq,
         # Every party who must agree, and whether they have (their `signature` record) or declined.
-        "signers": [s | {"signed_at": iso(s["signed_at"]) if s["signed_at"] else None} for s in v.signers],
+        "signers": [
+            s
+            | {"signed_at": iso(s["signed_at"]) if s["signed_at"] else None}
+            | ({"notice": views.notice(v.notices[s["party_id"]], settings)} if v.notices is not None and settings else {})
+            for s in v.signers
+        ],
     }
 
 
 @api.route("GET", "/cases/{case_id}/extensions", summary="A case's proposals to extend its mediation period", tag="cases")
 async def case_extensions(request: web.Request) -> web.StreamResponse:
-    found = await services(request).extensions.of_case(principal_of(request), request.match_info["case_id"])
+    svc = services(request)
+    found = await svc.extensions.of_case(principal_of(request), request.match_info["case_id"])
     return web.json_response(
-        {"last_day": found.last_day.isoformat(), "extended": found.extended, "items": [extension_view(v) for v in found.items]}
+        {
+            "last_day": found.last_day.isoformat(),
+            "extended": found.extended,
+            "items": [extension_view(v, svc.settings) for v in found.items],
+        }
     )
 
 
@@ -70,10 +84,11 @@ async def case_extensions(request: web.Request) -> web.StreamResponse:
     status=201, tag="cases",
 )  # fmt: skip
 async def propose(request: web.Request, body: ProposeIn) -> web.StreamResponse:
-    view = await services(request).extensions.propose(
+    svc = services(request)
+    view = await svc.extensions.propose(
         principal_of(request), request.match_info["case_id"], to_date=body.to_date, reason=body.reason
     )
-    return web.json_response(extension_view(view), status=201)
+    return web.json_response(extension_view(view, svc.settings), status=201)
 
 
 @api.route(
@@ -81,10 +96,9 @@ async def propose(request: web.Request, body: ProposeIn) -> web.StreamResponse:
     body=EmptyIn, tag="cases",
 )  # fmt: skip
 async def withdraw(request: web.Request, body: EmptyIn) -> web.StreamResponse:
-    view = await services(request).extensions.withdraw(
-        principal_of(request), request.match_info["case_id"], request.match_info["extension_id"]
-    )
-    return web.json_response(extension_view(view))
+    svc = services(request)
+    view = await svc.extensions.withdraw(principal_of(request), request.match_info["case_id"], request.match_info["extension_id"])
+    return web.json_response(extension_view(view, svc.settings))
 
 
 @api.route("GET", "/party/extension", summary="The proposal to extend my case's mediation period", tag="party", auth="party")

@@ -7,14 +7,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from server.domain import particulars
+from server.domain import particulars, reach
 from server.domain.accounts import minutes_text
 from server.domain.booking import Availability, SessionView, iso
 from server.domain.cases import CaseView, format_amount, mask_id_number
 from server.domain.clocks import Clock
 from server.domain.links import IssuedLink
+from server.domain.notifications import Notice
 from server.domain.outcomes import ground_of
 from server.models import CaseEvent, ChatLine, MediationSession, Organisation, OutboxMessage, Party, User, utcnow
+from server.settings import Settings
 
 
 def local(value: datetime, zone: str) -> str:
@@ -233,7 +235,11 @@ def chat_line(line: ChatLine) -> dict[str, Any]:
     }
 
 
-def outbox(m: OutboxMessage) -> dict[str, Any]:
+def outbox(m: OutboxMessage, settings: Settings | None = None) -> dict[str, Any]:
+    """One message and what became of it. With ``settings``, a message not yet handed on says whether
+    anything will hand it on (``undelivered``: no_sms_service | no_template | no_email_service), so
+    that a page never says "sending" for one that will only be recorded."""
+    waiting = m.status in ("pending", "sending")
     return {
         "id": m.id,
         "kind": m.kind,
@@ -254,7 +260,13 @@ def outbox(m: OutboxMessage) -> dict[str, Any]:
         "delivered_at": iso(m.delivered_at) if m.delivered_at else None,
         "error_code": m.error_code,
         "failure_reason": m.failure_reason,
+        "undelivered": reach.undelivered(settings, m.channel, m.kind) if settings is not None and waiting else None,
     }
+
+
+def notice(n: Notice, settings: Settings) -> dict[str, Any]:
+    """A person's notice as staff pages show it: its messages (``outbox``), or why none was queued."""
+    return {"messages": [outbox(m, settings) for m in n.messages], "missing": n.missing}
 
 
 def availability(a: Availability) -> dict[str, Any]:

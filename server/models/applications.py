@@ -45,6 +45,9 @@ class MediationApplication(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column()
     # The applicant's status link: only its SHA-256 is kept, as a party link's.
     status_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A second link to the same status page, texted with staff's answer (the first is kept only as
+    # its hash, so it cannot be sent again; the applicant's own copy keeps working).
+    notice_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     decided_at: Mapped[datetime | None] = mapped_column()
     decided_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     decline_reason: Mapped[str | None] = mapped_column(Text)

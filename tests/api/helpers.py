@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tests.conftest import Actor
+from server.app import create_app
+from server.services import SERVICES
+from tests.conftest import Actor, World
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -68,3 +71,11 @@ async def book(
     if mediator_id is not None:
         body["mediator_id"] = mediator_id
     return await mediator.call("POST", f"/api/v1/cases/{case_id}/sessions", body, expect=expect)
+
+
+async def same_server_with(world: World, aiohttp_server: Any, **changes: Any) -> World:
+    """The same database and files served by another process started with other settings (its SMS
+    service switched off, say): what an operator's restart with a changed configuration gives."""
+    app = create_app(replace(world.services.settings, **changes), migrate=False, run_background=False)
+    server = await aiohttp_server(app)
+    return replace(world, app=app, services=app[SERVICES], server=server)

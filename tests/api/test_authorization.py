@@ -513,6 +513,10 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
     "GET /apply/status/{token}": (simple("/api/v1/apply/status/unknown"), (404,) * 6),
     "POST /apply/status/{token}/files": (simple("/api/v1/apply/status/unknown/files"), (422,) * 6),
     "GET /applications": (simple("/api/v1/applications"), (401, 403, 200, 403, 403, 200)),
+    "GET /applications/{application_id}": (
+        simple("/api/v1/applications/unknown"),
+        (401, 403, 404, 403, 403, 404),
+    ),
     "GET /applications/{application_id}/files/{file_id}": (
         simple("/api/v1/applications/unknown/files/unknown"),
         (401, 403, 404, 403, 403, 404),

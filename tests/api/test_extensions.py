@@ -10,11 +10,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from server.domain import notices
 from server.domain.principal import SYSTEM
 from server.evidence.records import Record, unb64
 from server.evidence.verify import render, verify_bundle
-from server.models import LogEntry
+from server.models import LogEntry, OutboxMessage, Party, utcnow
 from tests.api.agreement_helpers import Mediation, Signer, bind_device_key, bind_passkey, latest_code, mediation
+from tests.api.helpers import book, next_weekday_at, open_case, same_server_with
 from tests.api.test_confirmation import submitted
 from tests.conftest import PASSWORD, Actor, World
 
@@ -210,6 +212,9 @@ async def test_who_may_not_propose_or_agree(world: World) -> None:
     await supervisor.call("GET", f"/api/v1/cases/{m.case_id}/extensions")
 
     proposal = await propose(m)
+    # The supervisor reads who has agreed, not the texts to the parties (their bodies carry the parties' links).
+    [read] = (await supervisor.call("GET", f"/api/v1/cases/{m.case_id}/extensions"))["items"]
+    assert [s["name"] for s in read["signers"]] == ["张三", "李四"] and all("notice" not in s for s in read["signers"])
     withdraw = f"/api/v1/cases/{m.case_id}/extensions/{proposal['id']}/withdraw"
     assert (await zhao.call("POST", withdraw, {}, expect=403))["error"]["reason"] == "another_organisation"
 
@@ -241,3 +246,106 @@ async def test_a_case_before_the_court_is_not_extended(world: World) -> None:
     assert refused["error"]["reason"] == "submitted"
     # Nor can a party start one: nothing was proposed.
     assert (await prepared(a, expect=409))["error"]["reason"] == "no_extension"
+
+
+async def texts_of(world: World, case_id: str) -> list[OutboxMessage]:
+    async with world.services.links._maker() as db:
+        return list(
+            await db.scalars(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.case_id == case_id, OutboxMessage.kind == "extension_proposed", OutboxMessage.channel == "sms"
+                )
+                .order_by(OutboxMessage.id)
+            )
+        )
+
+
+async def test_proposing_texts_each_party_who_must_agree_a_link_to_their_own_page(world: World) -> None:
+    m = await mediation(world)
+    proposal = await propose(m)
+    day = date.fromisoformat(proposal["to_date"])
+    texts = await texts_of(world, m.case_id)
+    assert [(t.party_id, t.recipient) for t in texts] == [
+        (m.party_id("applicant"), "13800000001"),
+        (m.party_id("respondent"), "13900000002"),
+    ]
+    for text, name in zip(texts, ("张三", "李四"), strict=True):
+        assert text.body.startswith(
+            f"{name}您好：调解员刘调解员提议将案件（2026）朝调字第12号的调解期限延长至{notices.day_text(day)[0]}，须经您本人同意。"
+        )
+        assert "选择同意或不同意" in text.body
+        link = (text.template_params or {})["link"]
+        assert link.startswith("j/") and len(link) <= 35 and f"http://mediate.test/{link}" in text.body
+        # Each link opens that party's own page, where the proposal waits for them.
+        reader = await world.actor()
+        assert (await reader.open_link(f"http://mediate.test/{link}")).status == 303
+        seen = await reader.call("GET", "/api/v1/party/extension")
+        assert seen["extension"]["id"] == proposal["id"] and seen["me"]["party_id"] == text.party_id and seen["me"]["signer"]
+    # The links they had still open their pages.
+    assert (await m.applicant.call("GET", "/api/v1/party/extension"))["extension"]["id"] == proposal["id"]
+
+    # The mediator sees what became of each text: queued, with a sender to hand it on; then handed on.
+    assert [[(n["channel"], n["status"], n["undelivered"]) for n in s["notice"]["messages"]] for s in proposal["signers"]] == [
+        [("sms", "pending", None)],
+        [("sms", "pending", None)],
+    ]
+    await world.services.outbox.deliver_pending()
+    listed = (await m.liu.call("GET", f"/api/v1/cases/{m.case_id}/extensions"))["items"][0]
+    assert [[(n["status"], n["provider"]) for n in s["notice"]["messages"]] for s in listed["signers"]] == [
+        [("sent", "spool")],
+        [("sent", "spool")],
+    ]
+    # Proposed again while it waits: refused, and nobody is texted twice.
+    await propose(m, expect=409)
+    assert len(await texts_of(world, m.case_id)) == 2
+    # A party's page never shows the texts.
+    assert "notice" not in (await m.applicant.call("GET", "/api/v1/party/extension"))["extension"]["signers"][0]
+    # A new proposal after a withdrawal is news again: one more text each.
+    await m.liu.call("POST", f"/api/v1/cases/{m.case_id}/extensions/{proposal['id']}/withdraw", {})
+    await propose(m, days=30)
+    assert len(await texts_of(world, m.case_id)) == 4
+
+
+async def test_a_party_with_no_phone_or_no_session_is_not_texted_and_the_mediator_is_told_why(world: World) -> None:
+    liu = await world.staff("liu")
+    unbooked = await open_case(liu, "（2026）朝调字第14号")
+    proposal = await liu.call(
+        "POST", f"/api/v1/cases/{unbooked['id']}/extensions", {"to_date": "2099-01-01", "reason": REASON}, expect=201
+    )
+    assert [(s["name"], s["notice"]) for s in proposal["signers"]] == [
+        ("张三", {"messages": [], "missing": "no_session"}),
+        ("李四", {"messages": [], "missing": "no_session"}),
+    ]
+    assert await texts_of(world, unbooked["id"]) == []
+    # A case from an online application: the other side's phone may be unknown (王五 has none).
+    case = await liu.call(
+        "POST", "/api/v1/cases",
+        {"case_number": "（2026）朝调字第15号", "dispute_type": "neighbours", "source": "party_application", "summary": "院墙"},
+        expect=201,
+    )  # fmt: skip
+    async with world.services.links._maker() as db, db.begin():
+        db.add(Party(case_id=case["id"], role="respondent", name="王五", phone="", created_at=utcnow()))
+    await liu.call("POST", f"/api/v1/cases/{case['id']}/parties", {"role": "applicant", "name": "张三", "phone": "13800000001"}, expect=201)  # fmt: skip
+    await book(liu, case["id"], next_weekday_at(15))
+    proposal = await liu.call(
+        "POST", f"/api/v1/cases/{case['id']}/extensions", {"to_date": "2099-01-01", "reason": REASON}, expect=201
+    )
+    told = {s["name"]: s["notice"] for s in proposal["signers"]}
+    assert told["王五"] == {"messages": [], "missing": "no_contact"}
+    assert [n["recipient"] for n in told["张三"]["messages"]] == ["13800000001"] and told["张三"]["missing"] is None
+
+
+async def test_with_no_sms_service_the_mediator_sees_the_texts_are_only_recorded(world: World, aiohttp_server: Any) -> None:
+    off = await same_server_with(world, aiohttp_server, sms_gateway="spool")
+    m = await mediation(off)
+    proposal = await propose(m)
+    assert [[(n["status"], n["undelivered"]) for n in s["notice"]["messages"]] for s in proposal["signers"]] == [
+        [("pending", "no_sms_service")],
+        [("pending", "no_sms_service")],
+    ], "never 'sending' for a text nothing sends"
+    await off.services.outbox.deliver_pending()
+    listed = (await m.liu.call("GET", f"/api/v1/cases/{m.case_id}/extensions"))["items"][0]
+    for signer in listed["signers"]:
+        [kept] = signer["notice"]["messages"]
+        assert (kept["status"], kept["provider"], kept["failure_reason"]) == ("recorded", None, "未开通短信服务，短信未发出")

@@ -18,6 +18,7 @@ from server.domain.workdays import Workdays
 from server.evidence.verify import render, verify_bundle
 from server.models import LogEntry, MediationApplication, OutboxMessage, utcnow
 from server.settings import Settings
+from tests.api.helpers import same_server_with
 from tests.conftest import CHEAP_PASSWORD_HASH, PASSWORD, Actor, World
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -395,3 +396,113 @@ async def test_an_answer_after_the_third_working_day_shows_overdue_and_the_recor
         "due_date": due.isoformat(),
         "on_time": False,
     }
+
+
+async def texts_to(world: World, phone: str, kind: str) -> list[OutboxMessage]:
+    async with world.services.links._maker() as db:
+        return list(
+            await db.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.kind == kind, OutboxMessage.recipient == phone, OutboxMessage.channel == "sms")
+                .order_by(OutboxMessage.id)
+            )
+        )
+
+
+def spooled(settings: Settings) -> list[dict[str, Any]]:
+    """The lines the SMS spool (``spool:/path``) handed to its forwarder."""
+    path = Path(settings.sms_gateway.partition(":")[2])
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def texted_token(message: OutboxMessage) -> str:
+    """The status link's token in the text: the template's variable, and the end of the link in the body."""
+    token = str((message.template_params or {})["link"])
+    assert len(token) == 32 and f"http://mediate.test/apply/s/{token}" in message.body
+    return token
+
+
+async def test_accepting_texts_the_applicant_once_on_the_phone_they_confirmed_with_their_status_link(world: World) -> None:
+    _, done = await applied_and_confirmed(world, world.org_a.id)
+    liu = await world.staff("liu")
+    path = f"/api/v1/applications/{done['id']}"
+    accepted = await liu.call("POST", f"{path}/accept", {"case_number": "（2026）朝调字第31号", "dispute_type": "neighbours"})
+    # The answer says what became of the text: queued, and a sender (here the spool) will hand it on.
+    [told] = accepted["notice"]["messages"]
+    assert (told["kind"], told["channel"], told["recipient"], told["status"], told["undelivered"]) == (
+        "application_accepted", "sms", "13812345678", "pending", None,
+    )  # fmt: skip
+    assert accepted["notice"]["missing"] is None
+    # Answered again, or the other way: refused, and no second text.
+    await liu.call("POST", f"{path}/accept", {"case_number": "（2026）朝调字第32号", "dispute_type": "neighbours"}, expect=409)
+    await liu.call("POST", f"{path}/decline", {"reason": "x", "routes": ["court"]}, expect=409)
+    [text] = await texts_to(world, "13812345678", "application_accepted")
+    assert await texts_to(world, "13812345678", "application_declined") == []
+    assert text.body.startswith(
+        "张三您好：朝阳区人民调解委员会已受理您的调解申请，案件编号（2026）朝调字第31号，调解员刘调解员。"
+    )
+    assert "\n\n" not in text.body, "Chinese only: the applicant read the page in Chinese"
+    # The applicant's party on the new case, so the case page's list of messages shows it too.
+    case = await liu.call("GET", f"/api/v1/cases/{accepted['case']['id']}")
+    applicant = next(p for p in case["parties"] if p["role"] == "applicant")
+    assert (text.party_id, text.case_id) == (applicant["id"], accepted["case"]["id"])
+    listed = (await liu.call("GET", f"/api/v1/cases/{accepted['case']['id']}/outbox"))["items"]
+    assert [m["id"] for m in listed if m["kind"] == "application_accepted"] == [text.id]
+    # The texted link opens the status page; the one shown on confirming still does.
+    token = texted_token(text)
+    stranger = await world.actor()
+    for link in (token, token_of(done)):
+        status = await stranger.call("GET", f"/api/v1/apply/status/{link}")
+        assert (status["status"], status["case"]["case_number"]) == ("accepted", "（2026）朝调字第31号")
+    assert (await stranger.client.get(f"/apply/s/{token}")).status == 200
+
+    # Handed to the spool by the outbox's round: the staff view of the application says so.
+    await world.services.outbox.deliver_pending()
+    [sent] = (await liu.call("GET", path))["notice"]["messages"]
+    assert (sent["status"], sent["provider"], sent["undelivered"]) == ("sent", "spool", None)
+    [line] = [s for s in spooled(world.services.settings) if s["kind"] == "application_accepted"]
+    assert line["phone"] == "13812345678" and line["params"]["link"] == token
+
+
+async def test_declining_texts_the_reasons_gist_and_that_the_status_page_lists_the_routes(world: World) -> None:
+    _, done = await applied_and_confirmed(world, world.org_a.id, "13700000201", language="en")
+    liu = await world.staff("liu")
+    reason = "本纠纷已由人民法院立案受理，依照《中华人民共和国人民调解法》第十八条，本会不再受理调解申请。"
+    declined = await liu.call(
+        "POST", f"/api/v1/applications/{done['id']}/decline", {"reason": reason, "routes": ["court", "other_organisation"]}
+    )
+    [told] = declined["notice"]["messages"]
+    assert (told["kind"], told["recipient"], told["status"]) == ("application_declined", "13700000201", "pending")
+    [text] = await texts_to(world, "13700000201", "application_declined")
+    assert (text.case_id, text.party_id) == (None, None), "no case, no party: the phone they confirmed"
+    params = text.template_params or {}
+    assert list(params) == ["name", "org", "reason", "link"]
+    assert params["reason"] == reason[:34] + "…" and len(params["reason"]) == 35, "the gist: a variable holds 35 characters"
+    assert f"原因：{params['reason']}。您还可以通过其他途径解决纠纷，请打开 http://mediate.test/apply/s/" in text.body
+    # They applied reading English: the English follows the Chinese.
+    assert "has declined your application for mediation" in text.body and "lists where else you can go" in text.body
+    status = await (await world.actor()).call("GET", f"/api/v1/apply/status/{texted_token(text)}")
+    assert (status["status"], status["decline_reason"], status["decline_routes"]) == ("declined", reason, ["court", "other_organisation"])  # fmt: skip
+    await liu.call("POST", f"/api/v1/applications/{done['id']}/decline", {"reason": reason, "routes": ["court"]}, expect=409)
+    assert len(await texts_to(world, "13700000201", "application_declined")) == 1
+    # Only the organisation's mediators read it.
+    await (await world.staff("zhao")).call("GET", f"/api/v1/applications/{done['id']}", expect=403)
+    await (await world.staff("judge1")).call("GET", f"/api/v1/applications/{done['id']}", expect=403)
+
+
+async def test_with_the_sms_service_switched_off_the_answer_says_the_text_is_only_recorded(
+    world: World, aiohttp_server: Any
+) -> None:
+    _, done = await applied_and_confirmed(world, world.org_a.id)
+    # The applicant confirmed while texts went out; the server now runs without any SMS service.
+    off = await same_server_with(world, aiohttp_server, sms_gateway="spool")
+    liu = await off.staff("liu")
+    declined = await liu.call(
+        "POST", f"/api/v1/applications/{done['id']}/decline", {"reason": "不属本会受理范围", "routes": ["court"]}
+    )
+    [told] = declined["notice"]["messages"]
+    assert (told["status"], told["undelivered"]) == ("pending", "no_sms_service"), "never 'sending' for a text nothing sends"
+    await off.services.outbox.deliver_pending()
+    [kept] = (await liu.call("GET", f"/api/v1/applications/{done['id']}"))["notice"]["messages"]
+    assert (kept["status"], kept["provider"], kept["failure_reason"]) == ("recorded", None, "未开通短信服务，短信未发出")
+    assert kept["undelivered"] is None and kept["delivered_at"] is None

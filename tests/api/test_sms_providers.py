@@ -9,19 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from server.domain import notices
 from server.domain.notifications import Outbox
 from server.evidence.records import DeviceKey, b64
 from server.models import OutboxMessage, utcnow
 from server.notify import aliyun, senders_from, tencent
 from server.settings import Settings, SettingsError, SmsTemplate
-from tests.api.helpers import book, next_weekday_at, open_case
-from tests.api.sms_standins import AliyunStandIn, Provider, TencentStandIn
+from tests.api.helpers import book, next_weekday_at, open_case, same_server_with
+from tests.api.sms_standins import Accepted, AliyunStandIn, Provider, TencentStandIn
+from tests.api.test_online_applications import applied_and_confirmed
 from tests.conftest import Actor, World
 
 SIGN = "朝阳区人民调解委员会"
@@ -52,9 +55,18 @@ class Run:
 def aliyun_standin(secret: str) -> tuple[Provider, dict[str, SmsTemplate], dict[str, Any]]:
     standin = AliyunStandIn(
         "LTAI5tStandInKeyId", "standInSecretOfThirtyCharacters", SIGN,
-        {"SMS_465300001": ["code"], "SMS_465300002": ["name", "org", "case", "time", "mediator", "link"]},
+        {
+            "SMS_465300001": ["code"], "SMS_465300002": ["name", "org", "case", "time", "mediator", "link"],
+            # The applicant's answer links to /apply/s/ (the template fixes it); the extension to j/.
+            "SMS_465300004": ["name", "org", "case", "mediator", "link"], "SMS_465300005": ["name", "org", "reason", "link"],
+            "SMS_465300006": ["name", "mediator", "case", "due", "link"],
+        },
     )  # fmt: skip
-    templates = {"otp": SmsTemplate("SMS_465300001"), "invitation": SmsTemplate("SMS_465300002")}
+    templates = {
+        "otp": SmsTemplate("SMS_465300001"), "invitation": SmsTemplate("SMS_465300002"),
+        "application_accepted": SmsTemplate("SMS_465300004"), "application_declined": SmsTemplate("SMS_465300005"),
+        "extension_proposed": SmsTemplate("SMS_465300006"),
+    }  # fmt: skip
     return standin, templates, {"sms_gateway": "aliyun", "sms_access_key_secret": secret}
 
 
@@ -62,11 +74,18 @@ def tencent_standin(secret: str) -> tuple[Provider, dict[str, SmsTemplate], dict
     # Tencent takes no link in a variable: its invitation template is approved without one.
     standin = TencentStandIn(
         "AKIDStandInSecretId", "standInSecretKeyOfThirtyTwoChars", SIGN,
-        {"1400001": ["code"], "1400002": ["name", "org", "case", "time", "mediator"]},
+        {
+            "1400001": ["code"], "1400002": ["name", "org", "case", "time", "mediator"],
+            "1400004": ["name", "org", "case", "mediator"], "1400005": ["name", "org", "reason"],
+            "1400006": ["name", "mediator", "case", "due"],
+        },
     )  # fmt: skip
     templates = {
         "otp": SmsTemplate("1400001"),
         "invitation": SmsTemplate("1400002", ("name", "org", "case", "time", "mediator")),
+        "application_accepted": SmsTemplate("1400004", ("name", "org", "case", "mediator")),
+        "application_declined": SmsTemplate("1400005", ("name", "org", "reason")),
+        "extension_proposed": SmsTemplate("1400006", ("name", "mediator", "case", "due")),
     }
     return standin, templates, {"sms_gateway": "tencent", "sms_access_key_secret": secret, "sms_app_id": "1400006666"}
 
@@ -252,3 +271,97 @@ def test_a_half_configured_provider_does_not_start() -> None:
 
 def _spki() -> str:
     return b64(DeviceKey.generate({"kind": "party", "id": "x"}).info.spki)
+
+
+#: The settings that make a server send through a provider (``through`` sets them for its outbox).
+SMS_FIELDS = ("sms_gateway", "sms_access_key_id", "sms_access_key_secret", "sms_sign_name", "sms_templates", "sms_endpoint", "sms_app_id")  # fmt: skip
+
+
+async def served_through(world: World, aiohttp_server: Any, run: Run, **templates: SmsTemplate | None) -> World:
+    """The same data served by a server configured with the stand-in, as an operator would run it;
+    ``templates`` replace (None: remove) kinds of the approved templates."""
+    approved = {k: v for k, v in (run.settings.sms_templates | templates).items() if v is not None}
+    changes = {name: getattr(run.settings, name) for name in SMS_FIELDS} | {"sms_templates": approved}
+    return await same_server_with(world, aiohttp_server, **changes)
+
+
+async def test_the_applicants_answer_and_a_proposal_to_extend_go_as_their_approved_templates(
+    world: World, aiohttp_server: Any, provider: str
+) -> None:
+    run = await through(world, aiohttp_server, provider)
+    served = await served_through(world, aiohttp_server, run)
+    _, yes = await applied_and_confirmed(world, world.org_a.id, "13700000301")
+    _, no = await applied_and_confirmed(world, world.org_a.id, "13700000302")
+    liu = await served.staff("liu")
+    accepted = await liu.call("POST", f"/api/v1/applications/{yes['id']}/accept", {"case_number": "（2026）朝调字第50号", "dispute_type": "neighbours"})  # fmt: skip
+    reason = "纠纷双方均不在本会辖区，依照《人民调解委员会组织条例》的规定，应向纠纷发生地的调解组织申请调解。"
+    declined = await liu.call("POST", f"/api/v1/applications/{no['id']}/decline", {"reason": reason, "routes": ["other_organisation"]})  # fmt: skip
+    assert [m["undelivered"] for m in accepted["notice"]["messages"] + declined["notice"]["messages"]] == [None, None]
+    found = await liu.call("GET", f"/api/v1/cases/{run.case['id']}/extensions")
+    day = date.fromisoformat(found["last_day"]) + timedelta(days=14)
+    await liu.call("POST", f"/api/v1/cases/{run.case['id']}/extensions", {"to_date": day.isoformat(), "reason": "等待鉴定"}, expect=201)  # fmt: skip
+
+    await served.services.outbox.deliver_pending()
+    assert run.provider.refused == [], "every template, parameter and signature as the provider checks them"
+    codes = {kind: t.code for kind, t in run.settings.sms_templates.items()}
+    got = {kind: [m for m in run.provider.accepted if m.template == codes[kind]] for kind in codes}
+    [yes_sms], [no_sms] = got["application_accepted"], got["application_declined"]
+    assert len(got["extension_proposed"]) == 2, "one text to each party who must agree"
+    assert [m.phone.removeprefix("+86") for m in (yes_sms, no_sms)] == ["13700000301", "13700000302"], "the confirmed phones"
+
+    def names(m: Accepted) -> dict[str, str]:
+        """The variables by name: Alibaba's as sent, Tencent's by position in the approved template."""
+        return dict(m.params) if provider == "aliyun" else dict(zip(run.provider.templates[m.template], m.params, strict=True))
+
+    yes_params, no_params = names(yes_sms), names(no_sms)
+    assert {k: v for k, v in yes_params.items() if k != "link"} == {
+        "name": "张三", "org": "朝阳区人民调解委员会", "case": "（2026）朝调字第50号", "mediator": "刘调解员",
+    }  # fmt: skip
+    assert no_params["reason"] == reason[:34] + "…"
+    for answered, params in ((yes, yes_params), (no, no_params)):
+        # The staff view of the application says the provider took it, with the provider's id.
+        [told] = (await liu.call("GET", f"/api/v1/applications/{answered['id']}"))["notice"]["messages"]
+        assert (told["status"], told["provider"]) == ("sent", provider) and told["provider_message_id"]
+        if provider == "aliyun":
+            # The status page's token, after the /apply/s/ the template fixes; it opens that page.
+            status = await (await world.actor()).call("GET", f"/api/v1/apply/status/{params['link']}")
+            assert status["id"] == answered["id"]
+        else:
+            assert "link" not in params, "Tencent takes no link in a variable"
+    for m in got["extension_proposed"]:
+        params = names(m)
+        assert params["due"] == notices.day_text(day)[0] and params["mediator"] == "刘调解员"
+        if provider == "aliyun":
+            opened = await (await world.actor()).client.get("/" + params["link"], allow_redirects=False)
+            assert opened.status == 303, "each party's own page"
+
+
+async def test_an_answer_without_an_approved_template_is_recorded_and_the_staff_view_says_so(
+    world: World, aiohttp_server: Any, provider: str
+) -> None:
+    run = await through(world, aiohttp_server, provider)
+    served = await served_through(world, aiohttp_server, run, application_declined=None)
+    _, no = await applied_and_confirmed(world, world.org_a.id, "13700000303")
+    liu = await served.staff("liu")
+    declined = await liu.call("POST", f"/api/v1/applications/{no['id']}/decline", {"reason": "不属本会受理范围", "routes": ["court"]})  # fmt: skip
+    [told] = declined["notice"]["messages"]
+    assert (told["status"], told["undelivered"]) == ("pending", "no_template")
+    await served.services.outbox.deliver_pending()
+    [kept] = (await liu.call("GET", f"/api/v1/applications/{no['id']}"))["notice"]["messages"]
+    assert (kept["status"], kept["failure_reason"]) == ("recorded", "未配置此类短信的模板，短信未发出")
+    assert [m.template for m in run.provider.accepted if m.phone.endswith("13700000303")] == [
+        run.settings.sms_templates["otp"].code
+    ], "the code that confirmed the phone, and nothing else"
+
+
+def test_every_kind_has_its_suggested_template_in_the_configuration_reference() -> None:
+    """Operators approve templates from docs/CONFIGURATION.md's table: it names every kind, its
+    parameters in order, and the template text the kind's messages are composed from."""
+    reference = (Path(__file__).parents[2] / "docs" / "CONFIGURATION.md").read_text(encoding="utf-8")
+    for kind, spec in notices.KINDS.items():
+        row = f"| `{kind}` | {', '.join(f'`{p}`' for p in spec.params)} | {notices.sms_template_text(kind)} |"
+        assert row in reference, f"docs/CONFIGURATION.md: no row, or another text, for {kind}: {row}"
+        assert all("${" + p + "}" in notices.sms_template_text(kind) for p in spec.params), f"{kind} leaves a parameter out"
+    # A link variable fits a template variable (35 characters): j/<token>, or the status token after apply/s/.
+    assert notices.link_param("http://mediate.test/apply/s/" + "x" * 32, "application_accepted") == "x" * 32
+    assert notices.link_param("http://mediate.test/j/" + "y" * 32) == "j/" + "y" * 32

@@ -8,8 +8,10 @@ driven through Playwright's Python package, using the system browser (never a do
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -91,6 +93,32 @@ def codes_by_spool(data_dir: Path) -> dict[str, str]:
         "MEDIATE_CODES_PER_HOUR": "1000",
         "MEDIATE_CODES_PER_DAY": "1000",
     }
+
+
+def texted_link(
+    server: Any, kind: str, *, recipient: str | None = None, party_id: str | None = None, timeout_s: float = 10.0
+) -> str:
+    """The path of the link in the newest text of ``kind`` to a phone or a party, read from the
+    server's outbox (what the spool hands its forwarder): ``/j/<token>`` or ``/apply/s/<token>``."""
+    db = server.data_dir / "mediate.sqlite3"
+    column, value = ("recipient", recipient) if recipient is not None else ("party_id", party_id)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            row = con.execute(
+                f"SELECT body FROM outbox WHERE kind = ? AND channel = 'sms' AND {column} = ? ORDER BY id DESC LIMIT 1",
+                (kind, value),
+            ).fetchone()
+        finally:
+            con.close()
+        if row is not None:
+            found = re.search(r"https?://[^/\s]+(/(?:j|apply/s)/[\w-]+)", str(row[0]))
+            assert found, row[0]
+            return found.group(1)
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {kind} text to {value} in the outbox")
+        time.sleep(0.2)
 
 
 def server_env(data_dir: Path, base_url: str | None = None) -> dict[str, str]:

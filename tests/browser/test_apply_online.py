@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import unique_case_number
+from tests.browser.conftest import texted_link, unique_case_number
 from tests.browser.test_booking_flow import DESKTOP, PHONE, PageErrors, new_context
 
 pytestmark = pytest.mark.browser
@@ -128,6 +128,16 @@ def test_a_party_applies_on_a_phone_and_the_status_link_follows_the_answer(brows
     accept.get_by_test_id("accept-application-submit").click()
     staff.get_by_text(f"已受理，案件 {number} 已登记。").first.wait_for()
     item.wait_for(state="detached")
+    # The answer stays on the dashboard with what became of the text telling the applicant: queued,
+    # then taken by the server's forwarder (the test server spools its texts); never "已发送".
+    card = staff.get_by_test_id("answered-application").filter(has_text="张大爷")
+    assert number in card.inner_text()
+    told = card.get_by_test_id("answered-notice")
+    told.get_by_test_id("outbox-state").filter(has_text="已交给短信转发程序").wait_for(timeout=30_000)
+    assert APPLICANT_PHONE in told.inner_text() and "已发送" not in told.inner_text()
+    assert card.get_by_role("link", name="打开案件").is_visible()
+    assert_accessible(staff, "the answered application's card")
+    staff.screenshot(path=str(artifacts / "apply-answered-card.png"), full_page=True)
     staff_errors.check()
 
     # The organisation's poster: its QR code, read as a phone's camera would, opens the form.
@@ -142,8 +152,8 @@ def test_a_party_applies_on_a_phone_and_the_status_link_follows_the_answer(brows
     staff_errors.check()
     desk.close()
 
-    # The applicant's status link now says accepted, with the case number and the mediator.
-    page.reload()
+    # The link in the text opens the applicant's status page: accepted, with the case number and the mediator.
+    page.goto(texted_link(server, "application_accepted", recipient=APPLICANT_PHONE))
     accepted = page.get_by_test_id("apply-accepted")
     accepted.wait_for()
     assert number in accepted.inner_text() and server.mediator_name in accepted.inner_text()
@@ -186,9 +196,13 @@ def test_a_declined_application_tells_the_applicant_why_and_the_routes_still_ope
     decline.get_by_label("向人民法院起诉").check()
     decline.get_by_test_id("decline-application-submit").click()
     staff.get_by_text("已决定不予受理").first.wait_for()
+    card = staff.get_by_test_id("answered-application").filter(has_text="王奶奶")
+    card.get_by_test_id("outbox-state").filter(has_text="已交给短信转发程序").wait_for(timeout=30_000)
+    assert phone_number in card.inner_text()
     desk.close()
 
-    page.reload()
+    # The text's link opens the status page, which says why and where else to go.
+    page.goto(texted_link(server, "application_declined", recipient=phone_number))
     declined = page.get_by_test_id("apply-declined")
     declined.wait_for()
     text = declined.inner_text()

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Server, book_through_api, session_day
+from tests.browser.conftest import Server, book_through_api, session_day, texted_link
 from tests.browser.test_agreement import fits, shot, tall_enough
 from tests.browser.test_booking_flow import PageErrors, log_in, new_context, open_party_page
 from tests.browser.test_evidence_ui import latest_code
@@ -98,11 +98,16 @@ def test_both_parties_agree_on_their_phones_and_the_case_shows_the_extended_day(
     assert proposal.get_attribute("data-status") == "proposed"
     assert [s.get_attribute("data-signed") for s in proposal.get_by_test_id("ext-signer").all()] == ["no", "no"]
     assert "王阿姨、赵先生" in proposal.get_by_test_id("ext-waiting").inner_text()
+    # Each party is texted the proposal with a link to their own page; the mediator sees each text
+    # taken by the server's forwarder (the test server spools its texts), never "已发送".
+    for signer in proposal.get_by_test_id("ext-signer").all():
+        signer.get_by_test_id("outbox-state").filter(has_text="已交给短信转发程序").wait_for(timeout=30_000)
+        assert "已发送" not in signer.inner_text()
+    shot(page, artifacts, "extension-proposed-texts.png")
 
-    # --- each party agrees on a phone --------------------------------------------------------------------
-    a_context, _ = agree_on_phone(
-        browser, server, links["applicant"]["url"], links["applicant"]["party_id"], "赵先生", artifacts, "applicant"
-    )
+    # --- each party agrees on a phone: the applicant from the link in the text ---------------------------
+    texted = texted_link(server, "extension_proposed", party_id=links["applicant"]["party_id"])
+    a_context, _ = agree_on_phone(browser, server, texted, links["applicant"]["party_id"], "赵先生", artifacts, "applicant")
     # The mediator's page follows: one has agreed, the other not yet; the clock has not moved.
     proposal.locator('[data-signed="yes"]').filter(has_text="王阿姨").wait_for(timeout=20_000)
     assert "赵先生" in proposal.get_by_test_id("ext-waiting").inner_text()

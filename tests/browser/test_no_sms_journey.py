@@ -214,6 +214,14 @@ def test_with_no_sms_every_step_works_through_the_mediators_check_on_video(
     mediator.get_by_test_id("booked-panel").wait_for()
     links = [link.inner_text().strip() for link in mediator.get_by_test_id("party-link").all()]
     assert len(links) == 2, links
+    # The invitations' texts: the case page says nothing here sends them, and why; never "sending" or "sent".
+    outbox = mediator.locator("#outbox-body")
+    outbox.get_by_test_id("outbox-state").first.wait_for()
+    outbox.get_by_text("未开通短信服务").first.wait_for()
+    states = {(s.get_attribute("data-status"), s.inner_text()) for s in outbox.get_by_test_id("outbox-state").all()}
+    allowed = {("pending", "不会自动发出：请通过电话或微信转告"), ("recorded", "仅记录未发送：请通过电话或微信转告")}
+    assert states <= allowed, states
+    assert "正在发送" not in outbox.inner_text() and "已发送" not in outbox.inner_text()
     mediator.get_by_test_id("identity-panel").scroll_into_view_if_needed()
     shot(mediator, artifacts, "no-sms-case-page.png")
 

@@ -1,8 +1,8 @@
 // @ts-check
 // Extending the mediation period by every party's agreement (server/domain/extensions.py), as staff
 // see it: the case page's section (the mediator proposes a new last day with a reason, sees who has
-// agreed, who has not and who declined, and may withdraw a proposal until it takes effect; a
-// supervisor reads it), and the line "已延长至 X月X日（双方同意）" that the case page, the mediator's
+// agreed, who has not and who declined, what became of the text telling each party (outbox.js), and
+// may withdraw a proposal until it takes effect; a supervisor reads it), and the line "已延长至 X月X日（双方同意）" that the case page, the mediator's
 // case list and the supervision board show under a clock the parties extended.
 
 import { html } from 'htm/preact';
@@ -12,6 +12,7 @@ import { t, fmtDateTime, fmtDayLong, locale } from './i18n.js';
 import './extension-i18n.js';
 import { toast, confirmDialog } from './ui.js';
 import { Field, FormMessage, badge, formErrors, noErrors } from './ui-preact.js';
+import { NoticeState } from './outbox.js';
 
 /** A case's proposals (GET /cases/<id>/extensions): {last_day, extended, items}. @param {string} caseId */
 export const extensionsOf = (caseId) => api.request('GET', `/cases/${encodeURIComponent(caseId)}/extensions`);
@@ -70,6 +71,7 @@ function Proposal({ item, tz, canWithdraw, onChanged }) {
       ${item.signers.map(
         (/** @type {any} */ s) => html`<li key=${s.party_id} data-testid="ext-signer" data-signed=${s.signed_at ? 'yes' : s.declined ? 'declined' : 'no'}>
           ${s.name} ${signerState(s, tz)}
+          ${s.notice ? html`<span class="ext-notice muted small" data-testid="ext-notice">${t('ext.signer.notice')} <${NoticeState} notice=${s.notice} /></span>` : null}
         </li>`,
       )}
     </ul>

@@ -11,7 +11,7 @@
 
 import { html, render } from 'htm/preact';
 import * as api from '../api.js';
-import { t, tv, onLangChange, fmtDayLong, fmtShortDateTime } from '../i18n.js';
+import { t, tv, getLang, onLangChange, fmtDayLong, fmtShortDateTime } from '../i18n.js';
 import '../apply-i18n.js';
 import '../code-i18n.js';
 import { fieldMessage } from '../ui.js';
@@ -113,6 +113,7 @@ function ApplicationForm() {
         requests: v.requests.trim(),
         organisation_id: choice,
         preferred_mediator_id: v.preferred_mediator_id || null,
+        language: getLang(), // the text telling them the answer adds English for an applicant reading English
       };
       try {
         store.application = await api.request('POST', `/apply/organisations/${encodeURIComponent(door.organisation.id)}/applications`, { body });

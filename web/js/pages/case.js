@@ -31,6 +31,7 @@ import '../supervision-i18n.js';
 import { Instructions, IssueForm, instructionsOf } from '../supervision.js';
 import { ExtensionsBody, extendedLine, extensionsOf } from '../extensions.js';
 import { WillingnessSection, willingnessOf } from '../willingness.js';
+import { outboxState } from '../outbox.js';
 
 /** @typedef {import('../ui-preact.js').FormState} FormState */
 
@@ -901,33 +902,6 @@ function HostedSessions({ k }) {
 }
 
 // ------------------------------------------------------------------ outbox & history
-
-/**
- * What became of a message, said plainly (#18): recorded only (pass it on yourself), handed to the
- * SMS provider / forwarder / mail server, delivered, or failed with the reason. Never "sent" for a
- * message that only sits in the outbox.
- */
-function outboxState(m) {
-  let text;
-  let tone = 'muted';
-  if (m.status === 'recorded') {
-    text = t('outbox.state.recorded');
-    tone = 'warn';
-  } else if (m.status === 'delivered') {
-    text = t('outbox.state.delivered');
-    tone = 'ok';
-  } else if (m.status === 'failed') {
-    text = m.failure_reason ? t('outbox.state.failed', { reason: m.failure_reason }) : t('outbox.state.failed.unknown');
-    tone = 'warn';
-  } else if (m.status === 'sent') {
-    text = t(m.provider === 'smtp' ? 'outbox.state.sent.email' : m.provider === 'spool' ? 'outbox.state.sent.spool' : 'outbox.state.sent.sms');
-  } else {
-    text = m.attempts > 0 && m.failure_reason ? t('outbox.state.retrying', { reason: m.failure_reason }) : t('outbox.state.pending');
-  }
-  const detail = [m.error_code, m.provider_message_id && t('outbox.provider_id', { id: m.provider_message_id })].filter(Boolean).join(' · ');
-  const el = html`<span class=${`badge ${tone}`} data-testid="outbox-state" data-status=${m.status} title=${detail || undefined}>${text}</span>`;
-  return m.status === 'recorded' && m.failure_reason ? html`${el}<span class="muted small">${m.failure_reason}</span>` : el;
-}
 
 function OutboxMessage({ m }) {
   let body = /** @type {Element | null} */ (null);

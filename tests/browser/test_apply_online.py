@@ -67,7 +67,11 @@ def test_a_party_applies_on_a_phone_and_the_status_link_follows_the_answer(brows
     assert "此项必填" in page.locator("#apply-name-err").inner_text()
 
     page.get_by_label("您的姓名").fill("张大爷")
+    # A field's message goes once it is filled; the others' stay until theirs are.
+    page.locator("#apply-name-err").wait_for(state="detached")
+    assert "此项必填" in page.locator("#apply-phone-err").inner_text()
     page.get_by_label("您的手机号码").fill(APPLICANT_PHONE)
+    page.locator("#apply-phone-err").wait_for(state="detached")
     page.get_by_label("性别").select_option("male")
     page.get_by_label("年龄").fill("72")
     page.get_by_label("您的住址").fill("周庄村三组")

@@ -321,10 +321,17 @@ export const FormStateMessage = ({ form }) => html`<${FormMessage} text=${form.m
  * @param {{ form: FormState, name: string, onChange?: (value: string) => void } & Record<string, any>} props
  */
 export function FormField({ form, name, onChange, ...rest }) {
+  const [, redraw] = useState(0);
   const say = form.fields[name];
   const value = form.values[name] == null ? '' : String(form.values[name]);
   const input = (/** @type {string} */ v) => {
     form.values[name] = v;
+    // The field's message was about what was there before ("此项必填" under a name now typed): it
+    // goes as the field changes, the others' stay, and the next submit checks everything again.
+    if (form.fields[name]) {
+      delete form.fields[name];
+      redraw((n) => n + 1);
+    }
     if (onChange) onChange(v);
   };
   return html`<${Field} ...${rest} name=${name} value=${value} error=${say ? say() : undefined} onInput=${input} />`;

@@ -100,7 +100,10 @@ def test_a_party_on_a_phone_chooses_a_mediator_from_the_directory_and_the_mediat
     asked = section.get_by_test_id("mediator-request").filter(has_text="蒙古语")
     asked.wait_for()
     grant = section.get_by_test_id("grant-form")
-    assert grant.get_by_label("改由哪位调解员调解").input_value() == wang_id
+    from playwright.sync_api import expect  # (imported where the harness has started Playwright, as conftest does)
+
+    # Chosen once the directory (loaded beside the requests) has drawn its options.
+    expect(grant.get_by_label("改由哪位调解员调解")).to_have_value(wang_id)
     grant.get_by_test_id("grant-change").click()
     section.get_by_test_id("case-mediator").filter(has_text=wang).wait_for()
     assert "共同调解" in section.get_by_test_id("case-mediator").filter(has_text=wang).inner_text()

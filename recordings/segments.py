@@ -33,6 +33,28 @@ class Gap:
         }
 
 
+def media_found_in_gap(gaps: list[Gap], kind: str, at: float, shortest: float) -> list[Gap]:
+    """The gaps once media of ``kind`` turns out to sit at ``at``, inside a "no media" gap noted before.
+
+    Media can be placed back in time: after a sender stalls, its first late packets re-anchor the
+    mapping from its clock to the session's (recordings/timeline.py), the next ones, arriving on
+    time again, pull it back, and a frame lands inside the silence the recorder had already noted
+    (a loaded CI machine did this: audio at 5.68 s inside a gap noted from 4.25 s to 6.24 s). The
+    gap must then not claim that stretch: it is split at ``at``, and a piece no longer than
+    ``shortest`` (the recorder's threshold for a gap at all) is dropped.
+    """
+    out: list[Gap] = []
+    for gap in gaps:
+        if gap.kind != kind or gap.reason != "no_media" or gap.end is None or not gap.start < at < gap.end:
+            out.append(gap)
+            continue
+        if at - gap.start > shortest:
+            out.append(Gap(gap.participant_id, kind, gap.start, at, gap.reason))
+        if gap.end - at > shortest:
+            out.append(Gap(gap.participant_id, kind, at, gap.end, gap.reason))
+    return out
+
+
 @dataclass
 class PendingSegment:
     """A finished segment before muxing: its frames and where it sits on the session timeline."""

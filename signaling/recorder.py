@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Literal
 
-from recordings.segments import Gap, PendingSegment, SegmentSink
+from recordings.segments import Gap, PendingSegment, SegmentSink, media_found_in_gap
 from recordings.timeline import TransitClock
 from recordings.webm import Frame, Kind, vp8_is_keyframe
 from signaling.routing import MAIN_ROOM, RoomState, Track, flows
@@ -120,9 +120,12 @@ class ParticipantWriter:
         if not self.frames:
             self.start, self.asked, self.keyframes = at, False, 0
         previous = self.last.get(kind)
-        if previous is not None and at - previous > GAP_SECONDS and previous >= self.start:
+        if previous is not None and at < previous:
+            # Placed back in time, perhaps inside a silence noted before (media_found_in_gap says how).
+            self.gaps = media_found_in_gap(self.gaps, kind, at, GAP_SECONDS)
+        elif previous is not None and at - previous > GAP_SECONDS and previous >= self.start:
             self.gaps.append(Gap(self.participant_id, kind, previous, at, "no_media"))
-        self.last[kind] = at
+        self.last[kind] = at if previous is None else max(previous, at)
         self.keyframes += keyframe
         self.frames.append(Frame(kind, r.pts_ms(at), data, keyframe))
 

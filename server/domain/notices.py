@@ -28,7 +28,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
+
+from server.domain.clocks import LEGAL_ZONE
 
 #: Longest value of one template variable (Alibaba: 1–35 characters for "other" variables).
 PARAM_LIMIT = 35
@@ -249,7 +250,7 @@ MONTHS = "January February March April May June July August September October No
 def day_text(day: date) -> tuple[str, str]:
     """A last day as a message says it (Chinese, English): 12月9日 / 9 December; the year when not this one's."""
     zh, en = f"{day.month}月{day.day}日", f"{day.day} {MONTHS[day.month - 1]}"
-    if day.year != datetime.now(ZoneInfo("Asia/Shanghai")).year:
+    if day.year != datetime.now(LEGAL_ZONE).year:
         zh, en = f"{day.year}年{zh}", f"{en} {day.year}"
     return zh, en
 

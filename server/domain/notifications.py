@@ -101,29 +101,11 @@ def notify(
     The SMS row keeps the template's parameters; both keep the composed body. Whether anything
     delivers them is the senders' business (``recorded`` when nothing does).
     """
-    params = notices.params_for(kind, values)
-    subject, body = notices.compose(kind, params, party.language, url=url, english=english)
-    messages = []
     # An applicant online may not know the other side's phone (online_applications.py): no SMS to nobody.
-    channels = ([("sms", party.phone)] if party.phone else []) + ([("email", party.email)] if party.email else [])
-    for channel, recipient in channels:
-        message = OutboxMessage(
-            case_id=case_id or party.case_id,
-            session_id=session_id,
-            party_id=party.id,
-            kind=kind,
-            channel=channel,
-            recipient=recipient,
-            subject=subject,
-            body=body,
-            template_params=params if channel == "sms" else None,
-            status="pending",
-            dedupe_key=f"{dedupe_key}:{channel}" if dedupe_key else None,
-            created_at=utcnow(),
-        )
-        db.add(message)
-        messages.append(message)
-    return messages
+    return queue(
+        db, kind, values, party.language, [("sms", party.phone), ("email", party.email)], url=url, english=english,
+        dedupe_key=dedupe_key, case_id=case_id or party.case_id, session_id=session_id, party_id=party.id,
+    )  # fmt: skip
 
 
 def notify_phone(
@@ -139,14 +121,42 @@ def notify_phone(
 ) -> OutboxMessage:
     """A text to a phone that belongs to no party (an online applicant whose application was
     declined: no case, so no party, exists), in the caller's transaction."""
+    [message] = queue(db, kind, values, language, [("sms", phone)], url=url, english=english, dedupe_key=dedupe_key)
+    return message
+
+
+def queue(
+    db: AsyncSession,
+    kind: str,
+    values: dict[str, str],
+    language: str,
+    recipients: list[tuple[str, str | None]],
+    *,
+    url: str | None = None,
+    english: dict[str, str] | None = None,
+    dedupe_key: str | None = None,
+    case_id: str | None = None,
+    session_id: str | None = None,
+    party_id: str | None = None,
+) -> list[OutboxMessage]:
+    """The message composed once, queued once per ``(channel, recipient)`` that has a recipient, in the
+    caller's transaction: what ``notify``, ``notify_phone`` and the staff's notices
+    (server/domain/overdue.py) share. The SMS row keeps the template's parameters, each row the body;
+    ``dedupe_key`` gets the channel appended, one message per channel."""
     params = notices.params_for(kind, values)
     subject, body = notices.compose(kind, params, language, url=url, english=english)
-    message = OutboxMessage(
-        kind=kind, channel="sms", recipient=phone, subject=subject, body=body, template_params=params, status="pending",
-        dedupe_key=f"{dedupe_key}:sms" if dedupe_key else None, created_at=utcnow(),
-    )  # fmt: skip
-    db.add(message)
-    return message
+    messages = []
+    for channel, recipient in recipients:
+        if not recipient:
+            continue
+        message = OutboxMessage(
+            case_id=case_id, session_id=session_id, party_id=party_id, kind=kind, channel=channel, recipient=recipient,
+            subject=subject, body=body, template_params=params if channel == "sms" else None, status="pending",
+            dedupe_key=f"{dedupe_key}:{channel}" if dedupe_key else None, created_at=utcnow(),
+        )  # fmt: skip
+        db.add(message)
+        messages.append(message)
+    return messages
 
 
 @dataclass(frozen=True)

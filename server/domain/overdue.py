@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import notices, orgtree
+from server.domain import notifications, orgtree
 from server.domain.clocks import LEGAL_ZONE, MEDIATION, case_mediation_clock
 from server.domain.notices import MONTHS
 from server.domain.workdays import Workdays
@@ -48,27 +48,10 @@ def notify_staff(
     db: AsyncSession, kind: str, user: User, values: dict[str, str], *, english: dict[str, str], dedupe_key: str
 ) -> list[OutboxMessage]:
     """One message per channel the staff member's account has (phone, e-mail); none without either."""
-    params = notices.params_for(kind, {"name": user.display_name, **values})
-    subject, body = notices.compose(kind, params, "zh+en", english=english)
-    channels = list(_contacts(user).items())
-    messages = []
-    for channel, recipient in channels:
-        if not recipient:
-            continue
-        message = OutboxMessage(
-            kind=kind,
-            channel=channel,
-            recipient=recipient,
-            subject=subject,
-            body=body,
-            template_params=params if channel == "sms" else None,
-            status="pending",
-            dedupe_key=f"{dedupe_key}:{channel}",
-            created_at=utcnow(),
-        )
-        db.add(message)
-        messages.append(message)
-    return messages
+    return notifications.queue(
+        db, kind, {"name": user.display_name, **values}, "zh+en", list(_contacts(user).items()), english=english,
+        dedupe_key=dedupe_key,
+    )  # fmt: skip
 
 
 class OverdueNotices:

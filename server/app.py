@@ -1,4 +1,5 @@
-"""The composition root: the only module that knows every part."""
+"""The composition root: the web application (HTTP, the live session, background work) on the domain services that
+server/composition.py wires."""
 
 from __future__ import annotations
 
@@ -10,55 +11,10 @@ from collections.abc import AsyncIterator
 
 import socketio
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from recordings.crypto import MasterKey
-from recordings.s3 import Bucket, S3Config, S3DerivedFiles, S3Storage
-from recordings.storage import DerivedFiles, LocalDerivedFiles, LocalStorage, Storage
 from server import db
-from server.domain.accounts import Accounts
-from server.domain.agreements import Agreements
-from server.domain.agreements.drafting import Drafting
-from server.domain.agreements.public import Public
-from server.domain.agreements.sealer import AFTER_SEAL, Sealer
-from server.domain.agreements.sealing import MediatorSigned, Sealing
-from server.domain.agreements.signing import Signing
-from server.domain.assignment import DISCLOSURE_PURPOSE, Assignment, DisclosureSigned
-from server.domain.booking import Booking
-from server.domain.cases import Cases
-from server.domain.chat import ChatLog
-from server.domain.clocks import CONFIRMATION_WINDOW
-from server.domain.codes import PartyMessages
-from server.domain.confirmation import Confirmations
-from server.domain.confirmation.application import Applications
-from server.domain.confirmation.court import Court
-from server.domain.confirmation.decision import Decided, Decisions
-from server.domain.consent import Consents
-from server.domain.court_reports import CourtReports
-from server.domain.directory import Directory
-from server.domain.documents import CaseFiles
-from server.domain.evidence import Evidence
-from server.domain.exports import Exports
-from server.domain.extensions import Extensions
-from server.domain.filing import FilingPackages
-from server.domain.keybinding import KeyBinding
-from server.domain.keyring import Keyring
-from server.domain.ledger import Ledger
-from server.domain.links import Links
-from server.domain.notifications import Outbox, Sender
-from server.domain.online_applications import OnlineApplications
-from server.domain.outcomes import Outcomes
-from server.domain.overdue import OverdueNotices
-from server.domain.recordings import Recordings
-from server.domain.referrals import Referrals
-from server.domain.review import Review
-from server.domain.staffkeys import IDENTITY_PURPOSE, StaffKeys
-from server.domain.supervision import Supervision
-from server.domain.turns import Turns
-from server.domain.willingness import Willingness
-from server.domain.witnessed import IdentityChecked, Witnessed
-from server.domain.work_orders import WorkOrders
-from server.domain.workdays import Workdays
+from server.composition import make_services
+from server.domain.notifications import Sender
 from server.http import (  # noqa: F401 - routes
     admin_api,
     agreements_api,
@@ -91,13 +47,11 @@ from server.http import (  # noqa: F401 - routes
 )
 from server.http.context import LIFECYCLE, METRICS, STORAGE
 from server.http.routes import api
-from server.notify import senders_from
 from server.ops.lifecycle import Lifecycle
 from server.ops.metrics import Metrics
 from server.ops.storage import StorageWatch
-from server.services import SERVICES, Services
+from server.services import SERVICES
 from server.settings import Settings
-from server.settings.holidays import load_schedule
 from signaling.media import MediaServer
 from signaling.owners import LocalOwners, MediaOwners, RedisOwners
 from signaling.presence import LocalPresence, Presence, RedisPresence
@@ -110,112 +64,6 @@ log = logging.getLogger(__name__)
 
 #: How often the recordings directory or bucket is checked (``Recordings.check_store``), in seconds.
 STORE_CHECK_SECONDS = 60.0
-
-
-def witness_entry(vkey: str) -> dict[str, str]:
-    """How a bundle names a configured witness (FORMAT.md, witnesses.json)."""
-    return {"name": vkey.split("+", 1)[0], "vkey": vkey}
-
-
-def recording_stores(settings: Settings) -> tuple[Storage, DerivedFiles]:
-    """Where segments and derived files live: the recordings directory, or (``MEDIATE_S3_BUCKET``) an S3 bucket."""
-    if settings.s3_bucket is None:
-        root = settings.resolved_recordings_dir
-        return LocalStorage(root), LocalDerivedFiles(root)
-    bucket = Bucket(
-        S3Config(
-            settings.s3_bucket,
-            endpoint_url=settings.s3_endpoint_url,
-            region=settings.s3_region,
-            access_key_id=settings.s3_access_key_id,
-            secret_access_key=settings.s3_secret_access_key,
-            prefix=settings.s3_prefix,
-            addressing_style=settings.s3_addressing_style,
-            kind=settings.s3_kind,
-        )
-    )
-    return S3Storage(bucket), S3DerivedFiles(bucket)
-
-
-def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Sender] | None = None) -> Services:
-    maker = db.make_sessionmaker(engine)
-    keyring = Keyring.open(settings.data_dir, settings.default_log_origin)
-    ledger = Ledger(maker, keyring, engine.dialect.name, settings.ledger_interval_seconds)
-    # China's working days (holidays and make-up workdays), for every clock counted in them.
-    workdays = Workdays(load_schedule(settings.holidays_file))
-    storage, derived = recording_stores(settings)
-    recordings = Recordings(maker, ledger, storage, MasterKey.load(settings.recording_key, settings.data_dir))
-    review = Review(maker, recordings, derived)
-    staff_keys = StaffKeys(maker, ledger, settings)
-    sealer = Sealer(settings, ledger.origin)
-    evidence = Evidence(maker, ledger, [witness_entry(vkey) for vkey in settings.witnesses], recordings)
-    agreements = Agreements(
-        drafting=Drafting(maker, ledger, settings, sealer),
-        signing=Signing(maker, ledger, settings, staff_keys),
-        sealing=Sealing(maker, ledger, sealer),
-        public=Public(maker),
-    )
-    confirmations = Confirmations(
-        applications=Applications(maker, ledger, settings, sealer),
-        court=Court(maker, settings, evidence),
-        decisions=Decisions(maker, ledger, staff_keys, sealer),
-    )
-    # What a staff member's signature sets off, by its purpose: the mediator's signature of the
-    # agreement is the last one, so it seals; a judge's signed decision becomes the court's ruling.
-    staff_keys.hooks["agreement_sign"] = MediatorSigned(agreements.signing, agreements.sealing)
-    staff_keys.hooks["confirmation_decide"] = Decided(confirmations.decisions)
-    # A mediator's signed identity check opens (or closes) the party's window to bind a key.
-    witnessed = Witnessed(maker, ledger, settings)
-    staff_keys.hooks[IDENTITY_PURPOSE] = IdentityChecked(witnessed)
-    cases = Cases(maker, ledger, workdays)
-    # Whether the other side agrees to mediation; its round sends the questions and ends the silent cases.
-    willingness = Willingness(maker, ledger, settings, workdays)
-    # An assigned mediator's signed conflict-of-interest disclosure is kept for the case page.
-    assignment = Assignment(maker, ledger, staff_keys)
-    staff_keys.hooks[DISCLOSURE_PURPOSE] = DisclosureSigned(assignment)
-    return Services(
-        settings=settings,
-        accounts=Accounts(maker, settings),
-        cases=cases,
-        booking=Booking(maker, settings),
-        links=Links(maker, settings),
-        outbox=Outbox(
-            maker,
-            settings,
-            senders if senders is not None else senders_from(settings),
-            [
-                Turns(maker, settings, confirmation_window=CONFIRMATION_WINDOW, after_seal=AFTER_SEAL).queue_due,
-                OverdueNotices(maker, workdays).queue_due,
-                willingness.sweep,
-            ],
-        ),
-        ledger=ledger,
-        keys=KeyBinding(maker, ledger, settings),
-        evidence=evidence,
-        staff_keys=staff_keys,
-        chat=ChatLog(maker),
-        consents=Consents(maker, ledger, settings),
-        recordings=recordings,
-        review=review,
-        exports=Exports(maker, review),
-        agreements=agreements,
-        sealer=sealer,
-        case_files=CaseFiles(maker, ledger, settings),
-        outcomes=Outcomes(maker, ledger, workdays),
-        confirmations=confirmations,
-        witnessed=witnessed,
-        messages=PartyMessages(maker),
-        referrals=Referrals(maker, ledger, workdays),
-        supervision=Supervision(maker, ledger, workdays),
-        work_orders=WorkOrders(maker, ledger, cases),
-        extensions=Extensions(maker, ledger, settings, workdays),
-        online_applications=OnlineApplications(maker, ledger, settings, cases, workdays),
-        court_reports=CourtReports(maker, ledger, settings.pdf_font),
-        filing=FilingPackages(maker, ledger, evidence, settings.pdf_font),
-        willingness=willingness,
-        assignment=assignment,
-        directory=Directory(maker),
-    )
 
 
 def live_rooms(

@@ -8,36 +8,27 @@ import functools
 import getpass
 import logging
 import os
-import signal
 import ssl
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
 from cryptography import x509
 
 from server import db
-from server.app import create_app, make_services
+from server.composition import make_services
 from server.documents.seal import Seal, SealError
 from server.domain.keyring import Keyring
 from server.domain.principal import SYSTEM
 from server.domain.vocabulary import ORGANISATION_KINDS, STAFF_ROLES
 from server.errors import DomainError
-from server.http import static
-from server.http.context import LIFECYCLE
 from server.models import Organisation
-from server.ops import logs, stopwatch
+from server.ops import logs
 from server.services import Services
 from server.settings import Settings, SettingsError
 
 log = logging.getLogger("mediate")
-
-#: Closing after the drain and the last requests: background loops, peers, the database.
-STOP_MARGIN_SECONDS = 30.0
-#: While stopping, what the process still waits on is logged this often.
-STOP_REPORT_SECONDS = 10.0
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -107,9 +98,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         say(
             f"First start: the password of 'admin' is in {secret.resolve()}; create organisations and mediators on the admin page"
         )
-    app = create_app(settings, migrate=False)
-    app.on_startup.append(static.warm)
-    asyncio.run(run_until_stopped(app, settings, ssl_context))
+    # Only now the web server, the live session and WebRTC: the other commands never load them.
+    from server.serving import serve
+
+    serve(settings, ssl_context)
     return 0
 
 
@@ -124,40 +116,6 @@ def address_warnings(settings: Settings) -> list[str]:
             "请把 MEDIATE_PUBLIC_URL 设为当事人能访问的地址后重新启动。"
         ]
     return []
-
-
-async def run_until_stopped(app: web.Application, settings: Settings, ssl_context: ssl.SSLContext | None) -> None:
-    """Serve until SIGTERM or SIGINT, then drain before closing (``server.ops.lifecycle``).
-
-    aiohttp's own ``run_app`` closes the listener at once on SIGTERM; here the process first
-    answers ``/readyz`` with 503, finishes and signs its recordings and tells the people connected
-    to reconnect, all within ``MEDIATE_SHUTDOWN_GRACE_SECONDS``, and only then closes. A stop
-    that takes longer than it should logs what it waits on and ends anyway (``server.ops.stopwatch``).
-    """
-    grace = settings.shutdown_grace_seconds
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=grace)
-    await runner.setup()
-    stop = asyncio.Event()
-    try:
-        site = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
-        await site.start()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
-    finally:
-        # The drain and the requests still running get a grace period each; the rest is closing.
-        stopwatch.arm(2 * grace + STOP_MARGIN_SECONDS)
-        async with stopwatch.reporting(STOP_REPORT_SECONDS):
-            if stop.is_set():
-                log.info("stopping: draining for at most %ss", grace)
-                try:
-                    await asyncio.wait_for(app[LIFECYCLE].drain(), timeout=grace)
-                except TimeoutError:
-                    log.warning("stopping: draining took longer than %ss; closing anyway", grace)
-            log.info("stopping: closing connections and background work")
-            await runner.cleanup()
-    log.info("stopped")
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:

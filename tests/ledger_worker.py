@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from server import db
-from server.app import make_services
+from server.composition import make_services
 from server.settings import Settings
 
 

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from server import db
-from server.app import make_services
+from server.composition import make_services
 from server.domain.principal import SYSTEM
 from server.settings import Settings
 

@@ -42,12 +42,12 @@ import socketio
 from sqlalchemy.engine import make_url
 
 from server import db
-from server.app import make_services
 from server.bench.api import prepare, serving
 from server.bench.ledger import _admin, appends
 from server.bench.media import pct
 from server.bench.peers import NS, Booked, ServerCpu, book_sessions, encode_audio, encode_video
 from server.bench.recording import Step, bind_key, run_step
+from server.composition import make_services
 from server.settings import Settings, normalise_database_url
 from signaling import aiortc_hooks
 

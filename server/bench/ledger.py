@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from server import db
-from server.app import make_services
+from server.composition import make_services
 from server.evidence.records import Claim, body_hash, make_body
 from server.settings import Settings, normalise_database_url
 

@@ -61,7 +61,6 @@ from sqlalchemy import select
 from recordings import webm
 from recordings.compose_bench import bench_compose
 from server import db
-from server.app import make_services
 from server.bench.api import prepare, serving
 from server.bench.peers import (
     FPS,
@@ -74,6 +73,7 @@ from server.bench.peers import (
     encode_video,
     machine_busy_seconds,
 )
+from server.composition import make_services
 from server.domain.recordings import Recordings
 from server.evidence.records import DeviceKey, b64, unb64
 from server.models import Recording, RecordingSegment

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from server import db
-from server.app import make_services
+from server.composition import make_services
 from server.domain.principal import SYSTEM
 from server.errors import InvalidInput
 from server.evidence.records import Claim, body_hash, make_body

@@ -43,6 +43,28 @@ PG_URL = os.environ.get("MEDIATE_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
+#: The directories and files of tests/ that take longest (a browser journey over a minute, a cluster
+#: of servers half of one, mypy over the whole code), handed to the processes first; see
+#: ``pytest_collection_modifyitems``.
+FIRST = ("browser", "cluster", "test_static_checks.py", "test_cli.py", "recording", "signaling", "ops")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest files first, so that the run ends on short ones.
+
+    pytest-xdist hands each process a whole file at a time (``--dist loadfile``) in collection order
+    (``--no-loadscope-reorder`` in ``addopts``: its default puts files with more tests first, which
+    left the one-test browser journeys, a minute or more each, for the end while the other process
+    had nothing left to do). The order of the tests within a file does not change.
+    """
+
+    def rank(item: pytest.Item) -> int:
+        parts = Path(str(item.path)).relative_to(config.rootpath).parts
+        return FIRST.index(parts[1]) if len(parts) > 1 and parts[1] in FIRST else len(FIRST)
+
+    items.sort(key=rank)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     """A test marked ``realtime`` runs while no other test runs; the others run side by side.

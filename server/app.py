@@ -49,6 +49,7 @@ from server.domain.notifications import Outbox, Sender
 from server.domain.online_applications import OnlineApplications
 from server.domain.outcomes import Outcomes
 from server.domain.overdue import OverdueNotices
+from server.domain.performance import Performance
 from server.domain.recordings import Recordings
 from server.domain.referrals import Referrals
 from server.domain.review import Review
@@ -77,6 +78,7 @@ from server.http import (  # noqa: F401 - routes
     ops_api,
     pages,
     party_api,
+    performance_api,
     recordings_api,
     referrals_api,
     sessions_api,
@@ -215,6 +217,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         willingness=willingness,
         assignment=assignment,
         directory=Directory(maker),
+        performance=Performance(maker, ledger, settings),
     )
 
 

@@ -179,3 +179,63 @@ def test_the_payer_reports_with_a_screenshot_and_the_payee_confirms_with_her_key
     row.get_by_test_id("case-obligation-performed").wait_for()
     assert row.get_attribute("data-status") == "performed" and "李四 → 张三" in row.inner_text()
     staff.close()
+
+
+def test_the_mediator_states_an_obligation_in_instalments_and_checks_it_before_making_the_version_final(
+    browser: Any, server: Server, accounts: None, artifacts: Path
+) -> None:
+    liu = Client(browser, server).login(MEDIATOR)
+    case = liu.post(
+        "/cases",
+        {
+            "case_number": "（2026）京朝调字第823号",
+            "dispute_type": "wages",
+            "source": "party_application",
+            "summary": "拖欠工资。",
+        },
+    )
+    liu.post(f"/cases/{case['id']}/parties", {"role": "applicant", "name": "张三", "phone": "13800000041"})
+    liu.post(f"/cases/{case['id']}/parties", {"role": "respondent", "name": "李四", "phone": "13800000042"})
+    liu.close()
+    context = new_context(browser, server)
+    page = context.new_page()
+    page.goto("/login")
+    page.locator("#login-username").fill(MEDIATOR)
+    page.locator("#login-password").fill(server.password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/mediator")
+    page.goto(f"/cases/{case['id']}")
+    panel = page.get_by_test_id("agreement-panel")
+    panel.get_by_test_id("agr-create").click()
+    editor = panel.get_by_test_id("agr-editor")
+    editor.locator("#agr-term-0-text").fill("被申请人分两期向申请人支付拖欠工资人民币3000元。")
+    editor.get_by_test_id("agr-obligation-add").click()
+    obligation = editor.get_by_test_id("agr-obligation")
+    # Who owes and who is owed start as the respondent and the applicant; a payment by default.
+    assert "李四" in obligation.locator("#agr-term-0-ob-debtor option:checked").inner_text()
+    assert "张三" in obligation.locator("#agr-term-0-ob-creditor option:checked").inner_text()
+    obligation.locator("#agr-term-0-ob-what").fill("拖欠工资")
+    obligation.locator("#agr-term-0-ob-amount").fill("3000")
+    obligation.get_by_test_id("agr-instalment-add").click()
+    first, second = (date.today() + timedelta(days=30)), (date.today() + timedelta(days=60))
+    obligation.locator("#agr-term-0-ob-0-due").fill(first.isoformat())
+    obligation.locator("#agr-term-0-ob-0-amount").fill("1000")
+    obligation.locator("#agr-term-0-ob-1-due").fill(second.isoformat())
+    obligation.locator("#agr-term-0-ob-1-amount").fill("1500")
+    editor.get_by_test_id("agr-save").click()
+    # The instalments do not add up to the amount: the server says so, in Chinese, and nothing is saved.
+    panel.get_by_text("各期金额相加须等于总金额").first.wait_for()
+    obligation.locator("#agr-term-0-ob-1-amount").fill("2000")
+    editor.get_by_test_id("agr-save").click()
+    panel.get_by_test_id("agr-saved").filter(has_text="已保存为第 2 版").wait_for()
+    words = f"履行义务：被申请人李四向申请人张三支付人民币3000.00元（拖欠工资），分2期履行：第1期于{first.year}年{first.month}月{first.day}日前支付人民币1000.00元"
+    panel.get_by_test_id("agr-preview-text").filter(has_text=words).wait_for(state="attached")
+    # Before making the version final, the mediator checks what will be listed once it is in force.
+    listed = panel.get_by_test_id("agr-obligations")
+    listed.wait_for()
+    text = listed.inner_text()
+    assert "被申请人 李四 → 申请人 张三" in text and "支付：拖欠工资" in text, text
+    assert "¥3,000.00" in text and "¥1,000.00" in text and "¥2,000.00" in text, text
+    panel.get_by_test_id("agr-declare-form").scroll_into_view_if_needed()
+    shot(page, artifacts, "performance-obligation-before-final.png")
+    context.close()

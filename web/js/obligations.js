@@ -7,7 +7,7 @@
 
 import { html } from 'htm/preact';
 import * as api from './api.js';
-import { t, fmtDayLong, fmtAmount, fmtDateTime, partyRole } from './i18n.js';
+import { t, fmtDayLong, fmtAmount, fmtDateTime, getLang, partyRole } from './i18n.js';
 import './agreement-i18n.js';
 import './performance-i18n.js';
 import { toast, errorMessage } from './ui.js';
@@ -159,7 +159,7 @@ export class CaseObligations {
     const m = this.message && this.message.id === o.id ? this.message : null;
     const thing = o.amount_fen != null ? fmtAmount(o.amount_fen / 100) : `${t(`perf.kind.${o.kind}`)}${o.what ? `：${o.what}` : ''}`;
     return html`<li key=${o.id} class="perf-item" data-testid="case-obligation" data-status=${o.status}>
-      <p class="perf-head"><strong>${o.label.zh}</strong> ${statusBadge(o)}</p>
+      <p class="perf-head"><strong>${getLang() === 'en' ? o.label.en : o.label.zh}</strong> ${statusBadge(o)}</p>
       <p>${t('perf.case.who', { debtor: o.debtor.name, creditor: o.creditor.name })} · <span class="perf-thing">${thing}</span> · ${t('perf.due', { date: fmtDayLong(o.due_date) })}</p>
       ${o.status === 'reported' ? html`<p>${t('perf.reported.at', { name: o.debtor.name, time: fmtDateTime(o.reported_at, this.tz) })}</p>` : null}
       ${o.proof ? html`<p><a href=${`/api/v1/documents/${encodeURIComponent(o.proof.id)}`} target="_blank" rel="noopener">${t('perf.proof', { name: o.proof.name })}</a></p>` : null}

@@ -8,7 +8,7 @@
 import { html, render as draw } from 'htm/preact';
 import * as api from './api.js';
 import { ApiError } from './api.js';
-import { t, onLangChange, fmtDayLong, fmtAmount, fmtDateTime } from './i18n.js';
+import { t, onLangChange, fmtDayLong, fmtAmount, fmtDateTime, getLang } from './i18n.js';
 import './agreement-i18n.js';
 import './performance-i18n.js';
 import { h, toast, errorMessage } from './ui.js';
@@ -127,7 +127,7 @@ export class PartyPerformance {
 
   /** @param {any} o @param {string} who */
   head(o, who) {
-    return html`<p class="perf-head"><strong>${o.label.zh}</strong> ${statusBadge(o)}</p>
+    return html`<p class="perf-head"><strong>${getLang() === 'en' ? o.label.en : o.label.zh}</strong> ${statusBadge(o)}</p>
       <p class="perf-thing" data-testid="perf-thing">${owedThing(o)}</p>
       <p>${t('perf.due', { date: fmtDayLong(o.due_date) })} · ${who}</p>
       ${o.status === 'overdue' ? html`<p class="notice" data-testid="perf-overdue">${t('perf.overdue.note')}</p>` : null}`;

@@ -31,17 +31,17 @@ is neither performed nor reported awaiting the other's answer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import history
+from server.domain import history, links
 from server.domain.agreements import text as words
 from server.domain.agreements.obligation import KIND_WORDS, day_words, yuan
 from server.domain.cases import case_for_staff
-from server.domain.clocks import local_day
+from server.domain.clocks import end_of, local_day
 from server.domain.documents import visible_to_party
 from server.domain.keybinding import current_party_key, refuse_code
 from server.domain.ledger import Ledger
@@ -53,6 +53,8 @@ from server.models import Agreement, AgreementVersion, Case, CaseDocument, Oblig
 from server.settings import Settings
 
 MAX_NOTE = 500
+#: How long after an instalment's last day the parties' links still open, to report it late or answer a report.
+ANSWER_AFTER_DUE = timedelta(days=30)
 PURPOSE = "performance_answer"
 ANSWERS = ("confirm", "dispute")
 RECORD_OF = {"confirm": "performance_confirmed", "dispute": "performance_disputed"}
@@ -147,6 +149,8 @@ async def create_from_sealed(db: AsyncSession, agreement: Agreement, case: Case)
     if rows:
         await db.flush()
         history.record(db, case.id, None, "obligations_listed", count=len(rows), version=version.number)
+        # The parties report and confirm from the links they have: open until the last instalment is answerable.
+        await links.keep_open(db, case.id, end_of(max(r.due_date for r in rows)) + ANSWER_AFTER_DUE)
     return rows
 
 

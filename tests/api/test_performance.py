@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from server.domain.clocks import local_day
+from server.domain.clocks import end_of, local_day
 from server.domain.performance import status_of
 from server.evidence.records import Record, unb64
 from server.evidence.verify import Report, render, verify_bundle
-from server.models import LogEntry, Obligation, utcnow
+from server.models import LogEntry, Obligation, PartyLink, utcnow
 from tests.api.agreement_helpers import (
     TERMS,
     Mediation,
@@ -145,6 +145,10 @@ async def test_the_sealed_agreement_lists_each_instalment_as_its_text_says(world
     assert "第1期于" in items[0]["wording"] and "支付人民币5000.00元" in items[0]["wording"]
     assert items[2]["wording"].startswith("履行义务：被申请人李四于") and "向申请人张三赔礼道歉（书面）" in items[2]["wording"]
     assert items[0]["debtor"]["name"] == "李四" and items[0]["creditor"]["name"] == "张三"
+    # The parties' links stay open past the last instalment's day (the 40 days after sealing would not reach it).
+    async with world.services.links._maker() as db:
+        expiries = list(await db.scalars(select(PartyLink.expires_at).where(PartyLink.revoked_at.is_(None))))
+    assert expiries and all(at >= end_of(date.fromisoformat(items[1]["due_date"])) for at in expiries)
     # Each party sees what they owe and are owed.
     mine = await m.respondent.call("GET", "/api/v1/party/obligations")
     assert len(mine["owe"]) == 3 and mine["owed"] == []

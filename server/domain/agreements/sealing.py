@@ -81,8 +81,9 @@ class Sealing:
             case.status, case.closed_at = "settled", utcnow()
             await links.keep_open(db, case.id, utcnow() + AFTER_SEAL)
             history.record(db, case.id, None, "agreement_sealed", document_id=doc.id, sha256=doc.sha256)
-            await create_from_sealed(db, agreement, case)  # what the sealed text binds the parties to perform
             await self._sealer.deliver(db, self._ledger, agreement, case, doc)
+            # What the sealed text binds the parties to perform; their links (delivery's too) stay open for it.
+            await create_from_sealed(db, agreement, case)
 
     async def recover(self) -> None:
         """Seal what a crash left fully signed but unsealed."""

@@ -19,8 +19,8 @@ history line:
   ceremony, server/domain/party_signing.py): their word that the debt is discharged is what an
   enforcement court would weigh against them (Electronic Signature Law art. 13–14), so it is their
   signature, not the platform's. Or a mediator records a confirmation the one owed gave over video
-  in a session (method ``over_video``): signed by the platform on the mediator's word, with the
-  mediator as actor, and shown as such; never as the party's signature.
+  in a session (method ``over_video``): signed with the mediator's own key (bound to the case), with
+  the mediator as actor, and shown as such; never as the party's signature.
 - ``performance_disputed``: the one owed says it was not done, with a reason, signed with their key.
   The one who owes may then report again.
 
@@ -46,16 +46,19 @@ from server.domain.documents import visible_to_party
 from server.domain.keybinding import current_party_key, refuse_code
 from server.domain.ledger import Ledger
 from server.domain.party_signing import PreparedStatement, body_method, open_statement, prepare_statement, sign_statement
-from server.domain.principal import PartyPrincipal, Principal, require_party
-from server.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from server.evidence.records import Claim, body_hash, make_body
-from server.models import Agreement, AgreementVersion, Case, CaseDocument, Obligation, Party, utcnow
+from server.domain.principal import PartyPrincipal, Principal, Staff, require_party
+from server.domain.staffkeys import Prepared, StaffKeys
+from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
+from server.evidence.records import Claim, KeyInfo, body_hash, make_body
+from server.models import Agreement, AgreementVersion, Case, CaseDocument, EvidenceKeyCase, Obligation, Party, utcnow
 from server.settings import Settings
 
 MAX_NOTE = 500
 #: How long after an instalment's last day the parties' links still open, to report it late or answer a report.
 ANSWER_AFTER_DUE = timedelta(days=30)
 PURPOSE = "performance_answer"
+#: The purpose of a mediator's signed record of a confirmation given on video (StaffKeys' hook: VideoConfirmed).
+OVER_VIDEO_PURPOSE = "performance_over_video"
 ANSWERS = ("confirm", "dispute")
 RECORD_OF = {"confirm": "performance_confirmed", "dispute": "performance_disputed"}
 CONFIRM_TEXT = "本人确认已收到{debtor}履行的{label}：{what}。I confirm that {debtor} performed {label_en}: {what}."
@@ -166,10 +169,13 @@ def _note(text: str | None, name: str, *, required: bool) -> str:
 
 
 class Performance:
-    def __init__(self, maker: async_sessionmaker[AsyncSession], ledger: Ledger, settings: Settings) -> None:
+    def __init__(
+        self, maker: async_sessionmaker[AsyncSession], ledger: Ledger, settings: Settings, staff_keys: StaffKeys | None = None
+    ) -> None:
         self._maker = maker
         self._ledger = ledger
         self._settings = settings
+        self._staff_keys = staff_keys
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -369,47 +375,81 @@ class Performance:
 
     # -- a mediator records a confirmation given over video --------------------------------------
 
-    async def confirmed_over_video(
-        self, principal: Principal | None, case_id: str, obligation_id: str, note: str = ""
-    ) -> ObligationView:
-        """The one owed said in a session, on video, that they received it; the mediator records that, as their own word."""
+    async def prepare_over_video(
+        self, principal: Principal | None, case_id: str, obligation_id: str, *, key: str, note: str = ""
+    ) -> Prepared:
+        """The one owed said in a session, on video, that they received it: the mediator's own record of
+        that, for their own key (bound to the case) to sign; logged by ``video_confirmed`` (StaffKeys' hook)."""
+        if self._staff_keys is None:
+            raise InvalidState("staff signatures are not available here", reason="no_staff_keys")
         note = _note(note, "note", required=False)
         async with self._maker() as db, db.begin():
             staff, case = await case_for_staff(db, principal, case_id, write=True, assigned=True)
             row = await self._row(db, case.id, obligation_id)
             if row.status == "performed":
                 raise Conflict("this was confirmed as performed already", reason="performed_already")
+            info = await self._staff_keys.own_key(db, staff, key)
+            if await db.get(EvidenceKeyCase, (info.id, case.id)) is None:
+                raise Conflict("bind this key to the case first", reason="key_not_bound")
             creditor = await db.get(Party, row.creditor_party_id)
             assert creditor is not None
             zh = label(row)[0]
-            appended = await self._ledger.append_platform(
-                db,
-                type="performance_confirmed",
-                case=case.id,
-                actor={"kind": "staff", "id": staff.user_id, "role": staff.role},
-                data={
+            statement = f"{creditor.name}在视频调解中向调解员{staff.display_name}确认已收到{zh}的履行：{performance_text(row)}"
+            body = make_body(
+                {
                     "mediator": staff.display_name,
-                    "statement": f"{creditor.name}在视频调解中向调解员{staff.display_name}确认已收到{zh}的履行：{performance_text(row)}",
+                    "statement": statement,
                     "wording": row.wording,
                     "note": note,
                     "method": "over_video",
-                },
-                public={
-                    "obligation": row.id,
-                    "term": row.term,
-                    "instalment": row.instalment,
-                    "report": row.report_seq,
-                    "confirmed_by": {"kind": "party", "id": creditor.id, "role": creditor.role},
-                    "method": "over_video",
-                },
+                }
             )
-            row.status, row.confirmed_at, row.confirm_seq = "performed", utcnow(), appended.record.seq
-            row.confirm_method, row.confirmed_by_staff = "over_video", staff.user_id
-            history.record(
-                db, case.id, staff, "performance_confirmed", label=zh, seq=appended.record.seq,
-                method="over_video", party=creditor.name,
-            )  # fmt: skip
-            return await self._one(db, row)
+            public = {
+                "obligation": row.id,
+                "term": row.term,
+                "instalment": row.instalment,
+                "report": row.report_seq,
+                "confirmed_by": {"kind": "party", "id": creditor.id, "role": creditor.role},
+                "method": "over_video",
+            }
+            actor = {"kind": "staff", "id": staff.user_id, "role": staff.role}
+            claim = Claim(self._ledger.origin, "performance_confirmed", case.id, actor, body_hash(body), public)
+            return await self._staff_keys.prepare(db, staff, info, claim, body, OVER_VIDEO_PURPOSE)
+
+    async def video_confirmed(self, db: AsyncSession, staff: Staff, claim: Claim, seq: int) -> None:
+        """In the transaction that logs the mediator's signed record: the instalment is performed (once)."""
+        row = await db.get(Obligation, str(claim.public["obligation"]), with_for_update=True)
+        if row is None or row.case_id != claim.case:
+            raise NotFound("no such obligation in this case", reason="no_such_obligation")
+        if row.status == "performed":
+            raise Conflict("this was confirmed as performed already", reason="performed_already")
+        creditor = await db.get(Party, row.creditor_party_id)
+        assert creditor is not None
+        row.status, row.confirmed_at, row.confirm_seq = "performed", utcnow(), seq
+        row.confirm_method, row.confirmed_by_staff = "over_video", staff.user_id
+        history.record(
+            db,
+            row.case_id,
+            staff,
+            "performance_confirmed",
+            label=label(row)[0],
+            seq=seq,
+            method="over_video",
+            party=creditor.name,
+        )
 
 
-__all__ = ["Performance", "create_from_sealed", "label", "status_of"]
+class VideoConfirmed:
+    """StaffKeys' hook on a mediator's signed record of a confirmation given on video."""
+
+    def __init__(self, service: Performance) -> None:
+        self._service = service
+
+    async def during(self, db: AsyncSession, staff: Staff, claim: Claim, seq: int, key: KeyInfo) -> None:
+        await self._service.video_confirmed(db, staff, claim, seq)
+
+    async def after(self, staff: Staff, claim: Claim) -> None:
+        return None
+
+
+__all__ = ["OVER_VIDEO_PURPOSE", "Performance", "VideoConfirmed", "create_from_sealed", "label", "status_of"]

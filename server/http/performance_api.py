@@ -13,6 +13,7 @@ from server.http.agreements_api import PartySignatureIn, statement_view
 from server.http.context import principal_of
 from server.http.routes import api
 from server.http.schemas import Input
+from server.http.staffkeys_api import prepared_view
 from server.services import services
 
 Note = Annotated[str, StringConstraints(max_length=MAX_NOTE)]
@@ -31,6 +32,8 @@ class AnswerIn(Input):
 
 
 class OverVideoIn(Input):
+    #: The mediator's own key, bound to the case: the record is theirs, not the party's signature.
+    key_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
     note: Note = ""
 
 
@@ -42,13 +45,15 @@ async def case_obligations(request: web.Request) -> web.StreamResponse:
 
 @api.route(
     "POST", "/cases/{case_id}/obligations/{obligation_id}/confirmed-over-video",
-    summary="Record that the party owed confirmed performance on video", body=OverVideoIn, status=201, tag="cases",
+    summary="Prepare my signed record that the party owed confirmed performance on video", body=OverVideoIn, status=201,
+    tag="cases",
 )  # fmt: skip
 async def confirm_over_video(request: web.Request, body: OverVideoIn) -> web.StreamResponse:
-    view = await services(request).performance.confirmed_over_video(
-        principal_of(request), request.match_info["case_id"], request.match_info["obligation_id"], body.note
-    )
-    return web.json_response(view.to_json(), status=201)
+    prepared = await services(request).performance.prepare_over_video(
+        principal_of(request), request.match_info["case_id"], request.match_info["obligation_id"], key=body.key_id,
+        note=body.note,
+    )  # fmt: skip
+    return web.json_response(prepared_view(prepared), status=201)
 
 
 @api.route("GET", "/party/obligations", summary="What I owe and am owed under the agreement", tag="party", auth="party")

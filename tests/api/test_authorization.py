@@ -554,7 +554,7 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
     # The sealed agreement's obligations and their performance (#22).
     "GET /cases/{case_id}/obligations": (simple("/api/v1/cases/{case_id}/obligations"), (401, 403, 403, 403, 403, 200)),
     "POST /cases/{case_id}/obligations/{obligation_id}/confirmed-over-video": (
-        simple("/api/v1/cases/{case_id}/obligations/unknown/confirmed-over-video", {}),
+        simple("/api/v1/cases/{case_id}/obligations/unknown/confirmed-over-video", {"key_id": "0" * 32}),
         (401, 403, 403, 403, 403, 404),
     ),
     "GET /party/obligations": (simple("/api/v1/party/obligations"), PARTY_ONLY),

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from server.domain.clocks import end_of, local_day
 from server.domain.performance import status_of
-from server.evidence.records import Record, unb64
+from server.evidence.records import DeviceKey, Record, unb64
 from server.evidence.verify import Report, render, verify_bundle
 from server.models import LogEntry, Obligation, PartyLink, utcnow
 from tests.api.agreement_helpers import (
@@ -53,7 +53,7 @@ def terms(m: Mediation) -> dict[str, Any]:
     return {**TERMS, "terms": [first, second, TERMS["terms"][1]]}
 
 
-async def sealed(world: World, m: Mediation) -> tuple[Signer, Signer]:
+async def sealed(world: World, m: Mediation) -> tuple[Signer, Signer, DeviceKey]:
     """The agreement with obligations signed by 张三 (device key), 李四 (passkey) and the mediator, and sealed."""
     a = await bind_device_key(world, m.applicant, m.party_id("applicant"))
     b = await bind_passkey(world, m.respondent, m.party_id("respondent"))
@@ -70,7 +70,7 @@ async def sealed(world: World, m: Mediation) -> tuple[Signer, Signer]:
         expect=201,
     )  # fmt: skip
     assert (await m.liu.call("GET", base))["agreement"]["status"] == "effective"
-    return a, b
+    return a, b, key
 
 
 async def answer(world: World, signer: Signer, obligation_id: str, what: str, reason: str = "") -> dict[str, Any]:
@@ -167,7 +167,7 @@ async def test_a_draft_without_obligations_composes_as_before(world: World) -> N
 
 async def test_the_payer_reports_with_a_screenshot_and_the_payee_confirms_with_their_key(world: World) -> None:
     m = await mediation(world)
-    a, _ = await sealed(world, m)
+    a, _, _ = await sealed(world, m)
     applicant, respondent = m.party_id("applicant"), m.party_id("respondent")
     first = (await m.respondent.call("GET", "/api/v1/party/obligations"))["owe"][0]
     path = f"/api/v1/party/obligations/{first['id']}"
@@ -213,7 +213,7 @@ async def test_the_payer_reports_with_a_screenshot_and_the_payee_confirms_with_t
 
 async def test_the_payee_disputes_with_a_reason_and_the_payer_may_report_again(world: World) -> None:
     m = await mediation(world)
-    a, _ = await sealed(world, m)
+    a, _, _ = await sealed(world, m)
     item = (await m.respondent.call("GET", "/api/v1/party/obligations"))["owe"][1]
     path = f"/api/v1/party/obligations/{item['id']}"
     await m.respondent.call("POST", f"{path}/report", {}, expect=201)
@@ -224,24 +224,39 @@ async def test_the_payee_disputes_with_a_reason_and_the_payer_may_report_again(w
     assert (await m.respondent.call("POST", f"{path}/report", {"note": "已补转"}, expect=201))["status"] == "reported"
 
 
-async def test_a_mediator_records_a_confirmation_given_on_video_as_their_own_record(world: World) -> None:
+async def test_a_mediator_records_a_confirmation_given_on_video_signed_with_their_own_key(world: World) -> None:
     m = await mediation(world)
-    await sealed(world, m)
+    _, _, key = await sealed(world, m)
     items = (await m.liu.call("GET", f"/api/v1/cases/{m.case_id}/obligations"))["items"]
     path = f"/api/v1/cases/{m.case_id}/obligations/{items[2]['id']}/confirmed-over-video"
-    done = await m.liu.call("POST", path, {"note": "视频中确认已收到道歉信"}, expect=201)
+    body = {"key_id": key.info.id, "note": "视频中确认已收到道歉信"}
+    # Two statements prepared before either is signed: the second signature finds it performed already.
+    first = await m.liu.call("POST", path, body, expect=201)
+    second = await m.liu.call("POST", path, body, expect=201)
+    await m.liu.call(
+        "POST", f"/api/v1/signatures/{first['challenge']}", {"signature": key.sign(unb64(first["statement"]))["sig"]}, expect=201
+    )
+    late = await m.liu.call(
+        "POST",
+        f"/api/v1/signatures/{second['challenge']}",
+        {"signature": key.sign(unb64(second["statement"]))["sig"]},
+        expect=409,
+    )
+    assert late["error"]["reason"] == "performed_already"
+    done = (await m.liu.call("GET", f"/api/v1/cases/{m.case_id}/obligations"))["items"][2]
     assert done["status"] == "performed" and done["confirm_method"] == "over_video"
-    again = await m.liu.call("POST", path, {}, expect=409)
+    again = await m.liu.call("POST", path, body, expect=409)
     assert again["error"]["reason"] == "performed_already"
-    # Parties cannot record it; staff of no standing cannot either.
-    await m.applicant.call("POST", path, {}, expect=403)
-    other = await world.staff("zhao")  # a mediator of another organisation
-    assert (await other.request("POST", path, json={})).status in (403, 404)
+    # Parties cannot record it; a mediator of another organisation cannot either.
+    await m.applicant.call("POST", path, body, expect=403)
+    other = await world.staff("zhao")
+    assert (await other.request("POST", path, json=body)).status in (403, 404)
     record = await logged(world, m, "performance_confirmed")
     assert record.claim.actor["kind"] == "staff" and record.claim.public["method"] == "over_video"
     assert record.claim.public["confirmed_by"]["id"] == m.party_id("applicant")
     [summary] = [r for r in (await verified(world, m)).records if r.type == "performance_confirmed"]
-    assert [s.method for s in summary.signers] == ["platform_key"] and summary.method == "over_video"
+    assert [(s.holder["kind"], s.holder["id"]) for s in summary.signers] == [("staff", world.ids["liu"])]
+    assert summary.method == "over_video"
 
 
 async def test_another_cases_party_finds_no_such_obligation(world: World) -> None:

@@ -70,9 +70,16 @@ def sealed_with_obligation(browser: Any, server: Server, number: str, hour: int)
             "what": "拖欠工资", "amount_fen": 500_000, "instalments": [{"due": due}],
         },
     }  # fmt: skip
+    apology = {
+        "text": "被申请人向申请人书面赔礼道歉。", "performance": "", "due": "",
+        "obligation": {
+            "debtor": links["respondent"]["party_id"], "creditor": links["applicant"]["party_id"], "kind": "apologise",
+            "what": "书面", "instalments": [{"due": due}],
+        },
+    }  # fmt: skip
     base = f"/cases/{case_id}/agreement"
     liu.post(base, {"session_id": booked["session"]["id"]})
-    liu.post(f"{base}/versions", {"content": {**TERMS, "terms": [first]}, "based_on": 1})
+    liu.post(f"{base}/versions", {"content": {**TERMS, "terms": [first, apology]}, "based_on": 1})
     deadline = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2 * 86400))
     liu.post(f"{base}/final", {"version": 2, "deadline": deadline}, expect=200)
     for role, (client, key, code_id) in parties.items():
@@ -107,7 +114,7 @@ def test_the_payer_reports_with_a_screenshot_and_the_payee_confirms_with_her_key
     context, page, errors = open_party_page(browser, server, links["respondent"]["url"], viewport=PHONE)
     card = page.get_by_test_id("performance-card")
     owe = card.get_by_test_id("perf-owe")
-    item = owe.get_by_test_id("perf-item")
+    item = owe.get_by_test_id("perf-item").first
     item.wait_for()
     assert "我要履行的" in card.inner_text() and "张三" in item.inner_text()
     assert "5,000.00" in item.get_by_test_id("perf-thing").inner_text() and "待履行" in item.inner_text()
@@ -130,7 +137,7 @@ def test_the_payer_reports_with_a_screenshot_and_the_payee_confirms_with_her_key
     # 张三, who is owed, sees the report and the screenshot, and confirms with her own key.
     context, page, errors = open_party_page(browser, server, links["applicant"]["url"], viewport=PHONE)
     card = page.get_by_test_id("performance-card")
-    item = card.get_by_test_id("perf-owed").get_by_test_id("perf-item")
+    item = card.get_by_test_id("perf-owed").get_by_test_id("perf-item").first
     item.get_by_test_id("perf-reported").wait_for()
     assert "李四" in item.get_by_test_id("perf-reported").inner_text()
     assert "转账截图.png" in item.get_by_test_id("perf-proof-link").inner_text()
@@ -163,7 +170,7 @@ def test_the_payer_reports_with_a_screenshot_and_the_payee_confirms_with_her_key
     # 李四's page says so at its next look; the mediator's case page lists it as performed.
     context, page = payer
     page.reload()
-    done = page.get_by_test_id("perf-owe").get_by_test_id("perf-performed")
+    done = page.get_by_test_id("perf-owe").get_by_test_id("perf-performed").first
     done.wait_for()
     assert "张三 已用本人签名密钥确认收到" in done.inner_text()
     context.close()
@@ -175,9 +182,22 @@ def test_the_payer_reports_with_a_screenshot_and_the_payee_confirms_with_her_key
     page.get_by_role("button", name="登录").click()
     page.wait_for_url("**/mediator")
     page.goto(f"/cases/{sealed['case_id']}")
-    row = page.get_by_test_id("case-obligations").get_by_test_id("case-obligation")
-    row.get_by_test_id("case-obligation-performed").wait_for()
-    assert row.get_attribute("data-status") == "performed" and "李四 → 张三" in row.inner_text()
+    rows = page.get_by_test_id("case-obligations").get_by_test_id("case-obligation")
+    paid, apology = rows.nth(0), rows.nth(1)
+    paid.get_by_test_id("case-obligation-performed").wait_for()
+    assert paid.get_attribute("data-status") == "performed" and "李四 → 张三" in paid.inner_text()
+    # 张三 said on video that she received the written apology: the mediator records it, signed with a key of
+    # their own made in this browser; the record says it was on video, recorded by the mediator.
+    assert apology.get_attribute("data-status") == "pending"
+    apology.get_by_test_id("case-obligation-video").click()
+    apology.get_by_test_id("case-obligation-make-key").click()
+    apology.get_by_test_id("case-obligation-video-note").fill("张三在视频中确认已收到书面道歉信")
+    send = apology.get_by_test_id("case-obligation-video-send")
+    page.wait_for_function("el => !el.disabled", arg=send.element_handle())
+    send.click()
+    performed = apology.get_by_test_id("case-obligation-performed")
+    performed.wait_for()
+    assert "张三 在视频调解中向调解员确认收到，由调解员记录" in performed.inner_text()
     staff.close()
 
 

@@ -12,6 +12,8 @@ import './agreement-i18n.js';
 import './performance-i18n.js';
 import { toast, errorMessage } from './ui.js';
 import { badge } from './ui-preact.js';
+import { StaffSigner } from './signing/staff-key.js';
+import { MessageLine } from './signing/message.js';
 
 export const KINDS = ['pay', 'deliver', 'repair', 'apologise', 'move_out', 'other'];
 const BADGE = /** @type {Record<string, string>} */ ({ performed: 'ok', overdue: 'bad', disputed: 'warn', reported: 'warn' });
@@ -117,9 +119,11 @@ function statusBadge(o) {
  * server; `view()` draws them; a mediator records a confirmation given on video.
  */
 export class CaseObligations {
-  /** @param {{ caseId: string, tz: string, canAct: boolean, render: () => void }} options */
-  constructor({ caseId, tz, canAct, render }) {
+  /** @param {{ caseId: string, userId: string, tz: string, canAct: boolean, render: () => void }} options */
+  constructor({ caseId, userId, tz, canAct, render }) {
     this.caseId = caseId;
+    /** The mediator's own key signs the record (signing/staff-key.js): it is theirs, not the party's signature. */
+    this.signer = new StaffSigner({ userId: () => userId, onChange: render });
     this.tz = tz;
     this.canAct = canAct;
     this.rerender = render;
@@ -175,35 +179,51 @@ export class CaseObligations {
   /** @param {any} o */
   videoForm(o) {
     if (this.open !== o.id) {
-      return html`<button type="button" class="secondary" data-testid="case-obligation-video" onClick=${() => ((this.open = o.id), (this.note = ''), this.rerender())}>${t('perf.case.video')}</button>`;
+      const open = () => {
+        this.open = o.id;
+        this.note = '';
+        this.signer.message = null;
+        this.rerender();
+        if (this.signer.keys === null) this.signer.load();
+      };
+      return html`<button type="button" class="secondary" data-testid="case-obligation-video" onClick=${open}>${t('perf.case.video')}</button>`;
     }
+    const signer = this.signer;
     const submit = (/** @type {Event} */ ev) => (ev.preventDefault(), this.recordVideo(o));
+    const make = html`<button type="button" class="secondary" disabled=${signer.busy} onClick=${() => signer.register()} data-testid="case-obligation-make-key">${t('perf.case.key.make')}</button>`;
+    const none = html`<div class="notice"><p>${t('perf.case.key.none')}</p>${make}</div>`;
     return html`<form class="perf-report-form" novalidate onSubmit=${submit}>
       <label for=${`perf-video-${o.id}`}>${t('perf.case.video.note')}</label>
       <textarea id=${`perf-video-${o.id}`} maxlength="500" data-testid="case-obligation-video-note" value=${this.note} onInput=${(/** @type {any} */ ev) => (this.note = ev.currentTarget.value)}></textarea>
+      ${signer.keyChoices({ name: `perf-video-key-${o.id}`, testid: 'case-obligation-video-key', none, tz: this.tz })}
+      ${(signer.keys || []).length ? html`<div>${make}</div>` : null}
+      <${MessageLine} m=${signer.message} testid="case-obligation-video-message" />
       <div class="actions">
-        <button type="submit" class="primary" disabled=${this.busy} data-testid="case-obligation-video-send">${t('perf.case.video.send')}</button>
+        <button type="submit" class="primary" disabled=${this.busy || signer.busy || !signer.chosen()} data-testid="case-obligation-video-send">${t('perf.case.video.send')}</button>
         <button type="button" class="secondary" disabled=${this.busy} onClick=${() => ((this.open = null), this.rerender())}>${t('common.cancel')}</button>
       </div>
     </form>`;
   }
 
-  /** @param {any} o */
+  /** Sign the record with the chosen key (bound to the case first if it is not yet). @param {any} o */
   async recordVideo(o) {
-    if (this.busy) return;
+    const key = this.signer.chosen();
+    if (this.busy || !key) return;
     this.busy = true;
     this.rerender();
-    try {
-      const path = `/cases/${encodeURIComponent(this.caseId)}/obligations/${encodeURIComponent(o.id)}/confirmed-over-video`;
-      await api.request('POST', path, { body: { note: this.note.trim() } });
+    const path = `/cases/${encodeURIComponent(this.caseId)}/obligations/${encodeURIComponent(o.id)}/confirmed-over-video`;
+    const done = await this.signer.sign({
+      caseId: this.caseId,
+      key,
+      prepare: () => api.request('POST', path, { body: { key_id: key.key_id, note: this.note.trim() } }),
+      apiText: (err) => errorMessage(err),
+    });
+    this.busy = false;
+    if (done) {
       const text = t('perf.case.video.done', { name: o.creditor.name });
       this.message = { id: o.id, kind: 'success', text };
       this.open = null;
       toast(text);
-    } catch (err) {
-      this.message = { id: o.id, kind: 'error', text: errorMessage(err) };
-    } finally {
-      this.busy = false;
     }
     await this.load();
   }

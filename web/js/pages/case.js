@@ -1196,7 +1196,7 @@ async function main() {
       agreementPanel = new AgreementPanel({ caseId, user: store.user, tz: store.tz, meta, getCase, onCaseChange: refresh, onStatusChange });
       confirmationPanel = new ConfirmationPanel({ caseId, tz: store.tz, meta });
     }
-    caseObligations = new CaseObligations({ caseId, tz: store.tz, canAct: !readOnly() && store.user.role === 'mediator', render: draw });
+    caseObligations = new CaseObligations({ caseId, userId: store.user.id, tz: store.tz, canAct: !readOnly() && store.user.role === 'mediator', render: draw });
     caseFiles = new CaseFiles({
       mode: 'staff',
       caseId,

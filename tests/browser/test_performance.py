@@ -161,7 +161,7 @@ def test_the_payer_reports_with_a_screenshot_and_the_payee_confirms_with_her_key
     item.get_by_test_id("perf-sign-confirm").click()
     item.get_by_test_id("perf-notice").filter(has_text="已签名确认收到").wait_for()
     assert item.get_attribute("data-status") == "performed"
-    assert "张三 已用本人签名密钥确认收到" in item.get_by_test_id("perf-performed").inner_text()
+    assert "您已用本人签名密钥确认收到" in item.get_by_test_id("perf-performed").inner_text()
     card.scroll_into_view_if_needed()
     shot(page, artifacts, "performance-confirmed-phone.png")
     errors.check()

@@ -141,10 +141,10 @@ export class PartyPerformance {
       : null;
   }
 
-  /** @param {any} o */
-  performedLine(o) {
+  /** Who confirmed it and how; `mine`: I am the one who confirmed. @param {any} o @param {boolean} mine */
+  performedLine(o, mine) {
     if (o.status !== 'performed') return null;
-    const key = o.confirm_method === 'over_video' ? 'perf.performed.video' : 'perf.performed.key';
+    const key = `${o.confirm_method === 'over_video' ? 'perf.performed.video' : 'perf.performed.key'}${mine ? '.mine' : ''}`;
     return html`<p class="agr-done" data-testid="perf-performed">${`✓ ${t(key, { name: o.creditor.name })}`}</p>`;
   }
 
@@ -158,7 +158,7 @@ export class PartyPerformance {
         ? html`<p class="notice" data-testid="perf-disputed">${t('perf.disputed.again', { reason: o.dispute_reason })}</p>`
         : null}
       ${o.status === 'reported' ? html`<p data-testid="perf-reported">${t('perf.reported.mine', { time: fmtDateTime(o.reported_at) })}</p>` : null}
-      ${this.performedLine(o)}
+      ${this.performedLine(o, false)}
       ${this.noticeFor(o)}
       ${canReport && !open
         ? html`<button type="button" class="primary big block" data-testid="perf-report" onClick=${() => ((this.reporting = o.id), (this.note = ''), this.render(), this.focus('perf-proof'))}>${t('perf.report')}</button>`
@@ -237,7 +237,7 @@ export class PartyPerformance {
             ${o.proof ? html`<p><a href=${`/api/v1/documents/${encodeURIComponent(o.proof.id)}`} target="_blank" rel="noopener" data-testid="perf-proof-link">${t('perf.proof', { name: o.proof.name })}</a></p>` : null}`
         : null}
       ${o.status === 'disputed' && o.dispute_reason ? html`<p class="notice">${t('perf.disputed.reason', { reason: o.dispute_reason })}</p>` : null}
-      ${this.performedLine(o)}
+      ${this.performedLine(o, true)}
       ${this.noticeFor(o)}
       ${mine ? this.signArea(o) : reported ? this.answerButtons(o) : null}
     </li>`;

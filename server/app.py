@@ -33,6 +33,7 @@ from server.http import (  # noqa: F401 - routes
     ops_api,
     pages,
     party_api,
+    performance_api,
     recordings_api,
     referrals_api,
     sessions_api,

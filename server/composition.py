@@ -46,6 +46,7 @@ from server.domain.notifications import Outbox, Sender
 from server.domain.online_applications import OnlineApplications
 from server.domain.outcomes import Outcomes
 from server.domain.overdue import OverdueNotices
+from server.domain.performance import OVER_VIDEO_PURPOSE, Performance, VideoConfirmed
 from server.domain.recordings import Recordings
 from server.domain.referrals import Referrals
 from server.domain.review import Review
@@ -123,6 +124,9 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     # An assigned mediator's signed conflict-of-interest disclosure is kept for the case page.
     assignment = Assignment(maker, ledger, staff_keys)
     staff_keys.hooks[DISCLOSURE_PURPOSE] = DisclosureSigned(assignment)
+    # A mediator's signed record that the one owed confirmed a performance on video marks it performed.
+    performance = Performance(maker, ledger, settings, staff_keys)
+    staff_keys.hooks[OVER_VIDEO_PURPOSE] = VideoConfirmed(performance)
     return Services(
         settings=settings,
         accounts=Accounts(maker, settings),
@@ -165,4 +169,5 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         willingness=willingness,
         assignment=assignment,
         directory=Directory(maker),
+        performance=performance,
     )

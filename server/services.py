@@ -33,6 +33,7 @@ from server.domain.links import Links
 from server.domain.notifications import Outbox
 from server.domain.online_applications import OnlineApplications
 from server.domain.outcomes import Outcomes
+from server.domain.performance import Performance
 from server.domain.recordings import Recordings
 from server.domain.referrals import Referrals
 from server.domain.review import Review
@@ -78,6 +79,7 @@ class Services:
     willingness: Willingness  # whether the other side agrees to mediation (#21)
     assignment: Assignment  # the mediators of a case, their disclosures, parties' requests (#21)
     directory: Directory  # the directory of mediators parties choose from (#21)
+    performance: Performance  # what a sealed agreement binds the parties to perform, and its performance (#22)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

@@ -58,6 +58,9 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "disclosure_signed": ("调解员披露声明", "mediator's disclosure signed"),
     "mediator_change_requested": ("申请更换调解员", "another mediator asked for"),
     "mediator_change_decided": ("更换调解员的决定", "request for another mediator decided"),
+    "performance_reported": ("报告履行协议", "performance reported"),
+    "performance_confirmed": ("确认收到履行", "performance confirmed"),
+    "performance_disputed": ("对履行提出异议", "performance disputed"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.
@@ -87,6 +90,11 @@ METHOD_WORDS: dict[str, tuple[str, str]] = {
     "org_seal": ("调解组织电子印章（PAdES 数字签名）", "the organisation's electronic seal (PAdES signature)"),
     # a respondent's answer whether they agree to mediation, on their own link (server/domain/willingness.py)
     "party_link": ("当事人通过本人专属链接答复（平台签名）", "answered on the party's own link (signed by the platform)"),
+    # the party owed said on video that they were paid; the mediator recorded it (server/domain/performance.py)
+    "over_video": (
+        "受领方在视频调解中向调解员确认，由调解员记录（非当事人本人签名）",
+        "confirmed by the party owed on video, recorded by the mediator (not the party's own signature)",
+    ),
 }
 UNKNOWN_METHOD = ("未知方式（记录中的方式代码：{code}）", "unknown method (code {code} in the record)")
 NO_METHOD = ("记录中未载明方式", "the record names no method")

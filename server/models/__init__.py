@@ -44,6 +44,7 @@ from server.models.evidence import (
     LogNode,
 )
 from server.models.extensions import DeadlineExtension, ExtensionSigner
+from server.models.obligations import Obligation
 from server.models.outbox import OutboxMessage
 from server.models.recordings import Recording, RecordingFile, RecordingSegment
 from server.models.referrals import Referral
@@ -92,6 +93,7 @@ __all__ = [
     "MediatorChangeRequest",
     "MediatorDisclosure",
     "MediatorProfile",
+    "Obligation",
     "Organisation",
     "OutboxMessage",
     "Party",

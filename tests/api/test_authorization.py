@@ -551,6 +551,25 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         (401, 404, 403, 403, 403, 403),
     ),
     "POST /party/extension/decline": (simple("/api/v1/party/extension/decline", {}), (401, 409, 403, 403, 403, 403)),
+    # The sealed agreement's obligations and their performance (#22).
+    "GET /cases/{case_id}/obligations": (simple("/api/v1/cases/{case_id}/obligations"), (401, 403, 403, 403, 403, 200)),
+    "POST /cases/{case_id}/obligations/{obligation_id}/confirmed-over-video": (
+        simple("/api/v1/cases/{case_id}/obligations/unknown/confirmed-over-video", {"key_id": "0" * 32}),
+        (401, 403, 403, 403, 403, 404),
+    ),
+    "GET /party/obligations": (simple("/api/v1/party/obligations"), PARTY_ONLY),
+    "POST /party/obligations/{obligation_id}/report": (
+        simple("/api/v1/party/obligations/unknown/report", {}),
+        (401, 404, 403, 403, 403, 403),
+    ),
+    "POST /party/obligations/{obligation_id}/answer": (
+        simple("/api/v1/party/obligations/unknown/answer", {"answer": "confirm"}),
+        (401, 404, 403, 403, 403, 403),
+    ),
+    "POST /party/obligations/answer/{challenge}": (
+        simple("/api/v1/party/obligations/answer/unknown", {"code": "123456"}),
+        (401, 404, 403, 403, 403, 403),
+    ),
     # The case's mediators, their disclosures, the directory and a party's request for another (#21).
     "GET /cases/{case_id}/mediators": (simple("/api/v1/cases/{case_id}/mediators"), (401, 403, 403, 403, 403, 200)),
     "POST /cases/{case_id}/mediators": (

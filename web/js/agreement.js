@@ -16,8 +16,9 @@
 
 import { html, render } from 'htm/preact';
 import * as api from './api.js';
-import { t, tv, getLang, onLangChange, fmtDateTime, fmtShortDateTime } from './i18n.js';
+import { t, tv, getLang, onLangChange, fmtDateTime, fmtShortDateTime, partyRole } from './i18n.js';
 import './agreement-i18n.js';
+import { KINDS, ObligationsPreview, newObligation, obligationForEditor, obligationForServer } from './obligations.js';
 import { StaffSigner } from './signing/staff-key.js';
 import { MessageLine, reasonOf } from './signing/message.js';
 import { addDays, todayIn, localToIso } from './time.js';
@@ -96,7 +97,8 @@ export function AgreementText({ view, testid = 'agr-text', label }) {
   return html`<div class="agr-text" tabindex="0" role="region" aria-label=${label || t('agr.text.label')} data-testid=${testid}>${view.text || ''}</div>`;
 }
 
-const emptyTerm = () => ({ text: '', performance: '', due: '' });
+/** @returns {{ text: string, performance: string, due: string, obligation: import('./obligations.js').EditedObligation | null }} */
+const emptyTerm = () => ({ text: '', performance: '', due: '', obligation: null });
 
 /** @typedef {ReturnType<typeof cloneContent>} Content  the editor's copy of an agreement's content (`copies` as typed) */
 
@@ -105,7 +107,7 @@ function cloneContent(content) {
   const terms = Array.isArray(c.terms) && c.terms.length ? c.terms : [emptyTerm()];
   return {
     facts: c.facts || '',
-    terms: terms.map((x) => ({ text: x.text || '', performance: x.performance || '', due: x.due || '' })),
+    terms: terms.map((x) => ({ text: x.text || '', performance: x.performance || '', due: x.due || '', obligation: obligationForEditor(x.obligation) })),
     effect: c.effect || '',
     copies: String(Number(c.copies) || 3),
     other: c.other || '',
@@ -423,10 +425,67 @@ export class AgreementPanel {
         ${text('performance', t('agr.term.performance'), { kind: 'input' })}
         ${text('due', t('agr.term.due'), { kind: 'input', attrs: { placeholder: t('agr.term.due.placeholder') } })}
       </div>
+      ${this.obligationBox(term, i)}
       <div class="actions agr-term-actions">
         <button type="button" id=${`agr-term-${i}-up`} class="secondary small-btn" disabled=${i === 0} aria-label=${t('agr.term.up.label', { n })} onClick=${() => move(i - 1, 'up')}>↑ ${t('agr.term.up')}</button>
         <button type="button" id=${`agr-term-${i}-down`} class="secondary small-btn" disabled=${i === count - 1} aria-label=${t('agr.term.down.label', { n })} onClick=${() => move(i + 1, 'down')}>↓ ${t('agr.term.down')}</button>
         <button type="button" id=${`agr-term-${i}-remove`} class="danger-outline small-btn" disabled=${count <= 1} aria-label=${t('agr.term.remove.label', { n })} onClick=${remove}>✕ ${t('agr.term.remove')}</button>
+      </div>
+    </fieldset>`;
+  }
+
+  /**
+   * A term's structured obligation (obligations.js): who owes whom, what, the amount and the
+   * instalments; its words are added to the agreement's text when the version is saved.
+   * @param {any} term @param {number} i
+   */
+  obligationBox(term, i) {
+    const parties = ((this.getCase() || {}).parties || []).filter((/** @type {any} */ p) => p.role === 'applicant' || p.role === 'respondent');
+    const ob = term.obligation;
+    if (!ob) {
+      const add = () => ((term.obligation = newObligation(parties)), this.reshape(`agr-term-${i}-ob-debtor`));
+      return html`<button type="button" class="secondary small-btn" data-testid="agr-obligation-add" onClick=${add}>+ ${t('perf.obligation.add')}</button>`;
+    }
+    const at = `terms.${i}.obligation`;
+    const pick = (/** @type {string} */ part) => (/** @type {Event} */ e) => {
+      ob[part] = /** @type {HTMLSelectElement} */ (e.currentTarget).value;
+      this.dirty = true;
+      this.render();
+    };
+    const who = (/** @type {string} */ part, /** @type {string} */ label) =>
+      this.field('editor', {
+        id: `agr-term-${i}-ob-${part}`, name: `${at}.${part}`, label, tag: 'select', value: ob[part], onChange: pick(part),
+        children: parties.map((/** @type {any} */ p) => html`<option value=${p.id} selected=${ob[part] === p.id}>${partyRole(p)} ${p.name}</option>`),
+      });
+    const pay = ob.kind === 'pay';
+    const inst = ob.instalments;
+    return html`<fieldset class="agr-obligation" data-testid="agr-obligation">
+      <legend>${t('perf.obligation.title')}</legend>
+      <div class="agr-term-row">
+        ${who('debtor', t('perf.obligation.debtor'))}
+        ${who('creditor', t('perf.obligation.creditor'))}
+      </div>
+      <div class="agr-term-row">
+        ${this.field('editor', {
+          id: `agr-term-${i}-ob-kind`, name: `${at}.kind`, label: t('perf.obligation.kind'), tag: 'select', value: ob.kind, onChange: pick('kind'),
+          children: KINDS.map((k) => html`<option value=${k} selected=${ob.kind === k}>${t(`perf.kind.${k}`)}</option>`),
+        })}
+        ${this.input({ id: `agr-term-${i}-ob-what`, label: t('perf.obligation.what'), value: ob.what, set: (x) => (ob.what = x), kind: 'input', max: 200, attrs: { name: `${at}.what` } })}
+        ${pay ? this.input({ id: `agr-term-${i}-ob-amount`, label: t('perf.obligation.amount'), value: ob.amount, set: (x) => (ob.amount = x), kind: 'input', max: 20, attrs: { name: `${at}.amount_fen`, inputmode: 'decimal' } }) : null}
+      </div>
+      ${inst.map(
+        (/** @type {any} */ x, /** @type {number} */ k) => html`<div class="agr-term-row agr-instalment" key=${k} data-testid="agr-instalment">
+          ${this.field('editor', {
+            id: `agr-term-${i}-ob-${k}-due`, name: `${at}.instalments.${k}.due`, label: `${t('perf.obligation.instalment', { n: k + 1 })} · ${t('perf.obligation.instalment.due')}`,
+            type: 'date', value: x.due, onInput: this.typed((/** @type {string} */ v) => (x.due = v)),
+          })}
+          ${pay && inst.length > 1 ? this.input({ id: `agr-term-${i}-ob-${k}-amount`, label: t('perf.obligation.instalment.amount'), value: x.amount, set: (v) => (x.amount = v), kind: 'input', max: 20, attrs: { name: `${at}.instalments.${k}.amount_fen`, inputmode: 'decimal' } }) : null}
+          ${inst.length > 1 ? html`<button type="button" class="danger-outline small-btn" onClick=${() => (inst.splice(k, 1), this.reshape(`agr-term-${i}-ob-0-due`))}>✕ ${t('perf.obligation.instalment.remove')}</button>` : null}
+        </div>`,
+      )}
+      <div class="actions">
+        <button type="button" class="secondary small-btn" disabled=${inst.length >= 36} data-testid="agr-instalment-add" onClick=${() => (inst.push({ due: '', amount: '' }), this.reshape(`agr-term-${i}-ob-${inst.length - 1}-due`))}>+ ${t('perf.obligation.instalment.add')}</button>
+        <button type="button" class="danger-outline small-btn" onClick=${() => ((term.obligation = null), this.reshape(`agr-term-${i}-text`))}>✕ ${t('perf.obligation.remove')}</button>
       </div>
     </fieldset>`;
   }
@@ -504,7 +563,12 @@ export class AgreementPanel {
     const d = this.editing;
     return {
       facts: d.facts.trim(),
-      terms: d.terms.map((x) => ({ text: x.text.trim(), performance: x.performance.trim(), due: x.due.trim() })),
+      terms: d.terms.map((x) => ({
+        text: x.text.trim(),
+        performance: x.performance.trim(),
+        due: x.due.trim(),
+        ...(x.obligation ? { obligation: obligationForServer(x.obligation) } : {}),
+      })),
       effect: d.effect.trim(),
       copies: Number(d.copies),
       other: d.other.trim(),
@@ -717,6 +781,7 @@ export class AgreementPanel {
       <h3 id="agr-declare-title" class="wide">${t('agr.declare.title')}</h3>
       <p class="wide muted">${t('agr.declare.intro')}</p>
       <${FormMessage} form=${this.forms.declare} />
+      <div class="wide"><${ObligationsPreview} content=${v.content} parties=${((this.getCase() || {}).parties) || []} /></div>
       ${this.field('declare', { id: 'agr-deadline-date', name: 'date', label: t('agr.deadline.date'), type: 'date', required: true, min: todayIn(this.tz), value: deadline.date, onInput: set('date') })}
       ${this.field('declare', { id: 'agr-deadline-time', name: 'time', label: t('agr.deadline.time'), type: 'time', required: true, step: 300, value: deadline.time, onInput: set('time') })}
       <div class="actions wide">

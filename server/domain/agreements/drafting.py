@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history, links, turns
 from server.domain.agreements import text as words
+from server.domain.agreements.obligation import check_parties
 from server.domain.agreements.reading import View, case_of, load, version_of, view_of
 from server.domain.agreements.sealer import Sealer
 from server.domain.cases import case_for_staff
+from server.domain.clocks import local_day
 from server.domain.documents import add_document, uploader_of
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, require_party
@@ -137,6 +139,9 @@ class Drafting:
                 raise Conflict(
                     f"version {agreement.latest_version} was saved since you opened version {based_on}", reason="stale"
                 )
+            if words.obligations(parsed):
+                parties = list(await db.scalars(select(Party).where(Party.case_id == case.id)))
+                check_parties(words.obligations(parsed), parties, local_day(utcnow()))
             await self._save_version(db, staff, case, agreement, parsed)
             return await view_of(db, agreement, case, None)
 

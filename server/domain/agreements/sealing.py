@@ -25,6 +25,7 @@ from server.domain.agreements.sealer import AFTER_SEAL, Sealer
 from server.domain.agreements.signing import Signing
 from server.domain.documents import Uploader, add_document
 from server.domain.ledger import Ledger
+from server.domain.performance import create_from_sealed
 from server.domain.principal import Principal, Staff
 from server.errors import NotFound
 from server.evidence.records import Claim, KeyInfo
@@ -81,6 +82,8 @@ class Sealing:
             await links.keep_open(db, case.id, utcnow() + AFTER_SEAL)
             history.record(db, case.id, None, "agreement_sealed", document_id=doc.id, sha256=doc.sha256)
             await self._sealer.deliver(db, self._ledger, agreement, case, doc)
+            # What the sealed text binds the parties to perform; their links (delivery's too) stay open for it.
+            await create_from_sealed(db, agreement, case)
 
     async def recover(self) -> None:
         """Seal what a crash left fully signed but unsealed."""

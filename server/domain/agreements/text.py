@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.domain import particulars
+from server.domain.agreements.obligation import Obligation, describe, parse_obligation
 from server.domain.cases import format_amount
 from server.errors import FieldError, InvalidInput
 from server.models import Case, Organisation, Party
@@ -53,6 +54,14 @@ class Term:
     text: str
     performance: str = ""
     due: str = ""
+    #: What someone must perform under this term, structured (obligation.py); None for a term that binds no one to act.
+    obligation: Obligation | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"text": self.text, "performance": self.performance, "due": self.due}
+        if self.obligation is not None:
+            out["obligation"] = self.obligation.to_json()
+        return out
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,7 @@ class Content:
     def to_json(self) -> dict[str, Any]:
         return {
             "facts": self.facts,
-            "terms": [{"text": t.text, "performance": t.performance, "due": t.due} for t in self.terms],
+            "terms": [t.to_json() for t in self.terms],
             "effect": self.effect,
             "copies": self.copies,
             "other": self.other,
@@ -109,6 +118,7 @@ def parse_content(data: Any) -> Content:
                     _text(item, "text", MAX_FIELD, errors, where, required=True),
                     _text(item, "performance", MAX_FIELD, errors, where),
                     _text(item, "due", MAX_FIELD, errors, where),
+                    parse_obligation(item.get("obligation"), f"{where}obligation.", errors),
                 )
             )
     copies = data.get("copies")
@@ -118,6 +128,21 @@ def parse_content(data: Any) -> Content:
     if errors:
         raise InvalidInput("the draft is not complete", errors)
     return Content(facts, tuple(terms), effect, copies, other)
+
+
+def obligations(content: Content) -> list[tuple[int, Obligation]]:
+    """Each term's obligation with the term's number (1-based), in the order of the terms."""
+    return [(n, t.obligation) for n, t in enumerate(content.terms, start=1) if t.obligation is not None]
+
+
+def party_names(parties: list[Party]) -> dict[str, str]:
+    """Each party's id to their role and name as the agreement names them (申请人李四)."""
+    return {p.id: f"{ROLE_WORDS.get(p.role, '')}{p.name}" for p in parties}
+
+
+def obligation_line(obligation: Obligation, parties: list[Party]) -> str:
+    """The line a term's obligation adds to the agreement's text."""
+    return f"    履行义务：{describe(obligation, party_names(parties))}"
 
 
 def template(case: Case) -> Content:
@@ -184,6 +209,8 @@ def compose(content: Content, case: Case, organisation: Organisation, parties: l
             lines.append(f"    履行方式：{term.performance}")
         if term.due:
             lines.append(f"    履行期限：{term.due}")
+        if term.obligation is not None:
+            lines.append(obligation_line(term.obligation, parties))
     if content.other:
         lines += ["", "其他事项：", content.other]
     signing = particulars.signing_parties(parties)

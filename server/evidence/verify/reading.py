@@ -37,7 +37,18 @@ NAME_FIELDS = (
     "judge",
     "uploaded_by",
 )
-SIGNER_NAMED = frozenset({"key_bound", "signature", "consent", "confirmation_applied"})  # whose body "name" is the actor's
+# whose body "name" is the actor's (and whose body "method" says how the signer was confirmed)
+SIGNER_NAMED = frozenset(
+    {
+        "key_bound",
+        "signature",
+        "consent",
+        "confirmation_applied",
+        "performance_reported",
+        "performance_confirmed",
+        "performance_disputed",
+    }
+)
 
 
 def parse_key(data: Any) -> KeyInfo:

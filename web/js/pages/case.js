@@ -21,6 +21,7 @@ import { CLOCK_BADGES, Part, Section, badge, empty, loading, loadError, staffFra
 import '../live-i18n.js';
 import { AgreementPanel, AgreementText, SignerList } from '../agreement.js';
 import { ConfirmationPanel } from '../confirmation.js';
+import { CaseObligations } from '../obligations.js';
 import { CaseFiles } from '../casefiles.js';
 import { particularsFields, particularsValues, readParticulars, particularsLine, missingNotice, ParticularsEditor, particularsForm, showParticularsErrors } from '../particulars.js';
 import { IdentityPanel } from '../idcheck.js';
@@ -87,6 +88,8 @@ const linkKey = (sid, pid) => `${sid}:${pid}`;
 // confirmation.js, idcheck.js, casefiles.js) keep their own elements.
 /** @type {AgreementPanel | null} */
 let agreementPanel = null;
+/** @type {CaseObligations | null} the sealed agreement's obligations and their performance (#22) */
+let caseObligations = null;
 /** @type {CaseFiles | null} */
 let caseFiles = null;
 /** @type {ConfirmationPanel | null} */
@@ -1141,6 +1144,7 @@ function Page() {
     ${supervisor()
       ? html`<${AgreementRead} />`
       : html`<${Mount} class="kept" make=${() => agreementPanel?.el ?? null} deps=${[agreementPanel]} />`}
+    ${caseObligations ? caseObligations.view() : null}
     <${Mount} class="kept" make=${() => confirmationPanel?.el ?? null} deps=${[confirmationPanel]} />
     ${caseFiles ? html`<${Section} id="files" title=${t('files.title')}><${Mount} class="kept" make=${() => caseFiles?.el ?? null} deps=${[caseFiles]} /></${Section}>` : null}
     ${supervisor()
@@ -1183,6 +1187,7 @@ async function main() {
       refresh();
       /** @type {CaseFiles} */ (caseFiles).load();
       /** @type {ConfirmationPanel} */ (confirmationPanel).load();
+      caseObligations?.load();
     };
     // A supervisor reads the case, its files, history, evidence and agreement (AgreementRead); the
     // agreement, confirmation and identity panels are its mediator's tools.
@@ -1191,6 +1196,7 @@ async function main() {
       agreementPanel = new AgreementPanel({ caseId, user: store.user, tz: store.tz, meta, getCase, onCaseChange: refresh, onStatusChange });
       confirmationPanel = new ConfirmationPanel({ caseId, tz: store.tz, meta });
     }
+    caseObligations = new CaseObligations({ caseId, userId: store.user.id, tz: store.tz, canAct: !readOnly() && store.user.role === 'mediator', render: draw });
     caseFiles = new CaseFiles({
       mode: 'staff',
       caseId,
@@ -1216,6 +1222,7 @@ async function main() {
     if (agreementPanel) agreementPanel.load();
     if (confirmationPanel) confirmationPanel.load();
     /** @type {CaseFiles} */ (caseFiles).load();
+    caseObligations?.load();
     if (supervisor()) store.agreement.load();
     else {
       store.outbox.load();

@@ -4,7 +4,7 @@ People's Mediation Law art. 31: the parties must perform what they agreed, and t
 committee follows up on it ("人民调解委员会应当对调解协议的履行情况进行监督，督促当事人履行约定的义务").
 So when an agreement is sealed its terms' structured obligations (server/domain/agreements/
 obligation.py, composed into the signed text) become rows of ``obligations``, one per instalment
-(``create_from_sealed``, in the sealing transaction: the rows are made from the sealed version's
+(``create_from_sealed`` in server/domain/agreements/sealing.py, in the sealing transaction: the rows are made from the sealed version's
 content, so they say what the signed text says).
 
 Each step is a record of the case's evidence log, in the same transaction as the change, with a
@@ -31,17 +31,17 @@ is neither performed nor reported awaiting the other's answer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import history, links
+from server.domain import history
 from server.domain.agreements import text as words
 from server.domain.agreements.obligation import KIND_WORDS, day_words, yuan
 from server.domain.cases import case_for_staff
-from server.domain.clocks import end_of, local_day
+from server.domain.clocks import local_day
 from server.domain.documents import visible_to_party
 from server.domain.keybinding import current_party_key, refuse_code
 from server.domain.ledger import Ledger
@@ -50,12 +50,10 @@ from server.domain.principal import PartyPrincipal, Principal, Staff, require_pa
 from server.domain.staffkeys import Prepared, StaffKeys
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
 from server.evidence.records import Claim, KeyInfo, body_hash, make_body
-from server.models import Agreement, AgreementVersion, Case, CaseDocument, EvidenceKeyCase, Obligation, Party, utcnow
+from server.models import CaseDocument, EvidenceKeyCase, Obligation, Party, utcnow
 from server.settings import Settings
 
 MAX_NOTE = 500
-#: How long after an instalment's last day the parties' links still open, to report it late or answer a report.
-ANSWER_AFTER_DUE = timedelta(days=30)
 PURPOSE = "performance_answer"
 #: The purpose of a mediator's signed record of a confirmation given on video (StaffKeys' hook: VideoConfirmed).
 OVER_VIDEO_PURPOSE = "performance_over_video"
@@ -126,35 +124,6 @@ class ObligationView:
             "dispute_seq": r.dispute_seq,
             "dispute_reason": r.dispute_reason,
         }
-
-
-async def create_from_sealed(db: AsyncSession, agreement: Agreement, case: Case) -> list[Obligation]:
-    """The sealed version's obligations as rows, one per instalment, in the sealing transaction (once)."""
-    if await db.scalar(select(Obligation.id).where(Obligation.agreement_id == agreement.id).limit(1)) is not None:
-        return []
-    assert agreement.final_version is not None
-    version = await db.get(AgreementVersion, (agreement.id, agreement.final_version))
-    assert version is not None
-    content = words.parse_content(version.content)
-    parties = list(await db.scalars(select(Party).where(Party.case_id == case.id)))
-    rows = []
-    for term, ob in words.obligations(content):
-        wording = words.obligation_line(ob, parties).strip()
-        for n, inst in enumerate(ob.instalments, start=1):
-            row = Obligation(
-                case_id=case.id, agreement_id=agreement.id, version=version.number, term=term, instalment=n,
-                instalments=len(ob.instalments), debtor_party_id=ob.debtor, creditor_party_id=ob.creditor, kind=ob.kind,
-                what=ob.what, amount_fen=inst.amount_fen, due_date=inst.due, wording=wording, status="pending",
-                created_at=utcnow(),
-            )  # fmt: skip
-            db.add(row)
-            rows.append(row)
-    if rows:
-        await db.flush()
-        history.record(db, case.id, None, "obligations_listed", count=len(rows), version=version.number)
-        # The parties report and confirm from the links they have: open until the last instalment is answerable.
-        await links.keep_open(db, case.id, end_of(max(r.due_date for r in rows)) + ANSWER_AFTER_DUE)
-    return rows
 
 
 def _note(text: str | None, name: str, *, required: bool) -> str:
@@ -452,4 +421,4 @@ class VideoConfirmed:
         return None
 
 
-__all__ = ["OVER_VIDEO_PURPOSE", "Performance", "VideoConfirmed", "create_from_sealed", "label", "status_of"]
+__all__ = ["OVER_VIDEO_PURPOSE", "Performance", "VideoConfirmed", "label", "status_of"]

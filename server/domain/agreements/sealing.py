@@ -14,24 +14,58 @@ in the composition root (server/app.py): it records the signature, then seals.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history, links
+from server.domain.agreements import text as words
 from server.domain.agreements.public import new_code
 from server.domain.agreements.reading import case_of, load, signers
 from server.domain.agreements.sealer import AFTER_SEAL, Sealer
 from server.domain.agreements.signing import Signing
+from server.domain.clocks import end_of
 from server.domain.documents import Uploader, add_document
 from server.domain.ledger import Ledger
-from server.domain.performance import create_from_sealed
 from server.domain.principal import Principal, Staff
 from server.errors import NotFound
 from server.evidence.records import Claim, KeyInfo
-from server.models import Agreement, Case, CaseDocument, Organisation, utcnow
+from server.models import Agreement, AgreementVersion, Case, CaseDocument, Obligation, Organisation, Party, utcnow
 
 log = logging.getLogger(__name__)
+
+#: How long after an instalment's last day the parties' links still open, to report it late or answer a report.
+ANSWER_AFTER_DUE = timedelta(days=30)
+
+
+async def create_from_sealed(db: AsyncSession, agreement: Agreement, case: Case) -> list[Obligation]:
+    """The sealed version's obligations as rows, one per instalment, in the sealing transaction (once)."""
+    if await db.scalar(select(Obligation.id).where(Obligation.agreement_id == agreement.id).limit(1)) is not None:
+        return []
+    assert agreement.final_version is not None
+    version = await db.get(AgreementVersion, (agreement.id, agreement.final_version))
+    assert version is not None
+    content = words.parse_content(version.content)
+    parties = list(await db.scalars(select(Party).where(Party.case_id == case.id)))
+    rows = []
+    for term, ob in words.obligations(content):
+        wording = words.obligation_line(ob, parties).strip()
+        for n, inst in enumerate(ob.instalments, start=1):
+            row = Obligation(
+                case_id=case.id, agreement_id=agreement.id, version=version.number, term=term, instalment=n,
+                instalments=len(ob.instalments), debtor_party_id=ob.debtor, creditor_party_id=ob.creditor, kind=ob.kind,
+                what=ob.what, amount_fen=inst.amount_fen, due_date=inst.due, wording=wording, status="pending",
+                created_at=utcnow(),
+            )  # fmt: skip
+            db.add(row)
+            rows.append(row)
+    if rows:
+        await db.flush()
+        history.record(db, case.id, None, "obligations_listed", count=len(rows), version=version.number)
+        # The parties report and confirm from the links they have: open until the last instalment is answerable.
+        await links.keep_open(db, case.id, end_of(max(r.due_date for r in rows)) + ANSWER_AFTER_DUE)
+    return rows
 
 
 class Sealing:

@@ -43,7 +43,7 @@ from server.domain.keyring import Keyring
 from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox, Sender
-from server.domain.online_applications import OnlineApplications
+from server.domain.online_applications import Answers, OnlineApplications
 from server.domain.outcomes import Outcomes
 from server.domain.overdue import OverdueNotices
 from server.domain.performance import OVER_VIDEO_PURPOSE, Performance, VideoConfirmed
@@ -164,6 +164,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         work_orders=WorkOrders(maker, ledger, cases),
         extensions=Extensions(maker, ledger, settings, workdays),
         online_applications=OnlineApplications(maker, ledger, settings, cases, workdays),
+        application_answers=Answers(maker, ledger, settings, cases, workdays),
         court_reports=CourtReports(maker, ledger, settings.pdf_font),
         filing=FilingPackages(maker, ledger, evidence, settings.pdf_font),
         willingness=willingness,

@@ -311,7 +311,7 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
         application_id = submitted.application.id
         await services.online_applications.confirm(application_id, await _latest_code(services, phone="13800000001"))
         said.append(f"张三 applied online to {centre.name} and confirmed his phone with a one-time code")
-        _, view = await services.online_applications.accept(
+        _, view = await services.application_answers.accept(
             clerk, application_id, case_number=f"（2026）示调字第{tag}号", dispute_type="wages"
         )
         case_id = view.case.id

@@ -31,7 +31,7 @@ from server.domain.keybinding import KeyBinding
 from server.domain.ledger import Ledger
 from server.domain.links import Links
 from server.domain.notifications import Outbox
-from server.domain.online_applications import OnlineApplications
+from server.domain.online_applications import Answers, OnlineApplications
 from server.domain.outcomes import Outcomes
 from server.domain.performance import Performance
 from server.domain.recordings import Recordings
@@ -74,6 +74,7 @@ class Services:
     work_orders: WorkOrders  # a hotline's work orders (12345 派单) and the keys they come with (#21)
     extensions: Extensions  # the parties' agreement to extend the mediation period (#21)
     online_applications: OnlineApplications  # a party applies from the public page (#21)
+    application_answers: Answers  # staff's queue of applications and their answer (#21)
     court_reports: CourtReports  # the written result report to a referring court (#21)
     filing: FilingPackages  # a failed case's materials for a court's online filing (#21)
     willingness: Willingness  # whether the other side agrees to mediation (#21)

@@ -330,7 +330,7 @@ class Cases:
         respondent_phone_optional: bool = False,
     ) -> CaseView:
         """``open_case`` in the caller's transaction. A party's application accepted
-        (server/domain/online_applications.py) registers its case this way, with the application's
+        (server/domain/online_applications/) registers its case this way, with the application's
         id as the case's (``case_id``), so that the case's log continues the application's chain,
         and the other side's phone may be missing (``respondent_phone_optional``): the applicant may
         not know it."""

@@ -213,7 +213,7 @@ KINDS: dict[str, Kind] = {
         "Dear {name}, the mediation you applied for ({case}) cannot go ahead: {reason_en}. You may still bring a lawsuit "
         "in a people's court, apply for arbitration or ask the competent authority. Details: {url}",
     ),
-    # Staff answered an online application (server/domain/online_applications.py): the applicant is
+    # Staff answered an online application (server/domain/online_applications/): the applicant is
     # told on the phone they confirmed, with their status page (在线调解规则 art. 12: the answer).
     "application_accepted": Kind(
         ("name", "org", "case", "mediator", "link"),

@@ -101,7 +101,7 @@ def notify(
     The SMS row keeps the template's parameters; both keep the composed body. Whether anything
     delivers them is the senders' business (``recorded`` when nothing does).
     """
-    # An applicant online may not know the other side's phone (online_applications.py): no SMS to nobody.
+    # An applicant online may not know the other side's phone (online_applications/): no SMS to nobody.
     return queue(
         db, kind, values, party.language, [("sms", party.phone), ("email", party.email)], url=url, english=english,
         dedupe_key=dedupe_key, case_id=case_id or party.case_id, session_id=session_id, party_id=party.id,

@@ -232,21 +232,21 @@ async def attach(request: web.Request, query: FileQuery) -> web.StreamResponse:
 @api.route("GET", "/applications", summary="Confirmed applications awaiting my organisation's answer", tag="apply")
 async def queue(request: web.Request) -> web.StreamResponse:
     svc = services(request)
-    items = await svc.online_applications.queue(principal_of(request))
+    items = await svc.application_answers.queue(principal_of(request))
     return web.json_response({"items": [status_view(v, staff=True, settings=svc.settings) for v in items]})
 
 
 @api.route("GET", "/applications/{application_id}", summary="One application to my organisation, and the text telling its answer", tag="apply")  # fmt: skip
 async def staff_application(request: web.Request) -> web.StreamResponse:
     svc = services(request)
-    view = await svc.online_applications.for_staff(principal_of(request), request.match_info["application_id"])
+    view = await svc.application_answers.for_staff(principal_of(request), request.match_info["application_id"])
     return web.json_response(status_view(view, staff=True, settings=svc.settings))
 
 
 @api.route("POST", "/applications/{application_id}/accept", summary="Accept an application: the case is registered", body=AcceptIn, tag="apply")  # fmt: skip
 async def accept_application(request: web.Request, body: AcceptIn) -> web.StreamResponse:
     svc = services(request)
-    view, case = await svc.online_applications.accept(
+    view, case = await svc.application_answers.accept(
         principal_of(request), request.match_info["application_id"], **body.model_dump()
     )
     return web.json_response(
@@ -257,7 +257,7 @@ async def accept_application(request: web.Request, body: AcceptIn) -> web.Stream
 @api.route("POST", "/applications/{application_id}/decline", summary="Decline an application, saying why and the routes open", body=DeclineIn, tag="apply")  # fmt: skip
 async def decline(request: web.Request, body: DeclineIn) -> web.StreamResponse:
     svc = services(request)
-    view = await svc.online_applications.decline(
+    view = await svc.application_answers.decline(
         principal_of(request), request.match_info["application_id"], reason=body.reason, routes=body.routes
     )
     return web.json_response(status_view(view, staff=True, settings=svc.settings))
@@ -268,7 +268,7 @@ async def decline(request: web.Request, body: DeclineIn) -> web.StreamResponse:
     produces="application/octet-stream",
 )  # fmt: skip
 async def application_file(request: web.Request) -> web.StreamResponse:
-    file = await services(request).online_applications.file_for_staff(
+    file = await services(request).application_answers.file_for_staff(
         principal_of(request), request.match_info["application_id"], request.match_info["file_id"]
     )
     disposition = "inline" if file.content_type.startswith("image/") else "attachment"

@@ -12,7 +12,7 @@ from server.models.base import Base, new_id, utcnow
 
 
 class MediationApplication(Base):
-    """A party's application for mediation, sent from the public page (server/domain/online_applications.py).
+    """A party's application for mediation, sent from the public page (server/domain/online_applications/).
 
     ``status``: unconfirmed (the applicant has not yet typed the code sent to their phone; past
     ``expires_at`` it is expired and never shown to staff) | waiting (confirmed: in the

@@ -54,6 +54,7 @@ from server.domain.referrals import Referrals
 from server.domain.review import Review
 from server.domain.staffkeys import IDENTITY_PURPOSE, StaffKeys
 from server.domain.supervision import Supervision
+from server.domain.transcripts import Transcripts
 from server.domain.turns import Turns
 from server.domain.willingness import Willingness
 from server.domain.witnessed import IdentityChecked, Witnessed
@@ -84,6 +85,7 @@ from server.http import (  # noqa: F401 - routes
     static,
     supervision_api,
     timeouts,
+    transcripts_api,
     willingness_api,
     witness_api,
     witnessed_api,
@@ -215,6 +217,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         willingness=willingness,
         assignment=assignment,
         directory=Directory(maker),
+        transcripts=Transcripts(maker, ledger, settings),
     )
 
 

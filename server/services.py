@@ -38,6 +38,7 @@ from server.domain.referrals import Referrals
 from server.domain.review import Review
 from server.domain.staffkeys import StaffKeys
 from server.domain.supervision import Supervision
+from server.domain.transcripts import Transcripts
 from server.domain.willingness import Willingness
 from server.domain.witnessed import Witnessed
 from server.domain.work_orders import WorkOrders
@@ -78,6 +79,7 @@ class Services:
     willingness: Willingness  # whether the other side agrees to mediation (#21)
     assignment: Assignment  # the mediators of a case, their disclosures, parties' requests (#21)
     directory: Directory  # the directory of mediators parties choose from (#21)
+    transcripts: Transcripts  # the mediation record written live, closed in versions, signed by the parties (#22)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

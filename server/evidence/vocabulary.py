@@ -58,6 +58,8 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "disclosure_signed": ("调解员披露声明", "mediator's disclosure signed"),
     "mediator_change_requested": ("申请更换调解员", "another mediator asked for"),
     "mediator_change_decided": ("更换调解员的决定", "request for another mediator decided"),
+    "transcript_version": ("调解记录（笔录）版本", "mediation record version"),
+    "transcript_signed": ("当事人签署调解记录", "mediation record signed by a party"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

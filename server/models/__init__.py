@@ -48,6 +48,7 @@ from server.models.outbox import OutboxMessage
 from server.models.recordings import Recording, RecordingFile, RecordingSegment
 from server.models.referrals import Referral
 from server.models.supervision import SupervisionInstruction
+from server.models.transcripts import MediationRecord, TranscriptSigner, TranscriptVersion
 from server.models.willingness import WillingnessQuestion
 from server.models.work_orders import HotlineKey, WorkOrder
 
@@ -88,6 +89,7 @@ __all__ = [
     "LogNode",
     "LoginThrottle",
     "MediationApplication",
+    "MediationRecord",
     "MediationSession",
     "MediatorChangeRequest",
     "MediatorDisclosure",
@@ -101,6 +103,8 @@ __all__ = [
     "RecordingSegment",
     "Referral",
     "SupervisionInstruction",
+    "TranscriptSigner",
+    "TranscriptVersion",
     "UTCDateTime",
     "User",
     "WillingnessQuestion",

@@ -37,7 +37,9 @@ NAME_FIELDS = (
     "judge",
     "uploaded_by",
 )
-SIGNER_NAMED = frozenset({"key_bound", "signature", "consent", "confirmation_applied"})  # whose body "name" is the actor's
+SIGNER_NAMED = frozenset(
+    {"key_bound", "signature", "consent", "confirmation_applied", "transcript_signed"}
+)  # whose body "name" is the actor's
 
 
 def parse_key(data: Any) -> KeyInfo:

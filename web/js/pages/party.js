@@ -80,6 +80,7 @@ const parts = {
       import('../rtc.js'),
       import('../recording.js'),
       import('../signaling.js'),
+      import('../transcript.js'),
       import('socket.io-client'),
       import('../ui.js'),
     ]).then(([m]) => m),

@@ -19,7 +19,7 @@ session give the same bytes, and any change shows in the SHA-256.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -117,14 +117,19 @@ def role_word(role: str) -> str:
     return ROLE_WORDS.get(role, role)
 
 
-def _when(starts_at: datetime, ended_at: datetime | None, zone: str) -> str:
+#: A record closed this long after the session began was closed later, not as the session ended.
+SAME_SITTING = timedelta(hours=12)
+
+
+def _when(starts_at: datetime, ends_at: datetime, closed_at: datetime, zone: str) -> str:
+    """When the mediation took place: from the session's start to when the record was closed, if
+    that was during the sitting; otherwise (closed before the booked start, or days later) to the
+    booked end, so the record never says it ended before it began."""
     tz = ZoneInfo(zone)
-    a = starts_at.astimezone(tz)
+    end = closed_at if starts_at < closed_at <= starts_at + SAME_SITTING else ends_at
+    a, b = starts_at.astimezone(tz), end.astimezone(tz)
     text = f"{a.year}年{a.month}月{a.day}日 {a:%H:%M}"
-    if ended_at is not None:
-        b = ended_at.astimezone(tz)
-        text += f"至{b:%H:%M}" if b.date() == a.date() else f"至{b.year}年{b.month}月{b.day}日 {b:%H:%M}"
-    return text
+    return text + (f"至{b:%H:%M}" if b.date() == a.date() else f"至{b.year}年{b.month}月{b.day}日 {b:%H:%M}")
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,7 @@ class Head:
     matter: str
     mediators: tuple[str, ...]
     starts_at: datetime
+    ends_at: datetime
     timezone: str
     signers: tuple[Present, ...]  # the parties who sign (applicants, respondents)
 
@@ -147,7 +153,7 @@ def compose(content: Content, head: Head, closed_at: datetime) -> str:
         TITLE,
         "",
         f"案号：{head.case_number}",
-        f"时间：{_when(head.starts_at, closed_at, head.timezone)}",
+        f"时间：{_when(head.starts_at, head.ends_at, closed_at, head.timezone)}",
         f"地点：{PLACE}（{head.organisation}）",
         f"事由：{head.matter or '（未填写）'}",
         f"调解员：{'、'.join(head.mediators)}",

@@ -242,6 +242,7 @@ class Transcripts:
                 matter=case.summary or "",
                 mediators=tuple(await _mediator_names(db, session)),
                 starts_at=session.starts_at,
+                ends_at=session.ends_at,
                 timezone=session.timezone,
                 signers=tuple(words.Present(p.name, p.role) for p in parties),
             )

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from hashlib import sha256
 from typing import Any
 
@@ -116,6 +117,8 @@ async def test_closing_makes_a_hashed_version_in_the_log_and_the_next_close_the_
     text = v1["text"]
     assert text.startswith("人民调解记录\n") and "地点：线上视频调解（朝阳区人民调解委员会）" in text
     assert "调解员：刘调解员" in text and "记录人：王调解员" in text
+    # Closed before the booked start (as here): the time is the booked sitting, never an end before the start.
+    assert re.search(r"时间：\d{4}年\d{1,2}月\d{1,2}日 10:00至11:00\n", text), text
     assert "到场人员：申请人 张三；被申请人 李四；调解员 刘调解员" in text
     assert "二、双方无争议的事实\n张三在李四的公司工作至2026年9月。" in text
     assert "四、口头调解协议（人民调解法第二十八条、第三十条）\n（未达成）" in text
@@ -221,3 +224,19 @@ async def test_only_a_party_signs_and_an_agent_reads(world: World) -> None:
     assert reason(await m.applicant.call("POST", f"/api/v1/party/transcripts/{sid}/sign", wrong, expect=409)) == (
         "transcript_changed"
     )
+
+
+def test_the_time_runs_to_the_close_during_the_sitting_and_to_the_booked_end_otherwise() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from server.domain.transcript_text import Content, Head, Present, compose
+
+    start = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+    head = Head("（2026）朝调字第1号", "朝阳区人民调解委员会", "拖欠工资", ("刘调解员",), start, start + timedelta(hours=1),
+                "Asia/Shanghai", (Present("张三", "applicant"), Present("李四", "respondent")))  # fmt: skip
+    content = Content(statements="张三：欠三个月。")
+    assert "时间：2026年12月7日 10:00至11:42\n" in compose(content, head, start + timedelta(minutes=102))
+    assert "时间：2026年12月7日 10:00至11:00\n" in compose(content, head, start + timedelta(days=2))
+    # The same words and case give the same bytes: what is hashed is reproducible.
+    closed = start + timedelta(minutes=30)
+    assert compose(content, head, closed) == compose(Content.from_json(content.to_json()), head, closed)

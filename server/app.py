@@ -49,6 +49,7 @@ from server.domain.notifications import Outbox, Sender
 from server.domain.online_applications import OnlineApplications
 from server.domain.outcomes import Outcomes
 from server.domain.overdue import OverdueNotices
+from server.domain.recording_choice import RecordingChoices
 from server.domain.recordings import Recordings
 from server.domain.referrals import Referrals
 from server.domain.review import Review
@@ -218,6 +219,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         assignment=assignment,
         directory=Directory(maker),
         transcripts=Transcripts(maker, ledger, settings),
+        recording_choices=RecordingChoices(maker, ledger, settings),
     )
 
 

@@ -33,6 +33,7 @@ from server.domain.links import Links
 from server.domain.notifications import Outbox
 from server.domain.online_applications import OnlineApplications
 from server.domain.outcomes import Outcomes
+from server.domain.recording_choice import RecordingChoices
 from server.domain.recordings import Recordings
 from server.domain.referrals import Referrals
 from server.domain.review import Review
@@ -80,6 +81,7 @@ class Services:
     assignment: Assignment  # the mediators of a case, their disclosures, parties' requests (#21)
     directory: Directory  # the directory of mediators parties choose from (#21)
     transcripts: Transcripts  # the mediation record written live, closed in versions, signed by the parties (#22)
+    recording_choices: RecordingChoices  # the parties' signed choice that a recording stands for the record (#22)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

@@ -40,6 +40,10 @@ ROLE_WORDS = {
     "mediator": "调解员",
 }
 PARTS = ("statements", "facts", "proposals", "agreement")
+RECORDING_INSTEAD = (
+    "经双方当事人签名同意，本次调解以录音录像代替对当事人陈述的记录（《人民法院在线调解规则》第二十二条）；"
+    "双方无争议的事实以本记录书面确认。"
+)
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,9 @@ class Head:
     ends_at: datetime
     timezone: str
     signers: tuple[Present, ...]  # the parties who sign (applicants, respondents)
+    #: Every party chose, by their signature, that the session's recording stands for the account of
+    #: what was said (在线调解规则 art. 22); the facts both sides accept are still written.
+    recording_instead: bool = False
 
 
 def compose(content: Content, head: Head, closed_at: datetime) -> str:
@@ -161,7 +168,7 @@ def compose(content: Content, head: Head, closed_at: datetime) -> str:
         f"到场人员：{present}",
         "",
         "一、当事人陈述",
-        content.statements or "（无）",
+        (RECORDING_INSTEAD if head.recording_instead else content.statements or "（无）"),
         "",
         "二、双方无争议的事实",
         content.facts or "（无）",

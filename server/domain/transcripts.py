@@ -39,6 +39,7 @@ from server.domain.keybinding import current_party_key, refuse_code
 from server.domain.ledger import Ledger
 from server.domain.party_signing import PreparedStatement, body_method, open_statement, prepare_statement, sign_statement
 from server.domain.principal import PartyPrincipal, Principal, Staff, require_party
+from server.domain.recording_choice import Choices, choices_of
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
 from server.evidence.records import Claim, body_hash, make_body, sha256_hex
 from server.models import (
@@ -47,6 +48,7 @@ from server.models import (
     MediationSession,
     Organisation,
     Party,
+    Recording,
     TranscriptSigner,
     TranscriptVersion,
     User,
@@ -74,6 +76,8 @@ class RecordView:
     #: Every party who signs, in order: {party_id, name, role, signed_at, seq, method, disagreement}.
     signers: list[dict[str, Any]]
     starts_at: datetime
+    #: Whether each party chose that the recording stands for the written account (在线调解规则 art. 22).
+    recording: Choices
 
 
 async def _session(db: AsyncSession, session_id: str) -> MediationSession:
@@ -161,7 +165,14 @@ async def _view(db: AsyncSession, session: MediationSession, record: MediationRe
         )
     content = record.content if record is not None else await prefill(db, session, writer)
     return RecordView(
-        session.id, session.case_id, content, record.updated_at if record else None, version, signers, session.starts_at
+        session.id,
+        session.case_id,
+        content,
+        record.updated_at if record else None,
+        version,
+        signers,
+        session.starts_at,
+        await choices_of(db, session),
     )
 
 
@@ -229,8 +240,18 @@ class Transcripts:
             if record is None:
                 raise InvalidState("nothing has been written in this session's record yet", reason="no_transcript")
             content = words.Content.from_json(record.content)
-            if not (content.statements or content.facts or content.proposals or content.agreement):
-                raise InvalidState("write what was said before closing the record", reason="transcript_empty")
+            recording_instead = (await choices_of(db, session)).agreed and not content.statements
+            if recording_instead:
+                # Art. 22: the recording stands for what was said, never for the facts both sides accept.
+                if not content.facts:
+                    raise InvalidState(
+                        "write the facts both sides accept: they are confirmed in writing", reason="facts_required"
+                    )
+                if await db.scalar(select(Recording.id).where(Recording.session_id == session.id).limit(1)) is None:
+                    raise InvalidState("this session was not recorded; write what the parties said", reason="no_recording")
+            elif not content.statements:
+                # The written account of what was said is the record, unless every party chose the recording.
+                raise InvalidState("write what the parties said before closing the record", reason="statements_required")
             latest = await _latest(db, record)
             if latest is not None and words.Content.from_json(latest.content) == content:
                 raise Conflict("the record has not changed since it was closed", reason="transcript_unchanged")
@@ -245,6 +266,7 @@ class Transcripts:
                 ends_at=session.ends_at,
                 timezone=session.timezone,
                 signers=tuple(words.Present(p.name, p.role) for p in parties),
+                recording_instead=recording_instead,
             )
             now = utcnow()
             text = words.compose(content, head, now)
@@ -256,7 +278,13 @@ class Transcripts:
                 case=case.id,
                 actor={"kind": "staff", "id": staff.user_id, "role": staff.role},
                 data={"text": text, "author": staff.display_name},
-                public={"record": record.id, "session": session.id, "version": number, "text_hash": digest},
+                public={
+                    "record": record.id,
+                    "session": session.id,
+                    "version": number,
+                    "text_hash": digest,
+                    "recording_instead": recording_instead,
+                },
             )
             db.add(
                 TranscriptVersion(

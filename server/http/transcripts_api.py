@@ -75,6 +75,8 @@ def record_view(v: RecordView) -> dict[str, Any]:
         else None,
         # Every party who signs, and whether they signed that version (with the disagreement they noted).
         "signers": [s | {"signed_at": iso(s["signed_at"]) if s["signed_at"] else None} for s in v.signers],
+        # Whether each party chose that the recording stands for the written account (在线调解规则 art. 22).
+        "recording": v.recording.to_json(),
     }
 
 
@@ -106,11 +108,15 @@ async def close_transcript(request: web.Request, body: EmptyIn) -> web.StreamRes
 
 @api.route("GET", "/party/transcripts", summary="The closed mediation records of my case", tag="party", auth="party")
 async def party_transcripts(request: web.Request) -> web.StreamResponse:
-    views, party = await services(request).transcripts.for_party(principal_of(request))
+    svc = services(request)
+    views, party = await svc.transcripts.for_party(principal_of(request))
     signer = party.role in ("applicant", "respondent")
+    choices = await svc.recording_choices.for_party(principal_of(request))
     return web.json_response(
         {
             "items": [record_view(v) for v in views],
+            # For this link's session: who chose that its recording stands for the written account.
+            "recording": choices.to_json(),
             # Whether this party signs (an applicant or respondent; agents and invited persons read).
             "me": {"party_id": party.id, "signer": signer},
         }
@@ -138,3 +144,24 @@ async def party_sign_transcript(request: web.Request, body: PartySignatureIn) ->
         credential=body.credential,
     )  # fmt: skip
     return web.json_response({"seq": seq, "record": record_view(view)}, status=201)
+
+
+@api.route(
+    "POST", "/party/transcript/recording-choice", summary="Prepare my choice that the recording stands for the written record",
+    body=EmptyIn, status=201, tag="party", auth="party", errors=(409, 429),
+)  # fmt: skip
+async def party_prepare_recording_choice(request: web.Request, body: EmptyIn) -> web.StreamResponse:
+    prepared = await services(request).recording_choices.prepare(principal_of(request))
+    return web.json_response(statement_view(prepared), status=201)
+
+
+@api.route(
+    "POST", "/party/transcript/recording-choice/{challenge}", summary="Sign my choice that the recording stands for the written record",
+    body=PartySignatureIn, status=201, tag="party", auth="party", errors=(409, 410),
+)  # fmt: skip
+async def party_sign_recording_choice(request: web.Request, body: PartySignatureIn) -> web.StreamResponse:
+    seq, choices = await services(request).recording_choices.sign(
+        principal_of(request), request.match_info["challenge"], code=body.code, signature=body.signature,
+        credential=body.credential,
+    )  # fmt: skip
+    return web.json_response({"seq": seq, "recording": choices.to_json()}, status=201)

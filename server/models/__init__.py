@@ -48,7 +48,7 @@ from server.models.outbox import OutboxMessage
 from server.models.recordings import Recording, RecordingFile, RecordingSegment
 from server.models.referrals import Referral
 from server.models.supervision import SupervisionInstruction
-from server.models.transcripts import MediationRecord, TranscriptSigner, TranscriptVersion
+from server.models.transcripts import MediationRecord, TranscriptChoice, TranscriptSigner, TranscriptVersion
 from server.models.willingness import WillingnessQuestion
 from server.models.work_orders import HotlineKey, WorkOrder
 
@@ -103,6 +103,7 @@ __all__ = [
     "RecordingSegment",
     "Referral",
     "SupervisionInstruction",
+    "TranscriptChoice",
     "TranscriptSigner",
     "TranscriptVersion",
     "UTCDateTime",

@@ -58,3 +58,20 @@ class TranscriptSigner(Base):
     method: Mapped[str] = mapped_column(String(40))
     disagreement: Mapped[str | None] = mapped_column(Text)
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TranscriptChoice(Base):
+    """A party's signed choice that the session's recording stands for its written record (在线调解规则 art. 22).
+
+    One ``signature`` record each (its intent ``recording_instead_of_record``); the recording replaces
+    the written account of what was said only once every party who signs has chosen so, and the facts
+    both sides accept are still written and signed (server/domain/recording_choice.py).
+    """
+
+    __tablename__ = "transcript_choices"
+    session_id: Mapped[str] = mapped_column(ForeignKey("mediation_sessions.id"), primary_key=True)
+    party_id: Mapped[str] = mapped_column(ForeignKey("parties.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    claim_hash: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(40))
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -260,6 +260,14 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         simple("/api/v1/party/transcript/sign/unknown", {"code": "123456"}),
         (401, 404, 403, 403, 403, 403),
     ),
+    "POST /party/transcript/recording-choice": (
+        simple("/api/v1/party/transcript/recording-choice", {}),
+        (401, 409, 403, 403, 403, 403),
+    ),
+    "POST /party/transcript/recording-choice/{challenge}": (
+        simple("/api/v1/party/transcript/recording-choice/unknown", {"code": "123456"}),
+        (401, 404, 403, 403, 403, 403),
+    ),
     "PUT /sessions/{session_id}/transcript": (
         simple("/api/v1/sessions/{session_id}/transcript", {"statements": "张三：工资欠了三个月。"}),
         (401, 403, 403, 403, 403, 200),

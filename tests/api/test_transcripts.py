@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from hashlib import sha256
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from server.evidence.records import Record
 from server.evidence.verify import render, verify_bundle
-from server.models import LogEntry
+from server.models import LogEntry, Recording, utcnow
 from tests.api.agreement_helpers import Mediation, Signer, bind_device_key, bind_passkey, mediation
 from tests.api.test_extensions import proof
 from tests.conftest import World
@@ -32,6 +33,18 @@ async def logged(world: World, case_id: str, kind: str) -> list[Record]:
     async with world.services.links._maker() as db:
         query = select(LogEntry.entry).where(LogEntry.case_id == case_id, LogEntry.type == kind).order_by(LogEntry.seq)
         return [Record.from_entry(entry) for entry in await db.scalars(query)]
+
+
+async def verified(world: World, m: Mediation) -> str:
+    """The case's evidence bundle, checked by the offline verifier: what it says, in Chinese."""
+    await world.services.ledger.settle()
+    response = await m.liu.request("POST", f"/api/v1/cases/{m.case_id}/evidence/bundle")
+    assert response.status == 200, await response.text()
+    path = world.services.settings.data_dir / "transcript.zip"
+    path.write_bytes(await response.read())
+    report = verify_bundle(path)
+    assert report.ok, render(report, "en")
+    return render(report, "zh")
 
 
 def reason(body: Any) -> str:
@@ -198,14 +211,7 @@ async def test_each_party_signs_the_newest_version_once_and_a_disagreement_stays
     ]
     assert signatures[1].claim.public["text_hash"] == v3["text_sha256"]
     # The offline verifier checks every signature, the passkey's user verification too.
-    await world.services.ledger.settle()
-    response = await m.liu.request("POST", f"/api/v1/cases/{m.case_id}/evidence/bundle")
-    assert response.status == 200, await response.text()
-    path = world.services.settings.data_dir / "transcript.zip"
-    path.write_bytes(await response.read())
-    report = verify_bundle(path)
-    assert report.ok, render(report, "en")
-    assert "当事人签署调解记录" in render(report, "zh")
+    assert "当事人签署调解记录" in await verified(world, m)
 
 
 async def test_only_a_party_signs_and_an_agent_reads(world: World) -> None:
@@ -240,3 +246,65 @@ def test_the_time_runs_to_the_close_during_the_sitting_and_to_the_booked_end_oth
     # The same words and case give the same bytes: what is hashed is reproducible.
     closed = start + timedelta(minutes=30)
     assert compose(content, head, closed) == compose(Content.from_json(content.to_json()), head, closed)
+
+
+async def choose_recording(world: World, signer: Signer, expect: int = 201) -> Any:
+    statement = await signer.actor.call("POST", "/api/v1/party/transcript/recording-choice", {}, expect=201)
+    return await signer.actor.call(
+        "POST", f"/api/v1/party/transcript/recording-choice/{statement['challenge']}", await proof(world, signer, statement),
+        expect=expect,
+    )  # fmt: skip
+
+
+async def recorded(world: World, m: Mediation) -> None:
+    """A stopped recording of the session, as the recorder leaves it."""
+    async with world.services.recordings.maker() as db, db.begin():
+        db.add(
+            Recording(
+                id=uuid.uuid4().hex, session_id=m.session["session"]["id"], case_id=m.case_id, status="stopped",
+                started_at=utcnow(), ended_at=utcnow(), started_by=world.ids["liu"], master_key_id="test",
+                wrapped_key=b"", base_head="0" * 64, head="0" * 64,
+            )
+        )  # fmt: skip
+
+
+async def test_the_recording_stands_for_the_statements_only_once_both_parties_chose_so_and_facts_stay_written(
+    world: World,
+) -> None:
+    m = await mediation(world)
+    zhang = await bind_device_key(world, m.applicant, m.party_id("applicant"))
+    li = await bind_passkey(world, m.respondent, m.party_id("respondent"))
+    only_facts = DRAFT | {"statements": "", "proposals": ""}
+    await written(m, only_facts)
+    # Without the parties' choice, the written account of what was said is the record.
+    assert reason(await closed(m, expect=409)) == "statements_required"
+    # One party choosing changes nothing.
+    first = await choose_recording(world, zhang)
+    assert first["seq"] and not first["recording"]["agreed"]
+    assert [(p["name"], bool(p["signed_at"])) for p in first["recording"]["parties"]] == [("张三", True), ("李四", False)]
+    assert reason(await zhang.actor.call("POST", "/api/v1/party/transcript/recording-choice", {}, expect=409)) == "signed"
+    assert reason(await closed(m, expect=409)) == "statements_required"
+    both = await choose_recording(world, li)
+    assert both["recording"]["agreed"]
+    # Both chose: the facts both sides accept are still written, and the session must have been recorded.
+    await written(m, only_facts | {"facts": ""})
+    assert reason(await closed(m, expect=409)) == "facts_required"
+    await written(m, only_facts)
+    assert reason(await closed(m, expect=409)) == "no_recording"
+    await recorded(world, m)
+    done = await closed(m)
+    text = done["version"]["text"]
+    assert "经双方当事人签名同意，本次调解以录音录像代替对当事人陈述的记录（《人民法院在线调解规则》第二十二条）" in text
+    assert "二、双方无争议的事实\n张三在李四的公司工作至2026年9月。" in text
+    assert done["recording"]["agreed"]
+    [version] = await logged(world, m.case_id, "transcript_version")
+    assert version.claim.public["recording_instead"] is True
+    choices = [
+        r for r in await logged(world, m.case_id, "signature") if r.claim.public.get("intent") == "recording_instead_of_record"
+    ]
+    assert [r.claim.actor["id"] for r in choices] == [zhang.party_id, li.party_id]
+    # The parties still sign the record: it is what confirms the undisputed facts in writing.
+    signed = await sign(world, m, zhang, 1, done["version"]["text_sha256"])
+    assert signed["seq"]
+    said = await verified(world, m)
+    assert said.count("签名同意以录音录像代替调解笔录") == 2 and "签署调解协议" not in said

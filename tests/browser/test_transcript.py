@@ -116,3 +116,43 @@ def test_the_record_written_live_is_read_by_the_party_and_signed_by_both(browser
     p_errors.check()
     for c in (m_context, r_context, p_context):
         c.close()
+
+
+def test_a_party_chooses_the_recording_instead_of_a_written_account_on_a_phone(
+    browser: Any, server: Server, artifacts: Path
+) -> None:
+    booked = book_through_api(browser, server, "TRC", 11, day=session_day(later=21), dispute=WAGES)
+    links = {link["role"]: link for link in booked.links}
+    party_id = links["applicant"]["party_id"]
+    context, page, errors = open_party_page(browser, server, links["applicant"]["url"], viewport=PHONE)
+    card = page.get_by_test_id("recording-choice-card")
+    card.wait_for(timeout=20_000)
+    assert "第二十二条" in card.inner_text() and "无争议的事实仍要写在记录里" in card.inner_text()
+    card.get_by_test_id("trc-sign").click()
+    key_card = page.get_by_test_id("key-card")
+    key_card.get_by_test_id("key-send").click()
+    key_card.get_by_test_id("key-code").wait_for()
+    bind_id, bind_code = latest_code(server, party_id)
+    key_card.get_by_test_id("key-code").fill(bind_code)
+    key_card.get_by_test_id("key-confirm").click()
+    code = card.get_by_test_id("trc-sign-code")
+    code.wait_for()
+    _, sign_code = latest_code(server, party_id, newer_than=bind_id)
+    code.fill(sign_code)
+    card.get_by_test_id("trc-sign-confirm").click()
+    card.get_by_test_id("trc-signed").filter(has_text="您已签名同意以录音录像代替笔录中的陈述部分").wait_for()
+    assert "李四" in card.get_by_test_id("trc-waiting").inner_text()
+    fits(page, PHONE["width"])
+    shot(page, artifacts, "transcript-choice-phone.png")
+    errors.check()
+
+    # The mediator's panel says who chose, and that until both have the statements are written as usual.
+    m_context = new_context(browser, server)
+    mediator = m_context.new_page()
+    log_in(mediator, server)
+    mediator.goto(f"/live/{booked.session_id}")
+    line = mediator.get_by_test_id("transcript-panel").get_by_test_id("transcript-recording")
+    line.filter(has_text="张三").wait_for(timeout=20_000)
+    assert "双方都同意前，请照常记录陈述" in line.inner_text()
+    for c in (context, m_context):
+        c.close()

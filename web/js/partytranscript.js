@@ -49,6 +49,22 @@ export class PartyTranscript {
       failed: (err) => this.failed(err),
       elsewhere: () => this.needKey('tr.party.key.elsewhere'),
     });
+    // The choice that the session's recording stands for the written account (在线调解规则 art. 22): its own flow.
+    this.choosing = new PartySigning({
+      partyId: party.id,
+      prefix: 'trc',
+      inputId: 'trc-sign-code',
+      messageTestid: 'trc-message',
+      boundNote: 'tr.party.key.bound',
+      lateReason: 'signed',
+      againFocus: 'trc-message',
+      cancelFocus: () => 'trc-sign',
+      render: () => this.render(),
+      focus: (testid) => this.focus(testid),
+      complete: (proof) => this.chosen(proof),
+      failed: (err) => this.choiceFailed(err),
+      elsewhere: () => this.needKey('tr.party.key.elsewhere', this.choosing),
+    });
     this.pollTimer = /** @type {any} */ (null);
     this.el = h('div', { class: 'tr-host' });
     onLangChange(() => this.render());
@@ -64,7 +80,7 @@ export class PartyTranscript {
 
   async poll() {
     clearTimeout(this.pollTimer);
-    if (document.visibilityState === 'visible' && !this.signing.busy) {
+    if (document.visibilityState === 'visible' && !this.signing.busy && !this.choosing.busy) {
       await this.reload();
       this.render();
     }
@@ -88,8 +104,43 @@ export class PartyTranscript {
 
   render() {
     const items = (this.data && this.data.items) || [];
+    const choice = this.choiceCard(items);
     // (Preact's render takes null; its types say a VNode.)
-    draw(/** @type {any} */ (items.length ? html`${items.map((/** @type {any} */ r) => this.card(r))}` : null), this.el);
+    draw(/** @type {any} */ (items.length || choice ? html`${choice}${items.map((/** @type {any} */ r) => this.card(r))}` : null), this.el);
+  }
+
+  /**
+   * The choice, for this link's session, that its recording stands for the written account of what
+   * was said; shown to the parties who sign, until that session's record is closed.
+   * @param {any[]} items
+   */
+  choiceCard(items) {
+    const me = (this.data && this.data.me) || {};
+    const rec = this.data && this.data.recording;
+    if (!rec || !me.signer || items.some((/** @type {any} */ r) => r.session_id === rec.session_id)) return null;
+    const mine = (rec.parties || []).find((/** @type {any} */ p) => p.party_id === this.party.id);
+    const done = Boolean(mine && mine.signed_at);
+    const waiting = (rec.parties || []).filter((/** @type {any} */ p) => !p.signed_at).map((/** @type {any} */ p) => p.name);
+    const c = this.choosing;
+    let area = null;
+    if (done) {
+      area = html`<p class="agr-done" tabindex="-1" data-testid="trc-signed">${`✓ ${t(rec.agreed ? 'tr.choice.agreed' : 'tr.choice.signed')}`}</p>
+        ${!rec.agreed && waiting.length ? html`<p data-testid="trc-waiting">${t('tr.choice.waiting', { names: waiting.join('、') })}</p>` : null}
+        ${c.messageLine()}`;
+    } else if (c.stage === 'code' && c.prepared) {
+      area = c.codeForm({ formClass: 'agr-code-form trc-code-form', meaning: t('tr.choice.code.meaning'), hint: t('tr.party.code.hint'), confirm: t('tr.choice.confirm') });
+    } else if (c.stage === 'no_key') {
+      area = html`${c.messageLine()}<p class="notice" role="status">${t('tr.party.key.first')}</p>
+        <button type="button" class="secondary big block" onClick=${toKeyCard}>${t('tr.party.key.go')}</button>`;
+    } else {
+      area = html`${c.messageLine()}
+        <button type="button" class="secondary big block" disabled=${c.busy} onClick=${() => this.choose()} data-testid="trc-sign">${c.busy ? t('agr.party.signing') : t('tr.choice.sign')}</button>`;
+    }
+    return html`<section key="choice" class="party-card tr-card trc-card" aria-labelledby="trc-title" data-testid="recording-choice-card">
+      <h2 id="trc-title">${t('tr.choice.title')}</h2>
+      <p>${t('tr.choice.text')}</p>
+      ${area}
+    </section>`;
   }
 
   /** @param {any} r */
@@ -155,14 +206,20 @@ export class PartyTranscript {
 
   // ---------------------------------------------------------------- signing
 
-  /** @param {string | null} [messageKey] */
-  needKey(messageKey = null) {
-    this.signing.noKey(this.keys, messageKey);
+  /** @param {string | null} [messageKey] @param {PartySigning} [flow] */
+  needKey(messageKey = null, flow = this.signing) {
+    flow.noKey(this.keys, messageKey);
     this.render();
     toKeyCard();
   }
 
   async bound() {
+    if (this.choosing.stage === 'no_key') {
+      this.choosing.message = { kind: 'info', key: 'tr.party.key.bound' };
+      this.choosing.stage = 'idle';
+      await this.choose();
+      return;
+    }
     const s = this.signing;
     if (s.stage !== 'no_key' || !this.signingFor) return;
     s.message = { kind: 'info', key: 'tr.party.key.bound' };
@@ -199,6 +256,44 @@ export class PartyTranscript {
     await this.reload();
     this.render();
     this.focus(this.el.querySelector('[data-testid="tr-signed"]') ? 'tr-signed' : 'tr-message');
+  }
+
+  async choose() {
+    if (!this.choosing.begin()) return;
+    let prepared;
+    try {
+      prepared = await api.request('POST', '/party/transcript/recording-choice', { body: {} });
+    } catch (err) {
+      await this.choiceFailed(err);
+      return;
+    }
+    await this.choosing.withPrepared(prepared);
+  }
+
+  /** @param {import('./signing/party-flow.js').Proof} proof */
+  async chosen(proof) {
+    const c = this.choosing;
+    const challenge = /** @type {import('./signing/party-flow.js').Prepared} */ (c.prepared).challenge;
+    await api.request('POST', `/party/transcript/recording-choice/${encodeURIComponent(challenge)}`, { body: proof });
+    c.reset();
+    toast(t('tr.choice.signed'));
+    await this.reload();
+    this.render();
+    this.focus('trc-signed');
+  }
+
+  /** @param {unknown} err */
+  async choiceFailed(err) {
+    const c = this.choosing;
+    const { noKey, reason } = c.failure(err);
+    if (noKey) {
+      this.needKey(null, c);
+      return;
+    }
+    c.message = err instanceof ApiError && err.status === 409 && reason === 'signed' ? { kind: 'error', key: 'err.signed' } : PartySigning.otherError(err);
+    await this.reload();
+    this.render();
+    this.focus('trc-message');
   }
 
   /** @param {unknown} err */

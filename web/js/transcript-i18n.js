@@ -7,6 +7,16 @@
 import { dictionaries } from './i18n.js';
 
 const zh = {
+  'tr.choice.title': '以录音录像代替调解笔录',
+  'tr.choice.text': '本次调解如有录音录像，经双方当事人都签名同意，可以用录音录像代替笔录中对双方陈述的记录（《人民法院在线调解规则》第二十二条）。双方无争议的事实仍要写在记录里，由您签名确认。不同意的话不用做任何事，调解员会照常写笔录。',
+  'tr.choice.sign': '同意以录音录像代替笔录',
+  'tr.choice.code.meaning': '输入验证码并确认，即表示您本人同意以本次调解的录音录像代替对陈述的记录。',
+  'tr.choice.confirm': '确认同意',
+  'tr.choice.signed': '您已签名同意以录音录像代替笔录中的陈述部分。',
+  'tr.choice.agreed': '双方当事人都已签名同意，本次调解的录音录像将代替笔录中的陈述部分；无争议的事实仍会写明，由您签名确认。',
+  'tr.choice.waiting': '还在等待 {names} 表态；双方都同意后才会以录音录像代替。',
+  'tr.recording.agreed': '双方当事人已签名同意以录音录像代替对陈述的记录（在线调解规则第二十二条）。可以不写“当事人陈述”，但双方无争议的事实必须写明。',
+  'tr.recording.some': '已签名同意以录音录像代替陈述记录的当事人：{names}。双方都同意前，请照常记录陈述。',
   'tr.party.title': '调解记录（笔录）',
   'tr.party.session': '{when} 的调解，第 {version} 版',
   'tr.party.ask': '调解员已完成本次调解的记录。请仔细阅读全文；确认无误后用您的签名密钥签名。如有不同意见，请在下面写明，您的意见会附在记录旁边，不会改动记录。',
@@ -69,12 +79,24 @@ const zh = {
   'history.transcript_signed': '当事人签署调解记录',
   'err.mediator_writes': '调解记录由调解员填写；您可以在调解结束后阅读并签名。',
   'err.no_transcript': '调解员还没有完成本次调解的记录。请先填写记录内容，完成后再签名。',
-  'err.transcript_empty': '记录里还没有内容。请先写下当事人陈述、无争议事实或调解意见，再完成记录。',
+  'err.statements_required': '请先写下当事人陈述，再完成记录。只有双方当事人都签名同意以录音录像代替笔录时，才可以不写陈述。',
+  'err.facts_required': '双方已同意以录音录像代替笔录，但无争议的事实仍要书面确认。请写下双方无争议的事实，再完成记录。',
+  'err.no_recording': '本次调解没有录音录像，不能代替笔录。请写下当事人陈述，再完成记录。',
   'err.transcript_unchanged': '记录自上次完成后没有改动，不需要再完成一版。',
   'err.transcript_changed': '调解员在您打开后修改了记录。请重新阅读最新一版，再签名。',
 };
 
 const en = {
+  'tr.choice.title': 'The recording instead of a written record',
+  'tr.choice.text': 'If this session is recorded and both parties sign that they agree, the recording can stand for the written account of what the parties said (Online Mediation Rules art. 22). The facts both sides accept are still written in the record, for you to sign. If you do not agree, do nothing: the mediator writes the record as usual.',
+  'tr.choice.sign': 'I agree: the recording instead',
+  'tr.choice.code.meaning': 'By entering the code and confirming, you yourself agree that the recording of this session stands for the written account of what was said.',
+  'tr.choice.confirm': 'Confirm: I agree',
+  'tr.choice.signed': 'You signed that the recording may stand for the account of what was said.',
+  'tr.choice.agreed': 'Both parties signed: the recording of this session stands for the account of what was said; the facts both accept are still written, for you to sign.',
+  'tr.choice.waiting': 'Still waiting for {names}; the recording stands for it only once both agree.',
+  'tr.recording.agreed': 'Both parties signed that the recording stands for the account of what they said (Online Mediation Rules art. 22). You may leave “What the parties said” empty, but write the facts both accept.',
+  'tr.recording.some': 'Signed that the recording may stand for the account of what was said: {names}. Until both have, write the statements as usual.',
   'tr.party.title': 'Mediation record',
   'tr.party.session': 'Session of {when}, version {version}',
   'tr.party.ask': 'The mediator has closed the record of this session. Read it all; if it is right, sign it with your signing key. If you disagree with something, write it below: your note is kept beside the record and does not change it.',
@@ -137,7 +159,9 @@ const en = {
   'history.transcript_signed': 'A party signed the mediation record',
   'err.mediator_writes': 'The mediator writes the record; you can read it and sign it after the session.',
   'err.no_transcript': 'The mediator has not closed the record of this session yet. Write it first, then close it for signing.',
-  'err.transcript_empty': 'The record is empty. Write what the parties said, the facts both accept or the proposals, then close it.',
+  'err.statements_required': 'Write what the parties said before closing the record. Only when both parties have signed that the recording stands for it may it be left out.',
+  'err.facts_required': 'Both parties chose the recording instead of a written record, but the facts both accept are still confirmed in writing. Write them, then close the record.',
+  'err.no_recording': 'This session was not recorded, so no recording can stand for the record. Write what the parties said, then close it.',
   'err.transcript_unchanged': 'The record has not changed since it was last closed; there is no new version to make.',
   'err.transcript_changed': 'The mediator changed the record after you opened it. Read the newest version, then sign.',
 };

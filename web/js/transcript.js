@@ -55,6 +55,8 @@ export class TranscriptPanel {
     this.closing = false;
     /** @type {any} */
     this.version = null; // the newest closed version
+    /** @type {any} */
+    this.recording = null; // who chose that the recording stands for the account of what was said
     /** @type {string | null} */
     this.by = null; // who wrote what a reader sees
     this.timer = /** @type {any} */ (null);
@@ -78,6 +80,7 @@ export class TranscriptPanel {
       const r = await api.request('GET', `/sessions/${encodeURIComponent(this.sessionId)}/transcript`);
       if (!this.dirty) this.take(r.content);
       this.version = r.version;
+      this.recording = r.recording;
       if (r.updated_at) this.savedAt = r.updated_at;
     } catch {
       /* the socket sends the draft on joining; the panel waits for it */
@@ -159,6 +162,7 @@ export class TranscriptPanel {
     try {
       const r = await api.request('POST', `/sessions/${encodeURIComponent(this.sessionId)}/transcript/close`, { body: {} });
       this.version = r.version;
+      this.recording = r.recording;
       toast(t('tr.closed.toast', { version: r.version.number }));
     } catch (err) {
       toast(errorMessage(err), 'error', 8000);
@@ -181,10 +185,19 @@ export class TranscriptPanel {
     return html`<p class="tr-version" data-testid="transcript-version">${t('tr.closed', { version: v.number, hash: v.text_sha256.slice(0, 12) })}</p>`;
   }
 
+  recordingLine() {
+    const r = this.recording;
+    if (!r) return null;
+    if (r.agreed) return html`<p class="notice" data-testid="transcript-recording">${t('tr.recording.agreed')}</p>`;
+    const names = (r.parties || []).filter((/** @type {any} */ p) => p.signed_at).map((/** @type {any} */ p) => p.name);
+    return names.length ? html`<p class="hint" data-testid="transcript-recording">${t('tr.recording.some', { names: names.join('、') })}</p>` : null;
+  }
+
   writerView() {
     const c = this.content;
     return html`<h2 id="transcript-title">${t('tr.title')}</h2>
       <p class="hint">${t('tr.hint.writer')}</p>
+      ${this.recordingLine()}
       <label for="tr-recorder">${t('tr.recorder')}</label>
       <input id="tr-recorder" type="text" maxlength="100" value=${c.recorder} data-testid="transcript-recorder"
         onInput=${(/** @type {any} */ ev) => this.edit('recorder', ev.currentTarget.value)} />

@@ -5,7 +5,9 @@
 it. The draft is saved as the mediator writes (`mediation_records`, one per session), each close
 makes a numbered version with its text's SHA-256 and a `transcript_version` record
 (`transcript_versions`), and each party signs a version with their own key, noting any
-disagreement beside it (`transcript_signers`, one row per `transcript_signed` record).
+disagreement beside it (`transcript_signers`, one row per `transcript_signed` record). Where every
+party chose, by their signature, that the session's recording stands for the written account
+(在线调解规则 art. 22), `transcript_choices` keeps each choice (one `signature` record each).
 
 Revision ID: 0027
 Revises: 0025
@@ -78,9 +80,24 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["party_id"], ["parties.id"], name=op.f("fk_transcript_signers_party_id_parties")),
         sa.PrimaryKeyConstraint("version_id", "party_id", name=op.f("pk_transcript_signers")),
     )
+    op.create_table(
+        "transcript_choices",
+        sa.Column("session_id", sa.String(length=36), nullable=False),
+        sa.Column("party_id", sa.String(length=36), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("claim_hash", sa.String(length=64), nullable=False),
+        sa.Column("method", sa.String(length=40), nullable=False),
+        sa.Column("signed_at", WHEN, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["session_id"], ["mediation_sessions.id"], name=op.f("fk_transcript_choices_session_id_mediation_sessions")
+        ),
+        sa.ForeignKeyConstraint(["party_id"], ["parties.id"], name=op.f("fk_transcript_choices_party_id_parties")),
+        sa.PrimaryKeyConstraint("session_id", "party_id", name=op.f("pk_transcript_choices")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("transcript_choices")
     op.drop_table("transcript_signers")
     op.drop_index(op.f("ix_transcript_versions_record_id"), table_name="transcript_versions")
     op.drop_table("transcript_versions")

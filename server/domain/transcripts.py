@@ -192,6 +192,19 @@ class Transcripts:
             writer = principal.display_name if isinstance(principal, Staff) else ""
             return await _view(db, session, await _record(db, session_id), writer)
 
+    async def of_case(self, principal: Principal | None, case_id: str) -> list[RecordView]:
+        """Every session's record of the case, drafts too, newest session first: the case page's section.
+
+        After the session the live page is closed to everyone, so this is where the mediator closes a
+        record not closed yet and follows the parties' signatures and notes; a supervisor reads it.
+        """
+        async with self._maker() as db:
+            # Read like the case's other papers: its mediators, a supervisor, the court a confirmation went to.
+            await case_for_staff(db, principal, case_id, court=True, shared=True, supervise=True, assigned=True)
+            records = list(await db.scalars(select(MediationRecord).where(MediationRecord.case_id == case_id)))
+            views = [await _view(db, await _session(db, r.session_id), r) for r in records]
+        return sorted(views, key=lambda v: v.starts_at, reverse=True)
+
     async def current(self, session_id: str) -> dict[str, Any] | None:
         """The saved draft, for the live layer to send whoever joins (None: nothing written yet).
 

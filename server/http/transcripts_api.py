@@ -77,6 +77,8 @@ def record_view(v: RecordView) -> dict[str, Any]:
         "signers": [s | {"signed_at": iso(s["signed_at"]) if s["signed_at"] else None} for s in v.signers],
         # Whether each party chose that the recording stands for the written account (在线调解规则 art. 22).
         "recording": v.recording.to_json(),
+        # The draft was changed after the newest version was closed (or was never closed): a new close is due.
+        "unclosed": v.updated_at is not None and (version is None or v.updated_at > version.closed_at),
     }
 
 
@@ -86,6 +88,12 @@ def record_view(v: RecordView) -> dict[str, Any]:
 async def session_transcript(request: web.Request) -> web.StreamResponse:
     view = await services(request).transcripts.of_session(principal_of(request), request.match_info["session_id"])
     return web.json_response(record_view(view))
+
+
+@api.route("GET", "/cases/{case_id}/transcripts", summary="The mediation records of a case's sessions", tag="cases")
+async def case_transcripts(request: web.Request) -> web.StreamResponse:
+    views = await services(request).transcripts.of_case(principal_of(request), request.match_info["case_id"])
+    return web.json_response({"items": [record_view(v) for v in views]})
 
 
 @api.route(

@@ -252,6 +252,7 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
     # (Here, before anything ends the case: the party's rows first, while no version is closed.)
     "GET /sessions/{session_id}/transcript": (simple("/api/v1/sessions/{session_id}/transcript"), (401, 200, 403, 403, 403, 200)),
     "GET /party/transcripts": (simple("/api/v1/party/transcripts"), (401, 200, 403, 403, 403, 403)),
+    "GET /cases/{case_id}/transcripts": (simple("/api/v1/cases/{case_id}/transcripts"), (401, 403, 403, 403, 403, 200)),
     "POST /party/transcripts/{session_id}/sign": (
         simple("/api/v1/party/transcripts/{session_id}/sign", {"version": 1}),
         (401, 409, 403, 403, 403, 403),

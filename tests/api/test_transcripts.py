@@ -150,6 +150,13 @@ async def test_closing_makes_a_hashed_version_in_the_log_and_the_next_close_the_
         (2, v2["text_sha256"]),
     ]
     assert all(r["session"] == sid for r in versions)
+    # The case page lists the record with its newest version; a change after it asks for a new close.
+    [listed] = (await m.liu.call("GET", f"/api/v1/cases/{m.case_id}/transcripts"))["items"]
+    assert listed["session_id"] == sid and listed["version"]["number"] == 2 and listed["unclosed"] is False
+    await written(m, DRAFT | {"proposals": "另议"})
+    assert (await m.liu.call("GET", f"/api/v1/cases/{m.case_id}/transcripts"))["items"][0]["unclosed"] is True
+    zhao = await world.staff("zhao")
+    assert reason(await zhao.call("GET", f"/api/v1/cases/{m.case_id}/transcripts", expect=403)) == "another_organisation"
     history = (await m.liu.call("GET", f"/api/v1/cases/{m.case_id}/history"))["items"]
     assert sum(1 for h in history if h["kind"] == "transcript_version") == 2
 

@@ -114,6 +114,17 @@ def test_the_record_written_live_is_read_by_the_party_and_signed_by_both(browser
     assert party.get_by_test_id("transcript-disagreement").inner_text() == f"李四的不同意见：{NOTE}"
     r_errors.check()
     p_errors.check()
+
+    # --- the mediator's case page: the record, both signatures, the note beside it ---------------------
+    mediator.goto(f"/cases/{booked.case_id}")
+    item = mediator.get_by_test_id("case-transcript")
+    item.locator("h3").filter(has_text="第 1 版 · 已签 2/2").wait_for(timeout=20_000)
+    assert item.get_by_test_id("case-transcript-disagreement").inner_text() == f"李四的不同意见：{NOTE}"
+    assert item.get_by_test_id("case-transcript-close").count() == 0  # nothing written since the close
+    item.locator("summary").click()
+    assert "张三：公司拖欠我两个月工资。" in item.get_by_test_id("case-transcript-text").inner_text()
+    shot(mediator, artifacts, "transcript-case-page.png")
+    m_errors.check()
     for c in (m_context, r_context, p_context):
         c.close()
 

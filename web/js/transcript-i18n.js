@@ -7,6 +7,14 @@
 import { dictionaries } from './i18n.js';
 
 const zh = {
+  'tr.case.session': '{when} 的调解',
+  'tr.case.version': '第 {version} 版 · 已签 {signed}/{total}',
+  'tr.case.draft': '尚未完成',
+  'tr.case.text': '第 {version} 版全文（{by}，{when} 完成）',
+  'tr.case.not_closed': '记录还没有完成，当事人还不能签名。',
+  'tr.case.unclosed': '记录已经写好但还没有完成。完成后当事人才能在各自页面签名。',
+  'tr.case.changed': '上次完成后记录又有修改。完成新一版后，当事人需要重新签名。',
+  'tr.case.empty': '还没有调解记录。调解时在视频调解页面右侧填写。',
   'tr.choice.title': '以录音录像代替调解笔录',
   'tr.choice.text': '本次调解如有录音录像，经双方当事人都签名同意，可以用录音录像代替笔录中对双方陈述的记录（《人民法院在线调解规则》第二十二条）。双方无争议的事实仍要写在记录里，由您签名确认。不同意的话不用做任何事，调解员会照常写笔录。',
   'tr.choice.sign': '同意以录音录像代替笔录',
@@ -87,6 +95,14 @@ const zh = {
 };
 
 const en = {
+  'tr.case.session': 'Session of {when}',
+  'tr.case.version': 'Version {version} · signed {signed}/{total}',
+  'tr.case.draft': 'Not closed',
+  'tr.case.text': 'Full text of version {version} (closed by {by}, {when})',
+  'tr.case.not_closed': 'The record is not closed yet; the parties cannot sign it yet.',
+  'tr.case.unclosed': 'The record is written but not closed. Close it so that the parties can sign it on their pages.',
+  'tr.case.changed': 'The record was changed after it was last closed. Close a new version; the parties then sign again.',
+  'tr.case.empty': 'No mediation record yet. Write it during a session, in the panel beside the videos.',
   'tr.choice.title': 'The recording instead of a written record',
   'tr.choice.text': 'If this session is recorded and both parties sign that they agree, the recording can stand for the written account of what the parties said (Online Mediation Rules art. 22). The facts both sides accept are still written in the record, for you to sign. If you do not agree, do nothing: the mediator writes the record as usual.',
   'tr.choice.sign': 'I agree: the recording instead',

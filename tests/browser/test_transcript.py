@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import Server, book_through_api, session_day
-from tests.browser.test_agreement import fits, shot
+from tests.browser.test_agreement import fits, shot, switch_language
 from tests.browser.test_booking_flow import DESKTOP, PHONE, PageErrors, log_in, new_context, open_party_page
 from tests.browser.test_evidence_ui import latest_code
 from tests.browser.test_live_session import WAGES, join_as_party
@@ -109,6 +109,9 @@ def test_the_record_written_live_is_read_by_the_party_and_signed_by_both(browser
     assert NOTE not in respondent.get_by_test_id("transcript-text").inner_text()
     shot(respondent, artifacts, "transcript-respondent-signed-phone.png")
     p_context, party, p_errors = sign_on_phone(browser, server, links["applicant"]["url"], links["applicant"]["party_id"])
+    switch_language(party, party.get_by_test_id("transcript-card").locator("h2"), "Mediation record Signed")
+    assert "李四 disagrees: " in party.get_by_test_id("transcript-disagreement").inner_text()
+    switch_language(party, party.get_by_test_id("transcript-card").locator("h2"), "调解记录（笔录） 已签名")
     signers = party.get_by_test_id("transcript-signer")
     assert [s.get_attribute("data-signed") for s in signers.all()] == ["yes", "yes"]
     assert party.get_by_test_id("transcript-disagreement").inner_text() == f"李四的不同意见：{NOTE}"
@@ -155,6 +158,10 @@ def test_a_party_chooses_the_recording_instead_of_a_written_account_on_a_phone(
     assert "李四" in card.get_by_test_id("trc-waiting").inner_text()
     fits(page, PHONE["width"])
     shot(page, artifacts, "transcript-choice-phone.png")
+    # In English too, on the same phone.
+    switch_language(page, card.locator("h2"), "The recording instead of a written record")
+    assert "Still waiting for 李四" in card.get_by_test_id("trc-waiting").inner_text()
+    fits(page, PHONE["width"])
     errors.check()
 
     # The mediator's panel says who chose, and that until both have the statements are written as usual.

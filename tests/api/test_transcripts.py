@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from server.evidence.records import Record
-from server.evidence.verify import render, verify_bundle
+from server.evidence.verify import Report, render, verify_bundle
 from server.models import LogEntry, Recording, utcnow
 from tests.api.agreement_helpers import Mediation, Signer, bind_device_key, bind_passkey, mediation
 from tests.api.test_extensions import proof
@@ -35,8 +35,8 @@ async def logged(world: World, case_id: str, kind: str) -> list[Record]:
         return [Record.from_entry(entry) for entry in await db.scalars(query)]
 
 
-async def verified(world: World, m: Mediation) -> str:
-    """The case's evidence bundle, checked by the offline verifier: what it says, in Chinese."""
+async def verified(world: World, m: Mediation) -> Report:
+    """The case's evidence bundle, checked by the offline verifier, which finds nothing wrong."""
     await world.services.ledger.settle()
     response = await m.liu.request("POST", f"/api/v1/cases/{m.case_id}/evidence/bundle")
     assert response.status == 200, await response.text()
@@ -44,7 +44,7 @@ async def verified(world: World, m: Mediation) -> str:
     path.write_bytes(await response.read())
     report = verify_bundle(path)
     assert report.ok, render(report, "en")
-    return render(report, "zh")
+    return report
 
 
 def reason(body: Any) -> str:
@@ -218,7 +218,11 @@ async def test_each_party_signs_the_newest_version_once_and_a_disagreement_stays
     ]
     assert signatures[1].claim.public["text_hash"] == v3["text_sha256"]
     # The offline verifier checks every signature, the passkey's user verification too.
-    assert "当事人签署调解记录" in await verified(world, m)
+    report = await verified(world, m)
+    assert "当事人签署调解记录" in render(report, "zh")
+    # Each signature names a logged version with the same hash: the verifier says which.
+    ok = [f.params["version"] for f in report.findings if f.code == "transcript_signed" and f.level == "ok"]
+    assert ok == [1, 3]
 
 
 async def test_only_a_party_signs_and_an_agent_reads(world: World) -> None:
@@ -313,5 +317,5 @@ async def test_the_recording_stands_for_the_statements_only_once_both_parties_ch
     # The parties still sign the record: it is what confirms the undisputed facts in writing.
     signed = await sign(world, m, zhang, 1, done["version"]["text_sha256"])
     assert signed["seq"]
-    said = await verified(world, m)
+    said = render(await verified(world, m), "zh")
     assert said.count("签名同意以录音录像代替调解笔录") == 2 and "签署调解协议" not in said

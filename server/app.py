@@ -41,6 +41,7 @@ from server.http import (  # noqa: F401 - routes
     static,
     supervision_api,
     timeouts,
+    transcripts_api,
     willingness_api,
     witness_api,
     witnessed_api,

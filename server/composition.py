@@ -47,11 +47,13 @@ from server.domain.online_applications import Answers, OnlineApplications
 from server.domain.outcomes import Outcomes
 from server.domain.overdue import OverdueNotices
 from server.domain.performance import OVER_VIDEO_PURPOSE, Performance, VideoConfirmed
+from server.domain.recording_choice import RecordingChoices
 from server.domain.recordings import Recordings
 from server.domain.referrals import Referrals
 from server.domain.review import Review
 from server.domain.staffkeys import IDENTITY_PURPOSE, StaffKeys
 from server.domain.supervision import Supervision
+from server.domain.transcripts import Transcripts
 from server.domain.turns import Turns
 from server.domain.willingness import Willingness
 from server.domain.witnessed import IdentityChecked, Witnessed
@@ -171,4 +173,6 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         assignment=assignment,
         directory=Directory(maker),
         performance=performance,
+        transcripts=Transcripts(maker, ledger, settings),
+        recording_choices=RecordingChoices(maker, ledger, settings),
     )

@@ -34,11 +34,13 @@ from server.domain.notifications import Outbox
 from server.domain.online_applications import Answers, OnlineApplications
 from server.domain.outcomes import Outcomes
 from server.domain.performance import Performance
+from server.domain.recording_choice import RecordingChoices
 from server.domain.recordings import Recordings
 from server.domain.referrals import Referrals
 from server.domain.review import Review
 from server.domain.staffkeys import StaffKeys
 from server.domain.supervision import Supervision
+from server.domain.transcripts import Transcripts
 from server.domain.willingness import Willingness
 from server.domain.witnessed import Witnessed
 from server.domain.work_orders import WorkOrders
@@ -81,6 +83,8 @@ class Services:
     assignment: Assignment  # the mediators of a case, their disclosures, parties' requests (#21)
     directory: Directory  # the directory of mediators parties choose from (#21)
     performance: Performance  # what a sealed agreement binds the parties to perform, and its performance (#22)
+    transcripts: Transcripts  # the mediation record written live, closed in versions, signed by the parties (#22)
+    recording_choices: RecordingChoices  # the parties' signed choice that a recording stands for the record (#22)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

@@ -56,6 +56,13 @@ class Chat(Payload):
         return text
 
 
+class Transcript(Payload):
+    """``transcript``: the whole draft of the mediation record; its parts are checked by the domain
+    (server/domain/transcript_text.py ``parse``), as the HTTP route's are."""
+
+    content: dict[str, Any]
+
+
 class CaucusStart(Payload):
     caucus_id: Id
     member_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_LIST)]

@@ -48,6 +48,7 @@ from signaling.room_events import RoomEvents
 from signaling.rooms import Member, Rooms, Seat, participants_view
 from signaling.routing import RoutingError
 from signaling.throttle import Throttle
+from signaling.transcript_events import TranscriptEvents
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,14 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.grace = GracePeriod(self.live, self._background, services.settings.reconnect_grace_seconds)
         self.media_events = MediaEvents(self.live)
         self.recording = RecordingEvents(services, self.live, self.connections, self._background)
-        self.room_events = RoomEvents(services, self.live, self.connections, self.recording)
-        self._events: Events = {**self.room_events.events(), **self.media_events.events(), **self.recording.events()}
+        self.transcript = TranscriptEvents(services, self.live, self.connections)
+        self.room_events = RoomEvents(services, self.live, self.connections, self.recording, self.transcript)
+        self._events: Events = {
+            **self.room_events.events(),
+            **self.media_events.events(),
+            **self.recording.events(),
+            **self.transcript.events(),
+        }
         self.failover = Failover(self.live, self.connections, self._events, self.media_events, self.recording)
         # Floods (PROTOCOL.md, "Rate limits"): chat, and the events that change everyone's list, per participant.
         settings = services.settings
@@ -106,6 +113,8 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             "audio_only": shown,
             "device": shown,
             "publish": shown,
+            # The record's draft, sent a moment after the writer stops typing: a bucket of its own.
+            "transcript": Throttle(settings.event_burst, settings.event_per_second),
         }
 
     # -- dispatch ------------------------------------------------------------------------------
@@ -273,6 +282,9 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         room = await self.live.get(seat.session_id)
         if room is not None and room.connections.get(seat.participant_id) == sid:
             await self.emit("participants", participants_view(room, seat.participant_id), to=sid)
+            me = room.state.get(seat.participant_id)
+            if me is not None and me.state == "admitted":
+                await self.transcript.send_current(room, seat.participant_id)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         """A dropped participant keeps their place for the grace period; an admitted one is *reconnecting*."""

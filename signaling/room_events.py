@@ -19,16 +19,25 @@ from signaling.live_rooms import Connections, Events, LiveRooms
 from signaling.messages import AudioOnly, CaucusEnd, CaucusStart, Chat, Empty, Hand, Lock, Target, ack_ok
 from signaling.recording_events import RecordingEvents
 from signaling.rooms import Seat
+from signaling.transcript_events import TranscriptEvents
 
 log = logging.getLogger(__name__)
 
 
 class RoomEvents:
-    def __init__(self, services: Services, live: LiveRooms, connections: Connections, recording: RecordingEvents) -> None:
+    def __init__(
+        self,
+        services: Services,
+        live: LiveRooms,
+        connections: Connections,
+        recording: RecordingEvents,
+        transcript: TranscriptEvents,
+    ) -> None:
         self.services = services
         self.live = live
         self.connections = connections
         self.recording = recording
+        self.transcript = transcript
 
     def events(self) -> Events:
         return {
@@ -61,6 +70,7 @@ class RoomEvents:
         await self._history(sid, seat, "participant_admitted", participant_id=pid)
         await self.live.tell(done.notices)
         await self.live.broadcast(done.room)
+        await self.transcript.send_current(done.room, pid)  # what was written before they came
         return ack_ok()
 
     async def hold(self, sid: str, seat: Seat, payload: Target) -> dict[str, Any]:

@@ -66,12 +66,22 @@ RECORD_TYPES = frozenset(
         "performance_reported",
         "performance_confirmed",
         "performance_disputed",
+        "transcript_version",
+        "transcript_signed",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:
 # what a person agrees to or signs (Electronic Signature Law art. 13: the signer's sole control).
 USER_VERIFIED_TYPES = frozenset(
-    {"consent", "signature", "confirmation_decided", "confirmation_applied", "performance_confirmed", "performance_disputed"}
+    {
+        "consent",
+        "signature",
+        "confirmation_decided",
+        "confirmation_applied",
+        "performance_confirmed",
+        "performance_disputed",
+        "transcript_signed",
+    }
 )
 # A `key_bound` record with method "video_witnessed" rests on an earlier `identity_checked` record
 # (the mediator's own signed check of the party's ID card on video) made at most this long before it.

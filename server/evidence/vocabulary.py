@@ -49,6 +49,10 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "deadline_extended": ("延长调解期限", "mediation period extended"),
     # A `signature` whose intent is not signing the agreement (its public "intent"): said as what it is.
     "signature/agree_extension": ("签名同意延长调解期限", "agreement to extend the mediation period signed"),
+    "signature/recording_instead_of_record": (
+        "签名同意以录音录像代替调解笔录",
+        "agreement that the recording stands for the mediation record signed",
+    ),
     "case_accepted": ("受理调解申请", "application for mediation accepted"),
     "case_declined": ("不予受理调解申请", "application for mediation declined"),
     "filing_package_made": ("生成立案移送材料", "filing package made"),
@@ -61,6 +65,8 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "performance_reported": ("报告履行协议", "performance reported"),
     "performance_confirmed": ("确认收到履行", "performance confirmed"),
     "performance_disputed": ("对履行提出异议", "performance disputed"),
+    "transcript_version": ("调解记录（笔录）版本", "mediation record version"),
+    "transcript_signed": ("当事人签署调解记录", "mediation record signed by a party"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

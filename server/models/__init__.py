@@ -49,6 +49,7 @@ from server.models.outbox import OutboxMessage
 from server.models.recordings import Recording, RecordingFile, RecordingSegment
 from server.models.referrals import Referral
 from server.models.supervision import SupervisionInstruction
+from server.models.transcripts import MediationRecord, TranscriptChoice, TranscriptSigner, TranscriptVersion
 from server.models.willingness import WillingnessQuestion
 from server.models.work_orders import HotlineKey, WorkOrder
 
@@ -89,6 +90,7 @@ __all__ = [
     "LogNode",
     "LoginThrottle",
     "MediationApplication",
+    "MediationRecord",
     "MediationSession",
     "MediatorChangeRequest",
     "MediatorDisclosure",
@@ -103,6 +105,9 @@ __all__ = [
     "RecordingSegment",
     "Referral",
     "SupervisionInstruction",
+    "TranscriptChoice",
+    "TranscriptSigner",
+    "TranscriptVersion",
     "UTCDateTime",
     "User",
     "WillingnessQuestion",

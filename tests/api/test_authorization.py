@@ -248,6 +248,35 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         simple("/api/v1/sessions/{session_id}/parties/{other_party_id}/calendar.ics"),
         STAFF_ONLY_CASE,
     ),
+    # The mediation record (调解笔录, #22): the case's mediators write and close it; its parties read and sign.
+    # (Here, before anything ends the case: the party's rows first, while no version is closed.)
+    "GET /sessions/{session_id}/transcript": (simple("/api/v1/sessions/{session_id}/transcript"), (401, 200, 403, 403, 403, 200)),
+    "GET /party/transcripts": (simple("/api/v1/party/transcripts"), (401, 200, 403, 403, 403, 403)),
+    "GET /cases/{case_id}/transcripts": (simple("/api/v1/cases/{case_id}/transcripts"), (401, 403, 403, 403, 403, 200)),
+    "POST /party/transcripts/{session_id}/sign": (
+        simple("/api/v1/party/transcripts/{session_id}/sign", {"version": 1}),
+        (401, 409, 403, 403, 403, 403),
+    ),
+    "POST /party/transcript/sign/{challenge}": (
+        simple("/api/v1/party/transcript/sign/unknown", {"code": "123456"}),
+        (401, 404, 403, 403, 403, 403),
+    ),
+    "POST /party/transcript/recording-choice": (
+        simple("/api/v1/party/transcript/recording-choice", {}),
+        (401, 409, 403, 403, 403, 403),
+    ),
+    "POST /party/transcript/recording-choice/{challenge}": (
+        simple("/api/v1/party/transcript/recording-choice/unknown", {"code": "123456"}),
+        (401, 404, 403, 403, 403, 403),
+    ),
+    "PUT /sessions/{session_id}/transcript": (
+        simple("/api/v1/sessions/{session_id}/transcript", {"statements": "张三：工资欠了三个月。"}),
+        (401, 403, 403, 403, 403, 200),
+    ),
+    "POST /sessions/{session_id}/transcript/close": (
+        simple("/api/v1/sessions/{session_id}/transcript/close", {}),
+        (401, 403, 403, 403, 403, 201),
+    ),
     "GET /sessions/{session_id}/chat": (simple("/api/v1/sessions/{session_id}/chat"), (401, 200, 403, 403, 403, 200)),
     "GET /party/me": (simple("/api/v1/party/me"), (401, 200, 403, 403, 403, 403)),
     "GET /party/calendar.ics": (simple("/api/v1/party/calendar.ics"), (401, 200, 403, 403, 403, 403)),

@@ -347,6 +347,33 @@ def test_an_extension_names_each_partys_own_signed_agreement_to_the_same_days(tm
     assert "第 12 条延长调解期限记录所列的第 7 条记录" in render(report, "zh")
 
 
+def test_a_party_signs_a_mediation_record_version_that_is_in_the_log_with_its_hash(tmp_path: Path) -> None:
+    """9: version 1 of the record; 10: the applicant signs it (right); 11: the respondent signs a version
+    2 that was never logged; 12: a version whose kept text is not the text its hash names."""
+
+    def recorded(case: Case, people: People) -> None:
+        text = "人民调解记录\n张三：公司拖欠我三个月工资。\n"
+        digest = sha256_hex(text.encode())
+        staff = people.mediator.holder
+        case.add(
+            "transcript_version", staff, {"text": text}, {"record": "r-1", "session": "s-1", "version": 1, "text_hash": digest}
+        )
+        for person, version in ((people.applicant, 1), (people.respondent, 2)):
+            assert person.key is not None
+            public = {"record": "r-1", "session": "s-1", "version": version, "text_hash": digest, "role": person.holder["role"],
+                      "intent": "confirm_transcript", "disagreement": False}  # fmt: skip
+            case.add("transcript_signed", person.holder, {"name": person.name, "text": text}, public, [person.key])
+        other = {"record": "r-1", "session": "s-1", "version": 3, "text_hash": digest}
+        case.add("transcript_version", staff, {"text": text + "李四：只欠两个月。\n"}, other)
+
+    report = verify_bundle(build(tmp_path, before_export=recorded).path)
+    assert problems(report) == [("transcript_unversioned", None, 11, None), ("transcript_text_mismatch", None, 12, None)]
+    [ok] = [f for f in report.findings if f.code == "transcript_signed"]
+    assert ok.seq == 10 and ok.params == {"version": 1, "version_seq": 9}
+    said = render(report, "zh")
+    assert "第 11 条当事人签署调解记录的记录所签的第 2 版" in said and "第 12 条调解记录（第 3 版）所附全文的哈希" in said
+
+
 def test_a_decision_on_another_mediator_must_decide_an_earlier_request_once(tmp_path: Path) -> None:
     """Records 9 (a party's request) and 10 (its decision) are right; 11 decides 9 again, 12 decides a consent."""
 

@@ -28,6 +28,7 @@ EVENTS = (
     "media_failed",
     "recording_stopped",
     "revoked",
+    "transcript",
 )
 
 

@@ -16,6 +16,7 @@ import { RoomUI, cls } from './room.js';
 import { Player } from './room-tiles.js';
 import { MediaSession, mediaSupported, openDevices, reportStatus } from './rtc.js';
 import { Signaling } from './signaling.js';
+import { TranscriptPanel } from './transcript.js';
 import { h, replace, toast, confirmDialog } from './ui.js';
 
 const TERMINAL = new Set(['ended', 'removed', 'replaced', 'refused', 'revoked', 'left']);
@@ -57,6 +58,8 @@ export class PartyLive {
     // The session id also goes in the handshake's query: a load balancer routes a session's people together by it.
     this.signaling = new Signaling({ sessionId: (data.session && data.session.id) || null });
     this.consent = new ConsentCard({ signaling: this.signaling, keys, onChange: () => this.room && this.room.renderBanners() });
+    // The mediation record as the mediator writes it, read-only (transcript.js); the server sends it once admitted.
+    this.transcript = new TranscriptPanel({ sessionId: (data.session && data.session.id) || '', signaling: this.signaling, writer: false });
     this.waitBanners = h('div', { class: 'live-banners', 'aria-live': 'polite' });
     this.media = new MediaSession(this.signaling, {
       onRemote: () => this.room && this.room.renderTiles(),
@@ -206,6 +209,7 @@ export class PartyLive {
         media: this.media,
         host: false,
         selfName: this.data.party.name,
+        sidePanels: [this.transcript.el],
         banners: () => [...this.consentPrompt(), ...this.agreementPrompt()],
         onLeave: () => this.leave(),
       });

@@ -38,6 +38,7 @@ def _run(files: dict[str, bytes], report: Report, trust: Trust) -> None:
     _check_supervision(bundle)
     _check_extensions(bundle)
     _check_mediator_changes(bundle)
+    _check_transcripts(bundle)
     report.agreements = document_check.check(bundle.records, bundle.files, bundle.add)
     report.records = [bundle.summaries[s] for s in sorted(bundle.summaries)]
 
@@ -138,6 +139,39 @@ def _check_mediator_changes(bundle: Reading) -> None:
             bundle.problem("decision_without_request", seq=seq, request=target)
         else:
             decided.add(asked.seq)
+
+
+def _check_transcripts(bundle: Reading) -> None:
+    """A `transcript_version`'s body holds the text its `text_hash` names, and a `transcript_signed`
+    signs an earlier version of the same record with that version's hash (FORMAT.md; 人民调解法 art.
+    28, 30): a party's signature cannot be moved onto a text they never read."""
+    bodies = bz.numbered_files(bundle.files, "bodies")
+    versions: dict[tuple[Any, Any], tuple[int, Any]] = {}
+    for seq, record in sorted(bundle.records.items()):
+        public = record.claim.public
+        if record.claim.type == "transcript_version":
+            text = _body_text(bundle, bodies.get(seq))
+            if text is not None and sha256_hex(text.encode()) != public.get("text_hash"):
+                bundle.problem("transcript_text_mismatch", seq=seq, version=public.get("version"))
+                continue
+            versions[(public.get("record"), public.get("version"))] = (seq, public.get("text_hash"))
+        elif record.claim.type == "transcript_signed":
+            found = versions.get((public.get("record"), public.get("version")))
+            if found is None or found[1] != public.get("text_hash"):
+                bundle.problem("transcript_unversioned", seq=seq, version=public.get("version"))
+            else:
+                bundle.add("ok", "transcript_signed", seq=seq, version=public.get("version"), version_seq=found[0])
+
+
+def _body_text(bundle: Reading, name: str | None) -> str | None:
+    """The `text` of a record's body in the bundle, if the body is there and whole (check_bodies names the rest)."""
+    if name is None:
+        return None
+    try:
+        data = bz.parse_body(bundle.files, name)["data"]
+    except (bz.BundleError, KeyError, TypeError, ValueError):
+        return None
+    return data.get("text") if isinstance(data, dict) and isinstance(data.get("text"), str) else None
 
 
 def _vkey(kind: type[_V], text: str) -> _V:

@@ -47,6 +47,7 @@ SIGNER_NAMED = frozenset(
         "performance_reported",
         "performance_confirmed",
         "performance_disputed",
+        "transcript_signed",
     }
 )
 

@@ -14,6 +14,7 @@ import * as api from '../api.js';
 import { dictionaries, partyRole, t, tv, fmtDateTime, fmtDayLong, fmtShortDateTime, fmtTime, fmtAmount, getLang, tzName, tzOptionLabel } from '../i18n.js';
 import '../case-i18n.js';
 import '../evidence-i18n.js';
+import '../transcript-i18n.js';
 import { addDays, dateIn, timeIn, todayIn, localToIso, isValidTimeZone, browserTimeZone, weekdayOf } from '../time.js';
 import { h, replace, optionsFrom, errorMessage, toast, confirmDialog, initStaffPage, staffHeader, skipLink, errorState } from '../ui.js';
 import { Mount } from '../mount.js';
@@ -31,6 +32,7 @@ import { sourceWords } from '../registration.js';
 import '../supervision-i18n.js';
 import { Instructions, IssueForm, instructionsOf } from '../supervision.js';
 import { ExtensionsBody, extendedLine, extensionsOf } from '../extensions.js';
+import { TranscriptsBody, transcriptsOf } from '../transcripts.js';
 import { WillingnessSection, willingnessOf } from '../willingness.js';
 import { outboxState } from '../outbox.js';
 
@@ -62,6 +64,7 @@ const store = {
   evidence: new Part(() => api.request('GET', `/cases/${encodeURIComponent(caseId)}/evidence`).then(itemsOf), draw),
   supervision: new Part(() => instructionsOf(caseId), draw), // supervisors' instructions and the replies (#21)
   extensions: new Part(() => extensionsOf(caseId), draw), // the parties' agreement to extend the mediation period (#21)
+  transcripts: new Part(() => transcriptsOf(caseId), draw), // the sessions' mediation records and their signatures (#22)
   willingness: new Part(() => willingnessOf(caseId), draw), // whether the other side agrees to mediation (#21)
   agreement: new Part(() => api.getAgreement(caseId), draw), // a supervisor's read of the agreement (a mediator has its panel)
   exported: /** @type {{ filename: string, manifestHash: string } | null} */ (null), // the last export
@@ -217,6 +220,7 @@ async function refresh() {
   store.history.load();
   store.supervision.load();
   loadExtensions();
+  store.transcripts.load();
   store.willingness.load();
   loadEvidence();
   if (beforeCourt() !== wasBeforeCourt && caseFiles) caseFiles.load();
@@ -1084,6 +1088,15 @@ function Supervision({ k }) {
   </${Section}>`;
 }
 
+/** The sessions' mediation records (transcripts.js): the case's mediators close them after the session, a supervisor reads. */
+function Transcripts({ k }) {
+  const part = store.transcripts;
+  return html`<${Section} id="transcripts" title=${t('tr.title')}>
+    <div id="transcripts-body" aria-live="polite">${part.view((data) => html`<${TranscriptsBody} data=${data} tz=${store.tz}
+      canClose=${k.status === 'open' && !readOnly() && store.user.role === 'mediator'} onChanged=${() => { store.transcripts.load(); store.history.load(); loadEvidence(); }} />`)}</div>
+  </${Section}>`;
+}
+
 /** Extending the mediation period by every party's agreement (extensions.js): the case's mediators propose, a supervisor reads. */
 function Extensions({ k }) {
   const part = store.extensions;
@@ -1141,6 +1154,7 @@ function Page() {
     ${mediatorsPanel ? html`<${CaseMediatorsSection} panel=${mediatorsPanel} k=${k} writable=${!supervisor() && !beforeCourt()} />` : null}
     ${referred}
     <${Sessions} k=${k} />
+    <${Transcripts} k=${k} />
     ${supervisor()
       ? html`<${AgreementRead} />`
       : html`<${Mount} class="kept" make=${() => agreementPanel?.el ?? null} deps=${[agreementPanel]} />`}
@@ -1231,6 +1245,7 @@ async function main() {
     store.history.load();
     store.supervision.load();
     loadExtensions();
+    store.transcripts.load();
     store.willingness.load();
     loadEvidence();
   }

@@ -16,6 +16,7 @@ import { recordingActive, recordingIndicator } from '../recording.js';
 import { RoomUI, cls, consentBadge, roleLabel, signalingErrorMessage } from '../room.js';
 import { MediaSession, openDevices } from '../rtc.js';
 import { Signaling } from '../signaling.js';
+import { TranscriptPanel } from '../transcript.js';
 import { h, replace, toast, confirmDialog, initStaffPage, staffHeader, skipLink, errorState } from '../ui.js';
 import { staffFrame } from '../ui-preact.js';
 
@@ -49,6 +50,7 @@ let signaling = null;
 let media = null;
 let room = null;
 let identity = null; // the parties' identity checks (idcheck.js)
+let transcript = null; // the mediation record being written (transcript.js)
 const panels = {};
 
 // ------------------------------------------------------------------ helpers
@@ -425,6 +427,8 @@ function connect() {
   panels.room = h('section', { class: 'live-panel host-panel', 'aria-labelledby': 'room-panel-title', dataset: { testid: 'room-panel' } });
   panels.waiting = h('section', { class: 'live-panel host-panel waiting-panel', 'aria-labelledby': 'waiting-panel-title', dataset: { testid: 'waiting-panel' } });
   panels.caucus = h('section', { class: 'live-panel host-panel', 'aria-labelledby': 'caucus-panel-title', dataset: { testid: 'caucus-panel' } });
+  // The mediation record, written beside the videos and read by the parties as it is written (transcript.js).
+  transcript = new TranscriptPanel({ sessionId, signaling, writer: true, tz: state.tz });
   identity = new IdentityPanel({ caseId: state.session.case_id, user: state.user, tz: state.tz, mode: 'live', classes: ['live-panel', 'host-panel'] });
   room = new RoomUI({
     signaling,
@@ -433,7 +437,7 @@ function connect() {
     selfName: state.user.display_name || state.user.username,
     personActions,
     peopleFilter: (p, v) => p.id === v.self.id || p.state === 'admitted' || p.state === 'reconnecting',
-    sidePanels: [panels.room, panels.recording, panels.waiting, identity.el, panels.caucus],
+    sidePanels: [panels.room, panels.recording, panels.waiting, identity.el, panels.caucus, transcript.el],
     banners: stoppedBanner,
     onLeave: leave,
   });

@@ -80,6 +80,7 @@ const parts = {
       import('../rtc.js'),
       import('../recording.js'),
       import('../signaling.js'),
+      import('../transcript.js'),
       import('socket.io-client'),
       import('../ui.js'),
     ]).then(([m]) => m),
@@ -96,6 +97,7 @@ const parts = {
   ),
   extension: once(() => Promise.all([import('../partyextension.js'), stylesheet(new URL('../../css/agreement.css', import.meta.url))]).then(([m]) => m)),
   performance: once(() => Promise.all([import('../partyperformance.js'), stylesheet(new URL('../../css/agreement.css', import.meta.url))]).then(([m]) => m)),
+  transcript: once(() => Promise.all([import('../partytranscript.js'), stylesheet(new URL('../../css/agreement.css', import.meta.url))]).then(([m]) => m)),
   files: once(() => Promise.all([import('../casefiles.js'), stylesheet(new URL('../../css/files.css', import.meta.url))]).then(([m]) => m)),
   keys: once(() => import('../keybind.js')),
   mediators: once(() =>
@@ -143,10 +145,10 @@ function videoSupported() {
  * where the party is.
  * @type {{
  *   data: any, error: any, loading: boolean, live: any, agreement: any, reading: boolean, files: any, mediators: any,
- *   confirmation: any, extension: any, performance: any, started: boolean, entering: boolean, noVideo: boolean, lastKnown: any, resumeTried: boolean,
+ *   confirmation: any, extension: any, performance: any, transcript: any, started: boolean, entering: boolean, noVideo: boolean, lastKnown: any, resumeTried: boolean,
  * }}
  */
-const state = { data: null, error: null, loading: true, live: null, agreement: null, reading: false, files: null, mediators: null, confirmation: null, extension: null, performance: null, started: false, entering: false, noVideo: false, lastKnown: null, resumeTried: false };
+const state = { data: null, error: null, loading: true, live: null, agreement: null, reading: false, files: null, mediators: null, confirmation: null, extension: null, performance: null, transcript: null, started: false, entering: false, noVideo: false, lastKnown: null, resumeTried: false };
 let lastRefresh = 0;
 
 /** @param {...(string | false | null | undefined)} names */
@@ -373,6 +375,7 @@ function initAgreement(d) {
   probeConfirmation(d);
   startExtension(d);
   startPerformance(d);
+  startTranscript(d);
 }
 
 /** 履行情况 (partyperformance.js): what this party owes and is owed once the agreement is in force; drawn only when there is any. */
@@ -387,6 +390,20 @@ async function startPerformance(d) {
   if (state.performance) return;
   state.performance = new PartyPerformance({ party: d.party, keys: partyKeys });
   state.performance.start();
+}
+
+/** The mediation record (partytranscript.js): a card for each session's record once the mediator closes it. */
+async function startTranscript(d) {
+  if (state.transcript) return;
+  let PartyTranscript, partyKeys;
+  try {
+    [{ PartyTranscript }, partyKeys] = await Promise.all([parts.transcript(), ensureKeys(d.party.id)]);
+  } catch {
+    return; // the code did not arrive: the card is not shown, the rest of the page works
+  }
+  if (state.transcript) return;
+  state.transcript = new PartyTranscript({ party: d.party, keys: partyKeys, tz: (d.session && d.session.timezone) || 'Asia/Shanghai' });
+  state.transcript.start();
   render();
 }
 
@@ -573,7 +590,7 @@ function mainView() {
   // The step at the top carries the join button when joining is what to do now.
   // The main action comes first after it: on a phone it is the one thing above the fold (issue #18).
   const joinOnTop = d.now && (d.now.step === 'join_before' || d.now.step === 'join_now');
-  const { agreement, confirmation, extension, performance } = state;
+  const { agreement, confirmation, extension, performance, transcript } = state;
   // A question awaiting this respondent's answer goes first; otherwise the other side's answer follows the step.
   const asking = d.willingness && d.willingness.mine && !d.willingness.mine.answer;
   return html`<h1 class="greeting">${t('party.greeting', { name: d.party.name })}</h1>
@@ -608,6 +625,7 @@ function mainView() {
     ${confirmation ? html`<${Mount} key="confirmation-card" class="conf-slot" make=${() => confirmation.el} deps=${[confirmation]} />` : null}
     ${extension ? html`<${Mount} key="extension-card" class="ext-slot" make=${() => extension.el} deps=${[extension]} />` : null}
     ${performance ? html`<${Mount} key="performance-card" class="perf-slot" make=${() => performance.el} deps=${[performance]} />` : null}
+    ${transcript ? html`<${Mount} key="transcript-card" class="tr-slot" make=${() => transcript.el} deps=${[transcript]} />` : null}
     ${p !== 'cancelled' ? keyCard() : null}
     ${p === 'before' || p === 'started' ? prepareList() : null}
     ${state.files ? filesCard() : null}

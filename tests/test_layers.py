@@ -28,3 +28,19 @@ def test_the_import_contracts_are_kept() -> None:
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "0 broken" in run.stdout, run.stdout
+
+
+#: Issue #20: a module that grows past this does more than one job; split it into a small package
+#: named after what it holds (as server/domain/online_applications/ and server/evidence/verify/).
+MAX_MODULE_LINES = 600
+
+
+def test_no_python_module_is_over_600_lines() -> None:
+    sizes = {
+        str(path.relative_to(ROOT)): len(path.read_text(encoding="utf-8").splitlines())
+        for package in ("server", "signaling", "recordings")
+        for path in (ROOT / package).rglob("*.py")
+    }
+    assert len(sizes) > 100, "the packages were not found"
+    over = {path: lines for path, lines in sizes.items() if lines > MAX_MODULE_LINES}
+    assert over == {}, f"over {MAX_MODULE_LINES} lines (split each by what it holds): {over}"

@@ -30,8 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
-from server.domain.cases import assigned_mediators as assigned_mediators  # beside case_for_staff, which asks it
-from server.domain.cases import case_for_staff
+from server.domain.access import assigned_mediators, case_for_staff
 from server.domain.ledger import Ledger
 from server.domain.principal import PartyPrincipal, Principal, Staff, require_party
 from server.domain.staffkeys import Prepared, StaffKeys

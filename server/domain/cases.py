@@ -9,22 +9,21 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history, orgtree, particulars, registration
+from server.domain.access import case_for_staff, is_before_court, referral_sharing
 from server.domain.clocks import Clock, case_clocks, case_mediation_clock
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, require_staff
 from server.domain.registration import ID_NUMBER, PHONE, Registrant
 from server.domain.vocabulary import DISPUTE_TYPES, INVITED_AS, PARTY_ROLES, REPRESENTATIVE_ROLES
 from server.domain.workdays import Workdays
-from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
+from server.errors import Conflict, FieldError, InvalidInput, NotFound
 from server.models import (
     Case,
     CaseEvent,
-    CaseMediator,
-    ConfirmationApplication,
     MediationSession,
     Organisation,
     OutboxMessage,
@@ -105,147 +104,6 @@ class CaseView:
     applicant_count: int = 0
     #: Supervisors' instructions on the case that await its mediator's reply (server/domain/supervision.py).
     supervision_awaiting: int = 0
-
-
-#: A referral that makes its receiver an assisting organisation of the case (协办, accepted): the one
-#: kind of sharing under which the receiver's mediators also mediate, once assigned (``assigned_mediators``).
-ASSISTING = and_(Referral.role == "assisting", Referral.status == "accepted")
-
-
-def referral_sharing(organisation_id: str | None) -> Select[str]:
-    """The cases another organisation may read because of a referral: one place for the rule.
-
-    A case belongs to its lead organisation (``Case.organisation_id``). A referral lets others
-    read it, never change it (最高人民法院关于人民法院特邀调解的规定 arts. 11, 26; issue #21):
-
-    - the organisation a referral awaits a decision from (pending): it reads the case to decide;
-    - an organisation that accepted to assist (协办): it reads the case and reports its result on
-      its task (through ``server.domain.referrals``, not through the case's own writes); the
-      mediator it named on accepting co-mediates the case (``assigned_mediators``) and acts as one
-      of its mediators where the caller says so (``case_for_staff``, ``assigned=True``);
-    - the former lead, once its lead referral was accepted: it keeps sight of the case so that it
-      sees the result (for a court, the result of its 委派 or 委托).
-
-    A returned referral shares nothing.
-    """
-    return select(Referral.case_id).where(
-        or_(
-            and_(Referral.to_organisation_id == organisation_id, Referral.status == "pending"),
-            and_(Referral.to_organisation_id == organisation_id, ASSISTING),
-            and_(Referral.from_organisation_id == organisation_id, Referral.role == "lead", Referral.status == "accepted"),
-        )
-    )
-
-
-async def assigned_mediators(db: AsyncSession, case_id: str) -> list[str]:
-    """The user ids of the case's mediators, the lead (``Case.mediator_id``) first, then the
-    co-mediators in the order they were assigned (server/domain/assignment.py).
-
-    Mediators of the case's organisation count, and those of an organisation assisting it (协办, an
-    accepted assisting referral, ``ASSISTING``: the forestry bureau's mediator beside the labour
-    committee's, issue #21), whom that organisation named when it accepted. A former lead's
-    mediators no longer count: a case referred elsewhere is mediated by the receiving organisation's.
-    """
-    case = await db.get(Case, case_id)
-    if case is None:
-        return []
-    assisting = select(Referral.to_organisation_id).where(Referral.case_id == case_id, ASSISTING)
-    rows = (
-        await db.execute(
-            select(CaseMediator.user_id)
-            .join(User, User.id == CaseMediator.user_id)
-            .where(
-                CaseMediator.case_id == case_id,
-                CaseMediator.ended_at.is_(None),
-                or_(User.organisation_id == case.organisation_id, User.organisation_id.in_(assisting)),
-                User.is_active.is_(True),
-            )
-            .order_by(CaseMediator.assigned_at, CaseMediator.id)
-        )
-    ).scalars()
-    out = [case.mediator_id]
-    out += [user_id for user_id in rows if user_id not in out]
-    return out
-
-
-async def case_for_staff(
-    db: AsyncSession,
-    principal: Principal | None,
-    case_id: str,
-    *,
-    court: bool = False,
-    write: bool = False,
-    shared: bool = False,
-    supervise: bool = False,
-    assigned: bool = False,
-) -> tuple[Staff, Case]:
-    """The case if this staff member may work on it.
-
-    Mediators see the cases of their own organisation. Judges see a case only for reading
-    (``court=True``) and only once a joint application for its confirmation has been submitted
-    to their own court; a court cannot browse a committee's other cases. Once the case is before
-    a court, its mediators can no longer change it (``write=True``): what the court reviews
-    stays what was submitted. Where the caller only reads (``shared=True``), the staff of an
-    organisation a referral shares the case with may read it too (``referral_sharing``).
-
-    Supervisors read the cases of their organisation and of every organisation below it
-    (server/domain/orgtree.py), where the caller says the access only reads (``supervise=True``:
-    the case, its parties, history, evidence log, files, agreement and sessions); everything
-    else is refused them, naming what they can do instead (an instruction to the mediator).
-
-    Where the caller acts as one of the case's mediators (``assigned=True``: hosting its live
-    sessions, reading their chat, checking a party's identity on video, signing their own
-    disclosure), a mediator of an organisation assisting the case who is assigned to it
-    (``assigned_mediators``) may, as its own mediators do (人民调解法 art. 19: one or several
-    mediators); anyone else of another organisation is refused as before.
-    """
-    staff = require_staff(principal)
-    case = await db.get(Case, case_id)
-    if case is None:
-        raise NotFound("no such case", reason="no_such_case")
-    if (
-        shared
-        and not write
-        and staff.organisation_id is not None
-        and staff.role in ("mediator", "judge")
-        and case.organisation_id != staff.organisation_id
-        and case.id in set(await db.scalars(referral_sharing(staff.organisation_id).where(Referral.case_id == case.id)))
-    ):
-        return staff, case
-    if staff.role == "judge" and court and staff.organisation_id is not None:
-        submitted = await db.scalar(
-            select(ConfirmationApplication.id).where(
-                ConfirmationApplication.case_id == case.id,
-                ConfirmationApplication.court_id == staff.organisation_id,
-                ConfirmationApplication.status != "awaiting_cosign",
-            )
-        )
-        if submitted is not None:
-            return staff, case
-    if staff.role == "supervisor" and staff.organisation_id is not None:
-        if not await orgtree.within(db, case.organisation_id, staff.organisation_id):
-            raise Forbidden("this case belongs to another organisation", reason="another_organisation")
-        if supervise and not write:
-            return staff, case
-        raise Forbidden(
-            "a supervisor reads this case and may instruct its mediator, but does not change it", reason="supervisor_reads_only"
-        )
-    if staff.role != "mediator" or case.organisation_id != staff.organisation_id:
-        if not (assigned and staff.role == "mediator" and staff.user_id in await assigned_mediators(db, case.id)):
-            raise Forbidden("this case belongs to another organisation", reason="another_organisation")
-    if write and await is_before_court(db, case.id):
-        raise InvalidState("the case is before the court for confirmation; it can no longer be changed", reason="submitted")
-    return staff, case
-
-
-async def is_before_court(db: AsyncSession, case_id: str) -> bool:
-    """Whether a joint application to confirm the case's agreement has been submitted (both parties signed)."""
-    submitted = await db.scalar(
-        select(ConfirmationApplication.id).where(
-            ConfirmationApplication.case_id == case_id, ConfirmationApplication.status != "awaiting_cosign"
-        )
-    )
-    return submitted is not None
 
 
 @dataclass

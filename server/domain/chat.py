@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain.cases import case_for_staff
+from server.domain.access import case_for_staff
 from server.domain.principal import PartyPrincipal, Principal, require_staff
 from server.errors import Forbidden, NotFound
 from server.models import ChatLine, MediationSession

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.documents.ruling_pdf import RulingDoc, render_ruling
 from server.domain import history
-from server.domain.cases import case_for_staff
+from server.domain.access import case_for_staff
 from server.domain.confirmation.ruling import arabic_date, chinese_date
 from server.domain.ledger import Ledger
 from server.domain.outcomes import ground_of

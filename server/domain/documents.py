@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
-from server.domain.cases import case_for_staff
+from server.domain.access import case_for_staff
 from server.domain.ledger import Ledger
 from server.domain.principal import PartyPrincipal, Principal, Staff, System, require_party
 from server.errors import FieldError, Forbidden, InvalidInput, NotAuthenticated, NotFound, TooLarge, UnsupportedMediaType

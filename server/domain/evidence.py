@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
-from server.domain.cases import case_for_staff
+from server.domain.access import case_for_staff
 from server.domain.documents import document_file
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, System, require_staff

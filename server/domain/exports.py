@@ -44,7 +44,7 @@ from recordings import webm
 from recordings.compose import MAX_TILES, ComposeError, compose_in_child
 from recordings.storage import StorageError, derived_name
 from server.domain import history
-from server.domain.cases import case_for_staff
+from server.domain.access import case_for_staff
 from server.domain.principal import Principal, Staff
 from server.domain.recordings import FINISHED, covered
 from server.domain.review import RECORDING_ID, Review, WatchFile, seal_file

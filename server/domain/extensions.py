@@ -35,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history, notices, notifications, particulars, turns
-from server.domain.cases import case_for_staff
+from server.domain.access import case_for_staff
 from server.domain.clocks import case_mediation_clock, end_of
 from server.domain.keybinding import current_party_key, refuse_code
 from server.domain.ledger import Ledger

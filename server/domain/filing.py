@@ -49,7 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.documents.ruling_pdf import RulingDoc, render_ruling
 from server.domain import history, particulars
-from server.domain.cases import case_for_staff
+from server.domain.access import case_for_staff
 from server.domain.confirmation.ruling import arabic_date, chinese_date
 from server.domain.evidence import Evidence
 from server.domain.ledger import Ledger

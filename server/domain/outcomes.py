@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history, notifications
-from server.domain.cases import case_for_staff
+from server.domain.access import case_for_staff
 from server.domain.clocks import case_clocks
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal

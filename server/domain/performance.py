@@ -38,9 +38,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
+from server.domain.access import case_for_staff
 from server.domain.agreements import text as words
 from server.domain.agreements.obligation import KIND_WORDS, day_words, yuan
-from server.domain.cases import case_for_staff
 from server.domain.clocks import local_day
 from server.domain.documents import visible_to_party
 from server.domain.keybinding import current_party_key, refuse_code

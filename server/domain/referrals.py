@@ -28,8 +28,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
+from server.domain.access import case_for_staff, is_before_court
 from server.domain.assignment import designate_assisting, designate_lead
-from server.domain.cases import case_for_staff, is_before_court
 from server.domain.clocks import Clock, acceptance_clock
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, require_staff

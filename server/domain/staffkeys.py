@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
-from server.domain.cases import case_for_staff
+from server.domain.access import case_for_staff
 from server.domain.evidence import IDENTITY_METHODS, IDENTITY_RESULTS
 from server.domain.keybinding import add_challenge, device_key_info, new_passkey_info, passkey_signature, signing_options
 from server.domain.ledger import Ledger, key_info, key_row

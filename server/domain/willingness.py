@@ -51,7 +51,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history, links, notices, notifications
-from server.domain.cases import case_for_staff
+from server.domain.access import case_for_staff
 from server.domain.clocks import end_of, local_day
 from server.domain.ledger import Ledger
 from server.domain.outcomes import AUTOMATIC_GROUNDS, ROUTES_EN, ROUTES_ZH

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain.cases import assigned_mediators, case_for_staff
+from server.domain.access import assigned_mediators, case_for_staff
 from server.domain.codes import mask_phone
 from server.domain.keybinding import (
     add_challenge,

@@ -9,7 +9,7 @@ from typing import Any
 
 from PIL import Image
 
-from server.domain.assignment import assigned_mediators
+from server.domain.access import assigned_mediators
 from server.domain.principal import SYSTEM
 from server.evidence.records import DeviceKey, b64, unb64
 from tests.api.helpers import book, next_weekday_at, open_case

@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history, links, turns
+from server.domain.access import case_for_staff
 from server.domain.agreements import text as words
 from server.domain.agreements.obligation import check_parties
 from server.domain.agreements.reading import View, case_of, load, version_of, view_of
 from server.domain.agreements.sealer import Sealer
-from server.domain.cases import case_for_staff
 from server.domain.clocks import local_day
 from server.domain.documents import add_document, uploader_of
 from server.domain.ledger import Ledger

@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history, particulars
+from server.domain.access import case_for_staff
 from server.domain.agreements.reading import case_of, load, signers, version_of
-from server.domain.cases import case_for_staff
 from server.domain.documents import add_document, uploader_of
 from server.domain.keybinding import current_party_key, refuse_code
 from server.domain.ledger import Ledger

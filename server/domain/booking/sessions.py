@@ -20,9 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history, links, notifications
+from server.domain.access import assigned_mediators, case_for_staff
 from server.domain.accounts import check_timezone
 from server.domain.booking.availability import Availabilities, within_availability
-from server.domain.cases import assigned_mediators, case_for_staff
 from server.domain.principal import PartyPrincipal, Principal, Staff, require_party, require_staff
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
 from server.models import Case, MediationSession, Organisation, Party, PartyLink, User, utcnow

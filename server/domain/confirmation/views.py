@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.domain import particulars
-from server.domain.cases import case_for_staff
+from server.domain.access import case_for_staff
 from server.domain.principal import PartyPrincipal, Principal, require_party
 from server.models import (
     Case,

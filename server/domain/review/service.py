@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from recordings.storage import DerivedFiles, derived_name
 from server.domain import history
-from server.domain.cases import case_for_staff
+from server.domain.access import case_for_staff
 from server.domain.principal import Principal, Staff
 from server.domain.recordings import FINISHED, Recordings, covered
 from server.domain.review.derived import WatchFile, remux_from_zero, seal_chunks, sealed_size

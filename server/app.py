@@ -35,6 +35,7 @@ from server.http import (  # noqa: F401 - routes
     party_api,
     recordings_api,
     referrals_api,
+    satisfaction_api,
     sessions_api,
     staffkeys_api,
     static,

@@ -49,6 +49,7 @@ from server.domain.overdue import OverdueNotices
 from server.domain.recordings import Recordings
 from server.domain.referrals import Referrals
 from server.domain.review import Review
+from server.domain.satisfaction import Satisfaction
 from server.domain.staffkeys import IDENTITY_PURPOSE, StaffKeys
 from server.domain.supervision import Supervision
 from server.domain.turns import Turns
@@ -165,4 +166,5 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         willingness=willingness,
         assignment=assignment,
         directory=Directory(maker),
+        satisfaction=Satisfaction(maker, ledger, settings),
     )

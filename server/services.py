@@ -36,6 +36,7 @@ from server.domain.outcomes import Outcomes
 from server.domain.recordings import Recordings
 from server.domain.referrals import Referrals
 from server.domain.review import Review
+from server.domain.satisfaction import Satisfaction
 from server.domain.staffkeys import StaffKeys
 from server.domain.supervision import Supervision
 from server.domain.willingness import Willingness
@@ -78,6 +79,7 @@ class Services:
     willingness: Willingness  # whether the other side agrees to mediation (#21)
     assignment: Assignment  # the mediators of a case, their disclosures, parties' requests (#21)
     directory: Directory  # the directory of mediators parties choose from (#21)
+    satisfaction: Satisfaction  # parties' ratings of the mediation and complaints to the supervisors (#22)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

@@ -703,8 +703,12 @@ class Cases:
 
     async def history(self, principal: Principal | None, case_id: str) -> list[CaseEvent]:
         async with self._maker() as db:
-            await case_for_staff(db, principal, case_id, court=True, shared=True, supervise=True)
-            return list(await db.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
+            staff, _ = await case_for_staff(db, principal, case_id, court=True, shared=True, supervise=True)
+            query = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+            if not (isinstance(staff, Staff) and staff.role == "supervisor"):
+                # A party's complaint reaches the supervisors, never the mediator it is about (satisfaction.py).
+                query = query.where(CaseEvent.kind.not_in(history.COMPLAINT_KINDS))
+            return list(await db.scalars(query))
 
     async def outbox(self, principal: Principal | None, case_id: str) -> list[OutboxMessage]:
         async with self._maker() as db:

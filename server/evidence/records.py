@@ -63,11 +63,16 @@ RECORD_TYPES = frozenset(
         "disclosure_signed",
         "mediator_change_requested",
         "mediator_change_decided",
+        "satisfaction_rated",
+        "complaint_filed",
+        "complaint_answered",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:
 # what a person agrees to or signs (Electronic Signature Law art. 13: the signer's sole control).
-USER_VERIFIED_TYPES = frozenset({"consent", "signature", "confirmation_decided", "confirmation_applied"})
+USER_VERIFIED_TYPES = frozenset(
+    {"consent", "signature", "confirmation_decided", "confirmation_applied", "satisfaction_rated", "complaint_filed"}
+)
 # A `key_bound` record with method "video_witnessed" rests on an earlier `identity_checked` record
 # (the mediator's own signed check of the party's ID card on video) made at most this long before it.
 WITNESS_WINDOW_SECONDS = 15 * 60

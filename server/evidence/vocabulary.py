@@ -58,6 +58,9 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "disclosure_signed": ("调解员披露声明", "mediator's disclosure signed"),
     "mediator_change_requested": ("申请更换调解员", "another mediator asked for"),
     "mediator_change_decided": ("更换调解员的决定", "request for another mediator decided"),
+    "satisfaction_rated": ("当事人满意度评价", "party's satisfaction rating"),
+    "complaint_filed": ("当事人投诉", "party's complaint"),
+    "complaint_answered": ("答复当事人投诉", "complaint answered"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

@@ -47,6 +47,7 @@ from server.models.extensions import DeadlineExtension, ExtensionSigner
 from server.models.outbox import OutboxMessage
 from server.models.recordings import Recording, RecordingFile, RecordingSegment
 from server.models.referrals import Referral
+from server.models.satisfaction import Complaint, SatisfactionRating
 from server.models.supervision import SupervisionInstruction
 from server.models.willingness import WillingnessQuestion
 from server.models.work_orders import HotlineKey, WorkOrder
@@ -69,6 +70,7 @@ __all__ = [
     "CaseEvent",
     "CaseMediator",
     "ChatLine",
+    "Complaint",
     "ConfirmationApplication",
     "ConfirmationSigner",
     "CourtCaseCounter",
@@ -100,6 +102,7 @@ __all__ = [
     "RecordingFile",
     "RecordingSegment",
     "Referral",
+    "SatisfactionRating",
     "SupervisionInstruction",
     "UTCDateTime",
     "User",

@@ -95,6 +95,7 @@ const parts = {
     ]).then(([m]) => m),
   ),
   extension: once(() => Promise.all([import('../partyextension.js'), stylesheet(new URL('../../css/agreement.css', import.meta.url))]).then(([m]) => m)),
+  satisfaction: once(() => Promise.all([import('../partysatisfaction.js'), stylesheet(new URL('../../css/agreement.css', import.meta.url))]).then(([m]) => m)),
   files: once(() => Promise.all([import('../casefiles.js'), stylesheet(new URL('../../css/files.css', import.meta.url))]).then(([m]) => m)),
   keys: once(() => import('../keybind.js')),
   mediators: once(() =>
@@ -142,10 +143,10 @@ function videoSupported() {
  * where the party is.
  * @type {{
  *   data: any, error: any, loading: boolean, live: any, agreement: any, reading: boolean, files: any, mediators: any,
- *   confirmation: any, extension: any, started: boolean, entering: boolean, noVideo: boolean, lastKnown: any, resumeTried: boolean,
+ *   confirmation: any, extension: any, satisfaction: any, started: boolean, entering: boolean, noVideo: boolean, lastKnown: any, resumeTried: boolean,
  * }}
  */
-const state = { data: null, error: null, loading: true, live: null, agreement: null, reading: false, files: null, mediators: null, confirmation: null, extension: null, started: false, entering: false, noVideo: false, lastKnown: null, resumeTried: false };
+const state = { data: null, error: null, loading: true, live: null, agreement: null, reading: false, files: null, mediators: null, confirmation: null, extension: null, satisfaction: null, started: false, entering: false, noVideo: false, lastKnown: null, resumeTried: false };
 let lastRefresh = 0;
 
 /** @param {...(string | false | null | undefined)} names */
@@ -371,6 +372,7 @@ function initAgreement(d) {
   probeAgreement(d);
   probeConfirmation(d);
   startExtension(d);
+  startSatisfaction(d);
 }
 
 /** Extending the mediation period (partyextension.js): a card once the mediator proposes a later last day. */
@@ -385,6 +387,21 @@ async function startExtension(d) {
   if (state.extension) return;
   state.extension = new PartyExtension({ party: d.party, keys: partyKeys, mediator: d.mediator && d.mediator.display_name });
   state.extension.start();
+  render();
+}
+
+/** Rating the mediation and complaining (partysatisfaction.js, #22): shown to the parties themselves. */
+async function startSatisfaction(d) {
+  if (state.satisfaction) return;
+  let PartySatisfaction, partyKeys;
+  try {
+    [{ PartySatisfaction }, partyKeys] = await Promise.all([parts.satisfaction(), ensureKeys(d.party.id)]);
+  } catch {
+    return; // the code did not arrive: the card is not shown, the rest of the page works
+  }
+  if (state.satisfaction) return;
+  state.satisfaction = new PartySatisfaction({ party: d.party, keys: partyKeys, tz: d.session.timezone });
+  state.satisfaction.start();
   render();
 }
 
@@ -556,7 +573,7 @@ function mainView() {
   // The step at the top carries the join button when joining is what to do now.
   // The main action comes first after it: on a phone it is the one thing above the fold (issue #18).
   const joinOnTop = d.now && (d.now.step === 'join_before' || d.now.step === 'join_now');
-  const { agreement, confirmation, extension } = state;
+  const { agreement, confirmation, extension, satisfaction } = state;
   // A question awaiting this respondent's answer goes first; otherwise the other side's answer follows the step.
   const asking = d.willingness && d.willingness.mine && !d.willingness.mine.answer;
   return html`<h1 class="greeting">${t('party.greeting', { name: d.party.name })}</h1>
@@ -590,6 +607,7 @@ function mainView() {
     ${agreement ? html`<${Mount} key="agreement-card" class="agr-entry-slot" make=${() => agreement.entryEl} deps=${[agreement]} />` : null}
     ${confirmation ? html`<${Mount} key="confirmation-card" class="conf-slot" make=${() => confirmation.el} deps=${[confirmation]} />` : null}
     ${extension ? html`<${Mount} key="extension-card" class="ext-slot" make=${() => extension.el} deps=${[extension]} />` : null}
+    ${satisfaction ? html`<${Mount} key="satisfaction-card" class="sat-slot" make=${() => satisfaction.el} deps=${[satisfaction]} />` : null}
     ${p !== 'cancelled' ? keyCard() : null}
     ${p === 'before' || p === 'started' ? prepareList() : null}
     ${state.files ? filesCard() : null}

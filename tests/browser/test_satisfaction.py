@@ -135,6 +135,22 @@ def test_a_party_rates_and_complains_on_a_phone_and_the_supervisor_reads_both(
     s_errors.check()
     s_context.close()
 
+    # --- the organisation's administrator reads the same record on their page ----------------------------
+    cli("user", "add", "--username", "sat-admin", "--password", PASSWORD, "--role", "admin", data_dir=server.data_dir)
+    a_context = new_context(browser, server)
+    admin = a_context.new_page()
+    a_errors = PageErrors(admin)
+    admin.goto("/login")
+    admin.locator("#login-username").fill("sat-admin")
+    admin.locator("#login-password").fill(PASSWORD)
+    admin.get_by_role("button", name="登录").click()
+    admin.wait_for_url(re.compile(r"/admin$"))
+    record = admin.locator(f'[data-testid="sup-rating"][data-mediator="{server.mediator_name}"]')
+    assert record.get_by_test_id("sup-rating-summary").inner_text() == "1 条评价 · 平均 4 星"
+    assert record.get_by_test_id("sup-rating-comment").inner_text() == COMMENT
+    a_errors.check()
+    a_context.close()
+
     # --- the party reads the answer -----------------------------------------------------------------------
     page.reload()
     answer = page.get_by_test_id("cmp-answer")

@@ -77,6 +77,22 @@ async def test_a_party_rates_a_session_once_it_has_ended_and_once_only(world: Wo
     again = await zhang.actor.call("POST", "/api/v1/party/satisfaction/sign", rating | {"stars": 1}, expect=409)
     assert reason(again) == "already_rated"
     await rate(world, li, session_id, 5)  # the other party, with a passkey
+    # An agent does not rate or complain for the party: the parties themselves do.
+    agent = await m.liu.call(
+        "POST",
+        f"/api/v1/cases/{m.case_id}/parties",
+        {"role": "agent", "name": "王律师", "phone": "13700000003", "represents_party_id": zhang.party_id},
+        expect=201,
+    )
+    link = await m.liu.call("POST", f"/api/v1/sessions/{session_id}/links/{agent['id']}", expect=201)
+    lawyer = await world.actor()
+    await lawyer.open_link(link["url"])
+    assert (await lawyer.call("GET", "/api/v1/party/satisfaction"))["may_rate"] is False
+    refused = await lawyer.call("POST", "/api/v1/party/satisfaction/sign", rating, expect=403)
+    assert reason(refused) == "parties_themselves_only"
+    words = {"about": "mediation", "text": "代理人想投诉"}
+    refused = await lawyer.call("POST", "/api/v1/party/complaints/sign", words, expect=403)
+    assert reason(refused) == "parties_themselves_only"
 
     # The mediator's record: count, average, comments with the case number, no party's name.
     admin = await world.staff("admin1")

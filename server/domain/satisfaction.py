@@ -1,8 +1,9 @@
 """Parties rate the mediation and may complain about it to the organisation above the mediator's.
 
-人民法院在线调解规则 (法释〔2021〕23号) art. 27 has the mediators' work evaluated, the parties'
-evaluation among it, and art. 29 gives a party a route to complain about a mediator's conduct.
-Issue #22 builds both on the party's own link:
+Issue #22 asks for both, citing 人民法院在线调解规则 (法释〔2021〕23号) art. 27 for the parties'
+ratings feeding the mediator's record and art. 29 for a complaint that reaches the supervisor, not
+the mediator (the pages cite the same articles; check their wording against the published text
+before relying on it). Both are built on the party's own link:
 
 - A rating (``satisfaction_rated``): 1 to 5 stars and an optional comment, for an *occasion*: a
   session that has ended (``session``, the session's id) now, the closing of the case

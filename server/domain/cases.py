@@ -714,7 +714,12 @@ class Cases:
         async with self._maker() as db:
             await case_for_staff(db, principal, case_id)
             messages = list(
-                await db.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case_id).order_by(OutboxMessage.id.desc()))
+                await db.scalars(
+                    # The text telling a party their complaint was answered is not the mediator's to read (satisfaction.py).
+                    select(OutboxMessage)
+                    .where(OutboxMessage.case_id == case_id, OutboxMessage.kind.not_in(history.COMPLAINT_KINDS))
+                    .order_by(OutboxMessage.id.desc())
+                )
             )
             for message in messages:
                 if message.kind == "otp":

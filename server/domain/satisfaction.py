@@ -17,7 +17,7 @@ before relying on it). Both are built on the party's own link:
 - A complaint (``complaint_filed``), about the mediator or the mediation, goes to the organisation
   that supervises the case's (its parent in the tree, server/domain/orgtree.py; the case's own
   when it has none). Its supervisors, and those above them, read it on their board and answer it
-  once (``complaint_answered``); the party reads the answer on their page. The mediator never
+  once (``complaint_answered``); the party is texted a new link and reads the answer on their page. The mediator never
   reads it: no route of theirs lists it, the case history and the evidence list leave it out for
   anyone but a supervisor (server/domain/cases.py, server/domain/evidence.py), and the evidence
   log carries only the SHA-256 of its words and of the answer (a bundle a mediator exports must
@@ -33,14 +33,14 @@ instruction (server/domain/supervision.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import history, orgtree, particulars
+from server.domain import history, orgtree, particulars, turns
 from server.domain.keybinding import current_party_key, refuse_code
 from server.domain.ledger import Ledger
 from server.domain.party_signing import PreparedStatement, body_method, open_statement, prepare_statement, sign_statement
@@ -70,6 +70,8 @@ RATE_PURPOSE = "satisfaction_sign"
 COMPLAINT_PURPOSE = "complaint_sign"
 RULE_RATING = "《人民法院在线调解规则》第二十七条"
 RULE_COMPLAINT = "《人民法院在线调解规则》第二十九条"
+#: How long the link sent with a complaint's answer stays open.
+READ_ANSWER = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -378,6 +380,12 @@ class Satisfaction:
             row.answer, row.answered_by, row.answered_by_name = text, staff.user_id, staff.display_name
             row.answered_at, row.answer_seq = utcnow(), appended.record.seq
             history.record(db, case.id, staff, "complaint_answered", seq=appended.record.seq, complaint_id=row.id)
+            # The party is told by text (and e-mail), with a link to their page open long enough to read it.
+            await turns.notify_with_link(
+                db, self._settings, "complaint_answered", case, party,
+                {"name": party.name, "org": receiving.name, "case": case.case_number},
+                until=utcnow() + READ_ANSWER, dedupe_key=f"complaint_answered:{row.id}",
+            )  # fmt: skip
             return ComplaintView(row, receiving.name, case.case_number, party.name, mediator.display_name if mediator else "")
 
     async def mediator_records(self, principal: Principal | None) -> list[MediatorRecord]:

@@ -11,10 +11,10 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from server.evidence.verify import render, verify_bundle
-from server.models import MediationSession, utcnow
+from server.models import MediationSession, OutboxMessage, utcnow
 from tests.api.agreement_helpers import Mediation, Signer, mediation
 from tests.api.test_extensions import parties, proof
 from tests.api.test_supervision import reason, tree
@@ -164,6 +164,20 @@ async def test_a_complaint_reaches_the_supervisors_above_and_never_the_mediator(
     assert "complaint_filed" in kinds and "complaint_answered" in kinds
     [mine] = (await zhang.actor.call("GET", "/api/v1/party/satisfaction"))["complaints"]
     assert mine["answer"] == "已约谈调解员，下次调解由王调解员共同主持。"
+    # The party is texted a new link (theirs may have closed since), which opens their page with the answer;
+    # the case's outbox that the mediator reads does not list that text.
+    async with world.services.links._maker() as db:
+        [text] = await db.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "complaint_answered", OutboxMessage.channel == "sms")
+        )
+    assert text.party_id == zhang.party_id
+    assert text.body.startswith("张三您好：树林召镇人民调解委员会已答复您就案件（2026）朝调字第12号提出的投诉。")
+    reader = await world.actor()
+    assert (await reader.open_link(f"http://mediate.test/{(text.template_params or {})['link']}")).status == 303
+    [read] = (await reader.call("GET", "/api/v1/party/satisfaction"))["complaints"]
+    assert read["answer"] == mine["answer"]
+    outbox = await m.liu.call("GET", f"/api/v1/cases/{m.case_id}/outbox")
+    assert outbox["items"] and not [x for x in outbox["items"] if x["kind"].startswith("complaint")]
 
     # The case's bundle still verifies (every record in the chain); the words are not in the log's bodies.
     await world.services.ledger.settle()

@@ -156,7 +156,8 @@ class Satisfaction:
             complaints = list(
                 await db.scalars(select(Complaint).where(Complaint.party_id == party.id).order_by(Complaint.filed_at))
             )
-            names = {o.id: o.name for o in await db.scalars(select(Organisation))}
+            addressed = {c.organisation_id for c in complaints}
+            names = {o.id: o.name for o in await db.scalars(select(Organisation).where(Organisation.id.in_(addressed)))}
             receiving = await receiving_organisation(db, case)
         return {
             "may_rate": bool(particulars.signing_parties([party])),

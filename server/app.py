@@ -36,6 +36,7 @@ from server.http import (  # noqa: F401 - routes
     performance_api,
     recordings_api,
     referrals_api,
+    satisfaction_api,
     sessions_api,
     staffkeys_api,
     static,

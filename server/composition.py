@@ -51,6 +51,7 @@ from server.domain.recording_choice import RecordingChoices
 from server.domain.recordings import Recordings
 from server.domain.referrals import Referrals
 from server.domain.review import Review
+from server.domain.satisfaction import Satisfaction
 from server.domain.staffkeys import IDENTITY_PURPOSE, StaffKeys
 from server.domain.supervision import Supervision
 from server.domain.transcripts import Transcripts
@@ -175,4 +176,5 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         performance=performance,
         transcripts=Transcripts(maker, ledger, settings),
         recording_choices=RecordingChoices(maker, ledger, settings),
+        satisfaction=Satisfaction(maker, ledger, settings),
     )

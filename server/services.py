@@ -38,6 +38,7 @@ from server.domain.recording_choice import RecordingChoices
 from server.domain.recordings import Recordings
 from server.domain.referrals import Referrals
 from server.domain.review import Review
+from server.domain.satisfaction import Satisfaction
 from server.domain.staffkeys import StaffKeys
 from server.domain.supervision import Supervision
 from server.domain.transcripts import Transcripts
@@ -85,6 +86,7 @@ class Services:
     performance: Performance  # what a sealed agreement binds the parties to perform, and its performance (#22)
     transcripts: Transcripts  # the mediation record written live, closed in versions, signed by the parties (#22)
     recording_choices: RecordingChoices  # the parties' signed choice that a recording stands for the record (#22)
+    satisfaction: Satisfaction  # parties' ratings of the mediation and complaints to the supervisors (#22)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

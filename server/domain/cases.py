@@ -561,14 +561,23 @@ class Cases:
 
     async def history(self, principal: Principal | None, case_id: str) -> list[CaseEvent]:
         async with self._maker() as db:
-            await case_for_staff(db, principal, case_id, court=True, shared=True, supervise=True)
-            return list(await db.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
+            staff, _ = await case_for_staff(db, principal, case_id, court=True, shared=True, supervise=True)
+            query = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+            if not (isinstance(staff, Staff) and staff.role == "supervisor"):
+                # A party's complaint reaches the supervisors, never the mediator it is about (satisfaction.py).
+                query = query.where(CaseEvent.kind.not_in(history.COMPLAINT_KINDS))
+            return list(await db.scalars(query))
 
     async def outbox(self, principal: Principal | None, case_id: str) -> list[OutboxMessage]:
         async with self._maker() as db:
             await case_for_staff(db, principal, case_id)
             messages = list(
-                await db.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case_id).order_by(OutboxMessage.id.desc()))
+                await db.scalars(
+                    # The text telling a party their complaint was answered is not the mediator's to read (satisfaction.py).
+                    select(OutboxMessage)
+                    .where(OutboxMessage.case_id == case_id, OutboxMessage.kind.not_in(history.COMPLAINT_KINDS))
+                    .order_by(OutboxMessage.id.desc())
+                )
             )
             for message in messages:
                 if message.kind == "otp":

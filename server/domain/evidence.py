@@ -101,10 +101,14 @@ class Evidence:
 
     async def records(self, principal: Principal | None, case_id: str) -> list[RecordSummary]:
         async with self._maker() as db:
-            await self._case(db, principal, case_id)
+            reader, _ = await self._case(db, principal, case_id)
             logged = await db.execute(select(LogEntry.idx, LogEntry.entry).where(LogEntry.case_id == case_id))
             pending = await db.scalars(select(EvidencePending.entry).where(EvidencePending.case_id == case_id))
-            out = [(Record.from_entry(e), i) for i, e in logged] + [(Record.from_entry(e), None) for e in pending]
+            out: list[tuple[Record, int | None]] = [(Record.from_entry(e), i) for i, e in logged]
+            out += [(Record.from_entry(e), None) for e in pending]
+            if not (isinstance(reader, Staff) and reader.role == "supervisor"):
+                # A complaint is for the supervisors, not the mediator it is about (server/domain/satisfaction.py).
+                out = [(r, i) for r, i in out if r.claim.type not in history.COMPLAINT_KINDS]
         return sorted(
             (RecordSummary(r.seq, r.claim.type, r.claim.time, r.claim.actor, index) for r, index in out), key=lambda s: s.seq
         )

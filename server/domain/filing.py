@@ -168,7 +168,13 @@ class FilingPackages:
             mediator = await db.get(User, case.mediator_id)
             assert organisation is not None
             parties = list(await db.scalars(select(Party).where(Party.case_id == case.id).order_by(Party.created_at)))
-            events = list(await db.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
+            events = list(
+                await db.scalars(
+                    select(CaseEvent)
+                    .where(CaseEvent.case_id == case.id, CaseEvent.kind.not_in(history.COMPLAINT_KINDS))
+                    .order_by(CaseEvent.id)
+                )
+            )  # the mediator makes this package: a complaint about them is not theirs to read (satisfaction.py)
             documents = list(
                 await db.scalars(select(CaseDocument).where(CaseDocument.case_id == case.id).order_by(CaseDocument.created_at))
             )

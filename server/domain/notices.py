@@ -242,6 +242,14 @@ KINDS: dict[str, Kind] = {
         "your own agreement. Open your personal link in a phone or computer browser to agree or decline: {url} "
         "This link is for you only.",
     ),
+    # A supervisor answered a party's complaint (server/domain/satisfaction.py): the party reads it on
+    # their page; their session's link has likely closed since they complained, so a new one comes.
+    "complaint_answered": Kind(
+        ("name", "org", "case", "link"),
+        "您的投诉已有答复：{case}",
+        "{name}您好：{org}已答复您就案件{case}提出的投诉。" + _LINK_ZH,
+        "Dear {name}, {org} has answered your complaint about case {case}. " + _LINK_EN,
+    ),
 }
 
 MONTHS = "January February March April May June July August September October November December".split()

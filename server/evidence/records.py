@@ -68,6 +68,9 @@ RECORD_TYPES = frozenset(
         "performance_disputed",
         "transcript_version",
         "transcript_signed",
+        "satisfaction_rated",
+        "complaint_filed",
+        "complaint_answered",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:
@@ -81,6 +84,8 @@ USER_VERIFIED_TYPES = frozenset(
         "performance_confirmed",
         "performance_disputed",
         "transcript_signed",
+        "satisfaction_rated",
+        "complaint_filed",
     }
 )
 # A `key_bound` record with method "video_witnessed" rests on an earlier `identity_checked` record

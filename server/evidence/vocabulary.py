@@ -67,6 +67,9 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "performance_disputed": ("对履行提出异议", "performance disputed"),
     "transcript_version": ("调解记录（笔录）版本", "mediation record version"),
     "transcript_signed": ("当事人签署调解记录", "mediation record signed by a party"),
+    "satisfaction_rated": ("当事人满意度评价", "party's satisfaction rating"),
+    "complaint_filed": ("当事人投诉", "party's complaint"),
+    "complaint_answered": ("答复当事人投诉", "complaint answered"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

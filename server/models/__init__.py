@@ -48,6 +48,7 @@ from server.models.obligations import Obligation
 from server.models.outbox import OutboxMessage
 from server.models.recordings import Recording, RecordingFile, RecordingSegment
 from server.models.referrals import Referral
+from server.models.satisfaction import Complaint, SatisfactionRating
 from server.models.supervision import SupervisionInstruction
 from server.models.transcripts import MediationRecord, TranscriptChoice, TranscriptSigner, TranscriptVersion
 from server.models.willingness import WillingnessQuestion
@@ -71,6 +72,7 @@ __all__ = [
     "CaseEvent",
     "CaseMediator",
     "ChatLine",
+    "Complaint",
     "ConfirmationApplication",
     "ConfirmationSigner",
     "CourtCaseCounter",
@@ -104,6 +106,7 @@ __all__ = [
     "RecordingFile",
     "RecordingSegment",
     "Referral",
+    "SatisfactionRating",
     "SupervisionInstruction",
     "TranscriptChoice",
     "TranscriptSigner",

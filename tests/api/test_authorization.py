@@ -599,6 +599,30 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         simple("/api/v1/party/obligations/answer/unknown", {"code": "123456"}),
         (401, 404, 403, 403, 403, 403),
     ),
+    # Ratings and complaints (#22): a party rates and complains; supervisors read complaints; the mediators' record.
+    "GET /party/satisfaction": (simple("/api/v1/party/satisfaction"), (401, 200, 403, 403, 403, 403)),
+    "POST /party/satisfaction/sign": (
+        simple("/api/v1/party/satisfaction/sign", {"session_id": "unknown", "stars": 5}),
+        (401, 404, 403, 403, 403, 403),
+    ),
+    "POST /party/satisfaction/sign/{challenge}": (
+        simple("/api/v1/party/satisfaction/sign/unknown", {"code": "123456"}),
+        (401, 404, 403, 403, 403, 403),
+    ),
+    "POST /party/complaints/sign": (
+        simple("/api/v1/party/complaints/sign", {"about": "mediator", "text": "调解员不听我说话"}),
+        (401, 409, 403, 403, 403, 403),
+    ),
+    "POST /party/complaints/sign/{challenge}": (
+        simple("/api/v1/party/complaints/sign/unknown", {"code": "123456"}),
+        (401, 404, 403, 403, 403, 403),
+    ),
+    "GET /supervision/complaints": (simple("/api/v1/supervision/complaints"), (401, 403, 403, 403, 403, 403)),
+    "POST /supervision/complaints/{complaint_id}/answer": (
+        simple("/api/v1/supervision/complaints/unknown/answer", {"text": "已核实"}),
+        (401, 403, 403, 403, 403, 403),
+    ),
+    "GET /supervision/mediators": (simple("/api/v1/supervision/mediators"), (401, 403, 403, 403, 200, 403)),
     # The case's mediators, their disclosures, the directory and a party's request for another (#21).
     "GET /cases/{case_id}/mediators": (simple("/api/v1/cases/{case_id}/mediators"), (401, 403, 403, 403, 403, 200)),
     "POST /cases/{case_id}/mediators": (

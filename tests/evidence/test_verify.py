@@ -315,6 +315,29 @@ def test_a_supervision_reply_must_answer_an_earlier_instruction_once(tmp_path: P
     assert "第 11 条督办反馈记录回复的第 9 条记录" in render(report, "zh")
 
 
+def test_a_complaint_answer_must_answer_an_earlier_complaint_once(tmp_path: Path) -> None:
+    """Record 9 (a party's complaint) and 10 (its answer) are right; 11 answers 9 again, 12 answers a consent."""
+
+    def complained(case: Case, people: People) -> None:
+        person = people.applicant
+        assert person.key is not None
+        digest = sha256_hex("调解员打断我".encode())
+        body = {"name": person.name, "about": "mediator", "organisation": "乌兰市司法局", "text_sha256": digest}
+        public = {"complaint": "c-1", "about": "mediator", "organisation": "o-1", "text_sha256": digest}
+        case.add("complaint_filed", person.holder, body, public, [person.key])
+        supervisor = {"kind": "staff", "id": "u-supervisor", "role": "supervisor"}
+        answer = {"supervisor": "孟督导员", "organisation": "乌兰市司法局", "text_sha256": digest}
+        for answered in (9, 9, 7):
+            case.add("complaint_answered", supervisor, answer, {"complaint_seq": answered, "text_sha256": digest})
+
+    report = verify_bundle(build(tmp_path, before_export=complained).path)
+    assert problems(report) == [
+        ("answer_without_complaint", None, 11, None),
+        ("answer_without_complaint", None, 12, None),
+    ]
+    assert "第 11 条投诉答复记录答复的第 9 条记录" in render(report, "zh")
+
+
 def test_an_extension_names_each_partys_own_signed_agreement_to_the_same_days(tmp_path: Path) -> None:
     """9 and 10: each party signs agreeing to extend; 11 gathers them (right); 12 names a consent as
     a signature; 13 says another day than the parties signed (在线调解规则 art. 24: every party agrees)."""

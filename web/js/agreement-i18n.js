@@ -315,6 +315,12 @@ const zh = {
   'history.disclosure_signed': '调解员签署利益冲突披露声明',
   'history.mediator_change_requested': '当事人申请更换调解员',
   'history.mediator_change_decided': '决定当事人的更换申请',
+  'evidence.type.satisfaction_rated': '当事人满意度评价',
+  'evidence.type.complaint_filed': '当事人投诉',
+  'evidence.type.complaint_answered': '答复当事人投诉',
+  'history.satisfaction_rated': '当事人评价了调解',
+  'history.complaint_filed': '当事人向监督机构投诉',
+  'history.complaint_answered': '监督机构答复了投诉',
   'history.value.co': '共同调解',
 };
 
@@ -628,6 +634,12 @@ const en = {
   'history.disclosure_signed': 'A mediator signed their conflict-of-interest disclosure',
   'history.mediator_change_requested': 'A party asked for another mediator',
   'history.mediator_change_decided': 'A party’s request for another mediator decided',
+  'evidence.type.satisfaction_rated': 'Party’s satisfaction rating',
+  'evidence.type.complaint_filed': 'Party’s complaint',
+  'evidence.type.complaint_answered': 'Complaint answered',
+  'history.satisfaction_rated': 'A party rated the mediation',
+  'history.complaint_filed': 'A party complained to the supervising organisation',
+  'history.complaint_answered': 'The supervising organisation answered a complaint',
   'history.value.co': 'Co-mediator',
 };
 

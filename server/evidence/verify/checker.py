@@ -69,17 +69,26 @@ def _check_recordings(bundle: Reading) -> None:
     bundle.report.recordings = [c.to_json() for c in coverage]
 
 
+#: An answer's type → (the field naming what it answers, the type answered, the problem's code, its parameter).
+ANSWERS = {
+    "supervision_replied": ("instruction_seq", "supervision_issued", "reply_without_instruction", "instruction"),
+    "complaint_answered": ("complaint_seq", "complaint_filed", "answer_without_complaint", "complaint"),
+}
+
+
 def _check_supervision(bundle: Reading) -> None:
-    """A `supervision_replied` answers an earlier `supervision_issued` of the case, and each
-    instruction is answered once (FORMAT.md): a reply cannot be moved onto another instruction."""
+    """A `supervision_replied` answers an earlier `supervision_issued` of the case, and a
+    `complaint_answered` an earlier `complaint_filed`; each is answered once (FORMAT.md): an answer
+    cannot be moved onto another instruction or complaint."""
     answered: set[int] = set()
     for seq, record in sorted(bundle.records.items()):
-        if record.claim.type != "supervision_replied":
+        if record.claim.type not in ANSWERS:
             continue
-        target = record.claim.public.get("instruction_seq")
+        field, wanted, code, name = ANSWERS[record.claim.type]
+        target = record.claim.public.get(field)
         issued = bundle.records.get(target) if type(target) is int and target < seq else None
-        if issued is None or issued.claim.type != "supervision_issued" or target in answered:
-            bundle.problem("reply_without_instruction", seq=seq, instruction=target)
+        if issued is None or issued.claim.type != wanted or target in answered:
+            bundle.problem(code, seq=seq, **{name: target})
         else:
             answered.add(issued.seq)
 

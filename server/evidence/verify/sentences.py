@@ -117,6 +117,8 @@ TEXT: dict[str, tuple[str, str]] = {
                                "The segment chain of recording {recording} neither starts afresh nor continues the session's earlier recording (record {seq}): a recording was removed or swapped."),
     "reply_without_instruction": ("第 {seq} 条督办反馈记录回复的第 {instruction} 条记录不是本案此前的督办意见，或者那条意见已经回复过。",
                                   "Supervision reply {seq} answers record {instruction}, which is not an earlier supervision instruction of the case, or was answered already."),
+    "answer_without_complaint": ("第 {seq} 条投诉答复记录答复的第 {complaint} 条记录不是本案此前的当事人投诉，或者那条投诉已经答复过。",
+                                 "Complaint answer {seq} answers record {complaint}, which is not an earlier complaint of the case, or was answered already."),
     "deadline_extended": ("调解期限经全部 {parties} 位当事人各自以本人密钥签名同意，延长至 {to_date}（第 {seq} 条记录）。",
                           "Every party ({parties}) agreed with their own key to extend the mediation period to {to_date} (record {seq})."),
     "extension_unsigned/not_signed": ("第 {seq} 条延长调解期限记录所列的第 {signature} 条记录不是该当事人本人签名同意延长的记录，或其哈希不符：不能证明各方当事人同意延长。",

@@ -11,6 +11,7 @@ import { t, tv, tzOptionLabel, fmtDateTime } from '../i18n.js';
 import '../admin-i18n.js';
 import { h, replace, optionsFrom, toast, initStaffPage, staffHeader, skipLink, errorState } from '../ui.js';
 import { CopyButton, Field, FormMessage, Part, Section, badge, empty, fieldError, formErrors, staffFrame } from '../ui-preact.js';
+import { MediatorRatings } from '../satisfaction.js';
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
 
@@ -30,6 +31,8 @@ const store = {
   user: /** @type {any} */ (null),
   orgs: new Part(() => api.listOrganisations(), orgsArrived),
   users: new Part(() => api.listUsers(), draw),
+  // Each mediator's ratings by the parties (在线调解规则 art. 27; web/js/satisfaction.js, #22).
+  ratings: new Part(() => api.request('GET', '/supervision/mediators'), draw),
   address: /** @type {any} */ (null), // GET /server/address
   org: /** @type {Form<ReturnType<typeof newOrg>>} */ ({ values: newOrg(), problem: null, busy: false }),
   usr: /** @type {Form<ReturnType<typeof newUser>>} */ ({ values: newUser(), problem: null, busy: false }),
@@ -462,7 +465,11 @@ function Admin() {
     </div>
     <${Section} id="users" title=${t('users.title')}><div id="users-body">${usersBody()}</div></${Section}>
     <${Section} id="user-create" title=${t('user.create.title')}>${userForm()}</${Section}>
-    <${Section} id="hotline" title=${t('hotline.title')}>${hotlineSection()}</${Section}>`;
+    <${Section} id="hotline" title=${t('hotline.title')}>${hotlineSection()}</${Section}>
+    <${Section} id="ratings" title=${t('sup.ratings.title')}>
+      <p class="muted">${t('sup.ratings.intro')}</p>
+      ${store.ratings.view((d) => html`<${MediatorRatings} items=${(d && d.items) || []} tz=${store.user.timezone || 'Asia/Shanghai'} />`)}
+    </${Section}>`;
 }
 
 async function main() {
@@ -478,6 +485,7 @@ async function main() {
   if (store.user.role !== 'admin') return;
   store.orgs.load();
   store.users.load();
+  store.ratings.load();
   api
     .serverAddress()
     .then((a) => {

@@ -98,6 +98,7 @@ const parts = {
   extension: once(() => Promise.all([import('../partyextension.js'), stylesheet(new URL('../../css/agreement.css', import.meta.url))]).then(([m]) => m)),
   performance: once(() => Promise.all([import('../partyperformance.js'), stylesheet(new URL('../../css/agreement.css', import.meta.url))]).then(([m]) => m)),
   transcript: once(() => Promise.all([import('../partytranscript.js'), stylesheet(new URL('../../css/agreement.css', import.meta.url))]).then(([m]) => m)),
+  satisfaction: once(() => Promise.all([import('../partysatisfaction.js'), stylesheet(new URL('../../css/agreement.css', import.meta.url))]).then(([m]) => m)),
   files: once(() => Promise.all([import('../casefiles.js'), stylesheet(new URL('../../css/files.css', import.meta.url))]).then(([m]) => m)),
   keys: once(() => import('../keybind.js')),
   mediators: once(() =>
@@ -145,10 +146,10 @@ function videoSupported() {
  * where the party is.
  * @type {{
  *   data: any, error: any, loading: boolean, live: any, agreement: any, reading: boolean, files: any, mediators: any,
- *   confirmation: any, extension: any, performance: any, transcript: any, started: boolean, entering: boolean, noVideo: boolean, lastKnown: any, resumeTried: boolean,
+ *   confirmation: any, extension: any, performance: any, transcript: any, satisfaction: any, started: boolean, entering: boolean, noVideo: boolean, lastKnown: any, resumeTried: boolean,
  * }}
  */
-const state = { data: null, error: null, loading: true, live: null, agreement: null, reading: false, files: null, mediators: null, confirmation: null, extension: null, performance: null, transcript: null, started: false, entering: false, noVideo: false, lastKnown: null, resumeTried: false };
+const state = { data: null, error: null, loading: true, live: null, agreement: null, reading: false, files: null, mediators: null, confirmation: null, extension: null, performance: null, transcript: null, satisfaction: null, started: false, entering: false, noVideo: false, lastKnown: null, resumeTried: false };
 let lastRefresh = 0;
 
 /** @param {...(string | false | null | undefined)} names */
@@ -376,6 +377,7 @@ function initAgreement(d) {
   startExtension(d);
   startPerformance(d);
   startTranscript(d);
+  startSatisfaction(d);
 }
 
 /** 履行情况 (partyperformance.js): what this party owes and is owed once the agreement is in force; drawn only when there is any. */
@@ -390,6 +392,7 @@ async function startPerformance(d) {
   if (state.performance) return;
   state.performance = new PartyPerformance({ party: d.party, keys: partyKeys });
   state.performance.start();
+  render();
 }
 
 /** The mediation record (partytranscript.js): a card for each session's record once the mediator closes it. */
@@ -419,6 +422,21 @@ async function startExtension(d) {
   if (state.extension) return;
   state.extension = new PartyExtension({ party: d.party, keys: partyKeys, mediator: d.mediator && d.mediator.display_name });
   state.extension.start();
+  render();
+}
+
+/** Rating the mediation and complaining (partysatisfaction.js, #22): shown to the parties themselves. */
+async function startSatisfaction(d) {
+  if (state.satisfaction) return;
+  let PartySatisfaction, partyKeys;
+  try {
+    [{ PartySatisfaction }, partyKeys] = await Promise.all([parts.satisfaction(), ensureKeys(d.party.id)]);
+  } catch {
+    return; // the code did not arrive: the card is not shown, the rest of the page works
+  }
+  if (state.satisfaction) return;
+  state.satisfaction = new PartySatisfaction({ party: d.party, keys: partyKeys, tz: d.session.timezone });
+  state.satisfaction.start();
   render();
 }
 
@@ -590,7 +608,7 @@ function mainView() {
   // The step at the top carries the join button when joining is what to do now.
   // The main action comes first after it: on a phone it is the one thing above the fold (issue #18).
   const joinOnTop = d.now && (d.now.step === 'join_before' || d.now.step === 'join_now');
-  const { agreement, confirmation, extension, performance, transcript } = state;
+  const { agreement, confirmation, extension, performance, transcript, satisfaction } = state;
   // A question awaiting this respondent's answer goes first; otherwise the other side's answer follows the step.
   const asking = d.willingness && d.willingness.mine && !d.willingness.mine.answer;
   return html`<h1 class="greeting">${t('party.greeting', { name: d.party.name })}</h1>
@@ -626,6 +644,7 @@ function mainView() {
     ${extension ? html`<${Mount} key="extension-card" class="ext-slot" make=${() => extension.el} deps=${[extension]} />` : null}
     ${performance ? html`<${Mount} key="performance-card" class="perf-slot" make=${() => performance.el} deps=${[performance]} />` : null}
     ${transcript ? html`<${Mount} key="transcript-card" class="tr-slot" make=${() => transcript.el} deps=${[transcript]} />` : null}
+    ${satisfaction ? html`<${Mount} key="satisfaction-card" class="sat-slot" make=${() => satisfaction.el} deps=${[satisfaction]} />` : null}
     ${p !== 'cancelled' ? keyCard() : null}
     ${p === 'before' || p === 'started' ? prepareList() : null}
     ${state.files ? filesCard() : null}

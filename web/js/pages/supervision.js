@@ -18,6 +18,7 @@ import { h, replace, errorState, initStaffPage, staffHeader, skipLink } from '..
 import { CLOCK_BADGES, Part, badge, empty, staffFrame } from '../ui-preact.js';
 import { Instructions, IssueForm } from '../supervision.js';
 import { extendedLine } from '../extensions.js';
+import { Complaints, MediatorRatings } from '../satisfaction.js';
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
 
@@ -32,6 +33,9 @@ const store = {
   /** The organisations of the subtree, kept from the first answer (a filtered answer lists them all too). */
   organisations: /** @type {any[]} */ ([]),
   open: /** @type {Set<string>} */ (new Set()), // cases whose supervision is unfolded
+  // Parties' complaints addressed to the subtree, and each mediator's ratings (#22).
+  complaints: new Part(() => api.request('GET', '/supervision/complaints'), draw),
+  ratings: new Part(() => api.request('GET', '/supervision/mediators'), draw),
 };
 
 /** Redraw <main> from the store (synchronously: focus can be set right after). */
@@ -135,6 +139,15 @@ function Board() {
         <button type="button" class="secondary" data-testid="sup-refresh" onClick=${() => store.board.load()}>${t('sup.refresh')}</button>
       </div>
       <div id="board-body" aria-live="polite">${boardBody()}</div>
+    </section>
+    <section class="card" aria-labelledby="complaints-title" data-testid="sup-complaints-section">
+      <h2 id="complaints-title">${t('sup.complaints.title')}</h2>
+      ${store.complaints.view((d) => html`<${Complaints} items=${(d && d.items) || []} tz=${store.tz} onDone=${() => store.complaints.load()} />`)}
+    </section>
+    <section class="card" aria-labelledby="ratings-title" data-testid="sup-ratings-section">
+      <h2 id="ratings-title">${t('sup.ratings.title')}</h2>
+      <p class="muted">${t('sup.ratings.intro')}</p>
+      ${store.ratings.view((d) => html`<${MediatorRatings} items=${(d && d.items) || []} tz=${store.tz} />`)}
     </section>`;
 }
 
@@ -150,7 +163,7 @@ async function main() {
   root = main;
   staffFrame(app, frame, main, draw);
   draw();
-  if (store.user.role === 'supervisor') await store.board.load();
+  if (store.user.role === 'supervisor') await Promise.all([store.board.load(), store.complaints.load(), store.ratings.load()]);
 }
 
 main().catch((err) => {

@@ -34,6 +34,7 @@ from server.domain.consent import Consents
 from server.domain.court_reports import CourtReports
 from server.domain.directory import Directory
 from server.domain.documents import CaseFiles
+from server.domain.enforcement import Enforcement
 from server.domain.evidence import Evidence
 from server.domain.exports import Exports
 from server.domain.extensions import Extensions
@@ -174,6 +175,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         assignment=assignment,
         directory=Directory(maker),
         performance=performance,
+        enforcement=Enforcement(maker, ledger, settings),
         transcripts=Transcripts(maker, ledger, settings),
         recording_choices=RecordingChoices(maker, ledger, settings),
         satisfaction=Satisfaction(maker, ledger, settings),

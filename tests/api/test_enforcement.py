@@ -1,0 +1,141 @@
+"""The payee's application for enforcement (强制执行申请书, issue #22): after a court confirmed the
+agreement and an instalment owed to them is overdue, the party owed gets a pre-filled PDF to sign
+by hand and take to that court; the payer, and a case without a ruling or with nothing unpaid, are
+refused with the reason named."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from server.domain.clocks import local_day
+from server.models import LogEntry, Obligation, utcnow
+from tests.api.agreement_helpers import Mediation, Signer, mediation
+from tests.api.test_confirmation import decide, regions, sign_application
+from tests.api.test_performance import answer, sealed
+from tests.conftest import World
+
+
+def pdf_text(pdf: bytes) -> str:
+    out = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    return "".join(out.split())
+
+
+async def confirmed(world: World, m: Mediation, a: Signer, b: Signer) -> dict[str, Any]:
+    """Both parties apply jointly; the court accepts, numbers and confirms the agreement."""
+    status = await a.actor.call("GET", "/api/v1/party/confirmation")
+    court = next(c for c in status["courts"] if c["name"] == "朝阳区人民法院")
+    started = await a.actor.call(
+        "POST", "/api/v1/party/confirmation", {"court_id": court["id"], "ground": "org_location"}, expect=201
+    )
+    await sign_application(world, a, started["sign"])
+    application = (
+        await sign_application(world, b, await b.actor.call("POST", "/api/v1/party/confirmation/sign", {}, expect=201))
+    )["application"]
+    judge = await world.staff("judge1")
+    await judge.call("POST", f"/api/v1/court/applications/{application['id']}/status", {"status": "accepted"})
+    decision = {"decision": "confirmed", "reasons": "协议系双方真实意思表示，内容不违反法律规定。"}
+    decided = await decide(world, judge, m.case_id, application["id"], decision)
+    assert decided["status"] == "confirmed"
+    return decided
+
+
+async def overdue(world: World, obligation_id: str, days: int = 3) -> None:
+    async with world.services.links._maker() as db, db.begin():
+        due = local_day(utcnow()) - timedelta(days=days)
+        await db.execute(update(Obligation).where(Obligation.id == obligation_id).values(due_date=due))
+
+
+async def added(world: World, case_id: str) -> int:
+    await world.services.ledger.settle()
+    async with world.services.links._maker() as db:
+        rows = await db.scalars(select(LogEntry.seq).where(LogEntry.case_id == case_id, LogEntry.type == "document_added"))
+        return len(list(rows))
+
+
+def reason(body: Any) -> str:
+    return str(body["error"]["reason"])
+
+
+async def test_the_payee_gets_a_prefilled_application_once_a_ruling_confirmed_and_an_instalment_is_overdue(
+    world: World,
+) -> None:
+    await regions(world)
+    m = await mediation(world)
+    path = f"/api/v1/cases/{m.case_id}/parties/{m.party_id('applicant')}"
+    await m.liu.call(
+        "PATCH", path, {"sex": "male", "birth_date": "1990-03-07", "ethnicity": "汉族", "address": "北京市朝阳区望京街道1号"}
+    )
+    a, b, _ = await sealed(world, m)  # 李四 (respondent, b) owes 张三 (applicant, a)
+    items = (await m.liu.call("GET", f"/api/v1/cases/{m.case_id}/obligations"))["items"]
+    first = items[0]
+    await overdue(world, first["id"])
+    # No court has confirmed the agreement yet: refused, and the card offers nothing.
+    url = "/api/v1/party/enforcement-application"
+    assert reason(await a.actor.call("POST", url, {}, expect=409)) == "no_confirmation_ruling"
+    assert (await a.actor.call("GET", "/api/v1/party/obligations"))["enforcement"] is None
+
+    decided = await confirmed(world, m, a, b)
+    number = decided["court_case_number"]
+    # The payer is not the one owed: refused.
+    assert reason(await b.actor.call("POST", url, {}, expect=403)) == "not_payee"
+    assert (await b.actor.call("GET", "/api/v1/party/obligations"))["enforcement"] is None
+    offer = (await a.actor.call("GET", "/api/v1/party/obligations"))["enforcement"]
+    assert offer == {"court": "朝阳区人民法院", "ruling_number": number, "unpaid": 1}
+
+    before = await added(world, m.case_id)
+    doc = await a.actor.call("POST", url, {}, expect=201)
+    assert doc["kind"] == "enforcement" and doc["visible_to"] == [a.party_id]
+    assert await added(world, m.case_id) == before + 1
+    pdf = await (await a.actor.request("GET", doc["url"])).read()
+    text = pdf_text(pdf)
+    for part in (
+        "强制执行申请书",
+        "申请执行人：张三，男，1990年3月7日出生，汉族，住北京市朝阳区望京街道1号",
+        "被执行人：李四",
+        f"执行依据：朝阳区人民法院{number}民事裁定书",
+        f"人民调解协议（编号{m.case['case_number']}）有效",
+        "请求事项：",
+        "到期未付款项共计人民币5000.00元",
+        "协议第一条第1期：李四应于",
+        "前支付人民币5000.00元，至今未履行",
+        "另有2期义务尚未到期",
+        "至今未履行",
+        "事实和理由：",
+        "履行情况：",
+        "被执行人未报告履行",
+        "《中华人民共和国人民调解法》第三十三条第二款",
+        "此致朝阳区人民法院",
+        "附：",
+        "申请执行人（签名）：",
+        "平台未向法院提交",
+    ):
+        assert part in text, part
+    assert (
+        text.index("申请执行人：")
+        < text.index("被执行人：")
+        < text.index("请求事项")
+        < text.index("事实和理由")
+        < text.index("此致")
+    )
+    # The payer never reads the payee's copy; asking again for the same paper files nothing new.
+    await b.actor.call("GET", doc["url"], expect=404)
+    assert (await a.actor.call("POST", url, {}, expect=201))["id"] == doc["id"]
+    assert await added(world, m.case_id) == before + 1
+
+    # The payer reports, the payee disputes: the history says so in a new copy.
+    await b.actor.call("POST", f"/api/v1/party/obligations/{first['id']}/report", {"note": "已转账"}, expect=201)
+    await answer(world, a, first["id"], "dispute", "没有收到转账")
+    again = await a.actor.call("POST", url, {}, expect=201)
+    assert again["id"] != doc["id"]
+    text = pdf_text(await (await a.actor.request("GET", again["url"])).read())
+    assert "在平台报称已履行" in text and "提出异议，确认未收到（没有收到转账）" in text
+
+    # Once it is performed, nothing is unpaid: refused, and the card offers nothing.
+    async with world.services.links._maker() as db, db.begin():
+        await db.execute(update(Obligation).where(Obligation.id == first["id"]).values(status="performed"))
+    assert reason(await a.actor.call("POST", url, {}, expect=409)) == "nothing_unpaid"
+    assert (await a.actor.call("GET", "/api/v1/party/obligations"))["enforcement"] is None

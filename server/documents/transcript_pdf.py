@@ -7,7 +7,8 @@ hashed and signed (server/domain/transcript_text.py composes it), printed line f
 reader can recompute the SHA-256 printed below it. What the text cannot hold is added after it:
 each party's signature line (signed with their own key, on which date, which version and its
 hash) with the disagreement the party noted beside it, then the mediator's and the recorder's
-lines, signed by hand on paper (the platform keeps no key-signature of theirs on the record).
+lines, with blanks to sign by hand on the filed paper (the platform keeps no key-signature of
+theirs on the record).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def render_transcript(doc: TranscriptDoc, font: Path | None = None) -> bytes:
             styles.small,
         ),
         Spacer(1, 4 * mm),
-        para("当事人签名", styles.heading),
+        para("当事人签名（本人密钥电子签名）", styles.heading),
     ]
     for s in doc.signatures:
         block = [
@@ -77,8 +78,9 @@ def render_transcript(doc: TranscriptDoc, font: Path | None = None) -> bytes:
         Spacer(1, 6 * mm),
         KeepTogether(
             [
-                para(f"调解员（签名）：{'、'.join(doc.mediators)}　＿＿＿＿＿＿＿＿", styles.body),
-                para(f"记录人（签名）：{doc.recorder}　＿＿＿＿＿＿＿＿", styles.body),
+                para("调解员、记录人签名", styles.heading),
+                para(f"调解员：{'、'.join(doc.mediators)}　签名：＿＿＿＿＿＿＿＿　日期：＿＿＿＿＿＿", styles.body),
+                para(f"记录人：{doc.recorder or '＿＿＿＿'}　签名：＿＿＿＿＿＿＿＿　日期：＿＿＿＿＿＿", styles.body),
                 para(f"{doc.organisation}　　本文件由平台于{doc.made_at}在各方当事人签名后生成。", styles.small),
             ]
         ),

@@ -43,7 +43,7 @@ async def test_the_record_pdf_is_filed_once_every_party_signed_with_the_logged_h
     [version] = await logged(world, m.case_id, "transcript_version")
     text = pdf_text(pdf)
     for part in ("人民调解记录", "案号：", "时间：", "地点：线上视频调解", "事由：", "调解员：", "记录人：王调解员", "到场人员：",
-                 "一、当事人陈述", "当事人签名", "调解员（签名）", "记录人（签名）"):  # fmt: skip
+                 "一、当事人陈述", "当事人签名（本人密钥电子签名）", "调解员、记录人签名", "调解员：刘调解员签名：", "记录人：王调解员签名："):  # fmt: skip
         assert part in text, part
     assert version.claim.public["text_hash"] in text and version.claim.public["text_hash"] == v1["text_sha256"]
     assert "申请人：张三已于" in text and "以本人密钥电子签名确认本记录第1版" in text

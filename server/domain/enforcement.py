@@ -109,15 +109,18 @@ def application_doc(
         f"（编号{case.case_number}）有效。"
     )
     requests = []
-    if money:
+    if money and all(r.amount_fen is not None for r in rows):
         requests.append(f"请求强制执行被执行人向申请执行人支付调解协议确定的到期未付款项共计{yuan(money)}，明细如下：")
+    elif money:
+        requests.append(f"请求强制执行被执行人履行调解协议确定的下列到期义务，其中到期未付款项共计{yuan(money)}：")
     else:
         requests.append("请求强制执行被执行人履行调解协议确定的下列到期义务：")
-    for r in rows:
+    for i, r in enumerate(rows, start=1):
         zh, _ = label(r)
-        thing = KIND_WORDS[r.kind][0] + (yuan(r.amount_fen) if r.amount_fen is not None else r.what)
-        requests.append(f"协议{zh}：{names[r.debtor_party_id]}应于{day_words(r.due_date)}前{thing}，至今未履行。")
-    requests.append("本案申请执行费用由被执行人负担。")
+        verb = KIND_WORDS[r.kind][0]
+        thing = f"{verb}{yuan(r.amount_fen)}" if r.amount_fen is not None else f"{verb}（{r.what}）" if r.what else verb
+        requests.append(f"{i}.协议{zh}：{names[r.debtor_party_id]}应于{day_words(r.due_date)}前{thing}，至今未履行。")
+    requests.append(f"{len(rows) + 1}.本案申请执行费用由被执行人负担。")
     facts = [
         f"申请执行人与被执行人之间的纠纷，经{organisation.name}主持调解，于{arabic_date(agreed_on)}达成人民调解协议"
         f"（编号{case.case_number}）。{court.name}于{ruled}作出{number}民事裁定，确认该调解协议有效。",

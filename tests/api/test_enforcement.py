@@ -6,13 +6,14 @@ refused with the reason named."""
 from __future__ import annotations
 
 import subprocess
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 
 from server.domain.clocks import local_day
-from server.models import LogEntry, Obligation, utcnow
+from server.domain.enforcement import application_doc
+from server.models import Case, ConfirmationApplication, LogEntry, Obligation, Organisation, Party, utcnow
 from tests.api.agreement_helpers import Mediation, Signer, mediation
 from tests.api.test_confirmation import decide, regions, sign_application
 from tests.api.test_performance import answer, sealed
@@ -100,7 +101,7 @@ async def test_the_payee_gets_a_prefilled_application_once_a_ruling_confirmed_an
         f"人民调解协议（编号{m.case['case_number']}）有效",
         "请求事项：",
         "到期未付款项共计人民币5000.00元",
-        "协议第一条第1期：李四应于",
+        "1.协议第一条第1期：李四应于",
         "前支付人民币5000.00元，至今未履行",
         "另有2期义务尚未到期",
         "至今未履行",
@@ -139,3 +140,29 @@ async def test_the_payee_gets_a_prefilled_application_once_a_ruling_confirmed_an
         await db.execute(update(Obligation).where(Obligation.id == first["id"]).values(status="performed"))
     assert reason(await a.actor.call("POST", url, {}, expect=409)) == "nothing_unpaid"
     assert (await a.actor.call("GET", "/api/v1/party/obligations"))["enforcement"] is None
+
+
+def test_money_and_other_duties_are_asked_for_each_with_the_money_summed_apart() -> None:
+    """Pure: an apology overdue beside a payment is listed, but only money is summed."""
+    payee = Party(id="a", name="张三", role="applicant", phone="13800000001")
+    payer = Party(id="b", name="李四", role="respondent", phone="13900000002")
+    rows = [
+        Obligation(term=1, instalment=1, instalments=2, debtor_party_id="b", kind="pay", what="", amount_fen=500_000,
+                   due_date=date(2026, 12, 3), status="disputed", reported_at=datetime(2026, 12, 2, tzinfo=UTC),
+                   disputed_at=datetime(2026, 12, 3, 8, tzinfo=UTC), dispute_reason="没有收到"),
+        Obligation(term=2, instalment=1, instalments=1, debtor_party_id="b", kind="apologise", what="书面", amount_fen=None,
+                   due_date=date(2026, 12, 3), status="pending"),
+    ]  # fmt: skip
+    doc = application_doc(
+        payee=payee, payers=[payer], rows=rows, later=1,
+        court=Organisation(name="朝阳区人民法院", timezone="Asia/Shanghai"),
+        ruling=ConfirmationApplication(court_case_number="（2026）京0105民特1号", decided_at=datetime(2026, 11, 20, tzinfo=UTC)),
+        organisation=Organisation(name="朝阳区人民调解委员会", timezone="Asia/Shanghai"),
+        case=Case(case_number="（2026）朝调字第12号"), agreed_on=date(2026, 11, 1),
+    )  # fmt: skip
+    text = "".join(doc.body)
+    assert "其中到期未付款项共计人民币5000.00元" in text
+    assert "1.协议第一条第1期：李四应于2026年12月3日前支付人民币5000.00元" in text
+    assert "2.协议第二条：李四应于2026年12月3日前赔礼道歉（书面）" in text and "3.本案申请执行费用由被执行人负担" in text
+    assert "2026年12月2日在平台报称已履行" in text and "另有1期义务尚未到期" in text
+    assert doc.parties[1].startswith("被执行人：李四") and "（未登记：" in doc.parties[1]

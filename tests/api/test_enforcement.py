@@ -17,6 +17,7 @@ from server.models import Case, ConfirmationApplication, LogEntry, Obligation, O
 from tests.api.agreement_helpers import Mediation, Signer, mediation
 from tests.api.test_confirmation import decide, regions, sign_application
 from tests.api.test_performance import answer, sealed
+from tests.api.test_transcripts import verified
 from tests.conftest import World
 
 
@@ -140,6 +141,8 @@ async def test_the_payee_gets_a_prefilled_application_once_a_ruling_confirmed_an
         await db.execute(update(Obligation).where(Obligation.id == first["id"]).values(status="performed"))
     assert reason(await a.actor.call("POST", url, {}, expect=409)) == "nothing_unpaid"
     assert (await a.actor.call("GET", "/api/v1/party/obligations"))["enforcement"] is None
+    # The payee's copies are in the case's bundle, and the offline verifier finds them whole.
+    await verified(world, m)
 
 
 def test_money_and_other_duties_are_asked_for_each_with_the_money_summed_apart() -> None:

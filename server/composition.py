@@ -38,6 +38,7 @@ from server.domain.evidence import Evidence
 from server.domain.exports import Exports
 from server.domain.extensions import Extensions
 from server.domain.filing import FilingPackages
+from server.domain.follow_through import PerformanceReminders
 from server.domain.keybinding import KeyBinding
 from server.domain.keyring import Keyring
 from server.domain.ledger import Ledger
@@ -140,6 +141,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
             [
                 Turns(maker, settings, confirmation_window=CONFIRMATION_WINDOW, after_seal=AFTER_SEAL).queue_due,
                 OverdueNotices(maker, workdays).queue_due,
+                PerformanceReminders(maker, settings).queue_due,
                 willingness.sweep,
             ],
         ),

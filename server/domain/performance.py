@@ -43,6 +43,7 @@ from server.domain.agreements.obligation import KIND_WORDS, day_words, yuan
 from server.domain.cases import case_for_staff
 from server.domain.clocks import local_day
 from server.domain.documents import visible_to_party
+from server.domain.follow_up_plans import reminders_of
 from server.domain.keybinding import current_party_key, refuse_code
 from server.domain.ledger import Ledger
 from server.domain.party_signing import PreparedStatement, body_method, open_statement, prepare_statement, sign_statement
@@ -93,6 +94,8 @@ class ObligationView:
     creditor: Party
     proof: CaseDocument | None
     today: date
+    #: The reminders of its last day queued for the one who owes, and what became of each (follow_through.py).
+    reminders: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         r = self.row
@@ -123,6 +126,9 @@ class ObligationView:
             "disputed_at": r.disputed_at.isoformat() if r.disputed_at else None,
             "dispute_seq": r.dispute_seq,
             "dispute_reason": r.dispute_reason,
+            "reminders": list(self.reminders),
+            # Reminders go to the phone and e-mail of the one who owes: with neither, none can be sent.
+            "reminder_unreachable": not (self.debtor.phone or self.debtor.email),
         }
 
 
@@ -158,9 +164,15 @@ class Performance:
         proofs = [r.proof_document_id for r in rows if r.proof_document_id]
         docs = {d.id: d for d in await db.scalars(select(CaseDocument).where(CaseDocument.id.in_(proofs)))} if proofs else {}
         today = local_day(now or utcnow())
+        reminders = await reminders_of(db, case_id)
         return [
             ObligationView(
-                r, parties[r.debtor_party_id], parties[r.creditor_party_id], docs.get(r.proof_document_id or ""), today
+                r,
+                parties[r.debtor_party_id],
+                parties[r.creditor_party_id],
+                docs.get(r.proof_document_id or ""),
+                today,
+                tuple(reminders.get(r.id, [])),
             )
             for r in rows
         ]
@@ -421,4 +433,4 @@ class VideoConfirmed:
         return None
 
 
-__all__ = ["OVER_VIDEO_PURPOSE", "Performance", "VideoConfirmed", "label", "status_of"]
+__all__ = ["OVER_VIDEO_PURPOSE", "Performance", "VideoConfirmed", "label", "performance_text", "status_of"]

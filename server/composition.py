@@ -25,6 +25,7 @@ from server.domain.booking import Booking
 from server.domain.cases import Cases
 from server.domain.chat import ChatLog
 from server.domain.clocks import CONFIRMATION_WINDOW
+from server.domain.closing import Closing
 from server.domain.codes import PartyMessages
 from server.domain.confirmation import Confirmations
 from server.domain.confirmation.application import Applications
@@ -172,4 +173,5 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         assignment=assignment,
         directory=Directory(maker),
         performance=performance,
+        closing=Closing(maker, ledger, settings.pdf_font),
     )

@@ -17,6 +17,7 @@ from server.domain.assignment import Assignment
 from server.domain.booking import Booking
 from server.domain.cases import Cases
 from server.domain.chat import ChatLog
+from server.domain.closing import Closing
 from server.domain.codes import PartyMessages
 from server.domain.confirmation import Confirmations
 from server.domain.consent import Consents
@@ -80,6 +81,7 @@ class Services:
     assignment: Assignment  # the mediators of a case, their disclosures, parties' requests (#21)
     directory: Directory  # the directory of mediators parties choose from (#21)
     performance: Performance  # what a sealed agreement binds the parties to perform, and its performance (#22)
+    closing: Closing  # follow-up visits after the agreement and closing the case (结案, #22)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

@@ -40,10 +40,13 @@ async def reminders_of(db: AsyncSession, case_id: str) -> dict[str, list[dict[st
         _, obligation_id, days, _channel = (m.dedupe_key or "::0:").split(":", 3)
         found.setdefault(obligation_id, []).append(
             {
+                "id": m.id,
                 "days": int(days),
                 "channel": m.channel,
                 "recipient": m.recipient,
                 "status": m.status,
+                "provider": m.provider,
+                "attempts": m.attempts,
                 "created_at": m.created_at.isoformat(),
                 "failure_reason": m.failure_reason or m.last_error,
             }

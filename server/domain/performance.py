@@ -37,7 +37,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import history
+from server.domain import history, reach
 from server.domain.agreements import text as words
 from server.domain.agreements.obligation import KIND_WORDS, day_words, yuan
 from server.domain.cases import case_for_staff
@@ -51,7 +51,7 @@ from server.domain.principal import PartyPrincipal, Principal, Staff, require_pa
 from server.domain.staffkeys import Prepared, StaffKeys
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
 from server.evidence.records import Claim, KeyInfo, body_hash, make_body
-from server.models import CaseDocument, EvidenceKeyCase, Obligation, Party, utcnow
+from server.models import Case, CaseDocument, EvidenceKeyCase, Obligation, Party, utcnow
 from server.settings import Settings
 
 MAX_NOTE = 500
@@ -143,6 +143,12 @@ def _note(text: str | None, name: str, *, required: bool) -> str:
     return value
 
 
+async def _open_for_performance(db: AsyncSession, case_id: str) -> None:
+    """A closed case (结案, server/domain/closing.py) takes no further performance act."""
+    if await db.scalar(select(Case.case_closed_at).where(Case.id == case_id)) is not None:
+        raise Conflict("this case is closed; nothing more can be recorded on it", reason="case_concluded")
+
+
 class Performance:
     def __init__(
         self, maker: async_sessionmaker[AsyncSession], ledger: Ledger, settings: Settings, staff_keys: StaffKeys | None = None
@@ -165,6 +171,10 @@ class Performance:
         docs = {d.id: d for d in await db.scalars(select(CaseDocument).where(CaseDocument.id.in_(proofs)))} if proofs else {}
         today = local_day(now or utcnow())
         reminders = await reminders_of(db, case_id)
+        for messages in reminders.values():  # one nothing will send says so, never "sending" (reach.undelivered)
+            for m in messages:
+                waiting = m["status"] in ("pending", "sending")
+                m["undelivered"] = reach.undelivered(self._settings, m["channel"], "performance_due") if waiting else None
         return [
             ObligationView(
                 r,
@@ -197,6 +207,7 @@ class Performance:
         row = await db.get(Obligation, obligation_id, with_for_update=True)
         if row is None or row.case_id != case_id:
             raise NotFound("no such obligation in this case", reason="no_such_obligation")
+        await _open_for_performance(db, case_id)
         return row
 
     async def _one(self, db: AsyncSession, row: Obligation) -> ObligationView:
@@ -402,6 +413,7 @@ class Performance:
         row = await db.get(Obligation, str(claim.public["obligation"]), with_for_update=True)
         if row is None or row.case_id != claim.case:
             raise NotFound("no such obligation in this case", reason="no_such_obligation")
+        await _open_for_performance(db, row.case_id)
         if row.status == "performed":
             raise Conflict("this was confirmed as performed already", reason="performed_already")
         creditor = await db.get(Party, row.creditor_party_id)

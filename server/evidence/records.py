@@ -66,6 +66,8 @@ RECORD_TYPES = frozenset(
         "performance_reported",
         "performance_confirmed",
         "performance_disputed",
+        "follow_up_recorded",
+        "case_closed",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:

@@ -61,6 +61,8 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "performance_reported": ("报告履行协议", "performance reported"),
     "performance_confirmed": ("确认收到履行", "performance confirmed"),
     "performance_disputed": ("对履行提出异议", "performance disputed"),
+    "follow_up_recorded": ("记录回访", "follow-up visit recorded"),
+    "case_closed": ("结案", "case closed"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

@@ -92,6 +92,11 @@ const zh = {
   'history.performance_disputed': '对履行提出异议',
   'history.value.over_video': '当事人在视频中确认，调解员记录',
   'history.value.party_key': '当事人本人签名',
+  'evidence.type.follow_up_recorded': '记录回访',
+  'evidence.type.case_closed': '结案',
+  'history.follow_up_planned': '安排回访',
+  'history.follow_up_recorded': '记录回访',
+  'history.case_closed': '结案',
 };
 
 const en = {
@@ -181,6 +186,11 @@ const en = {
   'history.performance_disputed': 'Performance disputed',
   'history.value.over_video': 'confirmed by the party on video, recorded by the mediator',
   'history.value.party_key': 'signed by the party',
+  'evidence.type.follow_up_recorded': 'Follow-up visit recorded',
+  'evidence.type.case_closed': 'Case closed',
+  'history.follow_up_planned': 'Follow-up visit planned',
+  'history.follow_up_recorded': 'Follow-up visit recorded',
+  'history.case_closed': 'Case closed',
 };
 
 Object.assign(dictionaries.zh, zh);

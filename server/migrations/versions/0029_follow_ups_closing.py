@@ -58,8 +58,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The visits first: SQLite rebuilds ``cases`` to drop its columns, which rows referring to it would refuse.
+    op.drop_index(op.f("ix_follow_ups_case_id"), table_name="follow_ups")
+    op.drop_table("follow_ups")
     with op.batch_alter_table("cases") as batch:
         for column in ("closing_note", "closing_reason", "case_closed_seq", "case_closed_by", "case_closed_at"):
             batch.drop_column(column)
-    op.drop_index(op.f("ix_follow_ups_case_id"), table_name="follow_ups")
-    op.drop_table("follow_ups")

@@ -13,6 +13,9 @@ const zh = {
   'close.rule.sealed_30': '协议生效后第30日回访',
   'close.rule.due': '履行期限届满后回访',
   'close.rule.manual': '调解员安排的回访',
+  'close.rule.due.term': '第{term}条履行期限届满后回访',
+  'close.rule.due.instalment': '第{term}条第{instalment}期履行期限届满后回访',
+  'close.badge': '已结案',
   'close.visit.on': '应于{date}回访',
   'close.visit.due': '到期待回访',
   'close.visit.later': '未到期',
@@ -59,6 +62,13 @@ const zh = {
   'perf.reminder.unreachable': '{name}没有登记手机号或邮箱，无法发送履行提醒，请电话或当面提醒。',
   'perf.reminder.channel.sms': '短信',
   'perf.reminder.channel.email': '邮件',
+  'history.value.phone': '电话回访',
+  'history.value.in_person': '上门回访',
+  'history.value.satisfied': '满意',
+  'history.value.partly': '基本满意',
+  'history.value.dissatisfied': '不满意',
+  'history.value.waived': '当事人放弃',
+  'history.value.litigation': '转入诉讼',
 };
 
 const en = {
@@ -70,6 +80,9 @@ const en = {
   'close.rule.sealed_30': 'Visit 30 days after the agreement took effect',
   'close.rule.due': 'Visit after a last day',
   'close.rule.manual': 'Visit planned by the mediator',
+  'close.rule.due.term': 'Visit after the last day of term {term}',
+  'close.rule.due.instalment': 'Visit after the last day of term {term}, instalment {instalment}',
+  'close.badge': 'Closed',
   'close.visit.on': 'due on {date}',
   'close.visit.due': 'due, not made',
   'close.visit.later': 'not yet due',
@@ -116,6 +129,13 @@ const en = {
   'perf.reminder.unreachable': '{name} has no phone number or e-mail on file: no reminder can be sent. Remind them by phone or in person.',
   'perf.reminder.channel.sms': 'text message',
   'perf.reminder.channel.email': 'e-mail',
+  'history.value.phone': 'by phone',
+  'history.value.in_person': 'in person',
+  'history.value.satisfied': 'satisfied',
+  'history.value.partly': 'partly satisfied',
+  'history.value.dissatisfied': 'dissatisfied',
+  'history.value.waived': 'the party owed gave it up',
+  'history.value.litigation': 'taken to court',
 };
 
 Object.assign(dictionaries.zh, zh);

@@ -15,6 +15,13 @@ const METHODS = ['phone', 'video', 'in_person'];
 const SATISFACTION = ['satisfied', 'partly', 'dissatisfied'];
 const REASONS = ['performed', 'waived', 'litigation', 'other'];
 
+/** Why a visit is due; after a last day, whose (第一条第1期). @param {any} p */
+function ruleWords(p) {
+  const o = p.obligation;
+  if (p.rule !== 'due' || !o) return t(`close.rule.${p.rule}`);
+  return t(o.instalments > 1 ? 'close.rule.due.instalment' : 'close.rule.due.term', { term: o.term, instalment: o.instalment });
+}
+
 /** @param {any} ev */
 const valueOf = (ev) => ev.currentTarget.value;
 
@@ -73,13 +80,15 @@ export class CaseClosing {
     const d = this.data;
     if (!d || (!d.follow_ups.length && !d.can_close && !d.closed)) return null;
     const m = this.message;
+    // Once closed, only the visits made remain of interest.
+    const shown = d.closed ? d.follow_ups.filter((/** @type {any} */ p) => p.recorded) : d.follow_ups;
     return html`<section class="card close-case" aria-labelledby="close-title" data-testid="case-closing">
-      <h2 id="close-title">${t('close.title')} ${d.closed ? badge(t('close.closing'), 'ok') : null}</h2>
+      <h2 id="close-title">${t('close.title')} ${d.closed ? badge(t('close.badge'), 'ok') : null}</h2>
       <p class="muted small">${t('close.intro')}</p>
       ${m ? html`<p class=${`key-message key-message-${m.kind}`} role=${m.kind === 'error' ? 'alert' : 'status'} data-testid="closing-message">${m.text}</p>` : null}
       <h3>${t('close.visits')}</h3>
-      ${d.follow_ups.length
-        ? html`<ul class="close-visits" data-testid="follow-ups">${d.follow_ups.map((/** @type {any} */ p) => this.plan(p))}</ul>`
+      ${shown.length
+        ? html`<ul class="close-visits" data-testid="follow-ups">${shown.map((/** @type {any} */ p) => this.plan(p))}</ul>`
         : html`<p class="muted">${t('close.visits.none')}</p>`}
       ${this.canAct() && !d.closed ? this.visitForm(d) : null}
       ${this.canAct() && !d.closed ? this.planForm() : null}
@@ -93,7 +102,7 @@ export class CaseClosing {
     const r = p.record;
     const state = r ? null : p.due ? badge(t('close.visit.due'), 'warn') : badge(t('close.visit.later'), 'muted');
     return html`<li key=${p.plan} data-testid="follow-up" data-due=${p.due ? 'true' : 'false'} data-recorded=${r ? 'true' : 'false'}>
-      <strong>${t(`close.rule.${p.rule}`)}</strong> · ${t('close.visit.on', { date: fmtDayLong(p.planned_on) })} ${state}
+      <strong>${ruleWords(p)}</strong> · ${t('close.visit.on', { date: fmtDayLong(p.planned_on) })} ${state}
       ${r
         ? html`<p>${t('close.visit.done', { date: fmtDateTime(r.recorded_at, this.tz), method: t(`close.method.${r.method}`), performance: r.performance, satisfaction: t(`close.satisfaction.${r.satisfaction}`) })}</p>
           ${r.risk ? html`<p>${t('close.visit.risk', { risk: r.risk })}</p>` : null}
@@ -120,7 +129,7 @@ export class CaseClosing {
         <div class="field"><label for="visit-plan">${t('close.record.plan')}</label>
           <select id="visit-plan" value=${v.plan} onChange=${set('plan')} data-testid="visit-plan">
             <option value="">${t('close.record.plan.none')}</option>
-            ${open.map((/** @type {any} */ p) => html`<option key=${p.plan} value=${p.plan}>${t(`close.rule.${p.rule}`)}（${fmtDayLong(p.planned_on)}）</option>`)}
+            ${open.map((/** @type {any} */ p) => html`<option key=${p.plan} value=${p.plan}>${ruleWords(p)}（${fmtDayLong(p.planned_on)}）</option>`)}
           </select></div>
         <fieldset><legend>${t('close.record.method')}</legend>${radios('method', METHODS, 'close.method')}</fieldset>
         <div class="field"><label for="visit-performance">${t('close.record.performance')}</label>

@@ -120,3 +120,23 @@ async def test_a_case_whose_obligations_are_all_performed_closes_without_a_reaso
         await db.execute(update(Obligation).where(Obligation.case_id == m.case_id).values(status="performed"))
     closed: dict[str, Any] = await m.liu.call("POST", path(m, "close"), {}, expect=201)
     assert closed["reason"] == "performed" and closed["outstanding"] == 0
+
+
+async def test_a_visit_planned_by_hand_falls_on_its_day_and_one_after_a_last_day_names_its_instalment(world: World) -> None:
+    m = await mediation(world)
+    await sealed(world, m)
+    refused = await m.liu.call("POST", path(m, "follow-ups/planned"), {"planned_on": "2020-01-01"}, expect=422)
+    assert refused["error"]["fields"][0]["code"] == "visit_past_date"
+    items = await obligations(m)
+    planned = await m.liu.call("POST", path(m, "follow-ups/planned"), {"planned_on": items[0]["due_date"]}, expect=201)
+    [manual] = [p for p in planned["follow_ups"] if p["rule"] == "manual"]
+    assert manual["planned_on"] == items[0]["due_date"] and not manual["due"] and not manual["recorded"]
+    after_due = [p for p in planned["follow_ups"] if p["rule"] == "due"]
+    # One the day after each last day, in the order of the days (the apology's, on the 7th day, first).
+    by_day = sorted(items, key=lambda i: str(i["due_date"]))
+    assert [p["obligation"]["id"] for p in after_due] == [i["id"] for i in by_day]
+    # Recorded ahead of its day: the visit after the earliest last day.
+    done = await m.liu.call("POST", path(m, "follow-ups"), {**VISIT, "plan": after_due[0]["plan"]}, expect=201)
+    assert [p["recorded"] for p in done["follow_ups"] if p["plan"] == after_due[0]["plan"]] == [True]
+    unknown = await m.liu.call("POST", path(m, "follow-ups"), {**VISIT, "plan": "due:nothing"}, expect=422)
+    assert unknown["error"]["fields"][0]["field"] == "plan"

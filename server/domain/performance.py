@@ -96,6 +96,8 @@ class ObligationView:
     today: date
     #: The reminders of its last day queued for the one who owes, and what became of each (follow_through.py).
     reminders: tuple[dict[str, Any], ...] = ()
+    #: The case is closed (结案, server/domain/closing.py): nothing more is reported or answered.
+    case_closed: bool = False
 
     def to_json(self) -> dict[str, Any]:
         r = self.row
@@ -129,6 +131,7 @@ class ObligationView:
             "reminders": list(self.reminders),
             # Reminders go to the phone and e-mail of the one who owes: with neither, none can be sent.
             "reminder_unreachable": not (self.debtor.phone or self.debtor.email),
+            "case_closed": self.case_closed,
         }
 
 
@@ -171,6 +174,7 @@ class Performance:
         docs = {d.id: d for d in await db.scalars(select(CaseDocument).where(CaseDocument.id.in_(proofs)))} if proofs else {}
         today = local_day(now or utcnow())
         reminders = await reminders_of(db, case_id)
+        closed = await db.scalar(select(Case.case_closed_at).where(Case.id == case_id)) is not None
         for messages in reminders.values():  # one nothing will send says so, never "sending" (reach.undelivered)
             for m in messages:
                 waiting = m["status"] in ("pending", "sending")
@@ -183,6 +187,7 @@ class Performance:
                 docs.get(r.proof_document_id or ""),
                 today,
                 tuple(reminders.get(r.id, [])),
+                closed,
             )
             for r in rows
         ]

@@ -84,6 +84,7 @@ async def test_closing_with_an_obligation_outstanding_needs_a_reason_and_then_th
     again = await m.liu.call("POST", path(m, "close"), {"reason": "waived"}, expect=409)
     assert again["error"]["reason"] == "case_concluded"
     # After closing: the one who owes cannot report, no visit is recorded, the case list says closed.
+    assert (await m.respondent.call("GET", "/api/v1/party/obligations"))["owe"][0]["case_closed"] is True
     late = await m.respondent.call("POST", f"/api/v1/party/obligations/{items[0]['id']}/report", {}, expect=409)
     assert late["error"]["reason"] == "case_concluded"
     assert (await m.liu.call("POST", path(m, "follow-ups"), VISIT, expect=409))["error"]["reason"] == "case_concluded"

@@ -35,7 +35,7 @@ from server.documents.closing_pdf import render_closing
 from server.domain import history
 from server.domain.cases import case_for_staff
 from server.domain.clocks import local_day
-from server.domain.closing_report import STATUS_WORDS, build_report
+from server.domain.closing_report import METHODS, REASONS, SATISFACTION, STATUS_WORDS, build_report
 from server.domain.documents import add_document, uploader_of
 from server.domain.follow_up_plans import Plan, plans_of
 from server.domain.ledger import Ledger
@@ -45,20 +45,6 @@ from server.errors import Conflict, FieldError, InvalidInput, InvalidState
 from server.models import Case, CaseDocument, FollowUp, Obligation, User, new_id, utcnow
 
 MAX_TEXT = 2000
-#: Why a case is closed (结案原因): word in Chinese and English.
-REASONS: dict[str, tuple[str, str]] = {
-    "performed": ("协议已履行完毕", "the agreement was performed in full"),
-    "waived": ("当事人放弃", "the party owed gave up what is outstanding"),
-    "litigation": ("转入诉讼", "taken to court"),
-    "other": ("其他", "other"),
-}
-METHODS: dict[str, tuple[str, str]] = {"phone": ("电话回访", "by phone"), "video": ("视频回访", "by video"),
-                                       "in_person": ("上门回访", "in person")}  # fmt: skip
-SATISFACTION: dict[str, tuple[str, str]] = {
-    "satisfied": ("满意", "satisfied"),
-    "partly": ("基本满意", "partly satisfied"),
-    "dissatisfied": ("不满意", "dissatisfied"),
-}
 RULE_WORDS = {
     "sealed_7": "协议生效后7日回访",
     "sealed_30": "协议生效后30日回访",

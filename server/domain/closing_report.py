@@ -37,10 +37,24 @@ DISPUTE_WORDS = {
 }  # fmt: skip
 STATUS_WORDS = {"pending": "尚未履行", "reported": "义务人已报告履行，待权利人确认", "performed": "已履行",
                 "disputed": "权利人对履行有异议", "overdue": "逾期未履行"}  # fmt: skip
-METHOD_WORDS = {"phone": "电话回访", "video": "视频回访", "in_person": "上门回访"}
-SATISFACTION_WORDS = {"satisfied": "满意", "partly": "基本满意", "dissatisfied": "不满意"}
 CONFIRM_WORDS = {"party_key": "权利人本人签名确认", "over_video": "权利人在视频中确认，调解员记录"}
-REASON_WORDS = {"performed": "协议已履行完毕", "waived": "当事人放弃", "litigation": "转入诉讼", "other": "其他"}
+#: Why a case is closed (结案原因), how a visit was made, the parties' satisfaction: Chinese, English.
+REASONS: dict[str, tuple[str, str]] = {
+    "performed": ("协议已履行完毕", "the agreement was performed in full"),
+    "waived": ("当事人放弃", "the party owed gave up what is outstanding"),
+    "litigation": ("转入诉讼", "taken to court"),
+    "other": ("其他", "other"),
+}
+METHODS: dict[str, tuple[str, str]] = {
+    "phone": ("电话回访", "by phone"),
+    "video": ("视频回访", "by video"),
+    "in_person": ("上门回访", "in person"),
+}
+SATISFACTION: dict[str, tuple[str, str]] = {
+    "satisfied": ("满意", "satisfied"),
+    "partly": ("基本满意", "partly satisfied"),
+    "dissatisfied": ("不满意", "dissatisfied"),
+}
 
 
 def obligation_line(row: Obligation, parties: dict[str, Party], today: date) -> str:
@@ -82,13 +96,13 @@ async def build_report(db: AsyncSession, case: Case, staff: Staff, rows: list[Ob
             continue
         by = await db.get(User, r.recorded_by) if r.recorded_by else None
         text = (
-            f"{day_words(local_day(r.recorded_at))}，{by.display_name if by else ''}{METHOD_WORDS.get(r.method or '', '')}："
-            f"履行情况：{r.performance}；当事人满意程度：{SATISFACTION_WORDS.get(r.satisfaction or '', '')}"
+            f"{day_words(local_day(r.recorded_at))}，{by.display_name if by else ''}{METHODS.get(r.method or '', ('', ''))[0]}："
+            f"履行情况：{r.performance}；当事人满意程度：{SATISFACTION.get(r.satisfaction or '', ('', ''))[0]}"
         )
         text += f"；遗留隐患：{r.risk}" if r.risk else "；未发现遗留隐患"
         text += f"；采取措施：{r.actions}" if r.actions else ""
         visits.append(text + "。")
-    reason = REASON_WORDS[case.closing_reason] + (f"：{case.closing_note}" if case.closing_note else "")
+    reason = REASONS[case.closing_reason][0] + (f"：{case.closing_note}" if case.closing_note else "")
     return ClosingReport(
         organisation=organisation.name,
         case_number=case.case_number,

@@ -22,6 +22,7 @@ from server.http import (  # noqa: F401 - routes
     assignment_api,
     auth_api,
     cases_api,
+    closing_api,
     confirmation_api,
     documents_api,
     evidence_api,

@@ -25,6 +25,7 @@ from server.domain.booking import Booking
 from server.domain.cases import Cases
 from server.domain.chat import ChatLog
 from server.domain.clocks import CONFIRMATION_WINDOW
+from server.domain.closing import Closing
 from server.domain.codes import PartyMessages
 from server.domain.confirmation import Confirmations
 from server.domain.confirmation.application import Applications
@@ -39,6 +40,7 @@ from server.domain.evidence import Evidence
 from server.domain.exports import Exports
 from server.domain.extensions import Extensions
 from server.domain.filing import FilingPackages
+from server.domain.follow_through import PerformanceReminders
 from server.domain.keybinding import KeyBinding
 from server.domain.keyring import Keyring
 from server.domain.ledger import Ledger
@@ -144,6 +146,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
             [
                 Turns(maker, settings, confirmation_window=CONFIRMATION_WINDOW, after_seal=AFTER_SEAL).queue_due,
                 OverdueNotices(maker, workdays).queue_due,
+                PerformanceReminders(maker, settings).queue_due,
                 willingness.sweep,
             ],
         ),
@@ -179,4 +182,5 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         transcripts=Transcripts(maker, ledger, settings),
         recording_choices=RecordingChoices(maker, ledger, settings),
         satisfaction=Satisfaction(maker, ledger, settings),
+        closing=Closing(maker, ledger, settings.pdf_font),
     )

@@ -17,6 +17,7 @@ from server.domain.assignment import Assignment
 from server.domain.booking import Booking
 from server.domain.cases import Cases
 from server.domain.chat import ChatLog
+from server.domain.closing import Closing
 from server.domain.codes import PartyMessages
 from server.domain.confirmation import Confirmations
 from server.domain.consent import Consents
@@ -89,6 +90,7 @@ class Services:
     transcripts: Transcripts  # the mediation record written live, closed in versions, signed by the parties (#22)
     recording_choices: RecordingChoices  # the parties' signed choice that a recording stands for the record (#22)
     satisfaction: Satisfaction  # parties' ratings of the mediation and complaints to the supervisors (#22)
+    closing: Closing  # follow-up visits after the agreement and closing the case (结案, #22)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

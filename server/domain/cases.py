@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import history, orgtree, particulars, registration
+from server.domain import follow_up_plans, history, orgtree, particulars, registration
 from server.domain.access import case_for_staff, is_before_court, referral_sharing
-from server.domain.clocks import Clock, case_clocks, case_mediation_clock
+from server.domain.clocks import Clock, case_clocks, case_mediation_clock, local_day
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, require_staff
 from server.domain.registration import ID_NUMBER, PHONE, Registrant
@@ -104,6 +104,9 @@ class CaseView:
     applicant_count: int = 0
     #: Supervisors' instructions on the case that await its mediator's reply (server/domain/supervision.py).
     supervision_awaiting: int = 0
+    #: Instalments of the sealed agreement overdue, and follow-up visits due (server/domain/follow_through.py).
+    overdue_obligations: int = 0
+    follow_ups_due: int = 0
 
 
 @dataclass
@@ -400,6 +403,7 @@ class Cases:
             ):
                 awaiting[case_id] = awaiting.get(case_id, 0) + 1
             now = utcnow()
+            after = await follow_up_plans.counts(db, [case.id for case, _ in rows], local_day(now))
             return [
                 CaseView(
                     case,
@@ -410,6 +414,8 @@ class Cases:
                     supervision_awaiting=awaiting.get(case.id, 0),
                     # The 30-day mediation period, so that the list marks a case past it.
                     clocks=(case_mediation_clock(case, self._workdays, now),),
+                    overdue_obligations=after[case.id][0],
+                    follow_ups_due=after[case.id][1],
                 )
                 for case, mediator in rows
             ]

@@ -50,6 +50,7 @@ PARAMS: dict[str, str] = {
     "outcome": "the ruling",
     "reason": "why mediation ended",
     "due": "a last day (e.g. 12月9日)",
+    "what": "what is owed (e.g. 人民币5000.00元)",
 }
 
 
@@ -249,6 +250,16 @@ KINDS: dict[str, Kind] = {
         "您的投诉已有答复：{case}",
         "{name}您好：{org}已答复您就案件{case}提出的投诉。" + _LINK_ZH,
         "Dear {name}, {org} has answered your complaint about case {case}. " + _LINK_EN,
+    ),
+    # An instalment of the sealed agreement is due in 3 days or 1 (server/domain/follow_through.py):
+    # the party who owes it is reminded, with their page to report it on (人民调解法 art. 31).
+    "performance_due": Kind(
+        ("name", "case", "what", "days", "due", "link"),
+        "履行提醒：{case}",
+        "{name}您好：根据案件{case}的调解协议，您应于{due}前履行：{what}，还有{days}天。履行后请打开您的专属链接报告履行情况："
+        "{url} 此链接仅供您本人使用，请勿转发。",
+        "Dear {name}, under the mediation agreement of case {case} you are to perform {what_en} by {due_en}: {days} day(s) "
+        "left. Once done, report it on your personal link: {url} This link is for you only.",
     ),
 }
 

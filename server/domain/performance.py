@@ -37,12 +37,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import history
+from server.domain import history, reach
 from server.domain.access import case_for_staff
 from server.domain.agreements import text as words
 from server.domain.agreements.obligation import KIND_WORDS, day_words, yuan
 from server.domain.clocks import local_day
 from server.domain.documents import visible_to_party
+from server.domain.follow_up_plans import reminders_of
 from server.domain.keybinding import current_party_key, refuse_code
 from server.domain.ledger import Ledger
 from server.domain.party_signing import PreparedStatement, body_method, open_statement, prepare_statement, sign_statement
@@ -50,7 +51,7 @@ from server.domain.principal import PartyPrincipal, Principal, Staff, require_pa
 from server.domain.staffkeys import Prepared, StaffKeys
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
 from server.evidence.records import Claim, KeyInfo, body_hash, make_body
-from server.models import CaseDocument, EvidenceKeyCase, Obligation, Party, utcnow
+from server.models import Case, CaseDocument, EvidenceKeyCase, Obligation, Party, utcnow
 from server.settings import Settings
 
 MAX_NOTE = 500
@@ -93,6 +94,10 @@ class ObligationView:
     creditor: Party
     proof: CaseDocument | None
     today: date
+    #: The reminders of its last day queued for the one who owes, and what became of each (follow_through.py).
+    reminders: tuple[dict[str, Any], ...] = ()
+    #: The case is closed (结案, server/domain/closing.py): nothing more is reported or answered.
+    case_closed: bool = False
 
     def to_json(self) -> dict[str, Any]:
         r = self.row
@@ -123,6 +128,10 @@ class ObligationView:
             "disputed_at": r.disputed_at.isoformat() if r.disputed_at else None,
             "dispute_seq": r.dispute_seq,
             "dispute_reason": r.dispute_reason,
+            "reminders": list(self.reminders),
+            # Reminders go to the phone and e-mail of the one who owes: with neither, none can be sent.
+            "reminder_unreachable": not (self.debtor.phone or self.debtor.email),
+            "case_closed": self.case_closed,
         }
 
 
@@ -135,6 +144,12 @@ def _note(text: str | None, name: str, *, required: bool) -> str:
             f"{name} is too long", [FieldError(name, f"at most {MAX_NOTE} characters", "too_long", {"max": MAX_NOTE})]
         )
     return value
+
+
+async def _open_for_performance(db: AsyncSession, case_id: str) -> None:
+    """A closed case (结案, server/domain/closing.py) takes no further performance act."""
+    if await db.scalar(select(Case.case_closed_at).where(Case.id == case_id)) is not None:
+        raise Conflict("this case is closed; nothing more can be recorded on it", reason="case_concluded")
 
 
 class Performance:
@@ -158,9 +173,21 @@ class Performance:
         proofs = [r.proof_document_id for r in rows if r.proof_document_id]
         docs = {d.id: d for d in await db.scalars(select(CaseDocument).where(CaseDocument.id.in_(proofs)))} if proofs else {}
         today = local_day(now or utcnow())
+        reminders = await reminders_of(db, case_id)
+        closed = await db.scalar(select(Case.case_closed_at).where(Case.id == case_id)) is not None
+        for messages in reminders.values():  # one nothing will send says so, never "sending" (reach.undelivered)
+            for m in messages:
+                waiting = m["status"] in ("pending", "sending")
+                m["undelivered"] = reach.undelivered(self._settings, m["channel"], "performance_due") if waiting else None
         return [
             ObligationView(
-                r, parties[r.debtor_party_id], parties[r.creditor_party_id], docs.get(r.proof_document_id or ""), today
+                r,
+                parties[r.debtor_party_id],
+                parties[r.creditor_party_id],
+                docs.get(r.proof_document_id or ""),
+                today,
+                tuple(reminders.get(r.id, [])),
+                closed,
             )
             for r in rows
         ]
@@ -185,6 +212,7 @@ class Performance:
         row = await db.get(Obligation, obligation_id, with_for_update=True)
         if row is None or row.case_id != case_id:
             raise NotFound("no such obligation in this case", reason="no_such_obligation")
+        await _open_for_performance(db, case_id)
         return row
 
     async def _one(self, db: AsyncSession, row: Obligation) -> ObligationView:
@@ -390,6 +418,7 @@ class Performance:
         row = await db.get(Obligation, str(claim.public["obligation"]), with_for_update=True)
         if row is None or row.case_id != claim.case:
             raise NotFound("no such obligation in this case", reason="no_such_obligation")
+        await _open_for_performance(db, row.case_id)
         if row.status == "performed":
             raise Conflict("this was confirmed as performed already", reason="performed_already")
         creditor = await db.get(Party, row.creditor_party_id)
@@ -421,4 +450,4 @@ class VideoConfirmed:
         return None
 
 
-__all__ = ["OVER_VIDEO_PURPOSE", "Performance", "VideoConfirmed", "label", "status_of"]
+__all__ = ["OVER_VIDEO_PURPOSE", "Performance", "VideoConfirmed", "label", "performance_text", "status_of"]

@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history, orgtree
 from server.domain.access import case_for_staff
-from server.domain.clocks import Clock, case_mediation_clock
+from server.domain.clocks import Clock, case_mediation_clock, local_day
+from server.domain.follow_through import Overdue, Plan, overdue_in, plans_of
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, require_staff
 from server.domain.workdays import Workdays
@@ -44,6 +45,10 @@ class BoardCase:
     instructions: list[SupervisionInstruction]
     #: The 30-day mediation period (clocks.mediation_clock): running, due today, overdue or met.
     mediation: Clock | None = None
+    #: Instalments of its sealed agreement past their last day (People's Mediation Law art. 31).
+    overdue: tuple[Overdue, ...] = ()
+    #: Follow-up visits (回访) whose day has come and that are not recorded.
+    follow_ups_due: tuple[Plan, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,10 @@ class Supervision:
                 .order_by(SupervisionInstruction.issued_at, SupervisionInstruction.id)
             ):
                 instructions.setdefault(row.case_id, []).append(row)
+            today = local_day(now)
+            overdue = await overdue_in(db, ids, today)
+            open_ids = [case.id for case, _ in rows if case.case_closed_at is None]
+            visits = {c: tuple(p for p in plans if p.due(today)) for c, plans in (await plans_of(db, open_ids)).items()}
         return Board(
             organisations,
             [
@@ -119,6 +128,8 @@ class Supervision:
                     nearest.get(case.id),
                     instructions.get(case.id, []),
                     case_mediation_clock(case, self._workdays, now),
+                    tuple(overdue.get(case.id, [])),
+                    visits.get(case.id, ()),
                 )
                 for case, mediator in rows
             ],

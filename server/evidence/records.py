@@ -71,6 +71,8 @@ RECORD_TYPES = frozenset(
         "satisfaction_rated",
         "complaint_filed",
         "complaint_answered",
+        "follow_up_recorded",
+        "case_closed",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:

@@ -79,6 +79,10 @@ def board_case(item: BoardCase, zone: str) -> dict[str, Any]:
         "next_session": views.session_brief(item.next_session, zone) if item.next_session is not None else None,
         "instructions": [instruction(i, zone) for i in item.instructions],
         "awaiting_reply": sum(1 for i in item.instructions if i.replied_at is None),
+        # After the agreement (People's Mediation Law art. 31): instalments overdue, visits due, whether closed.
+        "overdue_obligations": [o.to_json() for o in item.overdue],
+        "follow_ups_due": [p.to_json(_today(zone)) for p in item.follow_ups_due],
+        "case_closed_at": views.local(c.case_closed_at, zone) if c.case_closed_at else None,
     }
 
 

@@ -156,6 +156,9 @@ def case_summary(view: CaseView, viewer_zone: str = "UTC") -> dict[str, Any]:
         "created_at": iso(c.created_at),
         "next_session": next_session,
         "supervision_awaiting": view.supervision_awaiting,
+        "overdue_obligations": view.overdue_obligations,
+        "follow_ups_due": view.follow_ups_due,
+        "case_closed_at": iso(c.case_closed_at) if c.case_closed_at else None,
         # The case's first clock, the 30-day mediation period (the list marks a case past it).
         "mediation_clock": clock(view.clocks[0]) if view.clocks and view.clocks[0].rule.name == "mediation" else None,
     }

@@ -44,7 +44,7 @@ from server.models.evidence import (
     LogNode,
 )
 from server.models.extensions import DeadlineExtension, ExtensionSigner
-from server.models.obligations import Obligation
+from server.models.obligations import FollowUp, Obligation
 from server.models.outbox import OutboxMessage
 from server.models.recordings import Recording, RecordingFile, RecordingSegment
 from server.models.referrals import Referral
@@ -84,6 +84,7 @@ __all__ = [
     "EvidenceKeyCase",
     "EvidencePending",
     "ExtensionSigner",
+    "FollowUp",
     "HotlineKey",
     "JudgeNote",
     "LogCheckpoint",

@@ -46,6 +46,13 @@ class Case(Base):
     # The last day of the mediation period once every party agreed to extend it (在线调解规则 art. 24,
     # 特邀调解规定 art. 27: "各方当事人同意延长的，不受此限"); None: the 30 days (server/domain/clocks.py).
     mediation_extended_to: Mapped[date | None] = mapped_column(Date)
+    # The case closed (结案, server/domain/closing.py): when, by which mediator, its ``case_closed``
+    # record, the reason (closing.REASONS) and its text. Not ``closed_at``: that is when mediation ended.
+    case_closed_at: Mapped[datetime | None] = mapped_column()
+    case_closed_by: Mapped[str | None] = mapped_column(String(36))
+    case_closed_seq: Mapped[int | None] = mapped_column(Integer)
+    closing_reason: Mapped[str | None] = mapped_column(String(40))
+    closing_note: Mapped[str | None] = mapped_column(Text)
 
 
 class Party(Base):

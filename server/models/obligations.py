@@ -55,3 +55,32 @@ class Obligation(Base):
     disputed_at: Mapped[datetime | None] = mapped_column()
     dispute_seq: Mapped[int | None] = mapped_column(Integer)
     dispute_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class FollowUp(Base):
+    """A follow-up visit (回访) of the agreement's performance (People's Mediation Law art. 31).
+
+    ``plan`` says why it is due: ``sealed_7`` / ``sealed_30`` (days after the agreement was sealed),
+    ``due:<obligation id>`` (after an instalment's last day), or ``manual:<id>`` (the mediator set the
+    day). Rule visits get a row when recorded; a visit planned by hand has one from the start.
+    Recorded: how (phone | video | in_person), the performance found, the parties' satisfaction
+    (satisfied | partly | dissatisfied), the remaining risk (隐患) and what was done (整改), with its
+    ``follow_up_recorded`` record ``record_seq``.
+    """
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (UniqueConstraint("case_id", "plan"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    plan: Mapped[str] = mapped_column(String(80))
+    planned_on: Mapped[date] = mapped_column(Date)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_at: Mapped[datetime | None] = mapped_column()
+    recorded_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    record_seq: Mapped[int | None] = mapped_column(Integer)
+    method: Mapped[str | None] = mapped_column(String(20))
+    performance: Mapped[str | None] = mapped_column(Text)
+    satisfaction: Mapped[str | None] = mapped_column(String(20))
+    risk: Mapped[str | None] = mapped_column(Text)
+    actions: Mapped[str | None] = mapped_column(Text)

@@ -628,6 +628,17 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         (401, 403, 403, 403, 403, 403),
     ),
     "GET /supervision/mediators": (simple("/api/v1/supervision/mediators"), (401, 403, 403, 403, 200, 403)),
+    # Follow-up visits and closing the case (#22); the matrix's case has ended by now (an earlier row ended it): it closes.
+    "GET /cases/{case_id}/closing": (simple("/api/v1/cases/{case_id}/closing"), (401, 403, 403, 403, 403, 200)),
+    "POST /cases/{case_id}/follow-ups/planned": (
+        simple("/api/v1/cases/{case_id}/follow-ups/planned", {"planned_on": "2030-01-10"}),
+        (401, 403, 403, 403, 403, 201),
+    ),
+    "POST /cases/{case_id}/follow-ups": (
+        simple("/api/v1/cases/{case_id}/follow-ups", {"method": "phone", "performance": "已付清", "satisfaction": "satisfied"}),
+        (401, 403, 403, 403, 403, 201),
+    ),
+    "POST /cases/{case_id}/close": (simple("/api/v1/cases/{case_id}/close", {}), (401, 403, 403, 403, 403, 201)),
     # The case's mediators, their disclosures, the directory and a party's request for another (#21).
     "GET /cases/{case_id}/mediators": (simple("/api/v1/cases/{case_id}/mediators"), (401, 403, 403, 403, 403, 200)),
     "POST /cases/{case_id}/mediators": (

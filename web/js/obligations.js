@@ -10,6 +10,8 @@ import * as api from './api.js';
 import { t, fmtDayLong, fmtAmount, fmtDateTime, getLang, partyRole } from './i18n.js';
 import './agreement-i18n.js';
 import './performance-i18n.js';
+import './closing-i18n.js';
+import { outboxState } from './outbox.js';
 import { toast, errorMessage } from './ui.js';
 import { badge } from './ui-preact.js';
 import { StaffSigner } from './signing/staff-key.js';
@@ -171,9 +173,18 @@ export class CaseObligations {
       ${o.status === 'performed'
         ? html`<p class="agr-done" data-testid="case-obligation-performed">${`✓ ${t(o.confirm_method === 'over_video' ? 'perf.performed.video' : 'perf.performed.key', { name: o.creditor.name })}`}</p>`
         : null}
+      ${this.reminders(o)}
       ${m ? html`<p class=${`key-message key-message-${m.kind}`} role=${m.kind === 'error' ? 'alert' : 'status'}>${m.text}</p>` : null}
       ${this.canAct && o.status !== 'performed' ? this.videoForm(o) : null}
     </li>`;
+  }
+
+  /** The reminders of its last day sent to the one who owes, and what became of each; or why none can be (say only what happened). @param {any} o */
+  reminders(o) {
+    if (o.status === 'performed') return null;
+    const sent = /** @type {any[]} */ (o.reminders || []);
+    return html`${sent.map((r) => html`<p key=${r.id} class="small" data-testid="case-obligation-reminder">${t('perf.reminder.sent', { days: r.days, channel: t(`perf.reminder.channel.${r.channel}`) })}${outboxState(r)}</p>`)}
+      ${o.reminder_unreachable ? html`<p class="notice small" data-testid="case-obligation-unreachable">${t('perf.reminder.unreachable', { name: o.debtor.name })}</p>` : null}`;
   }
 
   /** @param {any} o */

@@ -117,6 +117,7 @@ export class PartyPerformance {
     return html`<section class="party-card perf-card" aria-labelledby="perf-title" data-testid="performance-card">
       <h2 id="perf-title">${t('perf.title')}</h2>
       <p class="hint">${t('perf.intro')}</p>
+      ${[...d.owe, ...d.owed].some((o) => o.case_closed) ? html`<p class="notice" data-testid="perf-case-closed">${t('perf.case_closed')}</p>` : null}
       ${d.owe.length
         ? html`<h3>${t('perf.owe.title')}</h3>
             <ul class="perf-list" data-testid="perf-owe">${d.owe.map((o) => this.oweItem(o))}</ul>`
@@ -192,7 +193,7 @@ export class PartyPerformance {
   /** What I owe: report it done, with a proof if I have one. @param {any} o */
   oweItem(o) {
     const open = this.reporting === o.id;
-    const canReport = ['pending', 'disputed', 'overdue'].includes(o.status);
+    const canReport = ['pending', 'disputed', 'overdue'].includes(o.status) && !o.case_closed;
     return html`<li key=${o.id} class="perf-item" data-testid="perf-item" data-status=${o.status}>
       ${this.head(o, t('perf.to', { name: o.creditor.name }))}
       ${o.dispute_reason && o.status !== 'performed' && o.status !== 'reported'
@@ -280,7 +281,7 @@ export class PartyPerformance {
       ${o.status === 'disputed' && o.dispute_reason ? html`<p class="notice">${t('perf.disputed.reason', { reason: o.dispute_reason })}</p>` : null}
       ${this.performedLine(o, true)}
       ${this.noticeFor(o)}
-      ${mine ? this.signArea(o) : reported ? this.answerButtons(o) : null}
+      ${o.case_closed ? null : mine ? this.signArea(o) : reported ? this.answerButtons(o) : null}
     </li>`;
   }
 

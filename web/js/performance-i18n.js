@@ -6,6 +6,7 @@
 import { dictionaries } from './i18n.js';
 
 const zh = {
+  'perf.case_closed': '调解委员会已对本案结案，此处不能再报告或确认履行。如对履行仍有争议，可以向人民法院起诉。',
   'perf.title': '履行情况',
   'perf.intro': '调解协议已生效，双方应当按照约定履行（《人民调解法》第三十一条）。每一期履行后，请在这里报告；收到的一方在这里确认。',
   'perf.owe.title': '我要履行的',
@@ -97,9 +98,15 @@ const zh = {
   'history.performance_disputed': '对履行提出异议',
   'history.value.over_video': '当事人在视频中确认，调解员记录',
   'history.value.party_key': '当事人本人签名',
+  'evidence.type.follow_up_recorded': '记录回访',
+  'evidence.type.case_closed': '结案',
+  'history.follow_up_planned': '安排回访',
+  'history.follow_up_recorded': '记录回访',
+  'history.case_closed': '结案',
 };
 
 const en = {
+  'perf.case_closed': 'The mediation committee has closed this case: performance can no longer be reported or confirmed here. If performance is still in dispute, you may sue in a people’s court.',
   'perf.title': 'Performance',
   'perf.intro': 'The agreement is in force and both sides must do what they agreed (People’s Mediation Law art. 31). Report each instalment here once you have performed it; the one owed confirms it here.',
   'perf.owe.title': 'What I owe',
@@ -191,6 +198,11 @@ const en = {
   'history.performance_disputed': 'Performance disputed',
   'history.value.over_video': 'confirmed by the party on video, recorded by the mediator',
   'history.value.party_key': 'signed by the party',
+  'evidence.type.follow_up_recorded': 'Follow-up visit recorded',
+  'evidence.type.case_closed': 'Case closed',
+  'history.follow_up_planned': 'Follow-up visit planned',
+  'history.follow_up_recorded': 'Follow-up visit recorded',
+  'history.case_closed': 'Case closed',
 };
 
 Object.assign(dictionaries.zh, zh);

@@ -55,6 +55,11 @@ const zh = {
   'sup.reply.done': '回复已提交，督导员可以在督办看板上看到。',
   'sup.reads_only': '您是督导员：可以查看本案的当事人、调解安排、材料、历史和证据记录，并在下方“督办”栏下达督办意见；案件由承办调解员处理。',
   'sup.mediator_note': '督导员的督办意见在这里，请及时回复。',
+  'sup.overdue_obligations': '{n} 期履行已逾期',
+  'sup.owes': '{debtor}应向{creditor}履行{label}：{what}',
+  'sup.overdue_since': '自{date}起逾期',
+  'sup.follow_ups_due': '{n} 次回访到期未做',
+  'sup.follow_ups_since': '最早一次应于{date}回访',
   'sup.agreement.none': '本案还没有调解协议。',
 };
 
@@ -109,6 +114,11 @@ const en = {
   'sup.reply.done': 'Reply sent: the supervisor sees it on their board.',
   'sup.reads_only': 'You are a supervisor: you can read this case’s parties, sessions, files, history and evidence records, and issue an instruction in the Supervision section below; the handling mediator works on the case.',
   'sup.mediator_note': 'A supervisor’s instructions are here: please reply to them.',
+  'sup.overdue_obligations': '{n} instalments overdue',
+  'sup.owes': '{debtor} owes {creditor} {label}: {what}',
+  'sup.overdue_since': 'overdue since {date}',
+  'sup.follow_ups_due': '{n} follow-up visits due, not made',
+  'sup.follow_ups_since': 'the earliest due on {date}',
   'sup.agreement.none': 'This case has no mediation agreement yet.',
 };
 

@@ -23,6 +23,7 @@ import '../live-i18n.js';
 import { AgreementPanel, AgreementText, SignerList } from '../agreement.js';
 import { ConfirmationPanel } from '../confirmation.js';
 import { CaseObligations } from '../obligations.js';
+import { CaseClosing } from '../closing.js';
 import { CaseFiles } from '../casefiles.js';
 import { particularsFields, particularsValues, readParticulars, particularsLine, missingNotice, ParticularsEditor, particularsForm, showParticularsErrors } from '../particulars.js';
 import { IdentityPanel } from '../idcheck.js';
@@ -93,6 +94,8 @@ const linkKey = (sid, pid) => `${sid}:${pid}`;
 let agreementPanel = null;
 /** @type {CaseObligations | null} the sealed agreement's obligations and their performance (#22) */
 let caseObligations = null;
+/** @type {CaseClosing | null} follow-up visits and closing the case (结案, #22) */
+let caseClosing = null;
 /** @type {CaseFiles | null} */
 let caseFiles = null;
 /** @type {ConfirmationPanel | null} */
@@ -1159,6 +1162,7 @@ function Page() {
       ? html`<${AgreementRead} />`
       : html`<${Mount} class="kept" make=${() => agreementPanel?.el ?? null} deps=${[agreementPanel]} />`}
     ${caseObligations ? caseObligations.view() : null}
+    ${caseClosing ? caseClosing.view() : null}
     <${Mount} class="kept" make=${() => confirmationPanel?.el ?? null} deps=${[confirmationPanel]} />
     ${caseFiles ? html`<${Section} id="files" title=${t('files.title')}><${Mount} class="kept" make=${() => caseFiles?.el ?? null} deps=${[caseFiles]} /></${Section}>` : null}
     ${supervisor()
@@ -1202,6 +1206,7 @@ async function main() {
       /** @type {CaseFiles} */ (caseFiles).load();
       /** @type {ConfirmationPanel} */ (confirmationPanel).load();
       caseObligations?.load();
+      caseClosing?.load();
     };
     // A supervisor reads the case, its files, history, evidence and agreement (AgreementRead); the
     // agreement, confirmation and identity panels are its mediator's tools.
@@ -1211,6 +1216,9 @@ async function main() {
       confirmationPanel = new ConfirmationPanel({ caseId, tz: store.tz, meta });
     }
     caseObligations = new CaseObligations({ caseId, userId: store.user.id, tz: store.tz, canAct: !readOnly() && store.user.role === 'mediator', render: draw });
+    // The case's mediators (a co-mediator too) record visits and close it, before a court or not.
+    const closes = () => store.user.role === 'mediator' && (!sharedOnly() || coMediatingHere());
+    caseClosing = new CaseClosing({ caseId, tz: store.tz, canAct: closes, render: draw, onChanged: () => { caseObligations?.load(); store.history.load(); caseFiles?.load(); } });
     caseFiles = new CaseFiles({
       mode: 'staff',
       caseId,
@@ -1237,6 +1245,7 @@ async function main() {
     if (confirmationPanel) confirmationPanel.load();
     /** @type {CaseFiles} */ (caseFiles).load();
     caseObligations?.load();
+    caseClosing?.load();
     if (supervisor()) store.agreement.load();
     else {
       store.outbox.load();

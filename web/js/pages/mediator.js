@@ -289,6 +289,9 @@ function Cases() {
           ${badge(tv('status', k.status), `status-${k.status}`)}
           ${k.collective ? html`<span class="badge collective" data-testid="case-collective">${t('case.collective.count', { n: k.applicant_count })}</span>` : null}
           ${k.supervision_awaiting ? html`<span class="badge warn" data-testid="case-supervision">${t('med.cases.supervision', { n: k.supervision_awaiting })}</span>` : null}
+          ${k.overdue_obligations ? html`<span class="badge warn" data-testid="case-overdue-obligations">${t('med.cases.overdue_obligations', { n: k.overdue_obligations })}</span>` : null}
+          ${k.follow_ups_due ? html`<span class="badge warn" data-testid="case-follow-ups-due">${t('med.cases.follow_ups_due', { n: k.follow_ups_due })}</span>` : null}
+          ${k.case_closed_at ? html`<span class="badge" data-testid="case-closed">${t('med.cases.closed')}</span>` : null}
           ${k.mediation_clock && ['overdue', 'due_today'].includes(k.mediation_clock.state)
             ? html`<span class="badge warn" data-testid="case-clock" data-state=${k.mediation_clock.state}>${t(`med.cases.clock.${k.mediation_clock.state}`)}</span>`
             : null}

@@ -11,7 +11,7 @@
 
 import { html, render } from 'htm/preact';
 import * as api from '../api.js';
-import { t, tv, fmtDateTime, fmtDayLong } from '../i18n.js';
+import { t, tv, fmtDateTime, fmtDayLong, getLang, partyRole } from '../i18n.js';
 import '../supervision-i18n.js';
 import { isValidTimeZone, browserTimeZone } from '../time.js';
 import { h, replace, errorState, initStaffPage, staffHeader, skipLink } from '../ui.js';
@@ -75,6 +75,22 @@ function mediationClock(clock) {
   return html`<span data-state=${clock.state}>${badge(t(`sup.clock.${state}`), CLOCK_BADGES[clock.state] || '')} ${t('sup.clock.due', { date: fmtDayLong(clock.due_date) })}${extended ? html` · <span data-testid="sup-clock-extended">${extended}</span>` : null}</span>`;
 }
 
+/** What the case's parties owe and have not performed past the last day, and the follow-up visits due (人民调解法 art. 31). */
+function AfterAgreement({ c }) {
+  const overdue = /** @type {any[]} */ (c.overdue_obligations || []);
+  const visits = /** @type {any[]} */ (c.follow_ups_due || []);
+  if (!overdue.length && !visits.length) return null;
+  const lang = getLang();
+  return html`<div class="sup-after" data-testid="sup-after">
+    ${overdue.length ? html`<p><strong>${t('sup.overdue_obligations', { n: overdue.length })}</strong></p>
+      <ul data-testid="sup-overdue-obligations">${overdue.map((o) => html`<li key=${o.id} data-testid="sup-overdue-obligation">
+        ${t('sup.owes', { debtor: `${partyRole(o.debtor)}${o.debtor.name}`, creditor: `${partyRole(o.creditor)}${o.creditor.name}`, label: lang === 'en' ? o.label.en : o.label.zh, what: o.what })}
+        <span class="badge warn">${t('sup.overdue_since', { date: fmtDayLong(o.overdue_since) })}</span></li>`)}</ul>` : null}
+    ${visits.length ? html`<p data-testid="sup-follow-ups-due">${badge(t('sup.follow_ups_due', { n: visits.length }), 'warn')}
+      <span class="muted small">${t('sup.follow_ups_since', { date: fmtDayLong(visits[0].planned_on) })}</span></p>` : null}
+  </div>`;
+}
+
 function CaseCard({ c }) {
   const unfolded = store.open.has(c.id);
   const toggle = (/** @type {any} */ ev) => {
@@ -94,6 +110,7 @@ function CaseCard({ c }) {
       <div><dt>${t('sup.col.clock')}</dt><dd data-testid="sup-clock">${mediationClock(c.mediation_clock)}</dd></div>
       <div><dt>${t('sup.col.supervision')}</dt><dd data-testid="sup-state">${supervision(c)}</dd></div>
     </dl>
+    <${AfterAgreement} c=${c} />
     <details open=${unfolded} onToggle=${toggle}>
       <summary data-testid="sup-unfold">${t('sup.section')}</summary>
       <${Instructions} items=${c.instructions || []} tz=${store.tz} />

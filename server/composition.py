@@ -35,6 +35,7 @@ from server.domain.consent import Consents
 from server.domain.court_reports import CourtReports
 from server.domain.directory import Directory
 from server.domain.documents import CaseFiles
+from server.domain.enforcement import Enforcement
 from server.domain.evidence import Evidence
 from server.domain.exports import Exports
 from server.domain.extensions import Extensions
@@ -177,6 +178,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         assignment=assignment,
         directory=Directory(maker),
         performance=performance,
+        enforcement=Enforcement(maker, ledger, settings),
         transcripts=Transcripts(maker, ledger, settings),
         recording_choices=RecordingChoices(maker, ledger, settings),
         satisfaction=Satisfaction(maker, ledger, settings),

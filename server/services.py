@@ -24,6 +24,7 @@ from server.domain.consent import Consents
 from server.domain.court_reports import CourtReports
 from server.domain.directory import Directory
 from server.domain.documents import CaseFiles
+from server.domain.enforcement import Enforcement
 from server.domain.evidence import Evidence
 from server.domain.exports import Exports
 from server.domain.extensions import Extensions
@@ -85,6 +86,7 @@ class Services:
     assignment: Assignment  # the mediators of a case, their disclosures, parties' requests (#21)
     directory: Directory  # the directory of mediators parties choose from (#21)
     performance: Performance  # what a sealed agreement binds the parties to perform, and its performance (#22)
+    enforcement: Enforcement  # the payee's pre-filled application for enforcement after a confirmation ruling (#22)
     transcripts: Transcripts  # the mediation record written live, closed in versions, signed by the parties (#22)
     recording_choices: RecordingChoices  # the parties' signed choice that a recording stands for the record (#22)
     satisfaction: Satisfaction  # parties' ratings of the mediation and complaints to the supervisors (#22)

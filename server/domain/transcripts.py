@@ -40,6 +40,7 @@ from server.domain.ledger import Ledger
 from server.domain.party_signing import PreparedStatement, body_method, open_statement, prepare_statement, sign_statement
 from server.domain.principal import PartyPrincipal, Principal, Staff, require_party
 from server.domain.recording_choice import Choices, choices_of
+from server.domain.transcript_document import file_when_all_signed
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
 from server.evidence.records import Claim, body_hash, make_body, sha256_hex
 from server.models import (
@@ -420,6 +421,7 @@ class Transcripts:
                     db, record.case_id, me, "transcript_signed", session_id=session_id, version=number, seq=seq,
                     disagreement=bool(note),
                 )  # fmt: skip
+                await file_when_all_signed(db, self._ledger, self._settings, me, record, version)
             view = await _view(db, await _session(db, session_id), record)
         if tries_left is not None:
             raise refuse_code(tries_left)

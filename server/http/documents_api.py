@@ -31,7 +31,7 @@ class UploadQuery(Input):
     visible_to: Annotated[str, StringConstraints(max_length=2000, pattern=r"^[0-9A-Za-z_, -]*$")] | None = None
 
 
-def _url(doc: CaseDocument) -> str:
+def document_url(doc: CaseDocument) -> str:
     return f"{api.prefix}/documents/{quote(doc.id)}"
 
 
@@ -74,13 +74,13 @@ async def _upload(request: web.Request, query: UploadQuery, case_id: str | None)
         data=data,
         visible_to=_visible(query.visible_to),
     )
-    return web.json_response(document_view(doc, _url(doc)), status=201)
+    return web.json_response(document_view(doc, document_url(doc)), status=201)
 
 
 @api.route("GET", "/cases/{case_id}/documents", summary="The case file", tag="case files")
 async def list_documents(request: web.Request) -> web.StreamResponse:
     docs = await services(request).case_files.documents(principal_of(request), request.match_info["case_id"])
-    return web.json_response({"items": [document_view(d, _url(d)) for d in docs]})
+    return web.json_response({"items": [document_view(d, document_url(d)) for d in docs]})
 
 
 @api.route(
@@ -99,7 +99,7 @@ async def upload_document(request: web.Request, query: UploadQuery) -> web.Strea
 @api.route("GET", "/party/documents", summary="The case file as I may see it", tag="party", auth="party")
 async def party_documents(request: web.Request) -> web.StreamResponse:
     docs = await services(request).case_files.for_party(principal_of(request))
-    return web.json_response({"items": [document_view(d, _url(d)) for d in docs]})
+    return web.json_response({"items": [document_view(d, document_url(d)) for d in docs]})
 
 
 @api.route(

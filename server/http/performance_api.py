@@ -3,14 +3,16 @@ mediators; what a party owes and is owed, their report, and their signed confirm
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
 from pydantic import StringConstraints
 
+from server.domain.documents import document_view
 from server.domain.performance import MAX_NOTE
 from server.http.agreements_api import PartySignatureIn, statement_view
 from server.http.context import principal_of
+from server.http.documents_api import document_url
 from server.http.routes import api
 from server.http.schemas import Input
 from server.http.staffkeys_api import prepared_view
@@ -58,8 +60,23 @@ async def confirm_over_video(request: web.Request, body: OverVideoIn) -> web.Str
 
 @api.route("GET", "/party/obligations", summary="What I owe and am owed under the agreement", tag="party", auth="party")
 async def party_obligations(request: web.Request) -> web.StreamResponse:
-    mine = await services(request).performance.for_party(principal_of(request))
-    return web.json_response({k: [v.to_json() for v in views] for k, views in mine.items()})
+    svc, principal = services(request), principal_of(request)
+    mine = await svc.performance.for_party(principal)
+    offer = await svc.enforcement.offer(principal)
+    body: dict[str, Any] = {k: [v.to_json() for v in views] for k, views in mine.items()}
+    # After a court confirmed the agreement, what the payee's card offers for an overdue instalment.
+    body["enforcement"] = {"court": offer.court, "ruling_number": offer.ruling_number, "unpaid": offer.unpaid} if offer else None
+    return web.json_response(body)
+
+
+@api.route(
+    "POST", "/party/enforcement-application",
+    summary="My pre-filled application for enforcement of the confirmed agreement, to sign by hand (PDF in my case file)",
+    status=201, tag="party", auth="party",
+)  # fmt: skip
+async def party_enforcement_application(request: web.Request) -> web.StreamResponse:
+    doc = await services(request).enforcement.application(principal_of(request))
+    return web.json_response(document_view(doc, document_url(doc)), status=201)
 
 
 @api.route(

@@ -599,6 +599,11 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         simple("/api/v1/party/obligations/answer/unknown", {"code": "123456"}),
         (401, 404, 403, 403, 403, 403),
     ),
+    # The payee's application for enforcement (#22): this party is owed nothing, so refused (not_payee).
+    "POST /party/enforcement-application": (
+        simple("/api/v1/party/enforcement-application", {}),
+        (401, 403, 403, 403, 403, 403),
+    ),
     # Ratings and complaints (#22): a party rates and complains; supervisors read complaints; the mediators' record.
     "GET /party/satisfaction": (simple("/api/v1/party/satisfaction"), (401, 200, 403, 403, 403, 403)),
     "POST /party/satisfaction/sign": (

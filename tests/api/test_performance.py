@@ -266,7 +266,7 @@ async def test_another_cases_party_finds_no_such_obligation(world: World) -> Non
     n = await mediation(world, "（2026）朝调字第13号", hour=14)
     refused = await n.respondent.call("POST", f"/api/v1/party/obligations/{item['id']}/report", {}, expect=404)
     assert refused["error"]["reason"] == "no_such_obligation"
-    assert (await n.respondent.call("GET", "/api/v1/party/obligations")) == {"owe": [], "owed": []}
+    assert (await n.respondent.call("GET", "/api/v1/party/obligations")) == {"owe": [], "owed": [], "enforcement": None}
 
 
 async def test_an_instalment_is_overdue_once_its_last_day_has_ended_in_beijing(world: World) -> None:

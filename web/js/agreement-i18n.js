@@ -221,6 +221,8 @@ const zh = {
   'files.by': '{name} 上传',
   'files.kind.agreement': '调解协议',
   'files.kind.signed_agreement': '已签署的调解协议',
+  'files.kind.transcript': '调解记录（各方已签名）',
+  'files.kind.enforcement': '强制执行申请书',
 
   'verify.brand': '调解协议核验',
   'verify.page.title': '核验调解协议',
@@ -541,6 +543,8 @@ const en = {
   'files.by': 'uploaded by {name}',
   'files.kind.agreement': 'agreement',
   'files.kind.signed_agreement': 'signed agreement',
+  'files.kind.transcript': 'mediation record (signed by every party)',
+  'files.kind.enforcement': 'application for enforcement',
 
   'verify.brand': 'Agreement verification',
   'verify.page.title': 'Verify a mediation agreement',

@@ -43,8 +43,11 @@ export class PartyPerformance {
   constructor({ party, keys }) {
     this.party = party;
     this.keys = keys;
-    /** @type {{ owe: any[], owed: any[] } | null} */
+    /** @type {{ owe: any[], owed: any[], enforcement?: any } | null} */
     this.data = null;
+    /** The application for enforcement just made (a case-file document), and why making it failed. */
+    this.enforcementDoc = /** @type {{ url: string, name: string } | null} */ (null);
+    this.enforceError = '';
     /** The report form open (an obligation id), its note and whether it is sending. */
     this.reporting = /** @type {string | null} */ (null);
     this.note = '';
@@ -109,7 +112,7 @@ export class PartyPerformance {
     draw(/** @type {any} */ (any ? this.card(/** @type {any} */ (d)) : null), this.el);
   }
 
-  /** @param {{ owe: any[], owed: any[] }} d */
+  /** @param {{ owe: any[], owed: any[], enforcement?: any }} d */
   card(d) {
     return html`<section class="party-card perf-card" aria-labelledby="perf-title" data-testid="performance-card">
       <h2 id="perf-title">${t('perf.title')}</h2>
@@ -123,7 +126,45 @@ export class PartyPerformance {
         ? html`<h3>${t('perf.owed.title')}</h3>
             <ul class="perf-list" data-testid="perf-owed">${d.owed.map((o) => this.owedItem(o))}</ul>`
         : null}
+      ${d.enforcement ? this.enforcementBox(d.enforcement) : null}
     </section>`;
+  }
+
+  /**
+   * After a court confirmed the agreement, what is overdue to me may be enforced: the platform fills in
+   * the application, I sign it by hand and take it to that court (nothing is sent to the court from here).
+   * @param {{ court: string, ruling_number: string, unpaid: number }} e
+   */
+  enforcementBox(e) {
+    const doc = this.enforcementDoc;
+    return html`<div class="perf-enforce" data-testid="perf-enforce">
+      <h3>${t('perf.enforce.title')}</h3>
+      <p>${t('perf.enforce.intro', { court: e.court, number: e.ruling_number, n: e.unpaid })}</p>
+      <p class="hint">${t('perf.enforce.hand', { court: e.court })}</p>
+      <button type="button" class="primary big block" disabled=${this.sending} data-testid="perf-enforce-make" onClick=${() => this.makeEnforcement()}>${t('perf.enforce.make')}</button>
+      ${doc
+        ? html`<p role="status"><a href=${doc.url} download=${doc.name} data-testid="perf-enforce-link">${t('perf.enforce.link', { name: doc.name })}</a></p>`
+        : null}
+      ${this.enforceError ? html`<p class="key-message key-message-error" role="alert" data-testid="perf-enforce-error">${this.enforceError}</p>` : null}
+    </div>`;
+  }
+
+  async makeEnforcement() {
+    if (this.sending) return;
+    this.sending = true;
+    this.enforceError = '';
+    this.render();
+    try {
+      this.enforcementDoc = await api.request('POST', '/party/enforcement-application', { body: {} });
+    } catch (err) {
+      this.enforceError = errorMessage(err);
+      await this.reload();
+    } finally {
+      this.sending = false;
+    }
+    this.render();
+    const link = /** @type {HTMLAnchorElement | null} */ (this.focus('perf-enforce-link'));
+    if (link) link.click();
   }
 
   /** @param {any} o @param {string} who */

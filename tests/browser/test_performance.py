@@ -50,7 +50,7 @@ def sealed_with_obligation(browser: Any, server: Server, number: str, hour: int)
     booked = liu.post(
         f"/cases/{case_id}/sessions",
         {
-            "starts_at": f"{session_day(later=6).isoformat()}T{hour:02d}:00:00+08:00",
+            "starts_at": f"{session_day(later=24).isoformat()}T{hour:02d}:00:00+08:00",
             "duration_minutes": 60,
             "timezone": "Asia/Shanghai",
         },

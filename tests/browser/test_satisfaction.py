@@ -47,7 +47,7 @@ def sign_with_code(card: Any, server: Server, party_id: str, newer_than: int) ->
 def test_a_party_rates_and_complains_on_a_phone_and_the_supervisor_reads_both(
     browser: Any, server: Server, artifacts: Path
 ) -> None:
-    booked = book_through_api(browser, server, "SAT", 11, day=session_day(later=22))
+    booked = book_through_api(browser, server, "SAT", 11, day=session_day(later=32))
     applicant = next(link for link in booked.links if link["role"] == "applicant")
     # The session was held and has ended.
     with sqlite3.connect(server.data_dir / "mediate.sqlite3") as db:

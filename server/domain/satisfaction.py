@@ -6,8 +6,8 @@ the mediator (the pages cite the same articles; check their wording against the 
 before relying on it). Both are built on the party's own link:
 
 - A rating (``satisfaction_rated``): 1 to 5 stars and an optional comment, for an *occasion*: a
-  session that has ended (``session``, the session's id) now, the closing of the case
-  (``closing``, the case's id) when closing is built. One rating per party and occasion: a second
+  session that has ended (``session``, the session's id), or the mediation as a whole once the
+  case is closed (``closing``, the case's id; the lead mediator is rated). One rating per party and occasion: a second
   is refused (409 ``already_rated``) rather than replacing the first, so that what a supervisor
   counts is what each party said once, not the last of several tries; a party who wants to say
   more after a later session rates that session. Only the parties themselves rate (applicants
@@ -172,15 +172,36 @@ class Satisfaction:
                     "rating": _rating_json(mine.get(("session", s.id))),
                 }
                 for s in sessions
-            ],
+            ]
+            + (
+                [
+                    {
+                        "occasion": "closing",
+                        "session_id": None,
+                        "starts_at": case.case_closed_at.isoformat(),
+                        "ended": True,
+                        "rating": _rating_json(mine.get(("closing", case.id))),
+                    }
+                ]
+                if case.case_closed_at is not None
+                else []
+            ),
             "complaints": [_complaint_json(c, names.get(c.organisation_id, "")) for c in complaints],
         }
 
     async def _occasion(self, db: AsyncSession, case: Case, occasion: str, session_id: str | None) -> tuple[str, str, User]:
         """(occasion, its ref, the mediator rated), once the occasion may be rated."""
+        if occasion == "closing":
+            # At closing (结案, server/domain/closing.py) the parties rate the mediation as a whole: its lead mediator.
+            if case.case_closed_at is None:
+                raise InvalidState("the mediation is rated as a whole once the case is closed", reason="case_not_closed")
+            lead = await db.get(User, case.mediator_id)
+            assert lead is not None
+            return occasion, case.id, lead
         if occasion != "session":
-            # Closing (结案) comes with the case's closing report; until then only a session is rated.
-            raise InvalidInput("rate a session that has ended", [FieldError("occasion", "session", "choice")])
+            raise InvalidInput(
+                "rate a session that has ended, or the case once closed", [FieldError("occasion", "session or closing", "choice")]
+            )
         session = await db.get(MediationSession, session_id) if session_id else None
         if session is None or session.case_id != case.id:
             raise NotFound("no such session of your case", reason="no_such_session")

@@ -17,6 +17,7 @@ from server.evidence.verify import render, verify_bundle
 from server.models import MediationSession, OutboxMessage, utcnow
 from tests.api.agreement_helpers import Mediation, Signer, mediation
 from tests.api.test_extensions import parties, proof
+from tests.api.test_performance import logged, sealed
 from tests.api.test_supervision import reason, tree
 from tests.conftest import World
 
@@ -190,3 +191,28 @@ async def test_a_complaint_reaches_the_supervisors_above_and_never_the_mediator(
     async with world.services.links._maker() as db:
         bodies = json.dumps(await world.services.ledger.bodies(db, m.case_id), ensure_ascii=False)
     assert words not in bodies and "已约谈调解员" not in bodies
+
+
+async def test_the_parties_rate_the_mediation_as_a_whole_once_the_case_is_closed(world: World) -> None:
+    m = await mediation(world)
+    zhang, _, _ = await sealed(world, m)
+    sign = "/api/v1/party/satisfaction/sign"
+    body = {"occasion": "closing", "stars": 5, "comment": "调解员很耐心，钱已全部收到"}
+    # Not before closing (结案): the sessions are rated one by one until then.
+    early = await zhang.actor.call("POST", sign, body, expect=409)
+    assert reason(early) == "case_not_closed"
+    assert [o["occasion"] for o in (await zhang.actor.call("GET", "/api/v1/party/satisfaction"))["occasions"]] == ["session"]
+    await m.liu.call("POST", f"/api/v1/cases/{m.case_id}/close", {"reason": "waived"}, expect=201)
+    page = await zhang.actor.call("GET", "/api/v1/party/satisfaction")
+    closing = page["occasions"][-1]
+    assert (closing["occasion"], closing["ended"], closing["rating"]) == ("closing", True, None)
+    statement = await zhang.actor.call("POST", sign, body, expect=201)
+    await zhang.actor.call("POST", f"{sign}/{statement['challenge']}", await proof(world, zhang, statement), expect=201)
+    rating = (await zhang.actor.call("GET", "/api/v1/party/satisfaction"))["occasions"][-1]["rating"]
+    assert (rating["stars"], rating["comment"]) == (5, "调解员很耐心，钱已全部收到")
+    record = await logged(world, m, "satisfaction_rated")
+    assert (record.claim.public["occasion"], record.claim.public["ref"]) == ("closing", m.case_id)
+    assert record.claim.public["mediator"] == world.ids["liu"]
+    # Once only, as for a session.
+    again = await zhang.actor.call("POST", sign, body, expect=409)
+    assert reason(again) == "already_rated"

@@ -124,7 +124,7 @@ export class PartySatisfaction {
     if (this.doing === 'rate' && s.stage === 'no_key') return this.keyFirst();
     const busy = s.busy;
     return html`<form class="sat-rate" novalidate onSubmit=${(/** @type {Event} */ ev) => (ev.preventDefault(), this.rate(occasion))}>
-      <p id="sat-ask">${t('sat.ask', { time: fmtDateTime(occasion.starts_at, this.tz) })}</p>
+      <p id="sat-ask">${t(occasion.occasion === 'closing' ? 'sat.ask.closing' : 'sat.ask', { time: fmtDateTime(occasion.starts_at, this.tz) })}</p>
       <div class="sat-stars" role="radiogroup" aria-labelledby="sat-ask">
         ${STARS.map(
           (n) => html`<button type="button" role="radio" aria-checked=${this.stars === n ? 'true' : 'false'}
@@ -227,7 +227,7 @@ export class PartySatisfaction {
     let r;
     try {
       r = await api.request('POST', '/party/satisfaction/sign', {
-        body: { occasion: 'session', session_id: occasion.session_id, stars: this.stars, comment: this.comment.trim() },
+        body: { occasion: occasion.occasion, session_id: occasion.session_id, stars: this.stars, comment: this.comment.trim() },
       });
     } catch (err) {
       await this.failed(err);

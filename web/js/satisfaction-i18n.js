@@ -7,6 +7,7 @@ import { dictionaries } from './i18n.js';
 const zh = {
   'sat.title': '评价本次调解',
   'sat.ask': '{time} 的调解已经结束。您对这次调解满意吗？请点选一项。',
+  'sat.ask.closing': '本案已于{time}结案。您对本案的整个调解满意吗？请点选一项。',
   'sat.star.5': '非常满意',
   'sat.star.4': '满意',
   'sat.star.3': '一般',
@@ -65,6 +66,7 @@ const zh = {
 const en = {
   'sat.title': 'Rate this mediation',
   'sat.ask': 'The session of {time} has ended. How satisfied are you with it? Choose one.',
+  'sat.ask.closing': 'The case was closed on {time}. How satisfied are you with the mediation as a whole? Choose one.',
   'sat.star.5': 'Very satisfied',
   'sat.star.4': 'Satisfied',
   'sat.star.3': 'Neutral',

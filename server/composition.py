@@ -170,7 +170,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         supervision=Supervision(maker, ledger, workdays),
         work_orders=WorkOrders(maker, ledger, cases),
         extensions=Extensions(maker, ledger, settings, workdays),
-        online_applications=OnlineApplications(maker, ledger, settings, cases, workdays),
+        online_applications=OnlineApplications(maker, settings, workdays),
         application_answers=Answers(maker, ledger, settings, cases, workdays),
         court_reports=CourtReports(maker, ledger, settings.pdf_font),
         filing=FilingPackages(maker, ledger, evidence, settings.pdf_font),

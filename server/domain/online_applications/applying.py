@@ -12,10 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import orgtree, reach
 from server.domain.accounts import token_hash
-from server.domain.cases import Cases
 from server.domain.codes import CodeSent, send_phone_code
 from server.domain.documents import NAME, check_content
-from server.domain.ledger import Ledger
 from server.domain.online_applications.form import (
     CODE_TTL,
     LIMITS,
@@ -42,18 +40,11 @@ from server.settings import Settings
 
 
 class OnlineApplications:
-    def __init__(
-        self,
-        maker: async_sessionmaker[AsyncSession],
-        ledger: Ledger,
-        settings: Settings,
-        cases: Cases,
-        workdays: Workdays | None = None,
-    ) -> None:
+    """The applicant's side: nothing here writes to a case or its log (staff's ``Answers`` do)."""
+
+    def __init__(self, maker: async_sessionmaker[AsyncSession], settings: Settings, workdays: Workdays | None = None) -> None:
         self._maker = maker
-        self._ledger = ledger
         self._settings = settings
-        self._cases = cases
         self._workdays = workdays or Workdays()
 
     # -- the public page ---------------------------------------------------------------------

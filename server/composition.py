@@ -10,7 +10,6 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from recordings.crypto import MasterKey
-from recordings.s3 import Bucket, S3Config, S3DerivedFiles, S3Storage
 from recordings.storage import DerivedFiles, LocalDerivedFiles, LocalStorage, Storage
 from server import db
 from server.domain.accounts import Accounts
@@ -79,6 +78,10 @@ def recording_stores(settings: Settings) -> tuple[Storage, DerivedFiles]:
     if settings.s3_bucket is None:
         root = settings.resolved_recordings_dir
         return LocalStorage(root), LocalDerivedFiles(root)
+    # Imported here: aiobotocore costs every process (each `mediate` command, each server) about
+    # 0.3 s to import, and only a server configured with a bucket uses it.
+    from recordings.s3 import Bucket, S3Config, S3DerivedFiles, S3Storage
+
     bucket = Bucket(
         S3Config(
             settings.s3_bucket,

@@ -16,6 +16,7 @@ must start with it.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,12 +28,20 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ["server", "signaling", "recordings", "tests"]
 WEB = ROOT / "web"
 TSC = WEB / "node_modules" / ".bin" / "tsc"
+# mypy's incremental cache lives outside the checkout, so a fresh clone (CI's, a second worktree)
+# reuses what an earlier run on this machine already analysed: a cold --strict run took 34 s of
+# CPU here, a warm one 0.7 s. mypy checks every module's hash against the cache, so a module that
+# changed, or one whose dependencies changed, is analysed again; the cache only skips unchanged work.
+MYPY_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mediate" / "mypy"
 
 # name -> (command, what to do about a finding)
 CHECKS = {
     "ruff check": (["ruff", "check", "--no-fix", "--output-format=concise", "."], "fix them (`.venv/bin/ruff check --fix .`)"),
     "ruff format --check": (["ruff", "format", "--check", "--diff", "."], "run `.venv/bin/ruff format .`"),
-    "mypy --strict": (["mypy", *SOURCES], "fix the types (`.venv/bin/mypy server signaling recordings tests`)"),
+    "mypy --strict": (
+        ["mypy", "--cache-dir", str(MYPY_CACHE), *SOURCES],
+        "fix the types (`.venv/bin/mypy server signaling recordings tests`)",
+    ),
 }
 
 

@@ -129,7 +129,8 @@ class Closing:
     # -- follow-up visits -----------------------------------------------------------------------
 
     async def plan_visit(self, principal: Principal | None, case_id: str, day: date) -> ClosingView:
-        """A visit the mediator sets by hand (e.g. after a party's call); no record until it is made."""
+        """A visit the mediator sets by hand (e.g. after a party's call): an act on the case, so a
+        ``follow_up_planned`` record in its log (the visit itself is ``follow_up_recorded`` when made)."""
         async with self._maker() as db, db.begin():
             staff, case = await case_for_staff(db, principal, case_id, assigned=True)
             refuse_if_closed(case)
@@ -137,7 +138,15 @@ class Closing:
                 raise InvalidInput("the day has passed", [FieldError("planned_on", "today or later", "visit_past_date")])
             plan_id = new_id()
             db.add(FollowUp(id=plan_id, case_id=case.id, plan=f"manual:{plan_id}", planned_on=day, created_by=staff.user_id))
-            history.record(db, case.id, staff, "follow_up_planned", planned_on=day.isoformat())
+            appended = await self._ledger.append_platform(
+                db,
+                type="follow_up_planned",
+                case=case.id,
+                actor={"kind": "staff", "id": staff.user_id, "role": staff.role},
+                data={"mediator": staff.display_name},
+                public={"planned_on": day.isoformat()},
+            )
+            history.record(db, case.id, staff, "follow_up_planned", planned_on=day.isoformat(), seq=appended.record.seq)
             await db.flush()
             return await self._view(db, case)
 

@@ -71,6 +71,7 @@ RECORD_TYPES = frozenset(
         "satisfaction_rated",
         "complaint_filed",
         "complaint_answered",
+        "follow_up_planned",
         "follow_up_recorded",
         "case_closed",
     }

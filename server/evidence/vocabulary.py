@@ -70,6 +70,7 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "satisfaction_rated": ("当事人满意度评价", "party's satisfaction rating"),
     "complaint_filed": ("当事人投诉", "party's complaint"),
     "complaint_answered": ("答复当事人投诉", "complaint answered"),
+    "follow_up_planned": ("安排回访", "follow-up visit planned"),
     "follow_up_recorded": ("记录回访", "follow-up visit recorded"),
     "case_closed": ("结案", "case closed"),
 }

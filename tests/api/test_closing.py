@@ -132,6 +132,10 @@ async def test_a_visit_planned_by_hand_falls_on_its_day_and_one_after_a_last_day
     planned = await m.liu.call("POST", path(m, "follow-ups/planned"), {"planned_on": items[0]["due_date"]}, expect=201)
     [manual] = [p for p in planned["follow_ups"] if p["rule"] == "manual"]
     assert manual["planned_on"] == items[0]["due_date"] and not manual["due"] and not manual["recorded"]
+    # Setting the visit is an act on the case: a signed record, by the mediator, of the day set.
+    record = await logged(world, m, "follow_up_planned")
+    assert record.claim.actor == {"kind": "staff", "id": world.ids["liu"], "role": "mediator"}
+    assert record.claim.public == {"planned_on": items[0]["due_date"]}
     after_due = [p for p in planned["follow_ups"] if p["rule"] == "due"]
     # One the day after each last day, in the order of the days (the apology's, on the 7th day, first).
     by_day = sorted(items, key=lambda i: str(i["due_date"]))

@@ -106,7 +106,16 @@ async def test_joint_application_review_and_signed_confirmation(world: World) ->
     assert before["open"] is False and before["reason"] == "not_effective"
     path = f"/api/v1/cases/{m.case_id}/parties/{m.party_id('applicant')}"
     await m.liu.call("PATCH", path, APPLICANT_PARTICULARS)
+    # The mediation record (调解笔录), written in the session and signed by both parties, goes to the
+    # court with the agreement. (Imported here: test_transcripts stands on test_extensions, which
+    # stands on this module.)
+    from tests.api.test_transcripts import closed, sign, written
+
+    await written(m)
+    record = (await closed(m))["version"]
     a, b = await sealed_agreement(world, m)
+    for signer in (a, b):
+        await sign(world, m, signer, 1, record["text_sha256"])
 
     # The deadline counts 30 days from the agreement taking effect; the court is offered on its ground.
     status = await a.actor.call("GET", "/api/v1/party/confirmation")
@@ -173,7 +182,7 @@ async def test_joint_application_review_and_signed_confirmation(world: World) ->
         again["verification"]["ok"] and len((await judge.call("GET", f"/api/v1/cases/{m.case_id}/evidence"))["items"]) == logged
     )
     assert (await judge.call("GET", f"/api/v1/cases/{m.case_id}"))["case_number"] == m.case["case_number"]
-    assert {"application", "agreement", "signed_agreement"} <= {d["kind"] for d in detail["materials"]}
+    assert {"application", "agreement", "signed_agreement", "transcript"} <= {d["kind"] for d in detail["materials"]}
     assert {p["phone"] for p in detail["parties"]} == {"13800000001", "13900000002"}
     application_pdf = await (
         await judge.request("GET", next(d["url"] for d in detail["materials"] if d["kind"] == "application"))

@@ -89,7 +89,7 @@ async def view_of(db: AsyncSession, application: ConfirmationApplication, *, cou
                 select(CaseDocument)
                 .where(
                     CaseDocument.case_id == case.id,
-                    CaseDocument.kind.in_(("application", "agreement", "signed_agreement", "upload", "ruling")),
+                    CaseDocument.kind.in_(("application", "agreement", "signed_agreement", "transcript", "upload", "ruling")),
                 )
                 .order_by(CaseDocument.created_at)
             )

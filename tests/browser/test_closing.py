@@ -1,14 +1,14 @@
-"""Follow-up visits and closing the case in Chromium, on a phone (#22).
+"""An overdue instalment on the supervisor's board, in Chromium on a phone (#22).
 
 The agreement (李四 pays 张三 5000 yuan and apologises in writing within 30 days) is signed and sealed
-through the API, as tests/browser/test_performance.py does. On a phone (390x844), in Chinese, the
-mediator opens the case page: 回访与结案 lists the visits due by rule (7 and 30 days after sealing, and
-after the last day), none due yet; the mediator records a visit made by phone (the performance found,
-基本满意, the risk and what was done), sees it listed, then closes the case: the page says two
-obligations are outstanding, so 协议已履行完毕 cannot be chosen; they close it as 当事人放弃 with an
-explanation, confirm, and the page says who closed it, why, and links the case-closing report (PDF).
-Then an instalment past its last day: the mediator's case list marks the case, and a supervisor of a
-bureau above the committee finds on their board who owes whom what, since when, and the visit due.
+through the API by ``sealed_with_obligation``, which tests/browser/test_enforcement.py uses too. The
+payment's last day is then moved two days into the past (the server's database, as a clock would).
+A supervisor of a bureau above the committee, on a phone in Chinese, finds on their board who owes
+whom what, since when, and that an instalment is overdue.
+
+The rest of the case's life after the agreement (the instalments reported and confirmed on phones,
+the overdue instalment on the mediator's case list and case page, a follow-up visit, closing the
+case and its report) is tests/browser/test_after_agreement_journey.py.
 
 Run with: python -m pytest tests/browser/test_closing.py -q -p no:cacheprovider
 """
@@ -17,93 +17,97 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from server.evidence.records import DeviceKey, b64, unb64
 from tests.browser import test_confirmation as confirmation
-from tests.browser.conftest import Server, cli
-from tests.browser.test_agreement import confirm, fits, shot
+from tests.browser.conftest import Server, cli, session_day
+from tests.browser.test_agreement import fits
 from tests.browser.test_booking_flow import PageErrors, new_context
-from tests.browser.test_confirmation import MEDIATOR
-from tests.browser.test_performance import PHONE, sealed_with_obligation
+from tests.browser.test_confirmation import MEDIATOR, TERMS, Client, bind_device_key
+from tests.browser.test_evidence_ui import latest_code
 
 pytestmark = pytest.mark.browser
 
+# The judicial confirmation module's server (its own, on http://localhost) and its accounts.
 server = confirmation.server
 accounts = confirmation.accounts
 
-
-def test_the_mediator_records_a_visit_and_closes_the_case_on_a_phone(
-    browser: Any, server: Server, accounts: None, artifacts: Path
-) -> None:
-    sealed = sealed_with_obligation(browser, server, "（2026）京朝调字第824号", 11)
-    context = new_context(browser, server, viewport=PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    errors = PageErrors(page)
-    page.goto("/login")
-    page.locator("#login-username").fill(MEDIATOR)
-    page.locator("#login-password").fill(server.password)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/mediator")
-    page.goto(f"/cases/{sealed['case_id']}")
-    section = page.get_by_test_id("case-closing")
-    visits = section.get_by_test_id("follow-up")
-    visits.first.wait_for()
-    # By rule: 7 and 30 days after sealing, and the day after each of the two last days; none due today.
-    assert visits.count() == 4
-    assert "协议生效后第7日回访" in section.inner_text() and "未到期" in visits.first.inner_text()
-    assert "第1条履行期限届满后回访" in section.inner_text() and "第2条履行期限届满后回访" in section.inner_text()
-
-    # A visit made by phone, unplanned.
-    section.get_by_test_id("visit-open").click()
-    form = section.get_by_test_id("visit-form")
-    form.get_by_test_id("visit-method-phone").check()
-    form.get_by_test_id("visit-performance").fill("被申请人表示工资将于月底前支付，道歉信已写好")
-    form.get_by_test_id("visit-satisfaction-partly").check()
-    form.get_by_test_id("visit-risk").fill("被申请人资金紧张")
-    form.get_by_test_id("visit-actions").fill("已提醒按期履行")
-    fits(page, PHONE["width"])
-    form.screenshot(path=str(artifacts / "closing-visit-form-phone.png"))
-    form.get_by_test_id("visit-send").click()
-    section.get_by_test_id("closing-message").filter(has_text="回访记录已保存").wait_for()
-    recorded = section.locator("[data-testid=follow-up][data-recorded=true]")
-    recorded.wait_for()
-    text = recorded.inner_text()
-    assert "电话" in text and "基本满意" in text and "被申请人资金紧张" in text and "已提醒按期履行" in text, text
-
-    # Closing: two obligations are outstanding, so "performed in full" cannot be chosen; a reason is given.
-    close = section.get_by_test_id("close-form")
-    assert "还有 2 项义务未履行完毕" in close.get_by_test_id("closing-outstanding").inner_text()
-    assert close.locator("option[value=performed]").is_disabled()
-    close.get_by_test_id("close-reason").select_option("waived")
-    close.get_by_test_id("close-note").fill("申请人书面表示放弃剩余请求")
-    close.screenshot(path=str(artifacts / "closing-form-phone.png"))
-    close.get_by_test_id("close-send").click()
-    page.locator("dialog").filter(has_text="结案后，本案不能再报告或确认履行").wait_for()
-    confirm(page, "结案")
-    closed = section.get_by_test_id("closing-closed")
-    closed.wait_for()
-    assert "结案原因：当事人放弃：申请人书面表示放弃剩余请求" in closed.inner_text()
-    report = section.get_by_test_id("closing-report")
-    assert "人民调解结案报告表" in report.inner_text()
-    href = report.get_attribute("href") or ""
-    response = page.request.get(href)
-    assert response.status == 200 and response.body().startswith(b"%PDF")
-    # Closed: no visit can be recorded from the page any more, and only the visit made is listed.
-    assert section.get_by_test_id("visit-form").count() == 0 and visits.count() == 1
-    assert "已结案" in section.locator("h2").inner_text()
-    fits(page, PHONE["width"])
-    section.scroll_into_view_if_needed()
-    shot(page, artifacts, "closing-closed-phone.png")
-    section.screenshot(path=str(artifacts / "closing-section-phone.png"))
-    errors.check()
-    context.close()
+PHONE = {"width": 390, "height": 844}
 
 
-def test_an_overdue_instalment_shows_on_the_mediators_list_and_the_supervisors_board(
+def sealed_with_obligation(browser: Any, server: Server, number: str, hour: int) -> dict[str, Any]:
+    """A case whose agreement (李四 pays 张三 5000 yuan in 30 days) is signed by everyone and sealed."""
+    liu = Client(browser, server).login(MEDIATOR)
+    case = liu.post(
+        "/cases", {"case_number": number, "dispute_type": "wages", "source": "party_application", "summary": "拖欠工资。"}
+    )
+    case_id = case["id"]
+    liu.post(f"/cases/{case_id}/parties", {"role": "applicant", "name": "张三", "phone": "13800000031"})
+    liu.post(f"/cases/{case_id}/parties", {"role": "respondent", "name": "李四", "phone": "13800000032"})
+    booked = liu.post(
+        f"/cases/{case_id}/sessions",
+        {
+            "starts_at": f"{session_day(later=24).isoformat()}T{hour:02d}:00:00+08:00",
+            "duration_minutes": 60,
+            "timezone": "Asia/Shanghai",
+        },
+    )
+    links = {link["role"]: link for link in booked["links"]}
+    parties = {}
+    for role in ("applicant", "respondent"):
+        client = Client(browser, server).open_link(links[role]["url"])
+        key, code_id = bind_device_key(server, client, links[role]["party_id"])
+        parties[role] = (client, key, code_id)
+    due = (date.today() + timedelta(days=30)).isoformat()
+    terms: list[dict[str, Any]] = TERMS["terms"]  # type: ignore[assignment]
+    first = {
+        **terms[0],
+        "obligation": {
+            "debtor": links["respondent"]["party_id"], "creditor": links["applicant"]["party_id"], "kind": "pay",
+            "what": "拖欠工资", "amount_fen": 500_000, "instalments": [{"due": due}],
+        },
+    }  # fmt: skip
+    apology = {
+        "text": "被申请人向申请人书面赔礼道歉。", "performance": "", "due": "",
+        "obligation": {
+            "debtor": links["respondent"]["party_id"], "creditor": links["applicant"]["party_id"], "kind": "apologise",
+            "what": "书面", "instalments": [{"due": due}],
+        },
+    }  # fmt: skip
+    base = f"/cases/{case_id}/agreement"
+    liu.post(base, {"session_id": booked["session"]["id"]})
+    liu.post(f"{base}/versions", {"content": {**TERMS, "terms": [first, apology]}, "based_on": 1})
+    deadline = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2 * 86400))
+    liu.post(f"{base}/final", {"version": 2, "deadline": deadline}, expect=200)
+    for role, (client, key, code_id) in parties.items():
+        prepared = client.post("/party/agreement/sign", {"version": 2})
+        _, code = latest_code(server, links[role]["party_id"], newer_than=code_id)
+        client.post(
+            f"/party/agreement/sign/{prepared['challenge']}",
+            {"code": code, "signature": key.sign(unb64(prepared["statement"]))["sig"]},
+        )
+        client.close()
+    key = DeviceKey.generate({"kind": "staff", "id": MEDIATOR})
+    liu.post("/me/keys/device", {"spki": b64(key.info.spki)})
+    binding = liu.post(f"/cases/{case_id}/keys/{key.info.id}/bind")
+    liu.post(f"/signatures/{binding['challenge']}", {"signature": key.sign(unb64(binding["statement"]))["sig"]})
+    prepared = liu.post(f"{base}/sign", {"key_id": key.info.id})
+    liu.post(f"/signatures/{prepared['challenge']}", {"signature": key.sign(unb64(prepared["statement"]))["sig"]})
+    until = time.monotonic() + 20
+    while liu.get(base)["agreement"]["status"] != "effective":
+        assert time.monotonic() < until, "the agreement was not sealed"
+        time.sleep(0.3)
+    liu.close()
+    return {"case_id": case_id, "links": links}
+
+
+def test_an_overdue_instalment_shows_on_the_supervisors_board(
     browser: Any, server: Server, accounts: None, artifacts: Path
 ) -> None:
     sealed = sealed_with_obligation(browser, server, "（2026）京朝调字第825号", 15)
@@ -124,20 +128,6 @@ def test_an_overdue_instalment_shows_on_the_mediators_list_and_the_supervisors_b
         "user", "add", "--username", "sup-closing", "--password", "Supervise-Pass-9", "--role", "supervisor",
         "--org", "乌兰市司法局", "--display-name", "孟督导员", data_dir=server.data_dir,
     )  # fmt: skip
-
-    # The mediator's case list marks the case.
-    context = new_context(browser, server, viewport=PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    errors = PageErrors(page)
-    page.goto("/login")
-    page.locator("#login-username").fill(MEDIATOR)
-    page.locator("#login-password").fill(server.password)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/mediator")
-    item = page.locator(".case-item").filter(has_text="（2026）京朝调字第825号")
-    item.get_by_test_id("case-overdue-obligations").filter(has_text="1 期履行已逾期").wait_for()
-    errors.check()
-    context.close()
 
     # The supervisor's board names who owes whom what, and since when.
     context = new_context(browser, server, viewport=PHONE, is_mobile=True, has_touch=True)

@@ -26,9 +26,9 @@ from tests.browser import test_confirmation as confirmation
 from tests.browser.conftest import Server
 from tests.browser.test_agreement import fits, shot
 from tests.browser.test_booking_flow import open_party_page
+from tests.browser.test_closing import PHONE, sealed_with_obligation
 from tests.browser.test_confirmation import COURT, JUDGE, Client, bind_device_key
 from tests.browser.test_evidence_ui import latest_code
-from tests.browser.test_performance import PHONE, sealed_with_obligation
 
 pytestmark = pytest.mark.browser
 

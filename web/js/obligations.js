@@ -121,14 +121,16 @@ function statusBadge(o) {
  * server; `view()` draws them; a mediator records a confirmation given on video.
  */
 export class CaseObligations {
-  /** @param {{ caseId: string, userId: string, tz: string, canAct: boolean, render: () => void }} options */
-  constructor({ caseId, userId, tz, canAct, render }) {
+  /** @param {{ caseId: string, userId: string, tz: string, canAct: boolean, render: () => void, onChanged?: () => void }} options */
+  constructor({ caseId, userId, tz, canAct, render, onChanged }) {
     this.caseId = caseId;
     /** The mediator's own key signs the record (signing/staff-key.js): it is theirs, not the party's signature. */
     this.signer = new StaffSigner({ userId: () => userId, onChange: render });
     this.tz = tz;
     this.canAct = canAct;
     this.rerender = render;
+    /** Told once a confirmation is recorded: what depends on the obligations (closing, the history) reads them again. */
+    this.onChanged = onChanged || (() => {});
     /** @type {any[] | null} */
     this.items = null;
     this.open = /** @type {string | null} */ (null);
@@ -235,6 +237,7 @@ export class CaseObligations {
       this.message = { id: o.id, kind: 'success', text };
       this.open = null;
       toast(text);
+      this.onChanged();
     }
     await this.load();
   }

@@ -1215,7 +1215,7 @@ async function main() {
       agreementPanel = new AgreementPanel({ caseId, user: store.user, tz: store.tz, meta, getCase, onCaseChange: refresh, onStatusChange });
       confirmationPanel = new ConfirmationPanel({ caseId, tz: store.tz, meta });
     }
-    caseObligations = new CaseObligations({ caseId, userId: store.user.id, tz: store.tz, canAct: !readOnly() && store.user.role === 'mediator', render: draw });
+    caseObligations = new CaseObligations({ caseId, userId: store.user.id, tz: store.tz, canAct: !readOnly() && store.user.role === 'mediator', render: draw, onChanged: () => { caseClosing?.load(); store.history.load(); } });
     // The case's mediators (a co-mediator too) record visits and close it, before a court or not.
     const closes = () => store.user.role === 'mediator' && (!sharedOnly() || coMediatingHere());
     caseClosing = new CaseClosing({ caseId, tz: store.tz, canAct: closes, render: draw, onChanged: () => { caseObligations?.load(); store.history.load(); caseFiles?.load(); } });

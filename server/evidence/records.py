@@ -73,6 +73,7 @@ RECORD_TYPES = frozenset(
         "complaint_answered",
         "follow_up_recorded",
         "case_closed",
+        "case_file_made",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:

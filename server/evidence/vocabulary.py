@@ -72,6 +72,7 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "complaint_answered": ("答复当事人投诉", "complaint answered"),
     "follow_up_recorded": ("记录回访", "follow-up visit recorded"),
     "case_closed": ("结案", "case closed"),
+    "case_file_made": ("制作卷宗", "case file made"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

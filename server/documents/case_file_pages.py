@@ -93,11 +93,12 @@ class ContentsRow:
     heading: bool = False
 
 
-def _table(rows: list[list[Any]], widths: Sequence[float], style: TableStyle, extra: list[Any] | None = None) -> Table:
+def _table(rows: list[list[Any]], widths: Sequence[float], font: str, extra: list[Any] | None = None) -> Table:
+    """A grid; its cells' font is the embedded one (reportlab sets a cell's font before drawing it, Helvetica by default,
+    which a PDF would then reference without embedding it)."""
     table = Table(rows, colWidths=list(widths), repeatRows=0)
-    table.setStyle(style)
-    if extra:
-        table.setStyle(TableStyle(extra))
+    table.setStyle(GRID)
+    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), font), *(extra or [])]))
     return table
 
 
@@ -105,7 +106,9 @@ def _form(rows: list[tuple[str, str]], styles: Styles) -> Table:
     cell = styles.body.clone("cf_cell", fontSize=10.5, leading=15, spaceAfter=0)
     head = styles.cell_head.clone("cf_head", fontSize=10.5, leading=15)
     body = [[para(label, head), para(value or "—", cell)] for label, value in rows]
-    return _table(body, [34 * mm, FRAME_WIDTH - 34 * mm], GRID, [("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f2f2f2"))])
+    return _table(
+        body, [34 * mm, FRAME_WIDTH - 34 * mm], styles.font, [("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f2f2f2"))]
+    )
 
 
 class _Mark(Flowable):  # type: ignore[misc]  # reportlab ships no type hints
@@ -205,7 +208,7 @@ def render_front(cover: Cover, contents: Sequence[ContentsRow], styles: Styles) 
             rows.append(["", para(f"SHA-256：{row.sha256}", small), "", "", ""])
             extra.append(("SPAN", (1, len(rows) - 1), (-1, len(rows) - 1)))
     widths = [12 * mm, FRAME_WIDTH - 12 * mm - 22 * mm - 12 * mm - 34 * mm, 22 * mm, 12 * mm, 34 * mm]
-    flowables.append(_table(rows, widths, GRID, extra))
+    flowables.append(_table(rows, widths, styles.font, extra))
     return _build(flowables, styles.font, "卷内目录", cover.organisation)
 
 
@@ -225,7 +228,7 @@ def render_stamps(sizes: Sequence[tuple[float, float]], font: str, label: str) -
     the included documents keep their own footers at the bottom, and this number does not cover them.
     """
     out = io.BytesIO()
-    canvas = Canvas(out, invariant=1)
+    canvas = Canvas(out, invariant=1, initialFontName=font)
     total = len(sizes)
     for number, (width, height) in enumerate(sizes, start=1):
         canvas.setPageSize((width, height))

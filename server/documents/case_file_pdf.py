@@ -30,13 +30,16 @@ metadata agreeing with the document information, a file identifier, no encryptio
 no external references, and the included pages' annotations are removed. It does **not** declare
 itself PDF/A (no ``pdfaid`` in its XMP), because nothing here validates it (no veraPDF): reportlab's
 and pypdf's output is not certified, an image with an alpha channel is drawn with a soft mask
-(transparency, which PDF/A-1 forbids), and a PDF a party uploaded is copied as it is, with whatever
-fonts and features it has.
+(transparency, which PDF/A-1 forbids), and the included PDFs are copied as they are, with whatever
+fonts and features they have: a party's upload may have anything, and the platform's own documents
+(agreement, record, report, ruling) reference reportlab's unembedded Helvetica in their tables. The
+pages this file makes itself reference only the embedded font.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +49,7 @@ from PIL import ImageCms
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject, TextStringObject
+from reportlab.lib.utils import ImageReader
 
 from .case_file_pages import (
     BodyPage,
@@ -61,6 +65,8 @@ from .case_file_pages import (
 )
 from .fonts import register_cjk_font
 from .layout import make_styles
+
+log = logging.getLogger(__name__)
 
 __all__ = ["CaseFileDoc", "Cover", "ImagePage", "NoticePage", "Piece", "Placed", "RecordPage", "Rendered", "render_case_file"]
 
@@ -118,25 +124,40 @@ def _pages_of(data: bytes) -> int | None:
         return None
 
 
-def _readable(piece: Piece) -> Piece:
-    """A PDF or image that cannot be read goes in as a page saying so, pointing at the original in the bundle."""
-    if piece.pdf is not None and not _pages_of(piece.pdf):
-        lines = ["此文件无法并入本卷（文件无法读取或已加密）。原件以其 SHA-256 保存在案件证据包中，可凭下列哈希核对：",
-                 piece.sha256 or ""]  # fmt: skip
-        return Piece(piece.number, piece.part, piece.required, piece.title, piece.detail, piece.sha256,
-                     page=NoticePage(piece.title, lines))  # fmt: skip
-    if isinstance(piece.page, ImagePage):
-        try:
-            from reportlab.lib.utils import ImageReader
+def _bindable(data: bytes) -> bool:
+    """Whether the PDF's pages can be copied into another PDF: a damaged or odd upload must never stop a closing."""
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted or not reader.pages:
+            return False
+        trial = PdfWriter()
+        for page in reader.pages:
+            trial.add_page(page)
+        trial.write(io.BytesIO())
+        return all(float(p.mediabox.width) > 0 and float(p.mediabox.height) > 0 for p in trial.pages)
+    except Exception:  # noqa: BLE001 - whatever pypdf raises on a file it cannot copy, the file goes in as a notice
+        return False
 
-            width, height = ImageReader(io.BytesIO(piece.page.data)).getSize()
-            if width <= 0 or height <= 0:
-                raise ValueError("empty image")
-        except Exception:  # noqa: BLE001 - any image the library cannot draw becomes a notice, never a failed closing
-            lines = ["此图片无法并入本卷（无法读取）。原件保存在案件证据包中，其 SHA-256 为：", piece.sha256 or ""]
-            return Piece(piece.number, piece.part, piece.required, piece.title, piece.detail, piece.sha256,
-                         page=NoticePage(piece.title, lines))  # fmt: skip
-    return piece
+
+def _drawable(data: bytes) -> bool:
+    try:
+        width, height = ImageReader(io.BytesIO(data)).getSize()
+        return bool(width > 0 and height > 0)
+    except Exception:  # noqa: BLE001 - any image the library cannot draw becomes a notice, never a failed closing
+        return False
+
+
+def _readable(piece: Piece) -> Piece:
+    """A PDF or image that cannot be bound goes in as a page saying so, pointing at the original in the bundle."""
+    if piece.pdf is not None and not _bindable(piece.pdf):
+        why = "此文件无法并入本卷（文件无法读取、已加密或结构有误）。"
+    elif isinstance(piece.page, ImagePage) and not _drawable(piece.page.data):
+        why = "此图片无法并入本卷（无法读取）。"
+    else:
+        return piece
+    lines = [why + "原件保存在案件证据包中，可凭下列 SHA-256 核对：", piece.sha256 or ""]
+    return Piece(piece.number, piece.part, piece.required, piece.title, piece.detail, piece.sha256,
+                 page=NoticePage(piece.title, lines))  # fmt: skip
 
 
 def _contents(pieces: list[Piece], placed: list[Placed]) -> list[ContentsRow]:
@@ -196,8 +217,11 @@ def _assemble(segments: list[list[PageObject]], doc: CaseFileDoc, font: str, out
                 del added[NameObject("/Annots")]
     sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in writer.pages]
     stamps = PdfReader(io.BytesIO(render_stamps(sizes, font, doc.label))).pages
-    for page, stamp in zip(writer.pages, stamps, strict=True):
-        page.merge_page(stamp)
+    for number, (page, stamp) in enumerate(zip(writer.pages, stamps, strict=True), start=1):
+        try:
+            page.merge_page(stamp)
+        except Exception:  # a page pypdf cannot draw onto keeps its own content, unnumbered, rather than fail the closing
+            log.warning("page %d of the case file %s could not be numbered", number, doc.label, exc_info=True)
     for title, index in outline:
         writer.add_outline_item(title=title, page_number=index)
     cover = doc.cover

@@ -92,6 +92,11 @@ def test_the_mediator_records_a_visit_and_closes_the_case_on_a_phone(
     href = report.get_attribute("href") or ""
     response = page.request.get(href)
     assert response.status == 200 and response.body().startswith(b"%PDF")
+    # The case file (卷宗) made at closing: a link to download it, beside the report.
+    case_file = section.get_by_test_id("case-file-link")
+    assert "下载卷宗 PDF" in case_file.inner_text()
+    downloaded = page.request.get(case_file.get_attribute("href") or "")
+    assert downloaded.status == 200 and downloaded.body().startswith(b"%PDF")
     # Closed: no visit can be recorded from the page any more, and only the visit made is listed.
     assert section.get_by_test_id("visit-form").count() == 0 and visits.count() == 1
     assert "已结案" in section.locator("h2").inner_text()

@@ -6,7 +6,7 @@ import { dictionaries } from './i18n.js';
 
 const zh = {
   'close.title': '回访与结案',
-  'close.intro': '协议生效后，请按期回访当事人，了解履行情况（《人民调解法》第三十一条）。全部义务履行完毕，或因其他原因需要结束的，由调解员结案；结案后生成《人民调解结案报告表》并存入案件材料。',
+  'close.intro': '协议生效后，请按期回访当事人，了解履行情况（《人民调解法》第三十一条）。全部义务履行完毕，或因其他原因需要结束的，由调解员结案；结案后生成《人民调解结案报告表》和《人民调解卷宗》并存入案件材料。',
   'close.visits': '回访',
   'close.visits.none': '还没有回访安排。协议生效后，系统会在第7日、第30日和每期履行期限届满次日提示回访。',
   'close.rule.sealed_7': '协议生效后第7日回访',
@@ -55,7 +55,7 @@ const zh = {
   'close.note': '说明（选择“其他”时必填）',
   'close.submit': '结案',
   'close.confirm': '结案后，本案不能再报告或确认履行，也不能再记录回访。确定结案吗？',
-  'close.done': '案件已结案，结案报告表已存入案件材料。',
+  'close.done': '案件已结案，结案报告表和卷宗已存入案件材料。',
   'close.closed': '{name}已于{time}结案。结案原因：{reason}',
   'close.report': '查看《人民调解结案报告表》（PDF）',
   'close.case_file': '下载卷宗 PDF',
@@ -81,7 +81,7 @@ const zh = {
 
 const en = {
   'close.title': 'Follow-up visits and closing',
-  'close.intro': 'Once the agreement is in force, visit the parties on time to learn how it is being performed (People’s Mediation Law art. 31). When everything is performed, or the case must end for another reason, the mediator closes it; the case-closing report is then made and kept in the case files.',
+  'close.intro': 'Once the agreement is in force, visit the parties on time to learn how it is being performed (People’s Mediation Law art. 31). When everything is performed, or the case must end for another reason, the mediator closes it; the case-closing report and the case file are then made and kept in the case files.',
   'close.visits': 'Follow-up visits',
   'close.visits.none': 'No visit planned yet. Once the agreement is in force, visits are due on the 7th and 30th day and the day after each last day.',
   'close.rule.sealed_7': 'Visit 7 days after the agreement took effect',
@@ -130,7 +130,7 @@ const en = {
   'close.note': 'Explanation (needed for “Other”)',
   'close.submit': 'Close the case',
   'close.confirm': 'Once closed, no performance can be reported or confirmed on this case and no visit recorded. Close it?',
-  'close.done': 'The case is closed; the case-closing report is in the case files.',
+  'close.done': 'The case is closed; the case-closing report and the case file are in the case files.',
   'close.closed': '{name} closed the case on {time}. Reason: {reason}',
   'close.report': 'Open the case-closing report (PDF)',
   'close.case_file': 'Download the case file (PDF)',

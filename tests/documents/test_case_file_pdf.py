@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from PIL import Image
 from pypdf import PdfReader
@@ -27,7 +28,9 @@ def png() -> bytes:
 def doc(*pieces: Piece) -> CaseFileDoc:
     cover = Cover("朝阳区人民调解委员会", "张三与李四拖欠工资纠纷", NUMBER, [("当事人", "申请人张三；被申请人李四")])
     lines = ["本卷共 {pages} 页。"]
-    return CaseFileDoc(cover, list(pieces), [("立卷人", "刘调解员")], lines, datetime(2026, 12, 5, 6, 0, tzinfo=UTC), f"{NUMBER} 卷宗")
+    return CaseFileDoc(
+        cover, list(pieces), [("立卷人", "刘调解员")], lines, datetime(2026, 12, 5, 6, 0, tzinfo=UTC), f"{NUMBER} 卷宗"
+    )
 
 
 def pages_text(pdf: bytes) -> list[str]:
@@ -36,12 +39,22 @@ def pages_text(pdf: bytes) -> list[str]:
 
 def test_the_file_binds_its_pieces_in_order_numbers_every_page_and_lists_absent_parts_as_none() -> None:
     report = render_closing(ClosingReport("朝阳区人民调解委员会", NUMBER, [("承办单位", "朝阳区人民调解委员会")], [], [], []))
-    record = RecordPage("人民调解受理登记表", [("卷号（案件编号）", NUMBER), ("登记人", "刘调解员")], source=["证据日志第1条记录"])
+    record = RecordPage(
+        "人民调解受理登记表", [("卷号（案件编号）", NUMBER), ("登记人", "刘调解员")], source=["证据日志第1条记录"]
+    )
     pieces = (
         Piece(1, "人民调解申请书或人民调解受理登记表", True, "人民调解受理登记表", "证据日志第1条记录", "a" * 64, page=record),
         Piece(4, "授权委托书", False, "授权委托书", "", None),
         Piece(6, "人民调解证据材料", False, "证据材料（上传文件）", "损坏.pdf", "b" * 64, pdf=b"%PDF-1.7 not really"),
-        Piece(9, "收条或汇款单等履行凭证", False, "履行凭证", "转账截图.png", "c" * 64, page=ImagePage("履行凭证", png(), ["转账截图.png"])),
+        Piece(
+            9,
+            "收条或汇款单等履行凭证",
+            False,
+            "履行凭证",
+            "转账截图.png",
+            "c" * 64,
+            page=ImagePage("履行凭证", png(), ["转账截图.png"]),
+        ),
         Piece(12, "卷宗情况说明（人民调解结案报告表）", False, "人民调解结案报告表", "", "d" * 64, pdf=report),
     )
     rendered = render_case_file(doc(*pieces))
@@ -60,17 +73,19 @@ def test_the_file_embeds_its_fonts_has_an_output_intent_and_metadata_and_does_no
     record = RecordPage("人民调解回访记录", [("回访方式", "电话回访")])
     rendered = render_case_file(doc(Piece(10, "人民调解回访记录", False, "回访记录", "", "e" * 64, page=record)))
     reader = PdfReader(io.BytesIO(rendered.pdf))
-    root = reader.trailer["/Root"]
+    root: Any = reader.trailer["/Root"]
     [intent] = root["/OutputIntents"]
     assert intent.get_object()["/S"] == "/GTS_PDFA1" and intent.get_object()["/DestOutputProfile"].get_object()["/N"] == 3
     xmp = root["/Metadata"].get_object().get_data().decode()
     assert "调解卷宗 （2026）朝调字第12号" in xmp and "pdfaid" not in xmp
     assert reader.metadata is not None and reader.metadata.title == f"调解卷宗 {NUMBER}"
-    assert [o["/Title"] for o in reader.outline] == ["卷宗封面", "卷内目录", "10 回访记录", "卷内备考表"]  # type: ignore[index]
+    outline: Any = reader.outline
+    assert [o["/Title"] for o in outline] == ["卷宗封面", "卷内目录", "10 回访记录", "卷内备考表"]
     fonts = set()
     for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
-            font = font.get_object()
+        resources: Any = page["/Resources"]
+        for ref in resources["/Font"].values():
+            font: Any = ref.get_object()
             [descendant] = font["/DescendantFonts"] if "/DescendantFonts" in font else [font]
             descriptor: DictionaryObject = descendant.get_object()["/FontDescriptor"].get_object()
             assert "/FontFile2" in descriptor, font["/BaseFont"]  # embedded TrueType

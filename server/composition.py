@@ -21,6 +21,7 @@ from server.domain.agreements.sealing import MediatorSigned, Sealing
 from server.domain.agreements.signing import Signing
 from server.domain.assignment import DISCLOSURE_PURPOSE, Assignment, DisclosureSigned
 from server.domain.booking import Booking
+from server.domain.case_file import Dossiers
 from server.domain.cases import Cases
 from server.domain.chat import ChatLog
 from server.domain.clocks import CONFIRMATION_WINDOW
@@ -186,4 +187,5 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         recording_choices=RecordingChoices(maker, ledger, settings),
         satisfaction=Satisfaction(maker, ledger, settings),
         closing=Closing(maker, ledger, settings.pdf_font),
+        dossiers=Dossiers(maker, ledger, settings.pdf_font),
     )

@@ -4,8 +4,12 @@ A newcomer sees the product's evidence in one command: a mediator opens a case w
 parties, books a session, each party opens their link and binds a signing key generated the
 way a browser generates it (a P-256 key, proven with a one-time code), the three meet in a short
 recorded joint session, the mediator records identity checks, and the case's evidence bundle is
-exported and verified offline. It ends with the agreement signed by both parties and the mediator and sealed, a joint application for
-judicial confirmation, and a judge's signed ruling confirming it.
+exported and verified offline. The mediator writes the mediation record (调解笔录) of the session and both
+parties sign it with their keys; the agreement is signed by both parties and the mediator and sealed, jointly
+applied for judicial confirmation, and confirmed by a judge's signed ruling. Then it is performed: the one who
+owes reports the payment with a transfer screenshot, the one owed confirms it with their own key, the mediator
+records a follow-up visit and closes the case, which makes the case-closing report and the case file
+(人民调解卷宗). The bundle exported at the end holds all of it, the case file and the signed record included.
 
 The joint session is real, not staged in the database: the server runs in this process on a
 free port of 127.0.0.1 (its settings, and so the log's origin and the links, stay those given),
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import secrets
 import time
@@ -177,22 +182,61 @@ DEMO_TERMS = {
         {
             "text": "被申请人李四向申请人张三支付拖欠工资人民币12000元。",
             "performance": "银行转账至申请人账户",
-            "due": "2026年12月31日前",
+            "due": "",
         },
         {"text": "申请人张三放弃其他请求，双方就本纠纷再无争议。", "performance": "", "due": ""},
     ],
     "effect": "本协议经双方当事人签名、调解员签名并加盖调解组织印章后生效，当事人应当按照约定履行。",
     "copies": 3,
 }
+#: The mediation record the mediator writes beside the video (调解笔录, server/domain/transcripts.py).
+DEMO_RECORD = {
+    "statements": "调解员：请申请人陈述请求。\n张三：我在李四的餐馆工作了三个月，工资一直没发，共一万二千元。\n"
+    "李四：工资确实欠着，餐馆生意不好，我愿意一个月内一次付清。",
+    "facts": "张三于2026年8月至10月在李四经营的餐馆工作。\n李四尚欠张三工资共计人民币12000元。",
+    "proposals": "调解员建议李四在三十日内一次性转账付清，张三放弃其他请求。双方同意。",
+    "agreement": "李四于三十日内向张三转账支付工资人民币12000元；张三放弃其他请求。",
+}
+
+
+def demo_terms(debtor: str, creditor: str) -> dict[str, object]:
+    """The agreement's terms, the payment as an obligation the platform follows (one instalment, 30 days)."""
+    due = (datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=30)).isoformat()
+    pay = {**DEMO_TERMS["terms"][0], "obligation": {  # type: ignore[index]
+        "debtor": debtor, "creditor": creditor, "kind": "pay", "what": "拖欠工资", "amount_fen": 1_200_000,
+        "instalments": [{"due": due, "amount_fen": 1_200_000}],
+    }}  # fmt: skip
+    return {**DEMO_TERMS, "terms": [pay, DEMO_TERMS["terms"][1]]}  # type: ignore[index]
+
+
+async def signed_record(services: Services, mediator: Principal, session_id: str, parties: list[Joiner]) -> list[str]:
+    """The mediator writes the session's record and closes it; each party signs it with a code and their key."""
+    transcripts = services.transcripts
+    started = await transcripts.of_session(mediator, session_id)
+    await transcripts.save(mediator, session_id, started.content | DEMO_RECORD)
+    version = (await transcripts.close(mediator, session_id)).version
+    assert version is not None
+    for joiner in parties:
+        assert joiner.key is not None
+        party = await _principal(services, joiner.cookie)
+        assert isinstance(party, PartyPrincipal)
+        prepared = await transcripts.prepare(party, session_id, version.number, version.text_sha256)
+        code = await _latest_code(services, party.party_id)
+        await transcripts.sign(party, prepared.challenge, code=code, signature=joiner.key.sign(prepared.statement)["sig"])
+    return [
+        "周调解员 wrote the mediation record (调解笔录) beside the video and closed it (transcript_version)",
+        "张三 and 李四 each read it and signed it with a one-time code and their own key (transcript_signed); "
+        "its PDF went into the case files",
+    ]
 
 
 async def signed_agreement(
-    services: Services, mediator: Principal, case_id: str, session_id: str, parties: list[Joiner]
+    services: Services, mediator: Principal, case_id: str, session_id: str, parties: list[Joiner], terms: dict[str, object]
 ) -> list[str]:
     """Draft, final version, both parties' signatures (code + device key), the mediator's, the seal."""
     agreements = services.agreements
     await agreements.drafting.create(mediator, case_id, session_id)
-    await agreements.drafting.save(mediator, case_id, DEMO_TERMS, based_on=1)
+    await agreements.drafting.save(mediator, case_id, terms, based_on=1)
     final = await agreements.drafting.finalise(mediator, case_id, 2, utcnow() + timedelta(days=3))
     for joiner in parties:
         assert joiner.key is not None
@@ -265,6 +309,48 @@ async def confirmed_by_court(services: Services, case_id: str, parties: list[Joi
     return [
         f"张三 and 李四 jointly applied to {court.name} for judicial confirmation, each signing with their own key",
         "吴法官 accepted it and signed a ruling confirming the agreement with his own key; the court's sealed ruling was delivered",
+    ]
+
+
+def _screenshot() -> bytes:
+    """A bank app's transfer screen, as a payer's phone would photograph it: drawn, with no text to read."""
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", (360, 640), (245, 247, 250))
+    draw = ImageDraw.Draw(picture)
+    draw.rectangle((0, 0, 360, 90), fill=(200, 30, 40))
+    draw.ellipse((140, 150, 220, 230), fill=(40, 170, 90))
+    for y in range(280, 520, 48):
+        draw.rectangle((30, y, 330, y + 22), fill=(220, 224, 230))
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    return out.getvalue()
+
+
+async def performed_and_closed(services: Services, mediator: Principal, case_id: str, payer: Joiner, payee: Joiner) -> list[str]:
+    """李四 reports the payment with a screenshot, 张三 confirms it with his key; a visit; the case is closed."""
+    owes, owed = await _principal(services, payer.cookie), await _principal(services, payee.cookie)
+    assert isinstance(owes, PartyPrincipal) and isinstance(owed, PartyPrincipal) and payee.key is not None
+    proof = await services.case_files.upload(
+        owes, None, name="转账截图.png", content_type="image/png", data=_screenshot(), visible_to=[owed.party_id]
+    )
+    for view in (await services.performance.for_party(owes))["owe"]:
+        await services.performance.report(owes, view.row.id, note="已通过银行转账付清", proof_document_id=proof.id)
+        prepared = await services.performance.prepare(owed, view.row.id, "confirm")
+        code = await _latest_code(services, owed.party_id)
+        await services.performance.sign(owed, prepared.challenge, code=code, signature=payee.key.sign(prepared.statement)["sig"])
+    await services.closing.record_visit(
+        mediator, case_id, plan="sealed_7", method="phone", performance="工资12000元已全部收到", satisfaction="satisfied",
+    )  # fmt: skip
+    closed = await services.closing.close(mediator, case_id, reason=None)
+    assert closed.case_file is not None and closed.case.closing_reason == "performed"
+    return [
+        "李四 reported the payment with a transfer screenshot (performance_reported); 张三 confirmed receipt with his own key "
+        "(performance_confirmed)",
+        "周调解员 recorded the 7-day follow-up visit by phone (follow_up_recorded) and closed the case: every obligation "
+        "performed (case_closed); the case-closing report (人民调解结案报告表) was made",
+        f"the case file (人民调解卷宗) was bound in the Ministry's order, every part with the SHA-256 the log holds "
+        f"(case_file_made): {closed.case_file.name}, {closed.case_file.size // 1024} KB",
     ]
 
 
@@ -363,8 +449,12 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
                 mediator, case_id, party_id=checked.id, method="id_card_on_video", result="confirmed"
             )
         said.append("the mediator recorded both identity checks (ID card shown on video)")
-        said += await signed_agreement(services, mediator, case_id, booked.view.session.id, joiners)
+        said += await signed_record(services, mediator, booked.view.session.id, joiners)
+        terms = demo_terms(respondent.id, applicant.id)
+        said += await signed_agreement(services, mediator, case_id, booked.view.session.id, joiners, terms)
         said += await confirmed_by_court(services, case_id, joiners, tag)
+        payer, payee = (next(j for j in joiners if j.name == p.name) for p in (respondent, applicant))
+        said += await performed_and_closed(services, mediator, case_id, payer, payee)
 
         exported = await services.evidence.export(mediator, case_id)
         path = out_dir / exported.filename

@@ -15,6 +15,7 @@ from server.domain.agreements import Agreements
 from server.domain.agreements.sealer import Sealer
 from server.domain.assignment import Assignment
 from server.domain.booking import Booking
+from server.domain.case_file import Dossiers
 from server.domain.cases import Cases
 from server.domain.chat import ChatLog
 from server.domain.closing import Closing
@@ -91,6 +92,7 @@ class Services:
     recording_choices: RecordingChoices  # the parties' signed choice that a recording stands for the record (#22)
     satisfaction: Satisfaction  # parties' ratings of the mediation and complaints to the supervisors (#22)
     closing: Closing  # follow-up visits after the agreement and closing the case (结案, #22)
+    dossiers: Dossiers  # the case file of a closed case (人民调解卷宗, #22)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -177,7 +179,7 @@ def test_first_serve_prints_the_url_and_a_one_time_admin_password(tmp_path: Path
         process.wait(timeout=30)
 
 
-def test_demo_builds_a_case_recorded_agreed_and_confirmed_whose_bundle_verifies(tmp_path: Path) -> None:
+def test_demo_builds_a_case_recorded_agreed_confirmed_performed_and_closed_whose_bundle_verifies(tmp_path: Path) -> None:
     demo = mediate("demo", "--out", str(tmp_path / "out"), data_dir=tmp_path / "data")  # check: verify's exit code is 0
     assert "consented to recording" in demo.stdout, demo.stdout
     [bundle] = (tmp_path / "out").glob("evidence-*.zip")
@@ -202,3 +204,28 @@ def test_demo_builds_a_case_recorded_agreed_and_confirmed_whose_bundle_verifies(
     assert types.count("confirmation_applied") == 2 and "confirmation_decided" in types
     [agreement] = report.agreements
     assert agreement["sealed"] is not None and len(agreement["signatures"]) == 3
+    # The mediation record written in the session and signed by both parties with their keys (#22).
+    assert types.count("transcript_version") == 1 and types.count("transcript_signed") == 2
+    assert [f.seq for f in report.findings if f.code == "transcript_signed"] == [
+        i + 1 for i, t in enumerate(types) if t == "transcript_signed"
+    ]
+    # Performed and closed: the payment reported with a screenshot and confirmed, a visit, the case closed, its file made.
+    end = ["performance_reported", "performance_confirmed", "follow_up_recorded", "case_closed", "case_file_made", "export"]
+    assert [t for t in types if t in end] == end, types[-12:]
+    files = zipfile.ZipFile(bundle).namelist()
+    kinds = {}
+    for name in files:
+        if name.startswith("records/"):
+            claim = json.loads(zipfile.ZipFile(bundle).read(name))["claim"]
+            if claim["type"] == "document_added":
+                kinds[claim["public"]["kind"]] = claim["public"]["document"]
+    assert {"transcript", "signed_agreement", "ruling", "upload", "closing_report", "case_file"} <= set(kinds)
+    assert f"documents/{kinds['case_file']}.pdf" in files and f"documents/{kinds['transcript']}.pdf" in files
+    [intact] = [f for f in report.findings if f.code == "case_file_intact"]
+    assert intact.params["parts"] >= 12 and "卷宗（第" in render(report, "zh")
+    case_file = zipfile.ZipFile(bundle).read(f"documents/{kinds['case_file']}.pdf")
+    text = "".join(
+        subprocess.run(["pdftotext", "-", "-"], input=case_file, capture_output=True, check=True).stdout.decode().split()
+    )
+    assert "卷内目录" in text and "人民调解记录（经当事人签名）" in text and "人民调解协议书（已签署、盖章）" in text
+    assert "performed" in demo.stdout and "人民调解卷宗" in demo.stdout

@@ -16,7 +16,8 @@ who does not perform, telling the other they may sue on the agreement. The peopl
   up, it went to court, or another, in words), never ``performed``. The ``case_closed`` record holds
   the reason and the obligations' state; the case-closing report (人民调解结案报告表,
   server/documents/closing_pdf.py) is made in the same transaction and added to the case files
-  (``document_added``), so it is in the bundle. After closing no performance is reported, confirmed,
+  (``document_added``), so it is in the bundle; then the case file (人民调解卷宗,
+  server/domain/case_file/), whose last part the report is, with its ``case_file_made``. After closing no performance is reported, confirmed,
   disputed or recorded, and no visit recorded: the case is read-only for them (reason ``case_concluded``).
 """
 
@@ -34,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.documents.closing_pdf import render_closing
 from server.domain import history
 from server.domain.access import case_for_staff
+from server.domain.case_file import existing, make_case_file
 from server.domain.clocks import local_day
 from server.domain.closing_report import METHODS, REASONS, SATISFACTION, STATUS_WORDS, build_report
 from server.domain.documents import add_document, uploader_of
@@ -83,6 +85,8 @@ class ClosingView:
     outstanding: int
     report: CaseDocument | None
     closed_by: str | None
+    #: The case file (卷宗), made at closing; a case closed before files were made has none until a mediator asks.
+    case_file: CaseDocument | None = None
 
     def to_json(self, today: date) -> dict[str, Any]:
         c = self.case
@@ -98,6 +102,16 @@ class ClosingView:
             "can_close": c.case_closed_at is None and c.status != "open",
             "outstanding": self.outstanding,
             "report": {"id": self.report.id, "name": self.report.name, "sha256": self.report.sha256} if self.report else None,
+            "case_file": (
+                {
+                    "id": self.case_file.id,
+                    "name": self.case_file.name,
+                    "sha256": self.case_file.sha256,
+                    "bytes": self.case_file.size,
+                }
+                if self.case_file
+                else None
+            ),
             "follow_ups": [p.to_json(today) for p in self.plans],
         }
 
@@ -117,8 +131,9 @@ class Closing:
             else None
         )
         closer = await db.get(User, case.case_closed_by) if case.case_closed_by else None
+        case_file = await existing(db, case.id) if case.case_closed_at else None
         return ClosingView(case, plans, sum(1 for r in rows if r.status != "performed"), report,
-                           closer.display_name if closer else None)  # fmt: skip
+                           closer.display_name if closer else None, case_file)  # fmt: skip
 
     async def view(self, principal: Principal | None, case_id: str) -> ClosingView:
         """The case's follow-up visits and its closing, for its mediators, supervisors above and sharing staff."""
@@ -264,6 +279,7 @@ class Closing:
                 db, self._ledger, case.id, uploader_of(staff), kind="closing_report",
                 name=f"人民调解结案报告表-{case.case_number}.pdf", content_type="application/pdf", data=pdf,
             )  # fmt: skip
+            await make_case_file(db, self._ledger, case, staff, self._font)
             await db.flush()
             return await self._view(db, case)
 

@@ -74,6 +74,7 @@ RECORD_TYPES = frozenset(
         "follow_up_planned",
         "follow_up_recorded",
         "case_closed",
+        "case_file_made",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:

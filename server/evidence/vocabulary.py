@@ -73,6 +73,7 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "follow_up_planned": ("安排回访", "follow-up visit planned"),
     "follow_up_recorded": ("记录回访", "follow-up visit recorded"),
     "case_closed": ("结案", "case closed"),
+    "case_file_made": ("制作卷宗", "case file made"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.
@@ -102,6 +103,10 @@ METHOD_WORDS: dict[str, tuple[str, str]] = {
     "org_seal": ("调解组织电子印章（PAdES 数字签名）", "the organisation's electronic seal (PAdES signature)"),
     # a respondent's answer whether they agree to mediation, on their own link (server/domain/willingness.py)
     "party_link": ("当事人通过本人专属链接答复（平台签名）", "answered on the party's own link (signed by the platform)"),
+    # how a mediator made a follow-up visit (the follow_up_recorded record, server/domain/closing.py)
+    "phone": ("电话回访", "a visit by phone"),
+    "video": ("视频回访", "a visit by video"),
+    "in_person": ("上门回访", "a visit in person"),
     # the party owed said on video that they were paid; the mediator recorded it (server/domain/performance.py)
     "over_video": (
         "受领方在视频调解中向调解员确认，由调解员记录（非当事人本人签名）",

@@ -1,9 +1,11 @@
-"""Follow-up visits after the agreement and closing the case (server/domain/closing.py): for the case's mediators."""
+"""Follow-up visits after the agreement and closing the case (server/domain/closing.py): for the case's mediators;
+and the closed case's file (卷宗, server/domain/case_file/): made at closing (or on a mediator's word), downloaded by staff."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from aiohttp import web
 from pydantic import StringConstraints
@@ -76,3 +78,30 @@ async def close_case(request: web.Request, body: CloseIn) -> web.StreamResponse:
         principal_of(request), request.match_info["case_id"], reason=body.reason, note=body.note
     )
     return web.json_response(view.to_json(_today()), status=201)
+
+
+@api.route(
+    "GET", "/cases/{case_id}/case-file", summary="The closed case's file (人民调解卷宗) as PDF", tag="cases",
+    produces="application/pdf",
+)  # fmt: skip
+async def case_file_pdf(request: web.Request) -> web.StreamResponse:
+    svc, principal = services(request), principal_of(request)
+    doc = await svc.dossiers.get(principal, request.match_info["case_id"])
+    await svc.confirmations.court.log_view(principal, doc.case_id, "GET /cases/{case_id}/case-file", doc.name)
+    return web.Response(
+        body=doc.data,
+        content_type=doc.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.name)}",
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+            "ETag": f'"{doc.sha256}"',
+        },
+    )
+
+
+@api.route("POST", "/cases/{case_id}/case-file", summary="Make the closed case's file (制作卷宗)", status=201, tag="cases")
+async def make_case_file(request: web.Request) -> web.StreamResponse:
+    made = await services(request).dossiers.make(principal_of(request), request.match_info["case_id"])
+    doc = made.document
+    return web.json_response({"id": doc.id, "name": doc.name, "sha256": doc.sha256, "bytes": doc.size}, status=201)

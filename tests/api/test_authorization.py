@@ -639,6 +639,9 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         (401, 403, 403, 403, 403, 201),
     ),
     "POST /cases/{case_id}/close": (simple("/api/v1/cases/{case_id}/close", {}), (401, 403, 403, 403, 403, 201)),
+    # The closed case's file (卷宗, #22), made at closing just above: its staff read it, its mediators have it made (once).
+    "GET /cases/{case_id}/case-file": (simple("/api/v1/cases/{case_id}/case-file"), (401, 403, 403, 403, 403, 200)),
+    "POST /cases/{case_id}/case-file": (simple("/api/v1/cases/{case_id}/case-file", {}), (401, 403, 403, 403, 403, 201)),
     # The case's mediators, their disclosures, the directory and a party's request for another (#21).
     "GET /cases/{case_id}/mediators": (simple("/api/v1/cases/{case_id}/mediators"), (401, 403, 403, 403, 403, 200)),
     "POST /cases/{case_id}/mediators": (

@@ -26,8 +26,10 @@ record the visit (by video, satisfied, the risk left and what was done), record 
 given on video with a key made on this phone, and close the case as performed in full. The page
 says who closed it and why and links the case-closing report (人民调解结案报告表), whose text
 (poppler's pdftotext) has both instalments, how each was confirmed, the visit and the reason.
-张三's page says the case is closed. The case file (卷宗) is to be checked at the marked place at
-the end, once it exists.
+张三's page says the case is closed. Last, the mediator downloads the case file (卷宗) made at
+closing; poppler reads it: every page numbered, the cover, the contents listing every part of the
+Ministry's list in its order with each piece's SHA-256 (the parts this case lacks marked absent),
+and in it the screenshot, the visit and the closing report.
 
 Screenshots: test-artifacts/journey-*.png.
 
@@ -36,6 +38,7 @@ Run with: python -m pytest tests/browser/test_after_agreement_journey.py -q -p n
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 from datetime import datetime, timedelta
@@ -44,6 +47,7 @@ from typing import Any
 
 import pytest
 
+from server.domain.case_file.parts import PARTS
 from tests.browser.conftest import SHANGHAI, Server, book_through_api, session_day
 from tests.browser.test_agreement import confirm, fits, read_to_the_end, shot, tall_enough
 from tests.browser.test_booking_flow import DESKTOP, PageErrors, log_in, new_context, open_party_page
@@ -338,12 +342,27 @@ def test_two_instalments_reported_confirmed_one_late_a_visit_and_the_case_closed
     shot(page, artifacts, "journey-closed-phone.png")
     section.screenshot(path=str(artifacts / "journey-closed-section-phone.png"))
 
-    # ============================================================================================
-    # THE CASE FILE (卷宗) — to be written once the case-file branch is merged (issue #22).
-    # From the closed case's view above (`section` of `page`, the mediator's phone): open the case file
-    # PDF and check with poppler (pdfinfo/pdftotext) that it opens and lists every part in the
-    # official order. Nothing here checks it yet: no case file exists before that branch.
-    # ============================================================================================
+    # --- the case file (卷宗), made at closing: downloaded from the closed case and read with poppler ----
+    link = section.get_by_test_id("case-file-link")
+    assert "下载卷宗 PDF" in link.inner_text()
+    case_file = page.request.get(link.get_attribute("href") or "")
+    assert case_file.status == 200 and case_file.body().startswith(b"%PDF")
+    info = subprocess.run(["pdfinfo", "-"], input=case_file.body(), capture_output=True, check=True).stdout.decode()
+    total = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
+    text = subprocess.run(["pdftotext", "-", "-"], input=case_file.body(), capture_output=True, check=True).stdout.decode()
+    pages = ["".join(p.split()) for p in text.split("\f")[:total]]
+    assert all(f"第{n}页/共{total}页" in page_text for n, page_text in enumerate(pages, start=1)), "every page numbered"
+    assert "调解卷宗" in pages[0] and booked.case_number in pages[0] and "申请人张三" in pages[0]
+    contents = "".join(p for p in pages[1:4] if "卷内目录" in p or "SHA-256" in p)
+    # Every part of the Ministry's list, in its order; those this case lacks say so.
+    titles = [part.title for part in PARTS]
+    at = [contents.find(title) for title in titles]
+    assert -1 not in at and at == sorted(at), list(zip(titles, at, strict=True))
+    assert "本案无此项" in contents and contents.count("SHA-256：") >= 6
+    # What this journey put in it: the agreement, both reports and confirmations with the screenshot, the visit, the report.
+    whole = "".join(pages)
+    for piece in ("转账截图", "人民调解回访记录", "遗留隐患：李四另欠其他工人工资", "人民调解结案报告表", "卷内备考表"):
+        assert piece in whole, piece
 
     for errors in (m_errors, z_errors, l_errors, p_errors):
         errors.check()

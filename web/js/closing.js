@@ -2,7 +2,8 @@
 // Follow-up visits (回访) and closing the case (结案) on the case page (server/domain/closing.py): the
 // visits due by rule or planned, recording one (how, the performance found, satisfaction, risk,
 // action), planning another, and closing the case with its reason; once closed, who closed it,
-// why, and the case-closing report (人民调解结案报告表) in the case files.
+// why, the case-closing report (人民调解结案报告表) in the case files, and the case file (人民调解卷宗)
+// to download (server/domain/case_file/), or a button to make it for a case closed before files were made.
 
 import { html } from 'htm/preact';
 import * as api from './api.js';
@@ -182,6 +183,36 @@ export class CaseClosing {
   closed(d) {
     const reason = `${t(`close.reason.${d.reason}`)}${d.note ? `：${d.note}` : ''}`;
     return html`<p data-testid="closing-closed">${t('close.closed', { name: d.closed_by || '', time: fmtDateTime(d.closed_at, this.tz), reason })}</p>
-      ${d.report ? html`<p><a href=${`/api/v1/documents/${encodeURIComponent(d.report.id)}`} target="_blank" rel="noopener" data-testid="closing-report">${t('close.report')}</a></p>` : null}`;
+      ${d.report ? html`<p><a href=${`/api/v1/documents/${encodeURIComponent(d.report.id)}`} target="_blank" rel="noopener" data-testid="closing-report">${t('close.report')}</a></p>` : null}
+      ${this.caseFile(d)}`;
+  }
+
+  /** The case file (卷宗), made at closing; one closed before files were made gets a button to make it. @param {any} d */
+  caseFile(d) {
+    const f = d.case_file;
+    if (f) {
+      return html`<p data-testid="case-file"><a href=${`/api/v1${this.base}/case-file`} download=${f.name} data-testid="case-file-link">${t('close.case_file')}</a>${t('close.case_file.size', { kb: Math.max(1, Math.round(f.bytes / 1024)) })}</p>
+        <p class="muted small">${t('close.case_file.about')}</p>`;
+    }
+    return html`<p class="muted" data-testid="case-file-none">${t('close.case_file.none')}</p>
+      ${this.canAct() ? html`<div class="actions"><button type="button" class="secondary" disabled=${this.busy} onClick=${() => this.makeCaseFile()} data-testid="case-file-make">${t('close.case_file.make')}</button></div>` : null}`;
+  }
+
+  async makeCaseFile() {
+    if (this.busy) return;
+    this.busy = true;
+    this.message = null;
+    this.rerender();
+    try {
+      await api.request('POST', `${this.base}/case-file`, { body: {} });
+      this.data = await api.request('GET', `${this.base}/closing`);
+      this.message = { kind: 'success', text: t('close.case_file.made') };
+      toast(t('close.case_file.made'));
+    } catch (err) {
+      this.message = { kind: 'error', text: errorMessage(err) };
+    } finally {
+      this.busy = false;
+      this.rerender();
+    }
   }
 }

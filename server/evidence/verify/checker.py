@@ -1,7 +1,7 @@
 """The checks of FORMAT.md, in order, over one bundle: `verify_bundle`.
 
 Reading the bundle (a–c), its signatures (d) and its log (e–f) each have their module; this one
-runs them in order, then checks the export (g), the recordings and the documents, and turns a
+runs them in order, then checks the export (g), the recordings, the documents and the case file, and turns a
 failure no check foresaw into a finding instead of a traceback.
 """
 
@@ -14,7 +14,7 @@ from typing import IO, Any, TypeVar
 from server.evidence import bundle as bz
 from server.evidence import note
 from server.evidence.records import sha256_hex
-from server.evidence.verify import document_check, recording_check
+from server.evidence.verify import case_file_check, document_check, recording_check
 from server.evidence.verify.findings import Finding, Report, UsageError
 from server.evidence.verify.log_check import LogCheck, Trust
 from server.evidence.verify.reading import Reading
@@ -40,6 +40,7 @@ def _run(files: dict[str, bytes], report: Report, trust: Trust) -> None:
     _check_mediator_changes(bundle)
     _check_transcripts(bundle)
     report.agreements = document_check.check(bundle.records, bundle.files, bundle.add)
+    case_file_check.check(bundle.records, bundle.files, bundle.add)
     report.records = [bundle.summaries[s] for s in sorted(bundle.summaries)]
 
 

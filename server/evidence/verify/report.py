@@ -50,7 +50,7 @@ WORDS = {
                     "Export record {seq} logs the hash of manifest.json; none of the {files} files it lists was changed."),
     "problems": ("问题（{k}）", "Problems ({k})"),
     "warnings": ("提示（{k}）", "Notes ({k})"),
-    "numbers": ("一二三四五六", "123456"),
+    "numbers": ("一二三四五六七", "1234567"),
     "sep": ("、", ", "),
     "recordings": ("录像覆盖范围", "What the recordings cover"),
     "recording": ("录像 {recording}（{status}）", "Recording {recording} ({status})"),
@@ -58,6 +58,7 @@ WORDS = {
     "gap": ("　　　　缺口 {start} 至 {end}：{reason}", "        gap {start} to {end}: {reason}"),
     "complete": ("完整", "complete"), "interrupted": ("中断", "interrupted"), "unfinished": ("未结束", "unfinished"),
     "deleted": ("保存期满已删除", "deleted after retention"),
+    "case_file": ("卷宗", "The case file"),
 }
 GAP_REASONS = {
     "not_consented": ("尚未同意录制", "had not consented"), "muted": ("麦克风关闭", "microphone off"),
@@ -165,6 +166,10 @@ def _recordings_section(report: Report, lang: str) -> list[str]:
     return out
 
 
+def _case_file_section(report: Report, lang: str) -> list[str]:
+    return [sentence(f, lang) for f in report.findings if f.code == "case_file_intact"]
+
+
 def _once(findings: list[Finding], lang: str) -> list[str]:
     """Each finding's sentence once, in order, with how often it was found when more than once."""
     counted: dict[str, int] = {}
@@ -193,6 +198,8 @@ def render(report: Report, lang: str = "zh") -> str:
     parts = (("who", _records_section), ("log", _log_section), ("chain", _chain_section)) if report.readable else ()
     if report.readable and report.recordings:
         parts = (*parts, ("recordings", _recordings_section))
+    if report.readable and report.has("case_file_intact"):
+        parts = (*parts, ("case_file", _case_file_section))
     sections = [(pick(WORDS, title, lang), body(report, lang)) for title, body in parts]
     for title, items in (("problems", problems), ("warnings", warnings)):
         said = _once(items, lang)

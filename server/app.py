@@ -41,6 +41,7 @@ from server.http import (  # noqa: F401 - routes
     sessions_api,
     staffkeys_api,
     static,
+    statistics_api,
     supervision_api,
     timeouts,
     transcripts_api,

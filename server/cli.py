@@ -11,6 +11,7 @@ import os
 import ssl
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from server.composition import make_services
 from server.documents.seal import Seal, SealError
 from server.domain.keyring import Keyring
 from server.domain.principal import SYSTEM
+from server.domain.statistics.export import FORMATS, render
 from server.domain.vocabulary import ORGANISATION_KINDS, STAFF_ROLES
 from server.errors import DomainError
 from server.models import Organisation
@@ -252,6 +254,24 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stats(args: argparse.Namespace) -> int:
+    """The statistics of an organisation (and its subtree) over a period, as JSON, CSV or XLSX (#23)."""
+
+    async def work(s: Services) -> dict[str, Any]:
+        organisation = await _organisation_id(s, args.org)
+        return await s.statistics.figures(SYSTEM, organisation, args.date_from, args.date_to, subtree=args.subtree)
+
+    result = with_services(settings_from(args), work)
+    data = render(result, args.format)
+    if args.out:
+        Path(args.out).write_bytes(data)
+        totals = result["totals"]
+        print(f"wrote {args.out}: {totals['mediated']} cases mediated, {totals['successful']} successfully")
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
 def cmd_keys(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     ring = Keyring.open(settings.data_dir, settings.default_log_origin)
@@ -391,6 +411,17 @@ def parser() -> argparse.ArgumentParser:
         help="with a server running and witnesses configured, wait this long for a cosigned checkpoint",
     )
     export.set_defaults(func=cmd_export)
+
+    stats = sub.add_parser("stats", parents=[common], help="an organisation's statistics over a period (JSON, CSV or XLSX)")
+    stats.add_argument("--org", required=True, help="organisation id or exact name")
+    stats.add_argument(
+        "--from", dest="date_from", type=date.fromisoformat, required=True, help="first registration day, YYYY-MM-DD"
+    )
+    stats.add_argument("--to", dest="date_to", type=date.fromisoformat, required=True, help="last registration day, YYYY-MM-DD")
+    stats.add_argument("--subtree", action="store_true", help="with every organisation below it")
+    stats.add_argument("--format", choices=FORMATS, default="json")
+    stats.add_argument("--out", help="file to write (default: standard output)")
+    stats.set_defaults(func=cmd_stats)
 
     sub.add_parser("witness", help="cosign the evidence log's checkpoints as a witness (mediate witness --help)")
     sub.add_parser(

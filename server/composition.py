@@ -56,6 +56,7 @@ from server.domain.referrals import Referrals
 from server.domain.review import Review
 from server.domain.satisfaction import Satisfaction
 from server.domain.staffkeys import IDENTITY_PURPOSE, StaffKeys
+from server.domain.statistics.service import Statistics
 from server.domain.supervision import Supervision
 from server.domain.transcripts import Transcripts
 from server.domain.turns import Turns
@@ -172,6 +173,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         messages=PartyMessages(maker),
         referrals=Referrals(maker, ledger, workdays),
         supervision=Supervision(maker, ledger, workdays),
+        statistics=Statistics(maker, workdays),
         work_orders=WorkOrders(maker, ledger, cases),
         extensions=Extensions(maker, ledger, settings, workdays),
         online_applications=OnlineApplications(maker, settings, workdays),

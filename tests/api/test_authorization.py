@@ -494,6 +494,10 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
     # Supervision (#21): the board and instructions are supervisors' (none in this scene); replies are
     # the case organisation's mediators' (an unknown instruction is then 404).
     "GET /supervision": (simple("/api/v1/supervision"), (401, 403, 403, 403, 403, 403)),
+    # The ledger and statistics (#23): a mediator reads their own organisation's (the other organisation's
+    # mediator reads theirs); judges and administrators none.
+    "GET /ledger": (simple("/api/v1/ledger"), (401, 403, 200, 403, 403, 200)),
+    "GET /statistics": (simple("/api/v1/statistics?from=2026-01-01&to=2026-12-31"), (401, 403, 200, 403, 403, 200)),
     "GET /cases/{case_id}/supervision": (simple("/api/v1/cases/{case_id}/supervision"), STAFF_ONLY_CASE),
     "POST /cases/{case_id}/supervision": (
         simple("/api/v1/cases/{case_id}/supervision", {"text": "请报告进展"}),

@@ -1,0 +1,131 @@
+"""The figures written out for a clerk's monthly report: JSON, CSV or XLSX, with Chinese headers.
+
+The spreadsheet has a sheet of totals (指标, 数值, 口径: what each counts) and one sheet per grouping
+(纠纷类型, 案件来源, 调解组织, 调解员, 受理月份), a row per group; the CSV is the same tables one after
+another, each with its title row. Money is in yuan with two decimals (元), rates as percentages.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from openpyxl import Workbook
+
+from server.domain.statistics.definitions import DEFINITIONS, GROUPS
+from server.domain.statistics.figures import COLUMNS
+from server.domain.vocabulary import CASE_SOURCES
+
+FORMATS = ("json", "csv", "xlsx")
+
+#: Dispute types' Chinese words (the Ministry's categories, vocabulary.DISPUTE_TYPES; web/js/i18n.js has both languages).
+DISPUTE_WORDS = {
+    "family": "婚姻家庭纠纷",
+    "neighbours": "邻里纠纷",
+    "homestead": "房屋宅基地纠纷",
+    "damages": "损害赔偿纠纷",
+    "contract": "合同纠纷",
+    "land_contracting": "山林土地承包经营纠纷",
+    "land_acquisition": "征地拆迁纠纷",
+    "labour": "劳动争议纠纷",
+    "wages": "拖欠工资纠纷",
+    "village_affairs": "村务管理纠纷",
+    "environment": "环境保护纠纷",
+    "traffic": "交通事故纠纷",
+    "medical": "医患纠纷",
+    "property_management": "物业纠纷",
+    "consumer": "消费纠纷",
+    "other": "其他纠纷",
+    "loans": "民间借贷纠纷",
+}
+
+#: Column headings: the definition's words, and the days' mean and median spelled out.
+HEADINGS: dict[str, str] = {
+    **{key: d.zh for key, d in DEFINITIONS.items()},
+    "amount_fen": "涉及金额（元）",
+    "agreement_amount_fen": "协议金额（元）",
+    "days_to_agreement_mean": "受理至协议生效平均天数",
+    "days_to_agreement_median": "受理至协议生效天数中位数",
+    "days_to_closing_mean": "受理至结案平均天数",
+    "days_to_closing_median": "受理至结案天数中位数",
+}
+
+
+def _cell(column: str, value: Any) -> Any:
+    """Money in yuan (two decimals), rates in percent (one decimal); counts and days as they are."""
+    if value is None:
+        return ""
+    if column.endswith("_fen"):
+        return round(value / 100, 2)
+    if column.endswith("_rate"):
+        return round(value * 100, 1)
+    return value
+
+
+def _heading(column: str) -> str:
+    return HEADINGS[column] + ("（%）" if column.endswith("_rate") else "")
+
+
+def _group_name(by: str, group: dict[str, Any]) -> str:
+    if by == "dispute_type":
+        return DISPUTE_WORDS.get(str(group["key"]), str(group["key"]))
+    if by == "source":
+        return CASE_SOURCES.get(str(group["key"]), (str(group["key"]), ""))[0]
+    return str(group["name"])
+
+
+def tables(result: dict[str, Any]) -> list[tuple[str, list[list[Any]]]]:
+    """(sheet title, rows with the heading row first) for the totals and for each grouping."""
+    scope = f"{result['organisation']['name']}{'（含下级组织）' if result['subtree'] else ''}"
+    totals: list[list[Any]] = [
+        ["调解组织", scope, ""],
+        ["统计期间（受理日期）", f"{result['from']} 至 {result['to']}", ""],
+        ["指标", "数值", "口径"],
+    ]
+    for column in COLUMNS:
+        definition = DEFINITIONS.get(column.removesuffix("_mean").removesuffix("_median"))
+        totals.append([_heading(column), _cell(column, result["totals"][column]), definition.means_zh if definition else ""])
+    out = [("总计", totals)]
+    for by, (zh, _) in GROUPS.items():
+        rows: list[list[Any]] = [[zh, *(_heading(c) for c in COLUMNS)]]
+        rows += [[_group_name(by, g), *(_cell(c, g[c]) for c in COLUMNS)] for g in result["groups"][by]]
+        out.append((f"按{zh}", rows))
+    return out
+
+
+def to_json(result: dict[str, Any]) -> bytes:
+    return json.dumps(result, ensure_ascii=False, indent=2).encode()
+
+
+def to_csv(result: dict[str, Any]) -> bytes:
+    """UTF-8 with a byte-order mark, so that a spreadsheet opened by double click reads the Chinese."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for title, rows in tables(result):
+        writer.writerow([title])
+        writer.writerows(rows)
+        writer.writerow([])
+    return ("\ufeff" + buffer.getvalue()).encode()
+
+
+def to_xlsx(result: dict[str, Any]) -> bytes:
+    book = Workbook()
+    first = True
+    for title, rows in tables(result):
+        sheet = book.active if first else book.create_sheet()
+        assert sheet is not None
+        first = False
+        sheet.title = title
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def render(result: dict[str, Any], format: str) -> bytes:
+    if format not in FORMATS:
+        raise ValueError(format)
+    return {"json": to_json, "csv": to_csv, "xlsx": to_xlsx}[format](result)

@@ -1,0 +1,208 @@
+"""The ledger (台账) and the statistics of an organisation, or of its subtree, for its staff.
+
+Who reads what follows the supervision rules (server/domain/access.py, server/domain/orgtree.py): a
+committee's mediators read their own organisation's ledger and figures; a supervisor reads any
+organisation of their subtree, and the subtree of any of them; nobody reads another tree. The
+command line (``mediate stats``) reads any organisation.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.domain import orgtree
+from server.domain.principal import Principal, System, require_staff
+from server.domain.statistics.definitions import DEFINITIONS, GROUPS, STAGES
+from server.domain.statistics.facts import CaseFacts, facts_of
+from server.domain.statistics.figures import cases_behind, figures, grouped
+from server.domain.workdays import Workdays
+from server.errors import FieldError, Forbidden, InvalidInput, NotFound
+from server.models import Case, Organisation, Party, utcnow
+
+SORTS = ("registered_on", "case_number", "amount")
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Scope:
+    organisation: Organisation
+    subtree: bool
+    organisation_ids: frozenset[str]
+
+
+@dataclass(frozen=True)
+class LedgerQuery:
+    organisation_id: str | None = None
+    subtree: bool = False
+    date_from: date | None = None
+    date_to: date | None = None
+    dispute_type: str | None = None
+    stage: str | None = None
+    #: A party's name or the case number, or part of either.
+    q: str | None = None
+    sort: str = "registered_on"
+    descending: bool = True
+    limit: int = 50
+    #: Keyset pagination: the ``next`` of the page before; else ``offset`` rows are skipped.
+    cursor: str | None = None
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class LedgerPage:
+    scope: Scope
+    rows: list[CaseFacts]
+    total: int
+    #: The cursor of the next page, None on the last.
+    next: str | None
+
+
+def _period(date_from: date | None, date_to: date | None) -> list[ColumnElement[bool]]:
+    if date_from is not None and date_to is not None and date_to < date_from:
+        raise InvalidInput("the period ends before it starts", [FieldError("to", "on or after from", "before_start")])
+    out: list[ColumnElement[bool]] = []
+    if date_from is not None:
+        out.append(Case.registered_on >= date_from)
+    if date_to is not None:
+        out.append(Case.registered_on <= date_to)
+    return out
+
+
+def _stage(stage: str) -> ColumnElement[bool]:
+    if stage == "closed":
+        return Case.case_closed_at.is_not(None)
+    return and_(Case.case_closed_at.is_(None), Case.status == stage)
+
+
+def _sort_column(sort: str) -> Any:
+    if sort == "case_number":
+        return Case.case_number
+    if sort == "amount":
+        return func.coalesce(Case.amount_fen, -1)
+    return Case.registered_on
+
+
+def _cursor(sort: str, value: Any, case_id: str) -> str:
+    raw = json.dumps([value.isoformat() if isinstance(value, date) else value, case_id], ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _after(sort: str, cursor: str) -> tuple[Any, str]:
+    try:
+        value, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if sort == "registered_on":
+            value = date.fromisoformat(value)
+        elif sort == "amount":
+            value = int(value)
+        else:
+            value = str(value)
+        return value, str(case_id)
+    except (ValueError, TypeError) as error:
+        raise InvalidInput("this page's cursor is not one we gave", [FieldError("cursor", "invalid", "invalid")]) from error
+
+
+class Statistics:
+    def __init__(self, maker: async_sessionmaker[AsyncSession], workdays: Workdays | None = None) -> None:
+        self._maker = maker
+        self._workdays = workdays or Workdays()
+
+    async def _scope(self, db: AsyncSession, principal: Principal | None, organisation_id: str | None, subtree: bool) -> Scope:
+        if isinstance(principal, System):
+            if organisation_id is None:
+                raise InvalidInput("name an organisation", [FieldError("organisation_id", "required", "required")])
+            root = organisation_id
+        else:
+            staff = require_staff(principal, "mediator", "supervisor")
+            if staff.organisation_id is None:
+                raise Forbidden("this is for the staff of an organisation", reason="another_organisation")
+            root = organisation_id or staff.organisation_id
+            if staff.role == "mediator":
+                if root != staff.organisation_id:
+                    raise Forbidden("this organisation is not yours", reason="another_organisation")
+                if subtree:
+                    raise Forbidden("the organisations below are a supervisor's", reason="role_needed", roles=["supervisor"])
+            elif not await orgtree.within(db, root, staff.organisation_id):
+                raise Forbidden("this organisation is not below yours", reason="another_organisation")
+        organisation = await db.get(Organisation, root)
+        if organisation is None:
+            raise NotFound("no such organisation", reason="no_such_organisation")
+        ids = await orgtree.subtree_of(db, root) if subtree else {root}
+        return Scope(organisation, subtree, frozenset(ids))
+
+    async def ledger(self, principal: Principal | None, query: LedgerQuery) -> LedgerPage:
+        """One page of the ledger: one row per case, filtered, sorted, and paged by keyset or offset."""
+        if query.sort not in SORTS:
+            raise InvalidInput("unknown sort", [FieldError("sort", f"one of {', '.join(SORTS)}", "invalid")])
+        if query.stage is not None and query.stage not in STAGES:
+            raise InvalidInput("unknown stage", [FieldError("stage", f"one of {', '.join(STAGES)}", "invalid")])
+        limit = max(1, min(query.limit, MAX_LIMIT))
+        async with self._maker() as db:
+            scope = await self._scope(db, principal, query.organisation_id, query.subtree)
+            where = [Case.organisation_id.in_(scope.organisation_ids), *_period(query.date_from, query.date_to)]
+            if query.dispute_type:
+                where.append(Case.dispute_type == query.dispute_type)
+            if query.stage:
+                where.append(_stage(query.stage))
+            if query.q:
+                named = exists().where(
+                    Party.case_id == Case.id,
+                    Party.role.in_(("applicant", "respondent")),
+                    Party.name.contains(query.q, autoescape=True),
+                )
+                where.append(or_(Case.case_number.contains(query.q, autoescape=True), named))
+            total = int(await db.scalar(select(func.count()).select_from(Case).where(*where)) or 0)
+            column = _sort_column(query.sort)
+            page = select(Case).where(*where)
+            if query.cursor:
+                value, case_id = _after(query.sort, query.cursor)
+                key = tuple_(column, Case.id)
+                page = page.where(key < tuple_(value, case_id) if query.descending else key > tuple_(value, case_id))
+            elif query.offset:
+                page = page.offset(max(0, query.offset))
+            order = (column.desc(), Case.id.desc()) if query.descending else (column.asc(), Case.id.asc())
+            cases = list(await db.scalars(page.order_by(*order).limit(limit + 1)))
+            more = len(cases) > limit
+            cases = cases[:limit]
+            rows = await facts_of(db, cases, utcnow(), self._workdays)
+        following = None
+        if more and cases:
+            last = cases[-1]
+            value = {"case_number": last.case_number, "amount": last.amount_fen if last.amount_fen is not None else -1}
+            following = _cursor(query.sort, value.get(query.sort, last.registered_on), last.id)
+        return LedgerPage(scope, rows, total, following)
+
+    async def figures(
+        self, principal: Principal | None, organisation_id: str | None, date_from: date, date_to: date, *, subtree: bool = False
+    ) -> dict[str, Any]:
+        """The figures of the cases registered from ``date_from`` to ``date_to`` (both included), in
+        total and by every grouping of definitions.GROUPS, with the cases behind each count."""
+        async with self._maker() as db:
+            scope = await self._scope(db, principal, organisation_id, subtree)
+            cases = list(
+                await db.scalars(
+                    select(Case)
+                    .where(Case.organisation_id.in_(scope.organisation_ids), *_period(date_from, date_to))
+                    .order_by(Case.registered_on, Case.id)
+                )
+            )
+            facts = await facts_of(db, cases, utcnow(), self._workdays)
+        return {
+            "organisation": {"id": scope.organisation.id, "name": scope.organisation.name},
+            "subtree": scope.subtree,
+            "organisations": len(scope.organisation_ids),
+            "from": date_from.isoformat(),
+            "to": date_to.isoformat(),
+            "totals": figures(facts),
+            "cases": cases_behind(facts),
+            "groups": {by: grouped(facts, by) for by in GROUPS},
+            "definitions": {
+                key: {"zh": d.zh, "en": d.en, "means_zh": d.means_zh, "means_en": d.means_en} for key, d in DEFINITIONS.items()
+            },
+        }

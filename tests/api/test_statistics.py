@@ -19,6 +19,7 @@ from sqlalchemy import update
 
 from server.domain.clocks import local_day
 from server.domain.principal import SYSTEM
+from server.domain.statistics.export import render
 from server.models import Case, Obligation, SatisfactionRating, utcnow
 from tests.api.agreement_helpers import Mediation, mediation
 from tests.api.helpers import open_case
@@ -125,7 +126,11 @@ async def test_every_figure_of_a_known_set_of_cases(world: World) -> None:
     by_type = {g["key"]: g for g in found["groups"]["dispute_type"]}
     assert {k: g["mediated"] for k, g in by_type.items()} == {"wages": 2, "family": 1}
     assert by_type["wages"]["successful"] == 1 and by_type["family"]["pending"] == 1
-    assert {g["key"]: g["mediated"] for g in found["groups"]["source"]} == {"party_application": 2, "police_transfer": 1}
+    assert [(g["key"], g["mediated"]) for g in found["groups"]["dispute_type"]] == [
+        ("family", 1),
+        ("wages", 2),
+    ]  # the Ministry's order
+    assert [(g["key"], g["mediated"]) for g in found["groups"]["source"]] == [("party_application", 2), ("police_transfer", 1)]
     assert [(g["name"], g["mediated"]) for g in found["groups"]["mediator"]] == [("刘调解员", 3)]
     assert sum(g["mediated"] for g in found["groups"]["month"]) == 3
     assert found["definitions"]["successful"]["zh"] == "调解成功数" and found["definitions"]["resolved"]["means_en"]
@@ -257,3 +262,6 @@ async def test_the_stats_command_writes_the_same_figures_as_a_spreadsheet(world:
     printed = await asyncio.to_thread(mediate, [*args, "--data-dir", str(settings.data_dir)], env)
     assert printed.returncode == 0, printed.stderr
     assert f'"{k.c}"' in printed.stdout and '"mediated": 1' in printed.stdout
+    # The CSV is the same tables one after another, readable by a spreadsheet opened by double click (BOM).
+    text = render(api, "csv").decode("utf-8")
+    assert text.startswith("\ufeff总计") and "调解案件数,3," in text and "按纠纷类型" in text and "婚姻家庭纠纷,1," in text

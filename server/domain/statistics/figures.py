@@ -12,6 +12,10 @@ from typing import Any
 
 from server.domain.statistics.definitions import GROUPS
 from server.domain.statistics.facts import CaseFacts
+from server.domain.vocabulary import CASE_SOURCES, DISPUTE_TYPES
+
+#: Types and sources in the Ministry's order (vocabulary.py); other groups by name.
+ORDER: dict[str, tuple[str, ...]] = {"dispute_type": DISPUTE_TYPES, "source": tuple(CASE_SOURCES)}
 
 #: The figures that count cases, with the test a case must pass: each also lists the cases behind it.
 COUNTS: dict[str, Callable[[CaseFacts], bool]] = {
@@ -93,7 +97,7 @@ def group_key(facts: CaseFacts, by: str) -> tuple[str, str]:
         return facts.source, facts.source
     if by == "organisation":
         return facts.organisation_id, facts.organisation
-    if by == "mediator":
+    if by == "mediator":  # the lead mediator (主持), whose case it is for per-case subsidies (以案定补)
         return facts.mediators[0]
     if by == "month":
         return facts.month, facts.month
@@ -107,7 +111,10 @@ def grouped(facts: Sequence[CaseFacts], by: str) -> list[dict[str, Any]]:
     for f in facts:
         key, name = group_key(f, by)
         groups.setdefault(key, (name, []))[1].append(f)
+    order = ORDER.get(by, ())
     return [
         {"key": key, "name": name, **figures(members)}
-        for key, (name, members) in sorted(groups.items(), key=lambda item: (item[1][0], item[0]))
+        for key, (name, members) in sorted(
+            groups.items(), key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item[1][0], item[0])
+        )
     ]

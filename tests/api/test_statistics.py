@@ -20,10 +20,11 @@ from sqlalchemy import update
 from server.domain.clocks import local_day
 from server.domain.principal import SYSTEM
 from server.domain.statistics.export import render
-from server.models import Case, Obligation, SatisfactionRating, utcnow
+from server.models import Case, utcnow
 from tests.api.agreement_helpers import Mediation, mediation
 from tests.api.helpers import open_case
-from tests.api.test_performance import sealed
+from tests.api.test_extensions import proof
+from tests.api.test_performance import answer, sealed
 from tests.api.test_referrals import refer
 from tests.conftest import PASSWORD, Actor, World
 
@@ -61,7 +62,11 @@ async def known_cases(world: World) -> Known:
         await acc.update_organisation(SYSTEM, org.id, {"parent_id": city.id})
     liu, zhao = await world.staff("liu"), await world.staff("zhao")
     a = await mediation(world, "（2026）朝调字第1号")
-    await sealed(world, a)
+    zhang, li, _ = await sealed(world, a)
+    # 李四 reports every instalment performed and 张三 confirms each with his key (performance_confirmed).
+    for owed in (await a.respondent.call("GET", "/api/v1/party/obligations"))["owe"]:
+        await a.respondent.call("POST", f"/api/v1/party/obligations/{owed['id']}/report", {}, expect=201)
+        assert (await answer(world, zhang, owed["id"], "confirm"))["status"] == "performed"
     b = await mediation(world, "（2026）朝调字第2号", hour=14)
     ended = {"outcome": "failed", "reason": "withdrawn", "party_id": b.party_id("applicant")}
     await liu.call("POST", f"/api/v1/cases/{b.case_id}/outcome", ended)
@@ -81,19 +86,16 @@ async def known_cases(world: World) -> Known:
     )
     today = local_day(utcnow())
     async with world.services.links._maker() as db, db.begin():
-        # A registered ten days before its agreement, B four before it closed: the days are known.
+        # A registered ten days before its agreement, B four before it closed (a paper application entered late,
+        # as POST /cases allows with registered_on): the days are known.
         await db.execute(update(Case).where(Case.id == a.case_id).values(registered_on=today - timedelta(days=10)))
         await db.execute(update(Case).where(Case.id == b.case_id).values(registered_on=today - timedelta(days=4)))
-        # Every instalment of A confirmed by the one owed (what its performance_confirmed records write).
-        await db.execute(
-            update(Obligation).where(Obligation.case_id == a.case_id).values(status="performed", confirmed_at=utcnow())
-        )
-        for n, stars in enumerate((5, 3)):
-            db.add(SatisfactionRating(
-                case_id=a.case_id, party_id=a.party_id("applicant" if n == 0 else "respondent"), mediator_id=world.ids["liu"],
-                occasion="closing", occasion_ref=a.case_id, stars=stars, seq=100 + n,
-            ))  # fmt: skip
     await liu.call("POST", f"/api/v1/cases/{a.case_id}/close", {}, expect=201)
+    # Once closed, 张三 rates the mediation five stars and 李四 three (satisfaction_rated, each with their key).
+    sign = "/api/v1/party/satisfaction/sign"
+    for signer, stars in ((zhang, 5), (li, 3)):
+        statement = await signer.actor.call("POST", sign, {"occasion": "closing", "stars": stars}, expect=201)
+        await signer.actor.call("POST", f"{sign}/{statement['challenge']}", await proof(world, signer, statement), expect=201)
     return Known(
         a, b, c["id"], d["id"], liu, zhao,
         await _supervisor(world, "sup_city", "孟督导员", city.id), await _supervisor(world, "sup_other", "韩督导员", other.id),

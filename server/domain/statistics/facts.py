@@ -182,7 +182,7 @@ async def facts_of(db: AsyncSession, cases: Sequence[Case], now: datetime, workd
     user_ids = {c.mediator_id for c in cases} | {u for us in mediators.values() for u in us}
     names: dict[str, str] = {}
     for chunk in _chunks(sorted(user_ids)):
-        names.update((await db.execute(select(User.id, User.display_name).where(User.id.in_(chunk)))).tuples().all())
+        names.update((await db.execute(select(User.id, User.display_name).where(User.id.in_(chunk)))).all())
     out: list[CaseFacts] = []
     for case in cases:
         agreement = agreements.get(case.id)

@@ -245,6 +245,12 @@ async def test_a_case_that_went_to_a_court_is_archived_once_decided_and_its_file
             .values(status="confirmed", decision="confirmed", decided_at=utcnow())
         )
     until = date_of((await m.liu.call("POST", path(m, "archive"), expect=201))["retained_until"])
+    # The court reads the archived case; it changes it no more than anyone (its acts after a decision).
+    judge = await world.staff("judge1")
+    assert (await judge.call("GET", "/api/v1/court/applications/app-1"))["id"] == "app-1"
+    for tail, body in (("notes", {"text": "已归档"}), ("status", {"status": "under_review"})):
+        answer = await judge.call("POST", f"/api/v1/court/applications/app-1/{tail}", body, expect=409)
+        assert answer["error"]["reason"] == "case_archived", tail
     [kept] = await world.services.archive.purge(noon(until + timedelta(days=1)))
     assert kept.destroyed is False and kept.case_id == m.case_id
     assert all(d.destroyed_at is None and d.data for d in await documents_of(world, m.case_id))

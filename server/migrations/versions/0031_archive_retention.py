@@ -106,11 +106,11 @@ def downgrade() -> None:
             f"CREATE TRIGGER case_documents_no_update BEFORE UPDATE ON case_documents "
             f"BEGIN SELECT RAISE(ABORT, '{SQLITE_MESSAGE}'); END"
         )
+    # In place (SQLite 3.35+ drops a column itself): a batch would copy ``cases``, which the documents'
+    # foreign keys forbid dropping while they point at it.
     op.drop_column("case_documents", "destroyed_seq")
     op.drop_column("case_documents", "destroyed_at")
-    with op.batch_alter_table("cases") as batch:
-        for column in ("case_file_destroyed_seq", "case_file_destroyed_at", "retained_until", "retention_years",
-                       "archived_seq", "archived_by", "archived_at"):  # fmt: skip
-            batch.drop_column(column)
-    with op.batch_alter_table("organisations") as batch:
-        batch.drop_column("case_file_retention_years")
+    for column in ("case_file_destroyed_seq", "case_file_destroyed_at", "retained_until", "retention_years",
+                   "archived_seq", "archived_by", "archived_at"):  # fmt: skip
+        op.drop_column("cases", column)
+    op.drop_column("organisations", "case_file_retention_years")

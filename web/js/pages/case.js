@@ -1231,7 +1231,7 @@ async function main() {
     caseClosing = new CaseClosing({ caseId, tz: store.tz, canAct: closes, render: draw, onChanged: () => { caseObligations?.load(); store.history.load(); caseFiles?.load(); caseArchive?.load(); } });
     // The case's own mediators archive it once closed; then it reads only (its notice says until when).
     caseArchive = new CaseArchive({ caseId, canAct: () => store.user.role === 'mediator' && !sharedOnly(), render: draw,
-      onChanged: () => { refresh(); caseFiles?.render(); caseClosing?.load(); } });
+      onChanged: () => { refresh().then(() => caseFiles?.render()); caseClosing?.load(); } });
     caseFiles = new CaseFiles({
       mode: 'staff',
       caseId,

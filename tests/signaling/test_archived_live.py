@@ -1,11 +1,14 @@
 """The live room of an archived case (#22): nobody joins its sessions any more, and those still in one
-change nothing of it (a chat line, the mediation record): each is refused ``case_archived``.
+change nothing of it (a chat line, the mediation record, a recording): each is refused ``case_archived``.
 
 Real Socket.IO clients against the real app; the case is closed and archived over HTTP meanwhile.
 """
 
 from __future__ import annotations
 
+import pytest
+
+from server.errors import Conflict
 from tests.conftest import World
 from tests.signaling.live import Meeting, session_cookie
 
@@ -28,6 +31,11 @@ async def test_nobody_joins_an_archived_cases_session_and_those_in_it_change_not
     assert said["ok"] is False and said["error"]["reason"] == "case_archived"
     written = await host.call("transcript", {"content": {"statements": "张三：工资欠了三个月。"}})
     assert written["ok"] is False and written["error"]["reason"] == "case_archived"
+    # Nobody consents to a recording any more (each consent is a record the case no longer takes); a
+    # recording asked for with consents given before is refused when it would start.
+    with pytest.raises(Conflict) as refused:
+        await world.services.recordings.start(m.session_id, world.ids["liu"])
+    assert refused.value.details["reason"] == "case_archived"
     await applicant.barrier()
     assert [line["text"] for line in applicant.of("chat")] == ["今天先谈到这里"], "the refused line reached nobody"
 

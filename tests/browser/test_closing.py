@@ -158,7 +158,7 @@ def test_an_overdue_instalment_shows_on_the_supervisors_board(
 def test_the_mediator_archives_the_closed_case_and_the_page_then_reads_only(
     browser: Any, server: Server, accounts: None, artifacts: Path
 ) -> None:
-    sealed = sealed_with_obligation(browser, server, "（2026）京朝调字第826号", 16)
+    sealed = sealed_with_obligation(browser, server, "（2026）京朝调字第826号", 10)
     liu = Client(browser, server).login(MEDIATOR)
     liu.post(f"/cases/{sealed['case_id']}/close", {"reason": "waived", "note": "申请人书面表示放弃剩余请求"})
     liu.close()

@@ -101,7 +101,7 @@ async def test_a_closed_case_is_archived_by_its_own_mediator_under_the_organisat
 
     record = await logged(world, m, "case_archived")
     assert record.claim.actor == {"kind": "staff", "id": world.ids["liu"], "role": "mediator"}
-    assert record.claim.public == {"retention_years": 30, "retained_until": until.isoformat(), "documents": 1}
+    assert record.claim.public == {"retention_years": 30, "retained_until": until.isoformat(), "documents": 2}
     assert record.seq == done["seq"]
     kase = await m.liu.call("GET", f"/api/v1/cases/{m.case_id}")
     assert kase["archived_at"] is not None
@@ -114,7 +114,7 @@ async def test_a_closed_case_is_archived_by_its_own_mediator_under_the_organisat
     # Nothing is destroyed before the last day has passed: on it, nothing; the day after, the file.
     assert await world.services.archive.purge(noon(until)) == []
     [gone] = await world.services.archive.purge(noon(until + timedelta(days=1)))
-    assert gone.destroyed and gone.documents == 1  # the closing report
+    assert gone.destroyed and gone.documents == 2  # the closing report and the case file (人民调解卷宗)
 
 
 async def test_the_organisations_rule_sets_the_years_and_zero_keeps_the_file_for_good(world: World) -> None:
@@ -149,7 +149,7 @@ async def test_past_its_retention_the_file_is_destroyed_after_its_record_and_the
     await upload(m, "收条.pdf")
     await m.liu.call("POST", path(m, "close"), {"reason": "waived"}, expect=201)
     filed = await documents_of(world, m.case_id)
-    assert {d.kind for d in filed} >= {"agreement", "signed_agreement", "upload", "closing_report"}
+    assert {d.kind for d in filed} >= {"agreement", "signed_agreement", "upload", "closing_report", "case_file"}
     until = date_of((await m.liu.call("POST", path(m, "archive"), expect=201))["retained_until"])
 
     [gone] = await world.services.archive.purge(noon(until + timedelta(days=1)))
@@ -180,6 +180,8 @@ async def test_past_its_retention_the_file_is_destroyed_after_its_record_and_the
     assert all(d["destroyed_at"] and d["url"] is None for d in listed)
     signed = await m.applicant.call("GET", "/api/v1/party/agreement/pdf?kind=signed", expect=410)
     assert signed["error"]["reason"] == "document_destroyed"
+    dossier = await m.liu.call("GET", path(m, "case-file"), expect=410)  # the case file (人民调解卷宗) too
+    assert dossier["error"]["reason"] == "document_destroyed"
     assert (await m.liu.call("GET", f"/api/v1/cases/{m.case_id}"))["archive"]["destroyed_at"] is not None
     history = (await m.liu.call("GET", path(m, "history")))["items"]
     [line] = [e for e in history if e["kind"] == "case_file_destroyed"]
@@ -189,7 +191,7 @@ async def test_past_its_retention_the_file_is_destroyed_after_its_record_and_the
     response = await m.liu.request("POST", path(m, "evidence/bundle"))
     assert response.status == 200
     report = verify_bundle(io.BytesIO(await response.read()))
-    assert report.ok, render(report, "en")
+    assert report.ok, render(report, "en")  # the case file's parts still stand against the log, its PDF is destroyed
     destroyed = [f for f in report.warnings if f.code == "document_destroyed"]
     assert sorted(f.params["document"] for f in destroyed) == sorted(d.id for d in filed)
     assert {f.seq for f in destroyed} == {gone.seq}
@@ -272,7 +274,7 @@ async def test_the_command_destroys_what_is_past_its_retention_and_mediate_verif
         yesterday = local_day(utcnow()) - timedelta(days=1)
         await db.execute(update(Case).where(Case.id == m.case_id).values(retained_until=yesterday))
     out = (await mediate(world, "casefiles", "purge")).stdout
-    assert f"{m.case_id}\t（2026）朝调字第40号\tdestroyed 2 document(s)" in out and "1 case file(s) destroyed" in out
+    assert f"{m.case_id}\t（2026）朝调字第40号\tdestroyed 3 document(s)" in out and "1 case file(s) destroyed" in out
     record = await logged(world, m, "case_file_destroyed")
     assert record.claim.public["by"] == "command_line"
     assert all(d.destroyed_at is not None and d.data == b"" for d in await documents_of(world, m.case_id))

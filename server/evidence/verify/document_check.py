@@ -23,29 +23,41 @@ DOCUMENT_FILE = re.compile(r"documents/([0-9a-f-]{36})\.(pdf|png|jpg|bin)")
 Report = Callable[..., None]  # (level, code, *, file=None, seq=None, **params)
 
 
+def destroyed_documents(records: Mapping[int, Record]) -> tuple[dict[str, int], list[tuple[int, str]]]:
+    """The documents a ``case_file_destroyed`` record rightly names (id: that record's seq), and the
+    (seq, id) it names wrongly: a document the log did not file before it, or under another hash."""
+    logged: dict[str, tuple[int, Any]] = {}
+    rightly: dict[str, int] = {}
+    wrongly: list[tuple[int, str]] = []
+    for seq, record in sorted(records.items()):
+        if record.claim.type == "document_added":
+            logged[str(record.claim.public.get("document"))] = (seq, record.claim.public.get("sha256"))
+        elif record.claim.type == "case_file_destroyed":
+            for item in record.claim.public.get("documents") or []:
+                doc_id = str(item.get("document")) if isinstance(item, dict) else ""
+                added = logged.get(doc_id)
+                if added is not None and isinstance(item, dict) and added[1] == item.get("sha256"):
+                    rightly[doc_id] = seq
+                else:
+                    wrongly.append((seq, doc_id))
+    return rightly, wrongly
+
+
 def check(records: Mapping[int, Record], files: Mapping[str, bytes], add: Report) -> list[dict[str, Any]]:
     """Report on documents and signatures; return one summary per agreement."""
     logged: dict[str, tuple[int, dict[str, Any]]] = {}
-    destroyed: dict[str, tuple[int, dict[str, Any]]] = {}
     for seq, record in sorted(records.items()):
         if record.claim.type == "document_added":
             logged[str(record.claim.public.get("document"))] = (seq, record.claim.public)
-        elif record.claim.type == "case_file_destroyed":
-            for item in record.claim.public.get("documents") or []:
-                if isinstance(item, dict):
-                    destroyed[str(item.get("document"))] = (seq, item)
-    for doc_id, (seq, item) in destroyed.items():
-        # A destruction names documents the log filed before it, by the hash it filed them with.
-        added = logged.get(doc_id)
-        if added is None or added[0] > seq or added[1].get("sha256") != item.get("sha256"):
-            add("problem", "destroyed_unlogged", seq=seq, document=doc_id)
+    destroyed, wrongly = destroyed_documents(records)
+    for seq, doc_id in wrongly:
+        add("problem", "destroyed_unlogged", seq=seq, document=doc_id)
     present = {m.group(1): name for name in files if (m := DOCUMENT_FILE.fullmatch(name))}
     for doc_id, (seq, public) in logged.items():
         name = present.get(doc_id)
-        gone = destroyed.get(doc_id)
-        if name is None and gone is not None and gone[0] > seq and gone[1].get("sha256") == public.get("sha256"):
+        if name is None and doc_id in destroyed:
             # Not missing: destroyed after the case file's retention, by a record; its hash stays in the log.
-            add("warning", "document_destroyed", seq=gone[0], document=doc_id, added=seq)
+            add("warning", "document_destroyed", seq=destroyed[doc_id], document=doc_id, added=seq)
         elif name is None:
             add("problem", "document_missing", seq=seq, document=doc_id)
         elif hashlib.sha256(files[name]).hexdigest() != public.get("sha256"):

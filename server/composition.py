@@ -189,5 +189,5 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         satisfaction=Satisfaction(maker, ledger, settings),
         closing=Closing(maker, ledger, settings.pdf_font),
         dossiers=Dossiers(maker, ledger, settings.pdf_font),
-        archive=Archive(maker, ledger),
+        archive=Archive(maker, ledger, settings.pdf_font),
     )

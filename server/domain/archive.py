@@ -10,7 +10,9 @@ is ``Organisation.case_file_retention_years`` (0: for good); its default, 30 yea
 period and outlasts the longest time a civil claim can be brought (民法典 art. 188: twenty years).
 
 - **Archiving**: a mediator of the case's organisation archives it once it is closed (结案,
-  server/domain/closing.py) and no application for judicial confirmation awaits a court's decision. The
+  server/domain/closing.py) and no application for judicial confirmation awaits a court's decision;
+  its case file (人民调解卷宗, server/domain/case_file) is made at closing, or now for a case closed
+  before files were made, so that every archived case has one. The
   ``case_archived`` record, signed by the platform on the mediator's login, says who, when, the
   retention that applies (its years and the last day it runs to, counted from the day of archiving)
   and the documents the file holds. From then on the case reads only (server/domain/archived.py).
@@ -31,6 +33,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
@@ -38,7 +41,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
 from server.domain.access import case_for_staff, is_before_court
-from server.domain.archived import refuse_if_archived
+from server.domain.archived import refuse_if_archived, retention_words
+from server.domain.case_file import existing, make_case_file
 from server.domain.clocks import local_day
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, System
@@ -61,12 +65,6 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years)
     except ValueError:
         return day.replace(year=day.year + years, day=28)
-
-
-def retention_words(years: int | None) -> tuple[str, str]:
-    if not years:
-        return "永久", "for good"
-    return f"{years}年", f"{years} years"
 
 
 @dataclass(frozen=True)
@@ -107,9 +105,10 @@ class Destroyed:
 
 
 class Archive:
-    def __init__(self, maker: async_sessionmaker[AsyncSession], ledger: Ledger) -> None:
+    def __init__(self, maker: async_sessionmaker[AsyncSession], ledger: Ledger, font: Path | None = None) -> None:
         self._maker = maker
         self._ledger = ledger
+        self._font = font
 
     async def _view(self, db: AsyncSession, case: Case) -> ArchiveView:
         org = await db.get(Organisation, case.organisation_id)
@@ -147,6 +146,9 @@ class Archive:
             assert org is not None
             now = utcnow()
             years = org.case_file_retention_years
+            if await existing(db, case.id) is None:
+                # Archiving follows the case file: a case closed before files were made has its file made now.
+                await make_case_file(db, self._ledger, case, staff, self._font, retention=retention_words(years)[0])
             until = add_years(local_day(now), years) if years else None
             documents = list(await db.execute(
                 select(CaseDocument.name, CaseDocument.sha256).where(CaseDocument.case_id == case.id)

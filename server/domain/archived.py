@@ -36,6 +36,14 @@ STILL_TAKES = frozenset(
 )
 
 
+def retention_words(years: int | None) -> tuple[str, str]:
+    """An organisation's rule for its case files (``Organisation.case_file_retention_years``), as the
+    file's cover and the records say it: "30年", or "永久" (0: kept for good)."""
+    if not years:
+        return "永久", "for good"
+    return f"{years}年", f"{years} years"
+
+
 def refusal() -> Conflict:
     """What every change of an archived case is told (web/js/errors-i18n.js says it in Chinese and English)."""
     return Conflict(

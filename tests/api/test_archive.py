@@ -33,6 +33,7 @@ from server.evidence.verify import render, verify_bundle
 from server.models import Case, CaseDocument, ConfirmationApplication, Organisation, Party, utcnow
 from tests.api.agreement_helpers import Mediation, mediation
 from tests.api.test_case_files import PDF
+from tests.api.test_closing import text_of
 from tests.api.test_performance import logged, sealed
 from tests.conftest import PASSWORD, World
 
@@ -117,6 +118,20 @@ async def test_a_closed_case_is_archived_by_its_own_mediator_under_the_organisat
     assert gone.destroyed and gone.documents == 2  # the closing report and the case file (人民调解卷宗)
 
 
+async def test_archiving_follows_the_case_file_whose_cover_gives_the_organisations_retention(world: World) -> None:
+    m = await mediation(world)
+    await m.liu.call("POST", path(m, "outcome"), {"outcome": "failed", "reason": "divergence"})
+    # Closed before case files were made (its closing set in the database, as an older case's was): none yet.
+    async with world.services.links._maker() as db, db.begin():
+        await db.execute(update(Case).where(Case.id == m.case_id).values(case_closed_at=utcnow(), closing_reason="other"))
+    await m.liu.call("GET", path(m, "case-file"), expect=404)
+    await m.liu.call("POST", path(m, "archive"), expect=201)
+    [dossier] = [d for d in await documents_of(world, m.case_id) if d.kind == "case_file"]
+    made, archived = await logged(world, m, "case_file_made"), await logged(world, m, "case_archived")
+    assert made.claim.public["document"] == dossier.id and made.seq < archived.seq
+    assert "保管期限30年" in text_of(dossier.data), "the cover gives the organisation's rule"
+
+
 async def test_the_organisations_rule_sets_the_years_and_zero_keeps_the_file_for_good(world: World) -> None:
     accounts = world.services.accounts
     ten = await accounts.create_organisation(SYSTEM, "东城区人民调解委员会", "committee", case_file_retention_years=10)
@@ -134,6 +149,8 @@ async def test_the_organisations_rule_sets_the_years_and_zero_keeps_the_file_for
     async with world.services.links._maker() as db, db.begin():
         await db.execute(update(Organisation).where(Organisation.id == world.org_a.id).values(case_file_retention_years=0))
     m = await closed(world)
+    [dossier] = [d for d in await documents_of(world, m.case_id) if d.kind == "case_file"]
+    assert "保管期限永久" in text_of(dossier.data)
     done = await m.liu.call("POST", path(m, "archive"), expect=201)
     assert (done["retention_years"], done["retention_words"]["zh"], done["retained_until"]) == (0, "永久", None)
     assert (await logged(world, m, "case_archived")).claim.public["retained_until"] is None

@@ -19,6 +19,7 @@ from server.http import (  # noqa: F401 - routes
     admin_api,
     agreements_api,
     applications_api,
+    archive_api,
     assignment_api,
     auth_api,
     cases_api,
@@ -195,10 +196,18 @@ def create_app(
 
     async def retention_loop(app: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        task = asyncio.create_task(services.recordings.run_retention(stop)) if run_background else None
+        # Recordings past their retention, and archived cases' files past theirs (server/domain/archive.py).
+        tasks = (
+            [
+                asyncio.create_task(services.recordings.run_retention(stop)),
+                asyncio.create_task(services.archive.run_retention(stop)),
+            ]
+            if run_background
+            else []
+        )
         yield
         stop.set()
-        if task is not None:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(task, timeout=10)
 

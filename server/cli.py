@@ -145,6 +145,7 @@ def cmd_org_add(args: argparse.Namespace) -> int:
         parent = await _organisation_id(s, args.parent) if args.parent else None
         org = await s.accounts.create_organisation(
             SYSTEM, args.name, args.kind, args.timezone, recording_retention_days=args.recording_retention_days,
+            case_file_retention_years=args.case_file_retention_years,
             region=args.region, court_code=args.court_code, parent_id=parent,
         )  # fmt: skip
         await s.sealer.seal_for(org.id, org.name)
@@ -294,6 +295,16 @@ def cmd_recordings_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_casefiles_purge(args: argparse.Namespace) -> int:
+    """Destroy the files of archived cases past their retention now (the server also does this hourly)."""
+    done = with_services(settings_from(args), lambda s: s.archive.purge(by=SYSTEM))
+    for d in done:
+        kept = "kept: the case went to a court for confirmation"
+        print(f"{d.case_id}\t{d.case_number}\t{f'destroyed {d.documents} document(s), record {d.seq}' if d.destroyed else kept}")
+    print(f"{sum(d.destroyed for d in done)} case file(s) destroyed")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from server.demo import run_demo
 
@@ -362,6 +373,10 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--kind", required=True, choices=list(ORGANISATION_KINDS))
     add.add_argument("--timezone")
     add.add_argument("--recording-retention-days", type=int, help="days recordings are kept after they end (default 1095)")
+    add.add_argument(
+        "--case-file-retention-years", type=int,
+        help="years an archived case's file (卷宗) is kept before it is destroyed; 0 keeps it for good (永久) (default 30)",
+    )  # fmt: skip
     add.add_argument("--region", help="行政区划, e.g. 北京市朝阳区 (for a court: the area it serves)")
     add.add_argument("--court-code", help="a court's code in its case numbers (法院代字), e.g. 蒙0105")
     add.add_argument("--parent", help="the organisation above it (id or name), e.g. the town above a village committee")
@@ -433,6 +448,13 @@ def parser() -> argparse.ArgumentParser:
     recsub = recs.add_subparsers(dest="recordings_command", required=True)
     purge = recsub.add_parser("purge", parents=[common], help="delete recordings past their retention period now (logged)")
     purge.set_defaults(func=cmd_recordings_purge)
+
+    files = sub.add_parser("casefiles", help="archived cases' files (卷宗)")
+    filesub = files.add_subparsers(dest="casefiles_command", required=True)
+    fpurge = filesub.add_parser(
+        "purge", parents=[common], help="destroy the files of archived cases past their retention now (logged)"
+    )
+    fpurge.set_defaults(func=cmd_casefiles_purge)
 
     keys = sub.add_parser("keys", help="the platform's signing keys")
     keysub = keys.add_subparsers(dest="keys_command", required=True)

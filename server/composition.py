@@ -19,6 +19,7 @@ from server.domain.agreements.public import Public
 from server.domain.agreements.sealer import AFTER_SEAL, Sealer
 from server.domain.agreements.sealing import MediatorSigned, Sealing
 from server.domain.agreements.signing import Signing
+from server.domain.archive import Archive
 from server.domain.assignment import DISCLOSURE_PURPOSE, Assignment, DisclosureSigned
 from server.domain.booking import Booking
 from server.domain.case_file import Dossiers
@@ -190,4 +191,5 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         satisfaction=Satisfaction(maker, ledger, settings),
         closing=Closing(maker, ledger, settings.pdf_font),
         dossiers=Dossiers(maker, ledger, settings.pdf_font),
+        archive=Archive(maker, ledger, settings.pdf_font),
     )

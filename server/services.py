@@ -13,6 +13,7 @@ from aiohttp import web
 from server.domain.accounts import Accounts
 from server.domain.agreements import Agreements
 from server.domain.agreements.sealer import Sealer
+from server.domain.archive import Archive
 from server.domain.assignment import Assignment
 from server.domain.booking import Booking
 from server.domain.case_file import Dossiers
@@ -95,6 +96,7 @@ class Services:
     satisfaction: Satisfaction  # parties' ratings of the mediation and complaints to the supervisors (#22)
     closing: Closing  # follow-up visits after the agreement and closing the case (结案, #22)
     dossiers: Dossiers  # the case file of a closed case (人民调解卷宗, #22)
+    archive: Archive  # archiving a closed case (归档) and destroying its file after the retention (#22)
 
 
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from server.domain.archived import refuse_if_archived
 from server.domain.booking import SessionView
 from server.domain.principal import PartyPrincipal, Principal, Staff
 from server.errors import Forbidden, Gone, InvalidInput
@@ -43,6 +44,8 @@ async def member_for(
         who = principal
     else:
         raise Forbidden("this is for the session's mediator and parties")
+    # An archived case reads only (server/domain/archived.py): nobody meets in its sessions any more.
+    refuse_if_archived(view.case)
     if view.session.status == "cancelled":
         raise Gone("this session was cancelled")
     if view.session.status == "ended":

@@ -12,6 +12,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.domain import orgtree
+from server.domain.archived import refuse_if_archived
 from server.domain.principal import Principal, Staff, require_staff
 from server.errors import Forbidden, InvalidState, NotFound
 from server.models import (
@@ -93,6 +94,7 @@ async def case_for_staff(
     shared: bool = False,
     supervise: bool = False,
     assigned: bool = False,
+    changes: bool = False,
 ) -> tuple[Staff, Case]:
     """The case if this staff member may work on it.
 
@@ -113,7 +115,27 @@ async def case_for_staff(
     disclosure), a mediator of an organisation assisting the case who is assigned to it
     (``assigned_mediators``) may, as its own mediators do (人民调解法 art. 19: one or several
     mediators); anyone else of another organisation is refused as before.
+
+    Once the case is archived (server/domain/archived.py) nobody changes it: a caller that changes the
+    case says so, with ``write=True`` or, where the court's review does not stop the change (closing
+    the case, a visit, hosting its live session, a supervisor's instruction), ``changes=True``; either
+    is refused ``case_archived`` once the caller has been let in (another organisation's staff learn
+    nothing of the case from the refusal).
     """
+    staff, case = await _let_in(db, principal, case_id, court=court, write=write, shared=shared, supervise=supervise,
+                                assigned=assigned)  # fmt: skip
+    if write or changes:
+        refuse_if_archived(case)
+    if write and staff.role != "judge" and await is_before_court(db, case.id):
+        raise InvalidState("the case is before the court for confirmation; it can no longer be changed", reason="submitted")
+    return staff, case
+
+
+async def _let_in(
+    db: AsyncSession, principal: Principal | None, case_id: str, *, court: bool, write: bool, shared: bool, supervise: bool,
+    assigned: bool,
+) -> tuple[Staff, Case]:  # fmt: skip
+    """Who may reach the case at all (``case_for_staff``'s rules), before whether they may change it."""
     staff = require_staff(principal)
     case = await db.get(Case, case_id)
     if case is None:
@@ -148,8 +170,6 @@ async def case_for_staff(
     if staff.role != "mediator" or case.organisation_id != staff.organisation_id:
         if not (assigned and staff.role == "mediator" and staff.user_id in await assigned_mediators(db, case.id)):
             raise Forbidden("this case belongs to another organisation", reason="another_organisation")
-    if write and await is_before_court(db, case.id):
-        raise InvalidState("the case is before the court for confirmation; it can no longer be changed", reason="submitted")
     return staff, case
 
 

@@ -23,9 +23,11 @@ from server.domain.principal import SYSTEM, CaseParty, PartyPrincipal, Principal
 from server.domain.vocabulary import ORGANISATION_KINDS, STAFF_ROLES
 from server.errors import Conflict, FieldError, InvalidCredentials, InvalidInput, NotFound
 from server.models import (
+    DEFAULT_CASE_FILE_RETENTION_YEARS,
     DEFAULT_RETENTION_DAYS,
     AuthSession,
     AvailabilityRule,
+    Case,
     MediationSession,
     Organisation,
     Party,
@@ -36,6 +38,8 @@ from server.models import (
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
+#: The longest a case file's retention may be set to, in years (0 keeps it for good, 永久).
+MAX_CASE_FILE_YEARS = 100
 
 
 async def _court_code_free(db: AsyncSession, code: str | None, other_than: str | None) -> None:
@@ -106,6 +110,7 @@ class Accounts:
         timezone: str | None = None,
         *,
         recording_retention_days: int | None = None,
+        case_file_retention_years: int | None = None,
         region: str | None = None,
         court_code: str | None = None,
         parent_id: str | None = None,
@@ -127,6 +132,13 @@ class Accounts:
                 "retention out of range",
                 [FieldError("recording_retention_days", "1 to 36500 days", "range", {"min": 1, "max": 36_500})],
             )
+        years = DEFAULT_CASE_FILE_RETENTION_YEARS if case_file_retention_years is None else case_file_retention_years
+        if not 0 <= years <= MAX_CASE_FILE_YEARS:
+            raise InvalidInput(
+                "case file retention out of range",
+                [FieldError("case_file_retention_years", f"0 (for good) to {MAX_CASE_FILE_YEARS} years", "range",
+                            {"min": 0, "max": MAX_CASE_FILE_YEARS})],
+            )  # fmt: skip
         tz = check_timezone(timezone or self._settings.default_timezone)
         async with self._maker() as db, db.begin():
             if await db.scalar(select(Organisation.id).where(Organisation.name == name)):
@@ -135,8 +147,8 @@ class Accounts:
             if parent_id and await db.get(Organisation, parent_id) is None:
                 raise InvalidInput("no such parent organisation", [FieldError("parent_id", "not found", "not_found")])
             org = Organisation(
-                name=name, kind=kind, timezone=tz, recording_retention_days=retention, region=region or None,
-                court_code=court_code, parent_id=parent_id or None,
+                name=name, kind=kind, timezone=tz, recording_retention_days=retention, case_file_retention_years=years,
+                region=region or None, court_code=court_code, parent_id=parent_id or None,
             )  # fmt: skip
             db.add(org)
         return org
@@ -391,7 +403,8 @@ class Accounts:
             if row.kind == "party" and row.party_id and row.link_id and row.case_id and row.session_id:
                 found = (
                     await db.execute(
-                        select(Party.name)
+                        select(Party.name, Case.archived_at)
+                        .join(Case, Case.id == Party.case_id)
                         .join(PartyLink, PartyLink.id == row.link_id)
                         .join(MediationSession, MediationSession.id == row.session_id)
                         .where(
@@ -404,23 +417,29 @@ class Accounts:
                 ).first()
                 if found is None:
                     return None
-                return BrowserSession(PartyPrincipal(row.party_id, row.case_id, row.session_id, found.name), row.csrf_token)
+                party = PartyPrincipal(row.party_id, row.case_id, row.session_id, found.name, found.archived_at is not None)
+                return BrowserSession(party, row.csrf_token)
             if row.kind == "party" and row.party_id and row.link_id and row.case_id and row.session_id is None:
                 # A link with no session (a question before any is booked): the link alone decides.
-                name = await db.scalar(
-                    select(Party.name)
-                    .join(PartyLink, PartyLink.id == row.link_id)
-                    .where(
-                        Party.id == row.party_id,
-                        PartyLink.party_id == row.party_id,
-                        PartyLink.session_id.is_(None),
-                        PartyLink.revoked_at.is_(None),
-                        PartyLink.expires_at > now,
+                found = (
+                    await db.execute(
+                        select(Party.name, Case.archived_at)
+                        .join(Case, Case.id == Party.case_id)
+                        .join(PartyLink, PartyLink.id == row.link_id)
+                        .where(
+                            Party.id == row.party_id,
+                            PartyLink.party_id == row.party_id,
+                            PartyLink.session_id.is_(None),
+                            PartyLink.revoked_at.is_(None),
+                            PartyLink.expires_at > now,
+                        )
                     )
-                )
-                if name is None:
+                ).first()
+                if found is None:
                     return None
-                return BrowserSession(CaseParty(row.party_id, row.case_id, name), row.csrf_token)
+                return BrowserSession(
+                    CaseParty(row.party_id, row.case_id, found.name, found.archived_at is not None), row.csrf_token
+                )
         return None
 
 

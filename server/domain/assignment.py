@@ -280,7 +280,7 @@ class Assignment:
         """The ``disclosure_signed`` statement for an assigned mediator's own key (bound to the case)."""
         text = _text(statement, "statement", required=conflict)
         async with self._maker() as db, db.begin():
-            staff, case = await case_for_staff(db, principal, case_id, assigned=True)
+            staff, case = await case_for_staff(db, principal, case_id, assigned=True, changes=True)
             if staff.user_id not in await assigned_mediators(db, case.id):
                 raise Forbidden("only a mediator assigned to this case discloses on it", reason="not_assigned")
             info = await self._staff_keys.own_key(db, staff, key)
@@ -323,7 +323,7 @@ class Assignment:
         self, principal: Principal | None, *, mediator_id: str | None, preferred_id: str | None, reason: str
     ) -> MediatorChangeRequest:
         """A party asks for an assigned mediator to be replaced, or for a mediator of the directory, saying why."""
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         reason = _text(reason, "reason", required=True)
         if not mediator_id and not preferred_id:
             raise InvalidInput(

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain.access import case_for_staff
+from server.domain.archived import is_archived, refusal
 from server.domain.principal import PartyPrincipal, Principal, require_staff
 from server.errors import Forbidden, NotFound
 from server.models import ChatLine, MediationSession
@@ -37,6 +38,10 @@ class ChatLog:
         recipients: Iterable[str],
     ) -> None:
         async with self._maker() as db, db.begin():
+            # Kept before it is delivered: a line in a session of a case archived meanwhile is refused, not sent.
+            case_id = await db.scalar(select(MediationSession.case_id).where(MediationSession.id == session_id))
+            if case_id is not None and await is_archived(db, case_id):
+                raise refusal()
             db.add(
                 ChatLine(
                     id=id,

@@ -147,7 +147,7 @@ class Closing:
         """A visit the mediator sets by hand (e.g. after a party's call): an act on the case, so a
         ``follow_up_planned`` record in its log (the visit itself is ``follow_up_recorded`` when made)."""
         async with self._maker() as db, db.begin():
-            staff, case = await case_for_staff(db, principal, case_id, assigned=True)
+            staff, case = await case_for_staff(db, principal, case_id, assigned=True, changes=True)
             refuse_if_closed(case)
             if day < local_day(utcnow()):
                 raise InvalidInput("the day has passed", [FieldError("planned_on", "today or later", "visit_past_date")])
@@ -175,7 +175,7 @@ class Closing:
         performance = _text(performance, "performance", required=True)
         risk, actions = _text(risk, "risk", required=False), _text(actions, "actions", required=False)
         async with self._maker() as db, db.begin():
-            staff, case = await case_for_staff(db, principal, case_id, assigned=True)
+            staff, case = await case_for_staff(db, principal, case_id, assigned=True, changes=True)
             refuse_if_closed(case)
             plans = {p.plan: p for p in (await plans_of(db, [case.id]))[case.id]}
             today = local_day(utcnow())
@@ -230,7 +230,7 @@ class Closing:
     async def close(self, principal: Principal | None, case_id: str, *, reason: str | None, note: str = "") -> ClosingView:
         note = _text(note, "note", required=reason == "other")
         async with self._maker() as db, db.begin():
-            staff, case = await case_for_staff(db, principal, case_id, assigned=True)
+            staff, case = await case_for_staff(db, principal, case_id, assigned=True, changes=True)
             case = await db.get(Case, case.id, with_for_update=True) or case
             refuse_if_closed(case)
             if case.status == "open":

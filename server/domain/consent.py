@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.domain import history
 from server.domain.keybinding import add_challenge, current_party_key, passkey_signature, signing_options
 from server.domain.ledger import Ledger, key_info
-from server.domain.principal import PartyPrincipal, Principal, Staff
+from server.domain.principal import PartyPrincipal, Principal, Staff, refuse_if_archived_party
 from server.errors import FieldError, Forbidden, Gone, InvalidInput, NotFound
 from server.evidence.records import Claim, KeyInfo, body_hash, make_body, sha256_hex
 from server.models import EvidenceChallenge, EvidenceKey, MediationSession, Party, utcnow
@@ -89,6 +89,7 @@ class Consents:
         """The consent statement for this party to sign with their own key."""
         if not isinstance(principal, PartyPrincipal) or principal.session_id != session_id:
             raise Forbidden("only a party of this session signs consent this way", reason="parties_only")
+        refuse_if_archived_party(principal)
         async with self._maker() as db, db.begin():
             party = await db.get(Party, principal.party_id)
             if party is None:
@@ -130,6 +131,7 @@ class Consents:
         """Check the party's signature of the prepared consent and log it. Returns the record's seq."""
         if not isinstance(principal, PartyPrincipal):
             raise Forbidden("only a party signs consent this way", reason="parties_only")
+        refuse_if_archived_party(principal)
         async with self._maker() as db, db.begin():
             row = await db.get(EvidenceChallenge, challenge, with_for_update=True)
             if row is None or row.purpose != "consent" or row.subject_id != principal.party_id:

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.documents.ruling_pdf import RulingDoc, render_ruling
 from server.domain import history
 from server.domain.access import case_for_staff
+from server.domain.archived import refuse_if_archived
 from server.domain.confirmation.ruling import arabic_date, chinese_date
 from server.domain.ledger import Ledger
 from server.domain.outcomes import ground_of
@@ -160,6 +161,7 @@ class CourtReports:
                 raise Conflict("only a court's referral, accepted, is reported to the court", reason="not_court_referral")
             if staff.organisation_id != case.organisation_id:
                 raise Forbidden("the organisation handling the case writes the report", reason="not_handling_organisation")
+            refuse_if_archived(case)
             if case.status == "open":
                 raise InvalidState("mediation has not ended yet", reason="mediation_open")
             if referral.report_sha256 is not None:

@@ -19,7 +19,16 @@ from server.domain import history
 from server.domain.access import case_for_staff
 from server.domain.ledger import Ledger
 from server.domain.principal import PartyPrincipal, Principal, Staff, System, require_party
-from server.errors import FieldError, Forbidden, InvalidInput, NotAuthenticated, NotFound, TooLarge, UnsupportedMediaType
+from server.errors import (
+    FieldError,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    TooLarge,
+    UnsupportedMediaType,
+)
 from server.evidence.records import sha256_hex
 from server.models import CaseDocument, Party, new_id, utcnow
 from server.settings import Settings
@@ -116,6 +125,16 @@ async def add_document(
     return doc
 
 
+def kept_bytes(doc: CaseDocument) -> bytes:
+    """The document's bytes, unless its case file was destroyed after its retention (server/domain/archive.py)."""
+    if doc.destroyed_at is not None:
+        raise Gone(
+            "this document was destroyed at the end of the case file's retention period; its hash stays in the evidence log",
+            reason="document_destroyed",
+        )
+    return doc.data
+
+
 def visible_to_party(doc: CaseDocument, party_id: str) -> bool:
     if doc.uploaded_by_kind == "party" and doc.uploaded_by_id == party_id:
         return True
@@ -138,6 +157,7 @@ class CaseFiles:
         if isinstance(principal, PartyPrincipal):
             if case_id is not None and case_id != principal.case_id:
                 raise Forbidden("this is another case", reason="another_case")
+            require_party(principal, changes=write)
             party = await db.get(Party, principal.party_id)
             return principal.case_id, party
         if isinstance(principal, System):
@@ -222,5 +242,7 @@ def document_view(doc: CaseDocument, url: str) -> dict[str, Any]:
         "visible_to": (doc.visible_to or {}).get("parties"),
         "created_at": doc.created_at.isoformat(),
         "seq": doc.seq,
-        "url": url,
+        "url": None if doc.destroyed_at else url,
+        # Destroyed after the archived case file's retention: the row and its hash stay, the bytes are gone.
+        "destroyed_at": doc.destroyed_at.isoformat() if doc.destroyed_at else None,
     }

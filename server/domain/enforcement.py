@@ -188,6 +188,7 @@ class Enforcement:
 
     async def application(self, principal: Principal | None, now: datetime | None = None) -> CaseDocument:
         """The payee's pre-filled application, filed in the case as their copy (once per content)."""
+        require_party(principal, changes=True)
         async with self._maker() as db, db.begin():
             party, ruling, owed, overdue, later = await self._facts(db, principal, now)
             if not owed:

@@ -75,7 +75,7 @@ class Evidence:
         if result not in IDENTITY_RESULTS:
             raise InvalidInput("unknown result", [FieldError("result", "one of " + ", ".join(IDENTITY_RESULTS), "choice")])
         async with self._maker() as db, db.begin():
-            staff, case = await case_for_staff(db, principal, case_id)
+            staff, case = await case_for_staff(db, principal, case_id, changes=True)
             party = await db.get(Party, party_id)
             if party is None or party.case_id != case.id:
                 raise InvalidInput(
@@ -137,7 +137,9 @@ class Evidence:
         recorded = await self._recordings.bundle_files(case_id) if self._recordings is not None else {}
         async with self._maker() as db:
             recorded |= {
-                document_file(d): d.data for d in await db.scalars(select(CaseDocument).where(CaseDocument.case_id == case_id))
+                document_file(d): d.data
+                for d in await db.scalars(select(CaseDocument).where(CaseDocument.case_id == case_id))
+                if d.destroyed_at is None  # destroyed after the case file's retention: the log says so
             }
         async with self._maker() as db, db.begin():
             _, case = await self._case(db, principal, case_id)

@@ -298,7 +298,7 @@ class Extensions:
 
     async def prepare(self, principal: Principal | None) -> PreparedStatement:
         """The party's agreement, prepared for their key (and a code where one can reach them)."""
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         async with self._maker() as db, db.begin():
             row, party = await self._open_for(db, me, None)
             key = await current_party_key(db, party)
@@ -318,7 +318,7 @@ class Extensions:
         credential: dict[str, Any] | None = None,
     ) -> tuple[int, ExtensionView]:
         """Log the party's signature; the last one logs ``deadline_extended`` and moves the clock."""
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         tries_left: int | None = None
         seq = 0
         async with self._maker() as db, db.begin():
@@ -387,7 +387,7 @@ class Extensions:
 
     async def decline(self, principal: Principal | None, *, reason: str = "") -> ExtensionView:
         """A party says no: the proposal ends and the 30 days (or the last agreed day) stand."""
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         reason = _reason(reason, "reason", required=False)
         async with self._maker() as db, db.begin():
             row, party = await self._open_for(db, me, None)

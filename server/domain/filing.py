@@ -148,7 +148,7 @@ class FilingPackages:
         cost_behaviour = _text(cost_behaviour, "cost_behaviour", required=False)
         court_notes = _text(court_notes, "court_notes", required=False)
         async with self._maker() as db:
-            staff, case = await case_for_staff(db, principal, case_id)
+            staff, case = await case_for_staff(db, principal, case_id, changes=True)
             if case.status != "failed":
                 raise InvalidState(
                     "only a case that ended without agreement goes to a court's online filing (art. 21)",
@@ -163,7 +163,7 @@ class FilingPackages:
         # The evidence bundle first (it logs its own `export` record), then the rest around it.
         exported = await self._evidence.export(principal, case_id)
         async with self._maker() as db, db.begin():
-            _, case = await case_for_staff(db, principal, case_id)
+            _, case = await case_for_staff(db, principal, case_id, changes=True)
             organisation = await db.get(Organisation, case.organisation_id)
             mediator = await db.get(User, case.mediator_id)
             assert organisation is not None

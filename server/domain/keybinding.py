@@ -287,7 +287,7 @@ class KeyBinding:
 
     async def start_device_key(self, principal: Principal | None, spki_b64: str) -> BindingStarted:
         """Prepare the binding statement for a browser-made P-256 key and text the party a code."""
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         async with self._maker() as db, db.begin():
             party = await db.get(Party, me.party_id)
             assert party is not None
@@ -300,7 +300,7 @@ class KeyBinding:
 
     async def finish_device_key(self, principal: Principal | None, challenge: str, code: str, signature_b64: str) -> KeyInfo:
         """Check the code and the new key's signature, co-sign and log the binding."""
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         tries_left: int | None = None
         async with self._maker() as db, db.begin():
             row = open_code_challenge(await db.get(EvidenceChallenge, challenge, with_for_update=True), me.party_id, "key_bound")
@@ -323,7 +323,7 @@ class KeyBinding:
 
         Returns (challenge, creation options, where the code went, expiry).
         """
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         registration = secrets.token_bytes(32)
         async with self._maker() as db, db.begin():
             party = await db.get(Party, me.party_id)
@@ -349,7 +349,7 @@ class KeyBinding:
 
         Returns (statement, claim, assertion options whose challenge is the statement's hash).
         """
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         tries_left: int | None = None
         async with self._maker() as db, db.begin():
             row = open_code_challenge(await db.get(EvidenceChallenge, challenge, with_for_update=True), me.party_id, "passkey")
@@ -372,7 +372,7 @@ class KeyBinding:
 
     async def bind_passkey(self, principal: Principal | None, challenge: str, assertion: dict[str, Any]) -> KeyInfo:
         """The passkey signs its own binding (proof of possession); the platform co-signs; logged."""
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         async with self._maker() as db, db.begin():
             row = open_code_challenge(await db.get(EvidenceChallenge, challenge, with_for_update=True), me.party_id, "passkey")
             assert row.data is not None

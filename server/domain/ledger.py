@@ -27,6 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.domain.archived import STILL_TAKES, archived_among, refusal
 from server.domain.keyring import Keyring
 from server.errors import Conflict, DomainError, FieldError, InvalidInput
 from server.evidence import merkle, note
@@ -195,10 +196,14 @@ class Ledger:
         for column in (LogEntry.claim_hash, EvidencePending.claim_hash):
             seen |= set(await db.scalars(select(column).where(column.in_(set(hashes)))))
         keys = await self._prefetch_keys(db, items)
+        # An archived case takes no record that changes it (server/domain/archived.py): the last door.
+        closed = await archived_among(db, {i.claim.case for i in items if i.claim.type not in STILL_TAKES})
         to_check = []
         for i, digest in enumerate(hashes):
             if digest in seen:
                 outcomes[i] = Conflict("this claim was recorded already (replay refused)", reason="replayed")
+            elif items[i].claim.case in closed and items[i].claim.type not in STILL_TAKES:
+                outcomes[i] = refusal()
             else:
                 seen.add(digest)
                 to_check.append(i)

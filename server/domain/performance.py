@@ -223,7 +223,7 @@ class Performance:
     async def report(
         self, principal: Principal | None, obligation_id: str, *, note: str = "", proof_document_id: str | None = None
     ) -> ObligationView:
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         note = _note(note, "note", required=False)
         async with self._maker() as db, db.begin():
             row = await self._row(db, me.case_id, obligation_id)
@@ -321,7 +321,7 @@ class Performance:
 
     async def prepare(self, principal: Principal | None, obligation_id: str, answer: str, reason: str = "") -> PreparedStatement:
         """The party's confirmation or dispute, prepared for their key (and a code where one reaches them)."""
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         if answer not in ANSWERS:
             raise InvalidInput("answer confirm or dispute", [FieldError("answer", "confirm or dispute", "choice")])
         reason = _note(reason, "reason", required=answer == "dispute") if answer == "dispute" else ""
@@ -345,7 +345,7 @@ class Performance:
         credential: dict[str, Any] | None = None,
     ) -> ObligationView:
         """Log the party's signed confirmation (performed) or dispute (disputed)."""
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         tries_left: int | None = None
         async with self._maker() as db, db.begin():
             statement = await open_statement(db, me, challenge, PURPOSE)

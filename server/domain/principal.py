@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from server.domain import archived
 from server.errors import Forbidden, NotAuthenticated
 
 
@@ -28,6 +29,8 @@ class PartyPrincipal:
     case_id: str
     session_id: str
     name: str
+    #: Whether their case was archived when the request came: then it reads only (``require_party``).
+    archived: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class CaseParty:
     party_id: str
     case_id: str
     name: str
+    archived: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,12 +79,21 @@ def require_admin(principal: Principal | None) -> Staff | System:
     return require_staff(principal, "admin")
 
 
-def require_party(principal: Principal | None) -> PartyPrincipal:
+def require_party(principal: Principal | None, *, changes: bool = False) -> PartyPrincipal:
+    """A party who opened their link; ``changes``: who means to change their case, which an archived one
+    refuses (server/domain/archived.py), before anything else is looked at."""
     if principal is None:
         raise NotAuthenticated("open the link you were sent to continue", reason="open_link")
     if not isinstance(principal, PartyPrincipal):
         raise Forbidden("this is for parties who opened their link", reason="parties_only")
+    if changes:
+        refuse_if_archived_party(principal)
     return principal
+
+
+def refuse_if_archived_party(principal: PartyPrincipal | CaseParty) -> None:
+    if principal.archived:
+        raise archived.refusal()
 
 
 def actor_of(principal: Principal | None) -> tuple[str, str | None, str]:

@@ -120,7 +120,7 @@ class RecordingChoices:
             return await choices_of(db, session)
 
     async def prepare(self, principal: Principal | None) -> PreparedStatement:
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         async with self._maker() as db, db.begin():
             session, party = await self._open_for(db, me)
             key = await current_party_key(db, party)
@@ -139,7 +139,7 @@ class RecordingChoices:
         signature: str | None = None,
         credential: dict[str, Any] | None = None,
     ) -> tuple[int, Choices]:
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         tries_left: int | None = None
         seq = 0
         async with self._maker() as db, db.begin():

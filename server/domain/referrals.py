@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
 from server.domain.access import case_for_staff, is_before_court
+from server.domain.archived import refuse_if_archived
 from server.domain.assignment import designate_assisting, designate_lead
 from server.domain.clocks import Clock, acceptance_clock
 from server.domain.ledger import Ledger
@@ -184,6 +185,7 @@ class Referrals:
             assert source is not None
             if staff.organisation_id != case.organisation_id or (staff.role == "judge" and source.kind != "court"):
                 raise Forbidden("only the lead organisation's staff may refer this case", reason="not_lead_organisation")
+            refuse_if_archived(case)
             if case.status != "open":
                 raise Conflict(f"the case is {case.status} already", reason=case.status)
             if await is_before_court(db, case.id):
@@ -273,6 +275,7 @@ class Referrals:
             raise Conflict(f"this referral was {referral.status} already", reason=f"referral_{referral.status}")
         case = await db.get(Case, referral.case_id, with_for_update=True)
         assert case is not None
+        refuse_if_archived(case)
         return referral, case
 
     async def accept(self, principal: Principal | None, referral_id: str, *, mediator_id: str | None = None) -> ReferralView:
@@ -384,6 +387,9 @@ class Referrals:
                 raise NotFound("no such referral", reason="no_such_referral")
             if staff.organisation_id != referral.to_organisation_id:
                 raise Forbidden("only the assisting organisation reports on its task", reason="not_receiving_organisation")
+            case = await db.get(Case, referral.case_id)
+            assert case is not None
+            refuse_if_archived(case)
             if referral.role != "assisting":
                 raise Conflict("a lead referral has no assisting result", reason="not_assisting")
             if referral.status != "accepted":

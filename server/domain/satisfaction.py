@@ -215,7 +215,7 @@ class Satisfaction:
         self, principal: Principal | None, *, occasion: str, session_id: str | None, stars: int, comment: str = ""
     ) -> PreparedStatement:
         """The party's rating, prepared for their key (and a code where one reaches them)."""
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         if stars not in STAR_WORDS:
             raise InvalidInput("give 1 to 5 stars", [FieldError("stars", "1 to 5", "choice")])
         comment = _words(comment, "comment", MAX_COMMENT, required=False)
@@ -252,7 +252,7 @@ class Satisfaction:
         credential: dict[str, Any] | None,
     ) -> dict[str, Any]:  # fmt: skip
         """Log the signed rating; a second for the same occasion is refused, even under a race."""
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         tries_left: int | None = None
         try:
             async with self._maker() as db, db.begin():
@@ -286,7 +286,7 @@ class Satisfaction:
 
     async def prepare_complaint(self, principal: Principal | None, *, about: str, text: str) -> PreparedStatement:
         """The party's complaint, prepared for their key; the record will hold only its words' hash."""
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         if about not in ABOUT:
             raise InvalidInput("about the mediator or the mediation", [FieldError("about", "mediator or mediation", "choice")])
         text = _words(text, "text", MAX_COMPLAINT, required=True)
@@ -320,7 +320,7 @@ class Satisfaction:
         self, principal: Principal | None, challenge: str, *, code: str | None, signature: str | None,
         credential: dict[str, Any] | None,
     ) -> dict[str, Any]:  # fmt: skip
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         tries_left: int | None = None
         async with self._maker() as db, db.begin():
             row = await open_statement(db, me, challenge, COMPLAINT_PURPOSE)

@@ -158,7 +158,7 @@ class StaffKeys:
         """The `key_bound` statement that brings one of my keys into this case (an assisting
         organisation's assigned mediator's too: they sign identity checks and their disclosure, #21)."""
         async with self._maker() as db, db.begin():
-            staff, case = await case_for_staff(db, principal, case_id, court=True, assigned=True)
+            staff, case = await case_for_staff(db, principal, case_id, court=True, assigned=True, changes=True)
             info = await self.own_key(db, staff, key)
             if await db.get(EvidenceKeyCase, (info.id, case.id)) is not None:
                 raise Conflict("this key is bound to this case already", reason="key_bound_already")
@@ -182,7 +182,7 @@ class StaffKeys:
         if result not in IDENTITY_RESULTS:
             raise InvalidInput("unknown result", [FieldError("result", "one of " + ", ".join(IDENTITY_RESULTS), "choice")])
         async with self._maker() as db, db.begin():
-            staff, case = await case_for_staff(db, principal, case_id, assigned=True)
+            staff, case = await case_for_staff(db, principal, case_id, assigned=True, changes=True)
             info = await self.own_key(db, staff, key)
             party = await db.get(Party, party_id)
             if party is None or party.case_id != case.id:

@@ -156,7 +156,7 @@ class Supervision:
         if due_date is not None and due_date < datetime.now(ZoneInfo(staff.timezone)).date():
             raise InvalidInput("the due date has passed", [FieldError("due_date", "today or later", "future")])
         async with self._maker() as db, db.begin():
-            _, case = await case_for_staff(db, staff, case_id, supervise=True)
+            _, case = await case_for_staff(db, staff, case_id, supervise=True, changes=True)
             organisation = await db.get(Organisation, staff.organisation_id)
             assert organisation is not None
             appended = await self._ledger.append_platform(
@@ -198,7 +198,7 @@ class Supervision:
                 raise NotFound("no such instruction", reason="no_such_instruction")
             # Its organisation's mediators answer, even once the case is before a court: a reply
             # changes nothing the court reviews.
-            _, case = await case_for_staff(db, staff, row.case_id)
+            _, case = await case_for_staff(db, staff, row.case_id, changes=True)
             if row.replied_at is not None:
                 raise Conflict(
                     f"{row.replied_by_name} has answered this instruction already",

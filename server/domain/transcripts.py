@@ -368,7 +368,7 @@ class Transcripts:
         self, principal: Principal | None, session_id: str, version: int, text_sha256: str | None, disagreement: str = ""
     ) -> PreparedStatement:
         """The party's signature of the version they read, prepared for their key (and a code where one reaches them)."""
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         note = (disagreement or "").strip()
         if len(note) > MAX_DISAGREEMENT:
             raise InvalidInput(
@@ -394,7 +394,7 @@ class Transcripts:
         credential: dict[str, Any] | None = None,
     ) -> tuple[int, RecordView]:
         """Log ``transcript_signed``; a version closed since the statement was prepared refuses it."""
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         tries_left: int | None = None
         seq = 0
         async with self._maker() as db, db.begin():

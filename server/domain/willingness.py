@@ -55,7 +55,7 @@ from server.domain.access import case_for_staff
 from server.domain.clocks import end_of, local_day
 from server.domain.ledger import Ledger
 from server.domain.outcomes import AUTOMATIC_GROUNDS, ROUTES_EN, ROUTES_ZH
-from server.domain.principal import CaseParty, PartyPrincipal, Principal, Staff
+from server.domain.principal import CaseParty, PartyPrincipal, Principal, Staff, refuse_if_archived_party
 from server.domain.workdays import Workdays
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotAuthenticated
 from server.evidence.records import sha256_hex
@@ -305,6 +305,7 @@ class Willingness:
     async def answer(self, principal: Principal | None, answer: str, reason: str = "") -> dict[str, Any]:
         """The respondent's own answer, once; a refusal ends the case (art. 17)."""
         me = _party(principal)
+        refuse_if_archived_party(me)
         if answer not in ANSWERS:
             raise InvalidInput("answer accepted or refused", [FieldError("answer", "one of accepted, refused", "choice")])
         reason = (reason or "").strip()

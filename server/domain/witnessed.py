@@ -375,7 +375,7 @@ class Witnessed:
 
     async def start_device_key(self, principal: Principal | None, spki_b64: str) -> WitnessedStart:
         """The binding statement for a browser-made P-256 key, under the open check (no code)."""
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         async with self._maker() as db, db.begin():
             party = await db.get(Party, me.party_id)
             assert party is not None
@@ -390,7 +390,7 @@ class Witnessed:
 
     async def finish_device_key(self, principal: Principal | None, challenge: str, signature_b64: str) -> KeyInfo:
         """The new key's signature of its binding: co-signed by the platform, logged; the window is used up."""
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         async with self._maker() as db, db.begin():
             row, window = await self._take(db, me, challenge, DEVICE_PURPOSE)
             assert row.data is not None
@@ -403,7 +403,7 @@ class Witnessed:
 
     async def start_passkey(self, principal: Principal | None) -> tuple[str, dict[str, Any], VideoCheck]:
         """Registration options for a new passkey, under the open check. Returns (challenge, options, check)."""
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         registration = secrets.token_bytes(32)
         async with self._maker() as db, db.begin():
             party = await db.get(Party, me.party_id)
@@ -428,7 +428,7 @@ class Witnessed:
         self, principal: Principal | None, challenge: str, credential: dict[str, Any]
     ) -> tuple[bytes, dict[str, Any], dict[str, Any]]:
         """Check the new passkey; return (binding statement, claim, assertion options over the statement's hash)."""
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         async with self._maker() as db, db.begin():
             row, window = await self._take(db, me, challenge, PASSKEY_PURPOSE)
             assert row.data is not None
@@ -447,7 +447,7 @@ class Witnessed:
 
     async def bind_passkey(self, principal: Principal | None, challenge: str, assertion: dict[str, Any]) -> KeyInfo:
         """The passkey signs its own binding; the platform co-signs; logged; the window is used up."""
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         async with self._maker() as db, db.begin():
             row, window = await self._take(db, me, challenge, PASSKEY_PURPOSE)
             assert row.data is not None

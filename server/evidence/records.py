@@ -75,6 +75,8 @@ RECORD_TYPES = frozenset(
         "follow_up_recorded",
         "case_closed",
         "case_file_made",
+        "case_archived",
+        "case_file_destroyed",
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:

@@ -74,6 +74,8 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "follow_up_recorded": ("记录回访", "follow-up visit recorded"),
     "case_closed": ("结案", "case closed"),
     "case_file_made": ("制作卷宗", "case file made"),
+    "case_archived": ("归档", "case archived"),
+    "case_file_destroyed": ("卷宗保管期满销毁", "case file destroyed after its retention"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

@@ -28,6 +28,7 @@ async def create_organisation(request: web.Request, body: OrganisationIn) -> web
         body.kind,
         body.timezone,
         recording_retention_days=body.recording_retention_days,
+        case_file_retention_years=body.case_file_retention_years,
         region=body.region,
         court_code=body.court_code,
         parent_id=body.parent_id,

@@ -13,6 +13,7 @@ from server.domain.agreements import text as words
 from server.domain.agreements.reading import View
 from server.domain.agreements.signing import Prepared
 from server.domain.booking import iso
+from server.domain.documents import kept_bytes
 from server.domain.party_signing import PreparedStatement
 from server.errors import FieldError, InvalidInput
 from server.evidence.records import b64
@@ -164,7 +165,7 @@ def agreement_view(view: View | None, base: str, settings_url: str) -> dict[str,
 
 def pdf_response(doc: CaseDocument) -> web.Response:
     return web.Response(
-        body=doc.data,
+        body=kept_bytes(doc),
         content_type="application/pdf",
         headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.name)}",

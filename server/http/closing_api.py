@@ -12,6 +12,7 @@ from pydantic import StringConstraints
 
 from server.domain.clocks import local_day
 from server.domain.closing import MAX_TEXT
+from server.domain.documents import kept_bytes
 from server.http.context import principal_of
 from server.http.routes import api
 from server.http.schemas import Input
@@ -89,7 +90,7 @@ async def case_file_pdf(request: web.Request) -> web.StreamResponse:
     doc = await svc.dossiers.get(principal, request.match_info["case_id"])
     await svc.confirmations.court.log_view(principal, doc.case_id, "GET /cases/{case_id}/case-file", doc.name)
     return web.Response(
-        body=doc.data,
+        body=kept_bytes(doc),
         content_type=doc.content_type,
         headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.name)}",

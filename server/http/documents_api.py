@@ -12,7 +12,7 @@ from urllib.parse import quote
 from aiohttp import web
 from pydantic import StringConstraints
 
-from server.domain.documents import MAGIC, document_view
+from server.domain.documents import MAGIC, document_view, kept_bytes
 from server.errors import FieldError, InvalidInput, TooLarge
 from server.http.context import principal_of
 from server.http.routes import api
@@ -130,7 +130,7 @@ async def get_document(request: web.Request) -> web.StreamResponse:
     await svc.confirmations.court.log_view(principal, doc.case_id, "GET /documents/{document_id}", doc.name)
     disposition = "inline" if doc.content_type.startswith("image/") else "attachment"
     return web.Response(
-        body=doc.data,
+        body=kept_bytes(doc),
         content_type=doc.content_type,
         headers={
             "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(doc.name)}",

@@ -43,6 +43,8 @@ class OrganisationIn(Input):
     kind: Annotated[str, choice(ORGANISATION_KINDS)]
     timezone: Zone | None = None
     recording_retention_days: Annotated[int, Field(ge=1, le=36_500)] | None = None
+    #: Years an archived case's file is kept before it is destroyed; 0 keeps it for good (永久). Default 30.
+    case_file_retention_years: Annotated[int, Field(ge=0, le=100)] | None = None
     #: 行政区划, e.g. 北京市朝阳区 (for a court: the area it serves).
     region: Region | None = None
     court_code: CourtCode | None = None

@@ -32,6 +32,7 @@ def organisation(org: Organisation | None) -> dict[str, Any] | None:
         "kind": org.kind,
         "timezone": org.timezone,
         "recording_retention_days": org.recording_retention_days,
+        "case_file_retention_years": org.case_file_retention_years,
         "region": org.region,
         "court_code": org.court_code,
         "parent_id": org.parent_id,
@@ -159,6 +160,8 @@ def case_summary(view: CaseView, viewer_zone: str = "UTC") -> dict[str, Any]:
         "overdue_obligations": view.overdue_obligations,
         "follow_ups_due": view.follow_ups_due,
         "case_closed_at": iso(c.case_closed_at) if c.case_closed_at else None,
+        # Archived (归档, server/domain/archive.py): from then on the case reads only.
+        "archived_at": iso(c.archived_at) if c.archived_at else None,
         # The case's first clock, the 30-day mediation period (the list marks a case past it).
         "mediation_clock": clock(view.clocks[0]) if view.clocks and view.clocks[0].rule.name == "mediation" else None,
     }
@@ -176,6 +179,14 @@ def case(view: CaseView, sessions: list[SessionView], viewer_zone: str) -> dict[
         "sessions": [session(s, viewer_zone) for s in sessions],
         # Submitted for judicial confirmation: nothing of it can be changed (writes answer 409 "submitted").
         "before_court": view.before_court,
+        # Once archived: the retention that applies (years, 0 for good), its last day, and when the file was destroyed.
+        "archive": {
+            "retention_years": view.case.retention_years,
+            "retained_until": view.case.retained_until.isoformat() if view.case.retained_until else None,
+            "destroyed_at": iso(view.case.case_file_destroyed_at) if view.case.case_file_destroyed_at else None,
+        }
+        if view.case.archived_at
+        else None,
         "clocks": [clock(c) for c in view.clocks],
         "outcome": outcome(view),
     }

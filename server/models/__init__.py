@@ -10,6 +10,7 @@ Ids are random UUIDs (text) and times are stored as UTC: see `base.py`.
 from __future__ import annotations
 
 from server.models.accounts import (
+    DEFAULT_CASE_FILE_RETENTION_YEARS,
     DEFAULT_RETENTION_DAYS,
     AuthSession,
     AvailabilityException,
@@ -55,6 +56,7 @@ from server.models.willingness import WillingnessQuestion
 from server.models.work_orders import HotlineKey, WorkOrder
 
 __all__ = [
+    "DEFAULT_CASE_FILE_RETENTION_YEARS",
     "DEFAULT_RETENTION_DAYS",
     "NAMING",
     "Agreement",

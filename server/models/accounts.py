@@ -11,6 +11,11 @@ from server.models.base import Base, new_id, utcnow
 
 #: Three years: long enough for a judicial-confirmation application and any dispute over it.
 DEFAULT_RETENTION_DAYS = 1095
+#: Years a case file (卷宗) is kept after it is archived (server/domain/archive.py): the longer of the
+#: national rule's fixed periods (国家档案局令第8号 art. 6: 永久, or 定期 30 or 10 years), since the
+#: People's Mediation Law (art. 27) sets none and the longest period for a civil claim is twenty years
+#: (民法典 art. 188). 0 is 永久: kept for good.
+DEFAULT_CASE_FILE_RETENTION_YEARS = 30
 
 
 class Organisation(Base):
@@ -24,6 +29,9 @@ class Organisation(Base):
     # Days a recording is kept after it ends; then it is deleted (logged, hashes kept), unless
     # its case has applied for judicial confirmation.
     recording_retention_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_RETENTION_DAYS)
+    # Years an archived case's file is kept; then its documents' bytes are destroyed (logged, hashes
+    # kept), unless the case went to a court for confirmation. 0: kept for good (永久).
+    case_file_retention_years: Mapped[int] = mapped_column(Integer, default=DEFAULT_CASE_FILE_RETENTION_YEARS)
     # Where it is (行政区划, e.g. "北京市朝阳区"): for a court, the area it serves. Judicial
     # confirmation goes to a court of the place of the committee, a party's residence or the property.
     region: Mapped[str | None] = mapped_column(String(100))

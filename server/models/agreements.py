@@ -16,6 +16,9 @@ class CaseDocument(Base):
 
     Kept in the database with its hash (logged in a ``document_added`` record); never changed
     or deleted. ``visible_to`` lists the parties who may see an upload (None: everyone in the case).
+    One change only is let through, by the database too: at the end of an archived case's retention
+    its bytes are destroyed (``data`` emptied, ``destroyed_at`` and the ``case_file_destroyed`` record's
+    ``destroyed_seq`` set), the row and its hash staying (server/domain/archive.py).
     """
 
     __tablename__ = "case_documents"
@@ -34,6 +37,8 @@ class CaseDocument(Base):
     visible_to: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     seq: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    destroyed_at: Mapped[datetime | None] = mapped_column()
+    destroyed_seq: Mapped[int | None] = mapped_column(Integer)
 
 
 class Agreement(Base):

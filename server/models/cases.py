@@ -53,6 +53,16 @@ class Case(Base):
     case_closed_seq: Mapped[int | None] = mapped_column(Integer)
     closing_reason: Mapped[str | None] = mapped_column(String(40))
     closing_note: Mapped[str | None] = mapped_column(Text)
+    # Archived (归档, server/domain/archive.py): when, by whom, its ``case_archived`` record; from then on
+    # the case is read-only. The retention that applied (years, 0 for good) and the last day it runs
+    # to (None: kept for good); once past, the file's documents are destroyed (``case_file_destroyed``).
+    archived_at: Mapped[datetime | None] = mapped_column()
+    archived_by: Mapped[str | None] = mapped_column(String(36))
+    archived_seq: Mapped[int | None] = mapped_column(Integer)
+    retention_years: Mapped[int | None] = mapped_column(Integer)
+    retained_until: Mapped[date | None] = mapped_column(Date)
+    case_file_destroyed_at: Mapped[datetime | None] = mapped_column()
+    case_file_destroyed_seq: Mapped[int | None] = mapped_column(Integer)
 
 
 class Party(Base):

@@ -677,6 +677,9 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         simple("/api/v1/auth/login", lambda _: {"username": f"nobody{next(counter)}", "password": "x"}),
         (401,) * 6,
     ),
+    # Archiving the closed case (归档, #22): its own organisation's mediators. Last: from then on it reads only.
+    "GET /cases/{case_id}/archive": (simple("/api/v1/cases/{case_id}/archive"), STAFF_ONLY_CASE),
+    "POST /cases/{case_id}/archive": (simple("/api/v1/cases/{case_id}/archive"), (401, 403, 403, 403, 403, 201)),
 }
 # Logging out ends the caller's own session whoever they are; tests/api/test_auth.py covers it.
 EXEMPT = {"POST /auth/logout"}

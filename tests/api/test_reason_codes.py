@@ -3,6 +3,8 @@ how to put them right (web/js/errors-i18n.js): a code per field (FieldError), a 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.api.helpers import book, next_weekday_at, open_case
 from tests.conftest import World
 
@@ -58,3 +60,13 @@ async def test_a_case_number_used_twice_is_named_in_the_refusal(world: World) ->
         expect=409,
     )
     assert (again["error"]["reason"], again["error"]["case_number"]) == ("case_number_taken", "（2026）朝调字第7号")
+
+
+async def test_archiving_names_why_it_refuses_and_the_pages_say_each_reason_in_both_languages(world: World) -> None:
+    liu = await world.staff("liu")
+    case = await open_case(liu, "R-ARCHIVE")
+    refused = await liu.call("POST", f"/api/v1/cases/{case['id']}/archive", expect=409)
+    assert refused["error"]["reason"] == "archive_not_closed"
+    strings = (Path(__file__).parents[2] / "web" / "js" / "errors-i18n.js").read_text(encoding="utf-8")
+    for reason in ("case_archived", "archive_not_closed", "confirmation_pending", "document_destroyed"):
+        assert strings.count(f"'err.{reason}':") == 2, reason  # zh and en (tests/test_web_strings.py: the same keys)

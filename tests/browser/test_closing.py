@@ -1,10 +1,13 @@
-"""An overdue instalment on the supervisor's board, in Chromium on a phone (#22).
+"""An overdue instalment on the supervisor's board, and archiving the closed case, in Chromium on a phone (#22).
 
 The agreement (李四 pays 张三 5000 yuan and apologises in writing within 30 days) is signed and sealed
 through the API by ``sealed_with_obligation``, which tests/browser/test_enforcement.py uses too. The
 payment's last day is then moved two days into the past (the server's database, as a clock would).
 A supervisor of a bureau above the committee, on a phone in Chinese, finds on their board who owes
 whom what, since when, and that an instalment is overdue.
+
+Once the case is closed (through the API), its mediator archives it from the case page (归档, 30 years
+under the committee's rule): the page says so and until when the file is kept, and offers no change.
 
 The rest of the case's life after the agreement (the instalments reported and confirmed on phones,
 the overdue instalment on the mediator's case list and case page, a follow-up visit, closing the
@@ -27,7 +30,7 @@ import pytest
 from server.evidence.records import DeviceKey, b64, unb64
 from tests.browser import test_confirmation as confirmation
 from tests.browser.conftest import Server, cli, session_day
-from tests.browser.test_agreement import fits
+from tests.browser.test_agreement import confirm, fits, shot
 from tests.browser.test_booking_flow import PageErrors, new_context
 from tests.browser.test_confirmation import MEDIATOR, TERMS, Client, bind_device_key
 from tests.browser.test_evidence_ui import latest_code
@@ -148,5 +151,46 @@ def test_an_overdue_instalment_shows_on_the_supervisors_board(
     assert "1 期履行已逾期" in card.get_by_test_id("sup-after").inner_text()
     fits(board, PHONE["width"])
     card.screenshot(path=str(artifacts / "closing-board-overdue-phone.png"))
+    errors.check()
+    context.close()
+
+
+def test_the_mediator_archives_the_closed_case_and_the_page_then_reads_only(
+    browser: Any, server: Server, accounts: None, artifacts: Path
+) -> None:
+    sealed = sealed_with_obligation(browser, server, "（2026）京朝调字第826号", 10)
+    liu = Client(browser, server).login(MEDIATOR)
+    liu.post(f"/cases/{sealed['case_id']}/close", {"reason": "waived", "note": "申请人书面表示放弃剩余请求"})
+    liu.close()
+    context = new_context(browser, server, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    errors = PageErrors(page)
+    page.goto("/login")
+    page.locator("#login-username").fill(MEDIATOR)
+    page.locator("#login-password").fill(server.password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/mediator")
+    page.goto(f"/cases/{sealed['case_id']}")
+
+    # Offered once closed, under the organisation's rule; until then the page still offers its changes.
+    offered = page.locator("#archive")
+    offered.wait_for()
+    assert "（30年）" in offered.inner_text()
+    assert page.locator("#sessions form").count() == 1 and page.get_by_test_id("file-upload").count() == 1
+    offered.get_by_test_id("archive-case").click()
+    page.locator("dialog").filter(has_text="归档后，本案的当事人").wait_for()
+    confirm(page, "归档")
+    notice = page.get_by_test_id("case-archived")
+    notice.wait_for()
+    text = notice.inner_text()
+    assert re.search(r"此案件已于\d{4}年\d{1,2}月\d{1,2}日归档，只能查阅，不能再更改。卷宗保管期限：30年，至\d{4}年", text), text
+    # Archived: nothing is offered that would change it (the server would refuse it: case_archived).
+    page.get_by_test_id("file-upload").wait_for(state="detached")
+    assert page.locator("#sessions form").count() == 0 and offered.count() == 0
+    assert page.get_by_test_id("idcheck-submit").count() == 0 and page.get_by_test_id("join-live").count() == 0
+    page.locator("#history-body").filter(has_text="案件归档").wait_for()
+    fits(page, PHONE["width"])
+    notice.scroll_into_view_if_needed()
+    shot(page, artifacts, "closing-archived-phone.png")
     errors.check()
     context.close()

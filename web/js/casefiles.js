@@ -12,6 +12,7 @@ import * as api from './api.js';
 import { t, tv, fmtShortDateTime, onLangChange } from './i18n.js';
 import './agreement-i18n.js';
 import './evidence-i18n.js';
+import './archive-i18n.js';
 import { h, errorMessage, toast } from './ui.js';
 import { badge, empty, loading, loadError } from './ui-preact.js';
 
@@ -120,6 +121,7 @@ export class CaseFiles {
             <span class="file-type" aria-hidden="true">${TYPE_LABELS[f.content_type] || 'FILE'}</span>
             ${f.url ? html`<a href=${f.url} target="_blank" rel="noopener" class="file-name" data-testid="file-link">${f.name}</a>` : html`<span class="file-name">${f.name}</span>`}
             ${f.kind && f.kind !== 'upload' ? html` ${badge(tv('files.kind', f.kind), 'ok')}` : null}
+            ${f.destroyed_at ? html` ${badge(t('files.destroyed'), 'muted')}` : null}
           </p>
           <p class="muted small file-meta">
             ${[

@@ -159,6 +159,11 @@ const zh = {
   'err.performed_already': '这一项已经确认履行完毕，无需再操作。',
   'err.case_concluded': '此案件已结案，不能再报告、确认履行或记录回访。如有新的纠纷，请重新登记案件。',
   'err.mediation_not_ended': '调解尚未结束（协议尚未生效，也未终止调解），还不能结案。',
+  // == #22 archiving a closed case (归档) and its file's retention (server/domain/archive.py) ==
+  'err.case_archived': '此案件已归档，只能查阅，不能再作任何更改。如确需更正，请联系本调解组织负责人。',
+  'err.archive_not_closed': '只有已结案的案件才能归档：请先结案。',
+  'err.confirmation_pending': '本案的司法确认申请还在等待法院决定，法院作出裁定后才能归档。',
+  'err.document_destroyed': '该文件已在卷宗保管期满后销毁，不能再查看；它的哈希仍保存在证据记录中。',
   'err.recorded_already': '这次回访已经记录过了。如需补充，请再记录一次回访。',
   'err.reported_already': '您已报告过这一项，正在等待对方确认。',
   'err.not_reported': '对方还没有报告已履行这一项。对方报告后，您再确认或提出异议。',
@@ -433,6 +438,11 @@ const en = {
   'err.performed_already': 'This was already confirmed as done; nothing more is needed.',
   'err.case_concluded': 'This case is closed: no performance can be reported or confirmed, and no visit recorded. Register a new case for a new dispute.',
   'err.mediation_not_ended': 'Mediation has not ended (no agreement in force, nor mediation ended): the case cannot be closed yet.',
+  // == #22 archiving a closed case and its file's retention ==
+  'err.case_archived': 'This case is archived: it can be read but no longer changed. If something in it must be corrected, contact the head of the mediation organisation.',
+  'err.archive_not_closed': 'Only a closed case can be archived: close the case first.',
+  'err.confirmation_pending': 'The application for judicial confirmation of this case awaits the court’s decision; archive the case once the court has ruled.',
+  'err.document_destroyed': 'This document was destroyed when the case file’s retention period ended and can no longer be opened; its hash remains in the evidence records.',
   'err.recorded_already': 'This visit was recorded already. To add to it, record another visit.',
   'err.reported_already': 'You already reported this; the other party has yet to confirm it.',
   'err.not_reported': 'The other party has not reported this as done yet. Confirm or dispute it once they have.',

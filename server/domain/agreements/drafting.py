@@ -148,7 +148,7 @@ class Drafting:
     async def comment(
         self, principal: Principal | None, version: int, clause: str, text: str, proposal: str | None
     ) -> AgreementComment:
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         text, proposal = text.strip(), (proposal or "").strip() or None
         if not text and not proposal:
             raise InvalidInput("write a comment or propose wording", [FieldError("text", "required", "comment_required")])

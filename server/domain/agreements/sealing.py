@@ -26,7 +26,7 @@ from server.domain.agreements.reading import case_of, load, signers
 from server.domain.agreements.sealer import AFTER_SEAL, Sealer
 from server.domain.agreements.signing import Signing
 from server.domain.clocks import end_of
-from server.domain.documents import Uploader, add_document
+from server.domain.documents import Uploader, add_document, kept_bytes
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff
 from server.errors import NotFound
@@ -137,6 +137,7 @@ class Sealing:
                 raise NotFound("there is no such document yet", reason="not_ready")
             doc = await db.get(CaseDocument, wanted)
             assert doc is not None
+            kept_bytes(doc)  # destroyed after the case file's retention: nothing is delivered, nor a receipt logged
             if party is not None and kind == "signed":
                 await self._sealer.receipt(db, self._ledger, agreement, party, principal)
             return doc

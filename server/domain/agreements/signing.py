@@ -104,7 +104,7 @@ class Signing:
     # -- a party signs --------------------------------------------------------------------------
 
     async def prepare_party(self, principal: Principal | None, version: int, text_sha256: str | None) -> Prepared:
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         async with self._maker() as db, db.begin():
             case, party = await case_of(db, me, None)
             assert party is not None
@@ -136,7 +136,7 @@ class Signing:
         credential: dict[str, Any] | None = None,
         handwriting: str | None = None,
     ) -> int:
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         drawn = _handwriting(handwriting)
         tries_left: int | None = None
         seq = 0
@@ -189,7 +189,7 @@ class Signing:
     async def prepare_mediator(self, principal: Principal | None, case_id: str, key_id: str) -> StaffPrepared:
         staff = require_staff(principal, "mediator")
         async with self._maker() as db, db.begin():
-            staff, case = await case_for_staff(db, staff, case_id)
+            staff, case = await case_for_staff(db, staff, case_id, changes=True)
             if case.mediator_id != staff.user_id:
                 raise Forbidden("the case's own mediator signs its agreement", reason="not_case_mediator")
             agreement = await load(db, case.id)

@@ -230,20 +230,24 @@ class Booking:
         write: bool = False,
         read: bool = False,
         hosting: bool = False,
+        changes: bool = False,
     ) -> tuple[Staff, MediationSession]:
         """The session if this staff member may act on it (``write``: change it, which a mediator may no
         longer do once the case is before a court; links can still be re-issued). ``read``: only
         look at it, which the case's supervisors may too. ``hosting``: what its hosts do on the live
         page (see it, log what happens in the room, end it), which the case's assigned mediators of an
         assisting organisation may too (``case_for_staff``'s ``assigned``; issue #21). Booking,
-        moving, cancelling and the parties' links stay with the case's own organisation."""
+        moving, cancelling and the parties' links stay with the case's own organisation. ``changes``: a
+        change that the court's review does not stop (a link, the live room's log), which an archived
+        case refuses as every other (server/domain/archived.py)."""
         require_staff(principal)
         session = await db.get(MediationSession, session_id)
         if session is None:
             raise NotFound("no such session", reason="no_such_session")
         staff, _ = await case_for_staff(
-            db, principal, session.case_id, court=True, write=write, supervise=read and not write, assigned=hosting
-        )
+            db, principal, session.case_id, court=True, write=write, supervise=read and not write, assigned=hosting,
+            changes=changes,
+        )  # fmt: skip
         host = await db.get(User, session.mediator_id)
         if staff.role == "judge" or (host is not None and host.role == "judge"):
             # A court's hearing is the judge's alone; a judge acts on no other session of the case.
@@ -324,13 +328,13 @@ class Booking:
         said in a caucus is confidential (人民调解法 art. 15).
         """
         async with self._maker() as db, db.begin():
-            staff, session = await self._session_for_staff(db, principal, session_id, hosting=True)
+            staff, session = await self._session_for_staff(db, principal, session_id, hosting=True, changes=True)
             history.record(db, session.case_id, staff, kind, session_id=session.id, **data)
 
     async def end(self, principal: Principal | None, session_id: str) -> SessionView:
         """A host ends the live session: it is over, and its links no longer let anyone in."""
         async with self._maker() as db, db.begin():
-            staff, session = await self._session_for_staff(db, principal, session_id, hosting=True)
+            staff, session = await self._session_for_staff(db, principal, session_id, hosting=True, changes=True)
             if session.status != "scheduled":
                 raise InvalidState(f"the session is {session.status} already", reason=f"session_{session.status}")
             session.status = "ended"
@@ -340,7 +344,7 @@ class Booking:
 
     async def reissue_link(self, principal: Principal | None, session_id: str, party_id: str) -> links.IssuedLink:
         async with self._maker() as db, db.begin():
-            staff, session = await self._session_for_staff(db, principal, session_id)
+            staff, session = await self._session_for_staff(db, principal, session_id, changes=True)
             if session.status != "scheduled":
                 raise InvalidState("links are issued only for scheduled sessions", reason=f"session_{session.status}")
             party = await db.get(Party, party_id)
@@ -352,7 +356,7 @@ class Booking:
 
     async def revoke_link(self, principal: Principal | None, session_id: str, party_id: str) -> None:
         async with self._maker() as db, db.begin():
-            staff, session = await self._session_for_staff(db, principal, session_id)
+            staff, session = await self._session_for_staff(db, principal, session_id, changes=True)
             party = await db.get(Party, party_id)
             if party is None or party.case_id != session.case_id:
                 raise NotFound("no such party in this session", reason="no_such_party")

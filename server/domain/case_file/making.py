@@ -32,6 +32,7 @@ from server.domain import history
 from server.domain.access import assigned_mediators
 from server.domain.agreements.obligation import day_words
 from server.domain.agreements.text import ROLE_WORDS
+from server.domain.archived import retention_words
 from server.domain.case_file.parts import KIND, PARTS, Source, case_records, gather
 from server.domain.case_file.record_pages import local_time, record_page
 from server.domain.clocks import local_day
@@ -42,7 +43,8 @@ from server.domain.principal import Staff
 from server.models import Case, CaseDocument, Organisation, Party, User, utcnow
 
 #: 保管期限 on the cover. The Ministry's file leaves it to the committee, by the dispute and what was
-#: agreed; until the organisation's retention rule says otherwise, a file of a closed case is kept long.
+#: agreed: the organisation's rule (``Organisation.case_file_retention_years``, server/domain/archive.py)
+#: says it; this is said only of a case whose organisation is not found.
 DEFAULT_RETENTION = "长期"
 MOST_NAMED = 3  # a collective case's cover names three people of a side, then says how many there are
 
@@ -149,12 +151,17 @@ async def existing(db: AsyncSession, case_id: str) -> CaseDocument | None:
 
 
 async def make_case_file(
-    db: AsyncSession, ledger: Ledger, case: Case, staff: Staff, font: Path | None, *, retention: str = DEFAULT_RETENTION
+    db: AsyncSession, ledger: Ledger, case: Case, staff: Staff, font: Path | None, *, retention: str | None = None
 ) -> Made:
-    """The case's file, made now in the caller's transaction (which holds the case's row), or the one it has."""
+    """The case's file, made now in the caller's transaction (which holds the case's row), or the one it has.
+
+    ``retention``: its 保管期限; by default the organisation's rule for its case files ("30年", "永久")."""
     found = await existing(db, case.id)
     if found is not None:
         return Made(found, 0, None)
+    if retention is None:
+        rule = await db.get(Organisation, case.organisation_id)
+        retention = retention_words(rule.case_file_retention_years)[0] if rule else DEFAULT_RETENTION
     sources = gather(await case_records(db, case.id), list(await db.scalars(
         select(CaseDocument).where(CaseDocument.case_id == case.id).order_by(CaseDocument.created_at, CaseDocument.id)
     )))  # fmt: skip

@@ -24,7 +24,7 @@ class Dossiers:
     async def make(self, principal: Principal | None, case_id: str) -> Made:
         """A mediator of the closed case has its file made; a case that has one keeps it (one file per case)."""
         async with self._maker() as db, db.begin():
-            staff, case = await case_for_staff(db, principal, case_id, assigned=True)
+            staff, case = await case_for_staff(db, principal, case_id, assigned=True, changes=True)
             case = await db.get(Case, case.id, with_for_update=True) or case
             if case.case_closed_at is None:
                 raise InvalidState("the case file is made once the case is closed", reason="case_file_not_closed")

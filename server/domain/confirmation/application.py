@@ -160,7 +160,7 @@ class Applications:
         )  # fmt: skip
 
     async def apply(self, principal: Principal | None, court_id: str, ground: str) -> tuple[ApplicationView, PreparedStatement]:
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         if ground not in GROUNDS:
             raise InvalidInput("unknown ground", [FieldError("ground", "one of " + ", ".join(GROUNDS), "choice")])
         async with self._maker() as db, db.begin():
@@ -201,7 +201,7 @@ class Applications:
         return view, prepared
 
     async def prepare_signature(self, principal: Principal | None) -> PreparedStatement:
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         async with self._maker() as db, db.begin():
             application = await db.scalar(select(ConfirmationApplication).where(ConfirmationApplication.case_id == me.case_id))
             if application is None:
@@ -226,7 +226,7 @@ class Applications:
         signature: str | None = None,
         credential: dict[str, Any] | None = None,
     ) -> tuple[int, ApplicationView]:
-        me = require_party(principal)
+        me = require_party(principal, changes=True)
         tries_left: int | None = None
         seq = 0
         async with self._maker() as db, db.begin():

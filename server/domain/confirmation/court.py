@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import court_numbers, history, links, notifications
 from server.domain.accounts import check_timezone
+from server.domain.archived import is_archived, refusal
 from server.domain.booking import parse_start
 from server.domain.confirmation.views import ApplicationView, view_of
 from server.domain.evidence import Evidence
@@ -50,15 +51,20 @@ class Verification:
 
 
 async def for_judge(
-    db: AsyncSession, principal: Principal | None, application_id: str, *, lock: bool = False
+    db: AsyncSession, principal: Principal | None, application_id: str, *, lock: bool = False, changes: bool = False
 ) -> tuple[Staff, ConfirmationApplication]:
-    """A judge of the court the application was made to, and the application (once submitted)."""
+    """A judge of the court the application was made to, and the application (once submitted).
+
+    ``changes``: the judge acts on the case (a status, a hearing, a note, the decision), which an archived
+    case refuses (server/domain/archived.py)."""
     staff = require_staff(principal, "judge")
     application = await db.get(ConfirmationApplication, application_id, with_for_update=lock)
     if application is None or application.status == "awaiting_cosign":
         raise NotFound("no such application", reason="no_such_application")
     if application.court_id != staff.organisation_id:
         raise Forbidden("this application was made to another court", reason="another_court")
+    if changes and await is_archived(db, application.case_id):
+        raise refusal()
     return staff, application
 
 
@@ -136,7 +142,7 @@ class Court:
 
     async def assign(self, principal: Principal | None, application_id: str, judge_id: str) -> ApplicationView:
         async with self._maker() as db, db.begin():
-            staff, application = await for_judge(db, principal, application_id, lock=True)
+            staff, application = await for_judge(db, principal, application_id, lock=True, changes=True)
             judge = await db.get(User, judge_id)
             if judge is None or judge.role != "judge" or judge.organisation_id != staff.organisation_id:
                 raise InvalidInput(
@@ -150,7 +156,7 @@ class Court:
         if status not in JUDGE_STEPS:
             raise InvalidInput("unknown status", [FieldError("status", "accepted or under_review", "choice")])
         async with self._maker() as db, db.begin():
-            staff, application = await for_judge(db, principal, application_id, lock=True)
+            staff, application = await for_judge(db, principal, application_id, lock=True, changes=True)
             if application.status not in JUDGE_STEPS[status]:
                 raise InvalidState(
                     f"an application that is {application.status} cannot become {status}", reason=application.status
@@ -178,7 +184,7 @@ class Court:
         if starts <= utcnow():
             raise InvalidInput("the hearing must be in the future", [FieldError("starts_at", "in the future", "future")])
         async with self._maker() as db, db.begin():
-            staff, application = await for_judge(db, principal, application_id, lock=True)
+            staff, application = await for_judge(db, principal, application_id, lock=True, changes=True)
             if application.status not in ("accepted", "under_review", "hearing_scheduled"):
                 raise InvalidState(
                     "accept the application before scheduling a hearing", reason=application.status, need="accept_first"
@@ -209,7 +215,7 @@ class Court:
                 "write a note", [FieldError("text", f"1 to {MAX_NOTE} characters", "length", {"min": 1, "max": MAX_NOTE})]
             )
         async with self._maker() as db, db.begin():
-            staff, application = await for_judge(db, principal, application_id)
+            staff, application = await for_judge(db, principal, application_id, changes=True)
             note = JudgeNote(
                 application_id=application.id,
                 author_id=staff.user_id,

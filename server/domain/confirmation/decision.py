@@ -89,7 +89,7 @@ class Decisions:
             )
         clerk = (clerk or "").strip() or None
         async with self._maker() as db, db.begin():
-            staff, application = await for_judge(db, principal, application_id)
+            staff, application = await for_judge(db, principal, application_id, changes=True)
             if application.status not in DECIDABLE:
                 raise InvalidState("accept the application before deciding it", reason=application.status, need="accept_first")
             if application.court_case_number is None:  # accepted before case numbers existed

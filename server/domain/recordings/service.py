@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from recordings import chain, crypto
 from recordings.segments import Gap
 from recordings.storage import Storage, StorageError, segment_name
+from server.domain.archived import is_archived, refusal
 from server.domain.ledger import Ledger
 from server.domain.recordings.writer import ActiveRecording, FailureHandler, StoredSegment
 from server.errors import Conflict, NotFound
@@ -111,6 +112,8 @@ class Recordings:
             session = await db.get(MediationSession, session_id)
             if session is None:
                 raise NotFound("no such session", reason="no_such_session")
+            if await is_archived(db, session.case_id):  # a case archived meanwhile reads only (server/domain/archived.py)
+                raise refusal()
             previous = await self._latest(db, session_id)
             row = Recording(
                 id=uuid.uuid4().hex,

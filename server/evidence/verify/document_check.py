@@ -2,7 +2,8 @@
 signature against the final text and PDF it names.
 
 The log is the authority. ``document_added`` records carry each document's SHA-256; the bundle's
-``documents/<id>.<ext>`` are the files. An agreement's final ``agreement_version`` record names
+``documents/<id>.<ext>`` are the files. A ``case_file_destroyed`` record (an archived case's file
+destroyed after its retention) names documents by id and hash: those are expected to be absent. An agreement's final ``agreement_version`` record names
 the text's and the PDF's hashes; each ``signature`` must name the same two (a signature over
 another text signs something else); ``agreement_sealed`` names the sealed PDF and the
 signatures it gathers. A judge then knows which PDF was signed, by whom, and which one carries
@@ -22,16 +23,42 @@ DOCUMENT_FILE = re.compile(r"documents/([0-9a-f-]{36})\.(pdf|png|jpg|bin)")
 Report = Callable[..., None]  # (level, code, *, file=None, seq=None, **params)
 
 
+def destroyed_documents(records: Mapping[int, Record]) -> tuple[dict[str, int], list[tuple[int, str]]]:
+    """The documents a ``case_file_destroyed`` record rightly names (id: that record's seq), and the
+    (seq, id) it names wrongly: a document the log did not file before it, or under another hash."""
+    logged: dict[str, tuple[int, Any]] = {}
+    rightly: dict[str, int] = {}
+    wrongly: list[tuple[int, str]] = []
+    for seq, record in sorted(records.items()):
+        if record.claim.type == "document_added":
+            logged[str(record.claim.public.get("document"))] = (seq, record.claim.public.get("sha256"))
+        elif record.claim.type == "case_file_destroyed":
+            for item in record.claim.public.get("documents") or []:
+                doc_id = str(item.get("document")) if isinstance(item, dict) else ""
+                added = logged.get(doc_id)
+                if added is not None and isinstance(item, dict) and added[1] == item.get("sha256"):
+                    rightly[doc_id] = seq
+                else:
+                    wrongly.append((seq, doc_id))
+    return rightly, wrongly
+
+
 def check(records: Mapping[int, Record], files: Mapping[str, bytes], add: Report) -> list[dict[str, Any]]:
     """Report on documents and signatures; return one summary per agreement."""
     logged: dict[str, tuple[int, dict[str, Any]]] = {}
     for seq, record in sorted(records.items()):
         if record.claim.type == "document_added":
             logged[str(record.claim.public.get("document"))] = (seq, record.claim.public)
+    destroyed, wrongly = destroyed_documents(records)
+    for seq, doc_id in wrongly:
+        add("problem", "destroyed_unlogged", seq=seq, document=doc_id)
     present = {m.group(1): name for name in files if (m := DOCUMENT_FILE.fullmatch(name))}
     for doc_id, (seq, public) in logged.items():
         name = present.get(doc_id)
-        if name is None:
+        if name is None and doc_id in destroyed:
+            # Not missing: destroyed after the case file's retention, by a record; its hash stays in the log.
+            add("warning", "document_destroyed", seq=destroyed[doc_id], document=doc_id, added=seq)
+        elif name is None:
             add("problem", "document_missing", seq=seq, document=doc_id)
         elif hashlib.sha256(files[name]).hexdigest() != public.get("sha256"):
             add("problem", "document_altered", file=name, seq=seq)

@@ -24,6 +24,7 @@ import { AgreementPanel, AgreementText, SignerList } from '../agreement.js';
 import { ConfirmationPanel } from '../confirmation.js';
 import { CaseObligations } from '../obligations.js';
 import { CaseClosing } from '../closing.js';
+import { CaseArchive, archivedNotice } from '../archive.js';
 import { CaseFiles } from '../casefiles.js';
 import { particularsFields, particularsValues, readParticulars, particularsLine, missingNotice, ParticularsEditor, particularsForm, showParticularsErrors } from '../particulars.js';
 import { IdentityPanel } from '../idcheck.js';
@@ -96,6 +97,8 @@ let agreementPanel = null;
 let caseObligations = null;
 /** @type {CaseClosing | null} follow-up visits and closing the case (结案, #22) */
 let caseClosing = null;
+/** @type {CaseArchive | null} archiving the closed case (归档, #22) */
+let caseArchive = null;
 /** @type {CaseFiles | null} */
 let caseFiles = null;
 /** @type {ConfirmationPanel | null} */
@@ -196,9 +199,14 @@ function supervisor() {
   return Boolean(store.user && store.user.role === 'supervisor');
 }
 
-/** Nothing of the case can be changed from this page: it is before the court, or the reader supervises. */
+/** Archived (归档, archive.js): the server refuses every change of it, for everyone. */
+function archived() {
+  return Boolean(kase() && kase().archived_at);
+}
+
+/** Nothing of the case can be changed from this page: it is before the court or archived, or the reader supervises. */
 function readOnly() {
-  return beforeCourt() || supervisor();
+  return beforeCourt() || archived() || supervisor();
 }
 
 /** A party added: the identity panel lists them too. */
@@ -841,7 +849,7 @@ function SessionCard({ s }) {
         ${badge(tv('linkstatus', p.link_status), LINK_TONE[p.link_status] || 'muted')}
         ${p.link_status === 'active' && p.link_expires_at ? html`<span class="muted small">${t('link.expires', { time: fmtDateTime(p.link_expires_at, store.tz) })}</span>` : null}
       </div>
-      <div class="actions" hidden=${supervisor()}>
+      <div class="actions" hidden=${supervisor() || archived()}>
         ${scheduled && !past
           ? html`<button type="button" class="secondary small-btn" disabled=${store.reissuing.has(key)} onClick=${() => onReissue(s, p)}>${t('link.reissue')}</button>`
           : null}
@@ -859,7 +867,7 @@ function SessionCard({ s }) {
     ${differentZone ? html`<p class="muted">${t('session.local_note', { time: fmtDateTime(s.starts_at, s.timezone), tz: tzName(s.timezone, new Date(s.starts_at)) })}</p>` : null}
     <p class="muted">${t('session.mediator', { name: (s.mediator && s.mediator.display_name) || '' })}</p>
     ${s.cancel_reason ? html`<p class="muted">${`${t('session.cancel.reason')}：${s.cancel_reason}`}</p>` : null}
-    ${scheduled && !past && !supervisor()
+    ${scheduled && !past && !supervisor() && !archived()
       ? html`<div class="actions">
           <a class="button primary" href=${`/live/${encodeURIComponent(s.id)}`} data-testid="join-live">${t('live.join.staff')}</a>
           ${beforeCourt()
@@ -1059,7 +1067,7 @@ function Evidence() {
       <button type="button" class="secondary small-btn" data-testid="evidence-refresh" onClick=${() => loadEvidence()}>${t('evidence.refresh')}</button>
     </div>
     <div id="evidence-body" aria-live="polite">${evidenceBody()}</div>
-    ${supervisor() ? null : html`<${IdentityCheckForm} />`}
+    ${supervisor() || archived() ? null : html`<${IdentityCheckForm} />`}
     <div class="export-box" hidden=${supervisor()}>
       <h3>${t('export.button')}</h3>
       <p>${t('evidence.bundle.why')}</p>
@@ -1083,11 +1091,11 @@ function Supervision({ k }) {
     store.history.load();
     loadEvidence();
   };
-  const canReply = store.user.role === 'mediator';
+  const canReply = store.user.role === 'mediator' && !archived();
   return html`<${Section} id="supervision" title=${t('sup.section')}>
     ${canReply && items.some((i) => i.awaiting_reply) ? html`<p class="notice" role="status">${t('sup.mediator_note')}</p>` : null}
     <div id="supervision-body" aria-live="polite">${part.view(() => html`<${Instructions} items=${items} tz=${store.tz} canReply=${canReply} onChanged=${reload} />`)}</div>
-    ${supervisor() ? html`<h3>${t('sup.issue.title')}</h3><${IssueForm} key=${k.id} caseId=${k.id} number=${k.case_number} onDone=${reload} />` : null}
+    ${supervisor() && !archived() ? html`<h3>${t('sup.issue.title')}</h3><${IssueForm} key=${k.id} caseId=${k.id} number=${k.case_number} onDone=${reload} />` : null}
   </${Section}>`;
 }
 
@@ -1150,11 +1158,12 @@ function Page() {
   return html`${back}${title}
     ${beforeCourt() ? html`<p class="notice" role="status" data-testid="case-before-court">${t('case.before_court')}</p>` : null}
     ${supervisor() ? html`<p class="notice" role="status" data-testid="case-supervisor">${t('sup.reads_only')}</p>` : null}
+    ${archivedNotice(k, store.tz)}
     <${Supervision} k=${k} />
     <div class="two-col"><${Details} k=${k} /><${Parties} k=${k} /></div>
     <${Extensions} k=${k} />
     <${WillingnessSection} caseId=${k.id} data=${store.willingness.data} kase=${k} tz=${store.tz} canAsk=${!readOnly()} onDone=${refresh} />
-    ${mediatorsPanel ? html`<${CaseMediatorsSection} panel=${mediatorsPanel} k=${k} writable=${!supervisor() && !beforeCourt()} />` : null}
+    ${mediatorsPanel ? html`<${CaseMediatorsSection} panel=${mediatorsPanel} k=${k} writable=${!readOnly()} />` : null}
     ${referred}
     <${Sessions} k=${k} />
     <${Transcripts} k=${k} />
@@ -1163,6 +1172,7 @@ function Page() {
       : html`<${Mount} class="kept" make=${() => agreementPanel?.el ?? null} deps=${[agreementPanel]} />`}
     ${caseObligations ? caseObligations.view() : null}
     ${caseClosing ? caseClosing.view() : null}
+    ${caseArchive ? caseArchive.view() : null}
     <${Mount} class="kept" make=${() => confirmationPanel?.el ?? null} deps=${[confirmationPanel]} />
     ${caseFiles ? html`<${Section} id="files" title=${t('files.title')}><${Mount} class="kept" make=${() => caseFiles?.el ?? null} deps=${[caseFiles]} /></${Section}>` : null}
     ${supervisor()
@@ -1217,8 +1227,11 @@ async function main() {
     }
     caseObligations = new CaseObligations({ caseId, userId: store.user.id, tz: store.tz, canAct: !readOnly() && store.user.role === 'mediator', render: draw, onChanged: () => { caseClosing?.load(); store.history.load(); } });
     // The case's mediators (a co-mediator too) record visits and close it, before a court or not.
-    const closes = () => store.user.role === 'mediator' && (!sharedOnly() || coMediatingHere());
-    caseClosing = new CaseClosing({ caseId, tz: store.tz, canAct: closes, render: draw, onChanged: () => { caseObligations?.load(); store.history.load(); caseFiles?.load(); } });
+    const closes = () => store.user.role === 'mediator' && (!sharedOnly() || coMediatingHere()) && !archived();
+    caseClosing = new CaseClosing({ caseId, tz: store.tz, canAct: closes, render: draw, onChanged: () => { caseObligations?.load(); store.history.load(); caseFiles?.load(); caseArchive?.load(); } });
+    // The case's own mediators archive it once closed; then it reads only (its notice says until when).
+    caseArchive = new CaseArchive({ caseId, canAct: () => store.user.role === 'mediator' && !sharedOnly(), render: draw,
+      onChanged: () => { refresh().then(() => caseFiles?.render()); caseClosing?.load(); } });
     caseFiles = new CaseFiles({
       mode: 'staff',
       caseId,
@@ -1246,6 +1259,7 @@ async function main() {
     /** @type {CaseFiles} */ (caseFiles).load();
     caseObligations?.load();
     caseClosing?.load();
+    caseArchive?.load();
     if (supervisor()) store.agreement.load();
     else {
       store.outbox.load();

@@ -37,9 +37,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.domain import history, notices, notifications, particulars, turns
 from server.domain.access import case_for_staff
 from server.domain.clocks import case_mediation_clock, end_of
-from server.domain.keybinding import current_party_key, refuse_code
+from server.domain.keybinding import current_party_key
 from server.domain.ledger import Ledger
-from server.domain.party_signing import PreparedStatement, body_method, open_statement, prepare_statement, sign_statement
+from server.domain.party_signing import PreparedStatement, body_method, prepare_statement, statement_to_sign
 from server.domain.principal import PartyPrincipal, Principal, require_party, require_staff
 from server.domain.workdays import Workdays
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
@@ -319,32 +319,20 @@ class Extensions:
     ) -> tuple[int, ExtensionView]:
         """Log the party's signature; the last one logs ``deadline_extended`` and moves the clock."""
         me = require_party(principal, changes=True)
-        tries_left: int | None = None
-        seq = 0
-        async with self._maker() as db, db.begin():
-            statement = await open_statement(db, me, challenge, PURPOSE)
-            assert statement.data is not None
+        async with statement_to_sign(self._maker, self._ledger, me, challenge, PURPOSE) as (db, statement):
             row, party = await self._open_for(db, me, str(statement.data["extension"]))
-            signed = await sign_statement(
-                db, self._ledger, statement, challenge, code=code, signature=signature, credential=credential
-            )
-            if isinstance(signed, int):
-                tries_left = signed
-            else:
-                seq = signed.seq
-                db.add(
-                    ExtensionSigner(
-                        extension_id=row.id, party_id=party.id, seq=seq, claim_hash=signed.claim_hash,
-                        method=signed.method, signed_at=utcnow(),
-                    )
-                )  # fmt: skip
-                await db.flush()
-                history.record(db, row.case_id, me, "extension_signed", seq=seq, to_date=row.to_date.isoformat())
-                await self._take_effect_if_all(db, row)
+            signed = await statement.sign(code=code, signature=signature, credential=credential)
+            db.add(
+                ExtensionSigner(
+                    extension_id=row.id, party_id=party.id, seq=signed.seq, claim_hash=signed.claim_hash,
+                    method=signed.method, signed_at=utcnow(),
+                )
+            )  # fmt: skip
+            await db.flush()
+            history.record(db, row.case_id, me, "extension_signed", seq=signed.seq, to_date=row.to_date.isoformat())
+            await self._take_effect_if_all(db, row)
             view = await self._view(db, row)
-        if tries_left is not None:
-            raise refuse_code(tries_left)
-        return seq, view
+        return signed.seq, view
 
     async def _take_effect_if_all(self, db: AsyncSession, row: DeadlineExtension) -> None:
         """Every party has signed: log ``deadline_extended`` and move the case's last day."""

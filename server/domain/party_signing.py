@@ -16,23 +16,28 @@ phone, and a code that is never delivered would leave the party unable to sign a
 channel exists, the code stays required: it is the stronger of the two and nothing weakens it.
 
 The caller decides what the statement is and what its signature changes; this module checks and
-logs it.
+logs it. ``statement_to_sign`` is the frame every party-signed statement's ``sign`` runs in: open the
+statement in one transaction, sign it, and refuse a wrong code only after that transaction has
+committed, so that the wrong try counts.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain.codes import CodeSent
 from server.domain.keybinding import (
     add_challenge,
     open_code_challenge,
     passkey_signature,
+    refuse_code,
     signing_options,
     start_code,
     wrong_code,
@@ -153,59 +158,100 @@ async def prepare_statement(
     )
 
 
-async def open_statement(db: AsyncSession, me: PartyPrincipal, challenge: str, purpose: str) -> EvidenceChallenge:
-    """The prepared statement (locked), if it is this party's, unused and in time."""
-    row = open_code_challenge(await db.get(EvidenceChallenge, challenge, with_for_update=True), me.party_id, purpose)
-    assert row.data is not None
-    return row
+class _WrongCode(Exception):
+    """A wrong one-time code, raised out of the caller's work so that ``statement_to_sign`` commits, then refuses."""
+
+    def __init__(self, tries_left: int) -> None:
+        super().__init__(tries_left)
+        self.tries_left = tries_left
 
 
-async def sign_statement(
-    db: AsyncSession,
-    ledger: Ledger,
-    row: EvidenceChallenge,
-    challenge: str,
-    *,
-    code: str | None,
-    signature: str | None,
-    credential: dict[str, Any] | None,
-) -> SignedStatement | int:
-    """Check the code (if one was sent) and the signature and log the record, in the caller's transaction.
+@dataclass(frozen=True)
+class OpenStatement:
+    """A prepared statement opened (locked) in the party's transaction: what it keeps, and signing it."""
 
-    Returns the logged statement, or the number of tries left after a wrong code: the caller
-    lets its transaction commit (so the wrong try counts) and then refuses. Whether a code is
-    needed was settled when the statement was prepared: a challenge with a code's hash needs
-    that code; one without (no channel reached the party) needs the device key's signature alone.
+    row: EvidenceChallenge
+    _db: AsyncSession
+    _ledger: Ledger
+    _challenge: str
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """What ``prepare_statement`` kept with the statement (the claim, the body, the caller's ``extra``)."""
+        assert self.row.data is not None
+        return self.row.data
+
+    async def sign(self, *, code: str | None, signature: str | None, credential: dict[str, Any] | None) -> SignedStatement:
+        """Check the code (if one was sent) and the signature and log the record, in the caller's transaction.
+
+        Whether a code is needed was settled when the statement was prepared: a challenge with a
+        code's hash needs that code; one without (no channel reached the party) needs the device
+        key's signature alone. A wrong code ends the caller's work here: nothing after this call
+        runs, the transaction commits with the try counted, and ``statement_to_sign`` refuses the
+        party with the tries left.
+        """
+        db, row, data = self._db, self.row, self.data
+        claim = Claim.from_json(data["claim"])
+        key_row = await db.get(EvidenceKey, data["key"])
+        if key_row is None or key_row.valid_until is not None:
+            raise Conflict("your key was replaced; ask for the statement again", reason="key_changed")
+        key = key_info(key_row)
+        count = 0
+        if key.alg == "webauthn":
+            if credential is None:
+                raise InvalidInput(
+                    "sign with your passkey", [FieldError("credential", "required for a passkey", "passkey_required")]
+                )
+            own, count = await passkey_signature(db, credential, key, claim.statement)
+        else:
+            needs_code = row.code_hash is not None
+            missing = [
+                name for name, v in (("code", code), ("signature", signature)) if v is None and (needs_code or name != "code")
+            ]
+            if missing:
+                raise InvalidInput(
+                    "enter the code sent to you and sign with your device key" if needs_code else "sign with your device key",
+                    [FieldError(name, "required", "required") for name in missing],
+                )
+            assert signature is not None
+            if needs_code:
+                assert code is not None
+                tries_left = wrong_code(row, self._challenge, code)
+                if tries_left is not None:
+                    raise _WrongCode(tries_left)
+            own = {"key": key.id, "alg": key.alg, "sig": signature}
+        appended = await self._ledger.append(db, claim, [own], data["body"], user_verified=key.alg == "webauthn")
+        row.used_at = utcnow()
+        if count:
+            await db.execute(update(EvidenceKey).where(EvidenceKey.id == key.id).values(sign_count=count))
+        method = signed_method(key, row.code_hash is not None, data.get("channel"))
+        return SignedStatement(claim, appended.record.seq, appended.claim_hash, key, data, method)
+
+
+@asynccontextmanager
+async def statement_to_sign(
+    maker: async_sessionmaker[AsyncSession], ledger: Ledger, me: PartyPrincipal, challenge: str, purpose: str
+) -> AsyncIterator[tuple[AsyncSession, OpenStatement]]:
+    """The frame of a party's signature: one transaction, the statement opened in it, a wrong code refused after it.
+
+    The statement must be this party's, for this purpose, unused and in time; it is locked for the
+    transaction. The caller checks what the statement is about, calls ``statement.sign(...)`` and
+    records what the signature changes, all in the transaction it is given::
+
+        async with statement_to_sign(maker, ledger, me, challenge, PURPOSE) as (db, statement):
+            row = await open_the_thing(db, statement.data["thing"])
+            signed = await statement.sign(code=code, signature=signature, credential=credential)
+            db.add(Signer(..., seq=signed.seq))
+
+    A wrong code ends the caller's work at ``sign``; the transaction still commits, so the try
+    counts (a challenge allows only so many), and then ``refuse_code`` says how many are left.
     """
-    assert row.data is not None
-    claim = Claim.from_json(row.data["claim"])
-    key_row = await db.get(EvidenceKey, row.data["key"])
-    if key_row is None or key_row.valid_until is not None:
-        raise Conflict("your key was replaced; ask for the statement again", reason="key_changed")
-    key = key_info(key_row)
-    count = 0
-    if key.alg == "webauthn":
-        if credential is None:
-            raise InvalidInput("sign with your passkey", [FieldError("credential", "required for a passkey", "passkey_required")])
-        own, count = await passkey_signature(db, credential, key, claim.statement)
-    else:
-        needs_code = row.code_hash is not None
-        missing = [name for name, v in (("code", code), ("signature", signature)) if v is None and (needs_code or name != "code")]
-        if missing:
-            raise InvalidInput(
-                "enter the code sent to you and sign with your device key" if needs_code else "sign with your device key",
-                [FieldError(name, "required", "required") for name in missing],
-            )
-        assert signature is not None
-        if needs_code:
-            assert code is not None
-            tries_left = wrong_code(row, challenge, code)
-            if tries_left is not None:
-                return tries_left
-        own = {"key": key.id, "alg": key.alg, "sig": signature}
-    appended = await ledger.append(db, claim, [own], row.data["body"], user_verified=key.alg == "webauthn")
-    row.used_at = utcnow()
-    if count:
-        await db.execute(update(EvidenceKey).where(EvidenceKey.id == key.id).values(sign_count=count))
-    method = signed_method(key, row.code_hash is not None, row.data.get("channel"))
-    return SignedStatement(claim, appended.record.seq, appended.claim_hash, key, row.data, method)
+    tries_left: int | None = None
+    async with maker() as db, db.begin():
+        row = open_code_challenge(await db.get(EvidenceChallenge, challenge, with_for_update=True), me.party_id, purpose)
+        try:
+            yield db, OpenStatement(row, db, ledger, challenge)
+        except _WrongCode as wrong:
+            tries_left = wrong.tries_left
+    if tries_left is not None:
+        raise refuse_code(tries_left)

@@ -44,9 +44,9 @@ from server.domain.agreements.obligation import KIND_WORDS, day_words, yuan
 from server.domain.clocks import local_day
 from server.domain.documents import visible_to_party
 from server.domain.follow_up_plans import reminders_of
-from server.domain.keybinding import current_party_key, refuse_code
+from server.domain.keybinding import current_party_key
 from server.domain.ledger import Ledger
-from server.domain.party_signing import PreparedStatement, body_method, open_statement, prepare_statement, sign_statement
+from server.domain.party_signing import PreparedStatement, body_method, prepare_statement, statement_to_sign
 from server.domain.principal import PartyPrincipal, Principal, Staff, require_party
 from server.domain.staffkeys import Prepared, StaffKeys
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
@@ -346,28 +346,18 @@ class Performance:
     ) -> ObligationView:
         """Log the party's signed confirmation (performed) or dispute (disputed)."""
         me = require_party(principal, changes=True)
-        tries_left: int | None = None
-        async with self._maker() as db, db.begin():
-            statement = await open_statement(db, me, challenge, PURPOSE)
-            assert statement.data is not None
+        async with statement_to_sign(self._maker, self._ledger, me, challenge, PURPOSE) as (db, statement):
             row, _, _ = await self._answerable(db, me, str(statement.data["obligation"]))
-            signed = await sign_statement(
-                db, self._ledger, statement, challenge, code=code, signature=signature, credential=credential
-            )
-            if isinstance(signed, int):
-                tries_left = signed
+            signed = await statement.sign(code=code, signature=signature, credential=credential)
+            answer, now = str(statement.data["answer"]), utcnow()
+            zh = label(row)[0]
+            if answer == "confirm":
+                row.status, row.confirmed_at, row.confirm_seq, row.confirm_method = "performed", now, signed.seq, "party_key"
             else:
-                answer, now = str(statement.data["answer"]), utcnow()
-                zh = label(row)[0]
-                if answer == "confirm":
-                    row.status, row.confirmed_at, row.confirm_seq, row.confirm_method = "performed", now, signed.seq, "party_key"
-                else:
-                    row.status, row.disputed_at, row.dispute_seq = "disputed", now, signed.seq
-                    row.dispute_reason = str(statement.data["reason"])
-                history.record(db, row.case_id, me, RECORD_OF[answer], label=zh, seq=signed.seq, method=signed.method)
+                row.status, row.disputed_at, row.dispute_seq = "disputed", now, signed.seq
+                row.dispute_reason = str(statement.data["reason"])
+            history.record(db, row.case_id, me, RECORD_OF[answer], label=zh, seq=signed.seq, method=signed.method)
             view = await self._one(db, row)
-        if tries_left is not None:
-            raise refuse_code(tries_left)
         return view
 
     # -- a mediator records a confirmation given over video --------------------------------------

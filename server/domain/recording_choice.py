@@ -25,9 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history, particulars
-from server.domain.keybinding import current_party_key, refuse_code
+from server.domain.keybinding import current_party_key
 from server.domain.ledger import Ledger
-from server.domain.party_signing import PreparedStatement, body_method, open_statement, prepare_statement, sign_statement
+from server.domain.party_signing import PreparedStatement, body_method, prepare_statement, statement_to_sign
 from server.domain.principal import PartyPrincipal, Principal, require_party
 from server.errors import Conflict, Forbidden, NotFound
 from server.evidence.records import Claim, body_hash, make_body
@@ -140,30 +140,19 @@ class RecordingChoices:
         credential: dict[str, Any] | None = None,
     ) -> tuple[int, Choices]:
         me = require_party(principal, changes=True)
-        tries_left: int | None = None
-        seq = 0
-        async with self._maker() as db, db.begin():
-            statement = await open_statement(db, me, challenge, PURPOSE)
+        async with statement_to_sign(self._maker, self._ledger, me, challenge, PURPOSE) as (db, statement):
             session, party = await self._open_for(db, me)
-            signed = await sign_statement(
-                db, self._ledger, statement, challenge, code=code, signature=signature, credential=credential
-            )
-            if isinstance(signed, int):
-                tries_left = signed
-            else:
-                seq = signed.seq
-                db.add(
-                    TranscriptChoice(
-                        session_id=session.id, party_id=party.id, seq=seq, claim_hash=signed.claim_hash,
-                        method=signed.method, signed_at=utcnow(),
-                    )
-                )  # fmt: skip
-                await db.flush()
-                history.record(db, session.case_id, me, "transcript_recording_chosen", session_id=session.id, seq=seq)
+            signed = await statement.sign(code=code, signature=signature, credential=credential)
+            db.add(
+                TranscriptChoice(
+                    session_id=session.id, party_id=party.id, seq=signed.seq, claim_hash=signed.claim_hash,
+                    method=signed.method, signed_at=utcnow(),
+                )
+            )  # fmt: skip
+            await db.flush()
+            history.record(db, session.case_id, me, "transcript_recording_chosen", session_id=session.id, seq=signed.seq)
             choices = await choices_of(db, session)
-        if tries_left is not None:
-            raise refuse_code(tries_left)
-        return seq, choices
+        return signed.seq, choices
 
 
 __all__ = ["Choices", "RecordingChoices", "choices_of"]

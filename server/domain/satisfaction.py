@@ -41,9 +41,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history, orgtree, particulars, turns
-from server.domain.keybinding import current_party_key, refuse_code
+from server.domain.keybinding import current_party_key
 from server.domain.ledger import Ledger
-from server.domain.party_signing import PreparedStatement, body_method, open_statement, prepare_statement, sign_statement
+from server.domain.party_signing import PreparedStatement, body_method, prepare_statement, statement_to_sign
 from server.domain.principal import PartyPrincipal, Principal, require_party, require_staff
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
 from server.evidence.records import Claim, body_hash, make_body, sha256_hex
@@ -253,35 +253,25 @@ class Satisfaction:
     ) -> dict[str, Any]:  # fmt: skip
         """Log the signed rating; a second for the same occasion is refused, even under a race."""
         me = require_party(principal, changes=True)
-        tries_left: int | None = None
         try:
-            async with self._maker() as db, db.begin():
-                row = await open_statement(db, me, challenge, RATE_PURPOSE)
-                data = row.data
-                assert data is not None
+            async with statement_to_sign(self._maker, self._ledger, me, challenge, RATE_PURPOSE) as (db, statement):
+                data = statement.data
                 party, case = await self._rater(db, me)
                 if await _rated(db, party.id, data["occasion"], data["ref"]):
                     raise Conflict("you have rated this already", reason="already_rated")
-                signed = await sign_statement(
-                    db, self._ledger, row, challenge, code=code, signature=signature, credential=credential
+                signed = await statement.sign(code=code, signature=signature, credential=credential)
+                rating = SatisfactionRating(
+                    case_id=case.id, party_id=party.id, mediator_id=data["mediator"], occasion=data["occasion"],
+                    occasion_ref=data["ref"], stars=data["stars"], comment=data["comment"], rated_at=utcnow(),
+                    seq=signed.seq,
+                )  # fmt: skip
+                db.add(rating)
+                await db.flush()
+                history.record(
+                    db, case.id, me, "satisfaction_rated", seq=signed.seq, occasion=data["occasion"], stars=data["stars"]
                 )
-                if isinstance(signed, int):
-                    tries_left = signed
-                else:
-                    rating = SatisfactionRating(
-                        case_id=case.id, party_id=party.id, mediator_id=data["mediator"], occasion=data["occasion"],
-                        occasion_ref=data["ref"], stars=data["stars"], comment=data["comment"], rated_at=utcnow(),
-                        seq=signed.seq,
-                    )  # fmt: skip
-                    db.add(rating)
-                    await db.flush()
-                    history.record(
-                        db, case.id, me, "satisfaction_rated", seq=signed.seq, occasion=data["occasion"], stars=data["stars"]
-                    )
         except IntegrityError:
             raise Conflict("you have rated this already", reason="already_rated") from None
-        if tries_left is not None:
-            raise refuse_code(tries_left)
         return await self.for_party(principal)
 
     async def prepare_complaint(self, principal: Principal | None, *, about: str, text: str) -> PreparedStatement:
@@ -321,27 +311,19 @@ class Satisfaction:
         credential: dict[str, Any] | None,
     ) -> dict[str, Any]:  # fmt: skip
         me = require_party(principal, changes=True)
-        tries_left: int | None = None
-        async with self._maker() as db, db.begin():
-            row = await open_statement(db, me, challenge, COMPLAINT_PURPOSE)
-            data = row.data
-            assert data is not None
+        async with statement_to_sign(self._maker, self._ledger, me, challenge, COMPLAINT_PURPOSE) as (db, statement):
+            data = statement.data
             party, case = await self._rater(db, me)
-            signed = await sign_statement(db, self._ledger, row, challenge, code=code, signature=signature, credential=credential)
-            if isinstance(signed, int):
-                tries_left = signed
-            else:
-                db.add(
-                    Complaint(
-                        id=data["complaint"], case_id=case.id, party_id=party.id, organisation_id=data["organisation"],
-                        about=data["about"], mediator_id=case.mediator_id, text=data["text"], filed_at=utcnow(),
-                        seq=signed.seq,
-                    )
-                )  # fmt: skip
-                await db.flush()
-                history.record(db, case.id, me, "complaint_filed", seq=signed.seq, complaint_id=data["complaint"])
-        if tries_left is not None:
-            raise refuse_code(tries_left)
+            signed = await statement.sign(code=code, signature=signature, credential=credential)
+            db.add(
+                Complaint(
+                    id=data["complaint"], case_id=case.id, party_id=party.id, organisation_id=data["organisation"],
+                    about=data["about"], mediator_id=case.mediator_id, text=data["text"], filed_at=utcnow(),
+                    seq=signed.seq,
+                )
+            )  # fmt: skip
+            await db.flush()
+            history.record(db, case.id, me, "complaint_filed", seq=signed.seq, complaint_id=data["complaint"])
         return await self.for_party(principal)
 
     # -- supervisors -----------------------------------------------------------------------------

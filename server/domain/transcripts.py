@@ -35,9 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.domain import history, particulars
 from server.domain import transcript_text as words
 from server.domain.access import assigned_mediators, case_for_staff
-from server.domain.keybinding import current_party_key, refuse_code
+from server.domain.keybinding import current_party_key
 from server.domain.ledger import Ledger
-from server.domain.party_signing import PreparedStatement, body_method, open_statement, prepare_statement, sign_statement
+from server.domain.party_signing import PreparedStatement, body_method, prepare_statement, statement_to_sign
 from server.domain.principal import PartyPrincipal, Principal, Staff, require_party
 from server.domain.recording_choice import Choices, choices_of
 from server.domain.transcript_document import file_when_all_signed
@@ -395,37 +395,25 @@ class Transcripts:
     ) -> tuple[int, RecordView]:
         """Log ``transcript_signed``; a version closed since the statement was prepared refuses it."""
         me = require_party(principal, changes=True)
-        tries_left: int | None = None
-        seq = 0
-        async with self._maker() as db, db.begin():
-            statement = await open_statement(db, me, challenge, PURPOSE)
-            assert statement.data is not None
+        async with statement_to_sign(self._maker, self._ledger, me, challenge, PURPOSE) as (db, statement):
             session_id, number = str(statement.data["session"]), int(statement.data["version"])
             record, version, party, _ = await self._open_for(db, me, session_id, number, None)
-            signed = await sign_statement(
-                db, self._ledger, statement, challenge, code=code, signature=signature, credential=credential
-            )
-            if isinstance(signed, int):
-                tries_left = signed
-            else:
-                seq = signed.seq
-                note = str(signed.data["body"]["data"].get("disagreement") or "") or None
-                db.add(
-                    TranscriptSigner(
-                        version_id=version.id, party_id=party.id, seq=seq, claim_hash=signed.claim_hash,
-                        method=signed.method, disagreement=note, signed_at=utcnow(),
-                    )
-                )  # fmt: skip
-                await db.flush()
-                history.record(
-                    db, record.case_id, me, "transcript_signed", session_id=session_id, version=number, seq=seq,
-                    disagreement=bool(note),
-                )  # fmt: skip
-                await file_when_all_signed(db, self._ledger, self._settings, me, record, version)
+            signed = await statement.sign(code=code, signature=signature, credential=credential)
+            note = str(signed.data["body"]["data"].get("disagreement") or "") or None
+            db.add(
+                TranscriptSigner(
+                    version_id=version.id, party_id=party.id, seq=signed.seq, claim_hash=signed.claim_hash,
+                    method=signed.method, disagreement=note, signed_at=utcnow(),
+                )
+            )  # fmt: skip
+            await db.flush()
+            history.record(
+                db, record.case_id, me, "transcript_signed", session_id=session_id, version=number, seq=signed.seq,
+                disagreement=bool(note),
+            )  # fmt: skip
+            await file_when_all_signed(db, self._ledger, self._settings, me, record, version)
             view = await _view(db, await _session(db, session_id), record)
-        if tries_left is not None:
-            raise refuse_code(tries_left)
-        return seq, view
+        return signed.seq, view
 
 
 __all__ = ["MAX_DISAGREEMENT", "RecordView", "Transcripts", "prefill"]

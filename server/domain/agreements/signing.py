@@ -25,15 +25,14 @@ from server.domain import history, particulars
 from server.domain.access import case_for_staff
 from server.domain.agreements.reading import case_of, load, signers, version_of
 from server.domain.documents import add_document, uploader_of
-from server.domain.keybinding import current_party_key, refuse_code
+from server.domain.keybinding import current_party_key
 from server.domain.ledger import Ledger
 from server.domain.party_signing import (
     PreparedStatement,
     body_method,
     method_of,
-    open_statement,
     prepare_statement,
-    sign_statement,
+    statement_to_sign,
 )
 from server.domain.principal import Principal, Staff, require_party, require_staff
 from server.domain.staffkeys import Prepared as StaffPrepared
@@ -138,51 +137,43 @@ class Signing:
     ) -> int:
         me = require_party(principal, changes=True)
         drawn = _handwriting(handwriting)
-        tries_left: int | None = None
-        seq = 0
-        async with self._maker() as db, db.begin():
-            row = await open_statement(db, me, challenge, "agreement_sign")
-            assert row.data is not None
-            agreement = await db.scalar(select(Agreement).where(Agreement.id == row.data["agreement"]).with_for_update())
+        async with statement_to_sign(self._maker, self._ledger, me, challenge, "agreement_sign") as (db, statement):
+            agreement = await db.scalar(select(Agreement).where(Agreement.id == statement.data["agreement"]).with_for_update())
             assert agreement is not None
-            version = int(row.data["claim"]["public"]["version"])
+            version = int(statement.data["claim"]["public"]["version"])
             open_for_signing(agreement, version)
             if await db.get(AgreementSignature, (agreement.id, me.party_id)) is not None:
                 raise Conflict("you have signed this agreement already", reason="signed")
-            signed = await sign_statement(db, self._ledger, row, challenge, code=code, signature=signature, credential=credential)
-            if isinstance(signed, int):
-                tries_left = signed
-            else:
-                seq = signed.seq
-                party = await db.get(Party, me.party_id)
-                assert party is not None
-                drawn_id = None
-                if drawn is not None:
-                    doc = await add_document(
-                        db, self._ledger, agreement.case_id, uploader_of(me, party), kind="handwriting",
-                        name=f"手写签名-{party.name}.png", content_type="image/png", data=drawn, visible_to=[],
-                    )  # fmt: skip
-                    drawn_id = doc.id
-                db.add(
-                    AgreementSignature(
-                        agreement_id=agreement.id,
-                        signer_id=party.id,
-                        signer_kind="party",
-                        role=party.role,
-                        name=party.name,
-                        version=version,
-                        method=signed.method,
-                        key_id=signed.key.id,
-                        seq=seq,
-                        claim_hash=signed.claim_hash,
-                        handwriting_document_id=drawn_id,
-                        signed_at=utcnow(),
-                    )
+            signed = await statement.sign(code=code, signature=signature, credential=credential)
+            party = await db.get(Party, me.party_id)
+            assert party is not None
+            drawn_id = None
+            if drawn is not None:
+                doc = await add_document(
+                    db, self._ledger, agreement.case_id, uploader_of(me, party), kind="handwriting",
+                    name=f"手写签名-{party.name}.png", content_type="image/png", data=drawn, visible_to=[],
+                )  # fmt: skip
+                drawn_id = doc.id
+            db.add(
+                AgreementSignature(
+                    agreement_id=agreement.id,
+                    signer_id=party.id,
+                    signer_kind="party",
+                    role=party.role,
+                    name=party.name,
+                    version=version,
+                    method=signed.method,
+                    key_id=signed.key.id,
+                    seq=signed.seq,
+                    claim_hash=signed.claim_hash,
+                    handwriting_document_id=drawn_id,
+                    signed_at=utcnow(),
                 )
-                history.record(db, agreement.case_id, me, "agreement_signed", seq=seq, key_id=signed.key.id, method=signed.method)
-        if tries_left is not None:
-            raise refuse_code(tries_left)
-        return seq
+            )
+            history.record(
+                db, agreement.case_id, me, "agreement_signed", seq=signed.seq, key_id=signed.key.id, method=signed.method
+            )
+        return signed.seq
 
     # -- the mediator signs last ----------------------------------------------------------------------
 

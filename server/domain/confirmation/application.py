@@ -24,14 +24,13 @@ from server.domain.clocks import CONFIRMATION_WINDOW, confirmation_due
 from server.domain.confirmation.ruling import arabic_date, chinese_date
 from server.domain.confirmation.views import ApplicationView, case_of, view_of
 from server.domain.documents import Uploader, add_document
-from server.domain.keybinding import current_party_key, refuse_code
+from server.domain.keybinding import current_party_key
 from server.domain.ledger import Ledger
 from server.domain.party_signing import (
     PreparedStatement,
     body_method,
-    open_statement,
     prepare_statement,
-    sign_statement,
+    statement_to_sign,
 )
 from server.domain.principal import PartyPrincipal, Principal, require_party
 from server.errors import Conflict, FieldError, Forbidden, Gone, InvalidInput
@@ -227,42 +226,30 @@ class Applications:
         credential: dict[str, Any] | None = None,
     ) -> tuple[int, ApplicationView]:
         me = require_party(principal, changes=True)
-        tries_left: int | None = None
-        seq = 0
-        async with self._maker() as db, db.begin():
-            row = await open_statement(db, me, challenge, "confirmation_apply")
-            assert row.data is not None
-            application = await db.get(ConfirmationApplication, row.data["application"], with_for_update=True)
+        async with statement_to_sign(self._maker, self._ledger, me, challenge, "confirmation_apply") as (db, statement):
+            application = await db.get(ConfirmationApplication, statement.data["application"], with_for_update=True)
             assert application is not None
             if application.status != "awaiting_cosign":
                 raise Conflict("the application has been submitted", reason="signed")
             await self._check_window(db, application)
             if await db.get(ConfirmationSigner, (application.id, me.party_id)) is not None:
                 raise Conflict("you have signed this application already", reason="signed")
-            signed = await sign_statement(db, self._ledger, row, challenge, code=code, signature=signature, credential=credential)
-            if isinstance(signed, int):
-                tries_left = signed
-            else:
-                seq = signed.seq
-                db.add(ConfirmationSigner(application_id=application.id, party_id=me.party_id, seq=seq,
-                                          method=signed.method, signed_at=utcnow()))  # fmt: skip
-                await db.flush()
-                history.record(db, application.case_id, me, "confirmation_signed", seq=seq)
-                joint = list(signed.claim.public.get("joint") or [])
-                done = set(
-                    await db.scalars(
-                        select(ConfirmationSigner.party_id).where(ConfirmationSigner.application_id == application.id)
-                    )
-                )
-                if joint and set(joint) <= done:
-                    # Only a joint application is submitted (art. 33: "双方当事人 … 共同申请").
-                    application.status, application.submitted_at = "received", utcnow()
-                    await self._application_document(db, application)
-                    history.record(db, application.case_id, None, "confirmation_submitted", court_id=application.court_id)
+            signed = await statement.sign(code=code, signature=signature, credential=credential)
+            db.add(ConfirmationSigner(application_id=application.id, party_id=me.party_id, seq=signed.seq,
+                                      method=signed.method, signed_at=utcnow()))  # fmt: skip
+            await db.flush()
+            history.record(db, application.case_id, me, "confirmation_signed", seq=signed.seq)
+            joint = list(signed.claim.public.get("joint") or [])
+            done = set(
+                await db.scalars(select(ConfirmationSigner.party_id).where(ConfirmationSigner.application_id == application.id))
+            )
+            if joint and set(joint) <= done:
+                # Only a joint application is submitted (art. 33: "双方当事人 … 共同申请").
+                application.status, application.submitted_at = "received", utcnow()
+                await self._application_document(db, application)
+                history.record(db, application.case_id, None, "confirmation_submitted", court_id=application.court_id)
             view = await view_of(db, application)
-        if tries_left is not None:
-            raise refuse_code(tries_left)
-        return seq, view
+        return signed.seq, view
 
     async def _application_document(self, db: AsyncSession, application: ConfirmationApplication) -> None:
         """The application itself as a PDF for the court's file (the signatures are the log's records)."""

@@ -41,6 +41,7 @@ from sqlalchemy import func, select
 from server.app import create_app
 from server.bench.peers import LoadPeer, encode_audio, encode_video
 from server.domain.online_applications import ApplicationForm
+from server.domain.party_signing import Proof
 from server.domain.principal import SYSTEM, PartyPrincipal, Principal, Staff
 from server.domain.registration import Registrant
 from server.evidence.records import DeviceKey, b64
@@ -222,7 +223,7 @@ async def signed_record(services: Services, mediator: Principal, session_id: str
         assert isinstance(party, PartyPrincipal)
         prepared = await transcripts.prepare(party, session_id, version.number, version.text_sha256)
         code = await _latest_code(services, party.party_id)
-        await transcripts.sign(party, prepared.challenge, code=code, signature=joiner.key.sign(prepared.statement)["sig"])
+        await transcripts.sign(party, prepared.challenge, Proof(code, joiner.key.sign(prepared.statement)["sig"]))
     return [
         "周调解员 wrote the mediation record (调解笔录) beside the video and closed it (transcript_version)",
         "张三 and 李四 each read it and signed it with a one-time code and their own key (transcript_signed); "
@@ -245,9 +246,7 @@ async def signed_agreement(
         prepared = await agreements.signing.prepare_party(party, 2, final.latest.text_sha256)
         code = await _latest_code(services, party.party_id)
         statement = prepared.statement
-        await agreements.signing.sign_party(
-            party, statement.challenge, code=code, signature=joiner.key.sign(statement.statement)["sig"]
-        )
+        await agreements.signing.sign_party(party, statement.challenge, Proof(code, joiner.key.sign(statement.statement)["sig"]))
     staff_key = DeviceKey.generate({"kind": "staff", "id": "demo"})
     info = await services.staff_keys.register_device_key(mediator, b64(staff_key.info.spki))
     binding = await services.staff_keys.prepare_binding(mediator, case_id, info.id)
@@ -289,7 +288,7 @@ async def confirmed_by_court(services: Services, case_id: str, parties: list[Joi
             statement = await confirmations.applications.prepare_signature(party)
         code = await _latest_code(services, party.party_id)
         _, view = await confirmations.applications.sign(
-            party, statement.challenge, code=code, signature=joiner.key.sign(statement.statement)["sig"]
+            party, statement.challenge, Proof(code, joiner.key.sign(statement.statement)["sig"])
         )
     application_id = view.application.id
     await confirmations.court.set_status(judge, application_id, "accepted")
@@ -338,7 +337,7 @@ async def performed_and_closed(services: Services, mediator: Principal, case_id:
         await services.performance.report(owes, view.row.id, note="已通过银行转账付清", proof_document_id=proof.id)
         prepared = await services.performance.prepare(owed, view.row.id, "confirm")
         code = await _latest_code(services, owed.party_id)
-        await services.performance.sign(owed, prepared.challenge, code=code, signature=payee.key.sign(prepared.statement)["sig"])
+        await services.performance.sign(owed, prepared.challenge, Proof(code, payee.key.sign(prepared.statement)["sig"]))
     await services.closing.record_visit(
         mediator, case_id, plan="sealed_7", method="phone", performance="工资12000元已全部收到", satisfaction="satisfied",
     )  # fmt: skip

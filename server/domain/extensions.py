@@ -39,7 +39,7 @@ from server.domain.access import case_for_staff
 from server.domain.clocks import case_mediation_clock, end_of
 from server.domain.keybinding import current_party_key
 from server.domain.ledger import Ledger
-from server.domain.party_signing import PreparedStatement, body_method, prepare_statement, statement_to_sign
+from server.domain.party_signing import PreparedStatement, Proof, body_method, prepare_statement, statement_to_sign
 from server.domain.principal import PartyPrincipal, Principal, require_party, require_staff
 from server.domain.workdays import Workdays
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
@@ -308,20 +308,12 @@ class Extensions:
                 purpose=PURPOSE, use="确认由您本人同意延长调解期限", extra={"extension": row.id},
             )  # fmt: skip
 
-    async def sign(
-        self,
-        principal: Principal | None,
-        challenge: str,
-        *,
-        code: str | None = None,
-        signature: str | None = None,
-        credential: dict[str, Any] | None = None,
-    ) -> tuple[int, ExtensionView]:
+    async def sign(self, principal: Principal | None, challenge: str, proof: Proof) -> tuple[int, ExtensionView]:
         """Log the party's signature; the last one logs ``deadline_extended`` and moves the clock."""
         me = require_party(principal, changes=True)
         async with statement_to_sign(self._maker, self._ledger, me, challenge, PURPOSE) as (db, statement):
             row, party = await self._open_for(db, me, str(statement.data["extension"]))
-            signed = await statement.sign(code=code, signature=signature, credential=credential)
+            signed = await statement.sign(proof)
             db.add(
                 ExtensionSigner(
                     extension_id=row.id, party_id=party.id, seq=signed.seq, claim_hash=signed.claim_hash,

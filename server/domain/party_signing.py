@@ -102,6 +102,16 @@ class PreparedStatement:
 
 
 @dataclass(frozen=True)
+class Proof:
+    """What the party sends to sign a prepared statement: a passkey's ``credential``, or the device
+    key's ``signature`` with the one-time ``code`` when one was sent."""
+
+    code: str | None = None
+    signature: str | None = None
+    credential: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class SignedStatement:
     claim: Claim
     seq: int
@@ -181,7 +191,7 @@ class OpenStatement:
         assert self.row.data is not None
         return self.row.data
 
-    async def sign(self, *, code: str | None, signature: str | None, credential: dict[str, Any] | None) -> SignedStatement:
+    async def sign(self, proof: Proof) -> SignedStatement:
         """Check the code (if one was sent) and the signature and log the record, in the caller's transaction.
 
         Whether a code is needed was settled when the statement was prepared: a challenge with a
@@ -191,6 +201,7 @@ class OpenStatement:
         party with the tries left.
         """
         db, row, data = self._db, self.row, self.data
+        code, signature, credential = proof.code, proof.signature, proof.credential
         claim = Claim.from_json(data["claim"])
         key_row = await db.get(EvidenceKey, data["key"])
         if key_row is None or key_row.valid_until is not None:
@@ -240,7 +251,7 @@ async def statement_to_sign(
 
         async with statement_to_sign(maker, ledger, me, challenge, PURPOSE) as (db, statement):
             row = await open_the_thing(db, statement.data["thing"])
-            signed = await statement.sign(code=code, signature=signature, credential=credential)
+            signed = await statement.sign(proof)
             db.add(Signer(..., seq=signed.seq))
 
     A wrong code ends the caller's work at ``sign``; the transaction still commits, so the try

@@ -46,7 +46,7 @@ from server.domain.documents import visible_to_party
 from server.domain.follow_up_plans import reminders_of
 from server.domain.keybinding import current_party_key
 from server.domain.ledger import Ledger
-from server.domain.party_signing import PreparedStatement, body_method, prepare_statement, statement_to_sign
+from server.domain.party_signing import PreparedStatement, Proof, body_method, prepare_statement, statement_to_sign
 from server.domain.principal import PartyPrincipal, Principal, Staff, require_party
 from server.domain.staffkeys import Prepared, StaffKeys
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
@@ -335,20 +335,12 @@ class Performance:
                 purpose=PURPOSE, use=use, extra={"obligation": row.id, "answer": answer, "reason": reason},
             )  # fmt: skip
 
-    async def sign(
-        self,
-        principal: Principal | None,
-        challenge: str,
-        *,
-        code: str | None = None,
-        signature: str | None = None,
-        credential: dict[str, Any] | None = None,
-    ) -> ObligationView:
+    async def sign(self, principal: Principal | None, challenge: str, proof: Proof) -> ObligationView:
         """Log the party's signed confirmation (performed) or dispute (disputed)."""
         me = require_party(principal, changes=True)
         async with statement_to_sign(self._maker, self._ledger, me, challenge, PURPOSE) as (db, statement):
             row, _, _ = await self._answerable(db, me, str(statement.data["obligation"]))
-            signed = await statement.sign(code=code, signature=signature, credential=credential)
+            signed = await statement.sign(proof)
             answer, now = str(statement.data["answer"]), utcnow()
             zh = label(row)[0]
             if answer == "confirm":

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.domain import history, particulars
 from server.domain.keybinding import current_party_key
 from server.domain.ledger import Ledger
-from server.domain.party_signing import PreparedStatement, body_method, prepare_statement, statement_to_sign
+from server.domain.party_signing import PreparedStatement, Proof, body_method, prepare_statement, statement_to_sign
 from server.domain.principal import PartyPrincipal, Principal, require_party
 from server.errors import Conflict, Forbidden, NotFound
 from server.evidence.records import Claim, body_hash, make_body
@@ -130,19 +130,11 @@ class RecordingChoices:
                 purpose=PURPOSE, use="确认由您本人同意以录音录像代替调解笔录", extra={"session": session.id},
             )  # fmt: skip
 
-    async def sign(
-        self,
-        principal: Principal | None,
-        challenge: str,
-        *,
-        code: str | None = None,
-        signature: str | None = None,
-        credential: dict[str, Any] | None = None,
-    ) -> tuple[int, Choices]:
+    async def sign(self, principal: Principal | None, challenge: str, proof: Proof) -> tuple[int, Choices]:
         me = require_party(principal, changes=True)
         async with statement_to_sign(self._maker, self._ledger, me, challenge, PURPOSE) as (db, statement):
             session, party = await self._open_for(db, me)
-            signed = await statement.sign(code=code, signature=signature, credential=credential)
+            signed = await statement.sign(proof)
             db.add(
                 TranscriptChoice(
                     session_id=session.id, party_id=party.id, seq=signed.seq, claim_hash=signed.claim_hash,

@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.domain import history, orgtree, particulars, turns
 from server.domain.keybinding import current_party_key
 from server.domain.ledger import Ledger
-from server.domain.party_signing import PreparedStatement, body_method, prepare_statement, statement_to_sign
+from server.domain.party_signing import PreparedStatement, Proof, body_method, prepare_statement, statement_to_sign
 from server.domain.principal import PartyPrincipal, Principal, require_party, require_staff
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
 from server.evidence.records import Claim, body_hash, make_body, sha256_hex
@@ -247,10 +247,7 @@ class Satisfaction:
                 extra={"occasion": occasion, "ref": ref, "stars": stars, "comment": comment, "mediator": mediator.id},
             )  # fmt: skip
 
-    async def sign_rating(
-        self, principal: Principal | None, challenge: str, *, code: str | None, signature: str | None,
-        credential: dict[str, Any] | None,
-    ) -> dict[str, Any]:  # fmt: skip
+    async def sign_rating(self, principal: Principal | None, challenge: str, proof: Proof) -> dict[str, Any]:
         """Log the signed rating; a second for the same occasion is refused, even under a race."""
         me = require_party(principal, changes=True)
         try:
@@ -259,7 +256,7 @@ class Satisfaction:
                 party, case = await self._rater(db, me)
                 if await _rated(db, party.id, data["occasion"], data["ref"]):
                     raise Conflict("you have rated this already", reason="already_rated")
-                signed = await statement.sign(code=code, signature=signature, credential=credential)
+                signed = await statement.sign(proof)
                 rating = SatisfactionRating(
                     case_id=case.id, party_id=party.id, mediator_id=data["mediator"], occasion=data["occasion"],
                     occasion_ref=data["ref"], stars=data["stars"], comment=data["comment"], rated_at=utcnow(),
@@ -306,15 +303,12 @@ class Satisfaction:
                 extra={"complaint": complaint_id, "about": about, "text": text, "organisation": organisation.id},
             )  # fmt: skip
 
-    async def sign_complaint(
-        self, principal: Principal | None, challenge: str, *, code: str | None, signature: str | None,
-        credential: dict[str, Any] | None,
-    ) -> dict[str, Any]:  # fmt: skip
+    async def sign_complaint(self, principal: Principal | None, challenge: str, proof: Proof) -> dict[str, Any]:
         me = require_party(principal, changes=True)
         async with statement_to_sign(self._maker, self._ledger, me, challenge, COMPLAINT_PURPOSE) as (db, statement):
             data = statement.data
             party, case = await self._rater(db, me)
-            signed = await statement.sign(code=code, signature=signature, credential=credential)
+            signed = await statement.sign(proof)
             db.add(
                 Complaint(
                     id=data["complaint"], case_id=case.id, party_id=party.id, organisation_id=data["organisation"],

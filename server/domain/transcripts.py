@@ -37,7 +37,7 @@ from server.domain import transcript_text as words
 from server.domain.access import assigned_mediators, case_for_staff
 from server.domain.keybinding import current_party_key
 from server.domain.ledger import Ledger
-from server.domain.party_signing import PreparedStatement, body_method, prepare_statement, statement_to_sign
+from server.domain.party_signing import PreparedStatement, Proof, body_method, prepare_statement, statement_to_sign
 from server.domain.principal import PartyPrincipal, Principal, Staff, require_party
 from server.domain.recording_choice import Choices, choices_of
 from server.domain.transcript_document import file_when_all_signed
@@ -384,21 +384,13 @@ class Transcripts:
                 purpose=PURPOSE, use="确认由您本人签署调解记录", extra={"session": session_id, "version": row.number},
             )  # fmt: skip
 
-    async def sign(
-        self,
-        principal: Principal | None,
-        challenge: str,
-        *,
-        code: str | None = None,
-        signature: str | None = None,
-        credential: dict[str, Any] | None = None,
-    ) -> tuple[int, RecordView]:
+    async def sign(self, principal: Principal | None, challenge: str, proof: Proof) -> tuple[int, RecordView]:
         """Log ``transcript_signed``; a version closed since the statement was prepared refuses it."""
         me = require_party(principal, changes=True)
         async with statement_to_sign(self._maker, self._ledger, me, challenge, PURPOSE) as (db, statement):
             session_id, number = str(statement.data["session"]), int(statement.data["version"])
             record, version, party, _ = await self._open_for(db, me, session_id, number, None)
-            signed = await statement.sign(code=code, signature=signature, credential=credential)
+            signed = await statement.sign(proof)
             note = str(signed.data["body"]["data"].get("disagreement") or "") or None
             db.add(
                 TranscriptSigner(

@@ -14,7 +14,7 @@ from server.domain.agreements.reading import View
 from server.domain.agreements.signing import Prepared
 from server.domain.booking import iso
 from server.domain.documents import kept_bytes
-from server.domain.party_signing import PreparedStatement
+from server.domain.party_signing import PreparedStatement, Proof
 from server.errors import FieldError, InvalidInput
 from server.evidence.records import b64
 from server.http import views
@@ -67,6 +67,9 @@ class PartySignatureIn(Input):
     signature: B64 | None = None
     credential: dict[str, Any] | None = None
     handwriting: Annotated[str, StringConstraints(max_length=210_000)] | None = None
+
+    def proof(self) -> Proof:
+        return Proof(self.code, self.signature, self.credential)
 
 
 class DiffQuery(Input):
@@ -388,9 +391,7 @@ async def party_sign(request: web.Request, body: PartySignatureIn) -> web.Stream
     seq = await services(request).agreements.signing.sign_party(
         principal_of(request),
         request.match_info["challenge"],
-        code=body.code,
-        signature=body.signature,
-        credential=body.credential,
+        body.proof(),
         handwriting=body.handwriting,
     )
     return web.json_response({"seq": seq}, status=201)

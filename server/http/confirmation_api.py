@@ -198,9 +198,7 @@ async def party_sign_application(request: web.Request, body: PartySignatureIn) -
     seq, view = await services(request).confirmations.applications.sign(
         principal_of(request),
         request.match_info["challenge"],
-        code=body.code,
-        signature=body.signature,
-        credential=body.credential,
+        body.proof(),
     )
     return web.json_response({"seq": seq, "application": application_view(view, PARTY_RULING)}, status=201)
 

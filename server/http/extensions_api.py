@@ -128,10 +128,7 @@ async def party_prepare_extension(request: web.Request, body: EmptyIn) -> web.St
     status=201, tag="party", auth="party", errors=(410,),
 )  # fmt: skip
 async def party_sign_extension(request: web.Request, body: PartySignatureIn) -> web.StreamResponse:
-    seq, view = await services(request).extensions.sign(
-        principal_of(request), request.match_info["challenge"], code=body.code, signature=body.signature,
-        credential=body.credential,
-    )  # fmt: skip
+    seq, view = await services(request).extensions.sign(principal_of(request), request.match_info["challenge"], body.proof())
     return web.json_response({"seq": seq, "extension": extension_view(view)}, status=201)
 
 

@@ -106,8 +106,5 @@ async def party_prepare_performance_answer(request: web.Request, body: AnswerIn)
     body=PartySignatureIn, status=201, tag="party", auth="party", errors=(410,),
 )  # fmt: skip
 async def party_sign_performance_answer(request: web.Request, body: PartySignatureIn) -> web.StreamResponse:
-    view = await services(request).performance.sign(
-        principal_of(request), request.match_info["challenge"], code=body.code, signature=body.signature,
-        credential=body.credential,
-    )  # fmt: skip
+    view = await services(request).performance.sign(principal_of(request), request.match_info["challenge"], body.proof())
     return web.json_response(view.to_json(), status=201)

@@ -91,10 +91,7 @@ async def party_prepare_rating(request: web.Request, body: RateIn) -> web.Stream
     tag="party", auth="party", errors=(410,),
 )  # fmt: skip
 async def party_sign_rating(request: web.Request, body: PartySignatureIn) -> web.StreamResponse:
-    view = await services(request).satisfaction.sign_rating(
-        principal_of(request), request.match_info["challenge"], code=body.code, signature=body.signature,
-        credential=body.credential,
-    )  # fmt: skip
+    view = await services(request).satisfaction.sign_rating(principal_of(request), request.match_info["challenge"], body.proof())
     return web.json_response(view, status=201)
 
 
@@ -113,9 +110,8 @@ async def party_prepare_complaint(request: web.Request, body: ComplainIn) -> web
 )  # fmt: skip
 async def party_sign_complaint(request: web.Request, body: PartySignatureIn) -> web.StreamResponse:
     view = await services(request).satisfaction.sign_complaint(
-        principal_of(request), request.match_info["challenge"], code=body.code, signature=body.signature,
-        credential=body.credential,
-    )  # fmt: skip
+        principal_of(request), request.match_info["challenge"], body.proof()
+    )
     return web.json_response(view, status=201)
 
 

@@ -147,10 +147,7 @@ async def party_prepare_transcript(request: web.Request, body: SignIn) -> web.St
     status=201, tag="party", auth="party", errors=(409, 410),
 )  # fmt: skip
 async def party_sign_transcript(request: web.Request, body: PartySignatureIn) -> web.StreamResponse:
-    seq, view = await services(request).transcripts.sign(
-        principal_of(request), request.match_info["challenge"], code=body.code, signature=body.signature,
-        credential=body.credential,
-    )  # fmt: skip
+    seq, view = await services(request).transcripts.sign(principal_of(request), request.match_info["challenge"], body.proof())
     return web.json_response({"seq": seq, "record": record_view(view)}, status=201)
 
 
@@ -169,7 +166,6 @@ async def party_prepare_recording_choice(request: web.Request, body: EmptyIn) ->
 )  # fmt: skip
 async def party_sign_recording_choice(request: web.Request, body: PartySignatureIn) -> web.StreamResponse:
     seq, choices = await services(request).recording_choices.sign(
-        principal_of(request), request.match_info["challenge"], code=body.code, signature=body.signature,
-        credential=body.credential,
-    )  # fmt: skip
+        principal_of(request), request.match_info["challenge"], body.proof()
+    )
     return web.json_response({"seq": seq, "recording": choices.to_json()}, status=201)

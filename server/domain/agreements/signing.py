@@ -29,6 +29,7 @@ from server.domain.keybinding import current_party_key
 from server.domain.ledger import Ledger
 from server.domain.party_signing import (
     PreparedStatement,
+    Proof,
     body_method,
     method_of,
     prepare_statement,
@@ -126,14 +127,7 @@ class Signing:
         return Prepared(prepared, final.text_sha256, str(claim.public["pdf_hash"]))
 
     async def sign_party(
-        self,
-        principal: Principal | None,
-        challenge: str,
-        *,
-        code: str | None = None,
-        signature: str | None = None,
-        credential: dict[str, Any] | None = None,
-        handwriting: str | None = None,
+        self, principal: Principal | None, challenge: str, proof: Proof, *, handwriting: str | None = None
     ) -> int:
         me = require_party(principal, changes=True)
         drawn = _handwriting(handwriting)
@@ -144,7 +138,7 @@ class Signing:
             open_for_signing(agreement, version)
             if await db.get(AgreementSignature, (agreement.id, me.party_id)) is not None:
                 raise Conflict("you have signed this agreement already", reason="signed")
-            signed = await statement.sign(code=code, signature=signature, credential=credential)
+            signed = await statement.sign(proof)
             party = await db.get(Party, me.party_id)
             assert party is not None
             drawn_id = None

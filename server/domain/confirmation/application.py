@@ -28,6 +28,7 @@ from server.domain.keybinding import current_party_key
 from server.domain.ledger import Ledger
 from server.domain.party_signing import (
     PreparedStatement,
+    Proof,
     body_method,
     prepare_statement,
     statement_to_sign,
@@ -216,15 +217,7 @@ class Applications:
         if utcnow() > confirmation_due(agreement.sealed_at):
             raise Gone("more than 30 days have passed since the agreement took effect (art. 33)", reason="out_of_time")
 
-    async def sign(
-        self,
-        principal: Principal | None,
-        challenge: str,
-        *,
-        code: str | None = None,
-        signature: str | None = None,
-        credential: dict[str, Any] | None = None,
-    ) -> tuple[int, ApplicationView]:
+    async def sign(self, principal: Principal | None, challenge: str, proof: Proof) -> tuple[int, ApplicationView]:
         me = require_party(principal, changes=True)
         async with statement_to_sign(self._maker, self._ledger, me, challenge, "confirmation_apply") as (db, statement):
             application = await db.get(ConfirmationApplication, statement.data["application"], with_for_update=True)
@@ -234,7 +227,7 @@ class Applications:
             await self._check_window(db, application)
             if await db.get(ConfirmationSigner, (application.id, me.party_id)) is not None:
                 raise Conflict("you have signed this application already", reason="signed")
-            signed = await statement.sign(code=code, signature=signature, credential=credential)
+            signed = await statement.sign(proof)
             db.add(ConfirmationSigner(application_id=application.id, party_id=me.party_id, seq=signed.seq,
                                       method=signed.method, signed_at=utcnow()))  # fmt: skip
             await db.flush()

@@ -581,9 +581,7 @@ export class PartyAgreement {
 
   /** A key was just bound: go on with the signature. */
   bound() {
-    if (this.signing.stage !== 'no_key' || !this.open) return;
-    this.signing.message = { kind: 'info', key: 'agr.party.key.bound' };
-    this.startSign();
+    if (this.open && this.signing.keyBound()) this.startSign();
   }
 
   async reload() {
@@ -630,25 +628,20 @@ export class PartyAgreement {
 
   async startSign() {
     const s = this.signing;
-    if (!s.begin()) return;
     const v = this.view;
-    let r;
-    try {
-      r = await api.preparePartyAgreementSignature(v.final_version, v.text_sha256);
-    } catch (err) {
-      await this.failed(err);
-      return;
-    }
-    if (r.text_sha256 && v.text_sha256 && r.text_sha256 !== v.text_sha256) {
-      // What would be signed is not what was shown: show the new text and ask again.
-      s.stage = 'idle';
-      this.read = false;
-      s.message = { kind: 'error', key: 'agr.party.err.superseded' };
-      await this.reload();
-      this.render();
-      return;
-    }
-    await s.withPrepared(r);
+    await s.start(async () => {
+      const r = await api.preparePartyAgreementSignature(v.final_version, v.text_sha256);
+      if (r.text_sha256 && v.text_sha256 && r.text_sha256 !== v.text_sha256) {
+        // What would be signed is not what was shown: show the new text and ask again.
+        s.stage = 'idle';
+        this.read = false;
+        s.message = { kind: 'error', key: 'agr.party.err.superseded' };
+        await this.reload();
+        this.render();
+        return null;
+      }
+      return r;
+    });
   }
 
   /** @param {import('./signing/party-flow.js').Proof} proof */
@@ -658,7 +651,7 @@ export class PartyAgreement {
     const body = { ...proof };
     const drawn = this.pad.dataUrl();
     if (drawn) body.handwriting = drawn;
-    await api.completePartyAgreementSignature(/** @type {import('./signing/party-flow.js').Prepared} */ (s.prepared).challenge, body);
+    await api.completePartyAgreementSignature(s.challenge, body);
     s.reset();
     s.message = { kind: 'info', key: 'agr.party.signed.toast' };
     toast(t('agr.party.signed.toast'));

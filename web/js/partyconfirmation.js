@@ -18,7 +18,7 @@ import './confirmation-i18n.js';
 import { DECIDED, groundName, statusSteps, applicantList, decisionBox, daysLeftText, rulingUrl, statusBadge } from './confirmation.js';
 import { h, toast } from './ui.js';
 import { badge, fromDom } from './ui-preact.js';
-import { PartySigning, toKeyCard } from './signing/party-flow.js';
+import { PartySigning } from './signing/party-flow.js';
 
 const POLL_MS = 5000;
 const IDLE_POLL_MS = 15_000; // before the agreement is in effect
@@ -47,17 +47,15 @@ export class PartyConfirmation {
     this.signing = new PartySigning({
       partyId: party.id,
       prefix: 'conf',
-      inputId: 'conf-sign-code',
-      messageTestid: 'conf-message',
+      keys,
       boundNote: 'conf.party.key.bound',
       lateReason: 'out_of_time',
-      againFocus: 'conf-message',
       cancelFocus: () => (this.phase() === 'apply' ? 'conf-apply' : 'conf-cosign'),
       render: () => this.render(),
       focus: (testid) => this.focus(testid),
       complete: (proof) => this.complete(proof),
       failed: (err) => this.failed(err),
-      elsewhere: () => this.needKey('conf.party.key.elsewhere'),
+      elsewhere: () => this.signing.bindKey('conf.party.key.elsewhere'),
     });
     this.pollTimer = null;
     this.drawnPhase = null;
@@ -328,11 +326,7 @@ export class PartyConfirmation {
       });
     }
     if (s.stage === 'no_key') {
-      return html`<div class="conf-sign-area">
-        ${this.msg()}
-        <p class="notice conf-key-first" role="status" data-testid="conf-key-first">${t('conf.party.key.first')}</p>
-        <button type="button" class="secondary big block" onClick=${toKeyCard} data-testid="conf-to-key">${t('conf.party.key.go')}</button>
-      </div>`;
+      return html`<div class="conf-sign-area">${s.keyFirst({ first: t('conf.party.key.first'), go: t('conf.party.key.go') })}</div>`;
     }
     const label = p === 'apply' ? t('conf.party.apply') : p === 'cosign' ? t('conf.party.cosign') : t('conf.party.resume.button');
     return html`<div class="conf-sign-area">
@@ -355,20 +349,9 @@ export class PartyConfirmation {
 
   // ---------------------------------------------------------------- signing
 
-  /** This device has no key bound to the case: the page's key card binds one. */
-  /** @param {string | null} [messageKey] */
-  needKey(messageKey = null) {
-    this.signing.noKey(this.keys, messageKey);
-    this.render();
-    toKeyCard();
-  }
-
   /** A key was just bound through the key card: go on with the signature. */
   async bound() {
-    const s = this.signing;
-    if (s.stage !== 'no_key') return;
-    s.message = { kind: 'info', key: 'conf.party.key.bound' };
-    s.stage = 'idle';
+    if (!this.signing.keyBound()) return;
     await this.reload();
     if (this.application) await this.cosign();
     else await this.apply();
@@ -384,35 +367,21 @@ export class PartyConfirmation {
       /** @type {HTMLElement | null} */ (this.el.querySelector('input[name="conf-court"]'))?.focus();
       return;
     }
-    s.begin();
-    let r;
-    try {
+    await s.start(async () => {
       const res = await api.applyForConfirmation(court.id, (court.grounds || [])[0]);
       if (this.data && res.application) this.data = { ...this.data, application: res.application };
-      r = res.sign;
-    } catch (err) {
-      await this.failed(err);
-      return;
-    }
-    await s.withPrepared(r);
+      return res.sign;
+    });
   }
 
   async cosign() {
-    if (!this.signing.begin()) return;
-    let r;
-    try {
-      r = await api.preparePartyConfirmationSignature();
-    } catch (err) {
-      await this.failed(err);
-      return;
-    }
-    await this.signing.withPrepared(r);
+    await this.signing.start(() => api.preparePartyConfirmationSignature());
   }
 
   /** @param {import('./signing/party-flow.js').Proof} proof */
   async complete(proof) {
     const s = this.signing;
-    const res = await api.completePartyConfirmationSignature(/** @type {import('./signing/party-flow.js').Prepared} */ (s.prepared).challenge, proof);
+    const res = await api.completePartyConfirmationSignature(s.challenge, proof);
     if (this.data && res && res.application) this.data = { ...this.data, application: res.application, me: { ...(this.data.me || {}), signed: true } };
     s.reset();
     const submitted = res && res.application && res.application.status !== 'awaiting_cosign';
@@ -431,7 +400,7 @@ export class PartyConfirmation {
     const s = this.signing;
     const { noKey, reason } = s.failure(err);
     if (noKey) {
-      this.needKey();
+      s.bindKey();
       return;
     }
     /** @type {Record<string, string>} */

@@ -15,7 +15,7 @@ import './agreement-i18n.js';
 import './extension-i18n.js';
 import { h, toast } from './ui.js';
 import { badge } from './ui-preact.js';
-import { PartySigning, toKeyCard } from './signing/party-flow.js';
+import { PartySigning } from './signing/party-flow.js';
 import { monthDay } from './extensions.js';
 
 const POLL_MS = 5000;
@@ -38,17 +38,15 @@ export class PartyExtension {
     this.signing = new PartySigning({
       partyId: party.id,
       prefix: 'ext',
-      inputId: 'ext-sign-code',
-      messageTestid: 'ext-message',
+      keys,
       boundNote: 'ext.party.key.bound',
       lateReason: 'extension_withdrawn',
-      againFocus: 'ext-message',
       cancelFocus: () => 'ext-agree',
       render: () => this.render(),
       focus: (testid) => this.focus(testid),
       complete: (proof) => this.complete(proof),
       failed: (err) => this.failed(err),
-      elsewhere: () => this.needKey('ext.party.key.elsewhere'),
+      elsewhere: () => this.signing.bindKey('ext.party.key.elsewhere'),
     });
     this.pollTimer = /** @type {any} */ (null);
     this.el = h('div', { class: 'ext-host' });
@@ -139,11 +137,7 @@ export class PartyExtension {
       });
     }
     if (s.stage === 'no_key') {
-      return html`<div class="ext-sign-area">
-        ${s.messageLine()}
-        <p class="notice" role="status" data-testid="ext-key-first">${t('ext.party.key.first')}</p>
-        <button type="button" class="secondary big block" onClick=${toKeyCard} data-testid="ext-to-key">${t('ext.party.key.go')}</button>
-      </div>`;
+      return html`<div class="ext-sign-area">${s.keyFirst({ first: t('ext.party.key.first'), go: t('ext.party.key.go') })}</div>`;
     }
     if (this.declining) {
       return html`<form class="ext-decline" novalidate onSubmit=${(/** @type {Event} */ ev) => (ev.preventDefault(), this.decline())}>
@@ -165,38 +159,18 @@ export class PartyExtension {
 
   // ---------------------------------------------------------------- signing
 
-  /** @param {string | null} [messageKey] */
-  needKey(messageKey = null) {
-    this.signing.noKey(this.keys, messageKey);
-    this.render();
-    toKeyCard();
-  }
-
   async bound() {
-    const s = this.signing;
-    if (s.stage !== 'no_key') return;
-    s.message = { kind: 'info', key: 'ext.party.key.bound' };
-    s.stage = 'idle';
-    await this.agree();
+    if (this.signing.keyBound()) await this.agree();
   }
 
   async agree() {
-    if (!this.signing.begin()) return;
-    let r;
-    try {
-      r = await api.request('POST', '/party/extension/sign', { body: {} });
-    } catch (err) {
-      await this.failed(err);
-      return;
-    }
-    await this.signing.withPrepared(r);
+    await this.signing.start(() => api.request('POST', '/party/extension/sign', { body: {} }));
   }
 
   /** @param {import('./signing/party-flow.js').Proof} proof */
   async complete(proof) {
     const s = this.signing;
-    const challenge = /** @type {import('./signing/party-flow.js').Prepared} */ (s.prepared).challenge;
-    await api.request('POST', `/party/extension/sign/${encodeURIComponent(challenge)}`, { body: proof });
+    await api.request('POST', `/party/extension/sign/${encodeURIComponent(s.challenge)}`, { body: proof });
     s.reset();
     s.message = { kind: 'success', key: 'ext.party.signed.toast' };
     toast(t('ext.party.signed.toast'));
@@ -211,7 +185,7 @@ export class PartyExtension {
     const s = this.signing;
     const { noKey, reason } = s.failure(err);
     if (noKey) {
-      this.needKey();
+      s.bindKey();
       return;
     }
     if (err instanceof ApiError && err.status === 409 && reason && (reason.startsWith('extension_') || reason === 'no_extension' || reason === 'signed')) {

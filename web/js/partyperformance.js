@@ -13,7 +13,7 @@ import './agreement-i18n.js';
 import './performance-i18n.js';
 import { h, toast, errorMessage } from './ui.js';
 import { badge } from './ui-preact.js';
-import { PartySigning, toKeyCard } from './signing/party-flow.js';
+import { PartySigning } from './signing/party-flow.js';
 
 const POLL_MS = 15_000;
 const TYPES = ['application/pdf', 'image/png', 'image/jpeg'];
@@ -60,17 +60,15 @@ export class PartyPerformance {
     this.signing = new PartySigning({
       partyId: party.id,
       prefix: 'perf',
-      inputId: 'perf-sign-code',
-      messageTestid: 'perf-message',
+      keys,
       boundNote: 'perf.key.bound',
       lateReason: 'performed_already',
-      againFocus: 'perf-message',
       cancelFocus: () => 'perf-message',
       render: () => this.render(),
       focus: (testid) => this.focus(testid),
       complete: (proof) => this.complete(proof),
       failed: (err) => this.failed(err),
-      elsewhere: () => this.needKey('perf.key.elsewhere'),
+      elsewhere: () => this.signing.bindKey('perf.key.elsewhere'),
     });
     this.pollTimer = /** @type {any} */ (null);
     this.el = h('div', { class: 'perf-host' });
@@ -309,30 +307,14 @@ export class PartyPerformance {
     if (s.stage === 'code' && s.prepared) {
       return s.codeForm({ formClass: 'agr-code-form perf-code-form', meaning: t('perf.code.meaning'), hint: t('perf.code.hint'), confirm: t('perf.sign.confirm') });
     }
-    if (s.stage === 'no_key') {
-      return html`<div>
-        ${s.messageLine()}
-        <p class="notice" role="status" data-testid="perf-key-first">${t('perf.key.first')}</p>
-        <button type="button" class="secondary big block" onClick=${toKeyCard} data-testid="perf-to-key">${t('perf.key.go')}</button>
-      </div>`;
-    }
+    if (s.stage === 'no_key') return html`<div>${s.keyFirst({ first: t('perf.key.first'), go: t('perf.key.go') })}</div>`;
     return html`<div>${s.messageLine()}${o.status === 'reported' ? this.answerButtons(o) : null}</div>`;
   }
 
   // ---------------------------------------------------------------- signing
 
-  /** @param {string | null} [messageKey] */
-  needKey(messageKey = null) {
-    this.signing.noKey(this.keys, messageKey);
-    this.render();
-    toKeyCard();
-  }
-
   async bound() {
-    const s = this.signing;
-    if (s.stage !== 'no_key' || !this.target) return;
-    s.message = { kind: 'info', key: 'perf.key.bound' };
-    s.stage = 'idle';
+    if (!this.target || !this.signing.keyBound()) return;
     const o = [...((this.data && this.data.owed) || [])].find((x) => this.target && x.id === this.target.id);
     if (o) await this.answer(o, this.target.answer);
   }
@@ -345,25 +327,18 @@ export class PartyPerformance {
     }
     this.target = { id: o.id, answer };
     this.notice = null;
-    if (!this.signing.begin()) return;
-    let r;
-    try {
-      r = await api.request('POST', `/party/obligations/${encodeURIComponent(o.id)}/answer`, {
+    await this.signing.start(() =>
+      api.request('POST', `/party/obligations/${encodeURIComponent(o.id)}/answer`, {
         body: { answer, reason: answer === 'dispute' ? this.reason.trim() : '' },
-      });
-    } catch (err) {
-      await this.failed(err);
-      return;
-    }
-    await this.signing.withPrepared(r);
+      }),
+    );
   }
 
   /** @param {import('./signing/party-flow.js').Proof} proof */
   async complete(proof) {
     const s = this.signing;
     const target = /** @type {{ id: string, answer: string }} */ (this.target);
-    const challenge = /** @type {import('./signing/party-flow.js').Prepared} */ (s.prepared).challenge;
-    await api.request('POST', `/party/obligations/answer/${encodeURIComponent(challenge)}`, { body: proof });
+    await api.request('POST', `/party/obligations/answer/${encodeURIComponent(s.challenge)}`, { body: proof });
     s.reset();
     const text = t(target.answer === 'confirm' ? 'perf.confirm.done' : 'perf.dispute.done');
     this.notice = { id: target.id, kind: 'success', text };
@@ -381,7 +356,7 @@ export class PartyPerformance {
     const s = this.signing;
     const { noKey, reason } = s.failure(err);
     if (noKey) {
-      this.needKey();
+      s.bindKey();
       return;
     }
     if (err instanceof ApiError && err.status === 409 && reason && ['performed_already', 'not_reported'].includes(reason)) {

@@ -13,7 +13,7 @@ import { t, onLangChange, fmtDateTime } from './i18n.js';
 import './agreement-i18n.js';
 import './satisfaction-i18n.js';
 import { h, toast } from './ui.js';
-import { PartySigning, toKeyCard } from './signing/party-flow.js';
+import { PartySigning } from './signing/party-flow.js';
 
 const POLL_MS = 20_000;
 /** The stars, best first, as the buttons show them. */
@@ -41,17 +41,15 @@ export class PartySatisfaction {
     this.signing = new PartySigning({
       partyId: party.id,
       prefix: 'sat',
-      inputId: 'sat-sign-code',
-      messageTestid: 'sat-message',
+      keys,
       boundNote: 'sat.key.bound',
       lateReason: 'already_rated',
-      againFocus: 'sat-message',
       cancelFocus: () => (this.doing === 'complain' ? 'cmp-submit' : 'sat-submit'),
       render: () => this.render(),
       focus: (testid) => this.focus(testid),
       complete: (proof) => this.complete(proof),
       failed: (err) => this.failed(err),
-      elsewhere: () => this.needKey('sat.key.elsewhere'),
+      elsewhere: () => this.signing.bindKey('sat.key.elsewhere'),
     });
     this.pollTimer = /** @type {any} */ (null);
     this.el = h('div', { class: 'sat-host' });
@@ -143,11 +141,9 @@ export class PartySatisfaction {
     </form>`;
   }
 
+  /** The key card binds a key first; the message line is the card's (drawn apart). */
   keyFirst() {
-    return html`<div class="sat-key-first">
-      <p class="notice" role="status" data-testid="sat-key-first">${t('sat.key.first')}</p>
-      <button type="button" class="secondary big block" onClick=${toKeyCard} data-testid="sat-to-key">${t('sat.key.go')}</button>
-    </div>`;
+    return html`<div class="sat-key-first">${this.signing.keyFirst({ first: t('sat.key.first'), go: t('sat.key.go'), message: false })}</div>`;
   }
 
   /** @param {any} d */
@@ -197,18 +193,8 @@ export class PartySatisfaction {
 
   // ---------------------------------------------------------------- signing
 
-  /** @param {string | null} [messageKey] */
-  needKey(messageKey = null) {
-    this.signing.noKey(this.keys, messageKey);
-    this.render();
-    toKeyCard();
-  }
-
   async bound() {
-    const s = this.signing;
-    if (s.stage !== 'no_key') return;
-    s.message = { kind: 'info', key: 'sat.key.bound' };
-    s.stage = 'idle';
+    if (!this.signing.keyBound()) return;
     if (this.doing === 'complain') await this.complain();
     else if (this.doing === 'rate' && this.toRate) await this.rate(this.toRate);
   }
@@ -223,17 +209,11 @@ export class PartySatisfaction {
       return;
     }
     this.doing = 'rate';
-    if (!this.signing.begin()) return;
-    let r;
-    try {
-      r = await api.request('POST', '/party/satisfaction/sign', {
+    await this.signing.start(() =>
+      api.request('POST', '/party/satisfaction/sign', {
         body: { occasion: occasion.occasion, session_id: occasion.session_id, stars: this.stars, comment: this.comment.trim() },
-      });
-    } catch (err) {
-      await this.failed(err);
-      return;
-    }
-    await this.signing.withPrepared(r);
+      }),
+    );
   }
 
   async complain() {
@@ -245,23 +225,14 @@ export class PartySatisfaction {
       return;
     }
     this.doing = 'complain';
-    if (!this.signing.begin()) return;
-    let r;
-    try {
-      r = await api.request('POST', '/party/complaints/sign', { body: { about: this.about, text: this.complaint.trim() } });
-    } catch (err) {
-      await this.failed(err);
-      return;
-    }
-    await this.signing.withPrepared(r);
+    await this.signing.start(() => api.request('POST', '/party/complaints/sign', { body: { about: this.about, text: this.complaint.trim() } }));
   }
 
   /** @param {import('./signing/party-flow.js').Proof} proof */
   async complete(proof) {
     const s = this.signing;
-    const challenge = /** @type {import('./signing/party-flow.js').Prepared} */ (s.prepared).challenge;
     const path = this.doing === 'complain' ? '/party/complaints/sign/' : '/party/satisfaction/sign/';
-    this.data = await api.request('POST', `${path}${encodeURIComponent(challenge)}`, { body: proof });
+    this.data = await api.request('POST', `${path}${encodeURIComponent(s.challenge)}`, { body: proof });
     s.reset();
     const done = this.doing === 'complain' ? 'cmp.done' : 'sat.done';
     s.message = { kind: 'success', key: done };
@@ -283,7 +254,7 @@ export class PartySatisfaction {
     const s = this.signing;
     const { noKey } = s.failure(err);
     if (noKey) {
-      this.needKey();
+      s.bindKey();
       return;
     }
     s.message = PartySigning.otherError(err);

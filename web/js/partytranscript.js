@@ -16,7 +16,7 @@ import './agreement-i18n.js';
 import './transcript-i18n.js';
 import { h, toast } from './ui.js';
 import { badge } from './ui-preact.js';
-import { PartySigning, toKeyCard } from './signing/party-flow.js';
+import { PartySigning } from './signing/party-flow.js';
 
 const POLL_MS = 15_000;
 
@@ -37,33 +37,29 @@ export class PartyTranscript {
     this.signing = new PartySigning({
       partyId: party.id,
       prefix: 'tr',
-      inputId: 'tr-sign-code',
-      messageTestid: 'tr-message',
+      keys,
       boundNote: 'tr.party.key.bound',
       lateReason: 'transcript_changed',
-      againFocus: 'tr-message',
       cancelFocus: () => 'tr-sign',
       render: () => this.render(),
       focus: (testid) => this.focus(testid),
       complete: (proof) => this.complete(proof),
       failed: (err) => this.failed(err),
-      elsewhere: () => this.needKey('tr.party.key.elsewhere'),
+      elsewhere: () => this.signing.bindKey('tr.party.key.elsewhere'),
     });
     // The choice that the session's recording stands for the written account (在线调解规则 art. 22): its own flow.
     this.choosing = new PartySigning({
       partyId: party.id,
       prefix: 'trc',
-      inputId: 'trc-sign-code',
-      messageTestid: 'trc-message',
+      keys,
       boundNote: 'tr.party.key.bound',
       lateReason: 'signed',
-      againFocus: 'trc-message',
       cancelFocus: () => 'trc-sign',
       render: () => this.render(),
       focus: (testid) => this.focus(testid),
       complete: (proof) => this.chosen(proof),
       failed: (err) => this.choiceFailed(err),
-      elsewhere: () => this.needKey('tr.party.key.elsewhere', this.choosing),
+      elsewhere: () => this.choosing.bindKey('tr.party.key.elsewhere'),
     });
     this.pollTimer = /** @type {any} */ (null);
     this.el = h('div', { class: 'tr-host' });
@@ -130,8 +126,7 @@ export class PartyTranscript {
     } else if (c.stage === 'code' && c.prepared) {
       area = c.codeForm({ formClass: 'agr-code-form trc-code-form', meaning: t('tr.choice.code.meaning'), hint: t('tr.party.code.hint'), confirm: t('tr.choice.confirm') });
     } else if (c.stage === 'no_key') {
-      area = html`${c.messageLine()}<p class="notice" role="status">${t('tr.party.key.first')}</p>
-        <button type="button" class="secondary big block" onClick=${toKeyCard}>${t('tr.party.key.go')}</button>`;
+      area = c.keyFirst({ first: t('tr.party.key.first'), go: t('tr.party.key.go') });
     } else {
       area = html`${c.messageLine()}
         <button type="button" class="secondary big block" disabled=${c.busy} onClick=${() => this.choose()} data-testid="trc-sign">${c.busy ? t('agr.party.signing') : t('tr.choice.sign')}</button>`;
@@ -186,11 +181,7 @@ export class PartyTranscript {
       });
     }
     if (here && s.stage === 'no_key') {
-      return html`<div class="tr-sign-area">
-        ${s.messageLine()}
-        <p class="notice" role="status">${t('tr.party.key.first')}</p>
-        <button type="button" class="secondary big block" onClick=${toKeyCard}>${t('tr.party.key.go')}</button>
-      </div>`;
+      return html`<div class="tr-sign-area">${s.keyFirst({ first: t('tr.party.key.first'), go: t('tr.party.key.go') })}</div>`;
     }
     const id = `tr-note-${r.session_id}`;
     return html`<div class="tr-sign-area">
@@ -206,24 +197,12 @@ export class PartyTranscript {
 
   // ---------------------------------------------------------------- signing
 
-  /** @param {string | null} [messageKey] @param {PartySigning} [flow] */
-  needKey(messageKey = null, flow = this.signing) {
-    flow.noKey(this.keys, messageKey);
-    this.render();
-    toKeyCard();
-  }
-
   async bound() {
-    if (this.choosing.stage === 'no_key') {
-      this.choosing.message = { kind: 'info', key: 'tr.party.key.bound' };
-      this.choosing.stage = 'idle';
+    if (this.choosing.keyBound()) {
       await this.choose();
       return;
     }
-    const s = this.signing;
-    if (s.stage !== 'no_key' || !this.signingFor) return;
-    s.message = { kind: 'info', key: 'tr.party.key.bound' };
-    s.stage = 'idle';
+    if (!this.signingFor || !this.signing.keyBound()) return;
     const r = ((this.data && this.data.items) || []).find((/** @type {any} */ x) => x.session_id === this.signingFor);
     if (r) await this.sign(r);
   }
@@ -232,24 +211,17 @@ export class PartyTranscript {
   async sign(r) {
     if (this.signingFor !== r.session_id) this.signing.reset();
     this.signingFor = r.session_id;
-    if (!this.signing.begin()) return;
-    let prepared;
-    try {
-      prepared = await api.request('POST', `/party/transcripts/${encodeURIComponent(r.session_id)}/sign`, {
+    await this.signing.start(() =>
+      api.request('POST', `/party/transcripts/${encodeURIComponent(r.session_id)}/sign`, {
         body: { version: r.version.number, text_sha256: r.version.text_sha256, disagreement: (this.notes[r.session_id] || '').trim() },
-      });
-    } catch (err) {
-      await this.failed(err);
-      return;
-    }
-    await this.signing.withPrepared(prepared);
+      }),
+    );
   }
 
   /** @param {import('./signing/party-flow.js').Proof} proof */
   async complete(proof) {
     const s = this.signing;
-    const challenge = /** @type {import('./signing/party-flow.js').Prepared} */ (s.prepared).challenge;
-    await api.request('POST', `/party/transcript/sign/${encodeURIComponent(challenge)}`, { body: proof });
+    await api.request('POST', `/party/transcript/sign/${encodeURIComponent(s.challenge)}`, { body: proof });
     s.reset();
     s.message = { kind: 'success', key: 'tr.party.signed.toast' };
     toast(t('tr.party.signed.toast'));
@@ -259,22 +231,13 @@ export class PartyTranscript {
   }
 
   async choose() {
-    if (!this.choosing.begin()) return;
-    let prepared;
-    try {
-      prepared = await api.request('POST', '/party/transcript/recording-choice', { body: {} });
-    } catch (err) {
-      await this.choiceFailed(err);
-      return;
-    }
-    await this.choosing.withPrepared(prepared);
+    await this.choosing.start(() => api.request('POST', '/party/transcript/recording-choice', { body: {} }));
   }
 
   /** @param {import('./signing/party-flow.js').Proof} proof */
   async chosen(proof) {
     const c = this.choosing;
-    const challenge = /** @type {import('./signing/party-flow.js').Prepared} */ (c.prepared).challenge;
-    await api.request('POST', `/party/transcript/recording-choice/${encodeURIComponent(challenge)}`, { body: proof });
+    await api.request('POST', `/party/transcript/recording-choice/${encodeURIComponent(c.challenge)}`, { body: proof });
     c.reset();
     toast(t('tr.choice.signed'));
     await this.reload();
@@ -287,7 +250,7 @@ export class PartyTranscript {
     const c = this.choosing;
     const { noKey, reason } = c.failure(err);
     if (noKey) {
-      this.needKey(null, c);
+      c.bindKey();
       return;
     }
     c.message = err instanceof ApiError && err.status === 409 && reason === 'signed' ? { kind: 'error', key: 'err.signed' } : PartySigning.otherError(err);
@@ -301,7 +264,7 @@ export class PartyTranscript {
     const s = this.signing;
     const { noKey, reason } = s.failure(err);
     if (noKey) {
-      this.needKey();
+      s.bindKey();
       return;
     }
     if (err instanceof ApiError && err.status === 409 && (reason === 'transcript_changed' || reason === 'signed')) {

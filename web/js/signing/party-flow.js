@@ -1,7 +1,9 @@
 // @ts-check
 // A party signs a prepared statement with their own key, bound to the case before (keybind.js):
-// the agreement (partyagreement.js) and the application for judicial confirmation
-// (partyconfirmation.js) go through the same steps (server/domain/party_signing.py):
+// every party's card that asks for a signature (the agreement: partyagreement.js; the application
+// for judicial confirmation: partyconfirmation.js; an extension, the mediation record and its
+// recording's choice, a performance answer, a rating or a complaint) goes through the same steps
+// (server/domain/party_signing.py):
 //
 //   idle → preparing (the page asks the server to prepare the statement) →
 //     a passkey:                  signing → done
@@ -10,8 +12,8 @@
 //     the key is on another device, or none is bound: no_key (the page binds one first)
 //
 // This object holds the steps' state (stage, the prepared statement, the typed code, the message)
-// and runs them; the page draws it (`codeForm`) and says what preparing, completing and failing
-// mean for it.
+// and runs them: starting (`start`), binding a key first (`bindKey`, `keyFirst`, `keyBound`), the
+// code; the page draws it (`codeForm`) and says what preparing, completing and failing mean for it.
 
 import { html } from 'htm/preact';
 import { ApiError } from '../api.js';
@@ -43,13 +45,14 @@ export const deviceKeyName = (partyId) => `party-${partyId}`;
 /**
  * @typedef {object} PartySigningOptions
  * @property {string} partyId
- * @property {string} prefix the pages' test ids start with it (`agr` or `conf`): `${prefix}-sign-code`…
- * @property {string} inputId the id of the code input
+ * @property {string} prefix the pages' test ids start with it (`agr`, `conf`, `ext`…): `${prefix}-sign-code`…
+ * @property {import('../keybind.js').KeyBinding | null} [keys] the page's key card, where a key is bound first
+ * @property {string} [inputId] the id of the code input (`${prefix}-sign-code`)
  * @property {string} boundNote the note "your key is bound, signing goes on", kept when signing starts
  * @property {boolean} [passkeyClears] a passkey clears that note too (the agreement's page)
  * @property {string} lateReason a 410 with this reason is too late, not "ask again"
- * @property {string} messageTestid the test id of the message line
- * @property {string} againFocus what takes focus after "ask again"
+ * @property {string} [messageTestid] the test id of the message line (`${prefix}-message`)
+ * @property {string} [againFocus] what takes focus after "ask again" (the message line)
  * @property {() => string} cancelFocus what takes focus after the code step is cancelled
  * @property {() => void} render redraw the page's part
  * @property {(testid: string) => void} focus
@@ -69,7 +72,9 @@ export function toKeyCard() {
 export class PartySigning {
   /** @param {PartySigningOptions} options */
   constructor(options) {
-    this.options = options;
+    const messageTestid = options.messageTestid || `${options.prefix}-message`;
+    /** @type {PartySigningOptions & { inputId: string, messageTestid: string, againFocus: string }} */
+    this.options = { ...options, inputId: options.inputId || `${options.prefix}-sign-code`, messageTestid, againFocus: options.againFocus || messageTestid };
     /** @type {Stage} */
     this.stage = 'idle';
     /** @type {Prepared | null} */
@@ -92,6 +97,28 @@ export class PartySigning {
     return true;
   }
 
+  /**
+   * Start: ask the server to prepare the statement (`prepare`), then sign it; a refusal goes to the
+   * page's `failed`. `prepare` gives null when the page dealt with the answer itself.
+   * @param {() => Promise<Prepared | null>} prepare
+   */
+  async start(prepare) {
+    if (!this.begin()) return;
+    let prepared;
+    try {
+      prepared = await prepare();
+    } catch (err) {
+      await this.options.failed(err);
+      return;
+    }
+    if (prepared) await this.withPrepared(prepared);
+  }
+
+  /** The prepared statement's challenge, which the proof is sent to. */
+  get challenge() {
+    return /** @type {Prepared} */ (this.prepared).challenge;
+  }
+
   /** Back to the start, the prepared statement dropped. */
   reset() {
     this.prepared = null;
@@ -100,15 +127,42 @@ export class PartySigning {
   }
 
   /**
-   * No key of this device is bound to the case: back to the start, and the page's key card (`keys`)
-   * says why when `messageKey` is given.
-   * @param {{ reset: (message: any) => void } | null} keys @param {string | null} [messageKey]
+   * No key of this device is bound to the case: back to the start, and the page's key card comes
+   * into view to bind one (saying why when `messageKey` is given); `keyBound` goes on from there.
+   * @param {string | null} [messageKey]
    */
-  noKey(keys, messageKey = null) {
+  bindKey(messageKey = null) {
+    const keys = this.options.keys;
     this.reset();
     this.stage = 'no_key';
     this.message = null;
     if (keys) keys.reset(messageKey ? { kind: 'info', key: messageKey } : null);
+    this.options.render();
+    toKeyCard();
+  }
+
+  /**
+   * A key was just bound through the key card: true when this flow was waiting for one (its note
+   * then says so), and the page starts again.
+   */
+  keyBound() {
+    if (this.stage !== 'no_key') return false;
+    this.message = { kind: 'info', key: this.options.boundNote };
+    this.stage = 'idle';
+    return true;
+  }
+
+  /**
+   * The step "bind a key on this device first" (stage `no_key`), a Preact tree: the message line
+   * (unless the page draws it elsewhere: `message` false), the note, and the button that brings the
+   * key card into view. `texts`: the page's words, already translated.
+   * @param {{ first: string, go: string, message?: boolean }} texts
+   */
+  keyFirst({ first, go, message = true }) {
+    const p = this.options.prefix;
+    return html`${message ? this.messageLine() : null}
+      <p class=${`notice ${p}-key-first`} role="status" data-testid=${`${p}-key-first`}>${first}</p>
+      <button type="button" class="secondary big block" onClick=${toKeyCard} data-testid=${`${p}-to-key`}>${go}</button>`;
   }
 
   /** Keep the note that the key was just bound; drop any other message. */

@@ -151,13 +151,16 @@ def new_passkey_info(settings: Settings, credential: dict[str, Any], registratio
 
 
 async def passkey_signature(
-    db: AsyncSession, credential: dict[str, Any], info: KeyInfo, statement: bytes
+    db: AsyncSession, credential: dict[str, Any] | None, info: KeyInfo, statement: bytes
 ) -> tuple[dict[str, str], int]:
     """The record's signature from a passkey assertion over `statement`, and the new signature counter.
 
-    The counter to beat is the stored one (updated after every use), so that a cloned
-    authenticator shows (WebAuthn §6.1.1); a key not stored yet starts from its registration.
+    No assertion is refused (``passkey_required``). The counter to beat is the stored one (updated
+    after every use), so that a cloned authenticator shows (WebAuthn §6.1.1); a key not stored yet
+    starts from its registration.
     """
+    if credential is None:
+        raise InvalidInput("sign with your passkey", [FieldError("credential", "required for a passkey", "passkey_required")])
     stored = await db.get(EvidenceKey, info.id)
     current = stored.sign_count if stored is not None else int((info.webauthn or {}).get("sign_count", 0))
     try:

@@ -209,10 +209,6 @@ class OpenStatement:
         key = key_info(key_row)
         count = 0
         if key.alg == "webauthn":
-            if credential is None:
-                raise InvalidInput(
-                    "sign with your passkey", [FieldError("credential", "required for a passkey", "passkey_required")]
-                )
             own, count = await passkey_signature(db, credential, key, claim.statement)
         else:
             needs_code = row.code_hash is not None

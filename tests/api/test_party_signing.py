@@ -1,6 +1,7 @@
 """The frame every party's signature runs in (server/domain/party_signing.py, `statement_to_sign`),
 through the agreement: a wrong one-time code is refused with the tries left and signs nothing, yet the
-try is kept (its transaction commits before the refusal), so five wrong codes use the statement up."""
+try is kept (its transaction commits before the refusal), so five wrong codes use the statement up;
+a passkey's signature without the passkey's assertion is refused."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from sqlalchemy import func, select
 
 from server.evidence.records import unb64
 from server.models import AgreementSignature
-from tests.api.agreement_helpers import Mediation, Signer, bind_device_key, draft_and_finalise, latest_code, mediation
+from tests.api.agreement_helpers import (
+    Mediation,
+    Signer,
+    bind_device_key,
+    bind_passkey,
+    draft_and_finalise,
+    latest_code,
+    mediation,
+)
 from tests.conftest import World
 
 
@@ -58,4 +67,16 @@ async def test_five_wrong_codes_use_the_statement_up(world: World) -> None:
     assert left == [4, 3, 2, 1, 0]
     locked = await m.applicant.call("POST", path, proofs["right"], expect=429)
     assert locked["error"]["reason"] == "too_many_wrong_codes"
+    assert await signatures(world) == 0
+
+
+async def test_a_passkey_signature_without_the_passkey_is_refused_and_signs_nothing(world: World) -> None:
+    m = await mediation(world)
+    await bind_passkey(world, m.respondent, m.party_id("respondent"))
+    await draft_and_finalise(m)
+    prepared = await m.respondent.call("POST", "/api/v1/party/agreement/sign", {"version": 2}, expect=201)
+    path = f"/api/v1/party/agreement/sign/{prepared['challenge']}"
+    refused = await m.respondent.call("POST", path, {"signature": "AAAA"}, expect=422)
+    field = refused["error"]["fields"][0]
+    assert (field["field"], field["code"]) == ("credential", "passkey_required")
     assert await signatures(world) == 0

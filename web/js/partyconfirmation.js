@@ -397,25 +397,17 @@ export class PartyConfirmation {
 
   /** An error of the signing calls, in words; reloads when the application changed meanwhile. */
   async failed(err) {
-    const s = this.signing;
-    const { noKey, reason } = s.failure(err);
-    if (noKey) {
-      s.bindKey();
-      return;
-    }
     /** @type {Record<string, string>} */
     const known = { exists: 'exists', signed: 'signed', not_started: 'not_started', not_effective: 'not_effective', out_of_time: 'out_of_time', key_changed: 'again', expired: 'again' };
-    if (err instanceof ApiError && [409, 410].includes(err.status) && known[reason || err.code]) {
-      const k = known[reason || err.code];
-      s.message = { kind: k === 'signed' ? 'info' : 'error', key: `conf.party.err.${k}` };
-      await this.reload();
-    } else if (err instanceof ApiError && err.status === 422) {
-      s.message = { kind: 'error', key: 'conf.party.err.court' };
-      await this.reload();
-    } else {
-      s.message = PartySigning.otherError(err);
-    }
-    this.render();
-    this.focus('conf-message');
+    await this.signing.showFailure(err, {
+      known: (reason) => {
+        if (err instanceof ApiError && [409, 410].includes(err.status) && known[reason || err.code]) {
+          const k = known[reason || err.code];
+          return { kind: k === 'signed' ? 'info' : 'error', key: `conf.party.err.${k}` };
+        }
+        return err instanceof ApiError && err.status === 422 ? { kind: 'error', key: 'conf.party.err.court' } : null;
+      },
+      reload: () => this.reload(),
+    });
   }
 }

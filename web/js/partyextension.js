@@ -182,20 +182,13 @@ export class PartyExtension {
 
   /** @param {unknown} err */
   async failed(err) {
-    const s = this.signing;
-    const { noKey, reason } = s.failure(err);
-    if (noKey) {
-      s.bindKey();
-      return;
-    }
-    if (err instanceof ApiError && err.status === 409 && reason && (reason.startsWith('extension_') || reason === 'no_extension' || reason === 'signed')) {
-      s.message = { kind: 'error', key: reason === 'signed' ? 'err.signed' : 'ext.party.err.gone' };
-      await this.reload();
-    } else {
-      s.message = PartySigning.otherError(err);
-    }
-    this.render();
-    this.focus('ext-message');
+    await this.signing.showFailure(err, {
+      known: (reason) =>
+        err instanceof ApiError && err.status === 409 && reason && (reason.startsWith('extension_') || reason === 'no_extension' || reason === 'signed')
+          ? { kind: 'error', key: reason === 'signed' ? 'err.signed' : 'ext.party.err.gone' }
+          : null,
+      reload: () => this.reload(),
+    });
   }
 
   async decline() {

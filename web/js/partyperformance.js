@@ -353,19 +353,10 @@ export class PartyPerformance {
 
   /** @param {unknown} err */
   async failed(err) {
-    const s = this.signing;
-    const { noKey, reason } = s.failure(err);
-    if (noKey) {
-      s.bindKey();
-      return;
-    }
-    if (err instanceof ApiError && err.status === 409 && reason && ['performed_already', 'not_reported'].includes(reason)) {
-      s.message = { kind: 'error', key: 'perf.err.gone' };
-      await this.reload();
-    } else {
-      s.message = PartySigning.otherError(err);
-    }
-    this.render();
-    this.focus('perf-message');
+    await this.signing.showFailure(err, {
+      known: (reason) =>
+        err instanceof ApiError && err.status === 409 && reason && ['performed_already', 'not_reported'].includes(reason) ? { kind: 'error', key: 'perf.err.gone' } : null,
+      reload: () => this.reload(),
+    });
   }
 }

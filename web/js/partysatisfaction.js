@@ -251,15 +251,6 @@ export class PartySatisfaction {
 
   /** @param {unknown} err */
   async failed(err) {
-    const s = this.signing;
-    const { noKey } = s.failure(err);
-    if (noKey) {
-      s.bindKey();
-      return;
-    }
-    s.message = PartySigning.otherError(err);
-    await this.reload();
-    this.render();
-    this.focus('sat-message');
+    await this.signing.showFailure(err, { reload: () => this.reload(), reloadAlways: true });
   }
 }

@@ -247,33 +247,21 @@ export class PartyTranscript {
 
   /** @param {unknown} err */
   async choiceFailed(err) {
-    const c = this.choosing;
-    const { noKey, reason } = c.failure(err);
-    if (noKey) {
-      c.bindKey();
-      return;
-    }
-    c.message = err instanceof ApiError && err.status === 409 && reason === 'signed' ? { kind: 'error', key: 'err.signed' } : PartySigning.otherError(err);
-    await this.reload();
-    this.render();
-    this.focus('trc-message');
+    await this.choosing.showFailure(err, {
+      known: (reason) => (err instanceof ApiError && err.status === 409 && reason === 'signed' ? { kind: 'error', key: 'err.signed' } : null),
+      reload: () => this.reload(),
+      reloadAlways: true,
+    });
   }
 
   /** @param {unknown} err */
   async failed(err) {
-    const s = this.signing;
-    const { noKey, reason } = s.failure(err);
-    if (noKey) {
-      s.bindKey();
-      return;
-    }
-    if (err instanceof ApiError && err.status === 409 && (reason === 'transcript_changed' || reason === 'signed')) {
-      s.message = { kind: 'error', key: reason === 'signed' ? 'err.signed' : 'err.transcript_changed' };
-      await this.reload();
-    } else {
-      s.message = PartySigning.otherError(err);
-    }
-    this.render();
-    this.focus('tr-message');
+    await this.signing.showFailure(err, {
+      known: (reason) =>
+        err instanceof ApiError && err.status === 409 && (reason === 'transcript_changed' || reason === 'signed')
+          ? { kind: 'error', key: reason === 'signed' ? 'err.signed' : 'err.transcript_changed' }
+          : null,
+      reload: () => this.reload(),
+    });
   }
 }

@@ -13,7 +13,8 @@
 //
 // This object holds the steps' state (stage, the prepared statement, the typed code, the message)
 // and runs them: starting (`start`), binding a key first (`bindKey`, `keyFirst`, `keyBound`), the
-// code; the page draws it (`codeForm`) and says what preparing, completing and failing mean for it.
+// code, saying a failure (`showFailure`); the page draws it (`codeForm`) and says what preparing,
+// completing and failing mean for it.
 
 import { html } from 'htm/preact';
 import { ApiError } from '../api.js';
@@ -277,6 +278,28 @@ export class PartySigning {
     const reason = reasonOf(err);
     this.reset();
     return { noKey: err instanceof ApiError && err.status === 409 && reason === 'no_key', reason };
+  }
+
+  /**
+   * A failure of the signing calls, said on a card whose key card binds keys (`bindKey`): back to
+   * the start; when no key is bound, the key card takes over. Otherwise the card's own words for a
+   * refusal it knows (`known`: a message, or null), after which what changed is loaded again
+   * (`reload`; after any failure with `reloadAlways`), or the common words (`otherError`); then the
+   * message line is drawn and takes focus.
+   * @param {unknown} err
+   * @param {{ known?: (reason: string | null) => Message | null, reload: () => Promise<void>, reloadAlways?: boolean }} how
+   */
+  async showFailure(err, { known = () => null, reload, reloadAlways = false }) {
+    const { noKey, reason } = this.failure(err);
+    if (noKey) {
+      this.bindKey();
+      return;
+    }
+    const message = known(reason);
+    this.message = message || PartySigning.otherError(err);
+    if (message || reloadAlways) await reload();
+    this.options.render();
+    this.options.focus(this.options.messageTestid);
   }
 
   /**

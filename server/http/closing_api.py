@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 from aiohttp import web
 from pydantic import StringConstraints
 
 from server.domain.clocks import local_day
 from server.domain.closing import MAX_TEXT
-from server.domain.documents import kept_bytes
 from server.http.context import principal_of
+from server.http.documents_api import document_response
 from server.http.routes import api
 from server.http.schemas import Input
 from server.models import utcnow
@@ -89,16 +88,7 @@ async def case_file_pdf(request: web.Request) -> web.StreamResponse:
     svc, principal = services(request), principal_of(request)
     doc = await svc.dossiers.get(principal, request.match_info["case_id"])
     await svc.confirmations.court.log_view(principal, doc.case_id, "GET /cases/{case_id}/case-file", doc.name)
-    return web.Response(
-        body=kept_bytes(doc),
-        content_type=doc.content_type,
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.name)}",
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-            "ETag": f'"{doc.sha256}"',
-        },
-    )
+    return document_response(doc)
 
 
 @api.route("POST", "/cases/{case_id}/case-file", summary="Make the closed case's file (制作卷宗)", status=201, tag="cases")

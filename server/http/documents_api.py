@@ -128,7 +128,12 @@ async def get_document(request: web.Request) -> web.StreamResponse:
     svc, principal = services(request), principal_of(request)
     doc = await svc.case_files.get(principal, request.match_info["document_id"])
     await svc.confirmations.court.log_view(principal, doc.case_id, "GET /documents/{document_id}", doc.name)
-    disposition = "inline" if doc.content_type.startswith("image/") else "attachment"
+    return document_response(doc, "inline" if doc.content_type.startswith("image/") else "attachment")
+
+
+def document_response(doc: CaseDocument, disposition: str = "attachment") -> web.Response:
+    """A filed document's bytes (410 once destroyed, ``kept_bytes``), never cached, named as filed,
+    with its logged hash as the ETag."""
     return web.Response(
         body=kept_bytes(doc),
         content_type=doc.content_type,

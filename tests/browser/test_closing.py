@@ -27,13 +27,11 @@ from typing import Any
 
 import pytest
 
-from server.evidence.records import DeviceKey, b64, unb64
 from tests.browser import test_confirmation as confirmation
 from tests.browser.conftest import Server, cli, session_day
 from tests.browser.test_agreement import confirm, fits, shot
 from tests.browser.test_booking_flow import PageErrors, new_context
 from tests.browser.test_confirmation import MEDIATOR, TERMS, Client, bind_device_key
-from tests.browser.test_evidence_ui import latest_code
 
 pytestmark = pytest.mark.browser
 
@@ -88,25 +86,7 @@ def sealed_with_obligation(browser: Any, server: Server, number: str, hour: int)
     liu.post(f"{base}/versions", {"content": {**TERMS, "terms": [first, apology]}, "based_on": 1})
     deadline = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2 * 86400))
     liu.post(f"{base}/final", {"version": 2, "deadline": deadline}, expect=200)
-    for role, (client, key, code_id) in parties.items():
-        prepared = client.post("/party/agreement/sign", {"version": 2})
-        _, code = latest_code(server, links[role]["party_id"], newer_than=code_id)
-        client.post(
-            f"/party/agreement/sign/{prepared['challenge']}",
-            {"code": code, "signature": key.sign(unb64(prepared["statement"]))["sig"]},
-        )
-        client.close()
-    key = DeviceKey.generate({"kind": "staff", "id": MEDIATOR})
-    liu.post("/me/keys/device", {"spki": b64(key.info.spki)})
-    binding = liu.post(f"/cases/{case_id}/keys/{key.info.id}/bind")
-    liu.post(f"/signatures/{binding['challenge']}", {"signature": key.sign(unb64(binding["statement"]))["sig"]})
-    prepared = liu.post(f"{base}/sign", {"key_id": key.info.id})
-    liu.post(f"/signatures/{prepared['challenge']}", {"signature": key.sign(unb64(prepared["statement"]))["sig"]})
-    until = time.monotonic() + 20
-    while liu.get(base)["agreement"]["status"] != "effective":
-        assert time.monotonic() < until, "the agreement was not sealed"
-        time.sleep(0.3)
-    liu.close()
+    confirmation.signed_and_sealed(server, liu, case_id, parties, links)
     return {"case_id": case_id, "links": links}
 
 

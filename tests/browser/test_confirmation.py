@@ -190,6 +190,33 @@ def accounts(browser: Any, server: Server) -> None:
     admin.close()
 
 
+def signed_and_sealed(
+    server: Server, liu: Client, case_id: str, parties: dict[str, tuple[Client, DeviceKey, int]], links: dict[str, Any]
+) -> None:
+    """Version 2 (final) signed by both parties with their bound keys (the texted code read from the
+    spool), then by the mediator with a key made and bound now; waits until the seal makes it effective."""
+    base = f"/cases/{case_id}/agreement"
+    for role, (client, key, code_id) in parties.items():
+        prepared = client.post("/party/agreement/sign", {"version": 2})
+        _, code = latest_code(server, links[role]["party_id"], newer_than=code_id)
+        client.post(
+            f"/party/agreement/sign/{prepared['challenge']}",
+            {"code": code, "signature": key.sign(unb64(prepared["statement"]))["sig"]},
+        )
+        client.close()
+    key = DeviceKey.generate({"kind": "staff", "id": MEDIATOR})
+    liu.post("/me/keys/device", {"spki": b64(key.info.spki)})
+    binding = liu.post(f"/cases/{case_id}/keys/{key.info.id}/bind")
+    liu.post(f"/signatures/{binding['challenge']}", {"signature": key.sign(unb64(binding["statement"]))["sig"]})
+    prepared = liu.post(f"{base}/sign", {"key_id": key.info.id})
+    liu.post(f"/signatures/{prepared['challenge']}", {"signature": key.sign(unb64(prepared["statement"]))["sig"]})
+    until = time.monotonic() + 20
+    while liu.get(base)["agreement"]["status"] != "effective":
+        assert time.monotonic() < until, "the agreement was not sealed"
+        time.sleep(0.3)
+    liu.close()
+
+
 def sealed_case(
     browser: Any, server: Server, number: str, phones: tuple[str, str], hour: int, *, recorded: bool = False
 ) -> Sealed:
@@ -241,26 +268,7 @@ def sealed_case(
     liu.post(f"{base}/versions", {"content": TERMS, "based_on": 1})
     deadline = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2 * 86400))
     liu.post(f"{base}/final", {"version": 2, "deadline": deadline}, expect=200)
-    for role, (client, key, code_id) in parties.items():
-        prepared = client.post("/party/agreement/sign", {"version": 2})
-        _, code = latest_code(server, links[role]["party_id"], newer_than=code_id)
-        client.post(
-            f"/party/agreement/sign/{prepared['challenge']}",
-            {"code": code, "signature": key.sign(unb64(prepared["statement"]))["sig"]},
-        )
-        client.close()
-
-    key = DeviceKey.generate({"kind": "staff", "id": MEDIATOR})
-    liu.post("/me/keys/device", {"spki": b64(key.info.spki)})
-    binding = liu.post(f"/cases/{case_id}/keys/{key.info.id}/bind")
-    liu.post(f"/signatures/{binding['challenge']}", {"signature": key.sign(unb64(binding["statement"]))["sig"]})
-    prepared = liu.post(f"{base}/sign", {"key_id": key.info.id})
-    liu.post(f"/signatures/{prepared['challenge']}", {"signature": key.sign(unb64(prepared["statement"]))["sig"]})
-    until = time.monotonic() + 20
-    while liu.get(base)["agreement"]["status"] != "effective":
-        assert time.monotonic() < until, "the agreement was not sealed"
-        time.sleep(0.3)
-    liu.close()
+    signed_and_sealed(server, liu, case_id, parties, links)
     return Sealed(case_id=case_id, case_number=number, session_id=session_id, links=links, recording_id=recording_id)
 
 

@@ -124,6 +124,14 @@ def test_a_party_on_a_phone_chooses_a_mediator_from_the_directory_and_the_mediat
 
 def test_an_assigned_mediator_is_reminded_and_signs_the_disclosure_with_their_own_key(browser: Any, server: Server) -> None:
     booked = book_through_api(browser, server, "DS", 11, day=session_day(later=26), dispute=WAGES)
+    # A key made in another browser first (the office computer): it cannot sign in this one.
+    office = new_context(browser, server)
+    office_page = office.new_page()
+    log_in(office_page, server)
+    office_page.goto(f"/cases/{booked.case_id}")
+    office_page.get_by_test_id("disclosure-make-key").click()
+    office_page.get_by_test_id("disclosure-form").locator("[data-testid=disclosure-key]:checked").wait_for()
+    office.close()
     context = new_context(browser, server)
     page = context.new_page()
     errors = PageErrors(page)
@@ -133,11 +141,11 @@ def test_an_assigned_mediator_is_reminded_and_signs_the_disclosure_with_their_ow
     reminder.wait_for()
     assert "利益冲突披露声明" in reminder.inner_text() and server.mediator_name in reminder.inner_text()
     form = page.get_by_test_id("disclosure-form")
-    make_key = form.get_by_test_id("disclosure-make-key")
-    if make_key.count():  # no key on the account yet (another test of this server may have made one)
-        make_key.click()
-    form.get_by_test_id("disclosure-key").first.wait_for()
-    form.get_by_test_id("disclosure-key").first.check()
+    # This browser holds none of the account's keys: the form says so and offers to make one here.
+    form.get_by_text("您的签名密钥都不在本浏览器中").wait_for()
+    form.get_by_test_id("disclosure-make-key").click()
+    chosen = form.locator("label", has=page.locator("[data-testid=disclosure-key]:checked"))
+    chosen.filter(has_text="本浏览器的设备密钥").wait_for()
     form.get_by_test_id("disclosure-sign").click()
     form.get_by_text("此项必填").first.wait_for()  # neither answer chosen: said, nothing signed
     form.get_by_test_id("disclosure-no").check()

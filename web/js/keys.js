@@ -304,6 +304,17 @@ function needWebCrypto() {
 }
 
 /**
+ * The id of the device key called `name` in this browser, or null when there is none (none is made).
+ * @param {string} name
+ * @returns {Promise<string | null>}
+ */
+export async function deviceKeyId(name) {
+  needWebCrypto();
+  const stored = await loadDeviceKey(name);
+  return stored ? (await describe(stored, false)).keyId : null;
+}
+
+/**
  * The device key called `name`, made now if there is none: a non-extractable ECDSA P-256 key
  * pair kept in IndexedDB. The private key cannot be read out, not even by this page.
  * @param {string} name e.g. "party:<id>"

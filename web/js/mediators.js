@@ -108,8 +108,9 @@ function DisclosureForm({ panel }) {
     form.values.conflict = v;
     panel.changed();
   };
-  const none = html`<div class="notice"><p>${t('mdr.key.none')}</p>
-    <button type="button" class="secondary" disabled=${signer.busy} onClick=${() => signer.register()} data-testid="disclosure-make-key">${t('mdr.key.make')}</button></div>`;
+  const make = html`<button type="button" class="secondary" disabled=${signer.busy} onClick=${() => signer.register()} data-testid="disclosure-make-key">${t('mdr.key.make')}</button>`;
+  const none = html`<div class="notice"><p>${t('mdr.key.none')}</p>${make}</div>`;
+  const elsewhere = (signer.keys || []).length && !signer.canSignHere() ? html`<div class="wide notice"><p>${t('mdr.key.elsewhere')}</p>${make}</div>` : null;
   const wrongConflict = form.fields.conflict;
   return html`<form class="grid-form disclosure-form" novalidate aria-labelledby="disclosure-title" onSubmit=${onSubmit} data-testid="disclosure-form">
     <h3 id="disclosure-title" class="wide">${t('mdr.disclosure.title')}</h3>
@@ -126,6 +127,7 @@ function DisclosureForm({ panel }) {
       : null}
     <p class="wide declaration">${t('mdr.disclosure.declaration')}</p>
     <div class="wide">${signer.keyChoices({ name: 'disclosure-key', testid: 'disclosure-key', none, tz: panel.tz })}</div>
+    ${elsewhere}
     <${MessageLine} m=${signer.message} testid="disclosure-sign-message" />
     <div class="actions wide">
       <button type="submit" class="primary" disabled=${signer.busy || !key} data-testid="disclosure-sign">${signer.busy ? t('common.submitting') : t('mdr.disclosure.sign')}</button>

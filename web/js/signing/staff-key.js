@@ -11,7 +11,7 @@ import { ApiError } from '../api.js';
 import { t, fmtShortDateTime } from '../i18n.js';
 import '../agreement-i18n.js';
 import '../identity-i18n.js';
-import { getOrCreateDeviceKey, signWithDeviceKey, signWithPasskey, b64Decode } from '../keys.js';
+import { deviceKeyId, getOrCreateDeviceKey, signWithDeviceKey, signWithPasskey, b64Decode } from '../keys.js';
 import { h, errorMessage } from '../ui.js';
 import { messageLine } from './message.js';
 
@@ -102,13 +102,15 @@ export function signErrorText(err, apiText) {
 }
 
 /**
- * A key as the choice among keys names it: the kind, when it was registered, the start of its id.
+ * A key as the choice among keys names it: the kind (a device key: whether it is this browser's),
+ * when it was registered, the start of its id.
  * @param {StaffKey} k
  * @param {string} tz
+ * @param {string | null} [here] the id of this browser's device key
  */
-export function keyLabel(k, tz) {
+export function keyLabel(k, tz, here = null) {
   return [
-    k.alg === 'webauthn' ? t('agr.key.passkey') : t('agr.key.device'),
+    k.alg === 'webauthn' ? t('agr.key.passkey') : k.key_id === here ? t('agr.key.device.here') : t('agr.key.device'),
     k.registered_at ? t('agr.key.registered', { time: fmtShortDateTime(k.registered_at, tz) }) : null,
     `${k.key_id.slice(0, 8)}…`,
   ]
@@ -130,18 +132,32 @@ export class StaffSigner {
     this.keys = null;
     /** @type {string | null} */
     this.choice = null;
+    /** @type {string | null} the id of this browser's device key, once loaded (null: none here) */
+    this.here = null;
     this.busy = false;
     /** @type {Message | null} */
     this.message = null;
   }
 
-  /** Load the registered keys (the last one is chosen unless the choice is still there). */
+  /**
+   * Load the registered keys. Unless the choice is still there, the one chosen is this browser's
+   * device key, else the last passkey, else the last key (which cannot sign here: the page says so
+   * and offers to make one, `canSignHere`).
+   */
   async load() {
     try {
       const data = await api.myKeys();
       const keys = /** @type {StaffKey[]} */ ((data && data.items) || []);
+      try {
+        this.here = await deviceKeyId(staffKeyName(this.userId()));
+      } catch {
+        this.here = null; // no WebCrypto here: a passkey may still do
+      }
       this.keys = keys;
-      if (!keys.some((k) => k.key_id === this.choice)) this.choice = keys.length ? keys[keys.length - 1].key_id : null;
+      if (!keys.some((k) => k.key_id === this.choice)) {
+        const preferred = keys.find((k) => k.key_id === this.here) || keys.filter((k) => k.alg === 'webauthn').pop() || keys[keys.length - 1];
+        this.choice = preferred ? preferred.key_id : null;
+      }
     } catch (err) {
       this.keys = [];
       this.message = { kind: 'error', text: errorMessage(err) };
@@ -152,6 +168,11 @@ export class StaffSigner {
   /** The chosen key, if any. */
   chosen() {
     return (this.keys || []).find((k) => k.key_id === this.choice);
+  }
+
+  /** Whether a registered key can sign in this browser: its device key, or a passkey. */
+  canSignHere() {
+    return (this.keys || []).some((k) => k.key_id === this.here || k.alg === 'webauthn');
   }
 
   /** Make a device key in this browser, register it on the account and choose it; the keys are loaded again. */
@@ -220,7 +241,7 @@ export class StaffSigner {
               this.choice = k.key_id;
             },
           }),
-          h('span', null, keyLabel(k, tz)),
+          h('span', null, keyLabel(k, tz, this.here)),
         ),
       ),
     );
@@ -243,7 +264,7 @@ export class StaffSigner {
       ${keys.map(
         (k) => html`<label class="agr-key">
           <input type="radio" name=${name} value=${k.key_id} checked=${k.key_id === this.choice} data-testid=${testid} onChange=${() => choose(k.key_id)} />
-          <span>${keyLabel(k, tz)}</span>
+          <span>${keyLabel(k, tz, this.here)}</span>
         </label>`,
       )}
     </fieldset>`;

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from server.evidence.verify import render, verify_bundle
+from tests.pdf_text import pdf_text
 
 
 def mediate(*args: str, data_dir: Path, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -224,8 +225,6 @@ def test_demo_builds_a_case_recorded_agreed_confirmed_performed_and_closed_whose
     [intact] = [f for f in report.findings if f.code == "case_file_intact"]
     assert intact.params["parts"] >= 12 and "卷宗（第" in render(report, "zh")
     case_file = zipfile.ZipFile(bundle).read(f"documents/{kinds['case_file']}.pdf")
-    text = "".join(
-        subprocess.run(["pdftotext", "-", "-"], input=case_file, capture_output=True, check=True).stdout.decode().split()
-    )
+    text = pdf_text(case_file)
     assert "卷内目录" in text and "人民调解记录（经当事人签名）" in text and "人民调解协议书（已签署、盖章）" in text
     assert "performed" in demo.stdout and "人民调解卷宗" in demo.stdout

@@ -28,6 +28,7 @@ from tests.api.agreement_helpers import (
     party_signs,
 )
 from tests.conftest import World
+from tests.pdf_text import pdf_text
 
 PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
@@ -93,7 +94,7 @@ async def test_drafted_signed_by_both_parties_and_the_mediator_sealed_delivered_
     # The PDF the parties sign holds the Chinese text; its hash is in the view.
     pdf = await (await m.applicant.request("GET", "/api/v1/party/agreement/pdf?kind=agreement")).read()
     assert sha256(pdf).hexdigest() == final["pdf_sha256"]
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
+    text = pdf_text(pdf)
     assert "被申请人于2026年12月31日前向申请人支付拖欠工资人民币12000元" in text
 
     # Superseded versions, texts the party was not shown, and wrong codes sign nothing.
@@ -150,11 +151,12 @@ async def test_drafted_signed_by_both_parties_and_the_mediator_sealed_delivered_
     flipped = bytearray(signed)
     flipped[len(flipped) // 3] ^= 0x01
     assert not check_seal(bytes(flipped), roots).intact
-    pages = "".join(page.extract_text() for page in PdfReader(io.BytesIO(signed)).pages)
+    pages = pdf_text(signed)
     assert sealed["verify_code"] in pages and "张三" in pages and "刘调解员" in pages
-    assert "110101199003071234" in pages.replace("\n", ""), "the signed document carries the ID number in full"
+    assert "110101199003071234" in pages, "the signed document carries the ID number in full"
     # Each signature line says how that signer was confirmed and how their key was bound, as the
     # records say: a code by SMS for 张三's device key, 李四's passkey, the mediator's own key (no code).
+    # pypdf, not poppler: poppler reads this table's cells column by column.
     texts = ["".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(signed)).pages]
     page = next(text for text in texts if "由以下各方以电子方式签署" in text)
     rows = [

@@ -33,9 +33,9 @@ from server.evidence.verify import render, verify_bundle
 from server.models import Case, CaseDocument, ConfirmationApplication, Organisation, Party, utcnow
 from tests.api.agreement_helpers import Mediation, mediation
 from tests.api.test_case_files import PDF
-from tests.api.test_closing import text_of
 from tests.api.test_performance import logged, sealed
 from tests.conftest import PASSWORD, World
+from tests.pdf_text import pdf_text
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -129,7 +129,7 @@ async def test_archiving_follows_the_case_file_whose_cover_gives_the_organisatio
     [dossier] = [d for d in await documents_of(world, m.case_id) if d.kind == "case_file"]
     made, archived = await logged(world, m, "case_file_made"), await logged(world, m, "case_archived")
     assert made.claim.public["document"] == dossier.id and made.seq < archived.seq
-    assert "保管期限30年" in text_of(dossier.data), "the cover gives the organisation's rule"
+    assert "保管期限30年" in pdf_text(dossier.data), "the cover gives the organisation's rule"
 
 
 async def test_the_organisations_rule_sets_the_years_and_zero_keeps_the_file_for_good(world: World) -> None:
@@ -150,7 +150,7 @@ async def test_the_organisations_rule_sets_the_years_and_zero_keeps_the_file_for
         await db.execute(update(Organisation).where(Organisation.id == world.org_a.id).values(case_file_retention_years=0))
     m = await closed(world)
     [dossier] = [d for d in await documents_of(world, m.case_id) if d.kind == "case_file"]
-    assert "保管期限永久" in text_of(dossier.data)
+    assert "保管期限永久" in pdf_text(dossier.data)
     done = await m.liu.call("POST", path(m, "archive"), expect=201)
     assert (done["retention_years"], done["retention_words"]["zh"], done["retained_until"]) == (0, "永久", None)
     assert (await logged(world, m, "case_archived")).claim.public["retained_until"] is None

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import itertools
 import re
-import subprocess
 from typing import Any
 
 from PIL import Image
@@ -22,14 +21,9 @@ from tests.api.agreement_helpers import Mediation, mediation
 from tests.api.test_performance import answer, sealed
 from tests.api.test_transcripts import closed, sign, written
 from tests.conftest import PASSWORD, Actor, World
+from tests.pdf_text import pdf_pages
 
 VISIT = {"method": "phone", "performance": "第一期5000元已收到", "satisfaction": "satisfied"}
-
-
-def pages_of(pdf: bytes) -> list[str]:
-    """Each page's text (pdftotext, poppler), whitespace removed: a hash wrapped in a cell reads whole."""
-    out = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
-    return ["".join(page.split()) for page in out.split("\f")[: len(PdfReader(io.BytesIO(pdf)).pages)]]
 
 
 def screenshot() -> bytes:
@@ -139,7 +133,7 @@ async def test_closing_makes_one_case_file_listing_every_part_with_its_logged_ha
     assert agreement["pages"] == len(PdfReader(io.BytesIO(await signed.read())).pages)
 
     # What a reader sees: the cover, the contents with every part and each piece's hash and pages, numbered pages.
-    text = pages_of(pdf)
+    text = pdf_pages(pdf)
     total = len(text)
     for number, page in enumerate(text, start=1):
         assert f"第{number}页/共{total}页" in page, number
@@ -223,7 +217,7 @@ async def test_the_cases_staff_read_the_file_its_mediators_have_one_made_for_a_c
     for reader in (m.liu, sup):
         response = await reader.request("GET", path)
         assert response.status == 200
-        text = "".join(pages_of(await response.read()))
+        text = "".join(pdf_pages(await response.read()))
         assert re.search(r"8人民调解协议书无—必须；本案无此项", text), text[:400]
     assert (await zhao.call("GET", path, expect=403))["error"]["reason"] == "another_organisation"
     assert (await m.liu.call("GET", f"/api/v1/cases/{m.case_id}/closing"))["case_file"]["id"] == made["id"]

@@ -4,7 +4,6 @@ is a PDF in the case files and the bundle."""
 
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
 from sqlalchemy import update
@@ -15,14 +14,10 @@ from tests.api.agreement_helpers import Mediation, mediation
 from tests.api.test_follow_through import obligations
 from tests.api.test_performance import logged, sealed, verified
 from tests.conftest import PASSWORD, World
+from tests.pdf_text import pdf_text
 
 VISIT = {"method": "phone", "performance": "第一期5000元已收到，第二期尚未到期", "satisfaction": "partly",
          "risk": "被申请人资金紧张，第二期可能延迟", "actions": "已提醒被申请人按期履行"}  # fmt: skip
-
-
-def text_of(pdf: bytes) -> str:
-    out = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
-    return "".join(out.split())
 
 
 def path(m: Mediation, tail: str) -> str:
@@ -100,7 +95,7 @@ async def test_closing_with_an_obligation_outstanding_needs_a_reason_and_then_th
     assert doc["kind"] == "closing_report"
     response = await m.liu.request("GET", f"/api/v1/documents/{report['id']}")
     assert response.status == 200
-    text = text_of(await response.read())
+    text = pdf_text(await response.read())
     for part in ("人民调解结案报告表", "朝阳区人民调解委员会", "（2026）朝调字第12号", "承办人", "刘调解员", "受案时间", "结案时间",
                  "协议生效时间", "申请人张三", "被申请人李四", "案件来源", "纠纷类型", "调解结果", "调解成功", "履行情况",
                  "第一条第1期", "人民币5000.00元", "尚未履行", "回访情况", "电话回访", "基本满意", "被申请人资金紧张",

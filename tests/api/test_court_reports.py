@@ -3,7 +3,6 @@ issue #21): who writes it and when, its words in the PDF, and who reads it."""
 
 from __future__ import annotations
 
-import subprocess
 from datetime import UTC, date, datetime
 
 from server.domain.court_reports import report_body
@@ -12,12 +11,7 @@ from server.models import Agreement, Case, Organisation, Party, Referral
 from tests.api.helpers import open_case
 from tests.api.test_referrals import bundle_types, refer
 from tests.conftest import PASSWORD, Actor, World
-
-
-def text_of(pdf: bytes) -> str:
-    """The PDF's text as a reader's tool extracts it, without the line breaks the layout put in."""
-    out = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
-    return "".join(out.split())
+from tests.pdf_text import pdf_text
 
 
 async def court_referred_case(world: World) -> tuple[Actor, Actor, dict[str, object], str]:
@@ -59,7 +53,7 @@ async def test_the_mediator_reports_a_failed_court_referral_in_writing_and_the_c
     assert sent["court_report"]["report"]["sha256"] == written["sha256"]
     response = await judge.request("GET", report)
     assert response.status == 200 and response.content_type == "application/pdf"
-    text = text_of(await response.read())
+    text = pdf_text(await response.read())
     for words in (
         "朝阳区人民调解委员会", "委派调解结果报告", "（2026）京0105民诉前调1号", "朝阳区人民法院：",
         "指派调解员刘调解员主持调解", "调解结果：未达成调解协议", "当事人分歧较大且难以达成调解协议",

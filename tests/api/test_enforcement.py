@@ -5,7 +5,6 @@ refused with the reason named."""
 
 from __future__ import annotations
 
-import subprocess
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -19,11 +18,7 @@ from tests.api.test_confirmation import decide, regions, sign_application
 from tests.api.test_performance import answer, sealed
 from tests.api.test_transcripts import verified
 from tests.conftest import World
-
-
-def pdf_text(pdf: bytes) -> str:
-    out = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
-    return "".join(out.split())
+from tests.pdf_text import pdf_text
 
 
 async def confirmed(world: World, m: Mediation, a: Signer, b: Signer) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 import zipfile
 from hashlib import sha256
 from typing import Any
@@ -14,14 +13,10 @@ from typing import Any
 from server.evidence.verify import render, verify_bundle
 from tests.api.agreement_helpers import Mediation, mediation
 from tests.conftest import World
+from tests.pdf_text import pdf_text
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 CONSENT = "申请人于12月5日在视频调解中明确表示选择在线立案"
-
-
-def text_of(pdf: bytes) -> str:
-    out = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
-    return "".join(out.split())
 
 
 def package_body(m: Mediation, **more: Any) -> dict[str, Any]:
@@ -74,7 +69,7 @@ async def test_a_failed_case_becomes_one_package_for_online_filing_with_a_manife
         assert sha256(files[f["path"]]).hexdigest() == f["sha256"] and len(files[f["path"]]) == f["bytes"], f["path"]
     assert files["04-案件材料/01-工资条.pdf"] == PDF
 
-    statement = text_of(files["01-调解不成情况说明.pdf"])
+    statement = pdf_text(files["01-调解不成情况说明.pdf"])
     applicant = next(p["name"] for p in m.case["parties"] if p["role"] == "applicant")
     for words in (
         "调解不成情况说明", m.case["case_number"], f"申请人：{applicant}", "一、调解基本情况", "二、调解不成的原因",

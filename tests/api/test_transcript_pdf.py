@@ -3,17 +3,12 @@ the case (``document_added``), in the committee's form, with the version's hash 
 
 from __future__ import annotations
 
-import subprocess
 from hashlib import sha256
 
 from tests.api.agreement_helpers import bind_device_key, bind_passkey, mediation
 from tests.api.test_transcripts import closed, logged, sign, verified, written
 from tests.conftest import World
-
-
-def pdf_text(pdf: bytes) -> str:
-    out = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
-    return "".join(out.split())
+from tests.pdf_text import pdf_text
 
 
 async def test_the_record_pdf_is_filed_once_every_party_signed_with_the_logged_hash(world: World) -> None:

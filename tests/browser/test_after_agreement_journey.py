@@ -53,6 +53,7 @@ from tests.browser.test_agreement import confirm, fits, read_to_the_end, shot, t
 from tests.browser.test_booking_flow import DESKTOP, PageErrors, log_in, new_context, open_party_page
 from tests.browser.test_evidence_ui import latest_code
 from tests.browser.test_live_session import WAGES
+from tests.pdf_text import pdf_pages, pdf_text
 
 pytestmark = pytest.mark.browser
 
@@ -319,8 +320,7 @@ def test_two_instalments_reported_confirmed_one_late_a_visit_and_the_case_closed
     assert "人民调解结案报告表" in report.inner_text()
     response = page.request.get(report.get_attribute("href") or "")
     assert response.status == 200 and response.body().startswith(b"%PDF")
-    pdf = subprocess.run(["pdftotext", "-", "-"], input=response.body(), capture_output=True, check=True).stdout.decode()
-    said = "".join(pdf.split())
+    said = pdf_text(response.body())
     for part in (
         "人民调解结案报告表",
         booked.case_number,
@@ -349,8 +349,8 @@ def test_two_instalments_reported_confirmed_one_late_a_visit_and_the_case_closed
     assert case_file.status == 200 and case_file.body().startswith(b"%PDF")
     info = subprocess.run(["pdfinfo", "-"], input=case_file.body(), capture_output=True, check=True).stdout.decode()
     total = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
-    text = subprocess.run(["pdftotext", "-", "-"], input=case_file.body(), capture_output=True, check=True).stdout.decode()
-    pages = ["".join(p.split()) for p in text.split("\f")[:total]]
+    pages = pdf_pages(case_file.body())
+    assert len(pages) == total
     assert all(f"第{n}页/共{total}页" in page_text for n, page_text in enumerate(pages, start=1)), "every page numbered"
     assert "调解卷宗" in pages[0] and booked.case_number in pages[0] and "申请人张三" in pages[0]
     contents = "".join(p for p in pages[1:4] if "卷内目录" in p or "SHA-256" in p)

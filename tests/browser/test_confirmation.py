@@ -38,7 +38,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,6 +53,7 @@ from tests.browser.test_agreement import add_passkey_authenticator, confirm, fit
 from tests.browser.test_booking_flow import DESKTOP, PageErrors, new_context, open_party_page
 from tests.browser.test_evidence_ui import latest_code
 from tests.browser.test_review import VIDEOS, make_recording, state_of
+from tests.pdf_text import pdf_text
 
 pytestmark = pytest.mark.browser
 
@@ -559,9 +559,7 @@ def test_parties_apply_together_and_the_court_confirms(
     ruling.wait_for(timeout=30_000)
     ruling_pdf = download(judge, ruling, tmp_path / "ruling-judge.pdf")
     # The ruling as a reader's copy gives it: the court's number, the reasoning before 裁定如下.
-    text = "".join(
-        subprocess.run(["pdftotext", "-", "-"], input=ruling_pdf, capture_output=True, check=True).stdout.decode().split()
-    )
+    text = pdf_text(ruling_pdf)
     assert number in text and "民事裁定书" in text and "审判员" + JUDGE_NAME in text, text
     assert text.index("本院经审查认为") < text.index("裁定如下") < text.index("调解协议有效"), text
     judge.reload()

@@ -15,7 +15,6 @@ import io
 import json
 import os
 import re
-import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from tests.browser.test_agreement import confirm, shot
 from tests.browser.test_booking_flow import PageErrors, log_in, new_context
 from tests.browser.test_live_session import WAGES
 from tests.browser.test_referrals import api_as
+from tests.pdf_text import pdf_text
 
 pytestmark = pytest.mark.browser
 
@@ -158,7 +158,7 @@ def test_the_mediator_makes_the_result_report_and_the_referring_court_downloads_
     with page.expect_download() as download:
         mine.get_by_test_id("court-report-pdf").click()
     pdf = Path(download.value.path()).read_bytes()
-    text = "".join(subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode().split())
+    text = pdf_text(pdf)
     assert "委派调解结果报告" in text and f"{court}：" in text and "调解结果：未达成调解协议" in text
     errors.check()
     context.close()

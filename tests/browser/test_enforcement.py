@@ -13,7 +13,6 @@ Run with: python -m pytest tests/browser/test_enforcement.py -q -p no:cacheprovi
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ from tests.browser.test_booking_flow import open_party_page
 from tests.browser.test_closing import PHONE, sealed_with_obligation
 from tests.browser.test_confirmation import COURT, JUDGE, Client, bind_device_key
 from tests.browser.test_evidence_ui import latest_code
+from tests.pdf_text import pdf_text
 
 pytestmark = pytest.mark.browser
 
@@ -105,7 +105,7 @@ def test_the_payee_downloads_a_prefilled_application_for_an_overdue_instalment_a
     got.value.save_as(path)
     pdf = path.read_bytes()
     assert pdf.startswith(b"%PDF")
-    text = "".join(subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode().split())
+    text = pdf_text(pdf)
     for part in (
         "强制执行申请书",
         "申请执行人：张三",

@@ -30,12 +30,12 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_confirmation import pdf_text
 from tests.browser.conftest import Server, cli, free_port, server_env, serving, session_day
 from tests.browser.test_agreement import confirm, fits, read_to_the_end, shot
 from tests.browser.test_booking_flow import DESKTOP, PageErrors, new_context
 from tests.browser.test_confirmation import Client, download
 from tests.browser.test_recording_ui import enter_waiting_room
+from tests.pdf_text import pdf_text
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,6 @@ intent, XMP metadata), without claiming it."""
 from __future__ import annotations
 
 import io
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from pypdf.generic import DictionaryObject
 
 from server.documents.case_file_pdf import CaseFileDoc, Cover, ImagePage, Piece, RecordPage, render_case_file
 from server.documents.closing_pdf import ClosingReport, render_closing
+from tests.pdf_text import pdf_pages
 
 NUMBER = "（2026）朝调字第12号"
 
@@ -31,10 +31,6 @@ def doc(*pieces: Piece) -> CaseFileDoc:
     return CaseFileDoc(
         cover, list(pieces), [("立卷人", "刘调解员")], lines, datetime(2026, 12, 5, 6, 0, tzinfo=UTC), f"{NUMBER} 卷宗"
     )
-
-
-def pages_text(pdf: bytes) -> list[str]:
-    return [re.sub(r"\s+", "", page.extract_text()) for page in PdfReader(io.BytesIO(pdf)).pages]
 
 
 def test_the_file_binds_its_pieces_in_order_numbers_every_page_and_lists_absent_parts_as_none() -> None:
@@ -58,7 +54,7 @@ def test_the_file_binds_its_pieces_in_order_numbers_every_page_and_lists_absent_
         Piece(12, "卷宗情况说明（人民调解结案报告表）", False, "人民调解结案报告表", "", "d" * 64, pdf=report),
     )
     rendered = render_case_file(doc(*pieces))
-    text = pages_text(rendered.pdf)
+    text = pdf_pages(rendered.pdf)
     assert rendered.pages == len(text) == 7  # cover, contents, record, notice, image, report, back cover
     for number, page in enumerate(text, start=1):
         assert f"第{number}页/共7页" in page

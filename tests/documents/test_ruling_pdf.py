@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
-import re
 from datetime import date
 
 import pytest
-from pypdf import PdfReader
 
 from server.documents.ruling_pdf import RulingDoc, render_ruling
 from server.domain.confirmation.ruling import chinese_date
+from tests.pdf_text import pdf_pages, pdf_text
 
 RULING = RulingDoc(
     court="内蒙古自治区达拉特旗人民法院",
@@ -32,12 +30,8 @@ RULING = RulingDoc(
 )
 
 
-def text_of(pdf: bytes) -> str:
-    return re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
-
-
 def test_the_ruling_reads_in_the_courts_order_with_no_version_footer() -> None:
-    text = text_of(render_ruling(RULING))
+    text = pdf_text(render_ruling(RULING))
     heads = [
         "内蒙古自治区达拉特旗人民法院",
         "民事裁定书",
@@ -58,7 +52,7 @@ def test_the_ruling_is_byte_for_byte_repeatable() -> None:
 
 def test_a_long_ruling_keeps_its_signatures_with_the_last_paragraph() -> None:
     long = RulingDoc(**{**RULING.__dict__, "body": RULING.body[:2] + [f"{i}、双方确认本条内容。" * 6 for i in range(60)]})
-    pages = [re.sub(r"\s+", "", page.extract_text()) for page in PdfReader(io.BytesIO(render_ruling(long))).pages]
+    pages = pdf_pages(render_ruling(long))
     assert len(pages) > 1
     last = pages[-1]
     assert "审判员王明" in last and "调解协议有效" in last

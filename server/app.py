@@ -54,6 +54,7 @@ from server.http import (  # noqa: F401 - routes
 from server.http.context import LIFECYCLE, METRICS, STORAGE
 from server.http.routes import api
 from server.ops.lifecycle import Lifecycle
+from server.ops.looplag import LoopLag
 from server.ops.metrics import Metrics
 from server.ops.storage import StorageWatch
 from server.services import SERVICES
@@ -211,6 +212,13 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(task, timeout=10)
 
+    async def loop_lag(app: web.Application) -> AsyncIterator[None]:
+        monitor = LoopLag(metrics.loop_lag.observe)
+        metrics.watch(metrics.loop_longest_stall, lambda: monitor.longest)
+        monitor.start()
+        yield
+        monitor.stop()
+
     async def export_jobs(app: web.Application) -> AsyncIterator[None]:
         yield
         # Exports run in child processes: stop them (no partial file is left) before the server goes.
@@ -222,7 +230,17 @@ def create_app(
         await asyncio.to_thread(services.recordings.storage.close)
 
     app.cleanup_ctx.extend(
-        [recording_store, database, store_checks, ledger_loop, agreements_recovery, outbox_loop, retention_loop, export_jobs]
+        [
+            loop_lag,
+            recording_store,
+            database,
+            store_checks,
+            ledger_loop,
+            agreements_recovery,
+            outbox_loop,
+            retention_loop,
+            export_jobs,
+        ]
     )
     api.install(app)
     pages.install(app, settings.data_dir / "cache" / "static")

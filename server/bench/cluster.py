@@ -47,6 +47,7 @@ from server.bench.ledger import _admin, appends
 from server.bench.media import pct
 from server.bench.peers import NS, Booked, ServerCpu, book_sessions, encode_audio, encode_video
 from server.bench.recording import Step, bind_key, run_step
+from server.bench.stalls import Stalls
 from server.composition import make_services
 from server.settings import Settings, normalise_database_url
 from signaling import aiortc_hooks
@@ -66,6 +67,8 @@ class Signaling:
     errors: Counter[str] = field(default_factory=Counter)
     server_cores: list[float] = field(default_factory=list)
     generator_cores: float = 0.0
+    #: Each process's longest event-loop stall during the load (server/bench/stalls.py).
+    stalls: list[str] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -77,6 +80,7 @@ class Signaling:
             f"p99 {pct(self.acks, 0.99) * 1000:.1f} ms; {len(self.acks) / self.seconds:.0f} acks/s, "
             f"{self.relayed / self.relay_seconds:.0f} updates relayed/s; {dict(self.errors) or 'no'} error acks; servers "
             f"{' + '.join(f'{c:.2f}' for c in self.server_cores)} cores, load generator {self.generator_cores:.2f}"
+            + "".join(f"\n      process {n}: {line}" for n, line in enumerate(self.stalls, start=1))
         )
 
 
@@ -126,6 +130,9 @@ async def signaling(
                     await asyncio.sleep(max(0.0, interval - (time.perf_counter() - started)))
 
         cpus = [ServerCpu(pid) for pid in pids]
+        stalls = [Stalls(base) for base in bases]
+        for each in stalls:
+            await each.mark()
         counter["relayed"] = 0
         before, own, started = [c.seconds() for c in cpus], time.process_time(), time.perf_counter()
         await asyncio.gather(*(client(sio) for sio in clients))
@@ -138,6 +145,7 @@ async def signaling(
             last = counter["relayed"]
             await asyncio.sleep(0.5)
         out.relayed = counter["relayed"]
+        out.stalls = [await each.line() for each in stalls]
         out.relay_seconds = time.perf_counter() - 0.5 - started
         return out
 

@@ -33,6 +33,7 @@ import socketio
 
 from server.bench.api import prepare, serving
 from server.bench.peers import FPS, NS, Booked, LoadPeer, Media, ServerCpu, book_sessions, encode_audio, encode_video
+from server.bench.stalls import Stalls
 from server.settings import Settings
 from signaling import aiortc_hooks
 
@@ -168,6 +169,7 @@ async def run(settings: Settings, max_sessions: int, window: float, kbps: int) -
         settings, MEDIATE_MEDIA_LOOPBACK="1", MEDIATE_EVENT_BURST="1000000", MEDIATE_EVENT_PER_SECOND="1000000"
     ) as (base, pid):
         cpu = ServerCpu(pid)
+        stalls = Stalls(base)
         media = (encode_video(kbps), encode_audio())
         real = sum(len(f) for f in media[0]) * 8 / (len(media[0]) / FPS) / 1000
         print(f"publisher: 640x480 VP8 at {real:.0f} kbit/s + Opus, pre-encoded; peers in this process, server in its own")
@@ -181,6 +183,7 @@ async def run(settings: Settings, max_sessions: int, window: float, kbps: int) -
 
         (fan,) = await book_sessions(base, usernames[1], 1, FAN_OUT)
         print(f"2. server CPU, one publisher (video+audio), {window:.0f} s windows:")
+        await stalls.mark()
         rows = await forwarding_cost(base, fan, cpu, media, window, steps=(0, 1, 2, 4, FAN_OUT))
         for subs, cores in rows:
             print(f"     {subs} subscriber(s): {cores:.3f} cores")
@@ -195,26 +198,30 @@ async def run(settings: Settings, max_sessions: int, window: float, kbps: int) -
                 f"     per forwarded {kind} stream (0 -> {FAN_OUT} subscribers, {kind} only): "
                 f"{(split[1][1] - split[0][1]) / FAN_OUT:.4f} cores"
             )
+        print(f"     {await stalls.line()}")
 
         print("3. concurrent 3-person sessions (everyone publishes, receives the other two):")
         counts = list(range(2, max_sessions + 1, 2))
         pool = await book_sessions(base, usernames[2], sum(counts), 2)
         for count in counts:
             batch, pool = pool[:count], pool[count:]
+            await stalls.mark()
             cores, generator, delivered = await concurrent_sessions(base, batch, cpu, media, window)
             print(
                 f"     {count:>2} sessions ({count * 3} peers): server {cores:.2f} cores, load generator {generator:.2f} cores, "
-                f"video frames delivered {delivered * 100:.1f}%"
+                f"video frames delivered {delivered * 100:.1f}%; {await stalls.line()}"
             )
             if delivered < 0.95:
                 break
 
         many = await book_sessions(base, usernames[3], 100, 2)
+        await stalls.mark()
         alone, together = await signaling_round_trips(base, many)
         print(
             f"4. signaling ack round trip (`device` event), 200 clients connected: one client sending "
             f"p50 {pct(alone, 0.5) * 1000:.1f} ms, p99 {pct(alone, 0.99) * 1000:.1f} ms; all 200 sending at once "
-            f"p50 {pct(together, 0.5) * 1000:.1f} ms, p99 {pct(together, 0.99) * 1000:.1f} ms ({len(together)} acks)"
+            f"p50 {pct(together, 0.5) * 1000:.1f} ms, p99 {pct(together, 0.99) * 1000:.1f} ms ({len(together)} acks); "
+            f"{await stalls.line()}"
         )
 
 

@@ -73,6 +73,7 @@ from server.bench.peers import (
     encode_video,
     machine_busy_seconds,
 )
+from server.bench.stalls import Stalls
 from server.composition import make_services
 from server.domain.recordings import Recordings
 from server.evidence.records import DeviceKey, b64, unb64
@@ -363,6 +364,7 @@ async def run(settings: Settings, max_sessions: int, window: float, kbps: int) -
             MEDIATE_CODES_PER_DAY="100000",
         ) as (base, pid):
             cpu = ServerCpu(pid)
+            stalls = Stalls(base)
             media = (encode_video(kbps), encode_audio())
             real = sum(len(f) for f in media[0]) * 8 / (len(media[0]) / FPS) / 1000
             print(f"publishers: 640x480 VP8 at {real:.0f} kbit/s + Opus, pre-encoded; peers in this process, server in its own")
@@ -378,9 +380,11 @@ async def run(settings: Settings, max_sessions: int, window: float, kbps: int) -
             print(f"1./2. 3-person sessions, measured for {window:.0f} s talking, then {window:.0f} s recorded:")
             for count in range(1, max_sessions + 1):
                 batch, pool = pool[:count], pool[count:]
+                await stalls.mark()
                 step = await run_step(base, cpu, recordings, batch, media, keys, window)
                 steps.append(step)
                 print(_row(step), flush=True)
+                print(f"        {await stalls.line()}", flush=True)
                 if any(step.extra().values()):
                     print(f"        (more frames recorded than expected, {step.extra()}: the accounting is off)")
                 if not step.holds:

@@ -15,6 +15,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 #: Seconds: a signaling ack is expected in milliseconds; a media_start (ICE gathering) may take a second.
 ACK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+#: Seconds: a loop that runs what is due later than 20 ms is a hiccup in the media it forwards (#24).
+LAG_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 #: Seconds: an append is one transaction (a lock on the case's chain row, a few inserts).
 APPEND_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 
@@ -62,6 +64,15 @@ class Metrics:
             "Time to check and store a batch of evidence records (one transaction)",
             buckets=APPEND_BUCKETS,
             registry=r,
+        )
+        self.loop_lag = Histogram(
+            "mediate_event_loop_lag_seconds",
+            "How late the event loop ran a callback that was due (server/ops/looplag.py)",
+            buckets=LAG_BUCKETS,
+            registry=r,
+        )
+        self.loop_longest_stall = Gauge(
+            "mediate_event_loop_longest_stall_seconds", "The longest event-loop lag since the process started", registry=r
         )
         self.ledger_records = Counter("mediate_ledger_records", "Evidence records accepted into the log", registry=r)
         self.errors = Counter(

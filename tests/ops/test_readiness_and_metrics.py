@@ -6,11 +6,15 @@ tests/signaling: mediator 刘 hosts, 张三 (applicant) and 李四 (respondent) 
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from server.bench.stalls import Stalls
 from server.http.context import LIFECYCLE
+from server.ops.looplag import INTERVAL
 from tests.api.helpers import open_case
 from tests.signaling.live import Meeting, eventually, session_cookie
 
@@ -82,3 +86,40 @@ async def test_metrics_count_acks_errors_connections_and_ledger_appends(meeting:
     assert value(after, "mediate_ledger_records_total") > value(before, "mediate_ledger_records_total")
     assert value(after, "mediate_http_requests_total", method="GET", status="4xx") >= 1
     assert value(after, "mediate_draining") == 0
+
+
+async def test_a_stalled_event_loop_is_seen_in_the_lag_metrics(meeting: Meeting) -> None:
+    """Work that blocks the loop (here a deliberate quarter second of synchronous sleep, as a
+    blocking query or a PDF rendered on the loop would) is a stall every call of the process
+    feels: /metrics counts it among the lags over 100 ms and gives its length (less at most the
+    monitor's interval, when it began between two ticks)."""
+    before = await scrape(meeting)
+    over_before = value(before, "mediate_event_loop_lag_seconds_count") - value(
+        before, "mediate_event_loop_lag_seconds_bucket", le="0.1"
+    )
+    time.sleep(0.25)  # noqa: ASYNC251 (the stall under test, on the server's own loop: the app runs in this process)
+
+    # The stall is counted at the monitor's next tick, which the loop runs right after it.
+    for _ in range(200):
+        after = await scrape(meeting)
+        over = value(after, "mediate_event_loop_lag_seconds_count") - value(
+            after, "mediate_event_loop_lag_seconds_bucket", le="0.1"
+        )
+        if over > over_before:
+            break
+        await asyncio.sleep(0.05)
+    assert over > over_before
+    assert value(after, "mediate_event_loop_longest_stall_seconds") >= 0.25 - INTERVAL
+
+
+async def test_a_benchmark_phase_names_its_longest_stall(meeting: Meeting) -> None:
+    """What `mediate bench media` prints after each phase, from the server's /metrics: the length of
+    a stall that set a new longest, and how many lags passed the 20 ms target."""
+    stalls = Stalls(str(meeting.world.server.make_url("")).rstrip("/"))
+    await stalls.mark()
+    time.sleep(0.3)  # noqa: ASYNC251 (a stall on the server's loop, as in the test above)
+    # The monitor's overdue tick runs on the loop's first turn after the stall, before any reply.
+    line = await stalls.line()
+    longest = int(line.split("longest event-loop stall ")[1].split(" ms")[0])
+    assert 300 - INTERVAL * 1000 <= longest < 2000, line
+    assert int(line.split(", ")[1].split(" over")[0]) >= 1, line

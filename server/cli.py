@@ -314,6 +314,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from server.bench import api as bench_api
 
+    # A benchmark migrates its throwaway databases: their thirty lines of migration log would bury its figures.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
     if args.what == "api":
         return bench_api.main(settings_from(args), clients=args.clients or 50, seconds=args.seconds or 10.0)
     if args.what == "ledger":

@@ -229,3 +229,13 @@ def test_demo_builds_a_case_recorded_agreed_confirmed_performed_and_closed_whose
     )
     assert "卷内目录" in text and "人民调解记录（经当事人签名）" in text and "人民调解协议书（已签署、盖章）" in text
     assert "performed" in demo.stdout and "人民调解卷宗" in demo.stdout
+    # The committee's signed statistics snapshot (#23), with the case's bundle behind it, checked offline.
+    [snapshot] = (tmp_path / "out").glob("statistics-*.zip")
+    assert "statistics snapshot" in demo.stdout and "1 case mediated, 1 successfully, 1 closed" in demo.stdout
+    audit = subprocess.run(
+        [sys.executable, "-m", "server.cli", "verify-stats", str(snapshot), "--lang", "en"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert "\u201cMediated successfully\u201d: 1, each of its 1 cases checked against its signed records." in audit.stdout
+    assert "Result: verified." in audit.stdout

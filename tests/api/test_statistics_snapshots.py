@@ -9,6 +9,7 @@ import io
 import json
 import zipfile
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from server.domain.clocks import LEGAL_ZONE, local_day
 from server.domain.principal import SYSTEM
+from server.domain.statistics import audit
 from server.domain.statistics.audit import verify_snapshot
 from server.domain.statistics.facts import facts_of
 from server.domain.statistics.figures import COUNTS
@@ -132,7 +134,9 @@ def rewrite(data: bytes, change: Any) -> bytes:
     return out.getvalue()
 
 
-async def test_verify_stats_passes_an_honest_export_and_names_a_missing_altered_or_unsupported_case(world: World) -> None:
+async def test_verify_stats_passes_an_honest_export_and_names_a_missing_altered_or_unsupported_case(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     a, b, c = await three_cases(world)
     row = (await month_end(world)).snapshot
     # A record after the snapshot (the export's own) does not matter: the snapshot pins each case's last record.
@@ -147,6 +151,13 @@ async def test_verify_stats_passes_an_honest_export_and_names_a_missing_altered_
     missing = verify_snapshot(rewrite(data, drop_b), lang="en")
     assert not missing.ok and missing.named_cases == {b.case_id}
     assert any("（2026）朝调字第22号" in f.sentence("en") and "missing" in f.sentence("en") for f in missing.findings)
+    # The command exits non-zero and names the case, in Chinese by default.
+    (tmp_path / "honest.zip").write_bytes(data)
+    (tmp_path / "missing.zip").write_bytes(rewrite(data, drop_b))
+    assert audit.main([str(tmp_path / "honest.zip")]) == 0 and "结论：核验通过。" in capsys.readouterr().out
+    assert audit.main([str(tmp_path / "missing.zip")]) == 1
+    assert "案件 （2026）朝调字第22号" in capsys.readouterr().out
+    assert audit.main([str(tmp_path / "nothing.zip")]) == 2
 
     def unseal(bundle: dict[str, bytes]) -> None:
         """A's agreement_sealed record, made to say the agreement was only drafted."""

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -119,6 +119,52 @@ def snapshot_json(row: StatisticsSnapshot, organisation: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Cohort:
+    """What a snapshot states: every figure, each count's cases, and each case's last record then."""
+
+    figures: dict[str, Any]
+    counted: dict[str, list[str]]
+    #: case id -> {"case_number", "seq", "last_record_hash"}
+    cases: dict[str, dict[str, Any]]
+
+
+async def cohort(db: AsyncSession, organisation_id: str, month: str, as_of: datetime, workdays: Workdays) -> Cohort:
+    """The cases registered in ``month`` that ``organisation_id`` leads, their figures as of ``as_of`` and
+    each one's last record, read in ``db``'s transaction (so that the figures and the hashes go together).
+    Reads only: ``mediate bench stats`` may time it apart from the signing and writing of ``take_snapshot``."""
+    first, last = month_bounds(month)
+    cases = list(
+        await db.scalars(
+            select(Case)
+            .where(Case.organisation_id == organisation_id, Case.registered_on >= first, Case.registered_on <= last)
+            .order_by(Case.registered_on, Case.id)
+        )
+    )
+    facts = await facts_of(db, cases, as_of, workdays)
+    ids = [c.id for c in cases]
+    chains: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(ids), CHUNK):
+        rows = await db.execute(
+            select(EvidenceChain.case_id, EvidenceChain.last_seq, EvidenceChain.last_entry_hash).where(
+                EvidenceChain.case_id.in_(ids[start : start + CHUNK])
+            )
+        )
+        chains.update({r.case_id: (r.last_seq, r.last_entry_hash) for r in rows})
+    return Cohort(
+        figures=figures(facts),
+        counted=cases_behind(facts),
+        cases={
+            f.id: {
+                "case_number": f.case_number,
+                "seq": chains.get(f.id, (0, ""))[0],
+                "last_record_hash": chains.get(f.id, (0, ""))[1],
+            }
+            for f in facts
+        },
+    )
+
+
 class Snapshots:
     def __init__(
         self,
@@ -176,27 +222,9 @@ class Snapshots:
                 standing = next((s for s in earlier if not s.interim), None)
                 if standing is not None:
                     return Taken(standing, written=False)
-            cases = list(
-                await db.scalars(
-                    select(Case)
-                    .where(Case.organisation_id == organisation_id, Case.registered_on >= first, Case.registered_on <= last)
-                    .order_by(Case.registered_on, Case.id)
-                )
-            )
-            facts = await facts_of(db, cases, as_of, self._workdays)
-            ids = [c.id for c in cases]
-            chains: dict[str, tuple[int, str]] = {}
-            for start in range(0, len(ids), CHUNK):
-                rows = await db.execute(
-                    select(EvidenceChain.case_id, EvidenceChain.last_seq, EvidenceChain.last_entry_hash).where(
-                        EvidenceChain.case_id.in_(ids[start : start + CHUNK])
-                    )
-                )
-                chains.update({r.case_id: (r.last_seq, r.last_entry_hash) for r in rows})
+            found = await cohort(db, organisation_id, month, as_of, self._workdays)
             version = (earlier[-1].version if earlier else 0) + 1
-            counted = cases_behind(facts)
-            totals = figures(facts)
-            counts = {name: len(members) for name, members in counted.items()}
+            counts = {name: len(members) for name, members in found.counted.items()}
             data: dict[str, object] = {
                 "format": FORMAT,
                 "organisation": {"id": organisation.id, "name": organisation.name},
@@ -207,16 +235,9 @@ class Snapshots:
                 "version": version,
                 "corrects": {"id": old.id, "claim_hash": old.claim_hash, "version": old.version} if old else None,
                 "reason": reason.strip() if reason else None,
-                "figures": totals,
-                "counts": counted,
-                "cases": {
-                    f.id: {
-                        "case_number": f.case_number,
-                        "seq": chains.get(f.id, (0, ""))[0],
-                        "last_record_hash": chains.get(f.id, (0, ""))[1],
-                    }
-                    for f in facts
-                },
+                "figures": found.figures,
+                "counts": found.counted,
+                "cases": found.cases,
             }
             public: dict[str, object] = {
                 "organisation": organisation.id,
@@ -237,7 +258,7 @@ class Snapshots:
             )  # fmt: skip
             db.add(row)
             await db.flush()
-        log.info("statistics snapshot of %s for %s (version %d, %d cases)", organisation_id, month, version, len(cases))
+        log.info("statistics snapshot of %s for %s (version %d, %d cases)", organisation_id, month, version, len(found.cases))
         return Taken(row, written=True)
 
     async def take_due(self, now: datetime | None = None) -> list[Taken]:
@@ -341,10 +362,6 @@ class Snapshots:
                 zf.writestr(f"bundles/{case_id}.zip", exported.data)
         return f"statistics-{row.month}-v{row.version}-{row.organisation_id}.zip", out.getvalue()
 
-    async def count(self) -> int:
-        async with self._maker() as db:
-            return int(await db.scalar(select(func.count()).select_from(StatisticsSnapshot)) or 0)
-
 
 README = """\
 月度统计快照（平台签名）及其所统计案件的证据包。
@@ -359,4 +376,4 @@ snapshot gives each case; and recomputes each count from the signed records, nam
 not support its count.
 """
 
-__all__ = ["Snapshots", "Taken", "month_bounds", "stream_id"]
+__all__ = ["Cohort", "Snapshots", "Taken", "cohort", "month_bounds", "stream_id"]

@@ -144,6 +144,16 @@ async def test_verify_stats_passes_an_honest_export_and_names_a_missing_altered_
     honest = verify_snapshot(data, lang="en")
     assert honest.ok, [f.sentence("en") for f in honest.findings]
     assert any(f.code == "recomputed" and "Mediated successfully" in f.sentence("en") for f in honest.findings)
+    pinned = verify_snapshot(data, trusted_log_keys=[world.services.ledger.keyring.vkey()], lang="en")
+    assert pinned.ok and any(f.code == "in_log" and "the trusted log key" in f.sentence("en") for f in pinned.findings)
+
+    def elsewhere_in_the_log(files: dict[str, bytes]) -> None:
+        document = json.loads(files["snapshot.json"])
+        document["inclusion"]["index"] = document["inclusion"]["index"] - 1
+        files["snapshot.json"] = json.dumps(document).encode()
+
+    moved = verify_snapshot(rewrite(data, elsewhere_in_the_log), lang="en")
+    assert [f.code for f in moved.findings if f.problem] == ["not_in_log"]
 
     def drop_b(files: dict[str, bytes]) -> None:
         del files[f"bundles/{b.case_id}.zip"]

@@ -5,7 +5,9 @@ A supervisor (a justice bureau) downloads a snapshot with the bundles of the cas
 
 1. the snapshot's record: its form, its body against the claim's ``body_hash``, and the platform's
    signature by a platform key valid when it was signed; with ``--trusted-key``, that key must also be
-   among the keys of the case bundles that the trusted log key vouches for;
+   among the keys of the case bundles that the trusted log key vouches for; and its place in the log: its
+   inclusion proof under a checkpoint signed by the log key (the trusted one, else the file's own, said so),
+   so that a month's snapshot quietly replaced by another signed one would show;
 2. each counted case's bundle, as ``mediate verify`` checks it (``verify_bundle``);
 3. that the bundle holds the record the snapshot names as the case's last at the time (its hash): the
    figures rest on the records up to it;
@@ -31,8 +33,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
 from server.domain.statistics.record_facts import AUDITED, facts_from_records
 from server.evidence import bundle as bz
+from server.evidence import merkle, note
 from server.evidence.records import KeyInfo, Record, RecordError, SignatureError, body_hash, entry_hash, parse_time
 from server.evidence.signatures import verify_signature
 from server.evidence.verify.checker import verify_bundle
@@ -53,6 +58,14 @@ SENTENCES: dict[str, tuple[str, str]] = {
     "signature_invalid": (
         "快照的平台签名无效：{detail}。",
         "The platform's signature on the snapshot does not verify: {detail}.",
+    ),
+    "not_in_log": (
+        "快照记录未能证明已写入证据日志（{detail}）。",
+        "The snapshot's record is not proved to be in the evidence log ({detail}).",
+    ),
+    "in_log": (
+        "快照记录在证据日志第 {index} 条，日志检查点（大小 {size}）由日志密钥签名{pinned}。",
+        "The snapshot's record is entry {index} of the evidence log, under a checkpoint (size {size}) signed by the log key{pinned_en}.",
     ),
     "key_untrusted": (
         "签署快照的平台密钥 {key} 不在受信任日志所证明的案件证据包密钥中。",
@@ -167,6 +180,42 @@ def _signed(report: AuditReport, record: Record, body: dict[str, Any], keys: lis
     report.problem("signature_invalid", detail="no platform key valid at its time signed it")
 
 
+def _in_log(
+    report: AuditReport, document: dict[str, Any], entry: bytes, origin: str, keys: list[KeyInfo], trusted: Sequence[str]
+) -> None:
+    """The record's inclusion proof under the checkpoint, signed by the trusted log key (or, unpinned, by keys.json's)."""
+    try:
+        if trusted:
+            verifiers = [note.Verifier.from_vkey(k.strip()) for k in trusted]
+        else:
+            verifiers = [note.Verifier(origin, _ed25519_raw(k)) for k in keys if k.purpose == "log"]
+        text = str(document["checkpoint"])
+        body, _ = note.open_note(text, verifiers)
+        checkpoint = note.Checkpoint.parse(body)
+        inclusion = document["inclusion"]
+        index, size = int(inclusion["index"]), int(inclusion["size"])
+        if checkpoint.origin != origin or size != checkpoint.size:
+            raise ValueError("the checkpoint is of another log or size")
+        proof = [bytes.fromhex(str(h)) for h in inclusion["proof"]]
+        merkle.verify_inclusion(merkle.leaf_hash(entry), index, size, proof, checkpoint.root_hash)
+    except (KeyError, TypeError, ValueError, RecordError, note.NoteError, merkle.ProofError) as exc:
+        report.problem("not_in_log", detail=f"{type(exc).__name__}: {exc}")
+        return
+    pinned = (
+        ("（受信任的日志公钥）", " (the trusted log key)")
+        if trusted
+        else ("（文件自带的日志公钥，未指定受信任公钥）", " (the file's own log key: none was pinned)")
+    )
+    report.findings.append(Finding("in_log", False, {"index": index, "size": size, "pinned": pinned[0], "pinned_en": pinned[1]}))
+
+
+def _ed25519_raw(info: KeyInfo) -> bytes:
+    public = info.public_key()
+    if not isinstance(public, ed25519.Ed25519PublicKey):
+        raise RecordError(f"log key {info.id} is not Ed25519")
+    return public.public_bytes_raw()
+
+
 def verify_snapshot(source: str | bytes, *, trusted_log_keys: Sequence[str] = (), lang: str = "zh") -> AuditReport:
     """Check a snapshot file (snapshots.export); everything found is in the report, nothing raises."""
     report = AuditReport()
@@ -189,6 +238,7 @@ def verify_snapshot(source: str | bytes, *, trusted_log_keys: Sequence[str] = ()
     report.organisation, report.month = str(organisation.get("name", "")), str(month)
     report.version, report.as_of = int(data.get("version", 0)), str(data.get("as_of", ""))
     _signed(report, record, body, keys)
+    _in_log(report, document, document["entry"].encode(), record.claim.log, keys, trusted_log_keys)
     words = _count_words(lang)
     members: dict[str, set[str]] = {name: set(ids) for name, ids in counted.items()}
     bundle_keys: set[str] = set()

@@ -344,15 +344,26 @@ class Snapshots:
         """
         async with self._maker() as db:
             row = await self._readable(db, principal, snapshot_id)
-        await self._ledger.settle()
+        checkpoint = await self._ledger.settle()
+        assert checkpoint is not None
         async with self._maker() as db:
             entry = await db.scalar(select(LogEntry).where(LogEntry.claim_hash == row.claim_hash))
             assert entry is not None
             body = (await self._ledger.bodies(db, row.stream))[row.claim_hash]
             keys = [k.to_json() for k in await self._ledger.keys_for_case(db, row.stream)]
+        # Where the record sits in the log, under a checkpoint the log key signed (RFC 6962 inclusion):
+        # a snapshot that was quietly replaced by another signed one would not be there.
+        proof = [h.hex() for h in await self._ledger.inclusion_proof(entry.idx, checkpoint.size)]
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-            document = {"format": FORMAT, "entry": entry.entry.decode(), "body": body, "keys": keys}
+            document = {
+                "format": FORMAT,
+                "entry": entry.entry.decode(),
+                "body": body,
+                "keys": keys,
+                "checkpoint": await self._ledger.checkpoint_text(checkpoint) or checkpoint.note,
+                "inclusion": {"index": entry.idx, "size": checkpoint.size, "proof": proof},
+            }
             zf.writestr("snapshot.json", json.dumps(document, ensure_ascii=False, indent=1))
             zf.writestr("README.txt", README)
             data = body["data"]

@@ -128,6 +128,29 @@ def test_organisations_are_placed_in_a_tree_and_a_supervisor_is_added(tmp_path: 
     assert "created supervisor meng" in supervisor.stdout
 
 
+def test_a_past_month_is_snapshot_once_corrected_with_a_reason_exported_and_verified_from_the_command_line(
+    tmp_path: Path,
+) -> None:
+    org_id = mediate("org", "add", "--name", "东城区人民调解委员会", "--kind", "committee", data_dir=tmp_path).stdout.split()[-1]
+    taken = mediate("snapshot", "take", "--org", org_id, "--month", "2026-01", data_dir=tmp_path)
+    snapshot_id, month, version, written = taken.stdout.strip().split("\t")
+    assert (month, version, written) == ("2026-01", "version 1", "written")
+    again = mediate("snapshot", "take", "--org", "东城区人民调解委员会", "--month", "2026-01", data_dir=tmp_path)
+    assert again.stdout.strip().split("\t") == [snapshot_id, "2026-01", "version 1", "exists already: nothing written"]
+    refused = mediate("snapshot", "correct", snapshot_id, "--reason", " ", data_dir=tmp_path, check=False)
+    assert refused.returncode == 1 and "say why" in refused.stderr
+    corrected = mediate("snapshot", "correct", snapshot_id, "--reason", "补录一件漏登的纠纷", data_dir=tmp_path)
+    assert "version 2, correcting version 1" in corrected.stdout
+    listed = mediate("snapshot", "list", "--org", org_id, data_dir=tmp_path).stdout.splitlines()
+    assert [line.split("\t")[3] for line in listed] == ["version 1", "version 2"]
+    out = tmp_path / "snapshot.zip"
+    mediate("snapshot", "export", snapshot_id, "--out", str(out), data_dir=tmp_path)
+    audit = subprocess.run(
+        [sys.executable, "-m", "server.cli", "verify-stats", str(out)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert audit.returncode == 0 and "东城区人民调解委员会 2026-01（第 1 版" in audit.stdout, audit.stdout + audit.stderr
+
+
 def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
     assert "up to date" in mediate("db", "upgrade", data_dir=tmp_path).stdout
     assert "up to date" in mediate("db", "upgrade", data_dir=tmp_path).stdout

@@ -344,6 +344,9 @@ class Snapshots:
         """
         async with self._maker() as db:
             row = await self._readable(db, principal, snapshot_id)
+        # The platform's keys in the database, as the server publishes them on start: a command run on a data
+        # directory no server has opened yet would otherwise export no key to check the signatures with.
+        await self._ledger.publish_platform_keys()
         checkpoint = await self._ledger.settle()
         assert checkpoint is not None
         async with self._maker() as db:

@@ -104,6 +104,11 @@ SENTENCES: dict[str, tuple[str, str]] = {
         "“{count}”：{figure} 件，已由 {checked} 件案件的签名记录逐一核实。",
         "\u201c{count}\u201d: {figure}, each of its {checked} cases checked against its signed records.",
     ),
+    "partly_recomputed": (
+        "“{count}”：{figure} 件，{checked} 件已由签名记录核实；另有 {undecided} 件案件尚未结案，其记录不足以判断此项（协议的履行义务不在记录中）。",
+        "\u201c{count}\u201d: {figure}, {checked} of its cases checked against their signed records; for {undecided} cases not yet "
+        "closed the records cannot say (the agreement's instalments are not in them).",
+    ),
     "not_recomputed": (
         "“{count}”：{figure} 件，案件的最后记录哈希已核对；现有记录不足以重新计算此项（依赖协议履行期限或调解期限）。",
         "\u201c{count}\u201d: {figure}; its cases' last record hashes were checked, but the records alone cannot recompute it "
@@ -243,6 +248,7 @@ def verify_snapshot(source: str | bytes, *, trusted_log_keys: Sequence[str] = ()
     members: dict[str, set[str]] = {name: set(ids) for name, ids in counted.items()}
     bundle_keys: set[str] = set()
     checked: dict[str, int] = dict.fromkeys(AUDITED, 0)
+    undecided: dict[str, int] = dict.fromkeys(AUDITED, 0)
     for case_id, pinned in cases.items():
         who = (
             f"{pinned.get('case_number') or ''}（{case_id}）"
@@ -274,7 +280,9 @@ def verify_snapshot(source: str | bytes, *, trusted_log_keys: Sequence[str] = ()
             report.problem("not_in_cohort", detail="led by another organisation", **named)
         for name, test in AUDITED.items():
             said, found = case_id in members.get(name, set()), test(facts)
-            if said != found:
+            if found is None:
+                undecided[name] += 1
+            elif said != found:
                 report.problem("records_disagree", count=words.get(name, name), **_yes_no(said, found), **named)
             elif found:
                 checked[name] += 1
@@ -284,6 +292,9 @@ def verify_snapshot(source: str | bytes, *, trusted_log_keys: Sequence[str] = ()
             report.problem("unlisted", case=case_id, case_id=case_id, count=words.get(name, name))
         if totals.get(name) != len(ids):
             report.problem("wrong_count", count=words.get(name, name), figure=totals.get(name), listed=len(ids))
+        elif name in AUDITED and undecided[name]:
+            params = {"count": words.get(name, name), "figure": len(ids), "checked": checked[name], "undecided": undecided[name]}
+            report.findings.append(Finding("partly_recomputed", False, params))
         elif name in AUDITED:
             report.findings.append(
                 Finding("recomputed", False, {"count": words.get(name, name), "figure": len(ids), "checked": checked[name]})

@@ -16,12 +16,14 @@ Which counts the records decide today (``AUDITED``), and from which records:
 - ``confirmation_applied``: every party named in an application's ``joint`` signed its
   ``confirmation_applied`` record (art. 33: the parties apply jointly); ``confirmed``: a
   ``confirmation_decided`` record with ``decision`` confirmed;
-- ``closed``: a ``case_closed`` record.
+- ``closed``: a ``case_closed`` record;
+- ``with_obligations`` and ``performed``, for a closed case: its ``case_closed`` record counts the sealed
+  agreement's instalments (``obligations``) and those not performed (``outstanding``), and after it no
+  performance is recorded (server/domain/closing.py). A settled case not yet closed is *undecided* (None):
+  its instalments are in the agreement's rows, not in structured records.
 
-The other counts (``with_obligations``, ``performed``, ``resolved``, ``overdue_mediation``,
-``overdue_performance``) rest on the sealed agreement's instalments and their last days, which the records
-do not carry in structured form (the agreement's text is in a body, its instalments only in the rows and,
-one by one, in ``performance_reported``), and on the mediation clock. The snapshot states them with their
+The other counts (``resolved``, ``overdue_mediation``, ``overdue_performance``) rest on the instalments'
+last days and on the mediation clock, which the records do not carry. The snapshot states them with their
 cases; ``verify-stats`` checks their cases' hashes and says it could not recompute them, rather than
 pretending to.
 """
@@ -35,17 +37,6 @@ from typing import Any
 
 from server.domain.clocks import local_day
 from server.evidence.records import Record, parse_time
-
-#: The counts the records decide, with the test a case's record facts must pass.
-AUDITED: dict[str, Callable[[RecordFacts], bool]] = {
-    "mediated": lambda f: True,
-    "successful": lambda f: f.settled,
-    "failed": lambda f: f.failed and not f.settled,
-    "pending": lambda f: not f.settled and not f.failed,
-    "confirmation_applied": lambda f: f.confirmation_applied,
-    "confirmed": lambda f: f.confirmed,
-    "closed": lambda f: f.closed_on is not None,
-}
 
 
 @dataclass(frozen=True)
@@ -63,13 +54,42 @@ class RecordFacts:
     confirmation_applied: bool
     confirmed: bool
     closed_on: date | None
+    #: From the ``case_closed`` record: the agreement's instalments and those not performed (None while open).
+    instalments: int | None
+    outstanding: int | None
     ratings: tuple[int, ...]
+
+    @property
+    def with_obligations(self) -> bool | None:
+        if not self.settled:
+            return False
+        return None if self.instalments is None else self.instalments > 0
+
+    @property
+    def performed(self) -> bool | None:
+        if not self.settled:
+            return False
+        return None if self.instalments is None else self.instalments > 0 and self.outstanding == 0
 
     def led_by(self, organisation_id: str, organisation_name: str) -> bool:
         """Whether the records put the case with this organisation (a lead referral accepted moves it)."""
         if self.lead_organisation_id is not None:
             return self.lead_organisation_id == organisation_id
         return self.registered_by_organisation == organisation_name
+
+
+#: The counts the records decide, with the test a case's record facts must pass (None: they cannot say).
+AUDITED: dict[str, Callable[[RecordFacts], bool | None]] = {
+    "mediated": lambda f: True,
+    "successful": lambda f: f.settled,
+    "failed": lambda f: f.failed and not f.settled,
+    "pending": lambda f: not f.settled and not f.failed,
+    "with_obligations": lambda f: f.with_obligations,
+    "performed": lambda f: f.performed,
+    "confirmation_applied": lambda f: f.confirmation_applied,
+    "confirmed": lambda f: f.confirmed,
+    "closed": lambda f: f.closed_on is not None,
+}
 
 
 def _data(body: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -89,6 +109,8 @@ def facts_from_records(records: Sequence[Record], bodies: Mapping[int, Mapping[s
     settled, failed, confirmed = False, False, False
     sealed_on: date | None = None
     closed_on: date | None = None
+    instalments: int | None = None
+    outstanding: int | None = None
     joint: dict[str, set[str]] = {}
     signed: dict[str, set[str]] = {}
     ratings: list[int] = []
@@ -116,6 +138,7 @@ def facts_from_records(records: Sequence[Record], bodies: Mapping[int, Mapping[s
             confirmed = True
         elif claim.type == "case_closed":
             closed_on = closed_on or day
+            instalments, outstanding = _count(public.get("obligations")), _count(public.get("outstanding"))
         elif claim.type == "satisfaction_rated" and isinstance(public.get("stars"), int):
             ratings.append(int(public["stars"]))
     applied = any(people and people <= signed.get(application, set()) for application, people in joint.items())
@@ -131,10 +154,11 @@ def facts_from_records(records: Sequence[Record], bodies: Mapping[int, Mapping[s
         confirmation_applied=applied,
         confirmed=confirmed,
         closed_on=closed_on,
+        instalments=instalments,
+        outstanding=outstanding,
         ratings=tuple(ratings),
     )
 
 
-def audited_counts(facts: Sequence[RecordFacts]) -> dict[str, list[str]]:
-    """Each audited count's cases by id, as the records say."""
-    return {name: [f.case_id for f in facts if test(f)] for name, test in AUDITED.items()}
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None

@@ -249,6 +249,11 @@ async def test_snapshots_are_read_by_their_committee_and_its_supervisors_and_by_
     await export(k.zhao, ours.id, expect=403)
     city = await k.city_supervisor.call("GET", f"/api/v1/statistics/snapshots?organisation_id={world.org_a.id}&subtree=false")
     assert [i["id"] for i in city["items"]] == [ours.id]
-    assert verify_snapshot(await export(k.city_supervisor, theirs.id)).ok
+    audited = await export(k.city_supervisor, theirs.id)
+    assert verify_snapshot(audited).ok
+    # The referred case's bundle was exported for 孟督导员, and its export record says so.
+    with zipfile.ZipFile(io.BytesIO(audited)) as outer, zipfile.ZipFile(io.BytesIO(outer.read(f"bundles/{k.c}.zip"))) as inner:
+        last_body = max(n for n in inner.namelist() if n.startswith("bodies/"))
+        assert json.loads(inner.read(last_body))["data"]["exported_by"].startswith("孟督导员（统计快照")
     await export(k.other_supervisor, ours.id, expect=403)
     await k.other_supervisor.call("GET", f"/api/v1/statistics/snapshots?organisation_id={world.org_a.id}", expect=403)

@@ -23,8 +23,8 @@ more, whose record names the one it corrects (its id and record hash) and why.
 **Where the record lives.** The evidence log is chained per case (FORMAT.md): each case's records carry
 ``seq`` and ``prev``. An organisation has no case, and no organisation-level stream existed, so each
 organisation gets one: its *statistics stream*, a chain in the same log whose ``case`` is
-``stream_id(organisation)`` (a UUID derived from the organisation's id, which cannot be a case's, whose ids
-are random). The smallest sound choice: the snapshots get the log's ordering, Merkle inclusion,
+``stream_id(organisation)`` (a version-5 UUID derived from the organisation's id, which never equals a
+case's: cases' ids are random version-4 UUIDs, ``server.models.base.new_id``). The smallest sound choice: the snapshots get the log's ordering, Merkle inclusion,
 checkpoints and witnesses, and the per-stream chain shows a missing or reordered snapshot, with no second
 log to sign and keep; the table only finds them.
 

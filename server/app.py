@@ -43,6 +43,7 @@ from server.http import (  # noqa: F401 - routes
     staffkeys_api,
     static,
     statistics_api,
+    statistics_snapshots_api,
     supervision_api,
     timeouts,
     transcripts_api,
@@ -197,11 +198,13 @@ def create_app(
 
     async def retention_loop(app: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        # Recordings past their retention, and archived cases' files past theirs (server/domain/archive.py).
+        # Recordings past their retention, and archived cases' files past theirs (server/domain/archive.py);
+        # the month-end statistics snapshots (server/domain/statistics/snapshots.py) on the same hourly beat.
         tasks = (
             [
                 asyncio.create_task(services.recordings.run_retention(stop)),
                 asyncio.create_task(services.archive.run_retention(stop)),
+                asyncio.create_task(services.statistics_snapshots.run(stop)),
             ]
             if run_background
             else []

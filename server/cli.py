@@ -23,9 +23,10 @@ from server.documents.seal import Seal, SealError
 from server.domain.keyring import Keyring
 from server.domain.principal import SYSTEM
 from server.domain.statistics.export import FORMATS, render
+from server.domain.statistics.snapshots import previous_month
 from server.domain.vocabulary import ORGANISATION_KINDS, STAFF_ROLES
 from server.errors import DomainError
-from server.models import Organisation
+from server.models import Organisation, utcnow
 from server.ops import logs
 from server.services import Services
 from server.settings import Settings, SettingsError
@@ -273,6 +274,39 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    """Signed monthly statistics snapshots (#23): take the month's (once), correct one, export one for an audit."""
+
+    async def work(s: Services) -> list[str]:
+        snaps = s.statistics_snapshots
+        if args.snapshot_command == "take":
+            if args.org:
+                taken = [await snaps.take_snapshot(await _organisation_id(s, args.org), args.month or previous_month(utcnow()))]
+            else:
+                taken = await snaps.take_due()
+            return [
+                f"{t.snapshot.id}\t{t.snapshot.month}\tversion {t.snapshot.version}"
+                f"{' (interim: the month has not ended)' if t.snapshot.interim else ''}"
+                f"\t{'written' if t.written else 'exists already: nothing written'}"
+                for t in taken
+            ]
+        if args.snapshot_command == "correct":
+            row = await snaps.snapshot(args.snapshot)
+            t = await snaps.take_snapshot(row.organisation_id, row.month, corrects=row.id, reason=args.reason)
+            return [f"{t.snapshot.id}\t{t.snapshot.month}\tversion {t.snapshot.version}, correcting version {row.version}"]
+        if args.snapshot_command == "list":
+            found = await snaps.listing(SYSTEM, await _organisation_id(s, args.org), subtree=args.subtree)
+            return [f"{i['id']}\t{i['organisation']['name']}\t{i['month']}\tversion {i['version']}\t{i['counts']}" for i in found]
+        name, data = await snaps.export(SYSTEM, args.snapshot)
+        out = Path(args.out or name)
+        await asyncio.to_thread(out.write_bytes, data)
+        return [f"wrote {out}", f"check it offline: mediate verify-stats {out}"]
+
+    for line in with_services(settings_from(args), work):
+        print(line)
+    return 0
+
+
 def cmd_keys(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     ring = Keyring.open(settings.data_dir, settings.default_log_origin)
@@ -441,6 +475,24 @@ def parser() -> argparse.ArgumentParser:
     stats.add_argument("--out", help="file to write (default: standard output)")
     stats.set_defaults(func=cmd_stats)
 
+    snap = sub.add_parser("snapshot", help="signed monthly statistics snapshots (mediate snapshot --help)")
+    snapsub = snap.add_subparsers(dest="snapshot_command", required=True)
+    take = snapsub.add_parser("take", parents=[common], help="take the snapshots due (last month's, once), or one now")
+    take.add_argument("--org", help="organisation id or exact name (default: every organisation, last month)")
+    take.add_argument("--month", help="YYYY-MM (default last month); a month not ended yet gives an interim snapshot")
+    correct = snapsub.add_parser("correct", parents=[common], help="write a correction of a snapshot, saying why")
+    correct.add_argument("snapshot", help="the snapshot's id")
+    correct.add_argument("--reason", required=True, help="why the figures are corrected")
+    slist = snapsub.add_parser("list", parents=[common], help="an organisation's snapshots")
+    slist.add_argument("--org", required=True, help="organisation id or exact name")
+    slist.add_argument("--subtree", action="store_true", help="with every organisation below it")
+    sexport = snapsub.add_parser("export", parents=[common], help="write a snapshot with the bundles behind it (.zip)")
+    sexport.add_argument("snapshot", help="the snapshot's id")
+    sexport.add_argument("--out", help="file to write")
+    for p in (take, correct, slist, sexport):
+        p.set_defaults(func=cmd_snapshot)
+    sub.add_parser("verify-stats", help="check a statistics snapshot offline: mediate verify-stats SNAPSHOT.zip [--lang en]")
+
     sub.add_parser("witness", help="cosign the evidence log's checkpoints as a witness (mediate witness --help)")
     sub.add_parser(
         "verify",
@@ -517,6 +569,10 @@ def main(argv: list[str] | None = None) -> int:
         from server.evidence import verify
 
         return verify.main(argv[1:])
+    if argv[:1] == ["verify-stats"]:
+        from server.domain.statistics import audit
+
+        return audit.main(argv[1:])
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))

@@ -58,6 +58,7 @@ from server.domain.review import Review
 from server.domain.satisfaction import Satisfaction
 from server.domain.staffkeys import IDENTITY_PURPOSE, StaffKeys
 from server.domain.statistics.service import Statistics
+from server.domain.statistics.snapshots import Snapshots
 from server.domain.supervision import Supervision
 from server.domain.transcripts import Transcripts
 from server.domain.turns import Turns
@@ -129,6 +130,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     staff_keys.hooks["confirmation_decide"] = Decided(confirmations.decisions)
     # A mediator's signed identity check opens (or closes) the party's window to bind a key.
     witnessed = Witnessed(maker, ledger, settings)
+    statistics = Statistics(maker, workdays)
     staff_keys.hooks[IDENTITY_PURPOSE] = IdentityChecked(witnessed)
     cases = Cases(maker, ledger, workdays)
     # Whether the other side agrees to mediation; its round sends the questions and ends the silent cases.
@@ -174,7 +176,8 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         messages=PartyMessages(maker),
         referrals=Referrals(maker, ledger, workdays),
         supervision=Supervision(maker, ledger, workdays),
-        statistics=Statistics(maker, workdays),
+        statistics=statistics,
+        statistics_snapshots=Snapshots(maker, ledger, evidence, statistics, workdays),
         work_orders=WorkOrders(maker, ledger, cases),
         extensions=Extensions(maker, ledger, settings, workdays),
         online_applications=OnlineApplications(maker, settings, workdays),

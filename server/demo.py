@@ -459,6 +459,18 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
         path = out_dir / exported.filename
         await asyncio.to_thread(_write, path, exported.data)
         said.append(f"exported {exported.records} records (log size {exported.size}) to {path}")
+        # The committee's statistics for this month so far, signed (statistics_snapshot): interim, as the month
+        # has not ended; exported with the bundle of the case it counts, for ``mediate verify-stats``.
+        month = view.case.registered_on.strftime("%Y-%m")
+        taken = await services.statistics_snapshots.take_snapshot(org.id, month)
+        name, data = await services.statistics_snapshots.export(SYSTEM, taken.snapshot.id)
+        await asyncio.to_thread(_write, out_dir / name, data)
+        counts = taken.snapshot.counts
+        said.append(
+            f"signed {org.name}'s statistics snapshot for {month} (statistics_snapshot, interim): {counts['mediated']} case "
+            f"mediated, {counts['successful']} successfully, {counts['closed']} closed; exported with its bundle to "
+            f"{out_dir / name} (check it: mediate verify-stats {out_dir / name})"
+        )
         return path, said
 
 

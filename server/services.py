@@ -45,6 +45,7 @@ from server.domain.review import Review
 from server.domain.satisfaction import Satisfaction
 from server.domain.staffkeys import StaffKeys
 from server.domain.statistics.service import Statistics
+from server.domain.statistics.snapshots import Snapshots
 from server.domain.supervision import Supervision
 from server.domain.transcripts import Transcripts
 from server.domain.willingness import Willingness
@@ -80,6 +81,7 @@ class Services:
     referrals: Referrals  # cases sent between organisations (#21)
     supervision: Supervision  # supervisors' board, instructions and the mediators' replies (#21)
     statistics: Statistics  # the ledger (台账) and the statistics of an organisation or its subtree (#23)
+    statistics_snapshots: Snapshots  # the signed monthly statistics snapshots and their export for an audit (#23)
     work_orders: WorkOrders  # a hotline's work orders (12345 派单) and the keys they come with (#21)
     extensions: Extensions  # the parties' agreement to extend the mediation period (#21)
     online_applications: OnlineApplications  # a party applies from the public page (#21)

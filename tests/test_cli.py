@@ -129,6 +129,29 @@ def test_organisations_are_placed_in_a_tree_and_a_supervisor_is_added(tmp_path: 
     assert "created supervisor meng" in supervisor.stdout
 
 
+def test_a_past_month_is_snapshot_once_corrected_with_a_reason_exported_and_verified_from_the_command_line(
+    tmp_path: Path,
+) -> None:
+    org_id = mediate("org", "add", "--name", "东城区人民调解委员会", "--kind", "committee", data_dir=tmp_path).stdout.split()[-1]
+    taken = mediate("snapshot", "take", "--org", org_id, "--month", "2026-01", data_dir=tmp_path)
+    snapshot_id, month, version, written = taken.stdout.strip().split("\t")
+    assert (month, version, written) == ("2026-01", "version 1", "written")
+    again = mediate("snapshot", "take", "--org", "东城区人民调解委员会", "--month", "2026-01", data_dir=tmp_path)
+    assert again.stdout.strip().split("\t") == [snapshot_id, "2026-01", "version 1", "exists already: nothing written"]
+    refused = mediate("snapshot", "correct", snapshot_id, "--reason", " ", data_dir=tmp_path, check=False)
+    assert refused.returncode == 1 and "say why" in refused.stderr
+    corrected = mediate("snapshot", "correct", snapshot_id, "--reason", "补录一件漏登的纠纷", data_dir=tmp_path)
+    assert "version 2, correcting version 1" in corrected.stdout
+    listed = mediate("snapshot", "list", "--org", org_id, data_dir=tmp_path).stdout.splitlines()
+    assert [line.split("\t")[3] for line in listed] == ["version 1", "version 2"]
+    out = tmp_path / "snapshot.zip"
+    mediate("snapshot", "export", snapshot_id, "--out", str(out), data_dir=tmp_path)
+    audit = subprocess.run(
+        [sys.executable, "-m", "server.cli", "verify-stats", str(out)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert audit.returncode == 0 and "东城区人民调解委员会 2026-01（第 1 版" in audit.stdout, audit.stdout + audit.stderr
+
+
 def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
     assert "up to date" in mediate("db", "upgrade", data_dir=tmp_path).stdout
     assert "up to date" in mediate("db", "upgrade", data_dir=tmp_path).stdout
@@ -228,3 +251,13 @@ def test_demo_builds_a_case_recorded_agreed_confirmed_performed_and_closed_whose
     text = pdf_text(case_file)
     assert "卷内目录" in text and "人民调解记录（经当事人签名）" in text and "人民调解协议书（已签署、盖章）" in text
     assert "performed" in demo.stdout and "人民调解卷宗" in demo.stdout
+    # The committee's signed statistics snapshot (#23), with the case's bundle behind it, checked offline.
+    [snapshot] = (tmp_path / "out").glob("statistics-*.zip")
+    assert "statistics snapshot" in demo.stdout and "1 case mediated, 1 successfully, 1 closed" in demo.stdout
+    audit = subprocess.run(
+        [sys.executable, "-m", "server.cli", "verify-stats", str(snapshot), "--lang", "en"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert "\u201cMediated successfully\u201d: 1, each of its 1 cases checked against its signed records." in audit.stdout
+    assert "Result: verified." in audit.stdout

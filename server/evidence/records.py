@@ -77,6 +77,7 @@ RECORD_TYPES = frozenset(
         "case_file_made",
         "case_archived",
         "case_file_destroyed",
+        "statistics_snapshot",  # in an organisation's statistics stream, not a case (server/domain/statistics/snapshots.py)
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:

@@ -76,6 +76,7 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "case_file_made": ("制作卷宗", "case file made"),
     "case_archived": ("归档", "case archived"),
     "case_file_destroyed": ("卷宗保管期满销毁", "case file destroyed after its retention"),
+    "statistics_snapshot": ("月度统计快照", "monthly statistics snapshot"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

@@ -50,6 +50,7 @@ from server.models.outbox import OutboxMessage
 from server.models.recordings import Recording, RecordingFile, RecordingSegment
 from server.models.referrals import Referral
 from server.models.satisfaction import Complaint, SatisfactionRating
+from server.models.statistics import StatisticsSnapshot
 from server.models.supervision import SupervisionInstruction
 from server.models.transcripts import MediationRecord, TranscriptChoice, TranscriptSigner, TranscriptVersion
 from server.models.willingness import WillingnessQuestion
@@ -110,6 +111,7 @@ __all__ = [
     "RecordingSegment",
     "Referral",
     "SatisfactionRating",
+    "StatisticsSnapshot",
     "SupervisionInstruction",
     "TranscriptChoice",
     "TranscriptSigner",

@@ -39,6 +39,8 @@ READ_BY_POST = {
     "POST /cases/{case_id}/evidence/bundle": 200,
     "POST /recordings/{recording_id}/export": 409,
     "DELETE /recordings/{recording_id}/export": 404,
+    # An organisation's statistics snapshot with its cases' bundles (#23): a read, of no case in particular.
+    "POST /statistics/snapshots/{snapshot_id}/export": 404,
 }
 # The table books a new session for calls that change one; an archived case books none: the scene's own.
 ON_THE_SCENES_SESSION: dict[str, Call] = {

@@ -498,6 +498,12 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
     # mediator reads theirs); judges and administrators none.
     "GET /ledger": (simple("/api/v1/ledger"), (401, 403, 200, 403, 403, 200)),
     "GET /statistics": (simple("/api/v1/statistics?from=2026-01-01&to=2026-12-31"), (401, 403, 200, 403, 403, 200)),
+    # Signed monthly snapshots (#23): as the statistics; an unknown snapshot is 404 to those who could read one.
+    "GET /statistics/snapshots": (simple("/api/v1/statistics/snapshots"), (401, 403, 200, 403, 403, 200)),
+    "POST /statistics/snapshots/{snapshot_id}/export": (
+        simple("/api/v1/statistics/snapshots/unknown/export"),
+        (401, 403, 404, 403, 403, 404),
+    ),
     "GET /cases/{case_id}/supervision": (simple("/api/v1/cases/{case_id}/supervision"), STAFF_ONLY_CASE),
     "POST /cases/{case_id}/supervision": (
         simple("/api/v1/cases/{case_id}/supervision", {"text": "请报告进展"}),

@@ -1,0 +1,363 @@
+"""``mediate verify-stats SNAPSHOT.zip``: check a statistics snapshot offline against the cases' own records.
+
+A supervisor (a justice bureau) downloads a snapshot with the bundles of the cases it counts
+(snapshots.export) and checks, with no database and no network:
+
+1. the snapshot's record: its form, its body against the claim's ``body_hash``, and the platform's
+   signature by a platform key valid when it was signed; with ``--trusted-key``, that key must also be
+   among the keys of the case bundles that the trusted log key vouches for; and its place in the log: its
+   inclusion proof under a checkpoint signed by the log key (the trusted one, else the file's own, said so),
+   so that a month's snapshot quietly replaced by another signed one would show;
+2. each counted case's bundle, as ``mediate verify`` checks it (``verify_bundle``);
+3. that the bundle holds the record the snapshot names as the case's last at the time (its hash): the
+   figures rest on the records up to it;
+4. from those records (record_facts.py), that the case was registered in the month and led by the
+   organisation, and belongs in each audited count exactly when the snapshot says it does;
+5. that each figure equals the number of cases it lists.
+
+Every case that does not support its count is named, by case number and id; the exit status is 0 when
+everything holds, 1 when something does not, 2 when the file cannot be read. What it cannot see: a case
+of the cohort left out of the snapshot altogether (that needs the organisation's whole log, which
+``mediate verify`` of the log's checkpoints and tiles covers, not this file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from server.domain.statistics.record_facts import AUDITED, facts_from_records
+from server.evidence import bundle as bz
+from server.evidence import merkle, note
+from server.evidence.records import KeyInfo, Record, RecordError, SignatureError, body_hash, entry_hash, parse_time
+from server.evidence.signatures import verify_signature
+from server.evidence.verify.checker import verify_bundle
+
+#: How large a snapshot file and each of its members may be (a month of a large centre's bundles fits).
+MAX_MEMBER = 512 * 1024 * 1024
+
+SENTENCES: dict[str, tuple[str, str]] = {
+    "unreadable": ("无法读取快照文件：{detail}。请重新下载。", "The snapshot file cannot be read: {detail}. Download it again."),
+    "not_a_snapshot": (
+        "文件中的记录不是统计快照（类型 {type}）。",
+        "The file's record is not a statistics snapshot (type {type}).",
+    ),
+    "body_mismatch": (
+        "快照内容与其签名记录不符（body_hash 不一致）：内容被改动过。",
+        "The snapshot's contents do not match its signed record (body_hash differs): they were changed.",
+    ),
+    "signature_invalid": (
+        "快照的平台签名无效：{detail}。",
+        "The platform's signature on the snapshot does not verify: {detail}.",
+    ),
+    "not_in_log": (
+        "快照记录未能证明已写入证据日志（{detail}）。",
+        "The snapshot's record is not proved to be in the evidence log ({detail}).",
+    ),
+    "in_log": (
+        "快照记录在证据日志第 {index} 条，日志检查点（大小 {size}）由日志密钥签名{pinned}。",
+        "The snapshot's record is entry {index} of the evidence log, under a checkpoint (size {size}) signed by the log key{pinned_en}.",
+    ),
+    "key_untrusted": (
+        "签署快照的平台密钥 {key} 不在受信任日志所证明的案件证据包密钥中。",
+        "The platform key {key} that signed the snapshot is not among the keys of the case bundles the trusted log vouches for.",
+    ),
+    "bundle_missing": (
+        "案件 {case} 的证据包不在文件中，无法核对其计数。",
+        "Case {case}: its bundle is missing, so its counts cannot be checked.",
+    ),
+    "bundle_invalid": (
+        "案件 {case} 的证据包未通过核验（mediate verify）：{detail}。",
+        "Case {case}: its bundle does not verify (mediate verify): {detail}.",
+    ),
+    "hash_differs": (
+        "案件 {case} 的证据包中没有快照所记的最后一条记录（第 {seq} 条，哈希 {hash}）：记录与快照时不同。",
+        "Case {case}: its bundle does not hold the last record the snapshot names (record {seq}, hash {hash}): "
+        "its records differ from those the snapshot counted.",
+    ),
+    "not_in_cohort": (
+        "案件 {case} 按其记录不属于本快照（{detail}）。",
+        "Case {case}: by its records it does not belong in this snapshot ({detail}).",
+    ),
+    "records_disagree": (
+        "案件 {case}：快照{said}计入“{count}”，但其签名记录表明{records}。",
+        "Case {case}: the snapshot {said_en} it in \u201c{count}\u201d, but its signed records say it {records_en}.",
+    ),
+    "unlisted": (
+        "案件 {case} 计入“{count}”，却不在本快照的案件清单中。",
+        "Case {case} is counted in \u201c{count}\u201d but not listed among the snapshot's cases.",
+    ),
+    "wrong_count": (
+        "“{count}”为 {figure}，但快照列出的案件有 {listed} 件。",
+        "\u201c{count}\u201d is {figure}, but the snapshot lists {listed} cases for it.",
+    ),
+    "recomputed": (
+        "“{count}”：{figure} 件，已由 {checked} 件案件的签名记录逐一核实。",
+        "\u201c{count}\u201d: {figure}, each of its {checked} cases checked against its signed records.",
+    ),
+    "partly_recomputed": (
+        "“{count}”：{figure} 件，{checked} 件已由签名记录核实；另有 {undecided} 件案件尚未结案，其记录不足以判断此项（协议的履行义务不在记录中）。",
+        "\u201c{count}\u201d: {figure}, {checked} of its cases checked against their signed records; for {undecided} cases not yet "
+        "closed the records cannot say (the agreement's instalments are not in them).",
+    ),
+    "not_recomputed": (
+        "“{count}”：{figure} 件，案件的最后记录哈希已核对；现有记录不足以重新计算此项（依赖协议履行期限或调解期限）。",
+        "\u201c{count}\u201d: {figure}; its cases' last record hashes were checked, but the records alone cannot recompute it "
+        "(it rests on the agreement's instalment dates or the mediation clock).",
+    ),
+}
+
+
+@dataclass
+class Finding:
+    code: str
+    problem: bool
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def sentence(self, lang: str) -> str:
+        zh, en = SENTENCES[self.code]
+        return (zh if lang == "zh" else en).format(**self.params)
+
+
+@dataclass
+class AuditReport:
+    organisation: str = ""
+    month: str = ""
+    version: int = 0
+    as_of: str = ""
+    readable: bool = True
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.readable and not any(f.problem for f in self.findings)
+
+    def problem(self, code: str, **params: Any) -> None:
+        self.findings.append(Finding(code, True, params))
+
+    @property
+    def named_cases(self) -> set[str]:
+        """The ids of the cases a problem names."""
+        return {str(f.params["case_id"]) for f in self.findings if f.problem and "case_id" in f.params}
+
+
+def _read(source: str | bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
+        files = {}
+        for info in zf.infolist():
+            bz.check_name(info.filename)
+            if info.file_size > MAX_MEMBER:
+                raise bz.BundleError(f"{info.filename} is too large")
+            files[info.filename] = zf.read(info)
+        return files
+
+
+def _signed(report: AuditReport, record: Record, body: dict[str, Any], keys: list[KeyInfo]) -> None:
+    if record.claim.type != "statistics_snapshot":
+        report.problem("not_a_snapshot", type=record.claim.type)
+        return
+    try:
+        if body_hash(body) != record.claim.body_hash:
+            report.problem("body_mismatch")
+    except RecordError:
+        report.problem("body_mismatch")
+    platform = {k.id: k for k in keys if k.purpose == "platform"}
+    when = parse_time(record.claim.time)
+    for sig in record.sigs:
+        key = platform.get(sig.get("key", ""))
+        if key is None or not key.valid_at(when):
+            continue
+        try:
+            verify_signature(sig, key, record.claim.statement)
+            return
+        except SignatureError as exc:
+            report.problem("signature_invalid", detail=str(exc))
+            return
+    report.problem("signature_invalid", detail="no platform key valid at its time signed it")
+
+
+def _in_log(
+    report: AuditReport, document: dict[str, Any], entry: bytes, origin: str, keys: list[KeyInfo], trusted: Sequence[str]
+) -> None:
+    """The record's inclusion proof under the checkpoint, signed by the trusted log key (or, unpinned, by keys.json's)."""
+    try:
+        if trusted:
+            verifiers = [note.Verifier.from_vkey(k.strip()) for k in trusted]
+        else:
+            verifiers = [note.Verifier(origin, _ed25519_raw(k)) for k in keys if k.purpose == "log"]
+        text = str(document["checkpoint"])
+        body, _ = note.open_note(text, verifiers)
+        checkpoint = note.Checkpoint.parse(body)
+        inclusion = document["inclusion"]
+        index, size = int(inclusion["index"]), int(inclusion["size"])
+        if checkpoint.origin != origin or size != checkpoint.size:
+            raise ValueError("the checkpoint is of another log or size")
+        proof = [bytes.fromhex(str(h)) for h in inclusion["proof"]]
+        merkle.verify_inclusion(merkle.leaf_hash(entry), index, size, proof, checkpoint.root_hash)
+    except (KeyError, TypeError, ValueError, RecordError, note.NoteError, merkle.ProofError) as exc:
+        report.problem("not_in_log", detail=f"{type(exc).__name__}: {exc}")
+        return
+    pinned = (
+        ("（受信任的日志公钥）", " (the trusted log key)")
+        if trusted
+        else ("（文件自带的日志公钥，未指定受信任公钥）", " (the file's own log key: none was pinned)")
+    )
+    report.findings.append(Finding("in_log", False, {"index": index, "size": size, "pinned": pinned[0], "pinned_en": pinned[1]}))
+
+
+def _ed25519_raw(info: KeyInfo) -> bytes:
+    public = info.public_key()
+    if not isinstance(public, ed25519.Ed25519PublicKey):
+        raise RecordError(f"log key {info.id} is not Ed25519")
+    return public.public_bytes_raw()
+
+
+def verify_snapshot(source: str | bytes, *, trusted_log_keys: Sequence[str] = (), lang: str = "zh") -> AuditReport:
+    """Check a snapshot file (snapshots.export); everything found is in the report, nothing raises."""
+    report = AuditReport()
+    try:
+        files = _read(source)
+        document = json.loads(files["snapshot.json"])
+        record = Record.from_entry(document["entry"].encode())
+        body = document["body"]
+        keys = [KeyInfo.from_json(k) for k in document["keys"]]
+        data = body["data"]
+        organisation, month = data["organisation"], data["month"]
+        first, last = date.fromisoformat(data["period"]["from"]), date.fromisoformat(data["period"]["to"])
+        counted: dict[str, list[str]] = data["counts"]
+        cases: dict[str, dict[str, Any]] = data["cases"]
+        totals: dict[str, Any] = data["figures"]
+    except (KeyError, TypeError, ValueError, RecordError, bz.BundleError, zipfile.BadZipFile, OSError) as exc:
+        report.readable = False
+        report.problem("unreadable", detail=f"{type(exc).__name__}: {exc}")
+        return report
+    report.organisation, report.month = str(organisation.get("name", "")), str(month)
+    report.version, report.as_of = int(data.get("version", 0)), str(data.get("as_of", ""))
+    _signed(report, record, body, keys)
+    _in_log(report, document, document["entry"].encode(), record.claim.log, keys, trusted_log_keys)
+    words = _count_words(lang)
+    members: dict[str, set[str]] = {name: set(ids) for name, ids in counted.items()}
+    bundle_keys: set[str] = set()
+    checked: dict[str, int] = dict.fromkeys(AUDITED, 0)
+    undecided: dict[str, int] = dict.fromkeys(AUDITED, 0)
+    for case_id, pinned in cases.items():
+        who = (
+            f"{pinned.get('case_number') or ''}（{case_id}）"
+            if lang == "zh"
+            else f"{pinned.get('case_number') or ''} ({case_id})"
+        )
+        named = {"case": who, "case_id": case_id}
+        raw = files.get(f"bundles/{case_id}.zip")
+        if raw is None:
+            report.problem("bundle_missing", **named)
+            continue
+        verified = verify_bundle(io.BytesIO(raw), trusted_log_keys=trusted_log_keys)
+        if not verified.ok:
+            first_problem = next((f for f in verified.findings if f.level == "problem"), None)
+            report.problem("bundle_invalid", detail=first_problem.code if first_problem else "not ok", **named)
+            continue
+        contents, _ = bz.read_bundle(io.BytesIO(raw))
+        if trusted_log_keys:
+            bundle_keys |= {k.id for k in contents.keys if k.purpose == "platform"}
+        hashes = [entry_hash(e) for e in contents.entries]
+        if pinned.get("last_record_hash") not in hashes or contents.case != case_id:
+            report.problem("hash_differs", seq=pinned.get("seq"), hash=str(pinned.get("last_record_hash"))[:16], **named)
+            continue
+        upto = hashes.index(pinned["last_record_hash"]) + 1
+        facts = facts_from_records([Record.from_entry(e) for e in contents.entries[:upto]], contents.bodies)
+        if facts.registered_on is None or not first <= facts.registered_on <= last:
+            report.problem("not_in_cohort", detail=f"registered {facts.registered_on}", **named)
+        elif not facts.led_by(str(organisation.get("id")), str(organisation.get("name"))):
+            report.problem("not_in_cohort", detail="led by another organisation", **named)
+        for name, test in AUDITED.items():
+            said, found = case_id in members.get(name, set()), test(facts)
+            if found is None:
+                undecided[name] += 1
+            elif said != found:
+                report.problem("records_disagree", count=words.get(name, name), **_yes_no(said, found), **named)
+            elif found:
+                checked[name] += 1
+    listed = set(cases)
+    for name, ids in members.items():
+        for case_id in sorted(ids - listed):
+            report.problem("unlisted", case=case_id, case_id=case_id, count=words.get(name, name))
+        if totals.get(name) != len(ids):
+            report.problem("wrong_count", count=words.get(name, name), figure=totals.get(name), listed=len(ids))
+        elif name in AUDITED and undecided[name]:
+            params = {"count": words.get(name, name), "figure": len(ids), "checked": checked[name], "undecided": undecided[name]}
+            report.findings.append(Finding("partly_recomputed", False, params))
+        elif name in AUDITED:
+            report.findings.append(
+                Finding("recomputed", False, {"count": words.get(name, name), "figure": len(ids), "checked": checked[name]})
+            )
+        else:
+            report.findings.append(Finding("not_recomputed", False, {"count": words.get(name, name), "figure": len(ids)}))
+    signer = next((s.get("key", "") for s in record.sigs), "")
+    if trusted_log_keys and bundle_keys and signer not in bundle_keys:
+        report.problem("key_untrusted", key=signer)
+    return report
+
+
+def _count_words(lang: str) -> dict[str, str]:
+    from server.domain.statistics.definitions import DEFINITIONS
+
+    return {key: (d.zh if lang == "zh" else d.en) for key, d in DEFINITIONS.items()}
+
+
+def _yes_no(said: bool, found: bool) -> dict[str, str]:
+    return {
+        "said": "已" if said else "未",
+        "said_en": "counts" if said else "does not count",
+        "records": "应当计入" if found else "不应计入",
+        "records_en": "belongs there" if found else "does not belong there",
+    }
+
+
+def render(report: AuditReport, lang: str) -> str:
+    if lang == "zh":
+        head = f"统计快照：{report.organisation} {report.month}（第 {report.version} 版，截至 {report.as_of}）\n"
+        tail = "结论：核验通过。\n" if report.ok else "结论：发现问题（见上）。\n"
+    else:
+        head = f"Statistics snapshot: {report.organisation} {report.month} (version {report.version}, as of {report.as_of})\n"
+        tail = "Result: verified.\n" if report.ok else "Result: problems found (above).\n"
+    lines = [("✗ " if f.problem else "✓ ") + f.sentence(lang) for f in report.findings]
+    return head + "".join(line + "\n" for line in lines) + tail
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Exit 0 when the snapshot holds, 1 when something does not, 2 when the file cannot be read."""
+    p = argparse.ArgumentParser(prog="mediate verify-stats", description="Check a statistics snapshot offline.")
+    p.add_argument("snapshot", help="the snapshot .zip (with the case bundles behind it)")
+    p.add_argument("--trusted-key", action="append", metavar="VKEY", help="the log's vkey (mediate keys list)")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the report (default zh)")
+    p.add_argument("--json", action="store_true", help="print the findings as JSON instead")
+    try:
+        args = p.parse_args(argv)
+    except SystemExit as exc:
+        return 0 if exc.code == 0 else 2
+    try:
+        report = verify_snapshot(args.snapshot, trusted_log_keys=args.trusted_key or (), lang=args.lang)
+    except OSError as exc:
+        print(f"mediate verify-stats: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        out = {
+            "ok": report.ok,
+            "cases": sorted(report.named_cases),
+            "findings": [{"code": f.code, "problem": f.problem, "message": f.sentence(args.lang)} for f in report.findings],
+        }
+        print(json.dumps(out, ensure_ascii=False, indent=1, default=str))
+    else:
+        sys.stdout.write(render(report, args.lang))
+    if not report.readable:
+        return 2
+    return 0 if report.ok else 1

@@ -1,0 +1,259 @@
+"""Signed monthly statistics snapshots (#23): taken at the month's end with the figures and the cases behind each
+count (each with its last record's hash), once; corrected only by a new snapshot naming the old one; never changed
+in the database; checked offline by ``mediate verify-stats``, which names a case whose bundle is missing or
+altered, or whose records do not support its count; read only within one's own tree."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+
+from server.domain.clocks import LEGAL_ZONE, local_day
+from server.domain.principal import SYSTEM
+from server.domain.statistics import audit
+from server.domain.statistics.audit import verify_snapshot
+from server.domain.statistics.facts import facts_of
+from server.domain.statistics.figures import COUNTS
+from server.domain.statistics.record_facts import AUDITED, facts_from_records
+from server.domain.statistics.snapshots import Taken, stream_id
+from server.evidence.records import Record, entry_hash
+from server.models import Case, EvidenceChain, EvidencePending, LogEntry, StatisticsSnapshot, utcnow
+from tests.api.agreement_helpers import Mediation, mediation
+from tests.api.helpers import open_case
+from tests.api.test_performance import sealed
+from tests.api.test_statistics import known_cases
+from tests.conftest import World
+
+
+def next_month_start() -> datetime:
+    """Half past midnight, Beijing, on the first of next month: the hourly loop's first round after the month ended."""
+    first = (local_day(utcnow()).replace(day=28) + timedelta(days=4)).replace(day=1)
+    return datetime(first.year, first.month, 1, 0, 30, tzinfo=LEGAL_ZONE)
+
+
+async def three_cases(world: World) -> tuple[Mediation, Mediation, str]:
+    """This month at 朝阳: A settled (agreement sealed), B ended without agreement, C still being mediated."""
+    a = await mediation(world, "（2026）朝调字第21号", hour=12)
+    await sealed(world, a)
+    b = await mediation(world, "（2026）朝调字第22号", hour=16)
+    ended = {"outcome": "failed", "reason": "withdrawn", "party_id": b.party_id("applicant")}
+    await a.liu.call("POST", f"/api/v1/cases/{b.case_id}/outcome", ended)
+    c = await open_case(a.liu, "（2026）朝调字第23号")
+    return a, b, c["id"]
+
+
+async def month_end(world: World) -> Taken:
+    taken = [t for t in await world.services.statistics_snapshots.take_due(next_month_start()) if t.written]
+    [ours] = [t for t in taken if t.snapshot.organisation_id == world.org_a.id]
+    return ours
+
+
+async def body_of(world: World, row: StatisticsSnapshot) -> dict[str, Any]:
+    async with world.services.links._maker() as db:
+        data = (await world.services.ledger.bodies(db, row.stream))[row.claim_hash]["data"]
+    assert isinstance(data, dict)
+    return data
+
+
+async def test_the_month_end_snapshot_has_the_figures_and_each_counted_case_with_its_last_record_once(world: World) -> None:
+    a, b, c = await three_cases(world)
+    taken = await month_end(world)
+    row = taken.snapshot
+    assert row.month == local_day(utcnow()).strftime("%Y-%m") and row.version == 1 and not row.interim
+    assert row.counts["mediated"] == 3 and row.counts["successful"] == 1 and row.counts["failed"] == 1
+    assert row.counts["pending"] == 1
+    data = await body_of(world, row)
+    assert sorted(data["counts"]["mediated"]) == sorted([a.case_id, b.case_id, c])
+    assert data["counts"]["successful"] == [a.case_id] and data["counts"]["failed"] == [b.case_id]
+    assert data["counts"]["pending"] == [c] and data["figures"]["success_rate"] == round(1 / 3, 4)
+    async with world.services.links._maker() as db:
+        chains = {r.case_id: r for r in await db.scalars(select(EvidenceChain))}
+        # Signed by the platform into 朝阳's statistics stream of the evidence log.
+        pending = await db.scalar(select(EvidencePending.entry).where(EvidencePending.claim_hash == row.claim_hash))
+        logged = await db.scalar(select(LogEntry.entry).where(LogEntry.claim_hash == row.claim_hash))
+    for case_id in (a.case_id, b.case_id, c):
+        assert data["cases"][case_id]["last_record_hash"] == chains[case_id].last_entry_hash
+        assert data["cases"][case_id]["seq"] == chains[case_id].last_seq
+    record = Record.from_entry(pending or logged or b"")
+    assert record.claim.type == "statistics_snapshot" and record.claim.case == stream_id(world.org_a.id)
+    assert record.claim.public["counts"]["mediated"] == 3 and record.sigs[0]["alg"] == "ed25519"
+    # The next hour's round finds it and writes nothing.
+    again = await world.services.statistics_snapshots.take_due(next_month_start() + timedelta(hours=1))
+    assert [t for t in again if t.snapshot.organisation_id == world.org_a.id] == []
+    later = next_month_start() + timedelta(days=3)
+    assert (await world.services.statistics_snapshots.take_snapshot(world.org_a.id, row.month, as_of=later)).written is False
+
+
+async def test_a_correction_names_the_snapshot_it_corrects_and_the_database_refuses_changing_either(world: World) -> None:
+    await three_cases(world)
+    old = (await month_end(world)).snapshot
+    snaps = world.services.statistics_snapshots
+    with pytest.raises(Exception, match="say why"):
+        await snaps.take_snapshot(world.org_a.id, old.month, corrects=old.id, reason=" ")
+    new = (await snaps.take_snapshot(world.org_a.id, old.month, corrects=old.id, reason="补录一件漏登的纠纷")).snapshot
+    assert new.version == 2 and new.supersedes_id == old.id and new.reason == "补录一件漏登的纠纷"
+    data = await body_of(world, new)
+    assert data["corrects"] == {"id": old.id, "claim_hash": old.claim_hash, "version": 1}
+    listed = await world.services.statistics_snapshots.listing(SYSTEM, world.org_a.id)
+    assert [(i["version"], i["supersedes"]) for i in listed] == [(1, None), (2, old.id)]
+    for statement in (
+        f"UPDATE statistics_snapshots SET counts = '{{}}' WHERE id = '{old.id}'",
+        f"DELETE FROM statistics_snapshots WHERE id = '{old.id}'",
+    ):
+        with pytest.raises(DBAPIError, match=r"never changed|append-only|refused"):
+            async with world.services.links._maker() as db, db.begin():
+                await db.execute(text(statement))
+    async with world.services.links._maker() as db:
+        assert (await db.get(StatisticsSnapshot, old.id)) is not None
+
+
+async def export(actor: Any, snapshot_id: str, expect: int = 200) -> bytes:
+    response = await actor.request("POST", f"/api/v1/statistics/snapshots/{snapshot_id}/export")
+    data = await response.read()
+    assert response.status == expect, data[:200]
+    return data  # type: ignore[no-any-return]
+
+
+def rewrite(data: bytes, change: Any) -> bytes:
+    """The export with its files passed through ``change(files)``."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        files = {i.filename: zf.read(i) for i in zf.infolist()}
+    change(files)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for name, content in files.items():
+            zf.writestr(name, content)
+    return out.getvalue()
+
+
+async def test_verify_stats_passes_an_honest_export_and_names_a_missing_altered_or_unsupported_case(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b, c = await three_cases(world)
+    row = (await month_end(world)).snapshot
+    # A record after the snapshot (the export's own) does not matter: the snapshot pins each case's last record.
+    data = await export(a.liu, row.id)
+    honest = verify_snapshot(data, lang="en")
+    assert honest.ok, [f.sentence("en") for f in honest.findings]
+    assert any(f.code == "recomputed" and "Mediated successfully" in f.sentence("en") for f in honest.findings)
+    # A's agreement binds 李四 to pay, but A is not closed: its records cannot say what is left to perform.
+    assert (
+        "\u201cAgreements to perform\u201d: 1, 0 of its cases checked against their signed records; for 1 cases not yet closed "
+        "the records cannot say (the agreement's instalments are not in them)."
+    ) in [f.sentence("en") for f in honest.findings]
+    pinned = verify_snapshot(data, trusted_log_keys=[world.services.ledger.keyring.vkey()], lang="en")
+    assert pinned.ok and any(f.code == "in_log" and "the trusted log key" in f.sentence("en") for f in pinned.findings)
+
+    def elsewhere_in_the_log(files: dict[str, bytes]) -> None:
+        document = json.loads(files["snapshot.json"])
+        document["inclusion"]["index"] = document["inclusion"]["index"] - 1
+        files["snapshot.json"] = json.dumps(document).encode()
+
+    moved = verify_snapshot(rewrite(data, elsewhere_in_the_log), lang="en")
+    assert [f.code for f in moved.findings if f.problem] == ["not_in_log"]
+
+    def drop_b(files: dict[str, bytes]) -> None:
+        del files[f"bundles/{b.case_id}.zip"]
+
+    missing = verify_snapshot(rewrite(data, drop_b), lang="en")
+    assert not missing.ok and missing.named_cases == {b.case_id}
+    assert any("（2026）朝调字第22号" in f.sentence("en") and "missing" in f.sentence("en") for f in missing.findings)
+    # The command exits non-zero and names the case, in Chinese by default.
+    (tmp_path / "honest.zip").write_bytes(data)
+    (tmp_path / "missing.zip").write_bytes(rewrite(data, drop_b))
+    assert audit.main([str(tmp_path / "honest.zip")]) == 0 and "结论：核验通过。" in capsys.readouterr().out
+    assert audit.main([str(tmp_path / "missing.zip")]) == 1
+    assert "案件 （2026）朝调字第22号" in capsys.readouterr().out
+    assert audit.main([str(tmp_path / "nothing.zip")]) == 2
+
+    def unseal(bundle: dict[str, bytes]) -> None:
+        """A's agreement_sealed record, made to say the agreement was only drafted."""
+        [name] = [n for n, content in bundle.items() if n.startswith("records/") and b'"agreement_sealed"' in content]
+        bundle[name] = bundle[name].replace(b'"agreement_sealed"', b'"agreement_version"')
+
+    def alter_a(files: dict[str, bytes]) -> None:
+        files[f"bundles/{a.case_id}.zip"] = rewrite(files[f"bundles/{a.case_id}.zip"], unseal)
+
+    altered = verify_snapshot(rewrite(data, alter_a), lang="en")
+    assert not altered.ok and altered.named_cases == {a.case_id}
+
+    def c_counted_successful(files: dict[str, bytes]) -> None:
+        document = json.loads(files["snapshot.json"])
+        counts = document["body"]["data"]["counts"]
+        counts["successful"].append(c)
+        document["body"]["data"]["figures"]["successful"] = 2
+        files["snapshot.json"] = json.dumps(document).encode()
+
+    unsupported = verify_snapshot(rewrite(data, c_counted_successful), lang="en")
+    codes = {f.code for f in unsupported.findings if f.problem}
+    assert codes == {"body_mismatch", "records_disagree"} and unsupported.named_cases == {c}
+
+    def wrong_count(files: dict[str, bytes]) -> None:
+        document = json.loads(files["snapshot.json"])
+        document["body"]["data"]["figures"]["failed"] = 5
+        files["snapshot.json"] = json.dumps(document).encode()
+
+    wrong = verify_snapshot(rewrite(data, wrong_count), lang="en")
+    sentences = [f.sentence("en") for f in wrong.findings if f.problem]
+    assert "\u201cEnded without agreement\u201d is 5, but the snapshot lists 1 cases for it." in sentences
+
+
+async def test_the_records_and_the_database_count_every_audited_figure_alike(world: World) -> None:
+    k = await known_cases(world)
+    a, b, c = await three_cases(world)
+    await world.services.ledger.settle()
+    decided_cases = dict.fromkeys(AUDITED, 0)
+    async with world.services.links._maker() as db:
+        cases = list(await db.scalars(select(Case).order_by(Case.id)))
+        from_rows = await facts_of(db, cases, utcnow(), world.services.statistics._workdays)
+        ledger = world.services.ledger
+        for facts in from_rows:
+            entries = await ledger.case_entries(db, facts.id)
+            bodies = await ledger.bodies(db, facts.id)
+            read = facts_from_records(
+                [Record.from_entry(e.entry) for e in entries],
+                {e.seq: bodies[e.claim_hash] for e in entries if e.claim_hash in bodies},
+            )
+            for name, test in AUDITED.items():
+                decided = test(read)
+                # The records cannot say whether a settled case still open has instalments, nor whether they are performed.
+                undecidable = name in ("with_obligations", "performed") and facts.successful and facts.closed_on is None
+                assert decided is None if undecidable else COUNTS[name](facts) == decided, (facts.case_number, name)
+                decided_cases[name] += decided is not None and COUNTS[name](facts)
+            assert read.led_by(facts.organisation_id, facts.organisation), facts.case_number
+            assert sorted(read.ratings) == sorted(facts.ratings) and read.closed_on == facts.closed_on
+            assert entry_hash(entries[-1].entry)
+    assert {k.a.case_id, k.b.case_id, k.c, k.d, a.case_id, b.case_id, c} <= {f.id for f in from_rows}
+    # 朝阳's first case, performed and closed, is decided by its case_closed record; three cases were settled.
+    assert decided_cases["performed"] == 1 and decided_cases["with_obligations"] == 1 and decided_cases["successful"] == 2
+
+
+async def test_snapshots_are_read_by_their_committee_and_its_supervisors_and_by_nobody_in_another_tree(world: World) -> None:
+    k = await known_cases(world)
+    snaps = world.services.statistics_snapshots
+    month = local_day(utcnow()).strftime("%Y-%m")
+    ours = (await snaps.take_snapshot(world.org_a.id, month)).snapshot
+    theirs = (await snaps.take_snapshot(world.org_b.id, month)).snapshot
+    assert ours.interim  # the month has not ended: a look, not the month's snapshot
+    own = await k.liu.call("GET", "/api/v1/statistics/snapshots")
+    assert [i["id"] for i in own["items"]] == [ours.id] and own["items"][0]["organisation"]["name"] == "朝阳区人民调解委员会"
+    await k.liu.call("GET", f"/api/v1/statistics/snapshots?organisation_id={world.org_b.id}", expect=403)
+    await export(k.zhao, ours.id, expect=403)
+    city = await k.city_supervisor.call("GET", f"/api/v1/statistics/snapshots?organisation_id={world.org_a.id}&subtree=false")
+    assert [i["id"] for i in city["items"]] == [ours.id]
+    audited = await export(k.city_supervisor, theirs.id)
+    assert verify_snapshot(audited).ok
+    # The referred case's bundle was exported for 孟督导员, and its export record says so.
+    with zipfile.ZipFile(io.BytesIO(audited)) as outer, zipfile.ZipFile(io.BytesIO(outer.read(f"bundles/{k.c}.zip"))) as inner:
+        last_body = max(n for n in inner.namelist() if n.startswith("bodies/"))
+        assert json.loads(inner.read(last_body))["data"]["exported_by"].startswith("孟督导员（统计快照")
+    await export(k.other_supervisor, ours.id, expect=403)
+    await k.other_supervisor.call("GET", f"/api/v1/statistics/snapshots?organisation_id={world.org_a.id}", expect=403)

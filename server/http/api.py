@@ -34,7 +34,8 @@ class Route:
     status: int = 200
     tags: list[str] = field(default_factory=list)
     auth: str = "staff"  # staff | party | any (either) | none | hotline (a hotline's key: work_orders_api.py)
-    produces: str = "application/json"
+    #: Media type of the answer; several when a query parameter chooses (a download as XLSX or CSV).
+    produces: str | tuple[str, ...] = "application/json"
     #: Statuses this route answers besides those every route of its kind does (`_error_statuses`),
     #: e.g. 410 for what has expired or 429 for what is throttled, so the document lists them.
     errors: tuple[int, ...] = ()
@@ -117,7 +118,7 @@ class ApiRouter:
         status: int = 200,
         tag: str = "",
         auth: str = "staff",
-        produces: str = "application/json",
+        produces: str | tuple[str, ...] = "application/json",
         errors: tuple[int, ...] = (),
         accepts: tuple[str, ...] = (),
     ) -> Callable[[Handler], Handler]:
@@ -151,7 +152,8 @@ class ApiRouter:
                 "responses": {str(route.status): {"description": "OK" if route.status < 300 else "Done"}},
             }
             if route.produces != "application/json":
-                op["responses"][str(route.status)]["content"] = {route.produces: {}}
+                kinds = (route.produces,) if isinstance(route.produces, str) else route.produces
+                op["responses"][str(route.status)]["content"] = {kind: {} for kind in kinds}
             params = [
                 {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in _path_params(route.path)
             ]

@@ -504,6 +504,11 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         simple("/api/v1/statistics/snapshots/unknown/export"),
         (401, 403, 404, 403, 403, 404),
     ),
+    "GET /statistics/export": (
+        simple("/api/v1/statistics/export?from=2026-01-01&to=2026-12-31&format=csv"),
+        (401, 403, 200, 403, 403, 200),
+    ),
+    "GET /ledger/export": (simple("/api/v1/ledger/export?format=xlsx"), (401, 403, 200, 403, 403, 200)),
     "GET /cases/{case_id}/supervision": (simple("/api/v1/cases/{case_id}/supervision"), STAFF_ONLY_CASE),
     "POST /cases/{case_id}/supervision": (
         simple("/api/v1/cases/{case_id}/supervision", {"text": "请报告进展"}),

@@ -10,11 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from openpyxl import Workbook
 
-from server.domain.statistics.definitions import DEFINITIONS, GROUPS
+from server.domain.outcomes import ground_of
+from server.domain.statistics.definitions import DEFINITIONS, GROUPS, LEDGER_COLUMNS, STAGES
+from server.domain.statistics.facts import CaseFacts
 from server.domain.statistics.figures import COLUMNS
 from server.domain.vocabulary import CASE_SOURCES
 
@@ -129,3 +132,65 @@ def render(result: dict[str, Any], format: str) -> bytes:
     if format not in FORMATS:
         raise ValueError(format)
     return {"json": to_json, "csv": to_csv, "xlsx": to_xlsx}[format](result)
+
+
+#: The words of the ledger's codes in its download (the page has them in both languages, web/js/stats-i18n.js).
+AGREEMENT_WORDS = {"drafting": "起草中", "final": "已定稿，待签名", "effective": "已生效"}
+PERFORMANCE_WORDS = {"performing": "履行中", "performed": "已履行完毕", "overdue": "逾期未履行"}
+CONFIRMATION_WORDS = {
+    "awaiting_cosign": "等待对方联署",
+    "received": "已提交法院",
+    "accepted": "法院已受理",
+    "under_review": "审查中",
+    "hearing_scheduled": "已安排听证",
+    "confirmed": "已确认有效",
+    "rejected": "不予确认",
+}
+OUTCOME_WORDS = {"settled": "调解成功", "failed": "调解不成"}
+
+
+def ledger_table(facts: Sequence[CaseFacts]) -> list[list[Any]]:
+    """The ledger as a table: the headings of definitions.LEDGER_COLUMNS (money in yuan), a row per case."""
+    headings = [zh.replace("（分）", "（元）") for zh, _ in LEDGER_COLUMNS.values()]
+    rows: list[list[Any]] = [headings]
+    for f in facts:
+        ground = ground_of(f.outcome_reason) if f.status == "failed" else None
+        outcome = OUTCOME_WORDS.get(f.status, "")
+        values: dict[str, Any] = {
+            "case_number": f.case_number,
+            "registered_on": f.registered_on.isoformat(),
+            "source": CASE_SOURCES.get(f.source, (f.source, ""))[0],
+            "dispute_type": DISPUTE_WORDS.get(f.dispute_type, f.dispute_type),
+            "applicants": "、".join(f.applicants),
+            "respondents": "、".join(f.respondents),
+            "amount_fen": round(f.amount_fen / 100, 2),
+            "mediators": "、".join(name for _, name in f.mediators),
+            "stage": STAGES[f.stage][0],
+            "outcome": f"{outcome}（{ground.zh}）" if ground else outcome,
+            "agreement": AGREEMENT_WORDS.get(f.agreement_status or "", ""),
+            "performance": PERFORMANCE_WORDS.get(f.performance or "", ""),
+            "confirmation": CONFIRMATION_WORDS.get(f.confirmation or "", f.confirmation or ""),
+            "closed_on": f.closed_on.isoformat() if f.closed_on else "",
+        }
+        rows.append([values[key] for key in LEDGER_COLUMNS])
+    return rows
+
+
+def ledger_file(title: str, facts: Sequence[CaseFacts], format: str) -> bytes:
+    """The ledger as CSV (UTF-8 with a byte-order mark) or XLSX (one sheet named ``title``)."""
+    table = ledger_table(facts)
+    if format == "csv":
+        text = io.StringIO()
+        csv.writer(text).writerows(table)
+        return ("\ufeff" + text.getvalue()).encode()
+    if format != "xlsx":
+        raise ValueError(format)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title[:31]  # Excel's limit on a sheet's name
+    for row in table:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -21,13 +21,15 @@ from server.domain import orgtree
 from server.domain.principal import Principal, System, require_staff
 from server.domain.statistics.definitions import DEFINITIONS, GROUPS, STAGES
 from server.domain.statistics.facts import CaseFacts, facts_of
-from server.domain.statistics.figures import cases_behind, figures, grouped
+from server.domain.statistics.figures import COUNTS, cases_behind, figures, grouped
 from server.domain.workdays import Workdays
 from server.errors import FieldError, Forbidden, InvalidInput, NotFound
 from server.models import Case, Organisation, Party, utcnow
 
 SORTS = ("registered_on", "case_number", "amount")
 MAX_LIMIT = 200
+#: The most rows one download of the ledger carries (a county's year is a few thousand cases).
+MAX_EXPORT = 100_000
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,11 @@ class LedgerQuery:
     stage: str | None = None
     #: A party's name or the case number, or part of either.
     q: str | None = None
+    #: The case's source (vocabulary.CASE_SOURCES) and its lead mediator (the statistics' groups).
+    source: str | None = None
+    mediator_id: str | None = None
+    #: Only the cases behind this figure (figures.COUNTS): a figure's link opens the ledger on them.
+    figure: str | None = None
     sort: str = "registered_on"
     descending: bool = True
     limit: int = 50
@@ -136,41 +143,78 @@ class Statistics:
         ids = await orgtree.subtree_of(db, root) if subtree else {root}
         return Scope(organisation, subtree, frozenset(ids))
 
-    async def ledger(self, principal: Principal | None, query: LedgerQuery) -> LedgerPage:
-        """One page of the ledger: one row per case, filtered, sorted, and paged by keyset or offset."""
+    def _where(self, scope: Scope, query: LedgerQuery) -> list[ColumnElement[bool]]:
         if query.sort not in SORTS:
             raise InvalidInput("unknown sort", [FieldError("sort", f"one of {', '.join(SORTS)}", "invalid")])
         if query.stage is not None and query.stage not in STAGES:
             raise InvalidInput("unknown stage", [FieldError("stage", f"one of {', '.join(STAGES)}", "invalid")])
-        limit = max(1, min(query.limit, MAX_LIMIT))
+        if query.figure is not None and query.figure not in COUNTS:
+            raise InvalidInput("unknown figure", [FieldError("figure", f"one of {', '.join(COUNTS)}", "invalid")])
+        where = [Case.organisation_id.in_(scope.organisation_ids), *_period(query.date_from, query.date_to)]
+        if query.dispute_type:
+            where.append(Case.dispute_type == query.dispute_type)
+        if query.source:
+            where.append(Case.source == query.source)
+        if query.mediator_id:
+            where.append(Case.mediator_id == query.mediator_id)
+        if query.stage:
+            where.append(_stage(query.stage))
+        if query.q:
+            named = exists().where(
+                Party.case_id == Case.id,
+                Party.role.in_(("applicant", "respondent")),
+                Party.name.contains(query.q, autoescape=True),
+            )
+            where.append(or_(Case.case_number.contains(query.q, autoescape=True), named))
+        return where
+
+    async def ledger(self, principal: Principal | None, query: LedgerQuery) -> LedgerPage:
+        """One page of the ledger: one row per case, filtered, sorted, and paged by keyset or offset.
+
+        With ``figure`` the rows are the cases behind that figure (figures.COUNTS) among those the
+        other filters select. Whether a case counts is a fact of its records (an agreement in effect,
+        every instalment performed…), not a column, so the facts of every selected case are computed
+        first, as the statistics do for the same period; the page is then the counted cases in the
+        same keyset order as without a figure (the ids after the cursor come from the database, in its
+        collation), so the ``next`` cursor and ``offset`` work the same way and ``total`` is the figure.
+        """
+        return await self._ledger(principal, query, max(1, min(query.limit, MAX_LIMIT)))
+
+    async def ledger_rows(self, principal: Principal | None, query: LedgerQuery) -> LedgerPage:
+        """Every row the ledger shows for ``query`` in its order (no paging), for a download: at most MAX_EXPORT."""
+        return await self._ledger(principal, replace(query, cursor=None, offset=0), MAX_EXPORT)
+
+    async def _ledger(self, principal: Principal | None, query: LedgerQuery, limit: int) -> LedgerPage:
+        now = utcnow()
         async with self._maker() as db:
             scope = await self._scope(db, principal, query.organisation_id, query.subtree)
-            where = [Case.organisation_id.in_(scope.organisation_ids), *_period(query.date_from, query.date_to)]
-            if query.dispute_type:
-                where.append(Case.dispute_type == query.dispute_type)
-            if query.stage:
-                where.append(_stage(query.stage))
-            if query.q:
-                named = exists().where(
-                    Party.case_id == Case.id,
-                    Party.role.in_(("applicant", "respondent")),
-                    Party.name.contains(query.q, autoescape=True),
-                )
-                where.append(or_(Case.case_number.contains(query.q, autoescape=True), named))
-            total = int(await db.scalar(select(func.count()).select_from(Case).where(*where)) or 0)
+            where = self._where(scope, query)
             column = _sort_column(query.sort)
-            page = select(Case).where(*where)
+            order = (column.desc(), Case.id.desc()) if query.descending else (column.asc(), Case.id.asc())
+            after: list[ColumnElement[bool]] = []
             if query.cursor:
                 value, case_id = _after(query.sort, query.cursor)
                 key = tuple_(column, Case.id)
-                page = page.where(key < tuple_(value, case_id) if query.descending else key > tuple_(value, case_id))
-            elif query.offset:
-                page = page.offset(max(0, query.offset))
-            order = (column.desc(), Case.id.desc()) if query.descending else (column.asc(), Case.id.asc())
-            cases = list(await db.scalars(page.order_by(*order).limit(limit + 1)))
-            more = len(cases) > limit
-            cases = cases[:limit]
-            rows = await facts_of(db, cases, utcnow(), self._workdays)
+                after.append(key < tuple_(value, case_id) if query.descending else key > tuple_(value, case_id))
+            skip = max(0, query.offset) if not query.cursor else 0
+            if query.figure is not None:
+                candidates = {c.id: c for c in await db.scalars(select(Case).where(*where))}
+                counted = COUNTS[query.figure]
+                known = {f.id: f for f in await facts_of(db, list(candidates.values()), now, self._workdays) if counted(f)}
+                total = len(known)
+                ids = [i for i in await db.scalars(select(Case.id).where(*where, *after).order_by(*order)) if i in known]
+                chosen = ids[skip : skip + limit + 1]
+                cases = [candidates[i] for i in chosen]
+                rows = [known[i] for i in chosen[:limit]]
+            else:
+                total = int(await db.scalar(select(func.count()).select_from(Case).where(*where)) or 0)
+                page = select(Case).where(*where, *after).order_by(*order)
+                if skip:
+                    page = page.offset(skip)
+                cases = list(await db.scalars(page.limit(limit + 1)))
+                rows = await facts_of(db, cases[:limit], now, self._workdays)
+        more = len(cases) > limit
+        cases = cases[:limit]
         following = None
         if more and cases:
             last = cases[-1]

@@ -33,6 +33,8 @@ PAGES = {
     "/admin": "admin.html",
     "/court": "court.html",
     "/supervision": "supervision.html",
+    "/ledger": "ledger.html",
+    "/statistics": "statistics.html",
 }
 
 LINK_ERRORS = {

@@ -11,7 +11,7 @@ from aiohttp import web
 from pydantic import Field, StringConstraints
 
 from server.domain.outcomes import ground_of
-from server.domain.statistics.definitions import LEDGER_COLUMNS
+from server.domain.statistics.definitions import DEFINITIONS, LEDGER_COLUMNS
 from server.domain.statistics.export import ledger_file, render
 from server.domain.statistics.facts import CaseFacts
 from server.domain.statistics.figures import COUNTS
@@ -139,7 +139,12 @@ async def ledger_page(request: web.Request, query: LedgerIn) -> web.StreamRespon
         {
             "organisation": {"id": found.scope.organisation.id, "name": found.scope.organisation.name},
             "subtree": found.scope.subtree,
+            "choices": [{"id": i, "name": name, "parent_id": parent} for i, name, parent in found.scope.choices],
             "columns": {key: {"zh": zh, "en": en} for key, (zh, en) in LEDGER_COLUMNS.items()},
+            # The figure the rows are narrowed to, in words (definitions.py), for the page to say so.
+            "figure": {"key": query.figure, "zh": DEFINITIONS[query.figure].zh, "en": DEFINITIONS[query.figure].en}
+            if query.figure
+            else None,
             "total": found.total,
             "next": found.next,
             "items": [ledger_row(f) for f in found.rows],

@@ -37,6 +37,9 @@ class Scope:
     organisation: Organisation
     subtree: bool
     organisation_ids: frozenset[str]
+    #: What the reader may choose from: their own organisation and, for a supervisor, every one below
+    #: it, (id, name, parent id) by name; the pages' organisation picker.
+    choices: tuple[tuple[str, str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,19 @@ class Statistics:
         if organisation is None:
             raise NotFound("no such organisation", reason="no_such_organisation")
         ids = await orgtree.subtree_of(db, root) if subtree else {root}
-        return Scope(organisation, subtree, frozenset(ids))
+        if isinstance(principal, System):
+            mine = {root}
+        else:
+            staff = require_staff(principal)
+            own = staff.organisation_id or root
+            mine = await orgtree.subtree_of(db, own) if staff.role == "supervisor" else {own}
+        found = await db.execute(
+            select(Organisation.id, Organisation.name, Organisation.parent_id)
+            .where(Organisation.id.in_(mine))
+            .order_by(Organisation.name, Organisation.id)
+        )
+        choices = tuple((i, name, parent) for i, name, parent in found.all())
+        return Scope(organisation, subtree, frozenset(ids), choices)
 
     def _where(self, scope: Scope, query: LedgerQuery) -> list[ColumnElement[bool]]:
         if query.sort not in SORTS:
@@ -241,6 +256,7 @@ class Statistics:
             "organisation": {"id": scope.organisation.id, "name": scope.organisation.name},
             "subtree": scope.subtree,
             "organisations": len(scope.organisation_ids),
+            "choices": [{"id": i, "name": name, "parent_id": parent} for i, name, parent in scope.choices],
             "from": date_from.isoformat(),
             "to": date_to.isoformat(),
             "totals": figures(facts),

@@ -29,6 +29,7 @@ import { RegistrationForm, registrationState, sourceWords } from '../registratio
 import { addDays, startOfWeek, todayIn, zonedToUtc, dateIn, minutesOfDay, isValidTimeZone, browserTimeZone } from '../time.js';
 import { h, replace, errorMessage, errorState, toast, initStaffPage, staffHeader, skipLink } from '../ui.js';
 import { Part, Section, Field, FormMessage, badge, empty, formErrors, loadError, loading, noErrors, staffFrame } from '../ui-preact.js';
+import { StatsLinks } from '../stats.js';
 
 /** @typedef {import('../ui-preact.js').FormErrors} Errors */
 
@@ -553,6 +554,7 @@ function Dashboard() {
     <${Schedule} />
     <div class="two-col"><${Cases} /><${RegistrationForm} reg=${store.registration} meta=${store.meta} tz=${store.tz} redraw=${draw} /></div>
     <${Availability} />
+    <${StatsLinks} user=${store.user} />
     ${store.entry ? html`<${MyEntrySection} entry=${store.entry} />` : null}`;
 }
 

@@ -19,6 +19,7 @@ import { CLOCK_BADGES, Part, badge, empty, staffFrame } from '../ui-preact.js';
 import { Instructions, IssueForm } from '../supervision.js';
 import { extendedLine } from '../extensions.js';
 import { Complaints, MediatorRatings } from '../satisfaction.js';
+import { StatsLinks } from '../stats.js';
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app')); // in the page's HTML
 
@@ -157,6 +158,7 @@ function Board() {
       </div>
       <div id="board-body" aria-live="polite">${boardBody()}</div>
     </section>
+    <${StatsLinks} user=${store.user} />
     <section class="card" aria-labelledby="complaints-title" data-testid="sup-complaints-section">
       <h2 id="complaints-title">${t('sup.complaints.title')}</h2>
       ${store.complaints.view((d) => html`<${Complaints} items=${(d && d.items) || []} tz=${store.tz} onDone=${() => store.complaints.load()} />`)}

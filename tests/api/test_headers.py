@@ -27,7 +27,19 @@ from server.settings import Settings
 from tests.api.helpers import book, next_weekday_at, open_case
 from tests.conftest import World
 
-PAGES = ["/login", "/mediator", "/admin", "/court", "/party", "/cases/x", "/live/x", "/review/x", "/v/ABCD-EFGH"]
+PAGES = [
+    "/login",
+    "/mediator",
+    "/admin",
+    "/court",
+    "/party",
+    "/cases/x",
+    "/live/x",
+    "/review/x",
+    "/v/ABCD-EFGH",
+    "/ledger",
+    "/statistics",
+]
 DIRECTIVES = {
     "default-src": "'self'",
     "style-src": "'self'",

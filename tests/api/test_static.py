@@ -122,6 +122,18 @@ async def test_modules_need_no_import_map_and_socketio_comes_from_node_modules(w
     assert module.headers["Cache-Control"] == YEAR
 
 
+async def test_the_charts_load_echarts_from_node_modules_when_they_draw(world: World) -> None:
+    """ECharts (#23) is loaded with import() by charts.js, by path: the statistics page shows its tables first."""
+    client = (await world.actor()).client
+    text = await (await client.get("/static/js/charts.js")).text()
+    match = re.search(r"""import\('(/static/node_modules/echarts/dist/echarts\.esm\.min\.js\?v=\w+)'\)""", text)
+    assert match, "the bare specifier echarts is written as a path"
+    module = await client.get(match[1])
+    assert module.status == 200 and "export{" in await module.text()
+    page = await (await (await world.staff("liu")).client.get("/statistics")).text()
+    assert "echarts" not in page  # not preloaded: a megabyte a phone fetches only to draw
+
+
 async def test_the_favicon_is_the_brand_mark(world: World) -> None:
     client = (await world.actor()).client
     ico = await client.get("/favicon.ico")

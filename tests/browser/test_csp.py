@@ -4,7 +4,7 @@ The policy is enforced by the browser as the server sends it; each page is drive
 scripts have run: the login page (a wrong password), a dead link's page, the verification page,
 the mediator's dashboard, case page and live room with a party admitted and their video playing,
 the review page playing a recorded session, the administrator's page, the court's inbox, a supervisor's board
-and a case page as they read it, and the party's page from the link
+and a case page as they read it, the ledger and the statistics with their ECharts charts drawn, and the party's page from the link
 through the device check and the waiting room into the room, and in the state where its modules
 never arrived (the reload button, wired without an inline handler, reloads). Any
 ``securitypolicyviolation`` event, any console message about the policy or the Permissions-Policy,
@@ -268,6 +268,14 @@ def test_every_page_of_every_role_runs_under_its_content_security_policy(browser
     supervisor.goto(f"/cases/{booked.case_id}")
     supervisor.get_by_test_id("case-supervisor").wait_for()
     settled(supervisor)
+    # The ledger and the statistics of the subtree (#23): ECharts draws on a canvas under the policy.
+    supervisor.goto("/ledger?subtree=true")
+    supervisor.get_by_test_id("ledger-table").wait_for()
+    settled(supervisor)
+    supervisor.goto("/statistics?subtree=true")
+    for chart in ("st-chart-trend", "st-chart-types", "st-chart-organisations", "st-chart-places"):
+        supervisor.locator(f'[data-testid="{chart}"][data-state="ready"] canvas').wait_for()
+    settled(supervisor)
     s_context.close()
     s_probe.check()
-    assert sum(p.pages for p in (probe, m_probe, p_probe, l_probe, r_probe, a_probe, j_probe, s_probe)) >= 17
+    assert sum(p.pages for p in (probe, m_probe, p_probe, l_probe, r_probe, a_probe, j_probe, s_probe)) >= 19

@@ -12,8 +12,10 @@ wider than the screen, which scrolls sideways in its own box.
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -135,7 +137,7 @@ def shown_totals(page: Any) -> dict[str, str]:
     }
 
 
-def test_the_statistics_and_the_ledger_show_the_apis_figures_and_cases(browser: Any, server: Server) -> None:
+def test_the_statistics_and_the_ledger_show_the_apis_figures_and_cases(browser: Any, server: Server, artifacts: Path) -> None:
     today = date.today()
     w = world(browser, server, today)
     period = f"from={w['from']}&to={today.isoformat()}"
@@ -186,12 +188,14 @@ def test_the_statistics_and_the_ledger_show_the_apis_figures_and_cases(browser: 
             deadline -= 1
         assert page.evaluate(INK, chart) >= 200, f"{chart} is blank"
 
+    page.screenshot(path=str(artifacts / "statistics-supervisor.png"), full_page=True)
+
     # The spreadsheet downloaded from the page has the same numbers.
     with page.expect_download() as downloading:
         page.get_by_test_id("st-download-xlsx").click()
     download = downloading.value
     assert download.suggested_filename == f"{BUREAU}（含下级组织）人民调解统计{w['from']}至{today.isoformat()}.xlsx"
-    book = load_workbook(download.path())
+    book = load_workbook(io.BytesIO(Path(download.path()).read_bytes()))  # the download is kept without a suffix
     sheet = {row[0]: row[1] for row in book["总计"].iter_rows(min_row=4, values_only=True)}
     assert (sheet["调解案件数"], sheet["调解不成数"], sheet["在调案件数"]) == (7, 2, 5)
     assert sheet["涉及金额（元）"] == 51900.5
@@ -258,9 +262,11 @@ def test_the_statistics_and_the_ledger_show_the_apis_figures_and_cases(browser: 
     page.goto("/ledger")
     page.get_by_test_id("ledger-table").wait_for()
     assert page.evaluate(OVERFLOW) == []
+    page.screenshot(path=str(artifacts / "ledger-phone.png"), full_page=True)
     box = page.get_by_test_id("ledger-scroll")
     assert box.evaluate("(el) => el.scrollWidth > el.clientWidth")
     page.goto(f"/statistics?{period}")
     page.locator('[data-testid="st-chart-trend"][data-state="ready"]').wait_for()
     assert page.evaluate(OVERFLOW) == []
+    page.screenshot(path=str(artifacts / "statistics-phone.png"), full_page=True)
     context.close()

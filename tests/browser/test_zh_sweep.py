@@ -8,7 +8,7 @@ room with a party waiting, the review of a recorded session; the court's inbox a
 (received, with a hearing, decided); the party's page in each phase (before the session, the device
 check, the waiting room, an agreement to sign and its reading view, one to apply for, a
 co-signature asked, waiting for the other, with the court, a hearing, the ruling, a failed
-mediation); the verification page; the pages of a dead link (unknown, cancelled). On each it reads
+mediation); a supervisor's statistics and a figure's ledger; the verification page; the pages of a dead link (unknown, cancelled). On each it reads
 what a person sees or hears (text, placeholders, titles, labels; not what is marked lang="en", such
 as the English half of a link's error page and the language switch) and lists every English word
 that is not data (names, numbers, codes, addresses) or an allowed term (PDF, ID, SMS, …). Any
@@ -64,7 +64,7 @@ accounts = confirmation.accounts
 #: Words a Chinese page may use as they are: names of formats, devices and standards people know.
 ALLOWED = {
     "pdf", "id", "sms", "png", "jpeg", "jpg", "mb", "kb", "gb", "wi-fi", "wifi", "qr", "url", "ios", "android",
-    "wechat", "chrome", "safari", "webm", "mp4", "ca", "https", "ctrl", "shift", "ok", "ics",
+    "wechat", "chrome", "safari", "webm", "mp4", "ca", "https", "ctrl", "shift", "ok", "ics", "excel", "csv", "xlsx",
 }  # fmt: skip
 
 #: Text that is data, not the page's words: a notification as it was sent (bilingual by design, in the
@@ -312,6 +312,14 @@ def test_every_page_of_every_role_is_chinese_in_chinese_mode(
     supervisor.get_by_test_id("sup-item").first.wait_for()
     supervisor.get_by_test_id("agr-signer").first.wait_for()  # the final agreement, as a supervisor reads it
     sweep(supervisor, "case-supervisor")
+    # The ledger and the statistics of the subtree (#23), a figure's ledger among them.
+    supervisor.goto("/statistics?subtree=true")
+    supervisor.locator('[data-testid="st-chart-trend"][data-state="ready"]').wait_for()
+    sweep(supervisor, "statistics")
+    supervisor.locator('[data-testid="st-total"][data-figure="mediated"] [data-testid="st-figure-link"]').click()
+    supervisor.get_by_test_id("ledger-figure").wait_for()
+    supervisor.get_by_test_id("ledger-table").wait_for()
+    sweep(supervisor, "ledger-figure")
     v_context.close()
     page.goto(f"/cases/{fresh.case_id}")
     page.get_by_test_id("sup-reply-form").wait_for()

@@ -94,10 +94,16 @@ function countCell(data, figure, row, words, by, key) {
     aria-label=${t('stats.open_cases', { n, figure: words })}>${n}</a>`;
 }
 
-/** @param {any} d */
-const words = (d) => (getLang() === 'en' ? d.en : d.zh);
-/** @param {any} d */
-const means = (d) => (getLang() === 'en' ? d.means_en : d.means_zh);
+/** A figure's name; money is shown in yuan, though counted in fen. @param {any} d */
+const words = (d) => (getLang() === 'en' ? d.en.replace('(fen)', '(yuan)') : d.zh.replace('（分）', '（元）'));
+/**
+ * What a figure counts, the evidence records it names (agreement_sealed…) set as code: they are the
+ * records' kinds, which a supervisor finds in a case's exported bundle.
+ * @param {any} d
+ */
+const means = (d) => (getLang() === 'en' ? d.means_en : d.means_zh)
+  .split(/\b([a-z]+(?:_[a-z]+)+)\b/)
+  .map((part, i) => (i % 2 ? html`<code>${part}</code>` : part));
 
 function Totals({ data }) {
   const defs = data.definitions;
@@ -185,7 +191,6 @@ function Figures({ data }) {
     <section class="card st-wide" aria-labelledby="st-groups-title">
       <h2 id="st-groups-title">${t('stats.groups')}</h2>
       <${GroupTable} data=${data} by="source" testid="st-table-source" />
-      <h3>${t('stats.by', { group: t('stats.group.mediator') })}</h3>
       <p class="muted small">${t('stats.mediator.note')}</p>
       <${GroupTable} data=${data} by="mediator" testid="st-table-mediator" />
     </section>`;

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from typing import Any
 from urllib.parse import quote, unquote
 
 from openpyxl import load_workbook
 
-from server.domain.statistics.export import render
+from server.domain.statistics.export import ledger_file, render
+from server.domain.statistics.facts import CaseFacts
 from server.domain.statistics.figures import COUNTS
 from tests.api.test_statistics import PERIOD, known_cases, ledger, stats
 from tests.conftest import World
@@ -117,3 +119,21 @@ async def test_the_ledger_download_is_what_the_ledger_shows_with_chinese_heading
     assert kind == "text/csv; charset=utf-8" and text.startswith("\ufeff".encode())
     table = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
     assert table[0][0] == "案号" and [r[0] for r in table[1:]] == ["（2026）朝调字第1号", "（2026）朝调字第2号"]
+
+
+def test_a_download_shows_names_as_typed_never_as_formulas_or_control_characters() -> None:
+    """A party called "=HYPERLINK(…)" is text in the spreadsheet, not a formula Excel runs (OWASP "CSV
+    Injection"); a number pasted with a control character, which XLSX cannot hold, loses the character."""
+    facts = CaseFacts(
+        id="c1", case_number="（2026）调字第\x071号", organisation_id="o1", organisation="委员会", registered_on=date(2026, 3, 1),
+        source="party_application", dispute_type="wages", applicants=('=HYPERLINK("http://x.example","点")',),
+        respondents=("@某公司",), case_amount_fen=None, mediators=(("u1", "刘调解员"),), status="open", outcome_reason=None,
+        agreement_status=None, sealed_on=None, obligations=(), agreement_amount_fen=0, confirmation=None,
+        confirmation_applied=False, confirmed=False, closed_on=None, closing_reason=None, overdue_mediation=False, ratings=(),
+    )  # fmt: skip
+    sheet = load_workbook(io.BytesIO(ledger_file("台账", [facts], "xlsx")))["台账"]
+    row = dict(zip((c.value for c in sheet[1]), sheet[2], strict=True))
+    assert row["申请人"].data_type == "s" and row["申请人"].value == '\'=HYPERLINK("http://x.example","点")'
+    assert row["被申请人"].value == "'@某公司" and row["案号"].value == "（2026）调字第1号"
+    text = ledger_file("台账", [facts], "csv").decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and "\x07" not in text

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from server.domain.outcomes import ground_of
 from server.domain.statistics.definitions import DEFINITIONS, GROUPS, LEDGER_COLUMNS, STAGES
@@ -67,6 +68,24 @@ def _cell(column: str, value: Any) -> Any:
     return value
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe(row: list[Any]) -> list[Any]:
+    """A row a spreadsheet shows as typed: text without the control characters XLSX cannot hold (a name
+    pasted with them), and a quote before text a spreadsheet would run as a formula (a party called
+    "=HYPERLINK(…)"). Numbers stay numbers."""
+    out = []
+    for value in row:
+        if not isinstance(value, str):
+            out.append(value)
+            continue
+        text = ILLEGAL_CHARACTERS_RE.sub("", value)
+        out.append("'" + text if text.startswith(FORMULA_START) else text)
+    return out
+
+
 def _heading(column: str) -> str:
     return HEADINGS[column] + ("（%）" if column.endswith("_rate") else "")
 
@@ -108,7 +127,7 @@ def to_csv(result: dict[str, Any]) -> bytes:
     writer = csv.writer(buffer)
     for title, rows in tables(result):
         writer.writerow([title])
-        writer.writerows(rows)
+        writer.writerows(_safe(row) for row in rows)
         writer.writerow([])
     return ("\ufeff" + buffer.getvalue()).encode()
 
@@ -122,7 +141,7 @@ def to_xlsx(result: dict[str, Any]) -> bytes:
         first = False
         sheet.title = title
         for row in rows:
-            sheet.append(row)
+            sheet.append(_safe(row))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -181,7 +200,7 @@ def ledger_file(title: str, facts: Sequence[CaseFacts], format: str) -> bytes:
     table = ledger_table(facts)
     if format == "csv":
         text = io.StringIO()
-        csv.writer(text).writerows(table)
+        csv.writer(text).writerows(_safe(row) for row in table)
         return ("\ufeff" + text.getvalue()).encode()
     if format != "xlsx":
         raise ValueError(format)
@@ -190,7 +209,7 @@ def ledger_file(title: str, facts: Sequence[CaseFacts], format: str) -> bytes:
     assert sheet is not None
     sheet.title = title[:31]  # Excel's limit on a sheet's name
     for row in table:
-        sheet.append(row)
+        sheet.append(_safe(row))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -179,6 +179,8 @@ def test_the_statistics_and_the_ledger_show_the_apis_figures_and_cases(browser: 
     mediated = page.locator('[data-testid="st-table-dispute_type"] td[data-column="mediated"]')
     assert mediated.all_inner_texts() == [str(g["mediated"]) for g in api["groups"]["dispute_type"]]
     assert page.get_by_test_id("st-table-month").locator("tbody tr").count() == len(api["groups"]["month"]) == 2
+    places = page.get_by_test_id("st-table-places").locator("tbody td:nth-child(2)").all_inner_texts()
+    assert places == [f"{g['success_rate'] * 100:.1f}%" for g in api["groups"]["organisation"]] == ["0.0%", "0.0%"]
     # The four charts are drawn: their canvases carry ink.
     for chart in ("st-chart-trend", "st-chart-types", "st-chart-organisations", "st-chart-places"):
         page.locator(f'[data-testid="{chart}"][data-state="ready"] canvas').wait_for()

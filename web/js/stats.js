@@ -154,7 +154,7 @@ export function ScopePicker({ user, choices, scope, onChange }) {
  * @param {{ from: string, to: string, optional?: boolean, onChange: (p: { from: string, to: string }) => void }} props
  */
 export function PeriodPicker({ from, to, optional = false, onChange }) {
-  const preset = from && to ? presetOf(from, to) : optional ? '' : 'custom';
+  const preset = from && to ? presetOf(from, to) : optional && !from && !to ? '' : 'custom';
   const choose = (/** @type {any} */ ev) => {
     const value = ev.currentTarget.value;
     if (value === '') onChange({ from: '', to: '' });

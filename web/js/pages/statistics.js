@@ -40,7 +40,8 @@ function draw() {
 
 function reload() {
   writeParams(apiQuery());
-  if (store.scope.from && store.scope.to && store.scope.to < store.scope.from) return draw();
+  // Both days, in order (PeriodPicker says what is wrong): until then the figures shown stay.
+  if (!store.scope.from || !store.scope.to || store.scope.to < store.scope.from) return draw();
   store.figures.status = 'loading';
   draw();
   store.figures.load();
@@ -177,6 +178,17 @@ function Charts({ data }) {
       <figcaption><h3>${t('stats.chart.places')}</h3></figcaption>
       <${Chart} testid="st-chart-places" label=${t('stats.chart.places')} tall=${orgs.length > 6}
         option=${barOption(orgs.map((g) => g.name), [[t('stats.series.success_rate'), orgs.map((g) => (g.success_rate == null ? null : Math.round(g.success_rate * 1000) / 10)), 'bar']], { horizontal: true, percent: true })} />
+      <div class="st-table-wrap" tabindex="0" role="region" aria-labelledby="st-places-caption">
+        <table class="st-table" data-testid="st-table-places">
+          <caption id="st-places-caption">${t('stats.chart.places')}</caption>
+          <thead><tr><th scope="col">${t('stats.group.organisation')}</th><th scope="col">${words(data.definitions.success_rate)}</th>
+            <th scope="col">${words(data.definitions.successful)}</th><th scope="col">${words(data.definitions.mediated)}</th></tr></thead>
+          <tbody>${orgs.map((g) => html`<tr key=${g.key} data-key=${g.key}><th scope="row">${g.name}</th>
+            <td class="num">${shown('success_rate', g)}</td>
+            <td class="num">${countCell(data, 'successful', g, `${words(data.definitions.successful)}（${g.name}）`, 'organisation', g.key)}</td>
+            <td class="num">${countCell(data, 'mediated', g, `${words(data.definitions.mediated)}（${g.name}）`, 'organisation', g.key)}</td></tr>`)}</tbody>
+        </table>
+      </div>
     </figure>
   </div>`;
 }

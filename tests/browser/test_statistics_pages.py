@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import Server, cli
 from tests.browser.test_booking_flow import PageErrors, new_context
 from tests.browser.test_csp import Probe
@@ -240,6 +241,7 @@ def test_the_statistics_and_the_ledger_show_the_apis_figures_and_cases(browser: 
     row = page.get_by_test_id("ledger-row")
     assert row.count() == 1 and row.locator('[data-column="applicants"]').inner_text() == "格日乐"
     assert row.locator('[data-column="amount_fen"]').inner_text() == "¥12,000.00"
+    assert_accessible(page, "the ledger")
     # Pages of two, in case-number order, by the API's cursor.
     page.goto("/ledger?sort=case_number&order=asc&limit=2")
     page.get_by_test_id("ledger-count").filter(has_text="第 1–2 件").wait_for()
@@ -271,4 +273,5 @@ def test_the_statistics_and_the_ledger_show_the_apis_figures_and_cases(browser: 
     page.locator('[data-testid="st-chart-trend"][data-state="ready"]').wait_for()
     assert page.evaluate(OVERFLOW) == []
     page.screenshot(path=str(artifacts / "statistics-phone.png"), full_page=True)
+    assert_accessible(page, "the statistics on a phone")
     context.close()

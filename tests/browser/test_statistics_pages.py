@@ -7,7 +7,8 @@ Content-Security-Policy: the four charts are drawn (their canvases carry ink), t
 groups' tables are the API's figures, the "ended without agreement" figure opens the ledger on
 exactly those cases, and the downloaded spreadsheet holds the same numbers. A committee's mediator
 filters, searches and pages the ledger, and on a phone (390×844) nothing but the ledger's table is
-wider than the screen, which scrolls sideways in its own box.
+wider than the screen, which scrolls sideways in its own box. Both pages pass axe-core; printed, the
+statistics keep their tables and lose their controls.
 """
 
 from __future__ import annotations
@@ -274,4 +275,8 @@ def test_the_statistics_and_the_ledger_show_the_apis_figures_and_cases(browser: 
     assert page.evaluate(OVERFLOW) == []
     page.screenshot(path=str(artifacts / "statistics-phone.png"), full_page=True)
     assert_accessible(page, "the statistics on a phone")
+    # Printed: the figures and every chart's table, without the controls and the header.
+    page.emulate_media(media="print")
+    assert not page.get_by_test_id("st-download-xlsx").is_visible() and not page.locator(".site-header").is_visible()
+    assert page.get_by_test_id("st-totals").is_visible() and page.get_by_test_id("st-table-places").is_visible()
     context.close()

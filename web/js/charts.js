@@ -89,7 +89,7 @@ export function barOption(categories, series, { horizontal = false, percent = fa
     xAxis: horizontal ? value : category,
     yAxis: horizontal ? { ...category, inverse: true } : value,
     series: series.map(([name, data, type]) => ({
-      name, type, data, barMaxWidth: 28, label: { show: true, position: horizontal ? 'right' : 'top', fontSize: 12 },
+      name, type, data, barMaxWidth: 28, label: { show: type === 'bar', position: horizontal ? 'right' : 'top', fontSize: 12 },
     })),
     tooltip: { trigger: 'axis' },
   };

@@ -273,6 +273,10 @@ def test_the_statistics_and_the_ledger_show_the_apis_figures_and_cases(browser: 
     page.goto(f"/statistics?{period}")
     page.locator('[data-testid="st-chart-trend"][data-state="ready"]').wait_for()
     assert page.evaluate(OVERFLOW) == []
+    # Each figure's definition reads under its name, whole, with no sideways scroll of its table.
+    inline = page.locator('[data-testid="st-total"][data-figure="failed"] [data-testid="st-means-inline"]')
+    assert inline.inner_text() == api["definitions"]["failed"]["means_zh"]
+    assert page.get_by_test_id("st-totals").evaluate("(t) => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
     page.screenshot(path=str(artifacts / "statistics-phone.png"), full_page=True)
     assert_accessible(page, "the statistics on a phone")
     # Printed: the figures and every chart's table, without the controls and the header.

@@ -113,7 +113,7 @@ function Totals({ data }) {
       <caption id="st-totals-caption">${t('stats.totals')} · ${scopeWords(data)} · ${t('st.period.words', { from: data.from, to: data.to })}</caption>
       <thead><tr><th scope="col">${t('stats.figure')}</th><th scope="col">${t('stats.value')}</th><th scope="col">${t('stats.means')}</th></tr></thead>
       <tbody>${Object.entries(defs).map(([key, d]) => html`<tr key=${key} data-testid="st-total" data-figure=${key}>
-        <th scope="row">${words(d)}</th>
+        <th scope="row">${words(d)}<span class="st-means-inline" data-testid="st-means-inline">${means(d)}</span></th>
         <td class="num" data-testid="st-total-value">${isCount(data, key) ? countCell(data, key, data.totals, words(d)) : shown(key, data.totals)}</td>
         <td class="st-means">${means(d)}</td>
       </tr>`)}</tbody>

@@ -14,13 +14,15 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, select, tuple_, union
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased, load_only
 
 from server.domain import orgtree
 from server.domain.principal import Principal, System, require_staff
+from server.domain.statistics import deputies
 from server.domain.statistics.definitions import DEFINITIONS, GROUPS, STAGES
-from server.domain.statistics.facts import CaseFacts, facts_of
+from server.domain.statistics.facts import CASE_COLUMNS, CaseFacts, facts_of
 from server.domain.statistics.figures import COUNTS, cases_behind, figures, grouped
 from server.domain.workdays import Workdays
 from server.errors import FieldError, Forbidden, InvalidInput, NotFound
@@ -175,12 +177,18 @@ class Statistics:
         if query.stage:
             where.append(_stage(query.stage))
         if query.q:
-            named = exists().where(
-                Party.case_id == Case.id,
-                Party.role.in_(("applicant", "respondent")),
-                Party.name.contains(query.q, autoescape=True),
+            # The cases whose number or a party's name holds ``q``, found once each (one pass over the
+            # names and one over the numbers, which no B-tree index can serve for a match inside a
+            # word), then read by id: an OR of the two, or an EXISTS per case, walked every case of the
+            # tree (`mediate bench stats`: 200–1,300 ms at 100,000 cases, now about 100; see the CHANGELOG).
+            numbered = aliased(Case)
+            matching = union(
+                select(Party.case_id).where(
+                    Party.role.in_(("applicant", "respondent")), Party.name.contains(query.q, autoescape=True)
+                ),
+                select(numbered.id).where(numbered.case_number.contains(query.q, autoescape=True)),
             )
-            where.append(or_(Case.case_number.contains(query.q, autoescape=True), named))
+            where.append(Case.id.in_(matching))
         return where
 
     async def ledger(self, principal: Principal | None, query: LedgerQuery) -> LedgerPage:
@@ -247,6 +255,7 @@ class Statistics:
             cases = list(
                 await db.scalars(
                     select(Case)
+                    .options(load_only(*CASE_COLUMNS))
                     .where(Case.organisation_id.in_(scope.organisation_ids), *_period(date_from, date_to))
                     .order_by(Case.registered_on, Case.id)
                 )
@@ -266,3 +275,19 @@ class Statistics:
                 key: {"zh": d.zh, "en": d.en, "means_zh": d.means_zh, "means_en": d.means_en} for key, d in DEFINITIONS.items()
             },
         }
+
+    async def deputies(
+        self, principal: Principal | None, organisation_id: str | None, year: int, quarter: int, *, subtree: bool = False
+    ) -> dict[str, Any]:
+        """The people's-deputy report of a quarter (deputies.py): who may read it is who may read the figures."""
+        start, end = deputies.quarter(year, quarter)
+        async with self._maker() as db:
+            scope = await self._scope(db, principal, organisation_id, subtree)
+            cases, invited = await deputies.deputies_of(db, scope.organisation_ids, start, end)
+            facts = await facts_of(db, cases, utcnow(), self._workdays)
+        head = {
+            "organisation": {"id": scope.organisation.id, "name": scope.organisation.name},
+            "subtree": scope.subtree,
+            "organisations": len(scope.organisation_ids),
+        }
+        return deputies.report(head, year, quarter, facts, invited)

@@ -48,8 +48,9 @@ def _name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
 
-def _id() -> str:
-    return str(uuid.uuid4())
+def _id(rng: random.Random) -> str:
+    """A random (version 4) id from the seeded generator: two runs make the same database, ids included."""
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
 @dataclass
@@ -78,9 +79,9 @@ class Generated:
 
 def shape(organisations: int) -> tuple[int, int, int]:
     """Cities, counties and committees for ``organisations`` in all (the top and one court besides):
-    about 16 organisations per county and 70 per city, as a prefecture-level city's counties have."""
+    a county's centre over about two dozen villages' committees, and a city over a few counties."""
     cities = max(1, round(organisations / 70))
-    counties = max(cities, round(organisations / 16))
+    counties = max(cities, round(organisations / 25))
     committees = max(counties, organisations - 2 - cities - counties)
     return cities, counties, committees
 
@@ -91,7 +92,7 @@ def make_tree(organisations: int, rng: random.Random) -> tuple[Tree, list[dict[s
     rows: list[dict[str, Any]] = []
 
     def org(name: str, kind: str, parent: str | None) -> str:
-        oid = _id()
+        oid = _id(rng)
         rows.append({"id": oid, "name": name, "kind": kind, "timezone": "Asia/Shanghai", "created_at": now, "parent_id": parent})
         return oid
 
@@ -146,7 +147,7 @@ async def generate(engine: AsyncEngine, cases: int, organisations: int, years: i
     staff: dict[str, list[str]] = {}
     for committee in tree.committees:
         for _ in range(3):
-            uid = _id()
+            uid = _id(rng)
             users.append(
                 {
                     "id": uid, "organisation_id": committee, "username": f"m{len(users)}", "display_name": _name(rng) + "调解员",
@@ -171,14 +172,14 @@ async def generate(engine: AsyncEngine, cases: int, organisations: int, years: i
         age = (last_day - registered).days
         mediator = rng.choice(staff[committee])
         numbers[committee] = numbers.get(committee, 0) + 1
-        case_id = _id()
+        case_id = _id(rng)
         # Older cases have ended: most settled, some failed; of the last month's, many are still open.
         roll = rng.random()
         status = "open" if (age < 30 and roll < 0.5) or roll < 0.02 else "failed" if roll < 0.14 else "settled"
         amount = rng.choice((None, None, rng.randrange(1, 500) * 100_00, rng.randrange(1, 20_000) * 100))
         ended_at = created + timedelta(days=min(age, rng.randrange(1, 40))) if status != "open" else None
         closed = ended_at is not None and age > 45 and rng.random() < 0.9
-        case_closed_at = ended_at + timedelta(days=min(age, 30)) if closed and ended_at else None
+        case_closed_at = min(ended_at + timedelta(days=30), now) if closed and ended_at else None
         out["cases"].append(
             {
                 "id": case_id, "organisation_id": committee, "case_number": f"（{registered.year}）调字第{numbers[committee]}号",
@@ -191,7 +192,7 @@ async def generate(engine: AsyncEngine, cases: int, organisations: int, years: i
         )  # fmt: skip
         people: list[str] = []
         for role in ("applicant", "respondent") + (("respondent",) if rng.random() < 0.1 else ()):
-            pid = _id()
+            pid = _id(rng)
             people.append(pid)
             out["parties"].append(
                 {"id": pid, "case_id": case_id, "role": role, "name": _name(rng), "phone": f"139{n:08d}",
@@ -199,18 +200,18 @@ async def generate(engine: AsyncEngine, cases: int, organisations: int, years: i
             )  # fmt: skip
         if rng.random() < DEPUTY_SHARE:
             out["parties"].append(
-                {"id": _id(), "case_id": case_id, "role": "invited", "invited_as": "deputy", "name": _name(rng) + "代表",
+                {"id": _id(rng), "case_id": case_id, "role": "invited", "invited_as": "deputy", "name": _name(rng) + "代表",
                  "phone": f"137{n:08d}", "language": "zh", "occupation": "县人大代表",
                  "created_at": created + timedelta(days=rng.randrange(5))}
             )  # fmt: skip
         if rng.random() < 0.1 and len(staff[committee]) > 1:
             co = next(u for u in staff[committee] if u != mediator)
             out["case_mediators"].append(
-                {"id": _id(), "case_id": case_id, "user_id": co, "role": "co", "assigned_at": created, "assigned_seq": 2}
+                {"id": _id(rng), "case_id": case_id, "user_id": co, "role": "co", "assigned_at": created, "assigned_seq": 2}
             )
         if status == "failed" or (status == "open" and rng.random() > 0.3):
             continue
-        agreement_id = _id()
+        agreement_id = _id(rng)
         sealed = status == "settled"
         sealed_at = (ended_at or created) if sealed else None
         out["agreements"].append(
@@ -226,7 +227,7 @@ async def generate(engine: AsyncEngine, cases: int, organisations: int, years: i
                 due = (sealed_at + timedelta(days=30 * (i + 1))).date()
                 done = due < last_day and rng.random() < 0.93
                 out["obligations"].append(
-                    {"id": _id(), "case_id": case_id, "agreement_id": agreement_id, "version": 1, "term": 1,
+                    {"id": _id(rng), "case_id": case_id, "agreement_id": agreement_id, "version": 1, "term": 1,
                      "instalment": i + 1, "instalments": instalments, "debtor_party_id": people[1],
                      "creditor_party_id": people[0], "kind": "money", "what": "",
                      "amount_fen": rng.randrange(1, 300) * 100_00, "due_date": due, "wording": "支付款项",
@@ -234,14 +235,14 @@ async def generate(engine: AsyncEngine, cases: int, organisations: int, years: i
                 )  # fmt: skip
         if rng.random() < 0.08:
             out["confirmation_applications"].append(
-                {"id": _id(), "case_id": case_id, "agreement_id": agreement_id, "court_id": tree.court,
+                {"id": _id(rng), "case_id": case_id, "agreement_id": agreement_id, "court_id": tree.court,
                  "ground": "org_location", "status": rng.choice(("received", "accepted", "confirmed", "confirmed")),
                  "started_by": people[0], "created_at": sealed_at, "submitted_at": sealed_at}
             )  # fmt: skip
         if case_closed_at is not None and rng.random() < 0.5:
             for seq, pid in enumerate(people[:2]):
                 out["satisfaction_ratings"].append(
-                    {"id": _id(), "case_id": case_id, "party_id": pid, "mediator_id": mediator, "occasion": "closing",
+                    {"id": _id(rng), "case_id": case_id, "party_id": pid, "mediator_id": mediator, "occasion": "closing",
                      "occasion_ref": case_id, "stars": rng.choices((5, 4, 3, 2, 1), (60, 25, 10, 3, 2))[0], "comment": "",
                      "rated_at": case_closed_at, "seq": 100 + seq}
                 )  # fmt: skip

@@ -166,3 +166,5 @@ async def test_the_command_writes_the_report_with_chinese_headings(world: World,
         mediate, ["stats", "deputies", "--org", world.org_b.id, "--data-dir", str(settings.data_dir)], env
     )
     assert missing.returncode == 2 and "--year and --quarter" in missing.stderr
+    figures = await asyncio.to_thread(mediate, ["stats", "--org", world.org_b.id, "--data-dir", str(settings.data_dir)], env)
+    assert figures.returncode == 2 and "--from and --to" in figures.stderr

@@ -23,7 +23,7 @@ from server.domain.principal import Principal, System, require_staff
 from server.domain.statistics import deputies
 from server.domain.statistics.definitions import DEFINITIONS, GROUPS, STAGES
 from server.domain.statistics.facts import CASE_COLUMNS, CaseFacts, facts_of
-from server.domain.statistics.figures import COUNTS, cases_behind, figures, grouped
+from server.domain.statistics.figures import COUNTS, cases_behind, count_each, figures, grouped
 from server.domain.workdays import Workdays
 from server.errors import FieldError, Forbidden, InvalidInput, NotFound
 from server.models import Case, Organisation, Party, utcnow
@@ -221,9 +221,10 @@ class Statistics:
                 after.append(key < tuple_(value, case_id) if query.descending else key > tuple_(value, case_id))
             skip = max(0, query.offset) if not query.cursor else 0
             if query.figure is not None:
-                candidates = {c.id: c for c in await db.scalars(select(Case).where(*where))}
+                candidates = {c.id: c for c in await db.scalars(select(Case).options(load_only(*CASE_COLUMNS)).where(*where))}
                 counted = COUNTS[query.figure]
-                known = {f.id: f for f in await facts_of(db, list(candidates.values()), now, self._workdays) if counted(f)}
+                facts = await facts_of(db, list(candidates.values()), now, self._workdays, where)
+                known = {f.id: f for f in facts if counted(f)}
                 total = len(known)
                 ids = [i for i in await db.scalars(select(Case.id).where(*where, *after).order_by(*order)) if i in known]
                 chosen = ids[skip : skip + limit + 1]
@@ -252,15 +253,14 @@ class Statistics:
         total and by every grouping of definitions.GROUPS, with the cases behind each count."""
         async with self._maker() as db:
             scope = await self._scope(db, principal, organisation_id, subtree)
+            where = [Case.organisation_id.in_(scope.organisation_ids), *_period(date_from, date_to)]
             cases = list(
                 await db.scalars(
-                    select(Case)
-                    .options(load_only(*CASE_COLUMNS))
-                    .where(Case.organisation_id.in_(scope.organisation_ids), *_period(date_from, date_to))
-                    .order_by(Case.registered_on, Case.id)
+                    select(Case).options(load_only(*CASE_COLUMNS)).where(*where).order_by(Case.registered_on, Case.id)
                 )
             )
-            facts = await facts_of(db, cases, utcnow(), self._workdays)
+            facts = await facts_of(db, cases, utcnow(), self._workdays, where)
+        done = count_each(facts)
         return {
             "organisation": {"id": scope.organisation.id, "name": scope.organisation.name},
             "subtree": scope.subtree,
@@ -268,9 +268,9 @@ class Statistics:
             "choices": [{"id": i, "name": name, "parent_id": parent} for i, name, parent in scope.choices],
             "from": date_from.isoformat(),
             "to": date_to.isoformat(),
-            "totals": figures(facts),
-            "cases": cases_behind(facts),
-            "groups": {by: grouped(facts, by) for by in GROUPS},
+            "totals": figures(facts, done),
+            "cases": cases_behind(facts, done),
+            "groups": {by: grouped(facts, by, done) for by in GROUPS},
             "definitions": {
                 key: {"zh": d.zh, "en": d.en, "means_zh": d.means_zh, "means_en": d.means_en} for key, d in DEFINITIONS.items()
             },

@@ -25,6 +25,7 @@ from server.http import (  # noqa: F401 - routes
     cases_api,
     closing_api,
     confirmation_api,
+    deputies_api,
     documents_api,
     evidence_api,
     extensions_api,

@@ -10,19 +10,16 @@ import logging
 import os
 import ssl
 import sys
-from collections.abc import Awaitable, Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 
 from server import db
-from server.composition import make_services
+from server.cli_common import _organisation_id, settings_from, with_services
 from server.documents.seal import Seal, SealError
 from server.domain.keyring import Keyring
 from server.domain.principal import SYSTEM
-from server.domain.statistics.export import FORMATS, render
 from server.domain.statistics.snapshots import previous_month
 from server.domain.vocabulary import ORGANISATION_KINDS, STAFF_ROLES
 from server.errors import DomainError
@@ -30,36 +27,9 @@ from server.models import Organisation, utcnow
 from server.ops import logs
 from server.services import Services
 from server.settings import Settings, SettingsError
+from server.stats_command import add_stats_parser
 
 log = logging.getLogger("mediate")
-
-
-def settings_from(args: argparse.Namespace) -> Settings:
-    settings = Settings.from_env()
-    return settings.with_overrides(
-        host=getattr(args, "host", None),
-        port=getattr(args, "port", None),
-        data_dir=Path(args.data_dir) if getattr(args, "data_dir", None) else None,
-    )
-
-
-def with_services(settings: Settings, work: Callable[[Services], Awaitable[Any]]) -> Any:
-    async def run() -> Any:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = db.make_engine(
-            settings.resolved_database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
-        )
-        try:
-            await db.upgrade(engine)
-            services = make_services(settings, engine)
-            try:
-                return await work(services)
-            finally:
-                await asyncio.to_thread(services.recordings.storage.close)  # an object store's client
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -127,18 +97,6 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     db.upgrade_blocking(settings.resolved_database_url)
     print("database is up to date")
     return 0
-
-
-async def _organisation_id(s: Services, reference: str, *, strict: bool = True) -> str:
-    """An organisation by id or by its exact name (the command line names one either way).
-
-    Not ``strict``: an unknown reference is passed on, for the service to refuse in its own words."""
-    for org in await s.accounts.list_organisations(SYSTEM):
-        if reference in (org.id, org.name):
-            return org.id
-    if not strict:
-        return reference
-    raise SystemExit(f"no organisation {reference}")
 
 
 def cmd_org_add(args: argparse.Namespace) -> int:
@@ -256,24 +214,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_stats(args: argparse.Namespace) -> int:
-    """The statistics of an organisation (and its subtree) over a period, as JSON, CSV or XLSX (#23)."""
-
-    async def work(s: Services) -> dict[str, Any]:
-        organisation = await _organisation_id(s, args.org)
-        return await s.statistics.figures(SYSTEM, organisation, args.date_from, args.date_to, subtree=args.subtree)
-
-    result = with_services(settings_from(args), work)
-    data = render(result, args.format)
-    if args.out:
-        Path(args.out).write_bytes(data)
-        totals = result["totals"]
-        print(f"wrote {args.out}: {totals['mediated']} cases mediated, {totals['successful']} successfully")
-    else:
-        sys.stdout.buffer.write(data)
-    return 0
-
-
 def cmd_snapshot(args: argparse.Namespace) -> int:
     """Signed monthly statistics snapshots (#23): take the month's (once), correct one, export one for an audit."""
 
@@ -381,6 +321,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from server.bench import partypage as bench_partypage
 
         return bench_partypage.main(settings_from(args), runs=args.runs, show_requests=args.show_requests)
+    if args.what == "stats":
+        from server.bench import stats as bench_stats
+
+        return bench_stats.main(cases=args.cases, organisations=args.organisations, years=args.years, postgres=args.postgres)
     print(f"unknown benchmark {args.what!r}", file=sys.stderr)
     return 2
 
@@ -464,16 +408,7 @@ def parser() -> argparse.ArgumentParser:
     )
     export.set_defaults(func=cmd_export)
 
-    stats = sub.add_parser("stats", parents=[common], help="an organisation's statistics over a period (JSON, CSV or XLSX)")
-    stats.add_argument("--org", required=True, help="organisation id or exact name")
-    stats.add_argument(
-        "--from", dest="date_from", type=date.fromisoformat, required=True, help="first registration day, YYYY-MM-DD"
-    )
-    stats.add_argument("--to", dest="date_to", type=date.fromisoformat, required=True, help="last registration day, YYYY-MM-DD")
-    stats.add_argument("--subtree", action="store_true", help="with every organisation below it")
-    stats.add_argument("--format", choices=FORMATS, default="json")
-    stats.add_argument("--out", help="file to write (default: standard output)")
-    stats.set_defaults(func=cmd_stats)
+    add_stats_parser(sub, common)
 
     snap = sub.add_parser("snapshot", help="signed monthly statistics snapshots (mediate snapshot --help)")
     snapsub = snap.add_subparsers(dest="snapshot_command", required=True)
@@ -523,7 +458,7 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     bench = sub.add_parser("bench", parents=[common], help="print performance figures")
-    bench.add_argument("what", choices=["api", "ledger", "media", "recording", "cluster", "party-page"])
+    bench.add_argument("what", choices=["api", "ledger", "media", "recording", "cluster", "party-page", "stats"])
     bench.add_argument(
         "--sessions",
         type=int,
@@ -533,7 +468,7 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--records", type=int, default=5000, help="ledger: how many records to append")
     bench.add_argument(
         "--postgres",
-        help="ledger: also measure on this PostgreSQL server; cluster: the server to use (default the local one); "
+        help="ledger, stats: also measure on this PostgreSQL server; cluster: the server to use (default the local one); "
         "a throwaway database is made",
     )
     bench.add_argument(
@@ -547,6 +482,9 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         help="api: seconds per call; media, recording, cluster: seconds per measurement (default 10; recording and cluster 8)",
     )
+    bench.add_argument("--cases", type=int, default=100_000, help="stats: cases to generate (default 100000)")
+    bench.add_argument("--organisations", type=int, default=200, help="stats: organisations in the tree (default 200)")
+    bench.add_argument("--years", type=int, default=3, help="stats: years the cases are registered over (default 3)")
     bench.add_argument("--runs", type=int, default=3, help="party-page: fresh browser profiles to measure (default 3)")
     bench.add_argument("--show-requests", action="store_true", help="party-page: list every request of the first run")
     bench.set_defaults(func=cmd_bench)

@@ -82,9 +82,14 @@ def performance_text(row: Obligation) -> str:
 
 def status_of(row: Obligation, today: date) -> str:
     """pending | reported | performed | disputed | overdue (see the module's docstring)."""
-    if row.status in ("pending", "disputed") and today > row.due_date:
+    return status_on(row.status, row.due_date, today)
+
+
+def status_on(status: str, due_date: date, today: date) -> str:
+    """``status_of`` from the two columns it reads (the statistics read them without the whole row)."""
+    if status in ("pending", "disputed") and today > due_date:
         return "overdue"
-    return row.status
+    return status
 
 
 @dataclass(frozen=True)

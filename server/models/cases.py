@@ -14,7 +14,13 @@ from server.models.base import Base, new_id, utcnow
 
 class Case(Base):
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("organisation_id", "case_number"),)
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "case_number"),
+        # The ledger's pages in registration order, newest first, by keyset, over a whole tree (0032),
+        # and an organisation's cases of a period (the statistics, a committee's ledger).
+        Index("ix_cases_registered_on_id", "registered_on", "id"),
+        Index("ix_cases_organisation_registered", "organisation_id", "registered_on", "id"),
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     case_number: Mapped[str] = mapped_column(String(64))
@@ -67,6 +73,8 @@ class Case(Base):
 
 class Party(Base):
     __tablename__ = "parties"
+    # The people's deputies invited in a quarter (statistics/deputies.py, 0032): a few rows among many.
+    __table_args__ = (Index("ix_parties_invited_as_created_at", "invited_as", "created_at"),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
     # applicant | respondent | agent | interpreter | invited

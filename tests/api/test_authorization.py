@@ -509,6 +509,7 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         (401, 403, 200, 403, 403, 200),
     ),
     "GET /ledger/export": (simple("/api/v1/ledger/export?format=xlsx"), (401, 403, 200, 403, 403, 200)),
+    "GET /statistics/deputies": (simple("/api/v1/statistics/deputies?year=2026&quarter=1"), (401, 403, 200, 403, 403, 200)),
     "GET /cases/{case_id}/supervision": (simple("/api/v1/cases/{case_id}/supervision"), STAFF_ONLY_CASE),
     "POST /cases/{case_id}/supervision": (
         simple("/api/v1/cases/{case_id}/supervision", {"text": "请报告进展"}),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from server.domain.statistics.definitions import GROUPS
@@ -32,6 +33,8 @@ COUNTS: dict[str, Callable[[CaseFacts], bool]] = {
     "overdue_mediation": lambda f: f.overdue_mediation,
     "overdue_performance": lambda f: f.overdue_performance,
 }
+#: Where "successful" is among COUNTS' tests (Counted.tests).
+SUCCESSFUL = list(COUNTS).index("successful")
 #: rate -> (numerator, denominator)
 RATES = {
     "success_rate": ("successful", "mediated"),
@@ -66,27 +69,60 @@ def _median(values: Sequence[int]) -> float | None:
     return float(statistics.median(values)) if values else None
 
 
-def figures(facts: Sequence[CaseFacts]) -> dict[str, Any]:
-    """Every figure of ``facts`` (definitions.DEFINITIONS), keyed as COLUMNS."""
-    out: dict[str, Any] = {name: sum(1 for f in facts if test(f)) for name, test in COUNTS.items()}
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """What the figures read of one case, each test of COUNTS asked once: a year's statistics tally the
+    same cases seven times (the totals, the cases behind them, and each of five groupings), and asking
+    the facts' properties each time was most of the time at a whole tree's year (`mediate bench stats`)."""
+
+    id: str
+    tests: tuple[bool, ...]
+    amount_fen: int
+    #: What the agreement pays, where the case counts as successful; else 0.
+    agreement_amount_fen: int
+    days_to_agreement: int | None
+    days_to_closing: int | None
+    ratings: tuple[int, ...]
+
+
+def count_each(facts: Sequence[CaseFacts]) -> list[Counted]:
+    out = []
+    for f in facts:
+        tests = tuple(test(f) for test in COUNTS.values())
+        successful = tests[SUCCESSFUL]
+        out.append(
+            Counted(
+                f.id, tests, f.amount_fen, f.agreement_amount_fen if successful else 0,
+                f.days_to_agreement, f.days_to_closing, f.ratings,
+            )
+        )  # fmt: skip
+    return out
+
+
+def figures(facts: Sequence[CaseFacts], done: Sequence[Counted] | None = None) -> dict[str, Any]:
+    """Every figure of ``facts`` (definitions.DEFINITIONS), keyed as COLUMNS; ``done``: ``count_each(facts)``
+    where the caller has it already."""
+    cases = count_each(facts) if done is None else done
+    out: dict[str, Any] = {name: sum(1 for c in cases if c.tests[i]) for i, name in enumerate(COUNTS)}
     for name, (numerator, denominator) in RATES.items():
         out[name] = _rate(out[numerator], out[denominator])
-    out["amount_fen"] = sum(f.amount_fen for f in facts)
-    out["agreement_amount_fen"] = sum(f.agreement_amount_fen for f in facts if f.successful)
-    to_agreement = [d for f in facts if (d := f.days_to_agreement) is not None]
-    to_closing = [d for f in facts if (d := f.days_to_closing) is not None]
+    out["amount_fen"] = sum(c.amount_fen for c in cases)
+    out["agreement_amount_fen"] = sum(c.agreement_amount_fen for c in cases)
+    to_agreement = [d for c in cases if (d := c.days_to_agreement) is not None]
+    to_closing = [d for c in cases if (d := c.days_to_closing) is not None]
     out["days_to_agreement_mean"], out["days_to_agreement_median"] = _mean(to_agreement), _median(to_agreement)
     out["days_to_closing_mean"], out["days_to_closing_median"] = _mean(to_closing), _median(to_closing)
-    stars = [s for f in facts for s in f.ratings]
+    stars = [s for c in cases for s in c.ratings]
     out["ratings"] = len(stars)
     out["average_stars"] = round(statistics.fmean(stars), 2) if stars else None
     out["satisfied_rate"] = _rate(sum(1 for s in stars if s >= 4), len(stars))
     return out
 
 
-def cases_behind(facts: Sequence[CaseFacts]) -> dict[str, list[str]]:
+def cases_behind(facts: Sequence[CaseFacts], done: Sequence[Counted] | None = None) -> dict[str, list[str]]:
     """Each count's cases by id: every figure links to the cases behind it."""
-    return {name: [f.id for f in facts if test(f)] for name, test in COUNTS.items()}
+    cases = count_each(facts) if done is None else done
+    return {name: [c.id for c in cases if c.tests[i]] for i, name in enumerate(COUNTS)}
 
 
 def group_key(facts: CaseFacts, by: str) -> tuple[str, str]:
@@ -104,17 +140,20 @@ def group_key(facts: CaseFacts, by: str) -> tuple[str, str]:
     raise ValueError(by)
 
 
-def grouped(facts: Sequence[CaseFacts], by: str) -> list[dict[str, Any]]:
+def grouped(facts: Sequence[CaseFacts], by: str, done: Sequence[Counted] | None = None) -> list[dict[str, Any]]:
     """The figures of each group of ``facts`` by ``by`` (definitions.GROUPS), the keys sorted."""
     assert by in GROUPS
-    groups: dict[str, tuple[str, list[CaseFacts]]] = {}
-    for f in facts:
+    cases = count_each(facts) if done is None else done
+    groups: dict[str, tuple[str, list[CaseFacts], list[Counted]]] = {}
+    for f, c in zip(facts, cases, strict=True):
         key, name = group_key(f, by)
-        groups.setdefault(key, (name, []))[1].append(f)
+        group = groups.setdefault(key, (name, [], []))
+        group[1].append(f)
+        group[2].append(c)
     order = ORDER.get(by, ())
     return [
-        {"key": key, "name": name, **figures(members)}
-        for key, (name, members) in sorted(
+        {"key": key, "name": name, **figures(members, tallied)}
+        for key, (name, members, tallied) in sorted(
             groups.items(), key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item[1][0], item[0])
         )
     ]

@@ -14,14 +14,16 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, select, tuple_, union
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased, load_only
 
 from server.domain import orgtree
 from server.domain.principal import Principal, System, require_staff
+from server.domain.statistics import deputies
 from server.domain.statistics.definitions import DEFINITIONS, GROUPS, STAGES
-from server.domain.statistics.facts import CaseFacts, facts_of
-from server.domain.statistics.figures import COUNTS, cases_behind, figures, grouped
+from server.domain.statistics.facts import CASE_COLUMNS, CaseFacts, facts_of
+from server.domain.statistics.figures import COUNTS, cases_behind, count_each, figures, grouped
 from server.domain.workdays import Workdays
 from server.errors import FieldError, Forbidden, InvalidInput, NotFound
 from server.models import Case, Organisation, Party, utcnow
@@ -175,12 +177,18 @@ class Statistics:
         if query.stage:
             where.append(_stage(query.stage))
         if query.q:
-            named = exists().where(
-                Party.case_id == Case.id,
-                Party.role.in_(("applicant", "respondent")),
-                Party.name.contains(query.q, autoescape=True),
+            # The cases whose number or a party's name holds ``q``, found once each (one pass over the
+            # names and one over the numbers, which no B-tree index can serve for a match inside a
+            # word), then read by id: an OR of the two, or an EXISTS per case, walked every case of the
+            # tree (`mediate bench stats`: 200–1,300 ms at 100,000 cases, now about 100; see the CHANGELOG).
+            numbered = aliased(Case)
+            matching = union(
+                select(Party.case_id).where(
+                    Party.role.in_(("applicant", "respondent")), Party.name.contains(query.q, autoescape=True)
+                ),
+                select(numbered.id).where(numbered.case_number.contains(query.q, autoescape=True)),
             )
-            where.append(or_(Case.case_number.contains(query.q, autoescape=True), named))
+            where.append(Case.id.in_(matching))
         return where
 
     async def ledger(self, principal: Principal | None, query: LedgerQuery) -> LedgerPage:
@@ -213,9 +221,10 @@ class Statistics:
                 after.append(key < tuple_(value, case_id) if query.descending else key > tuple_(value, case_id))
             skip = max(0, query.offset) if not query.cursor else 0
             if query.figure is not None:
-                candidates = {c.id: c for c in await db.scalars(select(Case).where(*where))}
+                candidates = {c.id: c for c in await db.scalars(select(Case).options(load_only(*CASE_COLUMNS)).where(*where))}
                 counted = COUNTS[query.figure]
-                known = {f.id: f for f in await facts_of(db, list(candidates.values()), now, self._workdays) if counted(f)}
+                facts = await facts_of(db, list(candidates.values()), now, self._workdays, where)
+                known = {f.id: f for f in facts if counted(f)}
                 total = len(known)
                 ids = [i for i in await db.scalars(select(Case.id).where(*where, *after).order_by(*order)) if i in known]
                 chosen = ids[skip : skip + limit + 1]
@@ -244,14 +253,14 @@ class Statistics:
         total and by every grouping of definitions.GROUPS, with the cases behind each count."""
         async with self._maker() as db:
             scope = await self._scope(db, principal, organisation_id, subtree)
+            where = [Case.organisation_id.in_(scope.organisation_ids), *_period(date_from, date_to)]
             cases = list(
                 await db.scalars(
-                    select(Case)
-                    .where(Case.organisation_id.in_(scope.organisation_ids), *_period(date_from, date_to))
-                    .order_by(Case.registered_on, Case.id)
+                    select(Case).options(load_only(*CASE_COLUMNS)).where(*where).order_by(Case.registered_on, Case.id)
                 )
             )
-            facts = await facts_of(db, cases, utcnow(), self._workdays)
+            facts = await facts_of(db, cases, utcnow(), self._workdays, where)
+        done = count_each(facts)
         return {
             "organisation": {"id": scope.organisation.id, "name": scope.organisation.name},
             "subtree": scope.subtree,
@@ -259,10 +268,26 @@ class Statistics:
             "choices": [{"id": i, "name": name, "parent_id": parent} for i, name, parent in scope.choices],
             "from": date_from.isoformat(),
             "to": date_to.isoformat(),
-            "totals": figures(facts),
-            "cases": cases_behind(facts),
-            "groups": {by: grouped(facts, by) for by in GROUPS},
+            "totals": figures(facts, done),
+            "cases": cases_behind(facts, done),
+            "groups": {by: grouped(facts, by, done) for by in GROUPS},
             "definitions": {
                 key: {"zh": d.zh, "en": d.en, "means_zh": d.means_zh, "means_en": d.means_en} for key, d in DEFINITIONS.items()
             },
         }
+
+    async def deputies(
+        self, principal: Principal | None, organisation_id: str | None, year: int, quarter: int, *, subtree: bool = False
+    ) -> dict[str, Any]:
+        """The people's-deputy report of a quarter (deputies.py): who may read it is who may read the figures."""
+        start, end = deputies.quarter(year, quarter)
+        async with self._maker() as db:
+            scope = await self._scope(db, principal, organisation_id, subtree)
+            cases, invited = await deputies.deputies_of(db, scope.organisation_ids, start, end)
+            facts = await facts_of(db, cases, utcnow(), self._workdays)
+        head = {
+            "organisation": {"id": scope.organisation.id, "name": scope.organisation.name},
+            "subtree": scope.subtree,
+            "organisations": len(scope.organisation_ids),
+        }
+        return deputies.report(head, year, quarter, facts, invited)

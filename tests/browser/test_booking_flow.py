@@ -253,12 +253,18 @@ def test_party_page_fits_a_small_phone(browser: Any, server: Any, artifacts: Pat
     context.close()
 
 
-def log_in(page: Any, server: Any) -> None:
+def log_in_as(page: Any, username: str, password: str, lands: str) -> None:
+    """Log in on the login page and wait for the page the role lands on (``lands``, a pattern)."""
     page.goto("/login")
-    page.locator("#login-username").fill(server.username)
-    page.locator("#login-password").fill(server.password)
+    page.locator("#login-username").fill(username)
+    page.locator("#login-password").fill(password)
     page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/mediator$"))
+    page.wait_for_url(re.compile(lands))
+
+
+def log_in(page: Any, server: Any) -> None:
+    """The test server's mediator logs in."""
+    log_in_as(page, server.username, server.password, r"/mediator$")
 
 
 def test_mediator_manages_links_and_cancels(browser: Any, server: Any, book_via_api: Any, booking_day: date) -> None:

@@ -32,7 +32,7 @@ import pytest
 
 from tests.browser.conftest import Server, cli, free_port, server_env, serving, session_day
 from tests.browser.test_agreement import confirm, fits, read_to_the_end, shot
-from tests.browser.test_booking_flow import DESKTOP, PageErrors, new_context
+from tests.browser.test_booking_flow import DESKTOP, PageErrors, log_in_as, new_context
 from tests.browser.test_confirmation import Client, download
 from tests.browser.test_recording_ui import enter_waiting_room
 from tests.pdf_text import pdf_text
@@ -97,14 +97,6 @@ def accounts(browser: Any, server: Server) -> None:
             {"username": username, "display_name": name, "password": PASSWORD, "role": role, "organisation_id": org["id"]},
         )
     admin.close()
-
-
-def log_in(page: Any, username: str, lands: str) -> None:
-    page.goto("/login")
-    page.locator("#login-username").fill(username)
-    page.locator("#login-password").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(lands))
 
 
 def party_phone(browser: Any, server: Server, url: str) -> tuple[Any, Any, PageErrors]:
@@ -186,7 +178,7 @@ def test_with_no_sms_every_step_works_through_the_mediators_check_on_video(
     m_context = new_context(browser, server, viewport=DESKTOP)
     mediator = m_context.new_page()
     m_errors = PageErrors(mediator)
-    log_in(mediator, MEDIATOR, r"/mediator$")
+    log_in_as(mediator, MEDIATOR, PASSWORD, r"/mediator$")
     mediator.locator("#nc-case_number").fill(CASE_NUMBER)
     mediator.locator("#nc-dispute_type").select_option("wages")
     mediator.locator("#nc-summary").fill("拖欠三个月工资，双方同意调解。")
@@ -362,7 +354,7 @@ def test_with_no_sms_every_step_works_through_the_mediators_check_on_video(
     j_context = new_context(browser, server, viewport=DESKTOP)
     judge = j_context.new_page()
     j_errors = PageErrors(judge)
-    log_in(judge, JUDGE, r"/court$")
+    log_in_as(judge, JUDGE, PASSWORD, r"/court$")
     row = judge.get_by_test_id("court-inbox").get_by_test_id("court-app-row").filter(has_text=CASE_NUMBER)
     row.get_by_test_id("court-app-link").click()
     judge.wait_for_url(re.compile(r"/court/applications/[^/]+$"))

@@ -24,7 +24,7 @@ from openpyxl import load_workbook
 
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import Server, cli
-from tests.browser.test_booking_flow import PageErrors, new_context
+from tests.browser.test_booking_flow import PageErrors, log_in_as, new_context
 from tests.browser.test_csp import Probe
 
 pytestmark = pytest.mark.browser
@@ -123,14 +123,6 @@ def world(browser: Any, server: Server, today: date) -> dict[str, Any]:
     return {"bureau": bureau, "north": north, "south": south, "ids": ids, "from": (today - timedelta(days=59)).isoformat()}
 
 
-def log_in(page: Any, username: str, lands: str) -> None:
-    page.goto("/login")
-    page.locator("#login-username").fill(username)
-    page.locator("#login-password").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(lands))
-
-
 def shown_totals(page: Any) -> dict[str, str]:
     rows = page.get_by_test_id("st-total")
     return {
@@ -149,7 +141,7 @@ def test_the_statistics_and_the_ledger_show_the_apis_figures_and_cases(browser: 
     probe = Probe(context)
     page = context.new_page()
     errors = PageErrors(page)
-    log_in(page, "st-sup", r"/supervision$")
+    log_in_as(page, "st-sup", PASSWORD, r"/supervision$")
     page.get_by_test_id("nav-statistics").click()
     page.wait_for_url(re.compile(r"/statistics\?subtree=true$"))
     page.get_by_test_id("st-preset").select_option("custom")
@@ -230,7 +222,7 @@ def test_the_statistics_and_the_ledger_show_the_apis_figures_and_cases(browser: 
     context = new_context(browser, server)
     page = context.new_page()
     errors = PageErrors(page)
-    log_in(page, "st-north", r"/mediator$")
+    log_in_as(page, "st-north", PASSWORD, r"/mediator$")
     page.get_by_test_id("nav-ledger").click()
     page.wait_for_url(re.compile(r"/ledger$"))
     page.get_by_test_id("ledger-count").filter(has_text="共 5 件案件").wait_for()
@@ -263,7 +255,7 @@ def test_the_statistics_and_the_ledger_show_the_apis_figures_and_cases(browser: 
     # On a phone, in Chinese: only the ledger's table is wider than the screen, and it scrolls in its box.
     context = new_context(browser, server, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
-    log_in(page, "st-north", r"/mediator$")
+    log_in_as(page, "st-north", PASSWORD, r"/mediator$")
     page.goto("/ledger")
     page.get_by_test_id("ledger-table").wait_for()
     assert page.evaluate(OVERFLOW) == []

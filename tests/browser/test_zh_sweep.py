@@ -36,7 +36,7 @@ import pytest
 from server.evidence.records import DeviceKey, b64, unb64
 from tests.browser import test_confirmation as confirmation
 from tests.browser.conftest import REPO, Server, book_through_api, cli, session_day
-from tests.browser.test_booking_flow import PageErrors, new_context
+from tests.browser.test_booking_flow import PageErrors, log_in_as, new_context
 from tests.browser.test_confirmation import (
     ADMIN,
     COMMITTEE,
@@ -156,14 +156,6 @@ def settle(page: Any) -> None:
     )
 
 
-def log_in(page: Any, username: str, lands: str) -> None:
-    page.goto("/login")
-    page.locator("#login-username").fill(username)
-    page.locator("#login-password").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(lands))
-
-
 def sign_application(server: Server, party: Client, key: DeviceKey, party_id: str, prepared: dict[str, Any], since: int) -> None:
     _, code = latest_code(server, party_id, newer_than=since)
     party.post(
@@ -212,7 +204,7 @@ def test_every_page_of_every_role_is_chinese_in_chinese_mode(
     page.get_by_role("button", name="登录").click()
     page.locator(".form-message").filter(has_text="用户名或密码").wait_for()
     sweep(page, "login-wrong")
-    log_in(page, ADMIN, r"/admin$")
+    log_in_as(page, ADMIN, PASSWORD, r"/admin$")
     page.get_by_text(COURT).first.wait_for()
     # This server's links are built from a loopback address: the administrator is told, and how to fix it.
     warning = page.get_by_test_id("server-address").get_by_test_id("address-warning")
@@ -225,7 +217,7 @@ def test_every_page_of_every_role_is_chinese_in_chinese_mode(
     # --- the mediator ------------------------------------------------------------------------------
     context = new_context(browser, server)
     page = context.new_page()
-    log_in(page, MEDIATOR, r"/mediator$")
+    log_in_as(page, MEDIATOR, PASSWORD, r"/mediator$")
     page.goto("/mediator#availability")
     page.locator("#availability-details[open]").wait_for()
     sweep(page, "mediator")
@@ -297,7 +289,7 @@ def test_every_page_of_every_role_is_chinese_in_chinese_mode(
         "--display-name", "孟督导员", data_dir=server.data_dir)  # fmt: skip
     v_context = new_context(browser, server)
     supervisor = v_context.new_page()
-    log_in(supervisor, "zh-supervisor", r"/supervision$")
+    log_in_as(supervisor, "zh-supervisor", PASSWORD, r"/supervision$")
     card = supervisor.locator(f'[data-testid="sup-case"][data-case-id="{fresh.case_id}"]')
     card.get_by_test_id("sup-unfold").click()
     card.get_by_test_id("sup-issue-submit").click()  # empty: the form's own message
@@ -363,7 +355,7 @@ def test_every_page_of_every_role_is_chinese_in_chinese_mode(
     app_path = f"/court/applications/{application['id']}"
     j_context = new_context(browser, server)
     court = j_context.new_page()
-    log_in(court, JUDGE, r"/court$")
+    log_in_as(court, JUDGE, PASSWORD, r"/court$")
     court.get_by_test_id("court-app-row").first.wait_for()
     sweep(court, "court-inbox")
     court.goto(app_path)

@@ -15,13 +15,12 @@ from typing import Any
 from openpyxl import load_workbook
 
 from server.domain.clocks import local_day
-from server.domain.principal import SYSTEM
 from server.models import utcnow
 from tests.api.agreement_helpers import mediation
 from tests.api.helpers import open_case
 from tests.api.test_invited import DEPUTY, invite
 from tests.api.test_performance import sealed
-from tests.api.test_statistics import _supervisor, mediate
+from tests.api.test_statistics import _supervisor, mediate, two_trees
 from tests.conftest import Actor, World
 
 
@@ -45,11 +44,7 @@ LAWYER = {"role": "invited", "invited_as": "lawyer", "name": "赵律师", "phone
 
 
 async def scene(world: World) -> Scene:
-    acc = world.services.accounts
-    city = await acc.create_organisation(SYSTEM, "乌兰市司法局", "bureau")
-    other = await acc.create_organisation(SYSTEM, "达拉县司法局", "bureau")
-    for org in (world.org_a, world.org_b):
-        await acc.update_organisation(SYSTEM, org.id, {"parent_id": city.id})
+    city, other = await two_trees(world)
     liu, zhao = await world.staff("liu"), await world.staff("zhao")
     a = await mediation(world, "（2026）朝调字第1号")
     await invite(liu, a.case_id, DEPUTY)

@@ -54,12 +54,18 @@ async def _supervisor(world: World, username: str, name: str, organisation_id: s
     return await world.staff(username)
 
 
-async def known_cases(world: World) -> Known:
+async def two_trees(world: World) -> tuple[Any, Any]:
+    """乌兰市司法局 over the world's two committees (朝阳, 海淀), and 达拉县司法局 over none: another tree."""
     acc = world.services.accounts
     city = await acc.create_organisation(SYSTEM, "乌兰市司法局", "bureau")
     other = await acc.create_organisation(SYSTEM, "达拉县司法局", "bureau")
     for org in (world.org_a, world.org_b):
         await acc.update_organisation(SYSTEM, org.id, {"parent_id": city.id})
+    return city, other
+
+
+async def known_cases(world: World) -> Known:
+    city, other = await two_trees(world)
     liu, zhao = await world.staff("liu"), await world.staff("zhao")
     a = await mediation(world, "（2026）朝调字第1号")
     zhang, li, _ = await sealed(world, a)

@@ -10,6 +10,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from './i18n.js';
+import './stats-i18n.js';
 
 /** @type {Promise<any> | null} */
 let loading = null;

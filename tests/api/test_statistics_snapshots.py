@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from server.domain.agreements import sealing
 from server.domain.clocks import LEGAL_ZONE, local_day
 from server.domain.principal import SYSTEM
 from server.domain.statistics import audit
@@ -229,11 +230,17 @@ async def test_the_records_and_the_database_count_every_audited_figure_alike(wor
             for facts in from_rows:
                 entries = await ledger.case_entries(db, facts.id)
                 bodies = await ledger.bodies(db, facts.id)
-                read = facts_from_records(
-                    [Record.from_entry(e.entry) for e in entries],
-                    {e.seq: bodies[e.claim_hash] for e in entries if e.claim_hash in bodies},
-                    as_of=local_day(at),
-                )
+                records = [Record.from_entry(e.entry) for e in entries]
+                by_seq = {e.seq: bodies[e.claim_hash] for e in entries if e.claim_hash in bodies}
+                read = facts_from_records(records, by_seq, as_of=local_day(at))
+                # As if sealed before the record listed the instalments: the closing record decides 朝阳's first
+                # case (closed, all performed); nothing decides A, still open.
+                older = facts_from_records(records, {n: unlisted(b) for n, b in by_seq.items()}, as_of=local_day(at))
+                performance = ("with_obligations", "performed", "overdue_performance", "resolved")
+                if facts.id == a.case_id:
+                    assert [AUDITED[name](older) for name in performance] == [None] * 4
+                elif facts.id == k.a.case_id:
+                    assert [AUDITED[name](older) for name in performance] == [True, True, False, True]
                 for name, test in AUDITED.items():
                     decided = test(read)
                     # Every case here was sealed with its instalments in the record: nothing is left undecided.
@@ -248,6 +255,32 @@ async def test_the_records_and_the_database_count_every_audited_figure_alike(wor
     assert (now["successful"], now["with_obligations"], now["performed"]) == (2, 2, 1)
     assert (now["overdue_performance"], now["resolved"]) == (0, 2)
     assert (later["performed"], later["overdue_performance"], later["resolved"]) == (1, 1, 1)
+
+
+def unlisted(body: dict[str, Any]) -> dict[str, Any]:
+    """A record's body without the instalments an agreement_sealed body lists (as one written before it did)."""
+    data = body.get("data")
+    return {**body, "data": {k: v for k, v in data.items() if k != "instalments"}} if isinstance(data, dict) else body
+
+
+async def test_a_case_sealed_before_its_record_listed_instalments_is_left_undecided_and_verify_stats_says_so(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agreement sealed by an older server: its agreement_sealed body lists no instalments. A is open, so its
+    records cannot say whether it performed; verify-stats passes the snapshot and says what it could not check."""
+    monkeypatch.setattr(sealing, "instalments_of", lambda rows: None)
+    a, _, _ = await three_cases(world)
+    row = (await month_end(world)).snapshot
+    report = verify_snapshot(await export(a.liu, row.id), lang="en")
+    assert report.ok, [f.sentence("en") for f in report.findings if f.problem]
+    sentences = {f.sentence("en"): f.code for f in report.findings}
+    assert (
+        "\u201cAgreements to perform\u201d: 1, 0 of its cases checked against their signed records; for 1 cases whose "
+        "agreement_sealed record lists no instalments (sealed before it did) and that are not closed or have instalments "
+        "outstanding, the records cannot say."
+    ) in sentences
+    for name in ("Performed in full", "Performance overdue", "Resolved"):
+        assert [code for s, code in sentences.items() if s.startswith(f"\u201c{name}\u201d")] == ["partly_recomputed"], name
 
 
 async def test_verify_stats_names_a_case_counted_performed_while_its_records_show_an_instalment_overdue(

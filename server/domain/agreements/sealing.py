@@ -5,7 +5,9 @@ seal makes the agreement take effect. Here that is an ``agreement_sealed`` recor
 final document (signature page, evidence certificate) sealed with the organisation's PAdES
 signature, and a ``delivery`` record for each party as the document is made available to them
 and as they receive it (the court rules for online mediation (2021) ask for delivery through
-the platform).
+the platform). The ``agreement_sealed`` record's body also lists the instalments the sealed text binds
+the parties to (``instalments_of``; art. 31: the committee follows their performance), so that a
+statistics snapshot's figures of performance can be recomputed from the signed records alone (#23).
 
 The mediator signs last; ``MediatorSigned`` is the staff key's hook for that signature, wired
 in the composition root (server/app.py): it records the signature, then seals.

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from server.domain.agreements import sealing
 from server.domain.clocks import LEGAL_ZONE, local_day
 from server.domain.principal import SYSTEM
 from server.domain.statistics import audit
@@ -25,10 +26,10 @@ from server.domain.statistics.figures import COUNTS
 from server.domain.statistics.record_facts import AUDITED, facts_from_records
 from server.domain.statistics.snapshots import Taken, stream_id
 from server.evidence.records import Record, entry_hash
-from server.models import Case, EvidenceChain, EvidencePending, LogEntry, StatisticsSnapshot, utcnow
+from server.models import Case, EvidenceChain, EvidencePending, LogEntry, Obligation, StatisticsSnapshot, utcnow
 from tests.api.agreement_helpers import Mediation, mediation
 from tests.api.helpers import open_case
-from tests.api.test_performance import sealed
+from tests.api.test_performance import answer, sealed
 from tests.api.test_statistics import known_cases
 from tests.conftest import World
 
@@ -39,10 +40,18 @@ def next_month_start() -> datetime:
     return datetime(first.year, first.month, 1, 0, 30, tzinfo=LEGAL_ZONE)
 
 
+#: A moment past A's second term's last day (7 days on) and its first instalment's (30), before its second (60).
+LATER = timedelta(days=45)
+
+
 async def three_cases(world: World) -> tuple[Mediation, Mediation, str]:
-    """This month at 朝阳: A settled (agreement sealed), B ended without agreement, C still being mediated."""
+    """This month at 朝阳: A settled (agreement sealed) and open, its first instalment performed; B ended without
+    agreement; C still being mediated."""
     a = await mediation(world, "（2026）朝调字第21号", hour=12)
-    await sealed(world, a)
+    zhang, _, _ = await sealed(world, a)
+    first = (await a.respondent.call("GET", "/api/v1/party/obligations"))["owe"][0]
+    await a.respondent.call("POST", f"/api/v1/party/obligations/{first['id']}/report", {}, expect=201)
+    assert (await answer(world, zhang, first["id"], "confirm"))["status"] == "performed"
     b = await mediation(world, "（2026）朝调字第22号", hour=16)
     ended = {"outcome": "failed", "reason": "withdrawn", "party_id": b.party_id("applicant")}
     await a.liu.call("POST", f"/api/v1/cases/{b.case_id}/outcome", ended)
@@ -144,11 +153,11 @@ async def test_verify_stats_passes_an_honest_export_and_names_a_missing_altered_
     honest = verify_snapshot(data, lang="en")
     assert honest.ok, [f.sentence("en") for f in honest.findings]
     assert any(f.code == "recomputed" and "Mediated successfully" in f.sentence("en") for f in honest.findings)
-    # A's agreement binds 李四 to pay, but A is not closed: its records cannot say what is left to perform.
-    assert (
-        "\u201cAgreements to perform\u201d: 1, 0 of its cases checked against their signed records; for 1 cases not yet closed "
-        "the records cannot say (the agreement's instalments are not in them)."
-    ) in [f.sentence("en") for f in honest.findings]
+    # A is not closed, but its agreement_sealed record lists its instalments: what it binds 李四 to is checked too.
+    sentences = [f.sentence("en") for f in honest.findings]
+    assert "\u201cAgreements to perform\u201d: 1, each of its 1 cases checked against its signed records." in sentences
+    assert not any(f.code == "partly_recomputed" for f in honest.findings), sentences
+    assert [f.code for f in honest.findings if "Past the mediation period" in f.sentence("en")] == ["not_recomputed"]
     pinned = verify_snapshot(data, trusted_log_keys=[world.services.ledger.keyring.vkey()], lang="en")
     assert pinned.ok and any(f.code == "in_log" and "the trusted log key" in f.sentence("en") for f in pinned.findings)
 
@@ -210,30 +219,91 @@ async def test_the_records_and_the_database_count_every_audited_figure_alike(wor
     k = await known_cases(world)
     a, b, c = await three_cases(world)
     await world.services.ledger.settle()
-    decided_cases = dict.fromkeys(AUDITED, 0)
-    async with world.services.links._maker() as db:
-        cases = list(await db.scalars(select(Case).order_by(Case.id)))
-        from_rows = await facts_of(db, cases, utcnow(), world.services.statistics._workdays)
-        ledger = world.services.ledger
-        for facts in from_rows:
-            entries = await ledger.case_entries(db, facts.id)
-            bodies = await ledger.bodies(db, facts.id)
-            read = facts_from_records(
-                [Record.from_entry(e.entry) for e in entries],
-                {e.seq: bodies[e.claim_hash] for e in entries if e.claim_hash in bodies},
-            )
-            for name, test in AUDITED.items():
-                decided = test(read)
-                # The records cannot say whether a settled case still open has instalments, nor whether they are performed.
-                undecidable = name in ("with_obligations", "performed") and facts.successful and facts.closed_on is None
-                assert decided is None if undecidable else COUNTS[name](facts) == decided, (facts.case_number, name)
-                decided_cases[name] += decided is not None and COUNTS[name](facts)
-            assert read.led_by(facts.organisation_id, facts.organisation), facts.case_number
-            assert sorted(read.ratings) == sorted(facts.ratings) and read.closed_on == facts.closed_on
-            assert entry_hash(entries[-1].entry)
+    ledger = world.services.ledger
+    decided_cases: dict[str, dict[str, int]] = {}
+    # Today A's instalments are pending but the first, performed; 45 days on its second term's is overdue.
+    for moment, at in (("now", utcnow()), ("later", utcnow() + LATER)):
+        decided_cases[moment] = dict.fromkeys(AUDITED, 0)
+        async with world.services.links._maker() as db:
+            cases = list(await db.scalars(select(Case).order_by(Case.id)))
+            from_rows = await facts_of(db, cases, at, world.services.statistics._workdays)
+            for facts in from_rows:
+                entries = await ledger.case_entries(db, facts.id)
+                bodies = await ledger.bodies(db, facts.id)
+                records = [Record.from_entry(e.entry) for e in entries]
+                by_seq = {e.seq: bodies[e.claim_hash] for e in entries if e.claim_hash in bodies}
+                read = facts_from_records(records, by_seq, as_of=local_day(at))
+                # As if sealed before the record listed the instalments: the closing record decides 朝阳's first
+                # case (closed, all performed); nothing decides A, still open.
+                older = facts_from_records(records, {n: unlisted(b) for n, b in by_seq.items()}, as_of=local_day(at))
+                performance = ("with_obligations", "performed", "overdue_performance", "resolved")
+                if facts.id == a.case_id:
+                    assert [AUDITED[name](older) for name in performance] == [None] * 4
+                elif facts.id == k.a.case_id:
+                    assert [AUDITED[name](older) for name in performance] == [True, True, False, True]
+                for name, test in AUDITED.items():
+                    decided = test(read)
+                    # Every case here was sealed with its instalments in the record: nothing is left undecided.
+                    assert decided is not None and COUNTS[name](facts) == decided, (moment, facts.case_number, name)
+                    decided_cases[moment][name] += COUNTS[name](facts)
+                assert read.led_by(facts.organisation_id, facts.organisation), facts.case_number
+                assert sorted(read.ratings) == sorted(facts.ratings) and read.closed_on == facts.closed_on
+                assert entry_hash(entries[-1].entry)
     assert {k.a.case_id, k.b.case_id, k.c, k.d, a.case_id, b.case_id, c} <= {f.id for f in from_rows}
-    # 朝阳's first case, performed and closed, is decided by its case_closed record; three cases were settled.
-    assert decided_cases["performed"] == 1 and decided_cases["with_obligations"] == 1 and decided_cases["successful"] == 2
+    # 朝阳's first case, performed and closed, and A (open, one instalment performed of three) were settled.
+    now, later = decided_cases["now"], decided_cases["later"]
+    assert (now["successful"], now["with_obligations"], now["performed"]) == (2, 2, 1)
+    assert (now["overdue_performance"], now["resolved"]) == (0, 2)
+    assert (later["performed"], later["overdue_performance"], later["resolved"]) == (1, 1, 1)
+
+
+def unlisted(body: dict[str, Any]) -> dict[str, Any]:
+    """A record's body without the instalments an agreement_sealed body lists (as one written before it did)."""
+    data = body.get("data")
+    return {**body, "data": {k: v for k, v in data.items() if k != "instalments"}} if isinstance(data, dict) else body
+
+
+async def test_a_case_sealed_before_its_record_listed_instalments_is_left_undecided_and_verify_stats_says_so(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agreement sealed by an older server: its agreement_sealed body lists no instalments. A is open, so its
+    records cannot say whether it performed; verify-stats passes the snapshot and says what it could not check."""
+    monkeypatch.setattr(sealing, "instalments_of", lambda rows: None)
+    a, _, _ = await three_cases(world)
+    row = (await month_end(world)).snapshot
+    report = verify_snapshot(await export(a.liu, row.id), lang="en")
+    assert report.ok, [f.sentence("en") for f in report.findings if f.problem]
+    sentences = {f.sentence("en"): f.code for f in report.findings}
+    assert (
+        "\u201cAgreements to perform\u201d: 1, 0 of its cases checked against their signed records; for 1 cases whose "
+        "agreement_sealed record lists no instalments (sealed before it did) and that are not closed or have instalments "
+        "outstanding, the records cannot say."
+    ) in sentences
+    for name in ("Performed in full", "Performance overdue", "Resolved"):
+        assert [code for s, code in sentences.items() if s.startswith(f"\u201c{name}\u201d")] == ["partly_recomputed"], name
+
+
+async def test_verify_stats_names_a_case_counted_performed_while_its_records_show_an_instalment_overdue(
+    world: World,
+) -> None:
+    """The database is made to say A's every instalment performed, and the snapshot, signed as honestly as ever,
+    counts it so; A's records show its first instalment performed, its second term's overdue: verify-stats names A."""
+    a, _, _ = await three_cases(world)
+    month = local_day(utcnow()).strftime("%Y-%m")
+    async with world.services.links._maker() as db, db.begin():
+        await db.execute(update(Obligation).where(Obligation.case_id == a.case_id).values(status="performed"))
+    snaps = world.services.statistics_snapshots
+    row = (await snaps.take_snapshot(world.org_a.id, month, as_of=utcnow() + LATER)).snapshot
+    assert row.counts["performed"] == 1 and row.counts["overdue_performance"] == 0 and row.counts["resolved"] == 1
+    report = verify_snapshot(await export(a.liu, row.id), lang="en")
+    problems = [f for f in report.findings if f.problem]
+    assert {f.code for f in problems} == {"records_disagree"} and report.named_cases == {a.case_id}
+    sentences = {f.sentence("en") for f in problems}
+    assert (
+        f"Case （2026）朝调字第21号 ({a.case_id}): the snapshot counts it in \u201cPerformed in full\u201d, but its signed records say it "
+        "does not belong there."
+    ) in sentences, sentences
+    assert any("Performance overdue" in s and "does not count" in s for s in sentences), sentences
 
 
 async def test_snapshots_are_read_by_their_committee_and_its_supervisors_and_by_nobody_in_another_tree(world: World) -> None:

@@ -5,7 +5,9 @@ seal makes the agreement take effect. Here that is an ``agreement_sealed`` recor
 final document (signature page, evidence certificate) sealed with the organisation's PAdES
 signature, and a ``delivery`` record for each party as the document is made available to them
 and as they receive it (the court rules for online mediation (2021) ask for delivery through
-the platform).
+the platform). The ``agreement_sealed`` record's body also lists the instalments the sealed text binds
+the parties to (``instalments_of``; art. 31: the committee follows their performance), so that a
+statistics snapshot's figures of performance can be recomputed from the signed records alone (#23).
 
 The mediator signs last; ``MediatorSigned`` is the staff key's hook for that signature, wired
 in the composition root (server/app.py): it records the signature, then seals.
@@ -40,7 +42,11 @@ ANSWER_AFTER_DUE = timedelta(days=30)
 
 
 async def create_from_sealed(db: AsyncSession, agreement: Agreement, case: Case) -> list[Obligation]:
-    """The sealed version's obligations as rows, one per instalment, in the sealing transaction (once)."""
+    """The sealed version's obligations as rows, one per instalment, in the sealing transaction (once).
+
+    Made (and flushed, so that each has its id) before the ``agreement_sealed`` record is appended: that
+    record's body lists them (``instalments_of``), so that the statistics can be audited from the records
+    alone (#23, server/domain/statistics/record_facts.py). ``listed`` then notes them in the history."""
     if await db.scalar(select(Obligation.id).where(Obligation.agreement_id == agreement.id).limit(1)) is not None:
         return []
     assert agreement.final_version is not None
@@ -62,10 +68,34 @@ async def create_from_sealed(db: AsyncSession, agreement: Agreement, case: Case)
             rows.append(row)
     if rows:
         await db.flush()
-        history.record(db, case.id, None, "obligations_listed", count=len(rows), version=version.number)
-        # The parties report and confirm from the links they have: open until the last instalment is answerable.
-        await links.keep_open(db, case.id, end_of(max(r.due_date for r in rows)) + ANSWER_AFTER_DUE)
     return rows
+
+
+def instalments_of(rows: list[Obligation]) -> list[dict[str, object]]:
+    """What the ``agreement_sealed`` record's body says the agreement binds the parties to: each instalment
+    with its obligation's id (which the performance records name), who owes whom, what and by which day."""
+    return [
+        {
+            "obligation": r.id,
+            "term": r.term,
+            "instalment": r.instalment,
+            "debtor": r.debtor_party_id,
+            "creditor": r.creditor_party_id,
+            "kind": r.kind,
+            "amount_fen": r.amount_fen,
+            "due_date": r.due_date.isoformat(),
+        }
+        for r in rows
+    ]
+
+
+async def listed(db: AsyncSession, case: Case, rows: list[Obligation]) -> None:
+    """The instalments made at sealing, in the history; the parties' links kept open to perform them."""
+    if not rows:
+        return
+    history.record(db, case.id, None, "obligations_listed", count=len(rows), version=rows[0].version)
+    # The parties report and confirm from the links they have: open until the last instalment is answerable.
+    await links.keep_open(db, case.id, end_of(max(r.due_date for r in rows)) + ANSWER_AFTER_DUE)
 
 
 class Sealing:
@@ -94,12 +124,18 @@ class Sealing:
                 db, self._ledger, case.id, Uploader("platform", None, organisation.name, "platform"), kind="signed_agreement",
                 name=f"调解协议书-{case.case_number}-已签署.pdf", content_type="application/pdf", data=document.pdf,
             )  # fmt: skip
+            # What the sealed text binds the parties to perform, made first so that the record can list it.
+            rows = await create_from_sealed(db, agreement, case)
             await self._ledger.append_platform(
                 db,
                 type="agreement_sealed",
                 case=case.id,
                 actor={"kind": "platform", "id": "platform"},
-                data={"organisation": organisation.name, "seal_certificate": document.certificate_pem},
+                data={
+                    "organisation": organisation.name,
+                    "seal_certificate": document.certificate_pem,
+                    "instalments": instalments_of(rows),
+                },
                 public={
                     "agreement": agreement.id,
                     "version": agreement.final_version,
@@ -108,6 +144,7 @@ class Sealing:
                     "pdf_hash": document.agreement_pdf_sha256,
                     "seal_certificate_sha256": document.certificate_sha256,
                     "signatures": [s["seq"] for s in everyone],
+                    "instalments": len(rows),
                 },
             )
             agreement.status, agreement.signed_document_id = "effective", doc.id
@@ -116,8 +153,8 @@ class Sealing:
             await links.keep_open(db, case.id, utcnow() + AFTER_SEAL)
             history.record(db, case.id, None, "agreement_sealed", document_id=doc.id, sha256=doc.sha256)
             await self._sealer.deliver(db, self._ledger, agreement, case, doc)
-            # What the sealed text binds the parties to perform; their links (delivery's too) stay open for it.
-            await create_from_sealed(db, agreement, case)
+            # Their links (delivery's too) stay open to perform it.
+            await listed(db, case, rows)
 
     async def recover(self) -> None:
         """Seal what a crash left fully signed but unsealed."""

@@ -12,7 +12,8 @@ A supervisor (a justice bureau) downloads a snapshot with the bundles of the cas
 3. that the bundle holds the record the snapshot names as the case's last at the time (its hash): the
    figures rest on the records up to it;
 4. from those records (record_facts.py), that the case was registered in the month and led by the
-   organisation, and belongs in each audited count exactly when the snapshot says it does;
+   organisation, and belongs in each audited count exactly when the snapshot says it does (its instalments'
+   states as of the snapshot's day: overdue and performed are recomputed, not taken on the snapshot's word);
 5. that each figure equals the number of cases it lists.
 
 Every case that does not support its count is named, by case number and id; the exit status is 0 when
@@ -35,6 +36,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from server.domain.clocks import local_day
 from server.domain.statistics.record_facts import AUDITED, facts_from_records
 from server.evidence import bundle as bz
 from server.evidence import merkle, note
@@ -105,14 +107,16 @@ SENTENCES: dict[str, tuple[str, str]] = {
         "\u201c{count}\u201d: {figure}, each of its {checked} cases checked against its signed records.",
     ),
     "partly_recomputed": (
-        "“{count}”：{figure} 件，{checked} 件已由签名记录核实；另有 {undecided} 件案件尚未结案，其记录不足以判断此项（协议的履行义务不在记录中）。",
-        "\u201c{count}\u201d: {figure}, {checked} of its cases checked against their signed records; for {undecided} cases not yet "
-        "closed the records cannot say (the agreement's instalments are not in them).",
+        "“{count}”：{figure} 件，{checked} 件已由签名记录核实；另有 {undecided} 件案件的协议盖章记录未列明履行义务"
+        "（本功能上线前盖章）且尚未结案或仍有未履行的义务，其记录不足以判断此项。",
+        "\u201c{count}\u201d: {figure}, {checked} of its cases checked against their signed records; for {undecided} cases whose "
+        "agreement_sealed record lists no instalments (sealed before it did) and that are not closed or have instalments "
+        "outstanding, the records cannot say.",
     ),
     "not_recomputed": (
-        "“{count}”：{figure} 件，案件的最后记录哈希已核对；现有记录不足以重新计算此项（依赖协议履行期限或调解期限）。",
+        "“{count}”：{figure} 件，案件的最后记录哈希已核对；现有记录不足以重新计算此项（依赖调解期限）。",
         "\u201c{count}\u201d: {figure}; its cases' last record hashes were checked, but the records alone cannot recompute it "
-        "(it rests on the agreement's instalment dates or the mediation clock).",
+        "(it rests on the mediation clock).",
     ),
 }
 
@@ -236,6 +240,8 @@ def verify_snapshot(source: str | bytes, *, trusted_log_keys: Sequence[str] = ()
         counted: dict[str, list[str]] = data["counts"]
         cases: dict[str, dict[str, Any]] = data["cases"]
         totals: dict[str, Any] = data["figures"]
+        # The instalments' states are the snapshot's: overdue is against the Beijing day it was taken.
+        as_of_day = local_day(parse_time(str(data["as_of"])))
     except (KeyError, TypeError, ValueError, RecordError, bz.BundleError, zipfile.BadZipFile, OSError) as exc:
         report.readable = False
         report.problem("unreadable", detail=f"{type(exc).__name__}: {exc}")
@@ -273,7 +279,7 @@ def verify_snapshot(source: str | bytes, *, trusted_log_keys: Sequence[str] = ()
             report.problem("hash_differs", seq=pinned.get("seq"), hash=str(pinned.get("last_record_hash"))[:16], **named)
             continue
         upto = hashes.index(pinned["last_record_hash"]) + 1
-        facts = facts_from_records([Record.from_entry(e) for e in contents.entries[:upto]], contents.bodies)
+        facts = facts_from_records([Record.from_entry(e) for e in contents.entries[:upto]], contents.bodies, as_of=as_of_day)
         if facts.registered_on is None or not first <= facts.registered_on <= last:
             report.problem("not_in_cohort", detail=f"registered {facts.registered_on}", **named)
         elif not facts.led_by(str(organisation.get("id")), str(organisation.get("name"))):

@@ -17,15 +17,26 @@ Which counts the records decide today (``AUDITED``), and from which records:
   ``confirmation_applied`` record (art. 33: the parties apply jointly); ``confirmed``: a
   ``confirmation_decided`` record with ``decision`` confirmed;
 - ``closed``: a ``case_closed`` record;
-- ``with_obligations`` and ``performed``, for a closed case: its ``case_closed`` record counts the sealed
-  agreement's instalments (``obligations``) and those not performed (``outstanding``), and after it no
-  performance is recorded (server/domain/closing.py). A settled case not yet closed is *undecided* (None):
-  its instalments are in the agreement's rows, not in structured records.
+- ``with_obligations``, ``performed``, ``overdue_performance`` and ``resolved``: the ``agreement_sealed``
+  record's body lists the instalments the sealed agreement binds the parties to (``instalments``: each with
+  its obligation's id and last day, server/domain/agreements/sealing.py ``instalments_of``), and each
+  instalment's state follows its performance records as the ``Obligation`` row's status does
+  (server/domain/performance.py): ``performance_reported`` makes it reported, ``performance_confirmed``
+  performed, ``performance_disputed`` disputed. Against the snapshot's as-of day, ``status_on`` (the very
+  function the database reading uses) makes a pending or disputed instalment past its last day overdue.
+  So these are decided for every case sealed with that body, open or closed. People's Mediation Law art. 31:
+  the committee follows the agreement's performance; the snapshot's figures of it are auditable as its others.
 
-The other counts (``resolved``, ``overdue_mediation``, ``overdue_performance``) rest on the instalments'
-last days and on the mediation clock, which the records do not carry. The snapshot states them with their
-cases; ``verify-stats`` checks their cases' hashes and says it could not recompute them, rather than
-pretending to.
+A case sealed before the record listed its instalments (its ``agreement_sealed`` body has none, or its
+body was withheld) falls back on its ``case_closed`` record, which counts the instalments
+(``obligations``) and those not performed (``outstanding``), after which no performance is recorded
+(server/domain/closing.py): closed, ``with_obligations`` and ``performed`` are decided, and
+``overdue_performance``/``resolved`` too where nothing is outstanding; otherwise they are *undecided*
+(None), and ``verify-stats`` says so rather than pretending.
+
+``overdue_mediation`` rests on the mediation clock (working days, the extensions agreed, server/domain/
+clocks.py), which the records do not carry whole: the snapshot states it with its cases; ``verify-stats``
+checks their cases' hashes and says it could not recompute it.
 """
 
 from __future__ import annotations
@@ -36,7 +47,15 @@ from datetime import date
 from typing import Any
 
 from server.domain.clocks import local_day
+from server.domain.performance import status_on
 from server.evidence.records import Record, parse_time
+
+#: The state each performance record puts its instalment in (the ``Obligation.status`` it sets).
+PERFORMANCE_STATES = {
+    "performance_reported": "reported",
+    "performance_confirmed": "performed",
+    "performance_disputed": "disputed",
+}
 
 
 @dataclass(frozen=True)
@@ -58,18 +77,39 @@ class RecordFacts:
     instalments: int | None
     outstanding: int | None
     ratings: tuple[int, ...]
+    #: Each instalment's state on the as-of day (pending | reported | performed | disputed | overdue), from the
+    #: ``agreement_sealed`` body and the performance records; None where that body lists no instalments.
+    instalment_states: tuple[str, ...] | None = None
 
     @property
     def with_obligations(self) -> bool | None:
         if not self.settled:
             return False
+        if self.instalment_states is not None:
+            return bool(self.instalment_states)
         return None if self.instalments is None else self.instalments > 0
 
     @property
     def performed(self) -> bool | None:
         if not self.settled:
             return False
+        if self.instalment_states is not None:
+            return bool(self.instalment_states) and all(s == "performed" for s in self.instalment_states)
         return None if self.instalments is None else self.instalments > 0 and self.outstanding == 0
+
+    @property
+    def overdue_performance(self) -> bool | None:
+        if not self.settled:
+            return False
+        if self.instalment_states is not None:
+            return any(s in ("overdue", "disputed") for s in self.instalment_states)
+        # Closed with nothing outstanding: no instalment can be overdue or disputed.
+        return False if self.instalments == 0 or (self.instalments is not None and self.outstanding == 0) else None
+
+    @property
+    def resolved(self) -> bool | None:
+        overdue = self.overdue_performance
+        return None if overdue is None else self.settled and not overdue
 
     def led_by(self, organisation_id: str, organisation_name: str) -> bool:
         """Whether the records put the case with this organisation (a lead referral accepted moves it)."""
@@ -89,6 +129,8 @@ AUDITED: dict[str, Callable[[RecordFacts], bool | None]] = {
     "confirmation_applied": lambda f: f.confirmation_applied,
     "confirmed": lambda f: f.confirmed,
     "closed": lambda f: f.closed_on is not None,
+    "resolved": lambda f: f.resolved,
+    "overdue_performance": lambda f: f.overdue_performance,
 }
 
 
@@ -97,9 +139,10 @@ def _data(body: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return data if isinstance(data, Mapping) else {}
 
 
-def facts_from_records(records: Sequence[Record], bodies: Mapping[int, Mapping[str, Any]]) -> RecordFacts:
+def facts_from_records(records: Sequence[Record], bodies: Mapping[int, Mapping[str, Any]], *, as_of: date) -> RecordFacts:
     """The facts of one case from its records (in ``seq`` order, as far as the audit reads them) and
-    their bodies by ``seq`` (``{"salt", "data"}``, FORMAT.md "Bodies")."""
+    their bodies by ``seq`` (``{"salt", "data"}``, FORMAT.md "Bodies"), its instalments' states on the
+    Beijing day ``as_of`` (the snapshot's)."""
     case_id = records[0].claim.case if records else ""
     case_number: str | None = None
     registered_on: date | None = None
@@ -111,6 +154,8 @@ def facts_from_records(records: Sequence[Record], bodies: Mapping[int, Mapping[s
     closed_on: date | None = None
     instalments: int | None = None
     outstanding: int | None = None
+    #: obligation id -> [state, last day], in the agreement's order; None until a body lists them
+    owed: dict[str, list[Any]] | None = None
     joint: dict[str, set[str]] = {}
     signed: dict[str, set[str]] = {}
     ratings: list[int] = []
@@ -128,6 +173,10 @@ def facts_from_records(records: Sequence[Record], bodies: Mapping[int, Mapping[s
             lead = referred[str(public.get("referral"))]
         elif claim.type == "agreement_sealed":
             settled, sealed_on = True, sealed_on or day
+            listed = _instalments(_data(bodies.get(record.seq)).get("instalments"))
+            owed = owed if listed is None else listed
+        elif claim.type in PERFORMANCE_STATES and owed is not None and str(public.get("obligation")) in owed:
+            owed[str(public.get("obligation"))][0] = PERFORMANCE_STATES[claim.type]
         elif claim.type == "mediation_ended":
             failed = True
         elif claim.type == "confirmation_applied":
@@ -157,7 +206,24 @@ def facts_from_records(records: Sequence[Record], bodies: Mapping[int, Mapping[s
         instalments=instalments,
         outstanding=outstanding,
         ratings=tuple(ratings),
+        instalment_states=None if owed is None else tuple(status_on(state, due, as_of) for state, due in owed.values()),
     )
+
+
+def _instalments(value: object) -> dict[str, list[Any]] | None:
+    """The instalments an ``agreement_sealed`` body lists, each pending on sealing; None for a body that lists
+    none (sealed before it did) or lists them malformed (then the records cannot say, rather than say wrong)."""
+    if not isinstance(value, list):
+        return None
+    out: dict[str, list[Any]] = {}
+    for item in value:
+        if not isinstance(item, Mapping) or not item.get("obligation") or not item.get("due_date"):
+            return None
+        try:
+            out[str(item["obligation"])] = ["pending", date.fromisoformat(str(item["due_date"]))]
+        except ValueError:
+            return None
+    return out
 
 
 def _count(value: object) -> int | None:

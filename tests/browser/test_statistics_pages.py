@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from server.domain.statistics.audit import verify_snapshot
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import Server, cli
 from tests.browser.test_booking_flow import PageErrors, log_in_as, new_context
@@ -120,7 +122,10 @@ def world(browser: Any, server: Server, today: date) -> dict[str, Any]:
             if ended:
                 mediator.post(f"/cases/{case['id']}/outcome", {"outcome": "failed", "reason": "divergence"}, expect=200)
         ctx.close()
-    return {"bureau": bureau, "north": north, "south": south, "ids": ids, "from": (today - timedelta(days=59)).isoformat()}
+    return {
+        "bureau": bureau, "north": north, "south": south, "ids": ids, "from": (today - timedelta(days=59)).isoformat(),
+        "month": earlier.strftime("%Y-%m"),  # the month of the earlier cases (35 days ago): ended
+    }  # fmt: skip
 
 
 def shown_totals(page: Any) -> dict[str, str]:
@@ -134,6 +139,7 @@ def shown_totals(page: Any) -> dict[str, str]:
 def test_the_statistics_and_the_ledger_show_the_apis_figures_and_cases(browser: Any, server: Server, artifacts: Path) -> None:
     today = date.today()
     w = world(browser, server, today)
+    cli("snapshot", "take", "--org", w["north"]["id"], "--month", w["month"], data_dir=server.data_dir)
     period = f"from={w['from']}&to={today.isoformat()}"
 
     # --- the supervisor's statistics of the subtree, under the page's Content-Security-Policy ---------------
@@ -197,6 +203,21 @@ def test_the_statistics_and_the_ledger_show_the_apis_figures_and_cases(browser: 
     assert sheet["涉及金额（元）"] == 51900.5
     by_type = {row[0]: row[1] for row in book["按纠纷类型"].iter_rows(min_row=2, values_only=True)}
     assert by_type == {"婚姻家庭纠纷": 1, "邻里纠纷": 1, "合同纠纷": 1, "拖欠工资纠纷": 4}
+
+    # The signed snapshot of 百灵庙镇's month before (taken as the hourly loop does at a month's end) is
+    # listed, and its audit file downloads with the bundles of its cases and checks out offline.
+    listed = page.locator(f'[data-testid="st-snapshot"][data-month="{w["month"]}"]')
+    listed.filter(has_text=NORTH).filter(has_text="第1版").wait_for()
+    assert listed.locator("td.num").inner_text() == "2"
+    with page.expect_download() as fetched:
+        listed.get_by_test_id("st-snapshot-export").click()
+    audit_file = Path(fetched.value.path()).read_bytes()
+    names = zipfile.ZipFile(io.BytesIO(audit_file)).namelist()
+    assert "snapshot.json" in names and len([n for n in names if n.startswith("bundles/")]) == 2, names
+    audited = verify_snapshot(audit_file)
+    assert audited.ok and audited.organisation == NORTH and audited.month == w["month"], [
+        f.sentence("zh") for f in audited.findings
+    ]
 
     # A figure opens the ledger on exactly the cases behind it.
     page.locator('[data-testid="st-total"][data-figure="failed"] [data-testid="st-figure-link"]').click()

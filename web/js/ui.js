@@ -386,6 +386,20 @@ export function toast(text, kind = 'success', ms = 4000) {
   setTimeout(() => el.remove(), ms);
 }
 
+/**
+ * Save a file the server answered (a POST's .zip) as the browser saves a download.
+ * @param {Blob} blob
+ * @param {string} filename
+ */
+export function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: filename, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 // ------------------------------------------------------------------ copying
 
 /** @param {Node} el */

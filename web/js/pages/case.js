@@ -16,7 +16,7 @@ import '../case-i18n.js';
 import '../evidence-i18n.js';
 import '../transcript-i18n.js';
 import { addDays, dateIn, timeIn, todayIn, localToIso, isValidTimeZone, browserTimeZone, weekdayOf } from '../time.js';
-import { h, replace, optionsFrom, errorMessage, toast, confirmDialog, initStaffPage, staffHeader, skipLink, errorState } from '../ui.js';
+import { h, replace, optionsFrom, errorMessage, toast, confirmDialog, initStaffPage, staffHeader, skipLink, errorState, saveBlob } from '../ui.js';
 import { Mount } from '../mount.js';
 import { CLOCK_BADGES, Part, Section, badge, empty, loading, loadError, staffFrame, FormField, FormStateMessage, CopyButton, formState, clearErrors, showApiError, focusInvalid } from '../ui-preact.js';
 import '../live-i18n.js';
@@ -402,15 +402,6 @@ async function postForFile(path, retry = true) {
     filename: dispositionName(res.headers.get('Content-Disposition')) || `evidence-${caseId}.zip`,
     manifestHash: res.headers.get('X-Manifest-SHA256') || '',
   };
-}
-
-function saveBlob(blob, filename) {
-  const url = URL.createObjectURL(blob);
-  const a = h('a', { href: url, download: filename, hidden: true });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 /**

@@ -11,12 +11,12 @@
 
 import { html, render } from 'htm/preact';
 import * as api from '../api.js';
-import { t, tv, fmtAmount, getLang } from '../i18n.js';
+import { t, tv, fmtAmount, fmtShortDateTime, getLang } from '../i18n.js';
 import '../stats-i18n.js';
-import { h, replace, errorState, initStaffPage, staffHeader, skipLink } from '../ui.js';
+import { h, replace, errorState, errorMessage, initStaffPage, saveBlob, staffHeader, skipLink, toast } from '../ui.js';
 import { Part, empty, staffFrame } from '../ui-preact.js';
 import { Chart, barOption, pieOption } from '../charts.js';
-import { Downloads, PeriodPicker, ScopePicker, queryString, readScope, scopeWords, writeParams } from '../stats.js';
+import { Downloads, PeriodPicker, ScopePicker, TZ, queryString, readScope, scopeWords, writeParams } from '../stats.js';
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app'));
 let root = /** @type {HTMLElement | null} */ (null);
@@ -26,6 +26,13 @@ const store = {
   scope: readScope(),
   figures: new Part(() => api.request('GET', '/statistics', { query: apiQuery() }), draw),
   choices: /** @type {any[]} */ ([]),
+  // The signed monthly snapshots of the organisation (and those below, as chosen): not of a period.
+  snapshots: new Part(
+    () => api.request('GET', '/statistics/snapshots', { query: { organisation_id: store.scope.organisation_id || '', subtree: store.scope.subtree ? 'true' : '' } }),
+    draw,
+  ),
+  /** @type {string | null} the snapshot whose audit file is being made */
+  exporting: null,
 };
 
 function apiQuery() {
@@ -45,6 +52,61 @@ function reload() {
   store.figures.status = 'loading';
   draw();
   store.figures.load();
+  store.snapshots.load();
+}
+
+/** Download a snapshot with the bundles of the cases it counts, for `mediate verify-stats`. @param {any} snap */
+async function exportSnapshot(snap) {
+  store.exporting = snap.id;
+  draw();
+  try {
+    const file = await api.request('POST', `/statistics/snapshots/${encodeURIComponent(snap.id)}/export`, { blob: true });
+    saveBlob(file.blob, file.filename || `statistics-${snap.month}.zip`);
+    toast(t('stats.snapshots.exported', { name: snap.organisation.name, month: snap.month }));
+  } catch (err) {
+    toast(t('stats.snapshots.export.failed', { message: errorMessage(err) }), 'error', 7000);
+  } finally {
+    store.exporting = null;
+    draw();
+  }
+}
+
+/** Which snapshot this is: its version, and whether it was taken before its month ended or corrects another. @param {any} snap */
+function snapshotKind(snap) {
+  const parts = [t('stats.snapshots.version', { n: snap.version })];
+  if (snap.interim) parts.push(t('stats.snapshots.interim'));
+  if (snap.supersedes) parts.push(t('stats.snapshots.correction', { reason: snap.reason || '' }));
+  return parts.join(' · ');
+}
+
+/** The signed monthly snapshots (statistics_snapshot records), each downloadable with its cases' bundles. */
+function Snapshots() {
+  return html`<section class="card st-wide" aria-labelledby="st-snapshots-title" data-testid="st-snapshots">
+    <h2 id="st-snapshots-title">${t('stats.snapshots')}</h2>
+    <p class="muted">${t('stats.snapshots.intro')}</p>
+    ${store.snapshots.view((data) =>
+      data.items.length
+        ? html`<div class="st-table-wrap" tabindex="0" role="region" aria-labelledby="st-snapshots-caption">
+            <table class="st-table">
+              <caption id="st-snapshots-caption" class="sr-only">${t('stats.snapshots')}</caption>
+              <thead><tr><th scope="col">${t('stats.group.organisation')}</th><th scope="col">${t('stats.snapshots.month')}</th>
+                <th scope="col">${t('stats.snapshots.kind')}</th><th scope="col">${t('stats.snapshots.as_of')}</th>
+                <th scope="col">${t('stats.series.mediated')}</th><th scope="col">${t('stats.snapshots.audit')}</th></tr></thead>
+              <tbody>${data.items.map((snap) => html`<tr key=${snap.id} data-testid="st-snapshot" data-month=${snap.month}>
+                <th scope="row">${snap.organisation.name}</th>
+                <td>${snap.month}</td>
+                <td>${snapshotKind(snap)}</td>
+                <td>${fmtShortDateTime(snap.as_of, TZ)}</td>
+                <td class="num">${snap.counts.mediated ?? 0}</td>
+                <td><button type="button" class="secondary" disabled=${store.exporting !== null} onClick=${() => exportSnapshot(snap)}
+                  data-testid="st-snapshot-export" aria-label=${t('stats.snapshots.export.label', { name: snap.organisation.name, month: snap.month })}>
+                  ${store.exporting === snap.id ? t('stats.snapshots.exporting') : t('stats.snapshots.export')}</button></td>
+              </tr>`)}</tbody>
+            </table>
+          </div>`
+        : empty(t('stats.snapshots.none')),
+    )}
+  </section>`;
 }
 
 /** The counts (figures.COUNTS): they have their cases in the answer. @param {any} data @param {string} key */
@@ -226,7 +288,8 @@ function Statistics() {
     </section>
     <div aria-live="polite" aria-busy=${String(store.figures.status === 'loading')} data-testid="st-body">
       ${store.figures.view((data) => html`<${Figures} data=${data} />`)}
-    </div>`;
+    </div>
+    <${Snapshots} />`;
 }
 
 async function main() {
@@ -236,7 +299,7 @@ async function main() {
   root = main;
   staffFrame(app, () => [skipLink(), staffHeader(store.user)], main, draw);
   draw();
-  if (['mediator', 'supervisor'].includes(store.user.role)) await store.figures.load();
+  if (['mediator', 'supervisor'].includes(store.user.role)) await Promise.all([store.figures.load(), store.snapshots.load()]);
 }
 
 main().catch((err) => {

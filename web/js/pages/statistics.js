@@ -87,7 +87,7 @@ function Snapshots() {
     ${store.snapshots.view((data) =>
       data.items.length
         ? html`<div class="st-table-wrap" tabindex="0" role="region" aria-labelledby="st-snapshots-caption">
-            <table class="st-table">
+            <table class="st-table st-snapshots">
               <caption id="st-snapshots-caption" class="sr-only">${t('stats.snapshots')}</caption>
               <thead><tr><th scope="col">${t('stats.group.organisation')}</th><th scope="col">${t('stats.snapshots.month')}</th>
                 <th scope="col">${t('stats.snapshots.kind')}</th><th scope="col">${t('stats.snapshots.as_of')}</th>

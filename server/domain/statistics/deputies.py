@@ -25,12 +25,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.domain.clocks import LEGAL_ZONE, local_day
-from server.domain.statistics.export import DISPUTE_WORDS
+from server.domain.statistics.export import DISPUTE_WORDS, safe_row, xlsx_file
 from server.domain.statistics.facts import CaseFacts
 from server.errors import FieldError, InvalidInput
 from server.models import Case, Party
@@ -212,18 +211,9 @@ def render(result: dict[str, Any], format: str) -> bytes:
         for title, rows in tables(result):
             if title != "人大代表参与调解情况":
                 writer.writerow([title])
-            writer.writerows(rows)
+            writer.writerows(safe_row(row) for row in rows)
             writer.writerow([])
         return ("\ufeff" + text.getvalue()).encode()
     if format == "xlsx":
-        book = Workbook()
-        for n, (title, rows) in enumerate(tables(result)):
-            sheet = book.active if n == 0 else book.create_sheet()
-            assert sheet is not None
-            sheet.title = title
-            for row in rows:
-                sheet.append(row)
-        buffer = io.BytesIO()
-        book.save(buffer)
-        return buffer.getvalue()
+        return xlsx_file(tables(result))
     raise ValueError(format)

@@ -72,7 +72,7 @@ def _cell(column: str, value: Any) -> Any:
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _safe(row: list[Any]) -> list[Any]:
+def safe_row(row: list[Any]) -> list[Any]:
     """A row a spreadsheet shows as typed: text without the control characters XLSX cannot hold (a name
     pasted with them), and a quote before text a spreadsheet would run as a formula (a party called
     "=HYPERLINK(…)"). Numbers stay numbers."""
@@ -127,24 +127,27 @@ def to_csv(result: dict[str, Any]) -> bytes:
     writer = csv.writer(buffer)
     for title, rows in tables(result):
         writer.writerow([title])
-        writer.writerows(_safe(row) for row in rows)
+        writer.writerows(safe_row(row) for row in rows)
         writer.writerow([])
     return ("\ufeff" + buffer.getvalue()).encode()
 
 
-def to_xlsx(result: dict[str, Any]) -> bytes:
+def xlsx_file(sheets: Sequence[tuple[str, list[list[Any]]]]) -> bytes:
+    """A workbook of a sheet per (title, rows), each row as a spreadsheet shows it typed (``safe_row``)."""
     book = Workbook()
-    first = True
-    for title, rows in tables(result):
-        sheet = book.active if first else book.create_sheet()
+    for n, (title, rows) in enumerate(sheets):
+        sheet = book.active if n == 0 else book.create_sheet()
         assert sheet is not None
-        first = False
-        sheet.title = title
+        sheet.title = title[:31]  # Excel's limit on a sheet's name
         for row in rows:
-            sheet.append(_safe(row))
+            sheet.append(safe_row(row))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def to_xlsx(result: dict[str, Any]) -> bytes:
+    return xlsx_file(tables(result))
 
 
 def render(result: dict[str, Any], format: str) -> bytes:
@@ -200,16 +203,8 @@ def ledger_file(title: str, facts: Sequence[CaseFacts], format: str) -> bytes:
     table = ledger_table(facts)
     if format == "csv":
         text = io.StringIO()
-        csv.writer(text).writerows(_safe(row) for row in table)
+        csv.writer(text).writerows(safe_row(row) for row in table)
         return ("\ufeff" + text.getvalue()).encode()
     if format != "xlsx":
         raise ValueError(format)
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = title[:31]  # Excel's limit on a sheet's name
-    for row in table:
-        sheet.append(_safe(row))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return xlsx_file([(title, table)])

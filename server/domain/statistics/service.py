@@ -125,7 +125,11 @@ class Statistics:
         self._maker = maker
         self._workdays = workdays or Workdays()
 
-    async def _scope(self, db: AsyncSession, principal: Principal | None, organisation_id: str | None, subtree: bool) -> Scope:
+    async def _scope(
+        self, db: AsyncSession, principal: Principal | None, organisation_id: str | None, subtree: bool, *, choices: bool = False
+    ) -> Scope:
+        """Which organisations ``principal`` reads here, or why not; with ``choices``, also what the pages'
+        organisation picker offers (only the ledger's and the statistics' answers need it)."""
         if isinstance(principal, System):
             if organisation_id is None:
                 raise InvalidInput("name an organisation", [FieldError("organisation_id", "required", "required")])
@@ -146,6 +150,8 @@ class Statistics:
         if organisation is None:
             raise NotFound("no such organisation", reason="no_such_organisation")
         ids = await orgtree.subtree_of(db, root) if subtree else {root}
+        if not choices:
+            return Scope(organisation, subtree, frozenset(ids))
         if isinstance(principal, System):
             mine = {root}
         else:
@@ -157,8 +163,7 @@ class Statistics:
             .where(Organisation.id.in_(mine))
             .order_by(Organisation.name, Organisation.id)
         )
-        choices = tuple((i, name, parent) for i, name, parent in found.all())
-        return Scope(organisation, subtree, frozenset(ids), choices)
+        return Scope(organisation, subtree, frozenset(ids), tuple((i, name, parent) for i, name, parent in found.all()))
 
     def _where(self, scope: Scope, query: LedgerQuery) -> list[ColumnElement[bool]]:
         if query.sort not in SORTS:
@@ -210,7 +215,7 @@ class Statistics:
     async def _ledger(self, principal: Principal | None, query: LedgerQuery, limit: int) -> LedgerPage:
         now = utcnow()
         async with self._maker() as db:
-            scope = await self._scope(db, principal, query.organisation_id, query.subtree)
+            scope = await self._scope(db, principal, query.organisation_id, query.subtree, choices=True)
             where = self._where(scope, query)
             column = _sort_column(query.sort)
             order = (column.desc(), Case.id.desc()) if query.descending else (column.asc(), Case.id.asc())
@@ -252,7 +257,7 @@ class Statistics:
         """The figures of the cases registered from ``date_from`` to ``date_to`` (both included), in
         total and by every grouping of definitions.GROUPS, with the cases behind each count."""
         async with self._maker() as db:
-            scope = await self._scope(db, principal, organisation_id, subtree)
+            scope = await self._scope(db, principal, organisation_id, subtree, choices=True)
             where = [Case.organisation_id.in_(scope.organisation_ids), *_period(date_from, date_to)]
             cases = list(
                 await db.scalars(

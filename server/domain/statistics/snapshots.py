@@ -56,7 +56,7 @@ from server.domain.evidence import Evidence
 from server.domain.ledger import Ledger
 from server.domain.principal import SYSTEM, Principal, Staff, System, require_staff
 from server.domain.statistics.facts import CHUNK, facts_of
-from server.domain.statistics.figures import cases_behind, figures
+from server.domain.statistics.figures import cases_behind, count_each, figures
 from server.domain.statistics.service import Statistics
 from server.domain.workdays import Workdays
 from server.errors import FieldError, InvalidInput, NotFound
@@ -151,9 +151,10 @@ async def cohort(db: AsyncSession, organisation_id: str, month: str, as_of: date
             )
         )
         chains.update({r.case_id: (r.last_seq, r.last_entry_hash) for r in rows})
+    done = count_each(facts)
     return Cohort(
-        figures=figures(facts),
-        counted=cases_behind(facts),
+        figures=figures(facts, done),
+        counted=cases_behind(facts, done),
         cases={
             f.id: {
                 "case_number": f.case_number,

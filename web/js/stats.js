@@ -30,9 +30,9 @@ export function params() {
 }
 
 /** @param {number} y @param {number} m (1-12) */
-const monthStart = (y, m) => `${y}-${String(m).padStart(2, '0')}-01`;
+export const monthStart = (y, m) => `${y}-${String(m).padStart(2, '0')}-01`;
 /** @param {number} y @param {number} m (1-12) */
-function monthEnd(y, m) {
+export function monthEnd(y, m) {
   const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
   return `${y}-${String(m).padStart(2, '0')}-${String(last).padStart(2, '0')}`;
 }

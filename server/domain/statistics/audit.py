@@ -34,8 +34,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ed25519
-
 from server.domain.clocks import local_day
 from server.domain.statistics.record_facts import AUDITED, facts_from_records
 from server.evidence import bundle as bz
@@ -43,6 +41,7 @@ from server.evidence import merkle, note
 from server.evidence.records import KeyInfo, Record, RecordError, SignatureError, body_hash, entry_hash, parse_time
 from server.evidence.signatures import verify_signature
 from server.evidence.verify.checker import verify_bundle
+from server.evidence.verify.log_check import ed25519_raw
 
 #: How large a snapshot file and each of its members may be (a month of a large centre's bundles fits).
 MAX_MEMBER = 512 * 1024 * 1024
@@ -197,7 +196,7 @@ def _in_log(
         if trusted:
             verifiers = [note.Verifier.from_vkey(k.strip()) for k in trusted]
         else:
-            verifiers = [note.Verifier(origin, _ed25519_raw(k)) for k in keys if k.purpose == "log"]
+            verifiers = [note.Verifier(origin, ed25519_raw(k)) for k in keys if k.purpose == "log"]
         text = str(document["checkpoint"])
         body, _ = note.open_note(text, verifiers)
         checkpoint = note.Checkpoint.parse(body)
@@ -216,13 +215,6 @@ def _in_log(
         else ("（文件自带的日志公钥，未指定受信任公钥）", " (the file's own log key: none was pinned)")
     )
     report.findings.append(Finding("in_log", False, {"index": index, "size": size, "pinned": pinned[0], "pinned_en": pinned[1]}))
-
-
-def _ed25519_raw(info: KeyInfo) -> bytes:
-    public = info.public_key()
-    if not isinstance(public, ed25519.Ed25519PublicKey):
-        raise RecordError(f"log key {info.id} is not Ed25519")
-    return public.public_bytes_raw()
 
 
 def verify_snapshot(source: str | bytes, *, trusted_log_keys: Sequence[str] = (), lang: str = "zh") -> AuditReport:

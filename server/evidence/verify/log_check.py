@@ -32,7 +32,8 @@ def _hex32(value: Any) -> bytes:
     return bytes.fromhex(value)
 
 
-def _ed25519_raw(info: KeyInfo) -> bytes:
+def ed25519_raw(info: KeyInfo) -> bytes:
+    """A log key's raw Ed25519 public key, as a checkpoint note's verifier takes it."""
     public = info.public_key()
     if not isinstance(public, ed25519.Ed25519PublicKey):
         raise RecordError(f"log key {info.id} is not Ed25519")
@@ -74,7 +75,7 @@ class LogCheck:
         for info in self.bundle.keys.values():
             if info.purpose == "log":
                 try:
-                    mine[info.id] = _ed25519_raw(info)
+                    mine[info.id] = ed25519_raw(info)
                 except (RecordError, ValueError) as exc:
                     self.problem("checkpoint_invalid", file=bz.KEYS, key=info.id, why="malformed", detail=str(exc))
         if self.trusted_log:

@@ -16,7 +16,7 @@ import '../stats-i18n.js';
 import { h, replace, errorState, errorMessage, initStaffPage, saveBlob, staffHeader, skipLink, toast } from '../ui.js';
 import { Part, empty, staffFrame } from '../ui-preact.js';
 import { Chart, barOption, pieOption } from '../charts.js';
-import { Downloads, PeriodPicker, ScopePicker, TZ, queryString, readScope, scopeWords, writeParams } from '../stats.js';
+import { Downloads, PeriodPicker, ScopePicker, TZ, monthEnd, monthStart, queryString, readScope, scopeWords, writeParams } from '../stats.js';
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app'));
 let root = /** @type {HTMLElement | null} */ (null);
@@ -128,9 +128,8 @@ function shown(key, row) {
 /** The first and last days of a month ("2026-03"), inside the period. @param {string} month */
 function monthPeriod(month) {
   const [y, m] = month.split('-').map(Number);
-  const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
-  const from = `${month}-01`;
-  const to = `${month}-${String(last).padStart(2, '0')}`;
+  const from = monthStart(y, m);
+  const to = monthEnd(y, m);
   return { from: from < store.scope.from ? store.scope.from : from, to: to > store.scope.to ? store.scope.to : to };
 }
 

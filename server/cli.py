@@ -325,6 +325,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from server.bench import stats as bench_stats
 
         return bench_stats.main(cases=args.cases, organisations=args.organisations, years=args.years, postgres=args.postgres)
+    if args.what == "soak":
+        from server.bench import soak as bench_soak
+
+        return bench_soak.main(settings_from(args), minutes=args.minutes, clients=args.clients or 100, kbps=args.kbps)
     print(f"unknown benchmark {args.what!r}", file=sys.stderr)
     return 2
 
@@ -458,7 +462,7 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     bench = sub.add_parser("bench", parents=[common], help="print performance figures")
-    bench.add_argument("what", choices=["api", "ledger", "media", "recording", "cluster", "party-page", "stats"])
+    bench.add_argument("what", choices=["api", "ledger", "media", "recording", "cluster", "party-page", "stats", "soak"])
     bench.add_argument(
         "--sessions",
         type=int,
@@ -475,7 +479,9 @@ def parser() -> argparse.ArgumentParser:
         "--redis", help="cluster: the Redis to use (default redis://127.0.0.1:6379/14; keys under a prefix of their own)"
     )
     bench.add_argument(
-        "--clients", type=int, help="api: concurrent clients (default 50); cluster: Socket.IO clients (default 1000)"
+        "--clients",
+        type=int,
+        help="api: concurrent clients (default 50); cluster: Socket.IO clients (default 1000); soak: signaling clients (default 100)",
     )
     bench.add_argument(
         "--seconds",
@@ -485,6 +491,7 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--cases", type=int, default=100_000, help="stats: cases to generate (default 100000)")
     bench.add_argument("--organisations", type=int, default=200, help="stats: organisations in the tree (default 200)")
     bench.add_argument("--years", type=int, default=3, help="stats: years the cases are registered over (default 3)")
+    bench.add_argument("--minutes", type=float, default=60.0, help="soak: how long to run (default 60)")
     bench.add_argument("--runs", type=int, default=3, help="party-page: fresh browser profiles to measure (default 3)")
     bench.add_argument("--show-requests", action="store_true", help="party-page: list every request of the first run")
     bench.set_defaults(func=cmd_bench)

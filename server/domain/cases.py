@@ -22,6 +22,7 @@ from server.domain.statistics_stream import index_registered
 from server.domain.vocabulary import DISPUTE_TYPES, INVITED_AS, PARTY_ROLES, REPRESENTATIVE_ROLES
 from server.domain.workdays import Workdays
 from server.errors import Conflict, FieldError, InvalidInput, NotFound
+from server.evidence.records import timestamp
 from server.models import (
     Case,
     CaseEvent,
@@ -337,6 +338,9 @@ class Cases:
                 "source_words": registration.source_words(r.source),
                 "source_reference": case.source_reference,
                 "registered_on": case.registered_on.isoformat(),
+                # The instant the mediation period runs from (clocks.case_mediation_clock: the case's creation), so
+                # that the records alone say when it is overdue (statistics/record_facts.py).
+                "mediation_from": timestamp(case.created_at),
                 "collective": r.collective,
                 "organisation": organisation.name,
                 "mediator": mediator.display_name,

@@ -13,7 +13,8 @@ A supervisor (a justice bureau) downloads a snapshot with the bundles of the cas
    figures rest on the records up to it;
 4. from those records (record_facts.py), that the case was registered in the month and led by the
    organisation, and belongs in each audited count exactly when the snapshot says it does (its instalments'
-   states as of the snapshot's day: overdue and performed are recomputed, not taken on the snapshot's word);
+   states as of the snapshot's day, and its mediation clock then, working days and agreed extensions included:
+   overdue and performed are recomputed, not taken on the snapshot's word);
 5. that each figure equals the number of cases it lists;
 6. that no case of the month is left out: the organisation's statistics stream indexes the cases it leads as
    they are registered and referred (``case_indexed``, server/domain/statistics_stream.py); the file carries the stream's records
@@ -36,17 +37,20 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
-from server.domain.clocks import LEGAL_ZONE, local_day
+from server.domain.clocks import LEGAL_ZONE
 from server.domain.statistics.index_check import STREAM_FILE, platform_signature_problem, read_stream
 from server.domain.statistics.record_facts import AUDITED, facts_from_records
+from server.domain.workdays import Workdays
 from server.evidence import bundle as bz
 from server.evidence import merkle, note
 from server.evidence.records import KeyInfo, Record, RecordError, body_hash, entry_hash, parse_time
 from server.evidence.verify.checker import verify_bundle
 from server.evidence.verify.log_check import ed25519_raw
 from server.evidence.verify.reading import FIRST_RECORDS
+from server.settings.holidays import load_schedule
 
 #: How large a snapshot file and each of its members may be (a month of a large centre's bundles fits).
 MAX_MEMBER = 512 * 1024 * 1024
@@ -160,10 +164,16 @@ SENTENCES: dict[str, tuple[str, str]] = {
         "agreement_sealed record lists no instalments (sealed before it did) and that are not closed or have instalments "
         "outstanding, the records cannot say.",
     ),
+    "partly_recomputed_clock": (
+        "“{count}”：{figure} 件，{checked} 件已由签名记录核实；另有 {undecided} 件仍在调解的案件，其受理登记记录未载明调解期限的起算时刻"
+        "（本功能上线前登记），其记录不足以判断此项。",
+        "\u201c{count}\u201d: {figure}, {checked} of its cases checked against their signed records; for {undecided} cases still "
+        "being mediated whose registration record does not give the instant the mediation period runs from (registered "
+        "before it did), the records cannot say.",
+    ),
     "not_recomputed": (
-        "“{count}”：{figure} 件，案件的最后记录哈希已核对；现有记录不足以重新计算此项（依赖调解期限）。",
-        "\u201c{count}\u201d: {figure}; its cases' last record hashes were checked, but the records alone cannot recompute it "
-        "(it rests on the mediation clock).",
+        "“{count}”：{figure} 件，案件的最后记录哈希已核对；现有记录不足以重新计算此项。",
+        "\u201c{count}\u201d: {figure}; its cases' last record hashes were checked, but the records alone cannot recompute it.",
     ),
 }
 
@@ -262,8 +272,13 @@ def _in_log(
     report.findings.append(Finding("in_log", False, {"index": index, "size": size, "pinned": pinned[0], "pinned_en": pinned[1]}))
 
 
-def verify_snapshot(source: str | bytes, *, trusted_log_keys: Sequence[str] = (), lang: str = "zh") -> AuditReport:
-    """Check a snapshot file (snapshots.export); everything found is in the report, nothing raises."""
+def verify_snapshot(
+    source: str | bytes, *, trusted_log_keys: Sequence[str] = (), lang: str = "zh", workdays: Workdays | None = None
+) -> AuditReport:
+    """Check a snapshot file (snapshots.export); everything found is in the report, nothing raises.
+
+    ``workdays``: China's holidays and make-up workdays for the mediation clocks (default: those of the installed
+    ``chinese-calendar``; ``--holidays FILE`` for the years a server counted from ``MEDIATE_HOLIDAYS_FILE``)."""
     report = AuditReport()
     try:
         files = _read(source)
@@ -277,8 +292,8 @@ def verify_snapshot(source: str | bytes, *, trusted_log_keys: Sequence[str] = ()
         counted: dict[str, list[str]] = data["counts"]
         cases: dict[str, dict[str, Any]] = data["cases"]
         totals: dict[str, Any] = data["figures"]
-        # The instalments' states are the snapshot's: overdue is against the Beijing day it was taken.
-        as_of_day = local_day(parse_time(str(data["as_of"])))
+        # The instalments' states and the mediation clocks are the snapshot's: overdue is against the moment it was taken.
+        as_of = parse_time(str(data["as_of"]))
     except (KeyError, TypeError, ValueError, RecordError, bz.BundleError, zipfile.BadZipFile, OSError) as exc:
         report.readable = False
         report.problem("unreadable", detail=f"{type(exc).__name__}: {exc}")
@@ -288,6 +303,7 @@ def verify_snapshot(source: str | bytes, *, trusted_log_keys: Sequence[str] = ()
     _signed(report, record, body, keys)
     _in_log(report, document, document["entry"].encode(), record.claim.log, keys, trusted_log_keys)
     words = _count_words(lang)
+    workdays = workdays or Workdays()
     members: dict[str, set[str]] = {name: set(ids) for name, ids in counted.items()}
     bundle_keys: set[str] = set()
     checked: dict[str, int] = dict.fromkeys(AUDITED, 0)
@@ -317,7 +333,7 @@ def verify_snapshot(source: str | bytes, *, trusted_log_keys: Sequence[str] = ()
         records = [Record.from_entry(e) for e in contents.entries[:upto]]
         if records and records[0].claim.type in FIRST_RECORDS:
             registered_at[case_id] = parse_time(records[0].claim.time)
-        facts = facts_from_records(records, contents.bodies, as_of=as_of_day)
+        facts = facts_from_records(records, contents.bodies, as_of=as_of, workdays=workdays)
         if facts.registered_on is None or not first <= facts.registered_on <= last:
             report.problem("not_in_cohort", detail=f"registered {facts.registered_on}", **named)
         elif not facts.led_by(str(organisation.get("id")), str(organisation.get("name"))):
@@ -338,7 +354,8 @@ def verify_snapshot(source: str | bytes, *, trusted_log_keys: Sequence[str] = ()
             report.problem("wrong_count", count=words.get(name, name), figure=totals.get(name), listed=len(ids))
         elif name in AUDITED and undecided[name]:
             params = {"count": words.get(name, name), "figure": len(ids), "checked": checked[name], "undecided": undecided[name]}
-            report.findings.append(Finding("partly_recomputed", False, params))
+            code = "partly_recomputed_clock" if name == "overdue_mediation" else "partly_recomputed"
+            report.findings.append(Finding(code, False, params))
         elif name in AUDITED:
             report.findings.append(
                 Finding("recomputed", False, {"count": words.get(name, name), "figure": len(ids), "checked": checked[name]})
@@ -440,13 +457,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--trusted-key", action="append", metavar="VKEY", help="the log's vkey (mediate keys list)")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the report (default zh)")
     p.add_argument("--json", action="store_true", help="print the findings as JSON instead")
+    p.add_argument(
+        "--holidays",
+        metavar="FILE",
+        help="the holidays file the server counted working days with (MEDIATE_HOLIDAYS_FILE), if any",
+    )
     try:
         args = p.parse_args(argv)
     except SystemExit as exc:
         return 0 if exc.code == 0 else 2
     try:
-        report = verify_snapshot(args.snapshot, trusted_log_keys=args.trusted_key or (), lang=args.lang)
-    except OSError as exc:
+        workdays = Workdays(load_schedule(Path(args.holidays))) if args.holidays else Workdays()
+        report = verify_snapshot(args.snapshot, trusted_log_keys=args.trusted_key or (), lang=args.lang, workdays=workdays)
+    except (OSError, ValueError) as exc:
         print(f"mediate verify-stats: {exc}", file=sys.stderr)
         return 2
     if args.json:

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from server.domain import cases as cases_module
 from server.domain import statistics_stream
@@ -177,3 +177,32 @@ async def test_a_snapshot_first_in_its_stream_says_it_has_no_index_to_check(worl
     assert report.ok and index_finding(report).code == "index_none"
     assert "holds no case index before this snapshot" in index_finding(report).sentence("en")
     assert a.case_id not in report.named_cases
+
+
+async def test_on_postgresql_a_snapshot_reads_in_one_repeatable_read_transaction_and_again_after_a_concurrent_case(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cohort, its figures and its hashes are of one instant; a case registered while the snapshot is read (its
+    index record committed to the stream first) makes it read the month again, so that the index and it agree."""
+    if world.services.ledger.dialect != "postgresql":
+        pytest.skip("SQLite's one writer reads and writes a transaction serially already")
+    liu = await world.staff("liu")
+    await open_case(liu, "（2026）朝调字第51号")
+    seen: list[str | None] = []
+    real = snapshots.cohort
+
+    async def watched(db: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(await db.scalar(text("SHOW transaction_isolation")))
+        found = await real(db, *args, **kwargs)
+        if len(seen) == 1:  # registered and committed while the first reading is under way
+            await open_case(liu, "（2026）朝调字第52号")
+        return found
+
+    monkeypatch.setattr(snapshots, "cohort", watched)
+    row = (await world.services.statistics_snapshots.take_snapshot(world.org_a.id, this_month())).snapshot
+    assert seen == ["repeatable read", "repeatable read"] and row.counts["mediated"] == 2
+    report = verify_snapshot(await export(liu, row.id), lang="en")
+    assert report.ok and index_finding(report).params["indexed"] == 2, [f.sentence("en") for f in report.findings]
+    # The connection goes back to the pool at the server's own level.
+    async with world.services.links._maker() as db:
+        assert await db.scalar(text("SHOW transaction_isolation")) == "read committed"

@@ -46,7 +46,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain.clocks import local_day
@@ -66,6 +66,13 @@ from server.models import Case, EvidenceChain, LogEntry, Organisation, Statistic
 log = logging.getLogger(__name__)
 
 FORMAT = "mediate-statistics-snapshot/1"
+#: How many times a snapshot is read again after a concurrent change to its organisation's cases (PostgreSQL).
+ATTEMPTS = 5
+
+
+def serialization_failure(exc: DBAPIError) -> bool:
+    """PostgreSQL's "could not serialize access" (SQLSTATE 40001), which a REPEATABLE READ transaction meets."""
+    return getattr(exc.orig, "sqlstate", None) == "40001" or getattr(exc.orig, "pgcode", None) == "40001"
 
 
 def month_bounds(month: str) -> tuple[date, date]:
@@ -190,12 +197,36 @@ class Snapshots:
         returns it and writes nothing. ``corrects`` (a snapshot's id, with a ``reason``) writes a correction.
         This is what ``mediate bench stats`` times for the monthly snapshot.
         """
-        first, last = month_bounds(month)
+        month_bounds(month)  # refuses a month that is not YYYY-MM before anything is read
         as_of = as_of or utcnow()
         interim = not month_ended(month, as_of)
         if corrects is not None and not (reason or "").strip():
             raise InvalidInput("say why the snapshot is corrected", [FieldError("reason", "required", "required")])
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await self._take(organisation_id, month, as_of, interim, corrects, reason)
+            except DBAPIError as exc:
+                if attempt == ATTEMPTS or not serialization_failure(exc):
+                    raise
+                # A case of the organisation was registered or referred meanwhile: read the month again, after it.
+                log.info("statistics snapshot of %s for %s met a concurrent change; reading again", organisation_id, month)
+        raise AssertionError("unreachable")
+
+    async def _one_instant(self, db: AsyncSession) -> None:
+        """On PostgreSQL, the transaction reads one snapshot of the database (REPEATABLE READ): the cohort, each figure
+        and each case's last record hash are of one instant, as is the statistics stream the snapshot is appended to
+        (a registration or referral committed after that instant makes the append fail, and the snapshot is read
+        again). Under READ COMMITTED each statement would see what had committed by then: figures of one instant
+        beside hashes of another. SQLite's one writer reads and writes a transaction serially already."""
+        if self._ledger.dialect == "postgresql":
+            await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+    async def _take(
+        self, organisation_id: str, month: str, as_of: datetime, interim: bool, corrects: str | None, reason: str | None
+    ) -> Taken:
+        first, last = month_bounds(month)
         async with self._maker() as db, db.begin():
+            await self._one_instant(db)
             organisation = await db.get(Organisation, organisation_id)
             if organisation is None:
                 raise NotFound("no such organisation", reason="no_such_organisation")

@@ -18,9 +18,11 @@ from server.domain.clocks import Clock, case_clocks, case_mediation_clock, local
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, require_staff
 from server.domain.registration import ID_NUMBER, PHONE, Registrant
+from server.domain.statistics_stream import index_registered
 from server.domain.vocabulary import DISPUTE_TYPES, INVITED_AS, PARTY_ROLES, REPRESENTATIVE_ROLES
 from server.domain.workdays import Workdays
 from server.errors import Conflict, FieldError, InvalidInput, NotFound
+from server.evidence.records import timestamp
 from server.models import (
     Case,
     CaseEvent,
@@ -336,6 +338,9 @@ class Cases:
                 "source_words": registration.source_words(r.source),
                 "source_reference": case.source_reference,
                 "registered_on": case.registered_on.isoformat(),
+                # The instant the mediation period runs from (clocks.case_mediation_clock: the case's creation), so
+                # that the records alone say when it is overdue (statistics/record_facts.py).
+                "mediation_from": timestamp(case.created_at),
                 "collective": r.collective,
                 "organisation": organisation.name,
                 "mediator": mediator.display_name,
@@ -344,6 +349,8 @@ class Cases:
             },
             public={"dispute_type": r.dispute_type, "source": r.source, "collective": r.collective, **counts},
         )
+        # The organisation's statistics stream indexes the case it now leads (statistics_stream.py).
+        await index_registered(db, self._ledger, case, organisation)
         return case, parties, organisation
 
     async def _mediator(self, db: AsyncSession, staff: Staff, mediator_id: str) -> User:

@@ -277,10 +277,17 @@ class Ledger:
         public: dict[str, object] | None = None,
     ) -> Appended:
         """A record the platform itself vouches for (signed with the platform key)."""
+        item = self.platform_submission(type=type, case=case, actor=actor, data=data, public=public)
+        return await self.append(db, item.claim, item.sigs, item.body)
+
+    def platform_submission(
+        self, *, type: str, case: str, actor: dict[str, str], data: dict[str, object], public: dict[str, object] | None = None
+    ) -> Submission:
+        """A platform record signed and ready for ``append_many``: several chains' records in one batch lock
+        their chains in one statement (two organisations' statistics streams at a referral, never in turn)."""
         body = make_body(data)
         claim = Claim(self.origin, type, case, actor, body_hash(body), public or {})
-        sig = self.keyring.signer("platform").sign(claim.statement)
-        return await self.append(db, claim, [sig], body)
+        return Submission(claim, [self.keyring.signer("platform").sign(claim.statement)], body)
 
     async def submit(
         self,
@@ -323,7 +330,8 @@ class Ledger:
 
     async def _lock_chains(self, db: AsyncSession, case_ids: set[str]) -> dict[str, EvidenceChain]:
         """Lock the chains of these cases (creating the missing ones) for this transaction."""
-        query = select(EvidenceChain).where(EvidenceChain.case_id.in_(case_ids)).with_for_update()
+        # In the order of their ids: two batches that share chains lock them in the same order, never crosswise.
+        query = select(EvidenceChain).where(EvidenceChain.case_id.in_(case_ids)).order_by(EvidenceChain.case_id).with_for_update()
         chains = {c.case_id: c for c in await db.scalars(query)}
         missing = case_ids - set(chains)
         if missing:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import event, insert
@@ -62,19 +62,21 @@ class GroupCommit:
         self._maker = maker
         self._ledger = ledger
         self._writers = writers
-        self._queue: deque[tuple[Work, asyncio.Future[Any]]] = deque()
+        self._queue: deque[tuple[Work, asyncio.Future[Any], frozenset[str]]] = deque()
         self._running: set[asyncio.Task[None]] = set()
         #: Batches committed and batches run again one unit at a time: for tests and benchmarks.
         self.batches = 0
         self.fallbacks = 0
 
-    async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def run(self, work: Callable[[AsyncSession], Awaitable[T]], *, cases: Iterable[str] = ()) -> T:
         """Run ``work(db)`` in a transaction shared with concurrent requests; return its result once committed.
 
-        Call it holding no session (on SQLite the writer needs the one connection).
+        ``cases``: the cases whose evidence chains ``work`` appends to, when known beforehand; the
+        batch locks them all in one statement at its start instead of one at a time. Call it
+        holding no session (on SQLite the writer needs the one connection).
         """
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append((work, future))
+        self._queue.append((work, future, frozenset(cases)))
         # (A writer that has just finished is dropped here: its done callback may not have run yet.)
         self._running = {task for task in self._running if not task.done()}
         if len(self._running) < self._writers:
@@ -86,15 +88,17 @@ class GroupCommit:
     async def _write(self) -> None:
         while self._queue:
             batch: list[tuple[Work, asyncio.Future[Any]]] = []
+            cases: set[str] = set()
             while self._queue and len(batch) < MAX_BATCH:
-                work, future = self._queue.popleft()
+                work, future, named = self._queue.popleft()
                 if not future.done():  # a caller that gave up (cancelled) needs nothing run
                     batch.append((work, future))
+                    cases |= named
             try:
                 if len(batch) == 1:
                     await self._alone(*batch[0])
                 elif batch:
-                    await self._together(batch)
+                    await self._together(batch, cases)
             except BaseException as exc:  # the writer itself is cancelled (shutdown): nobody waits forever
                 for _, future in batch:
                     if not future.done():
@@ -130,7 +134,7 @@ class GroupCommit:
         if not future.done():
             future.set_result(result)
 
-    async def _together(self, batch: list[tuple[Work, asyncio.Future[Any]]]) -> None:
+    async def _together(self, batch: list[tuple[Work, asyncio.Future[Any]]], cases: set[str]) -> None:
         outcomes: list[tuple[bool, Any]] = []  # (succeeded, result or exception), in the batch's order
         async with self._maker() as db:
             db.info[BATCH] = staged = Batch()
@@ -140,6 +144,7 @@ class GroupCommit:
             writes = _WriteCounter()
             event.listen(connection, "before_cursor_execute", writes)
             try:
+                await self._ledger.lock_chains(db, staged, cases)
                 for work, _ in batch:
                     before, staged_before = writes.count, len(staged.pending) + len(db.info.get(LATER, ()))
                     try:

@@ -349,6 +349,12 @@ class Ledger:
             outcomes[i] = Appended(record, hashes[i])
         return [o for o in outcomes if o is not None]
 
+    async def lock_chains(self, db: AsyncSession, batch: Batch, case_ids: set[str]) -> None:
+        """Lock these cases' chains for the batch at once (the cases its units said they append to)."""
+        if case_ids:
+            for case_id, chain in (await self._lock_chains(db, case_ids)).items():
+                batch.chains[case_id] = (chain.last_seq, chain.last_entry_hash)
+
     async def finish_batch(self, db: AsyncSession, batch: Batch) -> None:
         """Check what ``_stage`` put off and write the batch's records, bodies, keys and chains.
 
@@ -357,6 +363,7 @@ class Ledger:
         """
         if not batch.pending:
             return
+        moved = {case_id for case_id in (row["case_id"] for row in batch.pending) if isinstance(case_id, str)}
         for column in (LogEntry.claim_hash, EvidencePending.claim_hash):
             if await db.scalar(select(column).where(column.in_(batch.hashes)).limit(1)) is not None:
                 raise BatchRefused("a record of the batch replays a stored claim")
@@ -368,7 +375,7 @@ class Ledger:
         await self._write_new_keys(db, batch.new_keys)
         await db.execute(
             update(EvidenceChain),
-            [{"case_id": c, "last_seq": seq, "last_entry_hash": h} for c, (seq, h) in batch.chains.items()],
+            [{"case_id": c, "last_seq": seq, "last_entry_hash": h} for c, (seq, h) in batch.chains.items() if c in moved],
         )
         await db.flush()
         self.wake.set()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.domain import follow_up_plans, history, orgtree, particulars, registration
 from server.domain.access import case_for_staff, is_before_court, referral_sharing
 from server.domain.clocks import Clock, case_clocks, case_mediation_clock, local_day
+from server.domain.group_commit import GroupCommit
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, require_staff
 from server.domain.registration import ID_NUMBER, PHONE, Registrant
@@ -131,10 +132,17 @@ class Registration:
 
 
 class Cases:
-    def __init__(self, maker: async_sessionmaker[AsyncSession], ledger: Ledger, workdays: Workdays | None = None) -> None:
+    def __init__(
+        self,
+        maker: async_sessionmaker[AsyncSession],
+        ledger: Ledger,
+        workdays: Workdays | None = None,
+        group: GroupCommit | None = None,
+    ) -> None:
         self._maker = maker
         self._ledger = ledger
         self._workdays = workdays or Workdays()
+        self._group = group or GroupCommit(maker, ledger)
 
     async def open_case(
         self,
@@ -162,13 +170,15 @@ class Cases:
         case's first evidence record is ``case_registered`` (registration.py says what it holds).
         """
         staff = require_staff(principal, "mediator")
-        async with self._maker() as db, db.begin():
-            return await self.register(
+        # Committed with the registrations (and other records) of concurrent requests (group_commit.py).
+        return await self._group.run(
+            lambda db: self.register(
                 db, staff, case_number=case_number, dispute_type=dispute_type, summary=summary, source=source,
                 source_reference=source_reference, registered_on=registered_on, amount_in_dispute=amount_in_dispute,
                 mediator_id=mediator_id, property_region=property_region, invited_by_court_id=invited_by_court_id,
                 collective=collective, applicants=applicants, respondents=respondents, applicant_lines=applicant_lines,
-            )  # fmt: skip
+            )
+        )  # fmt: skip
 
     async def register(
         self,

@@ -303,16 +303,19 @@ async def cookie_of(session: aiohttp.ClientSession) -> str:
     raise RuntimeError("no session cookie")
 
 
-async def book_sessions(base: str, username: str, count: int, parties: int) -> list[Booked]:
+async def book_sessions(
+    base: str, username: str, count: int, parties: int, case_number: str | None = None, hours_ahead: int = 1
+) -> list[Booked]:
     """``count`` sessions of one mediator's one case, an hour apart, each with ``parties`` parties and their links opened.
 
     The parties are the same people in every session (one case), so a key they bind serves
-    every session.
+    every session. The first is ``hours_ahead`` hours from now (another case of the same
+    mediator books after the hours its earlier ones took).
     """
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-        headers, case_id = await open_bookable_case(session, base, username, f"MEDIA-{username}", parties)
+        headers, case_id = await open_bookable_case(session, base, username, case_number or f"MEDIA-{username}", parties)
         mediator_cookie = await cookie_of(session)
-        slot = datetime.now(SHANGHAI).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        slot = datetime.now(SHANGHAI).replace(minute=0, second=0, microsecond=0) + timedelta(hours=hours_ahead)
         booked = []
         for _ in range(count):
             body = {"starts_at": slot.isoformat(), "duration_minutes": 30, "timezone": "Asia/Shanghai"}

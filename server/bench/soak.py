@@ -2,10 +2,11 @@
 
 A real `mediate serve` in its own process (fresh SQLite, media on loopback, SMS to a spool file)
 carries, for N minutes, what a busy day brings it:
-  - recorded 3-person sessions joining and leaving, one after another: the mediator and two
-    parties (the light aiortc peers of ``server.bench.peers``, pre-encoded VP8 at about 1 Mbit/s
-    and Opus) join, the parties consent with the device keys they bound once, the mediator
-    records for ``RECORD_SECONDS`` and stops, and everyone leaves;
+  - recorded 3-person sessions joining and leaving, one after another, each of a case of its own
+    (a bundle holds its case's recordings; one case's bundle growing all day would measure that
+    instead): the mediator and two parties (the light aiortc peers of ``server.bench.peers``,
+    pre-encoded VP8 at about 1 Mbit/s and Opus) join, the parties bind device keys and consent,
+    the mediator records for ``RECORD_SECONDS`` and stops, and everyone leaves;
   - ``clients`` Socket.IO clients (parties of sessions of their own) connected throughout, each
     sending a ``device`` event every 4 s, as the cluster benchmark's paced load does;
   - exports: after each recording, the case's evidence bundle (``POST /cases/{id}/evidence/bundle``)
@@ -34,7 +35,6 @@ import socketio
 from server.bench.api import prepare, serving
 from server.bench.peers import NS, Booked, LoadPeer, Media, book_sessions, encode_audio, encode_video
 from server.bench.recording import bind_key
-from server.evidence.records import DeviceKey
 from server.settings import Settings
 from signaling import aiortc_hooks
 
@@ -59,6 +59,7 @@ class Soak:
     videos: int = 0
     events: int = 0
     errors: list[str] = field(default_factory=list)
+    mediator_cookie: str = ""
 
     def minutes(self) -> float:
         return (time.monotonic() - self.started) / 60
@@ -89,14 +90,16 @@ def verdict(rss: list[tuple[float, float]]) -> str:
     )
 
 
-async def sessions_loop(
-    base: str, pool: list[Booked], media: Media, keys: list[DeviceKey], soak: Soak, stop: asyncio.Event
-) -> None:
-    for booked in pool:
-        if stop.is_set():
-            return
+async def sessions_loop(base: str, mediator: str, spool: Path, media: Media, soak: Soak, stop: asyncio.Event) -> None:
+    """Case after case, each with one recorded session (a case's bundle holds its own recordings, as in life)."""
+    n = 0
+    while not stop.is_set():
+        n += 1
         peers: list[LoadPeer] = []
         try:
+            [booked] = await book_sessions(base, mediator, 1, 2, case_number=f"SOAK-{n}", hours_ahead=n)
+            keys = [await bind_key(base, cookie, spool) for cookie in booked.party_cookies]
+            soak.mediator_cookie = booked.mediator_cookie
             host = LoadPeer(base, booked.mediator_cookie, {"session_id": booked.session_id}, *media)
             peers.append(host)
             await host.connect()
@@ -129,9 +132,12 @@ async def sessions_loop(
             await asyncio.wait_for(stop.wait(), REST_SECONDS)
 
 
-async def exports_loop(base: str, mediator_cookie: str, soak: Soak, stop: asyncio.Event) -> None:
+async def exports_loop(base: str, soak: Soak, stop: asyncio.Event) -> None:
     done = 0
-    async with aiohttp.ClientSession(headers={"Cookie": f"mediate_session={mediator_cookie}"}) as http:
+    while not soak.recordings and not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+    async with aiohttp.ClientSession(headers={"Cookie": f"mediate_session={soak.mediator_cookie}"}) as http:
         async with http.get(f"{base}/api/v1/auth/me") as r:
             headers = {"X-CSRF-Token": (await r.json())["csrf_token"]}
         while not stop.is_set():
@@ -219,21 +225,13 @@ async def run(settings: Settings, minutes: float, clients: int, kbps: int) -> So
         MEDIATE_CODES_PER_DAY="100000",
     ) as (base, pid):
         media = (encode_video(kbps), encode_audio())
-        # One recorded session at a time, back to back: enough booked for the whole run.
-        count = int(minutes * 60 / (RECORD_SECONDS + REST_SECONDS + 5)) + 2
-        pool = await book_sessions(base, mediator, count, 2)
-        keys = [await bind_key(base, cookie, spool) for cookie in pool[0].party_cookies]
         talkers = await book_sessions(base, signaler, max(1, clients // 2), 2)
-        print(
-            f"server pid {pid}: {count} recorded sessions booked, {len(talkers) * 2} signaling clients; "
-            f"RSS at the start {rss_mb(pid):.0f} MB",
-            flush=True,
-        )
+        print(f"server pid {pid}: {len(talkers) * 2} signaling clients; RSS at the start {rss_mb(pid):.0f} MB", flush=True)
         soak.started = time.monotonic()
         stop = asyncio.Event()
         work = [
-            asyncio.create_task(sessions_loop(base, pool, media, keys, soak, stop)),
-            asyncio.create_task(exports_loop(base, pool[0].mediator_cookie, soak, stop)),
+            asyncio.create_task(sessions_loop(base, mediator, spool, media, soak, stop)),
+            asyncio.create_task(exports_loop(base, soak, stop)),
             asyncio.create_task(signaling_loop(base, talkers, soak, stop)),
         ]
         try:

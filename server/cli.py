@@ -325,6 +325,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from server.bench import stats as bench_stats
 
         return bench_stats.main(cases=args.cases, organisations=args.organisations, years=args.years, postgres=args.postgres)
+    if args.what == "long":
+        from server.bench import long as bench_long
+
+        steps = [s.strip() for s in args.steps.split(",") if s.strip()] if args.steps else list(bench_long.STEPS)
+        unknown = sorted(set(steps) - set(bench_long.STEPS))
+        if unknown:
+            print(f"unknown step(s) {', '.join(unknown)}; the steps are {', '.join(bench_long.STEPS)}", file=sys.stderr)
+            return 2
+        return bench_long.main(settings_from(args), minutes=args.minutes, kbps=args.kbps, steps=steps)
     print(f"unknown benchmark {args.what!r}", file=sys.stderr)
     return 2
 
@@ -458,13 +467,13 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     bench = sub.add_parser("bench", parents=[common], help="print performance figures")
-    bench.add_argument("what", choices=["api", "ledger", "media", "recording", "cluster", "party-page", "stats"])
+    bench.add_argument("what", choices=["api", "ledger", "media", "recording", "cluster", "party-page", "stats", "long"])
     bench.add_argument(
         "--sessions",
         type=int,
         help="media, recording, cluster: most concurrent 3-person sessions to try (default 12; recording 6; cluster 4 per process)",
     )
-    bench.add_argument("--kbps", type=int, default=1000, help="media, recording: video bitrate of each publisher")
+    bench.add_argument("--kbps", type=int, default=1000, help="media, recording, long: video bitrate of each publisher")
     bench.add_argument("--records", type=int, default=5000, help="ledger: how many records to append")
     bench.add_argument(
         "--postgres",
@@ -487,6 +496,8 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--years", type=int, default=3, help="stats: years the cases are registered over (default 3)")
     bench.add_argument("--runs", type=int, default=3, help="party-page: fresh browser profiles to measure (default 3)")
     bench.add_argument("--show-requests", action="store_true", help="party-page: list every request of the first run")
+    bench.add_argument("--minutes", type=float, default=120.0, help="long: the recorded session's length (default 120)")
+    bench.add_argument("--steps", help="long: which of remux,export,verify,compose to run (default all, in that order)")
     bench.set_defaults(func=cmd_bench)
     return top
 

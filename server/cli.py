@@ -200,15 +200,23 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    async def work(s: Services) -> Any:
+    async def work(s: Services) -> tuple[Any, Path]:
         case_id = await s.cases.find_id(args.case)
-        return await s.evidence.export(
-            SYSTEM, case_id, consistency_from=args.consistency_from, witness_wait=args.wait_for_witnesses
-        )
+        out = Path(args.out or f"evidence-{case_id}.zip")
+        # Written entry by entry into a file beside the target, renamed into place when whole: a
+        # two-hour session's recordings are gigabytes, and a failed export leaves no partial bundle.
+        partial = out.with_name(f".{out.name}.partial")
+        try:
+            with await asyncio.to_thread(open, partial, "wb") as into:
+                exported = await s.evidence.export(
+                    SYSTEM, case_id, consistency_from=args.consistency_from, witness_wait=args.wait_for_witnesses, into=into
+                )
+            os.replace(partial, out)
+        finally:
+            partial.unlink(missing_ok=True)
+        return exported, out
 
-    exported = with_services(settings_from(args), work)
-    out = Path(args.out or exported.filename)
-    out.write_bytes(exported.data)
+    exported, out = with_services(settings_from(args), work)
     print(f"wrote {out} ({exported.records} records, log size {exported.size}, manifest {exported.manifest_hash[:16]}…)")
     print(f"check it offline: mediate verify {out}")
     return 0

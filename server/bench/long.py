@@ -113,68 +113,73 @@ async def _case(services: Services) -> tuple[Staff, str, str, list[str]]:
 
 
 async def fabricate(settings: Settings, minutes: float, kbps: int) -> Fabricated:
-    """Record ``minutes`` of a 3-person session through the real recorder and writer, faster than real time."""
-    from server.bench.peers import AUDIO_FPS, FPS, encode_audio, encode_video
-    from signaling.recorder import RECORDER_ID, Recorder
-    from signaling.routing import Participant, RoomState
-
+    """A fresh database, and :func:`record_session` in it."""
     engine = db.make_engine(settings.resolved_database_url)
     await db.upgrade(engine)
     services = make_services(settings, engine)
     await services.ledger.publish_platform_keys()  # as the server does at start: bundles carry them
     try:
-        staff, case_id, session_id, parties = await _case(services)
-        people = [staff.user_id, *parties]
-        tints = [(128, 128), (90, 170), (170, 90)]
-        videos = [encode_video(kbps, tint=tint) for tint in tints]
-        audio = encode_audio()
-        seconds = minutes * 60
-        started = time.perf_counter()
-        now = time.time() - seconds  # the session ends about when the fabrication does
-        clock = [now]
-        wanted: set[str] = set()
-        active = await services.recordings.start(session_id, staff.user_id)
-        recorder = Recorder(active.id, active, wanted.add, segment_seconds=settings.segment_seconds, clock=lambda: clock[0])
-        active.take_gaps = recorder.take_gaps
-        state = RoomState(
-            tuple(Participant(pid, ("mediator", "applicant", "respondent")[i], "admitted") for i, pid in enumerate(people))
-        ).attach_recorder(RECORDER_ID)
-        consented = frozenset(people)
-        recorder.follow(state, consented, {(pid, kind) for pid in people for kind in ("audio", "video")})
-        at_video = [0] * len(people)  # each publisher's position in its loop
-        sources = [(object(), object()) for _ in people]
-        video_step, audio_step = 1 / FPS, 1 / AUDIO_FPS
-        next_video, next_audio = 0.0, 0.0
-        video_index = audio_index = 0
-        while min(next_video, next_audio) < seconds:
-            if next_audio <= next_video:
-                clock[0] = now + next_audio
-                for i, pid in enumerate(people):
-                    data = audio[audio_index % len(audio)]
-                    recorder.on_frame(pid, "audio", sources[i][0], 48000, audio_index * 960, data)
-                audio_index += 1
-                next_audio = audio_index * audio_step
-            else:
-                clock[0] = now + next_video
-                for i, pid in enumerate(people):
-                    if pid in wanted:  # a keyframe request restarts the loop at its keyframe
-                        wanted.discard(pid)
-                        at_video[i] = 0
-                    data = videos[i][at_video[i] % len(videos[i])]
-                    at_video[i] += 1
-                    recorder.on_frame(pid, "video", sources[i][1], 90000, round(video_index * 90000 / FPS), data)
-                video_index += 1
-                next_video = video_index * video_step
-                if video_index % FPS == 0:
-                    await _writer_keeps_up(active)
-        clock[0] = now + seconds
-        gaps = recorder.stop()
-        await services.recordings.stop(session_id, "stopped_by_mediator", gaps)
-        took = time.perf_counter() - started
-        rows = await services.recordings.segments_after(active.id, 0)
-        return Fabricated(case_id, active.id, staff.user_id, people, took, len(rows), sum(r.size for r in rows))
+        return await record_session(services, minutes, kbps)
     finally:
         await engine.dispose()
+
+
+async def record_session(services: Services, minutes: float, kbps: int = 1000) -> Fabricated:
+    """Record ``minutes`` of a 3-person session through the real recorder and writer, faster than real time."""
+    from server.bench.peers import AUDIO_FPS, FPS, encode_audio, encode_video
+    from signaling.recorder import RECORDER_ID, Recorder
+    from signaling.routing import Participant, RoomState
+
+    staff, case_id, session_id, parties = await _case(services)
+    people = [staff.user_id, *parties]
+    tints = [(128, 128), (90, 170), (170, 90)]
+    videos = [encode_video(kbps, tint=tint) for tint in tints]
+    audio = encode_audio()
+    seconds = minutes * 60
+    started = time.perf_counter()
+    now = time.time() - seconds  # the session ends about when the fabrication does
+    clock = [now]
+    wanted: set[str] = set()
+    active = await services.recordings.start(session_id, staff.user_id)
+    recorder = Recorder(active.id, active, wanted.add, segment_seconds=services.settings.segment_seconds, clock=lambda: clock[0])
+    active.take_gaps = recorder.take_gaps
+    state = RoomState(
+        tuple(Participant(pid, ("mediator", "applicant", "respondent")[i], "admitted") for i, pid in enumerate(people))
+    ).attach_recorder(RECORDER_ID)
+    consented = frozenset(people)
+    recorder.follow(state, consented, {(pid, kind) for pid in people for kind in ("audio", "video")})
+    at_video = [0] * len(people)  # each publisher's position in its loop
+    sources = [(object(), object()) for _ in people]
+    video_step, audio_step = 1 / FPS, 1 / AUDIO_FPS
+    next_video, next_audio = 0.0, 0.0
+    video_index = audio_index = 0
+    while min(next_video, next_audio) < seconds:
+        if next_audio <= next_video:
+            clock[0] = now + next_audio
+            for i, pid in enumerate(people):
+                data = audio[audio_index % len(audio)]
+                recorder.on_frame(pid, "audio", sources[i][0], 48000, audio_index * 960, data)
+            audio_index += 1
+            next_audio = audio_index * audio_step
+        else:
+            clock[0] = now + next_video
+            for i, pid in enumerate(people):
+                if pid in wanted:  # a keyframe request restarts the loop at its keyframe
+                    wanted.discard(pid)
+                    at_video[i] = 0
+                data = videos[i][at_video[i] % len(videos[i])]
+                at_video[i] += 1
+                recorder.on_frame(pid, "video", sources[i][1], 90000, round(video_index * 90000 / FPS), data)
+            video_index += 1
+            next_video = video_index * video_step
+            if video_index % FPS == 0:
+                await _writer_keeps_up(active)
+    clock[0] = now + seconds
+    gaps = recorder.stop()
+    await services.recordings.stop(session_id, "stopped_by_mediator", gaps)
+    took = time.perf_counter() - started
+    rows = await services.recordings.segments_after(active.id, 0)
+    return Fabricated(case_id, active.id, staff.user_id, people, took, len(rows), sum(r.size for r in rows))
 
 
 async def _writer_keeps_up(active: Any) -> None:

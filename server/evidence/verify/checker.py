@@ -204,7 +204,8 @@ def verify_bundle(
         [_vkey(note.CosignatureVerifier, k) for k in dict.fromkeys(k.strip() for k in trusted_witness_keys)],
         saved_checkpoint,
     )
-    report = Report(str(path) if isinstance(path, str | PathLike) else getattr(path, "name", "bundle"))
+    name = getattr(path, "name", None)  # a temporary file's is its descriptor, a number: "bundle" then
+    report = Report(str(path) if isinstance(path, str | PathLike) else name if isinstance(name, str) else "bundle")
     try:
         # Recordings are hashed as they stream out of the zip, never held whole (a two-hour session's are gigabytes).
         with bz.open_files(path) as files:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -55,9 +56,11 @@ from server.http import (  # noqa: F401 - routes
 )
 from server.http.context import LIFECYCLE, METRICS, STORAGE
 from server.http.routes import api
+from server.ops.gcpause import GcPauses
 from server.ops.lifecycle import Lifecycle
 from server.ops.looplag import LoopLag
 from server.ops.metrics import Metrics
+from server.ops.stalltrace import Stall, StallTrace, place
 from server.ops.storage import StorageWatch
 from server.services import SERVICES
 from server.settings import Settings
@@ -220,8 +223,23 @@ def create_app(
         monitor = LoopLag(metrics.loop_lag.observe)
         metrics.watch(metrics.loop_longest_stall, lambda: monitor.longest)
         monitor.start()
+        pauses = GcPauses(metrics.collected)
+        pauses.start()
+        metrics.watch(metrics.gc_frozen, gc.get_freeze_count)
+        trace = None
+        if settings.stall_trace_ms > 0:
+            trace = StallTrace(settings.stall_trace_ms / 1000, stalled)
+            trace.start()
         yield
         monitor.stop()
+        pauses.stop()
+        if trace is not None:
+            trace.stop()
+
+    def stalled(stall: Stall) -> None:
+        log.warning("%s", stall.describe())
+        if stall.sites:
+            metrics.stalled(place(*stall.sites[0][:2]), stall.seconds)
 
     async def export_jobs(app: web.Application) -> AsyncIterator[None]:
         yield

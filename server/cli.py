@@ -333,6 +333,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from server.bench import stats as bench_stats
 
         return bench_stats.main(cases=args.cases, organisations=args.organisations, years=args.years, postgres=args.postgres)
+    if args.what == "soak":
+        from server.bench import soak as bench_soak
+
+        return bench_soak.main(settings_from(args), minutes=args.minutes or 60.0, clients=args.clients or 100, kbps=args.kbps)
     if args.what == "long":
         from server.bench import long as bench_long
 
@@ -341,7 +345,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if unknown:
             print(f"unknown step(s) {', '.join(unknown)}; the steps are {', '.join(bench_long.STEPS)}", file=sys.stderr)
             return 2
-        return bench_long.main(settings_from(args), minutes=args.minutes, kbps=args.kbps, steps=steps)
+        return bench_long.main(settings_from(args), minutes=args.minutes or 120.0, kbps=args.kbps, steps=steps)
     print(f"unknown benchmark {args.what!r}", file=sys.stderr)
     return 2
 
@@ -475,7 +479,7 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     bench = sub.add_parser("bench", parents=[common], help="print performance figures")
-    bench.add_argument("what", choices=["api", "ledger", "media", "recording", "cluster", "party-page", "stats", "long"])
+    bench.add_argument("what", choices=["api", "ledger", "media", "recording", "cluster", "party-page", "stats", "soak", "long"])
     bench.add_argument(
         "--sessions",
         type=int,
@@ -492,7 +496,9 @@ def parser() -> argparse.ArgumentParser:
         "--redis", help="cluster: the Redis to use (default redis://127.0.0.1:6379/14; keys under a prefix of their own)"
     )
     bench.add_argument(
-        "--clients", type=int, help="api: concurrent clients (default 50); cluster: Socket.IO clients (default 1000)"
+        "--clients",
+        type=int,
+        help="api: concurrent clients (default 50); cluster: Socket.IO clients (default 1000); soak: signaling clients (default 100)",
     )
     bench.add_argument(
         "--seconds",
@@ -502,9 +508,11 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--cases", type=int, default=100_000, help="stats: cases to generate (default 100000)")
     bench.add_argument("--organisations", type=int, default=200, help="stats: organisations in the tree (default 200)")
     bench.add_argument("--years", type=int, default=3, help="stats: years the cases are registered over (default 3)")
+    bench.add_argument(
+        "--minutes", type=float, help="soak: how long to run (default 60); long: the recorded session's length (default 120)"
+    )
     bench.add_argument("--runs", type=int, default=3, help="party-page: fresh browser profiles to measure (default 3)")
     bench.add_argument("--show-requests", action="store_true", help="party-page: list every request of the first run")
-    bench.add_argument("--minutes", type=float, default=120.0, help="long: the recorded session's length (default 120)")
     bench.add_argument("--steps", help="long: which of remux,export,verify,compose to run (default all, in that order)")
     bench.set_defaults(func=cmd_bench)
     return top

@@ -42,6 +42,7 @@ from server.domain.exports import Exports
 from server.domain.extensions import Extensions
 from server.domain.filing import FilingPackages
 from server.domain.follow_through import PerformanceReminders
+from server.domain.group_commit import GROUP_WRITERS, GroupCommit
 from server.domain.keybinding import KeyBinding
 from server.domain.keyring import Keyring
 from server.domain.ledger import Ledger
@@ -105,6 +106,8 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     maker = db.make_sessionmaker(engine)
     keyring = Keyring.open(settings.data_dir, settings.default_log_origin)
     ledger = Ledger(maker, keyring, engine.dialect.name, settings.ledger_interval_seconds)
+    # Requests that change a case and append its record commit together (SQLite: one connection, one writer).
+    group = GroupCommit(maker, ledger, writers=1 if engine.dialect.name == "sqlite" else GROUP_WRITERS)
     # China's working days (holidays and make-up workdays), for every clock counted in them.
     workdays = Workdays(load_schedule(settings.holidays_file))
     storage, derived = recording_stores(settings)
@@ -132,7 +135,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     witnessed = Witnessed(maker, ledger, settings)
     statistics = Statistics(maker, workdays)
     staff_keys.hooks[IDENTITY_PURPOSE] = IdentityChecked(witnessed)
-    cases = Cases(maker, ledger, workdays)
+    cases = Cases(maker, ledger, workdays, group)
     # Whether the other side agrees to mediation; its round sends the questions and ends the silent cases.
     willingness = Willingness(maker, ledger, settings, workdays)
     # An assigned mediator's signed conflict-of-interest disclosure is kept for the case page.
@@ -145,8 +148,8 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         settings=settings,
         accounts=Accounts(maker, settings),
         cases=cases,
-        booking=Booking(maker, settings),
-        links=Links(maker, settings),
+        booking=Booking(maker, settings, group),
+        links=Links(maker, settings, group),
         outbox=Outbox(
             maker,
             settings,
@@ -159,6 +162,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
             ],
         ),
         ledger=ledger,
+        group_commit=group,
         keys=KeyBinding(maker, ledger, settings),
         evidence=evidence,
         staff_keys=staff_keys,

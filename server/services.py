@@ -31,6 +31,7 @@ from server.domain.evidence import Evidence
 from server.domain.exports import Exports
 from server.domain.extensions import Extensions
 from server.domain.filing import FilingPackages
+from server.domain.group_commit import GroupCommit
 from server.domain.keybinding import KeyBinding
 from server.domain.ledger import Ledger
 from server.domain.links import Links
@@ -63,6 +64,8 @@ class Services:
     links: Links
     outbox: Outbox
     ledger: Ledger
+    #: Request transactions committed together (server/domain/group_commit.py).
+    group_commit: GroupCommit
     keys: KeyBinding
     evidence: Evidence
     staff_keys: StaffKeys

@@ -13,6 +13,7 @@ from server.app import create_app
 from server.http import static
 from server.http.context import LIFECYCLE
 from server.ops import stopwatch
+from server.ops.gcpause import freeze_startup_heap
 from server.settings import Settings
 
 log = logging.getLogger("mediate")
@@ -45,6 +46,7 @@ async def run_until_stopped(app: web.Application, settings: Settings, ssl_contex
     try:
         site = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
         await site.start()
+        log.info("start-up heap left out of garbage collection: %d objects", freeze_startup_heap())
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)

@@ -46,6 +46,7 @@ from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 
+from recordings.timeline import SenderBase
 from recordings.webm import vp8_is_keyframe, vp8_size
 from server.errors import InvalidInput, InvalidState
 from signaling import aiortc_hooks
@@ -219,13 +220,13 @@ class Publication:
         self._last_pli = 0.0
         self._pli_pending = False
         self._background = Background(log, f"keyframe request to {publisher_id}")
-        #: The latest RTCP sender report: (the sender's wall clock, the RTP timestamp it stands for).
-        self.sender_report: tuple[float, int] | None = None
+        #: The sender's wall clock at RTP time zero, from its RTCP sender reports (recordings/timeline.py).
+        self.sender_base = SenderBase()
         aiortc_hooks.tap_receiver(receiver, self._on_frame)
         aiortc_hooks.on_sender_report(receiver, self._on_sender_report)
 
     def _on_sender_report(self, wall: float, rtp_timestamp: int) -> None:
-        self.sender_report = (wall, rtp_timestamp)
+        self.sender_base.report(wall, rtp_timestamp)
 
     def _on_frame(self, codec: Any, frame: Any) -> None:
         self.frames_in += 1
@@ -235,8 +236,7 @@ class Publication:
             subscription.push(self, codec.clockRate, frame.timestamp, frame.data)
         recorder = self.room.recorder if self.room is not None else None
         if recorder is not None:
-            report = self.sender_report
-            sent = None if report is None else report[0] + (frame.timestamp - report[1]) / codec.clockRate
+            sent = self.sender_base.sender_time(frame.timestamp, codec.clockRate)
             recorder.on_frame(self.publisher_id, self.kind, self, codec.clockRate, frame.timestamp, frame.data, sent)
 
     def request_keyframe(self) -> None:

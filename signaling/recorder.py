@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from recordings.segments import Gap, PendingSegment, SegmentSink, media_found_in_gap
-from recordings.timeline import TransitClock
+from recordings.timeline import ParticipantClock
 from recordings.webm import Frame, Kind, vp8_is_keyframe
 from signaling.routing import MAIN_ROOM, RoomState, Track, flows
 
@@ -76,23 +76,15 @@ class ParticipantWriter:
         self.video_waiting = True
         self.video_asked_at = 0.0
         self.gaps: list[Gap] = []
-        #: Per kind, until its sender reports come: the publication it maps and its RTP clock's mapping.
-        self.clocks: dict[str, tuple[object, TransitClock]] = {}
-        #: Once sender reports come: one mapping for the participant's audio and video together (lip sync).
-        self.sender_clock = TransitClock(jump=1.0)
+        #: Its tracks on the server's clock (recordings/timeline.py).
+        self.timeline = ParticipantClock()
 
     def place(
         self, kind: str, source: object, clock_rate: int, timestamp: int, arrival: float, sender_time: float | None
     ) -> float:
-        current = self.clocks.get(kind)
-        if current is None or current[0] is not source:
-            current = (source, TransitClock())  # a new publication (the publisher reconnected)
-            self.clocks[kind] = current
-            if kind == "video":
-                self.video_waiting = True
-        if sender_time is None:
-            return current[1].place(timestamp / clock_rate, arrival)
-        return self.sender_clock.place(sender_time, arrival)
+        if self.timeline.follow(kind, source) and kind == "video":
+            self.video_waiting = True
+        return self.timeline.place(kind, timestamp / clock_rate, arrival, sender_time)
 
     def add(self, kind: Kind, at: float, data: bytes, keyframe: bool) -> None:
         r = self.recorder

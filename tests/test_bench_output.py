@@ -15,7 +15,7 @@ def test_the_ledger_benchmark_prints_its_table_and_no_migration_log(tmp_path: Pa
     out = mediate("bench", "ledger", "--records", "20", data_dir=tmp_path)
     printed = out.stdout + out.stderr
     assert "alembic" not in printed and "Running upgrade" not in printed, printed[:2000]
-    assert "SQLite, own txn" in out.stdout and "SQLite, grouped" in out.stdout and "appends/s" in out.stdout
+    assert "SQLite, request path" in out.stdout and "SQLite, grouped" in out.stdout and "appends/s" in out.stdout
 
 
 def test_the_long_session_benchmark_exports_a_bundle_that_verifies_and_ends_with_its_line(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ load-generator limit. Nothing is asserted.
      and Opus): the most one process holds with every frame recorded, then the same with two
      processes side by side (``server.bench.recording`` measures each step).
   3. the evidence log: appends per second on PostgreSQL from one process, then from two at once
-     (each appending in its own transactions; one sequencer at a time extends the Merkle tree).
+     (each appending as requests do, through the group commit; one sequencer at a time extends the Merkle tree).
 """
 
 from __future__ import annotations

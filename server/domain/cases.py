@@ -15,12 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.domain import follow_up_plans, history, orgtree, particulars, registration
 from server.domain.access import case_for_staff, is_before_court, referral_sharing
 from server.domain.clocks import Clock, case_clocks, case_mediation_clock, local_day
+from server.domain.group_commit import GroupCommit
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, require_staff
 from server.domain.registration import ID_NUMBER, PHONE, Registrant
+from server.domain.statistics_stream import index_registered
 from server.domain.vocabulary import DISPUTE_TYPES, INVITED_AS, PARTY_ROLES, REPRESENTATIVE_ROLES
 from server.domain.workdays import Workdays
 from server.errors import Conflict, FieldError, InvalidInput, NotFound
+from server.evidence.records import timestamp
 from server.models import (
     Case,
     CaseEvent,
@@ -129,10 +132,17 @@ class Registration:
 
 
 class Cases:
-    def __init__(self, maker: async_sessionmaker[AsyncSession], ledger: Ledger, workdays: Workdays | None = None) -> None:
+    def __init__(
+        self,
+        maker: async_sessionmaker[AsyncSession],
+        ledger: Ledger,
+        workdays: Workdays | None = None,
+        group: GroupCommit | None = None,
+    ) -> None:
         self._maker = maker
         self._ledger = ledger
         self._workdays = workdays or Workdays()
+        self._group = group or GroupCommit(maker, ledger)
 
     async def open_case(
         self,
@@ -160,13 +170,15 @@ class Cases:
         case's first evidence record is ``case_registered`` (registration.py says what it holds).
         """
         staff = require_staff(principal, "mediator")
-        async with self._maker() as db, db.begin():
-            return await self.register(
+        # Committed with the registrations (and other records) of concurrent requests (group_commit.py).
+        return await self._group.run(
+            lambda db: self.register(
                 db, staff, case_number=case_number, dispute_type=dispute_type, summary=summary, source=source,
                 source_reference=source_reference, registered_on=registered_on, amount_in_dispute=amount_in_dispute,
                 mediator_id=mediator_id, property_region=property_region, invited_by_court_id=invited_by_court_id,
                 collective=collective, applicants=applicants, respondents=respondents, applicant_lines=applicant_lines,
-            )  # fmt: skip
+            )
+        )  # fmt: skip
 
     async def register(
         self,
@@ -336,6 +348,9 @@ class Cases:
                 "source_words": registration.source_words(r.source),
                 "source_reference": case.source_reference,
                 "registered_on": case.registered_on.isoformat(),
+                # The instant the mediation period runs from (clocks.case_mediation_clock: the case's creation), so
+                # that the records alone say when it is overdue (statistics/record_facts.py).
+                "mediation_from": timestamp(case.created_at),
                 "collective": r.collective,
                 "organisation": organisation.name,
                 "mediator": mediator.display_name,
@@ -344,6 +359,8 @@ class Cases:
             },
             public={"dispute_type": r.dispute_type, "source": r.source, "collective": r.collective, **counts},
         )
+        # The organisation's statistics stream indexes the case it now leads (statistics_stream.py).
+        await index_registered(db, self._ledger, case, organisation)
         return case, parties, organisation
 
     async def _mediator(self, db: AsyncSession, staff: Staff, mediator_id: str) -> User:

@@ -17,15 +17,18 @@ COMPLAINT_KINDS = frozenset({"complaint_filed", "complaint_answered"})
 
 
 def record(db: AsyncSession, case_id: str, principal: Principal | None, kind: str, **data: Any) -> None:
+    db.add(CaseEvent(**row(case_id, principal, kind, **data)))
+
+
+def row(case_id: str, principal: Principal | None, kind: str, **data: Any) -> dict[str, Any]:
+    """A history line's columns, for a caller that inserts many at once (``GroupCommit.insert_later``)."""
     actor_kind, actor_id, actor_name = actor_of(principal)
-    db.add(
-        CaseEvent(
-            case_id=case_id,
-            at=utcnow(),
-            actor_kind=actor_kind,
-            actor_id=actor_id,
-            actor_name=actor_name,
-            kind=kind,
-            data=data,
-        )
-    )
+    return {
+        "case_id": case_id,
+        "at": utcnow(),
+        "actor_kind": actor_kind,
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "kind": kind,
+        "data": data,
+    }

@@ -18,10 +18,10 @@ import logging
 import struct
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import delete, func, insert, select, text, tuple_
+from sqlalchemy import delete, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -81,6 +81,37 @@ class Submission:
 class Appended:
     record: Record
     claim_hash: str
+
+
+class BatchRefused(Exception):
+    """A check the batch put off to its end refused a record (a replay, an archived case).
+
+    The group committer (server/domain/group_commit.py) then rolls the whole batch back and runs
+    each of its units in a transaction of its own, where the ledger checks every record at once
+    and only the bad one's request fails.
+    """
+
+
+@dataclass
+class Batch:
+    """What the records of one group-commit transaction leave to its end (``Ledger.finish_batch``).
+
+    Each case's chain is locked the first time one of the batch's units appends to it and then
+    advanced in memory, so that the batch writes every record, body and chain with a fixed number
+    of statements, whatever the number of requests in it.
+    """
+
+    chains: dict[str, tuple[int, str]] = field(default_factory=dict)  # case -> (last_seq, last entry hash)
+    hashes: set[str] = field(default_factory=set)
+    changes: set[str] = field(default_factory=set)  # cases whose records an archived case refuses
+    pending: list[dict[str, object]] = field(default_factory=list)
+    bodies: list[dict[str, object]] = field(default_factory=list)
+    new_keys: list[Submission] = field(default_factory=list)
+    began: float = field(default_factory=time.perf_counter)
+
+
+#: Where a group-commit transaction's session carries its ``Batch`` (``AsyncSession.info``).
+BATCH = "ledger.batch"
 
 
 def key_row(info: KeyInfo, case_id: str | None = None) -> EvidenceKey:
@@ -188,6 +219,9 @@ class Ledger:
         Each record is checked on its own: a refused one gets its error in the result list and
         nothing of it is written, the others go ahead. The checks all come before any write.
         """
+        batch: Batch | None = db.info.get(BATCH)
+        if batch is not None:
+            return await self._stage(db, batch, items)
         began = time.perf_counter()
         outcomes: list[Appended | DomainError | None] = [None] * len(items)
         hashes = [sha256_hex(item.claim.statement) for item in items]
@@ -249,22 +283,118 @@ class Ledger:
             await db.execute(insert(EvidencePending), pending)
         if bodies:
             await db.execute(insert(EvidenceBody), bodies)
-        if new_keys:
-            registered = set(
-                await db.scalars(select(EvidenceKey.id).where(EvidenceKey.id.in_([i.new_key.id for i in new_keys if i.new_key])))
-            )
-            for item in new_keys:
-                assert item.new_key is not None
-                if item.new_key.id in registered:
-                    # A key registered on a staff account: this case joins the ones it serves.
-                    db.add(EvidenceKeyCase(key_id=item.new_key.id, case_id=item.claim.case))
-                else:
-                    db.add(key_row(item.new_key, item.claim.case))
+        await self._write_new_keys(db, new_keys)
         await db.flush()
         self.wake.set()
         if self.on_append is not None:
             self.on_append(time.perf_counter() - began, len(pending))
         return [o for o in outcomes if o is not None]
+
+    async def _stage(self, db: AsyncSession, batch: Batch, items: list[Submission]) -> list[Appended | DomainError]:
+        """``append_many`` inside a group-commit transaction: check now, write at the batch's end.
+
+        Everything that needs no other row is checked now (form, origin, body, signatures, size,
+        a replay within the batch), so a bad record fails its own request at once. The chain is
+        locked now, the first time the batch meets the case, and the record gets its ``seq`` and
+        ``prev`` now: the request may name them in the rows it writes next. The checks against
+        other rows (a replay of a logged claim, an archived case) and every write wait for
+        ``finish_batch``; should one of those checks refuse, the whole batch is rolled back and
+        run again one request at a time (``BatchRefused``), so nothing is saved that would not
+        have been saved alone.
+        """
+        outcomes: list[Appended | DomainError | None] = [None] * len(items)
+        hashes = [sha256_hex(item.claim.statement) for item in items]
+        keys = await self._prefetch_keys(db, items)
+        to_check = []
+        for i, digest in enumerate(hashes):
+            if digest in batch.hashes:
+                outcomes[i] = Conflict("this claim was recorded already (replay refused)", reason="replayed")
+            else:
+                batch.hashes.add(digest)
+                to_check.append(i)
+        for i, exc in self._check_many(items, to_check, keys):
+            outcomes[i] = exc
+            batch.hashes.discard(hashes[i])
+        accepted = [i for i, o in enumerate(outcomes) if o is None]
+        unlocked = {items[i].claim.case for i in accepted} - set(batch.chains)
+        if unlocked:
+            for case_id, chain in (await self._lock_chains(db, unlocked)).items():
+                batch.chains[case_id] = (chain.last_seq, chain.last_entry_hash)
+        for i in accepted:
+            item = items[i]
+            last_seq, last_hash = batch.chains[item.claim.case]
+            record = Record(item.claim, last_seq + 1, last_hash or None, item.sigs)
+            entry = record.entry
+            if len(entry) > MAX_ENTRY_BYTES:
+                outcomes[i] = InvalidInput("the record is too large", [FieldError("claim", f"at most {MAX_ENTRY_BYTES} bytes")])
+                batch.hashes.discard(hashes[i])
+                continue
+            batch.chains[item.claim.case] = (record.seq, entry_hash(entry))
+            if item.claim.type not in STILL_TAKES:
+                batch.changes.add(item.claim.case)
+            batch.pending.append(
+                {
+                    "case_id": item.claim.case,
+                    "seq": record.seq,
+                    "type": item.claim.type,
+                    "claim_hash": hashes[i],
+                    "entry": entry,
+                    "accepted_at": utcnow(),
+                }
+            )
+            if item.body is not None:
+                batch.bodies.append({"claim_hash": hashes[i], "case_id": item.claim.case, "body": item.body})
+            if item.new_key is not None:
+                batch.new_keys.append(item)
+            outcomes[i] = Appended(record, hashes[i])
+        return [o for o in outcomes if o is not None]
+
+    async def lock_chains(self, db: AsyncSession, batch: Batch, case_ids: set[str]) -> None:
+        """Lock these cases' chains for the batch at once (the cases its units said they append to)."""
+        if case_ids:
+            for case_id, chain in (await self._lock_chains(db, case_ids)).items():
+                batch.chains[case_id] = (chain.last_seq, chain.last_entry_hash)
+
+    async def finish_batch(self, db: AsyncSession, batch: Batch) -> None:
+        """Check what ``_stage`` put off and write the batch's records, bodies, keys and chains.
+
+        Raises ``BatchRefused`` (nothing written) if a record replays a stored claim or changes
+        an archived case.
+        """
+        if not batch.pending:
+            return
+        moved = {case_id for case_id in (row["case_id"] for row in batch.pending) if isinstance(case_id, str)}
+        for column in (LogEntry.claim_hash, EvidencePending.claim_hash):
+            if await db.scalar(select(column).where(column.in_(batch.hashes)).limit(1)) is not None:
+                raise BatchRefused("a record of the batch replays a stored claim")
+        if await archived_among(db, batch.changes):
+            raise BatchRefused("a record of the batch changes an archived case")
+        await db.execute(insert(EvidencePending), batch.pending)
+        if batch.bodies:
+            await db.execute(insert(EvidenceBody), batch.bodies)
+        await self._write_new_keys(db, batch.new_keys)
+        await db.execute(
+            update(EvidenceChain),
+            [{"case_id": c, "last_seq": seq, "last_entry_hash": h} for c, (seq, h) in batch.chains.items() if c in moved],
+        )
+        await db.flush()
+        self.wake.set()
+        if self.on_append is not None:
+            self.on_append(time.perf_counter() - batch.began, len(batch.pending))
+
+    async def _write_new_keys(self, db: AsyncSession, new_keys: list[Submission]) -> None:
+        if not new_keys:
+            return
+        registered = set(
+            await db.scalars(select(EvidenceKey.id).where(EvidenceKey.id.in_([i.new_key.id for i in new_keys if i.new_key])))
+        )
+        for item in new_keys:
+            assert item.new_key is not None
+            if item.new_key.id in registered:
+                # A key registered on a staff account: this case joins the ones it serves.
+                db.add(EvidenceKeyCase(key_id=item.new_key.id, case_id=item.claim.case))
+            else:
+                db.add(key_row(item.new_key, item.claim.case))
 
     async def append_platform(
         self,
@@ -277,10 +407,17 @@ class Ledger:
         public: dict[str, object] | None = None,
     ) -> Appended:
         """A record the platform itself vouches for (signed with the platform key)."""
+        item = self.platform_submission(type=type, case=case, actor=actor, data=data, public=public)
+        return await self.append(db, item.claim, item.sigs, item.body)
+
+    def platform_submission(
+        self, *, type: str, case: str, actor: dict[str, str], data: dict[str, object], public: dict[str, object] | None = None
+    ) -> Submission:
+        """A platform record signed and ready for ``append_many``: several chains' records in one batch lock
+        their chains in one statement (two organisations' statistics streams at a referral, never in turn)."""
         body = make_body(data)
         claim = Claim(self.origin, type, case, actor, body_hash(body), public or {})
-        sig = self.keyring.signer("platform").sign(claim.statement)
-        return await self.append(db, claim, [sig], body)
+        return Submission(claim, [self.keyring.signer("platform").sign(claim.statement)], body)
 
     async def submit(
         self,
@@ -323,7 +460,8 @@ class Ledger:
 
     async def _lock_chains(self, db: AsyncSession, case_ids: set[str]) -> dict[str, EvidenceChain]:
         """Lock the chains of these cases (creating the missing ones) for this transaction."""
-        query = select(EvidenceChain).where(EvidenceChain.case_id.in_(case_ids)).with_for_update()
+        # In the order of their ids: two batches that share chains lock them in the same order, never crosswise.
+        query = select(EvidenceChain).where(EvidenceChain.case_id.in_(case_ids)).order_by(EvidenceChain.case_id).with_for_update()
         chains = {c.case_id: c for c in await db.scalars(query)}
         missing = case_ids - set(chains)
         if missing:

@@ -20,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
 from server.domain.accounts import token_hash
+from server.domain.group_commit import GroupCommit
 from server.domain.principal import Principal, actor_of
 from server.errors import Gone, NotFound
-from server.models import AuthSession, Case, MediationSession, Party, PartyLink, User, utcnow
+from server.models import AuthSession, Case, CaseEvent, MediationSession, Party, PartyLink, User, utcnow
 from server.settings import Settings
 
 TOKEN_BYTES = 32
@@ -187,49 +188,64 @@ async def keep_open(db: AsyncSession, case_id: str, until: datetime) -> None:
 
 
 class Links:
-    def __init__(self, maker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    def __init__(self, maker: async_sessionmaker[AsyncSession], settings: Settings, group: GroupCommit) -> None:
         self._maker = maker
         self._settings = settings
+        self._group = group
 
     async def open(self, token: str) -> OpenedLink:
         """Trade a link's token for a browser session bound to that party and session only."""
         now = utcnow()
         if not (20 <= len(token) <= 100):
             raise NotFound("this link is not recognised")
-        async with self._maker() as db, db.begin():
-            link = await db.scalar(select(PartyLink).where(PartyLink.token_hash == token_hash(token)))
-            if link is None:
-                raise NotFound("this link is not recognised")
-            session = await db.get(MediationSession, link.session_id) if link.session_id else None
-            party = await db.get(Party, link.party_id)
-            assert party is not None and (session is not None or link.session_id is None)
-            cancelled = session is not None and session.status == "cancelled"
-            if cancelled or link.revoked_at is not None or link.expires_at <= now:
-                # Whom to ask for a new link or a new time: the page names them.
-                mediator = await db.get(User, session.mediator_id if session else (await _case_mediator(db, party)))
-                contact = {
-                    "mediator": mediator.display_name if mediator else "",
-                    "phone": (mediator.phone if mediator else "") or "",
-                }
-                if cancelled:
-                    raise Gone("this session was cancelled", reason="cancelled", **contact)
-                if link.revoked_at is not None:
-                    raise Gone("this link was withdrawn; ask your mediator for a new one", reason="revoked", **contact)
-                raise Gone("this link has expired", reason="expired", **contact)
-            cookie = secrets.token_urlsafe(TOKEN_BYTES)
-            db.add(
-                AuthSession(
-                    token_hash=token_hash(cookie),
-                    kind="party",
-                    party_id=party.id,
-                    case_id=party.case_id,
-                    session_id=session.id if session else None,
-                    link_id=link.id,
-                    csrf_token=secrets.token_urlsafe(32),
-                    expires_at=link.expires_at,
+        # A unit of a group commit (server/domain/group_commit.py): the browser sessions of links
+        # opened at the same moment are written, and committed, together.
+        return await self._group.run(lambda db: self._open(db, token, now))
+
+    async def _open(self, db: AsyncSession, token: str, now: datetime) -> OpenedLink:
+        # One query for the link, its party and its session; and no flush of the sessions other
+        # links of the batch opened before (they go in one insert at the batch's commit).
+        with db.no_autoflush:
+            found = (
+                await db.execute(
+                    select(PartyLink, Party, MediationSession)
+                    .join(Party, Party.id == PartyLink.party_id)
+                    .outerjoin(MediationSession, MediationSession.id == PartyLink.session_id)
+                    .where(PartyLink.token_hash == token_hash(token))
                 )
+            ).first()
+        if found is None:
+            raise NotFound("this link is not recognised")
+        link, party, session = found
+        assert session is not None or link.session_id is None
+        cancelled = session is not None and session.status == "cancelled"
+        if cancelled or link.revoked_at is not None or link.expires_at <= now:
+            # Whom to ask for a new link or a new time: the page names them.
+            mediator = await db.get(User, session.mediator_id if session else (await _case_mediator(db, party)))
+            contact = {
+                "mediator": mediator.display_name if mediator else "",
+                "phone": (mediator.phone if mediator else "") or "",
+            }
+            if cancelled:
+                raise Gone("this session was cancelled", reason="cancelled", **contact)
+            if link.revoked_at is not None:
+                raise Gone("this link was withdrawn; ask your mediator for a new one", reason="revoked", **contact)
+            raise Gone("this link has expired", reason="expired", **contact)
+        cookie = secrets.token_urlsafe(TOKEN_BYTES)
+        db.add(
+            AuthSession(
+                token_hash=token_hash(cookie),
+                kind="party",
+                party_id=party.id,
+                case_id=party.case_id,
+                session_id=session.id if session else None,
+                link_id=link.id,
+                csrf_token=secrets.token_urlsafe(32),
+                expires_at=link.expires_at,
             )
-            history.record(db, party.case_id, None, "link_opened", party_id=party.id, session_id=session.id if session else None)
+        )
+        opened = history.row(party.case_id, None, "link_opened", party_id=party.id, session_id=session.id if session else None)
+        self._group.insert_later(db, CaseEvent, opened)
         return OpenedLink(cookie, party, session, link.expires_at)
 
 

@@ -106,7 +106,9 @@ class LoginThrottles:
             else:
                 raise RuntimeError(f"the login counter {counter.key!r} vanished three times")
             failures = 0 if row.forget_at <= now else row.failures
-            if failures and row.next_at > now:
+            # Within the free failures the last attempt set no delay (its ``next_at`` is its own
+            # ``now``, which may be a moment after ours when attempts arrive together): no wait.
+            if self.delay(failures, counter.free) and row.next_at > now:
                 wait = max(wait, row.next_at - now)
             states.append((counter, failures))
         if wait:

@@ -34,6 +34,7 @@ from server.domain.assignment import designate_assisting, designate_lead
 from server.domain.clocks import Clock, acceptance_clock
 from server.domain.ledger import Ledger
 from server.domain.principal import Principal, Staff, require_staff
+from server.domain.statistics_stream import index_referred
 from server.domain.workdays import Workdays
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
 from server.models import Case, Organisation, Referral, User, utcnow
@@ -306,6 +307,7 @@ class Referrals:
                 raise Conflict(f"the case is {case.status} already", reason=case.status)
             target = await db.get(Organisation, referral.to_organisation_id)
             assert target is not None
+            passed_on: Organisation | None = None
             if referral.role == "lead":
                 if case.organisation_id != referral.from_organisation_id:
                     raise Conflict("the case has another lead organisation now", reason="lead_changed")
@@ -319,6 +321,7 @@ class Referrals:
                         case_number=case.case_number,
                     )
                 assert mediator is not None
+                passed_on = await db.get(Organisation, case.organisation_id)
                 case.organisation_id, case.mediator_id = target.id, mediator.id
             referral.status, referral.decided_by, referral.decided_at = "accepted", staff.user_id, utcnow()
             referral.mediator_id = mediator.id if mediator is not None else None
@@ -338,6 +341,9 @@ class Referrals:
                 },
                 public=public,
             )
+            if referral.role == "lead" and passed_on is not None:
+                # The case leaves the one's statistics index and enters the other's (statistics_stream.py).
+                await index_referred(db, self._ledger, case, referral.id, passed_on, target)
             history.record(
                 db, case.id, staff, "referral_accepted", organisation=target.name, role=referral.role,
                 mediator=mediator.display_name if mediator is not None else None, seq=appended.record.seq,

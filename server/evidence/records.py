@@ -78,6 +78,7 @@ RECORD_TYPES = frozenset(
         "case_archived",
         "case_file_destroyed",
         "statistics_snapshot",  # in an organisation's statistics stream, not a case (server/domain/statistics/snapshots.py)
+        "case_indexed",  # the same stream's index of the cases the organisation leads (server/domain/statistics_stream.py)
     }
 )
 # Record types whose WebAuthn signer must have verified the user (UV flag), not only be present:

@@ -77,6 +77,7 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "case_archived": ("归档", "case archived"),
     "case_file_destroyed": ("卷宗保管期满销毁", "case file destroyed after its retention"),
     "statistics_snapshot": ("月度统计快照", "monthly statistics snapshot"),
+    "case_indexed": ("统计案件索引", "case indexed for statistics"),
 }
 
 #: Every method code a record carries, in the words a signature page or a report uses.

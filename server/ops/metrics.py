@@ -74,6 +74,22 @@ class Metrics:
         self.loop_longest_stall = Gauge(
             "mediate_event_loop_longest_stall_seconds", "The longest event-loop lag since the process started", registry=r
         )
+        self.gc_pause = Histogram(
+            "mediate_gc_pause_seconds",
+            "Garbage collections, by generation, and how long each held the process (server/ops/gcpause.py)",
+            ["generation"],
+            buckets=LAG_BUCKETS,
+            registry=r,
+        )
+        self.gc_frozen = Gauge(
+            "mediate_gc_frozen_objects", "Objects of start-up that garbage collections skip (gc.freeze)", registry=r
+        )
+        self.loop_stalls = Counter(
+            "mediate_event_loop_stall_seconds",
+            "Event-loop stalls over stall_trace_ms, by the project's code they were sampled in (server/ops/stalltrace.py)",
+            ["site"],
+            registry=r,
+        )
         self.ledger_records = Counter("mediate_ledger_records", "Evidence records accepted into the log", registry=r)
         self.errors = Counter(
             "mediate_errors", "Requests and events answered with an error, by where and kind", ["where", "kind"], registry=r
@@ -87,6 +103,13 @@ class Metrics:
     def watch(self, gauge: Gauge, read: Callable[[], float]) -> None:
         """Read ``gauge`` from live state at scrape time."""
         gauge.set_function(read)
+
+    def collected(self, generation: int, seconds: float) -> None:
+        self.gc_pause.labels(generation=str(generation)).observe(seconds)
+
+    def stalled(self, site: str, seconds: float) -> None:
+        # A site is a code location (path:line function): a bounded set, however long the process runs.
+        self.loop_stalls.labels(site=site[:200]).inc(seconds)
 
     def error(self, where: str, kind: str) -> None:
         self.errors.labels(where=where, kind=kind[:40]).inc()

@@ -81,6 +81,7 @@ class Environment(BaseSettings):
     cookie_secure: bool | None = None
     log_origin: str | None = None
     ledger_interval_seconds: Seconds | None = None
+    stall_trace_ms: AtLeast0 | None = None
     witnesses: str | None = None
     ice_servers: str | None = None
     turn_secret: str | None = Field(default=None, repr=False)

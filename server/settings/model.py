@@ -83,6 +83,9 @@ class Settings:
     # The evidence log's name (C2SP checkpoint origin), fixed at first start; default: host + "/log".
     log_origin: str | None = None
     ledger_interval_seconds: float = 0.5
+    # Event-loop stalls longer than this (ms) are traced to the code they happened in and logged
+    # (server/ops/stalltrace.py, mediate_event_loop_stall_seconds); 0: off (a sampling thread's cost).
+    stall_trace_ms: float = 0.0
     # Witness vkeys (C2SP tlog-cosignature, type 0x04) whose cosignatures POST /log/cosignature accepts.
     witnesses: tuple[str, ...] = ()
     # STUN/TURN servers, as browsers take them (RTCIceServer), given to browsers and to aiortc.

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from server.domain import cases as cases_module
 from server.domain.agreements import sealing
 from server.domain.clocks import LEGAL_ZONE, local_day
 from server.domain.principal import SYSTEM
@@ -27,8 +28,9 @@ from server.domain.statistics.record_facts import AUDITED, facts_from_records
 from server.domain.statistics.snapshots import Taken, stream_id
 from server.evidence.records import Record, entry_hash
 from server.models import Case, EvidenceChain, EvidencePending, LogEntry, Obligation, StatisticsSnapshot, utcnow
-from tests.api.agreement_helpers import Mediation, mediation
+from tests.api.agreement_helpers import Mediation, bind_device_key, bind_passkey, mediation
 from tests.api.helpers import open_case
+from tests.api.test_extensions import agree, propose
 from tests.api.test_performance import answer, sealed
 from tests.api.test_statistics import known_cases
 from tests.conftest import World
@@ -157,7 +159,8 @@ async def test_verify_stats_passes_an_honest_export_and_names_a_missing_altered_
     sentences = [f.sentence("en") for f in honest.findings]
     assert "\u201cAgreements to perform\u201d: 1, each of its 1 cases checked against its signed records." in sentences
     assert not any(f.code == "partly_recomputed" for f in honest.findings), sentences
-    assert [f.code for f in honest.findings if "Past the mediation period" in f.sentence("en")] == ["not_recomputed"]
+    # Past the mediation period is recomputed too: C is still within its thirty days.
+    assert "\u201cPast the mediation period\u201d: 0, each of its 0 cases checked against its signed records." in sentences
     pinned = verify_snapshot(data, trusted_log_keys=[world.services.ledger.keyring.vkey()], lang="en")
     assert pinned.ok and any(f.code == "in_log" and "the trusted log key" in f.sentence("en") for f in pinned.findings)
 
@@ -218,7 +221,15 @@ async def test_verify_stats_passes_an_honest_export_and_names_a_missing_altered_
 async def test_the_records_and_the_database_count_every_audited_figure_alike(world: World) -> None:
     k = await known_cases(world)
     a, b, c = await three_cases(world)
+    # E (at 海淀): still being mediated, its period extended by both parties 60 days past its thirty (deadline_extended).
+    e = await mediation(world, "（2026）海调字第24号", mediator="zhao")
+    zhang = await bind_device_key(world, e.applicant, e.party_id("applicant"))
+    li = await bind_passkey(world, e.respondent, e.party_id("respondent"))
+    await propose(e, days=60)
+    await agree(world, zhang)
+    await agree(world, li)
     await world.services.ledger.settle()
+    workdays = world.services.statistics._workdays
     ledger = world.services.ledger
     decided_cases: dict[str, dict[str, int]] = {}
     # Today A's instalments are pending but the first, performed; 45 days on its second term's is overdue.
@@ -232,10 +243,10 @@ async def test_the_records_and_the_database_count_every_audited_figure_alike(wor
                 bodies = await ledger.bodies(db, facts.id)
                 records = [Record.from_entry(e.entry) for e in entries]
                 by_seq = {e.seq: bodies[e.claim_hash] for e in entries if e.claim_hash in bodies}
-                read = facts_from_records(records, by_seq, as_of=local_day(at))
+                read = facts_from_records(records, by_seq, as_of=at, workdays=workdays)
                 # As if sealed before the record listed the instalments: the closing record decides 朝阳's first
                 # case (closed, all performed); nothing decides A, still open.
-                older = facts_from_records(records, {n: unlisted(b) for n, b in by_seq.items()}, as_of=local_day(at))
+                older = facts_from_records(records, {n: unlisted(b) for n, b in by_seq.items()}, as_of=at, workdays=workdays)
                 performance = ("with_obligations", "performed", "overdue_performance", "resolved")
                 if facts.id == a.case_id:
                     assert [AUDITED[name](older) for name in performance] == [None] * 4
@@ -246,15 +257,28 @@ async def test_the_records_and_the_database_count_every_audited_figure_alike(wor
                     # Every case here was sealed with its instalments in the record: nothing is left undecided.
                     assert decided is not None and COUNTS[name](facts) == decided, (moment, facts.case_number, name)
                     decided_cases[moment][name] += COUNTS[name](facts)
+                # As if registered before the record gave the instant its period runs from: undecided while mediated.
+                unstarted = facts_from_records(records, {n: unstarted_body(b) for n, b in by_seq.items()}, as_of=at, workdays=workdays)  # fmt: skip
+                assert unstarted.overdue_mediation is (None if facts.status == "open" and not facts.closed_on else False)
+                if facts.id == e.case_id:
+                    assert read.extended_to is not None and read.overdue_mediation is False, moment
                 assert read.led_by(facts.organisation_id, facts.organisation), facts.case_number
                 assert sorted(read.ratings) == sorted(facts.ratings) and read.closed_on == facts.closed_on
                 assert entry_hash(entries[-1].entry)
-    assert {k.a.case_id, k.b.case_id, k.c, k.d, a.case_id, b.case_id, c} <= {f.id for f in from_rows}
+    assert {k.a.case_id, k.b.case_id, k.c, k.d, a.case_id, b.case_id, c, e.case_id} <= {f.id for f in from_rows}
     # 朝阳's first case, performed and closed, and A (open, one instalment performed of three) were settled.
     now, later = decided_cases["now"], decided_cases["later"]
+    # Today none is past its thirty days; 45 days on, C, 朝阳's fourth and 海淀's referred case are, E (extended) not.
+    assert (now["pending"], now["overdue_mediation"], later["overdue_mediation"]) == (4, 0, 3)
     assert (now["successful"], now["with_obligations"], now["performed"]) == (2, 2, 1)
     assert (now["overdue_performance"], now["resolved"]) == (0, 2)
     assert (later["performed"], later["overdue_performance"], later["resolved"]) == (1, 1, 1)
+
+
+def unstarted_body(body: dict[str, Any]) -> dict[str, Any]:
+    """A record's body without the instant the mediation period runs from (as a registration written before it did)."""
+    data = body.get("data")
+    return {**body, "data": {k: v for k, v in data.items() if k != "mediation_from"}} if isinstance(data, dict) else body
 
 
 def unlisted(body: dict[str, Any]) -> dict[str, Any]:
@@ -327,3 +351,42 @@ async def test_snapshots_are_read_by_their_committee_and_its_supervisors_and_by_
         assert json.loads(inner.read(last_body))["data"]["exported_by"].startswith("孟督导员（统计快照")
     await export(k.other_supervisor, ours.id, expect=403)
     await k.other_supervisor.call("GET", f"/api/v1/statistics/snapshots?organisation_id={world.org_a.id}", expect=403)
+
+
+async def test_verify_stats_recomputes_the_mediation_clock_and_names_a_case_whose_extension_is_not_in_its_records(
+    world: World,
+) -> None:
+    """45 days on, C is past its thirty days. The database is then made to say C's period was extended (no party
+    agreed: no deadline_extended record), and the snapshot, signed as honestly as ever, does not count it overdue."""
+    a, _, c = await three_cases(world)
+    month = local_day(utcnow()).strftime("%Y-%m")
+    snaps = world.services.statistics_snapshots
+    row = (await snaps.take_snapshot(world.org_a.id, month, as_of=utcnow() + LATER)).snapshot
+    assert row.counts["overdue_mediation"] == 1
+    report = verify_snapshot(await export(a.liu, row.id), lang="en")
+    assert report.ok, [f.sentence("en") for f in report.findings if f.problem]
+    sentences = [f.sentence("en") for f in report.findings]
+    assert "\u201cPast the mediation period\u201d: 1, each of its 1 cases checked against its signed records." in sentences
+    async with world.services.links._maker() as db, db.begin():
+        await db.execute(update(Case).where(Case.id == c).values(mediation_extended_to=local_day(utcnow()) + LATER * 2))
+    row = (await snaps.take_snapshot(world.org_a.id, month, as_of=utcnow() + LATER, corrects=row.id, reason="重新统计")).snapshot
+    assert row.counts["overdue_mediation"] == 0
+    report = verify_snapshot(await export(a.liu, row.id), lang="en")
+    assert {f.code for f in report.findings if f.problem} == {"records_disagree"} and report.named_cases == {c}
+    assert any("Past the mediation period" in f.sentence("en") for f in report.findings if f.problem)
+
+
+async def test_a_case_registered_before_its_record_gave_when_its_period_runs_from_is_left_undecided(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A registration by an older server: its body gives no ``mediation_from``. C, still being mediated, cannot be
+    decided past its period or not; A and B, concluded, can. verify-stats passes and says what it could not check."""
+    monkeypatch.setattr(cases_module, "timestamp", lambda at: None)
+    a, _, _ = await three_cases(world)
+    row = (await month_end(world)).snapshot
+    report = verify_snapshot(await export(a.liu, row.id), lang="en")
+    assert report.ok, [f.sentence("en") for f in report.findings if f.problem]
+    [found] = [f for f in report.findings if f.sentence("en").startswith("\u201cPast the mediation period\u201d")]
+    assert found.code == "partly_recomputed_clock" and found.params["undecided"] == 1
+    assert "registration record does not give the instant the mediation period runs from" in found.sentence("en")
+    assert "未载明调解期限的起算时刻" in found.sentence("zh")

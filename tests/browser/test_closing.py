@@ -4,7 +4,9 @@ The agreement (李四 pays 张三 5000 yuan and apologises in writing within 30 
 through the API by ``sealed_with_obligation``, which tests/browser/test_enforcement.py uses too. The
 payment's last day is then moved two days into the past (the server's database, as a clock would).
 A supervisor of a bureau above the committee, on a phone in Chinese, finds on their board who owes
-whom what, since when, and that an instalment is overdue.
+whom what, since when, and that an instalment is overdue. On the statistics page the bureau's month
+counts the case as mediated successfully (100 %) with its performance overdue, so not resolved, and
+the overdue figure opens the ledger on it (#23: a sealed case seen through the pages).
 
 Once the case is closed (through the API), its mediator archives it from the case page (归档, 30 years
 under the committee's rule): the page says so and until when the file is kept, and offers no change.
@@ -32,6 +34,7 @@ from tests.browser.conftest import Server, cli, session_day
 from tests.browser.test_agreement import confirm, fits, shot
 from tests.browser.test_booking_flow import PageErrors, new_context
 from tests.browser.test_confirmation import MEDIATOR, TERMS, Client, bind_device_key
+from tests.browser.test_statistics_pages import shown_totals
 
 pytestmark = pytest.mark.browser
 
@@ -131,6 +134,24 @@ def test_an_overdue_instalment_shows_on_the_supervisors_board(
     assert "1 期履行已逾期" in card.get_by_test_id("sup-after").inner_text()
     fits(board, PHONE["width"])
     card.screenshot(path=str(artifacts / "closing-board-overdue-phone.png"))
+
+    # The bureau's statistics of this month count the sealed case as mediated successfully (100 %), its
+    # performance as overdue and so not resolved, and the overdue figure opens the ledger on that case.
+    board.goto("/statistics?subtree=true")
+    board.locator('[data-testid="st-total"][data-figure="successful"] [data-testid="st-total-value"]').filter(
+        has_text="1"
+    ).wait_for()
+    shown = shown_totals(board)
+    assert [shown[k] for k in ("mediated", "successful", "success_rate", "with_obligations", "overdue_performance")] == [
+        "1", "1", "100.0%", "1", "1",
+    ], shown  # fmt: skip
+    assert (shown["performed"], shown["resolved"], shown["amount_fen"]) == ("0", "0", "¥5,000.00"), shown
+    board.locator('[data-testid="st-chart-places"][data-state="ready"] canvas').wait_for()
+    assert board.get_by_test_id("st-table-places").locator("tbody td:nth-child(2)").all_inner_texts() == ["100.0%"]
+    board.locator('[data-testid="st-total"][data-figure="overdue_performance"] [data-testid="st-figure-link"]').click()
+    board.wait_for_url(re.compile(r"/ledger\?.*figure=overdue_performance"))
+    board.get_by_test_id("ledger-count").filter(has_text="共 1 件案件").wait_for()
+    assert board.get_by_test_id("ledger-row").get_attribute("data-case-id") == sealed["case_id"]
     errors.check()
     context.close()
 

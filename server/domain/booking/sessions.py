@@ -23,6 +23,7 @@ from server.domain import history, links, notifications
 from server.domain.access import assigned_mediators, case_for_staff
 from server.domain.accounts import check_timezone
 from server.domain.booking.availability import Availabilities, within_availability
+from server.domain.group_commit import GroupCommit
 from server.domain.principal import PartyPrincipal, Principal, Staff, require_party, require_staff
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
 from server.models import Case, MediationSession, Organisation, Party, PartyLink, User, utcnow
@@ -55,9 +56,10 @@ def parse_start(value: datetime, zone_name: str) -> datetime:
 
 
 class Booking:
-    def __init__(self, maker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    def __init__(self, maker: async_sessionmaker[AsyncSession], settings: Settings, group: GroupCommit) -> None:
         self._maker = maker
         self._settings = settings
+        self._group = group
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         #: The mediators' availability, which a session must fall within.
         self.availability = Availabilities(maker)
@@ -184,7 +186,8 @@ class Booking:
                 )
         if case.status != "open":
             raise InvalidState("this case is closed", reason="case_closed")
-        async with self._locks[mediator.id], self._maker() as db, db.begin():
+
+        async def write(db: AsyncSession) -> Booked:
             parties = await self._parties(db, case.id)
             if not parties:
                 raise InvalidState("add the parties before booking a session", reason="no_parties")
@@ -218,8 +221,13 @@ class Booking:
                 link = await links.issue(db, self._settings, staff, session, party)
                 notifications.enqueue(db, "invitation", ctx, party, link.url)
                 issued.append(link)
-            view = await self._view(db, session)
-        return Booked(view, issued)
+            return Booked(await self._view(db, session), issued)
+
+        # The slot's check and the session are one unit of a group commit (server/domain/group_commit.py):
+        # units run one after another in the batch's transaction, so a later one sees an earlier one's
+        # session; the lock keeps this process's bookings of one mediator in turn, as before.
+        async with self._locks[mediator.id]:
+            return await self._group.run(write)
 
     async def _session_for_staff(
         self,

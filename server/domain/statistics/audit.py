@@ -13,13 +13,18 @@ A supervisor (a justice bureau) downloads a snapshot with the bundles of the cas
    figures rest on the records up to it;
 4. from those records (record_facts.py), that the case was registered in the month and led by the
    organisation, and belongs in each audited count exactly when the snapshot says it does (its instalments'
-   states as of the snapshot's day: overdue and performed are recomputed, not taken on the snapshot's word);
-5. that each figure equals the number of cases it lists.
+   states as of the snapshot's day, and its mediation clock then, working days and agreed extensions included:
+   overdue and performed are recomputed, not taken on the snapshot's word);
+5. that each figure equals the number of cases it lists;
+6. that no case of the month is left out: the organisation's statistics stream indexes the cases it leads as
+   they are registered and referred (``case_indexed``, server/domain/statistics_stream.py); the file carries the stream's records
+   before the snapshot, chained to it and signed (index_check.py), and every case the index says the
+   organisation led in the month must be in the snapshot, every case of the snapshot in the index. Cases
+   registered before the index began have none: the report says where it starts, and whether the month is
+   wholly after it.
 
 Every case that does not support its count is named, by case number and id; the exit status is 0 when
-everything holds, 1 when something does not, 2 when the file cannot be read. What it cannot see: a case
-of the cohort left out of the snapshot altogether (that needs the organisation's whole log, which
-``mediate verify`` of the log's checkpoints and tiles covers, not this file).
+everything holds, 1 when something does not, 2 when the file cannot be read.
 """
 
 from __future__ import annotations
@@ -31,17 +36,21 @@ import sys
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
-from server.domain.clocks import local_day
+from server.domain.clocks import LEGAL_ZONE
+from server.domain.statistics.index_check import STREAM_FILE, platform_signature_problem, read_stream
 from server.domain.statistics.record_facts import AUDITED, facts_from_records
+from server.domain.workdays import Workdays
 from server.evidence import bundle as bz
 from server.evidence import merkle, note
-from server.evidence.records import KeyInfo, Record, RecordError, SignatureError, body_hash, entry_hash, parse_time
-from server.evidence.signatures import verify_signature
+from server.evidence.records import KeyInfo, Record, RecordError, body_hash, entry_hash, parse_time
 from server.evidence.verify.checker import verify_bundle
 from server.evidence.verify.log_check import ed25519_raw
+from server.evidence.verify.reading import FIRST_RECORDS
+from server.settings.holidays import load_schedule
 
 #: How large a snapshot file and each of its members may be (a month of a large centre's bundles fits).
 MAX_MEMBER = 512 * 1024 * 1024
@@ -101,6 +110,49 @@ SENTENCES: dict[str, tuple[str, str]] = {
         "“{count}”为 {figure}，但快照列出的案件有 {listed} 件。",
         "\u201c{count}\u201d is {figure}, but the snapshot lists {listed} cases for it.",
     ),
+    "stream_missing": (
+        "文件中缺少本组织统计链在快照之前的 {expected} 条记录（stream.jsonl），无法核对快照是否漏列案件。",
+        "The file lacks the {expected} records of the organisation's statistics stream before the snapshot (stream.jsonl): "
+        "whether a case was left out cannot be checked.",
+    ),
+    "stream_broken": (
+        "本组织统计链第 {seq} 条记录未通过核验（{detail}）：案件索引不可信。",
+        "Record {seq} of the organisation's statistics stream does not verify ({detail}): its case index cannot be trusted.",
+    ),
+    "left_out": (
+        "案件 {case}：本组织的案件索引表明它于本月登记、由本组织主办（{reason}），快照却未列入。",
+        "Case {case}: the organisation's case index says it was registered in the month and is led by the organisation "
+        "({reason_en}), but the snapshot leaves it out.",
+    ),
+    "not_indexed": (
+        "案件 {case} 列在快照中，但本组织的案件索引（自 {start} 起）没有它。",
+        "Case {case} is in the snapshot, but the organisation's case index (from {start}) does not hold it.",
+    ),
+    "index_says_left": (
+        "案件 {case} 列在快照中，但本组织的案件索引表明它已移送{other}主办。",
+        "Case {case} is in the snapshot, but the organisation's case index says it was referred to {other}.",
+    ),
+    "index_other_month": (
+        "案件 {case} 列在快照中，但本组织的案件索引记其受理日期为 {day}，不在本月。",
+        "Case {case} is in the snapshot, but the organisation's case index gives its registration day as {day}, outside the month.",
+    ),
+    "index_complete": (
+        "案件索引（自 {start} 起）：本月由本组织主办的 {indexed} 件案件均在快照中，快照中的案件均在索引中。",
+        "The case index (from {start}): all {indexed} cases it says the organisation led in the month are in the snapshot, "
+        "and every case of the snapshot is in it.",
+    ),
+    "index_partial": (
+        "案件索引自 {start} 起（本月开始之后），此前登记的案件不在索引中：索引所列本月由本组织主办的 {indexed} 件案件均在快照中；"
+        "快照中另有 {before} 件在索引开始前登记，索引无法证明本月没有其他漏列的案件。",
+        "The case index starts at {start}, after the month began, and cases registered before it are not in it: all {indexed} "
+        "cases it says the organisation led in the month are in the snapshot; {before} of the snapshot's cases were registered "
+        "before it began, and it cannot show that no other case of the month was left out.",
+    ),
+    "index_none": (
+        "本组织的统计链在本快照之前没有案件索引记录（索引自该功能上线起建立）：无法核对快照是否漏列案件。",
+        "The organisation's statistics stream holds no case index before this snapshot (the index began with that feature): "
+        "whether a case was left out cannot be checked.",
+    ),
     "recomputed": (
         "“{count}”：{figure} 件，已由 {checked} 件案件的签名记录逐一核实。",
         "\u201c{count}\u201d: {figure}, each of its {checked} cases checked against its signed records.",
@@ -112,11 +164,24 @@ SENTENCES: dict[str, tuple[str, str]] = {
         "agreement_sealed record lists no instalments (sealed before it did) and that are not closed or have instalments "
         "outstanding, the records cannot say.",
     ),
-    "not_recomputed": (
-        "“{count}”：{figure} 件，案件的最后记录哈希已核对；现有记录不足以重新计算此项（依赖调解期限）。",
-        "\u201c{count}\u201d: {figure}; its cases' last record hashes were checked, but the records alone cannot recompute it "
-        "(it rests on the mediation clock).",
+    "partly_recomputed_clock": (
+        "“{count}”：{figure} 件，{checked} 件已由签名记录核实；另有 {undecided} 件仍在调解的案件，其受理登记记录未载明调解期限的起算时刻"
+        "（本功能上线前登记），其记录不足以判断此项。",
+        "\u201c{count}\u201d: {figure}, {checked} of its cases checked against their signed records; for {undecided} cases still "
+        "being mediated whose registration record does not give the instant the mediation period runs from (registered "
+        "before it did), the records cannot say.",
     ),
+    "not_recomputed": (
+        "“{count}”：{figure} 件，案件的最后记录哈希已核对；现有记录不足以重新计算此项。",
+        "\u201c{count}\u201d: {figure}; its cases' last record hashes were checked, but the records alone cannot recompute it.",
+    ),
+}
+
+
+#: Why the index says the organisation leads a case.
+REASON_WORDS = {
+    "registered": ("本组织受理登记", "registered by it"),
+    "referred_in": ("由其他组织移送并接受", "referred to it and accepted"),
 }
 
 
@@ -173,19 +238,9 @@ def _signed(report: AuditReport, record: Record, body: dict[str, Any], keys: lis
             report.problem("body_mismatch")
     except RecordError:
         report.problem("body_mismatch")
-    platform = {k.id: k for k in keys if k.purpose == "platform"}
-    when = parse_time(record.claim.time)
-    for sig in record.sigs:
-        key = platform.get(sig.get("key", ""))
-        if key is None or not key.valid_at(when):
-            continue
-        try:
-            verify_signature(sig, key, record.claim.statement)
-            return
-        except SignatureError as exc:
-            report.problem("signature_invalid", detail=str(exc))
-            return
-    report.problem("signature_invalid", detail="no platform key valid at its time signed it")
+    problem = platform_signature_problem(record, keys)
+    if problem is not None:
+        report.problem("signature_invalid", detail=problem)
 
 
 def _in_log(
@@ -217,8 +272,13 @@ def _in_log(
     report.findings.append(Finding("in_log", False, {"index": index, "size": size, "pinned": pinned[0], "pinned_en": pinned[1]}))
 
 
-def verify_snapshot(source: str | bytes, *, trusted_log_keys: Sequence[str] = (), lang: str = "zh") -> AuditReport:
-    """Check a snapshot file (snapshots.export); everything found is in the report, nothing raises."""
+def verify_snapshot(
+    source: str | bytes, *, trusted_log_keys: Sequence[str] = (), lang: str = "zh", workdays: Workdays | None = None
+) -> AuditReport:
+    """Check a snapshot file (snapshots.export); everything found is in the report, nothing raises.
+
+    ``workdays``: China's holidays and make-up workdays for the mediation clocks (default: those of the installed
+    ``chinese-calendar``; ``--holidays FILE`` for the years a server counted from ``MEDIATE_HOLIDAYS_FILE``)."""
     report = AuditReport()
     try:
         files = _read(source)
@@ -232,8 +292,8 @@ def verify_snapshot(source: str | bytes, *, trusted_log_keys: Sequence[str] = ()
         counted: dict[str, list[str]] = data["counts"]
         cases: dict[str, dict[str, Any]] = data["cases"]
         totals: dict[str, Any] = data["figures"]
-        # The instalments' states are the snapshot's: overdue is against the Beijing day it was taken.
-        as_of_day = local_day(parse_time(str(data["as_of"])))
+        # The instalments' states and the mediation clocks are the snapshot's: overdue is against the moment it was taken.
+        as_of = parse_time(str(data["as_of"]))
     except (KeyError, TypeError, ValueError, RecordError, bz.BundleError, zipfile.BadZipFile, OSError) as exc:
         report.readable = False
         report.problem("unreadable", detail=f"{type(exc).__name__}: {exc}")
@@ -243,16 +303,15 @@ def verify_snapshot(source: str | bytes, *, trusted_log_keys: Sequence[str] = ()
     _signed(report, record, body, keys)
     _in_log(report, document, document["entry"].encode(), record.claim.log, keys, trusted_log_keys)
     words = _count_words(lang)
+    workdays = workdays or Workdays()
     members: dict[str, set[str]] = {name: set(ids) for name, ids in counted.items()}
     bundle_keys: set[str] = set()
     checked: dict[str, int] = dict.fromkeys(AUDITED, 0)
+    #: case id -> when its registration record was signed (its bundle's first record)
+    registered_at: dict[str, datetime] = {}
     undecided: dict[str, int] = dict.fromkeys(AUDITED, 0)
     for case_id, pinned in cases.items():
-        who = (
-            f"{pinned.get('case_number') or ''}（{case_id}）"
-            if lang == "zh"
-            else f"{pinned.get('case_number') or ''} ({case_id})"
-        )
+        who = _who(str(pinned.get("case_number") or ""), case_id, lang)
         named = {"case": who, "case_id": case_id}
         raw = files.get(f"bundles/{case_id}.zip")
         if raw is None:
@@ -271,7 +330,10 @@ def verify_snapshot(source: str | bytes, *, trusted_log_keys: Sequence[str] = ()
             report.problem("hash_differs", seq=pinned.get("seq"), hash=str(pinned.get("last_record_hash"))[:16], **named)
             continue
         upto = hashes.index(pinned["last_record_hash"]) + 1
-        facts = facts_from_records([Record.from_entry(e) for e in contents.entries[:upto]], contents.bodies, as_of=as_of_day)
+        records = [Record.from_entry(e) for e in contents.entries[:upto]]
+        if records and records[0].claim.type in FIRST_RECORDS:
+            registered_at[case_id] = parse_time(records[0].claim.time)
+        facts = facts_from_records(records, contents.bodies, as_of=as_of, workdays=workdays)
         if facts.registered_on is None or not first <= facts.registered_on <= last:
             report.problem("not_in_cohort", detail=f"registered {facts.registered_on}", **named)
         elif not facts.led_by(str(organisation.get("id")), str(organisation.get("name"))):
@@ -292,17 +354,74 @@ def verify_snapshot(source: str | bytes, *, trusted_log_keys: Sequence[str] = ()
             report.problem("wrong_count", count=words.get(name, name), figure=totals.get(name), listed=len(ids))
         elif name in AUDITED and undecided[name]:
             params = {"count": words.get(name, name), "figure": len(ids), "checked": checked[name], "undecided": undecided[name]}
-            report.findings.append(Finding("partly_recomputed", False, params))
+            code = "partly_recomputed_clock" if name == "overdue_mediation" else "partly_recomputed"
+            report.findings.append(Finding(code, False, params))
         elif name in AUDITED:
             report.findings.append(
                 Finding("recomputed", False, {"count": words.get(name, name), "figure": len(ids), "checked": checked[name]})
             )
         else:
             report.findings.append(Finding("not_recomputed", False, {"count": words.get(name, name), "figure": len(ids)}))
+    _index(report, files.get(STREAM_FILE), record, keys, organisation, (first, last), cases, registered_at, lang)
     signer = next((s.get("key", "") for s in record.sigs), "")
     if trusted_log_keys and bundle_keys and signer not in bundle_keys:
         report.problem("key_untrusted", key=signer)
     return report
+
+
+def _index(
+    report: AuditReport,
+    raw: bytes | None,
+    record: Record,
+    keys: list[KeyInfo],
+    organisation: dict[str, Any],
+    period: tuple[date, date],
+    cases: dict[str, dict[str, Any]],
+    registered_at: dict[str, datetime],
+    lang: str,
+) -> None:
+    """The month's cases the organisation's index says it leads, against the snapshot's cohort (index_check.py)."""
+    if raw is None and record.seq > 1:
+        report.problem("stream_missing", expected=record.seq - 1)
+        return
+    index = read_stream(raw or b"", record, keys, str(organisation.get("id")))
+    for seq, detail in index.broken:
+        report.problem("stream_broken", seq=seq, detail=detail)
+    if index.starts is None:
+        report.findings.append(Finding("index_none", False))
+        return
+    first, last = period
+    start = index.starts.astimezone(LEGAL_ZONE)
+    starts = start.strftime("%Y-%m-%d %H:%M")
+    led = index.led_in(first, last)
+    for case_id in sorted(set(led) - set(cases), key=lambda c: (led[c].case_number, c)):
+        indexed = led[case_id]
+        words = REASON_WORDS.get(indexed.reason, (indexed.reason, indexed.reason))
+        report.problem(
+            "left_out", case=_who(indexed.case_number, case_id, lang), case_id=case_id, reason=words[0], reason_en=words[1]
+        )
+    # Every case registered at or after the index began was indexed when it was registered (or referred in).
+    whole_month = start <= datetime(first.year, first.month, first.day, tzinfo=LEGAL_ZONE)
+    before = 0
+    for case_id in sorted(set(cases) - set(led)):
+        who = _who(str(cases[case_id].get("case_number") or ""), case_id, lang)
+        said = index.cases.get(case_id)
+        if said is not None and not said.leads:
+            report.problem("index_says_left", case=who, case_id=case_id, start=starts, other=said.other)
+        elif said is not None:
+            report.problem("index_other_month", case=who, case_id=case_id, day=said.registered_on.isoformat())
+        elif whole_month or (case_id in registered_at and registered_at[case_id] >= index.starts):
+            report.problem("not_indexed", case=who, case_id=case_id, start=starts)
+        else:
+            before += 1
+    if whole_month:
+        report.findings.append(Finding("index_complete", False, {"start": starts, "indexed": len(led)}))
+    else:
+        report.findings.append(Finding("index_partial", False, {"start": starts, "indexed": len(led), "before": before}))
+
+
+def _who(case_number: str, case_id: str, lang: str) -> str:
+    return f"{case_number}（{case_id}）" if lang == "zh" else f"{case_number} ({case_id})"
 
 
 def _count_words(lang: str) -> dict[str, str]:
@@ -338,13 +457,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--trusted-key", action="append", metavar="VKEY", help="the log's vkey (mediate keys list)")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the report (default zh)")
     p.add_argument("--json", action="store_true", help="print the findings as JSON instead")
+    p.add_argument(
+        "--holidays",
+        metavar="FILE",
+        help="the holidays file the server counted working days with (MEDIATE_HOLIDAYS_FILE), if any",
+    )
     try:
         args = p.parse_args(argv)
     except SystemExit as exc:
         return 0 if exc.code == 0 else 2
     try:
-        report = verify_snapshot(args.snapshot, trusted_log_keys=args.trusted_key or (), lang=args.lang)
-    except OSError as exc:
+        workdays = Workdays(load_schedule(Path(args.holidays))) if args.holidays else Workdays()
+        report = verify_snapshot(args.snapshot, trusted_log_keys=args.trusted_key or (), lang=args.lang, workdays=workdays)
+    except (OSError, ValueError) as exc:
         print(f"mediate verify-stats: {exc}", file=sys.stderr)
         return 2
     if args.json:

@@ -34,21 +34,27 @@ body was withheld) falls back on its ``case_closed`` record, which counts the in
 ``overdue_performance``/``resolved`` too where nothing is outstanding; otherwise they are *undecided*
 (None), and ``verify-stats`` says so rather than pretending.
 
-``overdue_mediation`` rests on the mediation clock (working days, the extensions agreed, server/domain/
-clocks.py), which the records do not carry whole: the snapshot states it with its cases; ``verify-stats``
-checks their cases' hashes and says it could not recompute it.
+``overdue_mediation``: still being mediated (neither sealed, ended nor closed) past the mediation period,
+by the very function the database reading uses (clocks.mediation_clock: 30 days, the last one moved to a
+working day, in Beijing days, server/domain/workdays.py) from the instant the registration's body gives
+(``mediation_from``: the case's creation, which ``case_mediation_clock`` counts from) to the last day the
+latest ``deadline_extended`` record's ``to_date`` sets (every party agreed, server/domain/extensions.py),
+as of the snapshot's moment. A case registered before the body gave that instant (or begun by an older
+``case_opened``) is *undecided* while still being mediated: its record's own time follows the case's creation
+by the length of a transaction, which can straddle a midnight, so the records cannot say for certain.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from server.domain.clocks import local_day
+from server.domain.clocks import local_day, mediation_clock
 from server.domain.performance import status_on
-from server.evidence.records import Record, parse_time
+from server.domain.workdays import Workdays
+from server.evidence.records import Record, RecordError, parse_time
 
 #: The state each performance record puts its instalment in (the ``Obligation.status`` it sets).
 PERFORMANCE_STATES = {
@@ -80,6 +86,11 @@ class RecordFacts:
     #: Each instalment's state on the as-of day (pending | reported | performed | disputed | overdue), from the
     #: ``agreement_sealed`` body and the performance records; None where that body lists no instalments.
     instalment_states: tuple[str, ...] | None = None
+    #: The instant the mediation period runs from (the registration's body), and the last day agreed instead.
+    mediation_from: datetime | None = None
+    extended_to: date | None = None
+    #: Still being mediated past the mediation period as of the audit's moment; None where the records cannot say.
+    overdue_mediation: bool | None = None
 
     @property
     def with_obligations(self) -> bool | None:
@@ -130,6 +141,7 @@ AUDITED: dict[str, Callable[[RecordFacts], bool | None]] = {
     "confirmed": lambda f: f.confirmed,
     "closed": lambda f: f.closed_on is not None,
     "resolved": lambda f: f.resolved,
+    "overdue_mediation": lambda f: f.overdue_mediation,
     "overdue_performance": lambda f: f.overdue_performance,
 }
 
@@ -139,10 +151,12 @@ def _data(body: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return data if isinstance(data, Mapping) else {}
 
 
-def facts_from_records(records: Sequence[Record], bodies: Mapping[int, Mapping[str, Any]], *, as_of: date) -> RecordFacts:
+def facts_from_records(
+    records: Sequence[Record], bodies: Mapping[int, Mapping[str, Any]], *, as_of: datetime, workdays: Workdays
+) -> RecordFacts:
     """The facts of one case from its records (in ``seq`` order, as far as the audit reads them) and
-    their bodies by ``seq`` (``{"salt", "data"}``, FORMAT.md "Bodies"), its instalments' states on the
-    Beijing day ``as_of`` (the snapshot's)."""
+    their bodies by ``seq`` (``{"salt", "data"}``, FORMAT.md "Bodies"), as of the moment ``as_of`` (the
+    snapshot's): its instalments' states on that Beijing day, its mediation clock then."""
     case_id = records[0].claim.case if records else ""
     case_number: str | None = None
     registered_on: date | None = None
@@ -159,6 +173,8 @@ def facts_from_records(records: Sequence[Record], bodies: Mapping[int, Mapping[s
     joint: dict[str, set[str]] = {}
     signed: dict[str, set[str]] = {}
     ratings: list[int] = []
+    started: datetime | None = None
+    extended_to: date | None = None
     for record in records:
         claim, public = record.claim, record.claim.public
         day = local_day(parse_time(claim.time))
@@ -167,6 +183,9 @@ def facts_from_records(records: Sequence[Record], bodies: Mapping[int, Mapping[s
             case_number = str(data["case_number"]) if "case_number" in data else None
             registered_on = date.fromisoformat(str(data["registered_on"])) if data.get("registered_on") else day
             organisation = str(data["organisation"]) if "organisation" in data else None
+            started = _instant(data.get("mediation_from"))
+        elif claim.type == "deadline_extended":
+            extended_to = _day(public.get("to_date")) or extended_to
         elif claim.type == "case_referred" and public.get("role") == "lead":
             referred[str(public.get("referral"))] = str(public.get("to_organisation"))
         elif claim.type == "referral_accepted" and str(public.get("referral")) in referred:
@@ -191,6 +210,12 @@ def facts_from_records(records: Sequence[Record], bodies: Mapping[int, Mapping[s
         elif claim.type == "satisfaction_rated" and isinstance(public.get("stars"), int):
             ratings.append(int(public["stars"]))
     applied = any(people and people <= signed.get(application, set()) for application, people in joint.items())
+    overdue_mediation: bool | None = False
+    if not settled and not failed and closed_on is None:
+        # The database's reading: case_mediation_clock(case, workdays, now), open so never concluded (facts.py).
+        clock = mediation_clock(started, None, as_of, workdays, extended_to=extended_to) if started else None
+        overdue_mediation = None if clock is None else clock.state == "overdue"
+    as_of_day = local_day(as_of)
     return RecordFacts(
         case_id=case_id,
         case_number=case_number,
@@ -206,8 +231,25 @@ def facts_from_records(records: Sequence[Record], bodies: Mapping[int, Mapping[s
         instalments=instalments,
         outstanding=outstanding,
         ratings=tuple(ratings),
-        instalment_states=None if owed is None else tuple(status_on(state, due, as_of) for state, due in owed.values()),
+        instalment_states=None if owed is None else tuple(status_on(state, due, as_of_day) for state, due in owed.values()),
+        mediation_from=started,
+        extended_to=extended_to,
+        overdue_mediation=overdue_mediation,
     )
+
+
+def _instant(value: object) -> datetime | None:
+    try:
+        return parse_time(value) if isinstance(value, str) else None
+    except (RecordError, ValueError):
+        return None
+
+
+def _day(value: object) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _instalments(value: object) -> dict[str, list[Any]] | None:

@@ -20,13 +20,12 @@ is *interim*, marked so, and does not stand in for the month's.
 0031), and the record is in the append-only evidence log. A correction is a new snapshot, one version
 more, whose record names the one it corrects (its id and record hash) and why.
 
-**Where the record lives.** The evidence log is chained per case (FORMAT.md): each case's records carry
-``seq`` and ``prev``. An organisation has no case, and no organisation-level stream existed, so each
-organisation gets one: its *statistics stream*, a chain in the same log whose ``case`` is
-``stream_id(organisation)`` (a version-5 UUID derived from the organisation's id, which never equals a
-case's: cases' ids are random version-4 UUIDs, ``server.models.base.new_id``). The smallest sound choice: the snapshots get the log's ordering, Merkle inclusion,
-checkpoints and witnesses, and the per-stream chain shows a missing or reordered snapshot, with no second
-log to sign and keep; the table only finds them.
+**Where the record lives.** In the organisation's *statistics stream* (server/domain/statistics_stream.py): a chain in the evidence
+log whose ``case`` is ``stream_id(organisation)``. The smallest sound choice: the snapshots get the log's
+ordering, Merkle inclusion, checkpoints and witnesses, and the per-stream chain shows a missing or reordered
+snapshot, with no second log to sign and keep; the table only finds them. The same stream indexes the cases
+the organisation leads (``case_indexed``), as they are registered and referred: the export carries the stream
+up to the snapshot, so that ``verify-stats`` also sees a case of the cohort left out altogether.
 
 **Who reads them.** As the statistics (service.py ``_scope``): a committee's mediators their own
 organisation's; a supervisor any organisation of their subtree; nobody another tree. A supervisor may
@@ -41,14 +40,13 @@ import contextlib
 import io
 import json
 import logging
-import uuid
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain.clocks import local_day
@@ -57,7 +55,9 @@ from server.domain.ledger import Ledger
 from server.domain.principal import SYSTEM, Principal, Staff, System, require_staff
 from server.domain.statistics.facts import CHUNK, facts_of
 from server.domain.statistics.figures import cases_behind, count_each, figures
+from server.domain.statistics.index_check import STREAM_FILE
 from server.domain.statistics.service import Statistics
+from server.domain.statistics_stream import ACTOR, stream_id
 from server.domain.workdays import Workdays
 from server.errors import FieldError, InvalidInput, NotFound
 from server.evidence.records import timestamp
@@ -65,15 +65,14 @@ from server.models import Case, EvidenceChain, LogEntry, Organisation, Statistic
 
 log = logging.getLogger(__name__)
 
-#: The namespace of the organisations' statistics streams (uuid5 of the organisation's id under it).
-STREAM_NAMESPACE = uuid.UUID("8f5b1e62-2f43-5d8a-9a0e-6d6564696174")
 FORMAT = "mediate-statistics-snapshot/1"
-ACTOR = {"kind": "platform", "id": "statistics"}
+#: How many times a snapshot is read again after a concurrent change to its organisation's cases (PostgreSQL).
+ATTEMPTS = 5
 
 
-def stream_id(organisation_id: str) -> str:
-    """The ``case`` of an organisation's statistics stream in the evidence log."""
-    return str(uuid.uuid5(STREAM_NAMESPACE, f"statistics:{organisation_id}"))
+def serialization_failure(exc: DBAPIError) -> bool:
+    """PostgreSQL's "could not serialize access" (SQLSTATE 40001), which a REPEATABLE READ transaction meets."""
+    return getattr(exc.orig, "sqlstate", None) == "40001" or getattr(exc.orig, "pgcode", None) == "40001"
 
 
 def month_bounds(month: str) -> tuple[date, date]:
@@ -198,12 +197,36 @@ class Snapshots:
         returns it and writes nothing. ``corrects`` (a snapshot's id, with a ``reason``) writes a correction.
         This is what ``mediate bench stats`` times for the monthly snapshot.
         """
-        first, last = month_bounds(month)
+        month_bounds(month)  # refuses a month that is not YYYY-MM before anything is read
         as_of = as_of or utcnow()
         interim = not month_ended(month, as_of)
         if corrects is not None and not (reason or "").strip():
             raise InvalidInput("say why the snapshot is corrected", [FieldError("reason", "required", "required")])
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await self._take(organisation_id, month, as_of, interim, corrects, reason)
+            except DBAPIError as exc:
+                if attempt == ATTEMPTS or not serialization_failure(exc):
+                    raise
+                # A case of the organisation was registered or referred meanwhile: read the month again, after it.
+                log.info("statistics snapshot of %s for %s met a concurrent change; reading again", organisation_id, month)
+        raise AssertionError("unreachable")
+
+    async def _one_instant(self, db: AsyncSession) -> None:
+        """On PostgreSQL, the transaction reads one snapshot of the database (REPEATABLE READ): the cohort, each figure
+        and each case's last record hash are of one instant, as is the statistics stream the snapshot is appended to
+        (a registration or referral committed after that instant makes the append fail, and the snapshot is read
+        again). Under READ COMMITTED each statement would see what had committed by then: figures of one instant
+        beside hashes of another. SQLite's one writer reads and writes a transaction serially already."""
+        if self._ledger.dialect == "postgresql":
+            await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+    async def _take(
+        self, organisation_id: str, month: str, as_of: datetime, interim: bool, corrects: str | None, reason: str | None
+    ) -> Taken:
+        first, last = month_bounds(month)
         async with self._maker() as db, db.begin():
+            await self._one_instant(db)
             organisation = await db.get(Organisation, organisation_id)
             if organisation is None:
                 raise NotFound("no such organisation", reason="no_such_organisation")
@@ -353,8 +376,18 @@ class Snapshots:
         async with self._maker() as db:
             entry = await db.scalar(select(LogEntry).where(LogEntry.claim_hash == row.claim_hash))
             assert entry is not None
-            body = (await self._ledger.bodies(db, row.stream))[row.claim_hash]
+            bodies = await self._ledger.bodies(db, row.stream)
+            body = bodies[row.claim_hash]
             keys = [k.to_json() for k in await self._ledger.keys_for_case(db, row.stream)]
+            # The stream before the snapshot: its chain ends in the snapshot's ``prev``, so none can be left out.
+            earlier = list(
+                await db.scalars(
+                    select(LogEntry).where(LogEntry.case_id == row.stream, LogEntry.seq < row.seq).order_by(LogEntry.seq)
+                )
+            )
+        stream = "".join(
+            json.dumps({"entry": e.entry.decode(), "body": bodies.get(e.claim_hash)}, ensure_ascii=False) + "\n" for e in earlier
+        )
         # Where the record sits in the log, under a checkpoint the log key signed (RFC 6962 inclusion):
         # a snapshot that was quietly replaced by another signed one would not be there.
         proof = [h.hex() for h in await self._ledger.inclusion_proof(entry.idx, checkpoint.size)]
@@ -369,6 +402,7 @@ class Snapshots:
                 "inclusion": {"index": entry.idx, "size": checkpoint.size, "proof": proof},
             }
             zf.writestr("snapshot.json", json.dumps(document, ensure_ascii=False, indent=1))
+            zf.writestr(STREAM_FILE, stream)
             zf.writestr("README.txt", README)
             data = body["data"]
             assert isinstance(data, dict)
@@ -387,13 +421,15 @@ README = """\
 月度统计快照（平台签名）及其所统计案件的证据包。
 离线核验：mediate verify-stats 本文件.zip [--trusted-key 日志公钥]
 核验内容：快照签名；每个案件证据包本身（与 mediate verify 相同）；快照所记每案最后一条记录的哈希；
-由签名记录重新计算各项计数，逐案指出不支持其计数的案件。
+由签名记录重新计算各项计数，逐案指出不支持其计数的案件；并按本组织统计链（stream.jsonl）中的案件索引，
+指出本月由本组织主办、却未列入快照的案件。
 
 A monthly statistics snapshot signed by the platform, with the evidence bundles of the cases it counts.
 Check it offline: mediate verify-stats THIS.zip [--trusted-key LOG_VKEY]
 It checks the snapshot's signature; each case's bundle (as mediate verify does); the last record hash the
 snapshot gives each case; and recomputes each count from the signed records, naming every case that does
-not support its count.
+not support its count; and, from the organisation's index of the cases it leads (its statistics stream,
+stream.jsonl), names any case it led in the month that the snapshot leaves out.
 """
 
 __all__ = ["Cohort", "Snapshots", "Taken", "cohort", "month_bounds", "stream_id"]

@@ -200,15 +200,23 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    async def work(s: Services) -> Any:
+    async def work(s: Services) -> tuple[Any, Path]:
         case_id = await s.cases.find_id(args.case)
-        return await s.evidence.export(
-            SYSTEM, case_id, consistency_from=args.consistency_from, witness_wait=args.wait_for_witnesses
-        )
+        out = Path(args.out or f"evidence-{case_id}.zip")
+        # Written entry by entry into a file beside the target, renamed into place when whole: a
+        # two-hour session's recordings are gigabytes, and a failed export leaves no partial bundle.
+        partial = out.with_name(f".{out.name}.partial")
+        try:
+            with await asyncio.to_thread(open, partial, "wb") as into:
+                exported = await s.evidence.export(
+                    SYSTEM, case_id, consistency_from=args.consistency_from, witness_wait=args.wait_for_witnesses, into=into
+                )
+            os.replace(partial, out)
+        finally:
+            partial.unlink(missing_ok=True)
+        return exported, out
 
-    exported = with_services(settings_from(args), work)
-    out = Path(args.out or exported.filename)
-    out.write_bytes(exported.data)
+    exported, out = with_services(settings_from(args), work)
     print(f"wrote {out} ({exported.records} records, log size {exported.size}, manifest {exported.manifest_hash[:16]}…)")
     print(f"check it offline: mediate verify {out}")
     return 0
@@ -328,7 +336,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "soak":
         from server.bench import soak as bench_soak
 
-        return bench_soak.main(settings_from(args), minutes=args.minutes, clients=args.clients or 100, kbps=args.kbps)
+        return bench_soak.main(settings_from(args), minutes=args.minutes or 60.0, clients=args.clients or 100, kbps=args.kbps)
+    if args.what == "long":
+        from server.bench import long as bench_long
+
+        steps = [s.strip() for s in args.steps.split(",") if s.strip()] if args.steps else list(bench_long.STEPS)
+        unknown = sorted(set(steps) - set(bench_long.STEPS))
+        if unknown:
+            print(f"unknown step(s) {', '.join(unknown)}; the steps are {', '.join(bench_long.STEPS)}", file=sys.stderr)
+            return 2
+        return bench_long.main(settings_from(args), minutes=args.minutes or 120.0, kbps=args.kbps, steps=steps)
     print(f"unknown benchmark {args.what!r}", file=sys.stderr)
     return 2
 
@@ -462,13 +479,13 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     bench = sub.add_parser("bench", parents=[common], help="print performance figures")
-    bench.add_argument("what", choices=["api", "ledger", "media", "recording", "cluster", "party-page", "stats", "soak"])
+    bench.add_argument("what", choices=["api", "ledger", "media", "recording", "cluster", "party-page", "stats", "soak", "long"])
     bench.add_argument(
         "--sessions",
         type=int,
         help="media, recording, cluster: most concurrent 3-person sessions to try (default 12; recording 6; cluster 4 per process)",
     )
-    bench.add_argument("--kbps", type=int, default=1000, help="media, recording: video bitrate of each publisher")
+    bench.add_argument("--kbps", type=int, default=1000, help="media, recording, long: video bitrate of each publisher")
     bench.add_argument("--records", type=int, default=5000, help="ledger: how many records to append")
     bench.add_argument(
         "--postgres",
@@ -491,9 +508,12 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--cases", type=int, default=100_000, help="stats: cases to generate (default 100000)")
     bench.add_argument("--organisations", type=int, default=200, help="stats: organisations in the tree (default 200)")
     bench.add_argument("--years", type=int, default=3, help="stats: years the cases are registered over (default 3)")
-    bench.add_argument("--minutes", type=float, default=60.0, help="soak: how long to run (default 60)")
+    bench.add_argument(
+        "--minutes", type=float, help="soak: how long to run (default 60); long: the recorded session's length (default 120)"
+    )
     bench.add_argument("--runs", type=int, default=3, help="party-page: fresh browser profiles to measure (default 3)")
     bench.add_argument("--show-requests", action="store_true", help="party-page: list every request of the first run")
+    bench.add_argument("--steps", help="long: which of remux,export,verify,compose to run (default all, in that order)")
     bench.set_defaults(func=cmd_bench)
     return top
 

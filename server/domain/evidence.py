@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -36,7 +36,7 @@ class RecordSummary:
 
 @dataclass(frozen=True)
 class Exported:
-    data: bytes
+    data: bytes  # the zip, unless it was written to the file ``export`` was given (then empty)
     filename: str
     manifest_hash: str
     records: int
@@ -120,8 +120,12 @@ class Evidence:
         *,
         consistency_from: list[int] | None = None,
         witness_wait: float = 0.0,
+        into: IO[bytes] | None = None,
     ) -> Exported:
         """Write the case's bundle (FORMAT.md), after logging an `export` record carrying its manifest.
+
+        ``into``: a seekable file to write the zip to, entry by entry, recordings streamed from
+        the store (a two-hour session's are gigabytes); without it the zip is returned in memory.
 
         The newest checkpoint has no witness cosignature yet. With witnesses configured,
         `witness_wait` seconds are allowed for one to cosign a checkpoint that covers the case,
@@ -183,11 +187,13 @@ class Evidence:
             ],
             "consistency": [await self._consistency(m, row.size) for m in (consistency_from or []) if 0 < m <= row.size],
         }
-        out = io.BytesIO()
-        written_hash = bundle.write_bundle(out, contents)
+        out = io.BytesIO() if into is None else into
+        # In a worker thread: the recordings are read from the store and written as they come.
+        written_hash = await asyncio.to_thread(bundle.write_bundle, out, contents)
         assert written_hash == manifest_hash, "the manifest changed between logging and writing"
         await self._note_witnesses(case_id, row, contents.checkpoint)
-        return Exported(out.getvalue(), f"evidence-{case_id}.zip", manifest_hash, len(entries), row.size)
+        data = out.getvalue() if isinstance(out, io.BytesIO) else b""
+        return Exported(data, f"evidence-{case_id}.zip", manifest_hash, len(entries), row.size)
 
     async def _note_witnesses(self, case_id: str, row: LogCheckpoint, checkpoint: str) -> None:
         """Record in the case's own chain that a witness vouched for a log state holding it.

@@ -9,13 +9,15 @@ that says what is wrong in words a clerk can pass on.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
 import json
 import re
 import struct
 import unicodedata
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 from typing import IO, Any
@@ -45,6 +47,24 @@ class BundleError(ValueError):
     """The bundle cannot be read, or one of its files is not of the form FORMAT.md gives."""
 
 
+@dataclass(frozen=True)
+class StreamedFile:
+    """A file too big to hold (a recording's segment of a two-hour session adds up to gigabytes):
+    its SHA-256 and size, known beforehand (the recorder logged them), and its bytes on demand.
+
+    ``write_bundle`` copies ``chunks()`` into the zip as they come and checks they hash to
+    ``sha256``, so the manifest, made from the known hashes before anything is read, cannot
+    list bytes other than those written.
+    """
+
+    sha256: str
+    size: int
+    chunks: Callable[[], Iterable[bytes]]
+
+
+FileData = bytes | StreamedFile
+
+
 @dataclass
 class BundleContents:
     """Everything a bundle holds, parsed; `write_bundle` turns it into a zip and back."""
@@ -58,7 +78,7 @@ class BundleContents:
     checkpoint: str
     proofs: dict[str, Any]
     witnesses: list[dict[str, str]] = field(default_factory=list)
-    extra_files: dict[str, bytes] = field(default_factory=dict)
+    extra_files: Mapping[str, FileData] = field(default_factory=dict)
 
 
 # -- names ---------------------------------------------------------------------------------
@@ -106,7 +126,7 @@ def _is_export(entry: bytes) -> bool:
         return False
 
 
-def logged_files(contents: BundleContents, *, export_appended: bool = True) -> dict[str, bytes]:
+def logged_files(contents: BundleContents, *, export_appended: bool = True) -> dict[str, FileData]:
     """The files the manifest lists: all but the self-proving ones and a trailing export record.
 
     The export record carries the manifest's hash, so the manifest cannot list it; that record
@@ -117,7 +137,10 @@ def logged_files(contents: BundleContents, *, export_appended: bool = True) -> d
     # trailing export record is an earlier export's and belongs in the manifest.
     if export_appended and entries and _is_export(entries[-1]):
         entries = entries[:-1]
-    files = {README: readme(contents).encode(), KEYS: canonical({"keys": [k.to_json() for k in contents.keys]})}
+    files: dict[str, FileData] = {
+        README: readme(contents).encode(),
+        KEYS: canonical({"keys": [k.to_json() for k in contents.keys]}),
+    }
     for seq, entry in enumerate(entries, 1):
         files[record_path(seq)] = entry
     for seq, body in sorted(contents.bodies.items()):
@@ -132,7 +155,8 @@ def logged_files(contents: BundleContents, *, export_appended: bool = True) -> d
 
 def manifest_for(contents: BundleContents, *, export_appended: bool = True) -> bytes:
     """Canonical manifest.json; its SHA-256 is what the case's `export` record carries."""
-    files = {name: sha256_hex(data) for name, data in logged_files(contents, export_appended=export_appended).items()}
+    logged = logged_files(contents, export_appended=export_appended)
+    files = {name: data.sha256 if isinstance(data, StreamedFile) else sha256_hex(data) for name, data in logged.items()}
     return canonical({"format": FORMAT, "case": contents.case, "log": contents.log, "created": contents.created, "files": files})
 
 
@@ -146,7 +170,13 @@ def _zip_time(created: str) -> tuple[int, int, int, int, int, int]:
 
 
 def write_bundle(target: str | PathLike[str] | IO[bytes], contents: BundleContents) -> str:
-    """Write the bundle zip; returns the hex SHA-256 of its manifest.json."""
+    """Write the bundle zip; returns the hex SHA-256 of its manifest.json.
+
+    Entry by entry: a :class:`StreamedFile` is copied a chunk at a time (``ZipFile.open(info,
+    "w")``, which ``writestr`` itself uses, with the size declared first so the bytes are the
+    same), so memory does not grow with the recordings in the bundle. ``target`` should be
+    seekable (a file): zipfile then writes each entry's sizes into its header, as it always has.
+    """
     manifest = manifest_for(contents)
     files = logged_files(contents)
     if contents.entries and _is_export(contents.entries[-1]):
@@ -163,8 +193,24 @@ def write_bundle(target: str | PathLike[str] | IO[bytes], contents: BundleConten
             info = zipfile.ZipInfo(name, stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            zf.writestr(info, files[name])
+            data = files[name]
+            if isinstance(data, StreamedFile):
+                _write_streamed(zf, info, name, data)
+            else:
+                zf.writestr(info, data)
     return sha256_hex(manifest)
+
+
+def _write_streamed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, data: StreamedFile) -> None:
+    info.file_size = data.size  # as writestr sets it: zipfile decides on zip64 from it
+    digest, size = hashlib.sha256(), 0
+    with zf.open(info, "w") as member:
+        for chunk in data.chunks():
+            digest.update(chunk)
+            size += len(chunk)
+            member.write(chunk)
+    if digest.hexdigest() != data.sha256 or size != data.size:
+        raise BundleError(f"{name} is not the file its recorded hash and size describe")
 
 
 def readme(contents: BundleContents) -> str:
@@ -318,6 +364,105 @@ def read_files(source: str | PathLike[str] | IO[bytes]) -> dict[str, bytes]:
     finally:
         if fp is not source:
             fp.close()
+
+
+#: Files a verifier hashes as they stream and leaves in the zip: a recording's segments (gigabytes in all).
+STREAMED = re.compile(r"recordings/[^/]+/[^/]+\.webm")
+
+
+class BundleFiles(Mapping[str, bytes]):
+    """Every file of an open bundle by name, for a verifier: what :func:`read_files` gives, in bounded memory.
+
+    The small files are read at once; the files ``STREAMED`` names are read and hashed a chunk at
+    a time when the bundle is opened, with every check :func:`read_files` makes, and only their
+    hash is kept (:meth:`sha256`). Indexing one reads it from the zip again. Made by
+    :func:`open_files`, valid while it is open.
+    """
+
+    def __init__(self, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], streamed: Callable[[str], bool]) -> None:
+        self._zf = zf
+        self._infos = {info.filename: info for info in infos}
+        self._kept: dict[str, bytes] = {}
+        self._hashes: dict[str, str] = {}
+        for info in infos:
+            if streamed(info.filename):
+                self._hashes[info.filename] = _hash_member(zf, info, MAX_FILE_BYTES)
+            else:
+                self._kept[info.filename] = _read_member(zf, info, MAX_FILE_BYTES)
+
+    def __getitem__(self, name: str) -> bytes:
+        if name in self._kept:
+            return self._kept[name]
+        return _read_member(self._zf, self._infos[name], MAX_FILE_BYTES)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._infos)
+
+    def __len__(self) -> int:
+        return len(self._infos)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._infos
+
+    def sha256(self, name: str) -> str:
+        """The file's SHA-256 (hex), without reading a streamed file again."""
+        found = self._hashes.get(name)
+        return found if found is not None else sha256_hex(self[name])
+
+
+def file_sha256(files: Mapping[str, bytes], name: str) -> str:
+    """A bundle file's SHA-256 (hex): from :meth:`BundleFiles.sha256` when it was hashed as it streamed."""
+    return files.sha256(name) if isinstance(files, BundleFiles) else sha256_hex(files[name])
+
+
+@contextlib.contextmanager
+def open_files(
+    source: str | PathLike[str] | IO[bytes], streamed: Callable[[str], object] = STREAMED.fullmatch
+) -> Iterator[BundleFiles]:
+    """The bundle's files, checked as :func:`read_files` checks them, those ``streamed`` names never held whole."""
+    try:
+        fp: IO[bytes] = open(source, "rb") if isinstance(source, str | PathLike) else source
+    except OSError as exc:
+        raise BundleError(f"cannot open the bundle: {exc.strerror or exc}") from exc
+    try:
+        with _reading_errors():
+            _directory_limits(fp)
+            zf = zipfile.ZipFile(fp)
+        with zf:
+            with _reading_errors():
+                files = BundleFiles(zf, _checked_infos(zf), lambda name: bool(streamed(name)))
+            yield files
+    finally:
+        if fp is not source:
+            fp.close()
+
+
+@contextlib.contextmanager
+def _reading_errors() -> Iterator[None]:
+    """Any failure to read the zip as a BundleError, as :func:`read_files` reports it."""
+    try:
+        yield
+    except BundleError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
+        raise BundleError(f"the zip file is damaged or not a zip: {exc}") from exc
+    except Exception as exc:
+        raise BundleError(f"the zip file cannot be read: {type(exc).__name__}: {exc}") from exc
+
+
+def _hash_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> str:
+    """:func:`_read_member`'s checks, keeping only the SHA-256 of what it read."""
+    cap = min(info.file_size, limit)
+    digest, size = hashlib.sha256(), 0
+    with zf.open(info) as member:
+        while chunk := member.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            if size > cap:
+                raise BundleError(f"{info.filename} decompresses to more than its declared or allowed size (zip bomb?)")
+    if size != info.file_size:
+        raise BundleError(f"{info.filename} is {size} bytes, not the {info.file_size} its header declares")
+    return digest.hexdigest()
 
 
 def load_json(files: Mapping[str, bytes], name: str) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
 from typing import Annotated, Any
 
 from aiohttp import web
@@ -13,6 +15,9 @@ from server.http.context import principal_of
 from server.http.routes import api
 from server.http.schemas import Input, choice
 from server.services import services
+
+#: Bytes read from a spooled bundle per write to the client.
+SEND_CHUNK = 1024 * 1024
 
 B64 = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=r"^[A-Za-z0-9+/=]+$")]
 
@@ -166,12 +171,21 @@ async def case_records(request: web.Request) -> web.StreamResponse:
     produces="application/zip",
 )
 async def export_bundle(request: web.Request) -> web.StreamResponse:
-    exported = await services(request).evidence.export(principal_of(request), request.match_info["case_id"])
-    return web.Response(
-        body=exported.data,
-        content_type="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{exported.filename}"',
-            "X-Manifest-SHA256": exported.manifest_hash,
-        },
-    )
+    # Spooled to a temporary file and sent from there a chunk at a time: with recordings, a
+    # bundle is as big as the sessions (about a gigabyte per participant of a two-hour session).
+    with await asyncio.to_thread(tempfile.TemporaryFile) as spool:
+        exported = await services(request).evidence.export(principal_of(request), request.match_info["case_id"], into=spool)
+        response = web.StreamResponse(
+            headers={
+                "Content-Disposition": f'attachment; filename="{exported.filename}"',
+                "X-Manifest-SHA256": exported.manifest_hash,
+            }
+        )
+        response.content_type = "application/zip"
+        response.content_length = await asyncio.to_thread(spool.tell)
+        await response.prepare(request)
+        await asyncio.to_thread(spool.seek, 0)
+        while chunk := await asyncio.to_thread(spool.read, SEND_CHUNK):
+            await response.write(chunk)
+        await response.write_eof()
+        return response

@@ -15,13 +15,13 @@ import av
 from sqlalchemy import select
 
 from recordings.storage import LocalDerivedFiles
-from server.domain.exports import GRID, KIND
+from server.domain.exports import GRID, KIND, REVIEW_FPS, REVIEW_HEIGHT, REVIEW_WIDTH
 from server.models import RecordingFile
 from tests.conftest import Actor
 from tests.recording.session import Recorded, decode
 from tests.signaling.live import Meeting
 
-FPS = 25  # the export's frame rate (recordings.compose's default)
+FPS = REVIEW_FPS  # the export's frame rate
 
 
 async def poll(actor: Actor, path: str, until: tuple[str, ...], within: float = 300.0) -> list[dict[str, Any]]:
@@ -155,7 +155,7 @@ async def test_a_mediator_exports_a_recording_as_one_video_with_progress_cancel_
 
     # Everyone in one grid with their voices mixed, as long as the recording.
     facts = mp4_facts(data)
-    assert facts["kinds"] == ["audio", "video"] and facts["size"] == (1280, 720)
+    assert facts["kinds"] == ["audio", "video"] and facts["size"] == (REVIEW_WIDTH, REVIEW_HEIGHT)
     assert all(name in facts["comment"] for name in ("刘调解员", "张三", "李四")), facts["comment"]
     last_packet = 0.0  # where the last participant's last packet ends on the recording's timeline
     for p in rec["participants"]:

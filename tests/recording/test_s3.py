@@ -22,7 +22,7 @@ import pytest
 from recordings import crypto
 from recordings.s3 import S3Storage
 from recordings.storage import derived_name
-from server.domain.exports import GRID, KIND
+from server.domain.exports import GRID, KIND, REVIEW_HEIGHT, REVIEW_WIDTH
 from server.domain.review import derived
 from server.evidence.verify import render, verify_bundle
 from server.models import DEFAULT_RETENTION_DAYS, utcnow
@@ -153,7 +153,7 @@ async def test_a_session_recorded_to_an_object_store_is_watched_and_exported_fro
     mp4 = await response.read()
     assert (done["file"]["sha256"], done["file"]["bytes"]) == (hashlib.sha256(mp4).hexdigest(), len(mp4))
     facts = mp4_facts(mp4)
-    assert facts["kinds"] == ["audio", "video"] and facts["size"] == (1280, 720)
+    assert facts["kinds"] == ["audio", "video"] and facts["size"] == (REVIEW_WIDTH, REVIEW_HEIGHT)
     duration = listing["items"][0]["duration"]
     # Never longer than the recording (shorter by the last packets' lag on a loaded machine: test_export_video).
     assert facts["video_end"] < duration + 0.3, (facts["video_end"], duration)

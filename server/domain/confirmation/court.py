@@ -9,7 +9,7 @@ court's own case number (court_numbers.py). The ruling itself is decision.py.
 from __future__ import annotations
 
 import asyncio
-import io
+import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -134,8 +134,10 @@ class Court:
         cached = self._verified.get(case_id)
         if cached is not None and cached[0] == key:
             return cached[1]
-        exported = await self._evidence.export(principal, case_id)
-        report = await asyncio.to_thread(verify_bundle, io.BytesIO(exported.data))
+        # Through a temporary file, not memory: with its recordings a case's bundle can be gigabytes.
+        with await asyncio.to_thread(tempfile.TemporaryFile) as spool:
+            await self._evidence.export(principal, case_id, into=spool)
+            report = await asyncio.to_thread(verify_bundle, spool)
         found = Verification(report.ok, render(report, "zh"), render(report, "en"))
         self._verified[case_id] = (key, found)
         return found

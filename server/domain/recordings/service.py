@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import uuid
@@ -29,6 +30,7 @@ from server.domain.archived import is_archived, refusal
 from server.domain.ledger import Ledger
 from server.domain.recordings.writer import ActiveRecording, FailureHandler, StoredSegment
 from server.errors import Conflict, NotFound
+from server.evidence.bundle import FileData, StreamedFile
 from server.evidence.records import Claim, Record, body_hash, canonical, make_body
 from server.models import (
     Case,
@@ -329,11 +331,14 @@ class Recordings:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), every)
 
-    async def bundle_files(self, case_id: str) -> dict[str, bytes]:
+    async def bundle_files(self, case_id: str) -> dict[str, FileData]:
         """The case's recordings for its evidence bundle: decrypted segments the log vouches for, and each chain.
 
         Only segments a logged manifest (or interruption record) covers are included: a running
-        recording's newest segments follow in a later export.
+        recording's newest segments follow in a later export. A segment is not read here: it is
+        a :class:`StreamedFile` with the hash and size the recorder logged, decrypted when the
+        bundle writer reaches it (a two-hour session's segments add up to gigabytes), which
+        checks that it still hashes to what was logged.
         """
         async with self.maker() as db:
             rows = list(await db.scalars(select(Recording).where(Recording.case_id == case_id).order_by(Recording.started_at)))
@@ -341,13 +346,15 @@ class Recordings:
                 row.id: list(await db.scalars(select(RecordingSegment).where(covered(row)).order_by(RecordingSegment.index)))
                 for row in rows
             }
-        files: dict[str, bytes] = {}
+        files: dict[str, FileData] = {}
         for row in rows:
             if row.status == "deleted":
                 continue
             chain_entries = []
             for seg in segments[row.id]:
-                files[f"recordings/{row.id}/{seg.index:06d}.webm"] = await self.read_segment(row, seg.index)
+                files[f"recordings/{row.id}/{seg.index:06d}.webm"] = StreamedFile(
+                    seg.sha256, seg.bytes, functools.partial(self._segment_chunks, row, seg.index)
+                )
                 chain_entries.append(
                     {
                         "i": seg.index,
@@ -372,6 +379,13 @@ class Recordings:
 
     async def read_segment(self, recording: Recording, index: int) -> bytes:
         """A segment's plaintext (it fails to open if altered at rest)."""
+        return await asyncio.to_thread(self.segment_plaintext, recording, index)
+
+    def _segment_chunks(self, recording: Recording, index: int) -> list[bytes]:
+        return [self.segment_plaintext(recording, index)]
+
+    def segment_plaintext(self, recording: Recording, index: int) -> bytes:
+        """:meth:`read_segment` for a worker thread that reads segment after segment (blocking)."""
         data_key = self.master.unwrap(recording.wrapped_key)
-        sealed = await asyncio.to_thread(self.storage.get, segment_name(recording.id, index))
+        sealed = self.storage.get(segment_name(recording.id, index))
         return crypto.open_sealed(data_key, recording.id, index, sealed)

@@ -1,6 +1,7 @@
 """The derived file of a recording: one participant's segments remuxed into one seekable WebM.
 
-The packets are copied, never re-encoded, on the first request for the file, in a worker thread,
+The packets are copied, never re-encoded (``recordings.webm.remux_to``, a segment at a time, the
+first packet moved to time zero), on the first request for the file, in a worker thread,
 and the file is kept beside the segments, in the same store (``recordings.storage``: the
 recordings directory, or an S3-compatible bucket):
 
@@ -18,13 +19,12 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from recordings import webm
 from recordings.storage import DerivedFiles, StorageError
 from server.models import RecordingFile
 
@@ -34,20 +34,6 @@ NONCE_BYTES, TAG_BYTES = 12, 16
 SEALED_CHUNK = NONCE_BYTES + CHUNK + TAG_BYTES
 #: Kinds of derived file: one participant remuxed (here), and the grid of everyone (``server.domain.exports``).
 KINDS = ("remux", "export")
-
-
-def remux_from_zero(segments: Iterable[bytes]) -> tuple[bytes, int]:
-    """One participant's segments as one seekable WebM whose first packet is at time zero.
-
-    The packets are copied as ``recordings.webm.remux`` copies them; only their times move, all
-    by the same amount. Returns the file and that amount: where its time zero sits on the
-    recording's timeline, in milliseconds.
-    """
-    frames = [frame for data in segments for frame in webm.frames(data)]
-    if not frames:
-        raise ValueError("these segments hold no media")
-    origin = min(f.pts_ms for f in frames)
-    return webm.mux([replace(f, pts_ms=f.pts_ms - origin) for f in frames]), origin
 
 
 def _aad(recording_id: str, participant_id: str, index: int, count: int, kind: str = "remux") -> bytes:

@@ -11,17 +11,21 @@ import asyncio
 import hashlib
 import logging
 import re
+import tempfile
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from recordings import webm
 from recordings.storage import DerivedFiles, derived_name
 from server.domain import history
 from server.domain.access import case_for_staff
 from server.domain.principal import Principal, Staff
 from server.domain.recordings import FINISHED, Recordings, covered
-from server.domain.review.derived import WatchFile, remux_from_zero, seal_chunks, sealed_size
+from server.domain.review.derived import WatchFile, seal_file, sealed_size
 from server.domain.review.timeline import (
     CONSENT_MARKERS,
     HISTORY_MARKERS,
@@ -44,10 +48,18 @@ PARTICIPANT_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,35}$")
 
 
 class Review:
-    def __init__(self, maker: async_sessionmaker[AsyncSession], recordings: Recordings, store: DerivedFiles) -> None:
+    def __init__(
+        self,
+        maker: async_sessionmaker[AsyncSession],
+        recordings: Recordings,
+        store: DerivedFiles,
+        temp_root: Path | None = None,
+    ) -> None:
         self.maker = maker
         self.recordings = recordings
         self.store = store
+        #: Where a file is remuxed before it is sealed (None: the system's temporary directory).
+        self.temp_root = temp_root
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._views: dict[tuple[str, str, str, str], float] = {}
 
@@ -201,13 +213,11 @@ class Review:
                     if row is not None and await self.whole(row):
                         return row  # made while this request waited
                     segments = await self._segments(db, recording, participant_id)
-                plaintexts = [await self.recordings.read_segment(recording, s.index) for s in segments]
                 data_key = self.recordings.master.unwrap(recording.wrapped_key)
                 name = derived_name(recording.id, participant_id)
                 started = time.monotonic()
-                digest, size, origin = await asyncio.to_thread(
-                    self._write, name, recording.id, participant_id, plaintexts, data_key
-                )
+                indices = [s.index for s in segments]
+                digest, size, origin = await asyncio.to_thread(self._write, name, recording, participant_id, indices, data_key)
                 async with self.maker() as db, db.begin():
                     row = await self._file_row(db, recording.id, participant_id)
                     if row is None:
@@ -230,8 +240,21 @@ class Review:
                 self._locks.pop(key, None)
 
     def _write(
-        self, name: str, recording_id: str, participant_id: str, plaintexts: list[bytes], data_key: bytes
+        self, name: str, recording: Recording, participant_id: str, indices: list[int], data_key: bytes
     ) -> tuple[str, int, int]:
-        data, origin = remux_from_zero(plaintexts)
-        self.store.put(name, seal_chunks(data_key, recording_id, participant_id, data))
-        return hashlib.sha256(data).hexdigest(), len(data), origin
+        """Remux the segments into a private temporary file, then seal it into the store a chunk at a time.
+
+        A two-hour participant is about a gigabyte: it is never in memory whole. The plaintext
+        touches the disk only in a directory of this process's own (``mkdtemp``, mode 0700),
+        removed at once, as the export's inputs are (``server.domain.exports``).
+        """
+
+        def segments() -> Iterator[bytes]:
+            return (self.recordings.segment_plaintext(recording, index) for index in indices)
+
+        with tempfile.TemporaryDirectory(prefix="mediate-remux-", dir=self.temp_root) as folder:
+            path = Path(folder) / "remux.webm"
+            origin = webm.remux_to(path, segments, from_zero=True)
+            digest = hashlib.sha256()
+            self.store.put(name, seal_file(data_key, recording.id, participant_id, path, "remux", digest.update))
+            return digest.hexdigest(), path.stat().st_size, origin

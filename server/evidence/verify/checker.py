@@ -7,7 +7,7 @@ failure no check foresaw into a finding instead of a traceback.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from os import PathLike
 from typing import IO, Any, TypeVar
 
@@ -23,7 +23,7 @@ from server.evidence.verify.signers import SignatureCheck
 _V = TypeVar("_V", bound=note.Verifier)
 
 
-def _run(files: dict[str, bytes], report: Report, trust: Trust) -> None:
+def _run(files: Mapping[str, bytes], report: Report, trust: Trust) -> None:
     """Runs the checks of FORMAT.md in order; each adds findings and fills the report."""
     bundle = Reading(files, report)
     bundle.load_manifest()
@@ -204,15 +204,16 @@ def verify_bundle(
         [_vkey(note.CosignatureVerifier, k) for k in dict.fromkeys(k.strip() for k in trusted_witness_keys)],
         saved_checkpoint,
     )
-    report = Report(str(path) if isinstance(path, str | PathLike) else getattr(path, "name", "bundle"))
+    name = getattr(path, "name", None)  # a temporary file's is its descriptor, a number: "bundle" then
+    report = Report(str(path) if isinstance(path, str | PathLike) else name if isinstance(name, str) else "bundle")
     try:
-        files = bz.read_files(path)
+        # Recordings are hashed as they stream out of the zip, never held whole (a two-hour session's are gigabytes).
+        with bz.open_files(path) as files:
+            try:
+                _run(files, report, trust)
+            except Exception as exc:  # noqa: BLE001 - a failure no check foresaw is reported as a problem, never passed silently
+                report.findings.append(Finding("problem", "internal_error", params={"detail": f"{type(exc).__name__}: {exc}"}))
     except bz.BundleError as exc:
         report.readable = False
         report.findings.append(Finding("problem", "bundle_unreadable", params={"detail": str(exc)}))
-        return report
-    try:
-        _run(files, report, trust)
-    except Exception as exc:  # noqa: BLE001 - a failure no check foresaw is reported as a problem, never passed silently
-        report.findings.append(Finding("problem", "internal_error", params={"detail": f"{type(exc).__name__}: {exc}"}))
     return report

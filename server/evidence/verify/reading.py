@@ -7,6 +7,7 @@ input is reported, never raised.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from server.evidence import bundle as bz
@@ -63,7 +64,7 @@ def parse_key(data: Any) -> KeyInfo:
 class Reading:
     """The bundle as read so far; each step adds findings to the report and fills it."""
 
-    def __init__(self, files: dict[str, bytes], report: Report) -> None:
+    def __init__(self, files: Mapping[str, bytes], report: Report) -> None:
         self.files, self.report = files, report
         self.manifest: dict[str, Any] | None = None
         self.case = self.origin = ""
@@ -105,7 +106,7 @@ class Reading:
         for name, want in sorted(listed.items()):
             if name not in self.files:
                 self.problem("file_missing", file=name)
-            elif sha256_hex(self.files[name]) != want:
+            elif bz.file_sha256(self.files, name) != want:
                 self.problem("file_modified", file=name)
         exempt = set(bz.SELF_PROVING)
         if self.export_seq is not None:

@@ -12,15 +12,15 @@ to when each participant was recorded, and every gap with its reason.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from recordings import chain
+from server.evidence.bundle import file_sha256
 from server.evidence.records import Record, RecordError, parse_time, timestamp
 
 SEGMENT_FILE = re.compile(r"recordings/([0-9a-f]{32})/([0-9]{6})\.webm")
@@ -72,16 +72,14 @@ def _seconds(text: str) -> float:
     return parse_time(text).timestamp()
 
 
-def check(records: dict[int, Record], files: dict[str, bytes], add: Report) -> list[RecordingCoverage]:
+def check(records: dict[int, Record], files: Mapping[str, bytes], add: Report) -> list[RecordingCoverage]:
     """Findings through ``add``; returns each recording's coverage."""
     by_recording = _manifests(records)
     deleted = {str(r.claim.public.get("recording")): seq for seq, r in records.items() if r.claim.type == "recording_deleted"}
     listed: set[str] = set()
     coverage: list[RecordingCoverage] = []
-    hashes_in_bundle = {}
-    for name, data in files.items():
-        if SEGMENT_FILE.fullmatch(name):
-            hashes_in_bundle[name] = hashlib.sha256(data).hexdigest()
+    # Hashed as they streamed when the bundle was opened (bundle.BundleFiles), not read again here.
+    hashes_in_bundle = {name: file_sha256(files, name) for name in files if SEGMENT_FILE.fullmatch(name)}
     last_head: dict[str, str] = {}  # per session: the head where its latest recording ended
     for recording_id, manifests in by_recording.items():  # in log order of their first records
         result = _check_recording(recording_id, manifests, files, hashes_in_bundle, listed, add, deleted.get(recording_id))
@@ -103,7 +101,7 @@ def check(records: dict[int, Record], files: dict[str, bytes], add: Report) -> l
 def _check_recording(
     recording_id: str,
     manifests: list[Manifest],
-    files: dict[str, bytes],
+    files: Mapping[str, bytes],
     hashes: dict[str, str],
     listed: set[str],
     add: Report,

@@ -10,9 +10,10 @@ from /proc over a window), one server after the other:
      the least-squares slope through 1-8 (``server.bench.media.per_subscriber``);
   2. the same publisher forwarded as video only and as audio only, 0 -> 8 subscribers: cores per
      forwarded video stream and per forwarded audio stream;
-  3. 3-person sessions at once (everyone publishes and receives the two others): cores per
-     session, the server's cores over the number of sessions, at the most sessions measured
-     with at least 95 % of the video frames delivered.
+  3. 1, 2, 4, ... 3-person sessions at once (everyone publishes and receives the two others):
+     cores per session, the server's cores over the number of sessions, read at the most
+     sessions both servers delivered (at least 95 % of the video frames), so that both carry
+     the same load and their idle cost is spread over as many sessions.
 
 It ends with ``cores per 3-person session: mediate A, janus B``. The figures are printed as
 they come out, never judged: on a shared machine the other processes' load is printed beside
@@ -63,11 +64,19 @@ class Figures:
     def per_subscriber(self) -> float:
         return per_subscriber(self.fan_out[1:])
 
-    def per_session(self) -> tuple[float, int]:
-        """(cores per 3-person session, at how many sessions): the most sessions fully delivered, else the fewest measured."""
-        held = [row for row in self.sessions if row[2] >= DELIVERED] or self.sessions[:1]
-        count, cores, _ = held[-1]
-        return cores / count, count
+    def held(self) -> set[int]:
+        """The session counts this server delivered (at least 95 % of the video frames)."""
+        return {count for count, _, delivered in self.sessions if delivered >= DELIVERED}
+
+    def per_session(self, count: int) -> float:
+        """Cores per 3-person session with ``count`` sessions at once."""
+        return next(cores / n for n, cores, _ in self.sessions if n == count)
+
+
+def compared_at(a: Figures, b: Figures) -> int:
+    """The session count both figures are read at: the most both servers delivered, else the fewest measured."""
+    both = a.held() & b.held()
+    return max(both) if both else min(n for n, _, _ in a.sessions)
 
 
 @dataclass
@@ -175,25 +184,23 @@ async def janus_forwarding_cost(
     return rows
 
 
+async def janus_session(http: aiohttp.ClientSession, base: str, media: Media) -> list[janus.JanusPeer]:
+    """Three participants in a room of their own, each publishing and receiving the two others."""
+    room = janus.new_room_number()
+    await janus.create_room(http, base, room, publishers=3)
+    peers = [janus.JanusPeer(http, base, room, *media) for _ in range(3)]
+    await asyncio.gather(*(peer.connect() for peer in peers))
+    await asyncio.gather(*(peer.publish() for peer in peers))
+    await asyncio.gather(*(peer.subscribe([other.feed for other in peers if other is not peer]) for peer in peers))
+    return peers
+
+
 async def janus_concurrent_sessions(
     http: aiohttp.ClientSession, base: str, count: int, cpu: ServerCpu, media: Media, window: float
 ) -> tuple[float, float]:
     """:func:`server.bench.media.concurrent_sessions` through Janus: (server cores, share of video frames delivered)."""
-    rooms: list[list[janus.JanusPeer]] = []
-    for _ in range(count):
-        room = janus.new_room_number()
-        await janus.create_room(http, base, room, publishers=3)
-        rooms.append([janus.JanusPeer(http, base, room, *media) for _ in range(3)])
-    peers = [peer for room_peers in rooms for peer in room_peers]
-    await asyncio.gather(*(peer.connect() for peer in peers))
-    await asyncio.gather(*(peer.publish() for peer in peers))
-    await asyncio.gather(
-        *(
-            peer.subscribe([other.feed for other in room_peers if other is not peer])
-            for room_peers in rooms
-            for peer in room_peers
-        )
-    )
+    sessions = await asyncio.gather(*(janus_session(http, base, media) for _ in range(count)))
+    peers = [peer for session in sessions for peer in session]
     await asyncio.sleep(3.0)
     before = [peer.video_frames() for peer in peers]
     cores = await cpu.cores(window)
@@ -247,13 +254,13 @@ def print_figures(figures: Figures) -> None:
 
 
 def print_table(mediate: Figures, janus_figures: Figures) -> None:
-    session_m, at_m = mediate.per_session()
-    session_j, at_j = janus_figures.per_session()
+    at = compared_at(mediate, janus_figures)
+    session_m, session_j = mediate.per_session(at), janus_figures.per_session(at)
     rows = [
         ("per extra subscriber (audio + video, slope 1-8)", mediate.per_subscriber(), janus_figures.per_subscriber()),
         ("per forwarded video stream (0 -> 8)", mediate.per_stream["video"], janus_figures.per_stream["video"]),
         ("per forwarded audio stream (0 -> 8)", mediate.per_stream["audio"], janus_figures.per_stream["audio"]),
-        (f"per 3-person session (mediate at {at_m}, janus at {at_j})", session_m, session_j),
+        (f"per 3-person session ({at} at once)", session_m, session_j),
     ]
     print(f"{'cores':<52}{'mediate':>9}{'janus':>9}{'mediate/janus':>15}")
     for label, m, j in rows:

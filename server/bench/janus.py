@@ -26,6 +26,7 @@ import os
 import secrets
 import shutil
 import subprocess
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -332,7 +333,10 @@ class JanusPeer:
     publisher: RTCPeerConnection | None = None
     subscriber: RTCPeerConnection | None = None
     replays: dict[str, Replay] = field(default_factory=dict)
-    frames: dict[str, int] = field(default_factory=lambda: {"audio": 0, "video": 0})
+    #: Frames received, by (feed, kind), as :class:`server.bench.peers.LoadPeer` counts them by (participant, kind).
+    frames: Counter[tuple[int, str]] = field(default_factory=Counter)
+    #: The subscription's mids: (feed, kind) of each, from Janus's ``attached`` event.
+    mids: dict[str, tuple[int, str]] = field(default_factory=dict)
     first_video: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -366,9 +370,10 @@ class JanusPeer:
         """Receive ``kinds`` of each feed in ``feeds`` over one peer connection; frames are counted, not decoded."""
         handle = await self.session.attach()
         streams: list[dict[str, Any]] = [{"feed": feed, "mid": PUBLISHED_MIDS[kind]} for feed in feeds for kind in kinds]
-        _, offer = await self.session.message(
+        attached, offer = await self.session.message(
             handle, {"request": "join", "ptype": "subscriber", "room": self.room, "streams": streams}
         )
+        self.mids.update({s["mid"]: (int(s["feed_id"]), s["type"]) for s in attached.get("streams", []) if "feed_id" in s})
         if offer is None:
             raise JanusError("join as subscriber: no offer")
         pc = self.subscriber = peer_connection()
@@ -380,17 +385,17 @@ class JanusPeer:
     def _on_track(self, track: MediaStreamTrack) -> None:
         assert self.subscriber is not None
         transceiver = next(t for t in self.subscriber.getTransceivers() if t.receiver.track is track)
-        kind = track.kind
+        key = self.mids.get(transceiver.mid or "", (0, track.kind))
 
         def count(codec: Any, frame: Any) -> None:
-            self.frames[kind] += 1
-            if kind == "video":
+            self.frames[key] += 1
+            if key[1] == "video":
                 self.first_video.set()
 
         aiortc_hooks.tap_receiver(transceiver.receiver, count)
 
     def video_frames(self) -> int:
-        return self.frames["video"]
+        return sum(n for (_, kind), n in self.frames.items() if kind == "video")
 
     async def close(self) -> None:
         for pc in (self.subscriber, self.publisher):

@@ -23,8 +23,7 @@ async def test_the_benchmarks_janus_forwards_a_pre_encoded_publisher_to_a_subscr
     aiortc_hooks.allow_loopback_ice()
     media = (encode_video(300, seconds=1), encode_audio())
     async with compare.janus_serving() as (http, base, pid):
-        room = janus.new_room_number()
-        await janus.create_room(http, base, room, publishers=3)
+        room = await janus.create_room(http, base, publishers=3)
         host = janus.JanusPeer(http, base, room, *media)
         await host.connect()
         feed = await host.publish()

@@ -164,8 +164,7 @@ async def janus_forwarding_cost(
     steps: tuple[int, ...] = STEPS,
 ) -> list[tuple[int, float]]:
     """:func:`server.bench.media.forwarding_cost` through Janus: subscribers take ``kinds`` of the publisher's streams."""
-    room = janus.new_room_number()
-    await janus.create_room(http, base, room, publishers=1)
+    room = await janus.create_room(http, base, publishers=1)
     host = janus.JanusPeer(http, base, room, *media)
     await host.connect()
     feed = await host.publish()
@@ -186,8 +185,7 @@ async def janus_forwarding_cost(
 
 async def janus_session(http: aiohttp.ClientSession, base: str, media: Media) -> list[janus.JanusPeer]:
     """Three participants in a room of their own, each publishing and receiving the two others."""
-    room = janus.new_room_number()
-    await janus.create_room(http, base, room, publishers=3)
+    room = await janus.create_room(http, base, publishers=3)
     peers = [janus.JanusPeer(http, base, room, *media) for _ in range(3)]
     await asyncio.gather(*(peer.connect() for peer in peers))
     await asyncio.gather(*(peer.publish() for peer in peers))

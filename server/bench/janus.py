@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import glob
-import itertools
 import os
 import secrets
 import shutil
@@ -263,6 +262,11 @@ class Session:
             except aiohttp.ClientError:
                 await asyncio.sleep(0.5)
                 continue
+            if isinstance(events, dict) and events.get("janus") == "error":
+                for pending in self.waiting.values():
+                    if not pending.done():
+                        pending.set_exception(JanusError(f"session {self.id}: {events.get('error')}"))
+                return  # the session is gone (timed out or destroyed): nothing more will come
             for event in events if isinstance(events, list) else [events]:
                 waiting = self.waiting.pop(str(event.get("transaction")), None)
                 if waiting is not None and not waiting.done() and event.get("janus") == "event":
@@ -277,17 +281,19 @@ class Session:
             await self._post(f"/{self.id}", {"janus": "destroy", "transaction": secrets.token_hex(6)})
 
 
-async def create_room(http: aiohttp.ClientSession, base: str, room: int, publishers: int) -> None:
-    """A VideoRoom of VP8 + Opus, as mediate's rooms carry; bitrate 0 (no cap), no periodic keyframe requests."""
+async def create_room(http: aiohttp.ClientSession, base: str, publishers: int) -> int:
+    """A VideoRoom of VP8 + Opus, as mediate's rooms carry; bitrate 0 (no cap), no periodic keyframe requests.
+
+    Its number is Janus's choice (a random one), returned.
+    """
     admin = Session(http, base)
     await admin.create()
     try:
         handle = await admin.attach()
-        await admin.request(
+        created = await admin.request(
             handle,
             {
                 "request": "create",
-                "room": room,
                 "publishers": publishers,
                 "videocodec": "vp8",
                 "audiocodec": "opus",
@@ -298,13 +304,7 @@ async def create_room(http: aiohttp.ClientSession, base: str, room: int, publish
         )
     finally:
         await admin.destroy()
-
-
-_rooms = itertools.count(1000)
-
-
-def new_room_number() -> int:
-    return next(_rooms)
+    return int(created["room"])
 
 
 # -- a participant ----------------------------------------------------------------------------------

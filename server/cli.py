@@ -305,6 +305,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from server.bench import ledger as bench_ledger
 
         return bench_ledger.main(settings_from(args), records=args.records, postgres=args.postgres)
+    if args.what == "media" and args.compare == "janus":
+        from server.bench import compare as bench_compare
+
+        return bench_compare.main(settings_from(args), sessions=args.sessions or 4, seconds=args.seconds or 10.0, kbps=args.kbps)
     if args.what == "media":
         from server.bench import media as bench_media
 
@@ -486,6 +490,12 @@ def parser() -> argparse.ArgumentParser:
         help="media, recording, cluster: most concurrent 3-person sessions to try (default 12; recording 6; cluster 4 per process)",
     )
     bench.add_argument("--kbps", type=int, default=1000, help="media, recording, long: video bitrate of each publisher")
+    bench.add_argument(
+        "--compare",
+        choices=["janus"],
+        help="media: run the same publishers and subscribers through Janus too (Debian's janus, installed with apt-get "
+        "if missing) and print both servers' cores side by side (--sessions: most sessions at once, default 4)",
+    )
     bench.add_argument("--records", type=int, default=5000, help="ledger: how many records to append")
     bench.add_argument(
         "--postgres",

@@ -46,7 +46,7 @@ async def readyz(request: web.Request) -> web.StreamResponse:
 
 
 async def metrics(request: web.Request) -> web.StreamResponse:
-    body = request.app[METRICS].exposition()
+    body = await request.app[METRICS].exposition()
     response = web.Response(body=body, headers={"Cache-Control": "no-store"})
     response.headers["Content-Type"] = CONTENT_TYPE
     return response

@@ -8,6 +8,7 @@ state (sessions, participants, forwarded streams, connections) are read when Pro
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -27,6 +28,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        self._watched: list[tuple[Gauge, Callable[[], float]]] = []
         self.live_sessions = Gauge("mediate_live_sessions", "Sessions whose media this process carries", registry=r)
         self.participants = Gauge("mediate_participants", "Participants with a peer connection to this process", registry=r)
         self.forwarded_streams = Gauge(
@@ -101,8 +103,8 @@ class Metrics:
     # -- feeding ----------------------------------------------------------------------------------
 
     def watch(self, gauge: Gauge, read: Callable[[], float]) -> None:
-        """Read ``gauge`` from live state at scrape time."""
-        gauge.set_function(read)
+        """Read ``gauge`` from live state at scrape time (on the event loop, which owns that state)."""
+        self._watched.append((gauge, read))
 
     def collected(self, generation: int, seconds: float) -> None:
         self.gc_pause.labels(generation=str(generation)).observe(seconds)
@@ -122,5 +124,10 @@ class Metrics:
         self.ledger_append.observe(seconds)
         self.ledger_records.inc(records)
 
-    def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+    async def exposition(self) -> bytes:
+        """The text a scrape gets. The live gauges are read here, on the loop; the text is made in a
+        thread: every histogram's buckets of every label, 30-60 ms of the loop at each scrape under
+        load (``MEDIATE_STALL_TRACE_MS`` found it), which prometheus_client's own locks make safe."""
+        for gauge, read in self._watched:
+            gauge.set(read())
+        return await asyncio.to_thread(generate_latest, self.registry)

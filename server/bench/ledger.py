@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from server import db
 from server.composition import make_services
-from server.domain.ledger import Appended
+from server.domain.ledger_shapes import Appended
 from server.evidence.records import Claim, body_hash, make_body
 from server.settings import Settings, normalise_database_url
 

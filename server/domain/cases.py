@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import follow_up_plans, history, orgtree, particulars, registration
 from server.domain.access import case_for_staff, is_before_court, referral_sharing
+from server.domain.case_values import format_amount, parse_amount
 from server.domain.clocks import Clock, case_clocks, case_mediation_clock, local_day
 from server.domain.group_commit import GroupCommit
 from server.domain.ledger import Ledger
@@ -37,34 +37,11 @@ from server.models import (
     utcnow,
 )
 
-MAX_AMOUNT = Decimal("1000000000000")
 #: What a mediator may change about a party after adding them (role and whom they act for stay).
 EDITABLE = (
     "name", "phone", "email", "id_number", "residence_region",
     "sex", "birth_date", "age", "ethnicity", "occupation", "address", "authority",
 )  # fmt: skip
-
-
-def mask_id_number(value: str | None) -> str | None:
-    if not value:
-        return None
-    keep = 4 if len(value) > 10 else 2
-    return value[:keep] + "*" * (len(value) - 2 * keep) + value[-keep:]
-
-
-def parse_amount(text: str | None) -> int | None:
-    """Yuan as written by a person ("12000", "12000.50") to fen."""
-    if text is None or text == "":
-        return None
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise InvalidInput("bad amount", [FieldError("amount_in_dispute", "a number of yuan, like 12000.50", "amount")]) from None
-    if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput(
-            "bad amount", [FieldError("amount_in_dispute", "zero or more yuan with at most two decimals", "amount")]
-        )
-    return int(amount * 100)
 
 
 def _check_invited(role: str, invited_as: str | None, represents_party_id: str | None) -> None:
@@ -86,10 +63,6 @@ def _check_invited(role: str, invited_as: str | None, represents_party_id: str |
         raise InvalidInput(
             "only an invited person has a capacity", [FieldError("invited_as", "only for role invited", "invited_as_only")]
         )
-
-
-def format_amount(fen: int | None) -> str | None:
-    return None if fen is None else f"{Decimal(fen) / 100:.2f}"
 
 
 @dataclass(frozen=True)

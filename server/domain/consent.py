@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
 from server.domain.keybinding import add_challenge, current_party_key, passkey_signature, signing_options
-from server.domain.ledger import Ledger, key_info
+from server.domain.ledger import Ledger
+from server.domain.ledger_shapes import key_info
 from server.domain.principal import PartyPrincipal, Principal, Staff, refuse_if_archived_party
 from server.errors import FieldError, Forbidden, Gone, InvalidInput, NotFound
 from server.evidence.records import Claim, KeyInfo, body_hash, make_body, sha256_hex

@@ -39,7 +39,8 @@ from sqlalchemy import event, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain.ledger import BATCH, Batch, Ledger
+from server.domain.ledger import Ledger
+from server.domain.ledger_shapes import BATCH, Batch
 
 log = logging.getLogger(__name__)
 

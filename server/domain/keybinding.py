@@ -26,7 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
 from server.domain.codes import CodeSent, mask_phone, otp_method, send_code
-from server.domain.ledger import Ledger, key_info
+from server.domain.ledger import Ledger
+from server.domain.ledger_shapes import key_info
 from server.domain.principal import PartyPrincipal, Principal, require_party
 from server.errors import Conflict, FieldError, Gone, InvalidInput, NotFound, TooManyAttempts
 from server.evidence import webauthn

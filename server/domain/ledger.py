@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import struct
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import delete, func, insert, select, text, tuple_, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain.archived import STILL_TAKES, archived_among, refusal
 from server.domain.keyring import Keyring
+from server.domain.ledger_shapes import BATCH, Appended, Batch, BatchRefused, Submission, key_info, key_row
+from server.domain.log_reader import LogReader
 from server.errors import Conflict, DomainError, FieldError, InvalidInput
 from server.evidence import merkle, note
 from server.evidence.records import (
@@ -52,7 +52,6 @@ from server.models import (
     EvidenceKeyCase,
     EvidencePending,
     LogCheckpoint,
-    LogCosignature,
     LogEntry,
     LogNode,
     utcnow,
@@ -68,77 +67,7 @@ MAX_ENTRY_BYTES = 60_000  # entry bundles length-prefix entries with a uint16 (C
 SEQUENCER_LOCK = 0x6D656469  # "medi": the PostgreSQL advisory lock of the one sequencer
 
 
-@dataclass(frozen=True)
-class Submission:
-    claim: Claim
-    sigs: list[dict[str, str]]
-    body: dict[str, object] | None
-    new_key: KeyInfo | None = None
-    user_verified: bool = False
-
-
-@dataclass(frozen=True)
-class Appended:
-    record: Record
-    claim_hash: str
-
-
-class BatchRefused(Exception):
-    """A check the batch put off to its end refused a record (a replay, an archived case).
-
-    The group committer (server/domain/group_commit.py) then rolls the whole batch back and runs
-    each of its units in a transaction of its own, where the ledger checks every record at once
-    and only the bad one's request fails.
-    """
-
-
-@dataclass
-class Batch:
-    """What the records of one group-commit transaction leave to its end (``Ledger.finish_batch``).
-
-    Each case's chain is locked the first time one of the batch's units appends to it and then
-    advanced in memory, so that the batch writes every record, body and chain with a fixed number
-    of statements, whatever the number of requests in it.
-    """
-
-    chains: dict[str, tuple[int, str]] = field(default_factory=dict)  # case -> (last_seq, last entry hash)
-    hashes: set[str] = field(default_factory=set)
-    changes: set[str] = field(default_factory=set)  # cases whose records an archived case refuses
-    pending: list[dict[str, object]] = field(default_factory=list)
-    bodies: list[dict[str, object]] = field(default_factory=list)
-    new_keys: list[Submission] = field(default_factory=list)
-    began: float = field(default_factory=time.perf_counter)
-
-
-#: Where a group-commit transaction's session carries its ``Batch`` (``AsyncSession.info``).
-BATCH = "ledger.batch"
-
-
-def key_row(info: KeyInfo, case_id: str | None = None) -> EvidenceKey:
-    return EvidenceKey(
-        id=info.id,
-        alg=info.alg,
-        purpose=info.purpose,
-        spki=info.spki,
-        holder_kind=info.holder["kind"],
-        holder_id=info.holder["id"],
-        holder_role=info.holder.get("role"),
-        case_id=case_id,
-        valid_from=info.valid_from,
-        valid_until=info.valid_until,
-        webauthn=info.webauthn,
-        sign_count=int((info.webauthn or {}).get("sign_count", 0)),
-    )
-
-
-def key_info(row: EvidenceKey) -> KeyInfo:
-    holder = {"kind": row.holder_kind, "id": row.holder_id}
-    if row.holder_role:
-        holder["role"] = row.holder_role
-    return KeyInfo(row.id, row.alg, row.spki, row.purpose, holder, row.valid_from, row.valid_until, row.webauthn)
-
-
-class Ledger:
+class Ledger(LogReader):
     def __init__(self, maker: async_sessionmaker[AsyncSession], keyring: Keyring, dialect: str, interval: float = 0.5) -> None:
         self._maker = maker
         self._dialect = dialect
@@ -548,21 +477,6 @@ class Ledger:
 
     # -- sequencing and checkpoints -------------------------------------------------------------
 
-    async def size(self, db: AsyncSession) -> int:
-        last = await db.scalar(select(func.max(LogEntry.idx)))
-        return 0 if last is None else int(last) + 1
-
-    async def _nodes(self, db: AsyncSession, ids: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        wanted = list(set(ids))
-        found: dict[tuple[int, int], bytes] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            rows = await db.execute(
-                select(LogNode.level, LogNode.idx, LogNode.hash).where(tuple_(LogNode.level, LogNode.idx).in_(chunk))
-            )
-            found.update({(r.level, r.idx): r.hash for r in rows})
-        return found
-
     async def sequence(self, limit: int = 2000) -> int:
         """Move pending records into the log. Returns how many were sequenced."""
         async with self._sequencing, self._maker() as db, db.begin():
@@ -625,11 +539,6 @@ class Ledger:
                 return None  # another process signed this size
             return row
 
-    async def root(self, db: AsyncSession, size: int) -> bytes:
-        ids = merkle.range_nodes(0, size) if size else ()
-        nodes = await self._nodes(db, ids)
-        return merkle.fold([nodes[i] for i in ids]) if size else merkle.EMPTY_ROOT
-
     async def settle(self) -> LogCheckpoint | None:
         """Sequence everything pending and sign a checkpoint (used by export, tests, shutdown)."""
         while await self.sequence():
@@ -654,78 +563,3 @@ class Ledger:
             stopper.cancel()
             if self.wake.is_set() and not stop.is_set():
                 await asyncio.sleep(GATHER_SECONDS)  # gather appends into fewer, larger rounds
-
-    # -- reading -------------------------------------------------------------------------------
-
-    async def latest_checkpoint_row(self) -> LogCheckpoint | None:
-        async with self._maker() as db:
-            return await db.scalar(select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1))
-
-    async def cosigned_checkpoint(self, min_size: int) -> LogCheckpoint | None:
-        """The newest checkpoint covering `min_size` entries that a witness has cosigned."""
-        async with self._maker() as db:
-            return await db.scalar(
-                select(LogCheckpoint)
-                .where(LogCheckpoint.size >= min_size, LogCheckpoint.size.in_(select(LogCosignature.size)))
-                .order_by(LogCheckpoint.size.desc())
-                .limit(1)
-            )
-
-    async def checkpoint_text(self, row: LogCheckpoint | None = None) -> str | None:
-        """The newest checkpoint with every witness cosignature gathered for it."""
-        row = row or await self.latest_checkpoint_row()
-        if row is None:
-            return None
-        async with self._maker() as db:
-            lines = list(
-                await db.scalars(select(LogCosignature.line).where(LogCosignature.size == row.size).order_by(LogCosignature.id))
-            )
-        return row.note + "".join(line if line.endswith("\n") else line + "\n" for line in lines)
-
-    async def inclusion_proof(self, index: int, size: int) -> list[bytes]:
-        plan = merkle.inclusion_plan(index, size)
-        async with self._maker() as db:
-            nodes = await self._nodes(db, (node for ids in plan for node in ids))
-        return merkle.resolve(plan, lambda level, i: nodes[(level, i)])
-
-    async def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
-        plan = merkle.consistency_plan(size1, size2)
-        async with self._maker() as db:
-            nodes = await self._nodes(db, (node for ids in plan for node in ids))
-        return merkle.resolve(plan, lambda level, i: nodes[(level, i)])
-
-    async def tile(self, tile: merkle.TileAddress) -> bytes | None:
-        """A C2SP tlog-tiles hash tile, or None if the log is not that large yet."""
-        level = tile.level * merkle.TILE_HEIGHT
-        first = tile.index * merkle.TILE_WIDTH
-        async with self._maker() as db:
-            size = await self.size(db)
-            if (size >> level) < first + tile.width:
-                return None
-            rows = await db.execute(
-                select(LogNode.hash)
-                .where(LogNode.level == level, LogNode.idx >= first, LogNode.idx < first + tile.width)
-                .order_by(LogNode.idx)
-            )
-            hashes = [r.hash for r in rows]
-        return b"".join(hashes) if len(hashes) == tile.width else None
-
-    async def entry_bundle(self, tile: merkle.TileAddress) -> bytes | None:
-        """Entries of a level-0 tile, each prefixed by its big-endian uint16 length (tlog-tiles)."""
-        first = tile.index * merkle.TILE_WIDTH
-        async with self._maker() as db:
-            rows = list(
-                await db.scalars(
-                    select(LogEntry.entry).where(LogEntry.idx >= first, LogEntry.idx < first + tile.width).order_by(LogEntry.idx)
-                )
-            )
-        if len(rows) != tile.width:
-            return None
-        return b"".join(struct.pack(">H", len(e)) + e for e in rows)
-
-    async def case_entries(self, db: AsyncSession, case_id: str) -> list[LogEntry]:
-        return list(await db.scalars(select(LogEntry).where(LogEntry.case_id == case_id).order_by(LogEntry.seq)))
-
-    async def bodies(self, db: AsyncSession, case_id: str) -> dict[str, dict[str, object]]:
-        rows = await db.scalars(select(EvidenceBody).where(EvidenceBody.case_id == case_id))
-        return {r.claim_hash: r.body for r in rows}

@@ -42,7 +42,8 @@ from server.domain.keybinding import (
     start_code,
     wrong_code,
 )
-from server.domain.ledger import Ledger, key_info
+from server.domain.ledger import Ledger
+from server.domain.ledger_shapes import key_info
 from server.domain.principal import PartyPrincipal
 from server.domain.reach import code_channels
 from server.errors import Conflict, FieldError, InvalidInput

@@ -23,7 +23,8 @@ from server.domain import history
 from server.domain.access import case_for_staff
 from server.domain.evidence import IDENTITY_METHODS, IDENTITY_RESULTS
 from server.domain.keybinding import add_challenge, device_key_info, new_passkey_info, passkey_signature, signing_options
-from server.domain.ledger import Ledger, key_info, key_row
+from server.domain.ledger import Ledger
+from server.domain.ledger_shapes import key_info, key_row
 from server.domain.principal import Principal, Staff, require_staff
 from server.errors import Conflict, FieldError, Gone, InvalidInput, NotFound
 from server.evidence import webauthn

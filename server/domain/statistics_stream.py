@@ -26,7 +26,8 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.domain.ledger import Ledger, Submission
+from server.domain.ledger import Ledger
+from server.domain.ledger_shapes import Submission
 from server.models import Case, Organisation
 
 #: The namespace of the organisations' statistics streams (uuid5 of the organisation's id under it).

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from server.domain import particulars, reach
 from server.domain.accounts import minutes_text
 from server.domain.booking import Availability, SessionView, iso
-from server.domain.cases import CaseView, format_amount, mask_id_number
+from server.domain.case_values import format_amount, mask_id_number
+from server.domain.cases import CaseView
 from server.domain.clocks import Clock
 from server.domain.links import IssuedLink
 from server.domain.notifications import Notice

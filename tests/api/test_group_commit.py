@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.domain import history
-from server.domain.ledger import Appended
+from server.domain.ledger_shapes import Appended
 from server.domain.principal import SYSTEM
 from server.errors import Conflict, InvalidInput
 from server.evidence.records import Claim, body_hash, make_body

@@ -52,20 +52,25 @@ async def test_opening_a_case_writes_a_signed_record_to_the_log_without_personal
     await world.services.ledger.settle()
     checkpoint, entries = await read_log(world)
     assert checkpoint.origin == "mediate.test/log" and checkpoint.size == len(entries) >= 1
-    record = Record.from_entry(entries[-1])
-    assert record.claim.type == "case_registered" and record.claim.case == case["id"] and record.seq == 1
+    # The case's registration, and its organisation's statistics stream indexing it (#23).
+    records = [Record.from_entry(entry) for entry in entries]
+    [record] = [r for r in records if r.claim.case == case["id"]]
+    assert record.claim.type == "case_registered" and record.seq == 1
+    [indexed] = [r for r in records if r.claim.type == "case_indexed"]
+    assert indexed.claim.public["indexed_case"] == case["id"] and indexed.claim.public["reason"] == "registered"
     for secret in ("朝调字第7号", "刘调解员", "拖欠工资"):
-        assert secret.encode() not in entries[-1], "names and numbers stay out of the log"
+        assert all(secret.encode() not in entry for entry in entries), "names and numbers stay out of the log"
     keys = (await (await (await world.actor()).client.get("/.well-known/mediate-keys.json")).json())["keys"]
     platform = KeyInfo.from_json(next(k for k in keys if k["purpose"] == "platform"))
     from server.evidence.signatures import verify_signature
 
     verify_signature(record.sigs[0], platform, record.claim.statement)
     async with world.services.links._maker() as db:
-        body = (await db.scalars(select(EvidenceBody))).one().body
+        body = (await db.scalars(select(EvidenceBody).where(EvidenceBody.case_id == case["id"]))).one().body
     assert body_hash(body) == record.claim.body_hash and body["data"]["case_number"] == "（2026）朝调字第7号"
-    proof = await world.services.ledger.inclusion_proof(checkpoint.size - 1, checkpoint.size)
-    merkle.verify_inclusion(merkle.leaf_hash(entries[-1]), checkpoint.size - 1, checkpoint.size, proof, checkpoint.root_hash)
+    index = records.index(record)
+    proof = await world.services.ledger.inclusion_proof(index, checkpoint.size)
+    merkle.verify_inclusion(merkle.leaf_hash(entries[index]), index, checkpoint.size, proof, checkpoint.root_hash)
 
 
 async def test_a_tiles_client_can_rebuild_the_tree_and_check_the_checkpoint(world: World) -> None:

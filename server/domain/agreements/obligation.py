@@ -21,7 +21,7 @@ from datetime import date
 from typing import Any
 
 from server.domain import particulars
-from server.domain.cases import format_amount
+from server.domain.case_values import format_amount
 from server.errors import FieldError, InvalidInput
 from server.models import Party
 

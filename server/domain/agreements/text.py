@@ -18,7 +18,7 @@ from typing import Any
 
 from server.domain import particulars
 from server.domain.agreements.obligation import Obligation, describe, parse_obligation
-from server.domain.cases import format_amount
+from server.domain.case_values import format_amount
 from server.errors import FieldError, InvalidInput
 from server.models import Case, Organisation, Party
 

@@ -86,6 +86,7 @@ class Metrics:
         self.gc_frozen = Gauge(
             "mediate_gc_frozen_objects", "Objects of start-up that garbage collections skip (gc.freeze)", registry=r
         )
+        self._gc_children = [self.gc_pause.labels(generation=str(g)) for g in range(3)]
         self.loop_stalls = Counter(
             "mediate_event_loop_stall_seconds",
             "Event-loop stalls over stall_trace_ms, by the project's code they were sampled in (server/ops/stalltrace.py)",
@@ -107,7 +108,10 @@ class Metrics:
         self._watched.append((gauge, read))
 
     def collected(self, generation: int, seconds: float) -> None:
-        self.gc_pause.labels(generation=str(generation)).observe(seconds)
+        # Called from inside the collector, in whatever thread allocated: it must take no lock that code a
+        # collection can interrupt may hold. ``labels()`` takes the metric's lock, which /metrics holds while it
+        # copies the children (an allocation, so a collection can start there): its children are made up front.
+        self._gc_children[min(generation, 2)].observe(seconds)
 
     def stalled(self, site: str, seconds: float) -> None:
         # A site is a code location (path:line function): a bounded set, however long the process runs.

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from recordings.crypto import MasterKey
 from recordings.storage import DerivedFiles, LocalDerivedFiles, LocalStorage, Storage
 from server import db
+from server.domain import phone_pins
 from server.domain.accounts import Accounts
 from server.domain.agreements import Agreements
 from server.domain.agreements.drafting import Drafting
@@ -103,6 +104,8 @@ def recording_stores(settings: Settings) -> tuple[Storage, DerivedFiles]:
 
 
 def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Sender] | None = None) -> Services:
+    # The phone PINs' key, made on first start if none is configured: every service takes it from here.
+    settings = phone_pins.keyed(settings)
     maker = db.make_sessionmaker(engine)
     keyring = Keyring.open(settings.data_dir, settings.default_log_origin)
     ledger = Ledger(maker, keyring, engine.dialect.name, settings.ledger_interval_seconds)

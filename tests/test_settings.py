@@ -250,3 +250,21 @@ def test_every_setting_but_the_password_cost_and_tls_is_read_from_its_own_variab
     names = {name if name != "timezone" else "default_timezone" for name in Environment.model_fields}
     assert {f.name for f in fields(Settings)} - names == {"password_hash", "tls"}
     assert names <= {f.name for f in fields(Settings)}
+
+
+def test_the_number_to_dial_and_the_pin_key_come_from_the_environment_and_nonsense_is_refused() -> None:
+    default = Settings.from_env({})
+    assert (default.phone_number, default.phone_pin_key) == (None, None)
+    key = "k" * 44
+    given = Settings.from_env({"MEDIATE_PHONE_NUMBER": "010-8888 6666", "MEDIATE_PHONE_PIN_KEY": key})
+    assert (given.phone_number, given.phone_pin_key) == ("010-8888 6666", key)
+    assert key not in repr(given), "a secret stays out of logs"
+    for number in ("+86 (10) 8888-6666", "12348", "4008123456"):
+        assert Settings.from_env({"MEDIATE_PHONE_NUMBER": number}).phone_number == number
+    for bad in ("拨打12348", "12", "010-8888 6666 转 1", "+86 10 8888 6666 8888 66", "010-"):
+        with pytest.raises(SettingsError, match="MEDIATE_PHONE_NUMBER must be a phone number"):
+            Settings.from_env({"MEDIATE_PHONE_NUMBER": bad})
+    short = "tooshort-but-secret"
+    with pytest.raises(SettingsError, match="MEDIATE_PHONE_PIN_KEY must be at least 32 characters") as refused:
+        Settings.from_env({"MEDIATE_PHONE_PIN_KEY": short})
+    assert short not in str(refused.value), "a refused key is not echoed"

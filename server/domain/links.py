@@ -7,6 +7,9 @@ when the session is cancelled.
 A link may also belong to no session (``issue_for_case``): it asks a party something before any
 session is booked (whether they agree to mediation, server/domain/willingness.py), expires when
 the question's time is up (plus the usual grace), and opens as a ``CaseParty``.
+
+A session's link also has a six-digit PIN, for joining by phone (#25, server/domain/phone_pins.py):
+``Links.by_pin`` finds the party a PIN names as opening the link would. A link of no session has none.
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import history
+from server.domain import history, phone_pins
 from server.domain.accounts import token_hash
 from server.domain.group_commit import GroupCommit
-from server.domain.principal import Principal, actor_of
+from server.domain.principal import PartyPrincipal, Principal, actor_of
 from server.errors import Gone, NotFound
 from server.models import AuthSession, Case, CaseEvent, MediationSession, Party, PartyLink, User, utcnow
 from server.settings import Settings
@@ -37,6 +40,9 @@ class IssuedLink:
     party: Party
     url: str
     link: PartyLink
+    #: The PIN to join by phone, in clear only here (and in the notice that tells it): None for a
+    #: link of no session (``issue_for_case``).
+    pin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,7 @@ async def issue(
     until: datetime | None = None,
     keep_others: bool = False,
 ) -> IssuedLink:
-    """Revoke any live link of this party for this session and issue a new one.
+    """Revoke any live link of this party for this session and issue a new one, with a new PIN.
 
     ``keep_others`` issues one more (to deliver a document after the session) without ending
     the browser the party has open; ``until`` replaces the usual expiry after the session.
@@ -77,10 +83,9 @@ async def issue(
         issued_by=actor_id if principal is not None else None,
         expires_at=until or session.ends_at + timedelta(minutes=settings.link_grace_minutes),
     )
-    db.add(link)
-    await db.flush()
+    pin = await phone_pins.assign(db, settings, link, utcnow())
     history.record(db, session.case_id, principal, "link_issued", party_id=party.id, session_id=session.id, link_id=link.id)
-    return IssuedLink(party, link_url(settings, token), link)
+    return IssuedLink(party, link_url(settings, token), link, pin)
 
 
 async def issue_for_case(
@@ -141,7 +146,10 @@ async def revoke_for(
     reason: str,
     log: bool = True,
 ) -> int:
-    """Revoke live links (of one party, or all of a session) and end the browser sessions they opened."""
+    """Revoke live links (of one party, or all of a session) and end the browser sessions they opened.
+
+    Their PINs stop working at once, but for a cancelled session's (server/domain/phone_pins.py).
+    """
     now = utcnow()
     query = select(PartyLink).where(PartyLink.session_id == session.id, PartyLink.revoked_at.is_(None))
     if party_id is not None:
@@ -150,6 +158,8 @@ async def revoke_for(
     for link in links:
         link.revoked_at = now
         link.revoked_reason = reason
+        if reason not in phone_pins.KEPT_WHEN_REVOKED:
+            link.pin_hash = None
         if log:
             history.record(
                 db, session.case_id, principal, "link_revoked", party_id=link.party_id, session_id=session.id, reason=reason
@@ -247,6 +257,48 @@ class Links:
         opened = history.row(party.case_id, None, "link_opened", party_id=party.id, session_id=session.id if session else None)
         self._group.insert_later(db, CaseEvent, opened)
         return OpenedLink(cookie, party, session, link.expires_at)
+
+    async def by_pin(self, pin: str) -> PartyPrincipal:
+        """The party whose live session link has this PIN, as opening the link would make them (#25).
+
+        ``InvalidInput`` (``pin_malformed``) unless six digits; ``NotFound`` (``pin_unknown``) when no
+        live link has it (never issued, its link re-issued, withdrawn or expired); ``Gone`` when its
+        session was cancelled or has ended (``session_cancelled``, ``session_ended``) or its case is
+        archived (``case_archived``). Nothing else is said: not whose it was, nor whom to ask. Each
+        use is a line of the case's history, as a link's opening is: ``link_opened`` with
+        ``method`` ``phone_pin``.
+        """
+        phone_pins.check(pin)
+        now = utcnow()
+        return await self._group.run(lambda db: self._by_pin(db, pin, now))
+
+    async def _by_pin(self, db: AsyncSession, pin: str, now: datetime) -> PartyPrincipal:
+        with db.no_autoflush:
+            found = (
+                await db.execute(
+                    select(PartyLink, Party, MediationSession, Case)
+                    .join(Party, Party.id == PartyLink.party_id)
+                    .join(MediationSession, MediationSession.id == PartyLink.session_id)
+                    .join(Case, Case.id == MediationSession.case_id)
+                    .where(PartyLink.pin_hash == phone_pins.pin_hash(self._settings, pin))
+                )
+            ).first()
+        if found is None:
+            raise NotFound("no session is open to this PIN", reason="pin_unknown")
+        link, party, session, case = found
+        cancelled = session.status == "cancelled"
+        if link.expires_at <= now or (link.revoked_at is not None and not cancelled):
+            raise NotFound("no session is open to this PIN", reason="pin_unknown")
+        # An archived case reads only (server/domain/archived.py): nobody meets in its sessions any more.
+        if case.archived_at is not None:
+            raise Gone("this case is archived", reason="case_archived")
+        if cancelled:
+            raise Gone("this session was cancelled", reason="session_cancelled")
+        if session.status == "ended":
+            raise Gone("the mediator has ended this session", reason="session_ended")
+        used = history.row(case.id, None, "link_opened", party_id=party.id, session_id=session.id, method="phone_pin")
+        self._group.insert_later(db, CaseEvent, used)
+        return PartyPrincipal(party.id, case.id, session.id, party.name)
 
 
 async def _case_mediator(db: AsyncSession, party: Party) -> str:

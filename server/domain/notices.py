@@ -18,6 +18,12 @@ The providers' rules shape the parameters (checked by tests/api/test_sms_provide
   status page) and its ``link`` is the token alone (32 characters). Tencent accepts no link in
   a variable at all: there, approve templates without ``link`` and list their parameters in
   ``MEDIATE_SMS_TEMPLATES`` (the e-mail and the mediator's copy still carry the link).
+- joining by phone (#25): with ``MEDIATE_PHONE_NUMBER`` set, the notices of a session to join
+  (``Kind.by_phone``: the invitation, the court's hearing, a new link) end with a sentence saying
+  which number to dial and the link's PIN, and carry two more parameters, ``phone`` and ``pin``,
+  after their own. A template approved before telephony was set up has neither: approve one with
+  the sentence (``sms_template_text(kind, by_phone=True)``) before setting the number, or list the
+  template's parameters without them (the e-mail and the mediator's copy still carry the PIN).
 
 To add a kind: add it to ``KINDS`` with its parameters and texts, call ``notifications.notify``
 (or ``enqueue`` for a session's notices) where it happens, approve a template with the same
@@ -51,7 +57,12 @@ PARAMS: dict[str, str] = {
     "reason": "why mediation ended",
     "due": "a last day (e.g. 12月9日)",
     "what": "what is owed (e.g. 人民币5000.00元)",
+    "phone": "the number to dial to join by phone (MEDIATE_PHONE_NUMBER)",
+    "pin": "the six-digit PIN of the party's link, typed on the keypad to join by phone",
 }
+
+#: The parameters of joining by phone, after a ``by_phone`` kind's own when ``MEDIATE_PHONE_NUMBER`` is set.
+PHONE_PARAMS = ("phone", "pin")
 
 
 @dataclass(frozen=True)
@@ -61,7 +72,8 @@ class Kind:
     The texts are ``str.format`` templates over the parameters, plus ``url`` (the whole link)
     and ``use`` (what a code is for), which only the composed body carries. ``link_path`` is the
     part of the link's path the approved template writes before ``${link}`` (empty: ``link``
-    is ``j/<token>``).
+    is ``j/<token>``). ``by_phone``: a session to join, which a party may join by phone too
+    (``PHONE_PARAMS``).
     """
 
     params: tuple[str, ...]
@@ -69,10 +81,13 @@ class Kind:
     zh: str
     en: str
     link_path: str = ""
+    by_phone: bool = False
 
 
 _LINK_ZH = "请用手机或电脑浏览器打开您的专属链接：{url} 此链接仅供您本人使用，请勿转发。"
 _LINK_EN = "Open your personal link in a phone or computer browser: {url} This link is for you only."
+_PHONE_ZH = "不便使用智能手机的，可拨打 {phone} 并输入会议密码 {pin} 以电话参加。"
+_PHONE_EN = " No smartphone? Call {phone} and enter PIN {pin} to join by phone."
 
 KINDS: dict[str, Kind] = {
     "otp": Kind(
@@ -86,6 +101,7 @@ KINDS: dict[str, Kind] = {
         "视频调解通知：{case}",
         "{name}您好：{org}定于{time}通过视频调解案件{case}，调解员{mediator}。" + _LINK_ZH,
         "Dear {name}, {org} has scheduled an online mediation of case {case} on {time_en} with mediator {mediator}. " + _LINK_EN,
+        by_phone=True,
     ),
     # A court's short video hearing on an application for confirmation: org is the court and
     # mediator the judge who hosts it.
@@ -95,6 +111,7 @@ KINDS: dict[str, Kind] = {
         "{name}您好：{org}定于{time}通过视频就您的司法确认申请（{case}）询问双方当事人，承办法官{mediator}。" + _LINK_ZH,
         "Dear {name}, {org} will question both parties by video about your application for judicial confirmation "
         "({case}) on {time_en}; judge {mediator}. " + _LINK_EN,
+        by_phone=True,
     ),
     "reschedule": Kind(
         ("name", "case", "time"),
@@ -114,6 +131,7 @@ KINDS: dict[str, Kind] = {
         "{name}您好：您参加案件{case}视频调解（{time}）的链接已更新，旧链接失效。" + _LINK_ZH,
         "Dear {name}, your link for the mediation of case {case} ({time_en}) was renewed; the old one no longer works. "
         + _LINK_EN,
+        by_phone=True,
     ),
     "reminder_24h": Kind(
         ("name", "case", "time"),
@@ -290,13 +308,24 @@ def link_param(url: str, kind: str | None = None) -> str:
     return url[at + 1 :] if at >= 0 else url
 
 
+def template_params(kind: str, values: dict[str, str] | None = None) -> tuple[str, ...]:
+    """The kind's parameters in order, then ``PHONE_PARAMS`` for a ``by_phone`` kind: when ``values``
+    carry both (``MEDIATE_PHONE_NUMBER`` set), or, ``values`` None, always (all a template may take)."""
+    spec = KINDS[kind]
+    if spec.by_phone and (values is None or all(values.get(p) for p in PHONE_PARAMS)):
+        return spec.params + PHONE_PARAMS
+    return spec.params
+
+
 def params_for(kind: str, values: dict[str, str]) -> dict[str, str]:
     """The kind's parameters, in its order, clipped to what providers accept.
 
     A parameter without a value is left out; the SMS sender refuses a template it cannot fill
     (and says so on the message) rather than sending it half empty.
     """
-    return {p: clip(values[p], 6 if p == "code" else PARAM_LIMIT) for p in KINDS[kind].params if values.get(p)}
+    return {
+        p: clip(values[p], 6 if p in ("code", "pin") else PARAM_LIMIT) for p in template_params(kind, values) if values.get(p)
+    }
 
 
 class _Blank(dict[str, str]):
@@ -322,14 +351,18 @@ def compose(
     fill = {**{f"{k}_en": v for k, v in params.items()}, **(english or {}), **params}
     fill |= {"url": url or "", "use": use or "确认您本人的操作"}
     blank = _Blank(fill)
-    subject, zh, en = spec.subject.format_map(blank), spec.zh.format_map(blank), spec.en.format_map(blank)
+    zh_text, en_text = spec.zh, spec.en
+    if spec.by_phone and all(params.get(p) for p in PHONE_PARAMS):
+        zh_text, en_text = zh_text + _PHONE_ZH, en_text + _PHONE_EN
+    subject, zh, en = spec.subject.format_map(blank), zh_text.format_map(blank), en_text.format_map(blank)
     return subject, zh if language == "zh" else f"{zh}\n\n{en}"
 
 
-def sms_template_text(kind: str, public_url: str = "https://tiaojie.example.cn") -> str:
-    """The Chinese template to approve at the provider for ``kind`` (Alibaba's ${name} style)."""
+def sms_template_text(kind: str, public_url: str = "https://tiaojie.example.cn", *, by_phone: bool = False) -> str:
+    """The Chinese template to approve at the provider for ``kind`` (Alibaba's ${name} style);
+    ``by_phone``: a ``by_phone`` kind's, with the sentence on joining by phone (``MEDIATE_PHONE_NUMBER`` set)."""
     spec = KINDS[kind]
-    fill = {p: "${" + p + "}" for p in spec.params}
+    fill = {p: "${" + p + "}" for p in spec.params + PHONE_PARAMS}
     fill["url"] = public_url.rstrip("/") + "/" + spec.link_path + "${link}"
     fill["use"] = "确认您本人的操作"
-    return spec.zh.format(**fill)
+    return (spec.zh + (_PHONE_ZH if by_phone and spec.by_phone else "")).format(**fill)

@@ -74,13 +74,14 @@ def session_values(ctx: Context, party: Party, url: str | None) -> dict[str, str
 
 
 def enqueue(
-    db: AsyncSession, kind: str, ctx: Context, party: Party, url: str | None, dedupe_key: str | None = None
-) -> list[OutboxMessage]:
-    """A session's notice to one party (see ``notify``)."""
+    db: AsyncSession, kind: str, ctx: Context, party: Party, url: str | None, dedupe_key: str | None = None,
+    phone: dict[str, str] | None = None,
+) -> list[OutboxMessage]:  # fmt: skip
+    """A session's notice to one party (see ``notify``); ``phone``: how to join by phone (phone_pins.notice_values)."""
     english = {"time_en": local_time_text_en(ctx.session.starts_at, ctx.session.timezone)}
     return notify(
-        db, kind, party, session_values(ctx, party, url), url=url, case_id=ctx.case.id, session_id=ctx.session.id,
-        dedupe_key=dedupe_key, english=english,
+        db, kind, party, session_values(ctx, party, url) | (phone or {}), url=url, case_id=ctx.case.id,
+        session_id=ctx.session.id, dedupe_key=dedupe_key, english=english,
     )  # fmt: skip
 
 
@@ -352,7 +353,7 @@ class SmsSender:
         else:
             return Handed("recorded", note=UNDELIVERED["no_template"])
         values = message.template_params or {}
-        names = template.params if template.params is not None else notices.KINDS[message.kind].params
+        names = template.params if template.params is not None else notices.template_params(message.kind, values)
         missing = [n for n in names if not values.get(n)]
         if self._templates is None:  # the spool: its forwarder has the text as well
             names, missing = tuple(n for n in names if n not in missing), []

@@ -36,8 +36,12 @@ async def book_session(request: web.Request, body: SessionIn) -> web.StreamRespo
         timezone=body.timezone,
         mediator_id=body.mediator_id,
     )
+    settings = services(request).settings
     return web.json_response(
-        {"session": views.session(booked.view, viewer_zone(request)), "links": [views.issued_link(i) for i in booked.issued]},
+        {
+            "session": views.session(booked.view, viewer_zone(request)),
+            "links": [views.issued_link(i, settings) for i in booked.issued],
+        },
         status=201,
     )
 
@@ -101,7 +105,7 @@ async def cancel_session(request: web.Request, body: CancelIn) -> web.StreamResp
 @api.route(
     "POST",
     "/sessions/{session_id}/links/{party_id}",
-    summary="Issue a new link (the old one stops working)",
+    summary="Issue a new link with a new phone PIN (the old link and PIN stop working)",
     status=201,
     tag="links",
 )
@@ -109,7 +113,7 @@ async def reissue_link(request: web.Request) -> web.StreamResponse:
     session_id, party_id = request.match_info["session_id"], request.match_info["party_id"]
     issued = await services(request).booking.reissue_link(principal_of(request), session_id, party_id)
     await live.revoke(request, live.party_room(session_id, party_id), "link_reissued")
-    return web.json_response(views.issued_link(issued), status=201)
+    return web.json_response(views.issued_link(issued, services(request).settings), status=201)
 
 
 @api.route("DELETE", "/sessions/{session_id}/links/{party_id}", summary="Revoke a party's link", status=204, tag="links")

@@ -114,14 +114,19 @@ def session(view: SessionView, viewer_zone: str) -> dict[str, Any]:
     }
 
 
-def issued_link(link: IssuedLink) -> dict[str, Any]:
-    return {
+def issued_link(link: IssuedLink, settings: Settings) -> dict[str, Any]:
+    """A link just issued. With ``MEDIATE_PHONE_NUMBER`` set, ``phone`` says how to join by phone:
+    the number and the link's PIN, which is in clear only now (#25)."""
+    out: dict[str, Any] = {
         "party_id": link.party.id,
         "party_name": link.party.name,
         "role": link.party.role,
         "url": link.url,
         "expires_at": iso(link.link.expires_at),
     }
+    if settings.phone_number and link.pin:
+        out["phone"] = {"number": settings.phone_number, "pin": link.pin}
+    return out
 
 
 def session_brief(s: MediationSession, viewer_zone: str) -> dict[str, Any]:

@@ -133,6 +133,10 @@ class PartyLink(Base):
 
     A link without a session (``session_id`` None) asks a party something before any session is
     booked: whether they agree to mediation (server/domain/willingness.py).
+
+    A session's link also has a PIN, typed on a phone's keypad to join by phone (#25): only its
+    HMAC under a server-side key is stored (server/domain/phone_pins.py), None once the link's PIN
+    is given up (the link re-issued or withdrawn, or expired and its PIN drawn again).
     """
 
     __tablename__ = "party_links"
@@ -140,6 +144,7 @@ class PartyLink(Base):
     party_id: Mapped[str] = mapped_column(ForeignKey("parties.id"), index=True)
     session_id: Mapped[str | None] = mapped_column(ForeignKey("mediation_sessions.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    pin_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     issued_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()

@@ -24,11 +24,11 @@ def check_templates(templates: dict[str, SmsTemplate]) -> None:
     for kind, template in templates.items():
         if kind not in notices.KINDS:
             raise SettingsError(f"MEDIATE_SMS_TEMPLATES: no message kind {kind!r} (kinds: {', '.join(notices.KINDS)})")
-        unknown = [p for p in template.params or () if p not in notices.KINDS[kind].params]
+        known = notices.template_params(kind)
+        unknown = [p for p in template.params or () if p not in known]
         if unknown:
             raise SettingsError(
-                f"MEDIATE_SMS_TEMPLATES: {kind} has no parameter {', '.join(unknown)} "
-                f"(it has {', '.join(notices.KINDS[kind].params)})"
+                f"MEDIATE_SMS_TEMPLATES: {kind} has no parameter {', '.join(unknown)} (it has {', '.join(known)})"
             )
 
 

@@ -3,7 +3,7 @@
 - ``model``: :class:`Settings`, the one object every command and the app itself take;
 - ``environment``: the variables, each one's type and bounds (pydantic-settings), and how they
   make a ``Settings`` (``Settings.from_env``);
-- ``addresses``, ``ice``, ``objectstore``, ``sms``: the values that need more than a type, checked
+- ``addresses``, ``ice``, ``objectstore``, ``phone``, ``sms``: the values that need more than a type, checked
   with a message that names the variable.
 """
 

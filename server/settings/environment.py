@@ -25,6 +25,7 @@ from server.settings.errors import SettingsError
 from server.settings.holidays import load_schedule
 from server.settings.ice import check_turn_credentials, parse_ice_servers
 from server.settings.objectstore import s3_settings
+from server.settings.phone import phone_settings
 from server.settings.sms import sms_settings
 
 PREFIX = "MEDIATE_"
@@ -116,6 +117,8 @@ class Environment(BaseSettings):
     sms_endpoint: str | None = None
     sms_region: str | None = None
     code_interval_seconds: AtLeast0 | None = None
+    phone_number: str | None = None
+    phone_pin_key: str | None = Field(default=None, repr=False)
     codes_per_hour: AtLeast1 | None = None
     codes_per_day: AtLeast1 | None = None
     max_upload_bytes: int | None = None
@@ -163,7 +166,10 @@ def variable(field_name: str) -> str:
 
 
 #: Settings read as text here and made into their values, checked together, by read_environment.
-COMPOSED = {"timezone", "database_url", "trusted_proxies", "witnesses", "ice_servers", "turn_secret", "log_format", "redis_url"}
+COMPOSED = {
+    "timezone", "database_url", "trusted_proxies", "witnesses", "ice_servers", "turn_secret", "log_format", "redis_url",
+    "phone_number", "phone_pin_key",
+}  # fmt: skip
 
 
 def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -194,6 +200,7 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         value = getattr(env, name.removeprefix(PREFIX).lower())
         return value if isinstance(value, str) else None
 
+    values.update(phone_settings(env.phone_number, env.phone_pin_key))
     # Read now, so that a file that cannot be used stops the start (it is read again by create_app).
     load_schedule(env.holidays_file)
     values.update(s3_settings(text))

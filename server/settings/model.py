@@ -142,6 +142,13 @@ class Settings:
     s3_kind: str = "s3"
     # The server speaks TLS itself (`mediate serve --cert/--key`): addresses it derives are https.
     tls: bool = False
+    # Joining a session by phone (#25): the number parties without a smartphone dial, shown to them in
+    # the invitation (with their link's PIN) and to the mediator. Unset: no telephony, no PIN shown anywhere.
+    phone_number: str | None = None
+    # The secret the PINs of party links are hashed under (HMAC-SHA256, server/domain/phone_pins.py),
+    # so that the database alone does not give them away. Unset: a key file made in the data directory
+    # on first start (keep it with that directory's backups; every process must use the same key).
+    phone_pin_key: str | None = field(default=None, repr=False)
     # Text messages through a provider (MEDIATE_SMS_GATEWAY=aliyun | tencent): its credentials, the
     # approved sign name, the approved template of each message kind (server/domain/notices.py), and
     # where its API is (overridable, so tests point it at a stand-in on loopback).

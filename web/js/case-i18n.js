@@ -98,6 +98,8 @@ const zh = {
   'link.label': '{name}（{role}）',
   'link.copy_label': '复制 {name} 的链接',
   'link.warning': '这是当事人的专属链接，请勿在本浏览器中打开。',
+  'link.phone': '不便使用智能手机的，可拨打 {number} 并输入会议密码 {pin} 以电话参加。',
+  'link.phone.note': '会议密码只在此时显示。重新发放链接会生成新的会议密码，原密码随之失效。',
   'outbox.title': '通知消息',
   'outbox.intro': '系统生成的通知。如未自动发出，可复制后通过电话、短信或微信转发给当事人。',
   'outbox.empty': '还没有通知消息。',
@@ -234,6 +236,8 @@ const en = {
   'link.label': '{name} ({role})',
   'link.copy_label': 'Copy the link of {name}',
   'link.warning': 'Personal link for the party: do not open it in this browser.',
+  'link.phone': 'No smartphone? Call {number} and enter PIN {pin} to join by phone.',
+  'link.phone.note': 'The PIN is shown only now. Re-issuing the link gives a new PIN, and the old one stops working.',
   'outbox.title': 'Notifications',
   'outbox.intro':
     'Messages the system prepared. If not sent automatically, copy one and pass it on by phone, SMS or WeChat.',

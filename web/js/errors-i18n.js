@@ -285,6 +285,11 @@ const zh = {
   'field.same_mediator': '请选择另一位调解员，不能由当事人申请更换的调解员继续调解。',
   'field.already_assigned': '{name}已经在调解本案，请选择其他调解员。',
   'field.not_assigned': '这位调解员没有调解本案，请从列表中选择。',
+  // == #25 joining a session by phone with the link's PIN (server/domain/phone_pins.py) ==
+  'err.pin_malformed': '会议密码是6位数字，请重新输入。',
+  'field.pin_digits': '请输入{digits}位数字。',
+  'err.pin_unknown': '这个会议密码无效或已失效。请使用最新收到的短信中的会议密码，或联系调解员。',
+  'err.no_free_pin': '暂时未能生成会议密码，请重试。',
 };
 
 const en = {
@@ -565,6 +570,11 @@ const en = {
   'field.same_mediator': 'Choose another mediator than the one the party asked to replace.',
   'field.already_assigned': '{name} mediates this case already: choose another mediator.',
   'field.not_assigned': 'This mediator does not mediate this case: choose from the list.',
+  // == #25 joining a session by phone with the link's PIN ==
+  'err.pin_malformed': 'A PIN is six digits: enter it again.',
+  'field.pin_digits': 'Enter {digits} digits.',
+  'err.pin_unknown': 'This PIN is not valid or no longer works. Use the PIN in the latest text message you received, or contact your mediator.',
+  'err.no_free_pin': 'No PIN could be made just now: try again.',
 };
 
 Object.assign(dictionaries.zh, zh);

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import history, links, notifications
+from server.domain import history, links, notifications, phone_pins
 from server.domain.access import assigned_mediators, case_for_staff
 from server.domain.accounts import check_timezone
 from server.domain.booking.availability import Availabilities, within_availability
@@ -219,7 +219,8 @@ class Booking:
             issued = []
             for party in parties:
                 link = await links.issue(db, self._settings, staff, session, party)
-                notifications.enqueue(db, "invitation", ctx, party, link.url)
+                phone = phone_pins.notice_values(self._settings, link.pin)
+                notifications.enqueue(db, "invitation", ctx, party, link.url, phone=phone)
                 issued.append(link)
             return Booked(await self._view(db, session), issued)
 
@@ -359,7 +360,8 @@ class Booking:
             if party is None or party.case_id != session.case_id:
                 raise NotFound("no such party in this session", reason="no_such_party")
             issued = await links.issue(db, self._settings, staff, session, party)
-            notifications.enqueue(db, "link_reissued", await self._context(db, session), party, issued.url)
+            phone = phone_pins.notice_values(self._settings, issued.pin)
+            notifications.enqueue(db, "link_reissued", await self._context(db, session), party, issued.url, phone=phone)
             return issued
 
     async def revoke_link(self, principal: Principal | None, session_id: str, party_id: str) -> None:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import court_numbers, history, links, notifications
+from server.domain import court_numbers, history, links, notifications, phone_pins
 from server.domain.accounts import check_timezone
 from server.domain.archived import is_archived, refusal
 from server.domain.booking import parse_start
@@ -204,7 +204,8 @@ class Court:
             ctx = notifications.Context(case, session, court, judge)
             for party in await db.scalars(select(Party).where(Party.case_id == case.id).order_by(Party.created_at)):
                 issued = await links.issue(db, self._settings, staff, session, party)
-                notifications.enqueue(db, "hearing", ctx, party, issued.url)
+                phone = phone_pins.notice_values(self._settings, issued.pin)
+                notifications.enqueue(db, "hearing", ctx, party, issued.url, phone=phone)
             application.hearing_session_id, application.status = session.id, "hearing_scheduled"
             application.judge_id = application.judge_id or staff.user_id
             history.record(db, case.id, staff, "hearing_scheduled", session_id=session.id, starts_at=starts.isoformat())

@@ -668,7 +668,8 @@ function BookingForm({ k }) {
   </form>`;
 }
 
-/** A party link with its Copy button (data-testid party-link / copy-link). */
+/** A party link with its Copy button (data-testid party-link / copy-link); with telephony (#25), the
+ * number to dial and the link's PIN (data-testid phone-pin), which the server tells only when issuing. */
 function LinkBox({ link }) {
   const name = link.party_name || partyName(link.party_id);
   let code = /** @type {Element | null} */ (null);
@@ -678,6 +679,10 @@ function LinkBox({ link }) {
       <code class="link-text" data-testid="party-link" tabindex="0" ref=${(el) => (code = el)}>${link.url}</code>
       <${CopyButton} source=${() => code} getText=${() => link.url} testid="copy-link" ariaLabel=${t('link.copy_label', { name })} className="primary" />
     </div>
+    ${link.phone
+      ? html`<p class="link-phone" data-testid="phone-pin">${t('link.phone', { number: link.phone.number, pin: link.phone.pin })}</p>
+          <p class="muted small">${t('link.phone.note')}</p>`
+      : null}
   </div>`;
 }
 

@@ -52,6 +52,16 @@ class LiveConnections(Protocol):
 LIVE: web.AppKey[LiveConnections] = web.AppKey("live_connections", LiveConnections)
 
 
+class PhoneStatus(Protocol):
+    """The phone gateway as ``/readyz`` reports it (signaling/telephony/gateway.py)."""
+
+    def status(self) -> dict[str, object]: ...
+
+
+#: Set when this process answers the organisation's phone number (``MEDIATE_SIP_LISTEN``).
+PHONE: web.AppKey[PhoneStatus] = web.AppKey("phone", PhoneStatus)
+
+
 async def revoke(request: web.Request, room: str, reason: Reason) -> None:
     """End the live connections of a withdrawn credential. The withdrawal itself is already
     committed and stands even if this fails (the next handshake is refused), so a failure here is

@@ -140,7 +140,7 @@ class LiveRooms:
         media = self.media.get(session_id)
         if media is not None:
             await media.close_peer(participant_id)
-            if not media.peers and media.recorder is None:
+            if not media.peers and not media.lines and media.recorder is None:
                 await self.close_room(session_id)
 
     async def close_room(self, session_id: str) -> None:

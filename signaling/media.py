@@ -31,17 +31,13 @@ from the new publication without renegotiating anyone else.
 from __future__ import annotations
 
 import asyncio
-import fractions
-import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
-import av
 from aiortc import MediaStreamTrack, RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
@@ -51,7 +47,9 @@ from recordings.webm import vp8_is_keyframe, vp8_size
 from server.errors import InvalidInput, InvalidState
 from signaling import aiortc_hooks
 from signaling.background import Background
+from signaling.quality import assess
 from signaling.routing import RoomState, Track, TrackKind, flows
+from signaling.subscription import Subscription, media_kind
 from signaling.turn import DEFAULT_TTL_SECONDS, ice_servers_for
 
 log = logging.getLogger(__name__)
@@ -59,16 +57,11 @@ log = logging.getLogger(__name__)
 PUBLISHED_KINDS: tuple[TrackKind, ...] = ("audio", "video", "screen")
 #: A peer connection that has not closed by then is left behind (``close_within``).
 PEER_CLOSE_SECONDS = 5.0
-#: How many frames may wait for a slow subscriber before it is resynchronised on a keyframe.
-QUEUE_FRAMES = {"audio": 100, "video": 60}
 #: At most one upstream PLI per publication per this many seconds (later ones are deferred).
 PLI_INTERVAL = 0.3
-#: A subscription re-asks for a keyframe if none came this long after it opened.
-KEYFRAME_RETRY = 1.0
 
 OfferSender = Callable[[dict[str, Any]], Awaitable[None]]
 FailureHandler = Callable[[], Awaitable[None]]
-Quality = Literal["good", "fair", "poor", "unknown"]
 
 
 async def close_within(pc: RTCPeerConnection, participant_id: str) -> None:
@@ -101,17 +94,6 @@ class FrameRecorder(Protocol):
     ) -> None: ...
 
 
-def media_kind(kind: TrackKind) -> str:
-    """The WebRTC kind of a track: a screen share is video."""
-    return "audio" if kind == "audio" else "video"
-
-
-@functools.cache
-def time_base(clock_rate: int) -> fractions.Fraction:
-    """1/clock rate, made once per rate (a Fraction per frame showed up in profiles)."""
-    return fractions.Fraction(1, clock_rate)
-
-
 def prefer(transceiver: RTCRtpTransceiver, kind: str) -> None:
     """VP8 for video and Opus for audio only: what we can forward, key-detect and record."""
     wanted = "video/VP8" if kind == "video" else "audio/opus"
@@ -119,94 +101,14 @@ def prefer(transceiver: RTCRtpTransceiver, kind: str) -> None:
     transceiver.setCodecPreferences(codecs)
 
 
-class Subscription(MediaStreamTrack):
-    """What one receiver gets of one published track: encoded frames, while routing allows.
-
-    Keyed by (publisher, kind), it outlives any one publication: when the publisher
-    reconnects, the new publication feeds the same subscription, and timestamps are rebased
-    so that they keep increasing for the receiver's decoder.
-    """
-
-    def __init__(self, publisher_id: str, receiver_id: str, kind: TrackKind) -> None:
-        super().__init__()
-        self.kind = media_kind(kind)
-        self.publisher_id = publisher_id
-        self.receiver_id = receiver_id
-        self.track_kind: TrackKind = kind
-        self.is_open = False
-        self.frames_sent = 0
-        self.dropped = 0
-        self.transceiver: RTCRtpTransceiver | None = None
-        self._queue: asyncio.Queue[Any] = asyncio.Queue(QUEUE_FRAMES[self.kind])
-        self._waiting_for_key = self.kind == "video"
-        self._source: object = None
-        self._offset = 0
-        self._last_pts = -1
-        self._opened_at = 0.0
-        self.on_need_keyframe: Callable[[], None] | None = None
-
-    def open(self, is_open: bool) -> None:
-        if is_open == self.is_open:
-            return
-        self.is_open = is_open
-        if is_open:
-            self._opened_at = time.monotonic()
-            if self.kind == "video":
-                self._waiting_for_key = True
-                self.ask_keyframe()
-        else:
-            self._drain()  # nothing queued before closing may leave afterwards
-
-    def _drain(self) -> None:
-        while not self._queue.empty():
-            self._queue.get_nowait()
-
-    def ask_keyframe(self) -> None:
-        if self.on_need_keyframe is not None:
-            self.on_need_keyframe()
-
-    def push(self, source: object, clock_rate: int, timestamp: int, data: bytes) -> None:
-        if not self.is_open:
-            return
-        if self._waiting_for_key:
-            if not vp8_is_keyframe(data):
-                self.dropped += 1
-                if time.monotonic() - self._opened_at > KEYFRAME_RETRY:
-                    self._opened_at = time.monotonic()
-                    self.ask_keyframe()
-                return
-            self._waiting_for_key = False
-        if source is not self._source:
-            # A new publication (the publisher reconnected): continue the timeline.
-            step = clock_rate // 30 if self.kind == "video" else clock_rate // 50
-            self._offset = (self._last_pts + step - timestamp) if self._last_pts >= 0 else 0
-            self._source = source
-        packet = av.Packet(data)
-        packet.pts = max(timestamp + self._offset, self._last_pts + 1)
-        packet.time_base = time_base(clock_rate)
-        self._last_pts = packet.pts
-        try:
-            self._queue.put_nowait(packet)
-        except asyncio.QueueFull:
-            self.dropped += 1
-            if self.kind == "video":  # a slow receiver: start again from the next keyframe
-                self._drain()
-                self._waiting_for_key = True
-                self._opened_at = time.monotonic()
-                self.ask_keyframe()
-
-    async def recv(self) -> Any:
-        if self.readyState != "live":
-            raise MediaStreamError
-        packet = await self._queue.get()
-        self.frames_sent += 1
-        return packet
-
-
 class Publication:
     """One track a participant sends to the server, fanned out to its open subscriptions."""
 
-    def __init__(self, publisher_id: str, kind: TrackKind, receiver: RTCRtpReceiver, room: MediaRoom | None = None) -> None:
+    def __init__(
+        self, publisher_id: str, kind: TrackKind, receiver: RTCRtpReceiver | None, room: MediaRoom | None = None
+    ) -> None:
+        """``receiver`` is the aiortc receiver a browser's track arrives on; None for a phone line, which
+        hands its frames to :meth:`deliver` itself (signaling/telephony/line.py)."""
         self.room = room
         self.publisher_id = publisher_id
         self.kind = kind
@@ -222,22 +124,27 @@ class Publication:
         self._background = Background(log, f"keyframe request to {publisher_id}")
         #: The sender's wall clock at RTP time zero, from its RTCP sender reports (recordings/timeline.py).
         self.sender_base = SenderBase()
-        aiortc_hooks.tap_receiver(receiver, self._on_frame)
-        aiortc_hooks.on_sender_report(receiver, self._on_sender_report)
+        if receiver is not None:
+            aiortc_hooks.tap_receiver(receiver, self._on_frame)
+            aiortc_hooks.on_sender_report(receiver, self._on_sender_report)
 
     def _on_sender_report(self, wall: float, rtp_timestamp: int) -> None:
         self.sender_base.report(wall, rtp_timestamp)
 
     def _on_frame(self, codec: Any, frame: Any) -> None:
+        sent = self.sender_base.sender_time(frame.timestamp, codec.clockRate)
+        self.deliver(codec.clockRate, frame.timestamp, frame.data, sent)
+
+    def deliver(self, clock_rate: int, timestamp: int, data: bytes, sent: float | None) -> None:
+        """One complete encoded frame: to every open subscription, and to the recorder if one runs."""
         self.frames_in += 1
-        if self.kind == "video" and vp8_is_keyframe(frame.data) and len(frame.data) >= 10:
-            self.size = vp8_size(frame.data)
+        if self.kind == "video" and vp8_is_keyframe(data) and len(data) >= 10:
+            self.size = vp8_size(data)
         for subscription in self.subscriptions:
-            subscription.push(self, codec.clockRate, frame.timestamp, frame.data)
+            subscription.push(self, clock_rate, timestamp, data)
         recorder = self.room.recorder if self.room is not None else None
         if recorder is not None:
-            sent = self.sender_base.sender_time(frame.timestamp, codec.clockRate)
-            recorder.on_frame(self.publisher_id, self.kind, self, codec.clockRate, frame.timestamp, frame.data, sent)
+            recorder.on_frame(self.publisher_id, self.kind, self, clock_rate, timestamp, data, sent)
 
     def request_keyframe(self) -> None:
         if self.kind == "audio" or self._pli_pending:
@@ -253,6 +160,8 @@ class Publication:
         self._background.spawn(self._pli())
 
     async def _pli(self) -> None:
+        if self.receiver is None:
+            return
         try:
             await aiortc_hooks.request_keyframe(self.receiver)
         except Exception:  # a closing transport: the next request will do
@@ -288,8 +197,21 @@ class Peer:
         }
 
 
+class Line(Protocol):
+    """A participant with no peer connection: a phone caller (signaling/telephony/line.py).
+
+    What they say arrives through :meth:`attach`'s publication; what they hear is what their
+    audio subscriptions let through, which routing opens and closes as for anyone else.
+    """
+
+    participant_id: str
+    subscriptions: dict[tuple[str, TrackKind], Subscription]
+
+    def attach(self, publication: Publication) -> None: ...
+
+
 class MediaRoom:
-    """The media of one mediation session: peers, publications and who receives what."""
+    """The media of one mediation session: peers, phone lines, publications and who receives what."""
 
     def __init__(self, session_id: str, configure: Callable[[str], RTCConfiguration]) -> None:
         self.session_id = session_id
@@ -298,6 +220,7 @@ class MediaRoom:
         self.state = RoomState()
         self.peers: dict[str, Peer] = {}
         self.publications: dict[tuple[str, TrackKind], Publication] = {}
+        self.lines: dict[str, Line] = {}
         self._background = Background(log, f"session {session_id}: media negotiation")
         #: The joint room's recorder while a recording runs, and who has consented to it.
         self.recorder: FrameRecorder | None = None
@@ -373,8 +296,30 @@ class MediaRoom:
         if again:
             await self.negotiate(peer)
 
+    def add_line(self, line: Line, state: RoomState) -> None:
+        """A phone caller's line: their voice is published like a microphone, and they hear what routing lets through."""
+        self.remove_line(line.participant_id)
+        self.state = state
+        self.lines[line.participant_id] = line
+        publication = Publication(line.participant_id, "audio", None, self)
+        self.publications[(line.participant_id, "audio")] = publication
+        line.attach(publication)
+        self._reconcile()
+
+    def remove_line(self, participant_id: str) -> None:
+        line = self.lines.pop(participant_id, None)
+        if line is None:
+            return
+        self.publications.pop((participant_id, "audio"), None)
+        for publication in self.publications.values():
+            publication.subscriptions = [s for s in publication.subscriptions if s.receiver_id != participant_id]
+        for subscription in line.subscriptions.values():
+            subscription.open(False)
+        self._reconcile()
+
     async def close_peer(self, participant_id: str) -> None:
         """Close a participant's peer. What others subscribed to of theirs stays, closed, for their return."""
+        self.remove_line(participant_id)
         peer = self.peers.pop(participant_id, None)
         if peer is None:
             return
@@ -445,15 +390,33 @@ class MediaRoom:
                     subscription.on_need_keyframe = publication.request_keyframe
                     subscription.open(False)
                 subscription.open(should)
+            if kind == "audio":
+                for line in self.lines.values():
+                    self._route_to_line(line, publication, flows(self.state, track, line.participant_id))
         # Subscriptions whose publisher is not publishing at the moment stay closed.
-        for peer in self.peers.values():
-            for key, subscription in peer.subscriptions.items():
+        held = [*(p.subscriptions for p in self.peers.values()), *(line.subscriptions for line in self.lines.values())]
+        for subscriptions in held:
+            for key, subscription in subscriptions.items():
                 if key not in self.publications:
                     subscription.open(False)
         if renegotiate:
             for peer in due:
                 self._background.spawn(self.negotiate(peer))
         self._follow()
+
+    @staticmethod
+    def _route_to_line(line: Line, publication: Publication, should: bool) -> None:
+        """A phone line's subscription to one voice: no m-line, its mixer takes the frames."""
+        key = (publication.publisher_id, publication.kind)
+        subscription = line.subscriptions.get(key)
+        if subscription is None:
+            if not should:
+                return
+            subscription = line.subscriptions[key] = Subscription(publication.publisher_id, line.participant_id, "audio")
+        if subscription not in publication.subscriptions:
+            publication.subscriptions.append(subscription)
+            subscription.open(False)
+        subscription.open(should)
 
     # -- quality -----------------------------------------------------------------------------
 
@@ -465,51 +428,11 @@ class MediaRoom:
                 report = await peer.pc.getStats()
             except Exception:  # noqa: BLE001 - a peer closing meanwhile has no report; skip it
                 continue
-            out[participant_id] = assess(peer, report)
+            out[participant_id] = assess(peer.stats, report)
             camera = self.publications.get((participant_id, "video"))
             size = camera.size if camera is not None and camera.frames_in else None
             out[participant_id]["video"] = {"width": size[0], "height": size[1]} if size else None
         return out
-
-
-def assess(peer: Peer, report: Mapping[str, Any]) -> dict[str, Any]:
-    """Turn one ``getStats`` report into loss since the last look, RTT and a plain level."""
-    received = lost = 0
-    rtts: list[float] = []
-    remote_loss: list[float] = []
-    for stat in report.values():
-        if stat.type == "inbound-rtp":
-            received += stat.packetsReceived
-            lost += max(0, stat.packetsLost)
-        elif stat.type == "remote-inbound-rtp":
-            if stat.roundTripTime is not None:
-                rtts.append(stat.roundTripTime)
-            if stat.fractionLost is not None:
-                remote_loss.append(stat.fractionLost)
-    d_received = received - peer.stats.get("received", 0)
-    d_lost = lost - peer.stats.get("lost", 0)
-    peer.stats.update(received=received, lost=lost)
-    upstream = d_lost / (d_received + d_lost) if d_received + d_lost > 0 else None
-    downstream = max(remote_loss) if remote_loss else None
-    rtt = max(rtts) if rtts else None
-    losses = [x for x in (upstream, downstream) if x is not None]
-    level: Quality
-    if not losses and rtt is None:
-        level = "unknown"
-    else:
-        loss = max(losses, default=0.0)
-        if loss < 0.02 and (rtt or 0) < 0.3:
-            level = "good"
-        elif loss < 0.08 and (rtt or 0) < 0.8:
-            level = "fair"
-        else:
-            level = "poor"
-    return {
-        "level": level,
-        "upstream_loss": None if upstream is None else round(upstream, 3),
-        "downstream_loss": None if downstream is None else round(downstream, 3),
-        "rtt_ms": None if rtt is None else round(rtt * 1000),
-    }
 
 
 def rtc_ice_servers(servers: list[dict[str, Any]]) -> list[RTCIceServer]:

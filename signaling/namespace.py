@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 import socketio
@@ -47,6 +48,8 @@ from signaling.revocations import REVOKED_MESSAGES, LocalRevocations, Revocation
 from signaling.room_events import RoomEvents
 from signaling.rooms import Member, Rooms, Seat, participants_view
 from signaling.routing import RoutingError
+from signaling.telephony.gateway import SipGateway
+from signaling.telephony.line import PhoneLine
 from signaling.throttle import Throttle
 from signaling.transcript_events import TranscriptEvents
 
@@ -88,6 +91,8 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.presence: Presence = presence or LocalPresence()
         self.revocations: Revocations = revocations or LocalRevocations()
         self._background = Background(log, "/live background work")
+        #: The phone gateway, when the organisation's number is answered here (signaling/server.py).
+        self.phone: SipGateway | None = None
         # The parts this namespace is made of: each holds what it needs, none knows another's insides.
         self.connections = Connections()
         self.live = LiveRooms(rooms, media, self.owners, self)
@@ -308,6 +313,39 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             self.grace.schedule(seat.session_id, seat.participant_id)
         await self.live.broadcast(room)
 
+    # -- phone calls (signaling/telephony) ---------------------------------------------------
+
+    async def find_by_pin(self, pin: str) -> PartyPrincipal:
+        """The party whose phone PIN this is (their own, tied to their link: server/domain/links.py)."""
+        return await self.services.links.by_pin(pin)
+
+    async def seat_by_phone(self, connection: str, principal: PartyPrincipal, line: PhoneLine) -> None:
+        """Seat a caller as their party, under the same rules as a browser (waiting room, lock, one connection)."""
+        view, member, _ = await member_for(self.services, principal, ConnectAuth(session_id=principal.session_id))
+        session_id = view.session.id
+        owner = await self.owners.owner(session_id, claim=True)
+        if not self.owners.is_here(owner):
+            raise InvalidState("this session's media is served by another process")
+        seat, seated = await self._seat(connection, view, replace(member, phone=True))
+        self.connections.add(connection, principal)
+        logs.session_id.set(session_id)
+        log.info("session %s: %s called in by phone", session_id, seat.participant_id)
+        if seated.disconnect:
+            await self.live.tell(seated.notices)
+            await self.live.let_go(seated.disconnect)
+        # A phone has no camera: only the caller's voice is published.
+        _, after = await self.live.apply(
+            session_id,
+            lambda room: commands.Outcome(room.with_state(room.state.set_sending(seat.participant_id, "video", False))),
+        )
+        self.media.room(session_id).add_line(line, after.room.state)
+        await self.live.broadcast(after.room)
+
+    async def phone_left(self, connection: str) -> None:
+        """A call ended: the caller keeps their place for the grace period, as a dropped browser does."""
+        self.connections.drop(connection)
+        await self._left(connection)
+
     async def orphaned(self, connections: list[str]) -> None:
         """A dead process held these connections (signaling/presence.py): they dropped with it."""
         for sid in connections:
@@ -330,10 +368,20 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         keeping a session's connections on one process that is nearly every emit, and it made two
         processes acknowledge fewer events than one (``mediate bench cluster``).
         """
+        if self.phone is not None and self.phone.holds(to):
+            self.phone.deliver(to, event, data)  # type: ignore[arg-type]
+            return
         target = to or kwargs.get("room")
         if target is not None and self.server.manager.is_connected(target, kwargs.get("namespace") or self.namespace):
             kwargs["ignore_queue"] = True
         await super().emit(event, data, to=to, **kwargs)
+
+    async def disconnect(self, sid: str, namespace: str | None = None, **kwargs: Any) -> None:
+        """End a connection; a caller's is a phone call, which is hung up once they heard why."""
+        if self.phone is not None and self.phone.holds(sid):
+            self.phone.let_go(sid)
+            return
+        await super().disconnect(sid, namespace=namespace, **kwargs)
 
     async def close(self) -> None:
         self.media_events.stop_quality_reports()

@@ -117,7 +117,7 @@ def room_json(room: Room) -> dict[str, Any]:
         ],
         "caucuses": [{"id": c.id, "host_id": c.host_id, "member_ids": sorted(c.member_ids)} for c in room.state.caucuses],
         "members": {
-            m.id: {"name": m.name, "role": m.role, "kind": m.kind, "invited_as": m.invited_as, "host": m.host}
+            m.id: {"name": m.name, "role": m.role, "kind": m.kind, "invited_as": m.invited_as, "host": m.host, "phone": m.phone}
             for m in room.members.values()
         },
         "connections": dict(room.connections),
@@ -146,7 +146,7 @@ def room_from_json(data: Mapping[str, Any]) -> Room:
         host_name=data["host_name"],
         state=state,
         members={
-            pid: Member(pid, m["name"], m["role"], m["kind"], m.get("invited_as"), m.get("host", False))
+            pid: Member(pid, m["name"], m["role"], m["kind"], m.get("invited_as"), m.get("host", False), m.get("phone", False))
             for pid, m in data["members"].items()
         },
         connections=dict(data["connections"]),

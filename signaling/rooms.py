@@ -37,6 +37,8 @@ class Member:
     invited_as: str | None = None
     #: One of the session's hosts: a mediator assigned to the case (signaling/admission.py).
     host: bool = False
+    #: Joined by telephone (signaling/telephony): others see a phone tile, the host "电话接入".
+    phone: bool = False
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,7 @@ def participants_view(room: Room, participant_id: str) -> dict[str, object]:
             "role": p.role,
             "invited_as": member.invited_as if (member := room.members.get(p.id)) is not None else None,
             "host": room.is_host(p.id),
+            "phone": member.phone if member is not None else False,
             "lead": p.id == room.host_id,
             "sending": sorted(p.sending),
             "hand": p.id in room.hands,

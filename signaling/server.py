@@ -13,7 +13,7 @@ import socketio
 from aiohttp import web
 
 from server import jsonlimits
-from server.live import LIVE
+from server.live import LIVE, PHONE
 from server.ops.lifecycle import Lifecycle
 from server.ops.metrics import Metrics
 from server.services import Services
@@ -24,6 +24,8 @@ from signaling.presence import Presence
 from signaling.protocol_garbage import LiveServer
 from signaling.revocations import Revocations
 from signaling.rooms import Rooms
+from signaling.telephony import prompts
+from signaling.telephony.gateway import SipGateway
 
 
 def allowed_origins(services: Services) -> list[str] | None:
@@ -83,6 +85,17 @@ def attach(
         metrics.watch(metrics.forwarded_streams, media.forwarded_streams)
         metrics.watch(metrics.signaling_connections, lambda: len(namespace.connections))
     app[MEDIA] = media
+    settings = services.settings
+    if settings.sip_listen is not None:
+        namespace.phone = SipGateway(
+            settings.sip_listen,
+            prompts.load(settings.data_dir, settings.prompts_dir),
+            namespace,
+            namespace.lifecycle,
+            advertised_ip=settings.sip_advertised_ip,
+            rtp_ports=settings.sip_rtp_ports,
+        )
+        app[PHONE] = namespace.phone
     # The HTTP handlers that withdraw a credential end its live connections through this (server/live.py).
     app[LIVE] = namespace.revocations
     server.attach(app)
@@ -93,7 +106,11 @@ def attach(
         await namespace.owners.start(failover.carried, failover.room_changed, failover.owner_lost, failover.taken_over)
         await namespace.presence.start(namespace.orphaned, namespace.forgotten)
         await namespace.revocations.start(namespace.revoked)
+        if namespace.phone is not None:
+            await namespace.phone.start()
         yield
+        if namespace.phone is not None:
+            await namespace.phone.close()
         await namespace.revocations.close()
         await namespace.presence.close()
         await namespace.close()

@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from server.http.context import LIFECYCLE, METRICS, STORAGE
 from server.http.pages import ENGINE
+from server.live import PHONE
 from server.ops.metrics import CONTENT_TYPE
 from server.services import SERVICES
 
@@ -41,7 +42,9 @@ async def readyz(request: web.Request) -> web.StreamResponse:
             )
     # Ready for sessions even when recordings cannot be stored; say so (and in mediate_recordings_store_up).
     problem = request.app[SERVICES].recordings.store_problem
-    body = {"status": "ready"} if problem is None else {"status": "ready", "recordings": problem}
+    body: dict[str, object] = {"status": "ready"} if problem is None else {"status": "ready", "recordings": problem}
+    if (phone := request.app.get(PHONE)) is not None:
+        body["telephony"] = phone.status()
     return web.json_response(body, headers={"Cache-Control": "no-store"})
 
 

@@ -89,6 +89,10 @@ class Environment(BaseSettings):
     turn_ttl_seconds: Annotated[int, Field(ge=60)] | None = None
     media_loopback: bool | None = None
     reconnect_grace_seconds: Seconds | None = None
+    sip_listen: str | None = None
+    sip_advertised_ip: str | None = None
+    sip_rtp_ports: str | None = None
+    prompts_dir: Path | None = None
     chat_burst: AtLeast1 | None = None
     chat_per_second: Positive | None = None
     event_burst: AtLeast1 | None = None
@@ -168,7 +172,7 @@ def variable(field_name: str) -> str:
 #: Settings read as text here and made into their values, checked together, by read_environment.
 COMPOSED = {
     "timezone", "database_url", "trusted_proxies", "witnesses", "ice_servers", "turn_secret", "log_format", "redis_url",
-    "phone_number", "phone_pin_key",
+    "phone_number", "phone_pin_key", "sip_listen", "sip_rtp_ports",
 }  # fmt: skip
 
 
@@ -195,6 +199,10 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     values["witnesses"] = tuple(k.strip() for k in (env.witnesses or "").split(",") if k.strip())
     values["log_format"] = log_format(env.log_format)
     values["redis_url"] = redis_url(env.redis_url)
+    if env.sip_listen:
+        values["sip_listen"] = host_port(env.sip_listen, "MEDIATE_SIP_LISTEN")
+    if env.sip_rtp_ports:
+        values["sip_rtp_ports"] = port_range(env.sip_rtp_ports)
 
     def text(name: str) -> str | None:
         value = getattr(env, name.removeprefix(PREFIX).lower())
@@ -206,6 +214,22 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     values.update(s3_settings(text))
     values.update(sms_settings(text))
     return values
+
+
+def host_port(raw: str, name: str) -> tuple[str, int]:
+    """``host:port`` (an IPv4 address or name, and a port), as ``MEDIATE_SIP_LISTEN`` is written."""
+    host, _, port = raw.strip().rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingsError(f"{name} must be host:port, for example 0.0.0.0:5060, not {raw!r}")
+    return host, int(port)
+
+
+def port_range(raw: str) -> tuple[int, int]:
+    """``low-high``: the UDP ports phone calls' RTP may use (two per call)."""
+    low, _, high = raw.strip().partition("-")
+    if not (low.isdigit() and high.isdigit() and 1024 <= int(low) < int(high) < 65536):
+        raise SettingsError(f"MEDIATE_SIP_RTP_PORTS must be low-high within 1024-65535, for example 40000-49999, not {raw!r}")
+    return int(low), int(high)
 
 
 def log_format(raw: str | None) -> str:

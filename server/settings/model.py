@@ -99,6 +99,13 @@ class Settings:
     media_loopback: bool = False
     # How long a dropped participant keeps their place (room or caucus) before re-admission is needed.
     reconnect_grace_seconds: float = 60.0
+    # Phone calls (signaling/telephony, docs/TELEPHONY.md): the UDP address SIP is answered on (None:
+    # no telephony), the address written in SDP when that one is not the one callers' media reach,
+    # the UDP ports calls' RTP may take, and a folder of recorded prompts replacing the spoken ones.
+    sip_listen: tuple[str, int] | None = None
+    sip_advertised_ip: str | None = None
+    sip_rtp_ports: tuple[int, int] = (40000, 49999)
+    prompts_dir: Path | None = None
     # Floods (#19): chat messages one participant may send at once, then how many a second after
     # that (a token bucket per participant); beyond it the message is refused, not stored.
     chat_burst: int = 10

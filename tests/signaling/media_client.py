@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fractions
+from array import array
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -59,10 +60,20 @@ class VgaCamera(SmallCamera):
 
 class MediaClient:
     def __init__(
-        self, peer: Peer, *, audio: bool = True, video: bool = True, camera: Callable[[], MediaStreamTrack] = SmallCamera
+        self,
+        peer: Peer,
+        *,
+        audio: bool = True,
+        video: bool = True,
+        camera: Callable[[], MediaStreamTrack] = SmallCamera,
+        microphone: Callable[[], MediaStreamTrack] = AudioStreamTrack,
     ) -> None:
         self.peer = peer
         self.camera = camera
+        self.microphone = microphone
+        #: The audio decoded per (publisher, kind): 16-bit samples of its first channel, and their rate.
+        self.heard: dict[Key, array[int]] = {}
+        self.heard_rate = 48000
         self.audio, self.video = audio, video
         self.pc: RTCPeerConnection | None = None
         self.offers: list[dict[str, Any]] = []
@@ -89,7 +100,7 @@ class MediaClient:
         self.offers.append(offer)
         if offer["revision"] == 1:  # a fresh peer connection on the server: start afresh too
             await self.close_pc()
-            self.sources = [AudioStreamTrack(), self.camera()]  # aiortc ends a track with its sender
+            self.sources = [self.microphone(), self.camera()]  # aiortc ends a track with its sender
             # The servers the offer names, as the browser takes them (web/js/rtc.js): never None,
             # which would make aiortc reach for a public STUN server (tests/ice_guard.py).
             ice = rtc_ice_servers(offer.get("ice_servers") or [])
@@ -136,6 +147,11 @@ class MediaClient:
                     self.frames[key] += 1
                     if isinstance(frame, av.VideoFrame):
                         self.sizes[key] = (frame.width, frame.height)
+                    elif isinstance(frame, av.AudioFrame):
+                        channels = len(frame.layout.channels)
+                        samples = array("h", bytes(frame.planes[0])[: frame.samples * 2 * channels])
+                        self.heard.setdefault(key, array("h")).extend(samples[::channels])
+                        self.heard_rate = frame.sample_rate
 
     async def packets(self) -> Counter[Key]:
         """RTP packets received so far, per (publisher, kind), from the receivers' own statistics."""

@@ -36,7 +36,8 @@ export function icon(name) {
 export function roleLabel(p, view = null) {
   if (p.host || p.role === 'mediator') return p.lead && view && (view.hosts || []).length > 1 ? t('role.mediator.lead') : t('role.mediator');
   if (p.role === 'judge') return t('role.judge');
-  return partyRole(p);
+  // A caller by telephone (#25): everyone sees how they take part ("被申请人 · 电话接入").
+  return p.phone ? `${partyRole(p)} · ${t('live.phone')}` : partyRole(p);
 }
 
 /** A class attribute from its parts, the false ones left out. @param {...(string | false | null | undefined)} parts */

@@ -1,0 +1,231 @@
+"""The organisation's phone number, answered: a SIP user agent server on ``MEDIATE_SIP_LISTEN``.
+
+SIP (RFC 3261) and RTP (RFC 3550) are aiosipua's and aiortp's, two small maintained asyncio
+libraries that run inside this process: a call costs one UDP port pair and a 20 ms timer here,
+not a second server to run. A carrier's SIP trunk or the organisation's PBX sends its calls to
+this address (docs/TELEPHONY.md shows an Asterisk trunk); calls arrive as INVITEs, are answered
+with G.711 (PCMU or PCMA, what the phone network carries, ITU-T G.711) and DTMF as RFC 4733
+telephone-events, and each becomes a :class:`signaling.telephony.call.PhoneCall`.
+
+The room sees a caller through a *connection id* of their own (``phone:<Call-ID>``): what the
+room's rules owe that connection (``admitted``, ``removed``…) comes back here through the
+namespace's ``emit`` and is heard as a prompt; letting it go hangs up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any, cast
+
+from aiortp import RTPSession
+from aiortp.port_allocator import PortAllocator
+from aiosipua import IncomingCall, SipUAS
+from aiosipua.sdp import SdpMessage
+from aiosipua.sdp_negotiate import SdpNegotiationError, negotiate_sdp
+from aiosipua.transport import UdpSipTransport
+
+from server.ops.lifecycle import Lifecycle
+from signaling.background import Background
+from signaling.telephony.call import PhoneCall, PinGuard, Room, mask
+from signaling.telephony.prompts import Prompts
+
+log = logging.getLogger(__name__)
+
+#: PCMU and PCMA (RFC 3551's static payload types 0 and 8), the caller's order of preference.
+G711 = [0, 8]
+
+
+class _Datagrams(asyncio.DatagramProtocol):
+    """aiosipua's UDP protocol without its ``isinstance(transport, asyncio.DatagramTransport)`` check,
+    which CPython 3.11's selector loop fails (its datagram transport does not derive from that class)."""
+
+    def __init__(self, owner: UdpSipTransport) -> None:
+        self._owner = owner
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._owner._udp_transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self._owner._dispatch(data, (str(addr[0]), int(addr[1])))
+
+    def error_received(self, exc: Exception) -> None:
+        log.warning("SIP over UDP: %s", exc)
+
+
+class SipOverUdp(UdpSipTransport):
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.create_datagram_endpoint(lambda: _Datagrams(self), local_addr=self.local_addr)
+
+
+@dataclass
+class Active:
+    call: PhoneCall
+    incoming: IncomingCall
+    rtp: RTPSession
+    port: int
+    tasks: tuple[asyncio.Task[Any], ...]
+
+
+def telephone_event(offer: SdpMessage) -> int | None:
+    """The payload type the caller offered for RFC 4733 telephone-events (DTMF), if any."""
+    audio = offer.audio
+    if audio is None:
+        return None
+    return next((c.payload_type for c in audio.codecs if c.encoding_name.lower() == "telephone-event"), None)
+
+
+def number_of(uri: str) -> str:
+    """The calling number: the user part of the From URI (``sip:13800000000@carrier``)."""
+    user = uri.split(":", 1)[-1].split("@", 1)[0]
+    return user.split(";", 1)[0] or "anonymous"
+
+
+class SipGateway:
+    def __init__(
+        self,
+        listen: tuple[str, int],
+        prompts: Prompts,
+        room: Room,
+        lifecycle: Lifecycle,
+        *,
+        advertised_ip: str | None = None,
+        rtp_ports: tuple[int, int] = (40000, 49999),
+    ) -> None:
+        self.listen = listen
+        self.prompts = prompts
+        self.room = room
+        self.lifecycle = lifecycle
+        self.advertised_ip = advertised_ip
+        self.guard = PinGuard()
+        self._ports = PortAllocator(rtp_ports)
+        self._calls: dict[str, Active] = {}
+        self._background = Background(log, "phone calls")
+        self._uas: SipUAS | None = None
+
+    @property
+    def calls(self) -> int:
+        return len(self._calls)
+
+    def status(self) -> dict[str, Any]:
+        """For ``/readyz``: where calls are answered, and how many are under way."""
+        return {"listening": f"{self.listen[0]}:{self.listen[1]}", "calls": len(self._calls)}
+
+    async def start(self) -> None:
+        transport = SipOverUdp(local_addr=self.listen)
+        uas = SipUAS(transport, user_agent="mediate")
+        uas.on_invite = lambda incoming: self._background.spawn(self._answer(incoming))
+        uas.on_bye = lambda incoming, _request: self._background.spawn(self._gone(incoming.call_id))
+        uas.on_cancel = lambda request, _addr: self._background.spawn(self._gone(request.call_id or ""))
+        await uas.start()
+        self._uas = uas
+        log.info("phone calls answered on udp %s:%d", *self.listen)
+
+    async def close(self) -> None:
+        for connection in list(self._calls):
+            active = self._calls.get(connection)
+            if active is not None:
+                active.incoming.hangup()
+                await self._gone(active.incoming.call_id)
+        if self._uas is not None:
+            await self._uas.stop()
+            self._uas = None
+
+    # -- the room's side -----------------------------------------------------------------------
+
+    def holds(self, connection: str | None) -> bool:
+        return connection is not None and connection in self._calls
+
+    def deliver(self, connection: str, event: str, data: Any) -> None:
+        active = self._calls.get(connection)
+        if active is not None:
+            self._background.spawn(active.call.heard_from_room(event, data))
+
+    def let_go(self, connection: str) -> None:
+        """The room let this caller go (removed, replaced, ended): they hear why, then the line is hung up."""
+        active = self._calls.get(connection)
+        if active is not None:
+            self._background.spawn(active.call.end())
+
+    # -- the phone's side ----------------------------------------------------------------------
+
+    async def _answer(self, incoming: IncomingCall) -> None:
+        offer = incoming.sdp_offer
+        number = number_of(incoming.caller)
+        if offer is None or offer.rtp_address is None:
+            incoming.reject(488, "Not Acceptable Here")
+            return
+        dtmf = telephone_event(offer) or 101
+        ip = self.listen[0]
+        try:
+            rtp = await self._rtp(ip, offer, dtmf)
+            answer, _ = negotiate_sdp(
+                offer, local_ip=self.advertised_ip or ip, rtp_port=rtp.local_port, supported_codecs=G711, dtmf_payload_type=dtmf
+            )
+        except SdpNegotiationError:
+            log.info("phone call from %s refused: it offers no G.711", mask(number))
+            incoming.reject(488, "Not Acceptable Here")
+            return
+        call = PhoneCall(
+            incoming.call_id, number, rtp.session, self.prompts, self.room, self.guard, lambda: self._hang_up(incoming)
+        )
+        rtp.session.on_audio = call.audio
+        rtp.session.on_dtmf = call.dtmf
+        incoming.accept(answer)
+        log.info("phone call %s from %s answered", incoming.call_id[:8], mask(number))
+        loop = asyncio.get_running_loop()
+        clock = loop.create_task(call.clock())
+        # Draining (a restart): new callers are told to call again in a minute, like a browser is told to reconnect.
+        work = loop.create_task(call.end("restarting") if self.lifecycle.draining else call.run())
+        self._calls[call.connection] = Active(call, incoming, rtp.session, rtp.local_port, (clock, work))
+        work.add_done_callback(lambda task: self._finished(call.connection, task))
+
+    def _finished(self, connection: str, task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("phone call %s failed", connection, exc_info=task.exception())
+            active = self._calls.get(connection)
+            if active is not None:
+                active.incoming.hangup()
+                self._background.spawn(self._gone(active.incoming.call_id))
+
+    async def _rtp(self, ip: str, offer: SdpMessage, dtmf: int) -> Bound:
+        remote = offer.rtp_address
+        assert remote is not None
+        chosen = next((c.payload_type for c in offer.audio.codecs if c.payload_type in G711), 0) if offer.audio else 0
+        for _ in range(5):
+            port, _rtcp = await self._ports.allocate()
+            try:
+                session = await RTPSession.create(
+                    local_addr=(ip, port), remote_addr=remote, payload_type=chosen, dtmf_payload_type=dtmf, symmetric_rtp=True
+                )
+            except OSError:  # taken meanwhile by another process: the next pair
+                await self._ports.release(port)
+                continue
+            return Bound(session, port)
+        raise OSError("no free RTP port pair for the call")
+
+    async def _hang_up(self, incoming: IncomingCall) -> None:
+        incoming.hangup()
+        await self._gone(incoming.call_id)
+
+    async def _gone(self, call_id: str) -> None:
+        active = self._calls.pop(f"phone:{call_id}", None)
+        if active is None:
+            return
+        log.info("phone call %s ended", call_id[:8])
+        for task in active.tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
+        with contextlib.suppress(Exception):
+            await active.rtp.close()
+        await self._ports.release(active.port)
+        await active.call.closed()
+
+
+@dataclass
+class Bound:
+    session: RTPSession
+    local_port: int

@@ -1,0 +1,230 @@
+"""A party calls the organisation's number from a phone and takes part in the video mediation (#25).
+
+The caller is Debian's baresip (a real SIP phone) saying a 440 Hz tone; the mediator is a real
+Socket.IO client with a real aiortc peer saying 660 Hz, as a browser tab would. The caller types
+the PIN from their invitation on the keypad (RFC 4733 telephone-events), waits in the waiting room
+as "李四 · 电话接入", is admitted, and then each hears the other: the tone each side receives is
+measured (Goertzel), not assumed.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import AsyncIterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from aiortc import AudioStreamTrack
+from av import AudioFrame
+
+from server.http.context import LIFECYCLE
+from server.settings import Settings
+from signaling.namespace import MEDIA
+from tests.signaling.live import Meeting, Peer, eventually
+from tests.signaling.media_client import MediaClient
+from tests.telephony.baresip import Baresip
+from tests.telephony.tones import dominant_frequency, tone_power, window
+
+CALLER_HZ = 440
+MEDIATOR_HZ = 660
+APPLICANT_HZ = 1000
+#: Calls, prompts and a first packet across a loaded machine: generous, and only a failing test waits it out.
+WITHIN = 60.0
+
+
+class Tone(AudioStreamTrack):
+    """A microphone saying one steady tone."""
+
+    def __init__(self, hz: int) -> None:
+        super().__init__()
+        self.hz = hz
+        self._n = 0
+
+    async def recv(self) -> AudioFrame:
+        frame = cast(AudioFrame, await super().recv())
+        rate, n = frame.sample_rate, frame.samples
+        pcm = array("h", (int(6000 * math.sin(2 * math.pi * self.hz * (self._n + i) / rate)) for i in range(n)))
+        self._n += n
+        frame.planes[0].update(pcm.tobytes())
+        frame.time_base = Fraction(1, rate)
+        return frame
+
+
+def pin_of(meeting: Meeting, role: str) -> str:
+    """The PIN the booking gave ``role`` with their link (what their invitation text carries)."""
+    return str(meeting.links[role]["phone"]["pin"])
+
+
+def sip_uri(settings: Settings) -> str:
+    assert settings.sip_listen is not None
+    host, port = settings.sip_listen
+    return f"sip:mediation@{host}:{port}"
+
+
+def seen_by_host(host: Peer, participant_id: str) -> dict[str, Any] | None:
+    views = host.of("participants")
+    if not views:
+        return None
+    return next((p for p in views[-1]["participants"] if p["id"] == participant_id), None)
+
+
+def recorded(path: Path) -> float:
+    """Seconds the caller's phone has heard so far (baresip's dump: 8 kHz, 16-bit mono, a 44-byte header)."""
+    return max(0.0, (path.stat().st_size - 44) / (2 * 8000)) if path.exists() else 0.0
+
+
+async def hear_for(phone: Baresip, seconds: float) -> tuple[float, float]:
+    """Let the caller listen ``seconds`` more; the stretch of their recording that covers it."""
+    assert phone.record_to is not None
+    record = phone.record_to
+    start = recorded(record)
+    await eventually(lambda: recorded(record) >= start + seconds, WITHIN)
+    return start, start + seconds
+
+
+async def call_in(meeting: Meeting, settings: Settings, phone: Baresip, host: Peer, role: str) -> str:
+    """Dial, type ``role``'s PIN, and be admitted by the host; the caller's participant id."""
+    participant = meeting.id(role)
+    await phone.dial(sip_uri(settings))
+    await phone.wait_established(WITHIN)
+    await phone.send_dtmf(pin_of(meeting, role))
+    await eventually(lambda: (p := seen_by_host(host, participant)) is not None and p["state"] == "waiting", WITHIN)
+    assert await host.call("admit", {"participant_id": participant}) == {"ok": True}
+    return participant
+
+
+@pytest.fixture
+async def caller(tmp_path: Path) -> AsyncIterator[Baresip]:
+    phone = await Baresip.start(tmp_path / "phone", tone_hz=CALLER_HZ, record_to=tmp_path / "heard.wav")
+    yield phone
+    await phone.stop()
+
+
+async def test_a_caller_types_their_pin_waits_is_admitted_and_each_side_hears_the_other(
+    meeting: Meeting, settings: Settings, caller: Baresip
+) -> None:
+    host = await meeting.host()
+    mediator = MediaClient(host, video=False, microphone=lambda: Tone(MEDIATOR_HZ))
+    await mediator.start()
+    respondent = meeting.id("respondent")
+
+    await caller.dial(sip_uri(settings))
+    await caller.wait_established(WITHIN)
+    await caller.send_dtmf(pin_of(meeting, "respondent"))
+
+    # The mediator sees the caller waiting, by name, marked as a phone participant.
+    await eventually(lambda: (p := seen_by_host(host, respondent)) is not None and p["state"] == "waiting", WITHIN)
+    shown = seen_by_host(host, respondent)
+    assert shown is not None and shown["name"] == "李四" and shown["phone"] is True and shown["online"] is True
+    assert mediator.heard.get((respondent, "audio")) is None  # nothing of a waiting caller reaches anyone
+
+    assert await host.call("admit", {"participant_id": respondent}) == {"ok": True}
+    await eventually(lambda: (p := seen_by_host(host, respondent)) is not None and p["state"] == "admitted", WITHIN)
+
+    # The mediator hears the caller's 440 Hz (through G.711, then Opus): three seconds of it.
+    key = (respondent, "audio")
+    rate = mediator.heard_rate
+    await eventually(lambda: len(mediator.heard.get(key, ())) >= 3 * rate, WITHIN)
+    last = mediator.heard[key][-rate:]
+    assert tone_power(last, rate, CALLER_HZ) > 50 * tone_power(last, rate, MEDIATOR_HZ)
+
+    # The caller hears the mediator's 660 Hz once the "you are in the room" prompt has played.
+    assert caller.record_to is not None
+    record = caller.record_to
+    await eventually(lambda: record.exists() and record.stat().st_size > 44 + 2 * 8000 * 12, WITHIN)
+    size = (record.stat().st_size - 44) / (2 * 8000)
+    assert abs(dominant_frequency(record, size - 2.0, size - 0.5) - MEDIATOR_HZ) < 5
+
+    await caller.hangup()
+    await caller.wait_closed(WITHIN)
+    # Hung up: the caller's place is kept for the grace period, as a dropped browser's is.
+    await eventually(lambda: (p := seen_by_host(host, respondent)) is not None and p["state"] == "reconnecting", WITHIN)
+    # Calling back within it, with the same PIN, they are in the room again without waiting to be admitted.
+    await caller.dial(sip_uri(settings))
+    await caller.wait_established(WITHIN)
+    await caller.send_dtmf(pin_of(meeting, "respondent"))
+    await eventually(
+        lambda: (p := seen_by_host(host, respondent)) is not None and p["state"] == "admitted" and p["online"], WITHIN
+    )
+    await caller.hangup()
+    await caller.wait_closed(WITHIN)
+    await mediator.close()
+
+
+async def test_three_wrong_pins_end_the_call_and_nobody_is_seated(meeting: Meeting, settings: Settings, caller: Baresip) -> None:
+    host = await meeting.host()
+    await caller.dial(sip_uri(settings))
+    await caller.wait_established(WITHIN)
+    right = pin_of(meeting, "respondent")
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    for _ in range(3):
+        await caller.send_dtmf(wrong)
+    reason = await caller.wait_closed(WITHIN)
+    assert reason is not None
+    await host.barrier()
+    assert seen_by_host(host, meeting.id("respondent")) is None
+
+
+async def test_in_a_caucus_the_caller_hears_only_who_is_in_it_with_them(
+    meeting: Meeting, settings: Settings, caller: Baresip
+) -> None:
+    """Caucus isolation (背对背) holds for a caller: taken aside with the mediator, they hear the
+    mediator and not the applicant left in the joint room, and the applicant hears nothing of them."""
+    host = await meeting.host()
+    mediator = MediaClient(host, video=False, microphone=lambda: Tone(MEDIATOR_HZ))
+    await mediator.start()
+    applicant_peer = await meeting.party("applicant")
+    applicant = MediaClient(applicant_peer, video=False, microphone=lambda: Tone(APPLICANT_HZ))
+    await applicant.start()
+    assert await host.call("admit", {"participant_id": meeting.id("applicant")}) == {"ok": True}
+    respondent = await call_in(meeting, settings, caller, host, "respondent")
+    record = caller.record_to
+    assert record is not None
+
+    # In the joint room the caller hears both, mixed (after the prompt that says they are in).
+    await hear_for(caller, 5.0)
+    start, end = await hear_for(caller, 2.0)
+    rate, both = window(record, start, end)
+    assert tone_power(both, rate, MEDIATOR_HZ) > 20 * tone_power(both, rate, 500)
+    assert tone_power(both, rate, APPLICANT_HZ) > 20 * tone_power(both, rate, 500)
+    assert len(applicant.heard.get((respondent, "audio"), ())) > 0  # and the applicant hears the caller
+
+    assert await host.call("caucus_start", {"caucus_id": "c1", "member_ids": [respondent]}) == {"ok": True}
+    await applicant_peer.wait("caucus_notice")
+    await hear_for(caller, 0.5)  # what was already on its way
+    start, end = await hear_for(caller, 2.0)
+    rate, aside = window(record, start, end)
+    assert tone_power(aside, rate, MEDIATOR_HZ) > 20 * tone_power(aside, rate, 500)
+    assert tone_power(aside, rate, APPLICANT_HZ) < tone_power(aside, rate, MEDIATOR_HZ) / 1000
+    # The applicant, outside, hears nothing of the caller meanwhile.
+    heard_before = len(applicant.heard.get((respondent, "audio"), ()))
+    await hear_for(caller, 1.0)
+    assert len(applicant.heard.get((respondent, "audio"), ())) == heard_before
+
+    await caller.hangup()
+    await caller.wait_closed(WITHIN)
+    await mediator.close()
+    await applicant.close()
+
+
+async def test_a_call_during_a_drain_is_told_to_call_again_and_readyz_names_the_phone_line(
+    meeting: Meeting, settings: Settings, caller: Baresip
+) -> None:
+    """A restarting process takes no new caller: they hear that the system is being restarted and
+    to call again in a minute, and the call ends without a place in any room."""
+    assert settings.sip_listen is not None
+    anyone = await meeting.world.actor()
+    ready = await anyone.call("GET", "/readyz")
+    assert ready["telephony"] == {"listening": f"127.0.0.1:{settings.sip_listen[1]}", "calls": 0}
+
+    await meeting.world.app[LIFECYCLE].drain()
+    await caller.dial(sip_uri(settings))
+    await caller.wait_established(WITHIN)
+    await caller.send_dtmf(pin_of(meeting, "respondent"))
+    assert await caller.wait_closed(WITHIN) == "Connection reset by peer"
+    assert recorded(caller.record_to or Path()) > 3.0  # the prompt was heard before the line closed
+    rooms = meeting.world.app[MEDIA].rooms
+    assert all(meeting.id("respondent") not in room.lines for room in rooms.values())

@@ -23,6 +23,7 @@ from os import PathLike
 from typing import IO, Any
 
 from server.evidence.records import KeyInfo, RecordError, canonical, parse_time, sha256_hex
+from server.evidence.zip_members import compression_for
 
 FORMAT = "mediate-bundle/1"
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -172,6 +173,7 @@ def _zip_time(created: str) -> tuple[int, int, int, int, int, int]:
 def write_bundle(target: str | PathLike[str] | IO[bytes], contents: BundleContents) -> str:
     """Write the bundle zip; returns the hex SHA-256 of its manifest.json.
 
+    Recordings, pictures and PDFs are stored, the rest deflated (``zip_members.compression_for``).
     Entry by entry: a :class:`StreamedFile` is copied a chunk at a time (``ZipFile.open(info,
     "w")``, which ``writestr`` itself uses, with the size declared first so the bytes are the
     same), so memory does not grow with the recordings in the bundle. ``target`` should be
@@ -191,7 +193,7 @@ def write_bundle(target: str | PathLike[str] | IO[bytes], contents: BundleConten
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name in order:
             info = zipfile.ZipInfo(name, stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = compression_for(name)
             info.external_attr = 0o644 << 16
             data = files[name]
             if isinstance(data, StreamedFile):

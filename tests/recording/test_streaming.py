@@ -24,6 +24,7 @@ from server.bench.long import Fabricated, record_session
 from server.composition import make_services
 from server.domain.principal import SYSTEM
 from server.evidence import bundle as bz
+from server.evidence import zip_members
 from server.evidence.verify import verify_bundle
 from server.models import Recording, RecordingSegment
 from server.services import Services
@@ -159,3 +160,37 @@ async def test_the_verifier_streaming_the_recordings_finds_what_it_found_reading
         ("file_modified", victim),
         ("segment_altered", victim),
     ]
+
+
+def test_media_pictures_pdfs_and_zips_are_stored_and_text_deflated() -> None:
+    stored = ["recordings/r/000001.webm", "documents/d.pdf", "documents/d.PNG", "documents/d.jpg", "05-证据包.zip", "x.mp4"]
+    deflated = ["records/000001.json", "README.txt", "stream.jsonl", "webm", "recordings/r.webm/chain.json", ".webm"]
+    assert {zip_members.compression_for(name) for name in stored} == {zipfile.ZIP_STORED}
+    assert {zip_members.compression_for(name) for name in deflated} == {zipfile.ZIP_DEFLATED}
+
+
+async def test_recordings_are_stored_in_the_bundle_and_one_deflated_throughout_still_verifies(
+    recorded: Recorded, tmp_path: Path
+) -> None:
+    path = tmp_path / "bundle.zip"
+    with await asyncio.to_thread(open, path, "wb") as into:
+        await recorded.services.evidence.export(SYSTEM, recorded.fab.case_id, into=into)
+    with zipfile.ZipFile(path) as zf:
+        methods = {info.filename: info.compress_type for info in zf.infolist()}
+    assert {m for name, m in methods.items() if name.endswith(".webm")} == {zipfile.ZIP_STORED}
+    assert {m for name, m in methods.items() if name.endswith((".json", ".txt"))} == {zipfile.ZIP_DEFLATED}
+    report = verify_bundle(path)
+    assert report.ok, [f for f in report.findings if f.level == "problem"]
+
+    # A bundle as they were written before: every file deflated. Same files, same manifest, same findings.
+    old = tmp_path / "deflated.zip"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(old, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(info, data)
+    with zipfile.ZipFile(old) as zf:
+        assert {info.compress_type for info in zf.infolist()} == {zipfile.ZIP_DEFLATED}
+    assert bz.read_files(old) == bz.read_files(path)
+    again = verify_bundle(old)
+    assert again.ok and [(f.code, f.file) for f in again.findings] == [(f.code, f.file) for f in report.findings]

@@ -8,6 +8,7 @@ import functools
 import getpass
 import logging
 import os
+import secrets
 import ssl
 import sys
 from pathlib import Path
@@ -245,9 +246,16 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         if args.snapshot_command == "list":
             found = await snaps.listing(SYSTEM, await _organisation_id(s, args.org), subtree=args.subtree)
             return [f"{i['id']}\t{i['organisation']['name']}\t{i['month']}\tversion {i['version']}\t{i['counts']}" for i in found]
-        name, data = await snaps.export(SYSTEM, args.snapshot)
-        out = Path(args.out or name)
-        await asyncio.to_thread(out.write_bytes, data)
+        # Written into a file beside the target (its name is the snapshot's, known once it is read), renamed
+        # into place when whole: the cases' bundles are as big as their recordings.
+        partial = (Path(args.out).parent if args.out else Path()) / f".snapshot-{secrets.token_hex(8)}.partial"
+        try:
+            with await asyncio.to_thread(open, partial, "wb") as into:
+                name, _ = await snaps.export(SYSTEM, args.snapshot, into=into)
+            out = Path(args.out or name)
+            os.replace(partial, out)
+        finally:
+            partial.unlink(missing_ok=True)
         return [f"wrote {out}", f"check it offline: mediate verify-stats {out}"]
 
     for line in with_services(settings_from(args), work):

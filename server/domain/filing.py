@@ -28,7 +28,8 @@ files, which ``mediate verify`` checks. Its parts, in the order a court reads a 
 2. ``02-受理登记及当事人.json``: the registration (受理登记) and every party's particulars;
 3. ``03-调解记录.json``: the case history (every step, who, when);
 4. ``04-案件材料/``: the case files (uploads, agreement drafts);
-5. ``05-证据包.zip``: the evidence bundle.
+5. ``05-证据包.zip``: the evidence bundle (stored, not deflated again: it is a zip already, and as big
+   as the case's recordings; it is copied in from a temporary file a chunk at a time).
 """
 
 from __future__ import annotations
@@ -36,12 +37,13 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from hashlib import sha256
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -56,6 +58,7 @@ from server.domain.ledger import Ledger
 from server.domain.outcomes import ground_of
 from server.domain.principal import Principal, require_staff
 from server.errors import FieldError, InvalidInput, InvalidState
+from server.evidence import zip_members
 from server.models import CaseDocument, CaseEvent, MediationSession, Organisation, Party, User, utcnow
 from server.models.cases import Case
 
@@ -77,7 +80,7 @@ BUNDLE = "05-证据包.zip"
 
 @dataclass(frozen=True)
 class Package:
-    data: bytes
+    data: bytes  # the zip, unless it was written to the file ``make`` was given (then empty)
     filename: str
     sha256: str
     manifest: dict[str, Any]
@@ -141,8 +144,13 @@ class FilingPackages:
         consent: str,
         cost_behaviour: str = "",
         court_notes: str = "",
+        into: IO[bytes] | None = None,
     ) -> Package:
-        """The case's mediator makes the package once mediation ended without agreement and an applicant chose online filing."""
+        """The case's mediator makes the package once mediation ended without agreement and an applicant chose online filing.
+
+        ``into``: a seekable file open for reading too (``w+b``, as ``tempfile.TemporaryFile`` opens one):
+        the zip is written to it and read back for its hash. Without it the zip is returned in memory.
+        """
         staff = require_staff(principal, "mediator")
         consent = _text(consent, "consent", required=True)
         cost_behaviour = _text(cost_behaviour, "cost_behaviour", required=False)
@@ -160,122 +168,146 @@ class FilingPackages:
                     "not an applicant of this case", [FieldError("applicant_id", "an applicant of this case", "party_of_case")]
                 )
             applicant_name = applicant.name
-        # The evidence bundle first (it logs its own `export` record), then the rest around it.
-        exported = await self._evidence.export(principal, case_id)
-        async with self._maker() as db, db.begin():
-            _, case = await case_for_staff(db, principal, case_id, changes=True)
-            organisation = await db.get(Organisation, case.organisation_id)
-            mediator = await db.get(User, case.mediator_id)
-            assert organisation is not None
-            parties = list(await db.scalars(select(Party).where(Party.case_id == case.id).order_by(Party.created_at)))
-            events = list(
-                await db.scalars(
-                    select(CaseEvent)
-                    .where(CaseEvent.case_id == case.id, CaseEvent.kind.not_in(history.COMPLAINT_KINDS))
-                    .order_by(CaseEvent.id)
+        # The evidence bundle first (it logs its own `export` record), then the rest around it. With its
+        # recordings it is gigabytes for a long session: exported to a temporary file, hashed and copied
+        # into the package from there a chunk at a time, never held whole.
+        with await asyncio.to_thread(tempfile.TemporaryFile) as inner:
+            exported = await self._evidence.export(principal, case_id, into=inner)
+            bundle_sha256, bundle_size = await asyncio.to_thread(zip_members.file_sha256, inner)
+            async with self._maker() as db, db.begin():
+                _, case = await case_for_staff(db, principal, case_id, changes=True)
+                organisation = await db.get(Organisation, case.organisation_id)
+                mediator = await db.get(User, case.mediator_id)
+                assert organisation is not None
+                parties = list(await db.scalars(select(Party).where(Party.case_id == case.id).order_by(Party.created_at)))
+                events = list(
+                    await db.scalars(
+                        select(CaseEvent)
+                        .where(CaseEvent.case_id == case.id, CaseEvent.kind.not_in(history.COMPLAINT_KINDS))
+                        .order_by(CaseEvent.id)
+                    )
+                )  # the mediator makes this package: a complaint about them is not theirs to read (satisfaction.py)
+                documents = list(
+                    await db.scalars(
+                        select(CaseDocument).where(CaseDocument.case_id == case.id).order_by(CaseDocument.created_at)
+                    )
                 )
-            )  # the mediator makes this package: a complaint about them is not theirs to read (satisfaction.py)
-            documents = list(
-                await db.scalars(select(CaseDocument).where(CaseDocument.case_id == case.id).order_by(CaseDocument.created_at))
-            )
-            sessions = await db.scalar(
-                select(func.count())
-                .select_from(MediationSession)
-                .where(MediationSession.case_id == case.id, MediationSession.status != "cancelled")
-            )
-            made_at = utcnow()
-            ground = ground_of(case.outcome_reason)
-            statement = statement_doc(
-                case=case,
-                organisation=organisation,
-                mediator=mediator.display_name if mediator is not None else "",
-                parties=parties,
-                sessions=int(sessions or 0),
-                applicant=applicant_name,
-                consent=consent,
-                cost_behaviour=cost_behaviour,
-                court_notes=court_notes,
-                today=_day(made_at, organisation.timezone),
-            )
-            pdf = await asyncio.to_thread(render_ruling, statement, self._font)
-            registration = {
-                "case_number": case.case_number,
-                "organisation": organisation.name,
-                "dispute_type": case.dispute_type,
-                "summary": case.summary,
-                "amount_fen": case.amount_fen,
-                "source": case.source,
-                "source_reference": case.source_reference,
-                "registered_on": case.registered_on.isoformat(),
-                "collective": case.collective,
-                "mediator": mediator.display_name if mediator is not None else None,
-                "status": case.status,
-                "outcome_reason": case.outcome_reason,
-                "outcome_note": case.outcome_note,
-                "closed_at": case.closed_at.isoformat() if case.closed_at else None,
-                "parties": [_party(p) for p in parties],
-            }
-            record = [
-                {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor_name, "actor_kind": e.actor_kind, "data": e.data}
-                for e in events
-            ]
-            files: list[tuple[str, str, bytes, str]] = [
-                (STATEMENT, "调解不成情况说明（《人民法院在线调解规则》第二十一条）", pdf, "application/pdf"),
-                (REGISTRATION, "受理登记及当事人基本情况", _json(registration), "application/json"),
-                (RECORD, "调解记录（案件经过）", _json(record), "application/json"),
-            ]
-            for i, d in enumerate(documents, start=1):
-                files.append((f"{FILES}/{i:02d}-{d.name}", f"案件材料：{d.name}", d.data, d.content_type))
-            files.append((BUNDLE, "证据包（可用 mediate verify 核验）", exported.data, "application/zip"))
-            manifest: dict[str, Any] = {
-                "format": FORMAT,
-                "case_number": case.case_number,
-                "organisation": organisation.name,
-                "made_at": made_at.isoformat(),
-                "made_by": staff.display_name,
-                "ground": {
-                    "code": case.outcome_reason,
-                    "zh": ground.zh if ground is not None else None,
-                    "source": ground.source_zh if ground is not None else None,
-                },
-                "applicant_consent": {"applicant": applicant_name, "how": consent},
-                "note": "本材料包由调解平台生成，未发送至任何法院系统；请上传至法院在线立案平台。",
-                "bundle_manifest_hash": exported.manifest_hash,
-                "files": [
+                sessions = await db.scalar(
+                    select(func.count())
+                    .select_from(MediationSession)
+                    .where(MediationSession.case_id == case.id, MediationSession.status != "cancelled")
+                )
+                made_at = utcnow()
+                ground = ground_of(case.outcome_reason)
+                statement = statement_doc(
+                    case=case,
+                    organisation=organisation,
+                    mediator=mediator.display_name if mediator is not None else "",
+                    parties=parties,
+                    sessions=int(sessions or 0),
+                    applicant=applicant_name,
+                    consent=consent,
+                    cost_behaviour=cost_behaviour,
+                    court_notes=court_notes,
+                    today=_day(made_at, organisation.timezone),
+                )
+                pdf = await asyncio.to_thread(render_ruling, statement, self._font)
+                registration = {
+                    "case_number": case.case_number,
+                    "organisation": organisation.name,
+                    "dispute_type": case.dispute_type,
+                    "summary": case.summary,
+                    "amount_fen": case.amount_fen,
+                    "source": case.source,
+                    "source_reference": case.source_reference,
+                    "registered_on": case.registered_on.isoformat(),
+                    "collective": case.collective,
+                    "mediator": mediator.display_name if mediator is not None else None,
+                    "status": case.status,
+                    "outcome_reason": case.outcome_reason,
+                    "outcome_note": case.outcome_note,
+                    "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+                    "parties": [_party(p) for p in parties],
+                }
+                record = [
+                    {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor_name, "actor_kind": e.actor_kind, "data": e.data}
+                    for e in events
+                ]
+                files: list[tuple[str, str, bytes, str]] = [
+                    (STATEMENT, "调解不成情况说明（《人民法院在线调解规则》第二十一条）", pdf, "application/pdf"),
+                    (REGISTRATION, "受理登记及当事人基本情况", _json(registration), "application/json"),
+                    (RECORD, "调解记录（案件经过）", _json(record), "application/json"),
+                ]
+                for i, d in enumerate(documents, start=1):
+                    files.append((f"{FILES}/{i:02d}-{d.name}", f"案件材料：{d.name}", d.data, d.content_type))
+                listed = [
                     {"path": path, "title": title, "content_type": kind, "bytes": len(data), "sha256": sha256(data).hexdigest()}
                     for path, title, data, kind in files
-                ],
-            }
-            manifest_bytes = _json(manifest)
-            out = io.BytesIO()
-            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-                z.writestr("manifest.json", manifest_bytes)
-                for path, _, data, _ in files:
-                    z.writestr(path, data)
-            data = out.getvalue()
-            digest = sha256(data).hexdigest()
-            appended = await self._ledger.append_platform(
-                db,
-                type="filing_package_made",
-                case=case.id,
-                actor={"kind": "staff", "id": staff.user_id, "role": staff.role},
-                data={
-                    "applicant": applicant_name,
-                    "consent": consent,
-                    "cost_behaviour": cost_behaviour,
-                    "court_notes": court_notes,
-                    "files": [{"path": f["path"], "sha256": f["sha256"]} for f in manifest["files"]],
+                ]
+                listed.append(
+                    {
+                        "path": BUNDLE,
+                        "title": "证据包（可用 mediate verify 核验）",
+                        "content_type": "application/zip",
+                        "bytes": bundle_size,
+                        "sha256": bundle_sha256,
+                    }
+                )
+                manifest: dict[str, Any] = {
+                    "format": FORMAT,
+                    "case_number": case.case_number,
+                    "organisation": organisation.name,
+                    "made_at": made_at.isoformat(),
                     "made_by": staff.display_name,
-                },
-                public={
-                    "package_sha256": digest,
-                    "manifest_sha256": sha256(manifest_bytes).hexdigest(),
+                    "ground": {
+                        "code": case.outcome_reason,
+                        "zh": ground.zh if ground is not None else None,
+                        "source": ground.source_zh if ground is not None else None,
+                    },
+                    "applicant_consent": {"applicant": applicant_name, "how": consent},
+                    "note": "本材料包由调解平台生成，未发送至任何法院系统；请上传至法院在线立案平台。",
                     "bundle_manifest_hash": exported.manifest_hash,
-                    "consenting_party": applicant_id,
-                },
-            )
-            history.record(db, case.id, staff, "filing_package_made", applicant=applicant_name, seq=appended.record.seq)
-            return Package(data, f"立案移送材料-{case.case_number}.zip", digest, manifest)
+                    "files": listed,
+                }
+                manifest_bytes = _json(manifest)
+                out = io.BytesIO() if into is None else into
+                small = [(path, data) for path, _, data, _ in files]
+                digest = await asyncio.to_thread(write_package, out, manifest_bytes, small, inner, bundle_size)
+                appended = await self._ledger.append_platform(
+                    db,
+                    type="filing_package_made",
+                    case=case.id,
+                    actor={"kind": "staff", "id": staff.user_id, "role": staff.role},
+                    data={
+                        "applicant": applicant_name,
+                        "consent": consent,
+                        "cost_behaviour": cost_behaviour,
+                        "court_notes": court_notes,
+                        "files": [{"path": f["path"], "sha256": f["sha256"]} for f in manifest["files"]],
+                        "made_by": staff.display_name,
+                    },
+                    public={
+                        "package_sha256": digest,
+                        "manifest_sha256": sha256(manifest_bytes).hexdigest(),
+                        "bundle_manifest_hash": exported.manifest_hash,
+                        "consenting_party": applicant_id,
+                    },
+                )
+                history.record(db, case.id, staff, "filing_package_made", applicant=applicant_name, seq=appended.record.seq)
+                data = out.getvalue() if isinstance(out, io.BytesIO) else b""
+                return Package(data, f"立案移送材料-{case.case_number}.zip", digest, manifest)
+
+
+def write_package(out: IO[bytes], manifest: bytes, files: list[tuple[str, bytes]], bundle: IO[bytes], bundle_size: int) -> str:
+    """The package zip: its manifest, the files, then the evidence bundle copied from its file a chunk at a
+    time (stored: it is a zip already); returns the package's SHA-256, read back from ``out``."""
+    start = out.tell()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        zip_members.write_member(z, "manifest.json", manifest)
+        for path, data in files:
+            zip_members.write_member(z, path, data)
+        zip_members.copy_member(z, BUNDLE, bundle, bundle_size)
+    return zip_members.file_sha256(out, start)[0]
 
 
 def statement_doc(

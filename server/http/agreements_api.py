@@ -23,6 +23,7 @@ from server.http.context import principal_of
 from server.http.evidence_api import B64
 from server.http.routes import api
 from server.http.schemas import Input
+from server.http.spooled import send, spool
 from server.http.staffkeys_api import prepared_view
 from server.models import AgreementComment, AgreementVersion, CaseDocument
 from server.services import services
@@ -299,16 +300,17 @@ async def end_mediation(request: web.Request, body: OutcomeIn) -> web.StreamResp
     body=FilingIn, tag="agreement", produces="application/zip",
 )  # fmt: skip
 async def filing_package(request: web.Request, body: FilingIn) -> web.StreamResponse:
-    package = await services(request).filing.make(principal_of(request), request.match_info["case_id"], **body.model_dump())
-    return web.Response(
-        body=package.data,
-        content_type="application/zip",
-        headers={
+    # Spooled and sent a chunk at a time: the evidence bundle inside is as big as the case's recordings.
+    async with spool() as spooled:
+        package = await services(request).filing.make(
+            principal_of(request), request.match_info["case_id"], **body.model_dump(), into=spooled
+        )
+        headers = {
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(package.filename)}",
             "Cache-Control": "private, no-store",
             "X-Package-SHA256": package.sha256,
-        },
-    )
+        }
+        return await send(request, spooled, "application/zip", headers)
 
 
 # -- party ---------------------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import tempfile
 from typing import Annotated, Any
 
 from aiohttp import web
@@ -14,10 +12,8 @@ from server.evidence.records import b64
 from server.http.context import principal_of
 from server.http.routes import api
 from server.http.schemas import Input, choice
+from server.http.spooled import send, spool
 from server.services import services
-
-#: Bytes read from a spooled bundle per write to the client.
-SEND_CHUNK = 1024 * 1024
 
 B64 = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=r"^[A-Za-z0-9+/=]+$")]
 
@@ -173,19 +169,10 @@ async def case_records(request: web.Request) -> web.StreamResponse:
 async def export_bundle(request: web.Request) -> web.StreamResponse:
     # Spooled to a temporary file and sent from there a chunk at a time: with recordings, a
     # bundle is as big as the sessions (about a gigabyte per participant of a two-hour session).
-    with await asyncio.to_thread(tempfile.TemporaryFile) as spool:
-        exported = await services(request).evidence.export(principal_of(request), request.match_info["case_id"], into=spool)
-        response = web.StreamResponse(
-            headers={
-                "Content-Disposition": f'attachment; filename="{exported.filename}"',
-                "X-Manifest-SHA256": exported.manifest_hash,
-            }
-        )
-        response.content_type = "application/zip"
-        response.content_length = await asyncio.to_thread(spool.tell)
-        await response.prepare(request)
-        await asyncio.to_thread(spool.seek, 0)
-        while chunk := await asyncio.to_thread(spool.read, SEND_CHUNK):
-            await response.write(chunk)
-        await response.write_eof()
-        return response
+    async with spool() as spooled:
+        exported = await services(request).evidence.export(principal_of(request), request.match_info["case_id"], into=spooled)
+        headers = {
+            "Content-Disposition": f'attachment; filename="{exported.filename}"',
+            "X-Manifest-SHA256": exported.manifest_hash,
+        }
+        return await send(request, spooled, "application/zip", headers)

@@ -11,6 +11,7 @@ from pydantic import StringConstraints
 from server.http.context import principal_of
 from server.http.routes import api
 from server.http.schemas import Input
+from server.http.spooled import send, spool
 from server.services import services
 
 Id = Annotated[str, StringConstraints(max_length=36)]
@@ -40,7 +41,8 @@ async def list_snapshots(request: web.Request, query: SnapshotsIn) -> web.Stream
     produces="application/zip",
 )
 async def export_snapshot(request: web.Request) -> web.StreamResponse:
-    filename, data = await services(request).statistics_snapshots.export(principal_of(request), request.match_info["snapshot_id"])
-    return web.Response(
-        body=data, content_type="application/zip", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    # Spooled and sent a chunk at a time: the cases' bundles inside are as big as their recordings.
+    async with spool() as spooled:
+        snapshots = services(request).statistics_snapshots
+        filename, _ = await snapshots.export(principal_of(request), request.match_info["snapshot_id"], into=spooled)
+        return await send(request, spooled, "application/zip", {"Content-Disposition": f'attachment; filename="{filename}"'})

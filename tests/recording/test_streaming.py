@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import json
+import shutil
+import tracemalloc
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -22,11 +25,15 @@ from recordings import webm
 from server import db
 from server.bench.long import Fabricated, record_session
 from server.composition import make_services
-from server.domain.principal import SYSTEM
+from server.documents.ruling_pdf import RulingDoc, render_ruling
+from server.domain import filing
+from server.domain.clocks import local_day
+from server.domain.principal import SYSTEM, Staff
+from server.domain.statistics.audit import verify_snapshot
 from server.evidence import bundle as bz
 from server.evidence import zip_members
 from server.evidence.verify import verify_bundle
-from server.models import Recording, RecordingSegment
+from server.models import Party, Recording, RecordingSegment, User, utcnow
 from server.services import Services
 from server.settings import Settings
 
@@ -194,3 +201,98 @@ async def test_recordings_are_stored_in_the_bundle_and_one_deflated_throughout_s
     assert bz.read_files(old) == bz.read_files(path)
     again = verify_bundle(old)
     assert again.ok and [(f.code, f.file) for f in again.findings] == [(f.code, f.file) for f in report.findings]
+
+
+@dataclass
+class Failed:
+    """A longer recorded session whose mediation then ended without agreement, and its mediator."""
+
+    services: Services
+    case_id: str
+    organisation_id: str
+    mediator: Staff
+    applicant_id: str
+
+
+@pytest.fixture
+async def failed(settings: Settings) -> AsyncIterator[Failed]:
+    engine = db.make_engine(settings.resolved_database_url)
+    services = make_services(settings, engine)
+    await services.ledger.publish_platform_keys()
+    try:
+        fab = await record_session(services, minutes=2)  # about 47 MB of WebM in the case's bundle
+        async with services.recordings.maker() as session:
+            user = await session.get(User, fab.mediator_id)
+            assert user is not None and user.organisation_id is not None
+            applicant = await session.scalar(select(Party).where(Party.case_id == fab.case_id, Party.role == "applicant"))
+            assert applicant is not None
+        mediator = Staff(user.id, user.organisation_id, "mediator", user.display_name, "Asia/Shanghai")
+        await services.outcomes.end_without_agreement(mediator, fab.case_id, "divergence", "")
+        yield Failed(services, fab.case_id, user.organisation_id, mediator, applicant.id)
+    finally:
+        await engine.dispose()
+
+
+def bundle_in(path: Path, name: str, into: Path) -> int:
+    """Copy the member ``name`` of the zip ``path`` out into ``into``, a chunk at a time; its size."""
+    with zipfile.ZipFile(path) as zf, zf.open(name) as member, into.open("wb") as out:
+        shutil.copyfileobj(member, out, zip_members.CHUNK)
+    return into.stat().st_size
+
+
+async def test_a_filing_package_copies_the_bundle_through_in_memory_far_smaller_than_the_bundle(
+    failed: Failed, tmp_path: Path
+) -> None:
+    path = tmp_path / "package.zip"
+    # Laying out the statement's PDF with a CJK font takes tens of MB, however long the recording: measured
+    # first, as what the package may take besides what the bundle costs it.
+    one_page = RulingDoc(court="调解委员会", title="调解不成情况说明", case_number="（2026）调字第1号", parties=["申请人：张三。"],
+                         body=["一、调解基本情况"], operative=["本材料包由调解平台生成。"], signatures=["调解员　甲"])  # fmt: skip
+    with await asyncio.to_thread(open, path, "w+b") as into:
+        tracemalloc.start()
+        try:
+            await asyncio.to_thread(render_ruling, one_page, failed.services.settings.pdf_font)
+            statement = tracemalloc.get_traced_memory()[1]
+            tracemalloc.reset_peak()
+            package = await failed.services.filing.make(
+                failed.mediator, failed.case_id, applicant_id=failed.applicant_id, consent="在视频调解中选择在线立案", into=into
+            )
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert package.data == b""
+    inner = bundle_in(path, filing.BUNDLE, tmp_path / "bundle.zip")
+    assert inner > 40_000_000
+    # Held whole, the bundle was in memory three times over (the export, the package, its bytes); streamed,
+    # a few chunks of it are.
+    assert peak < statement + inner / 10, (peak, statement, inner)
+
+    # The package is what it was: its hash, the manifest's size and hash of the bundle, a bundle that verifies.
+    assert package.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    [listed] = [f for f in package.manifest["files"] if f["path"] == filing.BUNDLE]
+    assert (listed["bytes"], listed["sha256"]) == (inner, hashlib.sha256((tmp_path / "bundle.zip").read_bytes()).hexdigest())
+    with zipfile.ZipFile(path) as zf:
+        assert json.loads(zf.read("manifest.json")) == package.manifest
+        assert zf.getinfo(filing.BUNDLE).compress_type == zipfile.ZIP_STORED
+    report = verify_bundle(tmp_path / "bundle.zip")
+    assert report.ok, [f for f in report.findings if f.level == "problem"]
+
+
+async def test_a_snapshot_export_copies_each_bundle_through_in_memory_far_smaller_than_the_bundle(
+    failed: Failed, tmp_path: Path
+) -> None:
+    snaps = failed.services.statistics_snapshots
+    taken = await snaps.take_snapshot(failed.organisation_id, local_day(utcnow()).strftime("%Y-%m"))
+    path = tmp_path / "snapshot.zip"
+    with await asyncio.to_thread(open, path, "wb") as into:
+        tracemalloc.start()
+        try:
+            name, data = await snaps.export(SYSTEM, taken.snapshot.id, into=into)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert data == b"" and name.endswith(".zip")
+    inner = bundle_in(path, f"bundles/{failed.case_id}.zip", tmp_path / "bundle.zip")
+    assert inner > 40_000_000
+    assert peak < inner / 5, (peak, inner)
+    assert verify_snapshot(str(path), lang="en").ok

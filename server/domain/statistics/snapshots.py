@@ -40,10 +40,11 @@ import contextlib
 import io
 import json
 import logging
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -60,6 +61,7 @@ from server.domain.statistics.service import Statistics
 from server.domain.statistics_stream import ACTOR, stream_id
 from server.domain.workdays import Workdays
 from server.errors import FieldError, InvalidInput, NotFound
+from server.evidence import zip_members
 from server.evidence.records import timestamp
 from server.models import Case, EvidenceChain, LogEntry, Organisation, StatisticsSnapshot, utcnow
 
@@ -358,13 +360,17 @@ class Snapshots:
             raise NotFound("no such snapshot", reason="no_such_snapshot")
         return row
 
-    async def export(self, principal: Principal | None, snapshot_id: str) -> tuple[str, bytes]:
+    async def export(self, principal: Principal | None, snapshot_id: str, into: IO[bytes] | None = None) -> tuple[str, bytes]:
         """The snapshot as a file for ``mediate verify-stats``, with the bundles of the cases behind it.
 
         ``snapshot.json`` holds the signed record exactly as logged, its body and the platform's keys;
         ``bundles/<case id>.zip`` each counted case's evidence bundle (exporting it logs an ``export`` record
         in that case, by the platform, as any bundle does). The cases' later records are in their bundles
         too; the snapshot's hashes say which of them the figures rest on.
+
+        Returns the file's name and, without ``into`` (a seekable file to write the zip to), the zip. A
+        case's bundle is as big as its recordings: each is exported to a temporary file and copied into
+        the zip a chunk at a time, so memory does not grow with them.
         """
         async with self._maker() as db:
             row = await self._readable(db, principal, snapshot_id)
@@ -391,7 +397,7 @@ class Snapshots:
         # Where the record sits in the log, under a checkpoint the log key signed (RFC 6962 inclusion):
         # a snapshot that was quietly replaced by another signed one would not be there.
         proof = [h.hex() for h in await self._ledger.inclusion_proof(entry.idx, checkpoint.size)]
-        out = io.BytesIO()
+        out = io.BytesIO() if into is None else into
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
             document = {
                 "format": FORMAT,
@@ -401,9 +407,9 @@ class Snapshots:
                 "checkpoint": await self._ledger.checkpoint_text(checkpoint) or checkpoint.note,
                 "inclusion": {"index": entry.idx, "size": checkpoint.size, "proof": proof},
             }
-            zf.writestr("snapshot.json", json.dumps(document, ensure_ascii=False, indent=1))
-            zf.writestr(STREAM_FILE, stream)
-            zf.writestr("README.txt", README)
+            zip_members.write_member(zf, "snapshot.json", json.dumps(document, ensure_ascii=False, indent=1))
+            zip_members.write_member(zf, STREAM_FILE, stream)
+            zip_members.write_member(zf, "README.txt", README)
             data = body["data"]
             assert isinstance(data, dict)
             # Each bundle's export record names who asked: a supervisor (whom Evidence.export, a mediator's and a
@@ -412,9 +418,12 @@ class Snapshots:
             if isinstance(principal, Staff):
                 exporter = System(name=f"{principal.display_name}（统计快照 {row.month} 第 {row.version} 版核查）")
             for case_id in data["cases"]:
-                exported = await self._evidence.export(exporter, case_id)
-                zf.writestr(f"bundles/{case_id}.zip", exported.data)
-        return f"statistics-{row.month}-v{row.version}-{row.organisation_id}.zip", out.getvalue()
+                with await asyncio.to_thread(tempfile.TemporaryFile) as bundle:
+                    await self._evidence.export(exporter, case_id, into=bundle)
+                    size = await asyncio.to_thread(bundle.tell)
+                    await asyncio.to_thread(zip_members.copy_member, zf, f"bundles/{case_id}.zip", bundle, size)
+        name = f"statistics-{row.month}-v{row.version}-{row.organisation_id}.zip"
+        return name, out.getvalue() if isinstance(out, io.BytesIO) else b""
 
 
 README = """\

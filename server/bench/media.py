@@ -15,7 +15,8 @@ Figures, printed (never asserted):
      slope through the steps), and per forwarded video stream and per forwarded audio stream;
   3. concurrent 3-person sessions (everyone publishes and receives the two others): server
      cores, and the share of published video frames that reached their subscribers;
-  4. signaling: ack round trip p50/p99 with 200 clients connected (100 sessions x 2 parties).
+  4. signaling: ack round trip p50/p99 with 200 clients connected (100 sessions x 2 parties);
+  5. a party by phone in a 3-person session: server cores per caller (server/bench/phone.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -33,12 +35,15 @@ import socketio
 
 from server.bench.api import prepare, serving
 from server.bench.peers import FPS, NS, Booked, LoadPeer, Media, ServerCpu, book_sessions, encode_audio, encode_video
+from server.bench.phone import free_udp_port, phone_cost
 from server.bench.stalls import Stalls
 from server.settings import Settings
 from signaling import aiortc_hooks
 
 #: Most subscribers of the one publisher in figure 2: enough that the cost they add stands out of a window's noise.
 FAN_OUT = 8
+#: Sessions with a caller by phone in figure 5: enough callers that their cost stands out of a window's noise.
+PHONE_SESSIONS = 4
 
 
 async def join_to_first_frame(base: str, booked: Booked, media: Media) -> float:
@@ -165,8 +170,11 @@ async def run(settings: Settings, max_sessions: int, window: float, kbps: int) -
     usernames = await prepare(settings, 6)
     aiortc_hooks.allow_loopback_ice()
     # `device` is sent as fast as acks come (the signalling's latency measured): without the flood limit.
+    # Figure 5 needs the phone line, whose prompts espeak-ng speaks at start (signaling/telephony/prompts.py).
+    sip = ("127.0.0.1", free_udp_port()) if shutil.which("espeak-ng") else None
+    phone = {"MEDIATE_SIP_LISTEN": f"{sip[0]}:{sip[1]}", "MEDIATE_PHONE_NUMBER": "01000000000"} if sip else {}
     async with serving(
-        settings, MEDIATE_MEDIA_LOOPBACK="1", MEDIATE_EVENT_BURST="1000000", MEDIATE_EVENT_PER_SECOND="1000000"
+        settings, MEDIATE_MEDIA_LOOPBACK="1", MEDIATE_EVENT_BURST="1000000", MEDIATE_EVENT_PER_SECOND="1000000", **phone
     ) as (base, pid):
         cpu = ServerCpu(pid)
         stalls = Stalls(base)
@@ -213,6 +221,18 @@ async def run(settings: Settings, max_sessions: int, window: float, kbps: int) -
             )
             if delivered < 0.95:
                 break
+
+        if sip is None:
+            print("5. a caller by phone: not measured (espeak-ng, which speaks the phone prompts, is not installed)")
+        else:
+            calls = await book_sessions(base, usernames[3], PHONE_SESSIONS, 2, case_number="MEDIA-phone", hours_ahead=120)
+            await stalls.mark()
+            without, with_callers, callers = await phone_cost(base, calls, sip, cpu, media, window)
+            print(
+                f"5. a caller by phone in a 3-person session ({callers} sessions, mediator and one party in browsers): "
+                f"server {without:.3f} cores without the callers, {with_callers:.3f} with them, "
+                f"{(with_callers - without) / callers:.4f} cores per caller; {await stalls.line()}"
+            )
 
         many = await book_sessions(base, usernames[3], 100, 2)
         await stalls.mark()

@@ -294,6 +294,8 @@ class Booked:
     mediator_cookie: str
     party_cookies: list[str]
     case_id: str = ""
+    #: The parties' phone PINs, in the order of their cookies (when the server has a phone number).
+    pins: list[str] = field(default_factory=list)
 
 
 async def cookie_of(session: aiohttp.ClientSession) -> str:
@@ -331,7 +333,8 @@ async def book_sessions(
                     async with browser.get(f"{base}/j/{token}", allow_redirects=False) as r:
                         await r.read()
                     cookies.append(await cookie_of(browser))
-            booked.append(Booked(answer["session"]["id"], mediator_cookie, cookies, case_id))
+            pins = [link["phone"]["pin"] for link in answer["links"] if "phone" in link]
+            booked.append(Booked(answer["session"]["id"], mediator_cookie, cookies, case_id, pins))
         return booked
 
 

@@ -49,23 +49,42 @@ class Media(Protocol):
 
 @dataclass
 class PinGuard:
-    """Wrong PINs per calling number over a window, across calls (in this process)."""
+    """Wrong PINs over a window, across calls (in this process): per calling number, and from all callers.
+
+    A calling number can be forged, so the per-number limit alone does not stop a guesser with many
+    lines: the limit over all callers bounds how fast anyone can guess at all. With N live links a
+    random PIN hits one with probability N/10⁶; at ``overall`` wrong PINs a minute that is hours of
+    guessing for one hit among hundreds of live links, each hit still facing the mediator's admission.
+    """
 
     limit: int = 5
     window_seconds: float = 900.0
+    overall: int = 30
+    overall_seconds: float = 60.0
+    clock: Callable[[], float] = time.monotonic
     _failures: dict[str, deque[float]] = field(default_factory=dict)
+    _all: deque[float] = field(default_factory=deque)
 
     def blocked(self, number: str) -> bool:
+        now = self.clock()
+        while self._all and self._all[0] < now - self.overall_seconds:
+            self._all.popleft()
+        if len(self._all) >= self.overall:
+            return True
         failures = self._failures.get(number)
         if failures is None:
             return False
-        cutoff = time.monotonic() - self.window_seconds
-        while failures and failures[0] < cutoff:
+        while failures and failures[0] < now - self.window_seconds:
             failures.popleft()
+        if not failures:
+            del self._failures[number]
+            return False
         return len(failures) >= self.limit
 
     def failed(self, number: str) -> None:
-        self._failures.setdefault(number, deque()).append(time.monotonic())
+        now = self.clock()
+        self._failures.setdefault(number, deque()).append(now)
+        self._all.append(now)
 
 
 class Room(Protocol):
@@ -167,6 +186,9 @@ class PhoneCall:
         except Forbidden:
             await self.end("room_closed")
             return
+        except DomainError:  # the session's media is served elsewhere, or a state the room refuses
+            await self.end("cannot_join")
+            return
         self.principal, self.line, self._seated = principal, line, True
         if self.phase == "pin":  # the room's own event (admitted at once) may have come first
             self.phase = "waiting"
@@ -246,6 +268,7 @@ class PhoneCall:
             return
         self.phase = "ending"
         if prompt is not None:
+            log.info("phone call from %s: said %s, then hung up", mask(self.number), prompt)
             self.play(prompt)
             await self.played()
         await self._hang_up()

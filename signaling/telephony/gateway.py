@@ -184,12 +184,16 @@ class SipGateway:
         work.add_done_callback(lambda task: self._finished(call.connection, task))
 
     def _finished(self, connection: str, task: asyncio.Task[Any]) -> None:
+        """A call's work failed unexpectedly: logged, and the caller is told before the line closes."""
         if not task.cancelled() and task.exception() is not None:
             log.error("phone call %s failed", connection, exc_info=task.exception())
             active = self._calls.get(connection)
-            if active is not None:
-                active.incoming.hangup()
-                self._background.spawn(self._gone(active.incoming.call_id))
+            if active is None:
+                return
+            if active.call.phase == "ending":  # it failed saying goodbye: just hang up
+                self._background.spawn(self._hang_up(active.incoming))
+            else:
+                self._background.spawn(active.call.end("cannot_join"))
 
     async def _rtp(self, ip: str, offer: SdpMessage, dtmf: int) -> Bound:
         remote = offer.rtp_address

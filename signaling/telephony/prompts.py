@@ -51,6 +51,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "调解员暂时不让新的人进入。请联系调解员后再拨。再见。",
         "The mediator is not letting anyone in right now. Please call your mediator, then call again. Goodbye.",
     ),
+    "cannot_join": (
+        "暂时无法进入本次调解。请联系调解员，或稍后再拨。再见。",
+        "You cannot join this session right now. Please contact your mediator or call again later. Goodbye.",
+    ),
     "waiting": (
         "已为您接通。请稍候，调解员会请您进入调解室。",
         "You are connected. Please wait: the mediator will let you into the mediation room.",

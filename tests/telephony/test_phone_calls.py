@@ -9,6 +9,7 @@ measured (Goertzel), not assumed.
 
 from __future__ import annotations
 
+import logging
 import math
 from array import array
 from collections.abc import AsyncIterator
@@ -154,7 +155,10 @@ async def test_a_caller_types_their_pin_waits_is_admitted_and_each_side_hears_th
     await mediator.close()
 
 
-async def test_three_wrong_pins_end_the_call_and_nobody_is_seated(meeting: Meeting, settings: Settings, caller: Baresip) -> None:
+async def test_three_wrong_pins_end_the_call_and_nobody_is_seated(
+    meeting: Meeting, settings: Settings, caller: Baresip, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="signaling.telephony.call")
     host = await meeting.host()
     await caller.dial(sip_uri(settings))
     await caller.wait_established(WITHIN)
@@ -162,8 +166,8 @@ async def test_three_wrong_pins_end_the_call_and_nobody_is_seated(meeting: Meeti
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"
     for _ in range(3):
         await caller.send_dtmf(wrong)
-    reason = await caller.wait_closed(WITHIN)
-    assert reason is not None
+    assert await caller.wait_closed(WITHIN) == "Connection reset by peer"
+    assert "said pin_blocked, then hung up" in caplog.text  # 密码输错次数太多。请核对邀请短信……
     await host.barrier()
     assert seen_by_host(host, meeting.id("respondent")) is None
 
@@ -211,10 +215,11 @@ async def test_in_a_caucus_the_caller_hears_only_who_is_in_it_with_them(
 
 
 async def test_a_call_during_a_drain_is_told_to_call_again_and_readyz_names_the_phone_line(
-    meeting: Meeting, settings: Settings, caller: Baresip
+    meeting: Meeting, settings: Settings, caller: Baresip, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A restarting process takes no new caller: they hear that the system is being restarted and
     to call again in a minute, and the call ends without a place in any room."""
+    caplog.set_level(logging.INFO, logger="signaling.telephony.call")
     assert settings.sip_listen is not None
     anyone = await meeting.world.actor()
     ready = await anyone.call("GET", "/readyz")
@@ -226,5 +231,36 @@ async def test_a_call_during_a_drain_is_told_to_call_again_and_readyz_names_the_
     await caller.send_dtmf(pin_of(meeting, "respondent"))
     assert await caller.wait_closed(WITHIN) == "Connection reset by peer"
     assert recorded(caller.record_to or Path()) > 3.0  # the prompt was heard before the line closed
+    assert "said restarting, then hung up" in caplog.text  # 系统正在维护，请一分钟后再拨。
     rooms = meeting.world.app[MEDIA].rooms
     assert all(meeting.id("respondent") not in room.lines for room in rooms.values())
+
+
+async def test_a_wrong_pin_can_be_typed_again_and_the_right_one_brings_the_caller_to_the_waiting_room(
+    meeting: Meeting, settings: Settings, caller: Baresip
+) -> None:
+    host = await meeting.host()
+    right = pin_of(meeting, "respondent")
+    await caller.dial(sip_uri(settings))
+    await caller.wait_established(WITHIN)
+    await caller.send_dtmf(f"{(int(right) + 7) % 1_000_000:06d}")
+    await caller.send_dtmf(right)
+    respondent = meeting.id("respondent")
+    await eventually(lambda: (p := seen_by_host(host, respondent)) is not None and p["state"] == "waiting", WITHIN)
+    await caller.hangup()
+    await caller.wait_closed(WITHIN)
+
+
+async def test_a_call_to_an_ended_session_is_told_so_and_the_line_closes(
+    meeting: Meeting, settings: Settings, caller: Baresip, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="signaling.telephony.call")
+    host = await meeting.host()
+    assert await host.call("end", {}) == {"ok": True}
+    await caller.dial(sip_uri(settings))
+    await caller.wait_established(WITHIN)
+    await caller.send_dtmf(pin_of(meeting, "respondent"))
+    assert await caller.wait_closed(WITHIN) == "Connection reset by peer"  # the server hung up, after saying why
+    assert recorded(caller.record_to or Path()) > 3.0
+    assert "said session_over, then hung up" in caplog.text  # 这次调解已经结束或已取消。请联系调解员。
+    assert all(meeting.id("respondent") not in room.lines for room in meeting.world.app[MEDIA].rooms.values())

@@ -170,7 +170,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         evidence=evidence,
         staff_keys=staff_keys,
         chat=ChatLog(maker),
-        consents=Consents(maker, ledger, settings),
+        consents=Consents(maker, ledger, settings, staff_keys),
         recordings=recordings,
         review=review,
         exports=Exports(maker, review),

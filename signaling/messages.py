@@ -95,6 +95,17 @@ class ConsentGive(Payload):
     credential: dict[str, Any] | None = Field(default=None, max_length=8)
 
 
+class PhoneConsentPrepare(Payload):
+    """``phone_consent_prepare``: a host witnesses a caller's consent by keypress, with their own key (#25)."""
+
+    participant_id: Id
+    key: Id
+
+
+class PhoneConsentWitness(ConsentGive):
+    """``phone_consent_witness``: the host's signature of the statement ``phone_consent_prepare`` gave."""
+
+
 class MediaStart(Payload):
     """Start (or restart) one's peer connection: what the device check left on."""
 

@@ -42,6 +42,7 @@ from signaling.media import MediaServer
 from signaling.media_events import MediaEvents
 from signaling.messages import ConnectAuth, ack_error
 from signaling.owners import CLAIMING, LocalOwners, MediaOwners, OwnerUnavailable, carried
+from signaling.phone_consent_events import PhoneConsentEvents
 from signaling.presence import LocalPresence, Presence
 from signaling.recording_events import RecordingEvents
 from signaling.revocations import REVOKED_MESSAGES, LocalRevocations, Revocations
@@ -101,11 +102,13 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.recording = RecordingEvents(services, self.live, self.connections, self._background)
         self.transcript = TranscriptEvents(services, self.live, self.connections)
         self.room_events = RoomEvents(services, self.live, self.connections, self.recording, self.transcript)
+        self.phone_consents = PhoneConsentEvents(services, self.live, self.connections, lambda: self.phone)
         self._events: Events = {
             **self.room_events.events(),
             **self.media_events.events(),
             **self.recording.events(),
             **self.transcript.events(),
+            **self.phone_consents.events(),
         }
         self.failover = Failover(self.live, self.connections, self._events, self.media_events, self.recording)
         # Floods (PROTOCOL.md, "Rate limits"): chat, and the events that change everyone's list, per participant.
@@ -340,6 +343,22 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         )
         self.media.room(session_id).add_line(line, after.room.state)
         await self.live.broadcast(after.room)
+
+    async def phone_pressed(self, connection: str, key: str) -> None:
+        """A caller answered the recording notice: the hosts see who pressed what (``phone_consent``)."""
+        seat = await self.live.rooms.locate(connection)
+        room = await self.live.get(seat.session_id) if seat is not None else None
+        if seat is None or room is None:
+            return
+        call = self.phone.call_of(seat.session_id, seat.participant_id) if self.phone is not None else None
+        number = call.number if call is not None else ""
+        body = {
+            "participant_id": seat.participant_id,
+            "name": room.name_of(seat.participant_id),
+            "number": number,
+            "pressed": key,
+        }
+        await self.live.to_hosts(room, "phone_consent", body)
 
     async def phone_left(self, connection: str) -> None:
         """A call ended: the caller keeps their place for the grace period, as a dropped browser does."""

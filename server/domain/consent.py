@@ -22,10 +22,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain import history
+from server.domain.access import case_for_staff
 from server.domain.keybinding import add_challenge, current_party_key, passkey_signature, signing_options
 from server.domain.ledger import Ledger
 from server.domain.ledger_shapes import key_info
 from server.domain.principal import PartyPrincipal, Principal, Staff, refuse_if_archived_party
+from server.domain.staffkeys import PHONE_CONSENT_PURPOSE, Prepared, StaffKeys
 from server.errors import FieldError, Forbidden, Gone, InvalidInput, NotFound
 from server.evidence.records import Claim, KeyInfo, body_hash, make_body, sha256_hex
 from server.models import EvidenceChallenge, EvidenceKey, MediationSession, Party, utcnow
@@ -81,10 +83,13 @@ class ConsentRequest:
 
 
 class Consents:
-    def __init__(self, maker: async_sessionmaker[AsyncSession], ledger: Ledger, settings: Settings) -> None:
+    def __init__(
+        self, maker: async_sessionmaker[AsyncSession], ledger: Ledger, settings: Settings, staff_keys: StaffKeys
+    ) -> None:
         self._maker = maker
         self._ledger = ledger
         self._settings = settings
+        self._staff_keys = staff_keys
 
     async def prepare(self, principal: Principal | None, session_id: str) -> ConsentRequest:
         """The consent statement for this party to sign with their own key."""
@@ -180,6 +185,65 @@ class Consents:
             )
             history.record(db, session.case_id, principal, type, seq=appended.record.seq)
             return appended.record.seq
+
+    async def prepare_by_phone(
+        self, principal: Principal | None, session_id: str, party_id: str, *, key: str, number: str
+    ) -> Prepared:
+        """The mediator's witness of a caller's consent by keypress (#25), for them to sign with their own key.
+
+        A caller has no device key (a feature phone signs nothing): they hear the recording notice
+        and press 1. What makes that a record a court can rely on is the mediator who heard them
+        and signs, with their own key bound to the case, that this party, calling from this number
+        with their own PIN, agreed to the notice whose hash the record carries. So the record's
+        actor is the witnessing mediator (a person's key signs only for its holder, FORMAT.md) and
+        ``public.subject`` names the party; ``method`` is ``dtmf``.
+        """
+        async with self._maker() as db, db.begin():
+            session = await db.get(MediationSession, session_id)
+            if session is None:
+                raise NotFound("no such session", reason="no_such_session")
+            staff, case = await case_for_staff(db, principal, session.case_id, assigned=True, changes=True)
+            party = await db.get(Party, party_id)
+            if party is None or party.case_id != case.id:
+                raise NotFound("no such party in this case", reason="no_such_party")
+            info = await self._staff_keys.own_key(db, staff, key)
+            body = make_body(
+                {
+                    "text": consent_text(),
+                    "name": party.name,
+                    "role": party.role,
+                    "session": session_id,
+                    "method": "dtmf",
+                    "number": number,
+                    "witness": staff.display_name,
+                }
+            )
+            claim = Claim(
+                self._ledger.origin,
+                "consent",
+                case.id,
+                {"kind": "staff", "id": staff.user_id, "role": staff.role},
+                body_hash(body),
+                {
+                    "session": session_id,
+                    "text_hash": TEXT_HASH,
+                    "text_version": TEXT_VERSION,
+                    "scope": "joint",
+                    "method": "dtmf",
+                    "subject": {"kind": "party", "id": party.id},
+                },
+            )
+            return await self._staff_keys.prepare(db, staff, info, claim, body, PHONE_CONSENT_PURPOSE)
+
+    async def witness_by_phone(
+        self, principal: Principal | None, challenge: str, *, signature: str | None, credential: dict[str, Any] | None
+    ) -> tuple[int, str]:
+        """Log the mediator's signed witness; (the record's seq, the party who consented)."""
+        seq = await self._staff_keys.complete(principal, challenge, signature=signature, credential=credential)
+        async with self._maker() as db:
+            row = await db.get(EvidenceChallenge, challenge)
+            assert row is not None and row.data is not None
+            return seq, str(row.data["claim"]["public"]["subject"]["id"])
 
     async def withdraw(self, principal: Principal | None, session_id: str) -> int:
         """Log a withdrawal on the person's word (the recording has been stopped before this)."""

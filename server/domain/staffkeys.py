@@ -41,6 +41,8 @@ from server.settings import Settings
 CHALLENGE_TTL = timedelta(minutes=10)
 #: The purpose of an identity check's challenge: services that act on a signed check hook it (witnessed.py).
 IDENTITY_PURPOSE = "identity_check"
+#: A mediator's witness of a caller's consent by keypress (server/domain/consent.py, #25).
+PHONE_CONSENT_PURPOSE = "phone_consent"
 
 
 class SignedHook(Protocol):
@@ -231,7 +233,9 @@ class StaffKeys:
         """Check my key's signature of the prepared statement and log the record. Returns its seq."""
         staff = require_staff(principal, "mediator", "judge")
         async with self._maker() as db, db.begin():
-            row = await self._challenge(db, staff, challenge, "staff_bind", "staff_sign", IDENTITY_PURPOSE, *self.hooks)
+            row = await self._challenge(
+                db, staff, challenge, "staff_bind", "staff_sign", IDENTITY_PURPOSE, PHONE_CONSENT_PURPOSE, *self.hooks
+            )
             assert row.data is not None
             claim = Claim.from_json(row.data["claim"])
             info = await self.own_key(db, staff, row.data["key"])

@@ -93,6 +93,7 @@ class Room(Protocol):
     async def find_by_pin(self, pin: str) -> PartyPrincipal: ...
     async def seat_by_phone(self, connection: str, principal: PartyPrincipal, line: PhoneLine) -> None: ...
     async def phone_left(self, connection: str) -> None: ...
+    async def phone_pressed(self, connection: str, key: str) -> None: ...
 
 
 class PhoneCall:
@@ -122,6 +123,10 @@ class PhoneCall:
         self._digits: asyncio.Queue[str] = asyncio.Queue()
         self._ending: asyncio.Event = asyncio.Event()
         self._seated = False
+        #: The key pressed after the recording notice: "1" agrees, "2" refuses (None: not yet asked or answered).
+        self.pressed: str | None = None
+        self._asking = False
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # -- from the phone ------------------------------------------------------------------------
 
@@ -131,12 +136,24 @@ class PhoneCall:
             self.line.spoken(pcm)
 
     def dtmf(self, digit: str, _duration: int) -> None:
-        self._digits.put_nowait(digit)
+        if self.phase == "admitted" and self._asking and digit in ("1", "2"):
+            self._answered(digit)
+        elif self.phase == "pin":
+            self._digits.put_nowait(digit)
+
+    def _answered(self, key: str) -> None:
+        """The caller's answer to the recording notice: said back to them, and told to the hosts."""
+        self.pressed, self._asking = key, False
+        self.play("consent_pressed" if key == "1" else "consent_refused")
+        task = asyncio.ensure_future(self.room.phone_pressed(self.connection, key))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # -- to the phone --------------------------------------------------------------------------
 
-    def play(self, name: str) -> None:
-        self._prompt = self.prompts[name]
+    def play(self, *names: str) -> None:
+        """Say these prompts, one after another, instead of whatever was being said."""
+        self._prompt = b"".join(self.prompts[name] for name in names)
         self._prompt_done.clear()
 
     async def played(self) -> None:
@@ -247,6 +264,18 @@ class PhoneCall:
         finally:
             getter.cancel()
 
+    def ask_consent(self) -> bool:
+        """The mediator asks: the caller hears the recording notice (consent.py's text, said), then 1 or 2.
+
+        Asked by the mediator when recording is wanted, not at once: the notice takes half a minute
+        during which the caller hears no one. False if the caller is not in the room.
+        """
+        if self.phase != "admitted":
+            return False
+        self._asking, self.pressed = True, None
+        self.play("consent_notice")
+        return True
+
     async def heard_from_room(self, event: str, data: Any) -> None:
         """An event the room owes this participant, as a browser would get it (PROTOCOL.md)."""
         if self.phase == "ending":
@@ -254,6 +283,8 @@ class PhoneCall:
         if event == "admitted":
             self.phase = "admitted"
             self.play("admitted")
+        elif event == "consent_witnessed":
+            self.play("consent_witnessed")
         elif event == "held":
             self.phase = "waiting"
             self.play("waiting")

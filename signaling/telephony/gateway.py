@@ -139,6 +139,14 @@ class SipGateway:
     def holds(self, connection: str | None) -> bool:
         return connection is not None and connection in self._calls
 
+    def call_of(self, session_id: str, participant_id: str) -> PhoneCall | None:
+        """The call under way that seats this party in this session, if any."""
+        for active in self._calls.values():
+            principal = active.call.principal
+            if principal is not None and principal.session_id == session_id and principal.party_id == participant_id:
+                return active.call
+        return None
+
     def deliver(self, connection: str, event: str, data: Any) -> None:
         active = self._calls.get(connection)
         if active is not None:

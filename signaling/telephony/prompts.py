@@ -60,6 +60,24 @@ TEXTS: dict[str, tuple[str, str]] = {
         "You are connected. Please wait: the mediator will let you into the mediation room.",
     ),
     "admitted": ("您已进入调解室，现在可以说话了。", "You are in the mediation room. You can speak now."),
+    "consent_notice": (
+        "录音录像告知：本次调解将在所有参加人同意后录音录像，录像仅作为调解过程的证据，可能提交人民法院用于司法确认，"
+        "加密保存。背对背谈话不录制。调解中为达成协议作出的让步，不得在其后的诉讼中作为对您不利的证据。"
+        "任何人不得自行录音录像或传播调解内容。您可以随时撤回同意。同意录音录像请按1，不同意请按2。",
+        "Recording notice: this mediation is recorded once every participant agrees; the recording is evidence of the "
+        "mediation only, may go to a people's court for judicial confirmation and is stored encrypted. Private talks are "
+        "not recorded. Concessions made to reach an agreement cannot be used against you later. Nobody may record or spread "
+        "the session themselves. You may withdraw at any time. Press 1 to agree to recording, 2 to refuse.",
+    ),
+    "consent_pressed": (
+        "您按了1，同意录音录像。调解员确认后才会开始录制。",
+        "You pressed 1 and agree to recording. Recording starts only once the mediator has confirmed it.",
+    ),
+    "consent_refused": (
+        "您按了2，不同意录音录像。调解员会告诉您接下来怎么办。",
+        "You pressed 2 and do not agree to recording. The mediator will tell you how to go on.",
+    ),
+    "consent_witnessed": ("调解员已确认您同意录音录像。", "The mediator has confirmed your consent to recording."),
     "removed": ("调解员已请您离开本次调解。再见。", "The mediator has asked you to leave this session. Goodbye."),
     "ended": ("调解员已结束本次调解。再见。", "The mediator has ended this session. Goodbye."),
     "restarting": (

@@ -29,6 +29,7 @@ EVENTS = (
     "recording_stopped",
     "revoked",
     "transcript",
+    "phone_consent",
 )
 
 

@@ -9,6 +9,7 @@ measured (Goertzel), not assumed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from array import array
@@ -21,6 +22,8 @@ import pytest
 from aiortc import AudioStreamTrack
 from av import AudioFrame
 
+from server.evidence.records import DeviceKey, b64, unb64
+from server.evidence.verify import render, verify_bundle
 from server.http.context import LIFECYCLE
 from server.settings import Settings
 from signaling.namespace import MEDIA
@@ -264,3 +267,56 @@ async def test_a_call_to_an_ended_session_is_told_so_and_the_line_closes(
     assert recorded(caller.record_to or Path()) > 3.0
     assert "said session_over, then hung up" in caplog.text  # 这次调解已经结束或已取消。请联系调解员。
     assert all(meeting.id("respondent") not in room.lines for room in meeting.world.app[MEDIA].rooms.values())
+
+
+async def test_a_caller_agrees_to_recording_by_pressing_1_and_the_mediator_witnesses_it_with_their_own_key(
+    meeting: Meeting, settings: Settings, caller: Baresip
+) -> None:
+    """Consent by keypress (#25): the caller hears the notice and presses 1; the mediator, who heard
+    them, signs a `consent` record (method `dtmf`, the party as its subject, the calling number) with
+    their own key bound to the case; the bundle verifies offline."""
+    liu = meeting.liu
+    key = DeviceKey.generate({"kind": "staff", "id": "ignored"})
+    await liu.call("POST", "/api/v1/me/keys/device", {"spki": b64(key.info.spki)}, expect=201)
+    case_id = (await liu.call("GET", f"/api/v1/sessions/{meeting.session_id}"))["case_id"]
+    binding = await liu.call("POST", f"/api/v1/cases/{case_id}/keys/{key.info.id}/bind", expect=201)
+    await liu.call(
+        "POST",
+        f"/api/v1/signatures/{binding['challenge']}",
+        {"signature": key.sign(unb64(binding["statement"]))["sig"]},
+        expect=201,
+    )
+
+    host = await meeting.host()
+    respondent = await call_in(meeting, settings, caller, host, "respondent")
+    early = await host.call("phone_consent_prepare", {"participant_id": respondent, "key": key.info.id})
+    assert early["error"]["code"] == "invalid_state"  # nothing pressed yet: nothing to witness
+
+    # The mediator has the notice played to them; they may press while it plays. Pressed until the hosts hear of it.
+    assert await host.call("phone_consent_ask", {"participant_id": respondent}) == {"ok": True}
+    for _ in range(10):
+        await caller.send_dtmf("1")
+        with contextlib.suppress(AssertionError):
+            await eventually(lambda: bool(host.of("phone_consent")), 3.0)
+            break
+    pressed = host.of("phone_consent")[-1]
+    assert pressed == {"participant_id": respondent, "name": "李四", "number": "phone", "pressed": "1"}
+
+    prepared = await host.call("phone_consent_prepare", {"participant_id": respondent, "key": key.info.id})
+    assert prepared["ok"] and prepared["claim"]["type"] == "consent"
+    assert prepared["claim"]["public"]["method"] == "dtmf"
+    assert prepared["claim"]["public"]["subject"] == {"kind": "party", "id": respondent}
+    signature = key.sign(unb64(prepared["statement"]))["sig"]
+    witnessed = await host.call("phone_consent_witness", {"challenge": prepared["challenge"], "signature": signature})
+    assert witnessed["ok"], witnessed
+    await eventually(lambda: (p := seen_by_host(host, respondent)) is not None and p["consented"] is True)
+
+    response = await liu.request("POST", f"/api/v1/cases/{case_id}/evidence/bundle")
+    path = settings.data_dir / "phone-consent.zip"
+    path.write_bytes(await response.read())
+    report = verify_bundle(path)
+    assert report.ok, render(report, "en")
+    consent = next(s for s in report.records if s.seq == witnessed["seq"])
+    assert consent.type == "consent" and consent.method == "dtmf" and consent.actor["id"] == meeting.host_id
+    await caller.hangup()
+    await caller.wait_closed(WITHIN)

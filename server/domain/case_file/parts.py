@@ -177,6 +177,10 @@ def gather(records: list[Logged], documents: list[CaseDocument]) -> list[Source]
             put(_rec(PART_OF["application"], APPLICATION_TITLES[r.type], r), r.seq)
         elif r.type == "consent" and r.record.claim.actor.get("kind") == "party":
             put(_rec(PART_OF["notice"], f"录音录像告知与调解规则（{who}签署）", r, f"{name}，证据日志第{r.seq}条记录"), r.seq)
+        elif r.type == "consent" and r.public.get("method") == "dtmf":  # a caller's keypress, the mediator's witness (#25)
+            witness = str(r.data.get("witness") or "")
+            title = f"录音录像告知与调解规则（{name}电话按键同意，{witness}见证）"
+            put(_rec(PART_OF["notice"], title, r, f"{name}，证据日志第{r.seq}条记录"), r.seq)
         elif r.type == "mediation_accepted":
             put(_rec(PART_OF["notice"], f"调解意愿告知及答复（{who}同意调解）", r, f"{name}，证据日志第{r.seq}条记录"), r.seq)
         elif r.type == "identity_checked":

@@ -10,6 +10,7 @@
 import { html, render as draw } from 'htm/preact';
 import * as api from '../api.js';
 import { IdentityPanel } from '../idcheck.js';
+import { PhoneConsentPanel } from '../phone-consent.js';
 import { t, tv, fmtDateTime, fmtTime } from '../i18n.js';
 import '../live-i18n.js';
 import { recordingActive, recordingIndicator } from '../recording.js';
@@ -429,6 +430,8 @@ function connect() {
   panels.caucus = h('section', { class: 'live-panel host-panel', 'aria-labelledby': 'caucus-panel-title', dataset: { testid: 'caucus-panel' } });
   // The mediation record, written beside the videos and read by the parties as it is written (transcript.js).
   transcript = new TranscriptPanel({ sessionId, signaling, writer: true, tz: state.tz });
+  // Callers' consent by keypress, witnessed with the mediator's own key (#25): shown once a caller answers.
+  const phoneConsent = new PhoneConsentPanel({ signaling, caseId: state.session.case_id, user: state.user });
   identity = new IdentityPanel({ caseId: state.session.case_id, user: state.user, tz: state.tz, mode: 'live', classes: ['live-panel', 'host-panel'] });
   room = new RoomUI({
     signaling,
@@ -437,7 +440,7 @@ function connect() {
     selfName: state.user.display_name || state.user.username,
     personActions,
     peopleFilter: (p, v) => p.id === v.self.id || p.state === 'admitted' || p.state === 'reconnecting',
-    sidePanels: [panels.room, panels.recording, panels.waiting, identity.el, panels.caucus, transcript.el],
+    sidePanels: [panels.room, panels.recording, panels.waiting, phoneConsent.el, identity.el, panels.caucus, transcript.el],
     banners: stoppedBanner,
     onLeave: leave,
   });
@@ -446,6 +449,7 @@ function connect() {
   signaling.on('participants', async (view) => {
     state.view = view;
     room.setView(view);
+    phoneConsent.setView(view);
     renderPanels();
     if (!started) {
       started = true;

@@ -89,6 +89,10 @@ METHOD_WORDS: dict[str, tuple[str, str]] = {
     "passkey_uv": ("通行密钥（本人生物识别/PIN 验证）", "passkey, verified by the signer's biometrics or PIN"),
     "staff_key": ("工作人员本人密钥（登录本人工作账户后签署）", "the staff member's own key, signed while logged in"),
     "staff_start": ("工作人员登录本人工作账户后确认", "confirmed by the staff member while logged in"),
+    "dtmf": (
+        "电话参加人听取告知后按键同意，调解员以本人密钥签名见证",
+        "agreed on the phone's keypad after hearing the notice, witnessed and signed by the mediator's own key",
+    ),
     # how the key was bound to the case (the key_bound record); read after "密钥" / "key"
     "sms_otp": ("经短信验证码核验本人手机后绑定", "bound after a code by SMS to the party's phone"),
     "email_otp": ("经电子邮件验证码核验后绑定", "bound after a code by e-mail"),

@@ -100,6 +100,42 @@ async def call_in(meeting: Meeting, settings: Settings, phone: Baresip, host: Pe
     return participant
 
 
+async def staff_key_bound(meeting: Meeting) -> tuple[DeviceKey, str]:
+    """刘's own device key, registered on the account and bound to the case: (the key, the case id)."""
+    liu = meeting.liu
+    key = DeviceKey.generate({"kind": "staff", "id": "ignored"})
+    await liu.call("POST", "/api/v1/me/keys/device", {"spki": b64(key.info.spki)}, expect=201)
+    case_id = str((await liu.call("GET", f"/api/v1/sessions/{meeting.session_id}"))["case_id"])
+    binding = await liu.call("POST", f"/api/v1/cases/{case_id}/keys/{key.info.id}/bind", expect=201)
+    body = {"signature": key.sign(unb64(binding["statement"]))["sig"]}
+    await liu.call("POST", f"/api/v1/signatures/{binding['challenge']}", body, expect=201)
+    return key, case_id
+
+
+async def press_1_after_the_notice(host: Peer, phone: Baresip, participant: str) -> dict[str, Any]:
+    """The mediator has the notice played; the caller presses 1 (while it plays, as people do) until the hosts hear of it."""
+    assert await host.call("phone_consent_ask", {"participant_id": participant}) == {"ok": True}
+    for _ in range(10):
+        await phone.send_dtmf("1")
+        with contextlib.suppress(AssertionError):
+            await eventually(lambda: bool(host.of("phone_consent")), 3.0)
+            break
+    pressed: dict[str, Any] = host.of("phone_consent")[-1]
+    return pressed
+
+
+async def witness(host: Peer, key: DeviceKey, participant: str) -> dict[str, Any]:
+    """The mediator signs the witness of the caller's 1 with their own key."""
+    prepared = await host.call("phone_consent_prepare", {"participant_id": participant, "key": key.info.id})
+    assert prepared["ok"] and prepared["claim"]["type"] == "consent", prepared
+    assert prepared["claim"]["public"]["method"] == "dtmf"
+    assert prepared["claim"]["public"]["subject"] == {"kind": "party", "id": participant}
+    signature = key.sign(unb64(prepared["statement"]))["sig"]
+    witnessed = await host.call("phone_consent_witness", {"challenge": prepared["challenge"], "signature": signature})
+    assert witnessed["ok"], witnessed
+    return witnessed
+
+
 @pytest.fixture
 async def caller(tmp_path: Path) -> AsyncIterator[Baresip]:
     phone = await Baresip.start(tmp_path / "phone", tone_hz=CALLER_HZ, record_to=tmp_path / "heard.wav")
@@ -276,39 +312,15 @@ async def test_a_caller_agrees_to_recording_by_pressing_1_and_the_mediator_witne
     them, signs a `consent` record (method `dtmf`, the party as its subject, the calling number) with
     their own key bound to the case; the bundle verifies offline."""
     liu = meeting.liu
-    key = DeviceKey.generate({"kind": "staff", "id": "ignored"})
-    await liu.call("POST", "/api/v1/me/keys/device", {"spki": b64(key.info.spki)}, expect=201)
-    case_id = (await liu.call("GET", f"/api/v1/sessions/{meeting.session_id}"))["case_id"]
-    binding = await liu.call("POST", f"/api/v1/cases/{case_id}/keys/{key.info.id}/bind", expect=201)
-    await liu.call(
-        "POST",
-        f"/api/v1/signatures/{binding['challenge']}",
-        {"signature": key.sign(unb64(binding["statement"]))["sig"]},
-        expect=201,
-    )
-
+    key, case_id = await staff_key_bound(meeting)
     host = await meeting.host()
     respondent = await call_in(meeting, settings, caller, host, "respondent")
     early = await host.call("phone_consent_prepare", {"participant_id": respondent, "key": key.info.id})
     assert early["error"]["code"] == "invalid_state"  # nothing pressed yet: nothing to witness
 
-    # The mediator has the notice played to them; they may press while it plays. Pressed until the hosts hear of it.
-    assert await host.call("phone_consent_ask", {"participant_id": respondent}) == {"ok": True}
-    for _ in range(10):
-        await caller.send_dtmf("1")
-        with contextlib.suppress(AssertionError):
-            await eventually(lambda: bool(host.of("phone_consent")), 3.0)
-            break
-    pressed = host.of("phone_consent")[-1]
+    pressed = await press_1_after_the_notice(host, caller, respondent)
     assert pressed == {"participant_id": respondent, "name": "李四", "number": "phone", "pressed": "1"}
-
-    prepared = await host.call("phone_consent_prepare", {"participant_id": respondent, "key": key.info.id})
-    assert prepared["ok"] and prepared["claim"]["type"] == "consent"
-    assert prepared["claim"]["public"]["method"] == "dtmf"
-    assert prepared["claim"]["public"]["subject"] == {"kind": "party", "id": respondent}
-    signature = key.sign(unb64(prepared["statement"]))["sig"]
-    witnessed = await host.call("phone_consent_witness", {"challenge": prepared["challenge"], "signature": signature})
-    assert witnessed["ok"], witnessed
+    witnessed = await witness(host, key, respondent)
     await eventually(lambda: (p := seen_by_host(host, respondent)) is not None and p["consented"] is True)
 
     response = await liu.request("POST", f"/api/v1/cases/{case_id}/evidence/bundle")

@@ -42,7 +42,7 @@ from signaling.media import MediaServer
 from signaling.media_events import MediaEvents
 from signaling.messages import ConnectAuth, ack_error
 from signaling.owners import CLAIMING, LocalOwners, MediaOwners, OwnerUnavailable, carried
-from signaling.phone_consent_events import PhoneConsentEvents
+from signaling.phone_events import PhoneEvents
 from signaling.presence import LocalPresence, Presence
 from signaling.recording_events import RecordingEvents
 from signaling.revocations import REVOKED_MESSAGES, LocalRevocations, Revocations
@@ -102,13 +102,13 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.recording = RecordingEvents(services, self.live, self.connections, self._background)
         self.transcript = TranscriptEvents(services, self.live, self.connections)
         self.room_events = RoomEvents(services, self.live, self.connections, self.recording, self.transcript)
-        self.phone_consents = PhoneConsentEvents(services, self.live, self.connections, lambda: self.phone)
+        self.phone_events = PhoneEvents(services, self.live, self.connections, lambda: self.phone)
         self._events: Events = {
             **self.room_events.events(),
             **self.media_events.events(),
             **self.recording.events(),
             **self.transcript.events(),
-            **self.phone_consents.events(),
+            **self.phone_events.events(),
         }
         self.failover = Failover(self.live, self.connections, self._events, self.media_events, self.recording)
         # Floods (PROTOCOL.md, "Rate limits"): chat, and the events that change everyone's list, per participant.
@@ -322,8 +322,9 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         """The party whose phone PIN this is (their own, tied to their link: server/domain/links.py)."""
         return await self.services.links.by_pin(pin)
 
-    async def seat_by_phone(self, connection: str, principal: PartyPrincipal, line: PhoneLine) -> None:
-        """Seat a caller as their party, under the same rules as a browser (waiting room, lock, one connection)."""
+    async def seat_by_phone(self, connection: str, principal: PartyPrincipal, line: PhoneLine, *, admit: bool = False) -> None:
+        """Seat a caller as their party, under the same rules as a browser (waiting room, lock, one connection);
+        ``admit``: a party the mediator called goes straight in."""
         view, member, _ = await member_for(self.services, principal, ConnectAuth(session_id=principal.session_id))
         session_id = view.session.id
         owner = await self.owners.owner(session_id, claim=True)
@@ -342,6 +343,9 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             lambda room: commands.Outcome(room.with_state(room.state.set_sending(seat.participant_id, "video", False))),
         )
         self.media.room(session_id).add_line(line, after.room.state)
+        if admit and (me := after.room.state.get(seat.participant_id)) is not None and me.state != "admitted":
+            _, after = await self.live.apply(session_id, lambda room: commands.let_in(room, seat.participant_id))
+            await self.live.tell(after.notices)
         await self.live.broadcast(after.room)
 
     async def phone_pressed(self, connection: str, key: str) -> None:
@@ -359,6 +363,13 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             "pressed": key,
         }
         await self.live.to_hosts(room, "phone_consent", body)
+
+    async def phone_dial_failed(self, session_id: str, participant_id: str, name: str, reason: str) -> None:
+        """A call out to a party was not answered (``no_answer``) or refused (``rejected``): the hosts are told."""
+        room = await self.live.get(session_id)
+        if room is not None:
+            body = {"participant_id": participant_id, "name": name, "status": reason}
+            await self.live.to_hosts(room, "phone_dial", body)
 
     async def phone_left(self, connection: str) -> None:
         """A call ended: the caller keeps their place for the grace period, as a dropped browser does."""

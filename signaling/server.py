@@ -94,6 +94,9 @@ def attach(
             namespace.lifecycle,
             advertised_ip=settings.sip_advertised_ip,
             rtp_ports=settings.sip_rtp_ports,
+            trunk=settings.sip_trunk,
+            # The number a party called out sees: the one they would dial (its digits), where one is set.
+            caller_id="".join(c for c in settings.phone_number or "" if c.isdigit()) or "mediation",
         )
         app[PHONE] = namespace.phone
     # The HTTP handlers that withdraw a credential end its live connections through this (server/live.py).

@@ -63,7 +63,11 @@ async def list_sessions(request: web.Request, query: RangeQuery) -> web.StreamRe
 @api.route("GET", "/sessions/{session_id}", summary="A session", query=ZoneQuery, tag="booking")
 async def get_session(request: web.Request, query: ZoneQuery) -> web.StreamResponse:
     view = await services(request).booking.get(principal_of(request), request.match_info["session_id"])
-    return web.json_response(views.session(view, viewer_zone(request, query.tz)))
+    body = views.session(view, viewer_zone(request, query.tz))
+    settings = services(request).settings
+    # The live page offers to call a party only when this server can (MEDIATE_SIP_LISTEN and MEDIATE_SIP_TRUNK).
+    body["phone"] = {"call_out": settings.sip_listen is not None and settings.sip_trunk is not None}
+    return web.json_response(body)
 
 
 @api.route(

@@ -94,7 +94,17 @@ def session(view: SessionView, viewer_zone: str) -> dict[str, Any]:
     parties = []
     for p in view.parties:
         status, expires = link_status(view, p.id)
-        parties.append({"party_id": p.id, "name": p.name, "role": p.role, "link_status": status, "link_expires_at": expires})
+        parties.append(
+            {
+                "party_id": p.id,
+                "name": p.name,
+                "role": p.role,
+                "link_status": status,
+                "link_expires_at": expires,
+                # Whether a number is on file: the mediator may then call them from the live session (#25).
+                "has_phone": bool(p.phone),
+            }
+        )
     return {
         "id": s.id,
         "case_id": s.case_id,

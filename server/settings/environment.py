@@ -90,6 +90,7 @@ class Environment(BaseSettings):
     media_loopback: bool | None = None
     reconnect_grace_seconds: Seconds | None = None
     sip_listen: str | None = None
+    sip_trunk: str | None = None
     sip_advertised_ip: str | None = None
     sip_rtp_ports: str | None = None
     prompts_dir: Path | None = None
@@ -172,7 +173,7 @@ def variable(field_name: str) -> str:
 #: Settings read as text here and made into their values, checked together, by read_environment.
 COMPOSED = {
     "timezone", "database_url", "trusted_proxies", "witnesses", "ice_servers", "turn_secret", "log_format", "redis_url",
-    "phone_number", "phone_pin_key", "sip_listen", "sip_rtp_ports",
+    "phone_number", "phone_pin_key", "sip_listen", "sip_rtp_ports", "sip_trunk",
 }  # fmt: skip
 
 
@@ -201,6 +202,8 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     values["redis_url"] = redis_url(env.redis_url)
     if env.sip_listen:
         values["sip_listen"] = host_port(env.sip_listen, "MEDIATE_SIP_LISTEN")
+    if env.sip_trunk:
+        values["sip_trunk"] = host_port(env.sip_trunk, "MEDIATE_SIP_TRUNK")
     if env.sip_rtp_ports:
         values["sip_rtp_ports"] = port_range(env.sip_rtp_ports)
 

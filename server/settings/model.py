@@ -103,6 +103,8 @@ class Settings:
     # no telephony), the address written in SDP when that one is not the one callers' media reach,
     # the UDP ports calls' RTP may take, and a folder of recorded prompts replacing the spoken ones.
     sip_listen: tuple[str, int] | None = None
+    # Where calls to parties go ("call me"): the PBX or carrier's SIP address (None: no calls out).
+    sip_trunk: tuple[str, int] | None = None
     sip_advertised_ip: str | None = None
     sip_rtp_ports: tuple[int, int] = (40000, 49999)
     prompts_dir: Path | None = None

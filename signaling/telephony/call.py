@@ -91,9 +91,12 @@ class Room(Protocol):
     """What a call needs of the live session (signaling/namespace.py)."""
 
     async def find_by_pin(self, pin: str) -> PartyPrincipal: ...
-    async def seat_by_phone(self, connection: str, principal: PartyPrincipal, line: PhoneLine) -> None: ...
+    async def seat_by_phone(
+        self, connection: str, principal: PartyPrincipal, line: PhoneLine, *, admit: bool = False
+    ) -> None: ...
     async def phone_left(self, connection: str) -> None: ...
     async def phone_pressed(self, connection: str, key: str) -> None: ...
+    async def phone_dial_failed(self, session_id: str, participant_id: str, name: str, reason: str) -> None: ...
 
 
 class PhoneCall:
@@ -210,6 +213,17 @@ class PhoneCall:
         if self.phase == "pin":  # the room's own event (admitted at once) may have come first
             self.phase = "waiting"
             self.play("waiting")
+        await self._ending.wait()
+
+    async def run_dialled(self, principal: PartyPrincipal) -> None:
+        """A call the mediator made to the party ("call me"): no PIN to ask, and they are let straight in."""
+        line = PhoneLine(principal.party_id)
+        try:
+            await self.room.seat_by_phone(self.connection, principal, line, admit=True)
+        except DomainError:
+            await self.end("cannot_join")
+            return
+        self.principal, self.line, self._seated = principal, line, True
         await self._ending.wait()
 
     async def _ask_pin(self) -> PartyPrincipal | None:

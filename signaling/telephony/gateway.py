@@ -17,16 +17,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
 from aiortp import RTPSession
 from aiortp.port_allocator import PortAllocator
-from aiosipua import IncomingCall, SipUAS
+from aiosipua import IncomingCall, SipUAC, SipUAS, build_sdp
+from aiosipua.outgoing_call import OutgoingCall
 from aiosipua.sdp import SdpMessage
 from aiosipua.sdp_negotiate import SdpNegotiationError, negotiate_sdp
 from aiosipua.transport import UdpSipTransport
 
+from server.domain.principal import PartyPrincipal
+from server.errors import InvalidState
 from server.ops.lifecycle import Lifecycle
 from signaling.background import Background
 from signaling.telephony.call import PhoneCall, PinGuard, Room, mask
@@ -36,6 +40,8 @@ log = logging.getLogger(__name__)
 
 #: PCMU and PCMA (RFC 3551's static payload types 0 and 8), the caller's order of preference.
 G711 = [0, 8]
+#: How long a party's phone may ring before a call out counts as not answered.
+RING_SECONDS = 45.0
 
 
 class _Datagrams(asyncio.DatagramProtocol):
@@ -64,7 +70,9 @@ class SipOverUdp(UdpSipTransport):
 @dataclass
 class Active:
     call: PhoneCall
-    incoming: IncomingCall
+    call_id: str
+    #: Sends the BYE that ends the call (ours to the caller, or to the trunk for a call we made).
+    bye: Callable[[], object]
     rtp: RTPSession
     port: int
     tasks: tuple[asyncio.Task[Any], ...]
@@ -94,8 +102,13 @@ class SipGateway:
         *,
         advertised_ip: str | None = None,
         rtp_ports: tuple[int, int] = (40000, 49999),
+        trunk: tuple[str, int] | None = None,
+        caller_id: str = "mediation",
     ) -> None:
         self.listen = listen
+        #: Where calls out go (``MEDIATE_SIP_TRUNK``: the PBX or carrier), and the number they show.
+        self.trunk = trunk
+        self.caller_id = caller_id
         self.prompts = prompts
         self.room = room
         self.lifecycle = lifecycle
@@ -105,6 +118,7 @@ class SipGateway:
         self._calls: dict[str, Active] = {}
         self._background = Background(log, "phone calls")
         self._uas: SipUAS | None = None
+        self._uac: SipUAC | None = None
 
     @property
     def calls(self) -> int:
@@ -116,7 +130,8 @@ class SipGateway:
 
     async def start(self) -> None:
         transport = SipOverUdp(local_addr=self.listen)
-        uas = SipUAS(transport, user_agent="mediate")
+        self._uac = SipUAC(transport)
+        uas = SipUAS(transport, user_agent="mediate", uac=self._uac)
         uas.on_invite = lambda incoming: self._background.spawn(self._answer(incoming))
         uas.on_bye = lambda incoming, _request: self._background.spawn(self._gone(incoming.call_id))
         uas.on_cancel = lambda request, _addr: self._background.spawn(self._gone(request.call_id or ""))
@@ -128,8 +143,7 @@ class SipGateway:
         for connection in list(self._calls):
             active = self._calls.get(connection)
             if active is not None:
-                active.incoming.hangup()
-                await self._gone(active.incoming.call_id)
+                await self._hang_up(active.call_id)
         if self._uas is not None:
             await self._uas.stop()
             self._uas = None
@@ -178,7 +192,7 @@ class SipGateway:
             incoming.reject(488, "Not Acceptable Here")
             return
         call = PhoneCall(
-            incoming.call_id, number, rtp.session, self.prompts, self.room, self.guard, lambda: self._hang_up(incoming)
+            incoming.call_id, number, rtp.session, self.prompts, self.room, self.guard, lambda: self._hang_up(incoming.call_id)
         )
         rtp.session.on_audio = call.audio
         rtp.session.on_dtmf = call.dtmf
@@ -188,7 +202,7 @@ class SipGateway:
         clock = loop.create_task(call.clock())
         # Draining (a restart): new callers are told to call again in a minute, like a browser is told to reconnect.
         work = loop.create_task(call.end("restarting") if self.lifecycle.draining else call.run())
-        self._calls[call.connection] = Active(call, incoming, rtp.session, rtp.local_port, (clock, work))
+        self._calls[call.connection] = Active(call, incoming.call_id, incoming.hangup, rtp.session, rtp.local_port, (clock, work))
         work.add_done_callback(lambda task: self._finished(call.connection, task))
 
     def _finished(self, connection: str, task: asyncio.Task[Any]) -> None:
@@ -199,7 +213,7 @@ class SipGateway:
             if active is None:
                 return
             if active.call.phase == "ending":  # it failed saying goodbye: just hang up
-                self._background.spawn(self._hang_up(active.incoming))
+                self._background.spawn(self._hang_up(active.call_id))
             else:
                 self._background.spawn(active.call.end("cannot_join"))
 
@@ -219,9 +233,72 @@ class SipGateway:
             return Bound(session, port)
         raise OSError("no free RTP port pair for the call")
 
-    async def _hang_up(self, incoming: IncomingCall) -> None:
-        incoming.hangup()
-        await self._gone(incoming.call_id)
+    async def _hang_up(self, call_id: str) -> None:
+        active = self._calls.get(f"phone:{call_id}")
+        if active is not None:
+            active.bye()
+        await self._gone(call_id)
+
+    # -- calling a party ("call me") -----------------------------------------------------------
+
+    async def dial(self, number: str, principal: PartyPrincipal, failed: Callable[[str], Awaitable[None]]) -> None:
+        """Call a party through the trunk, as the mediator asked. Answered, they are seated as their
+        party and let in at once (the mediator called them); not answered, ``failed`` says why."""
+        if self.trunk is None or self._uac is None:
+            raise InvalidState("no telephone line to call out through is configured (MEDIATE_SIP_TRUNK)", reason="no_trunk")
+        ip = self.advertised_ip or self.listen[0]
+        port, _rtcp = await self._ports.allocate()
+        try:
+            rtp = await RTPSession.create(
+                local_addr=(self.listen[0], port), remote_addr=(self.trunk[0], 9), payload_type=0, symmetric_rtp=True
+            )
+        except OSError:
+            await self._ports.release(port)
+            raise
+        offer = build_sdp(local_ip=ip, rtp_port=port, payload_type=0, codec_name="PCMU")
+        host, trunk_port = self.trunk
+        out = self._uac.send_invite(
+            f"sip:{self.caller_id}@{ip}", f"sip:{number}@{host}:{trunk_port}", self.trunk, offer, user_agent="mediate"
+        )
+        log.info("calling %s for session %s", mask(number), principal.session_id)
+        self._background.spawn(self._ringing(out, rtp, port, number, principal, failed))
+
+    async def _ringing(
+        self,
+        out: OutgoingCall,
+        rtp: RTPSession,
+        port: int,
+        number: str,
+        principal: PartyPrincipal,
+        failed: Callable[[str], Awaitable[None]],
+    ) -> None:
+        try:
+            await out.wait_answered(RING_SECONDS)
+            answer = out.sdp_answer
+            if answer is None or answer.rtp_address is None:
+                raise RuntimeError("the answer has no audio")
+        except (TimeoutError, RuntimeError) as exc:
+            if isinstance(exc, TimeoutError) and self._uac is not None:
+                with contextlib.suppress(Exception):
+                    self._uac.send_cancel(out)
+            await rtp.close()
+            await self._ports.release(port)
+            log.info("calling %s: %s", mask(number), exc)
+            await failed("no_answer" if isinstance(exc, TimeoutError) else "rejected")
+            return
+        rtp.update_remote(answer.rtp_address)
+        uac, trunk = self._uac, self.trunk
+        assert uac is not None and trunk is not None
+        call = PhoneCall(out.call_id, number, rtp, self.prompts, self.room, self.guard, lambda: self._hang_up(out.call_id))
+        rtp.on_audio = call.audio
+        rtp.on_dtmf = call.dtmf
+        loop = asyncio.get_running_loop()
+        clock = loop.create_task(call.clock())
+        work = loop.create_task(call.run_dialled(principal))
+        self._calls[call.connection] = Active(
+            call, out.call_id, lambda: uac.send_bye(out.dialog, remote_addr=trunk), rtp, port, (clock, work)
+        )
+        work.add_done_callback(lambda task: self._finished(call.connection, task))
 
     async def _gone(self, call_id: str) -> None:
         active = self._calls.pop(f"phone:{call_id}", None)

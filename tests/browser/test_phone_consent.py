@@ -1,7 +1,8 @@
 """A party by phone on the mediator's live page, in Chromium (#25): the caller (Debian's baresip)
 types their PIN, the mediator sees them waiting as "被申请人 · 电话接入" and admits them, has the recording
 notice played to them, sees that they pressed 1, and witnesses it with a signing key made in this
-browser: the caller is then shown as consented.
+browser: the caller is then shown as consented. Then the mediator calls the other party on the number
+on file, who answers and is in the room at once.
 
 Run with: python -m pytest tests/browser/test_phone_consent.py -q -p no:cacheprovider
 """
@@ -49,7 +50,13 @@ def sip_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, sip_port: int) -> Iterator[Server]:
+def trunk_port() -> int:
+    """Where calls out go: a baresip the test starts there answers as the applicant's phone."""
+    return free_udp_port(tcp_also=1)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, sip_port: int, trunk_port: int) -> Iterator[Server]:
     """A server that answers phone calls on loopback and tells each party's PIN with their link."""
     data_dir = tmp_path_factory.mktemp("mediate-phone-consent")
     org_id = last_line(cli("org", "add", "--name", ORG_NAME, "--kind", "committee", data_dir=data_dir))
@@ -63,6 +70,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, sip_port: int) -> Iterator[
         "MEDIATE_MEDIA_LOOPBACK": "1",
         "MEDIATE_PHONE_NUMBER": "010-8888 6666",
         "MEDIATE_SIP_LISTEN": f"127.0.0.1:{sip_port}",
+        "MEDIATE_SIP_TRUNK": f"127.0.0.1:{trunk_port}",
     }
     with serving(data_dir, port, env):
         yield Server(base_url=base_url, data_dir=data_dir, organisation_id=org_id, mediator_id=mediator_id)
@@ -85,7 +93,7 @@ class PhoneThread:
 
 
 def test_the_mediator_admits_a_caller_and_witnesses_their_keypress_consent_with_a_browser_key(
-    browser: Any, server: Server, sip_port: int, tmp_path: Path, artifacts: Path
+    browser: Any, server: Server, sip_port: int, trunk_port: int, tmp_path: Path, artifacts: Path
 ) -> None:
     booked = book_through_api(browser, server, "PH", 10, day=session_day(later=4))
     respondent = next(link for link in booked.links if link["role"] == "respondent")
@@ -138,6 +146,28 @@ def test_the_mediator_admits_a_caller_and_witnesses_their_keypress_consent_with_
         mediator.screenshot(path=str(artifacts / "live-phone-consent-witnessed.png"), full_page=True)
         phone.run(caller.hangup())
         phone.run(caller.wait_closed(WITHIN))
+
+        # The applicant cannot join online: the mediator calls the number on file, and once they answer
+        # they are in the room, shown as by phone.
+        applicant = next(link for link in booked.links if link["role"] == "applicant")
+        answering = phone.run(
+            Baresip.start(
+                tmp_path / "applicant", tone_hz=660, record_to=None, sip_port=trunk_port, answer=True, user="13800000011"
+            )
+        )
+        try:
+            dial = mediator.locator(f'[data-testid="phone-dial-item"][data-participant-id="{applicant["party_id"]}"]')
+            dial.get_by_test_id("phone-dial").filter(has_text=f"拨打{applicant['party_name']}的电话").click()
+            phone.run(answering.wait_established(WITHIN))
+            tile = mediator.locator(f'[data-testid="tile"][data-participant-id="{applicant["party_id"]}"] figcaption')
+            tile.filter(has_text=f"{applicant['party_name']} · 申请人 · 电话接入").wait_for(timeout=WITHIN * 1000)
+            dial.wait_for(state="detached")  # in the room: not offered to be called again
+            mediator.screenshot(path=str(artifacts / "live-phone-called.png"), full_page=True)
+            assert_accessible(mediator, "a party called by the mediator, in the room")
+            phone.run(answering.hangup())
+            phone.run(answering.wait_closed(WITHIN))
+        finally:
+            phone.run(answering.stop())
     finally:
         phone.run(caller.stop())
         phone.close()

@@ -30,6 +30,7 @@ EVENTS = (
     "revoked",
     "transcript",
     "phone_consent",
+    "phone_dial",
 )
 
 

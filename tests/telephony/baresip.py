@@ -97,27 +97,37 @@ class Baresip:
         self._gone = False
         self._writer: asyncio.StreamWriter | None = None
         self._reader: asyncio.Task[None] | None = None
+        self.user = "phone"
 
     @classmethod
     async def start(
-        cls, workdir: Path, *, tone_hz: int | None, record_to: Path | None, sip_port: int = 0, answer: bool = False
+        cls,
+        workdir: Path,
+        *,
+        tone_hz: int | None,
+        record_to: Path | None,
+        sip_port: int = 0,
+        answer: bool = False,
+        user: str = "phone",
     ) -> Baresip:
         """Start baresip saying ``tone_hz`` (silence when None), dumping what it hears to ``record_to``
         (a symbolic link to sndfile's dump, made once a call's audio starts), listening for SIP on
-        127.0.0.1:``sip_port`` (a free port when 0), and answering incoming calls when ``answer``."""
+        127.0.0.1:``sip_port`` (a free port when 0), and answering incoming calls when ``answer``.
+        ``user`` is its number: calls to another user are refused (404), as a phone network would."""
         binary = shutil.which("baresip")
         if binary is None:
             raise BaresipError(INSTALL)
         # baresip 1.0.0 listens for SIP on UDP, TCP and, on the next port, TLS (main.c: ua_init(..., true, true, true)).
         sip_port = sip_port or free_port(tcp_also=1)
         ctrl_port = free_port()
-        _write_files(workdir, tone_hz, record_to, sip_port, ctrl_port, answer)
+        _write_files(workdir, tone_hz, record_to, sip_port, ctrl_port, answer, user)
         with (workdir / "baresip.log").open("wb") as log:
             # -s: the SIP trace goes to the log with everything else.
             process = await asyncio.create_subprocess_exec(
                 binary, "-f", str(workdir), "-s", stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log
             )
         phone = cls(workdir, process, sip_port, record_to)
+        phone.user = user
         try:
             await phone._connect(ctrl_port, within=COMMAND_TIMEOUT)
         except BaseException:
@@ -128,7 +138,7 @@ class Baresip:
     @property
     def uri(self) -> str:
         """The URI another phone dials to reach this one."""
-        return f"sip:phone@127.0.0.1:{self.sip_port}"
+        return f"sip:{self.user}@127.0.0.1:{self.sip_port}"
 
     @property
     def events(self) -> list[Event]:
@@ -297,7 +307,9 @@ class Baresip:
                 self._changed.notify_all()
 
 
-def _write_files(workdir: Path, tone_hz: int | None, record_to: Path | None, sip_port: int, ctrl_port: int, answer: bool) -> None:
+def _write_files(
+    workdir: Path, tone_hz: int | None, record_to: Path | None, sip_port: int, ctrl_port: int, answer: bool, user: str
+) -> None:
     """The instance's directory: its configuration, its one account, a silent WAV when it says nothing."""
     if not MODULES.is_dir():
         raise BaresipError(INSTALL)
@@ -306,7 +318,7 @@ def _write_files(workdir: Path, tone_hz: int | None, record_to: Path | None, sip
     (workdir / "sndfile").mkdir(parents=True, exist_ok=True)
     (workdir / "config").write_text(_config(workdir, tone_hz, record_to is not None, sip_port, ctrl_port))
     mode = "auto" if answer else "manual"
-    (workdir / "accounts").write_text(f"<sip:phone@127.0.0.1:{sip_port}>;regint=0;answermode={mode}\n")
+    (workdir / "accounts").write_text(f"<sip:{user}@127.0.0.1:{sip_port}>;regint=0;answermode={mode}\n")
     if record_to is not None:
         record_to.unlink(missing_ok=True)
 

@@ -23,9 +23,16 @@ def database_url(tmp_path: Path, sqlite_template: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
+def answering_port() -> int:
+    """Where "the trunk" is: a baresip a test starts there answers the calls the server makes."""
+    return free_port(tcp_also=1)
+
+
+@pytest.fixture
+def settings(settings: Settings, answering_port: int) -> Settings:
     return replace(
         settings,
+        sip_trunk=("127.0.0.1", answering_port),
         media_loopback=True,
         reconnect_grace_seconds=30.0,
         ice_servers=({"urls": ["stun:stun.invalid:3478"]},),

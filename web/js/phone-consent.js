@@ -1,5 +1,6 @@
 // @ts-check
-// Callers' consent to recording by keypress (#25), on the host's live page. For each party in the
+// Parties by phone (#25), on the host's live page. Parties not in the room whose number is on file
+// can be called ("call me": answered, they are in the room at once). For each party in the
 // room by phone: a button that has the recording notice played to them, then what they pressed (1
 // agrees, 2 refuses) and, for a 1, the host's witness signed with their own key (bound to the case
 // first), which is what makes it consent (signaling/phone_consent_events.py).
@@ -14,11 +15,17 @@ import { h, toast } from './ui.js';
 /** @typedef {{ participant_id: string, name: string, number: string, pressed: string }} Pressed */
 
 export class PhoneConsentPanel {
-  /** @param {{ signaling: any, caseId: string, user: { id: string } }} options */
-  constructor({ signaling, caseId, user }) {
+  /** @param {{ signaling: any, caseId: string, user: { id: string }, session?: any }} options */
+  constructor({ signaling, caseId, user, session = null }) {
     this.signaling = signaling;
     this.caseId = caseId;
     this.user = user;
+    /** The session's parties this server can call on the number on file ("call me"); none when it cannot. */
+    this.callable = session && session.phone && session.phone.call_out ? (session.parties || []).filter((/** @type {any} */ p) => p.has_phone) : [];
+    /** @type {Set<string>} who is online in the room now (not called again) */
+    this.online = new Set();
+    /** @type {Record<string, string>} how each call out went: calling, rejected, no_answer */
+    this.dialled = {};
     /** @type {any[]} the callers in the room, from the host's `participants` view */
     this.callers = [];
     /** @type {Record<string, Pressed>} what each caller pressed after the notice */
@@ -33,6 +40,10 @@ export class PhoneConsentPanel {
       'aria-labelledby': 'phone-consent-title',
       dataset: { testid: 'phone-consent-panel' },
     });
+    signaling.on('phone_dial', (/** @type {{ participant_id: string, status: string }} */ d) => {
+      this.dialled = { ...this.dialled, [d.participant_id]: d.status };
+      this.render();
+    });
     signaling.on('phone_consent', (/** @type {Pressed} */ p) => {
       this.pressed = { ...this.pressed, [p.participant_id]: p };
       this.asked.delete(p.participant_id);
@@ -43,8 +54,37 @@ export class PhoneConsentPanel {
 
   /** The host's `participants` view: who is in the room by phone, and who has consented. */
   setView(/** @type {any} */ view) {
-    this.callers = ((view && view.participants) || []).filter((/** @type {any} */ p) => p.phone && p.state === 'admitted');
+    const people = (view && view.participants) || [];
+    this.callers = people.filter((/** @type {any} */ p) => p.phone && p.state === 'admitted');
+    this.online = new Set(people.filter((/** @type {any} */ p) => p.online).map((/** @type {any} */ p) => p.id));
     this.render();
+  }
+
+  /** Call a party on the number on file; answered, they are in the room at once. */
+  async dial(/** @type {any} */ party) {
+    this.message = null;
+    this.dialled = { ...this.dialled, [party.party_id]: 'calling' };
+    this.render();
+    try {
+      await this.signaling.call('phone_dial', { participant_id: party.party_id });
+    } catch (err) {
+      const { [party.party_id]: _, ...others } = this.dialled;
+      this.dialled = others;
+      this.message = { kind: 'error', text: signalingErrorMessage(err) };
+    }
+    this.render();
+  }
+
+  /** A party not in the room whom the mediator may call. */
+  dialLine(/** @type {any} */ p) {
+    const status = this.dialled[p.party_id];
+    return html`<li data-testid="phone-dial-item" data-participant-id=${p.party_id}>
+      <strong>${p.name}</strong>
+      ${status ? html`<span data-testid="phone-dial-status">${t(`live.phone.dial.${status}`, { name: p.name })}</span>` : null}
+      ${status !== 'calling'
+        ? html`<button type="button" onClick=${() => this.dial(p)} data-testid="phone-dial">${t('live.phone.dial', { name: p.name })}</button>`
+        : null}
+    </li>`;
   }
 
   async ask(/** @type {any} */ caller) {
@@ -108,13 +148,21 @@ export class PhoneConsentPanel {
   }
 
   render() {
-    this.el.hidden = this.callers.length === 0;
+    const away = this.callable.filter((/** @type {any} */ p) => !this.online.has(p.party_id));
+    this.el.hidden = this.callers.length === 0 && away.length === 0;
     draw(
-      !this.callers.length
+      this.el.hidden
         ? html``
-        : html`<h2 id="phone-consent-title">${t('live.phone.consent.title')}</h2>
-            <p class="hint">${t('live.phone.consent.hint')}</p>
-            <ul>${this.callers.map((c) => this.line(c))}</ul>
+        : html`<h2 id="phone-consent-title">${t('live.phone.title')}</h2>
+            ${away.length
+              ? html`<p class="hint">${t('live.phone.dial.hint')}</p>
+                  <ul>${away.map((/** @type {any} */ p) => this.dialLine(p))}</ul>`
+              : null}
+            ${this.callers.length
+              ? html`<h3>${t('live.phone.consent.title')}</h3>
+                  <p class="hint">${t('live.phone.consent.hint')}</p>
+                  <ul>${this.callers.map((c) => this.line(c))}</ul>`
+              : null}
             ${this.message
               ? html`<p class=${`message ${this.message.kind}`} role=${this.message.kind === 'error' ? 'alert' : 'status'}
                   data-testid="phone-consent-message">${this.message.text}</p>`

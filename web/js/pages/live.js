@@ -431,7 +431,7 @@ function connect() {
   // The mediation record, written beside the videos and read by the parties as it is written (transcript.js).
   transcript = new TranscriptPanel({ sessionId, signaling, writer: true, tz: state.tz });
   // Callers' consent by keypress, witnessed with the mediator's own key (#25): shown once a caller answers.
-  const phoneConsent = new PhoneConsentPanel({ signaling, caseId: state.session.case_id, user: state.user });
+  const phoneConsent = new PhoneConsentPanel({ signaling, caseId: state.session.case_id, user: state.user, session: state.session });
   identity = new IdentityPanel({ caseId: state.session.case_id, user: state.user, tz: state.tz, mode: 'live', classes: ['live-panel', 'host-panel'] });
   room = new RoomUI({
     signaling,

@@ -16,7 +16,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from server.errors import InvalidState
+from server.domain.principal import PartyPrincipal
+from server.errors import InvalidState, NotFound
 from server.evidence.records import b64
 from server.services import Services
 from signaling import commands
@@ -28,7 +29,7 @@ from signaling.telephony.gateway import SipGateway
 log = logging.getLogger(__name__)
 
 
-class PhoneConsentEvents:
+class PhoneEvents:
     def __init__(
         self, services: Services, live: LiveRooms, connections: Connections, phone: Callable[[], SipGateway | None]
     ) -> None:
@@ -39,10 +40,37 @@ class PhoneConsentEvents:
 
     def events(self) -> Events:
         return {
+            "phone_dial": (Target, self.dial),
             "phone_consent_ask": (Target, self.ask),
             "phone_consent_prepare": (PhoneConsentPrepare, self.prepare),
             "phone_consent_witness": (PhoneConsentWitness, self.witness),
         }
+
+    async def dial(self, sid: str, seat: Seat, payload: Target) -> dict[str, Any]:
+        """Call a party of the session on the phone number on file ("call me", for those who cannot dial in)."""
+        room = await self.live.get(seat.session_id)
+        if room is None:
+            raise InvalidState("the session is not live")
+        require_host(room, seat)
+        if room.is_online(payload.participant_id):
+            raise InvalidState("this party is in the session already", reason="already_here")
+        view, _ = await self.services.booking.for_host(self.connections.principal(sid), seat.session_id)
+        party = next((p for p in view.parties if p.id == payload.participant_id), None)
+        if party is None:
+            raise NotFound("no such party in this session", reason="no_such_party")
+        if not party.phone:
+            raise InvalidState("no phone number is on file for this party", reason="no_phone")
+        gateway = self._phone()
+        if gateway is None:
+            raise InvalidState("this server does not make phone calls", reason="no_trunk")
+        principal = PartyPrincipal(party.id, party.case_id, seat.session_id, party.name)
+        session_id, party_id, name, room_side = seat.session_id, party.id, party.name, gateway.room
+
+        async def failed(reason: str) -> None:
+            await room_side.phone_dial_failed(session_id, party_id, name, reason)
+
+        await gateway.dial(party.phone, principal, failed)
+        return ack_ok(calling=party.name)
 
     async def ask(self, sid: str, seat: Seat, payload: Target) -> dict[str, Any]:
         """Play the recording notice to a caller in the room, who then answers 1 or 2 on their keypad."""

@@ -95,6 +95,7 @@ def attach(
             advertised_ip=settings.sip_advertised_ip,
             rtp_ports=settings.sip_rtp_ports,
             trunk=settings.sip_trunk,
+            account=(settings.sip_trunk_user, settings.sip_trunk_password or "") if settings.sip_trunk_user else None,
             # The number a party called out sees: the one they would dial (its digits), where one is set.
             caller_id="".join(c for c in settings.phone_number or "" if c.isdigit()) or "mediation",
         )

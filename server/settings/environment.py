@@ -91,6 +91,8 @@ class Environment(BaseSettings):
     reconnect_grace_seconds: Seconds | None = None
     sip_listen: str | None = None
     sip_trunk: str | None = None
+    sip_trunk_user: str | None = None
+    sip_trunk_password: str | None = Field(default=None, repr=False)
     sip_advertised_ip: str | None = None
     sip_rtp_ports: str | None = None
     prompts_dir: Path | None = None

@@ -105,6 +105,9 @@ class Settings:
     sip_listen: tuple[str, int] | None = None
     # Where calls to parties go ("call me"): the PBX or carrier's SIP address (None: no calls out).
     sip_trunk: tuple[str, int] | None = None
+    # The trunk account to register as (a carrier or PBX that sends calls to a registered contact).
+    sip_trunk_user: str | None = None
+    sip_trunk_password: str | None = field(default=None, repr=False)
     sip_advertised_ip: str | None = None
     sip_rtp_ports: tuple[int, int] = (40000, 49999)
     prompts_dir: Path | None = None

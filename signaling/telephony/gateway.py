@@ -23,8 +23,9 @@ from typing import Any, cast
 
 from aiortp import RTPSession
 from aiortp.port_allocator import PortAllocator
-from aiosipua import IncomingCall, SipUAC, SipUAS, build_sdp
+from aiosipua import IncomingCall, SipDigestAuth, SipUAC, SipUAS, build_sdp
 from aiosipua.outgoing_call import OutgoingCall
+from aiosipua.registration import Registration, RegistrationState
 from aiosipua.sdp import SdpMessage
 from aiosipua.sdp_negotiate import SdpNegotiationError, negotiate_sdp
 from aiosipua.transport import UdpSipTransport
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 G711 = [0, 8]
 #: How long a party's phone may ring before a call out counts as not answered.
 RING_SECONDS = 45.0
+#: How long after a refused or expired registration it is tried again.
+RETRY_SECONDS = 60
 
 
 class _Datagrams(asyncio.DatagramProtocol):
@@ -104,11 +107,17 @@ class SipGateway:
         rtp_ports: tuple[int, int] = (40000, 49999),
         trunk: tuple[str, int] | None = None,
         caller_id: str = "mediation",
+        account: tuple[str, str] | None = None,
     ) -> None:
         self.listen = listen
         #: Where calls out go (``MEDIATE_SIP_TRUNK``: the PBX or carrier), and the number they show.
         self.trunk = trunk
         self.caller_id = caller_id
+        #: The trunk account this server registers as (user, password), when the trunk wants registration.
+        self.account = account
+        self._registration: Registration | None = None
+        self._registration_problem: str | None = "not yet answered"
+        self._retry: asyncio.TimerHandle | None = None
         self.prompts = prompts
         self.room = room
         self.lifecycle = lifecycle
@@ -125,8 +134,61 @@ class SipGateway:
         return len(self._calls)
 
     def status(self) -> dict[str, Any]:
-        """For ``/readyz``: where calls are answered, and how many are under way."""
-        return {"listening": f"{self.listen[0]}:{self.listen[1]}", "calls": len(self._calls)}
+        """For ``/readyz``: where calls are answered, how many are under way, and whether the trunk has us registered."""
+        out: dict[str, Any] = {"listening": f"{self.listen[0]}:{self.listen[1]}", "calls": len(self._calls)}
+        if self.account is not None and self.trunk is not None:
+            registered = self._registration is not None and self._registration.state is RegistrationState.REGISTERED
+            out["trunk"] = {
+                "registrar": f"{self.trunk[0]}:{self.trunk[1]}",
+                "registered": registered,
+                **({} if registered else {"problem": self._registration_problem}),
+            }
+        return out
+
+    def _register(self) -> None:
+        """Register with the trunk (RFC 3261 §10) so that calls to the organisation's number reach us.
+
+        aiosipua's :class:`Registration` refreshes before the binding expires and answers digest
+        challenges; a refusal or an expiry is said in ``/readyz`` and tried again a minute later.
+        """
+        if self.account is None or self.trunk is None or self._uac is None:
+            return
+        user, password = self.account
+        host = self.advertised_ip or self.listen[0]
+        registration = Registration(
+            self._uac,
+            f"sip:{user}@{self.trunk[0]}",
+            self.trunk,
+            auth=SipDigestAuth(user, password),
+            contact_uri=f"sip:{user}@{host}:{self.listen[1]}",
+            user_agent="mediate",
+        )
+
+        def registered(_: Registration) -> None:
+            self._registration_problem = None
+            log.info("registered with the trunk as %s", user)
+
+        def failed(_: Registration, status: int, reason: str) -> None:
+            self._registration_problem = f"{status} {reason}".strip()
+            log.warning("the trunk refused our registration: %s; trying again in %ds", self._registration_problem, RETRY_SECONDS)
+            self._again()
+
+        def expired(_: Registration) -> None:
+            self._registration_problem = "the registration expired"
+            self._again()
+
+        registration.on_registered = registered
+        registration.on_failed = failed
+        registration.on_expired = expired
+        self._registration = registration
+        registration.register()
+
+    def _again(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+        registration = self._registration
+        if registration is not None:
+            self._retry = asyncio.get_running_loop().call_later(RETRY_SECONDS, registration.register)
 
     async def start(self) -> None:
         transport = SipOverUdp(local_addr=self.listen)
@@ -137,6 +199,7 @@ class SipGateway:
         uas.on_cancel = lambda request, _addr: self._background.spawn(self._gone(request.call_id or ""))
         await uas.start()
         self._uas = uas
+        self._register()
         log.info("phone calls answered on udp %s:%d", *self.listen)
 
     async def close(self) -> None:
@@ -144,6 +207,11 @@ class SipGateway:
             active = self._calls.get(connection)
             if active is not None:
                 await self._hang_up(active.call_id)
+        if self._retry is not None:
+            self._retry.cancel()
+        if self._registration is not None and self._registration.state is RegistrationState.REGISTERED:
+            with contextlib.suppress(Exception):
+                self._registration.unregister()
         if self._uas is not None:
             await self._uas.stop()
             self._uas = None

@@ -142,3 +142,27 @@ def test_two_mediators_host_one_session_and_either_runs_the_private_talk(browser
         errors.check()
     for context in (l_context, w_context, a_context):
         context.close()
+
+
+def test_a_waiting_party_is_told_of_a_co_mediator_who_arrives_after_them(browser: Any, server: Server) -> None:
+    """The waiting card names every mediator there, also one who comes in while the party waits (it kept
+    the first names it was drawn with, and the party waited for someone they were never told was there)."""
+    booked = book_through_api(browser, server, "CW", 14, day=DAY, dispute=WAGES)
+    links = {link["role"]: link for link in booked.links}
+    gao_id = add_mediator(server, "cohost-gao", "高调解员")
+    assign(browser, server, booked, gao_id)
+    l_context, liu, l_errors = open_live(browser, server, server.username, booked.session_id)
+    liu.get_by_test_id("live-room").wait_for()
+
+    a_context, applicant, a_errors = join_as_party(browser, server, links["applicant"]["url"], DESKTOP)
+    card = applicant.get_by_test_id("waiting-room")
+    card.filter(has_text="刘调解员").wait_for()
+    assert "高调解员" not in card.inner_text()
+
+    g_context, gao, g_errors = open_live(browser, server, "cohost-gao", booked.session_id)
+    gao.get_by_test_id("live-room").wait_for()
+    card.filter(has_text="刘调解员、高调解员").wait_for()
+    for errors in (l_errors, a_errors, g_errors):
+        errors.check()
+    for context in (g_context, a_context, l_context):
+        context.close()

@@ -95,7 +95,7 @@ class PhoneThread:
 def test_the_mediator_admits_a_caller_and_witnesses_their_keypress_consent_with_a_browser_key(
     browser: Any, server: Server, sip_port: int, trunk_port: int, tmp_path: Path, artifacts: Path
 ) -> None:
-    booked = book_through_api(browser, server, "PH", 10, day=session_day(later=4))
+    booked = book_through_api(browser, server, "PH", 10, day=session_day(later=34))
     respondent = next(link for link in booked.links if link["role"] == "respondent")
     pin, respondent_id, name = respondent["phone"]["pin"], respondent["party_id"], respondent["party_name"]
 

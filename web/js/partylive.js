@@ -137,6 +137,9 @@ export class PartyLive {
       this.consent.setView(view);
       if (this.room) this.room.setView(view);
       this.renderWaitBanners();
+      // Who hosts can change while one waits (a co-mediator arrives after them): the card says it anew.
+      // Without this the card kept the names of the first view, as the page stays in the same phase.
+      if (this.phase === 'waiting' || this.phase === 'held') this.drawWaiting();
       if (this.checkDone) this.follow();
     });
     s.on('admitted', () => {

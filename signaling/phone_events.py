@@ -23,7 +23,8 @@ from server.services import Services
 from signaling import commands
 from signaling.live_rooms import Connections, Events, LiveRooms
 from signaling.messages import PhoneConsentPrepare, PhoneConsentWitness, Target, ack_ok
-from signaling.rooms import Seat, require_host
+from signaling.rooms import Room, Seat, require_host
+from signaling.telephony.call import PhoneCall
 from signaling.telephony.gateway import SipGateway
 
 log = logging.getLogger(__name__)
@@ -46,12 +47,23 @@ class PhoneEvents:
             "phone_consent_witness": (PhoneConsentWitness, self.witness),
         }
 
-    async def dial(self, sid: str, seat: Seat, payload: Target) -> dict[str, Any]:
-        """Call a party of the session on the phone number on file ("call me", for those who cannot dial in)."""
+    async def _hosting(self, seat: Seat) -> Room:
+        """The live room, if the sender hosts it (every phone event is a host's)."""
         room = await self.live.get(seat.session_id)
         if room is None:
             raise InvalidState("the session is not live")
         require_host(room, seat)
+        return room
+
+    async def _caller(self, seat: Seat, participant_id: str) -> PhoneCall | None:
+        """The call that seats ``participant_id`` in the host's session, if they are in it by phone."""
+        await self._hosting(seat)
+        gateway = self._phone()
+        return gateway.call_of(seat.session_id, participant_id) if gateway is not None else None
+
+    async def dial(self, sid: str, seat: Seat, payload: Target) -> dict[str, Any]:
+        """Call a party of the session on the phone number on file ("call me", for those who cannot dial in)."""
+        room = await self._hosting(seat)
         if room.is_online(payload.participant_id):
             raise InvalidState("this party is in the session already", reason="already_here")
         view, _ = await self.services.booking.for_host(self.connections.principal(sid), seat.session_id)
@@ -74,23 +86,13 @@ class PhoneEvents:
 
     async def ask(self, sid: str, seat: Seat, payload: Target) -> dict[str, Any]:
         """Play the recording notice to a caller in the room, who then answers 1 or 2 on their keypad."""
-        room = await self.live.get(seat.session_id)
-        if room is None:
-            raise InvalidState("the session is not live")
-        require_host(room, seat)
-        gateway = self._phone()
-        call = gateway.call_of(seat.session_id, payload.participant_id) if gateway is not None else None
+        call = await self._caller(seat, payload.participant_id)
         if call is None or not call.ask_consent():
             raise InvalidState("this participant is not in the room by phone", reason="not_by_phone")
         return ack_ok()
 
     async def prepare(self, sid: str, seat: Seat, payload: PhoneConsentPrepare) -> dict[str, Any]:
-        room = await self.live.get(seat.session_id)
-        if room is None:
-            raise InvalidState("the session is not live")
-        require_host(room, seat)
-        gateway = self._phone()
-        call = gateway.call_of(seat.session_id, payload.participant_id) if gateway is not None else None
+        call = await self._caller(seat, payload.participant_id)
         if call is None or call.pressed != "1":
             raise InvalidState("this participant has not pressed 1 to agree on their phone", reason="not_agreed_by_phone")
         prepared = await self.services.consents.prepare_by_phone(
@@ -101,10 +103,7 @@ class PhoneEvents:
         )
 
     async def witness(self, sid: str, seat: Seat, payload: PhoneConsentWitness) -> dict[str, Any]:
-        room = await self.live.get(seat.session_id)
-        if room is None:
-            raise InvalidState("the session is not live")
-        require_host(room, seat)
+        await self._hosting(seat)
         seq, party_id = await self.services.consents.witness_by_phone(
             self.connections.principal(sid), payload.challenge, signature=payload.signature, credential=payload.credential
         )

@@ -7,6 +7,7 @@ driven through Playwright's Python package, using the system browser (never a do
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -185,6 +186,20 @@ def serving(data_dir: Path, port: int, env: dict[str, str]) -> Iterator[None]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def own_server(data_dir: Path, extra_env: dict[str, str]) -> Iterator[Server]:
+    """A server of a module's own (the test server's organisation and mediator), with ``extra_env``
+    beside the usual settings: texts to a spool, media on loopback."""
+    org_id = last_line(cli("org", "add", "--name", ORG_NAME, "--kind", "committee", data_dir=data_dir))
+    user = ["--username", MEDIATOR_USERNAME, "--password", MEDIATOR_PASSWORD, "--display-name", MEDIATOR_NAME]
+    mediator_id = last_line(cli("user", "add", *user, "--role", "mediator", "--org", org_id, data_dir=data_dir))
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {**server_env(data_dir, base_url), "MEDIATE_MEDIA_LOOPBACK": "1", **codes_by_spool(data_dir), **extra_env}
+    with serving(data_dir, port, env):
+        yield Server(base_url=base_url, data_dir=data_dir, organisation_id=org_id, mediator_id=mediator_id)
 
 
 @pytest.fixture(scope="session")

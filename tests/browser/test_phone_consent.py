@@ -20,18 +20,9 @@ import pytest
 
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import (
-    MEDIATOR_NAME,
-    MEDIATOR_PASSWORD,
-    MEDIATOR_USERNAME,
-    ORG_NAME,
     Server,
     book_through_api,
-    cli,
-    codes_by_spool,
-    free_port,
-    last_line,
-    server_env,
-    serving,
+    own_server,
     session_day,
 )
 from tests.browser.test_booking_flow import PageErrors, log_in, new_context
@@ -58,22 +49,13 @@ def trunk_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, sip_port: int, trunk_port: int) -> Iterator[Server]:
     """A server that answers phone calls on loopback and tells each party's PIN with their link."""
-    data_dir = tmp_path_factory.mktemp("mediate-phone-consent")
-    org_id = last_line(cli("org", "add", "--name", ORG_NAME, "--kind", "committee", data_dir=data_dir))
-    user = ["--username", MEDIATOR_USERNAME, "--password", MEDIATOR_PASSWORD, "--display-name", MEDIATOR_NAME]
-    mediator_id = last_line(cli("user", "add", *user, "--role", "mediator", "--org", org_id, data_dir=data_dir))
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
     env = {
-        **server_env(data_dir, base_url),
-        **codes_by_spool(data_dir),
-        "MEDIATE_MEDIA_LOOPBACK": "1",
         "MEDIATE_PHONE_NUMBER": "010-8888 6666",
         "MEDIATE_SIP_LISTEN": f"127.0.0.1:{sip_port}",
         "MEDIATE_SIP_TRUNK": f"127.0.0.1:{trunk_port}",
     }
-    with serving(data_dir, port, env):
-        yield Server(base_url=base_url, data_dir=data_dir, organisation_id=org_id, mediator_id=mediator_id)
+    with own_server(tmp_path_factory.mktemp("mediate-phone-consent"), env) as server:
+        yield server
 
 
 class PhoneThread:

@@ -18,18 +18,9 @@ import pytest
 
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import (
-    MEDIATOR_NAME,
-    MEDIATOR_PASSWORD,
-    MEDIATOR_USERNAME,
-    ORG_NAME,
     Server,
     book_through_api,
-    cli,
-    codes_by_spool,
-    free_port,
-    last_line,
-    server_env,
-    serving,
+    own_server,
     session_day,
 )
 from tests.browser.test_booking_flow import PageErrors, log_in, new_context
@@ -42,15 +33,8 @@ NUMBER = "010-8888 6666"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server whose telephone gateway answers NUMBER; texts go to a spool."""
-    data_dir = tmp_path_factory.mktemp("mediate-phone")
-    org_id = last_line(cli("org", "add", "--name", ORG_NAME, "--kind", "committee", data_dir=data_dir))
-    user = ["--username", MEDIATOR_USERNAME, "--password", MEDIATOR_PASSWORD, "--display-name", MEDIATOR_NAME]
-    mediator_id = last_line(cli("user", "add", *user, "--role", "mediator", "--org", org_id, data_dir=data_dir))
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {**server_env(data_dir, base_url), **codes_by_spool(data_dir), "MEDIATE_PHONE_NUMBER": NUMBER}
-    with serving(data_dir, port, env):
-        yield Server(base_url=base_url, data_dir=data_dir, organisation_id=org_id, mediator_id=mediator_id)
+    with own_server(tmp_path_factory.mktemp("mediate-phone"), {"MEDIATE_PHONE_NUMBER": NUMBER}) as server:
+        yield server
 
 
 def texted_pin(data_dir: Path, kind: str, phone: str, nth: int = 1, timeout_s: float = 30.0) -> str:

@@ -332,3 +332,31 @@ async def test_a_caller_agrees_to_recording_by_pressing_1_and_the_mediator_witne
     assert consent.type == "consent" and consent.method == "dtmf" and consent.actor["id"] == meeting.host_id
     await caller.hangup()
     await caller.wait_closed(WITHIN)
+
+
+async def test_the_mediator_mutes_holds_and_removes_a_caller_as_anyone(
+    meeting: Meeting, settings: Settings, caller: Baresip, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A caller is run by the room's own rules: muted, nothing of them is forwarded; held, they are
+    back in the waiting room; removed, they hear why and the line closes."""
+    caplog.set_level(logging.INFO, logger="signaling.telephony.call")
+    host = await meeting.host()
+    mediator = MediaClient(host, video=False, microphone=lambda: Tone(MEDIATOR_HZ))
+    await mediator.start()
+    respondent = await call_in(meeting, settings, caller, host, "respondent")
+    key = (respondent, "audio")
+    await eventually(lambda: len(mediator.heard.get(key, ())) > 0, WITHIN)
+
+    assert await host.call("mute", {"participant_id": respondent, "kind": "audio"}) == {"ok": True}
+    await hear_for(caller, 0.5)  # what was on its way when the mute came
+    muted = len(mediator.heard.get(key, ()))
+    await hear_for(caller, 1.5)
+    assert len(mediator.heard.get(key, ())) == muted  # no frame of the caller is forwarded
+
+    assert await host.call("hold", {"participant_id": respondent}) == {"ok": True}
+    await eventually(lambda: (p := seen_by_host(host, respondent)) is not None and p["state"] == "held", WITHIN)
+
+    assert await host.call("remove", {"participant_id": respondent}) == {"ok": True}
+    assert await caller.wait_closed(WITHIN) == "Connection reset by peer"
+    assert "said removed, then hung up" in caplog.text  # 调解员已请您离开本次调解。再见。
+    await mediator.close()

@@ -23,6 +23,7 @@ import contextlib
 import itertools
 import json
 import re
+import secrets
 import shutil
 import socket
 import wave
@@ -60,19 +61,33 @@ class Event:
         return f"{self.type} {self.param}".rstrip()
 
 
+def ephemeral_low() -> int:
+    """The lowest port the kernel hands out on its own (a bind to port 0)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port(*, tcp_also: int = 0) -> int:
-    """A UDP port free on 127.0.0.1 whose TCP port, and the ``tcp_also`` TCP ports after it, are free too."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = int(udp.getsockname()[1])
-            try:
-                with contextlib.ExitStack() as held:
-                    for p in range(port, port + tcp_also + 1):
-                        held.enter_context(socket.create_server(("127.0.0.1", p)))
-            except OSError:
-                continue
-            return port
+    """A UDP port free on 127.0.0.1 whose TCP port, and the ``tcp_also`` TCP ports after it, are free too.
+
+    Drawn below the kernel's ephemeral range, where no port is handed out by a bind to 0: baresip
+    listens on TCP at its port and the next one too, and a port the kernel had meanwhile given to
+    another test's server (the cluster tests pick theirs so) clashed with it ("address already in use").
+    """
+    high = ephemeral_low() - tcp_also - 1
+    for _ in range(200):
+        port = secrets.choice(range(10000, high))
+        try:
+            with contextlib.ExitStack() as held:
+                udp = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+                udp.bind(("127.0.0.1", port))
+                for p in range(port, port + tcp_also + 1):
+                    held.enter_context(socket.create_server(("127.0.0.1", p)))
+        except OSError:
+            continue
+        return port
     raise OSError("no free port on 127.0.0.1")
 
 

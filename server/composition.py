@@ -16,6 +16,7 @@ from server.domain import phone_pins
 from server.domain.accounts import Accounts
 from server.domain.agreements import Agreements
 from server.domain.agreements.drafting import Drafting
+from server.domain.agreements.paper import PAPER_PURPOSE, PaperSignatures
 from server.domain.agreements.public import Public
 from server.domain.agreements.sealer import AFTER_SEAL, Sealer
 from server.domain.agreements.sealing import MediatorSigned, Sealing
@@ -122,6 +123,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     agreements = Agreements(
         drafting=Drafting(maker, ledger, settings, sealer),
         signing=Signing(maker, ledger, settings, staff_keys),
+        paper=PaperSignatures(maker, ledger, staff_keys),
         sealing=Sealing(maker, ledger, sealer),
         public=Public(maker),
     )
@@ -133,6 +135,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     # What a staff member's signature sets off, by its purpose: the mediator's signature of the
     # agreement is the last one, so it seals; a judge's signed decision becomes the court's ruling.
     staff_keys.hooks["agreement_sign"] = MediatorSigned(agreements.signing, agreements.sealing)
+    staff_keys.hooks[PAPER_PURPOSE] = agreements.paper  # a party's signature on paper, attested (#25)
     staff_keys.hooks["confirmation_decide"] = Decided(confirmations.decisions)
     # A mediator's signed identity check opens (or closes) the party's window to bind a key.
     witnessed = Witnessed(maker, ledger, settings)

@@ -36,6 +36,7 @@ RECORD_TYPES = frozenset(
         "segment_manifest",
         "agreement_version",
         "signature",
+        "agreement_read_aloud",
         "confirmation_applied",
         "confirmation_decided",
         "export",

@@ -30,6 +30,7 @@ RECORD_WORDS: dict[str, tuple[str, str]] = {
     "segment_manifest": ("录像片段清单", "recording segments"),
     "agreement_version": ("调解协议文本", "agreement version"),
     "signature": ("签署调解协议", "agreement signed"),
+    "agreement_read_aloud": ("向当事人宣读调解协议", "agreement read aloud to a party"),
     "confirmation_applied": ("申请司法确认", "confirmation applied for"),
     "confirmation_decided": ("司法确认裁定", "confirmation ruled on"),
     "export": ("导出证据包", "bundle exported"),
@@ -93,6 +94,14 @@ METHOD_WORDS: dict[str, tuple[str, str]] = {
         "电话参加人听取告知后按键同意，调解员以本人密钥签名见证",
         "agreed on the phone's keypad after hearing the notice, witnessed and signed by the mediator's own key",
     ),
+    "paper": (
+        "当事人在纸质协议上签名（原件存档），调解员收取后以本人密钥签名确认",
+        "signed by the party on paper (the original is kept on file), attested by the receiving mediator's own key",
+    ),
+    # where the mediator read the final text to a party (the agreement_read_aloud record)
+    "read_by_phone": ("通过电话宣读", "read over the telephone"),
+    "read_in_session": ("在视频调解中宣读", "read in the video session"),
+    "read_in_person": ("当面宣读", "read in person"),
     # how the key was bound to the case (the key_bound record); read after "密钥" / "key"
     "sms_otp": ("经短信验证码核验本人手机后绑定", "bound after a code by SMS to the party's phone"),
     "email_otp": ("经电子邮件验证码核验后绑定", "bound after a code by e-mail"),

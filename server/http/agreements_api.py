@@ -50,6 +50,18 @@ class StaffSignIn(Input):
     key_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 
 
+class ReadAloudIn(Input):
+    party_id: Annotated[str, StringConstraints(max_length=36)]
+    method: Annotated[str, StringConstraints(pattern=r"^read_(by_phone|in_session|in_person)$")]
+
+
+class PaperSignatureIn(Input):
+    party_id: Annotated[str, StringConstraints(max_length=36)]
+    #: The scanned signed page, uploaded to the case file first (POST /cases/{case_id}/documents).
+    document_id: Annotated[str, StringConstraints(max_length=36)]
+    key_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+
+
 class CommentIn(Input):
     version: Version
     clause: Annotated[str, StringConstraints(max_length=20)]
@@ -268,6 +280,38 @@ async def prepare_mediator(request: web.Request, body: StaffSignIn) -> web.Strea
     prepared = await services(request).agreements.signing.prepare_mediator(
         principal_of(request), request.match_info["case_id"], body.key_id
     )
+    return web.json_response(prepared_view(prepared), status=201)
+
+
+@api.route(
+    "POST",
+    "/cases/{case_id}/agreement/read-aloud",
+    summary="Record that I read the final text to a party",
+    body=ReadAloudIn,
+    status=201,
+    tag="agreement",
+)
+async def read_aloud(request: web.Request, body: ReadAloudIn) -> web.StreamResponse:
+    seq = await services(request).agreements.paper.read_aloud(
+        principal_of(request), request.match_info["case_id"], party_id=body.party_id, method=body.method
+    )
+    return web.json_response({"seq": seq}, status=201)
+
+
+@api.route(
+    "POST",
+    "/cases/{case_id}/agreement/paper-signatures",
+    summary="Prepare my attestation of a party's signature on paper",
+    body=PaperSignatureIn,
+    status=201,
+    tag="agreement",
+    errors=(410,),
+)
+async def prepare_paper_signature(request: web.Request, body: PaperSignatureIn) -> web.StreamResponse:
+    prepared = await services(request).agreements.paper.prepare(
+        principal_of(request), request.match_info["case_id"],
+        party_id=body.party_id, document_id=body.document_id, key_id=body.key_id,
+    )  # fmt: skip
     return web.json_response(prepared_view(prepared), status=201)
 
 

@@ -408,6 +408,21 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         with_liu_key("/api/v1/cases/{case_id}/agreement/sign", lambda _, k: {"key_id": k}),
         (401, 403, 403, 403, 403, 409),
     ),
+    # A party who signs nothing with a key (#25): the text read to them, their signature on paper
+    # (no scan filed under that id: 422 for the own mediator).
+    "POST /cases/{case_id}/agreement/read-aloud": (
+        simple(
+            "/api/v1/cases/{case_id}/agreement/read-aloud", lambda s: {"party_id": applicant_of(s), "method": "read_by_phone"}
+        ),
+        (401, 403, 403, 403, 403, 201),
+    ),
+    "POST /cases/{case_id}/agreement/paper-signatures": (
+        with_liu_key(
+            "/api/v1/cases/{case_id}/agreement/paper-signatures",
+            lambda s, k: {"party_id": applicant_of(s), "document_id": "no-such-scan", "key_id": k},
+        ),
+        (401, 403, 403, 403, 403, 422),
+    ),
     # Sealed only once everyone has signed.
     "GET /party/agreement/pdf": (simple("/api/v1/party/agreement/pdf?kind=signed"), (401, 404, 403, 403, 403, 403)),
     "GET /verify/{code}": (simple("/api/v1/verify/AAAA-BBBB"), (404,) * 6),

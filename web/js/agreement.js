@@ -20,6 +20,7 @@ import { t, tv, getLang, onLangChange, fmtDateTime, fmtShortDateTime, partyRole 
 import './agreement-i18n.js';
 import { KINDS, ObligationsPreview, newObligation, obligationForEditor, obligationForServer } from './obligations.js';
 import { StaffSigner } from './signing/staff-key.js';
+import { PaperSignatures } from './paper-signature.js';
 import { MessageLine, reasonOf } from './signing/message.js';
 import { addDays, todayIn, localToIso } from './time.js';
 import { h, errorMessage, fieldMessage, toast, confirmDialog } from './ui.js';
@@ -171,6 +172,8 @@ export class AgreementPanel {
     // The mediator's keys and signature (signing/staff-key.js); asked for once the agreement is final.
     this.signer = new StaffSigner({ userId: () => this.user.id, onChange: () => this.render() });
     this.keysAsked = false;
+    // Parties who sign on paper (#25): read to, then attested with the same key.
+    this.paper = new PaperSignatures({ caseId, signer: this.signer, onChange: () => this.render(), reload: () => this.load() });
     this.pollTimer = null;
     this.el = h('section', { id: 'agreement', class: 'card agr-panel', 'aria-labelledby': 'agreement-title', dataset: { testid: 'agreement-panel' } });
     onLangChange(() => this.render());
@@ -207,7 +210,7 @@ export class AgreementPanel {
   /** Look again while the page is visible (parties comment and sign meanwhile). */
   async poll() {
     clearTimeout(this.pollTimer);
-    if (document.visibilityState !== 'visible' || this.status !== 'ready' || this.signer.busy) {
+    if (document.visibilityState !== 'visible' || this.status !== 'ready' || this.signer.busy || this.paper.busyFor) {
       this.schedulePoll();
       return;
     }
@@ -278,7 +281,7 @@ export class AgreementPanel {
       if (v.status === 'effective') out.push(['seal', this.sealBox()]);
       if (v.status === 'drafting') out.push(['editor', this.editor()]);
       else out.push(['final', this.finalBox()], ['signers', html`<div class="agr-signers-box"><h3>${t('agr.signers')}</h3><${SignerList} view=${v} tz=${this.tz} /></div>`]);
-      if (v.status === 'final') out.push(['sign', this.signBox()]);
+      if (v.status === 'final') out.push(['paper', this.paper.box(v)], ['sign', this.signBox()]);
       out.push(['versions', this.versionsBox()], ['comments', this.commentsBox()]);
       if (v.status === 'drafting') out.push(['declare', this.declareBox()]);
     }

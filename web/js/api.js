@@ -247,6 +247,10 @@ export const agreementDiff = (caseId, from, to) => get(`${agreementPath(caseId)}
 export const declareAgreementFinal = (caseId, version, deadline) => post(`${agreementPath(caseId)}/final`, { version, deadline });
 /** The mediator's signature: the statement to sign with their key (bound to the case). */
 export const prepareAgreementSignature = (caseId, keyId) => post(`${agreementPath(caseId)}/sign`, { key_id: keyId });
+/** That I read the final text to a party (#25): `{party_id, method}`, method read_by_phone | read_in_session | read_in_person. */
+export const recordAgreementReadAloud = (caseId, body) => post(`${agreementPath(caseId)}/read-aloud`, body);
+/** My attestation of a party's signature on paper: `{party_id, document_id, key_id}`; complete with completeStaffSignature. */
+export const preparePaperSignature = (caseId, body) => post(`${agreementPath(caseId)}/paper-signatures`, body);
 export const setCaseOutcome = (caseId, body) => post(`/cases/${id(caseId)}/outcome`, body);
 /** A failed case's package for a court's online filing (在线调解规则 art. 21): `{ blob, filename }`. */
 export const makeFilingPackage = (caseId, body) => request('POST', `/cases/${id(caseId)}/filing-package`, { body, blob: true });

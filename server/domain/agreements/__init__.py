@@ -8,6 +8,9 @@ ask for delivery through the platform. Every step is a record in the case's evid
 
 - ``agreement_version``: each saved version, and the one declared final (drafting.py);
 - ``signature``: a party's or the mediator's statement, signed with their own key (signing.py);
+- ``signature`` with method ``paper`` and ``agreement_read_aloud``: a party who signs nothing with a
+  key (a caller by phone) has the text read to them and signs on paper, the receiving mediator
+  attesting with their own key (paper.py);
 - ``agreement_sealed``: the final document sealed with the organisation's PAdES signature, and
   ``delivery``: the sealed document made available to each party, and their receipt (sealing.py).
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from server.domain.agreements.drafting import Drafting
+from server.domain.agreements.paper import PaperSignatures
 from server.domain.agreements.public import Public
 from server.domain.agreements.sealing import Sealing
 from server.domain.agreements.signing import Signing
@@ -32,5 +36,6 @@ class Agreements:
 
     drafting: Drafting
     signing: Signing
+    paper: PaperSignatures
     sealing: Sealing
     public: Public

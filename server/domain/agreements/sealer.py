@@ -12,6 +12,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -60,11 +61,20 @@ CERTIFIED = (
 )
 
 
-async def _signed_with(db: AsyncSession, claim_hash: str) -> object:
-    """How the signer was confirmed, as their signature record's body says (None if it says nothing)."""
+async def _signed_with(db: AsyncSession, claim_hash: str) -> dict[str, Any]:
+    """What the signature record's body says: how the signer was confirmed (``method``) and, for a
+    signature on paper, who received the page (``received_by``)."""
     body = await db.get(EvidenceBody, claim_hash)
     data = body.body.get("data") if body is not None else None
-    return data.get("method") if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _method_line(data: dict[str, Any], bound_with: object) -> str:
+    """A signature line's method. On paper (#25) it names the mediator who received the page: the key
+    that signed is theirs, so how it was bound says nothing of the party."""
+    if data.get("method") == "paper":
+        return f"{method_words('paper')}\n收取人：{data.get('received_by') or ''}"
+    return signature_words(data.get("method"), bound_with)
 
 
 @dataclass(frozen=True)
@@ -152,7 +162,7 @@ class Sealer:
                     name=sig.name,
                     role=words.ROLE_WORDS.get(sig.role, sig.role),
                     signed_at=_shown(sig.signed_at, zone),
-                    method=signature_words(await _signed_with(db, sig.claim_hash), bound.get(sig.key_id)),
+                    method=_method_line(await _signed_with(db, sig.claim_hash), bound.get(sig.key_id)),
                     log_index=index_of.get(sig.seq),
                     seq=sig.seq,
                     key_id=sig.key_id,

@@ -25,7 +25,8 @@ Where each piece comes from, and what the platform does not have:
    investigation note, the rest evidence (a proof of performance goes to 9).
 7. 人民调解记录: the mediation record's PDF once every party signed a version (``transcript``);
    where no version was signed by all, the newest version's record, laid out from its text.
-8. 人民调解协议书: the sealed agreement's PDF (``signed_agreement``).
+8. 人民调解协议书: the sealed agreement's PDF (``signed_agreement``); for a party who signed on paper
+   (#25), the scanned page their attested ``signature`` names and the ``agreement_read_aloud`` record.
 9. 履行凭证: each ``performance_reported`` / ``performance_confirmed`` / ``performance_disputed``
    record, the proof a report names (its file) after it.
 10. 回访记录: each ``follow_up_recorded`` record.
@@ -168,7 +169,7 @@ def gather(records: list[Logged], documents: list[CaseDocument]) -> list[Source]
         by_part[source.part.key].append((order, source))
 
     docs = {d.id: d for d in documents}
-    proofs: set[str] = set()
+    placed: set[str] = set()
     latest_version: dict[str, Logged] = {}
     for r in records:
         who = _role(r)
@@ -196,15 +197,25 @@ def gather(records: list[Logged], documents: list[CaseDocument]) -> list[Source]
             )
             proof = r.public.get("proof")
             doc = docs.get(str(proof.get("document"))) if isinstance(proof, dict) else None
-            if doc is not None and doc.id not in proofs:
-                proofs.add(doc.id)
+            if doc is not None and doc.id not in placed:
+                placed.add(doc.id)
                 put(_doc(PART_OF["performance"], "履行凭证（当事人提交的文件）", doc), r.seq)
+        elif r.type == "signature" and r.public.get("method") == "paper":  # a page signed on paper, attested (#25)
+            scan = r.public.get("scan")
+            page = docs.get(str(scan.get("document"))) if isinstance(scan, dict) else None
+            if page is not None and page.id not in placed:
+                placed.add(page.id)
+                party = ROLE_WORDS.get(str(r.data.get("role") or ""), "")
+                put(_doc(PART_OF["agreement"], f"人民调解协议书纸质签名页（{party}签名，调解员收取）", page), r.seq)
+        elif r.type == "agreement_read_aloud":
+            party = ROLE_WORDS.get(str(r.data.get("role") or ""), "")
+            put(_rec(PART_OF["agreement"], f"调解协议宣读记录（向{party}宣读）", r, f"{name}，证据日志第{r.seq}条记录"), r.seq)
         elif r.type == "follow_up_recorded":
             put(_rec(PART_OF["follow_up"], "回访记录", r, f"{r.data.get('mediator') or ''}，证据日志第{r.seq}条记录"), r.seq)
     transcripts = [d for d in documents if d.kind == "transcript"]
     for doc in documents:
         order = doc.seq or 0
-        if doc.kind == "upload" and doc.id not in proofs:
+        if doc.kind == "upload" and doc.id not in placed:
             part = _upload_part(doc)
             put(_doc(part, f"{part.title.removeprefix('人民调解')}（上传文件）", doc), order)
         elif doc.kind == "transcript":

@@ -93,6 +93,8 @@ def _agreements(
                 add("problem", "signature_not_final", seq=seq, version=key[1])
             elif (public.get("text_hash"), public.get("pdf_hash")) != (final.get("text_hash"), final.get("pdf_hash")):
                 add("problem", "signature_other_text", seq=seq)
+            elif public.get("method") == "paper" and not _scan_logged(public.get("scan"), logged):
+                add("problem", "paper_scan_unlogged", seq=seq)
             else:
                 summaries[key[0]]["signatures"].append(seq)
         elif kind == "agreement_sealed":
@@ -110,3 +112,11 @@ def _agreements(
             summary["sealed"] = {"seq": seq, "signed_pdf_hash": public.get("signed_pdf_hash")}
             add("ok", "agreement_sealed", seq=seq, signatures=len(summary["signatures"]))
     return list(summaries.values())
+
+
+def _scan_logged(scan: Any, logged: dict[str, tuple[int, dict[str, Any]]]) -> bool:
+    """A signature on paper (#25) names its scanned page: filed in the log, with the same hash."""
+    if not isinstance(scan, dict):
+        return False
+    filed = logged.get(str(scan.get("document")))
+    return filed is not None and filed[1].get("sha256") == scan.get("sha256")

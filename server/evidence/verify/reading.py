@@ -220,9 +220,15 @@ class Reading:
             if not isinstance(data, dict):
                 continue
             who = data.get("name") if claim.type in SIGNER_NAMED else next(filter(None, map(data.get, NAME_FIELDS)), None)
+            subject = claim.public.get("subject")
+            if claim.type in SIGNER_NAMED and claim.actor.get("kind") == "staff" and isinstance(subject, dict):
+                # A mediator's witness for a party who signs nothing with a key (a keypress, a page
+                # signed on paper: #25): the body's name is the party's, the witness's is beside it.
+                if isinstance(who, str):
+                    self.names.setdefault((str(subject.get("kind")), str(subject.get("id"))), who)
+                who = data.get("witness") or data.get("received_by")
             if isinstance(who, str) and claim.actor.get("kind") in ("party", "staff"):
                 self.names[(claim.actor["kind"], claim.actor["id"])] = who
-            subject = claim.public.get("subject")
             if claim.type == "identity_checked" and isinstance(subject, dict) and isinstance(data.get("party"), str):
                 self.names.setdefault((str(subject.get("kind")), str(subject.get("id"))), data["party"])
             if claim.type in FIRST_RECORDS and isinstance(data.get("case_number"), str):

@@ -148,6 +148,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "agreement_pdf_unlogged": ("第 {seq} 条记录定稿的协议 PDF 没有登记在日志中。", "The agreement PDF made final in record {seq} is not in the log."),
     "signature_not_final": ("第 {seq} 条签名针对的第 {version} 版协议不是定稿版本。", "Signature record {seq} signs version {version}, which was never made final."),
     "signature_other_text": ("第 {seq} 条签名所签的文本或 PDF 与定稿版本不一致。", "Signature record {seq} signs a text or PDF other than the final version."),
+    "paper_scan_unlogged": ("第 {seq} 条纸质签名记录所指的签名页扫描件没有登记在日志中，或与登记的哈希不符。", "The scanned signed page that paper-signature record {seq} names is not in the log, or its hash differs."),
     "sealed_pdf_unlogged": ("第 {seq} 条盖章记录所指的 PDF 没有登记在日志中。", "The sealed PDF of record {seq} is not in the log."),
     "sealed_other_signatures": ("第 {seq} 条盖章记录所列的签名与日志中的签名不一致。", "Seal record {seq} lists other signatures than those logged."),
     "agreement_sealed": ("调解协议已由全部 {signatures} 位签署人签署，并加盖调解组织印章（第 {seq} 条记录）。", "The agreement was signed by all {signatures} signers and sealed by the organisation (record {seq})."),

@@ -78,10 +78,14 @@ class PhoneEvents:
         principal = PartyPrincipal(party.id, party.case_id, seat.session_id, party.name)
         session_id, party_id, name, room_side = seat.session_id, party.id, party.name, gateway.room
 
+        links, staff = self.services.links, self.connections.principal(sid)
+
         async def failed(reason: str) -> None:
+            await links.phone_call(staff, principal, "failed", reason)
             await room_side.phone_dial_failed(session_id, party_id, name, reason)
 
         await gateway.dial(party.phone, principal, failed)
+        await links.phone_call(staff, principal, "called")
         return ack_ok(calling=party.name)
 
     async def ask(self, sid: str, seat: Seat, payload: Target) -> dict[str, Any]:

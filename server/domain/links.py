@@ -300,6 +300,25 @@ class Links:
         self._group.insert_later(db, CaseEvent, used)
         return PartyPrincipal(party.id, case.id, session.id, party.name)
 
+    async def phone_call(
+        self, principal: Principal | None, party: PartyPrincipal, outcome: str, reason: str | None = None
+    ) -> None:
+        """A call the mediator made to a party ("call me", #25), as lines of the case's history.
+
+        ``called`` (the mediator its actor, when the call is placed), then ``answered`` (the
+        party is in the room: a ``link_opened`` with method ``phone_call``, as a PIN's use is) or
+        ``failed`` with the network's reason (``call_no_answer``, ``call_rejected``).
+        """
+        data = {"party_id": party.party_id, "session_id": party.session_id}
+        if outcome == "called":
+            line = history.row(party.case_id, principal, "phone_called", **data)
+        elif outcome == "answered":
+            line = history.row(party.case_id, None, "link_opened", **data, method="phone_call")
+        else:
+            line = history.row(party.case_id, None, "phone_call_failed", **data, reason=f"call_{reason or outcome}")
+        async with self._maker() as db, db.begin():
+            db.add(CaseEvent(**line))
+
 
 async def _case_mediator(db: AsyncSession, party: Party) -> str:
     case = await db.get(Case, party.case_id)

@@ -5,13 +5,27 @@ the room as soon as they answer, heard by the mediator, marked as by phone."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import select
+
+from server.models import CaseEvent
 from server.settings import Settings
 from tests.signaling.live import Meeting, eventually
 from tests.signaling.media_client import MediaClient
 from tests.telephony.baresip import Baresip
 from tests.telephony.test_phone_calls import CALLER_HZ, MEDIATOR_HZ, WITHIN, Tone, seen_by_host
 from tests.telephony.tones import tone_power
+
+
+async def history_of(meeting: Meeting, kind: str | None = None) -> list[Any]:
+    """The session's case history: (kind, actor's name, party) of each line, or the data of lines of ``kind``."""
+    async with meeting.world.services.links._maker() as db:
+        query = select(CaseEvent).order_by(CaseEvent.at)
+        rows = [e for e in await db.scalars(query) if (e.data or {}).get("session_id") == meeting.session_id]
+    if kind is not None:
+        return [e.data for e in rows if e.kind == kind]
+    return [(e.kind, e.actor_name, (e.data or {}).get("party_id")) for e in rows]
 
 
 async def test_the_mediator_calls_a_party_who_answers_and_is_in_the_room_at_once(
@@ -47,6 +61,14 @@ async def test_the_mediator_calls_a_party_who_answers_and_is_in_the_room_at_once
         # In the session already: not called twice.
         again = await host.call("phone_dial", {"participant_id": respondent})
         assert again["error"]["code"] == "invalid_state" and again["error"]["reason"] == "already_here"
+
+        # The case's history says who called whom, and how each call went.
+        lines = await history_of(meeting)
+        applicant = meeting.id("applicant")
+        assert ("phone_called", "刘调解员", applicant) in lines and ("phone_call_failed", "system", applicant) in lines
+        assert ("phone_called", "刘调解员", respondent) in lines
+        failed_line = await history_of(meeting, "phone_call_failed")
+        assert failed_line == [{"party_id": applicant, "session_id": meeting.session_id, "reason": "call_rejected"}]
 
         await phone.hangup()
         await phone.wait_closed(WITHIN)

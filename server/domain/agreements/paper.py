@@ -96,7 +96,7 @@ class PaperSignatures:
                     "subject": {"kind": "party", "id": party.id},
                 },
             )  # fmt: skip
-            history.record(db, case.id, staff, "agreement_read_aloud", seq=appended.record.seq, party=party.name, method=method)
+            history.record(db, case.id, staff, "agreement_read_aloud", seq=appended.record.seq, party_id=party.id, method=method)
             return appended.record.seq
 
     async def prepare(
@@ -175,7 +175,7 @@ class PaperSignatures:
                 signed_at=utcnow(),
             )
         )
-        history.record(db, agreement.case_id, staff, "agreement_signed_on_paper", seq=seq, party=party.name)
+        history.record(db, agreement.case_id, staff, "agreement_signed_on_paper", seq=seq, party_id=party.id)
 
     async def after(self, staff: Staff, claim: Claim) -> None:
         """Nothing follows: the mediator signs last, as for any party (signing.py)."""

@@ -14,6 +14,7 @@ from server.domain import particulars
 from server.domain.booking import iso
 from server.domain.confirmation.application import Eligibility
 from server.domain.confirmation.views import ApplicationView
+from server.http import views
 from server.http.agreements_api import PartySignatureIn, pdf_response, statement_view
 from server.http.context import principal_of
 from server.http.routes import api
@@ -294,14 +295,22 @@ async def court_status(request: web.Request, body: StatusIn) -> web.StreamRespon
     tag="court",
 )
 async def court_hearing(request: web.Request, body: HearingIn) -> web.StreamResponse:
-    view = await services(request).confirmations.court.schedule_hearing(
+    svc = services(request)
+    view = await svc.confirmations.court.schedule_hearing(
         principal_of(request),
         request.match_info["application_id"],
         starts_at=body.starts_at,
         duration_minutes=body.duration_minutes,
         timezone=body.timezone,
     )
-    return web.json_response(application_view(view, _court_ruling(view.application.id), court=True), status=201)
+    out = application_view(view, _court_ruling(view.application.id), court=True)
+    # How each party joins the hearing by phone (#25): the PIN is in clear in this answer only.
+    out["hearing_phone"] = [
+        {"party_id": link["party_id"], "party_name": link["party_name"], "role": link["role"], **link["phone"]}
+        for link in (views.issued_link(issued, svc.settings) for issued in view.hearing_links)
+        if "phone" in link
+    ]
+    return web.json_response(out, status=201)
 
 
 @api.route(

@@ -286,6 +286,12 @@ async def test_a_court_hearings_notice_carries_the_pin_and_the_pin_finds_the_par
         assert f"可拨打 {NUMBER} 并输入会议密码 {pin} 以电话参加。" in message.body
         found = await world.services.links.by_pin(pin)
         assert (found.party_id, found.session_id) == (message.party_id, scheduled["hearing"]["session_id"])
+    # The judge is told each party's PIN in the answer, to tell a caller theirs (and only then).
+    told = {(line["party_id"], line["number"], line["pin"]) for line in scheduled["hearing_phone"]}
+    assert told == {(m.party_id, NUMBER, m.template_params["pin"]) for m in sent if m.template_params}
+    assert {line["party_name"] for line in scheduled["hearing_phone"]} == {"张三", "李四"}
+    again = await judge.call("GET", app_path)
+    assert "hearing_phone" not in again and all(line["pin"] not in str(again) for line in scheduled["hearing_phone"])
     # The kinds that are not a session to join never mention it, whatever they are given.
     for kind, spec in notices.KINDS.items():
         if not spec.by_phone:

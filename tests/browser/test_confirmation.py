@@ -106,7 +106,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     port = free_port()
     base_url = f"http://localhost:{port}"
-    with serving(data_dir, port, {**server_env(data_dir, base_url), "MEDIATE_MEDIA_LOOPBACK": "1", **codes_by_spool(data_dir)}):
+    with serving(
+        data_dir,
+        port,
+        {
+            **server_env(data_dir, base_url),
+            "MEDIATE_MEDIA_LOOPBACK": "1",
+            "MEDIATE_PHONE_NUMBER": "010-8888 6666",
+            **codes_by_spool(data_dir),
+        },
+    ):
         yield Server(
             base_url=base_url, data_dir=data_dir, organisation_id="", mediator_id="", username=MEDIATOR, password=PASSWORD
         )
@@ -502,6 +511,12 @@ def test_parties_apply_together_and_the_court_confirms(
     judge.get_by_test_id("court-hearing-box").filter(has_text="15:00").wait_for()
     judge.locator("#court-title").filter(has_text="已安排听证").wait_for()
     assert judge.get_by_test_id("court-hearing-join").get_attribute("href").startswith("/live/")
+    # Told once, as scheduled: each party's PIN to join by phone (#25), to tell a party who calls.
+    pins = judge.get_by_test_id("court-hearing-phone")
+    assert "拨打 010-8888 6666 电话参加" in pins.inner_text()
+    assert [re.sub(r"\d{6}", "######", line) for line in pins.locator("li").all_inner_texts()] == [
+        "张三（申请人）：会议密码 ######", "李四（被申请人）：会议密码 ######",
+    ], pins.inner_text()  # fmt: skip
     hearing = card.get_by_test_id("conf-hearing")
     hearing.wait_for(timeout=20_000)
     assert "下午3:00" in hearing.inner_text(), hearing.inner_text()

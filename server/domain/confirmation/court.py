@@ -202,14 +202,18 @@ class Court:
             db.add(session)
             await db.flush()
             ctx = notifications.Context(case, session, court, judge)
+            issued_links = []
             for party in await db.scalars(select(Party).where(Party.case_id == case.id).order_by(Party.created_at)):
                 issued = await links.issue(db, self._settings, staff, session, party)
                 phone = phone_pins.notice_values(self._settings, issued.pin)
                 notifications.enqueue(db, "hearing", ctx, party, issued.url, phone=phone)
+                issued_links.append(issued)
             application.hearing_session_id, application.status = session.id, "hearing_scheduled"
             application.judge_id = application.judge_id or staff.user_id
             history.record(db, case.id, staff, "hearing_scheduled", session_id=session.id, starts_at=starts.isoformat())
-            return await view_of(db, application, court=True)
+            view = await view_of(db, application, court=True)
+            view.hearing_links = issued_links  # the PINs are in clear only now: the judge can tell a caller theirs
+            return view
 
     async def add_note(self, principal: Principal | None, application_id: str, text: str) -> JudgeNote:
         text = text.strip()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.domain import particulars
 from server.domain.access import case_for_staff
+from server.domain.links import IssuedLink
 from server.domain.principal import PartyPrincipal, Principal, require_party
 from server.models import (
     Case,
@@ -42,6 +43,8 @@ class ApplicationView:
     materials: list[CaseDocument] = field(default_factory=list)
     notes: list[JudgeNote] = field(default_factory=list)
     parties: list[Party] = field(default_factory=list)  # with their phone numbers and addresses, for the court
+    #: Each party's way into a hearing just scheduled, with its PIN in clear: only in that answer (#25).
+    hearing_links: list[IssuedLink] = field(default_factory=list)
 
 
 async def case_of(db: AsyncSession, principal: Principal | None, case_id: str | None) -> Case:

@@ -535,8 +535,14 @@ async function scheduleHearing(ev) {
 /** The video hearing: when it is and the way in for the judge (its host), or a form to schedule one. */
 function Hearing({ a }) {
   if (a.hearing) {
+    const phone = a.hearing_phone || [];
     return html`<div class="court-hearing" data-testid="court-hearing-box">
       <p>${t('court.hearing.at', { time: fmtDateTime(a.hearing.starts_at, store.tz) })}</p>
+      ${phone.length > 0 &&
+      html`<div class="court-hearing-phone" data-testid="court-hearing-phone">
+        <p>${t('court.hearing.phone', { number: phone[0].number })}</p>
+        <ul>${phone.map((p) => html`<li data-party-id=${p.party_id}>${t('court.hearing.pin', { name: p.party_name, role: tv('partyrole', p.role), pin: p.pin })}</li>`)}</ul>
+      </div>`}
       ${DECIDED.has(a.status)
         ? null
         : html`<a class="button secondary" href=${`/live/${encodeURIComponent(a.hearing.session_id)}`} data-testid="court-hearing-join">${t('court.hearing.join')}</a>`}

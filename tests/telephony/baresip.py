@@ -188,6 +188,19 @@ class Baresip:
             raise ValueError(f"not DTMF digits: {digits!r}")
         await self.command("sndcode", digits)
 
+    async def mute(self, on: bool) -> None:
+        """Send silence in place of the phone's sound (``on``), or its sound again: a caller who stops
+        speaking, for what the other side shows then. baresip keeps sending RTP, of silence.
+
+        baresip's ``mute`` toggles and says which way it went ("call muted" / "call un-muted", menu
+        module): toggled once more when the call was already as wanted.
+        """
+        for _ in range(2):
+            said = await self.command("mute")
+            if ("un-muted" not in said) == on:
+                return
+        raise self._failure(f"the call's microphone did not become {'muted' if on else 'un-muted'}")
+
     async def hangup(self) -> None:
         """Hang up the current call (a BYE once established, a CANCEL before)."""
         await self.command("hangup")

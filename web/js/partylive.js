@@ -238,6 +238,7 @@ export class PartyLive {
     this.check.release();
     this.media.close();
     this.signaling.close();
+    if (this.room) this.room.destroy();
     this.go(phase);
   }
 

@@ -4,6 +4,8 @@
 // room by phone: a button that has the recording notice played to them, then what they pressed (1
 // agrees, 2 refuses) and, for a 1, the host's witness signed with their own key (bound to the case
 // first), which is what makes it consent (signaling/phone_consent_events.py).
+// While a caller is on the line (waiting or in the room), a notice says what the issue says of them:
+// a caller is only as trusted as their PIN and the mediator's judgement (#25), and what to do about it.
 
 import { html, render as draw } from 'htm/preact';
 import { t } from './i18n.js';
@@ -28,6 +30,8 @@ export class PhoneConsentPanel {
     this.dialled = {};
     /** @type {any[]} the callers in the room, from the host's `participants` view */
     this.callers = [];
+    /** Whether a caller is on the line now: waiting, held or in the room (the trust notice is shown). */
+    this.onLine = false;
     /** @type {Record<string, Pressed>} what each caller pressed after the notice */
     this.pressed = {};
     /** @type {Set<string>} callers the notice is being played to */
@@ -56,6 +60,7 @@ export class PhoneConsentPanel {
   setView(/** @type {any} */ view) {
     const people = (view && view.participants) || [];
     this.callers = people.filter((/** @type {any} */ p) => p.phone && p.state === 'admitted');
+    this.onLine = people.some((/** @type {any} */ p) => p.phone && p.online !== false && ['waiting', 'held', 'admitted'].includes(p.state));
     this.online = new Set(people.filter((/** @type {any} */ p) => p.online).map((/** @type {any} */ p) => p.id));
     this.render();
   }
@@ -149,11 +154,12 @@ export class PhoneConsentPanel {
 
   render() {
     const away = this.callable.filter((/** @type {any} */ p) => !this.online.has(p.party_id));
-    this.el.hidden = this.callers.length === 0 && away.length === 0;
+    this.el.hidden = this.callers.length === 0 && away.length === 0 && !this.onLine;
     draw(
       this.el.hidden
         ? html``
         : html`<h2 id="phone-consent-title">${t('live.phone.title')}</h2>
+            ${this.onLine ? html`<p class="notice warn phone-trust" data-testid="phone-trust">${t('live.phone.trust')}</p>` : null}
             ${away.length
               ? html`<p class="hint">${t('live.phone.dial.hint')}</p>
                   <ul>${away.map((/** @type {any} */ p) => this.dialLine(p))}</ul>`

@@ -1,6 +1,7 @@
 // @ts-check
 // The live room's pictures and sound (room.js draws the rest): the tiles on the stage, each with
-// its <video>, name, role and marks, and one <audio> per person heard. Drawn with Preact + htm: a
+// its <video>, name, role and marks (a caller by phone's with a telephone instead of a picture, and
+// anyone's with "正在说话" while they speak), and one <audio> per person heard. Drawn with Preact + htm: a
 // <video> or <audio> is a Player keyed by person and kind, kept across redraws, its stream set only
 // when the track changes, so what plays is never recreated.
 
@@ -20,6 +21,8 @@ const ICONS = {
   audioOnly: '<path d="M4 15v-3a8 8 0 0 1 16 0v3"/><rect x="3" y="14" width="4" height="6" rx="1.5"/><rect x="17" y="14" width="4" height="6" rx="1.5"/>',
   chat: '<path d="M4 5h16v11H9l-5 4z"/>',
   leave: '<path d="M10 4H5v16h5M14 8l4 4-4 4M18 12H9"/>',
+  phone: '<path d="M5 4h3.5l1.7 4.3-2.2 1.4a11 11 0 0 0 6.3 6.3l1.4-2.2L20 15.5V19a2 2 0 0 1-2 2A16 16 0 0 1 3 6a2 2 0 0 1 2-2z"/>',
+  speaking: '<path d="M4 10v4M8 7v10M12 4v16M16 7v10M20 10v4"/>',
 };
 
 /** An icon of ICONS, drawn by Preact (the SVG is this file's own markup, never user data). */
@@ -133,21 +136,39 @@ export function drawTiles(room) {
 }
 
 /**
- * One tile: its <video> (a Player, kept across redraws), the avatar shown without picture, a
- * line over the picture, the marks and the caption.
+ * One tile: its <video> (a Player, kept across redraws), the avatar shown without picture (or, for a
+ * caller by phone, the phone face), a line over the picture, the marks and the caption.
  * @param {any} room
  * @param {{ key: string, kind: string, track: MediaStreamTrack | null, classes: string, data: Record<string, any>,
- *   avatar: string, caption: string, overlay: string, overlayTestid?: string, marks: any[] }} spec
+ *   avatar: string, face?: any, caption: string, overlay: string, overlayTestid?: string, marks: any[] }} spec
  */
-function tile(room, { key, kind, track, classes, data, avatar, caption, overlay, overlayTestid, marks }) {
+function tile(room, { key, kind, track, classes, data, avatar, face, caption, overlay, overlayTestid, marks }) {
   const testid = kind === 'self' ? 'self-video' : 'tile-video';
   return html`<figure key=${key} class=${classes} ...${data}>
     <${Player} tag="video" track=${track} players=${room.videos} attrs=${{ 'data-testid': testid }} />
-    <div class="avatar" aria-hidden="true">${avatar}</div>
+    ${face || html`<div class="avatar" aria-hidden="true">${avatar}</div>`}
     <p class="tile-overlay" data-testid=${overlayTestid}>${overlay}</p>
     <div class="tile-marks">${marks}</div>
     <figcaption><p class="tile-caption">${caption}</p></figcaption>
   </figure>`;
+}
+
+/**
+ * A caller by phone has no camera (#25): their tile shows a telephone, their name and "电话接入", large,
+ * so that no one takes them for a browser participant whose camera is off. Hidden from screen readers,
+ * as the avatar is: the tile's name and caption already say all of it.
+ */
+function phoneFace(p) {
+  return html`<div class="phone-face" aria-hidden="true" data-testid="phone-face">
+    <span class="phone-disc">${icon('phone')}</span>
+    <strong class="phone-name">${p.name}</strong>
+    <span class="phone-how">${t('live.phone')}</span>
+  </div>`;
+}
+
+/** "正在说话": a ring round the tile (the stylesheet's) and this mark, in words as well as colour. */
+function speakingMark() {
+  return html`<span key="speaking" class="mark mark-speaking" data-testid="speaking-mark">${icon('speaking')}<span class="mark-text">${t('live.speaking')}</span></span>`;
 }
 
 function selfTile(room) {
@@ -177,21 +198,35 @@ function otherTile(room, want) {
   const track = (sending && !room.media.audioOnly && !reconnecting ? room.media.remoteTrack(p.id, kind) : null) || null;
   const caption = kind === 'screen' ? t('live.screen.of', { name: p.name }) : `${p.name} · ${roleLabel(p, room.view)}`;
   const q = room.host && !reconnecting && room.quality[p.id];
+  const phone = kind === 'video' && Boolean(p.phone);
+  // From the sound this browser receives (speaking.js); shown on the person's own tile, not their screen's.
+  const speaking = kind === 'video' && !reconnecting && sends(p, 'audio') && room.speaking.has(p.id);
   let overlay = '';
   if (reconnecting) overlay = t('live.reconnecting.other');
+  else if (phone) overlay = ''; // no camera to be off: the phone face says how they take part
   else if (kind === 'video' && room.media.audioOnly) overlay = t('live.tile.audio_only');
   else if (kind === 'video' && !sending) overlay = t('live.tile.camera_off');
   return tile(room, {
     key: want.key,
     kind,
     track,
-    classes: cls('tile', `tile-${kind}`, !track && 'no-video', reconnecting && 'reconnecting'),
-    data: { 'data-testid': 'tile', 'data-participant-id': p.id, 'data-kind': kind, 'data-playing': track ? 'true' : 'false', 'aria-label': caption },
+    classes: cls('tile', `tile-${kind}`, !track && 'no-video', phone && 'tile-phone', speaking && 'speaking', reconnecting && 'reconnecting'),
+    data: {
+      'data-testid': 'tile',
+      'data-participant-id': p.id,
+      'data-kind': kind,
+      'data-playing': track ? 'true' : 'false',
+      'data-phone': phone ? 'true' : undefined,
+      'data-speaking': kind === 'video' ? String(speaking) : undefined,
+      'aria-label': caption,
+    },
     avatar: (p.name || '?').slice(0, 1),
+    face: phone ? phoneFace(p) : null,
     caption,
     overlay,
     overlayTestid: reconnecting ? 'tile-reconnecting' : undefined,
     marks: [
+      speaking ? speakingMark() : null,
       kind === 'video' && p.hand
         ? html`<span key="hand" class="mark mark-hand" title=${t('live.hand.raised')} data-testid="hand-mark">${icon('hand')}<span class="sr-only">${t('live.hand.raised')}</span></span>`
         : null,

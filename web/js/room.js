@@ -19,6 +19,7 @@ import './live-i18n.js';
 import { recordingBanners } from './recording.js';
 import { cls, drawSound, drawTiles, icon, isReconnecting, roleLabel, sends } from './room-tiles.js';
 import { screenShareSupported } from './rtc.js';
+import { SpeakingMeter } from './speaking.js';
 import { h, toast } from './ui.js';
 
 export { cls, icon, isReconnecting, presentOthers, resolutionMark, roleLabel } from './room-tiles.js';
@@ -103,6 +104,8 @@ export class RoomUI {
         this.renderBanners();
       }
     };
+    /** Who is speaking, from the sound this browser receives (speaking.js): shown on their tiles. */
+    this.speaking = new SpeakingMeter(media, () => this.renderTiles());
     this.build();
     this.offLang = onLangChange(() => this.renderAll());
   }
@@ -140,6 +143,7 @@ export class RoomUI {
 
   destroy() {
     this.offLang();
+    this.speaking.stop();
     for (const a of this.audios) a.srcObject = null;
     for (const v of this.videos) v.srcObject = null;
   }

@@ -432,6 +432,31 @@ export class MediaSession {
     return null;
   }
 
+  /**
+   * How much sound each person's received audio has carried so far, by participant: the browser's
+   * own measure of the decoded audio (W3C webrtc-stats, RTCInboundRtpStreamStats.totalAudioEnergy
+   * and totalSamplesDuration), read locally, so the server does nothing for it. The speaking
+   * indicator (speaking.js) reads how much it grows between two looks.
+   * @returns {Promise<Map<string, {energy: number, duration: number}>>}
+   */
+  async audioEnergy() {
+    /** @type {Map<string, {energy: number, duration: number}>} */
+    const out = new Map();
+    const pc = this.pc;
+    /** @type {Map<string, string>} a received audio track's id (the stats' trackIdentifier) → its participant */
+    const byTrack = new Map();
+    for (const entry of this.remote.values()) if (entry.kind === 'audio') byTrack.set(entry.track.id, entry.participantId);
+    if (!pc || !byTrack.size) return out;
+    (await pc.getStats()).forEach((r) => {
+      if (r.type !== 'inbound-rtp' || r.kind !== 'audio') return;
+      const pid = byTrack.get(r.trackIdentifier) || (r.mid != null && this.mids.get(r.mid)?.participantId);
+      if (pid && typeof r.totalAudioEnergy === 'number' && typeof r.totalSamplesDuration === 'number') {
+        out.set(pid, { energy: r.totalAudioEnergy, duration: r.totalSamplesDuration });
+      }
+    });
+    return out;
+  }
+
   /** Leave: close the connection and stop every device. */
   close() {
     this.started = false;

@@ -398,6 +398,7 @@ function finish(phase) {
   if (media) media.close();
   if (signaling) signaling.close();
   if (identity) identity.destroy();
+  if (room) room.destroy();
   render();
   /** @type {HTMLElement | null} */ (app.querySelector('h1[tabindex="-1"]'))?.focus();
 }

@@ -252,12 +252,19 @@ class SipGateway:
         ip = self.listen[0]
         try:
             rtp = await self._rtp(ip, offer, dtmf)
+        except (OSError, RuntimeError):  # aiortp's allocator raises RuntimeError when every pair is taken
+            log.warning("phone call from %s refused: no RTP port pair is free (MEDIATE_SIP_RTP_PORTS)", mask(number))
+            incoming.reject(503, "Service Unavailable")
+            return
+        try:
             answer, _ = negotiate_sdp(
                 offer, local_ip=self.advertised_ip or ip, rtp_port=rtp.local_port, supported_codecs=G711, dtmf_payload_type=dtmf
             )
         except SdpNegotiationError:
             log.info("phone call from %s refused: it offers no G.711", mask(number))
             incoming.reject(488, "Not Acceptable Here")
+            await rtp.session.close()
+            await self._ports.release(rtp.local_port)
             return
         call = PhoneCall(
             incoming.call_id, number, rtp.session, self.prompts, self.room, self.guard, lambda: self._hang_up(incoming.call_id)
@@ -315,7 +322,10 @@ class SipGateway:
         if self.trunk is None or self._uac is None:
             raise InvalidState("no telephone line to call out through is configured (MEDIATE_SIP_TRUNK)", reason="no_trunk")
         ip = self.advertised_ip or self.listen[0]
-        port, _rtcp = await self._ports.allocate()
+        try:
+            port, _rtcp = await self._ports.allocate()
+        except RuntimeError:  # every RTP port pair is in use
+            raise InvalidState("every telephone line is in use; try again shortly", reason="lines_busy") from None
         try:
             rtp = await RTPSession.create(
                 local_addr=(self.listen[0], port), remote_addr=(self.trunk[0], 9), payload_type=0, symmetric_rtp=True

@@ -4,7 +4,8 @@ The owner of a session's media (signaling/owners.py) runs the events other proce
 it (:meth:`Failover.carried`) and follows room changes made elsewhere; when an owner dies, the
 participants connected here start their media again; the process that takes a session over
 resumes its recording. A process that stops in good order finishes its recordings, hands its
-sessions over and sends everyone to reconnect (PROTOCOL.md, "Restarts").
+sessions over and sends everyone to reconnect (PROTOCOL.md, "Restarts"). A process that answers a
+phone call of a session whose media is here asks for that one session (:meth:`Failover.give_up`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from server.errors import DomainError
+from server.errors import DomainError, InvalidState
 from server.ops import logs
 from signaling.live_rooms import Connections, Events, LiveRooms
 from signaling.media_events import MediaEvents
@@ -44,15 +45,19 @@ class Failover:
         self.events = events
         self.media_events = media_events
         self.recording = recording
+        #: Sessions whose media is being handed to another process right now: no caller's line joins them here.
+        self.moving: set[str] = set()
 
     async def carried(self, request: dict[str, Any]) -> dict[str, Any]:
         """Run an event another process carried here, where the session's media is; return its ack."""
-        seat = Seat(str(request["session_id"]), str(request["participant_id"]))
+        seat = Seat(str(request["session_id"]), str(request.get("participant_id", "")))
         try:
             with logs.live(seat.session_id, seat.participant_id):
                 if request.get("op") == "close_peer":
                     await self.live.close_media(seat.session_id, seat.participant_id)
                     return ack_ok()
+                if request.get("op") == "hand_over":
+                    return await self.give_up(seat.session_id, str(request["to"]))
                 event, sid = str(request["event"]), str(request["sid"])
                 model, handler = self.events[event]
                 token = carried_principal.set(principal_from_json(request.get("principal")))
@@ -74,7 +79,7 @@ class Failover:
             media.update(room.state, room.consents)
 
     async def owner_lost(self, session_id: str) -> None:
-        """The process carrying this session's media died: its participants connected here start again."""
+        """The process carrying this session's media died or gave it up: its participants connected here start again."""
         room = await self.live.get(session_id)
         if room is None:
             return
@@ -84,10 +89,40 @@ class Failover:
                 await self.live.transport.emit(
                     "media_failed", {"message": "the media connection failed; reconnecting"}, to=connection
                 )
-                log.info("session %s: %s told to start media again (its media process died)", session_id, pid)
+                log.info("session %s: %s told to start media again (its media process went or moved)", session_id, pid)
+
+    async def give_up(self, session_id: str, to: str) -> dict[str, Any]:
+        """Process ``to`` answered a phone call of this session: its media moves there (signaling/owners.py).
+
+        A caller's line cannot leave the process that answered the call, so the session goes to
+        the line rather than the line to the session. It goes as in a drain, for this one session:
+        the recording is finished first (end reason ``media_moved``: its last segments written,
+        its manifest signed) and a note left so that ``to`` records again on the same chain; the
+        claim passes to ``to`` and the move is announced, so that the participants connected
+        elsewhere start their media again, and the ones connected here are told the same. A
+        caller already in the session through this process keeps it here: their line cannot
+        move either (the caller on ``to`` is told they cannot join).
+        """
+        media = self.live.media.get(session_id)
+        if media is None:
+            return ack_ok(moved=False)  # not (or no longer) here: the claim tells the asker where it is
+        if media.lines or session_id in self.moving:
+            raise InvalidState("this session's media stays with a caller's phone line", reason="phone_here")
+        self.moving.add(session_id)  # from here on, no caller's line is added (LiveNamespace.seat_by_phone)
+        try:
+            recorded = self.recording.is_recording(session_id)
+            if recorded:
+                await self.recording.stop_recording(session_id, "media_moved")
+            moved = await self.live.owners.hand_over(session_id, resume_recording=recorded, to=to)
+            await self.owner_lost(session_id)
+            await self.live.media.close_room(session_id)
+        finally:
+            self.moving.discard(session_id)
+        log.info("session %s: media moved to process %s for a phone call (recording to resume: %s)", session_id, to, recorded)
+        return ack_ok(moved=moved)
 
     async def taken_over(self, session_id: str) -> None:
-        """This process now carries the session's media (the first, or after its process died)."""
+        """This process now carries the session's media (the first, after its process died, or handed to it)."""
         try:
             await self.recording.resume_after_failover(session_id)
         except Exception:

@@ -324,14 +324,34 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def seat_by_phone(self, connection: str, principal: PartyPrincipal, line: PhoneLine, *, admit: bool = False) -> None:
         """Seat a caller as their party, under the same rules as a browser (waiting room, lock, one connection);
-        ``admit``: a party the mediator called goes straight in."""
+        ``admit``: a party the mediator called goes straight in.
+
+        A caller's line stays in this process (its RTP ends here), so the session's media must be
+        here too: if another process carries it, it is asked to hand it over (signaling/failover.py,
+        ``give_up``); one that keeps it (a caller of its own is in the session) leaves this caller
+        out (``InvalidState``, heard as "cannot join").
+        """
         view, member, _ = await member_for(self.services, principal, ConnectAuth(session_id=principal.session_id))
         session_id = view.session.id
+        member = replace(member, phone=True)
+        room = await self.live.get(session_id)
+        if room is not None:
+            commands.seat(room, member, connection)  # refused (locked, removed, ended)? before any media moves
         owner = await self.owners.owner(session_id, claim=True)
         if not self.owners.is_here(owner):
-            raise InvalidState("this session's media is served by another process")
-        seat, seated = await self._seat(connection, view, replace(member, phone=True))
+            assert owner is not None
+            if not await self.owners.take_over(session_id, owner):
+                raise InvalidState("this session's media is served by another process, which keeps it", reason="media_elsewhere")
+        seat, seated = await self._seat(connection, view, member)
         self.connections.add(connection, principal)
+        try:
+            await self._phone_seated(seat, seated, line, admit=admit)
+        except BaseException:
+            await self.phone_left(connection)  # not left in the room as if on the line
+            raise
+
+    async def _phone_seated(self, seat: Seat, seated: commands.Outcome, line: PhoneLine, *, admit: bool) -> None:
+        session_id = seat.session_id
         logs.session_id.set(session_id)
         log.info("session %s: %s called in by phone", session_id, seat.participant_id)
         if seated.disconnect:
@@ -342,6 +362,9 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             session_id,
             lambda room: commands.Outcome(room.with_state(room.state.set_sending(seat.participant_id, "video", False))),
         )
+        # Checked with nothing awaited before the line is added: the media may have moved meanwhile.
+        if session_id in self.failover.moving or not self.owners.holds(session_id):
+            raise InvalidState("this session's media moved to another process", reason="media_elsewhere")
         self.media.room(session_id).add_line(line, after.room.state)
         if admit and (me := after.room.state.get(seat.participant_id)) is not None and me.state != "admitted":
             _, after = await self.live.apply(session_id, lambda room: commands.let_in(room, seat.participant_id))

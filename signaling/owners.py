@@ -24,6 +24,13 @@ An owner that stops in good order (SIGTERM) finishes its recordings, then *hands
 session: it leaves a note that the session was being recorded, drops its claim and says so on
 the shared channel; the other processes tell their participants ``media_failed`` at once, and
 the process that claims the session next finds the note and records again.
+
+A caller's phone line cannot be carried to another process (its RTP ends where the SIP call was
+answered), so the process that answers a call of a session whose media is elsewhere asks the
+owner to *hand it over to it* (:meth:`RedisOwners.take_over`): the owner gives up that one session
+as a drain gives up all (recording finished, the note left), but passes its claim straight to the
+asker instead of dropping it, so that the browsers' restarted media cannot claim it back for the
+old owner first. An owner with a caller of its own in that session keeps it.
 """
 
 from __future__ import annotations
@@ -54,6 +61,9 @@ HEARTBEAT = 1.0
 ALIVE_TTL_MS = 3_000
 #: How long a process waits for the owner to answer before giving up on it.
 CALL_TIMEOUT = 8.0
+#: How long a process answering a call waits for the owner to hand the session over: the owner
+#: finishes its recording first (the last segments written, the manifest signed).
+HAND_OVER_TIMEOUT = 15.0
 #: A session whose owner stopped (SIGTERM) while recording it is recorded again by the next owner
 #: if its media starts again within this long (milliseconds); later, the mediator decides again.
 RESUME_TTL_MS = 120_000
@@ -112,13 +122,21 @@ class MediaOwners(Protocol):
 
     def is_here(self, owner: str | None) -> bool: ...
 
-    async def call(self, owner: str, request: dict[str, Any]) -> dict[str, Any]: ...
+    def holds(self, session_id: str) -> bool:
+        """Whether this process holds the session's claim as far as it knows (no round trip: a check
+        that nothing can come between and the media room it guards)."""
+
+    async def call(self, owner: str, request: dict[str, Any], *, within: float = CALL_TIMEOUT) -> dict[str, Any]: ...
 
     async def changed(self, session_id: str) -> None:
         """Tell the other processes that this session's room changed."""
 
-    async def hand_over(self, session_id: str, *, resume_recording: bool) -> None:
-        """This process is stopping: give up the session's media and have it started elsewhere."""
+    async def hand_over(self, session_id: str, *, resume_recording: bool, to: str | None = None) -> bool:
+        """Give up the session's media and have it started elsewhere: on process ``to`` (the claim passes
+        to it) or, None, wherever it starts next. Whether the claim was still this process's."""
+
+    async def take_over(self, session_id: str, owner: str) -> bool:
+        """Ask ``owner`` to hand the session's media to this process; whether it is here now."""
 
     async def take_resume(self, session_id: str) -> bool:
         """Whether the session's last owner stopped while recording it (answered once)."""
@@ -146,7 +164,10 @@ class LocalOwners:
     def is_here(self, owner: str | None) -> bool:
         return True
 
-    async def call(self, owner: str, request: dict[str, Any]) -> dict[str, Any]:
+    def holds(self, session_id: str) -> bool:
+        return True
+
+    async def call(self, owner: str, request: dict[str, Any], *, within: float = CALL_TIMEOUT) -> dict[str, Any]:
         raise OwnerUnavailable("one process has no other to call")
 
     async def changed(self, session_id: str) -> None:
@@ -155,8 +176,11 @@ class LocalOwners:
     async def release(self, session_id: str) -> None:
         return None
 
-    async def hand_over(self, session_id: str, *, resume_recording: bool) -> None:
-        return None  # the rooms stop with the process: there is no one to hand them to
+    async def hand_over(self, session_id: str, *, resume_recording: bool, to: str | None = None) -> bool:
+        return False  # the rooms stop with the process: there is no one to hand them to
+
+    async def take_over(self, session_id: str, owner: str) -> bool:
+        return True  # every session's media is here already
 
     async def take_resume(self, session_id: str) -> bool:
         return False
@@ -175,6 +199,8 @@ class LocalOwners:
 RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
 #: Drop a claim only if it is still the given process's.
 DROP = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+#: Pass a claim to another process (ARGV[2]) only if it is still ours (ARGV[1]), with a fresh time-to-live.
+PASS = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) else return 0 end"
 
 
 class RedisOwners:
@@ -239,11 +265,14 @@ class RedisOwners:
     def is_here(self, owner: str | None) -> bool:
         return owner is None or owner == self.process_id
 
+    def holds(self, session_id: str) -> bool:
+        return session_id in self._owned
+
     async def owned_elsewhere(self, session_id: str) -> bool:
         found = await self._current(session_id)
         return found is not None and found != self.process_id and bool(await self.redis.exists(self._alive(found)))
 
-    async def call(self, owner: str, request: dict[str, Any]) -> dict[str, Any]:
+    async def call(self, owner: str, request: dict[str, Any], *, within: float = CALL_TIMEOUT) -> dict[str, Any]:
         request_id = uuid.uuid4().hex
         session_id = str(request.get("session_id", ""))
         answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
@@ -253,7 +282,7 @@ class RedisOwners:
             heard = await self.redis.publish(self._inbox(owner), json.dumps(message))
             if heard:
                 with contextlib.suppress(TimeoutError):
-                    got = await asyncio.wait_for(answer, CALL_TIMEOUT)
+                    got = await asyncio.wait_for(answer, within)
                     self._watched[session_id] = owner
                     return got
             # Nobody listens (the process is gone) or it did not answer: it no longer carries the session.
@@ -270,14 +299,46 @@ class RedisOwners:
         self._owned.discard(session_id)
         await self.redis.eval(DROP, 1, self._key(session_id), self.process_id)
 
-    async def hand_over(self, session_id: str, *, resume_recording: bool) -> None:
+    async def hand_over(self, session_id: str, *, resume_recording: bool, to: str | None = None) -> bool:
         if resume_recording:
             await self.redis.set(self._resume(session_id), self.process_id, px=RESUME_TTL_MS)
         # The claim goes before the word: a participant told to start again must not reach us.
-        await self.release(session_id)
+        if to is None:
+            ours = bool(await self.redis.eval(DROP, 1, self._key(session_id), self.process_id))
+        else:
+            ours = bool(await self.redis.eval(PASS, 1, self._key(session_id), self.process_id, to, OWNER_TTL_MS))
+        self._owned.discard(session_id)
         message = {"session_id": session_id, "from": self.process_id, "handed_over": True}
         await self.redis.publish(self._changes, json.dumps(message))
-        log.info("session %s: media handed over (recording to resume: %s)", session_id, resume_recording)
+        log.info(
+            "session %s: media handed over to %s (recording to resume: %s)",
+            session_id,
+            to or "whoever starts it",
+            resume_recording,
+        )
+        return ours
+
+    async def take_over(self, session_id: str, owner: str) -> bool:
+        """Ask ``owner`` to hand the session's media to this process (a caller of it is on this process's line).
+
+        The owner's answer is not what decides: the claim is. An owner that refuses (a caller of
+        its own is in the session) keeps it; one that does not answer in time loses it (:meth:`call`)
+        and the session is left to whoever starts its media next. Handed over, the claim is this
+        process's already, and this process takes the session over as after any claim (``on_claimed``:
+        the recording resumes, by the note the owner left).
+        """
+        request = {"op": "hand_over", "session_id": session_id, "to": self.process_id}
+        with contextlib.suppress(OwnerUnavailable):
+            await self.call(owner, request, within=HAND_OVER_TIMEOUT)
+        if await self._current(session_id) != self.process_id:
+            log.info("session %s: media process %s kept the session's media", session_id, owner)
+            return False
+        self._owned.add(session_id)
+        self._watched.pop(session_id, None)
+        log.info("session %s: media process %s handed the session's media to this one", session_id, owner)
+        if self._on_claimed is not None:
+            await self._on_claimed(session_id)
+        return True
 
     async def take_resume(self, session_id: str) -> bool:
         return await self.redis.getdel(self._resume(session_id)) is not None

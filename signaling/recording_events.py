@@ -165,10 +165,10 @@ class RecordingEvents:
 
         A dead process's recording of it is marked interrupted (a ``recording_interrupted``
         record names the last segment it wrote; nothing it wrote changes). If the session was
-        being recorded (by the dead process, or by one that stopped in good order and left a
-        note, signaling/owners.py), a new recording starts here at once, continuing the same
-        chain: the time between the two is the logged gap. Everyone's consent still stands, as
-        after a dropped connection.
+        being recorded (by the dead process, or by one that stopped in good order or handed the
+        session to this one and left a note, signaling/owners.py), a new recording starts here at
+        once, continuing the same chain: the time between the two is the logged gap. Everyone's
+        consent still stands, as after a dropped connection.
         """
         interrupted = await self.services.recordings.recover(session_id=session_id)
         handed_over = await self.owners.take_resume(session_id)
@@ -180,7 +180,7 @@ class RecordingEvents:
                 return  # stopped meanwhile, or already taken over
             reason = f"resumes recording {room.recording} after its process died"
         elif handed_over:
-            reason = "resumes the recording its stopping process finished"
+            reason = "resumes the recording its last media process finished (stopping, or handing the session over)"
         else:
             return
         active, _ = await self._begin_recording(session_id, room.host_id)

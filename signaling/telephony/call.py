@@ -206,7 +206,7 @@ class PhoneCall:
         except Forbidden:
             await self.end("room_closed")
             return
-        except DomainError:  # the session's media is served elsewhere, or a state the room refuses
+        except DomainError:  # the session's media stays with another process's caller, or a state the room refuses
             await self.end("cannot_join")
             return
         self.principal, self.line, self._seated = principal, line, True

@@ -13,6 +13,7 @@ rules, art. 16: another way in for those without equipment must be one they can 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -124,7 +125,8 @@ def speak(text: str, target: Path) -> None:
             "run `bash scripts/serve` (it installs espeak-ng) or put recorded files in MEDIATE_PROMPTS_DIR"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part.wav")
+    # A name of this process's own: processes sharing a data directory may speak the same prompt at once.
+    partial = target.with_suffix(f".{os.getpid()}.part.wav")
     subprocess.run([espeak, "-v", "cmn", "-s", "190", "-w", str(partial), text], check=True, capture_output=True, timeout=60)
     partial.replace(target)
     log.info("phone prompt %s spoken with espeak-ng", target.name)

@@ -68,8 +68,10 @@ class Cluster:
         assert done.returncode == 0, f"mediate {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
         return done.stdout
 
-    async def start(self, name: str) -> ServeProcess:
-        process = ServeProcess(self, name, free_port())
+    async def start(self, name: str, env: dict[str, str] | None = None) -> ServeProcess:
+        """Start ``mediate serve`` and wait until it is ready; ``env``: this process's own settings
+        (each answers phone calls on its own SIP port, for one)."""
+        process = ServeProcess(self, name, free_port(), env=env or {})
         self.processes.append(process)
         process.start()
         await process.ready()
@@ -82,6 +84,7 @@ class ServeProcess:
     name: str
     port: int
     proc: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -95,7 +98,7 @@ class ServeProcess:
         out = self.log.open("ab")
         self.proc = subprocess.Popen(
             [*mediate_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.cluster.data_dir)],
-            stdout=out, stderr=subprocess.STDOUT, cwd=REPO, env=self.cluster.env(self.url),
+            stdout=out, stderr=subprocess.STDOUT, cwd=REPO, env={**self.cluster.env(self.url), **self.env},
         )  # fmt: skip
 
     async def ready(self) -> None:

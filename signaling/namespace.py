@@ -349,6 +349,8 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         except BaseException:
             await self.phone_left(connection)  # not left in the room as if on the line
             raise
+        if admit:  # the party answered the mediator's call: a line of the case's history, as a PIN's use is
+            await self.services.links.phone_call(None, principal, "answered")
 
     async def _phone_seated(self, seat: Seat, seated: commands.Outcome, line: PhoneLine, *, admit: bool) -> None:
         session_id = seat.session_id

@@ -4,6 +4,7 @@ the room as soon as they answer, heard by the mediator, marked as by phone."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,13 @@ async def test_the_mediator_calls_a_party_who_answers_and_is_in_the_room_at_once
         applicant = meeting.id("applicant")
         assert ("phone_called", "刘调解员", applicant) in lines and ("phone_call_failed", "system", applicant) in lines
         assert ("phone_called", "刘调解员", respondent) in lines
+        # Answered: written once the party is in the room, which the host may see a moment before.
+        answered = [{"party_id": respondent, "session_id": meeting.session_id, "method": "phone_call"}]
+        for _ in range(int(WITHIN / 0.05)):
+            if await history_of(meeting, "link_opened") == answered:
+                break
+            await asyncio.sleep(0.05)
+        assert await history_of(meeting, "link_opened") == answered
         failed_line = await history_of(meeting, "phone_call_failed")
         assert failed_line == [{"party_id": applicant, "session_id": meeting.session_id, "reason": "call_rejected"}]
 

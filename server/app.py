@@ -71,6 +71,7 @@ from signaling.redis_rooms import RedisRooms, connect
 from signaling.revocations import LocalRevocations, RedisRevocations, Revocations
 from signaling.rooms import MemoryRooms, Rooms
 from signaling.server import attach as attach_signaling
+from signaling.telephony.pin_guard import LocalPinGuard, PinGuard, RedisPinGuard
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +81,13 @@ STORE_CHECK_SECONDS = 60.0
 
 def live_rooms(
     app: web.Application, settings: Settings
-) -> tuple[Rooms, socketio.AsyncManager | None, MediaOwners, Presence, Revocations]:
+) -> tuple[Rooms, socketio.AsyncManager | None, MediaOwners, Presence, Revocations, PinGuard]:
     """Rooms in this process, or (``MEDIATE_REDIS_URL``) in Redis with Socket.IO's Redis manager,
-    the sessions' media owners (signaling/owners.py), who holds which connection (signaling/presence.py)
-    and how a withdrawn credential reaches every process (signaling/revocations.py)."""
+    the sessions' media owners (signaling/owners.py), who holds which connection (signaling/presence.py),
+    how a withdrawn credential reaches every process (signaling/revocations.py) and the counts of
+    wrong phone PINs (signaling/telephony/pin_guard.py)."""
     if settings.redis_url is None:
-        return MemoryRooms(), None, LocalOwners(), LocalPresence(), LocalRevocations()
+        return MemoryRooms(), None, LocalOwners(), LocalPresence(), LocalRevocations(), LocalPinGuard()
     client = connect(settings.redis_url)
 
     async def close_redis(app: web.Application) -> AsyncIterator[None]:
@@ -101,6 +103,7 @@ def live_rooms(
         owners,
         RedisPresence(client, owners.process_id, settings.redis_prefix),
         RedisRevocations(client, settings.redis_prefix),
+        RedisPinGuard(client, settings.redis_prefix),
     )
 
 
@@ -143,7 +146,7 @@ def create_app(
     for name in directories:
         metrics.disk_free_bytes.labels(dir=name).set_function(functools.partial(storage.free_bytes, name))
     metrics.watch(metrics.storage_full, lambda: 1.0 if storage.full else 0.0)
-    rooms, manager, owners, presence, revocations = live_rooms(app, settings)
+    rooms, manager, owners, presence, revocations, pin_guard = live_rooms(app, settings)
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         if migrate:
@@ -288,6 +291,7 @@ def create_app(
         owners=owners,
         presence=presence,
         revocations=revocations,
+        pin_guard=pin_guard,
     )
 
     async def ready(app: web.Application) -> None:

@@ -26,6 +26,7 @@ from signaling.revocations import Revocations
 from signaling.rooms import Rooms
 from signaling.telephony import prompts
 from signaling.telephony.gateway import SipGateway
+from signaling.telephony.pin_guard import PinGuard
 
 
 def allowed_origins(services: Services) -> list[str] | None:
@@ -54,6 +55,7 @@ def attach(
     owners: MediaOwners | None = None,
     presence: Presence | None = None,
     revocations: Revocations | None = None,
+    pin_guard: PinGuard | None = None,
 ) -> socketio.AsyncServer:
     """Create the Socket.IO server, serve ``/live`` from ``rooms``, and attach it to ``app``.
 
@@ -98,6 +100,7 @@ def attach(
             account=(settings.sip_trunk_user, settings.sip_trunk_password or "") if settings.sip_trunk_user else None,
             # The number a party called out sees: the one they would dial (its digits), where one is set.
             caller_id="".join(c for c in settings.phone_number or "" if c.isdigit()) or "mediation",
+            guard=pin_guard,
         )
         app[PHONE] = namespace.phone
     # The HTTP handlers that withdraw a credential end its live connections through this (server/live.py).

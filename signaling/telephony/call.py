@@ -10,23 +10,22 @@ The call keeps its own 20 ms clock: at every tick it sends the caller one G.711 
 of a prompt while one plays, else what they may hear of the room, else silence (a line that sends
 nothing is taken for dead by many gateways).
 
-Wrong PINs are limited twice: three per call (then the call ends), and per calling number across
-calls (:class:`PinGuard`), so that dialling again does not give a guesser more tries.
+Wrong PINs are limited twice: three per call (then the call ends), and across calls, per calling
+number and from all callers (signaling/telephony/pin_guard.py), so that dialling again does not give
+a guesser more tries.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from server.domain.principal import PartyPrincipal
 from server.errors import DomainError, Forbidden, Gone, NotFound
 from signaling.telephony.line import FRAME_BYTES, PhoneLine
+from signaling.telephony.pin_guard import PinGuard
 from signaling.telephony.prompts import Prompts
 
 log = logging.getLogger(__name__)
@@ -45,46 +44,6 @@ class Media(Protocol):
     """The call's RTP session (aiortp's ``RTPSession``), as much of it as the call uses."""
 
     def send_audio_pcm_auto(self, pcm: bytes) -> int: ...
-
-
-@dataclass
-class PinGuard:
-    """Wrong PINs over a window, across calls (in this process): per calling number, and from all callers.
-
-    A calling number can be forged, so the per-number limit alone does not stop a guesser with many
-    lines: the limit over all callers bounds how fast anyone can guess at all. With N live links a
-    random PIN hits one with probability N/10⁶; at ``overall`` wrong PINs a minute that is hours of
-    guessing for one hit among hundreds of live links, each hit still facing the mediator's admission.
-    """
-
-    limit: int = 5
-    window_seconds: float = 900.0
-    overall: int = 30
-    overall_seconds: float = 60.0
-    clock: Callable[[], float] = time.monotonic
-    _failures: dict[str, deque[float]] = field(default_factory=dict)
-    _all: deque[float] = field(default_factory=deque)
-
-    def blocked(self, number: str) -> bool:
-        now = self.clock()
-        while self._all and self._all[0] < now - self.overall_seconds:
-            self._all.popleft()
-        if len(self._all) >= self.overall:
-            return True
-        failures = self._failures.get(number)
-        if failures is None:
-            return False
-        while failures and failures[0] < now - self.window_seconds:
-            failures.popleft()
-        if not failures:
-            del self._failures[number]
-            return False
-        return len(failures) >= self.limit
-
-    def failed(self, number: str) -> None:
-        now = self.clock()
-        self._failures.setdefault(number, deque()).append(now)
-        self._all.append(now)
 
 
 class Room(Protocol):
@@ -191,7 +150,7 @@ class PhoneCall:
 
     async def run(self) -> None:
         """Ask for the PIN, then seat the caller; afterwards the room's events drive the call."""
-        if self.guard.blocked(self.number):
+        if await self.guard.blocked(self.number):
             await self.end("pin_blocked")
             return
         principal = await self._ask_pin()
@@ -238,7 +197,7 @@ class PhoneCall:
                 try:
                     return await self.room.find_by_pin(pin)
                 except NotFound:
-                    self.guard.failed(self.number)
+                    await self.guard.failed(self.number)
                     wrong += 1
                     log.info("phone call from %s: a wrong PIN (%d of %d)", mask(self.number), wrong, TRIES_PER_CALL)
                     self.play("pin_wrong")
@@ -248,7 +207,7 @@ class PhoneCall:
                 except DomainError:  # a malformed PIN cannot come from six digits; count it as wrong
                     wrong += 1
                     self.play("pin_wrong")
-            if wrong >= TRIES_PER_CALL or self.guard.blocked(self.number):
+            if wrong >= TRIES_PER_CALL or await self.guard.blocked(self.number):
                 await self.end("pin_blocked")
                 return None
 

@@ -34,7 +34,8 @@ from server.domain.principal import PartyPrincipal
 from server.errors import InvalidState
 from server.ops.lifecycle import Lifecycle
 from signaling.background import Background
-from signaling.telephony.call import PhoneCall, PinGuard, Room, mask
+from signaling.telephony.call import PhoneCall, Room, mask
+from signaling.telephony.pin_guard import LocalPinGuard, PinGuard
 from signaling.telephony.prompts import Prompts
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ class SipGateway:
         trunk: tuple[str, int] | None = None,
         caller_id: str = "mediation",
         account: tuple[str, str] | None = None,
+        guard: PinGuard | None = None,
     ) -> None:
         self.listen = listen
         #: Where calls out go (``MEDIATE_SIP_TRUNK``: the PBX or carrier), and the number they show.
@@ -122,7 +124,8 @@ class SipGateway:
         self.room = room
         self.lifecycle = lifecycle
         self.advertised_ip = advertised_ip
-        self.guard = PinGuard()
+        #: Wrong PINs, counted across calls (and processes, on Redis).
+        self.guard: PinGuard = guard or LocalPinGuard()
         self._ports = PortAllocator(rtp_ports)
         self._calls: dict[str, Active] = {}
         self._background = Background(log, "phone calls")

@@ -34,6 +34,8 @@ from server.domain.confirmation import Confirmations
 from server.domain.confirmation.application import Applications
 from server.domain.confirmation.court import Court
 from server.domain.confirmation.decision import Decided, Decisions
+from server.domain.confirmation.paper import PAPER_PURPOSE as APPLICATION_PAPER_PURPOSE
+from server.domain.confirmation.paper import PaperApplications
 from server.domain.consent import Consents
 from server.domain.court_reports import CourtReports
 from server.domain.directory import Directory
@@ -127,8 +129,10 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
         sealing=Sealing(maker, ledger, sealer),
         public=Public(maker),
     )
+    applications = Applications(maker, ledger, settings, sealer)
     confirmations = Confirmations(
-        applications=Applications(maker, ledger, settings, sealer),
+        applications=applications,
+        paper=PaperApplications(maker, ledger, staff_keys, applications),
         court=Court(maker, settings, evidence),
         decisions=Decisions(maker, ledger, staff_keys, sealer),
     )
@@ -136,6 +140,7 @@ def make_services(settings: Settings, engine: AsyncEngine, senders: dict[str, Se
     # agreement is the last one, so it seals; a judge's signed decision becomes the court's ruling.
     staff_keys.hooks["agreement_sign"] = MediatorSigned(agreements.signing, agreements.sealing)
     staff_keys.hooks[PAPER_PURPOSE] = agreements.paper  # a party's signature on paper, attested (#25)
+    staff_keys.hooks[APPLICATION_PAPER_PURPOSE] = confirmations.paper  # a party's co-signature of the application on paper (#25)
     staff_keys.hooks["confirmation_decide"] = Decided(confirmations.decisions)
     # A mediator's signed identity check opens (or closes) the party's window to bind a key.
     witnessed = Witnessed(maker, ledger, settings)

@@ -98,6 +98,11 @@ METHOD_WORDS: dict[str, tuple[str, str]] = {
         "当事人在纸质协议上签名（原件存档），调解员收取后以本人密钥签名确认",
         "signed by the party on paper (the original is kept on file), attested by the receiving mediator's own key",
     ),
+    # the same for the application for judicial confirmation: a method's words for one record type, by "type/method"
+    "confirmation_applied/paper": (
+        "当事人在纸质申请书上签名或按指印（原件存档），调解员收取后以本人密钥签名确认",
+        "signed or thumbprinted by the party on the paper application (the original is kept on file), attested by the receiving mediator's own key",
+    ),
     # where the mediator read the final text to a party (the agreement_read_aloud record)
     "read_by_phone": ("通过电话宣读", "read over the telephone"),
     "read_in_session": ("在视频调解中宣读", "read in the video session"),
@@ -146,11 +151,12 @@ def record_words(kind: str, lang: str = "zh", intent: object = None) -> str:
     return _pick(pair, lang) if pair else _pick(UNKNOWN_RECORD, lang).format(code=kind)
 
 
-def method_words(code: object, lang: str = "zh") -> str:
-    """A method code in words; none, or one this table does not know, says so (never a guess)."""
+def method_words(code: object, lang: str = "zh", kind: str | None = None) -> str:
+    """A method code in words (a record type's own words for it, where it has some); none, or one this
+    table does not know, says so (never a guess)."""
     if not isinstance(code, str) or not code:
         return _pick(NO_METHOD, lang)
-    pair = METHOD_WORDS.get(code)
+    pair = METHOD_WORDS.get(f"{kind}/{code}") or METHOD_WORDS.get(code)
     return _pick(pair, lang) if pair else _pick(UNKNOWN_METHOD, lang).format(code=code)
 
 

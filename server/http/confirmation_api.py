@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from aiohttp import web
 from pydantic import Field, StringConstraints
@@ -33,6 +34,13 @@ class ApplyIn(Input):
 
 class EmptyIn(Input):
     pass
+
+
+class PaperCosignIn(Input):
+    party_id: Id
+    #: The photo or scan of the signed application, uploaded to the case file first (POST /cases/{case_id}/documents).
+    document_id: Id
+    key_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 
 
 class AssignIn(Input):
@@ -233,6 +241,42 @@ async def case_ruling(request: web.Request) -> web.StreamResponse:
     return pdf_response(
         await services(request).confirmations.decisions.ruling(principal_of(request), case_id=request.match_info["case_id"])
     )
+
+
+@api.route(
+    "GET",
+    "/cases/{case_id}/confirmation/paper-form.pdf",
+    summary="The application printed for a party who signs it on paper",
+    tag="confirmation",
+    produces="application/pdf",
+    errors=(409,),
+)
+async def case_paper_form(request: web.Request) -> web.StreamResponse:
+    name, pdf = await services(request).confirmations.applications.paper_form(
+        principal_of(request), request.match_info["case_id"]
+    )
+    return web.Response(
+        body=pdf,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", "Cache-Control": "private, no-store"},
+    )
+
+
+@api.route(
+    "POST",
+    "/cases/{case_id}/confirmation/paper-signatures",
+    summary="Prepare my attestation that a party co-signed the application on paper",
+    body=PaperCosignIn,
+    status=201,
+    tag="confirmation",
+    errors=(410,),
+)
+async def prepare_paper_cosignature(request: web.Request, body: PaperCosignIn) -> web.StreamResponse:
+    prepared = await services(request).confirmations.paper.prepare(
+        principal_of(request), request.match_info["case_id"],
+        party_id=body.party_id, document_id=body.document_id, key_id=body.key_id,
+    )  # fmt: skip
+    return web.json_response(prepared_view(prepared), status=201)
 
 
 # -- the court -----------------------------------------------------------------------------------

@@ -481,6 +481,18 @@ TABLE: dict[str, tuple[Call, tuple[int, ...]]] = {
         simple("/api/v1/cases/{case_id}/confirmation/ruling.pdf"),
         (401, 403, 403, 403, 403, 404),
     ),
+    # A party's co-signature of the application on paper (#25): nothing was applied for (409 not_started).
+    "GET /cases/{case_id}/confirmation/paper-form.pdf": (
+        simple("/api/v1/cases/{case_id}/confirmation/paper-form.pdf"),
+        (401, 403, 403, 403, 403, 409),
+    ),
+    "POST /cases/{case_id}/confirmation/paper-signatures": (
+        with_liu_key(
+            "/api/v1/cases/{case_id}/confirmation/paper-signatures",
+            lambda s, k: {"party_id": applicant_of(s), "document_id": "no-such-scan", "key_id": k},
+        ),
+        (401, 403, 403, 403, 403, 409),
+    ),
     "GET /court/judges": (simple("/api/v1/court/judges"), (401, 403, 403, 200, 403, 403)),
     "GET /court/applications": (simple("/api/v1/court/applications"), (401, 403, 403, 200, 403, 403)),
     "GET /court/applications/{application_id}": (simple("/api/v1/court/applications/unknown"), JUDGES_ONLY),

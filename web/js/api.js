@@ -354,6 +354,10 @@ export const partyRulingUrl = () => `${BASE}/party/confirmation/ruling.pdf`;
 
 export const caseConfirmation = (caseId) => get(`/cases/${id(caseId)}/confirmation`);
 export const caseRulingUrl = (caseId) => `${BASE}/cases/${id(caseId)}/confirmation/ruling.pdf`;
+/** The application printed for a party who co-signs it on paper (#25). */
+export const casePaperFormUrl = (caseId) => `${BASE}/cases/${id(caseId)}/confirmation/paper-form.pdf`;
+/** The mediator's attestation that a party co-signed the application on paper: `{ party_id, document_id, key_id }`. */
+export const prepareApplicationPaperSignature = (caseId, body) => post(`/cases/${id(caseId)}/confirmation/paper-signatures`, body);
 export const caseRecordings = (caseId) => get(`/cases/${id(caseId)}/recordings`);
 export const caseEvidence = (caseId) => get(`/cases/${id(caseId)}/evidence`);
 

@@ -257,6 +257,7 @@ const zh = {
 
   'history.confirmation_started': '当事人申请司法确认',
   'history.confirmation_signed': '当事人签署司法确认申请',
+  'history.confirmation_signed_on_paper': '确认当事人在司法确认申请书上的纸质签名',
   'history.confirmation_submitted': '司法确认申请已提交法院',
   'history.confirmation_assigned': '法院分配承办法官',
   'history.confirmation_status': '法院办理司法确认申请',
@@ -530,6 +531,7 @@ const en = {
 
   'history.confirmation_started': 'A party applied for judicial confirmation',
   'history.confirmation_signed': 'A party signed the application for judicial confirmation',
+  'history.confirmation_signed_on_paper': "Confirmed a party's signature of the application for judicial confirmation on paper",
   'history.confirmation_submitted': 'Application submitted to the court',
   'history.confirmation_assigned': 'The court assigned a judge',
   'history.confirmation_status': 'The court handled the application',

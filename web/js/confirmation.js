@@ -12,6 +12,7 @@ import { t, tv, getLang, onLangChange, fmtDateTime, fmtShortDateTime } from './i
 import './agreement-i18n.js';
 import './confirmation-i18n.js';
 import { h, replace, badge, loadingState, errorState } from './ui.js';
+import { ConfirmationPaper } from './confirmation-paper.js';
 
 const POLL_MS = 10_000;
 
@@ -97,7 +98,7 @@ export function statusSteps(application, tz, { fmt = fmtShortDateTime } = {}) {
 }
 
 /**
- * Who applied: each party, whether and when they signed, and how.
+ * Who applied: each party, whether and when they signed, and how (on paper: who received the page).
  * @param {any} application
  * @param {string} tz
  * @param {{ meId?: string | null, fmt?: typeof fmtShortDateTime }} [options]
@@ -123,7 +124,14 @@ export function applicantList(application, tz, { meId = null, fmt = fmtShortDate
         h(
           'span',
           { class: 'agr-signer-state' },
-          signed ? [t('agr.signer.signed', { time: fmt(s.signed_at, tz) }), s.method ? ` · ${tv('agr.method', s.method)}` : ''].join('') : t('agr.signer.unsigned'),
+          signed
+            ? [
+                t('agr.signer.signed', { time: fmt(s.signed_at, tz) }),
+                s.method ? ` · ${tv('agr.method', s.method)}` : '',
+                // On paper (#25): the mediator who received the signed page and confirmed it.
+                s.received_by ? ` · ${t('agr.method.received_by', { name: s.received_by })}` : '',
+              ].join('')
+            : t('agr.signer.unsigned'),
         ),
       );
     }),
@@ -168,19 +176,40 @@ export function decisionBox(application, { tz, meta, url, big = false, fmt = fmt
 
 /**
  * The section on the case page. `el` is hidden until the agreement is in effect (before that,
- * there is nothing to apply for); it polls while an application is pending.
+ * there is nothing to apply for); it polls while an application is pending. While the application
+ * waits for co-signatures, a party who signs nothing with a key co-signs on paper, the mediator
+ * attesting it (confirmation-paper.js, #25): that box keeps its own element (a chosen file stays
+ * chosen while the rest is drawn again).
  */
 export class ConfirmationPanel {
-  /** caseId; tz: the mediator's zone; meta: /meta (for the grounds' names). */
-  constructor({ caseId, tz, meta }) {
+  /**
+   * caseId; userId: the mediator's (their signing keys); tz: the mediator's zone; meta: /meta (for
+   * the grounds' names); onSubmitted: the case page looks again once an attestation submitted the
+   * application (the case is then before the court).
+   */
+  constructor({ caseId, userId, tz, meta, onSubmitted = () => {} }) {
     this.caseId = caseId;
     this.tz = tz;
     this.meta = meta;
+    this.onSubmitted = onSubmitted;
     this.status = 'loading'; // loading | ready | error | none (no such route on this server)
     this.error = null;
     this.data = null;
     this.pollTimer = null;
     this.el = h('section', { id: 'confirmation', class: 'card conf-panel', hidden: true, 'aria-labelledby': 'confirmation-title', dataset: { testid: 'confirmation-panel' } });
+    this.main = h('div');
+    this.paper = new ConfirmationPaper({
+      caseId,
+      userId,
+      tz,
+      reload: async () => {
+        const before = this.data && this.data.application && this.data.application.status;
+        await this.load();
+        const after = this.data && this.data.application && this.data.application.status;
+        if (before === 'awaiting_cosign' && after && after !== before) this.onSubmitted();
+      },
+    });
+    this.el.append(this.main, this.paper.el);
     onLangChange(() => this.render());
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible' && this.status === 'ready') this.load();
@@ -189,6 +218,11 @@ export class ConfirmationPanel {
 
   async load() {
     clearTimeout(this.pollTimer);
+    if (this.paper.busy) {
+      // An attestation is under way: look once it is done (it loads again itself).
+      this.pollTimer = setTimeout(() => this.load(), POLL_MS);
+      return;
+    }
     try {
       this.data = await api.caseConfirmation(this.caseId);
       this.status = 'ready';
@@ -213,11 +247,12 @@ export class ConfirmationPanel {
     const d = this.data;
     const show = this.status === 'error' || (this.status === 'ready' && d && d.effective_at);
     this.el.hidden = !show;
-    if (!show) return replace(this.el);
+    this.paper.draw(show && this.status === 'ready' && d ? d.application : null, d && d.deadline);
+    if (!show) return replace(this.main);
     const a = d && d.application;
     const title = h('h2', { id: 'confirmation-title' }, t('conf.title'), ' ', a ? statusBadge(a.status) : null);
-    if (this.status === 'error') return replace(this.el, title, errorState(this.error, () => this.load()));
-    if (this.status === 'loading') return replace(this.el, title, loadingState());
+    if (this.status === 'error') return replace(this.main, title, errorState(this.error, () => this.load()));
+    if (this.status === 'loading') return replace(this.main, title, loadingState());
     const deadlinePassed = d.deadline && Date.parse(d.deadline) <= Date.now();
     const deadline = d.deadline
       ? h(
@@ -252,9 +287,9 @@ export class ConfirmationPanel {
       ];
     }
     const active = /** @type {HTMLElement | null} */ (document.activeElement);
-    const focusedTestId = active && this.el.contains(active) ? active.dataset.testid : null;
-    replace(this.el, title, h('p', { class: 'muted' }, t('conf.med.intro')), body);
-    if (focusedTestId) this.el.querySelector(`[data-testid="${focusedTestId}"]`)?.focus();
+    const focusedTestId = active && this.main.contains(active) ? active.dataset.testid : null;
+    replace(this.main, title, h('p', { class: 'muted' }, t('conf.med.intro')), body);
+    if (focusedTestId) this.main.querySelector(`[data-testid="${focusedTestId}"]`)?.focus();
     return null;
   }
 }

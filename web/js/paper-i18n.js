@@ -1,6 +1,7 @@
 // @ts-check
-// Strings of the agreement's paper signatures (paper-signature.js, #25): a party who signs nothing
-// with a key has the text read to them and signs on paper; the mediator attests it.
+// Strings of signatures on paper (#25): a party who signs nothing with a key has the agreement read
+// to them and signs it on paper (paper-signature.js), and co-signs the application for judicial
+// confirmation on paper (confirmation-paper.js); the mediator attests each page.
 
 import { dictionaries } from './i18n.js';
 
@@ -26,7 +27,24 @@ const zh = {
   'paper.attest.done': '已确认{name}的纸质签名。',
   'paper.none': '所有当事人都已签名。',
   'paper.uploaded.name': '协议签名页-{name}',
-  'agr.method.paper': '纸质签名（调解员收取确认）',
+  // The application for judicial confirmation, co-signed on paper (confirmation-paper.js)
+  'conf.paper.title': '纸质联署申请（电话参加或没有智能手机的当事人）',
+  'conf.paper.intro':
+    '还没有签名的当事人无法在手机或电脑上签名时（例如通过电话参加）：打印下方的司法确认申请书，请其在签名处签名或按指印；拍照或扫描签名页后上传，并用您本人的签名密钥确认收到。原件请存档。所有当事人都签名后，申请才会提交法院。',
+  'conf.paper.print': '打印司法确认申请书（PDF）',
+  'conf.paper.deadline': '请在申请截止前完成：{time}。',
+  'conf.paper.key.none': '您还没有签名密钥。请先在本设备创建一把，再上传签名页并确认。',
+  'conf.paper.key.elsewhere': '您登记的签名密钥不在本设备上。请在本设备创建一把，或改用登记密钥的设备。',
+  'conf.paper.key.register': '在本设备创建签名密钥',
+  'conf.paper.scan': '签名页的照片或扫描件（JPG、PNG 或 PDF）',
+  'conf.paper.scan.missing': '请先选择{name}签名的申请书签名页的照片或扫描件。',
+  'conf.paper.attest': '上传并签名确认{name}已在申请书上签名',
+  'conf.paper.attest.busy': '正在上传并签名…',
+  'conf.paper.attest.confirm.title': '确认纸质联署',
+  'conf.paper.attest.confirm.text':
+    '您将用自己的签名密钥确认：{name}已在向{court}申请司法确认的纸质申请书上亲笔签名或按指印，签名页即所上传的文件。此确认记入证据日志，不能撤回；所有当事人都签名后，申请即提交法院。',
+  'conf.paper.attest.done': '已确认{name}在申请书上的纸质签名。',
+  'conf.paper.uploaded.name': '司法确认申请书签名页-{name}',
 };
 
 const en = {
@@ -52,7 +70,23 @@ const en = {
   'paper.attest.done': "{name}'s signature on paper is confirmed.",
   'paper.none': 'Every party has signed.',
   'paper.uploaded.name': 'Signed page of the agreement-{name}',
-  'agr.method.paper': 'on paper (received and confirmed by the mediator)',
+  'conf.paper.title': 'Co-signing on paper (parties by phone or without a smartphone)',
+  'conf.paper.intro':
+    'When a party who has not signed cannot sign on a phone or computer (for example, they joined by phone): print the application below and have them sign or thumbprint it where marked; photograph or scan the signed page, upload it and confirm receipt with your own signing key. Keep the original on file. The application goes to the court only once every party has signed.',
+  'conf.paper.print': 'Print the application for judicial confirmation (PDF)',
+  'conf.paper.deadline': 'Finish before the time to apply ends: {time}.',
+  'conf.paper.key.none': 'You have no signing key yet. Create one on this device first, then upload the signed page and confirm.',
+  'conf.paper.key.elsewhere': 'Your registered signing keys are not on this device. Create one here, or use the device that holds yours.',
+  'conf.paper.key.register': 'Create a signing key on this device',
+  'conf.paper.scan': 'Photo or scan of the signed page (JPG, PNG or PDF)',
+  'conf.paper.scan.missing': "Choose a photo or scan of the page {name} signed first.",
+  'conf.paper.attest': 'Upload and sign to confirm {name} signed the application',
+  'conf.paper.attest.busy': 'Uploading and signing…',
+  'conf.paper.attest.confirm.title': 'Confirm a co-signature on paper',
+  'conf.paper.attest.confirm.text':
+    'With your own signing key you confirm that {name} signed or thumbprinted, on paper, the application to {court} for judicial confirmation, and that the uploaded file is that page. This goes into the evidence log and cannot be withdrawn; once every party has signed, the application goes to the court.',
+  'conf.paper.attest.done': "{name}'s signature of the application on paper is confirmed.",
+  'conf.paper.uploaded.name': 'Signed page of the application for confirmation-{name}',
 };
 
 Object.assign(dictionaries.zh, zh);

@@ -49,7 +49,8 @@ READ_METHODS = ("read_by_phone", "read_in_session", "read_in_person")
 READ_TEXT = "调解员已向当事人完整宣读本协议定稿。The mediator read the final text of this agreement to the party in full."
 
 
-async def _signing_party(db: AsyncSession, case: Case, party_id: str) -> Party:
+async def signing_party(db: AsyncSession, case: Case, party_id: str) -> Party:
+    """A party of the case who signs what the parties sign (an applicant or a respondent)."""
     party = await db.get(Party, party_id)
     if party is None or party.case_id != case.id:
         raise InvalidInput("no such party in this case", [FieldError("party_id", "not a party of this case", "not_party")])
@@ -59,6 +60,18 @@ async def _signing_party(db: AsyncSession, case: Case, party_id: str) -> Party:
             [FieldError("party_id", "an applicant or respondent", "not_a_signer")],
         )
     return party
+
+
+async def filed_scan(db: AsyncSession, case: Case, document_id: str) -> CaseDocument:
+    """The photo or scan of a signed page, uploaded to this case's file (and not destroyed)."""
+    scan = await db.get(CaseDocument, document_id)
+    if scan is None or scan.case_id != case.id or scan.kind != "upload" or scan.destroyed_at is not None:
+        raise InvalidInput(
+            "no such scan in this case's file", [FieldError("document_id", "a file uploaded to this case", "no_scan")]
+        )
+    if scan.content_type not in SCAN_TYPES:
+        raise InvalidInput("the scan must be a photo or a PDF", [FieldError("document_id", "JPEG, PNG or PDF", "scan_type")])
+    return scan
 
 
 class PaperSignatures:
@@ -79,7 +92,7 @@ class PaperSignatures:
             agreement = await load(db, case.id)
             if agreement.final_version is None:
                 raise Conflict("there is no final version to read yet", reason="not_final")
-            party = await _signing_party(db, case, party_id)
+            party = await signing_party(db, case, party_id)
             final = await version_of(db, agreement, agreement.final_version)
             appended = await self._ledger.append_platform(
                 db,
@@ -108,18 +121,10 @@ class PaperSignatures:
             staff, case = await case_for_staff(db, staff, case_id, write=True, assigned=True, changes=True)
             agreement = await load(db, case.id)
             open_for_signing(agreement, agreement.final_version or 0)
-            party = await _signing_party(db, case, party_id)
+            party = await signing_party(db, case, party_id)
             if await db.get(AgreementSignature, (agreement.id, party.id)) is not None:
                 raise Conflict(f"{party.name} has signed this agreement already", reason="signed", name=party.name)
-            scan = await db.get(CaseDocument, document_id)
-            if scan is None or scan.case_id != case.id or scan.kind != "upload" or scan.destroyed_at is not None:
-                raise InvalidInput(
-                    "no such scan in this case's file", [FieldError("document_id", "a file uploaded to this case", "no_scan")]
-                )
-            if scan.content_type not in SCAN_TYPES:
-                raise InvalidInput(
-                    "the scan must be a photo or a PDF", [FieldError("document_id", "JPEG, PNG or PDF", "scan_type")]
-                )
+            scan = await filed_scan(db, case, document_id)
             info = await self._staff_keys.own_key(db, staff, key_id)
             claim, body = await self._claim(db, agreement, staff, party, scan)
             return await self._staff_keys.prepare(db, staff, info, claim, body, PAPER_PURPOSE)

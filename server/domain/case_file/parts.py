@@ -31,7 +31,8 @@ Where each piece comes from, and what the platform does not have:
    record, the proof a report names (its file) after it.
 10. 回访记录: each ``follow_up_recorded`` record.
 11. 司法确认有关材料: the joint application (``application``), the court's ruling (``ruling``) and a
-   payee's application for enforcement (``enforcement``).
+   payee's application for enforcement (``enforcement``); for a party who signed the application on
+   paper (#25), the scanned page the mediator's attesting ``confirmation_applied`` names.
 12. 卷宗情况说明: the case-closing report (``closing_report``, 人民调解结案报告表).
 
 A part with no piece is listed as absent (无), never invented. Titles name roles, never people:
@@ -82,6 +83,8 @@ APPLICATION_TITLES = {"case_registered": "人民调解受理登记表", "case_ac
                       "case_opened": "立案记录"}  # fmt: skip
 PERFORMANCE_TITLES = {"performance_reported": "履行报告", "performance_confirmed": "确认收到履行",
                       "performance_disputed": "履行异议"}  # fmt: skip
+#: A page a party signed on paper, attested by the mediator's record of this type (#25): its part, what was signed.
+PAPER_PAGES = {"signature": ("agreement", "人民调解协议书"), "confirmation_applied": ("confirmation", "司法确认申请书")}
 CONFIRMATION_TITLES = {"application": "司法确认申请书", "ruling": "民事裁定书（司法确认）", "enforcement": "强制执行申请书"}
 
 
@@ -200,13 +203,14 @@ def gather(records: list[Logged], documents: list[CaseDocument]) -> list[Source]
             if doc is not None and doc.id not in placed:
                 placed.add(doc.id)
                 put(_doc(PART_OF["performance"], "履行凭证（当事人提交的文件）", doc), r.seq)
-        elif r.type == "signature" and r.public.get("method") == "paper":  # a page signed on paper, attested (#25)
+        elif r.type in PAPER_PAGES and r.public.get("method") == "paper":  # a page signed on paper, attested (#25)
             scan = r.public.get("scan")
             page = docs.get(str(scan.get("document"))) if isinstance(scan, dict) else None
             if page is not None and page.id not in placed:
                 placed.add(page.id)
+                section, what = PAPER_PAGES[r.type]
                 party = ROLE_WORDS.get(str(r.data.get("role") or ""), "")
-                put(_doc(PART_OF["agreement"], f"人民调解协议书纸质签名页（{party}签名，调解员收取）", page), r.seq)
+                put(_doc(PART_OF[section], f"{what}纸质签名页（{party}签名，调解员收取）", page), r.seq)
         elif r.type == "agreement_read_aloud":
             party = ROLE_WORDS.get(str(r.data.get("role") or ""), "")
             put(_rec(PART_OF["agreement"], f"调解协议宣读记录（向{party}宣读）", r, f"{name}，证据日志第{r.seq}条记录"), r.seq)

@@ -20,6 +20,7 @@ from server.domain.principal import PartyPrincipal, Principal, require_party
 from server.models import (
     Case,
     CaseDocument,
+    CaseEvent,
     ConfirmationApplication,
     ConfirmationSigner,
     JudgeNote,
@@ -28,6 +29,28 @@ from server.models import (
     Party,
     User,
 )
+
+#: The history line of a mediator's attestation that a party co-signed the application on paper (#25).
+PAPER_SIGNED = "confirmation_signed_on_paper"
+
+
+@dataclass(frozen=True)
+class PaperReceipt:
+    """A party's signature on the paper application: who received and attested it, and the scanned page."""
+
+    received_by: str
+    document_id: str | None
+
+
+async def paper_receipts(db: AsyncSession, case_id: str) -> dict[int, PaperReceipt]:
+    """Each attested signature on paper by its record's seq, as the attestation's history line says
+    (written in the same transaction as the record, by the mediator who signed it: paper.py)."""
+    lines = await db.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == PAPER_SIGNED))
+    return {
+        int(e.data["seq"]): PaperReceipt(e.actor_name, e.data.get("document_id"))
+        for e in lines
+        if isinstance(e.data.get("seq"), int)
+    }
 
 
 @dataclass
@@ -71,6 +94,7 @@ async def view_of(db: AsyncSession, application: ConfirmationApplication, *, cou
         for s in await db.scalars(select(ConfirmationSigner).where(ConfirmationSigner.application_id == application.id))
     }
     parties = particulars.signing_parties(list(await db.scalars(select(Party).where(Party.case_id == case.id))))
+    receipts = await paper_receipts(db, case.id) if any(s.method == "paper" for s in signed.values()) else {}
     signers = [
         {
             "party_id": p.id,
@@ -79,6 +103,8 @@ async def view_of(db: AsyncSession, application: ConfirmationApplication, *, cou
             "signed_at": signed[p.id].signed_at.isoformat() if p.id in signed else None,
             "method": signed[p.id].method if p.id in signed else None,
             "seq": signed[p.id].seq if p.id in signed else None,
+            # On paper (#25): the mediator who received the signed page and attested it with their key.
+            "received_by": receipt.received_by if p.id in signed and (receipt := receipts.get(signed[p.id].seq)) else None,
         }
         for p in parties
     ]

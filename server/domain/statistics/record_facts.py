@@ -14,7 +14,8 @@ Which counts the records decide today (``AUDITED``), and from which records:
 - ``successful``: an ``agreement_sealed`` record (the agreement took effect: signed and sealed,
   人民调解法 art. 29); ``failed``: a ``mediation_ended`` record (art. 26) and no seal; ``pending``: neither;
 - ``confirmation_applied``: every party named in an application's ``joint`` signed its
-  ``confirmation_applied`` record (art. 33: the parties apply jointly); ``confirmed``: a
+  ``confirmation_applied`` record (art. 33: the parties apply jointly), or signed it on paper and a
+  mediator's record names them as its ``subject`` (#25); ``confirmed``: a
   ``confirmation_decided`` record with ``decision`` confirmed;
 - ``closed``: a ``case_closed`` record;
 - ``with_obligations``, ``performed``, ``overdue_performance`` and ``resolved``: the ``agreement_sealed``
@@ -201,7 +202,10 @@ def facts_from_records(
         elif claim.type == "confirmation_applied":
             application = str(public.get("application"))
             joint.setdefault(application, set()).update(str(p) for p in public.get("joint") or ())
-            signed.setdefault(application, set()).add(claim.actor.get("id", ""))
+            # A party's own signature, or a mediator's attestation of one on paper naming the party (#25).
+            subject = public.get("subject") if claim.actor.get("kind") == "staff" else None
+            signer = subject.get("id", "") if isinstance(subject, dict) else claim.actor.get("id", "")
+            signed.setdefault(application, set()).add(str(signer))
         elif claim.type == "confirmation_decided" and public.get("decision") == "confirmed":
             confirmed = True
         elif claim.type == "case_closed":

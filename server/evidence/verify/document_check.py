@@ -7,7 +7,10 @@ destroyed after its retention) names documents by id and hash: those are expecte
 the text's and the PDF's hashes; each ``signature`` must name the same two (a signature over
 another text signs something else); ``agreement_sealed`` names the sealed PDF and the
 signatures it gathers. A judge then knows which PDF was signed, by whom, and which one carries
-the organisation's seal, without trusting the platform's database.
+the organisation's seal, without trusting the platform's database. A party's ``confirmation_applied``
+is theirs; one whose actor is a mediator is an attestation that the party signed the application on
+paper (#25): it must say so (``method`` ``paper``, the party as ``subject``, one of ``joint``) and
+name a scanned page the log filed under the same hash.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ def check(records: Mapping[int, Record], files: Mapping[str, bytes], add: Report
     for doc_id, name in present.items():
         if doc_id not in logged:
             add("problem", "document_unlisted", file=name)
+    _applications(records, logged, add)
     return _agreements(records, logged, add)
 
 
@@ -114,8 +118,25 @@ def _agreements(
     return list(summaries.values())
 
 
+def _applications(records: Mapping[int, Record], logged: dict[str, tuple[int, dict[str, Any]]], add: Report) -> None:
+    """A ``confirmation_applied`` a staff member signed attests a party's signature on the paper
+    application: it names that party, one of the joint applicants, and the scanned page as filed."""
+    for seq, record in sorted(records.items()):
+        claim = record.claim
+        if claim.type != "confirmation_applied" or claim.actor.get("kind") != "staff":
+            continue
+        public, subject = claim.public, claim.public.get("subject")
+        party = subject.get("id") if isinstance(subject, dict) and subject.get("kind") == "party" else None
+        if public.get("method") != "paper" or party is None or party not in (public.get("joint") or []):
+            add("problem", "application_not_party", seq=seq)
+        elif not _scan_logged(public.get("scan"), logged):
+            add("problem", "paper_scan_unlogged", seq=seq)
+        else:
+            add("ok", "application_signed_on_paper", seq=seq)
+
+
 def _scan_logged(scan: Any, logged: dict[str, tuple[int, dict[str, Any]]]) -> bool:
-    """A signature on paper (#25) names its scanned page: filed in the log, with the same hash."""
+    """A signature on paper (#25: the agreement's, the application's) names its scanned page: filed in the log, with the same hash."""
     if not isinstance(scan, dict):
         return False
     filed = logged.get(str(scan.get("document")))

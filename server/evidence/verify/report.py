@@ -111,7 +111,7 @@ def _records_section(report: Report, lang: str) -> list[str]:
         )
         out.append(fmt(pick(WORDS, "actor", lang), actor=_person(r.actor, r.actor_name, lang)))
         if r.method is not None:
-            out.append(fmt(pick(WORDS, "how", lang), method=method_words(r.method, lang)))
+            out.append(fmt(pick(WORDS, "how", lang), method=method_words(r.method, lang, r.type)))
         signers = pick(WORDS, "sep", lang).join(_signer(s, lang) for s in r.signers)
         out.append(fmt(pick(WORDS, "signed", lang), signers=signers) if signers else pick(WORDS, "unsigned", lang))
         where = pick(WORDS, "index" if r.log_index is not None else "no_index", lang)

@@ -1219,7 +1219,8 @@ async function main() {
     if (!supervisor()) {
       identityPanel = new IdentityPanel({ caseId, user: store.user, tz: store.tz, mode: 'case', level: 'h3' });
       agreementPanel = new AgreementPanel({ caseId, user: store.user, tz: store.tz, meta, getCase, onCaseChange: refresh, onStatusChange });
-      confirmationPanel = new ConfirmationPanel({ caseId, tz: store.tz, meta });
+      // An attestation on paper that completes the application puts the case before the court (#25): the page looks again.
+      confirmationPanel = new ConfirmationPanel({ caseId, userId: () => store.user.id, tz: store.tz, meta, onSubmitted: refresh });
     }
     caseObligations = new CaseObligations({ caseId, userId: store.user.id, tz: store.tz, canAct: !readOnly() && store.user.role === 'mediator', render: draw, onChanged: () => { caseClosing?.load(); store.history.load(); } });
     // The case's mediators (a co-mediator too) record visits and close it, before a court or not.

@@ -12,7 +12,7 @@ from typing import Any
 from PIL import Image
 from pypdf import PdfReader
 
-from server.evidence.records import unb64
+from server.evidence.records import DeviceKey, b64, unb64
 from server.evidence.verify import render, verify_bundle
 from tests.api.agreement_helpers import (
     Mediation,
@@ -90,6 +90,11 @@ async def test_a_caller_hears_the_agreement_signs_it_on_paper_and_the_mediator_a
     assert signed_twice["error"]["reason"] == "signed"
     missing = await attest(m, key, respondent, "no-such-document", expect=422)
     assert missing["error"]["fields"][0]["field"] == "document_id"
+    # A key of the mediator's that is not bound to the case attests nothing (it says which step is missing).
+    loose = DeviceKey.generate({"kind": "staff", "id": world.ids["liu"]})
+    await m.liu.call("POST", "/api/v1/me/keys/device", {"spki": b64(loose.info.spki)}, expect=201)
+    unbound = await attest(m, loose, respondent, scan["id"], expect=409)
+    assert unbound["error"]["reason"] == "key_not_bound"
     # The party cannot attest for themselves; the mediator's statement names the party, the page and its hash.
     await m.respondent.call(
         "POST", f"{base}/paper-signatures", {"party_id": respondent, "document_id": scan["id"], "key_id": key.info.id}, expect=403

@@ -37,7 +37,7 @@ from server.domain.principal import Principal, Staff, require_staff
 from server.domain.staffkeys import Prepared, StaffKeys
 from server.errors import Conflict, FieldError, InvalidInput, NotFound
 from server.evidence.records import Claim, KeyInfo, body_hash, make_body, sha256_hex
-from server.models import Agreement, AgreementSignature, Case, CaseDocument, Party, utcnow
+from server.models import Agreement, AgreementSignature, Case, CaseDocument, EvidenceKeyCase, Party, utcnow
 
 #: The purpose of the mediator's statement that a party signed on paper (a staff-key hook).
 PAPER_PURPOSE = "agreement_paper"
@@ -126,6 +126,8 @@ class PaperSignatures:
                 raise Conflict(f"{party.name} has signed this agreement already", reason="signed", name=party.name)
             scan = await filed_scan(db, case, document_id)
             info = await self._staff_keys.own_key(db, staff, key_id)
+            if await db.get(EvidenceKeyCase, (info.id, case.id)) is None:
+                raise Conflict("bind this key to the case first", reason="key_not_bound")
             claim, body = await self._claim(db, agreement, staff, party, scan)
             return await self._staff_keys.prepare(db, staff, info, claim, body, PAPER_PURPOSE)
 

@@ -137,7 +137,9 @@ export class PartySigning {
     this.reset();
     this.stage = 'no_key';
     this.message = null;
-    if (keys) keys.reset(messageKey ? { kind: 'info', key: messageKey } : null);
+    // A card the party is already binding with (a code asked for, or on its way) is left as it is: on a
+    // slow line the answer that brings us here can come after they pressed "send the code".
+    if (keys && keys.stage !== 'code' && !keys.busy) keys.reset(messageKey ? { kind: 'info', key: messageKey } : null);
     this.options.render();
     toKeyCard();
   }

@@ -44,7 +44,7 @@ from tests.browser.conftest import (
     server_env,
     serving,
 )
-from tests.browser.test_booking_flow import DESKTOP, PageErrors, log_in, new_context, open_party_page
+from tests.browser.test_booking_flow import DESKTOP, PageErrors, clear_toasts, log_in, new_context, open_party_page
 from tests.browser.test_evidence_ui import latest_code
 from tests.browser.test_live_session import WAGES
 from tests.browser.test_review_updates import HELD, hold_focus
@@ -88,7 +88,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def shot(page: Any, artifacts: Path, name: str) -> None:
     """A screenshot of a state a person sees, which must also pass axe-core (WCAG 2.1 A/AA)."""
-    page.wait_for_function("document.querySelectorAll('.toast').length === 0", timeout=15_000)
+    clear_toasts(page)
     page.screenshot(path=str(artifacts / name), full_page=True)
     assert_accessible(page, name.removesuffix(".png"))
 

@@ -21,7 +21,7 @@ import pytest
 
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import Booked, book_through_api, session_day
-from tests.browser.test_booking_flow import DESKTOP, PHONE, PageErrors, log_in, new_context, open_party_page
+from tests.browser.test_booking_flow import DESKTOP, PHONE, PageErrors, clear_toasts, log_in, new_context, open_party_page
 
 pytestmark = pytest.mark.browser
 
@@ -188,7 +188,7 @@ def test_party_binds_key_and_mediator_exports_verified_bundle(browser: Any, serv
     assert re.fullmatch(r"[0-9a-f]{64}", shown_hash), shown_hash
     page.locator('[data-testid="evidence-record"][data-type="export"]').first.wait_for()
     page.locator('[data-testid="evidence-record"]').first.filter(has_text="已登记到日志 #").wait_for(timeout=20_000)
-    page.wait_for_function("document.querySelectorAll('.toast').length === 0", timeout=10_000)
+    clear_toasts(page)
     section.screenshot(path=str(artifacts / "case-evidence-section-zh.png"))
     page.screenshot(path=str(artifacts / "case-evidence-page-desktop-zh.png"), full_page=True)
     assert_accessible(page, "the case page's evidence section")

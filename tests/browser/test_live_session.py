@@ -19,7 +19,7 @@ import pytest
 
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import Booked, Server, book_through_api, session_day
-from tests.browser.test_booking_flow import DESKTOP, PHONE, PageErrors, log_in, new_context
+from tests.browser.test_booking_flow import DESKTOP, PHONE, PageErrors, clear_toasts, log_in, new_context
 
 pytestmark = pytest.mark.browser
 
@@ -126,7 +126,7 @@ def join_as_party(
 
 def shot(page: Any, artifacts: Path, name: str) -> None:
     """A screenshot of a state a person sees, which must also pass axe-core (WCAG 2.1 A/AA)."""
-    page.wait_for_function("document.querySelectorAll('.toast').length === 0", timeout=10_000)
+    clear_toasts(page)
     page.screenshot(path=str(artifacts / name), full_page=True)
     assert_accessible(page, name.removesuffix(".png"))
 
@@ -317,7 +317,7 @@ def test_refused_camera_is_explained_and_reported_to_the_mediator(browser: Any, 
     party.get_by_test_id("live-room").wait_for()
     party.get_by_test_id("ctl-camera").filter(has_text="开摄像头").wait_for()
     assert_playing(party, server.mediator_id, "party without a camera")
-    party.wait_for_function("document.querySelectorAll('.toast').length === 0", timeout=10_000)
+    clear_toasts(party)
     party.screenshot(path=str(artifacts / "live-party-room-phone-360.png"), full_page=True)
     assert party.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 

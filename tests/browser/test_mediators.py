@@ -163,6 +163,17 @@ def test_a_mediator_writes_their_directory_entry_and_uploads_a_photo_on_the_dash
     context = new_context(browser, server)
     page = context.new_page()
     errors = PageErrors(page)
+    # As on a loaded server: the dashboard's first reading of the directory answers only after the
+    # photo was uploaded. That old answer must not take the new photo away (it did, now and then).
+    held: list[Any] = []
+
+    def hold_first(route: Any) -> None:
+        if route.request.method == "GET" and not held:
+            held.append((route, route.fetch()))  # read now (no photo yet), given to the page later
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/mediator-directory*", hold_first)
     log_in(page, server)
     entry = page.get_by_test_id("my-entry")
     entry.locator("summary").click()
@@ -170,6 +181,13 @@ def test_a_mediator_writes_their_directory_entry_and_uploads_a_photo_on_the_dash
     Image.new("RGB", (1200, 900), (160, 90, 30)).save(picture, format="JPEG")
     entry.get_by_label("照片").set_input_files({"name": "me.jpg", "mimeType": "image/jpeg", "buffer": picture.getvalue()})
     entry.get_by_test_id("my-entry-message").filter(has_text="照片已更新").wait_for()
+    assert held, "the dashboard read the directory"
+    route, answer = held[0]
+    with page.expect_request_finished(lambda r: r is route.request):
+        route.fulfill(response=answer)
+    # Two frames after the old answer was read: it has been handled (before the fix, drawn without the photo).
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    page.unroute("**/api/v1/mediator-directory*")
     photo = entry.get_by_role("img", name=f"{server.mediator_name}的照片")
     page.wait_for_function("img => img.complete && img.naturalWidth === 480", arg=photo.element_handle())
     # Not an image: refused, saying what to upload instead.

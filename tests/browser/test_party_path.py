@@ -124,6 +124,7 @@ def test_the_party_signs_in_the_room_comes_back_after_a_reload_and_is_led_on_aft
     )
     dialog.get_by_test_id("agr-read-note").filter(has_text="您已读到最后").wait_for()
     dialog.get_by_test_id("agr-sign").click()
+    dialog.get_by_test_id("agr-key-first").wait_for()  # the answer to "sign" redraws the key card first
     dialog.get_by_test_id("key-send").click()
     dialog.get_by_test_id("key-code").wait_for()
     bind_id, code = latest_code(server, applicant_id)

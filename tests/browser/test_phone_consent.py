@@ -29,7 +29,7 @@ from tests.browser.conftest import (
     own_server,
     session_day,
 )
-from tests.browser.test_booking_flow import PHONE, PageErrors, log_in, new_context, wait_for_toasts_to_go
+from tests.browser.test_booking_flow import PHONE, PageErrors, clear_toasts, log_in, new_context
 from tests.browser.test_live_session import join_as_party
 from tests.telephony.baresip import Baresip
 from tests.telephony.baresip import free_port as free_udp_port
@@ -243,7 +243,7 @@ def test_a_caller_has_a_phone_tile_that_shows_when_they_speak_and_the_mediator_i
         assert "摄像头已关闭" not in seen.inner_text()
         applicant.locator(f'[data-participant-id="{respondent_id}"][data-speaking="true"]').wait_for(timeout=WITHIN * 1000)
         seen.get_by_test_id("speaking-mark").filter(has_text="正在说话").wait_for()
-        wait_for_toasts_to_go(applicant)
+        clear_toasts(applicant)
         applicant.screenshot(path=str(artifacts / "live-phone-tile-party.png"), full_page=True)
         assert_accessible(applicant, "a party's page with a caller's phone tile, speaking")
 

@@ -160,6 +160,9 @@ def test_a_party_chooses_the_recording_instead_of_a_written_account_on_a_phone(
     card.wait_for(timeout=20_000)
     assert "第二十二条" in card.inner_text() and "无争议的事实仍要写在记录里" in card.inner_text()
     card.get_by_test_id("trc-sign").click()
+    # The answer to "sign" redraws the key card and scrolls to it: pressing "send the code" while that
+    # happens can land between the press and the release on two different buttons (lost, as a tap would be).
+    card.get_by_test_id("trc-key-first").wait_for()
     key_card = page.get_by_test_id("key-card")
     key_card.get_by_test_id("key-send").click()
     key_card.get_by_test_id("key-code").wait_for()

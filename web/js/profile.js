@@ -48,7 +48,7 @@ export class MyEntry {
     this.message = '';
     this.changed();
     try {
-      this.part.data = await run();
+      this.part.set(await run());
       this.kind = 'success';
       this.message = t(done);
       toast(this.message);

@@ -48,20 +48,42 @@ export class Part {
     this.data = null;
     /** @type {any} */
     this.error = null;
+    // Which load (or `set`) is the newest: an answer that left before a newer one is dropped, so a
+    // slow reload cannot bring back what a save just replaced.
+    this.generation = 0;
   }
 
   async load() {
+    const generation = ++this.generation;
+    let data;
     try {
-      this.data = await this.fetch();
-      this.status = 'ready';
-      this.error = null;
+      data = await this.fetch();
     } catch (err) {
+      if (generation !== this.generation) return;
       if (this.status !== 'ready') {
         this.status = 'error';
         this.error = err;
       }
+      this.changed();
+      return;
     }
+    if (generation !== this.generation) return;
+    this.data = data;
+    this.status = 'ready';
+    this.error = null;
     this.changed();
+  }
+
+  /**
+   * What the server answered to a change (a save's answer is the newest state): any load still on
+   * its way is dropped when it comes back.
+   * @param {T} data
+   */
+  set(data) {
+    this.generation += 1;
+    this.data = data;
+    this.status = 'ready';
+    this.error = null;
   }
 
   /**

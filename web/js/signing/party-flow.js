@@ -138,8 +138,11 @@ export class PartySigning {
     this.stage = 'no_key';
     this.message = null;
     // A card the party is already binding with (a code asked for, or on its way) is left as it is: on a
-    // slow line the answer that brings us here can come after they pressed "send the code".
-    if (keys && keys.stage !== 'code' && !keys.busy) keys.reset(messageKey ? { kind: 'info', key: messageKey } : null);
+    // slow line the answer that brings us here can come after they pressed "send the code". A card
+    // already at its start with nothing to say is not redrawn either: a redraw replaces its button,
+    // and a tap whose press and release straddle it is lost.
+    const pristine = keys && keys.stage === 'idle' && !keys.message && !messageKey;
+    if (keys && keys.stage !== 'code' && !keys.busy && !pristine) keys.reset(messageKey ? { kind: 'info', key: messageKey } : null);
     this.options.render();
     toKeyCard();
   }

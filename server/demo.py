@@ -27,12 +27,14 @@ import asyncio
 import contextlib
 import io
 import logging
+import os
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import IO, TypeVar
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -40,6 +42,7 @@ from sqlalchemy import func, select
 
 from server.app import create_app
 from server.bench.peers import LoadPeer, encode_audio, encode_video
+from server.domain.evidence import Exported
 from server.domain.online_applications import ApplicationForm
 from server.domain.party_signing import Proof
 from server.domain.principal import SYSTEM, PartyPrincipal, Principal, Staff
@@ -52,6 +55,8 @@ from signaling import aiortc_hooks
 
 #: How long the demo's joint session is recorded: a few segments per participant, quickly.
 RECORD_SECONDS = 10.0
+T = TypeVar("T")
+
 #: Video bitrate of the synthetic participants: enough for a picture, small for the bundle.
 DEMO_KBPS = 400
 #: U and V of each participant's picture (mediator, applicant, respondent), to tell them apart on playback.
@@ -455,16 +460,21 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
         payer, payee = (next(j for j in joiners if j.name == p.name) for p in (respondent, applicant))
         said += await performed_and_closed(services, mediator, case_id, payer, payee)
 
-        exported = await services.evidence.export(mediator, case_id)
-        path = out_dir / exported.filename
-        await asyncio.to_thread(_write, path, exported.data)
+        async def bundle(into: IO[bytes]) -> tuple[str, Exported]:
+            done = await services.evidence.export(mediator, case_id, into=into)
+            return done.filename, done
+
+        path, exported = await _written(out_dir, bundle)
         said.append(f"exported {exported.records} records (log size {exported.size}) to {path}")
         # The committee's statistics for this month so far, signed (statistics_snapshot): interim, as the month
         # has not ended; exported with the bundle of the case it counts, for ``mediate verify-stats``.
         month = view.case.registered_on.strftime("%Y-%m")
         taken = await services.statistics_snapshots.take_snapshot(org.id, month)
-        name, data = await services.statistics_snapshots.export(SYSTEM, taken.snapshot.id)
-        await asyncio.to_thread(_write, out_dir / name, data)
+
+        async def snapshot(into: IO[bytes]) -> tuple[str, None]:
+            return (await services.statistics_snapshots.export(SYSTEM, taken.snapshot.id, into=into))[0], None
+
+        name = (await _written(out_dir, snapshot))[0].name
         counts = taken.snapshot.counts
         said.append(
             f"signed {org.name}'s statistics snapshot for {month} (statistics_snapshot, interim): {counts['mediated']} case "
@@ -474,9 +484,20 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
         return path, said
 
 
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+async def _written(out_dir: Path, write: Callable[[IO[bytes]], Awaitable[tuple[str, T]]]) -> tuple[Path, T]:
+    """Where ``write`` put its zip, and what else it said: written into a file in ``out_dir`` entry by
+    entry (recordings are streamed, never held whole, #24), then renamed to the name ``write``
+    returns; nothing partial is left."""
+    await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
+    partial = out_dir / f".demo-{secrets.token_hex(8)}.partial"
+    try:
+        with await asyncio.to_thread(open, partial, "wb") as into:
+            name, said = await write(into)
+        path = out_dir / name
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path, said
 
 
 def run_demo(settings: Settings, out_dir: Path) -> int:

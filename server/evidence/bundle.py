@@ -541,8 +541,11 @@ def numbered_files(files: Mapping[str, bytes], kind: str) -> dict[int, str]:
     return out
 
 
-def parse_contents(files: Mapping[str, bytes]) -> BundleContents:
-    """The strict reading: any malformed standard file is a BundleError (the verifier is more forgiving)."""
+def parse_contents(files: Mapping[str, bytes], *, extra_files: bool = True) -> BundleContents:
+    """The strict reading: any malformed standard file is a BundleError (the verifier is more forgiving).
+
+    ``extra_files=False`` leaves the other files (recordings, documents) unread: for a reader that
+    needs only the records, from :func:`open_files`, whose recordings stay in the zip."""
     manifest = parse_manifest(files)
     records = numbered_files(files, "records")
     bodies = numbered_files(files, "bodies")
@@ -557,7 +560,7 @@ def parse_contents(files: Mapping[str, bytes]) -> BundleContents:
         checkpoint=parse_checkpoint(files),
         proofs=load_object(files, PROOFS, "records", list),
         witnesses=parse_witnesses(files),
-        extra_files={name: data for name, data in files.items() if name not in standard},
+        extra_files={name: data for name, data in files.items() if name not in standard} if extra_files else {},
     )
 
 

@@ -32,13 +32,15 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import shutil
 import sys
+import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from server.domain.clocks import LEGAL_ZONE
 from server.domain.statistics.index_check import STREAM_FILE, platform_signature_problem, read_stream
@@ -50,9 +52,11 @@ from server.evidence.records import KeyInfo, Record, RecordError, body_hash, ent
 from server.evidence.verify.checker import verify_bundle
 from server.evidence.verify.log_check import ed25519_raw
 from server.evidence.verify.reading import FIRST_RECORDS
+from server.evidence.zip_members import CHUNK
 from server.settings.holidays import load_schedule
 
-#: How large a snapshot file and each of its members may be (a month of a large centre's bundles fits).
+#: How large a snapshot's own members (snapshot.json, the index stream) may be; a case's bundle may be as large as
+#: a bundle may (bz.MAX_TOTAL_BYTES), and is read from a temporary file, never held whole.
 MAX_MEMBER = 512 * 1024 * 1024
 
 SENTENCES: dict[str, tuple[str, str]] = {
@@ -218,15 +222,38 @@ class AuditReport:
         return {str(f.params["case_id"]) for f in self.findings if f.problem and "case_id" in f.params}
 
 
-def _read(source: str | bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
-        files = {}
+class _Export:
+    """The members of an open snapshot file (snapshots.export), checked by name and size.
+
+    The small members (snapshot.json, the index stream) are read when asked for; a case's bundle,
+    which holds its recordings (gigabytes for a two-hour session, #24), is copied to a temporary
+    file a chunk at a time and checked from there, so memory does not grow with the recordings.
+    """
+
+    def __init__(self, zf: zipfile.ZipFile) -> None:
+        self._zf = zf
+        self._infos: dict[str, zipfile.ZipInfo] = {}
         for info in zf.infolist():
             bz.check_name(info.filename)
-            if info.file_size > MAX_MEMBER:
+            bundle = info.filename.startswith("bundles/")
+            if info.file_size > (bz.MAX_TOTAL_BYTES if bundle else MAX_MEMBER):
                 raise bz.BundleError(f"{info.filename} is too large")
-            files[info.filename] = zf.read(info)
-        return files
+            self._infos[info.filename] = info
+
+    def read(self, name: str) -> bytes | None:
+        info = self._infos.get(name)
+        return None if info is None else self._zf.read(info)
+
+    def spill(self, name: str) -> IO[bytes] | None:
+        """The member in a temporary file (the caller closes it), or None if there is none."""
+        info = self._infos.get(name)
+        if info is None:
+            return None
+        spilled = tempfile.TemporaryFile()
+        with self._zf.open(info) as member:
+            shutil.copyfileobj(member, spilled, CHUNK)
+        spilled.seek(0)
+        return spilled
 
 
 def _signed(report: AuditReport, record: Record, body: dict[str, Any], keys: list[KeyInfo]) -> None:
@@ -281,8 +308,17 @@ def verify_snapshot(
     ``chinese-calendar``; ``--holidays FILE`` for the years a server counted from ``MEDIATE_HOLIDAYS_FILE``)."""
     report = AuditReport()
     try:
-        files = _read(source)
-        document = json.loads(files["snapshot.json"])
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
+            _audit(report, _Export(zf), trusted_log_keys, lang, workdays or Workdays())
+    except (bz.BundleError, zipfile.BadZipFile, OSError) as exc:
+        report.readable = False
+        report.problem("unreadable", detail=f"{type(exc).__name__}: {exc}")
+    return report
+
+
+def _audit(report: AuditReport, files: _Export, trusted_log_keys: Sequence[str], lang: str, workdays: Workdays) -> None:
+    try:
+        document = json.loads(files.read("snapshot.json") or b"")
         record = Record.from_entry(document["entry"].encode())
         body = document["body"]
         keys = [KeyInfo.from_json(k) for k in document["keys"]]
@@ -297,13 +333,12 @@ def verify_snapshot(
     except (KeyError, TypeError, ValueError, RecordError, bz.BundleError, zipfile.BadZipFile, OSError) as exc:
         report.readable = False
         report.problem("unreadable", detail=f"{type(exc).__name__}: {exc}")
-        return report
+        return
     report.organisation, report.month = str(organisation.get("name", "")), str(month)
     report.version, report.as_of = int(data.get("version", 0)), str(data.get("as_of", ""))
     _signed(report, record, body, keys)
     _in_log(report, document, document["entry"].encode(), record.claim.log, keys, trusted_log_keys)
     words = _count_words(lang)
-    workdays = workdays or Workdays()
     members: dict[str, set[str]] = {name: set(ids) for name, ids in counted.items()}
     bundle_keys: set[str] = set()
     checked: dict[str, int] = dict.fromkeys(AUDITED, 0)
@@ -313,16 +348,23 @@ def verify_snapshot(
     for case_id, pinned in cases.items():
         who = _who(str(pinned.get("case_number") or ""), case_id, lang)
         named = {"case": who, "case_id": case_id}
-        raw = files.get(f"bundles/{case_id}.zip")
-        if raw is None:
+        try:
+            spilled = files.spill(f"bundles/{case_id}.zip")
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:  # a damaged member: this case, not the whole file
+            report.problem("bundle_invalid", detail=f"{type(exc).__name__}: {exc}", **named)
+            continue
+        if spilled is None:
             report.problem("bundle_missing", **named)
             continue
-        verified = verify_bundle(io.BytesIO(raw), trusted_log_keys=trusted_log_keys)
-        if not verified.ok:
-            first_problem = next((f for f in verified.findings if f.level == "problem"), None)
-            report.problem("bundle_invalid", detail=first_problem.code if first_problem else "not ok", **named)
-            continue
-        contents, _ = bz.read_bundle(io.BytesIO(raw))
+        with spilled:
+            verified = verify_bundle(spilled, trusted_log_keys=trusted_log_keys)
+            if not verified.ok:
+                first_problem = next((f for f in verified.findings if f.level == "problem"), None)
+                report.problem("bundle_invalid", detail=first_problem.code if first_problem else "not ok", **named)
+                continue
+            spilled.seek(0)
+            with bz.open_files(spilled) as raw_files:
+                contents = bz.parse_contents(raw_files, extra_files=False)
         if trusted_log_keys:
             bundle_keys |= {k.id for k in contents.keys if k.purpose == "platform"}
         hashes = [entry_hash(e) for e in contents.entries]
@@ -362,11 +404,10 @@ def verify_snapshot(
             )
         else:
             report.findings.append(Finding("not_recomputed", False, {"count": words.get(name, name), "figure": len(ids)}))
-    _index(report, files.get(STREAM_FILE), record, keys, organisation, (first, last), cases, registered_at, lang)
+    _index(report, files.read(STREAM_FILE), record, keys, organisation, (first, last), cases, registered_at, lang)
     signer = next((s.get("key", "") for s in record.sigs), "")
     if trusted_log_keys and bundle_keys and signer not in bundle_keys:
         report.problem("key_untrusted", key=signer)
-    return report
 
 
 def _index(

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import functools
 import getpass
 import logging
 import os
-import secrets
 import ssl
 import sys
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from cryptography import x509
 
 from server import db
-from server.cli_common import _organisation_id, settings_from, with_services
+from server.cli_common import _organisation_id, settings_from, with_services, written_whole
 from server.documents.seal import Seal, SealError
+from server.domain.evidence import Exported
 from server.domain.keyring import Keyring
 from server.domain.principal import SYSTEM
 from server.domain.statistics.snapshots import previous_month
@@ -203,18 +202,15 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     async def work(s: Services) -> tuple[Any, Path]:
         case_id = await s.cases.find_id(args.case)
-        out = Path(args.out or f"evidence-{case_id}.zip")
-        # Written entry by entry into a file beside the target, renamed into place when whole: a
-        # two-hour session's recordings are gigabytes, and a failed export leaves no partial bundle.
-        partial = out.with_name(f".{out.name}.partial")
-        try:
-            with await asyncio.to_thread(open, partial, "wb") as into:
-                exported = await s.evidence.export(
-                    SYSTEM, case_id, consistency_from=args.consistency_from, witness_wait=args.wait_for_witnesses, into=into
-                )
-            os.replace(partial, out)
-        finally:
-            partial.unlink(missing_ok=True)
+        target = Path(args.out or f"evidence-{case_id}.zip")
+
+        async def bundle(into: IO[bytes]) -> tuple[str, Exported]:
+            done = await s.evidence.export(
+                SYSTEM, case_id, consistency_from=args.consistency_from, witness_wait=args.wait_for_witnesses, into=into
+            )
+            return target.name, done
+
+        out, exported = await written_whole(target.parent, bundle)
         return exported, out
 
     exported, out = with_services(settings_from(args), work)
@@ -246,16 +242,13 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         if args.snapshot_command == "list":
             found = await snaps.listing(SYSTEM, await _organisation_id(s, args.org), subtree=args.subtree)
             return [f"{i['id']}\t{i['organisation']['name']}\t{i['month']}\tversion {i['version']}\t{i['counts']}" for i in found]
-        # Written into a file beside the target (its name is the snapshot's, known once it is read), renamed
-        # into place when whole: the cases' bundles are as big as their recordings.
-        partial = (Path(args.out).parent if args.out else Path()) / f".snapshot-{secrets.token_hex(8)}.partial"
-        try:
-            with await asyncio.to_thread(open, partial, "wb") as into:
-                name, _ = await snaps.export(SYSTEM, args.snapshot, into=into)
-            out = Path(args.out or name)
-            os.replace(partial, out)
-        finally:
-            partial.unlink(missing_ok=True)
+
+        # Its name is the snapshot's unless --out names one, known once the snapshot is read.
+        async def snapshot(into: IO[bytes]) -> tuple[str, None]:
+            name, _ = await snaps.export(SYSTEM, args.snapshot, into=into)
+            return (Path(args.out).name if args.out else name), None
+
+        out, _ = await written_whole(Path(args.out).parent if args.out else Path(), snapshot)
         return [f"wrote {out}", f"check it offline: mediate verify-stats {out}"]
 
     for line in with_services(settings_from(args), work):

@@ -1,20 +1,24 @@
 """What the commands share: the settings from the command line, the services for one piece of work, an
-organisation named by id or name. Apart from server/cli.py so that a command of its own module
+organisation named by id or name, a zip written whole or not at all. Apart from server/cli.py so that a command of its own module
 (server/stats_command.py) uses them without importing the command line back."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, TypeVar
 
 from server import db
 from server.composition import make_services
 from server.domain.principal import SYSTEM
 from server.services import Services
 from server.settings import Settings
+
+T = TypeVar("T")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -55,3 +59,22 @@ async def _organisation_id(s: Services, reference: str, *, strict: bool = True) 
     if not strict:
         return reference
     raise SystemExit(f"no organisation {reference}")
+
+
+async def written_whole(directory: Path, write: Callable[[IO[bytes]], Awaitable[tuple[str, T]]]) -> tuple[Path, T]:
+    """Where ``write`` put its zip, and what else it returned.
+
+    ``write`` writes into a file in ``directory`` entry by entry (a bundle's recordings are streamed,
+    never held whole: a two-hour session's are gigabytes, #24) and returns the name it is to have,
+    known only then for a snapshot. The file is renamed to it when whole; a failed export leaves
+    nothing partial behind."""
+    await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
+    partial = directory / f".mediate-{secrets.token_hex(8)}.partial"
+    try:
+        with await asyncio.to_thread(open, partial, "wb") as into:
+            name, said = await write(into)
+        path = directory / name
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path, said

@@ -27,14 +27,13 @@ import asyncio
 import contextlib
 import io
 import logging
-import os
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -42,6 +41,7 @@ from sqlalchemy import func, select
 
 from server.app import create_app
 from server.bench.peers import LoadPeer, encode_audio, encode_video
+from server.cli_common import written_whole
 from server.domain.evidence import Exported
 from server.domain.online_applications import ApplicationForm
 from server.domain.party_signing import Proof
@@ -55,8 +55,6 @@ from signaling import aiortc_hooks
 
 #: How long the demo's joint session is recorded: a few segments per participant, quickly.
 RECORD_SECONDS = 10.0
-T = TypeVar("T")
-
 #: Video bitrate of the synthetic participants: enough for a picture, small for the bundle.
 DEMO_KBPS = 400
 #: U and V of each participant's picture (mediator, applicant, respondent), to tell them apart on playback.
@@ -464,7 +462,7 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
             done = await services.evidence.export(mediator, case_id, into=into)
             return done.filename, done
 
-        path, exported = await _written(out_dir, bundle)
+        path, exported = await written_whole(out_dir, bundle)
         said.append(f"exported {exported.records} records (log size {exported.size}) to {path}")
         # The committee's statistics for this month so far, signed (statistics_snapshot): interim, as the month
         # has not ended; exported with the bundle of the case it counts, for ``mediate verify-stats``.
@@ -474,7 +472,7 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
         async def snapshot(into: IO[bytes]) -> tuple[str, None]:
             return (await services.statistics_snapshots.export(SYSTEM, taken.snapshot.id, into=into))[0], None
 
-        name = (await _written(out_dir, snapshot))[0].name
+        name = (await written_whole(out_dir, snapshot))[0].name
         counts = taken.snapshot.counts
         said.append(
             f"signed {org.name}'s statistics snapshot for {month} (statistics_snapshot, interim): {counts['mediated']} case "
@@ -482,22 +480,6 @@ async def build(settings: Settings, out_dir: Path) -> tuple[Path, list[str]]:
             f"{out_dir / name} (check it: mediate verify-stats {out_dir / name})"
         )
         return path, said
-
-
-async def _written(out_dir: Path, write: Callable[[IO[bytes]], Awaitable[tuple[str, T]]]) -> tuple[Path, T]:
-    """Where ``write`` put its zip, and what else it said: written into a file in ``out_dir`` entry by
-    entry (recordings are streamed, never held whole, #24), then renamed to the name ``write``
-    returns; nothing partial is left."""
-    await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
-    partial = out_dir / f".demo-{secrets.token_hex(8)}.partial"
-    try:
-        with await asyncio.to_thread(open, partial, "wb") as into:
-            name, said = await write(into)
-        path = out_dir / name
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return path, said
 
 
 def run_demo(settings: Settings, out_dir: Path) -> int:

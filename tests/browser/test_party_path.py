@@ -71,7 +71,8 @@ def test_the_party_signs_in_the_room_comes_back_after_a_reload_and_is_led_on_aft
     log_in(mediator, server)
     mediator.goto(f"/live/{booked.session_id}")
     mediator.get_by_test_id("live-room").wait_for()
-    mediator.get_by_test_id("admit-automatically").check()
+    # The box shows the room's state: it is ticked when the server has switched it on, so click and wait for that.
+    mediator.get_by_test_id("admit-automatically").click()
     mediator.locator('[data-testid="admit-automatically"][data-on="true"]').wait_for()
 
     # The party's page: one step at the top, with the way in.

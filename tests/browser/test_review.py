@@ -123,7 +123,7 @@ async def record(server: Server, booked: Booked) -> str:
         media.append(MediaClient(respondent, camera=ClockCamera))
         assert (await media[-1].start()) == {"ok": True}
         await consent(respondent, respondent_key)
-        await asyncio.sleep(4.0)
+        await asyncio.sleep(7.0)  # long enough that the page's checks end before the recording does
         assert (await host.call("record_stop", {}))["ok"]
         return str(started["recording"])
     finally:
@@ -232,15 +232,21 @@ def test_the_review_page_plays_every_participant_in_sync(browser: Any, server: S
     later = state_of(page)
     assert all(later[who]["time"] > after[who]["time"] + 0.3 for who in later), (after, later)  # all advancing
 
-    # 2×, then the keyboard: space pauses, ← goes back 5 s (to the start here), space plays again.
+    # The keyboard: space pauses (at once, while the recording still has seconds to run: had it reached
+    # its end, space would play it again from the start); 2× while paused; ← goes back 5 s; space plays.
+    page.get_by_test_id("review-seek").focus()
+    page.keyboard.press("Space")
+    page.wait_for_function(
+        f"document.querySelector('[data-testid=review-player]').dataset.playing === 'false' && {VIDEOS}.every(v => v.paused)"
+    )
+    paused_at = float(player.get_attribute("data-position") or 0)
+    assert ats[target] < paused_at < float(player.get_by_test_id("review-seek").get_attribute("max") or 0) - 0.5, paused_at
     page.locator('[data-testid="review-speed"][data-rate="2"]').click()
     assert all(s["rate"] == 2 for s in state_of(page).values())
     page.screenshot(path=str(artifacts / "review.png"), full_page=True)
     assert_accessible(page, "/review/<session>")
+    assert float(player.get_attribute("data-position") or 0) == paused_at  # still where it was paused
     page.get_by_test_id("review-seek").focus()
-    page.keyboard.press("Space")
-    page.wait_for_function(f"{VIDEOS}.every(v => v.paused)")
-    paused_at = float(player.get_attribute("data-position") or 0)
     page.keyboard.press("ArrowLeft")
     page.wait_for_function(
         f"Math.abs(Number(document.querySelector('[data-testid=review-player]').dataset.position) - {max(0.0, paused_at - 5)}) <= 0.15",
@@ -255,6 +261,7 @@ def test_the_review_page_plays_every_participant_in_sync(browser: Any, server: S
         timeout=10_000,
     )
     resumed = state_of(page)
+    assert all(s["rate"] == 2 for s in resumed.values()), resumed
     assert not resumed[host_id]["paused"] and abs(resumed[host_id]["time"] - resumed[applicant_id]["time"]) < 0.2, resumed
 
     # In English, the page keeps playing (the videos are not rebuilt).

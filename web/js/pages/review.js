@@ -248,6 +248,7 @@ class SyncPlayer {
 
   pause() {
     this.anchor();
+    this.shown = this.position; // drawn where it stopped, not where the last tick was
     this.playing = false;
     this.stalled = false;
     for (const { video } of this.tiles) video?.pause();

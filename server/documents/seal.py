@@ -11,24 +11,21 @@ import asyncio
 import io
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.misc import PdfError
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers
-from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.general import SigningError
-from pyhanko.sign.validation import async_validate_pdf_signature
-from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
-from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
-from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from .seal_store import Seal, SealAuthority, SealError
+
+if TYPE_CHECKING:  # pyHanko (with aiohttp under it) takes a fifth of a second to load: only when sealing or checking
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign import signers
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+    from pyhanko.sign.validation.status import PdfSignatureStatus
 
 __all__ = ["FIELD_NAME", "Seal", "SealAuthority", "SealCheck", "SealError", "check_seal", "seal_pdf"]
 
@@ -41,6 +38,9 @@ def _asn1_cert(pem: bytes) -> asn1_x509.Certificate:
 
 
 def _signer(seal: Seal) -> signers.SimpleSigner:
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
     key = serialization.load_pem_private_key(seal.key_path.read_bytes(), password=None)
     key_der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     chain = [_asn1_cert(pem) for pem in seal.chain_pem]
@@ -62,6 +62,11 @@ async def seal_pdf(pdf: bytes, seal: Seal, *, reason: str, location: str, name: 
     The signature field is invisible: the signature page already says, in the document's font,
     who seals it; the reader's signature panel shows the cryptographic details.
     """
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.general import SigningError
+
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME,
         subfilter=fields.SigSeedSubFilter.PADES,
@@ -106,6 +111,8 @@ def _pick(reader: PdfFileReader) -> EmbeddedPdfSignature | None:
 
 
 def _summary(intact: bool, trusted: bool, whole: bool, signer: str, later: ModificationLevel | None) -> str:
+    from pyhanko.sign.diff_analysis import ModificationLevel
+
     if not intact:
         return "印章无效：签章后内容被改动或签名不正确 / Seal invalid: the sealed content was altered or the signature does not verify"
     if not trusted:
@@ -127,6 +134,11 @@ def _summary(intact: bool, trusted: bool, whole: bool, signer: str, later: Modif
 
 
 async def _check(pdf: bytes, trust_roots_pem: list[bytes]) -> SealCheck:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import async_validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
     try:
         roots = [_asn1_cert(pem) for pem in trust_roots_pem]
     except ValueError as exc:

@@ -13,9 +13,6 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 from server.domain.outcomes import ground_of
 from server.domain.statistics.definitions import DEFINITIONS, GROUPS, LEDGER_COLUMNS, STAGES
 from server.domain.statistics.facts import CaseFacts
@@ -76,6 +73,8 @@ def safe_row(row: list[Any]) -> list[Any]:
     """A row a spreadsheet shows as typed: text without the control characters XLSX cannot hold (a name
     pasted with them), and a quote before text a spreadsheet would run as a formula (a party called
     "=HYPERLINK(…)"). Numbers stay numbers."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # the characters a workbook cannot hold
+
     out = []
     for value in row:
         if not isinstance(value, str):
@@ -134,6 +133,8 @@ def to_csv(result: dict[str, Any]) -> bytes:
 
 def xlsx_file(sheets: Sequence[tuple[str, list[list[Any]]]]) -> bytes:
     """A workbook of a sheet per (title, rows), each row as a spreadsheet shows it typed (``safe_row``)."""
+    from openpyxl import Workbook  # loaded when a workbook is asked for, not by every command (#20)
+
     book = Workbook()
     for n, (title, rows) in enumerate(sheets):
         sheet = book.active if n == 0 else book.create_sheet()

@@ -34,6 +34,7 @@ from server.services import SERVICES
 from server.settings import Settings
 from tests.browser.conftest import free_port, session_day
 from tests.conftest import PASSWORD, Actor, World
+from tests.static_cache import share_static_cache
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -67,6 +68,7 @@ def serving(
 
     Everything it says at start (the address, warnings) is printed before it listens.
     """
+    share_static_cache(data_dir)
     process = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--data-dir", str(data_dir), "--port", str(port), *args],
         stdout=subprocess.PIPE,

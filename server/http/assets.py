@@ -39,6 +39,7 @@ import mimetypes
 import os
 import re
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -105,9 +106,14 @@ class Source:
 class Assets:
     """The served form of ``root`` (the repository's ``web/``), rebuilt when a file changes."""
 
-    def __init__(self, root: Path, cache_dir: Path | None = None) -> None:
+    def __init__(self, root: Path, cache_dir: Path | None = None, *, recheck_seconds: float = 0.0) -> None:
+        """``recheck_seconds``: how long a look at the files' dates and sizes holds before the next one
+        (the server's is a second: each look stats every served file, and a page asks for a dozen files
+        at once; an edited file is still served within the second)."""
         self.root = root
         self.cache_dir = cache_dir
+        self.recheck_seconds = recheck_seconds
+        self._checked_at = -float("inf")
         self._lock = threading.Lock()
         self._assets: dict[str, Asset] = {}
         self._stamp: tuple[tuple[str, int, int], ...] | None = None
@@ -125,7 +131,10 @@ class Assets:
         return f"{STATIC_PREFIX}{path}?v={asset.version}" if asset else f"{STATIC_PREFIX}{path}"
 
     def current(self) -> dict[str, Asset]:
+        if self._stamp is not None and time.monotonic() - self._checked_at < self.recheck_seconds:
+            return self._assets
         stamp = self._scan_stamp()
+        self._checked_at = time.monotonic()
         with self._lock:
             if stamp != self._stamp:
                 self._assets = self._build()
@@ -348,7 +357,8 @@ class Assets:
             return
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
-            partial = file.with_suffix(f".{encoding}.{threading.get_ident()}.tmp")
+            # Processes on one data directory share the cache: a thread's id alone can repeat in another process.
+            partial = file.with_suffix(f".{encoding}.{os.getpid()}.{threading.get_ident()}.tmp")
             partial.write_bytes(data)
             partial.replace(file)
         except OSError:

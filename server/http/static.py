@@ -39,7 +39,7 @@ MIN_COMPRESS_BYTES = 1024
 
 
 def install(app: web.Application, cache_dir: Path | None) -> None:
-    app[ASSETS] = Assets(WEB_DIR, cache_dir)
+    app[ASSETS] = Assets(WEB_DIR, cache_dir, recheck_seconds=1.0)
     app.router.add_get("/static/{path:.+}", serve_static)
     app.router.add_get("/favicon.ico", favicon)
 

@@ -28,6 +28,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.static_cache import share_static_cache
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 
@@ -155,6 +157,7 @@ def serving(data_dir: Path, port: int, env: dict[str, str]) -> Iterator[None]:
 
     Fails the test, with the server's log, if it exits or does not answer /healthz within 60 s.
     """
+    share_static_cache(data_dir)
     log_path = data_dir / "server.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(

@@ -32,6 +32,7 @@ from tests.browser.conftest import (
     server_env,
 )
 from tests.conftest import PG_URL, _pg_admin, _pg_url_for
+from tests.static_cache import share_static_cache
 
 REDIS_URL = os.environ.get("MEDIATE_TEST_REDIS_URL", "").strip()
 
@@ -95,6 +96,7 @@ class ServeProcess:
         return self.cluster.data_dir / f"server-{self.name}.log"
 
     def start(self) -> None:
+        share_static_cache(self.cluster.data_dir)
         out = self.log.open("ab")
         self.proc = subprocess.Popen(
             [*mediate_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.cluster.data_dir)],

@@ -37,6 +37,7 @@ from tests.browser.conftest import (
 from tests.recording.session import ClockCamera, decode
 from tests.signaling.live import NS, PATIENCE, Peer
 from tests.signaling.media_client import MediaClient
+from tests.static_cache import share_static_cache
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Process:
             "MEDIATE_SEGMENT_SECONDS": "1.5",
             **self.extra_env,
         }
+        share_static_cache(self.data_dir)
         log = (self.data_dir / "server.log").open("ab")
         self.proc = subprocess.Popen(
             [*mediate_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir)],

@@ -21,9 +21,10 @@ def main(argv: list[str] | None = None) -> int:
     # The database, keys and (later) recordings hold personal data: whatever mediate creates is
     # readable by the account that runs it and nobody else.
     os.umask(0o077)
-    logs.configure(logs.format_from_env())
     whole_process = argv is None  # the program itself, not a test calling it
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["witness"], ["verify"]):
+        logs.configure(logs.format_from_env())
     if argv[:1] == ["witness"]:
         # A witness runs on a court's or notary's machine and has its own options.
         from server import witness
@@ -49,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
             gc.freeze()
     finally:
         gc.enable()
+    # Only now, as before the entry was split: alembic announces its plugins in INFO lines as it is
+    # imported, which belong in no command's output (a benchmark's table, a bundle's path).
+    logs.configure(logs.format_from_env())
     return command(argv[1:] if argv[:1] == ["verify-stats"] else argv)
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import json
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,26 +45,69 @@ PG_URL = os.environ.get("MEDIATE_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
-#: The directories and files of tests/ that take longest (a browser journey over a minute, a cluster
-#: of servers half of one, mypy over the whole code), handed to the processes first; see
-#: ``pytest_collection_modifyitems``.
-FIRST = ("browser", "cluster", "test_static_checks.py", "test_cli.py", "recording", "signaling", "ops")
+#: Each test file's seconds in a whole run (``bash scripts/durations`` writes it from junit.xml).
+DURATIONS = Path(__file__).with_name("durations.json")
+#: A file not in it yet is taken as a short one.
+UNKNOWN_SECONDS = 1.0
+#: Where the tests mostly wait on the clock (media flowing for seconds, a phone call's spoken
+#: prompts, a process failing over): alone, they leave the cores half idle.
+WAITING = ("cluster", "recording", "signaling", "telephony", "ops")
+#: Where a test keeps more than one core busy (Chromium, the server and the test's own process).
+SEVERAL_CORES = ("browser",)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The longest files first, so that the run ends on short ones.
+    """The files in the order that keeps both cores busy: longest first, each waiting one beside a browser one.
 
     pytest-xdist hands each process a whole file at a time (``--dist loadfile``) in collection order
     (``--no-loadscope-reorder`` in ``addopts``: its default puts files with more tests first, which
     left the one-test browser journeys, a minute or more each, for the end while the other process
-    had nothing left to do). The order of the tests within a file does not change.
+    had nothing left to do). First the browser files and the files that mostly wait, merged so that
+    they run side by side (``_spread``): two waiting files together left the machine half idle for
+    minutes, and a browser test fills what a waiting one leaves; then the rest, whose tests keep one
+    core each. Within each part the longest first, so that the run ends on short files (#20). The
+    order of the tests within a file does not change.
     """
+    seconds: dict[str, float] = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
 
-    def rank(item: pytest.Item) -> int:
-        parts = Path(str(item.path)).relative_to(config.rootpath).parts
-        return FIRST.index(parts[1]) if len(parts) > 1 and parts[1] in FIRST else len(FIRST)
+    def file_of(item: pytest.Item) -> str:
+        return Path(str(item.path)).relative_to(config.rootpath).as_posix()
 
-    items.sort(key=rank)
+    files = list(dict.fromkeys(file_of(item) for item in items))
+    order = {name: i for i, name in enumerate(_spread(files, seconds))}
+    items.sort(key=lambda item: order[file_of(item)])
+
+
+def _spread(files: list[str], seconds: dict[str, float]) -> list[str]:
+    """The waiting files merged into the browser files (each at the same share of its part's total
+    time), then the others; each part longest first."""
+
+    def length(name: str) -> float:
+        return seconds.get(name, UNKNOWN_SECONDS)
+
+    def folder(name: str) -> str:
+        parts = name.split("/")
+        return parts[1] if len(parts) > 2 else ""
+
+    def longest_first(names: list[str]) -> list[str]:
+        return sorted(names, key=length, reverse=True)
+
+    waiting = longest_first([f for f in files if folder(f) in WAITING])
+    busy = longest_first([f for f in files if folder(f) in SEVERAL_CORES])
+    rest = longest_first([f for f in files if folder(f) not in WAITING + SEVERAL_CORES])
+    total_waiting = sum(map(length, waiting)) or 1.0
+    total_busy = sum(map(length, busy)) or 1.0
+    merged: list[str] = []
+    done_waiting = done_busy = 0.0
+    while waiting or busy:
+        if waiting and (not busy or done_waiting / total_waiting <= done_busy / total_busy):
+            name = waiting.pop(0)
+            done_waiting += length(name)
+        else:
+            name = busy.pop(0)
+            done_busy += length(name)
+        merged.append(name)
+    return merged + rest
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -80,11 +125,37 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     another process starts), then waits for the room to empty (the tests running end). Without
     workers (one process) there is nobody to wait for.
     """
-    worker_temp = item.config.option.basetemp if os.environ.get("PYTEST_XDIST_WORKER") else None
-    if not worker_temp:
+    with _without_a_foreign_loop(item):
+        worker_temp = item.config.option.basetemp if os.environ.get("PYTEST_XDIST_WORKER") else None
+        if not worker_temp:
+            yield
+            return
+        yield from _alone_or_together(item, Path(worker_temp).parent)
+
+
+@contextmanager
+def _without_a_foreign_loop(item: pytest.Item) -> Iterator[None]:
+    """A test that does not drive the browser runs with no foreign event loop registered.
+
+    The process's browser (tests/browser/conftest.py, one per process) is driven through Playwright's
+    *sync* API, which leaves its own loop registered as the thread's running loop between calls;
+    pytest-asyncio and ``asyncio.run`` then refuse to start ("cannot be called from a running event
+    loop") in a test file that the process runs after a browser file. That loop is idle meanwhile, so
+    it is unregistered for such a test (its setup, call and teardown) and put back afterwards.
+    """
+    foreign = None if "browser" in getattr(item, "fixturenames", ()) else asyncio._get_running_loop()
+    if foreign is not None:
+        asyncio._set_running_loop(None)
+    try:
         yield
-        return
-    locks = Path(worker_temp).parent  # the run's directory (pytest-N), shared by its workers (popen-gwK)
+    finally:
+        if foreign is not None:
+            asyncio._set_running_loop(foreign)
+
+
+def _alone_or_together(item: pytest.Item, locks: Path) -> Iterator[None]:
+    """The realtime lock of ``pytest_runtest_protocol`` (its docstring)."""
+    # ``locks`` is the run's directory (pytest-N), shared by its workers (popen-gwK).
     alone = item.get_closest_marker("realtime") is not None
     with open(locks / "gate", "a") as gate, open(locks / "room", "a") as room:
         fcntl.flock(gate, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)

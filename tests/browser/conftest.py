@@ -7,6 +7,7 @@ driven through Playwright's Python package, using the system browser (never a do
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -258,8 +259,14 @@ class MissingBrowser:
         pytest.fail(self.reason, pytrace=False)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    """One Chromium per test process, for all its browser test files.
+
+    Launching Playwright's driver and Chromium once per file cost about 2.5 CPU s each time, over
+    a hundred seconds of a run on two cores (#20). Each file still starts clean: what a file
+    leaves open is closed when it ends (``_close_what_the_file_left_open``).
+    """
     executable = chromium_path()
     if executable is None:
         yield MissingBrowser(NO_BROWSER)
@@ -276,10 +283,33 @@ def browser() -> Iterator[Any]:
     expect.set_options(timeout=20_000)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        # The sync API's loop, which it registers as this thread's running loop between calls;
+        # tests of other files run without it (tests/conftest.py) and may end with none set.
+        loop = asyncio._get_running_loop()
+        harness = HarnessBrowser(b, loop)
+        LAUNCHED.append(harness)
         try:
-            yield HarnessBrowser(b)
+            yield harness
         finally:
+            LAUNCHED.remove(harness)
+            asyncio._set_running_loop(loop)
             b.close()
+    asyncio._set_running_loop(None)
+
+
+#: The process's browser once a test file asked for it (``browser``).
+LAUNCHED: list[HarnessBrowser] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_what_the_file_left_open() -> Iterator[None]:
+    """Contexts a test file left open are closed when it ends, as when each file had its own browser.
+
+    (A live page left open would go on sending its fake camera's video into the next files' time.)
+    """
+    yield
+    for harness in LAUNCHED:
+        harness.close_contexts()
 
 
 class HarnessBrowser:
@@ -291,8 +321,20 @@ class HarnessBrowser:
     with ``bypass_csp=False`` and fails on any violation.
     """
 
-    def __init__(self, browser: Any) -> None:
+    def __init__(self, browser: Any, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self._browser = browser
+        self._loop = loop
+
+    def close_contexts(self) -> None:
+        """Close every context left open; Playwright's loop is registered for the calls (the test
+        that ends the file may have run without it: tests/conftest.py)."""
+        before = asyncio._get_running_loop()
+        asyncio._set_running_loop(self._loop)
+        try:
+            for context in list(self._browser.contexts):
+                context.close()
+        finally:
+            asyncio._set_running_loop(before)
 
     def new_context(self, **kwargs: Any) -> Any:
         kwargs.setdefault("bypass_csp", True)

@@ -9,13 +9,12 @@ are not used.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import json
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -122,24 +121,6 @@ def chromium_path() -> str | None:
 
 
 # -- fixtures ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _no_foreign_running_loop() -> Iterator[None]:
-    """Let pytest-asyncio run even after another module used Playwright's sync API.
-
-    The session-scoped `browser` fixture of tests/browser/conftest.py drives Playwright's *sync*
-    API, which leaves its own event loop registered as this thread's running loop between calls;
-    pytest-asyncio then refuses to start ("Runner.run() cannot be called from a running event
-    loop"). That loop is idle while these tests run, so it is unregistered for each test here
-    (this autouse fixture is set up before pytest-asyncio's loop) and put back afterwards.
-    """
-    foreign = asyncio._get_running_loop()
-    asyncio._set_running_loop(None)
-    try:
-        yield
-    finally:
-        asyncio._set_running_loop(foreign)
 
 
 @pytest.fixture

@@ -70,12 +70,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """
     seconds: dict[str, float] = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
 
-    def file_of(item: pytest.Item) -> str:
-        return Path(str(item.path)).relative_to(config.rootpath).as_posix()
-
-    files = list(dict.fromkeys(file_of(item) for item in items))
-    order = {name: i for i, name in enumerate(_spread(files, seconds))}
-    items.sort(key=lambda item: order[file_of(item)])
+    file_of = {item: Path(str(item.path)).relative_to(config.rootpath).as_posix() for item in items}
+    order = {name: i for i, name in enumerate(_spread(list(dict.fromkeys(file_of.values())), seconds))}
+    items.sort(key=lambda item: order[file_of[item]])
 
 
 def _spread(files: list[str], seconds: dict[str, float]) -> list[str]:

@@ -321,7 +321,7 @@ class HarnessBrowser:
     with ``bypass_csp=False`` and fails on any violation.
     """
 
-    def __init__(self, browser: Any, loop: asyncio.AbstractEventLoop | None = None) -> None:
+    def __init__(self, browser: Any, loop: asyncio.AbstractEventLoop | None) -> None:
         self._browser = browser
         self._loop = loop
 

@@ -76,7 +76,7 @@ class Failover:
         media = self.live.media.get(session_id)
         room = await self.live.get(session_id)
         if media is not None and room is not None:
-            media.update(room.state, room.consents)
+            media.update(room.state, room.consents, room.revision)
 
     async def owner_lost(self, session_id: str) -> None:
         """The process carrying this session's media died or gave it up: its participants connected here start again."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 
 from signaling import commands
 from signaling.background import Background
@@ -50,8 +51,9 @@ class GracePeriod:
 
         if await self.live.get(session_id) is None:
             return
-        await self.live.update(session_id, expire)
+        _, after = await self.live.update(session_id, expire)
         if expired is not None:
+            expired = replace(expired, room=after)  # numbered as stored (``Room.revision``)
             log.info("session %s: %s did not come back within %ss", session_id, participant_id, self.seconds)
             await self.live.tell(expired.notices)
             await self.live.broadcast(expired.room)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -83,7 +84,7 @@ class LiveRooms:
         if after.state is not before.state or after.consents != before.consents:
             media = self.media.get(session_id)
             if media is not None:
-                media.update(after.state, after.consents)
+                media.update(after.state, after.consents, after.revision)
             else:
                 await self.owners.changed(session_id)  # the media may be in another process
         return before, after
@@ -97,9 +98,10 @@ class LiveRooms:
             outcome = command(room)  # the registry may retry: the last one is what was applied
             return outcome.room
 
-        before, _ = await self.update(session_id, change)
+        before, after = await self.update(session_id, change)
         assert outcome is not None
-        return before, outcome
+        # The room as stored, numbered (``Room.revision``), not as the command returned it.
+        return before, replace(outcome, room=after)
 
     # -- delivery --------------------------------------------------------------------------------
 

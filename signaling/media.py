@@ -218,6 +218,8 @@ class MediaRoom:
         #: The configuration of the server's peer facing one participant (its TURN credentials are its own).
         self.configure = configure
         self.state = RoomState()
+        #: The ``Room.revision`` that ``state`` comes from: an older state arriving later is ignored.
+        self.revision = -1
         self.peers: dict[str, Peer] = {}
         self.publications: dict[tuple[str, TrackKind], Publication] = {}
         self.lines: dict[str, Line] = {}
@@ -229,11 +231,21 @@ class MediaRoom:
     # -- peers -------------------------------------------------------------------------------
 
     async def start(
-        self, participant_id: str, state: RoomState, send_offer: OfferSender, on_failed: FailureHandler | None = None
+        self,
+        participant_id: str,
+        state: RoomState,
+        revision: int,
+        send_offer: OfferSender,
+        on_failed: FailureHandler | None = None,
     ) -> Peer:
-        """A fresh peer for ``participant_id`` (replacing any older one) and its first offer."""
+        """A fresh peer for ``participant_id`` (replacing any older one) and its first offer.
+
+        The state is taken before closing the old peer, which awaits: a private talk started
+        meanwhile has already been applied, and this state must not undo it afterwards (it once
+        did, and the joint room heard the caucus until the next change).
+        """
+        self._adopt(state, None, revision)
         await self.close_peer(participant_id)
-        self.state = state
         pc = RTCPeerConnection(self.configure(participant_id))
         peer = Peer(participant_id, pc, send_offer, on_failed)
         self.peers[participant_id] = peer
@@ -296,10 +308,10 @@ class MediaRoom:
         if again:
             await self.negotiate(peer)
 
-    def add_line(self, line: Line, state: RoomState) -> None:
+    def add_line(self, line: Line, state: RoomState, revision: int) -> None:
         """A phone caller's line: their voice is published like a microphone, and they hear what routing lets through."""
         self.remove_line(line.participant_id)
-        self.state = state
+        self._adopt(state, None, revision)
         self.lines[line.participant_id] = line
         publication = Publication(line.participant_id, "audio", None, self)
         self.publications[(line.participant_id, "audio")] = publication
@@ -340,12 +352,24 @@ class MediaRoom:
 
     # -- routing -----------------------------------------------------------------------------
 
-    def update(self, state: RoomState, consents: frozenset[str] | None = None) -> None:
+    def update(self, state: RoomState, consents: frozenset[str] | None, revision: int) -> None:
         """The room's state changed: open and close subscriptions (and add m-lines) to match."""
-        self.state = state
+        if self._adopt(state, consents, revision):
+            self._reconcile()
+
+    def _adopt(self, state: RoomState, consents: frozenset[str] | None, revision: int) -> bool:
+        """Take the room's state as of ``revision``, unless a later one is already here.
+
+        Changes reach the media in the order their handlers resume, not the order they were
+        made (a Redis transaction, a peer being closed, a room read back after another process's
+        change all await): routing by an older state would reopen what a later change closed.
+        """
+        if revision < self.revision:
+            return False
+        self.state, self.revision = state, revision
         if consents is not None:
             self.consents = consents
-        self._reconcile()
+        return True
 
     # -- recording ---------------------------------------------------------------------------
 

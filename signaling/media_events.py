@@ -68,7 +68,7 @@ class MediaEvents:
         async def failed() -> None:
             await transport.emit("media_failed", {"message": "the media connection failed; reconnecting"}, to=sid)
 
-        await self.media.room(seat.session_id).start(seat.participant_id, done.room.state, send_offer, failed)
+        await self.media.room(seat.session_id).start(seat.participant_id, done.room.state, done.room.revision, send_offer, failed)
         log.info("session %s: %s started media", seat.session_id, seat.participant_id)
         await self.live.broadcast(done.room)
         return ack_ok()

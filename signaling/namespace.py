@@ -367,7 +367,7 @@ class LiveNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         # Checked with nothing awaited before the line is added: the media may have moved meanwhile.
         if session_id in self.failover.moving or not self.owners.holds(session_id):
             raise InvalidState("this session's media moved to another process", reason="media_elsewhere")
-        self.media.room(session_id).add_line(line, after.room.state)
+        self.media.room(session_id).add_line(line, after.room.state, after.room.revision)
         if admit and (me := after.room.state.get(seat.participant_id)) is not None and me.state != "admitted":
             _, after = await self.live.apply(session_id, lambda room: commands.let_in(room, seat.participant_id))
             await self.live.tell(after.notices)

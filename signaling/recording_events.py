@@ -155,7 +155,7 @@ class RecordingEvents:
         self._recorders[session_id] = recorder
         since = timestamp()
         _, done = await self.live.apply(session_id, lambda room: commands.recording_started(room, active.id, since, consenting))
-        media.update(done.room.state, done.room.consents)
+        media.update(done.room.state, done.room.consents, done.room.revision)
         media.attach_recorder(recorder)
         await self.live.broadcast(done.room)
         return active, since

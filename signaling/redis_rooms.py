@@ -19,7 +19,7 @@ from typing import Any, cast
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import WatchError
 
-from signaling.rooms import Member, Room, Rooms, Seat
+from signaling.rooms import Member, Room, Rooms, Seat, revised
 from signaling.routing import Caucus, Participant, RoomState
 
 #: Seconds a room is kept after its last change.
@@ -71,7 +71,7 @@ class RedisRooms(Rooms):
                     if raw is None:
                         raise KeyError(session_id)
                     before = decode(raw)
-                    after = change(before)
+                    after = revised(before, change(before))
                     pipe.multi()  # type: ignore[no-untyped-call]
                     pipe.set(key, encode(after), ex=ROOM_TTL)
                     gone = [cid for pid, cid in before.connections.items() if after.connections.get(pid) != cid]
@@ -129,6 +129,7 @@ def room_json(room: Room) -> dict[str, Any]:
         "consents": sorted(room.consents),
         "recording": room.recording,
         "recording_since": room.recording_since,
+        "revision": room.revision,
     }
 
 
@@ -158,6 +159,7 @@ def room_from_json(data: Mapping[str, Any]) -> Room:
         consents=frozenset(data["consents"]),
         recording=data["recording"],
         recording_since=data["recording_since"],
+        revision=data.get("revision", 0),  # rooms stored before views were numbered
     )
 
 

@@ -75,6 +75,11 @@ class Room:
     #: The running recording of the joint room: its id and when it started (None when not recording).
     recording: str | None = None
     recording_since: str | None = None
+    #: How many changes the room has been through. Handlers broadcast the room as their own change
+    #: left it, and one that awaits in between (starting media takes a while) can broadcast after a
+    #: later change has been: a view carries this number so that a client keeps the newest it has
+    #: seen instead of the last to arrive (the host's "admit automatically" box once sprang back).
+    revision: int = 0
 
     def with_state(self, state: RoomState) -> Room:
         return replace(self, state=state)
@@ -126,6 +131,11 @@ class Rooms(abc.ABC):
         """The seat a connection currently holds, if it is bound to one."""
 
 
+def revised(before: Room, after: Room) -> Room:
+    """``after`` numbered as the change that follows ``before``: every registry stores this."""
+    return replace(after, revision=before.revision + 1)
+
+
 class MemoryRooms(Rooms):
     """Rooms in this process's memory; lost on restart.
 
@@ -148,7 +158,7 @@ class MemoryRooms(Rooms):
 
     async def update(self, session_id: str, change: Callable[[Room], Room]) -> tuple[Room, Room]:
         before = self._rooms[session_id]
-        after = change(before)
+        after = revised(before, change(before))
         self._rooms[session_id] = after
         for pid, cid in before.connections.items():
             if after.connections.get(pid) != cid:
@@ -251,6 +261,8 @@ def participants_view(room: Room, participant_id: str) -> dict[str, object]:
         "caucus": hosted_caucus(room, participant_id),
         # Everyone, even in the waiting room, sees whether the joint room is being recorded.
         "recording": {"active": room.recording is not None, "since": room.recording_since},
+        # Views of one connection may arrive out of order; the newest is the one with the highest number.
+        "revision": room.revision,
     }
 
 

@@ -181,6 +181,17 @@ async def test_json_too_deep_or_with_a_huge_number_is_a_400_with_a_reason_on_eve
     assert nested_ok.status in (401, 422), await nested_ok.text()
 
 
+async def test_brackets_typed_in_a_text_are_text_not_nesting(world: World) -> None:
+    """The nesting limit counts the body's own arrays and objects, read before parsing: a summary
+    full of brackets, after escaped quotes too, is stored as typed."""
+    liu = await world.staff("liu")
+    summary = "附件清单" + "[" * 40 + '"{' * 40 + "\\" + "]" * 3
+    case = {"case_number": "（2026）朝调字第7号", "dispute_type": "wages", "source": "party_application", "summary": summary}
+    response = await liu.request("POST", "/api/v1/cases", json=case)
+    assert response.status == 201, await response.text()
+    assert (await response.json())["summary"] == summary
+
+
 async def test_text_with_a_null_character_or_a_lone_surrogate_is_refused_with_a_reason_not_a_500(world: World) -> None:
     """PostgreSQL stores no NUL in text or JSON, and a lone surrogate is not UTF-8: both were a 500
     on PostgreSQL (found by schemathesis, tests/api/test_openapi_conformance.py). Refused at the edge

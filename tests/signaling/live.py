@@ -93,7 +93,8 @@ class Peer:
     def view(self) -> dict[str, Any]:
         views = self.of("participants")
         assert views, f"{self.name} has no participants view yet"
-        return views[-1]  # type: ignore[no-any-return]
+        # The newest, as the pages keep it: views can arrive out of order (PROTOCOL.md, `participants`).
+        return max(views, key=lambda view: view["revision"])
 
     async def call(self, event: str, data: Any = None) -> dict[str, Any]:
         ack = await self.sio.call(event, data, namespace=NS, timeout=PATIENCE)

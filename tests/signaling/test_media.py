@@ -9,6 +9,7 @@ counting packets over a window in which the same sender is seen arriving elsewhe
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,12 +21,14 @@ from server.settings import Settings
 from signaling.namespace import MEDIA
 from tests.conftest import World
 from tests.signaling.live import Meeting, Peer, eventually
-from tests.signaling.media_client import MediaClient, VgaCamera
+from tests.signaling.media_client import Key, MediaClient, VgaCamera
 from tests.signaling.test_invited import meeting_with_deputy
 
 WITHIN = 15.0
 #: How long a "nothing arrives" window lasts; the sender is seen reaching others meanwhile.
 QUIET = 1.5
+#: How long nothing must arrive before a quiet window starts (see ``settled``).
+SETTLE = 1.0
 
 
 @pytest.fixture
@@ -83,10 +86,35 @@ async def frames_flow(receiver: MediaClient, publisher_id: str, kinds: tuple[str
     await eventually(lambda: all(receiver.frames[(publisher_id, k)] > start[k] + 5 for k in kinds), within=WITHIN)
 
 
+async def settled(receiver: MediaClient, publishers: list[str]) -> None:
+    """Wait until nothing more arrives at ``receiver`` from ``publishers`` for ``SETTLE`` seconds.
+
+    The server and every client share one event loop here, and on two loaded cores a client's
+    datagrams wait in its ICE queue: packets the server sent before a routing change were still
+    arriving 0.5 s later (40-80 of them, then none; measured with three busy loops beside the
+    test). A real leak never settles, and the wait fails with that. ``drained`` (below) proves a
+    backlog gone by another kind arriving; here every kind of theirs is stopped, so it is time.
+    """
+
+    def sent_by_them(counts: Counter[Key]) -> int:
+        return sum(n for (pid, _), n in counts.items() if pid in publishers)
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WITHIN
+    last, still_since = sent_by_them(await receiver.packets()), loop.time()
+    while loop.time() - still_since < SETTLE:
+        assert loop.time() < deadline, f"packets from {publishers} keep arriving"
+        await asyncio.sleep(0.05)
+        now = sent_by_them(await receiver.packets())
+        if now != last:
+            last, still_since = now, loop.time()
+
+
 async def quiet(receiver: MediaClient, publishers: list[str], witness: MediaClient, witness_of: str) -> None:
     """Over a window in which ``witness`` keeps receiving from ``witness_of``, ``receiver`` gets no
     RTP packet and no frame from any of ``publishers``."""
     await frames_flow(witness, witness_of)
+    await settled(receiver, publishers)
     packets, frames = await receiver.packets(), receiver.frames.copy()
     seen = witness.from_(witness_of)
     await asyncio.sleep(QUIET)
@@ -381,6 +409,29 @@ async def test_a_fresh_media_start_replaces_a_failed_peer_without_disturbing_the
     await frames_flow(respondent, a)
     await frames_flow(applicant, meeting.id("respondent"))
     assert len(respondent.offers) == revisions, "the others were not renegotiated"
+
+
+async def test_a_private_talk_started_while_the_one_left_outside_restarts_their_media_stays_private(
+    meeting: Meeting, trio: Trio
+) -> None:
+    """``media_start`` closes the participant's old peer before building the new one, and that
+    awaits. A private talk started meanwhile was applied, then undone by the room's state as the
+    restart had read it before: the respondent left outside received the caucus until the next
+    change in the room."""
+    host, applicant, respondent = await everyone(meeting, trio)
+    a, r, m = meeting.id("applicant"), meeting.id("respondent"), meeting.host_id
+    await frames_flow(respondent, a)
+    await asyncio.sleep(1.0)  # media_start is refused within a second of the last (too_many_attempts)
+    restarted, talk = await asyncio.gather(
+        respondent.start(), host.peer.call("caucus_start", {"caucus_id": "c1", "member_ids": [a]})
+    )
+    assert restarted == {"ok": True} and talk == {"ok": True}
+    await eventually(lambda: respondent.offers[-1]["revision"] == 1 and len(respondent.answers) >= 2, within=WITHIN)
+    await frames_flow(host, a)
+    await quiet(respondent, [a, m], witness=host, witness_of=a)
+    assert (await host.peer.call("caucus_end", {"caucus_id": "c1"})) == {"ok": True}
+    await frames_flow(respondent, a)
+    await frames_flow(applicant, r)
 
 
 # -- configuration and quality -------------------------------------------------------------------

@@ -107,6 +107,8 @@ async def test_changes_racing_from_two_processes_are_all_kept(registries: Maker)
     await asyncio.gather(*(raise_hand(one if i % 2 else two, pid) for i, pid in enumerate(hands)))
     room = await one.get("s1")
     assert room is not None and room.hands == frozenset(hands)
+    # Each change numbered once, one after the other, a retried one too: a view's revision orders it.
+    assert room.revision == len(hands)
 
 
 async def test_a_burst_larger_than_the_connection_pool_waits_for_connections_instead_of_failing(registries: Maker) -> None:
@@ -144,6 +146,7 @@ def test_a_room_with_everything_in_it_is_stored_and_read_back_unchanged() -> Non
         consents=frozenset({"p1", "host"}),
         recording="r" * 32,
         recording_since="2026-12-03T10:00:00Z",
+        revision=7,
     )
     assert decode(encode(room)) == room
     assert decode(encode(room)).is_host("co") and not decode(encode(room)).is_host("p1")

@@ -69,10 +69,9 @@ def sip_uri(settings: Settings) -> str:
 
 
 def seen_by_host(host: Peer, participant_id: str) -> dict[str, Any] | None:
-    views = host.of("participants")
-    if not views:
+    if not host.of("participants"):
         return None
-    return next((p for p in views[-1]["participants"] if p["id"] == participant_id), None)
+    return next((p for p in host.view["participants"] if p["id"] == participant_id), None)
 
 
 def recorded(path: Path) -> float:

@@ -49,6 +49,8 @@ export class Signaling {
     this.closed = false;
     this.restartAfterMs = 0;
     this.retryTimer = null;
+    /** The `revision` of the newest `participants` received on this connection. */
+    this.revision = -1;
     this.socket = io(NAMESPACE, {
       // WebSocket first; long-polling if a proxy refuses WebSockets.
       transports: ['websocket', 'polling'],
@@ -77,6 +79,7 @@ export class Signaling {
       this.restartAfterMs = Math.max(500, Math.min(10_000, Number(payload && payload.retry_after_ms) || 1500));
     });
     s.on('disconnect', (reason) => {
+      this.revision = -1; // a room opened anew counts from 0 again
       // "io server disconnect" (removed, replaced, ended) and "io client disconnect" are final,
       // except after "restarting".
       if (!this.closed && reason === 'io server disconnect' && this.restartAfterMs) {
@@ -103,7 +106,15 @@ export class Signaling {
       }
     });
     s.io.on('reconnect_attempt', (attempt) => this.emitLocal('reconnecting', { attempt }));
-    s.onAny((event, payload) => this.emitLocal(event, payload));
+    s.onAny((event, payload) => {
+      // A room's views can arrive out of order (PROTOCOL.md, `participants`): an older one that comes
+      // after a newer one would show a state that no longer holds, e.g. a switch just turned on as off.
+      if (event === 'participants' && payload && typeof payload.revision === 'number') {
+        if (payload.revision < this.revision) return;
+        this.revision = payload.revision;
+      }
+      this.emitLocal(event, payload);
+    });
   }
 
   retryLater(ms) {

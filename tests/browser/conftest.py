@@ -8,7 +8,9 @@ driven through Playwright's Python package, using the system browser (never a do
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import io
 import os
 import re
 import shutil
@@ -135,17 +137,35 @@ def server_env(data_dir: Path, base_url: str | None = None) -> dict[str, str]:
 
 
 def cli(*args: str, data_dir: Path) -> str:
-    done = subprocess.run(
-        [*mediate_command(), *args, "--data-dir", str(data_dir)],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO,
-        env=server_env(data_dir),
-    )
-    assert done.returncode == 0, f"mediate {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
+    """What ``mediate ARGS --data-dir DATA_DIR`` prints, run in this process.
+
+    The browser tests call the CLI only to set up (organisations, users, seals), 45 times; a
+    ``mediate`` process of its own cost each call about 1.5 CPU s of imports, which this process
+    pays once. Run as the program runs it (``server.commands.run``): without the ``MEDIATE_``
+    variables of the tests' environment, with the program's umask, in a thread of its own (its
+    ``asyncio.run`` must not meet Playwright's loop). tests/test_cli.py runs the real program.
+    """
+    from server import commands
+
+    out, err = io.StringIO(), io.StringIO()
+
+    def call() -> int:
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                return commands.run([*args, "--data-dir", str(data_dir)])
+        except SystemExit as exc:
+            return exc.code if isinstance(exc.code, int) else 1
+
+    kept = {k: os.environ.pop(k) for k in [k for k in os.environ if k.startswith("MEDIATE_")]}
+    umask = os.umask(0o077)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            code = pool.submit(call).result(timeout=120)
+    finally:
+        os.umask(umask)
+        os.environ.update(kept)
+    assert code == 0, f"mediate {' '.join(args)} failed:\n{out.getvalue()}\n{err.getvalue()}"
+    return out.getvalue()
 
 
 def last_line(text: str) -> str:

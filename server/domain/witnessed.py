@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.domain.access import assigned_mediators, case_for_staff
@@ -165,20 +166,25 @@ async def mediators_of(db: AsyncSession, case: Case) -> set[str]:
     return {case.mediator_id, *hosts, *await assigned_mediators(db, case.id)}
 
 
-async def _window(db: AsyncSession, party: Party, *, lock: bool = False) -> EvidenceChallenge | None:
-    query = (
+_Row = TypeVar("_Row")
+
+
+def _open_windows() -> Select[EvidenceChallenge]:
+    """Video-check windows still open (unused, unexpired), the newest first."""
+    return (
         select(EvidenceChallenge)
         .where(
             EvidenceChallenge.purpose == WINDOW_PURPOSE,
             EvidenceChallenge.subject_kind == "party",
-            EvidenceChallenge.subject_id == party.id,
-            EvidenceChallenge.case_id == party.case_id,
             EvidenceChallenge.used_at.is_(None),
             EvidenceChallenge.expires_at > utcnow(),
         )
         .order_by(EvidenceChallenge.created_at.desc())
-        .limit(1)
     )
+
+
+async def _window(db: AsyncSession, party: Party, *, lock: bool = False) -> EvidenceChallenge | None:
+    query = _open_windows().where(EvidenceChallenge.subject_id == party.id, EvidenceChallenge.case_id == party.case_id).limit(1)
     if lock:
         query = query.with_for_update()
     return (await db.scalars(query)).first()
@@ -189,25 +195,34 @@ def _video_check(row: EvidenceChallenge) -> VideoCheck:
     return VideoCheck(int(row.data["seq"]), dict(row.data["checked_by"]), str(row.data["name"]), row.expires_at)
 
 
+def _current_keys() -> Select[EvidenceKey]:
+    """Parties' signing keys still valid, the newest first."""
+    return (
+        select(EvidenceKey)
+        .where(EvidenceKey.holder_kind == "party", EvidenceKey.valid_until.is_(None))
+        .order_by(EvidenceKey.valid_from.desc())
+    )
+
+
 async def _bound_key(db: AsyncSession, party: Party, bindings: list[Record]) -> BoundKey | None:
-    row = (
-        await db.scalars(
-            select(EvidenceKey)
-            .where(
-                EvidenceKey.holder_kind == "party",
-                EvidenceKey.holder_id == party.id,
-                EvidenceKey.case_id == party.case_id,
-                EvidenceKey.valid_until.is_(None),
-            )
-            .order_by(EvidenceKey.valid_from.desc())
-            .limit(1)
-        )
-    ).first()
+    query = _current_keys().where(EvidenceKey.holder_id == party.id, EvidenceKey.case_id == party.case_id).limit(1)
+    return _as_bound_key((await db.scalars(query)).first(), bindings)
+
+
+def _as_bound_key(row: EvidenceKey | None, bindings: list[Record]) -> BoundKey | None:
     if row is None:
         return None
     record = next((r for r in reversed(bindings) if (r.claim.public.get("key") or {}).get("id") == row.id), None)
     method = str(record.claim.public.get("method")) if record else None
     return BoundKey(row.id, row.alg, method, record.claim.time if record else row.valid_from)
+
+
+def _newest_by(rows: Iterable[_Row], holder: Callable[[_Row], str]) -> dict[str, _Row]:
+    """The first row of each holder, from rows ordered newest first."""
+    newest: dict[str, _Row] = {}
+    for row in rows:
+        newest.setdefault(holder(row), row)
+    return newest
 
 
 class IdentityChecked:
@@ -282,6 +297,13 @@ class Witnessed:
             records = await _records(db, case.id, "key_bound", "identity_checked")
             checkers = {r.claim.actor.get("id") for r in records if r.claim.type == "identity_checked"}
             names = {u.id: u.display_name for u in await db.scalars(select(User).where(User.id.in_(checkers)))}
+            # Each party's open window and current key, read for the whole case at once (two queries
+            # however many parties: a wage case has seventy-two, and the live page asks again and again).
+            windows = _newest_by(
+                await db.scalars(_open_windows().where(EvidenceChallenge.case_id == case.id)),
+                lambda w: str(w.subject_id),
+            )
+            keys = _newest_by(await db.scalars(_current_keys().where(EvidenceKey.case_id == case.id)), lambda k: k.holder_id)
             out = []
             for party in parties:
                 mine = [r for r in records if (r.claim.public.get("subject") or {}).get("id") == party.id]
@@ -296,13 +318,13 @@ class Witnessed:
                         "at": newest.claim.time,
                     }
                 bindings = [r for r in records if r.claim.type == "key_bound" and r.claim.actor.get("id") == party.id]
-                window = await _window(db, party)
+                window = windows.get(party.id)
                 out.append(
                     PartyIdentity(
                         party,
                         code_channels(self._settings, party),
                         check,
-                        await _bound_key(db, party, bindings),
+                        _as_bound_key(keys.get(party.id), bindings),
                         _video_check(window) if window else None,
                     )
                 )

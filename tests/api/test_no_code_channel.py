@@ -148,8 +148,13 @@ async def test_a_party_no_code_reaches_binds_a_key_under_the_mediators_video_che
     seq = await signed_check(checker, m.case_id, applicant_id)
     opened = (await status(m.applicant))["video_check"]
     assert opened["seq"] == seq and opened["checked_by"] == "刘调解员"
-    # Only for that party.
+    # Only for that party, on the mediator's panel too.
     assert (await status(m.respondent))["video_check"] is None
+    panel = {
+        i["name"]: i["video_check"] for i in (await m.liu.call("GET", f"/api/v1/cases/{m.case_id}/identity-status"))["items"]
+    }
+    assert panel["张三"] is not None and panel["张三"]["seq"] == seq
+    assert [name for name, window in panel.items() if window is not None] == ["张三"]
 
     started = await start_witnessed(m.applicant, key)
     assert started["claim"]["public"]["method"] == "video_witnessed"
@@ -172,6 +177,7 @@ async def test_a_party_no_code_reaches_binds_a_key_under_the_mediators_video_che
     assert mine["check"]["result"] == "confirmed" and mine["check"]["method"] == "id_card_on_video"
     assert mine["check"]["checked_by"] == "刘调解员" and mine["check"]["seq"] == seq
     assert mine["key"]["method"] == "video_witnessed" and mine["video_check"] is None
+    assert [i["name"] for i in seen["items"] if i["key"] is not None] == ["张三"], "the key is the applicant's alone"
     history = await m.liu.call("GET", f"/api/v1/cases/{m.case_id}/history")
     assert any(e["kind"] == "identity_viewed" for e in history["items"])
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
 
 import aiohttp
 import pytest
 
-from signaling.protocol_garbage import BURST, GarbageLog, LiveServer
+from signaling.protocol_garbage import BURST, PER_MINUTE, GarbageLog, LiveServer
 from tests.signaling.live import Meeting, eventually
 
 #: Engine.IO and Socket.IO frames no client sends: bad types, bad JSON, a binary event for a
@@ -39,6 +40,7 @@ async def test_a_thousand_frames_of_garbage_make_a_few_short_warnings_and_the_ro
     caplog.set_level(logging.WARNING)
     url = meeting.url.rstrip("/") + "/socket.io/?EIO=4&transport=websocket"
     sent = 0
+    started = time.monotonic()
     async with aiohttp.ClientSession() as http:
         for _ in range(100):
             async with http.ws_connect(url) as ws:
@@ -64,7 +66,10 @@ async def test_a_thousand_frames_of_garbage_make_a_few_short_warnings_and_the_ro
     logged = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(caplog.text) < 8_000, f"{len(caplog.text)} bytes of log in {len(logged)} lines for {sent} frames of garbage"
     assert not [r for r in logged if r.levelno >= logging.ERROR or r.exc_info], caplog.text[:2000]
-    assert len(logged) <= BURST + 1, [r.getMessage() for r in logged]
+    # The bucket holds BURST lines and refills at PER_MINUTE: on a slow, loaded machine the run
+    # lasts long enough for a line or two more (22 lines failed the old bound of 21 in CI).
+    refilled = int((time.monotonic() - started) * PER_MINUTE / 60)
+    assert len(logged) <= BURST + refilled + 1, [r.getMessage() for r in logged]
     assert any("protocol garbage" in r.getMessage() for r in logged)
     # The server is healthy, and people still meet in the room.
     async with aiohttp.ClientSession() as http, http.get(meeting.url.rstrip("/") + "/healthz") as health:

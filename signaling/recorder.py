@@ -8,7 +8,9 @@ imports nothing of the project above it.
 A :class:`Recorder` is the joint room's recording, fed by the media room with every encoded
 frame of every publication it follows. Which (participant, kind) it follows is decided in one
 place, :meth:`Recorder.follow`: what the routing rule lets a recorder bound to the joint room
-receive (so a caucus is never recorded by it), and only of participants who consented.
+receive (so a caucus is never recorded by it), and only of participants who consented. A frame
+captured before the recorder began to follow its track, still in flight when consent was given or
+a caucus ended, is dropped: what is kept starts where the gap before it ends.
 
 Per participant a :class:`ParticipantWriter` gathers audio and video frames into segments of
 about ``segment_seconds``. A video segment starts on a key frame: the writer asks the sender
@@ -76,6 +78,9 @@ class ParticipantWriter:
         self.video_waiting = True
         self.video_asked_at = 0.0
         self.gaps: list[Gap] = []
+        #: Per kind: when the recorder last began to follow it. A frame captured before that (one
+        #: still in flight when consent was given or a caucus ended) is not the recorder's to keep.
+        self.since: dict[str, float] = {}
         #: Its tracks on the server's clock (recordings/timeline.py).
         self.timeline = ParticipantClock()
 
@@ -185,6 +190,7 @@ class Recorder:
                     self.open_gaps[key] = Gap(p.id, kind, now, None, reason)
         for pid, kind in wanted - self.following:
             writer = self.writers.setdefault(pid, ParticipantWriter(self, pid))
+            writer.since[kind] = now
             if kind == "video":
                 writer.video_waiting = True
                 self.ask_keyframe(pid)
@@ -207,8 +213,10 @@ class Recorder:
         if writer is None:
             return
         at = writer.place(kind, source, clock_rate, timestamp, self.clock(), sender_time)
-        keyframe = kind == "video" and vp8_is_keyframe(data)
-        writer.add("video" if kind == "video" else "audio", at, data, keyframe)
+        recorded: Kind = "video" if kind == "video" else "audio"
+        if at < writer.since[recorded]:
+            return  # captured before the recorder could take it: in a caucus, or before the consent
+        writer.add(recorded, at, data, vp8_is_keyframe(data) if recorded == "video" else False)
 
     def take_gaps(self) -> list[Gap]:
         """The gaps closed since the last call (for the next manifest)."""

@@ -23,8 +23,14 @@ def database_url(tmp_path: Path, sqlite_template: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return replace(settings, media_loopback=True, reconnect_grace_seconds=2.0)
+def segment_seconds() -> float:
+    """The product's segment length; a test that must see what a stop keeps makes it longer than itself."""
+    return Settings.segment_seconds
+
+
+@pytest.fixture
+def settings(settings: Settings, segment_seconds: float) -> Settings:
+    return replace(settings, media_loopback=True, reconnect_grace_seconds=2.0, segment_seconds=segment_seconds)
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ import asyncio
 import io
 import time
 
+import pytest
+
 from server.evidence.records import parse_time
 from server.evidence.verify import render, verify_bundle
 from tests.recording.session import Person, Recorded, case_of, export, recordings_of, segments_of
@@ -56,12 +58,15 @@ async def test_a_party_without_a_bound_key_is_told_to_bind_one(recorded: Recorde
     assert bad["ok"] is False and bad["error"]["code"] == "not_found"
 
 
+# Segments a minute long: nothing is cut before the withdrawal, so every segment is one the stop kept.
+@pytest.mark.parametrize("segment_seconds", [60.0])
 async def test_a_withdrawal_stops_the_recording_for_everyone_within_a_second(recorded: Recorded) -> None:
     s = await recorded.assemble()
     for who in ("applicant", "respondent"):
         assert (await s.people[who].consent())["ok"]
     await asyncio.sleep(1.0)
     assert (await s.host.call("record_start", {}))["ok"]
+    started_at = time.time()
     await asyncio.sleep(5.0)
     withdrawn_at = time.time()
     answer = await s.people["respondent"].peer.call("consent_withdraw", {})
@@ -72,8 +77,12 @@ async def test_a_withdrawal_stops_the_recording_for_everyone_within_a_second(rec
     [recording] = await recordings_of(s.meeting)
     assert recording.status == "stopped" and recording.end_reason == "consent_withdrawn"
     segments = await segments_of(s.meeting, recording.id)
+    # What the three sent until the withdrawal, still in memory then, is kept for each of them...
+    assert {seg.participant_id for seg in segments} == {s.id(who) for who in s.people}
+    # ...and nothing captured more than a second after it. (How close to the withdrawal the last kept
+    # frame was captured depends on the media's delay, which a loaded machine stretches past a second.)
     last_end = max(parse_time(seg.end).timestamp() for seg in segments)
-    assert withdrawn_at - 1.0 < last_end < withdrawn_at + 1.0
+    assert started_at < last_end < withdrawn_at + 1.0
     segments_then = stored_files(s, "*.seg")
     await asyncio.sleep(2.0)  # media still flows between the three; no more of it is written
     assert stored_files(s, "*.seg") == segments_then  # (the files to watch it are derived from these)
@@ -98,9 +107,9 @@ async def test_someone_admitted_later_is_recorded_only_from_their_consent(record
     [recording] = await recordings_of(s.meeting)
     mine = [seg for seg in await segments_of(s.meeting, recording.id) if seg.participant_id == s.id("respondent")]
     assert mine, "recorded after consenting"
-    # A frame's time on the timeline is when it was captured, a network transit before it arrived:
-    # the first frame taken after the consent may be placed a few ms before the consent was given.
-    assert min(parse_time(seg.start).timestamp() for seg in mine) >= consented_at - 0.1
+    # A frame's time on the timeline is when it was captured: one still in flight when the consent
+    # was taken (a loaded machine delays them by a quarter second and more) was captured before it.
+    assert min(parse_time(seg.start).timestamp() for seg in mine) >= consented_at
     report = verify_bundle(io.BytesIO(await export(s.meeting)))
     assert report.ok
     # (A loaded machine also stalls media now and then: those stretches are "no_media" gaps, not this test's.)

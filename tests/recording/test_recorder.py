@@ -1,0 +1,69 @@
+"""The live recorder's own rules, on a clock the test turns: what it keeps of frames still in flight."""
+
+from __future__ import annotations
+
+from recordings.segments import PendingSegment
+from signaling.recorder import Recorder
+from signaling.routing import Caucus, Participant, RoomState
+
+AUDIO, VIDEO = 48_000, 90_000
+
+
+class Kept:
+    def __init__(self) -> None:
+        self.segments: list[PendingSegment] = []
+
+    def segment(self, segment: PendingSegment) -> None:
+        self.segments.append(segment)
+
+
+def test_a_frame_captured_before_the_consent_and_arriving_after_it_is_not_kept() -> None:
+    now = [100.0]
+    kept = Kept()
+    recorder = Recorder("r1", kept, lambda _pid: None, clock=lambda: now[0])
+    state = RoomState((Participant("host", "mediator", "admitted"), Participant("li", "respondent", "admitted")))
+    publishing = {("li", "audio"), ("li", "video")}
+    recorder.follow(state, frozenset({"host"}), publishing)
+    recorder.on_frame("li", "audio", "mic", AUDIO, 0, b"before", sender_time=99.0)  # not consented: not followed
+    recorder.follow(state, frozenset({"host", "li"}), publishing)  # 李四 consents at 100.0
+
+    def arrives(at: float, kind: str, rate: int, captured: float, data: bytes) -> None:
+        now[0] = at
+        recorder.on_frame("li", kind, kind, rate, round((captured - 90.0) * rate), data, sender_time=captured)
+
+    arrives(100.05, "video", VIDEO, 100.0, b"\x01")  # 50 ms on the way (not a key frame: waits for one)
+    arrives(100.10, "audio", AUDIO, 99.7, b"in flight")  # captured 0.3 s before the consent, late on a busy path
+    arrives(100.12, "audio", AUDIO, 100.02, b"after")
+    arrives(100.14, "audio", AUDIO, 100.04, b"after too")
+    recorder.stop()
+
+    [segment] = kept.segments
+    assert [f.data for f in segment.frames] == [b"after", b"after too"]
+    assert segment.start >= 100.0
+
+
+def test_a_frame_captured_in_a_private_talk_and_arriving_after_it_ended_is_not_kept() -> None:
+    now = [200.0]
+    kept = Kept()
+    recorder = Recorder("r1", kept, lambda _pid: None, clock=lambda: now[0])
+    aside = RoomState(
+        (Participant("host", "mediator", "admitted", room="c1"), Participant("li", "respondent", "admitted", room="c1")),
+        (Caucus("c1", "host", frozenset({"li"})),),
+    )
+    together = RoomState((Participant("host", "mediator", "admitted"), Participant("li", "respondent", "admitted")))
+    consented, publishing = frozenset({"host", "li"}), {("li", "audio"), ("li", "video")}
+    recorder.follow(aside, consented, publishing)
+    now[0] = 201.0
+    recorder.follow(together, consented, publishing)  # back in the joint room at 201.0
+
+    def arrives(at: float, kind: str, rate: int, captured: float, data: bytes) -> None:
+        now[0] = at
+        recorder.on_frame("li", kind, kind, rate, round((captured - 190.0) * rate), data, sender_time=captured)
+
+    arrives(201.10, "video", VIDEO, 201.05, b"\x01")
+    arrives(201.30, "audio", AUDIO, 200.90, b"said aside")
+    arrives(201.31, "audio", AUDIO, 201.12, b"said together")
+    recorder.stop()
+
+    [segment] = kept.segments
+    assert [f.data for f in segment.frames] == [b"said together"]

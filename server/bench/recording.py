@@ -27,14 +27,18 @@ frame or whose subscribers get less than 95% of their video. Figures, printed (n
 "Sent while recording" is exact because every publisher pauses for a moment around
 ``record_start`` and ``record_stop`` (:meth:`server.bench.peers.Replay.pause`): no frame is in
 flight while the recorder is switched on or off. Publishers resume on a keyframe, so the
-recorder may keep every video frame. One video frame per publisher is always left out, by
-design of aiortc's receiver and not by the recorder: its jitter buffer hands a video frame on
-only when the first packet of the next one arrives, and after the pause the next one comes
-after the recording stopped. That frame is subtracted from what is expected. For the same
-reason the last frame sent *before* the recording is handed on only once it runs; the recorder
-drops it (it waits for a keyframe) unless it was itself a keyframe (a subscriber asked for one
-just then), in which case it is one more frame expected. Audio needs no such care: aiortc
-holds four audio frames back, but while the recorder runs as many come out as go in.
+recorder may keep every video frame. aiortc's receiver holds frames back, and that shows at both
+ends. At the stop: its jitter buffer hands a video frame on only when the first packet of the
+next one arrives, and holds four audio frames (its prefetch); after the pause the next packets
+come after the recording stopped, so one video frame and four audio frames per publisher are
+never handed to the recorder. They are subtracted from what is expected. At the start: what
+was held back before it (the last video frame, four audio frames) is handed on once the
+publishers resume. The recorder keeps no frame captured before it began to follow the track
+(signaling/recorder.py), but it can tell a frame's capture time only once it has seen the
+track's delay: a frame among the first it is handed is placed at its arrival and kept. So up to
+that many frames from before the start may be in the recording besides what is expected (the
+video frame only if it was a keyframe: otherwise the recorder drops it waiting for one); more
+than that is reported as an error in the accounting.
 
 The load generator shares the machine's cores with the server (and, on a shared machine, with
 whatever else runs): each window prints the server's cores, this process's, and the rest of
@@ -86,6 +90,8 @@ SETTLE_SECONDS = 3.0
 RECORDING_SETTLE_SECONDS = 1.0
 #: Publishers are paused this long around record_start and record_stop (nothing left in flight).
 QUIET_SECONDS = 0.4
+#: Audio frames aiortc's receiver holds back (its jitter buffer's prefetch): see the module's docstring.
+AUDIO_HELD = 4
 #: A step whose subscribers got less than this share of the video frames does not hold.
 DELIVERED_ENOUGH = 0.95
 TARGET_CORES = 0.06
@@ -196,9 +202,10 @@ class Step:
     idle: Window
     recording: Window
     delivered: float
-    #: (recording, participant, kind) -> (frames the recording should hold, frames in its segments).
+    #: (recording, participant, kind) -> (frames the recording should hold, frames in its segments,
+    #: frames from before the start it may hold besides: see the module's docstring).
     #: The same parties (and mediator) sit in every session of the case, so the recording is part of the key.
-    frames: dict[tuple[str, str, str], tuple[int, int]] = field(default_factory=dict)
+    frames: dict[tuple[str, str, str], tuple[int, int, int]] = field(default_factory=dict)
     sent_frames: int = 0
     stop_seconds: list[float] = field(default_factory=list)
     recordings: list[str] = field(default_factory=list)
@@ -214,15 +221,16 @@ class Step:
     def lost(self) -> dict[str, int]:
         """Frames sent while recording that no segment holds, per kind."""
         out = {"audio": 0, "video": 0}
-        for (_, _, kind), (expected, recorded) in self.frames.items():
+        for (_, _, kind), (expected, recorded, _) in self.frames.items():
             out[kind] += max(0, expected - recorded)
         return out
 
     def extra(self) -> dict[str, int]:
-        """Frames recorded beyond what was expected, per kind (should be none: a check on the accounting itself)."""
+        """Frames recorded beyond what was expected and what may be left from before the start, per kind
+        (should be none: a check on the accounting itself)."""
         out = {"audio": 0, "video": 0}
-        for (_, _, kind), (expected, recorded) in self.frames.items():
-            out[kind] += max(0, recorded - expected)
+        for (_, _, kind), (expected, recorded, before) in self.frames.items():
+            out[kind] += max(0, recorded - expected - before)
         return out
 
     @property
@@ -290,9 +298,9 @@ async def run_step(
         for kind in ("audio", "video"):
             sent = last[i][kind] - first[i][kind]
             step.sent_frames += sent
-            expected = sent - 1 + carried[i] if kind == "video" else sent
+            held, earlier = (1, carried[i]) if kind == "video" else (AUDIO_HELD, AUDIO_HELD)
             recorded = counts[live.recording].get((p.participant_id, kind), 0)
-            step.frames[(live.recording, p.participant_id, kind)] = (expected, recorded)
+            step.frames[(live.recording, p.participant_id, kind)] = (sent - held, recorded, earlier)
     return step
 
 

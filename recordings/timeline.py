@@ -76,12 +76,18 @@ class ParticipantClock:
         #: Per kind with sender reports: ``base`` (sender seconds at RTP time zero) of its publication.
         self.bases: dict[str, float] = {}
 
-    def follow(self, kind: str, source: object) -> bool:
-        """Whether ``source`` is a new publication of ``kind`` (the first, or after a reconnect)."""
+    def follow(self, kind: str, source: object, transit: TransitClock | None = None) -> bool:
+        """Whether ``source`` is a new publication of ``kind`` (the first, or after a reconnect).
+
+        ``transit`` is the publication's own, if it keeps one: it has seen every frame the publication
+        delivered, before anyone recorded it, so the first frames placed here are placed by when they
+        were captured, not at their arrival (a frame still in flight when the recording began or the
+        participant consented is then placed before that moment, and the recorder can leave it out).
+        """
         current = self.tracks.get(kind)
         if current is not None and current[0] is source:
             return False
-        self.tracks[kind] = (source, TransitClock())
+        self.tracks[kind] = (source, transit if transit is not None else TransitClock())
         self.bases.pop(kind, None)
         return True
 

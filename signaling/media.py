@@ -42,7 +42,7 @@ from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 
-from recordings.timeline import SenderBase
+from recordings.timeline import SenderBase, TransitClock
 from recordings.webm import vp8_is_keyframe, vp8_size
 from server.errors import InvalidInput, InvalidState
 from signaling import aiortc_hooks
@@ -91,6 +91,7 @@ class FrameRecorder(Protocol):
         timestamp: int,
         data: bytes,
         sender_time: float | None = None,
+        transit: TransitClock | None = None,
     ) -> None: ...
 
 
@@ -124,6 +125,9 @@ class Publication:
         self._background = Background(log, f"keyframe request to {publisher_id}")
         #: The sender's wall clock at RTP time zero, from its RTCP sender reports (recordings/timeline.py).
         self.sender_base = SenderBase()
+        #: Its RTP clock on the server's, learnt from every frame it delivers, recorded or not: a recorder
+        #: that starts to follow it places even its first frames by when they were captured.
+        self.transit = TransitClock()
         if receiver is not None:
             aiortc_hooks.tap_receiver(receiver, self._on_frame)
             aiortc_hooks.on_sender_report(receiver, self._on_sender_report)
@@ -142,9 +146,10 @@ class Publication:
             self.size = vp8_size(data)
         for subscription in self.subscriptions:
             subscription.push(self, clock_rate, timestamp, data)
+        self.transit.place(timestamp / clock_rate, time.time())
         recorder = self.room.recorder if self.room is not None else None
         if recorder is not None:
-            recorder.on_frame(self.publisher_id, self.kind, self, clock_rate, timestamp, data, sent)
+            recorder.on_frame(self.publisher_id, self.kind, self, clock_rate, timestamp, data, sent, self.transit)
 
     def request_keyframe(self) -> None:
         if self.kind == "audio" or self._pli_pending:

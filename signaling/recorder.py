@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from recordings.segments import Gap, PendingSegment, SegmentSink, media_found_in_gap
-from recordings.timeline import ParticipantClock
+from recordings.timeline import ParticipantClock, TransitClock
 from recordings.webm import Frame, Kind, vp8_is_keyframe
 from signaling.routing import MAIN_ROOM, RoomState, Track, flows
 
@@ -85,9 +85,16 @@ class ParticipantWriter:
         self.timeline = ParticipantClock()
 
     def place(
-        self, kind: str, source: object, clock_rate: int, timestamp: int, arrival: float, sender_time: float | None
+        self,
+        kind: str,
+        source: object,
+        clock_rate: int,
+        timestamp: int,
+        arrival: float,
+        sender_time: float | None,
+        transit: TransitClock | None,
     ) -> float:
-        if self.timeline.follow(kind, source) and kind == "video":
+        if self.timeline.follow(kind, source, transit) and kind == "video":
             self.video_waiting = True
         return self.timeline.place(kind, timestamp / clock_rate, arrival, sender_time)
 
@@ -205,14 +212,16 @@ class Recorder:
         timestamp: int,
         data: bytes,
         sender_time: float | None = None,
+        transit: TransitClock | None = None,
     ) -> None:
-        """One encoded frame; ``sender_time`` is when the sender says it was captured (RTCP SR), if known."""
+        """One encoded frame; ``sender_time`` is when the sender says it was captured (RTCP SR), if known;
+        ``transit``, the publication's own mapping of its clock to the server's (recordings/timeline.py)."""
         if self.stopped or (participant_id, kind) not in self.following:
             return
         writer = self.writers.get(participant_id)
         if writer is None:
             return
-        at = writer.place(kind, source, clock_rate, timestamp, self.clock(), sender_time)
+        at = writer.place(kind, source, clock_rate, timestamp, self.clock(), sender_time, transit)
         recorded: Kind = "video" if kind == "video" else "audio"
         if at < writer.since[recorded]:
             return  # captured before the recorder could take it: in a caucus, or before the consent

@@ -114,8 +114,6 @@ class Replay(MediaStreamTrack):
         self.flowing = asyncio.Event()
         self.flowing.set()
         self.first_sent = asyncio.Event()
-        #: Whether the last frame sent was the keyframe (only the first frame of the loop is one).
-        self.sent_keyframe = False
 
     def keyframe(self) -> None:
         self.index = 0
@@ -147,7 +145,6 @@ class Replay(MediaStreamTrack):
         packet.pts = self.n * self.step
         packet.time_base = fractions.Fraction(1, self.clock)
         self.n += 1
-        self.sent_keyframe = self.index % len(self.frames) == 0
         self.index += 1
         self.sent += 1
         self.first_sent.set()

@@ -31,14 +31,11 @@ recorder may keep every video frame. aiortc's receiver holds frames back, and th
 ends. At the stop: its jitter buffer hands a video frame on only when the first packet of the
 next one arrives, and holds four audio frames (its prefetch); after the pause the next packets
 come after the recording stopped, so one video frame and four audio frames per publisher are
-never handed to the recorder. They are subtracted from what is expected. At the start: what
-was held back before it (the last video frame, four audio frames) is handed on once the
-publishers resume. The recorder keeps no frame captured before it began to follow the track
-(signaling/recorder.py), but it can tell a frame's capture time only once it has seen the
-track's delay: a frame among the first it is handed is placed at its arrival and kept. So up to
-that many frames from before the start may be in the recording besides what is expected (the
-video frame only if it was a keyframe: otherwise the recorder drops it waiting for one); more
-than that is reported as an error in the accounting.
+never handed to the recorder. They are subtracted from what is expected. At the start: what was
+held back before it (the last video frame, four audio frames) is handed on once the publishers
+resume, and the recorder leaves it out: it keeps no frame captured before it began to follow the
+track (signaling/recorder.py; it knows each publication's delay from every frame the publication
+delivered). A frame recorded beyond what is expected is reported as an error in the accounting.
 
 The load generator shares the machine's cores with the server (and, on a shared machine, with
 whatever else runs): each window prints the server's cores, this process's, and the rest of
@@ -202,10 +199,9 @@ class Step:
     idle: Window
     recording: Window
     delivered: float
-    #: (recording, participant, kind) -> (frames the recording should hold, frames in its segments,
-    #: frames from before the start it may hold besides: see the module's docstring).
+    #: (recording, participant, kind) -> (frames the recording should hold, frames in its segments).
     #: The same parties (and mediator) sit in every session of the case, so the recording is part of the key.
-    frames: dict[tuple[str, str, str], tuple[int, int, int]] = field(default_factory=dict)
+    frames: dict[tuple[str, str, str], tuple[int, int]] = field(default_factory=dict)
     sent_frames: int = 0
     stop_seconds: list[float] = field(default_factory=list)
     recordings: list[str] = field(default_factory=list)
@@ -221,16 +217,15 @@ class Step:
     def lost(self) -> dict[str, int]:
         """Frames sent while recording that no segment holds, per kind."""
         out = {"audio": 0, "video": 0}
-        for (_, _, kind), (expected, recorded, _) in self.frames.items():
+        for (_, _, kind), (expected, recorded) in self.frames.items():
             out[kind] += max(0, expected - recorded)
         return out
 
     def extra(self) -> dict[str, int]:
-        """Frames recorded beyond what was expected and what may be left from before the start, per kind
-        (should be none: a check on the accounting itself)."""
+        """Frames recorded beyond what was expected, per kind (should be none: a check on the accounting itself)."""
         out = {"audio": 0, "video": 0}
-        for (_, _, kind), (expected, recorded, before) in self.frames.items():
-            out[kind] += max(0, recorded - expected - before)
+        for (_, _, kind), (expected, recorded) in self.frames.items():
+            out[kind] += max(0, recorded - expected)
         return out
 
     @property
@@ -268,7 +263,6 @@ async def run_step(
             if not ack.get("ok"):
                 raise RuntimeError(f"record_start refused: {ack}")
             live.recording = ack["recording"]
-        carried = [p.replays["video"].sent_keyframe for p in peers]  # see the module's docstring
         first = [p.resume() for p in peers]
         await asyncio.sleep(RECORDING_SETTLE_SECONDS)
         before = [p.video_frames() for p in peers]
@@ -298,9 +292,9 @@ async def run_step(
         for kind in ("audio", "video"):
             sent = last[i][kind] - first[i][kind]
             step.sent_frames += sent
-            held, earlier = (1, carried[i]) if kind == "video" else (AUDIO_HELD, AUDIO_HELD)
+            held = 1 if kind == "video" else AUDIO_HELD
             recorded = counts[live.recording].get((p.participant_id, kind), 0)
-            step.frames[(live.recording, p.participant_id, kind)] = (sent - held, recorded, earlier)
+            step.frames[(live.recording, p.participant_id, kind)] = (sent - held, recorded)
     return step
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from recordings.segments import PendingSegment
+from recordings.timeline import TransitClock
 from signaling.recorder import Recorder
 from signaling.routing import Caucus, Participant, RoomState
 
@@ -67,3 +70,28 @@ def test_a_frame_captured_in_a_private_talk_and_arriving_after_it_ended_is_not_k
 
     [segment] = kept.segments
     assert [f.data for f in segment.frames] == [b"said together"]
+
+
+def test_the_first_frame_taken_is_placed_by_the_delay_its_publication_has_seen_and_left_out_if_captured_before() -> None:
+    """At a first consent (or the recording's start) the recorder has seen none of the track: the
+    publication's own clock, fed by every frame it delivered, says when that first frame was captured."""
+    now = [100.0]
+    kept = Kept()
+    recorder = Recorder("r1", kept, lambda _pid: None, clock=lambda: now[0])
+    transit = TransitClock()
+    for n in range(500):  # ten seconds of 李四's audio through the server, 50 ms on the way, unrecorded
+        transit.place(n * 0.02, 90.05 + n * 0.02)
+    state = RoomState((Participant("host", "mediator", "admitted"), Participant("li", "respondent", "admitted")))
+    recorder.follow(state, frozenset({"host", "li"}), {("li", "audio")})  # 李四 consents at 100.0
+
+    def arrives(at: float, media_time: float, data: bytes) -> None:
+        now[0] = at
+        recorder.on_frame("li", "audio", "mic", AUDIO, round(media_time * AUDIO), data, transit=transit)
+
+    arrives(100.10, 9.70, b"in flight")  # captured at 99.70 (the first frame the recorder is handed)
+    arrives(100.12, 10.02, b"after")
+    recorder.stop()
+
+    [segment] = kept.segments
+    assert [f.data for f in segment.frames] == [b"after"]
+    assert segment.start == pytest.approx(100.07)

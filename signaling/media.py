@@ -410,6 +410,7 @@ class MediaRoom:
                     subscription.transceiver = transceiver
                     # The subscriber's PLI/FIR goes to whichever publication feeds it at the time.
                     aiortc_hooks.on_keyframe_request(transceiver.sender, subscription.ask_keyframe)
+                    aiortc_hooks.forward_encoded(transceiver.sender)
                     peer.subscriptions[(publisher_id, kind)] = subscription
                     if peer not in due:
                         due.append(peer)

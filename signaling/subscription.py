@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import av
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtptransceiver import RTCRtpTransceiver
@@ -34,6 +33,22 @@ def time_base(clock_rate: int) -> fractions.Fraction:
     return fractions.Fraction(1, clock_rate)
 
 
+class EncodedFrame:
+    """One encoded frame for a receiver: what aiortc's senders read of an ``av.Packet`` (``bytes()``, ``pts``,
+    ``time_base``), without one. Making an ``av.Packet`` copied the frame and converted the time base for every
+    frame of every subscriber; the frame's bytes are shared by all of them."""
+
+    __slots__ = ("data", "pts", "time_base")
+
+    def __init__(self, data: bytes, pts: int, base: fractions.Fraction) -> None:
+        self.data = data
+        self.pts = pts
+        self.time_base = base
+
+    def __bytes__(self) -> bytes:
+        return self.data
+
+
 class Subscription(MediaStreamTrack):
     """What one receiver gets of one published track: encoded frames, while routing allows.
 
@@ -52,7 +67,7 @@ class Subscription(MediaStreamTrack):
         self.frames_sent = 0
         self.dropped = 0
         self.transceiver: RTCRtpTransceiver | None = None
-        self._queue: asyncio.Queue[Any] = asyncio.Queue(QUEUE_FRAMES[self.kind])
+        self._queue: asyncio.Queue[EncodedFrame] = asyncio.Queue(QUEUE_FRAMES[self.kind])
         self._waiting_for_key = self.kind == "video"
         self._source: object = None
         self._offset = 0
@@ -96,9 +111,7 @@ class Subscription(MediaStreamTrack):
             step = clock_rate // 30 if self.kind == "video" else clock_rate // 50
             self._offset = (self._last_pts + step - timestamp) if self._last_pts >= 0 else 0
             self._source = source
-        packet = av.Packet(data)
-        packet.pts = max(timestamp + self._offset, self._last_pts + 1)
-        packet.time_base = time_base(clock_rate)
+        packet = EncodedFrame(data, max(timestamp + self._offset, self._last_pts + 1), time_base(clock_rate))
         self._last_pts = packet.pts
         try:
             self._queue.put_nowait(packet)
@@ -110,7 +123,7 @@ class Subscription(MediaStreamTrack):
                 self._opened_at = time.monotonic()
                 self.ask_keyframe()
 
-    def take(self) -> list[Any]:
+    def take(self) -> list[EncodedFrame]:
         """Every frame queued so far, without waiting (a phone line's mixer, on its own clock)."""
         packets = []
         while not self._queue.empty():

@@ -15,7 +15,6 @@ import inspect
 import os
 from typing import Any
 
-import av
 import pytest
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection
 from aiortc.codecs.vpx import VpxPayloadDescriptor
@@ -29,6 +28,7 @@ from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtp import HeaderExtensionsMap, RtcpRtpfbPacket, RtpPacket
 
 from signaling import aiortc_hooks
+from signaling.subscription import EncodedFrame
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
 RTX = RTCRtpCodecParameters(mimeType="video/rtx", clockRate=90000, payloadType=97, parameters={"apt": 96})
@@ -42,7 +42,7 @@ FRAME_BYTES = 4200
 
 
 class Frames(MediaStreamTrack):
-    """Gives the encoded frames a subscription would, then nothing."""
+    """Gives the encoded frames a subscription would (``EncodedFrame``, which aiortc's sender reads as an ``av.Packet``), then nothing."""
 
     def __init__(self, kind: str, frames: list[bytes], clock_rate: int, step: int) -> None:
         super().__init__()
@@ -57,11 +57,9 @@ class Frames(MediaStreamTrack):
         if not self._frames:
             self.given.set()
             await asyncio.Future()  # as an idle subscription: waits until the sender stops
-        packet = av.Packet(self._frames.pop(0))
-        packet.pts = self._pts
-        packet.time_base = fractions.Fraction(1, self._clock_rate)
+        frame = EncodedFrame(self._frames.pop(0), self._pts, fractions.Fraction(1, self._clock_rate))
         self._pts += self._step
-        return packet
+        return frame
 
 
 async def send(frames: list[bytes], *, forwarding: bool, kind: str = "video") -> tuple[RTCRtpSender, list[bytes], Any]:

@@ -488,6 +488,7 @@ class MediaServer:
     ) -> None:
         if loopback:
             aiortc_hooks.allow_loopback_ice()
+        aiortc_hooks.compact_rate_counters()
         self.ice_servers = ice_servers
         self.turn_secret = turn_secret
         self.turn_ttl_seconds = turn_ttl_seconds

@@ -212,8 +212,8 @@ class ForwardingSender:
         self._sender._run_rtp = self.run  # type: ignore[method-assign]
         self._sender._retransmit = self.retransmit  # type: ignore[method-assign]
 
-    def _payloads(self, codec: RTCRtpCodecParameters, data: bytes) -> list[bytes]:
-        if codec.name.lower() == "vp8":
+    def _payloads(self, vp8: bool, data: bytes) -> list[bytes]:
+        if vp8:
             payloads: list[bytes] = Vp8Encoder._packetize(data, self._picture_id)
             self._picture_id = (self._picture_id + 1) % (1 << 15)
             return payloads
@@ -234,6 +234,7 @@ class ForwardingSender:
         timestamp_origin = random.randint(0, (1 << 32) - 1)
         clock_rate = codec.clockRate
         payload_type = codec.payloadType or 0  # always set once negotiated
+        vp8 = codec.name.lower() == "vp8"  # a property that splits the MIME type: once, not per frame
         try:
             while True:
                 track = getattr(sender, TX_TRACK)
@@ -248,7 +249,7 @@ class ForwardingSender:
                     frame.pts if base.numerator == 1 and base.denominator == clock_rate else int(frame.pts * base * clock_rate)
                 )
                 timestamp = (timestamp_origin + ticks) & 0xFFFFFFFF
-                payloads = self._payloads(codec, bytes(frame))
+                payloads = self._payloads(vp8, bytes(frame))
                 ntp = ntp_now()
                 header = self._header(payload_type, timestamp, ntp)
                 last = len(payloads) - 1

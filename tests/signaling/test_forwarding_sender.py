@@ -92,6 +92,7 @@ def parse(data: bytes) -> RtpPacket:
 def relative(packets: list[RtpPacket]) -> list[tuple[Any, ...]]:
     """What a receiver reads of each packet, with the random starts (sequence, timestamp, picture id) taken out."""
     first = packets[0]
+    first_picture = VpxPayloadDescriptor.parse(first.payload)[0].picture_id or 0 if first.payload_type == VP8.payloadType else 0
     out = []
     for p in packets:
         row: tuple[Any, ...] = (
@@ -105,8 +106,7 @@ def relative(packets: list[RtpPacket]) -> list[tuple[Any, ...]]:
         )
         if p.payload_type == VP8.payloadType:
             descriptor, data = VpxPayloadDescriptor.parse(p.payload)
-            first_descriptor, _ = VpxPayloadDescriptor.parse(first.payload)
-            picture = ((descriptor.picture_id or 0) - (first_descriptor.picture_id or 0)) % (1 << 15)
+            picture = ((descriptor.picture_id or 0) - first_picture) % (1 << 15)
             row += (descriptor.partition_start, picture, data)
         else:
             row += (p.payload,)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import av
-from aiortc import VideoStreamTrack
+from aiortc import AudioStreamTrack, VideoStreamTrack
 from sqlalchemy import select
 
 from server.evidence.records import DeviceKey, b64, unb64
@@ -41,7 +41,32 @@ def time_in_second(grey: float) -> float:
     return level * STEP
 
 
+class Schedule:
+    """Where a source is on its own schedule: aiortc's sources make a frame every 20 ms (audio) or
+    33 ms (video) of their own clock, and after the process stood still (a loaded machine) they
+    catch up by making the missed frames at once. Until they have, the participant's latest media
+    is not yet on its way, and a recording stopped then rightly lacks it."""
+
+    def __init__(self) -> None:
+        self.zero: float | None = None
+        self.latest = 0.0
+
+    def made(self, frame: av.VideoFrame | av.AudioFrame) -> None:
+        assert frame.pts is not None and frame.time_base is not None
+        self.latest = float(frame.pts * frame.time_base)
+        if self.zero is None:
+            self.zero = time.time() - self.latest
+
+    def behind(self) -> float:
+        """Seconds between now and the capture time of the latest frame made."""
+        return float("inf") if self.zero is None else time.time() - (self.zero + self.latest)
+
+
 class ClockCamera(VideoStreamTrack):
+    def __init__(self) -> None:
+        super().__init__()
+        self.schedule = Schedule()
+
     async def recv(self) -> av.VideoFrame:
         pts, time_base = await self.next_timestamp()
         frame = av.VideoFrame(width=160, height=120, format="yuv420p")
@@ -49,6 +74,19 @@ class ClockCamera(VideoStreamTrack):
         for i, plane in enumerate(frame.planes):
             plane.update(bytes([shade if i == 0 else 128]) * plane.buffer_size)
         frame.pts, frame.time_base = pts, fractions.Fraction(time_base.numerator, time_base.denominator)
+        self.schedule.made(frame)
+        return frame
+
+
+class Microphone(AudioStreamTrack):
+    def __init__(self) -> None:
+        super().__init__()
+        self.schedule = Schedule()
+
+    async def recv(self) -> av.AudioFrame:
+        frame = await super().recv()
+        assert isinstance(frame, av.AudioFrame)
+        self.schedule.made(frame)
         return frame
 
 
@@ -109,12 +147,21 @@ class Recorded:
 
     @staticmethod
     async def start_media(person: Person) -> None:
-        person.media = MediaClient(person.peer, camera=ClockCamera)
+        person.media = MediaClient(person.peer, camera=ClockCamera, microphone=Microphone)
         assert (await person.media.start()) == {"ok": True}
 
     @property
     def host(self) -> Peer:
         return self.people["host"].peer
+
+    def caught_up(self, within: float = 0.1) -> bool:
+        """Every participant's camera and microphone is making frames on time (:class:`Schedule`)."""
+        return all(
+            source.behind() < within
+            for person in self.people.values()
+            if person.media is not None
+            for source in (s.schedule for s in person.media.sources if isinstance(s, ClockCamera | Microphone))
+        )
 
     def id(self, who: str) -> str:
         return self.meeting.host_id if who == "host" else self.meeting.id(who)

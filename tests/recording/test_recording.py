@@ -29,7 +29,13 @@ RECORD_SECONDS = 20.0
 
 
 async def record(s: Recorded, seconds: float) -> tuple[float, float]:
-    """Everyone consents, the mediator records for ``seconds`` and stops. Returns wall-clock start and stop."""
+    """Everyone consents, the mediator records for ``seconds`` and stops. Returns wall-clock start and stop.
+
+    The server and the three participants share this process. When it stands still (two loaded,
+    shared cores) nobody captures or sends, and afterwards the participants' cameras and
+    microphones catch up; the mediator stops once everyone's media is flowing on time again, as
+    one would stop a call only while everyone is seen and heard (what is caught up after the stop
+    is rightly not recorded)."""
     for who in ("applicant", "respondent"):
         assert (await s.people[who].consent())["ok"]
     await eventually(lambda: everyone_sees_everyone(s))  # as the mediator greets everyone before recording
@@ -37,6 +43,7 @@ async def record(s: Recorded, seconds: float) -> tuple[float, float]:
     assert started["ok"], started
     t0 = time.time()
     await asyncio.sleep(seconds)
+    await eventually(s.caught_up)
     assert (await s.host.call("record_stop", {}))["ok"]
     return t0, time.time()
 

@@ -72,6 +72,10 @@ class ParticipantWriter:
         self.participant_id = participant_id
         self.frames: list[Frame] = []
         self.start = 0.0
+        #: The earliest time placed in the segment being written: its start as the files and the
+        #: manifest say it. A frame of one track can be placed before the frame of another that
+        #: opened the segment (its sound captured before the key frame, and arriving after it).
+        self.least = 0.0
         self.last: dict[str, float] = {}
         self.keyframes = 0
         self.asked = False
@@ -122,7 +126,8 @@ class ParticipantWriter:
         elif self.frames and age >= r.segment_seconds and not self._video_live(at):
             self.finish()
         if not self.frames:
-            self.start, self.asked, self.keyframes = at, False, 0
+            self.start, self.least, self.asked, self.keyframes = at, at, False, 0
+        self.least = min(self.least, at)
         previous = self.last.get(kind)
         if previous is not None and at < previous:
             # Placed back in time, perhaps inside a silence noted before (media_found_in_gap says how).
@@ -141,7 +146,7 @@ class ParticipantWriter:
         if not self.frames:
             return
         end = max(self.last.values()) + AUDIO_FRAME
-        segment = PendingSegment(self.participant_id, self.frames, self.start, end, self.keyframes, self.gaps)
+        segment = PendingSegment(self.participant_id, self.frames, self.least, end, self.keyframes, self.gaps)
         self.frames, self.gaps = [], []
         self.recorder.sink.segment(segment)
 

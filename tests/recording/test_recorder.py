@@ -95,3 +95,30 @@ def test_the_first_frame_taken_is_placed_by_the_delay_its_publication_has_seen_a
     [segment] = kept.segments
     assert [f.data for f in segment.frames] == [b"after"]
     assert segment.start == pytest.approx(100.07)
+
+
+def test_a_segment_starts_at_its_earliest_frame_not_at_the_frame_that_opened_it() -> None:
+    """The review page places each participant's file by the first segment's start; the file itself
+    begins with its earliest frame. Sound captured before the key frame that opens the segment, and
+    arriving after it (a loaded path), must move the start back, or the page would play that
+    participant late by as much."""
+    now = [100.0]
+    kept = Kept()
+    recorder = Recorder("r1", kept, lambda _pid: None, clock=lambda: now[0])
+    state = RoomState((Participant("host", "mediator", "admitted"), Participant("li", "respondent", "admitted")))
+    recorder.follow(state, frozenset({"host", "li"}), {("li", "audio"), ("li", "video")})
+
+    def arrives(at: float, kind: str, rate: int, captured: float, data: bytes) -> None:
+        now[0] = at
+        recorder.on_frame("li", kind, kind, rate, round((captured - 90.0) * rate), data, sender_time=captured)
+
+    arrives(100.40, "video", VIDEO, 100.35, b"\x00\x00\x00\x9d\x01\x2a")  # a key frame opens the segment
+    arrives(100.45, "audio", AUDIO, 100.10, b"said before the picture")
+    arrives(100.46, "audio", AUDIO, 100.38, b"said after")
+    recorder.stop()
+
+    [segment] = kept.segments
+    assert [f.data for f in segment.frames][1:] == [b"said before the picture", b"said after"]
+    least = min(f.pts_ms for f in segment.frames)
+    assert segment.start == pytest.approx(recorder.t0 + least / 1000, abs=0.001)
+    assert segment.start == pytest.approx(100.15)  # the sound, 50 ms on the way as the picture was

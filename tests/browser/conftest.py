@@ -21,7 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -332,6 +332,27 @@ def _close_what_the_file_left_open() -> Iterator[None]:
         harness.close_contexts()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed browser test reports what each open page showed and what the server last logged.
+
+    CI keeps only the run's output: without this, a page that waited in vain (for the live room,
+    say) leaves no trace of where it was instead, nor of what the server made of it."""
+    report = yield
+    if report.when != "call" or not report.failed or not LAUNCHED:
+        return report
+    report.sections.append(("open pages when the test failed", "\n\n".join(LAUNCHED[-1].describe_pages())))
+    server = getattr(item, "funcargs", {}).get("server")
+    log = server.data_dir / "server.log" if isinstance(server, Server) else None
+    if log is not None and log.exists():
+        report.sections.append(
+            ("the server's log, its last lines", "".join(log.read_text(errors="replace").splitlines(True)[-40:]))
+        )
+    return report
+
+
 class HarnessBrowser:
     """The browser, whose contexts let the test harness's own scripts past the pages' CSP.
 
@@ -355,6 +376,25 @@ class HarnessBrowser:
                 context.close()
         finally:
             asyncio._set_running_loop(before)
+
+    def describe_pages(self, chars: int = 1500) -> list[str]:
+        """Each open page: its address and the start of its visible text (or why it has none)."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        before = asyncio._get_running_loop()
+        asyncio._set_running_loop(self._loop)
+        described = []
+        try:
+            for n, context in enumerate(self._browser.contexts):
+                for page in context.pages:
+                    try:
+                        text = page.inner_text("body", timeout=2000)
+                    except PlaywrightError as exc:  # a closed or crashed page still gets its line
+                        text = f"(no text: {type(exc).__name__})"
+                    described.append(f"context {n}, {page.url}\n{text[:chars]}")
+        finally:
+            asyncio._set_running_loop(before)
+        return described or ["(no page open)"]
 
     def new_context(self, **kwargs: Any) -> Any:
         kwargs.setdefault("bypass_csp", True)

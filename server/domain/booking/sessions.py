@@ -215,14 +215,19 @@ class Booking:
                 timezone=timezone,
                 mediator=mediator.display_name,
             )
-            ctx = await self._context(db, session)
+            # The case and the mediator as read just now (above), not read again: a booking is about
+            # 25 statements on SQLite's one connection, and each costs every request waiting for it.
+            organisation = await db.get(Organisation, case.organisation_id)
+            assert organisation is not None
+            ctx = notifications.Context(case, session, organisation, mediator)
             issued = []
             for party in parties:
-                link = await links.issue(db, self._settings, staff, session, party)
+                # A session made in this transaction has no links yet: none to revoke (keep_others).
+                link = await links.issue(db, self._settings, staff, session, party, keep_others=True)
                 phone = phone_pins.notice_values(self._settings, link.pin)
                 notifications.enqueue(db, "invitation", ctx, party, link.url, phone=phone)
                 issued.append(link)
-            return Booked(await self._view(db, session), issued)
+            return Booked(SessionView(session, case, mediator, parties, [i.link for i in issued]), issued)
 
         # The slot's check and the session are one unit of a group commit (server/domain/group_commit.py):
         # units run one after another in the batch's transaction, so a later one sees an earlier one's

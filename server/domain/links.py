@@ -242,18 +242,19 @@ class Links:
                 raise Gone("this link was withdrawn; ask your mediator for a new one", reason="revoked", **contact)
             raise Gone("this link has expired", reason="expired", **contact)
         cookie = secrets.token_urlsafe(TOKEN_BYTES)
-        db.add(
-            AuthSession(
-                token_hash=token_hash(cookie),
-                kind="party",
-                party_id=party.id,
-                case_id=party.case_id,
-                session_id=session.id if session else None,
-                link_id=link.id,
-                csrf_token=secrets.token_urlsafe(32),
-                expires_at=link.expires_at,
-            )
-        )
+        # Nobody reads the browser session back in this transaction: it goes in with the batch's
+        # others in one statement at its end, without the ORM's unit of work for each.
+        browser = {
+            "token_hash": token_hash(cookie),
+            "kind": "party",
+            "party_id": party.id,
+            "case_id": party.case_id,
+            "session_id": session.id if session else None,
+            "link_id": link.id,
+            "csrf_token": secrets.token_urlsafe(32),
+            "expires_at": link.expires_at,
+        }
+        self._group.insert_later(db, AuthSession, browser)
         opened = history.row(party.case_id, None, "link_opened", party_id=party.id, session_id=session.id if session else None)
         self._group.insert_later(db, CaseEvent, opened)
         return OpenedLink(cookie, party, session, link.expires_at)

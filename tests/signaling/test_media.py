@@ -414,6 +414,29 @@ async def test_a_fresh_media_start_replaces_a_failed_peer_without_disturbing_the
     assert len(respondent.offers) == revisions, "the others were not renegotiated"
 
 
+async def test_a_peer_whose_connection_closed_under_it_stops_no_one_else(meeting: Meeting, trio: Trio) -> None:
+    """A participant's peer connection closed on the server before they start their media again
+    (their transport died on a loaded machine): admitting someone new and the others' media go on,
+    and the participant's next media_start brings them back."""
+    host, applicant, respondent = await meeting.everyone_admitted()
+    h, a = await trio.join("host", host), await trio.join("applicant", applicant)
+    await frames_flow(h, meeting.id("applicant"))
+    room = meeting.world.app[MEDIA].rooms[meeting.session_id]
+    await room.peers[meeting.id("applicant")].pc.close()
+    r = await trio.join("respondent", respondent)  # the server adds subscriptions to every peer now
+    await frames_flow(r, meeting.host_id)
+    await frames_flow(h, meeting.id("respondent"))
+    for _ in range(100):  # media_start takes one a second per participant (PROTOCOL.md)
+        answer = await a.start()
+        if answer["ok"]:
+            break
+        assert answer["error"]["code"] == "too_many_attempts", answer
+        await asyncio.sleep(0.1)
+    await eventually(lambda: a.offers[-1]["revision"] == 1 and len(a.answers) >= 2)
+    await frames_flow(a, meeting.id("respondent"))
+    await frames_flow(r, meeting.id("applicant"))
+
+
 async def test_a_private_talk_started_while_the_one_left_outside_restarts_their_media_stays_private(
     meeting: Meeting, trio: Trio
 ) -> None:

@@ -400,8 +400,8 @@ class MediaRoom:
             track = Track(publisher_id, kind)
             for peer in self.peers.values():
                 if peer.pc.signalingState == "closed":
-                    # Its connection is gone (aiortc closed it, or its close is under way) and it
-                    # waits for the participant's next media_start: nothing can be added to it, and
+                    # Its connection is closed (how it stayed among the peers is not known yet) and
+                    # it waits for the participant's next media_start: nothing can be added to it, and
                     # trying would fail every change of the room for everyone (CI saw admits fail).
                     continue
                 should = flows(self.state, track, peer.participant_id)

@@ -17,8 +17,10 @@ import shutil
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -43,6 +45,21 @@ PASSWORD = "Correct-Horse-9"
 CHEAP_PASSWORD_HASH = profiles.CHEAPEST
 PG_URL = os.environ.get("MEDIATE_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+#: The day the run started in Shanghai, as ISO text: set once by the process that starts the
+#: run, before pytest-xdist starts its workers (they inherit the environment), so every worker
+#: counts booking days from the same day even when the run crosses midnight.
+RUN_DAY = "MEDIATE_TEST_RUN_DAY"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault(RUN_DAY, datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat())
+
+
+def run_day() -> date:
+    """The day this run started in Shanghai (see :data:`RUN_DAY`)."""
+    return date.fromisoformat(os.environ[RUN_DAY])
 
 
 #: Each test file's seconds in a whole run (``bash scripts/durations`` writes it from junit.xml).

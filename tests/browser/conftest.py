@@ -24,13 +24,14 @@ import urllib.request
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.conftest import run_day
 from tests.static_cache import share_static_cache
 
 REPO = Path(__file__).resolve().parents[2]
@@ -419,9 +420,11 @@ def session_day(later: int = 0) -> date:
 
     ``later`` moves it that many *weekdays* on, so that each test module books on a day of its
     own and no session clashes with another module's (counting calendar days, two modules could
-    land on the same Monday after a weekend).
+    land on the same Monday after a weekend). It counts from the day the run started
+    (:func:`tests.conftest.run_day`), not from now: a run that crosses midnight in Shanghai
+    would otherwise move a later module's day one weekday on, onto the next module's.
     """
-    day = datetime.now(SHANGHAI).date() + timedelta(days=2)
+    day = run_day() + timedelta(days=2)
     while day.weekday() >= 5:
         day += timedelta(days=1)
     for _ in range(later):

@@ -35,10 +35,11 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import event, insert
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.domain import later
 from server.domain.ledger import Ledger
 from server.domain.ledger_shapes import BATCH, Batch
 
@@ -50,8 +51,6 @@ Work = Callable[[AsyncSession], Awaitable[Any]]
 #: Most units in one transaction: a batch's answers all wait for its commit, so a long batch
 #: would add to every request's latency what it saves in commits.
 MAX_BATCH = 64
-#: Where a transaction's session keeps the rows ``insert_later`` was given (``AsyncSession.info``).
-LATER = "group_commit.later"
 #: Batches in flight at once on PostgreSQL: one commits (waiting on the disk) while others run.
 GROUP_WRITERS = 4
 
@@ -110,24 +109,17 @@ class GroupCommit:
     def insert_later(db: AsyncSession, model: type[Any], row: dict[str, Any]) -> None:
         """Insert ``row`` into ``model``'s table before this transaction commits, in one statement with
         the batch's other such rows: for rows nobody reads back in the transaction (a history line).
+        Outside a group commit the row is added to the session (server/domain/later.py).
         """
-        db.info.setdefault(LATER, []).append((model, row))
-
-    @staticmethod
-    async def _insert_staged(db: AsyncSession) -> None:
-        staged: list[tuple[type[Any], dict[str, Any]]] = db.info.pop(LATER, [])
-        tables: dict[type[Any], list[dict[str, Any]]] = {}
-        for model, row in staged:
-            tables.setdefault(model, []).append(row)
-        for model, rows in tables.items():
-            await db.execute(insert(model), rows)
+        later.insert_later(db, model, row)
 
     async def _alone(self, work: Work, future: asyncio.Future[Any]) -> None:
         """One unit in its own transaction: exactly what a request without group commit does."""
         try:
             async with self._maker() as db, db.begin():
+                later.begin(db)
                 result = await work(db)
-                await self._insert_staged(db)
+                await later.insert_kept(db)
         except Exception as exc:  # noqa: BLE001 - whatever it is, it is this request's answer
             if not future.done():
                 future.set_exception(exc)
@@ -139,6 +131,7 @@ class GroupCommit:
         outcomes: list[tuple[bool, Any]] = []  # (succeeded, result or exception), in the batch's order
         async with self._maker() as db:
             db.info[BATCH] = staged = Batch()
+            later.begin(db)
             transaction = await db.begin()
             connection = (await db.connection()).sync_connection
             assert connection is not None
@@ -147,7 +140,7 @@ class GroupCommit:
             try:
                 await self._ledger.lock_chains(db, staged, cases)
                 for work, _ in batch:
-                    before, staged_before = writes.count, len(staged.pending) + len(db.info.get(LATER, ()))
+                    before, staged_before = writes.count, len(staged.pending) + later.kept(db)
                     try:
                         outcomes.append((True, await work(db)))
                     except DBAPIError:
@@ -156,12 +149,12 @@ class GroupCommit:
                         # A refusal before the unit wrote anything (an expired link, a slot taken)
                         # leaves nothing to undo: it is this unit's answer, and the batch goes on.
                         untouched = not (db.new or db.dirty or db.deleted)
-                        staged_now = len(staged.pending) + len(db.info.get(LATER, ()))
+                        staged_now = len(staged.pending) + later.kept(db)
                         if writes.count != before or staged_now != staged_before or not untouched:
                             raise
                         outcomes.append((False, exc))
                 await self._ledger.finish_batch(db, staged)
-                await self._insert_staged(db)
+                await later.insert_kept(db)
             except Exception:  # noqa: BLE001 - whatever failed, each unit is run again alone
                 event.remove(connection, "before_cursor_execute", writes)
                 await transaction.rollback()

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import history, phone_pins
+from server.domain import history, later, phone_pins
 from server.domain.accounts import token_hash
 from server.domain.group_commit import GroupCommit
 from server.domain.principal import PartyPrincipal, Principal, actor_of
@@ -84,7 +84,8 @@ async def issue(
         expires_at=until or session.ends_at + timedelta(minutes=settings.link_grace_minutes),
     )
     pin = await phone_pins.assign(db, settings, link, utcnow())
-    history.record(db, session.case_id, principal, "link_issued", party_id=party.id, session_id=session.id, link_id=link.id)
+    issued = history.row(session.case_id, principal, "link_issued", party_id=party.id, session_id=session.id, link_id=link.id)
+    later.insert_later(db, CaseEvent, issued)
     return IssuedLink(party, link_url(settings, token), link, pin)
 
 

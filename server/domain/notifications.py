@@ -24,7 +24,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import notices
+from server.domain import later, notices
 from server.domain.reach import UNDELIVERED
 from server.models import Case, MediationSession, Organisation, OutboxMessage, Party, User, utcnow
 from server.settings import Settings, SmsTemplate
@@ -75,13 +75,14 @@ def session_values(ctx: Context, party: Party, url: str | None) -> dict[str, str
 
 def enqueue(
     db: AsyncSession, kind: str, ctx: Context, party: Party, url: str | None, dedupe_key: str | None = None,
-    phone: dict[str, str] | None = None,
+    phone: dict[str, str] | None = None, kept: bool = False,
 ) -> list[OutboxMessage]:  # fmt: skip
-    """A session's notice to one party (see ``notify``); ``phone``: how to join by phone (phone_pins.notice_values)."""
+    """A session's notice to one party (see ``notify``); ``phone``: how to join by phone (phone_pins.notice_values);
+    ``kept``: inserted at the end of a group commit's batch (later.py); the caller reads none of them back."""
     english = {"time_en": local_time_text_en(ctx.session.starts_at, ctx.session.timezone)}
     return notify(
         db, kind, party, session_values(ctx, party, url) | (phone or {}), url=url, case_id=ctx.case.id,
-        session_id=ctx.session.id, dedupe_key=dedupe_key, english=english,
+        session_id=ctx.session.id, dedupe_key=dedupe_key, english=english, kept=kept,
     )  # fmt: skip
 
 
@@ -96,6 +97,7 @@ def notify(
     session_id: str | None = None,
     dedupe_key: str | None = None,
     english: dict[str, str] | None = None,
+    kept: bool = False,
 ) -> list[OutboxMessage]:
     """One message per channel the party can be reached on: SMS to their phone and e-mail, each if known.
 
@@ -105,7 +107,7 @@ def notify(
     # An applicant online may not know the other side's phone (online_applications/): no SMS to nobody.
     return queue(
         db, kind, values, party.language, [("sms", party.phone), ("email", party.email)], url=url, english=english,
-        dedupe_key=dedupe_key, case_id=case_id or party.case_id, session_id=session_id, party_id=party.id,
+        dedupe_key=dedupe_key, case_id=case_id or party.case_id, session_id=session_id, party_id=party.id, kept=kept,
     )  # fmt: skip
 
 
@@ -139,6 +141,7 @@ def queue(
     case_id: str | None = None,
     session_id: str | None = None,
     party_id: str | None = None,
+    kept: bool = False,
 ) -> list[OutboxMessage]:
     """The message composed once, queued once per ``(channel, recipient)`` that has a recipient, in the
     caller's transaction: what ``notify``, ``notify_phone`` and the staff's notices
@@ -155,7 +158,7 @@ def queue(
             subject=subject, body=body, template_params=params if channel == "sms" else None, status="pending",
             dedupe_key=f"{dedupe_key}:{channel}" if dedupe_key else None, created_at=utcnow(),
         )  # fmt: skip
-        db.add(message)
+        later.stage(db, message) if kept else db.add(message)
         messages.append(message)
     return messages
 

@@ -188,3 +188,35 @@ async def test_cancel_revokes_links_and_sends_a_cancelling_calendar(world: World
     again = (await book(liu, case["id"], next_weekday_at(10)))["session"]
     listed = (await liu.call("GET", "/api/v1/cases"))["items"]
     assert listed[0]["next_session"]["id"] == again["id"]
+
+
+async def test_a_booking_tells_each_party_their_own_working_link_and_the_history_says_so_in_order(world: World) -> None:
+    """The links, their history lines and the invitations go in at the end of the booking's batch
+    (server/domain/later.py); a link re-issued later, outside any batch, is saved at once."""
+    liu = await world.staff("liu")
+    case = await open_case(liu)
+    booked = await book(liu, case["id"], next_weekday_at(10))
+    applicant, respondent = (link["party_id"] for link in booked["links"])
+    again = await liu.call("POST", f"/api/v1/sessions/{booked['session']['id']}/links/{applicant}", expect=201)
+    history = (await liu.call("GET", f"/api/v1/cases/{case['id']}/history"))["items"]
+    lines = [(e["kind"], e["data"].get("party_id")) for e in history if e["kind"] in {"session_booked", "link_issued"}]
+    assert lines == [
+        ("session_booked", None),
+        ("link_issued", applicant),
+        ("link_issued", respondent),
+        ("link_issued", applicant),
+    ]
+    outbox = (await liu.call("GET", f"/api/v1/cases/{case['id']}/outbox"))["items"]
+    texts = {(m["kind"], m["party_id"]): m["body"] for m in outbox}
+    assert set(texts) == {("invitation", applicant), ("invitation", respondent), ("link_reissued", applicant)}
+    urls = {
+        ("invitation", applicant): booked["links"][0]["url"],
+        ("invitation", respondent): booked["links"][1]["url"],
+        ("link_reissued", applicant): again["url"],
+    }
+    for key, url in urls.items():
+        assert url in texts[key], (key, texts[key])
+    # Each text's link opens its party's page: the respondent's invitation and the applicant's new link.
+    for url in (urls[("invitation", respondent)], urls[("link_reissued", applicant)]):
+        assert (await (await world.actor()).open_link(url)).status == 303
+    assert (await (await world.actor()).open_link(urls[("invitation", applicant)])).status == 410  # replaced

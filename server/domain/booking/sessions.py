@@ -19,14 +19,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.domain import history, links, notifications, phone_pins
+from server.domain import history, later, links, notifications, phone_pins
 from server.domain.access import assigned_mediators, case_for_staff
 from server.domain.accounts import check_timezone
 from server.domain.booking.availability import Availabilities, within_availability
 from server.domain.group_commit import GroupCommit
 from server.domain.principal import PartyPrincipal, Principal, Staff, require_party, require_staff
 from server.errors import Conflict, FieldError, Forbidden, InvalidInput, InvalidState, NotFound
-from server.models import Case, MediationSession, Organisation, Party, PartyLink, User, utcnow
+from server.models import Case, CaseEvent, MediationSession, Organisation, Party, PartyLink, User, utcnow
 from server.settings import Settings
 
 MIN_DURATION, MAX_DURATION = 15, 8 * 60
@@ -88,7 +88,10 @@ class Booking:
             )
         buffer = timedelta(minutes=self._settings.booking_buffer_minutes)
         # Lock the mediator's row so two processes cannot both find the slot free (PostgreSQL).
-        await db.execute(select(User.id).where(User.id == mediator.id).with_for_update())
+        # SQLite has no row locks (SQLAlchemy leaves FOR UPDATE out) and one writer at a time:
+        # there the statement would only cost a turn on the one connection.
+        if db.get_bind().dialect.name != "sqlite":
+            await db.execute(select(User.id).where(User.id == mediator.id).with_for_update())
         query = (
             select(MediationSession, Case.case_number)
             .join(Case, Case.id == MediationSession.case_id)
@@ -179,7 +182,15 @@ class Booking:
         starts, ends = self._span(starts_at, duration_minutes, timezone)
         async with self._maker() as db:
             staff, case = await case_for_staff(db, principal, case_id, write=True)
-            mediator = await db.get(User, mediator_id or case.mediator_id)
+            # The mediator and the case's organisation (for the invitations) in one statement.
+            found = (
+                await db.execute(
+                    select(User, Organisation)
+                    .join_from(User, Organisation, Organisation.id == case.organisation_id)
+                    .where(User.id == (mediator_id or case.mediator_id))
+                )
+            ).first()
+            mediator, organisation = found if found is not None else (None, None)
             if mediator is None or mediator.role != "mediator" or mediator.organisation_id != staff.organisation_id:
                 raise InvalidInput(
                     "no such mediator here", [FieldError("mediator_id", "not a mediator of your organisation", "mediator_of_org")]
@@ -204,8 +215,10 @@ class Booking:
             )
             db.add(session)
             await db.flush()
-            history.record(
-                db,
+            # The history lines, the links and the messages go in with the batch's others at its end
+            # (server/domain/later.py), and the case and the mediator as read just now (above) are
+            # not read again: each statement on SQLite's one connection costs every request waiting.
+            booked = history.row(
                 case.id,
                 staff,
                 "session_booked",
@@ -215,9 +228,7 @@ class Booking:
                 timezone=timezone,
                 mediator=mediator.display_name,
             )
-            # The case and the mediator as read just now (above), not read again: a booking is about
-            # 25 statements on SQLite's one connection, and each costs every request waiting for it.
-            organisation = await db.get(Organisation, case.organisation_id)
+            later.insert_later(db, CaseEvent, booked)
             assert organisation is not None
             ctx = notifications.Context(case, session, organisation, mediator)
             issued = []
@@ -225,7 +236,7 @@ class Booking:
                 # A session made in this transaction has no links yet: none to revoke (keep_others).
                 link = await links.issue(db, self._settings, staff, session, party, keep_others=True)
                 phone = phone_pins.notice_values(self._settings, link.pin)
-                notifications.enqueue(db, "invitation", ctx, party, link.url, phone=phone)
+                notifications.enqueue(db, "invitation", ctx, party, link.url, phone=phone, kept=True)
                 issued.append(link)
             return Booked(SessionView(session, case, mediator, parties, [i.link for i in issued]), issued)
 

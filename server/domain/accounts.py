@@ -391,11 +391,20 @@ class Accounts:
         """
         now = utcnow()
         async with self._maker() as db:
-            row = await db.scalar(select(AuthSession).where(AuthSession.token_hash == token_hash(token)))
-            if row is None or row.revoked_at is not None or row.expires_at <= now:
+            # A staff member's user in the same statement: every staff request starts here.
+            found_session = (
+                await db.execute(
+                    select(AuthSession, User)
+                    .outerjoin(User, User.id == AuthSession.user_id)
+                    .where(AuthSession.token_hash == token_hash(token))
+                )
+            ).first()
+            if found_session is None:
+                return None
+            row, user = found_session
+            if row.revoked_at is not None or row.expires_at <= now:
                 return None
             if row.kind == "staff" and row.user_id:
-                user = await db.get(User, row.user_id)
                 if user is None or not user.is_active:
                     return None
                 staff = Staff(user.id, user.organisation_id, user.role, user.display_name, user.timezone)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -226,6 +227,8 @@ class MediaRoom:
         #: The ``Room.revision`` that ``state`` comes from: an older state arriving later is ignored.
         self.revision = -1
         self.peers: dict[str, Peer] = {}
+        #: One ``start`` of a participant at a time (see ``start``).
+        self._starting: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.publications: dict[tuple[str, TrackKind], Publication] = {}
         self.lines: dict[str, Line] = {}
         self._background = Background(log, f"session {session_id}: media negotiation")
@@ -248,33 +251,39 @@ class MediaRoom:
         The state is taken before closing the old peer, which awaits: a private talk started
         meanwhile has already been applied, and this state must not undo it afterwards (it once
         did, and the joint room heard the caucus until the next change).
+
+        Two starts of one participant run one after the other (a page that reconnected may start
+        from its new socket while its old socket's start is still closing): the second would find
+        nothing to close while the first was closing, and the first would then put its connection
+        in the second's place, leaving that one open and never closed.
         """
         self._adopt(state, None, revision)
-        await self.close_peer(participant_id)
-        pc = RTCPeerConnection(self.configure(participant_id))
-        peer = Peer(participant_id, pc, send_offer, on_failed)
-        self.peers[participant_id] = peer
-        for kind in PUBLISHED_KINDS:
-            transceiver = pc.addTransceiver(media_kind(kind), direction="recvonly")
-            prefer(transceiver, media_kind(kind))
-            peer.publish[kind] = transceiver
+        async with self._starting[participant_id]:
+            await self.close_peer(participant_id)
+            pc = RTCPeerConnection(self.configure(participant_id))
+            peer = Peer(participant_id, pc, send_offer, on_failed)
+            self.peers[participant_id] = peer
+            for kind in PUBLISHED_KINDS:
+                transceiver = pc.addTransceiver(media_kind(kind), direction="recvonly")
+                prefer(transceiver, media_kind(kind))
+                peer.publish[kind] = transceiver
 
-        @pc.on("track")
-        def on_track(track: MediaStreamTrack) -> None:
-            for kind, transceiver in peer.publish.items():
-                if transceiver.receiver.track is track:
-                    self._publish(peer, kind, transceiver.receiver)
+            @pc.on("track")
+            def on_track(track: MediaStreamTrack) -> None:
+                for kind, transceiver in peer.publish.items():
+                    if transceiver.receiver.track is track:
+                        self._publish(peer, kind, transceiver.receiver)
 
-        @pc.on("connectionstatechange")
-        async def on_state() -> None:
-            if pc.connectionState == "failed" and not peer.closed and self.peers.get(participant_id) is peer:
-                log.info("session %s: media transport of %s failed", self.session_id, participant_id)
-                if peer.on_failed is not None:
-                    await peer.on_failed()
+            @pc.on("connectionstatechange")
+            async def on_state() -> None:
+                if pc.connectionState == "failed" and not peer.closed and self.peers.get(participant_id) is peer:
+                    log.info("session %s: media transport of %s failed", self.session_id, participant_id)
+                    if peer.on_failed is not None:
+                        await peer.on_failed()
 
-        self._reconcile(renegotiate=False)
-        await self.negotiate(peer)
-        return peer
+            self._reconcile(renegotiate=False)
+            await self.negotiate(peer)
+            return peer
 
     def _publish(self, peer: Peer, kind: TrackKind, receiver: RTCRtpReceiver) -> None:
         self.publications[(peer.participant_id, kind)] = Publication(peer.participant_id, kind, receiver, self)
@@ -301,6 +310,9 @@ class MediaRoom:
         if peer is None:
             raise InvalidState("start media first")
         async with peer.lock:
+            # Replaced while this answer waited for the lock: aiortc would apply it to the closed connection.
+            if peer.closed:
+                raise InvalidState("start media first")
             if peer.awaiting != revision:
                 raise InvalidState(f"no offer {revision} is waiting for an answer (now {peer.awaiting})")
             try:

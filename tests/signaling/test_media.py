@@ -437,6 +437,33 @@ async def test_a_peer_whose_connection_closed_under_it_stops_no_one_else(meeting
     await frames_flow(r, meeting.id("applicant"))
 
 
+async def test_two_media_starts_of_one_participant_at_once_leave_one_connection_open(meeting: Meeting, trio: Trio) -> None:
+    """Two starts of one participant overlapping (a page that reconnected starts again from its new
+    socket while the old one's start is still closing the old connection): the second found nothing
+    to close while the first was closing, and the first then put its own connection in the second's
+    place, leaving that one open on the server, unreferenced and never closed."""
+    host = await meeting.host()
+    h = await trio.join("host", host)
+    room = meeting.world.app[MEDIA].rooms[meeting.session_id]
+    # The page's answer applied first: an answer still on its way would meet a new connection's offer.
+    await eventually(lambda: len(h.answers) >= 1 and room.peers[meeting.host_id].awaiting is None, within=WITHIN)
+    offers: list[dict[str, Any]] = []
+
+    async def send_offer(offer: dict[str, Any]) -> None:
+        offers.append(offer)
+
+    first, second = await asyncio.gather(
+        room.start(meeting.host_id, room.state, room.revision, send_offer),
+        room.start(meeting.host_id, room.state, room.revision, send_offer),
+    )
+    kept = room.peers[meeting.host_id]
+    assert kept in (first, second)
+    other = second if kept is first else first
+    assert other.pc.signalingState == "closed", "a connection nobody holds was left open"
+    assert kept.pc.signalingState != "closed"
+    assert len(offers) == 2
+
+
 async def test_a_private_talk_started_while_the_one_left_outside_restarts_their_media_stays_private(
     meeting: Meeting, trio: Trio
 ) -> None:

@@ -31,6 +31,7 @@ from the new publication without renegotiating anyone else.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections import defaultdict
@@ -182,6 +183,10 @@ class Peer:
     pc: RTCPeerConnection
     send_offer: OfferSender
     on_failed: FailureHandler | None = None
+    #: Which of the room's connections this is: offers carry it and answers echo it, since each
+    #: new connection's offers count from revision 1 again (an answer to an older connection's
+    #: offer 1 must not be taken for the newer's).
+    connection: int = 0
     publish: dict[TrackKind, RTCRtpTransceiver] = field(default_factory=dict)
     subscriptions: dict[tuple[str, TrackKind], Subscription] = field(default_factory=dict)
     revision: int = 0
@@ -227,6 +232,8 @@ class MediaRoom:
         #: The ``Room.revision`` that ``state`` comes from: an older state arriving later is ignored.
         self.revision = -1
         self.peers: dict[str, Peer] = {}
+        #: Numbers the room's peer connections (``Peer.connection``).
+        self._connections = itertools.count(1)
         #: One ``start`` of a participant at a time (see ``start``).
         self._starting: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.publications: dict[tuple[str, TrackKind], Publication] = {}
@@ -261,7 +268,7 @@ class MediaRoom:
         async with self._starting[participant_id]:
             await self.close_peer(participant_id)
             pc = RTCPeerConnection(self.configure(participant_id))
-            peer = Peer(participant_id, pc, send_offer, on_failed)
+            peer = Peer(participant_id, pc, send_offer, on_failed, connection=next(self._connections))
             self.peers[participant_id] = peer
             for kind in PUBLISHED_KINDS:
                 transceiver = pc.addTransceiver(media_kind(kind), direction="recvonly")
@@ -302,17 +309,28 @@ class MediaRoom:
             await peer.pc.setLocalDescription(await peer.pc.createOffer())
             peer.revision += 1
             peer.awaiting = peer.revision
-            offer = {"revision": peer.revision, "sdp": peer.pc.localDescription.sdp, **peer.describe()}
+            offer = {
+                "revision": peer.revision,
+                "connection": peer.connection,
+                "sdp": peer.pc.localDescription.sdp,
+                **peer.describe(),
+            }
         await peer.send_offer(offer)
 
-    async def answer(self, participant_id: str, revision: int, sdp: str) -> None:
+    async def answer(self, participant_id: str, revision: int, sdp: str, connection: int | None = None) -> None:
+        """Apply the participant's answer to the offer ``revision`` of their connection ``connection``.
+
+        Without ``connection`` (a client from before it was echoed) the revision alone decides.
+        """
         peer = self.peers.get(participant_id)
         if peer is None:
             raise InvalidState("start media first")
         async with peer.lock:
             # Replaced while this answer waited for the lock: aiortc would apply it to the closed connection.
-            if peer.closed:
-                raise InvalidState("start media first")
+            if peer.closed or (connection is not None and connection != peer.connection):
+                raise InvalidState(
+                    f"this answer is to an earlier media connection (now {peer.connection}); answer the latest offer"
+                )
             if peer.awaiting != revision:
                 raise InvalidState(f"no offer {revision} is waiting for an answer (now {peer.awaiting})")
             try:

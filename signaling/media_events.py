@@ -77,7 +77,7 @@ class MediaEvents:
         media = self.media.get(seat.session_id)
         if media is None:
             raise InvalidState("start media first")
-        await media.answer(seat.participant_id, payload.revision, payload.sdp)
+        await media.answer(seat.participant_id, payload.revision, payload.sdp, payload.connection)
         return ack_ok(revision=payload.revision)
 
     async def publish(self, sid: str, seat: Seat, payload: Publish) -> dict[str, Any]:

@@ -116,6 +116,8 @@ class MediaStart(Payload):
 class MediaAnswer(Payload):
     revision: Annotated[int, Field(ge=1, le=1_000_000)]
     sdp: Annotated[str, StringConstraints(min_length=10, max_length=MAX_SDP)]
+    #: The offer's ``connection``, echoed (optional for clients that predate it).
+    connection: Annotated[int, Field(ge=1, le=1_000_000_000)] | None = None
 
 
 class Publish(Payload):

@@ -252,7 +252,9 @@ class LoadPeer:
         if self.replays:
             self.offered.set()
         await pc.setLocalDescription(await pc.createAnswer())
-        await self.call("media_answer", {"revision": offer["revision"], "sdp": pc.localDescription.sdp})
+        await self.call(
+            "media_answer", {"revision": offer["revision"], "connection": offer["connection"], "sdp": pc.localDescription.sdp}
+        )
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         assert self.pc is not None

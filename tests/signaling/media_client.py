@@ -120,7 +120,8 @@ class MediaClient:
             if transceiver.mid in publish.values():
                 transceiver.direction = "sendonly"
         await pc.setLocalDescription(await pc.createAnswer())
-        ack = await self.peer.call("media_answer", {"revision": offer["revision"], "sdp": pc.localDescription.sdp})
+        answer = {"revision": offer["revision"], "connection": offer["connection"], "sdp": pc.localDescription.sdp}
+        ack = await self.peer.call("media_answer", answer)
         self.answers.append(ack)
 
     def attach_screen(self) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from server.settings import Settings
 from signaling.namespace import MEDIA
@@ -462,6 +463,45 @@ async def test_two_media_starts_of_one_participant_at_once_leave_one_connection_
     assert other.pc.signalingState == "closed", "a connection nobody holds was left open"
     assert kept.pc.signalingState != "closed"
     assert len(offers) == 2
+
+
+async def test_an_answer_to_an_earlier_connections_offer_is_not_taken_for_the_new_ones(meeting: Meeting, trio: Trio) -> None:
+    """Every new connection's offers count from revision 1 again. A page's answer to connection 1's
+    offer 1, still on its way when the same participant started again elsewhere (a second device),
+    was applied to connection 2's offer 1: the new connection then had the old page's description
+    and no media, and its own page's answer was refused."""
+    host = await meeting.host()
+    h = await trio.join("host", host)
+    room = meeting.world.app[MEDIA].rooms[meeting.session_id]
+    await eventually(lambda: len(h.answers) >= 1 and room.peers[meeting.host_id].awaiting is None, within=WITHIN)
+    offers: list[dict[str, Any]] = []
+
+    async def send_offer(offer: dict[str, Any]) -> None:
+        offers.append(offer)
+
+    async def answer_to(offer: dict[str, Any]) -> str:
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pages.append(pc)
+        await pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], "offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+        return str(pc.localDescription.sdp)
+
+    pages: list[RTCPeerConnection] = []
+    try:
+        await room.start(meeting.host_id, room.state, room.revision, send_offer)
+        late = await answer_to(offers[0])  # the first device's answer, not sent yet
+        await room.start(meeting.host_id, room.state, room.revision, send_offer)
+        first, second = offers
+        assert first["revision"] == second["revision"] == 1 and first["connection"] != second["connection"]
+        ack = await h.peer.call("media_answer", {"revision": 1, "connection": first["connection"], "sdp": late})
+        assert ack["ok"] is False and ack["error"]["code"] == "invalid_state", ack
+        ack = await h.peer.call(
+            "media_answer", {"revision": 1, "connection": second["connection"], "sdp": await answer_to(second)}
+        )
+        assert ack == {"ok": True, "revision": 1}
+    finally:
+        for pc in pages:
+            await pc.close()
 
 
 async def test_a_private_talk_started_while_the_one_left_outside_restarts_their_media_stays_private(

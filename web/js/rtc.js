@@ -305,7 +305,9 @@ export class MediaSession {
     await pc.setLocalDescription(await pc.createAnswer());
     await waitForIce(pc);
     if (pc !== this.pc) return;
-    await this.signaling.call('media_answer', { revision: offer.revision, sdp: /** @type {RTCSessionDescription} */ (pc.localDescription).sdp });
+    const sdp = /** @type {RTCSessionDescription} */ (pc.localDescription).sdp;
+    // The connection echoed: the server's next connection counts its offers from 1 again.
+    await this.signaling.call('media_answer', { revision: offer.revision, connection: offer.connection, sdp });
   }
 
   trackFor(kind) {

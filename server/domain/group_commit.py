@@ -25,6 +25,8 @@ is told of another's failure and nothing is reported saved that was not:
 
 A unit's records are written at the end of the batch: it may use the ``Appended`` the ledger
 returns (the record's ``seq``, its claim hash) but not read its own pending record or body back.
+So are the rows it keeps for later (server/domain/later.py: history lines, a booking's links and
+invitations), one statement per table for the whole batch.
 """
 
 from __future__ import annotations

@@ -438,13 +438,10 @@ async def test_a_peer_whose_connection_closed_under_it_stops_no_one_else(meeting
     await frames_flow(r, meeting.id("applicant"))
 
 
-async def test_two_media_starts_of_one_participant_at_once_leave_one_connection_open(meeting: Meeting, trio: Trio) -> None:
-    """Two starts of one participant overlapping (a page that reconnected starts again from its new
-    socket while the old one's start is still closing the old connection): the second found nothing
-    to close while the first was closing, and the first then put its own connection in the second's
-    place, leaving that one open on the server, unreferenced and never closed."""
-    host = await meeting.host()
-    h = await trio.join("host", host)
+async def host_answered(meeting: Meeting, trio: Trio) -> tuple[MediaClient, Any, list[dict[str, Any]], Any]:
+    """The host's page in the room with its first offer answered, and a sender that keeps the
+    offers of connections the test starts itself (no page answers them)."""
+    h = await trio.join("host", await meeting.host())
     room = meeting.world.app[MEDIA].rooms[meeting.session_id]
     # The page's answer applied first: an answer still on its way would meet a new connection's offer.
     await eventually(lambda: len(h.answers) >= 1 and room.peers[meeting.host_id].awaiting is None, within=WITHIN)
@@ -453,6 +450,15 @@ async def test_two_media_starts_of_one_participant_at_once_leave_one_connection_
     async def send_offer(offer: dict[str, Any]) -> None:
         offers.append(offer)
 
+    return h, room, offers, send_offer
+
+
+async def test_two_media_starts_of_one_participant_at_once_leave_one_connection_open(meeting: Meeting, trio: Trio) -> None:
+    """Two starts of one participant overlapping (a page that reconnected starts again from its new
+    socket while the old one's start is still closing the old connection): the second found nothing
+    to close while the first was closing, and the first then put its own connection in the second's
+    place, leaving that one open on the server, unreferenced and never closed."""
+    _, room, offers, send_offer = await host_answered(meeting, trio)
     first, second = await asyncio.gather(
         room.start(meeting.host_id, room.state, room.revision, send_offer),
         room.start(meeting.host_id, room.state, room.revision, send_offer),
@@ -470,14 +476,7 @@ async def test_an_answer_to_an_earlier_connections_offer_is_not_taken_for_the_ne
     offer 1, still on its way when the same participant started again elsewhere (a second device),
     was applied to connection 2's offer 1: the new connection then had the old page's description
     and no media, and its own page's answer was refused."""
-    host = await meeting.host()
-    h = await trio.join("host", host)
-    room = meeting.world.app[MEDIA].rooms[meeting.session_id]
-    await eventually(lambda: len(h.answers) >= 1 and room.peers[meeting.host_id].awaiting is None, within=WITHIN)
-    offers: list[dict[str, Any]] = []
-
-    async def send_offer(offer: dict[str, Any]) -> None:
-        offers.append(offer)
+    h, room, offers, send_offer = await host_answered(meeting, trio)
 
     async def answer_to(offer: dict[str, Any]) -> str:
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))

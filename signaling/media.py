@@ -430,9 +430,10 @@ class MediaRoom:
             track = Track(publisher_id, kind)
             for peer in self.peers.values():
                 if peer.pc.signalingState == "closed":
-                    # Its connection is closed (how it stayed among the peers is not known yet) and
-                    # it waits for the participant's next media_start: nothing can be added to it, and
-                    # trying would fail every change of the room for everyone (CI saw admits fail).
+                    # aiortc closes a connection itself once all its DTLS transports are closed
+                    # (the page closed its side: RTCPeerConnection.__updateConnectionState), and the
+                    # peer stays here until the participant's next media_start: nothing can be added
+                    # to it, and trying would fail every change of the room for everyone (CI saw it).
                     continue
                 should = flows(self.state, track, peer.participant_id)
                 subscription = peer.subscriptions.get((publisher_id, kind))

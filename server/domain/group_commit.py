@@ -107,14 +107,6 @@ class GroupCommit:
                         future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("shutting down"))
                 raise
 
-    @staticmethod
-    def insert_later(db: AsyncSession, model: type[Any], row: dict[str, Any]) -> None:
-        """Insert ``row`` into ``model``'s table before this transaction commits, in one statement with
-        the batch's other such rows: for rows nobody reads back in the transaction (a history line).
-        Outside a group commit the row is added to the session (server/domain/later.py).
-        """
-        later.insert_later(db, model, row)
-
     async def _alone(self, work: Work, future: asyncio.Future[Any]) -> None:
         """One unit in its own transaction: exactly what a request without group commit does."""
         try:

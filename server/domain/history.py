@@ -21,7 +21,7 @@ def record(db: AsyncSession, case_id: str, principal: Principal | None, kind: st
 
 
 def row(case_id: str, principal: Principal | None, kind: str, **data: Any) -> dict[str, Any]:
-    """A history line's columns, for a caller that inserts many at once (``GroupCommit.insert_later``)."""
+    """A history line's columns, for a caller that inserts many at once (``later.insert_later``)."""
     actor_kind, actor_id, actor_name = actor_of(principal)
     return {
         "case_id": case_id,

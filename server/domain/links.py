@@ -255,9 +255,9 @@ class Links:
             "csrf_token": secrets.token_urlsafe(32),
             "expires_at": link.expires_at,
         }
-        self._group.insert_later(db, AuthSession, browser)
+        later.insert_later(db, AuthSession, browser)
         opened = history.row(party.case_id, None, "link_opened", party_id=party.id, session_id=session.id if session else None)
-        self._group.insert_later(db, CaseEvent, opened)
+        later.insert_later(db, CaseEvent, opened)
         return OpenedLink(cookie, party, session, link.expires_at)
 
     async def by_pin(self, pin: str) -> PartyPrincipal:
@@ -299,7 +299,7 @@ class Links:
         if session.status == "ended":
             raise Gone("the mediator has ended this session", reason="session_ended")
         used = history.row(case.id, None, "link_opened", party_id=party.id, session_id=session.id, method="phone_pin")
-        self._group.insert_later(db, CaseEvent, used)
+        later.insert_later(db, CaseEvent, used)
         return PartyPrincipal(party.id, case.id, session.id, party.name)
 
     async def phone_call(

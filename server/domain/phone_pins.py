@@ -95,40 +95,15 @@ async def assign(db: AsyncSession, settings: Settings, link: PartyLink, now: dat
 
     The insert runs in a savepoint: another transaction may take the same PIN between the check
     and the insert (PostgreSQL), and the unique index then refuses only this draw.
+
+    In a group commit on SQLite the link is instead kept for the batch's end (server/domain/later.py),
+    with no savepoint: three statements fewer on SQLite's one connection for each link a booking
+    issues. SQLite has one writer, the batch itself, so nothing can take the PIN between the check
+    and the insert; the check also misses the PINs this batch's other new links were given.
     """
-    if later.grouped(db) and db.get_bind().dialect.name == "sqlite":
-        return await _assign_kept(db, settings, link, now)
-    await db.flush()  # what the caller changed before stays out of the savepoint's rollback
-    for _ in range(MAX_DRAWS):
-        pin = draw()
-        hashed = pin_hash(settings, pin)
-        holder = await db.scalar(select(PartyLink).where(PartyLink.pin_hash == hashed))
-        if holder is not None:
-            if holder.expires_at > now:
-                continue
-            holder.pin_hash = None  # an expired link's PIN is free again
-            await db.flush()
-        link.pin_hash = hashed
-        try:
-            async with db.begin_nested():
-                db.add(link)
-                await db.flush()
-        except IntegrityError:
-            continue
-        return pin
-    raise Conflict("no free phone PIN was found; try again", reason="no_free_pin")
-
-
-async def _assign_kept(db: AsyncSession, settings: Settings, link: PartyLink, now: datetime) -> str:
-    """``assign`` in a group commit on SQLite: the link is inserted with the batch's others at its end
-    (server/domain/later.py), without a savepoint of its own: three statements fewer on SQLite's
-    one connection for each link a booking issues.
-
-    The draw misses every PIN the database holds and every PIN a link of this batch was given.
-    SQLite has one writer, the batch itself, so no other transaction can take the PIN between this
-    check and the insert. On PostgreSQL one can, and ``assign``'s savepoint draws again when the
-    unique index refuses; here a refusal would fail the whole batch.
-    """
+    kept = later.grouped(db) and db.get_bind().dialect.name == "sqlite"
+    if not kept:
+        await db.flush()  # what the caller changed before stays out of the savepoint's rollback
     for _ in range(MAX_DRAWS):
         pin = draw()
         hashed = pin_hash(settings, pin)
@@ -138,9 +113,18 @@ async def _assign_kept(db: AsyncSession, settings: Settings, link: PartyLink, no
         if holder is not None:
             if holder.expires_at > now:
                 continue
-            holder.pin_hash = None  # an expired link's PIN is free again (flushed before the insert)
+            holder.pin_hash = None  # an expired link's PIN is free again
+            await db.flush()
         link.pin_hash = hashed
-        later.stage(db, link)
+        if kept:
+            later.stage(db, link)
+            return pin
+        try:
+            async with db.begin_nested():
+                db.add(link)
+                await db.flush()
+        except IntegrityError:
+            continue
         return pin
     raise Conflict("no free phone PIN was found; try again", reason="no_free_pin")
 

@@ -34,6 +34,7 @@ from server.evidence.records import (
     unb64url,
 )
 from server.evidence.signatures import verify_signature
+from tests.browser.conftest import DISABLE_FEATURES
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +43,7 @@ KEYS_JS = REPO / "web" / "js" / "keys.js"
 RP_ID = "localhost"
 HOLDER = {"kind": "party", "id": "p1", "role": "applicant"}
 CHROMIUM_ARGS = [
+    DISABLE_FEATURES,
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",

@@ -115,6 +115,20 @@ def mediate_command() -> list[str]:
     return [sys.executable, "-m", "server.cli"]
 
 
+def keep_screenshot(target: Any, path: Path) -> None:
+    """A picture of what a person sees, kept in test-artifacts/ for people to look at.
+
+    A page is taken whole, an element as laid out. JPEG, not PNG: Chromium's PNG encoder made a
+    whole-page shot cost 0.8 CPU s (1.3 at twice the pixels), and the suite keeps over two hundred;
+    as JPEG, 0.5 (measured with /proc, five shots each of one tall page). Nothing reads these back:
+    a test that decodes its picture (the QR code of tests/browser/test_apply_online.py) takes a
+    lossless one itself.
+    """
+    assert path.suffix == ".jpg", f"{path.name}: kept screenshots are JPEG"
+    whole = {"full_page": True} if hasattr(target, "goto") else {}
+    target.screenshot(path=str(path), type="jpeg", quality=85, **whole)
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -31,7 +31,7 @@ closing; poppler reads it: every page numbered, the cover, the contents listing 
 Ministry's list in its order with each piece's SHA-256 (the parts this case lacks marked absent),
 and in it the screenshot, the visit and the closing report.
 
-Screenshots: test-artifacts/journey-*.png.
+Screenshots: test-artifacts/journey-*.jpg.
 
 Run with: python -m pytest tests/browser/test_after_agreement_journey.py -q -p no:cacheprovider -n 0
 """
@@ -48,7 +48,7 @@ from typing import Any
 import pytest
 
 from server.domain.case_file.parts import PARTS
-from tests.browser.conftest import SHANGHAI, Server, book_through_api, session_day
+from tests.browser.conftest import SHANGHAI, Server, book_through_api, keep_screenshot, session_day
 from tests.browser.test_agreement import confirm, fits, read_to_the_end, shot, tall_enough
 from tests.browser.test_booking_flow import DESKTOP, PageErrors, log_in, new_context, open_party_page
 from tests.browser.test_evidence_ui import latest_code
@@ -138,7 +138,7 @@ def test_two_instalments_reported_confirmed_one_late_a_visit_and_the_case_closed
     assert "被申请人 李四 → 申请人 张三" in text and "支付：拖欠工资" in text, text
     assert "¥6,000.00" in text and text.count("¥3,000.00") == 2, text
     panel.get_by_test_id("agr-declare-form").scroll_into_view_if_needed()
-    shot(mediator, artifacts, "journey-instalments-before-final.png")
+    shot(mediator, artifacts, "journey-instalments-before-final.jpg")
     panel.get_by_test_id("agr-declare").filter(has_text="把第 2 版定稿").click()
     mediator.locator("dialog").filter(has_text="确定把第 2 版定稿吗").wait_for()
     confirm(mediator, "定稿")
@@ -206,7 +206,7 @@ def test_two_instalments_reported_confirmed_one_late_a_visit_and_the_case_closed
     assert "转账截图.png" in item.get_by_test_id("perf-proof-link").inner_text()
     # (李四's page, as he left it: reported, waiting for her.)
     li_card.scroll_into_view_if_needed()
-    shot(li, artifacts, "journey-first-reported-phone.png")
+    shot(li, artifacts, "journey-first-reported-phone.jpg")
     confirm_button = item.get_by_test_id("perf-confirm")
     tall_enough(confirm_button)
     confirm_button.click()
@@ -234,7 +234,7 @@ def test_two_instalments_reported_confirmed_one_late_a_visit_and_the_case_closed
     done.wait_for()
     assert "张三 已用本人签名密钥确认收到" in done.inner_text()
     card.scroll_into_view_if_needed()
-    shot(zhang, artifacts, "journey-first-confirmed-phone.png")
+    shot(zhang, artifacts, "journey-first-confirmed-phone.jpg")
 
     # --- two months pass: the second instalment's last day was two days ago ------------------------
     back = (second - today).days + 2
@@ -257,7 +257,7 @@ def test_two_instalments_reported_confirmed_one_late_a_visit_and_the_case_closed
     # Due now: the visits after each instalment's last day (the first one's was a month ago).
     assert "2 次回访待做" in listed_case.get_by_test_id("case-follow-ups-due").inner_text()
     fits(page, PHONE["width"])
-    listed_case.screenshot(path=str(artifacts / "journey-mediator-list-overdue-phone.png"))
+    keep_screenshot(listed_case, artifacts / "journey-mediator-list-overdue-phone.jpg")
     listed_case.get_by_test_id("case-link").click()
     obligations = page.get_by_test_id("case-obligations")
     paid, late = obligations.get_by_test_id("case-obligation").nth(0), obligations.get_by_test_id("case-obligation").nth(1)
@@ -271,7 +271,7 @@ def test_two_instalments_reported_confirmed_one_late_a_visit_and_the_case_closed
     close = section.get_by_test_id("close-form")
     assert "还有 1 项义务未履行完毕" in close.get_by_test_id("closing-outstanding").inner_text()
     assert close.locator("option[value=performed]").is_disabled()
-    obligations.screenshot(path=str(artifacts / "journey-overdue-case-phone.png"))
+    keep_screenshot(obligations, artifacts / "journey-overdue-case-phone.jpg")
 
     # --- the follow-up visit, by video: 张三 received the rest in cash --------------------------------
     section.get_by_test_id("visit-open").click()
@@ -284,7 +284,7 @@ def test_two_instalments_reported_confirmed_one_late_a_visit_and_the_case_closed
     form.get_by_test_id("visit-risk").fill("李四另欠其他工人工资，可能引发新的纠纷")
     form.get_by_test_id("visit-actions").fill("提醒双方保留收款凭证")
     fits(page, PHONE["width"])
-    form.screenshot(path=str(artifacts / "journey-visit-form-phone.png"))
+    keep_screenshot(form, artifacts / "journey-visit-form-phone.jpg")
     form.get_by_test_id("visit-send").click()
     section.get_by_test_id("closing-message").filter(has_text="回访记录已保存").wait_for()
     recorded = section.locator("[data-testid=follow-up][data-recorded=true]")
@@ -339,8 +339,8 @@ def test_two_instalments_reported_confirmed_one_late_a_visit_and_the_case_closed
     zhang.get_by_test_id("performance-card").get_by_test_id("perf-case-closed").wait_for()
     fits(page, PHONE["width"])
     section.scroll_into_view_if_needed()
-    shot(page, artifacts, "journey-closed-phone.png")
-    section.screenshot(path=str(artifacts / "journey-closed-section-phone.png"))
+    shot(page, artifacts, "journey-closed-phone.jpg")
+    keep_screenshot(section, artifacts / "journey-closed-section-phone.jpg")
 
     # --- the case file (卷宗), made at closing: downloaded from the closed case and read with poppler ----
     link = section.get_by_test_id("case-file-link")

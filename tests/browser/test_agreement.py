@@ -13,7 +13,7 @@ downloaded copy matches (and that an altered copy does not).
 
 WebAuthn needs a host name as relying party id, so this module runs its own server whose public
 URL is http://localhost:<port> (the shared `server` fixture's is 127.0.0.1).
-Screenshots: test-artifacts/agreement-*.png.
+Screenshots: test-artifacts/agreement-*.jpg.
 
 Run with: python -m pytest tests/browser/test_agreement.py -q -p no:cacheprovider
 """
@@ -40,6 +40,7 @@ from tests.browser.conftest import (
     cli,
     codes_by_spool,
     free_port,
+    keep_screenshot,
     last_line,
     server_env,
     serving,
@@ -89,8 +90,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def shot(page: Any, artifacts: Path, name: str) -> None:
     """A screenshot of a state a person sees, which must also pass axe-core (WCAG 2.1 A/AA)."""
     clear_toasts(page)
-    page.screenshot(path=str(artifacts / name), full_page=True)
-    assert_accessible(page, name.removesuffix(".png"))
+    keep_screenshot(page, artifacts / name)
+    assert_accessible(page, name.removesuffix(".jpg"))
 
 
 def confirm(page: Any, label: str) -> None:
@@ -200,7 +201,7 @@ def test_agreement_drafted_signed_sealed_and_verified(browser: Any, server: Serv
     )
     assert due and performance and due["y"] > performance["y"], "the term's fields should stack on a phone"
     panel.get_by_test_id("agr-editor").scroll_into_view_if_needed()
-    shot(mediator, artifacts, "agreement-mediator-editor-phone.png")
+    shot(mediator, artifacts, "agreement-mediator-editor-phone.jpg")
     mediator.set_viewport_size(DESKTOP)
 
     # … compares versions 1 and 2 and sees the change, with signs as well as colours.
@@ -217,7 +218,7 @@ def test_agreement_drafted_signed_sealed_and_verified(browser: Any, server: Serv
     assert removed.first.locator(".agr-diff-sign").inner_text() == "−"
     assert removed.first.locator("del").evaluate("el => getComputedStyle(el).textDecorationLine") == "line-through"
     panel.scroll_into_view_if_needed()
-    shot(mediator, artifacts, "agreement-mediator-draft-diff.png")
+    shot(mediator, artifacts, "agreement-mediator-draft-diff.jpg")
 
     # --- the applicant, on a phone, watches the draft ----------------------------------------------
     a_context, applicant, a_errors = open_party_page(browser, server, links["applicant"]["url"], viewport=PHONE)
@@ -229,7 +230,7 @@ def test_agreement_drafted_signed_sealed_and_verified(browser: Any, server: Serv
     view = applicant.get_by_test_id("party-agreement")
     view.get_by_test_id("agr-draft-text").filter(has_text=NEW_TERM).wait_for()
     fits(applicant, PHONE["width"])
-    shot(applicant, artifacts, "agreement-applicant-draft-phone.png")
+    shot(applicant, artifacts, "agreement-applicant-draft-phone.jpg")
 
     # The party starts a comment. The mediator saves version 3: the party's page follows without a
     # reload, and what the party typed and their focus stay through that redraw and a change of
@@ -260,7 +261,7 @@ def test_agreement_drafted_signed_sealed_and_verified(browser: Any, server: Serv
     view.get_by_test_id("agr-comment-message").filter(has_text="您对“第一条”的意见已提交给调解员").wait_for()
     view.get_by_test_id("agr-my-comments").filter(has_text=PROPOSAL).wait_for()
     fits(applicant, PHONE["width"])
-    shot(applicant, artifacts, "agreement-applicant-comment-phone.png")
+    shot(applicant, artifacts, "agreement-applicant-comment-phone.jpg")
 
     # --- the mediator adopts the proposal and declares the agreement final ---------------------------
     comment = panel.get_by_test_id("agr-comment").filter(has_text=PROPOSAL)
@@ -294,7 +295,7 @@ def test_agreement_drafted_signed_sealed_and_verified(browser: Any, server: Serv
     sign = view.get_by_test_id("agr-sign")
     assert sign.is_disabled()
     assert "请先把协议读到最后" in view.get_by_test_id("agr-read-note").inner_text()
-    shot(applicant, artifacts, "agreement-applicant-final-phone.png")
+    shot(applicant, artifacts, "agreement-applicant-final-phone.jpg")
     read_to_the_end(applicant)
     view.get_by_test_id("agr-read-note").filter(has_text="您已读到最后").wait_for()
     assert sign.is_enabled()
@@ -325,13 +326,13 @@ def test_agreement_drafted_signed_sealed_and_verified(browser: Any, server: Serv
     assert code_input.input_value() == sign_code
     assert applicant.evaluate(HELD), applicant.evaluate("document.activeElement.outerHTML")
     fits(applicant, PHONE["width"])
-    shot(applicant, artifacts, "agreement-applicant-code-phone.png")
+    shot(applicant, artifacts, "agreement-applicant-code-phone.jpg")
     view.get_by_test_id("agr-sign-confirm").click()
     view.get_by_test_id("agr-signed").filter(has_text="您已签名").wait_for()
     mine = view.get_by_test_id("agr-signers").locator(f'[data-signer-id="{applicant_id}"]')
     assert mine.get_attribute("data-signed") == "true"
     assert "附手写签名" in mine.inner_text() and "本人设备密钥" in mine.inner_text()
-    shot(applicant, artifacts, "agreement-applicant-signed-phone.png")
+    shot(applicant, artifacts, "agreement-applicant-signed-phone.jpg")
 
     # --- the respondent, on a computer, binds a passkey and signs with it ---------------------------
     r_context = new_context(browser, server, viewport=DESKTOP)
@@ -357,7 +358,7 @@ def test_agreement_drafted_signed_sealed_and_verified(browser: Any, server: Serv
     r_mine = r_view.get_by_test_id("agr-signers").locator(f'[data-signer-id="{respondent_id}"]')
     assert "指纹/面容" in r_mine.inner_text()
     assert "附手写签名" not in r_mine.inner_text()
-    shot(respondent, artifacts, "agreement-respondent-signed.png")
+    shot(respondent, artifacts, "agreement-respondent-signed.jpg")
 
     # --- the mediator creates a device key on the page and signs: sealed ----------------------------
     box = panel.get_by_test_id("agr-sign-box")
@@ -379,12 +380,12 @@ def test_agreement_drafted_signed_sealed_and_verified(browser: Any, server: Serv
     assert "已生效" in panel.locator("#agreement-title").inner_text()
     assert panel.get_by_test_id("agr-signers").locator('[data-signed="true"]').count() == 3
     seal.scroll_into_view_if_needed()
-    shot(mediator, artifacts, "agreement-mediator-sealed.png")
+    shot(mediator, artifacts, "agreement-mediator-sealed.jpg")
 
     # The mediator's page on a phone: no sideways scrolling, the sealed panel stacks.
     mediator.set_viewport_size(PHONE)
     fits(mediator, PHONE["width"])
-    shot(mediator, artifacts, "agreement-mediator-sealed-phone.png")
+    shot(mediator, artifacts, "agreement-mediator-sealed-phone.jpg")
     mediator.set_viewport_size(DESKTOP)
 
     # --- the applicant downloads the signed agreement ---------------------------------------------
@@ -399,11 +400,11 @@ def test_agreement_drafted_signed_sealed_and_verified(browser: Any, server: Serv
     data = signed_pdf.read_bytes()
     assert data.startswith(b"%PDF")
     fits(applicant, PHONE["width"])
-    shot(applicant, artifacts, "agreement-applicant-sealed-phone.png")
+    shot(applicant, artifacts, "agreement-applicant-sealed-phone.jpg")
     applicant.get_by_test_id("lang-switch").click()
     view.get_by_test_id("agr-download-signed").filter(has_text="Download the signed agreement").wait_for()
     assert "Signed" in view.get_by_test_id("agr-signers").inner_text()
-    shot(applicant, artifacts, "agreement-applicant-sealed-phone-en.png")
+    shot(applicant, artifacts, "agreement-applicant-sealed-phone-en.jpg")
 
     # --- anyone verifies the code and the downloaded copy -----------------------------------------
     v_context = new_context(browser, server, viewport=PHONE, is_mobile=True, has_touch=True)
@@ -423,13 +424,13 @@ def test_agreement_drafted_signed_sealed_and_verified(browser: Any, server: Serv
     assert result.get_attribute("data-match") == "signed"
     assert hashlib.sha256(data).hexdigest() in result.inner_text()
     fits(verify, PHONE["width"])
-    shot(verify, artifacts, "agreement-verify-match-phone.png")
+    shot(verify, artifacts, "agreement-verify-match-phone.jpg")
     altered = tmp_path / "altered.pdf"
     altered.write_bytes(data + b"\n% changed\n")
     verify.get_by_test_id("verify-file").set_input_files(str(altered))
     result.filter(has_text="不一致").wait_for()
     assert result.get_attribute("data-match") == "none"
-    shot(verify, artifacts, "agreement-verify-mismatch-phone.png")
+    shot(verify, artifacts, "agreement-verify-mismatch-phone.jpg")
     verify.get_by_test_id("lang-switch").click()
     verify.get_by_test_id("verify-status").filter(has_text="This mediation agreement is signed and sealed").wait_for()
     result.filter(has_text="Does not match").wait_for()
@@ -493,7 +494,7 @@ def test_case_files_shared_as_chosen_and_mediation_that_did_not_succeed(
     a_files.get_by_test_id("file-item").filter(has_text="receipt.png").filter(has_text="仅您和调解员可见").wait_for()
     fits(applicant, PHONE["width"])
     a_files.scroll_into_view_if_needed()
-    shot(applicant, artifacts, "agreement-applicant-files-phone.png")
+    shot(applicant, artifacts, "agreement-applicant-files-phone.jpg")
 
     # The respondent sees neither.
     r_context, respondent, r_errors = open_party_page(browser, server, links["respondent"]["url"], viewport=DESKTOP)
@@ -505,7 +506,7 @@ def test_case_files_shared_as_chosen_and_mediation_that_did_not_succeed(
     files.get_by_test_id("file-item").filter(has_text="receipt.png").wait_for()
     assert files.get_by_test_id("file-item").count() == 2
     files.scroll_into_view_if_needed()
-    shot(mediator, artifacts, "agreement-mediator-files.png")
+    shot(mediator, artifacts, "agreement-mediator-files.jpg")
 
     # No agreement reached: the mediator records that mediation did not succeed, with a reason.
     outcome = mediator.get_by_test_id("agr-outcome")
@@ -519,7 +520,7 @@ def test_case_files_shared_as_chosen_and_mediation_that_did_not_succeed(
     mediator.locator("#case-title").filter(has_text="调解不成").wait_for()
     assert mediator.get_by_test_id("agr-outcome").count() == 0
     assert mediator.get_by_test_id("agr-create").count() == 0
-    shot(mediator, artifacts, "agreement-mediator-failed.png")
+    shot(mediator, artifacts, "agreement-mediator-failed.jpg")
 
     for errors in (m_errors, a_errors, r_errors):
         errors.check()

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import texted_link, unique_case_number
+from tests.browser.conftest import keep_screenshot, texted_link, unique_case_number
 from tests.browser.test_booking_flow import DESKTOP, PHONE, PageErrors, new_context
 
 pytestmark = pytest.mark.browser
@@ -82,7 +82,7 @@ def test_a_party_applies_on_a_phone_and_the_status_link_follows_the_answer(brows
     # At phone size nothing runs off the side of the screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert_accessible(page, "the application form")
-    page.screenshot(path=str(artifacts / "apply-form-phone.png"), full_page=True)
+    keep_screenshot(page, artifacts / "apply-form-phone.jpg")
     page.get_by_test_id("apply-submit").click()
 
     # Step 2: the page says a code is on its way to the (masked) number, and asks for it.
@@ -109,7 +109,7 @@ def test_a_party_applies_on_a_phone_and_the_status_link_follows_the_answer(brows
     assert "wall.png" in page.get_by_test_id("apply-files").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert_accessible(page, "the application's status")
-    page.screenshot(path=str(artifacts / "apply-status-phone.png"), full_page=True)
+    keep_screenshot(page, artifacts / "apply-status-phone.jpg")
     errors.check()
 
     # The mediator sees the application on the dashboard and accepts it.
@@ -141,7 +141,7 @@ def test_a_party_applies_on_a_phone_and_the_status_link_follows_the_answer(brows
     assert APPLICANT_PHONE in told.inner_text() and "已发送" not in told.inner_text()
     assert card.get_by_role("link", name="打开案件").is_visible()
     assert_accessible(staff, "the answered application's card")
-    staff.screenshot(path=str(artifacts / "apply-answered-card.png"), full_page=True)
+    keep_screenshot(staff, artifacts / "apply-answered-card.jpg")
     staff_errors.check()
 
     # The organisation's poster: its QR code, read as a phone's camera would, opens the form.
@@ -152,7 +152,7 @@ def test_a_party_applies_on_a_phone_and_the_status_link_follows_the_answer(brows
     staff.get_by_test_id("poster-qr").screenshot(path=str(shot))
     read = subprocess.run(["zbarimg", "-q", "--raw", str(shot)], capture_output=True, text=True, timeout=60, check=False)
     assert read.stdout.strip() == f"{server.base_url}/apply/{server.organisation_id}", read.stderr
-    staff.screenshot(path=str(artifacts / "apply-poster.png"), full_page=True)
+    keep_screenshot(staff, artifacts / "apply-poster.jpg")
     staff_errors.check()
     desk.close()
 
@@ -212,6 +212,6 @@ def test_a_declined_application_tells_the_applicant_why_and_the_routes_still_ope
     text = declined.inner_text()
     assert "不予受理" in text and "供水纠纷已由住建部门立案处理。" in text
     assert "请求有关行政机关处理" in text and "向人民法院起诉" in text and "申请仲裁" not in text
-    page.screenshot(path=str(artifacts / "apply-declined-phone.png"), full_page=True)
+    keep_screenshot(page, artifacts / "apply-declined-phone.jpg")
     errors.check()
     phone.close()

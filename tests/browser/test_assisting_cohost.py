@@ -5,7 +5,7 @@ bureau's dashboard 孙 accepts it, choosing himself as the mediator who takes pa
 then lists him among who mediates and offers him the way into the session. On the live page he is
 a host as a colleague of the committee would be: he lets the applicant in from the waiting room
 and writes in the chat, which 刘 reads. 林, of the same bureau but not chosen, opening the same
-live page, is told why he cannot come in. Screenshots go to test-artifacts/assisting-*.png.
+live page, is told why he cannot come in. Screenshots go to test-artifacts/assisting-*.jpg.
 
 The session is booked 31 weekdays on (`session_day(later=31)`), a day no other module uses.
 
@@ -75,7 +75,7 @@ def test_the_assisting_bureaus_chosen_mediator_hosts_the_session_and_a_colleague
     co.get_by_test_id("referral-mediator").filter(has_text="参加调解的调解员：孙调解员").wait_for()
     card = co.locator(f'[data-testid="session-card"][data-session-id="{booked.session_id}"]')
     card.filter(has_text=server.mediator_name).wait_for()
-    shot(co, artifacts, "assisting-case-page.png")
+    shot(co, artifacts, "assisting-case-page.jpg")
     card.get_by_test_id("join-live").click()
     co.wait_for_url(re.compile(rf"/live/{booked.session_id}$"))
     co.get_by_test_id("live-room").wait_for()
@@ -103,7 +103,7 @@ def test_the_assisting_bureaus_chosen_mediator_hosts_the_session_and_a_colleague
         said.filter(has_text="孙调解员").wait_for()
     # The parties' identity panel is his too (the checks on video are a host's).
     co.get_by_test_id("identity-panel").filter(has_text="张三").wait_for()
-    shot(co, artifacts, "assisting-co-mediator-live.png")
+    shot(co, artifacts, "assisting-co-mediator-live.jpg")
 
     # 林, of the bureau but not chosen: the same address tells him why he cannot come in, and what to do.
     n_context, colleague, n_errors = open_live(browser, server, lin, booked.session_id)

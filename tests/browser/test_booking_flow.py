@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.browser.axe import assert_accessible
+from tests.browser.conftest import keep_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -150,9 +151,9 @@ def test_mediator_books_and_party_sees_countdown(
     session_card = page.get_by_test_id("session-card").first
     assert "10:00" in session_card.inner_text()
     clear_toasts(page)
-    page.screenshot(path=str(artifacts / "case-page-desktop-zh.png"), full_page=True)
+    keep_screenshot(page, artifacts / "case-page-desktop-zh.jpg")
     page.set_viewport_size(PHONE)
-    page.screenshot(path=str(artifacts / "case-page-phone-zh.png"), full_page=True)
+    keep_screenshot(page, artifacts / "case-page-phone-zh.jpg")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.set_viewport_size(DESKTOP)
 
@@ -161,7 +162,7 @@ def test_mediator_books_and_party_sees_countdown(
     page.wait_for_function("document.documentElement.lang.startsWith('en')")
     page.get_by_role("heading", name="Parties").wait_for()
     assert page.get_by_test_id("party-link").first.inner_text().strip() == link
-    page.screenshot(path=str(artifacts / "case-page-desktop-en.png"), full_page=True)
+    keep_screenshot(page, artifacts / "case-page-desktop-en.jpg")
     page.get_by_test_id("lang-switch").click()
     page.wait_for_function("document.documentElement.lang === 'zh-CN'")
 
@@ -169,7 +170,7 @@ def test_mediator_books_and_party_sees_countdown(
     page.goto("/mediator")
     page.get_by_test_id("case-link").filter(has_text=case_number).wait_for()
     page.get_by_test_id("view-week").click()
-    page.screenshot(path=str(artifacts / "mediator-dashboard-desktop-zh.png"), full_page=True)
+    keep_screenshot(page, artifacts / "mediator-dashboard-desktop-zh.jpg")
     errors.check()
 
     # The party opens the link in a browser with no cookies.
@@ -190,9 +191,9 @@ def test_mediator_books_and_party_sees_countdown(
     assert party.evaluate("document.documentElement.lang") == "zh-CN"
     href = party.get_by_test_id("add-to-calendar").get_attribute("href")
     assert href and href.endswith(".ics")
-    party.screenshot(path=str(artifacts / "party-page-phone-zh.png"), full_page=True)
+    keep_screenshot(party, artifacts / "party-page-phone-zh.jpg")
     party.set_viewport_size(DESKTOP)
-    party.screenshot(path=str(artifacts / "party-page-desktop-zh.png"), full_page=True)
+    keep_screenshot(party, artifacts / "party-page-desktop-zh.jpg")
     party_errors.check()
     party_context.close()
 
@@ -219,7 +220,7 @@ def test_party_page_switches_to_english(browser: Any, server: Any, artifacts: Pa
     assert page.get_by_role("heading", name="What to prepare").is_visible()
     assert "Beijing time" in page.get_by_test_id("session-time").inner_text()
     assert wait_for_change(page, countdown, text) != text
-    page.screenshot(path=str(artifacts / "party-page-desktop-en.png"), full_page=True)
+    keep_screenshot(page, artifacts / "party-page-desktop-en.jpg")
 
     # The choice is remembered on the next visit, and the switch goes back to Chinese.
     page.reload()
@@ -235,7 +236,7 @@ def test_party_page_switches_to_english(browser: Any, server: Any, artifacts: Pa
 def test_party_page_fits_a_small_phone(browser: Any, server: Any, artifacts: Path, book_via_api: Any) -> None:
     booked = book_via_api("PH", 16)
     context, page, errors = open_party_page(browser, server, booked.links[1]["url"], viewport=PHONE)
-    for lang, shot in (("zh", "party-page-phone-360-zh.png"), ("en", "party-page-phone-360-en.png")):
+    for lang, shot in (("zh", "party-page-phone-360-zh.jpg"), ("en", "party-page-phone-360-en.jpg")):
         if lang == "en":
             page.get_by_test_id("lang-switch").click()
             page.wait_for_function("document.documentElement.lang.startsWith('en')")
@@ -247,7 +248,7 @@ def test_party_page_fits_a_small_phone(browser: Any, server: Any, artifacts: Pat
             assert box and box["height"] >= 44, (testid, box)
         base_font = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
         assert base_font >= 18
-        page.screenshot(path=str(artifacts / shot), full_page=True)
+        keep_screenshot(page, artifacts / shot)
         assert_accessible(page, f"the party page ({lang}, 360 px)")
     errors.check()
     context.close()

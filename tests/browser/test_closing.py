@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 
 from tests.browser import test_confirmation as confirmation
-from tests.browser.conftest import Server, cli, session_day
+from tests.browser.conftest import Server, cli, keep_screenshot, session_day
 from tests.browser.test_agreement import confirm, fits, shot
 from tests.browser.test_booking_flow import PageErrors, new_context
 from tests.browser.test_confirmation import MEDIATOR, TERMS, Client, bind_device_key
@@ -133,7 +133,7 @@ def test_an_overdue_instalment_shows_on_the_supervisors_board(
     assert f"自{since.year}年{since.month}月{since.day}日" in text and "起逾期" in text, text
     assert "1 期履行已逾期" in card.get_by_test_id("sup-after").inner_text()
     fits(board, PHONE["width"])
-    card.screenshot(path=str(artifacts / "closing-board-overdue-phone.png"))
+    keep_screenshot(card, artifacts / "closing-board-overdue-phone.jpg")
 
     # The bureau's statistics of this month count the sealed case as mediated successfully (100 %), its
     # performance as overdue and so not resolved, and the overdue figure opens the ledger on that case.
@@ -192,6 +192,6 @@ def test_the_mediator_archives_the_closed_case_and_the_page_then_reads_only(
     page.locator("#history-body").filter(has_text="案件归档").wait_for()
     fits(page, PHONE["width"])
     notice.scroll_into_view_if_needed()
-    shot(page, artifacts, "closing-archived-phone.png")
+    shot(page, artifacts, "closing-archived-phone.jpg")
     errors.check()
     context.close()

@@ -3,7 +3,7 @@
 刘 leads (the session was booked for him); 王, of the same committee, is assigned to the case too.
 The applicant sees each of them by name and role; 王 admits her; 刘 takes her aside while 王 stays in
 the joint room, sees who is in the private talk and ends it. 周, a colleague not assigned to the
-case, is told why he cannot come in and whom to ask. Screenshots go to test-artifacts/cohost-*.png.
+case, is told why he cannot come in and whom to ask. Screenshots go to test-artifacts/cohost-*.jpg.
 
 Run with: python -m pytest tests/browser/test_cohost.py -q
 """
@@ -91,7 +91,7 @@ def test_two_mediators_host_one_session_and_either_runs_the_private_talk(browser
     w_panel.get_by_test_id("record-self-missing").filter(has_text="还没有录您本人").wait_for()
     wang_consent = liu.get_by_test_id("consent-list").locator(f'[data-participant-id="{wang_id}"] [data-testid="consent-state"]')
     assert wang_consent.get_attribute("data-consented") == "false"
-    shot(wang, artifacts, "cohost-co-mediator-recording.png")
+    shot(wang, artifacts, "cohost-co-mediator-recording.jpg")
     w_panel.get_by_test_id("record-join").click()
     w_panel.get_by_test_id("record-self-missing").wait_for(state="detached")
     liu.locator(f'[data-testid="consent-list"] [data-participant-id="{wang_id}"] [data-consented="true"]').wait_for()
@@ -112,7 +112,7 @@ def test_two_mediators_host_one_session_and_either_runs_the_private_talk(browser
     }
     assert captions == {liu_id: "刘调解员 · 主持调解员", wang_id: "王调解员 · 调解员"}, captions
     assert_playing(wang, applicant_id, "co-mediator")
-    shot(applicant, artifacts, "cohost-applicant-joint.png")
+    shot(applicant, artifacts, "cohost-applicant-joint.jpg")
 
     # 刘 takes the applicant aside; 王, left in the joint room, sees who is in it and hears neither.
     liu.locator(f'[data-testid="caucus-pick"][data-participant-id="{applicant_id}"]').check()
@@ -123,7 +123,7 @@ def test_two_mediators_host_one_session_and_either_runs_the_private_talk(browser
     for pid in (liu_id, applicant_id):
         assert_not_shown(wang, pid, "co-mediator outside the private talk")
     assert wang.get_by_test_id("caucus-start").count() == 0, "one private talk at a time"
-    shot(wang, artifacts, "cohost-co-mediator-outside-caucus.png")
+    shot(wang, artifacts, "cohost-co-mediator-outside-caucus.jpg")
 
     # 王 ends it: everyone is back in the joint room.
     wang.get_by_test_id("caucus-end").click()

@@ -28,7 +28,7 @@ late on the platform (art. 33) and what else can be done (a lawsuit, art. 32); s
 
 WebAuthn needs a host name as relying party id, so this module runs its own server whose public
 URL is http://localhost:<port> (its media peer offers 127.0.0.1 too, as the browser tests' server
-does, for the recorded session). Screenshots: test-artifacts/confirmation-*.png.
+does, for the recorded session). Screenshots: test-artifacts/confirmation-*.jpg.
 
 Run with: python -m pytest tests/browser/test_confirmation.py -q -p no:cacheprovider
 """
@@ -329,7 +329,7 @@ def test_parties_apply_together_and_the_court_confirms(
     tall_enough(option)
     fits(applicant, PHONE["width"])
     card.scroll_into_view_if_needed()
-    shot(applicant, artifacts, "confirmation-applicant-apply-phone.png")
+    shot(applicant, artifacts, "confirmation-applicant-apply-phone.jpg")
     option.click()
     assert option.locator("input").is_checked()
     apply_button.click()
@@ -349,7 +349,7 @@ def test_parties_apply_together_and_the_court_confirms(
     code_input.fill(sign_code)
     fits(applicant, PHONE["width"])
     card.scroll_into_view_if_needed()
-    shot(applicant, artifacts, "confirmation-applicant-code-phone.png")
+    shot(applicant, artifacts, "confirmation-applicant-code-phone.jpg")
     card.get_by_test_id("conf-sign-confirm").click()
     card.get_by_test_id("conf-signed").filter(has_text="您已签名").wait_for()
     assert card.get_attribute("data-phase") == "waiting"
@@ -359,7 +359,7 @@ def test_parties_apply_together_and_the_court_confirms(
         card.get_by_test_id("conf-signers").locator(f'[data-party-id="{respondent_id}"]').get_attribute("data-signed") == "false"
     )
     fits(applicant, PHONE["width"])
-    shot(applicant, artifacts, "confirmation-applicant-signed-phone.png")
+    shot(applicant, artifacts, "confirmation-applicant-signed-phone.jpg")
 
     # --- the respondent, on a phone, co-signs with a passkey ------------------------------------------
     r_context = new_context(browser, server, viewport=PHONE, is_mobile=True, has_touch=True)
@@ -376,7 +376,7 @@ def test_parties_apply_together_and_the_court_confirms(
     tall_enough(cosign)
     fits(respondent, PHONE["width"])
     r_card.scroll_into_view_if_needed()
-    shot(respondent, artifacts, "confirmation-respondent-cosign-phone.png")
+    shot(respondent, artifacts, "confirmation-respondent-cosign-phone.jpg")
     cosign.click()
     r_card.get_by_test_id("conf-key-first").wait_for()
     texted, _ = latest_code(server, respondent_id)
@@ -394,7 +394,7 @@ def test_parties_apply_together_and_the_court_confirms(
     assert steps.locator('[data-step="accepted"]').get_attribute("data-state") == "todo"
     fits(respondent, PHONE["width"])
     r_card.scroll_into_view_if_needed()
-    shot(respondent, artifacts, "confirmation-respondent-submitted-phone.png")
+    shot(respondent, artifacts, "confirmation-respondent-submitted-phone.jpg")
     # The applicant's page follows without a reload.
     card.get_by_test_id("conf-status").filter(has_text=f"申请已提交{COURT}").wait_for(timeout=20_000)
 
@@ -413,7 +413,7 @@ def test_parties_apply_together_and_the_court_confirms(
     judge.get_by_label("按状态筛选").select_option("received")
     row.wait_for()
     assert judge.url.endswith("?status=received")
-    shot(judge, artifacts, "confirmation-judge-inbox.png")
+    shot(judge, artifacts, "confirmation-judge-inbox.jpg")
     row.get_by_test_id("court-app-link").click()
     judge.wait_for_url(re.compile(r"/court/applications/[^/]+$"))
     judge.locator("#court-title").filter(has_text=case.case_number).wait_for()
@@ -469,7 +469,7 @@ def test_parties_apply_together_and_the_court_confirms(
     playing = state_of(judge)
     for who in from_start:
         assert not playing[who]["paused"] and playing[who]["time"] > before[who]["time"] + 0.8, (before, playing)
-    shot(judge, artifacts, "confirmation-judge-review.png")
+    shot(judge, artifacts, "confirmation-judge-review.jpg")
     # Back on the application, the court's access log has the viewing: the review and each participant's video.
     judge.go_back()
     judge.wait_for_url(re.compile(r"/court/applications/[^/]+$"))
@@ -523,7 +523,7 @@ def test_parties_apply_together_and_the_court_confirms(
     assert card.get_by_test_id("conf-steps").locator('[data-step="hearing_scheduled"]').get_attribute("data-state") == "current"
     fits(applicant, PHONE["width"])
     card.scroll_into_view_if_needed()
-    shot(applicant, artifacts, "confirmation-applicant-hearing-phone.png")
+    shot(applicant, artifacts, "confirmation-applicant-hearing-phone.jpg")
     notes = judge.get_by_test_id("court-notes-card")
     assert "仅法院可见" in notes.inner_text()
     notes.get_by_test_id("court-note-text").fill("双方在视频中确认系自愿达成协议。")
@@ -555,13 +555,13 @@ def test_parties_apply_together_and_the_court_confirms(
     assert judge.locator("dialog").count() == 0
     assert form.get_by_test_id("court-grounds").get_attribute("aria-invalid") == "true"
     form.get_by_test_id("court-grounds").scroll_into_view_if_needed()
-    shot(judge, artifacts, "confirmation-judge-reject-needs-ground.png")
+    shot(judge, artifacts, "confirmation-judge-reject-needs-ground.jpg")
 
     # … and confirms, signing with the key made on this page, behind a dialog that repeats the decision.
     form.get_by_test_id("court-decide-confirmed").check()
     assert form.get_by_test_id("court-reasons").input_value() == REASONS
     form.scroll_into_view_if_needed()
-    shot(judge, artifacts, "confirmation-judge-decision.png")
+    shot(judge, artifacts, "confirmation-judge-decision.jpg")
     form.get_by_test_id("court-sign").click()
     dialog = judge.locator("dialog")
     dialog.filter(has_text="确认调解协议有效？").wait_for()
@@ -584,22 +584,22 @@ def test_parties_apply_together_and_the_court_confirms(
     log_text = log.inner_text()
     assert JUDGE_NAME in log_text and "申请及核验结果" in log_text and "案件记录" in log_text and "调解协议" in log_text, log_text
     judge.get_by_test_id("conf-decision").scroll_into_view_if_needed()
-    shot(judge, artifacts, "confirmation-judge-decided.png")
+    shot(judge, artifacts, "confirmation-judge-decided.jpg")
     judge.get_by_test_id("lang-switch").click()
     judge.get_by_test_id("conf-decision").filter(has_text="The court confirmed the agreement").wait_for()
     assert "Checks passed" in judge.get_by_test_id("court-verification").inner_text()
     assert "Court only" in judge.get_by_test_id("court-notes-card").inner_text()
-    shot(judge, artifacts, "confirmation-judge-decided-en.png")
+    shot(judge, artifacts, "confirmation-judge-decided-en.jpg")
     judge.get_by_test_id("lang-switch").click()
     judge.get_by_test_id("conf-decision").filter(has_text="法院已确认调解协议有效").wait_for()
     judge.set_viewport_size(PHONE)
     fits(judge, PHONE["width"])
     tall_enough(judge.get_by_test_id("conf-ruling"))
-    shot(judge, artifacts, "confirmation-judge-decided-phone.png")
+    shot(judge, artifacts, "confirmation-judge-decided-phone.jpg")
     judge.goto("/court")
     judge.get_by_test_id("court-app-row").filter(has_text="已确认").filter(has_text=JUDGE_NAME).wait_for()
     fits(judge, PHONE["width"])
-    shot(judge, artifacts, "confirmation-judge-inbox-phone.png")
+    shot(judge, artifacts, "confirmation-judge-inbox-phone.jpg")
 
     # --- both parties see 已确认 and the ruling ---------------------------------------------------------
     for page, name in ((applicant, "applicant"), (respondent, "respondent")):
@@ -614,11 +614,11 @@ def test_parties_apply_together_and_the_court_confirms(
         download(page, party_ruling, tmp_path / f"ruling-{name}.pdf")
         fits(page, PHONE["width"])
         party_card.scroll_into_view_if_needed()
-        shot(page, artifacts, f"confirmation-{name}-confirmed-phone.png")
+        shot(page, artifacts, f"confirmation-{name}-confirmed-phone.jpg")
     applicant.get_by_test_id("lang-switch").click()
     card.get_by_test_id("conf-ruling").filter(has_text="Download the court’s ruling").wait_for()
     assert "Confirmed" in card.locator("h2").inner_text()
-    shot(applicant, artifacts, "confirmation-applicant-confirmed-phone-en.png")
+    shot(applicant, artifacts, "confirmation-applicant-confirmed-phone-en.jpg")
 
     # --- the mediator's case page ----------------------------------------------------------------------
     m_context = new_context(browser, server, viewport=DESKTOP)
@@ -638,7 +638,7 @@ def test_parties_apply_together_and_the_court_confirms(
         assert mediator.locator(form).count() == 0, form
     download(mediator, panel.get_by_test_id("conf-ruling"), tmp_path / "ruling-mediator.pdf")
     panel.scroll_into_view_if_needed()
-    shot(mediator, artifacts, "confirmation-mediator.png")
+    shot(mediator, artifacts, "confirmation-mediator.jpg")
 
     for errors in (a_errors, r_errors, j_errors, m_errors):
         errors.check()
@@ -678,7 +678,7 @@ def test_after_thirty_days_a_party_is_told_it_is_too_late_and_what_else_to_do(
     assert card.get_by_test_id("conf-apply").count() == 0 and card.get_by_test_id("conf-court-option").count() == 0
     fits(page, PHONE["width"])
     card.scroll_into_view_if_needed()
-    shot(page, artifacts, "confirmation-applicant-too-late-phone.png")
+    shot(page, artifacts, "confirmation-applicant-too-late-phone.jpg")
 
     m_context = new_context(browser, server, viewport=DESKTOP)
     mediator = m_context.new_page()

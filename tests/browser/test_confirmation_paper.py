@@ -25,7 +25,7 @@ from PIL import Image
 from server.evidence.records import unb64
 from tests.browser import test_confirmation as journey
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import Server
+from tests.browser.conftest import Server, keep_screenshot
 from tests.browser.test_booking_flow import DESKTOP, PageErrors, new_context
 from tests.browser.test_confirmation import COURT, Client, bind_device_key, download, log_in_as_mediator, sealed_case
 from tests.browser.test_evidence_ui import latest_code
@@ -103,7 +103,7 @@ def test_the_mediator_attests_a_callers_co_signature_on_paper_and_the_applicatio
     card.get_by_test_id("conf-paper-message").filter(has_text="请先选择李四签名的申请书签名页的照片或扫描件。").wait_for()
     card.get_by_test_id("conf-paper-scan").set_input_files(str(photo(tmp_path / "respondent-application.jpg")))
     panel.scroll_into_view_if_needed()
-    panel.screenshot(path=str(artifacts / "confirmation-paper-before.png"))
+    keep_screenshot(panel, artifacts / "confirmation-paper-before.jpg")
     assert_accessible(page, "the confirmation panel's co-signature on paper")
     attest.click()
     dialog = page.locator("dialog")
@@ -120,7 +120,7 @@ def test_the_mediator_attests_a_callers_co_signature_on_paper_and_the_applicatio
     assert "纸质签名（调解员收取确认）" in line.inner_text() and "收取人：刘调解员" in line.inner_text()
     assert panel.locator('[data-testid="conf-signer"][data-signed="true"]').count() == 2
     page.get_by_test_id("case-before-court").filter(has_text="本案已提交法院申请司法确认").wait_for()
-    panel.screenshot(path=str(artifacts / "confirmation-paper-submitted.png"))
+    keep_screenshot(panel, artifacts / "confirmation-paper-submitted.jpg")
 
     # The case's files hold the signed page, named for the party, and the application filed for the court.
     page.reload()

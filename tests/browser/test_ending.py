@@ -70,7 +70,7 @@ def test_the_mediator_ends_a_case_on_a_statutory_ground_and_downloads_the_filing
     ground.select_option("unwilling")
     party.select_option(label=respondent)
     outcome.get_by_label("说明").fill("被申请人电话中明确表示不再调解。")
-    shot(page, artifacts, "ending-form.png")
+    shot(page, artifacts, "ending-form.jpg")
     outcome.get_by_test_id("agr-fail").click()
     page.locator("dialog").filter(has_text="当事人一方明确表示不愿意继续调解").wait_for()
     confirm(page, "确定，调解不成")
@@ -97,7 +97,7 @@ def test_the_mediator_ends_a_case_on_a_statutory_ground_and_downloads_the_filing
         manifest = json.loads(z.read("manifest.json"))
     assert manifest["case_number"] == booked.case_number and manifest["applicant_consent"]["applicant"] == applicant
     assert download.value.suggested_filename == f"立案移送材料-{booked.case_number}.zip"
-    shot(page, artifacts, "ending-filing-package.png")
+    shot(page, artifacts, "ending-filing-package.jpg")
     errors.check()
 
 

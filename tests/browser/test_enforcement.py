@@ -98,7 +98,7 @@ def test_the_payee_downloads_a_prefilled_application_for_an_overdue_instalment_a
     assert "申请强制执行" in said and COURT in said and number in said and "亲笔签名" in said and "平台不会替您向法院提交" in said
     fits(page, PHONE["width"])
     box.scroll_into_view_if_needed()
-    shot(page, artifacts, "enforcement-offer-phone.png")
+    shot(page, artifacts, "enforcement-offer-phone.jpg")
     with page.expect_download() as got:
         box.get_by_test_id("perf-enforce-make").click()
     path = tmp_path / "enforcement.pdf"

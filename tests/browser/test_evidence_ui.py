@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import Booked, book_through_api, session_day
+from tests.browser.conftest import Booked, book_through_api, keep_screenshot, session_day
 from tests.browser.test_booking_flow import DESKTOP, PHONE, PageErrors, clear_toasts, log_in, new_context, open_party_page
 
 pytestmark = pytest.mark.browser
@@ -71,7 +71,7 @@ def test_party_binds_key_and_mediator_exports_verified_bundle(browser: Any, serv
     box = send.bounding_box()
     assert box and box["height"] >= 44, box
     card.scroll_into_view_if_needed()
-    party.screenshot(path=str(artifacts / "party-key-card-phone-360-zh.png"), full_page=True)
+    keep_screenshot(party, artifacts / "party-key-card-phone-360-zh.jpg")
     assert_accessible(party, "the party page's key card (360 px)")
     assert party.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
@@ -94,7 +94,7 @@ def test_party_binds_key_and_mediator_exports_verified_bundle(browser: Any, serv
     message = party.get_by_test_id("key-message")
     message.filter(has_text="验证码不对").wait_for()
     assert re.search(r"还可以试 \d+ 次", message.inner_text()), message.inner_text()
-    party.screenshot(path=str(artifacts / "party-key-wrong-code-phone-360-zh.png"), full_page=True)
+    keep_screenshot(party, artifacts / "party-key-wrong-code-phone-360-zh.jpg")
 
     # Then the right one.
     code_input.fill(code)
@@ -102,8 +102,8 @@ def test_party_binds_key_and_mediator_exports_verified_bundle(browser: Any, serv
     done = party.get_by_test_id("key-done")
     done.wait_for()
     assert "已确认" in done.inner_text()
-    card.screenshot(path=str(artifacts / "party-key-card-confirmed-zh.png"))
-    party.screenshot(path=str(artifacts / "party-key-confirmed-phone-360-zh.png"), full_page=True)
+    keep_screenshot(card, artifacts / "party-key-card-confirmed-zh.jpg")
+    keep_screenshot(party, artifacts / "party-key-confirmed-phone-360-zh.jpg")
     assert party.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
     # Remembered after a reload, and shown in English too.
@@ -121,7 +121,7 @@ def test_party_binds_key_and_mediator_exports_verified_bundle(browser: Any, serv
     context2, party2, party2_errors = open_party_page(browser, server, booked.links[1]["url"], viewport=DESKTOP)
     card2 = party2.get_by_test_id("key-card")
     card2.wait_for()
-    card2.screenshot(path=str(artifacts / "party-key-card-desktop-zh.png"))
+    keep_screenshot(card2, artifacts / "party-key-card-desktop-zh.jpg")
     # An expired code (the server's 410, simulated here) asks for a new code, and a new one works.
     party2.route(
         "**/api/v1/party/keys/device/*",
@@ -138,7 +138,7 @@ def test_party_binds_key_and_mediator_exports_verified_bundle(browser: Any, serv
     party2.get_by_test_id("key-confirm").click()
     party2.get_by_test_id("key-message").filter(has_text="验证码已过期").wait_for()
     assert party2.get_by_test_id("key-confirm").is_disabled()
-    card2.screenshot(path=str(artifacts / "party-key-card-expired-zh.png"))
+    keep_screenshot(card2, artifacts / "party-key-card-expired-zh.jpg")
     party2.unroute("**/api/v1/party/keys/device/*")
     party2.get_by_test_id("key-resend").click()
     party2.get_by_test_id("key-sent").wait_for()
@@ -189,20 +189,20 @@ def test_party_binds_key_and_mediator_exports_verified_bundle(browser: Any, serv
     page.locator('[data-testid="evidence-record"][data-type="export"]').first.wait_for()
     page.locator('[data-testid="evidence-record"]').first.filter(has_text="已登记到日志 #").wait_for(timeout=20_000)
     clear_toasts(page)
-    section.screenshot(path=str(artifacts / "case-evidence-section-zh.png"))
-    page.screenshot(path=str(artifacts / "case-evidence-page-desktop-zh.png"), full_page=True)
+    keep_screenshot(section, artifacts / "case-evidence-section-zh.jpg")
+    keep_screenshot(page, artifacts / "case-evidence-page-desktop-zh.jpg")
     assert_accessible(page, "the case page's evidence section")
 
     # English, and a phone-sized case page that still fits.
     page.get_by_test_id("lang-switch").click()
     page.wait_for_function("document.documentElement.lang.startsWith('en')")
     section.get_by_text("Party confirmed a signing key").first.wait_for()
-    section.screenshot(path=str(artifacts / "case-evidence-section-en.png"))
+    keep_screenshot(section, artifacts / "case-evidence-section-en.jpg")
     page.get_by_test_id("lang-switch").click()
     page.wait_for_function("document.documentElement.lang === 'zh-CN'")
     page.set_viewport_size(PHONE)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    section.screenshot(path=str(artifacts / "case-evidence-section-phone-360-zh.png"))
+    keep_screenshot(section, artifacts / "case-evidence-section-phone-360-zh.jpg")
     errors.check()
     mctx.close()
 

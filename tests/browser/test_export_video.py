@@ -3,7 +3,7 @@
 The recording is made for real as in test_review (aiortc participants against the browser
 tests' server). The mediator opens the review page, starts the export from the keyboard,
 watches the progress bar, and downloads the MP4, which decodes with a picture and a sound.
-Screenshot: test-artifacts/review-export.png.
+Screenshot: test-artifacts/review-export.jpg.
 
 Run with: python -m pytest tests/browser/test_export_video.py -q
 """
@@ -18,7 +18,7 @@ from typing import Any
 import av
 import pytest
 
-from tests.browser.conftest import Booked, Server, book_through_api, session_day
+from tests.browser.conftest import Booked, Server, book_through_api, keep_screenshot, session_day
 from tests.browser.test_booking_flow import PageErrors, log_in, new_context
 from tests.browser.test_live_session import WAGES
 from tests.browser.test_review import make_recording
@@ -70,7 +70,7 @@ def test_the_review_page_exports_the_recording_as_one_video_with_progress_and_a_
     assert page.evaluate("document.activeElement.dataset.testid") == "review-export-cancel"  # focus kept in the panel
     percent = panel.get_by_test_id("review-export-percent").inner_text()
     assert re.fullmatch(r"(正在导出… \d{1,3}%|排队中，稍后开始导出…)", percent), percent
-    page.screenshot(path=str(artifacts / "review-export.png"), full_page=True)
+    keep_screenshot(page, artifacts / "review-export.jpg")
 
     # Polled to the end: a download link replaces the bar.
     page.wait_for_function(

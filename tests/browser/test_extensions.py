@@ -38,7 +38,7 @@ def agree_on_phone(browser: Any, server: Server, url: str, party_id: str, others
     tall_enough(agree)
     fits(page, PHONE["width"])
     card.scroll_into_view_if_needed()
-    shot(page, artifacts, f"extension-{name}-ask-phone.png")
+    shot(page, artifacts, f"extension-{name}-ask-phone.jpg")
     agree.click()
     # No key of this case is in this browser yet: the key card binds one, then signing goes on by itself.
     card.get_by_test_id("ext-key-first").wait_for()
@@ -62,7 +62,7 @@ def agree_on_phone(browser: Any, server: Server, url: str, party_id: str, others
         card.get_by_test_id("ext-extended").wait_for()
     fits(page, PHONE["width"])
     card.scroll_into_view_if_needed()
-    shot(page, artifacts, f"extension-{name}-signed-phone.png")
+    shot(page, artifacts, f"extension-{name}-signed-phone.jpg")
     errors.check()
     return context, page
 
@@ -103,7 +103,7 @@ def test_both_parties_agree_on_their_phones_and_the_case_shows_the_extended_day(
     for signer in proposal.get_by_test_id("ext-signer").all():
         signer.get_by_test_id("outbox-state").filter(has_text="已交给短信转发程序").wait_for(timeout=30_000)
         assert "已发送" not in signer.inner_text()
-    shot(page, artifacts, "extension-proposed-texts.png")
+    shot(page, artifacts, "extension-proposed-texts.jpg")
 
     # --- each party agrees on a phone: the applicant from the link in the text ---------------------------
     texted = texted_link(server, "extension_proposed", party_id=links["applicant"]["party_id"])
@@ -121,7 +121,7 @@ def test_both_parties_agree_on_their_phones_and_the_case_shows_the_extended_day(
     page.get_by_test_id("clock-extended").filter(has_text=f"已延长至 {month_day}（双方同意）").wait_for(timeout=20_000)
     assert proposal.get_attribute("data-status") == "extended"
     assert re.search(r"证据记录第 \d+ 条", section.get_by_test_id("ext-extended").inner_text())
-    shot(page, artifacts, "extension-case-page.png")
+    shot(page, artifacts, "extension-case-page.jpg")
     page.goto("/mediator")
     item = page.locator(".case-item").filter(has_text=booked.case_number)
     assert item.get_by_test_id("case-extended").inner_text() == f"已延长至 {month_day}（双方同意）"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Server, book_through_api, session_day
+from tests.browser.conftest import Server, book_through_api, keep_screenshot, session_day
 from tests.browser.test_booking_flow import PageErrors, log_in, new_context
 
 pytestmark = pytest.mark.browser
@@ -41,7 +41,7 @@ def test_the_mediator_invites_a_deputy_who_is_listed_in_that_capacity(browser: A
     listed.locator(".badge").filter(has_text="受邀参与 · 人大代表").wait_for()
     assert page.locator("#ap-invited_as").count() == 0, "the form starts again, without the capacity"
     page.locator("#history-body").filter(has_text="邀请参与调解").wait_for()
-    page.screenshot(path=str(artifacts / "case-invited-deputy.png"), full_page=True)
+    keep_screenshot(page, artifacts / "case-invited-deputy.jpg")
 
     page.evaluate("() => document.querySelector('[data-testid=lang-switch]').click()")
     listed.locator(".badge").filter(has_text="Invited · People's deputy").wait_for()

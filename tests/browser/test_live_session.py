@@ -4,7 +4,7 @@ The mediator opens the live room from the case page; each party opens their link
 device check (Chromium's fake camera and microphone) and waits; the mediator lets both in and
 every page plays the other two videos. A private talk (caucus) with the applicant leaves the
 respondent with a notice and no picture or sound of the other two, until the joint session
-resumes. Screenshots of each role's screen go to test-artifacts/live-*.png.
+resumes. Screenshots of each role's screen go to test-artifacts/live-*.jpg.
 
 Run with: python -m pytest tests/browser -k live -q
 """
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import Booked, Server, book_through_api, session_day
+from tests.browser.conftest import Booked, Server, book_through_api, keep_screenshot, session_day
 from tests.browser.test_booking_flow import DESKTOP, PHONE, PageErrors, clear_toasts, log_in, new_context
 
 pytestmark = pytest.mark.browser
@@ -117,7 +117,7 @@ def join_as_party(
     # The microphone meter moves with the fake microphone's beeps.
     page.wait_for_function("Number(document.querySelector('[data-testid=mic-meter]').dataset.level) > 20", timeout=10_000)
     if screenshot is not None:
-        page.screenshot(path=str(screenshot), full_page=True)
+        keep_screenshot(page, screenshot)
     assert_accessible(page, "the party's device check")
     page.get_by_test_id("device-continue").click()
     page.get_by_test_id("waiting-room").wait_for()
@@ -127,8 +127,8 @@ def join_as_party(
 def shot(page: Any, artifacts: Path, name: str) -> None:
     """A screenshot of a state a person sees, which must also pass axe-core (WCAG 2.1 A/AA)."""
     clear_toasts(page)
-    page.screenshot(path=str(artifacts / name), full_page=True)
-    assert_accessible(page, name.removesuffix(".png"))
+    keep_screenshot(page, artifacts / name)
+    assert_accessible(page, name.removesuffix(".jpg"))
 
 
 def test_mediator_admits_parties_and_talks_privately_with_one(browser: Any, server: Server, artifacts: Path) -> None:
@@ -150,10 +150,10 @@ def test_mediator_admits_parties_and_talks_privately_with_one(browser: Any, serv
 
     # The parties pass the device check and wait; the respondent is on a small phone.
     a_context, applicant, a_errors = join_as_party(
-        browser, server, links["applicant"]["url"], DESKTOP, screenshot=artifacts / "live-applicant-device-check.png"
+        browser, server, links["applicant"]["url"], DESKTOP, screenshot=artifacts / "live-applicant-device-check.jpg"
     )
     r_context, respondent, r_errors = join_as_party(browser, server, links["respondent"]["url"], PHONE)
-    shot(respondent, artifacts, "live-respondent-waiting.png")
+    shot(respondent, artifacts, "live-respondent-waiting.jpg")
     assert "请稍候，调解员将请您进入" in respondent.get_by_test_id("waiting-room").inner_text()
 
     # The mediator sees both waiting, with what their device check found, and lets them in.
@@ -162,7 +162,7 @@ def test_mediator_admits_parties_and_talks_privately_with_one(browser: Any, serv
         person = waiting.locator(f'[data-participant-id="{pid}"]')
         person.get_by_test_id("device-line").filter(has_text="摄像头：正常 · 麦克风：正常").wait_for()
         person.get_by_test_id("quality-line").filter(has_text=QUALITY).wait_for()
-    shot(mediator, artifacts, "live-mediator-waiting.png")
+    shot(mediator, artifacts, "live-mediator-waiting.jpg")
     for pid in (applicant_id, respondent_id):
         waiting.locator(f'[data-participant-id="{pid}"]').get_by_test_id("admit").click()
         waiting.locator(f'[data-participant-id="{pid}"]').wait_for(state="detached")
@@ -182,9 +182,9 @@ def test_mediator_admits_parties_and_talks_privately_with_one(browser: Any, serv
     caption = mediator.locator(f'[data-testid="tile"][data-participant-id="{respondent_id}"] figcaption').inner_text()
     assert caption == "李四 · 被申请人", caption
     assert respondent.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    shot(mediator, artifacts, "live-mediator-joint.png")
-    shot(applicant, artifacts, "live-applicant-joint.png")
-    shot(respondent, artifacts, "live-respondent-joint.png")
+    shot(mediator, artifacts, "live-mediator-joint.jpg")
+    shot(applicant, artifacts, "live-applicant-joint.jpg")
+    shot(respondent, artifacts, "live-respondent-joint.jpg")
 
     # Chat reaches everyone in the joint session.
     applicant.get_by_test_id("chat-input").fill("我这边准备好了。")
@@ -217,9 +217,9 @@ def test_mediator_admits_parties_and_talks_privately_with_one(browser: Any, serv
     note = mediator.locator('[data-testid="chat-msg"][data-scope="to_host"]').filter(has_text="我这边网络不太好。")
     note.get_by_test_id("chat-scope").filter(has_text="来自主会场").wait_for()
     respondent.locator('[data-testid="chat-msg"][data-scope="to_host"]').filter(has_text="已送达调解员").wait_for()
-    shot(mediator, artifacts, "live-mediator-caucus.png")
-    shot(applicant, artifacts, "live-applicant-caucus.png")
-    shot(respondent, artifacts, "live-respondent-caucus.png")
+    shot(mediator, artifacts, "live-mediator-caucus.jpg")
+    shot(applicant, artifacts, "live-applicant-caucus.jpg")
+    shot(respondent, artifacts, "live-respondent-caucus.jpg")
     assert "这里只有我们两个人。" not in respondent.get_by_test_id("chat-list").inner_text()
     assert "我这边网络不太好。" not in applicant.get_by_test_id("chat-list").inner_text()
 
@@ -230,7 +230,7 @@ def test_mediator_admits_parties_and_talks_privately_with_one(browser: Any, serv
         assert_playing(respondent, pid, "respondent after the caucus")
     assert_playing(applicant, respondent_id, "applicant after the caucus")
     assert_playing(mediator, respondent_id, "mediator after the caucus")
-    shot(respondent, artifacts, "live-respondent-rejoined.png")
+    shot(respondent, artifacts, "live-respondent-rejoined.jpg")
 
     # The respondent's network drops: the mediator sees them reconnecting; once they are back,
     # their page starts media again and the pictures flow both ways.
@@ -238,7 +238,7 @@ def test_mediator_admits_parties_and_talks_privately_with_one(browser: Any, serv
     respondent.evaluate("window.__sockets.forEach((s) => s.close())")
     respondent.get_by_test_id("self-reconnecting").wait_for()
     mediator.locator(f'[data-testid="tile"][data-participant-id="{respondent_id}"] [data-testid="tile-reconnecting"]').wait_for()
-    shot(mediator, artifacts, "live-mediator-reconnecting.png")
+    shot(mediator, artifacts, "live-mediator-reconnecting.jpg")
     r_context.set_offline(False)
     respondent.get_by_test_id("self-reconnecting").wait_for(state="detached", timeout=MEDIA_TIMEOUT_MS)
     assert_playing(respondent, mediator_id, "respondent after reconnecting")
@@ -248,7 +248,7 @@ def test_mediator_admits_parties_and_talks_privately_with_one(browser: Any, serv
     applicant.get_by_test_id("lang-switch").click()
     applicant.get_by_role("button", name="Mute").wait_for()
     assert_playing(applicant, mediator_id, "applicant in English")
-    shot(applicant, artifacts, "live-applicant-joint-en.png")
+    shot(applicant, artifacts, "live-applicant-joint-en.jpg")
 
     # The respondent raises a hand; the mediator sees it and mutes the respondent's microphone.
     respondent.get_by_test_id("ctl-hand").click()
@@ -257,14 +257,14 @@ def test_mediator_admits_parties_and_talks_privately_with_one(browser: Any, serv
     respondent.get_by_text("调解员已将您静音").wait_for()
     respondent.get_by_test_id("ctl-mic").filter(has_text="取消静音").wait_for()
     mediator.locator(f'[data-testid="tile"][data-participant-id="{respondent_id}"] .mark-muted').wait_for()
-    shot(mediator, artifacts, "live-mediator-hand-muted.png")
+    shot(mediator, artifacts, "live-mediator-hand-muted.jpg")
 
     # The mediator ends the session, after confirming; everyone is told.
     mediator.get_by_test_id("end-session").click()
     mediator.locator("dialog").get_by_role("button", name="结束调解").click()
     for page in (mediator, applicant, respondent):
         page.get_by_test_id("live-ended").wait_for()
-    shot(respondent, artifacts, "live-respondent-ended.png")
+    shot(respondent, artifacts, "live-respondent-ended.jpg")
 
     for errors in (m_errors, a_errors, r_errors):
         errors.check()
@@ -296,7 +296,7 @@ def test_refused_camera_is_explained_and_reported_to_the_mediator(browser: Any, 
     assert "您没有允许使用摄像头" in help_text, help_text
     party.get_by_test_id("device-retry").wait_for()
     assert party.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    party.screenshot(path=str(artifacts / "live-device-check-camera-refused.png"), full_page=True)
+    keep_screenshot(party, artifacts / "live-device-check-camera-refused.jpg")
     party.get_by_test_id("device-continue").click()
     party.get_by_test_id("waiting-room").wait_for()
 
@@ -318,7 +318,7 @@ def test_refused_camera_is_explained_and_reported_to_the_mediator(browser: Any, 
     party.get_by_test_id("ctl-camera").filter(has_text="开摄像头").wait_for()
     assert_playing(party, server.mediator_id, "party without a camera")
     clear_toasts(party)
-    party.screenshot(path=str(artifacts / "live-party-room-phone-360.png"), full_page=True)
+    keep_screenshot(party, artifacts / "live-party-room-phone-360.jpg")
     assert party.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
     # With "let parties straight in" ticked, the applicant arrives in the room without waiting.

@@ -15,7 +15,7 @@ drafts and finalises the agreement; both parties sign it from their page (no cod
 mediator signs and the committee's seal makes it effective. The applicant applies for judicial
 confirmation and the respondent co-signs, both with no code; the judge accepts and confirms, and the
 ruling PDF is downloaded from a party's page (its bytes are kept for the "docs" checks of the
-ruling's text). Screenshots: test-artifacts/no-sms-*.png.
+ruling's text). Screenshots: test-artifacts/no-sms-*.jpg.
 
 Run with: python -m pytest tests/browser/test_no_sms_journey.py -q -p no:cacheprovider
 """
@@ -128,7 +128,7 @@ def check_on_video(mediator: Any, name: str, id_number: str, artifacts: Path, *,
         form.get_by_test_id("idcheck-key-register").click()
     form.get_by_test_id("idcheck-key-ready").filter(has_text="设备密钥").wait_for()
     if first:
-        shot(mediator, artifacts, "no-sms-mediator-check-form.png")
+        shot(mediator, artifacts, "no-sms-mediator-check-form.jpg")
     form.get_by_test_id("idcheck-confirm").click()
     item.get_by_test_id("identity-message").filter(has_text=f"已核验{name}的身份").wait_for(timeout=20_000)
     item.get_by_test_id("identity-checked").filter(has_text="已核验身份（视频中出示身份证）").wait_for()
@@ -215,7 +215,7 @@ def test_with_no_sms_every_step_works_through_the_mediators_check_on_video(
     assert states <= allowed, states
     assert "正在发送" not in outbox.inner_text() and "已发送" not in outbox.inner_text()
     mediator.get_by_test_id("identity-panel").scroll_into_view_if_needed()
-    shot(mediator, artifacts, "no-sms-case-page.png")
+    shot(mediator, artifacts, "no-sms-case-page.jpg")
 
     # --- both parties open their links: no code can reach them, and the page says what to do -------------
     pages = {}
@@ -228,7 +228,7 @@ def test_with_no_sms_every_step_works_through_the_mediators_check_on_video(
         pages[name] = (context, page, errors)
     applicant, respondent = pages["张三"][1], pages["李四"][1]
     applicant.get_by_test_id("key-card").scroll_into_view_if_needed()
-    shot(applicant, artifacts, "no-sms-applicant-key-card-phone.png")
+    shot(applicant, artifacts, "no-sms-applicant-key-card-phone.jpg")
     applicant.get_by_test_id("lang-switch").click()
     applicant.get_by_test_id("key-no-channel").filter(has_text="We cannot send a text code to your phone").wait_for()
     applicant.get_by_test_id("lang-switch").click()
@@ -255,18 +255,18 @@ def test_with_no_sms_every_step_works_through_the_mediators_check_on_video(
         item.get_by_test_id("identity-channel").filter(has_text="收不到验证码").wait_for()
         item.get_by_test_id("identity-todo").filter(has_text="请其把身份证举到摄像头前").wait_for()
         item.locator('[data-testid="idcheck-open"]:not([disabled])').wait_for()
-    shot(mediator, artifacts, "no-sms-live-before-checks.png")
+    shot(mediator, artifacts, "no-sms-live-before-checks.jpg")
 
     check_on_video(mediator, "张三", PARTIES[0][3], artifacts, first=True)
     bind_and_consent(applicant, mediator, "张三")
-    shot(applicant, artifacts, "no-sms-applicant-consented-phone.png")
+    shot(applicant, artifacts, "no-sms-applicant-consented-phone.jpg")
     check_on_video(mediator, "李四", PARTIES[1][3], artifacts, first=False)
     respondent.get_by_test_id("consent-card").get_by_test_id("key-witnessed").scroll_into_view_if_needed()
-    shot(respondent, artifacts, "no-sms-respondent-witnessed-phone.png")
+    shot(respondent, artifacts, "no-sms-respondent-witnessed-phone.jpg")
     bind_and_consent(respondent, mediator, "李四")
     assert panel.get_by_test_id("identity-todo").count() == 0
     panel.scroll_into_view_if_needed()
-    shot(mediator, artifacts, "no-sms-live-checked.png")
+    shot(mediator, artifacts, "no-sms-live-checked.jpg")
 
     # Both consented: the recording starts, then stops; the mediator ends the session.
     recording = mediator.get_by_test_id("recording-panel")
@@ -314,7 +314,7 @@ def test_with_no_sms_every_step_works_through_the_mediators_check_on_video(
         # The method is what was done: the device key, and no text code.
         assert "本人设备密钥" in mine.inner_text() and "短信验证码" not in mine.inner_text(), mine.inner_text()
     fits(respondent, PHONE["width"])
-    shot(respondent, artifacts, "no-sms-respondent-signed-phone.png")
+    shot(respondent, artifacts, "no-sms-respondent-signed-phone.jpg")
 
     # The mediator signs with the key made on the live page; the seal makes the agreement effective.
     box = agreement.get_by_test_id("agr-sign-box")
@@ -348,7 +348,7 @@ def test_with_no_sms_every_step_works_through_the_mediators_check_on_video(
     assert signed_lines.count("本人设备密钥") == 2 and "短信验证码" not in signed_lines, signed_lines
     fits(respondent, PHONE["width"])
     r_card.scroll_into_view_if_needed()
-    shot(respondent, artifacts, "no-sms-respondent-cosigned-phone.png")
+    shot(respondent, artifacts, "no-sms-respondent-cosigned-phone.jpg")
 
     # --- the judge accepts and confirms -----------------------------------------------------------------
     j_context = new_context(browser, server, viewport=DESKTOP)
@@ -372,7 +372,7 @@ def test_with_no_sms_every_step_works_through_the_mediators_check_on_video(
     judge.locator("dialog").filter(has_text="确认调解协议有效？").wait_for()
     confirm(judge, "签署：确认有效")
     judge.get_by_test_id("conf-decision").filter(has_text="法院已确认调解协议有效").wait_for(timeout=30_000)
-    shot(judge, artifacts, "no-sms-judge-decided.png")
+    shot(judge, artifacts, "no-sms-judge-decided.jpg")
 
     # --- the parties see it; the ruling is downloaded through a party's page ------------------------------
     for page in (applicant, respondent):
@@ -391,7 +391,7 @@ def test_with_no_sms_every_step_works_through_the_mediators_check_on_video(
         assert name in text and id_number in text, name
     assert text.index("本院经审查认为") < text.index("裁定如下") < text.index("调解协议有效")
     assert JUDGE_NAME.removesuffix("法官") in text.split("裁定如下")[1], "the judge who ruled signs it"
-    shot(applicant, artifacts, "no-sms-applicant-confirmed-phone.png")
+    shot(applicant, artifacts, "no-sms-applicant-confirmed-phone.jpg")
 
     for errors in (m_errors, j_errors, *(e for _, _, e in pages.values())):
         errors.check()

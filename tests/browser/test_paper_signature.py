@@ -22,7 +22,7 @@ from PIL import Image
 
 from tests.api.agreement_helpers import TERMS
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import MEDIATOR_PASSWORD, MEDIATOR_USERNAME, Server, book_through_api, session_day
+from tests.browser.conftest import MEDIATOR_PASSWORD, MEDIATOR_USERNAME, Server, book_through_api, keep_screenshot, session_day
 from tests.browser.test_booking_flow import PageErrors, log_in, new_context
 
 pytestmark = pytest.mark.browser
@@ -99,7 +99,7 @@ def test_the_mediator_records_a_reading_and_attests_signatures_on_paper(
     attest.click()
     card.get_by_test_id("paper-message").filter(has_text=f"请先选择{respondent['party_name']}签名页的照片或扫描件。").wait_for()
     card.get_by_test_id("paper-scan").set_input_files(str(photo(tmp_path / "respondent-page.jpg")))
-    mediator.screenshot(path=str(artifacts / "agreement-paper-before.png"), full_page=True)
+    keep_screenshot(mediator, artifacts / "agreement-paper-before.jpg")
     assert_accessible(mediator, "the agreement panel's signatures on paper")
     attest.click()
     confirm(mediator, f"上传并签名确认{respondent['party_name']}已在纸上签名")
@@ -123,7 +123,7 @@ def test_the_mediator_records_a_reading_and_attests_signatures_on_paper(
     sign_box.get_by_test_id("agr-sign").click()
     confirm(mediator, "签署调解协议")
     panel.get_by_test_id("agr-seal").wait_for()
-    mediator.screenshot(path=str(artifacts / "agreement-paper-sealed.png"), full_page=True)
+    keep_screenshot(mediator, artifacts / "agreement-paper-sealed.jpg")
 
     # The case's files hold both pages, named for the parties.
     mediator.reload()

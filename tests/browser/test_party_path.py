@@ -13,7 +13,7 @@ whose top now says they signed and whom the agreement waits for, and which no lo
 The page is drawn with Preact (issue #20): a code half typed on the key card keeps its digits and the
 focus when the party switches the language, and again when they switch back.
 
-Screenshots: test-artifacts/party-path-*.png.
+Screenshots: test-artifacts/party-path-*.jpg.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.api.agreement_helpers import TERMS
-from tests.browser.conftest import MEDIATOR_PASSWORD, MEDIATOR_USERNAME, Server, book_through_api, session_day
+from tests.browser.conftest import MEDIATOR_PASSWORD, MEDIATOR_USERNAME, Server, book_through_api, keep_screenshot, session_day
 from tests.browser.test_booking_flow import PHONE, PageErrors, log_in, new_context
 from tests.browser.test_evidence_ui import latest_code
 from tests.browser.test_live_session import TRACK_SOCKETS, WAGES, assert_playing
@@ -54,7 +54,7 @@ class Api:
 
 
 def shot(page: Any, artifacts: Path, name: str) -> None:
-    page.screenshot(path=str(artifacts / f"party-path-{name}.png"), full_page=True)
+    keep_screenshot(page, artifacts / f"party-path-{name}.jpg")
 
 
 def test_the_party_signs_in_the_room_comes_back_after_a_reload_and_is_led_on_after_the_end(

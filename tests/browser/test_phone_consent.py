@@ -26,6 +26,7 @@ from tests.browser.axe import assert_accessible
 from tests.browser.conftest import (
     Server,
     book_through_api,
+    keep_screenshot,
     own_server,
     session_day,
 )
@@ -121,7 +122,7 @@ def test_the_mediator_admits_a_caller_and_witnesses_their_keypress_consent_with_
             except Exception:  # noqa: BLE001 - Playwright's TimeoutError: the key had not reached the notice yet
                 continue
         item.get_by_text(f"{name}（来电号码 phone）按了1：同意录音录像。").wait_for()
-        mediator.screenshot(path=str(artifacts / "live-phone-consent-pressed.png"), full_page=True)
+        keep_screenshot(mediator, artifacts / "live-phone-consent-pressed.jpg")
         assert_accessible(mediator, "a caller's keypress consent, waiting for the mediator's witness")
 
         # Witnessed with a key this browser makes, registers and binds to the case: now consent.
@@ -130,7 +131,7 @@ def test_the_mediator_admits_a_caller_and_witnesses_their_keypress_consent_with_
             timeout=WITHIN * 1000
         )
         item.get_by_text("已见证").wait_for()
-        mediator.screenshot(path=str(artifacts / "live-phone-consent-witnessed.png"), full_page=True)
+        keep_screenshot(mediator, artifacts / "live-phone-consent-witnessed.jpg")
         phone.run(caller.hangup())
         phone.run(caller.wait_closed(WITHIN))
 
@@ -149,7 +150,7 @@ def test_the_mediator_admits_a_caller_and_witnesses_their_keypress_consent_with_
             tile = mediator.locator(f'[data-testid="tile"][data-participant-id="{applicant["party_id"]}"] figcaption')
             tile.filter(has_text=f"{applicant['party_name']} · 申请人 · 电话接入").wait_for(timeout=WITHIN * 1000)
             dial.wait_for(state="detached")  # in the room: not offered to be called again
-            mediator.screenshot(path=str(artifacts / "live-phone-called.png"), full_page=True)
+            keep_screenshot(mediator, artifacts / "live-phone-called.jpg")
             assert_accessible(mediator, "a party called by the mediator, in the room")
             phone.run(answering.hangup())
             phone.run(answering.wait_closed(WITHIN))
@@ -229,8 +230,8 @@ def test_a_caller_has_a_phone_tile_that_shows_when_they_speak_and_the_mediator_i
         mediator.locator(f'[data-participant-id="{respondent_id}"][data-speaking="true"]').wait_for(timeout=WITHIN * 1000)
         tile.get_by_test_id("speaking-mark").filter(has_text="正在说话").wait_for()
         trust.wait_for()  # still said while the caller is in the room
-        tile.screenshot(path=str(artifacts / "live-phone-tile-speaking.png"))
-        mediator.screenshot(path=str(artifacts / "live-phone-tile-room.png"), full_page=True)
+        keep_screenshot(tile, artifacts / "live-phone-tile-speaking.jpg")
+        keep_screenshot(mediator, artifacts / "live-phone-tile-room.jpg")
         assert_accessible(mediator, "a caller's phone tile, speaking, and the notice on what a PIN proves")
         # Anyone heard has the indicator: the applicant's browser (its fake microphone beeps).
         mediator.locator(f'[data-participant-id="{applicant_link["party_id"]}"][data-speaking="true"]').wait_for(
@@ -244,7 +245,7 @@ def test_a_caller_has_a_phone_tile_that_shows_when_they_speak_and_the_mediator_i
         applicant.locator(f'[data-participant-id="{respondent_id}"][data-speaking="true"]').wait_for(timeout=WITHIN * 1000)
         seen.get_by_test_id("speaking-mark").filter(has_text="正在说话").wait_for()
         clear_toasts(applicant)
-        applicant.screenshot(path=str(artifacts / "live-phone-tile-party.png"), full_page=True)
+        keep_screenshot(applicant, artifacts / "live-phone-tile-party.jpg")
         assert_accessible(applicant, "a party's page with a caller's phone tile, speaking")
 
         # Silent (their microphone muted at their end): the indicator goes out; speaking again, it comes back.
@@ -252,7 +253,7 @@ def test_a_caller_has_a_phone_tile_that_shows_when_they_speak_and_the_mediator_i
         mediator.locator(f'[data-participant-id="{respondent_id}"][data-speaking="false"]').wait_for(timeout=WITHIN * 1000)
         assert tile.get_by_test_id("speaking-mark").count() == 0
         assert face.is_visible()
-        tile.screenshot(path=str(artifacts / "live-phone-tile-quiet.png"))
+        keep_screenshot(tile, artifacts / "live-phone-tile-quiet.jpg")
         phone.run(caller.mute(False))
         mediator.locator(f'[data-participant-id="{respondent_id}"][data-speaking="true"]').wait_for(timeout=WITHIN * 1000)
         # On, off, on: it never blinked while the tone played without a break.

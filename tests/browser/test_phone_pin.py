@@ -20,6 +20,7 @@ from tests.browser.axe import assert_accessible
 from tests.browser.conftest import (
     Server,
     book_through_api,
+    keep_screenshot,
     own_server,
     session_day,
 )
@@ -103,7 +104,7 @@ def test_the_mediator_sees_each_partys_pin_when_a_link_is_issued_and_it_is_the_t
     assert sorted(shown) == sorted(
         texted_pin(server.data_dir, "invitation", phone, nth=2) for phone in ("13800000011", "13800000012")
     )
-    panel.screenshot(path=str(artifacts / "phone-pin-booked.png"))
+    keep_screenshot(panel, artifacts / "phone-pin-booked.jpg")
 
     # In English, the same in English.
     page.evaluate("localStorage.setItem('lang', 'en')")

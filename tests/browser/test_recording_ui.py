@@ -6,7 +6,7 @@ in the room before showing the notice. The mediator's first start is refused and
 not consented; once both have, the recording starts and every page shows the red indicator
 (also a party sent back to the waiting room; a party in a private talk is told it is not
 recorded). The respondent withdraws: the mediator is told and the indicator goes everywhere.
-Screenshots go to test-artifacts/recording-*.png.
+Screenshots go to test-artifacts/recording-*.jpg.
 
 Run with: python -m pytest tests/browser/test_recording_ui.py -q
 """
@@ -86,7 +86,7 @@ def test_recording_needs_everyones_consent_and_stops_when_one_withdraws(browser:
     assert agree.inner_text() == "同意录音录像"
     box = agree.bounding_box()
     assert box and box["height"] >= 56, box
-    shot(respondent, artifacts, "recording-respondent-waiting-consent.png")
+    shot(respondent, artifacts, "recording-respondent-waiting-consent.jpg")
     agree.click()
     card.get_by_test_id("consent-given").filter(has_text="已同意录音录像").wait_for()
     card.get_by_test_id("consent-withdraw").filter(has_text="撤回同意").wait_for()
@@ -116,7 +116,7 @@ def test_recording_needs_everyones_consent_and_stops_when_one_withdraws(browser:
     refused.wait_for()
     said = refused.inner_text()
     assert "还不能开始录制" in said and "张三" in said and "李四" not in said, said
-    shot(mediator, artifacts, "recording-mediator-refused.png")
+    shot(mediator, artifacts, "recording-mediator-refused.jpg")
     assert mediator.get_by_test_id("recording-indicator").count() == 0
 
     # The applicant is asked at the top of the room, binds a key in the consent card, reads, agrees.
@@ -125,7 +125,7 @@ def test_recording_needs_everyones_consent_and_stops_when_one_withdraws(browser:
     bind_key(applicant, server, applicant_id)
     a_card.get_by_test_id("consent-text").wait_for()
     assert "签名密钥已确认" in a_card.get_by_test_id("consent-message").inner_text()
-    shot(applicant, artifacts, "recording-applicant-room-consent.png")
+    shot(applicant, artifacts, "recording-applicant-room-consent.jpg")
     a_card.get_by_test_id("consent-agree").click()
     a_card.get_by_test_id("consent-given").wait_for()
     applicant.get_by_test_id("consent-prompt").wait_for(state="detached")
@@ -137,9 +137,9 @@ def test_recording_needs_everyones_consent_and_stops_when_one_withdraws(browser:
     panel.get_by_test_id("record-stop").filter(has_text="停止录制").wait_for()
     for page in (mediator, applicant, respondent):
         page.get_by_test_id("recording-indicator").filter(has_text="正在录音录像").wait_for()
-    shot(mediator, artifacts, "recording-mediator-recording.png")
-    shot(applicant, artifacts, "recording-applicant-recording.png")
-    shot(respondent, artifacts, "recording-respondent-recording.png")
+    shot(mediator, artifacts, "recording-mediator-recording.jpg")
+    shot(applicant, artifacts, "recording-applicant-recording.jpg")
+    shot(respondent, artifacts, "recording-respondent-recording.jpg")
 
     # A private talk with the applicant: they are told it is not recorded; the respondent still sees the indicator.
     mediator.locator(f'[data-testid="caucus-pick"][data-participant-id="{applicant_id}"]').check()
@@ -148,7 +148,7 @@ def test_recording_needs_everyones_consent_and_stops_when_one_withdraws(browser:
     assert applicant.get_by_test_id("recording-indicator").count() == 0
     respondent.get_by_test_id("private-talk").wait_for()
     respondent.get_by_test_id("recording-indicator").wait_for()
-    shot(applicant, artifacts, "recording-applicant-caucus.png")
+    shot(applicant, artifacts, "recording-applicant-caucus.jpg")
     mediator.get_by_test_id("caucus-end").click()
     applicant.get_by_test_id("caucus-not-recorded").wait_for(state="detached")
     applicant.get_by_test_id("recording-indicator").wait_for()
@@ -157,7 +157,7 @@ def test_recording_needs_everyones_consent_and_stops_when_one_withdraws(browser:
     mediator.locator(f'.people [data-participant-id="{respondent_id}"]').get_by_test_id("hold").click()
     respondent.get_by_test_id("held-room").wait_for()
     respondent.get_by_test_id("recording-indicator").filter(has_text="正在录音录像").wait_for()
-    shot(respondent, artifacts, "recording-respondent-held.png")
+    shot(respondent, artifacts, "recording-respondent-held.jpg")
     mediator.get_by_test_id("waiting-list").locator(f'[data-participant-id="{respondent_id}"]').get_by_test_id("admit").click()
     respondent.get_by_test_id("live-room").wait_for()
 
@@ -173,8 +173,8 @@ def test_recording_needs_everyones_consent_and_stops_when_one_withdraws(browser:
     panel.get_by_test_id("record-start").wait_for()
     consent_state(mediator, respondent_id).filter(has_text="未同意录音录像").wait_for()
     respondent.get_by_test_id("consent-card").get_by_test_id("consent-agree").wait_for()
-    shot(mediator, artifacts, "recording-mediator-withdrawn.png")
-    shot(respondent, artifacts, "recording-respondent-withdrawn.png")
+    shot(mediator, artifacts, "recording-mediator-withdrawn.jpg")
+    shot(respondent, artifacts, "recording-respondent-withdrawn.jpg")
     stopped.get_by_test_id("recording-stopped-ok").click()
     stopped.wait_for(state="detached")
 
@@ -183,8 +183,8 @@ def test_recording_needs_everyones_consent_and_stops_when_one_withdraws(browser:
     respondent.get_by_test_id("consent-agree").filter(has_text="I agree to be recorded").wait_for()
     mediator.get_by_test_id("lang-switch").click()
     panel.get_by_test_id("record-start").filter(has_text=re.compile("Start recording")).wait_for()
-    shot(respondent, artifacts, "recording-respondent-room-en.png")
-    shot(mediator, artifacts, "recording-mediator-en.png")
+    shot(respondent, artifacts, "recording-respondent-room-en.jpg")
+    shot(mediator, artifacts, "recording-mediator-en.jpg")
 
     for errors in (m_errors, a_errors, r_errors):
         errors.check()

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import Server
+from tests.browser.conftest import Server, keep_screenshot
 from tests.browser.test_booking_flow import PageErrors, log_in, new_context
 
 pytestmark = pytest.mark.browser
@@ -62,7 +62,7 @@ def test_a_collective_wage_case_of_72_workers_is_registered_at_the_window(
     assert page.locator("#nc-applicant_lines").get_attribute("aria-invalid") == "true"
     page.wait_for_function("document.activeElement && document.activeElement.id === 'nc-applicant_lines'")
     assert_accessible(page, "registration form with a bad line")
-    page.locator("#new-case").screenshot(path=str(artifacts / "registration-bad-line.png"))
+    keep_screenshot(page.locator("#new-case"), artifacts / "registration-bad-line.jpg")
 
     lines[36] = "务工人员37, 13700000037"
     page.locator("#nc-applicant_lines").fill("\n".join(lines))
@@ -75,7 +75,7 @@ def test_a_collective_wage_case_of_72_workers_is_registered_at_the_window(
     page.get_by_test_id("evidence-record").first.wait_for()
     assert page.locator('[data-testid="evidence-record"][data-seq="1"]').get_attribute("data-type") == "case_registered"
     assert "务工人员72" in page.get_by_test_id("party-list").inner_text()
-    page.locator("#details").screenshot(path=str(artifacts / "registration-case-details.png"))
+    keep_screenshot(page.locator("#details"), artifacts / "registration-case-details.jpg")
 
     page.goto("/mediator")
     item = page.locator(".case-item").filter(has_text=number)

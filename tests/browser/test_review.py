@@ -7,7 +7,7 @@ the texted code (read from the outbox, as test_evidence_ui does) and consent; th
 paints the time. The respondent is let in two seconds after the recording started, so their
 video sits later on the timeline than the others'. Then the mediator opens the case page, follows
 the link to the recording, plays it, jumps to a marker, pauses with the space bar and seeks with
-the arrow keys. Screenshot: test-artifacts/review.png.
+the arrow keys. Screenshot: test-artifacts/review.jpg.
 
 Run with: python -m pytest tests/browser/test_review.py -q
 """
@@ -26,7 +26,7 @@ import pytest
 
 from server.evidence.records import DeviceKey, b64, unb64
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import Booked, Server, book_through_api, session_day
+from tests.browser.conftest import Booked, Server, book_through_api, keep_screenshot, session_day
 from tests.browser.test_booking_flow import PageErrors, log_in, new_context
 from tests.browser.test_evidence_ui import latest_code
 from tests.browser.test_live_session import WAGES
@@ -243,7 +243,7 @@ def test_the_review_page_plays_every_participant_in_sync(browser: Any, server: S
     assert ats[target] < paused_at < float(player.get_by_test_id("review-seek").get_attribute("max") or 0) - 0.5, paused_at
     page.locator('[data-testid="review-speed"][data-rate="2"]').click()
     assert all(s["rate"] == 2 for s in state_of(page).values())
-    page.screenshot(path=str(artifacts / "review.png"), full_page=True)
+    keep_screenshot(page, artifacts / "review.jpg")
     assert_accessible(page, "/review/<session>")
     assert float(player.get_attribute("data-position") or 0) == paused_at  # still where it was paused
     page.get_by_test_id("review-seek").focus()

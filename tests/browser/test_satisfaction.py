@@ -76,7 +76,7 @@ def test_a_party_rates_and_complains_on_a_phone_and_the_supervisor_reads_both(
     card.get_by_test_id("sat-comment").fill(COMMENT)
     fits(page, PHONE["width"])
     card.scroll_into_view_if_needed()
-    shot(page, artifacts, "satisfaction-rate-phone.png")
+    shot(page, artifacts, "satisfaction-rate-phone.jpg")
     card.get_by_test_id("sat-submit").click()
     # No key of this case is in this browser yet: the key card binds one, then signing goes on by itself.
     card.get_by_test_id("sat-key-first").wait_for()
@@ -107,7 +107,7 @@ def test_a_party_rates_and_complains_on_a_phone_and_the_supervisor_reads_both(
     assert card.get_by_test_id("cmp-unanswered").inner_text() == f"{BUREAU}尚未答复。答复后会显示在这里。"
     fits(page, PHONE["width"])
     card.scroll_into_view_if_needed()
-    shot(page, artifacts, "satisfaction-complained-phone.png")
+    shot(page, artifacts, "satisfaction-complained-phone.jpg")
     errors.check()
 
     # --- the bureau's supervisor reads the rating and the complaint, and answers ------------------------
@@ -131,7 +131,7 @@ def test_a_party_rates_and_complains_on_a_phone_and_the_supervisor_reads_both(
     complaint.get_by_test_id("cmp-answer-submit").click()
     complaint.get_by_test_id("sup-complaint-answered").wait_for()
     assert "韩督导员" in complaint.get_by_test_id("sup-complaint-answered").inner_text()
-    shot(board, artifacts, "satisfaction-supervision-board.png")
+    shot(board, artifacts, "satisfaction-supervision-board.jpg")
     s_errors.check()
     s_context.close()
 

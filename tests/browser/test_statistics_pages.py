@@ -25,7 +25,7 @@ from openpyxl import load_workbook
 
 from server.domain.statistics.audit import verify_snapshot
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import Server, cli
+from tests.browser.conftest import Server, cli, keep_screenshot
 from tests.browser.test_booking_flow import PageErrors, log_in_as, new_context
 from tests.browser.test_csp import Probe
 
@@ -190,7 +190,7 @@ def test_the_statistics_and_the_ledger_show_the_apis_figures_and_cases(browser: 
             deadline -= 1
         assert page.evaluate(INK, chart) >= 200, f"{chart} is blank"
 
-    page.screenshot(path=str(artifacts / "statistics-supervisor.png"), full_page=True)
+    keep_screenshot(page, artifacts / "statistics-supervisor.jpg")
 
     # The spreadsheet downloaded from the page has the same numbers.
     with page.expect_download() as downloading:
@@ -280,7 +280,7 @@ def test_the_statistics_and_the_ledger_show_the_apis_figures_and_cases(browser: 
     page.goto("/ledger")
     page.get_by_test_id("ledger-table").wait_for()
     assert page.evaluate(OVERFLOW) == []
-    page.screenshot(path=str(artifacts / "ledger-phone.png"), full_page=True)
+    keep_screenshot(page, artifacts / "ledger-phone.jpg")
     box = page.get_by_test_id("ledger-scroll")
     assert box.evaluate("(el) => el.scrollWidth > el.clientWidth")
     page.goto(f"/statistics?{period}")
@@ -290,7 +290,7 @@ def test_the_statistics_and_the_ledger_show_the_apis_figures_and_cases(browser: 
     inline = page.locator('[data-testid="st-total"][data-figure="failed"] [data-testid="st-means-inline"]')
     assert inline.inner_text() == api["definitions"]["failed"]["means_zh"]
     assert page.get_by_test_id("st-totals").evaluate("(t) => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
-    page.screenshot(path=str(artifacts / "statistics-phone.png"), full_page=True)
+    keep_screenshot(page, artifacts / "statistics-phone.jpg")
     assert_accessible(page, "the statistics on a phone")
     # Printed: the figures and every chart's table, without the controls and the header.
     page.emulate_media(media="print")

@@ -107,12 +107,12 @@ def test_the_record_written_live_is_read_by_the_party_and_signed_by_both(browser
     panel.get_by_test_id("transcript-facts").fill("张三在李四的公司工作至2026年9月。")
     read.filter(has_text="李四：工资确实欠着，月底前可以付。").wait_for(timeout=20_000)
     applicant.get_by_test_id("transcript-read-facts").filter(has_text="工作至2026年9月").wait_for(timeout=20_000)
-    shot(applicant, artifacts, "transcript-applicant-live.png")
+    shot(applicant, artifacts, "transcript-applicant-live.jpg")
 
     # --- the mediator closes it: version 1, with its hash ------------------------------------------
     panel.get_by_test_id("transcript-close").click()
     panel.get_by_test_id("transcript-version").filter(has_text=re.compile(r"已完成第 1 版（校验值 [0-9a-f]{12}…）")).wait_for()
-    shot(mediator, artifacts, "transcript-mediator-live.png")
+    shot(mediator, artifacts, "transcript-mediator-live.jpg")
     m_errors.check()
     a_errors.check()
     a_context.close()
@@ -124,7 +124,7 @@ def test_the_record_written_live_is_read_by_the_party_and_signed_by_both(browser
     shown = respondent.get_by_test_id("transcript-disagreement")
     assert shown.inner_text() == f"李四的不同意见：{NOTE}"
     assert NOTE not in respondent.get_by_test_id("transcript-text").inner_text()
-    shot(respondent, artifacts, "transcript-respondent-signed-phone.png")
+    shot(respondent, artifacts, "transcript-respondent-signed-phone.jpg")
     p_context, party, p_errors = sign_on_phone(browser, server, links["applicant"]["url"], links["applicant"]["party_id"])
     switch_language(party, party.get_by_test_id("transcript-card").locator("h2"), "Mediation record Signed")
     assert "李四 disagrees: " in party.get_by_test_id("transcript-disagreement").inner_text()
@@ -143,7 +143,7 @@ def test_the_record_written_live_is_read_by_the_party_and_signed_by_both(browser
     assert item.get_by_test_id("case-transcript-close").count() == 0  # nothing written since the close
     item.locator("summary").click()
     assert "张三：公司拖欠我两个月工资。" in item.get_by_test_id("case-transcript-text").inner_text()
-    shot(mediator, artifacts, "transcript-case-page.png")
+    shot(mediator, artifacts, "transcript-case-page.jpg")
     m_errors.check()
     for c in (m_context, r_context, p_context):
         c.close()
@@ -177,7 +177,7 @@ def test_a_party_chooses_the_recording_instead_of_a_written_account_on_a_phone(
     card.get_by_test_id("trc-signed").filter(has_text="您已签名同意以录音录像代替笔录中的陈述部分").wait_for()
     assert "李四" in card.get_by_test_id("trc-waiting").inner_text()
     fits(page, PHONE["width"])
-    shot(page, artifacts, "transcript-choice-phone.png")
+    shot(page, artifacts, "transcript-choice-phone.jpg")
     # In English too, on the same phone.
     switch_language(page, card.locator("h2"), "The recording instead of a written record")
     assert "Still waiting for 李四" in card.get_by_test_id("trc-waiting").inner_text()

@@ -11,7 +11,7 @@ In a second case a session is booked before the answer (booking is allowed): the
 and the mediator's case page say the other side has not agreed yet; the respondent agrees, and the
 mediator's open page shows 同意调解 without a reload.
 
-Screenshots: test-artifacts/willingness-*.png.
+Screenshots: test-artifacts/willingness-*.jpg.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import Server, session_day, unique_case_number
+from tests.browser.conftest import Server, keep_screenshot, session_day, unique_case_number
 from tests.browser.test_booking_flow import PHONE, PageErrors, log_in, new_context
 from tests.browser.test_party_path import Api
 
@@ -63,7 +63,7 @@ def phone_page(browser: Any, server: Server, url: str) -> tuple[Any, Any, PageEr
 
 
 def shot(page: Any, artifacts: Path, name: str) -> None:
-    page.screenshot(path=str(artifacts / f"willingness-{name}.png"), full_page=True)
+    keep_screenshot(page, artifacts / f"willingness-{name}.jpg")
 
 
 def test_the_respondent_refuses_on_a_phone_and_the_applicant_is_shown_the_routes_still_open(

@@ -20,7 +20,7 @@ exists in both.
 
 Shares test_confirmation.py's server (http://localhost:<port>, an administrator, the committee and
 the court with their regions, the mediator and two judges) and its recorded, sealed case.
-Screenshots: test-artifacts/zh-sweep-*.png.
+Screenshots: test-artifacts/zh-sweep-*.jpg.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import pytest
 
 from server.evidence.records import DeviceKey, b64, unb64
 from tests.browser import test_confirmation as confirmation
-from tests.browser.conftest import REPO, Server, book_through_api, cli, session_day
+from tests.browser.conftest import REPO, Server, book_through_api, cli, keep_screenshot, session_day
 from tests.browser.test_booking_flow import PageErrors, log_in_as, new_context
 from tests.browser.test_confirmation import (
     ADMIN,
@@ -140,7 +140,7 @@ class Sweep:
         self.pages.append(name)
         if words:
             self.found[name] = sorted(set(words))
-        page.screenshot(path=str(self.artifacts / f"zh-sweep-{name}.png"), full_page=True)
+        keep_screenshot(page, self.artifacts / f"zh-sweep-{name}.jpg")
 
     def check(self) -> None:
         report = "\n".join(f"  {page}: {', '.join(words)}" for page, words in self.found.items())

@@ -12,6 +12,7 @@ import datetime
 import io
 import itertools
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -28,30 +29,53 @@ pytestmark = pytest.mark.realtime
 RECORD_SECONDS = 20.0
 
 
-async def record(s: Recorded, seconds: float) -> tuple[float, float]:
-    """Everyone consents, the mediator records for ``seconds`` and stops. Returns wall-clock start and stop.
+@dataclass(frozen=True)
+class Took:
+    """When the mediator pressed start and stop, and when each was acknowledged (wall clock).
+
+    The recording runs from the moment the server took the start to the moment it took the stop:
+    somewhere between the press and its acknowledgement. On a loaded machine an acknowledgement can
+    come a second late (the stop's finishes the last segments first), so a recording's length is
+    measured against both bounds, not against one of them."""
+
+    pressed_start: float
+    started: float
+    pressed_stop: float
+    stopped: float
+
+    def within(self, seconds: float, tolerance: float = 0.05) -> bool:
+        """Whether ``seconds`` is the recording's length, to ``tolerance`` of it."""
+        shortest, longest = self.pressed_stop - self.started, self.stopped - self.pressed_start
+        return shortest * (1 - tolerance) < seconds < longest * (1 + tolerance)
+
+
+async def record(s: Recorded, seconds: float) -> Took:
+    """Everyone consents, the mediator records for ``seconds`` and stops.
 
     The server and the three participants share this process. When it stands still (two loaded,
     shared cores) nobody captures or sends, and afterwards the participants' cameras and
-    microphones catch up; the mediator stops once everyone's media is flowing on time again, as
-    one would stop a call only while everyone is seen and heard (what is caught up after the stop
-    is rightly not recorded)."""
+    microphones catch up, and their encoders and the server's receiving side run late; the
+    mediator stops once everyone's media reaches the recorder on time again, as one would stop a
+    call only while everyone is seen and heard live (what is still on its way at the stop is
+    rightly not recorded: ``Recorded.recorder_current``)."""
     for who in ("applicant", "respondent"):
         assert (await s.people[who].consent())["ok"]
     await eventually(lambda: everyone_sees_everyone(s))  # as the mediator greets everyone before recording
+    pressed_start = time.time()
     started = await s.host.call("record_start", {})
     assert started["ok"], started
     t0 = time.time()
     await asyncio.sleep(seconds)
-    await eventually(s.caught_up)
+    await eventually(s.recorder_current)
+    pressed_stop = time.time()
     assert (await s.host.call("record_stop", {}))["ok"]
-    return t0, time.time()
+    return Took(pressed_start, t0, pressed_stop, time.time())
 
 
 async def test_a_three_person_session_is_recorded_per_participant_in_sync_and_its_bundle_verifies(recorded: Recorded) -> None:
     s = await recorded.assemble()
-    t0, t1 = await record(s, RECORD_SECONDS)
-    real = t1 - t0
+    took = await record(s, RECORD_SECONDS)
+    t0 = took.started
     [recording] = await recordings_of(s.meeting)
     assert recording.status == "stopped" and recording.end_reason == "stopped_by_mediator"
     services = s.meeting.world.services
@@ -65,7 +89,7 @@ async def test_a_three_person_session_is_recorded_per_participant_in_sync_and_it
         assert got["video"] and got["audio"], pid
         for kind in ("audio", "video"):
             duration = got[kind][-1] - got[kind][0]
-            assert abs(duration - real) < 0.05 * real, (pid, kind, duration, real)
+            assert took.within(duration), (pid, kind, duration, took)
         keyframe_gaps = [b - a for a, b in itertools.pairwise(got["keyframes"])]
         assert keyframe_gaps and max(keyframe_gaps) < 6.0, got["keyframes"]
         # When each frame was captured (painted into it) against where the recording put it.
@@ -85,7 +109,7 @@ async def test_a_three_person_session_is_recorded_per_participant_in_sync_and_it
     assert coverage["status"] == "complete" and coverage["end_reason"] == "stopped_by_mediator"
     assert set(coverage["participants"]) == set(by_person)
     for pid, part in coverage["participants"].items():
-        assert abs(part["recorded_seconds"] - real) < 0.05 * real
+        assert took.within(part["recorded_seconds"]), (pid, part["recorded_seconds"], took)
         assert_gaps_are_the_recordings_own(part["gaps"], decoded[pid], t0)
     assert "录像覆盖范围" in render(report, "zh")
 

@@ -76,6 +76,13 @@ SCRIPT_TYPE = re.compile(r"""\btype=["']?(?P<type>[^"'\s>]+)""")
 EXECUTED_TYPES = {"", "module", "importmap", "text/javascript", "application/javascript"}
 
 
+#: Per directory, the files as last built (their stamp, the assets, the pages' inline-script hashes):
+#: every :class:`Assets` of the process on the same files shares one build (an app is made per test,
+#: and building took 0.3 CPU s each time).
+_BUILT: dict[Path, tuple[tuple[tuple[str, int, int], ...], dict[str, Asset], tuple[str, ...]]] = {}
+_BUILT_LOCK = threading.Lock()
+
+
 @dataclass
 class Asset:
     """One file as served: its bytes (references rewritten), type, version and compressed copies."""
@@ -137,8 +144,13 @@ class Assets:
         self._checked_at = time.monotonic()
         with self._lock:
             if stamp != self._stamp:
-                self._assets = self._build()
-                self._script_hashes = inline_script_hashes(a.body for a in self._assets.values() if a.path.endswith(".html"))
+                with _BUILT_LOCK:
+                    built = _BUILT.get(self.root)
+                    if built is None or built[0] != stamp:
+                        assets = self._build()
+                        hashes = inline_script_hashes(a.body for a in assets.values() if a.path.endswith(".html"))
+                        built = _BUILT[self.root] = (stamp, assets, hashes)
+                _, self._assets, self._script_hashes = built
                 self._stamp = stamp
             return self._assets
 

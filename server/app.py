@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 import socketio
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server import db
 from server.composition import make_services
@@ -113,11 +114,20 @@ def create_app(
     migrate: bool = True,
     run_background: bool = True,
     senders: dict[str, Sender] | None = None,
+    engine: AsyncEngine | None = None,
 ) -> web.Application:
+    """The application on ``settings``' database, through ``engine`` if given.
+
+    The app disposes of the engine when it stops (its connections close; the engine stays usable).
+    An engine passed in is one the caller keeps for several apps in turn, one at a time, with what
+    it has learnt: the tests keep one per database for the whole process, so each statement is
+    compiled once per process rather than once per test (SQLAlchemy caches compiled SQL per engine).
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = db.make_engine(
-        settings.resolved_database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
-    )
+    if engine is None:
+        engine = db.make_engine(
+            settings.resolved_database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+        )
     services = make_services(settings, engine, senders)
     app = web.Application(
         client_max_size=settings.max_body_bytes,

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from server.settings import Settings
+from tests.conftest import sqlite_copy
 from tests.recording.session import Recorded
 from tests.signaling.conftest import meeting  # noqa: F401 - the booked session fixture
 from tests.signaling.live import Meeting
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, sqlite_template: str) -> Iterator[str]:
-    target = tmp_path / "mediate.sqlite3"
-    shutil.copy(sqlite_template, target)
-    yield f"sqlite+aiosqlite:///{target}"
+def database_url(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> str:
+    return sqlite_copy(tmp_path_factory, sqlite_template)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from server.settings import Settings
 from signaling.namespace import MEDIA
-from tests.conftest import World
+from tests.conftest import World, sqlite_copy
 from tests.signaling.live import Meeting, Peer, eventually
 from tests.signaling.media_client import Key, MediaClient, VgaCamera
 from tests.signaling.test_invited import meeting_with_deputy
@@ -36,13 +36,9 @@ SETTLE = 1.0
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, sqlite_template: str) -> Iterator[str]:
+def database_url(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> str:
     """Media does not touch the database beyond joining: SQLite only, to keep the suite quick."""
-    import shutil
-
-    target = tmp_path / "mediate.sqlite3"
-    shutil.copy(sqlite_template, target)
-    yield f"sqlite+aiosqlite:///{target}"
+    return sqlite_copy(tmp_path_factory, sqlite_template)
 
 
 @pytest.fixture

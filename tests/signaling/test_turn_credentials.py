@@ -17,7 +17,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ import pytest
 from server.settings import Settings, SettingsError
 from signaling.media import MediaServer
 from signaling.turn import turn_credentials
+from tests.conftest import sqlite_copy
 from tests.signaling.live import Meeting, eventually
 from tests.signaling.media_client import MediaClient
 
@@ -40,11 +41,9 @@ FIXED = {"urls": ["turn:fixed.invalid:3478"], "username": "legacy", "credential"
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, sqlite_template: str) -> Iterator[str]:
+def database_url(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> str:
     """Credentials do not touch the database beyond joining: SQLite only."""
-    target = tmp_path / "mediate.sqlite3"
-    shutil.copy(sqlite_template, target)
-    yield f"sqlite+aiosqlite:///{target}"
+    return sqlite_copy(tmp_path_factory, sqlite_template)
 
 
 @pytest.fixture

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from server.settings import Settings
+from tests.conftest import sqlite_copy
 from tests.signaling.conftest import meeting  # noqa: F401 - the booked session callers join
 from tests.telephony.baresip import free_port
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, sqlite_template: str) -> Iterator[str]:
+def database_url(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> str:
     """Calls touch the database to find a PIN's party and to seat them: SQLite is enough here."""
-    target = tmp_path / "mediate.sqlite3"
-    shutil.copy(sqlite_template, target)
-    yield f"sqlite+aiosqlite:///{target}"
+    return sqlite_copy(tmp_path_factory, sqlite_template)
 
 
 @pytest.fixture

@@ -83,6 +83,12 @@ _BUILT: dict[Path, tuple[tuple[tuple[str, int, int], ...], dict[str, Asset], tup
 _BUILT_LOCK = threading.Lock()
 
 
+def forget_builds() -> None:
+    """Drop the process's shared builds (the next ``Assets`` builds afresh, as a new process would)."""
+    with _BUILT_LOCK:
+        _BUILT.clear()
+
+
 @dataclass
 class Asset:
     """One file as served: its bytes (references rewritten), type, version and compressed copies."""

@@ -21,20 +21,45 @@ pytestmark = pytest.mark.browser
 
 
 def _descendants(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:  # it ended meanwhile
+        return found
+    for task in tasks:
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
             found += [int(child), *_descendants(int(child))]
     return found
 
 
 def _browser_processes() -> set[int]:
-    """This process's Chromium browser processes (Playwright's driver starts them, as its children)."""
-    return {
-        pid
-        for pid in _descendants(os.getpid())
-        if Path(f"/proc/{pid}/exe").resolve().name.startswith("chromium") and not _switch(pid, "--type")
-    }
+    """This process's Chromium browser processes (Playwright's driver starts them, as its children).
+
+    A browser process forks its helpers; until a fork has exec'd it looks just like its parent
+    (same program, same command line), so a process whose parent is Chromium is not a browser
+    (a CI run found one such in the instant between launching and looking). One that ends while
+    being looked at is left out."""
+    found = set()
+    for pid in _descendants(os.getpid()):
+        try:
+            if _is_chromium(pid) and not _switch(pid, "--type") and not _is_chromium(_parent(pid)):
+                found.add(pid)
+        except OSError:
+            continue
+    return found
+
+
+def _is_chromium(pid: int) -> bool:
+    return Path(f"/proc/{pid}/exe").resolve().name.startswith("chromium")
+
+
+def _parent(pid: int) -> int:
+    # /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces and parentheses.
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
 def _switch(pid: int, name: str) -> list[str]:

@@ -57,6 +57,22 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault(RUN_DAY, datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat())
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """One test process more than the machine has cores (``-n auto`` in ``addopts``).
+
+    A third of the suite waits on the clock rather than on a core: media flowing for seconds, a
+    phone call's spoken prompts, processes failing over, a server timer in a browser journey. On
+    two processes for two cores the machine was busy 1.3 cores on average (21 min 41 s of CPU in
+    a 17 min 52 s run, measured on 2026-12-08); a third process fills what the waiting ones leave:
+    the same run took 15 min 15 s for 34 CPU s more. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` (or ``-n N``)
+    still decides when set.
+    """
+    chosen = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS")
+    if chosen:
+        return int(chosen)
+    return len(os.sched_getaffinity(0)) + 1
+
+
 def run_day() -> date:
     """The day this run started in Shanghai (see :data:`RUN_DAY`)."""
     return date.fromisoformat(os.environ[RUN_DAY])
@@ -84,11 +100,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     minutes, and a browser test fills what a waiting one leaves; then the rest, whose tests keep one
     core each. Within each part the longest first, so that the run ends on short files (#20). The
     order of the tests within a file does not change.
+
+    Before all of them, the files with tests that run alone (``realtime``): the first file goes to
+    the first process as the run starts, when the others have nothing under way to finish. Later in
+    the run such a test first waited for every other process's test under way to end (a browser
+    journey takes up to a minute), and the processes that ended theirs waited idle meanwhile.
     """
     seconds: dict[str, float] = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
 
     file_of = {item: Path(str(item.path)).relative_to(config.rootpath).as_posix() for item in items}
-    order = {name: i for i, name in enumerate(_spread(list(dict.fromkeys(file_of.values())), seconds))}
+    alone = {file_of[item] for item in items if item.get_closest_marker("realtime") is not None}
+    spread = _spread([name for name in dict.fromkeys(file_of.values()) if name not in alone], seconds)
+    order = {name: i for i, name in enumerate(sorted(alone) + spread)}
     items.sort(key=lambda item: order[file_of[item]])
 
 

@@ -62,9 +62,9 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
 
     A third of the suite waits on the clock rather than on a core: media flowing for seconds, a
     phone call's spoken prompts, processes failing over, a server timer in a browser journey. On
-    two processes for two cores the machine was busy 1.3 cores on average (21 min 41 s of CPU in
+    two processes for two cores the machine was busy 1.2–1.3 cores on average (20 min 28 s of CPU in
     a 17 min 52 s run, measured on 2026-12-08); a third process fills what the waiting ones leave:
-    the same run took 15 min 15 s for 34 CPU s more. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` (or ``-n N``)
+    the same run took 15 min 15 s for 33 CPU s more. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` (or ``-n N``)
     still decides when set.
     """
     chosen = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS")
@@ -151,7 +151,8 @@ def _spread(files: list[str], seconds: dict[str, float]) -> list[str]:
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     """A test marked ``realtime`` runs while no other test runs; the others run side by side.
 
-    The suite runs on one process per core (pytest-xdist, ``addopts``). Tests that measure media
+    The suite runs on one process more than the machine has cores (pytest-xdist, ``addopts`` and
+    ``pytest_xdist_auto_num_workers``). Tests that measure media
     against the clock (a recording's participants in sync to 0.1 s and a key frame at least every
     6 s, tests/recording/test_recording.py) measure the machine instead when another process takes
     the cores: their own senders encode late, and whole-suite runs failed so. So they take the

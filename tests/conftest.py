@@ -57,19 +57,19 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault(RUN_DAY, datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat())
 
 
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """One test process more than the machine has cores (``-n auto`` in ``addopts``).
 
     A third of the suite waits on the clock rather than on a core: media flowing for seconds, a
     phone call's spoken prompts, processes failing over, a server timer in a browser journey. On
     two processes for two cores the machine was busy 1.2–1.3 cores on average (20 min 28 s of CPU in
     a 17 min 52 s run, measured on 2026-12-08); a third process fills what the waiting ones leave:
-    the same run took 15 min 15 s for 33 CPU s more. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` (or ``-n N``)
-    still decides when set.
+    the same run took 15 min 15 s for 33 CPU s more. ``-n N`` still decides, and so does
+    ``PYTEST_XDIST_AUTO_NUM_WORKERS``: when it is set this answers nothing and xdist's own hook
+    reads it.
     """
-    chosen = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS")
-    if chosen:
-        return int(chosen)
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
     return len(os.sched_getaffinity(0)) + 1
 
 
